@@ -1,0 +1,180 @@
+"""CloudEvents 1.0 envelope for every Liandong event.
+
+The envelope is a pydantic model with the CloudEvents context attributes plus two extensions,
+``district`` and ``correlationid`` (extension names are lowercase alphanumeric, as the spec
+requires). On the wire it travels in the CloudEvents *structured* JSON format
+(``application/cloudevents+json``), produced and parsed by the CloudEvents SDK so that other
+bureaus' systems can read it with any conformant SDK.
+
+Payloads are versioned pydantic models (subclasses of ``EventPayload``) whose ``event_type``
+reads like ``referral.sent.v1``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "CONTENT_TYPE",
+    "Envelope",
+    "EnvelopeError",
+    "EventPayload",
+    "new_envelope",
+]
+
+CONTENT_TYPE = "application/cloudevents+json"
+_FORMAT = JSONFormat()
+P = TypeVar("P", bound="EventPayload")
+
+
+class EnvelopeError(ValueError):
+    """The bytes are not a valid Liandong CloudEvent (malformed, or a required field missing)."""
+
+
+class EventPayload(BaseModel):
+    """Base of versioned event payloads.
+
+    Subclasses set ``event_type`` (``<aggregate>.<past-tense verb>.v<N>``). Readers are
+    tolerant: unknown fields are ignored so that old consumers still read new payloads, and
+    new optional fields need defaults.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
+
+
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 event with Liandong's extensions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str | None = None
+    time: datetime
+    datacontenttype: str = "application/json"
+    data: dict[str, Any] = Field(default_factory=dict)
+    district: str
+    correlationid: str
+    service: str
+    traceparent: str | None = None
+
+    @property
+    def routing_key(self) -> str:
+        """``<district>.<service>.<event type>``, e.g. ``fuyuan.referral.referral.sent.v1``."""
+        return f"{self.district}.{self.service}.{self.type}"
+
+    def payload(self, model: type[P]) -> P:
+        """The data read as ``model``; raises EnvelopeError when it does not validate."""
+        if model.event_type != self.type:
+            raise EnvelopeError(f"event {self.id} is {self.type}, not {model.event_type}")
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise EnvelopeError(f"event {self.id} ({self.type}) has an invalid payload: {exc}") from exc
+
+    # -- storage form (inside an aggregate's outbox) -------------------------------------
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Envelope:
+        return cls.model_validate(doc)
+
+    # -- wire form ------------------------------------------------------------------------
+
+    def to_cloudevent(self) -> CloudEvent:
+        attributes: dict[str, Any] = {
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time,
+            "datacontenttype": self.datacontenttype,
+            "district": self.district,
+            "correlationid": self.correlationid,
+            "service": self.service,
+        }
+        if self.subject is not None:
+            attributes["subject"] = self.subject
+        if self.traceparent is not None:
+            attributes["traceparent"] = self.traceparent
+        return CloudEvent(attributes=attributes, data=self.data)
+
+    def to_json_bytes(self) -> bytes:
+        """The structured-mode JSON body."""
+        return _FORMAT.write(self.to_cloudevent())
+
+    @classmethod
+    def from_cloudevent(cls, event: Any) -> Envelope:
+        attrs = dict(event.get_attributes())
+        data = event.get_data()
+        try:
+            return cls(
+                specversion=attrs.get("specversion", "1.0"),
+                id=attrs["id"],
+                source=attrs["source"],
+                type=attrs["type"],
+                subject=attrs.get("subject"),
+                time=attrs.get("time") or datetime.now(UTC),
+                datacontenttype=attrs.get("datacontenttype") or "application/json",
+                data=data if isinstance(data, dict) else {},
+                district=attrs["district"],
+                correlationid=attrs.get("correlationid") or attrs["id"],
+                service=attrs.get("service") or _service_from_source(attrs["source"]),
+                traceparent=attrs.get("traceparent"),
+            )
+        except KeyError as exc:
+            raise EnvelopeError(f"CloudEvent lacks the attribute {exc.args[0]!r}") from exc
+        except ValidationError as exc:
+            raise EnvelopeError(f"CloudEvent attributes are invalid: {exc}") from exc
+
+    @classmethod
+    def from_json_bytes(cls, body: bytes) -> Envelope:
+        """Parse a structured-mode JSON body; raise EnvelopeError when it is not one."""
+        try:
+            event = _FORMAT.read(CloudEvent, body)
+        except Exception as exc:  # the SDK raises several types for malformed input
+            raise EnvelopeError(f"not a CloudEvents JSON document: {exc}") from exc
+        return cls.from_cloudevent(event)
+
+
+def _service_from_source(source: str) -> str:
+    # source is "/liandong/<district>/<service>"
+    parts = [p for p in source.split("/") if p]
+    return parts[-1] if parts else "unknown"
+
+
+def new_envelope(
+    payload: EventPayload,
+    *,
+    district: str,
+    service: str,
+    subject: str | None = None,
+    correlation_id: str | None = None,
+    event_id: str | None = None,
+    time: datetime | None = None,
+) -> Envelope:
+    """Wrap ``payload`` in a new envelope with a fresh id (a UUIDv4 unless given)."""
+    eid = event_id or str(uuid.uuid4())
+    return Envelope(
+        id=eid,
+        source=f"/liandong/{district}/{service}",
+        type=payload.event_type,
+        subject=subject,
+        time=time or datetime.now(UTC),
+        data=payload.model_dump(mode="json"),
+        district=district,
+        correlationid=correlation_id or eid,
+        service=service,
+    )

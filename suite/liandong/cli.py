@@ -1,0 +1,3 @@
+"""Liandong command line."""
+import typer
+app = typer.Typer()
