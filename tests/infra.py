@@ -7,6 +7,7 @@ is available the test fails with a message naming the command that provides it; 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -100,8 +101,6 @@ def find_server(kind: str) -> Server:
 
 def stop_started() -> None:
     for container in _started.values():
-        try:
+        with contextlib.suppress(Exception):
             container.stop()  # type: ignore[attr-defined]
-        except Exception:
-            pass
     _started.clear()

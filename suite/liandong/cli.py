@@ -1,3 +1,239 @@
-"""Liandong command line."""
+"""``liandong``: start the suite, serve one service, mint development tokens, and more."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
 import typer
-app = typer.Typer()
+import uvicorn
+
+from kernel.auth import ROLES, Principal, TokenIssuer, ensure_dev_keys
+from kernel.policy import PolicyError
+from kernel.settings import SERVICES, Settings
+from kernel.wiring import calendar_for, load_district_policy
+
+app = typer.Typer(
+    help="Liandong (联动): law-enforcement coordination between townships and departments."
+)
+calendar_app = typer.Typer(help="The working-day calendar (工作日).")
+sdl_app = typer.Typer(help="The subgraph schemas the gateway composes.")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(sdl_app, name="sdl")
+
+CHINA = ZoneInfo("Asia/Shanghai")
+SUITE_PORT = 8100
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _issuer(settings: Settings) -> TokenIssuer:
+    if settings.jwt_private_key_file is not None:
+        pem = settings.jwt_private_key_file.read_bytes()
+        kid = settings.jwt_private_key_file.stem
+        if settings.jwt_jwks_file is not None:
+            keys = json.loads(settings.jwt_jwks_file.read_text())["keys"]
+            kid = keys[0]["kid"] if len(keys) == 1 else kid
+    else:
+        if settings.env == "production":
+            raise typer.BadParameter("production tokens come from the identity provider")
+        dev = ensure_dev_keys(settings.data_dir)
+        pem, kid = dev.private_key_file.read_bytes(), dev.kid
+    return TokenIssuer(pem, kid=kid, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+
+
+def mint_token(
+    settings: Settings,
+    agency: str,
+    roles: list[str],
+    person: str = "demo",
+    name: str = "演示用户",
+    hours: float = 8,
+) -> str:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise typer.BadParameter(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
+    principal = Principal(person, name, agency, settings.district, tuple(roles))
+    return _issuer(settings).issue(principal, ttl=timedelta(hours=hours))
+
+
+@app.command()
+def token(
+    agency: Annotated[str, typer.Option(help="agency id, e.g. fy-hancong")],
+    role: Annotated[list[str], typer.Option(help="role (repeatable)")] = ["clerk"],  # noqa: B006
+    person: Annotated[str, typer.Option(help="person id")] = "demo",
+    name: Annotated[str, typer.Option(help="person's name")] = "演示用户",
+    hours: Annotated[float, typer.Option(help="validity")] = 8,
+    district: Annotated[str | None, typer.Option(help="district (default from settings)")] = None,
+) -> None:
+    """Print a development JWT for a person of an agency with the given roles."""
+    settings = _settings(district=district)
+    typer.echo(mint_token(settings, agency, role, person, name, hours))
+
+
+@calendar_app.command("add-working-days")
+def add_working_days(
+    start: Annotated[str, typer.Argument(help="YYYY-MM-DD or an ISO date-time")],
+    n: Annotated[int, typer.Argument(help="working days to add")],
+    district: Annotated[str, typer.Option(help="district whose overrides apply")] = "fuyuan",
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+) -> None:
+    """Compute a deadline N working days after START and explain how."""
+    try:
+        policy = load_district_policy(_settings(district=district))
+    except PolicyError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--district") from exc
+    try:
+        if "T" in start:
+            moment = datetime.fromisoformat(start)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=CHINA)
+        else:
+            moment = datetime.combine(date.fromisoformat(start), time(9, 0), CHINA)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{start!r} is not a date: {exc}", param_hint="START") from exc
+    deadline = calendar_for(policy).add_working_days(moment, n)
+    typer.echo(deadline.due.isoformat())
+    typer.echo(deadline.explain(lang=lang))
+
+
+@sdl_app.command("export")
+def sdl_export(
+    check: Annotated[bool, typer.Option(help="only check the committed files are current")] = False,
+) -> None:
+    """Write (or check) services/<name>/schema.graphql from the code."""
+    from coordination.entrypoints.graphql.schema import build_schema as coordination_schema
+    from liandong.suite import export_sdl, sdl_path
+    from notify.entrypoints.graphql.schema import build_schema as notify_schema
+    from referral.entrypoints.graphql.schema import build_schema as referral_schema
+
+    stale = []
+    for name, build in (
+        ("referral", referral_schema),
+        ("coordination", coordination_schema),
+        ("notify", notify_schema),
+    ):
+        text = export_sdl(name, build())
+        path = sdl_path(name)
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            stale.append(name)
+            if not check:
+                path.write_text(text, encoding="utf-8")
+    if check and stale:
+        typer.echo(f"stale SDL: {', '.join(stale)}; run `liandong sdl export`", err=True)
+        raise typer.Exit(1)
+    typer.echo("SDL " + ("current" if not stale else f"written: {', '.join(stale)}"))
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="referral | coordination | notify")],
+    seed_demo: Annotated[
+        bool, typer.Option(help="coordination: register the demo agencies")
+    ] = False,
+) -> None:
+    """Run one service for production, with the store and bus from settings."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(SERVICES)}", param_hint="SERVICE")
+    settings = Settings()
+    from liandong.suite import build_service
+
+    async def main() -> None:
+        svc = await build_service(service, settings, seed_demo=seed_demo)
+        config = uvicorn.Config(
+            svc.create_app(),
+            host=settings.http_host,
+            port=settings.port_for(service),
+            log_level="info",
+            timeout_graceful_shutdown=20,
+        )
+        await uvicorn.Server(config).serve()
+
+    asyncio.run(main())
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="port of the services")] = SUITE_PORT,
+    gateway_port: Annotated[int | None, typer.Option(help="port of the gateway")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where the embedded store lives")] = None,
+) -> None:
+    """Start the whole suite on this machine: three services in one process over an
+    in-process bus and the embedded store, with the Fuyuan demo data, and the gateway with
+    GraphiQL."""
+    settings = _settings(store="embedded", bus="memory", data_dir=data_dir)
+    gport = gateway_port or settings.gateway_port
+    from liandong.gateway import GatewayProcess, compose_supergraph, ensure_gateway_installed
+    from liandong.suite import build_suite, sdl_path
+
+    ensure_gateway_installed()
+
+    async def main() -> None:
+        suite = await build_suite(settings, seed_demo=True)
+        config = uvicorn.Config(
+            suite.create_app(), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+                return
+            await asyncio.sleep(0.05)
+        run_dir = settings.data_dir / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        supergraph = compose_supergraph(
+            {
+                name: (f"http://127.0.0.1:{port}/{name}/graphql", sdl_path(name))
+                for name in SERVICES
+            },
+            run_dir / "supergraph.graphql",
+        )
+        gateway = GatewayProcess(
+            supergraph=supergraph, port=gport, log_dir=run_dir, production=False
+        )
+        await asyncio.to_thread(gateway.start)
+        demo = mint_token(settings, "fy-hancong", ["clerk", "leader"], "demo-hc", "郑晓东")
+        typer.echo(
+            "\nLiandong is up (district fuyuan, embedded store in "
+            f"{settings.data_dir.resolve()}).\n"
+            f"  GraphiQL / gateway : {gateway.url}\n"
+            + "".join(
+                f"  {name:<19}: http://127.0.0.1:{port}/{name}/graphql\n" for name in SERVICES
+            )
+            + f"\nA demo token (寒葱沟镇, clerk+leader); in GraphiQL add the header\n"
+            f'  {{"Authorization": "Bearer {demo}"}}\n'
+            "Mint others with `uv run liandong token --agency fy-market --role clerk`.\n"
+            "Press Ctrl-C to stop."
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await asyncio.wait(
+            [asyncio.create_task(stop.wait()), serving], return_when=asyncio.FIRST_COMPLETED
+        )
+        await asyncio.to_thread(gateway.stop)
+        server.should_exit = True
+        await serving
+
+    asyncio.run(main())
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

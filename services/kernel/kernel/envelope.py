@@ -80,7 +80,9 @@ class Envelope(BaseModel):
         try:
             return model.model_validate(self.data)
         except ValidationError as exc:
-            raise EnvelopeError(f"event {self.id} ({self.type}) has an invalid payload: {exc}") from exc
+            raise EnvelopeError(
+                f"event {self.id} ({self.type}) has an invalid payload: {exc}"
+            ) from exc
 
     # -- storage form (inside an aggregate's outbox) -------------------------------------
 

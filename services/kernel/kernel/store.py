@@ -116,7 +116,9 @@ class Collection(Protocol):
     async def delete_many(self, filter: Filter) -> int:
         """Delete every match; return how many were deleted."""
 
-    async def create_index(self, keys: IndexKeys, *, unique: bool = False, name: str | None = None) -> None:
+    async def create_index(
+        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+    ) -> None:
         """Create an index (idempotent)."""
 
 

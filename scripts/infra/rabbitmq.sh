@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Provision a local RabbitMQ for tests and the production-like topology on one machine.
+#
+# Usage: scripts/infra/rabbitmq.sh up|down|restart|status
+#
+# Idempotent: `up` does nothing when something already answers on 127.0.0.1:5672 (an
+# environment-provided broker, or one started earlier). Uses Debian's rabbitmq-server
+# package because no Docker engine runs on our machines (see ARCHITECTURE.md).
+set -euo pipefail
+
+HOST=127.0.0.1
+PORT=5672
+STARTUP_TIMEOUT=${RABBITMQ_STARTUP_TIMEOUT:-120}
+LOG_DIR=${RABBITMQ_LOG_BASE:-/var/log/rabbitmq}
+
+log() { printf '[rabbitmq.sh] %s\n' "$*" >&2; }
+
+# Bash's /dev/tcp avoids depending on nc/ss being installed.
+answers() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/${HOST}/${PORT}" 2>/dev/null
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_if_missing() {
+    if command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ]; then
+        return 0
+    fi
+    log "installing Debian's rabbitmq-server"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y rabbitmq-server
+}
+
+log_tail() {
+    local f
+    for f in "$LOG_DIR"/*.log; do
+        [ -f "$f" ] || continue
+        log "--- tail of $f ---"
+        tail -n 40 "$f" >&2 || true
+    done
+}
+
+# The Debian package ships the scripts in /usr/sbin, which is not on every user's PATH.
+export PATH="$PATH:/usr/sbin:/usr/lib/rabbitmq/bin"
+
+up() {
+    if answers; then
+        log "something already answers on ${HOST}:${PORT}; nothing to do"
+        return 0
+    fi
+    install_if_missing
+    # Debian's postinst may start the service itself (with systemd); only start one node.
+    if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+        log "starting rabbitmq-server -detached"
+        as_root rabbitmq-server -detached
+    fi
+    log "waiting for startup (at most ${STARTUP_TIMEOUT}s)"
+    # Right after -detached the node may not accept CLI connections yet, and then
+    # await_startup fails at once instead of waiting: retry it until the deadline.
+    local deadline=$((SECONDS + STARTUP_TIMEOUT)) left
+    until as_root timeout 30 rabbitmqctl -q await_startup >/dev/null 2>&1; do
+        left=$((deadline - SECONDS))
+        if [ "$left" -le 0 ]; then
+            log "RabbitMQ did not start within ${STARTUP_TIMEOUT}s"
+            as_root rabbitmqctl -q await_startup || true
+            log_tail
+            return 1
+        fi
+        sleep 1
+    done
+    # await_startup returns when the node boots; the listener follows shortly after.
+    local i
+    for i in $(seq 1 30); do
+        if answers; then
+            log "RabbitMQ is up on ${HOST}:${PORT}"
+            return 0
+        fi
+        sleep 1
+    done
+    log "RabbitMQ started but nothing answers on ${HOST}:${PORT}"
+    log_tail
+    return 1
+}
+
+down() {
+    if ! command -v rabbitmqctl >/dev/null 2>&1; then
+        log "rabbitmqctl not installed; nothing to stop"
+        return 0
+    fi
+    if as_root rabbitmqctl -q status >/dev/null 2>&1; then
+        log "stopping RabbitMQ"
+        as_root timeout "$STARTUP_TIMEOUT" rabbitmqctl stop
+    else
+        log "RabbitMQ is not running"
+    fi
+    # Wait until the port is free so that a following `up` starts a fresh node.
+    local i
+    for i in $(seq 1 30); do
+        answers || return 0
+        sleep 1
+    done
+    log "port ${PORT} still answers after stop"
+    return 1
+}
+
+status() {
+    if answers; then
+        log "something answers on ${HOST}:${PORT}"
+    else
+        log "nothing answers on ${HOST}:${PORT}"
+    fi
+    if command -v rabbitmqctl >/dev/null 2>&1; then
+        as_root rabbitmqctl status || true
+    fi
+    answers
+}
+
+case "${1:-}" in
+    up) up ;;
+    down) down ;;
+    restart) down && up ;;
+    status) status ;;
+    *)
+        echo "usage: $0 up|down|restart|status" >&2
+        exit 2
+        ;;
+esac

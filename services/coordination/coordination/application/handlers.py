@@ -1,0 +1,82 @@
+"""Command handlers of the coordination service (one async function per command)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from coordination.adapters.repository import AgencyRepository
+from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
+from coordination.domain.model import Agency, Liaison, new_agency, same_registration
+from kernel.auth import Principal
+from kernel.envelope import new_envelope
+from kernel.errors import Forbidden, ValidationFailed
+
+SERVICE = "coordination"
+
+
+@dataclass(frozen=True)
+class RegisterAgency:
+    agency_id: str
+    name: str
+    kind: str
+    internal_unit: bool = False
+    parent_id: str | None = None
+    liaisons: tuple[Liaison, ...] = ()
+
+
+class CoordinationHandlers:
+    def __init__(self, agencies: AgencyRepository, district: str) -> None:
+        self.agencies = agencies
+        self.district = district
+
+    async def register_agency(
+        self, cmd: RegisterAgency, *, actor: Principal | None, correlation_id: str | None = None
+    ) -> Agency:
+        """Register an agency, or update its registration; idempotent when nothing changed.
+
+        ``actor`` None means the system itself (seeding a district's agencies).
+        """
+        if actor is not None and not (
+            actor.has_role("coordinator") or actor.has_role("government")
+        ):
+            raise Forbidden("only a coordinator or the government registers agencies")
+        agency = new_agency(
+            agency_id=cmd.agency_id,
+            name=cmd.name,
+            kind=cmd.kind,
+            district=self.district,
+            internal_unit=cmd.internal_unit,
+            parent_id=cmd.parent_id,
+            liaisons=cmd.liaisons,
+        )
+        if agency.parent_id and await self.agencies.get(agency.parent_id) is None:
+            raise ValidationFailed(
+                f"parent agency {agency.parent_id!r} is not registered", field="parentId"
+            )
+        existing = await self.agencies.get(agency.id)
+        if existing is not None and same_registration(existing, agency):
+            return existing
+        version = existing.version + 1 if existing else 1
+        event = new_envelope(
+            AgencyRegisteredV1(
+                agency_id=agency.id,
+                name=agency.name,
+                kind=agency.kind.value,
+                district=agency.district,
+                internal_unit=agency.internal_unit,
+                parent_id=agency.parent_id,
+                liaisons=[
+                    LiaisonV1(name=x.name, phone=x.phone, duty=x.duty) for x in agency.liaisons
+                ],
+                version=version,
+            ),
+            district=self.district,
+            service=SERVICE,
+            subject=agency.id,
+            correlation_id=correlation_id,
+        )
+        if existing is None:
+            await self.agencies.add(agency, [event])
+        else:
+            await self.agencies.replace(replace(agency, version=existing.version), [event])
+        return replace(agency, version=version)

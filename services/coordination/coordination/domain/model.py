@@ -1,0 +1,103 @@
+"""Agencies (执法主体) of a district: who may act externally, and their liaison people.
+
+Pure Python: no I/O, no framework imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from coordination.domain.errors import ValidationFailed
+
+
+class AgencyKind(StrEnum):
+    """R-AG-01: the kinds of agency that take part in enforcement coordination."""
+
+    TOWNSHIP = "township"  # 乡镇人民政府 / 街道办事处
+    DEPARTMENT = "department"  # 市级 / 区直 业务主管部门
+    APPROVAL_BUREAU = "approval_bureau"  # 集中审批部门 (行政审批局)
+    JUSTICE_BUREAU = "justice_bureau"  # 司法局
+    COORDINATION_BODY = "coordination_body"  # 执法协调小组 / 综合执法平台 / 政府法制机构
+    GOVERNMENT = "government"  # 人民政府
+    PUBLIC_SECURITY = "public_security"  # 公安机关
+    PROCURATORATE = "procuratorate"  # 检察院
+    COURT = "court"  # 法院
+    MANAGEMENT_CENTRE = "management_centre"  # 管理服务中心 (patrol only)
+
+
+JUDICIAL_KINDS = frozenset({AgencyKind.PUBLIC_SECURITY, AgencyKind.PROCURATORATE, AgencyKind.COURT})
+
+
+@dataclass(frozen=True)
+class Liaison:
+    """R-AG-03: a named liaison person (联络员 / 联系人)."""
+
+    name: str
+    phone: str
+    duty: str = "referral"  # referral | joint | general
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    kind: AgencyKind
+    district: str
+    internal_unit: bool = False  # 内设机构 / 直属机构 / 派出机构: never acts externally (R-AG-02)
+    parent_id: str | None = None
+    liaisons: tuple[Liaison, ...] = field(default_factory=tuple)
+    version: int = 0
+
+    @property
+    def acts_externally(self) -> bool:
+        return not self.internal_unit
+
+
+def new_agency(
+    *,
+    agency_id: str,
+    name: str,
+    kind: str,
+    district: str,
+    internal_unit: bool = False,
+    parent_id: str | None = None,
+    liaisons: tuple[Liaison, ...] = (),
+) -> Agency:
+    """Validate and build an agency; raise ValidationFailed naming the field."""
+    if not agency_id.strip():
+        raise ValidationFailed("agency id must not be empty", field="id")
+    if not name.strip():
+        raise ValidationFailed("agency name must not be empty", field="name")
+    try:
+        agency_kind = AgencyKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in AgencyKind)
+        raise ValidationFailed(
+            f"unknown agency kind {kind!r}; one of: {allowed}", field="kind"
+        ) from None
+    if internal_unit and not parent_id:
+        raise ValidationFailed(
+            "an internal unit must name the agency it belongs to", field="parentId"
+        )
+    if parent_id == agency_id:
+        raise ValidationFailed("an agency cannot be its own parent", field="parentId")
+    for i, liaison in enumerate(liaisons):
+        if not liaison.name.strip() or not liaison.phone.strip():
+            raise ValidationFailed(
+                "a liaison needs a name and a phone number", field=f"liaisons.{i}"
+            )
+    return Agency(
+        id=agency_id.strip(),
+        name=name.strip(),
+        kind=agency_kind,
+        district=district,
+        internal_unit=internal_unit,
+        parent_id=parent_id,
+        liaisons=tuple(liaisons),
+    )
+
+
+def same_registration(a: Agency, b: Agency) -> bool:
+    """True when re-registering ``b`` over ``a`` would change nothing."""
+    return replace(a, version=0) == replace(b, version=0)

@@ -1,0 +1,181 @@
+"""The coordination subgraph: Agency is the entity other subgraphs extend."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.federation import Schema
+
+from coordination.adapters.repository import AgencyRepository
+from coordination.application.handlers import CoordinationHandlers, RegisterAgency
+from coordination.domain.model import Agency as AgencyModel
+from coordination.domain.model import AgencyKind as DomainAgencyKind
+from coordination.domain.model import Liaison as LiaisonModel
+from kernel.auth import TokenVerifier
+from kernel.errors import DomainError
+from kernel.graphql import PageInfo, RequestContext, UserError, schema_extensions
+
+AgencyKind = strawberry.enum(
+    Enum("AgencyKind", {k.name: k.value for k in DomainAgencyKind}),  # type: ignore[misc]
+    description="R-AG-01 kinds of agency",
+)
+
+
+class CoordinationContext(RequestContext):
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        district: str,
+        handlers: CoordinationHandlers,
+        agencies: AgencyRepository,
+    ) -> None:
+        super().__init__(verifier, district)
+        self.handlers = handlers
+        self.agencies = agencies
+        self.agency_loader: DataLoader[str, AgencyModel | None] = DataLoader(self._load_agencies)
+
+    async def _load_agencies(self, ids: list[str]) -> list[AgencyModel | None]:
+        found = await self.agencies.get_many(ids)
+        return [found.get(i) for i in ids]
+
+
+Info = strawberry.Info[CoordinationContext, None]
+
+
+@strawberry.type(description="A liaison person (联络员) of an agency, R-AG-03.")
+class Liaison:
+    name: str
+    phone: str
+    duty: str
+
+
+@strawberry.federation.type(keys=["id"], description="An agency (执法主体 / 单位) of the district.")
+class Agency:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind  # type: ignore[valid-type]
+    district: str
+    internal_unit: bool = strawberry.field(
+        description="内设机构/直属机构/派出机构: never sends or receives a referral (R-AG-02)"
+    )
+    parent_id: strawberry.ID | None
+    liaisons: list[Liaison]
+
+    @classmethod
+    def from_model(cls, a: AgencyModel) -> Agency:
+        return cls(
+            id=strawberry.ID(a.id),
+            name=a.name,
+            kind=AgencyKind(a.kind.value),
+            district=a.district,
+            internal_unit=a.internal_unit,
+            parent_id=strawberry.ID(a.parent_id) if a.parent_id else None,
+            liaisons=[Liaison(name=x.name, phone=x.phone, duty=x.duty) for x in a.liaisons],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency | None:
+        info.context.principal()
+        model = await info.context.agency_loader.load(str(id))
+        return cls.from_model(model) if model else None
+
+
+@strawberry.type
+class AgencyEdge:
+    cursor: str
+    node: Agency
+
+
+@strawberry.type
+class AgencyConnection:
+    edges: list[AgencyEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One agency by id.")
+    async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
+        info.context.principal()
+        model = await info.context.agency_loader.load(str(id))
+        return Agency.from_model(model) if model else None
+
+    @strawberry.field(description="Agencies of the district, by id, cursor-paginated.")
+    async def agencies(
+        self,
+        info: Info,
+        kind: AgencyKind | None = None,  # type: ignore[valid-type]
+        first: int = 50,
+        after: str | None = None,
+    ) -> AgencyConnection:
+        info.context.principal()
+        first = max(1, min(first, 200))
+        rows = await info.context.agencies.list(
+            kind=kind.value if kind else None, after=after, limit=first + 1
+        )
+        page = rows[:first]
+        return AgencyConnection(
+            edges=[AgencyEdge(cursor=a.id, node=Agency.from_model(a)) for a in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
+            ),
+        )
+
+
+@strawberry.input
+class LiaisonInput:
+    name: str
+    phone: str
+    duty: str = "referral"
+
+
+@strawberry.input
+class RegisterAgencyInput:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind  # type: ignore[valid-type]
+    internal_unit: bool = False
+    parent_id: strawberry.ID | None = None
+    liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)
+
+
+RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterAgencyResult")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register an agency or update its registration.")
+    async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
+        principal = info.context.principal()
+        try:
+            agency = await info.context.handlers.register_agency(
+                RegisterAgency(
+                    agency_id=str(input.id),
+                    name=input.name,
+                    kind=input.kind.value,
+                    internal_unit=input.internal_unit,
+                    parent_id=str(input.parent_id) if input.parent_id else None,
+                    liaisons=tuple(
+                        LiaisonModel(name=x.name, phone=x.phone, duty=x.duty)
+                        for x in input.liaisons
+                    ),
+                ),
+                actor=principal,
+                correlation_id=info.context.correlation_id,
+            )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return Agency.from_model(agency)
+
+
+def build_schema(production: bool = False) -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Agency, UserError],
+        federation_version="2.9",
+        extensions=schema_extensions(production),
+    )

@@ -1,0 +1,1250 @@
+"""Embedded adapter of the store port: a durable document store in one SQLite file.
+
+Used by the embedded topology (everything in one process, no servers). Passes the same
+contract suite as the MongoDB adapter (``tests/contract/test_store_contract.py``).
+
+Layout
+    One SQLite file per database, ``<data_dir>/<database>.sqlite3``, in WAL mode with
+    ``synchronous=FULL`` (a returned write survives a crash or power loss). One table per
+    collection, ``(id TEXT PRIMARY KEY, doc TEXT)``: ``id`` is the document's ``_id`` and
+    ``doc`` the rest of the document as JSON. The implicit ``rowid`` keeps insertion order,
+    which stands in for MongoDB's natural order (first match, ties in a sort).
+
+Values
+    JSON natively, except two cases carried in tagged JSON strings (the tag starts with
+    U+0001, a character real text practically never starts with):
+
+    * ``datetime`` → ``"\\u0001d:YYYY-MM-DDTHH:MM:SS.mmmZ"``: UTC, truncated to milliseconds
+      like BSON dates, fixed width, so string order *is* time order and filters and sorts on
+      datetimes run in SQL. Naive datetimes are taken as UTC (as PyMongo does); they read
+      back as aware UTC datetimes.
+    * a string that itself starts with U+0001 → ``"\\u0001s:" + string`` (escaped so it can
+      never be mistaken for a datetime).
+
+Filters and sorts
+    Translated to SQL over ``json_extract``/``json_type``/``json_each`` (see ``_SqlFilter``),
+    with MongoDB's semantics for the port's subset: type-bracketed comparisons (``{"n":
+    {"$gt": 1}}`` never matches a string or a boolean), equality against arrays matches any
+    element, dotted paths traverse arrays of sub-documents, ``null`` matches missing fields,
+    negations (``$ne``, ``$nin``, ``$exists: false``) match documents missing the field.
+    Sorts run in SQL on the raw JSON values (SQLite order: null/missing < numbers < text);
+    unlike MongoDB, an array field sorts by its JSON text, not by its smallest element.
+
+Indexes
+    ``create_index`` makes SQLite expression indexes on ``json_extract(doc, path)``, plus a
+    tiny partial index per path "where this path holds an array", so that the array branch
+    of a filter is also an index lookup and SQLite can use a MULTI-INDEX OR plan. A unique
+    index treats a missing field as distinct from every other value (like FerretDB, unlike
+    MongoDB, where two documents missing a unique field collide) and indexes an array value
+    as a whole (MongoDB indexes each element): keep unique fields present and scalar.
+
+Updates
+    Atomic read-modify-write: ``BEGIN IMMEDIATE``, select, apply the update operators in
+    Python (``apply_update``), write, ``COMMIT``. The write lock is taken before the read, so
+    conditional updates (optimistic concurrency, lease claims) have exactly one winner, also
+    across several processes or store objects on the same file.
+
+Threads
+    Every SQLite call runs on the store's single worker thread, which owns the connection;
+    the event loop only awaits futures. Calls run in submission order.
+
+The pure-Python half of this module (``validate_filter``, ``validate_update``, ``matches``,
+``apply_update``, ``upsert_document``) is the port's query/update language, independent of
+SQLite; ``kernel.adapters.mongo_store`` reuses it to check requests and to emulate what
+FerretDB v1 lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import copy
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from kernel.store import (
+    Document,
+    DuplicateKeyError,
+    Filter,
+    IndexKeys,
+    SortSpec,
+    StoreError,
+    StoreUnavailableError,
+    Update,
+)
+
+__all__ = [
+    "FIELD_OPERATORS",
+    "UPDATE_OPERATORS",
+    "EmbeddedCollection",
+    "EmbeddedStore",
+    "apply_update",
+    "default_index_name",
+    "matches",
+    "open_embedded_store",
+    "upsert_document",
+    "validate_filter",
+    "validate_projection",
+    "validate_sort",
+    "validate_update",
+]
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------------------
+# The port's language, in pure Python (shared with the MongoDB adapter)
+# --------------------------------------------------------------------------------------
+
+FIELD_OPERATORS: Final = frozenset(
+    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"}
+)
+LOGICAL_OPERATORS: Final = frozenset({"$and", "$or"})
+UPDATE_OPERATORS: Final = frozenset({"$set", "$unset", "$inc", "$push", "$pull", "$setOnInsert"})
+_COMPARISONS: Final = frozenset({"$gt", "$gte", "$lt", "$lte"})
+
+
+class _Missing:
+    """Marks a path that leads nowhere (distinct from a present ``null``)."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Final = _Missing()
+
+
+def _split_path(path: str) -> list[str]:
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"field path must be a non-empty string, got {path!r}")
+    segments = path.split(".")
+    for segment in segments:
+        # Empty segments and "$" names are rejected by MongoDB too; a double quote cannot
+        # be written inside a quoted SQLite JSON path.
+        if not segment or segment.startswith("$") or '"' in segment:
+            raise ValueError(f"invalid field path {path!r}")
+    return segments
+
+
+def _is_operator_doc(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(
+        isinstance(k, str) and k.startswith("$") for k in value
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _utc_ms(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime truncated to milliseconds (BSON precision)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _normalize(value: Any) -> Any:
+    """A deep copy of ``value`` in the port's value space (tuples → lists, UTC datetimes)."""
+    if isinstance(value, datetime):
+        return _utc_ms(value)
+    if isinstance(value, Mapping):
+        return {str(k): _normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalize(v) for v in value]
+    return value
+
+
+def validate_filter(filter: Filter) -> None:
+    """Raise ``ValueError`` unless ``filter`` stays inside the port's filter language."""
+    if not isinstance(filter, Mapping):
+        raise ValueError(f"a filter must be a mapping, got {type(filter).__name__}")
+    for key, cond in filter.items():
+        if not isinstance(key, str):
+            raise ValueError(f"filter keys must be strings, got {key!r}")
+        if key.startswith("$"):
+            if key not in LOGICAL_OPERATORS:
+                raise ValueError(
+                    f"unsupported filter operator {key!r} (supported at top level: $and, $or)"
+                )
+            if not isinstance(cond, list | tuple) or not cond:
+                raise ValueError(f"{key} needs a non-empty list of filters")
+            for sub in cond:
+                validate_filter(sub)
+            continue
+        _split_path(key)
+        if _is_operator_doc(cond):
+            _validate_field_condition(key, cond)
+
+
+def _validate_field_condition(path: str, cond: Mapping[str, Any]) -> None:
+    for op, arg in cond.items():
+        if not isinstance(op, str) or not op.startswith("$"):
+            raise ValueError(f"filter on {path!r} mixes operators and plain fields: {dict(cond)!r}")
+        if op not in FIELD_OPERATORS:
+            raise ValueError(
+                f"unsupported filter operator {op!r} on {path!r} "
+                f"(supported: {', '.join(sorted(FIELD_OPERATORS))})"
+            )
+        if op in ("$in", "$nin") and not isinstance(arg, list | tuple):
+            raise ValueError(f"{op} on {path!r} needs a list, got {arg!r}")
+        if op in _COMPARISONS and not (
+            arg is None or isinstance(arg, str | int | float | bool | datetime)
+        ):
+            raise ValueError(f"{op} on {path!r} needs a number, string, boolean, datetime or None")
+
+
+def validate_update(update: Update) -> None:
+    """Raise ``ValueError`` unless ``update`` stays inside the port's update language.
+
+    Also rejects what MongoDB rejects at run time: replacement documents, changing
+    ``_id`` and two operators touching the same path (or a path and its prefix).
+    """
+    if not isinstance(update, Mapping) or not update:
+        raise ValueError("an update must be a non-empty mapping of update operators")
+    seen: list[tuple[str, list[str]]] = []
+    for op, fields in update.items():
+        if not isinstance(op, str) or not op.startswith("$"):
+            raise ValueError(
+                f"updates must use operators ({', '.join(sorted(UPDATE_OPERATORS))}); "
+                f"replacement documents are not supported (got key {op!r})"
+            )
+        if op not in UPDATE_OPERATORS:
+            raise ValueError(
+                f"unsupported update operator {op!r} "
+                f"(supported: {', '.join(sorted(UPDATE_OPERATORS))})"
+            )
+        if not isinstance(fields, Mapping):
+            raise ValueError(f"{op} needs a mapping of field paths, got {fields!r}")
+        for path, arg in fields.items():
+            segments = _split_path(path)
+            if segments[0] == "_id" and op != "$setOnInsert":
+                raise ValueError(f"{op} cannot change the immutable field '_id'")
+            for other, other_segments in seen:
+                shorter = min(len(segments), len(other_segments))
+                if segments[:shorter] == other_segments[:shorter]:
+                    raise ValueError(f"update paths {other!r} and {path!r} conflict")
+            seen.append((path, segments))
+            if op == "$inc" and not _is_number(arg):
+                raise ValueError(f"$inc on {path!r} needs a number, got {arg!r}")
+            if (
+                op == "$push"
+                and _is_operator_doc(arg)
+                and (set(arg) != {"$each"} or not isinstance(arg["$each"], list | tuple))
+            ):
+                raise ValueError(
+                    f"$push on {path!r} supports only {{'$each': [...]}} as a modifier"
+                )
+            if op == "$pull" and isinstance(arg, Mapping):
+                if _is_operator_doc(arg):
+                    _validate_field_condition(path, arg)
+                else:
+                    validate_filter(arg)
+
+
+def validate_sort(sort: SortSpec | None) -> None:
+    """Raise ``ValueError`` unless ``sort`` is a sequence of ``(path, 1 | -1)`` pairs."""
+    if sort is None:
+        return
+    for item in sort:
+        if not (isinstance(item, tuple | list) and len(item) == 2 and item[1] in (1, -1)):
+            raise ValueError(f"sort items must be (field, 1 | -1) pairs, got {item!r}")
+        _split_path(item[0])
+
+
+def validate_projection(projection: Sequence[str] | None) -> None:
+    """Raise ``ValueError`` unless ``projection`` is a sequence of field paths."""
+    if projection is None:
+        return
+    if isinstance(projection, str):
+        raise ValueError("projection must be a sequence of field paths, not a string")
+    for path in projection:
+        _split_path(path)
+
+
+def default_index_name(keys: IndexKeys) -> str:
+    """MongoDB's default index name for ``keys``, e.g. ``status_1_due_at_-1``."""
+    return "_".join(f"{path}_{direction}" for path, direction in keys)
+
+
+def _candidates(node: Any, segments: Sequence[str]) -> Iterator[Any]:
+    """The values a dotted path reaches, MongoDB-style (``_MISSING`` where it ends).
+
+    An array on the way is traversed into its sub-documents; an array at the end yields
+    itself and each element (so equality with an array field means "any element").
+    ``_SqlFilter._at`` builds the same set in SQL; keep the two in step.
+    """
+    if not segments:
+        yield node
+        if isinstance(node, list):
+            yield from node
+        return
+    if isinstance(node, dict):
+        if segments[0] in node:
+            yield from _candidates(node[segments[0]], segments[1:])
+        else:
+            yield _MISSING
+    elif isinstance(node, list):
+        for element in node:
+            if isinstance(element, dict):
+                yield from _candidates(element, segments)
+    else:
+        yield _MISSING
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """MongoDB equality: no bool/number mixing, documents compare with field order."""
+    if b is None:
+        return a is None
+    if isinstance(b, bool) or isinstance(a, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _is_number(b):
+        return _is_number(a) and bool(a == b)
+    if isinstance(b, str):
+        return isinstance(a, str) and a == b
+    if isinstance(b, datetime):
+        return isinstance(a, datetime) and _utc_ms(a) == _utc_ms(b)
+    if isinstance(b, list | tuple):
+        return (
+            isinstance(a, list)
+            and len(a) == len(b)
+            and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(b, Mapping):
+        return isinstance(a, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def _equal_or_missing(candidate: Any, value: Any) -> bool:
+    if value is None:
+        return candidate is _MISSING or candidate is None
+    return candidate is not _MISSING and _equal(candidate, value)
+
+
+def _compare(candidate: Any, op: str, value: Any) -> bool:
+    """Type-bracketed comparison, as MongoDB does it (a number never compares to a string)."""
+    if value is None:
+        return op in ("$gte", "$lte") and _equal_or_missing(candidate, None)
+    if candidate is _MISSING or candidate is None:
+        return False
+    if isinstance(value, bool) or isinstance(candidate, bool):
+        if not (isinstance(value, bool) and isinstance(candidate, bool)):
+            return False
+    elif _is_number(value):
+        if not _is_number(candidate):
+            return False
+    elif isinstance(value, str):
+        if not isinstance(candidate, str):
+            return False
+    elif isinstance(value, datetime):
+        if not isinstance(candidate, datetime):
+            return False
+        candidate, value = _utc_ms(candidate), _utc_ms(value)
+    else:
+        return False
+    if op == "$gt":
+        return bool(candidate > value)
+    if op == "$gte":
+        return bool(candidate >= value)
+    if op == "$lt":
+        return bool(candidate < value)
+    return bool(candidate <= value)
+
+
+def _condition_holds(candidates: list[Any], cond: Any) -> bool:
+    """Whether a field condition (operator document or plain value) holds for the
+    candidate values of one path."""
+    if not _is_operator_doc(cond):
+        return any(_equal_or_missing(c, cond) for c in candidates)
+    for op, arg in cond.items():
+        if op == "$eq":
+            ok = any(_equal_or_missing(c, arg) for c in candidates)
+        elif op == "$ne":
+            ok = not any(_equal_or_missing(c, arg) for c in candidates)
+        elif op == "$in":
+            ok = any(_equal_or_missing(c, a) for c in candidates for a in arg)
+        elif op == "$nin":
+            ok = not any(_equal_or_missing(c, a) for c in candidates for a in arg)
+        elif op == "$exists":
+            ok = any(c is not _MISSING for c in candidates) == bool(arg)
+        elif op in _COMPARISONS:
+            ok = any(_compare(c, op, arg) for c in candidates)
+        else:
+            raise ValueError(f"unsupported filter operator {op!r}")
+        if not ok:
+            return False
+    return True
+
+
+def matches(doc: Mapping[str, Any], filter: Filter) -> bool:
+    """Whether ``doc`` matches ``filter``, evaluated in Python with the port's semantics."""
+    for key, cond in filter.items():
+        if key == "$and":
+            if not all(matches(doc, sub) for sub in cond):
+                return False
+        elif key == "$or":
+            if not any(matches(doc, sub) for sub in cond):
+                return False
+        elif key.startswith("$"):
+            raise ValueError(f"unsupported filter operator {key!r}")
+        elif not _condition_holds(list(_candidates(doc, _split_path(key))), cond):
+            return False
+    return True
+
+
+def _pull_matches(element: Any, cond: Any) -> bool:
+    # MongoDB: an operator document is a condition on the element itself; a plain
+    # document is a query on the element's fields; anything else is an equal value.
+    if _is_operator_doc(cond):
+        return _condition_holds(list(_candidates(element, [])), cond)
+    if isinstance(cond, Mapping):
+        return isinstance(element, dict) and matches(element, cond)
+    return _equal(element, cond)
+
+
+def _parent(doc: dict[str, Any], path: str, *, create: bool) -> tuple[dict[str, Any], str] | None:
+    """The sub-document holding ``path``'s last segment (created on the way if asked)."""
+    segments = _split_path(path)
+    node = doc
+    for depth, segment in enumerate(segments[:-1]):
+        child = node.get(segment, _MISSING)
+        if child is _MISSING and create:
+            child = node[segment] = {}
+        if not isinstance(child, dict):
+            if not create:
+                return None
+            where = ".".join(segments[: depth + 1])
+            raise StoreError(
+                f"cannot update {path!r}: {where!r} holds {type(child).__name__}, not a document"
+            )
+        node = child
+    return node, segments[-1]
+
+
+def apply_update(doc: Mapping[str, Any], update: Update, *, inserting: bool = False) -> Document:
+    """A new document: ``doc`` with ``update`` applied (``$setOnInsert`` only when
+    ``inserting``). Raises ``StoreError`` when the document's data does not allow the update
+    (``$inc`` on a string, ``$push`` onto a non-array, a path through a scalar)."""
+    result: Document = copy.deepcopy(dict(doc))
+    for op, fields in update.items():
+        if op == "$setOnInsert" and not inserting:
+            continue
+        for path, arg in fields.items():
+            value = _normalize(arg)
+            if op in ("$set", "$setOnInsert"):
+                parent = _parent(result, path, create=True)
+                assert parent is not None
+                parent[0][parent[1]] = value
+            elif op == "$unset":
+                parent = _parent(result, path, create=False)
+                if parent is not None:
+                    parent[0].pop(parent[1], None)
+            elif op == "$inc":
+                parent = _parent(result, path, create=True)
+                assert parent is not None
+                node, key = parent
+                current = node.get(key, _MISSING)
+                if current is _MISSING:
+                    node[key] = value
+                elif _is_number(current):
+                    node[key] = current + value
+                else:
+                    raise StoreError(
+                        f"cannot $inc {path!r}: it holds {type(current).__name__}, not a number"
+                    )
+            elif op == "$push":
+                parent = _parent(result, path, create=True)
+                assert parent is not None
+                node, key = parent
+                items = value["$each"] if _is_operator_doc(arg) else [value]
+                current = node.get(key, _MISSING)
+                if current is _MISSING:
+                    node[key] = list(items)
+                elif isinstance(current, list):
+                    current.extend(items)
+                else:
+                    raise StoreError(
+                        f"cannot $push to {path!r}: it holds {type(current).__name__}, not an array"
+                    )
+            elif op == "$pull":
+                parent = _parent(result, path, create=False)
+                if parent is None or parent[1] not in parent[0]:
+                    continue
+                node, key = parent
+                current = node[key]
+                if not isinstance(current, list):
+                    raise StoreError(
+                        f"cannot $pull from {path!r}: it holds {type(current).__name__}, "
+                        "not an array"
+                    )
+                node[key] = [e for e in current if not _pull_matches(e, value)]
+            else:
+                raise ValueError(f"unsupported update operator {op!r}")
+    return result
+
+
+def _collect_equalities(filter: Filter, into: Document) -> None:
+    for key, cond in filter.items():
+        if key == "$and":
+            for sub in cond:
+                _collect_equalities(sub, into)
+        elif key.startswith("$"):
+            continue  # $or: MongoDB takes no equality from it either
+        elif not _is_operator_doc(cond):
+            parent = _parent(into, key, create=True)
+            assert parent is not None
+            parent[0][parent[1]] = _normalize(cond)
+        elif "$eq" in cond:
+            parent = _parent(into, key, create=True)
+            assert parent is not None
+            parent[0][parent[1]] = _normalize(cond["$eq"])
+
+
+def upsert_document(filter: Filter, update: Update) -> Document:
+    """The document an upsert inserts when nothing matches: the equality conditions of
+    ``filter`` (including those inside ``$and``), then ``update`` with ``$setOnInsert``.
+
+    Raises ``ValueError`` when the result has no string ``_id`` (the port's ids are chosen
+    by the caller, never generated)."""
+    seed: Document = {}
+    _collect_equalities(filter, seed)
+    doc = apply_update(seed, update, inserting=True)
+    if not isinstance(doc.get("_id"), str):
+        raise ValueError("an upsert needs a string _id: put it in the filter or in $setOnInsert")
+    return {"_id": doc.pop("_id"), **doc}
+
+
+def _project(doc: Document, fields: Sequence[str]) -> Document:
+    """``doc`` reduced to ``_id`` and ``fields`` (dotted paths keep their sub-documents)."""
+
+    def pick(node: Any, segments: list[str]) -> Any:
+        if isinstance(node, list):
+            picked = [pick(e, segments) for e in node if isinstance(e, dict | list)]
+            return [p for p in picked if p is not _MISSING]
+        if not isinstance(node, dict) or segments[0] not in node:
+            return _MISSING
+        if len(segments) == 1:
+            return {segments[0]: node[segments[0]]}
+        inner = pick(node[segments[0]], segments[1:])
+        return _MISSING if inner is _MISSING else {segments[0]: inner}
+
+    def merge(into: dict[str, Any], part: dict[str, Any]) -> None:
+        for key, value in part.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+
+    result: Document = {"_id": doc["_id"]}
+    for path in fields:
+        part = pick(doc, _split_path(path))
+        if isinstance(part, dict):
+            merge(result, part)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Value encoding (JSON text in SQLite)
+# --------------------------------------------------------------------------------------
+
+_TAG: Final = "\x01"
+_DATE_TAG: Final = "\x01d:"
+_STR_TAG: Final = "\x01s:"
+# Every encoded datetime sorts inside [_DATE_LOW, _DATE_HIGH) and nothing else does.
+_DATE_LOW: Final = _DATE_TAG
+_DATE_HIGH: Final = "\x01d;"
+
+
+def _encode_str(value: str) -> str:
+    return _STR_TAG + value if value.startswith(_TAG) else value
+
+
+def _encode_datetime(value: datetime) -> str:
+    v = _utc_ms(value)
+    # Spelled out rather than strftime: %Y does not zero-pad years before 1000 everywhere,
+    # and the fixed width is what makes string order equal time order.
+    return (
+        f"{_DATE_TAG}{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:"
+        f"{v.second:02d}.{v.microsecond // 1000:03d}Z"
+    )
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, str):
+        return _encode_str(value)
+    if isinstance(value, datetime):
+        return _encode_datetime(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"document keys must be strings, got {key!r}")
+            out[key] = _encode(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    raise ValueError(f"unsupported value type {type(value).__name__}: {value!r}")
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        if value.startswith(_DATE_TAG):
+            return datetime.strptime(value[len(_DATE_TAG) :], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=UTC
+            )
+        if value.startswith(_STR_TAG):
+            return value[len(_STR_TAG) :]
+        return value
+    if isinstance(value, dict):
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    # One fixed rendering (compact, non-ASCII kept): equality on sub-documents and arrays
+    # compares this text with what SQLite's json_extract returns for the stored value.
+    return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _split_doc(doc: Mapping[str, Any]) -> tuple[str, str]:
+    doc_id = doc.get("_id", _MISSING) if isinstance(doc, Mapping) else _MISSING
+    if not isinstance(doc_id, str):
+        raise ValueError(f"a document needs a string _id, got {doc_id!r}")
+    body = {key: value for key, value in doc.items() if key != "_id"}
+    return _encode_str(doc_id), _dumps(body)
+
+
+def _join_doc(doc_id: str, body: str) -> Document:
+    decoded = _decode(json.loads(body))
+    return {"_id": _decode(doc_id), **decoded}
+
+
+# --------------------------------------------------------------------------------------
+# SQL translation
+# --------------------------------------------------------------------------------------
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json_path(segments: Sequence[str]) -> str:
+    """A SQL literal of the JSON path of ``segments``. Index definitions and queries use
+    this same rendering so that SQLite recognises the indexed expressions."""
+    return _sql_literal("$" + "".join(f'."{s}"' for s in segments))
+
+
+def _value_expr(path: str, src: str = "d.doc", id_col: str = "d.id") -> str:
+    if path == "_id":
+        return id_col
+    return f"json_extract({src}, {_json_path(_split_path(path))})"
+
+
+class _Leaf:
+    """A condition on one candidate value, rendered against a value and a type expression
+    (``json_extract``/``json_type`` of a path, or ``value``/``type`` of a json_each row)."""
+
+    def __init__(self, render: Callable[[str, str], str], *, matches_missing: bool) -> None:
+        self.render = render
+        self.matches_missing = matches_missing
+
+
+class _SqlFilter:
+    """Builds a WHERE clause (with named parameters) for a filter on table alias ``d``."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+        self._aliases = 0
+
+    def param(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def _alias(self) -> str:
+        self._aliases += 1
+        return f"e{self._aliases}"
+
+    def where(self, filter: Filter) -> str:
+        parts: list[str] = []
+        for key, cond in filter.items():
+            if key == "$and":
+                parts.append("(" + " AND ".join(self.where(sub) for sub in cond) + ")")
+            elif key == "$or":
+                parts.append("(" + " OR ".join(self.where(sub) for sub in cond) + ")")
+            elif _is_operator_doc(cond):
+                parts.extend(self._operator(key, op, arg) for op, arg in cond.items())
+            else:
+                parts.append(self._positive(key, self._eq_leaf(cond)))
+        return " AND ".join(parts) if parts else "1"
+
+    def _operator(self, path: str, op: str, arg: Any) -> str:
+        if op == "$eq":
+            return self._positive(path, self._eq_leaf(arg))
+        if op == "$ne":
+            return self._negative(path, self._eq_leaf(arg))
+        if op == "$in":
+            return self._positive(path, self._in_leaf(arg))
+        if op == "$nin":
+            return self._negative(path, self._in_leaf(arg))
+        if op == "$exists":
+            leaf = _Leaf(lambda v, t: f"{t} IS NOT NULL", matches_missing=False)
+            return self._positive(path, leaf) if arg else self._negative(path, leaf)
+        if op in _COMPARISONS:
+            return self._positive(path, self._compare_leaf(op, arg))
+        raise ValueError(f"unsupported filter operator {op!r}")
+
+    def _negative(self, path: str, leaf: _Leaf) -> str:
+        # COALESCE: a positive condition may come out NULL (SQL's "unknown") where it means
+        # false; NOT NULL would then drop documents MongoDB keeps (e.g. $ne on a missing
+        # field).
+        return f"NOT COALESCE({self._positive(path, leaf)}, 0)"
+
+    def _positive(self, path: str, leaf: _Leaf) -> str:
+        if path == "_id":
+            return leaf.render("d.id", "'text'")
+        return self._at("d.doc", _split_path(path), leaf)
+
+    def _at(self, src: str, segments: list[str], leaf: _Leaf) -> str:
+        """True when some candidate value of ``segments`` in JSON ``src`` satisfies
+        ``leaf``; the SQL twin of ``_candidates``."""
+        path = _json_path(segments)
+        value, kind = f"json_extract({src}, {path})", f"json_type({src}, {path})"
+        direct = leaf.render(value, kind)
+        if leaf.matches_missing and len(segments) > 1:
+            # With an array on the way, the JSON path finds nothing, which must not read
+            # as "missing": the array branches below decide instead.
+            guards = " AND ".join(
+                f"json_type({src}, {_json_path(segments[:k])}) IS NOT 'array'"
+                for k in range(1, len(segments))
+            )
+            direct = f"({direct} AND {guards})"
+        alternatives = [direct]
+        element = self._alias()
+        alternatives.append(
+            f"({kind} = 'array' AND EXISTS (SELECT 1 FROM json_each({src}, {path}) AS {element}"
+            f" WHERE {leaf.render(f'{element}.value', f'{element}.type')}))"
+        )
+        for k in range(1, len(segments)):
+            prefix = _json_path(segments[:k])
+            element = self._alias()
+            # CASE: only objects are parsed as JSON (a string element is not JSON text),
+            # and SQLite does not promise to evaluate AND terms left to right.
+            inner = f"(CASE WHEN {element}.type = 'object' THEN {element}.value END)"
+            alternatives.append(
+                f"(json_type({src}, {prefix}) = 'array' AND EXISTS (SELECT 1 FROM "
+                f"json_each({src}, {prefix}) AS {element} WHERE {element}.type = 'object' "
+                f"AND {self._at(inner, segments[k:], leaf)}))"
+            )
+        return "(" + " OR ".join(alternatives) + ")"
+
+    def _eq_leaf(self, value: Any) -> _Leaf:
+        value = _normalize(value)
+        if value is None:
+            return _Leaf(lambda v, t: f"({t} IS NULL OR {t} = 'null')", matches_missing=True)
+        if isinstance(value, bool):
+            literal = "'true'" if value else "'false'"
+            return _Leaf(lambda v, t: f"{t} = {literal}", matches_missing=False)
+        if _is_number(value):
+            p = self.param(value)
+            return _Leaf(
+                lambda v, t: f"({v} = {p} AND {t} IN ('integer', 'real'))", matches_missing=False
+            )
+        if isinstance(value, str | datetime):
+            p = self.param(_encode(value))
+            return _Leaf(lambda v, t: f"({v} = {p} AND {t} = 'text')", matches_missing=False)
+        kind = "'array'" if isinstance(value, list) else "'object'"
+        p = self.param(_dumps(value))
+        return _Leaf(lambda v, t: f"({v} = {p} AND {t} = {kind})", matches_missing=False)
+
+    def _in_leaf(self, values: Sequence[Any]) -> _Leaf:
+        texts = [_encode(_normalize(v)) for v in values if isinstance(v, str | datetime)]
+        numbers = [v for v in values if _is_number(v)]
+        others = [
+            self._eq_leaf(v) for v in values if not (isinstance(v, str | datetime) or _is_number(v))
+        ]
+        text_params = ", ".join(self.param(v) for v in texts)
+        number_params = ", ".join(self.param(v) for v in numbers)
+
+        def render(v: str, t: str) -> str:
+            # Grouped IN lists keep the common case ($in over strings) an index lookup.
+            terms = []
+            if texts:
+                terms.append(f"({v} IN ({text_params}) AND {t} = 'text')")
+            if numbers:
+                terms.append(f"({v} IN ({number_params}) AND {t} IN ('integer', 'real'))")
+            terms.extend(leaf.render(v, t) for leaf in others)
+            return "(" + " OR ".join(terms) + ")" if terms else "0"
+
+        return _Leaf(render, matches_missing=any(v is None for v in values))
+
+    def _compare_leaf(self, op: str, value: Any) -> _Leaf:
+        sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[op]
+        if value is None:
+            if op in ("$gte", "$lte"):
+                return self._eq_leaf(None)
+            return _Leaf(lambda v, t: "0", matches_missing=False)
+        if isinstance(value, bool):
+            p = self.param(int(value))
+            return _Leaf(
+                lambda v, t: f"({v} {sql_op} {p} AND {t} IN ('true', 'false'))",
+                matches_missing=False,
+            )
+        if _is_number(value):
+            p = self.param(value)
+            return _Leaf(
+                lambda v, t: f"({v} {sql_op} {p} AND {t} IN ('integer', 'real'))",
+                matches_missing=False,
+            )
+        low, high = self.param(_DATE_LOW), self.param(_DATE_HIGH)
+        if isinstance(value, datetime):
+            p = self.param(_encode_datetime(value))
+            return _Leaf(
+                lambda v, t: (
+                    f"({v} {sql_op} {p} AND {t} = 'text' AND {v} >= {low} AND {v} < {high})"
+                ),
+                matches_missing=False,
+            )
+        if isinstance(value, str):
+            p = self.param(_encode_str(value))
+            return _Leaf(
+                lambda v, t: (
+                    f"({v} {sql_op} {p} AND {t} = 'text' AND NOT ({v} >= {low} AND {v} < {high}))"
+                ),
+                matches_missing=False,
+            )
+        raise ValueError(f"{op} needs a number, string, boolean, datetime or None")
+
+
+def _order_by(sort: SortSpec | None) -> str:
+    terms = [
+        f"{_value_expr(path)} {'ASC' if direction == 1 else 'DESC'}"
+        for path, direction in sort or ()
+    ]
+    terms.append("d.rowid ASC")  # ties (and no sort at all) in insertion order
+    return ", ".join(terms)
+
+
+# --------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------
+
+_DATABASE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _table(collection: str) -> str:
+    return _quote_ident(f"c:{collection}")
+
+
+class EmbeddedCollection:
+    """One collection: a table of ``(id, doc)`` rows in the store's SQLite file."""
+
+    def __init__(self, store: EmbeddedStore, name: str) -> None:
+        self.name = name
+        self._store = store
+        self._table = _table(name)
+
+    # -- helpers (worker thread) -------------------------------------------------------
+
+    def _select(
+        self,
+        conn: sqlite3.Connection,
+        filter: Filter,
+        *,
+        columns: str = "d.id, d.doc",
+        sort: SortSpec | None = None,
+        limit: int | None = None,
+    ) -> list[Any]:
+        sql = _SqlFilter()
+        where = sql.where(filter)
+        query = f"SELECT {columns} FROM {self._table} AS d WHERE {where} ORDER BY {_order_by(sort)}"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        return conn.execute(query, sql.params).fetchall()
+
+    def _write_row(self, conn: sqlite3.Connection, rowid: int, doc: Document) -> None:
+        _, body = _split_doc(doc)
+        conn.execute(f"UPDATE {self._table} SET doc = ? WHERE rowid = ?", (body, rowid))
+
+    def _insert_row(self, conn: sqlite3.Connection, doc: Mapping[str, Any]) -> None:
+        conn.execute(f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)", _split_doc(doc))
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._store._run(self.name, fn)
+
+    # -- the port ----------------------------------------------------------------------
+
+    async def insert_one(self, doc: Document) -> None:
+        """Insert ``doc`` (which must carry a string ``_id``)."""
+        row = _split_doc(doc)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)", row)
+
+        await self._run(work)
+
+    async def insert_many(self, docs: Sequence[Document]) -> None:
+        """Insert ``docs`` in order; on a collision the earlier ones stay (as in MongoDB's
+        ordered insert) and DuplicateKeyError is raised."""
+        rows = [_split_doc(doc) for doc in docs]
+
+        def work(conn: sqlite3.Connection) -> None:
+            with _write_transaction(conn) as commit_partial:
+                for row in rows:
+                    try:
+                        conn.execute(f"INSERT INTO {self._table} (id, doc) VALUES (?, ?)", row)
+                    except sqlite3.IntegrityError:
+                        commit_partial()
+                        raise
+
+        if rows:
+            await self._run(work)
+
+    async def find_one(self, filter: Filter) -> Document | None:
+        """The first document matching ``filter`` (insertion order), or None."""
+        found = await self.find(filter, limit=1)
+        return found[0] if found else None
+
+    async def find(
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec | None = None,
+        limit: int | None = None,
+        projection: Sequence[str] | None = None,
+    ) -> list[Document]:
+        """Documents matching ``filter`` in ``sort`` order, at most ``limit`` of them
+        (``limit=0`` returns none); ``projection`` keeps ``_id`` and the given paths."""
+        validate_filter(filter)
+        validate_sort(sort)
+        validate_projection(projection)
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        if limit == 0:
+            return []
+        rows = await self._run(lambda conn: self._select(conn, filter, sort=sort, limit=limit))
+        docs = [_join_doc(doc_id, body) for doc_id, body in rows]
+        if projection is not None:
+            docs = [_project(doc, projection) for doc in docs]
+        return docs
+
+    async def count(self, filter: Filter) -> int:
+        """How many documents match ``filter`` (counted in SQL)."""
+        validate_filter(filter)
+
+        def work(conn: sqlite3.Connection) -> int:
+            sql = _SqlFilter()
+            where = sql.where(filter)
+            row = conn.execute(
+                f"SELECT count(*) FROM {self._table} AS d WHERE {where}", sql.params
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(work)
+
+    async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
+        """Update the first match atomically; with ``upsert`` insert when none matches."""
+        validate_filter(filter)
+        validate_update(update)
+        seed = upsert_document(filter, update) if upsert else None
+
+        def work(conn: sqlite3.Connection) -> int:
+            with _write_transaction(conn):
+                rows = self._select(conn, filter, columns="d.rowid, d.id, d.doc", limit=1)
+                if rows:
+                    rowid, doc_id, body = rows[0]
+                    self._write_row(conn, rowid, apply_update(_join_doc(doc_id, body), update))
+                    return 1
+                if seed is None:
+                    return 0
+                self._insert_row(conn, seed)
+                return 1
+
+        return await self._run(work)
+
+    async def update_many(self, filter: Filter, update: Update) -> int:
+        """Update every match, all in one transaction; return how many matched."""
+        validate_filter(filter)
+        validate_update(update)
+
+        def work(conn: sqlite3.Connection) -> int:
+            with _write_transaction(conn):
+                rows = self._select(conn, filter, columns="d.rowid, d.id, d.doc")
+                for rowid, doc_id, body in rows:
+                    self._write_row(conn, rowid, apply_update(_join_doc(doc_id, body), update))
+                return len(rows)
+
+        return await self._run(work)
+
+    async def find_one_and_update(
+        self,
+        filter: Filter,
+        update: Update,
+        *,
+        sort: SortSpec | None = None,
+        return_new: bool = True,
+    ) -> Document | None:
+        """Atomically update the first match in ``sort`` order and return it (after the
+        update when ``return_new``), or None. Safe for claiming work with a lease."""
+        validate_filter(filter)
+        validate_update(update)
+        validate_sort(sort)
+
+        def work(conn: sqlite3.Connection) -> Document | None:
+            with _write_transaction(conn):
+                rows = self._select(
+                    conn, filter, columns="d.rowid, d.id, d.doc", sort=sort, limit=1
+                )
+                if not rows:
+                    return None
+                rowid, doc_id, body = rows[0]
+                before = _join_doc(doc_id, body)
+                after = apply_update(before, update)
+                self._write_row(conn, rowid, after)
+                # Re-read through the encoding so the caller sees exactly what is stored
+                # (e.g. datetimes truncated to milliseconds).
+                _, stored = _split_doc(after)
+                return _join_doc(doc_id, stored) if return_new else before
+
+        return await self._run(work)
+
+    async def delete_one(self, filter: Filter) -> int:
+        """Delete the first match (insertion order); return 0 or 1."""
+        return await self._delete(filter, limit=1)
+
+    async def delete_many(self, filter: Filter) -> int:
+        """Delete every match; return how many were deleted."""
+        return await self._delete(filter, limit=None)
+
+    async def _delete(self, filter: Filter, *, limit: int | None) -> int:
+        validate_filter(filter)
+
+        def work(conn: sqlite3.Connection) -> int:
+            sql = _SqlFilter()
+            where = sql.where(filter)
+            subquery = f"SELECT d.rowid FROM {self._table} AS d WHERE {where}"
+            if limit is not None:
+                subquery += f" ORDER BY d.rowid LIMIT {int(limit)}"
+            cursor = conn.execute(
+                f"DELETE FROM {self._table} WHERE rowid IN ({subquery})", sql.params
+            )
+            return int(cursor.rowcount)
+
+        return await self._run(work)
+
+    async def explain(self, filter: Filter, *, sort: SortSpec | None = None) -> list[str]:
+        """SQLite's query plan for ``find(filter, sort=sort)``, one line per step (to check
+        that an index serves a query, as MongoDB's ``explain`` would)."""
+        validate_filter(filter)
+        validate_sort(sort)
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            sql = _SqlFilter()
+            where = sql.where(filter)
+            rows = conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT d.id, d.doc FROM {self._table} AS d "
+                f"WHERE {where} ORDER BY {_order_by(sort)}",
+                sql.params,
+            ).fetchall()
+            return [str(row[-1]) for row in rows]
+
+        return await self._run(work)
+
+    async def create_index(
+        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+    ) -> None:
+        """Create a SQLite expression index over ``keys`` (idempotent by name); a unique
+        one makes colliding writes raise DuplicateKeyError."""
+        if not keys:
+            raise ValueError("an index needs at least one key")
+        validate_sort(keys)
+        index_name = name or default_index_name(keys)
+        columns = [
+            f"{_value_expr(path, 'doc', 'id')} {'ASC' if direction == 1 else 'DESC'}"
+            for path, direction in keys
+        ]
+        if unique:
+            # json_extract reads JSON true as 1: without this, True and 1 would collide.
+            columns += [
+                f"(json_type(doc, {_json_path(_split_path(path))}) IN ('true', 'false'))"
+                for path, _ in keys
+                if path != "_id"
+            ]
+        statements = [
+            f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
+            f"{_quote_ident(f'{self.name}:{index_name}')} ON {self._table} ({', '.join(columns)})"
+        ]
+        # For each path (and each of its prefixes), a partial index of the rows where it
+        # holds an array: almost always empty, and what lets a filter's "array" branch be an
+        # index lookup too, so SQLite can plan the whole filter as a MULTI-INDEX OR.
+        prefixes = {
+            ".".join(_split_path(path)[:k])
+            for path, _ in keys
+            if path != "_id"
+            for k in range(1, len(_split_path(path)) + 1)
+        }
+        for prefix in sorted(prefixes):
+            # Keyed on the json_type expression itself: SQLite's OR planner only takes an
+            # index it can SEARCH, not one it would merely scan.
+            kind = f"json_type(doc, {_json_path(_split_path(prefix))})"
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {_quote_ident(f'{self.name}:array:{prefix}')} "
+                f"ON {self._table} ({kind}) WHERE {kind} = 'array'"
+            )
+
+        def work(conn: sqlite3.Connection) -> None:
+            with _write_transaction(conn):
+                for statement in statements:
+                    conn.execute(statement)
+
+        await self._run(work)
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: sqlite3.Connection) -> Iterator[Callable[[], None]]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error). IMMEDIATE takes the write
+    lock before the first read, which is what makes read-modify-write atomic. The yielded
+    function commits early (ordered inserts keep what preceded a collision)."""
+    state = {"open": True}
+
+    def commit() -> None:
+        if state["open"]:
+            conn.execute("COMMIT")
+            state["open"] = False
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield commit
+    except BaseException:
+        if state["open"]:
+            conn.execute("ROLLBACK")
+            state["open"] = False
+        raise
+    commit()
+
+
+class EmbeddedStore:
+    """A database of the embedded topology: one SQLite file, one worker thread."""
+
+    def __init__(self, path: Path, database: str) -> None:
+        self.path = path
+        self.database = database
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"embedded-store-{database}"
+        )
+        self._conn: sqlite3.Connection | None = None
+        self._tables: set[str] = set()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._collections: dict[str, EmbeddedCollection] = {}
+        # Open on the worker thread (the connection belongs to it); this is queued first, so
+        # every later call finds it open, and an error surfaces at the first await.
+        self._opened = self._executor.submit(self._open)
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: in WAL mode, NORMAL may lose the last commits on power loss; a store that
+        # acknowledged a write must keep it.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        self._conn = conn
+
+    def collection(self, name: str) -> EmbeddedCollection:
+        """The collection called ``name`` (its table is created on first use)."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"invalid collection name {name!r}")
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = EmbeddedCollection(self, name)
+        return found
+
+    async def _run(self, collection: str | None, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def job() -> T:
+            try:
+                self._opened.result()
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreUnavailableError(
+                    f"cannot open embedded store {self.path}: {exc}"
+                ) from exc
+            conn = self._conn
+            if conn is None:
+                raise StoreUnavailableError(f"embedded store {self.path} is closed")
+            if collection is not None and collection not in self._tables:
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {_table(collection)} "
+                    "(id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)"
+                )
+                self._tables.add(collection)
+            try:
+                return fn(conn)
+            except sqlite3.IntegrityError as exc:
+                if "UNIQUE" in str(exc):
+                    raise DuplicateKeyError(
+                        f"duplicate key in {self.database}.{collection}: {exc}"
+                    ) from exc
+                raise StoreError(f"{self.database}.{collection}: {exc}") from exc
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if "locked" in text or "busy" in text or "unable to open" in text:
+                    raise StoreUnavailableError(f"embedded store {self.path}: {text}") from exc
+                raise StoreError(f"embedded store {self.path}: {text}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"embedded store {self.path}: {exc}") from exc
+
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailableError(f"embedded store {self.path} is closed")
+            future = self._executor.submit(job)
+        return await asyncio.wrap_future(future)
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError when the database file cannot be used."""
+        try:
+            await self._run(None, lambda conn: conn.execute("SELECT 1").fetchone())
+        except StoreUnavailableError:
+            raise
+        except StoreError as exc:
+            raise StoreUnavailableError(f"embedded store {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close the SQLite connection and stop the worker thread (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+
+            def shut() -> None:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+
+            future = self._executor.submit(shut)
+        try:
+            await asyncio.wrap_future(future)
+        finally:
+            self._executor.shutdown(wait=False)
+
+
+def open_embedded_store(data_dir: Path, database: str) -> EmbeddedStore:
+    """The embedded store of ``database``: ``<data_dir>/<database>.sqlite3``, created on
+    first use. Returns at once; the file is opened on the store's worker thread, so an
+    unusable directory shows at the first operation (``await store.ping()`` checks)."""
+    if not _DATABASE_NAME.match(database):
+        raise ValueError(f"invalid database name {database!r}")
+    return EmbeddedStore(Path(data_dir) / f"{database}.sqlite3", database)

@@ -1,0 +1,498 @@
+"""MongoDB adapter of the store port, through PyMongo's async API (``AsyncMongoClient``).
+
+Used by the production topology; passes ``tests/contract/test_store_contract.py`` against
+a real MongoDB wire-protocol server (MongoDB itself, or FerretDB on our machines).
+
+* Datetimes read back as aware UTC (``tz_aware=True``, ``tzinfo=UTC``); BSON keeps
+  milliseconds, so microseconds are truncated, as in the embedded adapter.
+* Every request is first checked against the port's language (``validate_filter``,
+  ``validate_update`` from ``kernel.adapters.embedded_store``): an operator outside the
+  subset raises ``ValueError`` here exactly as it does in the embedded topology, instead of
+  working in production and failing on one machine (or the other way round).
+* PyMongo errors map to the port's: duplicate keys → ``DuplicateKeyError``; connection
+  failures and timeouts → ``StoreUnavailableError``; anything else → ``StoreError``.
+
+FerretDB v1 compatibility
+    Verified against FerretDB v1.24.2 with the SQLite backend, which differs from MongoDB
+    where the port needs it:
+
+    * Its updates are not atomic: a handler reads the matching documents, computes the new
+      ones and writes them back by ``_id`` without isolation, so concurrent ``$inc``s are
+      lost, a conditional ``update_one({"_id": x, "version": 3}, ...)`` can match in several
+      callers at once and two ``find_one_and_update`` lease claims can both win.
+    * ``$pull`` with a condition or a sub-document (``{"items": {"id": {"$in": [...]}}}``)
+      silently removes nothing; only plain values are pulled.
+    * An upsert ignores equality conditions inside ``$and`` when building the new document
+      (and so invents an ObjectId ``_id``).
+
+    What it does have atomically: inserts (unique indexes, ``_id`` included, are enforced by
+    SQLite) and deletes by ``_id`` (the count is the real number of rows deleted). So when
+    the server is FerretDB (``buildInfo`` carries ``ferretdbVersion``), every write that
+    reads before it writes goes through a per-document lock built on those two operations
+    (a lock document inserted into the ``_store_locks`` collection, with a lease so that a
+    crashed holder cannot block a document forever), and the update itself is computed in
+    Python by the same code as the embedded adapter (``apply_update``) and written as a
+    whole-document replacement. Readers need no lock: FerretDB writes each document in one
+    SQL statement. Real MongoDB does all of this natively and takes the direct path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from bson.errors import InvalidDocument
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import errors as mongo_errors
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kernel.adapters.embedded_store import (
+    apply_update,
+    default_index_name,
+    upsert_document,
+    validate_filter,
+    validate_projection,
+    validate_sort,
+    validate_update,
+)
+from kernel.store import (
+    Document,
+    DuplicateKeyError,
+    Filter,
+    IndexKeys,
+    SortSpec,
+    StoreError,
+    StoreUnavailableError,
+    Update,
+)
+
+__all__ = ["MongoCollection", "MongoStore", "open_mongo_store"]
+
+LOCKS_COLLECTION: Final = "_store_locks"
+# A lock holder does three round trips under the lock; a lease this long is only ever
+# reached by a crashed (or frozen) holder, whose lock is then broken.
+_LOCK_LEASE: Final = timedelta(seconds=15)
+_LOCK_WAIT_SECONDS: Final = 30.0
+_DUPLICATE_KEY: Final = 11000
+
+
+@contextlib.contextmanager
+def _translated(where: str) -> Iterator[None]:
+    """Map PyMongo's exceptions to the port's (``where`` names the server, no secrets)."""
+    try:
+        yield
+    except mongo_errors.DuplicateKeyError as exc:
+        raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
+    except mongo_errors.BulkWriteError as exc:
+        codes = [error.get("code") for error in exc.details.get("writeErrors", [])]
+        if _DUPLICATE_KEY in codes:
+            raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
+        raise StoreError(f"MongoDB ({where}): {exc}") from exc
+    except (
+        mongo_errors.ConnectionFailure,  # AutoReconnect, NetworkTimeout, server selection
+        mongo_errors.ExecutionTimeout,
+        mongo_errors.WTimeoutError,
+    ) as exc:
+        raise StoreUnavailableError(
+            f"MongoDB at {where} is unavailable or did not answer in time: {exc}"
+        ) from exc
+    except InvalidDocument as exc:
+        raise ValueError(f"cannot encode document for MongoDB: {exc}") from exc
+    except mongo_errors.PyMongoError as exc:
+        raise StoreError(f"MongoDB ({where}): {exc}") from exc
+
+
+def _require_id(doc: Mapping[str, Any]) -> None:
+    # The port's ids are strings chosen by the caller; PyMongo would otherwise add an
+    # ObjectId to the caller's dict.
+    if not isinstance(doc.get("_id"), str):
+        raise ValueError(f"a document needs a string _id, got {doc.get('_id')!r}")
+
+
+def _and(filter: Filter, doc_id: str) -> Filter:
+    return {"$and": [filter, {"_id": doc_id}]} if filter else {"_id": doc_id}
+
+
+class MongoCollection:
+    """One MongoDB collection behind the port's ``Collection`` protocol."""
+
+    def __init__(self, store: MongoStore, collection: AsyncCollection[Document]) -> None:
+        self.name = collection.name
+        self._store = store
+        self._c = collection
+        self._where = f"{store.where}/{store.database.name}.{collection.name}"
+
+    def _translated(self) -> contextlib.AbstractContextManager[None]:
+        return _translated(self._where)
+
+    # -- reads -------------------------------------------------------------------------
+
+    async def find_one(self, filter: Filter) -> Document | None:
+        """The first document matching ``filter`` (natural order), or None."""
+        validate_filter(filter)
+        with self._translated():
+            return await self._c.find_one(filter)
+
+    async def find(
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec | None = None,
+        limit: int | None = None,
+        projection: Sequence[str] | None = None,
+    ) -> list[Document]:
+        """Documents matching ``filter`` in ``sort`` order, at most ``limit`` of them
+        (``limit=0`` returns none, unlike MongoDB's "no limit")."""
+        validate_filter(filter)
+        validate_sort(sort)
+        validate_projection(projection)
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        if limit == 0:
+            return []
+        fields = None if projection is None else {path: 1 for path in projection}
+        with self._translated():
+            cursor = self._c.find(filter, projection=fields)
+            if sort:
+                cursor = cursor.sort(list(sort))
+            if limit is not None:
+                cursor = cursor.limit(limit)
+            return await cursor.to_list()
+
+    async def count(self, filter: Filter) -> int:
+        """How many documents match ``filter``."""
+        validate_filter(filter)
+        with self._translated():
+            return await self._c.count_documents(filter)
+
+    # -- inserts (atomic on every server) ----------------------------------------------
+
+    async def insert_one(self, doc: Document) -> None:
+        """Insert ``doc`` (which must carry a string ``_id``)."""
+        _require_id(doc)
+        with self._translated():
+            await self._c.insert_one(dict(doc))
+
+    async def insert_many(self, docs: Sequence[Document]) -> None:
+        """Insert ``docs`` in order; those before a collision stay, then DuplicateKeyError."""
+        for doc in docs:
+            _require_id(doc)
+        if not docs:
+            return
+        with self._translated():
+            await self._c.insert_many([dict(doc) for doc in docs], ordered=True)
+
+    # -- updates -----------------------------------------------------------------------
+
+    async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
+        """Update the first match; with ``upsert`` insert when none matches. Returns 0/1."""
+        validate_filter(filter)
+        validate_update(update)
+        if upsert:
+            upsert_document(filter, update)  # ValueError now when no _id can come of it
+        if await self._store.emulating():
+            outcome = await self._emulated_update(filter, update, sort=None, upsert=upsert)
+            return 0 if outcome is None else 1
+        with self._translated():
+            result = await self._c.update_one(filter, update, upsert=upsert)
+        return result.matched_count or (1 if result.upserted_id is not None else 0)
+
+    async def update_many(self, filter: Filter, update: Update) -> int:
+        """Update every match (each document atomically); return how many matched."""
+        validate_filter(filter)
+        validate_update(update)
+        if not await self._store.emulating():
+            with self._translated():
+                result = await self._c.update_many(filter, update)
+            return result.matched_count
+        matched = 0
+        for doc_id in await self._matching_ids(filter):
+            async with self._lock(doc_id):
+                with self._translated():
+                    current = await self._c.find_one(_and(filter, doc_id))
+                    if current is None:
+                        continue  # changed since the scan; MongoDB would skip it too
+                    await self._c.replace_one({"_id": doc_id}, apply_update(current, update))
+                matched += 1
+        return matched
+
+    async def find_one_and_update(
+        self,
+        filter: Filter,
+        update: Update,
+        *,
+        sort: SortSpec | None = None,
+        return_new: bool = True,
+    ) -> Document | None:
+        """Atomically update the first match in ``sort`` order and return it (after the
+        update when ``return_new``), or None. Safe for claiming work with a lease."""
+        validate_filter(filter)
+        validate_update(update)
+        validate_sort(sort)
+        if await self._store.emulating():
+            outcome = await self._emulated_update(filter, update, sort=sort, upsert=False)
+            if outcome is None:
+                return None
+            return outcome[1] if return_new else outcome[0]
+        with self._translated():
+            return await self._c.find_one_and_update(
+                filter,
+                update,
+                sort=list(sort) if sort else None,
+                return_document=ReturnDocument.AFTER if return_new else ReturnDocument.BEFORE,
+            )
+
+    # -- deletes -----------------------------------------------------------------------
+
+    async def delete_one(self, filter: Filter) -> int:
+        """Delete the first match; return 0 or 1."""
+        validate_filter(filter)
+        if await self._store.emulating() and not _is_plain_id(filter):
+            while True:
+                ids = await self._matching_ids(filter, limit=1)
+                if not ids:
+                    return 0
+                async with self._lock(ids[0]):
+                    if await self._delete_if_matching(filter, ids[0]):
+                        return 1
+        with self._translated():
+            return (await self._c.delete_one(filter)).deleted_count
+
+    async def delete_many(self, filter: Filter) -> int:
+        """Delete every match; return how many were deleted."""
+        validate_filter(filter)
+        if await self._store.emulating() and not _is_plain_id(filter):
+            deleted = 0
+            for doc_id in await self._matching_ids(filter):
+                async with self._lock(doc_id):
+                    deleted += await self._delete_if_matching(filter, doc_id)
+            return deleted
+        with self._translated():
+            return (await self._c.delete_many(filter)).deleted_count
+
+    # -- indexes -----------------------------------------------------------------------
+
+    async def create_index(
+        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+    ) -> None:
+        """Create an index (idempotent: the same keys under another name count as done)."""
+        if not keys:
+            raise ValueError("an index needs at least one key")
+        validate_sort(keys)
+        index_name = name or default_index_name(keys)
+        with self._translated():
+            try:
+                await self._c.create_index(list(keys), unique=unique, name=index_name)
+            except mongo_errors.OperationFailure as exc:
+                # 85 IndexOptionsConflict: "already exists with a different name". The port
+                # promises idempotence, so an equivalent index under another name is fine.
+                if exc.code != 85 or not await self._has_index(keys, unique=unique):
+                    raise
+
+    async def _has_index(self, keys: IndexKeys, *, unique: bool) -> bool:
+        wanted = [(path, direction) for path, direction in keys]
+        for info in (await self._c.index_information()).values():
+            if [tuple(k) for k in info["key"]] == wanted and bool(info.get("unique")) == unique:
+                return True
+        return False
+
+    # -- FerretDB emulation ------------------------------------------------------------
+
+    async def _matching_ids(self, filter: Filter, *, limit: int | None = None) -> list[str]:
+        with self._translated():
+            cursor = self._c.find(filter, projection={"_id": 1})
+            if limit is not None:
+                cursor = cursor.limit(limit)
+            return [doc["_id"] for doc in await cursor.to_list()]
+
+    async def _delete_if_matching(self, filter: Filter, doc_id: str) -> int:
+        with self._translated():
+            if await self._c.find_one(_and(filter, doc_id), projection={"_id": 1}) is None:
+                return 0
+            return (await self._c.delete_one({"_id": doc_id})).deleted_count
+
+    async def _emulated_update(
+        self, filter: Filter, update: Update, *, sort: SortSpec | None, upsert: bool
+    ) -> tuple[Document | None, Document] | None:
+        """Read, lock, re-check, compute in Python, replace: ``(before, after)`` of the
+        updated (or upserted, with ``before`` None) document, or None when nothing matched.
+        """
+        while True:
+            with self._translated():
+                cursor = self._c.find(filter, projection={"_id": 1})
+                if sort:
+                    cursor = cursor.sort(list(sort))
+                candidates = await cursor.limit(1).to_list()
+            if candidates:
+                doc_id = candidates[0]["_id"]
+                async with self._lock(doc_id):
+                    with self._translated():
+                        before = await self._c.find_one(_and(filter, doc_id))
+                        if before is None:
+                            continue  # changed before we held the lock: look again
+                        await self._c.replace_one({"_id": doc_id}, apply_update(before, update))
+                        after = await self._c.find_one({"_id": doc_id})
+                    if after is None:  # deleted by a plain delete-by-_id meanwhile
+                        continue
+                    return before, after
+            if not upsert:
+                return None
+            new_doc = upsert_document(filter, update)
+            async with self._lock(new_doc["_id"]):
+                with self._translated():
+                    if await self._c.find_one(filter, projection={"_id": 1}) is not None:
+                        continue  # someone made a match meanwhile: update it instead
+                try:
+                    with self._translated():
+                        await self._c.insert_one(new_doc)
+                except DuplicateKeyError:
+                    # As in MongoDB: the _id exists but does not match the filter (or a
+                    # unique index collides). Unless a match appeared meanwhile, say so.
+                    with self._translated():
+                        if await self._c.find_one(filter, projection={"_id": 1}) is not None:
+                            continue
+                    raise
+                with self._translated():
+                    stored = await self._c.find_one({"_id": new_doc["_id"]})
+                return None if stored is None else (None, stored)
+
+    @contextlib.asynccontextmanager
+    async def _lock(self, doc_id: str) -> AsyncIterator[None]:
+        """Hold the per-document write lock (FerretDB emulation only).
+
+        Acquire = insert the lock document (unique ``_id``: exactly one inserter wins);
+        release = delete it. A lock past its lease belongs to a crashed holder and is
+        broken. Breaking has a narrow race (two waiters breaking the same stale lock) that
+        needs a crash in the first place; MongoDB proper never comes here.
+        """
+        locks = self._store.database[LOCKS_COLLECTION]
+        key = json.dumps([self.name, doc_id])
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        delay = 0.002
+        while True:
+            now = datetime.now(UTC)
+            try:
+                with self._translated():
+                    await locks.insert_one(
+                        {"_id": key, "owner": token, "expires": now + _LOCK_LEASE}
+                    )
+                break
+            except DuplicateKeyError:
+                pass
+            with self._translated():
+                held = await locks.find_one({"_id": key})
+                if held is not None and held["expires"] < now:
+                    await locks.delete_one({"_id": key, "owner": held["owner"]})
+                    continue
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(
+                    f"document {doc_id!r} in {self._where} stayed locked for "
+                    f"{_LOCK_WAIT_SECONDS:.0f}s"
+                )
+            # Jittered exponential backoff: contenders spread out instead of retrying in step.
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            with self._translated():
+                await locks.delete_one({"_id": key, "owner": token})
+
+
+def _is_plain_id(filter: Filter) -> bool:
+    # A delete by _id alone is a single atomic DELETE in FerretDB: no lock needed.
+    return set(filter) == {"_id"} and isinstance(filter["_id"], str)
+
+
+class MongoStore:
+    """A MongoDB database behind the port's ``DocumentStore`` protocol."""
+
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        database: str,
+        *,
+        where: str,
+        ferretdb_compat: bool | None = None,
+    ) -> None:
+        self.client = client
+        self.database: AsyncDatabase[Document] = client[database]
+        self.where = where
+        self._emulate = ferretdb_compat
+        self._collections: dict[str, MongoCollection] = {}
+
+    def collection(self, name: str) -> MongoCollection:
+        """The collection called ``name`` (MongoDB creates it on first write)."""
+        if not isinstance(name, str) or not name or name == LOCKS_COLLECTION:
+            raise ValueError(f"invalid collection name {name!r}")
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = MongoCollection(self, self.database[name])
+        return found
+
+    async def emulating(self) -> bool:
+        """Whether writes go through the FerretDB emulation (asks the server once)."""
+        if self._emulate is None:
+            with _translated(self.where):
+                info = await self.client.admin.command("buildInfo")
+            self._emulate = "ferretdbVersion" in info
+        return self._emulate
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError when the server does not answer in time."""
+        with _translated(self.where):
+            await self.database.command("ping")
+
+    async def drop_database(self) -> None:
+        """Drop the whole database (tests and tooling; never called by services)."""
+        with _translated(self.where):
+            await self.client.drop_database(self.database.name)
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        await self.client.close()
+
+
+def _display(url: str) -> str:
+    """The URL's hosts, without credentials, for error messages."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return "mongodb"
+    return netloc.rpartition("@")[2] or "mongodb"
+
+
+async def open_mongo_store(
+    url: str,
+    database: str,
+    *,
+    timeout_ms: int = 5000,
+    ferretdb_compat: bool | None = None,
+) -> MongoStore:
+    """A store on ``database`` at ``url``. Does not connect: a server that is down shows
+    as ``StoreUnavailableError`` from ``ping()`` or the first operation, after
+    ``timeout_ms``. ``ferretdb_compat`` forces (True) or disables (False) the FerretDB v1
+    emulation; by default the server is asked once, at the first write."""
+    try:
+        client: AsyncMongoClient[Document] = AsyncMongoClient(
+            url,
+            tz_aware=True,
+            tzinfo=UTC,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=max(timeout_ms * 6, 30_000),
+            uuidRepresentation="standard",
+        )
+    except mongo_errors.ConfigurationError as exc:
+        raise ValueError(f"invalid MongoDB URL or options: {exc}") from exc
+    return MongoStore(client, database, where=_display(url), ferretdb_compat=ferretdb_compat)

@@ -1,0 +1,497 @@
+"""RabbitMQ adapter of the bus port (aio-pika).
+
+Topology, all durable so that a broker restart loses nothing:
+
+* ``<exchange>`` — the topic exchange every service publishes to. Its alternate exchange
+  ``<exchange>.unrouted`` (fanout) feeds the quorum queue ``<exchange>.unrouted``: an event
+  nobody has bound yet is kept there instead of being dropped, and publishing never stalls on
+  it. With that in place, a mandatory *return* means the topology is broken (the unrouted
+  queue is gone) and is reported as a failure.
+* ``<exchange>.dlx`` — a direct exchange routing ``<queue>.dlq`` to the quorum queue of that
+  name, one per subscription.
+* per subscription, the quorum queue ``spec.queue`` with ``x-delivery-limit`` and dead-letter
+  arguments pointing at its ``.dlq``.
+
+Publishing uses publisher confirms with the mandatory flag and keeps a window of outstanding
+confirms instead of awaiting each message in turn (the confirm round trip dominates otherwise).
+
+Consumption uses manual acks. Handlers run in tasks owned by this adapter rather than the ones
+aio-pika creates per delivery: aio-pika cancels its tasks when the channel closes, which would
+interrupt a handler half way through its side effects whenever the connection drops. Ours
+run to completion; settling the message on the dead channel then fails harmlessly and the
+broker redelivers it (delivery is at least once; handlers are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+    DeliveryMode,
+    ExchangeType,
+)
+
+from kernel.bus import BusError, DeadLetter, PermanentError, PublishError, SubscriptionSpec
+from kernel.envelope import CONTENT_TYPE, Envelope, EnvelopeError
+
+__all__ = ["REASON_HEADER", "RabbitBus"]
+
+log = logging.getLogger(__name__)
+
+#: Header carrying the reason of a message dead-lettered by this adapter (not the broker).
+REASON_HEADER = "x-liandong-reason"
+_QUEUE_HEADER = "x-liandong-queue"
+_ROUTING_KEY_HEADER = "x-liandong-routing-key"
+# AMQP long strings have no small limit, but a stack-trace-sized reason helps nobody.
+_MAX_REASON = 2000
+
+# Errors that mean "the channel or connection under this operation is gone". They are what a
+# reconnect produces; anything else is a bug we want to see.
+_CHANNEL_GONE: tuple[type[BaseException], ...] = (
+    aiormq.exceptions.AMQPError,
+    ConnectionError,
+    RuntimeError,
+)
+_GONE_OR_TIMED_OUT: tuple[type[BaseException], ...] = (*_CHANNEL_GONE, TimeoutError)
+
+
+@dataclass
+class _Subscription:
+    spec: SubscriptionSpec
+    channel: AbstractChannel
+    queue: AbstractQueue
+    consumer_tag: str
+
+
+class RabbitBus:
+    """The event bus on RabbitMQ, through one robust aio-pika connection.
+
+    ``url`` is an AMQP URL (``amqp://user:pass@host:5672/vhost``). ``exchange`` names the
+    topic exchange. ``confirm_timeout`` bounds the wait for each publisher confirm (and for
+    the channel to come back while reconnecting). ``reconnect_interval`` is the pause between
+    reconnection attempts, ``publish_window`` the number of confirms kept outstanding, and
+    ``close_timeout`` how long ``close()`` waits for handlers in flight.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        exchange: str = "liandong.events",
+        confirm_timeout: float = 10.0,
+        reconnect_interval: float = 1.0,
+        publish_window: int = 256,
+        close_timeout: float = 10.0,
+    ) -> None:
+        if publish_window < 1:
+            raise ValueError("publish_window must be at least 1")
+        self._url = url
+        self.exchange_name = exchange
+        self.unrouted_name = f"{exchange}.unrouted"
+        self.dlx_name = f"{exchange}.dlx"
+        self._confirm_timeout = confirm_timeout
+        self._reconnect_interval = reconnect_interval
+        self._window = publish_window
+        self._close_timeout = close_timeout
+
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._dlx: AbstractExchange | None = None
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._start_lock = asyncio.Lock()
+        self._closing = False
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect and declare the exchanges and the unrouted queue; idempotent."""
+        async with self._start_lock:
+            if self._closing:
+                raise BusError("the bus is closed")
+            if self._connection is not None:
+                return
+            connection = await aio_pika.connect_robust(
+                self._url,
+                reconnect_interval=self._reconnect_interval,
+                client_properties={"connection_name": f"liandong bus {self.exchange_name}"},
+            )
+            try:
+                # on_return_raises makes a mandatory return fail the publish() awaiting it
+                # instead of resolving it with the returned message.
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                self._exchange, self._dlx = await self._declare_exchanges(channel)
+                unrouted = await channel.declare_queue(
+                    self.unrouted_name, durable=True, arguments={"x-queue-type": "quorum"}
+                )
+                await unrouted.bind(self.unrouted_name)
+            except BaseException:
+                await connection.close()
+                raise
+            self._connection = connection
+            self._publish_channel = channel
+
+    async def _declare_exchanges(
+        self, channel: AbstractChannel
+    ) -> tuple[AbstractExchange, AbstractExchange]:
+        """Declare the three exchanges on ``channel``; return the main one and the DLX.
+
+        Declared on every channel that binds to them, so that a robust channel restoring its
+        bindings after a broker restart finds them even before the other channels are back.
+        """
+        await channel.declare_exchange(self.unrouted_name, ExchangeType.FANOUT, durable=True)
+        dlx = await channel.declare_exchange(self.dlx_name, ExchangeType.DIRECT, durable=True)
+        main = await channel.declare_exchange(
+            self.exchange_name,
+            ExchangeType.TOPIC,
+            durable=True,
+            arguments={"alternate-exchange": self.unrouted_name},
+        )
+        return main, dlx
+
+    def is_healthy(self) -> bool:
+        """True when the connection is up and the publishing channel is open."""
+        connection = self._connection
+        channel = self._publish_channel
+        return (
+            not self._closing
+            and connection is not None
+            and not connection.is_closed
+            and connection.connected.is_set()
+            and channel is not None
+            and not channel.is_closed
+        )
+
+    async def close(self) -> None:
+        """Cancel consumers, wait (bounded) for handlers in flight, then disconnect.
+
+        Handlers still running after ``close_timeout`` are cancelled; their messages were not
+        acknowledged, so the broker redelivers them to the next consumer.
+        """
+        if self._closing:
+            return
+        self._closing = True
+        for sub in self._subscriptions.values():
+            with contextlib.suppress(*_CHANNEL_GONE, asyncio.TimeoutError):
+                await sub.queue.cancel(sub.consumer_tag, timeout=self._confirm_timeout)
+        if self._inflight:
+            _, pending = await asyncio.wait(set(self._inflight), timeout=self._close_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("close(): cancelled %d handlers still running", len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self._connection is not None:
+            await self._connection.close()
+        self._subscriptions.clear()
+        self._closed = True
+
+    # -- publishing ------------------------------------------------------------------------
+
+    async def publish(self, envelopes: Sequence[Envelope]) -> None:
+        """Publish ``envelopes`` and wait for every confirm.
+
+        Raises ``PublishError`` whose ``failed_ids`` lists each envelope that was nacked,
+        returned, timed out or lost with the connection; the others were confirmed. A failed
+        envelope may still have reached the broker (a lost confirm is not a nack), so a retry
+        can deliver it twice: consumers are idempotent.
+        """
+        if not envelopes:
+            return
+        # Serialize before sending anything: a payload that cannot be encoded is a programming
+        # error, raised as is, not a delivery failure to retry.
+        messages: dict[str, tuple[str, aio_pika.Message]] = {}
+        for envelope in envelopes:
+            # aiormq matches a mandatory return to its publish by message_id, so one id must
+            # not be outstanding twice; a repeated id is the same event, sent once.
+            if envelope.id not in messages:
+                messages[envelope.id] = (envelope.routing_key, self._to_message(envelope))
+        all_ids = list(messages)
+        if self._closing:
+            raise PublishError("the bus is closed", all_ids)
+        try:
+            await self.start()
+        except Exception as exc:
+            raise PublishError(f"cannot connect to RabbitMQ: {exc}", all_ids) from exc
+        channel = self._publish_channel
+        exchange = self._exchange
+        assert channel is not None and exchange is not None
+        window = asyncio.Semaphore(self._window)
+
+        async def publish_one(message_id: str, routing_key: str, message: aio_pika.Message) -> str:
+            async with window:
+                try:
+                    # One bound covers waiting for a reconnecting channel and the confirm.
+                    async with asyncio.timeout(self._confirm_timeout):
+                        result = await exchange.publish(
+                            message, routing_key, mandatory=True, timeout=self._confirm_timeout
+                        )
+                except _GONE_OR_TIMED_OUT as exc:
+                    return f"{message_id}: {type(exc).__name__}: {exc}"
+                if not isinstance(result, aiormq.spec.Basic.Ack):
+                    return f"{message_id}: returned by the broker (unroutable)"
+                return ""
+
+        results = await asyncio.gather(
+            *(publish_one(mid, rk, msg) for mid, (rk, msg) in messages.items())
+        )
+        failures = [(mid, why) for mid, why in zip(all_ids, results, strict=True) if why]
+        if failures:
+            raise PublishError(
+                f"{len(failures)} of {len(all_ids)} events not confirmed; first: {failures[0][1]}",
+                [mid for mid, _ in failures],
+            )
+
+    @staticmethod
+    def _to_message(envelope: Envelope) -> aio_pika.Message:
+        return aio_pika.Message(
+            envelope.to_json_bytes(),
+            content_type=CONTENT_TYPE,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=envelope.id,
+            correlation_id=envelope.correlationid,
+            type=envelope.type,
+            # The event's own time, not the send time: a republished event keeps its stamp.
+            timestamp=envelope.time,
+            app_id=envelope.source,
+        )
+
+    # -- consuming -------------------------------------------------------------------------
+
+    async def subscribe(self, spec: SubscriptionSpec) -> None:
+        """Declare ``spec.queue`` (quorum, bounded redelivery, dead-letter queue), bind it and
+        start consuming into ``spec.handler`` with ``spec.prefetch`` messages in flight."""
+        if spec.max_deliveries < 1:
+            raise ValueError("max_deliveries must be at least 1")
+        if spec.queue in self._subscriptions:
+            raise BusError(f"already subscribed to {spec.queue!r} on this bus")
+        await self.start()
+        connection = self._connection
+        assert connection is not None
+        dlq_name = f"{spec.queue}.dlq"
+        # One channel per subscription: prefetch is per channel, and a channel error in one
+        # subscription must not stop the others.
+        channel = await connection.channel(publisher_confirms=False)
+        try:
+            await channel.set_qos(prefetch_count=spec.prefetch)
+            exchange, _ = await self._declare_exchanges(channel)
+            dlq = await channel.declare_queue(
+                dlq_name, durable=True, arguments={"x-queue-type": "quorum"}
+            )
+            await dlq.bind(self.dlx_name, routing_key=dlq_name)
+            queue = await channel.declare_queue(
+                spec.queue,
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    # The broker dead-letters a message returned more than this many times,
+                    # i.e. delivered limit + 1 times in all.
+                    "x-delivery-limit": spec.max_deliveries - 1,
+                    "x-dead-letter-exchange": self.dlx_name,
+                    "x-dead-letter-routing-key": dlq_name,
+                    # The default (at-most-once) could drop a dead letter if the DLQ were
+                    # unavailable; at-least-once requires reject-publish overflow.
+                    "x-dead-letter-strategy": "at-least-once",
+                    "x-overflow": "reject-publish",
+                },
+            )
+            for pattern in spec.bindings:
+                await queue.bind(exchange, routing_key=pattern)
+
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                self._on_message(spec, message)
+
+            tag = await queue.consume(on_message, no_ack=False)
+        except BaseException:
+            with contextlib.suppress(*_CHANNEL_GONE):
+                await channel.close()
+            raise
+        self._subscriptions[spec.queue] = _Subscription(spec, channel, queue, tag)
+
+    def _on_message(self, spec: SubscriptionSpec, message: AbstractIncomingMessage) -> None:
+        if self._closing:
+            # Delivered between close() and the consumer's cancel: leave it unacked, the
+            # broker requeues it when the channel closes.
+            return
+        task = asyncio.create_task(self._handle(spec, message))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _handle(self, spec: SubscriptionSpec, message: AbstractIncomingMessage) -> None:
+        try:
+            envelope = Envelope.from_json_bytes(message.body)
+        except EnvelopeError as exc:
+            await self._dead_letter(spec, message, str(exc))
+            return
+        try:
+            await spec.handler(envelope)
+        except PermanentError as exc:
+            await self._dead_letter(spec, message, str(exc) or type(exc).__name__)
+            return
+        except Exception as exc:
+            log.warning(
+                "handler of %s failed on event %s (%s); requeued",
+                spec.queue,
+                envelope.id,
+                exc,
+                exc_info=True,
+            )
+            # The broker counts this return against x-delivery-limit and dead-letters the
+            # message once the limit is reached.
+            await self._settle(message.nack(requeue=True), message, "nack")
+            return
+        await self._settle(message.ack(), message, "ack")
+
+    async def _dead_letter(
+        self, spec: SubscriptionSpec, message: AbstractIncomingMessage, reason: str
+    ) -> None:
+        """Our own dead-lettering (the broker's would lose the reason): publish the original
+        body to the DLX with the reason, wait for the confirm, then ack the original."""
+        dlx = self._dlx
+        assert dlx is not None
+        headers: dict[str, Any] = dict(message.headers or {})
+        headers[REASON_HEADER] = reason[:_MAX_REASON]
+        headers[_QUEUE_HEADER] = spec.queue
+        headers[_ROUTING_KEY_HEADER] = message.routing_key or ""
+        dead = aio_pika.Message(
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            type=message.type,
+            timestamp=message.timestamp,
+            app_id=message.app_id,
+        )
+        try:
+            async with asyncio.timeout(self._confirm_timeout):
+                result = await dlx.publish(
+                    dead,
+                    f"{spec.queue}.dlq",
+                    mandatory=True,
+                    timeout=self._confirm_timeout,
+                )
+            confirmed = isinstance(result, aiormq.spec.Basic.Ack)
+        except _GONE_OR_TIMED_OUT as exc:
+            log.warning("could not dead-letter a message of %s: %s", spec.queue, exc)
+            confirmed = False
+        if confirmed:
+            log.info("dead-lettered a message of %s: %s", spec.queue, reason)
+            await self._settle(message.ack(), message, "ack")
+        else:
+            # Not kept anywhere yet: give it back; the delivery limit still bounds the loop.
+            await self._settle(message.nack(requeue=True), message, "nack")
+
+    @staticmethod
+    async def _settle(op: Awaitable[None], message: AbstractIncomingMessage, what: str) -> None:
+        # After a reconnect the delivery's channel is gone and so is its delivery tag; the
+        # broker has already requeued the message and will deliver it again.
+        try:
+            await op
+        except _CHANNEL_GONE as exc:
+            log.info(
+                "could not %s message %s (%s: %s); the broker will redeliver it",
+                what,
+                message.message_id,
+                type(exc).__name__,
+                exc,
+            )
+
+    # -- reading back ----------------------------------------------------------------------
+
+    async def dead_letters(self, queue: str, *, limit: int = 100) -> list[DeadLetter]:
+        """Read and acknowledge up to ``limit`` messages of ``<queue>.dlq``."""
+        return [
+            self._to_dead_letter(queue, message)
+            for message in await self._drain(f"{queue}.dlq", limit)
+        ]
+
+    async def unrouted(self, *, limit: int = 100) -> list[DeadLetter]:
+        """Read and acknowledge up to ``limit`` events kept by the alternate exchange because
+        no queue was bound for them (``reason`` is ``"unrouted"``)."""
+        return [
+            DeadLetter(
+                envelope=_parse_or_none(message.body),
+                raw=message.body,
+                reason=f"unrouted: no binding matched {message.routing_key}",
+                queue=self.unrouted_name,
+            )
+            for message in await self._drain(self.unrouted_name, limit)
+        ]
+
+    async def _drain(self, queue_name: str, limit: int) -> list[AbstractIncomingMessage]:
+        await self.start()
+        connection = self._connection
+        assert connection is not None
+        # A short-lived channel: a missing queue closes the channel it was asked on.
+        channel = await connection.channel(publisher_confirms=False)
+        messages: list[AbstractIncomingMessage] = []
+        try:
+            queue = await channel.get_queue(queue_name, ensure=False)
+            while len(messages) < limit:
+                message = await queue.get(no_ack=False, fail=False, timeout=self._confirm_timeout)
+                if message is None:
+                    break
+                messages.append(message)
+                await message.ack()
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            return messages
+        finally:
+            with contextlib.suppress(*_CHANNEL_GONE):
+                await channel.close()
+        return messages
+
+    def _to_dead_letter(self, queue: str, message: AbstractIncomingMessage) -> DeadLetter:
+        return DeadLetter(
+            envelope=_parse_or_none(message.body),
+            raw=message.body,
+            reason=_reason(message.headers or {}),
+            queue=queue,
+        )
+
+
+def _parse_or_none(body: bytes) -> Envelope | None:
+    try:
+        return Envelope.from_json_bytes(body)
+    except EnvelopeError:
+        return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _reason(headers: Mapping[str, Any]) -> str:
+    """The reason a message was dead-lettered: ours when we did it, else the broker's."""
+    ours = headers.get(REASON_HEADER)
+    if ours is not None:
+        return _text(ours)
+    first = headers.get("x-first-death-reason")
+    if first is None:
+        return "unknown: no dead-letter headers"
+    first_reason = _text(first)
+    source = _text(headers.get("x-first-death-queue", "?"))
+    if first_reason == "delivery_limit":
+        return f"delivery_limit: redelivery limit of queue {source} reached"
+    deaths = headers.get("x-death")
+    count = ""
+    if isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
+        count = f" (x-death count {deaths[0].get('count')})"
+    return f"{first_reason}: dead-lettered by the broker from queue {source}{count}"

@@ -1,0 +1,120 @@
+"""GraphQL plumbing shared by the subgraphs: the request context with the verified
+principal, stable error codes, the typed user-error type, cursors, and schema extensions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.fastapi import BaseContext
+
+from kernel.auth import AuthError, Principal, TokenVerifier
+
+__all__ = [
+    "ErrorCode",
+    "PageInfo",
+    "RequestContext",
+    "UserError",
+    "decode_cursor",
+    "encode_cursor",
+    "graphql_error",
+    "schema_extensions",
+]
+
+
+class ErrorCode:
+    """Stable error codes clients branch on (``extensions.code`` or ``UserError.code``)."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    VALIDATION = "VALIDATION_FAILED"
+    CONFLICT = "CONFLICT"
+    INVALID_STATE = "INVALID_STATE"
+    WRONG_DISTRICT = "WRONG_DISTRICT"
+    INTERNAL = "INTERNAL"
+
+
+def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **extra})
+
+
+@strawberry.federation.type(shareable=True, description="Why a mutation did not happen.")
+class UserError:
+    code: str = strawberry.field(description="stable code, e.g. VALIDATION_FAILED, CONFLICT")
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="the input field that was wrong, as a dotted path"
+    )
+
+
+@strawberry.federation.type(shareable=True, description="Relay-style page information.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+class RequestContext(BaseContext):
+    """Per-request context; subclasses add the service's handlers, queries and loaders."""
+
+    def __init__(self, verifier: TokenVerifier, district: str) -> None:
+        super().__init__()
+        self._verifier = verifier
+        self._district = district
+        self._principal: Principal | None = None
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.request.headers.get("x-correlation-id") if self.request else None
+
+    def principal(self) -> Principal:
+        """The verified caller, or a GraphQL error with code UNAUTHENTICATED."""
+        if self._principal is None:
+            header = self.request.headers.get("authorization") if self.request else None
+            try:
+                principal = self._verifier.verify_header(header)
+            except AuthError as exc:
+                raise graphql_error(str(exc), exc.code) from exc
+            if principal.district != self._district:
+                raise graphql_error(
+                    f"this deployment serves district {self._district!r}; the token is for "
+                    f"{principal.district!r}",
+                    ErrorCode.WRONG_DISTRICT,
+                )
+            self._principal = principal
+        return self._principal
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION) from exc
+    if not isinstance(values, list):
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION)
+    return values
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    # Errors we raise on purpose carry a stable code; anything else is an internal fault
+    # whose text must not reach clients in production.
+    return not (error.extensions and "code" in error.extensions)
+
+
+def schema_extensions(production: bool) -> list[Any]:
+    extensions: list[Any] = [ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+    if production:
+        extensions.append(MaskErrors(should_mask_error=_should_mask))
+    return extensions
+
+
+ContextFactory = Callable[..., RequestContext]

@@ -1,0 +1,279 @@
+"""Transactional outbox on single-document atomicity.
+
+An aggregate's document carries the events its last changes produced (``outbox``), so the
+state change and its events land in ONE conditional update (with a version check for
+optimistic concurrency) — no transaction needed, which matters because MongoDB transactions
+need a replica set and FerretDB has none. The relay then publishes those events with
+confirms and removes only what the broker confirmed.
+
+Several relay replicas may run: each claims documents with a lease (an atomic conditional
+update on ``outbox_lease_until``); a crashed relay's lease simply runs out. Delivery is at
+least once (a relay may die after the confirm and before its bookkeeping), so consumers are
+idempotent by construction.
+
+Document fields this module owns: ``version``, ``outbox``, ``outbox_n`` (how many events are
+pending, indexed so the relay finds work without scanning), ``outbox_lease_owner`` and
+``outbox_lease_until``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kernel.bus import Bus, PublishError
+from kernel.envelope import Envelope
+from kernel.errors import Conflict
+from kernel.store import Collection, Document, DuplicateKeyError, StoreError
+
+__all__ = [
+    "OUTBOX_FIELDS",
+    "AggregateCollection",
+    "ConcurrencyError",
+    "OutboxRelay",
+    "RelayStats",
+]
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until")
+
+
+class ConcurrencyError(Conflict):
+    """The aggregate changed since it was read (version mismatch) or already exists."""
+
+
+class AggregateCollection:
+    """A collection of aggregates whose documents carry their pending events.
+
+    ``on_commit`` is called after every successful write that added events (the relay's
+    ``wake``), so events leave soon after the commit instead of at the next poll.
+    """
+
+    def __init__(self, collection: Collection, on_commit: Callable[[], None] | None = None):
+        self.collection = collection
+        self._on_commit = on_commit
+
+    def set_on_commit(self, on_commit: Callable[[], None] | None) -> None:
+        self._on_commit = on_commit
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("outbox_n", 1)], name="outbox_pending")
+
+    async def get(self, aggregate_id: str) -> Document | None:
+        """The aggregate's document without the outbox bookkeeping fields."""
+        doc = await self.collection.find_one({"_id": aggregate_id})
+        return strip_outbox(doc) if doc is not None else None
+
+    async def insert(self, doc: Mapping[str, Any], events: Sequence[Envelope]) -> None:
+        """Create the aggregate at version 1 together with its events."""
+        full = dict(doc)
+        full["version"] = 1
+        full["outbox"] = [e.to_document() for e in events]
+        full["outbox_n"] = len(events)
+        try:
+            await self.collection.insert_one(full)
+        except DuplicateKeyError as exc:
+            raise ConcurrencyError(f"{self.collection.name} {full['_id']} already exists") from exc
+        self._committed(events)
+
+    async def update(
+        self,
+        aggregate_id: str,
+        expected_version: int,
+        changes: Mapping[str, Any],
+        events: Sequence[Envelope],
+        *,
+        unset: Iterable[str] = (),
+    ) -> int:
+        """Apply ``changes`` and append ``events`` iff the stored version is
+        ``expected_version``; return the new version or raise ConcurrencyError."""
+        forbidden = set(changes) & {"_id", "version", *OUTBOX_FIELDS}
+        if forbidden:
+            raise ValueError(f"fields managed by the outbox cannot be set: {sorted(forbidden)}")
+        new_version = expected_version + 1
+        update: dict[str, Any] = {"$set": {**changes, "version": new_version}}
+        if events:
+            update["$push"] = {"outbox": {"$each": [e.to_document() for e in events]}}
+            update["$inc"] = {"outbox_n": len(events)}
+        unset_fields = list(unset)
+        if unset_fields:
+            update["$unset"] = {f: "" for f in unset_fields}
+        matched = await self.collection.update_one(
+            {"_id": aggregate_id, "version": expected_version}, update
+        )
+        if matched == 0:
+            raise ConcurrencyError(
+                f"{self.collection.name} {aggregate_id} was changed by someone else "
+                f"(expected version {expected_version}); reload and try again"
+            )
+        self._committed(events)
+        return new_version
+
+    def _committed(self, events: Sequence[Envelope]) -> None:
+        if events and self._on_commit is not None:
+            self._on_commit()
+
+
+def strip_outbox(doc: Document) -> Document:
+    return {k: v for k, v in doc.items() if k not in OUTBOX_FIELDS}
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    failed: int = 0
+    batches: int = 0
+    lost_leases: int = 0
+
+
+class OutboxRelay:
+    """Publishes pending events of the given aggregate collections, in order per aggregate."""
+
+    def __init__(
+        self,
+        collections: Sequence[Collection],
+        bus: Bus,
+        *,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=30),
+        interval: float = 0.5,
+        batch_size: int = 100,
+    ) -> None:
+        self._collections = list(collections)
+        self._bus = bus
+        self.owner = owner or f"relay-{uuid.uuid4().hex[:8]}"
+        self._lease = lease
+        self._interval = interval
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.stats = RelayStats()
+
+    def wake(self) -> None:
+        """Ask for a pass now (called after a commit that added events)."""
+        self._wake.set()
+
+    async def backlog(self) -> int:
+        """How many aggregates have events waiting."""
+        total = 0
+        for coll in self._collections:
+            total += await coll.count({"outbox_n": {"$gt": 0}})
+        return total
+
+    async def run_once(self) -> int:
+        """One pass over every collection; returns how many events were confirmed."""
+        published = 0
+        for coll in self._collections:
+            while True:
+                n, more = await self._pass(coll)
+                published += n
+                if not more:
+                    break
+        return published
+
+    async def _claim(self, coll: Collection) -> list[Document]:
+        now = datetime.now(UTC)
+        free = {
+            "outbox_n": {"$gt": 0},
+            "$or": [
+                {"outbox_lease_until": {"$exists": False}},
+                {"outbox_lease_until": None},
+                {"outbox_lease_until": {"$lt": now}},
+            ],
+        }
+        candidates = await coll.find(free, limit=self._batch_size, projection=["_id"])
+        claimed: list[Document] = []
+        until = now + self._lease
+        for cand in candidates:
+            # The claim repeats the "free" condition, so two relays racing for the same
+            # document cannot both win.
+            doc = await coll.find_one_and_update(
+                {"_id": cand["_id"], **free},
+                {"$set": {"outbox_lease_owner": self.owner, "outbox_lease_until": until}},
+            )
+            if doc is not None:
+                claimed.append(doc)
+        return claimed
+
+    async def _pass(self, coll: Collection) -> tuple[int, bool]:
+        claimed = await self._claim(coll)
+        if not claimed:
+            return 0, False
+        self.stats.batches += 1
+        by_doc: list[tuple[Document, list[Envelope]]] = []
+        envelopes: list[Envelope] = []
+        for doc in claimed:
+            evs = [Envelope.from_document(e) for e in doc.get("outbox", [])]
+            by_doc.append((doc, evs))
+            envelopes.extend(evs)
+        failed: set[str] = set()
+        try:
+            await self._bus.publish(envelopes)
+        except PublishError as exc:
+            failed = set(exc.failed_ids) or {e.id for e in envelopes}
+            self.stats.failed += len(failed)
+            log.warning(
+                "outbox relay: %d of %d events not confirmed: %s", len(failed), len(envelopes), exc
+            )
+        confirmed_total = 0
+        for doc, evs in by_doc:
+            # Keep order per aggregate: only the confirmed prefix leaves the outbox, so a
+            # later event is never delivered before an earlier one is retried... at least
+            # not by this relay's bookkeeping (delivery order across retries is best effort).
+            prefix: list[str] = []
+            for e in evs:
+                if e.id in failed:
+                    break
+                prefix.append(e.id)
+            update: dict[str, Any] = {
+                "$unset": {"outbox_lease_owner": "", "outbox_lease_until": ""},
+            }
+            if prefix:
+                update["$pull"] = {"outbox": {"id": {"$in": prefix}}}
+                update["$inc"] = {"outbox_n": -len(prefix)}
+            matched = await coll.update_one(
+                {"_id": doc["_id"], "outbox_lease_owner": self.owner}, update
+            )
+            if matched == 0:
+                # Our lease ran out and another relay took over: it will publish these
+                # events again (consumers are idempotent) and do the bookkeeping.
+                self.stats.lost_leases += 1
+            else:
+                confirmed_total += len(prefix)
+        self.stats.published += confirmed_total
+        more = len(claimed) >= self._batch_size and not failed
+        return confirmed_total, more
+
+    async def run(self) -> None:
+        """Loop until ``stop()``: a pass, then wait for a wake-up or the interval."""
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except (StoreError, OSError) as exc:
+                log.warning("outbox relay pass failed, will retry: %s", exc)
+            except Exception:
+                log.exception("outbox relay pass failed unexpectedly, will retry")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping.clear()
+            self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.owner}")
+
+    async def stop(self) -> None:
+        """Finish the current batch, then stop."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None

@@ -1,0 +1,66 @@
+"""Settings shared by every service, read from the environment (prefix ``LIANDONG_``) and an
+optional ``.env`` file. Each field is documented in the README's configuration table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["referral", "coordination", "notify"]
+SERVICES: tuple[ServiceName, ...] = ("referral", "coordination", "notify")
+DEFAULT_PORTS: dict[str, int] = {"referral": 8101, "coordination": 8102, "notify": 8103}
+
+
+class Settings(BaseSettings):
+    """One deployment serves one district; these settings say which and how."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANDONG_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="production turns GraphiQL and introspection off"
+    )
+    district: str = Field("fuyuan", description="the district this deployment serves")
+    instance: str = Field(
+        "liandong", description="prefix of database and queue names (tests use a unique one)"
+    )
+    policy_file: Path | None = Field(
+        None, description="a district policy YAML to use instead of the shipped one"
+    )
+    store: Literal["mongo", "embedded"] = Field("embedded", description="document store adapter")
+    bus: Literal["rabbitmq", "memory"] = Field("memory", description="event bus adapter")
+    mongo_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection URL")
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
+    exchange: str = Field("liandong.events", description="the durable topic exchange")
+    data_dir: Path = Field(Path(".liandong"), description="embedded store files and dev keys")
+    http_host: str = Field("127.0.0.1", description="address the HTTP server binds")
+    http_port: int | None = Field(
+        None, description="HTTP port (default per service: 8101, 8102, 8103; suite 8100)"
+    )
+    gateway_port: int = Field(4000, description="port of the GraphQL gateway")
+    jwt_jwks_file: Path | None = Field(
+        None, description="JWKS with the public keys that sign tokens (dev keys when unset)"
+    )
+    jwt_private_key_file: Path | None = Field(
+        None, description="PEM private key for `liandong token` (development only)"
+    )
+    jwt_issuer: str = Field("liandong", description="expected token issuer")
+    jwt_audience: str = Field("liandong", description="expected token audience")
+    jwt_leeway_seconds: int = Field(30, description="clock skew allowed when checking tokens")
+    relay_interval_seconds: float = Field(0.5, description="outbox relay polling interval")
+    relay_lease_seconds: float = Field(30.0, description="how long a relay owns claimed work")
+    consumer_prefetch: int = Field(64, description="messages in flight per consumer")
+    consumer_max_deliveries: int = Field(5, description="deliveries before dead-lettering")
+
+    def database_name(self, service: str) -> str:
+        """One database per service (and per district, so districts never mix)."""
+        return f"{self.instance}_{self.district.replace('-', '_')}_{service}"
+
+    def queue_name(self, service: str) -> str:
+        """The service's durable queue; replicas of a service share it (competing consumers)."""
+        return f"{self.instance}.{self.district}.{service}"
+
+    def port_for(self, service: str) -> int:
+        return self.http_port or DEFAULT_PORTS[service]

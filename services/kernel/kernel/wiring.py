@@ -1,0 +1,87 @@
+"""Composition helpers: turn settings into adapters. Used by the composition roots only
+(``liandong serve`` and ``liandong up``, and tests); services receive what these build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kernel.auth import TokenVerifier, ensure_dev_keys
+from kernel.bus import Bus
+from kernel.calendar import WorkingCalendar
+from kernel.policy import DistrictPolicy, load_policy, load_policy_file
+from kernel.settings import Settings
+from kernel.store import DocumentStore
+
+__all__ = ["Deps", "load_district_policy", "load_verifier", "open_bus", "open_store"]
+
+
+@dataclass
+class Deps:
+    """What a service's bootstrap needs from the outside world."""
+
+    settings: Settings
+    store: DocumentStore
+    bus: Bus
+    verifier: TokenVerifier
+    policy: DistrictPolicy
+    calendar: WorkingCalendar
+    owns_bus: bool = True
+
+
+async def open_store(settings: Settings, service: str) -> DocumentStore:
+    if settings.store == "mongo":
+        from kernel.adapters.mongo_store import open_mongo_store
+
+        return await open_mongo_store(settings.mongo_url, settings.database_name(service))
+    from kernel.adapters.embedded_store import open_embedded_store
+
+    return await open_embedded_store(settings.data_dir / "store", settings.database_name(service))
+
+
+def open_bus(settings: Settings) -> Bus:
+    if settings.bus == "rabbitmq":
+        from kernel.adapters.rabbit_bus import RabbitBus
+
+        return RabbitBus(settings.amqp_url, exchange=settings.exchange)
+    from kernel.adapters.memory_bus import MemoryBus
+
+    return MemoryBus()
+
+
+def load_verifier(settings: Settings) -> TokenVerifier:
+    """Public keys from ``jwt_jwks_file``; outside production, the dev keys when unset."""
+    path = settings.jwt_jwks_file
+    if path is None:
+        if settings.env == "production":
+            raise ValueError("LIANDONG_JWT_JWKS_FILE must be set in production")
+        path = ensure_dev_keys(settings.data_dir).jwks_file
+    return TokenVerifier.from_file(
+        path,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway=settings.jwt_leeway_seconds,
+    )
+
+
+def load_district_policy(settings: Settings) -> DistrictPolicy:
+    if settings.policy_file is not None:
+        return load_policy_file(settings.policy_file)
+    return load_policy(settings.district)
+
+
+async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None) -> Deps:
+    """Deps for one service; pass ``bus`` to share one bus between services (embedded)."""
+    policy = load_district_policy(settings)
+    return Deps(
+        settings=settings,
+        store=await open_store(settings, service),
+        bus=bus if bus is not None else open_bus(settings),
+        verifier=load_verifier(settings),
+        policy=policy,
+        calendar=calendar_for(policy),
+        owns_bus=bus is None,
+    )
+
+
+def calendar_for(policy: DistrictPolicy) -> WorkingCalendar:
+    return WorkingCalendar(policy.calendar_overrides())

@@ -1,0 +1,108 @@
+"""Inbox items and the agency read model in the document store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from kernel.consumer import upsert_versioned
+from kernel.store import Document, DocumentStore, DuplicateKeyError
+from notify.domain.model import InboxItem
+
+_FIELDS = (
+    "agency_id",
+    "kind",
+    "title",
+    "body",
+    "subject_type",
+    "subject_id",
+    "source_event_id",
+    "created_at",
+    "due_at",
+    "urgent",
+    "read_at",
+    "read_by",
+)
+
+
+def item_to_document(item: InboxItem) -> dict[str, Any]:
+    return {"_id": item.id, **{f: getattr(item, f) for f in _FIELDS}}
+
+
+def item_from_document(doc: Document) -> InboxItem:
+    return InboxItem(id=doc["_id"], **{f: doc.get(f) for f in _FIELDS})
+
+
+class InboxRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("inbox_items")
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index(
+            [("agency_id", 1), ("created_at", -1), ("_id", -1)], name="by_agency"
+        )
+        await self._coll.create_index([("subject_id", 1)], name="by_subject")
+
+    async def add(self, item: InboxItem) -> bool:
+        """Insert; False when it is already there (a redelivered event)."""
+        try:
+            await self._coll.insert_one(item_to_document(item))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, item_id: str) -> InboxItem | None:
+        doc = await self._coll.find_one({"_id": item_id})
+        return item_from_document(doc) if doc else None
+
+    async def mark_read(self, item: InboxItem) -> bool:
+        """Record the receipt unless someone signed first; True when this call recorded it."""
+        matched = await self._coll.update_one(
+            {"_id": item.id, "read_at": None},
+            {"$set": {"read_at": item.read_at, "read_by": item.read_by}},
+        )
+        return matched == 1
+
+    async def for_agency(
+        self,
+        agency_id: str,
+        *,
+        unread_only: bool,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[InboxItem]:
+        query: dict[str, Any] = {"agency_id": agency_id}
+        if unread_only:
+            query["read_at"] = None
+        if before is not None:
+            at, last_id = before
+            query["$or"] = [
+                {"created_at": {"$lt": at}},
+                {"created_at": at, "_id": {"$lt": last_id}},
+            ]
+        docs = await self._coll.find(query, sort=[("created_at", -1), ("_id", -1)], limit=limit)
+        return [item_from_document(d) for d in docs]
+
+    async def for_subjects(self, subject_ids: Sequence[str]) -> dict[str, list[InboxItem]]:
+        docs = await self._coll.find(
+            {"subject_id": {"$in": list(subject_ids)}}, sort=[("created_at", 1), ("_id", 1)]
+        )
+        out: dict[str, list[InboxItem]] = {s: [] for s in subject_ids}
+        for d in docs:
+            out[d["subject_id"]].append(item_from_document(d))
+        return out
+
+
+class AgencyNames:
+    """Read model: agency names for the texts of notices."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("agency_directory")
+
+    async def put(self, agency_id: str, name: str, kind: str, version: int) -> bool:
+        return await upsert_versioned(self._coll, agency_id, version, {"name": name, "kind": kind})
+
+    async def name(self, agency_id: str) -> str:
+        doc = await self._coll.find_one({"_id": agency_id})
+        return str(doc["name"]) if doc else agency_id

@@ -1,0 +1,52 @@
+"""Event and command handlers of the notify service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from kernel.auth import Principal
+from kernel.envelope import Envelope
+from kernel.errors import InvalidState, NotFound
+from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.contracts.consumed import AgencyRegistered, ReferralSent
+from notify.domain.model import InboxItem, referral_received
+
+
+class NotifyHandlers:
+    def __init__(
+        self,
+        inbox: InboxRepository,
+        agencies: AgencyNames,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.inbox = inbox
+        self.agencies = agencies
+        self.clock = clock
+
+    async def when_agency_registered_update_names(self, envelope: Envelope) -> None:
+        event = envelope.payload(AgencyRegistered)
+        await self.agencies.put(event.agency_id, event.name, event.kind, event.version)
+
+    async def when_referral_sent_notify_receiver(self, envelope: Envelope) -> None:
+        event = envelope.payload(ReferralSent)
+        item = referral_received(
+            event_id=envelope.id,
+            referral_id=event.referral_id,
+            receiver_id=event.receiver_id,
+            sender_name=await self.agencies.name(event.sender_id),
+            title=event.title,
+            urgent=event.urgent,
+            sent_at=event.sent_at,
+            accept_due=event.accept_due,
+        )
+        await self.inbox.add(item)
+
+    async def acknowledge(self, item_id: str, principal: Principal) -> InboxItem:
+        item = await self.inbox.get(item_id)
+        if item is None:
+            raise NotFound(f"inbox item {item_id!r} does not exist", field="id")
+        signed = item.acknowledge(principal.person_id, principal.agency_id, self.clock())
+        if not await self.inbox.mark_read(signed):
+            raise InvalidState("someone signed for this item first")
+        return signed

@@ -1,0 +1,79 @@
+"""Wires the referral service in one place (API, consumer and relay share it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from strawberry.federation import Schema
+
+from kernel.bus import SubscriptionSpec
+from kernel.consumer import EventRouter
+from kernel.http import create_service_app
+from kernel.runtime import ServiceRuntime
+from kernel.wiring import Deps
+from referral.adapters.repository import AgencyDirectory, ReferralRepository
+from referral.application.handlers import ReferralHandlers
+from referral.contracts.consumed import AgencyRegistered
+from referral.entrypoints.graphql.schema import ReferralContext, build_schema
+
+NAME = "referral"
+
+
+@dataclass
+class ReferralService:
+    deps: Deps
+    runtime: ServiceRuntime
+    handlers: ReferralHandlers
+    referrals: ReferralRepository
+    schema: Schema
+
+    def context(self) -> ReferralContext:
+        return ReferralContext(
+            self.deps.verifier,
+            self.deps.settings.district,
+            self.handlers,
+            self.referrals,
+            self.deps.calendar,
+        )
+
+    def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI:
+        return create_service_app(
+            self.runtime, self.schema, self.context, manage_lifecycle=manage_lifecycle
+        )
+
+
+def bootstrap(deps: Deps) -> ReferralService:
+    settings = deps.settings
+    referrals = ReferralRepository(deps.store)
+    agencies = AgencyDirectory(deps.store)
+    handlers = ReferralHandlers(referrals, agencies, deps.policy, deps.calendar, settings.district)
+    router = EventRouter(settings.district).on(
+        AgencyRegistered.event_type, handlers.when_agency_registered_update_directory
+    )
+    runtime = ServiceRuntime(
+        name=NAME,
+        settings=settings,
+        store=deps.store,
+        bus=deps.bus,
+        verifier=deps.verifier,
+        aggregates=[referrals.aggregates],
+        subscriptions=[
+            SubscriptionSpec(
+                queue=settings.queue_name(NAME),
+                bindings=router.bindings(),
+                handler=router,
+                prefetch=settings.consumer_prefetch,
+                max_deliveries=settings.consumer_max_deliveries,
+            )
+        ],
+        startup=[referrals.ensure_indexes],
+        owns_bus=deps.owns_bus,
+    )
+    return ReferralService(
+        deps=deps,
+        runtime=runtime,
+        handlers=handlers,
+        referrals=referrals,
+        schema=build_schema(production=settings.env == "production"),
+    )

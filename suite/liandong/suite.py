@@ -1,0 +1,99 @@
+"""The composition roots: the whole suite in one process (embedded topology), or one
+service on its own (production)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from fastapi import FastAPI
+from strawberry.federation import Schema
+
+from coordination.bootstrap import bootstrap as bootstrap_coordination
+from kernel.bus import Bus
+from kernel.runtime import ServiceRuntime
+from kernel.settings import SERVICES, Settings
+from kernel.wiring import build_deps, open_bus
+from notify.bootstrap import bootstrap as bootstrap_notify
+from referral.bootstrap import bootstrap as bootstrap_referral
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Service(Protocol):
+    runtime: ServiceRuntime
+    schema: Schema
+
+    def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI: ...
+
+
+def sdl_path(service: str) -> Path:
+    return REPO_ROOT / "services" / service / "schema.graphql"
+
+
+async def build_service(
+    name: str, settings: Settings, *, bus: Bus | None = None, seed_demo: bool = False
+) -> Service:
+    deps = await build_deps(settings, name, bus=bus)
+    if name == "referral":
+        return bootstrap_referral(deps)
+    if name == "coordination":
+        return bootstrap_coordination(deps, seed_demo=seed_demo)
+    if name == "notify":
+        return bootstrap_notify(deps)
+    raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+
+
+@dataclass
+class Suite:
+    """The three services over one shared bus (embedded topology)."""
+
+    bus: Bus
+    services: dict[str, Service]
+
+    async def start(self) -> None:
+        await self.bus.start()
+        # Consumers subscribe before coordination publishes its agencies, so the read
+        # models of referral and notify see every registration.
+        for name in ("referral", "notify", "coordination"):
+            await self.services[name].runtime.start()
+
+    async def stop(self) -> None:
+        for name in ("coordination", "notify", "referral"):
+            await self.services[name].runtime.stop()
+        await self.bus.close()
+
+    def create_app(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title="Liandong suite", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        for name, service in self.services.items():
+            app.mount(f"/{name}", service.create_app(manage_lifecycle=False))
+        return app
+
+
+async def build_suite(settings: Settings, *, seed_demo: bool = True) -> Suite:
+    bus = open_bus(settings)
+    services: dict[str, Service] = {}
+    for name in SERVICES:
+        services[name] = await build_service(name, settings, bus=bus, seed_demo=seed_demo)
+    return Suite(bus=bus, services=services)
+
+
+def export_sdl(service: str, schema: Schema) -> str:
+    """The subgraph SDL the gateway composes (what ``_service { sdl }`` returns)."""
+    return schema.as_str().rstrip() + "\n"
