@@ -48,7 +48,8 @@ binary_runs() {
 build_patched() {
     local bin="$1" src build_dir
     log "building FerretDB ${FERRETDB_VERSION} with its version file (plain go install panics)"
-    src="$(go mod download -json "${FERRETDB_MODULE}@${FERRETDB_VERSION}" |
+    # From / so that no surrounding go.mod turns this into a module-mode request.
+    src="$(cd / && go mod download -json "${FERRETDB_MODULE}@${FERRETDB_VERSION}" |
         sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
     [[ -n "${src}" && -d "${src}" ]] || die "could not download ${FERRETDB_MODULE}@${FERRETDB_VERSION}"
     build_dir="${INFRA_DIR}/ferretdb-src"

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import pytest
+
 from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import Bus, DeadLetter, PermanentError, PublishError, SubscriptionSpec
@@ -645,6 +646,7 @@ async def test_rabbitmq_reconnects_and_loses_nothing(private_vhost: str, unique_
             f"deliveries={sum(received.values())} duplicates={len(duplicates)} "
             f"(extra deliveries {sum(n - 1 for n in duplicates.values())}) "
             f"publish_failures_retried={publish_failures} unhealthy_seen={unhealthy_seen} "
+            f"reconnections={(publisher.reconnections, consumer.reconnections)} "
             f"timeline={ {k: round(v, 2) for k, v in marks.items()} }"
         )
         if duplicates:
@@ -653,6 +655,8 @@ async def test_rabbitmq_reconnects_and_loses_nothing(private_vhost: str, unique_
         await consumer.close()
         await publisher.close()
     assert set(received) == {e.id for e in stream}
-    assert all(unhealthy_seen.values()), "the connections were never seen down"
+    # Counted by the adapters themselves: a watcher polling is_healthy() could blink and miss
+    # a local reconnect, which takes a few milliseconds.
+    assert publisher.reconnections >= 1 and consumer.reconnections >= 1
     assert dead == []
     assert not publisher.is_healthy()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -150,7 +151,9 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
     mine = [i for i in items if i["subjectId"] == rid]
     assert len(mine) == 1, items
     assert "无证经营" in mine[0]["title"] and mine[0]["unread"] is True
-    assert referral["acceptDeadline"]["due"] == mine[0]["dueAt"]
+    assert datetime.fromisoformat(referral["acceptDeadline"]["due"]) == datetime.fromisoformat(
+        mine[0]["dueAt"]
+    )
     assert "工作日" in referral["acceptDeadline"]["explanation"]
     return referral
 

@@ -26,7 +26,8 @@ Counting convention
     ``add_working_days(start, n)`` counts from the next day and the deadline is the end of
     the *n*-th working day; ``n == 0`` means the end of the start day itself.
 
-    "End of the day" is 24:00 local time (represented as 23:59:59.999999) unless the district
+    "End of the day" is 24:00 local time (represented as 23:59:59, a value MongoDB stores
+    exactly at its millisecond precision) unless the district
     policy gives an office closing time: the last day of a period ends at 24:00, or when
     business stops where there are business hours (民法典第二百零三条). With a closing time
     the deadline is that time on the last day, and never earlier than the start.
@@ -80,7 +81,7 @@ def _shanghai() -> tzinfo:
 SHANGHAI: tzinfo = _shanghai()
 """The zone every Liandong deadline is computed and displayed in."""
 
-_END_OF_DAY = time(23, 59, 59, 999999)
+_END_OF_DAY = time(23, 59, 59)
 _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS_EN = (

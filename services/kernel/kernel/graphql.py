@@ -111,9 +111,14 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def schema_extensions(production: bool) -> list[Any]:
-    extensions: list[Any] = [ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+    # Factories, not instances: strawberry builds the extensions per request; the parser and
+    # validation caches live at module level, so they are still shared across requests.
+    extensions: list[Any] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
     if production:
-        extensions.append(MaskErrors(should_mask_error=_should_mask))
+        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
     return extensions
 
 

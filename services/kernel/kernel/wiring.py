@@ -35,7 +35,7 @@ async def open_store(settings: Settings, service: str) -> DocumentStore:
         return await open_mongo_store(settings.mongo_url, settings.database_name(service))
     from kernel.adapters.embedded_store import open_embedded_store
 
-    return await open_embedded_store(settings.data_dir / "store", settings.database_name(service))
+    return open_embedded_store(settings.data_dir / "store", settings.database_name(service))
 
 
 def open_bus(settings: Settings) -> Bus:

@@ -1116,25 +1116,23 @@ class EmbeddedCollection:
 
 @contextlib.contextmanager
 def _write_transaction(conn: sqlite3.Connection) -> Iterator[Callable[[], None]]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error). IMMEDIATE takes the write
-    lock before the first read, which is what makes read-modify-write atomic. The yielded
-    function commits early (ordered inserts keep what preceded a collision)."""
-    state = {"open": True}
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on any error, a failed COMMIT
+    included, so the connection is never left inside a transaction). IMMEDIATE takes the
+    write lock before the first read, which is what makes read-modify-write atomic. The
+    yielded function commits early (ordered inserts keep what preceded a collision)."""
 
     def commit() -> None:
-        if state["open"]:
+        if conn.in_transaction:
             conn.execute("COMMIT")
-            state["open"] = False
 
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield commit
+        commit()
     except BaseException:
-        if state["open"]:
+        if conn.in_transaction:
             conn.execute("ROLLBACK")
-            state["open"] = False
         raise
-    commit()
 
 
 class EmbeddedStore:

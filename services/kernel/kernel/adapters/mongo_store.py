@@ -24,6 +24,12 @@ FerretDB v1 compatibility
       silently removes nothing; only plain values are pulled.
     * An upsert ignores equality conditions inside ``$and`` when building the new document
       (and so invents an ObjectId ``_id``).
+    * ``$ne`` and ``$nin`` on a dotted path through an array of sub-documents match
+      documents where some element *does* hold the value (``{"items.id": {"$ne": "i1"}}``
+      matches ``{"items": [{"id": "i1"}]}``); ``$nor`` gets it right, so filters are sent
+      with such negations rewritten as ``$nor`` clauses.
+    * A unique index violated by an update (not an insert) comes back as an internal error
+      rather than E11000; it is mapped to ``DuplicateKeyError`` by its message.
 
     What it does have atomically: inserts (unique indexes, ``_id`` included, are enforced by
     SQLite) and deletes by ``_id`` (the count is the real number of rows deleted). So when
@@ -105,6 +111,13 @@ def _translated(where: str) -> Iterator[None]:
         raise StoreUnavailableError(
             f"MongoDB at {where} is unavailable or did not answer in time: {exc}"
         ) from exc
+    except mongo_errors.OperationFailure as exc:
+        # FerretDB v1 reports a unique index violated by an update (or by createIndexes over
+        # existing duplicates) as InternalError (code 1) carrying SQLite's message, not as
+        # E11000; only inserts get the proper code.
+        if "UNIQUE constraint failed" in str(exc):
+            raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
+        raise StoreError(f"MongoDB ({where}): {exc}") from exc
     except InvalidDocument as exc:
         raise ValueError(f"cannot encode document for MongoDB: {exc}") from exc
     except mongo_errors.PyMongoError as exc:
@@ -134,11 +147,18 @@ class MongoCollection:
     def _translated(self) -> contextlib.AbstractContextManager[None]:
         return _translated(self._where)
 
+    async def _server_filter(self, filter: Filter) -> Filter:
+        """``filter`` checked against the port's language, as the server should get it."""
+        validate_filter(filter)
+        if await self._store.emulating():
+            return _negations_as_nor(filter)
+        return filter
+
     # -- reads -------------------------------------------------------------------------
 
     async def find_one(self, filter: Filter) -> Document | None:
         """The first document matching ``filter`` (natural order), or None."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         with self._translated():
             return await self._c.find_one(filter)
 
@@ -152,7 +172,7 @@ class MongoCollection:
     ) -> list[Document]:
         """Documents matching ``filter`` in ``sort`` order, at most ``limit`` of them
         (``limit=0`` returns none, unlike MongoDB's "no limit")."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         validate_sort(sort)
         validate_projection(projection)
         if limit is not None and limit < 0:
@@ -170,7 +190,7 @@ class MongoCollection:
 
     async def count(self, filter: Filter) -> int:
         """How many documents match ``filter``."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         with self._translated():
             return await self._c.count_documents(filter)
 
@@ -195,7 +215,7 @@ class MongoCollection:
 
     async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
         """Update the first match; with ``upsert`` insert when none matches. Returns 0/1."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         validate_update(update)
         if upsert:
             upsert_document(filter, update)  # ValueError now when no _id can come of it
@@ -208,7 +228,7 @@ class MongoCollection:
 
     async def update_many(self, filter: Filter, update: Update) -> int:
         """Update every match (each document atomically); return how many matched."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         validate_update(update)
         if not await self._store.emulating():
             with self._translated():
@@ -235,7 +255,7 @@ class MongoCollection:
     ) -> Document | None:
         """Atomically update the first match in ``sort`` order and return it (after the
         update when ``return_new``), or None. Safe for claiming work with a lease."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         validate_update(update)
         validate_sort(sort)
         if await self._store.emulating():
@@ -255,7 +275,7 @@ class MongoCollection:
 
     async def delete_one(self, filter: Filter) -> int:
         """Delete the first match; return 0 or 1."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         if await self._store.emulating() and not _is_plain_id(filter):
             while True:
                 ids = await self._matching_ids(filter, limit=1)
@@ -269,7 +289,7 @@ class MongoCollection:
 
     async def delete_many(self, filter: Filter) -> int:
         """Delete every match; return how many were deleted."""
-        validate_filter(filter)
+        filter = await self._server_filter(filter)
         if await self._store.emulating() and not _is_plain_id(filter):
             deleted = 0
             for doc_id in await self._matching_ids(filter):
@@ -407,6 +427,33 @@ class MongoCollection:
         finally:
             with self._translated():
                 await locks.delete_one({"_id": key, "owner": token})
+
+
+def _negations_as_nor(filter: Filter) -> Filter:
+    """``filter`` with ``$ne``/``$nin`` on dotted paths moved into ``$nor`` clauses.
+
+    Same meaning in MongoDB's language (``{p: {$ne: v}}`` is "no candidate of p equals v",
+    which is ``{$nor: [{p: v}]}``); the rewrite exists because FerretDB v1 evaluates the
+    first form wrongly through arrays of sub-documents and the second one rightly.
+    """
+    out: dict[str, Any] = {}
+    nor: list[Filter] = []
+    for key, cond in filter.items():
+        if key in ("$and", "$or"):
+            out[key] = [_negations_as_nor(sub) for sub in cond]
+        elif "." in key and isinstance(cond, Mapping) and ({"$ne", "$nin"} & set(cond)):
+            rest = {op: arg for op, arg in cond.items() if op not in ("$ne", "$nin")}
+            if rest:
+                out[key] = rest
+            if "$ne" in cond:
+                nor.append({key: cond["$ne"]})
+            if "$nin" in cond:
+                nor.append({key: {"$in": cond["$nin"]}})
+        else:
+            out[key] = cond
+    if nor:
+        out["$nor"] = nor
+    return out
 
 
 def _is_plain_id(filter: Filter) -> bool:

@@ -113,8 +113,8 @@ class RabbitBus:
         self._subscriptions: dict[str, _Subscription] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._start_lock = asyncio.Lock()
+        self._reconnections = 0
         self._closing = False
-        self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -142,8 +142,18 @@ class RabbitBus:
             except BaseException:
                 await connection.close()
                 raise
+            connection.reconnect_callbacks.add(self._on_reconnected)
             self._connection = connection
             self._publish_channel = channel
+
+    def _on_reconnected(self, _connection: AbstractRobustConnection | None, /) -> None:
+        self._reconnections += 1
+        log.info("reconnected to RabbitMQ (%d reconnections so far)", self._reconnections)
+
+    @property
+    def reconnections(self) -> int:
+        """How many times the connection was lost and restored (for metrics and tests)."""
+        return self._reconnections
 
     async def _declare_exchanges(
         self, channel: AbstractChannel
@@ -198,7 +208,6 @@ class RabbitBus:
         if self._connection is not None:
             await self._connection.close()
         self._subscriptions.clear()
-        self._closed = True
 
     # -- publishing ------------------------------------------------------------------------
 

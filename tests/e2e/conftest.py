@@ -1,0 +1,182 @@
+"""Fixtures that run the suite for real: the embedded topology in this process, or the
+production topology as separate processes over RabbitMQ and the MongoDB wire-protocol server;
+both behind the real gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from kernel.settings import SERVICES, Settings
+from liandong.cli import mint_token
+from liandong.gateway import GatewayProcess, compose_supergraph, free_port
+from liandong.suite import build_suite, sdl_path
+from tests.e2e.scenario import Gateway
+from tests.infra import Server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_gateway(urls: dict[str, str], run_dir: Path) -> GatewayProcess:
+    supergraph = compose_supergraph(
+        {name: (url, sdl_path(name)) for name, url in urls.items()},
+        run_dir / "supergraph.graphql",
+    )
+    return GatewayProcess(supergraph=supergraph, log_dir=run_dir).start()
+
+
+@pytest.fixture
+async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Gateway]:
+    settings = Settings(
+        data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, district="fuyuan"
+    )
+    suite = await build_suite(settings, seed_demo=True)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(suite.create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the suite did not start"
+        await asyncio.sleep(0.05)
+    urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
+    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
+    try:
+        yield Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles))
+    finally:
+        await asyncio.to_thread(gateway.stop)
+        server.should_exit = True
+        await serving
+
+
+class ServiceProcesses:
+    """The three services as separate processes (``liandong serve``), as in production."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
+
+    def start(self, name: str, *extra: str) -> None:
+        port = free_port()
+        self.ports[name] = port
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "liandong.cli", "serve", name, *extra],
+            env={**self.env, "LIANDONG_HTTP_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+
+    def wait_ready(self, name: str, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                break
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"{name} did not become ready within {within}s:\n{log}")
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/graphql"
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) -> None:
+    import aio_pika
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
+    try:
+        for name in SERVICES:
+            await client.drop_database(settings.database_name(name))
+    finally:
+        await client.close()
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in SERVICES:
+            for queue in (settings.queue_name(name), settings.queue_name(name) + ".dlq"):
+                await channel.queue_delete(queue)
+        for exchange in (settings.exchange, f"{settings.exchange}.dlx", f"{settings.exchange}.unrouted"):
+            await channel.exchange_delete(exchange)
+        await channel.queue_delete(f"{settings.exchange}.unrouted")
+
+
+@pytest.fixture
+def production_env(
+    tmp_path: Path, unique_name: str, mongo_server: Server, rabbitmq_server: Server
+) -> Iterator[tuple[dict[str, str], Settings]]:
+    env = {
+        **os.environ,
+        "LIANDONG_ENV": "development",
+        "LIANDONG_DISTRICT": "fuyuan",
+        "LIANDONG_INSTANCE": unique_name,
+        "LIANDONG_STORE": "mongo",
+        "LIANDONG_BUS": "rabbitmq",
+        "LIANDONG_MONGO_URL": mongo_server.url,
+        "LIANDONG_AMQP_URL": rabbitmq_server.url,
+        "LIANDONG_EXCHANGE": f"{unique_name}.events",
+        "LIANDONG_DATA_DIR": str(tmp_path),
+    }
+    settings = Settings(
+        district="fuyuan",
+        instance=unique_name,
+        exchange=f"{unique_name}.events",
+        data_dir=tmp_path,
+        store="mongo",
+        bus="rabbitmq",
+        mongo_url=mongo_server.url,
+        amqp_url=rabbitmq_server.url,
+    )
+    yield env, settings
+    asyncio.run(_drop_everything(mongo_server.url, rabbitmq_server.url, settings))
+
+
+@pytest.fixture
+async def production_gateway(
+    tmp_path: Path, production_env: tuple[dict[str, str], Settings]
+) -> AsyncIterator[Gateway]:
+    env, settings = production_env
+    services = ServiceProcesses(env, tmp_path)
+    try:
+        # Consumers first, so their queues exist before coordination publishes its agencies.
+        services.start("referral")
+        services.start("notify")
+        await asyncio.to_thread(services.wait_ready, "referral")
+        await asyncio.to_thread(services.wait_ready, "notify")
+        services.start("coordination", "--seed-demo")
+        await asyncio.to_thread(services.wait_ready, "coordination")
+        urls = {name: services.url(name) for name in SERVICES}
+        gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
+        try:
+            yield Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles))
+        finally:
+            await asyncio.to_thread(gateway.stop)
+    finally:
+        await asyncio.to_thread(services.stop)
