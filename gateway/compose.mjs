@@ -2,12 +2,13 @@
 // Compose Liandong's federation supergraph from the subgraph SDL files committed next to each
 // service, with the subgraph endpoints supplied at composition time.
 //
-// Why not `mesh-compose` with a mesh.config.ts: its HTTP loader introspects running subgraphs
-// unless given a `source`, its CLI takes no per-run endpoints, and it exits from deep inside the
-// library. Here the same library pieces are driven directly, so composition never touches the
-// network (CI and image builds compose before any service runs) and one SDL file can be
-// composed against different topologies (embedded `/referral/graphql` paths on one port, or one
-// host per service in a district deployment).
+// Why not `mesh-compose` with a mesh.config.ts: its subgraphs and endpoints live in a config
+// module rather than on the command line, its HTTP loader introspects running subgraphs unless
+// each is given a `source`, and it reports composition errors by exiting from inside the
+// library. Here the same library pieces (loadGraphQLHTTPSubgraph with `source`, then Mesh's
+// federation composition) are driven directly: composition never touches the network (tests
+// and container starts compose before any service answers), and one SDL file composes against
+// either topology (embedded `/referral/graphql` paths on one port, or one host per service).
 //
 // Usage:
 //   node compose.mjs [--out FILE] --subgraph NAME=SDL_PATH [--url NAME=URL] ...

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the federation gateway's Node packages (Hive Gateway + Mesh composition library).
 #
-# Usage: scripts/infra/gateway.sh up|status|clean
+# Usage: scripts/infra/gateway.sh up|status|down|clean
 #
 #   up      `npm ci` in gateway/ when node_modules is missing or package-lock.json (or the
 #           Node.js major version) changed since the last install; otherwise does nothing.
 #   status  says whether the install is current; exit 0 only when it is.
+#   down    nothing to stop (no server runs in the background); accepted for symmetry with
+#           the other scripts/infra/*.sh.
 #   clean   removes gateway/node_modules.
 #
 # The install is ~500 MB from ~770 packages, so it is done once per lock file: a stamp inside
@@ -104,9 +106,10 @@ clean() {
 case "${1:-}" in
     up) up ;;
     status) status ;;
+    down) log "no gateway server runs in the background; nothing to stop" ;;
     clean) clean ;;
     *)
-        echo "usage: $0 up|status|clean" >&2
+        echo "usage: $0 up|status|down|clean" >&2
         exit 2
         ;;
 esac

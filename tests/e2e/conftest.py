@@ -123,7 +123,11 @@ async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) ->
         for name in SERVICES:
             for queue in (settings.queue_name(name), settings.queue_name(name) + ".dlq"):
                 await channel.queue_delete(queue)
-        for exchange in (settings.exchange, f"{settings.exchange}.dlx", f"{settings.exchange}.unrouted"):
+        for exchange in (
+            settings.exchange,
+            f"{settings.exchange}.dlx",
+            f"{settings.exchange}.unrouted",
+        ):
             await channel.exchange_delete(exchange)
         await channel.queue_delete(f"{settings.exchange}.unrouted")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx

@@ -24,19 +24,21 @@ import pytest
 import strawberry
 import uvicorn
 from fastapi import FastAPI
+from strawberry.fastapi import GraphQLRouter
+from strawberry.types import Info
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
 from liandong.gateway import (
     INSTALL_COMMAND,
     CompositionError,
+    GatewayError,
     GatewayNotInstalled,
     GatewayProcess,
     compose_supergraph,
     ensure_gateway_installed,
     free_port,
 )
-from strawberry.fastapi import GraphQLRouter
-from strawberry.types import Info
-from websockets.sync.client import connect
-from websockets.typing import Subprotocol
 
 # Each test, its fixtures' setup included, stays well under a minute.
 pytestmark = pytest.mark.timeout(60)
@@ -213,13 +215,14 @@ def supergraph(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     directory = tmp_path_factory.mktemp("supergraph")
-    return compose_supergraph(
+    out: Path = compose_supergraph(
         {
             name: (subgraph.url, subgraph.export_sdl(directory / f"{name}.graphql"))
             for name, subgraph in subgraphs.items()
         },
         directory / "supergraph.graphql",
     )
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +319,21 @@ def test_subgraphs_that_do_not_compose_raise_composition_error(
     assert 'Type of field "Thing.id" is incompatible across subgraphs' in str(raised.value)
     assert any("Thing.id" in error for error in raised.value.errors)
     assert not (tmp_path / "supergraph.graphql").exists()
+
+
+def test_a_gateway_that_cannot_start_fails_with_its_log(
+    gateway_installed: None, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.graphql"
+    broken.write_text("type Query { broken: \n", encoding="utf-8")
+    process = GatewayProcess(broken, tmp_path, startup_timeout=30)
+
+    with pytest.raises(GatewayError) as raised:
+        process.start()
+
+    assert "Syntax Error" in str(raised.value)  # the gateway's own message, from its log
+    assert str(process.log_path) in str(raised.value)
+    assert not process.running
 
 
 def test_graphiql_and_introspection_in_development(gateway: GatewayProcess) -> None:

@@ -109,17 +109,19 @@ def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: ``*`` matches exactly one word, ``#`` zero or more words."""
     pat = pattern.split(".")
     key = routing_key.split(".")
-
-    def match(i: int, j: int) -> bool:
-        while i < len(pat):
-            if pat[i] == "#":
-                if i == len(pat) - 1:
-                    return True
-                return any(match(i + 1, k) for k in range(j, len(key) + 1))
-            if j >= len(key) or (pat[i] != "*" and pat[i] != key[j]):
-                return False
-            i += 1
-            j += 1
-        return j == len(key)
-
-    return match(0, 0)
+    # reachable[j]: the pattern words seen so far can consume exactly key[:j]. One pass per
+    # pattern word keeps this linear in len(pattern) * len(key), however many "#" there are.
+    reachable = [True] + [False] * len(key)
+    for word in pat:
+        nxt = [False] * (len(key) + 1)
+        if word == "#":
+            seen = False
+            for j in range(len(key) + 1):
+                seen = seen or reachable[j]
+                nxt[j] = seen
+        else:
+            for j in range(len(key)):
+                if reachable[j] and (word == "*" or word == key[j]):
+                    nxt[j + 1] = True
+        reachable = nxt
+    return reachable[len(key)]

@@ -223,11 +223,17 @@ class OutboxRelay:
             log.warning(
                 "outbox relay: %d of %d events not confirmed: %s", len(failed), len(envelopes), exc
             )
+        except Exception as exc:
+            # Whatever the bus raised, nothing is known to be confirmed: keep every event and
+            # release the leases below, so the next pass retries at once instead of waiting
+            # for the leases to run out.
+            failed = {e.id for e in envelopes}
+            self.stats.failed += len(failed)
+            log.warning("outbox relay: publishing failed (%r); will retry", exc)
         confirmed_total = 0
         for doc, evs in by_doc:
-            # Keep order per aggregate: only the confirmed prefix leaves the outbox, so a
-            # later event is never delivered before an earlier one is retried... at least
-            # not by this relay's bookkeeping (delivery order across retries is best effort).
+            # Only the confirmed prefix leaves the outbox: an event whose predecessor failed
+            # stays too, so a retry republishes them in order.
             prefix: list[str] = []
             for e in evs:
                 if e.id in failed:

@@ -112,10 +112,10 @@ def _translated(where: str) -> Iterator[None]:
             f"MongoDB at {where} is unavailable or did not answer in time: {exc}"
         ) from exc
     except mongo_errors.OperationFailure as exc:
-        # FerretDB v1 reports a unique index violated by an update (or by createIndexes over
-        # existing duplicates) as InternalError (code 1) carrying SQLite's message, not as
-        # E11000; only inserts get the proper code.
-        if "UNIQUE constraint failed" in str(exc):
+        # createIndexes over existing duplicates fails with a plain OperationFailure (code
+        # 11000) in MongoDB. FerretDB v1 reports that, and a unique index violated by an
+        # update, as InternalError (code 1) carrying SQLite's message; only inserts get E11000.
+        if exc.code == _DUPLICATE_KEY or "UNIQUE constraint failed" in str(exc):
             raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
         raise StoreError(f"MongoDB ({where}): {exc}") from exc
     except InvalidDocument as exc:
