@@ -12,6 +12,7 @@ reads like ``referral.sent.v1``.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -73,7 +74,7 @@ class Envelope(BaseModel):
         """``<district>.<service>.<event type>``, e.g. ``fuyuan.referral.referral.sent.v1``."""
         return f"{self.district}.{self.service}.{self.type}"
 
-    def payload(self, model: type[P]) -> P:
+    def payload(self, model: builtins.type[P]) -> P:
         """The data read as ``model``; raises EnvelopeError when it does not validate."""
         if model.event_type != self.type:
             raise EnvelopeError(f"event {self.id} is {self.type}, not {model.event_type}")

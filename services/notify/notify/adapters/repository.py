@@ -31,7 +31,8 @@ def item_to_document(item: InboxItem) -> dict[str, Any]:
 
 
 def item_from_document(doc: Document) -> InboxItem:
-    return InboxItem(id=doc["_id"], **{f: doc.get(f) for f in _FIELDS})
+    fields: dict[str, Any] = {f: doc.get(f) for f in _FIELDS}
+    return InboxItem(id=doc["_id"], **fields)
 
 
 class InboxRepository:

@@ -25,11 +25,11 @@ class NotifyHandlers:
         self.clock = clock
 
     async def when_agency_registered_update_names(self, envelope: Envelope) -> None:
-        event = envelope.payload(AgencyRegistered)
+        event: AgencyRegistered = envelope.payload(AgencyRegistered)
         await self.agencies.put(event.agency_id, event.name, event.kind, event.version)
 
     async def when_referral_sent_notify_receiver(self, envelope: Envelope) -> None:
-        event = envelope.payload(ReferralSent)
+        event: ReferralSent = envelope.payload(ReferralSent)
         item = referral_received(
             event_id=envelope.id,
             referral_id=event.referral_id,

@@ -177,7 +177,7 @@ class ReferralHandlers:
     # -- events -----------------------------------------------------------------------
 
     async def when_agency_registered_update_directory(self, envelope: Envelope) -> None:
-        event = envelope.payload(AgencyRegistered)
+        event: AgencyRegistered = envelope.payload(AgencyRegistered)
         await self.agencies.put(
             AgencyRef(event.agency_id, event.name, event.kind, event.internal_unit), event.version
         )

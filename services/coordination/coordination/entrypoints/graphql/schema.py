@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -18,10 +17,9 @@ from kernel.auth import TokenVerifier
 from kernel.errors import DomainError
 from kernel.graphql import PageInfo, RequestContext, UserError, schema_extensions
 
-AgencyKind = strawberry.enum(
-    Enum("AgencyKind", {k.name: k.value for k in DomainAgencyKind}),  # type: ignore[misc]
-    description="R-AG-01 kinds of agency",
-)
+# The domain's enum is exposed as is (one source of truth for the values).
+strawberry.enum(DomainAgencyKind, name="AgencyKind", description="R-AG-01 kinds of agency")
+AgencyKind = DomainAgencyKind
 
 
 class CoordinationContext(RequestContext):
@@ -56,7 +54,7 @@ class Liaison:
 class Agency:
     id: strawberry.ID
     name: str
-    kind: AgencyKind  # type: ignore[valid-type]
+    kind: AgencyKind
     district: str
     internal_unit: bool = strawberry.field(
         description="内设机构/直属机构/派出机构: never sends or receives a referral (R-AG-02)"
@@ -69,7 +67,7 @@ class Agency:
         return cls(
             id=strawberry.ID(a.id),
             name=a.name,
-            kind=AgencyKind(a.kind.value),
+            kind=a.kind,
             district=a.district,
             internal_unit=a.internal_unit,
             parent_id=strawberry.ID(a.parent_id) if a.parent_id else None,
@@ -107,7 +105,7 @@ class Query:
     async def agencies(
         self,
         info: Info,
-        kind: AgencyKind | None = None,  # type: ignore[valid-type]
+        kind: AgencyKind | None = None,
         first: int = 50,
         after: str | None = None,
     ) -> AgencyConnection:
@@ -136,7 +134,7 @@ class LiaisonInput:
 class RegisterAgencyInput:
     id: strawberry.ID
     name: str
-    kind: AgencyKind  # type: ignore[valid-type]
+    kind: AgencyKind
     internal_unit: bool = False
     parent_id: strawberry.ID | None = None
     liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)

@@ -4,13 +4,13 @@ the coordination subgraph."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 
 from kernel.auth import TokenVerifier
 from kernel.calendar import WorkingCalendar
@@ -22,10 +22,11 @@ from referral.domain.model import DeadlineInfo
 from referral.domain.model import Referral as ReferralModel
 from referral.domain.model import Status as DomainStatus
 
-ReferralStatus = strawberry.enum(
-    Enum("ReferralStatus", {s.name: s.value for s in DomainStatus}),  # type: ignore[misc]
-    description="Where a referral stands in its lifecycle",
+# The domain's enum is registered with the graph as is (one source of truth for the values).
+strawberry.enum(
+    DomainStatus, name="ReferralStatus", description="Where a referral stands in its lifecycle"
 )
+ReferralStatus = DomainStatus
 
 
 class ReferralContext(RequestContext):
@@ -51,7 +52,7 @@ class ReferralContext(RequestContext):
 Info = strawberry.Info[ReferralContext, None]
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
 class Agency:
     id: strawberry.ID
 
@@ -85,15 +86,15 @@ class ReferralTransition:
     actor_name: str
     agency_id: str
     at: datetime
-    before: ReferralStatus | None  # type: ignore[valid-type]
-    after: ReferralStatus  # type: ignore[valid-type]
+    before: ReferralStatus | None
+    after: ReferralStatus
     note: str
 
 
 @strawberry.federation.type(keys=["id"], description="A case transfer (案件移送).")
 class Referral:
     id: strawberry.ID
-    status: ReferralStatus  # type: ignore[valid-type]
+    status: ReferralStatus
     matter_code: str
     title: str
     facts: str
@@ -112,7 +113,7 @@ class Referral:
     def from_model(cls, r: ReferralModel, calendar: WorkingCalendar) -> Referral:
         return cls(
             id=strawberry.ID(r.id),
-            status=ReferralStatus(r.status.value),
+            status=r.status,
             matter_code=r.matter_code,
             title=r.title,
             facts=r.facts,
@@ -136,8 +137,8 @@ class Referral:
                     actor_name=t.actor_name,
                     agency_id=t.agency_id,
                     at=t.at,
-                    before=ReferralStatus(t.before.value) if t.before else None,
-                    after=ReferralStatus(t.after.value),
+                    before=t.before,
+                    after=t.after,
                     note=t.note,
                 )
                 for t in r.history
@@ -175,7 +176,7 @@ class Query:
     async def referrals(
         self,
         info: Info,
-        status: ReferralStatus | None = None,  # type: ignore[valid-type]
+        status: ReferralStatus | None = None,
         sender_id: strawberry.ID | None = None,
         receiver_id: strawberry.ID | None = None,
         first: int = 50,
