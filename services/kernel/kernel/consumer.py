@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from kernel.bus import PermanentError
+from kernel.bus import PermanentError, SubscriptionSpec
 from kernel.envelope import Envelope, EnvelopeError
+from kernel.settings import Settings
 from kernel.store import Collection, DuplicateKeyError
 
 __all__ = ["EventRouter", "upsert_versioned"]
@@ -40,6 +41,16 @@ class EventRouter:
     def bindings(self) -> list[str]:
         """Topic patterns for the handled types, this district only."""
         return [f"{self.district}.*.{t}" for t in self.event_types]
+
+    def subscription(self, settings: Settings, service: str) -> SubscriptionSpec:
+        """The service's durable subscription: its queue, bound to the types handled here."""
+        return SubscriptionSpec(
+            queue=settings.queue_name(service),
+            bindings=self.bindings(),
+            handler=self,
+            prefetch=settings.consumer_prefetch,
+            max_deliveries=settings.consumer_max_deliveries,
+        )
 
     async def __call__(self, envelope: Envelope) -> None:
         if envelope.district != self.district:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
-from kernel.bus import SubscriptionSpec
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
@@ -55,15 +54,7 @@ def bootstrap(deps: Deps) -> NotifyService:
         bus=deps.bus,
         verifier=deps.verifier,
         aggregates=[],
-        subscriptions=[
-            SubscriptionSpec(
-                queue=settings.queue_name(NAME),
-                bindings=router.bindings(),
-                handler=router,
-                prefetch=settings.consumer_prefetch,
-                max_deliveries=settings.consumer_max_deliveries,
-            )
-        ],
+        subscriptions=[router.subscription(settings, NAME)],
         startup=[inbox.ensure_indexes],
         owns_bus=deps.owns_bus,
     )

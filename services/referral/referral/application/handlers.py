@@ -111,35 +111,33 @@ class ReferralHandlers:
         await self.referrals.add(referral, [event])
         return replace(referral, version=1)
 
+    async def _commit(
+        self, moved: Referral, payload: EventPayload, correlation_id: str | None
+    ) -> Referral:
+        """Save a transition together with its event (one conditional write)."""
+        event = self._event(payload, moved.id, correlation_id)
+        version = await self.referrals.save(moved, [event])
+        return replace(moved, version=version)
+
     async def submit_for_approval(
         self, referral_id: str, principal: Principal, correlation_id: str | None = None
     ) -> Referral:
         referral = await self._load(referral_id)
         moved = referral.submit_for_approval(actor_of(principal), self.clock())
-        event = self._event(
-            ReferralSubmittedV1(
-                referral_id=referral.id, sender_id=referral.sender_id, actor_id=principal.person_id
-            ),
-            referral.id,
-            correlation_id,
+        payload = ReferralSubmittedV1(
+            referral_id=moved.id, sender_id=moved.sender_id, actor_id=principal.person_id
         )
-        version = await self.referrals.save(moved, [event])
-        return replace(moved, version=version)
+        return await self._commit(moved, payload, correlation_id)
 
     async def approve(
         self, referral_id: str, principal: Principal, correlation_id: str | None = None
     ) -> Referral:
         referral = await self._load(referral_id)
         moved = referral.approve(actor_of(principal), self.clock())
-        event = self._event(
-            ReferralApprovedV1(
-                referral_id=referral.id, sender_id=referral.sender_id, actor_id=principal.person_id
-            ),
-            referral.id,
-            correlation_id,
+        payload = ReferralApprovedV1(
+            referral_id=moved.id, sender_id=moved.sender_id, actor_id=principal.person_id
         )
-        version = await self.referrals.save(moved, [event])
-        return replace(moved, version=version)
+        return await self._commit(moved, payload, correlation_id)
 
     def accept_deadline(self, sent_at: datetime) -> DeadlineInfo | None:
         """R-REF-06: the receiver states in writing within the district's limit."""
@@ -156,23 +154,18 @@ class ReferralHandlers:
         now = self.clock()
         deadline = self.accept_deadline(now)
         moved = referral.send(actor_of(principal), now, deadline)
-        event = self._event(
-            ReferralSentV1(
-                referral_id=moved.id,
-                sender_id=moved.sender_id,
-                receiver_id=moved.receiver_id,
-                matter_code=moved.matter_code,
-                title=moved.title,
-                urgent=moved.urgent,
-                sent_at=now,
-                accept_due=deadline.due if deadline else None,
-                actor_id=principal.person_id,
-            ),
-            moved.id,
-            correlation_id,
+        payload = ReferralSentV1(
+            referral_id=moved.id,
+            sender_id=moved.sender_id,
+            receiver_id=moved.receiver_id,
+            matter_code=moved.matter_code,
+            title=moved.title,
+            urgent=moved.urgent,
+            sent_at=now,
+            accept_due=deadline.due if deadline else None,
+            actor_id=principal.person_id,
         )
-        version = await self.referrals.save(moved, [event])
-        return replace(moved, version=version)
+        return await self._commit(moved, payload, correlation_id)
 
     # -- events -----------------------------------------------------------------------
 
