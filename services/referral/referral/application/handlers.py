@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from kernel.auth import Principal
 from kernel.calendar import WorkingCalendar
+from kernel.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound
 from kernel.policy import DistrictPolicy
@@ -164,6 +165,20 @@ class ReferralHandlers:
             sent_at=now,
             accept_due=deadline.due if deadline else None,
             actor_id=principal.person_id,
+            deadlines=[
+                DeadlineV1(
+                    key=DeadlineV1.key_for("Referral", moved.id, "referral.accept"),
+                    kind="referral.accept",
+                    subject_type="Referral",
+                    subject_id=moved.id,
+                    responsible_agency_id=moved.receiver_id,
+                    due=deadline.due,
+                    rule=f"{self.policy.acceptance_limit_working_days()}个工作日内书面告知受理情况",
+                    explanation_zh=self.calendar.explain_dict(deadline.explanation, lang="zh"),
+                )
+            ]
+            if deadline
+            else [],
         )
         return await self._commit(moved, payload, correlation_id)
 

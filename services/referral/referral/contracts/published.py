@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
+from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 
@@ -49,6 +52,7 @@ class ReferralSentV1(EventPayload):
     sent_at: datetime
     accept_due: datetime | None = None
     actor_id: str
+    deadlines: list[DeadlineV1] = Field(default_factory=list)
 
 
 PUBLISHED = [ReferralDraftedV1, ReferralSubmittedV1, ReferralApprovedV1, ReferralSentV1]
