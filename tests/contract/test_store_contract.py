@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from kernel.adapters.embedded_store import matches, open_embedded_store
+from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import MongoStore, open_mongo_store
 from kernel.store import (
     Collection,
@@ -31,6 +31,7 @@ from kernel.store import (
     StoreError,
     StoreUnavailableError,
 )
+from kernel.store_language import matches
 
 T0 = datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
 

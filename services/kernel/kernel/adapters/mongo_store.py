@@ -61,15 +61,6 @@ from pymongo import errors as mongo_errors
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kernel.adapters.embedded_store import (
-    apply_update,
-    default_index_name,
-    upsert_document,
-    validate_filter,
-    validate_projection,
-    validate_sort,
-    validate_update,
-)
 from kernel.store import (
     Document,
     DuplicateKeyError,
@@ -79,6 +70,15 @@ from kernel.store import (
     StoreError,
     StoreUnavailableError,
     Update,
+)
+from kernel.store_language import (
+    apply_update,
+    default_index_name,
+    upsert_document,
+    validate_filter,
+    validate_projection,
+    validate_sort,
+    validate_update,
 )
 
 __all__ = ["MongoCollection", "MongoStore", "open_mongo_store"]
