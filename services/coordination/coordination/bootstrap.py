@@ -9,10 +9,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
-from coordination.adapters.repository import AgencyRepository
+from coordination.adapters.repository import (
+    AgencyRepository,
+    CatalogueRepository,
+    DisputeRepository,
+)
+from coordination.application.catalogue import SYSTEM, CatalogueHandlers
+from coordination.application.catalogue_import import import_file
+from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
-from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
+from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
+from kernel.consumer import EventRouter
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
 from kernel.wiring import Deps
@@ -26,12 +35,29 @@ class CoordinationService:
     runtime: ServiceRuntime
     handlers: CoordinationHandlers
     agencies: AgencyRepository
+    catalogue: CatalogueHandlers
+    disputes: DisputeHandlers
     schema: Schema
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
-            self.deps.verifier, self.deps.settings.district, self.handlers, self.agencies
+            self.deps.verifier,
+            self.deps.settings.district,
+            self.handlers,
+            self.agencies,
+            self.catalogue,
+            self.disputes,
+            self.deps.calendar,
         )
+
+    async def ensure_indexes(self) -> None:
+        """Indexes of every collection (the service's start does this; the catalogue
+        command, which works on the store without starting the service, calls it too)."""
+        for aggregate in self.runtime.aggregates:
+            await aggregate.ensure_indexes()
+        await self.agencies.ensure_indexes()
+        await self.catalogue.catalogue.ensure_indexes()
+        await self.disputes.disputes.ensure_indexes()
 
     def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI:
         return create_service_app(
@@ -42,16 +68,31 @@ class CoordinationService:
 def bootstrap(
     deps: Deps, *, seed_file: Path | None = None, seed_demo: bool = False
 ) -> CoordinationService:
-    """Build the service. ``seed_demo`` registers the district's shipped demo agencies at
-    start (embedded suite); ``seed_file`` registers agencies from a given file."""
-    district = deps.settings.district
+    """Build the service. ``seed_demo`` registers the district's shipped demo agencies and
+    catalogue at start (embedded suite); ``seed_file`` registers agencies from a given file."""
+    settings = deps.settings
+    district = settings.district
     agencies = AgencyRepository(deps.store)
     handlers = CoordinationHandlers(agencies, district)
+    catalogue = CatalogueHandlers(CatalogueRepository(deps.store), agencies, deps.policy, district)
+    disputes = DisputeHandlers(
+        DisputeRepository(deps.store), agencies, catalogue, deps.policy, deps.calendar, district
+    )
+    router = (
+        EventRouter(district)
+        .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
+        .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
+        .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
+    )
 
     async def seed() -> None:
         path = seed_file or (shipped_seed(district) if seed_demo else None)
         if path is not None:
             await seed_agencies(handlers, path)
+        demo_catalogue = shipped_catalogue(district) if seed_demo else None
+        if demo_catalogue is not None:
+            # Idempotent: entries already as written change nothing and publish nothing.
+            await import_file(demo_catalogue, catalogue, actor=SYSTEM)
 
     runtime = ServiceRuntime(
         name=NAME,
@@ -59,9 +100,18 @@ def bootstrap(
         store=deps.store,
         bus=deps.bus,
         verifier=deps.verifier,
-        aggregates=[agencies.aggregates],
-        subscriptions=[],
-        startup=[agencies.ensure_indexes, seed],
+        aggregates=[
+            agencies.aggregates,
+            catalogue.catalogue.aggregates,
+            disputes.disputes.aggregates,
+        ],
+        subscriptions=[router.subscription(settings, NAME)],
+        startup=[
+            agencies.ensure_indexes,
+            catalogue.catalogue.ensure_indexes,
+            disputes.disputes.ensure_indexes,
+            seed,
+        ],
         owns_bus=deps.owns_bus,
     )
     return CoordinationService(
@@ -69,5 +119,7 @@ def bootstrap(
         runtime=runtime,
         handlers=handlers,
         agencies=agencies,
+        catalogue=catalogue,
+        disputes=disputes,
         schema=build_schema(production=deps.settings.env == "production"),
     )

@@ -1,10 +1,31 @@
-"""Agencies in the document store (documents ↔ domain objects)."""
+"""Agencies, catalogue entries and disputes in the document store (documents ↔ domain
+objects)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from coordination.domain.catalogue import (
+    CatalogueEntry,
+    Delegation,
+    DelegationMode,
+    EntryContent,
+    EntryVersion,
+    RoutingRule,
+)
+from coordination.domain.dispute import (
+    Dispute,
+    DisputeKind,
+    DisputeStatus,
+    DisputeTransition,
+    Outcome,
+    OutcomeKind,
+    StepPlan,
+    StepRecord,
+    TransferReason,
+)
 from coordination.domain.model import Agency, AgencyKind, Liaison
 from kernel.envelope import Envelope
 from kernel.outbox import AggregateCollection
@@ -60,6 +81,9 @@ class AgencyRepository:
         fields.pop("_id")
         return await self.aggregates.update(agency.id, agency.version, fields, events)
 
+    async def of_kind(self, kind: str) -> list[Agency]:
+        return await self.list(kind=kind, after=None, limit=500)
+
     async def list(self, *, kind: str | None, after: str | None, limit: int) -> list[Agency]:
         query: dict[str, Any] = {}
         if kind:
@@ -68,3 +92,307 @@ class AgencyRepository:
             query["_id"] = {"$gt": after}
         docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
         return [agency_from_document(d) for d in docs]
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def entry_to_document(entry: CatalogueEntry) -> dict[str, Any]:
+    snap = entry.snapshot()
+    return {
+        "_id": entry.code,
+        **snap,
+        "townships": sorted(entry.townships),
+        "history": [
+            {
+                "version": h.version,
+                "at": h.at,
+                "actor_id": h.actor_id,
+                "actor_agency_id": h.actor_agency_id,
+                "change": h.change,
+                "summary_zh": h.summary_zh,
+                "snapshot": h.snapshot,
+            }
+            for h in entry.history
+        ],
+    }
+
+
+def content_from_snapshot(snap: Document) -> EntryContent:
+    return EntryContent(
+        code=snap["code"],
+        name=snap["name"],
+        original_department_id=snap["original_department_id"],
+        legal_basis=snap.get("legal_basis", ""),
+        penalty_basis=snap.get("penalty_basis", ""),
+        discretion_benchmark=snap.get("discretion_benchmark", ""),
+        delegations=tuple(
+            Delegation(
+                township_id=d["township_id"],
+                mode=DelegationMode(d["mode"]),
+                effective_from=date.fromisoformat(d["effective_from"]),
+                expires_on=_d(d.get("expires_on")),
+                transition_until=_d(d.get("transition_until")),
+            )
+            for d in snap.get("delegations", [])
+        ),
+    )
+
+
+def rules_from_snapshot(snap: Document) -> tuple[RoutingRule, ...]:
+    return tuple(
+        RoutingRule(
+            rule_id=r["rule_id"],
+            responsible_agency_id=r["responsible_agency_id"],
+            effective_from=date.fromisoformat(r["effective_from"]),
+            township_id=r.get("township_id"),
+            dispute_id=r.get("dispute_id"),
+            basis=r.get("basis", ""),
+        )
+        for r in snap.get("routing_rules", [])
+    )
+
+
+def entry_from_document(doc: Document) -> CatalogueEntry:
+    return CatalogueEntry(
+        content=content_from_snapshot(doc),
+        routing_rules=rules_from_snapshot(doc),
+        withdrawn=bool(doc.get("withdrawn", False)),
+        history=tuple(
+            EntryVersion(
+                version=h["version"],
+                at=h["at"],
+                actor_id=h["actor_id"],
+                actor_agency_id=h.get("actor_agency_id"),
+                change=h["change"],
+                summary_zh=h["summary_zh"],
+                snapshot=h["snapshot"],
+            )
+            for h in doc.get("history", [])
+        ),
+        version=int(doc.get("version", 0)),
+    )
+
+
+class CatalogueRepository:
+    """Catalogue entries, one document per matter code with its whole version history (an
+    entry changes a few times a year, so the history stays small and every change — state,
+    history record and events — is one conditional write)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection("catalogue"))
+        self._coll = self.aggregates.collection
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("townships", 1), ("_id", 1)], name="by_township")
+        await self._coll.create_index(
+            [("original_department_id", 1), ("_id", 1)], name="by_department"
+        )
+
+    async def get(self, code: str) -> CatalogueEntry | None:
+        doc = await self.aggregates.get(code)
+        return entry_from_document(doc) if doc else None
+
+    async def get_many(self, codes: Sequence[str]) -> dict[str, CatalogueEntry]:
+        docs = await self._coll.find({"_id": {"$in": list(codes)}})
+        return {d["_id"]: entry_from_document(d) for d in docs}
+
+    async def add(self, entry: CatalogueEntry, events: Sequence[Envelope]) -> None:
+        await self.aggregates.insert(entry_to_document(entry), events)
+
+    async def save(self, entry: CatalogueEntry, events: Sequence[Envelope]) -> int:
+        fields = entry_to_document(entry)
+        fields.pop("_id")
+        return await self.aggregates.update(entry.code, entry.version, fields, events)
+
+    async def list(
+        self,
+        *,
+        township_id: str | None = None,
+        department_id: str | None = None,
+        include_withdrawn: bool = False,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[CatalogueEntry]:
+        query: dict[str, Any] = {}
+        if township_id:
+            query["townships"] = township_id
+        if department_id:
+            query["original_department_id"] = department_id
+        if not include_withdrawn:
+            query["withdrawn"] = False
+        if after:
+            query["_id"] = {"$gt": after}
+        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        return [entry_from_document(d) for d in docs]
+
+
+# --------------------------------------------------------------------------- disputes
+
+
+def _step_to_doc(s: StepRecord) -> dict[str, Any]:
+    p = s.plan
+    return {
+        "number": p.number,
+        "name": p.name,
+        "name_zh": p.name_zh,
+        "decided_by_agency_id": p.decided_by_agency_id,
+        "started_at": p.started_at,
+        "due": p.due,
+        "rule": p.rule,
+        "explanation": p.explanation,
+        "ended_at": s.ended_at,
+        "ended_by": s.ended_by,
+    }
+
+
+def _step_from_doc(d: Document) -> StepRecord:
+    return StepRecord(
+        plan=StepPlan(
+            number=d["number"],
+            name=d["name"],
+            name_zh=d["name_zh"],
+            decided_by_agency_id=d["decided_by_agency_id"],
+            started_at=d["started_at"],
+            due=d["due"],
+            rule=d.get("rule", ""),
+            explanation=d.get("explanation") or {},
+        ),
+        ended_at=d.get("ended_at"),
+        ended_by=d.get("ended_by"),
+    )
+
+
+def dispute_to_document(x: Dispute) -> dict[str, Any]:
+    o = x.outcome
+    return {
+        "_id": x.id,
+        "kind": x.kind.value,
+        "matter_code": x.matter_code,
+        "matter_name": x.matter_name,
+        "township_id": x.township_id,
+        "parties": list(x.parties),
+        "opened_by_agency_id": x.opened_by_agency_id,
+        "reasons": x.reasons,
+        "interim_handler_id": x.interim_handler_id,
+        "status": x.status.value,
+        "steps": [_step_to_doc(s) for s in x.steps],
+        "step_number": x.current_step.number,
+        "opened_at": x.opened_at,
+        "referral_id": x.referral_id,
+        "transfer_reason": x.transfer_reason.value if x.transfer_reason else None,
+        "outcome": (
+            {
+                "kind": o.kind.value,
+                "basis": o.basis,
+                "signatories": list(o.signatories),
+                "responsible_agency_id": o.responsible_agency_id,
+                "ruled_at": o.ruled_at,
+                "rule_id": o.rule_id,
+            }
+            if o
+            else None
+        ),
+        "history": [
+            {
+                "action": t.action,
+                "actor_id": t.actor_id,
+                "agency_id": t.agency_id,
+                "at": t.at,
+                "before": t.before.value if t.before else None,
+                "after": t.after.value,
+                "note": t.note,
+            }
+            for t in x.history
+        ],
+    }
+
+
+def dispute_from_document(doc: Document) -> Dispute:
+    o = doc.get("outcome")
+    return Dispute(
+        id=doc["_id"],
+        kind=DisputeKind(doc["kind"]),
+        matter_code=doc["matter_code"],
+        matter_name=doc.get("matter_name", ""),
+        township_id=doc["township_id"],
+        parties=tuple(doc["parties"]),
+        opened_by_agency_id=doc.get("opened_by_agency_id"),
+        reasons=doc.get("reasons", ""),
+        interim_handler_id=doc.get("interim_handler_id"),
+        status=DisputeStatus(doc["status"]),
+        steps=tuple(_step_from_doc(s) for s in doc["steps"]),
+        opened_at=doc["opened_at"],
+        referral_id=doc.get("referral_id"),
+        transfer_reason=TransferReason(doc["transfer_reason"])
+        if doc.get("transfer_reason")
+        else None,
+        outcome=(
+            Outcome(
+                kind=OutcomeKind(o["kind"]),
+                basis=o["basis"],
+                signatories=tuple(o.get("signatories", [])),
+                responsible_agency_id=o["responsible_agency_id"],
+                ruled_at=o["ruled_at"],
+                rule_id=o.get("rule_id"),
+            )
+            if o
+            else None
+        ),
+        history=tuple(
+            DisputeTransition(
+                action=t["action"],
+                actor_id=t["actor_id"],
+                agency_id=t.get("agency_id"),
+                at=t["at"],
+                before=DisputeStatus(t["before"]) if t.get("before") else None,
+                after=DisputeStatus(t["after"]),
+                note=t.get("note", ""),
+            )
+            for t in doc.get("history", [])
+        ),
+        version=int(doc.get("version", 0)),
+    )
+
+
+class DisputeRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection("disputes"))
+        self._coll = self.aggregates.collection
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("parties", 1), ("_id", 1)], name="by_party")
+        await self._coll.create_index([("status", 1), ("_id", 1)], name="by_status")
+
+    async def get(self, dispute_id: str) -> Dispute | None:
+        doc = await self.aggregates.get(dispute_id)
+        return dispute_from_document(doc) if doc else None
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Dispute]:
+        docs = await self._coll.find({"_id": {"$in": list(ids)}})
+        return {d["_id"]: dispute_from_document(d) for d in docs}
+
+    async def add(self, dispute: Dispute, events: Sequence[Envelope]) -> None:
+        await self.aggregates.insert(dispute_to_document(dispute), events)
+
+    async def save(self, dispute: Dispute, events: Sequence[Envelope]) -> int:
+        fields = dispute_to_document(dispute)
+        fields.pop("_id")
+        return await self.aggregates.update(dispute.id, dispute.version, fields, events)
+
+    async def list(
+        self, *, status: str | None, agency_id: str | None, after: str | None, limit: int
+    ) -> list[Dispute]:
+        query: dict[str, Any] = {}
+        if status:
+            query["status"] = status
+        if agency_id:
+            query["parties"] = agency_id
+        if after:
+            query["_id"] = {"$gt": after}
+        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        return [dispute_from_document(d) for d in docs]

@@ -18,6 +18,12 @@ def shipped_seed(district: str) -> Path | None:
     return Path(str(path)) if path.is_file() else None
 
 
+def shipped_catalogue(district: str) -> Path | None:
+    """The district's demo catalogue (the import layout, ``<district>-catalogue.csv``)."""
+    path = resources.files("coordination") / "seeds" / f"{district}-catalogue.csv"
+    return Path(str(path)) if path.is_file() else None
+
+
 async def seed_agencies(handlers: CoordinationHandlers, path: Path) -> int:
     """Register every agency in ``path``; returns how many. Idempotent: re-running changes
     nothing and publishes nothing for agencies that are already registered as written."""

@@ -8,12 +8,19 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.federation import Schema
 
-from coordination.adapters.repository import AgencyRepository
+from coordination.adapters.repository import (
+    AgencyRepository,
+    CatalogueRepository,
+    DisputeRepository,
+)
+from coordination.application.catalogue import CatalogueHandlers
+from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers, RegisterAgency
 from coordination.domain.model import Agency as AgencyModel
 from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.domain.model import Liaison as LiaisonModel
 from kernel.auth import TokenVerifier
+from kernel.calendar import WorkingCalendar
 from kernel.errors import DomainError
 from kernel.graphql import PageInfo, RequestContext, UserError, schema_extensions
 
@@ -29,10 +36,18 @@ class CoordinationContext(RequestContext):
         district: str,
         handlers: CoordinationHandlers,
         agencies: AgencyRepository,
+        catalogue_handlers: CatalogueHandlers,
+        dispute_handlers: DisputeHandlers,
+        calendar: WorkingCalendar,
     ) -> None:
         super().__init__(verifier, district)
         self.handlers = handlers
         self.agencies = agencies
+        self.catalogue_handlers = catalogue_handlers
+        self.dispute_handlers = dispute_handlers
+        self.catalogue: CatalogueRepository = catalogue_handlers.catalogue
+        self.disputes: DisputeRepository = dispute_handlers.disputes
+        self.calendar = calendar
         self.agency_loader: DataLoader[str, AgencyModel | None] = DataLoader(self._load_agencies)
 
     async def _load_agencies(self, ids: list[str]) -> list[AgencyModel | None]:
@@ -94,7 +109,7 @@ class AgencyConnection:
 
 
 @strawberry.type
-class Query:
+class AgencyQuery:
     @strawberry.field(description="One agency by id.")
     async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
         info.context.principal()
@@ -144,7 +159,7 @@ RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterA
 
 
 @strawberry.type
-class Mutation:
+class AgencyMutation:
     @strawberry.mutation(description="Register an agency or update its registration.")
     async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
         principal = info.context.principal()
@@ -170,10 +185,21 @@ class Mutation:
 
 
 def build_schema(production: bool = False) -> Schema:
+    from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
+    from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+
+    @strawberry.type
+    class Query(AgencyQuery, CatalogueQuery, DisputeQuery):
+        pass
+
+    @strawberry.type
+    class Mutation(AgencyMutation, CatalogueMutation, DisputeMutation):
+        pass
+
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Agency, UserError],
+        types=[Agency, Dispute, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
     )

@@ -1,0 +1,443 @@
+"""Command and query handlers of the matter catalogue (事项清单, R-CAT-01…04)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from coordination.adapters.repository import AgencyRepository, CatalogueRepository
+from coordination.contracts.published import CatalogueChangeAnnouncedV1
+from coordination.domain.catalogue import (
+    CatalogueEntry,
+    Delegation,
+    EntryContent,
+    RoutingRule,
+    define_entry,
+    new_content,
+    new_delegation,
+)
+from coordination.domain.dispute import Actor
+from coordination.domain.model import AgencyKind
+from kernel.auth import Principal
+from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.jurisdiction import (
+    CatalogueEntryV1,
+    DelegationV1,
+    Resolution,
+    RoutingRuleV1,
+    resolve,
+)
+from kernel.policy import DistrictPolicy
+
+SERVICE = "coordination"
+CHINA = ZoneInfo("Asia/Shanghai")
+SYSTEM = Actor("system", None, ())
+
+# Agencies that may own a power in the catalogue: departments and the centralized approval
+# bureau (which took over departments' approvals, R-AG-01).
+OWNER_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
+
+
+def actor_of(principal: Principal | None) -> Actor:
+    """``None`` is the system itself (seeding, the import command, an event)."""
+    if principal is None:
+        return SYSTEM
+    return Actor(principal.person_id, principal.agency_id, tuple(principal.roles))
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(CHINA).date()
+
+
+@dataclass(frozen=True)
+class DelegationInput:
+    township_id: str
+    mode: str  # decision (赋权) | agreement (委托)
+    effective_from: date
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
+class DefineEntry:
+    """Create a catalogue entry or revise it (a new version)."""
+
+    code: str
+    name: str
+    original_department_id: str
+    legal_basis: str
+    penalty_basis: str = ""
+    discretion_benchmark: str = ""
+    delegations: tuple[DelegationInput, ...] = ()
+    expected_version: int | None = None
+    """When given, the change is refused if the entry moved on meanwhile (optimistic lock)."""
+
+
+@dataclass(frozen=True)
+class DesignateOwner:
+    """R-CAT-04: the government (or the body it names) designates who handles a matter."""
+
+    matter_code: str
+    responsible_agency_id: str
+    basis: str
+    matter_name: str = ""
+    township_id: str | None = None
+    effective_from: date | None = None
+
+
+@dataclass(frozen=True)
+class JurisdictionAnswer:
+    resolution: Resolution
+    matter_code: str
+    township_id: str
+    on: date
+    major_penalty: bool
+    entry_version: int | None
+
+
+def to_contract(entry: CatalogueEntry) -> CatalogueEntryV1:
+    """The entry as the shared contract (kernel.jurisdiction) that referral reads."""
+    c = entry.content
+    return CatalogueEntryV1(
+        code=c.code,
+        name=c.name,
+        original_department_id=c.original_department_id,
+        legal_basis=c.legal_basis,
+        penalty_basis=c.penalty_basis,
+        discretion_benchmark=c.discretion_benchmark,
+        delegations=[
+            DelegationV1(
+                township_id=d.township_id,
+                mode=d.mode.value,
+                effective_from=d.effective_from,
+                expires_on=d.expires_on,
+                transition_until=d.transition_until,
+            )
+            for d in c.delegations
+        ],
+        routing_rules=[
+            RoutingRuleV1(
+                rule_id=r.rule_id,
+                responsible_agency_id=r.responsible_agency_id,
+                effective_from=r.effective_from,
+                township_id=r.township_id,
+                dispute_id=r.dispute_id,
+                basis=r.basis,
+            )
+            for r in entry.routing_rules
+        ],
+        withdrawn=entry.withdrawn,
+        version=entry.catalogue_version,
+    )
+
+
+class CatalogueHandlers:
+    def __init__(
+        self,
+        catalogue: CatalogueRepository,
+        agencies: AgencyRepository,
+        policy: DistrictPolicy,
+        district: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.catalogue = catalogue
+        self.agencies = agencies
+        self.policy = policy
+        self.district = district
+        self.clock = clock
+
+    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
+        return new_envelope(
+            payload,
+            district=self.district,
+            service=SERVICE,
+            subject=subject,
+            correlation_id=correlation_id,
+        )
+
+    # -- validation ------------------------------------------------------------------
+
+    async def build_content(self, cmd: DefineEntry) -> EntryContent:
+        """Validate a command against the domain rules and the agency register."""
+        months = self.policy.delegation.transition_period_months
+        delegations: list[Delegation] = []
+        for i, d in enumerate(cmd.delegations):
+            delegations.append(
+                new_delegation(
+                    township_id=d.township_id,
+                    mode=d.mode,
+                    effective_from=d.effective_from,
+                    expires_on=d.expires_on,
+                    transition_months=months,
+                    field_prefix=f"delegations.{i}",
+                )
+            )
+        content = new_content(
+            code=cmd.code,
+            name=cmd.name,
+            original_department_id=cmd.original_department_id,
+            legal_basis=cmd.legal_basis,
+            penalty_basis=cmd.penalty_basis,
+            discretion_benchmark=cmd.discretion_benchmark,
+            delegations=tuple(delegations),
+        )
+        wanted = [content.original_department_id, *(d.township_id for d in content.delegations)]
+        known = await self.agencies.get_many(wanted)
+        dept = known.get(content.original_department_id)
+        if dept is None:
+            raise ValidationFailed(
+                f"agency {content.original_department_id!r} is not registered",
+                field="originalDepartmentId",
+            )
+        if dept.kind not in OWNER_KINDS or dept.internal_unit:
+            raise ValidationFailed(
+                f"{dept.name} is not a department that can own a power (it is "
+                f"{'an internal unit' if dept.internal_unit else dept.kind.value}, R-AG-02)",
+                field="originalDepartmentId",
+            )
+        for i, d in enumerate(cmd.delegations):
+            township = known.get(d.township_id.strip())
+            if township is None:
+                raise ValidationFailed(
+                    f"agency {d.township_id!r} is not registered",
+                    field=f"delegations.{i}.townshipId",
+                )
+            if township.kind is not AgencyKind.TOWNSHIP or township.internal_unit:
+                raise ValidationFailed(
+                    f"{township.name} cannot hold a delegated power: powers go to a township "
+                    "or street office in its own name, never to an internal unit (R-AG-02)",
+                    field=f"delegations.{i}.townshipId",
+                )
+        return content
+
+    @staticmethod
+    def _may_change(actor: Actor, department_ids: Sequence[str]) -> bool:
+        if actor is SYSTEM or actor.agency_id is None:
+            return True
+        if actor.has_role("coordinator") or actor.has_role("government"):
+            return True
+        # The department that owns the power keeps its own list, through a leader or its
+        # legal reviewer.
+        return all(actor.agency_id == d for d in department_ids) and (
+            actor.has_role("leader") or actor.has_role("legal_reviewer")
+        )
+
+    # -- commands --------------------------------------------------------------------
+
+    async def _commit(
+        self,
+        before: CatalogueEntry | None,
+        after: CatalogueEntry,
+        actor: Actor,
+        correlation_id: str | None,
+    ) -> CatalogueEntry:
+        """Save the new version with its snapshot and the announcement (one write)."""
+        snapshot = to_contract(after)
+        events = [self._event(snapshot, after.code, correlation_id)]
+        touched = after.townships_touched(before)
+        if touched:
+            last = after.history[-1]
+            events.append(
+                self._event(
+                    CatalogueChangeAnnouncedV1(
+                        township_ids=touched,
+                        code=after.code,
+                        name=after.content.name,
+                        version=after.catalogue_version,
+                        change=last.change,
+                        summary_zh=last.summary_zh,
+                        actor_id=actor.person_id,
+                        actor_agency_id=actor.agency_id,
+                        state_before=(
+                            None
+                            if before is None
+                            else ("withdrawn" if before.withdrawn else "in_force")
+                        ),
+                        state_after="withdrawn" if after.withdrawn else "in_force",
+                    ),
+                    after.code,
+                    correlation_id,
+                )
+            )
+        if before is None:
+            await self.catalogue.add(after, events)
+            return replace(after, version=1)
+        version = await self.catalogue.save(after, events)
+        return replace(after, version=version)
+
+    async def define_entry(
+        self, cmd: DefineEntry, *, actor: Actor, correlation_id: str | None = None
+    ) -> tuple[CatalogueEntry, bool]:
+        """Create or revise an entry (R-CAT-01). Returns the entry and whether it changed;
+        re-defining an entry exactly as it is changes and publishes nothing."""
+        content = await self.build_content(cmd)
+        existing = await self.catalogue.get(content.code)
+        owners = [content.original_department_id]
+        if existing is not None:
+            owners.append(existing.content.original_department_id)
+        if not self._may_change(actor, owners):
+            raise Forbidden(
+                "only a coordinator, the government, or a leader or legal reviewer of the "
+                "original department changes the catalogue"
+            )
+        if (
+            cmd.expected_version is not None
+            and existing is not None
+            and existing.catalogue_version != cmd.expected_version
+        ):
+            raise ValidationFailed(
+                f"the entry is at version {existing.catalogue_version}, not "
+                f"{cmd.expected_version}; reload it and try again",
+                field="expectedVersion",
+            )
+        now = self.clock()
+        if existing is None:
+            entry = define_entry(
+                content, actor_id=actor.person_id, actor_agency_id=actor.agency_id, at=now
+            )
+            return await self._commit(None, entry, actor, correlation_id), True
+        revised = existing.revise(
+            content, actor_id=actor.person_id, actor_agency_id=actor.agency_id, at=now
+        )
+        if revised is None:
+            return existing, False
+        return await self._commit(existing, revised, actor, correlation_id), True
+
+    async def withdraw_entry(
+        self, code: str, reason: str, *, actor: Actor, correlation_id: str | None = None
+    ) -> CatalogueEntry:
+        existing = await self._load(code)
+        if not self._may_change(actor, [existing.content.original_department_id]):
+            raise Forbidden("only a coordinator, the government or the department withdraws")
+        moved = existing.withdraw(
+            reason=reason,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            at=self.clock(),
+        )
+        return await self._commit(existing, moved, actor, correlation_id)
+
+    async def _load(self, code: str) -> CatalogueEntry:
+        entry = await self.catalogue.get(code.strip())
+        if entry is None:
+            raise NotFound(f"matter {code!r} is not in the catalogue", field="code")
+        return entry
+
+    async def add_routing_rule(
+        self,
+        *,
+        matter_code: str,
+        rule: RoutingRule,
+        matter_name: str,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> CatalogueEntry:
+        """Add a binding ruling to the entry (R-CAT-04, R-DSP-03); idempotent by rule id.
+
+        A matter with no entry yet (a new kind of situation) gets one, owned by the agency the
+        ruling names, so the catalogue answers for it from now on.
+        """
+        now = self.clock()
+        existing = await self.catalogue.get(matter_code)
+        if existing is None:
+            content = new_content(
+                code=matter_code,
+                name=matter_name or matter_code,
+                original_department_id=rule.responsible_agency_id,
+                legal_basis=f"{rule.basis}（指定承办）",
+            )
+            created = define_entry(
+                content, actor_id=actor.person_id, actor_agency_id=actor.agency_id, at=now
+            )
+            entry = created.add_routing_rule(
+                rule, actor_id=actor.person_id, actor_agency_id=actor.agency_id, at=now
+            )
+            assert entry is not None  # a fresh entry has no rules yet
+            return await self._commit(None, entry, actor, correlation_id)
+        moved = existing.add_routing_rule(
+            rule, actor_id=actor.person_id, actor_agency_id=actor.agency_id, at=now
+        )
+        if moved is None:
+            return existing
+        return await self._commit(existing, moved, actor, correlation_id)
+
+    async def designate_owner(
+        self, cmd: DesignateOwner, *, actor: Actor, correlation_id: str | None = None
+    ) -> CatalogueEntry:
+        """R-CAT-04: the government, or the coordination body it names, designates who
+        handles a matter nobody owns; the designation becomes a routing rule."""
+        if not (actor.has_role("government") or actor.has_role("coordinator")):
+            raise Forbidden("only the government or the body it names designates an owner")
+        if not cmd.matter_code.strip():
+            raise ValidationFailed("name the matter", field="matterCode")
+        if not cmd.basis.strip():
+            raise ValidationFailed("cite the decision that designates the owner", field="basis")
+        agency = await self.agencies.get(cmd.responsible_agency_id)
+        if agency is None or agency.internal_unit:
+            raise ValidationFailed(
+                f"{cmd.responsible_agency_id!r} is not an agency that acts externally (R-AG-02)",
+                field="responsibleAgencyId",
+            )
+        if cmd.township_id is not None:
+            township = await self.agencies.get(cmd.township_id)
+            if township is None or township.kind is not AgencyKind.TOWNSHIP:
+                raise ValidationFailed(f"{cmd.township_id!r} is not a township", field="townshipId")
+        now = self.clock()
+        rule = RoutingRule(
+            rule_id=f"designation-{cmd.matter_code.strip()}-{now.strftime('%Y%m%d%H%M%S%f')}",
+            responsible_agency_id=agency.id,
+            effective_from=cmd.effective_from or local_date(now),
+            township_id=cmd.township_id,
+            basis=cmd.basis.strip(),
+        )
+        return await self.add_routing_rule(
+            matter_code=cmd.matter_code.strip(),
+            rule=rule,
+            matter_name=cmd.matter_name,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+
+    # -- queries ---------------------------------------------------------------------
+
+    async def jurisdiction(
+        self,
+        *,
+        matter_code: str,
+        township_id: str,
+        on: date | None = None,
+        major_penalty: bool = False,
+        penalty_kinds: Sequence[str] = (),
+        fine_yuan: int | None = None,
+        case_opened_on: date | None = None,
+    ) -> JurisdictionAnswer:
+        """Who handles matter M at township P on date D (R-CAT-02…04), computed by the one
+        resolver every service shares (kernel.jurisdiction.resolve)."""
+        township = await self.agencies.get(township_id)
+        if township is None or township.kind is not AgencyKind.TOWNSHIP or township.internal_unit:
+            raise ValidationFailed(
+                f"{township_id!r} is not a township or street office of the district",
+                field="townshipId",
+            )
+        # R-CAT-03: the district's criteria (HC: penalty kinds, fines from 50,000 yuan) make a
+        # case major even when the caller did not say so.
+        major = major_penalty or self.policy.major_penalty.is_major(penalty_kinds, fine_yuan)
+        day = on or local_date(self.clock())
+        entry = await self.catalogue.get(matter_code.strip())
+        resolution = resolve(
+            to_contract(entry) if entry else None,
+            township_id=township_id,
+            on=day,
+            major_penalty=major,
+            case_opened_on=case_opened_on,
+        )
+        return JurisdictionAnswer(
+            resolution=resolution,
+            matter_code=matter_code.strip(),
+            township_id=township_id,
+            on=day,
+            major_penalty=major,
+            entry_version=entry.catalogue_version if entry else None,
+        )

@@ -1,0 +1,512 @@
+"""Command and event handlers of jurisdiction disputes (职责争议, R-DSP-01…04)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from coordination.adapters.repository import AgencyRepository, DisputeRepository
+from coordination.application.catalogue import CatalogueHandlers, local_date
+from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
+from coordination.contracts.published import (
+    DisputeEscalatedV1,
+    DisputeOpenedV1,
+    DisputeRuledV1,
+    DisputeStepV1,
+)
+from coordination.domain.catalogue import RoutingRule
+from coordination.domain.dispute import (
+    Actor,
+    Dispute,
+    DisputeKind,
+    DisputeStatus,
+    OutcomeKind,
+    StepPlan,
+    TransferReason,
+    open_dispute,
+)
+from coordination.domain.model import AgencyKind
+from kernel.calendar import WorkingCalendar
+from kernel.deadlines import DeadlineState, DeadlineV1
+from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from kernel.outbox import ConcurrencyError
+from kernel.policy import DistrictPolicy, LadderStep
+
+SERVICE = "coordination"
+STEP_KIND = "dispute.step"
+log = logging.getLogger(__name__)
+
+# Which registered agency decides a ladder step, by the step's name in the district policy
+# (the policy names bodies in words; the register has their ids). The first kind with a
+# registered agency wins, so a district without a separate coordination body falls back to
+# its justice bureau and then the government. The negotiation step belongs to the parties.
+STEP_BODY_KINDS: dict[str, tuple[AgencyKind, ...]] = {
+    "coordination_body": (
+        AgencyKind.COORDINATION_BODY,
+        AgencyKind.JUSTICE_BUREAU,
+        AgencyKind.GOVERNMENT,
+    ),
+    "establishment_and_justice_opinion": (AgencyKind.JUSTICE_BUREAU, AgencyKind.GOVERNMENT),
+    "government_decision": (AgencyKind.GOVERNMENT,),
+}
+DEFAULT_BODY_KINDS = (AgencyKind.COORDINATION_BODY, AgencyKind.GOVERNMENT)
+
+
+def dispute_id_for_referral(referral_id: str) -> str:
+    """One dispute per declined referral: the id is derived from the referral's, so a
+    redelivered decline (or a second opening by hand) collides instead of duplicating."""
+    return f"dsp-ref-{referral_id}"
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    matter_code: str
+    township_id: str
+    party_ids: tuple[str, ...]
+    reasons: str
+    interim_handler_id: str | None
+    referral_id: str | None = None
+    matter_name: str = ""
+
+
+@dataclass(frozen=True)
+class RuleDispute:
+    dispute_id: str
+    outcome_kind: str  # agreement | minutes | decision
+    basis: str
+    responsible_agency_id: str
+    signatories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestCaseTransfer:
+    """R-DSP-04: a township asks that a case go to the original department."""
+
+    matter_code: str
+    township_id: str
+    reason: str  # major | complex | recusal
+    explanation: str
+    department_id: str | None = None
+    referral_id: str | None = None
+    decision_basis: str = ""
+    """When the government decides by itself (no request first), its decision's 文号."""
+
+
+class DisputeHandlers:
+    def __init__(
+        self,
+        disputes: DisputeRepository,
+        agencies: AgencyRepository,
+        catalogue: CatalogueHandlers,
+        policy: DistrictPolicy,
+        calendar: WorkingCalendar,
+        district: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.disputes = disputes
+        self.agencies = agencies
+        self.catalogue = catalogue
+        self.policy = policy
+        self.calendar = calendar
+        self.district = district
+        self.clock = clock
+
+    @property
+    def ladder(self) -> list[LadderStep]:
+        return list(self.policy.dispute.ladder)
+
+    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
+        return new_envelope(
+            payload,
+            district=self.district,
+            service=SERVICE,
+            subject=subject,
+            correlation_id=correlation_id,
+        )
+
+    async def _body_for(
+        self, step: LadderStep, parties: tuple[str, ...], opener: str | None
+    ) -> str:
+        if step.name == "negotiation":
+            # The parties negotiate; the clock is kept by the one that raised the dispute
+            # (or the first party when the system opened it).
+            return opener if opener in parties else parties[0]
+        for kind in STEP_BODY_KINDS.get(step.name, DEFAULT_BODY_KINDS):
+            found = [a for a in await self.agencies.of_kind(kind.value) if not a.internal_unit]
+            if found:
+                return found[0].id
+        raise InvalidState(
+            f"no registered agency can decide step {step.step} ({step.name_zh}); register the "
+            "district's coordination body and government first",
+            field="step",
+        )
+
+    async def _plan(
+        self, index: int, parties: tuple[str, ...], opener: str | None, at: datetime
+    ) -> StepPlan:
+        """Step ``index`` (0-based) of the ladder, its deciding body and its clock (R-DSP-02)."""
+        step = self.ladder[index]
+        limit = step.time_limit_working_days
+        rule = f"第{step.step}步 {step.name_zh}：{limit}个工作日（{step.source}）"
+        deadline = self.calendar.add_working_days(at, step.time_limit_working_days, rule=rule)
+        return StepPlan(
+            number=step.step,
+            name=step.name,
+            name_zh=step.name_zh,
+            decided_by_agency_id=await self._body_for(step, parties, opener),
+            started_at=at,
+            due=deadline.due,
+            rule=rule,
+            explanation=deadline.to_dict(),
+        )
+
+    def _deadline(self, d: Dispute, state: DeadlineState = "open") -> DeadlineV1:
+        step = d.current_step
+        return DeadlineV1(
+            key=DeadlineV1.key_for("Dispute", d.id, STEP_KIND),
+            kind=STEP_KIND,
+            subject_type="Dispute",
+            subject_id=d.id,
+            responsible_agency_id=step.decided_by_agency_id,
+            due=step.due,
+            state=state,
+            rule=step.rule,
+            explanation_zh=self.calendar.explain_dict(step.explanation, lang="zh"),
+        )
+
+    @staticmethod
+    def _step_v1(step: StepPlan) -> DisputeStepV1:
+        return DisputeStepV1(
+            number=step.number,
+            name=step.name,
+            name_zh=step.name_zh,
+            decided_by_agency_id=step.decided_by_agency_id,
+            due=step.due,
+        )
+
+    async def _load(self, dispute_id: str) -> Dispute:
+        d = await self.disputes.get(dispute_id)
+        if d is None:
+            raise NotFound(f"dispute {dispute_id!r} does not exist", field="id")
+        return d
+
+    async def _check_agencies(self, ids: dict[str, str]) -> None:
+        """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""
+        known = await self.agencies.get_many([i for i in ids.values() if i])
+        for field, agency_id in ids.items():
+            if not agency_id:
+                continue
+            agency = known.get(agency_id)
+            if agency is None:
+                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
+            if agency.internal_unit:
+                raise ValidationFailed(
+                    f"{agency.name} is an internal unit and cannot be a party (R-AG-02)",
+                    field=field,
+                )
+
+    # -- commands --------------------------------------------------------------------
+
+    async def open(
+        self,
+        cmd: OpenDispute,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+        kind: DisputeKind = DisputeKind.JURISDICTION,
+        transfer_reason: TransferReason | None = None,
+        first_step_index: int = 0,
+    ) -> Dispute:
+        """R-DSP-01: open a dispute at the first step of the ladder, naming the interim
+        handler; its clock travels as a ``dispute.step`` deadline."""
+        fields = {f"partyIds.{i}": p for i, p in enumerate(cmd.party_ids)}
+        fields["townshipId"] = cmd.township_id
+        if cmd.interim_handler_id:
+            fields["interimHandlerId"] = cmd.interim_handler_id
+        await self._check_agencies(fields)
+        township = await self.agencies.get(cmd.township_id)
+        if township is not None and township.kind is not AgencyKind.TOWNSHIP:
+            raise ValidationFailed(f"{township.name} is not a township", field="townshipId")
+        now = self.clock()
+        parties = tuple(dict.fromkeys(p.strip() for p in cmd.party_ids if p.strip()))
+        dispute_id = (
+            dispute_id_for_referral(cmd.referral_id) if cmd.referral_id else str(uuid.uuid4())
+        )
+        first = await self._plan(first_step_index, parties or ("",), actor.agency_id, now)
+        dispute = open_dispute(
+            dispute_id=dispute_id,
+            kind=kind,
+            matter_code=cmd.matter_code,
+            township_id=cmd.township_id,
+            parties=parties,
+            reasons=cmd.reasons,
+            interim_handler_id=cmd.interim_handler_id,
+            interim_handler_required=self.policy.dispute.interim_handler_required,
+            first_step=first,
+            actor=actor,
+            at=now,
+            referral_id=cmd.referral_id,
+            matter_name=cmd.matter_name,
+            transfer_reason=transfer_reason,
+        )
+        payload = DisputeOpenedV1(
+            dispute_id=dispute.id,
+            kind=dispute.kind.value,
+            referral_id=dispute.referral_id,
+            matter_code=dispute.matter_code,
+            township_id=dispute.township_id,
+            party_ids=list(dispute.parties),
+            interim_handler_id=dispute.interim_handler_id,
+            reasons=dispute.reasons,
+            step=self._step_v1(first),
+            opened_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            deadlines=[self._deadline(dispute)],
+        )
+        try:
+            await self.disputes.add(dispute, [self._event(payload, dispute.id, correlation_id)])
+        except ConcurrencyError:
+            raise Conflict(
+                f"a dispute about referral {cmd.referral_id} is already open", field="referralId"
+            ) from None
+        return replace(dispute, version=1)
+
+    async def escalate(
+        self,
+        dispute_id: str,
+        *,
+        actor: Actor,
+        cause: str = "escalated_by_party",
+        correlation_id: str | None = None,
+    ) -> Dispute:
+        """R-DSP-02: go up one step; the next body's clock replaces the current one."""
+        dispute = await self._load(dispute_id)
+        if dispute.status is not DisputeStatus.OPEN:
+            raise InvalidState(f"the dispute is {dispute.status.value}", field="status")
+        index = dispute.current_step.number  # the next step, 0-based
+        if index >= len(self.ladder):
+            raise InvalidState(
+                f"the dispute is at the last step ({dispute.current_step.name_zh}); it awaits "
+                "that body's decision",
+                field="step",
+            )
+        now = self.clock()
+        nxt = await self._plan(index, dispute.parties, dispute.opened_by_agency_id, now)
+        moved = dispute.escalate(nxt, cause=cause, actor=actor, at=now)
+        payload = DisputeEscalatedV1(
+            dispute_id=moved.id,
+            referral_id=moved.referral_id,
+            matter_code=moved.matter_code,
+            from_step=dispute.current_step.number,
+            step=self._step_v1(nxt),
+            cause=cause,
+            escalated_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            deadlines=[self._deadline(moved)],
+        )
+        version = await self.disputes.save(moved, [self._event(payload, moved.id, correlation_id)])
+        return replace(moved, version=version)
+
+    async def rule(
+        self, cmd: RuleDispute, *, actor: Actor, correlation_id: str | None = None
+    ) -> Dispute:
+        """R-DSP-03: the outcome binds; it becomes a routing rule in the catalogue (a new
+        version of the entry) and is published so the waiting referral moves."""
+        try:
+            kind = OutcomeKind(cmd.outcome_kind)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
+                field="outcomeKind",
+            ) from None
+        await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
+        dispute = await self._load(cmd.dispute_id)
+        now = self.clock()
+        moved = dispute.rule(
+            kind=kind,
+            basis=cmd.basis,
+            signatories=tuple(s.strip() for s in cmd.signatories if s.strip()),
+            responsible_agency_id=cmd.responsible_agency_id,
+            actor=actor,
+            at=now,
+        )
+        return await self._commit_ruling(dispute, moved, actor, correlation_id)
+
+    async def _commit_ruling(
+        self, before: Dispute, moved: Dispute, actor: Actor, correlation_id: str | None
+    ) -> Dispute:
+        outcome = moved.outcome
+        assert outcome is not None
+        payload = DisputeRuledV1(
+            dispute_id=moved.id,
+            referral_id=moved.referral_id,
+            kind=moved.kind.value,
+            matter_code=moved.matter_code,
+            township_id=moved.township_id,
+            responsible_agency_id=outcome.responsible_agency_id,
+            outcome_kind=outcome.kind.value,
+            basis=outcome.basis,
+            signatories=list(outcome.signatories),
+            rule_id=outcome.rule_id,
+            ruled_at=outcome.ruled_at,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            deadlines=[self._deadline(moved, "met")],
+        )
+        version = await self.disputes.save(moved, [self._event(payload, moved.id, correlation_id)])
+        # The catalogue is another aggregate: add the rule now so the answer changes at once;
+        # the consumer of our own dispute.ruled.v1 does the same (idempotently, by rule id)
+        # in case this process stops between the two writes.
+        await self.apply_ruling(payload, correlation_id)
+        return replace(moved, version=version)
+
+    async def apply_ruling(
+        self, ruling: DisputeRuledV1 | DisputeRuled, correlation_id: str | None = None
+    ) -> None:
+        if ruling.rule_id is None:
+            return
+        dispute = await self.disputes.get(ruling.dispute_id)
+        rule = RoutingRule(
+            rule_id=ruling.rule_id,
+            responsible_agency_id=ruling.responsible_agency_id,
+            effective_from=local_date(ruling.ruled_at),
+            township_id=ruling.township_id or None,
+            dispute_id=ruling.dispute_id,
+            basis=ruling.basis,
+        )
+        await self.catalogue.add_routing_rule(
+            matter_code=ruling.matter_code,
+            rule=rule,
+            matter_name=dispute.matter_name if dispute else "",
+            actor=Actor(ruling.actor_id, ruling.actor_agency_id, ()),
+            correlation_id=correlation_id,
+        )
+
+    async def request_case_transfer(
+        self, cmd: RequestCaseTransfer, *, actor: Actor, correlation_id: str | None = None
+    ) -> Dispute:
+        """R-DSP-04: a township asks that a major, complex or recusal case go to the original
+        department; the government decides (the last step of the ladder). The government may
+        also decide so by itself: then the request is opened and decided at once."""
+        try:
+            reason = TransferReason(cmd.reason)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown reason {cmd.reason!r}; one of major, complex, recusal", field="reason"
+            ) from None
+        government = actor.has_role("government")
+        if not government and actor.agency_id != cmd.township_id:
+            raise ValidationFailed(
+                "the township asks for its own case (or the government decides)",
+                field="townshipId",
+            )
+        department_id = cmd.department_id
+        if not department_id:
+            entry = await self.catalogue.catalogue.get(cmd.matter_code.strip())
+            if entry is None:
+                raise ValidationFailed(
+                    f"matter {cmd.matter_code!r} is not in the catalogue; name the department",
+                    field="departmentId",
+                )
+            department_id = entry.content.original_department_id
+        if government and not cmd.decision_basis.strip():
+            raise ValidationFailed("cite the government's decision (文号)", field="decisionBasis")
+        reason_zh = {"major": "重大案件", "complex": "复杂案件", "recusal": "需要回避"}[
+            reason.value
+        ]
+        opened = await self.open(
+            OpenDispute(
+                matter_code=cmd.matter_code,
+                township_id=cmd.township_id,
+                party_ids=(cmd.township_id, department_id),
+                reasons=f"{reason_zh}，请求移交原业务主管部门：{cmd.explanation.strip()}",
+                interim_handler_id=None,
+                referral_id=cmd.referral_id,
+            ),
+            actor=actor,
+            correlation_id=correlation_id,
+            kind=DisputeKind.TRANSFER_TO_DEPARTMENT,
+            transfer_reason=reason,
+            first_step_index=len(self.ladder) - 1,
+        )
+        if not government:
+            return opened
+        moved = opened.rule(
+            kind=OutcomeKind.DECISION,
+            basis=cmd.decision_basis,
+            signatories=(),
+            responsible_agency_id=department_id,
+            actor=actor,
+            at=self.clock(),
+        )
+        return await self._commit_ruling(opened, moved, actor, correlation_id)
+
+    # -- events ----------------------------------------------------------------------
+
+    async def when_referral_declined_open_dispute(self, envelope: Envelope) -> None:
+        """R-REF-07 → R-DSP-01: a declined referral opens a dispute between sender and
+        receiver; a redelivered decline opens nothing new."""
+        event = envelope.payload(ReferralDeclined)
+        dispute_id = dispute_id_for_referral(event.referral_id)
+        if await self.disputes.get(dispute_id) is not None:
+            return
+        parties = (event.receiver_id, event.sender_id)
+        township_id = event.township_id or await self._township_of(parties)
+        reasons = event.reasons or "受移送机关认为不属于本机关管辖"
+        if event.catalogue_basis:
+            reasons += f"（清单依据：{event.catalogue_basis}）"
+        try:
+            await self.open(
+                OpenDispute(
+                    matter_code=event.matter_code or "UNSPECIFIED",
+                    township_id=township_id,
+                    party_ids=parties,
+                    reasons=reasons,
+                    # The finder keeps acting when the decline names nobody (先予协同处置).
+                    interim_handler_id=event.interim_handler_id or event.sender_id,
+                    referral_id=event.referral_id,
+                ),
+                actor=Actor(event.actor_id, event.actor_agency_id or event.receiver_id, ()),
+                correlation_id=envelope.correlationid,
+            )
+        except Conflict:
+            return  # opened concurrently by another delivery
+
+    async def _township_of(self, parties: tuple[str, ...]) -> str:
+        known = await self.agencies.get_many(list(parties))
+        for p in parties:
+            a = known.get(p)
+            if a is not None and a.kind is AgencyKind.TOWNSHIP:
+                return p
+        return parties[0]
+
+    async def when_deadline_missed_escalate(self, envelope: Envelope) -> None:
+        """R-DSP-02: a step whose time ran out goes up the ladder — once: a redelivered or
+        late notice about a step already left behind changes nothing."""
+        event = envelope.payload(DeadlineMissed)
+        if event.kind != STEP_KIND:
+            return
+        dispute = await self.disputes.get(event.subject_id)
+        if dispute is None or dispute.status is not DisputeStatus.OPEN:
+            return
+        # The store may keep milliseconds only; the step is identified by its due time.
+        if abs(dispute.current_step.due - event.due) > timedelta(seconds=1):
+            return
+        if dispute.current_step.number >= len(self.ladder):
+            log.info("dispute %s: last step ran out; notify escalates to supervision", dispute.id)
+            return
+        await self.escalate(
+            dispute.id,
+            actor=Actor("system", None, ()),
+            cause="escalated_deadline_missed",
+            correlation_id=envelope.correlationid,
+        )
+
+    async def when_dispute_ruled_add_routing_rule(self, envelope: Envelope) -> None:
+        await self.apply_ruling(envelope.payload(DisputeRuled), envelope.correlationid)

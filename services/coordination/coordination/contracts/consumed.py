@@ -1,0 +1,67 @@
+"""Tolerant readers of the events this service consumes (only the fields it needs; anything
+else in the payload is ignored, and optional fields have defaults)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import field_validator
+
+from kernel.envelope import EventPayload
+
+
+class ReferralDeclined(EventPayload):
+    """R-REF-07: the receiver declined; a jurisdiction dispute opens."""
+
+    event_type = "referral.declined.v1"
+
+    referral_id: str
+    sender_id: str
+    receiver_id: str
+    matter_code: str | None = None
+    township_id: str | None = None
+    reasons: str = ""
+    catalogue_basis: str | None = None
+    interim_handler_id: str | None = None
+    actor_id: str = "system"
+    actor_agency_id: str | None = None
+    declined_at: datetime | None = None
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def _reasons_as_text(cls, value: object) -> object:
+        # A producer may send the reasons as a list of sentences.
+        if isinstance(value, list):
+            return "；".join(str(v) for v in value)
+        return "" if value is None else value
+
+
+class DeadlineMissed(EventPayload):
+    """Notify saw a clock run out (R-SUP-02); a dispute step that ran out escalates."""
+
+    event_type = "deadline.missed.v1"
+
+    key: str
+    kind: str
+    subject_type: str = ""
+    subject_id: str
+    responsible_agency_id: str | None = None
+    due: datetime
+    missed_at: datetime | None = None
+
+
+class DisputeRuled(EventPayload):
+    """Our own ruling, read back so the catalogue surely gains the routing rule even if the
+    process stopped between the two writes (the consumer is idempotent by rule id)."""
+
+    event_type = "dispute.ruled.v1"
+
+    dispute_id: str
+    matter_code: str
+    township_id: str
+    responsible_agency_id: str
+    basis: str = ""
+    rule_id: str | None = None
+    ruled_at: datetime
+    actor_id: str = "system"
+    actor_agency_id: str | None = None

@@ -1,0 +1,300 @@
+"""Jurisdiction disputes (职责争议, R-DSP-01…04): who handles a case, settled up the district's
+ladder.
+
+Pure Python: no I/O. The application layer plans each ladder step (which body decides, when
+its time runs out — computed with the working-day calendar) and hands the plan in; the
+aggregate checks who may do what and in which state, and records every transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
+
+
+class DisputeKind(StrEnum):
+    JURISDICTION = "jurisdiction"  # 管辖争议 between agencies (R-DSP-01)
+    TRANSFER_TO_DEPARTMENT = "transfer_to_department"  # township asks to pass a case up (R-DSP-04)
+
+
+class TransferReason(StrEnum):
+    """R-DSP-04: why a township asks that a case go to the original department."""
+
+    MAJOR = "major"  # 重大
+    COMPLEX = "complex"  # 复杂
+    RECUSAL = "recusal"  # 需要回避
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    RULED = "ruled"
+
+
+class OutcomeKind(StrEnum):
+    """R-DSP-03: how a dispute ends."""
+
+    AGREEMENT = "agreement"  # 协议: signed by every party
+    MINUTES = "minutes"  # 会议纪要
+    DECISION = "decision"  # 决定 of the deciding body or the government
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: str
+    agency_id: str | None  # None: the system itself (an event, a timer)
+    roles: tuple[str, ...] = ()
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """One ladder step as the district's policy and calendar make it (R-DSP-02)."""
+
+    number: int
+    name: str
+    name_zh: str
+    decided_by_agency_id: str
+    started_at: datetime
+    due: datetime
+    rule: str
+    explanation: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    plan: StepPlan
+    ended_at: datetime | None = None
+    ended_by: str | None = None  # escalated_deadline_missed | escalated_by_party | ruled
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    basis: str  # which agreement, minutes or decision (文号)
+    signatories: tuple[str, ...]
+    responsible_agency_id: str
+    ruled_at: datetime
+    rule_id: str | None  # the catalogue routing rule it became; None for a one-case transfer
+
+
+@dataclass(frozen=True)
+class DisputeTransition:
+    action: str
+    actor_id: str
+    agency_id: str | None
+    at: datetime
+    before: DisputeStatus | None
+    after: DisputeStatus
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    kind: DisputeKind
+    matter_code: str
+    township_id: str
+    parties: tuple[str, ...]
+    opened_by_agency_id: str | None
+    reasons: str
+    interim_handler_id: str | None
+    status: DisputeStatus
+    steps: tuple[StepRecord, ...]
+    opened_at: datetime
+    referral_id: str | None = None
+    matter_name: str = ""
+    transfer_reason: TransferReason | None = None
+    outcome: Outcome | None = None
+    history: tuple[DisputeTransition, ...] = ()
+    version: int = 0
+
+    @property
+    def current_step(self) -> StepPlan:
+        return self.steps[-1].plan
+
+    def _require_open(self, action: str) -> None:
+        if self.status is not DisputeStatus.OPEN:
+            raise InvalidState(
+                f"cannot {action} a dispute that is {self.status.value}", field="status"
+            )
+
+    def _may_act_for(self, actor: Actor) -> bool:
+        """Parties, the body deciding the current step, and coordinators / the government."""
+        return (
+            actor.agency_id in self.parties
+            or actor.agency_id == self.current_step.decided_by_agency_id
+            or actor.has_role("coordinator")
+            or actor.has_role("government")
+        )
+
+    def escalate(self, next_step: StepPlan, *, cause: str, actor: Actor, at: datetime) -> Dispute:
+        """Move up the ladder (R-DSP-02): the step's time ran out, or a party asks."""
+        self._require_open("escalate")
+        if cause == "escalated_by_party" and not self._may_act_for(actor):
+            raise Forbidden("only a party or the deciding body may escalate this dispute")
+        if next_step.number != self.current_step.number + 1:
+            raise InvalidState(
+                f"the dispute is at step {self.current_step.number}; it can only go to step "
+                f"{self.current_step.number + 1}",
+                field="step",
+            )
+        ended = replace(self.steps[-1], ended_at=at, ended_by=cause)
+        t = DisputeTransition(
+            "escalate",
+            actor.person_id,
+            actor.agency_id,
+            at,
+            self.status,
+            self.status,
+            f"{self.current_step.name_zh} → {next_step.name_zh}",
+        )
+        return replace(
+            self,
+            steps=(*self.steps[:-1], ended, StepRecord(next_step)),
+            history=(*self.history, t),
+        )
+
+    def rule(
+        self,
+        *,
+        kind: OutcomeKind,
+        basis: str,
+        signatories: tuple[str, ...],
+        responsible_agency_id: str,
+        actor: Actor,
+        at: datetime,
+    ) -> Dispute:
+        """Record the outcome (R-DSP-03); it binds and names who handles the case."""
+        self._require_open("rule on")
+        if not basis.strip():
+            raise ValidationFailed(
+                "cite the agreement, minutes or decision (文号 or title)", field="basis"
+            )
+        if not responsible_agency_id.strip():
+            raise ValidationFailed("name the responsible agency", field="responsibleAgencyId")
+        step = self.current_step
+        if kind is OutcomeKind.AGREEMENT:
+            if actor.agency_id not in self.parties:
+                raise Forbidden("an agreement is recorded by one of the parties")
+            missing = [p for p in self.parties if p not in signatories]
+            if missing:
+                raise ValidationFailed(
+                    f"an agreement is signed by every party; missing: {', '.join(missing)}",
+                    field="signatories",
+                )
+        else:
+            # At the negotiation step the "body" is a party: one party cannot decide alone.
+            decider = (
+                actor.agency_id == step.decided_by_agency_id and step.number > 1
+            ) or actor.has_role("government")
+            if kind is OutcomeKind.MINUTES and step.number == 1:
+                # At the negotiation step the parties may meet and minute their result (CQ:
+                # 协商或联席会议).
+                decider = decider or actor.agency_id in self.parties
+            if not decider:
+                raise Forbidden(
+                    f"at step {step.number} ({step.name_zh}) the {kind.value} comes from the "
+                    "deciding body"
+                )
+            if kind is OutcomeKind.MINUTES and not signatories:
+                raise ValidationFailed(
+                    "minutes list the attendees who agreed to them", field="signatories"
+                )
+        rule_id = f"rule-{self.id}" if self.kind is DisputeKind.JURISDICTION else None
+        outcome = Outcome(
+            kind=kind,
+            basis=basis.strip(),
+            signatories=signatories,
+            responsible_agency_id=responsible_agency_id.strip(),
+            ruled_at=at,
+            rule_id=rule_id,
+        )
+        ended = replace(self.steps[-1], ended_at=at, ended_by="ruled")
+        t = DisputeTransition(
+            "rule",
+            actor.person_id,
+            actor.agency_id,
+            at,
+            self.status,
+            DisputeStatus.RULED,
+            f"{kind.value}: {basis.strip()}",
+        )
+        return replace(
+            self,
+            status=DisputeStatus.RULED,
+            outcome=outcome,
+            steps=(*self.steps[:-1], ended),
+            history=(*self.history, t),
+        )
+
+
+def open_dispute(
+    *,
+    dispute_id: str,
+    kind: DisputeKind,
+    matter_code: str,
+    township_id: str,
+    parties: tuple[str, ...],
+    reasons: str,
+    interim_handler_id: str | None,
+    interim_handler_required: bool,
+    first_step: StepPlan,
+    actor: Actor,
+    at: datetime,
+    referral_id: str | None = None,
+    matter_name: str = "",
+    transfer_reason: TransferReason | None = None,
+) -> Dispute:
+    """R-DSP-01: two or more agencies dispute who handles a case; an interim handler acts
+    meanwhile (先予协同处置) so enforcement is not held up."""
+    unique = tuple(dict.fromkeys(p for p in parties if p))
+    if len(unique) < 2:
+        raise ValidationFailed("a dispute has at least two parties", field="partyIds")
+    if not matter_code.strip():
+        raise ValidationFailed("name the matter in dispute", field="matterCode")
+    if not township_id.strip():
+        raise ValidationFailed("name the township where the case arose", field="townshipId")
+    if not reasons.strip():
+        raise ValidationFailed("state the reasons for the dispute", field="reasons")
+    if kind is DisputeKind.JURISDICTION:
+        if interim_handler_required and not interim_handler_id:
+            raise ValidationFailed(
+                "name the interim handler who acts while the dispute is open (先予协同处置)",
+                field="interimHandlerId",
+            )
+        if interim_handler_id and interim_handler_id not in unique:
+            raise ValidationFailed(
+                "the interim handler is one of the parties", field="interimHandlerId"
+            )
+    if (
+        actor.agency_id is not None
+        and actor.agency_id not in unique
+        and not (actor.has_role("coordinator") or actor.has_role("government"))
+    ):
+        raise Forbidden("a dispute is opened by one of the parties")
+    t = DisputeTransition(
+        "open", actor.person_id, actor.agency_id, at, None, DisputeStatus.OPEN, reasons.strip()
+    )
+    return Dispute(
+        id=dispute_id,
+        kind=kind,
+        matter_code=matter_code.strip(),
+        township_id=township_id.strip(),
+        parties=unique,
+        opened_by_agency_id=actor.agency_id,
+        reasons=reasons.strip(),
+        interim_handler_id=interim_handler_id,
+        status=DisputeStatus.OPEN,
+        steps=(StepRecord(first_step),),
+        opened_at=at,
+        referral_id=referral_id,
+        matter_name=matter_name.strip(),
+        transfer_reason=transfer_reason,
+        history=(t,),
+    )

@@ -1,0 +1,409 @@
+"""The matter catalogue in the graph: entries with their versions, the jurisdiction query,
+and the commands that change the catalogue (R-CAT-01…04)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import strawberry
+
+from coordination.application.catalogue import (
+    DefineEntry,
+    DelegationInput,
+    DesignateOwner,
+    JurisdictionAnswer,
+    actor_of,
+)
+from coordination.domain.catalogue import MODE_ZH, EntryVersion
+from coordination.domain.catalogue import CatalogueEntry as EntryModel
+from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
+from coordination.entrypoints.graphql.schema import Agency, Info
+from kernel.errors import DomainError
+from kernel.graphql import PageInfo, UserError
+
+strawberry.enum(
+    DomainDelegationMode,
+    name="DelegationMode",
+    description="赋权 (decision: by a decision, no term) or 委托 (agreement: with a term)",
+)
+DelegationMode = DomainDelegationMode
+
+
+@strawberry.enum(description="Why the jurisdiction query named this agency (R-CAT-02…04).")
+class JurisdictionReason(StrEnum):
+    UNKNOWN_MATTER = "unknown_matter"
+    ROUTING_RULE = "routing_rule"
+    MAJOR_PENALTY = "major_penalty"
+    NOT_DELEGATED = "not_delegated"
+    DELEGATED = "delegated"
+    TRANSITION_PERIOD = "transition_period"
+    OPENED_BEFORE_DELEGATION = "opened_before_delegation"
+    AGREEMENT_EXPIRED = "agreement_expired"
+
+
+async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
+    if not agency_id:
+        return None
+    model = await info.context.agency_loader.load(agency_id)
+    return Agency.from_model(model) if model else None
+
+
+@strawberry.type(description="A power delegated to one township (下放).")
+class CatalogueDelegation:
+    township_id: strawberry.ID
+    mode: DelegationMode
+    mode_zh: str = strawberry.field(description="赋权 or 委托")
+    effective_from: date
+    expires_on: date | None = strawberry.field(description="last day of an agreement's term")
+    transition_until: date | None = strawberry.field(
+        description="last day of the transition period: the department stays responsible"
+    )
+
+    @strawberry.field
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id))
+
+
+@strawberry.type(description="A binding ruling in the catalogue (R-CAT-04, R-DSP-03).")
+class CatalogueRoutingRule:
+    rule_id: str
+    responsible_agency_id: strawberry.ID
+    effective_from: date
+    township_id: strawberry.ID | None = strawberry.field(description="None: the whole district")
+    dispute_id: strawberry.ID | None
+    basis: str
+
+    @strawberry.field
+    async def responsible_agency(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.responsible_agency_id))
+
+    @strawberry.field(description="the place it applies to; null: the whole district")
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id) if self.township_id else None)
+
+
+@strawberry.type(description="One version of a catalogue entry: what changed, who, when.")
+class CatalogueEntryVersion:
+    version: int
+    at: datetime
+    actor_id: str
+    actor_agency_id: strawberry.ID | None
+    change: str = strawberry.field(description="created | revised | withdrawn | routing_rule_added")
+    summary_zh: str
+
+
+@strawberry.type(description="A matter in the catalogue (事项清单, R-CAT-01).")
+class CatalogueEntry:
+    code: str
+    name: str
+    legal_basis: str = strawberry.field(description="实施依据")
+    penalty_basis: str = strawberry.field(description="处罚依据")
+    discretion_benchmark: str = strawberry.field(description="裁量基准")
+    original_department_id: strawberry.ID
+    delegations: list[CatalogueDelegation]
+    routing_rules: list[CatalogueRoutingRule]
+    withdrawn: bool
+    version: int = strawberry.field(description="catalogue version of this snapshot (1 = first)")
+    latest_version: int
+    history: list[CatalogueEntryVersion]
+
+    @strawberry.field
+    async def original_department(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.original_department_id))
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any], version: int, model: EntryModel) -> CatalogueEntry:
+        return cls(
+            code=snap["code"],
+            name=snap["name"],
+            legal_basis=snap.get("legal_basis", ""),
+            penalty_basis=snap.get("penalty_basis", ""),
+            discretion_benchmark=snap.get("discretion_benchmark", ""),
+            original_department_id=strawberry.ID(snap["original_department_id"]),
+            delegations=[
+                CatalogueDelegation(
+                    township_id=strawberry.ID(d["township_id"]),
+                    mode=DelegationMode(d["mode"]),
+                    mode_zh=MODE_ZH[DelegationMode(d["mode"])],
+                    effective_from=date.fromisoformat(d["effective_from"]),
+                    expires_on=_date(d.get("expires_on")),
+                    transition_until=_date(d.get("transition_until")),
+                )
+                for d in snap.get("delegations", [])
+            ],
+            routing_rules=[
+                CatalogueRoutingRule(
+                    rule_id=r["rule_id"],
+                    responsible_agency_id=strawberry.ID(r["responsible_agency_id"]),
+                    effective_from=date.fromisoformat(r["effective_from"]),
+                    township_id=strawberry.ID(r["township_id"]) if r.get("township_id") else None,
+                    dispute_id=strawberry.ID(r["dispute_id"]) if r.get("dispute_id") else None,
+                    basis=r.get("basis", ""),
+                )
+                for r in snap.get("routing_rules", [])
+            ],
+            withdrawn=bool(snap.get("withdrawn", False)),
+            version=version,
+            latest_version=model.catalogue_version,
+            history=[_version(h) for h in model.history],
+        )
+
+    @classmethod
+    def from_model(cls, model: EntryModel, version: int | None = None) -> CatalogueEntry:
+        if version is None or version == model.catalogue_version:
+            return cls.from_snapshot(model.snapshot(), model.catalogue_version, model)
+        record = model.history[version - 1]
+        return cls.from_snapshot(record.snapshot, version, model)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _version(h: EntryVersion) -> CatalogueEntryVersion:
+    return CatalogueEntryVersion(
+        version=h.version,
+        at=h.at,
+        actor_id=h.actor_id,
+        actor_agency_id=strawberry.ID(h.actor_agency_id) if h.actor_agency_id else None,
+        change=h.change,
+        summary_zh=h.summary_zh,
+    )
+
+
+@strawberry.type
+class CatalogueEntryEdge:
+    cursor: str
+    node: CatalogueEntry
+
+
+@strawberry.type
+class CatalogueEntryConnection:
+    edges: list[CatalogueEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="Who handles a matter at a township on a date, and why.")
+class Jurisdiction:
+    matter_code: str
+    township_id: strawberry.ID
+    on: date
+    major_penalty: bool = strawberry.field(
+        description="whether the case was treated as one that may end in a major penalty"
+    )
+    agency_id: strawberry.ID | None = strawberry.field(
+        description="None: nobody owns the matter yet; the government designates (R-CAT-04)"
+    )
+    reason: JurisdictionReason
+    explanation: str
+    rule_id: str | None
+    entry_version: int | None
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.agency_id) if self.agency_id else None)
+
+    @classmethod
+    def from_answer(cls, a: JurisdictionAnswer) -> Jurisdiction:
+        r = a.resolution
+        return cls(
+            matter_code=a.matter_code,
+            township_id=strawberry.ID(a.township_id),
+            on=a.on,
+            major_penalty=a.major_penalty,
+            agency_id=strawberry.ID(r.agency_id) if r.agency_id else None,
+            reason=JurisdictionReason(r.reason),
+            explanation=r.explanation,
+            rule_id=r.rule_id,
+            entry_version=a.entry_version,
+        )
+
+
+JurisdictionResult = Annotated[Jurisdiction | UserError, strawberry.union("JurisdictionResult")]
+CatalogueEntryResult = Annotated[
+    CatalogueEntry | UserError, strawberry.union("CatalogueEntryResult")
+]
+
+
+@strawberry.type
+class CatalogueQuery:
+    @strawberry.field(description="One catalogue entry by code; `version` for an older one.")
+    async def catalogue_entry(
+        self, info: Info, code: str, version: int | None = None
+    ) -> CatalogueEntry | None:
+        info.context.principal()
+        model = await info.context.catalogue.get(code)
+        if model is None:
+            return None
+        if version is not None and not 1 <= version <= model.catalogue_version:
+            return None
+        return CatalogueEntry.from_model(model, version)
+
+    @strawberry.field(description="Catalogue entries by code, filtered, cursor-paginated.")
+    async def catalogue_entries(
+        self,
+        info: Info,
+        township_id: strawberry.ID | None = None,
+        department_id: strawberry.ID | None = None,
+        include_withdrawn: bool = False,
+        first: int = 50,
+        after: str | None = None,
+    ) -> CatalogueEntryConnection:
+        info.context.principal()
+        first = max(1, min(first, 200))
+        rows = await info.context.catalogue.list(
+            township_id=str(township_id) if township_id else None,
+            department_id=str(department_id) if department_id else None,
+            include_withdrawn=include_withdrawn,
+            after=after,
+            limit=first + 1,
+        )
+        page = rows[:first]
+        return CatalogueEntryConnection(
+            edges=[
+                CatalogueEntryEdge(cursor=e.code, node=CatalogueEntry.from_model(e)) for e in page
+            ],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=page[-1].code if page else None
+            ),
+        )
+
+    @strawberry.field(
+        description=(
+            "Who handles matter M at township P on date D (default today), with or without a "
+            "possible major penalty (R-CAT-02…04); says why."
+        )
+    )
+    async def jurisdiction(
+        self,
+        info: Info,
+        matter_code: str,
+        township_id: strawberry.ID,
+        on: date | None = None,
+        major_penalty: bool = False,
+        penalty_kinds: list[str] | None = None,
+        fine_yuan: int | None = None,
+        case_opened_on: date | None = None,
+    ) -> JurisdictionResult:
+        info.context.principal()
+        try:
+            answer = await info.context.catalogue_handlers.jurisdiction(
+                matter_code=matter_code,
+                township_id=str(township_id),
+                on=on,
+                major_penalty=major_penalty,
+                penalty_kinds=penalty_kinds or [],
+                fine_yuan=fine_yuan,
+                case_opened_on=case_opened_on,
+            )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return Jurisdiction.from_answer(answer)
+
+
+@strawberry.input
+class CatalogueDelegationInput:
+    township_id: strawberry.ID
+    mode: DelegationMode
+    effective_from: date
+    expires_on: date | None = None
+
+
+@strawberry.input(description="A catalogue entry as written; defining it again revises it.")
+class DefineCatalogueEntryInput:
+    code: str
+    name: str
+    original_department_id: strawberry.ID
+    legal_basis: str
+    penalty_basis: str = ""
+    discretion_benchmark: str = ""
+    delegations: list[CatalogueDelegationInput] = strawberry.field(default_factory=list)
+    expected_version: int | None = strawberry.field(
+        default=None, description="refuse the change if the entry is no longer at this version"
+    )
+
+
+@strawberry.input(description="R-CAT-04: designate who handles a matter nobody owns.")
+class DesignateResponsibleAgencyInput:
+    matter_code: str
+    responsible_agency_id: strawberry.ID
+    basis: str = strawberry.field(description="the decision that designates (文号)")
+    matter_name: str = ""
+    township_id: strawberry.ID | None = None
+    effective_from: date | None = None
+
+
+@strawberry.type
+class CatalogueMutation:
+    @strawberry.mutation(
+        description="Create a catalogue entry or revise it (a new version, announced to the "
+        "townships it touches)."
+    )
+    async def define_catalogue_entry(
+        self, info: Info, input: DefineCatalogueEntryInput
+    ) -> CatalogueEntryResult:
+        principal = info.context.principal()
+        cmd = DefineEntry(
+            code=input.code,
+            name=input.name,
+            original_department_id=str(input.original_department_id),
+            legal_basis=input.legal_basis,
+            penalty_basis=input.penalty_basis,
+            discretion_benchmark=input.discretion_benchmark,
+            delegations=tuple(
+                DelegationInput(
+                    township_id=str(d.township_id),
+                    mode=d.mode.value,
+                    effective_from=d.effective_from,
+                    expires_on=d.expires_on,
+                )
+                for d in input.delegations
+            ),
+            expected_version=input.expected_version,
+        )
+        try:
+            entry, _ = await info.context.catalogue_handlers.define_entry(
+                cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
+            )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return CatalogueEntry.from_model(entry)
+
+    @strawberry.mutation(description="Take a matter off the catalogue (a new version).")
+    async def withdraw_catalogue_entry(
+        self, info: Info, code: str, reason: str
+    ) -> CatalogueEntryResult:
+        principal = info.context.principal()
+        try:
+            entry = await info.context.catalogue_handlers.withdraw_entry(
+                code, reason, actor=actor_of(principal), correlation_id=info.context.correlation_id
+            )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return CatalogueEntry.from_model(entry)
+
+    @strawberry.mutation(
+        description="R-CAT-04: the government (or the body it names) designates the agency "
+        "that handles a matter; the ruling becomes a routing rule of the entry."
+    )
+    async def designate_responsible_agency(
+        self, info: Info, input: DesignateResponsibleAgencyInput
+    ) -> CatalogueEntryResult:
+        principal = info.context.principal()
+        cmd = DesignateOwner(
+            matter_code=input.matter_code,
+            responsible_agency_id=str(input.responsible_agency_id),
+            basis=input.basis,
+            matter_name=input.matter_name,
+            township_id=str(input.township_id) if input.township_id else None,
+            effective_from=input.effective_from,
+        )
+        try:
+            entry = await info.context.catalogue_handlers.designate_owner(
+                cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
+            )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return CatalogueEntry.from_model(entry)

@@ -1,0 +1,367 @@
+"""Jurisdiction disputes in the graph (R-DSP-01…04): Dispute is an entity other subgraphs
+may extend (referral links its declined referrals to it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from coordination.application.catalogue import actor_of
+from coordination.application.disputes import OpenDispute, RequestCaseTransfer, RuleDispute
+from coordination.domain.dispute import Dispute as DisputeModel
+from coordination.domain.dispute import DisputeKind as DomainDisputeKind
+from coordination.domain.dispute import DisputeStatus as DomainDisputeStatus
+from coordination.domain.dispute import OutcomeKind as DomainOutcomeKind
+from coordination.domain.dispute import StepRecord
+from coordination.domain.dispute import TransferReason as DomainTransferReason
+from coordination.entrypoints.graphql.catalogue import load_agency
+from coordination.entrypoints.graphql.schema import Agency, Info
+from kernel.errors import DomainError
+from kernel.graphql import PageInfo, UserError
+
+strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
+strawberry.enum(
+    DomainDisputeKind,
+    name="DisputeKind",
+    description="jurisdiction (R-DSP-01) or a township's request to pass a case up (R-DSP-04)",
+)
+strawberry.enum(
+    DomainOutcomeKind,
+    name="DisputeOutcomeKind",
+    description="signed agreement (协议), meeting minutes (会议纪要) or decision (决定), R-DSP-03",
+)
+strawberry.enum(
+    DomainTransferReason,
+    name="CaseTransferReason",
+    description="major (重大), complex (复杂) or recusal (回避), R-DSP-04",
+)
+DisputeStatus = DomainDisputeStatus
+DisputeKind = DomainDisputeKind
+DisputeOutcomeKind = DomainOutcomeKind
+CaseTransferReason = DomainTransferReason
+
+
+@strawberry.type(description="One step of the district's dispute ladder (R-DSP-02).")
+class DisputeStep:
+    number: int
+    name: str
+    name_zh: str
+    decided_by_id: strawberry.ID
+    started_at: datetime
+    due: datetime
+    explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
+    ended_at: datetime | None
+    ended_by: str | None = strawberry.field(
+        description="escalated_deadline_missed | escalated_by_party | ruled"
+    )
+    overdue: bool
+
+    @strawberry.field(description="the body that decides this step")
+    async def decided_by(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.decided_by_id))
+
+    @classmethod
+    def from_record(cls, s: StepRecord, explanation: str) -> DisputeStep:
+        p = s.plan
+        return cls(
+            number=p.number,
+            name=p.name,
+            name_zh=p.name_zh,
+            decided_by_id=strawberry.ID(p.decided_by_agency_id),
+            started_at=p.started_at,
+            due=p.due,
+            explanation=explanation,
+            ended_at=s.ended_at,
+            ended_by=s.ended_by,
+            overdue=s.ended_at is None and datetime.now(UTC) > p.due,
+        )
+
+
+@strawberry.type(description="The binding outcome of a dispute (R-DSP-03).")
+class DisputeOutcome:
+    kind: DisputeOutcomeKind
+    basis: str
+    signatories: list[strawberry.ID]
+    responsible_agency_id: strawberry.ID
+    ruled_at: datetime
+    rule_id: str | None = strawberry.field(
+        description="the catalogue routing rule it became (None: a one-case transfer)"
+    )
+
+    @strawberry.field
+    async def responsible_agency(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.responsible_agency_id))
+
+
+@strawberry.type(description="One recorded transition of a dispute.")
+class DisputeTransition:
+    action: str
+    actor_id: str
+    agency_id: strawberry.ID | None
+    at: datetime
+    before: DisputeStatus | None
+    after: DisputeStatus
+    note: str
+
+
+@strawberry.federation.type(keys=["id"], description="A jurisdiction dispute (职责争议).")
+class Dispute:
+    id: strawberry.ID
+    kind: DisputeKind
+    status: DisputeStatus
+    matter_code: str
+    matter_name: str
+    township_id: strawberry.ID
+    party_ids: list[strawberry.ID]
+    interim_handler_id: strawberry.ID | None = strawberry.field(
+        description="acts while the dispute is open (先予协同处置, R-DSP-01)"
+    )
+    reasons: str
+    referral_id: strawberry.ID | None
+    transfer_reason: CaseTransferReason | None
+    opened_at: datetime
+    current_step: DisputeStep
+    steps: list[DisputeStep]
+    outcome: DisputeOutcome | None
+    history: list[DisputeTransition]
+
+    @strawberry.field
+    async def parties(self, info: Info) -> list[Agency]:
+        found = [await load_agency(info, str(p)) for p in self.party_ids]
+        return [a for a in found if a is not None]
+
+    @strawberry.field
+    async def interim_handler(self, info: Info) -> Agency | None:
+        return await load_agency(
+            info, str(self.interim_handler_id) if self.interim_handler_id else None
+        )
+
+    @strawberry.field
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id))
+
+    @classmethod
+    def from_model(cls, d: DisputeModel, info: Info) -> Dispute:
+        cal = info.context.calendar
+        steps = [DisputeStep.from_record(s, cal.explain_dict(s.plan.explanation)) for s in d.steps]
+        o = d.outcome
+        return cls(
+            id=strawberry.ID(d.id),
+            kind=d.kind,
+            status=d.status,
+            matter_code=d.matter_code,
+            matter_name=d.matter_name,
+            township_id=strawberry.ID(d.township_id),
+            party_ids=[strawberry.ID(p) for p in d.parties],
+            interim_handler_id=strawberry.ID(d.interim_handler_id)
+            if d.interim_handler_id
+            else None,
+            reasons=d.reasons,
+            referral_id=strawberry.ID(d.referral_id) if d.referral_id else None,
+            transfer_reason=d.transfer_reason,
+            opened_at=d.opened_at,
+            current_step=steps[-1],
+            steps=steps,
+            outcome=(
+                DisputeOutcome(
+                    kind=o.kind,
+                    basis=o.basis,
+                    signatories=[strawberry.ID(s) for s in o.signatories],
+                    responsible_agency_id=strawberry.ID(o.responsible_agency_id),
+                    ruled_at=o.ruled_at,
+                    rule_id=o.rule_id,
+                )
+                if o
+                else None
+            ),
+            history=[
+                DisputeTransition(
+                    action=t.action,
+                    actor_id=t.actor_id,
+                    agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
+                    at=t.at,
+                    before=t.before,
+                    after=t.after,
+                    note=t.note,
+                )
+                for t in d.history
+            ],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispute | None:
+        info.context.principal()
+        model = await info.context.disputes.get(str(id))
+        return cls.from_model(model, info) if model else None
+
+
+@strawberry.type
+class DisputeEdge:
+    cursor: str
+    node: Dispute
+
+
+@strawberry.type
+class DisputeConnection:
+    edges: list[DisputeEdge]
+    page_info: PageInfo
+
+
+DisputeResult = Annotated[Dispute | UserError, strawberry.union("DisputeResult")]
+
+
+async def _run(info: Info, action: Any) -> Dispute | UserError:
+    try:
+        model = await action
+    except DomainError as exc:
+        return UserError(code=exc.code, message=exc.message, field=exc.field)
+    return Dispute.from_model(model, info)
+
+
+@strawberry.type
+class DisputeQuery:
+    @strawberry.field(description="One dispute by id.")
+    async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
+        info.context.principal()
+        model = await info.context.disputes.get(str(id))
+        return Dispute.from_model(model, info) if model else None
+
+    @strawberry.field(description="Disputes, by status and party, cursor-paginated by id.")
+    async def disputes(
+        self,
+        info: Info,
+        status: DisputeStatus | None = None,
+        agency_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> DisputeConnection:
+        info.context.principal()
+        first = max(1, min(first, 200))
+        rows = await info.context.disputes.list(
+            status=status.value if status else None,
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+        )
+        page = rows[:first]
+        return DisputeConnection(
+            edges=[DisputeEdge(cursor=d.id, node=Dispute.from_model(d, info)) for d in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
+            ),
+        )
+
+
+@strawberry.input
+class OpenDisputeInput:
+    matter_code: str
+    township_id: strawberry.ID = strawberry.field(description="where the case arose")
+    party_ids: list[strawberry.ID]
+    reasons: str
+    interim_handler_id: strawberry.ID | None = strawberry.field(
+        default=None, description="who acts meanwhile (先予协同处置); one of the parties"
+    )
+    referral_id: strawberry.ID | None = None
+    matter_name: str = ""
+
+
+@strawberry.input
+class RuleDisputeInput:
+    dispute_id: strawberry.ID
+    outcome_kind: DisputeOutcomeKind
+    basis: str = strawberry.field(description="the agreement, minutes or decision (文号)")
+    responsible_agency_id: strawberry.ID
+    signatories: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RequestCaseTransferInput:
+    matter_code: str
+    township_id: strawberry.ID
+    reason: CaseTransferReason
+    explanation: str
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="default: the matter's original department in the catalogue"
+    )
+    referral_id: strawberry.ID | None = None
+    decision_basis: str = strawberry.field(
+        default="", description="the government deciding by itself cites its decision"
+    )
+
+
+@strawberry.type
+class DisputeMutation:
+    @strawberry.mutation(description="R-DSP-01: open a jurisdiction dispute.")
+    async def open_dispute(self, info: Info, input: OpenDisputeInput) -> DisputeResult:
+        p = info.context.principal()
+        cmd = OpenDispute(
+            matter_code=input.matter_code,
+            township_id=str(input.township_id),
+            party_ids=tuple(str(x) for x in input.party_ids),
+            reasons=input.reasons,
+            interim_handler_id=str(input.interim_handler_id) if input.interim_handler_id else None,
+            referral_id=str(input.referral_id) if input.referral_id else None,
+            matter_name=input.matter_name,
+        )
+        return await _run(
+            info,
+            info.context.dispute_handlers.open(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+        )
+
+    @strawberry.mutation(description="R-DSP-02: a party takes the dispute one step up.")
+    async def escalate_dispute(self, info: Info, id: strawberry.ID) -> DisputeResult:
+        p = info.context.principal()
+        return await _run(
+            info,
+            info.context.dispute_handlers.escalate(
+                str(id), actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+        )
+
+    @strawberry.mutation(
+        description="R-DSP-03: record the outcome; it binds, becomes a catalogue routing rule "
+        "and moves the waiting referral."
+    )
+    async def rule_dispute(self, info: Info, input: RuleDisputeInput) -> DisputeResult:
+        p = info.context.principal()
+        cmd = RuleDispute(
+            dispute_id=str(input.dispute_id),
+            outcome_kind=input.outcome_kind.value,
+            basis=input.basis,
+            responsible_agency_id=str(input.responsible_agency_id),
+            signatories=tuple(str(s) for s in input.signatories),
+        )
+        return await _run(
+            info,
+            info.context.dispute_handlers.rule(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+        )
+
+    @strawberry.mutation(
+        description="R-DSP-04: a township asks that a major, complex or recusal case go to "
+        "the original department; the government may decide so by itself."
+    )
+    async def request_case_transfer(
+        self, info: Info, input: RequestCaseTransferInput
+    ) -> DisputeResult:
+        p = info.context.principal()
+        cmd = RequestCaseTransfer(
+            matter_code=input.matter_code,
+            township_id=str(input.township_id),
+            reason=input.reason.value,
+            explanation=input.explanation,
+            department_id=str(input.department_id) if input.department_id else None,
+            referral_id=str(input.referral_id) if input.referral_id else None,
+            decision_basis=input.decision_basis,
+        )
+        return await _run(
+            info,
+            info.context.dispute_handlers.request_case_transfer(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+        )
