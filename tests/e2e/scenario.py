@@ -70,6 +70,14 @@ mutation($id: ID!) {
   }
 }"""
 
+MATERIAL = """
+mutation($id: ID!, $input: MaterialInput!) {
+  addReferralMaterial(id: $id, input: $input) {
+    __typename
+    ... on UserError { code message field }
+  }
+}"""
+
 CROSS = """
 query($id: ID!) {
   referral(id: $id) {
@@ -127,6 +135,27 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
         "field": "status",
     }, refused
 
+    # R-REF-02: the transfer letter and a source material before submission.
+    for kind, name, media in (
+        ("transfer_letter", "移送函.pdf", "application/pdf"),
+        ("source", "现场检查记录.jpg", "image/jpeg"),
+    ):
+        body = await gw.query(
+            clerk,
+            MATERIAL,
+            {
+                "id": rid,
+                "input": {
+                    "kind": kind,
+                    "name": name,
+                    "mediaType": media,
+                    "size": 4096,
+                    "sha256": "0" * 63 + "1",
+                },
+            },
+        )
+        assert body["data"]["addReferralMaterial"]["__typename"] == "Referral", body
+
     for token, step, status in (
         (clerk, "submitReferral", "PENDING_APPROVAL"),
         (leader, "approveReferral", "APPROVED"),
@@ -162,7 +191,8 @@ def _draft_input(sender: str, receiver: str, title: str) -> dict[str, Any]:
     return {
         "senderId": sender,
         "receiverId": receiver,
-        "matterCode": "330217001",
+        # Delegated to 寒葱沟镇 in the demo catalogue, so the receiver is competent (R-CAT-02).
+        "matterCode": "FY-SCJG-001",
         "title": title,
         "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
         "party": "某某食杂店",

@@ -7,7 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
-from referral.domain.model import Actor, AgencyRef, DeadlineInfo, Status, draft_referral
+from referral.domain.complaint import ComplaintStatus, HandoverMode, register_complaint
+from referral.domain.model import (
+    Actor,
+    AgencyRef,
+    Competence,
+    DeadlineInfo,
+    Material,
+    MaterialKind,
+    Referral,
+    Status,
+    check_competence,
+    draft_referral,
+)
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 MARKET = AgencyRef("fy-market", "抚远市市场监督管理局", "department", False)
@@ -62,7 +74,7 @@ def test_R_REF_01_referral_goes_to_another_registered_agency() -> None:
 
 
 def test_R_REF_03_leader_of_sender_approves_before_sending() -> None:
-    r = draft()
+    r = complete(draft())
     with pytest.raises(InvalidState):
         r.send(CLERK, NOW, None)
     r = r.submit_for_approval(CLERK, NOW)
@@ -73,9 +85,11 @@ def test_R_REF_03_leader_of_sender_approves_before_sending() -> None:
     r = r.approve(LEADER, NOW)
     deadline = DeadlineInfo("accept", NOW + timedelta(days=7), {})
     sent = r.send(CLERK, NOW, deadline)
-    assert sent.status is Status.SENT and sent.accept_deadline == deadline
-    assert [t.action for t in sent.history] == ["draft", "submit", "approve", "send"]
-    assert [(t.before, t.after) for t in sent.history][1:] == [
+    assert sent.status is Status.SENT and sent.accept_deadline is not None
+    assert sent.accept_deadline.due == deadline.due and sent.accept_deadline.state == "open"
+    actions = [t.action for t in sent.history if not t.action.endswith("material")]
+    assert actions == ["draft", "submit", "approve", "send"]
+    assert [(t.before, t.after) for t in sent.history][3:] == [
         (Status.DRAFT, Status.PENDING_APPROVAL),
         (Status.PENDING_APPROVAL, Status.APPROVED),
         (Status.APPROVED, Status.SENT),
@@ -85,3 +99,128 @@ def test_R_REF_03_leader_of_sender_approves_before_sending() -> None:
 def test_only_sender_staff_draft() -> None:
     with pytest.raises(Forbidden):
         draft(actor=Actor("p", "x", TOWN.id, ("clerk",)))
+
+
+def material(kind: MaterialKind, name: str = "x.pdf") -> Material:
+    return Material(
+        f"m-{kind.value}-{name}", kind, name, "application/pdf", 100, "a" * 64, "p1", NOW
+    )
+
+
+def complete(r: Referral) -> Referral:
+    r = r.add_material(material(MaterialKind.TRANSFER_LETTER, "移送函.pdf"), CLERK)
+    return r.add_material(material(MaterialKind.SOURCE, "现场检查记录.pdf"), CLERK)
+
+
+def sent() -> Referral:
+    r = complete(draft()).submit_for_approval(CLERK, NOW).approve(LEADER, NOW)
+    return r.send(CLERK, NOW, DeadlineInfo("accept", NOW + timedelta(days=7), {}))
+
+
+TOWN_LEADER = Actor("p4", "镇长", TOWN.id, ("leader",))
+
+
+def test_R_REF_02_letter_and_source_required_before_submission() -> None:
+    r = draft()
+    with pytest.raises(ValidationFailed) as err:
+        r.submit_for_approval(CLERK, NOW)
+    assert err.value.field == "materials"
+    r = r.add_material(material(MaterialKind.TRANSFER_LETTER), CLERK)
+    r = r.add_material(material(MaterialKind.EVIDENCE, "y.pdf"), CLERK)
+    with pytest.raises(ValidationFailed):
+        r.submit_for_approval(CLERK, NOW)  # evidence is not a source material
+    assert complete(draft()).submit_for_approval(CLERK, NOW).status is Status.PENDING_APPROVAL
+
+
+def test_R_REF_07_decline_cites_catalogue_and_names_interim_handler() -> None:
+    r = sent()
+    with pytest.raises(ValidationFailed) as err:
+        r.decline(
+            TOWN_LEADER,
+            NOW,
+            may_refuse=True,
+            reasons="非本镇职责",
+            catalogue_basis=" ",
+            interim_handler=TOWN,
+            interim_handler_id=TOWN.id,
+        )
+    assert err.value.field == "catalogueBasis"
+    with pytest.raises(ValidationFailed) as err:
+        r.decline(
+            TOWN_LEADER,
+            NOW,
+            may_refuse=True,
+            reasons="非本镇职责",
+            catalogue_basis="清单第12项",
+            interim_handler=CENTER,
+            interim_handler_id=CENTER.id,
+        )
+    assert err.value.field == "interimHandlerId"
+    d = r.decline(
+        TOWN_LEADER,
+        NOW,
+        may_refuse=True,
+        reasons="非本镇职责",
+        catalogue_basis="清单第12项",
+        interim_handler=TOWN,
+        interim_handler_id=TOWN.id,
+    )
+    assert d.status is Status.DECLINED and d.decline_info is not None
+    assert d.accept_deadline is not None and d.accept_deadline.state == "met"
+
+
+def test_R_REF_07_receiver_cannot_forward_a_received_referral() -> None:
+    origin = sent()
+    with pytest.raises(Forbidden) as err:
+        draft_referral(
+            referral_id="r2",
+            sender=TOWN,
+            receiver=AgencyRef("fy-wusu", "乌苏镇人民政府", "township", False),
+            sender_id=TOWN.id,
+            receiver_id="fy-wusu",
+            matter_code="330217001",
+            title="转送",
+            facts="同上",
+            party="",
+            place="",
+            found_at=NOW - timedelta(days=1),
+            urgent=False,
+            actor=Actor("p5", "x", TOWN.id, ("clerk",)),
+            at=NOW,
+            origin=origin,
+        )
+    assert "不得再行移送" in err.value.message
+
+
+def test_R_CAT_02_check_competence_needs_a_reason_for_another_receiver() -> None:
+    c = Competence("fy-market", "not_delegated", "未下放", False, NOW)
+    with pytest.raises(ValidationFailed) as err:
+        check_competence(c, TOWN.id, "")
+    assert err.value.field == "receiverId"
+    assert check_competence(c, TOWN.id, "跨区").override_reason == "跨区"
+    assert check_competence(c, "fy-market", "").override_reason == ""
+    unknown = Competence(None, "unknown_matter", "事项不在清单内", False, NOW)
+    with pytest.raises(ValidationFailed) as err:
+        check_competence(unknown, TOWN.id, "")
+    assert err.value.field == "competenceReason"
+
+
+def test_R_CMP_02_owner_keeps_complaint_until_the_other_side_consents() -> None:
+    c = register_complaint(
+        complaint_id="c1",
+        agency=MARKET,
+        actor=CLERK,
+        at=NOW,
+        complainant_name="张某",
+        complainant_contact="138",
+        content="反映占地",
+        matter_code="",
+        place="",
+        township_id=None,
+    )
+    natres = AgencyRef("fy-natres", "抚远市自然资源局", "department", False)
+    c = c.request_handover(CLERK, NOW, natres, natres.id, HandoverMode.MATERIAL, "非本局职责")
+    assert c.owner_agency_id == MARKET.id
+    refused = c.answer_handover(Actor("p9", "x", natres.id, ("clerk",)), NOW, False, "", "不同意")
+    assert refused.status is ComplaintStatus.REGISTERED and refused.owner_agency_id == MARKET.id
+    assert refused.notices == ()

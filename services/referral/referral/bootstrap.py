@@ -9,11 +9,18 @@ from strawberry.federation import Schema
 
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
+from kernel.jurisdiction import CatalogueEntryV1
 from kernel.runtime import ServiceRuntime
 from kernel.wiring import Deps
-from referral.adapters.repository import AgencyDirectory, ReferralRepository
+from referral.adapters.repository import (
+    AgencyDirectory,
+    CatalogueReadModel,
+    ComplaintRepository,
+    ElectronicConsents,
+    ReferralRepository,
+)
 from referral.application.handlers import ReferralHandlers
-from referral.contracts.consumed import AgencyRegistered
+from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.entrypoints.graphql.schema import ReferralContext, build_schema
 
 NAME = "referral"
@@ -25,6 +32,7 @@ class ReferralService:
     runtime: ServiceRuntime
     handlers: ReferralHandlers
     referrals: ReferralRepository
+    complaints: ComplaintRepository
     schema: Schema
 
     def context(self) -> ReferralContext:
@@ -33,6 +41,7 @@ class ReferralService:
             self.deps.settings.district,
             self.handlers,
             self.referrals,
+            self.complaints,
             self.deps.calendar,
         )
 
@@ -46,9 +55,26 @@ def bootstrap(deps: Deps) -> ReferralService:
     settings = deps.settings
     referrals = ReferralRepository(deps.store)
     agencies = AgencyDirectory(deps.store)
-    handlers = ReferralHandlers(referrals, agencies, deps.policy, deps.calendar, settings.district)
-    router = EventRouter(settings.district).on(
-        AgencyRegistered.event_type, handlers.when_agency_registered_update_directory
+    complaints = ComplaintRepository(deps.store)
+    consents = ElectronicConsents(deps.store)
+    handlers = ReferralHandlers(
+        referrals,
+        agencies,
+        deps.policy,
+        deps.calendar,
+        settings.district,
+        catalogue=CatalogueReadModel(deps.store),
+        complaints=complaints,
+        consents=consents,
+    )
+    router = (
+        EventRouter(settings.district)
+        .on(AgencyRegistered.event_type, handlers.when_agency_registered_update_directory)
+        .on(
+            CatalogueEntryV1.event_type,
+            handlers.when_catalogue_entry_changed_update_read_model,
+        )
+        .on(DisputeRuled.event_type, handlers.when_dispute_ruled_reassign_or_confirm)
     )
     runtime = ServiceRuntime(
         name=NAME,
@@ -56,9 +82,9 @@ def bootstrap(deps: Deps) -> ReferralService:
         store=deps.store,
         bus=deps.bus,
         verifier=deps.verifier,
-        aggregates=[referrals.aggregates],
+        aggregates=[referrals.aggregates, complaints.aggregates, consents.aggregates],
         subscriptions=[router.subscription(settings, NAME)],
-        startup=[referrals.ensure_indexes],
+        startup=[referrals.ensure_indexes, complaints.ensure_indexes],
         owns_bus=deps.owns_bus,
     )
     return ReferralService(
@@ -66,5 +92,6 @@ def bootstrap(deps: Deps) -> ReferralService:
         runtime=runtime,
         handlers=handlers,
         referrals=referrals,
+        complaints=complaints,
         schema=build_schema(production=settings.env == "production"),
     )

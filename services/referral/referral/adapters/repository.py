@@ -1,93 +1,62 @@
-"""Referrals and the agency read model in the document store."""
+"""Referrals, complaints, electronic-transfer consents and the read models (agencies, the
+matter catalogue) in the document store."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kernel.consumer import upsert_versioned
 from kernel.envelope import Envelope
+from kernel.jurisdiction import CatalogueEntryV1
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
-from referral.domain.model import AgencyRef, DeadlineInfo, Referral, Status, Transition
+from referral.adapters.documents import from_document, to_document
+from referral.domain.complaint import Complaint
+from referral.domain.model import AgencyRef, Referral, Status
+
+SORT_FIELDS = {"created_at", "found_at"}
 
 
 def referral_to_document(r: Referral) -> dict[str, Any]:
-    return {
-        "_id": r.id,
-        "sender_id": r.sender_id,
-        "receiver_id": r.receiver_id,
-        "matter_code": r.matter_code,
-        "title": r.title,
-        "facts": r.facts,
-        "party": r.party,
-        "place": r.place,
-        "found_at": r.found_at,
-        "urgent": r.urgent,
-        "status": r.status.value,
-        "created_at": r.created_at,
-        "sent_at": r.sent_at,
-        "accept_deadline": (
-            {
-                "kind": r.accept_deadline.kind,
-                "due": r.accept_deadline.due,
-                "explanation": r.accept_deadline.explanation,
-            }
-            if r.accept_deadline
-            else None
-        ),
-        "history": [
-            {
-                "action": t.action,
-                "actor_id": t.actor_id,
-                "actor_name": t.actor_name,
-                "agency_id": t.agency_id,
-                "at": t.at,
-                "before": t.before.value if t.before else None,
-                "after": t.after.value,
-                "note": t.note,
-            }
-            for t in r.history
-        ],
-    }
+    doc: dict[str, Any] = to_document(r)
+    doc["_id"] = doc.pop("id")
+    doc.pop("version")
+    # Denormalised for queries: the earliest running clock (overdue filter) and whether
+    # the case is still open at the receiver.
+    open_dues = [d.due for d in r.open_clocks()]
+    doc["open_due"] = min(open_dues) if open_dues else None
+    doc["complaint_link"] = r.complaint_id
+    return doc
 
 
 def referral_from_document(doc: Document) -> Referral:
-    deadline = doc.get("accept_deadline")
-    return Referral(
-        id=doc["_id"],
-        sender_id=doc["sender_id"],
-        receiver_id=doc["receiver_id"],
-        matter_code=doc["matter_code"],
-        title=doc["title"],
-        facts=doc["facts"],
-        party=doc.get("party", ""),
-        place=doc.get("place", ""),
-        found_at=doc["found_at"],
-        urgent=bool(doc.get("urgent", False)),
-        status=Status(doc["status"]),
-        created_at=doc["created_at"],
-        sent_at=doc.get("sent_at"),
-        accept_deadline=(
-            DeadlineInfo(deadline["kind"], deadline["due"], deadline.get("explanation", {}))
-            if deadline
-            else None
-        ),
-        history=tuple(
-            Transition(
-                action=t["action"],
-                actor_id=t["actor_id"],
-                actor_name=t.get("actor_name", ""),
-                agency_id=t["agency_id"],
-                at=t["at"],
-                before=Status(t["before"]) if t.get("before") else None,
-                after=Status(t["after"]),
-                note=t.get("note", ""),
-            )
-            for t in doc.get("history", [])
-        ),
-        version=int(doc.get("version", 0)),
-    )
+    data = dict(doc)
+    data["id"] = data.pop("_id")
+    data["version"] = int(data.get("version", 0))
+    legacy = data.get("accept_deadline")
+    if "deadlines" not in data and legacy:
+        # Documents written before clocks were kept as a list (issue 2's thin slice).
+        data["deadlines"] = [
+            {**legacy, "key": f"Referral:{data['id']}:referral.accept"},
+        ]
+    return from_document(Referral, data)
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    status: str | None = None
+    sender_id: str | None = None
+    receiver_id: str | None = None
+    party_agency_id: str | None = None  # sender or receiver
+    matter_code: str | None = None
+    overdue_at: datetime | None = None  # only referrals with a clock past due at this time
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    complaint_id: str | None = None
+    crime_only: bool = False  # suspected-crime referrals (R-REF-10) only
 
 
 class ReferralRepository:
@@ -96,13 +65,18 @@ class ReferralRepository:
         self._coll = self.aggregates.collection
 
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index(
-            [("receiver_id", 1), ("status", 1), ("_id", 1)], name="by_receiver"
-        )
-        await self._coll.create_index(
-            [("sender_id", 1), ("status", 1), ("_id", 1)], name="by_sender"
-        )
-        await self._coll.create_index([("status", 1), ("_id", 1)], name="by_status")
+        # Every list the graph offers is backed by one of these (filter, then sort key, _id).
+        for name, keys in (
+            ("by_receiver", [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
+            ("by_sender", [("sender_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
+            ("by_status", [("status", 1), ("created_at", 1), ("_id", 1)]),
+            ("by_matter", [("matter_code", 1), ("created_at", 1), ("_id", 1)]),
+            ("by_created", [("created_at", 1), ("_id", 1)]),
+            ("by_found", [("found_at", 1), ("_id", 1)]),
+            ("by_open_due", [("open_due", 1), ("_id", 1)]),
+            ("by_complaint", [("complaint_link", 1)]),
+        ):
+            await self._coll.create_index(keys, name=name)
 
     async def get(self, referral_id: str) -> Referral | None:
         doc = await self.aggregates.get(referral_id)
@@ -120,26 +94,172 @@ class ReferralRepository:
         fields.pop("_id")
         return await self.aggregates.update(referral.id, referral.version, fields, events)
 
-    async def list(
+    async def search(
+        self,
+        f: ReferralFilter,
+        *,
+        sort_field: str = "created_at",
+        descending: bool = False,
+        after: tuple[Any, str] | None = None,
+        limit: int,
+    ) -> list[Referral]:
+        """Keyset pagination over (sort_field, _id): stable and index-backed."""
+        if sort_field not in SORT_FIELDS:
+            raise ValueError(f"cannot sort by {sort_field!r}")
+        clauses: list[dict[str, Any]] = []
+        for name, value in (
+            ("status", f.status),
+            ("sender_id", f.sender_id),
+            ("receiver_id", f.receiver_id),
+            ("matter_code", f.matter_code),
+            ("complaint_link", f.complaint_id),
+        ):
+            if value:
+                clauses.append({name: value})
+        if f.party_agency_id:
+            clauses.append(
+                {"$or": [{"sender_id": f.party_agency_id}, {"receiver_id": f.party_agency_id}]}
+            )
+        if f.crime_only:
+            clauses.append({"$or": [{"route": "crime"}, {"crime": {"$ne": None}}]})
+        if f.overdue_at is not None:
+            clauses.append({"open_due": {"$ne": None, "$lt": f.overdue_at}})
+        if f.created_from is not None:
+            clauses.append({"created_at": {"$gte": f.created_from}})
+        if f.created_to is not None:
+            clauses.append({"created_at": {"$lt": f.created_to}})
+        if after is not None:
+            value, last_id = after
+            op = "$lt" if descending else "$gt"
+            clauses.append(
+                {"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]}
+            )
+        query: dict[str, Any] = {"$and": clauses} if clauses else {}
+        direction = -1 if descending else 1
+        docs = await self._coll.find(
+            query, sort=[(sort_field, direction), ("_id", direction)], limit=limit
+        )
+        return [referral_from_document(d) for d in docs]
+
+    async def open_for_delegation(self, department_id: str, matter_code: str) -> list[Referral]:
+        """Every referral of this matter the department holds (R-REF-11); the handler
+        decides which move and which stay."""
+        docs = await self._coll.find(
+            {"receiver_id": department_id, "matter_code": matter_code},
+            sort=[("created_at", 1), ("_id", 1)],
+        )
+        return [referral_from_document(d) for d in docs]
+
+
+def complaint_to_document(c: Complaint) -> dict[str, Any]:
+    doc: dict[str, Any] = to_document(c)
+    doc["_id"] = doc.pop("id")
+    doc.pop("version")
+    return doc
+
+
+def complaint_from_document(doc: Document) -> Complaint:
+    data = dict(doc)
+    data["id"] = data.pop("_id")
+    data["version"] = int(data.get("version", 0))
+    return from_document(Complaint, data)
+
+
+class ComplaintRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection("complaints"))
+        self._coll = self.aggregates.collection
+
+    async def ensure_indexes(self) -> None:
+        for name, keys in (
+            ("by_owner", [("owner_agency_id", 1), ("status", 1), ("received_at", 1), ("_id", 1)]),
+            ("by_status", [("status", 1), ("received_at", 1), ("_id", 1)]),
+            ("by_received", [("received_at", 1), ("_id", 1)]),
+        ):
+            await self._coll.create_index(keys, name=name)
+
+    async def get(self, complaint_id: str) -> Complaint | None:
+        doc = await self.aggregates.get(complaint_id)
+        return complaint_from_document(doc) if doc else None
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Complaint]:
+        docs = await self._coll.find({"_id": {"$in": list(ids)}})
+        return {d["_id"]: complaint_from_document(d) for d in docs}
+
+    async def add(self, complaint: Complaint, events: Sequence[Envelope]) -> None:
+        await self.aggregates.insert(complaint_to_document(complaint), events)
+
+    async def save(self, complaint: Complaint, events: Sequence[Envelope]) -> int:
+        fields = complaint_to_document(complaint)
+        fields.pop("_id")
+        return await self.aggregates.update(complaint.id, complaint.version, fields, events)
+
+    async def search(
         self,
         *,
         status: str | None,
-        sender_id: str | None,
-        receiver_id: str | None,
-        after: str | None,
+        owner_agency_id: str | None,
+        descending: bool,
+        after: tuple[Any, str] | None,
         limit: int,
-    ) -> list[Referral]:
-        query: dict[str, Any] = {}
+    ) -> list[Complaint]:
+        clauses: list[dict[str, Any]] = []
         if status:
-            query["status"] = status
-        if sender_id:
-            query["sender_id"] = sender_id
-        if receiver_id:
-            query["receiver_id"] = receiver_id
-        if after:
-            query["_id"] = {"$gt": after}
-        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
-        return [referral_from_document(d) for d in docs]
+            clauses.append({"status": status})
+        if owner_agency_id:
+            clauses.append({"owner_agency_id": owner_agency_id})
+        if after is not None:
+            value, last_id = after
+            op = "$lt" if descending else "$gt"
+            clauses.append(
+                {
+                    "$or": [
+                        {"received_at": {op: value}},
+                        {"received_at": value, "_id": {op: last_id}},
+                    ]
+                }
+            )
+        query: dict[str, Any] = {"$and": clauses} if clauses else {}
+        direction = -1 if descending else 1
+        docs = await self._coll.find(
+            query, sort=[("received_at", direction), ("_id", direction)], limit=limit
+        )
+        return [complaint_from_document(d) for d in docs]
+
+
+class ElectronicConsents:
+    """R-REF-12: per agency pair, whether the receiver accepts electronic transfers from
+    the sender. One small aggregate per pair so its change and event land together."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection("electronic_consents"))
+
+    @staticmethod
+    def key(receiver_id: str, sender_id: str) -> str:
+        return f"{receiver_id}<-{sender_id}"
+
+    async def get(self, receiver_id: str, sender_id: str) -> tuple[bool, int]:
+        """(consented, version); version 0 when never recorded."""
+        doc = await self.aggregates.get(self.key(receiver_id, sender_id))
+        if doc is None:
+            return False, 0
+        return bool(doc.get("consented")), int(doc["version"])
+
+    async def put(
+        self,
+        receiver_id: str,
+        sender_id: str,
+        consented: bool,
+        version: int,
+        fields: dict[str, Any],
+        events: Sequence[Envelope],
+    ) -> None:
+        key = self.key(receiver_id, sender_id)
+        body = {"receiver_id": receiver_id, "sender_id": sender_id, "consented": consented}
+        if version == 0:
+            await self.aggregates.insert({"_id": key, **body, **fields}, events)
+        else:
+            await self.aggregates.update(key, version, {**body, **fields}, events)
 
 
 class AgencyDirectory:
@@ -161,3 +281,39 @@ class AgencyDirectory:
         if doc is None:
             return None
         return AgencyRef(doc["_id"], doc["name"], doc["kind"], bool(doc.get("internal_unit")))
+
+    async def first_of_kind(self, kind: str) -> AgencyRef | None:
+        doc = await self._coll.find_one({"kind": kind, "internal_unit": False})
+        if doc is None:
+            return None
+        return AgencyRef(doc["_id"], doc["name"], doc["kind"], False)
+
+
+class CatalogueReadModel:
+    """The matter catalogue as coordination publishes it (``catalogue.entry_changed.v1``),
+    one full snapshot per entry, versioned so redelivery and reordering are harmless."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("catalogue")
+
+    async def put(self, entry: CatalogueEntryV1) -> bool:
+        return await upsert_versioned(
+            self._coll, entry.code, entry.version, {"entry": entry.model_dump(mode="json")}
+        )
+
+    async def get(self, code: str) -> CatalogueEntryV1 | None:
+        doc = await self._coll.find_one({"_id": code})
+        if doc is None:
+            return None
+        return CatalogueEntryV1.model_validate(doc["entry"])
+
+
+__all__ = [
+    "AgencyDirectory",
+    "CatalogueReadModel",
+    "ComplaintRepository",
+    "ElectronicConsents",
+    "ReferralFilter",
+    "ReferralRepository",
+    "Status",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kernel.envelope import EventPayload
 
 
@@ -13,3 +15,18 @@ class AgencyRegistered(EventPayload):
     kind: str
     internal_unit: bool = False
     version: int
+
+
+class DisputeRuled(EventPayload):
+    """``dispute.ruled.v1`` from coordination: who is responsible after a dispute."""
+
+    event_type = "dispute.ruled.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+    matter_code: str = ""
+    responsible_agency_id: str
+    outcome_kind: str = "decision"  # agreement | minutes | decision
+    basis: str = ""
+    rule_id: str | None = None  # None: a one-case transfer, no catalogue rule
+    ruled_at: datetime

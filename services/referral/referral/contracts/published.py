@@ -1,4 +1,10 @@
-"""Events the referral service publishes (a contract for other services and bureaus)."""
+"""Events the referral service publishes (a contract for other services and bureaus).
+
+Every payload of a state change carries ``actor_id``, ``actor_agency_id``, ``state_before``
+and ``state_after`` (None where meaningless) so that notify can keep the full-process record
+(R-SUP-01) without knowing these aggregates, and ``deadlines`` with every statutory clock
+the change started, moved, met or cancelled (kernel.deadlines.DeadlineV1).
+"""
 
 from __future__ import annotations
 
@@ -10,49 +16,322 @@ from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 
-class ReferralDraftedV1(EventPayload):
+class _ReferralChange(EventPayload):
+    referral_id: str
+    sender_id: str
+    receiver_id: str = ""
+    matter_code: str = ""
+    actor_id: str
+    actor_agency_id: str = ""
+    state_before: str | None = None
+    state_after: str | None = None
+    at: datetime | None = None
+    deadlines: list[DeadlineV1] = Field(default_factory=list)
+
+
+class ReferralDraftedV1(_ReferralChange):
+    """A referral was started; the send clock from discovery runs (R-REF-04). An ongoing
+    violation carries the stop order and the immediate notice to the competent agency
+    (R-REF-05): notify alerts ``receiver_id`` at once."""
+
     event_type = "referral.drafted.v1"
 
-    referral_id: str
-    sender_id: str
-    receiver_id: str
-    matter_code: str
     title: str
-    actor_id: str
+    urgent: bool = False
+    township_id: str | None = None
+    complaint_id: str | None = None
+    route: str = "ordinary"
+    ongoing_violation: bool = False
+    stop_order: str | None = None
+    immediate_notice: str | None = None
 
 
-class ReferralSubmittedV1(EventPayload):
+class ReferralSubmittedV1(_ReferralChange):
     event_type = "referral.submitted.v1"
 
-    referral_id: str
-    sender_id: str
-    actor_id: str
 
-
-class ReferralApprovedV1(EventPayload):
+class ReferralApprovedV1(_ReferralChange):
     event_type = "referral.approved.v1"
 
-    referral_id: str
-    sender_id: str
-    actor_id: str
+
+class ReferralMaterialChangedV1(_ReferralChange):
+    """A material record was added or removed (name, type, size, SHA-256; no content)."""
+
+    event_type = "referral.material_changed.v1"
+
+    material_id: str
+    kind: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    removed: bool = False
 
 
-class ReferralSentV1(EventPayload):
+class ReferralSendDeadlineExtendedV1(_ReferralChange):
+    """R-REF-04: the send limit extended; the receiver is told in advance (notify)."""
+
+    event_type = "referral.send_deadline_extended.v1"
+
+    working_days: int
+    reason: str
+    notified_agency_id: str
+
+
+class ReferralSentV1(_ReferralChange):
     """A referral left the sender; the receiver must state in writing whether it accepts by
     ``accept_due`` (R-REF-06; None where the district sets no limit)."""
 
     event_type = "referral.sent.v1"
 
-    referral_id: str
-    sender_id: str
-    receiver_id: str
-    matter_code: str
     title: str
     urgent: bool
     sent_at: datetime
     accept_due: datetime | None = None
+    electronic: bool = False
+    letter_sha256: str | None = None
+    competence_override_reason: str = ""
+
+
+class ReferralWithdrawnV1(_ReferralChange):
+    event_type = "referral.withdrawn.v1"
+
+    reason: str
+
+
+class ReferralAcceptedV1(_ReferralChange):
+    """R-REF-06: the written statement of acceptance (受理情况)."""
+
+    event_type = "referral.accepted.v1"
+
+    statement: str
+    report_due: datetime | None = None
+
+
+class ReferralDeclinedV1(_ReferralChange):
+    """R-REF-07: the receiver declines; coordination opens a jurisdiction dispute."""
+
+    event_type = "referral.declined.v1"
+
+    township_id: str | None = None
+    reasons: str
+    catalogue_basis: str
+    interim_handler_id: str
+    declined_at: datetime
+
+
+class ReferralReassignedV1(_ReferralChange):
+    """A dispute ruling named another agency responsible: it must now state acceptance."""
+
+    event_type = "referral.reassigned.v1"
+
+    previous_receiver_id: str
+    dispute_id: str | None = None
+    basis: str = ""
+    accept_due: datetime | None = None
+
+
+class ReferralReceiverConfirmedV1(_ReferralChange):
+    """A dispute ruling confirmed the original receiver: a new accept clock runs."""
+
+    event_type = "referral.receiver_confirmed.v1"
+
+    dispute_id: str
+    basis: str = ""
+    accept_due: datetime | None = None
+
+
+class ReferralReturnedToSenderV1(_ReferralChange):
+    """A dispute ruling named the sender itself responsible; the referral is closed."""
+
+    event_type = "referral.returned_to_sender.v1"
+
+    dispute_id: str
+    basis: str = ""
+
+
+class ReferralHandledV1(_ReferralChange):
+    event_type = "referral.handled.v1"
+
+    summary: str
+
+
+class ReferralPenaltyRecordedV1(_ReferralChange):
+    event_type = "referral.penalty_recorded.v1"
+
+    decision_number: str
+    kinds: list[str] = Field(default_factory=list)
+    fine_yuan: int | None = None
+
+
+class ReferralResultReportedV1(_ReferralChange):
+    """R-REF-08: 处理结果通报 to the sender (and, for a complaint, the complainant)."""
+
+    event_type = "referral.result_reported.v1"
+
+    result: str
+    complaint_id: str | None = None
+
+
+class ReferralClosedV1(_ReferralChange):
+    event_type = "referral.closed.v1"
+
+
+class ReferralSupervisedV1(_ReferralChange):
+    """R-REF-13: 督办 of a lingering case; notify tells the receiver's leader."""
+
+    event_type = "referral.supervised.v1"
+
+    note: str
+
+
+class ReferralConsentRecordedV1(_ReferralChange):
+    """R-REF-09: the department agreed to take a township's major or difficult case."""
+
+    event_type = "referral.department_consent_recorded.v1"
+
+    note: str = ""
+
+
+class ReferralFiledWithJusticeV1(_ReferralChange):
+    """R-REF-09: the upward transfer filed (备案) with the justice bureau."""
+
+    event_type = "referral.filed_with_justice.v1"
+
+    justice_bureau_id: str
+    filing_number: str
+
+
+class ReferralCrimeTransferredV1(_ReferralChange):
+    """R-REF-10: suspected crime sent to public security (两法衔接)."""
+
+    event_type = "referral.crime_transferred.v1"
+
+    police_id: str
+    reason: str
+
+
+class ReferralPoliceDecidedV1(_ReferralChange):
+    """R-REF-10: 立案 (filed) or 不立案 (not filed; the administrative case reopens)."""
+
+    event_type = "referral.police_decided.v1"
+
+    police_id: str
+    filed: bool
+    note: str
+
+
+class ReferralMovedAtDelegationV1(_ReferralChange):
+    """R-REF-11: moved from the department to the township the power was delegated to."""
+
+    event_type = "referral.moved_at_delegation.v1"
+
+    previous_receiver_id: str
+    basis: str = ""
+
+
+class ElectronicConsentChangedV1(EventPayload):
+    """R-REF-12: an agency consents (or stops consenting) to receive electronically."""
+
+    event_type = "referral.electronic_consent_changed.v1"
+
+    receiver_id: str
+    sender_id: str
+    consented: bool
     actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = None
+    at: datetime
+
+
+class _ComplaintChange(EventPayload):
+    complaint_id: str
+    owner_agency_id: str
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = None
+    at: datetime
     deadlines: list[DeadlineV1] = Field(default_factory=list)
 
 
-PUBLISHED = [ReferralDraftedV1, ReferralSubmittedV1, ReferralApprovedV1, ReferralSentV1]
+class ComplaintRegisteredV1(_ComplaintChange):
+    """R-CMP-01: the first agency registered it and owns it (首问责任制)."""
+
+    event_type = "complaint.registered.v1"
+
+    matter_code: str = ""
+
+
+class ComplaintCheckedV1(_ComplaintChange):
+    """R-CMP-03: outcome of the first check: answered | case_opened | referred."""
+
+    event_type = "complaint.checked.v1"
+
+    outcome: str
+    referral_id: str | None = None
+    case_number: str | None = None
+
+
+class ComplaintHandoverRequestedV1(_ComplaintChange):
+    """R-CMP-02: the owner asks another agency to take it; notify asks that agency."""
+
+    event_type = "complaint.handover_requested.v1"
+
+    to_agency_id: str
+    mode: str
+    reason: str
+
+
+class ComplaintHandoverAnsweredV1(_ComplaintChange):
+    event_type = "complaint.handover_answered.v1"
+
+    to_agency_id: str
+    consented: bool
+    mode: str
+
+
+class ComplainantNotifiedV1(_ComplaintChange):
+    """A notice to the complainant (or to an agency that passed it on): notify delivers it.
+
+    ``to_agency_id`` None: to the complainant at ``contact``."""
+
+    event_type = "complaint.complainant_notified.v1"
+
+    kind: str
+    text: str
+    contact: str
+    to_agency_id: str | None = None
+
+
+PUBLISHED: list[type[EventPayload]] = [
+    ReferralDraftedV1,
+    ReferralSubmittedV1,
+    ReferralApprovedV1,
+    ReferralMaterialChangedV1,
+    ReferralSendDeadlineExtendedV1,
+    ReferralSentV1,
+    ReferralWithdrawnV1,
+    ReferralAcceptedV1,
+    ReferralDeclinedV1,
+    ReferralReassignedV1,
+    ReferralReceiverConfirmedV1,
+    ReferralReturnedToSenderV1,
+    ReferralHandledV1,
+    ReferralPenaltyRecordedV1,
+    ReferralResultReportedV1,
+    ReferralClosedV1,
+    ReferralSupervisedV1,
+    ReferralConsentRecordedV1,
+    ReferralFiledWithJusticeV1,
+    ReferralCrimeTransferredV1,
+    ReferralPoliceDecidedV1,
+    ReferralMovedAtDelegationV1,
+    ElectronicConsentChangedV1,
+    ComplaintRegisteredV1,
+    ComplaintCheckedV1,
+    ComplaintHandoverRequestedV1,
+    ComplaintHandoverAnsweredV1,
+    ComplainantNotifiedV1,
+]

@@ -1,0 +1,81 @@
+"""The referral clocks read from the district policy and the working-day calendar.
+
+Each clock is stored with how it was computed (kernel.calendar's record) so it explains
+itself later, even after the holiday data or the policy has changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kernel.calendar import WorkingCalendar
+from kernel.deadlines import DeadlineV1
+from kernel.policy import DistrictPolicy
+from referral.domain.model import DeadlineInfo
+
+# No seed document gives a limit for reporting the handling result back (处理结果通报,
+# R-REF-08). The Administrative Penalty Law (行政处罚法, 2021) art. 60 gives 90 days from
+# filing a case to the decision; the project uses it as the default report clock, counted
+# from the written acceptance, until a district policy field exists for it.
+REPORT_RESULT_DAYS = 90
+REPORT_RESULT_RULE = "自受理之日起90日内通报处理结果（行政处罚法第六十条；项目默认）"
+
+
+class ReferralClocks:
+    def __init__(self, policy: DistrictPolicy, calendar: WorkingCalendar) -> None:
+        self.policy = policy
+        self.calendar = calendar
+
+    def send(
+        self, found_at: datetime, urgent: bool, working_days: int | None = None
+    ) -> DeadlineInfo:
+        """R-REF-04: from discovery; urgent cases on the 24 h clock (or at once)."""
+        s = self.policy.send
+        if urgent:
+            if s.urgent.immediately:
+                rule = "情况紧急，立即移送"
+                d = self.calendar.add_hours(found_at, 0, rule=rule)
+            else:
+                hours = s.urgent.hours or 24
+                rule = f"情况紧急，{hours}小时内移送"
+                d = self.calendar.add_hours(found_at, hours, rule=rule)
+        else:
+            n = working_days or s.limit_working_days
+            rule = f"发现之日起{n}个工作日内移送"
+            if working_days:
+                rule += f"（经事先告知延长，最长{s.extension_max_working_days}个工作日）"
+            d = self.calendar.add_working_days(found_at, n, rule=rule)
+        return DeadlineInfo("send", d.due, d.to_dict(), rule=rule)
+
+    def accept(self, start: datetime, receiver_id: str) -> DeadlineInfo | None:
+        """R-REF-06: the receiver states acceptance in writing within the limit."""
+        days = self.policy.acceptance_limit_working_days()
+        if days is None:
+            return None
+        rule = f"{days}个工作日内书面告知受理情况"
+        d = self.calendar.add_working_days(start, days, rule=rule)
+        return DeadlineInfo(
+            "accept", d.due, d.to_dict(), rule=rule, responsible_agency_id=receiver_id
+        )
+
+    def report(self, start: datetime, receiver_id: str) -> DeadlineInfo:
+        d = self.calendar.add_hours(start, REPORT_RESULT_DAYS * 24, rule=REPORT_RESULT_RULE)
+        return DeadlineInfo(
+            "report", d.due, d.to_dict(), rule=REPORT_RESULT_RULE, responsible_agency_id=receiver_id
+        )
+
+    def explain(self, d: DeadlineInfo) -> str:
+        return self.calendar.explain_dict(d.explanation, lang="zh") if d.explanation else ""
+
+    def to_event(self, d: DeadlineInfo, subject_id: str) -> DeadlineV1:
+        return DeadlineV1(
+            key=d.key or DeadlineV1.key_for("Referral", subject_id, f"referral.{d.kind}"),
+            kind=f"referral.{d.kind}",
+            subject_type="Referral",
+            subject_id=subject_id,
+            responsible_agency_id=d.responsible_agency_id,
+            due=d.due,
+            state="met" if d.state == "met" else "cancelled" if d.state == "cancelled" else "open",
+            rule=d.rule,
+            explanation_zh=self.explain(d) or None,
+        )

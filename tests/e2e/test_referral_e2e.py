@@ -1,0 +1,370 @@
+"""The referral workflow through the real gateway: send → accept → result in both topologies,
+bad input refused with a typed error that changes nothing, and decline → dispute ruling →
+reassigned across the referral and coordination subgraphs."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tests.e2e.scenario import Gateway, eventually
+
+MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
+
+RESULT = """
+    __typename
+    ... on Referral {
+      id status
+      deadlines { kind state due overdue remainingWorkingDays explanation }
+      acceptDeadline { due state }
+      materials { kind sha256 }
+      competence { reason resolvedAgency { id } }
+    }
+    ... on UserError { code message field }
+"""
+
+
+def _mutation(signature: str, call: str) -> str:
+    """``mutation(<signature>) { <call> { <RESULT> } }``."""
+    return "mutation(" + signature + ") { " + call + " { " + RESULT + " } }"
+
+
+DRAFT = _mutation("$input: DraftReferralInput!", "draftReferral(input: $input)")
+MATERIAL = _mutation(
+    "$id: ID!, $input: MaterialInput!", "addReferralMaterial(id: $id, input: $input)"
+)
+
+
+def step(name: str) -> str:
+    return _mutation("$id: ID!", name + "(id: $id)")
+
+
+ACCEPT = _mutation("$id: ID!, $s: String!", "acceptReferral(id: $id, statement: $s)")
+HANDLED = _mutation("$id: ID!, $s: String!", "markReferralHandled(id: $id, summary: $s)")
+REPORT = _mutation("$id: ID!, $s: String!", "reportReferralResult(id: $id, result: $s)")
+EXTEND = _mutation(
+    "$id: ID!",
+    'extendReferralSendDeadline(id: $id, workingDays: 11, reason: "需补充调查", '
+    "notifyReceiver: true)",
+)
+DECLINE = _mutation(
+    "$id: ID!",
+    'declineReferral(id: $id, reasons: "该案违法行为发生地不在本镇", '
+    'catalogueBasis: "事项清单 FY-SCJG-001 下放乡镇不含违法行为发生地", '
+    'interimHandlerId: "fy-hancong")',
+)
+READ = """
+query($id: ID!) {
+  referral(id: $id) {
+    id status result acceptanceStatement
+    sender { id name } receiver { id name }
+    history { action agencyId before after }
+    deadlines { kind state due }
+  }
+}"""
+
+
+def _input(title: str, **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "senderId": "fy-market",
+        "receiverId": "fy-hancong",
+        "matterCode": MATTER,
+        "title": title,
+        "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
+        "party": "某某食杂店",
+        "place": "寒葱沟镇中心街12号",
+        "foundAt": "2026-11-27T10:00:00+08:00",
+    }
+    base.update(over)
+    return base
+
+
+def _material(kind: str, name: str, media: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "name": name,
+        "mediaType": media,
+        "size": 4096,
+        "sha256": hashlib.sha256(name.encode()).hexdigest(),
+    }
+
+
+async def _mutate(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
+    body = await gw.query(token, query, variables)
+    assert "errors" not in body, body
+    return body["data"][name]
+
+
+async def _status(gw: Gateway, token: str, rid: str) -> str:
+    body = await gw.query(token, READ, {"id": rid})
+    return str(body["data"]["referral"]["status"])
+
+
+async def _sent_referral(gw: Gateway, title: str) -> str:
+    """Draft (after the read models are fed), complete, approve and send; returns the id.
+    On the way, bad input is refused with a typed error and changes nothing."""
+    clerk = gw.mint("fy-market", ["clerk"])
+    leader = gw.mint("fy-market", ["leader"])
+
+    async def catalogue_ready() -> Any:
+        # The draft succeeds without a stated reason only once referral knows the agencies
+        # and the catalogue entry (both fed by coordination's events).
+        r = await _mutate(gw, clerk, DRAFT, "draftReferral", input=_input(title))
+        return r if r["__typename"] == "Referral" else None
+
+    created = await eventually(catalogue_ready, what="agency and catalogue read models")
+    rid = created["id"]
+    assert created["competence"] == {"reason": "delegated", "resolvedAgency": {"id": "fy-hancong"}}
+
+    # R-AG-02: an internal unit never sends.
+    brigade = gw.mint("fy-market-brigade", ["clerk"])
+    bad = await _mutate(
+        gw, brigade, DRAFT, "draftReferral", input=_input("x", senderId="fy-market-brigade")
+    )
+    assert (bad["__typename"], bad["code"], bad["field"]) == (
+        "UserError",
+        "VALIDATION_FAILED",
+        "senderId",
+    )
+    # R-REF-02: no submission without the transfer letter and a source material.
+    bad = await _mutate(gw, clerk, step("submitReferral"), "submitReferral", id=rid)
+    assert (bad["code"], bad["field"]) == ("VALIDATION_FAILED", "materials"), bad
+    assert await _status(gw, clerk, rid) == "DRAFT"
+    # R-REF-04: extension past the maximum.
+    bad = await _mutate(gw, clerk, EXTEND, "extendReferralSendDeadline", id=rid)
+    assert (bad["code"], bad["field"]) == ("VALIDATION_FAILED", "workingDays"), bad
+
+    for kind, name, media in (
+        ("transfer_letter", "移送函.pdf", "application/pdf"),
+        ("source", "现场检查记录.jpg", "image/jpeg"),
+    ):
+        done = await _mutate(
+            gw, clerk, MATERIAL, "addReferralMaterial", id=rid, input=_material(kind, name, media)
+        )
+        assert done["__typename"] == "Referral", done
+    # R-REF-03: sending unapproved.
+    bad = await _mutate(gw, clerk, step("sendReferral"), "sendReferral", id=rid)
+    assert (bad["code"], bad["field"]) == ("INVALID_STATE", "status"), bad
+    for token, step_name, status in (
+        (clerk, "submitReferral", "PENDING_APPROVAL"),
+        (leader, "approveReferral", "APPROVED"),
+        (clerk, "sendReferral", "SENT"),
+    ):
+        r = await _mutate(gw, token, step(step_name), step_name, id=rid)
+        assert r["status"] == status, r
+    assert {(d["kind"], d["state"]) for d in r["deadlines"]} == {
+        ("send", "met"),
+        ("accept", "open"),
+    }
+    assert r["acceptDeadline"]["state"] == "open"
+    return rid
+
+
+async def run_main_path(gw: Gateway) -> dict[str, Any]:
+    """R-REF-06, R-REF-08: send → accept → handled → result → closed."""
+    rid = await _sent_referral(gw, "无照经营（主流程）")
+    clerk = gw.mint("fy-market", ["clerk"])
+    town = gw.mint("fy-hancong", ["clerk"])
+    # Wrong state: the sender cannot close before a result.
+    bad = await _mutate(gw, clerk, step("closeReferral"), "closeReferral", id=rid)
+    assert (bad["code"], bad["field"]) == ("INVALID_STATE", "status"), bad
+    r = await _mutate(gw, town, ACCEPT, "acceptReferral", id=rid, s="经审查属本镇管辖，决定受理。")
+    assert r["status"] == "ACCEPTED", r
+    report = [d for d in r["deadlines"] if d["kind"] == "report"]
+    assert report and report[0]["state"] == "open" and report[0]["overdue"] is False
+    r = await _mutate(gw, town, HANDLED, "markReferralHandled", id=rid, s="已立案查处")
+    assert r["status"] == "HANDLED", r
+    r = await _mutate(gw, town, REPORT, "reportReferralResult", id=rid, s="已责令改正并处警告。")
+    assert r["status"] == "RESULT_REPORTED", r
+    r = await _mutate(gw, clerk, step("closeReferral"), "closeReferral", id=rid)
+    assert r["status"] == "CLOSED", r
+    body = await gw.query(clerk, READ, {"id": rid})
+    referral: dict[str, Any] = body["data"]["referral"]
+    assert referral["receiver"] == {"id": "fy-hancong", "name": "寒葱沟镇人民政府"}
+    assert referral["result"] == "已责令改正并处警告。"
+    assert [h["action"] for h in referral["history"]][-4:] == [
+        "accept",
+        "handle",
+        "report_result",
+        "close",
+    ]
+    # Another agency's staff do not see it.
+    other = gw.mint("fy-wusu", ["clerk"])
+    assert (await gw.query(other, READ, {"id": rid}))["data"]["referral"] is None
+    return referral
+
+
+async def test_referral_main_path_embedded(embedded_gateway: Gateway) -> None:
+    """R-REF-02, R-REF-03, R-REF-04, R-REF-06, R-REF-08, R-AG-02 through the gateway."""
+    referral = await run_main_path(embedded_gateway)
+    assert referral["status"] == "CLOSED"
+
+
+async def test_referral_main_path_production(production_gateway: Gateway) -> None:
+    """The main path with separate processes over RabbitMQ and FerretDB."""
+    referral = await run_main_path(production_gateway)
+    assert referral["status"] == "CLOSED"
+
+
+DISPUTES = """
+query { disputes(agencyId: "fy-hancong") { edges { node { id referralId status } } } }
+"""
+RULE = """
+mutation($input: RuleDisputeInput!) {
+  ruleDispute(input: $input) { __typename ... on UserError { code message field } }
+}"""
+
+
+async def test_referral_decline_dispute_ruling_reassigns_embedded(
+    embedded_gateway: Gateway,
+) -> None:
+    """R-REF-07: decline → coordination opens a dispute → its ruling reassigns the referral
+    (new accept clock); the receiver could not pass it on meanwhile."""
+    gw = embedded_gateway
+    rid = await _sent_referral(gw, "无照经营（争议）")
+    town_leader = gw.mint("fy-hancong", ["leader"])
+    town = gw.mint("fy-hancong", ["clerk"])
+    r = await _mutate(gw, town_leader, DECLINE, "declineReferral", id=rid)
+    assert r["status"] == "DECLINED", r
+    # 不得再行移送: the receiver cannot forward it to a third agency.
+    bad = await _mutate(
+        gw,
+        town,
+        DRAFT,
+        "draftReferral",
+        input=_input(
+            "转送",
+            senderId="fy-hancong",
+            receiverId="fy-nongqiao",
+            forwardedFrom=rid,
+            competenceReason="转交",
+        ),
+    )
+    assert (bad["code"], bad["field"]) == ("FORBIDDEN", "forwardedFrom"), bad
+
+    async def dispute_opened() -> str | None:
+        body = await gw.query(town, DISPUTES)
+        for edge in (body.get("data") or {}).get("disputes", {}).get("edges", []):
+            if edge["node"]["referralId"] == rid:
+                return str(edge["node"]["id"])
+        return None
+
+    dispute_id = await eventually(dispute_opened, what="dispute opened from referral.declined")
+    gov = gw.mint("fy-gov", ["government"])
+    body = await gw.query(
+        gov,
+        RULE,
+        {
+            "input": {
+                "disputeId": dispute_id,
+                "outcomeKind": "DECISION",
+                "basis": "抚政决〔2026〕5号",
+                "responsibleAgencyId": "fy-nongqiao",
+            }
+        },
+    )
+    assert body["data"]["ruleDispute"]["__typename"] == "Dispute", body
+
+    async def reassigned() -> dict[str, Any] | None:
+        body = await gw.query(gov, READ, {"id": rid})
+        ref = body["data"]["referral"]
+        return dict(ref) if ref and ref["receiver"]["id"] == "fy-nongqiao" else None
+
+    ref = await eventually(reassigned, what="referral reassigned by the ruling")
+    assert ref["status"] == "SENT"
+    accepts = [d for d in ref["deadlines"] if d["kind"] == "accept"]
+    assert [d["state"] for d in accepts] == ["met", "open"]
+
+
+COMPLAINT = """
+mutation($input: RegisterComplaintInput!) {
+  registerComplaint(input: $input) {
+    __typename ... on Complaint { id status } ... on UserError { code message field }
+  }
+}"""
+REFER = (
+    "mutation($id: ID!, $input: DraftReferralInput!) { referComplaint(id: $id, input: $input) "
+    "{ " + RESULT + " } }"
+)
+READ_COMPLAINT = """
+query($id: ID!) {
+  complaint(id: $id) {
+    id status result
+    firstAgency { id } owner { id name }
+    notices { kind text toAgency { id } }
+    referral { id status receiver { id } }
+  }
+}"""
+LIST = """
+query($f: ReferralFilterInput, $after: String) {
+  referrals(filter: $f, first: 1, after: $after, descending: true) {
+    edges { cursor node { id status complaint { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gateway) -> None:
+    """R-CMP-01, R-CMP-03, R-CMP-04, R-REF-08: a complaint received by the market bureau
+    becomes a referral to the township; its result reaches the complainant and the bureau."""
+    gw = embedded_gateway
+    # The main path first feeds the read models and leaves one closed referral behind.
+    await _sent_referral(gw, "无照经营（先行）")
+    clerk = gw.mint("fy-market", ["clerk"])
+    leader = gw.mint("fy-market", ["leader"])
+    town = gw.mint("fy-hancong", ["clerk"])
+    body = await gw.query(
+        clerk,
+        COMPLAINT,
+        {
+            "input": {
+                "complainantName": "张某",
+                "complainantContact": "13800000000",
+                "content": "寒葱沟镇中心街某店无照经营",
+                "matterCode": MATTER,
+            }
+        },
+    )
+    complaint = body["data"]["registerComplaint"]
+    assert complaint["status"] == "REGISTERED", body
+    cid = complaint["id"]
+    r = await _mutate(gw, clerk, REFER, "referComplaint", id=cid, input=_input("举报转办"))
+    assert r["__typename"] == "Referral", r
+    rid = r["id"]
+    for kind, name, media in (
+        ("transfer_letter", "移送函.pdf", "application/pdf"),
+        ("source", "举报材料.pdf", "application/pdf"),
+    ):
+        await _mutate(
+            gw, clerk, MATERIAL, "addReferralMaterial", id=rid, input=_material(kind, name, media)
+        )
+    for token, name in (
+        (clerk, "submitReferral"),
+        (leader, "approveReferral"),
+        (clerk, "sendReferral"),
+    ):
+        assert (await _mutate(gw, token, step(name), name, id=rid))["__typename"] == "Referral"
+    await _mutate(gw, town, ACCEPT, "acceptReferral", id=rid, s="受理")
+    await _mutate(gw, town, HANDLED, "markReferralHandled", id=rid, s="已查处")
+    await _mutate(gw, town, REPORT, "reportReferralResult", id=rid, s="已责令停止经营并罚款。")
+    body = await gw.query(clerk, READ_COMPLAINT, {"id": cid})
+    c = body["data"]["complaint"]
+    assert c["status"] == "RESULT_TOLD" and c["firstAgency"] == {"id": "fy-market"}, c
+    assert c["referral"] == {
+        "id": rid,
+        "status": "RESULT_REPORTED",
+        "receiver": {"id": "fy-hancong"},
+    }
+    kinds = [(n["kind"], (n["toAgency"] or {}).get("id")) for n in c["notices"]]
+    assert kinds == [("referred", None), ("result", None), ("result_to_agency", "fy-market")]
+
+    # The receiver's list: filtered, newest first, one per page with cursors.
+    f = {"receiverId": "fy-hancong", "senderId": "fy-market"}
+    page = (await gw.query(town, LIST, {"f": f}))["data"]["referrals"]
+    assert page["edges"][0]["node"]["id"] == rid and page["pageInfo"]["hasNextPage"] is True
+    assert page["edges"][0]["node"]["complaint"] == {"id": cid}
+    nxt = await gw.query(town, LIST, {"f": f, "after": page["pageInfo"]["endCursor"]})
+    second = nxt["data"]["referrals"]["edges"]
+    assert len(second) == 1 and second[0]["node"]["id"] != rid
+    only = (await gw.query(town, LIST, {"f": {**f, "status": "RESULT_REPORTED"}}))["data"]
+    assert [e["node"]["id"] for e in only["referrals"]["edges"]] == [rid]
