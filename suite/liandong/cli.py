@@ -19,6 +19,7 @@ from kernel.auth import ROLES, Principal, TokenIssuer, ensure_dev_keys
 from kernel.policy import PolicyError
 from kernel.settings import SERVICES, Settings
 from kernel.wiring import calendar_for, load_district_policy
+from liandong.catalogue_cli import catalogue_app
 
 app = typer.Typer(
     help="Liandong (联动): law-enforcement coordination between townships and departments."
@@ -27,6 +28,7 @@ calendar_app = typer.Typer(help="The working-day calendar (工作日).")
 sdl_app = typer.Typer(help="The subgraph schemas the gateway composes.")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(sdl_app, name="sdl")
+app.add_typer(catalogue_app, name="catalogue")
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100
@@ -133,6 +135,24 @@ def sdl_export(
         typer.echo(f"stale SDL: {', '.join(stale)}; run `liandong sdl export`", err=True)
         raise typer.Exit(1)
     typer.echo("SDL " + ("current" if not stale else f"written: {', '.join(stale)}"))
+
+
+@app.command("asyncapi")
+def asyncapi_export(
+    check: Annotated[bool, typer.Option(help="only check the committed file is current")] = False,
+) -> None:
+    """Write (or check) the AsyncAPI 3 document of every published event, which the notify
+    service serves at /asyncapi.json."""
+    from liandong.asyncapi import ASYNCAPI_PATH, render, write
+
+    current = ASYNCAPI_PATH.read_text(encoding="utf-8") if ASYNCAPI_PATH.exists() else ""
+    if current == render():
+        typer.echo("AsyncAPI current")
+        return
+    if check:
+        typer.echo("stale AsyncAPI document; run `liandong asyncapi`", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"AsyncAPI written: {write()}")
 
 
 @app.command()

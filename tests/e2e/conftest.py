@@ -121,8 +121,10 @@ async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) ->
     async with connection:
         channel = await connection.channel()
         for name in SERVICES:
-            for queue in (settings.queue_name(name), settings.queue_name(name) + ".dlq"):
-                await channel.queue_delete(queue)
+            for suffix in ("", ".record", ".webhooks"):
+                queue = settings.queue_name(name) + suffix
+                for q in (queue, queue + ".dlq"):
+                    await channel.queue_delete(q)
         for exchange in (
             settings.exchange,
             f"{settings.exchange}.dlx",

@@ -3,15 +3,15 @@ read models idempotent by construction."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from kernel.bus import PermanentError, SubscriptionSpec
+from kernel.bus import Handler, PermanentError, SubscriptionSpec
 from kernel.envelope import Envelope, EnvelopeError
 from kernel.settings import Settings
 from kernel.store import Collection, DuplicateKeyError
 
-__all__ = ["EventRouter", "upsert_versioned"]
+__all__ = ["EventRouter", "subscription", "upsert_versioned"]
 
 EventHandler = Callable[[Envelope], Awaitable[None]]
 
@@ -44,13 +44,7 @@ class EventRouter:
 
     def subscription(self, settings: Settings, service: str) -> SubscriptionSpec:
         """The service's durable subscription: its queue, bound to the types handled here."""
-        return SubscriptionSpec(
-            queue=settings.queue_name(service),
-            bindings=self.bindings(),
-            handler=self,
-            prefetch=settings.consumer_prefetch,
-            max_deliveries=settings.consumer_max_deliveries,
-        )
+        return subscription(settings, settings.queue_name(service), self.bindings(), self)
 
     async def __call__(self, envelope: Envelope) -> None:
         if envelope.district != self.district:
@@ -65,6 +59,19 @@ class EventRouter:
             await handler(envelope)
         except EnvelopeError as exc:
             raise PermanentError(str(exc)) from exc
+
+
+def subscription(
+    settings: Settings, queue: str, bindings: Sequence[str], handler: Handler
+) -> SubscriptionSpec:
+    """A durable subscription with the deployment's prefetch and delivery limit."""
+    return SubscriptionSpec(
+        queue=queue,
+        bindings=bindings,
+        handler=handler,
+        prefetch=settings.consumer_prefetch,
+        max_deliveries=settings.consumer_max_deliveries,
+    )
 
 
 async def upsert_versioned(

@@ -18,8 +18,6 @@ pending, indexed so the relay finds work without scanning), ``outbox_lease_owner
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -30,7 +28,8 @@ from typing import Any
 from kernel.bus import Bus, PublishError
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
-from kernel.store import Collection, Document, DuplicateKeyError, StoreError
+from kernel.store import Collection, Document, DuplicateKeyError
+from kernel.workers import PollingWorker
 
 __all__ = [
     "OUTBOX_FIELDS",
@@ -152,14 +151,12 @@ class OutboxRelay:
         self._lease = lease
         self._interval = interval
         self._batch_size = batch_size
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = PollingWorker(f"outbox-relay-{self.owner}", self.run_once, interval)
         self.stats = RelayStats()
 
     def wake(self) -> None:
         """Ask for a pass now (called after a commit that added events)."""
-        self._wake.set()
+        self._worker.wake()
 
     async def backlog(self) -> int:
         """How many aggregates have events waiting."""
@@ -258,28 +255,9 @@ class OutboxRelay:
         more = len(claimed) >= self._batch_size and not failed
         return confirmed_total, more
 
-    async def run(self) -> None:
-        """Loop until ``stop()``: a pass, then wait for a wake-up or the interval."""
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-            except (StoreError, OSError) as exc:
-                log.warning("outbox relay pass failed, will retry: %s", exc)
-            except Exception:
-                log.exception("outbox relay pass failed unexpectedly, will retry")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-
     def start(self) -> None:
-        if self._task is None:
-            self._stopping.clear()
-            self._task = asyncio.create_task(self.run(), name=f"outbox-relay-{self.owner}")
+        self._worker.start()
 
     async def stop(self) -> None:
         """Finish the current batch, then stop."""
-        self._stopping.set()
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        await self._worker.stop()

@@ -19,6 +19,7 @@ from kernel.bus import Bus, SubscriptionSpec
 from kernel.outbox import AggregateCollection, OutboxRelay
 from kernel.settings import Settings
 from kernel.store import DocumentStore, StoreError
+from kernel.workers import Worker
 
 __all__ = ["ServiceRuntime"]
 
@@ -38,6 +39,8 @@ class ServiceRuntime:
     owns_bus: bool = True
     run_relay: bool = True
     run_consumers: bool = True
+    workers: list[Worker] = field(default_factory=list)
+    run_workers: bool = True
     relay: OutboxRelay = field(init=False)
     started: bool = field(default=False, init=False)
 
@@ -66,6 +69,9 @@ class ServiceRuntime:
                 await self.bus.subscribe(spec)
         if self.run_relay:
             self.relay.start()
+        if self.run_workers:
+            for worker in self.workers:
+                worker.start()
         self.started = True
         log.info("%s started (district %s)", self.name, self.settings.district)
 
@@ -73,6 +79,10 @@ class ServiceRuntime:
         """Stop taking work: finish the relay's batch, drain consumers, close connections."""
         if not self.started:
             return
+        # Workers first: their last pass still needs the store closed below.
+        if self.run_workers:
+            for worker in self.workers:
+                await worker.stop()
         if self.run_relay:
             await self.relay.stop()
         if self.owns_bus:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from kernel.consumer import upsert_versioned
@@ -23,6 +23,8 @@ _FIELDS = (
     "urgent",
     "read_at",
     "read_by",
+    "audience",
+    "receipt_required",
 )
 
 
@@ -32,26 +34,55 @@ def item_to_document(item: InboxItem) -> dict[str, Any]:
 
 def item_from_document(doc: Document) -> InboxItem:
     fields: dict[str, Any] = {f: doc.get(f) for f in _FIELDS}
+    # Items stored before these fields existed read with the defaults.
+    fields["audience"] = fields["audience"] or "agency"
+    fields["receipt_required"] = (
+        True if fields["receipt_required"] is None else fields["receipt_required"]
+    )
     return InboxItem(id=doc["_id"], **fields)
 
 
 class InboxRepository:
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(
+        self, store: DocumentStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._coll = store.collection("inbox_items")
+        self._clock = clock
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
             [("agency_id", 1), ("created_at", -1), ("_id", -1)], name="by_agency"
         )
         await self._coll.create_index([("subject_id", 1)], name="by_subject")
+        await self._coll.create_index(
+            [("agency_id", 1), ("added_at", 1), ("_id", 1)], name="by_agency_added"
+        )
 
     async def add(self, item: InboxItem) -> bool:
-        """Insert; False when it is already there (a redelivered event)."""
+        """Insert; False when it is already there (a redelivered event).
+
+        ``added_at`` is when it was stored (``created_at`` is when the fact happened, which
+        may be earlier): live subscribers follow ``added_at``.
+        """
         try:
-            await self._coll.insert_one(item_to_document(item))
+            await self._coll.insert_one({**item_to_document(item), "added_at": self._clock()})
         except DuplicateKeyError:
             return False
         return True
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def added_since(
+        self, agency_id: str, since: datetime, *, limit: int = 100
+    ) -> list[tuple[datetime, InboxItem]]:
+        """Items stored for the agency at or after ``since``, oldest first."""
+        docs = await self._coll.find(
+            {"agency_id": agency_id, "added_at": {"$gte": since}},
+            sort=[("added_at", 1), ("_id", 1)],
+            limit=limit,
+        )
+        return [(d["added_at"], item_from_document(d)) for d in docs]
 
     async def get(self, item_id: str) -> InboxItem | None:
         doc = await self._coll.find_one({"_id": item_id})
@@ -96,10 +127,18 @@ class InboxRepository:
 
 
 class AgencyNames:
-    """Read model: agency names for the texts of notices."""
+    """Read model: agency names (for the texts of notices) and kinds (to find the district's
+    justice bureau, the supervising body of R-SUP-02)."""
 
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("agency_directory")
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("kind", 1)], name="by_kind")
+
+    async def first_of_kind(self, kind: str) -> str | None:
+        docs = await self._coll.find({"kind": kind}, sort=[("_id", 1)], limit=1)
+        return str(docs[0]["_id"]) if docs else None
 
     async def put(self, agency_id: str, name: str, kind: str, version: int) -> bool:
         return await upsert_versioned(self._coll, agency_id, version, {"name": name, "kind": kind})

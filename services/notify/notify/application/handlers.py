@@ -9,6 +9,7 @@ from kernel.auth import Principal
 from kernel.envelope import Envelope
 from kernel.errors import InvalidState, NotFound
 from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.application.watch import DeadlineWatch
 from notify.contracts.consumed import AgencyRegistered, ReferralSent
 from notify.domain.model import InboxItem, referral_received
 
@@ -18,10 +19,12 @@ class NotifyHandlers:
         self,
         inbox: InboxRepository,
         agencies: AgencyNames,
+        watch: DeadlineWatch,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.inbox = inbox
         self.agencies = agencies
+        self.watch = watch
         self.clock = clock
 
     async def when_agency_registered_update_names(self, envelope: Envelope) -> None:
@@ -41,6 +44,9 @@ class NotifyHandlers:
             accept_due=event.accept_due,
         )
         await self.inbox.add(item)
+        # Also when the item was there already: a crash between the two writes is repaired
+        # by the redelivery (the timer's insert is idempotent by its id).
+        await self.watch.watch_notice(item)
 
     async def acknowledge(self, item_id: str, principal: Principal) -> InboxItem:
         item = await self.inbox.get(item_id)
@@ -49,4 +55,5 @@ class NotifyHandlers:
         signed = item.acknowledge(principal.person_id, principal.agency_id, self.clock())
         if not await self.inbox.mark_read(signed):
             raise InvalidState("someone signed for this item first")
+        await self.watch.notice_signed(signed)
         return signed

@@ -26,6 +26,11 @@ class InboxItem:
     urgent: bool = False
     read_at: datetime | None = None
     read_by: str | None = None
+    audience: str = "agency"
+    """Who in the agency it is for: ``agency`` (its staff) or ``leader`` (its head, 负责人)."""
+    receipt_required: bool = True
+    """Whether an unread item escalates past the notice limit (R-NTF-04). Items that are
+    themselves reminders or escalations do not, so escalation never feeds on itself."""
 
     @property
     def unread(self) -> bool:

@@ -1,0 +1,174 @@
+"""Watched deadlines and timers in the document store.
+
+Timers are documents, so they survive restarts. A scheduler claims a due timer with one
+atomic conditional update (``pending`` and ``fire_at <= now``, or a ``firing`` one whose lease
+ran out, becomes ``firing`` with an owner and a lease), so several replicas never fire the
+same timer at once; the side effects are keyed by the timer id, so a replica that dies after
+a side effect and before marking the timer ``fired`` leaves nothing to duplicate.
+
+Timer states: ``pending`` → ``firing`` → ``fired`` | ``skipped`` (nothing to do any more, e.g.
+the notice was signed for); ``pending`` ⇄ ``paused`` (the clock is paused); ``pending`` |
+``paused`` → ``cancelled`` (the clock was met or cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from kernel.store import Document, DocumentStore, DuplicateKeyError
+from notify.domain.watch import PlannedTimer, WatchedDeadline
+
+OPEN_TIMER_STATES = ["pending", "paused"]
+
+
+def _deadline_from_document(d: Document) -> WatchedDeadline:
+    return WatchedDeadline(
+        key=d["_id"],
+        kind=d["kind"],
+        subject_type=d["subject_type"],
+        subject_id=d["subject_id"],
+        responsible_agency_id=d["responsible_agency_id"],
+        due=d["due"],
+        state=d["state"],
+        rule=d.get("rule") or "",
+        explanation_zh=d.get("explanation_zh"),
+        event_time=d["event_time"],
+        event_id=d["event_id"],
+    )
+
+
+class DeadlineRepository:
+    """Latest state per deadline key; a later event (by event time) replaces an earlier one."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("deadlines")
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index(
+            [("responsible_agency_id", 1), ("state", 1), ("due", 1)], name="by_agency"
+        )
+
+    async def put(self, deadline: WatchedDeadline) -> bool:
+        """Store unless an event at least as new is already reflected; True when stored."""
+        fields = asdict(deadline)
+        key = fields.pop("key")
+        try:
+            await self._coll.update_one(
+                {
+                    "_id": key,
+                    "$or": [
+                        {"event_time": {"$lt": deadline.event_time}},
+                        {"event_time": {"$exists": False}},
+                    ],
+                },
+                {"$set": fields},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, key: str) -> WatchedDeadline | None:
+        doc = await self._coll.find_one({"_id": key})
+        return _deadline_from_document(doc) if doc else None
+
+    async def for_agency(
+        self, agency_id: str, states: Sequence[str], *, limit: int = 200
+    ) -> list[WatchedDeadline]:
+        docs = await self._coll.find(
+            {"responsible_agency_id": agency_id, "state": {"$in": list(states)}},
+            sort=[("due", 1)],
+            limit=limit,
+        )
+        return [_deadline_from_document(d) for d in docs]
+
+
+class TimerRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("timers")
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("state", 1), ("fire_at", 1)], name="due")
+        await self._coll.create_index([("deadline_key", 1)], name="by_deadline")
+
+    async def schedule(self, timer: PlannedTimer, *, state: str, fields: dict[str, Any]) -> None:
+        """Create the timer, or move it if it has not fired yet (fired ones stay fired)."""
+        doc = {
+            "_id": timer.id,
+            "kind": timer.kind,
+            "step": timer.step,
+            "fire_at": timer.fire_at,
+            "escalate_to": timer.escalate_to,
+            "state": state,
+            "attempts": 0,
+            **fields,
+        }
+        try:
+            await self._coll.insert_one(doc)
+        except DuplicateKeyError:
+            await self._coll.update_one(
+                {"_id": timer.id, "state": {"$in": OPEN_TIMER_STATES}},
+                {"$set": {"fire_at": timer.fire_at, "state": state, **fields}},
+            )
+
+    async def cancel_for(self, deadline_key: str) -> int:
+        return await self._coll.update_many(
+            {"deadline_key": deadline_key, "state": {"$in": OPEN_TIMER_STATES}},
+            {"$set": {"state": "cancelled"}},
+        )
+
+    async def cancel(self, timer_id: str) -> int:
+        return await self._coll.update_one(
+            {"_id": timer_id, "state": {"$in": OPEN_TIMER_STATES}},
+            {"$set": {"state": "cancelled"}},
+        )
+
+    async def claim(self, now: datetime, owner: str, lease: timedelta) -> Document | None:
+        return await self._coll.find_one_and_update(
+            {
+                "$or": [
+                    {"state": "pending", "fire_at": {"$lte": now}},
+                    {"state": "firing", "lease_until": {"$lt": now}},
+                ]
+            },
+            {"$set": {"state": "firing", "owner": owner, "lease_until": now + lease}},
+            sort=[("fire_at", 1)],
+            return_new=True,
+        )
+
+    async def finish(self, timer_id: str, owner: str, state: str, at: datetime) -> bool:
+        """Close a claimed timer; False when the lease was lost to another replica."""
+        matched = await self._coll.update_one(
+            {"_id": timer_id, "state": "firing", "owner": owner},
+            {"$set": {"state": state, "done_at": at}, "$unset": {"lease_until": ""}},
+        )
+        return matched == 1
+
+    async def release(
+        self, timer_id: str, owner: str, fire_at: datetime, fields: dict[str, Any]
+    ) -> bool:
+        """Put a claimed timer back to ``pending`` (moved, or retried later)."""
+        matched = await self._coll.update_one(
+            {"_id": timer_id, "state": "firing", "owner": owner},
+            {
+                "$set": {"state": "pending", "fire_at": fire_at, **fields},
+                "$unset": {"lease_until": ""},
+                "$inc": {"attempts": 1},
+            },
+        )
+        return matched == 1
+
+    async def get(self, timer_id: str) -> Document | None:
+        return await self._coll.find_one({"_id": timer_id})
+
+    async def all(self) -> list[Document]:
+        return await self._coll.find({}, sort=[("fire_at", 1), ("_id", 1)])
+
+    async def next_fire_at(self) -> datetime | None:
+        docs = await self._coll.find(
+            {"state": "pending"}, sort=[("fire_at", 1)], limit=1, projection=["fire_at"]
+        )
+        return docs[0]["fire_at"] if docs else None

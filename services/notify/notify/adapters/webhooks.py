@@ -1,0 +1,101 @@
+"""Webhook subscriptions and their deliveries in the document store.
+
+A delivery is a document per (subscription, event): created once by the fan-out (its id is
+derived from both, so a redelivered event adds nothing), claimed with a lease by a worker
+(``pending`` and ``next_attempt_at <= now``, or a ``delivering`` one whose lease ran out),
+and closed as ``delivered`` or, after the last attempt, ``dead``. A replay puts a dead (or
+delivered) delivery back to ``pending``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from kernel.store import Document, DocumentStore, DuplicateKeyError
+
+
+class WebhookRepository:
+    def __init__(self, store: DocumentStore) -> None:
+        self.subscriptions = store.collection("webhook_subscriptions")
+        self.deliveries = store.collection("webhook_deliveries")
+
+    async def ensure_indexes(self) -> None:
+        await self.subscriptions.create_index([("owner_agency_id", 1)], name="by_owner")
+        await self.deliveries.create_index([("state", 1), ("next_attempt_at", 1)], name="due")
+        await self.deliveries.create_index(
+            [("subscription_id", 1), ("created_at", 1), ("_id", 1)], name="by_subscription"
+        )
+
+    async def add_subscription(self, doc: dict[str, Any]) -> None:
+        await self.subscriptions.insert_one(doc)
+
+    async def subscription(self, subscription_id: str) -> Document | None:
+        return await self.subscriptions.find_one({"_id": subscription_id})
+
+    async def active_subscriptions(self) -> list[Document]:
+        return await self.subscriptions.find({"active": True}, sort=[("_id", 1)])
+
+    async def subscriptions_of(self, agency_id: str | None) -> list[Document]:
+        query: dict[str, Any] = {} if agency_id is None else {"owner_agency_id": agency_id}
+        return await self.subscriptions.find(query, sort=[("created_at", 1), ("_id", 1)])
+
+    async def add_delivery(self, doc: dict[str, Any]) -> bool:
+        try:
+            await self.deliveries.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def delivery(self, delivery_id: str) -> Document | None:
+        return await self.deliveries.find_one({"_id": delivery_id})
+
+    async def claim(self, now: datetime, owner: str, lease: timedelta) -> Document | None:
+        return await self.deliveries.find_one_and_update(
+            {
+                "$or": [
+                    {"state": "pending", "next_attempt_at": {"$lte": now}},
+                    {"state": "delivering", "lease_until": {"$lt": now}},
+                ]
+            },
+            {"$set": {"state": "delivering", "owner": owner, "lease_until": now + lease}},
+            sort=[("next_attempt_at", 1)],
+            return_new=True,
+        )
+
+    async def close(self, delivery_id: str, owner: str, changes: dict[str, Any]) -> bool:
+        matched = await self.deliveries.update_one(
+            {"_id": delivery_id, "state": "delivering", "owner": owner},
+            {"$set": changes, "$unset": {"lease_until": "", "owner": ""}},
+        )
+        return matched == 1
+
+    async def replay(self, delivery_id: str, now: datetime) -> bool:
+        matched = await self.deliveries.update_one(
+            {"_id": delivery_id, "state": {"$in": ["dead", "delivered"]}},
+            {
+                "$set": {
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "replayed_at": now,
+                }
+            },
+        )
+        return matched == 1
+
+    async def list_deliveries(
+        self,
+        subscription_id: str,
+        *,
+        state: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Document]:
+        query: dict[str, Any] = {"subscription_id": subscription_id}
+        if state is not None:
+            query["state"] = state
+        if after is not None:
+            at, last = after
+            query["$or"] = [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": last}}]
+        return await self.deliveries.find(query, sort=[("created_at", 1), ("_id", 1)], limit=limit)

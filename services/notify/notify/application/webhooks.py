@@ -1,0 +1,218 @@
+"""Webhook subscriptions for other bureaus' systems: registration, fan-out of every event of
+the district to the matching subscriptions, and the delivery worker (signed POSTs, retried
+with exponential backoff, dead-lettered after the limit, replayable)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from kernel.auth import Principal
+from kernel.bus import PermanentError
+from kernel.envelope import CONTENT_TYPE, Envelope
+from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.store import Document
+from notify.adapters.webhooks import WebhookRepository
+from notify.domain.record import agencies_named
+from notify.domain.webhooks import (
+    DELIVERY_ID_HEADER,
+    EVENT_ID_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    RetryPolicy,
+    WebhookFilter,
+    sign,
+    validate_registration,
+)
+
+log = logging.getLogger(__name__)
+
+BUREAU_ROLE = "bureau_system"
+OVERSEER_ROLES = frozenset({"supervisor", "government"})
+
+
+def filter_of(doc: Document) -> WebhookFilter:
+    return WebhookFilter(
+        tuple(doc.get("event_types") or ()),
+        tuple(doc.get("agency_ids") or ()),
+        tuple(doc.get("matter_codes") or ()),
+    )
+
+
+class Webhooks:
+    def __init__(
+        self,
+        repo: WebhookRepository,
+        district: str,
+        clock: Callable[[], datetime],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 10.0,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.repo = repo
+        self.district = district
+        self.clock = clock
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.lease = lease
+        self.owner = f"webhooks-{uuid.uuid4().hex[:8]}"
+        self._client: httpx.AsyncClient | None = None
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def register(
+        self,
+        principal: Principal,
+        url: str,
+        event_types: list[str],
+        agency_ids: list[str],
+        matter_codes: list[str],
+    ) -> tuple[Document, str]:
+        """A new subscription and its secret (returned here only, never again)."""
+        if not principal.has_role(BUREAU_ROLE):
+            raise Forbidden("only a bureau system (role bureau_system) registers webhooks")
+        clean_url, flt = validate_registration(url, event_types, agency_ids, matter_codes)
+        secret = secrets.token_urlsafe(32)
+        doc = {
+            "_id": f"wh-{uuid.uuid4().hex[:16]}",
+            "owner_agency_id": principal.agency_id,
+            "created_by": principal.person_id,
+            "url": clean_url,
+            "event_types": list(flt.event_types),
+            "agency_ids": list(flt.agency_ids),
+            "matter_codes": list(flt.matter_codes),
+            # Kept to sign deliveries (an HMAC needs the key itself); never returned again.
+            "secret": secret,
+            "active": True,
+            "created_at": self.clock(),
+        }
+        await self.repo.add_subscription(doc)
+        return doc, secret
+
+    async def replay(self, principal: Principal, delivery_id: str) -> Document:
+        delivery = await self.repo.delivery(delivery_id)
+        if delivery is None:
+            raise NotFound(f"delivery {delivery_id!r} does not exist", field="id")
+        await self.may_see(principal, delivery["subscription_id"])
+        if not await self.repo.replay(delivery_id, self.clock()):
+            raise InvalidState(
+                f"delivery is {delivery['state']}; only dead or delivered ones are replayed",
+                field="id",
+            )
+        replayed = await self.repo.delivery(delivery_id)
+        assert replayed is not None
+        return replayed
+
+    async def may_see(self, principal: Principal, subscription_id: str) -> Document:
+        sub = await self.repo.subscription(subscription_id)
+        if sub is None:
+            raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
+        if sub["owner_agency_id"] != principal.agency_id and not (
+            OVERSEER_ROLES & set(principal.roles)
+        ):
+            raise Forbidden("this webhook belongs to another agency", field="subscriptionId")
+        return sub
+
+    # -- fan-out ------------------------------------------------------------------------
+
+    async def when_any_event_queue_deliveries(self, envelope: Envelope) -> None:
+        if envelope.district != self.district:
+            raise PermanentError(
+                f"event {envelope.id} belongs to district {envelope.district!r}; "
+                f"this deployment serves {self.district!r}"
+            )
+        agencies = agencies_named(envelope.data)
+        matter = envelope.data.get("matter_code")
+        body: str | None = None
+        now = self.clock()
+        for sub in await self.repo.active_subscriptions():
+            if not filter_of(sub).matches(
+                envelope.type, agencies, matter if isinstance(matter, str) else None
+            ):
+                continue
+            body = body or envelope.to_json_bytes().decode()
+            await self.repo.add_delivery(
+                {
+                    "_id": f"{sub['_id']}:{envelope.id}",
+                    "subscription_id": sub["_id"],
+                    "event_id": envelope.id,
+                    "event_type": envelope.type,
+                    # The exact bytes that are signed and sent, on every attempt.
+                    "body": body,
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+            )
+
+    # -- delivery -----------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Attempt every delivery that is due; returns how many attempts were made."""
+        attempts = 0
+        while True:
+            delivery = await self.repo.claim(self.clock(), self.owner, self.lease)
+            if delivery is None:
+                return attempts
+            await self._attempt(delivery)
+            attempts += 1
+
+    async def _attempt(self, delivery: Document) -> None:
+        sub = await self.repo.subscription(delivery["subscription_id"])
+        n = int(delivery.get("attempts") or 0) + 1
+        if sub is None or not sub.get("active"):
+            await self.repo.close(
+                delivery["_id"], self.owner, {"state": "dead", "last_error": "webhook removed"}
+            )
+            return
+        body = delivery["body"].encode()
+        timestamp = int(self.clock().timestamp())
+        headers = {
+            "Content-Type": CONTENT_TYPE,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(sub["secret"], timestamp, body),
+            EVENT_ID_HEADER: delivery["event_id"],
+            DELIVERY_ID_HEADER: delivery["_id"],
+        }
+        error: str | None = None
+        status: int | None = None
+        try:
+            response = await self._http().post(sub["url"], content=body, headers=headers)
+            status = response.status_code
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        now = self.clock()
+        changes: dict[str, Any] = {"attempts": n, "last_attempt_at": now, "last_status": status}
+        if error is None:
+            changes.update(state="delivered", delivered_at=now, last_error=None)
+        elif n >= self.retry.max_attempts:
+            changes.update(state="dead", last_error=error)
+            log.warning("webhook delivery %s dead after %d attempts: %s", delivery["_id"], n, error)
+        else:
+            changes.update(
+                state="pending", last_error=error, next_attempt_at=now + self.retry.delay(n)
+            )
+        await self.repo.close(delivery["_id"], self.owner, changes)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)),
+                follow_redirects=False,
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
