@@ -9,6 +9,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
+from coordination.adapters.cooperation import (
+    AnswerAccessLog,
+    AssistanceRepository,
+    InformationQueryRepository,
+    TechnicalSupportRepository,
+)
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -16,6 +22,11 @@ from coordination.adapters.repository import (
 )
 from coordination.application.catalogue import SYSTEM, CatalogueHandlers
 from coordination.application.catalogue_import import import_file
+from coordination.application.cooperation import (
+    AssistanceHandlers,
+    InformationQueryHandlers,
+    TechnicalSupportHandlers,
+)
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
@@ -37,6 +48,9 @@ class CoordinationService:
     agencies: AgencyRepository
     catalogue: CatalogueHandlers
     disputes: DisputeHandlers
+    assistance: AssistanceHandlers
+    technical_support: TechnicalSupportHandlers
+    information: InformationQueryHandlers
     schema: Schema
 
     def context(self) -> CoordinationContext:
@@ -48,6 +62,9 @@ class CoordinationService:
             self.catalogue,
             self.disputes,
             self.deps.calendar,
+            self.assistance,
+            self.technical_support,
+            self.information,
         )
 
     async def ensure_indexes(self) -> None:
@@ -58,6 +75,23 @@ class CoordinationService:
         await self.agencies.ensure_indexes()
         await self.catalogue.catalogue.ensure_indexes()
         await self.disputes.disputes.ensure_indexes()
+        for repo in self._cooperation_repositories():
+            await repo.ensure_indexes()
+
+    def _cooperation_repositories(
+        self,
+    ) -> tuple[
+        AssistanceRepository,
+        TechnicalSupportRepository,
+        InformationQueryRepository,
+        AnswerAccessLog,
+    ]:
+        return (
+            self.assistance.requests,
+            self.technical_support.requests,
+            self.information.queries,
+            self.information.access_log,
+        )
 
     def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI:
         return create_service_app(
@@ -77,6 +111,19 @@ def bootstrap(
     catalogue = CatalogueHandlers(CatalogueRepository(deps.store), agencies, deps.policy, district)
     disputes = DisputeHandlers(
         DisputeRepository(deps.store), agencies, catalogue, deps.policy, deps.calendar, district
+    )
+    # Cooperation duties (R-AST, R-TEC, R-INF): same policy, calendar and agency register.
+    common = (agencies, deps.policy, deps.calendar, district)
+    assistance = AssistanceHandlers(AssistanceRepository(deps.store), *common)
+    technical_support = TechnicalSupportHandlers(TechnicalSupportRepository(deps.store), *common)
+    information = InformationQueryHandlers(
+        InformationQueryRepository(deps.store), AnswerAccessLog(deps.store), *common
+    )
+    cooperation_repositories = (
+        assistance.requests,
+        technical_support.requests,
+        information.queries,
+        information.access_log,
     )
     router = (
         EventRouter(district)
@@ -104,12 +151,14 @@ def bootstrap(
             agencies.aggregates,
             catalogue.catalogue.aggregates,
             disputes.disputes.aggregates,
+            *(r.aggregates for r in cooperation_repositories),
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
             agencies.ensure_indexes,
             catalogue.catalogue.ensure_indexes,
             disputes.disputes.ensure_indexes,
+            *(r.ensure_indexes for r in cooperation_repositories),
             seed,
         ],
         owns_bus=deps.owns_bus,
@@ -121,5 +170,8 @@ def bootstrap(
         agencies=agencies,
         catalogue=catalogue,
         disputes=disputes,
+        assistance=assistance,
+        technical_support=technical_support,
+        information=information,
         schema=build_schema(production=deps.settings.env == "production"),
     )

@@ -14,6 +14,11 @@ from coordination.adapters.repository import (
     DisputeRepository,
 )
 from coordination.application.catalogue import CatalogueHandlers
+from coordination.application.cooperation import (
+    AssistanceHandlers,
+    InformationQueryHandlers,
+    TechnicalSupportHandlers,
+)
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers, RegisterAgency
 from coordination.domain.model import Agency as AgencyModel
@@ -39,8 +44,14 @@ class CoordinationContext(RequestContext):
         catalogue_handlers: CatalogueHandlers,
         dispute_handlers: DisputeHandlers,
         calendar: WorkingCalendar,
+        assistance: AssistanceHandlers,
+        technical_support: TechnicalSupportHandlers,
+        information: InformationQueryHandlers,
     ) -> None:
         super().__init__(verifier, district)
+        self.assistance = assistance
+        self.technical_support = technical_support
+        self.information = information
         self.handlers = handlers
         self.agencies = agencies
         self.catalogue_handlers = catalogue_handlers
@@ -186,14 +197,18 @@ class AgencyMutation:
 
 def build_schema(production: bool = False) -> Schema:
     from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
+    from coordination.entrypoints.graphql.cooperation import (
+        CooperationMutation,
+        CooperationQuery,
+    )
     from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
 
     @strawberry.type
-    class Query(AgencyQuery, CatalogueQuery, DisputeQuery):
+    class Query(AgencyQuery, CatalogueQuery, DisputeQuery, CooperationQuery):
         pass
 
     @strawberry.type
-    class Mutation(AgencyMutation, CatalogueMutation, DisputeMutation):
+    class Mutation(AgencyMutation, CatalogueMutation, DisputeMutation, CooperationMutation):
         pass
 
     return Schema(

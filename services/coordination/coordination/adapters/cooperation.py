@@ -1,0 +1,237 @@
+"""Assistance requests, technical-support requests, information queries and the log of who
+read an answer, in the document store.
+
+The aggregates are frozen dataclasses of plain values, so one generic mapping serves them all:
+enums as their values, dates as ISO strings (the store port keeps datetimes only), tuples as
+lists; reading rebuilds each field from its annotation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from coordination.domain.assistance import AssistanceRequest
+from coordination.domain.information import AnswerAccess, InformationQuery
+from coordination.domain.technical import TechnicalSupportRequest
+from kernel.envelope import Envelope
+from kernel.outbox import AggregateCollection
+from kernel.store import Document, DocumentStore
+
+T = TypeVar("T")
+
+
+def to_document(value: Any) -> Any:
+    """A dataclass (or a value inside one) as a store value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_document(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [to_document(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_document(v) for k, v in value.items()}
+    return value
+
+
+def _read(annotation: Any, raw: Any) -> Any:
+    if raw is None:
+        return None
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        return _read(inner[0], raw)
+    if origin is tuple:
+        (item, *_) = get_args(annotation)
+        return tuple(_read(item, v) for v in raw)
+    if origin is dict or annotation is Any:
+        return raw
+    if isinstance(annotation, type):
+        if dataclasses.is_dataclass(annotation):
+            return from_document(annotation, raw)
+        if issubclass(annotation, Enum):
+            return annotation(raw)
+        if annotation is datetime:
+            return raw
+        if annotation is date:
+            return date.fromisoformat(raw)
+        if annotation is Decimal:
+            return Decimal(raw)
+    return raw
+
+
+def from_document(cls: type[T], doc: Document) -> T:
+    """Rebuild dataclass ``cls`` from :func:`to_document` output (unknown keys ignored)."""
+    hints = get_type_hints(cls)
+    kwargs = {
+        f.name: _read(hints[f.name], doc[f.name])
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.name in doc
+    }
+    return cls(**kwargs)
+
+
+class _Repository:
+    """An aggregate collection of one dataclass type, ``_id`` = the aggregate's ``id``."""
+
+    name = ""
+    indexes: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection(self.name))
+        self._coll = self.aggregates.collection
+
+    async def ensure_indexes(self) -> None:
+        for name, keys in self.indexes:
+            await self._coll.create_index(list(keys), name=name)
+
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        doc: dict[str, Any] = to_document(aggregate)
+        doc["_id"] = doc.pop("id")
+        doc.pop("version", None)
+        return doc
+
+    async def _add(self, aggregate: Any, events: Sequence[Envelope]) -> None:
+        await self.aggregates.insert(self._doc(aggregate), events)
+
+    async def _save(self, aggregate: Any, events: Sequence[Envelope]) -> int:
+        fields = self._doc(aggregate)
+        fields.pop("_id")
+        return await self.aggregates.update(aggregate.id, aggregate.version, fields, events)
+
+    async def _find(self, query: dict[str, Any], after: str | None, limit: int) -> list[Document]:
+        if after:
+            query["_id"] = {"$gt": after}
+        return await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+
+
+def _with_id(doc: Document) -> Document:
+    return {**doc, "id": doc["_id"]}
+
+
+class AssistanceRepository(_Repository):
+    name = "assistance_requests"
+    indexes = (
+        ("by_requester", (("requester_id", 1), ("_id", 1))),
+        ("by_helper", (("helper_id", 1), ("_id", 1))),
+        ("by_refusal", (("refused", 1), ("helper_id", 1), ("_id", 1))),
+    )
+
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        doc = _Repository._doc(aggregate)
+        # Indexed flag for the accountability list (FY (五)4): kept once set, whatever
+        # mediation decides later, because the refusal itself is what is accounted for.
+        doc["refused"] = aggregate.refusal is not None
+        return doc
+
+    async def get(self, request_id: str) -> AssistanceRequest | None:
+        doc = await self.aggregates.get(request_id)
+        return from_document(AssistanceRequest, _with_id(doc)) if doc else None
+
+    async def add(self, request: AssistanceRequest, events: Sequence[Envelope]) -> None:
+        await self._add(request, events)
+
+    async def save(self, request: AssistanceRequest, events: Sequence[Envelope]) -> int:
+        return await self._save(request, events)
+
+    async def refusals(
+        self, *, helper_id: str | None, after: str | None, limit: int
+    ) -> list[AssistanceRequest]:
+        query: dict[str, Any] = {"refused": True}
+        if helper_id:
+            query["helper_id"] = helper_id
+        docs = await self._find(query, after, limit)
+        return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
+
+    async def list(
+        self, *, agency_id: str | None, after: str | None, limit: int
+    ) -> list[AssistanceRequest]:
+        query: dict[str, Any] = {}
+        if agency_id:
+            query["$or"] = [{"requester_id": agency_id}, {"helper_id": agency_id}]
+        docs = await self._find(query, after, limit)
+        return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
+
+
+class TechnicalSupportRepository(_Repository):
+    name = "technical_support_requests"
+    indexes = (
+        ("by_township", (("township_id", 1), ("_id", 1))),
+        ("by_department", (("department_id", 1), ("_id", 1))),
+    )
+
+    async def get(self, request_id: str) -> TechnicalSupportRequest | None:
+        doc = await self.aggregates.get(request_id)
+        return from_document(TechnicalSupportRequest, _with_id(doc)) if doc else None
+
+    async def add(self, request: TechnicalSupportRequest, events: Sequence[Envelope]) -> None:
+        await self._add(request, events)
+
+    async def save(self, request: TechnicalSupportRequest, events: Sequence[Envelope]) -> int:
+        return await self._save(request, events)
+
+    async def list(
+        self, *, agency_id: str | None, after: str | None, limit: int
+    ) -> list[TechnicalSupportRequest]:
+        query: dict[str, Any] = {}
+        if agency_id:
+            query["$or"] = [{"township_id": agency_id}, {"department_id": agency_id}]
+        docs = await self._find(query, after, limit)
+        return [from_document(TechnicalSupportRequest, _with_id(d)) for d in docs]
+
+
+class InformationQueryRepository(_Repository):
+    name = "information_queries"
+    indexes = (
+        ("by_requester", (("requester_id", 1), ("_id", 1))),
+        ("by_holder", (("holder_id", 1), ("_id", 1))),
+    )
+
+    async def get(self, query_id: str) -> InformationQuery | None:
+        doc = await self.aggregates.get(query_id)
+        return from_document(InformationQuery, _with_id(doc)) if doc else None
+
+    async def add(self, query: InformationQuery, events: Sequence[Envelope]) -> None:
+        await self._add(query, events)
+
+    async def save(self, query: InformationQuery, events: Sequence[Envelope]) -> int:
+        return await self._save(query, events)
+
+    async def list(
+        self, *, agency_id: str | None, after: str | None, limit: int
+    ) -> list[InformationQuery]:
+        query: dict[str, Any] = {}
+        if agency_id:
+            query["$or"] = [{"requester_id": agency_id}, {"holder_id": agency_id}]
+        docs = await self._find(query, after, limit)
+        return [from_document(InformationQuery, _with_id(d)) for d in docs]
+
+
+class AnswerAccessLog(_Repository):
+    """Who read which answer, when (R-INF-01): one immutable document per reading, written
+    together with its event, so a reading is never lost and never rewrites the query."""
+
+    name = "information_answer_access"
+    indexes = (("by_query", (("query_id", 1), ("at", 1), ("_id", 1))),)
+
+    async def record(self, access: AnswerAccess, events: Sequence[Envelope]) -> None:
+        await self._add(access, events)
+
+    async def of_query(self, query_id: str, *, limit: int = 500) -> list[AnswerAccess]:
+        docs = await self._coll.find(
+            {"query_id": query_id}, sort=[("at", 1), ("_id", 1)], limit=limit
+        )
+        return [from_document(AnswerAccess, _with_id(d)) for d in docs]

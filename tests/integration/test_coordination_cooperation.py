@@ -1,0 +1,443 @@
+"""Assistance (R-AST-01, R-AST-02), technical support (R-TEC-01, R-TEC-02) and information
+queries (R-INF-01) through the handlers on both store adapters: state and events land together
+in the outbox with their ``deadlines`` blocks; bad input changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from coordination.adapters.cooperation import (
+    AnswerAccessLog,
+    AssistanceRepository,
+    InformationQueryRepository,
+    TechnicalSupportRepository,
+)
+from coordination.adapters.repository import AgencyRepository
+from coordination.application.cooperation import (
+    AnswerInformation,
+    AnswerTechnicalSupport,
+    AskInformation,
+    AssistanceHandlers,
+    InformationQueryHandlers,
+    PhoneCallInput,
+    ReplyToAssistance,
+    RequestAssistance,
+    RequestTechnicalSupport,
+    TechnicalSupportHandlers,
+)
+from coordination.application.handlers import CoordinationHandlers
+from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.domain.cooperation import Actor
+from kernel.adapters.embedded_store import open_embedded_store
+from kernel.adapters.mongo_store import open_mongo_store
+from kernel.deadlines import deadlines_of
+from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
+from kernel.policy import load_policy
+from kernel.store import DocumentStore
+from kernel.wiring import calendar_for
+from tests.infra import Server
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+MARKET = Actor("p-m", "fy-market", ("clerk",))
+HOUSING = Actor("p-h", "fy-housing", ("leader",))
+TOWNSHIP = Actor("p-t", "fy-hancong", ("clerk",))
+COORD = Actor("p-c", "fy-coord", ("coordinator",))
+SUPERVISOR = Actor("p-s", "fy-justice", ("supervisor",))
+
+
+@pytest.fixture(params=["embedded", "mongo"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+) -> AsyncIterator[DocumentStore]:
+    if request.param == "embedded":
+        s: DocumentStore = open_embedded_store(tmp_path, unique_name)
+        yield s
+        await s.close()
+    else:
+        server: Server = request.getfixturevalue("mongo_server")
+        s = await open_mongo_store(server.url, unique_name)
+        yield s
+        from pymongo import AsyncMongoClient
+
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
+        await client.drop_database(unique_name)
+        await client.close()
+        await s.close()
+
+
+@dataclass
+class World:
+    store: DocumentStore
+    assistance: AssistanceHandlers
+    technical: TechnicalSupportHandlers
+    information: InformationQueryHandlers
+    now: list[datetime]
+
+    async def outbox(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
+        doc = await self.store.collection(collection).find_one({"_id": doc_id})
+        assert doc is not None
+        return list(doc.get("outbox", []))
+
+    async def types(self, collection: str, doc_id: str) -> list[str]:
+        return [e["type"] for e in await self.outbox(collection, doc_id)]
+
+    async def raw(self, collection: str, doc_id: str) -> dict[str, Any]:
+        doc = await self.store.collection(collection).find_one({"_id": doc_id})
+        assert doc is not None
+        return doc
+
+
+@pytest.fixture
+async def world(store: DocumentStore) -> World:
+    policy = load_policy("fuyuan")
+    agencies = AgencyRepository(store)
+    seed = shipped_seed("fuyuan")
+    assert seed is not None
+    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    now = [NOW]
+    common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
+    kw = {"clock": lambda: now[0]}
+    w = World(
+        store,
+        AssistanceHandlers(AssistanceRepository(store), *common, **kw),
+        TechnicalSupportHandlers(TechnicalSupportRepository(store), *common, **kw),
+        InformationQueryHandlers(
+            InformationQueryRepository(store), AnswerAccessLog(store), *common, **kw
+        ),
+        now,
+    )
+    for repo in (
+        w.assistance.requests,
+        w.technical.requests,
+        w.information.queries,
+        w.information.access_log,
+    ):
+        await repo.ensure_indexes()
+        await repo.aggregates.ensure_indexes()
+    return w
+
+
+async def _unchanged(w: World, collection: str, doc_id: str, call: Any) -> DomainError:
+    """``call`` fails with a DomainError and leaves the document exactly as it was."""
+    before = await w.raw(collection, doc_id)
+    with pytest.raises(DomainError) as exc:
+        await call
+    assert await w.raw(collection, doc_id) == before
+    return exc.value
+
+
+async def test_R_AST_01_request_letter_reply_letter_and_results_both_ways(world: World) -> None:
+    w = world
+    r = await w.assistance.request(
+        RequestAssistance(
+            "fy-market",
+            "fy-housing",
+            ("协助核查违法建设现场",),
+            letter_number="抚市监协〔2026〕1号",
+        ),
+        actor=MARKET,
+    )
+    (requested,) = await w.outbox("assistance_requests", r.id)
+    assert requested["type"] == "assistance.requested.v1"
+    (clock,) = deadlines_of(requested["data"])
+    assert clock.kind == "assistance.reply" and clock.responsible_agency_id == "fy-housing"
+    assert clock.state == "open" and "工作日" in (clock.explanation_zh or "")
+    assert (
+        requested["data"]["actor_id"] == "p-m" and requested["data"]["state_after"] == "requested"
+    )
+
+    w.now[0] = NOW + timedelta(hours=3)
+    helped = await w.assistance.reply(
+        ReplyToAssistance(r.id, True, "抚住建复〔2026〕1号", agreed_start_on=date(2026, 3, 4)),
+        actor=HOUSING,
+    )
+    assert helped.agreed_start_on == date(2026, 3, 4)
+    replied = (await w.outbox("assistance_requests", r.id))[-1]
+    assert replied["type"] == "assistance.replied.v1"
+    assert replied["data"]["state_before"] == "requested"
+    assert replied["data"]["state_after"] == "accepted"
+    assert deadlines_of(replied["data"])[0].state == "met"
+
+    await w.assistance.report_result(r.id, "已派员协助现场核查", actor=HOUSING)
+    done = await w.assistance.report_result(r.id, "已立案查处", actor=MARKET)
+    assert done.status.value == "closed"
+    assert (await w.types("assistance_requests", r.id))[-2:] == [
+        "assistance.result_reported.v1",
+        "assistance.result_reported.v1",
+    ]
+    reloaded = await w.assistance.requests.get(r.id)
+    assert reloaded is not None and reloaded.status.value == "closed"
+    assert len(reloaded.history) == 4
+
+
+async def test_R_AST_01_emergency_by_phone_first_letter_within_the_default_limit(
+    world: World,
+) -> None:
+    w = world
+    r = await w.assistance.request(
+        RequestAssistance(
+            "fy-market",
+            "fy-housing",
+            ("紧急查封危险建筑",),
+            urgent=True,
+            phone_call=PhoneCallInput("张三（市场监管局）", "李四（住建局值班室）"),
+        ),
+        actor=MARKET,
+    )
+    (requested,) = await w.outbox("assistance_requests", r.id)
+    clocks = {d.kind: d for d in deadlines_of(requested["data"])}
+    assert clocks["assistance.reply"].due == NOW  # urgent: at once
+    assert clocks["assistance.written_letter"].responsible_agency_id == "fy-market"
+    assert clocks["assistance.written_letter"].due > NOW
+    assert requested["data"]["phone_call"]["caller"] == "张三（市场监管局）"
+    # Urgent: help at once — a later agreed date is refused and nothing changes.
+    err = await _unchanged(
+        w,
+        "assistance_requests",
+        r.id,
+        w.assistance.reply(
+            ReplyToAssistance(r.id, True, "复函1号", agreed_start_on=date(2026, 3, 10)),
+            actor=HOUSING,
+        ),
+    )
+    assert isinstance(err, ValidationFailed) and err.field == "agreedStartOn"
+    await w.assistance.reply(ReplyToAssistance(r.id, True, "复函1号"), actor=HOUSING)
+    sent = await w.assistance.send_letter(r.id, "抚市监协〔2026〕2号", actor=MARKET)
+    assert sent.letter_number == "抚市监协〔2026〕2号"
+    last = (await w.outbox("assistance_requests", r.id))[-1]
+    assert last["type"] == "assistance.letter_sent.v1"
+    assert deadlines_of(last["data"])[0].state == "met"
+
+
+async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(
+    world: World,
+) -> None:
+    w = world
+    r = await w.assistance.request(
+        RequestAssistance("fy-market", "fy-housing", ("协助调取规划资料",), letter_number="1号"),
+        actor=MARKET,
+    )
+    err = await _unchanged(
+        w,
+        "assistance_requests",
+        r.id,
+        w.assistance.reply(ReplyToAssistance(r.id, False, "复函2号"), actor=HOUSING),
+    )
+    assert err.field == "refusalGrounds"
+    err = await _unchanged(
+        w,
+        "assistance_requests",
+        r.id,
+        w.assistance.reply(
+            ReplyToAssistance(r.id, False, "复函2号", refusal_grounds="不属于本机关职责"),
+            actor=HOUSING,
+        ),
+    )
+    assert err.field == "legalProvision"
+    await w.assistance.reply(
+        ReplyToAssistance(
+            r.id,
+            False,
+            "复函2号",
+            refusal_grounds="资料已移交档案馆",
+            legal_provision="《档案法》第十五条",
+        ),
+        actor=HOUSING,
+    )
+    events = await w.outbox("assistance_requests", r.id)
+    refused = events[-1]
+    assert [e["type"] for e in events[-2:]] == ["assistance.replied.v1", "assistance.refused.v1"]
+    assert refused["data"]["requester_id"] == "fy-market"
+    assert refused["data"]["helper_id"] == "fy-housing"
+    assert refused["data"]["grounds"] == "资料已移交档案馆"
+
+    err = await _unchanged(
+        w,
+        "assistance_requests",
+        r.id,
+        w.assistance.refer_to_mediation(r.id, "属法定协助义务", actor=HOUSING),
+    )
+    assert isinstance(err, Forbidden)
+    m = await w.assistance.refer_to_mediation(r.id, "属法定协助义务", actor=MARKET)
+    assert m.mediation is not None and m.mediation.mediator_agency_id == "fy-coord"
+    decided = await w.assistance.record_mediation(
+        r.id, "assist", "调处意见〔2026〕1号", actor=COORD
+    )
+    assert decided.status.value == "accepted"
+    assert (await w.types("assistance_requests", r.id))[-1] == "assistance.mediated.v1"
+
+    listed = await w.assistance.requests.refusals(helper_id="fy-housing", after=None, limit=10)
+    assert [x.id for x in listed] == [r.id]  # still listed after mediation (FY (五)4)
+    assert await w.assistance.requests.refusals(helper_id="fy-market", after=None, limit=10) == []
+
+
+async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclusion(
+    world: World,
+) -> None:
+    w = world
+    bad = RequestTechnicalSupport(
+        "fy-market", "fy-housing", "identification", "q", "寒协〔2026〕1号"
+    )
+    with pytest.raises(ValidationFailed) as not_township:
+        await w.technical.request(bad, actor=MARKET)
+    assert not_township.value.field == "townshipId"
+    r = await w.technical.request(
+        RequestTechnicalSupport(
+            "fy-hancong",
+            "fy-housing",
+            "identification",
+            "该建筑是否属于违法建设",
+            "寒协〔2026〕1号",
+            evidence_at_risk=True,
+        ),
+        actor=TOWNSHIP,
+    )
+    (requested,) = await w.outbox("technical_support_requests", r.id)
+    clocks = {d.kind: d for d in deadlines_of(requested["data"])}
+    assert set(clocks) == {"technical_support.reply", "technical_support.on_site"}
+    assert clocks["technical_support.on_site"].due == NOW
+    # 3 working days from Monday 2 March 2026: Thursday 5 March, end of day (Asia/Shanghai).
+    assert clocks["technical_support.reply"].due.date() == date(2026, 3, 5)
+
+    await w.technical.dispatch_on_site(r.id, ("王工",), actor=HOUSING)
+    # Beyond the district's maximum? Fuyuan sets none, so only "before the limit" binds.
+    w.now[0] = NOW + timedelta(days=1)
+    extended = await w.technical.extend(r.id, 8, "需委托检测机构鉴定", actor=HOUSING)
+    assert extended.reply_working_days == 8
+    ext = (await w.outbox("technical_support_requests", r.id))[-1]
+    assert ext["type"] == "technical_support.extended.v1"
+    (moved,) = deadlines_of(ext["data"])
+    assert (
+        moved.key == clocks["technical_support.reply"].key
+        and moved.due > clocks["technical_support.reply"].due
+    )
+
+    w.now[0] = NOW + timedelta(days=30)
+    err = await _unchanged(
+        w,
+        "technical_support_requests",
+        r.id,
+        w.technical.extend(r.id, 12, "仍需时间", actor=HOUSING),
+    )
+    assert isinstance(err, InvalidState) and err.field == "workingDays"
+    w.now[0] = NOW + timedelta(days=2)
+    err = await _unchanged(
+        w,
+        "technical_support_requests",
+        r.id,
+        w.technical.answer(
+            AnswerTechnicalSupport(r.id, "", "抚住建函〔2026〕3号", "现场有一处两层砖混建筑"),
+            actor=HOUSING,
+        ),
+    )
+    assert err.field == "answer.conclusion"
+    done = await w.technical.answer(
+        AnswerTechnicalSupport(r.id, "属于违法建设", "抚住建函〔2026〕3号", "两层砖混建筑"),
+        actor=HOUSING,
+    )
+    assert done.answer is not None and done.answer.conclusion == "属于违法建设"
+    answered = (await w.outbox("technical_support_requests", r.id))[-1]
+    assert answered["data"]["conclusion"] == "属于违法建设"
+    assert answered["data"]["state_after"] == "answered"
+
+
+async def test_R_TEC_01_extension_past_the_districts_maximum_is_refused(
+    store: DocumentStore,
+) -> None:
+    # Shangri-La's policy is used for its own rules; give it a maximum to check the cap.
+    policy = load_policy("fuyuan")
+    capped = policy.model_copy(
+        update={
+            "technical_support": policy.technical_support.model_copy(
+                update={"extension_max_working_days": 6}
+            )
+        }
+    )
+    agencies = AgencyRepository(store)
+    seed = shipped_seed("fuyuan")
+    assert seed is not None
+    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    h = TechnicalSupportHandlers(
+        TechnicalSupportRepository(store),
+        agencies,
+        capped,
+        calendar_for(capped),
+        "fuyuan",
+        clock=lambda: NOW,
+    )
+    r = await h.request(
+        RequestTechnicalSupport("fy-hancong", "fy-housing", "appraisal", "q", "寒协2号"),
+        actor=TOWNSHIP,
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        await h.extend(r.id, 7, "复杂", actor=HOUSING)
+    assert exc.value.field == "workingDays" and "at most 6" in exc.value.message
+    again = await h.requests.get(r.id)
+    assert again is not None and again.version == 1 and again.reply_working_days == 3
+    assert (await h.extend(r.id, 6, "复杂", actor=HOUSING)).reply_working_days == 6
+
+
+async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
+    world: World,
+) -> None:
+    w = world
+    q = await w.information.ask(
+        AskInformation("fy-hancong", "fy-market", "某商户营业执照登记信息", "核实无照经营"),
+        actor=TOWNSHIP,
+    )
+    (asked,) = await w.outbox("information_queries", q.id)
+    (clock,) = deadlines_of(asked["data"])
+    assert clock.kind == "information_query.answer" and clock.due.date() == date(2026, 3, 9)
+    urgent = await w.information.ask(
+        AskInformation("fy-hancong", "fy-market", "s", "p", urgent=True), actor=TOWNSHIP
+    )
+    (u,) = deadlines_of((await w.outbox("information_queries", urgent.id))[0]["data"])
+    assert u.due == NOW  # Fuyuan: urgent queries are answered immediately
+
+    err = await _unchanged(
+        w,
+        "information_queries",
+        q.id,
+        w.information.answer(
+            AnswerInformation(q.id, "登记信息", "confidential", fee_yuan=Decimal("50")),
+            actor=MARKET,
+        ),
+    )
+    assert err.field == "feeYuan"
+    await w.information.answer(AnswerInformation(q.id, "登记信息……", "confidential"), actor=MARKET)
+    answered = (await w.outbox("information_queries", q.id))[-1]
+    assert answered["data"]["classification"] == "confidential"
+    assert "content" not in answered["data"]  # confidential content stays off the bus
+
+    with pytest.raises(Forbidden):
+        await w.information.read_answer(q.id, actor=HOUSING)  # not a party
+    w.now[0] = NOW + timedelta(hours=1)
+    read = await w.information.read_answer(q.id, actor=TOWNSHIP)
+    assert read.content == "登记信息……"
+    log = await w.information.access_log_of(q.id, actor=SUPERVISOR)
+    assert [(a.reader_id, a.reader_agency_id, a.at) for a in log] == [
+        ("p-t", "fy-hancong", NOW + timedelta(hours=1))
+    ]
+    assert await w.information.access_log_of(q.id, actor=MARKET) == log
+    with pytest.raises(Forbidden):
+        await w.information.access_log_of(q.id, actor=TOWNSHIP)
+    (entry,) = await w.store.collection("information_answer_access").find({"query_id": q.id})
+    assert entry["outbox"][0]["type"] == "information_query.answer_accessed.v1"
+
+    declined = await w.information.ask(
+        AskInformation("fy-hancong", "fy-market", "s", "p"), actor=TOWNSHIP
+    )
+    err = await _unchanged(
+        w,
+        "information_queries",
+        declined.id,
+        w.information.decline(declined.id, "secrecy", "涉密", "", actor=MARKET),
+    )
+    assert err.field == "legalProvision"
