@@ -143,6 +143,15 @@ class AgencyNames:
     async def put(self, agency_id: str, name: str, kind: str, version: int) -> bool:
         return await upsert_versioned(self._coll, agency_id, version, {"name": name, "kind": kind})
 
+    async def kind(self, agency_id: str) -> str | None:
+        doc = await self._coll.find_one({"_id": agency_id})
+        return str(doc["kind"]) if doc else None
+
+    async def all(self) -> dict[str, tuple[str, str]]:
+        """Every known agency: id → (name, kind)."""
+        docs = await self._coll.find({}, sort=[("_id", 1)])
+        return {str(d["_id"]): (str(d["name"]), str(d["kind"])) for d in docs}
+
     async def name(self, agency_id: str) -> str:
         doc = await self._coll.find_one({"_id": agency_id})
         return str(doc["name"]) if doc else agency_id

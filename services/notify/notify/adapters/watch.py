@@ -50,6 +50,7 @@ class DeadlineRepository:
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1)], name="by_agency"
         )
+        await self._coll.create_index([("due", 1)], name="by_due")
 
     async def put(self, deadline: WatchedDeadline) -> bool:
         """Store unless an event at least as new is already reflected; True when stored."""
@@ -82,6 +83,13 @@ class DeadlineRepository:
             {"responsible_agency_id": agency_id, "state": {"$in": list(states)}},
             sort=[("due", 1)],
             limit=limit,
+        )
+        return [_deadline_from_document(d) for d in docs]
+
+    async def due_between(self, start: datetime, end: datetime) -> list[WatchedDeadline]:
+        """Every clock falling due in ``[start, end)`` whatever its state (the reports)."""
+        docs = await self._coll.find(
+            {"due": {"$gte": start, "$lt": end}}, sort=[("due", 1), ("_id", 1)]
         )
         return [_deadline_from_document(d) for d in docs]
 

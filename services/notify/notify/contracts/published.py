@@ -27,4 +27,69 @@ class DeadlineMissedV1(EventPayload):
     state_after: str | None = "missed"
 
 
-PUBLISHED: list[type[EventPayload]] = [DeadlineMissedV1]
+class ApprovalReportedV1(EventPayload):
+    """A department (or the approval bureau) reported an administrative approval (行政审批);
+    notify copies it to the township of the place (抄告, R-NTF-01)."""
+
+    event_type = "approval.reported.v1"
+
+    report_id: str
+    number: str
+    matter_code: str
+    department_id: str
+    township_id: str
+    summary: str
+    urgent: bool = False
+    reported_at: datetime
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = "reported"
+
+
+class HazardReportedV1(EventPayload):
+    """A township reported a major safety hazard (重大安全隐患) or a hot spot of violations
+    (违法行为高发) to the competent department (R-NTF-03)."""
+
+    event_type = "hazard.reported.v1"
+
+    report_id: str
+    kind: str  # hazard | hotspot
+    matter_code: str
+    township_id: str
+    department_id: str
+    place: str
+    description: str
+    urgent: bool = False
+    reported_at: datetime
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = "reported"
+
+
+class AgencyRatedV1(EventPayload):
+    """One agency rated another for the quarter (双向考评, R-SUP-03)."""
+
+    event_type = "agency.rated.v1"
+
+    rating_id: str
+    period: str  # 2026-Q1
+    direction: str  # township_to_department | department_to_township
+    rater_agency_id: str
+    ratee_agency_id: str
+    score: int
+    comment: str = ""
+    rated_at: datetime
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = "rated"
+
+
+PUBLISHED: list[type[EventPayload]] = [
+    DeadlineMissedV1,
+    ApprovalReportedV1,
+    HazardReportedV1,
+    AgencyRatedV1,
+]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -26,8 +26,12 @@ from kernel.graphql import (
 )
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import InboxRepository
+from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
+from notify.application.supervision import Supervision
 from notify.application.webhooks import Webhooks
+from notify.domain import supervision as sup
+from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.model import InboxItem as InboxItemModel
 from notify.domain.record import RecordEntry
 
@@ -50,9 +54,13 @@ class NotifyContext(RequestContext):
         inbox: InboxRepository,
         records: RecordRepository,
         webhooks: Webhooks,
+        copies: CopyRules,
+        supervision: Supervision,
     ) -> None:
         super().__init__(verifier, district)
         self.webhooks = webhooks
+        self.copies = copies
+        self.supervision = supervision
         self.district = district
         self.handlers = handlers
         self.inbox = inbox
@@ -264,6 +272,213 @@ async def _record_page(
     )
 
 
+@strawberry.type(description="On-time figures of one kind of clock (R-SUP-02).")
+class SupervisionClockFigures:
+    on_time: int = strawberry.field(description="met at or before the due time")
+    late: int = strawberry.field(description="met after the due time")
+    overdue: int = strawberry.field(description="still open past the due time")
+    pending: int = strawberry.field(description="open, not yet due (not in the rate)")
+    counted: int = strawberry.field(description="onTime + late + overdue")
+    rate: float | None = strawberry.field(description="onTime / counted; null when 0")
+
+    @classmethod
+    def from_model(cls, c: sup.OnTime) -> SupervisionClockFigures:
+        return cls(
+            on_time=c.on_time,
+            late=c.late,
+            overdue=c.overdue,
+            pending=c.pending,
+            counted=c.counted,
+            rate=c.rate,
+        )
+
+
+@strawberry.type(description="One agency's line of a supervision report.")
+class SupervisionAgencyFigures:
+    agency_id: strawberry.ID
+    name: str
+    kind: str
+    send: SupervisionClockFigures = strawberry.field(description="移送 (referral.send)")
+    accept: SupervisionClockFigures = strawberry.field(description="受理 (referral.accept)")
+    report: SupervisionClockFigures = strawberry.field(description="结果通报 (referral.report)")
+    overdue: int = strawberry.field(description="clocks of any kind still open past due")
+    late: int = strawberry.field(description="clocks of any kind met after due")
+    disputes_opened: int
+    disputes_ruled: int
+    dispute_days_average: float | None = strawberry.field(
+        description="average days from opening to ruling of the disputes ruled in the period"
+    )
+    refusals: int = strawberry.field(description="refusals to cooperate (拒绝协助)")
+    ratings_received: int
+    rating_average: float | None
+
+    @classmethod
+    def from_model(cls, a: sup.AgencyFigures) -> SupervisionAgencyFigures:
+        return cls(
+            agency_id=strawberry.ID(a.agency_id),
+            name=a.name,
+            kind=a.kind,
+            send=SupervisionClockFigures.from_model(a.clocks["send"]),
+            accept=SupervisionClockFigures.from_model(a.clocks["accept"]),
+            report=SupervisionClockFigures.from_model(a.clocks["report"]),
+            overdue=a.overdue,
+            late=a.late,
+            disputes_opened=a.disputes_opened,
+            disputes_ruled=a.disputes_ruled,
+            dispute_days_average=a.dispute_days_average,
+            refusals=a.refusals,
+            ratings_received=a.ratings_received,
+            rating_average=a.rating_average,
+        )
+
+
+@strawberry.type(description="A clock of the period not met on time.")
+class SupervisionOverdueDeadline:
+    key: str
+    kind: str
+    subject_type: str
+    subject_id: strawberry.ID
+    responsible_agency_id: strawberry.ID
+    due: datetime
+    outcome: str = strawberry.field(description="overdue (still open) | late (met after due)")
+    days_over: float
+    rule: str
+
+
+@strawberry.type(description="A jurisdiction dispute opened or ruled in the period.")
+class SupervisionDispute:
+    dispute_id: strawberry.ID
+    matter_code: str
+    party_ids: list[strawberry.ID]
+    opened_at: datetime | None
+    ruled_at: datetime | None
+    days: float | None
+
+
+@strawberry.type(description="A refusal to cooperate, recorded for accountability.")
+class SupervisionRefusal:
+    event_id: strawberry.ID
+    agency_id: strawberry.ID
+    at: datetime
+    subject: str | None
+    reason: str
+
+
+@strawberry.type(description="One agency's rating of another for a quarter (R-SUP-03).")
+class AgencyRating:
+    id: strawberry.ID
+    period: str
+    direction: str = strawberry.field(
+        description="township_to_department (反向考评) | department_to_township"
+    )
+    rater_agency_id: strawberry.ID
+    ratee_agency_id: strawberry.ID
+    score: int
+    comment: str
+    rated_at: datetime
+
+    @classmethod
+    def from_model(cls, r: sup.Rating) -> AgencyRating:
+        return cls(
+            id=strawberry.ID(r.id),
+            period=r.period,
+            direction=r.direction,
+            rater_agency_id=strawberry.ID(r.rater_agency_id),
+            ratee_agency_id=strawberry.ID(r.ratee_agency_id),
+            score=r.score,
+            comment=r.comment,
+            rated_at=r.rated_at,
+        )
+
+
+@strawberry.type(
+    description="A supervision report (月提示 / 季通报, R-SUP-02) computed now from the "
+    "clocks, the full-process record and the ratings."
+)
+class SupervisionReport:
+    kind: str = strawberry.field(description="monthly | quarterly")
+    period: str = strawberry.field(description="2026-03 or 2026-Q1")
+    period_zh: str
+    period_start: datetime
+    period_end: datetime = strawberry.field(description="exclusive")
+    generated_at: datetime
+    agencies: list[SupervisionAgencyFigures]
+    overdue: list[SupervisionOverdueDeadline]
+    disputes: list[SupervisionDispute]
+    refusals: list[SupervisionRefusal]
+    ratings: list[AgencyRating]
+    download_path: str = strawberry.field(
+        description="the .xlsx of this report on the notify service (Bearer-authenticated)"
+    )
+
+    @classmethod
+    def from_model(cls, r: sup.SupervisionReport) -> SupervisionReport:
+        return cls(
+            kind=r.kind,
+            period=r.period.label,
+            period_zh=r.period.label_zh,
+            period_start=r.period.start,
+            period_end=r.period.end,
+            generated_at=r.generated_at,
+            agencies=[SupervisionAgencyFigures.from_model(a) for a in r.agencies],
+            overdue=[
+                SupervisionOverdueDeadline(
+                    key=e.deadline.key,
+                    kind=e.deadline.kind,
+                    subject_type=e.deadline.subject_type,
+                    subject_id=strawberry.ID(e.deadline.subject_id),
+                    responsible_agency_id=strawberry.ID(e.deadline.responsible_agency_id),
+                    due=e.deadline.due,
+                    outcome=e.outcome,
+                    days_over=e.days_over,
+                    rule=e.deadline.rule,
+                )
+                for e in r.overdue
+            ],
+            disputes=[
+                SupervisionDispute(
+                    dispute_id=strawberry.ID(d.dispute_id),
+                    matter_code=d.matter_code,
+                    party_ids=[strawberry.ID(p) for p in d.party_ids],
+                    opened_at=d.opened_at,
+                    ruled_at=d.ruled_at,
+                    days=d.days,
+                )
+                for d in r.disputes
+            ],
+            refusals=[
+                SupervisionRefusal(
+                    event_id=strawberry.ID(x.event_id),
+                    agency_id=strawberry.ID(x.agency_id),
+                    at=x.at,
+                    subject=x.subject,
+                    reason=x.reason,
+                )
+                for x in r.refusals
+            ],
+            ratings=[AgencyRating.from_model(x) for x in r.ratings],
+            download_path=f"/reports/{r.kind}/{r.period.label}.xlsx",
+        )
+
+
+def _period(make: Callable[[], sup.Period]) -> sup.Period:
+    try:
+        return make()
+    except DomainError as exc:
+        raise graphql_error(exc.message, ErrorCode.VALIDATION, field=exc.field) from exc
+
+
+async def _report(
+    info: Info, kind: Literal["monthly", "quarterly"], period: sup.Period
+) -> SupervisionReport:
+    p = info.context.principal()
+    try:
+        report = await info.context.supervision.report(p, kind, period)
+    except DomainError as exc:
+        raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+    return SupervisionReport.from_model(report)
+
+
 @strawberry.federation.type(keys=["id"])
 class Agency:
     id: strawberry.ID
@@ -323,6 +538,23 @@ class Query:
         after: str | None = None,
     ) -> ProcessRecordConnection:
         return await _record_page(info, filter, first, after)
+
+    @strawberry.field(
+        description="The monthly reminder list (月提示, R-SUP-02) for a month such as 2026-03: "
+        "per-agency figures of the clocks that fell due in it, and the clocks not met on "
+        "time. Supervisors, the government and the justice bureau."
+    )
+    async def monthly_reminder_list(self, info: Info, month: str) -> SupervisionReport:
+        period = _period(lambda: sup.month(month))
+        return await _report(info, "monthly", period)
+
+    @strawberry.field(
+        description="The quarterly bulletin (季通报, R-SUP-02, R-SUP-03): per-agency figures, "
+        "disputes, refusals to cooperate and the two-way ratings of the quarter."
+    )
+    async def quarterly_bulletin(self, info: Info, year: int, quarter: int) -> SupervisionReport:
+        period = _period(lambda: sup.quarter(year, quarter))
+        return await _report(info, "quarterly", period)
 
 
 @strawberry.type
@@ -488,6 +720,40 @@ ReplayDeliveryResult = Annotated[
 ]
 
 AcknowledgeResult = Annotated[InboxItem | UserError, strawberry.union("AcknowledgeResult")]
+ReportCopyResult = Annotated[InboxItem | UserError, strawberry.union("ReportCopyResult")]
+RateAgencyResult = Annotated[AgencyRating | UserError, strawberry.union("RateAgencyResult")]
+
+
+@strawberry.input(description="An administrative approval (行政审批) to copy to a township.")
+class ReportApprovalInput:
+    number: str = strawberry.field(description="the approval's document number")
+    matter_code: str
+    township_id: strawberry.ID = strawberry.field(description="the township of the place")
+    summary: str
+    urgent: bool = False
+
+
+@strawberry.input(description="A major safety hazard or hot spot of violations (R-NTF-03).")
+class ReportHazardInput:
+    kind: str = strawberry.field(description="hazard (重大安全隐患) | hotspot (违法行为高发)")
+    matter_code: str = strawberry.field(description="names the competent department")
+    place: str
+    description: str
+    urgent: bool = False
+
+
+@strawberry.input(description="A township's rating of a department's guidance and support.")
+class RateDepartmentInput:
+    department_id: strawberry.ID
+    score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
+    comment: str = ""
+
+
+@strawberry.input(description="A department's rating of a township's cooperation.")
+class RateTownshipInput:
+    township_id: strawberry.ID
+    score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
+    comment: str = ""
 
 
 @strawberry.type
@@ -529,6 +795,63 @@ class Mutation:
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return WebhookDelivery.from_document(doc)
+
+    @strawberry.mutation(
+        description="Report an administrative approval (行政审批) of your department or approval "
+        "bureau; it is copied to the township at once (抄告, R-NTF-01; urgent: marked urgent). "
+        "Returns the township's inbox item."
+    )
+    async def report_approval(self, info: Info, input: ReportApprovalInput) -> ReportCopyResult:
+        p = info.context.principal()
+        report = ApprovalReport(
+            input.number, input.matter_code, str(input.township_id), input.summary, input.urgent
+        )
+        try:
+            item = await info.context.copies.report_approval(p, report)
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return InboxItem.from_model(item)
+
+    @strawberry.mutation(
+        description="A township reports a major safety hazard or a hot spot of violations to "
+        "the competent department (R-NTF-03). Returns the department's inbox item."
+    )
+    async def report_hazard(self, info: Info, input: ReportHazardInput) -> ReportCopyResult:
+        p = info.context.principal()
+        report = HazardReport(
+            input.kind, input.matter_code, input.place, input.description, input.urgent
+        )
+        try:
+            item = await info.context.copies.report_hazard(p, report)
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return InboxItem.from_model(item)
+
+    @strawberry.mutation(
+        description="A township rates a department's guidance and support (反向考评, R-SUP-03), "
+        "once per quarter."
+    )
+    async def rate_department(self, info: Info, input: RateDepartmentInput) -> RateAgencyResult:
+        return await _rate(
+            info, "township_to_department", str(input.department_id), input.score, input.comment
+        )
+
+    @strawberry.mutation(description="A department rates a township (R-SUP-03), once per quarter.")
+    async def rate_township(self, info: Info, input: RateTownshipInput) -> RateAgencyResult:
+        return await _rate(
+            info, "department_to_township", str(input.township_id), input.score, input.comment
+        )
+
+
+async def _rate(
+    info: Info, direction: sup.Direction, ratee: str, score: int, comment: str
+) -> RateAgencyResult:
+    p = info.context.principal()
+    try:
+        rating = await info.context.supervision.rate(p, direction, ratee, score, comment)
+    except DomainError as exc:
+        return UserError(code=exc.code, message=exc.message, field=exc.field)
+    return AgencyRating.from_model(rating)
 
 
 def build_schema(production: bool = False) -> Schema:

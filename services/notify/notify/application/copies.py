@@ -1,0 +1,221 @@
+"""Copy-to rules (抄告, R-NTF-01…03): facts published by other services, or reported through
+notify's own mutations where no service publishes them yet, become inbox items of the
+agencies that must know. Each item is watched for its receipt (R-NTF-04).
+
+The mutations store the report together with its event (the outbox) and copy at once; the
+event comes back through notify's own subscription and copies again, which the item id
+(derived from the event id) turns into a no-op, so a crash between the two writes is
+repaired by the event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from kernel.auth import Principal
+from kernel.envelope import Envelope, new_envelope
+from kernel.errors import ValidationFailed
+from notify.adapters.copies import CatalogueOwners, Reports
+from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.application.watch import DeadlineWatch
+from notify.contracts.consumed import (
+    CatalogueChangeAnnounced,
+    CatalogueEntryChanged,
+    PenaltyRecorded,
+)
+from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
+from notify.domain.copies import (
+    ApprovalReport,
+    HazardReport,
+    approval_copied,
+    catalogue_change_announced,
+    hazard_reported,
+    penalty_copied,
+    penalty_copy_addressee,
+)
+from notify.domain.model import InboxItem
+
+SERVICE = "notify"
+
+
+class CopyRules:
+    def __init__(
+        self,
+        *,
+        district: str,
+        inbox: InboxRepository,
+        agencies: AgencyNames,
+        catalogue: CatalogueOwners,
+        reports: Reports,
+        watch: DeadlineWatch,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.district = district
+        self.inbox = inbox
+        self.agencies = agencies
+        self.catalogue = catalogue
+        self.reports = reports
+        self.watch = watch
+        self.clock = clock
+
+    async def _deliver(self, item: InboxItem) -> InboxItem:
+        await self.inbox.add(item)
+        # Also when the item was there already (a redelivery repairs a missing timer).
+        await self.watch.watch_notice(item)
+        stored = await self.inbox.get(item.id)
+        return stored or item
+
+    async def _matter_name(self, code: str) -> str:
+        found = await self.catalogue.get(code)
+        return found[1] if found else code
+
+    # -- consumed events ------------------------------------------------------------------
+
+    async def when_catalogue_entry_changed_update_owners(self, envelope: Envelope) -> None:
+        e: CatalogueEntryChanged = envelope.payload(CatalogueEntryChanged)
+        await self.catalogue.put(e.code, e.name, e.original_department_id, e.withdrawn, e.version)
+
+    async def when_penalty_recorded_copy_to_department(self, envelope: Envelope) -> None:
+        """R-NTF-01: a township's penalty decision goes to the department for the record."""
+        e: PenaltyRecorded = envelope.payload(PenaltyRecorded)
+        actor_agency = e.actor_agency_id
+        owner = await self.catalogue.get(e.matter_code) if e.matter_code else None
+        addressee = penalty_copy_addressee(
+            actor_agency_kind=await self.agencies.kind(actor_agency) if actor_agency else None,
+            actor_agency_id=actor_agency,
+            sender_id=e.sender_id,
+            receiver_id=e.receiver_id,
+            owning_department_id=owner[0] if owner else None,
+        )
+        if addressee is None:
+            return
+        await self._deliver(
+            penalty_copied(
+                event_id=envelope.id,
+                referral_id=e.referral_id,
+                department_id=addressee,
+                township_name=await self.agencies.name(actor_agency),
+                matter_code=e.matter_code,
+                decision_number=e.decision_number,
+                kinds=list(e.kinds),
+                fine_yuan=e.fine_yuan,
+                at=e.at or envelope.time,
+            )
+        )
+
+    async def when_change_announced_notify_townships(self, envelope: Envelope) -> None:
+        """R-NTF-02: each township named gets the announcement."""
+        e: CatalogueChangeAnnounced = envelope.payload(CatalogueChangeAnnounced)
+        for township_id in dict.fromkeys(e.township_ids):
+            await self._deliver(
+                catalogue_change_announced(
+                    event_id=envelope.id,
+                    township_id=township_id,
+                    code=e.code,
+                    name=e.name,
+                    version=e.version,
+                    change=e.change,
+                    summary_zh=e.summary_zh,
+                    at=envelope.time,
+                )
+            )
+
+    async def when_approval_reported_copy_to_township(self, envelope: Envelope) -> None:
+        await self._copy_approval(envelope)
+
+    async def when_hazard_reported_tell_department(self, envelope: Envelope) -> None:
+        await self._tell_department(envelope)
+
+    async def _copy_approval(self, envelope: Envelope) -> InboxItem:
+        e: ApprovalReportedV1 = envelope.payload(ApprovalReportedV1)
+        report = ApprovalReport(e.number, e.matter_code, e.township_id, e.summary, e.urgent)
+        return await self._deliver(
+            approval_copied(
+                event_id=envelope.id,
+                report_id=e.report_id,
+                report=report,
+                department_name=await self.agencies.name(e.department_id),
+                matter_name=await self._matter_name(e.matter_code),
+                at=e.reported_at,
+            )
+        )
+
+    async def _tell_department(self, envelope: Envelope) -> InboxItem:
+        e: HazardReportedV1 = envelope.payload(HazardReportedV1)
+        report = HazardReport(e.kind, e.matter_code, e.place, e.description, e.urgent)
+        return await self._deliver(
+            hazard_reported(
+                event_id=envelope.id,
+                report_id=e.report_id,
+                report=report,
+                department_id=e.department_id,
+                township_name=await self.agencies.name(e.township_id),
+                matter_name=await self._matter_name(e.matter_code),
+                at=e.reported_at,
+            )
+        )
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def report_approval(self, principal: Principal, report: ApprovalReport) -> InboxItem:
+        """R-NTF-01: a department's approval, copied to the township at once."""
+        valid = report.validated(
+            reporter_kind=await self.agencies.kind(principal.agency_id),
+            township_kind=await self.agencies.kind(report.township_id),
+        )
+        now = self.clock()
+        report_id = str(uuid.uuid4())
+        payload = ApprovalReportedV1(
+            report_id=report_id,
+            number=valid.number,
+            matter_code=valid.matter_code,
+            department_id=principal.agency_id,
+            township_id=valid.township_id,
+            summary=valid.summary,
+            urgent=valid.urgent,
+            reported_at=now,
+            actor_id=principal.person_id,
+            actor_agency_id=principal.agency_id,
+        )
+        envelope = new_envelope(
+            payload, district=self.district, service=SERVICE, subject=report_id, time=now
+        )
+        await self.reports.add_approval(
+            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
+        )
+        return await self._copy_approval(envelope)
+
+    async def report_hazard(self, principal: Principal, report: HazardReport) -> InboxItem:
+        """R-NTF-03: a township tells the competent department of a hazard or hot spot."""
+        valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
+        owner = await self.catalogue.get(valid.matter_code)
+        if owner is None:
+            raise ValidationFailed(
+                f"matter {valid.matter_code!r} is not in the catalogue, so no competent "
+                "department is known",
+                field="input.matterCode",
+            )
+        now = self.clock()
+        report_id = str(uuid.uuid4())
+        payload = HazardReportedV1(
+            report_id=report_id,
+            kind=valid.kind,
+            matter_code=valid.matter_code,
+            township_id=principal.agency_id,
+            department_id=owner[0],
+            place=valid.place,
+            description=valid.description,
+            urgent=valid.urgent,
+            reported_at=now,
+            actor_id=principal.person_id,
+            actor_agency_id=principal.agency_id,
+        )
+        envelope = new_envelope(
+            payload, district=self.district, service=SERVICE, subject=report_id, time=now
+        )
+        await self.reports.add_hazard(
+            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
+        )
+        return await self._tell_department(envelope)
