@@ -9,7 +9,7 @@ cmd=${1:-up}
 case "$cmd" in
   up|down|status)
     rc=0
-    for part in rabbitmq mongo gateway; do
+    for part in fonts rabbitmq mongo gateway; do
       "$here/infra/$part.sh" "$cmd" || rc=$?
       [ "$cmd" = status ] || [ "$rc" -eq 0 ] || exit "$rc"
     done

@@ -12,6 +12,8 @@ bug in one of them (or a gap in the port's documentation).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -27,6 +29,9 @@ from kernel.store import (
     Document,
     DocumentStore,
     DuplicateKeyError,
+    FileDigestMismatchError,
+    FileMissingError,
+    FileTooLargeError,
     Filter,
     StoreError,
     StoreUnavailableError,
@@ -796,5 +801,118 @@ async def test_embedded_filters_and_sorts_use_the_indexes(tmp_path: Path, unique
         assert "USING INDEX things:items.id_1" in plan and "SCAN d" not in plan, plan
         plan = " | ".join(await things.explain({"state": "ready"}, sort=[("due", 1)]))
         assert "USING INDEX things:state_1_due_1" in plan, plan
+    finally:
+        await store.close()
+
+
+# --------------------------------------------------------------------------------------
+# Files (FileStore: GridFS / the embedded store's data directory)
+# --------------------------------------------------------------------------------------
+
+
+async def test_file_round_trip_with_record_and_sha256(store: DocumentStore) -> None:
+    files = store.files()
+    data = "现场检查记录 page 1\n".encode() * 10
+    stored = await files.put(
+        data, filename="现场检查记录.txt", media_type="text/plain", metadata={"referral": "r1"}
+    )
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert await files.exists(stored.id)
+    assert await files.read(stored.id) == data
+    info = await files.info(stored.id)
+    assert (info.filename, info.media_type, info.size, info.sha256, info.metadata) == (
+        "现场检查记录.txt",
+        "text/plain",
+        len(data),
+        stored.sha256,
+        {"referral": "r1"},
+    )
+    assert info.uploaded_at.tzinfo is not None
+    assert await files.delete(stored.id) is True
+    assert not await files.exists(stored.id)
+
+
+async def test_large_file_streams_in_chunks_both_ways(store: DocumentStore) -> None:
+    files = store.files()
+    data = os.urandom(5 * 1024 * 1024 + 123)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        # Uneven pieces: the store must re-chunk whatever the caller streams.
+        for start in range(0, len(data), 700_001):
+            yield data[start : start + 700_001]
+
+    stored = await files.put(pieces(), filename="video.mp4", media_type="video/mp4")
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    info, chunks = await files.open(stored.id)
+    received = [chunk async for chunk in chunks]
+    assert len(received) > 1  # handed back in chunks, never as one 5 MB block
+    assert b"".join(received) == data
+    assert info.sha256 == stored.sha256
+
+
+async def test_same_content_twice_gives_two_files_and_delete_keeps_the_other(
+    store: DocumentStore,
+) -> None:
+    files = store.files()
+    first = await files.put(b"same", filename="a.txt", media_type="text/plain")
+    second = await files.put(b"same", filename="b.txt", media_type="text/plain")
+    assert first.id != second.id and first.sha256 == second.sha256
+    assert await files.delete(first.id)
+    assert await files.read(second.id) == b"same"
+
+
+async def test_declared_sha256_must_match_and_a_mismatch_stores_nothing(
+    store: DocumentStore,
+) -> None:
+    files = store.files()
+    data = b"evidence"
+    good = hashlib.sha256(data).hexdigest()
+    stored = await files.put(
+        data, filename="e.txt", media_type="text/plain", expected_sha256=good.upper()
+    )
+    assert stored.sha256 == good
+    with pytest.raises(FileDigestMismatchError) as caught:
+        await files.put(data, filename="e.txt", media_type="text/plain", expected_sha256="0" * 64)
+    assert caught.value.actual == good
+    assert await store.collection("things").count({}) == 0  # nothing leaked into documents
+
+
+async def test_size_limit_rejects_and_stores_nothing(store: DocumentStore) -> None:
+    files = store.files()
+    with pytest.raises(FileTooLargeError) as caught:
+        await files.put(os.urandom(600_000), filename="big.bin", media_type="x", max_size=500_000)
+    assert caught.value.limit == 500_000
+    ok = await files.put(b"x" * 500_000, filename="ok.bin", media_type="x", max_size=500_000)
+    assert ok.size == 500_000
+
+
+async def test_missing_file_raises_file_missing(store: DocumentStore) -> None:
+    files = store.files()
+    with pytest.raises(FileMissingError):
+        await files.read("nope")
+    with pytest.raises(FileMissingError):
+        await files.info("nope")
+    with pytest.raises(FileMissingError):
+        await files.open("nope")
+    assert await files.exists("nope") is False
+    assert await files.delete("nope") is False
+
+
+async def test_embedded_files_are_content_addressed_and_leave_no_temp_files(
+    tmp_path: Path, unique_name: str
+) -> None:
+    store = open_embedded_store(tmp_path, unique_name)
+    try:
+        files = store.files()
+        stored = await files.put(b"letter", filename="l.pdf", media_type="application/pdf")
+        root = tmp_path / f"{unique_name}.files"
+        assert (root / "objects" / stored.sha256[:2] / stored.sha256).read_bytes() == b"letter"
+        with pytest.raises(FileTooLargeError):
+            await files.put(b"x" * 10, filename="big", media_type="x", max_size=5)
+        assert list((root / "tmp").iterdir()) == []
+        await files.delete(stored.id)
+        assert not (root / "objects" / stored.sha256[:2] / stored.sha256).exists()
     finally:
         await store.close()

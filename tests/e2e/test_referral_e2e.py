@@ -215,12 +215,9 @@ mutation($input: RuleDisputeInput!) {
 }"""
 
 
-async def test_referral_decline_dispute_ruling_reassigns_embedded(
-    embedded_gateway: Gateway,
-) -> None:
+async def run_decline_path(gw: Gateway) -> None:
     """R-REF-07: decline → coordination opens a dispute → its ruling reassigns the referral
     (new accept clock); the receiver could not pass it on meanwhile."""
-    gw = embedded_gateway
     rid = await _sent_referral(gw, "无照经营（争议）")
     town_leader = gw.mint("fy-hancong", ["leader"])
     town = gw.mint("fy-hancong", ["clerk"])
@@ -304,10 +301,9 @@ query($f: ReferralFilterInput, $after: String) {
 }"""
 
 
-async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gateway) -> None:
+async def run_complaint_path(gw: Gateway) -> None:
     """R-CMP-01, R-CMP-03, R-CMP-04, R-REF-08: a complaint received by the market bureau
     becomes a referral to the township; its result reaches the complainant and the bureau."""
-    gw = embedded_gateway
     # The main path first feeds the read models and leaves one closed referral behind.
     await _sent_referral(gw, "无照经营（先行）")
     clerk = gw.mint("fy-market", ["clerk"])
@@ -368,3 +364,74 @@ async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gatewa
     assert len(second) == 1 and second[0]["node"]["id"] != rid
     only = (await gw.query(town, LIST, {"f": {**f, "status": "RESULT_REPORTED"}}))["data"]
     assert [e["node"]["id"] for e in only["referrals"]["edges"]] == [rid]
+
+
+TO_POLICE = _mutation(
+    "$id: ID!",
+    'transferReferralToPolice(id: $id, policeId: "fy-police", reason: "涉案金额较大，涉嫌犯罪")',
+)
+POLICE_DECISION = _mutation(
+    "$id: ID!, $filed: Boolean!",
+    'recordPoliceDecision(id: $id, filed: $filed, note: "抚公不立字〔2026〕3号")',
+)
+CRIME = """
+query($id: ID!) {
+  referral(id: $id) { id status crime { police { id } decision } deadlines { kind state } }
+}"""
+
+
+async def run_crime_path(gw: Gateway) -> None:
+    """R-REF-10: accepted → transferred to public security → 不立案 → the administrative case
+    reopens with a new report clock; the procuratorate reads it but changes nothing."""
+    rid = await _sent_referral(gw, "无照经营（涉嫌犯罪）")
+    town = gw.mint("fy-hancong", ["clerk"])
+    town_leader = gw.mint("fy-hancong", ["leader"])
+    police = gw.mint("fy-police", ["clerk"])
+    observer = gw.mint("fy-procuratorate", ["judicial_observer"])
+    await _mutate(gw, town, ACCEPT, "acceptReferral", id=rid, s="受理")
+    bad = await _mutate(gw, town, TO_POLICE, "transferReferralToPolice", id=rid)
+    assert bad["code"] == "FORBIDDEN", bad  # a leader decides the transfer
+    r = await _mutate(gw, town_leader, TO_POLICE, "transferReferralToPolice", id=rid)
+    assert r["status"] == "CRIME_PENDING", r
+    seen = (await gw.query(observer, CRIME, {"id": rid}))["data"]["referral"]
+    assert seen["crime"] == {"police": {"id": "fy-police"}, "decision": ""}
+    bad = await _mutate(gw, observer, POLICE_DECISION, "recordPoliceDecision", id=rid, filed=False)
+    assert bad["__typename"] == "UserError" and bad["code"] == "FORBIDDEN", bad
+    r = await _mutate(gw, police, POLICE_DECISION, "recordPoliceDecision", id=rid, filed=False)
+    assert r["status"] == "ACCEPTED", r
+    reports = [d["state"] for d in r["deadlines"] if d["kind"] == "report"]
+    assert reports.count("open") == 1, r["deadlines"]
+
+
+async def test_referral_decline_dispute_ruling_reassigns_embedded(
+    embedded_gateway: Gateway,
+) -> None:
+    """R-REF-07 in the embedded topology."""
+    await run_decline_path(embedded_gateway)
+
+
+async def test_referral_decline_dispute_ruling_reassigns_production(
+    production_gateway: Gateway,
+) -> None:
+    """R-REF-07 across separate processes over RabbitMQ and FerretDB."""
+    await run_decline_path(production_gateway)
+
+
+async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gateway) -> None:
+    """R-CMP-01, R-CMP-03, R-CMP-04 in the embedded topology."""
+    await run_complaint_path(embedded_gateway)
+
+
+async def test_complaint_to_referral_to_result_production(production_gateway: Gateway) -> None:
+    """R-CMP-01, R-CMP-03, R-CMP-04 across separate processes."""
+    await run_complaint_path(production_gateway)
+
+
+async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gateway) -> None:
+    """R-REF-10 in the embedded topology."""
+    await run_crime_path(embedded_gateway)
+
+
+async def test_crime_transfer_not_filed_reopens_production(production_gateway: Gateway) -> None:
+    """R-REF-10 across separate processes over RabbitMQ and FerretDB."""
+    await run_crime_path(production_gateway)

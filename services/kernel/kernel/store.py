@@ -21,11 +21,18 @@ Sort
 
 Values are JSON-like: str, int, float, bool, None, list, dict, and ``datetime`` (always
 timezone-aware UTC when read back). ``_id`` is a string chosen by the caller.
+
+Files
+    ``DocumentStore.files()`` gives the database's ``FileStore``: immutable binary contents
+    (attachments, generated letters) with a name, a media type, caller metadata, the size and
+    the SHA-256 the store computed while writing. MongoDB keeps them in GridFS (bucket
+    ``files``); the embedded store in its data directory under content-addressed paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -36,16 +43,24 @@ SortSpec = Sequence[tuple[str, int]]
 IndexKeys = Sequence[tuple[str, int]]
 
 __all__ = [
+    "FILE_CHUNK_BYTES",
     "Collection",
     "Document",
     "DocumentStore",
     "DuplicateKeyError",
+    "FileContent",
+    "FileDigestMismatchError",
+    "FileMissingError",
+    "FileStore",
+    "FileTooLargeError",
     "Filter",
     "IndexKeys",
     "SortSpec",
     "StoreError",
     "StoreUnavailableError",
+    "StoredFile",
     "Update",
+    "content_chunks",
     "datetime",
 ]
 
@@ -60,6 +75,93 @@ class DuplicateKeyError(StoreError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot be reached or did not answer in time; the operation may be retried."""
+
+
+class FileMissingError(StoreError):
+    """No file with that id (never stored, or deleted)."""
+
+
+class FileTooLargeError(StoreError):
+    """The content exceeded the ``max_size`` the caller allowed; nothing was stored."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class FileDigestMismatchError(StoreError):
+    """The content's SHA-256 differs from the one the caller declared; nothing was stored."""
+
+    def __init__(self, message: str, *, declared: str, actual: str) -> None:
+        super().__init__(message)
+        self.declared = declared
+        self.actual = actual
+
+
+# GridFS's chunking (255 KiB, its default) is also the unit in which both adapters hand
+# content back, so a download never holds a whole large file in memory.
+FILE_CHUNK_BYTES = 255 * 1024
+
+FileContent = bytes | AsyncIterable[bytes]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the store knows of one file (the content is read separately)."""
+
+    id: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str  # lowercase hex, computed by the store while writing
+    uploaded_at: datetime
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class FileStore(Protocol):
+    """Immutable binary files of one database."""
+
+    async def put(
+        self,
+        content: FileContent,
+        *,
+        filename: str,
+        media_type: str,
+        metadata: Mapping[str, Any] | None = None,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """Store ``content`` (bytes, or async chunks streamed without buffering the whole
+        file) under a new id. Over ``max_size`` bytes raises FileTooLargeError, a digest
+        differing from ``expected_sha256`` raises FileDigestMismatchError; in both cases
+        nothing stays stored."""
+
+    async def info(self, file_id: str) -> StoredFile:
+        """The file's record; FileMissingError when there is none."""
+
+    async def open(self, file_id: str) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """The record and the content as chunks; FileMissingError at once when missing."""
+
+    async def read(self, file_id: str) -> bytes:
+        """The whole content; FileMissingError when missing."""
+
+    async def exists(self, file_id: str) -> bool:
+        """Whether a file with this id is stored."""
+
+    async def delete(self, file_id: str) -> bool:
+        """Remove the file; False when there was none."""
+
+
+async def content_chunks(content: FileContent) -> AsyncIterator[bytes]:
+    """``content`` as non-empty chunks of at most ``FILE_CHUNK_BYTES`` (adapters' helper)."""
+    if isinstance(content, bytes | bytearray | memoryview):
+        data = bytes(content)
+        for start in range(0, len(data), FILE_CHUNK_BYTES):
+            yield data[start : start + FILE_CHUNK_BYTES]
+        return
+    async for piece in content:
+        for start in range(0, len(piece), FILE_CHUNK_BYTES):
+            yield bytes(piece[start : start + FILE_CHUNK_BYTES])
 
 
 class Collection(Protocol):
@@ -127,6 +229,9 @@ class DocumentStore(Protocol):
 
     def collection(self, name: str) -> Collection:
         """The collection called ``name`` (created on first use)."""
+
+    def files(self) -> FileStore:
+        """The database's binary files."""
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the store does not answer."""

@@ -22,6 +22,7 @@ from referral.adapters.repository import (
 from referral.application.handlers import ReferralHandlers
 from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.entrypoints.graphql.schema import ReferralContext, build_schema
+from referral.entrypoints.http.files import file_routes
 
 NAME = "referral"
 
@@ -46,9 +47,14 @@ class ReferralService:
         )
 
     def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI:
-        return create_service_app(
+        app = create_service_app(
             self.runtime, self.schema, self.context, manage_lifecycle=manage_lifecycle
         )
+        # Files bypass the gateway (it proxies GraphQL only): see entrypoints/http/files.py.
+        app.include_router(
+            file_routes(self.handlers, self.deps.verifier, self.deps.settings.district)
+        )
+        return app
 
 
 def bootstrap(deps: Deps) -> ReferralService:
@@ -66,6 +72,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         catalogue=CatalogueReadModel(deps.store),
         complaints=complaints,
         consents=consents,
+        files=deps.store.files(),
     )
     router = (
         EventRouter(settings.district)

@@ -48,6 +48,17 @@ Threads
     Every SQLite call runs on the store's single worker thread, which owns the connection;
     the event loop only awaits futures. Calls run in submission order.
 
+Files
+    ``files()`` keeps contents under ``<data_dir>/<database>.files/objects/<ab>/<sha256>``
+    (content-addressed: the same content is stored once) and each file's record (id, name,
+    media type, size, digest, metadata) as a document of the collection ``_files``. A put
+    streams into ``tmp/``, fsyncs, and renames into place only once the whole content is
+    there and checked, so a crash never leaves a half file under an object path (at most an
+    orphaned temp file or object, never a record pointing at a partial content). Record
+    insert and object removal run under one lock, so a delete never removes an object that
+    a concurrent put of the same content is about to reference (one process per data
+    directory, as the embedded topology runs).
+
 The port's query and update language in pure Python lives in ``kernel.store_language``,
 shared with ``kernel.adapters.mongo_store``.
 """
@@ -57,25 +68,35 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import hashlib
 import json
+import os
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from kernel.store import (
+    FILE_CHUNK_BYTES,
     Document,
     DuplicateKeyError,
+    FileContent,
+    FileDigestMismatchError,
+    FileMissingError,
+    FileTooLargeError,
     Filter,
     IndexKeys,
     SortSpec,
+    StoredFile,
     StoreError,
     StoreUnavailableError,
     Update,
+    content_chunks,
 )
 from kernel.store_language import (
     COMPARISONS,
@@ -97,6 +118,7 @@ from kernel.store_language import (
 
 __all__ = [
     "EmbeddedCollection",
+    "EmbeddedFileStore",
     "EmbeddedStore",
     "open_embedded_store",
 ]
@@ -689,6 +711,158 @@ def _write_transaction(conn: sqlite3.Connection) -> Iterator[Callable[[], None]]
         raise
 
 
+FILES_COLLECTION: Final = "_files"
+
+
+def _fsync_dir(path: Path) -> None:
+    # The rename is durable only once the directory entry is on disk.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class EmbeddedFileStore:
+    """Files of the embedded store (see the module docstring's *Files*)."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self._records = store.collection(FILES_COLLECTION)
+        self.root = store.path.parent / f"{store.database}.files"
+        self._lock = asyncio.Lock()
+
+    def _object(self, sha256: str) -> Path:
+        return self.root / "objects" / sha256[:2] / sha256
+
+    async def put(
+        self,
+        content: FileContent,
+        *,
+        filename: str,
+        media_type: str,
+        metadata: Mapping[str, Any] | None = None,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """Stream into a temp file, check, fsync, rename into place, then record."""
+        tmp_dir = self.root / "tmp"
+        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
+        file_id = uuid.uuid4().hex
+        tmp = tmp_dir / f"{file_id}.part"
+        digest = hashlib.sha256()
+        size = 0
+        handle = await asyncio.to_thread(tmp.open, "wb")
+        try:
+            try:
+                async for chunk in content_chunks(content):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise FileTooLargeError(
+                            f"{filename!r} is larger than {max_size} bytes", limit=max_size
+                        )
+                    digest.update(chunk)
+                    await asyncio.to_thread(handle.write, chunk)
+                await asyncio.to_thread(handle.flush)
+                await asyncio.to_thread(os.fsync, handle.fileno())
+            finally:
+                await asyncio.to_thread(handle.close)
+            actual = digest.hexdigest()
+            if expected_sha256 is not None and expected_sha256.lower() != actual:
+                raise FileDigestMismatchError(
+                    f"{filename!r} has SHA-256 {actual}, not the declared {expected_sha256}",
+                    declared=expected_sha256,
+                    actual=actual,
+                )
+            target = self._object(actual)
+            record: Document = {
+                "_id": file_id,
+                "filename": filename,
+                "media_type": media_type,
+                "size": size,
+                "sha256": actual,
+                "uploaded_at": datetime.now(UTC),
+                "metadata": dict(metadata or {}),
+            }
+            async with self._lock:
+                await asyncio.to_thread(self._place, tmp, target)
+                await self._records.insert_one(record)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                await asyncio.to_thread(tmp.unlink)
+        return _embedded_file(record)
+
+    @staticmethod
+    def _place(tmp: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            return  # same digest, same content: stored once
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+
+    async def info(self, file_id: str) -> StoredFile:
+        """The file's record."""
+        found = await self._records.find_one({"_id": file_id})
+        if found is None:
+            raise FileMissingError(f"no file {file_id!r} in {self.root}")
+        return _embedded_file(found)
+
+    async def open(self, file_id: str) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """The record and the content in ``FILE_CHUNK_BYTES`` chunks."""
+        record = await self.info(file_id)
+        path = self._object(record.sha256)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            raise StoreError(
+                f"file {file_id!r} is recorded but its content {path} is missing"
+            ) from None
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while chunk := await asyncio.to_thread(handle.read, FILE_CHUNK_BYTES):
+                    yield chunk
+            finally:
+                await asyncio.to_thread(handle.close)
+
+        return record, chunks()
+
+    async def read(self, file_id: str) -> bytes:
+        """The whole content, checked against the recorded digest."""
+        record, chunks = await self.open(file_id)
+        data = b"".join([chunk async for chunk in chunks])
+        if hashlib.sha256(data).hexdigest() != record.sha256:
+            raise StoreError(f"file {file_id!r}: content does not match its SHA-256 (damaged)")
+        return data
+
+    async def exists(self, file_id: str) -> bool:
+        """Whether the record exists."""
+        return await self._records.count({"_id": file_id}) > 0
+
+    async def delete(self, file_id: str) -> bool:
+        """Remove the record, and the object when no other record shares it."""
+        async with self._lock:
+            found = await self._records.find_one({"_id": file_id})
+            if found is None:
+                return False
+            await self._records.delete_one({"_id": file_id})
+            if await self._records.count({"sha256": found["sha256"]}) == 0:
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(self._object(found["sha256"]).unlink)
+        return True
+
+
+def _embedded_file(doc: Mapping[str, Any]) -> StoredFile:
+    return StoredFile(
+        id=doc["_id"],
+        filename=doc["filename"],
+        media_type=doc["media_type"],
+        size=doc["size"],
+        sha256=doc["sha256"],
+        uploaded_at=doc["uploaded_at"],
+        metadata=dict(doc.get("metadata") or {}),
+    )
+
+
 class EmbeddedStore:
     """A database of the embedded topology: one SQLite file, one worker thread."""
 
@@ -703,6 +877,7 @@ class EmbeddedStore:
         self._closed = False
         self._lock = threading.Lock()
         self._collections: dict[str, EmbeddedCollection] = {}
+        self._files: EmbeddedFileStore | None = None
         # Open on the worker thread (the connection belongs to it); this is queued first, so
         # every later call finds it open, and an error surfaces at the first await.
         self._opened = self._executor.submit(self._open)
@@ -736,6 +911,12 @@ class EmbeddedStore:
         if found is None:
             found = self._collections[name] = EmbeddedCollection(self, name)
         return found
+
+    def files(self) -> EmbeddedFileStore:
+        """The database's files, under ``<data_dir>/<database>.files``."""
+        if self._files is None:
+            self._files = EmbeddedFileStore(self)
+        return self._files
 
     async def _run(self, collection: str | None, fn: Callable[[sqlite3.Connection], T]) -> T:
         def job() -> T:

@@ -40,12 +40,22 @@ FerretDB v1 compatibility
     Python by the same code as the embedded adapter (``apply_update``) and written as a
     whole-document replacement. Readers need no lock: FerretDB writes each document in one
     SQL statement. Real MongoDB does all of this natively and takes the direct path.
+
+Files
+    GridFS through PyMongo's ``gridfs.AsyncGridFSBucket`` (bucket ``files``: collections
+    ``files.files`` and ``files.chunks``, 255 KiB chunks). GridFS needs only inserts, finds
+    sorted on ``(files_id, n)``, deletes and two ordinary indexes, all of which FerretDB v1
+    (SQLite backend) serves; verified by the contract suite with a 5 MB file. The SHA-256 is
+    computed while streaming and written into the file document's ``metadata`` before the
+    upload is closed; an upload that breaks the size limit or the declared digest is
+    aborted, which deletes the chunks already written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import random
 import time
@@ -56,6 +66,8 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bson.errors import InvalidDocument
+from gridfs import AsyncGridFSBucket
+from gridfs.errors import NoFile
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo import errors as mongo_errors
 from pymongo.asynchronous.collection import AsyncCollection
@@ -64,12 +76,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kernel.store import (
     Document,
     DuplicateKeyError,
+    FileContent,
+    FileDigestMismatchError,
+    FileMissingError,
+    FileTooLargeError,
     Filter,
     IndexKeys,
     SortSpec,
+    StoredFile,
     StoreError,
     StoreUnavailableError,
     Update,
+    content_chunks,
 )
 from kernel.store_language import (
     apply_update,
@@ -81,9 +99,10 @@ from kernel.store_language import (
     validate_update,
 )
 
-__all__ = ["MongoCollection", "MongoStore", "open_mongo_store"]
+__all__ = ["MongoCollection", "MongoFileStore", "MongoStore", "open_mongo_store"]
 
 LOCKS_COLLECTION: Final = "_store_locks"
+FILES_BUCKET: Final = "files"
 # A lock holder does three round trips under the lock; a lease this long is only ever
 # reached by a crashed (or frozen) holder, whose lock is then broken.
 _LOCK_LEASE: Final = timedelta(seconds=15)
@@ -461,6 +480,127 @@ def _is_plain_id(filter: Filter) -> bool:
     return set(filter) == {"_id"} and isinstance(filter["_id"], str)
 
 
+class MongoFileStore:
+    """GridFS behind the port's ``FileStore`` protocol."""
+
+    def __init__(self, store: MongoStore) -> None:
+        self._store = store
+        self._bucket = AsyncGridFSBucket(store.database, bucket_name=FILES_BUCKET)
+        self._where = f"{store.where}/{store.database.name}.{FILES_BUCKET}"
+
+    async def put(
+        self,
+        content: FileContent,
+        *,
+        filename: str,
+        media_type: str,
+        metadata: Mapping[str, Any] | None = None,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredFile:
+        """Stream ``content`` into GridFS, hashing as it goes (see the module docstring)."""
+        file_id = uuid.uuid4().hex
+        digest = hashlib.sha256()
+        size = 0
+        with _translated(self._where):
+            upload = self._bucket.open_upload_stream_with_id(file_id, filename)
+            try:
+                async for chunk in content_chunks(content):
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise FileTooLargeError(
+                            f"{filename!r} is larger than {max_size} bytes", limit=max_size
+                        )
+                    digest.update(chunk)
+                    await upload.write(chunk)
+                actual = digest.hexdigest()
+                if expected_sha256 is not None and expected_sha256.lower() != actual:
+                    raise FileDigestMismatchError(
+                        f"{filename!r} has SHA-256 {actual}, not the declared {expected_sha256}",
+                        declared=expected_sha256,
+                        actual=actual,
+                    )
+                await upload.set(
+                    "metadata",
+                    {"mediaType": media_type, "sha256": actual, "attributes": dict(metadata or {})},
+                )
+                await upload.close()
+            except BaseException:
+                # abort() deletes the chunks written so far: no half file stays behind.
+                with contextlib.suppress(mongo_errors.PyMongoError):
+                    await upload.abort()
+                raise
+        return await self.info(file_id)
+
+    async def info(self, file_id: str) -> StoredFile:
+        """The file's record from ``files.files``."""
+        with _translated(self._where):
+            doc = await self._store.database[f"{FILES_BUCKET}.files"].find_one({"_id": file_id})
+        if doc is None:
+            raise FileMissingError(f"no file {file_id!r} in {self._where}")
+        return _stored_file(doc)
+
+    async def open(self, file_id: str) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """The record and the content chunk by chunk (GridFS's own chunks)."""
+        with _translated(self._where):
+            try:
+                stream = await self._bucket.open_download_stream(file_id)
+            except NoFile:  # a PyMongoError: caught before _translated makes it a StoreError
+                raise FileMissingError(f"no file {file_id!r} in {self._where}") from None
+        record = _stored_file(stream._file)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while True:
+                    with _translated(self._where):
+                        chunk = await stream.readchunk()
+                    if not chunk:
+                        return
+                    yield chunk
+            finally:
+                await stream.close()
+
+        return record, chunks()
+
+    async def read(self, file_id: str) -> bytes:
+        """The whole content."""
+        _, chunks = await self.open(file_id)
+        return b"".join([chunk async for chunk in chunks])
+
+    async def exists(self, file_id: str) -> bool:
+        """Whether ``files.files`` holds the id."""
+        with _translated(self._where):
+            found = await self._store.database[f"{FILES_BUCKET}.files"].find_one(
+                {"_id": file_id}, projection={"_id": 1}
+            )
+        return found is not None
+
+    async def delete(self, file_id: str) -> bool:
+        """Delete the file document and its chunks."""
+        with _translated(self._where):
+            try:
+                await self._bucket.delete(file_id)
+            except NoFile:
+                return False
+        return True
+
+
+def _stored_file(doc: Mapping[str, Any]) -> StoredFile:
+    meta = doc.get("metadata") or {}
+    uploaded = doc["uploadDate"]
+    if uploaded.tzinfo is None:
+        uploaded = uploaded.replace(tzinfo=UTC)
+    return StoredFile(
+        id=doc["_id"],
+        filename=doc.get("filename") or "",
+        media_type=meta.get("mediaType", "application/octet-stream"),
+        size=int(doc["length"]),
+        sha256=meta.get("sha256", ""),
+        uploaded_at=uploaded,
+        metadata=dict(meta.get("attributes") or {}),
+    )
+
+
 class MongoStore:
     """A MongoDB database behind the port's ``DocumentStore`` protocol."""
 
@@ -477,10 +617,22 @@ class MongoStore:
         self.where = where
         self._emulate = ferretdb_compat
         self._collections: dict[str, MongoCollection] = {}
+        self._files: MongoFileStore | None = None
+
+    def files(self) -> MongoFileStore:
+        """The database's GridFS bucket ``files``."""
+        if self._files is None:
+            self._files = MongoFileStore(self)
+        return self._files
 
     def collection(self, name: str) -> MongoCollection:
         """The collection called ``name`` (MongoDB creates it on first write)."""
-        if not isinstance(name, str) or not name or name == LOCKS_COLLECTION:
+        if (
+            not isinstance(name, str)
+            or not name
+            or name == LOCKS_COLLECTION
+            or name.startswith(f"{FILES_BUCKET}.")
+        ):
             raise ValueError(f"invalid collection name {name!r}")
         found = self._collections.get(name)
         if found is None:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI, WorkingCalendar
+from kernel.documents import render_pdf
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.jurisdiction import CatalogueEntryV1, resolve
 from kernel.policy import DistrictPolicy
+from kernel.store import (
+    FileDigestMismatchError,
+    FileMissingError,
+    FileStore,
+    FileTooLargeError,
+    StoredFile,
+)
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
@@ -22,6 +31,7 @@ from referral.adapters.repository import (
     ReferralRepository,
 )
 from referral.application.clocks import ReferralClocks
+from referral.application.letter import transfer_letter
 from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.contracts.published import (
     ComplainantNotifiedV1,
@@ -60,6 +70,8 @@ from referral.domain.complaint import (
     register_complaint,
 )
 from referral.domain.model import (
+    ALLOWED_MEDIA_TYPES,
+    MAX_MATERIAL_BYTES,
     Actor,
     AgencyRef,
     Competence,
@@ -151,6 +163,8 @@ class ReferralHandlers:
         catalogue: CatalogueReadModel | None = None,
         complaints: ComplaintRepository | None = None,
         consents: ElectronicConsents | None = None,
+        files: FileStore | None = None,
+        max_material_bytes: int = MAX_MATERIAL_BYTES,
     ) -> None:
         self.referrals = referrals
         self.agencies = agencies
@@ -163,6 +177,9 @@ class ReferralHandlers:
         self._catalogue = catalogue
         self._complaints = complaints
         self._consents = consents
+        self._files = files
+        # The domain's limit, lowered only by tests that need an "oversized" file cheaply.
+        self.max_material_bytes = min(max_material_bytes, MAX_MATERIAL_BYTES)
         self._missing = store_less
 
     # -- plumbing ---------------------------------------------------------------------
@@ -181,6 +198,11 @@ class ReferralHandlers:
     def consents(self) -> ElectronicConsents:
         assert self._consents is not None, f"{self._missing} electronic consents"
         return self._consents
+
+    @property
+    def files(self) -> FileStore:
+        assert self._files is not None, f"{self._missing} a file store"
+        return self._files
 
     def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
         return new_envelope(
@@ -345,7 +367,13 @@ class ReferralHandlers:
         return replace(referral, version=1)
 
     async def add_material(
-        self, referral_id: str, cmd: AddMaterial, principal: Principal, cid: str | None = None
+        self,
+        referral_id: str,
+        cmd: AddMaterial,
+        principal: Principal,
+        cid: str | None = None,
+        *,
+        file_id: str | None = None,
     ) -> Referral:
         referral = await self._load(referral_id)
         try:
@@ -364,6 +392,7 @@ class ReferralHandlers:
             cmd.sha256.strip().lower(),
             principal.person_id,
             now,
+            file_id,
         )
         actor = actor_of(principal)
         moved = referral.add_material(m, actor)
@@ -375,8 +404,167 @@ class ReferralHandlers:
             media_type=m.media_type,
             size=m.size,
             sha256=m.sha256,
+            has_content=file_id is not None,
         )
         return await self._commit(moved, [payload], cid)
+
+    # -- material contents and the transfer letter (R-REF-02) -----------------------------
+
+    async def upload_material(
+        self,
+        referral_id: str,
+        *,
+        kind: str,
+        name: str,
+        media_type: str,
+        content: AsyncIterable[bytes],
+        declared_sha256: str | None,
+        principal: Principal,
+        cid: str | None = None,
+    ) -> tuple[Referral, Material]:
+        """Store an attachment's content and record it; a refusal stores nothing.
+
+        Everything that can be checked before the bytes arrive is checked first (state,
+        sender staff, kind, media type, digest format); size and digest while streaming.
+        """
+        referral = await self._load(referral_id)
+        referral.check_may_add_material(actor_of(principal))
+        if kind not in {k.value for k in MaterialKind}:
+            raise ValidationFailed("kind must be transfer_letter, source or evidence", field="kind")
+        media = media_type.split(";")[0].strip().lower()
+        if media not in ALLOWED_MEDIA_TYPES:
+            raise ValidationFailed(
+                f"media type {media!r} is not accepted; one of: "
+                + ", ".join(sorted(ALLOWED_MEDIA_TYPES)),
+                field="mediaType",
+            )
+        if not name.strip():
+            raise ValidationFailed("a material needs a name", field="name")
+        declared = declared_sha256.strip().lower() if declared_sha256 else None
+        if declared is not None and (
+            len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared)
+        ):
+            raise ValidationFailed("sha256 must be 64 hexadecimal digits", field="sha256")
+        try:
+            stored = await self.files.put(
+                content,
+                filename=name.strip(),
+                media_type=media,
+                metadata={"referral_id": referral_id, "kind": kind},
+                max_size=self.max_material_bytes,
+                expected_sha256=declared,
+            )
+        except FileTooLargeError:
+            raise ValidationFailed(
+                f"the file is larger than the limit of {self.max_material_bytes} bytes",
+                field="file",
+            ) from None
+        except FileDigestMismatchError as exc:
+            raise ValidationFailed(
+                f"the uploaded content has SHA-256 {exc.actual}, not the declared {exc.declared}",
+                field="sha256",
+            ) from None
+        if stored.size == 0:
+            await self.files.delete(stored.id)
+            raise ValidationFailed("the file is empty", field="file")
+        return await self._record_stored(referral_id, kind, stored, principal, cid)
+
+    async def _record_stored(
+        self,
+        referral_id: str,
+        kind: str,
+        stored: StoredFile,
+        principal: Principal,
+        cid: str | None,
+    ) -> tuple[Referral, Material]:
+        cmd = AddMaterial(kind, stored.filename, stored.media_type, stored.size, stored.sha256)
+        try:
+            moved = await self.add_material(referral_id, cmd, principal, cid, file_id=stored.id)
+        except BaseException:
+            # The record was refused (or lost a race): the content must not linger unowned.
+            await self.files.delete(stored.id)
+            raise
+        return moved, moved.materials[-1]
+
+    async def generate_transfer_letter(
+        self, referral_id: str, principal: Principal, cid: str | None = None
+    ) -> tuple[Referral, Material]:
+        """Render the 移送函 from the draft and attach it as its transfer_letter material.
+
+        Its SHA-256 is what an electronic signature at sending covers (R-REF-12).
+        """
+        referral = await self._load(referral_id)
+        referral.check_may_add_material(actor_of(principal))
+        sender = await self._agency(referral.sender_id)
+        receiver = await self._agency(referral.receiver_id)
+        now = self.clock()
+        document = transfer_letter(
+            referral,
+            sender.name if sender else referral.sender_id,
+            receiver.name if receiver else referral.receiver_id,
+            now,
+        )
+        # reportlab is CPU-bound: off the event loop.
+        pdf = await asyncio.to_thread(render_pdf, document)
+        stored = await self.files.put(
+            pdf,
+            filename="移送函.pdf",
+            media_type="application/pdf",
+            metadata={"referral_id": referral_id, "kind": "transfer_letter", "generated": True},
+        )
+        return await self._record_stored(
+            referral_id, MaterialKind.TRANSFER_LETTER.value, stored, principal, cid
+        )
+
+    async def material_content(
+        self, referral_id: str, material_id: str, principal: Principal
+    ) -> tuple[Material, StoredFile, AsyncIterator[bytes]]:
+        """A material's content for a party or a supervisor (others: Forbidden)."""
+        referral = await self._readable_files(referral_id, principal)
+        material = next((m for m in referral.materials if m.id == material_id), None)
+        if material is None:
+            raise NotFound(
+                f"referral {referral_id!r} has no material {material_id!r}", field="materialId"
+            )
+        return await self._open(material)
+
+    async def letter_content(
+        self, referral_id: str, principal: Principal
+    ) -> tuple[Material, StoredFile, AsyncIterator[bytes]]:
+        """The latest stored transfer letter (generated or uploaded)."""
+        referral = await self._readable_files(referral_id, principal)
+        letter = referral.latest_letter_file()
+        if letter is None:
+            raise NotFound(
+                f"referral {referral_id!r} has no stored transfer letter yet: generate it "
+                "(generateTransferLetter) or upload one of kind transfer_letter",
+                field="letter",
+            )
+        return await self._open(letter)
+
+    async def _readable_files(self, referral_id: str, principal: Principal) -> Referral:
+        referral = await self._load(referral_id)
+        if not referral.may_read_files(principal.agency_id, principal.roles):
+            raise Forbidden(
+                "only the sending and receiving agencies and supervisors (supervisor, "
+                "government) may read this referral's materials",
+                field="id",
+            )
+        return referral
+
+    async def _open(self, material: Material) -> tuple[Material, StoredFile, AsyncIterator[bytes]]:
+        if material.file_id is None:
+            raise NotFound(
+                f"material {material.id!r} is a record only; its content was never uploaded",
+                field="materialId",
+            )
+        try:
+            info, chunks = await self.files.open(material.file_id)
+        except FileMissingError:
+            raise NotFound(
+                f"the content of material {material.id!r} is gone", field="materialId"
+            ) from None
+        return material, info, chunks
 
     async def remove_material(
         self, referral_id: str, material_id: str, principal: Principal, cid: str | None = None
@@ -396,7 +584,11 @@ class ReferralHandlers:
             sha256=m.sha256,
             removed=True,
         )
-        return await self._commit(moved, [payload], cid)
+        saved = await self._commit(moved, [payload], cid)
+        if m.file_id is not None:
+            # Only after the record is gone: a failed removal keeps the content reachable.
+            await self.files.delete(m.file_id)
+        return saved
 
     async def extend_send_deadline(
         self,
@@ -490,7 +682,9 @@ class ReferralHandlers:
                     "agency (R-REF-12); send the paper letter or ask for consent",
                     field="electronic",
                 )
-            letter = referral.transfer_letter()
+            # The real letter's hash when its content is stored (generated or uploaded);
+            # otherwise the declared hash of the letter record.
+            letter = referral.latest_letter_file() or referral.transfer_letter()
             if letter is not None:
                 signature = Signature(
                     principal.person_id, principal.person_name, now, letter.sha256

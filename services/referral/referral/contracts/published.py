@@ -66,6 +66,8 @@ class ReferralMaterialChangedV1(_ReferralChange):
     size: int
     sha256: str
     removed: bool = False
+    # True when the content is stored (uploaded or the generated 移送函), not just declared.
+    has_content: bool = False
 
 
 class ReferralSendDeadlineExtendedV1(_ReferralChange):

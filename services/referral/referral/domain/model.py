@@ -57,8 +57,8 @@ class Route(StrEnum):
     CRIME = "crime"  # R-REF-10: to public security (两法衔接)
 
 
-# Accepted attachment types and the per-file limit. Content storage comes later; the
-# record is checked now so that a later upload cannot disagree with what was declared.
+# Accepted attachment types and the per-file limit: the one place both the material record
+# and the content upload (POST /referrals/{id}/materials) are checked against.
 ALLOWED_MEDIA_TYPES = frozenset(
     {
         "application/pdf",
@@ -130,6 +130,12 @@ class Material:
     sha256: str
     added_by: str
     added_at: datetime
+    file_id: str | None = None  # the content in the store's files, once uploaded/generated
+
+
+# Who may download a referral's material contents and letter: the two parties and the
+# supervising roles (R-REF-02); everyone else gets 403 even where the graph shows the record.
+FILE_READER_ROLES = frozenset({"supervisor", "government"})
 
 
 @dataclass(frozen=True)
@@ -362,10 +368,25 @@ class Referral:
 
     # -- drafting (sender) -----------------------------------------------------------
 
-    def add_material(self, material: Material, actor: Actor) -> Referral:
-        """R-REF-02: materials are records (kind, name, type, size, SHA-256)."""
+    def may_read_files(self, agency_id: str, roles: tuple[str, ...]) -> bool:
+        """The parties (sender, receiver) and the supervising roles read material contents."""
+        return agency_id in (self.sender_id, self.receiver_id) or bool(
+            FILE_READER_ROLES & set(roles)
+        )
+
+    def check_may_add_material(self, actor: Actor) -> None:
+        """Checked before any content is stored, so a refused upload stores nothing."""
         self._require("add materials to", Status.DRAFT)
         self._require_sender_staff(actor, "add materials to")
+
+    def latest_letter_file(self) -> Material | None:
+        """The latest transfer letter whose content is stored (generated or uploaded)."""
+        stored = [m for m in self.materials if m.kind is MaterialKind.TRANSFER_LETTER and m.file_id]
+        return stored[-1] if stored else None
+
+    def add_material(self, material: Material, actor: Actor) -> Referral:
+        """R-REF-02: materials are records (kind, name, type, size, SHA-256)."""
+        self.check_may_add_material(actor)
         if not material.name.strip():
             raise ValidationFailed("a material needs a name", field="name")
         if material.media_type not in ALLOWED_MEDIA_TYPES:

@@ -40,6 +40,7 @@ from referral.domain.complaint import ComplaintStatus as DomainComplaintStatus
 from referral.domain.model import DeadlineInfo, Route
 from referral.domain.model import Referral as ReferralModel
 from referral.domain.model import Status as DomainStatus
+from referral.entrypoints.http.files import download_path, letter_path
 
 # The domain's enums are registered with the graph as they are (one source of truth).
 strawberry.enum(
@@ -169,7 +170,9 @@ class ReferralTransition:
     note: str
 
 
-@strawberry.type(description="A material record (content storage comes later).")
+@strawberry.type(
+    description="A material (R-REF-02): its record and, once uploaded or generated, its content."
+)
 class ReferralMaterial:
     id: strawberry.ID
     kind: str = strawberry.field(description="transfer_letter (移送函) | source | evidence")
@@ -179,6 +182,13 @@ class ReferralMaterial:
     sha256: str
     added_by: str
     added_at: datetime
+    has_content: bool = strawberry.field(
+        description="Whether the content is stored (uploaded, or the generated 移送函)"
+    )
+    download_url: str | None = strawberry.field(
+        description="Path of the content on the referral service (GET with the same Bearer "
+        "token; not through the gateway): parties and supervisors only. Null until stored."
+    )
 
 
 @strawberry.type(description="Who the catalogue names for this matter, place, date, severity.")
@@ -283,6 +293,10 @@ class Referral:
     overdue: bool
     history: list[ReferralTransition]
     materials: list[ReferralMaterial]
+    transfer_letter_url: str | None = strawberry.field(
+        description="Path of the stored 移送函 PDF on the referral service "
+        "(GET /referrals/{id}/letter.pdf), null until generated or uploaded"
+    )
     competence: ReferralCompetence | None
     extension: ReferralExtension | None
     ongoing_violation: ReferralOngoingViolation | None
@@ -357,9 +371,12 @@ class Referral:
                     sha256=m.sha256,
                     added_by=m.added_by,
                     added_at=m.added_at,
+                    has_content=m.file_id is not None,
+                    download_url=download_path(r.id, m.id) if m.file_id else None,
                 )
                 for m in r.materials
             ],
+            transfer_letter_url=letter_path(r.id) if r.latest_letter_file() else None,
             competence=(
                 ReferralCompetence(
                     resolved_agency=_agency(r.competence.resolved_agency_id),
@@ -894,6 +911,21 @@ class Mutation:
         cmd = AddMaterial(input.kind, input.name, input.media_type, input.size, input.sha256)
         h = info.context.handlers
         return await _run(info, h.add_material(str(id), cmd, p, info.context.correlation_id))
+
+    @strawberry.mutation(
+        description="Generate the transfer letter (移送函) PDF from the draft and attach it as "
+        "its transfer_letter material; its SHA-256 is what an electronic signature covers "
+        "(R-REF-12). Download it at transferLetterUrl."
+    )
+    async def generate_transfer_letter(self, info: Info, id: strawberry.ID) -> ReferralResult:
+        p = info.context.principal()
+        h = info.context.handlers
+
+        async def generated() -> ReferralModel:
+            referral, _ = await h.generate_transfer_letter(str(id), p, info.context.correlation_id)
+            return referral
+
+        return await _run(info, generated())
 
     @strawberry.mutation(description="Remove a material from a draft.")
     async def remove_referral_material(

@@ -1,0 +1,380 @@
+"""Chinese official documents (公文) as PDF, laid out after GB/T 9704-2012 党政机关公文格式.
+
+Shared by the services that issue letters: referral (移送函) and coordination (协助执法函,
+复函, 会议纪要). A caller describes the document (``OfficialDocument``) and gets PDF bytes
+from ``render_pdf``; nothing here knows a referral or a dispute.
+
+Layout (GB/T 9704 §5, §7)
+    A4; 天头 (top margin) 37 mm, 订口 (left margin) 28 mm, 版心 (type area) 156 × 225 mm.
+    Body text 三号 (16 pt) in a 仿宋/宋体-like face, 28 characters per line, 22 lines per
+    page: the line pitch is 225 mm / 22 ≈ 29 pt. Title 二号 (22 pt) in a 黑体/小标宋-like
+    face, centred. 版头: the issuing agency's mark (发文机关标志) in red, the document number
+    (发文字号) centred under it and the red separator line (红色分隔线). Then the addressees
+    (主送机关), body paragraphs indented two characters, attachments (附件), the issuing
+    agency (落款) and date (成文日期, in Chinese numerals, four characters from the right
+    edge), a note (附注, e.g. the contact person) and the 版记 with the copy-to line (抄送) at
+    the foot of the last page. Page numbers "— 1 —" in 四号 under the type area, odd pages
+    at the right, even pages at the left.
+
+Fonts
+    reportlab embeds TrueType outlines only; Debian's widely installed fonts-noto-cjk is CFF
+    (OpenType/PostScript), which reportlab cannot embed. So the body uses AR PL SungtiL GB
+    (文鼎ＰＬ简报宋, package fonts-arphic-gbsn00lp, GB glyph shapes) and the title and
+    headings WenQuanYi Zen Hei (文泉驿正黑, fonts-wqy-zenhei). Characters the body face lacks
+    (it has no 〇, needed in every date) are drawn from the heading face. The packages are
+    installed by ``scripts/infra/fonts.sh`` and the runtime stage of ``deploy/Dockerfile``.
+
+Output is deterministic (reportlab's invariant mode: no creation time or random document
+id), so the same description always gives the same bytes and the SHA-256 of a letter can
+stand for its content, e.g. in an electronic signature.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph, Spacer
+
+__all__ = [
+    "BODY_FONT_FILES",
+    "HEADING_FONT_FILES",
+    "FontsMissingError",
+    "Heading",
+    "OfficialDocument",
+    "chinese_date",
+    "render_pdf",
+]
+
+# Where Debian puts the packages' files (the first existing one is used).
+BODY_FONT_FILES: Final = (Path("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf"),)
+HEADING_FONT_FILES: Final = (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),)
+FONT_PACKAGES: Final = ("fonts-arphic-gbsn00lp", "fonts-wqy-zenhei")
+
+BODY: Final = "LiandongSong"
+HEADING: Final = "LiandongHei"
+
+# GB/T 9704 measures, in points.
+TOP = 37 * mm
+LEFT = 28 * mm
+TYPE_WIDTH = 156 * mm
+TYPE_HEIGHT = 225 * mm
+BODY_SIZE = 16.0  # 三号
+TITLE_SIZE = 22.0  # 二号
+SMALL_SIZE = 14.0  # 四号: page numbers, 版记
+LINES_PER_PAGE = 22
+CHARS_PER_LINE = 28
+LEADING = TYPE_HEIGHT / LINES_PER_PAGE  # ≈ 28.99 pt
+# 28 characters exactly fill the line when each one is 156 mm / 28 wide.
+CHAR_WIDTH = TYPE_WIDTH / CHARS_PER_LINE
+RED = colors.Color(0.85, 0.0, 0.0)
+
+_DIGITS: Final = "〇一二三四五六七八九"
+
+
+class FontsMissingError(RuntimeError):
+    """The CJK TrueType fonts are not installed."""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A first-level heading inside the body (一、……), set in the heading face."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class OfficialDocument:
+    """What a letter says; ``render_pdf`` lays it out.
+
+    ``body`` holds paragraphs (str, one per paragraph, without the leading indent) and
+    ``Heading``s. ``date`` is the 成文日期, printed in Chinese numerals.
+    """
+
+    title: str
+    issuing_agency: str
+    date: date
+    body: Sequence[str | Heading]
+    number: str = ""  # 发文字号, e.g. 富市监移〔2026〕12号
+    addressees: Sequence[str] = ()  # 主送机关
+    attachments: Sequence[str] = ()  # 附件 names
+    copy_to: Sequence[str] = ()  # 抄送机关
+    note: str = ""  # 附注, e.g. （联系人：张三，电话：…）
+    agency_mark: str | None = None  # 发文机关标志; the issuing agency when None
+    metadata: dict[str, str] = field(default_factory=dict)  # PDF title/subject/keywords
+
+
+def chinese_date(day: date) -> str:
+    """二〇二六年十一月二十九日: the year digit by digit, month and day as numbers."""
+
+    def number(n: int) -> str:
+        if n < 10:
+            return _DIGITS[n]
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+    year = "".join(_DIGITS[int(d)] for d in f"{day.year:04d}")
+    return f"{year}年{number(day.month)}月{number(day.day)}日"
+
+
+def _first_existing(paths: Sequence[Path]) -> Path | None:
+    return next((p for p in paths if p.is_file()), None)
+
+
+@functools.cache
+def _fonts() -> frozenset[int]:
+    """Register the two faces once; return the code points the body face has."""
+    body = _first_existing(BODY_FONT_FILES)
+    heading = _first_existing(HEADING_FONT_FILES)
+    if body is None or heading is None:
+        missing = [str(p) for p in (*BODY_FONT_FILES, *HEADING_FONT_FILES) if not p.is_file()]
+        raise FontsMissingError(
+            "Chinese TrueType fonts for official documents are missing ("
+            + ", ".join(missing)
+            + "); install the Debian packages "
+            + " ".join(FONT_PACKAGES)
+            + " with scripts/infra/fonts.sh (deploy/Dockerfile installs them in the image)"
+        )
+    body_font = TTFont(BODY, str(body))
+    pdfmetrics.registerFont(body_font)
+    pdfmetrics.registerFont(TTFont(HEADING, str(heading), subfontIndex=0))
+    return frozenset(body_font.face.charToGlyph)
+
+
+def _markup(text: str, covered: frozenset[int]) -> str:
+    """Escaped paragraph markup; characters the body face lacks come from the other face."""
+    out: list[str] = []
+    for ch in text:
+        piece = escape(ch)
+        if ord(ch) not in covered and not ch.isspace():
+            piece = f'<font face="{HEADING}">{piece}</font>'
+        out.append(piece)
+    return "".join(out)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle(
+        "body",
+        fontName=BODY,
+        fontSize=BODY_SIZE,
+        leading=LEADING,
+        alignment=TA_JUSTIFY,
+        wordWrap="CJK",
+        firstLineIndent=2 * CHAR_WIDTH,
+    )
+    return {
+        "body": base,
+        "flush": ParagraphStyle("flush", parent=base, firstLineIndent=0, alignment=TA_LEFT),
+        "heading": ParagraphStyle("heading", parent=base, fontName=HEADING),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=HEADING,
+            fontSize=TITLE_SIZE,
+            leading=LEADING * 1.25,
+            alignment=TA_CENTER,
+            firstLineIndent=0,
+        ),
+        "number": ParagraphStyle("number", parent=base, alignment=TA_CENTER, firstLineIndent=0),
+        "mark": ParagraphStyle(
+            "mark",
+            parent=base,
+            fontName=HEADING,
+            fontSize=30,
+            leading=40,
+            alignment=TA_CENTER,
+            firstLineIndent=0,
+            textColor=RED,
+        ),
+        "right": ParagraphStyle(
+            "right",
+            parent=base,
+            alignment=TA_RIGHT,
+            firstLineIndent=0,
+            rightIndent=4 * CHAR_WIDTH,
+        ),
+        "attachment": ParagraphStyle(
+            "attachment",
+            parent=base,
+            alignment=TA_LEFT,
+            firstLineIndent=-3 * CHAR_WIDTH,
+            leftIndent=5 * CHAR_WIDTH,
+        ),
+        "attachment-more": ParagraphStyle(
+            "attachment-more",
+            parent=base,
+            alignment=TA_LEFT,
+            firstLineIndent=0,
+            leftIndent=5 * CHAR_WIDTH,
+        ),
+    }
+
+
+class _Rule(Flowable):  # type: ignore[misc]  # reportlab is untyped
+    """A horizontal line across the type area (the red separator line)."""
+
+    def __init__(self, width: float, thickness: float, color: Any, space: float) -> None:
+        super().__init__()
+        self.width_ = width
+        self.thickness = thickness
+        self.color = color
+        self.space = space
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width_, self.space
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(self.color)
+        self.canv.setLineWidth(self.thickness)
+        y = self.space / 2
+        self.canv.line(0, y, self.width_, y)
+
+
+class _Colophon(Flowable):  # type: ignore[misc]
+    """The 版记 (copy-to line between two rules), pushed to the foot of the page."""
+
+    def __init__(self, copy_to: str, covered: frozenset[int]) -> None:
+        super().__init__()
+        self.para = Paragraph(
+            _markup(f"抄送：{copy_to}。", covered),
+            ParagraphStyle(
+                "colophon",
+                fontName=BODY,
+                fontSize=SMALL_SIZE,
+                leading=SMALL_SIZE * 1.5,
+                wordWrap="CJK",
+                leftIndent=CHAR_WIDTH * SMALL_SIZE / BODY_SIZE,
+                rightIndent=CHAR_WIDTH * SMALL_SIZE / BODY_SIZE,
+            ),
+        )
+        self.block = 0.0
+        self.height_ = 0.0
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        _, text_height = self.para.wrap(avail_width, avail_height)
+        self.block = text_height + 8
+        # Taking all the space left puts the block on the page's last lines; when it does
+        # not fit, platypus moves it to a new page, where it again sits at the foot.
+        self.height_ = max(avail_height, self.block)
+        self.width_ = avail_width
+        return avail_width, self.height_
+
+    def draw(self) -> None:
+        c = self.canv
+        c.setStrokeColor(colors.black)
+        c.setLineWidth(0.75)
+        c.line(0, self.block, self.width_, self.block)
+        c.setLineWidth(0.5)
+        c.line(0, 0, self.width_, 0)
+        self.para.drawOn(c, 0, 4)
+
+
+def _page_number(canvas: Any, doc: Any) -> None:
+    """— N — under the type area: odd pages at the right, even pages at the left."""
+    n = canvas.getPageNumber()
+    text = f"— {n} —"
+    canvas.saveState()
+    canvas.setFont(BODY, SMALL_SIZE)
+    y = A4[1] - TOP - TYPE_HEIGHT - 7 * mm - SMALL_SIZE
+    width = canvas.stringWidth(text, BODY, SMALL_SIZE)
+    x = LEFT + TYPE_WIDTH - CHAR_WIDTH - width if n % 2 else LEFT + CHAR_WIDTH
+    canvas.drawString(x, y, text)
+    canvas.restoreState()
+
+
+def render_pdf(document: OfficialDocument) -> bytes:
+    """The document as PDF bytes (deterministic for the same description)."""
+    covered = _fonts()
+    s = _styles()
+
+    def para(text: str, style: str) -> Paragraph:
+        return Paragraph(_markup(text, covered), s[style])
+
+    story: list[Flowable] = [
+        para(document.agency_mark or document.issuing_agency, "mark"),
+        Spacer(1, LEADING * 0.5),
+    ]
+    if document.number:
+        story.append(para(document.number, "number"))
+    # GB/T 9704 7.2.5: the red line 4 mm under the number; the title two lines below it.
+    story += [_Rule(TYPE_WIDTH, 1.5, RED, 4 * mm * 2), Spacer(1, LEADING)]
+    story += [para(document.title, "title"), Spacer(1, LEADING)]
+    if document.addressees:
+        story.append(para("、".join(document.addressees) + "：", "flush"))
+    for item in document.body:
+        if isinstance(item, Heading):
+            story.append(para(item.text, "heading"))
+        else:
+            story.append(para(item, "body"))
+    if document.attachments:
+        story.append(Spacer(1, LEADING))
+        many = len(document.attachments) > 1
+        for i, name in enumerate(document.attachments, start=1):
+            number = f"{i}. " if many else ""
+            if i == 1:
+                story.append(para(f"附件：{number}{name}", "attachment"))
+            else:  # later items align with the first one's number
+                story.append(para(f"{number}{name}", "attachment-more"))
+    # 落款: the agency centred over the date, the date four characters from the right.
+    story += [Spacer(1, LEADING * 2)]
+    date_text = chinese_date(document.date)
+    agency_width = pdfmetrics.stringWidth(document.issuing_agency, BODY, BODY_SIZE)
+    date_width = pdfmetrics.stringWidth(date_text, BODY, BODY_SIZE)
+    date_centre = TYPE_WIDTH - 4 * CHAR_WIDTH - date_width / 2
+    signer_style = ParagraphStyle(
+        "signer-placed",
+        parent=s["flush"],
+        leftIndent=max(0.0, date_centre - agency_width / 2),
+    )
+    story.append(Paragraph(_markup(document.issuing_agency, covered), signer_style))
+    story.append(para(date_text, "right"))
+    if document.note:
+        story.append(para(document.note, "body"))
+    if document.copy_to:
+        story.append(_Colophon("，".join(document.copy_to), covered))
+
+    out = io.BytesIO()
+    bottom = A4[1] - TOP - TYPE_HEIGHT
+    template = BaseDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=LEFT,
+        rightMargin=A4[0] - LEFT - TYPE_WIDTH,
+        topMargin=TOP,
+        bottomMargin=bottom,
+        title=document.metadata.get("title", document.title),
+        author=document.issuing_agency,
+        subject=document.metadata.get("subject", document.number),
+        keywords=document.metadata.get("keywords", ""),
+        creator="Liandong 联动",
+        invariant=1,
+    )
+    # No frame padding (platypus' default is 6 pt a side): GB/T 9704's type area is exact.
+    # The frame is a little taller than 22 lines so that the 22nd line's descenders fit.
+    frame = Frame(
+        LEFT,
+        bottom - 6,
+        TYPE_WIDTH,
+        TYPE_HEIGHT + 6,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="type-area",
+    )
+    template.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_page_number)])
+    template.build(story)
+    return out.getvalue()
