@@ -167,7 +167,10 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
     async def crossed() -> dict[str, Any] | None:
         body = await gw.query(receiver_clerk, CROSS, {"id": rid})
         ref = (body.get("data") or {}).get("referral")
-        if ref and ref["receiver"]["inbox"]["edges"]:
+        # The township's inbox holds other notices too (catalogue changes, R-NTF-02): wait
+        # for the one about this referral.
+        edges = ref["receiver"]["inbox"]["edges"] if ref else []
+        if any(e["node"]["subjectId"] == rid for e in edges):
             return dict(ref)
         return None
 
