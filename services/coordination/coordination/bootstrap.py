@@ -15,6 +15,8 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
+from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -29,9 +31,13 @@ from coordination.application.cooperation import (
 )
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.joint import JointHandlers
+from coordination.application.letters import LetterService
+from coordination.application.meetings import MeetingHandlers
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
+from coordination.entrypoints.http.letters import letter_routes
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
@@ -51,7 +57,10 @@ class CoordinationService:
     assistance: AssistanceHandlers
     technical_support: TechnicalSupportHandlers
     information: InformationQueryHandlers
+    joint: JointHandlers
     schema: Schema
+    meetings: MeetingHandlers
+    letters: LetterService
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -65,6 +74,8 @@ class CoordinationService:
             self.assistance,
             self.technical_support,
             self.information,
+            joint=self.joint,
+            meetings=self.meetings,
         )
 
     async def ensure_indexes(self) -> None:
@@ -77,6 +88,9 @@ class CoordinationService:
         await self.disputes.disputes.ensure_indexes()
         for repo in self._cooperation_repositories():
             await repo.ensure_indexes()
+        await self.joint.operations.ensure_indexes()
+        await self.joint.inspections.ensure_indexes()
+        await self.meetings.meetings.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -94,9 +108,14 @@ class CoordinationService:
         )
 
     def create_app(self, *, manage_lifecycle: bool = True) -> FastAPI:
-        return create_service_app(
+        app = create_service_app(
             self.runtime, self.schema, self.context, manage_lifecycle=manage_lifecycle
         )
+        # PDF letters bypass the gateway (it proxies GraphQL only): entrypoints/http/letters.py.
+        app.include_router(
+            letter_routes(self.letters, self.deps.verifier, self.deps.settings.district)
+        )
+        return app
 
 
 def bootstrap(
@@ -125,6 +144,12 @@ def bootstrap(
         information.queries,
         information.access_log,
     )
+    # Joint enforcement (R-JNT): operations and the per-target inspection log.
+    joint = JointHandlers(
+        JointOperationRepository(deps.store), JointInspectionLog(deps.store), *common
+    )
+    joint_repositories = (joint.operations, joint.inspections)
+    meetings = MeetingHandlers(MeetingRepository(deps.store), *common)  # R-MTG-01
     router = (
         EventRouter(district)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
@@ -152,6 +177,8 @@ def bootstrap(
             catalogue.catalogue.aggregates,
             disputes.disputes.aggregates,
             *(r.aggregates for r in cooperation_repositories),
+            *(r.aggregates for r in joint_repositories),
+            meetings.meetings.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -159,6 +186,8 @@ def bootstrap(
             catalogue.catalogue.ensure_indexes,
             disputes.disputes.ensure_indexes,
             *(r.ensure_indexes for r in cooperation_repositories),
+            *(r.ensure_indexes for r in joint_repositories),
+            meetings.meetings.ensure_indexes,
             seed,
         ],
         owns_bus=deps.owns_bus,
@@ -173,5 +202,8 @@ def bootstrap(
         assistance=assistance,
         technical_support=technical_support,
         information=information,
+        joint=joint,
         schema=build_schema(production=deps.settings.env == "production"),
+        meetings=meetings,
+        letters=LetterService(agencies, assistance.requests, meetings.meetings),
     )

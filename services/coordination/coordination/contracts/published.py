@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coordination.contracts.meetings import MEETING_EVENTS
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.jurisdiction import CatalogueEntryV1
@@ -366,6 +367,163 @@ class InformationAnswerAccessedV1(_CooperationEvent):
     accessed_at: datetime
 
 
+# --------------------------------------------------------------------------- joint enforcement
+
+
+class _JointEvent(_CooperationEvent):
+    """Common fields of the joint-enforcement events (联合执法, R-JNT-01…05)."""
+
+    operation_id: str
+    lead_id: str
+    cooperating_ids: list[str]
+
+
+class JointLiaisonV1(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    agency_id: str
+    role: str
+    """general (牵头单位总联络员) | daily (配合单位日常联络员)"""
+    name: str
+    phone: str
+
+
+class JointInitiatedV1(_JointEvent):
+    """R-JNT-01: a joint operation was initiated — who, for which agency, on what basis."""
+
+    event_type = "joint.initiated.v1"
+
+    title: str
+    basis: str
+    """higher_authority | prominent_violations | legal_office_request"""
+    basis_reference: str
+    requested_by_agency_id: str | None = None
+    initiated_at: datetime
+
+
+class JointPlanSubmittedV1(_JointEvent):
+    """R-JNT-02: the lead submitted (a version of) the plan; the cooperating agencies are
+    asked to comment."""
+
+    event_type = "joint.plan_submitted.v1"
+
+    plan_version: int
+    field: str
+    general_liaison: JointLiaisonV1
+    submitted_at: datetime
+
+
+class JointPlanCommentedV1(_JointEvent):
+    """R-JNT-02 / R-JNT-03: a cooperating agency commented and named its daily liaison."""
+
+    event_type = "joint.plan_commented.v1"
+
+    agency_id: str
+    plan_version: int
+    comment: str
+    daily_liaison: JointLiaisonV1
+    awaiting_comments_from: list[str]
+    commented_at: datetime
+
+
+class JointStartedV1(_JointEvent):
+    """R-JNT-01…03: the operation started (every comment in, every liaison named); carries
+    who initiated it and on what basis."""
+
+    event_type = "joint.started.v1"
+
+    title: str
+    basis: str
+    basis_reference: str
+    initiated_by: str
+    initiator_agency_id: str | None = None
+    requested_by_agency_id: str | None = None
+    plan_version: int
+    liaisons: list[JointLiaisonV1]
+    started_at: datetime
+
+
+class JointTaskAssignedV1(_JointEvent):
+    """R-JNT-04: a task with a deadline; its report clock (``joint.task_report``) starts."""
+
+    event_type = "joint.task_assigned.v1"
+
+    task_id: str
+    agency_id: str
+    description: str
+    deadline: str
+    """ISO date"""
+    report_due: datetime
+
+
+class JointTaskReportedV1(_JointEvent):
+    """R-JNT-04: the cooperating agency reported the task; its report clock is met."""
+
+    event_type = "joint.task_reported.v1"
+
+    task_id: str
+    agency_id: str
+    summary: str
+    late: bool
+    reported_at: datetime
+
+
+class JointInabilityStatedV1(_JointEvent):
+    """R-JNT-04: the cooperating agency explained in writing why it cannot do the task."""
+
+    event_type = "joint.inability_stated.v1"
+
+    task_id: str
+    agency_id: str
+    reasons: str
+    late: bool
+    stated_at: datetime
+
+
+class JointInabilityDecidedV1(_JointEvent):
+    """R-JNT-04: the lead accepted or rejected the reason; a rejected one may be reported to
+    the government (``reported_to_government_id``), and its report clock runs again."""
+
+    event_type = "joint.inability_decided.v1"
+
+    task_id: str
+    agency_id: str
+    accepted: bool
+    decision_reason: str
+    reasons: str
+    reported_to_government_id: str | None = None
+    decided_at: datetime
+
+
+class JointInspectOnceWarningV1(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    previous_inspection_id: str
+    previous_agency_id: str
+    previous_operation_id: str
+    previous_inspected_at: datetime
+    window_days: int
+    message_zh: str
+
+
+class JointInspectionRecordedV1(_JointEvent):
+    """R-JNT-05: an inspection of a target, with the inspect-once warning (综合查一次) when
+    another agency inspected the same target within the district's window."""
+
+    event_type = "joint.inspection_recorded.v1"
+
+    inspection_id: str
+    task_id: str
+    agency_id: str
+    target_key: str
+    target_licence_number: str = ""
+    target_name: str = ""
+    target_address: str = ""
+    findings: str
+    inspected_at: datetime
+    warning: JointInspectOnceWarningV1 | None = None
+
+
 PUBLISHED = [
     AgencyRegisteredV1,
     CatalogueEntryV1,
@@ -388,4 +546,15 @@ PUBLISHED = [
     InformationQueryAnsweredV1,
     InformationQueryDeclinedV1,
     InformationAnswerAccessedV1,
+    JointInitiatedV1,
+    JointPlanSubmittedV1,
+    JointPlanCommentedV1,
+    JointStartedV1,
+    JointTaskAssignedV1,
+    JointTaskReportedV1,
+    JointInabilityStatedV1,
+    JointInabilityDecidedV1,
+    JointInspectionRecordedV1,
 ]
+# Consultation meetings (R-MTG-01): see contracts/meetings.py.
+PUBLISHED += MEETING_EVENTS

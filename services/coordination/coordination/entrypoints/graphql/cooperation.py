@@ -28,6 +28,7 @@ from coordination.domain import technical as tec
 from coordination.domain.cooperation import Clock, Transition
 from coordination.entrypoints.graphql.catalogue import load_agency
 from coordination.entrypoints.graphql.schema import Agency, Info
+from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
 from kernel.errors import DomainError
 from kernel.graphql import PageInfo, UserError, graphql_error
 
@@ -174,6 +175,14 @@ class AssistanceRequest:
     results: list[AssistanceResultReport]
     deadlines: list[CooperationDeadline]
     history: list[CooperationTransition]
+
+    @strawberry.field(description="协助执法函 PDF on the coordination service, once sent")
+    def request_letter_url(self) -> str | None:
+        return request_letter_path(str(self.id)) if self.letter_number else None
+
+    @strawberry.field(description="协助执法复函 PDF on the coordination service, once replied")
+    def reply_letter_url(self) -> str | None:
+        return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
     @strawberry.field
     async def requester(self, info: Info) -> Agency | None:

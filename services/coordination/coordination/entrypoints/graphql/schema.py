@@ -21,6 +21,8 @@ from coordination.application.cooperation import (
 )
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers, RegisterAgency
+from coordination.application.joint import JointHandlers
+from coordination.application.meetings import MeetingHandlers
 from coordination.domain.model import Agency as AgencyModel
 from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.domain.model import Liaison as LiaisonModel
@@ -47,8 +49,13 @@ class CoordinationContext(RequestContext):
         assistance: AssistanceHandlers,
         technical_support: TechnicalSupportHandlers,
         information: InformationQueryHandlers,
+        *,
+        meetings: MeetingHandlers | None = None,
+        joint: JointHandlers,
     ) -> None:
         super().__init__(verifier, district)
+        self.joint = joint  # joint enforcement (R-JNT-01…05)
+        self.meetings = meetings  # consultation meetings (R-MTG-01)
         self.assistance = assistance
         self.technical_support = technical_support
         self.information = information
@@ -202,13 +209,24 @@ def build_schema(production: bool = False) -> Schema:
         CooperationQuery,
     )
     from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+    from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
+    from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery
 
     @strawberry.type
-    class Query(AgencyQuery, CatalogueQuery, DisputeQuery, CooperationQuery):
+    class Query(
+        AgencyQuery, CatalogueQuery, DisputeQuery, CooperationQuery, MeetingQuery, JointQuery
+    ):
         pass
 
     @strawberry.type
-    class Mutation(AgencyMutation, CatalogueMutation, DisputeMutation, CooperationMutation):
+    class Mutation(
+        AgencyMutation,
+        CatalogueMutation,
+        DisputeMutation,
+        CooperationMutation,
+        MeetingMutation,
+        JointMutation,
+    ):
         pass
 
     return Schema(

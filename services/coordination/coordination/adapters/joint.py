@@ -1,0 +1,94 @@
+"""Joint operations (联合执法, R-JNT-01…04) and the inspections done for them (R-JNT-05) in
+the document store. Tasks live inside their operation (one conditional update changes the
+operation and its tasks together); inspections are a separate, append-only collection indexed
+by target so the inspect-once check finds earlier inspections of a target quickly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from coordination.adapters.cooperation import _Repository, _with_id, from_document
+from coordination.domain.joint import Inspection, JointOperation
+from kernel.envelope import Envelope
+
+
+class JointOperationRepository(_Repository):
+    name = "joint_operations"
+    indexes = (
+        ("by_lead", (("lead_id", 1), ("_id", 1))),
+        ("by_participant", (("participant_ids", 1), ("_id", 1))),
+        ("by_task_agency", (("task_agency_ids", 1), ("_id", 1))),
+    )
+
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        doc = _Repository._doc(aggregate)
+        # Indexed lists: "operations an agency takes part in" and "tasks of an agency".
+        doc["participant_ids"] = [aggregate.lead_id, *aggregate.cooperating_ids]
+        doc["task_agency_ids"] = sorted({t.agency_id for t in aggregate.tasks})
+        return doc
+
+    async def get(self, operation_id: str) -> JointOperation | None:
+        doc = await self.aggregates.get(operation_id)
+        return from_document(JointOperation, _with_id(doc)) if doc else None
+
+    async def add(self, operation: JointOperation, events: Sequence[Envelope]) -> None:
+        await self._add(operation, events)
+
+    async def save(self, operation: JointOperation, events: Sequence[Envelope]) -> int:
+        return await self._save(operation, events)
+
+    async def with_tasks_of(self, agency_id: str, *, limit: int = 500) -> list[JointOperation]:
+        docs = await self._find({"task_agency_ids": agency_id}, None, limit)
+        return [from_document(JointOperation, _with_id(d)) for d in docs]
+
+    async def list(
+        self,
+        *,
+        agency_id: str | None,
+        status: str | None,
+        basis: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[JointOperation]:
+        query: dict[str, Any] = {}
+        if agency_id:
+            query["participant_ids"] = agency_id
+        if status:
+            query["status"] = status
+        if basis:
+            query["basis"] = basis
+        docs = await self._find(query, after, limit)
+        return [from_document(JointOperation, _with_id(d)) for d in docs]
+
+
+class JointInspectionLog(_Repository):
+    """Inspections per target (R-JNT-05): one immutable document each, written with its
+    event."""
+
+    name = "joint_inspections"
+    indexes = (
+        ("by_target", (("target_key", 1), ("inspected_at", 1), ("_id", 1))),
+        ("by_operation", (("operation_id", 1), ("inspected_at", 1), ("_id", 1))),
+    )
+
+    async def record(self, inspection: Inspection, events: Sequence[Envelope]) -> None:
+        await self._add(inspection, events)
+
+    async def of_target(
+        self, target_key: str, *, since: datetime, limit: int = 200
+    ) -> list[Inspection]:
+        docs = await self._coll.find(
+            {"target_key": target_key, "inspected_at": {"$gte": since}},
+            sort=[("inspected_at", -1), ("_id", 1)],
+            limit=limit,
+        )
+        return [from_document(Inspection, _with_id(d)) for d in docs]
+
+    async def of_operation(self, operation_id: str, *, limit: int = 500) -> list[Inspection]:
+        docs = await self._coll.find(
+            {"operation_id": operation_id}, sort=[("inspected_at", 1), ("_id", 1)], limit=limit
+        )
+        return [from_document(Inspection, _with_id(d)) for d in docs]

@@ -1,0 +1,370 @@
+"""Command handlers of consultation meetings (协调会商 / 联席会议, R-MTG-01): each command loads
+the meeting, lets the domain decide and writes the new state with its events in one
+conditional update (the outbox). Clocks come from the district's policy and calendar."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from coordination.adapters.meetings import MeetingRepository
+from coordination.application.catalogue import local_date
+from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _Base
+from coordination.contracts.meetings import (
+    MeetingMinutesAgreedV1,
+    MeetingMinutesDraftedV1,
+    MeetingMinutesFiledV1,
+    MeetingMinutesIssuedV1,
+    MeetingRsvpRecordedV1,
+    MeetingScheduledV1,
+    MeetingTaskDoneV1,
+    MeetingTaskV1,
+)
+from coordination.domain import meetings as mtg
+from coordination.domain.cooperation import Actor, Clock
+from kernel.calendar import SHANGHAI
+from kernel.deadlines import DeadlineV1
+from kernel.envelope import EventPayload
+from kernel.errors import Forbidden, NotFound, ValidationFailed
+
+SUBJECT = "Meeting"
+# Who may read any meeting besides its parties: the supervising and governing roles.
+OVERSEERS = frozenset({"supervisor", "government"})
+
+
+@dataclass(frozen=True)
+class ScheduleMeeting:
+    kind: str  # routine | special
+    title: str
+    convener_id: str
+    starts_at: datetime
+    place: str
+    attendee_ids: tuple[str, ...]
+    agenda: tuple[str, ...]
+    urgent: bool = False
+    routine_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DraftMinutes:
+    meeting_id: str
+    decisions: str
+    tasks: tuple[mtg.TaskDraft, ...]
+
+
+def may_read(meeting: mtg.Meeting, actor: Actor) -> bool:
+    """The convener and the invited agencies, and the supervising / governing roles."""
+    return (actor.agency_id is not None and actor.agency_id in meeting.parties()) or bool(
+        OVERSEERS & set(actor.roles)
+    )
+
+
+class MeetingHandlers(_Base):
+    def __init__(self, meetings: MeetingRepository, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.meetings = meetings
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _load(self, meeting_id: str) -> mtg.Meeting:
+        found = await self.meetings.get(meeting_id)
+        if found is None:
+            raise NotFound(f"meeting {meeting_id!r} does not exist", field="id")
+        return found
+
+    async def get(self, meeting_id: str, *, actor: Actor) -> mtg.Meeting | None:
+        found = await self.meetings.get(meeting_id)
+        if found is not None and not may_read(found, actor):
+            raise Forbidden("only the parties and the supervising bodies read a meeting")
+        return found
+
+    def _deadlines_of(self, m: mtg.Meeting, kinds: list[str]) -> list[DeadlineV1]:
+        return self._deadlines(SUBJECT, m.id, m.clocks, *kinds)
+
+    def _common(
+        self, before: mtg.Meeting | None, after: mtg.Meeting, actor: Actor
+    ) -> dict[str, Any]:
+        return dict(
+            meeting_id=after.id,
+            convener_id=after.convener_id,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            state_before=before.status.value if before else None,
+            state_after=after.status.value,
+        )
+
+    async def _save(
+        self, after: mtg.Meeting, payloads: list[EventPayload], correlation_id: str | None
+    ) -> mtg.Meeting:
+        events = [self._event(p, after.id, correlation_id) for p in payloads]
+        version = await self.meetings.save(after, events)
+        return replace(after, version=version)
+
+    @staticmethod
+    def _tasks(m: mtg.Meeting) -> list[MeetingTaskV1]:
+        assert m.minutes is not None
+        return [
+            MeetingTaskV1(
+                task_id=t.id,
+                description=t.description,
+                owner_agency_id=t.owner_agency_id,
+                deadline=t.deadline,
+            )
+            for t in m.minutes.tasks
+        ]
+
+    def _until_end_of(
+        self, now: datetime, day: date, kind: str, agency_id: str, rule: str
+    ) -> Clock:
+        """A clock due at the end of ``day`` (of the working day after it when ``day`` is a
+        rest day: 期间届满日为节假日的，顺延至节假日后第一个工作日), explained by the calendar."""
+        n = self.calendar.working_days_between(now, _noon(day))
+        if not self.calendar.is_working_day(day):
+            n += 1
+        deadline = self.calendar.add_working_days(now, max(n, 0), rule=rule)
+        return self._clock(kind, agency_id, deadline)
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def schedule(
+        self, cmd: ScheduleMeeting, *, actor: Actor, correlation_id: str | None = None
+    ) -> mtg.Meeting:
+        """R-MTG-01: the notice; refused when later than the district's lead time unless the
+        meeting is an urgent special one."""
+        try:
+            kind = mtg.MeetingKind(cmd.kind)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown meeting kind {cmd.kind!r}; one of routine, special", field="kind"
+            ) from None
+        if cmd.starts_at.tzinfo is None:
+            raise ValidationFailed("give the start time with its offset", field="startsAt")
+        await self._external(
+            {"convenerId": cmd.convener_id}
+            | {f"attendeeIds.{i}": a for i, a in enumerate(cmd.attendee_ids)}
+        )
+        now = self.clock()
+        policy = self.policy.meetings
+        meeting_day = local_date(cmd.starts_at)
+        notice_latest = self.calendar.working_days_before(
+            meeting_day, policy.notice_lead_working_days
+        )
+        rsvp_latest = self.calendar.working_days_before(meeting_day, policy.rsvp_lead_working_days)
+        rule = f"会议召开前{policy.rsvp_lead_working_days}个工作日回执（R-MTG-01）"
+        rsvp_clocks = tuple(
+            self._until_end_of(now, max(rsvp_latest, local_date(now)), mtg.rsvp_kind(a), a, rule)
+            for a in dict.fromkeys(cmd.attendee_ids)
+        )
+        meeting = mtg.schedule_meeting(
+            meeting_id=str(uuid.uuid4()),
+            kind=kind,
+            title=cmd.title,
+            convener_id=cmd.convener_id,
+            starts_at=cmd.starts_at,
+            place=cmd.place,
+            attendee_ids=cmd.attendee_ids,
+            agenda=cmd.agenda,
+            urgent=cmd.urgent,
+            routine_name=cmd.routine_name,
+            routine_names=frozenset(r.name for r in policy.routine),
+            today=local_date(now),
+            notice_latest_on=notice_latest,
+            rsvp_clocks=rsvp_clocks,
+            actor=actor,
+            at=now,
+        )
+        payload = MeetingScheduledV1(
+            **self._common(None, meeting, actor),
+            kind=meeting.kind.value,
+            routine_name=meeting.routine_name,
+            title=meeting.title,
+            starts_at=meeting.starts_at,
+            place=meeting.place,
+            attendee_ids=list(meeting.attendee_ids),
+            agenda=list(meeting.agenda),
+            urgent=meeting.urgent,
+            late_notice=meeting.late_notice,
+            notice_latest_on=meeting.notice_latest_on,
+            deadlines=self._deadlines_of(meeting, [c.kind for c in meeting.clocks]),
+        )
+        await self.meetings.add(meeting, [self._event(payload, meeting.id, correlation_id)])
+        return replace(meeting, version=1)
+
+    async def rsvp(
+        self,
+        meeting_id: str,
+        *,
+        attending: bool,
+        delegate: str,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> mtg.Meeting:
+        """R-MTG-01: an attendee's answer; late answers are recorded as late."""
+        before = await self._load(meeting_id)
+        now = self.clock()
+        agency = actor.agency_id or ""
+        clock = next((c for c in before.clocks if c.kind == mtg.rsvp_kind(agency)), None)
+        due = clock.due if clock is not None else before.starts_at
+        after = before.record_rsvp(
+            attending=attending, delegate=delegate, rsvp_due=due, actor=actor, at=now
+        )
+        answer = after.rsvp_of(agency)
+        assert answer is not None
+        payload = MeetingRsvpRecordedV1(
+            **self._common(before, after, actor),
+            agency_id=agency,
+            attending=answer.attending,
+            delegate=answer.delegate,
+            late=answer.late,
+            answered_at=now,
+            deadlines=self._deadlines_of(after, [mtg.rsvp_kind(agency)]),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def draft_minutes(
+        self, cmd: DraftMinutes, *, actor: Actor, correlation_id: str | None = None
+    ) -> mtg.Meeting:
+        before = await self._load(cmd.meeting_id)
+        now = self.clock()
+        after = before.draft_minutes(
+            decisions=cmd.decisions, tasks=cmd.tasks, today=local_date(now), actor=actor, at=now
+        )
+        assert after.minutes is not None
+        payload = MeetingMinutesDraftedV1(
+            **self._common(before, after, actor),
+            revision=after.minutes.revision,
+            decisions=after.minutes.decisions,
+            tasks=self._tasks(after),
+            awaiting_agreement_of=list(after.pending_agreement()),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def record_position(
+        self,
+        meeting_id: str,
+        *,
+        revision: int,
+        agrees: bool,
+        comment: str = "",
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> mtg.Meeting:
+        before = await self._load(meeting_id)
+        now = self.clock()
+        after = before.record_position(
+            revision=revision, agrees=agrees, comment=comment, actor=actor, at=now
+        )
+        payload = MeetingMinutesAgreedV1(
+            **self._common(before, after, actor),
+            agency_id=actor.agency_id or "",
+            revision=revision,
+            agrees=agrees,
+            comment=comment.strip(),
+            awaiting_agreement_of=list(after.pending_agreement()),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def issue_minutes(
+        self, meeting_id: str, number: str, *, actor: Actor, correlation_id: str | None = None
+    ) -> mtg.Meeting:
+        """R-MTG-01: issue after every attending agency agreed; each task's clock starts."""
+        before = await self._load(meeting_id)
+        now = self.clock()
+        issued = before.issue_minutes(number=number, actor=actor, at=now)
+        assert issued.minutes is not None
+        clocks = tuple(
+            self._until_end_of(
+                now,
+                t.deadline,
+                mtg.task_kind(t.id),
+                t.owner_agency_id,
+                f"会议纪要{issued.minutes.number}确定的完成期限（R-MTG-01）",
+            )
+            for t in issued.minutes.tasks
+        )
+        after = issued.with_task_clocks(clocks)
+        payload = MeetingMinutesIssuedV1(
+            **self._common(before, after, actor),
+            number=issued.minutes.number,
+            revision=issued.minutes.revision,
+            attendee_ids=list(after.attending_ids),
+            tasks=self._tasks(after),
+            issued_at=now,
+            deadlines=self._deadlines_of(after, [c.kind for c in clocks]),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def _filing_offices(self) -> frozenset[str]:
+        found: set[str] = set()
+        for kind in LEGAL_OFFICE_KINDS:
+            found |= {a.id for a in await self.agencies.of_kind(kind.value) if not a.internal_unit}
+        return frozenset(found)
+
+    async def file_minutes(
+        self,
+        meeting_id: str,
+        with_agency_id: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> mtg.Meeting:
+        """R-MTG-01: filed with the government or the legal office (which one, and when)."""
+        before = await self._load(meeting_id)
+        now = self.clock()
+        after = before.file_minutes(
+            with_agency_id=with_agency_id,
+            allowed=await self._filing_offices(),
+            actor=actor,
+            at=now,
+        )
+        assert after.minutes is not None
+        payload = MeetingMinutesFiledV1(
+            **self._common(before, after, actor),
+            number=after.minutes.number,
+            filed_with_agency_id=with_agency_id,
+            filed_at=now,
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def complete_task(
+        self,
+        meeting_id: str,
+        task_id: str,
+        result: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> mtg.Meeting:
+        """R-MTG-01: the owner reports its task done; the task's clock is met."""
+        before = await self._load(meeting_id)
+        now = self.clock()
+        after = before.complete_task(task_id, result=result, actor=actor, at=now)
+        assert after.minutes is not None
+        task = next(t for t in after.minutes.tasks if t.id == task_id)
+        clock = next((c for c in after.clocks if c.kind == mtg.task_kind(task_id)), None)
+        payload = MeetingTaskDoneV1(
+            **self._common(before, after, actor),
+            task_id=task_id,
+            owner_agency_id=task.owner_agency_id,
+            result=task.result,
+            done_at=now,
+            late=clock is not None and now > clock.due,
+            deadlines=self._deadlines_of(after, [mtg.task_kind(task_id)]),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def list(
+        self, *, actor: Actor, agency_id: str | None, after: str | None, limit: int
+    ) -> list[mtg.Meeting]:
+        """The actor's agency's meetings; the supervising roles may list any agency's."""
+        if not OVERSEERS & set(actor.roles):
+            if agency_id and agency_id != actor.agency_id:
+                raise Forbidden("an agency lists its own meetings")
+            agency_id = actor.agency_id
+        return await self.meetings.list(agency_id=agency_id, after=after, limit=limit)
+
+
+def _noon(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=SHANGHAI)

@@ -1,0 +1,421 @@
+"""Consultation meetings in the graph (协调会商 / 联席会议, R-MTG-01): notice, RSVP, minutes,
+agreement, issue, filing and task completion. Mutations return ``Result | UserError``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application.catalogue import actor_of
+from coordination.application.meetings import DraftMinutes, MeetingHandlers, ScheduleMeeting
+from coordination.domain import meetings as mtg
+from coordination.entrypoints.graphql.catalogue import load_agency
+from coordination.entrypoints.graphql.cooperation import CooperationDeadline, CooperationTransition
+from coordination.entrypoints.graphql.schema import Agency, Info
+from coordination.entrypoints.http.paths import minutes_path
+from kernel.errors import DomainError
+from kernel.graphql import PageInfo, UserError, graphql_error
+
+strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
+strawberry.enum(mtg.MeetingStatus, name="MeetingStatus")
+MeetingKind = mtg.MeetingKind
+MeetingStatus = mtg.MeetingStatus
+
+
+def _handlers(info: Info) -> MeetingHandlers:
+    handlers = info.context.meetings
+    if handlers is None:  # wired in bootstrap; only a bare context lacks it
+        raise graphql_error("meetings are not available in this deployment", "INTERNAL")
+    return handlers
+
+
+@strawberry.type(description="An attendee's answer to the notice (参会回执).")
+class MeetingRsvp:
+    agency_id: strawberry.ID
+    attending: bool
+    delegate: str
+    answered_by: str
+    at: datetime
+    late: bool = strawberry.field(description="answered after the RSVP limit")
+
+
+@strawberry.type(description="A task decided by the meeting: owner agency and deadline.")
+class MeetingTask:
+    id: strawberry.ID
+    description: str
+    owner_agency_id: strawberry.ID
+    deadline: date
+    done: bool
+    done_at: datetime | None
+    done_by: str | None
+    result: str
+
+    @strawberry.field
+    async def owner(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.owner_agency_id))
+
+
+@strawberry.type(description="The minutes (会议纪要): draft, then issued after agreement.")
+class MeetingMinutes:
+    revision: int
+    decisions: str
+    tasks: list[MeetingTask]
+    drafted_by: str
+    drafted_at: datetime
+    number: str
+    issued_at: datetime | None
+
+
+@strawberry.type(description="An attending agency's agreement with, or objection to, a draft.")
+class MeetingPosition:
+    agency_id: strawberry.ID
+    revision: int
+    agrees: bool
+    comment: str
+    recorded_by: str
+    at: datetime
+
+
+@strawberry.type(description="Where the issued minutes were filed (备案), and when.")
+class MeetingFiling:
+    agency_id: strawberry.ID
+    filed_at: datetime
+    filed_by: str
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.agency_id))
+
+
+@strawberry.type(description="A consultation meeting (协调会商 / 联席会议, R-MTG-01).")
+class Meeting:
+    id: strawberry.ID
+    kind: MeetingKind
+    routine_name: str | None
+    title: str
+    convener_id: strawberry.ID
+    starts_at: datetime
+    place: str
+    attendee_ids: list[strawberry.ID]
+    agenda: list[str]
+    urgent: bool
+    status: MeetingStatus
+    notice_sent_at: datetime
+    notice_latest_on: date = strawberry.field(description="last day for a timely notice")
+    late_notice: bool = strawberry.field(description="only an urgent special meeting may")
+    rsvps: list[MeetingRsvp]
+    minutes: MeetingMinutes | None
+    positions: list[MeetingPosition]
+    awaiting_agreement_of: list[strawberry.ID]
+    filing: MeetingFiling | None
+    deadlines: list[CooperationDeadline]
+    history: list[CooperationTransition]
+    minutes_pdf_url: str | None = strawberry.field(
+        description="会议纪要 PDF on the coordination service (Bearer token), once issued"
+    )
+
+    @strawberry.field
+    async def convener(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.convener_id))
+
+    @strawberry.field
+    async def attendees(self, info: Info) -> list[Agency]:
+        found = [await load_agency(info, str(a)) for a in self.attendee_ids]
+        return [a for a in found if a is not None]
+
+    @classmethod
+    def of(cls, m: mtg.Meeting, info: Info) -> Meeting:
+        n = m.minutes
+        return cls(
+            id=strawberry.ID(m.id),
+            kind=m.kind,
+            routine_name=m.routine_name,
+            title=m.title,
+            convener_id=strawberry.ID(m.convener_id),
+            starts_at=m.starts_at,
+            place=m.place,
+            attendee_ids=[strawberry.ID(a) for a in m.attendee_ids],
+            agenda=list(m.agenda),
+            urgent=m.urgent,
+            status=m.status,
+            notice_sent_at=m.notice_sent_at,
+            notice_latest_on=m.notice_latest_on,
+            late_notice=m.late_notice,
+            rsvps=[
+                MeetingRsvp(
+                    agency_id=strawberry.ID(r.agency_id),
+                    attending=r.attending,
+                    delegate=r.delegate,
+                    answered_by=r.answered_by,
+                    at=r.at,
+                    late=r.late,
+                )
+                for r in m.rsvps
+            ],
+            minutes=MeetingMinutes(
+                revision=n.revision,
+                decisions=n.decisions,
+                tasks=[
+                    MeetingTask(
+                        id=strawberry.ID(t.id),
+                        description=t.description,
+                        owner_agency_id=strawberry.ID(t.owner_agency_id),
+                        deadline=t.deadline,
+                        done=t.done,
+                        done_at=t.done_at,
+                        done_by=t.done_by,
+                        result=t.result,
+                    )
+                    for t in n.tasks
+                ],
+                drafted_by=n.drafted_by,
+                drafted_at=n.drafted_at,
+                number=n.number,
+                issued_at=n.issued_at,
+            )
+            if n
+            else None,
+            positions=[
+                MeetingPosition(
+                    agency_id=strawberry.ID(p.agency_id),
+                    revision=p.revision,
+                    agrees=p.agrees,
+                    comment=p.comment,
+                    recorded_by=p.recorded_by,
+                    at=p.at,
+                )
+                for p in m.positions
+            ],
+            awaiting_agreement_of=[strawberry.ID(a) for a in m.pending_agreement()]
+            if m.status is mtg.MeetingStatus.MINUTES_DRAFTED
+            else [],
+            filing=MeetingFiling(
+                agency_id=strawberry.ID(m.filing.agency_id),
+                filed_at=m.filing.filed_at,
+                filed_by=m.filing.filed_by,
+            )
+            if m.filing
+            else None,
+            deadlines=[CooperationDeadline.of(c, info) for c in m.clocks],
+            history=[CooperationTransition.of(t) for t in m.history],
+            minutes_pdf_url=minutes_path(m.id) if n is not None and n.issued_at else None,
+        )
+
+
+@strawberry.type
+class MeetingEdge:
+    cursor: str
+    node: Meeting
+
+
+@strawberry.type
+class MeetingConnection:
+    edges: list[MeetingEdge]
+    page_info: PageInfo
+
+
+MeetingResult = Annotated[Meeting | UserError, strawberry.union("MeetingResult")]
+
+
+@strawberry.input
+class ScheduleMeetingInput:
+    kind: MeetingKind
+    title: str
+    convener_id: strawberry.ID
+    starts_at: datetime
+    place: str
+    attendee_ids: list[strawberry.ID]
+    agenda: list[str]
+    urgent: bool = strawberry.field(
+        default=False, description="special meetings only: a notice later than the lead time"
+    )
+    routine_name: str | None = strawberry.field(
+        default=None, description="routine meetings: the district's routine meeting name"
+    )
+
+
+@strawberry.input
+class MeetingTaskInput:
+    description: str
+    owner_agency_id: strawberry.ID
+    deadline: date
+
+
+@strawberry.input
+class DraftMeetingMinutesInput:
+    meeting_id: strawberry.ID
+    decisions: str = strawberry.field(description="会议议定事项")
+    tasks: list[MeetingTaskInput]
+
+
+async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:
+    try:
+        model = await action
+    except DomainError as exc:
+        return UserError(code=exc.code, message=exc.message, field=exc.field)
+    return Meeting.of(model, info)
+
+
+@strawberry.type
+class MeetingQuery:
+    @strawberry.field(description="One meeting (parties and supervising roles only).")
+    async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
+        actor = actor_of(info.context.principal())
+        try:
+            m = await _handlers(info).get(str(id), actor=actor)
+        except DomainError as exc:
+            raise graphql_error(exc.message, exc.code) from exc
+        return Meeting.of(m, info) if m else None
+
+    @strawberry.field(description="Meetings the agency convenes or is invited to, by id.")
+    async def meetings(
+        self,
+        info: Info,
+        agency_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> MeetingConnection:
+        actor = actor_of(info.context.principal())
+        first = max(1, min(first, 200))
+        try:
+            rows = await _handlers(info).list(
+                actor=actor,
+                agency_id=str(agency_id) if agency_id else None,
+                after=after,
+                limit=first + 1,
+            )
+        except DomainError as exc:
+            raise graphql_error(exc.message, exc.code) from exc
+        page = rows[:first]
+        return MeetingConnection(
+            edges=[MeetingEdge(cursor=m.id, node=Meeting.of(m, info)) for m in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
+            ),
+        )
+
+
+@strawberry.type
+class MeetingMutation:
+    @strawberry.mutation(description="Send a meeting notice (R-MTG-01).")
+    async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        cmd = ScheduleMeeting(
+            kind=input.kind.value,
+            title=input.title,
+            convener_id=str(input.convener_id),
+            starts_at=input.starts_at,
+            place=input.place,
+            attendee_ids=tuple(str(a) for a in input.attendee_ids),
+            agenda=tuple(input.agenda),
+            urgent=input.urgent,
+            routine_name=input.routine_name,
+        )
+        return await _run(
+            info,
+            _handlers(info).schedule(cmd, actor=actor, correlation_id=info.context.correlation_id),
+        )
+
+    @strawberry.mutation(description="An attendee's answer to the notice; late ones are marked.")
+    async def rsvp_meeting(
+        self, info: Info, meeting_id: strawberry.ID, attending: bool, delegate: str = ""
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        return await _run(
+            info,
+            _handlers(info).rsvp(
+                str(meeting_id),
+                attending=attending,
+                delegate=delegate,
+                actor=actor,
+                correlation_id=info.context.correlation_id,
+            ),
+        )
+
+    @strawberry.mutation(description="Draft (or revise) the minutes with the decided tasks.")
+    async def draft_meeting_minutes(
+        self, info: Info, input: DraftMeetingMinutesInput
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        cmd = DraftMinutes(
+            meeting_id=str(input.meeting_id),
+            decisions=input.decisions,
+            tasks=tuple(
+                mtg.TaskDraft(t.description, str(t.owner_agency_id), t.deadline)
+                for t in input.tasks
+            ),
+        )
+        return await _run(
+            info,
+            _handlers(info).draft_minutes(
+                cmd, actor=actor, correlation_id=info.context.correlation_id
+            ),
+        )
+
+    @strawberry.mutation(description="Agree to a draft, or object (agrees: false, comment).")
+    async def answer_meeting_minutes(
+        self,
+        info: Info,
+        meeting_id: strawberry.ID,
+        revision: int,
+        agrees: bool,
+        comment: str = "",
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        return await _run(
+            info,
+            _handlers(info).record_position(
+                str(meeting_id),
+                revision=revision,
+                agrees=agrees,
+                comment=comment,
+                actor=actor,
+                correlation_id=info.context.correlation_id,
+            ),
+        )
+
+    @strawberry.mutation(description="Issue the agreed minutes; their tasks' clocks start.")
+    async def issue_meeting_minutes(
+        self, info: Info, meeting_id: strawberry.ID, number: str
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        return await _run(
+            info,
+            _handlers(info).issue_minutes(
+                str(meeting_id), number, actor=actor, correlation_id=info.context.correlation_id
+            ),
+        )
+
+    @strawberry.mutation(description="File issued minutes with the government or legal office.")
+    async def file_meeting_minutes(
+        self, info: Info, meeting_id: strawberry.ID, with_agency_id: strawberry.ID
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        return await _run(
+            info,
+            _handlers(info).file_minutes(
+                str(meeting_id),
+                str(with_agency_id),
+                actor=actor,
+                correlation_id=info.context.correlation_id,
+            ),
+        )
+
+    @strawberry.mutation(description="The owner agency reports a decided task done.")
+    async def complete_meeting_task(
+        self, info: Info, meeting_id: strawberry.ID, task_id: strawberry.ID, result: str
+    ) -> MeetingResult:
+        actor = actor_of(info.context.principal())
+        return await _run(
+            info,
+            _handlers(info).complete_task(
+                str(meeting_id),
+                str(task_id),
+                result,
+                actor=actor,
+                correlation_id=info.context.correlation_id,
+            ),
+        )
