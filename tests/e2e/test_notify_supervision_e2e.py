@@ -10,6 +10,7 @@ keeps the suite's bus to publish ``referral.sent.v1`` exactly as the referral re
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,6 +82,7 @@ class Live:
     suite: Suite
     clock: MovableClock
     base: str  # the suite's own HTTP address (the .xlsx routes are not behind the gateway)
+    tmp: Path
 
 
 @pytest.fixture
@@ -116,12 +118,23 @@ async def live(tmp_path: Path, unique_name: str) -> AsyncIterator[Live]:
     gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
     try:
         yield Live(
-            Gateway(gateway.url, lambda a, r: mint_token(settings, a, r)), suite, clock, base
+            Gateway(gateway.url, lambda a, r: mint_token(settings, a, r)),
+            suite,
+            clock,
+            base,
+            tmp_path,
         )
     finally:
         await asyncio.to_thread(gateway.stop)
         server.should_exit = True
         await serving
+
+
+def _pdf_text(data: bytes, tmp: Path) -> str:
+    path = tmp / "report.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True)
+    return done.stdout
 
 
 INBOX = """
@@ -130,7 +143,7 @@ query { myInbox(first: 50) { edges { node { id kind title subjectId audience urg
 MONTHLY = """
 query($m: String!) {
   monthlyReminderList(month: $m) {
-    period periodZh downloadPath
+    period periodZh downloadPath pdfPath
     agencies { agencyId name accept { onTime late overdue rate } overdue }
     overdue { subjectId kind responsibleAgencyId outcome due }
   }
@@ -242,6 +255,7 @@ async def test_R_SUP_02_unaccepted_referral_reminded_escalated_and_listed(live: 
     report = body["data"]["monthlyReminderList"]
     assert report["periodZh"] == "2026年3月"
     assert report["downloadPath"] == "/reports/monthly/2026-03.xlsx"
+    assert report["pdfPath"] == "/reports/monthly/2026-03.pdf"
     [line] = [o for o in report["overdue"] if o["subjectId"] == "e2e-1"]
     assert line["outcome"] == "overdue" and line["responsibleAgencyId"] == "fy-hancong"
     [row] = [a for a in report["agencies"] if a["agencyId"] == "fy-hancong"]
@@ -282,6 +296,21 @@ async def test_R_SUP_02_unaccepted_referral_reminded_escalated_and_listed(live: 
         )
         assert quarterly.status_code == 200
         assert "双向考评" in load_workbook(BytesIO(quarterly.content)).sheetnames
+        # The same list as PDF with charts (text checked with poppler's pdftotext).
+        pdf = await client.get(report["pdfPath"], headers={"Authorization": f"Bearer {justice}"})
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = _pdf_text(pdf.content, live.tmp)
+        assert "2026年3月行政执法协调监督月度提示" in text and "寒葱沟镇人民政府" in text
+        assert "e2e-1" in text and "超期未办" in text
+        assert (await client.get(report["pdfPath"])).status_code == 401
+        forbidden_pdf = await client.get(
+            "/reports/quarterly/2026-Q1.pdf", headers={"Authorization": f"Bearer {township}"}
+        )
+        assert forbidden_pdf.status_code == 403
+        bad_pdf = await client.get(
+            "/reports/monthly/2026-13.pdf", headers={"Authorization": f"Bearer {justice}"}
+        )
+        assert bad_pdf.status_code == 400
 
 
 async def _has(kinds: Any, kind: str) -> bool:

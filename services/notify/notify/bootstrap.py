@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from kernel.outbox import AggregateCollection
 from kernel.runtime import ServiceRuntime
 from kernel.wiring import Deps
 from kernel.workers import PollingWorker
-from notify.adapters import xlsx
+from notify.adapters import pdf, xlsx
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import AgencyNames, InboxRepository
@@ -29,7 +30,7 @@ from notify.adapters.watch import DeadlineRepository, TimerRepository
 from notify.adapters.webhooks import WebhookRepository
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
-from notify.application.supervision import Supervision
+from notify.application.supervision import MonthlyReportPush, Supervision
 from notify.application.watch import DeadlineWatch, EveryEvent, ProcessRecord
 from notify.application.webhooks import Webhooks
 from notify.application.workers import TimerScheduler
@@ -67,6 +68,9 @@ class NotifyService:
     timers: TimerRepository
     watch: DeadlineWatch
     scheduler: TimerScheduler
+    report_timers: TimerRepository
+    report_scheduler: TimerScheduler
+    monthly_push: MonthlyReportPush
     webhooks: Webhooks
     copies: CopyRules
     supervision: Supervision
@@ -105,6 +109,16 @@ class NotifyService:
             """The quarterly bulletin (季通报, R-SUP-02, R-SUP-03) as a workbook."""
             return await self._xlsx(request, "quarterly", lambda: sup.quarter(year, number))
 
+        @app.get("/reports/monthly/{month}.pdf", include_in_schema=False)
+        async def monthly_pdf(month: str, request: Request) -> Response:
+            """The monthly reminder list (月提示, R-SUP-02) as PDF with charts."""
+            return await self._pdf(request, "monthly", lambda: sup.month(month))
+
+        @app.get("/reports/quarterly/{year}-Q{number}.pdf", include_in_schema=False)
+        async def quarterly_pdf(year: int, number: int, request: Request) -> Response:
+            """The quarterly bulletin (季通报, R-SUP-02, R-SUP-03) as PDF with charts."""
+            return await self._pdf(request, "quarterly", lambda: sup.quarter(year, number))
+
         return app
 
     async def _xlsx(
@@ -113,6 +127,38 @@ class NotifyService:
         kind: Literal["monthly", "quarterly"],
         period: Callable[[], sup.Period],
     ) -> Response:
+        report = await self._authorised_report(request, kind, period)
+        return Response(
+            xlsx.render(report),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": f'attachment; filename="{kind}-{report.period.label}.xlsx"'
+            },
+        )
+
+    async def _pdf(
+        self,
+        request: Request,
+        kind: Literal["monthly", "quarterly"],
+        period: Callable[[], sup.Period],
+    ) -> Response:
+        report = await self._authorised_report(request, kind, period)
+        # reportlab is synchronous and CPU-bound: keep the event loop free meanwhile.
+        body = await asyncio.to_thread(pdf.render, report)
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{kind}-{report.period.label}.pdf"'
+            },
+        )
+
+    async def _authorised_report(
+        self,
+        request: Request,
+        kind: Literal["monthly", "quarterly"],
+        period: Callable[[], sup.Period],
+    ) -> sup.SupervisionReport:
         # Authenticated exactly like the graph: the same Bearer token, the same district.
         try:
             principal = self.deps.verifier.verify_header(request.headers.get("authorization"))
@@ -125,13 +171,7 @@ class NotifyService:
         except DomainError as exc:
             status = 403 if exc.code == "FORBIDDEN" else 400
             raise HTTPException(status, exc.message) from exc
-        return Response(
-            xlsx.render(report),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={
-                "Content-Disposition": f'attachment; filename="{kind}-{report.period.label}.xlsx"'
-            },
-        )
+        return report
 
 
 def bootstrap(
@@ -184,6 +224,15 @@ def bootstrap(
         agencies=agencies,
         clock=clock,
     )
+    report_timers = TimerRepository(store, "report_timers")
+    monthly_push = MonthlyReportPush(
+        supervision=supervision,
+        timers=report_timers,
+        inbox=inbox,
+        agencies=agencies,
+        policy=deps.policy.supervision,
+        clock=clock,
+    )
     router = (
         EventRouter(settings.district)
         .on(AgencyRegistered.event_type, handlers.when_agency_registered_update_names)
@@ -213,6 +262,12 @@ def bootstrap(
     scheduler = TimerScheduler(
         timers, watch, clock, lease=timedelta(seconds=max(settings.relay_lease_seconds, 30))
     )
+    report_scheduler = TimerScheduler(
+        report_timers,
+        monthly_push,
+        clock,
+        lease=timedelta(seconds=max(settings.relay_lease_seconds, 30)),
+    )
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
@@ -229,6 +284,8 @@ def bootstrap(
             timers.ensure_indexes,
             webhook_repo.ensure_indexes,
             ratings.ensure_indexes,
+            report_timers.ensure_indexes,
+            monthly_push.ensure_scheduled,
         ],
         owns_bus=deps.owns_bus,
         run_workers=run_workers,
@@ -236,6 +293,11 @@ def bootstrap(
             PollingWorker(
                 f"timer-scheduler-{scheduler.owner}",
                 scheduler.run_once,
+                settings.relay_interval_seconds,
+            ),
+            PollingWorker(
+                f"report-scheduler-{report_scheduler.owner}",
+                report_scheduler.run_once,
                 settings.relay_interval_seconds,
             ),
             PollingWorker(
@@ -256,6 +318,9 @@ def bootstrap(
         timers=timers,
         watch=watch,
         scheduler=scheduler,
+        report_timers=report_timers,
+        report_scheduler=report_scheduler,
+        monthly_push=monthly_push,
         webhooks=webhooks,
         copies=copies,
         supervision=supervision,

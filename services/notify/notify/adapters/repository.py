@@ -25,11 +25,14 @@ _FIELDS = (
     "read_by",
     "audience",
     "receipt_required",
+    "links",
 )
 
 
 def item_to_document(item: InboxItem) -> dict[str, Any]:
-    return {"_id": item.id, **{f: getattr(item, f) for f in _FIELDS}}
+    doc = {"_id": item.id, **{f: getattr(item, f) for f in _FIELDS}}
+    doc["links"] = list(item.links)
+    return doc
 
 
 def item_from_document(doc: Document) -> InboxItem:
@@ -39,6 +42,7 @@ def item_from_document(doc: Document) -> InboxItem:
     fields["receipt_required"] = (
         True if fields["receipt_required"] is None else fields["receipt_required"]
     )
+    fields["links"] = tuple(fields["links"] or ())
     return InboxItem(id=doc["_id"], **fields)
 
 

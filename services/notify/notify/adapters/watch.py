@@ -95,8 +95,11 @@ class DeadlineRepository:
 
 
 class TimerRepository:
-    def __init__(self, store: DocumentStore) -> None:
-        self._coll = store.collection("timers")
+    """``name``: the collection; the report timers (R-SUP-02 monthly push) live apart from the
+    deadline and notice timers so that each scheduler claims only its own kind of work."""
+
+    def __init__(self, store: DocumentStore, name: str = "timers") -> None:
+        self._coll = store.collection(name)
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("state", 1), ("fire_at", 1)], name="due")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from kernel.auth import Principal
 from kernel.envelope import new_envelope
 from kernel.errors import Conflict, Forbidden
 from kernel.outbox import ConcurrencyError
+from kernel.policy import SupervisionPolicy
+from kernel.store import Document
 from notify.adapters.record import RecordRepository
-from notify.adapters.repository import AgencyNames
+from notify.adapters.repository import AgencyNames, InboxRepository
 from notify.adapters.supervision import RatingRepository, record_entries
-from notify.adapters.watch import DeadlineRepository
+from notify.adapters.watch import DeadlineRepository, TimerRepository
 from notify.contracts.published import AgencyRatedV1
+from notify.domain.model import InboxItem, item_id
 from notify.domain.record import RecordEntry
 from notify.domain.supervision import (
     Direction,
@@ -24,8 +28,17 @@ from notify.domain.supervision import (
     RefusalFact,
     SupervisionReport,
     compute_report,
+    month,
+    month_of,
+    monthly_push_at,
+    monthly_push_text,
     new_rating,
+    next_month,
+    report_paths,
 )
+from notify.domain.watch import PlannedTimer
+
+log = logging.getLogger(__name__)
 
 SERVICE = "notify"
 # Who may read the reports: the supervising roles, and any staff of the justice bureau
@@ -34,6 +47,9 @@ REPORT_ROLES = frozenset({"supervisor", "government"})
 DISPUTE_TYPES = ("dispute.opened.v1", "dispute.ruled.v1")
 # Refusals to cooperate (R-AST-02) as coordination records them.
 REFUSAL_TYPES = ("assistance.refused.v1",)
+# How long to wait before retrying the push when no justice bureau is known yet (the agency
+# directory is fed by coordination's events and may lag behind).
+RETRY_LATER = timedelta(minutes=5)
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -120,6 +136,12 @@ class Supervision:
         self, principal: Principal, kind: Literal["monthly", "quarterly"], period: Period
     ) -> SupervisionReport:
         await self.check_reader(principal)
+        return await self.compute(kind, period)
+
+    async def compute(
+        self, kind: Literal["monthly", "quarterly"], period: Period
+    ) -> SupervisionReport:
+        """The report as of now, without a reader (the monthly push computes it itself)."""
         now = self.clock()
         # Disputes ruled in the period may have been opened before it: read from the start.
         disputes = await record_entries(
@@ -199,3 +221,86 @@ class Supervision:
                 field=field,
             ) from exc
         return rating
+
+
+class MonthlyReportPush:
+    """R-SUP-02 月提示: on the district's report day the reminder list of the previous month
+    is put in the justice bureau's inbox, linking its PDF and .xlsx.
+
+    One persisted timer per month (id ``report.monthly:<yyyy-mm>``, the month reported), run
+    by a TimerScheduler like the deadline timers: claimed with a lease, so with several
+    replicas it fires once; the inbox item is keyed by the timer id, so a re-fire after a lost
+    lease adds nothing. Each firing schedules the next month first; every replica schedules
+    the current month at start-up (idempotent: the same id and time), which seeds the chain.
+    Months before the first start are not pushed retroactively.
+    """
+
+    def __init__(
+        self,
+        *,
+        supervision: Supervision,
+        timers: TimerRepository,
+        inbox: InboxRepository,
+        agencies: AgencyNames,
+        policy: SupervisionPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.supervision = supervision
+        self.timers = timers
+        self.inbox = inbox
+        self.agencies = agencies
+        self.policy = policy
+        self.clock = clock
+
+    @staticmethod
+    def timer_id(month_label: str) -> str:
+        return f"report.monthly:{month_label}"
+
+    async def ensure_scheduled(self) -> None:
+        """Start-up: the current month's push is scheduled (a no-op when it already is)."""
+        if self.policy.monthly_reminder_list:
+            await self._schedule(month_of(self.clock()))
+
+    async def _schedule(self, period: Period) -> None:
+        await self.timers.schedule(
+            PlannedTimer(
+                id=self.timer_id(period.label),
+                kind="report.monthly",
+                step="monthly",
+                fire_at=monthly_push_at(period, self.policy.report_day_of_month),
+            ),
+            state="pending",
+            fields={"month": period.label},
+        )
+
+    async def fire(self, timer: Document, owner: str) -> str:
+        now = self.clock()
+        period = month(timer["month"])
+        # The next month first: if this replica dies after it, the re-fire schedules it again
+        # (same id and time), and the push below is keyed by the timer.
+        await self._schedule(next_month(period))
+        bureau = await self.agencies.first_of_kind("justice_bureau")
+        if bureau is None:
+            log.warning("no justice bureau known yet; monthly push %s retried", timer["_id"])
+            await self.timers.release(timer["_id"], owner, now + RETRY_LATER, {})
+            return "released"
+        report = await self.supervision.compute("monthly", period)
+        title, body = monthly_push_text(report, self.policy.reports_to_zh)
+        await self.inbox.add(
+            InboxItem(
+                id=item_id(timer["_id"], bureau),
+                agency_id=bureau,
+                kind="supervision.monthly_report",
+                title=title,
+                body=body,
+                subject_type="SupervisionReport",
+                subject_id=f"monthly:{period.label}",
+                source_event_id=timer["_id"],
+                created_at=now,
+                # A report to read, not a notice to sign for (R-NTF-04 does not apply).
+                receipt_required=False,
+                links=report_paths("monthly", period),
+            )
+        )
+        await self.timers.finish(timer["_id"], owner, "fired", now)
+        return "fired"

@@ -7,9 +7,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
+from kernel.store import Document
 from notify.adapters.watch import TimerRepository
-from notify.application.watch import DeadlineWatch
+
+
+class FiresTimers(Protocol):
+    async def fire(self, timer: Document, owner: str) -> str:
+        """Do what the claimed timer asks; return the state it ended in (``released`` when
+        it was put back to ``pending``)."""
+        ...
 
 
 class TimerScheduler:
@@ -20,7 +28,7 @@ class TimerScheduler:
     def __init__(
         self,
         timers: TimerRepository,
-        watch: DeadlineWatch,
+        watch: FiresTimers,
         clock: Callable[[], datetime],
         *,
         owner: str | None = None,

@@ -31,6 +31,8 @@ class InboxItem:
     receipt_required: bool = True
     """Whether an unread item escalates past the notice limit (R-NTF-04). Items that are
     themselves reminders or escalations do not, so escalation never feeds on itself."""
+    links: tuple[str, ...] = ()
+    """Downloads the item points at (paths on the notify service, e.g. a report's PDF)."""
 
     @property
     def unread(self) -> bool:

@@ -81,6 +81,31 @@ def quarter(year: int, number: int) -> Period:
     )
 
 
+def month_of(at: datetime) -> Period:
+    local = at.astimezone(CHINA)
+    return month(f"{local.year:04d}-{local.month:02d}")
+
+
+def next_month(period: Period) -> Period:
+    return month_of(period.end)
+
+
+# The monthly reminder list is put in the justice bureau's inbox at this hour (China time) of
+# the district's report day: office hours, so that it is seen the day it arrives.
+PUSH_HOUR = 9
+
+
+def monthly_push_at(period: Period, report_day_of_month: int) -> datetime:
+    """When the reminder list of ``period`` goes out: the report day of the following month
+    (the policy keeps the day ≤ 28, so every month has it)."""
+    return period.end.replace(day=report_day_of_month, hour=PUSH_HOUR)
+
+
+def report_paths(kind: Literal["monthly", "quarterly"], period: Period) -> tuple[str, str]:
+    """The PDF and .xlsx downloads of a report on the notify service."""
+    return (f"/reports/{kind}/{period.label}.pdf", f"/reports/{kind}/{period.label}.xlsx")
+
+
 def quarter_of(at: datetime) -> Period:
     local = at.astimezone(CHINA)
     return quarter(local.year, (local.month - 1) // 3 + 1)
@@ -344,3 +369,22 @@ def compute_report(
         refusals=sorted(refusals_in, key=lambda r: (r.at, r.event_id)),
         ratings=sorted(ratings_in, key=lambda r: (r.rated_at, r.id)),
     )
+
+
+def monthly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[str, str]:
+    """Title and body of the inbox item that delivers the monthly reminder list (月提示)."""
+    # From the per-agency clock figures, so that the four numbers add up.
+    counted = [c for a in report.agencies for c in a.clocks.values()]
+    overdue = sum(c.overdue for c in counted)
+    late = sum(c.late for c in counted)
+    on_time = sum(c.on_time for c in counted)
+    total = sum(c.counted for c in counted)
+    rate = f"{100 * on_time / total:.1f}%" if total else "—"
+    title = f"{report.period.label_zh}行政执法协调监督月度提示"
+    body = (
+        f"{receiver_zh}：{report.period.label_zh}到期的移送、受理、结果通报期限共{total}件，"
+        f"按时办结{on_time}件（按时率{rate}），超期办结{late}件，超期未办{overdue}件；"
+        f"新发或裁决管辖争议{len(report.disputes)}起，拒绝协助{len(report.refusals)}次。"
+        "各机关明细及图表见所附PDF与Excel文件。"
+    )
+    return title, body

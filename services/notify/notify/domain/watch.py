@@ -22,7 +22,9 @@ from kernel.policy import NoticePolicy, ReminderPolicy
 CHINA = ZoneInfo("Asia/Shanghai")
 
 DeadlineStateName = Literal["open", "met", "cancelled", "paused"]
-TimerKind = Literal["deadline.remind", "deadline.missed", "deadline.escalate", "notice.receipt"]
+TimerKind = Literal[
+    "deadline.remind", "deadline.missed", "deadline.escalate", "notice.receipt", "report.monthly"
+]
 
 # Reminders before a working-day deadline go out at the start of the office day, not at
 # midnight, so that they land when someone reads them.

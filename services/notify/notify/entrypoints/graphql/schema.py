@@ -96,6 +96,10 @@ class InboxItem:
     audience: str = strawberry.field(
         description="agency: for its staff; leader: for its head (负责人), e.g. an escalation"
     )
+    links: list[str] = strawberry.field(
+        description="downloads the item points at: paths on the notify service, fetched with "
+        "the same Bearer token (e.g. the monthly reminder list's PDF and .xlsx)"
+    )
 
     @strawberry.field
     def unread(self) -> bool:
@@ -117,6 +121,7 @@ class InboxItem:
             read_at=m.read_at,
             read_by=m.read_by,
             audience=m.audience,
+            links=list(m.links),
         )
 
 
@@ -410,6 +415,10 @@ class SupervisionReport:
     download_path: str = strawberry.field(
         description="the .xlsx of this report on the notify service (Bearer-authenticated)"
     )
+    pdf_path: str = strawberry.field(
+        description="the PDF of this report, with charts, on the notify service "
+        "(Bearer-authenticated)"
+    )
 
     @classmethod
     def from_model(cls, r: sup.SupervisionReport) -> SupervisionReport:
@@ -458,6 +467,7 @@ class SupervisionReport:
             ],
             ratings=[AgencyRating.from_model(x) for x in r.ratings],
             download_path=f"/reports/{r.kind}/{r.period.label}.xlsx",
+            pdf_path=f"/reports/{r.kind}/{r.period.label}.pdf",
         )
 
 
