@@ -64,6 +64,7 @@ def test_R_AG_02_internal_unit_cannot_receive() -> None:
 
 
 def test_R_REF_01_referral_goes_to_another_registered_agency() -> None:
+    """R-REF-01: a referral goes from one registered agency to another."""
     with pytest.raises(ValidationFailed) as err:
         draft(receiver=None)
     assert err.value.field == "receiverId" and "not registered" in err.value.message
