@@ -14,9 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal, TokenIssuer, TokenVerifier, ensure_dev_keys
+from kernel.envelope import new_envelope
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from referral.entrypoints.graphql.schema import Referral as ReferralType
@@ -214,6 +216,21 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
     r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
     await svc.h.add_material(r.id, source(), MARKET_CLERK)
     assert (await files.get(f"/referrals/{r.id}/letter.pdf", MARKET_CLERK)).status_code == 404
+    # R-AG-03: the sender's referral liaison, learnt from coordination's event, is printed.
+    await svc.h.when_agency_registered_update_directory(
+        new_envelope(
+            AgencyRegisteredV1(
+                agency_id="fy-market",
+                name="抚远市市场监督管理局",
+                kind="department",
+                district="fuyuan",
+                liaisons=[LiaisonV1(name="李春梅", phone="0454-5420102", duty="referral")],
+                version=2,
+            ),
+            district="fuyuan",
+            service="coordination",
+        )
+    )
     r, letter = await svc.h.generate_transfer_letter(r.id, MARKET_CLERK)
     assert (letter.kind.value, letter.name, letter.media_type) == (
         "transfer_letter",
@@ -241,6 +258,7 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
         "寒葱沟镇中心街12号",
         "现场检查记录.jpg",  # the materials list (附件)
         "二〇二六年十一月三十日",  # the date in Chinese numerals
+        "联系人：李春梅0454-5420102",  # R-AG-03
     ):
         assert expected in flat, (expected, text)
     assert "(A4)" in _poppler("pdfinfo", pdf)

@@ -268,13 +268,23 @@ class AgencyDirectory:
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("agency_directory")
 
-    async def put(self, agency: AgencyRef, source_version: int) -> bool:
+    async def put(self, agency: AgencyRef, source_version: int, liaison: str = "") -> bool:
         return await upsert_versioned(
             self._coll,
             agency.id,
             source_version,
-            {"name": agency.name, "kind": agency.kind, "internal_unit": agency.internal_unit},
+            {
+                "name": agency.name,
+                "kind": agency.kind,
+                "internal_unit": agency.internal_unit,
+                "liaison": liaison,
+            },
         )
+
+    async def liaison(self, agency_id: str) -> str:
+        """The agency's referral contact as the letter prints it ("" when unknown)."""
+        doc = await self._coll.find_one({"_id": agency_id})
+        return str(doc.get("liaison") or "") if doc else ""
 
     async def get(self, agency_id: str) -> AgencyRef | None:
         doc = await self._coll.find_one({"_id": agency_id})

@@ -503,6 +503,7 @@ class ReferralHandlers:
             sender.name if sender else referral.sender_id,
             receiver.name if receiver else referral.receiver_id,
             now,
+            liaison=await self.agencies.liaison(referral.sender_id),
         )
         # reportlab is CPU-bound: off the event loop.
         pdf = await asyncio.to_thread(render_pdf, document)
@@ -1203,7 +1204,9 @@ class ReferralHandlers:
     async def when_agency_registered_update_directory(self, envelope: Envelope) -> None:
         event: AgencyRegistered = envelope.payload(AgencyRegistered)
         await self.agencies.put(
-            AgencyRef(event.agency_id, event.name, event.kind, event.internal_unit), event.version
+            AgencyRef(event.agency_id, event.name, event.kind, event.internal_unit),
+            event.version,
+            liaison=event.referral_liaison(),
         )
 
     async def when_catalogue_entry_changed_update_read_model(self, envelope: Envelope) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from kernel.envelope import EventPayload
+
+
+class Liaison(EventPayload):
+    name: str
+    phone: str
+    duty: str = "referral"
 
 
 class AgencyRegistered(EventPayload):
@@ -14,7 +22,17 @@ class AgencyRegistered(EventPayload):
     name: str
     kind: str
     internal_unit: bool = False
+    liaisons: list[Liaison] = Field(default_factory=list)
     version: int
+
+    def referral_liaison(self) -> str:
+        """The contact a transfer letter names (联系人, R-AG-03): the referral liaison, else
+        the general one; empty when the agency named none."""
+        for duty in ("referral", "general"):
+            for x in self.liaisons:
+                if x.duty == duty:
+                    return f"{x.name} {x.phone}"
+        return ""
 
 
 class DisputeRuled(EventPayload):
