@@ -240,6 +240,24 @@ class ReferralHandlers:
             "deadlines": [self.clocks.to_event(d, after.id) for d in touched],
         }
 
+    async def _transit(
+        self,
+        referral_id: str,
+        principal: Principal,
+        cid: str | None,
+        move: Callable[[Referral, Actor, datetime], Referral],
+        payload_type: Callable[..., EventPayload],
+        **extra: Any,
+    ) -> Referral:
+        """The common shape of a plain transition: load, move in the domain, publish the
+        change (actor, before/after state, clocks) with ``extra`` fields, commit."""
+        referral = await self._load(referral_id)
+        now = self.clock()
+        actor = actor_of(principal)
+        moved = move(referral, actor, now)
+        payload = payload_type(**self._change(referral, moved, actor, now), **extra)
+        return await self._commit(moved, [payload], cid)
+
     async def _commit(
         self, moved: Referral, payloads: list[EventPayload], correlation_id: str | None
     ) -> Referral:
@@ -708,12 +726,14 @@ class ReferralHandlers:
     async def withdraw(
         self, referral_id: str, reason: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
-        now = self.clock()
-        actor = actor_of(principal)
-        moved = referral.withdraw(actor, now, reason)
-        payload = ReferralWithdrawnV1(**self._change(referral, moved, actor, now), reason=reason)
-        return await self._commit(moved, [payload], cid)
+        return await self._transit(
+            referral_id,
+            principal,
+            cid,
+            lambda r, actor, now: r.withdraw(actor, now, reason),
+            ReferralWithdrawnV1,
+            reason=reason,
+        )
 
     # -- receiving --------------------------------------------------------------------
 
@@ -790,12 +810,14 @@ class ReferralHandlers:
     async def mark_handled(
         self, referral_id: str, summary: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
-        now = self.clock()
-        actor = actor_of(principal)
-        moved = referral.mark_handled(actor, now, summary)
-        payload = ReferralHandledV1(**self._change(referral, moved, actor, now), summary=summary)
-        return await self._commit(moved, [payload], cid)
+        return await self._transit(
+            referral_id,
+            principal,
+            cid,
+            lambda r, actor, now: r.mark_handled(actor, now, summary),
+            ReferralHandledV1,
+            summary=summary,
+        )
 
     async def report_result(
         self, referral_id: str, result: str, principal: Principal, cid: str | None = None
@@ -822,34 +844,39 @@ class ReferralHandlers:
     async def close(
         self, referral_id: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
-        now = self.clock()
-        actor = actor_of(principal)
-        moved = referral.close(actor, now)
-        payload = ReferralClosedV1(**self._change(referral, moved, actor, now))
-        return await self._commit(moved, [payload], cid)
+        return await self._transit(
+            referral_id,
+            principal,
+            cid,
+            lambda r, actor, now: r.close(actor, now),
+            ReferralClosedV1,
+        )
 
     async def supervise(
         self, referral_id: str, note: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
-        now = self.clock()
-        actor = actor_of(principal)
-        moved = referral.supervise(actor, now, note)
-        payload = ReferralSupervisedV1(**self._change(referral, moved, actor, now), note=note)
-        return await self._commit(moved, [payload], cid)
+        return await self._transit(
+            referral_id,
+            principal,
+            cid,
+            lambda r, actor, now: r.supervise(actor, now, note),
+            ReferralSupervisedV1,
+            note=note,
+        )
 
     # -- upward (R-REF-09) and crime (R-REF-10) -----------------------------------------
 
     async def record_department_consent(
         self, referral_id: str, note: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
-        now = self.clock()
-        actor = actor_of(principal)
-        moved = referral.record_department_consent(actor, now, note)
-        payload = ReferralConsentRecordedV1(**self._change(referral, moved, actor, now), note=note)
-        return await self._commit(moved, [payload], cid)
+        return await self._transit(
+            referral_id,
+            principal,
+            cid,
+            lambda r, actor, now: r.record_department_consent(actor, now, note),
+            ReferralConsentRecordedV1,
+            note=note,
+        )
 
     async def record_justice_filing(
         self, referral_id: str, filing_number: str, principal: Principal, cid: str | None = None
