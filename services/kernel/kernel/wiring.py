@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from kernel.auth import TokenVerifier, ensure_dev_keys
 from kernel.bus import Bus
 from kernel.calendar import WorkingCalendar
+from kernel.clock import Clock, clock_from_settings, system_clock
 from kernel.policy import DistrictPolicy, load_policy, load_policy_file
 from kernel.settings import Settings
 from kernel.store import DocumentStore
@@ -26,6 +28,8 @@ class Deps:
     policy: DistrictPolicy
     calendar: WorkingCalendar
     owns_bus: bool = True
+    # The domain's "now" (kernel.clock): the system clock, or a movable one in tests.
+    clock: Clock = system_clock
 
 
 async def open_store(settings: Settings, service: str) -> DocumentStore:
@@ -49,18 +53,30 @@ def open_bus(settings: Settings) -> Bus:
 
 
 def load_verifier(settings: Settings) -> TokenVerifier:
-    """Public keys from ``jwt_jwks_file``; outside production, the dev keys when unset."""
+    """Public keys from the identity provider's ``jwt_jwks_url`` or from ``jwt_jwks_file``;
+    outside production, the dev keys when neither is set. Tokens for another district are
+    refused by the verifier itself."""
+    common: dict[str, Any] = {
+        "issuer": settings.jwt_issuer,
+        "audience": settings.jwt_audience,
+        "leeway": settings.jwt_leeway_seconds,
+        "district": settings.district,
+    }
+    if settings.jwt_jwks_url:
+        return TokenVerifier.from_url(
+            settings.jwt_jwks_url,
+            ttl=settings.jwt_jwks_cache_seconds,
+            refresh_interval=settings.jwt_jwks_refresh_interval_seconds,
+            **common,
+        )
     path = settings.jwt_jwks_file
     if path is None:
         if settings.env == "production":
-            raise ValueError("LIANDONG_JWT_JWKS_FILE must be set in production")
+            raise ValueError(
+                "LIANDONG_JWT_JWKS_URL or LIANDONG_JWT_JWKS_FILE must be set in production"
+            )
         path = ensure_dev_keys(settings.data_dir).jwks_file
-    return TokenVerifier.from_file(
-        path,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        leeway=settings.jwt_leeway_seconds,
-    )
+    return TokenVerifier.from_file(path, **common)
 
 
 def load_district_policy(settings: Settings) -> DistrictPolicy:
@@ -71,6 +87,8 @@ def load_district_policy(settings: Settings) -> DistrictPolicy:
 
 async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None) -> Deps:
     """Deps for one service; pass ``bus`` to share one bus between services (embedded)."""
+    # First: a production deployment configured with a test clock must not start at all.
+    clock = clock_from_settings(settings)
     policy = load_district_policy(settings)
     return Deps(
         settings=settings,
@@ -80,6 +98,7 @@ async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None
         policy=policy,
         calendar=calendar_for(policy),
         owns_bus=bus is None,
+        clock=clock,
     )
 
 
