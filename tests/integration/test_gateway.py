@@ -6,6 +6,10 @@ and ``GatewayProcess`` runs ``hive-gateway`` on the result. The subgraphs mirror
 topologies: ``things`` is mounted under a prefix (``/things/graphql``, as in the embedded
 one-process suite) and ``echo`` at ``/graphql`` (as a service of its own).
 
+The development gateway here is started without a JWKS, so it leaves token checks to the
+subgraphs and forwards whatever Authorization header it gets (what these tests look at); the
+gateway's own token checks, signatures and limits are in test_gateway_security.py.
+
 Needs ``gateway/node_modules``: ``scripts/infra/gateway.sh up``.
 """
 
@@ -29,6 +33,7 @@ from strawberry.types import Info
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from kernel.auth import DevKeys, Principal, TokenIssuer, ensure_dev_keys
 from liandong.gateway import (
     INSTALL_COMMAND,
     CompositionError,
@@ -232,12 +237,31 @@ def gateway(supergraph: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="module")
+def dev_keys(tmp_path_factory: pytest.TempPathFactory) -> DevKeys:
+    return ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
 def production_gateway(
-    supergraph: Path, tmp_path_factory: pytest.TempPathFactory
+    supergraph: Path, dev_keys: DevKeys, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
+    # Production will not start without the keys that sign tokens and the subgraph-signing
+    # secret (tests/integration/test_gateway_security.py covers both).
+    env = {
+        "LIANDONG_GATEWAY_JWKS_FILE": str(dev_keys.jwks_file),
+        "LIANDONG_GATEWAY_HMAC_SECRET": "test-secret",
+    }
     log_dir = tmp_path_factory.mktemp("gateway-prod")
-    with GatewayProcess(supergraph, log_dir, production=True) as process:
+    with GatewayProcess(supergraph, log_dir, production=True, env=env) as process:
         yield process
+
+
+def _bearer(keys: DevKeys) -> dict[str, str]:
+    issuer = TokenIssuer(
+        keys.private_key_file.read_bytes(), kid=keys.kid, issuer="liandong", audience="liandong"
+    )
+    principal = Principal("p1", "测试", "fy-hancong", "fuyuan", ("clerk",))
+    return {"Authorization": f"Bearer {issuer.issue(principal)}"}
 
 
 def _query(
@@ -346,16 +370,19 @@ def test_graphiql_and_introspection_in_development(gateway: GatewayProcess) -> N
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
 
 
-def test_no_graphiql_nor_introspection_in_production(production_gateway: GatewayProcess) -> None:
+def test_no_graphiql_nor_introspection_in_production(
+    production_gateway: GatewayProcess, dev_keys: DevKeys
+) -> None:
     page = httpx.get(production_gateway.url, headers={"accept": "text/html"}, timeout=10)
+    headers = _bearer(dev_keys)
 
     assert not page.headers.get("content-type", "").startswith("text/html")
     assert page.status_code != 200
-    body = _query(production_gateway, "{ __schema { queryType { name } } }")
+    body = _query(production_gateway, "{ __schema { queryType { name } } }", headers)
     assert "data" not in body or body["data"] is None
     assert "introspection has been disabled" in json.dumps(body["errors"])
     # Ordinary queries still work there.
-    assert _query(production_gateway, '{ thing(id: "2") { name } }') == {
+    assert _query(production_gateway, '{ thing(id: "2") { name } }', headers) == {
         "data": {"thing": {"name": "thing 2"}}
     }
 

@@ -14,6 +14,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
 
 from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.store import StoreUnavailableError
 
 __all__ = [
     "ErrorCode",
@@ -38,6 +39,8 @@ class ErrorCode:
     INVALID_STATE = "INVALID_STATE"
     WRONG_DISTRICT = "WRONG_DISTRICT"
     INTERNAL = "INTERNAL"
+    UNAVAILABLE = "UNAVAILABLE"
+    BAD_REQUEST = "GRAPHQL_VALIDATION_FAILED"
 
 
 def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:
@@ -79,7 +82,7 @@ class RequestContext(BaseContext):
             try:
                 principal = self._verifier.verify_header(header)
             except AuthError as exc:
-                raise graphql_error(str(exc), exc.code) from exc
+                raise graphql_error(str(exc), exc.code, reason=str(exc.reason)) from exc
             if principal.district != self._district:
                 raise graphql_error(
                     f"this deployment serves district {self._district!r}; the token is for "
@@ -104,22 +107,63 @@ def decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    # Errors we raise on purpose carry a stable code; anything else is an internal fault
-    # whose text must not reach clients in production.
-    return not (error.extensions and "code" in error.extensions)
+class CodedErrors(MaskErrors):
+    """Every error leaves the service with a stable ``extensions.code``.
+
+    Errors raised on purpose already carry one and pass unchanged; errors in the request
+    itself (syntax, unknown field, bad variable) get ``GRAPHQL_VALIDATION_FAILED``. A store
+    that cannot be reached (``StoreUnavailableError``) becomes ``UNAVAILABLE`` with a message
+    a client may show: the operation did not happen and may be retried. Anything else is an
+    internal fault: ``INTERNAL``, and in production its text (which may name internals) is replaced.
+    """
+
+    def __init__(self, production: bool) -> None:
+        super().__init__()
+        self.production = production
+
+    def _coded(self, error: GraphQLError, message: str, code: str) -> GraphQLError:
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": code},
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed: list[GraphQLError] = []
+        for error in errors:
+            if error.extensions and "code" in error.extensions:
+                processed.append(error)
+            elif error.original_error is None:
+                # Parse, validation and variable errors: about the request, not internals.
+                processed.append(self._coded(error, error.message, ErrorCode.BAD_REQUEST))
+            elif isinstance(error.original_error, StoreUnavailableError):
+                processed.append(
+                    self._coded(
+                        error,
+                        "服务暂时不可用，请稍后重试 (the database did not answer; nothing was "
+                        "changed, retry later)",
+                        ErrorCode.UNAVAILABLE,
+                    )
+                )
+            elif self.production:
+                processed.append(self._coded(error, self.error_message, ErrorCode.INTERNAL))
+            else:
+                processed.append(self._coded(error, error.message, ErrorCode.INTERNAL))
+        return processed
 
 
 def schema_extensions(production: bool) -> list[Any]:
     # Factories, not instances: strawberry builds the extensions per request; the parser and
     # validation caches live at module level, so they are still shared across requests.
-    extensions: list[Any] = [
+    return [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        lambda: CodedErrors(production),
     ]
-    if production:
-        extensions.append(lambda: MaskErrors(should_mask_error=_should_mask))
-    return extensions
 
 
 ContextFactory = Callable[..., RequestContext]
