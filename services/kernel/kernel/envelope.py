@@ -19,7 +19,10 @@ from typing import Any, ClassVar, TypeVar
 
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kernel.logs import current_correlation_id
 
 __all__ = [
     "CONTENT_TYPE",
@@ -32,6 +35,7 @@ __all__ = [
 CONTENT_TYPE = "application/cloudevents+json"
 _FORMAT = JSONFormat()
 P = TypeVar("P", bound="EventPayload")
+_TRACE_CONTEXT = TraceContextTextMapPropagator()
 
 
 class EnvelopeError(ValueError):
@@ -67,7 +71,10 @@ class Envelope(BaseModel):
     district: str
     correlationid: str
     service: str
+    # CloudEvents' distributed-tracing extension: the W3C trace context of the producer, so a
+    # consumer's span joins the trace of the request that caused the event (kernel.telemetry).
     traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def routing_key(self) -> str:
@@ -112,6 +119,8 @@ class Envelope(BaseModel):
             attributes["subject"] = self.subject
         if self.traceparent is not None:
             attributes["traceparent"] = self.traceparent
+        if self.tracestate is not None:
+            attributes["tracestate"] = self.tracestate
         return CloudEvent(attributes=attributes, data=self.data)
 
     def to_json_bytes(self) -> bytes:
@@ -136,6 +145,7 @@ class Envelope(BaseModel):
                 correlationid=attrs.get("correlationid") or attrs["id"],
                 service=attrs.get("service") or _service_from_source(attrs["source"]),
                 traceparent=attrs.get("traceparent"),
+                tracestate=attrs.get("tracestate"),
             )
         except KeyError as exc:
             raise EnvelopeError(f"CloudEvent lacks the attribute {exc.args[0]!r}") from exc
@@ -168,8 +178,14 @@ def new_envelope(
     event_id: str | None = None,
     time: datetime | None = None,
 ) -> Envelope:
-    """Wrap ``payload`` in a new envelope with a fresh id (a UUIDv4 unless given)."""
+    """Wrap ``payload`` in a new envelope with a fresh id (a UUIDv4 unless given).
+
+    The correlation id defaults to the one of the request or event being handled (kernel.logs),
+    and the current trace context is stamped in, so the event joins the caller's trace.
+    """
     eid = event_id or str(uuid.uuid4())
+    trace_context: dict[str, str] = {}
+    _TRACE_CONTEXT.inject(trace_context)
     return Envelope(
         id=eid,
         source=f"/liandong/{district}/{service}",
@@ -178,6 +194,8 @@ def new_envelope(
         time=time or datetime.now(UTC),
         data=payload.model_dump(mode="json"),
         district=district,
-        correlationid=correlation_id or eid,
+        correlationid=correlation_id or current_correlation_id() or eid,
         service=service,
+        traceparent=trace_context.get("traceparent"),
+        tracestate=trace_context.get("tracestate"),
     )

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 from strawberry.fastapi import GraphQLRouter
 from strawberry.federation import Schema
 
+from kernel import metrics
+from kernel.gateway_signature import install_gateway_signature
 from kernel.graphql import RequestContext
+from kernel.logs import bind, configure_logging
 from kernel.runtime import ServiceRuntime
+from kernel.telemetry import instrument_app
 
 __all__ = ["create_service_app"]
 
@@ -35,7 +42,15 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
+            # A service on its own (``liandong serve``) owns the process's log output.
+            configure_logging(
+                district=runtime.settings.district,
+                service=runtime.name,
+                fmt=runtime.settings.effective_log_format,
+                level=runtime.settings.log_level,
+            )
             await runtime.start()
+            runtime.drain_on_sigterm()
         try:
             yield
         finally:
@@ -60,6 +75,9 @@ def create_service_app(
         graphql_ide=None if production else "graphiql",
     )
     app.include_router(router, prefix="/graphql")
+    # Before _observe: its middleware then wraps this one, so refused requests are counted.
+    install_gateway_signature(app, runtime.settings)
+    _observe(app, runtime, schema)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -71,3 +89,63 @@ def create_service_app(
         return JSONResponse(checks, status_code=200 if checks["ready"] else 503)
 
     return app
+
+
+def _route_template(app: FastAPI, request: Request) -> str:
+    path = getattr(request.scope.get("route"), "path", None)
+    if path:
+        return str(path)
+    # Strawberry's router does not record itself in the scope: match the few routes here
+    # (an included router answers with its prefix, e.g. "/graphql").
+    for candidate in app.router.routes:
+        match, _ = candidate.matches(request.scope)
+        if match == Match.FULL:
+            path = getattr(candidate, "path", None)
+            prefix = getattr(getattr(candidate, "include_context", None), "prefix", None)
+            return str(path or prefix or "included")
+    return "unmatched"
+
+
+def _observe(app: FastAPI, runtime: ServiceRuntime, schema: Schema) -> None:
+    """``/metrics``, per-request metrics and log context, GraphQL operation metrics, and
+    (when tracing is on) server spans continuing the caller's ``traceparent``."""
+    service = runtime.name
+    extension = metrics.graphql_metrics_extension(service)
+    if not any(getattr(e, "__name__", "") == extension.__name__ for e in schema.extensions):
+        schema.extensions = (*schema.extensions, extension)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        body, content_type = metrics.render()
+        return Response(content=body, media_type=content_type)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The gateway forwards the client's correlation id; without one, this request
+        # starts a new correlation (carried on into the events it causes).
+        correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        started = time.perf_counter()
+        status = 500
+        try:
+            with bind(
+                correlation_id=correlation_id,
+                service=service,
+                traceparent=request.headers.get("traceparent"),
+            ):
+                response = await call_next(request)
+            status = response.status_code
+            response.headers["x-correlation-id"] = correlation_id
+            return response
+        finally:
+            # The route template, never the raw path: labels must stay few.
+            path = _route_template(app, request)
+            if path != "/metrics":
+                metrics.HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+                metrics.HTTP_DURATION.labels(service, request.method, path).observe(
+                    time.perf_counter() - started
+                )
+
+    if runtime.settings.tracing_enabled:
+        instrument_app(app)

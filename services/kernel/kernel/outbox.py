@@ -29,6 +29,7 @@ from kernel.bus import Bus, PublishError
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
 from kernel.store import Collection, Document, DuplicateKeyError
+from kernel.telemetry import store_span
 from kernel.workers import PollingWorker
 
 __all__ = [
@@ -77,7 +78,8 @@ class AggregateCollection:
         full["outbox"] = [e.to_document() for e in events]
         full["outbox_n"] = len(events)
         try:
-            await self.collection.insert_one(full)
+            with store_span("insert", self.collection.name):
+                await self.collection.insert_one(full)
         except DuplicateKeyError as exc:
             raise ConcurrencyError(f"{self.collection.name} {full['_id']} already exists") from exc
         self._committed(events)
@@ -104,9 +106,10 @@ class AggregateCollection:
         unset_fields = list(unset)
         if unset_fields:
             update["$unset"] = {f: "" for f in unset_fields}
-        matched = await self.collection.update_one(
-            {"_id": aggregate_id, "version": expected_version}, update
-        )
+        with store_span("update", self.collection.name):
+            matched = await self.collection.update_one(
+                {"_id": aggregate_id, "version": expected_version}, update
+            )
         if matched == 0:
             raise ConcurrencyError(
                 f"{self.collection.name} {aggregate_id} was changed by someone else "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["referral", "coordination", "notify"]
@@ -48,11 +48,82 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str = Field("liandong", description="expected token issuer")
     jwt_audience: str = Field("liandong", description="expected token audience")
-    jwt_leeway_seconds: int = Field(30, description="clock skew allowed when checking tokens")
+    jwt_leeway_seconds: int = Field(
+        30, description="clock skew allowed when checking tokens (0..300 seconds)"
+    )
+    # -- authentication at the edge (kernel.auth, kernel.gateway_signature) ---------------
+    jwt_jwks_url: str | None = Field(
+        None, description="the identity provider's JWKS URL (instead of jwt_jwks_file)"
+    )
+    jwt_jwks_cache_seconds: float = Field(
+        300.0, description="how long keys fetched from jwt_jwks_url are cached"
+    )
+    jwt_jwks_refresh_interval_seconds: float = Field(
+        30.0, description="least time between refetches caused by an unknown key id"
+    )
+    gateway_hmac_secret: SecretStr | None = Field(
+        None, description="secret the gateway signs subgraph requests with (shared with it)"
+    )
+    gateway_signature_required: bool | None = Field(
+        None,
+        description="refuse GraphQL not signed by the gateway (default: only in production)",
+    )
     relay_interval_seconds: float = Field(0.5, description="outbox relay polling interval")
     relay_lease_seconds: float = Field(30.0, description="how long a relay owns claimed work")
     consumer_prefetch: int = Field(64, description="messages in flight per consumer")
     consumer_max_deliveries: int = Field(5, description="deliveries before dead-lettering")
+    # -- observability and shutdown (kernel.telemetry, kernel.metrics, kernel.logs) --------
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/HTTP collector URL for traces (tracing is off when unset)"
+    )
+    tracing: bool | None = Field(
+        None, description="force tracing on/off (default: on iff an OTLP endpoint is set)"
+    )
+    trace_sample_ratio: float = Field(
+        1.0, ge=0, le=1, description="share of new traces sampled (callers' choice is kept)"
+    )
+    log_format: Literal["json", "plain"] | None = Field(
+        None, description="log lines as JSON or plain text (default: JSON in production)"
+    )
+    log_level: str = Field("INFO", description="level of the root logger")
+    metrics_interval_seconds: float = Field(
+        15.0, gt=0, description="how often backlog, dead-letter and overdue gauges refresh"
+    )
+    drain_delay_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="on SIGTERM, report not-ready this long before closing the listener",
+    )
+
+    @property
+    def tracing_enabled(self) -> bool:
+        # An empty endpoint (compose's `${LIANDONG_OTLP_ENDPOINT:-}`) means "not set".
+        return self.tracing if self.tracing is not None else bool(self.otlp_endpoint)
+
+    @property
+    def effective_log_format(self) -> Literal["json", "plain"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "plain"
+
+    test_clock_file: Path | None = Field(
+        None,
+        description="file with an offset (seconds or ISO-8601 duration) added to the time the "
+        "services take as now; development and tests only, refused in production",
+    )
+    # -- webhooks of other bureaus' systems (notify) -------------------------------------
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts, addresses or networks (CIDR) webhooks may reach although private",
+    )
+    webhook_allow_loopback: bool | None = Field(
+        None, description="let webhooks reach 127.0.0.1/::1 (default: outside production only)"
+    )
+    webhook_secret_key_file: Path | None = Field(
+        None,
+        description="Fernet key(s) encrypting webhook secrets at rest, one per line, newest "
+        "first (required in production; elsewhere generated in data_dir)",
+    )
 
     def database_name(self, service: str) -> str:
         """One database per service (and per district, so districts never mix)."""

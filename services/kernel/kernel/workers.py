@@ -49,13 +49,17 @@ class PollingWorker:
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before the pass, not after: a wake (or a stop) that arrives while the
+            # pass runs must not be lost, or stop() would wait out a whole interval.
+            self._wake.clear()
             try:
                 await self._run_once()
             except (StoreError, OSError) as exc:
                 log.warning("%s pass failed, will retry: %s", self.name, exc)
             except Exception:
                 log.exception("%s pass failed unexpectedly, will retry", self.name)
-            self._wake.clear()
+            if self._stopping.is_set():
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
 

@@ -115,6 +115,7 @@ class RabbitBus:
         self._start_lock = asyncio.Lock()
         self._reconnections = 0
         self._closing = False
+        self._consuming_stopped = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -194,7 +195,23 @@ class RabbitBus:
         """
         if self._closing:
             return
+        await self.stop_consuming()
         self._closing = True
+        if self._connection is not None:
+            await self._connection.close()
+        self._subscriptions.clear()
+
+    async def stop_consuming(self) -> None:
+        """Cancel every consumer and wait (bounded by ``close_timeout``) for the handlers in
+        flight to finish and settle; the connection stays up, so the outbox relay can still
+        publish its last batch (graceful shutdown, ``kernel.runtime``).
+
+        Messages the broker had already pushed but no handler took are left unacked; the
+        broker requeues them when the channel closes.
+        """
+        if self._consuming_stopped:
+            return
+        self._consuming_stopped = True
         for sub in self._subscriptions.values():
             with contextlib.suppress(*_CHANNEL_GONE, asyncio.TimeoutError):
                 await sub.queue.cancel(sub.consumer_tag, timeout=self._confirm_timeout)
@@ -203,11 +220,26 @@ class RabbitBus:
             for task in pending:
                 task.cancel()
             if pending:
-                log.warning("close(): cancelled %d handlers still running", len(pending))
+                log.warning("cancelled %d handlers still running at shutdown", len(pending))
                 await asyncio.gather(*pending, return_exceptions=True)
-        if self._connection is not None:
-            await self._connection.close()
-        self._subscriptions.clear()
+
+    async def queue_depth(self, queue: str) -> int | None:
+        """Messages ready in ``queue`` (a passive declare), or None when it does not exist.
+        Used for the dead-letter depth gauge (``kernel.metrics``)."""
+        await self.start()
+        connection = self._connection
+        assert connection is not None
+        # A short-lived channel: a missing queue closes the channel it was asked on.
+        channel = await connection.channel(publisher_confirms=False)
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+            result = declared.declaration_result
+            return int(result.message_count or 0)
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            return None
+        finally:
+            with contextlib.suppress(*_CHANNEL_GONE):
+                await channel.close()
 
     # -- publishing ------------------------------------------------------------------------
 
@@ -332,9 +364,9 @@ class RabbitBus:
         self._subscriptions[spec.queue] = _Subscription(spec, channel, queue, tag)
 
     def _on_message(self, spec: SubscriptionSpec, message: AbstractIncomingMessage) -> None:
-        if self._closing:
-            # Delivered between close() and the consumer's cancel: leave it unacked, the
-            # broker requeues it when the channel closes.
+        if self._closing or self._consuming_stopped:
+            # Delivered between stop_consuming() and the consumer's cancel: leave it unacked,
+            # the broker requeues it when the channel closes.
             return
         task = asyncio.create_task(self._handle(spec, message))
         self._inflight.add(task)
