@@ -19,6 +19,7 @@ from kernel.auth import ROLES, Principal, TokenIssuer, ensure_dev_keys
 from kernel.policy import PolicyError
 from kernel.settings import SERVICES, Settings
 from kernel.wiring import calendar_for, load_district_policy
+from liandong.audit_cli import audit_app
 from liandong.catalogue_cli import catalogue_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ sdl_app = typer.Typer(help="The subgraph schemas the gateway composes.")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(sdl_app, name="sdl")
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(audit_app, name="audit")
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100

@@ -144,9 +144,12 @@ async def test_R_REF_02_uploaded_content_is_recorded_and_read_only_by_parties(
     assert material.file_id and material.sha256 == digest
     event = (await files.svc.events(rid))[-1]["data"]
     assert event["has_content"] is True and event["sha256"] == digest
-    graph = ReferralType.from_model(referral, files.svc.h.calendar)
+    cal, now = files.svc.h.calendar, files.svc.h.clock()
+    graph = ReferralType.from_model(referral, cal, now, content_visible=True)
     assert graph.materials[-1].download_url == body["downloadUrl"]
     assert graph.materials[-1].has_content is True
+    hidden = ReferralType.from_model(referral, cal, now, content_visible=False)
+    assert hidden.materials[-1].download_url is None and hidden.materials[-1].has_content
 
     for reader in (MARKET_CLERK, TOWN_CLERK, GOV):  # sender, receiver, government
         got = await files.get(body["downloadUrl"], reader)
@@ -237,9 +240,9 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
         "移送函.pdf",
         "application/pdf",
     )
-    assert ReferralType.from_model(r, svc.h.calendar).transfer_letter_url == (
-        f"/referrals/{r.id}/letter.pdf"
-    )
+    assert ReferralType.from_model(
+        r, svc.h.calendar, svc.h.clock(), content_visible=True
+    ).transfer_letter_url == (f"/referrals/{r.id}/letter.pdf")
     got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(got.content).hexdigest() == letter.sha256

@@ -29,6 +29,7 @@ from referral.adapters.repository import (
     ReferralFilter,
     ReferralRepository,
 )
+from referral.application.access import may_read_referral as can_read
 from referral.application.handlers import (
     AddMaterial,
     DraftReferral,
@@ -38,7 +39,6 @@ from referral.application.handlers import (
 from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
 from referral.domain.model import AgencyRef, Referral, Status
-from referral.entrypoints.graphql.schema import can_read
 from tests.infra import Server
 
 DISTRICT = "fuyuan"

@@ -10,7 +10,7 @@ from strawberry.federation import Schema
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
 from kernel.jurisdiction import CatalogueEntryV1
-from kernel.runtime import ServiceRuntime
+from kernel.runtime import OverdueCount, ServiceRuntime
 from kernel.wiring import Deps
 from referral.adapters.repository import (
     AgencyDirectory,
@@ -73,6 +73,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         complaints=complaints,
         consents=consents,
         files=deps.store.files(),
+        clock=deps.clock,
     )
     router = (
         EventRouter(settings.district)
@@ -93,6 +94,10 @@ def bootstrap(deps: Deps) -> ReferralService:
         subscriptions=[router.subscription(settings, NAME)],
         startup=[referrals.ensure_indexes, complaints.ensure_indexes],
         owns_bus=deps.owns_bus,
+        # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
+        overdue=[
+            OverdueCount("referral", referrals.aggregates.collection, "receiver_id", "open_due")
+        ],
     )
     return ReferralService(
         deps=deps,

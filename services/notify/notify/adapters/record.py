@@ -1,23 +1,35 @@
-"""The full-process record (R-SUP-01) in the document store: append-only by construction.
+"""The full-process record (R-SUP-01) in the document store: append-only, hash-chained.
 
 This module has an insert and reads; there is no update or delete of an entry anywhere in
-notify. ``seq`` comes from a counter document per district incremented atomically
-(``find_one_and_update`` with ``$inc``), so several replicas never hand out the same number.
-A redelivered event is recognised by its id before a number is drawn; only two replicas
-appending the same event at the same instant can leave a gap in ``seq`` (the loser's number
-is never used), which the later hash chain must tolerate by linking each entry to the
-previous *existing* one.
+notify. Appending links the entry to the district's last one (``seq`` + 1, its ``hash`` as
+``prev_hash``, see ``notify.domain.record``) and inserts it under a unique index on
+(``district``, ``seq``): when another replica appended first, the insert collides and the
+append reads the new last entry and tries again. So ``seq`` has no gaps and each entry links
+to its real predecessor however many replicas append at once (a counter document would hand
+out numbers that a failed insert never uses, and a gap would break the chain). A redelivered
+event collides on ``_id`` instead and is recognised as already recorded.
 """
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import replace
+import asyncio
+import random
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 from kernel.store import Document, DocumentStore, DuplicateKeyError
-from notify.domain.record import RecordEntry
+from notify.domain.record import (
+    GENESIS_HASH,
+    ChainReport,
+    ChainVerifier,
+    RecordEntry,
+    chained,
+)
+
+#: Appends racing for the same ``seq`` retry this often before giving up (the bus then
+#: redelivers the event, so even then nothing is lost).
+MAX_APPEND_ATTEMPTS = 200
 
 _FIELDS = (
     "seq",
@@ -32,6 +44,8 @@ _FIELDS = (
     "state_before",
     "state_after",
     "payload",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -43,13 +57,19 @@ def _to_document(e: RecordEntry) -> dict[str, Any]:
 
 def _from_document(d: Document) -> RecordEntry:
     fields: dict[str, Any] = {f: d.get(f) for f in _FIELDS}
+    # Entries written before the chain existed have no hashes: they verify as broken.
+    fields["prev_hash"] = fields["prev_hash"] or ""
+    fields["hash"] = fields["hash"] or ""
     return RecordEntry(event_id=d["_id"], agency_ids=tuple(d.get("agency_ids") or ()), **fields)
+
+
+class ChainContentionError(RuntimeError):
+    """Other appends won the race for the next ``seq`` too many times in a row."""
 
 
 class RecordRepository:
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("process_record")
-        self._counters = store.collection("counters")
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("district", 1), ("seq", 1)], unique=True, name="by_seq")
@@ -58,26 +78,55 @@ class RecordRepository:
         await self._coll.create_index([("type", 1), ("seq", 1)], name="by_type")
         await self._coll.create_index([("time", 1)], name="by_time")
 
-    async def _next_seq(self, district: str) -> int:
-        counter_id = f"process_record:{district}"
-        with contextlib.suppress(DuplicateKeyError):
-            await self._counters.insert_one({"_id": counter_id, "value": 0})
-        doc = await self._counters.find_one_and_update(
-            {"_id": counter_id}, {"$inc": {"value": 1}}, return_new=True
-        )
-        assert doc is not None  # the insert above made sure it exists
-        return int(doc["value"])
+    async def _last(self, district: str) -> Document | None:
+        docs = await self._coll.find({"district": district}, sort=[("seq", -1)], limit=1)
+        return docs[0] if docs else None
 
     async def append(self, entry: RecordEntry) -> RecordEntry | None:
-        """Append with the next ``seq``; None when the event is already recorded."""
+        """Append as the district's next entry of the chain; None when the event is already
+        recorded."""
         if await self._coll.find_one({"_id": entry.event_id}) is not None:
             return None
-        numbered = replace(entry, seq=await self._next_seq(entry.district))
-        try:
-            await self._coll.insert_one(_to_document(numbered))
-        except DuplicateKeyError:
-            return None
-        return numbered
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            last = await self._last(entry.district)
+            seq = int(last["seq"]) + 1 if last else 1
+            prev_hash = str(last.get("hash") or "") if last else GENESIS_HASH
+            linked = chained(entry, seq, prev_hash)
+            try:
+                await self._coll.insert_one(_to_document(linked))
+            except DuplicateKeyError:
+                if await self._coll.find_one({"_id": entry.event_id}) is not None:
+                    return None  # another replica recorded this very event
+                # Another entry took this seq: link to it instead. A short random pause
+                # keeps a crowd of replicas from colliding in lockstep.
+                await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+                continue
+            return linked
+        raise ChainContentionError(
+            f"could not append event {entry.event_id} to the record of {entry.district!r} "
+            f"after {MAX_APPEND_ATTEMPTS} attempts"
+        )
+
+    async def chain(self, district: str, *, page: int = 500) -> AsyncIterator[RecordEntry]:
+        """The district's entries in ``seq`` order, read page by page."""
+        after = 0
+        while True:
+            docs = await self._coll.find(
+                {"district": district, "seq": {"$gt": after}}, sort=[("seq", 1)], limit=page
+            )
+            for d in docs:
+                yield _from_document(d)
+            if len(docs) < page:
+                return
+            after = int(docs[-1]["seq"])
+
+    async def verify(self, district: str) -> ChainReport:
+        """Verify the district's hash chain; the report names the first broken entry."""
+        verifier = ChainVerifier()
+        async for e in self.chain(district):
+            if not verifier.feed([e]):
+                break
+        return verifier.report()
 
     async def get(self, event_id: str) -> RecordEntry | None:
         doc = await self._coll.find_one({"_id": event_id})

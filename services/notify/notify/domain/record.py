@@ -4,14 +4,23 @@ with actor, agency, time and before/after state. Pure Python.
 Producers put ``actor_id``, ``actor_agency_id``, ``state_before`` and ``state_after`` in
 their payloads; the record reads them tolerantly (absent: None), so it never needs to know
 another service's aggregates. Entries are append-only: nothing in notify updates or deletes
-one; ``seq`` (monotonic per district) orders them for the hash chain a later issue adds.
+one.
+
+Tamper evidence (防篡改): the entries of a district form a hash chain. ``seq`` runs 1, 2, 3, ...
+without gaps; each entry stores ``prev_hash`` (the ``hash`` of entry ``seq - 1``, or
+``GENESIS_HASH`` for the first) and ``hash`` = SHA-256 of ``canonical_bytes`` (the sorted-key
+JSON of the entry's fields and ``prev_hash``). Changing any stored field of an entry breaks
+its own hash; recomputing that hash breaks the next entry's ``prev_hash``. ``verify_chain``
+names the first entry where either happens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 # Payload fields that name an agency in the events of the suite (tolerant: any field ending
@@ -35,6 +44,8 @@ class RecordEntry:
     state_after: Any
     agency_ids: tuple[str, ...]
     payload: dict[str, Any]
+    prev_hash: str = ""
+    hash: str = ""
 
 
 def _text(value: Any) -> str | None:
@@ -89,3 +100,130 @@ def record_entry(
         agency_ids=agencies_named(data),
         payload=dict(data),
     )
+
+
+#: ``prev_hash`` of the first entry of a district's chain.
+GENESIS_HASH = "0" * 64
+
+
+def _canonical_time(value: datetime) -> str:
+    # Stores keep datetimes to the millisecond (BSON) and may hand them back naive (UTC):
+    # hash what every store returns, UTC at millisecond precision.
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _canonical_time(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical_bytes(entry: RecordEntry, prev_hash: str) -> bytes:
+    """The bytes an entry's hash covers: sorted-key, compact UTF-8 JSON of every field of
+    the entry (but ``hash``) with ``prev_hash``."""
+    fields = {
+        "event_id": entry.event_id,
+        "seq": entry.seq,
+        "type": entry.type,
+        "subject": entry.subject,
+        "time": _canonical_time(entry.time),
+        "district": entry.district,
+        "service": entry.service,
+        "correlation_id": entry.correlation_id,
+        "actor_id": entry.actor_id,
+        "actor_agency_id": entry.actor_agency_id,
+        "state_before": _plain(entry.state_before),
+        "state_after": _plain(entry.state_after),
+        "agency_ids": list(entry.agency_ids),
+        "payload": _plain(entry.payload),
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: RecordEntry, prev_hash: str) -> str:
+    return hashlib.sha256(canonical_bytes(entry, prev_hash)).hexdigest()
+
+
+def chained(entry: RecordEntry, seq: int, prev_hash: str) -> RecordEntry:
+    """``entry`` as the chain's entry number ``seq`` after the entry hashed ``prev_hash``."""
+    numbered = replace(entry, seq=seq, prev_hash=prev_hash, hash="")
+    return replace(numbered, hash=entry_hash(numbered, prev_hash))
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first entry where the chain does not hold."""
+
+    seq: int
+    event_id: str
+    problem: str  # "hash" | "prev_hash" | "seq"
+    expected: str
+    found: str
+
+    def describe(self) -> str:
+        what = {
+            "hash": "its content does not match its hash (the entry was altered)",
+            "prev_hash": "it does not link to the entry before it (an entry before it was "
+            "altered and re-hashed, removed or inserted)",
+            "seq": "the sequence has a gap or a duplicate (an entry was removed or inserted)",
+        }[self.problem]
+        return (
+            f"entry seq {self.seq} (event {self.event_id}): {what}; "
+            f"expected {self.problem} {self.expected}, found {self.found}"
+        )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    count: int
+    head: str  # the hash of the last entry checked (GENESIS_HASH when empty)
+    broken: ChainBreak | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+class ChainVerifier:
+    """Checks a chain fed in ``seq`` order, page by page, in constant memory."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.head = GENESIS_HASH
+        self.broken: ChainBreak | None = None
+
+    def feed(self, entries: Iterable[RecordEntry]) -> bool:
+        """Check the next entries; False once the chain is broken (stop reading)."""
+        for e in entries:
+            if self.broken is not None:
+                return False
+            expected_seq = self.count + 1
+            if e.seq != expected_seq:
+                self.broken = ChainBreak(e.seq, e.event_id, "seq", str(expected_seq), str(e.seq))
+            elif e.prev_hash != self.head:
+                self.broken = ChainBreak(e.seq, e.event_id, "prev_hash", self.head, e.prev_hash)
+            else:
+                recomputed = entry_hash(e, e.prev_hash)
+                if recomputed != e.hash:
+                    self.broken = ChainBreak(e.seq, e.event_id, "hash", recomputed, e.hash)
+            if self.broken is not None:
+                return False
+            self.count += 1
+            self.head = e.hash
+        return True
+
+    def report(self) -> ChainReport:
+        return ChainReport(self.count, self.head, self.broken)
+
+
+def verify_chain(entries: Iterable[RecordEntry]) -> ChainReport:
+    """Verify a whole chain given in ``seq`` order."""
+    verifier = ChainVerifier()
+    verifier.feed(entries)
+    return verifier.report()

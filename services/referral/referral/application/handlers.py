@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kernel.auth import Principal
+from kernel.authz import Relation, authorize
 from kernel.calendar import SHANGHAI, WorkingCalendar
 from kernel.documents import render_pdf
 from kernel.envelope import Envelope, EventPayload, new_envelope
@@ -29,6 +30,11 @@ from referral.adapters.repository import (
     ComplaintRepository,
     ElectronicConsents,
     ReferralRepository,
+)
+from referral.application.access import (
+    authorize_referral,
+    complaint_relations,
+    oversight_relations,
 )
 from referral.application.clocks import ReferralClocks
 from referral.application.letter import transfer_letter
@@ -219,6 +225,13 @@ class ReferralHandlers:
             raise NotFound(f"referral {referral_id!r} does not exist", field="id")
         return referral
 
+    async def _load_for(self, operation: str, referral_id: str, principal: Principal) -> Referral:
+        """Load a referral and check the caller against the authorization matrix
+        (``kernel.authz``) for ``operation``, the graph's name of the act."""
+        referral = await self._load(referral_id)
+        authorize_referral(principal, operation, referral)
+        return referral
+
     async def _agency(self, agency_id: str) -> AgencyRef | None:
         return await self.agencies.get(agency_id)
 
@@ -242,6 +255,7 @@ class ReferralHandlers:
 
     async def _transit(
         self,
+        operation: str,
         referral_id: str,
         principal: Principal,
         cid: str | None,
@@ -251,7 +265,7 @@ class ReferralHandlers:
     ) -> Referral:
         """The common shape of a plain transition: load, move in the domain, publish the
         change (actor, before/after state, clocks) with ``extra`` fields, commit."""
-        referral = await self._load(referral_id)
+        referral = await self._load_for(operation, referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = move(referral, actor, now)
@@ -290,6 +304,13 @@ class ReferralHandlers:
     async def draft_referral(
         self, cmd: DraftReferral, principal: Principal, correlation_id: str | None = None
     ) -> Referral:
+        sending = {Relation.SENDER} if cmd.sender_id == principal.agency_id else set()
+        authorize(
+            principal,
+            "referral.draftReferral",
+            sending | oversight_relations(principal),
+            field="senderId",
+        )
         now = self.clock()
         actor = actor_of(principal)
         sender = await self._agency(cmd.sender_id)
@@ -393,7 +414,7 @@ class ReferralHandlers:
         *,
         file_id: str | None = None,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("addReferralMaterial", referral_id, principal)
         try:
             kind = MaterialKind(cmd.kind)
         except ValueError:
@@ -445,7 +466,7 @@ class ReferralHandlers:
         Everything that can be checked before the bytes arrive is checked first (state,
         sender staff, kind, media type, digest format); size and digest while streaming.
         """
-        referral = await self._load(referral_id)
+        referral = await self._load_for("addReferralMaterial", referral_id, principal)
         referral.check_may_add_material(actor_of(principal))
         if kind not in {k.value for k in MaterialKind}:
             raise ValidationFailed("kind must be transfer_letter, source or evidence", field="kind")
@@ -511,7 +532,7 @@ class ReferralHandlers:
 
         Its SHA-256 is what an electronic signature at sending covers (R-REF-12).
         """
-        referral = await self._load(referral_id)
+        referral = await self._load_for("generateTransferLetter", referral_id, principal)
         referral.check_may_add_material(actor_of(principal))
         sender = await self._agency(referral.sender_id)
         receiver = await self._agency(referral.receiver_id)
@@ -563,12 +584,7 @@ class ReferralHandlers:
 
     async def _readable_files(self, referral_id: str, principal: Principal) -> Referral:
         referral = await self._load(referral_id)
-        if not referral.may_read_files(principal.agency_id, principal.roles):
-            raise Forbidden(
-                "only the sending and receiving agencies and supervisors (supervisor, "
-                "government) may read this referral's materials",
-                field="id",
-            )
+        authorize_referral(principal, "Referral.materialContent", referral)
         return referral
 
     async def _open(self, material: Material) -> tuple[Material, StoredFile, AsyncIterator[bytes]]:
@@ -588,7 +604,7 @@ class ReferralHandlers:
     async def remove_material(
         self, referral_id: str, material_id: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("removeReferralMaterial", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.remove_material(material_id, actor, now)
@@ -618,7 +634,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("extendReferralSendDeadline", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         s = self.policy.send
@@ -646,7 +662,7 @@ class ReferralHandlers:
     async def submit_for_approval(
         self, referral_id: str, principal: Principal, correlation_id: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("submitReferral", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.submit_for_approval(actor, now)
@@ -656,7 +672,7 @@ class ReferralHandlers:
     async def approve(
         self, referral_id: str, principal: Principal, correlation_id: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("approveReferral", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.approve(actor, now)
@@ -675,7 +691,7 @@ class ReferralHandlers:
         *,
         electronic: bool = False,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("sendReferral", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         competence = referral.competence
@@ -727,6 +743,7 @@ class ReferralHandlers:
         self, referral_id: str, reason: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         return await self._transit(
+            "withdrawReferral",
             referral_id,
             principal,
             cid,
@@ -740,7 +757,7 @@ class ReferralHandlers:
     async def accept(
         self, referral_id: str, statement: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("acceptReferral", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.accept(
@@ -763,7 +780,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("declineReferral", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.decline(
@@ -795,7 +812,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("recordReferralPenalty", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.record_penalty(actor, now, Penalty(kinds, fine_yuan, decision_number, now))
@@ -811,6 +828,7 @@ class ReferralHandlers:
         self, referral_id: str, summary: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         return await self._transit(
+            "markReferralHandled",
             referral_id,
             principal,
             cid,
@@ -823,7 +841,7 @@ class ReferralHandlers:
         self, referral_id: str, result: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         """R-REF-08: result to the sender; a complaint-born case also tells the complainant."""
-        referral = await self._load(referral_id)
+        referral = await self._load_for("reportReferralResult", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.report_result(actor, now, result)
@@ -845,6 +863,7 @@ class ReferralHandlers:
         self, referral_id: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         return await self._transit(
+            "closeReferral",
             referral_id,
             principal,
             cid,
@@ -856,6 +875,7 @@ class ReferralHandlers:
         self, referral_id: str, note: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         return await self._transit(
+            "superviseReferral",
             referral_id,
             principal,
             cid,
@@ -870,6 +890,7 @@ class ReferralHandlers:
         self, referral_id: str, note: str, principal: Principal, cid: str | None = None
     ) -> Referral:
         return await self._transit(
+            "consentToUpwardReferral",
             referral_id,
             principal,
             cid,
@@ -881,7 +902,7 @@ class ReferralHandlers:
     async def record_justice_filing(
         self, referral_id: str, filing_number: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("recordReferralJusticeFiling", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         bureau = await self.agencies.first_of_kind("justice_bureau")
@@ -903,7 +924,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("transferReferralToPolice", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.transfer_to_police(
@@ -917,7 +938,7 @@ class ReferralHandlers:
     async def record_police_decision(
         self, referral_id: str, filed: bool, note: str, principal: Principal, cid: str | None = None
     ) -> Referral:
-        referral = await self._load(referral_id)
+        referral = await self._load_for("recordPoliceDecision", referral_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         moved = referral.record_police_decision(
@@ -942,8 +963,8 @@ class ReferralHandlers:
     ) -> bool:
         """The receiving agency (the caller's) consents to electronic transfer from
         ``sender_id``; a leader decides for the agency."""
-        if "leader" not in principal.roles:
-            raise Forbidden("only a leader decides on electronic transfer for the agency")
+        # By construction the caller's agency is the receiver that consents.
+        authorize(principal, "referral.setElectronicTransferConsent", {Relation.RECEIVER})
         if await self._agency(sender_id) is None:
             raise ValidationFailed(f"agency {sender_id!r} is not registered", field="senderId")
         now = self.clock()
@@ -980,12 +1001,13 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> DelegationReport:
-        allowed = principal.agency_id == department_id and "leader" in principal.roles
-        if not (allowed or {"government", "coordinator"} & set(principal.roles)):
-            raise Forbidden(
-                "a leader of the department, or the government / coordinating body, moves "
-                "the cases at delegation"
-            )
+        # The department holds the open cases as their receiver.
+        holding = {Relation.RECEIVER} if principal.agency_id == department_id else set()
+        authorize(
+            principal,
+            "referral.transferReferralsAtDelegation",
+            holding | oversight_relations(principal),
+        )
         town = await self._agency(township_id)
         if town is None or town.kind != "township" or town.internal_unit:
             raise ValidationFailed(f"{township_id!r} is not a township", field="townshipId")
@@ -1044,6 +1066,14 @@ class ReferralHandlers:
             raise NotFound(f"complaint {complaint_id!r} does not exist", field="id")
         return c
 
+    async def _complaint_for(
+        self, operation: str, complaint_id: str, principal: Principal
+    ) -> Complaint:
+        """Load a complaint and check the caller against the authorization matrix."""
+        c = await self._load_complaint(complaint_id)
+        authorize(principal, f"referral.{operation}", complaint_relations(principal, c))
+        return c
+
     def _complaint_change(
         self, before: Complaint | None, after: Complaint, actor: Actor, at: datetime
     ) -> dict[str, Any]:
@@ -1091,6 +1121,8 @@ class ReferralHandlers:
     async def register_complaint(
         self, cmd: RegisterComplaint, principal: Principal, cid: str | None = None
     ) -> Complaint:
+        # The caller's agency receives the complaint (首问) and owns it.
+        authorize(principal, "referral.registerComplaint", {Relation.RECEIVER})
         now = self.clock()
         actor = actor_of(principal)
         c = register_complaint(
@@ -1114,7 +1146,7 @@ class ReferralHandlers:
     async def answer_complaint(
         self, complaint_id: str, answer: str, principal: Principal, cid: str | None = None
     ) -> Complaint:
-        c = await self._load_complaint(complaint_id)
+        c = await self._complaint_for("answerComplaint", complaint_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         after = c.answer_no_violation(actor, now, answer)
@@ -1124,7 +1156,7 @@ class ReferralHandlers:
     async def open_case_from_complaint(
         self, complaint_id: str, case_number: str, principal: Principal, cid: str | None = None
     ) -> Complaint:
-        c = await self._load_complaint(complaint_id)
+        c = await self._complaint_for("openCaseFromComplaint", complaint_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         after = c.open_case(actor, now, case_number)
@@ -1139,14 +1171,12 @@ class ReferralHandlers:
         self, complaint_id: str, cmd: DraftReferral, principal: Principal, cid: str | None = None
     ) -> tuple[Complaint, Referral]:
         """R-CMP-03: the complaint becomes a referral (a draft, linked both ways)."""
-        c = await self._load_complaint(complaint_id)
+        c = await self._complaint_for("referComplaint", complaint_id, principal)
         if c.status is not ComplaintStatus.REGISTERED:
             raise InvalidState(
                 f"cannot refer a complaint that is {c.status.value}; it must be registered",
                 field="status",
             )
-        if principal.agency_id != c.owner_agency_id:
-            raise Forbidden("only the agency that owns the complaint (首问责任) may refer it")
         referral = await self.draft_referral(replace(cmd, complaint_id=c.id), principal, cid)
         now = self.clock()
         actor = actor_of(principal)
@@ -1170,7 +1200,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Complaint:
-        c = await self._load_complaint(complaint_id)
+        c = await self._complaint_for("requestComplaintHandover", complaint_id, principal)
         try:
             how = HandoverMode(mode)
         except ValueError:
@@ -1196,7 +1226,7 @@ class ReferralHandlers:
         principal: Principal,
         cid: str | None = None,
     ) -> Complaint:
-        c = await self._load_complaint(complaint_id)
+        c = await self._complaint_for("answerComplaintHandover", complaint_id, principal)
         now = self.clock()
         actor = actor_of(principal)
         me = await self._agency(principal.agency_id)
@@ -1220,10 +1250,14 @@ class ReferralHandlers:
         self, complaint_id: str, result: str, principal: Principal, cid: str | None = None
     ) -> Complaint:
         c = await self._load_complaint(complaint_id)
+        held = complaint_relations(principal, c)
         if c.status is ComplaintStatus.REFERRED and c.referral_id:
             r = await self._load(c.referral_id)
-            if principal.agency_id not in (r.receiver_id, c.owner_agency_id):
-                raise Forbidden("only the agency that handled it tells the result")
+            # R-CMP-04: the agency that handled the referral born from it tells the result.
+            held = {Relation.RECEIVER} if principal.agency_id == r.receiver_id else set()
+            if principal.agency_id == c.owner_agency_id:
+                held.add(Relation.RECEIVER)
+        authorize(principal, "referral.tellComplainantResult", held)
         return await self._tell_result(c, actor_of(principal), self.clock(), result, cid)
 
     # -- events -----------------------------------------------------------------------

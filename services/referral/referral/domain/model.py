@@ -133,11 +133,6 @@ class Material:
     file_id: str | None = None  # the content in the store's files, once uploaded/generated
 
 
-# Who may download a referral's material contents and letter: the two parties and the
-# supervising roles (R-REF-02); everyone else gets 403 even where the graph shows the record.
-FILE_READER_ROLES = frozenset({"supervisor", "government"})
-
-
 @dataclass(frozen=True)
 class Competence:
     """R-CAT-02/03: who the catalogue names for the matter, place, date and severity."""
@@ -333,13 +328,11 @@ class Referral:
                 field="status",
             )
 
-    def _require_sender_staff(self, actor: Actor, action: str) -> None:
-        if actor.agency_id != self.sender_id:
-            raise Forbidden(f"only staff of the sending agency may {action} this referral")
-
-    def _require_receiver_staff(self, actor: Actor, action: str) -> None:
-        if actor.agency_id != self.receiver_id:
-            raise Forbidden(f"only staff of the receiving agency may {action} this referral")
+    # Who may perform an act (which roles, of the sender or the receiver) is the
+    # authorization matrix's rule (kernel.authz, docs/authorization.md), checked by the
+    # application before the aggregate is asked. The aggregate keeps the rules that depend on
+    # its state or on which party acts: a sent referral is withdrawn by a leader only, only
+    # the police agency the case went to records its decision, and R-REF-07.
 
     @staticmethod
     def _require_leader(actor: Actor, action: str) -> None:
@@ -368,16 +361,9 @@ class Referral:
 
     # -- drafting (sender) -----------------------------------------------------------
 
-    def may_read_files(self, agency_id: str, roles: tuple[str, ...]) -> bool:
-        """The parties (sender, receiver) and the supervising roles read material contents."""
-        return agency_id in (self.sender_id, self.receiver_id) or bool(
-            FILE_READER_ROLES & set(roles)
-        )
-
     def check_may_add_material(self, actor: Actor) -> None:
         """Checked before any content is stored, so a refused upload stores nothing."""
         self._require("add materials to", Status.DRAFT)
-        self._require_sender_staff(actor, "add materials to")
 
     def latest_letter_file(self) -> Material | None:
         """The latest transfer letter whose content is stored (generated or uploaded)."""
@@ -409,7 +395,6 @@ class Referral:
 
     def remove_material(self, material_id: str, actor: Actor, at: datetime) -> Referral:
         self._require("remove materials from", Status.DRAFT)
-        self._require_sender_staff(actor, "remove materials from")
         if not any(m.id == material_id for m in self.materials):
             raise ValidationFailed(f"no material {material_id!r}", field="materialId")
         moved = self._recorded("remove_material", actor, at, material_id)
@@ -447,7 +432,6 @@ class Referral:
         """R-REF-04: an extension is announced to the receiver first and never passes the
         district maximum (counted from discovery)."""
         self._require("extend", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        self._require_sender_staff(actor, "extend")
         if self.urgent:
             raise InvalidState(
                 "an urgent referral is on the urgent clock and cannot be extended",
@@ -497,16 +481,12 @@ class Referral:
 
     def submit_for_approval(self, actor: Actor, at: datetime) -> Referral:
         self._require("submit", Status.DRAFT)
-        self._require_sender_staff(actor, "submit")
         self.check_complete()
         return self._moved("submit", actor, at, Status.PENDING_APPROVAL)
 
     def approve(self, actor: Actor, at: datetime) -> Referral:
         """R-REF-03: a leader of the sending agency approves before it is sent."""
         self._require("approve", Status.PENDING_APPROVAL)
-        self._require_sender_staff(actor, "approve")
-        if "leader" not in actor.roles:
-            raise Forbidden("only a leader of the sending agency may approve a referral")
         return self._moved("approve", actor, at, Status.APPROVED)
 
     def record_department_consent(self, actor: Actor, at: datetime, note: str) -> Referral:
@@ -514,8 +494,6 @@ class Referral:
         if self.route is not Route.UPWARD:
             raise InvalidState("only an upward transfer needs the department's consent")
         self._require("record consent on", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        self._require_receiver_staff(actor, "consent to")
-        self._require_leader(actor, "consent to take the case")
         up = replace(self.upward or UpwardTransfer(), consent_by=actor.person_id, consent_at=at)
         up = replace(up, consent_note=note.strip())
         return replace(self._recorded("department_consent", actor, at, note), upward=up)
@@ -527,7 +505,6 @@ class Referral:
         if self.route is not Route.UPWARD:
             raise InvalidState("only an upward transfer is filed with the justice bureau")
         self._require("file", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        self._require_sender_staff(actor, "file")
         if self.upward is None or self.upward.consent_at is None:
             raise InvalidState(
                 "record the department's consent before filing the transfer (R-REF-09)",
@@ -553,7 +530,6 @@ class Referral:
         signature: Signature | None = None,
     ) -> Referral:
         self._require("send", Status.APPROVED)
-        self._require_sender_staff(actor, "send")
         self.check_complete()
         if self.route is Route.UPWARD:
             up = self.upward or UpwardTransfer()
@@ -585,7 +561,6 @@ class Referral:
         self._require(
             "withdraw", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.SENT
         )
-        self._require_sender_staff(actor, "withdraw")
         if self.status is Status.SENT:
             # What a leader approved and sent is taken back only by a leader.
             self._require_leader(actor, "withdraw a sent referral")
@@ -601,7 +576,6 @@ class Referral:
     ) -> Referral:
         """R-REF-06: the receiver states in writing that it accepts (受理情况)."""
         self._require("accept", Status.SENT)
-        self._require_receiver_staff(actor, "accept")
         if not statement.strip():
             raise ValidationFailed(
                 "the written statement of acceptance (受理情况) is missing", field="statement"
@@ -623,8 +597,6 @@ class Referral:
     ) -> Referral:
         """R-REF-07: decline with reasons citing the catalogue, naming an interim handler."""
         self._require("decline", Status.SENT)
-        self._require_receiver_staff(actor, "decline")
-        self._require_leader(actor, "decline a referral")
         if not may_refuse:
             raise Forbidden(
                 "in this district the receiving agency may not refuse a referral "
@@ -722,7 +694,6 @@ class Referral:
                 field="status",
             )
         self._require("record a penalty on", Status.ACCEPTED)
-        self._require_receiver_staff(actor, "record a penalty on")
         if not penalty.decision_number.strip():
             raise ValidationFailed("the penalty decision number is missing", field="decisionNumber")
         if penalty.fine_yuan is not None and penalty.fine_yuan < 0:
@@ -732,7 +703,6 @@ class Referral:
 
     def mark_handled(self, actor: Actor, at: datetime, summary: str) -> Referral:
         self._require("mark handled", Status.ACCEPTED)
-        self._require_receiver_staff(actor, "mark handled")
         if not summary.strip():
             raise ValidationFailed("describe how the case was handled", field="summary")
         moved = self._moved("handle", actor, at, Status.HANDLED, summary.strip())
@@ -741,7 +711,6 @@ class Referral:
     def report_result(self, actor: Actor, at: datetime, result: str) -> Referral:
         """R-REF-08: the receiver reports the handling result back (处理结果通报)."""
         self._require("report the result of", Status.HANDLED)
-        self._require_receiver_staff(actor, "report the result of")
         if not result.strip():
             raise ValidationFailed("the handling result is missing", field="result")
         moved = self._moved("report_result", actor, at, Status.RESULT_REPORTED, result.strip())
@@ -750,13 +719,11 @@ class Referral:
     def close(self, actor: Actor, at: datetime) -> Referral:
         """The sender acknowledges the reported result and closes the file."""
         self._require("close", Status.RESULT_REPORTED)
-        self._require_sender_staff(actor, "close")
         return self._moved("close", actor, at, Status.CLOSED)
 
     def supervise(self, actor: Actor, at: datetime, note: str) -> Referral:
-        """R-REF-13: the government or its delegate supervises (督办) a lingering case."""
-        if not ({"government", "coordinator"} & set(actor.roles)):
-            raise Forbidden("only the government or the coordinating body supervises (督办)")
+        """R-REF-13: the government or its delegate supervises (督办) a lingering case (who
+        may is the authorization matrix's rule, checked before the domain is asked)."""
         self._require("supervise", *OPEN_AFTER_SENDING)
         if not note.strip():
             raise ValidationFailed("state what is required and by when", field="note")
@@ -770,8 +737,6 @@ class Referral:
         self, actor: Actor, at: datetime, police: AgencyRef | None, police_id: str, reason: str
     ) -> Referral:
         self._require("transfer to public security", Status.ACCEPTED)
-        self._require_receiver_staff(actor, "transfer to public security")
-        self._require_leader(actor, "transfer a suspected crime (两法衔接)")
         if police is None or police.kind != "public_security":
             raise ValidationFailed(
                 f"{police_id!r} is not a public security agency", field="policeId"
@@ -889,8 +854,6 @@ def draft_referral(
         )
     if sender.id == receiver.id:
         raise ValidationFailed("a referral goes to another agency", field="receiverId")
-    if actor.agency_id != sender.id:
-        raise Forbidden("only staff of the sending agency may draft its referrals")
     for name, value in (("title", title), ("facts", facts), ("matterCode", matter_code)):
         if not value.strip():
             raise ValidationFailed(f"{name} must not be empty", field=name)

@@ -14,7 +14,7 @@ from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
-from kernel.auth import Principal, TokenVerifier
+from kernel.auth import TokenVerifier
 from kernel.calendar import WorkingCalendar
 from kernel.errors import DomainError
 from kernel.graphql import (
@@ -28,6 +28,13 @@ from kernel.graphql import (
     schema_extensions,
 )
 from referral.adapters.repository import ComplaintRepository, ReferralFilter, ReferralRepository
+from referral.application.access import (
+    ReadScope,
+    may_read_complaint,
+    may_read_material_content,
+    may_read_referral,
+    read_scope,
+)
 from referral.application.handlers import (
     AddMaterial,
     DelegationReport,
@@ -37,7 +44,7 @@ from referral.application.handlers import (
 )
 from referral.domain.complaint import Complaint as ComplaintModel
 from referral.domain.complaint import ComplaintStatus as DomainComplaintStatus
-from referral.domain.model import DeadlineInfo, Route
+from referral.domain.model import DeadlineInfo
 from referral.domain.model import Referral as ReferralModel
 from referral.domain.model import Status as DomainStatus
 from referral.entrypoints.http.files import download_path, letter_path
@@ -51,32 +58,6 @@ strawberry.enum(
     DomainComplaintStatus, name="ComplaintStatus", description="Where a complaint stands"
 )
 ComplaintStatus = DomainComplaintStatus
-
-# Roles that see every referral of the district (supervision); the procuratorate's
-# observers see the suspected-crime ones (两法衔接 supervision, R-REF-10).
-OVERSIGHT_ROLES = frozenset({"government", "coordinator", "supervisor"})
-
-
-def can_read(p: Principal, r: ReferralModel) -> bool:
-    if OVERSIGHT_ROLES & set(p.roles):
-        return True
-    if "judicial_observer" in p.roles and (r.route is Route.CRIME or r.crime is not None):
-        return True
-    parties = {r.sender_id, r.receiver_id, *r.previous_receivers}
-    if r.decline_info is not None:
-        parties.add(r.decline_info.interim_handler_id)
-    if r.crime is not None:
-        parties.add(r.crime.police_id)
-    return p.agency_id in parties
-
-
-def can_read_complaint(p: Principal, c: ComplaintModel) -> bool:
-    if OVERSIGHT_ROLES & set(p.roles):
-        return True
-    parties = {c.owner_agency_id, c.first_agency_id, *c.previous_owners}
-    if c.handover is not None:
-        parties.add(c.handover.to_agency_id)
-    return p.agency_id in parties
 
 
 class ReferralContext(RequestContext):
@@ -99,6 +80,11 @@ class ReferralContext(RequestContext):
             self._load_complaints
         )
 
+    def now(self) -> datetime:
+        """The deployment's clock (kernel.clock), the one the handlers use: overdue flags
+        agree with the deadline watch when a test moves time."""
+        return self.handlers.clock()
+
     async def _load(self, ids: list[str]) -> list[ReferralModel | None]:
         found = await self.referrals.get_many(ids)
         return [found.get(i) for i in ids]
@@ -109,11 +95,18 @@ class ReferralContext(RequestContext):
 
     async def visible_referral(self, referral_id: str) -> ReferralModel | None:
         model = await self.referral_loader.load(referral_id)
-        return model if model is not None and can_read(self.principal(), model) else None
+        return model if model is not None and may_read_referral(self.principal(), model) else None
 
     async def visible_complaint(self, complaint_id: str) -> ComplaintModel | None:
         model = await self.complaint_loader.load(complaint_id)
-        return model if model is not None and can_read_complaint(self.principal(), model) else None
+        p = self.principal()
+        return model if model is not None and may_read_complaint(p, model) else None
+
+    def referral(self, model: ReferralModel) -> Referral:
+        """The graph's view of a referral the caller may read; material contents (download
+        URLs, the letter) only where the matrix lets the caller read them."""
+        content = may_read_material_content(self.principal(), model)
+        return Referral.from_model(model, self.calendar, self.now(), content_visible=content)
 
 
 Info = strawberry.Info[ReferralContext, None]
@@ -143,8 +136,9 @@ class ReferralDeadline:
     responsible: Agency | None
 
     @classmethod
-    def from_info(cls, d: DeadlineInfo, calendar: WorkingCalendar) -> ReferralDeadline:
-        now = datetime.now(UTC)
+    def from_info(
+        cls, d: DeadlineInfo, calendar: WorkingCalendar, now: datetime
+    ) -> ReferralDeadline:
         return cls(
             kind=d.kind,
             key=d.key,
@@ -322,8 +316,9 @@ class Referral:
         return Complaint.from_model(model) if model else None
 
     @classmethod
-    def from_model(cls, r: ReferralModel, calendar: WorkingCalendar) -> Referral:
-        now = datetime.now(UTC)
+    def from_model(
+        cls, r: ReferralModel, calendar: WorkingCalendar, now: datetime, *, content_visible: bool
+    ) -> Referral:
         return cls(
             id=strawberry.ID(r.id),
             status=r.status,
@@ -342,11 +337,11 @@ class Referral:
             receiver=Agency(id=strawberry.ID(r.receiver_id)),
             previous_receivers=[Agency(id=strawberry.ID(a)) for a in r.previous_receivers],
             accept_deadline=(
-                ReferralDeadline.from_info(r.accept_deadline, calendar)
+                ReferralDeadline.from_info(r.accept_deadline, calendar, now)
                 if r.accept_deadline
                 else None
             ),
-            deadlines=[ReferralDeadline.from_info(d, calendar) for d in r.deadlines],
+            deadlines=[ReferralDeadline.from_info(d, calendar, now) for d in r.deadlines],
             overdue=r.is_overdue(now),
             history=[
                 ReferralTransition(
@@ -372,11 +367,15 @@ class Referral:
                     added_by=m.added_by,
                     added_at=m.added_at,
                     has_content=m.file_id is not None,
-                    download_url=download_path(r.id, m.id) if m.file_id else None,
+                    download_url=(
+                        download_path(r.id, m.id) if m.file_id and content_visible else None
+                    ),
                 )
                 for m in r.materials
             ],
-            transfer_letter_url=letter_path(r.id) if r.latest_letter_file() else None,
+            transfer_letter_url=(
+                letter_path(r.id) if r.latest_letter_file() and content_visible else None
+            ),
             competence=(
                 ReferralCompetence(
                     resolved_agency=_agency(r.competence.resolved_agency_id),
@@ -479,7 +478,7 @@ class Referral:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Referral | None:
         model = await info.context.visible_referral(str(id))
-        return cls.from_model(model, info.context.calendar) if model else None
+        return info.context.referral(model) if model else None
 
 
 @strawberry.type
@@ -532,7 +531,7 @@ class Complaint:
         if self.referral_id is None:
             return None
         model = await info.context.visible_referral(str(self.referral_id))
-        return Referral.from_model(model, info.context.calendar) if model else None
+        return info.context.referral(model) if model else None
 
     @classmethod
     def from_model(cls, c: ComplaintModel) -> Complaint:
@@ -643,7 +642,7 @@ class Query:
     @strawberry.field(description="One referral by id (null when absent or not yours to see).")
     async def referral(self, info: Info, id: strawberry.ID) -> Referral | None:
         model = await info.context.visible_referral(str(id))
-        return Referral.from_model(model, info.context.calendar) if model else None
+        return info.context.referral(model) if model else None
 
     @strawberry.field(
         description="Referrals you may see, filtered and sorted, with Relay cursor pagination. "
@@ -665,11 +664,15 @@ class Query:
         p = info.context.principal()
         f = filter or ReferralFilterInput()
         first = max(1, min(first, 200))
-        party: str | None = None
-        oversight = bool(OVERSIGHT_ROLES & set(p.roles))
-        observer = not oversight and "judicial_observer" in p.roles
-        if not oversight and not observer:
-            party = p.agency_id
+        # The list shows what the matrix's read rule lets the caller see.
+        scope = read_scope(p)
+        if scope == ReadScope.NOTHING:
+            raise graphql_error(
+                "your roles may not read referrals (see docs/authorization.md)",
+                ErrorCode.FORBIDDEN,
+            )
+        party = p.agency_id if scope == ReadScope.OWN else None
+        observer = scope == ReadScope.CRIME
         st = f.status or status
         rows = await info.context.referrals.search(
             ReferralFilter(
@@ -678,7 +681,7 @@ class Query:
                 receiver_id=str(f.receiver_id or receiver_id or "") or None,
                 party_agency_id=party,
                 matter_code=f.matter_code,
-                overdue_at=datetime.now(UTC) if f.overdue else None,
+                overdue_at=info.context.now() if f.overdue else None,
                 created_from=f.created_from,
                 created_to=f.created_to,
                 crime_only=observer,
@@ -689,14 +692,13 @@ class Query:
             limit=first + 1,
         )
         page = rows[:first]
-        cal = info.context.calendar
 
         def cursor(r: ReferralModel) -> str:
             value: datetime = getattr(r, sort.value)
             return encode_cursor([value.astimezone(UTC).isoformat(), r.id])
 
         return ReferralConnection(
-            edges=[ReferralEdge(cursor=cursor(r), node=Referral.from_model(r, cal)) for r in page],
+            edges=[ReferralEdge(cursor=cursor(r), node=info.context.referral(r)) for r in page],
             page_info=PageInfo(
                 has_next_page=len(rows) > first, end_cursor=cursor(page[-1]) if page else None
             ),
@@ -720,7 +722,13 @@ class Query:
         p = info.context.principal()
         first = max(1, min(first, 200))
         owner = str(owner_id) if owner_id else None
-        if not OVERSIGHT_ROLES & set(p.roles):
+        scope = read_scope(p, "referral.complaint")
+        if scope == ReadScope.NOTHING:
+            raise graphql_error(
+                "your roles may not read complaints (see docs/authorization.md)",
+                ErrorCode.FORBIDDEN,
+            )
+        if scope != ReadScope.ALL:
             owner = p.agency_id
         rows = await info.context.complaints.search(
             status=status.value if status else None,
@@ -840,7 +848,7 @@ async def _run(info: Info, action: Awaitable[ReferralModel]) -> Referral | UserE
     result = await _guard(action)
     if isinstance(result, UserError):
         return result
-    return Referral.from_model(result, info.context.calendar)
+    return info.context.referral(result)
 
 
 async def _run_c(action: Awaitable[ComplaintModel]) -> Complaint | UserError:
@@ -1215,7 +1223,7 @@ class Mutation:
         )
         if isinstance(result, UserError):
             return result
-        return Referral.from_model(result[1], info.context.calendar)
+        return info.context.referral(result[1])
 
     @strawberry.mutation(description="Ask another agency to take the complaint (R-CMP-02).")
     async def request_complaint_handover(

@@ -1,0 +1,60 @@
+"""``liandong audit``: check the tamper-evident full-process record (执法全过程记录, R-SUP-01).
+
+``liandong audit verify`` reads the district's hash chain from the notify service's store named
+by the settings (``LIANDONG_STORE``, ``LIANDONG_MONGO_URL`` or ``LIANDONG_DATA_DIR``,
+``LIANDONG_INSTANCE``, ``LIANDONG_DISTRICT``), recomputes every entry's hash in ``seq`` order,
+and prints OK with the count, or names the first broken entry and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from kernel.settings import Settings
+from kernel.wiring import open_store
+from notify.adapters.record import RecordRepository
+from notify.domain.record import ChainReport
+
+audit_app = typer.Typer(help="The tamper-evident full-process record (执法全过程记录).")
+
+#: Exit status when the chain is broken (2 is typer's usage error).
+EXIT_BROKEN = 1
+
+
+async def verify_record(settings: Settings, district: str | None = None) -> ChainReport:
+    """Verify the hash chain of ``district`` (default: the deployment's) in notify's store."""
+    store = await open_store(settings, "notify")
+    try:
+        return await RecordRepository(store).verify(district or settings.district)
+    finally:
+        await store.close()
+
+
+def report_text(report: ChainReport, district: str) -> str:
+    if report.broken is None:
+        return (
+            f"OK: the full-process record of {district} verifies: {report.count} entries, "
+            f"chain head {report.head}"
+        )
+    return (
+        f"BROKEN: the full-process record of {district} fails at {report.broken.describe()}. "
+        f"{report.count} entries before it verify."
+    )
+
+
+@audit_app.command("verify")
+def verify(
+    district: Annotated[
+        str | None, typer.Option(help="district (default: LIANDONG_DISTRICT)")
+    ] = None,
+) -> None:
+    """Verify the hash chain of the full-process record; name the first broken entry."""
+    settings = Settings()
+    name = district or settings.district
+    report = asyncio.run(verify_record(settings, name))
+    typer.echo(report_text(report, name))
+    if not report.ok:
+        raise typer.Exit(EXIT_BROKEN)
