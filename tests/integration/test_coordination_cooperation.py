@@ -37,6 +37,7 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain.cooperation import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.calendar import SHANGHAI
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
@@ -214,6 +215,48 @@ async def test_R_AST_01_emergency_by_phone_first_letter_within_the_default_limit
     last = (await w.outbox("assistance_requests", r.id))[-1]
     assert last["type"] == "assistance.letter_sent.v1"
     assert deadlines_of(last["data"])[0].state == "met"
+
+
+async def test_R_AST_01_reply_and_letter_limits_come_from_the_district_policy(
+    store: DocumentStore,
+) -> None:
+    """The district's ``assistance`` section sets both clocks (here 3 and 1 working days)."""
+    policy = load_policy("fuyuan")
+    own = policy.model_copy(
+        update={
+            "assistance": policy.assistance.model_copy(
+                update={"reply_limit_working_days": 3, "letter_after_phone_working_days": 1}
+            )
+        }
+    )
+    agencies = AgencyRepository(store)
+    seed = shipped_seed("fuyuan")
+    assert seed is not None
+    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    h = AssistanceHandlers(
+        AssistanceRepository(store), agencies, own, calendar_for(own), "fuyuan", clock=lambda: NOW
+    )
+    by_letter = await h.request(
+        RequestAssistance("fy-market", "fy-housing", ("协助核查",), letter_number="协1号"),
+        actor=MARKET,
+    )
+    by_phone = await h.request(
+        RequestAssistance(
+            "fy-market",
+            "fy-housing",
+            ("紧急查封危险建筑",),
+            urgent=True,
+            phone_call=PhoneCallInput("张三（市场监管局）", "李四（住建局值班室）"),
+        ),
+        actor=MARKET,
+    )
+    reply = next(c for c in by_letter.clocks if c.kind == "assistance.reply")
+    letter = next(c for c in by_phone.clocks if c.kind == "assistance.written_letter")
+    # From Monday 2 March 2026: 3 working days → Thursday 5 March; 1 → Tuesday 3 March.
+    assert reply.due.astimezone(SHANGHAI).date() == date(2026, 3, 5)
+    assert "3个工作日" in reply.rule
+    assert letter.due.astimezone(SHANGHAI).date() == date(2026, 3, 3)
+    assert "1个工作日" in letter.rule
 
 
 async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(

@@ -286,3 +286,36 @@ async def test_R_AST_01_request_and_reply_letters_as_pdf(world: World, tmp_path:
         assert part in text, part
     with pytest.raises(Forbidden):
         await w.letters.request_letter(r.id, OUTSIDER)
+
+
+async def test_R_MTG_01_far_future_meeting_and_task_deadlines_keep_a_short_record(
+    world: World,
+) -> None:
+    """A meeting and its task deadlines decades ahead: each clock is due on the right day and
+    its record of the computation names only the days around that day, so the document and
+    its events stay small (counted from now, each 2099 clock recorded ~26,000 days, megabytes,
+    and the suite stalled)."""
+    w = world
+    starts = datetime(2099, 3, 16, 1, 0, tzinfo=UTC)  # Monday 16 March 2099, 09:00 in Shanghai
+    m = await w.meetings.schedule(_notice(starts_at=starts), actor=MARKET)
+    rsvp = deadlines_of((await w.events(m.id))[0]["data"])
+    # 2 working days before Monday 16 March 2099: by the end of Thursday 12 March.
+    assert {c.due.astimezone(SHANGHAI).date() for c in rsvp} == {date(2099, 3, 12)}
+    for actor in (HOUSING, NATRES):
+        await w.meetings.rsvp(m.id, attending=True, delegate="张三", actor=actor)
+    w.now[0] = starts + timedelta(hours=3)
+    tasks = (
+        mtg.TaskDraft("对城郊违法建设现场进行测量", "fy-natres", date(2099, 12, 26)),  # Saturday
+        mtg.TaskDraft("依法下达限期拆除决定", "fy-housing", date(2099, 12, 30)),  # Wednesday
+    )
+    m = await w.meetings.draft_minutes(DraftMinutes(m.id, "会议明确分工。", tasks), actor=MARKET)
+    for actor in (HOUSING, NATRES):
+        m = await w.meetings.record_position(m.id, revision=1, agrees=True, actor=actor)
+    m = await w.meetings.issue_minutes(m.id, "抚市监纪〔2099〕1号", actor=MARKET)
+    clocks = {c.kind: c for c in deadlines_of((await w.events(m.id))[-1]["data"])}
+    assert clocks["meeting.task:t1"].due.astimezone(SHANGHAI).date() == date(2099, 12, 28)
+    assert clocks["meeting.task:t2"].due.astimezone(SHANGHAI).date() == date(2099, 12, 30)
+    assert "2099年12月28日" in (clocks["meeting.task:t1"].explanation_zh or "")
+    for clock in m.clocks:
+        assert len(clock.explanation["explanation"]["days"]) <= 4, clock.kind
+    assert len(repr(await w.raw(m.id))) < 200_000

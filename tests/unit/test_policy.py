@@ -136,6 +136,56 @@ def test_R_INF_01_information_query_limit() -> None:
     assert cq.answer_limit_working_days == 5 and cq.urgent_immediately
 
 
+def test_R_AST_01_assistance_limits_in_every_district() -> None:
+    """No seed gives a number (CQ 三(三): 及时回复); every shipped file states the defaults."""
+    for district in DISTRICTS:
+        text = resources.files("kernel").joinpath("policies", f"{district}.yaml")
+        assert "\nassistance:\n" in text.read_text("utf-8"), district
+        a = load_policy(district).assistance
+        assert (a.reply_limit_working_days, a.letter_after_phone_working_days) == (5, 2)
+
+
+def test_R_AST_01_assistance_section_may_be_left_out_and_then_takes_the_defaults() -> None:
+    text = fuyuan_text()
+    head, rest = text.split("assistance:\n", 1)
+    without = head + "meetings:\n" + rest.split("meetings:\n", 1)[1]
+    a = parse_policy(without, "own.yaml").assistance
+    assert (a.reply_limit_working_days, a.letter_after_phone_working_days) == (5, 2)
+    changed = parse_policy(
+        edited("  reply_limit_working_days: 5 ", "  reply_limit_working_days: 3 "), "own.yaml"
+    )
+    assert changed.assistance.reply_limit_working_days == 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  reply_limit_working_days: 5 ",
+            "  reply_limit_working_days: 0 ",
+            "fuyuan.yaml: assistance.reply_limit_working_days: input should be greater than or "
+            "equal to 1, got 0 (int)",
+        ),
+        (
+            "  letter_after_phone_working_days: 2 ",
+            "  letter_after_phone_working_days: two ",
+            "fuyuan.yaml: assistance.letter_after_phone_working_days: input should be a valid "
+            "integer, got 'two'",
+        ),
+        (
+            "  letter_after_phone_working_days: 2 ",
+            "  letter_after_phone_workingdays: 2 ",
+            "fuyuan.yaml: assistance.letter_after_phone_workingdays: unknown field (did you mean "
+            "'letter_after_phone_working_days'?)",
+        ),
+    ],
+)
+def test_R_AST_01_bad_assistance_value_names_file_and_field(
+    old: str, new: str, message: str
+) -> None:
+    assert message in str(error_of(edited(old, new)))
+
+
 def test_R_MTG_01_meeting_lead_times_and_routine_meetings() -> None:
     for district in DISTRICTS:
         meetings = load_policy(district).meetings

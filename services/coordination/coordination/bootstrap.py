@@ -127,12 +127,20 @@ def bootstrap(
     district = settings.district
     agencies = AgencyRepository(deps.store)
     handlers = CoordinationHandlers(agencies, district)
-    catalogue = CatalogueHandlers(CatalogueRepository(deps.store), agencies, deps.policy, district)
+    catalogue = CatalogueHandlers(
+        CatalogueRepository(deps.store), agencies, deps.policy, district, clock=deps.clock
+    )
     disputes = DisputeHandlers(
-        DisputeRepository(deps.store), agencies, catalogue, deps.policy, deps.calendar, district
+        DisputeRepository(deps.store),
+        agencies,
+        catalogue,
+        deps.policy,
+        deps.calendar,
+        district,
+        clock=deps.clock,
     )
     # Cooperation duties (R-AST, R-TEC, R-INF): same policy, calendar and agency register.
-    common = (agencies, deps.policy, deps.calendar, district)
+    common = (agencies, deps.policy, deps.calendar, district, deps.clock)
     assistance = AssistanceHandlers(AssistanceRepository(deps.store), *common)
     technical_support = TechnicalSupportHandlers(TechnicalSupportRepository(deps.store), *common)
     information = InformationQueryHandlers(

@@ -47,6 +47,7 @@ from kernel.calendar import CalendarOverrides, WorkingCalendar
 
 __all__ = [
     "AcceptancePolicy",
+    "AssistancePolicy",
     "CalendarPolicy",
     "DateOverride",
     "DelegationPolicy",
@@ -271,6 +272,22 @@ class InformationQueryPolicy(_Model):
     """Working days to answer (CQ 四(一): 接到查询请求之日起5个工作日内; default 5)."""
     urgent_immediately: _Bool
     """Urgent queries are answered at once (CQ 四(一): 特别紧急的事项要立即提供)."""
+
+
+class AssistancePolicy(_Model):
+    """Assistance between agencies (协助执法, R-AST-01). No seed gives a number: CQ 三(三)
+    says only "协助执法机关应当及时回复《协助执法复函》" and, for a request by phone,
+    "情况特别时可以采取电话或口头方式提请协助的事项" (the letter follows, no limit given); FY,
+    HL, SL and HC name the duty (执法协助) without a limit. The defaults are the project's."""
+
+    reply_limit_working_days: _PositiveInt = 5
+    """Working days for the reply letter (复函) to a non-urgent request: CQ 三(三) "及时回复";
+    default 5, as the other written answers between agencies (DOMAIN §0: acceptance FY (四)1
+    5 wd, information query CQ 四(一) 5 wd). Urgent requests are helped at once (CQ 三(三):
+    "应当立即实施协助执法")."""
+    letter_after_phone_working_days: _PositiveInt = 2
+    """Working days after a request by phone within which the written request letter
+    (协助执法函) follows: CQ 三(三) allows the phone "情况特别时" and gives no limit; default 2."""
 
 
 class RoutineMeeting(_Model):
@@ -580,6 +597,8 @@ class DistrictPolicy(_Model):
     """R-TEC-01."""
     information_query: InformationQueryPolicy
     """R-INF-01."""
+    assistance: AssistancePolicy = Field(default_factory=AssistancePolicy)
+    """R-AST-01 (optional in a file: every number is a project default)."""
     meetings: MeetingPolicy
     """R-MTG-01."""
     joint_enforcement: JointEnforcementPolicy

@@ -111,9 +111,22 @@ class _Repository:
         fields.pop("_id")
         return await self.aggregates.update(aggregate.id, aggregate.version, fields, events)
 
-    async def _find(self, query: dict[str, Any], after: str | None, limit: int) -> list[Document]:
+    # The fields naming the agencies that are parties to a document (read access, lists).
+    party_fields: tuple[str, ...] = ()
+
+    async def _find(
+        self,
+        query: dict[str, Any],
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
+    ) -> list[Document]:
+        """``party_id``: only documents that agency is a party to (None: no restriction)."""
+        if party_id is not None:
+            only = {"$or": [{f: party_id} for f in self.party_fields]}
+            query = {"$and": [query, only]} if query else only
         if after:
-            query["_id"] = {"$gt": after}
+            query = {"$and": [query, {"_id": {"$gt": after}}]} if query else {"_id": {"$gt": after}}
         return await self._coll.find(query, sort=[("_id", 1)], limit=limit)
 
 
@@ -147,22 +160,35 @@ class AssistanceRepository(_Repository):
     async def save(self, request: AssistanceRequest, events: Sequence[Envelope]) -> int:
         return await self._save(request, events)
 
+    # The legal office becomes a party when a refusal is sent to it for mediation.
+    party_fields = ("requester_id", "helper_id", "mediation.mediator_agency_id")
+
     async def refusals(
-        self, *, helper_id: str | None, after: str | None, limit: int
+        self,
+        *,
+        helper_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
     ) -> list[AssistanceRequest]:
         query: dict[str, Any] = {"refused": True}
         if helper_id:
             query["helper_id"] = helper_id
-        docs = await self._find(query, after, limit)
+        docs = await self._find(query, after, limit, party_id)
         return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
 
     async def list(
-        self, *, agency_id: str | None, after: str | None, limit: int
+        self,
+        *,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
     ) -> list[AssistanceRequest]:
         query: dict[str, Any] = {}
         if agency_id:
             query["$or"] = [{"requester_id": agency_id}, {"helper_id": agency_id}]
-        docs = await self._find(query, after, limit)
+        docs = await self._find(query, after, limit, party_id)
         return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
 
 
@@ -183,13 +209,20 @@ class TechnicalSupportRepository(_Repository):
     async def save(self, request: TechnicalSupportRequest, events: Sequence[Envelope]) -> int:
         return await self._save(request, events)
 
+    party_fields = ("township_id", "department_id")
+
     async def list(
-        self, *, agency_id: str | None, after: str | None, limit: int
+        self,
+        *,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
     ) -> list[TechnicalSupportRequest]:
         query: dict[str, Any] = {}
         if agency_id:
             query["$or"] = [{"township_id": agency_id}, {"department_id": agency_id}]
-        docs = await self._find(query, after, limit)
+        docs = await self._find(query, after, limit, party_id)
         return [from_document(TechnicalSupportRequest, _with_id(d)) for d in docs]
 
 
@@ -210,13 +243,20 @@ class InformationQueryRepository(_Repository):
     async def save(self, query: InformationQuery, events: Sequence[Envelope]) -> int:
         return await self._save(query, events)
 
+    party_fields = ("requester_id", "holder_id")
+
     async def list(
-        self, *, agency_id: str | None, after: str | None, limit: int
+        self,
+        *,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
     ) -> list[InformationQuery]:
         query: dict[str, Any] = {}
         if agency_id:
             query["$or"] = [{"requester_id": agency_id}, {"holder_id": agency_id}]
-        docs = await self._find(query, after, limit)
+        docs = await self._find(query, after, limit, party_id)
         return [from_document(InformationQuery, _with_id(d)) for d in docs]
 
 

@@ -16,6 +16,7 @@ from kernel.envelope import Envelope
 
 class JointOperationRepository(_Repository):
     name = "joint_operations"
+    party_fields = ("participant_ids",)
     indexes = (
         ("by_lead", (("lead_id", 1), ("_id", 1))),
         ("by_participant", (("participant_ids", 1), ("_id", 1))),
@@ -52,7 +53,9 @@ class JointOperationRepository(_Repository):
         basis: str | None,
         after: str | None,
         limit: int,
+        party_id: str | None = None,
     ) -> list[JointOperation]:
+        """``party_id``: only operations that agency leads or cooperates in (read access)."""
         query: dict[str, Any] = {}
         if agency_id:
             query["participant_ids"] = agency_id
@@ -60,7 +63,7 @@ class JointOperationRepository(_Repository):
             query["status"] = status
         if basis:
             query["basis"] = basis
-        docs = await self._find(query, after, limit)
+        docs = await self._find(query, after, limit, party_id)
         return [from_document(JointOperation, _with_id(d)) for d in docs]
 
 

@@ -385,8 +385,16 @@ class DisputeRepository:
         return await self.aggregates.update(dispute.id, dispute.version, fields, events)
 
     async def list(
-        self, *, status: str | None, agency_id: str | None, after: str | None, limit: int
+        self,
+        *,
+        status: str | None,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
     ) -> list[Dispute]:
+        """``party_id``: only disputes that agency takes part in — a party, the interim
+        handler or the township (read access); None: no restriction."""
         query: dict[str, Any] = {}
         if status:
             query["status"] = status
@@ -394,5 +402,8 @@ class DisputeRepository:
             query["parties"] = agency_id
         if after:
             query["_id"] = {"$gt": after}
+        if party_id is not None:
+            fields = ("parties", "interim_handler_id", "township_id")
+            query = {"$and": [query, {"$or": [{f: party_id} for f in fields]}]}
         docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
         return [dispute_from_document(d) for d in docs]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from coordination.adapters.repository import AgencyRepository, CatalogueRepository
+from coordination.application import access
 from coordination.contracts.published import CatalogueChangeAnnouncedV1
 from coordination.domain.catalogue import (
     CatalogueEntry,
@@ -21,8 +22,9 @@ from coordination.domain.catalogue import (
 from coordination.domain.dispute import Actor
 from coordination.domain.model import AgencyKind
 from kernel.auth import Principal
+from kernel.authz import Relation
 from kernel.envelope import Envelope, EventPayload, new_envelope
-from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.errors import NotFound, ValidationFailed
 from kernel.jurisdiction import (
     CatalogueEntryV1,
     DelegationV1,
@@ -213,16 +215,16 @@ class CatalogueHandlers:
         return content
 
     @staticmethod
-    def _may_change(actor: Actor, department_ids: Sequence[str]) -> bool:
+    def _authorize_change(actor: Actor, operation: str, department_ids: Sequence[str]) -> None:
+        """The matrix (``coordination.<operation>``): the coordination body or the government,
+        or the department that owns the power (the receiver: it keeps its own list, through
+        a leader or its legal reviewer) — the owner before and after a revision alike."""
         if actor is SYSTEM or actor.agency_id is None:
-            return True
-        if actor.has_role("coordinator") or actor.has_role("government"):
-            return True
-        # The department that owns the power keeps its own list, through a leader or its
-        # legal reviewer.
-        return all(actor.agency_id == d for d in department_ids) and (
-            actor.has_role("leader") or actor.has_role("legal_reviewer")
-        )
+            return  # seeding, the import command: the system itself
+        relations = access.oversight_relations(actor)
+        if department_ids and all(actor.agency_id == d for d in department_ids):
+            relations.add(Relation.RECEIVER)
+        access.authorize_on(actor, operation, relations or {Relation.NONE})
 
     # -- commands --------------------------------------------------------------------
 
@@ -277,11 +279,7 @@ class CatalogueHandlers:
         owners = [content.original_department_id]
         if existing is not None:
             owners.append(existing.content.original_department_id)
-        if not self._may_change(actor, owners):
-            raise Forbidden(
-                "only a coordinator, the government, or a leader or legal reviewer of the "
-                "original department changes the catalogue"
-            )
+        self._authorize_change(actor, "defineCatalogueEntry", owners)
         if (
             cmd.expected_version is not None
             and existing is not None
@@ -309,8 +307,9 @@ class CatalogueHandlers:
         self, code: str, reason: str, *, actor: Actor, correlation_id: str | None = None
     ) -> CatalogueEntry:
         existing = await self._load(code)
-        if not self._may_change(actor, [existing.content.original_department_id]):
-            raise Forbidden("only a coordinator, the government or the department withdraws")
+        self._authorize_change(
+            actor, "withdrawCatalogueEntry", [existing.content.original_department_id]
+        )
         moved = existing.withdraw(
             reason=reason,
             actor_id=actor.person_id,
@@ -368,8 +367,10 @@ class CatalogueHandlers:
     ) -> CatalogueEntry:
         """R-CAT-04: the government, or the coordination body it names, designates who
         handles a matter nobody owns; the designation becomes a routing rule."""
-        if not (actor.has_role("government") or actor.has_role("coordinator")):
-            raise Forbidden("only the government or the body it names designates an owner")
+        if actor is not SYSTEM:
+            access.authorize_on(
+                actor, "designateResponsibleAgency", access.oversight_relations(actor)
+            )
         if not cmd.matter_code.strip():
             raise ValidationFailed("name the matter", field="matterCode")
         if not cmd.basis.strip():

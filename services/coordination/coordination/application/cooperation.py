@@ -19,6 +19,7 @@ from coordination.adapters.cooperation import (
     TechnicalSupportRepository,
 )
 from coordination.adapters.repository import AgencyRepository
+from coordination.application import access
 from coordination.application.catalogue import local_date
 from coordination.application.disputes import STEP_BODY_KINDS
 from coordination.contracts.published import (
@@ -47,19 +48,10 @@ from coordination.domain.model import AgencyKind
 from kernel.calendar import Deadline, WorkingCalendar
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
-from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from kernel.errors import InvalidState, NotFound, ValidationFailed
 from kernel.policy import DistrictPolicy
 
 SERVICE = "coordination"
-
-# No seed document and no district policy gives these two numbers (CQ 三(三) says only
-# 及时回复 and, for a phone request, that the letter follows). They are project defaults,
-# kept here until DistrictPolicy grows an ``assistance`` section (a kernel change).
-ASSISTANCE_REPLY_WORKING_DAYS = 5
-"""Working days for the reply letter to a non-urgent request (default, like the other
-written answers between agencies in DOMAIN.md §0)."""
-ASSISTANCE_LETTER_AFTER_PHONE_WORKING_DAYS = 2
-"""Working days after an emergency phone request within which the written letter follows."""
 
 DEPARTMENT_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
 # The legal office (政府法制机构) that mediates an assistance disagreement (CQ 三(三)): the
@@ -200,6 +192,31 @@ class _Base:
                 )
 
 
+# --------------------------------------------------------------------------- read access
+
+# Who reads a request is the matrix's read rule (kernel.authz, coordination.<read>): the
+# parties' staff, and the supervising roles (the justice bureau supervises cooperation,
+# FY (五)4; the coordination body mediates, CQ 三(三); the government decides in the end);
+# the judicial observer does not.
+ASSISTANCE_READ = "assistanceRequest"
+TECHNICAL_READ = "technicalSupportRequest"
+INFORMATION_READ = "informationQuery"
+
+
+def party_scope(actor: Actor, operation: str) -> str | None:
+    """The agency whose requests the caller may list, or None when it may list them all.
+
+    A caller the matrix lets read nothing gets ``""``, which is no party, so it reads
+    nothing rather than everything."""
+    return access.own_scope(actor, operation)
+
+
+def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
+    """Requester, helper and, once a refusal went to mediation, the mediating legal office."""
+    mediator = (r.mediation.mediator_agency_id,) if r.mediation else ()
+    return (r.requester_id, r.helper_id, *mediator)
+
+
 # --------------------------------------------------------------------------- assistance
 
 
@@ -208,10 +225,47 @@ class AssistanceHandlers(_Base):
         super().__init__(*args, **kw)
         self.requests = requests
 
+    async def visible(self, request_id: str, *, actor: Actor) -> ast.AssistanceRequest | None:
+        """The request when the caller may read it; None when absent or not its to see (the
+        same answer, so a non-party cannot learn that a request exists)."""
+        found = await self.requests.get(request_id)
+        if found is None:
+            return None
+        relations = access.assistance_relations(actor, found)
+        return found if access.may(actor, ASSISTANCE_READ, relations) else None
+
+    async def list_visible(
+        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
+    ) -> list[ast.AssistanceRequest]:
+        return await self.requests.list(
+            agency_id=agency_id,
+            after=after,
+            limit=limit,
+            party_id=party_scope(actor, ASSISTANCE_READ),
+        )
+
+    async def refusals_visible(
+        self, *, helper_id: str | None, after: str | None, limit: int, actor: Actor
+    ) -> list[ast.AssistanceRequest]:
+        return await self.requests.refusals(
+            helper_id=helper_id,
+            after=after,
+            limit=limit,
+            party_id=party_scope(actor, "assistanceRefusals"),
+        )
+
     async def _load(self, request_id: str) -> ast.AssistanceRequest:
         found = await self.requests.get(request_id)
         if found is None:
             raise NotFound(f"assistance request {request_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(
+        self, request_id: str, actor: Actor, operation: str
+    ) -> ast.AssistanceRequest:
+        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(request_id)
+        access.authorize_on(actor, operation, access.assistance_relations(actor, found))
         return found
 
     def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
@@ -246,6 +300,8 @@ class AssistanceHandlers(_Base):
         self, cmd: RequestAssistance, *, actor: Actor, correlation_id: str | None = None
     ) -> ast.AssistanceRequest:
         """R-AST-01: the request letter (or an emergency phone call, the letter to follow)."""
+        relations = access.relations_to(actor, sender=[cmd.requester_id])
+        access.authorize_on(actor, "requestAssistance", relations, field="requesterId")
         await self._external({"requesterId": cmd.requester_id, "helperId": cmd.helper_id})
         now = self.clock()
         call = (
@@ -263,20 +319,22 @@ class AssistanceHandlers(_Base):
                 ast.REPLY, cmd.helper_id, start, "紧急协助执法事项：立即实施协助（CQ 三(三)）"
             )
         else:
-            n = ASSISTANCE_REPLY_WORKING_DAYS
+            n = self.policy.assistance.reply_limit_working_days
             reply = self._clock(
                 ast.REPLY,
                 cmd.helper_id,
                 self.calendar.add_working_days(
-                    now, n, rule=f"回复协助执法复函：{n}个工作日（项目默认；CQ 三(三)：及时回复）"
+                    now,
+                    n,
+                    rule=f"回复协助执法复函：{n}个工作日（区政策；CQ 三(三)：及时回复）",
                 ),
             )
-        n = ASSISTANCE_LETTER_AFTER_PHONE_WORKING_DAYS
+        n = self.policy.assistance.letter_after_phone_working_days
         letter = self._clock(
             ast.WRITTEN_LETTER,
             cmd.requester_id,
             self.calendar.add_working_days(
-                start, n, rule=f"电话提请后补送协助执法函：{n}个工作日（项目默认）"
+                start, n, rule=f"电话提请后补送协助执法函：{n}个工作日（区政策）"
             ),
         )
         request = ast.request_assistance(
@@ -320,7 +378,7 @@ class AssistanceHandlers(_Base):
         correlation_id: str | None = None,
     ) -> ast.AssistanceRequest:
         """R-AST-01: the written letter after an emergency phone request."""
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "sendAssistanceLetter")
         now = self.clock()
         after = before.send_letter(letter_number, actor=actor, at=now)
         payload = AssistanceLetterSentV1(
@@ -336,7 +394,7 @@ class AssistanceHandlers(_Base):
     ) -> ast.AssistanceRequest:
         """R-AST-01 / R-AST-02: the reply letter; a refusal is also published on its own for
         accountability (FY (五)4)."""
-        before = await self._load(cmd.request_id)
+        before = await self._authorized(cmd.request_id, actor, "replyToAssistance")
         now = self.clock()
         after = before.reply(
             will_help=cmd.will_help,
@@ -393,7 +451,7 @@ class AssistanceHandlers(_Base):
         correlation_id: str | None = None,
     ) -> ast.AssistanceRequest:
         """R-AST-02: the requester disputes the refusal before the legal office."""
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "referAssistanceToMediation")
         now = self.clock()
         mediator = await self._legal_office()
         after = before.refer_to_mediation(
@@ -422,7 +480,7 @@ class AssistanceHandlers(_Base):
             raise ValidationFailed(
                 f"unknown outcome {outcome!r}; one of assist, refusal_upheld", field="outcome"
             ) from None
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "recordAssistanceMediation")
         now = self.clock()
         after = before.record_mediation(
             outcome=kind, basis=basis, today=local_date(now), actor=actor, at=now
@@ -440,7 +498,7 @@ class AssistanceHandlers(_Base):
     async def report_result(
         self, request_id: str, summary: str, *, actor: Actor, correlation_id: str | None = None
     ) -> ast.AssistanceRequest:
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "reportAssistanceResult")
         now = self.clock()
         after = before.report_result(summary, actor=actor, at=now)
         last = after.results[-1]
@@ -461,10 +519,37 @@ class TechnicalSupportHandlers(_Base):
         super().__init__(*args, **kw)
         self.requests = requests
 
+    async def visible(self, request_id: str, *, actor: Actor) -> tec.TechnicalSupportRequest | None:
+        """The request when the caller may read it (the township, the department, the
+        overseers); None otherwise, as when absent."""
+        found = await self.requests.get(request_id)
+        if found is None:
+            return None
+        relations = access.technical_relations(actor, found)
+        return found if access.may(actor, TECHNICAL_READ, relations) else None
+
+    async def list_visible(
+        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
+    ) -> list[tec.TechnicalSupportRequest]:
+        return await self.requests.list(
+            agency_id=agency_id,
+            after=after,
+            limit=limit,
+            party_id=party_scope(actor, TECHNICAL_READ),
+        )
+
     async def _load(self, request_id: str) -> tec.TechnicalSupportRequest:
         found = await self.requests.get(request_id)
         if found is None:
             raise NotFound(f"technical-support request {request_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(
+        self, request_id: str, actor: Actor, operation: str
+    ) -> tec.TechnicalSupportRequest:
+        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(request_id)
+        access.authorize_on(actor, operation, access.technical_relations(actor, found))
         return found
 
     def _deadlines_of(self, r: tec.TechnicalSupportRequest, *kinds: str) -> list[DeadlineV1]:
@@ -512,6 +597,8 @@ class TechnicalSupportHandlers(_Base):
                 f"unknown kind {cmd.kind!r}; one of identification, appraisal, consultation",
                 field="kind",
             ) from None
+        relations = access.relations_to(actor, sender=[cmd.township_id])
+        access.authorize_on(actor, "requestTechnicalSupport", relations, field="townshipId")
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         now = self.clock()
@@ -563,7 +650,7 @@ class TechnicalSupportHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> tec.TechnicalSupportRequest:
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "dispatchTechnicalStaff")
         now = self.clock()
         after = before.dispatch_on_site(staff, actor=actor, at=now)
         payload = TechnicalSupportDispatchedV1(
@@ -587,7 +674,7 @@ class TechnicalSupportHandlers(_Base):
         announced before the current limit runs out."""
         if working_days < 1:
             raise ValidationFailed("give the new limit in working days", field="workingDays")
-        before = await self._load(request_id)
+        before = await self._authorized(request_id, actor, "extendTechnicalSupport")
         now = self.clock()
         ts = self.policy.technical_support
         cap = (
@@ -626,7 +713,7 @@ class TechnicalSupportHandlers(_Base):
         self, cmd: AnswerTechnicalSupport, *, actor: Actor, correlation_id: str | None = None
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-02: the written answer, with its conclusion."""
-        before = await self._load(cmd.request_id)
+        before = await self._authorized(cmd.request_id, actor, "answerTechnicalSupport")
         now = self.clock()
         after = before.answer_in_writing(
             conclusion=cmd.conclusion,
@@ -663,10 +750,37 @@ class InformationQueryHandlers(_Base):
         self.queries = queries
         self.access_log = access_log
 
+    async def visible(self, query_id: str, *, actor: Actor) -> inf.InformationQuery | None:
+        """The query when the caller may read it (requester, holder, overseers); None
+        otherwise, as when absent."""
+        found = await self.queries.get(query_id)
+        if found is None:
+            return None
+        relations = access.information_relations(actor, found)
+        return found if access.may(actor, INFORMATION_READ, relations) else None
+
+    async def list_visible(
+        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
+    ) -> list[inf.InformationQuery]:
+        return await self.queries.list(
+            agency_id=agency_id,
+            after=after,
+            limit=limit,
+            party_id=party_scope(actor, INFORMATION_READ),
+        )
+
     async def _load(self, query_id: str) -> inf.InformationQuery:
         found = await self.queries.get(query_id)
         if found is None:
             raise NotFound(f"information query {query_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(
+        self, query_id: str, actor: Actor, operation: str
+    ) -> inf.InformationQuery:
+        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(query_id)
+        access.authorize_on(actor, operation, access.information_relations(actor, found))
         return found
 
     def _deadlines_of(self, q: inf.InformationQuery) -> list[DeadlineV1]:
@@ -713,6 +827,8 @@ class InformationQueryHandlers(_Base):
     ) -> inf.InformationQuery:
         """R-INF-01: the answer clock starts (urgent: immediately, as the policy says)."""
         await self._external({"requesterId": cmd.requester_id, "holderId": cmd.holder_id})
+        relations = access.relations_to(actor, sender=[cmd.requester_id])
+        access.authorize_on(actor, "askInformation", relations, field="requesterId")
         now = self.clock()
         query = inf.ask(
             query_id=str(uuid.uuid4()),
@@ -747,7 +863,7 @@ class InformationQueryHandlers(_Base):
                 "confidential",
                 field="classification",
             ) from None
-        before = await self._load(cmd.query_id)
+        before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
         now = self.clock()
         after = before.answer_query(
             content=cmd.content,
@@ -782,7 +898,7 @@ class InformationQueryHandlers(_Base):
             raise ValidationFailed(
                 f"unknown grounds {grounds!r}; one of secrecy, not_held", field="grounds"
             ) from None
-        before = await self._load(query_id)
+        before = await self._authorized(query_id, actor, "declineInformationQuery")
         now = self.clock()
         after = before.decline_query(
             grounds=kind, reason=reason, legal_provision=legal_provision, actor=actor, at=now
@@ -803,7 +919,7 @@ class InformationQueryHandlers(_Base):
     ) -> inf.QueryAnswer:
         """R-INF-01: the answer, if ``actor`` may read its classification; the reading is
         logged (who, when) before the answer is handed out."""
-        query = await self._load(query_id)
+        query = await self._authorized(query_id, actor, "readInformationAnswer")
         answer = query.check_read(actor)
         now = self.clock()
         access = inf.AnswerAccess(
@@ -830,7 +946,5 @@ class InformationQueryHandlers(_Base):
 
     async def access_log_of(self, query_id: str, *, actor: Actor) -> list[inf.AnswerAccess]:
         """Who read the answer: for the holder (the data's owner) and supervisors."""
-        query = await self._load(query_id)
-        if not query.may_read_access_log(actor):
-            raise Forbidden("the access log is kept for the data's owner and the supervisor")
+        query = await self._authorized(query_id, actor, "informationAnswerAccessLog")
         return await self.access_log.of_query(query.id)

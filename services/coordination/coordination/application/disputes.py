@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from coordination.adapters.repository import AgencyRepository, DisputeRepository
+from coordination.application import access
 from coordination.application.catalogue import CatalogueHandlers, local_date
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
@@ -29,6 +30,7 @@ from coordination.domain.dispute import (
     open_dispute,
 )
 from coordination.domain.model import AgencyKind
+from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
@@ -194,6 +196,12 @@ class DisputeHandlers:
             raise NotFound(f"dispute {dispute_id!r} does not exist", field="id")
         return d
 
+    async def _authorized(self, dispute_id: str, actor: Actor, operation: str) -> Dispute:
+        """The dispute, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(dispute_id)
+        access.authorize_on(actor, operation, access.dispute_relations(actor, found))
+        return found
+
     async def _check_agencies(self, ids: dict[str, str]) -> None:
         """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""
         known = await self.agencies.get_many([i for i in ids.values() if i])
@@ -212,6 +220,15 @@ class DisputeHandlers:
     # -- commands --------------------------------------------------------------------
 
     async def open(
+        self, cmd: OpenDispute, *, actor: Actor, correlation_id: str | None = None
+    ) -> Dispute:
+        """R-DSP-01, asked by a person: a party's staff, or the government / coordination
+        body (the matrix, ``coordination.openDispute``)."""
+        relations = access.relations_to(actor, party=cmd.party_ids)
+        access.authorize_on(actor, "openDispute", relations, field="partyIds")
+        return await self._open(cmd, actor=actor, correlation_id=correlation_id)
+
+    async def _open(
         self,
         cmd: OpenDispute,
         *,
@@ -222,7 +239,8 @@ class DisputeHandlers:
         first_step_index: int = 0,
     ) -> Dispute:
         """R-DSP-01: open a dispute at the first step of the ladder, naming the interim
-        handler; its clock travels as a ``dispute.step`` deadline."""
+        handler; its clock travels as a ``dispute.step`` deadline. Callers authorize first
+        (a person) or act for the system (an event)."""
         fields = {f"partyIds.{i}": p for i, p in enumerate(cmd.party_ids)}
         fields["townshipId"] = cmd.township_id
         if cmd.interim_handler_id:
@@ -277,15 +295,19 @@ class DisputeHandlers:
         return replace(dispute, version=1)
 
     async def escalate(
-        self,
-        dispute_id: str,
-        *,
-        actor: Actor,
-        cause: str = "escalated_by_party",
-        correlation_id: str | None = None,
+        self, dispute_id: str, *, actor: Actor, correlation_id: str | None = None
+    ) -> Dispute:
+        """R-DSP-02, asked by a person: a party's leader, or the government / coordination
+        body (the matrix, ``coordination.escalateDispute``)."""
+        dispute = await self._authorized(dispute_id, actor, "escalateDispute")
+        return await self._escalate(
+            dispute, actor=actor, cause="escalated_by_party", correlation_id=correlation_id
+        )
+
+    async def _escalate(
+        self, dispute: Dispute, *, actor: Actor, cause: str, correlation_id: str | None
     ) -> Dispute:
         """R-DSP-02: go up one step; the next body's clock replaces the current one."""
-        dispute = await self._load(dispute_id)
         if dispute.status is not DisputeStatus.OPEN:
             raise InvalidState(f"the dispute is {dispute.status.value}", field="status")
         index = dispute.current_step.number  # the next step, 0-based
@@ -325,8 +347,8 @@ class DisputeHandlers:
                 f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
                 field="outcomeKind",
             ) from None
+        dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
-        dispute = await self._load(cmd.dispute_id)
         now = self.clock()
         moved = dispute.rule(
             kind=kind,
@@ -400,12 +422,10 @@ class DisputeHandlers:
             raise ValidationFailed(
                 f"unknown reason {cmd.reason!r}; one of major, complex, recusal", field="reason"
             ) from None
-        government = actor.has_role("government")
-        if not government and actor.agency_id != cmd.township_id:
-            raise ValidationFailed(
-                "the township asks for its own case (or the government decides)",
-                field="townshipId",
-            )
+        # The township asking is the sender; the government decides by itself (supervisor).
+        relations = access.relations_to(actor, sender=[cmd.township_id])
+        access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
+        government = actor.has_role("government") and Relation.SUPERVISOR in relations
         department_id = cmd.department_id
         if not department_id:
             entry = await self.catalogue.catalogue.get(cmd.matter_code.strip())
@@ -420,7 +440,7 @@ class DisputeHandlers:
         reason_zh = {"major": "重大案件", "complex": "复杂案件", "recusal": "需要回避"}[
             reason.value
         ]
-        opened = await self.open(
+        opened = await self._open(
             OpenDispute(
                 matter_code=cmd.matter_code,
                 township_id=cmd.township_id,
@@ -462,7 +482,7 @@ class DisputeHandlers:
         if event.catalogue_basis:
             reasons += f"（清单依据：{event.catalogue_basis}）"
         try:
-            await self.open(
+            await self._open(
                 OpenDispute(
                     matter_code=event.matter_code or "UNSPECIFIED",
                     township_id=township_id,
@@ -501,8 +521,8 @@ class DisputeHandlers:
         if dispute.current_step.number >= len(self.ladder):
             log.info("dispute %s: last step ran out; notify escalates to supervision", dispute.id)
             return
-        await self.escalate(
-            dispute.id,
+        await self._escalate(
+            dispute,
             actor=Actor("system", None, ()),
             cause="escalated_deadline_missed",
             correlation_id=envelope.correlationid,

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from coordination.adapters.repository import AgencyRepository
+from coordination.application.access import oversight_relations
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
 from coordination.domain.model import Agency, Liaison, new_agency, same_registration
 from kernel.auth import Principal
+from kernel.authz import authorize
 from kernel.envelope import new_envelope
-from kernel.errors import Forbidden, ValidationFailed
+from kernel.errors import ValidationFailed
 
 SERVICE = "coordination"
 
@@ -36,10 +38,9 @@ class CoordinationHandlers:
 
         ``actor`` None means the system itself (seeding a district's agencies).
         """
-        if actor is not None and not (
-            actor.has_role("coordinator") or actor.has_role("government")
-        ):
-            raise Forbidden("only a coordinator or the government registers agencies")
+        if actor is not None:
+            # Roles only: registering an agency has no resource to stand in relation to.
+            authorize(actor, "coordination.registerAgency", oversight_relations(actor))
         agency = new_agency(
             agency_id=cmd.agency_id,
             name=cmd.name,

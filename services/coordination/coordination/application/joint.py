@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
+from coordination.application import access
 from coordination.application.catalogue import CHINA, local_date
 from coordination.application.cooperation import _Base
 from coordination.contracts.published import (
@@ -102,6 +103,14 @@ class JointHandlers(_Base):
             raise NotFound(f"joint operation {operation_id!r} does not exist", field="operationId")
         return found
 
+    async def _authorized(
+        self, operation_id: str, actor: Actor, operation: str
+    ) -> jnt.JointOperation:
+        """The operation, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(operation_id)
+        access.authorize_on(actor, operation, access.joint_relations(actor, found))
+        return found
+
     def _common(
         self, before: jnt.JointOperation | None, after: jnt.JointOperation, actor: Actor
     ) -> dict[str, Any]:
@@ -143,6 +152,8 @@ class JointHandlers(_Base):
             basis = jnt.InitiationBasis(cmd.basis)
         except ValueError:
             raise ValidationFailed(f"unknown basis {cmd.basis!r}", field="basis") from None
+        relations = access.relations_to(actor, sender=[cmd.lead_id], party=cmd.cooperating_ids)
+        access.authorize_on(actor, "initiateJointOperation", relations)
         kinds = INITIATOR_KINDS[basis]
         if kinds is not None and actor.agency_id is not None:
             own = (await self.agencies.get_many([actor.agency_id])).get(actor.agency_id)
@@ -182,7 +193,7 @@ class JointHandlers(_Base):
     async def submit_plan(
         self, cmd: SubmitJointPlan, *, actor: Actor, correlation_id: str | None = None
     ) -> jnt.JointOperation:
-        before = await self._load(cmd.operation_id)
+        before = await self._authorized(cmd.operation_id, actor, "submitJointPlan")
         now = self.clock()
         liaison = jnt.JointLiaison(
             before.lead_id, "general", cmd.general_liaison.name, cmd.general_liaison.phone
@@ -208,7 +219,7 @@ class JointHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> jnt.JointOperation:
-        before = await self._load(operation_id)
+        before = await self._authorized(operation_id, actor, "commentOnJointPlan")
         now = self.clock()
         liaison = jnt.JointLiaison(
             actor.agency_id or "", "daily", daily_liaison.name, daily_liaison.phone
@@ -233,7 +244,7 @@ class JointHandlers(_Base):
     async def start(
         self, operation_id: str, *, actor: Actor, correlation_id: str | None = None
     ) -> jnt.JointOperation:
-        before = await self._load(operation_id)
+        before = await self._authorized(operation_id, actor, "startJointOperation")
         now = self.clock()
         after = before.start(actor=actor, at=now)
         assert after.plan is not None
@@ -256,7 +267,7 @@ class JointHandlers(_Base):
     async def assign_task(
         self, cmd: AssignJointTask, *, actor: Actor, correlation_id: str | None = None
     ) -> jnt.JointOperation:
-        before = await self._load(cmd.operation_id)
+        before = await self._authorized(cmd.operation_id, actor, "assignJointTask")
         now = self.clock()
         n = self.policy.joint_enforcement.task_report_limit_working_days
         # Counting starts the day after the task's deadline (the deadline day is not counted).
@@ -297,7 +308,7 @@ class JointHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> jnt.JointOperation:
-        before = await self._load(operation_id)
+        before = await self._authorized(operation_id, actor, "reportJointTask")
         now = self.clock()
         after = before.report_task(task_id, summary, actor=actor, at=now)
         task = after.task(task_id)
@@ -321,7 +332,7 @@ class JointHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> jnt.JointOperation:
-        before = await self._load(operation_id)
+        before = await self._authorized(operation_id, actor, "stateJointTaskInability")
         now = self.clock()
         after = before.state_inability(task_id, reasons, actor=actor, at=now)
         task = after.task(task_id)
@@ -357,7 +368,7 @@ class JointHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> jnt.JointOperation:
-        before = await self._load(operation_id)
+        before = await self._authorized(operation_id, actor, "decideJointTaskInability")
         now = self.clock()
         government = await self._government() if report_to_government else None
         after = before.decide_inability(
@@ -384,7 +395,7 @@ class JointHandlers(_Base):
     async def record_inspection(
         self, cmd: RecordJointInspection, *, actor: Actor, correlation_id: str | None = None
     ) -> jnt.Inspection:
-        operation = await self._load(cmd.operation_id)
+        operation = await self._authorized(cmd.operation_id, actor, "recordJointInspection")
         now = self.clock()
         window = self.policy.joint_enforcement.inspect_once_window_days
         key = cmd.target.key()

@@ -3,8 +3,9 @@
 minutes (R-MTG-01). Each is rendered on demand from the stored aggregate: the rendering is
 deterministic, so the same state always gives the same bytes.
 
-Who may download: the parties (requester and helper; convener and attendees) and the
-supervising and governing roles; everyone else gets Forbidden.
+Who may download: the parties (requester, helper and a mediating legal office, as for reading
+the request; convener and attendees) and the supervising and governing roles; everyone else
+gets Forbidden.
 """
 
 from __future__ import annotations
@@ -16,14 +17,21 @@ from datetime import datetime
 from coordination.adapters.cooperation import AssistanceRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import AgencyRepository
+from coordination.application import access
 from coordination.application.catalogue import local_date
+from coordination.application.cooperation import ASSISTANCE_READ
 from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.cooperation import Actor
 from coordination.domain.meetings import Meeting
-from kernel.documents import Heading, OfficialDocument, chinese_date, render_pdf
-from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.documents import (
+    Heading,
+    MinutesDocument,
+    OfficialDocument,
+    chinese_date,
+    render_pdf,
+)
+from kernel.errors import InvalidState, NotFound
 
-OVERSEERS = frozenset({"supervisor", "government"})
 _ORDINALS = "一二三四五六七八九十"
 
 
@@ -108,9 +116,11 @@ def reply_letter(r: AssistanceRequest, names: dict[str, str]) -> OfficialDocumen
     )
 
 
-def minutes_document(m: Meeting, names: dict[str, str]) -> OfficialDocument:
-    """会议纪要: who met where, the agenda, the decisions and each task with owner and
-    deadline; sent to the attendees and the office it was filed with."""
+def minutes_document(m: Meeting, names: dict[str, str]) -> MinutesDocument:
+    """会议纪要 in the 纪要 form (GB/T 9704 §10.3): the red "XX会议纪要" mark, the issue
+    number, the convener and the date; the agenda, the decisions and each task with owner
+    and deadline; who attended (出席, with the person each agency sent) and who sent
+    apologies (请假); distributed (分送) to the attendees and the office it was filed with."""
     minutes = m.minutes
     if minutes is None or minutes.issued_at is None:
         raise InvalidState("the minutes are not issued yet", field="id")
@@ -131,16 +141,29 @@ def minutes_document(m: Meeting, names: dict[str, str]) -> OfficialDocument:
         ),
         "各责任单位按期完成并书面报告完成情况。",
     ]
-    copy_to = list(dict.fromkeys(attending))
+    present = [convener]
+    absent: list[str] = []
+    for agency_id in dict.fromkeys(m.attendee_ids):
+        if agency_id == m.convener_id:
+            continue
+        rsvp = m.rsvp_of(agency_id)
+        if rsvp is not None and not rsvp.attending:
+            absent.append(names[agency_id])
+        else:  # attended (an agency that never answered is counted as it was invited)
+            delegate = f"（{rsvp.delegate}）" if rsvp is not None and rsvp.delegate else ""
+            present.append(names[agency_id] + delegate)
+    distribute_to = list(dict.fromkeys(attending))
     if m.filing is not None:
-        copy_to.append(names[m.filing.agency_id])
-    return OfficialDocument(
-        title=f"{m.title}会议纪要",
+        distribute_to.append(names[m.filing.agency_id])
+    return MinutesDocument(
+        mark=f"{m.title}会议纪要",
         issuing_agency=convener,
         date=local_date(minutes.issued_at),
         number=minutes.number,
         body=tuple(body),
-        copy_to=tuple(copy_to),
+        present=tuple(present),
+        absent=tuple(absent),
+        distribute_to=tuple(distribute_to),
         metadata={"subject": f"meeting {m.id}", "keywords": "会议纪要"},
     )
 
@@ -163,20 +186,14 @@ class LetterService:
         found = await self.agencies.get_many(ids)
         return {i: found[i].name if i in found else i for i in ids}
 
-    @staticmethod
-    def _check(actor: Actor, parties: set[str]) -> None:
-        if (actor.agency_id is None or actor.agency_id not in parties) and not (
-            OVERSEERS & set(actor.roles)
-        ):
-            raise Forbidden("only the parties and the supervising bodies download this document")
-
     async def _assistance(
         self, request_id: str, actor: Actor
     ) -> tuple[AssistanceRequest, dict[str, str]]:
         r = await self.assistance.get(request_id)
         if r is None:
             raise NotFound(f"assistance request {request_id!r} does not exist", field="id")
-        self._check(actor, {r.requester_id, r.helper_id})
+        # A letter is the request's content: the request's read rule of the matrix.
+        access.authorize_on(actor, ASSISTANCE_READ, access.assistance_relations(actor, r))
         return r, await self._names([r.requester_id, r.helper_id])
 
     async def request_letter(self, request_id: str, actor: Actor) -> RenderedDocument:
@@ -193,7 +210,7 @@ class LetterService:
         m = await self.meetings.get(meeting_id)
         if m is None:
             raise NotFound(f"meeting {meeting_id!r} does not exist", field="id")
-        self._check(actor, set(m.parties()))
+        access.authorize_on(actor, "meeting", access.meeting_relations(actor, m))
         ids = [m.convener_id, *m.attendee_ids] + ([m.filing.agency_id] if m.filing else [])
         names = await self._names(list(dict.fromkeys(ids)))
         doc = minutes_document(m, names)

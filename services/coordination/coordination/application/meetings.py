@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from coordination.adapters.meetings import MeetingRepository
+from coordination.application import access
 from coordination.application.catalogue import local_date
 from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _Base
 from coordination.contracts.meetings import (
@@ -31,7 +32,6 @@ from kernel.errors import Forbidden, NotFound, ValidationFailed
 
 SUBJECT = "Meeting"
 # Who may read any meeting besides its parties: the supervising and governing roles.
-OVERSEERS = frozenset({"supervisor", "government"})
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,9 @@ class DraftMinutes:
 
 
 def may_read(meeting: mtg.Meeting, actor: Actor) -> bool:
-    """The convener and the invited agencies, and the supervising / governing roles."""
-    return (actor.agency_id is not None and actor.agency_id in meeting.parties()) or bool(
-        OVERSEERS & set(actor.roles)
-    )
+    """The matrix's read rule: the convener's and the invited agencies' staff, and the
+    supervising / governing roles."""
+    return access.may(actor, "meeting", access.meeting_relations(actor, meeting))
 
 
 class MeetingHandlers(_Base):
@@ -76,8 +75,14 @@ class MeetingHandlers(_Base):
 
     async def get(self, meeting_id: str, *, actor: Actor) -> mtg.Meeting | None:
         found = await self.meetings.get(meeting_id)
-        if found is not None and not may_read(found, actor):
-            raise Forbidden("only the parties and the supervising bodies read a meeting")
+        if found is not None:
+            access.authorize_on(actor, "meeting", access.meeting_relations(actor, found))
+        return found
+
+    async def _authorized(self, meeting_id: str, actor: Actor, operation: str) -> mtg.Meeting:
+        """The meeting, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(meeting_id)
+        access.authorize_on(actor, operation, access.meeting_relations(actor, found))
         return found
 
     def _deadlines_of(self, m: mtg.Meeting, kinds: list[str]) -> list[DeadlineV1]:
@@ -119,11 +124,16 @@ class MeetingHandlers(_Base):
         self, now: datetime, day: date, kind: str, agency_id: str, rule: str
     ) -> Clock:
         """A clock due at the end of ``day`` (of the working day after it when ``day`` is a
-        rest day: 期间届满日为节假日的，顺延至节假日后第一个工作日), explained by the calendar."""
-        n = self.calendar.working_days_between(now, _noon(day))
-        if not self.calendar.is_working_day(day):
-            n += 1
-        deadline = self.calendar.add_working_days(now, max(n, 0), rule=rule)
+        rest day: 期间届满日为节假日的，顺延至节假日后第一个工作日), explained by the calendar.
+
+        The period is counted on ``day`` itself, not from now: counted from now, the record
+        of the computation lists every day in between, so a deadline decades ahead (a task
+        "by 2099") made a record of megabytes per clock, in the document and in every event,
+        and stalled the suite. A day already past (minutes issued late) means today."""
+        day = max(day, local_date(now))
+        start = max(_noon(day), now.astimezone(SHANGHAI))
+        n = 0 if self.calendar.is_working_day(day) else 1
+        deadline = self.calendar.add_working_days(start, n, rule=rule)
         return self._clock(kind, agency_id, deadline)
 
     # -- commands -------------------------------------------------------------------------
@@ -141,6 +151,8 @@ class MeetingHandlers(_Base):
             ) from None
         if cmd.starts_at.tzinfo is None:
             raise ValidationFailed("give the start time with its offset", field="startsAt")
+        relations = access.relations_to(actor, sender=[cmd.convener_id])
+        access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         await self._external(
             {"convenerId": cmd.convener_id}
             | {f"attendeeIds.{i}": a for i, a in enumerate(cmd.attendee_ids)}
@@ -202,7 +214,7 @@ class MeetingHandlers(_Base):
         correlation_id: str | None = None,
     ) -> mtg.Meeting:
         """R-MTG-01: an attendee's answer; late answers are recorded as late."""
-        before = await self._load(meeting_id)
+        before = await self._authorized(meeting_id, actor, "rsvpMeeting")
         now = self.clock()
         agency = actor.agency_id or ""
         clock = next((c for c in before.clocks if c.kind == mtg.rsvp_kind(agency)), None)
@@ -226,7 +238,7 @@ class MeetingHandlers(_Base):
     async def draft_minutes(
         self, cmd: DraftMinutes, *, actor: Actor, correlation_id: str | None = None
     ) -> mtg.Meeting:
-        before = await self._load(cmd.meeting_id)
+        before = await self._authorized(cmd.meeting_id, actor, "draftMeetingMinutes")
         now = self.clock()
         after = before.draft_minutes(
             decisions=cmd.decisions, tasks=cmd.tasks, today=local_date(now), actor=actor, at=now
@@ -251,7 +263,7 @@ class MeetingHandlers(_Base):
         actor: Actor,
         correlation_id: str | None = None,
     ) -> mtg.Meeting:
-        before = await self._load(meeting_id)
+        before = await self._authorized(meeting_id, actor, "answerMeetingMinutes")
         now = self.clock()
         after = before.record_position(
             revision=revision, agrees=agrees, comment=comment, actor=actor, at=now
@@ -270,7 +282,7 @@ class MeetingHandlers(_Base):
         self, meeting_id: str, number: str, *, actor: Actor, correlation_id: str | None = None
     ) -> mtg.Meeting:
         """R-MTG-01: issue after every attending agency agreed; each task's clock starts."""
-        before = await self._load(meeting_id)
+        before = await self._authorized(meeting_id, actor, "issueMeetingMinutes")
         now = self.clock()
         issued = before.issue_minutes(number=number, actor=actor, at=now)
         assert issued.minutes is not None
@@ -311,7 +323,7 @@ class MeetingHandlers(_Base):
         correlation_id: str | None = None,
     ) -> mtg.Meeting:
         """R-MTG-01: filed with the government or the legal office (which one, and when)."""
-        before = await self._load(meeting_id)
+        before = await self._authorized(meeting_id, actor, "fileMeetingMinutes")
         now = self.clock()
         after = before.file_minutes(
             with_agency_id=with_agency_id,
@@ -338,7 +350,7 @@ class MeetingHandlers(_Base):
         correlation_id: str | None = None,
     ) -> mtg.Meeting:
         """R-MTG-01: the owner reports its task done; the task's clock is met."""
-        before = await self._load(meeting_id)
+        before = await self._authorized(meeting_id, actor, "completeMeetingTask")
         now = self.clock()
         after = before.complete_task(task_id, result=result, actor=actor, at=now)
         assert after.minutes is not None
@@ -359,9 +371,12 @@ class MeetingHandlers(_Base):
         self, *, actor: Actor, agency_id: str | None, after: str | None, limit: int
     ) -> list[mtg.Meeting]:
         """The actor's agency's meetings; the supervising roles may list any agency's."""
-        if not OVERSEERS & set(actor.roles):
+        scope = access.list_scope(actor, "meeting")
+        if scope == access.Scope.NOTHING:
+            access.authorize_on(actor, "meeting", access.oversight_relations(actor))
+        if scope != access.Scope.ALL:
             if agency_id and agency_id != actor.agency_id:
-                raise Forbidden("an agency lists its own meetings")
+                raise Forbidden("an agency lists its own meetings", field="agencyId")
             agency_id = actor.agency_id
         return await self.meetings.list(agency_id=agency_id, after=after, limit=limit)
 

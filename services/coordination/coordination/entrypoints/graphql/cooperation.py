@@ -592,13 +592,19 @@ class DeclineInformationQueryInput:
 
 @strawberry.type
 class CooperationQuery:
-    @strawberry.field(description="One assistance request by id.")
+    @strawberry.field(
+        description="One assistance request by id (null when absent or not yours to see: the "
+        "requester, the helper, the mediating legal office and the supervising roles see it)."
+    )
     async def assistance_request(self, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
-        info.context.principal()
-        r = await info.context.assistance.requests.get(str(id))
+        actor = actor_of(info.context.principal())
+        r = await info.context.assistance.visible(str(id), actor=actor)
         return AssistanceRequest.of(r, info) if r else None
 
-    @strawberry.field(description="Assistance requests an agency sent or received, by id.")
+    @strawberry.field(
+        description="Assistance requests an agency sent or received, by id; only those you "
+        "are a party to unless your role supervises."
+    )
     async def assistance_requests(
         self,
         info: Info,
@@ -606,16 +612,20 @@ class CooperationQuery:
         first: int = 50,
         after: str | None = None,
     ) -> AssistanceRequestConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = _page(first)
-        rows = await info.context.assistance.requests.list(
-            agency_id=str(agency_id) if agency_id else None, after=after, limit=first + 1
+        rows = await info.context.assistance.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
         )
         return _assistance_page(rows, first, info)
 
     @strawberry.field(
         description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "
-        "for accountability whatever mediation decided."
+        "for accountability whatever mediation decided; only those you are a party to unless "
+        "your role supervises."
     )
     async def assistance_refusals(
         self,
@@ -624,22 +634,31 @@ class CooperationQuery:
         first: int = 50,
         after: str | None = None,
     ) -> AssistanceRequestConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = _page(first)
-        rows = await info.context.assistance.requests.refusals(
-            helper_id=str(helper_id) if helper_id else None, after=after, limit=first + 1
+        rows = await info.context.assistance.refusals_visible(
+            helper_id=str(helper_id) if helper_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
         )
         return _assistance_page(rows, first, info)
 
-    @strawberry.field(description="One technical-support request by id.")
+    @strawberry.field(
+        description="One technical-support request by id (null when absent or not yours to "
+        "see: the township, the department and the supervising roles see it)."
+    )
     async def technical_support_request(
         self, info: Info, id: strawberry.ID
     ) -> TechnicalSupportRequest | None:
-        info.context.principal()
-        r = await info.context.technical_support.requests.get(str(id))
+        actor = actor_of(info.context.principal())
+        r = await info.context.technical_support.visible(str(id), actor=actor)
         return TechnicalSupportRequest.of(r, info) if r else None
 
-    @strawberry.field(description="Technical-support requests of an agency, by id.")
+    @strawberry.field(
+        description="Technical-support requests of an agency, by id; only those you are a "
+        "party to unless your role supervises."
+    )
     async def technical_support_requests(
         self,
         info: Info,
@@ -647,10 +666,13 @@ class CooperationQuery:
         first: int = 50,
         after: str | None = None,
     ) -> TechnicalSupportRequestConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = _page(first)
-        rows = await info.context.technical_support.requests.list(
-            agency_id=str(agency_id) if agency_id else None, after=after, limit=first + 1
+        rows = await info.context.technical_support.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
         )
         page = rows[:first]
         return TechnicalSupportRequestConnection(
@@ -663,13 +685,19 @@ class CooperationQuery:
             ),
         )
 
-    @strawberry.field(description="One information query by id (without the answer's content).")
+    @strawberry.field(
+        description="One information query by id, without the answer's content (null when "
+        "absent or not yours to see: the requester, the holder and the supervising roles)."
+    )
     async def information_query(self, info: Info, id: strawberry.ID) -> InformationQuery | None:
-        info.context.principal()
-        q = await info.context.information.queries.get(str(id))
+        actor = actor_of(info.context.principal())
+        q = await info.context.information.visible(str(id), actor=actor)
         return InformationQuery.of(q, info) if q else None
 
-    @strawberry.field(description="Information queries an agency asked or holds, by id.")
+    @strawberry.field(
+        description="Information queries an agency asked or holds, by id; only those you are "
+        "a party to unless your role supervises."
+    )
     async def information_queries(
         self,
         info: Info,
@@ -677,10 +705,13 @@ class CooperationQuery:
         first: int = 50,
         after: str | None = None,
     ) -> InformationQueryConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = _page(first)
-        rows = await info.context.information.queries.list(
-            agency_id=str(agency_id) if agency_id else None, after=after, limit=first + 1
+        rows = await info.context.information.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
         )
         page = rows[:first]
         return InformationQueryConnection(

@@ -3,11 +3,13 @@ may extend (referral links its declined referrals to it)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 
+from coordination.application import access
+from coordination.application.access import own_scope
 from coordination.application.catalogue import actor_of
 from coordination.application.disputes import OpenDispute, RequestCaseTransfer, RuleDispute
 from coordination.domain.dispute import Dispute as DisputeModel
@@ -63,7 +65,7 @@ class DisputeStep:
         return await load_agency(info, str(self.decided_by_id))
 
     @classmethod
-    def from_record(cls, s: StepRecord, explanation: str) -> DisputeStep:
+    def from_record(cls, s: StepRecord, explanation: str, now: datetime) -> DisputeStep:
         p = s.plan
         return cls(
             number=p.number,
@@ -75,7 +77,7 @@ class DisputeStep:
             explanation=explanation,
             ended_at=s.ended_at,
             ended_by=s.ended_by,
-            overdue=s.ended_at is None and datetime.now(UTC) > p.due,
+            overdue=s.ended_at is None and now > p.due,
         )
 
 
@@ -145,7 +147,11 @@ class Dispute:
     @classmethod
     def from_model(cls, d: DisputeModel, info: Info) -> Dispute:
         cal = info.context.calendar
-        steps = [DisputeStep.from_record(s, cal.explain_dict(s.plan.explanation)) for s in d.steps]
+        # The deployment's clock, as the handlers and notify's deadline watch use it.
+        now = info.context.dispute_handlers.clock()
+        steps = [
+            DisputeStep.from_record(s, cal.explain_dict(s.plan.explanation), now) for s in d.steps
+        ]
         o = d.outcome
         return cls(
             id=strawberry.ID(d.id),
@@ -222,13 +228,24 @@ async def _run(info: Info, action: Any) -> Dispute | UserError:
 
 @strawberry.type
 class DisputeQuery:
-    @strawberry.field(description="One dispute by id.")
+    @strawberry.field(
+        description="One dispute by id (null when absent or not yours to see: the parties, the "
+        "interim handler, the township, the deciding body and the supervising roles see it)."
+    )
     async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         model = await info.context.disputes.get(str(id))
-        return Dispute.from_model(model, info) if model else None
+        # Absent and not yours to see read the same (the matrix, coordination.dispute).
+        if model is None or not access.may(
+            actor, "dispute", access.dispute_relations(actor, model)
+        ):
+            return None
+        return Dispute.from_model(model, info)
 
-    @strawberry.field(description="Disputes, by status and party, cursor-paginated by id.")
+    @strawberry.field(
+        description="Disputes, by status and party, cursor-paginated by id; only those your "
+        "agency takes part in unless your role supervises."
+    )
     async def disputes(
         self,
         info: Info,
@@ -237,9 +254,11 @@ class DisputeQuery:
         first: int = 50,
         after: str | None = None,
     ) -> DisputeConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = max(1, min(first, 200))
+        party = own_scope(actor, "dispute")
         rows = await info.context.disputes.list(
+            party_id=party,
             status=status.value if status else None,
             agency_id=str(agency_id) if agency_id else None,
             after=after,

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application import access
+from coordination.application.access import own_scope
 from coordination.application.catalogue import actor_of
 from coordination.application.joint import (
     AssignJointTask,
@@ -27,6 +29,8 @@ from coordination.entrypoints.graphql.cooperation import (
 )
 from coordination.entrypoints.graphql.schema import Agency, Info
 from kernel.graphql import PageInfo, UserError
+
+READ = "jointOperation"  # the matrix's read rule (kernel.authz)
 
 strawberry.enum(
     jnt.InitiationBasis,
@@ -362,13 +366,22 @@ class RecordJointInspectionInput:
 
 @strawberry.type
 class JointQuery:
-    @strawberry.field(description="One joint operation by id.")
+    @strawberry.field(
+        description="One joint operation by id (null when absent or not yours to see: the lead, "
+        "the cooperating agencies and the supervising roles see it)."
+    )
     async def joint_operation(self, info: Info, id: strawberry.ID) -> JointOperation | None:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         o = await info.context.joint.operations.get(str(id))
-        return JointOperation.of(o, info) if o else None
+        # Absent and not yours to see read the same (the matrix, coordination.jointOperation).
+        if o is None or not access.may(actor, READ, access.joint_relations(actor, o)):
+            return None
+        return JointOperation.of(o, info)
 
-    @strawberry.field(description="Joint operations, filtered, cursor-paginated by id.")
+    @strawberry.field(
+        description="Joint operations, filtered, cursor-paginated by id; only those your agency "
+        "leads or cooperates in unless your role supervises."
+    )
     async def joint_operations(
         self,
         info: Info,
@@ -378,9 +391,11 @@ class JointQuery:
         first: int = 50,
         after: str | None = None,
     ) -> JointOperationConnection:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         first = _page(first)
+        party = own_scope(actor, READ)
         rows = await info.context.joint.operations.list(
+            party_id=party,
             agency_id=str(agency_id) if agency_id else None,
             status=status.value if status else None,
             basis=basis.value if basis else None,
@@ -395,15 +410,18 @@ class JointQuery:
             ),
         )
 
-    @strawberry.field(description="Tasks assigned to an agency across joint operations.")
+    @strawberry.field(
+        description="Tasks assigned to an agency across the joint operations you may see."
+    )
     async def joint_tasks(
         self, info: Info, agency_id: strawberry.ID, status: JointTaskStatus | None = None
     ) -> list[JointTask]:
-        info.context.principal()
+        actor = actor_of(info.context.principal())
         ops = await info.context.joint.operations.with_tasks_of(str(agency_id))
         return [
             JointTask.of(o.id, t, info)
             for o in ops
+            if access.may(actor, READ, access.joint_relations(actor, o))
             for t in o.tasks
             if t.agency_id == str(agency_id) and (status is None or t.status is status)
         ]
