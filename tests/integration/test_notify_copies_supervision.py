@@ -436,10 +436,10 @@ async def test_R_SUP_02_monthly_list_and_quarterly_bulletin_with_xlsx(harness: H
 
     # R-SUP-03 in the quarterly bulletin: two-way ratings, once per quarter per pair.
     await service.supervision.rate(
-        person("fy-hancong"), "township_to_department", "fy-market", 2, "指导不及时"
+        person("fy-hancong", "leader"), "township_to_department", "fy-market", 2, "指导不及时"
     )
     await service.supervision.rate(
-        person("fy-market"), "department_to_township", "fy-hancong", 5, "配合良好"
+        person("fy-market", "leader"), "department_to_township", "fy-hancong", 5, "配合良好"
     )
     bulletin = await service.supervision.report(supervisor, "quarterly", quarter(2026, 1))
     q_rows = {a.agency_id: a for a in bulletin.agencies}
@@ -472,17 +472,17 @@ async def test_R_SUP_03_second_rating_in_the_quarter_is_a_conflict_and_changes_n
     service = await harness.start(workers=False)
     await setup(service)
     first = await service.supervision.rate(
-        person("fy-hancong"), "township_to_department", "fy-market", 4, "指导到位"
+        person("fy-hancong", "leader"), "township_to_department", "fy-market", 4, "指导到位"
     )
     clock.now = SENT + timedelta(days=10)
     with pytest.raises(Conflict) as exc:
         await service.supervision.rate(
-            person("fy-hancong"), "township_to_department", "fy-market", 1, "改主意"
+            person("fy-hancong", "leader"), "township_to_department", "fy-market", 1, "改主意"
         )
     assert exc.value.field == "input.departmentId"
     with pytest.raises(ValidationFailed) as exc2:
         await service.supervision.rate(
-            person("fy-haiqing"), "township_to_department", "fy-market", 9, ""
+            person("fy-haiqing", "leader"), "township_to_department", "fy-market", 9, ""
         )
     assert exc2.value.field == "input.score"
     stored = await service.supervision.ratings.between(local(2026, 1, 1), local(2026, 4, 1))
@@ -490,7 +490,7 @@ async def test_R_SUP_03_second_rating_in_the_quarter_is_a_conflict_and_changes_n
     # The next quarter is a new period: the pair may rate again.
     clock.now = local(2026, 4, 2, 10)
     again = await service.supervision.rate(
-        person("fy-hancong"), "township_to_department", "fy-market", 3, ""
+        person("fy-hancong", "leader"), "township_to_department", "fy-market", 3, ""
     )
     assert again.period == "2026-Q2"
     await service.runtime.relay.run_once()

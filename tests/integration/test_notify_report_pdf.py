@@ -124,7 +124,7 @@ async def test_R_SUP_03_quarterly_bulletin_pdf_lists_the_two_way_ratings(
     service = await harness.start(workers=False)
     await facts(service, harness)
     await service.supervision.rate(
-        person("fy-hancong"), "township_to_department", "fy-market", 2, "指导不及时"
+        person("fy-hancong", "leader"), "township_to_department", "fy-market", 2, "指导不及时"
     )
     bulletin = await service.supervision.report(person("fy-justice"), "quarterly", quarter(2026, 1))
     text = pdf_text(pdf.render(bulletin), tmp_path)
@@ -135,8 +135,10 @@ async def test_R_SUP_03_quarterly_bulletin_pdf_lists_the_two_way_ratings(
 # --- the monthly push to the justice bureau (R-SUP-02 月提示) -----------------------------
 
 
-async def _justice_items(service: NotifyService) -> list[Any]:
-    return [i for i in await items(service, "fy-justice") if i.kind == "supervision.monthly_report"]
+async def _justice_items(
+    service: NotifyService, kind: str = "supervision.monthly_report"
+) -> list[Any]:
+    return [i for i in await items(service, "fy-justice") if i.kind == kind]
 
 
 async def test_R_SUP_02_monthly_list_is_pushed_to_the_justice_bureau_once_with_two_schedulers(
@@ -158,6 +160,14 @@ async def test_R_SUP_02_monthly_list_is_pushed_to_the_justice_bureau_once_with_t
     assert pushed.links == ("/reports/monthly/2026-03.pdf", "/reports/monthly/2026-03.xlsx")
     assert "超期未办1件" in pushed.body and "拒绝协助1次" in pushed.body
     assert pushed.subject_id == "monthly:2026-03" and not pushed.receipt_required
+    # The first quarter's bulletin (季通报) goes out on the same report day.
+    [bulletin] = await eventually(
+        lambda: _justice_items(a, "supervision.quarterly_report"), "the Q1 bulletin in the inbox"
+    )
+    assert bulletin.title == "2026年第1季度行政执法协调监督季度通报"
+    assert bulletin.links == ("/reports/quarterly/2026-Q1.pdf", "/reports/quarterly/2026-Q1.xlsx")
+    assert bulletin.subject_id == "quarterly:2026-Q1" and not bulletin.receipt_required
+    assert "超期未办1件" in bulletin.body and "拒绝协助1次" in bulletin.body
     april = await eventually(
         lambda: a.report_timers.get("report.monthly:2026-04"), "April's push scheduled"
     )
@@ -171,9 +181,14 @@ async def test_R_SUP_02_monthly_list_is_pushed_to_the_justice_bureau_once_with_t
     assert sorted(i.subject_id for i in pushed_items) == ["monthly:2026-03", "monthly:2026-04"]
     # The deadline timers are untouched by the report timers (their own collection).
     assert all(t["kind"] != "report.monthly" for t in await a.timers.all())
+    # Still one first-quarter bulletin, and the second quarter's is scheduled.
+    assert len(await _justice_items(a, "supervision.quarterly_report")) == 1
+    q2 = await a.report_timers.get("report.quarterly:2026-Q2")
+    assert q2 is not None and q2["fire_at"] == local(2026, 7, day, 9) and q2["state"] == "pending"
     for service in (a, b):
         await harness.stop(service)  # waits for each scheduler's pass in flight
-    assert a.report_scheduler.fired + b.report_scheduler.fired == 2
+    # March's list, April's list and the first quarter's bulletin: three pushes in all.
+    assert a.report_scheduler.fired + b.report_scheduler.fired == 3
 
 
 async def _count(service: NotifyService, n: int) -> bool:
@@ -190,13 +205,16 @@ async def test_R_SUP_02_monthly_push_waits_for_a_known_justice_bureau(harness: H
     service = await harness.start(workers=False)
     day = service.deps.policy.supervision.report_day_of_month
     clock.now = local(2026, 4, day, 9, 30)
-    assert await service.report_scheduler.run_once() == 1
-    timer = await service.report_timers.get("report.monthly:2026-03")
-    assert timer is not None and timer["state"] == "pending"  # released: retried later
-    assert timer["fire_at"] == clock.now + timedelta(minutes=5)
+    # March's list and the first quarter's bulletin fall due together.
+    assert await service.report_scheduler.run_once() == 2
+    for timer_id in ("report.monthly:2026-03", "report.quarterly:2026-Q1"):
+        timer = await service.report_timers.get(timer_id)
+        assert timer is not None and timer["state"] == "pending"  # released: retried later
+        assert timer["fire_at"] == clock.now + timedelta(minutes=5)
     await setup(service)  # coordination's agency events arrive
     clock.now = local(2026, 4, day, 9, 36)
     await service.report_scheduler.run_once()
     assert len(await _justice_items(service)) == 1
     assert await service.report_scheduler.run_once() == 0  # nothing due twice
     assert len(await _justice_items(service)) == 1
+    assert len(await _justice_items(service, "supervision.quarterly_report")) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -14,23 +14,27 @@ from fastapi.responses import FileResponse, Response
 from strawberry.federation import Schema
 
 from kernel.auth import AuthError
+from kernel.clock import Clock, system_clock
 from kernel.consumer import EventRouter, subscription
 from kernel.errors import DomainError
 from kernel.http import create_service_app
 from kernel.outbox import AggregateCollection
 from kernel.runtime import ServiceRuntime
+from kernel.settings import Settings
 from kernel.wiring import Deps
 from kernel.workers import PollingWorker
 from notify.adapters import pdf, xlsx
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.adapters.secret_box import load_secret_box
 from notify.adapters.supervision import RatingRepository
 from notify.adapters.watch import DeadlineRepository, TimerRepository
 from notify.adapters.webhooks import WebhookRepository
+from notify.application.cooperation import CooperationNotices
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
-from notify.application.supervision import MonthlyReportPush, Supervision
+from notify.application.supervision import ReportPush, Supervision
 from notify.application.watch import DeadlineWatch, EveryEvent, ProcessRecord
 from notify.application.webhooks import Webhooks
 from notify.application.workers import TimerScheduler
@@ -38,22 +42,21 @@ from notify.contracts.consumed import (
     AgencyRegistered,
     CatalogueChangeAnnounced,
     CatalogueEntryChanged,
+    JointTaskAssigned,
+    MeetingMinutesDrafted,
+    MeetingMinutesIssued,
+    MeetingScheduled,
     PenaltyRecorded,
     ReferralSent,
 )
 from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
 from notify.domain import supervision as sup
+from notify.domain.egress import EgressRule
 from notify.domain.webhooks import RetryPolicy
 from notify.entrypoints.graphql.schema import NotifyContext, build_schema
 
 NAME = "notify"
 ASYNCAPI_FILE = Path(__file__).with_name("asyncapi.json")
-
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -70,7 +73,7 @@ class NotifyService:
     scheduler: TimerScheduler
     report_timers: TimerRepository
     report_scheduler: TimerScheduler
-    monthly_push: MonthlyReportPush
+    report_push: ReportPush
     webhooks: Webhooks
     copies: CopyRules
     supervision: Supervision
@@ -174,18 +177,28 @@ class NotifyService:
         return report
 
 
+def egress_rule(settings: Settings) -> EgressRule:
+    """Where webhooks may go (SSRF guard): loopback by default outside production only."""
+    loopback = settings.webhook_allow_loopback
+    if loopback is None:
+        loopback = settings.env != "production"
+    return EgressRule.of(loopback, settings.webhook_allowed_hosts)
+
+
 def bootstrap(
     deps: Deps,
     *,
-    clock: Clock = _now,
+    clock: Clock | None = None,
     webhook_retry: RetryPolicy | None = None,
     run_workers: bool = True,
 ) -> NotifyService:
-    """``clock`` drives the deadline watch (tests pass a fake one to move through time);
+    """``clock`` drives the deadline watch and every "now" of the service (default: the
+    deployment's clock, ``deps.clock``; tests may pass a fake one to move through time);
     ``webhook_retry`` the backoff of webhook deliveries (tests shorten it); without
     ``run_workers`` the timer scheduler and the webhook worker only run when called."""
     settings = deps.settings
     store = deps.store
+    clock = clock or deps.clock
     inbox = InboxRepository(store, clock)
     agencies = AgencyNames(store)
     records = RecordRepository(store)
@@ -215,6 +228,7 @@ def bootstrap(
         watch=watch,
         clock=clock,
     )
+    cooperation = CooperationNotices(inbox=inbox, agencies=agencies, watch=watch)
     ratings = RatingRepository(store)
     supervision = Supervision(
         district=settings.district,
@@ -225,7 +239,7 @@ def bootstrap(
         clock=clock,
     )
     report_timers = TimerRepository(store, "report_timers")
-    monthly_push = MonthlyReportPush(
+    report_push = ReportPush(
         supervision=supervision,
         timers=report_timers,
         inbox=inbox,
@@ -244,6 +258,14 @@ def bootstrap(
         # lost between the report's write and the inbox's.
         .on(ApprovalReportedV1.event_type, copies.when_approval_reported_copy_to_township)
         .on(HazardReportedV1.event_type, copies.when_hazard_reported_tell_department)
+        # Coordination's cooperation: the agencies that must act get it in their inboxes.
+        .on(JointTaskAssigned.event_type, cooperation.when_joint_task_assigned_tell_agency)
+        .on(MeetingScheduled.event_type, cooperation.when_meeting_scheduled_notify_attendees)
+        .on(
+            MeetingMinutesDrafted.event_type,
+            cooperation.when_minutes_drafted_ask_attendees_to_agree,
+        )
+        .on(MeetingMinutesIssued.event_type, cooperation.when_minutes_issued_assign_tasks)
     )
     every_event = subscription(
         settings,
@@ -252,7 +274,15 @@ def bootstrap(
         EveryEvent(settings.district, ProcessRecord(records), watch),
     )
     webhook_repo = WebhookRepository(store)
-    webhooks = Webhooks(webhook_repo, settings.district, _now, retry=webhook_retry or RetryPolicy())
+    # Retries wait for a receiver to come back in real time, so they keep the system clock.
+    webhooks = Webhooks(
+        webhook_repo,
+        settings.district,
+        system_clock,
+        secrets=load_secret_box(settings),
+        egress_rule=egress_rule(settings),
+        retry=webhook_retry or RetryPolicy(),
+    )
     fan_out = subscription(
         settings,
         settings.queue_name(NAME) + ".webhooks",
@@ -264,7 +294,7 @@ def bootstrap(
     )
     report_scheduler = TimerScheduler(
         report_timers,
-        monthly_push,
+        report_push,
         clock,
         lease=timedelta(seconds=max(settings.relay_lease_seconds, 30)),
     )
@@ -285,7 +315,7 @@ def bootstrap(
             webhook_repo.ensure_indexes,
             ratings.ensure_indexes,
             report_timers.ensure_indexes,
-            monthly_push.ensure_scheduled,
+            report_push.ensure_scheduled,
         ],
         owns_bus=deps.owns_bus,
         run_workers=run_workers,
@@ -320,7 +350,7 @@ def bootstrap(
         scheduler=scheduler,
         report_timers=report_timers,
         report_scheduler=report_scheduler,
-        monthly_push=monthly_push,
+        report_push=report_push,
         webhooks=webhooks,
         copies=copies,
         supervision=supervision,

@@ -33,6 +33,14 @@ class WebhookRepository:
     async def subscription(self, subscription_id: str) -> Document | None:
         return await self.subscriptions.find_one({"_id": subscription_id})
 
+    async def set_secret(self, subscription_id: str, sealed: str, at: datetime) -> Document | None:
+        """Replace the (encrypted) signing secret; a plaintext one left by an older version
+        goes with it."""
+        return await self.subscriptions.find_one_and_update(
+            {"_id": subscription_id},
+            {"$set": {"secret_sealed": sealed, "secret_rotated_at": at}, "$unset": {"secret": ""}},
+        )
+
     async def active_subscriptions(self) -> list[Document]:
         return await self.subscriptions.find({"active": True}, sort=[("_id", 1)])
 

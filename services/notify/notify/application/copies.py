@@ -19,6 +19,7 @@ from kernel.envelope import Envelope, new_envelope
 from kernel.errors import ValidationFailed
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.application import access
 from notify.application.watch import DeadlineWatch
 from notify.contracts.consumed import (
     CatalogueChangeAnnounced,
@@ -161,6 +162,7 @@ class CopyRules:
 
     async def report_approval(self, principal: Principal, report: ApprovalReport) -> InboxItem:
         """R-NTF-01: a department's approval, copied to the township at once."""
+        access.authorize_on(principal, "reportApproval", access.own_name(principal))
         valid = report.validated(
             reporter_kind=await self.agencies.kind(principal.agency_id),
             township_kind=await self.agencies.kind(report.township_id),
@@ -189,6 +191,7 @@ class CopyRules:
 
     async def report_hazard(self, principal: Principal, report: HazardReport) -> InboxItem:
         """R-NTF-03: a township tells the competent department of a hazard or hot spot."""
+        access.authorize_on(principal, "reportHazard", access.own_name(principal))
         valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
         owner = await self.catalogue.get(valid.matter_code)
         if owner is None:

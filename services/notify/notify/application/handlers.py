@@ -9,6 +9,7 @@ from kernel.auth import Principal
 from kernel.envelope import Envelope
 from kernel.errors import InvalidState, NotFound
 from notify.adapters.repository import AgencyNames, InboxRepository
+from notify.application import access
 from notify.application.watch import DeadlineWatch
 from notify.contracts.consumed import AgencyRegistered, ReferralSent
 from notify.domain.model import InboxItem, referral_received
@@ -52,6 +53,8 @@ class NotifyHandlers:
         item = await self.inbox.get(item_id)
         if item is None:
             raise NotFound(f"inbox item {item_id!r} does not exist", field="id")
+        relations = access.agency_relations(principal, item.agency_id)
+        access.authorize_on(principal, "acknowledgeInboxItem", relations, field="id")
         signed = item.acknowledge(principal.person_id, principal.agency_id, self.clock())
         if not await self.inbox.mark_read(signed):
             raise InvalidState("someone signed for this item first")

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from kernel.auth import Principal
+from kernel.authz import Relation
 from kernel.envelope import new_envelope
-from kernel.errors import Conflict, Forbidden
+from kernel.errors import Conflict
 from kernel.outbox import ConcurrencyError
 from kernel.policy import SupervisionPolicy
 from kernel.store import Document
@@ -17,6 +18,7 @@ from notify.adapters.record import RecordRepository
 from notify.adapters.repository import AgencyNames, InboxRepository
 from notify.adapters.supervision import RatingRepository, record_entries
 from notify.adapters.watch import DeadlineRepository, TimerRepository
+from notify.application import access
 from notify.contracts.published import AgencyRatedV1
 from notify.domain.model import InboxItem, item_id
 from notify.domain.record import RecordEntry
@@ -34,6 +36,11 @@ from notify.domain.supervision import (
     monthly_push_text,
     new_rating,
     next_month,
+    next_quarter,
+    quarter_label,
+    quarter_of,
+    quarterly_push_at,
+    quarterly_push_text,
     report_paths,
 )
 from notify.domain.watch import PlannedTimer
@@ -41,9 +48,14 @@ from notify.domain.watch import PlannedTimer
 log = logging.getLogger(__name__)
 
 SERVICE = "notify"
-# Who may read the reports: the supervising roles, and any staff of the justice bureau
-# (司法局), to whom the reports are addressed (SL 四(一)).
-REPORT_ROLES = frozenset({"supervisor", "government"})
+# Who reads the reports is the matrix's (notify.monthlyReminderList / quarterlyBulletin): the
+# supervising roles, and the staff of the justice bureau (司法局), to whom the reports are
+# addressed (SL 四(一)) — the receiver.
+REPORT_OPERATIONS = {"monthly": "monthlyReminderList", "quarterly": "quarterlyBulletin"}
+RATE_OPERATIONS = {
+    "township_to_department": "rateDepartment",
+    "department_to_township": "rateTownship",
+}
 DISPUTE_TYPES = ("dispute.opened.v1", "dispute.ruled.v1")
 # Refusals to cooperate (R-AST-02) as coordination records them.
 REFUSAL_TYPES = ("assistance.refused.v1",)
@@ -121,21 +133,28 @@ class Supervision:
         self.agencies = agencies
         self.clock = clock
 
-    async def may_read_reports(self, principal: Principal) -> bool:
-        if REPORT_ROLES & set(principal.roles):
-            return True
-        return await self.agencies.kind(principal.agency_id) == "justice_bureau"
+    async def _report_relations(self, principal: Principal) -> set[Relation]:
+        held = access.oversight_relations(principal)
+        if await self.agencies.kind(principal.agency_id) == "justice_bureau":
+            held.add(Relation.RECEIVER)
+        return held or {Relation.NONE}
 
-    async def check_reader(self, principal: Principal) -> None:
-        if not await self.may_read_reports(principal):
-            raise Forbidden(
-                "only supervisors, the government and the justice bureau read supervision reports"
-            )
+    async def may_read_reports(
+        self, principal: Principal, kind: Literal["monthly", "quarterly"] = "monthly"
+    ) -> bool:
+        relations = await self._report_relations(principal)
+        return access.may(principal, REPORT_OPERATIONS[kind], relations)
+
+    async def check_reader(
+        self, principal: Principal, kind: Literal["monthly", "quarterly"] = "monthly"
+    ) -> None:
+        relations = await self._report_relations(principal)
+        access.authorize_on(principal, REPORT_OPERATIONS[kind], relations)
 
     async def report(
         self, principal: Principal, kind: Literal["monthly", "quarterly"], period: Period
     ) -> SupervisionReport:
-        await self.check_reader(principal)
+        await self.check_reader(principal, kind)
         return await self.compute(kind, period)
 
     async def compute(
@@ -178,6 +197,7 @@ class Supervision:
         comment: str,
     ) -> Rating:
         """R-SUP-03; a second rating of the pair in the same quarter is a Conflict."""
+        access.authorize_on(principal, RATE_OPERATIONS[direction], access.own_name(principal))
         now = self.clock()
         rating = new_rating(
             direction=direction,
@@ -223,16 +243,19 @@ class Supervision:
         return rating
 
 
-class MonthlyReportPush:
-    """R-SUP-02 月提示: on the district's report day the reminder list of the previous month
-    is put in the justice bureau's inbox, linking its PDF and .xlsx.
+class ReportPush:
+    """R-SUP-02 月提示 + 季通报: on the district's report day the reminder list of the previous
+    month, and after a quarter its bulletin, are put in the justice bureau's inbox, linking
+    their PDF and .xlsx.
 
-    One persisted timer per month (id ``report.monthly:<yyyy-mm>``, the month reported), run
-    by a TimerScheduler like the deadline timers: claimed with a lease, so with several
-    replicas it fires once; the inbox item is keyed by the timer id, so a re-fire after a lost
-    lease adds nothing. Each firing schedules the next month first; every replica schedules
-    the current month at start-up (idempotent: the same id and time), which seeds the chain.
-    Months before the first start are not pushed retroactively.
+    One persisted timer per period (id ``report.monthly:<yyyy-mm>`` or
+    ``report.quarterly:<yyyy-Qn>``, the period reported), run by a TimerScheduler like the
+    deadline timers: claimed with a lease, so with several replicas it fires once; the inbox
+    item is keyed by the timer id, so a re-fire after a lost lease adds nothing. Each firing
+    schedules the next period first; every replica schedules the current month and quarter
+    at start-up (idempotent: the same id and time), which seeds the chains. Periods before the
+    first start are not pushed retroactively. The policy says which of the two the district
+    issues.
     """
 
     def __init__(
@@ -253,15 +276,20 @@ class MonthlyReportPush:
         self.clock = clock
 
     @staticmethod
-    def timer_id(month_label: str) -> str:
-        return f"report.monthly:{month_label}"
+    def timer_id(period_label: str) -> str:
+        kind = "quarterly" if "-Q" in period_label else "monthly"
+        return f"report.{kind}:{period_label}"
 
     async def ensure_scheduled(self) -> None:
-        """Start-up: the current month's push is scheduled (a no-op when it already is)."""
+        """Start-up: the current month's and quarter's pushes are scheduled (no-ops when
+        they already are)."""
+        now = self.clock()
         if self.policy.monthly_reminder_list:
-            await self._schedule(month_of(self.clock()))
+            await self._schedule_month(month_of(now))
+        if self.policy.quarterly_bulletin:
+            await self._schedule_quarter(quarter_of(now))
 
-    async def _schedule(self, period: Period) -> None:
+    async def _schedule_month(self, period: Period) -> None:
         await self.timers.schedule(
             PlannedTimer(
                 id=self.timer_id(period.label),
@@ -273,33 +301,51 @@ class MonthlyReportPush:
             fields={"month": period.label},
         )
 
+    async def _schedule_quarter(self, period: Period) -> None:
+        await self.timers.schedule(
+            PlannedTimer(
+                id=self.timer_id(period.label),
+                kind="report.quarterly",
+                step="quarterly",
+                fire_at=quarterly_push_at(period, self.policy.report_day_of_month),
+            ),
+            state="pending",
+            fields={"quarter": period.label},
+        )
+
     async def fire(self, timer: Document, owner: str) -> str:
         now = self.clock()
-        period = month(timer["month"])
-        # The next month first: if this replica dies after it, the re-fire schedules it again
-        # (same id and time), and the push below is keyed by the timer.
-        await self._schedule(next_month(period))
+        kind: Literal["monthly", "quarterly"]
+        # The next period first: if this replica dies after it, the re-fire schedules it
+        # again (same id and time), and the push below is keyed by the timer.
+        if timer["kind"] == "report.quarterly":
+            kind, period = "quarterly", quarter_label(timer["quarter"])
+            await self._schedule_quarter(next_quarter(period))
+        else:
+            kind, period = "monthly", month(timer["month"])
+            await self._schedule_month(next_month(period))
         bureau = await self.agencies.first_of_kind("justice_bureau")
         if bureau is None:
-            log.warning("no justice bureau known yet; monthly push %s retried", timer["_id"])
+            log.warning("no justice bureau known yet; %s push %s retried", kind, timer["_id"])
             await self.timers.release(timer["_id"], owner, now + RETRY_LATER, {})
             return "released"
-        report = await self.supervision.compute("monthly", period)
-        title, body = monthly_push_text(report, self.policy.reports_to_zh)
+        report = await self.supervision.compute(kind, period)
+        text = monthly_push_text if kind == "monthly" else quarterly_push_text
+        title, body = text(report, self.policy.reports_to_zh)
         await self.inbox.add(
             InboxItem(
                 id=item_id(timer["_id"], bureau),
                 agency_id=bureau,
-                kind="supervision.monthly_report",
+                kind=f"supervision.{kind}_report",
                 title=title,
                 body=body,
                 subject_type="SupervisionReport",
-                subject_id=f"monthly:{period.label}",
+                subject_id=f"{kind}:{period.label}",
                 source_event_id=timer["_id"],
                 created_at=now,
                 # A report to read, not a notice to sign for (R-NTF-04 does not apply).
                 receipt_required=False,
-                links=report_paths("monthly", period),
+                links=report_paths(kind, period),
             )
         )
         await self.timers.finish(timer["_id"], owner, "fired", now)

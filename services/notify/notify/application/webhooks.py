@@ -1,6 +1,10 @@
 """Webhook subscriptions for other bureaus' systems: registration, fan-out of every event of
 the district to the matching subscriptions, and the delivery worker (signed POSTs, retried
-with exponential backoff, dead-lettered after the limit, replayable)."""
+with exponential backoff, dead-lettered after the limit, replayable).
+
+Destinations are guarded against SSRF (notify.domain.egress) at registration and before every
+attempt; signing secrets are stored encrypted (notify.adapters.secret_box) and shown to the
+registrant once, at registration or rotation."""
 
 from __future__ import annotations
 
@@ -14,11 +18,16 @@ from typing import Any
 import httpx
 
 from kernel.auth import Principal
+from kernel.authz import Relation
 from kernel.bus import PermanentError
 from kernel.envelope import CONTENT_TYPE, Envelope
-from kernel.errors import Forbidden, InvalidState, NotFound
+from kernel.errors import InvalidState, NotFound, ValidationFailed
 from kernel.store import Document
+from notify.adapters import egress
+from notify.adapters.secret_box import SecretBox, SecretBoxError
 from notify.adapters.webhooks import WebhookRepository
+from notify.application import access
+from notify.domain.egress import EgressRefused, EgressRule
 from notify.domain.record import agencies_named
 from notify.domain.webhooks import (
     DELIVERY_ID_HEADER,
@@ -34,7 +43,6 @@ from notify.domain.webhooks import (
 log = logging.getLogger(__name__)
 
 BUREAU_ROLE = "bureau_system"
-OVERSEER_ROLES = frozenset({"supervisor", "government"})
 
 
 def filter_of(doc: Document) -> WebhookFilter:
@@ -52,11 +60,15 @@ class Webhooks:
         district: str,
         clock: Callable[[], datetime],
         *,
+        secrets: SecretBox,
+        egress_rule: EgressRule,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.repo = repo
+        self.secrets = secrets
+        self.egress = egress_rule
         self.district = district
         self.clock = clock
         self.retry = retry or RetryPolicy()
@@ -76,9 +88,10 @@ class Webhooks:
         matter_codes: list[str],
     ) -> tuple[Document, str]:
         """A new subscription and its secret (returned here only, never again)."""
-        if not principal.has_role(BUREAU_ROLE):
-            raise Forbidden("only a bureau system (role bureau_system) registers webhooks")
+        # The registrant's agency owns the new subscription (the receiver of its deliveries).
+        access.authorize_on(principal, "registerWebhook", {Relation.RECEIVER})
         clean_url, flt = validate_registration(url, event_types, agency_ids, matter_codes)
+        await self._check_destination(clean_url)
         secret = secrets.token_urlsafe(32)
         doc = {
             "_id": f"wh-{uuid.uuid4().hex[:16]}",
@@ -88,19 +101,55 @@ class Webhooks:
             "event_types": list(flt.event_types),
             "agency_ids": list(flt.agency_ids),
             "matter_codes": list(flt.matter_codes),
-            # Kept to sign deliveries (an HMAC needs the key itself); never returned again.
-            "secret": secret,
+            # Kept to sign deliveries (an HMAC needs the key itself), encrypted; never
+            # returned again.
+            "secret_sealed": self.secrets.seal(secret),
             "active": True,
             "created_at": self.clock(),
         }
         await self.repo.add_subscription(doc)
         return doc, secret
 
+    async def rotate_secret(
+        self, principal: Principal, subscription_id: str
+    ) -> tuple[Document, str]:
+        """A new signing secret for the webhook (the old one stops working at once); returned
+        here only, never again. Only the bureau system that owns the webhook rotates it."""
+        sub = await self._subscription(subscription_id)
+        relations = access.agency_relations(principal, sub["owner_agency_id"])
+        access.authorize_on(principal, "rotateWebhookSecret", relations, field="subscriptionId")
+        secret = secrets.token_urlsafe(32)
+        rotated = await self.repo.set_secret(
+            subscription_id, self.secrets.seal(secret), self.clock()
+        )
+        if rotated is None:
+            raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
+        return rotated, secret
+
+    async def _check_destination(self, url: str) -> None:
+        """SSRF guard at registration: the host as written and what it resolves to now."""
+        host, port = egress.target(url)
+        try:
+            self.egress.check_host(host)
+            if not self.egress.host_allowed(host):
+                self.egress.check_addresses(host, await egress.resolve(host, port))
+        except EgressRefused as exc:
+            raise ValidationFailed(str(exc), field="url") from exc
+
+    def signing_secret(self, sub: Document) -> str:
+        sealed = sub.get("secret_sealed")
+        if isinstance(sealed, str):
+            return self.secrets.open(sealed)
+        # Registered before secrets were encrypted; sealed on the next rotation.
+        return str(sub["secret"])
+
     async def replay(self, principal: Principal, delivery_id: str) -> Document:
         delivery = await self.repo.delivery(delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id!r} does not exist", field="id")
-        await self.may_see(principal, delivery["subscription_id"])
+        sub = await self._subscription(delivery["subscription_id"])
+        relations = access.agency_relations(principal, sub["owner_agency_id"])
+        access.authorize_on(principal, "replayWebhookDelivery", relations, field="id")
         if not await self.repo.replay(delivery_id, self.clock()):
             raise InvalidState(
                 f"delivery is {delivery['state']}; only dead or delivered ones are replayed",
@@ -110,15 +159,20 @@ class Webhooks:
         assert replayed is not None
         return replayed
 
-    async def may_see(self, principal: Principal, subscription_id: str) -> Document:
+    async def _subscription(self, subscription_id: str) -> Document:
         sub = await self.repo.subscription(subscription_id)
         if sub is None:
             raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
-        if sub["owner_agency_id"] != principal.agency_id and not (
-            OVERSEER_ROLES & set(principal.roles)
-        ):
-            raise Forbidden("this webhook belongs to another agency", field="subscriptionId")
         return sub
+
+    async def visible_subscriptions(self, principal: Principal) -> list[Document]:
+        """The webhooks the matrix (``notify.webhooks``) lets the caller read: every one for
+        the supervising roles, its own agency's otherwise; none for anyone else."""
+        supervising = access.oversight_relations(principal)
+        if supervising and access.may(principal, "webhooks", supervising):
+            return await self.repo.subscriptions_of(None)
+        access.authorize_on(principal, "webhooks", {Relation.RECEIVER})
+        return await self.repo.subscriptions_of(principal.agency_id)
 
     # -- fan-out ------------------------------------------------------------------------
 
@@ -175,20 +229,32 @@ class Webhooks:
             return
         body = delivery["body"].encode()
         timestamp = int(self.clock().timestamp())
-        headers = {
-            "Content-Type": CONTENT_TYPE,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(sub["secret"], timestamp, body),
-            EVENT_ID_HEADER: delivery["event_id"],
-            DELIVERY_ID_HEADER: delivery["_id"],
-        }
         error: str | None = None
         status: int | None = None
         try:
-            response = await self._http().post(sub["url"], content=body, headers=headers)
+            headers = {
+                "Content-Type": CONTENT_TYPE,
+                TIMESTAMP_HEADER: str(timestamp),
+                SIGNATURE_HEADER: sign(self.signing_secret(sub), timestamp, body),
+                EVENT_ID_HEADER: delivery["event_id"],
+                DELIVERY_ID_HEADER: delivery["_id"],
+            }
+            # Resolved and checked now, not only at registration (DNS rebinding), and the
+            # POST goes to the address that was checked.
+            host, port = egress.target(sub["url"])
+            addresses = await egress.resolve(host, port)
+            self.egress.check_addresses(host, addresses)
+            url, host_header, extensions = egress.pinned(sub["url"], addresses[0])
+            response = await self._http().post(
+                url, content=body, headers={**headers, **host_header}, extensions=extensions
+            )
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
+        except EgressRefused as exc:
+            error = f"refused: {exc}"
+        except SecretBoxError as exc:
+            error = str(exc)
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         now = self.clock()

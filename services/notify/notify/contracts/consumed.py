@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 
@@ -72,3 +73,69 @@ class CatalogueChangeAnnounced(EventPayload):
     version: int
     change: str = ""
     summary_zh: str = ""
+
+
+# -- coordination: joint enforcement (R-JNT-04) and meetings (R-MTG-01) ------------------
+
+
+class JointTaskAssigned(EventPayload):
+    """``joint.task_assigned.v1``: a cooperating agency's task and its report clock."""
+
+    event_type = "joint.task_assigned.v1"
+
+    operation_id: str
+    lead_id: str
+    task_id: str
+    agency_id: str
+    description: str
+    deadline: date
+    report_due: datetime
+    deadlines: list[DeadlineV1] = Field(default_factory=list)
+
+
+class MeetingTask(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    task_id: str
+    description: str
+    owner_agency_id: str
+    deadline: date
+
+
+class MeetingScheduled(EventPayload):
+    """``meeting.scheduled.v1``: the notice to the attendees, with their RSVP clocks."""
+
+    event_type = "meeting.scheduled.v1"
+
+    meeting_id: str
+    convener_id: str
+    title: str
+    starts_at: datetime
+    place: str
+    attendee_ids: list[str]
+    agenda: list[str] = Field(default_factory=list)
+    urgent: bool = False
+    deadlines: list[DeadlineV1] = Field(default_factory=list)
+
+
+class MeetingMinutesDrafted(EventPayload):
+    """``meeting.minutes_drafted.v1``: a revision of the minutes awaits agreement."""
+
+    event_type = "meeting.minutes_drafted.v1"
+
+    meeting_id: str
+    convener_id: str
+    revision: int
+    tasks: list[MeetingTask] = Field(default_factory=list)
+    awaiting_agreement_of: list[str]
+
+
+class MeetingMinutesIssued(EventPayload):
+    """``meeting.minutes_issued.v1``: agreed and issued; the decided tasks' clocks start."""
+
+    event_type = "meeting.minutes_issued.v1"
+
+    meeting_id: str
+    number: str
+    tasks: list[MeetingTask] = Field(default_factory=list)
+    deadlines: list[DeadlineV1] = Field(default_factory=list)

@@ -111,6 +111,24 @@ def quarter_of(at: datetime) -> Period:
     return quarter(local.year, (local.month - 1) // 3 + 1)
 
 
+def quarter_label(label: str, field_name: str = "quarter") -> Period:
+    """The quarter of a label such as ``2026-Q1``."""
+    m = re.fullmatch(r"(\d{4})-Q(\d)", label.strip())
+    if not m:
+        raise ValidationFailed(f"quarter must look like 2026-Q1, not {label!r}", field=field_name)
+    return quarter(int(m.group(1)), int(m.group(2)))
+
+
+def next_quarter(period: Period) -> Period:
+    return quarter_of(period.end)
+
+
+def quarterly_push_at(period: Period, report_day_of_month: int) -> datetime:
+    """When the bulletin of ``period`` goes out: the report day of the month after the
+    quarter (R-SUP-02 季通报), at office hours like the monthly list."""
+    return period.end.replace(day=report_day_of_month, hour=PUSH_HOUR)
+
+
 # -- facts ------------------------------------------------------------------------------------
 
 
@@ -386,5 +404,33 @@ def monthly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[str,
         f"按时办结{on_time}件（按时率{rate}），超期办结{late}件，超期未办{overdue}件；"
         f"新发或裁决管辖争议{len(report.disputes)}起，拒绝协助{len(report.refusals)}次。"
         "各机关明细及图表见所附PDF与Excel文件。"
+    )
+    return title, body
+
+
+def quarterly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[str, str]:
+    """Title and body of the inbox item that delivers the quarterly bulletin (季通报): the
+    quarter's clocks, disputes and their duration, refusals to cooperate and the two-way
+    ratings (R-SUP-02, R-SUP-03)."""
+    counted = [c for a in report.agencies for c in a.clocks.values()]
+    overdue = sum(c.overdue for c in counted)
+    late = sum(c.late for c in counted)
+    on_time = sum(c.on_time for c in counted)
+    total = sum(c.counted for c in counted)
+    rate = f"{100 * on_time / total:.1f}%" if total else "—"
+    durations = [d.days for d in report.disputes if d.days is not None]
+    duration = f"，已裁决的平均历时{sum(durations) / len(durations):.1f}天" if durations else ""
+    scores = [r.score for r in report.ratings]
+    ratings = (
+        f"双向考评{len(scores)}条，平均{sum(scores) / len(scores):.2f}分"
+        if scores
+        else "双向考评0条"
+    )
+    title = f"{report.period.label_zh}行政执法协调监督季度通报"
+    body = (
+        f"{receiver_zh}：{report.period.label_zh}到期的移送、受理、结果通报期限共{total}件，"
+        f"按时办结{on_time}件（按时率{rate}），超期办结{late}件，超期未办{overdue}件；"
+        f"管辖争议{len(report.disputes)}起{duration}；拒绝协助{len(report.refusals)}次；"
+        f"{ratings}。各机关明细及图表见所附PDF与Excel文件。"
     )
     return title, body

@@ -23,7 +23,12 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 DeadlineStateName = Literal["open", "met", "cancelled", "paused"]
 TimerKind = Literal[
-    "deadline.remind", "deadline.missed", "deadline.escalate", "notice.receipt", "report.monthly"
+    "deadline.remind",
+    "deadline.missed",
+    "deadline.escalate",
+    "notice.receipt",
+    "report.monthly",
+    "report.quarterly",
 ]
 
 # Reminders before a working-day deadline go out at the start of the office day, not at

@@ -26,6 +26,7 @@ from kernel.graphql import (
 )
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import InboxRepository
+from notify.application import access
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
 from notify.application.supervision import Supervision
@@ -35,9 +36,6 @@ from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.model import InboxItem as InboxItemModel
 from notify.domain.record import RecordEntry
 
-SUPERVISORY_ROLES = frozenset({"supervisor", "government"})
-# Who may read the whole full-process record; everyone else sees what concerns their agency.
-RECORD_ROLES = frozenset({"supervisor", "government", "judicial_observer"})
 # Live inbox: how often the store is polled, and how far back each poll looks again so that
 # an item stored by a replica whose clock runs slightly behind is still delivered (seen ids
 # are remembered, so nothing is delivered twice).
@@ -72,8 +70,9 @@ class NotifyContext(RequestContext):
         return [found.get(i, []) for i in ids]
 
     def may_read_inbox_of(self, agency_id: str) -> bool:
+        """The matrix's ``notify.inbox``: the agency's own staff, the supervising roles."""
         p = self.principal()
-        return p.agency_id == agency_id or bool(SUPERVISORY_ROLES & set(p.roles))
+        return access.may(p, access.INBOX, access.agency_relations(p, agency_id))
 
 
 Info = strawberry.Info[NotifyContext, None]
@@ -237,12 +236,18 @@ async def _record_page(
     p = info.context.principal()
     where = where or ProcessRecordFilter()
     agency_id = str(where.agency_id) if where.agency_id else None
-    if not RECORD_ROLES & set(p.roles):
-        if agency_id is not None and agency_id != p.agency_id:
+    try:
+        own = access.record_scope(p)
+    except DomainError as exc:
+        raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+    if own is not None:
+        if agency_id is not None and agency_id != own:
             raise graphql_error(
-                "only supervisors may read the record of another agency", ErrorCode.FORBIDDEN
+                "only supervisors may read the record of another agency",
+                ErrorCode.FORBIDDEN,
+                field="filter.agencyId",
             )
-        agency_id = p.agency_id
+        agency_id = own
     if where.time_from and where.time_to and where.time_from >= where.time_to:
         raise graphql_error(
             "timeFrom must be before timeTo", ErrorCode.VALIDATION, field="filter.timeFrom"
@@ -532,8 +537,10 @@ class Query:
     @strawberry.field(description="The webhooks of the caller's agency (all: supervisors).")
     async def webhooks(self, info: Info) -> list[Webhook]:
         p = info.context.principal()
-        owner = None if SUPERVISORY_ROLES & set(p.roles) else p.agency_id
-        docs = await info.context.webhooks.repo.subscriptions_of(owner)
+        try:
+            docs = await info.context.webhooks.visible_subscriptions(p)
+        except DomainError as exc:
+            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
         return [Webhook.from_document(d) for d in docs]
 
     @strawberry.field(
@@ -704,7 +711,8 @@ class Webhook:
 class WebhookRegistration:
     webhook: Webhook
     secret: str = strawberry.field(
-        description="the HMAC key for the signatures; shown this once, store it safely"
+        description="the HMAC key for the signatures; shown this once, stored encrypted by "
+        "notify and never shown again; store it safely"
     )
 
 
@@ -724,6 +732,9 @@ class RegisterWebhookInput:
 
 RegisterWebhookResult = Annotated[
     WebhookRegistration | UserError, strawberry.union("RegisterWebhookResult")
+]
+RotateWebhookSecretResult = Annotated[
+    WebhookRegistration | UserError, strawberry.union("RotateWebhookSecretResult")
 ]
 ReplayDeliveryResult = Annotated[
     WebhookDelivery | UserError, strawberry.union("ReplayDeliveryResult")
@@ -793,6 +804,20 @@ class Mutation:
                 [str(a) for a in input.agency_ids],
                 list(input.matter_codes),
             )
+        except DomainError as exc:
+            return UserError(code=exc.code, message=exc.message, field=exc.field)
+        return WebhookRegistration(webhook=Webhook.from_document(doc), secret=secret)
+
+    @strawberry.mutation(
+        description="A new signing secret for your bureau system's webhook; the old one stops "
+        "working at once. The answer carries the new secret, once."
+    )
+    async def rotate_webhook_secret(
+        self, info: Info, id: strawberry.ID
+    ) -> RotateWebhookSecretResult:
+        p = info.context.principal()
+        try:
+            doc, secret = await info.context.webhooks.rotate_secret(p, str(id))
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return WebhookRegistration(webhook=Webhook.from_document(doc), secret=secret)
