@@ -7,6 +7,10 @@
 # LIANDONG_SUBGRAPH_REFERRAL_URL=http://referral:8101/graphql). A missing endpoint, or SDL
 # that does not compose, stops the container with the composer's message instead of serving a
 # partial graph. Arguments are passed on to hive-gateway.
+#
+# The rest of the configuration is read by gateway.config.ts from the environment; with
+# LIANDONG_ENV=production it refuses to start without LIANDONG_GATEWAY_JWKS_FILE (or _URL)
+# and LIANDONG_GATEWAY_HMAC_SECRET, so a gateway never serves unchecked or unsigned traffic.
 set -eu
 
 gateway_dir=${LIANDONG_GATEWAY_DIR:-/gateway}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (when missing) and start what the tests need: RabbitMQ (Debian package), a MongoDB
 # wire-protocol server (FerretDB v1, SQLite backend, built with `go install`) and the
-# gateway's npm packages. Idempotent: what already runs is left alone.
+# gateway's npm packages, and (up only) the kustomize renderer the manifest tests use. Idempotent: what already runs is left alone.
 #   scripts/infra.sh up|down|status
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,6 +13,7 @@ case "$cmd" in
       "$here/infra/$part.sh" "$cmd" || rc=$?
       [ "$cmd" = status ] || [ "$rc" -eq 0 ] || exit "$rc"
     done
+    if [ "$cmd" = up ]; then "$here/infra/k8s-tools.sh"; fi
     exit "$rc"
     ;;
   *)

@@ -130,6 +130,14 @@ def compose_supergraph(
     return out
 
 
+def _refused_as_unauthenticated(response: httpx.Response) -> bool:
+    try:
+        errors = response.json().get("errors") or []
+    except ValueError:
+        return False
+    return any((e.get("extensions") or {}).get("code") == "UNAUTHENTICATED" for e in errors)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free on ``host`` a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -254,6 +262,15 @@ class GatewayProcess:
                     if response.status_code == 200 and response.json().get("data") == {
                         "__typename": "Query"
                     }:
+                        return
+                    # A gateway that checks tokens refuses this anonymous probe: that answer
+                    # shows GraphQL is served, and /readiness (which loads the supergraph)
+                    # shows the graph is there.
+                    if (
+                        response.status_code == 401
+                        and _refused_as_unauthenticated(response)
+                        and client.get(f"{self.base_url}/readiness").status_code == 200
+                    ):
                         return
                     last_problem = f"HTTP {response.status_code}: {response.text[:300]}"
                 except (httpx.HTTPError, ValueError) as exc:

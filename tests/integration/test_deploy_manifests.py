@@ -27,6 +27,7 @@ import httpx
 import pytest
 import yaml
 
+from kernel.auth import ensure_dev_keys
 from liandong.gateway import (
     INSTALL_COMMAND,
     GatewayNotInstalled,
@@ -198,11 +199,15 @@ def _compose_plugin() -> bool:
     return probe.returncode == 0
 
 
+# The secrets a district must set in .env; composing fails without them.
+REQUIRED_COMPOSE_VARIABLES = {"RABBITMQ_PASSWORD", "LIANDONG_GATEWAY_HMAC_SECRET"}
+
+
 def test_compose_file_interpolates_and_validates(tmp_path: Path) -> None:
     """``docker compose config`` when the plugin is installed (it needs no engine); without
     it, the same interpolation done here: every required variable is enforced and every
     other one has a default."""
-    env = {**os.environ, "RABBITMQ_PASSWORD": "not-a-real-password"}
+    env = {**os.environ, **dict.fromkeys(REQUIRED_COMPOSE_VARIABLES, "not-a-real-secret")}
     if _compose_plugin():
         result = subprocess.run(
             ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
@@ -233,7 +238,7 @@ def test_compose_file_interpolates_and_validates(tmp_path: Path) -> None:
             f"{expression} has neither a default nor a required marker"
         )
         if ":?" in expression:
-            assert name == "RABBITMQ_PASSWORD", f"unexpected required variable {name}"
+            assert name in REQUIRED_COMPOSE_VARIABLES, f"unexpected required variable {name}"
 
 
 # --- Dockerfiles ---------------------------------------------------------------------------
@@ -429,6 +434,8 @@ def _entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         LIANDONG_ENV="production",
         LIANDONG_GATEWAY_HOST="127.0.0.1",
         NO_COLOR="1",
+        LIANDONG_GATEWAY_JWKS_FILE=str(ensure_dev_keys(tmp_path).jwks_file),
+        LIANDONG_GATEWAY_HMAC_SECRET="entrypoint-test-secret",
     )
     env.update(extra)
     return env
@@ -496,3 +503,150 @@ def test_gateway_entrypoint_composes_from_env_and_serves(
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log.close()
+
+
+# --- per-district deployment (deploy/render.py) ------------------------------------------
+
+POLICY_DIR = REPO / "services" / "kernel" / "kernel" / "policies"
+DISTRICTS = sorted(p.stem for p in POLICY_DIR.glob("*.yaml"))
+K8S_TOOLS = REPO / "scripts" / "infra" / "k8s-tools.sh"
+
+
+def test_rendered_district_files_are_current() -> None:
+    """Compose files and kustomize overlays are rendered from one template; a stale or
+    hand-edited rendered file fails here (run `python deploy/render.py`)."""
+    result = subprocess.run(
+        ["python", str(DEPLOY / "render.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_every_district_has_a_compose_file_for_its_own_district(district: str) -> None:
+    document = yaml.safe_load((DEPLOY / "compose" / district / "compose.yaml").read_text("utf-8"))
+    assert document["name"] == f"liandong-{district}"
+    for name in (*OUR_SERVICES, "gateway"):
+        env = document["services"][name]["environment"]
+        assert env["LIANDONG_DISTRICT"] == district, name
+    for name in OUR_SERVICES:
+        env = document["services"][name]["environment"]
+        assert env["LIANDONG_LOG_FORMAT"] == "json"
+        assert env["LIANDONG_OTLP_ENDPOINT"] == "${LIANDONG_OTLP_ENDPOINT:-}"
+    example = (DEPLOY / "compose" / district / ".env.example").read_text("utf-8")
+    assert "LIANDONG_OTLP_ENDPOINT=" in example
+
+
+@pytest.fixture(scope="module")
+def kustomize(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kustomize renderer, built by scripts/infra/k8s-tools.sh (Go module proxy only)."""
+    tools = tmp_path_factory.mktemp("tools")
+    subprocess.run(
+        ["bash", str(K8S_TOOLS)],
+        env={**os.environ, "LIANDONG_TOOLS_DIR": str(tools)},
+        check=True,
+        timeout=55,
+        capture_output=True,
+    )
+    return tools / "kustomize"
+
+
+def _render_overlay(kustomize: Path, district: str) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [str(kustomize), str(DEPLOY / "k8s" / "overlays" / district)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def _containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(workload["spec"]["template"]["spec"]["containers"])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district: str) -> None:
+    docs = _render_overlay(kustomize, district)
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    namespace = f"liandong-{district}"
+    assert set(by_kind["Namespace"]) == {namespace}
+    assert (
+        by_kind["Namespace"][namespace]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "restricted"
+    )
+    for d in docs:
+        if d["kind"] != "Namespace":
+            assert d["metadata"].get("namespace") == namespace, d["metadata"]["name"]
+
+    # The district's settings and its own policy file (as a ConfigMap).
+    configmaps = by_kind["ConfigMap"]
+    settings = next(c for n, c in configmaps.items() if n.startswith("liandong-settings-"))
+    assert settings["data"]["LIANDONG_DISTRICT"] == district
+    assert "replicaSet=rs0" in settings["data"]["LIANDONG_MONGO_URL"]
+    policy = next(c for n, c in configmaps.items() if n.startswith("liandong-policy-"))
+    assert policy["data"]["policy.yaml"] == (POLICY_DIR / f"{district}.yaml").read_text("utf-8")
+
+    workloads = [*by_kind["Deployment"].values(), *by_kind["StatefulSet"].values()]
+    assert {w["metadata"]["name"] for w in workloads} == {*OUR_SERVICES, "gateway", "mongo"}
+    for workload in workloads:
+        name = workload["metadata"]["name"]
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        for container in _containers(workload):
+            image = container["image"]
+            assert ":" in image and not image.endswith(":latest"), (name, image)
+            assert container["readinessProbe"] and container["livenessProbe"], name
+            resources = container["resources"]
+            assert resources["requests"] and resources["limits"]["memory"], name
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            assert security["runAsNonRoot"] is True, name
+
+    for name, port in OUR_SERVICES.items():
+        deployment = by_kind["Deployment"][name]
+        (container,) = _containers(deployment)
+        assert container["args"] == ["serve", name]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["ports"][0]["containerPort"] == port
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/path"] == "/metrics"
+        # Graceful shutdown fits in the grace period: the preStop pause, the drain delay,
+        # uvicorn's 20 s for requests, the relay's last pass (10 s), handlers (10 s).
+        pod = deployment["spec"]["template"]["spec"]
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        drain = float(settings["data"]["LIANDONG_DRAIN_DELAY_SECONDS"])
+        assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + 20 + 10 + 10
+        mounted = {v["name"]: v for v in pod["volumes"]}
+        assert mounted["policy"]["configMap"]["name"] == policy["metadata"]["name"]
+        assert settings["data"]["LIANDONG_POLICY_FILE"] == "/etc/liandong/policy.yaml"
+        assert {i["key"] for i in mounted["secrets"]["secret"]["items"]} >= {
+            "jwks.json",
+            "webhook-key",
+        }
+        env = {e["name"]: e for e in container["env"]}
+        for secret in ("LIANDONG_AMQP_URL", "LIANDONG_GATEWAY_HMAC_SECRET"):
+            assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        assert by_kind["Service"][name]["spec"]["ports"][0]["port"] == port
+
+    mongo = by_kind["StatefulSet"]["mongo"]
+    assert mongo["spec"]["replicas"] == 3
+    assert "--replSet" in _containers(mongo)[0]["args"]
+    assert by_kind["Service"]["mongo"]["spec"]["clusterIP"] == "None"
+    assert "mongo-init" in by_kind["Job"]
+    rabbit = by_kind["RabbitmqCluster"]["rabbitmq"]
+    assert rabbit["spec"]["replicas"] == 3
+    assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+    # No secret material in the manifests: the Secret is created per district by hand.
+    assert "Secret" not in by_kind
