@@ -98,9 +98,11 @@ up() {
     mkdir -p "${DATA_DIR}"
     log "starting FerretDB on ${HOST}:${PORT} (data ${DATA_DIR}, log ${LOG_FILE})"
     # setsid + nohup: the server must outlive this script and the shell that ran it.
+    # --state-dir: FerretDB writes state.json there, not into the current directory.
     setsid nohup "${bin}" \
         --handler=sqlite \
         --sqlite-url="file:${DATA_DIR}/" \
+        --state-dir="${INFRA_DIR}" \
         --listen-addr="${HOST}:${PORT}" \
         --debug-addr=- \
         --telemetry=disable \

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
+from kernel.auth import ensure_dev_keys
 from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
@@ -26,12 +28,27 @@ from tests.infra import Server
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_gateway(urls: dict[str, str], run_dir: Path) -> GatewayProcess:
+# The gateway signs every subgraph request with it (kernel.gateway_signature); the production
+# topology's services require the signature, the embedded suite's accept it unchecked.
+E2E_GATEWAY_HMAC_SECRET = "e2e-gateway-hmac-secret"
+
+
+def start_gateway(
+    urls: dict[str, str], run_dir: Path, *, data_dir: Path | None = None
+) -> GatewayProcess:
+    """Compose and start the gateway in front of ``urls``. It checks tokens against the
+    services' development keys, found in ``data_dir`` (by the fixtures' convention the run
+    directory is ``<data_dir>/run``, the default)."""
     supergraph = compose_supergraph(
         {name: (url, sdl_path(name)) for name, url in urls.items()},
         run_dir / "supergraph.graphql",
     )
-    return GatewayProcess(supergraph=supergraph, log_dir=run_dir).start()
+    keys = ensure_dev_keys(data_dir or run_dir.parent)
+    env = {
+        "LIANDONG_GATEWAY_JWKS_FILE": str(keys.jwks_file),
+        "LIANDONG_GATEWAY_HMAC_SECRET": E2E_GATEWAY_HMAC_SECRET,
+    }
+    return GatewayProcess(supergraph=supergraph, log_dir=run_dir, env=env).start()
 
 
 @pytest.fixture
@@ -67,8 +84,9 @@ class ServiceProcesses:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
 
-    def start(self, name: str, *extra: str) -> None:
-        port = free_port()
+    def start(self, name: str, *extra: str, port: int | None = None) -> None:
+        """Start ``name``; ``port`` to start it again where the gateway expects it."""
+        port = port or free_port()
         self.ports[name] = port
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
@@ -79,7 +97,7 @@ class ServiceProcesses:
             cwd=ROOT,
         )
 
-    def wait_ready(self, name: str, within: float = 60) -> None:
+    def wait_ready(self, name: str, within: float = 180) -> None:
         deadline = time.monotonic() + within
         url = f"http://127.0.0.1:{self.ports[name]}/readyz"
         while time.monotonic() < deadline:
@@ -93,6 +111,11 @@ class ServiceProcesses:
             time.sleep(0.2)
         log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
         raise AssertionError(f"{name} did not become ready within {within}s:\n{log}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: no draining, no clean shutdown of leases or consumers."""
+        self.procs[name].kill()
+        self.procs[name].wait(timeout=20)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/graphql"
@@ -149,6 +172,11 @@ def production_env(
         "LIANDONG_AMQP_URL": rabbitmq_server.url,
         "LIANDONG_EXCHANGE": f"{unique_name}.events",
         "LIANDONG_DATA_DIR": str(tmp_path),
+        # As in production: the services answer GraphQL only when the gateway signed it.
+        "LIANDONG_GATEWAY_HMAC_SECRET": E2E_GATEWAY_HMAC_SECRET,
+        "LIANDONG_GATEWAY_SIGNATURE_REQUIRED": "true",
+        # One movable clock for every process (kernel.clock); no file yet means the real time.
+        "LIANDONG_TEST_CLOCK_FILE": str(tmp_path / "clock-offset"),
     }
     settings = Settings(
         district="fuyuan",
@@ -159,6 +187,7 @@ def production_env(
         bus="rabbitmq",
         mongo_url=mongo_server.url,
         amqp_url=rabbitmq_server.url,
+        test_clock_file=tmp_path / "clock-offset",
     )
     yield env, settings
     asyncio.run(_drop_everything(mongo_server.url, rabbitmq_server.url, settings))
@@ -168,6 +197,16 @@ def production_env(
 async def production_gateway(
     tmp_path: Path, production_env: tuple[dict[str, str], Settings]
 ) -> AsyncIterator[Gateway]:
+    async with running_production(tmp_path, production_env) as (gateway, _):
+        yield gateway
+
+
+@asynccontextmanager
+async def running_production(
+    tmp_path: Path, production_env: tuple[dict[str, str], Settings]
+) -> AsyncIterator[tuple[Gateway, ServiceProcesses]]:
+    """The production topology behind the real gateway; the processes too, for tests that
+    need a service's own routes (e.g. a PDF download) or kill and restart one."""
     env, settings = production_env
     services = ServiceProcesses(env, tmp_path)
     try:
@@ -181,7 +220,10 @@ async def production_gateway(
         urls = {name: services.url(name) for name in SERVICES}
         gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
         try:
-            yield Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles))
+            yield (
+                Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles)),
+                services,
+            )
         finally:
             await asyncio.to_thread(gateway.stop)
     finally:

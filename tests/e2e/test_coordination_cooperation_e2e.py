@@ -1,4 +1,5 @@
-"""Through the real gateway (embedded suite): assistance request → reply letter (R-AST-01,
+"""Through the real gateway, in both topologies (embedded, and production: separate service
+processes over RabbitMQ and FerretDB): assistance request → reply letter (R-AST-01,
 a refusal without grounds refused, R-AST-02); technical request → extension → conclusion
 (R-TEC-01, R-TEC-02: an answer without a conclusion refused); information query → answer →
 access logged (R-INF-01: a fee refused)."""
@@ -65,6 +66,13 @@ mutation($id: ID!) { readInformationAnswer(queryId: $id) {
 LOG = """
 query($id: ID!) { informationAnswerAccessLog(queryId: $id) { readerId readerAgency { id } at } }
 """
+PARTIES_ONLY = """
+query($a: ID!, $t: ID!, $q: ID!) {
+  assistanceRequest(id: $a) { id }
+  technicalSupportRequest(id: $t) { id }
+  informationQuery(id: $q) { id }
+  assistanceRequests { edges { node { id } } }
+}"""
 REFUSALS = """
 query { assistanceRefusals(helperId: "fy-housing") { edges { node { id } } } }
 """
@@ -76,10 +84,20 @@ def _data(body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway(
+async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway_embedded(
     embedded_gateway: Gateway,
 ) -> None:
-    gw = embedded_gateway
+    await run_cooperation_path(embedded_gateway)
+
+
+async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway_production(
+    production_gateway: Gateway,
+) -> None:
+    """The same paths across separate processes over RabbitMQ and FerretDB."""
+    await run_cooperation_path(production_gateway)
+
+
+async def run_cooperation_path(gw: Gateway) -> None:
     market = gw.mint("fy-market", ["clerk"])
     housing = gw.mint("fy-housing", ["leader"])
     township = gw.mint("fy-hancong", ["clerk"])
@@ -239,3 +257,17 @@ async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gatew
     assert [(e["readerId"], e["readerAgency"]["id"]) for e in log] == [
         (log[0]["readerId"], "fy-hancong")
     ], log
+
+    # Only the parties and the supervising roles read the requests: another agency gets null
+    # and an empty list through the gateway too.
+    ids = {"a": req["id"], "t": tec["id"], "q": q["id"]}
+    wusu = gw.mint("fy-wusu", ["clerk"])
+    hidden = _data(await gw.query(wusu, PARTIES_ONLY, ids))
+    assert hidden == {
+        "assistanceRequest": None,
+        "technicalSupportRequest": None,
+        "informationQuery": None,
+        "assistanceRequests": {"edges": []},
+    }, hidden
+    seen = _data(await gw.query(supervisor, PARTIES_ONLY, ids))
+    assert seen["assistanceRequest"] == {"id": req["id"]} and seen["informationQuery"], seen

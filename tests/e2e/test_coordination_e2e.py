@@ -1,4 +1,5 @@
-"""Through the real gateway (embedded suite): a catalogue entry is created → the jurisdiction
+"""Through the real gateway, in both topologies (embedded, and production: separate service
+processes over RabbitMQ and FerretDB): a catalogue entry is created → the jurisdiction
 query answers with its reason → a dispute is opened → escalated → ruled → the entry gains the
 routing rule and the jurisdiction query now answers by the rule (R-CAT-01…04, R-DSP-01…03)."""
 
@@ -57,10 +58,20 @@ def _data(body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer(
+async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_embedded(
     embedded_gateway: Gateway,
 ) -> None:
-    gw = embedded_gateway
+    await run_catalogue_dispute_path(embedded_gateway)
+
+
+async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_production(
+    production_gateway: Gateway,
+) -> None:
+    """The same path across separate processes over RabbitMQ and FerretDB."""
+    await run_catalogue_dispute_path(production_gateway)
+
+
+async def run_catalogue_dispute_path(gw: Gateway) -> None:
     housing = gw.mint("fy-housing", ["leader"])
     township = gw.mint("fy-hancong", ["clerk", "leader"])
     coordinator = gw.mint("fy-coord", ["coordinator"])

@@ -1,8 +1,9 @@
-"""Through the real gateway (embedded suite): joint plan → comments → start → tasks → one
-report and one written inability (rejected and reported to the government) → an inspection
-that triggers the inspect-once warning (R-JNT-01…05). Bad input (a missing plan section, a
-start before the comments, a report without a task, an inability without reasons) gets a
-UserError and changes nothing."""
+"""Through the real gateway, in both topologies (the embedded suite in this process, and the
+production one: separate service processes over RabbitMQ and FerretDB): joint plan →
+comments → start → tasks → one report and one written inability (rejected and reported to the
+government) → an inspection that triggers the inspect-once warning (R-JNT-01…05). Bad input
+(a missing plan section, a start before the comments, a report without a task, an inability
+without reasons) gets a UserError and changes nothing."""
 
 from __future__ import annotations
 
@@ -79,10 +80,20 @@ def _data(body: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def test_R_JNT_01_to_05_joint_operation_through_the_gateway(
+async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_embedded(
     embedded_gateway: Gateway,
 ) -> None:
-    gw = embedded_gateway
+    await run_joint_path(embedded_gateway)
+
+
+async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_production(
+    production_gateway: Gateway,
+) -> None:
+    """The same path across separate processes over RabbitMQ and FerretDB."""
+    await run_joint_path(production_gateway)
+
+
+async def run_joint_path(gw: Gateway) -> None:
     gov = gw.mint("fy-gov", ["government"])
     market = gw.mint("fy-market", ["leader"])
     housing = gw.mint("fy-housing", ["clerk"])

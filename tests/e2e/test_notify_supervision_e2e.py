@@ -356,9 +356,17 @@ async def test_R_NTF_01_and_R_SUP_03_copies_and_ratings_through_gateway(live: Li
     assert item["id"] == copy["id"] and "审批抄告" in item["title"]
 
     clock.now = local(2026, 3, 20, 10)
-    rated = await gw.query(township, RATE, {"input": {"departmentId": "fy-market", "score": 4}})
+    # A rating is given in the agency's name by its leader (kernel.authz, R-SUP-03).
+    refused = await gw.query(township, RATE, {"input": {"departmentId": "fy-market", "score": 4}})
+    assert refused["data"]["rateDepartment"]["code"] == "FORBIDDEN"
+    township_leader = gw.mint("fy-hancong", ["leader"])
+    rated = await gw.query(
+        township_leader, RATE, {"input": {"departmentId": "fy-market", "score": 4}}
+    )
     assert rated["data"]["rateDepartment"]["__typename"] == "AgencyRating"
-    again = await gw.query(township, RATE, {"input": {"departmentId": "fy-market", "score": 1}})
+    again = await gw.query(
+        township_leader, RATE, {"input": {"departmentId": "fy-market", "score": 1}}
+    )
     assert again["data"]["rateDepartment"]["code"] == "CONFLICT"
     body = await gw.query(gw.mint("fy-gov", ["government"]), QUARTERLY, {"y": 2026, "q": 1})
     bulletin = body["data"]["quarterlyBulletin"]

@@ -1,0 +1,151 @@
+"""Issue 4's dispute path with the escalation on a step's timeout going through the bus, in
+the production topology (separate processes over RabbitMQ and FerretDB, behind the real
+gateway, on one movable clock):
+
+decline (R-REF-07) → coordination opens a dispute at the ladder's first step (R-DSP-01,
+R-DSP-02) → the clock passes that step's limit → notify's deadline watch publishes
+``deadline.missed.v1`` (R-SUP-02) → coordination escalates to the next step
+(``escalated_deadline_missed``), visible through the gateway → the ruling (R-DSP-03) →
+the referral is reassigned to the agency the ruling names, with a new accept clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
+from tests.e2e.test_referral_e2e import DECLINE, READ, _mutate, _sent_referral
+
+__all__ = ["topology"]  # the production fixture with the shared clock
+
+pytestmark = pytest.mark.timeout(900)
+
+DISPUTES = """
+query { disputes(agencyId: "fy-hancong") { edges { node { id referralId status } } } }
+"""
+
+DISPUTE = """
+query($id: ID!) {
+  dispute(id: $id) {
+    id status
+    interimHandler { id }
+    currentStep { number nameZh due overdue decidedBy { id } }
+    steps { number due endedAt endedBy overdue }
+    history { action actorId after }
+  }
+}"""
+
+RULE = """
+mutation($input: RuleDisputeInput!) {
+  ruleDispute(input: $input) {
+    __typename
+    ... on Dispute { id status outcome { kind responsibleAgency { id } } }
+    ... on UserError { code message field }
+  }
+}"""
+
+RECORD = """
+query($f: ProcessRecordFilter) {
+  processRecord(filter: $f, first: 100) { edges { node { id type subject } } }
+}"""
+
+
+async def _dispute(gw: Gateway, token: str, dispute_id: str) -> dict[str, Any] | None:
+    body = await gw.query(token, DISPUTE, {"id": dispute_id})
+    if body.get("errors"):
+        return None
+    dispute = (body.get("data") or {}).get("dispute")
+    return dict(dispute) if dispute else None
+
+
+async def test_R_DSP_02_step_timeout_escalates_through_the_bus_then_ruling_reassigns_production(
+    topology: Topology,
+) -> None:
+    gw = topology.gw
+    town = gw.mint("fy-hancong", ["clerk"])
+    town_leader = gw.mint("fy-hancong", ["leader"])
+    gov = gw.mint("fy-gov", ["government"])
+    supervisor = gw.mint("fy-justice", ["supervisor"])
+
+    rid = await _sent_referral(gw, "无照经营（争议超时升级）")
+    declined = await _mutate(gw, town_leader, DECLINE, "declineReferral", id=rid)
+    assert declined["status"] == "DECLINED", declined
+
+    async def dispute_opened() -> str | None:
+        body = await gw.query(town, DISPUTES)
+        for edge in (body.get("data") or {}).get("disputes", {}).get("edges", []):
+            if edge["node"]["referralId"] == rid:
+                return str(edge["node"]["id"])
+        return None
+
+    dispute_id: str = await eventually(dispute_opened, what="dispute opened from the decline")
+    opened = await _dispute(gw, town, dispute_id)
+    assert opened is not None and opened["status"] == "OPEN", opened
+    assert opened["interimHandler"]["id"] == "fy-hancong"  # R-DSP-01: not held up
+    first = opened["currentStep"]
+    assert first["number"] == 1 and first["overdue"] is False, first
+    first_due = datetime.fromisoformat(first["due"])
+
+    async def step_watched() -> bool:
+        # notify records the dispute's event and watches its step clock in one handler.
+        body = await gw.query(supervisor, RECORD, {"f": {"subject": dispute_id}})
+        edges = (body.get("data") or {}).get("processRecord", {}).get("edges", [])
+        return bool(edges)
+
+    await eventually(step_watched, what="the dispute's event in notify's record")
+
+    # Nobody acts: the first step's limit passes.
+    topology.move_to(first_due + timedelta(minutes=5))
+
+    async def escalated() -> dict[str, Any] | None:
+        d = await _dispute(gw, town, dispute_id)
+        return d if d and d["currentStep"]["number"] == 2 else None
+
+    up = await eventually(escalated, within=120, what="escalation to the ladder's second step")
+    assert up["status"] == "OPEN"
+    assert up["currentStep"]["decidedBy"]["id"] == "fy-coord", up
+    assert datetime.fromisoformat(up["currentStep"]["due"]) > first_due
+    assert up["currentStep"]["overdue"] is False
+    [step1] = [s for s in up["steps"] if s["number"] == 1]
+    assert step1["endedBy"] == "escalated_deadline_missed", step1
+    # The system escalated, not a party.
+    assert up["history"][-1]["actorId"] == "system", up["history"]
+
+    # It went through the bus: notify published deadline.missed.v1 for the dispute, once.
+    body = await gw.query(supervisor, RECORD, {"f": {"subject": dispute_id}})
+    types = [e["node"]["type"] for e in body["data"]["processRecord"]["edges"]]
+    assert types.count("deadline.missed.v1") == 1, types
+
+    # The ruling: the catalogue owner of the place is 农桥镇, the referral moves there.
+    body = await gw.query(
+        gov,
+        RULE,
+        {
+            "input": {
+                "disputeId": dispute_id,
+                "outcomeKind": "DECISION",
+                "basis": "抚政决〔2026〕9号",
+                "responsibleAgencyId": "fy-nongqiao",
+            }
+        },
+    )
+    ruled = body["data"]["ruleDispute"]
+    assert ruled["__typename"] == "Dispute" and ruled["status"] == "RULED", body
+    assert ruled["outcome"]["responsibleAgency"]["id"] == "fy-nongqiao"
+
+    async def reassigned() -> dict[str, Any] | None:
+        body = await gw.query(gov, READ, {"id": rid})
+        ref = (body.get("data") or {}).get("referral")
+        return dict(ref) if ref and ref["receiver"]["id"] == "fy-nongqiao" else None
+
+    ref = await eventually(reassigned, what="referral reassigned by the ruling")
+    assert ref["status"] == "SENT"
+    accepts = [d for d in ref["deadlines"] if d["kind"] == "accept"]
+    assert [d["state"] for d in accepts] == ["met", "open"]
+    # The new accept clock starts from the moved "now" (the ruling), not the real time.
+    new_due = datetime.fromisoformat(accepts[-1]["due"])
+    assert new_due > first_due, accepts

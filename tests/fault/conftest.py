@@ -1,0 +1,403 @@
+"""Fault-injection fixtures: servers of the test's own that it may kill and restart.
+
+The shared RabbitMQ and FerretDB on the default ports serve every other test (and, on a
+developer's machine, other people): a fault test never stops them. What it kills it started
+itself: a private RabbitMQ node (its own node name, ports and data directory) or a private
+FerretDB (its own port and SQLite directory), or a subprocess consumer or relay. Connection
+faults go through ``tests.fault.proxy.TcpProxy``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.store import DocumentStore, DuplicateKeyError
+from tests.infra import Server
+
+ROOT = Path(__file__).resolve().parents[2]
+RABBIT_SBIN = ("/usr/sbin", "/usr/lib/rabbitmq/bin")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fault: fault injection against real servers the test starts (or proxies) itself",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/fault/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.fault)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float, what: str, every: float = 0.1
+) -> float:
+    """Poll ``check`` until true; return the seconds it took, or fail naming ``what``."""
+    started = time.monotonic()
+    while not await check():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"not within {within:.0f}s: {what}")
+        await asyncio.sleep(every)
+    return time.monotonic() - started
+
+
+# -- events and an idempotent side effect -------------------------------------------------
+
+
+class Numbered(EventPayload):
+    event_type = "fault.numbered.v1"
+    n: int
+    poison: bool = False
+
+
+def numbered(n: int, subject: str, *, poison: bool = False) -> Envelope:
+    return new_envelope(
+        Numbered(n=n, poison=poison), district="fuyuan", service="fault", subject=subject
+    )
+
+
+class RecordingEffect:
+    """A consumer side effect keyed by the event id (idempotent by construction): the
+    ``effects`` document is inserted once per event and a duplicate-key error means "done
+    already". Every delivery is also logged in ``deliveries`` so the test can count how many
+    duplicates were absorbed, also across processes."""
+
+    def __init__(self, store: DocumentStore, worker: str = "test") -> None:
+        self.effects = store.collection("effects")
+        self.deliveries = store.collection("deliveries")
+        self.worker = worker
+        self.delivered = 0
+        self.duplicates = 0
+        self.delay = 0.0  # seconds between the side effect and the ack
+
+    async def __call__(self, env: Envelope) -> None:
+        self.delivered += 1
+        await self.deliveries.insert_one(
+            {"_id": uuid.uuid4().hex, "event": env.id, "worker": self.worker}
+        )
+        try:
+            await self.effects.insert_one({"_id": env.id, "subject": env.subject})
+        except DuplicateKeyError:
+            self.duplicates += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+
+
+@dataclass
+class Figures:
+    """What every fault test prints: events sent, delivered, duplicates, lost, seconds."""
+
+    name: str
+    sent: int = 0
+    delivered: int = 0  # distinct side effects
+    deliveries: int = 0  # handler invocations, duplicates included
+    lost: int = 0
+    seconds: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def duplicates_absorbed(self) -> int:
+        return self.deliveries - self.delivered
+
+    def show(self) -> None:
+        more = ", ".join(f"{k} {v}" for k, v in self.extra.items())
+        print(
+            f"\n[fault] {self.name}: sent {self.sent}, delivered {self.delivered}, deliveries "
+            f"{self.deliveries}, duplicate deliveries absorbed {self.duplicates_absorbed}, "
+            f"duplicate side effects 0 by key, lost {self.lost}, {self.seconds:.1f}s"
+            + (f"; {more}" if more else "")
+        )
+
+
+async def side_effect_figures(store: DocumentStore, sent_ids: list[str], fig: Figures) -> None:
+    """Fill ``fig`` from the store and assert: every sent event has its side effect, nothing
+    else has one, and no event's side effect exists twice."""
+    effects = await store.collection("effects").find({}, projection=["_id"])
+    ids = [d["_id"] for d in effects]
+    fig.sent = len(sent_ids)
+    fig.delivered = len(ids)
+    fig.deliveries = await store.collection("deliveries").count({})
+    fig.lost = len(set(sent_ids) - set(ids))
+    fig.show()
+    assert len(ids) == len(set(ids)), "an event's side effect happened twice"
+    assert set(ids) <= set(sent_ids), "a side effect for an event nobody sent"
+    assert fig.lost == 0, f"{fig.lost} committed events never reached the side effect"
+
+
+# -- a private RabbitMQ node ---------------------------------------------------------------
+
+
+def _rabbit_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([env.get("PATH", ""), *RABBIT_SBIN])
+    return env
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of this test only: own node name, AMQP and distribution ports,
+    database and log directories, no plugins. Survives restarts with its data (durable quorum
+    queues, persistent messages), like a production broker."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.node = f"ldfault-{os.getpid()}-{uuid.uuid4().hex[:6]}@localhost"
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        self.restarts = 0
+
+    def _env(self) -> dict[str, str]:
+        env = _rabbit_env()
+        env.update(
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_MNESIA_BASE=str(self.base / "mnesia"),
+            RABBITMQ_LOG_BASE=str(self.base / "log"),
+            RABBITMQ_ENABLED_PLUGINS_FILE=str(self.base / "enabled_plugins"),
+            RABBITMQ_PID_FILE=str(self.base / "node.pid"),
+        )
+        return env
+
+    def start(self, within: float = 120) -> float:
+        """Start the node; returns the seconds until its AMQP port answered."""
+        if shutil.which("rabbitmq-server", path=_rabbit_env()["PATH"]) is None:
+            pytest.fail(
+                "rabbitmq-server is not installed: run `scripts/infra.sh up`", pytrace=False
+            )
+        for sub in ("mnesia", "log"):
+            (self.base / sub).mkdir(parents=True, exist_ok=True)
+        (self.base / "enabled_plugins").write_text("[].\n")
+        # Debian's wrapper drops root to the rabbitmq user, which must own the node's files.
+        if os.getuid() == 0:
+            with contextlib.suppress(KeyError):
+                user = pwd.getpwnam("rabbitmq")
+                for path in [self.base, *self.base.rglob("*")]:
+                    os.chown(path, user.pw_uid, user.pw_gid)
+        started = time.monotonic()
+        subprocess.run(
+            ["rabbitmq-server", "-detached"],
+            env=self._env(),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        while not port_answers(self.port):
+            if time.monotonic() - started > within:
+                logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in self.logs())
+                pytest.fail(f"private RabbitMQ {self.node} did not start:\n{logs}", pytrace=False)
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def logs(self) -> list[Path]:
+        return sorted((self.base / "log").glob("*.log"))
+
+    def stop(self, within: float = 60) -> None:
+        subprocess.run(
+            ["rabbitmqctl", "-n", self.node, "-q", "stop", str(self.base / "node.pid")],
+            env=self._env(),
+            capture_output=True,
+            timeout=within,
+        )
+        deadline = time.monotonic() + within
+        while port_answers(self.port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def restart(self) -> float:
+        """Stop and start the node; returns the seconds the broker was away."""
+        started = time.monotonic()
+        self.stop()
+        self.start()
+        self.restarts += 1
+        return time.monotonic() - started
+
+
+@pytest.fixture
+def private_rabbit() -> Iterator[PrivateRabbit]:
+    base = Path(tempfile.mkdtemp(prefix="ldfault-rabbit-"))
+    rabbit = PrivateRabbit(base)
+    rabbit.start()
+    try:
+        yield rabbit
+    finally:
+        rabbit.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# -- a private FerretDB --------------------------------------------------------------------
+
+
+def ferretdb_binary() -> str:
+    gopath = subprocess.run(
+        ["go", "env", "GOPATH"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    binary = Path(gopath or Path.home() / "go") / "bin" / "ferretdb"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: run `scripts/infra.sh up`", pytrace=False)
+    return str(binary)
+
+
+class PrivateFerret:
+    """A FerretDB (SQLite backend) of this test only, on its own port and directory."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.port = free_port()
+        self.url = f"mongodb://127.0.0.1:{self.port}/"
+        self.binary = ferretdb_binary()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def start(self, within: float = 60) -> float:
+        (self.base / "data").mkdir(parents=True, exist_ok=True)
+        log = (self.base / "ferretdb.log").open("ab")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--handler=sqlite",
+                f"--sqlite-url=file:{self.base / 'data'}/",
+                f"--listen-addr=127.0.0.1:{self.port}",
+                f"--state-dir={self.base}",
+                "--debug-addr=-",
+                "--telemetry=disable",
+                "--log-level=warn",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        while not port_answers(self.port):
+            if self.proc.poll() is not None or time.monotonic() - started > within:
+                text = (self.base / "ferretdb.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"private FerretDB did not start:\n{text}", pytrace=False)
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    def restart(self, down_for: float = 0.0) -> float:
+        """Kill the server (SIGKILL: a crash, no clean shutdown), stay down ``down_for``
+        seconds, start it again on the same port and data; returns the seconds away."""
+        started = time.monotonic()
+        self.kill()
+        time.sleep(down_for)
+        self.start()
+        self.restarts += 1
+        return time.monotonic() - started
+
+
+@pytest.fixture
+def private_ferret() -> Iterator[PrivateFerret]:
+    base = Path(tempfile.mkdtemp(prefix="ldfault-ferret-"))
+    ferret = PrivateFerret(base)
+    ferret.start()
+    try:
+        yield ferret
+    finally:
+        ferret.kill(signal.SIGTERM)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# -- clean-up of what a test declared on the shared servers -------------------------------
+
+
+async def drop_rabbit_topology(url: str, exchange: str, queues: list[str]) -> None:
+    """Delete a test's queues (and their dead-letter queues) and exchanges."""
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    try:
+        for name in queues + [f"{q}.dlq" for q in queues] + [f"{exchange}.unrouted"]:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(name)
+            with contextlib.suppress(Exception):
+                await channel.close()
+        for name in (exchange, f"{exchange}.unrouted", f"{exchange}.dlx"):
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(name)
+            with contextlib.suppress(Exception):
+                await channel.close()
+    finally:
+        await connection.close()
+
+
+async def drop_database(url: str, name: str) -> None:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(url)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def local_store(tmp_path: Path, unique_name: str) -> AsyncIterator[DocumentStore]:
+    """The embedded (SQLite) store for the outbox and the side effects of the bus tests.
+
+    The fault under test there is the broker or its connection; the shared FerretDB is busy
+    with every other test on the machine, and its emulated find-and-modify (three round trips
+    under a lock) would make the relay, not the broker, the bottleneck of the stream.
+    """
+    from kernel.adapters.embedded_store import open_embedded_store
+
+    store = open_embedded_store(tmp_path / "store", unique_name)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def fault_db(mongo_server: Server, unique_name: str) -> AsyncIterator[DocumentStore]:
+    """A fresh database on the shared MongoDB wire-protocol server (never restarted here)."""
+    from kernel.adapters.mongo_store import open_mongo_store
+
+    url = mongo_server.url
+    store = await open_mongo_store(url, unique_name)
+    try:
+        yield store
+    finally:
+        await store.close()
+        await drop_database(url, unique_name)
