@@ -1,0 +1,284 @@
+"""What every benchmark shares: figures, private names, the servers, service processes, the
+load generator, and cleanup.
+
+Benchmarks use the shared RabbitMQ and FerretDB started by ``scripts/infra.sh up`` but only
+through private names (a fresh instance prefix, exchange and databases per run), and drop
+everything they created when they finish, so they never touch other data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PROVIDE = "scripts/infra.sh up"
+
+
+@dataclass
+class Figure:
+    """One measured figure, printed and written to the docs as one row."""
+
+    bench: str  # "P1" … "P5"
+    name: str
+    value: float
+    unit: str
+    target: str = ""  # e.g. "≥ 0.5"; empty for figures shown for context
+    met: bool | None = None  # None when the figure has no target
+    note: str = ""
+
+
+@dataclass
+class Mode:
+    """Sizes and durations of one run (``--quick`` or ``--full``)."""
+
+    name: str  # "quick" | "full"
+    run_dir: Path
+    mongo_url: str
+    amqp_url: str
+    p4_load_budget: float = 3600.0  # seconds P4 may spend loading referrals
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def quick(self) -> bool:
+        return self.name == "quick"
+
+
+def private_name(prefix: str = "bench") -> str:
+    """A fresh name for databases, queues and the exchange of one benchmark."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (``p`` in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def reachable(url: str, timeout: float = 2.0) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or 0), timeout=timeout
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def server_urls() -> tuple[str, str]:
+    """(MongoDB URL, AMQP URL): the same environment variables the tests read."""
+    mongo = os.environ.get("LIANDONG_TEST_MONGO_URL", "mongodb://127.0.0.1:27017/")
+    amqp = os.environ.get("LIANDONG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    missing = [u for u in (mongo, amqp) if not reachable(u)]
+    if missing:
+        raise SystemExit(
+            f"nothing answers at {', '.join(missing)}: start the servers with {PROVIDE}"
+        )
+    return mongo, amqp
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def production_env(mode: Mode, instance: str, data_dir: Path) -> dict[str, str]:
+    """Environment of ``liandong serve`` processes on the real servers, private names."""
+    return {
+        **os.environ,
+        "LIANDONG_ENV": "development",
+        "LIANDONG_DISTRICT": "fuyuan",
+        "LIANDONG_INSTANCE": instance,
+        "LIANDONG_STORE": "mongo",
+        "LIANDONG_BUS": "rabbitmq",
+        "LIANDONG_MONGO_URL": mode.mongo_url,
+        "LIANDONG_AMQP_URL": mode.amqp_url,
+        "LIANDONG_EXCHANGE": f"{instance}.events",
+        "LIANDONG_DATA_DIR": str(data_dir),
+    }
+
+
+class ServiceProcesses:
+    """Services as separate ``liandong serve`` processes: the production topology."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports: dict[str, int] = {}
+
+    def start(self, name: str, *extra: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.ports[name] = port
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "liandong.cli", "serve", name, *extra],
+            env={**self.env, "LIANDONG_HTTP_PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+
+    def wait_ready(self, name: str, within: float = 240) -> None:
+        deadline = time.monotonic() + within
+        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
+        while time.monotonic() < deadline:
+            if self.procs[name].poll() is not None:
+                break
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.2)
+        log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{name} did not become ready within {within}s:\n{log}")
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}/graphql"
+
+    def pid(self, name: str) -> int:
+        return self.procs[name].pid
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+async def drop_databases(mongo_url: str, names: Sequence[str]) -> None:
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    try:
+        for name in names:
+            await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+async def drop_rabbit(amqp_url: str, exchange: str, queues: Sequence[str]) -> None:
+    """Delete the queues (and their dead-letter queues) and the exchange family."""
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in queues:
+            for q in (queue, f"{queue}.dlq"):
+                await channel.queue_delete(q)
+        await channel.queue_delete(f"{exchange}.unrouted")
+        for name in (exchange, f"{exchange}.dlx", f"{exchange}.unrouted"):
+            await channel.exchange_delete(name)
+
+
+async def drop_instance(mode: Mode, instance: str) -> None:
+    """Everything a production-topology run under ``instance`` created."""
+    from kernel.settings import SERVICES, Settings
+
+    settings = Settings(district="fuyuan", instance=instance, exchange=f"{instance}.events")
+    await drop_databases(mode.mongo_url, [settings.database_name(s) for s in SERVICES])
+    queues = [
+        settings.queue_name(s) + suffix for s in SERVICES for suffix in ("", ".record", ".webhooks")
+    ]
+    await drop_rabbit(mode.amqp_url, settings.exchange, queues)
+
+
+@dataclass
+class LoadResult:
+    """What one run of the load generator measured."""
+
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    first_error: str = ""
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else math.nan
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+
+async def run_load(
+    url: str,
+    *,
+    method: str = "POST",
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    workers: int,
+    duration: float,
+    warmup: float,
+) -> LoadResult:
+    """Run ``bench.loadgen`` in its own process, so the client never shares the event loop
+    (or the GIL) with a server under test and both sides of a ratio get the same client."""
+    spec = {
+        "url": url,
+        "method": method,
+        "body": body,
+        "headers": headers or {},
+        "workers": workers,
+        "duration": duration,
+        "warmup": warmup,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    out, err = await asyncio.wait_for(
+        proc.communicate(json.dumps(spec).encode()), timeout=duration + warmup + 120
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed ({proc.returncode}): {err.decode()[-2000:]}")
+    data = json.loads(out)
+    result = LoadResult(
+        requests=int(data["requests"]),
+        errors=int(data["errors"]),
+        seconds=float(data["seconds"]),
+        latencies_ms=[float(x) for x in data["latencies_ms"]],
+        first_error=str(data.get("first_error", "")),
+    )
+    if result.errors:
+        raise RuntimeError(
+            f"{result.errors} of {result.requests + result.errors} requests to {url} failed; "
+            f"first: {result.first_error}"
+        )
+    if result.requests == 0:
+        raise RuntimeError(f"no request to {url} completed")
+    return result
+
+
+def finite(value: float) -> bool:
+    return not (math.isnan(value) or math.isinf(value))

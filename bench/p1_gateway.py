@@ -1,0 +1,132 @@
+"""P1 gateway overhead, on the production topology: referral, notify and coordination as
+separate ``liandong serve`` processes over RabbitMQ and the MongoDB wire-protocol server
+(private instance), behind the real Hive gateway (``liandong.gateway``).
+
+- Throughput of a one-subgraph query (a referral's own fields) through the gateway ÷ the same
+  query sent straight to the referral subgraph, with the same load generator (its own
+  process, same workers and duration): target ≥ 0.5.
+- p95 of a three-subgraph query (the referral from referral, its sender's name from
+  coordination, the sender's inbox from notify) ≤ 3 × p95 of the one-subgraph query, both
+  through the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    Figure,
+    LoadResult,
+    Mode,
+    ServiceProcesses,
+    drop_instance,
+    private_name,
+    production_env,
+    run_load,
+)
+from bench.template import send_one
+
+ONE = "query($id: ID!) { referral(id: $id) { id status title matterCode createdAt } }"
+THREE = """
+query($id: ID!) {
+  referral(id: $id) {
+    id status title matterCode createdAt
+    sender { id name kind inbox(first: 5) { edges { node { id title unread } } } }
+  }
+}"""
+
+
+async def run(mode: Mode) -> list[Figure]:
+    from kernel.auth import ensure_dev_keys
+    from kernel.settings import SERVICES, Settings
+    from liandong.cli import mint_token
+    from liandong.gateway import GatewayProcess, compose_supergraph
+    from liandong.suite import sdl_path
+
+    instance = private_name("bp1")
+    data_dir = mode.run_dir / "p1"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The gateway signs every subgraph request with this secret (kernel.gateway_signature).
+    # The services check a signature when one comes but, as development processes, do not
+    # require one, so the direct requests of the comparison need none.
+    hmac_secret = secrets.token_hex(16)
+    env = {**production_env(mode, instance, data_dir), "LIANDONG_GATEWAY_HMAC_SECRET": hmac_secret}
+    settings = Settings(
+        district="fuyuan", instance=instance, exchange=f"{instance}.events", data_dir=data_dir
+    )
+    services = ServiceProcesses(env, data_dir / "logs")
+    gateway: GatewayProcess | None = None
+    try:
+        # Consumers first, so their queues exist before coordination publishes its agencies.
+        services.start("referral")
+        services.start("notify")
+        await asyncio.to_thread(services.wait_ready, "referral")
+        await asyncio.to_thread(services.wait_ready, "notify")
+        services.start("coordination", "--seed-demo")
+        await asyncio.to_thread(services.wait_ready, "coordination")
+        urls = {name: services.url(name) for name in SERVICES}
+        supergraph = await asyncio.to_thread(
+            compose_supergraph,
+            {name: (url, sdl_path(name)) for name, url in urls.items()},
+            data_dir / "supergraph.graphql",
+        )
+        keys = ensure_dev_keys(data_dir)  # the services' development keys
+        gateway = GatewayProcess(
+            supergraph,
+            data_dir / "logs",
+            production=True,
+            env={
+                "LIANDONG_GATEWAY_JWKS_FILE": str(keys.jwks_file),
+                "LIANDONG_GATEWAY_HMAC_SECRET": hmac_secret,
+            },
+        )
+        await asyncio.to_thread(gateway.start)
+
+        def mint(agency: str, roles: list[str]) -> str:
+            return mint_token(settings, agency, roles)
+
+        async with httpx.AsyncClient(timeout=30) as client:
+            rid = await send_one(client, gateway.url, mint)
+        headers = {"Authorization": f"Bearer {mint('fy-market', ['clerk'])}"}
+        one: dict[str, Any] = {"query": ONE, "variables": {"id": rid}}
+        three: dict[str, Any] = {"query": THREE, "variables": {"id": rid}}
+        async with httpx.AsyncClient(timeout=30) as client:
+            answer = (await client.post(gateway.url, json=three, headers=headers)).json()
+        sender = (answer.get("data") or {}).get("referral", {}) or {}
+        if not sender.get("sender", {}).get("name") or "inbox" not in sender.get("sender", {}):
+            raise RuntimeError(f"the three-subgraph query did not resolve: {answer}")
+        workers = 4 if mode.quick else 8
+        duration, warmup = (10.0, 2.0) if mode.quick else (30.0, 5.0)
+
+        async def load(url: str, body: dict[str, Any]) -> LoadResult:
+            return await run_load(
+                url, body=body, headers=headers, workers=workers, duration=duration, warmup=warmup
+            )
+
+        direct = await load(services.url("referral"), one)
+        via_gateway = await load(gateway.url, one)
+        via_gateway_three = await load(gateway.url, three)
+    finally:
+        if gateway is not None:
+            await asyncio.to_thread(gateway.stop)
+        await asyncio.to_thread(services.stop)
+        await drop_instance(mode, instance)
+    ratio = via_gateway.throughput / direct.throughput
+    p95_ratio = via_gateway_three.p(95) / via_gateway.p(95)
+    return [
+        Figure(
+            "P1", "one-subgraph query, direct to referral: throughput", direct.throughput, "req/s"
+        ),
+        Figure("P1", "one-subgraph query via gateway: throughput", via_gateway.throughput, "req/s"),
+        Figure("P1", "throughput ratio gateway / direct", ratio, "×", "≥ 0.5", ratio >= 0.5),
+        Figure("P1", "one-subgraph query, direct: p95", direct.p(95), "ms"),
+        Figure("P1", "one-subgraph query via gateway: p95", via_gateway.p(95), "ms"),
+        Figure("P1", "three-subgraph query via gateway: p95", via_gateway_three.p(95), "ms"),
+        Figure(
+            "P1", "p95 ratio three-subgraph / one-subgraph", p95_ratio, "×", "≤ 3", p95_ratio <= 3
+        ),
+    ]

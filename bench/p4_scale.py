@@ -1,0 +1,341 @@
+"""P4 scale: filtered referral lists at growing numbers of stored referrals.
+
+The referral service runs in this process over a private database of the MongoDB
+wire-protocol server, with the indexes it creates at start. The collection is filled in
+steps (quick: 1k, 5k; full: 10k, 100k, 1M) with realistic documents — clones of one referral
+sent through the real service, varied in sender, receiver, status, dates and clocks
+(bench.template) — by ``insert_many`` in batches of 1 000 in the repository's document shape.
+
+At each size two lists are read through the service's GraphQL ``referrals`` query (in
+process, no network: the figure is the service, not a socket), pages of 20 following the
+cursor for three pages, and through ``ReferralRepository.search`` alone (the store's share):
+
+- a township clerk's received referrals with status SENT (receiver + status);
+- a coordinator's overdue list (a running clock past due), the whole district.
+
+Loading is timed, and during the load the CPU used by the FerretDB server and by this process
+is sampled, which shows where the load time goes. A load that would exceed the budget
+(``--p4-load-budget``) stops with the sizes reached; the output then says so.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.common import Figure, Mode, drop_databases, percentile, private_name
+from bench.template import Cloner, sent_referral_document
+
+RECEIVER = "fy-hancong"
+PAGE = 20
+PAGES = 3
+BATCH = 1000
+
+_NODE = "cursor node { id status title createdAt receiver { id } acceptDeadline { due overdue } }"
+LIST_RECEIVED = f"""
+query($receiver: ID!, $after: String) {{
+  referrals(filter: {{receiverId: $receiver, status: SENT}}, first: {PAGE}, after: $after) {{
+    edges {{ {_NODE} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+LIST_OVERDUE = f"""
+query($after: String) {{
+  referrals(filter: {{overdue: true}}, first: {PAGE}, after: $after) {{
+    edges {{ {_NODE} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+
+
+def _server_process(port: int = 27017) -> psutil.Process | None:
+    """The process listening on the MongoDB wire-protocol port (FerretDB here), if visible."""
+    try:
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == "LISTEN" and conn.pid:
+                return psutil.Process(conn.pid)
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        return None
+    return None
+
+
+def _cpu_seconds(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return math.nan
+    try:
+        times = proc.cpu_times()
+        return float(times.user + times.system)
+    except psutil.Error:
+        return math.nan
+
+
+async def _pages(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any], headers: dict[str, str]
+) -> list[float]:
+    """Latencies (ms) of up to PAGES pages of one list, following the cursor."""
+    latencies: list[float] = []
+    after: str | None = None
+    for _ in range(PAGES):
+        t0 = time.perf_counter()
+        response = await client.post(
+            "/graphql",
+            json={"query": query, "variables": {**variables, "after": after}},
+            headers=headers,
+        )
+        latencies.append((time.perf_counter() - t0) * 1000)
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"list query failed: {body}")
+        info = body["data"]["referrals"]["pageInfo"]
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    return latencies
+
+
+async def _store_pages(repository: Any, make_filter: Any) -> list[float]:
+    latencies: list[float] = []
+    after: tuple[Any, str] | None = None
+    for _ in range(PAGES):
+        t0 = time.perf_counter()
+        rows = await repository.search(make_filter(), after=after, limit=PAGE + 1)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if len(rows) <= PAGE:
+            break
+        last = rows[PAGE - 1]
+        after = (last.created_at, last.id)
+    return latencies
+
+
+async def _explain(mode: Mode, database: str) -> str:
+    """What the server says about the two lists' queries (FerretDB: pushdown flags)."""
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mode.mongo_url)
+    parts = []
+    try:
+        for label, flt in (
+            ("receiver+status", {"receiver_id": RECEIVER, "status": "sent"}),
+            ("overdue", {"open_due": {"$ne": None, "$lt": datetime.now(UTC)}}),
+        ):
+            answer = await client[database].command(
+                "explain",
+                {
+                    "find": "referrals",
+                    "filter": flt,
+                    "sort": {"created_at": 1, "_id": 1},
+                    "limit": PAGE + 1,
+                },
+            )
+            flags = {k: v for k, v in answer.items() if k.endswith("Pushdown")}
+            winning = (answer.get("queryPlanner") or {}).get("winningPlan")
+            parts.append(f"{label}: {flags or winning}")
+    finally:
+        await client.close()
+    return "; ".join(parts)
+
+
+async def run(mode: Mode) -> list[Figure]:
+    from kernel.settings import Settings
+    from kernel.store import StoreError
+    from liandong.cli import mint_token
+    from liandong.suite import build_service
+    from referral.adapters.repository import ReferralFilter
+
+    # Quick sizes are tiny because FerretDB 1.24 on SQLite scans every document per list
+    # request (see the explain note); full mode tries the issue's sizes within the budgets.
+    sizes = [50, 100] if mode.quick else [10_000, 100_000, 1_000_000]
+    rounds = 3 if mode.quick else 40
+    query_budget = 20.0 if mode.quick else 300.0  # seconds of list requests per size
+    load_budget = mode.p4_load_budget
+    template = await sent_referral_document()
+    instance = private_name("bp4")
+    settings = Settings(
+        district="fuyuan",
+        instance=instance,
+        store="mongo",
+        bus="memory",
+        mongo_url=mode.mongo_url,
+        data_dir=mode.run_dir / "p4",
+    )
+    database = settings.database_name("referral")
+    service: Any = await build_service("referral", settings)
+    await service.runtime.start()  # the service creates its indexes here
+    figures: list[Figure] = []
+    measured: dict[int, tuple[float, float]] = {}
+    try:
+        collection = service.referrals.aggregates.collection
+        repository = service.referrals
+        cloner = Cloner(template, seed=4)
+        ferret = _server_process()
+        me = psutil.Process()
+        app = service.create_app(manage_lifecycle=False)
+        clerk = {"Authorization": f"Bearer {mint_token(settings, RECEIVER, ['clerk'])}"}
+        coordinator = {
+            "Authorization": f"Bearer {mint_token(settings, 'fy-coord', ['coordinator'])}"
+        }
+        stored = 0
+        load_seconds = 0.0
+        for size in sizes:
+            # Load up to this size, unless the rate so far says the budget would not suffice.
+            if stored and load_seconds > 0:
+                projected = load_seconds + (size - stored) / (stored / load_seconds)
+                if projected > load_budget:
+                    mode.notes.append(
+                        f"P4: stopped before {size:,} referrals: at the measured load rate "
+                        f"({stored / load_seconds:,.0f} docs/s) loading would take "
+                        f"{projected / 60:.0f} min in all, over the budget of "
+                        f"{load_budget / 60:.0f} min (--p4-load-budget)."
+                    )
+                    figures.append(
+                        Figure(
+                            "P4",
+                            f"{size:,} referrals: not loaded",
+                            math.nan,
+                            "",
+                            note=f"projected load {projected / 60:.0f} min > budget",
+                        )
+                    )
+                    break
+            cpu_server, cpu_me = _cpu_seconds(ferret), _cpu_seconds(me)
+            before = stored
+            t0 = time.perf_counter()
+            while stored < size:
+                batch = [cloner.clone(stored + i) for i in range(min(BATCH, size - stored))]
+                await collection.insert_many(batch)
+                stored += len(batch)
+            step = time.perf_counter() - t0
+            load_seconds += step
+            server_share = (_cpu_seconds(ferret) - cpu_server) / step
+            client_share = (_cpu_seconds(me) - cpu_me) / step
+            figures.append(
+                Figure(
+                    "P4",
+                    f"load to {size:,}: insert rate",
+                    (stored - before) / step,
+                    "docs/s",
+                    note=(
+                        f"{load_seconds:.0f} s in all; CPU during this step: server "
+                        f"{server_share:.2f} cores, bench (cloning + driver) {client_share:.2f}"
+                    ),
+                )
+            )
+            received: list[float] = []
+            overdue: list[float] = []
+            store_received: list[float] = []
+            store_overdue: list[float] = []
+            timed_out = ""
+            budget_end = time.monotonic() + query_budget
+            cpu_before = _cpu_seconds(ferret)
+            transport = httpx.ASGITransport(app=app)
+            try:
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://referral", timeout=None
+                ) as client:
+                    for i in range(rounds + 1):
+                        got_r = await _pages(client, LIST_RECEIVED, {"receiver": RECEIVER}, clerk)
+                        got_o = await _pages(client, LIST_OVERDUE, {}, coordinator)
+                        got_sr = await _store_pages(
+                            repository,
+                            lambda: ReferralFilter(
+                                receiver_id=RECEIVER, status="sent", party_agency_id=RECEIVER
+                            ),
+                        )
+                        got_so = await _store_pages(
+                            repository, lambda: ReferralFilter(overdue_at=datetime.now(UTC))
+                        )
+                        if i == 0 and rounds > 1:
+                            continue  # the warm-up round
+                        received += got_r
+                        overdue += got_o
+                        store_received += got_sr
+                        store_overdue += got_so
+                        if time.monotonic() > budget_end:
+                            break
+            except (StoreError, RuntimeError) as exc:
+                timed_out = f"{exc}"[:200]
+            if timed_out and not received:
+                figures.append(
+                    Figure(
+                        "P4",
+                        f"{size:,}: list requests",
+                        math.nan,
+                        "ms",
+                        note=f"failed: {timed_out}",
+                    )
+                )
+                mode.notes.append(
+                    f"P4: at {size:,} referrals the list requests fail ({timed_out}); "
+                    "larger sizes were not tried."
+                )
+                break
+            requests = len(received) + len(overdue) + len(store_received) + len(store_overdue)
+            figures.append(
+                Figure(
+                    "P4",
+                    f"{size:,}: server CPU per list request",
+                    (_cpu_seconds(ferret) - cpu_before) / max(requests, 1) * 1000,
+                    "ms",
+                    note="FerretDB process CPU time while the lists were read, per request",
+                )
+            )
+            p_received, p_overdue = percentile(received, 95), percentile(overdue, 95)
+            measured[size] = (p_received, p_overdue)
+            target = "≤ 50 ms" if size == 1_000_000 else ""
+            samples = f"{len(received)} pages of {PAGE}"
+            figures += [
+                Figure(
+                    "P4",
+                    f"{size:,}: receiver + status list (GraphQL) p95",
+                    p_received,
+                    "ms",
+                    target,
+                    (p_received <= 50) if target else None,
+                    note=samples,
+                ),
+                Figure(
+                    "P4",
+                    f"{size:,}: overdue list (GraphQL) p95",
+                    p_overdue,
+                    "ms",
+                    target,
+                    (p_overdue <= 50) if target else None,
+                    note=samples,
+                ),
+                Figure(
+                    "P4",
+                    f"{size:,}: receiver + status, store only p95",
+                    percentile(store_received, 95),
+                    "ms",
+                ),
+                Figure(
+                    "P4", f"{size:,}: overdue, store only p95", percentile(store_overdue, 95), "ms"
+                ),
+            ]
+        explain = await _explain(mode, database)
+        mode.notes.append(f"P4: the server's explain of the two list queries: {explain}")
+        if len(measured) >= 2:
+            small, large = min(measured), max(measured)
+            log_ratio = math.log(large) / math.log(small)
+            for i, label in enumerate(("receiver + status", "overdue")):
+                growth = measured[large][i] / measured[small][i]
+                figures.append(
+                    Figure(
+                        "P4",
+                        f"{label}: p95 growth {small:,} → {large:,}",
+                        growth,
+                        "×",
+                        f"≤ {2 * log_ratio:.2f} (2 × log ratio {log_ratio:.2f})",
+                        growth <= 2 * log_ratio,
+                        note=f"linear would be {large / small:.0f}×",
+                    )
+                )
+    finally:
+        await service.runtime.stop()
+        await drop_databases(mode.mongo_url, [database])
+    return figures

@@ -1,0 +1,218 @@
+"""P5 soak: referral.sent.v1 events committed through the referral service's outbox at a
+steady rate (full: 200/s for 10 minutes, the issue's figure; quick: 5/s for 20 s — the smoke
+test must not flood the shared FerretDB other test runs use) until they are inbox items in
+notify.
+
+Topology: notify and coordination (with the demo agencies) run as separate ``liandong
+serve`` processes over RabbitMQ and the MongoDB wire-protocol server (private instance). The
+referral service runs in this process (its real runtime: repository, outbox relay woken on
+commit, RabbitMQ bus, consumer), because no client could drive 200 sends per second through
+draft → submit → approve → send over GraphQL on this machine: the bench plays the handler's
+last step, committing a sent referral (a realistic document, bench.template) together with its
+``referral.sent.v1`` event in one insert through the repository's AggregateCollection.
+
+Commits are open-loop (scheduled at fixed times, not after the previous one finished), so a
+slow system shows as latency and backlog rather than a silently lower rate.
+
+- commit-to-inbox latency: the inbox item's ``added_at`` (notify's clock) minus the moment the
+  commit returned (same machine clock): p50, p95 (target ≤ 250 ms), max.
+- RSS growth of the service processes from the end of the warm-up (10 % of the run) to the end
+  of the load: target ≤ 10 % each.
+- lost: events committed minus distinct inbox items after a bounded drain: target 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+
+from bench.common import (
+    Figure,
+    Mode,
+    ServiceProcesses,
+    drop_instance,
+    percentile,
+    private_name,
+    production_env,
+)
+from bench.template import RECEIVERS, Cloner, sent_referral_document
+
+
+async def run(mode: Mode) -> list[Figure]:
+    from pymongo import AsyncMongoClient
+
+    from kernel.envelope import new_envelope
+    from kernel.settings import Settings
+    from liandong.suite import build_service
+    from referral.contracts.published import ReferralSentV1
+
+    duration, rate = (20.0, 5.0) if mode.quick else (600.0, 200.0)
+    drain_limit = 90.0 if mode.quick else 300.0
+    total = int(duration * rate)
+    template = await sent_referral_document()
+    instance = private_name("bp5")
+    data_dir = mode.run_dir / "p5"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = production_env(mode, instance, data_dir)
+    settings = Settings(
+        district="fuyuan",
+        instance=instance,
+        exchange=f"{instance}.events",
+        store="mongo",
+        bus="rabbitmq",
+        mongo_url=mode.mongo_url,
+        amqp_url=mode.amqp_url,
+        data_dir=data_dir,
+    )
+    services = ServiceProcesses(env, data_dir / "logs")
+    referral: Any = None
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mode.mongo_url, tz_aware=True)
+    try:
+        services.start("notify")
+        await asyncio.to_thread(services.wait_ready, "notify")
+        referral = await build_service("referral", settings)
+        await referral.runtime.start()
+        services.start("coordination", "--seed-demo")
+        await asyncio.to_thread(services.wait_ready, "coordination")
+        watched = {name: psutil.Process(services.pid(name)) for name in ("notify", "coordination")}
+        watched["bench process (referral runtime + driver)"] = psutil.Process()
+
+        aggregates = referral.referrals.aggregates
+        cloner = Cloner(template, seed=5)
+        committed: dict[str, float] = {}
+        failures: list[str] = []
+        now = datetime.now(UTC)
+
+        async def commit(n: int) -> None:
+            doc = cloner.clone(n, status="sent", receiver=RECEIVERS[n % len(RECEIVERS)])
+            rid = doc["_id"]
+            payload = ReferralSentV1(
+                referral_id=rid,
+                sender_id=doc["sender_id"],
+                receiver_id=doc["receiver_id"],
+                matter_code=doc["matter_code"],
+                actor_id="bench",
+                actor_agency_id=doc["sender_id"],
+                state_before="approved",
+                state_after="sent",
+                at=now,
+                title=doc["title"],
+                urgent=False,
+                sent_at=datetime.now(UTC),
+                accept_due=doc["open_due"],
+            )
+            envelope = new_envelope(payload, district="fuyuan", service="referral", subject=rid)
+            try:
+                await aggregates.insert(doc, [envelope])
+            except Exception as exc:
+                failures.append(repr(exc))
+                return
+            committed[rid] = time.time()
+
+        def rss() -> dict[str, int]:
+            return {name: p.memory_info().rss for name, p in watched.items()}
+
+        tasks: set[asyncio.Task[None]] = set()
+        baseline: dict[str, int] = {}
+        warmup_until = total // 10
+        started = time.perf_counter()
+        late = 0.0
+        for n in range(total):
+            due = started + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                late = max(late, -delay)
+            task = asyncio.create_task(commit(n))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            if n == warmup_until:
+                baseline = rss()
+        if tasks:
+            await asyncio.gather(*tasks)
+        load_seconds = time.perf_counter() - started
+        final = rss()
+
+        inbox = client[settings.database_name("notify")]["inbox_items"]
+        query = {"kind": "referral.received"}
+        drain_started = time.monotonic()
+        while time.monotonic() - drain_started < drain_limit:
+            if await inbox.count_documents(query) >= len(committed):
+                break
+            await asyncio.sleep(0.5)
+        latencies: list[float] = []
+        seen: set[str] = set()
+        duplicates = 0
+        async for item in inbox.find(query, {"subject_id": 1, "added_at": 1}):
+            rid = item["subject_id"]
+            if rid in seen:
+                duplicates += 1
+                continue
+            seen.add(rid)
+            if rid in committed:
+                latencies.append((item["added_at"].timestamp() - committed[rid]) * 1000)
+        lost = len(set(committed) - seen)
+        backlog = await referral.runtime.relay.backlog()
+    finally:
+        if referral is not None:
+            # Stopping finishes the relay's pass, which on a slow store can take minutes:
+            # bounded, since the databases are dropped below anyway.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(referral.runtime.stop(), timeout=60)
+        await asyncio.to_thread(services.stop)
+        await client.close()
+        await drop_instance(mode, instance)
+    p95 = percentile(latencies, 95)
+    figures = [
+        Figure(
+            "P5",
+            "events committed",
+            float(len(committed)),
+            "events",
+            note=f"{duration:.0f} s at {rate:.0f}/s planned; {len(failures)} commits failed"
+            + (f" (first: {failures[0][:120]})" if failures else ""),
+        ),
+        Figure(
+            "P5",
+            "achieved commit rate",
+            len(committed) / load_seconds,
+            "events/s",
+            note=f"scheduler at most {late * 1000:.0f} ms behind",
+        ),
+        Figure("P5", "commit-to-inbox p50", percentile(latencies, 50), "ms"),
+        Figure("P5", "commit-to-inbox p95", p95, "ms", "≤ 250 ms", p95 <= 250),
+        Figure("P5", "commit-to-inbox max", max(latencies) if latencies else float("nan"), "ms"),
+        Figure(
+            "P5",
+            "missing after the drain (committed, no inbox item)",
+            float(lost),
+            "events",
+            "0",
+            lost == 0,
+            note=f"drain limit {drain_limit:.0f} s; still in the outbox then: {backlog}; "
+            f"{duplicates} duplicate items",
+        ),
+    ]
+    for name in watched:
+        if not baseline:
+            break
+        growth = (final[name] - baseline[name]) / baseline[name] * 100
+        service = not name.startswith("bench")
+        figures.append(
+            Figure(
+                "P5",
+                f"RSS growth: {name}",
+                growth,
+                "%",
+                "≤ 10 %" if service else "",
+                (growth <= 10) if service else None,
+                note=f"{baseline[name] / 2**20:.0f} → {final[name] / 2**20:.0f} MiB",
+            )
+        )
+    return figures
