@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.information import AnswerAccess, InformationQuery
@@ -134,8 +134,47 @@ def _with_id(doc: Document) -> Document:
     return {**doc, "id": doc["_id"]}
 
 
-class AssistanceRepository(_Repository):
+A = TypeVar("A")
+
+
+class _AggregateRepository(_Repository, Generic[A]):
+    """Reads and writes aggregates of type ``model``; ``agency_fields`` are the fields an
+    ``agency_id`` filter of :meth:`list` matches (either side of the request)."""
+
+    model: type[A]
+    agency_fields: tuple[str, ...] = ()
+
+    def _models(self, docs: Sequence[Document]) -> list[A]:
+        return [from_document(self.model, _with_id(d)) for d in docs]
+
+    async def get(self, aggregate_id: str) -> A | None:
+        doc = await self.aggregates.get(aggregate_id)
+        return from_document(self.model, _with_id(doc)) if doc else None
+
+    async def add(self, aggregate: A, events: Sequence[Envelope]) -> None:
+        await self._add(aggregate, events)
+
+    async def save(self, aggregate: A, events: Sequence[Envelope]) -> int:
+        return await self._save(aggregate, events)
+
+    async def list(
+        self,
+        *,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+        party_id: str | None = None,
+    ) -> list[A]:
+        query: dict[str, Any] = {}
+        if agency_id:
+            query["$or"] = [{f: agency_id} for f in self.agency_fields]
+        return self._models(await self._find(query, after, limit, party_id))
+
+
+class AssistanceRepository(_AggregateRepository[AssistanceRequest]):
     name = "assistance_requests"
+    model = AssistanceRequest
+    agency_fields = ("requester_id", "helper_id")
     indexes = (
         ("by_requester", (("requester_id", 1), ("_id", 1))),
         ("by_helper", (("helper_id", 1), ("_id", 1))),
@@ -149,16 +188,6 @@ class AssistanceRepository(_Repository):
         # mediation decides later, because the refusal itself is what is accounted for.
         doc["refused"] = aggregate.refusal is not None
         return doc
-
-    async def get(self, request_id: str) -> AssistanceRequest | None:
-        doc = await self.aggregates.get(request_id)
-        return from_document(AssistanceRequest, _with_id(doc)) if doc else None
-
-    async def add(self, request: AssistanceRequest, events: Sequence[Envelope]) -> None:
-        await self._add(request, events)
-
-    async def save(self, request: AssistanceRequest, events: Sequence[Envelope]) -> int:
-        return await self._save(request, events)
 
     # The legal office becomes a party when a refusal is sent to it for mediation.
     party_fields = ("requester_id", "helper_id", "mediation.mediator_agency_id")
@@ -174,90 +203,29 @@ class AssistanceRepository(_Repository):
         query: dict[str, Any] = {"refused": True}
         if helper_id:
             query["helper_id"] = helper_id
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
-
-    async def list(
-        self,
-        *,
-        agency_id: str | None,
-        after: str | None,
-        limit: int,
-        party_id: str | None = None,
-    ) -> list[AssistanceRequest]:
-        query: dict[str, Any] = {}
-        if agency_id:
-            query["$or"] = [{"requester_id": agency_id}, {"helper_id": agency_id}]
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(AssistanceRequest, _with_id(d)) for d in docs]
+        return self._models(await self._find(query, after, limit, party_id))
 
 
-class TechnicalSupportRepository(_Repository):
+class TechnicalSupportRepository(_AggregateRepository[TechnicalSupportRequest]):
     name = "technical_support_requests"
+    model = TechnicalSupportRequest
+    agency_fields = ("township_id", "department_id")
+    party_fields = ("township_id", "department_id")
     indexes = (
         ("by_township", (("township_id", 1), ("_id", 1))),
         ("by_department", (("department_id", 1), ("_id", 1))),
     )
 
-    async def get(self, request_id: str) -> TechnicalSupportRequest | None:
-        doc = await self.aggregates.get(request_id)
-        return from_document(TechnicalSupportRequest, _with_id(doc)) if doc else None
 
-    async def add(self, request: TechnicalSupportRequest, events: Sequence[Envelope]) -> None:
-        await self._add(request, events)
-
-    async def save(self, request: TechnicalSupportRequest, events: Sequence[Envelope]) -> int:
-        return await self._save(request, events)
-
-    party_fields = ("township_id", "department_id")
-
-    async def list(
-        self,
-        *,
-        agency_id: str | None,
-        after: str | None,
-        limit: int,
-        party_id: str | None = None,
-    ) -> list[TechnicalSupportRequest]:
-        query: dict[str, Any] = {}
-        if agency_id:
-            query["$or"] = [{"township_id": agency_id}, {"department_id": agency_id}]
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(TechnicalSupportRequest, _with_id(d)) for d in docs]
-
-
-class InformationQueryRepository(_Repository):
+class InformationQueryRepository(_AggregateRepository[InformationQuery]):
     name = "information_queries"
+    model = InformationQuery
+    agency_fields = ("requester_id", "holder_id")
+    party_fields = ("requester_id", "holder_id")
     indexes = (
         ("by_requester", (("requester_id", 1), ("_id", 1))),
         ("by_holder", (("holder_id", 1), ("_id", 1))),
     )
-
-    async def get(self, query_id: str) -> InformationQuery | None:
-        doc = await self.aggregates.get(query_id)
-        return from_document(InformationQuery, _with_id(doc)) if doc else None
-
-    async def add(self, query: InformationQuery, events: Sequence[Envelope]) -> None:
-        await self._add(query, events)
-
-    async def save(self, query: InformationQuery, events: Sequence[Envelope]) -> int:
-        return await self._save(query, events)
-
-    party_fields = ("requester_id", "holder_id")
-
-    async def list(
-        self,
-        *,
-        agency_id: str | None,
-        after: str | None,
-        limit: int,
-        party_id: str | None = None,
-    ) -> list[InformationQuery]:
-        query: dict[str, Any] = {}
-        if agency_id:
-            query["$or"] = [{"requester_id": agency_id}, {"holder_id": agency_id}]
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(InformationQuery, _with_id(d)) for d in docs]
 
 
 class AnswerAccessLog(_Repository):
