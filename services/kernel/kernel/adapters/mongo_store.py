@@ -31,6 +31,14 @@ FerretDB v1 compatibility
     * A unique index violated by an update (not an insert) comes back as an internal error
       rather than E11000; it is mapped to ``DuplicateKeyError`` by its message.
 
+    * Only a filter of exactly ``{"_id": "<string>"}`` reaches its storage as SQL; any other
+      filter, ``{"_id": x, "version": 3}`` included, reads and decodes every document of the
+      collection and filters in Go. So when a filter pins one string ``_id`` among other
+      conditions, the adapter reads that one document by ``_id`` and evaluates the rest
+      with the port's own matcher (``matches``, the embedded adapter's semantics), and the
+      re-check under a write lock is always such a read. A by-id write then costs a few
+      single-row statements however large the collection, instead of two full scans.
+
     What it does have atomically: inserts (unique indexes, ``_id`` included, are enforced by
     SQLite) and deletes by ``_id`` (the count is the real number of rows deleted). So when
     the server is FerretDB (``buildInfo`` carries ``ferretdbVersion``), every write that
@@ -65,6 +73,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import bson
 from bson.errors import InvalidDocument
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -92,6 +101,8 @@ from kernel.store import (
 from kernel.store_language import (
     apply_update,
     default_index_name,
+    matches,
+    project,
     upsert_document,
     validate_filter,
     validate_projection,
@@ -150,10 +161,6 @@ def _require_id(doc: Mapping[str, Any]) -> None:
         raise ValueError(f"a document needs a string _id, got {doc.get('_id')!r}")
 
 
-def _and(filter: Filter, doc_id: str) -> Filter:
-    return {"$and": [filter, {"_id": doc_id}]} if filter else {"_id": doc_id}
-
-
 class MongoCollection:
     """One MongoDB collection behind the port's ``Collection`` protocol."""
 
@@ -166,6 +173,33 @@ class MongoCollection:
     def _translated(self) -> contextlib.AbstractContextManager[None]:
         return _translated(self._where)
 
+    async def _pinned(self, filter: Filter) -> list[Document] | None:
+        """FerretDB only: the document(s) matching a filter that pins one string ``_id``
+        among other conditions, read by ``_id`` alone and matched here (see the module
+        docstring); None where the server does better itself (MongoDB proper, a filter of
+        ``_id`` alone, or no string ``_id``)."""
+        doc_id = filter.get("_id")
+        if not isinstance(doc_id, str) or len(filter) == 1:
+            return None
+        if not await self._store.emulating():
+            return None
+        current = await self._by_id(doc_id)
+        return [current] if current is not None and matches(current, filter) else []
+
+    async def _by_id(self, doc_id: str) -> Document | None:
+        with self._translated():
+            return await self._c.find_one({"_id": doc_id})
+
+    def _as_stored(self, doc: Document) -> Document:
+        """``doc`` as reading it back would give it (the collection's codec options)."""
+        stored: Document = bson.decode(bson.encode(doc), codec_options=self._c.codec_options)
+        return stored
+
+    async def _current(self, filter: Filter, doc_id: str) -> Document | None:
+        """The document ``doc_id`` if it (still) matches ``filter`` (FerretDB emulation)."""
+        current = await self._by_id(doc_id)
+        return current if current is not None and matches(current, filter) else None
+
     async def _server_filter(self, filter: Filter) -> Filter:
         """``filter`` checked against the port's language, as the server should get it."""
         validate_filter(filter)
@@ -177,9 +211,12 @@ class MongoCollection:
 
     async def find_one(self, filter: Filter) -> Document | None:
         """The first document matching ``filter`` (natural order), or None."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
+        pinned = await self._pinned(filter)
+        if pinned is not None:
+            return pinned[0] if pinned else None
         with self._translated():
-            return await self._c.find_one(filter)
+            return await self._c.find_one(server_filter)
 
     async def find(
         self,
@@ -191,13 +228,18 @@ class MongoCollection:
     ) -> list[Document]:
         """Documents matching ``filter`` in ``sort`` order, at most ``limit`` of them
         (``limit=0`` returns none, unlike MongoDB's "no limit")."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         validate_sort(sort)
         validate_projection(projection)
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         if limit == 0:
             return []
+        pinned = await self._pinned(filter)
+        if pinned is not None:
+            # At most one document: sort and limit cannot change it.
+            return [project(d, projection) if projection is not None else d for d in pinned]
+        filter = server_filter
         fields = None if projection is None else {path: 1 for path in projection}
         with self._translated():
             cursor = self._c.find(filter, projection=fields)
@@ -209,9 +251,12 @@ class MongoCollection:
 
     async def count(self, filter: Filter) -> int:
         """How many documents match ``filter``."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
+        pinned = await self._pinned(filter)
+        if pinned is not None:
+            return len(pinned)
         with self._translated():
-            return await self._c.count_documents(filter)
+            return await self._c.count_documents(server_filter)
 
     # -- inserts (atomic on every server) ----------------------------------------------
 
@@ -234,7 +279,7 @@ class MongoCollection:
 
     async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
         """Update the first match; with ``upsert`` insert when none matches. Returns 0/1."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         validate_update(update)
         if upsert:
             upsert_document(filter, update)  # ValueError now when no _id can come of it
@@ -242,24 +287,24 @@ class MongoCollection:
             outcome = await self._emulated_update(filter, update, sort=None, upsert=upsert)
             return 0 if outcome is None else 1
         with self._translated():
-            result = await self._c.update_one(filter, update, upsert=upsert)
+            result = await self._c.update_one(server_filter, update, upsert=upsert)
         return result.matched_count or (1 if result.upserted_id is not None else 0)
 
     async def update_many(self, filter: Filter, update: Update) -> int:
         """Update every match (each document atomically); return how many matched."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         validate_update(update)
         if not await self._store.emulating():
             with self._translated():
-                result = await self._c.update_many(filter, update)
+                result = await self._c.update_many(server_filter, update)
             return result.matched_count
         matched = 0
-        for doc_id in await self._matching_ids(filter):
+        for doc_id in await self._matching_ids(filter, server_filter):
             async with self._lock(doc_id):
+                current = await self._current(filter, doc_id)
+                if current is None:
+                    continue  # changed since the scan; MongoDB would skip it too
                 with self._translated():
-                    current = await self._c.find_one(_and(filter, doc_id))
-                    if current is None:
-                        continue  # changed since the scan; MongoDB would skip it too
                     await self._c.replace_one({"_id": doc_id}, apply_update(current, update))
                 matched += 1
         return matched
@@ -274,7 +319,7 @@ class MongoCollection:
     ) -> Document | None:
         """Atomically update the first match in ``sort`` order and return it (after the
         update when ``return_new``), or None. Safe for claiming work with a lease."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         validate_update(update)
         validate_sort(sort)
         if await self._store.emulating():
@@ -284,7 +329,7 @@ class MongoCollection:
             return outcome[1] if return_new else outcome[0]
         with self._translated():
             return await self._c.find_one_and_update(
-                filter,
+                server_filter,
                 update,
                 sort=list(sort) if sort else None,
                 return_document=ReturnDocument.AFTER if return_new else ReturnDocument.BEFORE,
@@ -294,29 +339,29 @@ class MongoCollection:
 
     async def delete_one(self, filter: Filter) -> int:
         """Delete the first match; return 0 or 1."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         if await self._store.emulating() and not _is_plain_id(filter):
             while True:
-                ids = await self._matching_ids(filter, limit=1)
+                ids = await self._matching_ids(filter, server_filter, limit=1)
                 if not ids:
                     return 0
                 async with self._lock(ids[0]):
                     if await self._delete_if_matching(filter, ids[0]):
                         return 1
         with self._translated():
-            return (await self._c.delete_one(filter)).deleted_count
+            return (await self._c.delete_one(server_filter)).deleted_count
 
     async def delete_many(self, filter: Filter) -> int:
         """Delete every match; return how many were deleted."""
-        filter = await self._server_filter(filter)
+        server_filter = await self._server_filter(filter)
         if await self._store.emulating() and not _is_plain_id(filter):
             deleted = 0
-            for doc_id in await self._matching_ids(filter):
+            for doc_id in await self._matching_ids(filter, server_filter):
                 async with self._lock(doc_id):
                     deleted += await self._delete_if_matching(filter, doc_id)
             return deleted
         with self._translated():
-            return (await self._c.delete_many(filter)).deleted_count
+            return (await self._c.delete_many(server_filter)).deleted_count
 
     # -- indexes -----------------------------------------------------------------------
 
@@ -346,17 +391,31 @@ class MongoCollection:
 
     # -- FerretDB emulation ------------------------------------------------------------
 
-    async def _matching_ids(self, filter: Filter, *, limit: int | None = None) -> list[str]:
+    async def _matching_ids(
+        self,
+        filter: Filter,
+        server_filter: Filter,
+        *,
+        sort: SortSpec | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """Ids of the documents matching ``filter`` (``server_filter`` is its form for the
+        server), in ``sort`` order, at most ``limit``."""
+        pinned = await self._pinned(filter)
+        if pinned is not None:
+            return [doc["_id"] for doc in pinned]
         with self._translated():
-            cursor = self._c.find(filter, projection={"_id": 1})
+            cursor = self._c.find(server_filter, projection={"_id": 1})
+            if sort:
+                cursor = cursor.sort(list(sort))
             if limit is not None:
                 cursor = cursor.limit(limit)
             return [doc["_id"] for doc in await cursor.to_list()]
 
     async def _delete_if_matching(self, filter: Filter, doc_id: str) -> int:
+        if await self._current(filter, doc_id) is None:
+            return 0
         with self._translated():
-            if await self._c.find_one(_and(filter, doc_id), projection={"_id": 1}) is None:
-                return 0
             return (await self._c.delete_one({"_id": doc_id})).deleted_count
 
     async def _emulated_update(
@@ -364,41 +423,45 @@ class MongoCollection:
     ) -> tuple[Document | None, Document] | None:
         """Read, lock, re-check, compute in Python, replace: ``(before, after)`` of the
         updated (or upserted, with ``before`` None) document, or None when nothing matched.
+
+        A filter that pins one string ``_id`` needs no search first: the lock is taken on
+        that id and the re-check under it decides. ``after`` is the replacement as the
+        server stores it (a BSON round trip here: milliseconds, aware UTC), not re-read.
         """
+        server_filter = _negations_as_nor(filter)
+        pinned = filter.get("_id") if isinstance(filter.get("_id"), str) else None
         while True:
-            with self._translated():
-                cursor = self._c.find(filter, projection={"_id": 1})
-                if sort:
-                    cursor = cursor.sort(list(sort))
-                candidates = await cursor.limit(1).to_list()
+            if pinned is not None:
+                candidates = [pinned]
+            else:
+                candidates = await self._matching_ids(filter, server_filter, sort=sort, limit=1)
             if candidates:
-                doc_id = candidates[0]["_id"]
+                doc_id = candidates[0]
                 async with self._lock(doc_id):
-                    with self._translated():
-                        before = await self._c.find_one(_and(filter, doc_id))
-                        if before is None:
-                            continue  # changed before we held the lock: look again
-                        await self._c.replace_one({"_id": doc_id}, apply_update(before, update))
-                        after = await self._c.find_one({"_id": doc_id})
-                    if after is None:  # deleted by a plain delete-by-_id meanwhile
-                        continue
-                    return before, after
+                    before = await self._current(filter, doc_id)
+                    if before is not None:
+                        after = apply_update(before, update)
+                        with self._translated():
+                            replaced = await self._c.replace_one({"_id": doc_id}, after)
+                        if replaced.matched_count:
+                            return before, self._as_stored(after)
+                        # else deleted by a plain delete-by-_id between the read and the write
+                if pinned is None:
+                    continue  # changed before we held the lock: look again
             if not upsert:
                 return None
             new_doc = upsert_document(filter, update)
             async with self._lock(new_doc["_id"]):
-                with self._translated():
-                    if await self._c.find_one(filter, projection={"_id": 1}) is not None:
-                        continue  # someone made a match meanwhile: update it instead
+                if await self._matching_ids(filter, server_filter, limit=1):
+                    continue  # someone made a match meanwhile: update it instead
                 try:
                     with self._translated():
                         await self._c.insert_one(new_doc)
                 except DuplicateKeyError:
                     # As in MongoDB: the _id exists but does not match the filter (or a
                     # unique index collides). Unless a match appeared meanwhile, say so.
-                    with self._translated():
-                        if await self._c.find_one(filter, projection={"_id": 1}) is not None:
-                            continue
+                    if await self._matching_ids(filter, server_filter, limit=1):
+                        continue
                     raise
                 with self._translated():
                     stored = await self._c.find_one({"_id": new_doc["_id"]})
