@@ -44,7 +44,7 @@ async def test_private_broker_restart_mid_stream_every_event_once(
     started = time.monotonic()
     try:
         await bus.subscribe(SubscriptionSpec(f"{unique_name}.effects", ["fuyuan.#"], effect))
-        agg.set_on_commit(relay.wake)
+        agg.set_on_commit(relay.committed)
         relay.start()
         sent: list[str] = []
 
@@ -125,7 +125,7 @@ async def test_poison_message_dead_lettered_while_traffic_flows(
                 queue, ["fuyuan.#"], handler, prefetch=16, max_deliveries=MAX_DELIVERIES
             )
         )
-        agg.set_on_commit(relay.wake)
+        agg.set_on_commit(relay.committed)
         relay.start()
         sent: list[str] = []
         poison_ids: list[str] = []

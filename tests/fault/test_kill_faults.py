@@ -94,7 +94,7 @@ async def test_consumer_killed_with_unacked_messages_no_duplicate_side_effects(
         await agg.ensure_indexes()
         await wait_file(tmp_path / "a.ready", first, tmp_path / "a.log", 60)
         await bus.start()
-        agg.set_on_commit(relay.wake)
+        agg.set_on_commit(relay.committed)
         relay.start()
         sent: list[str] = []
 

@@ -64,7 +64,7 @@ async def test_bus_connection_cuts_and_slowdowns_every_event_once(
     try:
         await relay_bus.start()
         await consumer_bus.subscribe(SubscriptionSpec(queue, ["fuyuan.#"], effect, prefetch=32))
-        agg.set_on_commit(relay.wake)
+        agg.set_on_commit(relay.committed)
         relay.start()
         sent: list[str] = []
 
@@ -165,7 +165,7 @@ async def test_store_connection_cuts_no_half_written_aggregate(
     sent: list[str] = []
     try:
         await agg.ensure_indexes()
-        agg.set_on_commit(relay.wake)
+        agg.set_on_commit(relay.committed)
         relay.start()
 
         async def write(i: int) -> None:

@@ -151,7 +151,7 @@ async def test_relay_that_died_holding_a_lease_is_taken_over(store: DocumentStor
     await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
     await agg.insert({"_id": "c1", "value": 0}, [event(0, "c1")])
     dead = OutboxRelay([agg.collection], bus, owner="dead", lease=timedelta(milliseconds=300))
-    claimed = await dead._claim(agg.collection)  # claims, then "crashes" before publishing
+    claimed, _ = await dead._claim(agg.collection)  # claims, then "crashes" before publishing
     assert [d["_id"] for d in claimed] == ["c1"]
     alive = OutboxRelay([agg.collection], bus, owner="alive")
     assert await alive.run_once() == 0  # the lease still holds
@@ -174,7 +174,7 @@ async def test_relay_killed_after_confirm_before_bookkeeping_causes_no_double_ef
         await agg.insert({"_id": f"c{i}", "value": 0}, [event(i, f"c{i}")])
     # Publish without the bookkeeping, as a relay killed right after the confirms would.
     first = OutboxRelay([agg.collection], bus, owner="first", lease=timedelta(milliseconds=200))
-    claimed = await first._claim(agg.collection)
+    claimed, _ = await first._claim(agg.collection)
     await bus.publish([Envelope.from_document(e) for d in claimed for e in d["outbox"]])
     await asyncio.sleep(0.3)
     second = OutboxRelay([agg.collection], bus, owner="second")
@@ -182,4 +182,59 @@ async def test_relay_killed_after_confirm_before_bookkeeping_causes_no_double_ef
     assert effect.deliveries == 10
     assert await effect.coll.count({}) == 5  # ... but each side effect happened once
     assert effect.duplicates == 5
+    await bus.close()
+
+
+async def test_commit_announces_its_aggregate_and_the_relay_claims_it_without_a_sweep(
+    store: DocumentStore,
+) -> None:
+    agg = AggregateCollection(store.collection("counters"))
+    await agg.ensure_indexes()
+    bus = MemoryBus()
+    await bus.start()
+    effect = SideEffect(store)
+    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=3600)
+    assert await relay._tick() == 0  # the first pass sweeps (nothing there yet)
+    assert relay.stats.sweeps == 1
+    agg.set_on_commit(relay.committed)
+    await agg.insert({"_id": "announced", "value": 0}, [event(0, "announced")])
+    # Written by someone whose commit told this relay nothing (another replica that died).
+    await AggregateCollection(store.collection("counters")).insert(
+        {"_id": "silent", "value": 0}, [event(1, "silent")]
+    )
+    assert await relay._tick() == 1  # the announced one, by _id, with no sweep
+    assert relay.stats.sweeps == 1
+    assert [d["subject"] for d in await effect.coll.find({})] == ["announced"]
+    assert await relay._tick() == 0  # the silent one waits for the sweep ...
+    assert await relay.run_once() == 1  # ... which an explicit full pass makes
+    assert relay.stats.sweeps == 2
+    assert await relay.backlog() == 0
+    await bus.close()
+
+
+async def test_events_a_failed_publish_kept_are_retried_without_a_sweep(
+    store: DocumentStore,
+) -> None:
+    agg = AggregateCollection(store.collection("counters"))
+    await agg.ensure_indexes()
+    bus = MemoryBus()
+    await bus.start()
+    effect = SideEffect(store)
+    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=3600)
+    await relay._tick()
+    agg.set_on_commit(relay.committed)
+    await agg.insert({"_id": "c1", "value": 0}, [event(0, "c1"), event(1, "c1")])
+    real_publish = bus.publish
+
+    async def refuse(envelopes: object) -> None:
+        raise ConnectionError("broker away")
+
+    bus.publish = refuse  # type: ignore[method-assign]
+    assert await relay._tick() == 0
+    bus.publish = real_publish  # type: ignore[method-assign]
+    assert await relay._tick() == 2  # still announced: retried at the next pass
+    assert relay.stats.sweeps == 1
+    assert await effect.coll.count({}) == 2
     await bus.close()

@@ -6,6 +6,15 @@ optimistic concurrency) — no transaction needed, which matters because MongoDB
 need a replica set and FerretDB has none. The relay then publishes those events with
 confirms and removes only what the broker confirmed.
 
+Finding work: every commit that added events tells the relay of its own process which
+aggregate it was (``AggregateCollection``'s ``on_commit``), and the relay claims those
+documents by ``_id`` at once. A sweep of the whole collection (``outbox_n > 0``, indexed)
+runs at the first pass and then every ``sweep_interval`` seconds; it finds what no hint
+announced: events of a replica that crashed before its relay ran, a lease that ran out, a
+hint lost to a claim race between replicas. On servers that use indexes the sweep is cheap;
+on FerretDB v1, which reads every document for such a filter, it is what makes a pass
+expensive, so the per-commit path avoids it.
+
 Several relay replicas may run: each claims documents with a lease (an atomic conditional
 update on ``outbox_lease_until``); a crashed relay's lease simply runs out. Delivery is at
 least once (a relay may die after the confirm and before its bookkeeping), so consumers are
@@ -19,6 +28,7 @@ pending, indexed so the relay finds work without scanning), ``outbox_lease_owner
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,15 +62,16 @@ class ConcurrencyError(Conflict):
 class AggregateCollection:
     """A collection of aggregates whose documents carry their pending events.
 
-    ``on_commit`` is called after every successful write that added events (the relay's
-    ``wake``), so events leave soon after the commit instead of at the next poll.
+    ``on_commit(collection_name, aggregate_id)`` is called after every successful write that
+    added events (the relay's ``committed``), so events leave soon after the commit instead
+    of at the next sweep.
     """
 
-    def __init__(self, collection: Collection, on_commit: Callable[[], None] | None = None):
+    def __init__(self, collection: Collection, on_commit: Callable[[str, str], None] | None = None):
         self.collection = collection
         self._on_commit = on_commit
 
-    def set_on_commit(self, on_commit: Callable[[], None] | None) -> None:
+    def set_on_commit(self, on_commit: Callable[[str, str], None] | None) -> None:
         self._on_commit = on_commit
 
     async def ensure_indexes(self) -> None:
@@ -82,7 +93,7 @@ class AggregateCollection:
                 await self.collection.insert_one(full)
         except DuplicateKeyError as exc:
             raise ConcurrencyError(f"{self.collection.name} {full['_id']} already exists") from exc
-        self._committed(events)
+        self._committed(full["_id"], events)
 
     async def update(
         self,
@@ -115,12 +126,12 @@ class AggregateCollection:
                 f"{self.collection.name} {aggregate_id} was changed by someone else "
                 f"(expected version {expected_version}); reload and try again"
             )
-        self._committed(events)
+        self._committed(aggregate_id, events)
         return new_version
 
-    def _committed(self, events: Sequence[Envelope]) -> None:
+    def _committed(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
         if events and self._on_commit is not None:
-            self._on_commit()
+            self._on_commit(self.collection.name, aggregate_id)
 
 
 def strip_outbox(doc: Document) -> Document:
@@ -133,6 +144,7 @@ class RelayStats:
     failed: int = 0
     batches: int = 0
     lost_leases: int = 0
+    sweeps: int = 0
 
 
 class OutboxRelay:
@@ -147,6 +159,7 @@ class OutboxRelay:
         lease: timedelta = timedelta(seconds=30),
         interval: float = 0.5,
         batch_size: int = 100,
+        sweep_interval: float = 5.0,
     ) -> None:
         self._collections = list(collections)
         self._bus = bus
@@ -154,11 +167,22 @@ class OutboxRelay:
         self._lease = lease
         self._interval = interval
         self._batch_size = batch_size
-        self._worker = PollingWorker(f"outbox-relay-{self.owner}", self.run_once, interval)
+        self._sweep_interval = sweep_interval
+        self._next_sweep = 0.0  # the first pass sweeps
+        # Aggregates announced by commits, per collection name, in commit order.
+        self._hints: dict[str, dict[str, None]] = {}
+        self._worker = PollingWorker(f"outbox-relay-{self.owner}", self._tick, interval)
         self.stats = RelayStats()
 
     def wake(self) -> None:
-        """Ask for a pass now (called after a commit that added events)."""
+        """Ask for a pass now, with a sweep (nothing says which aggregate changed)."""
+        self._next_sweep = 0.0
+        self._worker.wake()
+
+    def committed(self, collection: str, aggregate_id: str) -> None:
+        """An aggregate of ``collection`` has new events: claim it by ``_id`` in the next
+        pass, which starts now (``AggregateCollection``'s ``on_commit``)."""
+        self._hints.setdefault(collection, {})[aggregate_id] = None
         self._worker.wake()
 
     async def backlog(self) -> int:
@@ -169,19 +193,48 @@ class OutboxRelay:
         return total
 
     async def run_once(self) -> int:
-        """One pass over every collection; returns how many events were confirmed."""
+        """One full pass (announced aggregates, then a sweep of every collection); returns
+        how many events were confirmed."""
+        return await self._run(sweep=True)
+
+    async def _tick(self) -> int:
+        # The worker's pass: announced aggregates always, the sweep only when it is due.
+        return await self._run(sweep=time.monotonic() >= self._next_sweep)
+
+    async def _run(self, *, sweep: bool) -> int:
         published = 0
+        if sweep:
+            self._next_sweep = time.monotonic() + self._sweep_interval
+            self.stats.sweeps += 1
         for coll in self._collections:
-            while True:
-                n, more = await self._pass(coll)
+            ids = list(self._hints.pop(coll.name, {}))
+            for start in range(0, len(ids), self._batch_size):
+                try:
+                    claimed = await self._claim_ids(coll, ids[start : start + self._batch_size])
+                    n, _ = await self._pass(coll, claimed)
+                except BaseException:
+                    # The store failed mid-way: keep the rest announced for the next pass.
+                    self._rehint(coll.name, ids[start:])
+                    raise
                 published += n
-                if not more:
+            while sweep:
+                claimed, full = await self._claim(coll)
+                n, failed = await self._pass(coll, claimed)
+                published += n
+                # A full batch of candidates means there may be more, even when another
+                # relay won some of them; after a failed publish, wait for the next pass.
+                if not full or failed:
                     break
         return published
 
-    async def _claim(self, coll: Collection) -> list[Document]:
-        now = datetime.now(UTC)
-        free = {
+    def _rehint(self, collection: str, ids: Iterable[str]) -> None:
+        # No wake: the retry waits for the worker's interval, so an outage is not hammered.
+        pending = self._hints.setdefault(collection, {})
+        for doc_id in ids:
+            pending[doc_id] = None
+
+    def _free(self, now: datetime) -> dict[str, Any]:
+        return {
             "outbox_n": {"$gt": 0},
             "$or": [
                 {"outbox_lease_until": {"$exists": False}},
@@ -189,22 +242,36 @@ class OutboxRelay:
                 {"outbox_lease_until": {"$lt": now}},
             ],
         }
-        candidates = await coll.find(free, limit=self._batch_size, projection=["_id"])
+
+    async def _claim(self, coll: Collection) -> tuple[list[Document], bool]:
+        """Sweep: claim up to a batch of documents with events and no live lease; also
+        whether the candidates filled the batch."""
+        candidates = await coll.find(
+            self._free(datetime.now(UTC)), limit=self._batch_size, projection=["_id"]
+        )
+        claimed = await self._claim_ids(coll, [cand["_id"] for cand in candidates])
+        return claimed, len(candidates) >= self._batch_size
+
+    async def _claim_ids(self, coll: Collection, ids: Sequence[str]) -> list[Document]:
+        now = datetime.now(UTC)
+        free = self._free(now)
         claimed: list[Document] = []
         until = now + self._lease
-        for cand in candidates:
+        for doc_id in ids:
             # The claim repeats the "free" condition, so two relays racing for the same
-            # document cannot both win.
+            # document cannot both win; an announced aggregate whose events another relay
+            # already took (or published) is simply not claimed.
             doc = await coll.find_one_and_update(
-                {"_id": cand["_id"], **free},
+                {"_id": doc_id, **free},
                 {"$set": {"outbox_lease_owner": self.owner, "outbox_lease_until": until}},
             )
             if doc is not None:
                 claimed.append(doc)
         return claimed
 
-    async def _pass(self, coll: Collection) -> tuple[int, bool]:
-        claimed = await self._claim(coll)
+    async def _pass(self, coll: Collection, claimed: list[Document]) -> tuple[int, bool]:
+        """Publish the claimed documents' events and do the bookkeeping; returns how many
+        were confirmed and whether any failed."""
         if not claimed:
             return 0, False
         self.stats.batches += 1
@@ -254,9 +321,10 @@ class OutboxRelay:
                 self.stats.lost_leases += 1
             else:
                 confirmed_total += len(prefix)
+                if len(prefix) < len(evs):
+                    self._rehint(coll.name, [doc["_id"]])
         self.stats.published += confirmed_total
-        more = len(claimed) >= self._batch_size and not failed
-        return confirmed_total, more
+        return confirmed_total, bool(failed)
 
     def start(self) -> None:
         self._worker.start()

@@ -95,9 +95,10 @@ class ServiceRuntime:
             owner=f"{self.name}-{id(self):x}",
             lease=timedelta(seconds=self.settings.relay_lease_seconds),
             interval=self.settings.relay_interval_seconds,
+            sweep_interval=self.settings.relay_sweep_seconds,
         )
         for aggregate in self.aggregates:
-            aggregate.set_on_commit(self.relay.wake)
+            aggregate.set_on_commit(self.relay.committed)
         self.metrics = MetricsSampler(
             self.name,
             outboxes=[a.collection for a in self.aggregates],

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     )
     relay_interval_seconds: float = Field(0.5, description="outbox relay polling interval")
     relay_lease_seconds: float = Field(30.0, description="how long a relay owns claimed work")
+    relay_sweep_seconds: float = Field(
+        5.0,
+        description="how often the outbox relay scans for events no commit announced "
+        "(a crashed replica's, an expired lease's)",
+    )
     consumer_prefetch: int = Field(64, description="messages in flight per consumer")
     consumer_max_deliveries: int = Field(5, description="deliveries before dead-lettering")
     # -- observability and shutdown (kernel.telemetry, kernel.metrics, kernel.logs) --------
