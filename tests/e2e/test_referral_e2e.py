@@ -160,11 +160,29 @@ async def _sent_referral(gw: Gateway, title: str) -> str:
     return rid
 
 
+BY_DUE = """
+query {
+  referrals(sort: OPEN_DUE, first: 200) {
+    edges { cursor node { id deadlines { state due } } }
+  }
+}"""
+
+
+async def _listed_by_due(gw: Gateway, token: str) -> list[str]:
+    """The ids in the OPEN_DUE order, checked to be ordered by their earliest open clock."""
+    edges = (await gw.query(token, BY_DUE))["data"]["referrals"]["edges"]
+    dues = [min(d["due"] for d in e["node"]["deadlines"] if d["state"] == "open") for e in edges]
+    assert dues == sorted(dues), dues
+    return [e["node"]["id"] for e in edges]
+
+
 async def run_main_path(gw: Gateway) -> dict[str, Any]:
     """R-REF-06, R-REF-08: send → accept → handled → result → closed."""
     rid = await _sent_referral(gw, "无照经营（主流程）")
     clerk = gw.mint("fy-market", ["clerk"])
     town = gw.mint("fy-hancong", ["clerk"])
+    # R-REF-13: a running clock puts it on the list sorted by due time.
+    assert rid in await _listed_by_due(gw, town)
     # Wrong state: the sender cannot close before a result.
     bad = await _mutate(gw, clerk, step("closeReferral"), "closeReferral", id=rid)
     assert (bad["code"], bad["field"]) == ("INVALID_STATE", "status"), bad
@@ -182,6 +200,7 @@ async def run_main_path(gw: Gateway) -> dict[str, Any]:
     referral: dict[str, Any] = body["data"]["referral"]
     assert referral["receiver"] == {"id": "fy-hancong", "name": "寒葱沟镇人民政府"}
     assert referral["result"] == "已责令改正并处警告。"
+    assert rid not in await _listed_by_due(gw, clerk)  # closed: no clock runs
     assert [h["action"] for h in referral["history"]][-4:] == [
         "accept",
         "handle",

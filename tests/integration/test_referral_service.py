@@ -1062,3 +1062,33 @@ async def test_redelivered_catalogue_snapshot_is_harmless(svc: Service) -> None:
     await svc.h.when_catalogue_entry_changed_update_read_model(envelope)
     got = await svc.catalogue.get("X-1")
     assert got is not None and got.original_department_id == "fy-natres"
+
+
+async def test_R_REF_13_overdue_list_sorted_by_due_time_pages_by_cursor(any_svc: Service) -> None:
+    """The overdue list in its natural order (most overdue first), served on MongoDB by the
+    ``by_open_due`` index for filter, order and cursor."""
+    svc = any_svc
+    sent = []
+    for i in (3, 0, 2, 1):  # created in another order than they fall due
+        svc.clock.now = START + timedelta(days=i)
+        sent.append(await svc.sent())
+    later = START + timedelta(days=60)
+    by_due = sorted(sent, key=lambda r: (r.open_due or later, r.id))
+    assert all(r.open_due is not None and r.open_due < later for r in sent)
+    assert [r.id for r in by_due] != [r.id for r in sent]
+    page1 = await svc.referrals.search(
+        ReferralFilter(overdue_at=later), sort_field="open_due", limit=3
+    )
+    assert [r.id for r in page1] == [r.id for r in by_due[:3]]
+    last = page1[-1]
+    page2 = await svc.referrals.search(
+        ReferralFilter(overdue_at=later),
+        sort_field="open_due",
+        after=(last.open_due, last.id),
+        limit=3,
+    )
+    assert [r.id for r in page2] == [by_due[3].id]
+    newest_due_first = await svc.referrals.search(
+        ReferralFilter(), sort_field="open_due", descending=True, limit=10
+    )
+    assert [r.id for r in newest_due_first] == [r.id for r in reversed(by_due)]

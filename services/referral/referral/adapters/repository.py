@@ -17,7 +17,7 @@ from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
 
-SORT_FIELDS = {"created_at", "found_at"}
+SORT_FIELDS = {"created_at", "found_at", "open_due"}
 
 
 def referral_to_document(r: Referral) -> dict[str, Any]:
@@ -26,8 +26,7 @@ def referral_to_document(r: Referral) -> dict[str, Any]:
     doc.pop("version")
     # Denormalised for queries: the earliest running clock (overdue filter) and whether
     # the case is still open at the receiver.
-    open_dues = [d.due for d in r.open_clocks()]
-    doc["open_due"] = min(open_dues) if open_dues else None
+    doc["open_due"] = r.open_due
     doc["complaint_link"] = r.complaint_id
     return doc
 
@@ -103,10 +102,16 @@ class ReferralRepository:
         after: tuple[Any, str] | None = None,
         limit: int,
     ) -> list[Referral]:
-        """Keyset pagination over (sort_field, _id): stable and index-backed."""
+        """Keyset pagination over (sort_field, _id): stable and index-backed.
+
+        Sorting by ``open_due`` lists only referrals with a running clock (the others have
+        no due time to order by); with the overdue filter, ``by_open_due`` then serves the
+        filter, the order and the cursor alike."""
         if sort_field not in SORT_FIELDS:
             raise ValueError(f"cannot sort by {sort_field!r}")
         clauses: list[dict[str, Any]] = []
+        if sort_field == "open_due" and f.overdue_at is None:
+            clauses.append({"open_due": {"$ne": None}})
         for name, value in (
             ("status", f.status),
             ("sender_id", f.sender_id),

@@ -299,6 +299,12 @@ class Referral:
     def open_clocks(self) -> list[DeadlineInfo]:
         return [d for d in self.deadlines if d.state == "open"]
 
+    @property
+    def open_due(self) -> datetime | None:
+        """The earliest due time of a running clock (None when no clock runs)."""
+        dues = [d.due for d in self.open_clocks()]
+        return min(dues) if dues else None
+
     def is_overdue(self, at: datetime) -> bool:
         return any(d.due < at for d in self.open_clocks())
 

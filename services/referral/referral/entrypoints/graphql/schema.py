@@ -610,6 +610,11 @@ class ComplaintConnection:
 class ReferralSortField(Enum):
     CREATED_AT = "created_at"
     FOUND_AT = "found_at"
+    OPEN_DUE = strawberry.enum_value(
+        "open_due",
+        description="earliest due time of a running clock; lists only referrals with a "
+        "running clock (the natural order of an overdue list: most overdue first)",
+    )
 
 
 @strawberry.input
@@ -694,7 +699,9 @@ class Query:
         page = rows[:first]
 
         def cursor(r: ReferralModel) -> str:
-            value: datetime = getattr(r, sort.value)
+            value: datetime | None = getattr(r, sort.value)
+            if value is None:  # open_due sorting lists only referrals that have one
+                raise RuntimeError(f"referral {r.id} has no {sort.value} to page by")
             return encode_cursor([value.astimezone(UTC).isoformat(), r.id])
 
         return ReferralConnection(
