@@ -298,6 +298,8 @@ def bootstrap(
         clock,
         lease=timedelta(seconds=max(settings.relay_lease_seconds, 30)),
     )
+    timers.on_schedule = scheduler.scheduled
+    report_timers.on_schedule = report_scheduler.scheduled
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
@@ -322,12 +324,12 @@ def bootstrap(
         workers=[
             PollingWorker(
                 f"timer-scheduler-{scheduler.owner}",
-                scheduler.run_once,
+                scheduler.tick,
                 settings.relay_interval_seconds,
             ),
             PollingWorker(
                 f"report-scheduler-{report_scheduler.owner}",
-                report_scheduler.run_once,
+                report_scheduler.tick,
                 settings.relay_interval_seconds,
             ),
             PollingWorker(

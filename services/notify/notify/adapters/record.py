@@ -8,6 +8,10 @@ append reads the new last entry and tries again. So ``seq`` has no gaps and each
 to its real predecessor however many replicas append at once (a counter document would hand
 out numbers that a failed insert never uses, and a gap would break the chain). A redelivered
 event collides on ``_id`` instead and is recognised as already recorded.
+
+The repository remembers the tip (last ``seq`` and ``hash``) of each district it appended
+to, so an append is one insert while this replica is the only writer; a stale tip can only
+collide (``seq`` is gapless and unique), and a collision reads the real tip from the store.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class ChainContentionError(RuntimeError):
 class RecordRepository:
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("process_record")
+        self._tips: dict[str, tuple[int, str]] = {}  # district → (seq, hash) last appended
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("district", 1), ("seq", 1)], unique=True, name="by_seq")
@@ -88,19 +93,22 @@ class RecordRepository:
         if await self._coll.find_one({"_id": entry.event_id}) is not None:
             return None
         for attempt in range(MAX_APPEND_ATTEMPTS):
-            last = await self._last(entry.district)
-            seq = int(last["seq"]) + 1 if last else 1
-            prev_hash = str(last.get("hash") or "") if last else GENESIS_HASH
-            linked = chained(entry, seq, prev_hash)
+            tip = self._tips.get(entry.district)
+            if tip is None:
+                last = await self._last(entry.district)
+                tip = (int(last["seq"]), str(last.get("hash") or "")) if last else (0, GENESIS_HASH)
+            linked = chained(entry, tip[0] + 1, tip[1])
             try:
                 await self._coll.insert_one(_to_document(linked))
             except DuplicateKeyError:
+                self._tips.pop(entry.district, None)
                 if await self._coll.find_one({"_id": entry.event_id}) is not None:
                     return None  # another replica recorded this very event
                 # Another entry took this seq: link to it instead. A short random pause
                 # keeps a crowd of replicas from colliding in lockstep.
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
                 continue
+            self._tips[entry.district] = (linked.seq, linked.hash)
             return linked
         raise ChainContentionError(
             f"could not append event {entry.event_id} to the record of {entry.district!r} "

@@ -13,7 +13,7 @@ the notice was signed for); ``pending`` ⇄ ``paused`` (the clock is paused); ``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -100,6 +100,8 @@ class TimerRepository:
 
     def __init__(self, store: DocumentStore, name: str = "timers") -> None:
         self._coll = store.collection(name)
+        #: Told the ``fire_at`` of every timer scheduled here (the scheduler's ``scheduled``).
+        self.on_schedule: Callable[[datetime], None] | None = None
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("state", 1), ("fire_at", 1)], name="due")
@@ -124,6 +126,8 @@ class TimerRepository:
                 {"_id": timer.id, "state": {"$in": OPEN_TIMER_STATES}},
                 {"$set": {"fire_at": timer.fire_at, "state": state, **fields}},
             )
+        if self.on_schedule is not None:
+            self.on_schedule(timer.fire_at)
 
     async def cancel_for(self, deadline_key: str) -> int:
         return await self._coll.update_many(
