@@ -62,9 +62,14 @@ class Suite:
             await self.services[name].runtime.start()
 
     async def stop(self) -> None:
-        for name in ("coordination", "notify", "referral"):
-            await self.services[name].runtime.stop()
+        # Every service stops its work first; the shared bus then waits for the deliveries
+        # in flight (whose handlers still need their stores); the stores close last.
+        order = ("coordination", "notify", "referral")
+        for name in order:
+            await self.services[name].runtime.quiesce()
         await self.bus.close()
+        for name in order:
+            await self.services[name].runtime.close()
 
     def create_app(self) -> FastAPI:
         @asynccontextmanager

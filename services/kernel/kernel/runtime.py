@@ -177,6 +177,13 @@ class ServiceRuntime:
     async def stop(self) -> None:
         """Drain consumers, stop workers, finish the relay's batch plus one last pass, close
         connections."""
+        await self.quiesce()
+        await self.close()
+
+    async def quiesce(self) -> None:
+        """Everything ``stop`` does before closing the bus and the store: no work of this
+        service runs afterwards. The embedded suite quiesces every service, then closes the
+        shared bus (waiting for deliveries in flight), and only then the stores."""
         self._restore_sigterm()
         if not self.started:
             return
@@ -206,6 +213,11 @@ class ServiceRuntime:
                 log.warning(
                     "%s: last relay pass failed, events stay in the outbox: %r", self.name, exc
                 )
+
+    async def close(self) -> None:
+        """Close the bus (when this service owns it) and the store; after ``quiesce``."""
+        if not self.started:
+            return
         if self.owns_bus:
             await self.bus.close()
         await self.store.close()
