@@ -144,8 +144,14 @@ def _translated(where: str) -> Iterator[None]:
     except mongo_errors.OperationFailure as exc:
         # createIndexes over existing duplicates fails with a plain OperationFailure (code
         # 11000) in MongoDB. FerretDB v1 reports that, and a unique index violated by an
-        # update, as InternalError (code 1) carrying SQLite's message; only inserts get E11000.
-        if exc.code == _DUPLICATE_KEY or "UNIQUE constraint failed" in str(exc):
+        # update, as InternalError (code 1) carrying its backend's message (SQLite's
+        # "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505); only inserts get E11000.
+        message = str(exc)
+        if (
+            exc.code == _DUPLICATE_KEY
+            or "UNIQUE constraint failed" in message
+            or "SQLSTATE 23505" in message
+        ):
             raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
         raise StoreError(f"MongoDB ({where}): {exc}") from exc
     except InvalidDocument as exc:
