@@ -5,9 +5,11 @@ consumer's side effect happens once per event."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,7 +153,7 @@ async def test_relay_that_died_holding_a_lease_is_taken_over(store: DocumentStor
     await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
     await agg.insert({"_id": "c1", "value": 0}, [event(0, "c1")])
     dead = OutboxRelay([agg.collection], bus, owner="dead", lease=timedelta(milliseconds=300))
-    claimed, _ = await dead._claim(agg.collection)  # claims, then "crashes" before publishing
+    claimed = await dead._claim(agg.collection)  # claims, then "crashes" before publishing
     assert [d["_id"] for d in claimed] == ["c1"]
     alive = OutboxRelay([agg.collection], bus, owner="alive")
     assert await alive.run_once() == 0  # the lease still holds
@@ -174,7 +176,7 @@ async def test_relay_killed_after_confirm_before_bookkeeping_causes_no_double_ef
         await agg.insert({"_id": f"c{i}", "value": 0}, [event(i, f"c{i}")])
     # Publish without the bookkeeping, as a relay killed right after the confirms would.
     first = OutboxRelay([agg.collection], bus, owner="first", lease=timedelta(milliseconds=200))
-    claimed, _ = await first._claim(agg.collection)
+    claimed = await first._claim(agg.collection)
     await bus.publish([Envelope.from_document(e) for d in claimed for e in d["outbox"]])
     await asyncio.sleep(0.3)
     second = OutboxRelay([agg.collection], bus, owner="second")
@@ -237,4 +239,31 @@ async def test_events_a_failed_publish_kept_are_retried_without_a_sweep(
     assert await relay._tick() == 2  # still announced: retried at the next pass
     assert relay.stats.sweeps == 1
     assert await effect.coll.count({}) == 2
+    await bus.close()
+
+
+async def test_a_slow_sweep_waits_ten_times_its_duration_before_the_next(
+    store: DocumentStore,
+) -> None:
+    agg = AggregateCollection(store.collection("counters"))
+    await agg.ensure_indexes()
+    bus = MemoryBus()
+    await bus.start()
+    relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=0.0)
+    real_candidates = relay._candidates
+
+    async def slow_candidates(coll: Any, limit: int) -> Any:
+        await asyncio.sleep(0.05)  # a server that reads every document for the sweep
+        return await real_candidates(coll, limit)
+
+    relay._candidates = slow_candidates  # type: ignore[method-assign]
+    await relay._tick()
+    assert relay.stats.sweeps == 1
+    pause = relay._next_sweep - time.monotonic()
+    assert pause >= 10 * 0.05 - 0.02, pause  # ten times the sweep, not sweep_interval (0)
+    await relay._tick()  # within ten sweep durations: no sweep
+    assert relay.stats.sweeps == 1
+    await asyncio.sleep(max(0.0, relay._next_sweep - time.monotonic()) + 0.01)
+    await relay._tick()
+    assert relay.stats.sweeps == 2
     await bus.close()

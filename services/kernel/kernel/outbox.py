@@ -9,11 +9,12 @@ confirms and removes only what the broker confirmed.
 Finding work: every commit that added events tells the relay of its own process which
 aggregate it was (``AggregateCollection``'s ``on_commit``), and the relay claims those
 documents by ``_id`` at once. A sweep of the whole collection (``outbox_n > 0``, indexed)
-runs at the first pass and then every ``sweep_interval`` seconds; it finds what no hint
-announced: events of a replica that crashed before its relay ran, a lease that ran out, a
-hint lost to a claim race between replicas. On servers that use indexes the sweep is cheap;
-on FerretDB v1, which reads every document for such a filter, it is what makes a pass
-expensive, so the per-commit path avoids it.
+runs at the first pass and then every ``sweep_interval`` seconds, or ten times as long as
+the last sweep took if that is longer (a sweep never takes more than about a tenth of the
+relay's time); it finds what no hint announced: events of a replica that crashed before its
+relay ran, a lease that ran out, a hint lost to a claim race between replicas. On servers
+that use indexes the sweep is cheap; on FerretDB v1, which reads every document for such a
+filter, it grows with the collection, so the per-commit path avoids it.
 
 Several relay replicas may run: each claims documents with a lease (an atomic conditional
 update on ``outbox_lease_until``); a crashed relay's lease simply runs out. Delivery is at
@@ -53,6 +54,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until")
+
+#: The pause after a sweep is at least this many times the sweep's own duration.
+SWEEP_DUTY_FACTOR = 10.0
+#: A sweep's query asks for the candidates of this many batches at once.
+SWEEP_BATCHES = 10
 
 
 class ConcurrencyError(Conflict):
@@ -203,8 +209,8 @@ class OutboxRelay:
 
     async def _run(self, *, sweep: bool) -> int:
         published = 0
+        swept = 0.0
         if sweep:
-            self._next_sweep = time.monotonic() + self._sweep_interval
             self.stats.sweeps += 1
         for coll in self._collections:
             ids = list(self._hints.pop(coll.name, {}))
@@ -217,14 +223,27 @@ class OutboxRelay:
                     self._rehint(coll.name, ids[start:])
                     raise
                 published += n
+            started = time.monotonic()
             while sweep:
-                claimed, full = await self._claim(coll)
-                n, failed = await self._pass(coll, claimed)
-                published += n
-                # A full batch of candidates means there may be more, even when another
-                # relay won some of them; after a failed publish, wait for the next pass.
-                if not full or failed:
+                # One query finds the candidates of several batches: on a server that scans
+                # (FerretDB v1), each such query reads the whole collection.
+                ids = await self._candidates(coll, SWEEP_BATCHES * self._batch_size)
+                failed = False
+                for start in range(0, len(ids), self._batch_size):
+                    claimed = await self._claim_ids(coll, ids[start : start + self._batch_size])
+                    n, failed = await self._pass(coll, claimed)
+                    published += n
+                    if failed:
+                        break
+                # A full set of candidates means there may be more, even when another relay
+                # won some of them; after a failed publish, wait for the next pass.
+                if len(ids) < SWEEP_BATCHES * self._batch_size or failed:
                     break
+            swept += time.monotonic() - started
+        if sweep:
+            self._next_sweep = time.monotonic() + max(
+                self._sweep_interval, SWEEP_DUTY_FACTOR * swept
+            )
         return published
 
     def _rehint(self, collection: str, ids: Iterable[str]) -> None:
@@ -243,14 +262,14 @@ class OutboxRelay:
             ],
         }
 
-    async def _claim(self, coll: Collection) -> tuple[list[Document], bool]:
-        """Sweep: claim up to a batch of documents with events and no live lease; also
-        whether the candidates filled the batch."""
-        candidates = await coll.find(
-            self._free(datetime.now(UTC)), limit=self._batch_size, projection=["_id"]
-        )
-        claimed = await self._claim_ids(coll, [cand["_id"] for cand in candidates])
-        return claimed, len(candidates) >= self._batch_size
+    async def _candidates(self, coll: Collection, limit: int) -> list[str]:
+        """Ids of up to ``limit`` documents with events and no live lease."""
+        found = await coll.find(self._free(datetime.now(UTC)), limit=limit, projection=["_id"])
+        return [doc["_id"] for doc in found]
+
+    async def _claim(self, coll: Collection) -> list[Document]:
+        """Claim up to a batch of documents with events and no live lease."""
+        return await self._claim_ids(coll, await self._candidates(coll, self._batch_size))
 
     async def _claim_ids(self, coll: Collection, ids: Sequence[str]) -> list[Document]:
         now = datetime.now(UTC)
