@@ -12,6 +12,8 @@ event collides on ``_id`` instead and is recognised as already recorded.
 The repository remembers the tip (last ``seq`` and ``hash``) of each district it appended
 to, so an append is one insert while this replica is the only writer; a stale tip can only
 collide (``seq`` is gapless and unique), and a collision reads the real tip from the store.
+Appends of one process take turns (a lock per district), so the consumer's concurrent
+deliveries do not collide with one another: only other replicas cause collisions.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class RecordRepository:
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("process_record")
         self._tips: dict[str, tuple[int, str]] = {}  # district → (seq, hash) last appended
+        self._turns: dict[str, asyncio.Lock] = {}  # district → appends of this process
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("district", 1), ("seq", 1)], unique=True, name="by_seq")
@@ -92,6 +95,10 @@ class RecordRepository:
         recorded."""
         if await self._coll.find_one({"_id": entry.event_id}) is not None:
             return None
+        async with self._turns.setdefault(entry.district, asyncio.Lock()):
+            return await self._append(entry)
+
+    async def _append(self, entry: RecordEntry) -> RecordEntry | None:
         for attempt in range(MAX_APPEND_ATTEMPTS):
             tip = self._tips.get(entry.district)
             if tip is None:
