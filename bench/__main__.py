@@ -45,7 +45,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=3600.0,
         help="seconds P4 may spend loading referrals before it stops at the sizes reached",
     )
+    parser.add_argument(
+        "--p5-rate", type=float, help="P5's commit rate in events/s (quick: 5, full: 200)"
+    )
+    parser.add_argument(
+        "--p5-seconds", type=float, help="how long P5 commits, in seconds (quick: 20, full: 600)"
+    )
     args = parser.parse_args(argv)
+    for name in ("p5_rate", "p5_seconds"):
+        value = getattr(args, name)
+        if value is not None and not (0 < value <= 100_000):
+            parser.error(f"--{name.replace('_', '-')} must be a positive number, got {value}")
     chosen = [s.strip().upper() for s in args.only.split(",") if s.strip()] or list(BENCHES)
     unknown = [c for c in chosen if c not in BENCHES]
     if unknown:
@@ -76,7 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     mode_name = "quick" if args.quick else "full"
     mongo, amqp = server_urls()
     run_dir = Path(tempfile.mkdtemp(prefix="liandong-bench-"))
-    mode = Mode(mode_name, run_dir, mongo, amqp, p4_load_budget=args.p4_load_budget)
+    mode = Mode(
+        mode_name,
+        run_dir,
+        mongo,
+        amqp,
+        p4_load_budget=args.p4_load_budget,
+        p5_rate=args.p5_rate,
+        p5_seconds=args.p5_seconds,
+    )
     figures, ok = asyncio.run(run_all(args.chosen, mode))
     if ok:
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDE = "scripts/infra.sh up"
@@ -52,6 +53,8 @@ class Mode:
     mongo_url: str
     amqp_url: str
     p4_load_budget: float = 3600.0  # seconds P4 may spend loading referrals
+    p5_rate: float | None = None  # events/s of the soak (None: the mode's)
+    p5_seconds: float | None = None  # how long the soak commits (None: the mode's)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -282,3 +285,69 @@ async def run_load(
 
 def finite(value: float) -> bool:
     return not (math.isnan(value) or math.isinf(value))
+
+
+# --- server processes and their CPU time ---------------------------------------------------
+
+
+def server_process(port: int = 27017) -> psutil.Process | None:
+    """The process listening on ``port`` (the MongoDB wire-protocol server), if visible."""
+    try:
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == "LISTEN" and conn.pid:
+                return psutil.Process(conn.pid)
+    except psutil.Error:
+        return None
+    return None
+
+
+def cpu_seconds(proc: psutil.Process | None) -> float:
+    """User + system CPU seconds ``proc`` has used (NaN when it is not visible)."""
+    if proc is None:
+        return math.nan
+    try:
+        times = proc.cpu_times()
+        return float(times.user + times.system)
+    except psutil.Error:
+        return math.nan
+
+
+def tree_cpu_seconds(proc: psutil.Process | None) -> float:
+    """CPU seconds of ``proc``, its live children and the children it has reaped (a
+    PostgreSQL postmaster and its backends)."""
+    if proc is None:
+        return math.nan
+    try:
+        times = proc.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += cpu_seconds(child)
+        return float(total)
+    except psutil.Error:
+        return math.nan
+
+
+def postgres_postmaster(server: psutil.Process) -> psutil.Process | None:
+    """The postmaster of the PostgreSQL whose backends ``server`` is connected to."""
+    try:
+        remotes = {
+            (c.raddr.ip, c.raddr.port)
+            for c in server.net_connections("tcp")
+            if c.raddr and c.status == psutil.CONN_ESTABLISHED
+        }
+        for conn in psutil.net_connections("tcp"):
+            if not conn.pid or conn.pid == server.pid or not conn.laddr:
+                continue
+            if (conn.laddr.ip, conn.laddr.port) not in remotes:
+                continue
+            backend = psutil.Process(conn.pid)
+            if backend.name() != "postgres":
+                continue
+            top = backend
+            while (parent := top.parent()) is not None and parent.name() == "postgres":
+                top = parent
+            return top
+    except psutil.Error:
+        return None
+    return None

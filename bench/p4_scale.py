@@ -28,7 +28,15 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.common import Figure, Mode, drop_databases, percentile, private_name
+from bench.common import (
+    Figure,
+    Mode,
+    cpu_seconds,
+    drop_databases,
+    percentile,
+    private_name,
+    server_process,
+)
 from bench.template import Cloner, sent_referral_document
 
 RECEIVER = "fy-hancong"
@@ -51,27 +59,6 @@ query($after: String) {{
     pageInfo {{ hasNextPage endCursor }}
   }}
 }}"""
-
-
-def _server_process(port: int = 27017) -> psutil.Process | None:
-    """The process listening on the MongoDB wire-protocol port (FerretDB here), if visible."""
-    try:
-        for conn in psutil.net_connections("tcp"):
-            if conn.laddr and conn.laddr.port == port and conn.status == "LISTEN" and conn.pid:
-                return psutil.Process(conn.pid)
-    except (psutil.AccessDenied, psutil.NoSuchProcess):
-        return None
-    return None
-
-
-def _cpu_seconds(proc: psutil.Process | None) -> float:
-    if proc is None:
-        return math.nan
-    try:
-        times = proc.cpu_times()
-        return float(times.user + times.system)
-    except psutil.Error:
-        return math.nan
 
 
 async def _pages(
@@ -176,7 +163,7 @@ async def run(mode: Mode) -> list[Figure]:
         collection = service.referrals.aggregates.collection
         repository = service.referrals
         cloner = Cloner(template, seed=4)
-        ferret = _server_process()
+        ferret = server_process()
         me = psutil.Process()
         app = service.create_app(manage_lifecycle=False)
         clerk = {"Authorization": f"Bearer {mint_token(settings, RECEIVER, ['clerk'])}"}
@@ -206,7 +193,7 @@ async def run(mode: Mode) -> list[Figure]:
                         )
                     )
                     break
-            cpu_server, cpu_me = _cpu_seconds(ferret), _cpu_seconds(me)
+            cpu_server, cpu_me = cpu_seconds(ferret), cpu_seconds(me)
             before = stored
             t0 = time.perf_counter()
             while stored < size:
@@ -215,8 +202,8 @@ async def run(mode: Mode) -> list[Figure]:
                 stored += len(batch)
             step = time.perf_counter() - t0
             load_seconds += step
-            server_share = (_cpu_seconds(ferret) - cpu_server) / step
-            client_share = (_cpu_seconds(me) - cpu_me) / step
+            server_share = (cpu_seconds(ferret) - cpu_server) / step
+            client_share = (cpu_seconds(me) - cpu_me) / step
             figures.append(
                 Figure(
                     "P4",
@@ -235,7 +222,7 @@ async def run(mode: Mode) -> list[Figure]:
             store_overdue: list[float] = []
             timed_out = ""
             budget_end = time.monotonic() + query_budget
-            cpu_before = _cpu_seconds(ferret)
+            cpu_before = cpu_seconds(ferret)
             transport = httpx.ASGITransport(app=app)
             try:
                 async with httpx.AsyncClient(
@@ -285,7 +272,7 @@ async def run(mode: Mode) -> list[Figure]:
                 Figure(
                     "P4",
                     f"{size:,}: server CPU per list request",
-                    (_cpu_seconds(ferret) - cpu_before) / max(requests, 1) * 1000,
+                    (cpu_seconds(ferret) - cpu_before) / max(requests, 1) * 1000,
                     "ms",
                     note="FerretDB process CPU time while the lists were read, per request",
                 )

@@ -52,6 +52,8 @@ async def run(mode: Mode) -> list[Figure]:
     from referral.contracts.published import ReferralSentV1
 
     duration, rate = (20.0, 5.0) if mode.quick else (600.0, 200.0)
+    duration = mode.p5_seconds or duration
+    rate = mode.p5_rate or rate
     drain_limit = 90.0 if mode.quick else 300.0
     total = int(duration * rate)
     template = await sent_referral_document()

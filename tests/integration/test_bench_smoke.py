@@ -102,3 +102,41 @@ def _results_block(docs: Path) -> str:
     text = docs.read_text(encoding="utf-8")
     start = text.index("<!-- bench:results:start")
     return text[start : text.index("<!-- bench:results:end -->", start)]
+
+
+@pytest.mark.timeout(600)
+def test_backends_bench_measures_every_operation(tmp_path: Path, mongo_server: Server) -> None:
+    """``python -m bench.backends`` (FerretDB's backends side by side) at a tiny size against
+    the one server there is: every operation measured, every latency finite."""
+    out = tmp_path / "backends.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.backends",
+            "--sizes",
+            "40",
+            "--reps",
+            "2",
+            "--min-reps",
+            "1",
+            "--urls",
+            mongo_server.url,
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    report = completed.stdout + completed.stderr
+    assert completed.returncode == 0, report[-6000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    (column,) = result["columns"]
+    assert column["loaded"] == 40 and not column["stopped"], column
+    assert set(column["ops"]) == set(result["operations"])
+    for name, op in column["ops"].items():
+        assert op["reps"] >= 1 and math.isfinite(op["mean_ms"]), (name, op)
+    assert "find_one({_id})" in report

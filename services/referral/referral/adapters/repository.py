@@ -19,6 +19,18 @@ from referral.domain.model import AgencyRef, Referral, Status
 
 SORT_FIELDS = {"created_at", "found_at", "open_due"}
 
+#: Every list the graph offers is backed by one of these (filter, then sort key, _id).
+INDEXES: tuple[tuple[str, list[tuple[str, int]]], ...] = (
+    ("by_receiver", [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
+    ("by_sender", [("sender_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
+    ("by_status", [("status", 1), ("created_at", 1), ("_id", 1)]),
+    ("by_matter", [("matter_code", 1), ("created_at", 1), ("_id", 1)]),
+    ("by_created", [("created_at", 1), ("_id", 1)]),
+    ("by_found", [("found_at", 1), ("_id", 1)]),
+    ("by_open_due", [("open_due", 1), ("_id", 1)]),
+    ("by_complaint", [("complaint_link", 1)]),
+)
+
 
 def referral_to_document(r: Referral) -> dict[str, Any]:
     doc: dict[str, Any] = to_document(r)
@@ -64,17 +76,7 @@ class ReferralRepository:
         self._coll = self.aggregates.collection
 
     async def ensure_indexes(self) -> None:
-        # Every list the graph offers is backed by one of these (filter, then sort key, _id).
-        for name, keys in (
-            ("by_receiver", [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
-            ("by_sender", [("sender_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
-            ("by_status", [("status", 1), ("created_at", 1), ("_id", 1)]),
-            ("by_matter", [("matter_code", 1), ("created_at", 1), ("_id", 1)]),
-            ("by_created", [("created_at", 1), ("_id", 1)]),
-            ("by_found", [("found_at", 1), ("_id", 1)]),
-            ("by_open_due", [("open_due", 1), ("_id", 1)]),
-            ("by_complaint", [("complaint_link", 1)]),
-        ):
+        for name, keys in INDEXES:
             await self._coll.create_index(keys, name=name)
 
     async def get(self, referral_id: str) -> Referral | None:
