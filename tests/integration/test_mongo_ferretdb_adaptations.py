@@ -1,11 +1,17 @@
-"""FerretDB v1 pushes only a filter of exactly ``{"_id": "<string>"}`` down to its storage;
-any other filter makes it read and decode the whole collection. The adapter therefore
-answers every request that pins one ``_id`` (the outbox's versioned writes, the relay's
-claims, the re-check under a write lock) with by-``_id`` reads and evaluates the rest of the
-filter itself. This test watches the commands the adapter sends to the real server."""
+"""What the adapter does differently on FerretDB v1, watched through the commands it sends
+to the real server.
+
+FerretDB pushes only a filter of exactly ``{"_id": "<string>"}`` down to its storage; any
+other filter makes it read and decode the whole collection. The adapter therefore answers
+every request that pins one ``_id`` (the outbox's versioned writes, the relay's claims, the
+re-check under a write lock) with by-``_id`` reads and evaluates the rest of the filter
+itself. And since its SQLite backend writes one transaction at a time per database, the
+adapter sends one write at a time instead of letting writers sleep in SQLite's busy handler.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,17 +21,24 @@ from pymongo import AsyncMongoClient, monitoring
 from kernel.adapters.mongo_store import LOCKS_COLLECTION, MongoStore
 from tests.infra import Server
 
+WRITES = {"insert", "update", "delete", "findAndModify"}
+
 
 class Recorder(monitoring.CommandListener):
     def __init__(self, database: str) -> None:
         self.database = database
         self.filters: list[tuple[str, str, Any]] = []  # (command, collection, filter)
+        self.writes_in_flight: set[int] = set()
+        self.most_writes_in_flight = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.database_name != self.database:
             return
         cmd = event.command
         name = event.command_name
+        if name in WRITES:
+            self.writes_in_flight.add(event.request_id)
+            self.most_writes_in_flight = max(self.most_writes_in_flight, len(self.writes_in_flight))
         if name in ("find", "count", "aggregate"):
             self.filters.append((name, cmd[name], cmd.get("filter", cmd.get("query", {}))))
         elif name in ("update", "delete"):
@@ -36,10 +49,10 @@ class Recorder(monitoring.CommandListener):
             self.filters.append((name, cmd[name], cmd.get("query", {})))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self.writes_in_flight.discard(event.request_id)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self.writes_in_flight.discard(event.request_id)
 
 
 @pytest.fixture
@@ -108,3 +121,14 @@ async def test_filters_without_an_id_still_go_to_the_server(
     # One scan to find the matches, then by-id reads and writes under each document's lock.
     scans = [f for cmd, f in _data_filters(recorder) if set(f) != {"_id"}]
     assert scans == [{"x": 1}, {"x": 11}]
+
+
+async def test_writes_of_one_database_take_turns(watched: tuple[MongoStore, Recorder]) -> None:
+    store, recorder = watched
+    coll = store.collection("aggregates")
+    await asyncio.gather(*(coll.insert_one({"_id": f"d{i:02d}", "n": i}) for i in range(30)))
+    await asyncio.gather(
+        *(coll.update_one({"_id": f"d{i:02d}", "n": i}, {"$inc": {"n": 100}}) for i in range(30))
+    )
+    assert recorder.most_writes_in_flight == 1
+    assert sorted(d["n"] for d in await coll.find({})) == list(range(100, 130))
