@@ -42,10 +42,8 @@ PID_FILE="${INFRA_DIR}/ferretdb-pg.pid"
 log() { printf 'ferretdb-postgres.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# True when something accepts TCP connections on HOST:$1 (bash's /dev/tcp: no nc needed).
-answers() {
-    (exec 3<>"/dev/tcp/${HOST}/$1") 2>/dev/null
-}
+# shellcheck source=scripts/infra/ferretdb-process.sh
+source "${SCRIPT_DIR}/ferretdb-process.sh"
 
 as_postgres() {
     runuser -u postgres -- "$@"
@@ -136,13 +134,6 @@ ensure_database() {
     fi
 }
 
-our_pid() {
-    [[ -f "${PID_FILE}" ]] || return 1
-    local pid
-    pid="$(<"${PID_FILE}")"
-    [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null && printf '%s' "${pid}"
-}
-
 start_ferretdb() {
     local running
     if running="$(our_pid)"; then
@@ -172,23 +163,7 @@ start_ferretdb() {
         >>"${LOG_FILE}" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "${pid}" >"${PID_FILE}"
-    local waited=0
-    while ! answers "${PORT}"; do
-        if ! kill -0 "${pid}" 2>/dev/null; then
-            log "FerretDB exited at start; last lines of ${LOG_FILE}:"
-            tail -n 30 "${LOG_FILE}" >&2 || true
-            rm -f "${PID_FILE}"
-            exit 1
-        fi
-        if ((waited >= WAIT_SECONDS * 2)); then
-            log "FerretDB did not answer on ${HOST}:${PORT} within ${WAIT_SECONDS}s; last lines of ${LOG_FILE}:"
-            tail -n 30 "${LOG_FILE}" >&2 || true
-            exit 1
-        fi
-        sleep 0.5
-        waited=$((waited + 1))
-    done
-    log "FerretDB is up (pid ${pid})"
+    wait_until_answers "${pid}"
 }
 
 up() {
@@ -197,30 +172,6 @@ up() {
     start_postgres
     ensure_database
     start_ferretdb
-}
-
-stop_ferretdb() {
-    local pid
-    if ! pid="$(our_pid)"; then
-        rm -f "${PID_FILE}"
-        if answers "${PORT}"; then
-            log "a server answers on ${HOST}:${PORT} but this script did not start it; leaving it alone"
-        fi
-        return 0
-    fi
-    log "stopping FerretDB (pid ${pid})"
-    kill -TERM "${pid}"
-    local waited=0
-    while kill -0 "${pid}" 2>/dev/null; do
-        if ((waited >= 40)); then
-            log "FerretDB did not stop in 20s; killing it"
-            kill -KILL "${pid}" 2>/dev/null || true
-            break
-        fi
-        sleep 0.5
-        waited=$((waited + 1))
-    done
-    rm -f "${PID_FILE}"
 }
 
 stop_postgres() {
@@ -232,7 +183,7 @@ stop_postgres() {
 }
 
 down() {
-    stop_ferretdb
+    stop_our_ferretdb
     stop_postgres
 }
 

@@ -30,10 +30,8 @@ PID_FILE="${INFRA_DIR}/ferretdb.pid"
 log() { printf 'mongo.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# True when something accepts TCP connections on HOST:PORT (bash's /dev/tcp: no nc needed).
-answers() {
-    (exec 3<>"/dev/tcp/${HOST}/${PORT}") 2>/dev/null
-}
+# shellcheck source=scripts/infra/ferretdb-process.sh
+source "${SCRIPT_DIR}/ferretdb-process.sh"
 
 ferretdb_bin() {
     command -v go >/dev/null 2>&1 || die "Go is needed to build FerretDB ${FERRETDB_VERSION} from the Go module proxy"
@@ -93,13 +91,6 @@ ensure_binary() {
     printf '%s' "${bin}"
 }
 
-our_pid() {
-    [[ -f "${PID_FILE}" ]] || return 1
-    local pid
-    pid="$(<"${PID_FILE}")"
-    [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null && printf '%s' "${pid}"
-}
-
 up() {
     if answers; then
         log "something already answers on ${HOST}:${PORT}; nothing to do"
@@ -122,49 +113,11 @@ up() {
         >>"${LOG_FILE}" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "${pid}" >"${PID_FILE}"
-    local waited=0
-    while ! answers; do
-        if ! kill -0 "${pid}" 2>/dev/null; then
-            log "FerretDB exited at start; last lines of ${LOG_FILE}:"
-            tail -n 30 "${LOG_FILE}" >&2 || true
-            rm -f "${PID_FILE}"
-            exit 1
-        fi
-        if ((waited >= WAIT_SECONDS * 2)); then
-            log "FerretDB did not answer on ${HOST}:${PORT} within ${WAIT_SECONDS}s; last lines of ${LOG_FILE}:"
-            tail -n 30 "${LOG_FILE}" >&2 || true
-            exit 1
-        fi
-        sleep 0.5
-        waited=$((waited + 1))
-    done
-    log "FerretDB is up (pid ${pid})"
+    wait_until_answers "${pid}"
 }
 
 down() {
-    local pid
-    if ! pid="$(our_pid)"; then
-        rm -f "${PID_FILE}"
-        if answers; then
-            log "a server answers on ${HOST}:${PORT} but this script did not start it; leaving it alone"
-        else
-            log "not running"
-        fi
-        return 0
-    fi
-    log "stopping FerretDB (pid ${pid})"
-    kill -TERM "${pid}"
-    local waited=0
-    while kill -0 "${pid}" 2>/dev/null; do
-        if ((waited >= 40)); then
-            log "FerretDB did not stop in 20s; killing it"
-            kill -KILL "${pid}" 2>/dev/null || true
-            break
-        fi
-        sleep 0.5
-        waited=$((waited + 1))
-    done
-    rm -f "${PID_FILE}"
+    stop_our_ferretdb
 }
 
 status() {

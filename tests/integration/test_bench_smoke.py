@@ -66,22 +66,15 @@ def test_quick_run_prints_every_figure_finite(
     out = tmp_path / "figures.json"
     docs = ROOT / "docs" / "benchmarks.md"
     results_before = _results_block(docs)
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--no-write", "--json", str(out)],
-        cwd=ROOT,
+    report = _run_module(
+        ["bench", "--quick", "--no-write", "--json", str(out)],
+        timeout=2300,
         env={
-            **os.environ,
             "LIANDONG_TEST_MONGO_URL": mongo_server.url,
             "LIANDONG_TEST_AMQP_URL": rabbitmq_server.url,
             "COLUMNS": "200",
         },
-        capture_output=True,
-        text=True,
-        timeout=2300,
-        check=False,
     )
-    report = completed.stdout + completed.stderr
-    assert completed.returncode == 0, report[-6000:]
     figures = json.loads(out.read_text(encoding="utf-8"))["figures"]
     for bench, names in EXPECTED.items():
         mine = [f for f in figures if f["bench"] == bench]
@@ -98,6 +91,22 @@ def test_quick_run_prints_every_figure_finite(
     assert _results_block(docs) == results_before
 
 
+def _run_module(args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> str:
+    """``python -m <args>`` from the repository root; its output, after checking it exited 0."""
+    completed = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    report = completed.stdout + completed.stderr
+    assert completed.returncode == 0, report[-6000:]
+    return report
+
+
 def _results_block(docs: Path) -> str:
     text = docs.read_text(encoding="utf-8")
     start = text.index("<!-- bench:results:start")
@@ -109,10 +118,8 @@ def test_backends_bench_measures_every_operation(tmp_path: Path, mongo_server: S
     """``python -m bench.backends`` (FerretDB's backends side by side) at a tiny size against
     the one server there is: every operation measured, every latency finite."""
     out = tmp_path / "backends.json"
-    completed = subprocess.run(
+    report = _run_module(
         [
-            sys.executable,
-            "-m",
             "bench.backends",
             "--sizes",
             "40",
@@ -125,14 +132,8 @@ def test_backends_bench_measures_every_operation(tmp_path: Path, mongo_server: S
             "--json",
             str(out),
         ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=540,
-        check=False,
     )
-    report = completed.stdout + completed.stderr
-    assert completed.returncode == 0, report[-6000:]
     result = json.loads(out.read_text(encoding="utf-8"))
     (column,) = result["columns"]
     assert column["loaded"] == 40 and not column["stopped"], column

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,28 @@ class SideEffect:
             self.duplicates += 1
 
 
+@dataclass
+class World:
+    """An aggregate collection, an in-memory bus and an idempotent consumer on it."""
+
+    store: DocumentStore
+    agg: AggregateCollection
+    bus: MemoryBus
+    effect: SideEffect
+
+
+@pytest.fixture
+async def world(store: DocumentStore) -> AsyncIterator[World]:
+    agg = AggregateCollection(store.collection("counters"))
+    await agg.ensure_indexes()
+    bus = MemoryBus()
+    await bus.start()
+    effect = SideEffect(store)
+    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    yield World(store, agg, bus, effect)
+    await bus.close()
+
+
 async def test_state_and_events_commit_together_with_version_check(store: DocumentStore) -> None:
     agg = AggregateCollection(store.collection("counters"))
     await agg.ensure_indexes()
@@ -124,13 +147,8 @@ async def test_relay_publishes_in_order_and_clears_outbox(store: DocumentStore) 
     await bus.close()
 
 
-async def test_two_relays_share_work_and_side_effects_happen_once(store: DocumentStore) -> None:
-    agg = AggregateCollection(store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+async def test_two_relays_share_work_and_side_effects_happen_once(world: World) -> None:
+    agg, bus, effect = world.agg, world.bus, world.effect
     for i in range(120):
         await agg.insert({"_id": f"c{i:03d}", "value": i}, [event(i, f"c{i:03d}")])
     a = OutboxRelay([agg.collection], bus, owner="a", batch_size=10)
@@ -141,16 +159,10 @@ async def test_two_relays_share_work_and_side_effects_happen_once(store: Documen
     print(
         f"relay a {a.stats.published}, relay b {b.stats.published}, duplicates {effect.duplicates}"
     )
-    await bus.close()
 
 
-async def test_relay_that_died_holding_a_lease_is_taken_over(store: DocumentStore) -> None:
-    agg = AggregateCollection(store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+async def test_relay_that_died_holding_a_lease_is_taken_over(world: World) -> None:
+    agg, bus, effect = world.agg, world.bus, world.effect
     await agg.insert({"_id": "c1", "value": 0}, [event(0, "c1")])
     dead = OutboxRelay([agg.collection], bus, owner="dead", lease=timedelta(milliseconds=300))
     claimed = await dead._claim(agg.collection)  # claims, then "crashes" before publishing
@@ -160,18 +172,12 @@ async def test_relay_that_died_holding_a_lease_is_taken_over(store: DocumentStor
     await asyncio.sleep(0.4)
     assert await alive.run_once() == 1
     assert await effect.coll.count({}) == 1
-    await bus.close()
 
 
 async def test_relay_killed_after_confirm_before_bookkeeping_causes_no_double_effect(
-    store: DocumentStore,
+    world: World,
 ) -> None:
-    agg = AggregateCollection(store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    agg, bus, effect = world.agg, world.bus, world.effect
     for i in range(5):
         await agg.insert({"_id": f"c{i}", "value": 0}, [event(i, f"c{i}")])
     # Publish without the bookkeeping, as a relay killed right after the confirms would.
@@ -184,25 +190,19 @@ async def test_relay_killed_after_confirm_before_bookkeeping_causes_no_double_ef
     assert effect.deliveries == 10
     assert await effect.coll.count({}) == 5  # ... but each side effect happened once
     assert effect.duplicates == 5
-    await bus.close()
 
 
 async def test_commit_announces_its_aggregate_and_the_relay_claims_it_without_a_sweep(
-    store: DocumentStore,
+    world: World,
 ) -> None:
-    agg = AggregateCollection(store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    agg, bus, effect = world.agg, world.bus, world.effect
     relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=3600)
     assert await relay._tick() == 0  # the first pass sweeps (nothing there yet)
     assert relay.stats.sweeps == 1
     agg.set_on_commit(relay.committed)
     await agg.insert({"_id": "announced", "value": 0}, [event(0, "announced")])
     # Written by someone whose commit told this relay nothing (another replica that died).
-    await AggregateCollection(store.collection("counters")).insert(
+    await AggregateCollection(world.store.collection("counters")).insert(
         {"_id": "silent", "value": 0}, [event(1, "silent")]
     )
     assert await relay._tick() == 1  # the announced one, by _id, with no sweep
@@ -212,18 +212,12 @@ async def test_commit_announces_its_aggregate_and_the_relay_claims_it_without_a_
     assert await relay.run_once() == 1  # ... which an explicit full pass makes
     assert relay.stats.sweeps == 2
     assert await relay.backlog() == 0
-    await bus.close()
 
 
 async def test_events_a_failed_publish_kept_are_retried_without_a_sweep(
-    store: DocumentStore,
+    world: World,
 ) -> None:
-    agg = AggregateCollection(store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    agg, bus, effect = world.agg, world.bus, world.effect
     relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=3600)
     await relay._tick()
     agg.set_on_commit(relay.committed)
@@ -239,7 +233,6 @@ async def test_events_a_failed_publish_kept_are_retried_without_a_sweep(
     assert await relay._tick() == 2  # still announced: retried at the next pass
     assert relay.stats.sweeps == 1
     assert await effect.coll.count({}) == 2
-    await bus.close()
 
 
 async def test_a_slow_sweep_waits_ten_times_its_duration_before_the_next(
