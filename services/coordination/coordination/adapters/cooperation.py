@@ -137,7 +137,7 @@ def _with_id(doc: Document) -> Document:
 A = TypeVar("A")
 
 
-class _AggregateRepository(_Repository, Generic[A]):
+class RequestRepository(_Repository, Generic[A]):
     """Reads and writes aggregates of type ``model``; ``agency_fields`` are the fields an
     ``agency_id`` filter of :meth:`list` matches (either side of the request)."""
 
@@ -171,7 +171,7 @@ class _AggregateRepository(_Repository, Generic[A]):
         return self._models(await self._find(query, after, limit, party_id))
 
 
-class AssistanceRepository(_AggregateRepository[AssistanceRequest]):
+class AssistanceRepository(RequestRepository[AssistanceRequest]):
     name = "assistance_requests"
     model = AssistanceRequest
     agency_fields = ("requester_id", "helper_id")
@@ -206,7 +206,7 @@ class AssistanceRepository(_AggregateRepository[AssistanceRequest]):
         return self._models(await self._find(query, after, limit, party_id))
 
 
-class TechnicalSupportRepository(_AggregateRepository[TechnicalSupportRequest]):
+class TechnicalSupportRepository(RequestRepository[TechnicalSupportRequest]):
     name = "technical_support_requests"
     model = TechnicalSupportRequest
     agency_fields = ("township_id", "department_id")
@@ -217,7 +217,7 @@ class TechnicalSupportRepository(_AggregateRepository[TechnicalSupportRequest]):
     )
 
 
-class InformationQueryRepository(_AggregateRepository[InformationQuery]):
+class InformationQueryRepository(RequestRepository[InformationQuery]):
     name = "information_queries"
     model = InformationQuery
     agency_fields = ("requester_id", "holder_id")

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from coordination.adapters.cooperation import (
     AnswerAccessLog,
     AssistanceRepository,
     InformationQueryRepository,
+    RequestRepository,
     TechnicalSupportRepository,
 )
 from coordination.adapters.repository import AgencyRepository
@@ -45,6 +46,7 @@ from coordination.domain import information as inf
 from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
+from kernel.authz import Relation
 from kernel.calendar import Deadline, WorkingCalendar
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
@@ -217,32 +219,76 @@ def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
     return (r.requester_id, r.helper_id, *mediator)
 
 
-# --------------------------------------------------------------------------- assistance
+R = TypeVar("R", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery)
 
 
-class AssistanceHandlers(_Base):
-    def __init__(self, requests: AssistanceRepository, *args: Any, **kw: Any) -> None:
+class _RequestHandlers(_Base, Generic[R]):
+    """What the three kinds of request share: reading under the matrix's read rule, loading
+    for a command (authorized per operation), saving with the command's events."""
+
+    #: The matrix's read operation, the noun in "… does not exist".
+    read_operation: str
+    noun: str
+
+    def __init__(self, repository: RequestRepository[R], *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.requests = requests
+        self._repository: RequestRepository[R] = repository
 
-    async def visible(self, request_id: str, *, actor: Actor) -> ast.AssistanceRequest | None:
+    def _relations(self, actor: Actor, found: R) -> set[Relation]:
+        raise NotImplementedError
+
+    async def visible(self, request_id: str, *, actor: Actor) -> R | None:
         """The request when the caller may read it; None when absent or not its to see (the
         same answer, so a non-party cannot learn that a request exists)."""
-        found = await self.requests.get(request_id)
+        found = await self._repository.get(request_id)
         if found is None:
             return None
-        relations = access.assistance_relations(actor, found)
-        return found if access.may(actor, ASSISTANCE_READ, relations) else None
+        return (
+            found if access.may(actor, self.read_operation, self._relations(actor, found)) else None
+        )
 
     async def list_visible(
         self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
-    ) -> list[ast.AssistanceRequest]:
-        return await self.requests.list(
+    ) -> list[R]:
+        return await self._repository.list(
             agency_id=agency_id,
             after=after,
             limit=limit,
-            party_id=party_scope(actor, ASSISTANCE_READ),
+            party_id=party_scope(actor, self.read_operation),
         )
+
+    async def _load(self, request_id: str) -> R:
+        found = await self._repository.get(request_id)
+        if found is None:
+            raise NotFound(f"{self.noun} {request_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(self, request_id: str, actor: Actor, operation: str) -> R:
+        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(request_id)
+        access.authorize_on(actor, operation, self._relations(actor, found))
+        return found
+
+    async def _save(self, after: R, payloads: list[EventPayload], correlation_id: str | None) -> R:
+        events = [self._event(p, after.id, correlation_id) for p in payloads]
+        # A concurrent change raises ConcurrencyError (a Conflict): the caller reloads.
+        version = await self._repository.save(after, events)
+        return replace(after, version=version)
+
+
+# --------------------------------------------------------------------------- assistance
+
+
+class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
+    read_operation = ASSISTANCE_READ
+    noun = "assistance request"
+
+    def __init__(self, requests: AssistanceRepository, *args: Any, **kw: Any) -> None:
+        super().__init__(requests, *args, **kw)
+        self.requests = requests
+
+    def _relations(self, actor: Actor, found: ast.AssistanceRequest) -> set[Relation]:
+        return access.assistance_relations(actor, found)
 
     async def refusals_visible(
         self, *, helper_id: str | None, after: str | None, limit: int, actor: Actor
@@ -254,34 +300,8 @@ class AssistanceHandlers(_Base):
             party_id=party_scope(actor, "assistanceRefusals"),
         )
 
-    async def _load(self, request_id: str) -> ast.AssistanceRequest:
-        found = await self.requests.get(request_id)
-        if found is None:
-            raise NotFound(f"assistance request {request_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(
-        self, request_id: str, actor: Actor, operation: str
-    ) -> ast.AssistanceRequest:
-        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(request_id)
-        access.authorize_on(actor, operation, access.assistance_relations(actor, found))
-        return found
-
     def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
         return self._deadlines("AssistanceRequest", r.id, r.clocks, *kinds)
-
-    async def _save(
-        self,
-        before: ast.AssistanceRequest,
-        after: ast.AssistanceRequest,
-        payloads: list[EventPayload],
-        correlation_id: str | None,
-    ) -> ast.AssistanceRequest:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        # A concurrent change raises ConcurrencyError (a Conflict): the caller reloads.
-        version = await self.requests.save(after, events)
-        return replace(after, version=version)
 
     def _common(
         self, before: ast.AssistanceRequest, after: ast.AssistanceRequest, actor: Actor
@@ -387,7 +407,7 @@ class AssistanceHandlers(_Base):
             sent_at=now,
             deadlines=self._deadlines_of(after, ast.WRITTEN_LETTER),
         )
-        return await self._save(before, after, [payload], correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def reply(
         self, cmd: ReplyToAssistance, *, actor: Actor, correlation_id: str | None = None
@@ -429,7 +449,7 @@ class AssistanceHandlers(_Base):
                     refused_at=now,
                 )
             )
-        return await self._save(before, after, payloads, correlation_id)
+        return await self._save(after, payloads, correlation_id)
 
     async def _legal_office(self) -> str:
         for kind in LEGAL_OFFICE_KINDS:
@@ -463,7 +483,7 @@ class AssistanceHandlers(_Base):
             disagreement=disagreement.strip(),
             requested_at=now,
         )
-        return await self._save(before, after, [payload], correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def record_mediation(
         self,
@@ -493,7 +513,7 @@ class AssistanceHandlers(_Base):
             basis=after.mediation.basis,
             decided_at=now,
         )
-        return await self._save(before, after, [payload], correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def report_result(
         self, request_id: str, summary: str, *, actor: Actor, correlation_id: str | None = None
@@ -508,49 +528,22 @@ class AssistanceHandlers(_Base):
             summary=last.summary,
             reported_at=now,
         )
-        return await self._save(before, after, [payload], correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
 
 # --------------------------------------------------------------------------- technical
 
 
-class TechnicalSupportHandlers(_Base):
+class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
+    read_operation = TECHNICAL_READ
+    noun = "technical-support request"
+
     def __init__(self, requests: TechnicalSupportRepository, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+        super().__init__(requests, *args, **kw)
         self.requests = requests
 
-    async def visible(self, request_id: str, *, actor: Actor) -> tec.TechnicalSupportRequest | None:
-        """The request when the caller may read it (the township, the department, the
-        overseers); None otherwise, as when absent."""
-        found = await self.requests.get(request_id)
-        if found is None:
-            return None
-        relations = access.technical_relations(actor, found)
-        return found if access.may(actor, TECHNICAL_READ, relations) else None
-
-    async def list_visible(
-        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
-    ) -> list[tec.TechnicalSupportRequest]:
-        return await self.requests.list(
-            agency_id=agency_id,
-            after=after,
-            limit=limit,
-            party_id=party_scope(actor, TECHNICAL_READ),
-        )
-
-    async def _load(self, request_id: str) -> tec.TechnicalSupportRequest:
-        found = await self.requests.get(request_id)
-        if found is None:
-            raise NotFound(f"technical-support request {request_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(
-        self, request_id: str, actor: Actor, operation: str
-    ) -> tec.TechnicalSupportRequest:
-        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(request_id)
-        access.authorize_on(actor, operation, access.technical_relations(actor, found))
-        return found
+    def _relations(self, actor: Actor, found: tec.TechnicalSupportRequest) -> set[Relation]:
+        return access.technical_relations(actor, found)
 
     def _deadlines_of(self, r: tec.TechnicalSupportRequest, *kinds: str) -> list[DeadlineV1]:
         return self._deadlines("TechnicalSupportRequest", r.id, r.clocks, *kinds)
@@ -570,15 +563,6 @@ class TechnicalSupportHandlers(_Base):
             state_before=before.status.value if before else None,
             state_after=after.status.value,
         )
-
-    async def _save(
-        self,
-        after: tec.TechnicalSupportRequest,
-        payload: EventPayload,
-        correlation_id: str | None,
-    ) -> tec.TechnicalSupportRequest:
-        version = await self.requests.save(after, [self._event(payload, after.id, correlation_id)])
-        return replace(after, version=version)
 
     def _reply_clock(self, department_id: str, start: datetime, n: int, note: str) -> Clock:
         rule = f"书面反馈认定、鉴定或咨询意见：{n}个工作日（{note}）"
@@ -659,7 +643,7 @@ class TechnicalSupportHandlers(_Base):
             dispatched_at=now,
             deadlines=self._deadlines_of(after, tec.ON_SITE),
         )
-        return await self._save(after, payload, correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def extend(
         self,
@@ -707,7 +691,7 @@ class TechnicalSupportHandlers(_Base):
             announced_at=now,
             deadlines=self._deadlines_of(after, tec.REPLY),
         )
-        return await self._save(after, payload, correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def answer(
         self, cmd: AnswerTechnicalSupport, *, actor: Actor, correlation_id: str | None = None
@@ -732,13 +716,16 @@ class TechnicalSupportHandlers(_Base):
             answered_at=now,
             deadlines=self._deadlines_of(after, tec.REPLY),
         )
-        return await self._save(after, payload, correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
 
 # --------------------------------------------------------------------------- information
 
 
-class InformationQueryHandlers(_Base):
+class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
+    read_operation = INFORMATION_READ
+    noun = "information query"
+
     def __init__(
         self,
         queries: InformationQueryRepository,
@@ -746,42 +733,12 @@ class InformationQueryHandlers(_Base):
         *args: Any,
         **kw: Any,
     ) -> None:
-        super().__init__(*args, **kw)
+        super().__init__(queries, *args, **kw)
         self.queries = queries
         self.access_log = access_log
 
-    async def visible(self, query_id: str, *, actor: Actor) -> inf.InformationQuery | None:
-        """The query when the caller may read it (requester, holder, overseers); None
-        otherwise, as when absent."""
-        found = await self.queries.get(query_id)
-        if found is None:
-            return None
-        relations = access.information_relations(actor, found)
-        return found if access.may(actor, INFORMATION_READ, relations) else None
-
-    async def list_visible(
-        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
-    ) -> list[inf.InformationQuery]:
-        return await self.queries.list(
-            agency_id=agency_id,
-            after=after,
-            limit=limit,
-            party_id=party_scope(actor, INFORMATION_READ),
-        )
-
-    async def _load(self, query_id: str) -> inf.InformationQuery:
-        found = await self.queries.get(query_id)
-        if found is None:
-            raise NotFound(f"information query {query_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(
-        self, query_id: str, actor: Actor, operation: str
-    ) -> inf.InformationQuery:
-        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(query_id)
-        access.authorize_on(actor, operation, access.information_relations(actor, found))
-        return found
+    def _relations(self, actor: Actor, found: inf.InformationQuery) -> set[Relation]:
+        return access.information_relations(actor, found)
 
     def _deadlines_of(self, q: inf.InformationQuery) -> list[DeadlineV1]:
         return self._deadlines("InformationQuery", q.id, q.clocks, inf.ANSWER)
@@ -799,12 +756,6 @@ class InformationQueryHandlers(_Base):
             state_before=before.status.value if before else None,
             state_after=after.status.value,
         )
-
-    async def _save(
-        self, after: inf.InformationQuery, payload: EventPayload, correlation_id: str | None
-    ) -> inf.InformationQuery:
-        version = await self.queries.save(after, [self._event(payload, after.id, correlation_id)])
-        return replace(after, version=version)
 
     def _answer_clock(self, holder_id: str, at: datetime, urgent: bool) -> Clock:
         iq = self.policy.information_query
@@ -880,7 +831,7 @@ class InformationQueryHandlers(_Base):
             answered_at=now,
             deadlines=self._deadlines_of(after),
         )
-        return await self._save(after, payload, correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def decline(
         self,
@@ -912,7 +863,7 @@ class InformationQueryHandlers(_Base):
             declined_at=now,
             deadlines=self._deadlines_of(after),
         )
-        return await self._save(after, payload, correlation_id)
+        return await self._save(after, [payload], correlation_id)
 
     async def read_answer(
         self, query_id: str, *, actor: Actor, correlation_id: str | None = None
