@@ -5,7 +5,7 @@ access log (who, when)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -116,6 +116,23 @@ async def _run(action: Awaitable[Any], convert: Callable[[Any], T]) -> T | UserE
 
 def _page(first: int) -> int:
     return max(1, min(first, 200))
+
+
+C = TypeVar("C")
+
+
+def _connection(
+    rows: Sequence[Any], first: int, info: Info, connection: type[C], edge: Any, node: Any
+) -> C:
+    """A Relay connection of the first ``first`` rows (one more was fetched to tell whether
+    there is a next page); cursors are the aggregates' ids, ``node.of(row, info)`` the node."""
+    page = rows[:first]
+    return connection(
+        edges=[edge(cursor=r.id, node=node.of(r, info)) for r in page],  # type: ignore[call-arg]
+        page_info=PageInfo(
+            has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- assistance
@@ -256,14 +273,8 @@ class AssistanceRequestConnection:
 def _assistance_page(
     rows: list[ast.AssistanceRequest], first: int, info: Info
 ) -> AssistanceRequestConnection:
-    page = rows[:first]
-    return AssistanceRequestConnection(
-        edges=[
-            AssistanceRequestEdge(cursor=r.id, node=AssistanceRequest.of(r, info)) for r in page
-        ],
-        page_info=PageInfo(
-            has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-        ),
+    return _connection(
+        rows, first, info, AssistanceRequestConnection, AssistanceRequestEdge, AssistanceRequest
     )
 
 
@@ -674,15 +685,13 @@ class CooperationQuery:
             limit=first + 1,
             actor=actor,
         )
-        page = rows[:first]
-        return TechnicalSupportRequestConnection(
-            edges=[
-                TechnicalSupportRequestEdge(cursor=r.id, node=TechnicalSupportRequest.of(r, info))
-                for r in page
-            ],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-            ),
+        return _connection(
+            rows,
+            first,
+            info,
+            TechnicalSupportRequestConnection,
+            TechnicalSupportRequestEdge,
+            TechnicalSupportRequest,
         )
 
     @strawberry.field(
@@ -713,14 +722,8 @@ class CooperationQuery:
             limit=first + 1,
             actor=actor,
         )
-        page = rows[:first]
-        return InformationQueryConnection(
-            edges=[
-                InformationQueryEdge(cursor=q.id, node=InformationQuery.of(q, info)) for q in page
-            ],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-            ),
+        return _connection(
+            rows, first, info, InformationQueryConnection, InformationQueryEdge, InformationQuery
         )
 
     @strawberry.field(
