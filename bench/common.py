@@ -27,6 +27,8 @@ from urllib.parse import urlparse
 import httpx
 import psutil
 
+from liandong.gateway import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDE = "scripts/infra.sh up"
 
@@ -99,13 +101,6 @@ def server_urls() -> tuple[str, str]:
     return mongo, amqp
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def production_env(mode: Mode, instance: str, data_dir: Path) -> dict[str, str]:
     """Environment of ``liandong serve`` processes on the real servers, private names."""
     return {
@@ -123,7 +118,8 @@ def production_env(mode: Mode, instance: str, data_dir: Path) -> dict[str, str]:
 
 
 class ServiceProcesses:
-    """Services as separate ``liandong serve`` processes: the production topology."""
+    """Services as separate ``liandong serve`` processes: the production topology (the
+    benchmarks and the end-to-end tests' production fixture both run them this way)."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
@@ -131,9 +127,10 @@ class ServiceProcesses:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports: dict[str, int] = {}
 
-    def start(self, name: str, *extra: str) -> None:
+    def start(self, name: str, *extra: str, port: int | None = None) -> None:
+        """Start ``name``; ``port`` to start it again where the gateway expects it."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         self.ports[name] = port
         log = (self.log_dir / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
@@ -156,6 +153,11 @@ class ServiceProcesses:
             time.sleep(0.2)
         log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{name} did not become ready within {within}s:\n{log}")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: no draining, no clean shutdown of leases or consumers."""
+        self.procs[name].kill()
+        self.procs[name].wait(timeout=20)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/graphql"

@@ -28,8 +28,9 @@ import uvicorn
 from fastapi import Header, HTTPException
 from fastapi.responses import JSONResponse
 
-from bench.common import Figure, Mode, free_port, private_name, run_load
+from bench.common import Figure, Mode, private_name, run_load
 from bench.template import Cloner, sent_referral_document
+from liandong.gateway import free_port
 
 RECEIVER = "fy-hancong"
 PAGE = 100

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 
+from bench.common import ServiceProcesses
 from kernel.auth import ensure_dev_keys
 from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
@@ -73,61 +70,6 @@ async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Ga
         await asyncio.to_thread(gateway.stop)
         server.should_exit = True
         await serving
-
-
-class ServiceProcesses:
-    """The three services as separate processes (``liandong serve``), as in production."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports: dict[str, int] = {}
-
-    def start(self, name: str, *extra: str, port: int | None = None) -> None:
-        """Start ``name``; ``port`` to start it again where the gateway expects it."""
-        port = port or free_port()
-        self.ports[name] = port
-        log = (self.log_dir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "liandong.cli", "serve", name, *extra],
-            env={**self.env, "LIANDONG_HTTP_PORT": str(port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-
-    def wait_ready(self, name: str, within: float = 180) -> None:
-        deadline = time.monotonic() + within
-        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                break
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-        raise AssertionError(f"{name} did not become ready within {within}s:\n{log}")
-
-    def kill(self, name: str) -> None:
-        """SIGKILL, as a crash: no draining, no clean shutdown of leases or consumers."""
-        self.procs[name].kill()
-        self.procs[name].wait(timeout=20)
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}/graphql"
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) -> None:

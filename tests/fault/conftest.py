@@ -27,7 +27,9 @@ from pathlib import Path
 import pytest
 
 from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.outbox import AggregateCollection
 from kernel.store import DocumentStore, DuplicateKeyError
+from liandong.gateway import free_port
 from tests.infra import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,12 +47,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/fault/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.fault)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_answers(port: int) -> bool:
@@ -86,6 +82,16 @@ def numbered(n: int, subject: str, *, poison: bool = False) -> Envelope:
     return new_envelope(
         Numbered(n=n, poison=poison), district="fuyuan", service="fault", subject=subject
     )
+
+
+async def produce(agg: AggregateCollection, count: int, sent: list[str]) -> None:
+    """Commit ``count`` numbered aggregates, each with its event, 10 ms apart; the ids of the
+    committed events go to ``sent`` as they land."""
+    for i in range(count):
+        env = numbered(i, f"c{i:04d}")
+        await agg.insert({"_id": f"c{i:04d}", "value": i}, [env])
+        sent.append(env.id)
+        await asyncio.sleep(0.01)
 
 
 class RecordingEffect:

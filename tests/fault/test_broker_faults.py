@@ -22,6 +22,7 @@ from tests.fault.conftest import (
     drop_rabbit_topology,
     eventually,
     numbered,
+    produce,
     side_effect_figures,
 )
 from tests.infra import Server
@@ -48,14 +49,7 @@ async def test_private_broker_restart_mid_stream_every_event_once(
         relay.start()
         sent: list[str] = []
 
-        async def produce() -> None:
-            for i in range(EVENTS):
-                env = numbered(i, f"c{i:04d}")
-                await agg.insert({"_id": f"c{i:04d}", "value": i}, [env])
-                sent.append(env.id)
-                await asyncio.sleep(0.01)
-
-        producing = asyncio.create_task(produce())
+        producing = asyncio.create_task(produce(agg, EVENTS, sent))
         effects = local_store.collection("effects")
 
         async def a_third() -> bool:

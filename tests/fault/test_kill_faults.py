@@ -28,6 +28,7 @@ from tests.fault.conftest import (
     drop_rabbit_topology,
     eventually,
     numbered,
+    produce,
     side_effect_figures,
 )
 from tests.infra import Server
@@ -98,14 +99,7 @@ async def test_consumer_killed_with_unacked_messages_no_duplicate_side_effects(
         relay.start()
         sent: list[str] = []
 
-        async def produce() -> None:
-            for i in range(CONSUMER_EVENTS):
-                env = numbered(i, f"c{i:04d}")
-                await agg.insert({"_id": f"c{i:04d}", "value": i}, [env])
-                sent.append(env.id)
-                await asyncio.sleep(0.01)
-
-        producing = asyncio.create_task(produce())
+        producing = asyncio.create_task(produce(agg, CONSUMER_EVENTS, sent))
         effects = store.collection("effects")
 
         async def a_third() -> bool:

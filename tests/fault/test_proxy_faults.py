@@ -29,6 +29,7 @@ from tests.fault.conftest import (
     drop_rabbit_topology,
     eventually,
     numbered,
+    produce,
     side_effect_figures,
 )
 from tests.fault.proxy import TcpProxy
@@ -68,14 +69,7 @@ async def test_bus_connection_cuts_and_slowdowns_every_event_once(
         relay.start()
         sent: list[str] = []
 
-        async def produce() -> None:
-            for i in range(EVENTS):
-                env = numbered(i, f"c{i:04d}")
-                await agg.insert({"_id": f"c{i:04d}", "value": i}, [env])
-                sent.append(env.id)
-                await asyncio.sleep(0.01)
-
-        producing = asyncio.create_task(produce())
+        producing = asyncio.create_task(produce(agg, EVENTS, sent))
         faults: list[str] = []
 
         async def at(count: int) -> None:
