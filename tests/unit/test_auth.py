@@ -8,10 +8,12 @@ import hmac
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -474,3 +476,45 @@ def test_jwks_url_unreachable_refuses_with_keys_unavailable(keys) -> None:
 def test_jwks_url_must_be_http() -> None:
     with pytest.raises(ValueError, match="http"):
         TokenVerifier.from_url("file:///etc/passwd", issuer="liandong", audience="liandong")
+
+
+
+def test_dev_keys_created_once_when_processes_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Services of the production topology start together on one data directory: each must
+    end with the one key pair that the others and the token minter use. A process that
+    generated its own pair and lost the race used to verify against a key nobody signed
+    with (TOKEN_UNKNOWN_KEY). Key generation is slowed so that every racer is inside it at
+    once, as on a busy machine."""
+    real = ec.generate_private_key
+
+    def slow(curve: Any) -> Any:
+        time.sleep(0.2)
+        return real(curve)
+
+    monkeypatch.setattr("kernel.auth.ec.generate_private_key", slow)
+    racers = 6
+    barrier = threading.Barrier(racers)
+    results: list[tuple[str, bytes, bytes]] = []
+
+    def race() -> None:
+        barrier.wait()
+        dev = ensure_dev_keys(tmp_path)
+        results.append((dev.kid, dev.private_key_file.read_bytes(), dev.jwks_file.read_bytes()))
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == racers
+    assert len({r for r in results}) == 1, {kid for kid, _, _ in results}
+    final = ensure_dev_keys(tmp_path)
+    assert results[0][0] == final.kid
+    # The private key on disk signs what the JWKS on disk verifies.
+    issuer = TokenIssuer(
+        final.private_key_file.read_bytes(), kid=final.kid, issuer="liandong", audience="liandong"
+    )
+    verifier = TokenVerifier.from_file(final.jwks_file, issuer="liandong", audience="liandong")
+    assert verifier.verify_header("Bearer " + issuer.issue(P)) == P

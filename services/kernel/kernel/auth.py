@@ -10,7 +10,9 @@ is generated once under the data directory so ``liandong token`` can mint tokens
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -394,26 +396,52 @@ class DevKeys:
 
 
 def ensure_dev_keys(data_dir: Path) -> DevKeys:
-    """Generate (once) a development ES256 key pair under ``data_dir/keys``."""
+    """Generate (once) a development ES256 key pair under ``data_dir/keys``.
+
+    The services of a development or test topology start together on one data directory, and
+    each calls this: the pair is created under an exclusive lock on ``keys/.lock`` and looked
+    for again once the lock is held, so exactly one process generates it and every other one
+    (and the token minter) reads that same pair. Both files are written to a temporary name
+    and renamed, the JWKS first: a reader that finds both files finds a complete, final pair.
+    """
     keys_dir = data_dir / "keys"
     private_file = keys_dir / "dev-signing-key.pem"
     jwks_file = keys_dir / "dev-jwks.json"
+    found = _existing_dev_keys(private_file, jwks_file)
+    if found is not None:
+        return found
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    with (keys_dir / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            found = _existing_dev_keys(private_file, jwks_file)
+            if found is not None:
+                return found
+            key = ec.generate_private_key(ec.SECP256R1())
+            kid = "dev-" + uuid.uuid4().hex[:8]
+            pem = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            public_jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+            public_jwk.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
+            _write_replacing(jwks_file, json.dumps({"keys": [public_jwk]}, indent=2).encode())
+            _write_replacing(private_file, pem, mode=0o600)
+            return DevKeys(private_file, jwks_file, kid)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _existing_dev_keys(private_file: Path, jwks_file: Path) -> DevKeys | None:
     if private_file.exists() and jwks_file.exists():
         kid = json.loads(jwks_file.read_text())["keys"][0]["kid"]
         return DevKeys(private_file, jwks_file, kid)
-    keys_dir.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    kid = "dev-" + uuid.uuid4().hex[:8]
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public_jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
-    public_jwk.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
-    tmp = private_file.with_suffix(".tmp")
-    tmp.write_bytes(pem)
-    tmp.chmod(0o600)
-    tmp.replace(private_file)
-    jwks_file.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
-    return DevKeys(private_file, jwks_file, kid)
+    return None
+
+
+def _write_replacing(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(mode)
+    tmp.replace(path)
