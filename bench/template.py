@@ -18,10 +18,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from bench.common import private_name
+from kernel.clock import Clock, system_clock
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 #: The demo district's agencies that may send or receive referrals (fuyuan demo data).
 SENDERS = ["fy-market", "fy-natres", "fy-housing", "fy-approval"]
@@ -54,18 +58,27 @@ STEP = """
 mutation($id: ID!) { %s(id: $id) { __typename ... on UserError { code message field } } }"""
 
 
-def draft_input(sender: str, receiver: str, title: str) -> dict[str, Any]:
-    return {
+def draft_input(
+    sender: str, receiver: str, title: str, *, now: Clock, **over: Any
+) -> dict[str, Any]:
+    """A referral draft found an hour before ``now``, the clock of the services it is sent
+    to (dates are derived from it, never written down: a fixed date runs out of its send
+    clock as the calendar moves on)."""
+    found = (now() - timedelta(hours=1)).astimezone(CHINA).replace(microsecond=0)
+    draft: dict[str, Any] = {
         "senderId": sender,
         "receiverId": receiver,
         # Delegated to 寒葱沟镇 in the demo catalogue, so the receiver is competent (R-CAT-02).
         "matterCode": "FY-SCJG-001",
         "title": title,
-        "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
+        "facts": f"{found.year}年{found.month}月{found.day}日检查发现当事人"
+        "未取得营业执照从事食品经营活动。",
         "party": "某某食杂店",
         "place": "寒葱沟镇中心街12号",
-        "foundAt": "2026-11-27T10:00:00+08:00",
+        "foundAt": found.isoformat(),
     }
+    draft.update(over)
+    return draft
 
 
 async def _gql(
@@ -92,6 +105,7 @@ async def send_one(
     receiver: str = "fy-hancong",
     title: str = "无证经营",
     within: float = 60,
+    now: Clock = system_clock,
 ) -> str:
     """Take one referral from draft to sent through ``path`` (a referral /graphql);
     returns its id. Waits (bounded) until the service knows the demo agencies."""
@@ -100,7 +114,7 @@ async def send_one(
     deadline = time.monotonic() + within
     while True:
         body = await _gql(
-            client, path, clerk, DRAFT, {"input": draft_input(sender, receiver, title)}
+            client, path, clerk, DRAFT, {"input": draft_input(sender, receiver, title, now=now)}
         )
         result = body["data"]["draftReferral"]
         if result["__typename"] == "Referral":

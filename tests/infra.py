@@ -79,6 +79,17 @@ _DEFAULTS = {
 }
 
 
+# What scripts/any-day.sh sets to move the system clock of the tests and the processes they
+# start; a server the tests start themselves runs on the real clock, like the shared ones.
+_FAKED_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC")
+
+
+def server_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: this process's environment) without the moved system clock, for a
+    database or broker process a test starts."""
+    return {k: v for k, v in (os.environ if env is None else env).items() if k not in _FAKED_CLOCK}
+
+
 def find_server(kind: str) -> Server:
     """The URL of a running server of ``kind`` ("mongo" or "rabbitmq"), or fail the test."""
     env_name, local_url = _DEFAULTS[kind]

@@ -15,6 +15,7 @@ import uvicorn
 
 from bench.common import ServiceProcesses
 from kernel.auth import ensure_dev_keys
+from kernel.clock import clock_from_settings
 from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
@@ -163,7 +164,11 @@ async def running_production(
         gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
         try:
             yield (
-                Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles)),
+                Gateway(
+                    gateway.url,
+                    lambda agency, roles: mint_token(settings, agency, roles),
+                    now=clock_from_settings(settings),
+                ),
                 services,
             )
         finally:

@@ -14,6 +14,11 @@ from typing import Any
 
 import httpx
 
+from bench.template import draft_input
+from kernel.clock import Clock, system_clock
+
+__all__ = ["DRAFT", "MATERIAL", "STEP", "Gateway", "draft_input", "eventually", "run_slice"]
+
 Minter = Callable[[str, list[str]], str]
 
 
@@ -21,6 +26,9 @@ Minter = Callable[[str, list[str]], str]
 class Gateway:
     url: str
     mint: Minter
+    # The clock the services behind the gateway run on (the test's movable clock): every
+    # date a test sends is derived from it, never from today's date.
+    now: Clock = system_clock
 
     async def query(
         self, token: str, query: str, variables: dict[str, Any] | None = None
@@ -102,7 +110,7 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
         body = await gw.query(
             clerk,
             DRAFT,
-            {"input": _draft_input("fy-market", "fy-hancong", "probe")},
+            {"input": draft_input("fy-market", "fy-hancong", "probe", now=gw.now)},
         )
         result = body["data"]["draftReferral"]
         return bool(result["__typename"] == "Referral")
@@ -112,14 +120,14 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
 
     # R-AG-02 through the whole stack: an internal unit cannot receive a referral.
     body = await gw.query(
-        clerk, DRAFT, {"input": _draft_input("fy-market", "fy-hancong-center", "bad")}
+        clerk, DRAFT, {"input": draft_input("fy-market", "fy-hancong-center", "bad", now=gw.now)}
     )
     bad = body["data"]["draftReferral"]
     assert bad["__typename"] == "UserError", bad
     assert bad["code"] == "VALIDATION_FAILED" and bad["field"] == "receiverId", bad
 
     body = await gw.query(
-        clerk, DRAFT, {"input": _draft_input("fy-market", "fy-hancong", "无证经营")}
+        clerk, DRAFT, {"input": draft_input("fy-market", "fy-hancong", "无证经营", now=gw.now)}
     )
     created = body["data"]["draftReferral"]
     assert created["__typename"] == "Referral", body
@@ -188,17 +196,3 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
     )
     assert "工作日" in referral["acceptDeadline"]["explanation"]
     return referral
-
-
-def _draft_input(sender: str, receiver: str, title: str) -> dict[str, Any]:
-    return {
-        "senderId": sender,
-        "receiverId": receiver,
-        # Delegated to 寒葱沟镇 in the demo catalogue, so the receiver is competent (R-CAT-02).
-        "matterCode": "FY-SCJG-001",
-        "title": title,
-        "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
-        "party": "某某食杂店",
-        "place": "寒葱沟镇中心街12号",
-        "foundAt": "2026-11-27T10:00:00+08:00",
-    }

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from liandong.gateway import free_port
-from tests.e2e.scenario import DRAFT, MATERIAL, STEP, Gateway, _draft_input, eventually
+from tests.e2e.scenario import DRAFT, MATERIAL, STEP, Gateway, draft_input, eventually
 from tests.e2e.test_notify_live_inbox import _events
 
 pytestmark = pytest.mark.timeout(420)
@@ -100,7 +100,11 @@ async def _send_referral(gw: Gateway, title: str) -> str:
     async def drafted() -> Any:
         # Succeeds once referral's read models (fed by coordination's events) are ready.
         r = await _mutate(
-            gw, clerk, DRAFT, "draftReferral", input=_draft_input("fy-market", "fy-hancong", title)
+            gw,
+            clerk,
+            DRAFT,
+            "draftReferral",
+            input=draft_input("fy-market", "fy-hancong", title, now=gw.now),
         )
         return r if r["__typename"] == "Referral" else None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, draft_input, eventually
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
 
@@ -64,19 +64,8 @@ query($id: ID!) {
 }"""
 
 
-def _input(title: str, **over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "senderId": "fy-market",
-        "receiverId": "fy-hancong",
-        "matterCode": MATTER,
-        "title": title,
-        "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
-        "party": "某某食杂店",
-        "place": "寒葱沟镇中心街12号",
-        "foundAt": "2026-11-27T10:00:00+08:00",
-    }
-    base.update(over)
-    return base
+def _input(gw: Gateway, title: str, **over: Any) -> dict[str, Any]:
+    return draft_input("fy-market", "fy-hancong", title, now=gw.now, matterCode=MATTER, **over)
 
 
 def _material(kind: str, name: str, media: str) -> dict[str, Any]:
@@ -109,7 +98,7 @@ async def _sent_referral(gw: Gateway, title: str) -> str:
     async def catalogue_ready() -> Any:
         # The draft succeeds without a stated reason only once referral knows the agencies
         # and the catalogue entry (both fed by coordination's events).
-        r = await _mutate(gw, clerk, DRAFT, "draftReferral", input=_input(title))
+        r = await _mutate(gw, clerk, DRAFT, "draftReferral", input=_input(gw, title))
         return r if r["__typename"] == "Referral" else None
 
     created = await eventually(catalogue_ready, what="agency and catalogue read models")
@@ -119,7 +108,7 @@ async def _sent_referral(gw: Gateway, title: str) -> str:
     # R-AG-02: an internal unit never sends.
     brigade = gw.mint("fy-market-brigade", ["clerk"])
     bad = await _mutate(
-        gw, brigade, DRAFT, "draftReferral", input=_input("x", senderId="fy-market-brigade")
+        gw, brigade, DRAFT, "draftReferral", input=_input(gw, "x", senderId="fy-market-brigade")
     )
     assert (bad["__typename"], bad["code"], bad["field"]) == (
         "UserError",
@@ -249,6 +238,7 @@ async def run_decline_path(gw: Gateway) -> None:
         DRAFT,
         "draftReferral",
         input=_input(
+            gw,
             "转送",
             senderId="fy-hancong",
             receiverId="fy-nongqiao",
@@ -343,7 +333,7 @@ async def run_complaint_path(gw: Gateway) -> None:
     complaint = body["data"]["registerComplaint"]
     assert complaint["status"] == "REGISTERED", body
     cid = complaint["id"]
-    r = await _mutate(gw, clerk, REFER, "referComplaint", id=cid, input=_input("举报转办"))
+    r = await _mutate(gw, clerk, REFER, "referComplaint", id=cid, input=_input(gw, "举报转办"))
     assert r["__typename"] == "Referral", r
     rid = r["id"]
     for kind, name, media in (

@@ -20,7 +20,7 @@ from liandong.cli import mint_token
 from liandong.gateway import free_port
 from liandong.suite import build_suite
 from tests.e2e.conftest import start_gateway
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, draft_input, eventually
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
 PHOTO = b"\xff\xd8\xff\xe0 site photo " * 2000
@@ -88,16 +88,9 @@ async def test_R_REF_02_R_REF_12_upload_generate_letter_sign_and_download(suite:
     clerk = gw.mint("fy-market", ["clerk"])
     leader = gw.mint("fy-market", ["leader"])
     town_leader = gw.mint("fy-hancong", ["leader"])
-    draft = {
-        "senderId": "fy-market",
-        "receiverId": "fy-hancong",
-        "matterCode": MATTER,
-        "title": "某某食杂店无照经营案",
-        "facts": "2026年11月27日检查发现当事人未取得营业执照从事食品经营活动。",
-        "party": "某某食杂店",
-        "place": "寒葱沟镇中心街12号",
-        "foundAt": "2026-11-27T10:00:00+08:00",
-    }
+    draft = draft_input(
+        "fy-market", "fy-hancong", "某某食杂店无照经营案", now=gw.now, matterCode=MATTER
+    )
 
     async def drafted() -> Any:
         r = await _mutate(gw, clerk, DRAFT, "draftReferral", input=draft)

@@ -30,7 +30,7 @@ from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.outbox import AggregateCollection
 from kernel.store import DocumentStore, DuplicateKeyError
 from liandong.gateway import free_port
-from tests.infra import Server
+from tests.infra import Server, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 RABBIT_SBIN = ("/usr/sbin", "/usr/lib/rabbitmq/bin")
@@ -166,7 +166,7 @@ async def side_effect_figures(store: DocumentStore, sent_ids: list[str], fig: Fi
 
 
 def _rabbit_env() -> dict[str, str]:
-    env = dict(os.environ)
+    env = server_env()
     env["PATH"] = os.pathsep.join([env.get("PATH", ""), *RABBIT_SBIN])
     return env
 
@@ -305,6 +305,7 @@ class PrivateFerret:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env=server_env(),
         )
         log.close()
         while not port_answers(self.port):

@@ -18,6 +18,7 @@ from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import ensure_dev_keys
 from kernel.bus import SubscriptionSpec
+from kernel.clock import system_clock
 from kernel.envelope import Envelope
 from kernel.errors import Conflict, DomainError, InvalidState
 from kernel.gateway_signature import sign
@@ -28,7 +29,7 @@ from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.adapters.repository import AgencyDirectory, CatalogueReadModel
 from referral.bootstrap import bootstrap
-from tests.e2e.scenario import DRAFT, MATERIAL, STEP, _draft_input
+from tests.e2e.scenario import DRAFT, MATERIAL, STEP, draft_input
 from tests.fault.conftest import PrivateFerret, drop_database, eventually
 from tests.infra import Server
 from tests.integration.test_referral_service import (
@@ -145,13 +146,16 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
         return result
 
     # The matter this test's catalogue delegates to 寒葱沟镇 (see _seed).
-    draft_input = {**_draft_input("fy-market", "fy-hancong", "无证经营"), "matterCode": MATTER}
+    # A production deployment runs on the system clock, and so does this one.
+    new_case = draft_input(
+        "fy-market", "fy-hancong", "无证经营", now=system_clock, matterCode=MATTER
+    )
 
     async def client_loop(n: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
             while not stop.is_set():
-                draft = await call(client, clerk, DRAFT, {"input": draft_input})
+                draft = await call(client, clerk, DRAFT, {"input": new_case})
                 if draft is None:
                     await asyncio.sleep(0.2)
                     continue

@@ -5,6 +5,7 @@ procuratorate reads crime transfers and changes nothing; refusals change nothing
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.bootstrap import ReferralService, bootstrap
 from referral.domain.model import AgencyRef
-from tests.integration.test_referral_service import AGENCIES, FOUND, MATTER
+from tests.integration.test_referral_service import AGENCIES, FOUND, MATTER, START, Clock
 
 DISTRICT = "fuyuan"
 
@@ -135,7 +136,10 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     settings = Settings(
         data_dir=tmp_path, instance=unique_name, store="embedded", bus="memory", district=DISTRICT
     )
-    service = bootstrap(await build_deps(settings, "referral"))
+    # The clock pinned to the Monday after the case was found (FOUND), as in the handler
+    # tests: every date these tests send is relative to it, never to today's date.
+    deps = await build_deps(settings, "referral")
+    service = bootstrap(dataclasses.replace(deps, clock=Clock(START)))
     await service.runtime.start()
     agencies = service.handlers.agencies
     for a in AGENCIES:

@@ -478,7 +478,6 @@ def test_jwks_url_must_be_http() -> None:
         TokenVerifier.from_url("file:///etc/passwd", issuer="liandong", audience="liandong")
 
 
-
 def test_dev_keys_created_once_when_processes_race(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
