@@ -8,10 +8,13 @@ without reasons) gets a UserError and changes nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.e2e.scenario import Gateway
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 OP = """
     __typename
@@ -166,7 +169,7 @@ async def run_joint_path(gw: Gateway) -> None:
     }
 
     # R-JNT-04: tasks, one report, one written inability rejected and reported.
-    deadline = (date.today() + timedelta(days=10)).isoformat()
+    deadline = (gw.now().astimezone(CHINA).date() + timedelta(days=10)).isoformat()
     for agency in ("fy-housing", "fy-natres"):
         assigned = await op_call(
             market,

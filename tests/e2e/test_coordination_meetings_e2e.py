@@ -11,9 +11,10 @@ import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,6 +26,8 @@ from liandong.gateway import free_port
 from liandong.suite import build_suite
 from tests.e2e.conftest import running_production, start_gateway
 from tests.e2e.scenario import Gateway, eventually
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 MEETING = """
     __typename
@@ -129,8 +132,9 @@ async def _call(gw: Gateway, token: str, query: str, name: str, **variables: Any
     return body["data"][name]
 
 
-def in_weeks(n: int) -> str:
-    return (datetime.now(UTC) + timedelta(weeks=n)).date().isoformat()
+def in_weeks(gw: Gateway, n: int) -> str:
+    """The date ``n`` weeks after the services' today (Asia/Shanghai)."""
+    return (gw.now().astimezone(CHINA) + timedelta(weeks=n)).date().isoformat()
 
 
 # A deadline decades ahead: its clock used to record every day from now to then (megabytes
@@ -173,14 +177,14 @@ async def run_meeting_path(suite: Suite, tmp_path: Path) -> None:
     outsider = gw.mint("fy-wusu", ["clerk"])
 
     # Too late for an ordinary notice (the meeting is tomorrow): a UserError, nothing stored.
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    tomorrow = gw.now() + timedelta(days=1)
     late = await _call(gw, market, SCHEDULE, "scheduleMeeting", input=_notice(tomorrow))
     assert late["__typename"] == "UserError", late
     assert late["code"] == "VALIDATION_FAILED" and late["field"] == "startsAt"
 
     # An urgent special meeting may be noticed late (recorded as such); it starts shortly,
     # so the minutes can follow in the same test.
-    starts = datetime.now(UTC) + timedelta(seconds=10)
+    starts = gw.now() + timedelta(seconds=10)
 
     async def scheduled() -> Any:
         m = await _call(gw, market, SCHEDULE, "scheduleMeeting", input=_notice(starts, urgent=True))
@@ -205,7 +209,7 @@ async def run_meeting_path(suite: Suite, tmp_path: Path) -> None:
             {
                 "description": "对城郊违法建设现场进行测量",
                 "ownerAgencyId": "fy-natres",
-                "deadline": in_weeks(3),
+                "deadline": in_weeks(gw, 3),
             },
             {
                 "description": "依法下达限期拆除决定",

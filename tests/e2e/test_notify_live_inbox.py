@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,7 @@ async def test_R_NTF_04_subscriber_receives_new_inbox_item_through_gateway(
         # one arrives (the first may be stored before the gateway has opened the stream).
         item: dict[str, Any] | None = None
         for n in range(1, 11):
-            now = datetime.now(UTC)
+            now = gw.now()
             rid = f"live-{n}"
             await suite.bus.publish(
                 [
@@ -197,7 +197,7 @@ async def test_R_SUP_01_process_record_and_webhook_registration_through_gateway(
     live_suite: tuple[Gateway, Suite],
 ) -> None:
     gw, suite = live_suite
-    now = datetime.now(UTC)
+    now = gw.now()
     event = new_envelope(
         ReferralSentV1(
             referral_id="rec-1",
