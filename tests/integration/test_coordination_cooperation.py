@@ -194,7 +194,9 @@ async def test_R_AST_01_emergency_by_phone_first_letter_within_the_default_limit
     )
     (requested,) = await w.outbox("assistance_requests", r.id)
     clocks = {d.kind: d for d in deadlines_of(requested["data"])}
-    assert clocks["assistance.reply"].due == NOW  # urgent: at once
+    # Urgent: helped at once, i.e. within the policy's "immediately" hours (DOMAIN §0), so
+    # the request is not late the moment it is made.
+    assert clocks["assistance.reply"].due == NOW + timedelta(hours=2)
     assert clocks["assistance.written_letter"].responsible_agency_id == "fy-market"
     assert clocks["assistance.written_letter"].due > NOW
     assert requested["data"]["phone_call"]["caller"] == "张三（市场监管局）"
@@ -345,7 +347,8 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
     (requested,) = await w.outbox("technical_support_requests", r.id)
     clocks = {d.kind: d for d in deadlines_of(requested["data"])}
     assert set(clocks) == {"technical_support.reply", "technical_support.on_site"}
-    assert clocks["technical_support.on_site"].due == NOW
+    # On site "immediately": within the policy's hours (DOMAIN §0), not late when asked.
+    assert clocks["technical_support.on_site"].due == NOW + timedelta(hours=2)
     # 3 working days from Monday 2 March 2026: Thursday 5 March, end of day (Asia/Shanghai).
     assert clocks["technical_support.reply"].due.date() == date(2026, 3, 5)
 
@@ -442,7 +445,10 @@ async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
         AskInformation("fy-hancong", "fy-market", "s", "p", urgent=True), actor=TOWNSHIP
     )
     (u,) = deadlines_of((await w.outbox("information_queries", urgent.id))[0]["data"])
-    assert u.due == NOW  # Fuyuan: urgent queries are answered immediately
+    # Fuyuan: urgent queries are answered immediately, i.e. within the policy's hours
+    # (DOMAIN §0): not late the moment they are asked.
+    assert u.due == NOW + timedelta(hours=2) and u.due > NOW
+    assert "立即" in u.rule and "2小时内" in u.rule
 
     err = await _unchanged(
         w,

@@ -345,6 +345,45 @@ async def test_R_SUP_02_reminder_before_escalation_after_to_leader_then_justice_
     }
 
 
+async def test_R_SUP_02_immediately_clock_alerts_at_once_and_escalates_in_hours(
+    harness: Harness,
+) -> None:
+    """DOMAIN §0: an urgent CQ-style "immediately" clock started on the eve of the Spring
+    Festival (Friday 13 February 2026, 18:00) alerts the addressee at once, is due 2 hours
+    later, and goes to the leader 2 hours and to the supervising body 8 hours after that,
+    not after the holiday week."""
+    clock = harness.clock
+    service = await harness.start(workers=False)
+    await register_agencies(service)
+    start = local(2026, 2, 13, 18, 0)
+    due = start + timedelta(hours=2)
+    block = clock_block("r-9", due).model_copy(update={"rule": "情况紧急，立即移送（2小时内）"})
+    clock.now = start
+    await deliver(service, step_event("r-9", start, [block]))
+    assert await service.scheduler.run_once() == 1  # the alert, at once
+    [alert] = await items(service, "fy-hancong")
+    assert alert.kind == "deadline.reminder" and "立即办理" in alert.title
+    assert alert.due_at == due
+
+    clock.now = due
+    assert await service.scheduler.run_once() == 0  # the 4-hour reminder is too late
+    clock.now = due + timedelta(seconds=1)
+    assert await service.scheduler.run_once() == 1  # missed
+    clock.now = due + timedelta(hours=2) - timedelta(seconds=1)
+    assert await service.scheduler.run_once() == 0
+    clock.now = due + timedelta(hours=2)
+    assert await service.scheduler.run_once() == 1
+    leader = [i for i in await items(service, "fy-hancong") if i.audience == "leader"]
+    assert len(leader) == 1 and leader[0].kind == "deadline.escalated"
+    clock.now = due + timedelta(hours=8) - timedelta(seconds=1)
+    assert await service.scheduler.run_once() == 0
+    assert await items(service, "fy-justice") == []
+    clock.now = due + timedelta(hours=8)
+    assert await service.scheduler.run_once() == 1
+    [supervised] = await items(service, "fy-justice")
+    assert supervised.kind == "deadline.escalated"
+
+
 async def test_R_SUP_02_met_cancels_and_paused_suspends_the_timers(harness: Harness) -> None:
     clock = harness.clock
     service = await harness.start(workers=False)

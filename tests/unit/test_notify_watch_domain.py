@@ -59,6 +59,45 @@ def test_R_SUP_02_hour_clock_reminds_hours_before() -> None:
     assert "remind-1wd" not in plan
 
 
+def test_R_SUP_02_urgent_clock_escalates_in_hours_not_working_days() -> None:
+    """DOMAIN §0: an urgent 24-hour clock from Friday 13 February 2026, 18:00 (eve of the
+    Spring Festival week) is due Saturday 18:00; its escalations follow in hours (fuyuan:
+    the leader 2 h, the justice bureau 8 h after), not after the holiday week."""
+    due = datetime(2026, 2, 14, 18, 0, tzinfo=CHINA)
+    plan = {
+        t.step: t
+        for t in plan_deadline_timers(
+            deadline(due, "情况紧急，24小时内移送"), POLICY.reminders, CAL
+        )
+    }
+    assert plan["missed"].fire_at == due + timedelta(seconds=1)
+    assert plan["escalate-agency_leader"].fire_at == datetime(2026, 2, 14, 20, 0, tzinfo=CHINA)
+    assert plan["escalate-supervising_body"].fire_at == datetime(2026, 2, 15, 2, 0, tzinfo=CHINA)
+    # The working-day steps would have waited for the end of the holiday week.
+    working = {t.step: t for t in plan_deadline_timers(deadline(due), POLICY.reminders, CAL)}
+    assert working["escalate-agency_leader"].fire_at.date() == datetime(2026, 2, 24).date()
+
+
+def test_R_SUP_02_immediately_clock_alerts_at_its_start() -> None:
+    """DOMAIN §0: "immediately" alerts the addressee the moment the clock starts, and is due
+    the policy's hours later; other clocks have no such alert."""
+    start = datetime(2026, 2, 16, 10, 0, tzinfo=CHINA)  # inside the Spring Festival holiday
+    hours = POLICY.immediately.limit_hours
+    due = start + timedelta(hours=hours)
+    now_clock = deadline(due, f"情况紧急，立即移送（{hours}小时内）")
+    plan = {t.step: t for t in plan_deadline_timers(now_clock, POLICY.reminders, CAL)}
+    assert plan["alert"].fire_at == start and plan["alert"].kind == "deadline.remind"
+    assert plan["alert"].id == "Referral:r:referral.accept:alert"
+    # The 4-hour reminder would fire before the clock started: the alert replaces it.
+    assert "remind-4h" not in plan
+    assert plan["escalate-agency_leader"].fire_at == due + timedelta(hours=2)
+    urgent = deadline(due, "情况紧急，24小时内移送")
+    assert "alert" not in {t.step for t in plan_deadline_timers(urgent, POLICY.reminders, CAL)}
+    assert "alert" not in {
+        t.step for t in plan_deadline_timers(deadline(due), POLICY.reminders, CAL)
+    }
+
+
 def test_R_SUP_02_working_day_reminders_skip_the_weekend() -> None:
     due = datetime(2026, 3, 9, 23, 59, 59, tzinfo=CHINA)  # a Monday
     [remind] = [

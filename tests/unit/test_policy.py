@@ -455,3 +455,35 @@ def test_shipped_file_must_match_its_district_id(policy_dir: Path) -> None:
 def test_send_policy_rule_also_guards_code_construction() -> None:
     with pytest.raises(ValidationError, match="extension_max_working_days"):
         SendPolicy(limit_working_days=5, extension_max_working_days=3, urgent={"hours": 24})
+
+
+def test_R_REF_04_immediately_is_a_clock_of_hours_never_zero() -> None:
+    """DOMAIN §0: "immediately" is due within the policy's clock hours (default 2, never 0)."""
+    assert load_policy("chongqing").immediately.limit_hours == 2
+    assert (
+        parse_policy(
+            edited("  limit_hours: 2 ", "  limit_hours: 1 "), "fuyuan.yaml"
+        ).immediately.limit_hours
+        == 1
+    )
+    err = error_of(edited("  limit_hours: 2 ", "  limit_hours: 0 "))
+    assert "fuyuan.yaml: immediately.limit_hours: " in str(err)
+    text = fuyuan_text()
+    head, rest = text.split("\nimmediately:", 1)
+    without = head + "\n" + rest.split("\n\n", 1)[1]
+    assert parse_policy(without, "fuyuan.yaml").immediately.limit_hours == 2
+
+
+def test_R_SUP_02_urgent_escalation_hours_increase_up_the_ladder() -> None:
+    steps = load_policy("fuyuan").reminders.escalation
+    assert [(s.to, s.after_hours) for s in steps] == [
+        ("agency_leader", 2),
+        ("supervising_body", 8),
+    ]
+    ok = parse_policy(edited("after_hours: 8 ", "after_hours: 3 "), "fuyuan.yaml")
+    assert ok.reminders.escalation[1].after_hours == 3
+    err = error_of(edited("after_hours: 8 ", "after_hours: 2 "))
+    assert (
+        "reminders.escalation[1].after_hours: must be > "
+        "reminders.escalation[0].after_hours (2), got 2"
+    ) in str(err)

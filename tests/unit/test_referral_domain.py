@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from kernel.policy import load_policy
+from kernel.wiring import calendar_for
+from referral.application.clocks import ReferralClocks
 from referral.domain.complaint import ComplaintStatus, HandoverMode, register_complaint
 from referral.domain.model import (
     Actor,
@@ -220,3 +224,32 @@ def test_R_CMP_02_owner_keeps_complaint_until_the_other_side_consents() -> None:
     refused = c.answer_handover(Actor("p9", "x", natres.id, ("clerk",)), NOW, False, "", "不同意")
     assert refused.status is ComplaintStatus.REGISTERED and refused.owner_agency_id == MARKET.id
     assert refused.notices == ()
+
+
+def _clocks(district: str) -> ReferralClocks:
+    policy = load_policy(district)
+    return ReferralClocks(policy, calendar_for(policy))
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def test_R_REF_04_chongqing_urgent_referral_is_not_late_when_made() -> None:
+    """DOMAIN §0: CQ sends urgent cases "immediately": due 2 clock hours after discovery
+    (the policy's limit), not at the moment of discovery."""
+    found = datetime(2026, 2, 13, 18, 0, tzinfo=CHINA)
+    send = _clocks("chongqing").send(found, urgent=True)
+    assert send.due == found + timedelta(hours=2)
+    assert found < send.due
+    assert "立即移送" in send.rule and "2小时内" in send.rule
+
+
+def test_R_REF_04_urgent_24_hours_run_across_the_weekend_and_the_spring_festival() -> None:
+    """DOMAIN §0: "24 hours" is clock time, holidays and weekends included."""
+    fy = _clocks("fuyuan")
+    friday = datetime(2026, 2, 13, 18, 0, tzinfo=CHINA)
+    assert fy.send(friday, urgent=True).due == datetime(2026, 2, 14, 18, 0, tzinfo=CHINA)
+    in_holiday = datetime(2026, 2, 17, 10, 0, tzinfo=CHINA)  # 正月初一
+    assert fy.send(in_holiday, urgent=True).due == datetime(2026, 2, 18, 10, 0, tzinfo=CHINA)
+    # Not urgent: 5 working days, after the holiday week (the Saturday 14th is a working day).
+    assert fy.send(friday, urgent=False).due.date() == datetime(2026, 2, 27).date()

@@ -54,6 +54,7 @@ __all__ = [
     "DisputePolicy",
     "DistrictPolicy",
     "EscalationStep",
+    "ImmediatelyPolicy",
     "InformationQueryPolicy",
     "JointEnforcementPolicy",
     "LadderStep",
@@ -172,13 +173,24 @@ class SourceDocument(_Model):
     """Date of issue (印发/公布)."""
 
 
+class ImmediatelyPolicy(_Model):
+    """What "immediately" (立即) means as a clock (DOMAIN §0): the addressee is alerted at
+    once, and the act is due within this many clock hours, so an urgent request is not late
+    the moment it is made. No seed gives a number: 2 hours is DOMAIN §0's default."""
+
+    limit_hours: _PositiveInt = 2
+    """Clock hours (never 0: DOMAIN §0)."""
+
+
 class UrgentClock(_Model):
-    """The clock for urgent cases: a number of clock hours, or "immediately" (an alert now)."""
+    """The clock for urgent cases: a number of clock hours, or "immediately" (an alert now
+    and the policy's ``immediately.limit_hours``)."""
 
     hours: _PositiveInt | None = None
     """Clock hours (FY (四)1, HL 四(一)1: 24 小时)."""
     immediately: _Bool = False
-    """No clock: act at once (CQ: 立即移送, 不得拖延时间或压案不送)."""
+    """Act at once (CQ: 立即移送, 不得拖延时间或压案不送): alerted now, due within the
+    district's ``immediately.limit_hours``."""
 
     @model_validator(mode="after")
     def _one_of(self) -> UrgentClock:
@@ -446,7 +458,11 @@ class EscalationStep(_Model):
     to_zh: _Text
     """The body as officials name it."""
     after_working_days: _NonNegativeInt
-    """Working days after the deadline (0: as soon as it has passed)."""
+    """Working days after a working-day deadline (0: as soon as it has passed)."""
+    after_hours: _NonNegativeInt
+    """Clock hours after an hour-clock deadline (the urgent 24 hours, "immediately"): an
+    urgent clock escalates in hours, not in working days (DOMAIN §0; 0: as soon as it has
+    passed)."""
 
 
 class ReminderPolicy(_Model):
@@ -475,14 +491,15 @@ class ReminderPolicy(_Model):
         rank = {"agency_leader": 0, "supervising_body": 1}
         for i in range(1, len(self.escalation)):
             prev, cur = self.escalation[i - 1], self.escalation[i]
-            if cur.after_working_days <= prev.after_working_days:
-                problems.append(
-                    (
-                        f"escalation[{i}].after_working_days",
-                        f"must be > {{at}}escalation[{i - 1}].after_working_days "
-                        f"({prev.after_working_days}), got {cur.after_working_days}",
+            for name in ("after_working_days", "after_hours"):
+                before, now = getattr(prev, name), getattr(cur, name)
+                if now <= before:
+                    problems.append(
+                        (
+                            f"escalation[{i}].{name}",
+                            f"must be > {{at}}escalation[{i - 1}].{name} ({before}), got {now}",
+                        )
                     )
-                )
             if rank[cur.to] < rank[prev.to]:
                 problems.append(
                     (f"escalation[{i}].to", "escalation never goes back from supervising_body")
@@ -617,6 +634,8 @@ class DistrictPolicy(_Model):
     """R-SUP-02."""
     calendar: CalendarPolicy = Field(default_factory=CalendarPolicy)
     """District overrides of the working-day calendar."""
+    immediately: ImmediatelyPolicy = Field(default_factory=ImmediatelyPolicy)
+    """DOMAIN §0: "immediately" as a clock of a few hours (optional in a file: 2 hours)."""
 
     def acceptance_limit_working_days(self) -> int | None:
         """Working days for the receiver's written acceptance statement (R-REF-06).

@@ -172,8 +172,13 @@ class _Base:
         return Clock(kind, agency_id, deadline.due, deadline.rule, deadline.to_dict())
 
     def _immediately(self, kind: str, agency_id: str, at: datetime, rule: str) -> Clock:
-        # "Immediately" (立即) is a clock that runs out at once: notify alerts now.
-        return self._clock(kind, agency_id, self.calendar.add_hours(at, 0, rule=rule))
+        # "Immediately" (立即, DOMAIN §0): the addressee is alerted now (an hour clock's
+        # reminders fall due at once) and the act is due within the policy's few hours, so
+        # an urgent request is not late the moment it is made.
+        hours = self.policy.immediately.limit_hours
+        return self._clock(
+            kind, agency_id, self.calendar.add_hours(at, hours, rule=f"{rule}（{hours}小时内）")
+        )
 
     async def _external(self, ids: dict[str, str], kinds: set[AgencyKind] | None = None) -> None:
         """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""

@@ -28,6 +28,7 @@ from notify.domain.record import RecordEntry, record_entry
 from notify.domain.watch import (
     PlannedTimer,
     WatchedDeadline,
+    alert_text,
     escalation_text,
     fire_at_for_step,
     missed_text,
@@ -133,7 +134,9 @@ class DeadlineWatch:
             await self.timers.cancel_for(key)
             return
         state = "paused" if current.state == "paused" else "pending"
-        for planned in plan_deadline_timers(current, self.policy.reminders, self.calendar):
+        for planned in plan_deadline_timers(
+            current, self.policy.reminders, self.calendar, self.policy.immediately
+        ):
             await self.timers.schedule(
                 planned,
                 state=state,
@@ -202,7 +205,11 @@ class DeadlineWatch:
         if deadline.due != timer["due"]:
             # The clock moved between the claim and now: fire at the new time instead.
             fire_at = fire_at_for_step(
-                deadline, timer["step"], self.policy.reminders, self.calendar
+                deadline,
+                timer["step"],
+                self.policy.reminders,
+                self.calendar,
+                self.policy.immediately,
             )
             if fire_at is None:
                 return "cancelled"
@@ -214,7 +221,8 @@ class DeadlineWatch:
         if kind == "deadline.remind":
             if now > deadline.due:
                 return "skipped"  # too late to remind; the missed timer takes over
-            title, body = reminder_text(deadline)
+            text = alert_text if timer["step"] == "alert" else reminder_text
+            title, body = text(deadline)
             await self._notify(
                 timer,
                 agency_id=agency,

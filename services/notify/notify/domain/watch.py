@@ -17,7 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from kernel.calendar import WorkingCalendar
-from kernel.policy import NoticePolicy, ReminderPolicy
+from kernel.policy import ImmediatelyPolicy, NoticePolicy, ReminderPolicy
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -63,6 +63,12 @@ class WatchedDeadline:
         rule = self.rule.lower()
         return "小时" in rule or "hour" in rule
 
+    @property
+    def immediate(self) -> bool:
+        """A clock for an act due "immediately" (立即, DOMAIN §0): the addressee is alerted
+        the moment it starts, whatever the hour reminders say."""
+        return self.hour_clock and "立即" in self.rule
+
 
 @dataclass(frozen=True)
 class PlannedTimer:
@@ -74,13 +80,30 @@ class PlannedTimer:
 
 
 def plan_deadline_timers(
-    deadline: WatchedDeadline, reminders: ReminderPolicy, calendar: WorkingCalendar
+    deadline: WatchedDeadline,
+    reminders: ReminderPolicy,
+    calendar: WorkingCalendar,
+    immediately: ImmediatelyPolicy | None = None,
 ) -> list[PlannedTimer]:
-    """Every timer the clock needs per the policy, whatever the time now."""
+    """Every timer the clock needs per the policy, whatever the time now.
+
+    Hour clocks (the urgent 24 hours, "immediately") are reminded and escalated in clock
+    hours; working-day clocks in working days (DOMAIN §0). An "immediately" clock also gets
+    an alert at its start (``immediately.limit_hours`` before it is due)."""
     due = deadline.due
     out: list[PlannedTimer] = []
+    started: datetime | None = None
+    if deadline.immediate:
+        started = due - timedelta(hours=(immediately or ImmediatelyPolicy()).limit_hours)
+        out.append(
+            PlannedTimer(
+                id=f"{deadline.key}:alert", kind="deadline.remind", step="alert", fire_at=started
+            )
+        )
     if deadline.hour_clock:
         for hours in reminders.before_due_hours:
+            if started is not None and due - timedelta(hours=hours) <= started:
+                continue  # it would fire with the alert: the alert says it
             out.append(
                 PlannedTimer(
                     id=f"{deadline.key}:remind-{hours}h",
@@ -109,11 +132,12 @@ def plan_deadline_timers(
         )
     )
     for step in reminders.escalation:
-        at = (
-            missed_at
-            if step.after_working_days == 0
-            else calendar.add_working_days(due, step.after_working_days).due
-        )
+        if deadline.hour_clock:
+            at = due + timedelta(hours=step.after_hours)
+        elif step.after_working_days == 0:
+            at = missed_at
+        else:
+            at = calendar.add_working_days(due, step.after_working_days).due
         out.append(
             PlannedTimer(
                 id=f"{deadline.key}:escalate-{step.to}",
@@ -127,10 +151,14 @@ def plan_deadline_timers(
 
 
 def fire_at_for_step(
-    deadline: WatchedDeadline, step: str, reminders: ReminderPolicy, calendar: WorkingCalendar
+    deadline: WatchedDeadline,
+    step: str,
+    reminders: ReminderPolicy,
+    calendar: WorkingCalendar,
+    immediately: ImmediatelyPolicy | None = None,
 ) -> datetime | None:
     """When ``step`` fires for the deadline as it is now (None: the policy has no such step)."""
-    for t in plan_deadline_timers(deadline, reminders, calendar):
+    for t in plan_deadline_timers(deadline, reminders, calendar, immediately):
         if t.step == step:
             return t.fire_at
     return None
@@ -158,6 +186,15 @@ def _what(deadline: WatchedDeadline) -> str:
 def reminder_text(deadline: WatchedDeadline) -> tuple[str, str]:
     title = f"【期限提醒】{deadline.kind} 将于{_when(deadline.due)}到期"
     body = f"{_what(deadline)}将于{_when(deadline.due)}到期，请及时办理。"
+    if deadline.explanation_zh:
+        body += f"\n期限计算：{deadline.explanation_zh}"
+    return title, body
+
+
+def alert_text(deadline: WatchedDeadline) -> tuple[str, str]:
+    """The alert at the start of an "immediately" clock (DOMAIN §0)."""
+    title = f"【立即办理】{deadline.kind} 须于{_when(deadline.due)}前办理"
+    body = f"{_what(deadline)}须立即办理，最迟于{_when(deadline.due)}前完成。"
     if deadline.explanation_zh:
         body += f"\n期限计算：{deadline.explanation_zh}"
     return title, body

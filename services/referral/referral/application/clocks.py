@@ -33,8 +33,11 @@ class ReferralClocks:
         s = self.policy.send
         if urgent:
             if s.urgent.immediately:
-                rule = "情况紧急，立即移送"
-                d = self.calendar.add_hours(found_at, 0, rule=rule)
+                # DOMAIN §0: "immediately" is an alert now and a clock of a few hours, so
+                # an urgent case is not late the moment it is found.
+                hours = self.policy.immediately.limit_hours
+                rule = f"情况紧急，立即移送（{hours}小时内）"
+                d = self.calendar.add_hours(found_at, hours, rule=rule)
             else:
                 hours = s.urgent.hours or 24
                 rule = f"情况紧急，{hours}小时内移送"
