@@ -427,3 +427,46 @@ def test_naive_datetimes_rejected(cal: WorkingCalendar) -> None:
     dl = cal.add_working_days(at(2026, 2, 13), 5)
     with pytest.raises(ValueError, match="naive"):
         dl.is_overdue(naive)
+
+
+# --------------------------------------------------------------------------- calendar days
+
+
+def test_calendar_days_end_on_the_nth_day_when_it_is_a_working_day(cal: WorkingCalendar) -> None:
+    """DOMAIN §0: "N days" (日) are calendar days; the start day is not counted."""
+    dl = cal.add_calendar_days(at(2026, 3, 2), 3)  # Monday
+    assert dl.due == datetime(2026, 3, 5, 23, 59, 59, tzinfo=SH)
+    assert dl.calendar_days == 3 and dl.working_days is None and dl.hours is None
+    assert "为工作日" in dl.explain()
+
+
+def test_calendar_days_last_day_on_a_weekend_rolls_to_monday(cal: WorkingCalendar) -> None:
+    dl = cal.add_calendar_days(at(2026, 3, 4), 3)  # Wednesday + 3 = Saturday 7 March
+    assert dl.due.date() == date(2026, 3, 9)
+    assert "顺延至3月9日（星期一）" in dl.explain()
+    just_before = cal.add_calendar_days(at(2026, 3, 3), 3)  # ends Friday 6 March
+    assert just_before.due.date() == date(2026, 3, 6)
+
+
+def test_decree_310_three_day_clock_ending_on_a_holiday_rolls_past_the_national_day(
+    cal: WorkingCalendar,
+) -> None:
+    """A 3-day clock (Decree 310's limits are days, 日) started Monday 28 September 2026
+    ends on 1 October, the National Day: it rolls over to the first working day after."""
+    dl = cal.add_calendar_days(at(2026, 9, 28), 3)
+    assert dl.due == datetime(2026, 10, 8, 23, 59, 59, tzinfo=SH)
+    zh = dl.explain()
+    assert "期间最后一日为10月1日（星期四），适逢" in zh and "国庆节假期" in zh
+    assert "顺延至10月8日（星期四）" in zh and "截止时间：2026年10月8日（星期四）24时" in zh
+    assert "rolled over to Thu 8 Oct" in dl.explain("en")
+    # The record keeps the start, the nominal last day and the roll-over, not every day.
+    assert len(dl.explanation.days) == 2 + 7
+    assert Deadline.from_dict(json.loads(json.dumps(dl.to_dict()))) == dl
+
+
+def test_calendar_days_count_is_at_least_one(cal: WorkingCalendar) -> None:
+    assert cal.add_calendar_days(at(2026, 3, 2), 1).due.date() == date(2026, 3, 3)
+    with pytest.raises(ValueError, match="≥ 1 day"):
+        cal.add_calendar_days(at(2026, 3, 2), 0)
+    with pytest.raises(TypeError):
+        cal.add_calendar_days(at(2026, 3, 2), True)

@@ -487,3 +487,12 @@ def test_R_SUP_02_urgent_escalation_hours_increase_up_the_ladder() -> None:
         "reminders.escalation[1].after_hours: must be > "
         "reminders.escalation[0].after_hours (2), got 2"
     ) in str(err)
+
+
+def test_R_REF_08_result_report_limit_lives_in_the_policy_with_its_source() -> None:
+    fy = load_policy("fuyuan").result_report
+    assert fy.limit_days == 90 and "行政处罚法第六十条" in fy.basis_zh
+    ok = parse_policy(edited("  limit_days: 90 ", "  limit_days: 1 "), "fuyuan.yaml")
+    assert ok.result_report.limit_days == 1
+    err = error_of(edited("  limit_days: 90 ", "  limit_days: 0 "))
+    assert "fuyuan.yaml: result_report.limit_days: " in str(err)

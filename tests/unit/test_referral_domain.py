@@ -253,3 +253,19 @@ def test_R_REF_04_urgent_24_hours_run_across_the_weekend_and_the_spring_festival
     assert fy.send(in_holiday, urgent=True).due == datetime(2026, 2, 18, 10, 0, tzinfo=CHINA)
     # Not urgent: 5 working days, after the holiday week (the Saturday 14th is a working day).
     assert fy.send(friday, urgent=False).due.date() == datetime(2026, 2, 27).date()
+
+
+def test_R_REF_08_result_report_is_90_days_rolled_over_past_a_holiday() -> None:
+    """R-REF-08 / DOMAIN §0: the result report is due within the policy's days (90, the
+    Administrative Penalty Law art. 60, named in the policy), counted in days (日) and
+    rolled over when the last day is a holiday — not 2,160 clock hours."""
+    fy = _clocks("fuyuan")
+    accepted = datetime(2026, 7, 3, 10, 0, tzinfo=CHINA)  # 90 days later: 1 October
+    report = fy.report(accepted, "fy-hancong")
+    assert report.due == datetime(2026, 10, 8, 23, 59, 59, tzinfo=CHINA)
+    assert report.rule == "自受理之日起90日内通报处理结果（行政处罚法第六十条；项目默认）"
+    assert report.responsible_agency_id == "fy-hancong"
+    assert "顺延至10月8日" in fy.explain(report)
+    # 90 days from Monday 2 March end on Sunday 31 May: rolled over to Monday 1 June.
+    weekend = fy.report(datetime(2026, 3, 2, 10, 0, tzinfo=CHINA), "fy-hancong")
+    assert weekend.due == datetime(2026, 6, 1, 23, 59, 59, tzinfo=CHINA)

@@ -367,7 +367,7 @@ class YearStatus:
 class Explanation:
     """How a deadline was computed: the days considered, in order, and the calendar used."""
 
-    mode: Literal["working_days", "clock"]
+    mode: Literal["working_days", "clock", "calendar_days"]
     days: tuple[ConsideredDay, ...]
     source: str
     """E.g. ``holidays 0.109 China (State Council notices to 2026) + district fuyuan ...``."""
@@ -391,7 +391,7 @@ class Explanation:
     def from_dict(cls, data: Mapping[str, Any]) -> Explanation:
         """Inverse of :meth:`to_dict`."""
         mode = data["mode"]
-        if mode not in ("working_days", "clock"):
+        if mode not in ("working_days", "clock", "calendar_days"):
             raise ValueError(f"unknown explanation mode {mode!r}")
         closing = data.get("closing_time")
         return cls(
@@ -420,6 +420,7 @@ class Deadline:
     explanation: Explanation
     working_days: int | None = None
     hours: float | None = None
+    calendar_days: int | None = None
 
     def is_overdue(self, at: datetime) -> bool:
         """Whether the deadline has passed at ``at`` (aware)."""
@@ -433,6 +434,7 @@ class Deadline:
             "rule": self.rule,
             "working_days": self.working_days,
             "hours": self.hours,
+            "calendar_days": self.calendar_days,
             "explanation": self.explanation.to_dict(),
         }
 
@@ -446,6 +448,7 @@ class Deadline:
             explanation=Explanation.from_dict(data["explanation"]),
             working_days=data.get("working_days"),
             hours=data.get("hours"),
+            calendar_days=data.get("calendar_days"),
         )
 
     def explain(self, lang: str = "zh") -> str:
@@ -660,6 +663,42 @@ class WorkingCalendar:
             explanation=self._explanation("clock", considered, None),
         )
 
+    def add_calendar_days(self, start: datetime, n: int, *, rule: str | None = None) -> Deadline:
+        """The deadline ``n`` days (日, calendar days) after ``start`` (DOMAIN §0).
+
+        The start day is not counted; the period ends at the end of the ``n``-th day, and
+        when that day is not a working day (a weekend, a statutory holiday, a district day
+        off) it rolls over to the end of the next working day. The record keeps the start
+        day, the nominal last day and each day it rolled over, not every day in between
+        (a 90-day period would otherwise store 90 days per clock).
+        """
+        local_start = _local(start, "start")
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n must be an int, got {type(n).__name__}")
+        if n < 1:
+            raise ValueError(f"n must be ≥ 1 day, got {n}")
+        start_day = local_start.date()
+        nominal = start_day + timedelta(days=n)
+        kind = self.day_kind(nominal)
+        considered = [
+            ConsideredDay(self.day_kind(start_day), counted=False, is_start=True),
+            ConsideredDay(kind, counted=kind.is_working_day, ordinal=n),
+        ]
+        last = nominal
+        while not self.is_working_day(last):
+            last += timedelta(days=1)
+            kind = self.day_kind(last)
+            considered.append(ConsideredDay(kind, counted=kind.is_working_day))
+        closing = self._overrides.office_closing_time if self._overrides else None
+        due = datetime.combine(last, closing or _END_OF_DAY, tzinfo=SHANGHAI)
+        return Deadline(
+            start=local_start,
+            due=due,
+            rule=rule or _default_calendar_days_rule(n),
+            calendar_days=n,
+            explanation=self._explanation("calendar_days", considered, closing),
+        )
+
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days from ``start`` to ``end``, negative when ``end`` is earlier.
 
@@ -717,7 +756,7 @@ class WorkingCalendar:
 
     def _explanation(
         self,
-        mode: Literal["working_days", "clock"],
+        mode: Literal["working_days", "clock", "calendar_days"],
         considered: list[ConsideredDay],
         closing: time | None,
     ) -> Explanation:
@@ -734,6 +773,10 @@ class WorkingCalendar:
 
 def _default_working_days_rule(n: int | None) -> str:
     return f"{n} working day{'s' if n != 1 else ''}"
+
+
+def _default_calendar_days_rule(n: int | None) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
 
 
 def _show_hours(hours: float | None) -> str:
@@ -809,7 +852,7 @@ def _zh_clock(t: time) -> str:
 def _zh_due(dt: datetime, closing: time | None, mode: str) -> str:
     day = f"{_zh_date(dt.date())}（{_WEEKDAYS_ZH[dt.weekday()]}）"
     if (
-        mode == "working_days"
+        mode in ("working_days", "calendar_days")
         and closing is None
         and dt.timetz().replace(tzinfo=None) == (_END_OF_DAY)
     ):
@@ -917,6 +960,32 @@ def _explain_zh(dl: Deadline) -> str:
             f"（本地办公时间截止于{_zh_clock(e.closing_time)}）" if e.closing_time else ""
         )
         lines.append(f"截止时间：{_zh_due(dl.due, e.closing_time, e.mode)}{closing_note}。")
+    elif e.mode == "calendar_days":
+        basis = (
+            "" if dl.rule == _default_calendar_days_rule(dl.calendar_days) else f"依据：{dl.rule}；"
+        )
+        lines.append(
+            f"{head}计算{dl.calendar_days}日（{basis}期间开始之日不计算在内，自次日起算；"
+            "期间最后一日是节假日的，以节假日后的第一个工作日为期间届满的日期）："
+        )
+        nominal = e.days[1].day
+        text = (
+            f"期间最后一日为{_zh_date(nominal.date, ref)}（{_WEEKDAYS_ZH[nominal.date.weekday()]}）"
+        )
+        if nominal.is_working_day:
+            text += "，为工作日。"
+        else:
+            rolled = _segments(tuple(c for c in e.days[1:] if not c.day.is_working_day))
+            off = "、".join(
+                f"{_zh_range(seg, ref, False)} {_zh_label(seg.first.day)}" for seg in rolled
+            )
+            due_day = f"{_zh_date(dl.due.date(), ref)}（{_WEEKDAYS_ZH[dl.due.weekday()]}）"
+            text += f"，适逢{off}，顺延至{due_day}。"
+        lines.append(text)
+        closing_note = (
+            f"（本地办公时间截止于{_zh_clock(e.closing_time)}）" if e.closing_time else ""
+        )
+        lines.append(f"截止时间：{_zh_due(dl.due, e.closing_time, e.mode)}{closing_note}。")
     else:
         basis = "" if dl.rule == _default_hours_rule(dl.hours) else f"依据：{dl.rule}；"
         lines.append(
@@ -989,6 +1058,27 @@ def _explain_en(dl: Deadline) -> str:
             if e.closing_time is not None:
                 due += " (district office closing time)"
         lines.append(f"Due: {due}.")
+    elif e.mode == "calendar_days":
+        basis = "" if dl.rule == _default_calendar_days_rule(dl.calendar_days) else f" ({dl.rule})"
+        lines.append(
+            f"Counting {_default_calendar_days_rule(dl.calendar_days)}{basis} from {start}; "
+            "the start day is not counted, and a last day that is not a working day rolls "
+            "over to the next working day."
+        )
+        nominal = e.days[1].day
+        if nominal.is_working_day:
+            lines.append(f"The last day, {_en_date(nominal.date, ref)}, is a working day.")
+        else:
+            rolled = _segments(tuple(c for c in e.days[1:] if not c.day.is_working_day))
+            off = "; ".join(f"{_en_range(seg, ref)} ({_en_label(seg.first.day)})" for seg in rolled)
+            lines.append(
+                f"The last day, {_en_date(nominal.date, ref)}, falls in {off}: rolled over to "
+                f"{_en_date(dl.due.date(), ref)}."
+            )
+        if e.closing_time is None and dl.due.time() == _END_OF_DAY:
+            lines.append(f"Due: end of {_en_date(dl.due.date())} (24:00 Asia/Shanghai).")
+        else:
+            lines.append(f"Due: {_en_date(dl.due.date())} {dl.due:%H:%M} Asia/Shanghai.")
     else:
         basis = "" if dl.rule == _default_hours_rule(dl.hours) else f" ({dl.rule})"
         lines.append(

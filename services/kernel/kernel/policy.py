@@ -66,6 +66,7 @@ __all__ = [
     "PolicyProblem",
     "Recurrence",
     "ReminderPolicy",
+    "ResultReportPolicy",
     "RoutineMeeting",
     "SendPolicy",
     "SourceDocument",
@@ -180,6 +181,20 @@ class ImmediatelyPolicy(_Model):
 
     limit_hours: _PositiveInt = 2
     """Clock hours (never 0: DOMAIN §0)."""
+
+
+class ResultReportPolicy(_Model):
+    """The receiver reports the handling result back to the sender (处理结果通报, R-REF-08).
+
+    No seed gives a limit. The Administrative Penalty Law (《中华人民共和国行政处罚法》, 2021)
+    art. 60 gives 90 days from filing a case to the decision: the project's default, counted
+    in days (日) from the written acceptance, the last day rolled over past a holiday
+    (DOMAIN §0)."""
+
+    limit_days: _PositiveInt = 90
+    """Calendar days (日), not working days."""
+    basis_zh: _Text = "行政处罚法第六十条；项目默认"
+    """Where the number comes from, as the clock's rule cites it."""
 
 
 class UrgentClock(_Model):
@@ -636,6 +651,9 @@ class DistrictPolicy(_Model):
     """District overrides of the working-day calendar."""
     immediately: ImmediatelyPolicy = Field(default_factory=ImmediatelyPolicy)
     """DOMAIN §0: "immediately" as a clock of a few hours (optional in a file: 2 hours)."""
+    result_report: ResultReportPolicy = Field(default_factory=ResultReportPolicy)
+    """R-REF-08: days to report the handling result (optional in a file: 90 days, the
+    Administrative Penalty Law art. 60)."""
 
     def acceptance_limit_working_days(self) -> int | None:
         """Working days for the receiver's written acceptance statement (R-REF-06).

@@ -13,13 +13,6 @@ from kernel.deadlines import DeadlineV1
 from kernel.policy import DistrictPolicy
 from referral.domain.model import DeadlineInfo
 
-# No seed document gives a limit for reporting the handling result back (处理结果通报,
-# R-REF-08). The Administrative Penalty Law (行政处罚法, 2021) art. 60 gives 90 days from
-# filing a case to the decision; the project uses it as the default report clock, counted
-# from the written acceptance, until a district policy field exists for it.
-REPORT_RESULT_DAYS = 90
-REPORT_RESULT_RULE = "自受理之日起90日内通报处理结果（行政处罚法第六十条；项目默认）"
-
 
 class ReferralClocks:
     def __init__(self, policy: DistrictPolicy, calendar: WorkingCalendar) -> None:
@@ -62,9 +55,13 @@ class ReferralClocks:
         )
 
     def report(self, start: datetime, receiver_id: str) -> DeadlineInfo:
-        d = self.calendar.add_hours(start, REPORT_RESULT_DAYS * 24, rule=REPORT_RESULT_RULE)
+        """R-REF-08: the result is reported within the policy's days (日) of the written
+        acceptance, the last day rolled over past a holiday (DOMAIN §0)."""
+        rr = self.policy.result_report
+        rule = f"自受理之日起{rr.limit_days}日内通报处理结果（{rr.basis_zh}）"
+        d = self.calendar.add_calendar_days(start, rr.limit_days, rule=rule)
         return DeadlineInfo(
-            "report", d.due, d.to_dict(), rule=REPORT_RESULT_RULE, responsible_agency_id=receiver_id
+            "report", d.due, d.to_dict(), rule=rule, responsible_agency_id=receiver_id
         )
 
     def explain(self, d: DeadlineInfo) -> str:
