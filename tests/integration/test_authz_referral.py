@@ -406,3 +406,34 @@ async def test_complaints_are_read_by_the_owner_and_supervisors_only(graph: Grap
     await refused(graph, OUTSIDER, f'answerComplaint(id: "{c["id"]}", answer: "无违法")')
     listed = await graph.run(BUREAU, "{ complaints { edges { node { id } } } }")
     assert listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+REFERRAL_COMPLAINT = '{ referral(id: "%s") { id complaint { id complainantContact } } }'
+
+
+async def test_complaint_behind_a_referral_is_read_by_its_readers_and_the_handling_receiver(
+    graph: Graph,
+) -> None:
+    """R-CMP-04 and the matrix rule ``referral.complaint``: the complainant's data reaches the
+    complaint's readers and the agency that handles the referral made from it (it tells the
+    complainant the result); the police of a crime transfer and the procuratorate read the
+    case, never the complainant (issue 16, finding 3)."""
+    for receiver, readers, not_readers in (
+        ("fy-hancong", (MARKET_CLERK, TOWN_CLERK, GOV), ()),
+        ("fy-police", (MARKET_CLERK, JUSTICE), (POLICE, PROCURATORATE)),
+    ):
+        c = await graph.ok(
+            MARKET_CLERK,
+            'registerComplaint(input: {complainantName: "张三", complainantContact: '
+            '"13800000000", content: "无照经营"})',
+        )
+        refer = f'referComplaint(id: "{c["id"]}", input: {draft_input(receiver)})'
+        rid = (await graph.ok(MARKET_CLERK, refer))["id"]
+        for who in readers:
+            body = await graph.run(who, REFERRAL_COMPLAINT % rid)
+            seen = body["data"]["referral"]["complaint"]
+            assert seen is not None and seen["complainantContact"] == "13800000000", (who, body)
+        for who in not_readers:
+            body = await graph.run(who, REFERRAL_COMPLAINT % rid)
+            assert body["data"]["referral"] is not None, (who.label, body)  # reads the case
+            assert body["data"]["referral"]["complaint"] is None, (who.label, body)

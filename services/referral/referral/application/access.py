@@ -16,6 +16,7 @@ __all__ = [
     "may_read_complaint",
     "may_read_material_content",
     "may_read_referral",
+    "may_read_referral_complaint",
     "oversight_relations",
     "read_scope",
     "referral_relations",
@@ -76,6 +77,20 @@ def may_read_material_content(p: Principal, r: Referral) -> bool:
 
 def may_read_complaint(p: Principal, c: Complaint) -> bool:
     return permits(p, READ_COMPLAINT, complaint_relations(p, c))
+
+
+def may_read_referral_complaint(p: Principal, r: Referral, c: Complaint) -> bool:
+    """The complaint a referral was made from: its own readers (``referral.complaint``), and
+    the staff of the referral's current receiver, which handles the case and tells the
+    complainant the result (R-CMP-04). Not an earlier receiver, the police of a crime
+    transfer or the procuratorate: they read the case, never the complainant's data."""
+    if may_read_complaint(p, c):
+        return True
+    return (
+        not referral_tags(r)
+        and Relation.RECEIVER in referral_relations(p, r)
+        and permits(p, READ_COMPLAINT, {Relation.RECEIVER})
+    )
 
 
 def authorize_referral(p: Principal, operation: str, r: Referral) -> None:

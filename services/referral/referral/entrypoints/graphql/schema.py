@@ -33,6 +33,7 @@ from referral.application.access import (
     may_read_complaint,
     may_read_material_content,
     may_read_referral,
+    may_read_referral_complaint,
     read_scope,
 )
 from referral.application.handlers import (
@@ -310,10 +311,16 @@ class Referral:
     async def complaint(self, info: Info) -> Complaint | None:
         if self.complaint_id is None:
             return None
-        # Whoever may see the referral may see the complaint it came from: the receiver
-        # tells the complainant the result (R-CMP-04).
-        model = await info.context.complaint_loader.load(str(self.complaint_id))
-        return Complaint.from_model(model) if model else None
+        # The complaint's own readers and the handling receiver, who tells the complainant
+        # the result (R-CMP-04); null for everyone else who reads the case.
+        ctx = info.context
+        referral = await ctx.referral_loader.load(str(self.id))
+        model = await ctx.complaint_loader.load(str(self.complaint_id))
+        if referral is None or model is None:
+            return None
+        if not may_read_referral_complaint(ctx.principal(), referral, model):
+            return None
+        return Complaint.from_model(model)
 
     @classmethod
     def from_model(
