@@ -202,6 +202,10 @@ RULE = (
 )
 DISPUTE = f"query($id: ID!) {{ dispute(id: $id) {{ {DISPUTE_FIELDS} }} }}"
 DISPUTES = "query($of: ID) { disputes(agencyId: $of) { edges { node { id } } } }"
+DISPUTE_ENTITY = (
+    'query($id: ID!) { _entities(representations: [{__typename: "Dispute", id: $id}]) '
+    "{ ... on Dispute { id } } }"
+)
 TRANSFER = (
     "mutation($input: RequestCaseTransferInput!) { m: requestCaseTransfer(input: $input) { "
     + err(f"... on Dispute {{ {DISPUTE_FIELDS} }}")
@@ -267,6 +271,11 @@ async def test_dispute_reads_parties_and_supervising_roles_only(graph: Graph) ->
         assert (await g.data(who, DISPUTE, id=dispute_id))["dispute"] is None, who
         for of in (None, "fy-market"):
             assert dispute_id not in ids((await g.data(who, DISPUTES, of=of))["disputes"]), who
+    # The federation entry point (the gateway resolves Dispute references through it, e.g.
+    # from another subgraph's link) applies the same read rule (issue 16, finding 3).
+    for who, sees in ((NATRES_CLERK, True), (JUSTICE, True), (HOUSING_CLERK, False)):
+        found = (await g.data(who, DISPUTE_ENTITY, id=dispute_id))["_entities"]
+        assert (found == [{"id": dispute_id}]) == sees and (found == [None]) != sees, (who, found)
 
 
 async def test_R_DSP_04_the_township_asks_and_the_government_decides(graph: Graph) -> None:

@@ -198,9 +198,17 @@ class Dispute:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispute | None:
-        info.context.principal()
-        model = await info.context.disputes.get(str(id))
-        return cls.from_model(model, info) if model else None
+        return await _visible_dispute(info, str(id))
+
+
+async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
+    """The dispute, or None when it is absent or not the caller's to see: both read the same
+    (the matrix, coordination.dispute), by id and through a federation reference alike."""
+    actor = actor_of(info.context.principal())
+    model = await info.context.disputes.get(dispute_id)
+    if model is None or not access.may(actor, "dispute", access.dispute_relations(actor, model)):
+        return None
+    return Dispute.from_model(model, info)
 
 
 @strawberry.type
@@ -233,14 +241,7 @@ class DisputeQuery:
         "interim handler, the township, the deciding body and the supervising roles see it)."
     )
     async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
-        actor = actor_of(info.context.principal())
-        model = await info.context.disputes.get(str(id))
-        # Absent and not yours to see read the same (the matrix, coordination.dispute).
-        if model is None or not access.may(
-            actor, "dispute", access.dispute_relations(actor, model)
-        ):
-            return None
-        return Dispute.from_model(model, info)
+        return await _visible_dispute(info, str(id))
 
     @strawberry.field(
         description="Disputes, by status and party, cursor-paginated by id; only those your "
