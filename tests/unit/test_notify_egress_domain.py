@@ -33,6 +33,15 @@ STRICT = EgressRule.of(False, [])
         ("0.0.0.0", "private"),
         ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
         ("224.0.0.1", "private"),
+        # IPv4 inside IPv6: NAT64 (RFC 6052, RFC 8215) and 6to4 (RFC 3056) reach the embedded
+        # IPv4 address through a translator or relay (issue 16, finding 9).
+        ("64:ff9b::7f00:1", "loopback"),
+        ("64:ff9b::a9fe:a9fe", "link-local"),
+        ("64:ff9b::a00:5", "private"),
+        ("64:ff9b:1::a00:5", "private"),
+        ("2002:7f00:1::", "loopback"),
+        ("2002:a9fe:a9fe::1", "link-local"),
+        ("2002:c0a8:101::1", "private"),
     ],
 )
 def test_private_loopback_link_local_and_metadata_hosts_are_refused(host: str, why: str) -> None:
@@ -40,7 +49,16 @@ def test_private_loopback_link_local_and_metadata_hosts_are_refused(host: str, w
         STRICT.check_host(host)
 
 
-@pytest.mark.parametrize("host", ["93.184.216.34", "2606:4700::1111", "bureau.example.cn"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "93.184.216.34",
+        "2606:4700::1111",
+        "bureau.example.cn",
+        "64:ff9b::5db8:d822",  # NAT64 of 93.184.216.34, a public address
+        "2002:5db8:d822::1",  # 6to4 of the same
+    ],
+)
 def test_public_addresses_and_names_pass_the_registration_check(host: str) -> None:
     STRICT.check_host(host)
 

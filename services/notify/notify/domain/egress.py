@@ -94,8 +94,11 @@ class EgressRule:
             self.check_address(host, address)
 
     def check_address(self, host: str, address: IPAddress) -> None:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            # ::ffff:127.0.0.1 is 127.0.0.1; a NAT64 or 6to4 address reaches the IPv4
+            # address inside it through a translator or relay: judge that address.
+            address = embedded
         if any(address in net for net in self.allowed_networks):
             return
         if address.is_loopback:
@@ -110,6 +113,25 @@ class EgressRule:
                 f"{host} is a private or reserved address ({address}); not allowed unless the "
                 "district allows it (webhook_allowed_hosts)"
             )
+
+
+# NAT64 prefixes: the well-known one (RFC 6052) and the local-use one (RFC 8215); the IPv4
+# address is the last 32 bits in both (a /96 layout, which is how translators use them).
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and leads to, if any: IPv4-mapped
+    (``::ffff:a.b.c.d``), 6to4 (``2002:AABB:CCDD::/48``, RFC 3056) or NAT64."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _norm(host: str) -> str:
