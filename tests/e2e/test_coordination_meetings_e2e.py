@@ -267,6 +267,8 @@ async def run_meeting_path(suite: Suite, tmp_path: Path) -> None:
         assert anonymous.status_code == 401
         pdf = await http.get(m["minutesPdfUrl"], headers={"Authorization": f"Bearer {housing}"})
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["x-content-type-options"] == "nosniff"
+    assert pdf.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
     path = tmp_path / "minutes.pdf"
     path.write_bytes(pdf.content)
     done = await asyncio.to_thread(

@@ -271,6 +271,10 @@ async def test_R_SUP_02_unaccepted_referral_reminded_escalated_and_listed(live: 
             "/reports/monthly/2026-03.xlsx", headers={"Authorization": f"Bearer {justice}"}
         )
         assert response.status_code == 200, response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-disposition"] == (
+            "attachment; filename*=UTF-8''monthly-2026-03.xlsx"
+        )
         workbook = load_workbook(BytesIO(response.content))
         overdue_rows = list(workbook["超期事项"].iter_rows(min_row=2, values_only=True))
         assert [r[3] for r in overdue_rows if r[3] == "e2e-1"] == ["e2e-1"]

@@ -246,6 +246,12 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
     got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(got.content).hexdigest() == letter.sha256
+    # Never sniffed into something a browser would run, never kept by a shared cache.
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"] == "private, no-store"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''%E7%A7%BB%E9%80%81%E5%87%BD.pdf"
+    )
     assert (await files.get(f"/referrals/{r.id}/letter.pdf", NONGQIAO_CLERK)).status_code == 403
 
     pdf = tmp_path / "letter.pdf"

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,7 +22,18 @@ from kernel.logs import bind, configure_logging
 from kernel.runtime import ServiceRuntime
 from kernel.telemetry import instrument_app
 
-__all__ = ["create_service_app"]
+__all__ = ["create_service_app", "download_headers"]
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """Headers of every file a service hands out (letters, materials, reports): an attachment
+    whose name survives every browser (RFC 6266/5987, Chinese names included), never cached
+    by a shared cache, and never content-sniffed into something the browser would run."""
+    return {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def create_service_app(

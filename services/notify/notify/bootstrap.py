@@ -17,7 +17,7 @@ from kernel.auth import AuthError
 from kernel.clock import Clock, system_clock
 from kernel.consumer import EventRouter, subscription
 from kernel.errors import DomainError
-from kernel.http import create_service_app
+from kernel.http import create_service_app, download_headers
 from kernel.outbox import AggregateCollection
 from kernel.runtime import ServiceRuntime
 from kernel.settings import Settings
@@ -134,9 +134,7 @@ class NotifyService:
         return Response(
             xlsx.render(report),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={
-                "Content-Disposition": f'attachment; filename="{kind}-{report.period.label}.xlsx"'
-            },
+            headers=download_headers(f"{kind}-{report.period.label}.xlsx"),
         )
 
     async def _pdf(
@@ -151,9 +149,7 @@ class NotifyService:
         return Response(
             body,
             media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'attachment; filename="{kind}-{report.period.label}.pdf"'
-            },
+            headers=download_headers(f"{kind}-{report.period.label}.pdf"),
         )
 
     async def _authorised_report(

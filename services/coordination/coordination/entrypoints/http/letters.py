@@ -13,7 +13,6 @@ token, 403 not allowed, 404 missing, 409 not yet sent / replied / issued.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,6 +22,7 @@ from coordination.application.letters import LetterService, RenderedDocument
 from coordination.domain.cooperation import Actor
 from kernel.auth import AuthError, Principal, TokenVerifier
 from kernel.errors import DomainError
+from kernel.http import download_headers
 
 __all__ = ["letter_routes"]
 
@@ -67,11 +67,7 @@ def letter_routes(letters: LetterService, verifier: TokenVerifier, district: str
         return Response(
             doc.content,
             media_type="application/pdf",
-            headers={
-                # RFC 6266/5987: Chinese file names survive every browser this way.
-                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
-                "Cache-Control": "private, no-store",
-            },
+            headers=download_headers(doc.filename),
         )
 
     @router.get("/assistance/{request_id}/request-letter.pdf", response_model=None)

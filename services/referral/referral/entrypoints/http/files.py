@@ -28,6 +28,7 @@ from starlette.datastructures import UploadFile
 
 from kernel.auth import AuthError, Principal, TokenVerifier
 from kernel.errors import DomainError, ValidationFailed
+from kernel.http import download_headers
 from kernel.store import FILE_CHUNK_BYTES, StoredFile
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
@@ -92,10 +93,8 @@ def _download(info: StoredFile, material: Material, chunks: AsyncIterator[bytes]
         media_type=info.media_type,
         headers={
             "Content-Length": str(info.size),
-            # RFC 6266/5987: Chinese file names survive every browser this way.
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             "X-Content-SHA256": info.sha256,
-            "Cache-Control": "private, no-store",
+            **download_headers(name),
         },
     )
 
