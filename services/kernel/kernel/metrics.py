@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from graphql import FieldNode, OperationType, get_operation_ast
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from kernel.store import Collection, Filter, StoreError
 from kernel.workers import PollingWorker
@@ -58,7 +60,7 @@ HTTP_DURATION = Histogram(
 )
 GRAPHQL_OPERATIONS = Counter(
     "liandong_graphql_operations_total",
-    "GraphQL operations executed, by operation name and type",
+    "GraphQL operations executed, by root field (the schema's name, not the client's) and type",
     ["service", "operation", "type"],
 )
 GRAPHQL_ERRORS = Counter(
@@ -127,10 +129,7 @@ def graphql_metrics_extension(service: str) -> type[SchemaExtension]:
             started = time.perf_counter()
             yield
             context = self.execution_context
-            try:
-                name = context.operation_name or "anonymous"
-            except Exception:  # the document did not parse: no operation to name
-                name = "invalid"
+            name = _operation_label(context)
             try:
                 kind = context.operation_type.value
             except Exception:
@@ -148,6 +147,37 @@ def graphql_metrics_extension(service: str) -> type[SchemaExtension]:
 
     GraphQLMetrics.__name__ = f"GraphQLMetrics_{service}"
     return GraphQLMetrics
+
+
+def _operation_label(context: ExecutionContext) -> str:
+    """What the operation series are labelled with: the root field the operation selects
+    (``registerAgency``, ``referrals``, ``_entities``), a name from the schema, so a client
+    cannot open new series by naming its operations (the operation name is the client's
+    free text); ``multiple`` for several root fields, ``invalid`` for a document that did
+    not parse or selects what the schema does not have."""
+    try:
+        document = context.graphql_document
+        operation = get_operation_ast(document, context.operation_name) if document else None
+    except Exception:  # the document did not parse
+        return "invalid"
+    if operation is None:
+        return "invalid"
+    schema = context.schema._schema
+    root = {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }.get(operation.operation)
+    known = {*root.fields, *_META_FIELDS} if root is not None else set()
+    names: set[str] = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value not in known:
+            return "invalid"
+        names.add(selection.name.value)
+    return names.pop() if len(names) == 1 else "multiple"
+
+
+_META_FIELDS = ("__typename", "__schema", "__type")
 
 
 # -- sampled gauges -----------------------------------------------------------------------
