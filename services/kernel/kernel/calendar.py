@@ -608,10 +608,7 @@ class WorkingCalendar:
         ``"<n> working days"``).
         """
         local_start = _local(start, "start")
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"n must be an int, got {type(n).__name__}")
-        if n < 0:
-            raise ValueError(f"n must be ≥ 0 working days, got {n}")
+        _check_count(n, 0, "working days")
         start_day = local_start.date()
         considered = [ConsideredDay(self.day_kind(start_day), counted=False, is_start=True)]
         last = start_day
@@ -626,17 +623,13 @@ class WorkingCalendar:
             else:
                 considered.append(ConsideredDay(kind, counted=False))
             last = cur
-        closing = self._overrides.office_closing_time if self._overrides else None
-        due = datetime.combine(last, closing or _END_OF_DAY, tzinfo=SHANGHAI)
-        # A closing time can fall before a same-day start (n == 0, started after hours);
-        # a deadline never precedes its own start.
-        due = max(due, local_start)
-        return Deadline(
-            start=local_start,
-            due=due,
-            rule=rule or _default_working_days_rule(n),
+        return self._ending_on(
+            local_start,
+            last,
+            considered,
+            "working_days",
+            rule or _default_working_days_rule(n),
             working_days=n,
-            explanation=self._explanation("working_days", considered, closing),
         )
 
     def add_hours(self, start: datetime, hours: float, *, rule: str | None = None) -> Deadline:
@@ -673,10 +666,7 @@ class WorkingCalendar:
         (a 90-day period would otherwise store 90 days per clock).
         """
         local_start = _local(start, "start")
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise TypeError(f"n must be an int, got {type(n).__name__}")
-        if n < 1:
-            raise ValueError(f"n must be ≥ 1 day, got {n}")
+        _check_count(n, 1, "day")
         start_day = local_start.date()
         nominal = start_day + timedelta(days=n)
         kind = self.day_kind(nominal)
@@ -689,14 +679,36 @@ class WorkingCalendar:
             last += timedelta(days=1)
             kind = self.day_kind(last)
             considered.append(ConsideredDay(kind, counted=kind.is_working_day))
+        return self._ending_on(
+            local_start,
+            last,
+            considered,
+            "calendar_days",
+            rule or _default_calendar_days_rule(n),
+            calendar_days=n,
+        )
+
+    def _ending_on(
+        self,
+        local_start: datetime,
+        last: date,
+        considered: list[ConsideredDay],
+        mode: Literal["working_days", "calendar_days"],
+        rule: str,
+        **count: int,
+    ) -> Deadline:
+        """A period that ends with the day ``last``: at 24:00, or the district's closing."""
         closing = self._overrides.office_closing_time if self._overrides else None
         due = datetime.combine(last, closing or _END_OF_DAY, tzinfo=SHANGHAI)
+        # A closing time can fall before a same-day start (n == 0, started after hours);
+        # a deadline never precedes its own start.
+        due = max(due, local_start)
         return Deadline(
             start=local_start,
             due=due,
-            rule=rule or _default_calendar_days_rule(n),
-            calendar_days=n,
-            explanation=self._explanation("calendar_days", considered, closing),
+            rule=rule,
+            explanation=self._explanation(mode, considered, closing),
+            **count,
         )
 
     def working_days_between(self, start: datetime, end: datetime) -> int:
@@ -769,6 +781,13 @@ class WorkingCalendar:
             years=tuple(YearStatus(y, national_year_confirmed(y)) for y in years),
             closing_time=closing,
         )
+
+
+def _check_count(n: object, minimum: int, unit: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if n < minimum:
+        raise ValueError(f"n must be ≥ {minimum} {unit}, got {n}")
 
 
 def _default_working_days_rule(n: int | None) -> str:

@@ -186,18 +186,18 @@ def _what(deadline: WatchedDeadline) -> str:
 def reminder_text(deadline: WatchedDeadline) -> tuple[str, str]:
     title = f"【期限提醒】{deadline.kind} 将于{_when(deadline.due)}到期"
     body = f"{_what(deadline)}将于{_when(deadline.due)}到期，请及时办理。"
-    if deadline.explanation_zh:
-        body += f"\n期限计算：{deadline.explanation_zh}"
-    return title, body
+    return title, _with_computation(body, deadline)
 
 
 def alert_text(deadline: WatchedDeadline) -> tuple[str, str]:
     """The alert at the start of an "immediately" clock (DOMAIN §0)."""
     title = f"【立即办理】{deadline.kind} 须于{_when(deadline.due)}前办理"
     body = f"{_what(deadline)}须立即办理，最迟于{_when(deadline.due)}前完成。"
-    if deadline.explanation_zh:
-        body += f"\n期限计算：{deadline.explanation_zh}"
-    return title, body
+    return title, _with_computation(body, deadline)
+
+
+def _with_computation(body: str, deadline: WatchedDeadline) -> str:
+    return body + (f"\n期限计算：{deadline.explanation_zh}" if deadline.explanation_zh else "")
 
 
 def missed_text(deadline: WatchedDeadline) -> tuple[str, str]:
