@@ -60,6 +60,10 @@ _WEBSOCKET_CONTEXT = b"liandong-gateway-websocket-v1"
 
 MISSING = "GATEWAY_SIGNATURE_MISSING"
 INVALID = "GATEWAY_SIGNATURE_INVALID"
+TOO_LARGE = "REQUEST_TOO_LARGE"
+# A GraphQL request body, read whole before its signature can be checked: the gateway's own
+# limits (tokens, batch size) keep real operations far below this.
+MAX_BODY_BYTES = 1 << 20
 
 
 def websocket_key(secret: str) -> str:
@@ -186,12 +190,20 @@ class GatewaySignatureMiddleware:
     routes (file downloads, letters), authenticate on their own.
     """
 
-    def __init__(self, app: ASGIApp, *, secret: str | None, required: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str | None,
+        required: bool,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         if required and not secret:
             raise ValueError(
                 "gateway signatures are required but LIANDONG_GATEWAY_HMAC_SECRET is not set"
             )
         self.app = app
+        self.max_body_bytes = max_body_bytes
         self.secret = secret
         self.required = required
         self._websocket_key = websocket_key(secret) if secret else None
@@ -234,12 +246,27 @@ class GatewaySignatureMiddleware:
             return
         chunks: list[bytes] = []
         messages: list[Message] = []
+        size = 0
         while True:
             message = await receive()
             messages.append(message)
             if message["type"] != "http.request":
                 break
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                # Refused as soon as it is too large, declared length or not (chunked): the
+                # rest is never read into memory.
+                await _refuse(
+                    send,
+                    SignatureCheck(
+                        TOO_LARGE,
+                        f"a GraphQL request body may have at most {self.max_body_bytes} bytes",
+                        413,
+                    ),
+                )
+                return
+            chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         problem = self._check_body(b"".join(chunks))
