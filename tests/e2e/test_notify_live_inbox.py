@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -263,3 +264,22 @@ async def test_R_SUP_01_process_record_and_webhook_registration_through_gateway(
     assert body["data"]["webhooks"] == [
         {"id": registration["webhook"]["id"], "url": "https://police.example/hook"}
     ]
+
+
+async def test_subscription_ends_when_its_token_expires(
+    live_suite: tuple[Gateway, Suite],
+) -> None:
+    """A subscription lives no longer than the token that opened it (issue 16, finding 9):
+    a token 25 s past its expiry is still inside the 30 s leeway when the stream opens, and
+    the stream ends with UNAUTHENTICATED a few seconds later instead of running on."""
+    gw, suite = live_suite
+    settings = suite.services["notify"].runtime.settings
+    expiring = mint_token(settings, "fy-hancong", ["clerk"], hours=-25 / 3600)
+    ending: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    started = time.monotonic()
+    await asyncio.wait_for(_events(gw, expiring, "fy-hancong", ending), timeout=60)
+    assert time.monotonic() - started < 30
+    last = ending.get_nowait()
+    while not ending.empty():
+        last = ending.get_nowait()
+    assert last["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", last

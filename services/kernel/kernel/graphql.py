@@ -92,6 +92,12 @@ class RequestContext(BaseContext):
             self._principal = principal
         return self._principal
 
+    def reauthenticate(self) -> Principal:
+        """Verify the caller's token again (a subscription outlives its request): an expired
+        or no longer trusted token ends what it opened, with code UNAUTHENTICATED."""
+        self._principal = None
+        return self.principal()
+
 
 def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()

@@ -607,6 +607,8 @@ class Subscription:
             for key in [k for k, at in seen.items() if at < horizon]:
                 del seen[key]
             await asyncio.sleep(POLL_SECONDS)
+            # The stream lives no longer than the token that opened it (issue 16, finding 9).
+            info.context.reauthenticate()
 
 
 @strawberry.type(description="One delivery of one event to a webhook, with its attempts.")
