@@ -529,3 +529,48 @@ async def test_R_SUP_02_two_schedulers_on_one_store_fire_each_timer_once(
 
 async def _count_state(service: NotifyService, state: str, n: int) -> bool:
     return sum(1 for t in await service.timers.all() if t["state"] == state) == n
+
+
+async def test_R_SUP_02_supervising_body_is_the_one_the_district_policy_names(
+    tmp_path: Path, unique_name: str
+) -> None:
+    """Huancui escalates past-due clocks to its district enforcement platform office (a
+    coordination body, HC #2, #11), not to the justice bureau (issue 15, item 8)."""
+    settings = Settings(
+        store="embedded",
+        bus="memory",
+        data_dir=tmp_path,
+        instance=unique_name,
+        district="huancui",
+        relay_interval_seconds=0.05,
+    )
+    clock = FakeClock(SENT)
+    service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
+    await service.runtime.start()
+    try:
+        for agency_id, name, kind in (
+            ("hc-zhangcun", "张村镇人民政府", "township"),
+            ("hc-justice", "威海市环翠区司法局", "justice_bureau"),
+            ("hc-platform", "环翠区综合执法平台办公室", "coordination_body"),
+        ):
+            registered = AgencyRegistered(agency_id=agency_id, name=name, kind=kind)
+            await deliver(
+                service,
+                new_envelope(
+                    registered, district="huancui", service="coordination", subject=agency_id
+                ),
+            )
+        step = ReferralStep(
+            referral_id="r-hc", deadlines=[clock_block("r-hc", DUE, "open", "hc-zhangcun")]
+        )
+        await deliver(
+            service,
+            new_envelope(step, district="huancui", service="referral", subject="r-hc", time=SENT),
+        )
+        clock.set(2026, 3, 11, 23, 59, 59)  # 3 working days after the due day
+        assert await service.scheduler.run_once() == 4  # reminder, missed, leader, platform
+        [escalated] = await items(service, "hc-platform")
+        assert escalated.kind == "deadline.escalated" and "张村镇人民政府" in escalated.body
+        assert await items(service, "hc-justice") == []
+    finally:
+        await service.runtime.stop()

@@ -496,3 +496,23 @@ def test_R_REF_08_result_report_limit_lives_in_the_policy_with_its_source() -> N
     assert ok.result_report.limit_days == 1
     err = error_of(edited("  limit_days: 90 ", "  limit_days: 0 "))
     assert "fuyuan.yaml: result_report.limit_days: " in str(err)
+
+
+def test_R_SUP_02_the_supervising_body_names_its_agency_kind() -> None:
+    hc = load_policy("huancui").reminders.escalation
+    assert [(s.to, s.agency_kind) for s in hc] == [
+        ("agency_leader", None),
+        ("supervising_body", "coordination_body"),
+    ]
+    assert load_policy("fuyuan").reminders.escalation[1].agency_kind == "justice_bureau"
+    err = error_of(edited("      agency_kind: justice_bureau", ""))
+    assert "reminders.escalation[1].agency_kind: required for the supervising body" in str(err)
+    err = error_of(
+        edited(
+            "      to_zh: 本机关负责人\n",
+            "      to_zh: 本机关负责人\n      agency_kind: government\n",
+        )
+    )
+    assert "reminders.escalation[0].agency_kind: must be absent for the agency's own leader" in str(
+        err
+    )

@@ -472,6 +472,10 @@ class EscalationStep(_Model):
     """The agency's own leader first, then the supervising body."""
     to_zh: _Text
     """The body as officials name it."""
+    agency_kind: Literal["justice_bureau", "coordination_body", "government"] | None = None
+    """For the supervising body: the kind of agency (R-AG-01) that receives the escalation,
+    e.g. the justice bureau (FY, SL) or the district's enforcement platform office, a
+    coordination body (HC). Absent for the agency's own leader."""
     after_working_days: _NonNegativeInt
     """Working days after a working-day deadline (0: as soon as it has passed)."""
     after_hours: _NonNegativeInt
@@ -503,6 +507,15 @@ class ReminderPolicy(_Model):
             problems.append(("escalation", "must have at least one step"))
         elif self.escalation[0].to != "agency_leader":
             problems.append(("escalation[0].to", "the first escalation goes to agency_leader"))
+        for i, step in enumerate(self.escalation):
+            if step.to == "supervising_body" and step.agency_kind is None:
+                problems.append(
+                    (f"escalation[{i}].agency_kind", "required for the supervising body")
+                )
+            if step.to == "agency_leader" and step.agency_kind is not None:
+                problems.append(
+                    (f"escalation[{i}].agency_kind", "must be absent for the agency's own leader")
+                )
         rank = {"agency_leader": 0, "supervising_body": 1}
         for i in range(1, len(self.escalation)):
             prev, cur = self.escalation[i - 1], self.escalation[i]

@@ -126,6 +126,12 @@ class DeadlineWatch:
             # two writes is repaired by the redelivery.
             await self.reconcile(block.key)
 
+    def _supervising_kind(self) -> str:
+        for step in self.policy.reminders.escalation:
+            if step.to == "supervising_body" and step.agency_kind is not None:
+                return step.agency_kind
+        return "justice_bureau"
+
     async def reconcile(self, key: str) -> None:
         current = await self.deadlines.get(key)
         if current is None:
@@ -246,9 +252,12 @@ class DeadlineWatch:
             return "fired"
         name = await self.agencies.name(agency)
         if timer.get("escalate_to") == "supervising_body":
-            supervisor = await self.agencies.first_of_kind("justice_bureau")
+            # The supervising body the district names (R-SUP-02): the justice bureau, or e.g.
+            # Huancui's district enforcement platform office (a coordination body).
+            kind = self._supervising_kind()
+            supervisor = await self.agencies.first_of_kind(kind)
             if supervisor is None:
-                log.warning("no justice bureau known yet; escalation %s retried", timer["_id"])
+                log.warning("no %s known yet; escalation %s retried", kind, timer["_id"])
                 await self.timers.release(timer["_id"], owner, now + RETRY_LATER, {})
                 return "released"
             title, body = escalation_text(deadline, "supervising_body", name)
