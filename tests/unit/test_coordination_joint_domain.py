@@ -11,6 +11,7 @@ import pytest
 from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor, Clock
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from kernel.policy import load_policy
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 GOV = Actor("p-g", "fy-gov", ("government",))
@@ -231,6 +232,46 @@ def test_R_JNT_04_written_inability_rejected_and_reported_to_the_government() ->
         "t-1", accept=True, reason="理由成立", government_id=None, actor=LEAD, at=NOW
     )
     assert accepted.task("t-1").status is jnt.TaskStatus.INABILITY_ACCEPTED
+
+
+def test_R_JNT_04_chongqing_must_report_a_rejected_inability_to_the_government() -> None:
+    """CQ 三(二): "法定事由不成立的，应当向市政府报告": where the district says so, a rejection
+    without the report is refused and changes nothing; reported, or accepted, it passes."""
+    op = with_task().state_inability("t-1", "无执法车辆", actor=HOUSING, at=NOW)
+    with pytest.raises(ValidationFailed) as exc:
+        op.decide_inability(
+            "t-1",
+            accept=False,
+            reason="可借用车辆",
+            government_id=None,
+            actor=LEAD,
+            at=NOW,
+            rejection_must_be_reported=True,
+        )
+    assert exc.value.field == "reportToGovernment" and "应当向市政府报告" in exc.value.message
+    assert op.task("t-1").status is jnt.TaskStatus.INABILITY_STATED
+    reported = op.decide_inability(
+        "t-1",
+        accept=False,
+        reason="可借用车辆",
+        government_id="cq-gov",
+        actor=LEAD,
+        at=NOW,
+        rejection_must_be_reported=True,
+    )
+    assert reported.task("t-1").status is jnt.TaskStatus.INABILITY_REJECTED
+    accepted = op.decide_inability(
+        "t-1",
+        accept=True,
+        reason="理由成立",
+        government_id=None,
+        actor=LEAD,
+        at=NOW,
+        rejection_must_be_reported=True,
+    )
+    assert accepted.task("t-1").status is jnt.TaskStatus.INABILITY_ACCEPTED
+    assert load_policy("chongqing").joint_enforcement.rejected_inability_reported_to_government
+    assert not load_policy("fuyuan").joint_enforcement.rejected_inability_reported_to_government
 
 
 def _inspection(agency: str, at: datetime, key: str = "licence:91230000X") -> jnt.Inspection:

@@ -367,6 +367,9 @@ class JointEnforcementPolicy(_Model):
     inspect_once_window_days: _PositiveInt
     """Calendar days within which a second inspection of the same target by another agency
     raises a warning (综合查一次, HC #5, CQ). No seed gives a number: project default."""
+    rejected_inability_reported_to_government: _Bool = False
+    """Whether the lead must report a rejected written inability to the government (CQ 三(二):
+    "法定事由不成立的，应当向市政府报告"); elsewhere it may (R-JNT-04)."""
 
 
 class NoticePolicy(_Model):

@@ -372,7 +372,15 @@ class JointHandlers(_Base):
         now = self.clock()
         government = await self._government() if report_to_government else None
         after = before.decide_inability(
-            task_id, accept=accept, reason=reason, government_id=government, actor=actor, at=now
+            task_id,
+            accept=accept,
+            reason=reason,
+            government_id=government,
+            actor=actor,
+            at=now,
+            rejection_must_be_reported=(
+                self.policy.joint_enforcement.rejected_inability_reported_to_government
+            ),
         )
         task = after.task(task_id)
         assert task.inability is not None

@@ -365,9 +365,10 @@ class JointOperation:
         government_id: str | None,
         actor: Actor,
         at: datetime,
+        rejection_must_be_reported: bool = False,
     ) -> JointOperation:
         """R-JNT-04: the lead accepts or rejects the reason; a rejected reason may be reported
-        to the government (``government_id``)."""
+        to the government (``government_id``), and must be where the district says so (CQ)."""
         self._lead_only(actor, "decides on a written inability")
         task = self.task(task_id)
         if task.status is not TaskStatus.INABILITY_STATED or task.inability is None:
@@ -376,6 +377,12 @@ class JointOperation:
         if accept and government_id is not None:
             raise ValidationFailed(
                 "only a rejected reason is reported to the government", field="reportToGovernment"
+            )
+        if not accept and government_id is None and rejection_must_be_reported:
+            raise ValidationFailed(
+                "this district requires a rejected reason to be reported to the government "
+                "(CQ 三(二): 应当向市政府报告)",
+                field="reportToGovernment",
             )
         inability = replace(
             task.inability,
