@@ -80,9 +80,19 @@ def test_R_AG_03_liaisons_have_a_name_and_a_phone() -> None:
 
     ok = new_agency(
         agency_id="t", name="寒葱沟镇人民政府", kind="township", district="fuyuan",
-        liaisons=(Liaison("郑晓东", "0454-5430101", "referral"), Liaison("王", "1", "joint")),
+        liaisons=(Liaison("郑晓东", "0454-5430101", "referral"),
+                  Liaison("王", "13800000001", "joint")),
     )  # fmt: skip
     assert [x.duty for x in ok.liaisons] == ["referral", "joint"]
+    # A number that cannot be dialled is refused, naming the liaison (issue 15, item 8).
+    for phone in ("1", "123456", "n/a", "0454-54301o1"):
+        two = (Liaison("郑晓东", "0454-5430101"), Liaison("王", phone))
+        with pytest.raises(ValidationFailed) as bad:
+            new_agency(agency_id="t", name="镇", kind="township", district="fuyuan", liaisons=two)
+        assert bad.value.field == "liaisons.1.phone", phone
+    shortest = new_agency(agency_id="t", name="镇", kind="township", district="fuyuan",
+                          liaisons=(Liaison("王", "5430101"),))  # fmt: skip
+    assert shortest.liaisons[0].phone == "5430101"
     with pytest.raises(ValidationFailed) as err:
         new_agency(agency_id="t", name="镇", kind="township", district="fuyuan",
                    liaisons=(Liaison("郑晓东", " "),))  # fmt: skip

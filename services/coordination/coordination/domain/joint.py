@@ -30,6 +30,7 @@ from typing import Any
 
 from coordination.domain.cooperation import Actor, Clock, Transition, require_text
 from coordination.domain.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from coordination.domain.model import check_phone
 
 TASK_REPORT = "joint.task_report"
 
@@ -416,16 +417,11 @@ def check_plan(plan: Plan) -> Plan:
     return replace(plan, **values)
 
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,}[0-9]$")
-
-
 def check_liaison(liaison: JointLiaison, agency_id: str, role: str, field: str) -> JointLiaison:
     """R-JNT-03: name and a phone number that can be dialled."""
     name = require_text(liaison.name, "the liaison's name is required", f"{field}.name")
     phone = require_text(liaison.phone, "the liaison's phone is required", f"{field}.phone")
-    if not _PHONE.match(phone):
-        raise ValidationFailed(f"{phone!r} is not a phone number", field=f"{field}.phone")
-    return JointLiaison(agency_id, role, name, phone)
+    return JointLiaison(agency_id, role, name, check_phone(phone, f"{field}.phone"))
 
 
 def initiate(

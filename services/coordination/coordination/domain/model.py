@@ -5,6 +5,7 @@ Pure Python: no I/O, no framework imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -54,6 +55,19 @@ class Agency:
         return not self.internal_unit
 
 
+# A number that can be dialled: digits, an optional leading +, spaces or hyphens between
+# (0454-5430101, 13800000000, +86 454 543 0101), at least 7 characters.
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,}[0-9]$")
+
+
+def check_phone(phone: str, field: str) -> str:
+    """A liaison's phone number (R-AG-03, R-JNT-03), or ValidationFailed naming ``field``."""
+    text = phone.strip()
+    if not _PHONE.match(text):
+        raise ValidationFailed(f"{phone!r} is not a phone number", field=field)
+    return text
+
+
 def new_agency(
     *,
     agency_id: str,
@@ -87,6 +101,7 @@ def new_agency(
             raise ValidationFailed(
                 "a liaison needs a name and a phone number", field=f"liaisons.{i}"
             )
+        check_phone(liaison.phone, f"liaisons.{i}.phone")
     return Agency(
         id=agency_id.strip(),
         name=name.strip(),
