@@ -55,6 +55,17 @@ def draft(
     )
 
 
+def test_R_AG_01_a_patrol_only_management_centre_sends_but_never_receives() -> None:
+    """HC #13: a management centre that only patrols (里口山管理服务中心) passes what it finds
+    to the competent agency; a referral can never be addressed to it."""
+    centre = AgencyRef("hc-likoushan", "里口山管理服务中心", "management_centre", False)
+    with pytest.raises(ValidationFailed) as err:
+        draft(receiver=centre)
+    assert err.value.field == "receiverId" and "only patrols" in err.value.message
+    sent_by_centre = draft(sender=centre, actor=Actor("p9", "巡查员", centre.id, ("clerk",)))
+    assert sent_by_centre.sender_id == centre.id and sent_by_centre.receiver_id == TOWN.id
+
+
 def test_R_AG_02_internal_unit_cannot_send() -> None:
     with pytest.raises(ValidationFailed) as err:
         draft(sender=BRIGADE, actor=Actor("p", "x", BRIGADE.id, ("clerk",)))

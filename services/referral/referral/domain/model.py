@@ -858,6 +858,12 @@ def draft_referral(
             f"{receiver.name} is an internal unit; address the referral to its agency (R-AG-02)",
             field="receiverId",
         )
+    if receiver.kind == "management_centre":
+        raise ValidationFailed(
+            f"{receiver.name} only patrols (R-AG-01, HC #13): it neither receives nor accepts "
+            "referrals; address the competent agency",
+            field="receiverId",
+        )
     if sender.id == receiver.id:
         raise ValidationFailed("a referral goes to another agency", field="receiverId")
     for name, value in (("title", title), ("facts", facts), ("matterCode", matter_code)):
