@@ -238,37 +238,25 @@ def test_R_JNT_04_chongqing_must_report_a_rejected_inability_to_the_government()
     """CQ 三(二): "法定事由不成立的，应当向市政府报告": where the district says so, a rejection
     without the report is refused and changes nothing; reported, or accepted, it passes."""
     op = with_task().state_inability("t-1", "无执法车辆", actor=HOUSING, at=NOW)
-    with pytest.raises(ValidationFailed) as exc:
-        op.decide_inability(
+
+    def decide(accept: bool, reason: str, government_id: str | None) -> jnt.JointOperation:
+        return op.decide_inability(
             "t-1",
-            accept=False,
-            reason="可借用车辆",
-            government_id=None,
+            accept=accept,
+            reason=reason,
+            government_id=government_id,
             actor=LEAD,
             at=NOW,
             rejection_must_be_reported=True,
         )
+
+    with pytest.raises(ValidationFailed) as exc:
+        decide(False, "可借用车辆", None)
     assert exc.value.field == "reportToGovernment" and "应当向市政府报告" in exc.value.message
     assert op.task("t-1").status is jnt.TaskStatus.INABILITY_STATED
-    reported = op.decide_inability(
-        "t-1",
-        accept=False,
-        reason="可借用车辆",
-        government_id="cq-gov",
-        actor=LEAD,
-        at=NOW,
-        rejection_must_be_reported=True,
-    )
+    reported = decide(False, "可借用车辆", "cq-gov")
     assert reported.task("t-1").status is jnt.TaskStatus.INABILITY_REJECTED
-    accepted = op.decide_inability(
-        "t-1",
-        accept=True,
-        reason="理由成立",
-        government_id=None,
-        actor=LEAD,
-        at=NOW,
-        rejection_must_be_reported=True,
-    )
+    accepted = decide(True, "理由成立", None)
     assert accepted.task("t-1").status is jnt.TaskStatus.INABILITY_ACCEPTED
     assert load_policy("chongqing").joint_enforcement.rejected_inability_reported_to_government
     assert not load_policy("fuyuan").joint_enforcement.rejected_inability_reported_to_government
