@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -14,9 +14,14 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
 
 from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.caller import Caller
+from kernel.errors import DomainError
 from kernel.store import StoreUnavailableError
 
 __all__ = [
+    "MAX_PAGE_SIZE",
+    "Connection",
+    "Edge",
     "ErrorCode",
     "PageInfo",
     "RequestContext",
@@ -24,7 +29,11 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "graphql_error",
+    "guard",
+    "page_size",
+    "paginate",
     "schema_extensions",
+    "user_error",
 ]
 
 
@@ -62,6 +71,74 @@ class PageInfo:
     end_cursor: str | None
 
 
+N = TypeVar("N")
+M = TypeVar("M")
+T = TypeVar("T")
+
+#: The largest page any list of the graph returns; a larger ``first`` is clamped to it.
+MAX_PAGE_SIZE = 200
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    """One node of a list and the cursor to resume after it. Strawberry names the
+    specialised type after its node: ``Edge[Referral]`` is ``ReferralEdge``."""
+
+    cursor: str
+    node: N
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``."""
+
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+
+def page_size(first: int) -> int:
+    """``first`` clamped to 1 … ``MAX_PAGE_SIZE``: a list never answers with nothing because a
+    client asked for 0, nor with everything because it asked for a million."""
+    return max(1, min(first, MAX_PAGE_SIZE))
+
+
+def paginate(
+    rows: Sequence[M],
+    first: int,
+    *,
+    cursor: Callable[[M], str],
+    node: Callable[[M], Any],
+    connection: type[Any] = Connection,
+    edge: type[Any] = Edge,
+) -> Any:
+    """The connection of the first ``first`` of ``rows``: the store was asked for
+    ``first + 1`` so that the extra row tells whether there is a next page.
+
+    ``connection`` / ``edge`` name specialised subclasses where a list's types keep a
+    historic name (e.g. ``InboxConnection`` of ``InboxItem``)."""
+    page = rows[:first]
+    return connection(
+        edges=[edge(cursor=cursor(r), node=node(r)) for r in page],
+        page_info=PageInfo(
+            has_next_page=len(rows) > first, end_cursor=cursor(page[-1]) if page else None
+        ),
+    )
+
+
+def user_error(exc: DomainError) -> UserError:
+    """A refused command as the graph reports it: the domain's stable code, its message and
+    the input field at fault."""
+    return UserError(code=exc.code, message=exc.message, field=exc.field)
+
+
+async def guard(action: Awaitable[T]) -> T | UserError:
+    """Await a command; a ``DomainError`` becomes a ``UserError`` (nothing was changed)."""
+    try:
+        return await action
+    except DomainError as exc:
+        return user_error(exc)
+
+
 class RequestContext(BaseContext):
     """Per-request context; subclasses add the service's handlers, queries and loaders."""
 
@@ -91,6 +168,10 @@ class RequestContext(BaseContext):
                 )
             self._principal = principal
         return self._principal
+
+    def caller(self) -> Caller:
+        """The verified caller with this request's correlation id, as command handlers take it."""
+        return Caller(self.principal(), self.correlation_id)
 
     def reauthenticate(self) -> Principal:
         """Verify the caller's token again (a subscription outlives its request): an expired
