@@ -19,9 +19,8 @@ from coordination.application.catalogue import (
 from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
-from coordination.entrypoints.graphql.schema import Agency, Info
-from kernel.errors import DomainError
-from kernel.graphql import PageInfo, UserError
+from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
+from kernel.graphql import Connection, UserError, page_size
 
 strawberry.enum(
     DomainDelegationMode,
@@ -41,13 +40,6 @@ class JurisdictionReason(StrEnum):
     TRANSITION_PERIOD = "transition_period"
     OPENED_BEFORE_DELEGATION = "opened_before_delegation"
     AGREEMENT_EXPIRED = "agreement_expired"
-
-
-async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
-    if not agency_id:
-        return None
-    model = await info.context.agency_loader.load(agency_id)
-    return Agency.from_model(model) if model else None
 
 
 @strawberry.type(description="A power delegated to one township (下放).")
@@ -173,18 +165,6 @@ def _version(h: EntryVersion) -> CatalogueEntryVersion:
     )
 
 
-@strawberry.type
-class CatalogueEntryEdge:
-    cursor: str
-    node: CatalogueEntry
-
-
-@strawberry.type
-class CatalogueEntryConnection:
-    edges: list[CatalogueEntryEdge]
-    page_info: PageInfo
-
-
 @strawberry.type(description="Who handles a matter at a township on a date, and why.")
 class Jurisdiction:
     matter_code: str
@@ -250,9 +230,9 @@ class CatalogueQuery:
         include_withdrawn: bool = False,
         first: int = 50,
         after: str | None = None,
-    ) -> CatalogueEntryConnection:
+    ) -> Connection[CatalogueEntry]:
         info.context.principal()
-        first = max(1, min(first, 200))
+        first = page_size(first)
         rows = await info.context.catalogue.list(
             township_id=str(township_id) if township_id else None,
             department_id=str(department_id) if department_id else None,
@@ -260,15 +240,7 @@ class CatalogueQuery:
             after=after,
             limit=first + 1,
         )
-        page = rows[:first]
-        return CatalogueEntryConnection(
-            edges=[
-                CatalogueEntryEdge(cursor=e.code, node=CatalogueEntry.from_model(e)) for e in page
-            ],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].code if page else None
-            ),
-        )
+        return connection(rows, first, cursor=lambda e: e.code, node=CatalogueEntry.from_model)
 
     @strawberry.field(
         description=(
@@ -288,8 +260,8 @@ class CatalogueQuery:
         case_opened_on: date | None = None,
     ) -> JurisdictionResult:
         info.context.principal()
-        try:
-            answer = await info.context.catalogue_handlers.jurisdiction(
+        return await as_result(
+            info.context.catalogue_handlers.jurisdiction(
                 matter_code=matter_code,
                 township_id=str(township_id),
                 on=on,
@@ -297,10 +269,9 @@ class CatalogueQuery:
                 penalty_kinds=penalty_kinds or [],
                 fine_yuan=fine_yuan,
                 case_opened_on=case_opened_on,
-            )
-        except DomainError as exc:
-            return UserError(code=exc.code, message=exc.message, field=exc.field)
-        return Jurisdiction.from_answer(answer)
+            ),
+            Jurisdiction.from_answer,
+        )
 
 
 @strawberry.input
@@ -363,26 +334,24 @@ class CatalogueMutation:
             ),
             expected_version=input.expected_version,
         )
-        try:
-            entry, _ = await info.context.catalogue_handlers.define_entry(
+        return await as_result(
+            info.context.catalogue_handlers.define_entry(
                 cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            )
-        except DomainError as exc:
-            return UserError(code=exc.code, message=exc.message, field=exc.field)
-        return CatalogueEntry.from_model(entry)
+            ),
+            lambda defined: CatalogueEntry.from_model(defined[0]),
+        )
 
     @strawberry.mutation(description="Take a matter off the catalogue (a new version).")
     async def withdraw_catalogue_entry(
         self, info: Info, code: str, reason: str
     ) -> CatalogueEntryResult:
         principal = info.context.principal()
-        try:
-            entry = await info.context.catalogue_handlers.withdraw_entry(
+        return await as_result(
+            info.context.catalogue_handlers.withdraw_entry(
                 code, reason, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            )
-        except DomainError as exc:
-            return UserError(code=exc.code, message=exc.message, field=exc.field)
-        return CatalogueEntry.from_model(entry)
+            ),
+            CatalogueEntry.from_model,
+        )
 
     @strawberry.mutation(
         description="R-CAT-04: the government (or the body it names) designates the agency "
@@ -400,10 +369,9 @@ class CatalogueMutation:
             township_id=str(input.township_id) if input.township_id else None,
             effective_from=input.effective_from,
         )
-        try:
-            entry = await info.context.catalogue_handlers.designate_owner(
+        return await as_result(
+            info.context.catalogue_handlers.designate_owner(
                 cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            )
-        except DomainError as exc:
-            return UserError(code=exc.code, message=exc.message, field=exc.field)
-        return CatalogueEntry.from_model(entry)
+            ),
+            CatalogueEntry.from_model,
+        )

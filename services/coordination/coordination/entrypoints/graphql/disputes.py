@@ -3,8 +3,9 @@ may extend (referral links its declined referrals to it)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -18,10 +19,8 @@ from coordination.domain.dispute import DisputeStatus as DomainDisputeStatus
 from coordination.domain.dispute import OutcomeKind as DomainOutcomeKind
 from coordination.domain.dispute import StepRecord
 from coordination.domain.dispute import TransferReason as DomainTransferReason
-from coordination.entrypoints.graphql.catalogue import load_agency
-from coordination.entrypoints.graphql.schema import Agency, Info
-from kernel.errors import DomainError
-from kernel.graphql import PageInfo, UserError
+from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
+from kernel.graphql import Connection, UserError, page_size
 
 strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
 strawberry.enum(
@@ -211,27 +210,11 @@ async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     return Dispute.from_model(model, info)
 
 
-@strawberry.type
-class DisputeEdge:
-    cursor: str
-    node: Dispute
-
-
-@strawberry.type
-class DisputeConnection:
-    edges: list[DisputeEdge]
-    page_info: PageInfo
-
-
 DisputeResult = Annotated[Dispute | UserError, strawberry.union("DisputeResult")]
 
 
-async def _run(info: Info, action: Any) -> Dispute | UserError:
-    try:
-        model = await action
-    except DomainError as exc:
-        return UserError(code=exc.code, message=exc.message, field=exc.field)
-    return Dispute.from_model(model, info)
+async def _run(info: Info, action: Awaitable[DisputeModel]) -> Dispute | UserError:
+    return await as_result(action, lambda d: Dispute.from_model(d, info))
 
 
 @strawberry.type
@@ -254,9 +237,9 @@ class DisputeQuery:
         agency_id: strawberry.ID | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> DisputeConnection:
+    ) -> Connection[Dispute]:
         actor = actor_of(info.context.principal())
-        first = max(1, min(first, 200))
+        first = page_size(first)
         party = own_scope(actor, "dispute")
         rows = await info.context.disputes.list(
             party_id=party,
@@ -265,12 +248,8 @@ class DisputeQuery:
             after=after,
             limit=first + 1,
         )
-        page = rows[:first]
-        return DisputeConnection(
-            edges=[DisputeEdge(cursor=d.id, node=Dispute.from_model(d, info)) for d in page],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-            ),
+        return connection(
+            rows, first, cursor=lambda d: d.id, node=lambda d: Dispute.from_model(d, info)
         )
 
 

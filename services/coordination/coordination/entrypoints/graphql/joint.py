@@ -1,6 +1,6 @@
-"""Joint enforcement in the graph (联合执法, R-JNT-01…05): operations, plans, comments,
-tasks, written inability and inspections with the inspect-once warning. Mutations return
-``Result | UserError``."""
+"""Joint enforcement in the graph (联合执法, R-JNT-01…04): operations, plans, comments,
+tasks and written inability; the inspections of R-JNT-05 are in joint_inspections.py.
+Mutations return ``Result | UserError``."""
 
 from __future__ import annotations
 
@@ -16,19 +16,20 @@ from coordination.application.joint import (
     AssignJointTask,
     InitiateJointOperation,
     LiaisonInput,
-    RecordJointInspection,
     SubmitJointPlan,
 )
 from coordination.domain import joint as jnt
-from coordination.entrypoints.graphql.catalogue import load_agency
-from coordination.entrypoints.graphql.cooperation import (
+from coordination.entrypoints.graphql.joint_inspections import JointInspection
+from coordination.entrypoints.graphql.types import (
+    Agency,
     CooperationDeadline,
     CooperationTransition,
-    _page,
-    _run,
+    Info,
+    as_result,
+    connection,
+    load_agency,
 )
-from coordination.entrypoints.graphql.schema import Agency, Info
-from kernel.graphql import PageInfo, UserError
+from kernel.graphql import Connection, UserError, page_size
 
 READ = "jointOperation"  # the matrix's read rule (kernel.authz)
 
@@ -231,76 +232,8 @@ class JointOperation:
         )
 
 
-@strawberry.type(description="R-JNT-05: the target was inspected by another agency recently.")
-class JointInspectOnceWarning:
-    previous_inspection_id: strawberry.ID
-    previous_agency_id: strawberry.ID
-    previous_operation_id: strawberry.ID
-    previous_inspected_at: datetime
-    window_days: int
-    message: str = strawberry.field(description="综合查一次 warning for officials (Chinese)")
-
-
-@strawberry.type(description="An inspection of a target done for a joint task (R-JNT-05).")
-class JointInspection:
-    id: strawberry.ID
-    operation_id: strawberry.ID
-    task_id: strawberry.ID
-    agency_id: strawberry.ID
-    target_key: str
-    target_licence_number: str
-    target_name: str
-    target_address: str
-    findings: str
-    inspected_by: str
-    inspected_at: datetime
-    warning: JointInspectOnceWarning | None
-
-    @classmethod
-    def of(cls, i: jnt.Inspection) -> JointInspection:
-        w = i.warning
-        return cls(
-            id=strawberry.ID(i.id),
-            operation_id=strawberry.ID(i.operation_id),
-            task_id=strawberry.ID(i.task_id),
-            agency_id=strawberry.ID(i.agency_id),
-            target_key=i.target_key,
-            target_licence_number=i.target.licence_number,
-            target_name=i.target.name,
-            target_address=i.target.address,
-            findings=i.findings,
-            inspected_by=i.inspected_by,
-            inspected_at=i.inspected_at,
-            warning=JointInspectOnceWarning(
-                previous_inspection_id=strawberry.ID(w.previous_inspection_id),
-                previous_agency_id=strawberry.ID(w.previous_agency_id),
-                previous_operation_id=strawberry.ID(w.previous_operation_id),
-                previous_inspected_at=w.previous_inspected_at,
-                window_days=w.window_days,
-                message=w.message_zh,
-            )
-            if w
-            else None,
-        )
-
-
-@strawberry.type
-class JointOperationEdge:
-    cursor: str
-    node: JointOperation
-
-
-@strawberry.type
-class JointOperationConnection:
-    edges: list[JointOperationEdge]
-    page_info: PageInfo
-
-
 JointOperationResult = Annotated[
     JointOperation | UserError, strawberry.union("JointOperationResult")
-]
-JointInspectionResult = Annotated[
-    JointInspection | UserError, strawberry.union("JointInspectionResult")
 ]
 
 
@@ -349,21 +282,6 @@ class AssignJointTaskInput:
     deadline: date
 
 
-@strawberry.input
-class JointInspectionTargetInput:
-    licence_number: str = ""
-    name: str = ""
-    address: str = ""
-
-
-@strawberry.input
-class RecordJointInspectionInput:
-    operation_id: strawberry.ID
-    task_id: strawberry.ID
-    target: JointInspectionTargetInput
-    findings: str
-
-
 @strawberry.type
 class JointQuery:
     @strawberry.field(
@@ -390,9 +308,9 @@ class JointQuery:
         basis: JointInitiationBasis | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> JointOperationConnection:
+    ) -> Connection[JointOperation]:
         actor = actor_of(info.context.principal())
-        first = _page(first)
+        first = page_size(first)
         party = own_scope(actor, READ)
         rows = await info.context.joint.operations.list(
             party_id=party,
@@ -402,12 +320,8 @@ class JointQuery:
             after=after,
             limit=first + 1,
         )
-        page = rows[:first]
-        return JointOperationConnection(
-            edges=[JointOperationEdge(cursor=o.id, node=JointOperation.of(o, info)) for o in page],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-            ),
+        return connection(
+            rows, first, cursor=lambda o: o.id, node=lambda o: JointOperation.of(o, info)
         )
 
     @strawberry.field(
@@ -444,7 +358,7 @@ class JointMutation:
             if input.requested_by_agency_id
             else None,
         )
-        return await _run(
+        return await as_result(
             info.context.joint.initiate(
                 cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
             ),
@@ -471,7 +385,7 @@ class JointMutation:
             ),
             general_liaison=LiaisonInput(input.general_liaison.name, input.general_liaison.phone),
         )
-        return await _run(
+        return await as_result(
             info.context.joint.submit_plan(
                 cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
             ),
@@ -489,7 +403,7 @@ class JointMutation:
         daily_liaison: JointLiaisonInput,
     ) -> JointOperationResult:
         p = info.context.principal()
-        return await _run(
+        return await as_result(
             info.context.joint.comment(
                 str(operation_id),
                 comment,
@@ -505,7 +419,7 @@ class JointMutation:
         self, info: Info, operation_id: strawberry.ID
     ) -> JointOperationResult:
         p = info.context.principal()
-        return await _run(
+        return await as_result(
             info.context.joint.start(
                 str(operation_id), actor=actor_of(p), correlation_id=info.context.correlation_id
             ),
@@ -523,7 +437,7 @@ class JointMutation:
             description=input.description,
             deadline=input.deadline,
         )
-        return await _run(
+        return await as_result(
             info.context.joint.assign_task(
                 cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
             ),
@@ -535,7 +449,7 @@ class JointMutation:
         self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, summary: str
     ) -> JointOperationResult:
         p = info.context.principal()
-        return await _run(
+        return await as_result(
             info.context.joint.report_task(
                 str(operation_id),
                 str(task_id),
@@ -551,7 +465,7 @@ class JointMutation:
         self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, reasons: str
     ) -> JointOperationResult:
         p = info.context.principal()
-        return await _run(
+        return await as_result(
             info.context.joint.state_inability(
                 str(operation_id),
                 str(task_id),
@@ -576,7 +490,7 @@ class JointMutation:
         report_to_government: bool = False,
     ) -> JointOperationResult:
         p = info.context.principal()
-        return await _run(
+        return await as_result(
             info.context.joint.decide_inability(
                 str(operation_id),
                 str(task_id),
@@ -587,26 +501,4 @@ class JointMutation:
                 correlation_id=info.context.correlation_id,
             ),
             lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(
-        description="R-JNT-05: record an inspection; warns when another agency inspected the "
-        "same target within the district's window (综合查一次)."
-    )
-    async def record_joint_inspection(
-        self, info: Info, input: RecordJointInspectionInput
-    ) -> JointInspectionResult:
-        p = info.context.principal()
-        t = input.target
-        cmd = RecordJointInspection(
-            operation_id=str(input.operation_id),
-            task_id=str(input.task_id),
-            target=jnt.InspectionTarget(t.licence_number, t.name, t.address),
-            findings=input.findings,
-        )
-        return await _run(
-            info.context.joint.record_inspection(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
-            JointInspection.of,
         )

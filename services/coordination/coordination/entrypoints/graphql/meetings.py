@@ -12,12 +12,18 @@ import strawberry
 from coordination.application.catalogue import actor_of
 from coordination.application.meetings import DraftMinutes, MeetingHandlers, ScheduleMeeting
 from coordination.domain import meetings as mtg
-from coordination.entrypoints.graphql.catalogue import load_agency
-from coordination.entrypoints.graphql.cooperation import CooperationDeadline, CooperationTransition
-from coordination.entrypoints.graphql.schema import Agency, Info
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    connection,
+    load_agency,
+)
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
-from kernel.graphql import PageInfo, UserError, graphql_error
+from kernel.graphql import Connection, UserError, graphql_error, page_size
 
 strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
 strawberry.enum(mtg.MeetingStatus, name="MeetingStatus")
@@ -205,18 +211,6 @@ class Meeting:
         )
 
 
-@strawberry.type
-class MeetingEdge:
-    cursor: str
-    node: Meeting
-
-
-@strawberry.type
-class MeetingConnection:
-    edges: list[MeetingEdge]
-    page_info: PageInfo
-
-
 MeetingResult = Annotated[Meeting | UserError, strawberry.union("MeetingResult")]
 
 
@@ -252,11 +246,7 @@ class DraftMeetingMinutesInput:
 
 
 async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:
-    try:
-        model = await action
-    except DomainError as exc:
-        return UserError(code=exc.code, message=exc.message, field=exc.field)
-    return Meeting.of(model, info)
+    return await as_result(action, lambda m: Meeting.of(m, info))
 
 
 @strawberry.type
@@ -277,9 +267,9 @@ class MeetingQuery:
         agency_id: strawberry.ID | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> MeetingConnection:
+    ) -> Connection[Meeting]:
         actor = actor_of(info.context.principal())
-        first = max(1, min(first, 200))
+        first = page_size(first)
         try:
             rows = await _handlers(info).list(
                 actor=actor,
@@ -289,13 +279,7 @@ class MeetingQuery:
             )
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code) from exc
-        page = rows[:first]
-        return MeetingConnection(
-            edges=[MeetingEdge(cursor=m.id, node=Meeting.of(m, info)) for m in page],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first, end_cursor=page[-1].id if page else None
-            ),
-        )
+        return connection(rows, first, cursor=lambda m: m.id, node=lambda m: Meeting.of(m, info))
 
 
 @strawberry.type

@@ -1,0 +1,82 @@
+"""Agencies in the graph (R-AG-01…03): the agency by id, the district's list, and the
+registration command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from coordination.application.handlers import RegisterAgency
+from coordination.domain.model import Liaison as LiaisonModel
+from coordination.entrypoints.graphql.types import Agency, AgencyKind, Info, as_result, connection
+from kernel.graphql import Connection, UserError, page_size
+
+
+@strawberry.type
+class AgencyQuery:
+    @strawberry.field(description="One agency by id.")
+    async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
+        info.context.principal()
+        model = await info.context.agency_loader.load(str(id))
+        return Agency.from_model(model) if model else None
+
+    @strawberry.field(description="Agencies of the district, by id, cursor-paginated.")
+    async def agencies(
+        self,
+        info: Info,
+        kind: AgencyKind | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[Agency]:
+        info.context.principal()
+        first = page_size(first)
+        rows = await info.context.agencies.list(
+            kind=kind.value if kind else None, after=after, limit=first + 1
+        )
+        return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model)
+
+
+@strawberry.input
+class LiaisonInput:
+    name: str
+    phone: str
+    duty: str = "referral"
+
+
+@strawberry.input
+class RegisterAgencyInput:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind
+    internal_unit: bool = False
+    parent_id: strawberry.ID | None = None
+    liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)
+
+
+RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterAgencyResult")]
+
+
+@strawberry.type
+class AgencyMutation:
+    @strawberry.mutation(description="Register an agency or update its registration.")
+    async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
+        principal = info.context.principal()
+        return await as_result(
+            info.context.handlers.register_agency(
+                RegisterAgency(
+                    agency_id=str(input.id),
+                    name=input.name,
+                    kind=input.kind.value,
+                    internal_unit=input.internal_unit,
+                    parent_id=str(input.parent_id) if input.parent_id else None,
+                    liaisons=tuple(
+                        LiaisonModel(name=x.name, phone=x.phone, duty=x.duty)
+                        for x in input.liaisons
+                    ),
+                ),
+                actor=principal,
+                correlation_id=info.context.correlation_id,
+            ),
+            Agency.from_model,
+        )

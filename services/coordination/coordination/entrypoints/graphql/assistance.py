@@ -1,0 +1,370 @@
+"""Assistance in the graph (协助执法, R-AST-01/02): the request, its letters, refusal,
+mediation and results. Mutations return ``Result | UserError``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application.catalogue import actor_of
+from coordination.application.cooperation import (
+    PhoneCallInput,
+    ReplyToAssistance,
+    RequestAssistance,
+)
+from coordination.domain import assistance as ast
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    connection,
+    load_agency,
+)
+from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
+from kernel.graphql import Connection, UserError, page_size
+
+strawberry.enum(ast.AssistanceStatus, name="AssistanceStatus")
+strawberry.enum(
+    ast.MediationOutcome,
+    name="AssistanceMediationOutcome",
+    description="assist (the helper must help) or refusal_upheld (R-AST-02)",
+)
+AssistanceStatus = ast.AssistanceStatus
+AssistanceMediationOutcome = ast.MediationOutcome
+
+
+@strawberry.type(description="An emergency request made by phone first (who, when).")
+class AssistancePhoneCall:
+    caller: str
+    called: str
+    at: datetime
+
+
+@strawberry.type(description="A refusal to cooperate, kept for accountability (R-AST-02).")
+class AssistanceRefusal:
+    grounds: str
+    legal_provision: str
+    letter_number: str
+    refused_by: str
+    at: datetime
+
+
+@strawberry.type(description="Mediation by the legal office (R-AST-02).")
+class AssistanceMediation:
+    mediator_id: strawberry.ID
+    disagreement: str
+    requested_at: datetime
+    outcome: AssistanceMediationOutcome | None
+    basis: str
+    decided_at: datetime | None
+
+
+@strawberry.type(description="A result reported by the helper or the requester.")
+class AssistanceResultReport:
+    side: str = strawberry.field(description="helper (协助执法情况) | requester (执法结果)")
+    summary: str
+    reported_by: str
+    at: datetime
+
+
+@strawberry.type(description="A request for assistance (协助执法, R-AST-01).")
+class AssistanceRequest:
+    id: strawberry.ID
+    requester_id: strawberry.ID
+    helper_id: strawberry.ID
+    matters: list[str]
+    urgent: bool
+    status: AssistanceStatus
+    requested_at: datetime
+    letter_number: str | None = strawberry.field(description="协助执法函; null until sent")
+    letter_sent_at: datetime | None
+    phone_call: AssistancePhoneCall | None
+    reply_letter_number: str | None = strawberry.field(description="协助执法复函")
+    replied_at: datetime | None
+    agreed_start_on: date | None
+    refusal: AssistanceRefusal | None
+    mediation: AssistanceMediation | None
+    results: list[AssistanceResultReport]
+    deadlines: list[CooperationDeadline]
+    history: list[CooperationTransition]
+
+    @strawberry.field(description="协助执法函 PDF on the coordination service, once sent")
+    def request_letter_url(self) -> str | None:
+        return request_letter_path(str(self.id)) if self.letter_number else None
+
+    @strawberry.field(description="协助执法复函 PDF on the coordination service, once replied")
+    def reply_letter_url(self) -> str | None:
+        return reply_letter_path(str(self.id)) if self.reply_letter_number else None
+
+    @strawberry.field
+    async def requester(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.requester_id))
+
+    @strawberry.field
+    async def helper(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.helper_id))
+
+    @classmethod
+    def of(cls, r: ast.AssistanceRequest, info: Info) -> AssistanceRequest:
+        m, f, c = r.mediation, r.refusal, r.phone_call
+        return cls(
+            id=strawberry.ID(r.id),
+            requester_id=strawberry.ID(r.requester_id),
+            helper_id=strawberry.ID(r.helper_id),
+            matters=list(r.matters),
+            urgent=r.urgent,
+            status=r.status,
+            requested_at=r.requested_at,
+            letter_number=r.letter_number,
+            letter_sent_at=r.letter_sent_at,
+            phone_call=AssistancePhoneCall(caller=c.caller, called=c.called, at=c.at)
+            if c
+            else None,
+            reply_letter_number=r.reply_letter_number,
+            replied_at=r.replied_at,
+            agreed_start_on=r.agreed_start_on,
+            refusal=AssistanceRefusal(
+                grounds=f.grounds,
+                legal_provision=f.legal_provision,
+                letter_number=f.letter_number,
+                refused_by=f.refused_by,
+                at=f.at,
+            )
+            if f
+            else None,
+            mediation=AssistanceMediation(
+                mediator_id=strawberry.ID(m.mediator_agency_id),
+                disagreement=m.disagreement,
+                requested_at=m.requested_at,
+                outcome=m.outcome,
+                basis=m.basis,
+                decided_at=m.decided_at,
+            )
+            if m
+            else None,
+            results=[
+                AssistanceResultReport(
+                    side=x.side, summary=x.summary, reported_by=x.reported_by, at=x.at
+                )
+                for x in r.results
+            ],
+            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
+            history=[CooperationTransition.of(t) for t in r.history],
+        )
+
+
+def _page(
+    rows: list[ast.AssistanceRequest], first: int, info: Info
+) -> Connection[AssistanceRequest]:
+    return connection(
+        rows, first, cursor=lambda r: r.id, node=lambda r: AssistanceRequest.of(r, info)
+    )
+
+
+AssistanceResult = Annotated[
+    AssistanceRequest | UserError, strawberry.union("AssistanceRequestResult")
+]
+
+
+@strawberry.input
+class AssistancePhoneCallInput:
+    caller: str = strawberry.field(description="who called, for the requester")
+    called: str = strawberry.field(description="who took the call at the helper")
+    at: datetime | None = strawberry.field(default=None, description="default: now")
+
+
+@strawberry.input
+class RequestAssistanceInput:
+    requester_id: strawberry.ID
+    helper_id: strawberry.ID
+    matters: list[str]
+    urgent: bool = False
+    letter_number: str | None = strawberry.field(
+        default=None, description="协助执法函 文号; may follow later after an emergency phone call"
+    )
+    phone_call: AssistancePhoneCallInput | None = None
+
+
+@strawberry.input
+class ReplyToAssistanceInput:
+    request_id: strawberry.ID
+    will_help: bool
+    reply_letter_number: str = strawberry.field(description="协助执法复函 文号")
+    agreed_start_on: date | None = strawberry.field(
+        default=None, description="required when helping a non-urgent request"
+    )
+    refusal_grounds: str = strawberry.field(default="", description="法定事由 (refusal only)")
+    legal_provision: str = strawberry.field(default="", description="cited law (refusal only)")
+
+
+@strawberry.type
+class AssistanceQuery:
+    @strawberry.field(
+        description="One assistance request by id (null when absent or not yours to see: the "
+        "requester, the helper, the mediating legal office and the supervising roles see it)."
+    )
+    async def assistance_request(self, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
+        actor = actor_of(info.context.principal())
+        r = await info.context.assistance.visible(str(id), actor=actor)
+        return AssistanceRequest.of(r, info) if r else None
+
+    @strawberry.field(
+        description="Assistance requests an agency sent or received, by id; only those you "
+        "are a party to unless your role supervises."
+    )
+    async def assistance_requests(
+        self,
+        info: Info,
+        agency_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[AssistanceRequest]:
+        actor = actor_of(info.context.principal())
+        first = page_size(first)
+        rows = await info.context.assistance.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
+        )
+        return _page(rows, first, info)
+
+    @strawberry.field(
+        description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "
+        "for accountability whatever mediation decided; only those you are a party to unless "
+        "your role supervises."
+    )
+    async def assistance_refusals(
+        self,
+        info: Info,
+        helper_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[AssistanceRequest]:
+        actor = actor_of(info.context.principal())
+        first = page_size(first)
+        rows = await info.context.assistance.refusals_visible(
+            helper_id=str(helper_id) if helper_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
+        )
+        return _page(rows, first, info)
+
+
+@strawberry.type
+class AssistanceMutation:
+    @strawberry.mutation(
+        description="R-AST-01: ask for assistance with a letter, or by phone first when urgent."
+    )
+    async def request_assistance(
+        self, info: Info, input: RequestAssistanceInput
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        call = input.phone_call
+        cmd = RequestAssistance(
+            requester_id=str(input.requester_id),
+            helper_id=str(input.helper_id),
+            matters=tuple(input.matters),
+            urgent=input.urgent,
+            letter_number=input.letter_number,
+            phone_call=PhoneCallInput(call.caller, call.called, call.at) if call else None,
+        )
+        return await as_result(
+            info.context.assistance.request(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-AST-01: the written letter after a phone request.")
+    async def send_assistance_letter(
+        self, info: Info, request_id: strawberry.ID, letter_number: str
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.assistance.send_letter(
+                str(request_id),
+                letter_number,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )
+
+    @strawberry.mutation(
+        description="R-AST-01/02: the reply letter: help (urgent: at once; otherwise from the "
+        "agreed date) or refuse on cited legal grounds."
+    )
+    async def reply_to_assistance(
+        self, info: Info, input: ReplyToAssistanceInput
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        cmd = ReplyToAssistance(
+            request_id=str(input.request_id),
+            will_help=input.will_help,
+            reply_letter_number=input.reply_letter_number,
+            agreed_start_on=input.agreed_start_on,
+            refusal_grounds=input.refusal_grounds,
+            legal_provision=input.legal_provision,
+        )
+        return await as_result(
+            info.context.assistance.reply(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-AST-02: the requester disputes a refusal (legal office).")
+    async def refer_assistance_to_mediation(
+        self, info: Info, request_id: strawberry.ID, disagreement: str
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.assistance.refer_to_mediation(
+                str(request_id),
+                disagreement,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-AST-02: the legal office records the mediation outcome.")
+    async def record_assistance_mediation(
+        self,
+        info: Info,
+        request_id: strawberry.ID,
+        outcome: AssistanceMediationOutcome,
+        basis: str,
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.assistance.record_mediation(
+                str(request_id),
+                outcome.value,
+                basis,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="Results both ways: the helper's or the requester's report.")
+    async def report_assistance_result(
+        self, info: Info, request_id: strawberry.ID, summary: str
+    ) -> AssistanceResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.assistance.report_result(
+                str(request_id),
+                summary,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: AssistanceRequest.of(r, info),
+        )

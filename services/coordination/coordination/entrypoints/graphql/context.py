@@ -1,0 +1,69 @@
+"""The coordination subgraph's request context: the verified caller, the handlers and the
+read models the resolvers use, and the agency loader."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from coordination.adapters.repository import (
+    AgencyRepository,
+    CatalogueRepository,
+    DisputeRepository,
+)
+from coordination.application.catalogue import CatalogueHandlers
+from coordination.application.cooperation import (
+    AssistanceHandlers,
+    InformationQueryHandlers,
+    TechnicalSupportHandlers,
+)
+from coordination.application.disputes import DisputeHandlers
+from coordination.application.handlers import CoordinationHandlers
+from coordination.application.joint import JointHandlers
+from coordination.application.meetings import MeetingHandlers
+from coordination.domain.model import Agency as AgencyModel
+from kernel.auth import TokenVerifier
+from kernel.calendar import WorkingCalendar
+from kernel.graphql import RequestContext
+
+__all__ = ["CoordinationContext", "Info"]
+
+
+class CoordinationContext(RequestContext):
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        district: str,
+        handlers: CoordinationHandlers,
+        agencies: AgencyRepository,
+        catalogue_handlers: CatalogueHandlers,
+        dispute_handlers: DisputeHandlers,
+        calendar: WorkingCalendar,
+        assistance: AssistanceHandlers,
+        technical_support: TechnicalSupportHandlers,
+        information: InformationQueryHandlers,
+        *,
+        meetings: MeetingHandlers | None = None,
+        joint: JointHandlers,
+    ) -> None:
+        super().__init__(verifier, district)
+        self.joint = joint  # joint enforcement (R-JNT-01…05)
+        self.meetings = meetings  # consultation meetings (R-MTG-01)
+        self.assistance = assistance
+        self.technical_support = technical_support
+        self.information = information
+        self.handlers = handlers
+        self.agencies = agencies
+        self.catalogue_handlers = catalogue_handlers
+        self.dispute_handlers = dispute_handlers
+        self.catalogue: CatalogueRepository = catalogue_handlers.catalogue
+        self.disputes: DisputeRepository = dispute_handlers.disputes
+        self.calendar = calendar
+        self.agency_loader: DataLoader[str, AgencyModel | None] = DataLoader(self._load_agencies)
+
+    async def _load_agencies(self, ids: list[str]) -> list[AgencyModel | None]:
+        found = await self.agencies.get_many(ids)
+        return [found.get(i) for i in ids]
+
+
+Info = strawberry.Info[CoordinationContext, None]

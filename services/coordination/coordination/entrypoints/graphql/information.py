@@ -1,0 +1,303 @@
+"""Information queries in the graph (信息查询, R-INF-01): asking, answering free of charge
+with a classification, declining, and reading an answer. Reading an answer is a mutation
+because it writes the access log (who, when). Mutations return ``Result | UserError``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from coordination.application.catalogue import actor_of
+from coordination.application.cooperation import AnswerInformation, AskInformation
+from coordination.domain import information as inf
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    connection,
+    load_agency,
+)
+from kernel.errors import DomainError
+from kernel.graphql import Connection, UserError, graphql_error, page_size
+
+strawberry.enum(
+    inf.Classification,
+    name="InformationClassification",
+    description="public (公开), internal (内部), confidential: only the parties read it",
+)
+strawberry.enum(inf.QueryStatus, name="InformationQueryStatus")
+strawberry.enum(
+    inf.DeclineGrounds,
+    name="InformationDeclineGrounds",
+    description="secrecy (only with a cited legal provision) or not_held",
+)
+InformationClassification = inf.Classification
+InformationQueryStatus = inf.QueryStatus
+InformationDeclineGrounds = inf.DeclineGrounds
+
+
+@strawberry.type(description="Why a query was not answered (R-INF-01).")
+class InformationDecline:
+    grounds: InformationDeclineGrounds
+    reason: str
+    legal_provision: str
+    declined_by: str
+    at: datetime
+
+
+@strawberry.type(description="An information query between agencies (信息查询, R-INF-01).")
+class InformationQuery:
+    id: strawberry.ID
+    requester_id: strawberry.ID
+    holder_id: strawberry.ID
+    subject: str
+    purpose: str
+    urgent: bool
+    status: InformationQueryStatus
+    asked_at: datetime
+    classification: InformationClassification | None = strawberry.field(
+        description="of the answer; read the content with readInformationAnswer (logged)"
+    )
+    answered_at: datetime | None
+    decline: InformationDecline | None
+    deadlines: list[CooperationDeadline]
+    history: list[CooperationTransition]
+
+    @strawberry.field
+    async def requester(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.requester_id))
+
+    @strawberry.field
+    async def holder(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.holder_id))
+
+    @classmethod
+    def of(cls, q: inf.InformationQuery, info: Info) -> InformationQuery:
+        d = q.decline
+        return cls(
+            id=strawberry.ID(q.id),
+            requester_id=strawberry.ID(q.requester_id),
+            holder_id=strawberry.ID(q.holder_id),
+            subject=q.subject,
+            purpose=q.purpose,
+            urgent=q.urgent,
+            status=q.status,
+            asked_at=q.asked_at,
+            classification=q.answer.classification if q.answer else None,
+            answered_at=q.answer.answered_at if q.answer else None,
+            decline=InformationDecline(
+                grounds=d.grounds,
+                reason=d.reason,
+                legal_provision=d.legal_provision,
+                declined_by=d.declined_by,
+                at=d.at,
+            )
+            if d
+            else None,
+            deadlines=[CooperationDeadline.of(k, info) for k in q.clocks],
+            history=[CooperationTransition.of(t) for t in q.history],
+        )
+
+
+@strawberry.type(description="The content of an answer; reading it is logged.")
+class InformationAnswer:
+    query_id: strawberry.ID
+    content: str
+    classification: InformationClassification
+    answered_by: str
+    answered_at: datetime
+    late: bool
+
+
+@strawberry.type(description="One reading of an answer (who, when), R-INF-01.")
+class InformationAnswerAccess:
+    reader_id: str
+    reader_agency_id: strawberry.ID | None
+    classification: InformationClassification
+    at: datetime
+
+    @strawberry.field
+    async def reader_agency(self, info: Info) -> Agency | None:
+        return await load_agency(
+            info, str(self.reader_agency_id) if self.reader_agency_id else None
+        )
+
+
+InformationResult = Annotated[
+    InformationQuery | UserError, strawberry.union("InformationQueryResult")
+]
+InformationAnswerResult = Annotated[
+    InformationAnswer | UserError, strawberry.union("InformationAnswerResult")
+]
+
+
+@strawberry.input
+class AskInformationInput:
+    requester_id: strawberry.ID
+    holder_id: strawberry.ID
+    subject: str
+    purpose: str
+    urgent: bool = False
+
+
+@strawberry.input
+class AnswerInformationQueryInput:
+    query_id: strawberry.ID
+    content: str
+    classification: InformationClassification
+    fee_yuan: Decimal | None = strawberry.field(
+        default=None, description="queries are free (R-INF-01): any fee is refused"
+    )
+
+
+@strawberry.input
+class DeclineInformationQueryInput:
+    query_id: strawberry.ID
+    grounds: InformationDeclineGrounds
+    reason: str
+    legal_provision: str = strawberry.field(default="", description="required for secrecy")
+
+
+# The root fields (the object type InformationQuery is the query itself).
+@strawberry.type
+class InformationQueries:
+    @strawberry.field(
+        description="One information query by id, without the answer's content (null when "
+        "absent or not yours to see: the requester, the holder and the supervising roles)."
+    )
+    async def information_query(self, info: Info, id: strawberry.ID) -> InformationQuery | None:
+        actor = actor_of(info.context.principal())
+        q = await info.context.information.visible(str(id), actor=actor)
+        return InformationQuery.of(q, info) if q else None
+
+    @strawberry.field(
+        description="Information queries an agency asked or holds, by id; only those you are "
+        "a party to unless your role supervises."
+    )
+    async def information_queries(
+        self,
+        info: Info,
+        agency_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[InformationQuery]:
+        actor = actor_of(info.context.principal())
+        first = page_size(first)
+        rows = await info.context.information.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
+        )
+        return connection(
+            rows, first, cursor=lambda q: q.id, node=lambda q: InformationQuery.of(q, info)
+        )
+
+    @strawberry.field(
+        description="Who read an answer, when (R-INF-01): for the data's owner and supervisors."
+    )
+    async def information_answer_access_log(
+        self, info: Info, query_id: strawberry.ID
+    ) -> list[InformationAnswerAccess]:
+        actor = actor_of(info.context.principal())
+        try:
+            rows = await info.context.information.access_log_of(str(query_id), actor=actor)
+        except DomainError as exc:
+            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+        return [
+            InformationAnswerAccess(
+                reader_id=a.reader_id,
+                reader_agency_id=strawberry.ID(a.reader_agency_id) if a.reader_agency_id else None,
+                classification=a.classification,
+                at=a.at,
+            )
+            for a in rows
+        ]
+
+
+@strawberry.type
+class InformationMutation:
+    @strawberry.mutation(description="R-INF-01: ask another agency for information.")
+    async def ask_information(self, info: Info, input: AskInformationInput) -> InformationResult:
+        p = info.context.principal()
+        cmd = AskInformation(
+            requester_id=str(input.requester_id),
+            holder_id=str(input.holder_id),
+            subject=input.subject,
+            purpose=input.purpose,
+            urgent=input.urgent,
+        )
+        return await as_result(
+            info.context.information.ask(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda q: InformationQuery.of(q, info),
+        )
+
+    @strawberry.mutation(
+        description="R-INF-01: answer free of charge, recording the data's classification."
+    )
+    async def answer_information_query(
+        self, info: Info, input: AnswerInformationQueryInput
+    ) -> InformationResult:
+        p = info.context.principal()
+        cmd = AnswerInformation(
+            query_id=str(input.query_id),
+            content=input.content,
+            classification=input.classification.value,
+            fee_yuan=input.fee_yuan,
+        )
+        return await as_result(
+            info.context.information.answer(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda q: InformationQuery.of(q, info),
+        )
+
+    @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
+    async def decline_information_query(
+        self, info: Info, input: DeclineInformationQueryInput
+    ) -> InformationResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.information.decline(
+                str(input.query_id),
+                input.grounds.value,
+                input.reason,
+                input.legal_provision,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda q: InformationQuery.of(q, info),
+        )
+
+    @strawberry.mutation(
+        description="R-INF-01: read an answer's content (classification permitting); the "
+        "reading is logged (who, when)."
+    )
+    async def read_information_answer(
+        self, info: Info, query_id: strawberry.ID
+    ) -> InformationAnswerResult:
+        p = info.context.principal()
+
+        def convert(a: inf.QueryAnswer) -> InformationAnswer:
+            return InformationAnswer(
+                query_id=query_id,
+                content=a.content,
+                classification=a.classification,
+                answered_by=a.answered_by,
+                answered_at=a.answered_at,
+                late=a.late,
+            )
+
+        return await as_result(
+            info.context.information.read_answer(
+                str(query_id), actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            convert,
+        )

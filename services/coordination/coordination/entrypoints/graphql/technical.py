@@ -1,0 +1,274 @@
+"""Technical support in the graph (技术支撑, R-TEC-01/02): a township's request to a
+department, staff on site, extensions and the written answer with its conclusion. Mutations
+return ``Result | UserError``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application.catalogue import actor_of
+from coordination.application.cooperation import AnswerTechnicalSupport, RequestTechnicalSupport
+from coordination.domain import technical as tec
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    connection,
+    load_agency,
+)
+from kernel.graphql import Connection, UserError, page_size
+
+strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
+strawberry.enum(tec.SupportStatus, name="TechnicalSupportStatus")
+TechnicalSupportKind = tec.SupportKind
+TechnicalSupportStatus = tec.SupportStatus
+
+
+@strawberry.type(description="Staff sent on site (派员现场处置): who, when.")
+class TechnicalDispatch:
+    staff: list[str]
+    dispatched_at: datetime
+    recorded_by: str
+
+
+@strawberry.type(description="An extension announced before the limit ran out.")
+class TechnicalExtension:
+    reason: str
+    announced_at: datetime
+    previous_due: datetime
+    new_due: datetime
+    total_working_days: int
+
+
+@strawberry.type(description="The written answer; it states a conclusion (R-TEC-02).")
+class TechnicalAnswer:
+    conclusion: str
+    current_state_description: str
+    document_number: str
+    answered_by: str
+    answered_at: datetime
+    late: bool
+
+
+@strawberry.type(description="A request for technical support (认定/鉴定/咨询, R-TEC-01).")
+class TechnicalSupportRequest:
+    id: strawberry.ID
+    township_id: strawberry.ID
+    department_id: strawberry.ID
+    kind: TechnicalSupportKind
+    question: str
+    document_number: str
+    urgent: bool
+    evidence_at_risk: bool
+    status: TechnicalSupportStatus
+    requested_at: datetime
+    reply_working_days: int
+    dispatches: list[TechnicalDispatch]
+    extensions: list[TechnicalExtension]
+    answer: TechnicalAnswer | None
+    deadlines: list[CooperationDeadline]
+    history: list[CooperationTransition]
+
+    @strawberry.field
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id))
+
+    @strawberry.field
+    async def department(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    def of(cls, r: tec.TechnicalSupportRequest, info: Info) -> TechnicalSupportRequest:
+        a = r.answer
+        return cls(
+            id=strawberry.ID(r.id),
+            township_id=strawberry.ID(r.township_id),
+            department_id=strawberry.ID(r.department_id),
+            kind=r.kind,
+            question=r.question,
+            document_number=r.document_number,
+            urgent=r.urgent,
+            evidence_at_risk=r.evidence_at_risk,
+            status=r.status,
+            requested_at=r.requested_at,
+            reply_working_days=r.reply_working_days,
+            dispatches=[
+                TechnicalDispatch(
+                    staff=list(d.staff), dispatched_at=d.dispatched_at, recorded_by=d.recorded_by
+                )
+                for d in r.dispatches
+            ],
+            extensions=[
+                TechnicalExtension(
+                    reason=e.reason,
+                    announced_at=e.announced_at,
+                    previous_due=e.previous_due,
+                    new_due=e.new_due,
+                    total_working_days=e.total_working_days,
+                )
+                for e in r.extensions
+            ],
+            answer=TechnicalAnswer(
+                conclusion=a.conclusion,
+                current_state_description=a.current_state_description,
+                document_number=a.document_number,
+                answered_by=a.answered_by,
+                answered_at=a.answered_at,
+                late=a.late,
+            )
+            if a
+            else None,
+            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
+            history=[CooperationTransition.of(t) for t in r.history],
+        )
+
+
+TechnicalResult = Annotated[
+    TechnicalSupportRequest | UserError, strawberry.union("TechnicalSupportRequestResult")
+]
+
+
+@strawberry.input
+class RequestTechnicalSupportInput:
+    township_id: strawberry.ID
+    department_id: strawberry.ID
+    kind: TechnicalSupportKind
+    question: str
+    document_number: str = strawberry.field(description="执法协作文书 文号")
+    urgent: bool = False
+    evidence_at_risk: bool = False
+
+
+@strawberry.input(description="The structured answer: a conclusion is required (R-TEC-02).")
+class TechnicalAnswerInput:
+    conclusion: str | None = strawberry.field(
+        default=None, description="the 认定 / 鉴定 / 咨询 conclusion (required, non-empty)"
+    )
+    current_state_description: str | None = strawberry.field(
+        default=None, description="optional; a description of the state is not a conclusion"
+    )
+
+
+@strawberry.input
+class AnswerTechnicalSupportInput:
+    request_id: strawberry.ID
+    answer: TechnicalAnswerInput
+    document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
+
+
+@strawberry.type
+class TechnicalSupportQuery:
+    @strawberry.field(
+        description="One technical-support request by id (null when absent or not yours to "
+        "see: the township, the department and the supervising roles see it)."
+    )
+    async def technical_support_request(
+        self, info: Info, id: strawberry.ID
+    ) -> TechnicalSupportRequest | None:
+        actor = actor_of(info.context.principal())
+        r = await info.context.technical_support.visible(str(id), actor=actor)
+        return TechnicalSupportRequest.of(r, info) if r else None
+
+    @strawberry.field(
+        description="Technical-support requests of an agency, by id; only those you are a "
+        "party to unless your role supervises."
+    )
+    async def technical_support_requests(
+        self,
+        info: Info,
+        agency_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[TechnicalSupportRequest]:
+        actor = actor_of(info.context.principal())
+        first = page_size(first)
+        rows = await info.context.technical_support.list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            actor=actor,
+        )
+        return connection(
+            rows, first, cursor=lambda r: r.id, node=lambda r: TechnicalSupportRequest.of(r, info)
+        )
+
+
+@strawberry.type
+class TechnicalSupportMutation:
+    @strawberry.mutation(description="R-TEC-01: a township's cooperation document.")
+    async def request_technical_support(
+        self, info: Info, input: RequestTechnicalSupportInput
+    ) -> TechnicalResult:
+        p = info.context.principal()
+        cmd = RequestTechnicalSupport(
+            township_id=str(input.township_id),
+            department_id=str(input.department_id),
+            kind=input.kind.value,
+            question=input.question,
+            document_number=input.document_number,
+            urgent=input.urgent,
+            evidence_at_risk=input.evidence_at_risk,
+        )
+        return await as_result(
+            info.context.technical_support.request(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda r: TechnicalSupportRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-TEC-01: staff sent on site (who; when is now).")
+    async def dispatch_technical_staff(
+        self, info: Info, request_id: strawberry.ID, staff: list[str]
+    ) -> TechnicalResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.technical_support.dispatch_on_site(
+                str(request_id),
+                tuple(staff),
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: TechnicalSupportRequest.of(r, info),
+        )
+
+    @strawberry.mutation(
+        description="R-TEC-01: extend the limit to workingDays in all (from the request), "
+        "announced before the limit runs out, never past the district's maximum."
+    )
+    async def extend_technical_support(
+        self, info: Info, request_id: strawberry.ID, working_days: int, reason: str
+    ) -> TechnicalResult:
+        p = info.context.principal()
+        return await as_result(
+            info.context.technical_support.extend(
+                str(request_id),
+                working_days,
+                reason,
+                actor=actor_of(p),
+                correlation_id=info.context.correlation_id,
+            ),
+            lambda r: TechnicalSupportRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-TEC-02: the written answer, stating a conclusion.")
+    async def answer_technical_support(
+        self, info: Info, input: AnswerTechnicalSupportInput
+    ) -> TechnicalResult:
+        p = info.context.principal()
+        cmd = AnswerTechnicalSupport(
+            request_id=str(input.request_id),
+            conclusion=input.answer.conclusion or "",
+            current_state_description=input.answer.current_state_description or "",
+            document_number=input.document_number,
+        )
+        return await as_result(
+            info.context.technical_support.answer(
+                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
+            ),
+            lambda r: TechnicalSupportRequest.of(r, info),
+        )

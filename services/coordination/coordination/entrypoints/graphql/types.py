@@ -1,0 +1,145 @@
+"""Types every feature module of the coordination graph shares: the Agency entity (and the
+loader that resolves an agency reference), the statutory clock and the recorded transition
+of a cooperation duty, and the helper that turns a command's outcome into ``Result |
+UserError``. The feature modules import this module and never each other; schema.py only
+composes them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+import strawberry
+
+from coordination.domain.cooperation import Clock, Transition
+from coordination.domain.model import Agency as AgencyModel
+from coordination.domain.model import AgencyKind as DomainAgencyKind
+from coordination.entrypoints.graphql.context import Info
+from kernel.graphql import Connection, UserError, guard, paginate
+
+__all__ = [
+    "Agency",
+    "AgencyKind",
+    "CooperationDeadline",
+    "CooperationTransition",
+    "Info",
+    "Liaison",
+    "as_result",
+    "connection",
+    "load_agency",
+]
+
+M = TypeVar("M")
+N = TypeVar("N")
+T = TypeVar("T")
+
+# The domain's enum is exposed as is (one source of truth for the values).
+strawberry.enum(DomainAgencyKind, name="AgencyKind", description="R-AG-01 kinds of agency")
+AgencyKind = DomainAgencyKind
+
+
+@strawberry.type(description="A liaison person (联络员) of an agency, R-AG-03.")
+class Liaison:
+    name: str
+    phone: str
+    duty: str
+
+
+@strawberry.federation.type(keys=["id"], description="An agency (执法主体 / 单位) of the district.")
+class Agency:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind
+    district: str
+    internal_unit: bool = strawberry.field(
+        description="内设机构/直属机构/派出机构: never sends or receives a referral (R-AG-02)"
+    )
+    parent_id: strawberry.ID | None
+    liaisons: list[Liaison]
+
+    @classmethod
+    def from_model(cls, a: AgencyModel) -> Agency:
+        return cls(
+            id=strawberry.ID(a.id),
+            name=a.name,
+            kind=a.kind,
+            district=a.district,
+            internal_unit=a.internal_unit,
+            parent_id=strawberry.ID(a.parent_id) if a.parent_id else None,
+            liaisons=[Liaison(name=x.name, phone=x.phone, duty=x.duty) for x in a.liaisons],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency | None:
+        info.context.principal()
+        model = await info.context.agency_loader.load(str(id))
+        return cls.from_model(model) if model else None
+
+
+async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
+    """The agency an id refers to (batched per request), or None."""
+    if not agency_id:
+        return None
+    model = await info.context.agency_loader.load(agency_id)
+    return Agency.from_model(model) if model else None
+
+
+@strawberry.type(description="A statutory clock of a cooperation duty (reply due etc.).")
+class CooperationDeadline:
+    kind: str
+    responsible_agency_id: strawberry.ID
+    due: datetime
+    state: str = strawberry.field(description="open | met | cancelled")
+    rule: str
+    explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
+
+    @classmethod
+    def of(cls, c: Clock, info: Info) -> CooperationDeadline:
+        return cls(
+            kind=c.kind,
+            responsible_agency_id=strawberry.ID(c.responsible_agency_id),
+            due=c.due,
+            state=c.state,
+            rule=c.rule,
+            explanation=info.context.calendar.explain_dict(c.explanation),
+        )
+
+
+@strawberry.type(description="One recorded action (who, for which agency, when, before/after).")
+class CooperationTransition:
+    action: str
+    actor_id: str
+    agency_id: strawberry.ID | None
+    at: datetime
+    before: str | None
+    after: str
+    note: str
+
+    @classmethod
+    def of(cls, t: Transition) -> CooperationTransition:
+        return cls(
+            action=t.action,
+            actor_id=t.actor_id,
+            agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
+            at=t.at,
+            before=t.before,
+            after=t.after,
+            note=t.note,
+        )
+
+
+async def as_result(action: Awaitable[M], convert: Callable[[M], T]) -> T | UserError:
+    """A mutation's answer: the command's result as its graph type, or the ``UserError`` a
+    refused command (a ``DomainError``) becomes; nothing was changed then."""
+    result = await guard(action)
+    return result if isinstance(result, UserError) else convert(result)
+
+
+def connection(
+    rows: Sequence[M], first: int, *, cursor: Callable[[M], str], node: Callable[[M], N]
+) -> Connection[N]:
+    """``kernel.graphql.paginate`` with the node type kept: the first ``first`` of ``rows``
+    (fetched with limit ``first + 1``) as ``Connection[N]``."""
+    page: Connection[N] = paginate(rows, first, cursor=cursor, node=node)
+    return page
