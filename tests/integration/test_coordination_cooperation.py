@@ -20,20 +20,24 @@ from coordination.adapters.cooperation import (
     TechnicalSupportRepository,
 )
 from coordination.adapters.repository import AgencyRepository
-from coordination.application.cooperation import (
-    AnswerInformation,
-    AnswerTechnicalSupport,
-    AskInformation,
+from coordination.application.assistance import (
     AssistanceHandlers,
-    InformationQueryHandlers,
     PhoneCallInput,
     ReplyToAssistance,
     RequestAssistance,
+)
+from coordination.application.handlers import CoordinationHandlers
+from coordination.application.information import (
+    AnswerInformation,
+    AskInformation,
+    InformationQueryHandlers,
+)
+from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.application.technical import (
+    AnswerTechnicalSupport,
     RequestTechnicalSupport,
     TechnicalSupportHandlers,
 )
-from coordination.application.handlers import CoordinationHandlers
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain.cooperation import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store

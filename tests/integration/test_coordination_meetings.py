@@ -17,7 +17,7 @@ import pytest
 from coordination.adapters.cooperation import AssistanceRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import AgencyRepository
-from coordination.application.cooperation import (
+from coordination.application.assistance import (
     AssistanceHandlers,
     ReplyToAssistance,
     RequestAssistance,

@@ -22,19 +22,17 @@ from coordination.adapters.repository import (
     CatalogueRepository,
     DisputeRepository,
 )
+from coordination.application.assistance import AssistanceHandlers
 from coordination.application.catalogue import SYSTEM, CatalogueHandlers
 from coordination.application.catalogue_import import import_file
-from coordination.application.cooperation import (
-    AssistanceHandlers,
-    InformationQueryHandlers,
-    TechnicalSupportHandlers,
-)
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
 from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
+from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application.catalogue import actor_of
-from coordination.application.cooperation import (
+from coordination.application.assistance import (
     PhoneCallInput,
     ReplyToAssistance,
     RequestAssistance,
 )
+from coordination.application.catalogue import actor_of
 from coordination.domain import assistance as ast
 from coordination.entrypoints.graphql.types import (
     Agency,

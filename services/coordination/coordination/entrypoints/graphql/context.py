@@ -11,16 +11,14 @@ from coordination.adapters.repository import (
     CatalogueRepository,
     DisputeRepository,
 )
+from coordination.application.assistance import AssistanceHandlers
 from coordination.application.catalogue import CatalogueHandlers
-from coordination.application.cooperation import (
-    AssistanceHandlers,
-    InformationQueryHandlers,
-    TechnicalSupportHandlers,
-)
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
 from coordination.application.meetings import MeetingHandlers
+from coordination.application.technical import TechnicalSupportHandlers
 from coordination.domain.model import Agency as AgencyModel
 from kernel.auth import TokenVerifier
 from kernel.calendar import WorkingCalendar

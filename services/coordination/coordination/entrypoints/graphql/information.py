@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 
 from coordination.application.catalogue import actor_of
-from coordination.application.cooperation import AnswerInformation, AskInformation
+from coordination.application.information import AnswerInformation, AskInformation
 from coordination.domain import information as inf
 from coordination.entrypoints.graphql.types import (
     Agency,

@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 
 from coordination.application.catalogue import actor_of
-from coordination.application.cooperation import AnswerTechnicalSupport, RequestTechnicalSupport
+from coordination.application.technical import AnswerTechnicalSupport, RequestTechnicalSupport
 from coordination.domain import technical as tec
 from coordination.entrypoints.graphql.types import (
     Agency,

@@ -1,0 +1,317 @@
+"""Command handlers of assistance between agencies (协助执法, R-AST-01/02): the request and
+its letter, the reply (help or a refusal on cited grounds), mediation by the legal office,
+and the results reported both ways."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from coordination.adapters.cooperation import (
+    AssistanceRepository,
+)
+from coordination.application import access
+from coordination.application.catalogue import local_date
+from coordination.application.cooperation import (
+    ASSISTANCE_READ,
+    LEGAL_OFFICE_KINDS,
+    _RequestHandlers,
+    party_scope,
+)
+from coordination.contracts.published import (
+    AssistanceLetterSentV1,
+    AssistanceMediatedV1,
+    AssistanceMediationRequestedV1,
+    AssistanceRefusedV1,
+    AssistanceRepliedV1,
+    AssistanceRequestedV1,
+    AssistanceResultReportedV1,
+    PhoneCallV1,
+)
+from coordination.domain import assistance as ast
+from coordination.domain.cooperation import Actor
+from kernel.authz import Relation
+from kernel.deadlines import DeadlineV1
+from kernel.envelope import EventPayload
+from kernel.errors import InvalidState, ValidationFailed
+
+
+@dataclass(frozen=True)
+class PhoneCallInput:
+    caller: str
+    called: str
+    at: datetime | None = None  # default: now
+
+
+@dataclass(frozen=True)
+class RequestAssistance:
+    requester_id: str
+    helper_id: str
+    matters: tuple[str, ...]
+    urgent: bool = False
+    letter_number: str | None = None
+    phone_call: PhoneCallInput | None = None
+
+
+@dataclass(frozen=True)
+class ReplyToAssistance:
+    request_id: str
+    will_help: bool
+    reply_letter_number: str
+    agreed_start_on: date | None = None
+    refusal_grounds: str = ""
+    legal_provision: str = ""
+
+
+class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
+    read_operation = ASSISTANCE_READ
+    noun = "assistance request"
+
+    def __init__(self, requests: AssistanceRepository, *args: Any, **kw: Any) -> None:
+        super().__init__(requests, *args, **kw)
+        self.requests = requests
+
+    def _relations(self, actor: Actor, found: ast.AssistanceRequest) -> set[Relation]:
+        return access.assistance_relations(actor, found)
+
+    async def refusals_visible(
+        self, *, helper_id: str | None, after: str | None, limit: int, actor: Actor
+    ) -> list[ast.AssistanceRequest]:
+        return await self.requests.refusals(
+            helper_id=helper_id,
+            after=after,
+            limit=limit,
+            party_id=party_scope(actor, "assistanceRefusals"),
+        )
+
+    def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
+        return self._deadlines("AssistanceRequest", r.id, r.clocks, *kinds)
+
+    def _common(
+        self, before: ast.AssistanceRequest, after: ast.AssistanceRequest, actor: Actor
+    ) -> dict[str, Any]:
+        return dict(
+            request_id=after.id,
+            requester_id=after.requester_id,
+            helper_id=after.helper_id,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            state_before=before.status.value,
+            state_after=after.status.value,
+        )
+
+    async def request(
+        self, cmd: RequestAssistance, *, actor: Actor, correlation_id: str | None = None
+    ) -> ast.AssistanceRequest:
+        """R-AST-01: the request letter (or an emergency phone call, the letter to follow)."""
+        relations = access.relations_to(actor, sender=[cmd.requester_id])
+        access.authorize_on(actor, "requestAssistance", relations, field="requesterId")
+        await self._external({"requesterId": cmd.requester_id, "helperId": cmd.helper_id})
+        now = self.clock()
+        call = (
+            ast.PhoneCall(
+                cmd.phone_call.caller.strip(),
+                cmd.phone_call.called.strip(),
+                cmd.phone_call.at or now,
+            )
+            if cmd.phone_call
+            else None
+        )
+        start = call.at if call else now
+        if cmd.urgent:
+            reply = self._immediately(
+                ast.REPLY, cmd.helper_id, start, "紧急协助执法事项：立即实施协助（CQ 三(三)）"
+            )
+        else:
+            n = self.policy.assistance.reply_limit_working_days
+            reply = self._clock(
+                ast.REPLY,
+                cmd.helper_id,
+                self.calendar.add_working_days(
+                    now,
+                    n,
+                    rule=f"回复协助执法复函：{n}个工作日（区政策；CQ 三(三)：及时回复）",
+                ),
+            )
+        n = self.policy.assistance.letter_after_phone_working_days
+        letter = self._clock(
+            ast.WRITTEN_LETTER,
+            cmd.requester_id,
+            self.calendar.add_working_days(
+                start, n, rule=f"电话提请后补送协助执法函：{n}个工作日（区政策）"
+            ),
+        )
+        request = ast.request_assistance(
+            request_id=str(uuid.uuid4()),
+            requester_id=cmd.requester_id,
+            helper_id=cmd.helper_id,
+            matters=cmd.matters,
+            urgent=cmd.urgent,
+            letter_number=cmd.letter_number,
+            phone_call=call,
+            reply_clock=reply,
+            letter_clock=letter,
+            actor=actor,
+            at=now,
+        )
+        payload = AssistanceRequestedV1(
+            request_id=request.id,
+            requester_id=request.requester_id,
+            helper_id=request.helper_id,
+            matters=list(request.matters),
+            urgent=request.urgent,
+            letter_number=request.letter_number,
+            phone_call=PhoneCallV1(caller=call.caller, called=call.called, at=call.at)
+            if call
+            else None,
+            requested_at=request.requested_at,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            state_after=request.status.value,
+            deadlines=self._deadlines_of(request, ast.REPLY, ast.WRITTEN_LETTER),
+        )
+        await self.requests.add(request, [self._event(payload, request.id, correlation_id)])
+        return replace(request, version=1)
+
+    async def send_letter(
+        self,
+        request_id: str,
+        letter_number: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> ast.AssistanceRequest:
+        """R-AST-01: the written letter after an emergency phone request."""
+        before = await self._authorized(request_id, actor, "sendAssistanceLetter")
+        now = self.clock()
+        after = before.send_letter(letter_number, actor=actor, at=now)
+        payload = AssistanceLetterSentV1(
+            **self._common(before, after, actor),
+            letter_number=after.letter_number or "",
+            sent_at=now,
+            deadlines=self._deadlines_of(after, ast.WRITTEN_LETTER),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def reply(
+        self, cmd: ReplyToAssistance, *, actor: Actor, correlation_id: str | None = None
+    ) -> ast.AssistanceRequest:
+        """R-AST-01 / R-AST-02: the reply letter; a refusal is also published on its own for
+        accountability (FY (五)4)."""
+        before = await self._authorized(cmd.request_id, actor, "replyToAssistance")
+        now = self.clock()
+        after = before.reply(
+            will_help=cmd.will_help,
+            reply_letter_number=cmd.reply_letter_number,
+            agreed_start_on=cmd.agreed_start_on,
+            today=local_date(now),
+            grounds=cmd.refusal_grounds,
+            legal_provision=cmd.legal_provision,
+            actor=actor,
+            at=now,
+        )
+        common = self._common(before, after, actor)
+        payloads: list[EventPayload] = [
+            AssistanceRepliedV1(
+                **common,
+                will_help=cmd.will_help,
+                reply_letter_number=after.reply_letter_number or "",
+                agreed_start_on=after.agreed_start_on.isoformat()
+                if after.agreed_start_on
+                else None,
+                replied_at=now,
+                deadlines=self._deadlines_of(after, ast.REPLY),
+            )
+        ]
+        if after.refusal is not None:
+            payloads.append(
+                AssistanceRefusedV1(
+                    **common,
+                    grounds=after.refusal.grounds,
+                    legal_provision=after.refusal.legal_provision,
+                    reply_letter_number=after.refusal.letter_number,
+                    refused_at=now,
+                )
+            )
+        return await self._save(after, payloads, correlation_id)
+
+    async def _legal_office(self) -> str:
+        for kind in LEGAL_OFFICE_KINDS:
+            found = [a for a in await self.agencies.of_kind(kind.value) if not a.internal_unit]
+            if found:
+                return found[0].id
+        raise InvalidState(
+            "no legal office is registered to mediate; register the district's coordination "
+            "body or justice bureau first",
+            field="id",
+        )
+
+    async def refer_to_mediation(
+        self,
+        request_id: str,
+        disagreement: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> ast.AssistanceRequest:
+        """R-AST-02: the requester disputes the refusal before the legal office."""
+        before = await self._authorized(request_id, actor, "referAssistanceToMediation")
+        now = self.clock()
+        mediator = await self._legal_office()
+        after = before.refer_to_mediation(
+            mediator_agency_id=mediator, disagreement=disagreement, actor=actor, at=now
+        )
+        payload = AssistanceMediationRequestedV1(
+            **self._common(before, after, actor),
+            mediator_agency_id=mediator,
+            disagreement=disagreement.strip(),
+            requested_at=now,
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def record_mediation(
+        self,
+        request_id: str,
+        outcome: str,
+        basis: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> ast.AssistanceRequest:
+        try:
+            kind = ast.MediationOutcome(outcome)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown outcome {outcome!r}; one of assist, refusal_upheld", field="outcome"
+            ) from None
+        before = await self._authorized(request_id, actor, "recordAssistanceMediation")
+        now = self.clock()
+        after = before.record_mediation(
+            outcome=kind, basis=basis, today=local_date(now), actor=actor, at=now
+        )
+        assert after.mediation is not None
+        payload = AssistanceMediatedV1(
+            **self._common(before, after, actor),
+            mediator_agency_id=after.mediation.mediator_agency_id,
+            outcome=kind.value,
+            basis=after.mediation.basis,
+            decided_at=now,
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def report_result(
+        self, request_id: str, summary: str, *, actor: Actor, correlation_id: str | None = None
+    ) -> ast.AssistanceRequest:
+        before = await self._authorized(request_id, actor, "reportAssistanceResult")
+        now = self.clock()
+        after = before.report_result(summary, actor=actor, at=now)
+        last = after.results[-1]
+        payload = AssistanceResultReportedV1(
+            **self._common(before, after, actor),
+            side=last.side,
+            summary=last.summary,
+            reported_at=now,
+        )
+        return await self._save(after, [payload], correlation_id)

@@ -1,0 +1,228 @@
+"""Command handlers of information queries between agencies (信息查询, R-INF-01): asking,
+answering free of charge with the data's classification, declining, and reading an answer
+(every reading is logged: who, when)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from coordination.adapters.cooperation import (
+    AnswerAccessLog,
+    InformationQueryRepository,
+)
+from coordination.application import access
+from coordination.application.cooperation import (
+    INFORMATION_READ,
+    _RequestHandlers,
+)
+from coordination.contracts.published import (
+    InformationAnswerAccessedV1,
+    InformationQueryAnsweredV1,
+    InformationQueryAskedV1,
+    InformationQueryDeclinedV1,
+)
+from coordination.domain import information as inf
+from coordination.domain.cooperation import Actor, Clock
+from kernel.authz import Relation
+from kernel.deadlines import DeadlineV1
+from kernel.errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class AskInformation:
+    requester_id: str
+    holder_id: str
+    subject: str
+    purpose: str
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerInformation:
+    query_id: str
+    content: str
+    classification: str  # public | internal | confidential
+    fee_yuan: Decimal | None = None
+
+
+class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
+    read_operation = INFORMATION_READ
+    noun = "information query"
+
+    def __init__(
+        self,
+        queries: InformationQueryRepository,
+        access_log: AnswerAccessLog,
+        *args: Any,
+        **kw: Any,
+    ) -> None:
+        super().__init__(queries, *args, **kw)
+        self.queries = queries
+        self.access_log = access_log
+
+    def _relations(self, actor: Actor, found: inf.InformationQuery) -> set[Relation]:
+        return access.information_relations(actor, found)
+
+    def _deadlines_of(self, q: inf.InformationQuery) -> list[DeadlineV1]:
+        return self._deadlines("InformationQuery", q.id, q.clocks, inf.ANSWER)
+
+    @staticmethod
+    def _common(
+        before: inf.InformationQuery | None, after: inf.InformationQuery, actor: Actor
+    ) -> dict[str, Any]:
+        return dict(
+            query_id=after.id,
+            requester_id=after.requester_id,
+            holder_id=after.holder_id,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            state_before=before.status.value if before else None,
+            state_after=after.status.value,
+        )
+
+    def _answer_clock(self, holder_id: str, at: datetime, urgent: bool) -> Clock:
+        iq = self.policy.information_query
+        if urgent and iq.urgent_immediately:
+            return self._immediately(
+                inf.ANSWER, holder_id, at, "特别紧急的事项：立即提供查询服务（CQ 四(一)）"
+            )
+        if urgent:
+            # A district that does not say "immediately" still treats urgency as the 24-hour
+            # clock of its other urgent duties (DOMAIN.md §0: urgent = 24 h by default).
+            return self._clock(
+                inf.ANSWER, holder_id, self.calendar.add_hours(at, 24, rule="紧急查询：24小时")
+            )
+        n = iq.answer_limit_working_days
+        rule = f"接到查询请求之日起{n}个工作日内提供（{self.policy.source.code}）"
+        return self._clock(inf.ANSWER, holder_id, self.calendar.add_working_days(at, n, rule=rule))
+
+    async def ask(
+        self, cmd: AskInformation, *, actor: Actor, correlation_id: str | None = None
+    ) -> inf.InformationQuery:
+        """R-INF-01: the answer clock starts (urgent: immediately, as the policy says)."""
+        await self._external({"requesterId": cmd.requester_id, "holderId": cmd.holder_id})
+        relations = access.relations_to(actor, sender=[cmd.requester_id])
+        access.authorize_on(actor, "askInformation", relations, field="requesterId")
+        now = self.clock()
+        query = inf.ask(
+            query_id=str(uuid.uuid4()),
+            requester_id=cmd.requester_id,
+            holder_id=cmd.holder_id,
+            subject=cmd.subject,
+            purpose=cmd.purpose,
+            urgent=cmd.urgent,
+            answer_clock=self._answer_clock(cmd.holder_id, now, cmd.urgent),
+            actor=actor,
+            at=now,
+        )
+        payload = InformationQueryAskedV1(
+            **self._common(None, query, actor),
+            subject=query.subject,
+            urgent=query.urgent,
+            asked_at=now,
+            deadlines=self._deadlines_of(query),
+        )
+        await self.queries.add(query, [self._event(payload, query.id, correlation_id)])
+        return replace(query, version=1)
+
+    async def answer(
+        self, cmd: AnswerInformation, *, actor: Actor, correlation_id: str | None = None
+    ) -> inf.InformationQuery:
+        """R-INF-01: free of charge (a fee is refused), the classification recorded."""
+        try:
+            classification = inf.Classification(cmd.classification)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown classification {cmd.classification!r}; one of public, internal, "
+                "confidential",
+                field="classification",
+            ) from None
+        before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
+        now = self.clock()
+        after = before.answer_query(
+            content=cmd.content,
+            classification=classification,
+            fee_yuan=cmd.fee_yuan,
+            actor=actor,
+            at=now,
+        )
+        assert after.answer is not None
+        payload = InformationQueryAnsweredV1(
+            **self._common(before, after, actor),
+            classification=classification.value,
+            late=after.answer.late,
+            answered_at=now,
+            deadlines=self._deadlines_of(after),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def decline(
+        self,
+        query_id: str,
+        grounds: str,
+        reason: str,
+        legal_provision: str,
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+    ) -> inf.InformationQuery:
+        try:
+            kind = inf.DeclineGrounds(grounds)
+        except ValueError:
+            raise ValidationFailed(
+                f"unknown grounds {grounds!r}; one of secrecy, not_held", field="grounds"
+            ) from None
+        before = await self._authorized(query_id, actor, "declineInformationQuery")
+        now = self.clock()
+        after = before.decline_query(
+            grounds=kind, reason=reason, legal_provision=legal_provision, actor=actor, at=now
+        )
+        assert after.decline is not None
+        payload = InformationQueryDeclinedV1(
+            **self._common(before, after, actor),
+            grounds=kind.value,
+            reason=after.decline.reason,
+            legal_provision=after.decline.legal_provision,
+            declined_at=now,
+            deadlines=self._deadlines_of(after),
+        )
+        return await self._save(after, [payload], correlation_id)
+
+    async def read_answer(
+        self, query_id: str, *, actor: Actor, correlation_id: str | None = None
+    ) -> inf.QueryAnswer:
+        """R-INF-01: the answer, if ``actor`` may read its classification; the reading is
+        logged (who, when) before the answer is handed out."""
+        query = await self._authorized(query_id, actor, "readInformationAnswer")
+        answer = query.check_read(actor)
+        now = self.clock()
+        access = inf.AnswerAccess(
+            id=str(uuid.uuid4()),
+            query_id=query.id,
+            reader_id=actor.person_id,
+            reader_agency_id=actor.agency_id,
+            classification=answer.classification,
+            at=now,
+        )
+        payload = InformationAnswerAccessedV1(
+            access_id=access.id,
+            query_id=query.id,
+            holder_id=query.holder_id,
+            classification=answer.classification.value,
+            reader_id=actor.person_id,
+            reader_agency_id=actor.agency_id,
+            accessed_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+        )
+        await self.access_log.record(access, [self._event(payload, query.id, correlation_id)])
+        return answer
+
+    async def access_log_of(self, query_id: str, *, actor: Actor) -> list[inf.AnswerAccess]:
+        """Who read the answer: for the holder (the data's owner) and supervisors."""
+        query = await self._authorized(query_id, actor, "informationAnswerAccessLog")
+        return await self.access_log.of_query(query.id)
