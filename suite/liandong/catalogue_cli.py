@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from coordination.adapters.spreadsheet import COLUMNS, SpreadsheetError, read_rows
-from coordination.application.catalogue import SYSTEM
 from coordination.application.catalogue_import import execute_import, export_file, plan_import
 from coordination.bootstrap import CoordinationService
 from kernel.settings import Settings
@@ -103,7 +102,6 @@ def import_catalogue(
                 report = await execute_import(
                     plan,
                     handlers,
-                    actor=SYSTEM,
                     advance=lambda code: progress.update(task, advance=1, description=code),
                 )
             out.print(

@@ -23,25 +23,34 @@ from coordination.adapters.repository import AgencyRepository
 from coordination.application.assistance import (
     AssistanceHandlers,
     PhoneCallInput,
+    RecordAssistanceMediation,
+    ReferAssistanceToMediation,
     ReplyToAssistance,
+    ReportAssistanceResult,
     RequestAssistance,
+    SendAssistanceLetter,
 )
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import (
     AnswerInformation,
     AskInformation,
+    DeclineInformationQuery,
     InformationQueryHandlers,
+    ReadInformationAnswer,
 )
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.application.technical import (
     AnswerTechnicalSupport,
+    DispatchTechnicalStaff,
+    ExtendTechnicalSupport,
     RequestTechnicalSupport,
     TechnicalSupportHandlers,
 )
-from coordination.domain.cooperation import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
+from kernel.caller import Caller
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
@@ -49,12 +58,18 @@ from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from tests.infra import Server
 
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-MARKET = Actor("p-m", "fy-market", ("clerk",))
-HOUSING = Actor("p-h", "fy-housing", ("leader",))
-TOWNSHIP = Actor("p-t", "fy-hancong", ("clerk",))
-COORD = Actor("p-c", "fy-coord", ("coordinator",))
-SUPERVISOR = Actor("p-s", "fy-justice", ("supervisor",))
+MARKET = _caller("p-m", "fy-market", ("clerk",))
+HOUSING = _caller("p-h", "fy-housing", ("leader",))
+TOWNSHIP = _caller("p-t", "fy-hancong", ("clerk",))
+COORD = _caller("p-c", "fy-coord", ("coordinator",))
+SUPERVISOR = _caller("p-s", "fy-justice", ("supervisor",))
 
 
 @pytest.fixture(params=["embedded", "mongo"])
@@ -147,7 +162,7 @@ async def test_R_AST_01_request_letter_reply_letter_and_results_both_ways(world:
             ("协助核查违法建设现场",),
             letter_number="抚市监协〔2026〕1号",
         ),
-        actor=MARKET,
+        MARKET,
     )
     (requested,) = await w.outbox("assistance_requests", r.id)
     assert requested["type"] == "assistance.requested.v1"
@@ -161,7 +176,7 @@ async def test_R_AST_01_request_letter_reply_letter_and_results_both_ways(world:
     w.now[0] = NOW + timedelta(hours=3)
     helped = await w.assistance.reply(
         ReplyToAssistance(r.id, True, "抚住建复〔2026〕1号", agreed_start_on=date(2026, 3, 4)),
-        actor=HOUSING,
+        HOUSING,
     )
     assert helped.agreed_start_on == date(2026, 3, 4)
     replied = (await w.outbox("assistance_requests", r.id))[-1]
@@ -170,8 +185,8 @@ async def test_R_AST_01_request_letter_reply_letter_and_results_both_ways(world:
     assert replied["data"]["state_after"] == "accepted"
     assert deadlines_of(replied["data"])[0].state == "met"
 
-    await w.assistance.report_result(r.id, "已派员协助现场核查", actor=HOUSING)
-    done = await w.assistance.report_result(r.id, "已立案查处", actor=MARKET)
+    await w.assistance.report_result(ReportAssistanceResult(r.id, "已派员协助现场核查"), HOUSING)
+    done = await w.assistance.report_result(ReportAssistanceResult(r.id, "已立案查处"), MARKET)
     assert done.status.value == "closed"
     assert (await w.types("assistance_requests", r.id))[-2:] == [
         "assistance.result_reported.v1",
@@ -194,7 +209,7 @@ async def test_R_AST_01_emergency_by_phone_first_letter_within_the_default_limit
             urgent=True,
             phone_call=PhoneCallInput("张三（市场监管局）", "李四（住建局值班室）"),
         ),
-        actor=MARKET,
+        MARKET,
     )
     (requested,) = await w.outbox("assistance_requests", r.id)
     clocks = {d.kind: d for d in deadlines_of(requested["data"])}
@@ -210,13 +225,12 @@ async def test_R_AST_01_emergency_by_phone_first_letter_within_the_default_limit
         "assistance_requests",
         r.id,
         w.assistance.reply(
-            ReplyToAssistance(r.id, True, "复函1号", agreed_start_on=date(2026, 3, 10)),
-            actor=HOUSING,
+            ReplyToAssistance(r.id, True, "复函1号", agreed_start_on=date(2026, 3, 10)), HOUSING
         ),
     )
     assert isinstance(err, ValidationFailed) and err.field == "agreedStartOn"
-    await w.assistance.reply(ReplyToAssistance(r.id, True, "复函1号"), actor=HOUSING)
-    sent = await w.assistance.send_letter(r.id, "抚市监协〔2026〕2号", actor=MARKET)
+    await w.assistance.reply(ReplyToAssistance(r.id, True, "复函1号"), HOUSING)
+    sent = await w.assistance.send_letter(SendAssistanceLetter(r.id, "抚市监协〔2026〕2号"), MARKET)
     assert sent.letter_number == "抚市监协〔2026〕2号"
     last = (await w.outbox("assistance_requests", r.id))[-1]
     assert last["type"] == "assistance.letter_sent.v1"
@@ -243,8 +257,7 @@ async def test_R_AST_01_reply_and_letter_limits_come_from_the_district_policy(
         AssistanceRepository(store), agencies, own, calendar_for(own), "fuyuan", clock=lambda: NOW
     )
     by_letter = await h.request(
-        RequestAssistance("fy-market", "fy-housing", ("协助核查",), letter_number="协1号"),
-        actor=MARKET,
+        RequestAssistance("fy-market", "fy-housing", ("协助核查",), letter_number="协1号"), MARKET
     )
     by_phone = await h.request(
         RequestAssistance(
@@ -254,7 +267,7 @@ async def test_R_AST_01_reply_and_letter_limits_come_from_the_district_policy(
             urgent=True,
             phone_call=PhoneCallInput("张三（市场监管局）", "李四（住建局值班室）"),
         ),
-        actor=MARKET,
+        MARKET,
     )
     reply = next(c for c in by_letter.clocks if c.kind == "assistance.reply")
     letter = next(c for c in by_phone.clocks if c.kind == "assistance.written_letter")
@@ -271,13 +284,13 @@ async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(
     w = world
     r = await w.assistance.request(
         RequestAssistance("fy-market", "fy-housing", ("协助调取规划资料",), letter_number="1号"),
-        actor=MARKET,
+        MARKET,
     )
     err = await _unchanged(
         w,
         "assistance_requests",
         r.id,
-        w.assistance.reply(ReplyToAssistance(r.id, False, "复函2号"), actor=HOUSING),
+        w.assistance.reply(ReplyToAssistance(r.id, False, "复函2号"), HOUSING),
     )
     assert err.field == "refusalGrounds"
     err = await _unchanged(
@@ -285,8 +298,7 @@ async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(
         "assistance_requests",
         r.id,
         w.assistance.reply(
-            ReplyToAssistance(r.id, False, "复函2号", refusal_grounds="不属于本机关职责"),
-            actor=HOUSING,
+            ReplyToAssistance(r.id, False, "复函2号", refusal_grounds="不属于本机关职责"), HOUSING
         ),
     )
     assert err.field == "legalProvision"
@@ -298,7 +310,7 @@ async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(
             refusal_grounds="资料已移交档案馆",
             legal_provision="《档案法》第十五条",
         ),
-        actor=HOUSING,
+        HOUSING,
     )
     events = await w.outbox("assistance_requests", r.id)
     refused = events[-1]
@@ -311,13 +323,17 @@ async def test_R_AST_02_refusal_needs_grounds_is_published_mediated_and_listed(
         w,
         "assistance_requests",
         r.id,
-        w.assistance.refer_to_mediation(r.id, "属法定协助义务", actor=HOUSING),
+        w.assistance.refer_to_mediation(
+            ReferAssistanceToMediation(r.id, "属法定协助义务"), HOUSING
+        ),
     )
     assert isinstance(err, Forbidden)
-    m = await w.assistance.refer_to_mediation(r.id, "属法定协助义务", actor=MARKET)
+    m = await w.assistance.refer_to_mediation(
+        ReferAssistanceToMediation(r.id, "属法定协助义务"), MARKET
+    )
     assert m.mediation is not None and m.mediation.mediator_agency_id == "fy-coord"
     decided = await w.assistance.record_mediation(
-        r.id, "assist", "调处意见〔2026〕1号", actor=COORD
+        RecordAssistanceMediation(r.id, "assist", "调处意见〔2026〕1号"), COORD
     )
     assert decided.status.value == "accepted"
     assert (await w.types("assistance_requests", r.id))[-1] == "assistance.mediated.v1"
@@ -335,7 +351,7 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
         "fy-market", "fy-housing", "identification", "q", "寒协〔2026〕1号"
     )
     with pytest.raises(ValidationFailed) as not_township:
-        await w.technical.request(bad, actor=MARKET)
+        await w.technical.request(bad, MARKET)
     assert not_township.value.field == "townshipId"
     r = await w.technical.request(
         RequestTechnicalSupport(
@@ -346,7 +362,7 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
             "寒协〔2026〕1号",
             evidence_at_risk=True,
         ),
-        actor=TOWNSHIP,
+        TOWNSHIP,
     )
     (requested,) = await w.outbox("technical_support_requests", r.id)
     clocks = {d.kind: d for d in deadlines_of(requested["data"])}
@@ -356,10 +372,12 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
     # 3 working days from Monday 2 March 2026: Thursday 5 March, end of day (Asia/Shanghai).
     assert clocks["technical_support.reply"].due.date() == date(2026, 3, 5)
 
-    await w.technical.dispatch_on_site(r.id, ("王工",), actor=HOUSING)
+    await w.technical.dispatch_on_site(DispatchTechnicalStaff(r.id, ("王工",)), HOUSING)
     # Beyond the district's maximum? Fuyuan sets none, so only "before the limit" binds.
     w.now[0] = NOW + timedelta(days=1)
-    extended = await w.technical.extend(r.id, 8, "需委托检测机构鉴定", actor=HOUSING)
+    extended = await w.technical.extend(
+        ExtendTechnicalSupport(r.id, 8, "需委托检测机构鉴定"), HOUSING
+    )
     assert extended.reply_working_days == 8
     ext = (await w.outbox("technical_support_requests", r.id))[-1]
     assert ext["type"] == "technical_support.extended.v1"
@@ -374,7 +392,7 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
         w,
         "technical_support_requests",
         r.id,
-        w.technical.extend(r.id, 12, "仍需时间", actor=HOUSING),
+        w.technical.extend(ExtendTechnicalSupport(r.id, 12, "仍需时间"), HOUSING),
     )
     assert isinstance(err, InvalidState) and err.field == "workingDays"
     w.now[0] = NOW + timedelta(days=2)
@@ -384,13 +402,12 @@ async def test_R_TEC_01_R_TEC_02_request_dispatch_extend_then_answer_with_conclu
         r.id,
         w.technical.answer(
             AnswerTechnicalSupport(r.id, "", "抚住建函〔2026〕3号", "现场有一处两层砖混建筑"),
-            actor=HOUSING,
+            HOUSING,
         ),
     )
     assert err.field == "answer.conclusion"
     done = await w.technical.answer(
-        AnswerTechnicalSupport(r.id, "属于违法建设", "抚住建函〔2026〕3号", "两层砖混建筑"),
-        actor=HOUSING,
+        AnswerTechnicalSupport(r.id, "属于违法建设", "抚住建函〔2026〕3号", "两层砖混建筑"), HOUSING
     )
     assert done.answer is not None and done.answer.conclusion == "属于违法建设"
     answered = (await w.outbox("technical_support_requests", r.id))[-1]
@@ -423,15 +440,16 @@ async def test_R_TEC_01_extension_past_the_districts_maximum_is_refused(
         clock=lambda: NOW,
     )
     r = await h.request(
-        RequestTechnicalSupport("fy-hancong", "fy-housing", "appraisal", "q", "寒协2号"),
-        actor=TOWNSHIP,
+        RequestTechnicalSupport("fy-hancong", "fy-housing", "appraisal", "q", "寒协2号"), TOWNSHIP
     )
     with pytest.raises(ValidationFailed) as exc:
-        await h.extend(r.id, 7, "复杂", actor=HOUSING)
+        await h.extend(ExtendTechnicalSupport(r.id, 7, "复杂"), HOUSING)
     assert exc.value.field == "workingDays" and "at most 6" in exc.value.message
     again = await h.requests.get(r.id)
     assert again is not None and again.version == 1 and again.reply_working_days == 3
-    assert (await h.extend(r.id, 6, "复杂", actor=HOUSING)).reply_working_days == 6
+    assert (
+        await h.extend(ExtendTechnicalSupport(r.id, 6, "复杂"), HOUSING)
+    ).reply_working_days == 6
 
 
 async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
@@ -440,13 +458,13 @@ async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
     w = world
     q = await w.information.ask(
         AskInformation("fy-hancong", "fy-market", "某商户营业执照登记信息", "核实无照经营"),
-        actor=TOWNSHIP,
+        TOWNSHIP,
     )
     (asked,) = await w.outbox("information_queries", q.id)
     (clock,) = deadlines_of(asked["data"])
     assert clock.kind == "information_query.answer" and clock.due.date() == date(2026, 3, 9)
     urgent = await w.information.ask(
-        AskInformation("fy-hancong", "fy-market", "s", "p", urgent=True), actor=TOWNSHIP
+        AskInformation("fy-hancong", "fy-market", "s", "p", urgent=True), TOWNSHIP
     )
     (u,) = deadlines_of((await w.outbox("information_queries", urgent.id))[0]["data"])
     # Fuyuan: urgent queries are answered immediately, i.e. within the policy's hours
@@ -459,38 +477,37 @@ async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
         "information_queries",
         q.id,
         w.information.answer(
-            AnswerInformation(q.id, "登记信息", "confidential", fee_yuan=Decimal("50")),
-            actor=MARKET,
+            AnswerInformation(q.id, "登记信息", "confidential", fee_yuan=Decimal("50")), MARKET
         ),
     )
     assert err.field == "feeYuan"
-    await w.information.answer(AnswerInformation(q.id, "登记信息……", "confidential"), actor=MARKET)
+    await w.information.answer(AnswerInformation(q.id, "登记信息……", "confidential"), MARKET)
     answered = (await w.outbox("information_queries", q.id))[-1]
     assert answered["data"]["classification"] == "confidential"
     assert "content" not in answered["data"]  # confidential content stays off the bus
 
     with pytest.raises(Forbidden):
-        await w.information.read_answer(q.id, actor=HOUSING)  # not a party
+        await w.information.read_answer(ReadInformationAnswer(q.id), HOUSING)  # not a party
     w.now[0] = NOW + timedelta(hours=1)
-    read = await w.information.read_answer(q.id, actor=TOWNSHIP)
+    read = await w.information.read_answer(ReadInformationAnswer(q.id), TOWNSHIP)
     assert read.content == "登记信息……"
-    log = await w.information.access_log_of(q.id, actor=SUPERVISOR)
+    log = await w.information.access_log_of(q.id, SUPERVISOR)
     assert [(a.reader_id, a.reader_agency_id, a.at) for a in log] == [
         ("p-t", "fy-hancong", NOW + timedelta(hours=1))
     ]
-    assert await w.information.access_log_of(q.id, actor=MARKET) == log
+    assert await w.information.access_log_of(q.id, MARKET) == log
     with pytest.raises(Forbidden):
-        await w.information.access_log_of(q.id, actor=TOWNSHIP)
+        await w.information.access_log_of(q.id, TOWNSHIP)
     (entry,) = await w.store.collection("information_answer_access").find({"query_id": q.id})
     assert entry["outbox"][0]["type"] == "information_query.answer_accessed.v1"
 
     declined = await w.information.ask(
-        AskInformation("fy-hancong", "fy-market", "s", "p"), actor=TOWNSHIP
+        AskInformation("fy-hancong", "fy-market", "s", "p"), TOWNSHIP
     )
     err = await _unchanged(
         w,
         "information_queries",
         declined.id,
-        w.information.decline(declined.id, "secrecy", "涉密", "", actor=MARKET),
+        w.information.decline(DeclineInformationQuery(declined.id, "secrecy", "涉密", ""), MARKET),
     )
     assert err.field == "legalProvision"

@@ -17,17 +17,23 @@ from coordination.adapters.repository import AgencyRepository
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.joint import (
     AssignJointTask,
+    CommentOnJointPlan,
+    DecideJointTaskInability,
     InitiateJointOperation,
     JointHandlers,
     LiaisonInput,
     RecordJointInspection,
+    ReportJointTask,
+    StartJointOperation,
+    StateJointTaskInability,
     SubmitJointPlan,
 )
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import joint as jnt
-from coordination.domain.cooperation import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.policy import load_policy
@@ -35,11 +41,17 @@ from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from tests.infra import Server
 
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-GOV = Actor("p-g", "fy-gov", ("government",))
-MARKET = Actor("p-m", "fy-market", ("leader",))
-HOUSING = Actor("p-h", "fy-housing", ("clerk",))
-NATRES = Actor("p-n", "fy-natres", ("clerk",))
+GOV = _caller("p-g", "fy-gov", ("government",))
+MARKET = _caller("p-m", "fy-market", ("leader",))
+HOUSING = _caller("p-h", "fy-housing", ("clerk",))
+NATRES = _caller("p-n", "fy-natres", ("clerk",))
 OPS = "joint_operations"
 
 PLAN = jnt.Plan(
@@ -130,14 +142,18 @@ async def _started(w: World) -> jnt.JointOperation:
             lead_id="fy-market",
             cooperating_ids=("fy-housing", "fy-natres"),
         ),
-        actor=GOV,
+        GOV,
     )
     await w.joint.submit_plan(
-        SubmitJointPlan(op.id, PLAN, LiaisonInput("王总联", "0454-1234567")), actor=MARKET
+        SubmitJointPlan(op.id, PLAN, LiaisonInput("王总联", "0454-1234567")), MARKET
     )
-    await w.joint.comment(op.id, "同意", LiaisonInput("李住建", "13800000001"), actor=HOUSING)
-    await w.joint.comment(op.id, "无意见", LiaisonInput("赵自然", "13800000002"), actor=NATRES)
-    return await w.joint.start(op.id, actor=MARKET)
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "同意", LiaisonInput("李住建", "13800000001")), HOUSING
+    )
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "无意见", LiaisonInput("赵自然", "13800000002")), NATRES
+    )
+    return await w.joint.start(StartJointOperation(op.id), MARKET)
 
 
 async def test_R_JNT_01_R_JNT_02_R_JNT_03_initiate_plan_comments_start(world: World) -> None:
@@ -176,11 +192,10 @@ async def test_R_JNT_01_the_initiators_agency_kind_is_checked(world: World) -> N
         cooperating_ids=("fy-housing",),
     )
     with pytest.raises(Forbidden):
-        await world.joint.initiate(cmd, actor=Actor("p", "fy-market", ("government",)))
+        await world.joint.initiate(cmd, _caller("p", "fy-market", ("government",)))
     with pytest.raises(ValidationFailed) as exc:
         await world.joint.initiate(
-            InitiateJointOperation("x", "higher_authority", "r", "fy-market", ("fy-nowhere",)),
-            actor=GOV,
+            InitiateJointOperation("x", "higher_authority", "r", "fy-market", ("fy-nowhere",)), GOV
         )
     assert exc.value.field == "cooperatingIds.0"
     assert (
@@ -197,17 +212,17 @@ async def test_R_JNT_02_bad_input_changes_nothing(world: World) -> None:
         InitiateJointOperation(
             "整治", "higher_authority", "黑政发〔2026〕1号", "fy-market", ("fy-housing",)
         ),
-        actor=MARKET,
+        MARKET,
     )
     bad_plan = SubmitJointPlan(
         op.id, jnt.Plan(**{**PLAN.__dict__, "safeguards": ""}), LiaisonInput("王", "13800000000")
     )
-    err = await _unchanged(w, op.id, w.joint.submit_plan(bad_plan, actor=MARKET))
+    err = await _unchanged(w, op.id, w.joint.submit_plan(bad_plan, MARKET))
     assert err.field == "plan.safeguards" and isinstance(err, ValidationFailed)
     await w.joint.submit_plan(
-        SubmitJointPlan(op.id, PLAN, LiaisonInput("王", "13800000000")), actor=MARKET
+        SubmitJointPlan(op.id, PLAN, LiaisonInput("王", "13800000000")), MARKET
     )
-    err = await _unchanged(w, op.id, w.joint.start(op.id, actor=MARKET))
+    err = await _unchanged(w, op.id, w.joint.start(StartJointOperation(op.id), MARKET))
     assert isinstance(err, InvalidState) and err.field == "comments"
 
 
@@ -215,10 +230,10 @@ async def test_R_JNT_04_tasks_reports_and_written_inability(world: World) -> Non
     w = world
     op = await _started(w)
     op = await w.joint.assign_task(
-        AssignJointTask(op.id, "fy-housing", "核查违法建设", date(2026, 3, 6)), actor=MARKET
+        AssignJointTask(op.id, "fy-housing", "核查违法建设", date(2026, 3, 6)), MARKET
     )
     op = await w.joint.assign_task(
-        AssignJointTask(op.id, "fy-natres", "核查占地", date(2026, 3, 6)), actor=MARKET
+        AssignJointTask(op.id, "fy-natres", "核查占地", date(2026, 3, 6)), MARKET
     )
     t1, t2 = op.tasks
     # Friday 6 March + 5 working days = end of Friday 13 March (Asia/Shanghai).
@@ -228,15 +243,22 @@ async def test_R_JNT_04_tasks_reports_and_written_inability(world: World) -> Non
     assert block.kind == "joint.task_report" and block.subject_type == "JointTask"
     assert block.responsible_agency_id == "fy-natres" and block.state == "open"
 
-    err = await _unchanged(w, op.id, w.joint.report_task(op.id, "nope", "x", actor=HOUSING))
+    err = await _unchanged(
+        w, op.id, w.joint.report_task(ReportJointTask(op.id, "nope", "x"), HOUSING)
+    )
     assert isinstance(err, NotFound) and err.field == "taskId"
-    err = await _unchanged(w, op.id, w.joint.state_inability(op.id, t2.id, " ", actor=NATRES))
+    err = await _unchanged(
+        w, op.id, w.joint.state_inability(StateJointTaskInability(op.id, t2.id, " "), NATRES)
+    )
     assert err.field == "reasons"
 
-    await w.joint.report_task(op.id, t1.id, "已核查3处", actor=HOUSING)
-    await w.joint.state_inability(op.id, t2.id, "无测绘设备", actor=NATRES)
+    await w.joint.report_task(ReportJointTask(op.id, t1.id, "已核查3处"), HOUSING)
+    await w.joint.state_inability(StateJointTaskInability(op.id, t2.id, "无测绘设备"), NATRES)
     op = await w.joint.decide_inability(
-        op.id, t2.id, accept=False, reason="可借用设备", report_to_government=True, actor=MARKET
+        DecideJointTaskInability(
+            op.id, t2.id, accept=False, reason="可借用设备", report_to_government=True
+        ),
+        MARKET,
     )
     assert op.task(t2.id).inability is not None
     assert op.task(t2.id).inability.reported_to_government_id == "fy-gov"  # type: ignore[union-attr]
@@ -258,21 +280,21 @@ async def test_R_JNT_05_inspect_once_across_operations(world: World) -> None:
     w = world
     first = await _started(w)
     first = await w.joint.assign_task(
-        AssignJointTask(first.id, "fy-natres", "检查", date(2026, 3, 6)), actor=MARKET
+        AssignJointTask(first.id, "fy-natres", "检查", date(2026, 3, 6)), MARKET
     )
     second = await _started(w)
     second = await w.joint.assign_task(
-        AssignJointTask(second.id, "fy-housing", "检查", date(2026, 3, 6)), actor=MARKET
+        AssignJointTask(second.id, "fy-housing", "检查", date(2026, 3, 6)), MARKET
     )
     target = jnt.InspectionTarget(licence_number="91230881MA1B2C3D4E")
     a = await w.joint.record_inspection(
-        RecordJointInspection(first.id, first.tasks[0].id, target, "未发现违法"), actor=NATRES
+        RecordJointInspection(first.id, first.tasks[0].id, target, "未发现违法"), NATRES
     )
     assert a.warning is None
     w.now[0] = NOW + timedelta(days=2)
     bad = RecordJointInspection(second.id, "no-task", target, "x")
     with pytest.raises(NotFound):
-        await w.joint.record_inspection(bad, actor=HOUSING)
+        await w.joint.record_inspection(bad, HOUSING)
     b = await w.joint.record_inspection(
         RecordJointInspection(
             second.id,
@@ -280,7 +302,7 @@ async def test_R_JNT_05_inspect_once_across_operations(world: World) -> None:
             jnt.InspectionTarget(licence_number="91230881ma1b2c3d4e"),
             "发现违法建设1处",
         ),
-        actor=HOUSING,
+        HOUSING,
     )
     assert b.warning is not None and b.warning.previous_inspection_id == a.id
     [event] = await w.outbox(b.id, "joint_inspections")
@@ -290,6 +312,6 @@ async def test_R_JNT_05_inspect_once_across_operations(world: World) -> None:
     assert [i.warning for i in stored] == [b.warning]
     w.now[0] = NOW + timedelta(days=40)
     c = await w.joint.record_inspection(
-        RecordJointInspection(second.id, second.tasks[0].id, target, "复查"), actor=HOUSING
+        RecordJointInspection(second.id, second.tasks[0].id, target, "复查"), HOUSING
     )
     assert c.warning is None  # outside the window, and the last one there was its own

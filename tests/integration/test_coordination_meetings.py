@@ -24,13 +24,23 @@ from coordination.application.assistance import (
 )
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.letters import LetterService
-from coordination.application.meetings import DraftMinutes, MeetingHandlers, ScheduleMeeting
+from coordination.application.meetings import (
+    AnswerMinutes,
+    CompleteMeetingTask,
+    DraftMinutes,
+    FileMinutes,
+    IssueMinutes,
+    MeetingHandlers,
+    RsvpMeeting,
+    ScheduleMeeting,
+)
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import meetings as mtg
-from coordination.domain.cooperation import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
+from kernel.caller import Caller
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
@@ -38,13 +48,19 @@ from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from tests.infra import Server
 
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
-MARKET = Actor("p-m", "fy-market", ("leader",))
-HOUSING = Actor("p-h", "fy-housing", ("leader",))
-NATRES = Actor("p-n", "fy-natres", ("leader",))
-OUTSIDER = Actor("p-w", "fy-wusu", ("clerk",))
-SUPERVISOR = Actor("p-s", "fy-justice", ("supervisor",))
+MARKET = _caller("p-m", "fy-market", ("leader",))
+HOUSING = _caller("p-h", "fy-housing", ("leader",))
+NATRES = _caller("p-n", "fy-natres", ("leader",))
+OUTSIDER = _caller("p-w", "fy-wusu", ("clerk",))
+SUPERVISOR = _caller("p-s", "fy-justice", ("supervisor",))
 
 
 @pytest.fixture(params=["embedded", "mongo"])
@@ -143,15 +159,15 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
     # A notice later than 5 working days before the meeting is refused and writes nothing.
     w.now[0] = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
     with pytest.raises(ValidationFailed) as late:
-        await w.meetings.schedule(_notice(), actor=MARKET)
+        await w.meetings.schedule(_notice(), MARKET)
     assert late.value.field == "startsAt" and "2026-03-09" in late.value.message
     assert await w.store.collection("meetings").find({}) == []
     # ... unless the special meeting is urgent (recorded as a late notice).
-    urgent = await w.meetings.schedule(_notice(urgent=True), actor=MARKET)
+    urgent = await w.meetings.schedule(_notice(urgent=True), MARKET)
     assert urgent.late_notice
 
     w.now[0] = NOW
-    m = await w.meetings.schedule(_notice(), actor=MARKET)
+    m = await w.meetings.schedule(_notice(), MARKET)
     (scheduled,) = await w.events(m.id)
     assert scheduled["type"] == "meeting.scheduled.v1"
     data = scheduled["data"]
@@ -162,13 +178,13 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
     # RSVP 2 working days before Monday 16 March: by the end of Thursday 12 March.
     assert {c.due.astimezone(SHANGHAI).date() for c in clocks} == {date(2026, 3, 12)}
 
-    await w.meetings.rsvp(m.id, attending=True, delegate="张三", actor=HOUSING)
+    await w.meetings.rsvp(RsvpMeeting(m.id, attending=True, delegate="张三"), HOUSING)
     w.now[0] = datetime(2026, 3, 13, 1, 0, tzinfo=UTC)  # after the RSVP limit
-    m = await w.meetings.rsvp(m.id, attending=True, delegate="李四", actor=NATRES)
+    m = await w.meetings.rsvp(RsvpMeeting(m.id, attending=True, delegate="李四"), NATRES)
     late_rsvp = (await w.events(m.id))[-1]
     assert late_rsvp["type"] == "meeting.rsvp_recorded.v1" and late_rsvp["data"]["late"] is True
     await _unchanged(
-        w, m.id, w.meetings.rsvp(m.id, attending=True, delegate="王五", actor=OUTSIDER)
+        w, m.id, w.meetings.rsvp(RsvpMeeting(m.id, attending=True, delegate="王五"), OUTSIDER)
     )
 
     w.now[0] = STARTS + timedelta(hours=3)
@@ -178,16 +194,20 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
     )
     m = await w.meetings.draft_minutes(
         DraftMinutes(m.id, "会议明确由住房和城乡建设局牵头查处，自然资源局配合测量。", tasks),
-        actor=MARKET,
+        MARKET,
     )
     # Minutes are not issued before every attending agency agrees.
-    err = await _unchanged(w, m.id, w.meetings.issue_minutes(m.id, "纪要〔2026〕1号", actor=MARKET))
-    assert isinstance(err, InvalidState) and "fy-housing" in err.message
-    await w.meetings.record_position(m.id, revision=1, agrees=True, actor=HOUSING)
-    m = await w.meetings.record_position(
-        m.id, revision=1, agrees=False, comment="测量需两周", actor=NATRES
+    err = await _unchanged(
+        w, m.id, w.meetings.issue_minutes(IssueMinutes(m.id, "纪要〔2026〕1号"), MARKET)
     )
-    await _unchanged(w, m.id, w.meetings.issue_minutes(m.id, "纪要〔2026〕1号", actor=MARKET))
+    assert isinstance(err, InvalidState) and "fy-housing" in err.message
+    await w.meetings.record_position(AnswerMinutes(m.id, revision=1, agrees=True), HOUSING)
+    m = await w.meetings.record_position(
+        AnswerMinutes(m.id, revision=1, agrees=False, comment="测量需两周"), NATRES
+    )
+    await _unchanged(
+        w, m.id, w.meetings.issue_minutes(IssueMinutes(m.id, "纪要〔2026〕1号"), MARKET)
+    )
     m = await w.meetings.draft_minutes(
         DraftMinutes(
             m.id,
@@ -197,15 +217,15 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
                 tasks[1],
             ),
         ),
-        actor=MARKET,
+        MARKET,
     )
     for actor in (HOUSING, NATRES):
-        m = await w.meetings.record_position(m.id, revision=2, agrees=True, actor=actor)
+        m = await w.meetings.record_position(AnswerMinutes(m.id, revision=2, agrees=True), actor)
     agreed = (await w.events(m.id))[-1]
     assert agreed["type"] == "meeting.minutes_agreed.v1"
     assert agreed["data"]["awaiting_agreement_of"] == []
 
-    m = await w.meetings.issue_minutes(m.id, "抚市监纪〔2026〕1号", actor=MARKET)
+    m = await w.meetings.issue_minutes(IssueMinutes(m.id, "抚市监纪〔2026〕1号"), MARKET)
     issued = (await w.events(m.id))[-1]
     assert issued["type"] == "meeting.minutes_issued.v1"
     assert [t["owner_agency_id"] for t in issued["data"]["tasks"]] == ["fy-natres", "fy-housing"]
@@ -214,22 +234,30 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
     assert task_clocks["meeting.task:t1"].due.astimezone(SHANGHAI).date() == date(2026, 3, 30)
     assert task_clocks["meeting.task:t2"].responsible_agency_id == "fy-housing"
 
-    err = await _unchanged(w, m.id, w.meetings.file_minutes(m.id, "fy-housing", actor=MARKET))
+    err = await _unchanged(
+        w, m.id, w.meetings.file_minutes(FileMinutes(m.id, "fy-housing"), MARKET)
+    )
     assert err.field == "withAgencyId"
-    m = await w.meetings.file_minutes(m.id, "fy-justice", actor=MARKET)
+    m = await w.meetings.file_minutes(FileMinutes(m.id, "fy-justice"), MARKET)
     filed = (await w.events(m.id))[-1]
     assert filed["type"] == "meeting.minutes_filed.v1"
     assert filed["data"]["filed_with_agency_id"] == "fy-justice"
 
     # A task is done by its owner only.
-    err = await _unchanged(w, m.id, w.meetings.complete_task(m.id, "t1", "已测量", actor=HOUSING))
+    err = await _unchanged(
+        w, m.id, w.meetings.complete_task(CompleteMeetingTask(m.id, "t1", "已测量"), HOUSING)
+    )
     assert isinstance(err, Forbidden)
-    m = await w.meetings.complete_task(m.id, "t1", "已完成现场测量并出具测量报告", actor=NATRES)
+    m = await w.meetings.complete_task(
+        CompleteMeetingTask(m.id, "t1", "已完成现场测量并出具测量报告"), NATRES
+    )
     done = (await w.events(m.id))[-1]
     assert done["type"] == "meeting.task_done.v1"
     assert done["data"]["actor_agency_id"] == "fy-natres"
     assert [c.state for c in deadlines_of(done["data"])] == ["met"]
-    m = await w.meetings.complete_task(m.id, "t2", "已下达限期拆除决定", actor=HOUSING)
+    m = await w.meetings.complete_task(
+        CompleteMeetingTask(m.id, "t2", "已下达限期拆除决定"), HOUSING
+    )
     assert m.status is mtg.MeetingStatus.COMPLETED
     assert [e["type"] for e in await w.events(m.id)].count("meeting.task_done.v1") == 2
 
@@ -259,7 +287,7 @@ async def test_R_AST_01_request_and_reply_letters_as_pdf(world: World, tmp_path:
             ("协助核查违法建设现场", "提供建设工程规划许可资料"),
             letter_number="抚市监协〔2026〕1号",
         ),
-        actor=MARKET,
+        MARKET,
     )
     # No reply yet: the reply letter does not exist.
     with pytest.raises(InvalidState):
@@ -274,7 +302,7 @@ async def test_R_AST_01_request_and_reply_letters_as_pdf(world: World, tmp_path:
         ReplyToAssistance(
             r.id, False, "抚住建复〔2026〕1号", None, "超出本机关职权范围", "《行政许可法》第三十条"
         ),
-        actor=HOUSING,
+        HOUSING,
     )
     text = _pdf_text(tmp_path, "reply.pdf", (await w.letters.reply_letter(r.id, MARKET)).content)
     for part in (
@@ -297,21 +325,21 @@ async def test_R_MTG_01_far_future_meeting_and_task_deadlines_keep_a_short_recor
     and the suite stalled)."""
     w = world
     starts = datetime(2099, 3, 16, 1, 0, tzinfo=UTC)  # Monday 16 March 2099, 09:00 in Shanghai
-    m = await w.meetings.schedule(_notice(starts_at=starts), actor=MARKET)
+    m = await w.meetings.schedule(_notice(starts_at=starts), MARKET)
     rsvp = deadlines_of((await w.events(m.id))[0]["data"])
     # 2 working days before Monday 16 March 2099: by the end of Thursday 12 March.
     assert {c.due.astimezone(SHANGHAI).date() for c in rsvp} == {date(2099, 3, 12)}
     for actor in (HOUSING, NATRES):
-        await w.meetings.rsvp(m.id, attending=True, delegate="张三", actor=actor)
+        await w.meetings.rsvp(RsvpMeeting(m.id, attending=True, delegate="张三"), actor)
     w.now[0] = starts + timedelta(hours=3)
     tasks = (
         mtg.TaskDraft("对城郊违法建设现场进行测量", "fy-natres", date(2099, 12, 26)),  # Saturday
         mtg.TaskDraft("依法下达限期拆除决定", "fy-housing", date(2099, 12, 30)),  # Wednesday
     )
-    m = await w.meetings.draft_minutes(DraftMinutes(m.id, "会议明确分工。", tasks), actor=MARKET)
+    m = await w.meetings.draft_minutes(DraftMinutes(m.id, "会议明确分工。", tasks), MARKET)
     for actor in (HOUSING, NATRES):
-        m = await w.meetings.record_position(m.id, revision=1, agrees=True, actor=actor)
-    m = await w.meetings.issue_minutes(m.id, "抚市监纪〔2099〕1号", actor=MARKET)
+        m = await w.meetings.record_position(AnswerMinutes(m.id, revision=1, agrees=True), actor)
+    m = await w.meetings.issue_minutes(IssueMinutes(m.id, "抚市监纪〔2099〕1号"), MARKET)
     clocks = {c.kind: c for c in deadlines_of((await w.events(m.id))[-1]["data"])}
     assert clocks["meeting.task:t1"].due.astimezone(SHANGHAI).date() == date(2099, 12, 28)
     assert clocks["meeting.task:t2"].due.astimezone(SHANGHAI).date() == date(2099, 12, 30)

@@ -25,6 +25,7 @@ from coordination.application.catalogue import (
 )
 from coordination.application.disputes import (
     DisputeHandlers,
+    EscalateDispute,
     OpenDispute,
     RequestCaseTransfer,
     RuleDispute,
@@ -33,9 +34,10 @@ from coordination.application.disputes import (
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
-from coordination.domain.dispute import Actor
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
@@ -45,12 +47,18 @@ from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from tests.infra import Server
 
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-HOUSING = Actor("p-h", "fy-housing", ("leader",))
-TOWNSHIP = Actor("p-hc", "fy-hancong", ("clerk", "leader"))
-MARKET = Actor("p-m", "fy-market", ("leader",))
-COORD = Actor("p-c", "fy-coord", ("coordinator",))
-GOV = Actor("p-g", "fy-gov", ("government",))
+HOUSING = _caller("p-h", "fy-housing", ("leader",))
+TOWNSHIP = _caller("p-hc", "fy-hancong", ("clerk", "leader"))
+MARKET = _caller("p-m", "fy-market", ("leader",))
+COORD = _caller("p-c", "fy-coord", ("coordinator",))
+GOV = _caller("p-g", "fy-gov", ("government",))
 
 
 @pytest.fixture(params=["embedded", "mongo"])
@@ -134,7 +142,7 @@ def _market_entry(**kw: Any) -> DefineEntry:
 async def test_R_CAT_01_define_and_revise_publish_snapshot_and_announce_to_townships(
     world: World,
 ) -> None:
-    entry, changed = await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    entry, changed = await world.catalogue.define_entry(_market_entry(), MARKET)
     assert changed and entry.catalogue_version == 1
     events = await world.outbox("catalogue", "FY-SCJG-001")
     assert [e["type"] for e in events] == [
@@ -152,13 +160,13 @@ async def test_R_CAT_01_define_and_revise_publish_snapshot_and_announce_to_towns
     assert announced["state_before"] is None and announced["state_after"] == "in_force"
 
     # Same content again: no version, no event.
-    _, changed = await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    _, changed = await world.catalogue.define_entry(_market_entry(), MARKET)
     assert not changed and len(await world.outbox("catalogue", "FY-SCJG-001")) == 2
 
     world.now[0] = NOW + timedelta(days=1)
     v2, changed = await world.catalogue.define_entry(
         _market_entry(delegations=(DelegationInput("fy-hancong", "decision", date(2021, 1, 1)),)),
-        actor=MARKET,
+        MARKET,
     )
     assert changed and v2.catalogue_version == 2 and len(v2.history) == 2
     last = (await world.outbox("catalogue", "FY-SCJG-001"))[-1]["data"]
@@ -187,15 +195,15 @@ async def test_R_CAT_01_bad_input_gives_a_field_and_changes_nothing(world: World
     ]
     for cmd, field in cases:
         with pytest.raises(ValidationFailed) as err:
-            await world.catalogue.define_entry(cmd, actor=MARKET)
+            await world.catalogue.define_entry(cmd, MARKET)
         assert err.value.field == field
     with pytest.raises(Forbidden):
-        await world.catalogue.define_entry(_market_entry(), actor=HOUSING)
+        await world.catalogue.define_entry(_market_entry(), HOUSING)
     assert await world.catalogue.catalogue.get("FY-SCJG-001") is None
 
 
 async def test_R_CAT_02_R_CAT_03_jurisdiction_query_names_agency_and_reason(world: World) -> None:
-    await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    await world.catalogue.define_entry(_market_entry(), MARKET)
     j = await world.catalogue.jurisdiction(matter_code="FY-SCJG-001", township_id="fy-hancong")
     assert (j.resolution.agency_id, j.resolution.reason) == ("fy-hancong", "delegated")
     j = await world.catalogue.jurisdiction(
@@ -220,11 +228,10 @@ async def test_R_CAT_04_government_designates_an_owner_for_a_matter_nobody_owns(
     assert j.resolution.agency_id is None and j.resolution.reason == "unknown_matter"
     with pytest.raises(Forbidden):
         await world.catalogue.designate_owner(
-            DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号"), actor=TOWNSHIP
+            DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号"), TOWNSHIP
         )
     entry = await world.catalogue.designate_owner(
-        DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号", matter_name="新型事项"),
-        actor=GOV,
+        DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号", matter_name="新型事项"), GOV
     )
     assert entry.routing_rules and entry.content.name == "新型事项"
     j = await world.catalogue.jurisdiction(matter_code="FY-NEW-001", township_id="fy-nongqiao")
@@ -255,7 +262,7 @@ def _declined(referral_id: str = "ref-1") -> Any:
 async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_escalates_once(
     world: World,
 ) -> None:
-    await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    await world.catalogue.define_entry(_market_entry(), MARKET)
     envelope = _declined()
     await world.disputes.when_referral_declined_open_dispute(envelope)
     await world.disputes.when_referral_declined_open_dispute(envelope)  # redelivered
@@ -302,18 +309,20 @@ async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_es
 
     # A party escalates explicitly; an outsider may not.
     with pytest.raises(Forbidden):
-        await world.disputes.escalate(dispute_id, actor=Actor("x", "fy-natres", ("clerk",)))
-    up = await world.disputes.escalate(dispute_id, actor=MARKET)
+        await world.disputes.escalate(
+            EscalateDispute(dispute_id), _caller("x", "fy-natres", ("clerk",))
+        )
+    up = await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
     assert up.current_step.decided_by_agency_id == "fy-justice"
-    up = await world.disputes.escalate(dispute_id, actor=MARKET)
+    up = await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
     assert up.current_step.decided_by_agency_id == "fy-gov"
     with pytest.raises(DomainError) as err:
-        await world.disputes.escalate(dispute_id, actor=MARKET)
+        await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
     assert err.value.code == "INVALID_STATE"
 
 
 async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: World) -> None:
-    await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    await world.catalogue.define_entry(_market_entry(), MARKET)
     d = await world.disputes.open(
         OpenDispute(
             matter_code="FY-SCJG-001",
@@ -322,16 +331,16 @@ async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: Wo
             reasons="管辖不明",
             interim_handler_id="fy-market",
         ),
-        actor=TOWNSHIP,
+        TOWNSHIP,
     )
-    await world.disputes.escalate(d.id, actor=TOWNSHIP)
+    await world.disputes.escalate(EscalateDispute(d.id), TOWNSHIP)
     bad = RuleDispute(d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ())
     with pytest.raises(ValidationFailed) as err:
-        await world.disputes.rule(bad, actor=COORD)
+        await world.disputes.rule(bad, COORD)
     assert err.value.field == "signatories"
     with pytest.raises(ValidationFailed) as err:
         await world.disputes.rule(
-            RuleDispute(d.id, "verdict", "x", "fy-market", ("fy-market",)), actor=COORD
+            RuleDispute(d.id, "verdict", "x", "fy-market", ("fy-market",)), COORD
         )
     assert err.value.field == "outcomeKind"
     assert (await world.disputes.disputes.get(d.id)).status.value == "open"  # type: ignore[union-attr]
@@ -340,7 +349,7 @@ async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: Wo
         RuleDispute(
             d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ("fy-hancong", "fy-market")
         ),
-        actor=COORD,
+        COORD,
     )
     assert ruled.outcome is not None and ruled.outcome.rule_id == f"rule-{d.id}"
     event = (await world.outbox("disputes", d.id))[-1]
@@ -372,20 +381,20 @@ async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: Wo
 async def test_R_DSP_04_township_asks_to_pass_a_case_up_and_government_decides(
     world: World,
 ) -> None:
-    await world.catalogue.define_entry(_market_entry(), actor=MARKET)
+    await world.catalogue.define_entry(_market_entry(), MARKET)
     with pytest.raises(ValidationFailed) as err:
         await world.disputes.request_case_transfer(
-            RequestCaseTransfer("FY-SCJG-001", "fy-hancong", "tired", "x"), actor=TOWNSHIP
+            RequestCaseTransfer("FY-SCJG-001", "fy-hancong", "tired", "x"), TOWNSHIP
         )
     assert err.value.field == "reason"
     asked = await world.disputes.request_case_transfer(
         RequestCaseTransfer("FY-SCJG-001", "fy-hancong", "recusal", "当事人系本镇干部近亲属"),
-        actor=TOWNSHIP,
+        TOWNSHIP,
     )
     assert asked.parties == ("fy-hancong", "fy-market")
     assert asked.current_step.decided_by_agency_id == "fy-gov"
     ruled = await world.disputes.rule(
-        RuleDispute(asked.id, "decision", "抚政决〔2026〕5号", "fy-market"), actor=GOV
+        RuleDispute(asked.id, "decision", "抚政决〔2026〕5号", "fy-market"), GOV
     )
     assert ruled.outcome is not None and ruled.outcome.rule_id is None
     # A one-case decision does not change the catalogue.
@@ -396,7 +405,7 @@ async def test_R_DSP_04_township_asks_to_pass_a_case_up_and_government_decides(
         RequestCaseTransfer(
             "FY-SCJG-001", "fy-hancong", "major", "拟吊销许可证", decision_basis="抚政决〔2026〕6号"
         ),
-        actor=GOV,
+        GOV,
     )
     assert decided.status.value == "ruled"
     assert await world.types("disputes", decided.id) == ["dispute.opened.v1", "dispute.ruled.v1"]

@@ -23,7 +23,7 @@ from coordination.adapters.repository import (
     DisputeRepository,
 )
 from coordination.application.assistance import AssistanceHandlers
-from coordination.application.catalogue import SYSTEM, CatalogueHandlers
+from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
@@ -170,7 +170,7 @@ def bootstrap(
         demo_catalogue = shipped_catalogue(district) if seed_demo else None
         if demo_catalogue is not None:
             # Idempotent: entries already as written change nothing and publish nothing.
-            await import_file(demo_catalogue, catalogue, actor=SYSTEM)
+            await import_file(demo_catalogue, catalogue)
 
     runtime = ServiceRuntime(
         name=NAME,

@@ -13,6 +13,7 @@ from coordination.adapters.cooperation import (
     AssistanceRepository,
 )
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.catalogue import local_date
 from coordination.application.cooperation import (
     ASSISTANCE_READ,
@@ -33,6 +34,7 @@ from coordination.contracts.published import (
 from coordination.domain import assistance as ast
 from coordination.domain.cooperation import Actor
 from kernel.authz import Relation
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import InvalidState, ValidationFailed
@@ -65,6 +67,33 @@ class ReplyToAssistance:
     legal_provision: str = ""
 
 
+@dataclass(frozen=True)
+class SendAssistanceLetter:
+    """R-AST-01: the written letter after an emergency phone request."""
+
+    request_id: str
+    letter_number: str
+
+
+@dataclass(frozen=True)
+class ReferAssistanceToMediation:
+    request_id: str
+    disagreement: str
+
+
+@dataclass(frozen=True)
+class RecordAssistanceMediation:
+    request_id: str
+    outcome: str  # assist | refusal_upheld
+    basis: str
+
+
+@dataclass(frozen=True)
+class ReportAssistanceResult:
+    request_id: str
+    summary: str
+
+
 class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
     read_operation = ASSISTANCE_READ
     noun = "assistance request"
@@ -77,8 +106,9 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         return access.assistance_relations(actor, found)
 
     async def refusals_visible(
-        self, *, helper_id: str | None, after: str | None, limit: int, actor: Actor
+        self, *, helper_id: str | None, after: str | None, limit: int, caller: Caller
     ) -> list[ast.AssistanceRequest]:
+        actor = acting(caller)
         return await self.requests.refusals(
             helper_id=helper_id,
             after=after,
@@ -102,10 +132,9 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             state_after=after.status.value,
         )
 
-    async def request(
-        self, cmd: RequestAssistance, *, actor: Actor, correlation_id: str | None = None
-    ) -> ast.AssistanceRequest:
+    async def request(self, cmd: RequestAssistance, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01: the request letter (or an emergency phone call, the letter to follow)."""
+        actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.requester_id])
         access.authorize_on(actor, "requestAssistance", relations, field="requesterId")
         await self._external({"requesterId": cmd.requester_id, "helperId": cmd.helper_id})
@@ -172,34 +201,27 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             state_after=request.status.value,
             deadlines=self._deadlines_of(request, ast.REPLY, ast.WRITTEN_LETTER),
         )
-        await self.requests.add(request, [self._event(payload, request.id, correlation_id)])
+        await self.requests.add(request, [self._event(payload, request.id, caller.correlation_id)])
         return replace(request, version=1)
 
-    async def send_letter(
-        self,
-        request_id: str,
-        letter_number: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> ast.AssistanceRequest:
+    async def send_letter(self, cmd: SendAssistanceLetter, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01: the written letter after an emergency phone request."""
-        before = await self._authorized(request_id, actor, "sendAssistanceLetter")
+        actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "sendAssistanceLetter")
         now = self.clock()
-        after = before.send_letter(letter_number, actor=actor, at=now)
+        after = before.send_letter(cmd.letter_number, actor=actor, at=now)
         payload = AssistanceLetterSentV1(
             **self._common(before, after, actor),
             letter_number=after.letter_number or "",
             sent_at=now,
             deadlines=self._deadlines_of(after, ast.WRITTEN_LETTER),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def reply(
-        self, cmd: ReplyToAssistance, *, actor: Actor, correlation_id: str | None = None
-    ) -> ast.AssistanceRequest:
+    async def reply(self, cmd: ReplyToAssistance, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01 / R-AST-02: the reply letter; a refusal is also published on its own for
         accountability (FY (五)4)."""
+        actor = acting(caller)
         before = await self._authorized(cmd.request_id, actor, "replyToAssistance")
         now = self.clock()
         after = before.reply(
@@ -235,7 +257,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
                     refused_at=now,
                 )
             )
-        return await self._save(after, payloads, correlation_id)
+        return await self._save(after, payloads, caller.correlation_id)
 
     async def _legal_office(self) -> str:
         for kind in LEGAL_OFFICE_KINDS:
@@ -249,47 +271,38 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         )
 
     async def refer_to_mediation(
-        self,
-        request_id: str,
-        disagreement: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: ReferAssistanceToMediation, caller: Caller
     ) -> ast.AssistanceRequest:
         """R-AST-02: the requester disputes the refusal before the legal office."""
-        before = await self._authorized(request_id, actor, "referAssistanceToMediation")
+        actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "referAssistanceToMediation")
         now = self.clock()
         mediator = await self._legal_office()
         after = before.refer_to_mediation(
-            mediator_agency_id=mediator, disagreement=disagreement, actor=actor, at=now
+            mediator_agency_id=mediator, disagreement=cmd.disagreement, actor=actor, at=now
         )
         payload = AssistanceMediationRequestedV1(
             **self._common(before, after, actor),
             mediator_agency_id=mediator,
-            disagreement=disagreement.strip(),
+            disagreement=cmd.disagreement.strip(),
             requested_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def record_mediation(
-        self,
-        request_id: str,
-        outcome: str,
-        basis: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: RecordAssistanceMediation, caller: Caller
     ) -> ast.AssistanceRequest:
+        actor = acting(caller)
         try:
-            kind = ast.MediationOutcome(outcome)
+            kind = ast.MediationOutcome(cmd.outcome)
         except ValueError:
             raise ValidationFailed(
-                f"unknown outcome {outcome!r}; one of assist, refusal_upheld", field="outcome"
+                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld", field="outcome"
             ) from None
-        before = await self._authorized(request_id, actor, "recordAssistanceMediation")
+        before = await self._authorized(cmd.request_id, actor, "recordAssistanceMediation")
         now = self.clock()
         after = before.record_mediation(
-            outcome=kind, basis=basis, today=local_date(now), actor=actor, at=now
+            outcome=kind, basis=cmd.basis, today=local_date(now), actor=actor, at=now
         )
         assert after.mediation is not None
         payload = AssistanceMediatedV1(
@@ -299,14 +312,15 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             basis=after.mediation.basis,
             decided_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def report_result(
-        self, request_id: str, summary: str, *, actor: Actor, correlation_id: str | None = None
+        self, cmd: ReportAssistanceResult, caller: Caller
     ) -> ast.AssistanceRequest:
-        before = await self._authorized(request_id, actor, "reportAssistanceResult")
+        actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "reportAssistanceResult")
         now = self.clock()
-        after = before.report_result(summary, actor=actor, at=now)
+        after = before.report_result(cmd.summary, actor=actor, at=now)
         last = after.results[-1]
         payload = AssistanceResultReportedV1(
             **self._common(before, after, actor),
@@ -314,4 +328,4 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             summary=last.summary,
             reported_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from coordination.adapters.repository import AgencyRepository, CatalogueRepository
 from coordination.application import access
+from coordination.application.actors import SYSTEM, acting
 from coordination.contracts.published import CatalogueChangeAnnouncedV1
 from coordination.domain.catalogue import (
     CatalogueEntry,
@@ -21,8 +22,8 @@ from coordination.domain.catalogue import (
 )
 from coordination.domain.dispute import Actor
 from coordination.domain.model import AgencyKind
-from kernel.auth import Principal
 from kernel.authz import Relation
+from kernel.caller import Caller
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound, ValidationFailed
 from kernel.jurisdiction import (
@@ -36,18 +37,10 @@ from kernel.policy import DistrictPolicy
 
 SERVICE = "coordination"
 CHINA = ZoneInfo("Asia/Shanghai")
-SYSTEM = Actor("system", None, ())
 
 # Agencies that may own a power in the catalogue: departments and the centralized approval
 # bureau (which took over departments' approvals, R-AG-01).
 OWNER_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
-
-
-def actor_of(principal: Principal | None) -> Actor:
-    """``None`` is the system itself (seeding, the import command, an event)."""
-    if principal is None:
-        return SYSTEM
-    return Actor(principal.person_id, principal.agency_id, tuple(principal.roles))
 
 
 def local_date(at: datetime) -> date:
@@ -75,6 +68,14 @@ class DefineEntry:
     delegations: tuple[DelegationInput, ...] = ()
     expected_version: int | None = None
     """When given, the change is refused if the entry moved on meanwhile (optimistic lock)."""
+
+
+@dataclass(frozen=True)
+class WithdrawEntry:
+    """Take a matter off the catalogue (a new version)."""
+
+    code: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -269,11 +270,18 @@ class CatalogueHandlers:
         version = await self.catalogue.save(after, events)
         return replace(after, version=version)
 
-    async def define_entry(
-        self, cmd: DefineEntry, *, actor: Actor, correlation_id: str | None = None
-    ) -> tuple[CatalogueEntry, bool]:
+    async def define_entry(self, cmd: DefineEntry, caller: Caller) -> tuple[CatalogueEntry, bool]:
         """Create or revise an entry (R-CAT-01). Returns the entry and whether it changed;
         re-defining an entry exactly as it is changes and publishes nothing."""
+        return await self._define_entry(cmd, acting(caller), caller.correlation_id)
+
+    async def define_entry_as_system(self, cmd: DefineEntry) -> tuple[CatalogueEntry, bool]:
+        """``define_entry`` by the system itself (the catalogue import, the demo seed)."""
+        return await self._define_entry(cmd, SYSTEM, None)
+
+    async def _define_entry(
+        self, cmd: DefineEntry, actor: Actor, correlation_id: str | None
+    ) -> tuple[CatalogueEntry, bool]:
         content = await self.build_content(cmd)
         existing = await self.catalogue.get(content.code)
         owners = [content.original_department_id]
@@ -303,20 +311,19 @@ class CatalogueHandlers:
             return existing, False
         return await self._commit(existing, revised, actor, correlation_id), True
 
-    async def withdraw_entry(
-        self, code: str, reason: str, *, actor: Actor, correlation_id: str | None = None
-    ) -> CatalogueEntry:
-        existing = await self._load(code)
+    async def withdraw_entry(self, cmd: WithdrawEntry, caller: Caller) -> CatalogueEntry:
+        actor = acting(caller)
+        existing = await self._load(cmd.code)
         self._authorize_change(
             actor, "withdrawCatalogueEntry", [existing.content.original_department_id]
         )
         moved = existing.withdraw(
-            reason=reason,
+            reason=cmd.reason,
             actor_id=actor.person_id,
             actor_agency_id=actor.agency_id,
             at=self.clock(),
         )
-        return await self._commit(existing, moved, actor, correlation_id)
+        return await self._commit(existing, moved, actor, caller.correlation_id)
 
     async def _load(self, code: str) -> CatalogueEntry:
         entry = await self.catalogue.get(code.strip())
@@ -334,6 +341,8 @@ class CatalogueHandlers:
         correlation_id: str | None = None,
     ) -> CatalogueEntry:
         """Add a binding ruling to the entry (R-CAT-04, R-DSP-03); idempotent by rule id.
+        Not a command of its own: ``designate_owner`` (a caller's) and a ruled dispute (an
+        event, the ruling's recorded actor) use it, so it takes the domain actor.
 
         A matter with no entry yet (a new kind of situation) gets one, owned by the agency the
         ruling names, so the catalogue answers for it from now on.
@@ -362,15 +371,11 @@ class CatalogueHandlers:
             return existing
         return await self._commit(existing, moved, actor, correlation_id)
 
-    async def designate_owner(
-        self, cmd: DesignateOwner, *, actor: Actor, correlation_id: str | None = None
-    ) -> CatalogueEntry:
+    async def designate_owner(self, cmd: DesignateOwner, caller: Caller) -> CatalogueEntry:
         """R-CAT-04: the government, or the coordination body it names, designates who
         handles a matter nobody owns; the designation becomes a routing rule."""
-        if actor is not SYSTEM:
-            access.authorize_on(
-                actor, "designateResponsibleAgency", access.oversight_relations(actor)
-            )
+        actor = acting(caller)
+        access.authorize_on(actor, "designateResponsibleAgency", access.oversight_relations(actor))
         if not cmd.matter_code.strip():
             raise ValidationFailed("name the matter", field="matterCode")
         if not cmd.basis.strip():
@@ -398,7 +403,7 @@ class CatalogueHandlers:
             rule=rule,
             matter_name=cmd.matter_name,
             actor=actor,
-            correlation_id=correlation_id,
+            correlation_id=caller.correlation_id,
         )
 
     # -- queries ---------------------------------------------------------------------

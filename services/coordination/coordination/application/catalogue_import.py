@@ -20,7 +20,6 @@ from coordination.application.catalogue import (
     DefineEntry,
     DelegationInput,
 )
-from coordination.domain.dispute import Actor
 from coordination.domain.model import Agency
 from kernel.errors import DomainError
 
@@ -229,16 +228,16 @@ async def execute_import(
     plan: ImportPlan,
     handlers: CatalogueHandlers,
     *,
-    actor: Actor,
     advance: Callable[[str], None] = lambda code: None,
 ) -> ImportReport:
     """Write the good entries of a validated plan (call only when the caller accepted the
-    plan's errors). ``advance`` is called after each entry (a progress bar)."""
+    plan's errors); the import is the system's own act. ``advance`` is called after each
+    entry (a progress bar)."""
     report = ImportReport(skipped=sorted(plan.bad_codes))
     for planned in plan.good:
         assert planned.command is not None
         existed = await handlers.catalogue.get(planned.code) is not None
-        _, changed = await handlers.define_entry(planned.command, actor=actor)
+        _, changed = await handlers.define_entry_as_system(planned.command)
         if not changed:
             report.unchanged.append(planned.code)
         elif existed:
@@ -249,12 +248,12 @@ async def execute_import(
     return report
 
 
-async def import_file(path: Path, handlers: CatalogueHandlers, *, actor: Actor) -> ImportReport:
+async def import_file(path: Path, handlers: CatalogueHandlers) -> ImportReport:
     """Import a file that must be entirely valid (the demo seed); raises on any bad row."""
     plan = await plan_import(read_rows(path), handlers)
     if plan.errors:
         raise ValueError(f"{path.name}: " + "; ".join(str(e) for e in plan.errors))
-    return await execute_import(plan, handlers, actor=actor)
+    return await execute_import(plan, handlers)
 
 
 async def export_rows(handlers: CatalogueHandlers) -> list[dict[str, Cell]]:

@@ -16,6 +16,7 @@ from coordination.adapters.cooperation import (
 )
 from coordination.adapters.repository import AgencyRepository
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.disputes import STEP_BODY_KINDS
 from coordination.domain import assistance as ast
 from coordination.domain import information as inf
@@ -24,6 +25,7 @@ from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.calendar import Deadline, WorkingCalendar
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound, ValidationFailed
@@ -155,9 +157,10 @@ class _RequestHandlers(_Base, Generic[R]):
     def _relations(self, actor: Actor, found: R) -> set[Relation]:
         raise NotImplementedError
 
-    async def visible(self, request_id: str, *, actor: Actor) -> R | None:
+    async def visible(self, request_id: str, caller: Caller) -> R | None:
         """The request when the caller may read it; None when absent or not its to see (the
         same answer, so a non-party cannot learn that a request exists)."""
+        actor = acting(caller)
         found = await self._repository.get(request_id)
         if found is None:
             return None
@@ -166,13 +169,13 @@ class _RequestHandlers(_Base, Generic[R]):
         )
 
     async def list_visible(
-        self, *, agency_id: str | None, after: str | None, limit: int, actor: Actor
+        self, *, agency_id: str | None, after: str | None, limit: int, caller: Caller
     ) -> list[R]:
         return await self._repository.list(
             agency_id=agency_id,
             after=after,
             limit=limit,
-            party_id=party_scope(actor, self.read_operation),
+            party_id=party_scope(acting(caller), self.read_operation),
         )
 
     async def _load(self, request_id: str) -> R:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from coordination.adapters.repository import AgencyRepository, DisputeRepository
 from coordination.application import access
+from coordination.application.actors import SYSTEM, acting
 from coordination.application.catalogue import CatalogueHandlers, local_date
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
@@ -32,6 +33,7 @@ from coordination.domain.dispute import (
 from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -73,6 +75,13 @@ class OpenDispute:
     interim_handler_id: str | None
     referral_id: str | None = None
     matter_name: str = ""
+
+
+@dataclass(frozen=True)
+class EscalateDispute:
+    """R-DSP-02: a party takes the dispute one step up."""
+
+    dispute_id: str
 
 
 @dataclass(frozen=True)
@@ -219,14 +228,13 @@ class DisputeHandlers:
 
     # -- commands --------------------------------------------------------------------
 
-    async def open(
-        self, cmd: OpenDispute, *, actor: Actor, correlation_id: str | None = None
-    ) -> Dispute:
+    async def open(self, cmd: OpenDispute, caller: Caller) -> Dispute:
         """R-DSP-01, asked by a person: a party's staff, or the government / coordination
         body (the matrix, ``coordination.openDispute``)."""
+        actor = acting(caller)
         relations = access.relations_to(actor, party=cmd.party_ids)
         access.authorize_on(actor, "openDispute", relations, field="partyIds")
-        return await self._open(cmd, actor=actor, correlation_id=correlation_id)
+        return await self._open(cmd, actor=actor, correlation_id=caller.correlation_id)
 
     async def _open(
         self,
@@ -294,14 +302,13 @@ class DisputeHandlers:
             ) from None
         return replace(dispute, version=1)
 
-    async def escalate(
-        self, dispute_id: str, *, actor: Actor, correlation_id: str | None = None
-    ) -> Dispute:
+    async def escalate(self, cmd: EscalateDispute, caller: Caller) -> Dispute:
         """R-DSP-02, asked by a person: a party's leader, or the government / coordination
         body (the matrix, ``coordination.escalateDispute``)."""
-        dispute = await self._authorized(dispute_id, actor, "escalateDispute")
+        actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "escalateDispute")
         return await self._escalate(
-            dispute, actor=actor, cause="escalated_by_party", correlation_id=correlation_id
+            dispute, actor=actor, cause="escalated_by_party", correlation_id=caller.correlation_id
         )
 
     async def _escalate(
@@ -335,11 +342,10 @@ class DisputeHandlers:
         version = await self.disputes.save(moved, [self._event(payload, moved.id, correlation_id)])
         return replace(moved, version=version)
 
-    async def rule(
-        self, cmd: RuleDispute, *, actor: Actor, correlation_id: str | None = None
-    ) -> Dispute:
+    async def rule(self, cmd: RuleDispute, caller: Caller) -> Dispute:
         """R-DSP-03: the outcome binds; it becomes a routing rule in the catalogue (a new
         version of the entry) and is published so the waiting referral moves."""
+        actor = acting(caller)
         try:
             kind = OutcomeKind(cmd.outcome_kind)
         except ValueError:
@@ -358,7 +364,7 @@ class DisputeHandlers:
             actor=actor,
             at=now,
         )
-        return await self._commit_ruling(dispute, moved, actor, correlation_id)
+        return await self._commit_ruling(dispute, moved, actor, caller.correlation_id)
 
     async def _commit_ruling(
         self, before: Dispute, moved: Dispute, actor: Actor, correlation_id: str | None
@@ -410,12 +416,11 @@ class DisputeHandlers:
             correlation_id=correlation_id,
         )
 
-    async def request_case_transfer(
-        self, cmd: RequestCaseTransfer, *, actor: Actor, correlation_id: str | None = None
-    ) -> Dispute:
+    async def request_case_transfer(self, cmd: RequestCaseTransfer, caller: Caller) -> Dispute:
         """R-DSP-04: a township asks that a major, complex or recusal case go to the original
         department; the government decides (the last step of the ladder). The government may
         also decide so by itself: then the request is opened and decided at once."""
+        actor = acting(caller)
         try:
             reason = TransferReason(cmd.reason)
         except ValueError:
@@ -450,7 +455,7 @@ class DisputeHandlers:
                 referral_id=cmd.referral_id,
             ),
             actor=actor,
-            correlation_id=correlation_id,
+            correlation_id=caller.correlation_id,
             kind=DisputeKind.TRANSFER_TO_DEPARTMENT,
             transfer_reason=reason,
             first_step_index=len(self.ladder) - 1,
@@ -465,7 +470,7 @@ class DisputeHandlers:
             actor=actor,
             at=self.clock(),
         )
-        return await self._commit_ruling(opened, moved, actor, correlation_id)
+        return await self._commit_ruling(opened, moved, actor, caller.correlation_id)
 
     # -- events ----------------------------------------------------------------------
 
@@ -523,7 +528,7 @@ class DisputeHandlers:
             return
         await self._escalate(
             dispute,
-            actor=Actor("system", None, ()),
+            actor=SYSTEM,
             cause="escalated_deadline_missed",
             correlation_id=envelope.correlationid,
         )

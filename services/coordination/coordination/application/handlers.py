@@ -8,8 +8,8 @@ from coordination.adapters.repository import AgencyRepository
 from coordination.application.access import oversight_relations
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
 from coordination.domain.model import Agency, Liaison, new_agency, same_registration
-from kernel.auth import Principal
 from kernel.authz import authorize
+from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import ValidationFailed
 
@@ -31,16 +31,18 @@ class CoordinationHandlers:
         self.agencies = agencies
         self.district = district
 
-    async def register_agency(
-        self, cmd: RegisterAgency, *, actor: Principal | None, correlation_id: str | None = None
-    ) -> Agency:
-        """Register an agency, or update its registration; idempotent when nothing changed.
+    async def register_agency(self, cmd: RegisterAgency, caller: Caller) -> Agency:
+        """Register an agency, or update its registration; idempotent when nothing changed."""
+        # Roles only: registering an agency has no resource to stand in relation to.
+        principal = caller.principal
+        authorize(principal, "coordination.registerAgency", oversight_relations(principal))
+        return await self._register(cmd, caller.correlation_id)
 
-        ``actor`` None means the system itself (seeding a district's agencies).
-        """
-        if actor is not None:
-            # Roles only: registering an agency has no resource to stand in relation to.
-            authorize(actor, "coordination.registerAgency", oversight_relations(actor))
+    async def register_agency_as_system(self, cmd: RegisterAgency) -> Agency:
+        """``register_agency`` by the system itself (seeding a district's agencies)."""
+        return await self._register(cmd, None)
+
+    async def _register(self, cmd: RegisterAgency, correlation_id: str | None) -> Agency:
         agency = new_agency(
             agency_id=cmd.agency_id,
             name=cmd.name,

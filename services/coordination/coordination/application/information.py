@@ -15,6 +15,7 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
 )
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.cooperation import (
     INFORMATION_READ,
     _RequestHandlers,
@@ -28,6 +29,7 @@ from coordination.contracts.published import (
 from coordination.domain import information as inf
 from coordination.domain.cooperation import Actor, Clock
 from kernel.authz import Relation
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.errors import ValidationFailed
 
@@ -47,6 +49,21 @@ class AnswerInformation:
     content: str
     classification: str  # public | internal | confidential
     fee_yuan: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class DeclineInformationQuery:
+    query_id: str
+    grounds: str  # secrecy | not_held
+    reason: str
+    legal_provision: str
+
+
+@dataclass(frozen=True)
+class ReadInformationAnswer:
+    """Reading an answer is a command: the reading is logged (who, when)."""
+
+    query_id: str
 
 
 class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
@@ -100,10 +117,9 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
         rule = f"接到查询请求之日起{n}个工作日内提供（{self.policy.source.code}）"
         return self._clock(inf.ANSWER, holder_id, self.calendar.add_working_days(at, n, rule=rule))
 
-    async def ask(
-        self, cmd: AskInformation, *, actor: Actor, correlation_id: str | None = None
-    ) -> inf.InformationQuery:
+    async def ask(self, cmd: AskInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: the answer clock starts (urgent: immediately, as the policy says)."""
+        actor = acting(caller)
         await self._external({"requesterId": cmd.requester_id, "holderId": cmd.holder_id})
         relations = access.relations_to(actor, sender=[cmd.requester_id])
         access.authorize_on(actor, "askInformation", relations, field="requesterId")
@@ -126,13 +142,12 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             asked_at=now,
             deadlines=self._deadlines_of(query),
         )
-        await self.queries.add(query, [self._event(payload, query.id, correlation_id)])
+        await self.queries.add(query, [self._event(payload, query.id, caller.correlation_id)])
         return replace(query, version=1)
 
-    async def answer(
-        self, cmd: AnswerInformation, *, actor: Actor, correlation_id: str | None = None
-    ) -> inf.InformationQuery:
+    async def answer(self, cmd: AnswerInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: free of charge (a fee is refused), the classification recorded."""
+        actor = acting(caller)
         try:
             classification = inf.Classification(cmd.classification)
         except ValueError:
@@ -158,28 +173,24 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             answered_at=now,
             deadlines=self._deadlines_of(after),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def decline(
-        self,
-        query_id: str,
-        grounds: str,
-        reason: str,
-        legal_provision: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> inf.InformationQuery:
+    async def decline(self, cmd: DeclineInformationQuery, caller: Caller) -> inf.InformationQuery:
+        actor = acting(caller)
         try:
-            kind = inf.DeclineGrounds(grounds)
+            kind = inf.DeclineGrounds(cmd.grounds)
         except ValueError:
             raise ValidationFailed(
-                f"unknown grounds {grounds!r}; one of secrecy, not_held", field="grounds"
+                f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held", field="grounds"
             ) from None
-        before = await self._authorized(query_id, actor, "declineInformationQuery")
+        before = await self._authorized(cmd.query_id, actor, "declineInformationQuery")
         now = self.clock()
         after = before.decline_query(
-            grounds=kind, reason=reason, legal_provision=legal_provision, actor=actor, at=now
+            grounds=kind,
+            reason=cmd.reason,
+            legal_provision=cmd.legal_provision,
+            actor=actor,
+            at=now,
         )
         assert after.decline is not None
         payload = InformationQueryDeclinedV1(
@@ -190,14 +201,13 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             declined_at=now,
             deadlines=self._deadlines_of(after),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def read_answer(
-        self, query_id: str, *, actor: Actor, correlation_id: str | None = None
-    ) -> inf.QueryAnswer:
+    async def read_answer(self, cmd: ReadInformationAnswer, caller: Caller) -> inf.QueryAnswer:
         """R-INF-01: the answer, if ``actor`` may read its classification; the reading is
         logged (who, when) before the answer is handed out."""
-        query = await self._authorized(query_id, actor, "readInformationAnswer")
+        actor = acting(caller)
+        query = await self._authorized(cmd.query_id, actor, "readInformationAnswer")
         answer = query.check_read(actor)
         now = self.clock()
         access = inf.AnswerAccess(
@@ -219,10 +229,13 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             actor_id=actor.person_id,
             actor_agency_id=actor.agency_id,
         )
-        await self.access_log.record(access, [self._event(payload, query.id, correlation_id)])
+        await self.access_log.record(
+            access, [self._event(payload, query.id, caller.correlation_id)]
+        )
         return answer
 
-    async def access_log_of(self, query_id: str, *, actor: Actor) -> list[inf.AnswerAccess]:
+    async def access_log_of(self, query_id: str, caller: Caller) -> list[inf.AnswerAccess]:
         """Who read the answer: for the holder (the data's owner) and supervisors."""
+        actor = acting(caller)
         query = await self._authorized(query_id, actor, "informationAnswerAccessLog")
         return await self.access_log.of_query(query.id)

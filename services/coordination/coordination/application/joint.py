@@ -12,6 +12,7 @@ from typing import Any
 
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.catalogue import CHINA, local_date
 from coordination.application.cooperation import _Base
 from coordination.contracts.published import (
@@ -30,6 +31,7 @@ from coordination.contracts.published import (
 from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor
 from coordination.domain.model import AgencyKind
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
@@ -70,6 +72,20 @@ class SubmitJointPlan:
 
 
 @dataclass(frozen=True)
+class CommentOnJointPlan:
+    """R-JNT-02/03: a cooperating agency comments on the plan and names its daily liaison."""
+
+    operation_id: str
+    comment: str
+    daily_liaison: LiaisonInput
+
+
+@dataclass(frozen=True)
+class StartJointOperation:
+    operation_id: str
+
+
+@dataclass(frozen=True)
 class AssignJointTask:
     operation_id: str
     agency_id: str
@@ -83,6 +99,32 @@ class RecordJointInspection:
     task_id: str
     target: jnt.InspectionTarget
     findings: str
+
+
+@dataclass(frozen=True)
+class ReportJointTask:
+    operation_id: str
+    task_id: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class StateJointTaskInability:
+    operation_id: str
+    task_id: str
+    reasons: str
+
+
+@dataclass(frozen=True)
+class DecideJointTaskInability:
+    """R-JNT-04: the lead accepts or rejects a stated inability; a rejected one may be
+    reported to the government."""
+
+    operation_id: str
+    task_id: str
+    accept: bool
+    reason: str
+    report_to_government: bool
 
 
 class JointHandlers(_Base):
@@ -144,10 +186,9 @@ class JointHandlers(_Base):
 
     # ----------------------------------------------------------------------- R-JNT-01
 
-    async def initiate(
-        self, cmd: InitiateJointOperation, *, actor: Actor, correlation_id: str | None = None
-    ) -> jnt.JointOperation:
+    async def initiate(self, cmd: InitiateJointOperation, caller: Caller) -> jnt.JointOperation:
         """R-JNT-01: initiate on a basis; the initiator's roles and agency kind are checked."""
+        actor = acting(caller)
         try:
             basis = jnt.InitiationBasis(cmd.basis)
         except ValueError:
@@ -185,14 +226,15 @@ class JointHandlers(_Base):
             requested_by_agency_id=operation.requested_by_agency_id,
             initiated_at=now,
         )
-        await self.operations.add(operation, [self._event(payload, operation.id, correlation_id)])
+        await self.operations.add(
+            operation, [self._event(payload, operation.id, caller.correlation_id)]
+        )
         return replace(operation, version=1)
 
     # ----------------------------------------------------------------------- R-JNT-02/03
 
-    async def submit_plan(
-        self, cmd: SubmitJointPlan, *, actor: Actor, correlation_id: str | None = None
-    ) -> jnt.JointOperation:
+    async def submit_plan(self, cmd: SubmitJointPlan, caller: Caller) -> jnt.JointOperation:
+        actor = acting(caller)
         before = await self._authorized(cmd.operation_id, actor, "submitJointPlan")
         now = self.clock()
         liaison = jnt.JointLiaison(
@@ -208,23 +250,16 @@ class JointHandlers(_Base):
             general_liaison=self._liaison(general),
             submitted_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def comment(
-        self,
-        operation_id: str,
-        comment: str,
-        daily_liaison: LiaisonInput,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> jnt.JointOperation:
-        before = await self._authorized(operation_id, actor, "commentOnJointPlan")
+    async def comment(self, cmd: CommentOnJointPlan, caller: Caller) -> jnt.JointOperation:
+        actor = acting(caller)
+        before = await self._authorized(cmd.operation_id, actor, "commentOnJointPlan")
         now = self.clock()
         liaison = jnt.JointLiaison(
-            actor.agency_id or "", "daily", daily_liaison.name, daily_liaison.phone
+            actor.agency_id or "", "daily", cmd.daily_liaison.name, cmd.daily_liaison.phone
         )
-        after = before.comment(comment, liaison, actor=actor, at=now)
+        after = before.comment(cmd.comment, liaison, actor=actor, at=now)
         assert after.plan is not None
         mine = after.comments[-1]
         daily = next(
@@ -239,12 +274,11 @@ class JointHandlers(_Base):
             awaiting_comments_from=list(after.missing_comments()),
             commented_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def start(
-        self, operation_id: str, *, actor: Actor, correlation_id: str | None = None
-    ) -> jnt.JointOperation:
-        before = await self._authorized(operation_id, actor, "startJointOperation")
+    async def start(self, cmd: StartJointOperation, caller: Caller) -> jnt.JointOperation:
+        actor = acting(caller)
+        before = await self._authorized(cmd.operation_id, actor, "startJointOperation")
         now = self.clock()
         after = before.start(actor=actor, at=now)
         assert after.plan is not None
@@ -260,13 +294,12 @@ class JointHandlers(_Base):
             liaisons=[self._liaison(x) for x in after.liaisons],
             started_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     # ----------------------------------------------------------------------- R-JNT-04
 
-    async def assign_task(
-        self, cmd: AssignJointTask, *, actor: Actor, correlation_id: str | None = None
-    ) -> jnt.JointOperation:
+    async def assign_task(self, cmd: AssignJointTask, caller: Caller) -> jnt.JointOperation:
+        actor = acting(caller)
         before = await self._authorized(cmd.operation_id, actor, "assignJointTask")
         now = self.clock()
         n = self.policy.joint_enforcement.task_report_limit_working_days
@@ -297,21 +330,14 @@ class JointHandlers(_Base):
             report_due=task.report_clock.due,
             deadlines=self._task_deadlines(task),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def report_task(
-        self,
-        operation_id: str,
-        task_id: str,
-        summary: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> jnt.JointOperation:
-        before = await self._authorized(operation_id, actor, "reportJointTask")
+    async def report_task(self, cmd: ReportJointTask, caller: Caller) -> jnt.JointOperation:
+        actor = acting(caller)
+        before = await self._authorized(cmd.operation_id, actor, "reportJointTask")
         now = self.clock()
-        after = before.report_task(task_id, summary, actor=actor, at=now)
-        task = after.task(task_id)
+        after = before.report_task(cmd.task_id, cmd.summary, actor=actor, at=now)
+        task = after.task(cmd.task_id)
         payload = JointTaskReportedV1(
             **self._common(before, after, actor),
             task_id=task.id,
@@ -321,21 +347,16 @@ class JointHandlers(_Base):
             reported_at=now,
             deadlines=self._task_deadlines(task),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def state_inability(
-        self,
-        operation_id: str,
-        task_id: str,
-        reasons: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: StateJointTaskInability, caller: Caller
     ) -> jnt.JointOperation:
-        before = await self._authorized(operation_id, actor, "stateJointTaskInability")
+        actor = acting(caller)
+        before = await self._authorized(cmd.operation_id, actor, "stateJointTaskInability")
         now = self.clock()
-        after = before.state_inability(task_id, reasons, actor=actor, at=now)
-        task = after.task(task_id)
+        after = before.state_inability(cmd.task_id, cmd.reasons, actor=actor, at=now)
+        task = after.task(cmd.task_id)
         assert task.inability is not None
         payload = JointInabilityStatedV1(
             **self._common(before, after, actor),
@@ -346,7 +367,7 @@ class JointHandlers(_Base):
             stated_at=now,
             deadlines=self._task_deadlines(task),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def _government(self) -> str:
         found = [a for a in await self.agencies.of_kind("government") if not a.internal_unit]
@@ -358,23 +379,16 @@ class JointHandlers(_Base):
         return found[0].id
 
     async def decide_inability(
-        self,
-        operation_id: str,
-        task_id: str,
-        *,
-        accept: bool,
-        reason: str,
-        report_to_government: bool,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: DecideJointTaskInability, caller: Caller
     ) -> jnt.JointOperation:
-        before = await self._authorized(operation_id, actor, "decideJointTaskInability")
+        actor = acting(caller)
+        before = await self._authorized(cmd.operation_id, actor, "decideJointTaskInability")
         now = self.clock()
-        government = await self._government() if report_to_government else None
+        government = await self._government() if cmd.report_to_government else None
         after = before.decide_inability(
-            task_id,
-            accept=accept,
-            reason=reason,
+            cmd.task_id,
+            accept=cmd.accept,
+            reason=cmd.reason,
             government_id=government,
             actor=actor,
             at=now,
@@ -382,27 +396,26 @@ class JointHandlers(_Base):
                 self.policy.joint_enforcement.rejected_inability_reported_to_government
             ),
         )
-        task = after.task(task_id)
+        task = after.task(cmd.task_id)
         assert task.inability is not None
         payload = JointInabilityDecidedV1(
             **self._common(before, after, actor),
             task_id=task.id,
             agency_id=task.agency_id,
-            accepted=accept,
+            accepted=cmd.accept,
             decision_reason=task.inability.decision_reason,
             reasons=task.inability.reasons,
             reported_to_government_id=task.inability.reported_to_government_id,
             decided_at=now,
             # A rejected reason reopens the report clock: the task is still owed.
-            deadlines=[] if accept else self._task_deadlines(task),
+            deadlines=[] if cmd.accept else self._task_deadlines(task),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     # ----------------------------------------------------------------------- R-JNT-05
 
-    async def record_inspection(
-        self, cmd: RecordJointInspection, *, actor: Actor, correlation_id: str | None = None
-    ) -> jnt.Inspection:
+    async def record_inspection(self, cmd: RecordJointInspection, caller: Caller) -> jnt.Inspection:
+        actor = acting(caller)
         operation = await self._authorized(cmd.operation_id, actor, "recordJointInspection")
         now = self.clock()
         window = self.policy.joint_enforcement.inspect_once_window_days
@@ -443,6 +456,6 @@ class JointHandlers(_Base):
             else None,
         )
         await self.inspections.record(
-            inspection, [self._event(payload, operation.id, correlation_id)]
+            inspection, [self._event(payload, operation.id, caller.correlation_id)]
         )
         return inspection

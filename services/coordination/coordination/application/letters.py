@@ -18,11 +18,13 @@ from coordination.adapters.cooperation import AssistanceRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import AgencyRepository
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.catalogue import local_date
 from coordination.application.cooperation import ASSISTANCE_READ
 from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.cooperation import Actor
 from coordination.domain.meetings import Meeting
+from kernel.caller import Caller
 from kernel.documents import (
     Heading,
     MinutesDocument,
@@ -196,17 +198,18 @@ class LetterService:
         access.authorize_on(actor, ASSISTANCE_READ, access.assistance_relations(actor, r))
         return r, await self._names([r.requester_id, r.helper_id])
 
-    async def request_letter(self, request_id: str, actor: Actor) -> RenderedDocument:
-        r, names = await self._assistance(request_id, actor)
+    async def request_letter(self, request_id: str, caller: Caller) -> RenderedDocument:
+        r, names = await self._assistance(request_id, acting(caller))
         doc = request_letter(r, names)
         return RenderedDocument("协助执法函.pdf", await asyncio.to_thread(render_pdf, doc))
 
-    async def reply_letter(self, request_id: str, actor: Actor) -> RenderedDocument:
-        r, names = await self._assistance(request_id, actor)
+    async def reply_letter(self, request_id: str, caller: Caller) -> RenderedDocument:
+        r, names = await self._assistance(request_id, acting(caller))
         doc = reply_letter(r, names)
         return RenderedDocument("协助执法复函.pdf", await asyncio.to_thread(render_pdf, doc))
 
-    async def minutes(self, meeting_id: str, actor: Actor) -> RenderedDocument:
+    async def minutes(self, meeting_id: str, caller: Caller) -> RenderedDocument:
+        actor = acting(caller)
         m = await self.meetings.get(meeting_id)
         if m is None:
             raise NotFound(f"meeting {meeting_id!r} does not exist", field="id")

@@ -11,6 +11,7 @@ from typing import Any
 
 from coordination.adapters.meetings import MeetingRepository
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.catalogue import local_date
 from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _Base
 from coordination.contracts.meetings import (
@@ -26,6 +27,7 @@ from coordination.contracts.meetings import (
 from coordination.domain import meetings as mtg
 from coordination.domain.cooperation import Actor, Clock
 from kernel.calendar import SHANGHAI
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import Forbidden, NotFound, ValidationFailed
@@ -54,6 +56,42 @@ class DraftMinutes:
     tasks: tuple[mtg.TaskDraft, ...]
 
 
+@dataclass(frozen=True)
+class RsvpMeeting:
+    meeting_id: str
+    attending: bool
+    delegate: str
+
+
+@dataclass(frozen=True)
+class AnswerMinutes:
+    """An attending agency agrees to a draft of the minutes, or objects (with a comment)."""
+
+    meeting_id: str
+    revision: int
+    agrees: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class IssueMinutes:
+    meeting_id: str
+    number: str
+
+
+@dataclass(frozen=True)
+class FileMinutes:
+    meeting_id: str
+    with_agency_id: str
+
+
+@dataclass(frozen=True)
+class CompleteMeetingTask:
+    meeting_id: str
+    task_id: str
+    result: str
+
+
 def may_read(meeting: mtg.Meeting, actor: Actor) -> bool:
     """The matrix's read rule: the convener's and the invited agencies' staff, and the
     supervising / governing roles."""
@@ -73,7 +111,8 @@ class MeetingHandlers(_Base):
             raise NotFound(f"meeting {meeting_id!r} does not exist", field="id")
         return found
 
-    async def get(self, meeting_id: str, *, actor: Actor) -> mtg.Meeting | None:
+    async def get(self, meeting_id: str, caller: Caller) -> mtg.Meeting | None:
+        actor = acting(caller)
         found = await self.meetings.get(meeting_id)
         if found is not None:
             access.authorize_on(actor, "meeting", access.meeting_relations(actor, found))
@@ -138,11 +177,10 @@ class MeetingHandlers(_Base):
 
     # -- commands -------------------------------------------------------------------------
 
-    async def schedule(
-        self, cmd: ScheduleMeeting, *, actor: Actor, correlation_id: str | None = None
-    ) -> mtg.Meeting:
+    async def schedule(self, cmd: ScheduleMeeting, caller: Caller) -> mtg.Meeting:
         """R-MTG-01: the notice; refused when later than the district's lead time unless the
         meeting is an urgent special one."""
+        actor = acting(caller)
         try:
             kind = mtg.MeetingKind(cmd.kind)
         except ValueError:
@@ -201,26 +239,19 @@ class MeetingHandlers(_Base):
             notice_latest_on=meeting.notice_latest_on,
             deadlines=self._deadlines_of(meeting, [c.kind for c in meeting.clocks]),
         )
-        await self.meetings.add(meeting, [self._event(payload, meeting.id, correlation_id)])
+        await self.meetings.add(meeting, [self._event(payload, meeting.id, caller.correlation_id)])
         return replace(meeting, version=1)
 
-    async def rsvp(
-        self,
-        meeting_id: str,
-        *,
-        attending: bool,
-        delegate: str,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> mtg.Meeting:
+    async def rsvp(self, cmd: RsvpMeeting, caller: Caller) -> mtg.Meeting:
         """R-MTG-01: an attendee's answer; late answers are recorded as late."""
-        before = await self._authorized(meeting_id, actor, "rsvpMeeting")
+        actor = acting(caller)
+        before = await self._authorized(cmd.meeting_id, actor, "rsvpMeeting")
         now = self.clock()
         agency = actor.agency_id or ""
         clock = next((c for c in before.clocks if c.kind == mtg.rsvp_kind(agency)), None)
         due = clock.due if clock is not None else before.starts_at
         after = before.record_rsvp(
-            attending=attending, delegate=delegate, rsvp_due=due, actor=actor, at=now
+            attending=cmd.attending, delegate=cmd.delegate, rsvp_due=due, actor=actor, at=now
         )
         answer = after.rsvp_of(agency)
         assert answer is not None
@@ -233,11 +264,10 @@ class MeetingHandlers(_Base):
             answered_at=now,
             deadlines=self._deadlines_of(after, [mtg.rsvp_kind(agency)]),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def draft_minutes(
-        self, cmd: DraftMinutes, *, actor: Actor, correlation_id: str | None = None
-    ) -> mtg.Meeting:
+    async def draft_minutes(self, cmd: DraftMinutes, caller: Caller) -> mtg.Meeting:
+        actor = acting(caller)
         before = await self._authorized(cmd.meeting_id, actor, "draftMeetingMinutes")
         now = self.clock()
         after = before.draft_minutes(
@@ -251,40 +281,31 @@ class MeetingHandlers(_Base):
             tasks=self._tasks(after),
             awaiting_agreement_of=list(after.pending_agreement()),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def record_position(
-        self,
-        meeting_id: str,
-        *,
-        revision: int,
-        agrees: bool,
-        comment: str = "",
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> mtg.Meeting:
-        before = await self._authorized(meeting_id, actor, "answerMeetingMinutes")
+    async def record_position(self, cmd: AnswerMinutes, caller: Caller) -> mtg.Meeting:
+        actor = acting(caller)
+        before = await self._authorized(cmd.meeting_id, actor, "answerMeetingMinutes")
         now = self.clock()
         after = before.record_position(
-            revision=revision, agrees=agrees, comment=comment, actor=actor, at=now
+            revision=cmd.revision, agrees=cmd.agrees, comment=cmd.comment, actor=actor, at=now
         )
         payload = MeetingMinutesAgreedV1(
             **self._common(before, after, actor),
             agency_id=actor.agency_id or "",
-            revision=revision,
-            agrees=agrees,
-            comment=comment.strip(),
+            revision=cmd.revision,
+            agrees=cmd.agrees,
+            comment=cmd.comment.strip(),
             awaiting_agreement_of=list(after.pending_agreement()),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def issue_minutes(
-        self, meeting_id: str, number: str, *, actor: Actor, correlation_id: str | None = None
-    ) -> mtg.Meeting:
+    async def issue_minutes(self, cmd: IssueMinutes, caller: Caller) -> mtg.Meeting:
         """R-MTG-01: issue after every attending agency agreed; each task's clock starts."""
-        before = await self._authorized(meeting_id, actor, "issueMeetingMinutes")
+        actor = acting(caller)
+        before = await self._authorized(cmd.meeting_id, actor, "issueMeetingMinutes")
         now = self.clock()
-        issued = before.issue_minutes(number=number, actor=actor, at=now)
+        issued = before.issue_minutes(number=cmd.number, actor=actor, at=now)
         assert issued.minutes is not None
         clocks = tuple(
             self._until_end_of(
@@ -306,7 +327,7 @@ class MeetingHandlers(_Base):
             issued_at=now,
             deadlines=self._deadlines_of(after, [c.kind for c in clocks]),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def _filing_offices(self) -> frozenset[str]:
         found: set[str] = set()
@@ -314,19 +335,13 @@ class MeetingHandlers(_Base):
             found |= {a.id for a in await self.agencies.of_kind(kind.value) if not a.internal_unit}
         return frozenset(found)
 
-    async def file_minutes(
-        self,
-        meeting_id: str,
-        with_agency_id: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> mtg.Meeting:
+    async def file_minutes(self, cmd: FileMinutes, caller: Caller) -> mtg.Meeting:
         """R-MTG-01: filed with the government or the legal office (which one, and when)."""
-        before = await self._authorized(meeting_id, actor, "fileMeetingMinutes")
+        actor = acting(caller)
+        before = await self._authorized(cmd.meeting_id, actor, "fileMeetingMinutes")
         now = self.clock()
         after = before.file_minutes(
-            with_agency_id=with_agency_id,
+            with_agency_id=cmd.with_agency_id,
             allowed=await self._filing_offices(),
             actor=actor,
             at=now,
@@ -335,42 +350,36 @@ class MeetingHandlers(_Base):
         payload = MeetingMinutesFiledV1(
             **self._common(before, after, actor),
             number=after.minutes.number,
-            filed_with_agency_id=with_agency_id,
+            filed_with_agency_id=cmd.with_agency_id,
             filed_at=now,
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
-    async def complete_task(
-        self,
-        meeting_id: str,
-        task_id: str,
-        result: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
-    ) -> mtg.Meeting:
+    async def complete_task(self, cmd: CompleteMeetingTask, caller: Caller) -> mtg.Meeting:
         """R-MTG-01: the owner reports its task done; the task's clock is met."""
-        before = await self._authorized(meeting_id, actor, "completeMeetingTask")
+        actor = acting(caller)
+        before = await self._authorized(cmd.meeting_id, actor, "completeMeetingTask")
         now = self.clock()
-        after = before.complete_task(task_id, result=result, actor=actor, at=now)
+        after = before.complete_task(cmd.task_id, result=cmd.result, actor=actor, at=now)
         assert after.minutes is not None
-        task = next(t for t in after.minutes.tasks if t.id == task_id)
-        clock = next((c for c in after.clocks if c.kind == mtg.task_kind(task_id)), None)
+        task = next(t for t in after.minutes.tasks if t.id == cmd.task_id)
+        clock = next((c for c in after.clocks if c.kind == mtg.task_kind(cmd.task_id)), None)
         payload = MeetingTaskDoneV1(
             **self._common(before, after, actor),
-            task_id=task_id,
+            task_id=cmd.task_id,
             owner_agency_id=task.owner_agency_id,
             result=task.result,
             done_at=now,
             late=clock is not None and now > clock.due,
-            deadlines=self._deadlines_of(after, [mtg.task_kind(task_id)]),
+            deadlines=self._deadlines_of(after, [mtg.task_kind(cmd.task_id)]),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def list(
-        self, *, actor: Actor, agency_id: str | None, after: str | None, limit: int
+        self, *, caller: Caller, agency_id: str | None, after: str | None, limit: int
     ) -> list[mtg.Meeting]:
-        """The actor's agency's meetings; the supervising roles may list any agency's."""
+        """The caller's agency's meetings; the supervising roles may list any agency's."""
+        actor = acting(caller)
         scope = access.list_scope(actor, "meeting")
         if scope == access.Scope.NOTHING:
             access.authorize_on(actor, "meeting", access.oversight_relations(actor))

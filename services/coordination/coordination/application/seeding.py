@@ -50,6 +50,6 @@ async def seed_agencies(handlers: CoordinationHandlers, path: Path) -> int:
             )
         except (KeyError, TypeError) as exc:
             raise ValidationFailed(f"{path.name}: agencies[{i}] is incomplete: {exc}") from exc
-        await handlers.register_agency(cmd, actor=None)
+        await handlers.register_agency_as_system(cmd)
         count += 1
     return count

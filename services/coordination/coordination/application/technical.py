@@ -13,6 +13,7 @@ from coordination.adapters.cooperation import (
     TechnicalSupportRepository,
 )
 from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.cooperation import (
     DEPARTMENT_KINDS,
     TECHNICAL_READ,
@@ -28,6 +29,7 @@ from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineV1
 from kernel.errors import ValidationFailed
 
@@ -49,6 +51,21 @@ class AnswerTechnicalSupport:
     conclusion: str
     document_number: str
     current_state_description: str = ""
+
+
+@dataclass(frozen=True)
+class DispatchTechnicalStaff:
+    request_id: str
+    staff: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExtendTechnicalSupport:
+    """R-TEC-01: the new limit in working days in all (counted from the request)."""
+
+    request_id: str
+    working_days: int
+    reason: str
 
 
 class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
@@ -88,9 +105,10 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         )
 
     async def request(
-        self, cmd: RequestTechnicalSupport, *, actor: Actor, correlation_id: str | None = None
+        self, cmd: RequestTechnicalSupport, caller: Caller
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-01: the township's cooperation document starts the department's clock."""
+        actor = acting(caller)
         try:
             kind = tec.SupportKind(cmd.kind)
         except ValueError:
@@ -140,42 +158,33 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             requested_at=now,
             deadlines=self._deadlines_of(request, tec.REPLY, tec.ON_SITE),
         )
-        await self.requests.add(request, [self._event(payload, request.id, correlation_id)])
+        await self.requests.add(request, [self._event(payload, request.id, caller.correlation_id)])
         return replace(request, version=1)
 
     async def dispatch_on_site(
-        self,
-        request_id: str,
-        staff: tuple[str, ...],
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: DispatchTechnicalStaff, caller: Caller
     ) -> tec.TechnicalSupportRequest:
-        before = await self._authorized(request_id, actor, "dispatchTechnicalStaff")
+        actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "dispatchTechnicalStaff")
         now = self.clock()
-        after = before.dispatch_on_site(staff, actor=actor, at=now)
+        after = before.dispatch_on_site(cmd.staff, actor=actor, at=now)
         payload = TechnicalSupportDispatchedV1(
             **self._common(before, after, actor),
             staff=list(after.dispatches[-1].staff),
             dispatched_at=now,
             deadlines=self._deadlines_of(after, tec.ON_SITE),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def extend(
-        self,
-        request_id: str,
-        working_days: int,
-        reason: str,
-        *,
-        actor: Actor,
-        correlation_id: str | None = None,
+        self, cmd: ExtendTechnicalSupport, caller: Caller
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-01: extend the limit to ``working_days`` in all (counted from the request),
         announced before the current limit runs out."""
-        if working_days < 1:
+        actor = acting(caller)
+        if cmd.working_days < 1:
             raise ValidationFailed("give the new limit in working days", field="workingDays")
-        before = await self._authorized(request_id, actor, "extendTechnicalSupport")
+        before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
         now = self.clock()
         ts = self.policy.technical_support
         cap = (
@@ -186,13 +195,13 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         clock = self._reply_clock(
             before.department_id,
             before.requested_at,
-            working_days,
+            cmd.working_days,
             f"情况复杂，事先告知后延长；{cap}（{self.policy.source.code}）",
         )
         after = before.extend(
-            reason=reason,
+            reason=cmd.reason,
             new_clock=clock,
-            total_working_days=working_days,
+            total_working_days=cmd.working_days,
             max_working_days=ts.extension_max_working_days,
             extendable=ts.extendable,
             actor=actor,
@@ -204,16 +213,17 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             reason=ext.reason,
             previous_due=ext.previous_due,
             new_due=ext.new_due,
-            total_working_days=working_days,
+            total_working_days=cmd.working_days,
             announced_at=now,
             deadlines=self._deadlines_of(after, tec.REPLY),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)
 
     async def answer(
-        self, cmd: AnswerTechnicalSupport, *, actor: Actor, correlation_id: str | None = None
+        self, cmd: AnswerTechnicalSupport, caller: Caller
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-02: the written answer, with its conclusion."""
+        actor = acting(caller)
         before = await self._authorized(cmd.request_id, actor, "answerTechnicalSupport")
         now = self.clock()
         after = before.answer_in_writing(
@@ -233,4 +243,4 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             answered_at=now,
             deadlines=self._deadlines_of(after, tec.REPLY),
         )
-        return await self._save(after, [payload], correlation_id)
+        return await self._save(after, [payload], caller.correlation_id)

@@ -61,7 +61,7 @@ RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterA
 class AgencyMutation:
     @strawberry.mutation(description="Register an agency or update its registration.")
     async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
-        principal = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.handlers.register_agency(
                 RegisterAgency(
@@ -75,8 +75,7 @@ class AgencyMutation:
                         for x in input.liaisons
                     ),
                 ),
-                actor=principal,
-                correlation_id=info.context.correlation_id,
+                caller,
             ),
             Agency.from_model,
         )

@@ -10,10 +10,13 @@ import strawberry
 
 from coordination.application.assistance import (
     PhoneCallInput,
+    RecordAssistanceMediation,
+    ReferAssistanceToMediation,
     ReplyToAssistance,
+    ReportAssistanceResult,
     RequestAssistance,
+    SendAssistanceLetter,
 )
-from coordination.application.catalogue import actor_of
 from coordination.domain import assistance as ast
 from coordination.entrypoints.graphql.types import (
     Agency,
@@ -208,8 +211,8 @@ class AssistanceQuery:
         "requester, the helper, the mediating legal office and the supervising roles see it)."
     )
     async def assistance_request(self, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
-        actor = actor_of(info.context.principal())
-        r = await info.context.assistance.visible(str(id), actor=actor)
+        caller = info.context.caller()
+        r = await info.context.assistance.visible(str(id), caller)
         return AssistanceRequest.of(r, info) if r else None
 
     @strawberry.field(
@@ -223,13 +226,13 @@ class AssistanceQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[AssistanceRequest]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         first = page_size(first)
         rows = await info.context.assistance.list_visible(
             agency_id=str(agency_id) if agency_id else None,
             after=after,
             limit=first + 1,
-            actor=actor,
+            caller=caller,
         )
         return _page(rows, first, info)
 
@@ -245,13 +248,13 @@ class AssistanceQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[AssistanceRequest]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         first = page_size(first)
         rows = await info.context.assistance.refusals_visible(
             helper_id=str(helper_id) if helper_id else None,
             after=after,
             limit=first + 1,
-            actor=actor,
+            caller=caller,
         )
         return _page(rows, first, info)
 
@@ -264,7 +267,7 @@ class AssistanceMutation:
     async def request_assistance(
         self, info: Info, input: RequestAssistanceInput
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         call = input.phone_call
         cmd = RequestAssistance(
             requester_id=str(input.requester_id),
@@ -275,9 +278,7 @@ class AssistanceMutation:
             phone_call=PhoneCallInput(call.caller, call.called, call.at) if call else None,
         )
         return await as_result(
-            info.context.assistance.request(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.assistance.request(cmd, caller),
             lambda r: AssistanceRequest.of(r, info),
         )
 
@@ -285,13 +286,10 @@ class AssistanceMutation:
     async def send_assistance_letter(
         self, info: Info, request_id: strawberry.ID, letter_number: str
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.assistance.send_letter(
-                str(request_id),
-                letter_number,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                SendAssistanceLetter(str(request_id), letter_number), caller
             ),
             lambda r: AssistanceRequest.of(r, info),
         )
@@ -303,7 +301,7 @@ class AssistanceMutation:
     async def reply_to_assistance(
         self, info: Info, input: ReplyToAssistanceInput
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = ReplyToAssistance(
             request_id=str(input.request_id),
             will_help=input.will_help,
@@ -313,9 +311,7 @@ class AssistanceMutation:
             legal_provision=input.legal_provision,
         )
         return await as_result(
-            info.context.assistance.reply(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.assistance.reply(cmd, caller),
             lambda r: AssistanceRequest.of(r, info),
         )
 
@@ -323,13 +319,10 @@ class AssistanceMutation:
     async def refer_assistance_to_mediation(
         self, info: Info, request_id: strawberry.ID, disagreement: str
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.assistance.refer_to_mediation(
-                str(request_id),
-                disagreement,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                ReferAssistanceToMediation(str(request_id), disagreement), caller
             ),
             lambda r: AssistanceRequest.of(r, info),
         )
@@ -342,14 +335,10 @@ class AssistanceMutation:
         outcome: AssistanceMediationOutcome,
         basis: str,
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.assistance.record_mediation(
-                str(request_id),
-                outcome.value,
-                basis,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                RecordAssistanceMediation(str(request_id), outcome.value, basis), caller
             ),
             lambda r: AssistanceRequest.of(r, info),
         )
@@ -358,13 +347,10 @@ class AssistanceMutation:
     async def report_assistance_result(
         self, info: Info, request_id: strawberry.ID, summary: str
     ) -> AssistanceResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.assistance.report_result(
-                str(request_id),
-                summary,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                ReportAssistanceResult(str(request_id), summary), caller
             ),
             lambda r: AssistanceRequest.of(r, info),
         )

@@ -14,7 +14,7 @@ from coordination.application.catalogue import (
     DelegationInput,
     DesignateOwner,
     JurisdictionAnswer,
-    actor_of,
+    WithdrawEntry,
 )
 from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
@@ -315,7 +315,7 @@ class CatalogueMutation:
     async def define_catalogue_entry(
         self, info: Info, input: DefineCatalogueEntryInput
     ) -> CatalogueEntryResult:
-        principal = info.context.principal()
+        caller = info.context.caller()
         cmd = DefineEntry(
             code=input.code,
             name=input.name,
@@ -335,9 +335,7 @@ class CatalogueMutation:
             expected_version=input.expected_version,
         )
         return await as_result(
-            info.context.catalogue_handlers.define_entry(
-                cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            ),
+            info.context.catalogue_handlers.define_entry(cmd, caller),
             lambda defined: CatalogueEntry.from_model(defined[0]),
         )
 
@@ -345,11 +343,9 @@ class CatalogueMutation:
     async def withdraw_catalogue_entry(
         self, info: Info, code: str, reason: str
     ) -> CatalogueEntryResult:
-        principal = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
-            info.context.catalogue_handlers.withdraw_entry(
-                code, reason, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            ),
+            info.context.catalogue_handlers.withdraw_entry(WithdrawEntry(code, reason), caller),
             CatalogueEntry.from_model,
         )
 
@@ -360,7 +356,7 @@ class CatalogueMutation:
     async def designate_responsible_agency(
         self, info: Info, input: DesignateResponsibleAgencyInput
     ) -> CatalogueEntryResult:
-        principal = info.context.principal()
+        caller = info.context.caller()
         cmd = DesignateOwner(
             matter_code=input.matter_code,
             responsible_agency_id=str(input.responsible_agency_id),
@@ -370,8 +366,6 @@ class CatalogueMutation:
             effective_from=input.effective_from,
         )
         return await as_result(
-            info.context.catalogue_handlers.designate_owner(
-                cmd, actor=actor_of(principal), correlation_id=info.context.correlation_id
-            ),
+            info.context.catalogue_handlers.designate_owner(cmd, caller),
             CatalogueEntry.from_model,
         )

@@ -11,8 +11,13 @@ import strawberry
 
 from coordination.application import access
 from coordination.application.access import own_scope
-from coordination.application.catalogue import actor_of
-from coordination.application.disputes import OpenDispute, RequestCaseTransfer, RuleDispute
+from coordination.application.actors import acting
+from coordination.application.disputes import (
+    EscalateDispute,
+    OpenDispute,
+    RequestCaseTransfer,
+    RuleDispute,
+)
 from coordination.domain.dispute import Dispute as DisputeModel
 from coordination.domain.dispute import DisputeKind as DomainDisputeKind
 from coordination.domain.dispute import DisputeStatus as DomainDisputeStatus
@@ -203,7 +208,7 @@ class Dispute:
 async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     """The dispute, or None when it is absent or not the caller's to see: both read the same
     (the matrix, coordination.dispute), by id and through a federation reference alike."""
-    actor = actor_of(info.context.principal())
+    actor = acting(info.context.caller())
     model = await info.context.disputes.get(dispute_id)
     if model is None or not access.may(actor, "dispute", access.dispute_relations(actor, model)):
         return None
@@ -238,7 +243,7 @@ class DisputeQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Dispute]:
-        actor = actor_of(info.context.principal())
+        actor = acting(info.context.caller())
         first = page_size(first)
         party = own_scope(actor, "dispute")
         rows = await info.context.disputes.list(
@@ -294,7 +299,7 @@ class RequestCaseTransferInput:
 class DisputeMutation:
     @strawberry.mutation(description="R-DSP-01: open a jurisdiction dispute.")
     async def open_dispute(self, info: Info, input: OpenDisputeInput) -> DisputeResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = OpenDispute(
             matter_code=input.matter_code,
             township_id=str(input.township_id),
@@ -306,19 +311,15 @@ class DisputeMutation:
         )
         return await _run(
             info,
-            info.context.dispute_handlers.open(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.dispute_handlers.open(cmd, caller),
         )
 
     @strawberry.mutation(description="R-DSP-02: a party takes the dispute one step up.")
     async def escalate_dispute(self, info: Info, id: strawberry.ID) -> DisputeResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await _run(
             info,
-            info.context.dispute_handlers.escalate(
-                str(id), actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.dispute_handlers.escalate(EscalateDispute(str(id)), caller),
         )
 
     @strawberry.mutation(
@@ -326,7 +327,7 @@ class DisputeMutation:
         "and moves the waiting referral."
     )
     async def rule_dispute(self, info: Info, input: RuleDisputeInput) -> DisputeResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = RuleDispute(
             dispute_id=str(input.dispute_id),
             outcome_kind=input.outcome_kind.value,
@@ -336,9 +337,7 @@ class DisputeMutation:
         )
         return await _run(
             info,
-            info.context.dispute_handlers.rule(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.dispute_handlers.rule(cmd, caller),
         )
 
     @strawberry.mutation(
@@ -348,7 +347,7 @@ class DisputeMutation:
     async def request_case_transfer(
         self, info: Info, input: RequestCaseTransferInput
     ) -> DisputeResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = RequestCaseTransfer(
             matter_code=input.matter_code,
             township_id=str(input.township_id),
@@ -360,7 +359,5 @@ class DisputeMutation:
         )
         return await _run(
             info,
-            info.context.dispute_handlers.request_case_transfer(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.dispute_handlers.request_case_transfer(cmd, caller),
         )

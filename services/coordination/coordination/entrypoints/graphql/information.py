@@ -10,8 +10,12 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application.catalogue import actor_of
-from coordination.application.information import AnswerInformation, AskInformation
+from coordination.application.information import (
+    AnswerInformation,
+    AskInformation,
+    DeclineInformationQuery,
+    ReadInformationAnswer,
+)
 from coordination.domain import information as inf
 from coordination.entrypoints.graphql.types import (
     Agency,
@@ -171,8 +175,8 @@ class InformationQueries:
         "absent or not yours to see: the requester, the holder and the supervising roles)."
     )
     async def information_query(self, info: Info, id: strawberry.ID) -> InformationQuery | None:
-        actor = actor_of(info.context.principal())
-        q = await info.context.information.visible(str(id), actor=actor)
+        caller = info.context.caller()
+        q = await info.context.information.visible(str(id), caller)
         return InformationQuery.of(q, info) if q else None
 
     @strawberry.field(
@@ -186,13 +190,13 @@ class InformationQueries:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[InformationQuery]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         first = page_size(first)
         rows = await info.context.information.list_visible(
             agency_id=str(agency_id) if agency_id else None,
             after=after,
             limit=first + 1,
-            actor=actor,
+            caller=caller,
         )
         return connection(
             rows, first, cursor=lambda q: q.id, node=lambda q: InformationQuery.of(q, info)
@@ -204,9 +208,9 @@ class InformationQueries:
     async def information_answer_access_log(
         self, info: Info, query_id: strawberry.ID
     ) -> list[InformationAnswerAccess]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         try:
-            rows = await info.context.information.access_log_of(str(query_id), actor=actor)
+            rows = await info.context.information.access_log_of(str(query_id), caller)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code, field=exc.field) from exc
         return [
@@ -224,7 +228,7 @@ class InformationQueries:
 class InformationMutation:
     @strawberry.mutation(description="R-INF-01: ask another agency for information.")
     async def ask_information(self, info: Info, input: AskInformationInput) -> InformationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = AskInformation(
             requester_id=str(input.requester_id),
             holder_id=str(input.holder_id),
@@ -233,9 +237,7 @@ class InformationMutation:
             urgent=input.urgent,
         )
         return await as_result(
-            info.context.information.ask(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.information.ask(cmd, caller),
             lambda q: InformationQuery.of(q, info),
         )
 
@@ -245,7 +247,7 @@ class InformationMutation:
     async def answer_information_query(
         self, info: Info, input: AnswerInformationQueryInput
     ) -> InformationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = AnswerInformation(
             query_id=str(input.query_id),
             content=input.content,
@@ -253,9 +255,7 @@ class InformationMutation:
             fee_yuan=input.fee_yuan,
         )
         return await as_result(
-            info.context.information.answer(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.information.answer(cmd, caller),
             lambda q: InformationQuery.of(q, info),
         )
 
@@ -263,15 +263,13 @@ class InformationMutation:
     async def decline_information_query(
         self, info: Info, input: DeclineInformationQueryInput
     ) -> InformationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.information.decline(
-                str(input.query_id),
-                input.grounds.value,
-                input.reason,
-                input.legal_provision,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                DeclineInformationQuery(
+                    str(input.query_id), input.grounds.value, input.reason, input.legal_provision
+                ),
+                caller,
             ),
             lambda q: InformationQuery.of(q, info),
         )
@@ -283,7 +281,7 @@ class InformationMutation:
     async def read_information_answer(
         self, info: Info, query_id: strawberry.ID
     ) -> InformationAnswerResult:
-        p = info.context.principal()
+        caller = info.context.caller()
 
         def convert(a: inf.QueryAnswer) -> InformationAnswer:
             return InformationAnswer(
@@ -296,8 +294,6 @@ class InformationMutation:
             )
 
         return await as_result(
-            info.context.information.read_answer(
-                str(query_id), actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.information.read_answer(ReadInformationAnswer(str(query_id)), caller),
             convert,
         )

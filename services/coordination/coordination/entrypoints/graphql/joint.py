@@ -11,11 +11,16 @@ import strawberry
 
 from coordination.application import access
 from coordination.application.access import own_scope
-from coordination.application.catalogue import actor_of
+from coordination.application.actors import acting
 from coordination.application.joint import (
     AssignJointTask,
+    CommentOnJointPlan,
+    DecideJointTaskInability,
     InitiateJointOperation,
     LiaisonInput,
+    ReportJointTask,
+    StartJointOperation,
+    StateJointTaskInability,
     SubmitJointPlan,
 )
 from coordination.domain import joint as jnt
@@ -289,7 +294,7 @@ class JointQuery:
         "the cooperating agencies and the supervising roles see it)."
     )
     async def joint_operation(self, info: Info, id: strawberry.ID) -> JointOperation | None:
-        actor = actor_of(info.context.principal())
+        actor = acting(info.context.caller())
         o = await info.context.joint.operations.get(str(id))
         # Absent and not yours to see read the same (the matrix, coordination.jointOperation).
         if o is None or not access.may(actor, READ, access.joint_relations(actor, o)):
@@ -309,7 +314,7 @@ class JointQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[JointOperation]:
-        actor = actor_of(info.context.principal())
+        actor = acting(info.context.caller())
         first = page_size(first)
         party = own_scope(actor, READ)
         rows = await info.context.joint.operations.list(
@@ -330,7 +335,7 @@ class JointQuery:
     async def joint_tasks(
         self, info: Info, agency_id: strawberry.ID, status: JointTaskStatus | None = None
     ) -> list[JointTask]:
-        actor = actor_of(info.context.principal())
+        actor = acting(info.context.caller())
         ops = await info.context.joint.operations.with_tasks_of(str(agency_id))
         return [
             JointTask.of(o.id, t, info)
@@ -347,7 +352,7 @@ class JointMutation:
     async def initiate_joint_operation(
         self, info: Info, input: InitiateJointOperationInput
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = InitiateJointOperation(
             title=input.title,
             basis=input.basis.value,
@@ -359,9 +364,7 @@ class JointMutation:
             else None,
         )
         return await as_result(
-            info.context.joint.initiate(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.joint.initiate(cmd, caller),
             lambda o: JointOperation.of(o, info),
         )
 
@@ -369,7 +372,7 @@ class JointMutation:
     async def submit_joint_plan(
         self, info: Info, input: SubmitJointPlanInput
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         x = input.plan
         cmd = SubmitJointPlan(
             operation_id=str(input.operation_id),
@@ -386,9 +389,7 @@ class JointMutation:
             general_liaison=LiaisonInput(input.general_liaison.name, input.general_liaison.phone),
         )
         return await as_result(
-            info.context.joint.submit_plan(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.joint.submit_plan(cmd, caller),
             lambda o: JointOperation.of(o, info),
         )
 
@@ -402,14 +403,15 @@ class JointMutation:
         comment: str,
         daily_liaison: JointLiaisonInput,
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.joint.comment(
-                str(operation_id),
-                comment,
-                LiaisonInput(daily_liaison.name, daily_liaison.phone),
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                CommentOnJointPlan(
+                    str(operation_id),
+                    comment,
+                    LiaisonInput(daily_liaison.name, daily_liaison.phone),
+                ),
+                caller,
             ),
             lambda o: JointOperation.of(o, info),
         )
@@ -418,11 +420,9 @@ class JointMutation:
     async def start_joint_operation(
         self, info: Info, operation_id: strawberry.ID
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
-            info.context.joint.start(
-                str(operation_id), actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.joint.start(StartJointOperation(str(operation_id)), caller),
             lambda o: JointOperation.of(o, info),
         )
 
@@ -430,7 +430,7 @@ class JointMutation:
     async def assign_joint_task(
         self, info: Info, input: AssignJointTaskInput
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = AssignJointTask(
             operation_id=str(input.operation_id),
             agency_id=str(input.agency_id),
@@ -438,9 +438,7 @@ class JointMutation:
             deadline=input.deadline,
         )
         return await as_result(
-            info.context.joint.assign_task(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.joint.assign_task(cmd, caller),
             lambda o: JointOperation.of(o, info),
         )
 
@@ -448,14 +446,10 @@ class JointMutation:
     async def report_joint_task(
         self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, summary: str
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.joint.report_task(
-                str(operation_id),
-                str(task_id),
-                summary,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                ReportJointTask(str(operation_id), str(task_id), summary), caller
             ),
             lambda o: JointOperation.of(o, info),
         )
@@ -464,14 +458,10 @@ class JointMutation:
     async def state_joint_task_inability(
         self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, reasons: str
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.joint.state_inability(
-                str(operation_id),
-                str(task_id),
-                reasons,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                StateJointTaskInability(str(operation_id), str(task_id), reasons), caller
             ),
             lambda o: JointOperation.of(o, info),
         )
@@ -489,16 +479,17 @@ class JointMutation:
         reason: str,
         report_to_government: bool = False,
     ) -> JointOperationResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.joint.decide_inability(
-                str(operation_id),
-                str(task_id),
-                accept=accept,
-                reason=reason,
-                report_to_government=report_to_government,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                DecideJointTaskInability(
+                    str(operation_id),
+                    str(task_id),
+                    accept=accept,
+                    reason=reason,
+                    report_to_government=report_to_government,
+                ),
+                caller,
             ),
             lambda o: JointOperation.of(o, info),
         )

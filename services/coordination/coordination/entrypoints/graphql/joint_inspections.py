@@ -9,7 +9,6 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application.catalogue import actor_of
 from coordination.application.joint import RecordJointInspection
 from coordination.domain import joint as jnt
 from coordination.entrypoints.graphql.types import Info, as_result
@@ -98,7 +97,7 @@ class JointInspectionMutation:
     async def record_joint_inspection(
         self, info: Info, input: RecordJointInspectionInput
     ) -> JointInspectionResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         t = input.target
         cmd = RecordJointInspection(
             operation_id=str(input.operation_id),
@@ -107,8 +106,6 @@ class JointInspectionMutation:
             findings=input.findings,
         )
         return await as_result(
-            info.context.joint.record_inspection(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.joint.record_inspection(cmd, caller),
             JointInspection.of,
         )

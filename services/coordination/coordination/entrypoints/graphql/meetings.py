@@ -9,8 +9,16 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application.catalogue import actor_of
-from coordination.application.meetings import DraftMinutes, MeetingHandlers, ScheduleMeeting
+from coordination.application.meetings import (
+    AnswerMinutes,
+    CompleteMeetingTask,
+    DraftMinutes,
+    FileMinutes,
+    IssueMinutes,
+    MeetingHandlers,
+    RsvpMeeting,
+    ScheduleMeeting,
+)
 from coordination.domain import meetings as mtg
 from coordination.entrypoints.graphql.types import (
     Agency,
@@ -253,9 +261,9 @@ async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserErro
 class MeetingQuery:
     @strawberry.field(description="One meeting (parties and supervising roles only).")
     async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         try:
-            m = await _handlers(info).get(str(id), actor=actor)
+            m = await _handlers(info).get(str(id), caller)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code) from exc
         return Meeting.of(m, info) if m else None
@@ -268,11 +276,11 @@ class MeetingQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Meeting]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         first = page_size(first)
         try:
             rows = await _handlers(info).list(
-                actor=actor,
+                caller=caller,
                 agency_id=str(agency_id) if agency_id else None,
                 after=after,
                 limit=first + 1,
@@ -286,7 +294,7 @@ class MeetingQuery:
 class MeetingMutation:
     @strawberry.mutation(description="Send a meeting notice (R-MTG-01).")
     async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         cmd = ScheduleMeeting(
             kind=input.kind.value,
             title=input.title,
@@ -300,22 +308,18 @@ class MeetingMutation:
         )
         return await _run(
             info,
-            _handlers(info).schedule(cmd, actor=actor, correlation_id=info.context.correlation_id),
+            _handlers(info).schedule(cmd, caller),
         )
 
     @strawberry.mutation(description="An attendee's answer to the notice; late ones are marked.")
     async def rsvp_meeting(
         self, info: Info, meeting_id: strawberry.ID, attending: bool, delegate: str = ""
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         return await _run(
             info,
             _handlers(info).rsvp(
-                str(meeting_id),
-                attending=attending,
-                delegate=delegate,
-                actor=actor,
-                correlation_id=info.context.correlation_id,
+                RsvpMeeting(str(meeting_id), attending=attending, delegate=delegate), caller
             ),
         )
 
@@ -323,7 +327,7 @@ class MeetingMutation:
     async def draft_meeting_minutes(
         self, info: Info, input: DraftMeetingMinutesInput
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         cmd = DraftMinutes(
             meeting_id=str(input.meeting_id),
             decisions=input.decisions,
@@ -334,9 +338,7 @@ class MeetingMutation:
         )
         return await _run(
             info,
-            _handlers(info).draft_minutes(
-                cmd, actor=actor, correlation_id=info.context.correlation_id
-            ),
+            _handlers(info).draft_minutes(cmd, caller),
         )
 
     @strawberry.mutation(description="Agree to a draft, or object (agrees: false, comment).")
@@ -348,16 +350,12 @@ class MeetingMutation:
         agrees: bool,
         comment: str = "",
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         return await _run(
             info,
             _handlers(info).record_position(
-                str(meeting_id),
-                revision=revision,
-                agrees=agrees,
-                comment=comment,
-                actor=actor,
-                correlation_id=info.context.correlation_id,
+                AnswerMinutes(str(meeting_id), revision=revision, agrees=agrees, comment=comment),
+                caller,
             ),
         )
 
@@ -365,41 +363,30 @@ class MeetingMutation:
     async def issue_meeting_minutes(
         self, info: Info, meeting_id: strawberry.ID, number: str
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         return await _run(
             info,
-            _handlers(info).issue_minutes(
-                str(meeting_id), number, actor=actor, correlation_id=info.context.correlation_id
-            ),
+            _handlers(info).issue_minutes(IssueMinutes(str(meeting_id), number), caller),
         )
 
     @strawberry.mutation(description="File issued minutes with the government or legal office.")
     async def file_meeting_minutes(
         self, info: Info, meeting_id: strawberry.ID, with_agency_id: strawberry.ID
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         return await _run(
             info,
-            _handlers(info).file_minutes(
-                str(meeting_id),
-                str(with_agency_id),
-                actor=actor,
-                correlation_id=info.context.correlation_id,
-            ),
+            _handlers(info).file_minutes(FileMinutes(str(meeting_id), str(with_agency_id)), caller),
         )
 
     @strawberry.mutation(description="The owner agency reports a decided task done.")
     async def complete_meeting_task(
         self, info: Info, meeting_id: strawberry.ID, task_id: strawberry.ID, result: str
     ) -> MeetingResult:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         return await _run(
             info,
             _handlers(info).complete_task(
-                str(meeting_id),
-                str(task_id),
-                result,
-                actor=actor,
-                correlation_id=info.context.correlation_id,
+                CompleteMeetingTask(str(meeting_id), str(task_id), result), caller
             ),
         )

@@ -9,8 +9,12 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application.catalogue import actor_of
-from coordination.application.technical import AnswerTechnicalSupport, RequestTechnicalSupport
+from coordination.application.technical import (
+    AnswerTechnicalSupport,
+    DispatchTechnicalStaff,
+    ExtendTechnicalSupport,
+    RequestTechnicalSupport,
+)
 from coordination.domain import technical as tec
 from coordination.entrypoints.graphql.types import (
     Agency,
@@ -170,8 +174,8 @@ class TechnicalSupportQuery:
     async def technical_support_request(
         self, info: Info, id: strawberry.ID
     ) -> TechnicalSupportRequest | None:
-        actor = actor_of(info.context.principal())
-        r = await info.context.technical_support.visible(str(id), actor=actor)
+        caller = info.context.caller()
+        r = await info.context.technical_support.visible(str(id), caller)
         return TechnicalSupportRequest.of(r, info) if r else None
 
     @strawberry.field(
@@ -185,13 +189,13 @@ class TechnicalSupportQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[TechnicalSupportRequest]:
-        actor = actor_of(info.context.principal())
+        caller = info.context.caller()
         first = page_size(first)
         rows = await info.context.technical_support.list_visible(
             agency_id=str(agency_id) if agency_id else None,
             after=after,
             limit=first + 1,
-            actor=actor,
+            caller=caller,
         )
         return connection(
             rows, first, cursor=lambda r: r.id, node=lambda r: TechnicalSupportRequest.of(r, info)
@@ -204,7 +208,7 @@ class TechnicalSupportMutation:
     async def request_technical_support(
         self, info: Info, input: RequestTechnicalSupportInput
     ) -> TechnicalResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = RequestTechnicalSupport(
             township_id=str(input.township_id),
             department_id=str(input.department_id),
@@ -215,9 +219,7 @@ class TechnicalSupportMutation:
             evidence_at_risk=input.evidence_at_risk,
         )
         return await as_result(
-            info.context.technical_support.request(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.technical_support.request(cmd, caller),
             lambda r: TechnicalSupportRequest.of(r, info),
         )
 
@@ -225,13 +227,10 @@ class TechnicalSupportMutation:
     async def dispatch_technical_staff(
         self, info: Info, request_id: strawberry.ID, staff: list[str]
     ) -> TechnicalResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.technical_support.dispatch_on_site(
-                str(request_id),
-                tuple(staff),
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                DispatchTechnicalStaff(str(request_id), tuple(staff)), caller
             ),
             lambda r: TechnicalSupportRequest.of(r, info),
         )
@@ -243,14 +242,10 @@ class TechnicalSupportMutation:
     async def extend_technical_support(
         self, info: Info, request_id: strawberry.ID, working_days: int, reason: str
     ) -> TechnicalResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         return await as_result(
             info.context.technical_support.extend(
-                str(request_id),
-                working_days,
-                reason,
-                actor=actor_of(p),
-                correlation_id=info.context.correlation_id,
+                ExtendTechnicalSupport(str(request_id), working_days, reason), caller
             ),
             lambda r: TechnicalSupportRequest.of(r, info),
         )
@@ -259,7 +254,7 @@ class TechnicalSupportMutation:
     async def answer_technical_support(
         self, info: Info, input: AnswerTechnicalSupportInput
     ) -> TechnicalResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         cmd = AnswerTechnicalSupport(
             request_id=str(input.request_id),
             conclusion=input.answer.conclusion or "",
@@ -267,8 +262,6 @@ class TechnicalSupportMutation:
             document_number=input.document_number,
         )
         return await as_result(
-            info.context.technical_support.answer(
-                cmd, actor=actor_of(p), correlation_id=info.context.correlation_id
-            ),
+            info.context.technical_support.answer(cmd, caller),
             lambda r: TechnicalSupportRequest.of(r, info),
         )

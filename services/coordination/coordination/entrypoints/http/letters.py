@@ -17,10 +17,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from coordination.application.catalogue import actor_of
 from coordination.application.letters import LetterService, RenderedDocument
-from coordination.domain.cooperation import Actor
 from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.caller import Caller
 from kernel.errors import DomainError
 from kernel.http import download_headers
 
@@ -56,10 +55,10 @@ def letter_routes(letters: LetterService, verifier: TokenVerifier, district: str
         return found
 
     async def serve(
-        request: Request, render: Callable[[Actor], Awaitable[RenderedDocument]]
+        request: Request, render: Callable[[Caller], Awaitable[RenderedDocument]]
     ) -> Response:
         try:
-            doc = await render(actor_of(principal(request)))
+            doc = await render(Caller(principal(request), request.headers.get("x-correlation-id")))
         except AuthError as exc:
             return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
         except DomainError as exc:
@@ -72,14 +71,14 @@ def letter_routes(letters: LetterService, verifier: TokenVerifier, district: str
 
     @router.get("/assistance/{request_id}/request-letter.pdf", response_model=None)
     async def request_letter(request_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.request_letter(request_id, actor))
+        return await serve(request, lambda caller: letters.request_letter(request_id, caller))
 
     @router.get("/assistance/{request_id}/reply-letter.pdf", response_model=None)
     async def reply_letter(request_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.reply_letter(request_id, actor))
+        return await serve(request, lambda caller: letters.reply_letter(request_id, caller))
 
     @router.get("/meetings/{meeting_id}/minutes.pdf", response_model=None)
     async def minutes(meeting_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.minutes(meeting_id, actor))
+        return await serve(request, lambda caller: letters.minutes(meeting_id, caller))
 
     return router
