@@ -14,56 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 
 from coordination.application.catalogue import actor_of
 from coordination.application.letters import LetterService, RenderedDocument
 from coordination.domain.cooperation import Actor
-from kernel.auth import AuthError, Principal, TokenVerifier
-from kernel.errors import DomainError
-from kernel.http import download_headers
+from kernel.auth import Principal, TokenVerifier
+from kernel.http import CurrentPrincipal, JsonErrorRoute, download_headers
 
 __all__ = ["letter_routes"]
 
-_STATUS = {
-    "VALIDATION_FAILED": 400,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "NOT_FOUND": 404,
-    "INVALID_STATE": 409,
-    "CONFLICT": 409,
-}
-
-
-def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status
-    )
-
 
 def letter_routes(letters: LetterService, verifier: TokenVerifier, district: str) -> APIRouter:
-    router = APIRouter()
-
-    def principal(request: Request) -> Principal:
-        found = verifier.verify_header(request.headers.get("authorization"))
-        if found.district != district:
-            raise AuthError(
-                f"this deployment serves district {district!r}; the token is for "
-                f"{found.district!r}",
-                "FORBIDDEN",
-            )
-        return found
+    router = APIRouter(route_class=JsonErrorRoute)
+    authenticated = Depends(CurrentPrincipal(verifier, district))
 
     async def serve(
-        request: Request, render: Callable[[Actor], Awaitable[RenderedDocument]]
+        caller: Principal, render: Callable[[Actor], Awaitable[RenderedDocument]]
     ) -> Response:
-        try:
-            doc = await render(actor_of(principal(request)))
-        except AuthError as exc:
-            return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
-        except DomainError as exc:
-            return _error(_STATUS.get(exc.code, 400), exc.code, str(exc), exc.field)
+        doc = await render(actor_of(caller))
         return Response(
             doc.content,
             media_type="application/pdf",
@@ -71,15 +41,15 @@ def letter_routes(letters: LetterService, verifier: TokenVerifier, district: str
         )
 
     @router.get("/assistance/{request_id}/request-letter.pdf", response_model=None)
-    async def request_letter(request_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.request_letter(request_id, actor))
+    async def request_letter(request_id: str, caller: Principal = authenticated) -> Response:
+        return await serve(caller, lambda actor: letters.request_letter(request_id, actor))
 
     @router.get("/assistance/{request_id}/reply-letter.pdf", response_model=None)
-    async def reply_letter(request_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.reply_letter(request_id, actor))
+    async def reply_letter(request_id: str, caller: Principal = authenticated) -> Response:
+        return await serve(caller, lambda actor: letters.reply_letter(request_id, actor))
 
     @router.get("/meetings/{meeting_id}/minutes.pdf", response_model=None)
-    async def minutes(meeting_id: str, request: Request) -> Response:
-        return await serve(request, lambda actor: letters.minutes(meeting_id, actor))
+    async def minutes(meeting_id: str, caller: Principal = authenticated) -> Response:
+        return await serve(caller, lambda actor: letters.minutes(meeting_id, actor))
 
     return router
