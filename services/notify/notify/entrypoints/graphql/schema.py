@@ -28,9 +28,14 @@ from notify.adapters.record import RecordRepository
 from notify.adapters.repository import InboxRepository
 from notify.application import access
 from notify.application.copies import CopyRules
-from notify.application.handlers import NotifyHandlers
-from notify.application.supervision import Supervision
-from notify.application.webhooks import Webhooks
+from notify.application.handlers import AcknowledgeInboxItem, NotifyHandlers
+from notify.application.supervision import RateAgency, Supervision
+from notify.application.webhooks import (
+    RegisterWebhook,
+    ReplayDelivery,
+    RotateWebhookSecret,
+    Webhooks,
+)
 from notify.domain import supervision as sup
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.model import InboxItem as InboxItemModel
@@ -783,9 +788,9 @@ class RateTownshipInput:
 class Mutation:
     @strawberry.mutation(description="Sign for an inbox item (签收, R-NTF-04).")
     async def acknowledge_inbox_item(self, info: Info, id: strawberry.ID) -> AcknowledgeResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         try:
-            item = await info.context.handlers.acknowledge(str(id), p)
+            item = await info.context.handlers.acknowledge(AcknowledgeInboxItem(str(id)), caller)
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return InboxItem.from_model(item)
@@ -797,15 +802,15 @@ class Mutation:
     async def register_webhook(
         self, info: Info, input: RegisterWebhookInput
     ) -> RegisterWebhookResult:
-        p = info.context.principal()
+        caller = info.context.caller()
+        command = RegisterWebhook(
+            input.url,
+            tuple(input.event_types),
+            tuple(str(a) for a in input.agency_ids),
+            tuple(input.matter_codes),
+        )
         try:
-            doc, secret = await info.context.webhooks.register(
-                p,
-                input.url,
-                list(input.event_types),
-                [str(a) for a in input.agency_ids],
-                list(input.matter_codes),
-            )
+            doc, secret = await info.context.webhooks.register(command, caller)
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return WebhookRegistration(webhook=Webhook.from_document(doc), secret=secret)
@@ -817,18 +822,20 @@ class Mutation:
     async def rotate_webhook_secret(
         self, info: Info, id: strawberry.ID
     ) -> RotateWebhookSecretResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         try:
-            doc, secret = await info.context.webhooks.rotate_secret(p, str(id))
+            doc, secret = await info.context.webhooks.rotate_secret(
+                RotateWebhookSecret(str(id)), caller
+            )
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return WebhookRegistration(webhook=Webhook.from_document(doc), secret=secret)
 
     @strawberry.mutation(description="Deliver a dead (or delivered) delivery again.")
     async def replay_webhook_delivery(self, info: Info, id: strawberry.ID) -> ReplayDeliveryResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         try:
-            doc = await info.context.webhooks.replay(p, str(id))
+            doc = await info.context.webhooks.replay(ReplayDelivery(str(id)), caller)
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return WebhookDelivery.from_document(doc)
@@ -839,12 +846,12 @@ class Mutation:
         "Returns the township's inbox item."
     )
     async def report_approval(self, info: Info, input: ReportApprovalInput) -> ReportCopyResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         report = ApprovalReport(
             input.number, input.matter_code, str(input.township_id), input.summary, input.urgent
         )
         try:
-            item = await info.context.copies.report_approval(p, report)
+            item = await info.context.copies.report_approval(report, caller)
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return InboxItem.from_model(item)
@@ -854,12 +861,12 @@ class Mutation:
         "the competent department (R-NTF-03). Returns the department's inbox item."
     )
     async def report_hazard(self, info: Info, input: ReportHazardInput) -> ReportCopyResult:
-        p = info.context.principal()
+        caller = info.context.caller()
         report = HazardReport(
             input.kind, input.matter_code, input.place, input.description, input.urgent
         )
         try:
-            item = await info.context.copies.report_hazard(p, report)
+            item = await info.context.copies.report_hazard(report, caller)
         except DomainError as exc:
             return UserError(code=exc.code, message=exc.message, field=exc.field)
         return InboxItem.from_model(item)
@@ -883,9 +890,11 @@ class Mutation:
 async def _rate(
     info: Info, direction: sup.Direction, ratee: str, score: int, comment: str
 ) -> RateAgencyResult:
-    p = info.context.principal()
+    caller = info.context.caller()
     try:
-        rating = await info.context.supervision.rate(p, direction, ratee, score, comment)
+        rating = await info.context.supervision.rate(
+            RateAgency(direction, ratee, score, comment), caller
+        )
     except DomainError as exc:
         return UserError(code=exc.code, message=exc.message, field=exc.field)
     return AgencyRating.from_model(rating)
