@@ -33,6 +33,7 @@ from notify.adapters.webhooks import WebhookRepository
 from notify.application.cooperation import CooperationNotices
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
+from notify.application.queries import NotifyQueries
 from notify.application.supervision import ReportPush, Supervision
 from notify.application.watch import DeadlineWatch, EveryEvent, ProcessRecord
 from notify.application.webhooks import Webhooks
@@ -76,6 +77,7 @@ class NotifyService:
     webhooks: Webhooks
     copies: CopyRules
     supervision: Supervision
+    queries: NotifyQueries
     schema: Schema
 
     def context(self) -> NotifyContext:
@@ -84,7 +86,7 @@ class NotifyService:
             self.deps.settings.district,
             self.handlers,
             self.inbox,
-            self.records,
+            self.queries,
             self.webhooks,
             self.copies,
             self.supervision,
@@ -344,5 +346,8 @@ def bootstrap(
         webhooks=webhooks,
         copies=copies,
         supervision=supervision,
+        queries=NotifyQueries(
+            district=settings.district, inbox=inbox, records=records, webhooks=webhook_repo
+        ),
         schema=build_schema(production=settings.env == "production"),
     )

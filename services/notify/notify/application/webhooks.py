@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from kernel.auth import Principal
 from kernel.authz import Relation
 from kernel.bus import PermanentError
 from kernel.caller import Caller
@@ -184,15 +183,6 @@ class Webhooks:
         if sub is None:
             raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
         return sub
-
-    async def visible_subscriptions(self, principal: Principal) -> list[Document]:
-        """The webhooks the matrix (``notify.webhooks``) lets the caller read: every one for
-        the supervising roles, its own agency's otherwise; none for anyone else."""
-        supervising = access.oversight_relations(principal)
-        if supervising and access.may(principal, "webhooks", supervising):
-            return await self.repo.subscriptions_of(None)
-        access.authorize_on(principal, "webhooks", {Relation.RECEIVER})
-        return await self.repo.subscriptions_of(principal.agency_id)
 
     # -- fan-out ------------------------------------------------------------------------
 
