@@ -16,9 +16,11 @@ from openpyxl import load_workbook
 from pydantic import Field
 
 from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, Forbidden, ValidationFailed
 from notify.adapters import xlsx
+from notify.application.supervision import RateAgency
 from notify.bootstrap import NotifyService
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.supervision import month, quarter
@@ -228,8 +230,8 @@ async def test_R_NTF_01_reported_approval_is_copied_to_the_township_at_once(
     await setup(service)
     clock.now = local(2026, 3, 3, 15)
     item = await service.copies.report_approval(
-        person("fy-approval"),
         ApprovalReport("抚审批〔2026〕12号", "330217001", "fy-hancong", "准予食品经营许可", True),
+        Caller(person("fy-approval")),
     )
     [stored] = await items(service, "fy-hancong")
     assert stored.id == item.id and stored.kind == "copy.approval" and stored.urgent
@@ -258,15 +260,17 @@ async def test_R_NTF_01_bad_approval_report_changes_nothing(harness: Harness) ->
     await setup(service)
     good = ApprovalReport("抚审批〔2026〕1号", "330217001", "fy-hancong", "准予", False)
     with pytest.raises(Forbidden):
-        await service.copies.report_approval(person("fy-haiqing"), good)
+        await service.copies.report_approval(good, Caller(person("fy-haiqing")))
     with pytest.raises(ValidationFailed) as exc:
         await service.copies.report_approval(
-            person("fy-market"), ApprovalReport("", "330217001", "fy-hancong", "准予", False)
+            ApprovalReport("", "330217001", "fy-hancong", "准予", False),
+            Caller(person("fy-market")),
         )
     assert exc.value.field == "input.number"
     with pytest.raises(ValidationFailed) as exc:
         await service.copies.report_approval(
-            person("fy-market"), ApprovalReport("1号", "330217001", "fy-market", "准予", False)
+            ApprovalReport("1号", "330217001", "fy-market", "准予", False),
+            Caller(person("fy-market")),
         )
     assert exc.value.field == "input.townshipId"
     assert await items(service, "fy-hancong") == [] and await items(service, "fy-market") == []
@@ -314,18 +318,18 @@ async def test_R_NTF_03_township_hazard_goes_to_the_competent_department(
     await setup(service)
     with pytest.raises(ValidationFailed) as exc:
         await service.copies.report_hazard(
-            person("fy-hancong"), HazardReport("hazard", "999", "某地", "某事", False)
+            HazardReport("hazard", "999", "某地", "某事", False), Caller(person("fy-hancong"))
         )
     assert exc.value.field == "input.matterCode"
     with pytest.raises(Forbidden):
         await service.copies.report_hazard(
-            person("fy-market"), HazardReport("hazard", "330217001", "某地", "某事", False)
+            HazardReport("hazard", "330217001", "某地", "某事", False), Caller(person("fy-market"))
         )
     assert await service.copies.reports.hazards.collection.count({}) == 0
 
     item = await service.copies.report_hazard(
-        person("fy-hancong"),
         HazardReport("hazard", "330217001", "寒葱沟镇集贸市场", "冷库氨气泄漏隐患", True),
+        Caller(person("fy-hancong")),
     )
     [stored] = await items(service, "fy-market")
     assert stored.id == item.id and stored.kind == "report.hazard" and stored.urgent
@@ -436,10 +440,12 @@ async def test_R_SUP_02_monthly_list_and_quarterly_bulletin_with_xlsx(harness: H
 
     # R-SUP-03 in the quarterly bulletin: two-way ratings, once per quarter per pair.
     await service.supervision.rate(
-        person("fy-hancong", "leader"), "township_to_department", "fy-market", 2, "指导不及时"
+        RateAgency("township_to_department", "fy-market", 2, "指导不及时"),
+        Caller(person("fy-hancong", "leader")),
     )
     await service.supervision.rate(
-        person("fy-market", "leader"), "department_to_township", "fy-hancong", 5, "配合良好"
+        RateAgency("department_to_township", "fy-hancong", 5, "配合良好"),
+        Caller(person("fy-market", "leader")),
     )
     bulletin = await service.supervision.report(supervisor, "quarterly", quarter(2026, 1))
     q_rows = {a.agency_id: a for a in bulletin.agencies}
@@ -472,17 +478,20 @@ async def test_R_SUP_03_second_rating_in_the_quarter_is_a_conflict_and_changes_n
     service = await harness.start(workers=False)
     await setup(service)
     first = await service.supervision.rate(
-        person("fy-hancong", "leader"), "township_to_department", "fy-market", 4, "指导到位"
+        RateAgency("township_to_department", "fy-market", 4, "指导到位"),
+        Caller(person("fy-hancong", "leader")),
     )
     clock.now = SENT + timedelta(days=10)
     with pytest.raises(Conflict) as exc:
         await service.supervision.rate(
-            person("fy-hancong", "leader"), "township_to_department", "fy-market", 1, "改主意"
+            RateAgency("township_to_department", "fy-market", 1, "改主意"),
+            Caller(person("fy-hancong", "leader")),
         )
     assert exc.value.field == "input.departmentId"
     with pytest.raises(ValidationFailed) as exc2:
         await service.supervision.rate(
-            person("fy-haiqing", "leader"), "township_to_department", "fy-market", 9, ""
+            RateAgency("township_to_department", "fy-market", 9, ""),
+            Caller(person("fy-haiqing", "leader")),
         )
     assert exc2.value.field == "input.score"
     stored = await service.supervision.ratings.between(local(2026, 1, 1), local(2026, 4, 1))
@@ -490,7 +499,8 @@ async def test_R_SUP_03_second_rating_in_the_quarter_is_a_conflict_and_changes_n
     # The next quarter is a new period: the pair may rate again.
     clock.now = local(2026, 4, 2, 10)
     again = await service.supervision.rate(
-        person("fy-hancong", "leader"), "township_to_department", "fy-market", 3, ""
+        RateAgency("township_to_department", "fy-market", 3, ""),
+        Caller(person("fy-hancong", "leader")),
     )
     assert again.period == "2026-Q2"
     await service.runtime.relay.run_once()

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from kernel.caller import Caller
 from notify.adapters import pdf
+from notify.application.supervision import RateAgency
 from notify.bootstrap import NotifyService
 from notify.domain.supervision import month, quarter
 from tests.integration.test_notify_copies_supervision import (
@@ -124,7 +126,8 @@ async def test_R_SUP_03_quarterly_bulletin_pdf_lists_the_two_way_ratings(
     service = await harness.start(workers=False)
     await facts(service, harness)
     await service.supervision.rate(
-        person("fy-hancong", "leader"), "township_to_department", "fy-market", 2, "指导不及时"
+        RateAgency("township_to_department", "fy-market", 2, "指导不及时"),
+        Caller(person("fy-hancong", "leader")),
     )
     bulletin = await service.supervision.report(person("fy-justice"), "quarterly", quarter(2026, 1))
     text = pdf_text(pdf.render(bulletin), tmp_path)

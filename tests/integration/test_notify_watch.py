@@ -20,10 +20,12 @@ import pytest
 from pydantic import Field
 
 from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.settings import Settings
 from kernel.wiring import build_deps
+from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
 from tests.infra import Server
 
@@ -452,7 +454,7 @@ async def test_R_NTF_04_unread_notice_past_its_limit_is_escalated_signed_one_is_
         district="fuyuan",
         roles=("clerk",),
     )
-    await service.handlers.acknowledge(signed.id, clerk)
+    await service.handlers.acknowledge(AcknowledgeInboxItem(signed.id), Caller(clerk))
 
     clock.set(2026, 3, 2, 12, 0, 1)  # the urgent limit (2 hours) has passed
     assert await service.scheduler.run_once() == 1

@@ -14,12 +14,14 @@ import pytest
 from cryptography.fernet import Fernet
 
 from kernel.auth import Principal, ensure_dev_keys
+from kernel.caller import Caller
 from kernel.errors import Forbidden, ValidationFailed
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.gateway import free_port
 from notify.adapters import egress
 from notify.adapters.secret_box import SecretBox, SecretBoxError, load_secret_box
+from notify.application.webhooks import RegisterWebhook, RotateWebhookSecret
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.egress import IPAddress
 from notify.domain.webhooks import RetryPolicy
@@ -88,7 +90,7 @@ async def test_registration_refuses_internal_destinations_and_stores_nothing(
     service = await start(webhook_allow_loopback=False)
     for url in INTERNAL:
         with pytest.raises(ValidationFailed) as refused:
-            await service.webhooks.register(BUREAU, url, [], [], [])
+            await service.webhooks.register(RegisterWebhook(url), Caller(BUREAU))
         assert refused.value.field == "url", url
         message = refused.value.message
         assert "not allowed" in message or "resolve" in message, (url, message)
@@ -98,7 +100,9 @@ async def test_registration_refuses_internal_destinations_and_stores_nothing(
 async def test_unresolvable_host_is_refused_with_a_clear_error(start: Start) -> None:
     service = await start()
     with pytest.raises(ValidationFailed, match="cannot be resolved") as refused:
-        await service.webhooks.register(BUREAU, "http://no-such-host.invalid/hook", [], [], [])
+        await service.webhooks.register(
+            RegisterWebhook("http://no-such-host.invalid/hook"), Caller(BUREAU)
+        )
     assert refused.value.field == "url"
 
 
@@ -107,7 +111,9 @@ async def test_district_allowlist_lets_a_named_private_host_through(start: Start
     receiver = Receiver(free_port())
     await receiver.start()
     try:
-        _, receiver.secret = await service.webhooks.register(BUREAU, receiver.url, [], [], [])
+        _, receiver.secret = await service.webhooks.register(
+            RegisterWebhook(receiver.url), Caller(BUREAU)
+        )
         event = sent("r-allow", "fy-hancong")
         await deliver(service, event)
 
@@ -138,7 +144,9 @@ async def test_dns_rebinding_after_registration_is_refused_at_delivery(
     monkeypatch.setattr(egress, "resolve", fake_dns)
     try:
         url = f"http://rebind.example:{receiver.port}/hook"
-        hook, receiver.secret = await service.webhooks.register(BUREAU, url, [], [], [])
+        hook, receiver.secret = await service.webhooks.register(
+            RegisterWebhook(url), Caller(BUREAU)
+        )
         answers["rebind.example"] = [ipaddress.ip_address("127.0.0.1")]
         await deliver(service, sent("r-rebind", "fy-hancong"))
         repo = service.webhooks.repo
@@ -172,7 +180,7 @@ async def test_delivery_connects_to_the_checked_address_not_a_new_lookup(
     monkeypatch.setattr(egress, "resolve", fake_dns)
     try:
         url = f"http://receiver.test:{receiver.port}/hook"
-        _, receiver.secret = await service.webhooks.register(BUREAU, url, [], [], [])
+        _, receiver.secret = await service.webhooks.register(RegisterWebhook(url), Caller(BUREAU))
         event = sent("r-pinned", "fy-hancong")
         await deliver(service, event)
 
@@ -190,7 +198,9 @@ async def test_secret_encrypted_at_rest_shown_once_and_rotated(start: Start) -> 
     receiver = Receiver(free_port())
     await receiver.start()
     try:
-        hook, secret = await service.webhooks.register(BUREAU, receiver.url, [], [], [])
+        hook, secret = await service.webhooks.register(
+            RegisterWebhook(receiver.url), Caller(BUREAU)
+        )
         stored = await service.webhooks.repo.subscription(hook["_id"])
         assert stored is not None
         assert "secret" not in stored and secret not in str(stored)
@@ -210,9 +220,13 @@ async def test_secret_encrypted_at_rest_shown_once_and_rotated(start: Start) -> 
 
         # Only the owning bureau system rotates; nothing changes otherwise.
         with pytest.raises(Forbidden):
-            await service.webhooks.rotate_secret(OTHER_BUREAU, hook["_id"])
+            await service.webhooks.rotate_secret(
+                RotateWebhookSecret(hook["_id"]), Caller(OTHER_BUREAU)
+            )
         assert await service.webhooks.repo.subscription(hook["_id"]) == stored
-        rotated, new_secret = await service.webhooks.rotate_secret(BUREAU, hook["_id"])
+        rotated, new_secret = await service.webhooks.rotate_secret(
+            RotateWebhookSecret(hook["_id"]), Caller(BUREAU)
+        )
         assert new_secret != secret and "secret" not in rotated
         assert new_secret not in str(rotated)
 
@@ -235,14 +249,18 @@ async def test_legacy_plaintext_secret_still_signs_and_is_sealed_on_rotation(
     start: Start,
 ) -> None:
     service = await start()
-    hook, _ = await service.webhooks.register(BUREAU, "http://127.0.0.1:9/hook", [], [], [])
+    hook, _ = await service.webhooks.register(
+        RegisterWebhook("http://127.0.0.1:9/hook"), Caller(BUREAU)
+    )
     repo = service.webhooks.repo
     await repo.subscriptions.update_one(
         {"_id": hook["_id"]}, {"$set": {"secret": "old-plain"}, "$unset": {"secret_sealed": ""}}
     )
     legacy = await repo.subscription(hook["_id"])
     assert legacy is not None and service.webhooks.signing_secret(legacy) == "old-plain"
-    rotated, new_secret = await service.webhooks.rotate_secret(BUREAU, hook["_id"])
+    rotated, new_secret = await service.webhooks.rotate_secret(
+        RotateWebhookSecret(hook["_id"]), Caller(BUREAU)
+    )
     assert "secret" not in rotated
     assert service.webhooks.signing_secret(rotated) == new_secret
 

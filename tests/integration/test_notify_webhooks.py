@@ -20,11 +20,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.envelope import Envelope, new_envelope
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.gateway import free_port
+from notify.application.webhooks import RegisterWebhook, ReplayDelivery
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy, verify
 from tests.infra import Server
@@ -151,11 +153,13 @@ async def test_receiver_down_for_a_while_gets_every_matching_event_exactly_once(
     receiver = Receiver(free_port())
     try:
         webhook, secret = await service.webhooks.register(
-            BUREAU,
-            receiver.url,
-            event_types=["referral.sent.v1"],
-            agency_ids=["fy-hancong"],
-            matter_codes=[],
+            RegisterWebhook(
+                receiver.url,
+                event_types=("referral.sent.v1",),
+                agency_ids=("fy-hancong",),
+                matter_codes=(),
+            ),
+            Caller(BUREAU),
         )
         receiver.secret = secret
         matching = [sent(f"m-{i}", "fy-hancong") for i in range(5)]
@@ -210,7 +214,10 @@ async def test_dead_lettered_after_the_limit_then_replayed(settings: Settings) -
     await receiver.start()
     try:
         webhook, receiver.secret = await service.webhooks.register(
-            BUREAU, receiver.url, event_types=[], agency_ids=[], matter_codes=["330217001"]
+            RegisterWebhook(
+                receiver.url, event_types=(), agency_ids=(), matter_codes=("330217001",)
+            ),
+            Caller(BUREAU),
         )
         env = sent("d-1", "fy-hancong")
         await deliver(service, env)
@@ -225,7 +232,9 @@ async def test_dead_lettered_after_the_limit_then_replayed(settings: Settings) -
         assert receiver.received == []
 
         receiver.status = 200
-        replayed = await service.webhooks.replay(BUREAU, str(dead_one["_id"]))
+        replayed = await service.webhooks.replay(
+            ReplayDelivery(str(dead_one["_id"])), Caller(BUREAU)
+        )
         assert replayed["state"] == "pending" and replayed["attempts"] == 0
 
         async def delivered() -> bool:
@@ -235,7 +244,7 @@ async def test_dead_lettered_after_the_limit_then_replayed(settings: Settings) -
         await eventually(delivered, "the replayed delivery delivered")
         assert receiver.received == [env.id]
         with pytest.raises(NotFound):
-            await service.webhooks.replay(BUREAU, "nope")
+            await service.webhooks.replay(ReplayDelivery("nope"), Caller(BUREAU))
     finally:
         await service.runtime.stop()
         await receiver.stop()
@@ -245,10 +254,12 @@ async def test_registration_is_refused_for_bad_input_and_other_roles(settings: S
     service = await start_notify(settings, RetryPolicy())
     try:
         with pytest.raises(ValidationFailed) as bad_url:
-            await service.webhooks.register(BUREAU, "ftp://example", [], [], [])
+            await service.webhooks.register(RegisterWebhook("ftp://example"), Caller(BUREAU))
         assert bad_url.value.field == "url"
         with pytest.raises(ValidationFailed) as blank:
-            await service.webhooks.register(BUREAU, "https://example.org/h", ["", "x"], [], [])
+            await service.webhooks.register(
+                RegisterWebhook("https://example.org/h", ("", "x")), Caller(BUREAU)
+            )
         assert blank.value.field == "eventTypes.0"
         clerk = Principal(
             person_id="p",
@@ -258,7 +269,7 @@ async def test_registration_is_refused_for_bad_input_and_other_roles(settings: S
             roles=("clerk",),
         )
         with pytest.raises(Forbidden):
-            await service.webhooks.register(clerk, "https://example.org/h", [], [], [])
+            await service.webhooks.register(RegisterWebhook("https://example.org/h"), Caller(clerk))
         assert await service.webhooks.repo.subscriptions_of(None) == []  # nothing changed
     finally:
         await service.runtime.stop()

@@ -1,28 +1,51 @@
-"""The HTTP face of a service: GraphQL subgraph, health and readiness."""
+"""The HTTP face of a service: GraphQL subgraph, health and readiness, and the kit of the
+plain HTTP routes (file downloads and uploads): the verified caller as a dependency
+(:class:`CurrentPrincipal`) and one JSON error shape (:class:`JsonErrorRoute`)."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.routing import Match
 from strawberry.fastapi import GraphQLRouter
 from strawberry.federation import Schema
 
 from kernel import metrics
+from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.errors import DomainError
 from kernel.gateway_signature import install_gateway_signature
-from kernel.graphql import RequestContext
+from kernel.graphql import ErrorCode, RequestContext
 from kernel.logs import bind, configure_logging
 from kernel.runtime import ServiceRuntime
 from kernel.telemetry import instrument_app
 
-__all__ = ["create_service_app", "download_headers"]
+__all__ = [
+    "ERROR_STATUS",
+    "CurrentPrincipal",
+    "JsonErrorRoute",
+    "create_service_app",
+    "download_headers",
+    "error_response",
+]
+
+#: The HTTP status of each stable error code (the codes of ``kernel.graphql.ErrorCode``).
+ERROR_STATUS: dict[str, int] = {
+    ErrorCode.VALIDATION: 400,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.WRONG_DISTRICT: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INVALID_STATE: 409,
+    ErrorCode.CONFLICT: 409,
+}
 
 
 def download_headers(filename: str) -> dict[str, str]:
@@ -34,6 +57,68 @@ def download_headers(filename: str) -> dict[str, str]:
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     }
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    """The one error shape of the HTTP routes: ``{"error": {"code", "message", "field"}}``
+    with the graph's stable codes. ``detail`` repeats the message for clients of the routes
+    that answered with FastAPI's default ``{"detail": ...}`` (notify's report downloads).
+    A 401 names the scheme to authenticate with."""
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "field": field}, "detail": message},
+        status_code=status,
+        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
+    )
+
+
+class CurrentPrincipal:
+    """A FastAPI dependency: the caller of an HTTP route, authenticated exactly like the
+    graph (the same ``Authorization: Bearer`` token, verified, and for this district).
+
+    ``authenticated = Depends(CurrentPrincipal(verifier, district))``, then a route's
+    ``caller: Principal = authenticated``. A missing or bad token raises ``AuthError``
+    (UNAUTHENTICATED), a token of another district ``AuthError`` (WRONG_DISTRICT), which
+    :class:`JsonErrorRoute` answers with 401 and 403."""
+
+    def __init__(self, verifier: TokenVerifier, district: str) -> None:
+        self.verifier = verifier
+        self.district = district
+
+    def __call__(self, request: Request) -> Principal:
+        principal = self.verifier.verify_header(request.headers.get("authorization"))
+        if principal.district != self.district:
+            raise AuthError(
+                f"this deployment serves district {self.district!r}; the token is for "
+                f"{principal.district!r}",
+                ErrorCode.WRONG_DISTRICT,
+            )
+        return principal
+
+
+class JsonErrorRoute(APIRoute):
+    """The route class of the HTTP routes (``APIRouter(route_class=JsonErrorRoute)``): an
+    ``AuthError`` (also from :class:`CurrentPrincipal`) or a ``DomainError`` raised by the
+    route or its dependencies becomes :func:`error_response`: 401 for a missing or bad token,
+    403 for another district or a refusal, and :data:`ERROR_STATUS` of the domain's code
+    otherwise (400 for a code it does not list). A router with statuses of its own (e.g.
+    413 for a file too large) overrides :meth:`status_of`."""
+
+    def status_of(self, exc: DomainError) -> int:
+        return ERROR_STATUS.get(exc.code, 400)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_errors_as_json(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AuthError as exc:
+                status = 401 if exc.code == ErrorCode.UNAUTHENTICATED else 403
+                return error_response(status, exc.code, str(exc))
+            except DomainError as exc:
+                return error_response(self.status_of(exc), exc.code, exc.message, exc.field)
+
+        return answer_errors_as_json
 
 
 def create_service_app(

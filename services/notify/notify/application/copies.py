@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.envelope import Envelope, new_envelope
 from kernel.errors import ValidationFailed
 from notify.adapters.copies import CatalogueOwners, Reports
@@ -160,8 +160,9 @@ class CopyRules:
 
     # -- commands -------------------------------------------------------------------------
 
-    async def report_approval(self, principal: Principal, report: ApprovalReport) -> InboxItem:
+    async def report_approval(self, report: ApprovalReport, caller: Caller) -> InboxItem:
         """R-NTF-01: a department's approval, copied to the township at once."""
+        principal = caller.principal
         access.authorize_on(principal, "reportApproval", access.own_name(principal))
         valid = report.validated(
             reporter_kind=await self.agencies.kind(principal.agency_id),
@@ -189,8 +190,9 @@ class CopyRules:
         )
         return await self._copy_approval(envelope)
 
-    async def report_hazard(self, principal: Principal, report: HazardReport) -> InboxItem:
+    async def report_hazard(self, report: HazardReport, caller: Caller) -> InboxItem:
         """R-NTF-03: a township tells the competent department of a hazard or hot spot."""
+        principal = caller.principal
         access.authorize_on(principal, "reportHazard", access.own_name(principal))
         valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
         owner = await self.catalogue.get(valid.matter_code)

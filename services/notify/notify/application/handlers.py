@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kernel.auth import Principal
+from kernel.caller import Caller
 from kernel.envelope import Envelope
 from kernel.errors import InvalidState, NotFound
 from notify.adapters.repository import AgencyNames, InboxRepository
@@ -13,6 +14,13 @@ from notify.application import access
 from notify.application.watch import DeadlineWatch
 from notify.contracts.consumed import AgencyRegistered, ReferralSent
 from notify.domain.model import InboxItem, referral_received
+
+
+@dataclass(frozen=True)
+class AcknowledgeInboxItem:
+    """Sign for an inbox item (签收, R-NTF-04)."""
+
+    item_id: str
 
 
 class NotifyHandlers:
@@ -49,10 +57,11 @@ class NotifyHandlers:
         # by the redelivery (the timer's insert is idempotent by its id).
         await self.watch.watch_notice(item)
 
-    async def acknowledge(self, item_id: str, principal: Principal) -> InboxItem:
-        item = await self.inbox.get(item_id)
+    async def acknowledge(self, command: AcknowledgeInboxItem, caller: Caller) -> InboxItem:
+        principal = caller.principal
+        item = await self.inbox.get(command.item_id)
         if item is None:
-            raise NotFound(f"inbox item {item_id!r} does not exist", field="id")
+            raise NotFound(f"inbox item {command.item_id!r} does not exist", field="id")
         relations = access.agency_relations(principal, item.agency_id)
         access.authorize_on(principal, "acknowledgeInboxItem", relations, field="id")
         signed = item.acknowledge(principal.person_id, principal.agency_id, self.clock())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from kernel.auth import Principal
 from kernel.authz import Relation
+from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import Conflict
 from kernel.outbox import ConcurrencyError
@@ -115,6 +117,16 @@ def refusals_from(entries: list[RecordEntry]) -> list[RefusalFact]:
     return out
 
 
+@dataclass(frozen=True)
+class RateAgency:
+    """One agency's rating of another for the current quarter (R-SUP-03)."""
+
+    direction: Direction
+    ratee_agency_id: str
+    score: int
+    comment: str = ""
+
+
 class Supervision:
     def __init__(
         self,
@@ -188,15 +200,11 @@ class Supervision:
             agencies=await self.agencies.all(),
         )
 
-    async def rate(
-        self,
-        principal: Principal,
-        direction: Direction,
-        ratee_agency_id: str,
-        score: int,
-        comment: str,
-    ) -> Rating:
+    async def rate(self, command: RateAgency, caller: Caller) -> Rating:
         """R-SUP-03; a second rating of the pair in the same quarter is a Conflict."""
+        principal = caller.principal
+        direction, ratee_agency_id = command.direction, command.ratee_agency_id
+        score, comment = command.score, command.comment
         access.authorize_on(principal, RATE_OPERATIONS[direction], access.own_name(principal))
         now = self.clock()
         rating = new_rating(

@@ -12,14 +12,15 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from kernel.auth import Principal
 from kernel.authz import Relation
 from kernel.bus import PermanentError
+from kernel.caller import Caller
 from kernel.envelope import CONTENT_TYPE, Envelope
 from kernel.errors import InvalidState, NotFound, ValidationFailed
 from kernel.store import Document
@@ -53,6 +54,26 @@ def filter_of(doc: Document) -> WebhookFilter:
     )
 
 
+@dataclass(frozen=True)
+class RegisterWebhook:
+    """A bureau system's subscription: where to POST, and which events (empty: any)."""
+
+    url: str
+    event_types: tuple[str, ...] = ()
+    agency_ids: tuple[str, ...] = ()
+    matter_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RotateWebhookSecret:
+    subscription_id: str
+
+
+@dataclass(frozen=True)
+class ReplayDelivery:
+    delivery_id: str
+
+
 class Webhooks:
     def __init__(
         self,
@@ -79,18 +100,14 @@ class Webhooks:
 
     # -- commands -----------------------------------------------------------------------
 
-    async def register(
-        self,
-        principal: Principal,
-        url: str,
-        event_types: list[str],
-        agency_ids: list[str],
-        matter_codes: list[str],
-    ) -> tuple[Document, str]:
+    async def register(self, command: RegisterWebhook, caller: Caller) -> tuple[Document, str]:
         """A new subscription and its secret (returned here only, never again)."""
+        principal = caller.principal
         # The registrant's agency owns the new subscription (the receiver of its deliveries).
         access.authorize_on(principal, "registerWebhook", {Relation.RECEIVER})
-        clean_url, flt = validate_registration(url, event_types, agency_ids, matter_codes)
+        clean_url, flt = validate_registration(
+            command.url, command.event_types, command.agency_ids, command.matter_codes
+        )
         await self._check_destination(clean_url)
         secret = secrets.token_urlsafe(32)
         doc = {
@@ -111,10 +128,11 @@ class Webhooks:
         return doc, secret
 
     async def rotate_secret(
-        self, principal: Principal, subscription_id: str
+        self, command: RotateWebhookSecret, caller: Caller
     ) -> tuple[Document, str]:
         """A new signing secret for the webhook (the old one stops working at once); returned
         here only, never again. Only the bureau system that owns the webhook rotates it."""
+        principal, subscription_id = caller.principal, command.subscription_id
         sub = await self._subscription(subscription_id)
         relations = access.agency_relations(principal, sub["owner_agency_id"])
         access.authorize_on(principal, "rotateWebhookSecret", relations, field="subscriptionId")
@@ -143,7 +161,8 @@ class Webhooks:
         # Registered before secrets were encrypted; sealed on the next rotation.
         return str(sub["secret"])
 
-    async def replay(self, principal: Principal, delivery_id: str) -> Document:
+    async def replay(self, command: ReplayDelivery, caller: Caller) -> Document:
+        principal, delivery_id = caller.principal, command.delivery_id
         delivery = await self.repo.delivery(delivery_id)
         if delivery is None:
             raise NotFound(f"delivery {delivery_id!r} does not exist", field="id")
@@ -164,15 +183,6 @@ class Webhooks:
         if sub is None:
             raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
         return sub
-
-    async def visible_subscriptions(self, principal: Principal) -> list[Document]:
-        """The webhooks the matrix (``notify.webhooks``) lets the caller read: every one for
-        the supervising roles, its own agency's otherwise; none for anyone else."""
-        supervising = access.oversight_relations(principal)
-        if supervising and access.may(principal, "webhooks", supervising):
-            return await self.repo.subscriptions_of(None)
-        access.authorize_on(principal, "webhooks", {Relation.RECEIVER})
-        return await self.repo.subscriptions_of(principal.agency_id)
 
     # -- fan-out ------------------------------------------------------------------------
 

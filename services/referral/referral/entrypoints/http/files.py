@@ -22,27 +22,19 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
-from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.auth import Principal, TokenVerifier
 from kernel.errors import DomainError, ValidationFailed
-from kernel.http import download_headers
+from kernel.http import CurrentPrincipal, JsonErrorRoute, download_headers
 from kernel.store import FILE_CHUNK_BYTES, StoredFile
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
 
 __all__ = ["download_path", "file_routes", "letter_path"]
 
-_STATUS = {
-    "VALIDATION_FAILED": 400,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "NOT_FOUND": 404,
-    "INVALID_STATE": 409,
-    "CONFLICT": 409,
-}
 # Multipart framing around the file: a request larger than the limit plus this cannot hold
 # an acceptable file and is refused before its body is read.
 _FRAMING_BYTES = 64 * 1024
@@ -56,20 +48,16 @@ def letter_path(referral_id: str) -> str:
     return f"/referrals/{quote(referral_id)}/letter.pdf"
 
 
-def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "field": field}}, status_code=status
-    )
+class _FileRoute(JsonErrorRoute):
+    """The kernel's JSON errors, with 413 for a file too large and 415 for a media type
+    that is not accepted."""
 
-
-def _domain_error(exc: DomainError) -> JSONResponse:
-    field = getattr(exc, "field", None)
-    status = _STATUS.get(exc.code, 400)
-    if exc.code == "VALIDATION_FAILED" and field == "file" and "larger" in str(exc):
-        status = 413
-    elif exc.code == "VALIDATION_FAILED" and field == "mediaType":
-        status = 415
-    return _error(status, exc.code, str(exc), field)
+    def status_of(self, exc: DomainError) -> int:
+        if exc.code == "VALIDATION_FAILED" and exc.field == "file" and "larger" in str(exc):
+            return 413
+        if exc.code == "VALIDATION_FAILED" and exc.field == "mediaType":
+            return 415
+        return super().status_of(exc)
 
 
 def _material_json(referral_id: str, m: Material) -> dict[str, Any]:
@@ -100,92 +88,67 @@ def _download(info: StoredFile, material: Material, chunks: AsyncIterator[bytes]
 
 
 def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: str) -> APIRouter:
-    router = APIRouter()
-
-    def principal(request: Request) -> Principal:
-        found = verifier.verify_header(request.headers.get("authorization"))
-        if found.district != district:
-            raise AuthError(
-                f"this deployment serves district {district!r}; the token is for "
-                f"{found.district!r}",
-                "FORBIDDEN",
-            )
-        return found
+    router = APIRouter(route_class=_FileRoute)
+    authenticated = Depends(CurrentPrincipal(verifier, district))
 
     @router.post("/referrals/{referral_id}/materials", status_code=201, response_model=None)
-    async def upload(referral_id: str, request: Request) -> JSONResponse:
-        try:
-            caller = principal(request)
-            declared_length = request.headers.get("content-length")
-            limit = handlers.max_material_bytes
-            if (
-                declared_length
-                and declared_length.isdigit()
-                and int(declared_length) > limit + _FRAMING_BYTES
-            ):
+    async def upload(
+        referral_id: str, request: Request, caller: Principal = authenticated
+    ) -> JSONResponse:
+        declared_length = request.headers.get("content-length")
+        limit = handlers.max_material_bytes
+        if (
+            declared_length
+            and declared_length.isdigit()
+            and int(declared_length) > limit + _FRAMING_BYTES
+        ):
+            raise ValidationFailed(
+                f"the file is larger than the limit of {limit} bytes", field="file"
+            )
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise ValidationFailed(
+                "send multipart/form-data with a 'file' part and a 'kind' field",
+                field="file",
+            )
+        async with request.form(max_files=1, max_fields=8) as form:
+            upload_file = form.get("file")
+            if not isinstance(upload_file, UploadFile):
+                raise ValidationFailed("the multipart 'file' part is missing", field="file")
+            kind = form.get("kind")
+            if not isinstance(kind, str) or not kind:
                 raise ValidationFailed(
-                    f"the file is larger than the limit of {limit} bytes", field="file"
+                    "the 'kind' field is missing (transfer_letter, source or evidence)",
+                    field="kind",
                 )
-            if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-                raise ValidationFailed(
-                    "send multipart/form-data with a 'file' part and a 'kind' field",
-                    field="file",
-                )
-            async with request.form(max_files=1, max_fields=8) as form:
-                upload_file = form.get("file")
-                if not isinstance(upload_file, UploadFile):
-                    raise ValidationFailed("the multipart 'file' part is missing", field="file")
-                kind = form.get("kind")
-                if not isinstance(kind, str) or not kind:
-                    raise ValidationFailed(
-                        "the 'kind' field is missing (transfer_letter, source or evidence)",
-                        field="kind",
-                    )
-                name = form.get("name")
-                sha256 = form.get("sha256")
+            name = form.get("name")
+            sha256 = form.get("sha256")
 
-                async def content() -> AsyncIterator[bytes]:
-                    while chunk := await upload_file.read(FILE_CHUNK_BYTES):
-                        yield chunk
+            async def content() -> AsyncIterator[bytes]:
+                while chunk := await upload_file.read(FILE_CHUNK_BYTES):
+                    yield chunk
 
-                referral, material = await handlers.upload_material(
-                    referral_id,
-                    kind=kind,
-                    name=name if isinstance(name, str) and name else upload_file.filename or "",
-                    media_type=upload_file.content_type or "",
-                    content=content(),
-                    declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
-                    principal=caller,
-                    cid=request.headers.get("x-correlation-id"),
-                )
-        except AuthError as exc:
-            return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
-        except DomainError as exc:
-            return _domain_error(exc)
+            referral, material = await handlers.upload_material(
+                referral_id,
+                kind=kind,
+                name=name if isinstance(name, str) and name else upload_file.filename or "",
+                media_type=upload_file.content_type or "",
+                content=content(),
+                declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
+                principal=caller,
+                cid=request.headers.get("x-correlation-id"),
+            )
         return JSONResponse(_material_json(referral.id, material), status_code=201)
 
     @router.get("/referrals/{referral_id}/materials/{material_id}", response_model=None)
-    async def download(referral_id: str, material_id: str, request: Request) -> Any:
-        try:
-            caller = principal(request)
-            material, info, chunks = await handlers.material_content(
-                referral_id, material_id, caller
-            )
-        except AuthError as exc:
-            return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
-        except DomainError as exc:
-            return _domain_error(exc)
+    async def download(
+        referral_id: str, material_id: str, caller: Principal = authenticated
+    ) -> Any:
+        material, info, chunks = await handlers.material_content(referral_id, material_id, caller)
         return _download(info, material, chunks)
 
     @router.get("/referrals/{referral_id}/letter.pdf", response_model=None)
-    async def letter(referral_id: str, request: Request) -> Any:
-        try:
-            caller = principal(request)
-            material, info, chunks = await handlers.letter_content(referral_id, caller)
-        except AuthError as exc:
-            return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
-        except DomainError as exc:
-            return _domain_error(exc)
+    async def letter(referral_id: str, caller: Principal = authenticated) -> Any:
+        material, info, chunks = await handlers.letter_content(referral_id, caller)
         return _download(info, material, chunks)
 
     return router

@@ -1,0 +1,187 @@
+"""The read side of notify: the queries that filter, scope and page what a caller may read
+(an agency's inbox, the full-process record, the webhooks and their deliveries), answering
+with typed models rather than store documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from kernel.auth import Principal
+from kernel.authz import Relation
+from kernel.errors import Forbidden, ValidationFailed
+from kernel.store import Document
+from notify.adapters.record import RecordRepository
+from notify.adapters.repository import InboxRepository
+from notify.adapters.webhooks import WebhookRepository
+from notify.application import access
+from notify.domain.model import InboxItem
+from notify.domain.record import RecordEntry
+
+__all__ = [
+    "NotifyQueries",
+    "RecordFilter",
+    "WebhookDeliveryView",
+    "WebhookView",
+    "delivery_view",
+    "webhook_view",
+]
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    """A webhook subscription as its readers see it (never its secret)."""
+
+    id: str
+    owner_agency_id: str
+    url: str
+    event_types: tuple[str, ...]
+    agency_ids: tuple[str, ...]
+    matter_codes: tuple[str, ...]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookDeliveryView:
+    """One delivery of one event to a webhook (without the body it signs and sends)."""
+
+    id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def webhook_view(doc: Document) -> WebhookView:
+    return WebhookView(
+        id=doc["_id"],
+        owner_agency_id=doc["owner_agency_id"],
+        url=doc["url"],
+        event_types=tuple(doc.get("event_types") or ()),
+        agency_ids=tuple(doc.get("agency_ids") or ()),
+        matter_codes=tuple(doc.get("matter_codes") or ()),
+        active=bool(doc.get("active")),
+        created_at=doc["created_at"],
+    )
+
+
+def delivery_view(doc: Document) -> WebhookDeliveryView:
+    return WebhookDeliveryView(
+        id=doc["_id"],
+        subscription_id=doc["subscription_id"],
+        event_id=doc["event_id"],
+        event_type=doc["event_type"],
+        state=doc["state"],
+        attempts=int(doc.get("attempts") or 0),
+        next_attempt_at=doc.get("next_attempt_at"),
+        last_status=doc.get("last_status"),
+        last_error=doc.get("last_error"),
+        created_at=doc["created_at"],
+        delivered_at=doc.get("delivered_at"),
+    )
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Filters of the full-process record; all optional, combined."""
+
+    subject: str | None = None
+    agency_id: str | None = None
+    types: tuple[str, ...] | None = None
+    time_from: datetime | None = None
+    time_to: datetime | None = None
+
+
+class NotifyQueries:
+    def __init__(
+        self,
+        *,
+        district: str,
+        inbox: InboxRepository,
+        records: RecordRepository,
+        webhooks: WebhookRepository,
+    ) -> None:
+        self.district = district
+        self._inbox = inbox
+        self._records = records
+        self._webhooks = webhooks
+
+    async def inbox(
+        self,
+        agency_id: str,
+        *,
+        unread_only: bool,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[InboxItem]:
+        """An agency's inbox, newest first, before the cursor ``(created_at, id)``. Whether
+        the caller may read it is the entrypoint's check (``access.INBOX``)."""
+        return await self._inbox.for_agency(
+            agency_id, unread_only=unread_only, before=before, limit=limit
+        )
+
+    def record_scope(self, principal: Principal, where: RecordFilter) -> RecordFilter:
+        """The filter as the caller may apply it: unchanged for the supervising roles, its
+        agency fixed to the caller's own for everyone else (another agency is Forbidden)."""
+        own = access.record_scope(principal)
+        if own is not None:
+            if where.agency_id is not None and where.agency_id != own:
+                raise Forbidden(
+                    "only supervisors may read the record of another agency",
+                    field="filter.agencyId",
+                )
+            where = replace(where, agency_id=own)
+        if where.time_from and where.time_to and where.time_from >= where.time_to:
+            raise ValidationFailed("timeFrom must be before timeTo", field="filter.timeFrom")
+        return where
+
+    async def process_record(
+        self, scoped: RecordFilter, *, after_seq: int | None, limit: int
+    ) -> list[RecordEntry]:
+        """The full-process record, oldest first, after the cursor ``seq``; ``scoped`` is what
+        :meth:`record_scope` returned for the caller."""
+        return await self._records.search(
+            district=self.district,
+            subject=scoped.subject,
+            agency_id=scoped.agency_id,
+            types=list(scoped.types) if scoped.types is not None else None,
+            time_from=scoped.time_from,
+            time_to=scoped.time_to,
+            after_seq=after_seq,
+            limit=limit,
+        )
+
+    async def visible_webhooks(self, principal: Principal) -> list[WebhookView]:
+        """The webhooks the matrix (``notify.webhooks``) lets the caller read: every one for
+        the supervising roles, its own agency's otherwise; none for anyone else."""
+        supervising = access.oversight_relations(principal)
+        owner: str | None
+        if supervising and access.may(principal, "webhooks", supervising):
+            owner = None
+        else:
+            access.authorize_on(principal, "webhooks", {Relation.RECEIVER})
+            owner = principal.agency_id
+        return [webhook_view(d) for d in await self._webhooks.subscriptions_of(owner)]
+
+    async def webhook_deliveries(
+        self,
+        subscription_id: str,
+        *,
+        state: str | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[WebhookDeliveryView]:
+        """A webhook's deliveries, oldest first, after the cursor ``(created_at, id)``; the
+        webhook itself was read through :meth:`visible_webhooks`."""
+        rows: list[Any] = await self._webhooks.list_deliveries(
+            subscription_id, state=state, after=after, limit=limit
+        )
+        return [delivery_view(d) for d in rows]

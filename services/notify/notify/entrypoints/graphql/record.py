@@ -1,0 +1,129 @@
+"""The full-process record (执法全过程记录, R-SUP-01) as the graph reads it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from kernel.graphql import (
+    Connection,
+    Edge,
+    ErrorCode,
+    decode_cursor,
+    encode_cursor,
+    graphql_error,
+    page_size,
+    paginate,
+)
+from notify.application.queries import RecordFilter
+from notify.domain.record import RecordEntry
+from notify.entrypoints.graphql.types import Info, refused_as_graphql_error
+
+
+@strawberry.type(
+    description="One entry of the full-process record (执法全过程记录, R-SUP-01): an event of "
+    "the district with its actor, agency, time and before/after state. Append-only."
+)
+class ProcessRecordEntry:
+    id: strawberry.ID = strawberry.field(description="the event id")
+    seq: int = strawberry.field(description="position in the district's record, increasing")
+    type: str
+    subject: str | None
+    time: datetime
+    district: str
+    service: str
+    correlation_id: str
+    actor_id: str | None
+    actor_agency_id: strawberry.ID | None
+    state_before: JSON | None
+    state_after: JSON | None
+    agency_ids: list[strawberry.ID] = strawberry.field(description="agencies the event names")
+    payload: JSON
+
+    @classmethod
+    def from_model(cls, e: RecordEntry) -> ProcessRecordEntry:
+        return cls(
+            id=strawberry.ID(e.event_id),
+            seq=e.seq,
+            type=e.type,
+            subject=e.subject,
+            time=e.time,
+            district=e.district,
+            service=e.service,
+            correlation_id=e.correlation_id,
+            actor_id=e.actor_id,
+            actor_agency_id=strawberry.ID(e.actor_agency_id) if e.actor_agency_id else None,
+            state_before=e.state_before,
+            state_after=e.state_after,
+            agency_ids=[strawberry.ID(a) for a in e.agency_ids],
+            payload=cast(JSON, e.payload),
+        )
+
+
+@strawberry.type
+class ProcessRecordEdge(Edge[ProcessRecordEntry]):
+    pass
+
+
+@strawberry.type
+class ProcessRecordConnection(Connection[ProcessRecordEntry]):
+    edges: list[ProcessRecordEdge]  # type: ignore[assignment]
+
+
+@strawberry.input(description="Filters of the full-process record; all optional, combined.")
+class ProcessRecordFilter:
+    subject: str | None = None
+    agency_id: strawberry.ID | None = None
+    types: list[str] | None = None
+    time_from: datetime | None = strawberry.field(default=None, description="inclusive")
+    time_to: datetime | None = strawberry.field(default=None, description="exclusive")
+
+    def to_filter(self) -> RecordFilter:
+        return RecordFilter(
+            subject=self.subject,
+            agency_id=str(self.agency_id) if self.agency_id else None,
+            types=tuple(self.types) if self.types is not None else None,
+            time_from=self.time_from,
+            time_to=self.time_to,
+        )
+
+
+def _after_seq(after: str | None) -> int | None:
+    if not after:
+        return None
+    values = decode_cursor(after)
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise graphql_error(f"invalid cursor {after!r}", ErrorCode.VALIDATION, field="after")
+    return values[0]
+
+
+@strawberry.field(
+    description="The full-process record (执法全过程记录, R-SUP-01), oldest first. "
+    "Supervisors see every entry; others the entries that name their agency."
+)
+async def process_record(
+    info: Info,
+    filter: ProcessRecordFilter | None = None,
+    first: int = 50,
+    after: str | None = None,
+) -> ProcessRecordConnection:
+    p = info.context.principal()
+    where = (filter or ProcessRecordFilter()).to_filter()
+    queries = info.context.queries
+    with refused_as_graphql_error():
+        scoped = queries.record_scope(p, where)
+    after_seq = _after_seq(after)
+    first = page_size(first)
+    rows = await queries.process_record(scoped, after_seq=after_seq, limit=first + 1)
+    connection: ProcessRecordConnection = paginate(
+        rows,
+        first,
+        cursor=lambda e: encode_cursor([e.seq]),
+        node=ProcessRecordEntry.from_model,
+        connection=ProcessRecordConnection,
+        edge=ProcessRecordEdge,
+    )
+    return connection

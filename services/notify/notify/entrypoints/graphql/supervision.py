@@ -1,0 +1,283 @@
+"""Supervision (R-SUP-02, R-SUP-03): the monthly reminder list and the quarterly bulletin,
+and the two-way ratings of agencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+import strawberry
+
+from kernel.graphql import UserError
+from notify.application.supervision import RateAgency
+from notify.domain import supervision as sup
+from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_error
+
+
+@strawberry.type(description="On-time figures of one kind of clock (R-SUP-02).")
+class SupervisionClockFigures:
+    on_time: int = strawberry.field(description="met at or before the due time")
+    late: int = strawberry.field(description="met after the due time")
+    overdue: int = strawberry.field(description="still open past the due time")
+    pending: int = strawberry.field(description="open, not yet due (not in the rate)")
+    counted: int = strawberry.field(description="onTime + late + overdue")
+    rate: float | None = strawberry.field(description="onTime / counted; null when 0")
+
+    @classmethod
+    def from_model(cls, c: sup.OnTime) -> SupervisionClockFigures:
+        return cls(
+            on_time=c.on_time,
+            late=c.late,
+            overdue=c.overdue,
+            pending=c.pending,
+            counted=c.counted,
+            rate=c.rate,
+        )
+
+
+@strawberry.type(description="One agency's line of a supervision report.")
+class SupervisionAgencyFigures:
+    agency_id: strawberry.ID
+    name: str
+    kind: str
+    send: SupervisionClockFigures = strawberry.field(description="移送 (referral.send)")
+    accept: SupervisionClockFigures = strawberry.field(description="受理 (referral.accept)")
+    report: SupervisionClockFigures = strawberry.field(description="结果通报 (referral.report)")
+    overdue: int = strawberry.field(description="clocks of any kind still open past due")
+    late: int = strawberry.field(description="clocks of any kind met after due")
+    disputes_opened: int
+    disputes_ruled: int
+    dispute_days_average: float | None = strawberry.field(
+        description="average days from opening to ruling of the disputes ruled in the period"
+    )
+    refusals: int = strawberry.field(description="refusals to cooperate (拒绝协助)")
+    ratings_received: int
+    rating_average: float | None
+
+    @classmethod
+    def from_model(cls, a: sup.AgencyFigures) -> SupervisionAgencyFigures:
+        return cls(
+            agency_id=strawberry.ID(a.agency_id),
+            name=a.name,
+            kind=a.kind,
+            send=SupervisionClockFigures.from_model(a.clocks["send"]),
+            accept=SupervisionClockFigures.from_model(a.clocks["accept"]),
+            report=SupervisionClockFigures.from_model(a.clocks["report"]),
+            overdue=a.overdue,
+            late=a.late,
+            disputes_opened=a.disputes_opened,
+            disputes_ruled=a.disputes_ruled,
+            dispute_days_average=a.dispute_days_average,
+            refusals=a.refusals,
+            ratings_received=a.ratings_received,
+            rating_average=a.rating_average,
+        )
+
+
+@strawberry.type(description="A clock of the period not met on time.")
+class SupervisionOverdueDeadline:
+    key: str
+    kind: str
+    subject_type: str
+    subject_id: strawberry.ID
+    responsible_agency_id: strawberry.ID
+    due: datetime
+    outcome: str = strawberry.field(description="overdue (still open) | late (met after due)")
+    days_over: float
+    rule: str
+
+
+@strawberry.type(description="A jurisdiction dispute opened or ruled in the period.")
+class SupervisionDispute:
+    dispute_id: strawberry.ID
+    matter_code: str
+    party_ids: list[strawberry.ID]
+    opened_at: datetime | None
+    ruled_at: datetime | None
+    days: float | None
+
+
+@strawberry.type(description="A refusal to cooperate, recorded for accountability.")
+class SupervisionRefusal:
+    event_id: strawberry.ID
+    agency_id: strawberry.ID
+    at: datetime
+    subject: str | None
+    reason: str
+
+
+@strawberry.type(description="One agency's rating of another for a quarter (R-SUP-03).")
+class AgencyRating:
+    id: strawberry.ID
+    period: str
+    direction: str = strawberry.field(
+        description="township_to_department (反向考评) | department_to_township"
+    )
+    rater_agency_id: strawberry.ID
+    ratee_agency_id: strawberry.ID
+    score: int
+    comment: str
+    rated_at: datetime
+
+    @classmethod
+    def from_model(cls, r: sup.Rating) -> AgencyRating:
+        return cls(
+            id=strawberry.ID(r.id),
+            period=r.period,
+            direction=r.direction,
+            rater_agency_id=strawberry.ID(r.rater_agency_id),
+            ratee_agency_id=strawberry.ID(r.ratee_agency_id),
+            score=r.score,
+            comment=r.comment,
+            rated_at=r.rated_at,
+        )
+
+
+@strawberry.type(
+    description="A supervision report (月提示 / 季通报, R-SUP-02) computed now from the "
+    "clocks, the full-process record and the ratings."
+)
+class SupervisionReport:
+    kind: str = strawberry.field(description="monthly | quarterly")
+    period: str = strawberry.field(description="2026-03 or 2026-Q1")
+    period_zh: str
+    period_start: datetime
+    period_end: datetime = strawberry.field(description="exclusive")
+    generated_at: datetime
+    agencies: list[SupervisionAgencyFigures]
+    overdue: list[SupervisionOverdueDeadline]
+    disputes: list[SupervisionDispute]
+    refusals: list[SupervisionRefusal]
+    ratings: list[AgencyRating]
+    download_path: str = strawberry.field(
+        description="the .xlsx of this report on the notify service (Bearer-authenticated)"
+    )
+    pdf_path: str = strawberry.field(
+        description="the PDF of this report, with charts, on the notify service "
+        "(Bearer-authenticated)"
+    )
+
+    @classmethod
+    def from_model(cls, r: sup.SupervisionReport) -> SupervisionReport:
+        return cls(
+            kind=r.kind,
+            period=r.period.label,
+            period_zh=r.period.label_zh,
+            period_start=r.period.start,
+            period_end=r.period.end,
+            generated_at=r.generated_at,
+            agencies=[SupervisionAgencyFigures.from_model(a) for a in r.agencies],
+            overdue=[
+                SupervisionOverdueDeadline(
+                    key=e.deadline.key,
+                    kind=e.deadline.kind,
+                    subject_type=e.deadline.subject_type,
+                    subject_id=strawberry.ID(e.deadline.subject_id),
+                    responsible_agency_id=strawberry.ID(e.deadline.responsible_agency_id),
+                    due=e.deadline.due,
+                    outcome=e.outcome,
+                    days_over=e.days_over,
+                    rule=e.deadline.rule,
+                )
+                for e in r.overdue
+            ],
+            disputes=[
+                SupervisionDispute(
+                    dispute_id=strawberry.ID(d.dispute_id),
+                    matter_code=d.matter_code,
+                    party_ids=[strawberry.ID(p) for p in d.party_ids],
+                    opened_at=d.opened_at,
+                    ruled_at=d.ruled_at,
+                    days=d.days,
+                )
+                for d in r.disputes
+            ],
+            refusals=[
+                SupervisionRefusal(
+                    event_id=strawberry.ID(x.event_id),
+                    agency_id=strawberry.ID(x.agency_id),
+                    at=x.at,
+                    subject=x.subject,
+                    reason=x.reason,
+                )
+                for x in r.refusals
+            ],
+            ratings=[AgencyRating.from_model(x) for x in r.ratings],
+            download_path=f"/reports/{r.kind}/{r.period.label}.xlsx",
+            pdf_path=f"/reports/{r.kind}/{r.period.label}.pdf",
+        )
+
+
+def _period(make: Callable[[], sup.Period]) -> sup.Period:
+    with refused_as_graphql_error():
+        return make()
+
+
+async def _report(
+    info: Info, kind: Literal["monthly", "quarterly"], period: sup.Period
+) -> SupervisionReport:
+    p = info.context.principal()
+    with refused_as_graphql_error():
+        report = await info.context.supervision.report(p, kind, period)
+    return SupervisionReport.from_model(report)
+
+
+@strawberry.field(
+    description="The monthly reminder list (月提示, R-SUP-02) for a month such as 2026-03: "
+    "per-agency figures of the clocks that fell due in it, and the clocks not met on "
+    "time. Supervisors, the government and the justice bureau."
+)
+async def monthly_reminder_list(info: Info, month: str) -> SupervisionReport:
+    period = _period(lambda: sup.month(month))
+    return await _report(info, "monthly", period)
+
+
+@strawberry.field(
+    description="The quarterly bulletin (季通报, R-SUP-02, R-SUP-03): per-agency figures, "
+    "disputes, refusals to cooperate and the two-way ratings of the quarter."
+)
+async def quarterly_bulletin(info: Info, year: int, quarter: int) -> SupervisionReport:
+    period = _period(lambda: sup.quarter(year, quarter))
+    return await _report(info, "quarterly", period)
+
+
+RateAgencyResult = Annotated[AgencyRating | UserError, strawberry.union("RateAgencyResult")]
+
+
+@strawberry.input(description="A township's rating of a department's guidance and support.")
+class RateDepartmentInput:
+    department_id: strawberry.ID
+    score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
+    comment: str = ""
+
+
+@strawberry.input(description="A department's rating of a township's cooperation.")
+class RateTownshipInput:
+    township_id: strawberry.ID
+    score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
+    comment: str = ""
+
+
+@strawberry.mutation(
+    description="A township rates a department's guidance and support (反向考评, R-SUP-03), "
+    "once per quarter."
+)
+async def rate_department(info: Info, input: RateDepartmentInput) -> RateAgencyResult:
+    command = RateAgency(
+        "township_to_department", str(input.department_id), input.score, input.comment
+    )
+    return await _rate(info, command)
+
+
+@strawberry.mutation(description="A department rates a township (R-SUP-03), once per quarter.")
+async def rate_township(info: Info, input: RateTownshipInput) -> RateAgencyResult:
+    command = RateAgency(
+        "department_to_township", str(input.township_id), input.score, input.comment
+    )
+    return await _rate(info, command)
+
+
+async def _rate(info: Info, command: RateAgency) -> RateAgencyResult:
+    caller = info.context.caller()
+    return await answer(info.context.supervision.rate(command, caller), AgencyRating.from_model)
