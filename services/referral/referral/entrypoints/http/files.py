@@ -27,9 +27,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.http import download_headers
 from kernel.store import FILE_CHUNK_BYTES, StoredFile
+from referral.application.commands import UploadMaterial
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
 
@@ -117,7 +119,7 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
         try:
             caller = principal(request)
             declared_length = request.headers.get("content-length")
-            limit = handlers.max_material_bytes
+            limit = handlers.materials.max_material_bytes
             if (
                 declared_length
                 and declared_length.isdigit()
@@ -148,15 +150,16 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
                     while chunk := await upload_file.read(FILE_CHUNK_BYTES):
                         yield chunk
 
-                referral, material = await handlers.upload_material(
-                    referral_id,
-                    kind=kind,
-                    name=name if isinstance(name, str) and name else upload_file.filename or "",
-                    media_type=upload_file.content_type or "",
-                    content=content(),
-                    declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
-                    principal=caller,
-                    cid=request.headers.get("x-correlation-id"),
+                referral, material = await handlers.materials.upload(
+                    UploadMaterial(
+                        referral_id,
+                        kind=kind,
+                        name=name if isinstance(name, str) and name else upload_file.filename or "",
+                        media_type=upload_file.content_type or "",
+                        content=content(),
+                        declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
+                    ),
+                    Caller(caller, request.headers.get("x-correlation-id")),
                 )
         except AuthError as exc:
             return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
@@ -168,8 +171,8 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def download(referral_id: str, material_id: str, request: Request) -> Any:
         try:
             caller = principal(request)
-            material, info, chunks = await handlers.material_content(
-                referral_id, material_id, caller
+            material, info, chunks = await handlers.materials.content(
+                referral_id, material_id, Caller(caller)
             )
         except AuthError as exc:
             return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
@@ -181,7 +184,7 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def letter(referral_id: str, request: Request) -> Any:
         try:
             caller = principal(request)
-            material, info, chunks = await handlers.letter_content(referral_id, caller)
+            material, info, chunks = await handlers.materials.letter(referral_id, Caller(caller))
         except AuthError as exc:
             return _error(401 if exc.code == "UNAUTHENTICATED" else 403, exc.code, str(exc))
         except DomainError as exc:
