@@ -18,6 +18,7 @@ from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import ensure_dev_keys
 from kernel.bus import SubscriptionSpec
+from kernel.caller import Caller
 from kernel.clock import system_clock
 from kernel.envelope import Envelope
 from kernel.errors import Conflict, DomainError, InvalidState
@@ -28,6 +29,7 @@ from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.adapters.repository import AgencyDirectory, CatalogueReadModel
+from referral.application.commands import AcceptReferral, DeclineReferral
 from referral.bootstrap import bootstrap
 from tests.e2e.scenario import DRAFT, MATERIAL, STEP, draft_input
 from tests.fault.conftest import PrivateFerret, drop_database, eventually
@@ -268,13 +270,17 @@ async def test_concurrent_accept_and_decline_exactly_one_wins(
     try:
         for n in range(ROUNDS):
             r = await svc.sent()
-            accept = svc.h.accept(r.id, "经审查，本案属于本镇管辖，决定受理。", TOWN_CLERK)
-            decline = svc.h.decline(
-                r.id,
-                "该事项尚未下放至本镇",
-                "事项清单第12项（330217001）由市场监管局承办",
-                "fy-hancong",
-                TOWN_LEADER,
+            accept = svc.h.referrals.accept(
+                AcceptReferral(r.id, "经审查，本案属于本镇管辖，决定受理。"), Caller(TOWN_CLERK)
+            )
+            decline = svc.h.referrals.decline(
+                DeclineReferral(
+                    r.id,
+                    "该事项尚未下放至本镇",
+                    "事项清单第12项（330217001）由市场监管局承办",
+                    "fy-hancong",
+                ),
+                Caller(TOWN_LEADER),
             )
             # Alternate who starts first, so both orders of the race are exercised.
             pair = (accept, decline) if n % 2 == 0 else (decline, accept)

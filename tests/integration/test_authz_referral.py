@@ -141,12 +141,12 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     deps = await build_deps(settings, "referral")
     service = bootstrap(dataclasses.replace(deps, clock=Clock(START)))
     await service.runtime.start()
-    agencies = service.handlers.agencies
+    agencies = service.handlers.ports.agencies
     for a in AGENCIES:
         await agencies.put(a, 1)
     await agencies.put(AgencyRef("fy-procuratorate", "抚远市人民检察院", "procuratorate", False), 1)
     # The same catalogue as the handler-level tests: the matter is delegated to 寒葱沟镇.
-    await service.handlers.catalogue.put(
+    await service.handlers.ports.catalogue.put(
         CatalogueEntryV1(
             code=MATTER,
             name="无证经营",

@@ -74,7 +74,7 @@ async def test_foreign_district_event_is_dead_lettered_with_the_reason(
     await service.runtime.start()
     queue = settings.queue_name("referral")
     assert queue == f"{unique_name}.{HOME}.referral"
-    agencies = service.handlers.agencies
+    agencies = service.handlers.ports.agencies
     probe = RabbitBus(rabbitmq_server.url, exchange=unique_name)
     connection = await aio_pika.connect_robust(rabbitmq_server.url)
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,18 @@ from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal, TokenIssuer, TokenVerifier, ensure_dev_keys
+from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
+from referral.application.commands import (
+    ApproveReferral,
+    GenerateTransferLetter,
+    RemoveMaterial,
+    SendReferral,
+    SetElectronicConsent,
+    SubmitReferral,
+)
 from referral.entrypoints.graphql.schema import Referral as ReferralType
 from referral.entrypoints.http.files import file_routes
 from tests.infra import Server
@@ -81,8 +91,8 @@ class Files:
 
 async def _files(store: DocumentStore, tmp_path: Path) -> Files:
     svc = await Service(store, load_policy(DISTRICT)).setup()
-    svc.h._files = store.files()
-    svc.h.max_material_bytes = 64 * 1024  # "oversized" without moving 200 MB
+    svc.h.ports.files_port = store.files()
+    svc.h.ports.max_material_bytes = 64 * 1024  # "oversized" without moving 200 MB
     return Files(svc, tmp_path)
 
 
@@ -119,7 +129,7 @@ def _poppler(tool: str, *args: Path | str) -> str:
 
 
 async def _draft(f: Files) -> str:
-    r = await f.svc.h.draft_referral(f.svc.draft_cmd(), MARKET_CLERK)
+    r = await f.svc.h.referrals.draft(f.svc.draft_cmd(), Caller(MARKET_CLERK))
     return r.id
 
 
@@ -144,7 +154,7 @@ async def test_R_REF_02_uploaded_content_is_recorded_and_read_only_by_parties(
     assert material.file_id and material.sha256 == digest
     event = (await files.svc.events(rid))[-1]["data"]
     assert event["has_content"] is True and event["sha256"] == digest
-    cal, now = files.svc.h.calendar, files.svc.h.clock()
+    cal, now = files.svc.h.ports.calendar, files.svc.h.clock()
     graph = ReferralType.from_model(referral, cal, now, content_visible=True)
     assert graph.materials[-1].download_url == body["downloadUrl"]
     assert graph.materials[-1].has_content is True
@@ -191,9 +201,9 @@ async def test_R_REF_02_bad_uploads_are_refused_with_the_reason_and_change_nothi
 
 async def test_R_REF_02_no_uploads_once_sent(embedded: Files) -> None:
     r = await embedded.svc.complete_draft()
-    await embedded.svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await embedded.svc.h.approve(r.id, MARKET_LEADER)
-    await embedded.svc.h.send(r.id, MARKET_CLERK)
+    await embedded.svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await embedded.svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    await embedded.svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
     before = await embedded.svc.raw(r.id)
     resp = await embedded.upload(r.id)
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "INVALID_STATE"
@@ -208,7 +218,7 @@ async def test_R_REF_02_removing_a_material_removes_its_content(embedded: Files)
     assert referral is not None
     file_id = referral.materials[-1].file_id
     assert file_id is not None
-    await embedded.svc.h.remove_material(rid, body["id"], MARKET_CLERK)
+    await embedded.svc.h.materials.remove(RemoveMaterial(rid, body["id"]), Caller(MARKET_CLERK))
     assert not await embedded.svc.store.files().exists(file_id)
 
 
@@ -216,11 +226,11 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
     files: Files, tmp_path: Path
 ) -> None:
     svc = files.svc
-    r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
-    await svc.h.add_material(r.id, source(), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
+    await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
     assert (await files.get(f"/referrals/{r.id}/letter.pdf", MARKET_CLERK)).status_code == 404
     # R-AG-03: the sender's referral liaison, learnt from coordination's event, is printed.
-    await svc.h.when_agency_registered_update_directory(
+    await svc.h.reactions.when_agency_registered_update_directory(
         new_envelope(
             AgencyRegisteredV1(
                 agency_id="fy-market",
@@ -234,14 +244,16 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
             service="coordination",
         )
     )
-    r, letter = await svc.h.generate_transfer_letter(r.id, MARKET_CLERK)
+    r, letter = await svc.h.materials.generate_transfer_letter(
+        GenerateTransferLetter(r.id), Caller(MARKET_CLERK)
+    )
     assert (letter.kind.value, letter.name, letter.media_type) == (
         "transfer_letter",
         "移送函.pdf",
         "application/pdf",
     )
     assert ReferralType.from_model(
-        r, svc.h.calendar, svc.h.clock(), content_visible=True
+        r, svc.h.ports.calendar, svc.h.clock(), content_visible=True
     ).transfer_letter_url == (f"/referrals/{r.id}/letter.pdf")
     got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
@@ -273,9 +285,11 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
     assert "(A4)" in _poppler("pdfinfo", pdf)
 
     # Electronic transfer (R-REF-12): the signature covers the real letter's hash.
-    await svc.h.set_electronic_consent("fy-market", True, TOWN_LEADER)
-    await svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await svc.h.approve(r.id, MARKET_LEADER)
-    sent = await svc.h.send(r.id, MARKET_LEADER, electronic=True)
+    await svc.h.referrals.set_electronic_consent(
+        SetElectronicConsent("fy-market", True), Caller(TOWN_LEADER)
+    )
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    sent = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
     assert sent.signature is not None and sent.signature.letter_sha256 == letter.sha256
     assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == letter.sha256

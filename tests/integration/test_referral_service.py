@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
+from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.jurisdiction import CatalogueEntryV1, DelegationV1
@@ -30,12 +32,37 @@ from referral.adapters.repository import (
     ReferralRepository,
 )
 from referral.application.access import may_read_referral as can_read
-from referral.application.handlers import (
+from referral.application.commands import (
+    AcceptReferral,
     AddMaterial,
+    AnswerComplaint,
+    AnswerComplaintHandover,
+    ApproveReferral,
+    CloseReferral,
+    ConsentToUpwardReferral,
+    DeclineReferral,
     DraftReferral,
-    ReferralHandlers,
+    ExtendSendDeadline,
+    MarkHandled,
+    OpenCaseFromComplaint,
+    RecordJusticeFiling,
+    RecordPenalty,
+    RecordPoliceDecision,
+    ReferComplaint,
     RegisterComplaint,
+    RemoveMaterial,
+    ReportResult,
+    RequestComplaintHandover,
+    SendReferral,
+    SetElectronicConsent,
+    SubmitReferral,
+    SuperviseReferral,
+    TellComplainantResult,
+    TransferAtDelegation,
+    TransferToPolice,
+    WithdrawReferral,
 )
+from referral.application.handlers import ReferralHandlers
 from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
 from referral.domain.model import AgencyRef, Referral, Status
@@ -154,15 +181,15 @@ class Service:
         return DraftReferral(**base)
 
     async def complete_draft(self, sender: Principal = MARKET_CLERK, **over: Any) -> Referral:
-        r = await self.h.draft_referral(self.draft_cmd(**over), sender)
-        r = await self.h.add_material(r.id, letter(), sender)
-        return await self.h.add_material(r.id, source(), sender)
+        r = await self.h.referrals.draft(self.draft_cmd(**over), Caller(sender))
+        r = await self.h.materials.add(replace(letter(), referral_id=r.id), Caller(sender))
+        return await self.h.materials.add(replace(source(), referral_id=r.id), Caller(sender))
 
     async def sent(self, **over: Any) -> Referral:
         r = await self.complete_draft(**over)
-        await self.h.submit_for_approval(r.id, MARKET_CLERK)
-        await self.h.approve(r.id, MARKET_LEADER)
-        return await self.h.send(r.id, MARKET_CLERK)
+        await self.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+        await self.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+        return await self.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
 
 
 def sha(text: str) -> str:
@@ -170,11 +197,13 @@ def sha(text: str) -> str:
 
 
 def letter() -> AddMaterial:
-    return AddMaterial("transfer_letter", "移送函.pdf", "application/pdf", 52_000, sha("letter"))
+    return AddMaterial(
+        "", "transfer_letter", "移送函.pdf", "application/pdf", 52_000, sha("letter")
+    )
 
 
 def source() -> AddMaterial:
-    return AddMaterial("source", "现场检查记录.jpg", "image/jpeg", 1_200_000, sha("photo"))
+    return AddMaterial("", "source", "现场检查记录.jpg", "image/jpeg", 1_200_000, sha("photo"))
 
 
 @pytest.fixture
@@ -234,18 +263,24 @@ async def test_R_REF_06_R_REF_08_send_accept_handle_report_close(any_svc: Servic
     assert accept.due.astimezone(SHANGHAI).date() == date(2026, 12, 7)
 
     svc.clock.now = START + timedelta(days=1)
-    r = await svc.h.accept(r.id, "经审查，本案属于本镇管辖，决定受理。", TOWN_CLERK)
+    r = await svc.h.referrals.accept(
+        AcceptReferral(r.id, "经审查，本案属于本镇管辖，决定受理。"), Caller(TOWN_CLERK)
+    )
     assert r.status is Status.ACCEPTED and r.acceptance_statement.startswith("经审查")
     assert r.accept_deadline is not None and r.accept_deadline.state == "met"
     report = r.clock("report")
     assert report is not None and report.state == "open"
     assert "行政处罚法第六十条" in report.rule
 
-    r = await svc.h.mark_handled(r.id, "责令改正并立案查处", TOWN_CLERK)
-    r = await svc.h.report_result(r.id, "已作出警告并责令限期办理营业执照。", TOWN_CLERK)
+    r = await svc.h.referrals.mark_handled(
+        MarkHandled(r.id, "责令改正并立案查处"), Caller(TOWN_CLERK)
+    )
+    r = await svc.h.referrals.report_result(
+        ReportResult(r.id, "已作出警告并责令限期办理营业执照。"), Caller(TOWN_CLERK)
+    )
     assert r.status is Status.RESULT_REPORTED
     assert r.clock("report") is not None and r.clock("report").state == "met"  # type: ignore[union-attr]
-    r = await svc.h.close(r.id, MARKET_CLERK)
+    r = await svc.h.referrals.close(CloseReferral(r.id), Caller(MARKET_CLERK))
     assert r.status is Status.CLOSED
 
     assert [(t.action, t.agency_id, t.before, t.after) for t in r.history[-5:]] == [
@@ -283,7 +318,7 @@ async def test_R_REF_06_R_REF_08_send_accept_handle_report_close(any_svc: Servic
 
 
 async def test_R_REF_04_send_clock_from_discovery_with_explanation(svc: Service) -> None:
-    r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
     clock = r.clock("send")
     assert (
         clock is not None and clock.state == "open" and clock.responsible_agency_id == "fy-market"
@@ -297,20 +332,24 @@ async def test_R_REF_04_send_clock_from_discovery_with_explanation(svc: Service)
 
 
 async def test_R_REF_04_urgent_referral_runs_on_24_hours(svc: Service) -> None:
-    r = await svc.h.draft_referral(svc.draft_cmd(urgent=True), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(urgent=True), Caller(MARKET_CLERK))
     clock = r.clock("send")
     assert clock is not None and clock.due == FOUND + timedelta(hours=24)
     assert "24小时" in clock.rule
     with pytest.raises(InvalidState):
-        await svc.h.extend_send_deadline(r.id, 8, "需补充调查", True, MARKET_CLERK)
+        await svc.h.referrals.extend_send_deadline(
+            ExtendSendDeadline(r.id, 8, "需补充调查", True), Caller(MARKET_CLERK)
+        )
 
 
 async def test_R_REF_04_extension_with_prior_notice_never_past_maximum(svc: Service) -> None:
-    r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
     err = await refused(
         svc,
         r.id,
-        svc.h.extend_send_deadline(r.id, 11, "需补充调查", True, MARKET_CLERK),
+        svc.h.referrals.extend_send_deadline(
+            ExtendSendDeadline(r.id, 11, "需补充调查", True), Caller(MARKET_CLERK)
+        ),
         ValidationFailed,
         "workingDays",
     )
@@ -318,11 +357,15 @@ async def test_R_REF_04_extension_with_prior_notice_never_past_maximum(svc: Serv
     await refused(
         svc,
         r.id,
-        svc.h.extend_send_deadline(r.id, 8, "需补充调查", False, MARKET_CLERK),
+        svc.h.referrals.extend_send_deadline(
+            ExtendSendDeadline(r.id, 8, "需补充调查", False), Caller(MARKET_CLERK)
+        ),
         ValidationFailed,
         "notifyReceiver",
     )
-    r = await svc.h.extend_send_deadline(r.id, 10, "需补充调查取证", True, MARKET_CLERK)
+    r = await svc.h.referrals.extend_send_deadline(
+        ExtendSendDeadline(r.id, 10, "需补充调查取证", True), Caller(MARKET_CLERK)
+    )
     clock = r.clock("send")
     assert clock is not None and clock.due.astimezone(SHANGHAI).date() == date(2026, 12, 11)
     assert clock.key == f"Referral:{r.id}:referral.send"
@@ -336,7 +379,9 @@ async def test_R_REF_04_extension_with_prior_notice_never_past_maximum(svc: Serv
     await refused(
         svc,
         r.id,
-        svc.h.extend_send_deadline(r.id, 10, "再延", True, MARKET_CLERK),
+        svc.h.referrals.extend_send_deadline(
+            ExtendSendDeadline(r.id, 10, "再延", True), Caller(MARKET_CLERK)
+        ),
         InvalidState,
         "workingDays",
     )
@@ -346,9 +391,9 @@ async def test_R_REF_05_ongoing_violation_records_stop_order_and_immediate_notic
     svc: Service,
 ) -> None:
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(svc.draft_cmd(ongoing=True), MARKET_CLERK)
+        await svc.h.referrals.draft(svc.draft_cmd(ongoing=True), Caller(MARKET_CLERK))
     assert err.value.field == "stopOrder"
-    r = await svc.h.draft_referral(
+    r = await svc.h.referrals.draft(
         svc.draft_cmd(
             ongoing=True,
             stop_order="当场责令停止经营",
@@ -356,7 +401,7 @@ async def test_R_REF_05_ongoing_violation_records_stop_order_and_immediate_notic
             immediate_notice="电话告知寒葱沟镇综合行政执法中心值班人员",
             notified_at=FOUND + timedelta(minutes=10),
         ),
-        MARKET_CLERK,
+        Caller(MARKET_CLERK),
     )
     assert r.ongoing is not None and r.ongoing.stop_order == "当场责令停止经营"
     drafted = (await svc.events(r.id))[0]["data"]
@@ -367,42 +412,60 @@ async def test_R_REF_05_ongoing_violation_records_stop_order_and_immediate_notic
 
 
 async def test_R_REF_02_no_sending_without_letter_facts_and_source(svc: Service) -> None:
-    r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
     err = await refused(
-        svc, r.id, svc.h.submit_for_approval(r.id, MARKET_CLERK), ValidationFailed, "materials"
+        svc,
+        r.id,
+        svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK)),
+        ValidationFailed,
+        "materials",
     )
     assert "移送函" in err.message
-    await svc.h.add_material(r.id, letter(), MARKET_CLERK)
+    await svc.h.materials.add(replace(letter(), referral_id=r.id), Caller(MARKET_CLERK))
     err = await refused(
-        svc, r.id, svc.h.submit_for_approval(r.id, MARKET_CLERK), ValidationFailed, "materials"
+        svc,
+        r.id,
+        svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK)),
+        ValidationFailed,
+        "materials",
     )
     assert "source material" in err.message
-    r = await svc.h.add_material(r.id, source(), MARKET_CLERK)
+    r = await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
     assert [(m.kind.value, m.size, m.sha256) for m in r.materials] == [
         ("transfer_letter", 52_000, sha("letter")),
         ("source", 1_200_000, sha("photo")),
     ]
-    r = await svc.h.submit_for_approval(r.id, MARKET_CLERK)
+    r = await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     assert r.status is Status.PENDING_APPROVAL
     with pytest.raises(ValidationFailed) as e:
-        await svc.h.draft_referral(svc.draft_cmd(facts="  "), MARKET_CLERK)
+        await svc.h.referrals.draft(svc.draft_cmd(facts="  "), Caller(MARKET_CLERK))
     assert e.value.field == "facts"
 
 
 async def test_R_REF_02_material_records_are_checked(svc: Service) -> None:
-    r = await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
     for bad, field in (
-        (AddMaterial("letter", "x.pdf", "application/pdf", 10, sha("x")), "kind"),
-        (AddMaterial("source", "x.exe", "application/x-msdownload", 10, sha("x")), "mediaType"),
-        (AddMaterial("source", "x.pdf", "application/pdf", 0, sha("x")), "size"),
-        (AddMaterial("source", "x.pdf", "application/pdf", 10, "abc"), "sha256"),
+        (AddMaterial("", "letter", "x.pdf", "application/pdf", 10, sha("x")), "kind"),
+        (AddMaterial("", "source", "x.exe", "application/x-msdownload", 10, sha("x")), "mediaType"),
+        (AddMaterial("", "source", "x.pdf", "application/pdf", 0, sha("x")), "size"),
+        (AddMaterial("", "source", "x.pdf", "application/pdf", 10, "abc"), "sha256"),
     ):
         await refused(
-            svc, r.id, svc.h.add_material(r.id, bad, MARKET_CLERK), ValidationFailed, field
+            svc,
+            r.id,
+            svc.h.materials.add(replace(bad, referral_id=r.id), Caller(MARKET_CLERK)),
+            ValidationFailed,
+            field,
         )
-    await refused(svc, r.id, svc.h.add_material(r.id, source(), TOWN_CLERK), Forbidden, None)
-    r = await svc.h.add_material(r.id, source(), MARKET_CLERK)
-    r = await svc.h.remove_material(r.id, r.materials[0].id, MARKET_CLERK)
+    await refused(
+        svc,
+        r.id,
+        svc.h.materials.add(replace(source(), referral_id=r.id), Caller(TOWN_CLERK)),
+        Forbidden,
+        None,
+    )
+    r = await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
+    r = await svc.h.materials.remove(RemoveMaterial(r.id, r.materials[0].id), Caller(MARKET_CLERK))
     assert r.materials == ()
     assert (await svc.event_types(r.id))[-1] == "referral.material_changed.v1"
 
@@ -410,53 +473,73 @@ async def test_R_REF_02_material_records_are_checked(svc: Service) -> None:
 async def test_R_AG_02_internal_unit_as_sender_is_refused(svc: Service) -> None:
     brigade = person("fy-market-brigade", "clerk")
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(svc.draft_cmd(sender_id="fy-market-brigade"), brigade)
+        await svc.h.referrals.draft(svc.draft_cmd(sender_id="fy-market-brigade"), Caller(brigade))
     assert err.value.field == "senderId"
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(svc.draft_cmd(receiver_id="fy-hancong-center"), MARKET_CLERK)
+        await svc.h.referrals.draft(
+            svc.draft_cmd(receiver_id="fy-hancong-center"), Caller(MARKET_CLERK)
+        )
     assert err.value.field == "receiverId"
     assert await svc.referrals.search(ReferralFilter(), limit=10) == []
 
 
 async def test_R_REF_03_sending_unapproved_is_refused(svc: Service) -> None:
     r = await svc.complete_draft()
-    await refused(svc, r.id, svc.h.send(r.id, MARKET_CLERK), InvalidState, "status")
-    await svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await refused(svc, r.id, svc.h.approve(r.id, MARKET_CLERK), Forbidden, None)
-    await refused(svc, r.id, svc.h.send(r.id, MARKET_CLERK), InvalidState, "status")
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK)),
+        InvalidState,
+        "status",
+    )
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_CLERK)),
+        Forbidden,
+        None,
+    )
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK)),
+        InvalidState,
+        "status",
+    )
 
 
 async def test_R_CAT_02_receiver_must_be_competent_or_reason_stated(svc: Service) -> None:
     # Not delegated to 浓桥镇: the catalogue names the department.
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(
-            svc.draft_cmd(sender_id="fy-market", receiver_id="fy-nongqiao"), MARKET_CLERK
+        await svc.h.referrals.draft(
+            svc.draft_cmd(sender_id="fy-market", receiver_id="fy-nongqiao"), Caller(MARKET_CLERK)
         )
     assert err.value.field == "receiverId" and "fy-market" in err.value.message
     # Delegated to 寒葱沟镇: a referral from another township to it is fine.
-    ok = await svc.h.draft_referral(
+    ok = await svc.h.referrals.draft(
         svc.draft_cmd(sender_id="fy-nongqiao", receiver_id="fy-hancong", township_id="fy-hancong"),
-        NONGQIAO_CLERK,
+        Caller(NONGQIAO_CLERK),
     )
     assert ok.competence is not None and ok.competence.resolved_agency_id == "fy-hancong"
     assert ok.competence.reason == "delegated"
     # A stated reason lets the sender address another agency; it is recorded.
-    r = await svc.h.draft_referral(
+    r = await svc.h.referrals.draft(
         svc.draft_cmd(
             receiver_id="fy-nongqiao", competence_reason="违法行为发生地跨两镇，先移送浓桥镇"
         ),
-        MARKET_CLERK,
+        Caller(MARKET_CLERK),
     )
     assert r.competence is not None and r.competence.override_reason.startswith("违法行为")
 
 
 async def test_R_CAT_02_unknown_matter_needs_a_reason(svc: Service) -> None:
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(svc.draft_cmd(matter_code="999999"), MARKET_CLERK)
+        await svc.h.referrals.draft(svc.draft_cmd(matter_code="999999"), Caller(MARKET_CLERK))
     assert err.value.field == "competenceReason"
-    r = await svc.h.draft_referral(
+    r = await svc.h.referrals.draft(
         svc.draft_cmd(matter_code="999999", competence_reason="新型违法行为，清单未列明"),
-        MARKET_CLERK,
+        Caller(MARKET_CLERK),
     )
     assert r.competence is not None and r.competence.reason == "unknown_matter"
 
@@ -481,7 +564,7 @@ async def test_R_CAT_02_transition_period_keeps_the_department(tmp_path: Path) -
         )
     )
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(svc.draft_cmd(), MARKET_CLERK)
+        await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
     assert err.value.field == "receiverId" and "过渡期" in err.value.message
     await store.close()
 
@@ -493,24 +576,24 @@ async def test_R_CAT_03_major_penalty_goes_to_the_department(tmp_path: Path) -> 
     town_clerk = person("fy-wusu", "clerk")
     # Delegated to 寒葱沟镇, but a fine of 50,000 yuan or more is major (HC #13).
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.draft_referral(
+        await svc.h.referrals.draft(
             svc.draft_cmd(
                 sender_id="fy-wusu",
                 receiver_id="fy-hancong",
                 township_id="fy-hancong",
                 possible_fine_yuan=50_000,
             ),
-            town_clerk,
+            Caller(town_clerk),
         )
     assert err.value.field == "receiverId" and "R-CAT-03" in err.value.message
-    r = await svc.h.draft_referral(
+    r = await svc.h.referrals.draft(
         svc.draft_cmd(
             sender_id="fy-wusu",
             receiver_id="fy-market",
             township_id="fy-hancong",
             penalty_kinds=("revoke_licence",),
         ),
-        town_clerk,
+        Caller(town_clerk),
     )
     assert r.competence is not None and r.competence.major_penalty is True
     assert r.competence.reason == "major_penalty"
@@ -519,15 +602,21 @@ async def test_R_CAT_03_major_penalty_goes_to_the_department(tmp_path: Path) -> 
 
 async def test_R_CAT_02_competence_checked_again_at_send(svc: Service) -> None:
     r = await svc.complete_draft()
-    await svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await svc.h.approve(r.id, MARKET_LEADER)
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     # Meanwhile the delegation is withdrawn from the catalogue.
     await svc.catalogue.put(
         CatalogueEntryV1(
             code=MATTER, name="无证经营", original_department_id="fy-market", version=5
         )
     )
-    await refused(svc, r.id, svc.h.send(r.id, MARKET_CLERK), ValidationFailed, "receiverId")
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK)),
+        ValidationFailed,
+        "receiverId",
+    )
 
 
 # --------------------------------------------------------------------------- lifecycle rules
@@ -535,12 +624,36 @@ async def test_R_CAT_02_competence_checked_again_at_send(svc: Service) -> None:
 
 async def test_R_REF_06_only_the_receiver_accepts_in_writing(svc: Service) -> None:
     r = await svc.sent()
-    await refused(svc, r.id, svc.h.accept(r.id, "受理", MARKET_CLERK), Forbidden, None)
-    await refused(svc, r.id, svc.h.accept(r.id, " ", TOWN_CLERK), ValidationFailed, "statement")
-    r = await svc.h.accept(r.id, "决定受理", TOWN_CLERK)
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(MARKET_CLERK)),
+        Forbidden,
+        None,
+    )
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.accept(AcceptReferral(r.id, " "), Caller(TOWN_CLERK)),
+        ValidationFailed,
+        "statement",
+    )
+    r = await svc.h.referrals.accept(AcceptReferral(r.id, "决定受理"), Caller(TOWN_CLERK))
     # Wrong state: accepted twice, handled before accepting elsewhere.
-    await refused(svc, r.id, svc.h.accept(r.id, "再次受理", TOWN_CLERK), InvalidState, "status")
-    await refused(svc, r.id, svc.h.close(r.id, MARKET_CLERK), InvalidState, "status")
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.accept(AcceptReferral(r.id, "再次受理"), Caller(TOWN_CLERK)),
+        InvalidState,
+        "status",
+    )
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.close(CloseReferral(r.id), Caller(MARKET_CLERK)),
+        InvalidState,
+        "status",
+    )
 
 
 async def test_R_REF_06_chongqing_receiver_may_not_refuse(tmp_path: Path) -> None:
@@ -552,7 +665,9 @@ async def test_R_REF_06_chongqing_receiver_may_not_refuse(tmp_path: Path) -> Non
     err = await refused(
         svc,
         r.id,
-        svc.h.decline(r.id, "非本镇职责", "清单第12项", "fy-market", TOWN_LEADER),
+        svc.h.referrals.decline(
+            DeclineReferral(r.id, "非本镇职责", "清单第12项", "fy-market"), Caller(TOWN_LEADER)
+        ),
         Forbidden,
         "status",
     )
@@ -562,23 +677,43 @@ async def test_R_REF_06_chongqing_receiver_may_not_refuse(tmp_path: Path) -> Non
 
 async def test_withdrawal_only_before_acceptance_and_by_a_leader_once_sent(svc: Service) -> None:
     r = await svc.sent()
-    await refused(svc, r.id, svc.h.withdraw(r.id, "误送", MARKET_CLERK), Forbidden, None)
-    w = await svc.h.withdraw(r.id, "误送，收回", MARKET_LEADER)
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.withdraw(WithdrawReferral(r.id, "误送"), Caller(MARKET_CLERK)),
+        Forbidden,
+        None,
+    )
+    w = await svc.h.referrals.withdraw(WithdrawReferral(r.id, "误送，收回"), Caller(MARKET_LEADER))
     assert w.status is Status.WITHDRAWN
     assert w.accept_deadline is not None and w.accept_deadline.state == "cancelled"
     data = (await svc.events(r.id))[-1]["data"]
     assert data["deadlines"][0]["state"] == "cancelled"
     r2 = await svc.sent()
-    await svc.h.accept(r2.id, "受理", TOWN_CLERK)
-    await refused(svc, r2.id, svc.h.withdraw(r2.id, "收回", MARKET_LEADER), InvalidState, "status")
+    await svc.h.referrals.accept(AcceptReferral(r2.id, "受理"), Caller(TOWN_CLERK))
+    await refused(
+        svc,
+        r2.id,
+        svc.h.referrals.withdraw(WithdrawReferral(r2.id, "收回"), Caller(MARKET_LEADER)),
+        InvalidState,
+        "status",
+    )
 
 
 async def test_R_REF_13_government_supervises_a_lingering_case(svc: Service) -> None:
     r = await svc.sent()
-    await refused(svc, r.id, svc.h.supervise(r.id, "请于3日内受理", MARKET_LEADER), Forbidden, None)
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.supervise(SuperviseReferral(r.id, "请于3日内受理"), Caller(MARKET_LEADER)),
+        Forbidden,
+        None,
+    )
     svc.clock.now = START + timedelta(days=20)
     assert r.is_overdue(svc.clock.now)
-    r = await svc.h.supervise(r.id, "逾期未告知受理情况，请于3个工作日内办理", GOV)
+    r = await svc.h.referrals.supervise(
+        SuperviseReferral(r.id, "逾期未告知受理情况，请于3个工作日内办理"), Caller(GOV)
+    )
     assert r.supervisions[0].agency_id == "fy-gov"
     assert (await svc.event_types(r.id))[-1] == "referral.supervised.v1"
     overdue = await svc.referrals.search(ReferralFilter(overdue_at=svc.clock.now), limit=10)
@@ -590,12 +725,14 @@ async def test_R_REF_13_government_supervises_a_lingering_case(svc: Service) -> 
 
 
 async def decline(svc: Service, r: Referral) -> Referral:
-    return await svc.h.decline(
-        r.id,
-        "该事项尚未下放至本镇",
-        "事项清单第12项（330217001）由市场监管局承办",
-        "fy-hancong",
-        TOWN_LEADER,
+    return await svc.h.referrals.decline(
+        DeclineReferral(
+            r.id,
+            "该事项尚未下放至本镇",
+            "事项清单第12项（330217001）由市场监管局承办",
+            "fy-hancong",
+        ),
+        Caller(TOWN_LEADER),
     )
 
 
@@ -604,21 +741,27 @@ async def test_R_REF_07_decline_cites_catalogue_and_names_interim_handler(svc: S
     await refused(
         svc,
         r.id,
-        svc.h.decline(r.id, "非本镇", "清单", "fy-hancong", TOWN_CLERK),
+        svc.h.referrals.decline(
+            DeclineReferral(r.id, "非本镇", "清单", "fy-hancong"), Caller(TOWN_CLERK)
+        ),
         Forbidden,
         None,
     )
     await refused(
         svc,
         r.id,
-        svc.h.decline(r.id, "非本镇", "", "fy-hancong", TOWN_LEADER),
+        svc.h.referrals.decline(
+            DeclineReferral(r.id, "非本镇", "", "fy-hancong"), Caller(TOWN_LEADER)
+        ),
         ValidationFailed,
         "catalogueBasis",
     )
     await refused(
         svc,
         r.id,
-        svc.h.decline(r.id, "非本镇", "清单第12项", "nobody", TOWN_LEADER),
+        svc.h.referrals.decline(
+            DeclineReferral(r.id, "非本镇", "清单第12项", "nobody"), Caller(TOWN_LEADER)
+        ),
         ValidationFailed,
         "interimHandlerId",
     )
@@ -654,18 +797,24 @@ async def test_R_REF_07_no_re_transfer_after_decline(svc: Service) -> None:
     r = await decline(svc, r)
     # The receiver may not pass it on to a third agency (不得再行移送)...
     with pytest.raises(Forbidden) as err:
-        await svc.h.draft_referral(
+        await svc.h.referrals.draft(
             svc.draft_cmd(
                 sender_id="fy-hancong",
                 receiver_id="fy-nongqiao",
                 forwarded_from=r.id,
                 competence_reason="转交",
             ),
-            TOWN_CLERK,
+            Caller(TOWN_CLERK),
         )
     assert err.value.field == "forwardedFrom" and "不得再行移送" in err.value.message
     # ... and the sender cannot send it again while the dispute runs.
-    await refused(svc, r.id, svc.h.send(r.id, MARKET_CLERK), InvalidState, "status")
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK)),
+        InvalidState,
+        "status",
+    )
     assert len(await svc.referrals.search(ReferralFilter(), limit=10)) == 1
 
 
@@ -694,7 +843,7 @@ async def test_R_REF_07_dispute_ruling_reassigns_with_new_clock_idempotently(
     r = await decline(svc, await svc.sent())
     svc.clock.now = START + timedelta(days=4)
     envelope = ruled(r.id, "fy-market-2" if False else "fy-natres")
-    await svc.h.when_dispute_ruled_reassign_or_confirm(envelope)
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(envelope)
     moved = await svc.referrals.get(r.id)
     assert moved is not None and moved.status is Status.SENT
     assert moved.receiver_id == "fy-natres" and moved.previous_receivers == ("fy-hancong",)
@@ -708,18 +857,20 @@ async def test_R_REF_07_dispute_ruling_reassigns_with_new_clock_idempotently(
     assert events[-1]["data"]["previous_receiver_id"] == "fy-hancong"
     # Redelivery changes nothing.
     before = await svc.raw(r.id)
-    await svc.h.when_dispute_ruled_reassign_or_confirm(envelope)
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(envelope)
     assert await svc.raw(r.id) == before
     # The new receiver accepts as usual.
     natres = person("fy-natres", "clerk")
-    assert (await svc.h.accept(r.id, "受理", natres)).status is Status.ACCEPTED
+    assert (
+        await svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(natres))
+    ).status is Status.ACCEPTED
 
 
 async def test_R_REF_07_dispute_ruling_confirms_receiver_who_cannot_decline_again(
     svc: Service,
 ) -> None:
     r = await decline(svc, await svc.sent())
-    await svc.h.when_dispute_ruled_reassign_or_confirm(ruled(r.id, "fy-hancong"))
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(ruled(r.id, "fy-hancong"))
     back = await svc.referrals.get(r.id)
     assert back is not None and back.status is Status.SENT and back.receiver_id == "fy-hancong"
     assert back.accept_deadline is not None and back.accept_deadline.state == "open"
@@ -727,13 +878,15 @@ async def test_R_REF_07_dispute_ruling_confirms_receiver_who_cannot_decline_agai
     await refused(
         svc,
         r.id,
-        svc.h.decline(r.id, "仍不属于", "清单", "fy-hancong", TOWN_LEADER),
+        svc.h.referrals.decline(
+            DeclineReferral(r.id, "仍不属于", "清单", "fy-hancong"), Caller(TOWN_LEADER)
+        ),
         Forbidden,
         "status",
     )
     # A ruling without a referral, or about one not waiting, is ignored.
-    await svc.h.when_dispute_ruled_reassign_or_confirm(ruled(None, "fy-natres", "d-2"))
-    await svc.h.when_dispute_ruled_reassign_or_confirm(ruled(r.id, "fy-natres", "d-3"))
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(ruled(None, "fy-natres", "d-2"))
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(ruled(r.id, "fy-natres", "d-3"))
     assert (await svc.referrals.get(r.id)).receiver_id == "fy-hancong"  # type: ignore[union-attr]
 
 
@@ -749,25 +902,49 @@ async def test_R_REF_09_upward_needs_department_consent_and_justice_filing(svc: 
         competence_reason="案情重大复杂，报请上移",
     )
     assert r.route.value == "upward"
-    await svc.h.submit_for_approval(r.id, TOWN_CLERK)
-    await svc.h.approve(r.id, TOWN_LEADER)
-    err = await refused(svc, r.id, svc.h.send(r.id, TOWN_CLERK), InvalidState, "consent")
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(TOWN_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(TOWN_LEADER))
+    err = await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(TOWN_CLERK)),
+        InvalidState,
+        "consent",
+    )
     assert "R-REF-09" in err.message
     await refused(
         svc,
         r.id,
-        svc.h.record_justice_filing(r.id, "备〔2026〕7号", TOWN_CLERK),
+        svc.h.referrals.record_justice_filing(
+            RecordJusticeFiling(r.id, "备〔2026〕7号"), Caller(TOWN_CLERK)
+        ),
         InvalidState,
         "consent",
     )
     await refused(
-        svc, r.id, svc.h.record_department_consent(r.id, "同意", MARKET_CLERK), Forbidden, None
+        svc,
+        r.id,
+        svc.h.referrals.consent_to_upward(
+            ConsentToUpwardReferral(r.id, "同意"), Caller(MARKET_CLERK)
+        ),
+        Forbidden,
+        None,
     )
-    await svc.h.record_department_consent(r.id, "同意上移承办", MARKET_LEADER)
-    await refused(svc, r.id, svc.h.send(r.id, TOWN_CLERK), InvalidState, "filing")
-    r = await svc.h.record_justice_filing(r.id, "抚司备〔2026〕7号", TOWN_CLERK)
+    await svc.h.referrals.consent_to_upward(
+        ConsentToUpwardReferral(r.id, "同意上移承办"), Caller(MARKET_LEADER)
+    )
+    await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(TOWN_CLERK)),
+        InvalidState,
+        "filing",
+    )
+    r = await svc.h.referrals.record_justice_filing(
+        RecordJusticeFiling(r.id, "抚司备〔2026〕7号"), Caller(TOWN_CLERK)
+    )
     assert r.upward is not None and r.upward.filed_with_id == "fy-justice"
-    r = await svc.h.send(r.id, TOWN_CLERK)
+    r = await svc.h.referrals.send(SendReferral(r.id), Caller(TOWN_CLERK))
     assert r.status is Status.SENT
     types = await svc.event_types(r.id)
     assert "referral.department_consent_recorded.v1" in types
@@ -778,29 +955,35 @@ async def test_R_REF_10_crime_transfer_no_fine_instead_and_not_filed_reopens(
     svc: Service,
 ) -> None:
     r = await svc.sent()
-    r = await svc.h.accept(r.id, "受理", TOWN_CLERK)
+    r = await svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(TOWN_CLERK))
     first_report = r.clock("report")
     assert first_report is not None
     await refused(
         svc,
         r.id,
-        svc.h.transfer_to_police(r.id, "fy-police", "涉嫌生产销售伪劣产品罪", TOWN_CLERK),
+        svc.h.crime.transfer_to_police(
+            TransferToPolice(r.id, "fy-police", "涉嫌生产销售伪劣产品罪"), Caller(TOWN_CLERK)
+        ),
         Forbidden,
         None,
     )
     await refused(
         svc,
         r.id,
-        svc.h.transfer_to_police(r.id, "fy-natres", "涉嫌犯罪", TOWN_LEADER),
+        svc.h.crime.transfer_to_police(
+            TransferToPolice(r.id, "fy-natres", "涉嫌犯罪"), Caller(TOWN_LEADER)
+        ),
         ValidationFailed,
         "policeId",
     )
-    r = await svc.h.transfer_to_police(r.id, "fy-police", "涉案金额较大，涉嫌犯罪", TOWN_LEADER)
+    r = await svc.h.crime.transfer_to_police(
+        TransferToPolice(r.id, "fy-police", "涉案金额较大，涉嫌犯罪"), Caller(TOWN_LEADER)
+    )
     assert r.status is Status.CRIME_PENDING
     # The procuratorate's observers (judicial_observer) read suspected-crime referrals, and
     # only those; public security reads what was sent to it.
     observer = person("fy-procuratorate", "judicial_observer")
-    ordinary = await svc.h.draft_referral(svc.draft_cmd(title="普通"), MARKET_CLERK)
+    ordinary = await svc.h.referrals.draft(svc.draft_cmd(title="普通"), Caller(MARKET_CLERK))
     assert can_read(observer, r) and not can_read(observer, ordinary)
     assert can_read(POLICE, r) and not can_read(POLICE, ordinary)
     crime = await svc.referrals.search(ReferralFilter(crime_only=True), limit=10)
@@ -809,7 +992,9 @@ async def test_R_REF_10_crime_transfer_no_fine_instead_and_not_filed_reopens(
     err = await refused(
         svc,
         r.id,
-        svc.h.record_penalty(r.id, "寒罚〔2026〕1号", (), 3000, TOWN_CLERK),
+        svc.h.referrals.record_penalty(
+            RecordPenalty(r.id, "寒罚〔2026〕1号", (), 3000), Caller(TOWN_CLERK)
+        ),
         InvalidState,
         "status",
     )
@@ -817,12 +1002,16 @@ async def test_R_REF_10_crime_transfer_no_fine_instead_and_not_filed_reopens(
     await refused(
         svc,
         r.id,
-        svc.h.record_police_decision(r.id, False, "不予立案通知书", TOWN_CLERK),
+        svc.h.crime.record_police_decision(
+            RecordPoliceDecision(r.id, False, "不予立案通知书"), Caller(TOWN_CLERK)
+        ),
         Forbidden,
         None,
     )
     svc.clock.now = START + timedelta(days=10)
-    r = await svc.h.record_police_decision(r.id, False, "抚公不立字〔2026〕3号", POLICE)
+    r = await svc.h.crime.record_police_decision(
+        RecordPoliceDecision(r.id, False, "抚公不立字〔2026〕3号"), Caller(POLICE)
+    )
     assert r.status is Status.ACCEPTED and r.crime is not None and r.crime.decision == "not_filed"
     report = r.clock("report")
     assert report is not None and report.state == "open" and report.key != first_report.key
@@ -830,15 +1019,21 @@ async def test_R_REF_10_crime_transfer_no_fine_instead_and_not_filed_reopens(
     data = (await svc.events(r.id))[-1]["data"]
     assert data["filed"] is False and data["state_after"] == "accepted"
     assert data["deadlines"][0]["kind"] == "referral.report"
-    r = await svc.h.record_penalty(r.id, "寒罚〔2026〕1号", (), 3000, TOWN_CLERK)
+    r = await svc.h.referrals.record_penalty(
+        RecordPenalty(r.id, "寒罚〔2026〕1号", (), 3000), Caller(TOWN_CLERK)
+    )
     assert r.penalty is not None and r.penalty.fine_yuan == 3000
 
 
 async def test_R_REF_10_police_filing_closes_the_administrative_file(svc: Service) -> None:
     r = await svc.sent()
-    await svc.h.accept(r.id, "受理", TOWN_CLERK)
-    await svc.h.transfer_to_police(r.id, "fy-police", "涉嫌犯罪", TOWN_LEADER)
-    r = await svc.h.record_police_decision(r.id, True, "立案决定书 抚公立字〔2026〕9号", POLICE)
+    await svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(TOWN_CLERK))
+    await svc.h.crime.transfer_to_police(
+        TransferToPolice(r.id, "fy-police", "涉嫌犯罪"), Caller(TOWN_LEADER)
+    )
+    r = await svc.h.crime.record_police_decision(
+        RecordPoliceDecision(r.id, True, "立案决定书 抚公立字〔2026〕9号"), Caller(POLICE)
+    )
     assert r.status is Status.CLOSED and r.crime is not None and r.crime.decision == "filed"
 
 
@@ -861,25 +1056,27 @@ async def test_R_REF_11_bulk_transfer_at_delegation_reports_what_moved(svc: Serv
             township_id="fy-wusu",
             **over,
         )
-        await svc.h.submit_for_approval(r.id, town)
-        await svc.h.approve(r.id, town_leader)
-        return await svc.h.send(r.id, town)
+        await svc.h.referrals.submit(SubmitReferral(r.id), Caller(town))
+        await svc.h.referrals.approve(ApproveReferral(r.id), Caller(town_leader))
+        return await svc.h.referrals.send(SendReferral(r.id), Caller(town))
 
     natres = person("fy-natres", "clerk")
     pending = await to_natres()
     accepted = await to_natres()
-    await svc.h.accept(accepted.id, "受理", natres)
+    await svc.h.referrals.accept(AcceptReferral(accepted.id, "受理"), Caller(natres))
     closed = await to_natres()
-    await svc.h.accept(closed.id, "受理", natres)
-    await svc.h.mark_handled(closed.id, "已处理", natres)
-    await svc.h.report_result(closed.id, "已罚款", natres)
-    await svc.h.close(closed.id, town)
+    await svc.h.referrals.accept(AcceptReferral(closed.id, "受理"), Caller(natres))
+    await svc.h.referrals.mark_handled(MarkHandled(closed.id, "已处理"), Caller(natres))
+    await svc.h.referrals.report_result(ReportResult(closed.id, "已罚款"), Caller(natres))
+    await svc.h.referrals.close(CloseReferral(closed.id), Caller(town))
     with pytest.raises(Forbidden):
-        await svc.h.transfer_at_delegation(
-            "fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号", natres
+        await svc.h.delegation.transfer(
+            TransferAtDelegation("fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号"),
+            Caller(natres),
         )
-    report = await svc.h.transfer_at_delegation(
-        "fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号", person("fy-natres", "leader")
+    report = await svc.h.delegation.transfer(
+        TransferAtDelegation("fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号"),
+        Caller(person("fy-natres", "leader")),
     )
     assert sorted(report.moved) == sorted([pending.id, accepted.id])
     assert report.stayed == [(closed.id, "archived with the department")]
@@ -889,27 +1086,39 @@ async def test_R_REF_11_bulk_transfer_at_delegation_reports_what_moved(svc: Serv
     assert new_report is not None and new_report.responsible_agency_id == "fy-wusu"
     assert (await svc.event_types(accepted.id))[-1] == "referral.moved_at_delegation.v1"
     # Run again: nothing more moves.
-    again = await svc.h.transfer_at_delegation(
-        "fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号", GOV
+    again = await svc.h.delegation.transfer(
+        TransferAtDelegation("fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号"),
+        Caller(GOV),
     )
     assert again.moved == []
 
 
 async def test_R_REF_12_electronic_transfer_needs_consent_and_is_signed(svc: Service) -> None:
     r = await svc.complete_draft()
-    await svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await svc.h.approve(r.id, MARKET_LEADER)
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     err = await refused(
-        svc, r.id, svc.h.send(r.id, MARKET_CLERK, electronic=True), Forbidden, "electronic"
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_CLERK)),
+        Forbidden,
+        "electronic",
     )
     assert "R-REF-12" in err.message
     with pytest.raises(Forbidden):
-        await svc.h.set_electronic_consent("fy-market", True, TOWN_CLERK)
-    assert await svc.h.set_electronic_consent("fy-market", True, TOWN_LEADER) is True
+        await svc.h.referrals.set_electronic_consent(
+            SetElectronicConsent("fy-market", True), Caller(TOWN_CLERK)
+        )
+    assert (
+        await svc.h.referrals.set_electronic_consent(
+            SetElectronicConsent("fy-market", True), Caller(TOWN_LEADER)
+        )
+        is True
+    )
     # Consent is per pair: it does not cover another sender.
-    consents = svc.h.consents
+    consents = svc.h.ports.consents
     assert (await consents.get("fy-hancong", "fy-natres"))[0] is False
-    r = await svc.h.send(r.id, MARKET_LEADER, electronic=True)
+    r = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
     assert r.electronic and r.signature is not None
     assert (
         r.signature.letter_sha256 == sha("letter")
@@ -917,7 +1126,9 @@ async def test_R_REF_12_electronic_transfer_needs_consent_and_is_signed(svc: Ser
     )
     sent = (await svc.events(r.id))[-1]["data"]
     assert sent["electronic"] is True and sent["letter_sha256"] == sha("letter")
-    await svc.h.set_electronic_consent("fy-market", False, TOWN_LEADER)
+    await svc.h.referrals.set_electronic_consent(
+        SetElectronicConsent("fy-market", False), Caller(TOWN_LEADER)
+    )
     assert (await consents.get("fy-hancong", "fy-market"))[0] is False
 
 
@@ -925,8 +1136,9 @@ async def test_R_REF_12_electronic_transfer_needs_consent_and_is_signed(svc: Ser
 
 
 async def register(svc: Service, who: Principal = TOWN_CLERK) -> Any:
-    return await svc.h.register_complaint(
-        RegisterComplaint("张某", "13800000000", "中心街某店无照经营", MATTER, "中心街12号"), who
+    return await svc.h.complaints.register(
+        RegisterComplaint("张某", "13800000000", "中心街某店无照经营", MATTER, "中心街12号"),
+        Caller(who),
     )
 
 
@@ -935,67 +1147,89 @@ async def test_R_CMP_01_first_agency_registers_and_owns_until_handed_over(svc: S
     assert c.status is ComplaintStatus.REGISTERED
     assert c.first_agency_id == c.owner_agency_id == "fy-hancong"
     with pytest.raises(Forbidden):
-        await svc.h.answer_complaint(c.id, "经查无违法", MARKET_CLERK)
+        await svc.h.complaints.answer(AnswerComplaint(c.id, "经查无违法"), Caller(MARKET_CLERK))
     with pytest.raises(ValidationFailed) as err:
-        await svc.h.register_complaint(RegisterComplaint("张某", " ", "内容"), TOWN_CLERK)
+        await svc.h.complaints.register(RegisterComplaint("张某", " ", "内容"), Caller(TOWN_CLERK))
     assert err.value.field == "complainantContact"
     assert await svc.event_types(c.id, "complaints") == ["complaint.registered.v1"]
 
 
 async def test_R_CMP_02_hand_over_with_the_other_sides_consent(svc: Service) -> None:
     c = await register(svc, MARKET_CLERK)
-    c = await svc.h.request_complaint_handover(
-        c.id, "fy-natres", "material", "反映的是非法占地问题，属自然资源局职责", MARKET_CLERK
+    c = await svc.h.complaints.request_handover(
+        RequestComplaintHandover(
+            c.id, "fy-natres", "material", "反映的是非法占地问题，属自然资源局职责"
+        ),
+        Caller(MARKET_CLERK),
     )
     assert c.status is ComplaintStatus.HANDOVER_PENDING and c.owner_agency_id == "fy-market"
     with pytest.raises(Forbidden):
-        await svc.h.answer_complaint_handover(c.id, True, "", TOWN_CLERK)
-    c = await svc.h.answer_complaint_handover(c.id, True, "同意接收", person("fy-natres", "clerk"))
+        await svc.h.complaints.answer_handover(
+            AnswerComplaintHandover(c.id, True, ""), Caller(TOWN_CLERK)
+        )
+    c = await svc.h.complaints.answer_handover(
+        AnswerComplaintHandover(c.id, True, "同意接收"), Caller(person("fy-natres", "clerk"))
+    )
     assert c.owner_agency_id == "fy-natres" and c.previous_owners == ("fy-market",)
     assert c.notices[-1].kind == "handover" and "转交" in c.notices[-1].text
     types = await svc.event_types(c.id, "complaints")
     assert types[-2:] == ["complaint.handover_answered.v1", "complaint.complainant_notified.v1"]
     # Guide mode: the complainant is told where to go.
     g = await register(svc, MARKET_CLERK)
-    await svc.h.request_complaint_handover(g.id, "fy-natres", "guide", "非本局职责", MARKET_CLERK)
-    g = await svc.h.answer_complaint_handover(g.id, True, "", person("fy-natres", "clerk"))
+    await svc.h.complaints.request_handover(
+        RequestComplaintHandover(g.id, "fy-natres", "guide", "非本局职责"), Caller(MARKET_CLERK)
+    )
+    g = await svc.h.complaints.answer_handover(
+        AnswerComplaintHandover(g.id, True, ""), Caller(person("fy-natres", "clerk"))
+    )
     assert g.status is ComplaintStatus.GUIDED and "请向抚远市自然资源局反映" in g.notices[-1].text
 
 
 async def test_R_CMP_03_first_check_answer_or_own_case(svc: Service) -> None:
     a = await register(svc)
-    a = await svc.h.answer_complaint(
-        a.id, "经现场核查，该店已办理营业执照，未发现违法行为。", TOWN_CLERK
+    a = await svc.h.complaints.answer(
+        AnswerComplaint(a.id, "经现场核查，该店已办理营业执照，未发现违法行为。"),
+        Caller(TOWN_CLERK),
     )
     assert a.status is ComplaintStatus.ANSWERED and a.notices[-1].kind == "answer"
     b = await register(svc)
-    b = await svc.h.open_case_from_complaint(b.id, "寒葱沟立〔2026〕12号", TOWN_CLERK)
+    b = await svc.h.complaints.open_case(
+        OpenCaseFromComplaint(b.id, "寒葱沟立〔2026〕12号"), Caller(TOWN_CLERK)
+    )
     assert b.status is ComplaintStatus.CASE_OPENED
-    b = await svc.h.tell_complainant_result(b.id, "已责令改正并处警告。", TOWN_CLERK)
+    b = await svc.h.complaints.tell_result(
+        TellComplainantResult(b.id, "已责令改正并处警告。"), Caller(TOWN_CLERK)
+    )
     assert b.status is ComplaintStatus.RESULT_TOLD and b.notices[-1].kind == "result"
     with pytest.raises(InvalidState):
-        await svc.h.answer_complaint(b.id, "再答复", TOWN_CLERK)
+        await svc.h.complaints.answer(AnswerComplaint(b.id, "再答复"), Caller(TOWN_CLERK))
 
 
 async def test_R_CMP_04_R_REF_08_complaint_born_referral_tells_the_complainant(
     svc: Service,
 ) -> None:
     c = await register(svc, MARKET_CLERK)
-    c2, r = await svc.h.refer_complaint(c.id, svc.draft_cmd(), MARKET_CLERK)
+    c2, r = await svc.h.complaints.refer(
+        ReferComplaint(c.id, svc.draft_cmd()), Caller(MARKET_CLERK)
+    )
     assert c2.status is ComplaintStatus.REFERRED and c2.referral_id == r.id
     assert r.complaint_id == c.id and "已移送寒葱沟镇人民政府" in c2.notices[-1].text
-    await svc.h.add_material(r.id, letter(), MARKET_CLERK)
-    await svc.h.add_material(
-        r.id,
-        AddMaterial("source", "举报材料.pdf", "application/pdf", 9_000, sha("c")),
-        MARKET_CLERK,
+    await svc.h.materials.add(replace(letter(), referral_id=r.id), Caller(MARKET_CLERK))
+    await svc.h.materials.add(
+        replace(
+            AddMaterial("", "source", "举报材料.pdf", "application/pdf", 9_000, sha("c")),
+            referral_id=r.id,
+        ),
+        Caller(MARKET_CLERK),
     )
-    await svc.h.submit_for_approval(r.id, MARKET_CLERK)
-    await svc.h.approve(r.id, MARKET_LEADER)
-    await svc.h.send(r.id, MARKET_CLERK)
-    await svc.h.accept(r.id, "受理", TOWN_CLERK)
-    await svc.h.mark_handled(r.id, "已查处", TOWN_CLERK)
-    await svc.h.report_result(r.id, "已责令停止经营并罚款2000元。", TOWN_CLERK)
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    await svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(TOWN_CLERK))
+    await svc.h.referrals.mark_handled(MarkHandled(r.id, "已查处"), Caller(TOWN_CLERK))
+    await svc.h.referrals.report_result(
+        ReportResult(r.id, "已责令停止经营并罚款2000元。"), Caller(TOWN_CLERK)
+    )
     told = await svc.complaints.get(c.id)
     assert told is not None and told.status is ComplaintStatus.RESULT_TOLD
     kinds = [(n.kind, n.to_agency_id) for n in told.notices]
@@ -1018,7 +1252,7 @@ async def test_R_REF_01_queries_filter_sort_and_page_with_indexes(any_svc: Servi
     ids = []
     for i in range(5):
         svc.clock.now = START + timedelta(minutes=i)
-        r = await svc.h.draft_referral(svc.draft_cmd(title=f"案件{i}"), MARKET_CLERK)
+        r = await svc.h.referrals.draft(svc.draft_cmd(title=f"案件{i}"), Caller(MARKET_CLERK))
         ids.append(r.id)
     page1 = await svc.referrals.search(ReferralFilter(sender_id="fy-market"), limit=2)
     assert [r.id for r in page1] == ids[:2]
@@ -1058,8 +1292,8 @@ async def test_redelivered_catalogue_snapshot_is_harmless(svc: Service) -> None:
         district=DISTRICT,
         service="coordination",
     )
-    await svc.h.when_catalogue_entry_changed_update_read_model(envelope)
-    await svc.h.when_catalogue_entry_changed_update_read_model(envelope)
+    await svc.h.reactions.when_catalogue_entry_changed_update_read_model(envelope)
+    await svc.h.reactions.when_catalogue_entry_changed_update_read_model(envelope)
     got = await svc.catalogue.get("X-1")
     assert got is not None and got.original_department_id == "fy-natres"
 

@@ -20,6 +20,7 @@ from referral.adapters.repository import (
     ReferralRepository,
 )
 from referral.application.handlers import ReferralHandlers
+from referral.application.queries import ReferralQueries
 from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.entrypoints.graphql.schema import ReferralContext, build_schema
 from referral.entrypoints.http.files import file_routes
@@ -41,8 +42,7 @@ class ReferralService:
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            self.referrals,
-            self.complaints,
+            ReferralQueries(self.referrals, self.complaints),
             self.deps.calendar,
         )
 
@@ -75,14 +75,15 @@ def bootstrap(deps: Deps) -> ReferralService:
         files=deps.store.files(),
         clock=deps.clock,
     )
+    reactions = handlers.reactions
     router = (
         EventRouter(settings.district)
-        .on(AgencyRegistered.event_type, handlers.when_agency_registered_update_directory)
+        .on(AgencyRegistered.event_type, reactions.when_agency_registered_update_directory)
         .on(
             CatalogueEntryV1.event_type,
-            handlers.when_catalogue_entry_changed_update_read_model,
+            reactions.when_catalogue_entry_changed_update_read_model,
         )
-        .on(DisputeRuled.event_type, handlers.when_dispute_ruled_reassign_or_confirm)
+        .on(DisputeRuled.event_type, reactions.when_dispute_ruled_reassign_or_confirm)
     )
     runtime = ServiceRuntime(
         name=NAME,

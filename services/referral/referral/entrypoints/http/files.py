@@ -27,9 +27,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 
 from kernel.auth import Principal, TokenVerifier
+from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.http import CurrentPrincipal, JsonErrorRoute, download_headers
 from kernel.store import FILE_CHUNK_BYTES, StoredFile
+from referral.application.commands import UploadMaterial
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
 
@@ -96,7 +98,7 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
         referral_id: str, request: Request, caller: Principal = authenticated
     ) -> JSONResponse:
         declared_length = request.headers.get("content-length")
-        limit = handlers.max_material_bytes
+        limit = handlers.materials.max_material_bytes
         if (
             declared_length
             and declared_length.isdigit()
@@ -127,15 +129,16 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
                 while chunk := await upload_file.read(FILE_CHUNK_BYTES):
                     yield chunk
 
-            referral, material = await handlers.upload_material(
-                referral_id,
-                kind=kind,
-                name=name if isinstance(name, str) and name else upload_file.filename or "",
-                media_type=upload_file.content_type or "",
-                content=content(),
-                declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
-                principal=caller,
-                cid=request.headers.get("x-correlation-id"),
+            referral, material = await handlers.materials.upload(
+                UploadMaterial(
+                    referral_id,
+                    kind=kind,
+                    name=name if isinstance(name, str) and name else upload_file.filename or "",
+                    media_type=upload_file.content_type or "",
+                    content=content(),
+                    declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
+                ),
+                Caller(caller, request.headers.get("x-correlation-id")),
             )
         return JSONResponse(_material_json(referral.id, material), status_code=201)
 
@@ -143,12 +146,14 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def download(
         referral_id: str, material_id: str, caller: Principal = authenticated
     ) -> Any:
-        material, info, chunks = await handlers.material_content(referral_id, material_id, caller)
+        material, info, chunks = await handlers.materials.content(
+            referral_id, material_id, Caller(caller)
+        )
         return _download(info, material, chunks)
 
     @router.get("/referrals/{referral_id}/letter.pdf", response_model=None)
     async def letter(referral_id: str, caller: Principal = authenticated) -> Any:
-        material, info, chunks = await handlers.letter_content(referral_id, caller)
+        material, info, chunks = await handlers.materials.letter(referral_id, Caller(caller))
         return _download(info, material, chunks)
 
     return router

@@ -1,0 +1,78 @@
+"""The read side of the referral service: lists filtered, scoped to what the
+authorization matrix lets the caller read, sorted and paged by keyset."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from kernel.auth import Principal
+from kernel.errors import Forbidden
+from referral.adapters.repository import ComplaintRepository, ReferralFilter, ReferralRepository
+
+__all__ = ["After", "ReferralFilter", "ReferralQueries"]
+from referral.application.access import ReadScope, read_scope
+from referral.domain.complaint import Complaint
+from referral.domain.model import Referral
+
+#: A keyset cursor: the sort value and the id of the last row of the previous page.
+After = tuple[Any, str] | None
+
+
+class ReferralQueries:
+    def __init__(self, referrals: ReferralRepository, complaints: ComplaintRepository) -> None:
+        self.referrals = referrals
+        self.complaints = complaints
+
+    async def referrals_by_id(self, ids: list[str]) -> list[Referral | None]:
+        """The referrals of ``ids`` in that order (None where absent), for a batch loader:
+        the caller checks each one's read rule."""
+        found = await self.referrals.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    async def complaints_by_id(self, ids: list[str]) -> list[Complaint | None]:
+        found = await self.complaints.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    async def referrals_visible(
+        self,
+        principal: Principal,
+        wanted: ReferralFilter,
+        *,
+        sort_field: str,
+        descending: bool,
+        after: After,
+        limit: int,
+    ) -> list[Referral]:
+        """Referrals matching ``wanted`` that the caller may read: staff their agency's
+        (sent or received), oversight roles all, judicial observers suspected crimes."""
+        scope = read_scope(principal)
+        if scope == ReadScope.NOTHING:
+            raise Forbidden("your roles may not read referrals (see docs/authorization.md)")
+        scoped = replace(
+            wanted,
+            party_agency_id=principal.agency_id if scope == ReadScope.OWN else None,
+            crime_only=scope == ReadScope.CRIME,
+        )
+        return await self.referrals.search(
+            scoped, sort_field=sort_field, descending=descending, after=after, limit=limit
+        )
+
+    async def complaints_visible(
+        self,
+        principal: Principal,
+        *,
+        status: str | None,
+        owner_id: str | None,
+        descending: bool,
+        after: After,
+        limit: int,
+    ) -> list[Complaint]:
+        """Complaints the caller's agency owns; oversight roles read every agency's."""
+        scope = read_scope(principal, "referral.complaint")
+        if scope == ReadScope.NOTHING:
+            raise Forbidden("your roles may not read complaints (see docs/authorization.md)")
+        owner = owner_id if scope == ReadScope.ALL else principal.agency_id
+        return await self.complaints.search(
+            status=status, owner_agency_id=owner, descending=descending, after=after, limit=limit
+        )

@@ -1,0 +1,494 @@
+"""Referrals (案件移送): drafting, approval, sending, acceptance or decline, results,
+supervision (督办), cases passed up (R-REF-09) and consent to electronic transfer
+(R-REF-12)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+
+from kernel.authz import Relation, authorize
+from kernel.calendar import SHANGHAI
+from kernel.caller import Caller
+from kernel.errors import Forbidden, ValidationFailed
+from kernel.jurisdiction import CatalogueEntryV1, resolve
+from referral.adapters.repository import ElectronicConsents
+from referral.application.access import oversight_relations
+from referral.application.commands import (
+    AcceptReferral,
+    ApproveReferral,
+    CloseReferral,
+    ConsentToUpwardReferral,
+    DeclineReferral,
+    DraftReferral,
+    ExtendSendDeadline,
+    MarkHandled,
+    RecordJusticeFiling,
+    RecordPenalty,
+    ReportResult,
+    SendReferral,
+    SetElectronicConsent,
+    SubmitReferral,
+    SuperviseReferral,
+    WithdrawReferral,
+)
+from referral.application.complaints import ComplaintLedger
+from referral.application.runner import Runner, actor_of
+from referral.contracts.published import (
+    ElectronicConsentChangedV1,
+    ReferralAcceptedV1,
+    ReferralApprovedV1,
+    ReferralClosedV1,
+    ReferralConsentRecordedV1,
+    ReferralDeclinedV1,
+    ReferralDraftedV1,
+    ReferralFiledWithJusticeV1,
+    ReferralHandledV1,
+    ReferralPenaltyRecordedV1,
+    ReferralResultReportedV1,
+    ReferralSendDeadlineExtendedV1,
+    ReferralSentV1,
+    ReferralSubmittedV1,
+    ReferralSupervisedV1,
+    ReferralWithdrawnV1,
+)
+from referral.domain.complaint import ComplaintStatus
+from referral.domain.model import (
+    Actor,
+    Competence,
+    DeadlineInfo,
+    OngoingViolation,
+    Penalty,
+    Referral,
+    Signature,
+    check_competence,
+    draft_referral,
+)
+
+# Receivers outside the catalogue: the catalogue names no power of theirs to check.
+_OUTSIDE_CATALOGUE = ("public_security", "procuratorate", "court")
+
+
+class ReferralCommands:
+    def __init__(self, run: Runner, ledger: ComplaintLedger) -> None:
+        self.run = run
+        self.ports = run.ports
+        self.clocks = run.clocks
+        self.ledger = ledger
+
+    # -- drafting ---------------------------------------------------------------------
+
+    async def assess_competence(
+        self,
+        matter_code: str,
+        township_id: str | None,
+        on: datetime,
+        penalty_kinds: tuple[str, ...],
+        fine_yuan: int | None,
+    ) -> Competence:
+        """R-CAT-02/03: who the catalogue names for matter, place, date and severity."""
+        entry: CatalogueEntryV1 | None = await self.ports.catalogue.get(matter_code)
+        major = self.ports.policy.major_penalty.is_major(penalty_kinds, fine_yuan)
+        res = resolve(
+            entry,
+            township_id=township_id or "",
+            on=on.astimezone(SHANGHAI).date(),
+            major_penalty=major,
+        )
+        return Competence(res.agency_id, res.reason, res.explanation, major, on, res.rule_id)
+
+    async def draft(self, cmd: DraftReferral, caller: Caller) -> Referral:
+        principal = caller.principal
+        sending = {Relation.SENDER} if cmd.sender_id == principal.agency_id else set()
+        authorize(
+            principal,
+            "referral.draftReferral",
+            sending | oversight_relations(principal),
+            field="senderId",
+        )
+        now = self.run.now()
+        actor = actor_of(principal)
+        sender = await self.run.agency(cmd.sender_id)
+        receiver = await self.run.agency(cmd.receiver_id)
+        township_id = cmd.township_id
+        if township_id is None:
+            # The place's township defaults to whichever side is a township.
+            for side in (sender, receiver):
+                if side is not None and side.kind == "township":
+                    township_id = side.id
+                    break
+        origin = await self.run.load(cmd.forwarded_from) if cmd.forwarded_from else None
+        if origin is not None and origin.receiver_id != actor.agency_id:
+            raise Forbidden("only the receiver of a referral can act on it", field="forwardedFrom")
+        ongoing = _ongoing(cmd)
+        competence: Competence | None = None
+        if receiver is not None and receiver.kind not in _OUTSIDE_CATALOGUE:
+            assessed = await self.assess_competence(
+                cmd.matter_code.strip(),
+                township_id,
+                now,
+                cmd.penalty_kinds,
+                cmd.possible_fine_yuan,
+            )
+            competence = check_competence(assessed, receiver.id, cmd.competence_reason)
+        referral = draft_referral(
+            referral_id=str(uuid.uuid4()),
+            sender=sender,
+            receiver=receiver,
+            sender_id=cmd.sender_id,
+            receiver_id=cmd.receiver_id,
+            matter_code=cmd.matter_code,
+            title=cmd.title,
+            facts=cmd.facts,
+            party=cmd.party,
+            place=cmd.place,
+            found_at=cmd.found_at,
+            urgent=cmd.urgent,
+            actor=actor,
+            at=now,
+            send_clock=self.clocks.send(cmd.found_at, cmd.urgent),
+            township_id=township_id,
+            penalty_kinds=cmd.penalty_kinds,
+            possible_fine_yuan=cmd.possible_fine_yuan,
+            competence=competence,
+            ongoing=ongoing,
+            major_or_difficult=cmd.major_or_difficult,
+            complaint_id=cmd.complaint_id,
+            origin=origin,
+        )
+        change = self.run.change(referral, referral, actor, now)
+        change["state_before"] = None
+        change["deadlines"] = [self.clocks.to_event(d, referral.id) for d in referral.deadlines]
+        event = self.run.event(
+            ReferralDraftedV1(
+                **change,
+                title=referral.title,
+                urgent=referral.urgent,
+                township_id=referral.township_id,
+                complaint_id=referral.complaint_id,
+                route=referral.route.value,
+                ongoing_violation=ongoing is not None,
+                stop_order=ongoing.stop_order if ongoing else None,
+                immediate_notice=ongoing.notice if ongoing else None,
+            ),
+            referral.id,
+            caller.correlation_id,
+        )
+        await self.ports.referrals.add(referral, [event])
+        return replace(referral, version=1)
+
+    async def extend_send_deadline(self, cmd: ExtendSendDeadline, caller: Caller) -> Referral:
+        s = self.ports.policy.send
+
+        def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            return r.extend_send_deadline(
+                actor,
+                now,
+                working_days=cmd.working_days,
+                max_working_days=s.extension_max_working_days,
+                limit_working_days=s.limit_working_days,
+                reason=cmd.reason,
+                notify_receiver=cmd.notify_receiver,
+                new_clock=replace(
+                    self.clocks.send(r.found_at, False, cmd.working_days),
+                    responsible_agency_id=r.sender_id,
+                ),
+            )
+
+        return await self.run.transit(
+            "extendReferralSendDeadline",
+            cmd.referral_id,
+            caller,
+            move,
+            ReferralSendDeadlineExtendedV1,
+            lambda before, _: {
+                "working_days": cmd.working_days,
+                "reason": cmd.reason.strip(),
+                "notified_agency_id": before.receiver_id,
+            },
+        )
+
+    async def submit(self, cmd: SubmitReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "submitReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.submit_for_approval(actor, now),
+            ReferralSubmittedV1,
+        )
+
+    async def approve(self, cmd: ApproveReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "approveReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.approve(actor, now),
+            ReferralApprovedV1,
+        )
+
+    def accept_deadline(self, sent_at: datetime, receiver_id: str = "") -> DeadlineInfo | None:
+        """R-REF-06: the receiver states in writing within the district's limit."""
+        return self.clocks.accept(sent_at, receiver_id)
+
+    async def send(self, cmd: SendReferral, caller: Caller) -> Referral:
+        principal = caller.principal
+        referral = await self.run.load_for("sendReferral", cmd.referral_id, principal)
+        now = self.run.now()
+        actor = actor_of(principal)
+        competence = referral.competence
+        if referral.competence is not None:
+            # The catalogue may have changed since the draft: check again on the send date;
+            # a reason stated at draft time still covers a mismatch.
+            again = await self.assess_competence(
+                referral.matter_code,
+                referral.township_id,
+                now,
+                referral.penalty_kinds,
+                referral.possible_fine_yuan,
+            )
+            competence = check_competence(
+                again, referral.receiver_id, referral.competence.override_reason
+            )
+        signature: Signature | None = None
+        if cmd.electronic:
+            consented, _ = await self.ports.consents.get(referral.receiver_id, referral.sender_id)
+            if not consented:
+                raise Forbidden(
+                    "the receiving agency has not consented to electronic transfer from this "
+                    "agency (R-REF-12); send the paper letter or ask for consent",
+                    field="electronic",
+                )
+            # The real letter's hash when its content is stored (generated or uploaded);
+            # otherwise the declared hash of the letter record.
+            letter = referral.latest_letter_file() or referral.transfer_letter()
+            if letter is not None:
+                signature = Signature(
+                    principal.person_id, principal.person_name, now, letter.sha256
+                )
+        deadline = self.accept_deadline(now, referral.receiver_id)
+        moved = referral.send(actor, now, deadline, competence=competence, signature=signature)
+        accept = moved.accept_deadline if deadline else None
+        payload = ReferralSentV1(
+            **self.run.change(referral, moved, actor, now),
+            title=moved.title,
+            urgent=moved.urgent,
+            sent_at=now,
+            accept_due=accept.due if accept else None,
+            electronic=moved.electronic,
+            letter_sha256=signature.letter_sha256 if signature else None,
+            competence_override_reason=competence.override_reason if competence else "",
+        )
+        return await self.run.commit(moved, [payload], caller.correlation_id)
+
+    async def withdraw(self, cmd: WithdrawReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "withdrawReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.withdraw(actor, now, cmd.reason),
+            ReferralWithdrawnV1,
+            {"reason": cmd.reason},
+        )
+
+    # -- receiving --------------------------------------------------------------------
+
+    async def accept(self, cmd: AcceptReferral, caller: Caller) -> Referral:
+        def extra(_: Referral, after: Referral) -> dict[str, object]:
+            report = after.clock("report")
+            return {
+                "statement": after.acceptance_statement,
+                "report_due": report.due if report else None,
+            }
+
+        return await self.run.transit(
+            "acceptReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.accept(
+                actor, now, cmd.statement, self.clocks.report(now, r.receiver_id)
+            ),
+            ReferralAcceptedV1,
+            extra,
+        )
+
+    async def decline(self, cmd: DeclineReferral, caller: Caller) -> Referral:
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            return r.decline(
+                actor,
+                now,
+                may_refuse=self.ports.policy.acceptance.may_refuse,
+                reasons=cmd.reasons,
+                catalogue_basis=cmd.catalogue_basis,
+                interim_handler=await self.run.agency(cmd.interim_handler_id),
+                interim_handler_id=cmd.interim_handler_id,
+            )
+
+        def extra(_: Referral, after: Referral) -> dict[str, object]:
+            assert after.decline_info is not None
+            return {
+                "township_id": after.township_id,
+                "reasons": after.decline_info.reasons,
+                "catalogue_basis": after.decline_info.catalogue_basis,
+                "interim_handler_id": after.decline_info.interim_handler_id,
+                "declined_at": after.decline_info.at,
+            }
+
+        return await self.run.transit(
+            "declineReferral", cmd.referral_id, caller, move, ReferralDeclinedV1, extra
+        )
+
+    async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "recordReferralPenalty",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.record_penalty(
+                actor, now, Penalty(cmd.kinds, cmd.fine_yuan, cmd.decision_number, now)
+            ),
+            ReferralPenaltyRecordedV1,
+            {
+                "decision_number": cmd.decision_number.strip(),
+                "kinds": list(cmd.kinds),
+                "fine_yuan": cmd.fine_yuan,
+            },
+        )
+
+    async def mark_handled(self, cmd: MarkHandled, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "markReferralHandled",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.mark_handled(actor, now, cmd.summary),
+            ReferralHandledV1,
+            {"summary": cmd.summary},
+        )
+
+    async def report_result(self, cmd: ReportResult, caller: Caller) -> Referral:
+        """R-REF-08: result to the sender; a complaint-born case also tells the complainant."""
+        saved = await self.run.transit(
+            "reportReferralResult",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.report_result(actor, now, cmd.result),
+            ReferralResultReportedV1,
+            lambda _, after: {"result": after.result, "complaint_id": after.complaint_id},
+        )
+        if saved.complaint_id and self.ports.complaints_port is not None:
+            # A second aggregate: if this write fails the referral's result stands and the
+            # complaint can still be told by tellComplainantResult (same outcome).
+            complaint = await self.ports.complaints.get(saved.complaint_id)
+            if complaint is not None and complaint.status is ComplaintStatus.REFERRED:
+                await self.ledger.tell_result(
+                    complaint,
+                    actor_of(caller.principal),
+                    self.run.now(),
+                    saved.result,
+                    caller.correlation_id,
+                )
+        return saved
+
+    async def close(self, cmd: CloseReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "closeReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.close(actor, now),
+            ReferralClosedV1,
+        )
+
+    async def supervise(self, cmd: SuperviseReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "superviseReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.supervise(actor, now, cmd.note),
+            ReferralSupervisedV1,
+            {"note": cmd.note},
+        )
+
+    # -- passed up (R-REF-09) -----------------------------------------------------------
+
+    async def consent_to_upward(self, cmd: ConsentToUpwardReferral, caller: Caller) -> Referral:
+        return await self.run.transit(
+            "consentToUpwardReferral",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.record_department_consent(actor, now, cmd.note),
+            ReferralConsentRecordedV1,
+            {"note": cmd.note},
+        )
+
+    async def record_justice_filing(self, cmd: RecordJusticeFiling, caller: Caller) -> Referral:
+        bureau = await self.ports.agencies.first_of_kind("justice_bureau")
+
+        def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            if bureau is None:
+                raise ValidationFailed("no justice bureau is registered in this district")
+            return r.record_justice_filing(actor, now, bureau.id, cmd.filing_number)
+
+        return await self.run.transit(
+            "recordReferralJusticeFiling",
+            cmd.referral_id,
+            caller,
+            move,
+            ReferralFiledWithJusticeV1,
+            lambda _, after: {
+                "justice_bureau_id": bureau.id if bureau else "",
+                "filing_number": cmd.filing_number.strip(),
+            },
+        )
+
+    # -- electronic transfer consent (R-REF-12) -------------------------------------------
+
+    async def set_electronic_consent(self, cmd: SetElectronicConsent, caller: Caller) -> bool:
+        """The receiving agency (the caller's) consents to electronic transfer from
+        ``sender_id``; a leader decides for the agency."""
+        principal = caller.principal
+        # By construction the caller's agency is the receiver that consents.
+        authorize(principal, "referral.setElectronicTransferConsent", {Relation.RECEIVER})
+        if await self.run.agency(cmd.sender_id) is None:
+            raise ValidationFailed(f"agency {cmd.sender_id!r} is not registered", field="senderId")
+        now = self.run.now()
+        receiver = principal.agency_id
+        before, version = await self.ports.consents.get(receiver, cmd.sender_id)
+        payload = ElectronicConsentChangedV1(
+            receiver_id=receiver,
+            sender_id=cmd.sender_id,
+            consented=cmd.consented,
+            actor_id=principal.person_id,
+            actor_agency_id=receiver,
+            state_before=("consented" if before else "not_consented") if version else None,
+            state_after="consented" if cmd.consented else "not_consented",
+            at=now,
+        )
+        subject = ElectronicConsents.key(receiver, cmd.sender_id)
+        await self.ports.consents.put(
+            receiver,
+            cmd.sender_id,
+            cmd.consented,
+            version,
+            {"by": principal.person_id, "at": now},
+            [self.run.event(payload, subject, caller.correlation_id)],
+        )
+        return cmd.consented
+
+
+def _ongoing(cmd: DraftReferral) -> OngoingViolation | None:
+    """R-REF-05: the finder orders the violation stopped at once and tells the competent
+    agency immediately; the referral records both."""
+    if not cmd.ongoing:
+        return None
+    if not cmd.stop_order.strip() or cmd.stop_ordered_at is None:
+        raise ValidationFailed(
+            "an ongoing violation needs the stop order (责令停止) and when it was given",
+            field="stopOrder",
+        )
+    if not cmd.immediate_notice.strip() or cmd.notified_at is None:
+        raise ValidationFailed(
+            "an ongoing violation needs the immediate notice to the competent agency",
+            field="immediateNotice",
+        )
+    return OngoingViolation(
+        cmd.stop_order.strip(), cmd.stop_ordered_at, cmd.immediate_notice.strip(), cmd.notified_at
+    )

@@ -1,0 +1,176 @@
+"""What every slice of the referral service's application layer shares: its ports, the
+clocks, and the one path a command takes (load → authorize → move in the domain → event
+payload → one conditional write with the events)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from kernel.auth import Principal
+from kernel.calendar import WorkingCalendar
+from kernel.caller import Caller
+from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.errors import NotFound
+from kernel.policy import DistrictPolicy
+from kernel.store import FileStore
+from referral.adapters.repository import (
+    AgencyDirectory,
+    CatalogueReadModel,
+    ComplaintRepository,
+    ElectronicConsents,
+    ReferralRepository,
+)
+from referral.application.access import authorize_referral
+from referral.application.clocks import ReferralClocks
+from referral.domain.model import MAX_MATERIAL_BYTES, Actor, AgencyRef, Referral
+
+SERVICE = "referral"
+# Acts the service performs itself on a ruling or a delegation are recorded under this
+# actor, with the agency that caused them in the note.
+SYSTEM_ID = "system:referral"
+
+#: A move in the domain: the loaded referral, who acts and when → the referral after it
+#: (a coroutine where the move needs to look something up first).
+Move = Callable[[Referral, Actor, datetime], Referral | Awaitable[Referral]]
+#: The payload fields a transition adds to the common ones, from the referral before and
+#: after it.
+Extra = Callable[[Referral, Referral], dict[str, Any]]
+
+
+def actor_of(p: Principal) -> Actor:
+    return Actor(p.person_id, p.person_name, p.agency_id, p.roles)
+
+
+@dataclass
+class ReferralPorts:
+    """The service's repositories and settings, as bootstrap wires them. The optional ports
+    are absent only in tests that exercise one slice."""
+
+    referrals: ReferralRepository
+    agencies: AgencyDirectory
+    policy: DistrictPolicy
+    calendar: WorkingCalendar
+    district: str
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    catalogue_port: CatalogueReadModel | None = None
+    complaints_port: ComplaintRepository | None = None
+    consents_port: ElectronicConsents | None = None
+    files_port: FileStore | None = None
+    # The domain's limit, lowered only by tests that need an "oversized" file cheaply.
+    max_material_bytes: int = MAX_MATERIAL_BYTES
+
+    def __post_init__(self) -> None:
+        self.max_material_bytes = min(self.max_material_bytes, MAX_MATERIAL_BYTES)
+        self.clocks = ReferralClocks(self.policy, self.calendar)
+
+    @property
+    def catalogue(self) -> CatalogueReadModel:
+        return _wired(self.catalogue_port, "a catalogue read model")
+
+    @property
+    def complaints(self) -> ComplaintRepository:
+        return _wired(self.complaints_port, "a complaint repository")
+
+    @property
+    def consents(self) -> ElectronicConsents:
+        return _wired(self.consents_port, "electronic consents")
+
+    @property
+    def files(self) -> FileStore:
+        return _wired(self.files_port, "a file store")
+
+
+P = TypeVar("P")
+
+
+def _wired(port: P | None, what: str) -> P:
+    assert port is not None, f"the referral service was wired without {what}"
+    return port
+
+
+class Runner:
+    """The shared steps of the referral service's commands."""
+
+    def __init__(self, ports: ReferralPorts) -> None:
+        self.ports = ports
+        self.clocks = ports.clocks
+
+    def now(self) -> datetime:
+        return self.ports.clock()
+
+    def event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
+        return new_envelope(
+            payload,
+            district=self.ports.district,
+            service=SERVICE,
+            subject=subject,
+            correlation_id=correlation_id,
+        )
+
+    async def load(self, referral_id: str) -> Referral:
+        referral = await self.ports.referrals.get(referral_id)
+        if referral is None:
+            raise NotFound(f"referral {referral_id!r} does not exist", field="id")
+        return referral
+
+    async def load_for(self, operation: str, referral_id: str, principal: Principal) -> Referral:
+        """Load a referral and check the caller against the authorization matrix
+        (``kernel.authz``) for ``operation``, the graph's name of the act."""
+        referral = await self.load(referral_id)
+        authorize_referral(principal, operation, referral)
+        return referral
+
+    async def agency(self, agency_id: str) -> AgencyRef | None:
+        return await self.ports.agencies.get(agency_id)
+
+    def change(
+        self, before: Referral, after: Referral, actor: Actor, at: datetime
+    ) -> dict[str, Any]:
+        """The fields every referral event carries, with the clocks this change touched."""
+        touched = [d for d in after.deadlines if d not in before.deadlines]
+        return {
+            "referral_id": after.id,
+            "sender_id": after.sender_id,
+            "receiver_id": after.receiver_id,
+            "matter_code": after.matter_code,
+            "actor_id": actor.person_id,
+            "actor_agency_id": actor.agency_id,
+            "state_before": before.status.value,
+            "state_after": after.status.value,
+            "at": at,
+            "deadlines": [self.clocks.to_event(d, after.id) for d in touched],
+        }
+
+    async def transit(
+        self,
+        operation: str,
+        referral_id: str,
+        caller: Caller,
+        move: Move,
+        payload_type: Callable[..., EventPayload],
+        extra: Extra | dict[str, Any] | None = None,
+    ) -> Referral:
+        """A transition: load the referral for ``operation`` (authorized), ``move`` it in the
+        domain, publish the change (actor, before/after state, touched clocks) as
+        ``payload_type`` with the ``extra`` fields, commit both in one write."""
+        referral = await self.load_for(operation, referral_id, caller.principal)
+        now = self.now()
+        actor = actor_of(caller.principal)
+        moved = move(referral, actor, now)
+        if inspect.isawaitable(moved):
+            moved = await moved
+        fields = extra(referral, moved) if callable(extra) else dict(extra or {})
+        payload = payload_type(**self.change(referral, moved, actor, now), **fields)
+        return await self.commit(moved, [payload], caller.correlation_id)
+
+    async def commit(
+        self, moved: Referral, payloads: list[EventPayload], correlation_id: str | None
+    ) -> Referral:
+        """Save a transition together with its events (one conditional write)."""
+        events = [self.event(p, moved.id, correlation_id) for p in payloads]
+        version = await self.ports.referrals.save(moved, events)
+        return replace(moved, version=version)

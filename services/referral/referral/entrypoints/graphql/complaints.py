@@ -1,0 +1,82 @@
+"""Mutations of complaints (举报投诉, R-CMP)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from kernel.graphql import UserError, guard
+from referral.application import commands as c
+from referral.entrypoints.graphql.context import Info
+from referral.entrypoints.graphql.inputs import (
+    DraftReferralInput,
+    RegisterComplaintInput,
+    draft_command,
+)
+from referral.entrypoints.graphql.results import complaint_result
+from referral.entrypoints.graphql.types import ComplaintResult, ReferralResult, referral_view
+
+
+async def register_complaint(info: Info, input: RegisterComplaintInput) -> ComplaintResult:
+    cmd = c.RegisterComplaint(
+        input.complainant_name,
+        input.complainant_contact,
+        input.content,
+        input.matter_code,
+        input.place,
+        str(input.township_id) if input.township_id else None,
+    )
+    h = info.context.handlers.complaints
+    return await complaint_result(h.register(cmd, info.context.caller()))
+
+
+async def answer_complaint(info: Info, id: strawberry.ID, answer: str) -> ComplaintResult:
+    h = info.context.handlers.complaints
+    return await complaint_result(
+        h.answer(c.AnswerComplaint(str(id), answer), info.context.caller())
+    )
+
+
+async def open_case_from_complaint(
+    info: Info, id: strawberry.ID, case_number: str
+) -> ComplaintResult:
+    h = info.context.handlers.complaints
+    return await complaint_result(
+        h.open_case(c.OpenCaseFromComplaint(str(id), case_number), info.context.caller())
+    )
+
+
+async def refer_complaint(
+    info: Info, id: strawberry.ID, input: DraftReferralInput
+) -> ReferralResult:
+    caller = info.context.caller()
+    draft = draft_command(input)
+    if isinstance(draft, UserError):
+        return draft
+    h = info.context.handlers.complaints
+    result = await guard(h.refer(c.ReferComplaint(str(id), draft), caller))
+    if isinstance(result, UserError):
+        return result
+    return referral_view(info, result[1])
+
+
+async def request_complaint_handover(
+    info: Info, id: strawberry.ID, to_agency_id: strawberry.ID, mode: str, reason: str
+) -> ComplaintResult:
+    cmd = c.RequestComplaintHandover(str(id), str(to_agency_id), mode, reason)
+    h = info.context.handlers.complaints
+    return await complaint_result(h.request_handover(cmd, info.context.caller()))
+
+
+async def answer_complaint_handover(
+    info: Info, id: strawberry.ID, consent: bool, note: str = ""
+) -> ComplaintResult:
+    cmd = c.AnswerComplaintHandover(str(id), consent, note)
+    h = info.context.handlers.complaints
+    return await complaint_result(h.answer_handover(cmd, info.context.caller()))
+
+
+async def tell_complainant_result(info: Info, id: strawberry.ID, result: str) -> ComplaintResult:
+    h = info.context.handlers.complaints
+    return await complaint_result(
+        h.tell_result(c.TellComplainantResult(str(id), result), info.context.caller())
+    )

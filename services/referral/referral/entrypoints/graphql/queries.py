@@ -1,0 +1,174 @@
+"""The referral subgraph's queries: one referral or complaint, and the lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from kernel.errors import DomainError
+from kernel.graphql import (
+    Connection,
+    ErrorCode,
+    decode_cursor,
+    encode_cursor,
+    graphql_error,
+    page_size,
+    paginate,
+)
+from referral.application.queries import ReferralFilter
+from referral.domain.complaint import Complaint as ComplaintModel
+from referral.domain.model import Referral as ReferralModel
+from referral.entrypoints.graphql.context import ComplaintStatus, Info, ReferralStatus
+from referral.entrypoints.graphql.types import Complaint, Referral, referral_view
+
+
+@strawberry.enum(description="Sort key of referral lists")
+class ReferralSortField(Enum):
+    CREATED_AT = "created_at"
+    FOUND_AT = "found_at"
+    OPEN_DUE = strawberry.enum_value(
+        "open_due",
+        description="earliest due time of a running clock; lists only referrals with a "
+        "running clock (the natural order of an overdue list: most overdue first)",
+    )
+
+
+@strawberry.input
+class ReferralFilterInput:
+    status: ReferralStatus | None = None
+    sender_id: strawberry.ID | None = None
+    receiver_id: strawberry.ID | None = None
+    matter_code: str | None = None
+    overdue: bool | None = strawberry.field(
+        default=None, description="true: only referrals with a running clock past due"
+    )
+    created_from: datetime | None = None
+    created_to: datetime | None = strawberry.field(default=None, description="exclusive")
+
+
+def _after(cursor: str | None) -> tuple[Any, str] | None:
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 2 or not all(isinstance(v, str) for v in values):
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION)
+    try:
+        return datetime.fromisoformat(values[0]), values[1]
+    except ValueError as exc:
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION) from exc
+
+
+def _refused(exc: DomainError) -> Exception:
+    """A query refused by the application layer, as the graph reports it."""
+    extra = {"field": exc.field} if exc.field else {}
+    return graphql_error(exc.message, exc.code, **extra)
+
+
+async def referral(info: Info, id: strawberry.ID) -> Referral | None:
+    model = await info.context.visible_referral(str(id))
+    return referral_view(info, model) if model else None
+
+
+async def referrals(
+    info: Info,
+    filter: ReferralFilterInput | None = None,
+    sort: ReferralSortField = ReferralSortField.CREATED_AT,
+    descending: bool = False,
+    first: int = 50,
+    after: str | None = None,
+    status: ReferralStatus | None = None,
+    sender_id: strawberry.ID | None = None,
+    receiver_id: strawberry.ID | None = None,
+) -> Connection[Referral]:
+    f = filter or ReferralFilterInput()
+    first = page_size(first)
+    st = f.status or status
+    wanted = ReferralFilter(
+        status=st.value if st else None,
+        sender_id=str(f.sender_id or sender_id or "") or None,
+        receiver_id=str(f.receiver_id or receiver_id or "") or None,
+        matter_code=f.matter_code,
+        overdue_at=info.context.now() if f.overdue else None,
+        created_from=f.created_from,
+        created_to=f.created_to,
+    )
+    try:
+        rows = await info.context.queries.referrals_visible(
+            info.context.principal(),
+            wanted,
+            sort_field=sort.value,
+            descending=descending,
+            after=_after(after),
+            limit=first + 1,
+        )
+    except DomainError as exc:
+        raise _refused(exc) from exc
+
+    def cursor(r: ReferralModel) -> str:
+        value: datetime | None = getattr(r, sort.value)
+        if value is None:  # open_due sorting lists only referrals that have one
+            raise RuntimeError(f"referral {r.id} has no {sort.value} to page by")
+        return encode_cursor([value.astimezone(UTC).isoformat(), r.id])
+
+    connection: Connection[Referral] = paginate(
+        rows, first, cursor=cursor, node=lambda r: referral_view(info, r)
+    )
+    return connection
+
+
+async def complaint(info: Info, id: strawberry.ID) -> Complaint | None:
+    model = await info.context.visible_complaint(str(id))
+    return Complaint.from_model(model) if model else None
+
+
+async def complaints(
+    info: Info,
+    status: ComplaintStatus | None = None,
+    owner_id: strawberry.ID | None = None,
+    descending: bool = False,
+    first: int = 50,
+    after: str | None = None,
+) -> Connection[Complaint]:
+    first = page_size(first)
+    try:
+        rows = await info.context.queries.complaints_visible(
+            info.context.principal(),
+            status=status.value if status else None,
+            owner_id=str(owner_id) if owner_id else None,
+            descending=descending,
+            after=_after(after),
+            limit=first + 1,
+        )
+    except DomainError as exc:
+        raise _refused(exc) from exc
+
+    def cursor(c: ComplaintModel) -> str:
+        return encode_cursor([c.received_at.astimezone(UTC).isoformat(), c.id])
+
+    connection: Connection[Complaint] = paginate(
+        rows, first, cursor=cursor, node=Complaint.from_model
+    )
+    return connection
+
+
+@strawberry.type
+class Query:
+    referral = strawberry.field(
+        resolver=referral,
+        description="One referral by id (null when absent or not yours to see).",
+    )
+    referrals = strawberry.field(
+        resolver=referrals,
+        description="Referrals you may see, filtered and sorted, with Relay cursor pagination. "
+        "Staff see their agency's referrals (sent or received); government, coordinator and "
+        "supervisor roles see all; judicial observers see suspected-crime ones.",
+    )
+    complaint = strawberry.field(
+        resolver=complaint, description="One complaint by id (null when absent or not yours)."
+    )
+    complaints = strawberry.field(
+        resolver=complaints, description="Complaints your agency owns (oversight roles: all)."
+    )

@@ -1,0 +1,149 @@
+"""Mutations of a referral's lifecycle: draft, approval, sending, acceptance or decline,
+results, supervision, cases passed up and consent to electronic transfer."""
+
+from __future__ import annotations
+
+import strawberry
+
+from kernel.graphql import UserError, guard
+from referral.application import commands as c
+from referral.entrypoints.graphql.context import Info
+from referral.entrypoints.graphql.inputs import DraftReferralInput, draft_command
+from referral.entrypoints.graphql.results import referral_result
+from referral.entrypoints.graphql.types import (
+    Agency,
+    ElectronicConsent,
+    ElectronicConsentResult,
+    ReferralResult,
+)
+
+
+async def draft_referral(info: Info, input: DraftReferralInput) -> ReferralResult:
+    caller = info.context.caller()
+    cmd = draft_command(input)
+    if isinstance(cmd, UserError):
+        return cmd
+    return await referral_result(info, info.context.handlers.referrals.draft(cmd, caller))
+
+
+async def extend_referral_send_deadline(
+    info: Info, id: strawberry.ID, working_days: int, reason: str, notify_receiver: bool
+) -> ReferralResult:
+    cmd = c.ExtendSendDeadline(str(id), working_days, reason, notify_receiver)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.extend_send_deadline(cmd, info.context.caller()))
+
+
+async def submit_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.submit(c.SubmitReferral(str(id)), info.context.caller()))
+
+
+async def approve_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.approve(c.ApproveReferral(str(id)), info.context.caller()))
+
+
+async def send_referral(info: Info, id: strawberry.ID, electronic: bool = False) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.send(c.SendReferral(str(id), electronic), info.context.caller())
+    )
+
+
+async def withdraw_referral(info: Info, id: strawberry.ID, reason: str) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.withdraw(c.WithdrawReferral(str(id), reason), info.context.caller())
+    )
+
+
+async def accept_referral(info: Info, id: strawberry.ID, statement: str) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.accept(c.AcceptReferral(str(id), statement), info.context.caller())
+    )
+
+
+async def decline_referral(
+    info: Info,
+    id: strawberry.ID,
+    reasons: str,
+    catalogue_basis: str,
+    interim_handler_id: strawberry.ID,
+) -> ReferralResult:
+    cmd = c.DeclineReferral(str(id), reasons, catalogue_basis, str(interim_handler_id))
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.decline(cmd, info.context.caller()))
+
+
+async def record_referral_penalty(
+    info: Info,
+    id: strawberry.ID,
+    decision_number: str,
+    kinds: list[str] | None = None,
+    fine_yuan: int | None = None,
+) -> ReferralResult:
+    cmd = c.RecordPenalty(str(id), decision_number, tuple(kinds or ()), fine_yuan)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.record_penalty(cmd, info.context.caller()))
+
+
+async def mark_referral_handled(info: Info, id: strawberry.ID, summary: str) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.mark_handled(c.MarkHandled(str(id), summary), info.context.caller())
+    )
+
+
+async def report_referral_result(info: Info, id: strawberry.ID, result: str) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.report_result(c.ReportResult(str(id), result), info.context.caller())
+    )
+
+
+async def close_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.close(c.CloseReferral(str(id)), info.context.caller()))
+
+
+async def supervise_referral(info: Info, id: strawberry.ID, note: str) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.supervise(c.SuperviseReferral(str(id), note), info.context.caller())
+    )
+
+
+async def consent_to_upward_referral(
+    info: Info, id: strawberry.ID, note: str = ""
+) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info, h.consent_to_upward(c.ConsentToUpwardReferral(str(id), note), info.context.caller())
+    )
+
+
+async def record_referral_justice_filing(
+    info: Info, id: strawberry.ID, filing_number: str
+) -> ReferralResult:
+    cmd = c.RecordJusticeFiling(str(id), filing_number)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.record_justice_filing(cmd, info.context.caller()))
+
+
+async def set_electronic_transfer_consent(
+    info: Info, sender_id: strawberry.ID, consented: bool
+) -> ElectronicConsentResult:
+    caller = info.context.caller()
+    h = info.context.handlers.referrals
+    result = await guard(
+        h.set_electronic_consent(c.SetElectronicConsent(str(sender_id), consented), caller)
+    )
+    if isinstance(result, UserError):
+        return result
+    return ElectronicConsent(
+        receiver=Agency(id=strawberry.ID(caller.agency_id)),
+        sender=Agency(id=sender_id),
+        consented=result,
+    )

@@ -1,0 +1,533 @@
+"""The referral subgraph's object types: Referral and Complaint are entities; Agency is
+referenced by id and resolved by the coordination subgraph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
+
+from kernel.calendar import WorkingCalendar
+from kernel.graphql import UserError
+from referral.application.access import may_read_material_content, may_read_referral_complaint
+from referral.domain.complaint import Complaint as ComplaintModel
+from referral.domain.model import DeadlineInfo
+from referral.domain.model import Referral as ReferralModel
+from referral.entrypoints.graphql.context import ComplaintStatus, Info, ReferralStatus
+from referral.entrypoints.http.files import download_path, letter_path
+
+
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
+class Agency:
+    id: strawberry.ID
+
+
+def _agency(agency_id: str | None) -> Agency | None:
+    return Agency(id=strawberry.ID(agency_id)) if agency_id else None
+
+
+@strawberry.type(description="A statutory clock and how its due time was computed.")
+class ReferralDeadline:
+    kind: str = strawberry.field(description="send | accept | report")
+    key: str = strawberry.field(description="stable identity of the clock (as in events)")
+    state: str = strawberry.field(description="open | met | cancelled")
+    rule: str
+    due: datetime
+    explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
+    remaining_working_days: int = strawberry.field(
+        description="working days left; negative when overdue"
+    )
+    overdue: bool = strawberry.field(description="still open and past due")
+    responsible: Agency | None
+
+    @classmethod
+    def from_info(
+        cls, d: DeadlineInfo, calendar: WorkingCalendar, now: datetime
+    ) -> ReferralDeadline:
+        return cls(
+            kind=d.kind,
+            key=d.key,
+            state=d.state,
+            rule=d.rule,
+            due=d.due,
+            explanation=calendar.explain_dict(d.explanation, lang="zh") if d.explanation else "",
+            remaining_working_days=calendar.working_days_between(now, d.due),
+            overdue=d.state == "open" and now > d.due,
+            responsible=_agency(d.responsible_agency_id),
+        )
+
+
+@strawberry.type(description="One recorded act: who did what, when, from which state.")
+class ReferralTransition:
+    action: str
+    actor_id: str
+    actor_name: str
+    agency_id: str
+    at: datetime
+    before: ReferralStatus | None
+    after: ReferralStatus
+    note: str
+
+
+@strawberry.type(
+    description="A material (R-REF-02): its record and, once uploaded or generated, its content."
+)
+class ReferralMaterial:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="transfer_letter (移送函) | source | evidence")
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    added_by: str
+    added_at: datetime
+    has_content: bool = strawberry.field(
+        description="Whether the content is stored (uploaded, or the generated 移送函)"
+    )
+    download_url: str | None = strawberry.field(
+        description="Path of the content on the referral service (GET with the same Bearer "
+        "token; not through the gateway): parties and supervisors only. Null until stored."
+    )
+
+
+@strawberry.type(description="Who the catalogue names for this matter, place, date, severity.")
+class ReferralCompetence:
+    resolved_agency: Agency | None
+    reason: str
+    explanation: str
+    major_penalty: bool
+    checked_at: datetime
+    override_reason: str = strawberry.field(description="why the sender addressed another")
+
+
+@strawberry.type
+class ReferralDecline:
+    reasons: str
+    catalogue_basis: str
+    interim_handler: Agency
+    by: str
+    at: datetime
+
+
+@strawberry.type
+class ReferralRuling:
+    dispute_id: str
+    responsible_agency: Agency
+    outcome_kind: str
+    basis: str
+    ruled_at: datetime
+    reassigned: bool
+
+
+@strawberry.type
+class ReferralSupervision:
+    by: str
+    agency: Agency
+    at: datetime
+    note: str
+
+
+@strawberry.type(description="R-REF-09: the department's consent and the justice filing.")
+class ReferralUpwardTransfer:
+    consent_by: str
+    consent_at: datetime | None
+    filing_number: str
+    filed_at: datetime | None
+
+
+@strawberry.type(description="R-REF-10: transfer to public security and its decision.")
+class ReferralCrimeTransfer:
+    police: Agency
+    reason: str
+    transferred_at: datetime
+    decision: str = strawberry.field(description="empty while pending | filed | not_filed")
+    decision_note: str
+    decided_at: datetime | None
+
+
+@strawberry.type(description="R-REF-12: the electronic signature of the transfer letter.")
+class ReferralSignature:
+    signer_id: str
+    signer_name: str
+    signed_at: datetime
+    letter_sha256: str
+
+
+@strawberry.type
+class ReferralExtension:
+    working_days: int
+    reason: str
+    notified_agency: Agency
+    notified_at: datetime
+
+
+@strawberry.type(description="R-REF-05: stop order and immediate notice.")
+class ReferralOngoingViolation:
+    stop_order: str
+    stop_ordered_at: datetime
+    notice: str
+    notified_at: datetime
+
+
+@strawberry.federation.type(keys=["id"], description="A case transfer (案件移送).")
+class Referral:
+    id: strawberry.ID
+    status: ReferralStatus
+    route: str = strawberry.field(description="ordinary | upward (R-REF-09) | crime (R-REF-10)")
+    matter_code: str
+    title: str
+    facts: str
+    party: str
+    place: str
+    township_id: str | None
+    found_at: datetime
+    urgent: bool
+    created_at: datetime
+    sent_at: datetime | None
+    sender: Agency
+    receiver: Agency
+    previous_receivers: list[Agency]
+    accept_deadline: ReferralDeadline | None
+    deadlines: list[ReferralDeadline]
+    overdue: bool
+    history: list[ReferralTransition]
+    materials: list[ReferralMaterial]
+    transfer_letter_url: str | None = strawberry.field(
+        description="Path of the stored 移送函 PDF on the referral service "
+        "(GET /referrals/{id}/letter.pdf), null until generated or uploaded"
+    )
+    competence: ReferralCompetence | None
+    extension: ReferralExtension | None
+    ongoing_violation: ReferralOngoingViolation | None
+    acceptance_statement: str
+    handling_summary: str
+    result: str
+    decline: ReferralDecline | None
+    rulings: list[ReferralRuling]
+    supervisions: list[ReferralSupervision]
+    upward: ReferralUpwardTransfer | None
+    crime: ReferralCrimeTransfer | None
+    electronic: bool
+    signature: ReferralSignature | None
+    complaint_id: strawberry.ID | None
+
+    @strawberry.field(description="The complaint this referral was created from (R-CMP-03).")
+    async def complaint(self, info: Info) -> Complaint | None:
+        if self.complaint_id is None:
+            return None
+        # The complaint's own readers and the handling receiver, who tells the complainant
+        # the result (R-CMP-04); null for everyone else who reads the case.
+        ctx = info.context
+        referral = await ctx.referral_loader.load(str(self.id))
+        model = await ctx.complaint_loader.load(str(self.complaint_id))
+        if referral is None or model is None:
+            return None
+        if not may_read_referral_complaint(ctx.principal(), referral, model):
+            return None
+        return Complaint.from_model(model)
+
+    @classmethod
+    def from_model(
+        cls, r: ReferralModel, calendar: WorkingCalendar, now: datetime, *, content_visible: bool
+    ) -> Referral:
+        return cls(
+            id=strawberry.ID(r.id),
+            status=r.status,
+            route=r.route.value,
+            matter_code=r.matter_code,
+            title=r.title,
+            facts=r.facts,
+            party=r.party,
+            place=r.place,
+            township_id=r.township_id,
+            found_at=r.found_at,
+            urgent=r.urgent,
+            created_at=r.created_at,
+            sent_at=r.sent_at,
+            sender=Agency(id=strawberry.ID(r.sender_id)),
+            receiver=Agency(id=strawberry.ID(r.receiver_id)),
+            previous_receivers=[Agency(id=strawberry.ID(a)) for a in r.previous_receivers],
+            accept_deadline=(
+                ReferralDeadline.from_info(r.accept_deadline, calendar, now)
+                if r.accept_deadline
+                else None
+            ),
+            deadlines=[ReferralDeadline.from_info(d, calendar, now) for d in r.deadlines],
+            overdue=r.is_overdue(now),
+            history=[
+                ReferralTransition(
+                    action=t.action,
+                    actor_id=t.actor_id,
+                    actor_name=t.actor_name,
+                    agency_id=t.agency_id,
+                    at=t.at,
+                    before=t.before,
+                    after=t.after,
+                    note=t.note,
+                )
+                for t in r.history
+            ],
+            materials=[
+                ReferralMaterial(
+                    id=strawberry.ID(m.id),
+                    kind=m.kind.value,
+                    name=m.name,
+                    media_type=m.media_type,
+                    size=m.size,
+                    sha256=m.sha256,
+                    added_by=m.added_by,
+                    added_at=m.added_at,
+                    has_content=m.file_id is not None,
+                    download_url=(
+                        download_path(r.id, m.id) if m.file_id and content_visible else None
+                    ),
+                )
+                for m in r.materials
+            ],
+            transfer_letter_url=(
+                letter_path(r.id) if r.latest_letter_file() and content_visible else None
+            ),
+            competence=(
+                ReferralCompetence(
+                    resolved_agency=_agency(r.competence.resolved_agency_id),
+                    reason=r.competence.reason,
+                    explanation=r.competence.explanation,
+                    major_penalty=r.competence.major_penalty,
+                    checked_at=r.competence.checked_at,
+                    override_reason=r.competence.override_reason,
+                )
+                if r.competence
+                else None
+            ),
+            extension=(
+                ReferralExtension(
+                    working_days=r.extension.working_days,
+                    reason=r.extension.reason,
+                    notified_agency=Agency(id=strawberry.ID(r.extension.notified_agency_id)),
+                    notified_at=r.extension.notified_at,
+                )
+                if r.extension
+                else None
+            ),
+            ongoing_violation=(
+                ReferralOngoingViolation(
+                    stop_order=r.ongoing.stop_order,
+                    stop_ordered_at=r.ongoing.stop_ordered_at,
+                    notice=r.ongoing.notice,
+                    notified_at=r.ongoing.notified_at,
+                )
+                if r.ongoing
+                else None
+            ),
+            acceptance_statement=r.acceptance_statement,
+            handling_summary=r.handling_summary,
+            result=r.result,
+            decline=(
+                ReferralDecline(
+                    reasons=r.decline_info.reasons,
+                    catalogue_basis=r.decline_info.catalogue_basis,
+                    interim_handler=Agency(id=strawberry.ID(r.decline_info.interim_handler_id)),
+                    by=r.decline_info.by,
+                    at=r.decline_info.at,
+                )
+                if r.decline_info
+                else None
+            ),
+            rulings=[
+                ReferralRuling(
+                    dispute_id=x.dispute_id,
+                    responsible_agency=Agency(id=strawberry.ID(x.responsible_agency_id)),
+                    outcome_kind=x.outcome_kind,
+                    basis=x.basis,
+                    ruled_at=x.ruled_at,
+                    reassigned=x.reassigned,
+                )
+                for x in r.rulings
+            ],
+            supervisions=[
+                ReferralSupervision(
+                    by=s.by, agency=Agency(id=strawberry.ID(s.agency_id)), at=s.at, note=s.note
+                )
+                for s in r.supervisions
+            ],
+            upward=(
+                ReferralUpwardTransfer(
+                    consent_by=r.upward.consent_by,
+                    consent_at=r.upward.consent_at,
+                    filing_number=r.upward.filing_number,
+                    filed_at=r.upward.filed_at,
+                )
+                if r.upward
+                else None
+            ),
+            crime=(
+                ReferralCrimeTransfer(
+                    police=Agency(id=strawberry.ID(r.crime.police_id)),
+                    reason=r.crime.reason,
+                    transferred_at=r.crime.transferred_at,
+                    decision=r.crime.decision,
+                    decision_note=r.crime.decision_note,
+                    decided_at=r.crime.decided_at,
+                )
+                if r.crime
+                else None
+            ),
+            electronic=r.electronic,
+            signature=(
+                ReferralSignature(
+                    signer_id=r.signature.signer_id,
+                    signer_name=r.signature.signer_name,
+                    signed_at=r.signature.signed_at,
+                    letter_sha256=r.signature.letter_sha256,
+                )
+                if r.signature
+                else None
+            ),
+            complaint_id=strawberry.ID(r.complaint_id) if r.complaint_id else None,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Referral | None:
+        model = await info.context.visible_referral(str(id))
+        return referral_view(info, model) if model else None
+
+
+@strawberry.type
+class ComplaintNotice:
+    kind: str = strawberry.field(
+        description="answer | handover | referred | result | result_to_agency"
+    )
+    text: str
+    at: datetime
+    by_agency: Agency
+    to_agency: Agency | None = strawberry.field(
+        description="set when an agency that passed it on is told; else the complainant"
+    )
+
+
+@strawberry.type
+class ComplaintTransition:
+    action: str
+    actor_id: str
+    agency_id: str
+    at: datetime
+    before: ComplaintStatus | None
+    after: ComplaintStatus
+    note: str
+
+
+@strawberry.federation.type(keys=["id"], description="A complaint or report (举报投诉).")
+class Complaint:
+    id: strawberry.ID
+    status: ComplaintStatus
+    first_agency: Agency = strawberry.field(description="首问: the agency that received it")
+    owner: Agency
+    complainant_name: str
+    complainant_contact: str
+    content: str
+    matter_code: str
+    place: str
+    received_at: datetime
+    handover_to: Agency | None
+    handover_mode: str | None
+    case_number: str
+    answer: str
+    result: str
+    notices: list[ComplaintNotice]
+    history: list[ComplaintTransition]
+    referral_id: strawberry.ID | None
+
+    @strawberry.field(description="The referral created from this complaint.")
+    async def referral(self, info: Info) -> Referral | None:
+        if self.referral_id is None:
+            return None
+        model = await info.context.visible_referral(str(self.referral_id))
+        return referral_view(info, model) if model else None
+
+    @classmethod
+    def from_model(cls, c: ComplaintModel) -> Complaint:
+        return cls(
+            id=strawberry.ID(c.id),
+            status=c.status,
+            first_agency=Agency(id=strawberry.ID(c.first_agency_id)),
+            owner=Agency(id=strawberry.ID(c.owner_agency_id)),
+            complainant_name=c.complainant_name,
+            complainant_contact=c.complainant_contact,
+            content=c.content,
+            matter_code=c.matter_code,
+            place=c.place,
+            received_at=c.received_at,
+            handover_to=_agency(c.handover.to_agency_id if c.handover else None),
+            handover_mode=c.handover.mode.value if c.handover else None,
+            case_number=c.case_number,
+            answer=c.answer,
+            result=c.result,
+            notices=[
+                ComplaintNotice(
+                    kind=n.kind,
+                    text=n.text,
+                    at=n.at,
+                    by_agency=Agency(id=strawberry.ID(n.by_agency_id)),
+                    to_agency=_agency(n.to_agency_id),
+                )
+                for n in c.notices
+            ],
+            history=[
+                ComplaintTransition(
+                    action=t.action,
+                    actor_id=t.actor_id,
+                    agency_id=t.agency_id,
+                    at=t.at,
+                    before=t.before,
+                    after=t.after,
+                    note=t.note,
+                )
+                for t in c.history
+            ],
+            referral_id=strawberry.ID(c.referral_id) if c.referral_id else None,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Complaint | None:
+        model = await info.context.visible_complaint(str(id))
+        return cls.from_model(model) if model else None
+
+
+def referral_view(info: Info, model: ReferralModel) -> Referral:
+    """The graph's view of a referral the caller may read; material contents (download
+    URLs, the letter) only where the matrix lets the caller read them."""
+    ctx = info.context
+    content = may_read_material_content(ctx.principal(), model)
+    return Referral.from_model(model, ctx.calendar, ctx.now(), content_visible=content)
+
+
+@strawberry.type(description="R-REF-12: consent to receive electronically from one agency.")
+class ElectronicConsent:
+    receiver: Agency
+    sender: Agency
+    consented: bool
+
+
+@strawberry.type
+class StayedReferral:
+    referral_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type(description="R-REF-11: what moved to the township and what stayed.")
+class DelegationTransferReport:
+    moved: list[strawberry.ID]
+    stayed: list[StayedReferral]
+
+
+ReferralResult = Annotated[Referral | UserError, strawberry.union("ReferralResult")]
+ComplaintResult = Annotated[Complaint | UserError, strawberry.union("ComplaintResult")]
+ElectronicConsentResult = Annotated[
+    ElectronicConsent | UserError, strawberry.union("ElectronicConsentResult")
+]
+DelegationTransferResult = Annotated[
+    DelegationTransferReport | UserError, strawberry.union("DelegationTransferResult")
+]
