@@ -33,6 +33,7 @@ from notify.adapters.webhooks import WebhookRepository
 from notify.application.cooperation import CooperationNotices
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
+from notify.application.notices import MatrixNotices
 from notify.application.queries import NotifyQueries
 from notify.application.supervision import ReportPush, Supervision
 from notify.application.watch import DeadlineWatch, EveryEvent, ProcessRecord
@@ -52,6 +53,7 @@ from notify.contracts.consumed import (
 from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
 from notify.domain import supervision as sup
 from notify.domain.egress import EgressRule
+from notify.domain.notices import GENERIC_EVENT_TYPES
 from notify.domain.webhooks import RetryPolicy
 from notify.entrypoints.graphql.schema import NotifyContext, build_schema
 
@@ -219,6 +221,7 @@ def bootstrap(
         clock=clock,
     )
     cooperation = CooperationNotices(inbox=inbox, agencies=agencies, watch=watch)
+    matrix = MatrixNotices(inbox=inbox, agencies=agencies, watch=watch)
     ratings = RatingRepository(store)
     supervision = Supervision(
         district=settings.district,
@@ -257,6 +260,10 @@ def bootstrap(
         )
         .on(MeetingMinutesIssued.event_type, cooperation.when_minutes_issued_assign_tasks)
     )
+    # Every other request, letter, decision or ruling addressed to an agency (R-NTF-04):
+    # the notification matrix names the addressees (notify.domain.notices).
+    for event_type in GENERIC_EVENT_TYPES:
+        router.on(event_type, matrix.when_addressed_notify_addressees)
     every_event = subscription(
         settings,
         settings.queue_name(NAME) + ".record",

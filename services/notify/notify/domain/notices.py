@@ -1,0 +1,520 @@
+"""The notification matrix (R-NTF-04): which published event addresses which agency, as
+what kind of notice, with which receipt. Pure Python.
+
+Every request, letter, decision or ruling addressed to an agency is a notice in that
+agency's inbox with a receipt (签收): nobody learns of work addressed to them from a
+reminder. The matrix is data, in one place; notify builds inbox items from it, and
+``docs/notifications.md`` is generated from it (``python -m notify.domain.notices``). A test
+walks the AsyncAPI catalogue: every published event type has rows here or a reason why it
+addresses nobody.
+
+A row names the payload fields that hold the addressees (an agency id or a list of them;
+dotted for nested fields, e.g. ``step.decided_by_agency_id``). The acting agency itself is
+never told of its own act. The item's due time is the earliest open clock the event carries
+for that addressee (the clock it must meet), so the notice says by when.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notify.domain.model import InboxItem, item_id
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+#: Rows whose items a dedicated builder makes (richer text, several clocks per addressee):
+#: they are in the matrix for the record and the document; the generic builder skips them.
+DEDICATED = "dedicated"
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    event_type: str
+    rule: str
+    kind: str
+    to: tuple[str, ...]
+    """Payload fields holding the addressed agencies (an id or a list of ids)."""
+    subject_type: str
+    subject_field: str
+    title: str
+    """Chinese; ``{field}`` is the payload's field, ``{field_name}`` the name of the agency
+    whose id is in ``field`` (e.g. ``{actor_agency_id_name}``)."""
+    body: str = ""
+    audience: str = "agency"
+    """``agency`` (its staff) or ``leader`` (its head, 负责人)."""
+    receipt: bool = True
+    built_by: str = ""
+    """``DEDICATED`` when a dedicated builder makes the item (named in ``note``)."""
+    note: str = ""
+
+
+def _r(
+    event_type: str,
+    rule: str,
+    kind: str,
+    to: str | tuple[str, ...],
+    subject: tuple[str, str],
+    title: str,
+    body: str = "",
+    **kw: Any,
+) -> NoticeRow:
+    return NoticeRow(
+        event_type=event_type,
+        rule=rule,
+        kind=kind,
+        to=(to,) if isinstance(to, str) else to,
+        subject_type=subject[0],
+        subject_field=subject[1],
+        title=title,
+        body=body,
+        **kw,
+    )
+
+
+REFERRAL = ("Referral", "referral_id")
+COMPLAINT = ("Complaint", "complaint_id")
+DISPUTE = ("Dispute", "dispute_id")
+ASSISTANCE = ("AssistanceRequest", "request_id")
+TECHNICAL = ("TechnicalSupportRequest", "request_id")
+QUERY = ("InformationQuery", "query_id")
+JOINT = ("JointOperation", "operation_id")
+MEETING = ("Meeting", "meeting_id")
+
+# The table reads best one row to a call, as written; the formatter would stack each argument.
+# fmt: off
+MATRIX: tuple[NoticeRow, ...] = (
+    # -- referrals (R-REF) ----------------------------------------------------------------
+    _r(
+        "referral.sent.v1", "R-REF-06", "referral.received", "receiver_id", REFERRAL,
+        "收到移送案件：{title}", built_by=DEDICATED,
+        note="notify.domain.model.referral_received: the accept-by time in words",
+    ),
+    _r(
+        "referral.send_deadline_extended.v1", "R-REF-04", "referral.send_extended",
+        "notified_agency_id", REFERRAL, "移送期限延长的事先告知",
+        "{actor_agency_id_name}延长案件移送期限{working_days}个工作日，理由：{reason}。",
+    ),
+    _r(
+        "referral.withdrawn.v1", "R-REF-03", "referral.withdrawn", "receiver_id", REFERRAL,
+        "移送案件已撤回", "{sender_id_name}撤回移送案件，理由：{reason}。",
+    ),
+    _r(
+        "referral.accepted.v1", "R-REF-06", "referral.accepted", "sender_id", REFERRAL,
+        "移送案件已受理", "{receiver_id_name}书面告知受理情况：{statement}",
+    ),
+    _r(
+        "referral.declined.v1", "R-REF-07", "referral.declined", "sender_id", REFERRAL,
+        "移送案件不予接收", "{receiver_id_name}不予接收，理由：{reasons}；依据：{catalogue_basis}。"
+        "争议已提交协调，期间由{interim_handler_id_name}先行处置。",
+    ),
+    _r(
+        "referral.declined.v1", "R-REF-07", "referral.interim_handler", "interim_handler_id",
+        REFERRAL, "指定先行处置：移送案件争议期间由你单位先行协同处置",
+        "{receiver_id_name}不予接收{sender_id_name}移送的案件，争议协调期间由你单位先行处置。",
+    ),
+    _r(
+        "referral.reassigned.v1", "R-DSP-03", "referral.reassigned", "receiver_id", REFERRAL,
+        "依裁定改由你单位承办的移送案件", "依据：{basis}。请书面告知受理情况。",
+    ),
+    _r(
+        "referral.reassigned.v1", "R-DSP-03", "referral.reassigned_away",
+        ("previous_receiver_id", "sender_id"), REFERRAL, "移送案件依裁定改由{receiver_id_name}承办",
+        "依据：{basis}。", receipt=False,
+    ),
+    _r(
+        "referral.receiver_confirmed.v1", "R-DSP-03", "referral.receiver_confirmed",
+        "receiver_id", REFERRAL, "裁定确认由你单位承办移送案件",
+        "依据：{basis}。请书面告知受理情况。",
+    ),
+    _r(
+        "referral.returned_to_sender.v1", "R-DSP-03", "referral.returned", "sender_id",
+        REFERRAL, "移送案件依裁定退回由你单位办理", "依据：{basis}。",
+    ),
+    _r(
+        "referral.result_reported.v1", "R-REF-08", "referral.result", "sender_id", REFERRAL,
+        "移送案件处理结果反馈", "{receiver_id_name}反馈处理结果：{result}",
+    ),
+    _r(
+        "referral.supervised.v1", "R-REF-13", "referral.supervised", "receiver_id", REFERRAL,
+        "督办通知", "{actor_agency_id_name}督办：{note}", audience="leader",
+    ),
+    _r(
+        "referral.department_consent_recorded.v1", "R-REF-09", "referral.upward_consent",
+        "sender_id", REFERRAL, "上级部门同意接收提级案件", "{receiver_id_name}：{note}",
+    ),
+    _r(
+        "referral.filed_with_justice.v1", "R-REF-09", "referral.justice_filing",
+        "justice_bureau_id", REFERRAL, "提级案件备案", "备案号：{filing_number}。",
+    ),
+    _r(
+        "referral.crime_transferred.v1", "R-REF-10", "referral.crime_transfer", "police_id",
+        REFERRAL, "涉嫌犯罪案件移送", "{actor_agency_id_name}移送涉嫌犯罪案件，理由：{reason}。",
+    ),
+    _r(
+        "referral.police_decided.v1", "R-REF-10", "referral.police_decision", "receiver_id",
+        REFERRAL, "公安机关立案审查决定", "{police_id_name}：{note}",
+    ),
+    _r(
+        "referral.moved_at_delegation.v1", "R-REF-11", "referral.moved_at_delegation",
+        "receiver_id", REFERRAL, "事项下放：移交你单位承办的案件",
+        "{previous_receiver_id_name}依据{basis}移交本案，请书面告知受理情况。",
+    ),
+    _r(
+        "referral.penalty_recorded.v1", "R-NTF-01", "copy.penalty", "sender_id", REFERRAL,
+        "行政处罚决定抄告", built_by=DEDICATED,
+        note="notify.application.copies: the township's decision to the department (备案)",
+    ),
+    _r(
+        "referral.electronic_consent_changed.v1", "R-REF-12", "referral.electronic_consent",
+        "sender_id", ("ElectronicConsent", "receiver_id"), "电子移送同意情况变更",
+        "{receiver_id_name}已变更接收你单位电子移送的同意（{state_after}）。", receipt=False,
+    ),
+    # -- complaints (R-CMP) ---------------------------------------------------------------
+    _r(
+        "complaint.handover_requested.v1", "R-CMP-02", "complaint.handover_requested",
+        "to_agency_id", COMPLAINT, "举报投诉转交请求",
+        "{actor_agency_id_name}请求你单位接收举报投诉（方式：{mode}），理由：{reason}。",
+    ),
+    _r(
+        "complaint.handover_answered.v1", "R-CMP-02", "complaint.handover_answered",
+        "owner_agency_id", COMPLAINT, "举报投诉转交答复", "{actor_agency_id_name}已答复转交请求。",
+    ),
+    _r(
+        "complaint.complainant_notified.v1", "R-CMP-04", "complaint.result_to_agency",
+        "to_agency_id", COMPLAINT, "举报投诉办理结果告知", "{text}", receipt=False,
+    ),
+    # -- disputes (R-DSP) -----------------------------------------------------------------
+    _r(
+        "dispute.opened.v1", "R-DSP-01", "dispute.opened",
+        ("party_ids", "interim_handler_id", "step.decided_by_agency_id"), DISPUTE,
+        "管辖争议：{step.name_zh}", "争议事由：{reasons}",
+    ),
+    _r(
+        "dispute.escalated.v1", "R-DSP-02", "dispute.escalated", "step.decided_by_agency_id",
+        DISPUTE, "管辖争议提交你单位：{step.name_zh}", "原因：{cause}",
+    ),
+    _r(
+        "dispute.ruled.v1", "R-DSP-03", "dispute.ruled", "responsible_agency_id", DISPUTE,
+        "管辖争议裁定：由你单位负责", "依据：{basis}",
+    ),
+    # -- cooperation (R-AST, R-TEC, R-INF) ---------------------------------------------------
+    _r(
+        "assistance.requested.v1", "R-AST-01", "assistance.requested", "helper_id", ASSISTANCE,
+        "协助执法请求", "{requester_id_name}提请协助执法：{matters}。",
+    ),
+    _r(
+        "assistance.letter_sent.v1", "R-AST-01", "assistance.letter", "helper_id", ASSISTANCE,
+        "协助执法函（补送）", "{requester_id_name}补送协助执法函，文号：{letter_number}。",
+    ),
+    _r(
+        "assistance.replied.v1", "R-AST-01", "assistance.replied", "requester_id", ASSISTANCE,
+        "协助执法复函", "{helper_id_name}已复函。",
+    ),
+    _r(
+        "assistance.mediation_requested.v1", "R-AST-02", "assistance.mediation_requested",
+        "mediator_agency_id", ASSISTANCE, "协助执法争议协调申请",
+        "{requester_id_name}与{helper_id_name}就协助执法存在分歧，请予协调。",
+    ),
+    _r(
+        "assistance.mediated.v1", "R-AST-02", "assistance.mediated",
+        ("requester_id", "helper_id"), ASSISTANCE, "协助执法争议协调结果", "依据：{basis}",
+    ),
+    _r(
+        "assistance.result_reported.v1", "R-AST-01", "assistance.result", "requester_id",
+        ASSISTANCE, "协助执法结果反馈", "{helper_id_name}：{summary}",
+    ),
+    _r(
+        "technical_support.requested.v1", "R-TEC-01", "technical_support.requested",
+        "department_id", TECHNICAL, "技术支持请求", "{township_id_name}：{question}",
+    ),
+    _r(
+        "technical_support.dispatched.v1", "R-TEC-01", "technical_support.dispatched",
+        "township_id", TECHNICAL, "技术人员赴现场", "{department_id_name}已派员赴现场。",
+    ),
+    _r(
+        "technical_support.extended.v1", "R-TEC-01", "technical_support.extended",
+        "township_id", TECHNICAL, "技术支持答复期限延长", "{department_id_name}延长答复期限。",
+    ),
+    _r(
+        "technical_support.answered.v1", "R-TEC-01", "technical_support.answered",
+        "township_id", TECHNICAL, "技术支持答复", "{department_id_name}已出具答复。",
+    ),
+    _r(
+        "information_query.asked.v1", "R-INF-01", "information_query.asked", "holder_id", QUERY,
+        "信息查询请求", "{requester_id_name}：{subject}",
+    ),
+    _r(
+        "information_query.answered.v1", "R-INF-01", "information_query.answered",
+        "requester_id", QUERY, "信息查询答复", "{holder_id_name}已答复。",
+    ),
+    _r(
+        "information_query.declined.v1", "R-INF-01", "information_query.declined",
+        "requester_id", QUERY, "信息查询不予提供", "{holder_id_name}不予提供，依据见答复。",
+    ),
+    # -- joint enforcement (R-JNT) -----------------------------------------------------------
+    _r(
+        "joint.initiated.v1", "R-JNT-01", "joint.initiated", ("lead_id", "cooperating_ids"),
+        JOINT, "联合执法：{title}", "{actor_agency_id_name}发起联合执法，依据：{basis}",
+    ),
+    _r(
+        "joint.plan_submitted.v1", "R-JNT-02", "joint.plan_submitted", "cooperating_ids", JOINT,
+        "联合执法方案征求意见", "{lead_id_name}提交联合执法方案，请提出意见。",
+    ),
+    _r(
+        "joint.plan_commented.v1", "R-JNT-02", "joint.plan_commented", "lead_id", JOINT,
+        "联合执法方案意见", "{agency_id_name}对方案提出意见。", receipt=False,
+    ),
+    _r(
+        "joint.started.v1", "R-JNT-03", "joint.started", "cooperating_ids", JOINT,
+        "联合执法开始：{title}", "{lead_id_name}牵头的联合执法已开始。",
+    ),
+    _r(
+        "joint.task_assigned.v1", "R-JNT-04", "joint.task_assigned", "agency_id", JOINT,
+        "联合执法任务：{description}", built_by=DEDICATED,
+        note="notify.domain.cooperation.joint_task_assigned: task, deadline and report limit",
+    ),
+    _r(
+        "joint.task_reported.v1", "R-JNT-04", "joint.task_reported", "lead_id", JOINT,
+        "联合执法任务报告", "{agency_id_name}：{summary}",
+    ),
+    _r(
+        "joint.inability_stated.v1", "R-JNT-04", "joint.inability_stated", "lead_id", JOINT,
+        "联合执法任务书面说明无法履行", "{agency_id_name}：{reasons}",
+    ),
+    _r(
+        "joint.inability_decided.v1", "R-JNT-04", "joint.inability_decided",
+        ("agency_id", "reported_to_government_id"), JOINT, "无法履行说明的处理决定",
+        "{lead_id_name}已作出决定：{reasons}",
+    ),
+    # -- meetings (R-MTG) ----------------------------------------------------------------
+    _r(
+        "meeting.scheduled.v1", "R-MTG-01", "meeting.notice", "attendee_ids", MEETING,
+        "会议通知：{title}", built_by=DEDICATED,
+        note="notify.domain.cooperation.meeting_notices: time, place, agenda, RSVP limit",
+    ),
+    _r(
+        "meeting.rsvp_recorded.v1", "R-MTG-01", "meeting.rsvp", "convener_id", MEETING,
+        "参会回执", "{agency_id_name}已回复参会情况。", receipt=False,
+    ),
+    _r(
+        "meeting.minutes_drafted.v1", "R-MTG-01", "meeting.minutes_to_agree",
+        "awaiting_agreement_of", MEETING, "会议纪要征求意见", built_by=DEDICATED,
+        note="notify.domain.cooperation.minutes_to_agree: the decided tasks to agree",
+    ),
+    _r(
+        "meeting.minutes_agreed.v1", "R-MTG-01", "meeting.minutes_agreed", "convener_id",
+        MEETING, "会议纪要已确认", "{agency_id_name}同意会议纪要。", receipt=False,
+    ),
+    _r(
+        "meeting.minutes_issued.v1", "R-MTG-01", "meeting.task", "attendee_ids", MEETING,
+        "会议纪要任务", built_by=DEDICATED,
+        note="notify.domain.cooperation.meeting_tasks_assigned: each owner's tasks and dates",
+    ),
+    _r(
+        "meeting.minutes_filed.v1", "R-MTG-01", "meeting.minutes_filed", "filed_with_agency_id",
+        MEETING, "会议纪要备案", "{convener_id_name}报送会议纪要备案。",
+    ),
+    _r(
+        "meeting.task_done.v1", "R-MTG-01", "meeting.task_done", "convener_id", MEETING,
+        "会议纪要任务完成", "{owner_agency_id_name}已完成会议确定的任务。", receipt=False,
+    ),
+    # -- copies (R-NTF-01/02/03) ----------------------------------------------------------
+    _r(
+        "approval.reported.v1", "R-NTF-01", "copy.approval", "township_id",
+        ("ApprovalReport", "report_id"), "审批结果抄告", built_by=DEDICATED,
+        note="notify.application.copies: the department's approval to the township",
+    ),
+    _r(
+        "hazard.reported.v1", "R-NTF-03", "copy.hazard", "department_id",
+        ("HazardReport", "report_id"), "重大隐患报告", built_by=DEDICATED,
+        note="notify.application.copies: the township's report to the department",
+    ),
+    _r(
+        "catalogue.change_announced.v1", "R-NTF-02", "copy.change", "township_ids",
+        ("CatalogueEntry", "code"), "法律依据或标准变更通告", built_by=DEDICATED,
+        note="notify.application.copies: the change to the townships concerned",
+    ),
+)
+# fmt: on
+
+#: Published events that address no agency, and why (R-NTF-04 applies to what is addressed).
+NO_NOTICE: Mapping[str, str] = {
+    "referral.drafted.v1": "the sending agency's own draft; nothing is addressed yet",
+    "referral.submitted.v1": "inside the sending agency (to its own leader, who approves in "
+    "the graph's work list)",
+    "referral.approved.v1": "inside the sending agency; the receiver is told when it is sent",
+    "referral.material_changed.v1": "a draft's materials, before anything is sent",
+    "referral.handled.v1": "the receiver's own step; the sender is told by the result report",
+    "referral.closed.v1": "the sender closes its own file after the result",
+    "complaint.registered.v1": "the registering agency owns it (首问); nobody else is addressed",
+    "complaint.checked.v1": "the owner's own outcome; a referral born from it is notified as a "
+    "referral when sent",
+    "agency.registered.v1": "directory data, no request",
+    "catalogue.entry_changed.v1": "catalogue data; changes that concern townships are "
+    "announced by catalogue.change_announced.v1",
+    "assistance.refused.v1": "the refusal is also in assistance.replied.v1, which tells the "
+    "requester; this copy serves the accountability lists (R-SUP-03)",
+    "information_query.answer_accessed.v1": "the access log of shared data (R-INF-01), read "
+    "by the holder on the query",
+    "joint.inspection_recorded.v1": "the record of an inspection the operation made itself; "
+    "its parties read it on the operation",
+    "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
+    "and the supervising body's inboxes (R-SUP-02)",
+    "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
+    "report, not a request to the rated agency",
+}
+
+
+def rows_for(event_type: str) -> list[NoticeRow]:
+    return [r for r in MATRIX if r.event_type == event_type]
+
+
+GENERIC_EVENT_TYPES: tuple[str, ...] = tuple(
+    dict.fromkeys(r.event_type for r in MATRIX if r.built_by != DEDICATED)
+)
+
+
+def field(data: Mapping[str, Any], path: str) -> Any:
+    """The payload's value at a dotted path (None where absent)."""
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def addressees(row: NoticeRow, data: Mapping[str, Any]) -> list[str]:
+    """The agencies ``row`` addresses in this event, without the actor's own agency."""
+    found: list[str] = []
+    for path in row.to:
+        value = field(data, path)
+        ids = value if isinstance(value, list) else [value]
+        found += [i for i in ids if isinstance(i, str) and i]
+    actor = data.get("actor_agency_id")
+    return [a for a in dict.fromkeys(found) if a != actor]
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
+
+
+def agency_fields(row: NoticeRow) -> set[str]:
+    """The payload fields whose agency names the row's text shows."""
+    return {
+        m.group(1).removesuffix("_name")
+        for text in (row.title, row.body)
+        for m in _PLACEHOLDER.finditer(text)
+        if m.group(1).endswith("_name")
+    }
+
+
+def render(text: str, data: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """``text`` with ``{field}`` from the payload and ``{field_name}`` an agency's name."""
+
+    def one(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key.endswith("_name"):
+            agency = field(data, key.removesuffix("_name"))
+            return names.get(agency, str(agency or "")) if isinstance(agency, str) else ""
+        value = field(data, key)
+        if isinstance(value, list):
+            return "、".join(str(v) for v in value)
+        return "" if value is None else str(value)
+
+    return _PLACEHOLDER.sub(one, text).strip()
+
+
+def due_for(agency_id: str, deadlines: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """The earliest open clock this event carries for ``agency_id`` (the one it must meet)."""
+    dues = [
+        datetime.fromisoformat(d["due"]) if isinstance(d["due"], str) else d["due"]
+        for d in deadlines
+        if d.get("responsible_agency_id") == agency_id and d.get("state", "open") == "open"
+    ]
+    return min(dues) if dues else None
+
+
+def build_items(
+    row: NoticeRow,
+    *,
+    event_id: str,
+    at: datetime,
+    data: Mapping[str, Any],
+    names: Mapping[str, str],
+) -> list[InboxItem]:
+    """The inbox items ``row`` makes of one event: one per addressee, its id derived from the
+    event and the addressee (a redelivered event collides instead of duplicating)."""
+    urgent = bool(data.get("urgent", False))
+    prefix = "【紧急】" if urgent else ""
+    subject = field(data, row.subject_field)
+    title = prefix + render(row.title, data, names)
+    body = render(row.body, data, names)
+    items = []
+    for agency in addressees(row, data):
+        due = due_for(agency, data.get("deadlines") or [])
+        when = f"请于{due.astimezone(CHINA).strftime('%Y年%m月%d日 %H:%M')}前办理。" if due else ""
+        items.append(
+            InboxItem(
+                id=item_id(event_id, agency),
+                agency_id=agency,
+                kind=row.kind,
+                title=title,
+                body=(body + when).strip(),
+                subject_type=row.subject_type,
+                subject_id=str(subject or ""),
+                source_event_id=event_id,
+                created_at=at,
+                due_at=due,
+                urgent=urgent,
+                audience=row.audience,
+                receipt_required=row.receipt,
+            )
+        )
+    return items
+
+
+# -- the document ------------------------------------------------------------------------
+
+BEGIN_MARK = "<!-- BEGIN GENERATED NOTIFICATION MATRIX -->"
+END_MARK = "<!-- END GENERATED NOTIFICATION MATRIX -->"
+
+
+def render_markdown() -> str:
+    lines = [
+        f"{len(MATRIX)} rows over {len({r.event_type for r in MATRIX})} event types; "
+        f"{len(NO_NOTICE)} event types address no agency.",
+        "",
+        "| event | rule | addressed (payload field) | notice kind | receipt | title |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in MATRIX:
+        to = ", ".join(f"`{t}`" for t in r.to) + (" (leader)" if r.audience == "leader" else "")
+        receipt = "yes" if r.receipt else "no (information)"
+        how = f" — {r.note}" if r.note else ""
+        lines.append(
+            f"| `{r.event_type}` | {r.rule} | {to} | `{r.kind}` | {receipt} | {r.title}{how} |"
+        )
+    lines += ["", "Events that address no agency:", "", "| event | why |", "| --- | --- |"]
+    lines += [f"| `{e}` | {why} |" for e, why in sorted(NO_NOTICE.items())]
+    return "\n".join(lines) + "\n"
+
+
+def with_generated_matrix(document: str) -> str:
+    head, _, rest = document.partition(BEGIN_MARK)
+    _, _, tail = rest.partition(END_MARK)
+    return f"{head}{BEGIN_MARK}\n\n{render_markdown()}\n{END_MARK}{tail}"
+
+
+if __name__ == "__main__":
+    # Regenerate the matrix inside docs/notifications.md: python -m notify.domain.notices
+    import sys
+    from pathlib import Path
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/notifications.md")
+    target.write_text(with_generated_matrix(target.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote {target}")
