@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.template import send_one
 from kernel.settings import Settings
 from liandong.cli import mint_token
 from liandong.suite import build_suite
+from liandong.testing.drafts import send_one
 
 
 async def test_stop_right_after_a_command_closes_no_store_under_a_handler(
