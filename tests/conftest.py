@@ -7,6 +7,8 @@ import pytest
 
 from tests.infra import Server, find_server, stop_started
 
+pytest_plugins = ["tests.fixtures.stores"]
+
 
 @pytest.fixture(scope="session")
 def mongo_server() -> Iterator[Server]:

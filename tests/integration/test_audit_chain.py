@@ -21,13 +21,13 @@ from click.testing import Result
 from pymongo import AsyncMongoClient
 from typer.testing import CliRunner
 
-from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.settings import Settings
 from kernel.store import DocumentStore
 from liandong.cli import app
 from notify.adapters.record import RecordRepository
 from notify.domain.record import GENESIS_HASH, RecordEntry, entry_hash, record_entry
+from tests.fixtures.stores import fresh_store
 from tests.infra import Server
 
 DISTRICT = "fuyuan"
@@ -84,61 +84,62 @@ class Deployment:
         return CliRunner().invoke(app, ["audit", "verify", *args], env=env)
 
 
-@pytest.fixture(params=["embedded", "mongo"])
+@pytest.fixture
 async def deployment(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Deployment]:
-    if request.param == "embedded":
+    if store_kind == "embedded":
         settings = Settings(
             store="embedded", data_dir=tmp_path, instance=unique_name, district=DISTRICT
         )
-        db = settings.database_name("notify")
-        store: DocumentStore = open_embedded_store(tmp_path / "store", db)
-        path = tmp_path / "store" / f"{db}.sqlite3"
+    else:
+        server: Server = request.getfixturevalue("mongo_server")
+        settings = Settings(
+            store="mongo", mongo_url=server.url, instance=unique_name, district=DISTRICT
+        )
+    db = settings.database_name("notify")
+    async with fresh_store(store_kind, request, tmp_path / "store", db) as store:
+        if store_kind == "embedded":
+            path = tmp_path / "store" / f"{db}.sqlite3"
 
-        def tamper_sqlite(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-            # Straight into the SQLite file, as someone with access to the disk would.
-            with sqlite3.connect(path) as conn:
-                (text,) = conn.execute(
-                    'SELECT doc FROM "c:process_record" WHERE id = ?', (event_id,)
-                ).fetchone()
-                doc = json.loads(text)
-                change(doc)
-                conn.execute(
-                    'UPDATE "c:process_record" SET doc = ? WHERE id = ?',
-                    (json.dumps(doc, ensure_ascii=False), event_id),
-                )
+            def tamper_sqlite(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+                # Straight into the SQLite file, as someone with access to the disk would.
+                with sqlite3.connect(path) as conn:
+                    (text,) = conn.execute(
+                        'SELECT doc FROM "c:process_record" WHERE id = ?', (event_id,)
+                    ).fetchone()
+                    doc = json.loads(text)
+                    change(doc)
+                    conn.execute(
+                        'UPDATE "c:process_record" SET doc = ? WHERE id = ?',
+                        (json.dumps(doc, ensure_ascii=False), event_id),
+                    )
 
-        async def tamper_embedded(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-            await asyncio.to_thread(tamper_sqlite, event_id, change)
+            async def tamper_embedded(
+                event_id: str, change: Callable[[dict[str, Any]], None]
+            ) -> None:
+                await asyncio.to_thread(tamper_sqlite, event_id, change)
 
-        d = Deployment("embedded", settings, store, tamper_embedded)
+            d = Deployment("embedded", settings, store, tamper_embedded)
+            await d.repo().ensure_indexes()
+            yield d
+            return
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url, tz_aware=True
+        )
+
+        async def tamper_mongo(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+            # Straight into FerretDB with a plain driver, bypassing the service.
+            coll = client[db]["process_record"]
+            doc = await coll.find_one({"_id": event_id})
+            assert doc is not None
+            change(doc)
+            await coll.replace_one({"_id": event_id}, doc)
+
+        d = Deployment("mongo", settings, store, tamper_mongo)
         await d.repo().ensure_indexes()
         yield d
-        await store.close()
-        return
-    server: Server = request.getfixturevalue("mongo_server")
-    settings = Settings(
-        store="mongo", mongo_url=server.url, instance=unique_name, district=DISTRICT
-    )
-    db = settings.database_name("notify")
-    store = await open_mongo_store(server.url, db)
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url, tz_aware=True)
-
-    async def tamper_mongo(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-        # Straight into FerretDB with a plain driver, bypassing the service.
-        coll = client[db]["process_record"]
-        doc = await coll.find_one({"_id": event_id})
-        assert doc is not None
-        change(doc)
-        await coll.replace_one({"_id": event_id}, doc)
-
-    d = Deployment("mongo", settings, store, tamper_mongo)
-    await d.repo().ensure_indexes()
-    yield d
-    await client.drop_database(db)
-    await client.close()
-    await store.close()
+        await client.close()
 
 
 async def appended(d: Deployment, n: int) -> list[RecordEntry]:

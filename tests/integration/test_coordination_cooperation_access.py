@@ -74,11 +74,11 @@ class Graph:
         return data
 
 
-@pytest.fixture(params=["embedded", "mongo"])
+@pytest.fixture
 async def graph(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Graph]:
-    if request.param == "embedded":
+    if store_kind == "embedded":
         settings = Settings(data_dir=tmp_path, instance=unique_name, store="embedded", bus="memory")
     else:
         server: Server = request.getfixturevalue("mongo_server")
@@ -98,7 +98,7 @@ async def graph(
             yield Graph(client, settings)
     finally:
         await service.runtime.stop()
-        if request.param == "mongo":
+        if store_kind == "mongo":
             from pymongo import AsyncMongoClient
 
             mongo: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)

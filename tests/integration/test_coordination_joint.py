@@ -4,10 +4,8 @@ nothing; the inspect-once check finds earlier inspections of a target through it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,14 +24,11 @@ from coordination.application.joint import (
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor
-from kernel.adapters.embedded_store import open_embedded_store
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.infra import Server
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 GOV = Actor("p-g", "fy-gov", ("government",))
@@ -52,26 +47,6 @@ PLAN = jnt.Plan(
     joint_method="联合检查、信息共享",
     safeguards="车辆、执法记录仪",
 )
-
-
-@pytest.fixture(params=["embedded", "mongo"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[DocumentStore]:
-    if request.param == "embedded":
-        s: DocumentStore = open_embedded_store(tmp_path, unique_name)
-        yield s
-        await s.close()
-    else:
-        server: Server = request.getfixturevalue("mongo_server")
-        s = await open_mongo_store(server.url, unique_name)
-        yield s
-        from pymongo import AsyncMongoClient
-
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
-        await client.drop_database(unique_name)
-        await client.close()
-        await s.close()
 
 
 @dataclass

@@ -6,7 +6,6 @@ PDFs (协助执法函, 协助执法复函, 会议纪要): title, agencies, matte
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,15 +27,12 @@ from coordination.application.meetings import DraftMinutes, MeetingHandlers, Sch
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import meetings as mtg
 from coordination.domain.cooperation import Actor
-from kernel.adapters.embedded_store import open_embedded_store
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.calendar import SHANGHAI
 from kernel.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.infra import Server
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
@@ -45,26 +41,6 @@ HOUSING = Actor("p-h", "fy-housing", ("leader",))
 NATRES = Actor("p-n", "fy-natres", ("leader",))
 OUTSIDER = Actor("p-w", "fy-wusu", ("clerk",))
 SUPERVISOR = Actor("p-s", "fy-justice", ("supervisor",))
-
-
-@pytest.fixture(params=["embedded", "mongo"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[DocumentStore]:
-    if request.param == "embedded":
-        s: DocumentStore = open_embedded_store(tmp_path, unique_name)
-        yield s
-        await s.close()
-    else:
-        server: Server = request.getfixturevalue("mongo_server")
-        s = await open_mongo_store(server.url, unique_name)
-        yield s
-        from pymongo import AsyncMongoClient
-
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
-        await client.drop_database(unique_name)
-        await client.close()
-        await s.close()
 
 
 @dataclass

@@ -4,10 +4,8 @@ step's clock runs out (once), ruled into the catalogue; bad input changes nothin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,8 +32,6 @@ from coordination.application.handlers import CoordinationHandlers
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
 from coordination.domain.dispute import Actor
-from kernel.adapters.embedded_store import open_embedded_store
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
@@ -43,7 +39,6 @@ from kernel.jurisdiction import CatalogueEntryV1
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.infra import Server
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 HOUSING = Actor("p-h", "fy-housing", ("leader",))
@@ -51,26 +46,6 @@ TOWNSHIP = Actor("p-hc", "fy-hancong", ("clerk", "leader"))
 MARKET = Actor("p-m", "fy-market", ("leader",))
 COORD = Actor("p-c", "fy-coord", ("coordinator",))
 GOV = Actor("p-g", "fy-gov", ("government",))
-
-
-@pytest.fixture(params=["embedded", "mongo"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[DocumentStore]:
-    if request.param == "embedded":
-        s: DocumentStore = open_embedded_store(tmp_path, unique_name)
-        yield s
-        await s.close()
-    else:
-        server: Server = request.getfixturevalue("mongo_server")
-        s = await open_mongo_store(server.url, unique_name)
-        yield s
-        from pymongo import AsyncMongoClient
-
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
-        await client.drop_database(unique_name)
-        await client.close()
-        await s.close()
 
 
 @dataclass

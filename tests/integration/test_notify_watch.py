@@ -128,11 +128,11 @@ class Harness:
         self.services.remove(service)
 
 
-@pytest.fixture(params=["embedded", "mongo"])
+@pytest.fixture
 async def harness(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Harness]:
-    if request.param == "embedded":
+    if store_kind == "embedded":
         settings = Settings(
             store="embedded",
             bus="memory",
@@ -154,7 +154,7 @@ async def harness(
     yield h
     for service in list(h.services):
         await service.runtime.stop()
-    if request.param == "mongo":
+    if store_kind == "mongo":
         from pymongo import AsyncMongoClient
 
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)

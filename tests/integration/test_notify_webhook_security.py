@@ -33,12 +33,12 @@ FAST = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=2
 OTHER_BUREAU = Principal("sys-tax", "税务局接口", "fy-tax", "fuyuan", ("bureau_system",))
 
 
-@pytest.fixture(params=["embedded", "mongo"])
+@pytest.fixture
 async def base(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Settings]:
     common = {"data_dir": tmp_path, "instance": unique_name, "relay_interval_seconds": 0.05}
-    if request.param == "embedded":
+    if store_kind == "embedded":
         yield Settings(store="embedded", bus="memory", **common)  # type: ignore[arg-type]
         return
     server: Server = request.getfixturevalue("mongo_server")

@@ -92,11 +92,11 @@ class Receiver:
             await self._task
 
 
-@pytest.fixture(params=["embedded", "mongo"])
+@pytest.fixture
 async def settings(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Settings]:
-    if request.param == "embedded":
+    if store_kind == "embedded":
         yield Settings(
             store="embedded",
             bus="memory",

@@ -9,19 +9,15 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.memory_bus import MemoryBus
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.bus import SubscriptionSpec
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.outbox import AggregateCollection, ConcurrencyError, OutboxRelay
 from kernel.store import DocumentStore, DuplicateKeyError
-from tests.infra import Server
 
 
 class Counted(EventPayload):
@@ -31,26 +27,6 @@ class Counted(EventPayload):
 
 def event(n: int, subject: str) -> Envelope:
     return new_envelope(Counted(n=n), district="fuyuan", service="test", subject=subject)
-
-
-@pytest.fixture(params=["embedded", "mongo"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[DocumentStore]:
-    if request.param == "embedded":
-        s: DocumentStore = open_embedded_store(tmp_path, unique_name)
-        yield s
-        await s.close()
-    else:
-        server: Server = request.getfixturevalue("mongo_server")
-        s = await open_mongo_store(server.url, unique_name)
-        yield s
-        from pymongo import AsyncMongoClient
-
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
-        await client.drop_database(unique_name)
-        await client.close()
-        await s.close()
 
 
 class SideEffect:

@@ -15,15 +15,12 @@ import pytest
 from fastapi import FastAPI
 
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
-from kernel.adapters.embedded_store import open_embedded_store
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal, TokenIssuer, TokenVerifier, ensure_dev_keys
 from kernel.envelope import new_envelope
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from referral.entrypoints.graphql.schema import Referral as ReferralType
 from referral.entrypoints.http.files import file_routes
-from tests.infra import Server
 from tests.integration.test_referral_service import (
     DISTRICT,
     GOV,
@@ -86,30 +83,18 @@ async def _files(store: DocumentStore, tmp_path: Path) -> Files:
     return Files(svc, tmp_path)
 
 
-@pytest.fixture(params=["embedded", "mongo"])
-async def files(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[Files]:
-    if request.param == "embedded":
-        store: DocumentStore = open_embedded_store(tmp_path / "data", unique_name)
-    else:
-        server: Server = request.getfixturevalue("mongo_server")
-        store = await open_mongo_store(server.url, unique_name)
+@pytest.fixture
+async def files(store: DocumentStore, tmp_path: Path) -> AsyncIterator[Files]:
     f = await _files(store, tmp_path)
     yield f
     await f.http.aclose()
-    if request.param == "mongo":
-        await store.drop_database()  # type: ignore[attr-defined]
-    await store.close()
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path, unique_name: str) -> AsyncIterator[Files]:
-    store = open_embedded_store(tmp_path / "data", unique_name)
-    f = await _files(store, tmp_path)
+async def embedded(embedded_store: DocumentStore, tmp_path: Path) -> AsyncIterator[Files]:
+    f = await _files(embedded_store, tmp_path)
     yield f
     await f.http.aclose()
-    await store.close()
 
 
 def _poppler(tool: str, *args: Path | str) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from kernel.adapters.embedded_store import open_embedded_store
-from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.envelope import new_envelope
@@ -39,7 +38,6 @@ from referral.application.handlers import (
 from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
 from referral.domain.model import AgencyRef, Referral, Status
-from tests.infra import Server
 
 DISTRICT = "fuyuan"
 MATTER = "330217001"  # 无证经营 (illustrative code)
@@ -178,30 +176,13 @@ def source() -> AddMaterial:
 
 
 @pytest.fixture
-async def svc(tmp_path: Path, unique_name: str) -> AsyncIterator[Service]:
-    store = open_embedded_store(tmp_path, unique_name)
+async def svc(embedded_store: DocumentStore) -> AsyncIterator[Service]:
+    yield await Service(embedded_store, load_policy(DISTRICT)).setup()
+
+
+@pytest.fixture
+async def any_svc(store: DocumentStore) -> AsyncIterator[Service]:
     yield await Service(store, load_policy(DISTRICT)).setup()
-    await store.close()
-
-
-@pytest.fixture(params=["embedded", "mongo"])
-async def any_svc(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
-) -> AsyncIterator[Service]:
-    if request.param == "embedded":
-        store: DocumentStore = open_embedded_store(tmp_path, unique_name)
-        yield await Service(store, load_policy(DISTRICT)).setup()
-        await store.close()
-        return
-    server: Server = request.getfixturevalue("mongo_server")
-    store = await open_mongo_store(server.url, unique_name)
-    yield await Service(store, load_policy(DISTRICT)).setup()
-    from pymongo import AsyncMongoClient
-
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url)
-    await client.drop_database(unique_name)
-    await client.close()
-    await store.close()
 
 
 async def refused(
