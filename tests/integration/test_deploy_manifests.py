@@ -29,9 +29,6 @@ import yaml
 
 from kernel.auth import ensure_dev_keys
 from liandong.gateway import (
-    INSTALL_COMMAND,
-    GatewayNotInstalled,
-    ensure_gateway_installed,
     free_port,
     gateway_dir,
 )
@@ -394,14 +391,6 @@ def test_every_copied_file_exists_and_is_in_the_build_context(name: str) -> None
 
 
 # --- the gateway image's entry point, run outside a container -------------------------------
-
-
-@pytest.fixture(scope="module")
-def gateway_installed() -> None:
-    try:
-        ensure_gateway_installed()
-    except GatewayNotInstalled as exc:
-        pytest.fail(f"{exc} (provide it with `{INSTALL_COMMAND}`)", pytrace=False)
 
 
 ENTRYPOINT = DEPLOY / "gateway-entrypoint.sh"

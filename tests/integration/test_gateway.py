@@ -35,13 +35,10 @@ from websockets.typing import Subprotocol
 
 from kernel.auth import DevKeys, Principal, TokenIssuer, ensure_dev_keys
 from liandong.gateway import (
-    INSTALL_COMMAND,
     CompositionError,
     GatewayError,
-    GatewayNotInstalled,
     GatewayProcess,
     compose_supergraph,
-    ensure_gateway_installed,
     free_port,
 )
 
@@ -186,14 +183,6 @@ class Subgraph:
     def export_sdl(self, path: Path) -> Path:
         path.write_text(self.schema.as_str() + "\n", encoding="utf-8")
         return path
-
-
-@pytest.fixture(scope="module")
-def gateway_installed() -> None:
-    try:
-        ensure_gateway_installed()
-    except GatewayNotInstalled as exc:
-        pytest.fail(f"{exc} (provide it with `{INSTALL_COMMAND}`)", pytrace=False)
 
 
 @pytest.fixture(scope="module")

@@ -53,12 +53,9 @@ from kernel.gateway_signature import (
 )
 from kernel.settings import Settings
 from liandong.gateway import (
-    INSTALL_COMMAND,
     GatewayError,
-    GatewayNotInstalled,
     GatewayProcess,
     compose_supergraph,
-    ensure_gateway_installed,
     free_port,
 )
 
@@ -202,14 +199,6 @@ class GuardedSubgraph:
 
 
 @pytest.fixture(scope="module")
-def installed() -> None:
-    try:
-        ensure_gateway_installed()
-    except GatewayNotInstalled as exc:
-        pytest.fail(f"{exc} (provide it with `{INSTALL_COMMAND}`)", pytrace=False)
-
-
-@pytest.fixture(scope="module")
 def subgraph() -> Iterator[GuardedSubgraph]:
     running = GuardedSubgraph()
     running.start()
@@ -231,7 +220,7 @@ def issuer(keys: DevKeys) -> TokenIssuer:
 
 @pytest.fixture(scope="module")
 def supergraph(
-    installed: None, subgraph: GuardedSubgraph, tmp_path_factory: pytest.TempPathFactory
+    gateway_installed: None, subgraph: GuardedSubgraph, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     directory = tmp_path_factory.mktemp("supergraph")
     sdl = directory / "nodes.graphql"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from coordination.entrypoints.graphql.schema import build_schema as coordination_schema
 from kernel.settings import SERVICES
 from liandong.gateway import compose_supergraph
@@ -27,6 +29,7 @@ def test_committed_sdl_matches_the_code() -> None:
     assert not stale, f"SDL drifted for {stale}: run `uv run liandong sdl export` and commit"
 
 
+@pytest.mark.usefixtures("gateway_installed")  # composing runs the gateway's node tools
 def test_subgraphs_compose_into_a_supergraph(tmp_path: Path) -> None:
     out = compose_supergraph(
         {name: (f"http://127.0.0.1:1/{name}/graphql", sdl_path(name)) for name in SERVICES},
