@@ -22,8 +22,9 @@ from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy
-from tests.integration.test_notify_copies_supervision import CatalogueEntryChanged
-from tests.integration.test_notify_watch import (
+
+from .test_notify_copies_supervision import CatalogueEntryChanged
+from .test_notify_watch import (
     AgencyRegistered,
     ReferralSent,
     deliver,

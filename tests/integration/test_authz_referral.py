@@ -22,7 +22,8 @@ from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.bootstrap import ReferralService, bootstrap
 from referral.domain.model import AgencyRef
-from tests.integration.test_referral_service import AGENCIES, FOUND, MATTER, START, Clock
+
+from .test_referral_service import AGENCIES, FOUND, MATTER, START, Clock
 
 DISTRICT = "fuyuan"
 

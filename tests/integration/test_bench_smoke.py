@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import ROOT
 from tests.infra import Server
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # The figures each benchmark must print (names as the command prints them; the sizes in P3's
 # and P4's names depend on the mode, so these are prefixes).

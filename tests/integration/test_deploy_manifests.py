@@ -28,14 +28,12 @@ import pytest
 import yaml
 
 from kernel.auth import ensure_dev_keys
-from liandong.gateway import (
-    free_port,
-    gateway_dir,
-)
+from liandong.gateway import free_port, gateway_dir
+from tests import ROOT
 
 pytestmark = pytest.mark.timeout(60)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = ROOT
 DEPLOY = REPO / "deploy"
 COMPOSE_DIR = DEPLOY / "compose" / "fuyuan"
 COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"

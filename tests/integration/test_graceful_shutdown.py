@@ -22,9 +22,9 @@ from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.envelope import EventPayload, new_envelope
 from kernel.settings import Settings
 from liandong.gateway import free_port
+from tests import ROOT
 from tests.infra import Server
 
-ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 400
 
 

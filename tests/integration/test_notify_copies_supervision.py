@@ -22,7 +22,8 @@ from notify.adapters import xlsx
 from notify.bootstrap import NotifyService
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.supervision import month, quarter
-from tests.integration.test_notify_watch import (
+
+from .test_notify_watch import (
     DUE,
     SENT,
     AgencyRegistered,

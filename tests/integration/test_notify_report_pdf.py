@@ -13,14 +13,15 @@ import pytest
 from notify.adapters import pdf
 from notify.bootstrap import NotifyService
 from notify.domain.supervision import month, quarter
-from tests.integration.test_notify_copies_supervision import (
+
+from .test_notify_copies_supervision import (
     AssistanceRefused,
     deliver,
     event,
     person,
     setup,
 )
-from tests.integration.test_notify_watch import (
+from .test_notify_watch import (
     DUE,
     SENT,
     Harness,

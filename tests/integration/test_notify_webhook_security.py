@@ -24,8 +24,9 @@ from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.egress import IPAddress
 from notify.domain.webhooks import RetryPolicy
 from tests.infra import Server
-from tests.integration.test_notify_watch import deliver, eventually
-from tests.integration.test_notify_webhooks import BUREAU, Receiver, sent
+
+from .test_notify_watch import deliver, eventually
+from .test_notify_webhooks import BUREAU, Receiver, sent
 
 pytestmark = pytest.mark.timeout(120)
 

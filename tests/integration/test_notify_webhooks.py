@@ -28,7 +28,8 @@ from liandong.gateway import free_port
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy, verify
 from tests.infra import Server
-from tests.integration.test_notify_watch import ReferralSent, deliver, eventually
+
+from .test_notify_watch import ReferralSent, deliver, eventually
 
 pytestmark = pytest.mark.timeout(120)
 

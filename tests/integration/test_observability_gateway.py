@@ -25,7 +25,8 @@ from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
 from liandong.suite import build_suite, sdl_path
-from tests.integration.test_observability import span_exporter
+
+from .test_observability import span_exporter
 
 GATEWAY = "liandong-gateway"
 

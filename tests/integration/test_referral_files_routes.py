@@ -21,7 +21,8 @@ from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from referral.entrypoints.graphql.schema import Referral as ReferralType
 from referral.entrypoints.http.files import file_routes
-from tests.integration.test_referral_service import (
+
+from .test_referral_service import (
     DISTRICT,
     GOV,
     MARKET_CLERK,
