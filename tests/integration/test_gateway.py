@@ -235,7 +235,7 @@ def production_gateway(
     supergraph: Path, dev_keys: DevKeys, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
     # Production will not start without the keys that sign tokens and the subgraph-signing
-    # secret (tests/integration/test_gateway_security.py covers both).
+    # secret (tests/integration/suite/test_gateway_security.py covers both).
     env = {
         "LIANDONG_GATEWAY_JWKS_FILE": str(dev_keys.jwks_file),
         "LIANDONG_GATEWAY_HMAC_SECRET": "test-secret",
