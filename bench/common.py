@@ -1,5 +1,5 @@
-"""What every benchmark shares: figures, private names, the servers, service processes, the
-load generator, and cleanup.
+"""What every benchmark shares: figures, private names, the servers, the load generator, and
+cleanup (the service processes are ``liandong.testing.processes``, shared with the tests).
 
 Benchmarks use the shared RabbitMQ and FerretDB started by ``scripts/infra.sh up`` but only
 through private names (a fresh instance prefix, exchange and databases per run), and drop
@@ -14,9 +14,7 @@ import json
 import math
 import os
 import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,10 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 import psutil
-
-from liandong.gateway import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDE = "scripts/infra.sh up"
@@ -115,65 +110,6 @@ def production_env(mode: Mode, instance: str, data_dir: Path) -> dict[str, str]:
         "LIANDONG_EXCHANGE": f"{instance}.events",
         "LIANDONG_DATA_DIR": str(data_dir),
     }
-
-
-class ServiceProcesses:
-    """Services as separate ``liandong serve`` processes: the production topology (the
-    benchmarks and the end-to-end tests' production fixture both run them this way)."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.ports: dict[str, int] = {}
-
-    def start(self, name: str, *extra: str, port: int | None = None) -> None:
-        """Start ``name``; ``port`` to start it again where the gateway expects it."""
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        port = port or free_port()
-        self.ports[name] = port
-        log = (self.log_dir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "liandong.cli", "serve", name, *extra],
-            env={**self.env, "LIANDONG_HTTP_PORT": str(port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-
-    def wait_ready(self, name: str, within: float = 240) -> None:
-        deadline = time.monotonic() + within
-        url = f"http://127.0.0.1:{self.ports[name]}/readyz"
-        while time.monotonic() < deadline:
-            if self.procs[name].poll() is not None:
-                break
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.2)
-        log = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"{name} did not become ready within {within}s:\n{log}")
-
-    def kill(self, name: str) -> None:
-        """SIGKILL, as a crash: no draining, no clean shutdown of leases or consumers."""
-        self.procs[name].kill()
-        self.procs[name].wait(timeout=20)
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}/graphql"
-
-    def pid(self, name: str) -> int:
-        return self.procs[name].pid
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
 
 
 async def drop_databases(mongo_url: str, names: Sequence[str]) -> None:

@@ -19,16 +19,17 @@ from typing import Any
 import httpx
 
 from bench.common import (
+    ROOT,
     Figure,
     LoadResult,
     Mode,
-    ServiceProcesses,
     drop_instance,
     private_name,
     production_env,
     run_load,
 )
-from bench.template import send_one
+from liandong.testing.drafts import send_one
+from liandong.testing.processes import ServiceProcesses
 
 ONE = "query($id: ID!) { referral(id: $id) { id status title matterCode createdAt } }"
 THREE = """
@@ -58,7 +59,7 @@ async def run(mode: Mode) -> list[Figure]:
     settings = Settings(
         district="fuyuan", instance=instance, exchange=f"{instance}.events", data_dir=data_dir
     )
-    services = ServiceProcesses(env, data_dir / "logs")
+    services = ServiceProcesses(env, data_dir / "logs", cwd=ROOT)
     gateway: GatewayProcess | None = None
     try:
         # Consumers first, so their queues exist before coordination publishes its agencies.

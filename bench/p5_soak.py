@@ -32,15 +32,16 @@ from typing import Any
 import psutil
 
 from bench.common import (
+    ROOT,
     Figure,
     Mode,
-    ServiceProcesses,
     drop_instance,
     percentile,
     private_name,
     production_env,
 )
 from bench.template import RECEIVERS, Cloner, sent_referral_document
+from liandong.testing.processes import ServiceProcesses
 
 
 async def run(mode: Mode) -> list[Figure]:
@@ -71,7 +72,7 @@ async def run(mode: Mode) -> list[Figure]:
         amqp_url=mode.amqp_url,
         data_dir=data_dir,
     )
-    services = ServiceProcesses(env, data_dir / "logs")
+    services = ServiceProcesses(env, data_dir / "logs", cwd=ROOT)
     referral: Any = None
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mode.mongo_url, tz_aware=True)
     try:

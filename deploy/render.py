@@ -13,7 +13,7 @@ One district per shipped policy (services/kernel/kernel/policies/<district>.yaml
   file as a ConfigMap, replicas).
 
 Edit this script or the compose template, never the rendered files (the test
-``tests/integration/test_deploy_manifests.py`` fails when they differ from a fresh render).
+``tests/integration/suite/test_deploy_manifests.py`` fails when they differ from a fresh render).
 Standard library plus PyYAML only, so it runs anywhere the project does.
 """
 

@@ -2,10 +2,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.infra import Server, find_server, stop_started
+
+pytest_plugins = ["tests.fixtures.gateway", "tests.fixtures.stores"]
+
+TESTS = Path(__file__).resolve().parent
+
+# ``infra`` marks every test that needs a server: the MongoDB wire-protocol server, RabbitMQ
+# or the gateway's node process, so ``pytest -m "not infra"`` runs anywhere without them.
+# It is applied here to every test using one of these fixtures (directly or through another
+# fixture) and to every test of these directories; the mongo half of ``store_kind`` carries it
+# as a parameter mark (tests/fixtures/stores.py), as the rabbitmq half of the bus contract does.
+SERVER_FIXTURES = frozenset({"mongo_server", "rabbitmq_server", "gateway_installed"})
+SERVER_DIRECTORIES = frozenset({"e2e", "fault"})
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +35,14 @@ def rabbitmq_server() -> Iterator[Server]:
 def unique_name() -> str:
     """A fresh name for a database, queue or exchange, so tests never share state."""
     return "t" + uuid.uuid4().hex[:12]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        directory = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        fixtures = getattr(item, "fixturenames", ())
+        if directory in SERVER_DIRECTORIES or SERVER_FIXTURES.intersection(fixtures):
+            item.add_marker(pytest.mark.infra)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -68,7 +68,7 @@ up() {
     # --ignore-scripts: the only install scripts in the tree are protobufjs's version-warning
     #   postinstalls, and running none keeps installs reproducible and safe.
     # The EBADENGINE warnings in the log come from transitive packages that declare Node 22+
-    # but feature-detect what they use; tests/integration/test_gateway.py runs on Node 20.
+    # but feature-detect what they use; tests/integration/suite/test_gateway.py runs on Node 20.
     local started=$SECONDS
     if ! (cd "$GATEWAY_DIR" && timeout "$INSTALL_TIMEOUT" npm ci --prefer-offline \
         --ignore-scripts --no-audit --no-fund) >"$LOG" 2>&1; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tools the deployment-manifest tests need (tests/integration/test_deploy_manifests.py): the
+# Tools the deployment-manifest tests need (tests/integration/suite/test_deploy_manifests.py): the
 # kustomize renderer in deploy/tools/kustomize (a few lines of Go over sigs.k8s.io/kustomize/api,
 # pinned in its go.mod), which renders deploy/k8s/overlays/* without kubectl or a cluster.
 # Idempotent: downloads the Go modules once (Go module proxy) and builds the binary once.

@@ -1,6 +1,6 @@
 """The AsyncAPI 3.0 document of every event the suite publishes, built from the same pydantic
 models the services publish with, so the contract other bureaus read cannot drift from the
-code (``tests/integration/test_notify_asyncapi.py`` fails when the committed copy differs).
+code (``tests/integration/notify/test_notify_asyncapi.py`` fails when the committed copy differs).
 
 The committed copy lives in the notify package (``notify/asyncapi.json``), which serves it at
 ``GET /asyncapi.json``: notify cannot import the other services, so it serves the file this

@@ -56,12 +56,13 @@ class Backend:
         return store
 
 
-# Only the mongo variants need a server (marked ``infra``); the embedded ones run anywhere.
-@pytest.fixture(params=[pytest.param("mongo", marks=pytest.mark.infra), "embedded"])
+# One run per adapter (``store_kind``, tests/fixtures/stores.py): only the mongo variants need
+# a server (marked ``infra``); the embedded ones run anywhere.
+@pytest.fixture
 async def backend(
-    request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
+    store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Backend]:
-    if request.param == "mongo":
+    if store_kind == "mongo":
         # Only the mongo side needs the server: the embedded half runs anywhere.
         server = request.getfixturevalue("mongo_server")
 

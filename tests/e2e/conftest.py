@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from bench.common import ServiceProcesses
 from kernel.auth import ensure_dev_keys
 from kernel.clock import clock_from_settings
 from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
 from liandong.suite import build_suite, sdl_path
+from liandong.testing.processes import ServiceProcesses
 from tests.e2e.scenario import Gateway
 from tests.infra import Server
 
@@ -151,7 +151,7 @@ async def running_production(
     """The production topology behind the real gateway; the processes too, for tests that
     need a service's own routes (e.g. a PDF download) or kill and restart one."""
     env, settings = production_env
-    services = ServiceProcesses(env, tmp_path)
+    services = ServiceProcesses(env, tmp_path, cwd=ROOT)
     try:
         # Consumers first, so their queues exist before coordination publishes its agencies.
         services.start("referral")

@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from bench.template import draft_input
 from kernel.clock import Clock, system_clock
+from liandong.testing.drafts import draft_input
 
 __all__ = ["DRAFT", "MATERIAL", "STEP", "Gateway", "draft_input", "eventually", "run_slice"]
 

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.outbox import AggregateCollection
 from kernel.store import DocumentStore, DuplicateKeyError
 from liandong.gateway import free_port
-from tests.infra import Server, server_env
+from tests.infra import server_env
 
 ROOT = Path(__file__).resolve().parents[2]
 RABBIT_SBIN = ("/usr/sbin", "/usr/lib/rabbitmq/bin")
@@ -380,31 +380,17 @@ async def drop_database(url: str, name: str) -> None:
 
 
 @pytest.fixture
-async def local_store(tmp_path: Path, unique_name: str) -> AsyncIterator[DocumentStore]:
+def local_store(embedded_store: DocumentStore) -> DocumentStore:
     """The embedded (SQLite) store for the outbox and the side effects of the bus tests.
 
     The fault under test there is the broker or its connection; the shared FerretDB is busy
     with every other test on the machine, and its emulated find-and-modify (three round trips
     under a lock) would make the relay, not the broker, the bottleneck of the stream.
     """
-    from kernel.adapters.embedded_store import open_embedded_store
-
-    store = open_embedded_store(tmp_path / "store", unique_name)
-    try:
-        yield store
-    finally:
-        await store.close()
+    return embedded_store
 
 
 @pytest.fixture
-async def fault_db(mongo_server: Server, unique_name: str) -> AsyncIterator[DocumentStore]:
+def fault_db(mongo_store: DocumentStore) -> DocumentStore:
     """A fresh database on the shared MongoDB wire-protocol server (never restarted here)."""
-    from kernel.adapters.mongo_store import open_mongo_store
-
-    url = mongo_server.url
-    store = await open_mongo_store(url, unique_name)
-    try:
-        yield store
-    finally:
-        await store.close()
-        await drop_database(url, unique_name)
+    return mongo_store

@@ -34,7 +34,7 @@ from referral.bootstrap import bootstrap
 from tests.e2e.scenario import DRAFT, MATERIAL, STEP, draft_input
 from tests.fault.conftest import PrivateFerret, drop_database, eventually
 from tests.infra import Server
-from tests.integration.test_referral_service import (
+from tests.integration.referral.test_referral_service import (
     AGENCIES,
     MATTER,
     TOWN_CLERK,

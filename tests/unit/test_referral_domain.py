@@ -95,7 +95,7 @@ def test_R_REF_03_leader_of_sender_approves_before_sending() -> None:
         r.send(CLERK, NOW, None)
     r = r.submit_for_approval(CLERK, NOW)
     # Who approves (a leader of the sender, R-REF-03) is the authorization matrix's rule:
-    # tests/unit/test_authz_matrix.py and tests/integration/test_authz_referral.py.
+    # tests/unit/test_authz_matrix.py and tests/integration/referral/test_authz_referral.py.
     with pytest.raises(InvalidState):
         r.submit_for_approval(CLERK, NOW)
     r = r.approve(LEADER, NOW)

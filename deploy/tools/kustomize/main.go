@@ -1,6 +1,6 @@
 // Command kustomize renders a kustomization directory to stdout, like `kustomize build DIR`,
 // with the kustomize API library only (no kubectl, no cluster). Built by
-// scripts/infra/k8s-tools.sh for tests/integration/test_deploy_manifests.py.
+// scripts/infra/k8s-tools.sh for tests/integration/suite/test_deploy_manifests.py.
 package main
 
 import (

@@ -1,0 +1,292 @@
+"""Joint enforcement (R-JNT-01…05) through the handlers on both store adapters: state and
+events land together in the outbox (task clocks in ``deadlines`` blocks); bad input changes
+nothing; the inspect-once check finds earlier inspections of a target through its index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
+from coordination.adapters.repository import AgencyRepository
+from coordination.application.handlers import CoordinationHandlers
+from coordination.application.joint import (
+    AssignJointTask,
+    CommentOnJointPlan,
+    DecideJointTaskInability,
+    InitiateJointOperation,
+    JointHandlers,
+    LiaisonInput,
+    RecordJointInspection,
+    ReportJointTask,
+    StartJointOperation,
+    StateJointTaskInability,
+    SubmitJointPlan,
+)
+from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.domain import joint as jnt
+from kernel.auth import Principal
+from kernel.caller import Caller
+from kernel.deadlines import deadlines_of
+from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from kernel.policy import load_policy
+from kernel.store import DocumentStore
+from kernel.wiring import calendar_for
+
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+GOV = _caller("p-g", "fy-gov", ("government",))
+MARKET = _caller("p-m", "fy-market", ("leader",))
+HOUSING = _caller("p-h", "fy-housing", ("clerk",))
+NATRES = _caller("p-n", "fy-natres", ("clerk",))
+OPS = "joint_operations"
+
+PLAN = jnt.Plan(
+    legal_basis="《中华人民共和国城乡规划法》第六十五条",
+    goal="清理农村违法建设",
+    scope="寒葱沟镇",
+    field="违法建设",
+    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
+    steps="摸排、检查、处置、总结",
+    joint_method="联合检查、信息共享",
+    safeguards="车辆、执法记录仪",
+)
+
+
+@dataclass
+class World:
+    store: DocumentStore
+    joint: JointHandlers
+    now: list[datetime]
+
+    async def raw(self, collection: str, doc_id: str) -> dict[str, Any]:
+        doc = await self.store.collection(collection).find_one({"_id": doc_id})
+        assert doc is not None
+        return doc
+
+    async def outbox(self, doc_id: str, collection: str = OPS) -> list[dict[str, Any]]:
+        return list((await self.raw(collection, doc_id)).get("outbox", []))
+
+
+@pytest.fixture
+async def world(store: DocumentStore) -> World:
+    policy = load_policy("fuyuan")
+    agencies = AgencyRepository(store)
+    seed = shipped_seed("fuyuan")
+    assert seed is not None
+    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    now = [NOW]
+    handlers = JointHandlers(
+        JointOperationRepository(store),
+        JointInspectionLog(store),
+        agencies,
+        policy,
+        calendar_for(policy),
+        "fuyuan",
+        clock=lambda: now[0],
+    )
+    for repo in (handlers.operations, handlers.inspections):
+        await repo.ensure_indexes()
+        await repo.aggregates.ensure_indexes()
+    return World(store, handlers, now)
+
+
+async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
+    """``call`` fails with a DomainError and leaves the operation exactly as it was."""
+    before = await w.raw(OPS, doc_id)
+    with pytest.raises(DomainError) as exc:
+        await call
+    assert await w.raw(OPS, doc_id) == before
+    return exc.value
+
+
+async def _started(w: World) -> jnt.JointOperation:
+    op = await w.joint.initiate(
+        InitiateJointOperation(
+            title="农村违法建设联合整治",
+            basis="prominent_violations",
+            basis_reference="抚政办〔2026〕3号",
+            lead_id="fy-market",
+            cooperating_ids=("fy-housing", "fy-natres"),
+        ),
+        GOV,
+    )
+    await w.joint.submit_plan(
+        SubmitJointPlan(op.id, PLAN, LiaisonInput("王总联", "0454-1234567")), MARKET
+    )
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "同意", LiaisonInput("李住建", "13800000001")), HOUSING
+    )
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "无意见", LiaisonInput("赵自然", "13800000002")), NATRES
+    )
+    return await w.joint.start(StartJointOperation(op.id), MARKET)
+
+
+async def test_R_JNT_01_R_JNT_02_R_JNT_03_initiate_plan_comments_start(world: World) -> None:
+    w = world
+    op = await _started(w)
+    assert op.status is jnt.OperationStatus.IN_PROGRESS and op.version == 5
+    stored = await w.joint.operations.get(op.id)
+    assert stored is not None and stored.plan == op.plan and len(stored.liaisons) == 3
+    outbox = await w.outbox(op.id)
+    assert [e["type"] for e in outbox] == [
+        "joint.initiated.v1",
+        "joint.plan_submitted.v1",
+        "joint.plan_commented.v1",
+        "joint.plan_commented.v1",
+        "joint.started.v1",
+    ]
+    initiated, *_, started = (e["data"] for e in outbox)
+    assert initiated["basis"] == "prominent_violations" and initiated["actor_id"] == "p-g"
+    assert initiated["state_before"] is None and initiated["state_after"] == "planning"
+    assert outbox[3]["data"]["awaiting_comments_from"] == []
+    assert started["initiated_by"] == "p-g" and started["initiator_agency_id"] == "fy-gov"
+    assert started["state_before"] == "commenting" and started["state_after"] == "in_progress"
+    assert {x["role"] for x in started["liaisons"]} == {"general", "daily"}
+    listed = await w.joint.operations.list(
+        agency_id="fy-natres", status="in_progress", basis=None, after=None, limit=10
+    )
+    assert [o.id for o in listed] == [op.id]
+
+
+async def test_R_JNT_01_the_initiators_agency_kind_is_checked(world: World) -> None:
+    cmd = InitiateJointOperation(
+        title="x",
+        basis="prominent_violations",
+        basis_reference="r",
+        lead_id="fy-market",
+        cooperating_ids=("fy-housing",),
+    )
+    with pytest.raises(Forbidden):
+        await world.joint.initiate(cmd, _caller("p", "fy-market", ("government",)))
+    with pytest.raises(ValidationFailed) as exc:
+        await world.joint.initiate(
+            InitiateJointOperation("x", "higher_authority", "r", "fy-market", ("fy-nowhere",)), GOV
+        )
+    assert exc.value.field == "cooperatingIds.0"
+    assert (
+        await world.joint.operations.list(
+            agency_id=None, status=None, basis=None, after=None, limit=10
+        )
+        == []
+    )
+
+
+async def test_R_JNT_02_bad_input_changes_nothing(world: World) -> None:
+    w = world
+    op = await w.joint.initiate(
+        InitiateJointOperation(
+            "整治", "higher_authority", "黑政发〔2026〕1号", "fy-market", ("fy-housing",)
+        ),
+        MARKET,
+    )
+    bad_plan = SubmitJointPlan(
+        op.id, jnt.Plan(**{**PLAN.__dict__, "safeguards": ""}), LiaisonInput("王", "13800000000")
+    )
+    err = await _unchanged(w, op.id, w.joint.submit_plan(bad_plan, MARKET))
+    assert err.field == "plan.safeguards" and isinstance(err, ValidationFailed)
+    await w.joint.submit_plan(
+        SubmitJointPlan(op.id, PLAN, LiaisonInput("王", "13800000000")), MARKET
+    )
+    err = await _unchanged(w, op.id, w.joint.start(StartJointOperation(op.id), MARKET))
+    assert isinstance(err, InvalidState) and err.field == "comments"
+
+
+async def test_R_JNT_04_tasks_reports_and_written_inability(world: World) -> None:
+    w = world
+    op = await _started(w)
+    op = await w.joint.assign_task(
+        AssignJointTask(op.id, "fy-housing", "核查违法建设", date(2026, 3, 6)), MARKET
+    )
+    op = await w.joint.assign_task(
+        AssignJointTask(op.id, "fy-natres", "核查占地", date(2026, 3, 6)), MARKET
+    )
+    t1, t2 = op.tasks
+    # Friday 6 March + 5 working days = end of Friday 13 March (Asia/Shanghai).
+    assert t1.report_clock.due.date() == date(2026, 3, 13)
+    assigned = (await w.outbox(op.id))[-1]["data"]
+    [block] = deadlines_of(assigned)
+    assert block.kind == "joint.task_report" and block.subject_type == "JointTask"
+    assert block.responsible_agency_id == "fy-natres" and block.state == "open"
+
+    err = await _unchanged(
+        w, op.id, w.joint.report_task(ReportJointTask(op.id, "nope", "x"), HOUSING)
+    )
+    assert isinstance(err, NotFound) and err.field == "taskId"
+    err = await _unchanged(
+        w, op.id, w.joint.state_inability(StateJointTaskInability(op.id, t2.id, " "), NATRES)
+    )
+    assert err.field == "reasons"
+
+    await w.joint.report_task(ReportJointTask(op.id, t1.id, "已核查3处"), HOUSING)
+    await w.joint.state_inability(StateJointTaskInability(op.id, t2.id, "无测绘设备"), NATRES)
+    op = await w.joint.decide_inability(
+        DecideJointTaskInability(
+            op.id, t2.id, accept=False, reason="可借用设备", report_to_government=True
+        ),
+        MARKET,
+    )
+    assert op.task(t2.id).inability is not None
+    assert op.task(t2.id).inability.reported_to_government_id == "fy-gov"  # type: ignore[union-attr]
+    events = [e for e in await w.outbox(op.id)][-3:]
+    assert [e["type"] for e in events] == [
+        "joint.task_reported.v1",
+        "joint.inability_stated.v1",
+        "joint.inability_decided.v1",
+    ]
+    assert deadlines_of(events[0]["data"])[0].state == "met"
+    decided = events[2]["data"]
+    assert decided["accepted"] is False and decided["reported_to_government_id"] == "fy-gov"
+    assert decided["actor_agency_id"] == "fy-market"
+    mine = await w.joint.operations.with_tasks_of("fy-natres")
+    assert [o.id for o in mine] == [op.id]
+
+
+async def test_R_JNT_05_inspect_once_across_operations(world: World) -> None:
+    w = world
+    first = await _started(w)
+    first = await w.joint.assign_task(
+        AssignJointTask(first.id, "fy-natres", "检查", date(2026, 3, 6)), MARKET
+    )
+    second = await _started(w)
+    second = await w.joint.assign_task(
+        AssignJointTask(second.id, "fy-housing", "检查", date(2026, 3, 6)), MARKET
+    )
+    target = jnt.InspectionTarget(licence_number="91230881MA1B2C3D4E")
+    a = await w.joint.record_inspection(
+        RecordJointInspection(first.id, first.tasks[0].id, target, "未发现违法"), NATRES
+    )
+    assert a.warning is None
+    w.now[0] = NOW + timedelta(days=2)
+    bad = RecordJointInspection(second.id, "no-task", target, "x")
+    with pytest.raises(NotFound):
+        await w.joint.record_inspection(bad, HOUSING)
+    b = await w.joint.record_inspection(
+        RecordJointInspection(
+            second.id,
+            second.tasks[0].id,
+            jnt.InspectionTarget(licence_number="91230881ma1b2c3d4e"),
+            "发现违法建设1处",
+        ),
+        HOUSING,
+    )
+    assert b.warning is not None and b.warning.previous_inspection_id == a.id
+    [event] = await w.outbox(b.id, "joint_inspections")
+    assert event["type"] == "joint.inspection_recorded.v1"
+    assert event["data"]["warning"]["previous_agency_id"] == "fy-natres"
+    stored = await w.joint.inspections.of_operation(second.id)
+    assert [i.warning for i in stored] == [b.warning]
+    w.now[0] = NOW + timedelta(days=40)
+    c = await w.joint.record_inspection(
+        RecordJointInspection(second.id, second.tasks[0].id, target, "复查"), HOUSING
+    )
+    assert c.warning is None  # outside the window, and the last one there was its own

@@ -1,0 +1,426 @@
+"""The coordination handlers on both store adapters: catalogue versions and their events in
+the outbox, the jurisdiction query, disputes opened by a declined referral, escalated when a
+step's clock runs out (once), ruled into the catalogue; bad input changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from coordination.adapters.repository import (
+    AgencyRepository,
+    CatalogueRepository,
+    DisputeRepository,
+)
+from coordination.application.catalogue import (
+    CatalogueHandlers,
+    DefineEntry,
+    DelegationInput,
+    DesignateOwner,
+)
+from coordination.application.disputes import (
+    DisputeHandlers,
+    EscalateDispute,
+    OpenDispute,
+    RequestCaseTransfer,
+    RuleDispute,
+    dispute_id_for_referral,
+)
+from coordination.application.handlers import CoordinationHandlers
+from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
+from kernel.auth import Principal
+from kernel.caller import Caller
+from kernel.deadlines import deadlines_of
+from kernel.envelope import new_envelope
+from kernel.errors import DomainError, Forbidden, ValidationFailed
+from kernel.jurisdiction import CatalogueEntryV1
+from kernel.policy import load_policy
+from kernel.store import DocumentStore
+from kernel.wiring import calendar_for
+
+
+def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
+    """A verified caller, as the entrypoints pass it to the handlers."""
+    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
+
+
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
+HOUSING = _caller("p-h", "fy-housing", ("leader",))
+TOWNSHIP = _caller("p-hc", "fy-hancong", ("clerk", "leader"))
+MARKET = _caller("p-m", "fy-market", ("leader",))
+COORD = _caller("p-c", "fy-coord", ("coordinator",))
+GOV = _caller("p-g", "fy-gov", ("government",))
+
+
+@dataclass
+class World:
+    store: DocumentStore
+    catalogue: CatalogueHandlers
+    disputes: DisputeHandlers
+    now: list[datetime]
+
+    async def outbox(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
+        doc = await self.store.collection(collection).find_one({"_id": doc_id})
+        assert doc is not None
+        return list(doc.get("outbox", []))
+
+    async def types(self, collection: str, doc_id: str) -> list[str]:
+        return [e["type"] for e in await self.outbox(collection, doc_id)]
+
+
+@pytest.fixture
+async def world(store: DocumentStore) -> World:
+    policy = load_policy("fuyuan")
+    agencies = AgencyRepository(store)
+    seed = shipped_seed("fuyuan")
+    assert seed is not None
+    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    now = [NOW]
+    catalogue = CatalogueHandlers(
+        CatalogueRepository(store), agencies, policy, "fuyuan", clock=lambda: now[0]
+    )
+    disputes = DisputeHandlers(
+        DisputeRepository(store),
+        agencies,
+        catalogue,
+        policy,
+        calendar_for(policy),
+        "fuyuan",
+        clock=lambda: now[0],
+    )
+    for repo in (catalogue.catalogue, disputes.disputes):
+        await repo.ensure_indexes()
+        await repo.aggregates.ensure_indexes()
+    return World(store, catalogue, disputes, now)
+
+
+def _market_entry(**kw: Any) -> DefineEntry:
+    args: dict[str, Any] = dict(
+        code="FY-SCJG-001",
+        name="对未取得营业执照从事经营活动的行政处罚",
+        original_department_id="fy-market",
+        legal_basis="《无证无照经营查处办法》第二条",
+        penalty_basis="《无证无照经营查处办法》第十三条",
+        delegations=(
+            DelegationInput("fy-hancong", "decision", date(2021, 1, 1)),
+            DelegationInput("fy-wusu", "agreement", date(2024, 1, 1), date(2026, 12, 31)),
+        ),
+    )
+    args.update(kw)
+    return DefineEntry(**args)
+
+
+async def test_R_CAT_01_define_and_revise_publish_snapshot_and_announce_to_townships(
+    world: World,
+) -> None:
+    entry, changed = await world.catalogue.define_entry(_market_entry(), MARKET)
+    assert changed and entry.catalogue_version == 1
+    events = await world.outbox("catalogue", "FY-SCJG-001")
+    assert [e["type"] for e in events] == [
+        "catalogue.entry_changed.v1",
+        "catalogue.change_announced.v1",
+    ]
+    snapshot = CatalogueEntryV1.model_validate(events[0]["data"])
+    assert snapshot.version == 1 and {d.township_id for d in snapshot.delegations} == {
+        "fy-hancong",
+        "fy-wusu",
+    }
+    announced = events[1]["data"]
+    assert announced["township_ids"] == ["fy-hancong", "fy-wusu"]
+    assert announced["actor_id"] == "p-m" and announced["actor_agency_id"] == "fy-market"
+    assert announced["state_before"] is None and announced["state_after"] == "in_force"
+
+    # Same content again: no version, no event.
+    _, changed = await world.catalogue.define_entry(_market_entry(), MARKET)
+    assert not changed and len(await world.outbox("catalogue", "FY-SCJG-001")) == 2
+
+    world.now[0] = NOW + timedelta(days=1)
+    v2, changed = await world.catalogue.define_entry(
+        _market_entry(delegations=(DelegationInput("fy-hancong", "decision", date(2021, 1, 1)),)),
+        MARKET,
+    )
+    assert changed and v2.catalogue_version == 2 and len(v2.history) == 2
+    last = (await world.outbox("catalogue", "FY-SCJG-001"))[-1]["data"]
+    assert last["township_ids"] == ["fy-hancong", "fy-wusu"] and "收回fy-wusu" in last["summary_zh"]
+    stored = await world.catalogue.catalogue.get("FY-SCJG-001")
+    assert (
+        stored is not None and stored.history[0].snapshot["delegations"][1]["mode"] == "agreement"
+    )
+
+
+async def test_R_CAT_01_bad_input_gives_a_field_and_changes_nothing(world: World) -> None:
+    cases: list[tuple[DefineEntry, str]] = [
+        (_market_entry(original_department_id="fy-hancong"), "originalDepartmentId"),
+        (_market_entry(original_department_id="fy-market-brigade"), "originalDepartmentId"),
+        (
+            _market_entry(
+                delegations=(DelegationInput("fy-hancong-center", "decision", NOW.date()),)
+            ),
+            "delegations.0.townshipId",
+        ),
+        (
+            _market_entry(delegations=(DelegationInput("fy-wusu", "agreement", NOW.date()),)),
+            "delegations.0.expiresOn",
+        ),
+        (_market_entry(legal_basis=" "), "legalBasis"),
+    ]
+    for cmd, field in cases:
+        with pytest.raises(ValidationFailed) as err:
+            await world.catalogue.define_entry(cmd, MARKET)
+        assert err.value.field == field
+    with pytest.raises(Forbidden):
+        await world.catalogue.define_entry(_market_entry(), HOUSING)
+    assert await world.catalogue.catalogue.get("FY-SCJG-001") is None
+
+
+async def test_R_CAT_02_R_CAT_03_jurisdiction_query_names_agency_and_reason(world: World) -> None:
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    j = await world.catalogue.jurisdiction(matter_code="FY-SCJG-001", township_id="fy-hancong")
+    assert (j.resolution.agency_id, j.resolution.reason) == ("fy-hancong", "delegated")
+    j = await world.catalogue.jurisdiction(
+        matter_code="FY-SCJG-001", township_id="fy-hancong", major_penalty=True
+    )
+    assert (j.resolution.agency_id, j.resolution.reason) == ("fy-market", "major_penalty")
+    j = await world.catalogue.jurisdiction(matter_code="FY-SCJG-001", township_id="fy-yanan")
+    assert j.resolution.reason == "not_delegated"
+    j = await world.catalogue.jurisdiction(
+        matter_code="FY-SCJG-001", township_id="fy-wusu", on=date(2027, 1, 1)
+    )
+    assert j.resolution.reason == "agreement_expired"
+    with pytest.raises(ValidationFailed) as err:
+        await world.catalogue.jurisdiction(matter_code="FY-SCJG-001", township_id="fy-market")
+    assert err.value.field == "townshipId"
+
+
+async def test_R_CAT_04_government_designates_an_owner_for_a_matter_nobody_owns(
+    world: World,
+) -> None:
+    j = await world.catalogue.jurisdiction(matter_code="FY-NEW-001", township_id="fy-nongqiao")
+    assert j.resolution.agency_id is None and j.resolution.reason == "unknown_matter"
+    with pytest.raises(Forbidden):
+        await world.catalogue.designate_owner(
+            DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号"), TOWNSHIP
+        )
+    entry = await world.catalogue.designate_owner(
+        DesignateOwner("FY-NEW-001", "fy-natres", "抚政办〔2026〕9号", matter_name="新型事项"), GOV
+    )
+    assert entry.routing_rules and entry.content.name == "新型事项"
+    j = await world.catalogue.jurisdiction(matter_code="FY-NEW-001", township_id="fy-nongqiao")
+    assert (j.resolution.agency_id, j.resolution.reason) == ("fy-natres", "routing_rule")
+
+
+def _declined(referral_id: str = "ref-1") -> Any:
+    return new_envelope(
+        ReferralDeclined(
+            referral_id=referral_id,
+            sender_id="fy-market",
+            receiver_id="fy-hancong",
+            matter_code="FY-SCJG-001",
+            township_id="fy-hancong",
+            reasons=["该事项涉及重大处罚", "不属于本镇管辖"],  # type: ignore[arg-type]
+            catalogue_basis="FY-SCJG-001 v1",
+            interim_handler_id="fy-hancong",
+            actor_id="p-hc",
+            actor_agency_id="fy-hancong",
+            declined_at=NOW,
+        ),
+        district="fuyuan",
+        service="referral",
+        subject=referral_id,
+    )
+
+
+async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_escalates_once(
+    world: World,
+) -> None:
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    envelope = _declined()
+    await world.disputes.when_referral_declined_open_dispute(envelope)
+    await world.disputes.when_referral_declined_open_dispute(envelope)  # redelivered
+    dispute_id = dispute_id_for_referral("ref-1")
+    assert await world.disputes.disputes.list(status=None, agency_id=None, after=None, limit=9) == [
+        await world.disputes.disputes.get(dispute_id)
+    ]
+    opened = (await world.outbox("disputes", dispute_id))[0]
+    assert opened["type"] == "dispute.opened.v1"
+    assert opened["data"]["interim_handler_id"] == "fy-hancong"
+    assert "重大处罚；不属于本镇管辖" in opened["data"]["reasons"]
+    (clock,) = deadlines_of(opened["data"])
+    assert clock.kind == "dispute.step" and clock.subject_type == "Dispute"
+    # FY ladder step 1: 5 working days from Monday 2 March 2026 → Monday 9 March, 24:00.
+    assert clock.due.isoformat().startswith("2026-03-09T23:59:59")
+    assert clock.responsible_agency_id == "fy-hancong" and clock.explanation_zh
+
+    missed = new_envelope(
+        DeadlineMissed(
+            key=clock.key,
+            kind="dispute.step",
+            subject_type="Dispute",
+            subject_id=dispute_id,
+            responsible_agency_id="fy-hancong",
+            due=clock.due,
+            missed_at=clock.due + timedelta(seconds=1),
+        ),
+        district="fuyuan",
+        service="notify",
+    )
+    world.now[0] = clock.due + timedelta(minutes=5)
+    await world.disputes.when_deadline_missed_escalate(missed)
+    await world.disputes.when_deadline_missed_escalate(missed)  # the same step: once
+    d = await world.disputes.disputes.get(dispute_id)
+    assert d is not None and d.current_step.number == 2
+    assert d.current_step.decided_by_agency_id == "fy-coord"
+    assert await world.types("disputes", dispute_id) == [
+        "dispute.opened.v1",
+        "dispute.escalated.v1",
+    ]
+    escalated = (await world.outbox("disputes", dispute_id))[1]["data"]
+    assert escalated["cause"] == "escalated_deadline_missed" and escalated["from_step"] == 1
+    assert deadlines_of(escalated)[0].responsible_agency_id == "fy-coord"
+
+    # A party escalates explicitly; an outsider may not.
+    with pytest.raises(Forbidden):
+        await world.disputes.escalate(
+            EscalateDispute(dispute_id), _caller("x", "fy-natres", ("clerk",))
+        )
+    up = await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
+    assert up.current_step.decided_by_agency_id == "fy-justice"
+    up = await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
+    assert up.current_step.decided_by_agency_id == "fy-gov"
+    with pytest.raises(DomainError) as err:
+        await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
+    assert err.value.code == "INVALID_STATE"
+
+
+async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: World) -> None:
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    d = await world.disputes.open(
+        OpenDispute(
+            matter_code="FY-SCJG-001",
+            township_id="fy-hancong",
+            party_ids=("fy-hancong", "fy-market"),
+            reasons="管辖不明",
+            interim_handler_id="fy-market",
+        ),
+        TOWNSHIP,
+    )
+    await world.disputes.escalate(EscalateDispute(d.id), TOWNSHIP)
+    bad = RuleDispute(d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ())
+    with pytest.raises(ValidationFailed) as err:
+        await world.disputes.rule(bad, COORD)
+    assert err.value.field == "signatories"
+    with pytest.raises(ValidationFailed) as err:
+        await world.disputes.rule(
+            RuleDispute(d.id, "verdict", "x", "fy-market", ("fy-market",)), COORD
+        )
+    assert err.value.field == "outcomeKind"
+    assert (await world.disputes.disputes.get(d.id)).status.value == "open"  # type: ignore[union-attr]
+
+    ruled = await world.disputes.rule(
+        RuleDispute(
+            d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ("fy-hancong", "fy-market")
+        ),
+        COORD,
+    )
+    assert ruled.outcome is not None and ruled.outcome.rule_id == f"rule-{d.id}"
+    event = (await world.outbox("disputes", d.id))[-1]
+    assert event["type"] == "dispute.ruled.v1"
+    data = event["data"]
+    assert data["responsible_agency_id"] == "fy-market" and data["outcome_kind"] == "minutes"
+    assert data["rule_id"] == f"rule-{d.id}" and data["referral_id"] is None
+    assert data["state_before"] == "open" and data["state_after"] == "ruled"
+    assert deadlines_of(data)[0].state == "met"
+
+    entry = await world.catalogue.catalogue.get("FY-SCJG-001")
+    assert entry is not None and entry.catalogue_version == 2
+    assert entry.routing_rules[0].dispute_id == d.id
+    assert (await world.types("catalogue", "FY-SCJG-001"))[-2:] == [
+        "catalogue.entry_changed.v1",
+        "catalogue.change_announced.v1",
+    ]
+    j = await world.catalogue.jurisdiction(matter_code="FY-SCJG-001", township_id="fy-hancong")
+    assert (j.resolution.agency_id, j.resolution.reason) == ("fy-market", "routing_rule")
+
+    # Our own dispute.ruled.v1 read back adds nothing more (idempotent by rule id).
+    from kernel.envelope import Envelope
+
+    await world.disputes.when_dispute_ruled_add_routing_rule(Envelope.from_document(event))
+    again = await world.catalogue.catalogue.get("FY-SCJG-001")
+    assert again is not None and again.catalogue_version == 2
+
+
+async def test_R_DSP_04_township_asks_to_pass_a_case_up_and_government_decides(
+    world: World,
+) -> None:
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    with pytest.raises(ValidationFailed) as err:
+        await world.disputes.request_case_transfer(
+            RequestCaseTransfer("FY-SCJG-001", "fy-hancong", "tired", "x"), TOWNSHIP
+        )
+    assert err.value.field == "reason"
+    asked = await world.disputes.request_case_transfer(
+        RequestCaseTransfer("FY-SCJG-001", "fy-hancong", "recusal", "当事人系本镇干部近亲属"),
+        TOWNSHIP,
+    )
+    assert asked.parties == ("fy-hancong", "fy-market")
+    assert asked.current_step.decided_by_agency_id == "fy-gov"
+    ruled = await world.disputes.rule(
+        RuleDispute(asked.id, "decision", "抚政决〔2026〕5号", "fy-market"), GOV
+    )
+    assert ruled.outcome is not None and ruled.outcome.rule_id is None
+    # A one-case decision does not change the catalogue.
+    entry = await world.catalogue.catalogue.get("FY-SCJG-001")
+    assert entry is not None and entry.catalogue_version == 1
+    # The government decides by itself: opened and decided at once.
+    decided = await world.disputes.request_case_transfer(
+        RequestCaseTransfer(
+            "FY-SCJG-001", "fy-hancong", "major", "拟吊销许可证", decision_basis="抚政决〔2026〕6号"
+        ),
+        GOV,
+    )
+    assert decided.status.value == "ruled"
+    assert await world.types("disputes", decided.id) == ["dispute.opened.v1", "dispute.ruled.v1"]
+
+
+async def test_R_DSP_01_tolerant_reader_takes_the_referral_services_decline_as_published(
+    world: World,
+) -> None:
+    """The decline as referral publishes it: no township, an empty actor agency, and fields
+    this service does not read."""
+    from kernel.envelope import Envelope
+
+    envelope = Envelope(
+        id="ev-1",
+        source="/liandong/fuyuan/referral",
+        type="referral.declined.v1",
+        time=NOW,
+        data={
+            "referral_id": "ref-9",
+            "sender_id": "fy-market",
+            "receiver_id": "fy-nongqiao",
+            "matter_code": "FY-SCJG-003",
+            "township_id": None,
+            "reasons": "不属于本镇管辖",
+            "catalogue_basis": "事项清单 FY-SCJG-003 未下放",
+            "interim_handler_id": "fy-market",
+            "actor_id": "p-nq",
+            "actor_agency_id": "",
+            "state_before": "sent",
+            "state_after": "declined",
+            "declined_at": NOW.isoformat(),
+            "deadlines": [],
+            "something_new": {"x": 1},
+        },
+        district="fuyuan",
+        correlationid="c-1",
+        service="referral",
+    )
+    await world.disputes.when_referral_declined_open_dispute(envelope)
+    d = await world.disputes.disputes.get(dispute_id_for_referral("ref-9"))
+    assert d is not None and d.township_id == "fy-nongqiao"
+    assert d.parties == ("fy-nongqiao", "fy-market") and d.interim_handler_id == "fy-market"
+    assert d.referral_id == "ref-9" and "未下放" in d.reasons

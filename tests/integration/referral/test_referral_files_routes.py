@@ -1,0 +1,281 @@
+"""Material contents and the transfer letter (移送函) through the referral service's file
+routes (R-REF-02, R-REF-12), on both store adapters: upload with limits and digest checks,
+download only for the parties and supervisors, the generated letter's hash signed."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
+from kernel.auth import Principal, TokenIssuer, TokenVerifier, ensure_dev_keys
+from kernel.caller import Caller
+from kernel.envelope import new_envelope
+from kernel.policy import load_policy
+from kernel.store import DocumentStore
+from referral.application.commands import (
+    ApproveReferral,
+    GenerateTransferLetter,
+    RemoveMaterial,
+    SendReferral,
+    SetElectronicConsent,
+    SubmitReferral,
+)
+from referral.entrypoints.graphql.schema import Referral as ReferralType
+from referral.entrypoints.http.files import file_routes
+
+from .test_referral_service import (
+    DISTRICT,
+    GOV,
+    MARKET_CLERK,
+    MARKET_LEADER,
+    NONGQIAO_CLERK,
+    TOWN_CLERK,
+    TOWN_LEADER,
+    Service,
+    source,
+)
+
+ISSUER, AUDIENCE = "liandong-test", "liandong"
+PHOTO = b"\xff\xd8\xff\xe0 not really a jpeg, but bytes " * 100
+
+
+class Files:
+    """The service plus an HTTP client on its file routes and a token per principal."""
+
+    def __init__(self, svc: Service, tmp_path: Path) -> None:
+        self.svc = svc
+        keys = ensure_dev_keys(tmp_path)
+        self.issuer = TokenIssuer(
+            keys.private_key_file.read_bytes(), kid=keys.kid, issuer=ISSUER, audience=AUDIENCE
+        )
+        verifier = TokenVerifier.from_file(keys.jwks_file, issuer=ISSUER, audience=AUDIENCE)
+        app = FastAPI()
+        app.include_router(file_routes(svc.h, verifier, DISTRICT))
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://referral"
+        )
+
+    def auth(self, p: Principal) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.issue(p)}"}
+
+    async def upload(
+        self,
+        referral_id: str,
+        who: Principal | None = MARKET_CLERK,
+        *,
+        content: bytes = PHOTO,
+        media_type: str = "image/jpeg",
+        data: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"/referrals/{referral_id}/materials",
+            headers=self.auth(who) if who else {},
+            files={"file": ("现场照片.jpg", content, media_type)},
+            data={"kind": "source"} if data is None else data,
+        )
+
+    async def get(self, path: str, who: Principal) -> httpx.Response:
+        return await self.http.get(path, headers=self.auth(who))
+
+
+async def _files(store: DocumentStore, tmp_path: Path) -> Files:
+    svc = await Service(store, load_policy(DISTRICT)).setup()
+    svc.h.ports.files_port = store.files()
+    svc.h.ports.max_material_bytes = 64 * 1024  # "oversized" without moving 200 MB
+    return Files(svc, tmp_path)
+
+
+@pytest.fixture
+async def files(store: DocumentStore, tmp_path: Path) -> AsyncIterator[Files]:
+    f = await _files(store, tmp_path)
+    yield f
+    await f.http.aclose()
+
+
+@pytest.fixture
+async def embedded(embedded_store: DocumentStore, tmp_path: Path) -> AsyncIterator[Files]:
+    f = await _files(embedded_store, tmp_path)
+    yield f
+    await f.http.aclose()
+
+
+def _poppler(tool: str, *args: Path | str) -> str:
+    """poppler-utils (installed by scripts/infra/fonts.sh) reading a PDF back."""
+    done = subprocess.run([tool, *map(str, args)], check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+async def _draft(f: Files) -> str:
+    r = await f.svc.h.referrals.draft(f.svc.draft_cmd(), Caller(MARKET_CLERK))
+    return r.id
+
+
+async def test_R_REF_02_uploaded_content_is_recorded_and_read_only_by_parties(
+    files: Files,
+) -> None:
+    rid = await _draft(files)
+    digest = hashlib.sha256(PHOTO).hexdigest()
+    resp = await files.upload(rid, data={"kind": "source", "sha256": digest.upper()})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert (body["kind"], body["mediaType"], body["size"], body["sha256"]) == (
+        "source",
+        "image/jpeg",
+        len(PHOTO),
+        digest,
+    )
+    assert body["name"] == "现场照片.jpg"
+    referral = await files.svc.referrals.get(rid)
+    assert referral is not None
+    material = referral.materials[-1]
+    assert material.file_id and material.sha256 == digest
+    event = (await files.svc.events(rid))[-1]["data"]
+    assert event["has_content"] is True and event["sha256"] == digest
+    cal, now = files.svc.h.ports.calendar, files.svc.h.clock()
+    graph = ReferralType.from_model(referral, cal, now, content_visible=True)
+    assert graph.materials[-1].download_url == body["downloadUrl"]
+    assert graph.materials[-1].has_content is True
+    hidden = ReferralType.from_model(referral, cal, now, content_visible=False)
+    assert hidden.materials[-1].download_url is None and hidden.materials[-1].has_content
+
+    for reader in (MARKET_CLERK, TOWN_CLERK, GOV):  # sender, receiver, government
+        got = await files.get(body["downloadUrl"], reader)
+        assert got.status_code == 200, (reader.agency_id, got.text)
+        assert got.content == PHOTO
+        assert got.headers["content-type"] == "image/jpeg"
+        assert got.headers["x-content-sha256"] == digest
+    denied = await files.get(body["downloadUrl"], NONGQIAO_CLERK)
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "FORBIDDEN"
+    missing = await files.get(f"/referrals/{rid}/materials/nope", MARKET_CLERK)
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "materialId"
+
+
+async def test_R_REF_02_bad_uploads_are_refused_with_the_reason_and_change_nothing(
+    files: Files,
+) -> None:
+    rid = await _draft(files)
+    before = await files.svc.raw(rid)
+    cases: list[tuple[Any, int, str | None]] = [
+        (files.upload(rid, media_type="application/x-msdownload"), 415, "mediaType"),
+        (files.upload(rid, data={"kind": "source", "sha256": "0" * 64}), 400, "sha256"),
+        (files.upload(rid, data={"kind": "source", "sha256": "xyz"}), 400, "sha256"),
+        (files.upload(rid, content=b"x" * (64 * 1024 + 1)), 413, "file"),
+        (files.upload(rid, content=b""), 400, "file"),
+        (files.upload(rid, data={}), 400, "kind"),
+        (files.upload(rid, data={"kind": "photo"}), 400, "kind"),
+        (files.upload(rid, TOWN_CLERK), 403, None),  # not the sender's staff
+        (files.upload(rid, None), 401, None),
+        (files.upload("no-such-referral"), 404, "id"),
+    ]
+    for call, status, field in cases:
+        resp = await call
+        assert resp.status_code == status, resp.text
+        assert resp.json()["error"]["field"] == field, resp.text
+        assert resp.json()["error"]["message"]
+    assert await files.svc.raw(rid) == before
+    assert not (await files.svc.referrals.get(rid)).materials  # type: ignore[union-attr]
+
+
+async def test_R_REF_02_no_uploads_once_sent(embedded: Files) -> None:
+    r = await embedded.svc.complete_draft()
+    await embedded.svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await embedded.svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    await embedded.svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
+    before = await embedded.svc.raw(r.id)
+    resp = await embedded.upload(r.id)
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "INVALID_STATE"
+    assert await embedded.svc.raw(r.id) == before
+    assert await embedded.svc.store.collection("_files").count({}) == 0
+
+
+async def test_R_REF_02_removing_a_material_removes_its_content(embedded: Files) -> None:
+    rid = await _draft(embedded)
+    body = (await embedded.upload(rid)).json()
+    referral = await embedded.svc.referrals.get(rid)
+    assert referral is not None
+    file_id = referral.materials[-1].file_id
+    assert file_id is not None
+    await embedded.svc.h.materials.remove(RemoveMaterial(rid, body["id"]), Caller(MARKET_CLERK))
+    assert not await embedded.svc.store.files().exists(file_id)
+
+
+async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
+    files: Files, tmp_path: Path
+) -> None:
+    svc = files.svc
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
+    await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
+    assert (await files.get(f"/referrals/{r.id}/letter.pdf", MARKET_CLERK)).status_code == 404
+    # R-AG-03: the sender's referral liaison, learnt from coordination's event, is printed.
+    await svc.h.reactions.when_agency_registered_update_directory(
+        new_envelope(
+            AgencyRegisteredV1(
+                agency_id="fy-market",
+                name="抚远市市场监督管理局",
+                kind="department",
+                district="fuyuan",
+                liaisons=[LiaisonV1(name="李春梅", phone="0454-5420102", duty="referral")],
+                version=2,
+            ),
+            district="fuyuan",
+            service="coordination",
+        )
+    )
+    r, letter = await svc.h.materials.generate_transfer_letter(
+        GenerateTransferLetter(r.id), Caller(MARKET_CLERK)
+    )
+    assert (letter.kind.value, letter.name, letter.media_type) == (
+        "transfer_letter",
+        "移送函.pdf",
+        "application/pdf",
+    )
+    assert ReferralType.from_model(
+        r, svc.h.ports.calendar, svc.h.clock(), content_visible=True
+    ).transfer_letter_url == (f"/referrals/{r.id}/letter.pdf")
+    got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(got.content).hexdigest() == letter.sha256
+    # Never sniffed into something a browser would run, never kept by a shared cache.
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"] == "private, no-store"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''%E7%A7%BB%E9%80%81%E5%87%BD.pdf"
+    )
+    assert (await files.get(f"/referrals/{r.id}/letter.pdf", NONGQIAO_CLERK)).status_code == 403
+
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(got.content)
+    text = _poppler("pdftotext", pdf, "-")
+    flat = "".join(text.split())
+    for expected in (
+        "抚远市市场监督管理局",  # sender (落款, 版头)
+        "寒葱沟镇人民政府",  # addressee (主送机关)
+        "关于移送无证经营的函",
+        "当事人未取得营业执照从事食品经营活动",  # the facts
+        "某某食杂店",
+        "寒葱沟镇中心街12号",
+        "现场检查记录.jpg",  # the materials list (附件)
+        "二〇二六年十一月三十日",  # the date in Chinese numerals
+        "联系人：李春梅0454-5420102",  # R-AG-03
+    ):
+        assert expected in flat, (expected, text)
+    assert "(A4)" in _poppler("pdfinfo", pdf)
+
+    # Electronic transfer (R-REF-12): the signature covers the real letter's hash.
+    await svc.h.referrals.set_electronic_consent(
+        SetElectronicConsent("fy-market", True), Caller(TOWN_LEADER)
+    )
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    sent = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
+    assert sent.signature is not None and sent.signature.letter_sha256 == letter.sha256
+    assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == letter.sha256

@@ -1,0 +1,639 @@
+"""What can be checked of ``deploy/`` on a machine without a Docker engine.
+
+The compose file is parsed and checked structurally (services, health checks, start order,
+users, settings, no secrets). ``docker compose config`` needs no engine, so it is run as well
+when the Compose v2 plugin is installed; our machines ship the docker CLI without it, and
+then the same structural checks, plus our own interpolation check against ``.env.example``,
+are what validates the file. The Dockerfiles are checked by a small parser of their
+instructions (no Dockerfile-linting package is tiny and maintained enough to add), and the
+gateway image's entry point is run for real against the repository's gateway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from kernel.auth import ensure_dev_keys
+from liandong.gateway import free_port, gateway_dir
+from tests import ROOT
+
+pytestmark = pytest.mark.timeout(60)
+
+REPO = ROOT
+DEPLOY = REPO / "deploy"
+COMPOSE_DIR = DEPLOY / "compose" / "fuyuan"
+COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"
+OUR_SERVICES = {"referral": 8101, "coordination": 8102, "notify": 8103}
+
+
+# --- compose ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    document = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
+    service = compose["services"][name]
+    assert isinstance(service, dict)
+    return service
+
+
+def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {
+        "mongo",
+        "mongo-init",
+        "rabbitmq",
+        "referral",
+        "coordination",
+        "notify",
+        "gateway",
+    }
+    assert _service(compose, "mongo")["image"] == "mongo:7"
+    assert _service(compose, "rabbitmq")["image"] == "rabbitmq:4-management"
+
+
+def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        if name == "mongo-init":  # a one-shot job: its exit code is its health
+            assert service["restart"] == "no"
+            continue
+        check = service.get("healthcheck")
+        assert check and check.get("test"), f"{name} has no healthcheck"
+        assert check["test"][0] in {"CMD", "CMD-SHELL"}, name
+    for name in OUR_SERVICES:
+        assert "/readyz" in " ".join(_service(compose, name)["healthcheck"]["test"])
+    assert "/readiness" in " ".join(_service(compose, "gateway")["healthcheck"]["test"])
+
+
+def test_mongo_is_a_single_node_replica_set_initiated_idempotently(
+    compose: dict[str, Any],
+) -> None:
+    mongo = _service(compose, "mongo")
+    assert mongo["command"][mongo["command"].index("--replSet") + 1] == "rs0"
+    assert "isWritablePrimary" in " ".join(mongo["healthcheck"]["test"])
+    script = " ".join(_service(compose, "mongo-init")["command"])
+    assert "rs.initiate(" in script
+    # Initiates only when the set is not initiated yet, so a restart is harmless.
+    assert "NotYetInitialized" in script
+    assert '"mongo:27017"' in script
+
+
+def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
+    for name in OUR_SERVICES:
+        assert _service(compose, name)["depends_on"] == {
+            "mongo": {"condition": "service_healthy"},
+            "mongo-init": {"condition": "service_completed_successfully"},
+            "rabbitmq": {"condition": "service_healthy"},
+        }
+    assert _service(compose, "gateway")["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in OUR_SERVICES
+    }
+
+
+def test_our_containers_run_as_non_root_users(compose: dict[str, Any]) -> None:
+    for name in [*OUR_SERVICES, "gateway"]:
+        user = str(_service(compose, name)["user"])
+        uid = user.split(":")[0]
+        assert uid not in {"0", "root", ""}, f"{name} runs as {user}"
+        assert _service(compose, name)["security_opt"] == ["no-new-privileges:true"]
+
+
+def test_services_get_the_district_settings(compose: dict[str, Any]) -> None:
+    for name, port in OUR_SERVICES.items():
+        service = _service(compose, name)
+        env = service["environment"]
+        assert service["command"] == ["serve", name]
+        assert env["LIANDONG_DISTRICT"] == "fuyuan"
+        assert env["LIANDONG_ENV"] == "production"
+        assert env["LIANDONG_STORE"] == "mongo"
+        assert env["LIANDONG_BUS"] == "rabbitmq"
+        assert env["LIANDONG_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        assert re.fullmatch(
+            r"amqp://liandong:\$\{RABBITMQ_PASSWORD:\?[^}]*\}@rabbitmq:5672/",
+            env["LIANDONG_AMQP_URL"],
+        )
+        assert env["LIANDONG_HTTP_PORT"] == str(port)
+        assert env["LIANDONG_HTTP_HOST"] == "0.0.0.0"
+        assert env["LIANDONG_JWT_JWKS_FILE"] == "/run/secrets/jwks.json"
+        assert {"source": "jwks", "target": "jwks.json"} in service["secrets"]
+    assert "file" in compose["secrets"]["jwks"]
+
+
+def test_gateway_points_at_the_services_and_is_published(compose: dict[str, Any]) -> None:
+    gateway = _service(compose, "gateway")
+    env = gateway["environment"]
+
+    assert env["LIANDONG_ENV"] == "production"
+    for name, port in OUR_SERVICES.items():
+        assert env[f"LIANDONG_SUBGRAPH_{name.upper()}_URL"] == f"http://{name}:{port}/graphql"
+    assert gateway["ports"] == ["${LIANDONG_GATEWAY_PUBLISH:-4000}:4000"]
+    # Only the gateway and RabbitMQ's management UI (on loopback) are published.
+    published = {name for name, s in compose["services"].items() if s.get("ports")}
+    assert published == {"gateway", "rabbitmq"}
+    assert all(p.startswith("127.0.0.1:") for p in _service(compose, "rabbitmq")["ports"])
+
+
+def test_compose_holds_no_secret(compose: dict[str, Any]) -> None:
+    rabbit_env = _service(compose, "rabbitmq")["environment"]
+    assert rabbit_env["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_PASSWORD:?")
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    # Any user:password@ in a URL must take the password from the environment.
+    credentials = list(re.finditer(r"://([^:/@\s]+):(\$\{[^}]*\}|[^@\s]+)@", text))
+    assert credentials  # the AMQP URL has one
+    for match in credentials:
+        assert match.group(2).startswith("${"), match.group(0)
+    assert "BEGIN PRIVATE KEY" not in text
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?][^}]*)?\}")
+
+
+def test_env_example_documents_every_variable_and_holds_no_secret() -> None:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    used = set(_VARIABLE.findall(text))
+    example = _read_env_file(COMPOSE_DIR / ".env.example")
+
+    assert used <= set(example), f"not in .env.example: {sorted(used - set(example))}"
+    assert example["RABBITMQ_PASSWORD"] == ""
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _compose_plugin() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    return probe.returncode == 0
+
+
+# The secrets a district must set in .env; composing fails without them.
+REQUIRED_COMPOSE_VARIABLES = {"RABBITMQ_PASSWORD", "LIANDONG_GATEWAY_HMAC_SECRET"}
+
+
+def test_compose_file_interpolates_and_validates(tmp_path: Path) -> None:
+    """``docker compose config`` when the plugin is installed (it needs no engine); without
+    it, the same interpolation done here: every required variable is enforced and every
+    other one has a default."""
+    env = {**os.environ, **dict.fromkeys(REQUIRED_COMPOSE_VARIABLES, "not-a-real-secret")}
+    if _compose_plugin():
+        result = subprocess.run(
+            ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
+            cwd=COMPOSE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        missing = subprocess.run(
+            ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
+            cwd=tmp_path,  # no .env here
+            env={k: v for k, v in env.items() if k != "RABBITMQ_PASSWORD"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert missing.returncode != 0
+        assert "RABBITMQ_PASSWORD" in missing.stderr
+        return
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    for match in _VARIABLE.finditer(text):
+        name, expression = match.group(1), match.group(0)
+        assert ":-" in expression or ":?" in expression, (
+            f"{expression} has neither a default nor a required marker"
+        )
+        if ":?" in expression:
+            assert name in REQUIRED_COMPOSE_VARIABLES, f"unexpected required variable {name}"
+
+
+# --- Dockerfiles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[Instruction]
+
+    def all(self, keyword: str) -> list[str]:
+        return [i.arguments for i in self.instructions if i.keyword == keyword]
+
+
+def parse_dockerfile(path: Path) -> list[Stage]:
+    """Stages of a Dockerfile: line continuations joined, comments and directives dropped,
+    ARG defaults substituted into FROM (enough for our two files, which use no heredocs)."""
+    logical: list[str] = []
+    pending = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if pending and stripped.startswith("#"):
+            continue  # comment lines inside a continued instruction
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        logical.append(pending + stripped)
+        pending = ""
+    assert not pending, f"{path}: dangling line continuation"
+
+    args: dict[str, str] = {}
+    stages: list[Stage] = []
+    for line in logical:
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        rest = rest.strip()
+        if keyword == "ARG" and not stages:
+            arg_name, _, default = rest.partition("=")
+            args[arg_name] = default
+            continue
+        if keyword == "FROM":
+            words = rest.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), words[0])
+            stage_name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(base, stage_name, []))
+            continue
+        assert stages, f"{path}: {keyword} before FROM"
+        stages[-1].instructions.append(Instruction(keyword, rest))
+    return stages
+
+
+def _exec_form(arguments: str) -> list[str]:
+    value = json.loads(arguments)
+    assert isinstance(value, list)
+    return [str(v) for v in value]
+
+
+def _user_of(stage: Stage) -> str:
+    users = stage.all("USER")
+    assert users, f"stage {stage.name} sets no USER"
+    return users[-1]
+
+
+def _copy_sources(stage: Stage) -> list[str]:
+    """Sources of COPY instructions that read the build context (not --from=another stage)."""
+    sources: list[str] = []
+    for arguments in stage.all("COPY"):
+        words = shlex.split(arguments)
+        if any(w.startswith("--from=") for w in words):
+            continue
+        operands = [w for w in words if not w.startswith("--")]
+        sources += operands[:-1]
+    return sources
+
+
+def _passes_dockerignore(dockerfile: Path, source: str) -> bool:
+    """Our .dockerignore files exclude everything (`*`) and re-include paths with `!`."""
+    lines = [
+        line.strip()
+        for line in Path(f"{dockerfile}.dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    source = source.rstrip("/")
+    for line in lines[1:]:
+        if line.startswith("!"):
+            allowed = line[1:].rstrip("/")
+            if source == allowed or source.startswith(allowed + "/"):
+                return True
+    return False
+
+
+def test_services_image_is_multi_stage_and_non_root() -> None:
+    dockerfile = DEPLOY / "Dockerfile"
+    stages = parse_dockerfile(dockerfile)
+    builder, runtime = stages[0], stages[-1]
+
+    assert len(stages) >= 2 and builder.name == "builder"
+    assert runtime.base == "python:3.11-slim" and builder.base == runtime.base
+    builder_runs = " ".join(builder.all("RUN"))
+    assert "uv sync --frozen --no-dev" in builder_runs
+    assert "/app/.venv" in " ".join(builder.all("ENV"))
+    # The runtime takes only the venv and the source from the builder.
+    copies = runtime.all("COPY")
+    assert copies and all(c.startswith("--from=builder ") for c in copies)
+    assert {c.split()[1] for c in copies} == {"/app/.venv", "/app/services", "/app/suite"}
+    assert "uv" not in " ".join(runtime.all("RUN")).split()
+    # The fonts the Chinese PDFs embed (kernel.documents; scripts/infra/fonts.sh installs the
+    # same packages on a development machine).
+    runs = " ".join(runtime.all("RUN"))
+    assert "fonts-arphic-gbsn00lp" in runs and "fonts-wqy-zenhei" in runs
+    assert _user_of(runtime).split(":")[0] not in {"0", "root"}
+    assert "/healthz" in " ".join(runtime.all("HEALTHCHECK"))
+    assert _exec_form(runtime.all("ENTRYPOINT")[-1]) == ["liandong"]
+    assert _exec_form(runtime.all("CMD")[-1]) == ["serve", "referral"]
+
+
+def test_gateway_image_is_multi_stage_and_non_root() -> None:
+    dockerfile = DEPLOY / "Dockerfile.gateway"
+    stages = parse_dockerfile(dockerfile)
+    deps, runtime = stages[0], stages[-1]
+
+    assert len(stages) >= 2
+    assert deps.base == runtime.base == "node:20-slim"
+    assert "npm ci --omit=dev" in " ".join(deps.all("RUN"))
+    assert any(c.startswith(f"--from={deps.name} ") for c in runtime.all("COPY"))
+    assert _user_of(runtime) == "node"
+    assert "/readiness" in " ".join(runtime.all("HEALTHCHECK"))
+    assert _exec_form(runtime.all("ENTRYPOINT")[-1]) == ["/usr/local/bin/liandong-gateway"]
+    sources = _copy_sources(runtime)
+    for service in OUR_SERVICES:
+        assert f"services/{service}/schema.graphql" in sources
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gateway"])
+def test_every_copied_file_exists_and_is_in_the_build_context(name: str) -> None:
+    dockerfile = DEPLOY / name
+    sources = [s for stage in parse_dockerfile(dockerfile) for s in _copy_sources(stage)]
+
+    assert sources
+    for source in sources:
+        assert (REPO / source).exists(), f"{name} copies {source}, which does not exist"
+        assert _passes_dockerignore(dockerfile, source), f"{name}.dockerignore drops {source}"
+
+
+# --- the gateway image's entry point, run outside a container -------------------------------
+
+
+ENTRYPOINT = DEPLOY / "gateway-entrypoint.sh"
+
+_SDL = """\
+schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"]) {
+  query: Query
+}
+
+type Query {
+  ping: String!
+}
+"""
+
+
+def test_gateway_entrypoint_is_valid_sh_and_executable() -> None:
+    assert os.access(ENTRYPOINT, os.X_OK)
+    subprocess.run(["sh", "-n", str(ENTRYPOINT)], check=True, timeout=10)
+
+
+def _entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    schemas = tmp_path / "schemas"
+    schemas.mkdir(exist_ok=True)
+    (schemas / "pinger.graphql").write_text(_SDL, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in {"PORT", "HOST"}}
+    env.update(
+        LIANDONG_GATEWAY_DIR=str(gateway_dir()),
+        LIANDONG_SCHEMA_DIR=str(schemas),
+        LIANDONG_SUPERGRAPH=str(tmp_path / "supergraph.graphql"),
+        LIANDONG_ENV="production",
+        LIANDONG_GATEWAY_HOST="127.0.0.1",
+        NO_COLOR="1",
+        LIANDONG_GATEWAY_JWKS_FILE=str(ensure_dev_keys(tmp_path).jwks_file),
+        LIANDONG_GATEWAY_HMAC_SECRET="entrypoint-test-secret",
+    )
+    env.update(extra)
+    return env
+
+
+def test_gateway_entrypoint_refuses_a_subgraph_without_endpoint(
+    gateway_installed: None, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        ["sh", str(ENTRYPOINT)],
+        env=_entrypoint_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "LIANDONG_SUBGRAPH_PINGER_URL" in result.stderr
+
+
+def test_gateway_entrypoint_composes_from_env_and_serves(
+    gateway_installed: None, tmp_path: Path
+) -> None:
+    port = free_port()
+    endpoint = "http://127.0.0.1:9/graphql"  # never called: only the schema is served here
+    env = _entrypoint_env(
+        tmp_path, LIANDONG_SUBGRAPH_PINGER_URL=endpoint, LIANDONG_GATEWAY_PORT=str(port)
+    )
+    log = (tmp_path / "gateway.log").open("wb")
+    process = subprocess.Popen(
+        ["sh", str(ENTRYPOINT)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        ready = False
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readiness", timeout=2).is_success
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/graphql",
+                    json={"query": "{ __typename }"},
+                    timeout=5,
+                ).json()
+                if ready and answer == {"data": {"__typename": "Query"}}:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        output = (tmp_path / "gateway.log").read_text(encoding="utf-8", errors="replace")
+        assert ready, output
+        supergraph = (tmp_path / "supergraph.graphql").read_text(encoding="utf-8")
+        assert f'url: "{endpoint}"' in supergraph
+    finally:
+        # The entry point execs hive-gateway, so the child is the gateway itself.
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        log.close()
+
+
+# --- per-district deployment (deploy/render.py) ------------------------------------------
+
+POLICY_DIR = REPO / "services" / "kernel" / "kernel" / "policies"
+DISTRICTS = sorted(p.stem for p in POLICY_DIR.glob("*.yaml"))
+K8S_TOOLS = REPO / "scripts" / "infra" / "k8s-tools.sh"
+
+
+def test_rendered_district_files_are_current() -> None:
+    """Compose files and kustomize overlays are rendered from one template; a stale or
+    hand-edited rendered file fails here (run `python deploy/render.py`)."""
+    result = subprocess.run(
+        ["python", str(DEPLOY / "render.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_every_district_has_a_compose_file_for_its_own_district(district: str) -> None:
+    document = yaml.safe_load((DEPLOY / "compose" / district / "compose.yaml").read_text("utf-8"))
+    assert document["name"] == f"liandong-{district}"
+    for name in (*OUR_SERVICES, "gateway"):
+        env = document["services"][name]["environment"]
+        assert env["LIANDONG_DISTRICT"] == district, name
+    for name in OUR_SERVICES:
+        env = document["services"][name]["environment"]
+        assert env["LIANDONG_LOG_FORMAT"] == "json"
+        assert env["LIANDONG_OTLP_ENDPOINT"] == "${LIANDONG_OTLP_ENDPOINT:-}"
+    example = (DEPLOY / "compose" / district / ".env.example").read_text("utf-8")
+    assert "LIANDONG_OTLP_ENDPOINT=" in example
+
+
+@pytest.fixture(scope="module")
+def kustomize(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kustomize renderer, built by scripts/infra/k8s-tools.sh (Go module proxy only)."""
+    tools = tmp_path_factory.mktemp("tools")
+    subprocess.run(
+        ["bash", str(K8S_TOOLS)],
+        env={**os.environ, "LIANDONG_TOOLS_DIR": str(tools)},
+        check=True,
+        timeout=55,
+        capture_output=True,
+    )
+    return tools / "kustomize"
+
+
+def _render_overlay(kustomize: Path, district: str) -> list[dict[str, Any]]:
+    result = subprocess.run(
+        [str(kustomize), str(DEPLOY / "k8s" / "overlays" / district)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def _containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(workload["spec"]["template"]["spec"]["containers"])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district: str) -> None:
+    docs = _render_overlay(kustomize, district)
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    namespace = f"liandong-{district}"
+    assert set(by_kind["Namespace"]) == {namespace}
+    assert (
+        by_kind["Namespace"][namespace]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "restricted"
+    )
+    for d in docs:
+        if d["kind"] != "Namespace":
+            assert d["metadata"].get("namespace") == namespace, d["metadata"]["name"]
+
+    # The district's settings and its own policy file (as a ConfigMap).
+    configmaps = by_kind["ConfigMap"]
+    settings = next(c for n, c in configmaps.items() if n.startswith("liandong-settings-"))
+    assert settings["data"]["LIANDONG_DISTRICT"] == district
+    assert "replicaSet=rs0" in settings["data"]["LIANDONG_MONGO_URL"]
+    policy = next(c for n, c in configmaps.items() if n.startswith("liandong-policy-"))
+    assert policy["data"]["policy.yaml"] == (POLICY_DIR / f"{district}.yaml").read_text("utf-8")
+
+    workloads = [*by_kind["Deployment"].values(), *by_kind["StatefulSet"].values()]
+    assert {w["metadata"]["name"] for w in workloads} == {*OUR_SERVICES, "gateway", "mongo"}
+    for workload in workloads:
+        name = workload["metadata"]["name"]
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] != 0, name
+        for container in _containers(workload):
+            image = container["image"]
+            assert ":" in image and not image.endswith(":latest"), (name, image)
+            assert container["readinessProbe"] and container["livenessProbe"], name
+            resources = container["resources"]
+            assert resources["requests"] and resources["limits"]["memory"], name
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            assert security["runAsNonRoot"] is True, name
+
+    for name, port in OUR_SERVICES.items():
+        deployment = by_kind["Deployment"][name]
+        (container,) = _containers(deployment)
+        assert container["args"] == ["serve", name]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["ports"][0]["containerPort"] == port
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/path"] == "/metrics"
+        # Graceful shutdown fits in the grace period: the preStop pause, the drain delay,
+        # uvicorn's 20 s for requests, the relay's last pass (10 s), handlers (10 s).
+        pod = deployment["spec"]["template"]["spec"]
+        pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        drain = float(settings["data"]["LIANDONG_DRAIN_DELAY_SECONDS"])
+        assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + 20 + 10 + 10
+        mounted = {v["name"]: v for v in pod["volumes"]}
+        assert mounted["policy"]["configMap"]["name"] == policy["metadata"]["name"]
+        assert settings["data"]["LIANDONG_POLICY_FILE"] == "/etc/liandong/policy.yaml"
+        assert {i["key"] for i in mounted["secrets"]["secret"]["items"]} >= {
+            "jwks.json",
+            "webhook-key",
+        }
+        env = {e["name"]: e for e in container["env"]}
+        for secret in ("LIANDONG_AMQP_URL", "LIANDONG_GATEWAY_HMAC_SECRET"):
+            assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        assert by_kind["Service"][name]["spec"]["ports"][0]["port"] == port
+
+    mongo = by_kind["StatefulSet"]["mongo"]
+    assert mongo["spec"]["replicas"] == 3
+    assert "--replSet" in _containers(mongo)[0]["args"]
+    assert by_kind["Service"]["mongo"]["spec"]["clusterIP"] == "None"
+    assert "mongo-init" in by_kind["Job"]
+    rabbit = by_kind["RabbitmqCluster"]["rabbitmq"]
+    assert rabbit["spec"]["replicas"] == 3
+    assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+    # No secret material in the manifests: the Secret is created per district by hand.
+    assert "Secret" not in by_kind
