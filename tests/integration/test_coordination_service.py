@@ -238,7 +238,7 @@ async def test_R_CAT_04_government_designates_an_owner_for_a_matter_nobody_owns(
     assert (j.resolution.agency_id, j.resolution.reason) == ("fy-natres", "routing_rule")
 
 
-def _declined(referral_id: str = "ref-1") -> Any:
+def _declined(referral_id: str = "ref-1", interim_handler_id: str = "fy-hancong") -> Any:
     return new_envelope(
         ReferralDeclined(
             referral_id=referral_id,
@@ -248,7 +248,7 @@ def _declined(referral_id: str = "ref-1") -> Any:
             township_id="fy-hancong",
             reasons=["该事项涉及重大处罚", "不属于本镇管辖"],  # type: ignore[arg-type]
             catalogue_basis="FY-SCJG-001 v1",
-            interim_handler_id="fy-hancong",
+            interim_handler_id=interim_handler_id,
             actor_id="p-hc",
             actor_agency_id="fy-hancong",
             declined_at=NOW,
@@ -257,6 +257,21 @@ def _declined(referral_id: str = "ref-1") -> Any:
         service="referral",
         subject=referral_id,
     )
+
+
+async def test_R_REF_07_a_decline_naming_a_third_agency_opens_the_dispute(world: World) -> None:
+    """The old stall: coordination refused a third agency as interim handler, the decline was
+    dead-lettered and the referral stayed DECLINED with no dispute, clock or owner."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    await world.disputes.when_referral_declined_open_dispute(
+        _declined("ref-3", interim_handler_id="fy-natres")
+    )
+    dispute = await world.disputes.disputes.get(dispute_id_for_referral("ref-3"))
+    assert dispute is not None and dispute.interim_handler_id == "fy-natres"
+    assert dispute.parties == ("fy-hancong", "fy-market")
+    opened = (await world.outbox("disputes", dispute.id))[0]
+    (clock,) = deadlines_of(opened["data"])
+    assert clock.kind == "dispute.step" and clock.state == "open"
 
 
 async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_escalates_once(

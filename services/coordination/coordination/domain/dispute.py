@@ -252,7 +252,8 @@ def open_dispute(
     transfer_reason: TransferReason | None = None,
 ) -> Dispute:
     """R-DSP-01: two or more agencies dispute who handles a case; an interim handler acts
-    meanwhile (先予协同处置) so enforcement is not held up."""
+    meanwhile (先予协同处置) so enforcement is not held up: a party or a third agency
+    (R-REF-07)."""
     unique = tuple(dict.fromkeys(p for p in parties if p))
     if len(unique) < 2:
         raise ValidationFailed("a dispute has at least two parties", field="partyIds")
@@ -262,16 +263,13 @@ def open_dispute(
         raise ValidationFailed("name the township where the case arose", field="townshipId")
     if not reasons.strip():
         raise ValidationFailed("state the reasons for the dispute", field="reasons")
-    if kind is DisputeKind.JURISDICTION:
-        if interim_handler_required and not interim_handler_id:
-            raise ValidationFailed(
-                "name the interim handler who acts while the dispute is open (先予协同处置)",
-                field="interimHandlerId",
-            )
-        if interim_handler_id and interim_handler_id not in unique:
-            raise ValidationFailed(
-                "the interim handler is one of the parties", field="interimHandlerId"
-            )
+    # R-REF-07: the interim handler may be the sender, the receiver or a third agency (the
+    # application checks that it is a registered agency that acts externally).
+    if kind is DisputeKind.JURISDICTION and interim_handler_required and not interim_handler_id:
+        raise ValidationFailed(
+            "name the interim handler who acts while the dispute is open (先予协同处置)",
+            field="interimHandlerId",
+        )
     if (
         actor.agency_id is not None
         and actor.agency_id not in unique
