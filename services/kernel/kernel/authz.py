@@ -248,6 +248,12 @@ RULES: tuple[Rule, ...] = (
         "R-DSP-03: the domain checks which party or deciding body records which outcome",
     ),
     _rule("coordination.ruleDispute", _GOV_COORD, [_R.SUPERVISOR]),
+    _rule(
+        "coordination.giveDisputeOpinion",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "R-DSP-02: the advisory step's body; the domain checks it is that step's body",
+    ),
     _rule("coordination.requestCaseTransfer", ACTING_STAFF, [_R.SENDER], "R-DSP-04: the township"),
     _rule(
         "coordination.requestCaseTransfer",

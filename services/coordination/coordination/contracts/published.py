@@ -98,7 +98,9 @@ class DisputeEscalatedV1(EventPayload):
     from_step: int
     step: DisputeStepV1
     cause: str
-    """escalated_deadline_missed | escalated_by_party"""
+    """escalated_deadline_missed | escalated_by_party | opinion_given"""
+    opinion: str = ""
+    """The advisory step's opinion (处理意见) the next step decides with (R-DSP-02)."""
     escalated_at: datetime
     actor_id: str
     actor_agency_id: str | None = None
