@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kernel.jurisdiction import CatalogueEntryV1, DelegationV1
+from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.authorization import operations, rules_for

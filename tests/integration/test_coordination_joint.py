@@ -34,7 +34,7 @@ from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore

@@ -41,7 +41,7 @@ from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore

@@ -39,10 +39,10 @@ from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.catalogue import CatalogueEntryV1
+from kernel.contracts.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
-from kernel.jurisdiction import CatalogueEntryV1
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for

@@ -27,8 +27,8 @@ from coordination.domain.dispute import (
     open_dispute,
 )
 from coordination.domain.model import AgencyKind, new_agency
+from kernel.contracts.catalogue import resolve
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
-from kernel.jurisdiction import resolve
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from strawberry.federation import Schema
 
 from kernel.consumer import EventRouter
+from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
-from kernel.jurisdiction import CatalogueEntryV1
 from kernel.runtime import OverdueCount, ServiceRuntime
 from kernel.wiring import Deps
 from referral.adapters.repository import (

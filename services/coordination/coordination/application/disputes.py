@@ -34,7 +34,7 @@ from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineState, DeadlineV1
+from kernel.contracts.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from kernel.outbox import ConcurrencyError

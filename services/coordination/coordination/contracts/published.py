@@ -7,9 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordination.contracts.meetings import MEETING_EVENTS
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.catalogue import CatalogueEntryV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
-from kernel.jurisdiction import CatalogueEntryV1
 
 
 class LiaisonV1(EventPayload):

@@ -11,8 +11,8 @@ from datetime import datetime
 from kernel.authz import Relation
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
+from kernel.contracts.catalogue import CatalogueEntryV1, resolve
 from kernel.errors import Forbidden, ValidationFailed
-from kernel.jurisdiction import CatalogueEntryV1, resolve
 from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
