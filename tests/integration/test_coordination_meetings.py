@@ -38,6 +38,7 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import meetings as mtg
 from kernel.adapters.embedded_store import open_embedded_store
 from kernel.adapters.mongo_store import open_mongo_store
+from kernel.adapters.official_pdf import render_pdf
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
@@ -114,7 +115,7 @@ async def world(store: DocumentStore) -> World:
     for repo in (meetings.meetings, assistance.requests):
         await repo.ensure_indexes()
         await repo.aggregates.ensure_indexes()
-    letters = LetterService(agencies, assistance.requests, meetings.meetings)
+    letters = LetterService(agencies, assistance.requests, meetings.meetings, render_pdf)
     return World(store, meetings, assistance, letters, now)
 
 

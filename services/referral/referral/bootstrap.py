@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
+from kernel.adapters.official_pdf import render_pdf
 from kernel.consumer import EventRouter
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
@@ -74,6 +75,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         consents=consents,
         files=deps.store.files(),
         clock=deps.clock,
+        render=render_pdf,
     )
     reactions = handlers.reactions
     router = (
