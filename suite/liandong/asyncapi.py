@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from coordination.contracts.published import PUBLISHED as COORDINATION_PUBLISHED
+from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import EventPayload
-from kernel.jurisdiction import CatalogueEntryV1
 from notify.contracts.published import PUBLISHED as NOTIFY_PUBLISHED
 from referral.contracts.published import PUBLISHED as REFERRAL_PUBLISHED
 

@@ -7,15 +7,23 @@ R-DSP-02) → the clock passes that step's limit → notify's deadline watch pub
 ``deadline.missed.v1`` (R-SUP-02) → coordination escalates to the next step
 (``escalated_deadline_missed``), visible through the gateway → the ruling (R-DSP-03) →
 the referral is reassigned to the agency the ruling names, with a new accept clock.
+
+FY's own route sends a decline straight to the government (R-REF-07), so the deployment
+here runs FY's policy with ``decline_route: ladder``, as a district whose declines go up the
+ladder would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import kernel
+from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DECLINE, READ, _mutate, _sent_referral
@@ -23,6 +31,25 @@ from tests.e2e.test_referral_e2e import DECLINE, READ, _mutate, _sent_referral
 __all__ = ["topology"]  # the production fixture with the shared clock
 
 pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture
+def production_env(
+    production_env: tuple[dict[str, str], Settings], tmp_path: Path
+) -> Iterator[tuple[dict[str, str], Settings]]:
+    """FY's policy with the ladder route for declines (the escalation path under test)."""
+    env, settings = production_env
+    text = (Path(kernel.__file__).parent / "policies" / "fuyuan.yaml").read_text(encoding="utf-8")
+    assert "  decline_route: government " in text
+    policy = tmp_path / "fuyuan-ladder.yaml"
+    policy.write_text(
+        text.replace("  decline_route: government ", "  decline_route: ladder "), encoding="utf-8"
+    )
+    yield (
+        {**env, "LIANDONG_POLICY_FILE": str(policy)},
+        settings.model_copy(update={"policy_file": policy}),
+    )
+
 
 DISPUTES = """
 query { disputes(agencyId: "fy-hancong") { edges { node { id referralId status } } } }

@@ -25,7 +25,7 @@ import uvicorn
 from openpyxl import load_workbook
 from pydantic import Field
 
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload, new_envelope
 from kernel.settings import SERVICES, Settings
 from kernel.wiring import build_deps, open_bus

@@ -5,6 +5,7 @@ reassigned across the referral and coordination subgraphs."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from tests.e2e.scenario import Gateway, draft_input, eventually
@@ -223,6 +224,27 @@ mutation($input: RuleDisputeInput!) {
 }"""
 
 
+DISPUTE_STEP = """
+query($id: ID!) { dispute(id: $id) { currentStep { number due decidedBy { id } } } }"""
+INBOX = """
+query { myInbox(first: 100) { edges { node { id kind title subjectId dueAt readAt } } } }"""
+ACK = """
+mutation($id: ID!) {
+  acknowledgeInboxItem(id: $id) {
+    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
+  }
+}"""
+
+
+async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any] | None:
+    """The caller's agency's inbox item of ``kind`` about ``subject``, once it is there."""
+    body = await gw.query(token, INBOX)
+    for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
+        if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
+            return dict(edge["node"])
+    return None
+
+
 async def run_decline_path(gw: Gateway) -> None:
     """R-REF-07: decline → coordination opens a dispute → its ruling reassigns the referral
     (new accept clock); the receiver could not pass it on meanwhile."""
@@ -257,6 +279,24 @@ async def run_decline_path(gw: Gateway) -> None:
 
     dispute_id = await eventually(dispute_opened, what="dispute opened from referral.declined")
     gov = gw.mint("fy-gov", ["government"])
+    # R-REF-07, FY (四)1: the decline goes straight to the government's decision (报请市人民政府
+    # 决定), not up the negotiation ladder.
+    body = await gw.query(gov, DISPUTE_STEP, {"id": dispute_id})
+    step = body["data"]["dispute"]["currentStep"]
+    assert step["number"] == 4 and step["decidedBy"]["id"] == "fy-gov", body
+    # R-NTF-04: the government has the dispute in its inbox with the step's clock, and signs
+    # for it; the sender has the decline in its own.
+    ruling_notice = await eventually(
+        lambda: _notice(gw, gov, "dispute.opened", dispute_id), what="the government's notice"
+    )
+    assert datetime.fromisoformat(ruling_notice["dueAt"]) == datetime.fromisoformat(step["due"])
+    signed = await _mutate(gw, gov, ACK, "acknowledgeInboxItem", id=ruling_notice["id"])
+    assert signed["readAt"] is not None, signed
+    market = gw.mint("fy-market", ["clerk"])
+    declined = await eventually(
+        lambda: _notice(gw, market, "referral.declined", rid), what="the sender's notice"
+    )
+    assert "不予接收" in declined["title"], declined
     body = await gw.query(
         gov,
         RULE,

@@ -20,10 +20,10 @@ from kernel.auth import ensure_dev_keys
 from kernel.bus import SubscriptionSpec
 from kernel.caller import Caller
 from kernel.clock import system_clock
+from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.envelope import Envelope
 from kernel.errors import Conflict, DomainError, InvalidState
 from kernel.gateway_signature import sign
-from kernel.jurisdiction import CatalogueEntryV1, DelegationV1
 from kernel.policy import load_policy
 from kernel.settings import Settings
 from kernel.wiring import build_deps

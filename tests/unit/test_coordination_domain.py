@@ -27,8 +27,8 @@ from coordination.domain.dispute import (
     open_dispute,
 )
 from coordination.domain.model import AgencyKind, new_agency
+from kernel.contracts.catalogue import resolve
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
-from kernel.jurisdiction import resolve
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -225,15 +225,16 @@ def _open(**kw: object) -> object:
     return open_dispute(**args)  # type: ignore[arg-type]
 
 
-def test_R_DSP_01_a_dispute_names_an_interim_handler_among_the_parties() -> None:
+def test_R_DSP_01_R_REF_07_a_dispute_names_an_interim_handler_party_or_third_agency() -> None:
     d = _open()
     assert d.status is DisputeStatus.OPEN and d.interim_handler_id == "fy-hancong"  # type: ignore[attr-defined]
     with pytest.raises(ValidationFailed) as err:
         _open(interim_handler_id=None)
     assert err.value.field == "interimHandlerId"
-    with pytest.raises(ValidationFailed) as err:
-        _open(interim_handler_id="fy-natres")
-    assert err.value.field == "interimHandlerId"
+    # R-REF-07 (revised): a third agency may act meanwhile; it used to be refused, and the
+    # referral whose decline named one was left with no dispute and no owner.
+    third = _open(interim_handler_id="fy-natres")
+    assert third.interim_handler_id == "fy-natres"  # type: ignore[attr-defined]
     with pytest.raises(ValidationFailed) as err:
         _open(parties=("fy-hancong",))
     assert err.value.field == "partyIds"

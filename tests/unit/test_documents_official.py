@@ -1,4 +1,5 @@
-"""kernel.documents: official-document PDFs (GB/T 9704 layout) for every service's letters."""
+"""kernel.documents and its PDF adapter (kernel.adapters.official_pdf): official-document
+PDFs (GB/T 9704 layout) for every service's letters."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from kernel import documents
-from kernel.documents import FontsMissingError, Heading, OfficialDocument, chinese_date, render_pdf
+from kernel.adapters import official_pdf as documents
+from kernel.adapters.official_pdf import render_pdf
+from kernel.documents import FontsMissingError, Heading, OfficialDocument, chinese_date
 
 
 def _letter(**over: object) -> OfficialDocument:

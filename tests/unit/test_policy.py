@@ -361,6 +361,31 @@ def test_bad_file_cross_field_extension_below_limit() -> None:
     )
 
 
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_R_REF_07_R_DSP_02_decline_routes_and_advisory_steps(district: str) -> None:
+    dispute = load_policy(district).dispute
+    advisory = [s.name for s in dispute.ladder if s.advisory]
+    if district == "fuyuan":
+        # FY (四)1: 报请市人民政府决定; FY (四)5: 编办和司法局 advise, the committee decides.
+        assert dispute.decline_route == "government"
+        assert advisory == ["establishment_and_justice_opinion"]
+    else:
+        assert dispute.decline_route == "ladder" and advisory == []
+    assert not dispute.ladder[-1].advisory
+
+
+def test_bad_file_the_last_ladder_step_cannot_be_advisory() -> None:
+    text = edited(
+        '      source: FY (四)5 "报市依法治市委员会作出决定"\n',
+        '      source: FY (四)5 "报市依法治市委员会作出决定"\n      advisory: true\n',
+    )
+    assert "dispute.ladder[3].advisory: the last step decides: it cannot be advisory" in str(
+        error_of(text)
+    )
+    route = edited("  decline_route: government ", "  decline_route: negotiate ")
+    assert "dispute.decline_route" in str(error_of(route))
+
+
 def test_bad_file_cross_field_ladder_order_and_empty() -> None:
     err = error_of(edited("    - step: 3\n", "    - step: 5\n"))
     assert "fuyuan.yaml: dispute.ladder[2].step: steps must be numbered 1, 2, 3, … in order" in (

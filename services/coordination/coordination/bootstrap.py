@@ -36,6 +36,7 @@ from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes
+from kernel.adapters.official_pdf import render_pdf
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
@@ -211,5 +212,5 @@ def bootstrap(
         joint=joint,
         schema=build_schema(production=deps.settings.env == "production"),
         meetings=meetings,
-        letters=LetterService(agencies, assistance.requests, meetings.meetings),
+        letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
     )

@@ -1,10 +1,11 @@
-"""The authorization matrix (授权矩阵): roles × operations × agency relation, as data.
+"""The engine of the authorization matrix (授权矩阵): roles × operations × agency relation.
 
-One declarative table, ``RULES``, says who may do what. A service computes the caller's
-*relations* to the resource at hand (its agency is the sender, the receiver, another party,
-or it supervises the case; none of these: ``NONE``) and asks ``authorize`` before acting. The
-human-readable matrix in ``docs/authorization.md`` is generated from this table
-(``render_markdown``); a test fails when the document and the table drift apart.
+Each service owns its rows, as data (``<service>/application/matrix.py``: a ``Matrix`` of
+``Rule``s), and asks its matrix before acting: it computes the caller's *relations* to the
+resource at hand (its agency is the sender, the receiver, another party, or it supervises the
+case; none of these: ``NONE``) and calls ``Matrix.authorize``. The human-readable matrix in
+``docs/authorization.md`` is generated from every service's matrix (``render_markdown``,
+``python -m liandong.authorization``); a test fails when the document and the tables drift.
 
 Conventions:
 
@@ -17,15 +18,13 @@ Conventions:
   only, so every mutation refuses it.
 * ``requires_tag`` narrows a rule to resources carrying that tag (e.g. ``crime``: the
   procuratorate reads suspected-crime transfers only).
-* ``enforced`` says whether the owning service already enforces the operation through this
-  module; the rows of other services are the agreed matrix they must move to.
 
 This module is pure (no I/O): a domain or application layer may import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -35,19 +34,15 @@ from kernel.errors import Forbidden
 
 __all__ = [
     "ACTING_STAFF",
-    "ENFORCING_SERVICES",
     "OVERSIGHT",
     "ROLE_NAMES",
-    "RULES",
     "STAFF",
     "Caller",
+    "Matrix",
     "Relation",
     "Rule",
-    "authorize",
-    "operations",
-    "permits",
     "render_markdown",
-    "rules_for",
+    "rule",
     "with_generated_matrix",
 ]
 
@@ -95,10 +90,6 @@ class Caller(Protocol):
     def roles(self) -> tuple[str, ...]: ...
 
 
-#: Services whose handlers call ``authorize`` for every operation of theirs in ``RULES``.
-ENFORCING_SERVICES = frozenset({"referral", "coordination", "notify"})
-
-
 @dataclass(frozen=True)
 class Rule:
     """``roles`` may perform ``operation`` when the caller holds one of ``relations``."""
@@ -108,14 +99,13 @@ class Rule:
     relations: frozenset[Relation]
     note: str = ""
     requires_tag: str | None = None
-    enforced: bool = True
 
     @property
     def service(self) -> str:
         return self.operation.split(".", 1)[0]
 
 
-def _rule(
+def rule(
     operation: str,
     roles: Iterable[str],
     relations: Iterable[Relation],
@@ -123,428 +113,118 @@ def _rule(
     *,
     tag: str | None = None,
 ) -> Rule:
-    enforced = operation.split(".", 1)[0] in ENFORCING_SERVICES
-    return Rule(operation, frozenset(roles), frozenset(relations), note, tag, enforced)
+    return Rule(operation, frozenset(roles), frozenset(relations), note, tag)
 
 
-_GOV_COORD = ("government", "coordinator")
-_OVERSEERS = ("government", "supervisor")
-_SIDES = (_R.SENDER, _R.RECEIVER, _R.PARTY)
-#: The supervising roles that read cooperation records (not the judicial observer).
-_READERS = ("government", "coordinator", "supervisor")
+class Matrix:
+    """One service's rows of the matrix and the decisions made from them."""
 
-RULES: tuple[Rule, ...] = (
-    # -- referral: reads --------------------------------------------------------------------
-    _rule("referral.referral", STAFF, _SIDES, "the parties of the case"),
-    _rule("referral.referral", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
-    _rule(
-        "referral.referral",
-        ["judicial_observer"],
-        [_R.SUPERVISOR],
-        "两法衔接 supervision: suspected-crime transfers only",
-        tag="crime",
-    ),
-    _rule(
-        "referral.Referral.materialContent",
-        STAFF,
-        _SIDES,
-        "material downloadUrl, transferLetterUrl and the file routes; null / 403 otherwise",
-    ),
-    _rule("referral.Referral.materialContent", _OVERSEERS, [_R.SUPERVISOR]),
-    _rule("referral.complaint", STAFF, [_R.RECEIVER, _R.PARTY], "complainant data inside"),
-    _rule("referral.complaint", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
-    # -- referral: the sender's side --------------------------------------------------------
-    _rule("referral.draftReferral", ACTING_STAFF, [_R.SENDER], "senderId is the caller's agency"),
-    _rule("referral.addReferralMaterial", ACTING_STAFF, [_R.SENDER], "also POST materials"),
-    _rule("referral.generateTransferLetter", ACTING_STAFF, [_R.SENDER]),
-    _rule("referral.removeReferralMaterial", ACTING_STAFF, [_R.SENDER]),
-    _rule("referral.extendReferralSendDeadline", ACTING_STAFF, [_R.SENDER]),
-    _rule("referral.submitReferral", ACTING_STAFF, [_R.SENDER]),
-    _rule("referral.approveReferral", ["leader"], [_R.SENDER], "R-REF-03"),
-    _rule("referral.sendReferral", ACTING_STAFF, [_R.SENDER]),
-    _rule(
-        "referral.withdrawReferral",
-        ACTING_STAFF,
-        [_R.SENDER],
-        "a sent referral: leader only (state rule in the domain)",
-    ),
-    _rule("referral.recordReferralJusticeFiling", ACTING_STAFF, [_R.SENDER], "R-REF-09"),
-    _rule("referral.closeReferral", ACTING_STAFF, [_R.SENDER]),
-    # -- referral: the receiver's side ------------------------------------------------------
-    _rule("referral.acceptReferral", ACTING_STAFF, [_R.RECEIVER], "R-REF-06"),
-    _rule("referral.declineReferral", ["leader"], [_R.RECEIVER], "R-REF-07"),
-    _rule("referral.consentToUpwardReferral", ["leader"], [_R.RECEIVER], "R-REF-09"),
-    _rule("referral.recordReferralPenalty", ACTING_STAFF, [_R.RECEIVER]),
-    _rule("referral.markReferralHandled", ACTING_STAFF, [_R.RECEIVER]),
-    _rule("referral.reportReferralResult", ACTING_STAFF, [_R.RECEIVER], "R-REF-08"),
-    _rule("referral.transferReferralToPolice", ["leader"], [_R.RECEIVER], "R-REF-10"),
-    _rule(
-        "referral.recordPoliceDecision",
-        ACTING_STAFF,
-        [_R.PARTY],
-        "the police agency the case went to (the domain checks which party)",
-    ),
-    _rule(
-        "referral.setElectronicTransferConsent",
-        ["leader"],
-        [_R.RECEIVER],
-        "R-REF-12: the caller's agency is the receiver that consents",
-    ),
-    _rule(
-        "referral.transferReferralsAtDelegation",
-        ["leader"],
-        [_R.RECEIVER],
-        "R-REF-11: the department holding the cases",
-    ),
-    _rule("referral.transferReferralsAtDelegation", _GOV_COORD, [_R.SUPERVISOR]),
-    # -- referral: supervision --------------------------------------------------------------
-    _rule("referral.superviseReferral", _GOV_COORD, [_R.SUPERVISOR], "督办, R-REF-13"),
-    # -- referral: complaints (the owning agency is the receiver) ---------------------------
-    _rule("referral.registerComplaint", ACTING_STAFF, [_R.RECEIVER], "首问, R-CMP-01"),
-    _rule("referral.answerComplaint", ACTING_STAFF, [_R.RECEIVER], "R-CMP-03"),
-    _rule("referral.openCaseFromComplaint", ACTING_STAFF, [_R.RECEIVER], "R-CMP-03"),
-    _rule("referral.referComplaint", ACTING_STAFF, [_R.RECEIVER], "R-CMP-03"),
-    _rule("referral.requestComplaintHandover", ACTING_STAFF, [_R.RECEIVER], "R-CMP-02"),
-    _rule(
-        "referral.answerComplaintHandover",
-        ACTING_STAFF,
-        [_R.PARTY],
-        "the agency asked (the domain checks which party)",
-    ),
-    _rule(
-        "referral.tellComplainantResult",
-        ACTING_STAFF,
-        [_R.RECEIVER, _R.PARTY],
-        "owner, or the receiver of the referral born from it (R-CMP-04)",
-    ),
-    # -- coordination: agencies and the catalogue (roles; the owning department) -------------
-    _rule(
-        "coordination.registerAgency",
-        _GOV_COORD,
-        [_R.SUPERVISOR],
-        "roles only: no resource relation (seeding runs as the system)",
-    ),
-    _rule(
-        "coordination.defineCatalogueEntry",
-        ["leader", "legal_reviewer"],
-        [_R.RECEIVER],
-        "the original department owning the power (before and after a revision)",
-    ),
-    _rule("coordination.defineCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule("coordination.withdrawCatalogueEntry", ["leader", "legal_reviewer"], [_R.RECEIVER]),
-    _rule("coordination.withdrawCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule("coordination.designateResponsibleAgency", _GOV_COORD, [_R.SUPERVISOR], "R-CAT-04"),
-    # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
-    _rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
-    _rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
-    _rule("coordination.openDispute", ACTING_STAFF, [_R.PARTY], "one of partyIds, R-DSP-01"),
-    _rule("coordination.openDispute", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule("coordination.escalateDispute", ACTING_STAFF, [_R.PARTY], "R-DSP-02"),
-    _rule("coordination.escalateDispute", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule(
-        "coordination.ruleDispute",
-        ACTING_STAFF,
-        [_R.PARTY],
-        "R-DSP-03: the domain checks which party or deciding body records which outcome",
-    ),
-    _rule("coordination.ruleDispute", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule("coordination.requestCaseTransfer", ACTING_STAFF, [_R.SENDER], "R-DSP-04: the township"),
-    _rule(
-        "coordination.requestCaseTransfer",
-        ["government"],
-        [_R.SUPERVISOR],
-        "the government decides by itself",
-    ),
-    # -- coordination: assistance, technical support, information ---------------------------
-    # Reads: the parties' staff and the supervising roles; the judicial observer does not.
-    _rule(
-        "coordination.assistanceRequest",
-        STAFF,
-        _SIDES,
-        "requester, helper, mediating legal office; lists, letters (PDF) too",
-    ),
-    _rule("coordination.assistanceRequest", _READERS, [_R.SUPERVISOR]),
-    _rule("coordination.requestAssistance", ACTING_STAFF, [_R.SENDER], "R-AST-01"),
-    _rule("coordination.sendAssistanceLetter", ACTING_STAFF, [_R.SENDER]),
-    _rule("coordination.replyToAssistance", ACTING_STAFF, [_R.RECEIVER], "R-AST-02"),
-    _rule("coordination.referAssistanceToMediation", ACTING_STAFF, [_R.SENDER], "R-AST-02"),
-    _rule(
-        "coordination.recordAssistanceMediation",
-        ACTING_STAFF,
-        [_R.PARTY],
-        "the mediating legal office",
-    ),
-    _rule("coordination.recordAssistanceMediation", _GOV_COORD, [_R.SUPERVISOR]),
-    _rule("coordination.reportAssistanceResult", ACTING_STAFF, [_R.SENDER, _R.RECEIVER]),
-    _rule(
-        "coordination.assistanceRefusals",
-        STAFF,
-        _SIDES,
-        "accountability (FY (五)4): the parties' own",
-    ),
-    _rule("coordination.assistanceRefusals", _READERS, [_R.SUPERVISOR]),
-    _rule(
-        "coordination.technicalSupportRequest",
-        STAFF,
-        [_R.SENDER, _R.RECEIVER],
-        "the township and the department",
-    ),
-    _rule("coordination.technicalSupportRequest", _READERS, [_R.SUPERVISOR]),
-    _rule("coordination.requestTechnicalSupport", ACTING_STAFF, [_R.SENDER], "R-TEC-01"),
-    _rule("coordination.dispatchTechnicalStaff", ACTING_STAFF, [_R.RECEIVER]),
-    _rule("coordination.extendTechnicalSupport", ["leader"], [_R.RECEIVER]),
-    _rule("coordination.answerTechnicalSupport", ACTING_STAFF, [_R.RECEIVER], "R-TEC-02"),
-    _rule(
-        "coordination.informationQuery",
-        STAFF,
-        [_R.SENDER, _R.RECEIVER],
-        "the requester and the holder",
-    ),
-    _rule("coordination.informationQuery", _READERS, [_R.SUPERVISOR]),
-    _rule("coordination.askInformation", ACTING_STAFF, [_R.SENDER], "R-INF-01"),
-    _rule("coordination.answerInformationQuery", ACTING_STAFF, [_R.RECEIVER]),
-    _rule(
-        "coordination.declineInformationQuery",
-        ACTING_STAFF,
-        [_R.RECEIVER],
-        "in writing, citing the law (R-INF-01)",
-    ),
-    _rule(
-        "coordination.readInformationAnswer",
-        STAFF,
-        [_R.SENDER, _R.RECEIVER],
-        "every read is logged; a confidential answer: the parties only (R-INF-01, domain)",
-    ),
-    _rule("coordination.readInformationAnswer", _READERS, [_R.SUPERVISOR]),
-    _rule("coordination.informationAnswerAccessLog", STAFF, [_R.RECEIVER], "the data's owner"),
-    _rule("coordination.informationAnswerAccessLog", ["supervisor"], [_R.SUPERVISOR]),
-    # -- coordination: meetings -------------------------------------------------------------
-    _rule(
-        "coordination.meeting",
-        STAFF | {"coordinator"},
-        [_R.SENDER, _R.PARTY],
-        "convener (the coordination body convenes too) and invitees; lists, minutes (PDF)",
-    ),
-    _rule("coordination.meeting", _OVERSEERS, [_R.SUPERVISOR]),
-    _rule(
-        "coordination.scheduleMeeting",
-        ACTING_STAFF | {"coordinator"},
-        [_R.SENDER],
-        "R-MTG-01: convenerId is the caller's agency",
-    ),
-    _rule("coordination.rsvpMeeting", ACTING_STAFF, [_R.PARTY]),
-    _rule("coordination.draftMeetingMinutes", ACTING_STAFF | {"coordinator"}, [_R.SENDER]),
-    _rule("coordination.answerMeetingMinutes", ACTING_STAFF, [_R.PARTY]),
-    _rule("coordination.issueMeetingMinutes", ["leader", "coordinator"], [_R.SENDER]),
-    _rule("coordination.fileMeetingMinutes", ACTING_STAFF | {"coordinator"}, [_R.SENDER]),
-    _rule(
-        "coordination.completeMeetingTask",
-        ACTING_STAFF,
-        [_R.PARTY, _R.SENDER],
-        "the task's owner (domain)",
-    ),
-    # -- coordination: joint enforcement ----------------------------------------------------
-    _rule(
-        "coordination.jointOperation",
-        STAFF,
-        [_R.SENDER, _R.PARTY],
-        "lead and cooperating; lists and jointTasks too",
-    ),
-    _rule("coordination.jointOperation", _READERS, [_R.SUPERVISOR]),
-    _rule(
-        "coordination.initiateJointOperation",
-        ["leader", "government", "coordinator", "legal_reviewer"],
-        list(_R),
-        "roles only, R-JNT-01: the basis decides which role and agency kind (domain)",
-    ),
-    _rule("coordination.submitJointPlan", ACTING_STAFF, [_R.SENDER], "R-JNT-02"),
-    _rule("coordination.commentOnJointPlan", ACTING_STAFF, [_R.PARTY]),
-    _rule("coordination.startJointOperation", ["leader"], [_R.SENDER]),
-    _rule("coordination.assignJointTask", ACTING_STAFF, [_R.SENDER]),
-    _rule("coordination.reportJointTask", ACTING_STAFF, [_R.PARTY], "R-JNT-04"),
-    _rule("coordination.stateJointTaskInability", ACTING_STAFF, [_R.PARTY]),
-    _rule("coordination.decideJointTaskInability", ["leader"], [_R.SENDER]),
-    _rule("coordination.recordJointInspection", ACTING_STAFF, [_R.SENDER, _R.PARTY], "R-JNT-05"),
-    # -- notify -------------------------------------------------------------------------------
-    _rule(
-        "notify.inbox",
-        STAFF | {"coordinator"},
-        [_R.RECEIVER],
-        "an agency's own inbox (myInbox, Agency.inbox, Referral.notices, inboxItemAdded)",
-    ),
-    _rule("notify.inbox", _OVERSEERS, [_R.SUPERVISOR]),
-    _rule(
-        "notify.acknowledgeInboxItem",
-        STAFF | {"coordinator", "government", "supervisor"},
-        [_R.RECEIVER],
-        "签收 by the addressed agency, R-NTF-04",
-    ),
-    _rule(
-        "notify.processRecord",
-        ("government", "supervisor", "judicial_observer"),
-        [_R.SUPERVISOR],
-        "full-process record, R-SUP-01: every entry",
-    ),
-    _rule(
-        "notify.processRecord",
-        STAFF | {"coordinator"},
-        [_R.RECEIVER],
-        "the entries naming the caller's agency",
-    ),
-    _rule("notify.monthlyReminderList", _OVERSEERS, [_R.SUPERVISOR], "R-SUP-02"),
-    _rule(
-        "notify.monthlyReminderList",
-        STAFF,
-        [_R.RECEIVER],
-        "the justice bureau, to which it is addressed",
-    ),
-    _rule("notify.quarterlyBulletin", _OVERSEERS, [_R.SUPERVISOR], "R-SUP-02"),
-    _rule("notify.quarterlyBulletin", STAFF, [_R.RECEIVER], "the justice bureau"),
-    _rule(
-        "notify.webhooks",
-        STAFF | {"bureau_system"},
-        [_R.RECEIVER],
-        "the webhooks the caller's agency owns",
-    ),
-    _rule("notify.webhooks", _OVERSEERS, [_R.SUPERVISOR]),
-    _rule(
-        "notify.registerWebhook",
-        ["bureau_system"],
-        [_R.RECEIVER],
-        "the caller's agency owns the new webhook",
-    ),
-    _rule(
-        "notify.rotateWebhookSecret",
-        ["bureau_system"],
-        [_R.RECEIVER],
-        "its own webhook; the new secret is shown once",
-    ),
-    _rule("notify.replayWebhookDelivery", ["bureau_system"], [_R.RECEIVER], "its own webhook"),
-    _rule("notify.replayWebhookDelivery", _OVERSEERS, [_R.SUPERVISOR]),
-    _rule(
-        "notify.reportApproval",
-        ACTING_STAFF,
-        [_R.SENDER],
-        "抄告 in the caller's agency's name, R-NTF-01",
-    ),
-    _rule("notify.reportHazard", ACTING_STAFF, [_R.SENDER], "R-NTF-03"),
-    _rule("notify.rateDepartment", ["leader"], [_R.SENDER], "反向考评, R-SUP-03"),
-    _rule("notify.rateTownship", ["leader"], [_R.SENDER], "R-SUP-03"),
-)
+    def __init__(self, service: str, rules: Iterable[Rule]) -> None:
+        self.service = service
+        self.rules = tuple(rules)
+        strangers = sorted({r.operation for r in self.rules if r.service != service})
+        if strangers:
+            raise ValueError(f"the {service} matrix holds other services' rows: {strangers}")
+        unknown = sorted({role for r in self.rules for role in r.roles} - set(ROLE_NAMES))
+        if unknown:
+            raise ValueError(f"the {service} matrix names unknown roles: {unknown}")
+
+    def rules_for(self, operation: str) -> list[Rule]:
+        return [r for r in self.rules if r.operation == operation]
+
+    def operations(self) -> list[str]:
+        """Every operation of the table, in table order, once each."""
+        return list(dict.fromkeys(r.operation for r in self.rules))
+
+    def permits(
+        self,
+        principal: Caller,
+        operation: str,
+        relations: Iterable[Relation],
+        tags: Iterable[str] = (),
+    ) -> bool:
+        """True when a rule of ``operation`` allows one of the caller's roles with one of the
+        caller's ``relations`` (and the resource carries the rule's required tag)."""
+        held = set(relations) or {Relation.NONE}
+        tagset = set(tags)
+        rules = self.rules_for(operation)
+        if not rules:
+            raise KeyError(f"no authorization rule names the operation {operation!r}")
+        return any(
+            r.roles & set(principal.roles)
+            and r.relations & held
+            and (r.requires_tag is None or r.requires_tag in tagset)
+            for r in rules
+        )
+
+    def authorize(
+        self,
+        principal: Caller,
+        operation: str,
+        relations: Iterable[Relation],
+        tags: Iterable[str] = (),
+        *,
+        field: str | None = None,
+    ) -> None:
+        """Return when allowed; raise ``Forbidden`` naming what the matrix requires."""
+        held = set(relations) or {Relation.NONE}
+        if self.permits(principal, operation, held, tags):
+            return
+        needs = "; or ".join(
+            f"{'/'.join(sorted(r.roles))} as {'/'.join(sorted(r.relations))}"
+            + (f" ({r.requires_tag} only)" if r.requires_tag else "")
+            for r in self.rules_for(operation)
+        )
+        roles = "/".join(principal.roles) or "no role"
+        raise Forbidden(
+            f"{operation.split('.', 1)[1]} is not allowed for {roles} as "
+            f"{'/'.join(sorted(held))}: it needs {needs}",
+            field=field,
+        )
 
 
-def rules_for(operation: str) -> list[Rule]:
-    return [r for r in RULES if r.operation == operation]
-
-
-def operations(service: str | None = None) -> list[str]:
-    """Every operation of the table (of one service), in table order, once each."""
-    seen: dict[str, None] = {}
-    for r in RULES:
-        if service is None or r.service == service:
-            seen.setdefault(r.operation, None)
-    return list(seen)
-
-
-def permits(
-    principal: Caller,
-    operation: str,
-    relations: Iterable[Relation],
-    tags: Iterable[str] = (),
-) -> bool:
-    """True when a rule of ``operation`` allows one of the caller's roles with one of the
-    caller's ``relations`` (and the resource carries the rule's required tag)."""
-    held = set(relations) or {Relation.NONE}
-    tagset = set(tags)
-    rules = rules_for(operation)
-    if not rules:
-        raise KeyError(f"no authorization rule names the operation {operation!r}")
-    return any(
-        r.roles & set(principal.roles)
-        and r.relations & held
-        and (r.requires_tag is None or r.requires_tag in tagset)
-        for r in rules
-    )
-
-
-def authorize(
-    principal: Caller,
-    operation: str,
-    relations: Iterable[Relation],
-    tags: Iterable[str] = (),
-    *,
-    field: str | None = None,
-) -> None:
-    """Return when allowed; raise ``Forbidden`` naming what the matrix requires."""
-    held = set(relations) or {Relation.NONE}
-    if permits(principal, operation, held, tags):
-        return
-    needs = "; or ".join(
-        f"{'/'.join(sorted(r.roles))} as {'/'.join(sorted(r.relations))}"
-        + (f" ({r.requires_tag} only)" if r.requires_tag else "")
-        for r in rules_for(operation)
-    )
-    roles = "/".join(principal.roles) or "no role"
-    raise Forbidden(
-        f"{operation.split('.', 1)[1]} is not allowed for {roles} as "
-        f"{'/'.join(sorted(held))}: it needs {needs}",
-        field=field,
-    )
-
-
-def render_markdown() -> str:
-    """The matrix as Markdown tables, one per service (``docs/authorization.md``)."""
+def render_markdown(matrices: Sequence[Matrix]) -> str:
+    """The matrices as Markdown tables, one per service (``docs/authorization.md``)."""
     roles = list(ROLE_NAMES)
     lines: list[str] = []
-    for service in ("referral", "coordination", "notify"):
-        ops = operations(service)
-        enforced = all(r.enforced for r in RULES if r.service == service)
-        lines.append(f"### {service}")
+    for matrix in matrices:
+        lines.append(f"### {matrix.service}")
         lines.append("")
         lines.append(
-            "Enforced through `kernel.authz`."
-            if enforced
-            else "Agreed matrix; the service does not yet enforce it through `kernel.authz`."
+            f"Enforced through `kernel.authz`; the rows are `{matrix.service}.application.matrix`."
         )
         lines.append("")
         lines.append("| operation | " + " | ".join(roles) + " | note |")
         lines.append("|---|" + "---|" * len(roles) + "---|")
-        for op in ops:
+        for op in matrix.operations():
+            rules = matrix.rules_for(op)
             cells = []
             for role in roles:
                 held = sorted(
                     {
                         rel.value + (f" ({r.requires_tag})" if r.requires_tag else "")
-                        for r in rules_for(op)
+                        for r in rules
                         if role in r.roles
                         for rel in r.relations
                     }
                 )
                 cells.append(", ".join(held) if held else "—")
-            notes = "; ".join(r.note for r in rules_for(op) if r.note)
+            notes = "; ".join(r.note for r in rules if r.note)
             lines.append(f"| `{op.split('.', 1)[1]}` | " + " | ".join(cells) + f" | {notes} |")
         lines.append("")
     return "\n".join(lines)
 
 
-BEGIN_MARK = "<!-- BEGIN GENERATED from kernel.authz.RULES: do not edit by hand -->"
+BEGIN_MARK = (
+    "<!-- BEGIN GENERATED from the services' authorization matrices: do not edit by hand -->"
+)
 END_MARK = "<!-- END GENERATED -->"
 
 
-def with_generated_matrix(document: str) -> str:
+def with_generated_matrix(document: str, matrices: Sequence[Matrix]) -> str:
     """``document`` with the text between the markers replaced by ``render_markdown()``."""
     head, sep, rest = document.partition(BEGIN_MARK)
     _, sep2, tail = rest.partition(END_MARK)
     if not sep or not sep2:
         raise ValueError(f"the document lacks the markers {BEGIN_MARK!r} / {END_MARK!r}")
-    return f"{head}{BEGIN_MARK}\n\n{render_markdown()}\n{END_MARK}{tail}"
-
-
-if __name__ == "__main__":
-    # Regenerate the matrix inside docs/authorization.md: python -m kernel.authz <file>
-    import sys
-    from pathlib import Path
-
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/authorization.md")
-    target.write_text(with_generated_matrix(target.read_text(encoding="utf-8")), encoding="utf-8")
-    print(f"wrote {target}")
+    return f"{head}{BEGIN_MARK}\n\n{render_markdown(matrices)}\n{END_MARK}{tail}"

@@ -439,6 +439,9 @@ class LadderStep(_Model):
     numbers: project defaults unless the YAML comment says otherwise."""
     source: _Text
     """Seed passage."""
+    advisory: _Bool = False
+    """The step's body only gives an opinion (处理意见) that goes to the next step; it cannot
+    bind (FY (四)5: 市委编办和市司法局提出处理意见, then 报市依法治市委员会作出决定)."""
 
 
 class DisputePolicy(_Model):
@@ -448,6 +451,9 @@ class DisputePolicy(_Model):
     """Enforcement is not held up: an interim handler acts first (FY (四)5: 先予协同处置)."""
     ladder: list[LadderStep]
     """Ordered escalation steps, first to last."""
+    decline_route: Literal["ladder", "government"] = "ladder"
+    """Where the dispute a declined referral opens starts (R-REF-07): at the first step of the
+    ladder, or at its last step, the government's decision (FY (四)1: 报请市人民政府决定)."""
 
     @model_validator(mode="after")
     def _ladder_ordered(self) -> DisputePolicy:
@@ -464,6 +470,13 @@ class DisputePolicy(_Model):
                     )
                 )
         problems += _duplicates("ladder", [s.name for s in self.ladder], "name")
+        if self.ladder and self.ladder[-1].advisory:
+            problems.append(
+                (
+                    f"ladder[{len(self.ladder) - 1}].advisory",
+                    "the last step decides: it cannot be advisory (someone must bind)",
+                )
+            )
         _check(problems)
         return self
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
+from kernel.adapters.official_pdf import render_pdf
 from kernel.consumer import EventRouter
+from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
-from kernel.jurisdiction import CatalogueEntryV1
 from kernel.runtime import OverdueCount, ServiceRuntime
 from kernel.wiring import Deps
 from referral.adapters.repository import (
@@ -74,6 +75,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         consents=consents,
         files=deps.store.files(),
         clock=deps.clock,
+        render=render_pdf,
     )
     reactions = handlers.reactions
     router = (

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from coordination.bootstrap import bootstrap
-from kernel.authz import operations, rules_for
 from kernel.settings import Settings
 from kernel.wiring import build_deps
+from liandong.authorization import operations, rules_for
 from liandong.cli import mint_token
 
 
@@ -544,7 +544,11 @@ async def test_R_JNT_01_initiators_and_the_lead_act_others_read_nothing(graph: G
 
 
 def test_every_coordination_operation_is_enforced() -> None:
-    """The matrix rows of coordination say enforced, and each has at least one rule."""
+    """Coordination decides through its own matrix, and each of its operations has a rule."""
+    from coordination.application import access
+    from coordination.application.matrix import MATRIX
+
+    assert access.MATRIX is MATRIX
     for op in operations("coordination"):
         rules = rules_for(op)
-        assert rules and all(r.enforced for r in rules), op
+        assert rules and all(r.service == "coordination" for r in rules), op

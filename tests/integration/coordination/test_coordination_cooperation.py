@@ -47,7 +47,7 @@ from coordination.application.technical import (
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore

@@ -30,7 +30,7 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore

@@ -35,10 +35,11 @@ from coordination.application.meetings import (
 )
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import meetings as mtg
+from kernel.adapters.official_pdf import render_pdf
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
@@ -90,7 +91,7 @@ async def world(store: DocumentStore) -> World:
     for repo in (meetings.meetings, assistance.requests):
         await repo.ensure_indexes()
         await repo.aggregates.ensure_indexes()
-    letters = LetterService(agencies, assistance.requests, meetings.meetings)
+    letters = LetterService(agencies, assistance.requests, meetings.meetings, render_pdf)
     return World(store, meetings, assistance, letters, now)
 
 

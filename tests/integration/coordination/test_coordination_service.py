@@ -24,6 +24,7 @@ from coordination.application.catalogue import (
 from coordination.application.disputes import (
     DisputeHandlers,
     EscalateDispute,
+    GiveDisputeOpinion,
     OpenDispute,
     RequestCaseTransfer,
     RuleDispute,
@@ -34,10 +35,10 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.deadlines import deadlines_of
+from kernel.contracts.catalogue import CatalogueEntryV1
+from kernel.contracts.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
-from kernel.jurisdiction import CatalogueEntryV1
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
@@ -213,7 +214,7 @@ async def test_R_CAT_04_government_designates_an_owner_for_a_matter_nobody_owns(
     assert (j.resolution.agency_id, j.resolution.reason) == ("fy-natres", "routing_rule")
 
 
-def _declined(referral_id: str = "ref-1") -> Any:
+def _declined(referral_id: str = "ref-1", interim_handler_id: str = "fy-hancong") -> Any:
     return new_envelope(
         ReferralDeclined(
             referral_id=referral_id,
@@ -223,7 +224,7 @@ def _declined(referral_id: str = "ref-1") -> Any:
             township_id="fy-hancong",
             reasons=["该事项涉及重大处罚", "不属于本镇管辖"],  # type: ignore[arg-type]
             catalogue_basis="FY-SCJG-001 v1",
-            interim_handler_id="fy-hancong",
+            interim_handler_id=interim_handler_id,
             actor_id="p-hc",
             actor_agency_id="fy-hancong",
             declined_at=NOW,
@@ -234,9 +235,34 @@ def _declined(referral_id: str = "ref-1") -> Any:
     )
 
 
+async def test_R_REF_07_a_decline_naming_a_third_agency_opens_the_dispute(world: World) -> None:
+    """The old stall: coordination refused a third agency as interim handler, the decline was
+    dead-lettered and the referral stayed DECLINED with no dispute, clock or owner."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    await world.disputes.when_referral_declined_open_dispute(
+        _declined("ref-3", interim_handler_id="fy-natres")
+    )
+    dispute = await world.disputes.disputes.get(dispute_id_for_referral("ref-3"))
+    assert dispute is not None and dispute.interim_handler_id == "fy-natres"
+    assert dispute.parties == ("fy-hancong", "fy-market")
+    opened = (await world.outbox("disputes", dispute.id))[0]
+    (clock,) = deadlines_of(opened["data"])
+    assert clock.kind == "dispute.step" and clock.state == "open"
+
+
+def _ladder_route(world: World) -> None:
+    """A district whose declines go up the ladder from negotiation (FY sends them straight to
+    the government since R-REF-07 was revised: see the test after this one)."""
+    policy = world.disputes.policy
+    world.disputes.policy = policy.model_copy(
+        update={"dispute": policy.dispute.model_copy(update={"decline_route": "ladder"})}
+    )
+
+
 async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_escalates_once(
     world: World,
 ) -> None:
+    _ladder_route(world)
     await world.catalogue.define_entry(_market_entry(), MARKET)
     envelope = _declined()
     await world.disputes.when_referral_declined_open_dispute(envelope)
@@ -294,6 +320,70 @@ async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_es
     with pytest.raises(DomainError) as err:
         await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
     assert err.value.code == "INVALID_STATE"
+
+
+async def test_R_REF_07_FY_a_decline_goes_straight_to_the_government(world: World) -> None:
+    """FY (四)1: 不属于本部门管辖的，报请市人民政府决定 — no negotiation ladder."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    await world.disputes.when_referral_declined_open_dispute(_declined("ref-fy"))
+    d = await world.disputes.disputes.get(dispute_id_for_referral("ref-fy"))
+    assert d is not None and d.current_step.number == len(world.disputes.ladder) == 4
+    assert d.current_step.decided_by_agency_id == "fy-gov"
+    (clock,) = deadlines_of((await world.outbox("disputes", d.id))[0]["data"])
+    # Step 4: 20 working days from Monday 2 March 2026 → Monday 30 March, 24:00.
+    assert clock.due.isoformat().startswith("2026-03-30T23:59:59")
+    assert clock.responsible_agency_id == "fy-gov"
+
+
+async def test_R_DSP_02_FY_the_opinion_step_advises_and_cannot_bind(world: World) -> None:
+    """FY (四)5: 市委编办和市司法局提出处理意见 — an opinion for the committee that decides."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    d = await world.disputes.open(
+        OpenDispute(
+            matter_code="FY-SCJG-001",
+            township_id="fy-hancong",
+            party_ids=("fy-hancong", "fy-market"),
+            reasons="双方均认为不属于本机关管辖",
+            interim_handler_id="fy-hancong",
+        ),
+        TOWNSHIP,
+    )
+    justice = _caller("p-j", "fy-justice", ("leader",))
+    with pytest.raises(DomainError) as err:  # a deciding step takes rulings, not opinions
+        await world.disputes.give_opinion(GiveDisputeOpinion(d.id, "由市场监管局负责"), MARKET)
+    assert err.value.code == "INVALID_STATE" and err.value.field == "step"
+    await world.disputes.escalate(EscalateDispute(d.id), MARKET)
+    d = await world.disputes.escalate(EscalateDispute(d.id), MARKET)
+    assert d.current_step.number == 3 and d.current_step.advisory
+    assert d.current_step.decided_by_agency_id == "fy-justice"
+    # The advisory body may not bind…
+    with pytest.raises(DomainError) as err:
+        await world.disputes.rule(
+            RuleDispute(d.id, "decision", "编办、司法局处理意见", "fy-market"), justice
+        )
+    assert err.value.code == "INVALID_STATE" and err.value.field == "step"
+    # …a party may not give the body's opinion…
+    with pytest.raises(Forbidden):
+        await world.disputes.give_opinion(GiveDisputeOpinion(d.id, "由我局负责"), MARKET)
+    with pytest.raises(ValidationFailed):
+        await world.disputes.give_opinion(GiveDisputeOpinion(d.id, " "), justice)
+    unchanged = await world.disputes.disputes.get(d.id)
+    assert unchanged is not None and unchanged.current_step.number == 3
+    # …the body's opinion goes to the committee, which decides with it.
+    d = await world.disputes.give_opinion(
+        GiveDisputeOpinion(d.id, "建议由市场监督管理局承办"), justice
+    )
+    assert d.current_step.number == 4 and d.current_step.decided_by_agency_id == "fy-gov"
+    assert d.steps[-2].opinion == "建议由市场监督管理局承办"
+    assert d.steps[-2].ended_by == "opinion_given"
+    escalated = (await world.outbox("disputes", d.id))[-1]
+    assert escalated["type"] == "dispute.escalated.v1"
+    assert escalated["data"]["cause"] == "opinion_given"
+    assert escalated["data"]["opinion"] == "建议由市场监督管理局承办"
+    ruled = await world.disputes.rule(
+        RuleDispute(d.id, "decision", "抚依法治委〔2026〕1号", "fy-market"), GOV
+    )
+    assert ruled.outcome is not None and ruled.outcome.responsible_agency_id == "fy-market"
 
 
 async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: World) -> None:

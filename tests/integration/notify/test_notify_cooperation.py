@@ -17,7 +17,7 @@ from coordination.contracts.meetings import (
 )
 from coordination.contracts.published import JointTaskAssignedV1
 from kernel.bus import PermanentError
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 
 from .test_notify_watch import (

@@ -13,7 +13,7 @@ from coordination.contracts.published import (
     AssistanceRequestedV1,
     TechnicalSupportRequestedV1,
 )
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from referral.contracts.published import ReferralDeclinedV1, ReferralSupervisedV1
 

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineState, DeadlineV1
+from kernel.contracts.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.settings import Settings
 from kernel.wiring import build_deps

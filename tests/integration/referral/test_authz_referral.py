@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kernel.authz import operations, rules_for
-from kernel.jurisdiction import CatalogueEntryV1, DelegationV1
+from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.settings import Settings
 from kernel.wiring import build_deps
+from liandong.authorization import operations, rules_for
 from liandong.cli import mint_token
 from referral.bootstrap import ReferralService, bootstrap
 from referral.domain.model import AgencyRef

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
+from kernel.adapters.official_pdf import render_pdf
 from kernel.auth import Principal, TokenIssuer, TokenVerifier, ensure_dev_keys
 from kernel.caller import Caller
 from kernel.envelope import new_envelope
@@ -90,6 +91,7 @@ class Files:
 async def _files(store: DocumentStore, tmp_path: Path) -> Files:
     svc = await Service(store, load_policy(DISTRICT)).setup()
     svc.h.ports.files_port = store.files()
+    svc.h.ports.render_port = render_pdf
     svc.h.ports.max_material_bytes = 64 * 1024  # "oversized" without moving 200 MB
     return Files(svc, tmp_path)
 

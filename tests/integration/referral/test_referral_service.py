@@ -17,9 +17,9 @@ from kernel.adapters.embedded_store import open_embedded_store
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
+from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
-from kernel.jurisdiction import CatalogueEntryV1, DelegationV1
 from kernel.policy import DistrictPolicy, load_policy
 from kernel.store import DocumentStore
 from referral.adapters.repository import (

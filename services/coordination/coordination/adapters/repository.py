@@ -245,8 +245,10 @@ def _step_to_doc(s: StepRecord) -> dict[str, Any]:
         "due": p.due,
         "rule": p.rule,
         "explanation": p.explanation,
+        "advisory": p.advisory,
         "ended_at": s.ended_at,
         "ended_by": s.ended_by,
+        "opinion": s.opinion,
     }
 
 
@@ -261,9 +263,11 @@ def _step_from_doc(d: Document) -> StepRecord:
             due=d["due"],
             rule=d.get("rule", ""),
             explanation=d.get("explanation") or {},
+            advisory=d.get("advisory", False),
         ),
         ended_at=d.get("ended_at"),
         ended_by=d.get("ended_by"),
+        opinion=d.get("opinion", ""),
     )
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from coordination.application.matrix import MATRIX
 from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.dispute import Actor, Dispute
 from coordination.domain.information import InformationQuery
 from coordination.domain.joint import JointOperation
 from coordination.domain.meetings import Meeting
 from coordination.domain.technical import TechnicalSupportRequest
-from kernel.authz import OVERSIGHT, Caller, Relation, authorize, permits
+from kernel.authz import OVERSIGHT, Caller, Relation
 
 __all__ = [
     "Scope",
@@ -111,11 +112,11 @@ def authorize_on(
     actor: Actor, operation: str, relations: Iterable[Relation], *, field: str | None = None
 ) -> None:
     """``authorize`` for ``coordination.<operation>``; raises ``Forbidden``."""
-    authorize(actor, f"{SERVICE}.{operation}", relations, field=field)
+    MATRIX.authorize(actor, f"{SERVICE}.{operation}", relations, field=field)
 
 
 def may(actor: Actor, operation: str, relations: Iterable[Relation]) -> bool:
-    return permits(actor, f"{SERVICE}.{operation}", relations)
+    return MATRIX.permits(actor, f"{SERVICE}.{operation}", relations)
 
 
 class Scope:

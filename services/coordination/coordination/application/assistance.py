@@ -35,7 +35,7 @@ from coordination.domain import assistance as ast
 from coordination.domain.cooperation import Actor
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import InvalidState, ValidationFailed
 

@@ -24,15 +24,15 @@ from coordination.domain.dispute import Actor
 from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.envelope import Envelope, EventPayload, new_envelope
-from kernel.errors import NotFound, ValidationFailed
-from kernel.jurisdiction import (
+from kernel.contracts.catalogue import (
     CatalogueEntryV1,
     DelegationV1,
     Resolution,
     RoutingRuleV1,
     resolve,
 )
+from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.errors import NotFound, ValidationFailed
 from kernel.policy import DistrictPolicy
 
 SERVICE = "coordination"
@@ -101,7 +101,7 @@ class JurisdictionAnswer:
 
 
 def to_contract(entry: CatalogueEntry) -> CatalogueEntryV1:
-    """The entry as the shared contract (kernel.jurisdiction) that referral reads."""
+    """The entry as the shared contract (kernel.contracts.catalogue) that referral reads."""
     c = entry.content
     return CatalogueEntryV1(
         code=c.code,
@@ -420,7 +420,7 @@ class CatalogueHandlers:
         case_opened_on: date | None = None,
     ) -> JurisdictionAnswer:
         """Who handles matter M at township P on date D (R-CAT-02…04), computed by the one
-        resolver every service shares (kernel.jurisdiction.resolve)."""
+        resolver every service shares (kernel.contracts.catalogue.resolve)."""
         township = await self.agencies.get(township_id)
         if township is None or township.kind is not AgencyKind.TOWNSHIP or township.internal_unit:
             raise ValidationFailed(

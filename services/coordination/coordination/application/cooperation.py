@@ -26,7 +26,7 @@ from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.calendar import Deadline, WorkingCalendar
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound, ValidationFailed
 from kernel.policy import DistrictPolicy

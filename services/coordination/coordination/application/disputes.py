@@ -34,7 +34,7 @@ from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineState, DeadlineV1
+from kernel.contracts.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from kernel.outbox import ConcurrencyError
@@ -82,6 +82,14 @@ class EscalateDispute:
     """R-DSP-02: a party takes the dispute one step up."""
 
     dispute_id: str
+
+
+@dataclass(frozen=True)
+class GiveDisputeOpinion:
+    """R-DSP-02: an advisory step's body gives its opinion; the next step decides."""
+
+    dispute_id: str
+    opinion: str
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,7 @@ class DisputeHandlers:
             due=deadline.due,
             rule=rule,
             explanation=deadline.to_dict(),
+            advisory=step.advisory,
         )
 
     def _deadline(self, d: Dispute, state: DeadlineState = "open") -> DeadlineV1:
@@ -311,8 +320,28 @@ class DisputeHandlers:
             dispute, actor=actor, cause="escalated_by_party", correlation_id=caller.correlation_id
         )
 
+    async def give_opinion(self, cmd: GiveDisputeOpinion, caller: Caller) -> Dispute:
+        """R-DSP-02: the advisory step's body (FY: 市委编办和市司法局) gives its opinion; the
+        dispute goes to the next step with it (the matrix, ``coordination.giveDisputeOpinion``;
+        the domain checks that the caller's agency is the step's body)."""
+        actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "giveDisputeOpinion")
+        return await self._escalate(
+            dispute,
+            actor=actor,
+            cause="opinion_given",
+            correlation_id=caller.correlation_id,
+            opinion=cmd.opinion,
+        )
+
     async def _escalate(
-        self, dispute: Dispute, *, actor: Actor, cause: str, correlation_id: str | None
+        self,
+        dispute: Dispute,
+        *,
+        actor: Actor,
+        cause: str,
+        correlation_id: str | None,
+        opinion: str | None = None,
     ) -> Dispute:
         """R-DSP-02: go up one step; the next body's clock replaces the current one."""
         if dispute.status is not DisputeStatus.OPEN:
@@ -326,7 +355,10 @@ class DisputeHandlers:
             )
         now = self.clock()
         nxt = await self._plan(index, dispute.parties, dispute.opened_by_agency_id, now)
-        moved = dispute.escalate(nxt, cause=cause, actor=actor, at=now)
+        if opinion is None:
+            moved = dispute.escalate(nxt, cause=cause, actor=actor, at=now)
+        else:
+            moved = dispute.give_opinion(opinion, nxt, actor=actor, at=now)
         payload = DisputeEscalatedV1(
             dispute_id=moved.id,
             referral_id=moved.referral_id,
@@ -334,6 +366,7 @@ class DisputeHandlers:
             from_step=dispute.current_step.number,
             step=self._step_v1(nxt),
             cause=cause,
+            opinion=moved.steps[-2].opinion,
             escalated_at=now,
             actor_id=actor.person_id,
             actor_agency_id=actor.agency_id,
@@ -486,6 +519,9 @@ class DisputeHandlers:
         reasons = event.reasons or "受移送机关认为不属于本机关管辖"
         if event.catalogue_basis:
             reasons += f"（清单依据：{event.catalogue_basis}）"
+        # The district's route (R-REF-07): up the ladder from negotiation, or (FY) straight
+        # to the government's decision.
+        government = self.policy.dispute.decline_route == "government"
         try:
             await self._open(
                 OpenDispute(
@@ -499,6 +535,7 @@ class DisputeHandlers:
                 ),
                 actor=Actor(event.actor_id, event.actor_agency_id or event.receiver_id, ()),
                 correlation_id=envelope.correlationid,
+                first_step_index=len(self.ladder) - 1 if government else 0,
             )
         except Conflict:
             return  # opened concurrently by another delivery

@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 
 from coordination.adapters.repository import AgencyRepository
 from coordination.application.access import oversight_relations
+from coordination.application.matrix import MATRIX
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
 from coordination.domain.model import Agency, Liaison, new_agency, same_registration
-from kernel.authz import authorize
 from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import ValidationFailed
@@ -35,7 +35,7 @@ class CoordinationHandlers:
         """Register an agency, or update its registration; idempotent when nothing changed."""
         # Roles only: registering an agency has no resource to stand in relation to.
         principal = caller.principal
-        authorize(principal, "coordination.registerAgency", oversight_relations(principal))
+        MATRIX.authorize(principal, "coordination.registerAgency", oversight_relations(principal))
         return await self._register(cmd, caller.correlation_id)
 
     async def register_agency_as_system(self, cmd: RegisterAgency) -> Agency:

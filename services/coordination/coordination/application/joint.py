@@ -32,7 +32,7 @@ from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor
 from coordination.domain.model import AgencyKind
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 

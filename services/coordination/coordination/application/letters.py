@@ -26,11 +26,11 @@ from coordination.domain.cooperation import Actor
 from coordination.domain.meetings import Meeting
 from kernel.caller import Caller
 from kernel.documents import (
+    DocumentRenderer,
     Heading,
     MinutesDocument,
     OfficialDocument,
     chinese_date,
-    render_pdf,
 )
 from kernel.errors import InvalidState, NotFound
 
@@ -179,10 +179,12 @@ class LetterService:
         agencies: AgencyRepository,
         assistance: AssistanceRepository,
         meetings: MeetingRepository,
+        render: DocumentRenderer,
     ) -> None:
         self.agencies = agencies
         self.assistance = assistance
         self.meetings = meetings
+        self.render = render
 
     async def _names(self, ids: list[str]) -> dict[str, str]:
         found = await self.agencies.get_many(ids)
@@ -201,12 +203,12 @@ class LetterService:
     async def request_letter(self, request_id: str, caller: Caller) -> RenderedDocument:
         r, names = await self._assistance(request_id, acting(caller))
         doc = request_letter(r, names)
-        return RenderedDocument("协助执法函.pdf", await asyncio.to_thread(render_pdf, doc))
+        return RenderedDocument("协助执法函.pdf", await asyncio.to_thread(self.render, doc))
 
     async def reply_letter(self, request_id: str, caller: Caller) -> RenderedDocument:
         r, names = await self._assistance(request_id, acting(caller))
         doc = reply_letter(r, names)
-        return RenderedDocument("协助执法复函.pdf", await asyncio.to_thread(render_pdf, doc))
+        return RenderedDocument("协助执法复函.pdf", await asyncio.to_thread(self.render, doc))
 
     async def minutes(self, meeting_id: str, caller: Caller) -> RenderedDocument:
         actor = acting(caller)
@@ -217,4 +219,4 @@ class LetterService:
         ids = [m.convener_id, *m.attendee_ids] + ([m.filing.agency_id] if m.filing else [])
         names = await self._names(list(dict.fromkeys(ids)))
         doc = minutes_document(m, names)
-        return RenderedDocument("会议纪要.pdf", await asyncio.to_thread(render_pdf, doc))
+        return RenderedDocument("会议纪要.pdf", await asyncio.to_thread(self.render, doc))

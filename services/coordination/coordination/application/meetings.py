@@ -28,7 +28,7 @@ from coordination.domain import meetings as mtg
 from coordination.domain.cooperation import Actor, Clock
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 

@@ -30,7 +30,7 @@ from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.errors import ValidationFailed
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 

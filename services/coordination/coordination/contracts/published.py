@@ -7,9 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordination.contracts.meetings import MEETING_EVENTS
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.catalogue import CatalogueEntryV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
-from kernel.jurisdiction import CatalogueEntryV1
 
 
 class LiaisonV1(EventPayload):
@@ -98,7 +98,9 @@ class DisputeEscalatedV1(EventPayload):
     from_step: int
     step: DisputeStepV1
     cause: str
-    """escalated_deadline_missed | escalated_by_party"""
+    """escalated_deadline_missed | escalated_by_party | opinion_given"""
+    opinion: str = ""
+    """The advisory step's opinion (处理意见) the next step decides with (R-DSP-02)."""
     escalated_at: datetime
     actor_id: str
     actor_agency_id: str | None = None

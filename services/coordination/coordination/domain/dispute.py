@@ -64,13 +64,18 @@ class StepPlan:
     due: datetime
     rule: str
     explanation: dict[str, Any]
+    advisory: bool = False
+    """The body only gives an opinion that goes to the next step (R-DSP-02, FY step 3)."""
 
 
 @dataclass(frozen=True)
 class StepRecord:
     plan: StepPlan
     ended_at: datetime | None = None
-    ended_by: str | None = None  # escalated_deadline_missed | escalated_by_party | ruled
+    # escalated_deadline_missed | escalated_by_party | opinion_given | ruled
+    ended_by: str | None = None
+    opinion: str = ""
+    """An advisory step's opinion (处理意见), handed to the next step."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,11 @@ class Dispute:
             or actor.has_role("government")
         )
 
-    def escalate(self, next_step: StepPlan, *, cause: str, actor: Actor, at: datetime) -> Dispute:
-        """Move up the ladder (R-DSP-02): the step's time ran out, or a party asks."""
+    def escalate(
+        self, next_step: StepPlan, *, cause: str, actor: Actor, at: datetime, opinion: str = ""
+    ) -> Dispute:
+        """Move up the ladder (R-DSP-02): the step's time ran out, a party asks, or an
+        advisory step's body gave its opinion (``opinion``)."""
         self._require_open("escalate")
         if cause == "escalated_by_party" and not self._may_act_for(actor):
             raise Forbidden("only a party or the deciding body may escalate this dispute")
@@ -144,7 +152,7 @@ class Dispute:
                 f"{self.current_step.number + 1}",
                 field="step",
             )
-        ended = replace(self.steps[-1], ended_at=at, ended_by=cause)
+        ended = replace(self.steps[-1], ended_at=at, ended_by=cause, opinion=opinion)
         t = DisputeTransition(
             "escalate",
             actor.person_id,
@@ -158,6 +166,26 @@ class Dispute:
             self,
             steps=(*self.steps[:-1], ended, StepRecord(next_step)),
             history=(*self.history, t),
+        )
+
+    def give_opinion(
+        self, opinion: str, next_step: StepPlan, *, actor: Actor, at: datetime
+    ) -> Dispute:
+        """R-DSP-02: an advisory step's body (FY: 市委编办和市司法局) gives its opinion
+        (处理意见); the dispute goes to the next step, which decides with it."""
+        self._require_open("give an opinion on")
+        step = self.current_step
+        if not step.advisory:
+            raise InvalidState(
+                f"step {step.number} ({step.name_zh}) decides; record its ruling instead",
+                field="step",
+            )
+        if actor.agency_id != step.decided_by_agency_id:
+            raise Forbidden(f"the opinion at step {step.number} comes from {step.name_zh}")
+        if not opinion.strip():
+            raise ValidationFailed("state the opinion (处理意见)", field="opinion")
+        return self.escalate(
+            next_step, cause="opinion_given", actor=actor, at=at, opinion=opinion.strip()
         )
 
     def rule(
@@ -179,6 +207,13 @@ class Dispute:
         if not responsible_agency_id.strip():
             raise ValidationFailed("name the responsible agency", field="responsibleAgencyId")
         step = self.current_step
+        if step.advisory and kind is not OutcomeKind.AGREEMENT and not actor.has_role("government"):
+            # The parties may still agree at any step; the advisory body may not bind.
+            raise InvalidState(
+                f"step {step.number} ({step.name_zh}) only gives an opinion (处理意见) for the "
+                "next step; it cannot rule (R-DSP-02)",
+                field="step",
+            )
         if kind is OutcomeKind.AGREEMENT:
             if actor.agency_id not in self.parties:
                 raise Forbidden("an agreement is recorded by one of the parties")
@@ -252,7 +287,8 @@ def open_dispute(
     transfer_reason: TransferReason | None = None,
 ) -> Dispute:
     """R-DSP-01: two or more agencies dispute who handles a case; an interim handler acts
-    meanwhile (先予协同处置) so enforcement is not held up."""
+    meanwhile (先予协同处置) so enforcement is not held up: a party or a third agency
+    (R-REF-07)."""
     unique = tuple(dict.fromkeys(p for p in parties if p))
     if len(unique) < 2:
         raise ValidationFailed("a dispute has at least two parties", field="partyIds")
@@ -262,16 +298,13 @@ def open_dispute(
         raise ValidationFailed("name the township where the case arose", field="townshipId")
     if not reasons.strip():
         raise ValidationFailed("state the reasons for the dispute", field="reasons")
-    if kind is DisputeKind.JURISDICTION:
-        if interim_handler_required and not interim_handler_id:
-            raise ValidationFailed(
-                "name the interim handler who acts while the dispute is open (先予协同处置)",
-                field="interimHandlerId",
-            )
-        if interim_handler_id and interim_handler_id not in unique:
-            raise ValidationFailed(
-                "the interim handler is one of the parties", field="interimHandlerId"
-            )
+    # R-REF-07: the interim handler may be the sender, the receiver or a third agency (the
+    # application checks that it is a registered agency that acts externally).
+    if kind is DisputeKind.JURISDICTION and interim_handler_required and not interim_handler_id:
+        raise ValidationFailed(
+            "name the interim handler who acts while the dispute is open (先予协同处置)",
+            field="interimHandlerId",
+        )
     if (
         actor.agency_id is not None
         and actor.agency_id not in unique

@@ -1,9 +1,9 @@
 """Supervision reports (月提示 / 季通报, R-SUP-02) as PDF with charts, for the justice bureau
 to print and circulate.
 
-kernel.documents lays out official letters (公文: one column of body text after GB/T 9704);
-a report is tables and charts, which it does not offer, so this module builds on reportlab
-directly (platypus tables, reportlab.graphics.charts) with the same two TrueType faces the
+kernel.adapters.official_pdf lays out official letters (公文: one column of body text after
+GB/T 9704); a report is tables and charts, which it does not offer, so this module builds on
+reportlab directly (platypus tables, reportlab.graphics.charts) with the same two faces the
 kernel registers for Chinese: AR PL SungtiL GB for body text and WenQuanYi Zen Hei for
 headings, tables and chart labels (Zen Hei covers every character the body face lacks, e.g.
 〇, so data of any origin renders). The pages are landscape A4: the per-agency tables are wide.
@@ -40,7 +40,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from kernel.documents import BODY_FONT_FILES, HEADING_FONT_FILES, FontsMissingError
+from kernel.adapters.official_pdf import BODY_FONT_FILES, HEADING_FONT_FILES
+from kernel.documents import FontsMissingError
 from notify.adapters.xlsx import CLOCK_ZH, DIRECTION_ZH, KIND_ZH, OUTCOME_ZH
 from notify.domain.model import CHINA
 from notify.domain.supervision import AgencyFigures, SupervisionReport

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kernel.auth import Principal
-from kernel.authz import OVERSIGHT, Relation, authorize, permits
+from kernel.authz import OVERSIGHT, Relation
+from notify.application.matrix import MATRIX
 
 __all__ = [
     "INBOX",
@@ -55,13 +56,13 @@ def own_name(p: Principal) -> set[Relation]:
 
 
 def may(p: Principal, operation: str, relations: Iterable[Relation]) -> bool:
-    return permits(p, f"{SERVICE}.{operation}", relations)
+    return MATRIX.permits(p, f"{SERVICE}.{operation}", relations)
 
 
 def authorize_on(
     p: Principal, operation: str, relations: Iterable[Relation], *, field: str | None = None
 ) -> None:
-    authorize(p, f"{SERVICE}.{operation}", relations, field=field)
+    MATRIX.authorize(p, f"{SERVICE}.{operation}", relations, field=field)
 
 
 def record_scope(p: Principal) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope
 from notify.adapters.repository import AgencyNames, InboxRepository
 from notify.application.watch import DeadlineWatch

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from kernel.bus import PermanentError
 from kernel.calendar import WorkingCalendar
-from kernel.deadlines import DeadlineV1, deadlines_of
+from kernel.contracts.deadlines import DeadlineV1, deadlines_of
 from kernel.envelope import Envelope, new_envelope
 from kernel.outbox import AggregateCollection, ConcurrencyError
 from kernel.policy import DistrictPolicy

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 
@@ -49,7 +49,7 @@ class PenaltyRecorded(EventPayload):
 
 
 class CatalogueEntryChanged(EventPayload):
-    """``catalogue.entry_changed.v1`` (kernel.jurisdiction.CatalogueEntryV1), read for the
+    """``catalogue.entry_changed.v1`` (kernel.contracts.catalogue.CatalogueEntryV1), read for the
     department that owns each matter and the matter's name."""
 
     event_type = "catalogue.entry_changed.v1"

@@ -28,7 +28,7 @@ from notify.domain.watch import WatchedDeadline
 Outcome = Literal["on_time", "late", "overdue", "pending", "cancelled"]
 Direction = Literal["township_to_department", "department_to_township"]
 
-# The referral service's clocks (kernel.deadlines kinds) whose on-time rates are reported.
+# The referral service's clocks (kernel.contracts.deadlines kinds) whose on-time rates are reported.
 CLOCK_KINDS: dict[str, str] = {
     "referral.send": "send",
     "referral.accept": "accept",

@@ -38,7 +38,8 @@ REMINDER_HOUR = 9
 
 @dataclass(frozen=True)
 class WatchedDeadline:
-    """The latest known state of one statutory clock (from ``kernel.deadlines.DeadlineV1``)."""
+    """The latest known state of one statutory clock (from a ``DeadlineV1`` block,
+    ``kernel.contracts.deadlines``)."""
 
     key: str
     kind: str

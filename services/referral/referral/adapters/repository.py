@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from kernel.consumer import upsert_versioned
+from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope
-from kernel.jurisdiction import CatalogueEntryV1
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
 from referral.adapters.documents import from_document, to_document

@@ -5,7 +5,8 @@ the relations and tags the matrix is written in."""
 from __future__ import annotations
 
 from kernel.auth import Principal
-from kernel.authz import OVERSIGHT, Relation, authorize, permits
+from kernel.authz import OVERSIGHT, Relation
+from referral.application.matrix import MATRIX
 from referral.domain.complaint import Complaint
 from referral.domain.model import Referral, Route
 
@@ -68,15 +69,15 @@ def complaint_relations(p: Principal, c: Complaint) -> set[Relation]:
 
 
 def may_read_referral(p: Principal, r: Referral) -> bool:
-    return permits(p, READ, referral_relations(p, r), referral_tags(r))
+    return MATRIX.permits(p, READ, referral_relations(p, r), referral_tags(r))
 
 
 def may_read_material_content(p: Principal, r: Referral) -> bool:
-    return permits(p, READ_CONTENT, referral_relations(p, r), referral_tags(r))
+    return MATRIX.permits(p, READ_CONTENT, referral_relations(p, r), referral_tags(r))
 
 
 def may_read_complaint(p: Principal, c: Complaint) -> bool:
-    return permits(p, READ_COMPLAINT, complaint_relations(p, c))
+    return MATRIX.permits(p, READ_COMPLAINT, complaint_relations(p, c))
 
 
 def may_read_referral_complaint(p: Principal, r: Referral, c: Complaint) -> bool:
@@ -89,12 +90,12 @@ def may_read_referral_complaint(p: Principal, r: Referral, c: Complaint) -> bool
     return (
         not referral_tags(r)
         and Relation.RECEIVER in referral_relations(p, r)
-        and permits(p, READ_COMPLAINT, {Relation.RECEIVER})
+        and MATRIX.permits(p, READ_COMPLAINT, {Relation.RECEIVER})
     )
 
 
 def authorize_referral(p: Principal, operation: str, r: Referral) -> None:
-    authorize(p, f"referral.{operation}", referral_relations(p, r), referral_tags(r))
+    MATRIX.authorize(p, f"referral.{operation}", referral_relations(p, r), referral_tags(r))
 
 
 class ReadScope:
@@ -108,11 +109,11 @@ class ReadScope:
 
 def read_scope(p: Principal, operation: str = READ) -> str:
     supervising = oversight_relations(p)
-    if supervising and permits(p, operation, supervising):
+    if supervising and MATRIX.permits(p, operation, supervising):
         return ReadScope.ALL
-    if supervising and permits(p, operation, supervising, {"crime"}):
+    if supervising and MATRIX.permits(p, operation, supervising, {"crime"}):
         return ReadScope.CRIME
     sides = {Relation.SENDER, Relation.RECEIVER, Relation.PARTY}
-    if any(permits(p, operation, {rel}) for rel in sides):
+    if any(MATRIX.permits(p, operation, {rel}) for rel in sides):
         return ReadScope.OWN
     return ReadScope.NOTHING

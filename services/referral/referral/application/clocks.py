@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kernel.calendar import WorkingCalendar
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.policy import DistrictPolicy
 from referral.domain.model import DeadlineInfo
 

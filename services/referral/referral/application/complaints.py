@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kernel.authz import Relation, authorize
+from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.envelope import EventPayload
 from kernel.errors import InvalidState, NotFound, ValidationFailed
@@ -22,6 +22,7 @@ from referral.application.commands import (
     RequestComplaintHandover,
     TellComplainantResult,
 )
+from referral.application.matrix import MATRIX
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import (
     ComplainantNotifiedV1,
@@ -116,7 +117,7 @@ class ComplaintHandlers:
         """Load a complaint and check the caller against the authorization matrix."""
         c = await self.ledger.load(complaint_id)
         principal = caller.principal
-        authorize(principal, f"referral.{operation}", complaint_relations(principal, c))
+        MATRIX.authorize(principal, f"referral.{operation}", complaint_relations(principal, c))
         return c
 
     async def _checked(
@@ -129,7 +130,7 @@ class ComplaintHandlers:
     async def register(self, cmd: RegisterComplaint, caller: Caller) -> Complaint:
         principal = caller.principal
         # The caller's agency receives the complaint (首问) and owns it.
-        authorize(principal, "referral.registerComplaint", {Relation.RECEIVER})
+        MATRIX.authorize(principal, "referral.registerComplaint", {Relation.RECEIVER})
         now = self.run.now()
         actor = actor_of(principal)
         c = register_complaint(
@@ -232,7 +233,7 @@ class ComplaintHandlers:
             held = {Relation.RECEIVER} if principal.agency_id == r.receiver_id else set()
             if principal.agency_id == c.owner_agency_id:
                 held.add(Relation.RECEIVER)
-        authorize(principal, "referral.tellComplainantResult", held)
+        MATRIX.authorize(principal, "referral.tellComplainantResult", held)
         return await self.ledger.tell_result(
             c, actor_of(principal), self.run.now(), cmd.result, caller.correlation_id
         )

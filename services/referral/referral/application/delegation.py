@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kernel.authz import Relation, authorize
+from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.errors import Conflict, ValidationFailed
 from referral.application.access import oversight_relations
 from referral.application.commands import TransferAtDelegation
+from referral.application.matrix import MATRIX
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import ReferralMovedAtDelegationV1
 from referral.domain.model import Referral, Status
@@ -34,7 +35,7 @@ class DelegationHandlers:
         principal = caller.principal
         # The department holds the open cases as their receiver.
         holding = {Relation.RECEIVER} if principal.agency_id == cmd.department_id else set()
-        authorize(
+        MATRIX.authorize(
             principal,
             "referral.transferReferralsAtDelegation",
             holding | oversight_relations(principal),

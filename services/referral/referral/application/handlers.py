@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from kernel.calendar import WorkingCalendar
+from kernel.documents import DocumentRenderer
 from kernel.policy import DistrictPolicy
 from kernel.store import FileStore
 from referral.adapters.repository import (
@@ -53,6 +54,7 @@ class ReferralHandlers:
         consents: ElectronicConsents | None = None,
         files: FileStore | None = None,
         max_material_bytes: int = MAX_MATERIAL_BYTES,
+        render: DocumentRenderer | None = None,
     ) -> None:
         self.ports = ReferralPorts(
             referrals,
@@ -65,6 +67,7 @@ class ReferralHandlers:
             complaints,
             consents,
             files,
+            render,
             max_material_bytes,
         )
         run = Runner(self.ports)

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 from kernel.caller import Caller
-from kernel.documents import render_pdf
 from kernel.errors import NotFound, ValidationFailed
 from kernel.store import FileDigestMismatchError, FileMissingError, FileTooLargeError, StoredFile
 from referral.application.access import authorize_referral
@@ -163,7 +162,7 @@ class MaterialHandlers:
             liaison=await self.ports.agencies.liaison(referral.sender_id),
         )
         # reportlab is CPU-bound: off the event loop.
-        pdf = await asyncio.to_thread(render_pdf, document)
+        pdf = await asyncio.to_thread(self.ports.render, document)
         stored = await self.ports.files.put(
             pdf,
             filename="移送函.pdf",

@@ -3,8 +3,8 @@ agency directory and the catalogue, and a dispute's ruling applied to the referr
 
 from __future__ import annotations
 
+from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope, EventPayload
-from kernel.jurisdiction import CatalogueEntryV1
 from referral.application.runner import SYSTEM_ID, Runner
 from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.contracts.published import (

@@ -8,11 +8,11 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from kernel.authz import Relation, authorize
+from kernel.authz import Relation
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
+from kernel.contracts.catalogue import CatalogueEntryV1, resolve
 from kernel.errors import Forbidden, ValidationFailed
-from kernel.jurisdiction import CatalogueEntryV1, resolve
 from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
@@ -34,6 +34,7 @@ from referral.application.commands import (
     WithdrawReferral,
 )
 from referral.application.complaints import ComplaintLedger
+from referral.application.matrix import MATRIX
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import (
     ElectronicConsentChangedV1,
@@ -101,7 +102,7 @@ class ReferralCommands:
     async def draft(self, cmd: DraftReferral, caller: Caller) -> Referral:
         principal = caller.principal
         sending = {Relation.SENDER} if cmd.sender_id == principal.agency_id else set()
-        authorize(
+        MATRIX.authorize(
             principal,
             "referral.draftReferral",
             sending | oversight_relations(principal),
@@ -446,7 +447,7 @@ class ReferralCommands:
         ``sender_id``; a leader decides for the agency."""
         principal = caller.principal
         # By construction the caller's agency is the receiver that consents.
-        authorize(principal, "referral.setElectronicTransferConsent", {Relation.RECEIVER})
+        MATRIX.authorize(principal, "referral.setElectronicTransferConsent", {Relation.RECEIVER})
         if await self.run.agency(cmd.sender_id) is None:
             raise ValidationFailed(f"agency {cmd.sender_id!r} is not registered", field="senderId")
         now = self.run.now()

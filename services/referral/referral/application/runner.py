@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from kernel.auth import Principal
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
+from kernel.documents import DocumentRenderer
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound
 from kernel.policy import DistrictPolicy
@@ -60,6 +61,7 @@ class ReferralPorts:
     complaints_port: ComplaintRepository | None = None
     consents_port: ElectronicConsents | None = None
     files_port: FileStore | None = None
+    render_port: DocumentRenderer | None = None
     # The domain's limit, lowered only by tests that need an "oversized" file cheaply.
     max_material_bytes: int = MAX_MATERIAL_BYTES
 
@@ -82,6 +84,10 @@ class ReferralPorts:
     @property
     def files(self) -> FileStore:
         return _wired(self.files_port, "a file store")
+
+    @property
+    def render(self) -> DocumentRenderer:
+        return _wired(self.render_port, "a document renderer")
 
 
 P = TypeVar("P")

@@ -3,7 +3,7 @@
 Every payload of a state change carries ``actor_id``, ``actor_agency_id``, ``state_before``
 and ``state_after`` (None where meaningless) so that notify can keep the full-process record
 (R-SUP-01) without knowing these aggregates, and ``deadlines`` with every statutory clock
-the change started, moved, met or cancelled (kernel.deadlines.DeadlineV1).
+the change started, moved, met or cancelled (kernel.contracts.deadlines.DeadlineV1).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from kernel.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 
 

@@ -138,7 +138,7 @@ class Competence:
     """R-CAT-02/03: who the catalogue names for the matter, place, date and severity."""
 
     resolved_agency_id: str | None
-    reason: str  # kernel.jurisdiction.ResolutionReason
+    reason: str  # kernel.contracts.catalogue.ResolutionReason
     explanation: str
     major_penalty: bool
     checked_at: datetime

@@ -14,6 +14,7 @@ from coordination.application.access import own_scope
 from coordination.application.actors import acting
 from coordination.application.disputes import (
     EscalateDispute,
+    GiveDisputeOpinion,
     OpenDispute,
     RequestCaseTransfer,
     RuleDispute,
@@ -60,9 +61,13 @@ class DisputeStep:
     explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
     ended_at: datetime | None
     ended_by: str | None = strawberry.field(
-        description="escalated_deadline_missed | escalated_by_party | ruled"
+        description="escalated_deadline_missed | escalated_by_party | opinion_given | ruled"
     )
     overdue: bool
+    advisory: bool = strawberry.field(
+        description="the step's body gives an opinion for the next step; it cannot rule"
+    )
+    opinion: str = strawberry.field(description="the advisory step's opinion (处理意见), if given")
 
     @strawberry.field(description="the body that decides this step")
     async def decided_by(self, info: Info) -> Agency | None:
@@ -82,6 +87,8 @@ class DisputeStep:
             ended_at=s.ended_at,
             ended_by=s.ended_by,
             overdue=s.ended_at is None and now > p.due,
+            advisory=p.advisory,
+            opinion=s.opinion,
         )
 
 
@@ -320,6 +327,22 @@ class DisputeMutation:
         return await _run(
             info,
             info.context.dispute_handlers.escalate(EscalateDispute(str(id)), caller),
+        )
+
+    @strawberry.mutation(
+        description="R-DSP-02: the body of an advisory step (FY: 市委编办和市司法局) gives its "
+        "opinion (处理意见); the dispute goes to the next step, which decides with it. "
+        "Refused (INVALID_STATE) at a step that decides."
+    )
+    async def give_dispute_opinion(
+        self, info: Info, id: strawberry.ID, opinion: str
+    ) -> DisputeResult:
+        caller = info.context.caller()
+        return await _run(
+            info,
+            info.context.dispute_handlers.give_opinion(
+                GiveDisputeOpinion(str(id), opinion), caller
+            ),
         )
 
     @strawberry.mutation(

@@ -1,0 +1,187 @@
+"""The coordination service's rows of the authorization matrix (授权矩阵): agencies, the
+matter catalogue, disputes, assistance, technical support, information queries, meetings and
+joint enforcement. The engine is ``kernel.authz``; ``docs/authorization.md`` is generated
+from every service's matrix (``python -m liandong.authorization``)."""
+
+from __future__ import annotations
+
+from kernel.authz import ACTING_STAFF, STAFF, Matrix, Relation, Rule, rule
+
+__all__ = ["MATRIX", "RULES"]
+
+_R = Relation
+
+_GOV_COORD = ("government", "coordinator")
+_OVERSEERS = ("government", "supervisor")
+_SIDES = (_R.SENDER, _R.RECEIVER, _R.PARTY)
+#: The supervising roles that read cooperation records (not the judicial observer).
+_READERS = ("government", "coordinator", "supervisor")
+
+RULES: tuple[Rule, ...] = (
+    # -- coordination: agencies and the catalogue (roles; the owning department) -------------
+    rule(
+        "coordination.registerAgency",
+        _GOV_COORD,
+        [_R.SUPERVISOR],
+        "roles only: no resource relation (seeding runs as the system)",
+    ),
+    rule(
+        "coordination.defineCatalogueEntry",
+        ["leader", "legal_reviewer"],
+        [_R.RECEIVER],
+        "the original department owning the power (before and after a revision)",
+    ),
+    rule("coordination.defineCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
+    rule("coordination.withdrawCatalogueEntry", ["leader", "legal_reviewer"], [_R.RECEIVER]),
+    rule("coordination.withdrawCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
+    rule("coordination.designateResponsibleAgency", _GOV_COORD, [_R.SUPERVISOR], "R-CAT-04"),
+    # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
+    rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
+    rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
+    rule("coordination.openDispute", ACTING_STAFF, [_R.PARTY], "one of partyIds, R-DSP-01"),
+    rule("coordination.openDispute", _GOV_COORD, [_R.SUPERVISOR]),
+    rule("coordination.escalateDispute", ACTING_STAFF, [_R.PARTY], "R-DSP-02"),
+    rule("coordination.escalateDispute", _GOV_COORD, [_R.SUPERVISOR]),
+    rule(
+        "coordination.ruleDispute",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "R-DSP-03: the domain checks which party or deciding body records which outcome",
+    ),
+    rule("coordination.ruleDispute", _GOV_COORD, [_R.SUPERVISOR]),
+    rule(
+        "coordination.giveDisputeOpinion",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "R-DSP-02: the advisory step's body; the domain checks it is that step's body",
+    ),
+    rule(
+        "coordination.requestCaseTransfer",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "R-DSP-04: the township",
+    ),
+    rule(
+        "coordination.requestCaseTransfer",
+        ["government"],
+        [_R.SUPERVISOR],
+        "the government decides by itself",
+    ),
+    # -- coordination: assistance, technical support, information ---------------------------
+    # Reads: the parties' staff and the supervising roles; the judicial observer does not.
+    rule(
+        "coordination.assistanceRequest",
+        STAFF,
+        _SIDES,
+        "requester, helper, mediating legal office; lists, letters (PDF) too",
+    ),
+    rule("coordination.assistanceRequest", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.requestAssistance", ACTING_STAFF, [_R.SENDER], "R-AST-01"),
+    rule("coordination.sendAssistanceLetter", ACTING_STAFF, [_R.SENDER]),
+    rule("coordination.replyToAssistance", ACTING_STAFF, [_R.RECEIVER], "R-AST-02"),
+    rule("coordination.referAssistanceToMediation", ACTING_STAFF, [_R.SENDER], "R-AST-02"),
+    rule(
+        "coordination.recordAssistanceMediation",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "the mediating legal office",
+    ),
+    rule("coordination.recordAssistanceMediation", _GOV_COORD, [_R.SUPERVISOR]),
+    rule("coordination.reportAssistanceResult", ACTING_STAFF, [_R.SENDER, _R.RECEIVER]),
+    rule(
+        "coordination.assistanceRefusals",
+        STAFF,
+        _SIDES,
+        "accountability (FY (五)4): the parties' own",
+    ),
+    rule("coordination.assistanceRefusals", _READERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.technicalSupportRequest",
+        STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "the township and the department",
+    ),
+    rule("coordination.technicalSupportRequest", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.requestTechnicalSupport", ACTING_STAFF, [_R.SENDER], "R-TEC-01"),
+    rule("coordination.dispatchTechnicalStaff", ACTING_STAFF, [_R.RECEIVER]),
+    rule("coordination.extendTechnicalSupport", ["leader"], [_R.RECEIVER]),
+    rule("coordination.answerTechnicalSupport", ACTING_STAFF, [_R.RECEIVER], "R-TEC-02"),
+    rule(
+        "coordination.informationQuery",
+        STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "the requester and the holder",
+    ),
+    rule("coordination.informationQuery", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.askInformation", ACTING_STAFF, [_R.SENDER], "R-INF-01"),
+    rule("coordination.answerInformationQuery", ACTING_STAFF, [_R.RECEIVER]),
+    rule(
+        "coordination.declineInformationQuery",
+        ACTING_STAFF,
+        [_R.RECEIVER],
+        "in writing, citing the law (R-INF-01)",
+    ),
+    rule(
+        "coordination.readInformationAnswer",
+        STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "every read is logged; a confidential answer: the parties only (R-INF-01, domain)",
+    ),
+    rule("coordination.readInformationAnswer", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.informationAnswerAccessLog", STAFF, [_R.RECEIVER], "the data's owner"),
+    rule("coordination.informationAnswerAccessLog", ["supervisor"], [_R.SUPERVISOR]),
+    # -- coordination: meetings -------------------------------------------------------------
+    rule(
+        "coordination.meeting",
+        STAFF | {"coordinator"},
+        [_R.SENDER, _R.PARTY],
+        "convener (the coordination body convenes too) and invitees; lists, minutes (PDF)",
+    ),
+    rule("coordination.meeting", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.scheduleMeeting",
+        ACTING_STAFF | {"coordinator"},
+        [_R.SENDER],
+        "R-MTG-01: convenerId is the caller's agency",
+    ),
+    rule("coordination.rsvpMeeting", ACTING_STAFF, [_R.PARTY]),
+    rule("coordination.draftMeetingMinutes", ACTING_STAFF | {"coordinator"}, [_R.SENDER]),
+    rule("coordination.answerMeetingMinutes", ACTING_STAFF, [_R.PARTY]),
+    rule("coordination.issueMeetingMinutes", ["leader", "coordinator"], [_R.SENDER]),
+    rule("coordination.fileMeetingMinutes", ACTING_STAFF | {"coordinator"}, [_R.SENDER]),
+    rule(
+        "coordination.completeMeetingTask",
+        ACTING_STAFF,
+        [_R.PARTY, _R.SENDER],
+        "the task's owner (domain)",
+    ),
+    # -- coordination: joint enforcement ----------------------------------------------------
+    rule(
+        "coordination.jointOperation",
+        STAFF,
+        [_R.SENDER, _R.PARTY],
+        "lead and cooperating; lists and jointTasks too",
+    ),
+    rule("coordination.jointOperation", _READERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.initiateJointOperation",
+        ["leader", "government", "coordinator", "legal_reviewer"],
+        list(_R),
+        "roles only, R-JNT-01: the basis decides which role and agency kind (domain)",
+    ),
+    rule("coordination.submitJointPlan", ACTING_STAFF, [_R.SENDER], "R-JNT-02"),
+    rule("coordination.commentOnJointPlan", ACTING_STAFF, [_R.PARTY]),
+    rule("coordination.startJointOperation", ["leader"], [_R.SENDER]),
+    rule("coordination.assignJointTask", ACTING_STAFF, [_R.SENDER]),
+    rule("coordination.reportJointTask", ACTING_STAFF, [_R.PARTY], "R-JNT-04"),
+    rule("coordination.stateJointTaskInability", ACTING_STAFF, [_R.PARTY]),
+    rule("coordination.decideJointTaskInability", ["leader"], [_R.SENDER]),
+    rule(
+        "coordination.recordJointInspection",
+        ACTING_STAFF,
+        [_R.SENDER, _R.PARTY],
+        "R-JNT-05",
+    ),
+)
+
+MATRIX = Matrix("coordination", RULES)

@@ -1,0 +1,84 @@
+"""The notify service's rows of the authorization matrix (授权矩阵): inboxes, the process
+record, supervision reports, subscriptions, copies and ratings. The engine is
+``kernel.authz``; ``docs/authorization.md`` is generated from every service's matrix
+(``python -m liandong.authorization``)."""
+
+from __future__ import annotations
+
+from kernel.authz import ACTING_STAFF, STAFF, Matrix, Relation, Rule, rule
+
+__all__ = ["MATRIX", "RULES"]
+
+_R = Relation
+
+_OVERSEERS = ("government", "supervisor")
+
+RULES: tuple[Rule, ...] = (
+    # -- notify -------------------------------------------------------------------------------
+    rule(
+        "notify.inbox",
+        STAFF | {"coordinator"},
+        [_R.RECEIVER],
+        "an agency's own inbox (myInbox, Agency.inbox, Referral.notices, inboxItemAdded)",
+    ),
+    rule("notify.inbox", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
+        "notify.acknowledgeInboxItem",
+        STAFF | {"coordinator", "government", "supervisor"},
+        [_R.RECEIVER],
+        "签收 by the addressed agency, R-NTF-04",
+    ),
+    rule(
+        "notify.processRecord",
+        ("government", "supervisor", "judicial_observer"),
+        [_R.SUPERVISOR],
+        "full-process record, R-SUP-01: every entry",
+    ),
+    rule(
+        "notify.processRecord",
+        STAFF | {"coordinator"},
+        [_R.RECEIVER],
+        "the entries naming the caller's agency",
+    ),
+    rule("notify.monthlyReminderList", _OVERSEERS, [_R.SUPERVISOR], "R-SUP-02"),
+    rule(
+        "notify.monthlyReminderList",
+        STAFF,
+        [_R.RECEIVER],
+        "the justice bureau, to which it is addressed",
+    ),
+    rule("notify.quarterlyBulletin", _OVERSEERS, [_R.SUPERVISOR], "R-SUP-02"),
+    rule("notify.quarterlyBulletin", STAFF, [_R.RECEIVER], "the justice bureau"),
+    rule(
+        "notify.webhooks",
+        STAFF | {"bureau_system"},
+        [_R.RECEIVER],
+        "the webhooks the caller's agency owns",
+    ),
+    rule("notify.webhooks", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
+        "notify.registerWebhook",
+        ["bureau_system"],
+        [_R.RECEIVER],
+        "the caller's agency owns the new webhook",
+    ),
+    rule(
+        "notify.rotateWebhookSecret",
+        ["bureau_system"],
+        [_R.RECEIVER],
+        "its own webhook; the new secret is shown once",
+    ),
+    rule("notify.replayWebhookDelivery", ["bureau_system"], [_R.RECEIVER], "its own webhook"),
+    rule("notify.replayWebhookDelivery", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
+        "notify.reportApproval",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "抄告 in the caller's agency's name, R-NTF-01",
+    ),
+    rule("notify.reportHazard", ACTING_STAFF, [_R.SENDER], "R-NTF-03"),
+    rule("notify.rateDepartment", ["leader"], [_R.SENDER], "反向考评, R-SUP-03"),
+    rule("notify.rateTownship", ["leader"], [_R.SENDER], "R-SUP-03"),
+)
+
+MATRIX = Matrix("notify", RULES)
