@@ -8,13 +8,33 @@ district policy and the calendar and handed in; the aggregate starts and stops t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from referral.domain.model.values import (
+    Actor,
+    AgencyRef,
+    Competence,
+    CrimeTransfer,
+    DeadlineInfo,
+    Decline,
+    Extension,
+    Material,
+    MaterialKind,
+    OngoingViolation,
+    Penalty,
+    Route,
+    Ruling,
+    Signature,
+    Supervision,
+    UpwardTransfer,
+    check_complete,
+    check_extension,
+    check_material,
+    check_upward_ready,
+)
 
 
 class Status(StrEnum):
@@ -45,56 +65,6 @@ MOVABLE_AT_DELEGATION = (Status.SENT, Status.ACCEPTED)
 JUDICIAL_KINDS = frozenset({"public_security", "procuratorate", "court"})
 
 
-class MaterialKind(StrEnum):
-    TRANSFER_LETTER = "transfer_letter"  # 移送函
-    SOURCE = "source"  # 案件来源材料: 现场检查记录, photos, complaint material
-    EVIDENCE = "evidence"  # 初步证据
-
-
-class Route(StrEnum):
-    ORDINARY = "ordinary"
-    UPWARD = "upward"  # R-REF-09: a township passes a major or difficult case up
-    CRIME = "crime"  # R-REF-10: to public security (两法衔接)
-
-
-# Accepted attachment types and the per-file limit: the one place both the material record
-# and the content upload (POST /referrals/{id}/materials) are checked against.
-ALLOWED_MEDIA_TYPES = frozenset(
-    {
-        "application/pdf",
-        "image/jpeg",
-        "image/png",
-        "image/tiff",
-        "video/mp4",
-        "audio/mpeg",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/ofd",
-        "text/plain",
-    }
-)
-MAX_MATERIAL_BYTES = 200 * 1024 * 1024
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class Actor:
-    person_id: str
-    person_name: str
-    agency_id: str
-    roles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AgencyRef:
-    """What the referral service knows of an agency (read model fed by coordination)."""
-
-    id: str
-    name: str
-    kind: str
-    internal_unit: bool
-
-
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -105,143 +75,6 @@ class Transition:
     before: Status | None
     after: Status
     note: str = ""
-
-
-@dataclass(frozen=True)
-class DeadlineInfo:
-    """One statutory clock with how its due time was computed (kernel.calendar record)."""
-
-    kind: str  # "send", "accept", "report"
-    due: datetime
-    explanation: dict[str, Any]
-    state: str = "open"  # open | met | cancelled
-    rule: str = ""
-    responsible_agency_id: str = ""
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class Material:
-    id: str
-    kind: MaterialKind
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-    added_by: str
-    added_at: datetime
-    file_id: str | None = None  # the content in the store's files, once uploaded/generated
-
-
-@dataclass(frozen=True)
-class Competence:
-    """R-CAT-02/03: who the catalogue names for the matter, place, date and severity."""
-
-    resolved_agency_id: str | None
-    reason: str  # kernel.contracts.catalogue.ResolutionReason
-    explanation: str
-    major_penalty: bool
-    checked_at: datetime
-    rule_id: str | None = None
-    override_reason: str = ""  # why the sender sends elsewhere (recorded, R-CAT-02)
-
-
-@dataclass(frozen=True)
-class Extension:
-    """R-REF-04: the send limit extended, announced to the receiver first."""
-
-    working_days: int
-    reason: str
-    notified_agency_id: str
-    notified_at: datetime
-    by: str
-
-
-@dataclass(frozen=True)
-class OngoingViolation:
-    """R-REF-05: stop order issued at once and the competent agency told immediately."""
-
-    stop_order: str
-    stop_ordered_at: datetime
-    notice: str
-    notified_at: datetime
-
-
-@dataclass(frozen=True)
-class Decline:
-    """R-REF-07: reasons citing the catalogue and the interim handler (先予协同处置)."""
-
-    reasons: str
-    catalogue_basis: str
-    interim_handler_id: str
-    by: str
-    agency_id: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Ruling:
-    dispute_id: str
-    responsible_agency_id: str
-    outcome_kind: str
-    basis: str
-    rule_id: str
-    ruled_at: datetime
-    applied_at: datetime
-    reassigned: bool
-
-
-@dataclass(frozen=True)
-class Supervision:
-    """R-REF-13: 督办 by the government or its delegate."""
-
-    by: str
-    agency_id: str
-    at: datetime
-    note: str
-
-
-@dataclass(frozen=True)
-class UpwardTransfer:
-    """R-REF-09: the department's consent and the filing with the justice bureau (备案)."""
-
-    consent_by: str = ""
-    consent_at: datetime | None = None
-    consent_note: str = ""
-    filing_number: str = ""
-    filed_with_id: str = ""
-    filed_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class CrimeTransfer:
-    """R-REF-10: the administrative case sent to public security; the police decision."""
-
-    police_id: str
-    reason: str
-    transferred_at: datetime
-    by: str
-    decision: str = ""  # "" (pending) | filed (立案) | not_filed (不立案)
-    decision_note: str = ""
-    decided_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Signature:
-    """R-REF-12: electronic signature of the transfer letter."""
-
-    signer_id: str
-    signer_name: str
-    signed_at: datetime
-    letter_sha256: str
-
-
-@dataclass(frozen=True)
-class Penalty:
-    kinds: tuple[str, ...]
-    fine_yuan: int | None
-    decision_number: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -379,21 +212,7 @@ class Referral:
     def add_material(self, material: Material, actor: Actor) -> Referral:
         """R-REF-02: materials are records (kind, name, type, size, SHA-256)."""
         self.check_may_add_material(actor)
-        if not material.name.strip():
-            raise ValidationFailed("a material needs a name", field="name")
-        if material.media_type not in ALLOWED_MEDIA_TYPES:
-            raise ValidationFailed(
-                f"media type {material.media_type!r} is not accepted; one of: "
-                + ", ".join(sorted(ALLOWED_MEDIA_TYPES)),
-                field="mediaType",
-            )
-        if material.size <= 0 or material.size > MAX_MATERIAL_BYTES:
-            raise ValidationFailed(
-                f"size must be between 1 byte and {MAX_MATERIAL_BYTES} bytes, got {material.size}",
-                field="size",
-            )
-        if not _SHA256.match(material.sha256):
-            raise ValidationFailed("sha256 must be 64 lowercase hexadecimal digits", field="sha256")
+        check_material(material)
         moved = self._recorded(
             "add_material", actor, material.added_at, f"{material.kind.value}: {material.name}"
         )
@@ -408,20 +227,7 @@ class Referral:
 
     def check_complete(self) -> None:
         """R-REF-02: no sending without the letter, the written facts and a source."""
-        if not self.facts.strip():
-            raise ValidationFailed("the basic facts (基本违法事实) are missing", field="facts")
-        if self.transfer_letter() is None:
-            raise ValidationFailed(
-                "the transfer letter (移送函) is missing; add a material of kind "
-                "transfer_letter (R-REF-02)",
-                field="materials",
-            )
-        if not any(m.kind is MaterialKind.SOURCE for m in self.materials):
-            raise ValidationFailed(
-                "at least one source material (现场检查记录, photos, complaint material) "
-                "is required (R-REF-02)",
-                field="materials",
-            )
+        check_complete(self.facts, self.materials)
 
     def extend_send_deadline(
         self,
@@ -438,29 +244,14 @@ class Referral:
         """R-REF-04: an extension is announced to the receiver first and never passes the
         district maximum (counted from discovery)."""
         self._require("extend", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        if self.urgent:
-            raise InvalidState(
-                "an urgent referral is on the urgent clock and cannot be extended",
-                field="workingDays",
-            )
-        if not reason.strip():
-            raise ValidationFailed("state why the extension is needed", field="reason")
-        if not notify_receiver:
-            raise ValidationFailed(
-                "an extension needs prior notice to the receiver (应事先告知)",
-                field="notifyReceiver",
-            )
-        if working_days <= limit_working_days:
-            raise ValidationFailed(
-                f"an extension must go beyond the {limit_working_days} working-day limit",
-                field="workingDays",
-            )
-        if working_days > max_working_days:
-            raise ValidationFailed(
-                f"the send limit can be extended to at most {max_working_days} working days "
-                f"from discovery, asked {working_days} (R-REF-04)",
-                field="workingDays",
-            )
+        check_extension(
+            urgent=self.urgent,
+            working_days=working_days,
+            max_working_days=max_working_days,
+            limit_working_days=limit_working_days,
+            reason=reason,
+            notify_receiver=notify_receiver,
+        )
         current = self.clock("send")
         if current is None or current.state != "open":
             raise InvalidState("there is no running send clock to extend", field="status")
@@ -538,18 +329,7 @@ class Referral:
         self._require("send", Status.APPROVED)
         self.check_complete()
         if self.route is Route.UPWARD:
-            up = self.upward or UpwardTransfer()
-            if up.consent_at is None:
-                raise InvalidState(
-                    "a major or difficult case goes up only with the department's consent "
-                    "recorded first (R-REF-09)",
-                    field="consent",
-                )
-            if up.filed_at is None:
-                raise InvalidState(
-                    "file the transfer with the justice bureau (备案) before sending (R-REF-09)",
-                    field="filing",
-                )
+            check_upward_ready(self.upward)
         moved = self._moved("send", actor, at, Status.SENT)
         moved = moved._stop_clocks("met", "send")
         if accept_deadline is not None:
@@ -812,135 +592,3 @@ class Referral:
                 moved = moved._start_clock(report_clock)
         t = moved.history[-1]
         return replace(moved, history=(*moved.history[:-1], replace(t, note=f"{t.note} {basis}")))
-
-
-def draft_referral(
-    *,
-    referral_id: str,
-    sender: AgencyRef | None,
-    receiver: AgencyRef | None,
-    sender_id: str,
-    receiver_id: str,
-    matter_code: str,
-    title: str,
-    facts: str,
-    party: str,
-    place: str,
-    found_at: datetime,
-    urgent: bool,
-    actor: Actor,
-    at: datetime,
-    send_clock: DeadlineInfo | None = None,
-    township_id: str | None = None,
-    penalty_kinds: tuple[str, ...] = (),
-    possible_fine_yuan: int | None = None,
-    competence: Competence | None = None,
-    ongoing: OngoingViolation | None = None,
-    major_or_difficult: bool = False,
-    complaint_id: str | None = None,
-    origin: Referral | None = None,
-) -> Referral:
-    """Start a referral. R-AG-02: sender and receiver are agencies, never internal units."""
-    if sender is None:
-        raise ValidationFailed(f"sending agency {sender_id!r} is not registered", field="senderId")
-    if receiver is None:
-        raise ValidationFailed(
-            f"receiving agency {receiver_id!r} is not registered", field="receiverId"
-        )
-    if sender.internal_unit:
-        raise ValidationFailed(
-            f"{sender.name} is an internal unit; a referral is sent in the name of its agency "
-            "(R-AG-02)",
-            field="senderId",
-        )
-    if receiver.internal_unit:
-        raise ValidationFailed(
-            f"{receiver.name} is an internal unit; address the referral to its agency (R-AG-02)",
-            field="receiverId",
-        )
-    if receiver.kind == "management_centre":
-        raise ValidationFailed(
-            f"{receiver.name} only patrols (R-AG-01, HC #13): it neither receives nor accepts "
-            "referrals; address the competent agency",
-            field="receiverId",
-        )
-    if sender.id == receiver.id:
-        raise ValidationFailed("a referral goes to another agency", field="receiverId")
-    for name, value in (("title", title), ("facts", facts), ("matterCode", matter_code)):
-        if not value.strip():
-            raise ValidationFailed(f"{name} must not be empty", field=name)
-    if found_at > at:
-        raise ValidationFailed("the discovery time lies in the future", field="foundAt")
-    if possible_fine_yuan is not None and possible_fine_yuan < 0:
-        raise ValidationFailed("a fine cannot be negative", field="possibleFineYuan")
-    route = Route.ORDINARY
-    if receiver.kind == "public_security":
-        route = Route.CRIME
-    elif major_or_difficult:
-        if sender.kind != "township" or receiver.kind != "department":
-            raise ValidationFailed(
-                "passing a major or difficult case up goes from a township to a department "
-                "(R-REF-09)",
-                field="majorOrDifficult",
-            )
-        route = Route.UPWARD
-    if origin is not None and origin.receiver_id == sender.id and route is not Route.CRIME:
-        # FY (四)1: 不得再行移送 — a receiver that finds the case is not its own declines
-        # (and the dispute decides); it never passes the case on to a third agency.
-        raise Forbidden(
-            "a received referral may not be passed on to a third agency (不得再行移送, "
-            "R-REF-07); decline it and let the dispute be ruled",
-            field="forwardedFrom",
-        )
-    draft = Referral(
-        id=referral_id,
-        sender_id=sender.id,
-        receiver_id=receiver.id,
-        matter_code=matter_code.strip(),
-        title=title.strip(),
-        facts=facts.strip(),
-        party=party.strip(),
-        place=place.strip(),
-        found_at=found_at,
-        urgent=urgent,
-        status=Status.DRAFT,
-        created_at=at,
-        township_id=township_id,
-        penalty_kinds=penalty_kinds,
-        possible_fine_yuan=possible_fine_yuan,
-        competence=competence,
-        ongoing=ongoing,
-        route=route,
-        complaint_id=complaint_id,
-        forwarded_from=origin.id if origin else None,
-    )
-    t = Transition(
-        "draft", actor.person_id, actor.person_name, actor.agency_id, at, None, Status.DRAFT
-    )
-    draft = replace(draft, history=(t,))
-    if send_clock is not None:
-        draft = draft._start_clock(replace(send_clock, responsible_agency_id=sender.id))
-    return draft
-
-
-def check_competence(competence: Competence, receiver_id: str, override_reason: str) -> Competence:
-    """R-CAT-02/03: the receiver must be the competent agency per the catalogue, or the
-    sender states why not (recorded). An unknown matter needs a stated reason."""
-    reason = override_reason.strip()
-    if competence.resolved_agency_id is None and not reason:
-        raise ValidationFailed(
-            f"{competence.explanation}; state why this agency is addressed (competenceReason)",
-            field="competenceReason",
-        )
-    if (
-        competence.resolved_agency_id is not None
-        and competence.resolved_agency_id != receiver_id
-        and not reason
-    ):
-        raise ValidationFailed(
-            f"the catalogue names {competence.resolved_agency_id} for this matter, place and "
-            f"date ({competence.explanation}); address it there or state why not "
-            "(competenceReason)",
-            field="receiverId",
-        )
-    return replace(competence, override_reason=reason)

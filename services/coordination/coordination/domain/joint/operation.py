@@ -1,148 +1,28 @@
-"""Joint enforcement (联合执法, R-JNT-01…05; CQ 三(二), HC #5).
-
-A joint operation (联合执法行动) is initiated (发起) by a higher authority, by the government
-for a field with prominent violations, or by the legal office (coordination body / justice
-bureau) on request (R-JNT-01). The lead agency (牵头单位) writes the plan (执法方案) with its
-required sections; the cooperating agencies (配合单位) comment on it and name their daily
-liaison (日常联络员) before it starts (R-JNT-02, R-JNT-03). The lead assigns tasks with
-deadlines; a cooperating agency reports each within the district's limit after the deadline,
-or explains in writing why it cannot (书面说明); the lead accepts or rejects the reason and may
-report a rejected one to the government (R-JNT-04). An inspection of a target (检查对象) warns
-when another agency inspected the same target within the district's window (综合查一次,
-R-JNT-05).
-
-Decision on comments (R-JNT-02): the plan starts only when EVERY cooperating agency has
-commented on its current version — there is no deadline after which silence counts as
-consent. No seed document or district policy gives a comment period, and the rule says the
-cooperating agencies comment *before* it starts; an agency with nothing to add comments
-"无意见". A revised plan needs fresh comments.
+"""The joint operation (联合执法行动, R-JNT-01…04): initiation, plan, comments, tasks.
 
 Pure Python: no I/O. Clocks are computed by the application layer and handed in.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from datetime import date, datetime
 
 from coordination.domain.cooperation import Actor, Clock, Transition, require_text
 from coordination.domain.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from coordination.domain.model import check_phone
-
-TASK_REPORT = "joint.task_report"
-
-
-class InitiationBasis(StrEnum):
-    """R-JNT-01: on what basis a joint operation is initiated."""
-
-    HIGHER_AUTHORITY = "higher_authority"  # 上级机关部署
-    PROMINENT_VIOLATIONS = "prominent_violations"  # 政府针对违法行为突出的领域
-    LEGAL_OFFICE_REQUEST = "legal_office_request"  # 法制机构（协调机构/司法局）应申请
-
-
-INITIATOR_ROLES: dict[InitiationBasis, tuple[str, ...]] = {
-    # A higher authority's deployment is given by its leadership (or the government).
-    InitiationBasis.HIGHER_AUTHORITY: ("leader", "government"),
-    InitiationBasis.PROMINENT_VIOLATIONS: ("government",),
-    InitiationBasis.LEGAL_OFFICE_REQUEST: ("coordinator", "legal_reviewer"),
-}
-
-
-class OperationStatus(StrEnum):
-    PLANNING = "planning"  # initiated; the lead writes the plan
-    COMMENTING = "commenting"  # plan submitted; cooperating agencies comment
-    IN_PROGRESS = "in_progress"  # started; tasks are assigned and reported
-
-
-class TaskStatus(StrEnum):
-    ASSIGNED = "assigned"
-    REPORTED = "reported"
-    INABILITY_STATED = "inability_stated"  # 书面说明无法完成，待牵头单位认定
-    INABILITY_ACCEPTED = "inability_accepted"
-    INABILITY_REJECTED = "inability_rejected"  # the agency still owes the task
-
-
-# (attribute, GraphQL field name, Chinese name) of the plan's required sections (R-JNT-02).
-PLAN_SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("legal_basis", "legalBasis", "法律依据"),
-    ("goal", "goal", "执法目标"),
-    ("scope", "scope", "执法范围"),
-    ("field", "field", "执法领域"),
-    ("division_of_duties", "divisionOfDuties", "职责分工"),
-    ("steps", "steps", "实施步骤"),
-    ("joint_method", "jointMethod", "联合方式"),
-    ("safeguards", "safeguards", "保障措施"),
+from coordination.domain.joint.records import (
+    INITIATOR_ROLES,
+    Inability,
+    InitiationBasis,
+    JointLiaison,
+    JointTask,
+    OperationStatus,
+    Plan,
+    PlanComment,
+    TaskStatus,
+    check_liaison,
+    check_plan,
 )
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The lead's plan (联合执法方案), every section non-empty."""
-
-    legal_basis: str
-    goal: str
-    scope: str
-    field: str
-    division_of_duties: str
-    steps: str
-    joint_method: str
-    safeguards: str
-    version: int = 1
-    submitted_by: str = ""
-    submitted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class JointLiaison:
-    """R-JNT-03: the lead's general liaison (总联络员) or a cooperating agency's daily
-    liaison (日常联络员)."""
-
-    agency_id: str
-    role: str  # general | daily
-    name: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class PlanComment:
-    agency_id: str
-    plan_version: int
-    text: str
-    commented_by: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Inability:
-    """A written statement that a task cannot be done (书面说明), and the lead's decision."""
-
-    reasons: str
-    stated_by: str
-    stated_at: datetime
-    accepted: bool | None = None  # None while undecided
-    decision_reason: str = ""
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    reported_to_government_id: str | None = None
-
-
-@dataclass(frozen=True)
-class JointTask:
-    id: str
-    agency_id: str
-    description: str
-    deadline: date
-    status: TaskStatus
-    assigned_at: datetime
-    report_clock: Clock
-    report: str = ""
-    reported_by: str | None = None
-    reported_at: datetime | None = None
-    late: bool = False  # reported after the report clock ran out (kept for supervision)
-    inability: Inability | None = None
 
 
 @dataclass(frozen=True)
@@ -407,23 +287,6 @@ class JointOperation:
         )
 
 
-def check_plan(plan: Plan) -> Plan:
-    """R-JNT-02: every required section non-empty (the first missing one is named)."""
-    values: dict[str, Any] = {}
-    for attr, gql, zh in PLAN_SECTIONS:
-        values[attr] = require_text(
-            getattr(plan, attr), f"the plan's section {zh} ({gql}) is required", f"plan.{gql}"
-        )
-    return replace(plan, **values)
-
-
-def check_liaison(liaison: JointLiaison, agency_id: str, role: str, field: str) -> JointLiaison:
-    """R-JNT-03: name and a phone number that can be dialled."""
-    name = require_text(liaison.name, "the liaison's name is required", f"{field}.name")
-    phone = require_text(liaison.phone, "the liaison's phone is required", f"{field}.phone")
-    return JointLiaison(agency_id, role, name, check_phone(phone, f"{field}.phone"))
-
-
 def initiate(
     *,
     operation_id: str,
@@ -489,132 +352,4 @@ def initiate(
                 f"{basis.value}: {reference}",
             ),
         ),
-    )
-
-
-# --------------------------------------------------------------------------- inspect once
-
-
-@dataclass(frozen=True)
-class InspectionTarget:
-    """A party inspected (检查对象): its business licence number (统一社会信用代码 / 营业执照
-    号), or its name and address when it has none."""
-
-    licence_number: str = ""
-    name: str = ""
-    address: str = ""
-
-    def key(self) -> str:
-        """The identity used to find earlier inspections of the same target."""
-        licence = re.sub(r"\s+", "", self.licence_number).upper()
-        if licence:
-            return f"licence:{licence}"
-        name = require_text(
-            self.name,
-            "identify the target: a licence number, or name and address",
-            "target.name",
-        )
-        address = require_text(
-            self.address,
-            "a target without a licence number needs its address",
-            "target.address",
-        )
-        return "name:" + re.sub(r"\s+", "", name) + "@" + re.sub(r"\s+", "", address)
-
-
-@dataclass(frozen=True)
-class InspectOnceWarning:
-    """R-JNT-05: the same target was inspected by another agency within the window."""
-
-    previous_inspection_id: str
-    previous_agency_id: str
-    previous_operation_id: str
-    previous_inspected_at: datetime
-    window_days: int
-    message_zh: str
-
-
-@dataclass(frozen=True)
-class Inspection:
-    id: str
-    operation_id: str
-    task_id: str
-    agency_id: str
-    target_key: str
-    target: InspectionTarget
-    findings: str
-    inspected_by: str
-    inspected_at: datetime
-    warning: InspectOnceWarning | None = None
-
-
-def inspect_once_warning(
-    target_key: str,
-    agency_id: str,
-    earlier: list[Inspection],
-    *,
-    at: datetime,
-    window_days: int,
-) -> InspectOnceWarning | None:
-    """R-JNT-05: the most recent inspection of ``target_key`` by ANOTHER agency within
-    ``window_days`` calendar days before ``at`` (the agency's own repeat visits are its own
-    business, not a duplicate inspection)."""
-    since = at - timedelta(days=window_days)
-    others = [
-        i
-        for i in earlier
-        if i.target_key == target_key and i.agency_id != agency_id and since <= i.inspected_at <= at
-    ]
-    if not others:
-        return None
-    last = max(others, key=lambda i: i.inspected_at)
-    return InspectOnceWarning(
-        previous_inspection_id=last.id,
-        previous_agency_id=last.agency_id,
-        previous_operation_id=last.operation_id,
-        previous_inspected_at=last.inspected_at,
-        window_days=window_days,
-        message_zh=(
-            f"综合查一次：该检查对象已于{last.inspected_at.date().isoformat()}由{last.agency_id}"
-            f"检查，{window_days}日内请勿重复检查，可共享检查结果"
-        ),
-    )
-
-
-def record_inspection(
-    operation: JointOperation,
-    *,
-    inspection_id: str,
-    task_id: str,
-    target: InspectionTarget,
-    findings: str,
-    earlier: list[Inspection],
-    window_days: int,
-    actor: Actor,
-    at: datetime,
-) -> Inspection:
-    """R-JNT-05: an inspection done for a task, with the inspect-once warning if any. The
-    inspection is recorded even with a warning: it has happened; the warning is the record
-    that it should not have been separate."""
-    if operation.status is not OperationStatus.IN_PROGRESS:
-        raise InvalidState("inspections are recorded on a started operation", field="status")
-    task = operation.task(task_id)
-    if actor.agency_id is not None and actor.agency_id != task.agency_id:
-        raise Forbidden("only the agency the task was assigned to records its inspections")
-    key = target.key()
-    text = require_text(findings, "record what the inspection found", "findings")
-    warning = inspect_once_warning(key, task.agency_id, earlier, at=at, window_days=window_days)
-    return Inspection(
-        id=inspection_id,
-        operation_id=operation.id,
-        task_id=task_id,
-        agency_id=task.agency_id,
-        target_key=key,
-        target=InspectionTarget(
-            target.licence_number.strip(), target.name.strip(), target.address.strip()
-        ),
-        findings=text,
-        inspected_by=actor.person_id,
-        inspected_at=at,
-        warning=warning,
     )

@@ -1,0 +1,143 @@
+"""A joint operation's records: its basis and states, the plan, liaisons, comments, tasks.
+
+With the checks of a single record (the plan's required sections, a liaison). Pure Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from coordination.domain.cooperation import Clock, require_text
+from coordination.domain.model import check_phone
+
+TASK_REPORT = "joint.task_report"
+
+
+class InitiationBasis(StrEnum):
+    """R-JNT-01: on what basis a joint operation is initiated."""
+
+    HIGHER_AUTHORITY = "higher_authority"  # 上级机关部署
+    PROMINENT_VIOLATIONS = "prominent_violations"  # 政府针对违法行为突出的领域
+    LEGAL_OFFICE_REQUEST = "legal_office_request"  # 法制机构（协调机构/司法局）应申请
+
+
+INITIATOR_ROLES: dict[InitiationBasis, tuple[str, ...]] = {
+    # A higher authority's deployment is given by its leadership (or the government).
+    InitiationBasis.HIGHER_AUTHORITY: ("leader", "government"),
+    InitiationBasis.PROMINENT_VIOLATIONS: ("government",),
+    InitiationBasis.LEGAL_OFFICE_REQUEST: ("coordinator", "legal_reviewer"),
+}
+
+
+class OperationStatus(StrEnum):
+    PLANNING = "planning"  # initiated; the lead writes the plan
+    COMMENTING = "commenting"  # plan submitted; cooperating agencies comment
+    IN_PROGRESS = "in_progress"  # started; tasks are assigned and reported
+
+
+class TaskStatus(StrEnum):
+    ASSIGNED = "assigned"
+    REPORTED = "reported"
+    INABILITY_STATED = "inability_stated"  # 书面说明无法完成，待牵头单位认定
+    INABILITY_ACCEPTED = "inability_accepted"
+    INABILITY_REJECTED = "inability_rejected"  # the agency still owes the task
+
+
+# (attribute, GraphQL field name, Chinese name) of the plan's required sections (R-JNT-02).
+PLAN_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("legal_basis", "legalBasis", "法律依据"),
+    ("goal", "goal", "执法目标"),
+    ("scope", "scope", "执法范围"),
+    ("field", "field", "执法领域"),
+    ("division_of_duties", "divisionOfDuties", "职责分工"),
+    ("steps", "steps", "实施步骤"),
+    ("joint_method", "jointMethod", "联合方式"),
+    ("safeguards", "safeguards", "保障措施"),
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The lead's plan (联合执法方案), every section non-empty."""
+
+    legal_basis: str
+    goal: str
+    scope: str
+    field: str
+    division_of_duties: str
+    steps: str
+    joint_method: str
+    safeguards: str
+    version: int = 1
+    submitted_by: str = ""
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JointLiaison:
+    """R-JNT-03: the lead's general liaison (总联络员) or a cooperating agency's daily
+    liaison (日常联络员)."""
+
+    agency_id: str
+    role: str  # general | daily
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class PlanComment:
+    agency_id: str
+    plan_version: int
+    text: str
+    commented_by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Inability:
+    """A written statement that a task cannot be done (书面说明), and the lead's decision."""
+
+    reasons: str
+    stated_by: str
+    stated_at: datetime
+    accepted: bool | None = None  # None while undecided
+    decision_reason: str = ""
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reported_to_government_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JointTask:
+    id: str
+    agency_id: str
+    description: str
+    deadline: date
+    status: TaskStatus
+    assigned_at: datetime
+    report_clock: Clock
+    report: str = ""
+    reported_by: str | None = None
+    reported_at: datetime | None = None
+    late: bool = False  # reported after the report clock ran out (kept for supervision)
+    inability: Inability | None = None
+
+
+def check_plan(plan: Plan) -> Plan:
+    """R-JNT-02: every required section non-empty (the first missing one is named)."""
+    values: dict[str, Any] = {}
+    for attr, gql, zh in PLAN_SECTIONS:
+        values[attr] = require_text(
+            getattr(plan, attr), f"the plan's section {zh} ({gql}) is required", f"plan.{gql}"
+        )
+    return replace(plan, **values)
+
+
+def check_liaison(liaison: JointLiaison, agency_id: str, role: str, field: str) -> JointLiaison:
+    """R-JNT-03: name and a phone number that can be dialled."""
+    name = require_text(liaison.name, "the liaison's name is required", f"{field}.name")
+    phone = require_text(liaison.phone, "the liaison's phone is required", f"{field}.phone")
+    return JointLiaison(agency_id, role, name, check_phone(phone, f"{field}.phone"))
