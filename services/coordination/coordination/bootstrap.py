@@ -31,6 +31,7 @@ from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
 from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
+from coordination.application.queries import CoordinationQueries
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
 from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
@@ -66,7 +67,7 @@ class CoordinationService:
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            self.agencies,
+            CoordinationQueries(self.agencies, self.catalogue.catalogue, self.disputes.disputes),
             self.catalogue,
             self.disputes,
             self.deps.calendar,

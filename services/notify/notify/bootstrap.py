@@ -87,7 +87,6 @@ class NotifyService:
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            self.inbox,
             self.queries,
             self.webhooks,
             self.copies,

@@ -114,6 +114,22 @@ class NotifyQueries:
         self._records = records
         self._webhooks = webhooks
 
+    def now(self) -> datetime:
+        """The inbox's clock (the deployment's), for live reads that start from now."""
+        return self._inbox.now()
+
+    async def notices_of(self, subject_ids: list[str]) -> list[list[InboxItem]]:
+        """Every inbox item about each subject, in the order of ``subject_ids`` (a batch
+        loader: the caller keeps only what the reader may see)."""
+        found = await self._inbox.for_subjects(subject_ids)
+        return [found.get(i, []) for i in subject_ids]
+
+    async def added_since(
+        self, agency_id: str, since: datetime, *, limit: int = 100
+    ) -> list[tuple[datetime, InboxItem]]:
+        """Items stored for the agency at or after ``since``, oldest first (live updates)."""
+        return await self._inbox.added_since(agency_id, since, limit=limit)
+
     async def inbox(
         self,
         agency_id: str,

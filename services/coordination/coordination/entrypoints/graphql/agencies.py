@@ -31,7 +31,7 @@ class AgencyQuery:
     ) -> Connection[Agency]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.agencies.list(
+        rows = await info.context.queries.agencies(
             kind=kind.value if kind else None, after=after, limit=first + 1
         )
         return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model)

@@ -214,7 +214,7 @@ class CatalogueQuery:
         self, info: Info, code: str, version: int | None = None
     ) -> CatalogueEntry | None:
         info.context.principal()
-        model = await info.context.catalogue.get(code)
+        model = await info.context.queries.catalogue_entry(code)
         if model is None:
             return None
         if version is not None and not 1 <= version <= model.catalogue_version:
@@ -233,7 +233,7 @@ class CatalogueQuery:
     ) -> Connection[CatalogueEntry]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.catalogue.list(
+        rows = await info.context.queries.catalogue_entries(
             township_id=str(township_id) if township_id else None,
             department_id=str(department_id) if department_id else None,
             include_withdrawn=include_withdrawn,

@@ -6,11 +6,6 @@ from __future__ import annotations
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from coordination.adapters.repository import (
-    AgencyRepository,
-    CatalogueRepository,
-    DisputeRepository,
-)
 from coordination.application.assistance import AssistanceHandlers
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.disputes import DisputeHandlers
@@ -18,6 +13,7 @@ from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
 from coordination.application.meetings import MeetingHandlers
+from coordination.application.queries import CoordinationQueries
 from coordination.application.technical import TechnicalSupportHandlers
 from coordination.domain.model import Agency as AgencyModel
 from kernel.auth import TokenVerifier
@@ -33,7 +29,7 @@ class CoordinationContext(RequestContext):
         verifier: TokenVerifier,
         district: str,
         handlers: CoordinationHandlers,
-        agencies: AgencyRepository,
+        queries: CoordinationQueries,
         catalogue_handlers: CatalogueHandlers,
         dispute_handlers: DisputeHandlers,
         calendar: WorkingCalendar,
@@ -51,17 +47,11 @@ class CoordinationContext(RequestContext):
         self.technical_support = technical_support
         self.information = information
         self.handlers = handlers
-        self.agencies = agencies
+        self.queries = queries
         self.catalogue_handlers = catalogue_handlers
         self.dispute_handlers = dispute_handlers
-        self.catalogue: CatalogueRepository = catalogue_handlers.catalogue
-        self.disputes: DisputeRepository = dispute_handlers.disputes
         self.calendar = calendar
-        self.agency_loader: DataLoader[str, AgencyModel | None] = DataLoader(self._load_agencies)
-
-    async def _load_agencies(self, ids: list[str]) -> list[AgencyModel | None]:
-        found = await self.agencies.get_many(ids)
-        return [found.get(i) for i in ids]
+        self.agency_loader: DataLoader[str, AgencyModel | None] = DataLoader(queries.agencies_by_id)
 
 
 Info = strawberry.Info[CoordinationContext, None]

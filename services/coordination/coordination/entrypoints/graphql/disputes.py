@@ -9,9 +9,6 @@ from typing import Annotated
 
 import strawberry
 
-from coordination.application import access
-from coordination.application.access import own_scope
-from coordination.application.actors import acting
 from coordination.application.disputes import (
     EscalateDispute,
     GiveDisputeOpinion,
@@ -215,11 +212,8 @@ class Dispute:
 async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     """The dispute, or None when it is absent or not the caller's to see: both read the same
     (the matrix, coordination.dispute), by id and through a federation reference alike."""
-    actor = acting(info.context.caller())
-    model = await info.context.disputes.get(dispute_id)
-    if model is None or not access.may(actor, "dispute", access.dispute_relations(actor, model)):
-        return None
-    return Dispute.from_model(model, info)
+    model = await info.context.queries.dispute(dispute_id, info.context.caller())
+    return Dispute.from_model(model, info) if model else None
 
 
 DisputeResult = Annotated[Dispute | UserError, strawberry.union("DisputeResult")]
@@ -250,11 +244,9 @@ class DisputeQuery:
         first: int = 50,
         after: str | None = None,
     ) -> Connection[Dispute]:
-        actor = acting(info.context.caller())
         first = page_size(first)
-        party = own_scope(actor, "dispute")
-        rows = await info.context.disputes.list(
-            party_id=party,
+        rows = await info.context.queries.disputes(
+            info.context.caller(),
             status=status.value if status else None,
             agency_id=str(agency_id) if agency_id else None,
             after=after,

@@ -115,7 +115,7 @@ async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerat
     agency = str(agency_id)
     if not info.context.may_read_inbox_of(agency):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
-    inbox = info.context.inbox
+    inbox = info.context.queries
     # Polling the store rather than an in-process broadcast: an item stored by another
     # replica (or written while this one was busy) is seen all the same, and FerretDB has
     # no change streams to listen to.

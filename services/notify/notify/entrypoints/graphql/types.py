@@ -21,7 +21,6 @@ from kernel.graphql import (
     graphql_error,
     guard,
 )
-from notify.adapters.repository import InboxRepository
 from notify.application import access
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
@@ -40,7 +39,6 @@ class NotifyContext(RequestContext):
         verifier: TokenVerifier,
         district: str,
         handlers: NotifyHandlers,
-        inbox: InboxRepository,
         queries: NotifyQueries,
         webhooks: Webhooks,
         copies: CopyRules,
@@ -52,13 +50,8 @@ class NotifyContext(RequestContext):
         self.supervision = supervision
         self.district = district
         self.handlers = handlers
-        self.inbox = inbox
         self.queries = queries
-        self.notices_loader: DataLoader[str, list[InboxItemModel]] = DataLoader(self._by_subject)
-
-    async def _by_subject(self, ids: list[str]) -> list[list[InboxItemModel]]:
-        found = await self.inbox.for_subjects(ids)
-        return [found.get(i, []) for i in ids]
+        self.notices_loader: DataLoader[str, list[InboxItemModel]] = DataLoader(queries.notices_of)
 
     def may_read_inbox_of(self, agency_id: str) -> bool:
         """The matrix's ``notify.inbox``: the agency's own staff, the supervising roles."""

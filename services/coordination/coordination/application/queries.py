@@ -1,0 +1,90 @@
+"""The read side of the coordination service for the graph: the agency directory and the
+matter catalogue (public within the district, R-CAT-02), and disputes scoped to what the
+authorization matrix lets the caller read. The request lists (assistance, technical support,
+information) read through their handlers' ``list_visible``."""
+
+from __future__ import annotations
+
+from coordination.adapters.repository import (
+    AgencyRepository,
+    CatalogueRepository,
+    DisputeRepository,
+)
+from coordination.application import access
+from coordination.application.actors import acting
+from coordination.domain.catalogue import CatalogueEntry
+from coordination.domain.dispute import Dispute
+from coordination.domain.model import Agency
+from kernel.caller import Caller
+
+__all__ = ["CoordinationQueries"]
+
+
+class CoordinationQueries:
+    def __init__(
+        self,
+        agencies: AgencyRepository,
+        catalogue: CatalogueRepository,
+        disputes: DisputeRepository,
+    ) -> None:
+        self._agencies = agencies
+        self._catalogue = catalogue
+        self._disputes = disputes
+
+    async def agencies_by_id(self, ids: list[str]) -> list[Agency | None]:
+        """The agencies of ``ids`` in that order (None where unknown), for a batch loader."""
+        found = await self._agencies.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    async def agencies(self, *, kind: str | None, after: str | None, limit: int) -> list[Agency]:
+        return await self._agencies.list(kind=kind, after=after, limit=limit)
+
+    async def catalogue_entry(self, code: str) -> CatalogueEntry | None:
+        return await self._catalogue.get(code)
+
+    async def catalogue_entries(
+        self,
+        *,
+        township_id: str | None,
+        department_id: str | None,
+        include_withdrawn: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[CatalogueEntry]:
+        return await self._catalogue.list(
+            township_id=township_id,
+            department_id=department_id,
+            include_withdrawn=include_withdrawn,
+            after=after,
+            limit=limit,
+        )
+
+    async def dispute(self, dispute_id: str, caller: Caller) -> Dispute | None:
+        """The dispute, or None when it is absent or not the caller's to see: both read the
+        same (the matrix, coordination.dispute), by id and through a federation reference."""
+        actor = acting(caller)
+        found = await self._disputes.get(dispute_id)
+        if found is None or not access.may(
+            actor, "dispute", access.dispute_relations(actor, found)
+        ):
+            return None
+        return found
+
+    async def disputes(
+        self,
+        caller: Caller,
+        *,
+        status: str | None,
+        agency_id: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[Dispute]:
+        """Disputes by status and party; only those the caller's agency takes part in unless
+        its role supervises."""
+        return await self._disputes.list(
+            party_id=access.own_scope(acting(caller), "dispute"),
+            status=status,
+            agency_id=agency_id,
+            after=after,
+            limit=limit,
+        )
