@@ -20,6 +20,7 @@ from liandong.catalogue_cli import catalogue_app
 # (bench/cli_startup.py measures; tests/unit/test_cli.py checks what each command loads).
 if TYPE_CHECKING:
     from kernel.auth import TokenIssuer
+    from kernel.policy import DistrictPolicy
     from kernel.settings import Settings
 
 app = typer.Typer(
@@ -57,6 +58,17 @@ def _issuer(settings: Settings) -> TokenIssuer:
         dev = ensure_dev_keys(settings.data_dir)
         pem, kid = dev.private_key_file.read_bytes(), dev.kid
     return TokenIssuer(pem, kid=kid, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+
+
+def _district_policy(settings: Settings) -> DistrictPolicy:
+    """What ``kernel.wiring.load_district_policy`` returns, without importing kernel.wiring:
+    its other helpers import the token, bus and store machinery, 0.1–0.2 s the calendar
+    command does not need (tests/unit/test_cli.py checks both give the same policy)."""
+    from kernel.policy import load_policy, load_policy_file
+
+    if settings.policy_file is not None:
+        return load_policy_file(settings.policy_file)
+    return load_policy(settings.district)
 
 
 def mint_token(
@@ -98,11 +110,11 @@ def add_working_days(
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 ) -> None:
     """Compute a deadline N working days after START and explain how."""
+    from kernel.calendar import WorkingCalendar
     from kernel.policy import PolicyError
-    from kernel.wiring import calendar_for, load_district_policy
 
     try:
-        policy = load_district_policy(_settings(district=district))
+        policy = _district_policy(_settings(district=district))
     except PolicyError as exc:
         raise typer.BadParameter(str(exc), param_hint="--district") from exc
     try:
@@ -114,7 +126,8 @@ def add_working_days(
             moment = datetime.combine(date.fromisoformat(start), time(9, 0), CHINA)
     except ValueError as exc:
         raise typer.BadParameter(f"{start!r} is not a date: {exc}", param_hint="START") from exc
-    deadline = calendar_for(policy).add_working_days(moment, n)
+    # kernel.wiring.calendar_for(policy), without importing kernel.wiring (see above).
+    deadline = WorkingCalendar(policy.calendar_overrides()).add_working_days(moment, n)
     typer.echo(deadline.due.isoformat())
     typer.echo(deadline.explain(lang=lang))
 

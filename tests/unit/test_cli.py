@@ -116,7 +116,7 @@ def loaded_packages(args: list[str], data_dir: Path) -> set[str]:
         (["token", "--agency", "fy-market", "--role", "clerk"], SERVICE_STACK + POLICY),
         (
             ["calendar", "add-working-days", "2026-12-29", "5", "--district", "fuyuan"],
-            SERVICE_STACK,
+            SERVICE_STACK + TOKENS,
         ),
     ],
     ids=["import", "help", "token", "calendar"],
@@ -127,6 +127,18 @@ def test_a_command_imports_only_what_it_needs(
     loaded = loaded_packages(args, tmp_path)
     assert "liandong" in loaded
     assert sorted(loaded & set(forbidden)) == []
+
+
+def test_the_calendar_command_reads_the_policy_the_services_read() -> None:
+    """The command loads the policy itself so as not to import kernel.wiring (whose other
+    helpers pull in the token, bus and store machinery): the same rule, the same policy."""
+    from kernel.settings import Settings
+    from kernel.wiring import load_district_policy
+    from liandong.cli import _district_policy
+
+    policy_file = ROOT / "services/kernel/kernel/policies/hualong.yaml"
+    for settings in (Settings(district="chongqing"), Settings(policy_file=policy_file)):
+        assert _district_policy(settings) == load_district_policy(settings)
 
 
 def test_the_catalogue_help_shows_the_layout_it_reads_from_the_service() -> None:
