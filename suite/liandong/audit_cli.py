@@ -8,15 +8,14 @@ and prints OK with the count, or names the first broken entry and exits with sta
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kernel.settings import Settings
-from kernel.wiring import open_store
-from notify.adapters.record import RecordRepository
-from notify.domain.record import ChainReport
+# The store and the notify service load when the command runs, not with `liandong --help`.
+if TYPE_CHECKING:
+    from kernel.settings import Settings
+    from notify.domain.record import ChainReport
 
 audit_app = typer.Typer(help="The tamper-evident full-process record (执法全过程记录).")
 
@@ -26,6 +25,9 @@ EXIT_BROKEN = 1
 
 async def verify_record(settings: Settings, district: str | None = None) -> ChainReport:
     """Verify the hash chain of ``district`` (default: the deployment's) in notify's store."""
+    from kernel.wiring import open_store
+    from notify.adapters.record import RecordRepository
+
     store = await open_store(settings, "notify")
     try:
         return await RecordRepository(store).verify(district or settings.district)
@@ -52,6 +54,10 @@ def verify(
     ] = None,
 ) -> None:
     """Verify the hash chain of the full-process record; name the first broken entry."""
+    import asyncio
+
+    from kernel.settings import Settings
+
     settings = Settings()
     name = district or settings.district
     report = asyncio.run(verify_record(settings, name))

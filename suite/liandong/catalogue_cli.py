@@ -7,37 +7,56 @@ outbox until the service's relay publishes them — exactly as if made through t
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from typer.core import TyperGroup
 
-from coordination.adapters.spreadsheet import COLUMNS, SpreadsheetError, read_rows
-from coordination.application.catalogue_import import execute_import, export_file, plan_import
-from coordination.bootstrap import CoordinationService
-from kernel.settings import Settings
+# The coordination service (and the spreadsheet library) load when a command runs or the
+# group's own help page is shown, not with `liandong --help` or another command.
+if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter
 
-_LAYOUT = "\n".join(
-    f"  {c.zh} ({c.key}){' — required' if c.required else ''}: {c.help}" for c in COLUMNS
+    from coordination.bootstrap import CoordinationService
+    from kernel.settings import Settings
+
+_SUMMARY = "The matter catalogue (事项清单): import and export the spreadsheets departments keep."
+_LAYOUT = (
+    "Layout (.xlsx first sheet, or CSV in UTF-8 with or without BOM, or GBK): a header "
+    "row, then one row per entry × delegation; an entry delegated to three townships "
+    "takes three rows repeating the entry's columns, an entry not delegated one row with "
+    "the township columns empty. Columns (Chinese or English header):"
 )
+_SAMPLE = "Sample: services/coordination/coordination/seeds/fuyuan-catalogue.csv"
 
-catalogue_app = typer.Typer(
-    help=(
-        "The matter catalogue (事项清单): import and export the spreadsheets departments keep.\n\n"
-        "Layout (.xlsx first sheet, or CSV in UTF-8 with or without BOM, or GBK): a header "
-        "row, then one row per entry × delegation; an entry delegated to three townships "
-        "takes three rows repeating the entry's columns, an entry not delegated one row with "
-        "the township columns empty. Columns (Chinese or English header):\n\n"
-        + _LAYOUT
-        + "\n\nSample: services/coordination/coordination/seeds/fuyuan-catalogue.csv"
+
+def catalogue_help() -> str:
+    """The group's help: the summary, then the spreadsheet layout from the service's columns."""
+    from coordination.adapters.spreadsheet import COLUMNS
+
+    columns = "\n".join(
+        f"  {c.zh} ({c.key}){' — required' if c.required else ''}: {c.help}" for c in COLUMNS
     )
-)
+    return inspect.cleandoc("\n\n".join((_SUMMARY, _LAYOUT, columns, _SAMPLE)))
+
+
+class _CatalogueGroup(TyperGroup):
+    """Carries only the summary until its own help page is shown: the list of commands of
+    `liandong --help` and shell completion read just the first paragraph, the summary, so
+    they do not import the coordination service for the layout."""
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        self.help = catalogue_help()
+        super().format_help(ctx, formatter)
+
+
+catalogue_app = typer.Typer(cls=_CatalogueGroup, help=_SUMMARY)
 
 
 async def _service(settings: Settings) -> CoordinationService:
+    from coordination.bootstrap import CoordinationService
     from liandong.suite import build_service
 
     service = await build_service("coordination", settings)
@@ -63,6 +82,15 @@ def import_catalogue(
 ) -> None:
     """Import catalogue entries: every row is validated first; with any bad row nothing is
     imported unless --import-good (then entries with a bad row are left out whole)."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from coordination.adapters.spreadsheet import SpreadsheetError, read_rows
+    from coordination.application.catalogue_import import execute_import, plan_import
+    from kernel.settings import Settings
+
     console = Console(stderr=True)
     out = Console()
     try:
@@ -126,6 +154,10 @@ def export_catalogue(
     """Export the catalogue (entries in force) to .xlsx with the import's columns."""
     if file.suffix.lower() != ".xlsx":
         raise typer.BadParameter("export writes .xlsx", param_hint="FILE")
+    import asyncio
+
+    from coordination.application.catalogue_import import export_file
+    from kernel.settings import Settings
 
     async def run() -> int:
         service = await _service(Settings())

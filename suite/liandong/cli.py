@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import signal
 import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-import uvicorn
 
-from kernel.auth import ROLES, Principal, TokenIssuer, ensure_dev_keys
-from kernel.policy import PolicyError
-from kernel.settings import SERVICES, Settings
-from kernel.wiring import calendar_for, load_district_policy
 from liandong.audit_cli import audit_app
 from liandong.catalogue_cli import catalogue_app
+
+# Every command imports what it needs when it runs, so that `liandong --help`, `liandong
+# token` and `liandong calendar` start in a blink: the services, the web server and the
+# kernel's settings, policy and token machinery take seconds to import together
+# (bench/cli_startup.py measures; tests/unit/test_cli.py checks what each command loads).
+if TYPE_CHECKING:
+    from kernel.auth import TokenIssuer
+    from kernel.settings import Settings
 
 app = typer.Typer(
     help="Liandong (联动): law-enforcement coordination between townships and departments."
@@ -37,10 +37,14 @@ SUITE_PORT = 8100
 
 
 def _settings(**overrides: object) -> Settings:
+    from kernel.settings import Settings
+
     return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
 
 
 def _issuer(settings: Settings) -> TokenIssuer:
+    from kernel.auth import TokenIssuer, ensure_dev_keys
+
     if settings.jwt_private_key_file is not None:
         pem = settings.jwt_private_key_file.read_bytes()
         kid = settings.jwt_private_key_file.stem
@@ -63,6 +67,8 @@ def mint_token(
     name: str = "演示用户",
     hours: float = 8,
 ) -> str:
+    from kernel.auth import ROLES, Principal
+
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise typer.BadParameter(f"unknown role(s) {unknown}; known: {', '.join(ROLES)}")
@@ -92,8 +98,11 @@ def add_working_days(
     lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 ) -> None:
     """Compute a deadline N working days after START and explain how."""
+    from kernel.policy import PolicyError, district_policy
+
     try:
-        policy = load_district_policy(_settings(district=district))
+        settings = _settings(district=district)
+        policy = district_policy(settings.district, settings.policy_file)
     except PolicyError as exc:
         raise typer.BadParameter(str(exc), param_hint="--district") from exc
     try:
@@ -105,7 +114,7 @@ def add_working_days(
             moment = datetime.combine(date.fromisoformat(start), time(9, 0), CHINA)
     except ValueError as exc:
         raise typer.BadParameter(f"{start!r} is not a date: {exc}", param_hint="START") from exc
-    deadline = calendar_for(policy).add_working_days(moment, n)
+    deadline = policy.working_calendar().add_working_days(moment, n)
     typer.echo(deadline.due.isoformat())
     typer.echo(deadline.explain(lang=lang))
 
@@ -165,6 +174,12 @@ def serve(
     ] = False,
 ) -> None:
     """Run one service for production, with the store and bus from settings."""
+    import asyncio
+
+    import uvicorn
+
+    from kernel.settings import SERVICES, Settings
+
     if service not in SERVICES:
         raise typer.BadParameter(f"one of {', '.join(SERVICES)}", param_hint="SERVICE")
     settings = Settings()
@@ -193,6 +208,14 @@ def up(
     """Start the whole suite on this machine: three services in one process over an
     in-process bus and the embedded store, with the Fuyuan demo data, and the gateway with
     GraphiQL."""
+    import asyncio
+    import contextlib
+    import signal
+
+    import uvicorn
+
+    from kernel.settings import SERVICES
+
     settings = _settings(store="embedded", bus="memory", data_dir=data_dir)
     gport = gateway_port or settings.gateway_port
     from liandong.gateway import GatewayProcess, compose_supergraph, ensure_gateway_installed

@@ -902,3 +902,9 @@ def load_policy(district: str) -> DistrictPolicy:
             ],
         )
     return _load_shipped(district)
+
+
+def district_policy(district: str, policy_file: Path | None = None) -> DistrictPolicy:
+    """The policy a deployment runs on: the file its settings name (``policy_file``), else
+    the district's shipped one."""
+    return load_policy_file(policy_file) if policy_file is not None else load_policy(district)

@@ -10,7 +10,7 @@ from kernel.auth import TokenVerifier, ensure_dev_keys
 from kernel.bus import Bus
 from kernel.calendar import WorkingCalendar
 from kernel.clock import Clock, clock_from_settings, system_clock
-from kernel.policy import DistrictPolicy, load_policy, load_policy_file
+from kernel.policy import DistrictPolicy, district_policy
 from kernel.settings import Settings
 from kernel.store import DocumentStore
 
@@ -80,9 +80,7 @@ def load_verifier(settings: Settings) -> TokenVerifier:
 
 
 def load_district_policy(settings: Settings) -> DistrictPolicy:
-    if settings.policy_file is not None:
-        return load_policy_file(settings.policy_file)
-    return load_policy(settings.district)
+    return district_policy(settings.district, settings.policy_file)
 
 
 async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None) -> Deps:
@@ -103,4 +101,4 @@ async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None
 
 
 def calendar_for(policy: DistrictPolicy) -> WorkingCalendar:
-    return WorkingCalendar(policy.calendar_overrides())
+    return policy.working_calendar()
