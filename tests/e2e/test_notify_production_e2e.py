@@ -135,8 +135,21 @@ async def test_R_SUP_01_webhook_down_then_back_gets_each_event_once_and_live_inb
     production_gateway: Gateway,
 ) -> None:
     gw = production_gateway
-    bureau = gw.mint("fy-police", ["bureau_system"])
+    # The township's own system subscribes to what is addressed to it.
+    bureau = gw.mint("fy-hancong", ["bureau_system"])
     receiver = Receiver(free_port())  # not listening yet: the subscriber is down
+    # Issue 16, finding 2: the police's system subscribes to everything, with no filter; it
+    # is named in none of these referrals, so nothing of them may reach it.
+    police = Receiver(free_port())
+    await police.start()
+    snooping = await _mutate(
+        gw,
+        gw.mint("fy-police", ["bureau_system"]),
+        REGISTER,
+        "registerWebhook",
+        input={"url": police.url},
+    )
+    assert snooping["__typename"] == "WebhookRegistration", snooping
     registered = await _mutate(
         gw,
         bureau,
@@ -211,5 +224,9 @@ async def test_R_SUP_01_webhook_down_then_back_gets_each_event_once_and_live_inb
         assert all(n == 1 for n in counts.values()), counts
         assert {t for _, t in receiver.received} == {"referral.sent.v1"}
         assert len(counts) == len(sent)
+        # Everything the township's system received, the police's did not (the fan-out asks
+        # the matrix, notify.webhookEvent, whatever a subscription's filter says).
+        assert police.received == [], police.received
     finally:
         await receiver.stop()
+        await police.stop()

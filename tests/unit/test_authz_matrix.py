@@ -46,8 +46,9 @@ OPEN_QUERIES = {
     "coordination": {"agency", "agencies", "catalogueEntry", "catalogueEntries", "jurisdiction"},
 }
 # Rules for something that is not a top-level field of the schema (notify.inbox: Agency.inbox,
-# myInbox, Referral.notices and the inboxItemAdded subscription).
-FIELD_RULES = {"referral.Referral.materialContent", "notify.inbox"}
+# myInbox, Referral.notices and the inboxItemAdded subscription; notify.webhookEvent: what
+# the fan-out sends a bureau's webhook).
+FIELD_RULES = {"referral.Referral.materialContent", "notify.inbox", "notify.webhookEvent"}
 
 
 def who(*roles: str, agency: str = "fy-market") -> Principal:

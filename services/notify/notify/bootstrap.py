@@ -277,6 +277,7 @@ def bootstrap(
         system_clock,
         secrets=load_secret_box(settings),
         egress_rule=egress_rule(settings),
+        agencies=agencies,
         retry=webhook_retry or RetryPolicy(),
     )
     fan_out = subscription(

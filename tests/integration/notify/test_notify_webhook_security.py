@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
+from coordination.contracts.published import TechnicalSupportRequestedV1
 from kernel.auth import Principal, ensure_dev_keys
 from kernel.caller import Caller
+from kernel.envelope import Envelope, new_envelope
 from kernel.errors import Forbidden, ValidationFailed
 from kernel.settings import Settings
 from kernel.wiring import build_deps
@@ -25,9 +27,10 @@ from notify.application.webhooks import RegisterWebhook, RotateWebhookSecret
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.egress import IPAddress
 from notify.domain.webhooks import RetryPolicy
+from referral.contracts.published import ComplainantNotifiedV1
 from tests.infra import Server
 
-from .test_notify_watch import deliver, eventually
+from .test_notify_watch import deliver, eventually, register_agencies
 from .test_notify_webhooks import BUREAU, Receiver, sent
 
 pytestmark = pytest.mark.timeout(120)
@@ -305,3 +308,97 @@ async def test_production_notify_does_not_start_without_a_key(tmp_path: Path) ->
             bootstrap(deps)
     finally:
         await deps.store.close()
+
+
+POLICE_SYSTEM = Principal("sys-police", "公安局接口", "fy-police", "fuyuan", ("bureau_system",))
+JUSTICE_SYSTEM = Principal("sys-justice", "司法局接口", "fy-justice", "fuyuan", ("bureau_system",))
+
+
+def _technical_request() -> Envelope:
+    return new_envelope(
+        TechnicalSupportRequestedV1(
+            request_id="ts-9",
+            township_id="fy-hancong",
+            department_id="fy-market",
+            kind="identification",
+            question="涉案食品是否过期",
+            document_number="寒政函〔2026〕9号",
+            urgent=False,
+            evidence_at_risk=False,
+            requested_at=datetime.now(UTC),
+            actor_id="p-li",
+            actor_agency_id="fy-hancong",
+        ),
+        district="fuyuan",
+        service="coordination",
+        subject="ts-9",
+    )
+
+
+def _complainant_told() -> Envelope:
+    return new_envelope(
+        ComplainantNotifiedV1(
+            complaint_id="c-9",
+            owner_agency_id="fy-hancong",
+            actor_id="p-li",
+            actor_agency_id="fy-hancong",
+            state_after="answered",
+            at=datetime.now(UTC),
+            kind="answer",
+            text="经核查，未发现违法行为。",
+            contact="13800000000",
+        ),
+        district="fuyuan",
+        service="referral",
+        subject="c-9",
+    )
+
+
+async def test_issue_16_a_bureau_receives_only_what_its_agency_may_read(start: Start) -> None:
+    """Finding 2 (HIGH): a bureau_system webhook with no filter received every event of the
+    district, complainants' phone numbers included. Now the fan-out asks the matrix
+    (notify.webhookEvent): the township named in the events receives them, the justice bureau
+    supervises and receives them, the police (named in neither) receives nothing; a
+    complainant's contact never leaves."""
+    service = await start()
+    await register_agencies(service)  # fy-justice is the district's justice bureau
+    receivers = {
+        who.agency_id: Receiver(free_port()) for who in (BUREAU, POLICE_SYSTEM, JUSTICE_SYSTEM)
+    }
+    for r in receivers.values():
+        await r.start()
+    try:
+        for who in (BUREAU, POLICE_SYSTEM, JUSTICE_SYSTEM):
+            _, receivers[who.agency_id].secret = await service.webhooks.register(
+                RegisterWebhook(receivers[who.agency_id].url), Caller(who)
+            )
+        events = [_technical_request(), _complainant_told()]
+        for e in events:
+            await deliver(service, e)
+        ids = {e.id for e in events}
+
+        async def delivered() -> bool:
+            return all(ids <= set(receivers[a].received) for a in ("fy-hancong", "fy-justice"))
+
+        await eventually(delivered, "the party's and the supervisor's deliveries")
+        for agency in ("fy-hancong", "fy-justice"):
+            told = receivers[agency].bodies[events[1].id]["data"]
+            assert told["contact"] == "[已隐去]" and "13800000000" not in str(told), agency
+            assert told["text"] == "经核查，未发现违法行为。"
+        # The police's system got nothing: no delivery was even queued for it.
+        rows = await service.webhooks.repo.list_deliveries(
+            (await _hook_of(service, "fy-police")), state=None, after=None, limit=10
+        )
+        assert rows == [] and receivers["fy-police"].received == []
+    finally:
+        for r in receivers.values():
+            await r.stop()
+
+
+async def _hook_of(service: NotifyService, agency: str) -> str:
+    [hook] = [
+        h
+        for h in await service.webhooks.repo.active_subscriptions()
+        if h["owner_agency_id"] == agency
+    ]
+    return str(hook["_id"])

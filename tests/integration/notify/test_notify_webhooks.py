@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -35,10 +36,12 @@ from .test_notify_watch import ReferralSent, deliver, eventually
 
 pytestmark = pytest.mark.timeout(120)
 
+# The township's own system: it receives what is addressed to the township (issue 16: a
+# bureau receives only events its agency is named in, or supervises).
 BUREAU = Principal(
-    person_id="sys-police",
-    person_name="公安局接口",
-    agency_id="fy-police",
+    person_id="sys-hancong",
+    person_name="寒葱沟镇政务系统接口",
+    agency_id="fy-hancong",
     district="fuyuan",
     roles=("bureau_system",),
 )
@@ -52,6 +55,7 @@ class Receiver:
     secret: str = ""
     status: int = 200
     received: list[str] = field(default_factory=list)
+    bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     bad_signatures: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -77,6 +81,7 @@ class Receiver:
         assert request.headers["content-type"] == "application/cloudevents+json"
         assert request.headers["x-liandong-event-id"] == event["id"]
         self.received.append(event["id"])
+        self.bodies[event["id"]] = event
         return Response(status_code=204)
 
     async def start(self) -> None:

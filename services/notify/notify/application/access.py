@@ -7,7 +7,9 @@ relations the matrix is written in.
   name it;
 * the supervision reports (月提示 / 季通报): the justice bureau they are addressed to is
   ``RECEIVER``;
-* a webhook subscription: the agency that owns it is ``RECEIVER``;
+* a webhook subscription: the agency that owns it is ``RECEIVER``; an event fanned out to
+  it: the owning agency is ``PARTY`` when the event names it, ``SUPERVISOR`` when it is a
+  supervising body of the district (the procuratorate: suspected-crime transfers only);
 * what an agency reports or rates in its own name (抄告, hazards, 反向考评): ``SENDER``.
 
 Oversight roles (government, coordinator, supervisor, judicial observer) hold ``SUPERVISOR``
@@ -23,6 +25,7 @@ from kernel.authz import OVERSIGHT, Relation
 from notify.application.matrix import MATRIX
 
 __all__ = [
+    "BUREAU_SYSTEM",
     "INBOX",
     "RECORD",
     "agency_relations",
@@ -31,11 +34,49 @@ __all__ = [
     "oversight_relations",
     "own_name",
     "record_scope",
+    "webhook_may_receive",
 ]
 
 SERVICE = "notify"
 INBOX = "inbox"
 RECORD = "processRecord"
+
+
+#: Agency kinds that supervise the district (the justice bureau, the government, the
+#: coordination body): their systems receive its events.
+SUPERVISING_KINDS = frozenset({"justice_bureau", "government", "coordination_body"})
+#: Events of the district's public directory and matter catalogue (R-CAT-02).
+PUBLIC_EVENTS = frozenset(
+    {"agency.registered.v1", "catalogue.entry_changed.v1", "catalogue.change_announced.v1"}
+)
+#: The transfers of suspected crimes the procuratorate supervises (两法衔接, R-REF-10).
+CRIME_EVENTS = frozenset({"referral.crime_transferred.v1", "referral.police_decided.v1"})
+
+
+class _System:
+    """A bureau's system as the matrix sees it at fan-out (no person is asking)."""
+
+    roles: tuple[str, ...] = ("bureau_system",)
+
+
+BUREAU_SYSTEM = _System()
+
+
+def webhook_may_receive(
+    owner_agency_id: str, owner_kind: str | None, event_type: str, named: Iterable[str]
+) -> bool:
+    """Whether an event goes to a webhook of ``owner_agency_id``, by the matrix's
+    ``notify.webhookEvent``: the agency is named in it (a party), or supervises the district
+    (the procuratorate: crime transfers only), or the event is public."""
+    held: set[Relation] = set()
+    if owner_agency_id in set(named):
+        held.add(Relation.PARTY)
+    if owner_kind in SUPERVISING_KINDS or (
+        owner_kind == "procuratorate" and event_type in CRIME_EVENTS
+    ):
+        held.add(Relation.SUPERVISOR)
+    tags = {"public"} if event_type in PUBLIC_EVENTS else set()
+    return MATRIX.permits(BUREAU_SYSTEM, f"{SERVICE}.webhookEvent", held, tags)
 
 
 def oversight_relations(p: Principal) -> set[Relation]:

@@ -69,6 +69,20 @@ RULES: tuple[Rule, ...] = (
         "its own webhook; the new secret is shown once",
     ),
     rule("notify.replayWebhookDelivery", ["bureau_system"], [_R.RECEIVER], "its own webhook"),
+    rule(
+        "notify.webhookEvent",
+        ["bureau_system"],
+        [_R.PARTY, _R.SUPERVISOR],
+        "fan-out (issue 16): an event reaches a webhook when the owning agency is named in it "
+        "or supervises the district; complainants' personal data is redacted",
+    ),
+    rule(
+        "notify.webhookEvent",
+        ["bureau_system"],
+        [_R.NONE],
+        "the district's agency directory and matter catalogue are public",
+        tag="public",
+    ),
     rule("notify.replayWebhookDelivery", _OVERSEERS, [_R.SUPERVISOR]),
     rule(
         "notify.reportApproval",

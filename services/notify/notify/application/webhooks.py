@@ -25,6 +25,7 @@ from kernel.envelope import CONTENT_TYPE, Envelope
 from kernel.errors import InvalidState, NotFound, ValidationFailed
 from kernel.store import Document
 from notify.adapters import egress
+from notify.adapters.repository import AgencyNames
 from notify.adapters.secret_box import SecretBox, SecretBoxError
 from notify.adapters.webhooks import WebhookRepository
 from notify.application import access
@@ -37,6 +38,7 @@ from notify.domain.webhooks import (
     TIMESTAMP_HEADER,
     RetryPolicy,
     WebhookFilter,
+    redacted,
     sign,
     validate_registration,
 )
@@ -83,6 +85,7 @@ class Webhooks:
         *,
         secrets: SecretBox,
         egress_rule: EgressRule,
+        agencies: AgencyNames,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         lease: timedelta = timedelta(seconds=60),
@@ -90,6 +93,7 @@ class Webhooks:
         self.repo = repo
         self.secrets = secrets
         self.egress = egress_rule
+        self.agencies = agencies
         self.district = district
         self.clock = clock
         self.retry = retry or RetryPolicy()
@@ -186,6 +190,14 @@ class Webhooks:
 
     # -- fan-out ------------------------------------------------------------------------
 
+    @staticmethod
+    def _outgoing(envelope: Envelope) -> str:
+        """The bytes a bureau receives: the event, with complainants' personal data
+        redacted (it never leaves in an event meant for another bureau's system)."""
+        data = redacted(envelope.data)
+        shown = envelope if data is None else envelope.model_copy(update={"data": data})
+        return shown.to_json_bytes().decode()
+
     async def when_any_event_queue_deliveries(self, envelope: Envelope) -> None:
         if envelope.district != self.district:
             raise PermanentError(
@@ -196,12 +208,19 @@ class Webhooks:
         matter = envelope.data.get("matter_code")
         body: str | None = None
         now = self.clock()
+        kinds: dict[str, str | None] = {}
         for sub in await self.repo.active_subscriptions():
             if not filter_of(sub).matches(
                 envelope.type, agencies, matter if isinstance(matter, str) else None
             ):
                 continue
-            body = body or envelope.to_json_bytes().decode()
+            # What the owning bureau may receive is the matrix's, whatever its filter says.
+            owner = str(sub["owner_agency_id"])
+            if owner not in kinds:
+                kinds[owner] = await self.agencies.kind(owner)
+            if not access.webhook_may_receive(owner, kinds[owner], envelope.type, agencies):
+                continue
+            body = body or self._outgoing(envelope)
             await self.repo.add_delivery(
                 {
                     "_id": f"{sub['_id']}:{envelope.id}",

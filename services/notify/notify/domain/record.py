@@ -25,7 +25,28 @@ from typing import Any
 
 # Payload fields that name an agency in the events of the suite (tolerant: any field ending
 # in ``agency_id`` counts too), so "everything that concerns agency A" is one indexed query.
-_AGENCY_FIELDS = ("sender_id", "receiver_id", "agency_id", "township_id", "department_id")
+_AGENCY_FIELDS = (
+    "sender_id",
+    "receiver_id",
+    "agency_id",
+    "township_id",
+    "department_id",
+    # the parties of cooperation, disputes, joint operations and meetings
+    "requester_id",
+    "helper_id",
+    "holder_id",
+    "lead_id",
+    "police_id",
+    "convener_id",
+    "interim_handler_id",
+    "previous_receiver_id",
+    "justice_bureau_id",
+    "notified_agency_id",
+    "responsible_agency_id",
+    "reported_to_government_id",
+    "filed_with_agency_id",
+)
+_AGENCY_LISTS = ("party_ids", "cooperating_ids", "attendee_ids", "township_ids")
 
 
 @dataclass(frozen=True)
@@ -63,9 +84,12 @@ def agencies_named(data: Mapping[str, Any]) -> tuple[str, ...]:
     for key, value in data.items():
         if key in _AGENCY_FIELDS or key.endswith("agency_id"):
             add(value)
-        elif key.endswith("agency_ids") and isinstance(value, list):
+        elif (key.endswith("agency_ids") or key in _AGENCY_LISTS) and isinstance(value, list):
             for v in value:
                 add(v)
+    step = data.get("step")
+    if isinstance(step, Mapping):
+        add(step.get("decided_by_agency_id"))
     for block in data.get("deadlines") or []:
         if isinstance(block, Mapping):
             add(block.get("responsible_agency_id"))

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from kernel.errors import ValidationFailed
@@ -92,3 +93,17 @@ class RetryPolicy:
     def delay(self, failed_attempts: int) -> timedelta:
         grown: timedelta = self.base * (2 ** max(0, failed_attempts - 1))
         return min(grown, self.cap)
+
+
+#: Payload fields that hold a complainant's personal data (R-CMP): they never leave the
+#: suite in an event meant for another bureau's system.
+PERSONAL_FIELDS = ("contact", "complainant_name", "complainant_contact")
+REDACTED = "[已隐去]"
+
+
+def redacted(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The payload with complainants' personal data replaced, or None when it has none."""
+    found = [k for k in PERSONAL_FIELDS if data.get(k)]
+    if not found:
+        return None
+    return {**data, **{k: REDACTED for k in found}}
