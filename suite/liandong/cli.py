@@ -18,9 +18,10 @@ import uvicorn
 from kernel.auth import ROLES, Principal, TokenIssuer, ensure_dev_keys
 from kernel.policy import PolicyError
 from kernel.settings import SERVICES, Settings
-from kernel.wiring import calendar_for, load_district_policy
+from kernel.wiring import calendar_for
 from liandong.audit_cli import audit_app
 from liandong.catalogue_cli import catalogue_app
+from liandong.policy import load_district_policy
 
 app = typer.Typer(
     help="Liandong (联动): law-enforcement coordination between townships and departments."
