@@ -17,6 +17,7 @@ from kernel.bus import Bus
 from kernel.runtime import ServiceRuntime
 from kernel.settings import SERVICES, Settings
 from kernel.wiring import build_deps, open_bus
+from liandong.policy import load_district_policy
 from notify.bootstrap import bootstrap as bootstrap_notify
 from referral.bootstrap import bootstrap as bootstrap_referral
 
@@ -37,7 +38,9 @@ def sdl_path(service: str) -> Path:
 async def build_service(
     name: str, settings: Settings, *, bus: Bus | None = None, seed_demo: bool = False
 ) -> Service:
-    deps = await build_deps(settings, name, bus=bus)
+    # The whole policy file, every section checked (and none unknown) before any service
+    # starts; each service then takes its own sections from it.
+    deps = await build_deps(settings, name, bus=bus, policy=load_district_policy(settings))
     if name == "referral":
         return bootstrap_referral(deps)
     if name == "coordination":

@@ -11,7 +11,7 @@ import pytest
 from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor, Clock
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from kernel.policy import load_policy
+from liandong.policy import load_policy
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 GOV = Actor("p-g", "fy-gov", ("government",))

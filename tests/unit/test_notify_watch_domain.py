@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kernel.errors import ValidationFailed
-from kernel.policy import load_policy
 from kernel.wiring import calendar_for
+from liandong.policy import load_policy
 from notify.domain.record import agencies_named, record_entry
 from notify.domain.watch import WatchedDeadline, plan_deadline_timers, receipt_limit
 from notify.domain.webhooks import RetryPolicy, WebhookFilter, sign, validate_registration, verify

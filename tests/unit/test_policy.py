@@ -1,4 +1,5 @@
-"""Unit tests for the district policy loader (kernel.policy) and the shipped policies.
+"""Unit tests for the district policy loader (kernel.policy; the whole file through
+liandong.policy, every service's sections with it) and the shipped policies.
 
 The numbers asserted here are those of DOMAIN.md §0 and the seeds; a test failing here means
 a shipped YAML file drifted from its source.
@@ -17,15 +18,9 @@ from pydantic import ValidationError
 
 import kernel.policy as policy_module
 from kernel.calendar import DayCategory
-from kernel.policy import (
-    DistrictPolicy,
-    PolicyError,
-    SendPolicy,
-    available_districts,
-    load_policy,
-    load_policy_file,
-    parse_policy,
-)
+from kernel.policy import DistrictPolicy, PolicyError, available_districts
+from liandong.policy import load_policy, load_policy_file, parse_policy
+from referral.policy import SendPolicy
 
 SH = ZoneInfo("Asia/Shanghai")
 DISTRICTS = ["chongqing", "fuyuan", "hualong", "huancui", "shangri-la"]

@@ -37,6 +37,7 @@ from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes
+from coordination.policy import policy_of
 from kernel.adapters.official_pdf import render_pdf
 from kernel.consumer import EventRouter
 from kernel.http import create_service_app
@@ -123,6 +124,9 @@ def bootstrap(
 ) -> CoordinationService:
     """Build the service. ``seed_demo`` registers the district's shipped demo agencies and
     catalogue at start (embedded suite); ``seed_file`` registers agencies from a given file."""
+    # The coordination sections of the district's policy file: a mistake stops the boot, naming
+    # the file and the field (kernel.policy validated the shared sections).
+    policy_of(deps.policy)
     settings = deps.settings
     district = settings.district
     agencies = AgencyRepository(deps.store)

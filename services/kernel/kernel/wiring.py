@@ -80,14 +80,24 @@ def load_verifier(settings: Settings) -> TokenVerifier:
 
 
 def load_district_policy(settings: Settings) -> DistrictPolicy:
+    """The kernel's sections of the policy the settings name (each service validates its
+    own at boot; ``liandong.policy`` validates the whole file)."""
     return district_policy(settings.district, settings.policy_file)
 
 
-async def build_deps(settings: Settings, service: str, *, bus: Bus | None = None) -> Deps:
-    """Deps for one service; pass ``bus`` to share one bus between services (embedded)."""
+async def build_deps(
+    settings: Settings,
+    service: str,
+    *,
+    bus: Bus | None = None,
+    policy: DistrictPolicy | None = None,
+) -> Deps:
+    """Deps for one service; pass ``bus`` to share one bus between services (embedded), and
+    ``policy`` to use one already loaded (the composition root's, validated whole)."""
     # First: a production deployment configured with a test clock must not start at all.
     clock = clock_from_settings(settings)
-    policy = load_district_policy(settings)
+    if policy is None:
+        policy = load_district_policy(settings)
     return Deps(
         settings=settings,
         store=await open_store(settings, service),

@@ -56,6 +56,7 @@ from notify.domain.egress import EgressRule
 from notify.domain.notices import GENERIC_EVENT_TYPES
 from notify.domain.webhooks import RetryPolicy
 from notify.entrypoints.graphql.schema import NotifyContext, build_schema
+from notify.policy import policy_of
 
 NAME = "notify"
 ASYNCAPI_FILE = Path(__file__).with_name("asyncapi.json")
@@ -187,6 +188,9 @@ def bootstrap(
     deployment's clock, ``deps.clock``; tests may pass a fake one to move through time);
     ``webhook_retry`` the backoff of webhook deliveries (tests shorten it); without
     ``run_workers`` the timer scheduler and the webhook worker only run when called."""
+    # The notify sections of the district's policy file: a mistake stops the boot, naming
+    # the file and the field (kernel.policy validated the shared sections).
+    sections = policy_of(deps.policy)
     settings = deps.settings
     store = deps.store
     clock = clock or deps.clock
@@ -236,7 +240,7 @@ def bootstrap(
         timers=report_timers,
         inbox=inbox,
         agencies=agencies,
-        policy=deps.policy.supervision,
+        policy=sections.supervision,
         clock=clock,
     )
     router = (

@@ -25,6 +25,7 @@ from referral.application.queries import ReferralQueries
 from referral.contracts.consumed import AgencyRegistered, DisputeRuled
 from referral.entrypoints.graphql.schema import ReferralContext, build_schema
 from referral.entrypoints.http.files import file_routes
+from referral.policy import policy_of
 
 NAME = "referral"
 
@@ -59,6 +60,9 @@ class ReferralService:
 
 
 def bootstrap(deps: Deps) -> ReferralService:
+    # The referral sections of the district's policy file: a mistake stops the boot, naming
+    # the file and the field (kernel.policy validated the shared sections).
+    policy_of(deps.policy)
     settings = deps.settings
     referrals = ReferralRepository(deps.store)
     agencies = AgencyDirectory(deps.store)

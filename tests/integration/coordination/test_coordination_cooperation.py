@@ -49,9 +49,9 @@ from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
-from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
+from liandong.policy import load_policy
 
 
 def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:

@@ -39,9 +39,9 @@ from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
-from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
+from liandong.policy import load_policy
 
 
 def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:

@@ -24,6 +24,7 @@ from notify.application.supervision import RateAgency
 from notify.bootstrap import NotifyService
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.supervision import month, quarter
+from notify.policy import policy_of
 
 from .test_notify_watch import (
     DUE,
@@ -240,7 +241,7 @@ async def test_R_NTF_01_reported_approval_is_copied_to_the_township_at_once(
     # Urgent: the receipt clock of urgent notices (hours, not working days).
     timer = await service.timers.get(f"receipt:{item.id}")
     assert timer is not None
-    hours = service.deps.policy.notices.urgent_receipt_limit_hours
+    hours = policy_of(service.deps.policy).notices.urgent_receipt_limit_hours
     assert timer["fire_at"] == clock.now + timedelta(hours=hours)
 
     # The report's event leaves through the outbox, is recorded, and copying it again on

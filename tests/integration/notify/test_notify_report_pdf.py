@@ -15,6 +15,7 @@ from notify.adapters import pdf
 from notify.application.supervision import RateAgency
 from notify.bootstrap import NotifyService
 from notify.domain.supervision import month, quarter
+from notify.policy import policy_of
 
 from .test_notify_copies_supervision import (
     AssistanceRefused,
@@ -152,7 +153,7 @@ async def test_R_SUP_02_monthly_list_is_pushed_to_the_justice_bureau_once_with_t
     a = await harness.start(workers=True)
     b = await harness.start(workers=True)
     await facts(a, harness)  # leaves the clock on 20 March
-    day = a.deps.policy.supervision.report_day_of_month
+    day = policy_of(a.deps.policy).supervision.report_day_of_month
     march = await a.report_timers.get("report.monthly:2026-03")
     assert march is not None and march["state"] == "pending"
     assert march["fire_at"] == local(2026, 4, day, 9)
@@ -207,7 +208,7 @@ async def _timer_state(service: NotifyService, timer_id: str, state: str) -> boo
 async def test_R_SUP_02_monthly_push_waits_for_a_known_justice_bureau(harness: Harness) -> None:
     clock = harness.clock
     service = await harness.start(workers=False)
-    day = service.deps.policy.supervision.report_day_of_month
+    day = policy_of(service.deps.policy).supervision.report_day_of_month
     clock.now = local(2026, 4, day, 9, 30)
     # March's list and the first quarter's bulletin fall due together.
     assert await service.report_scheduler.run_once() == 2

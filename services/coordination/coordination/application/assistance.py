@@ -33,6 +33,7 @@ from coordination.contracts.published import (
 )
 from coordination.domain import assistance as ast
 from coordination.domain.cooperation import Actor
+from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
@@ -154,7 +155,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
                 ast.REPLY, cmd.helper_id, start, "紧急协助执法事项：立即实施协助（CQ 三(三)）"
             )
         else:
-            n = self.policy.assistance.reply_limit_working_days
+            n = policy_of(self.policy).assistance.reply_limit_working_days
             reply = self._clock(
                 ast.REPLY,
                 cmd.helper_id,
@@ -164,7 +165,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
                     rule=f"回复协助执法复函：{n}个工作日（区政策；CQ 三(三)：及时回复）",
                 ),
             )
-        n = self.policy.assistance.letter_after_phone_working_days
+        n = policy_of(self.policy).assistance.letter_after_phone_working_days
         letter = self._clock(
             ast.WRITTEN_LETTER,
             cmd.requester_id,

@@ -22,6 +22,7 @@ from coordination.domain.catalogue import (
 )
 from coordination.domain.dispute import Actor
 from coordination.domain.model import AgencyKind
+from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.catalogue import (
@@ -164,7 +165,7 @@ class CatalogueHandlers:
 
     async def build_content(self, cmd: DefineEntry) -> EntryContent:
         """Validate a command against the domain rules and the agency register."""
-        months = self.policy.delegation.transition_period_months
+        months = policy_of(self.policy).delegation.transition_period_months
         delegations: list[Delegation] = []
         for i, d in enumerate(cmd.delegations):
             delegations.append(

@@ -31,6 +31,7 @@ from coordination.domain.dispute import (
     open_dispute,
 )
 from coordination.domain.model import AgencyKind
+from coordination.policy import LadderStep, policy_of
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
@@ -38,7 +39,7 @@ from kernel.contracts.deadlines import DeadlineState, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from kernel.outbox import ConcurrencyError
-from kernel.policy import DistrictPolicy, LadderStep
+from kernel.policy import DistrictPolicy
 
 SERVICE = "coordination"
 STEP_KIND = "dispute.step"
@@ -136,7 +137,7 @@ class DisputeHandlers:
 
     @property
     def ladder(self) -> list[LadderStep]:
-        return list(self.policy.dispute.ladder)
+        return list(policy_of(self.policy).dispute.ladder)
 
     def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
         return new_envelope(
@@ -280,7 +281,7 @@ class DisputeHandlers:
             parties=parties,
             reasons=cmd.reasons,
             interim_handler_id=cmd.interim_handler_id,
-            interim_handler_required=self.policy.dispute.interim_handler_required,
+            interim_handler_required=policy_of(self.policy).dispute.interim_handler_required,
             first_step=first,
             actor=actor,
             at=now,
@@ -521,7 +522,7 @@ class DisputeHandlers:
             reasons += f"（清单依据：{event.catalogue_basis}）"
         # The district's route (R-REF-07): up the ladder from negotiation, or (FY) straight
         # to the government's decision.
-        government = self.policy.dispute.decline_route == "government"
+        government = policy_of(self.policy).dispute.decline_route == "government"
         try:
             await self._open(
                 OpenDispute(

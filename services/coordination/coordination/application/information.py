@@ -28,6 +28,7 @@ from coordination.contracts.published import (
 )
 from coordination.domain import information as inf
 from coordination.domain.cooperation import Actor, Clock
+from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
@@ -102,7 +103,7 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
         )
 
     def _answer_clock(self, holder_id: str, at: datetime, urgent: bool) -> Clock:
-        iq = self.policy.information_query
+        iq = policy_of(self.policy).information_query
         if urgent and iq.urgent_immediately:
             return self._immediately(
                 inf.ANSWER, holder_id, at, "特别紧急的事项：立即提供查询服务（CQ 四(一)）"

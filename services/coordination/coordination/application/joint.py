@@ -31,6 +31,7 @@ from coordination.contracts.published import (
 from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor
 from coordination.domain.model import AgencyKind
+from coordination.policy import policy_of
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
@@ -302,7 +303,7 @@ class JointHandlers(_Base):
         actor = acting(caller)
         before = await self._authorized(cmd.operation_id, actor, "assignJointTask")
         now = self.clock()
-        n = self.policy.joint_enforcement.task_report_limit_working_days
+        n = policy_of(self.policy).joint_enforcement.task_report_limit_working_days
         # Counting starts the day after the task's deadline (the deadline day is not counted).
         deadline = self.calendar.add_working_days(
             datetime.combine(cmd.deadline, time(12), tzinfo=CHINA),
@@ -393,7 +394,7 @@ class JointHandlers(_Base):
             actor=actor,
             at=now,
             rejection_must_be_reported=(
-                self.policy.joint_enforcement.rejected_inability_reported_to_government
+                policy_of(self.policy).joint_enforcement.rejected_inability_reported_to_government
             ),
         )
         task = after.task(cmd.task_id)
@@ -418,7 +419,7 @@ class JointHandlers(_Base):
         actor = acting(caller)
         operation = await self._authorized(cmd.operation_id, actor, "recordJointInspection")
         now = self.clock()
-        window = self.policy.joint_enforcement.inspect_once_window_days
+        window = policy_of(self.policy).joint_enforcement.inspect_once_window_days
         key = cmd.target.key()
         earlier = await self.inspections.of_target(key, since=now - timedelta(days=window))
         inspection = jnt.record_inspection(

@@ -26,6 +26,7 @@ from coordination.contracts.meetings import (
 )
 from coordination.domain import meetings as mtg
 from coordination.domain.cooperation import Actor, Clock
+from coordination.policy import policy_of
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
@@ -196,7 +197,7 @@ class MeetingHandlers(_Base):
             | {f"attendeeIds.{i}": a for i, a in enumerate(cmd.attendee_ids)}
         )
         now = self.clock()
-        policy = self.policy.meetings
+        policy = policy_of(self.policy).meetings
         meeting_day = local_date(cmd.starts_at)
         notice_latest = self.calendar.working_days_before(
             meeting_day, policy.notice_lead_working_days

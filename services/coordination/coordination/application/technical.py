@@ -28,6 +28,7 @@ from coordination.contracts.published import (
 from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
+from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
@@ -121,7 +122,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         now = self.clock()
-        ts = self.policy.technical_support
+        ts = policy_of(self.policy).technical_support
         n = ts.reply_limit_working_days
         on_site = (
             self._immediately(
@@ -186,7 +187,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             raise ValidationFailed("give the new limit in working days", field="workingDays")
         before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
         now = self.clock()
-        ts = self.policy.technical_support
+        ts = policy_of(self.policy).technical_support
         cap = (
             f"最长{ts.extension_max_working_days}个工作日"
             if ts.extension_max_working_days

@@ -14,7 +14,6 @@ from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import Conflict
 from kernel.outbox import ConcurrencyError
-from kernel.policy import SupervisionPolicy
 from kernel.store import Document
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import AgencyNames, InboxRepository
@@ -46,6 +45,7 @@ from notify.domain.supervision import (
     report_paths,
 )
 from notify.domain.watch import PlannedTimer
+from notify.policy import SupervisionPolicy
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,7 @@ from notify.domain.watch import (
     reminder_text,
     unread_escalation_text,
 )
+from notify.policy import policy_of
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class DeadlineWatch:
             await self.reconcile(block.key)
 
     def _supervising_kind(self) -> str:
-        for step in self.policy.reminders.escalation:
+        for step in policy_of(self.policy).reminders.escalation:
             if step.to == "supervising_body" and step.agency_kind is not None:
                 return step.agency_kind
         return "justice_bureau"
@@ -141,7 +142,7 @@ class DeadlineWatch:
             return
         state = "paused" if current.state == "paused" else "pending"
         for planned in plan_deadline_timers(
-            current, self.policy.reminders, self.calendar, self.policy.immediately
+            current, policy_of(self.policy).reminders, self.calendar, self.policy.immediately
         ):
             await self.timers.schedule(
                 planned,
@@ -157,7 +158,9 @@ class DeadlineWatch:
         """R-NTF-04: an unread notice escalates past the district's receipt limit."""
         if not item.receipt_required:
             return
-        fire_at = receipt_limit(item.created_at, item.urgent, self.policy.notices, self.calendar)
+        fire_at = receipt_limit(
+            item.created_at, item.urgent, policy_of(self.policy).notices, self.calendar
+        )
         await self.timers.schedule(
             PlannedTimer(
                 id=f"receipt:{item.id}", kind="notice.receipt", step="receipt", fire_at=fire_at
@@ -213,7 +216,7 @@ class DeadlineWatch:
             fire_at = fire_at_for_step(
                 deadline,
                 timer["step"],
-                self.policy.reminders,
+                policy_of(self.policy).reminders,
                 self.calendar,
                 self.policy.immediately,
             )

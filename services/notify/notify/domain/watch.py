@@ -17,7 +17,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from kernel.calendar import WorkingCalendar
-from kernel.policy import ImmediatelyPolicy, NoticePolicy, ReminderPolicy
+from kernel.policy import ImmediatelyPolicy
+from notify.policy import NoticePolicy, ReminderPolicy
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

@@ -12,18 +12,20 @@ from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.policy import DistrictPolicy
 from referral.domain.model import DeadlineInfo
+from referral.policy import policy_of
 
 
 class ReferralClocks:
     def __init__(self, policy: DistrictPolicy, calendar: WorkingCalendar) -> None:
         self.policy = policy
+        self.sections = policy_of(policy)
         self.calendar = calendar
 
     def send(
         self, found_at: datetime, urgent: bool, working_days: int | None = None
     ) -> DeadlineInfo:
         """R-REF-04: from discovery; urgent cases on the 24 h clock (or at once)."""
-        s = self.policy.send
+        s = self.sections.send
         if urgent:
             if s.urgent.immediately:
                 # DOMAIN §0: "immediately" is an alert now and a clock of a few hours, so
@@ -45,7 +47,7 @@ class ReferralClocks:
 
     def accept(self, start: datetime, receiver_id: str) -> DeadlineInfo | None:
         """R-REF-06: the receiver states acceptance in writing within the limit."""
-        days = self.policy.acceptance_limit_working_days()
+        days = self.sections.acceptance_limit_working_days()
         if days is None:
             return None
         rule = f"{days}个工作日内书面告知受理情况"
@@ -57,7 +59,7 @@ class ReferralClocks:
     def report(self, start: datetime, receiver_id: str) -> DeadlineInfo:
         """R-REF-08: the result is reported within the policy's days (日) of the written
         acceptance, the last day rolled over past a holiday (DOMAIN §0)."""
-        rr = self.policy.result_report
+        rr = self.sections.result_report
         rule = f"自受理之日起{rr.limit_days}日内通报处理结果（{rr.basis_zh}）"
         d = self.calendar.add_calendar_days(start, rr.limit_days, rule=rule)
         return DeadlineInfo(

@@ -66,6 +66,7 @@ from referral.domain.model import (
     check_competence,
     draft_referral,
 )
+from referral.policy import policy_of
 
 # Receivers outside the catalogue: the catalogue names no power of theirs to check.
 _OUTSIDE_CATALOGUE = ("public_security", "procuratorate", "court")
@@ -180,7 +181,7 @@ class ReferralCommands:
         return replace(referral, version=1)
 
     async def extend_send_deadline(self, cmd: ExtendSendDeadline, caller: Caller) -> Referral:
-        s = self.ports.policy.send
+        s = policy_of(self.ports.policy).send
 
         def move(r: Referral, actor: Actor, now: datetime) -> Referral:
             return r.extend_send_deadline(
@@ -318,7 +319,7 @@ class ReferralCommands:
             return r.decline(
                 actor,
                 now,
-                may_refuse=self.ports.policy.acceptance.may_refuse,
+                may_refuse=policy_of(self.ports.policy).acceptance.may_refuse,
                 reasons=cmd.reasons,
                 catalogue_basis=cmd.catalogue_basis,
                 interim_handler=await self.run.agency(cmd.interim_handler_id),

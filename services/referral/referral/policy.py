@@ -1,0 +1,136 @@
+"""The referral service's sections of the district policy: sending a referral (``send``,
+R-REF-04), the receiver's written acceptance (``acceptance``, R-REF-06, R-REF-07) and the
+report of the handling result (``result_report``, R-REF-08).
+
+They sit in the district's one YAML file next to the kernel's shared sections
+(:mod:`kernel.policy`) and the other services'; :func:`policy_of` validates them from that
+file with the same messages (file name and dotted field path) as every other section, e.g.
+``fuyuan.yaml: send.extension_max_working_days: must be ≥ send.limit_working_days (5), got 3``.
+Field docstrings cite the seed passage (see :mod:`kernel.policy` for the codes).
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field, model_validator
+
+from kernel.policy import DistrictPolicy, sections_of
+from kernel.policy_base import Bool, PolicyModel, PositiveInt, Text, check
+
+__all__ = [
+    "SECTIONS",
+    "AcceptancePolicy",
+    "ReferralPolicy",
+    "ResultReportPolicy",
+    "SendPolicy",
+    "UrgentClock",
+    "policy_of",
+]
+
+
+class ResultReportPolicy(PolicyModel):
+    """The receiver reports the handling result back to the sender (处理结果通报, R-REF-08).
+
+    No seed gives a limit. The Administrative Penalty Law (《中华人民共和国行政处罚法》, 2021)
+    art. 60 gives 90 days from filing a case to the decision: the project's default, counted
+    in days (日) from the written acceptance, the last day rolled over past a holiday
+    (DOMAIN §0)."""
+
+    limit_days: PositiveInt = 90
+    """Calendar days (日), not working days."""
+    basis_zh: Text = "行政处罚法第六十条；项目默认"
+    """Where the number comes from, as the clock's rule cites it."""
+
+
+class UrgentClock(PolicyModel):
+    """The clock for urgent cases: a number of clock hours, or "immediately" (an alert now
+    and the policy's ``immediately.limit_hours``)."""
+
+    hours: PositiveInt | None = None
+    """Clock hours (FY (四)1, HL 四(一)1: 24 小时)."""
+    immediately: Bool = False
+    """Act at once (CQ: 立即移送, 不得拖延时间或压案不送): alerted now, due within the
+    district's ``immediately.limit_hours``."""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> UrgentClock:
+        if self.immediately and self.hours is not None:
+            check([("hours", "must be absent when {at}immediately is true")])
+        if not self.immediately and self.hours is None:
+            check([("hours", "required unless {at}immediately is true")])
+        return self
+
+
+class SendPolicy(PolicyModel):
+    """Sending a referral to the competent agency (R-REF-04)."""
+
+    limit_working_days: PositiveInt
+    """Working days from discovery to send (FY (四)1: 5; HL 四(一)1: 3; CQ: 2; default 5)."""
+    extension_max_working_days: PositiveInt
+    """Latest send date when extended (FY (四)1: 最长不超过10个工作日). Equal to
+    ``limit_working_days`` where the seed allows no extension."""
+    extension_requires_prior_notice: Bool = True
+    """An extension must be announced to the receiver first (FY (四)1: 应事先告知)."""
+    urgent: UrgentClock
+    """Urgent cases (FY, HL: 24 hours; CQ: immediately)."""
+
+    @property
+    def extendable(self) -> bool:
+        """Whether the limit can be extended at all."""
+        return self.extension_max_working_days > self.limit_working_days
+
+    @model_validator(mode="after")
+    def _extension_not_below_limit(self) -> SendPolicy:
+        if self.extension_max_working_days < self.limit_working_days:
+            check(
+                [
+                    (
+                        "extension_max_working_days",
+                        f"must be ≥ {{at}}limit_working_days ({self.limit_working_days}), "
+                        f"got {self.extension_max_working_days}",
+                    )
+                ]
+            )
+        return self
+
+
+class AcceptancePolicy(PolicyModel):
+    """The receiver's written statement on acceptance (受理情况, R-REF-06, R-REF-07)."""
+
+    may_refuse: Bool
+    """Whether the receiver may decline a referral (CQ: 受移送有管辖权的行政机关不得拒绝接受)."""
+    limit_working_days: PositiveInt
+    """Working days to state acceptance in writing (FY (四)1: 5; default 5)."""
+
+
+class ReferralPolicy(PolicyModel):
+    """The referral service's sections of a district policy (the file's other sections are
+    the kernel's and the other services')."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    send: SendPolicy
+    """R-REF-04."""
+    acceptance: AcceptancePolicy
+    """R-REF-06, R-REF-07."""
+    result_report: ResultReportPolicy = Field(default_factory=ResultReportPolicy)
+    """R-REF-08: days to report the handling result (optional in a file: 90 days, the
+    Administrative Penalty Law art. 60)."""
+
+    def acceptance_limit_working_days(self) -> int | None:
+        """Working days for the receiver's written acceptance statement (R-REF-06).
+
+        Always set in the shipped policies (even where the receiver may not refuse, CQ, it
+        still states 受理情况); ``None`` is kept in the signature for callers that treat
+        "no limit" as "no deadline to watch".
+        """
+        return self.acceptance.limit_working_days
+
+
+SECTIONS: frozenset[str] = frozenset(ReferralPolicy.model_fields)
+"""The top-level keys of a policy file that belong to this service."""
+
+
+def policy_of(policy: DistrictPolicy) -> ReferralPolicy:
+    """The referral sections of ``policy``'s file, validated once (a :class:`PolicyError`
+    naming the file and the field path if one is wrong)."""
+    return sections_of(policy, ReferralPolicy)
