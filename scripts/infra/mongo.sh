@@ -108,6 +108,8 @@ ensure_binary() {
 # with it all the same. One build at a time per root (flock), so that two `up`s started
 # together on a fresh machine do not both spend a quarter of an hour on it.
 install_binary() {
+    # rustup puts cargo in ~/.cargo/bin, which a non-login shell (CI) may not have on PATH.
+    PATH="${PATH}:${CARGO_HOME:-${HOME}/.cargo}/bin"
     command -v cargo >/dev/null 2>&1 ||
         die "cargo is needed to build ${SECANTUS_CRATE} ${SECANTUS_VERSION} (install Rust, e.g. with rustup), or set LIANDONG_SECANTUSD to a prebuilt ${SECANTUS_BIN_NAME}"
     mkdir -p "${INSTALL_ROOT}"
