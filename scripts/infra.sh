@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install (when missing) and start what the tests need: RabbitMQ (Debian package), a MongoDB
-# wire-protocol server (FerretDB v1, SQLite backend, built with `go install`) and the
-# gateway's npm packages, and (up only) the kustomize renderer the manifest tests use. Idempotent: what already runs is left alone.
+# wire-protocol server (SecantusDB's secantusd-rs, built once with `cargo install`; GPL-2.0,
+# a separate process for development, tests, CI and benchmarks only) and the gateway's npm
+# packages, and (up only) the kustomize renderer the manifest tests use. Idempotent: what
+# already runs is left alone.
 #   scripts/infra.sh up|down|status
+# LIANDONG_MONGO_PORT moves the MongoDB wire-protocol server off 27017 (scripts/infra/mongo.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cmd=${1:-up}

@@ -1,7 +1,7 @@
 """Contract of the store port (``kernel.store``): one suite, run against both adapters.
 
 ``mongo``: ``kernel.adapters.mongo_store`` on the MongoDB wire-protocol server the session
-fixture ``mongo_server`` finds (here FerretDB, started by ``scripts/infra/mongo.sh up``), a
+fixture ``mongo_server`` finds (here SecantusDB, started by ``scripts/infra/mongo.sh up``), a
 fresh database per test, dropped afterwards. ``embedded``: ``kernel.adapters.embedded_store``
 in a temporary data directory.
 
@@ -273,8 +273,8 @@ async def test_filter(coll: Collection, filter: Filter, expected: list[str]) -> 
 
 
 def test_python_evaluation_agrees_with_the_filter_table() -> None:
-    # The pure-Python matcher evaluates $pull conditions in both adapters and backs the
-    # FerretDB emulation: it must read the language exactly as the SQL translation does.
+    # The pure-Python matcher evaluates the embedded adapter's $pull conditions: it must read
+    # the language exactly as the SQL translation (and MongoDB) does.
     for name, filter, expected in FILTER_CASES:
         assert sorted(d["_id"] for d in FILTER_DOCS if matches(d, filter)) == expected, name
 
@@ -642,6 +642,41 @@ async def test_concurrent_increments_are_not_lost(coll: Collection) -> None:
         *(coll.update_one({"_id": "counter"}, {"$inc": {"n": 1}}) for _ in range(RACERS))
     )
     assert await coll.find_one({"_id": "counter"}) == {"_id": "counter", "n": RACERS}
+
+
+async def test_concurrent_writes_to_different_documents_all_land(coll: Collection) -> None:
+    await asyncio.gather(*(coll.insert_one({"_id": f"d{i:02d}", "n": i}) for i in range(30)))
+    updated = await asyncio.gather(
+        *(coll.update_one({"_id": f"d{i:02d}", "n": i}, {"$inc": {"n": 100}}) for i in range(30))
+    )
+    assert updated == [1] * 30
+    assert sorted(d["n"] for d in await coll.find({})) == list(range(100, 130))
+
+
+async def test_every_operation_on_one_id_honours_the_other_conditions(coll: Collection) -> None:
+    # The outbox's versioned writes and the relay's lease claims name one _id and more.
+    await coll.insert_many(
+        [{"_id": f"d{i:02d}", "version": 1, "outbox_n": i % 2, "x": 0} for i in range(40)]
+    )
+    assert await coll.update_one({"_id": "d07", "version": 1}, {"$set": {"x": 1, "version": 2}})
+    assert await coll.update_one({"_id": "d07", "version": 1}, {"$set": {"x": 2}}) == 0
+    claimed = await coll.find_one_and_update(
+        {"_id": "d07", "outbox_n": {"$gt": 0}, "$or": [{"lease": None}, {"lease": {"$lt": 5}}]},
+        {"$set": {"lease": 9}},
+    )
+    assert claimed is not None and claimed["lease"] == 9 and claimed["x"] == 1
+    unclaimed = await coll.find_one_and_update(
+        {"_id": "d08", "outbox_n": {"$gt": 0}}, {"$set": {"y": 1}}
+    )
+    assert unclaimed is None
+    assert await coll.find({"_id": "d07", "x": 1}, projection=["lease"]) == [
+        {"_id": "d07", "lease": 9}
+    ]
+    assert await coll.find_one({"_id": "d07", "x": 2}) is None
+    assert await coll.count({"_id": "d09", "outbox_n": 1}) == 1
+    assert await coll.delete_one({"_id": "d09", "x": 1}) == 0
+    assert await coll.delete_one({"_id": "d09", "x": 0}) == 1
+    assert await coll.count({}) == 39
 
 
 def claim_filter(now: datetime) -> Filter:

@@ -1,10 +1,11 @@
 """Fault-injection fixtures: servers of the test's own that it may kill and restart.
 
-The shared RabbitMQ and FerretDB on the default ports serve every other test (and, on a
-developer's machine, other people): a fault test never stops them. What it kills it started
-itself: a private RabbitMQ node (its own node name, ports and data directory) or a private
-FerretDB (its own port and SQLite directory), or a subprocess consumer or relay. Connection
-faults go through ``tests.fault.proxy.TcpProxy``.
+The shared RabbitMQ and MongoDB wire-protocol server on the default ports serve every other
+test (and, on a developer's machine, other people): a fault test never stops them. What it
+kills it started itself: a private RabbitMQ node (its own node name, ports and data
+directory) or a private SecantusDB (``secantusd-rs``: its own port and WiredTiger
+directory), or a subprocess consumer or relay. Connection faults go through
+``tests.fault.proxy.TcpProxy``.
 """
 
 from __future__ import annotations
@@ -263,44 +264,61 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-# -- a private FerretDB --------------------------------------------------------------------
+# -- a private SecantusDB ------------------------------------------------------------------
 
 
-def ferretdb_binary() -> str:
-    gopath = subprocess.run(
-        ["go", "env", "GOPATH"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    binary = Path(gopath or Path.home() / "go") / "bin" / "ferretdb"
-    if not binary.exists():
-        pytest.fail(f"{binary} is missing: run `scripts/infra.sh up`", pytrace=False)
-    return str(binary)
+def secantusd_binary() -> str:
+    """The ``secantusd-rs`` that ``scripts/infra/mongo.sh up`` runs (the same search: the
+    ``LIANDONG_SECANTUSD`` variable, then the pinned version under the cargo roots)."""
+    found = subprocess.run(
+        [str(ROOT / "scripts" / "infra" / "mongo.sh"), "binary"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    binary = found.stdout.strip()
+    if found.returncode != 0 or not binary:
+        pytest.fail(f"no secantusd-rs: {found.stderr.strip()}", pytrace=False)
+    return binary
 
 
-class PrivateFerret:
-    """A FerretDB (SQLite backend) of this test only, on its own port and directory."""
+class PrivateSecantus:
+    """A SecantusDB of this test only, on its own port and WiredTiger directory."""
 
     def __init__(self, base: Path) -> None:
         self.base = base
         self.port = free_port()
         self.url = f"mongodb://127.0.0.1:{self.port}/"
-        self.binary = ferretdb_binary()
+        self.binary = secantusd_binary()
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
     def start(self, within: float = 60) -> float:
         (self.base / "data").mkdir(parents=True, exist_ok=True)
-        log = (self.base / "ferretdb.log").open("ab")
+        # An explicit, empty config: no secantusd.toml from the working or home directory.
+        config = self.base / "secantusd.toml"
+        config.write_text("# tests/fault/conftest.py: every setting is on the command line\n")
+        log = (self.base / "secantusd.log").open("ab")
         started = time.monotonic()
         self.proc = subprocess.Popen(
             [
                 self.binary,
-                "--handler=sqlite",
-                f"--sqlite-url=file:{self.base / 'data'}/",
-                f"--listen-addr=127.0.0.1:{self.port}",
-                f"--state-dir={self.base}",
-                "--debug-addr=-",
-                "--telemetry=disable",
-                "--log-level=warn",
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.base / "data"),
+                # Small: a fault test writes little, and several agents share the machine.
+                "--cache-size",
+                "256M",
+                "--log-file-max",
+                "16MB",
+                "--log-level",
+                "WARNING",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -310,8 +328,8 @@ class PrivateFerret:
         log.close()
         while not port_answers(self.port):
             if self.proc.poll() is not None or time.monotonic() - started > within:
-                text = (self.base / "ferretdb.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"private FerretDB did not start:\n{text}", pytrace=False)
+                text = (self.base / "secantusd.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"private SecantusDB did not start:\n{text}", pytrace=False)
             time.sleep(0.05)
         return time.monotonic() - started
 
@@ -333,14 +351,14 @@ class PrivateFerret:
 
 
 @pytest.fixture
-def private_ferret() -> Iterator[PrivateFerret]:
-    base = Path(tempfile.mkdtemp(prefix="ldfault-ferret-"))
-    ferret = PrivateFerret(base)
-    ferret.start()
+def private_secantus() -> Iterator[PrivateSecantus]:
+    base = Path(tempfile.mkdtemp(prefix="ldfault-secantus-"))
+    server = PrivateSecantus(base)
+    server.start()
     try:
-        yield ferret
+        yield server
     finally:
-        ferret.kill(signal.SIGTERM)
+        server.kill(signal.SIGTERM)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -383,9 +401,9 @@ async def drop_database(url: str, name: str) -> None:
 def local_store(embedded_store: DocumentStore) -> DocumentStore:
     """The embedded (SQLite) store for the outbox and the side effects of the bus tests.
 
-    The fault under test there is the broker or its connection; the shared FerretDB is busy
-    with every other test on the machine, and its emulated find-and-modify (three round trips
-    under a lock) would make the relay, not the broker, the bottleneck of the stream.
+    The fault under test there is the broker or its connection; the shared MongoDB
+    wire-protocol server is busy with every other test on the machine and would make the
+    relay, not the broker, the bottleneck of the stream.
     """
     return embedded_store
 

@@ -4,7 +4,7 @@ TCP proxy of the test's own (the shared servers are never touched).
 Bus: relay and consumer each connect to RabbitMQ through the proxy; a stream of events goes
 outbox → relay → RabbitMQ → consumer side effect while the proxy cuts every connection,
 refuses new ones for a while and throttles. Store: a producer writes aggregates with their
-events through the proxy to a private FerretDB while it is cut.
+events through the proxy to a private SecantusDB while it is cut.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from kernel.outbox import AggregateCollection, ConcurrencyError, OutboxRelay
 from kernel.store import DocumentStore, StoreUnavailableError
 from tests.fault.conftest import (
     Figures,
-    PrivateFerret,
+    PrivateSecantus,
     RecordingEffect,
     drop_rabbit_topology,
     eventually,
@@ -135,14 +135,16 @@ STORE_WRITES = 100
 
 @pytest.mark.timeout(150)
 async def test_store_connection_cuts_no_half_written_aggregate(
-    private_ferret: PrivateFerret, unique_name: str
+    private_secantus: PrivateSecantus, unique_name: str
 ) -> None:
-    """Writes through a proxy to FerretDB that cuts every connection now and then: a write
+    """Writes through a proxy to SecantusDB that cuts every connection now and then: a write
     whose answer was lost is retried; afterwards every aggregate exists once with exactly its
     event, and every event reaches the side effect once."""
-    proxy = await TcpProxy(*_target(private_ferret.url)).start()
+    proxy = await TcpProxy(*_target(private_secantus.url)).start()
+    # directConnection: the server advertises itself as a replica set member at its own
+    # address, and a discovering driver would go there instead of through the proxy.
     store = await open_mongo_store(
-        f"mongodb://127.0.0.1:{proxy.port}/", unique_name, timeout_ms=2000
+        f"mongodb://127.0.0.1:{proxy.port}/?directConnection=true", unique_name, timeout_ms=2000
     )
     bus = MemoryBus()
     await bus.start()

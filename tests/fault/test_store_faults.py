@@ -1,4 +1,4 @@
-"""The database at fault, through the real referral service: its FerretDB restarted in the
+"""The database at fault, through the real referral service: its SecantusDB restarted in the
 middle of GraphQL mutations, and concurrent accept and decline of the same referral."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from referral.adapters.repository import AgencyDirectory, CatalogueReadModel
 from referral.application.commands import AcceptReferral, DeclineReferral
 from referral.bootstrap import bootstrap
 from tests.e2e.scenario import DRAFT, MATERIAL, STEP, draft_input
-from tests.fault.conftest import PrivateFerret, drop_database, eventually
+from tests.fault.conftest import PrivateSecantus, drop_database, eventually
 from tests.infra import Server
 from tests.integration.referral.test_referral_service import (
     AGENCIES,
@@ -71,14 +71,14 @@ def _errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(240)
 async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregates(
-    private_ferret: PrivateFerret, tmp_path: Path, unique_name: str
+    private_secantus: PrivateSecantus, tmp_path: Path, unique_name: str
 ) -> None:
     # Production settings: errors are masked there, and that is what clients would see.
     keys = ensure_dev_keys(tmp_path)
     settings = Settings(
         data_dir=tmp_path,
         store="mongo",
-        mongo_url=private_ferret.url,
+        mongo_url=private_secantus.url,
         bus="memory",
         instance=unique_name,
         district="fuyuan",
@@ -190,7 +190,7 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
             raise
         before = outcomes["ok"]
         # Down longer than the store's 5 s server-selection timeout, so some mutations fail.
-        away = await asyncio.to_thread(private_ferret.restart, 7.0)
+        away = await asyncio.to_thread(private_secantus.restart, 7.0)
         after_restart = outcomes["ok"]
 
         async def recovered() -> bool:

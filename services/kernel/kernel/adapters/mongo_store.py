@@ -1,79 +1,43 @@
 """MongoDB adapter of the store port, through PyMongo's async API (``AsyncMongoClient``).
 
 Used by the production topology; passes ``tests/contract/test_store_contract.py`` against
-a real MongoDB wire-protocol server (MongoDB itself, or FerretDB on our machines).
+a real MongoDB wire-protocol server (MongoDB itself, or SecantusDB on our machines).
 
 * Datetimes read back as aware UTC (``tz_aware=True``, ``tzinfo=UTC``); BSON keeps
   milliseconds, so microseconds are truncated, as in the embedded adapter.
 * Every request is first checked against the port's language (``validate_filter``,
-  ``validate_update`` from ``kernel.adapters.embedded_store``): an operator outside the
+  ``validate_update`` from ``kernel.store_language``): an operator outside the
   subset raises ``ValueError`` here exactly as it does in the embedded topology, instead of
   working in production and failing on one machine (or the other way round).
 * PyMongo errors map to the port's: duplicate keys → ``DuplicateKeyError``; connection
   failures and timeouts → ``StoreUnavailableError``; anything else → ``StoreError``.
 
-FerretDB v1 compatibility
-    Verified against FerretDB v1.24.2 with the SQLite backend, which differs from MongoDB
-    where the port needs it:
-
-    * Its updates are not atomic: a handler reads the matching documents, computes the new
-      ones and writes them back by ``_id`` without isolation, so concurrent ``$inc``s are
-      lost, a conditional ``update_one({"_id": x, "version": 3}, ...)`` can match in several
-      callers at once and two ``find_one_and_update`` lease claims can both win.
-    * ``$pull`` with a condition or a sub-document (``{"items": {"id": {"$in": [...]}}}``)
-      silently removes nothing; only plain values are pulled.
-    * An upsert ignores equality conditions inside ``$and`` when building the new document
-      (and so invents an ObjectId ``_id``).
-    * ``$ne`` and ``$nin`` on a dotted path through an array of sub-documents match
-      documents where some element *does* hold the value (``{"items.id": {"$ne": "i1"}}``
-      matches ``{"items": [{"id": "i1"}]}``); ``$nor`` gets it right, so filters are sent
-      with such negations rewritten as ``$nor`` clauses.
-    * A unique index violated by an update (not an insert) comes back as an internal error
-      rather than E11000; it is mapped to ``DuplicateKeyError`` by its message.
-
-    * Only a filter of exactly ``{"_id": "<string>"}`` reaches its storage as SQL; any other
-      filter, ``{"_id": x, "version": 3}`` included, reads and decodes every document of the
-      collection and filters in Go. So when a filter pins one string ``_id`` among other
-      conditions, the adapter reads that one document by ``_id`` and evaluates the rest
-      with the port's own matcher (``matches``, the embedded adapter's semantics), and the
-      re-check under a write lock is always such a read. A by-id write then costs a few
-      single-row statements however large the collection, instead of two full scans.
-
-    What it does have atomically: inserts (unique indexes, ``_id`` included, are enforced by
-    SQLite) and deletes by ``_id`` (the count is the real number of rows deleted). So when
-    the server is FerretDB (``buildInfo`` carries ``ferretdbVersion``), every write that
-    reads before it writes goes through a per-document lock built on those two operations
-    (a lock document inserted into the ``_store_locks`` collection, with a lease so that a
-    crashed holder cannot block a document forever), and the update itself is computed in
-    Python by the same code as the embedded adapter (``apply_update``) and written as a
-    whole-document replacement. Readers need no lock: FerretDB writes each document in one
-    SQL statement. Real MongoDB does all of this natively and takes the direct path.
+Servers
+    MongoDB replica sets in production (``deploy/``); in tests, CI and benchmarks SecantusDB
+    (``secantusd-rs``, started by ``scripts/infra/mongo.sh``), a single node that speaks the
+    wire protocol of mongod 8.x, or a ``mongo`` container where a Docker engine answers. The
+    adapter takes one path for all of them: every write is one server command, atomic per
+    document (conditional updates, ``$inc``, find-and-modify lease claims), and every filter
+    goes to the server as the caller wrote it, so the server's indexes serve it.
 
 Files
     GridFS through PyMongo's ``gridfs.AsyncGridFSBucket`` (bucket ``files``: collections
-    ``files.files`` and ``files.chunks``, 255 KiB chunks). GridFS needs only inserts, finds
-    sorted on ``(files_id, n)``, deletes and two ordinary indexes, all of which FerretDB v1
-    (SQLite backend) serves; verified by the contract suite with a 5 MB file. The SHA-256 is
-    computed while streaming and written into the file document's ``metadata`` before the
-    upload is closed; an upload that breaks the size limit or the declared digest is
-    aborted, which deletes the chunks already written.
+    ``files.files`` and ``files.chunks``, 255 KiB chunks); verified by the contract suite
+    with a 5 MB file. The SHA-256 is computed while streaming and written into the file
+    document's ``metadata`` before the upload is closed; an upload that breaks the size
+    limit or the declared digest is aborted, which deletes the chunks already written.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import json
-import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import bson
 from bson.errors import InvalidDocument
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
@@ -99,10 +63,7 @@ from kernel.store import (
     content_chunks,
 )
 from kernel.store_language import (
-    apply_update,
     default_index_name,
-    matches,
-    project,
     upsert_document,
     validate_filter,
     validate_projection,
@@ -112,12 +73,7 @@ from kernel.store_language import (
 
 __all__ = ["MongoCollection", "MongoFileStore", "MongoStore", "open_mongo_store"]
 
-LOCKS_COLLECTION: Final = "_store_locks"
 FILES_BUCKET: Final = "files"
-# A lock holder does three round trips under the lock; a lease this long is only ever
-# reached by a crashed (or frozen) holder, whose lock is then broken.
-_LOCK_LEASE: Final = timedelta(seconds=15)
-_LOCK_WAIT_SECONDS: Final = 30.0
 _DUPLICATE_KEY: Final = 11000
 
 
@@ -142,16 +98,9 @@ def _translated(where: str) -> Iterator[None]:
             f"MongoDB at {where} is unavailable or did not answer in time: {exc}"
         ) from exc
     except mongo_errors.OperationFailure as exc:
-        # createIndexes over existing duplicates fails with a plain OperationFailure (code
-        # 11000) in MongoDB. FerretDB v1 reports that, and a unique index violated by an
-        # update, as InternalError (code 1) carrying its backend's message (SQLite's
-        # "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505); only inserts get E11000.
-        message = str(exc)
-        if (
-            exc.code == _DUPLICATE_KEY
-            or "UNIQUE constraint failed" in message
-            or "SQLSTATE 23505" in message
-        ):
+        # createIndexes over existing duplicates fails with a plain OperationFailure whose
+        # code is 11000, not with DuplicateKeyError.
+        if exc.code == _DUPLICATE_KEY:
             raise DuplicateKeyError(f"duplicate key ({where}): {exc}") from exc
         raise StoreError(f"MongoDB ({where}): {exc}") from exc
     except InvalidDocument as exc:
@@ -179,50 +128,13 @@ class MongoCollection:
     def _translated(self) -> contextlib.AbstractContextManager[None]:
         return _translated(self._where)
 
-    async def _pinned(self, filter: Filter) -> list[Document] | None:
-        """FerretDB only: the document(s) matching a filter that pins one string ``_id``
-        among other conditions, read by ``_id`` alone and matched here (see the module
-        docstring); None where the server does better itself (MongoDB proper, a filter of
-        ``_id`` alone, or no string ``_id``)."""
-        doc_id = filter.get("_id")
-        if not isinstance(doc_id, str) or len(filter) == 1:
-            return None
-        if not await self._store.emulating():
-            return None
-        current = await self._by_id(doc_id)
-        return [current] if current is not None and matches(current, filter) else []
-
-    async def _by_id(self, doc_id: str) -> Document | None:
-        with self._translated():
-            return await self._c.find_one({"_id": doc_id})
-
-    def _as_stored(self, doc: Document) -> Document:
-        """``doc`` as reading it back would give it (the collection's codec options)."""
-        stored: Document = bson.decode(bson.encode(doc), codec_options=self._c.codec_options)
-        return stored
-
-    async def _current(self, filter: Filter, doc_id: str) -> Document | None:
-        """The document ``doc_id`` if it (still) matches ``filter`` (FerretDB emulation)."""
-        current = await self._by_id(doc_id)
-        return current if current is not None and matches(current, filter) else None
-
-    async def _server_filter(self, filter: Filter) -> Filter:
-        """``filter`` checked against the port's language, as the server should get it."""
-        validate_filter(filter)
-        if await self._store.emulating():
-            return _negations_as_nor(filter)
-        return filter
-
     # -- reads -------------------------------------------------------------------------
 
     async def find_one(self, filter: Filter) -> Document | None:
         """The first document matching ``filter`` (natural order), or None."""
-        server_filter = await self._server_filter(filter)
-        pinned = await self._pinned(filter)
-        if pinned is not None:
-            return pinned[0] if pinned else None
+        validate_filter(filter)
         with self._translated():
-            return await self._c.find_one(server_filter)
+            return await self._c.find_one(filter)
 
     async def find(
         self,
@@ -234,18 +146,13 @@ class MongoCollection:
     ) -> list[Document]:
         """Documents matching ``filter`` in ``sort`` order, at most ``limit`` of them
         (``limit=0`` returns none, unlike MongoDB's "no limit")."""
-        server_filter = await self._server_filter(filter)
+        validate_filter(filter)
         validate_sort(sort)
         validate_projection(projection)
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
         if limit == 0:
             return []
-        pinned = await self._pinned(filter)
-        if pinned is not None:
-            # At most one document: sort and limit cannot change it.
-            return [project(d, projection) if projection is not None else d for d in pinned]
-        filter = server_filter
         fields = None if projection is None else {path: 1 for path in projection}
         with self._translated():
             cursor = self._c.find(filter, projection=fields)
@@ -257,21 +164,17 @@ class MongoCollection:
 
     async def count(self, filter: Filter) -> int:
         """How many documents match ``filter``."""
-        server_filter = await self._server_filter(filter)
-        pinned = await self._pinned(filter)
-        if pinned is not None:
-            return len(pinned)
+        validate_filter(filter)
         with self._translated():
-            return await self._c.count_documents(server_filter)
+            return await self._c.count_documents(filter)
 
-    # -- inserts (atomic on every server) ----------------------------------------------
+    # -- inserts -----------------------------------------------------------------------
 
     async def insert_one(self, doc: Document) -> None:
         """Insert ``doc`` (which must carry a string ``_id``)."""
         _require_id(doc)
         with self._translated():
-            async with self._store.write_turn():
-                await self._c.insert_one(dict(doc))
+            await self._c.insert_one(dict(doc))
 
     async def insert_many(self, docs: Sequence[Document]) -> None:
         """Insert ``docs`` in order; those before a collision stay, then DuplicateKeyError."""
@@ -280,43 +183,27 @@ class MongoCollection:
         if not docs:
             return
         with self._translated():
-            async with self._store.write_turn():
-                await self._c.insert_many([dict(doc) for doc in docs], ordered=True)
+            await self._c.insert_many([dict(doc) for doc in docs], ordered=True)
 
-    # -- updates -----------------------------------------------------------------------
+    # -- updates (each one server command, atomic per document) --------------------------
 
     async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
         """Update the first match; with ``upsert`` insert when none matches. Returns 0/1."""
-        server_filter = await self._server_filter(filter)
+        validate_filter(filter)
         validate_update(update)
         if upsert:
             upsert_document(filter, update)  # ValueError now when no _id can come of it
-        if await self._store.emulating():
-            outcome = await self._emulated_update(filter, update, sort=None, upsert=upsert)
-            return 0 if outcome is None else 1
         with self._translated():
-            result = await self._c.update_one(server_filter, update, upsert=upsert)
+            result = await self._c.update_one(filter, update, upsert=upsert)
         return result.matched_count or (1 if result.upserted_id is not None else 0)
 
     async def update_many(self, filter: Filter, update: Update) -> int:
         """Update every match (each document atomically); return how many matched."""
-        server_filter = await self._server_filter(filter)
+        validate_filter(filter)
         validate_update(update)
-        if not await self._store.emulating():
-            with self._translated():
-                result = await self._c.update_many(server_filter, update)
-            return result.matched_count
-        matched = 0
-        for doc_id in await self._matching_ids(filter, server_filter):
-            async with self._lock(doc_id):
-                current = await self._current(filter, doc_id)
-                if current is None:
-                    continue  # changed since the scan; MongoDB would skip it too
-                with self._translated():
-                    async with self._store.write_turn():
-                        await self._c.replace_one({"_id": doc_id}, apply_update(current, update))
-                matched += 1
-        return matched
+        with self._translated():
+            result = await self._c.update_many(filter, update)
+        return result.matched_count
 
     async def find_one_and_update(
         self,
@@ -328,17 +215,12 @@ class MongoCollection:
     ) -> Document | None:
         """Atomically update the first match in ``sort`` order and return it (after the
         update when ``return_new``), or None. Safe for claiming work with a lease."""
-        server_filter = await self._server_filter(filter)
+        validate_filter(filter)
         validate_update(update)
         validate_sort(sort)
-        if await self._store.emulating():
-            outcome = await self._emulated_update(filter, update, sort=sort, upsert=False)
-            if outcome is None:
-                return None
-            return outcome[1] if return_new else outcome[0]
         with self._translated():
             return await self._c.find_one_and_update(
-                server_filter,
+                filter,
                 update,
                 sort=list(sort) if sort else None,
                 return_document=ReturnDocument.AFTER if return_new else ReturnDocument.BEFORE,
@@ -348,31 +230,15 @@ class MongoCollection:
 
     async def delete_one(self, filter: Filter) -> int:
         """Delete the first match; return 0 or 1."""
-        server_filter = await self._server_filter(filter)
-        if await self._store.emulating() and not _is_plain_id(filter):
-            while True:
-                ids = await self._matching_ids(filter, server_filter, limit=1)
-                if not ids:
-                    return 0
-                async with self._lock(ids[0]):
-                    if await self._delete_if_matching(filter, ids[0]):
-                        return 1
+        validate_filter(filter)
         with self._translated():
-            async with self._store.write_turn():
-                return (await self._c.delete_one(server_filter)).deleted_count
+            return (await self._c.delete_one(filter)).deleted_count
 
     async def delete_many(self, filter: Filter) -> int:
         """Delete every match; return how many were deleted."""
-        server_filter = await self._server_filter(filter)
-        if await self._store.emulating() and not _is_plain_id(filter):
-            deleted = 0
-            for doc_id in await self._matching_ids(filter, server_filter):
-                async with self._lock(doc_id):
-                    deleted += await self._delete_if_matching(filter, doc_id)
-            return deleted
+        validate_filter(filter)
         with self._translated():
-            async with self._store.write_turn():
-                return (await self._c.delete_many(server_filter)).deleted_count
+            return (await self._c.delete_many(filter)).deleted_count
 
     # -- indexes -----------------------------------------------------------------------
 
@@ -399,165 +265,6 @@ class MongoCollection:
             if [tuple(k) for k in info["key"]] == wanted and bool(info.get("unique")) == unique:
                 return True
         return False
-
-    # -- FerretDB emulation ------------------------------------------------------------
-
-    async def _matching_ids(
-        self,
-        filter: Filter,
-        server_filter: Filter,
-        *,
-        sort: SortSpec | None = None,
-        limit: int | None = None,
-    ) -> list[str]:
-        """Ids of the documents matching ``filter`` (``server_filter`` is its form for the
-        server), in ``sort`` order, at most ``limit``."""
-        pinned = await self._pinned(filter)
-        if pinned is not None:
-            return [doc["_id"] for doc in pinned]
-        with self._translated():
-            cursor = self._c.find(server_filter, projection={"_id": 1})
-            if sort:
-                cursor = cursor.sort(list(sort))
-            if limit is not None:
-                cursor = cursor.limit(limit)
-            return [doc["_id"] for doc in await cursor.to_list()]
-
-    async def _delete_if_matching(self, filter: Filter, doc_id: str) -> int:
-        if await self._current(filter, doc_id) is None:
-            return 0
-        with self._translated():
-            async with self._store.write_turn():
-                return (await self._c.delete_one({"_id": doc_id})).deleted_count
-
-    async def _emulated_update(
-        self, filter: Filter, update: Update, *, sort: SortSpec | None, upsert: bool
-    ) -> tuple[Document | None, Document] | None:
-        """Read, lock, re-check, compute in Python, replace: ``(before, after)`` of the
-        updated (or upserted, with ``before`` None) document, or None when nothing matched.
-
-        A filter that pins one string ``_id`` needs no search first: the lock is taken on
-        that id and the re-check under it decides. ``after`` is the replacement as the
-        server stores it (a BSON round trip here: milliseconds, aware UTC), not re-read.
-        """
-        server_filter = _negations_as_nor(filter)
-        pinned = filter.get("_id") if isinstance(filter.get("_id"), str) else None
-        while True:
-            if pinned is not None:
-                candidates = [pinned]
-            else:
-                candidates = await self._matching_ids(filter, server_filter, sort=sort, limit=1)
-            if candidates:
-                doc_id = candidates[0]
-                async with self._lock(doc_id):
-                    before = await self._current(filter, doc_id)
-                    if before is not None:
-                        after = apply_update(before, update)
-                        with self._translated():
-                            async with self._store.write_turn():
-                                replaced = await self._c.replace_one({"_id": doc_id}, after)
-                        if replaced.matched_count:
-                            return before, self._as_stored(after)
-                        # else deleted by a plain delete-by-_id between the read and the write
-                if pinned is None:
-                    continue  # changed before we held the lock: look again
-            if not upsert:
-                return None
-            new_doc = upsert_document(filter, update)
-            async with self._lock(new_doc["_id"]):
-                if await self._matching_ids(filter, server_filter, limit=1):
-                    continue  # someone made a match meanwhile: update it instead
-                try:
-                    with self._translated():
-                        async with self._store.write_turn():
-                            await self._c.insert_one(new_doc)
-                except DuplicateKeyError:
-                    # As in MongoDB: the _id exists but does not match the filter (or a
-                    # unique index collides). Unless a match appeared meanwhile, say so.
-                    if await self._matching_ids(filter, server_filter, limit=1):
-                        continue
-                    raise
-                with self._translated():
-                    stored = await self._c.find_one({"_id": new_doc["_id"]})
-                return None if stored is None else (None, stored)
-
-    @contextlib.asynccontextmanager
-    async def _lock(self, doc_id: str) -> AsyncIterator[None]:
-        """Hold the per-document write lock (FerretDB emulation only).
-
-        Acquire = insert the lock document (unique ``_id``: exactly one inserter wins);
-        release = delete it. A lock past its lease belongs to a crashed holder and is
-        broken. Breaking has a narrow race (two waiters breaking the same stale lock) that
-        needs a crash in the first place; MongoDB proper never comes here.
-        """
-        locks = self._store.database[LOCKS_COLLECTION]
-        key = json.dumps([self.name, doc_id])
-        token = uuid.uuid4().hex
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-        delay = 0.002
-        while True:
-            now = datetime.now(UTC)
-            try:
-                with self._translated():
-                    async with self._store.write_turn():
-                        await locks.insert_one(
-                            {"_id": key, "owner": token, "expires": now + _LOCK_LEASE}
-                        )
-                break
-            except DuplicateKeyError:
-                pass
-            with self._translated():
-                held = await locks.find_one({"_id": key})
-                if held is not None and held["expires"] < now:
-                    async with self._store.write_turn():
-                        await locks.delete_one({"_id": key, "owner": held["owner"]})
-                    continue
-            if time.monotonic() > deadline:
-                raise StoreUnavailableError(
-                    f"document {doc_id!r} in {self._where} stayed locked for "
-                    f"{_LOCK_WAIT_SECONDS:.0f}s"
-                )
-            # Jittered exponential backoff: contenders spread out instead of retrying in step.
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, 0.05)
-        try:
-            yield
-        finally:
-            with self._translated():
-                async with self._store.write_turn():
-                    await locks.delete_one({"_id": key, "owner": token})
-
-
-def _negations_as_nor(filter: Filter) -> Filter:
-    """``filter`` with ``$ne``/``$nin`` on dotted paths moved into ``$nor`` clauses.
-
-    Same meaning in MongoDB's language (``{p: {$ne: v}}`` is "no candidate of p equals v",
-    which is ``{$nor: [{p: v}]}``); the rewrite exists because FerretDB v1 evaluates the
-    first form wrongly through arrays of sub-documents and the second one rightly.
-    """
-    out: dict[str, Any] = {}
-    nor: list[Filter] = []
-    for key, cond in filter.items():
-        if key in ("$and", "$or"):
-            out[key] = [_negations_as_nor(sub) for sub in cond]
-        elif "." in key and isinstance(cond, Mapping) and ({"$ne", "$nin"} & set(cond)):
-            rest = {op: arg for op, arg in cond.items() if op not in ("$ne", "$nin")}
-            if rest:
-                out[key] = rest
-            if "$ne" in cond:
-                nor.append({key: cond["$ne"]})
-            if "$nin" in cond:
-                nor.append({key: {"$in": cond["$nin"]}})
-        else:
-            out[key] = cond
-    if nor:
-        out["$nor"] = nor
-    return out
-
-
-def _is_plain_id(filter: Filter) -> bool:
-    # A delete by _id alone is a single atomic DELETE in FerretDB: no lock needed.
-    return set(filter) == {"_id"} and isinstance(filter["_id"], str)
 
 
 class MongoFileStore:
@@ -690,15 +397,12 @@ class MongoStore:
         database: str,
         *,
         where: str,
-        ferretdb_compat: bool | None = None,
     ) -> None:
         self.client = client
         self.database: AsyncDatabase[Document] = client[database]
         self.where = where
-        self._emulate = ferretdb_compat
         self._collections: dict[str, MongoCollection] = {}
         self._files: MongoFileStore | None = None
-        self._write_turn: asyncio.Lock | None = None
 
     def files(self) -> MongoFileStore:
         """The database's GridFS bucket ``files``."""
@@ -708,43 +412,12 @@ class MongoStore:
 
     def collection(self, name: str) -> MongoCollection:
         """The collection called ``name`` (MongoDB creates it on first write)."""
-        if (
-            not isinstance(name, str)
-            or not name
-            or name == LOCKS_COLLECTION
-            or name.startswith(f"{FILES_BUCKET}.")
-        ):
+        if not isinstance(name, str) or not name or name.startswith(f"{FILES_BUCKET}."):
             raise ValueError(f"invalid collection name {name!r}")
         found = self._collections.get(name)
         if found is None:
             found = self._collections[name] = MongoCollection(self, self.database[name])
         return found
-
-    @contextlib.asynccontextmanager
-    async def write_turn(self) -> AsyncIterator[None]:
-        """FerretDB only: one write of this database at a time.
-
-        Its SQLite backend writes one transaction at a time per database file anyway, and a
-        writer that finds the file busy sleeps in SQLite's busy handler (1, 2, 5, 10 … ms)
-        before it tries again; with many concurrent writers those sleeps, not the writes,
-        made most of a write's latency. Queued here, each write starts as soon as the one
-        before it ends. MongoDB proper takes no turns.
-        """
-        if not await self.emulating():
-            yield
-            return
-        if self._write_turn is None:
-            self._write_turn = asyncio.Lock()
-        async with self._write_turn:
-            yield
-
-    async def emulating(self) -> bool:
-        """Whether writes go through the FerretDB emulation (asks the server once)."""
-        if self._emulate is None:
-            with _translated(self.where):
-                info = await self.client.admin.command("buildInfo")
-            self._emulate = "ferretdbVersion" in info
-        return self._emulate
 
     async def ping(self) -> None:
         """Raise StoreUnavailableError when the server does not answer in time."""
@@ -775,12 +448,10 @@ async def open_mongo_store(
     database: str,
     *,
     timeout_ms: int = 5000,
-    ferretdb_compat: bool | None = None,
 ) -> MongoStore:
     """A store on ``database`` at ``url``. Does not connect: a server that is down shows
     as ``StoreUnavailableError`` from ``ping()`` or the first operation, after
-    ``timeout_ms``. ``ferretdb_compat`` forces (True) or disables (False) the FerretDB v1
-    emulation; by default the server is asked once, at the first write."""
+    ``timeout_ms``."""
     try:
         client: AsyncMongoClient[Document] = AsyncMongoClient(
             url,
@@ -793,4 +464,4 @@ async def open_mongo_store(
         )
     except mongo_errors.ConfigurationError as exc:
         raise ValueError(f"invalid MongoDB URL or options: {exc}") from exc
-    return MongoStore(client, database, where=_display(url), ferretdb_compat=ferretdb_compat)
+    return MongoStore(client, database, where=_display(url))
