@@ -1,5 +1,5 @@
 """Fixtures that run the suite for real: the embedded topology in this process, or the
-production topology as separate processes over RabbitMQ and the MongoDB wire-protocol server;
+production topology as separate processes over RabbitMQ and MongoDB;
 both behind the real gateway."""
 
 from __future__ import annotations

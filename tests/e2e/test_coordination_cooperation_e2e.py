@@ -1,5 +1,5 @@
 """Through the real gateway, in both topologies (embedded, and production: separate service
-processes over RabbitMQ and FerretDB): assistance request → reply letter (R-AST-01,
+processes over RabbitMQ and MongoDB): assistance request → reply letter (R-AST-01,
 a refusal without grounds refused, R-AST-02); technical request → extension → conclusion
 (R-TEC-01, R-TEC-02: an answer without a conclusion refused); information query → answer →
 access logged (R-INF-01: a fee refused)."""
@@ -93,7 +93,7 @@ async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gatew
 async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway_production(
     production_gateway: Gateway,
 ) -> None:
-    """The same paths across separate processes over RabbitMQ and FerretDB."""
+    """The same paths across separate processes over RabbitMQ and MongoDB."""
     await run_cooperation_path(production_gateway)
 
 

@@ -1,5 +1,5 @@
 """Through the real gateway, in both topologies (embedded, and production: separate service
-processes over RabbitMQ and FerretDB): a catalogue entry is created → the jurisdiction
+processes over RabbitMQ and MongoDB): a catalogue entry is created → the jurisdiction
 query answers with its reason → a dispute is opened → escalated → ruled → the entry gains the
 routing rule and the jurisdiction query now answers by the rule (R-CAT-01…04, R-DSP-01…03)."""
 
@@ -67,7 +67,7 @@ async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_a
 async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_production(
     production_gateway: Gateway,
 ) -> None:
-    """The same path across separate processes over RabbitMQ and FerretDB."""
+    """The same path across separate processes over RabbitMQ and MongoDB."""
     await run_catalogue_dispute_path(production_gateway)
 
 

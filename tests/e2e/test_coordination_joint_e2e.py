@@ -1,5 +1,5 @@
 """Through the real gateway, in both topologies (the embedded suite in this process, and the
-production one: separate service processes over RabbitMQ and FerretDB): joint plan →
+production one: separate service processes over RabbitMQ and MongoDB): joint plan →
 comments → start → tasks → one report and one written inability (rejected and reported to the
 government) → an inspection that triggers the inspect-once warning (R-JNT-01…05). Bad input
 (a missing plan section, a start before the comments, a report without a task, an inability
@@ -92,7 +92,7 @@ async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_embedded(
 async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_production(
     production_gateway: Gateway,
 ) -> None:
-    """The same path across separate processes over RabbitMQ and FerretDB."""
+    """The same path across separate processes over RabbitMQ and MongoDB."""
     await run_joint_path(production_gateway)
 
 

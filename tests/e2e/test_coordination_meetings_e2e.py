@@ -165,7 +165,7 @@ async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_file_task_and_pdf_em
 async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_file_task_and_pdf_production(
     production_suite: Suite, tmp_path: Path
 ) -> None:
-    """The same path across separate processes over RabbitMQ and FerretDB."""
+    """The same path across separate processes over RabbitMQ and MongoDB."""
     await run_meeting_path(production_suite, tmp_path)
 
 

@@ -1,5 +1,5 @@
 """Issue 4's dispute path with the escalation on a step's timeout going through the bus, in
-the production topology (separate processes over RabbitMQ and FerretDB, behind the real
+the production topology (separate processes over RabbitMQ and MongoDB, behind the real
 gateway, on one movable clock):
 
 decline (R-REF-07) → coordination opens a dispute at the ladder's first step (R-DSP-01,

@@ -1,5 +1,5 @@
 """R-SUP-02 (and R-REF-06's accept clock) in the production topology: each service its own
-``liandong serve`` process over RabbitMQ and FerretDB, behind the real Hive gateway, all on
+``liandong serve`` process over RabbitMQ and MongoDB, behind the real Hive gateway, all on
 one movable clock (kernel.clock: the processes read the offset from one file).
 
 - A referral left unaccepted past its limit produces a reminder before the due time, then

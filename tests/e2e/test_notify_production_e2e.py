@@ -1,5 +1,5 @@
 """Issue 5 in the production topology (each service its own process over RabbitMQ and
-FerretDB, behind the real Hive gateway): a webhook subscriber (R-SUP-01's push to other
+MongoDB, behind the real Hive gateway): a webhook subscriber (R-SUP-01's push to other
 bureaus' systems) that is down while events flow receives, once it is back, every matching
 event exactly once; and a GraphQL subscription receives a new inbox item (R-NTF-04's
 notices reach the addressee as they arrive). The events come from driving the real referral

@@ -210,7 +210,7 @@ async def test_referral_main_path_embedded(embedded_gateway: Gateway) -> None:
 
 
 async def test_referral_main_path_production(production_gateway: Gateway) -> None:
-    """The main path with separate processes over RabbitMQ and FerretDB."""
+    """The main path with separate processes over RabbitMQ and MongoDB."""
     referral = await run_main_path(production_gateway)
     assert referral["status"] == "CLOSED"
 
@@ -462,7 +462,7 @@ async def test_referral_decline_dispute_ruling_reassigns_embedded(
 async def test_referral_decline_dispute_ruling_reassigns_production(
     production_gateway: Gateway,
 ) -> None:
-    """R-REF-07 across separate processes over RabbitMQ and FerretDB."""
+    """R-REF-07 across separate processes over RabbitMQ and MongoDB."""
     await run_decline_path(production_gateway)
 
 
@@ -482,5 +482,5 @@ async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gatew
 
 
 async def test_crime_transfer_not_filed_reopens_production(production_gateway: Gateway) -> None:
-    """R-REF-10 across separate processes over RabbitMQ and FerretDB."""
+    """R-REF-10 across separate processes over RabbitMQ and MongoDB."""
     await run_crime_path(production_gateway)

@@ -178,7 +178,7 @@ async def test_database_and_queue_names_are_per_district(
     mongo_server: Server, unique_name: str
 ) -> None:
     """Two districts' deployments with the same instance name never share a database or a
-    queue: a document written by one is not there for the other (real FerretDB)."""
+    queue: a document written by one is not there for the other (a real MongoDB server)."""
     home = Settings(district=HOME, instance=unique_name)
     other = Settings(district="shangri-la", instance=unique_name)
     for service in ("referral", "coordination", "notify"):

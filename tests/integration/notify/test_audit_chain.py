@@ -1,5 +1,5 @@
 """The tamper-evident full-process record (R-SUP-01, 防篡改): a hash chain per district that
-`liandong audit verify` checks, on the embedded store and on the real FerretDB. Editing one
+`liandong audit verify` checks, on the embedded store and on a MongoDB server. Editing one
 stored entry behind the service's back is named exactly; concurrent appends from two
 replicas leave a gapless chain."""
 
@@ -129,7 +129,7 @@ async def deployment(
         )
 
         async def tamper_mongo(event_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-            # Straight into FerretDB with a plain driver, bypassing the service.
+            # Straight into the database with a plain driver, bypassing the service.
             coll = client[db]["process_record"]
             doc = await coll.find_one({"_id": event_id})
             assert doc is not None

@@ -340,7 +340,7 @@ async def test_metrics_expose_traffic_backlog_and_overdue(tmp_path: Path, unique
         assert ready["ready"] is True and ready["draining"] is False
 
 
-# -- production topology: RabbitMQ and the MongoDB wire-protocol server ---------------------
+# -- production topology: RabbitMQ and MongoDB ---------------------
 
 
 async def _drop(settings: Settings) -> None:
