@@ -254,8 +254,8 @@ class MetricsSampler:
         if published > self._published_seen:
             EVENTS_PUBLISHED.labels(self.service).inc(published - self._published_seen)
         self._published_seen = published
-        # The backlog and overdue counts query the store: on a server that scans (FerretDB
-        # v1) their cost grows with the collections, so they wait at least ten times as long
+        # The backlog and overdue counts query the store: on a server that scans, their
+        # cost grows with the collections, so they wait at least ten times as long
         # as they took, and never cost more than about a tenth of the store's time.
         if time.monotonic() >= self._next_store_sample:
             started = time.monotonic()

@@ -2,9 +2,9 @@
 
 An aggregate's document carries the events its last changes produced (``outbox``), so the
 state change and its events land in ONE conditional update (with a version check for
-optimistic concurrency) — no transaction needed, which matters because MongoDB transactions
-need a replica set and FerretDB has none. The relay then publishes those events with
-confirms and removes only what the broker confirmed.
+optimistic concurrency) — no transaction needed, so the outbox works on a standalone server
+and on the embedded store alike (MongoDB transactions need a replica set). The relay then
+publishes those events with confirms and removes only what the broker confirmed.
 
 Finding work: every commit that added events tells the relay of its own process which
 aggregate it was (``AggregateCollection``'s ``on_commit``), and the relay claims those
@@ -13,8 +13,8 @@ runs at the first pass and then every ``sweep_interval`` seconds, or ten times a
 the last sweep took if that is longer (a sweep never takes more than about a tenth of the
 relay's time); it finds what no hint announced: events of a replica that crashed before its
 relay ran, a lease that ran out, a hint lost to a claim race between replicas. On servers
-that use indexes the sweep is cheap; on FerretDB v1, which reads every document for such a
-filter, it grows with the collection, so the per-commit path avoids it.
+that use indexes the sweep is cheap; on a server that reads every document for such a
+filter it grows with the collection, so the per-commit path avoids it.
 
 Several relay replicas may run: each claims documents with a lease (an atomic conditional
 update on ``outbox_lease_until``); a crashed relay's lease simply runs out. Delivery is at
@@ -225,8 +225,8 @@ class OutboxRelay:
                 published += n
             started = time.monotonic()
             while sweep:
-                # One query finds the candidates of several batches: on a server that scans
-                # (FerretDB v1), each such query reads the whole collection.
+                # One query finds the candidates of several batches: on a server that scans,
+                # each such query reads the whole collection.
                 ids = await self._candidates(coll, SWEEP_BATCHES * self._batch_size)
                 failed = False
                 for start in range(0, len(ids), self._batch_size):

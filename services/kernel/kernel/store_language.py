@@ -1,8 +1,8 @@
 """The store port's query and update language in pure Python.
 
 Both store adapters use it: the embedded store to apply updates (its filters mostly run as
-SQL), the MongoDB adapter to check requests before sending them and to emulate what FerretDB
-v1 lacks. Semantics follow MongoDB's for the subset ``kernel.store`` documents.
+SQL), the MongoDB adapter to check requests before sending them. Semantics follow MongoDB's
+for the subset ``kernel.store`` documents.
 """
 
 from __future__ import annotations

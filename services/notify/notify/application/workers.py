@@ -31,8 +31,8 @@ class TimerScheduler:
     it when this process schedules an earlier timer (``scheduled``, the repository's
     ``on_schedule``), and asks the store again when the clock reaches it or ``recheck``
     has passed (timers of other replicas, leases of crashed ones). Claiming is a filtered,
-    sorted query, which FerretDB v1 answers by reading every timer; polling it twice a
-    second for nothing was most of what an idle notify asked of its store.
+    sorted query, which a server without a usable index answers by reading every timer;
+    polling it twice a second for nothing was most of what an idle notify asked of its store.
     """
 
     def __init__(

@@ -117,8 +117,8 @@ async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerat
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
     inbox = info.context.queries
     # Polling the store rather than an in-process broadcast: an item stored by another
-    # replica (or written while this one was busy) is seen all the same, and FerretDB has
-    # no change streams to listen to.
+    # replica (or written while this one was busy) is seen all the same, on the embedded
+    # store too (it has no change streams to listen to).
     start = inbox.now()
     cursor = start
     seen: dict[str, datetime] = {}
