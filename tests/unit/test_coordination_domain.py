@@ -286,6 +286,25 @@ def test_R_DSP_03_agreement_is_signed_by_every_party_and_a_decision_comes_from_t
     assert minutes.outcome is not None and minutes.outcome.kind is OutcomeKind.MINUTES
 
 
+def test_issue_16_a_ruling_names_a_party_unless_the_government_decides() -> None:
+    """Finding 1: a party's clerk could name any agency responsible, and the ruling became a
+    catalogue routing rule and moved the referral there."""
+    up = _open().escalate(_plan(2, "fy-coord"), cause="escalated_by_party", actor=MARKET, at=AT)  # type: ignore[attr-defined]
+    with pytest.raises(ValidationFailed) as err:
+        up.rule(kind=OutcomeKind.MINUTES, basis="协调会纪要〔2026〕3号",
+                signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-natres",
+                actor=COORD, at=AT)  # fmt: skip
+    assert err.value.field == "responsibleAgencyId"
+    assert up.status is DisputeStatus.OPEN
+    # A party named is fine; the government may name another agency (R-CAT-04).
+    by_body = up.rule(kind=OutcomeKind.MINUTES, basis="纪要", signatories=("fy-hancong",),
+                      responsible_agency_id="fy-market", actor=COORD, at=AT)  # fmt: skip
+    assert by_body.outcome is not None
+    by_gov = up.rule(kind=OutcomeKind.DECISION, basis="抚政决〔2026〕6号", signatories=(),
+                     responsible_agency_id="fy-natres", actor=GOV, at=AT)  # fmt: skip
+    assert by_gov.outcome is not None and by_gov.outcome.responsible_agency_id == "fy-natres"
+
+
 def test_R_DSP_04_a_case_transfer_is_decided_by_the_government_and_makes_no_catalogue_rule() -> (
     None
 ):

@@ -235,6 +235,42 @@ def _declined(referral_id: str = "ref-1", interim_handler_id: str = "fy-hancong"
     )
 
 
+async def test_issue_16_nobody_claims_a_referrals_dispute_before_its_decline(world: World) -> None:
+    """Finding 1: a party opened ``dsp-ref-<referral>`` by hand before the decline, so the
+    decline opened nothing and the hand-made dispute's ruling moved the referral."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    with pytest.raises(ValidationFailed) as err:
+        await world.disputes.open(
+            OpenDispute(
+                matter_code="FY-SCJG-001",
+                township_id="fy-hancong",
+                party_ids=("fy-hancong", "fy-market"),
+                reasons="抢先立案",
+                interim_handler_id="fy-hancong",
+                referral_id="ref-7",
+            ),
+            TOWNSHIP,
+        )
+    assert err.value.field == "referralId"
+    assert await world.disputes.disputes.get(dispute_id_for_referral("ref-7")) is None
+    # A case-transfer request naming the referral takes an id of its own.
+    asked = await world.disputes.request_case_transfer(
+        RequestCaseTransfer(
+            township_id="fy-hancong",
+            matter_code="FY-SCJG-001",
+            reason="recusal",
+            explanation="承办人与当事人有利害关系",
+            referral_id="ref-7",
+        ),
+        TOWNSHIP,
+    )
+    assert asked.id != dispute_id_for_referral("ref-7") and asked.referral_id == "ref-7"
+    # The decline still opens the referral's own dispute.
+    await world.disputes.when_referral_declined_open_dispute(_declined("ref-7"))
+    opened = await world.disputes.disputes.get(dispute_id_for_referral("ref-7"))
+    assert opened is not None and opened.opened_by_agency_id == "fy-hancong"
+
+
 async def test_R_REF_07_a_decline_naming_a_third_agency_opens_the_dispute(world: World) -> None:
     """The old stall: coordination refused a third agency as interim handler, the decline was
     dead-lettered and the referral stayed DECLINED with no dispute, clock or owner."""

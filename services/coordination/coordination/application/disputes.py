@@ -244,6 +244,14 @@ class DisputeHandlers:
         actor = acting(caller)
         relations = access.relations_to(actor, party=cmd.party_ids)
         access.authorize_on(actor, "openDispute", relations, field="partyIds")
+        if cmd.referral_id:
+            # Issue 16, finding 1: a referral's dispute is opened by its decline (R-REF-07),
+            # under the id the decline's dispute takes; a person naming the referral could
+            # claim that id first, and the decline would open nothing.
+            raise ValidationFailed(
+                "a referral's dispute is opened by its decline (declineReferral), not by hand",
+                field="referralId",
+            )
         return await self._open(cmd, actor=actor, correlation_id=caller.correlation_id)
 
     async def _open(
@@ -270,7 +278,9 @@ class DisputeHandlers:
         now = self.clock()
         parties = tuple(dict.fromkeys(p.strip() for p in cmd.party_ids if p.strip()))
         dispute_id = (
-            dispute_id_for_referral(cmd.referral_id) if cmd.referral_id else str(uuid.uuid4())
+            dispute_id_for_referral(cmd.referral_id)
+            if cmd.referral_id and kind is DisputeKind.JURISDICTION
+            else str(uuid.uuid4())
         )
         first = await self._plan(first_step_index, parties or ("",), actor.agency_id, now)
         dispute = open_dispute(

@@ -206,6 +206,15 @@ class Dispute:
             )
         if not responsible_agency_id.strip():
             raise ValidationFailed("name the responsible agency", field="responsibleAgencyId")
+        if responsible_agency_id.strip() not in self.parties and not actor.has_role("government"):
+            # Issue 16, finding 1: a ruling names one of the parties; only the government may
+            # make another agency responsible (R-DSP-02's last step, R-CAT-04).
+            raise ValidationFailed(
+                "the responsible agency is one of the parties ("
+                + ", ".join(self.parties)
+                + "); only the government names another",
+                field="responsibleAgencyId",
+            )
         step = self.current_step
         if step.advisory and kind is not OutcomeKind.AGREEMENT and not actor.has_role("government"):
             # The parties may still agree at any step; the advisory body may not bind.
