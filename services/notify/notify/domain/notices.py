@@ -458,13 +458,15 @@ def build_items(
     for agency in addressees(row, data):
         due = due_for(agency, data.get("deadlines") or [])
         when = f"请于{due.astimezone(CHINA).strftime('%Y年%m月%d日 %H:%M')}前办理。" if due else ""
+        # A sentence of its own after the text (which may end without a full stop).
+        stop = "。" if when and body and not body.endswith(("。", "！", "？")) else ""
         items.append(
             InboxItem(
                 id=item_id(event_id, agency),
                 agency_id=agency,
                 kind=row.kind,
                 title=title,
-                body=(body + when).strip(),
+                body=(body + stop + when).strip(),
                 subject_type=row.subject_type,
                 subject_id=str(subject or ""),
                 source_event_id=event_id,
