@@ -817,6 +817,67 @@ def ruled(referral_id: str | None, responsible: str, dispute: str = "d-1") -> An
     )
 
 
+def transfer_ruled(referral_id: str, township: str, responsible: str) -> Any:
+    """A government ruling on a township's case-transfer request (R-DSP-04)."""
+    return new_envelope(
+        DisputeRuled(
+            dispute_id=f"tr-{referral_id}-{township}",
+            referral_id=referral_id,
+            kind="transfer_to_department",
+            matter_code=MATTER,
+            township_id=township,
+            responsible_agency_id=responsible,
+            outcome_kind="decision",
+            basis="抚政决〔2026〕7号",
+            rule_id=None,
+            ruled_at=START + timedelta(days=3),
+        ),
+        district=DISTRICT,
+        service="coordination",
+        subject=f"tr-{referral_id}",
+    )
+
+
+async def test_R_DSP_04_a_case_transfer_ruling_moves_an_accepted_referral_to_the_department(
+    svc: Service,
+) -> None:
+    """Issue 14, item 5: a ruling that a case goes to the original department moved nothing
+    unless the referral was DECLINED."""
+    r = await svc.h.referrals.draft(
+        svc.draft_cmd(sender_id="fy-nongqiao", receiver_id="fy-hancong", competence_reason="x"),
+        Caller(NONGQIAO_CLERK),
+    )
+    for m in (letter(), source()):
+        await svc.h.materials.add(replace(m, referral_id=r.id), Caller(NONGQIAO_CLERK))
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(NONGQIAO_CLERK))
+    await svc.h.referrals.approve(ApproveReferral(r.id), Caller(person("fy-nongqiao", "leader")))
+    await svc.h.referrals.send(SendReferral(r.id), Caller(NONGQIAO_CLERK))
+    r = await svc.h.referrals.accept(AcceptReferral(r.id, "受理"), Caller(TOWN_CLERK))
+    assert r.clock("report") is not None
+    svc.clock.now = START + timedelta(days=4)
+    # A ruling naming another township as the one relieved changes nothing.
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(
+        transfer_ruled(r.id, "fy-wusu", "fy-market")
+    )
+    unchanged = await svc.referrals.get(r.id)
+    assert unchanged is not None and unchanged.receiver_id == "fy-hancong"
+    assert unchanged.status is Status.ACCEPTED
+    envelope = transfer_ruled(r.id, "fy-hancong", "fy-market")
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(envelope)
+    await svc.h.reactions.when_dispute_ruled_reassign_or_confirm(envelope)  # redelivered
+    moved = await svc.referrals.get(r.id)
+    assert moved is not None and moved.status is Status.SENT
+    assert moved.receiver_id == "fy-market" and moved.previous_receivers == ("fy-hancong",)
+    # The township's report clock stopped; the department's accept clock runs.
+    states = {(d.kind, d.responsible_agency_id or d.kind): d.state for d in moved.deadlines}
+    report = [d for d in moved.deadlines if d.kind == "report"]
+    assert report and all(d.state == "cancelled" for d in report), states
+    accept = moved.accept_deadline
+    assert accept is not None and accept.state == "open"
+    assert accept.responsible_agency_id == "fy-market"
+    assert (await svc.event_types(r.id)).count("referral.reassigned.v1") == 1
+
+
 async def test_R_REF_07_dispute_ruling_reassigns_with_new_clock_idempotently(
     any_svc: Service,
 ) -> None:

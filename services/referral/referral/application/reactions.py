@@ -13,6 +13,7 @@ from referral.contracts.published import (
     ReferralReturnedToSenderV1,
 )
 from referral.domain.model import Actor, AgencyRef, Ruling, Status
+from referral.domain.model.rulings import apply_ruling
 
 
 class ReferralReactions:
@@ -33,7 +34,9 @@ class ReferralReactions:
 
     async def when_dispute_ruled_reassign_or_confirm(self, envelope: Envelope) -> None:
         """R-DSP-03 / R-REF-07: the ruling reassigns the declined referral to the responsible
-        agency or confirms the receiver. Idempotent: a redelivered ruling changes nothing."""
+        agency or confirms the receiver; R-DSP-04: a case-transfer ruling moves the referral
+        from the township that asked to the department. Idempotent: a redelivered ruling
+        changes nothing."""
         event: DisputeRuled = envelope.payload(DisputeRuled)
         if not event.referral_id:
             return
@@ -52,8 +55,14 @@ class ReferralReactions:
             False,
         )
         system = Actor(SYSTEM_ID, "联动系统", referral.receiver_id, ())
-        moved = referral.apply_ruling(
-            ruling, self.run.clocks.accept(now, event.responsible_agency_id), system
+        # R-DSP-04: a case-transfer ruling relieves the township that asked (its receiver).
+        transfer = event.kind == "transfer_to_department"
+        moved = apply_ruling(
+            referral,
+            ruling,
+            self.run.clocks.accept(now, event.responsible_agency_id),
+            system,
+            transfer_from=(event.township_id or None) if transfer else None,
         )
         if moved is None:
             return

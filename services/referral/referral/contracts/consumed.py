@@ -42,7 +42,9 @@ class DisputeRuled(EventPayload):
 
     dispute_id: str
     referral_id: str | None = None
+    kind: str = "jurisdiction"  # jurisdiction | transfer_to_department (R-DSP-04)
     matter_code: str = ""
+    township_id: str = ""
     responsible_agency_id: str
     outcome_kind: str = "decision"  # agreement | minutes | decision
     basis: str = ""

@@ -426,50 +426,6 @@ class Referral:
         moved = self._moved("decline", actor, at, Status.DECLINED, reasons.strip())
         return replace(moved._stop_clocks("met", "accept"), decline_info=d)
 
-    def apply_ruling(
-        self, ruling: Ruling, accept_clock: DeadlineInfo | None, system: Actor
-    ) -> Referral | None:
-        """A dispute ruling about this declined referral (R-DSP-03): reassign it to the
-        responsible agency, or confirm the original receiver. None: nothing to do
-        (redelivered, or the referral no longer waits on a ruling)."""
-        if any(r.dispute_id == ruling.dispute_id for r in self.rulings):
-            return None
-        if self.status is not Status.DECLINED:
-            return None
-        if ruling.responsible_agency_id == self.sender_id:
-            # The sender itself is responsible: the case goes back to it; nothing to accept.
-            moved = self._moved(
-                "ruling_returned_to_sender",
-                system,
-                ruling.applied_at,
-                Status.CLOSED,
-                ruling.basis,
-            )
-            return replace(moved, rulings=(*self.rulings, replace(ruling, reassigned=True)))
-        reassigned = ruling.responsible_agency_id != self.receiver_id
-        moved = self._moved(
-            "reassign" if reassigned else "ruling_confirmed_receiver",
-            system,
-            ruling.applied_at,
-            Status.SENT,
-            ruling.basis,
-        )
-        moved = replace(
-            moved,
-            receiver_id=ruling.responsible_agency_id,
-            previous_receivers=(
-                (*self.previous_receivers, self.receiver_id)
-                if reassigned
-                else self.previous_receivers
-            ),
-            rulings=(*self.rulings, replace(ruling, reassigned=reassigned)),
-        )
-        if accept_clock is not None:
-            moved = moved._start_clock(
-                replace(accept_clock, responsible_agency_id=ruling.responsible_agency_id)
-            )
-        return moved
-
     def record_penalty(self, actor: Actor, at: datetime, penalty: Penalty) -> Referral:
         """The receiver's administrative penalty. Never while a crime transfer is pending
         (不得以罚代刑, R-REF-10)."""
