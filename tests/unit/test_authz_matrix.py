@@ -44,11 +44,19 @@ READ_ALIASES = {
 # matter catalogue are public within the district (who handles what, R-CAT-02).
 OPEN_QUERIES = {
     "coordination": {"agency", "agencies", "catalogueEntry", "catalogueEntries", "jurisdiction"},
+    # The caller's own token, read back (what it reaches below it is checked field by field).
+    "notify": {"viewer"},
 }
 # Rules for something that is not a top-level field of the schema (notify.inbox: Agency.inbox,
 # myInbox, Referral.notices and the inboxItemAdded subscription; notify.webhookEvent: what
-# the fan-out sends a bureau's webhook).
-FIELD_RULES = {"referral.Referral.materialContent", "notify.inbox", "notify.webhookEvent"}
+# the fan-out sends a bureau's webhook; notify.workQueue: Agency.workQueue, also reached as
+# viewer.agency.workQueue).
+FIELD_RULES = {
+    "referral.Referral.materialContent",
+    "notify.inbox",
+    "notify.webhookEvent",
+    "notify.workQueue",
+}
 
 
 def who(*roles: str, agency: str = "fy-market") -> Principal:

@@ -358,7 +358,11 @@ def bootstrap(
         copies=copies,
         supervision=supervision,
         queries=NotifyQueries(
-            district=settings.district, inbox=inbox, records=records, webhooks=webhook_repo
+            district=settings.district,
+            inbox=inbox,
+            records=records,
+            webhooks=webhook_repo,
+            deadlines=deadlines,
         ),
         schema=build_schema(production=settings.env == "production"),
     )

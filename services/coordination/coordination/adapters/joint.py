@@ -21,6 +21,7 @@ class JointOperationRepository(_Repository):
         ("by_lead", (("lead_id", 1), ("_id", 1))),
         ("by_participant", (("participant_ids", 1), ("_id", 1))),
         ("by_task_agency", (("task_agency_ids", 1), ("_id", 1))),
+        ("by_task", (("tasks.id", 1),)),
     )
 
     @staticmethod
@@ -44,6 +45,11 @@ class JointOperationRepository(_Repository):
     async def with_tasks_of(self, agency_id: str, *, limit: int = 500) -> list[JointOperation]:
         docs = await self._find({"task_agency_ids": agency_id}, None, limit)
         return [from_document(JointOperation, _with_id(d)) for d in docs]
+
+    async def with_task(self, task_id: str) -> JointOperation | None:
+        """The operation a task belongs to (task ids are unique across operations)."""
+        docs = await self._find({"tasks.id": task_id}, None, 1)
+        return from_document(JointOperation, _with_id(docs[0])) if docs else None
 
     async def list(
         self,

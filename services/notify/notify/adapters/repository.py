@@ -120,6 +120,10 @@ class InboxRepository:
         docs = await self._coll.find(query, sort=[("created_at", -1), ("_id", -1)], limit=limit)
         return [item_from_document(d) for d in docs]
 
+    async def unread_count(self, agency_id: str) -> int:
+        """How many of the agency's items nobody has signed for yet (served by ``by_agency``)."""
+        return await self._coll.count({"agency_id": agency_id, "read_at": None})
+
     async def for_subjects(self, subject_ids: Sequence[str]) -> dict[str, list[InboxItem]]:
         docs = await self._coll.find(
             {"subject_id": {"$in": list(subject_ids)}}, sort=[("created_at", 1), ("_id", 1)]

@@ -51,6 +51,11 @@ class DeadlineRepository:
             [("responsible_agency_id", 1), ("state", 1), ("due", 1)], name="by_agency"
         )
         await self._coll.create_index([("due", 1)], name="by_due")
+        # The work queue: an agency's clocks in one state, soonest first, paged by (due, key).
+        await self._coll.create_index(
+            [("responsible_agency_id", 1), ("state", 1), ("due", 1), ("_id", 1)],
+            name="by_agency_due",
+        )
 
     async def put(self, deadline: WatchedDeadline) -> bool:
         """Store unless an event at least as new is already reflected; True when stored."""
@@ -85,6 +90,58 @@ class DeadlineRepository:
             limit=limit,
         )
         return [_deadline_from_document(d) for d in docs]
+
+    @staticmethod
+    def _queue_filter(
+        agency_id: str,
+        state: str,
+        subject_types: Sequence[str] | None,
+        due_before: datetime | None,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {"responsible_agency_id": agency_id, "state": state}
+        if subject_types is not None:
+            query["subject_type"] = {"$in": list(subject_types)}
+        if due_before is not None:
+            query["due"] = {"$lt": due_before}
+        return query
+
+    async def queue_page(
+        self,
+        agency_id: str,
+        state: str,
+        *,
+        subject_types: Sequence[str] | None = None,
+        due_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int,
+    ) -> list[WatchedDeadline]:
+        """An agency's clocks in ``state``, soonest due first, after the cursor ``(due,
+        key)``: the work queue, served by the ``by_agency_due`` index (equality on agency and
+        state, range and sort on ``due`` then ``_id``)."""
+        query = self._queue_filter(agency_id, state, subject_types, due_before)
+        if after is not None:
+            at, key = after
+            due_range = dict(query.get("due", {}))
+            query["$or"] = [
+                {"due": {**due_range, "$gt": at}},
+                {"due": at, "_id": {"$gt": key}},
+            ]
+        docs = await self._coll.find(query, sort=[("due", 1), ("_id", 1)], limit=limit)
+        return [_deadline_from_document(d) for d in docs]
+
+    async def queue_count(
+        self,
+        agency_id: str,
+        state: str,
+        *,
+        subject_types: Sequence[str] | None = None,
+        due_before: datetime | None = None,
+    ) -> int:
+        """How many clocks :meth:`queue_page` would page through (``due_before``: e.g. the
+        overdue ones, due before now)."""
+        return await self._coll.count(
+            self._queue_filter(agency_id, state, subject_types, due_before)
+        )
 
     async def due_between(self, start: datetime, end: datetime) -> list[WatchedDeadline]:
         """Every clock falling due in ``[start, end)`` whatever its state (the reports)."""

@@ -28,6 +28,7 @@ __all__ = [
     "BUREAU_SYSTEM",
     "INBOX",
     "RECORD",
+    "WORK_QUEUE",
     "agency_relations",
     "authorize_on",
     "may",
@@ -40,6 +41,7 @@ __all__ = [
 SERVICE = "notify"
 INBOX = "inbox"
 RECORD = "processRecord"
+WORK_QUEUE = "workQueue"
 
 
 #: Agency kinds that supervise the district (the justice bureau, the government, the

@@ -23,6 +23,14 @@ RULES: tuple[Rule, ...] = (
     ),
     rule("notify.inbox", _OVERSEERS, [_R.SUPERVISOR]),
     rule(
+        "notify.workQueue",
+        STAFF | {"coordinator"},
+        [_R.RECEIVER],
+        "what is due for the agency: every open clock it is responsible for (viewer.workQueue, "
+        "Agency.workQueue)",
+    ),
+    rule("notify.workQueue", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
         "notify.acknowledgeInboxItem",
         STAFF | {"coordinator", "government", "supervisor"},
         [_R.RECEIVER],

@@ -14,16 +14,19 @@ from kernel.errors import Forbidden, ValidationFailed
 from kernel.store import Document
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import InboxRepository
+from notify.adapters.watch import DeadlineRepository
 from notify.adapters.webhooks import WebhookRepository
 from notify.application import access
 from notify.domain.model import InboxItem
 from notify.domain.record import RecordEntry
+from notify.domain.watch import WatchedDeadline
 
 __all__ = [
     "NotifyQueries",
     "RecordFilter",
     "WebhookDeliveryView",
     "WebhookView",
+    "WorkQueueFilter",
     "delivery_view",
     "webhook_view",
 ]
@@ -100,6 +103,28 @@ class RecordFilter:
     time_to: datetime | None = None
 
 
+@dataclass(frozen=True)
+class WorkQueueFilter:
+    """What of an agency's clocks the work queue lists: open ones (``paused``: those stopped
+    while something else decides), of some subject types, overdue only, or due before a time."""
+
+    paused: bool = False
+    subject_types: tuple[str, ...] | None = None
+    overdue_only: bool = False
+    due_before: datetime | None = None
+
+    def bound(self, now: datetime) -> datetime | None:
+        """The upper bound on ``due`` the filter sets, "overdue" being "due before now"."""
+        bounds = [b for b in (self.due_before, now if self.overdue_only else None) if b]
+        return min(bounds) if bounds else None
+
+
+@dataclass(frozen=True)
+class WorkQueueCounts:
+    total: int
+    overdue: int
+
+
 class NotifyQueries:
     def __init__(
         self,
@@ -108,11 +133,13 @@ class NotifyQueries:
         inbox: InboxRepository,
         records: RecordRepository,
         webhooks: WebhookRepository,
+        deadlines: DeadlineRepository,
     ) -> None:
         self.district = district
         self._inbox = inbox
         self._records = records
         self._webhooks = webhooks
+        self._deadlines = deadlines
 
     def now(self) -> datetime:
         """The inbox's clock (the deployment's), for live reads that start from now."""
@@ -143,6 +170,43 @@ class NotifyQueries:
         return await self._inbox.for_agency(
             agency_id, unread_only=unread_only, before=before, limit=limit
         )
+
+    async def unread_count(self, agency_id: str) -> int:
+        """How many items of the agency's inbox await a receipt (签收)."""
+        return await self._inbox.unread_count(agency_id)
+
+    async def work_queue(
+        self,
+        agency_id: str,
+        where: WorkQueueFilter,
+        *,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[WatchedDeadline]:
+        """What is due for the agency (every kind of clock whose responsible agency it is),
+        soonest first, after the cursor ``(due, key)``. Whether the caller may read it is the
+        entrypoint's check (``access.INBOX``, as for the inbox)."""
+        return await self._deadlines.queue_page(
+            agency_id,
+            "paused" if where.paused else "open",
+            subject_types=where.subject_types,
+            due_before=where.bound(self.now()),
+            after=after,
+            limit=limit,
+        )
+
+    async def work_queue_counts(self, agency_id: str, where: WorkQueueFilter) -> WorkQueueCounts:
+        """How many clocks the filter lists, and how many of them are past due now."""
+        state = "paused" if where.paused else "open"
+        now = self.now()
+        total = await self._deadlines.queue_count(
+            agency_id, state, subject_types=where.subject_types, due_before=where.bound(now)
+        )
+        overdue_bound = min(b for b in (where.bound(now), now) if b is not None)
+        overdue = await self._deadlines.queue_count(
+            agency_id, state, subject_types=where.subject_types, due_before=overdue_bound
+        )
+        return WorkQueueCounts(total=total, overdue=overdue)
 
     def record_scope(self, principal: Principal, where: RecordFilter) -> RecordFilter:
         """The filter as the caller may apply it: unchanged for the supervising roles, its

@@ -74,7 +74,9 @@ class AssistanceResultReport:
     at: datetime
 
 
-@strawberry.type(description="A request for assistance (协助执法, R-AST-01).")
+@strawberry.federation.type(
+    keys=["id"], description="A request for assistance (协助执法, R-AST-01)."
+)
 class AssistanceRequest:
     id: strawberry.ID
     requester_id: strawberry.ID
@@ -110,6 +112,13 @@ class AssistanceRequest:
     @strawberry.field
     async def helper(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.helper_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
+        """A reference from another subgraph (e.g. notify's work queue), read-checked as
+        ``assistanceRequest(id)`` is: null when absent or not the caller's to see."""
+        r = await info.context.assistance.visible(str(id), info.context.caller())
+        return cls.of(r, info) if r else None
 
     @classmethod
     def of(cls, r: ast.AssistanceRequest, info: Info) -> AssistanceRequest:

@@ -54,7 +54,9 @@ class InformationDecline:
     at: datetime
 
 
-@strawberry.type(description="An information query between agencies (信息查询, R-INF-01).")
+@strawberry.federation.type(
+    keys=["id"], description="An information query between agencies (信息查询, R-INF-01)."
+)
 class InformationQuery:
     id: strawberry.ID
     requester_id: strawberry.ID
@@ -79,6 +81,12 @@ class InformationQuery:
     @strawberry.field
     async def holder(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.holder_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> InformationQuery | None:
+        """A reference from another subgraph, read-checked as ``informationQuery(id)``."""
+        q = await info.context.information.visible(str(id), info.context.caller())
+        return cls.of(q, info) if q else None
 
     @classmethod
     def of(cls, q: inf.InformationQuery, info: Info) -> InformationQuery:

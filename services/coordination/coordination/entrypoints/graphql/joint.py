@@ -95,7 +95,7 @@ class JointInability:
     reported_to_government_id: strawberry.ID | None
 
 
-@strawberry.type(description="A task of a cooperating agency (R-JNT-04).")
+@strawberry.federation.type(keys=["id"], description="A task of a cooperating agency (R-JNT-04).")
 class JointTask:
     id: strawberry.ID
     operation_id: strawberry.ID
@@ -113,6 +113,16 @@ class JointTask:
     @strawberry.field
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> JointTask | None:
+        """A reference from another subgraph (a task's report clock in notify's work queue),
+        read-checked as its operation is (``jointOperation``): null when not the caller's."""
+        actor = acting(info.context.caller())
+        o = await info.context.joint.operations.with_task(str(id))
+        if o is None or not access.may(actor, READ, access.joint_relations(actor, o)):
+            return None
+        return cls.of(o.id, o.task(str(id)), info)
 
     @classmethod
     def of(cls, op_id: str, t: jnt.JointTask, info: Info) -> JointTask:

@@ -104,7 +104,9 @@ class MeetingFiling:
         return await load_agency(info, str(self.agency_id))
 
 
-@strawberry.type(description="A consultation meeting (协调会商 / 联席会议, R-MTG-01).")
+@strawberry.federation.type(
+    keys=["id"], description="A consultation meeting (协调会商 / 联席会议, R-MTG-01)."
+)
 class Meeting:
     id: strawberry.ID
     kind: MeetingKind
@@ -139,6 +141,16 @@ class Meeting:
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Meeting | None:
+        """A reference from another subgraph, read-checked as ``meeting(id)``: null when
+        absent or not the caller's to see."""
+        try:
+            m = await _handlers(info).get(str(id), info.context.caller())
+        except DomainError:
+            return None
+        return cls.of(m, info) if m else None
 
     @classmethod
     def of(cls, m: mtg.Meeting, info: Info) -> Meeting:

@@ -59,7 +59,9 @@ class TechnicalAnswer:
     late: bool
 
 
-@strawberry.type(description="A request for technical support (认定/鉴定/咨询, R-TEC-01).")
+@strawberry.federation.type(
+    keys=["id"], description="A request for technical support (认定/鉴定/咨询, R-TEC-01)."
+)
 class TechnicalSupportRequest:
     id: strawberry.ID
     township_id: strawberry.ID
@@ -85,6 +87,14 @@ class TechnicalSupportRequest:
     @strawberry.field
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID
+    ) -> TechnicalSupportRequest | None:
+        """A reference from another subgraph, read-checked as ``technicalSupportRequest``."""
+        r = await info.context.technical_support.visible(str(id), info.context.caller())
+        return cls.of(r, info) if r else None
 
     @classmethod
     def of(cls, r: tec.TechnicalSupportRequest, info: Info) -> TechnicalSupportRequest:

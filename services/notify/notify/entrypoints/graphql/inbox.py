@@ -24,6 +24,7 @@ from notify.application.handlers import AcknowledgeInboxItem
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.model import InboxItem as InboxItemModel
 from notify.entrypoints.graphql.types import InboxItem, Info, answer, time_id_cursor
+from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter, work_queue_page
 
 # Live inbox: how often the store is polled, and how far back each poll looks again so that
 # an item stored by a replica whose clock runs slightly behind is still delivered (seen ids
@@ -78,24 +79,30 @@ class Agency:
     ) -> InboxConnection:
         return await _inbox_page(info, str(self.id), unread_only, first, after)
 
+    @strawberry.field(
+        description="Items of this agency's inbox awaiting a receipt (签收); its staff and "
+        "the supervising roles may read it."
+    )
+    async def unread_count(self, info: Info) -> int:
+        if not info.context.may_read_inbox_of(str(self.id)):
+            raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
+        return await info.context.queries.unread_count(str(self.id))
+
+    @strawberry.field(
+        description="What is due for this agency: its open clocks of every kind, soonest "
+        "first, with counts (its staff and the supervising roles)."
+    )
+    async def work_queue(
+        self,
+        info: Info,
+        filter: WorkQueueFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> WorkQueueConnection:
+        return await work_queue_page(info, str(self.id), filter, first, after)
+
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Agency:
-        return cls(id=id)
-
-
-@strawberry.federation.type(keys=["id"])
-class Referral:
-    id: strawberry.ID
-
-    @strawberry.field(description="Notices sent about this referral, to agencies you may see.")
-    async def notices(self, info: Info) -> list[InboxItem]:
-        items = await info.context.notices_loader.load(str(self.id))
-        return [
-            InboxItem.from_model(m) for m in items if info.context.may_read_inbox_of(m.agency_id)
-        ]
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> Referral:
         return cls(id=id)
 
 
@@ -105,6 +112,30 @@ async def my_inbox(
 ) -> InboxConnection:
     p = info.context.principal()
     return await _inbox_page(info, p.agency_id, unread_only, first, after)
+
+
+@strawberry.type(description="Who is asking: the caller's agency and roles, and their work.")
+class Viewer:
+    person_id: strawberry.ID
+    person_name: str
+    district: str
+    roles: list[str] = strawberry.field(description="the token's roles, e.g. clerk, leader")
+    agency: Agency = strawberry.field(
+        description="the caller's agency (its name and kind come from coordination; its "
+        "inbox, unread count and work queue from notify)"
+    )
+
+
+@strawberry.field(description="The caller as the token says: person, agency, roles.")
+def viewer(info: Info) -> Viewer:
+    p = info.context.principal()
+    return Viewer(
+        person_id=strawberry.ID(p.person_id),
+        person_name=p.person_name,
+        district=p.district,
+        roles=list(p.roles),
+        agency=Agency(id=strawberry.ID(p.agency_id)),
+    )
 
 
 @strawberry.subscription(

@@ -11,7 +11,8 @@ from strawberry.federation import Schema
 from kernel.graphql import UserError, schema_extensions
 from notify.entrypoints.graphql import inbox, record, supervision
 from notify.entrypoints.graphql import webhooks as hooks
-from notify.entrypoints.graphql.inbox import Agency, Referral
+from notify.entrypoints.graphql.entities import Referral
+from notify.entrypoints.graphql.inbox import Agency
 from notify.entrypoints.graphql.types import InboxItem, NotifyContext
 
 __all__ = ["NotifyContext", "build_schema"]
@@ -19,6 +20,7 @@ __all__ = ["NotifyContext", "build_schema"]
 
 @strawberry.type
 class Query:
+    viewer = inbox.viewer
     my_inbox = inbox.my_inbox
     webhooks = hooks.webhooks
     process_record = record.process_record

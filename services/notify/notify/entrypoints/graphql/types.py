@@ -58,6 +58,11 @@ class NotifyContext(RequestContext):
         p = self.principal()
         return access.may(p, access.INBOX, access.agency_relations(p, agency_id))
 
+    def may_read_work_queue_of(self, agency_id: str) -> bool:
+        """The matrix's ``notify.workQueue``: the agency's own staff, the supervising roles."""
+        p = self.principal()
+        return access.may(p, access.WORK_QUEUE, access.agency_relations(p, agency_id))
+
 
 Info = strawberry.Info[NotifyContext, None]
 

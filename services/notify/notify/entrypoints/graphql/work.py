@@ -1,0 +1,152 @@
+"""The work queue (待办期限) and the viewer: "what is due for my agency", across every kind of
+statutory clock the suite runs (referrals, disputes, assistance, technical support,
+information queries, meetings, joint tasks), soonest first, with counts.
+
+notify already keeps the latest state of every clock (``deadline.*`` blocks of the events,
+R-SUP-02); the queue reads them by the responsible agency. Each item links to its subject as
+a federation entity, resolved by the subgraph that owns it (and read-checked there)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from kernel.graphql import (
+    Connection,
+    Edge,
+    ErrorCode,
+    PageInfo,
+    encode_cursor,
+    graphql_error,
+    page_size,
+)
+from notify.application.queries import WorkQueueFilter as WorkQueueWhere
+from notify.domain.watch import WatchedDeadline
+from notify.entrypoints.graphql.entities import WorkSubject, subject_of
+from notify.entrypoints.graphql.types import Info, time_id_cursor
+
+__all__ = [
+    "WorkItem",
+    "WorkQueueConnection",
+    "WorkQueueFilter",
+    "work_queue_page",
+]
+
+FORBIDDEN_QUEUE = "only staff of this agency or a supervisor may read its work queue"
+
+
+@strawberry.type(description="One open statutory clock of an agency: what is due, by when.")
+class WorkItem:
+    id: strawberry.ID = strawberry.field(
+        description="the clock's stable key (as in the events' deadline blocks)"
+    )
+    kind: str = strawberry.field(description="which duty of its subject, e.g. accept, reply")
+    subject_type: str = strawberry.field(
+        description="Referral, Dispute, AssistanceRequest, TechnicalSupportRequest, "
+        "InformationQuery, Meeting or JointTask (new kinds of clocks may add others)"
+    )
+    subject_id: strawberry.ID
+    due: datetime = strawberry.field(description="when it is due (Asia/Shanghai)")
+    state: str = strawberry.field(description="open | paused")
+    rule: str = strawberry.field(description="the rule the limit comes from (Chinese)")
+    explanation: str | None = strawberry.field(
+        description="how the due time was computed (Chinese)"
+    )
+    overdue: bool = strawberry.field(description="past its due time now")
+    remaining_seconds: int = strawberry.field(
+        description="seconds until it is due; negative when overdue"
+    )
+
+    @strawberry.field(
+        description="The subject as an entity of the subgraph that owns it (null for a kind "
+        "of subject the graph has no type for, or one the reader may not see)."
+    )
+    def subject(self) -> WorkSubject | None:
+        return subject_of(self.subject_type, str(self.subject_id))
+
+    @classmethod
+    def of(cls, d: WatchedDeadline, now: datetime) -> WorkItem:
+        remaining = int((d.due - now).total_seconds())
+        return cls(
+            id=strawberry.ID(d.key),
+            kind=d.kind,
+            subject_type=d.subject_type,
+            subject_id=strawberry.ID(d.subject_id),
+            due=d.due,
+            state=d.state,
+            rule=d.rule,
+            explanation=d.explanation_zh,
+            overdue=remaining < 0,
+            remaining_seconds=remaining,
+        )
+
+
+@strawberry.type
+class WorkItemEdge(Edge[WorkItem]):
+    pass
+
+
+@strawberry.type(description="A page of the work queue, with the counts of the whole filter.")
+class WorkQueueConnection(Connection[WorkItem]):
+    edges: list[WorkItemEdge]  # type: ignore[assignment]
+    total_count: int = strawberry.field(description="clocks the filter lists, all pages")
+    overdue_count: int = strawberry.field(description="of those, the ones past due now")
+
+
+@strawberry.input(description="Which of the agency's clocks the work queue lists.")
+class WorkQueueFilter:
+    paused: bool = strawberry.field(
+        default=False,
+        description="the paused clocks (stopped while another body decides) instead of the "
+        "running ones",
+    )
+    subject_types: list[str] | None = strawberry.field(
+        default=None, description="only clocks of these subject types (see WorkItem.subjectType)"
+    )
+    overdue_only: bool = strawberry.field(default=False, description="only those past due now")
+    due_before: datetime | None = strawberry.field(
+        default=None, description="only those due before this time"
+    )
+
+
+def _cursor(d: WatchedDeadline) -> str:
+    return encode_cursor([d.due.isoformat(), d.key])
+
+
+async def work_queue_page(
+    info: Info,
+    agency_id: str,
+    where: WorkQueueFilter | None,
+    first: int,
+    after: str | None,
+) -> WorkQueueConnection:
+    if not info.context.may_read_work_queue_of(agency_id):
+        raise graphql_error(FORBIDDEN_QUEUE, ErrorCode.FORBIDDEN)
+    where = where or WorkQueueFilter()
+    if where.subject_types is not None and not where.subject_types:
+        raise graphql_error(
+            "filter.subjectTypes is empty: leave it out for every kind of clock",
+            ErrorCode.VALIDATION,
+            field="filter.subjectTypes",
+        )
+    scope = WorkQueueWhere(
+        paused=where.paused,
+        subject_types=tuple(where.subject_types) if where.subject_types is not None else None,
+        overdue_only=where.overdue_only,
+        due_before=where.due_before,
+    )
+    first = page_size(first)
+    queries = info.context.queries
+    rows = await queries.work_queue(agency_id, scope, after=time_id_cursor(after), limit=first + 1)
+    counts = await queries.work_queue_counts(agency_id, scope)
+    now = queries.now()
+    page = rows[:first]
+    return WorkQueueConnection(
+        edges=[WorkItemEdge(cursor=_cursor(d), node=WorkItem.of(d, now)) for d in page],
+        page_info=PageInfo(
+            has_next_page=len(rows) > first, end_cursor=_cursor(page[-1]) if page else None
+        ),
+        total_count=counts.total,
+        overdue_count=counts.overdue,
+    )

@@ -1,0 +1,160 @@
+"""Through the real gateway: the work queue (issue 18) — "what is due for my agency" across
+every kind of statutory clock (R-SUP-02), with counts and the subject resolved by the
+subgraph that owns it; the viewer; the unread count of the inbox (R-NTF-04). Only the
+agency's own staff and the supervising roles read an agency's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.scenario import Gateway, eventually
+
+REQUEST_TEC = """
+mutation($input: RequestTechnicalSupportInput!) { requestTechnicalSupport(input: $input) {
+  __typename ... on TechnicalSupportRequest { id } ... on UserError { code message field }
+} }"""
+ASK = """
+mutation($input: AskInformationInput!) { askInformation(input: $input) {
+  __typename ... on InformationQuery { id } ... on UserError { code message field }
+} }"""
+QUEUE_FIELDS = """
+  totalCount overdueCount
+  pageInfo { hasNextPage endCursor }
+  edges { cursor node {
+    id kind subjectType subjectId due state rule explanation overdue remainingSeconds
+    subject {
+      __typename
+      ... on TechnicalSupportRequest { id status township { id name } }
+      ... on InformationQuery { id queryStatus: status subject }
+    }
+  } }
+"""
+VIEWER = (
+    """
+query($first: Int!, $after: String, $filter: WorkQueueFilter) { viewer {
+  personId district roles agency { id name kind unreadCount
+  workQueue(first: $first, after: $after, filter: $filter) {"""
+    + QUEUE_FIELDS
+    + "} } } }"
+)
+AGENCY_QUEUE = 'query { agency(id: "fy-housing") { id workQueue { ' + QUEUE_FIELDS + " } } }"
+AGENCY_UNREAD = 'query { agency(id: "fy-housing") { id unreadCount } }'
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_subjects(
+    embedded_gateway: Gateway,
+) -> None:
+    gw = embedded_gateway
+    township = gw.mint("fy-hancong", ["clerk"])
+    market = gw.mint("fy-market", ["clerk"])
+    housing = gw.mint("fy-housing", ["clerk"])
+    justice = gw.mint("fy-justice", ["supervisor"])
+
+    tec = _data(
+        await gw.query(
+            township,
+            REQUEST_TEC,
+            {
+                "input": {
+                    "townshipId": "fy-hancong",
+                    "departmentId": "fy-housing",
+                    "kind": "IDENTIFICATION",
+                    "question": "该建筑是否属于违法建设",
+                    "documentNumber": "寒协〔2026〕7号",
+                }
+            },
+        )
+    )["requestTechnicalSupport"]
+    assert tec["__typename"] == "TechnicalSupportRequest", tec
+    inf = _data(
+        await gw.query(
+            market,
+            ASK,
+            {
+                "input": {
+                    "requesterId": "fy-market",
+                    "holderId": "fy-housing",
+                    "subject": "某小区违建登记信息",
+                    "purpose": "核查案件事实",
+                }
+            },
+        )
+    )["askInformation"]
+    assert inf["__typename"] == "InformationQuery", inf
+
+    async def both_queued() -> dict[str, Any] | None:
+        viewer = _data(await gw.query(housing, VIEWER, {"first": 20}))["viewer"]
+        return viewer if viewer["agency"]["workQueue"]["totalCount"] == 2 else None
+
+    viewer = await eventually(both_queued, what="both clocks in fy-housing's work queue")
+    assert viewer["agency"]["id"] == "fy-housing" and viewer["agency"]["name"], viewer
+    assert viewer["roles"] == ["clerk"] and viewer["district"] == "fuyuan"
+    # Both requests are addressed notices awaiting a receipt (R-NTF-04).
+    assert viewer["agency"]["unreadCount"] >= 2, viewer
+    queue = viewer["agency"]["workQueue"]
+    assert queue["overdueCount"] == 0 and queue["pageInfo"]["hasNextPage"] is False
+    nodes = [e["node"] for e in queue["edges"]]
+    # Soonest first: the information query (5 working days) after the technical reply (3).
+    assert [n["subjectType"] for n in nodes] == ["TechnicalSupportRequest", "InformationQuery"]
+    assert nodes[0]["due"] <= nodes[1]["due"]
+    first, second = nodes
+    assert first["subject"] == {
+        "__typename": "TechnicalSupportRequest",
+        "id": tec["id"],
+        "status": "REQUESTED",
+        "township": {"id": "fy-hancong", "name": first["subject"]["township"]["name"]},
+    }
+    assert second["subject"]["__typename"] == "InformationQuery"
+    assert second["subject"]["id"] == inf["id"]
+    for n in nodes:
+        assert n["state"] == "open" and n["overdue"] is False and n["remainingSeconds"] > 0, n
+        assert n["explanation"] and "工作日" in n["explanation"], n
+
+    # Paging: one per page, the cursor resumes after the first; the counts stay whole.
+    page1 = _data(await gw.query(housing, VIEWER, {"first": 1}))["viewer"]["agency"]["workQueue"]
+    assert page1["totalCount"] == 2 and page1["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["id"] for e in page1["edges"]] == [first["id"]]
+    page2 = _data(
+        await gw.query(housing, VIEWER, {"first": 1, "after": page1["pageInfo"]["endCursor"]})
+    )["viewer"]["agency"]["workQueue"]
+    assert [e["node"]["id"] for e in page2["edges"]] == [second["id"]]
+    assert page2["pageInfo"]["hasNextPage"] is False
+
+    # Filters: by subject type; overdue only (nothing is late yet); a bound just after the
+    # first due time keeps the first and drops the second.
+    only_inf = _data(
+        await gw.query(
+            housing, VIEWER, {"first": 20, "filter": {"subjectTypes": ["InformationQuery"]}}
+        )
+    )["viewer"]["agency"]["workQueue"]
+    assert only_inf["totalCount"] == 1 and only_inf["edges"][0]["node"]["id"] == second["id"]
+    late = _data(await gw.query(housing, VIEWER, {"first": 20, "filter": {"overdueOnly": True}}))
+    assert late["viewer"]["agency"]["workQueue"]["totalCount"] == 0
+    if first["due"] < second["due"]:
+        bounded = _data(
+            await gw.query(housing, VIEWER, {"first": 20, "filter": {"dueBefore": second["due"]}})
+        )["viewer"]["agency"]["workQueue"]
+        assert [e["node"]["id"] for e in bounded["edges"]] == [first["id"]]
+    empty = await gw.query(housing, VIEWER, {"first": 20, "filter": {"subjectTypes": []}})
+    assert empty["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED", empty
+
+    # The requester's queue does not carry the department's clocks.
+    requester = _data(await gw.query(township, VIEWER, {"first": 20}))["viewer"]["agency"][
+        "workQueue"
+    ]
+    assert tec["id"] not in [e["node"]["subjectId"] for e in requester["edges"]]
+
+    # Another agency's clerk may read neither fy-housing's queue nor its unread count; the
+    # justice bureau may read both.
+    for query in (AGENCY_QUEUE, AGENCY_UNREAD):
+        refused = await gw.query(market, query)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+    supervised = _data(await gw.query(justice, AGENCY_QUEUE))["agency"]
+    assert supervised["workQueue"]["totalCount"] == 2
+    assert _data(await gw.query(justice, AGENCY_UNREAD))["agency"]["unreadCount"] >= 2
