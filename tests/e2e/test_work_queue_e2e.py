@@ -92,7 +92,7 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
         viewer = _data(await gw.query(housing, VIEWER, {"first": 20}))["viewer"]
         return viewer if viewer["agency"]["workQueue"]["totalCount"] == 2 else None
 
-    viewer = await eventually(both_queued, what="both clocks in fy-housing's work queue")
+    viewer = await eventually(both_queued, within=60, what="both clocks in fy-housing's work queue")
     assert viewer["agency"]["id"] == "fy-housing" and viewer["agency"]["name"], viewer
     assert viewer["roles"] == ["clerk"] and viewer["district"] == "fuyuan"
     # Both requests are addressed notices awaiting a receipt (R-NTF-04).
@@ -115,6 +115,8 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
     for n in nodes:
         assert n["state"] == "open" and n["overdue"] is False and n["remainingSeconds"] > 0, n
         assert n["explanation"] and "工作日" in n["explanation"], n
+        # Read back from the store, the due time is spelled in China time (one spelling).
+        assert n["due"].endswith("+08:00"), n
 
     # Paging: one per page, the cursor resumes after the first; the counts stay whole.
     page1 = _data(await gw.query(housing, VIEWER, {"first": 1}))["viewer"]["agency"]["workQueue"]

@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
+from strawberry.schema.config import StrawberryConfig
 
 from kernel.auth import AuthError, Principal, TokenVerifier
 from kernel.caller import Caller
@@ -32,6 +35,7 @@ __all__ = [
     "guard",
     "page_size",
     "paginate",
+    "schema_config",
     "schema_extensions",
     "user_error",
 ]
@@ -50,6 +54,46 @@ class ErrorCode:
     INTERNAL = "INTERNAL"
     UNAVAILABLE = "UNAVAILABLE"
     BAD_REQUEST = "GRAPHQL_VALIDATION_FAILED"
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def serialize_datetime(value: datetime) -> str:
+    """Every instant the graph answers with is spelled in Asia/Shanghai (+08:00), whether it
+    was just computed or read back from a store that keeps UTC: one due time, one spelling.
+    A naive value is a stored UTC time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA).isoformat()
+
+
+def parse_datetime(value: object) -> datetime:
+    """An ISO 8601 instant from a client; without an offset it is read as Asia/Shanghai
+    (DOMAIN §0: times are China's), never as the server's local time."""
+    if not isinstance(value, str):
+        raise ValueError(f"DateTime must be an ISO 8601 string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an ISO 8601 date and time") from exc
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=CHINA)
+
+
+DateTime = strawberry.scalar(
+    name="DateTime",
+    description="An instant in ISO 8601 with its offset, always answered in Asia/Shanghai "
+    "(+08:00), e.g. 2026-03-02T17:00:00+08:00; an input without an offset is read as "
+    "Asia/Shanghai.",
+    serialize=serialize_datetime,
+    parse_value=parse_datetime,
+)
+
+
+def schema_config() -> StrawberryConfig:
+    """The configuration every subgraph's schema takes: ``datetime`` is the China-time
+    ``DateTime`` above."""
+    return StrawberryConfig(scalar_map={datetime: DateTime})
 
 
 def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:

@@ -23,7 +23,7 @@ from coordination.entrypoints.graphql.technical import (
     TechnicalSupportQuery,
 )
 from coordination.entrypoints.graphql.types import Agency
-from kernel.graphql import UserError, schema_extensions
+from kernel.graphql import UserError, schema_config, schema_extensions
 
 __all__ = ["CoordinationContext", "Info", "build_schema"]
 
@@ -65,4 +65,5 @@ def build_schema(production: bool = False) -> Schema:
         types=[Agency, Dispute, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
+        config=schema_config(),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.federation import Schema
 
-from kernel.graphql import UserError, schema_extensions
+from kernel.graphql import UserError, schema_config, schema_extensions
 from notify.entrypoints.graphql import inbox, record, supervision
 from notify.entrypoints.graphql import webhooks as hooks
 from notify.entrypoints.graphql.entities import Referral
@@ -53,4 +53,5 @@ def build_schema(production: bool = False) -> Schema:
         types=[Agency, Referral, InboxItem, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
+        config=schema_config(),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.federation import Schema
 
-from kernel.graphql import UserError, schema_extensions
+from kernel.graphql import UserError, schema_config, schema_extensions
 from referral.entrypoints.graphql import complaints, crime, delegation, materials, referrals
 from referral.entrypoints.graphql.context import ReferralContext
 from referral.entrypoints.graphql.queries import Query
@@ -152,4 +152,5 @@ def build_schema(production: bool = False) -> Schema:
         types=[Referral, Complaint, Agency, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
+        config=schema_config(),
     )
