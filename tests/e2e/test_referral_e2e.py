@@ -245,6 +245,9 @@ async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str,
     return None
 
 
+REFERRAL_DISPUTES = "query($id: ID!) { referral(id: $id) { id disputes { id status } } }"
+
+
 async def run_decline_path(gw: Gateway) -> None:
     """R-REF-07: decline → coordination opens a dispute → its ruling reassigns the referral
     (new accept clock); the receiver could not pass it on meanwhile."""
@@ -278,6 +281,13 @@ async def run_decline_path(gw: Gateway) -> None:
         return None
 
     dispute_id = await eventually(dispute_opened, what="dispute opened from referral.declined")
+    # Issue 18: the referral links to its dispute (coordination resolves Referral.disputes,
+    # read-checked: an agency that is no party sees none).
+    linked = await gw.query(town, REFERRAL_DISPUTES, {"id": rid})
+    assert [d["id"] for d in linked["data"]["referral"]["disputes"]] == [dispute_id], linked
+    outsider = gw.mint("fy-housing", ["clerk"])
+    hidden = await gw.query(outsider, REFERRAL_DISPUTES, {"id": rid})
+    assert (hidden["data"]["referral"] or {"disputes": []})["disputes"] == [], hidden
     gov = gw.mint("fy-gov", ["government"])
     # R-REF-07, FY (四)1: the decline goes straight to the government's decision (报请市人民政府
     # 决定), not up the negotiation ladder.

@@ -371,10 +371,16 @@ class DisputeRepository:
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("parties", 1), ("_id", 1)], name="by_party")
         await self._coll.create_index([("status", 1), ("_id", 1)], name="by_status")
+        await self._coll.create_index([("referral_id", 1), ("_id", 1)], name="by_referral")
 
     async def get(self, dispute_id: str) -> Dispute | None:
         doc = await self.aggregates.get(dispute_id)
         return dispute_from_document(doc) if doc else None
+
+    async def of_referral(self, referral_id: str, *, limit: int = 20) -> list[Dispute]:
+        """The disputes about one referral (its decline's, a case-transfer request's)."""
+        docs = await self._coll.find({"referral_id": referral_id}, sort=[("_id", 1)], limit=limit)
+        return [dispute_from_document(d) for d in docs]
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Dispute]:
         docs = await self._coll.find({"_id": {"$in": list(ids)}})

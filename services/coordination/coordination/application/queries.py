@@ -70,6 +70,16 @@ class CoordinationQueries:
             return None
         return found
 
+    async def disputes_of_referral(self, referral_id: str, caller: Caller) -> list[Dispute]:
+        """The disputes about a referral that the caller may see (the same check as
+        :meth:`dispute`)."""
+        actor = acting(caller)
+        return [
+            d
+            for d in await self._disputes.of_referral(referral_id)
+            if access.may(actor, "dispute", access.dispute_relations(actor, d))
+        ]
+
     async def disputes(
         self,
         caller: Caller,

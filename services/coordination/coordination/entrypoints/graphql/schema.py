@@ -1,5 +1,6 @@
 """The coordination subgraph: composes the feature modules' root fields into one schema.
-Agency (types.py) is the entity other subgraphs extend; Dispute is the other one."""
+Agency (types.py) is the entity other subgraphs extend; Dispute is the other one; Referral
+(the referral service's) gains its disputes here."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from coordination.entrypoints.graphql.information import (
 from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
 from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery
+from coordination.entrypoints.graphql.referrals import Referral
 from coordination.entrypoints.graphql.technical import (
     TechnicalSupportMutation,
     TechnicalSupportQuery,
@@ -62,7 +64,7 @@ def build_schema(production: bool = False) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Agency, Dispute, UserError],
+        types=[Agency, Dispute, Referral, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
         config=schema_config(),
