@@ -19,7 +19,7 @@ mutation($input: AskInformationInput!) { askInformation(input: $input) {
 } }"""
 QUEUE_FIELDS = """
   totalCount overdueCount
-  pageInfo { hasNextPage endCursor }
+  pageInfo { hasNextPage endCursor hasPreviousPage startCursor }
   edges { cursor node {
     id kind subjectType subjectId due state rule explanation overdue remainingSeconds
     subject {
@@ -127,6 +127,10 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
     )["viewer"]["agency"]["workQueue"]
     assert [e["node"]["id"] for e in page2["edges"]] == [second["id"]]
     assert page2["pageInfo"]["hasNextPage"] is False
+    # The Relay connection spec, both ends: the first page has nothing before it.
+    assert page1["pageInfo"]["hasPreviousPage"] is False
+    assert page2["pageInfo"]["hasPreviousPage"] is True
+    assert page2["pageInfo"]["startCursor"] == page2["edges"][0]["cursor"]
 
     # Filters: by subject type; overdue only (nothing is late yet); a bound just after the
     # first due time keeps the first and drops the second.

@@ -109,10 +109,21 @@ class UserError:
     )
 
 
-@strawberry.federation.type(shareable=True, description="Relay-style page information.")
+@strawberry.federation.type(
+    shareable=True, description="Where a page of a list stands (the Relay connection spec)."
+)
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="more items follow this page")
+    end_cursor: str | None = strawberry.field(
+        description="the cursor of the page's last item (pass it as `after`); null when empty"
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="items come before this page (true when it was asked for `after` a cursor)",
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="the cursor of the page's first item; null when empty"
+    )
 
 
 N = TypeVar("N")
@@ -154,18 +165,26 @@ def paginate(
     node: Callable[[M], Any],
     connection: type[Any] = Connection,
     edge: type[Any] = Edge,
+    after: str | None = None,
+    **extra: Any,
 ) -> Any:
     """The connection of the first ``first`` of ``rows``: the store was asked for
     ``first + 1`` so that the extra row tells whether there is a next page.
 
     ``connection`` / ``edge`` name specialised subclasses where a list's types keep a
-    historic name (e.g. ``InboxConnection`` of ``InboxItem``)."""
+    historic name (e.g. ``InboxConnection`` of ``InboxItem``); ``after`` is the cursor the
+    page was asked for (items come before it); ``extra`` are the connection's own fields
+    (e.g. ``total_count``)."""
     page = rows[:first]
     return connection(
         edges=[edge(cursor=cursor(r), node=node(r)) for r in page],
         page_info=PageInfo(
-            has_next_page=len(rows) > first, end_cursor=cursor(page[-1]) if page else None
+            has_next_page=len(rows) > first,
+            end_cursor=cursor(page[-1]) if page else None,
+            has_previous_page=after is not None,
+            start_cursor=cursor(page[0]) if page else None,
         ),
+        **extra,
     )
 
 

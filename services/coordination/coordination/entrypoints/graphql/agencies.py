@@ -34,7 +34,7 @@ class AgencyQuery:
         rows = await info.context.queries.agencies(
             kind=kind.value if kind else None, after=after, limit=first + 1
         )
-        return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model)
+        return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model, after=after)
 
 
 @strawberry.input

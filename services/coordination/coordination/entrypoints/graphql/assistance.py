@@ -170,10 +170,14 @@ class AssistanceRequest:
 
 
 def _page(
-    rows: list[ast.AssistanceRequest], first: int, info: Info
+    rows: list[ast.AssistanceRequest], first: int, info: Info, after: str | None
 ) -> Connection[AssistanceRequest]:
     return connection(
-        rows, first, cursor=lambda r: r.id, node=lambda r: AssistanceRequest.of(r, info)
+        rows,
+        first,
+        cursor=lambda r: r.id,
+        node=lambda r: AssistanceRequest.of(r, info),
+        after=after,
     )
 
 
@@ -243,7 +247,7 @@ class AssistanceQuery:
             limit=first + 1,
             caller=caller,
         )
-        return _page(rows, first, info)
+        return _page(rows, first, info, after)
 
     @strawberry.field(
         description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "
@@ -265,7 +269,7 @@ class AssistanceQuery:
             limit=first + 1,
             caller=caller,
         )
-        return _page(rows, first, info)
+        return _page(rows, first, info, after)
 
 
 @strawberry.type

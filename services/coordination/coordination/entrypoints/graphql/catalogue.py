@@ -240,7 +240,9 @@ class CatalogueQuery:
             after=after,
             limit=first + 1,
         )
-        return connection(rows, first, cursor=lambda e: e.code, node=CatalogueEntry.from_model)
+        return connection(
+            rows, first, cursor=lambda e: e.code, node=CatalogueEntry.from_model, after=after
+        )
 
     @strawberry.field(
         description=(

@@ -253,7 +253,11 @@ class DisputeQuery:
             limit=first + 1,
         )
         return connection(
-            rows, first, cursor=lambda d: d.id, node=lambda d: Dispute.from_model(d, info)
+            rows,
+            first,
+            cursor=lambda d: d.id,
+            node=lambda d: Dispute.from_model(d, info),
+            after=after,
         )
 
 

@@ -207,7 +207,11 @@ class InformationQueries:
             caller=caller,
         )
         return connection(
-            rows, first, cursor=lambda q: q.id, node=lambda q: InformationQuery.of(q, info)
+            rows,
+            first,
+            cursor=lambda q: q.id,
+            node=lambda q: InformationQuery.of(q, info),
+            after=after,
         )
 
     @strawberry.field(

@@ -336,7 +336,11 @@ class JointQuery:
             limit=first + 1,
         )
         return connection(
-            rows, first, cursor=lambda o: o.id, node=lambda o: JointOperation.of(o, info)
+            rows,
+            first,
+            cursor=lambda o: o.id,
+            node=lambda o: JointOperation.of(o, info),
+            after=after,
         )
 
     @strawberry.field(

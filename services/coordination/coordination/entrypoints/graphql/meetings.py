@@ -299,7 +299,13 @@ class MeetingQuery:
             )
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code) from exc
-        return connection(rows, first, cursor=lambda m: m.id, node=lambda m: Meeting.of(m, info))
+        return connection(
+            rows,
+            first,
+            cursor=lambda m: m.id,
+            node=lambda m: Meeting.of(m, info),
+            after=after,
+        )
 
 
 @strawberry.type

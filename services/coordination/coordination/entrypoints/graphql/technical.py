@@ -208,7 +208,11 @@ class TechnicalSupportQuery:
             caller=caller,
         )
         return connection(
-            rows, first, cursor=lambda r: r.id, node=lambda r: TechnicalSupportRequest.of(r, info)
+            rows,
+            first,
+            cursor=lambda r: r.id,
+            node=lambda r: TechnicalSupportRequest.of(r, info),
+            after=after,
         )
 
 

@@ -137,9 +137,14 @@ async def as_result(action: Awaitable[M], convert: Callable[[M], T]) -> T | User
 
 
 def connection(
-    rows: Sequence[M], first: int, *, cursor: Callable[[M], str], node: Callable[[M], N]
+    rows: Sequence[M],
+    first: int,
+    *,
+    cursor: Callable[[M], str],
+    node: Callable[[M], N],
+    after: str | None,
 ) -> Connection[N]:
     """``kernel.graphql.paginate`` with the node type kept: the first ``first`` of ``rows``
-    (fetched with limit ``first + 1``) as ``Connection[N]``."""
-    page: Connection[N] = paginate(rows, first, cursor=cursor, node=node)
+    (fetched with limit ``first + 1``, after the cursor ``after``) as ``Connection[N]``."""
+    page: Connection[N] = paginate(rows, first, cursor=cursor, node=node, after=after)
     return page

@@ -65,6 +65,7 @@ async def _inbox_page(
         node=InboxItem.from_model,
         connection=InboxConnection,
         edge=InboxEdge,
+        after=after,
     )
     return connection
 

@@ -125,5 +125,6 @@ async def process_record(
         node=ProcessRecordEntry.from_model,
         connection=ProcessRecordConnection,
         edge=ProcessRecordEdge,
+        after=after,
     )
     return connection

@@ -77,7 +77,11 @@ class Webhook:
             str(self.id), state=state, after=last, limit=first + 1
         )
         connection: Connection[WebhookDelivery] = paginate(
-            rows, first, cursor=_delivery_cursor, node=WebhookDelivery.from_view
+            rows,
+            first,
+            cursor=_delivery_cursor,
+            node=WebhookDelivery.from_view,
+            after=after,
         )
         return connection
 

@@ -16,10 +16,10 @@ from kernel.graphql import (
     Connection,
     Edge,
     ErrorCode,
-    PageInfo,
     encode_cursor,
     graphql_error,
     page_size,
+    paginate,
 )
 from notify.application.queries import WorkQueueFilter as WorkQueueWhere
 from notify.domain.watch import WatchedDeadline
@@ -141,12 +141,15 @@ async def work_queue_page(
     rows = await queries.work_queue(agency_id, scope, after=time_id_cursor(after), limit=first + 1)
     counts = await queries.work_queue_counts(agency_id, scope)
     now = queries.now()
-    page = rows[:first]
-    return WorkQueueConnection(
-        edges=[WorkItemEdge(cursor=_cursor(d), node=WorkItem.of(d, now)) for d in page],
-        page_info=PageInfo(
-            has_next_page=len(rows) > first, end_cursor=_cursor(page[-1]) if page else None
-        ),
+    connection: WorkQueueConnection = paginate(
+        rows,
+        first,
+        cursor=_cursor,
+        node=lambda d: WorkItem.of(d, now),
+        connection=WorkQueueConnection,
+        edge=WorkItemEdge,
+        after=after,
         total_count=counts.total,
         overdue_count=counts.overdue,
     )
+    return connection

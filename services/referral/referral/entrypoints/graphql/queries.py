@@ -114,7 +114,11 @@ async def referrals(
         return encode_cursor([value.astimezone(UTC).isoformat(), r.id])
 
     connection: Connection[Referral] = paginate(
-        rows, first, cursor=cursor, node=lambda r: referral_view(info, r)
+        rows,
+        first,
+        cursor=cursor,
+        node=lambda r: referral_view(info, r),
+        after=after,
     )
     return connection
 
@@ -149,7 +153,11 @@ async def complaints(
         return encode_cursor([c.received_at.astimezone(UTC).isoformat(), c.id])
 
     connection: Connection[Complaint] = paginate(
-        rows, first, cursor=cursor, node=Complaint.from_model
+        rows,
+        first,
+        cursor=cursor,
+        node=Complaint.from_model,
+        after=after,
     )
     return connection
 
