@@ -54,7 +54,7 @@ query($receiver: ID!, $first: Int!) {
 
 def _plain_page(rows: list[Any], first: int, now: datetime) -> dict[str, Any]:
     """The JSON the GraphQL query above produces, built by hand from the domain objects."""
-    from kernel.graphql import encode_cursor
+    from kernel.graphql import encode_cursor, serialize_datetime
 
     def cursor(r: Any) -> str:
         return encode_cursor([r.created_at.astimezone(UTC).isoformat(), r.id])
@@ -73,15 +73,15 @@ def _plain_page(rows: list[Any], first: int, now: datetime) -> dict[str, Any]:
                     "matterCode": r.matter_code,
                     "party": r.party,
                     "place": r.place,
-                    "createdAt": r.created_at.isoformat(),
-                    "sentAt": r.sent_at.isoformat() if r.sent_at else None,
+                    "createdAt": serialize_datetime(r.created_at),
+                    "sentAt": serialize_datetime(r.sent_at) if r.sent_at else None,
                     "urgent": r.urgent,
                     "overdue": r.is_overdue(now),
                     "sender": {"id": r.sender_id},
                     "receiver": {"id": r.receiver_id},
                     "acceptDeadline": (
                         {
-                            "due": accept.due.isoformat(),
+                            "due": serialize_datetime(accept.due),
                             "overdue": accept.state == "open" and now > accept.due,
                         }
                         if accept

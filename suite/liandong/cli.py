@@ -123,9 +123,11 @@ def add_working_days(
 def sdl_export(
     check: Annotated[bool, typer.Option(help="only check the committed files are current")] = False,
 ) -> None:
-    """Write (or check) services/<name>/schema.graphql from the code."""
+    """Write (or check) services/<name>/schema.graphql from the code, and the composed public
+    API schema gateway/api.graphql from them (needs the gateway's node packages)."""
     from coordination.entrypoints.graphql.schema import build_schema as coordination_schema
-    from liandong.suite import export_sdl, sdl_path
+    from liandong.gateway import composed_api_schema
+    from liandong.suite import API_SCHEMA_PATH, export_sdl, sdl_path
     from notify.entrypoints.graphql.schema import build_schema as notify_schema
     from referral.entrypoints.graphql.schema import build_schema as referral_schema
 
@@ -142,6 +144,15 @@ def sdl_export(
             stale.append(name)
             if not check:
                 path.write_text(text, encoding="utf-8")
+    # The composition reads the SDL files: written above, or (with --check) as committed,
+    # which is what a client generating code from gateway/api.graphql gets.
+    names = ("referral", "coordination", "notify")
+    api = composed_api_schema({name: sdl_path(name) for name in names})
+    current_api = API_SCHEMA_PATH.read_text(encoding="utf-8") if API_SCHEMA_PATH.exists() else ""
+    if current_api != api:
+        stale.append("api.graphql")
+        if not check:
+            API_SCHEMA_PATH.write_text(api, encoding="utf-8")
     if check and stale:
         typer.echo(f"stale SDL: {', '.join(stale)}; run `liandong sdl export`", err=True)
         raise typer.Exit(1)

@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -128,6 +129,40 @@ def compose_supergraph(
         # 2 is a command-line error: a bug on this side, not in the subgraphs.
         raise GatewayError(f"compose.mjs failed (exit {completed.returncode}): {report}")
     return out
+
+
+def api_schema(supergraph: Path, *, timeout: float = 120.0) -> str:
+    """The public API schema the gateway serves from ``supergraph`` (no federation
+    internals, sorted): what ``gateway/api.graphql`` commits for client code generation."""
+    directory = gateway_dir()
+    ensure_gateway_installed(directory)
+    try:
+        completed = subprocess.run(
+            ["node", str(directory / "api-schema.mjs"), str(supergraph.resolve())],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GatewayError(f"api-schema.mjs did not finish within {timeout:.0f}s") from exc
+    if completed.returncode != 0:
+        raise GatewayError(
+            f"api-schema.mjs failed (exit {completed.returncode}): {completed.stderr.strip()}"
+        )
+    return completed.stdout
+
+
+def composed_api_schema(sdl_files: Mapping[str, Path]) -> str:
+    """Compose the subgraph SDL files (endpoints do not matter here) and return the public
+    API schema of the result."""
+    with tempfile.TemporaryDirectory(prefix="liandong-api-") as tmp:
+        endpoints = {
+            name: (f"http://127.0.0.1:1/{name}/graphql", path) for name, path in sdl_files.items()
+        }
+        out = compose_supergraph(endpoints, Path(tmp) / "supergraph.graphql")
+        return api_schema(out)
 
 
 def _refused_as_unauthenticated(response: httpx.Response) -> bool:

@@ -35,6 +35,10 @@ def sdl_path(service: str) -> Path:
     return REPO_ROOT / "services" / service / "schema.graphql"
 
 
+#: The composed public API schema, committed for the frontends' code generation.
+API_SCHEMA_PATH = REPO_ROOT / "gateway" / "api.graphql"
+
+
 async def build_service(
     name: str, settings: Settings, *, bus: Bus | None = None, seed_demo: bool = False
 ) -> Service:

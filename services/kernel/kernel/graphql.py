@@ -22,6 +22,7 @@ from kernel.errors import DomainError
 from kernel.store import StoreUnavailableError
 
 __all__ = [
+    "CHINA",
     "MAX_PAGE_SIZE",
     "Connection",
     "Edge",
@@ -35,8 +36,10 @@ __all__ = [
     "guard",
     "page_size",
     "paginate",
+    "parse_datetime",
     "schema_config",
     "schema_extensions",
+    "serialize_datetime",
     "user_error",
 ]
 
