@@ -5,6 +5,7 @@ in the receiver's inbox; one query crosses all three subgraphs."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,16 @@ import httpx
 from kernel.clock import Clock, system_clock
 from liandong.testing.drafts import draft_input
 
-__all__ = ["DRAFT", "MATERIAL", "STEP", "Gateway", "draft_input", "eventually", "run_slice"]
+__all__ = [
+    "DRAFT",
+    "MATERIAL",
+    "STEP",
+    "Gateway",
+    "draft_input",
+    "eventually",
+    "run_slice",
+    "subscription_events",
+]
 
 Minter = Callable[[str, list[str]], str]
 
@@ -196,3 +206,32 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
     )
     assert "工作日" in referral["acceptDeadline"]["explanation"]
     return referral
+
+
+async def subscription_events(
+    gw: Gateway,
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    out: asyncio.Queue[dict[str, Any]],
+) -> None:
+    """Reads the server-sent events of one subscription through the gateway into ``out``
+    (each ``next`` message's JSON) until it completes or the task is cancelled."""
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+        client.stream(
+            "POST",
+            gw.url,
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
+        ) as response,
+    ):
+        assert response.status_code == 200, await response.aread()
+        event = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line.removeprefix("event:").strip()
+                if event == "complete":
+                    return
+            elif line.startswith("data:") and event == "next":
+                await out.put(json.loads(line.removeprefix("data:").strip()))

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
@@ -28,7 +27,7 @@ from liandong.cli import mint_token
 from liandong.gateway import free_port
 from liandong.suite import Suite, build_suite
 from tests.e2e.conftest import start_gateway
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, eventually, subscription_events
 
 
 class ReferralSentV1(EventPayload):
@@ -84,25 +83,8 @@ subscription($agencyId: ID!) {
 
 
 async def _events(gw: Gateway, token: str, agency: str, out: asyncio.Queue[dict[str, Any]]) -> None:
-    """Reads the server-sent events of one subscription into ``out`` until cancelled."""
-    async with (
-        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
-        client.stream(
-            "POST",
-            gw.url,
-            json={"query": SUBSCRIBE, "variables": {"agencyId": agency}},
-            headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
-        ) as response,
-    ):
-        assert response.status_code == 200, await response.aread()
-        event = ""
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line.removeprefix("event:").strip()
-                if event == "complete":
-                    return
-            elif line.startswith("data:") and event == "next":
-                await out.put(json.loads(line.removeprefix("data:").strip()))
+    """Reads the server-sent events of one inbox subscription into ``out`` until cancelled."""
+    await subscription_events(gw, token, SUBSCRIBE, {"agencyId": agency}, out)
 
 
 INBOX = """query { myInbox { edges { node { id subjectId } } } }"""

@@ -5,9 +5,10 @@ agency's own staff and the supervising roles read an agency's queue."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, eventually, subscription_events
 
 REQUEST_TEC = """
 mutation($input: RequestTechnicalSupportInput!) { requestTechnicalSupport(input: $input) {
@@ -164,3 +165,98 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
     supervised = _data(await gw.query(justice, AGENCY_QUEUE))["agency"]
     assert supervised["workQueue"]["totalCount"] == 2
     assert _data(await gw.query(justice, AGENCY_UNREAD))["agency"]["unreadCount"] >= 2
+
+
+CHANGES = """
+subscription($agencyId: ID!, $after: String) {
+  workQueueChanged(agencyId: $agencyId, after: $after) {
+    cursor item { id subjectType subjectId state due }
+  }
+}"""
+
+
+async def _request_technical_support(gw: Gateway, token: str, n: int) -> str:
+    body = await gw.query(
+        token,
+        REQUEST_TEC,
+        {
+            "input": {
+                "townshipId": "fy-hancong",
+                "departmentId": "fy-housing",
+                "kind": "CONSULTATION",
+                "question": f"第{n}个问题",
+                "documentNumber": f"寒协〔2026〕{100 + n}号",
+            }
+        },
+    )
+    created = _data(body)["requestTechnicalSupport"]
+    assert created["__typename"] == "TechnicalSupportRequest", created
+    return str(created["id"])
+
+
+async def test_R_SUP_02_live_work_queue_resumes_after_a_reconnect_without_repeats(
+    embedded_gateway: Gateway,
+) -> None:
+    """Issue 18, live updates: a subscriber of fy-housing's queue sees a new clock; after a
+    disconnect it resumes from the last cursor and gets what changed meanwhile, once; another
+    agency's clerk is refused."""
+    gw = embedded_gateway
+    township = gw.mint("fy-hancong", ["clerk"])
+    housing = gw.mint("fy-housing", ["clerk"])
+    first: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    listening = asyncio.create_task(
+        subscription_events(gw, housing, CHANGES, {"agencyId": "fy-housing"}, first)
+    )
+    change: dict[str, Any] | None = None
+    try:
+        # What is stored after the stream opened is delivered: request until one arrives.
+        for n in range(1, 8):
+            rid = await _request_technical_support(gw, township, n)
+            try:
+                while True:
+                    message = await asyncio.wait_for(first.get(), timeout=8)
+                    got = message["data"]["workQueueChanged"]
+                    if got["item"]["subjectId"] == rid:
+                        change = got
+                        break
+            except TimeoutError:
+                continue
+            break
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+    assert change is not None, "the subscription delivered nothing"
+    assert change["item"]["subjectType"] == "TechnicalSupportRequest"
+    assert change["item"]["state"] == "open" and change["item"]["due"].endswith("+08:00")
+
+    # Disconnected: another request is made. Resumed after the cursor, the subscriber gets
+    # it, and not the change it had already received.
+    missed = await _request_technical_support(gw, township, 99)
+    resumed: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    again = asyncio.create_task(
+        subscription_events(
+            gw, housing, CHANGES, {"agencyId": "fy-housing", "after": change["cursor"]}, resumed
+        )
+    )
+    try:
+        seen: list[str] = []
+        while missed not in seen:
+            message = await asyncio.wait_for(resumed.get(), timeout=30)
+            seen.append(message["data"]["workQueueChanged"]["item"]["subjectId"])
+        assert change["item"]["subjectId"] not in seen, seen
+    finally:
+        again.cancel()
+        await asyncio.gather(again, return_exceptions=True)
+
+    stranger: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    refused = asyncio.create_task(
+        subscription_events(
+            gw, gw.mint("fy-market", ["clerk"]), CHANGES, {"agencyId": "fy-housing"}, stranger
+        )
+    )
+    try:
+        denial = await asyncio.wait_for(stranger.get(), timeout=30)
+    finally:
+        refused.cancel()
+        await asyncio.gather(refused, return_exceptions=True)
+    assert denial.get("data") is None and "work queue" in str(denial["errors"]), denial

@@ -197,7 +197,7 @@ def bootstrap(
     inbox = InboxRepository(store, clock)
     agencies = AgencyNames(store)
     records = RecordRepository(store)
-    deadlines = DeadlineRepository(store)
+    deadlines = DeadlineRepository(store, clock)
     timers = TimerRepository(store)
     missed = AggregateCollection(store.collection("deadline_missed"))
     watch = DeadlineWatch(

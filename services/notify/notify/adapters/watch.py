@@ -41,10 +41,14 @@ def _deadline_from_document(d: Document) -> WatchedDeadline:
 
 
 class DeadlineRepository:
-    """Latest state per deadline key; a later event (by event time) replaces an earlier one."""
+    """Latest state per deadline key; a later event (by event time) replaces an earlier one.
 
-    def __init__(self, store: DocumentStore) -> None:
+    ``stored_at`` (the deployment's clock when a state was stored) orders the changes an
+    agency's live work queue follows (``changed_since``)."""
+
+    def __init__(self, store: DocumentStore, clock: Callable[[], datetime] | None = None) -> None:
         self._coll = store.collection("deadlines")
+        self._clock = clock
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
@@ -56,11 +60,17 @@ class DeadlineRepository:
             [("responsible_agency_id", 1), ("state", 1), ("due", 1), ("_id", 1)],
             name="by_agency_due",
         )
+        # The live work queue: an agency's clocks in the order their states were stored.
+        await self._coll.create_index(
+            [("responsible_agency_id", 1), ("stored_at", 1), ("_id", 1)], name="by_agency_stored"
+        )
 
     async def put(self, deadline: WatchedDeadline) -> bool:
         """Store unless an event at least as new is already reflected; True when stored."""
         fields = asdict(deadline)
         key = fields.pop("key")
+        if self._clock is not None:
+            fields["stored_at"] = self._clock()
         try:
             await self._coll.update_one(
                 {
@@ -128,6 +138,18 @@ class DeadlineRepository:
             ]
         docs = await self._coll.find(query, sort=[("due", 1), ("_id", 1)], limit=limit)
         return [_deadline_from_document(d) for d in docs]
+
+    async def changed_since(
+        self, agency_id: str, since: datetime, *, limit: int = 100
+    ) -> list[tuple[datetime, WatchedDeadline]]:
+        """The agency's clocks whose state was stored at or after ``since``, in that order
+        (created, moved, met, paused, cancelled: the live work queue)."""
+        docs = await self._coll.find(
+            {"responsible_agency_id": agency_id, "stored_at": {"$gte": since}},
+            sort=[("stored_at", 1), ("_id", 1)],
+            limit=limit,
+        )
+        return [(d["stored_at"], _deadline_from_document(d)) for d in docs]
 
     async def queue_count(
         self,

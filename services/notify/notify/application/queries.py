@@ -195,6 +195,13 @@ class NotifyQueries:
             limit=limit,
         )
 
+    async def work_changes(
+        self, agency_id: str, since: datetime, *, limit: int = 100
+    ) -> list[tuple[datetime, WatchedDeadline]]:
+        """The agency's clocks changed at or after ``since`` (when stored), oldest first:
+        the live work queue (``workQueueChanged``)."""
+        return await self._deadlines.changed_since(agency_id, since, limit=limit)
+
     async def work_queue_counts(self, agency_id: str, where: WorkQueueFilter) -> WorkQueueCounts:
         """How many clocks the filter lists, and how many of them are past due now."""
         state = "paused" if where.paused else "open"

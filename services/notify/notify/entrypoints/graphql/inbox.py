@@ -3,9 +3,8 @@ a referral, and the reports copied to another agency's inbox (抄告)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -23,14 +22,8 @@ from kernel.graphql import (
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.domain.copies import ApprovalReport, HazardReport
 from notify.domain.model import InboxItem as InboxItemModel
-from notify.entrypoints.graphql.types import InboxItem, Info, answer, time_id_cursor
+from notify.entrypoints.graphql.types import InboxItem, Info, answer, follow, time_id_cursor
 from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter, work_queue_page
-
-# Live inbox: how often the store is polled, and how far back each poll looks again so that
-# an item stored by a replica whose clock runs slightly behind is still delivered (seen ids
-# are remembered, so nothing is delivered twice).
-POLL_SECONDS = 0.5
-LOOKBACK = timedelta(seconds=10)
 
 FORBIDDEN_INBOX = "only staff of this agency or a supervisor may read its inbox"
 
@@ -148,26 +141,14 @@ async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerat
     if not info.context.may_read_inbox_of(agency):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
     inbox = info.context.queries
-    # Polling the store rather than an in-process broadcast: an item stored by another
-    # replica (or written while this one was busy) is seen all the same, on the embedded
-    # store too (it has no change streams to listen to).
-    start = inbox.now()
-    cursor = start
-    seen: dict[str, datetime] = {}
-    while True:
-        rows = await inbox.added_since(agency, cursor - LOOKBACK, limit=500)
-        for added_at, item in rows:
-            if added_at < start or item.id in seen:
-                continue
-            seen[item.id] = added_at
-            cursor = max(cursor, added_at)
-            yield InboxItem.from_model(item)
-        horizon = cursor - LOOKBACK
-        for key in [k for k, at in seen.items() if at < horizon]:
-            del seen[key]
-        await asyncio.sleep(POLL_SECONDS)
-        # The stream lives no longer than the token that opened it (issue 16, finding 9).
-        info.context.reauthenticate()
+
+    async def stored(since: datetime) -> list[tuple[datetime, str, InboxItemModel]]:
+        return [
+            (at, item.id, item) for at, item in await inbox.added_since(agency, since, limit=500)
+        ]
+
+    async for _, _, item in follow(info, stored, inbox.now()):
+        yield InboxItem.from_model(item)
 
 
 AcknowledgeResult = Annotated[InboxItem | UserError, strawberry.union("AcknowledgeResult")]

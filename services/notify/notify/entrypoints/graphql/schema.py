@@ -9,7 +9,7 @@ import strawberry
 from strawberry.federation import Schema
 
 from kernel.graphql import UserError, schema_config, schema_extensions
-from notify.entrypoints.graphql import inbox, record, supervision
+from notify.entrypoints.graphql import inbox, record, supervision, work
 from notify.entrypoints.graphql import webhooks as hooks
 from notify.entrypoints.graphql.entities import Referral
 from notify.entrypoints.graphql.inbox import Agency
@@ -31,6 +31,7 @@ class Query:
 @strawberry.type
 class Subscription:
     inbox_item_added = inbox.inbox_item_added
+    work_queue_changed = work.work_queue_changed
 
 
 @strawberry.type

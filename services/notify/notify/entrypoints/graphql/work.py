@@ -8,6 +8,7 @@ a federation entity, resolved by the subgraph that owns it (and read-checked the
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
@@ -24,12 +25,13 @@ from kernel.graphql import (
 from notify.application.queries import WorkQueueFilter as WorkQueueWhere
 from notify.domain.watch import WatchedDeadline
 from notify.entrypoints.graphql.entities import WorkSubject, subject_of
-from notify.entrypoints.graphql.types import Info, time_id_cursor
+from notify.entrypoints.graphql.types import Info, follow, time_id_cursor
 
 __all__ = [
     "WorkItem",
     "WorkQueueConnection",
     "WorkQueueFilter",
+    "work_queue_changed",
     "work_queue_page",
 ]
 
@@ -48,7 +50,10 @@ class WorkItem:
     )
     subject_id: strawberry.ID
     due: datetime = strawberry.field(description="when it is due (Asia/Shanghai)")
-    state: str = strawberry.field(description="open | paused")
+    state: str = strawberry.field(
+        description="open | paused in the queue; a live change may also say met or cancelled "
+        "(the clock left the queue)"
+    )
     rule: str = strawberry.field(description="the rule the limit comes from (Chinese)")
     explanation: str | None = strawberry.field(
         description="how the due time was computed (Chinese)"
@@ -153,3 +158,37 @@ async def work_queue_page(
         overdue_count=counts.overdue,
     )
     return connection
+
+
+@strawberry.type(description="A change of one clock of an agency's work queue (live).")
+class WorkItemChange:
+    cursor: str = strawberry.field(
+        description="pass it as `after` when subscribing again to resume after this change"
+    )
+    item: WorkItem = strawberry.field(description="the clock's state after the change")
+
+
+@strawberry.subscription(
+    description="Changes of an agency's work queue as they are stored: a clock created, moved, "
+    "paused, met or cancelled (its staff or a supervisor). From now on, or resumed `after` the "
+    "cursor of the last change received (e.g. after a reconnect), without repeats."
+)
+async def work_queue_changed(
+    info: Info, agency_id: strawberry.ID, after: str | None = None
+) -> AsyncGenerator[WorkItemChange, None]:
+    agency = str(agency_id)
+    if not info.context.may_read_work_queue_of(agency):
+        raise graphql_error(FORBIDDEN_QUEUE, ErrorCode.FORBIDDEN)
+    queries = info.context.queries
+    resume = time_id_cursor(after)
+
+    async def stored(since: datetime) -> list[tuple[datetime, str, WatchedDeadline]]:
+        changes = await queries.work_changes(agency, since, limit=500)
+        return [(at, f"{d.key}@{at.isoformat()}", d) for at, d in changes]
+
+    start = resume[0] if resume else queries.now()
+    async for at, ident, deadline in follow(info, stored, start, after=resume):
+        yield WorkItemChange(
+            cursor=encode_cursor([at.isoformat(), ident]),
+            item=WorkItem.of(deadline, queries.now()),
+        )
