@@ -43,7 +43,14 @@ READ_ALIASES = {
 # Queries every signed-in caller of the district may run: the agency directory and the
 # matter catalogue are public within the district (who handles what, R-CAT-02).
 OPEN_QUERIES = {
-    "coordination": {"agency", "agencies", "catalogueEntry", "catalogueEntries", "jurisdiction"},
+    "coordination": {
+        "agency",
+        "agencies",
+        "catalogueEntry",
+        "catalogueEntries",
+        "jurisdiction",
+        "holidaySchedules",
+    },
 }
 # Rules for something that is not a top-level field of the schema (notify.inbox: Agency.inbox,
 # myInbox, Referral.notices and the inboxItemAdded subscription; notify.webhookEvent: what

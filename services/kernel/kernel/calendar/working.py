@@ -22,6 +22,7 @@ from kernel.calendar.explain import (
     _default_calendar_days_rule,
     _default_hours_rule,
     _default_working_days_rule,
+    _zh_due,
 )
 from kernel.calendar.national import (
     _holiday_block,
@@ -45,6 +46,15 @@ class Recheck:
     def moved(self) -> bool:
         """The due time changed (else only the years' status did: provisional → confirmed)."""
         return self.before.due != self.after.due
+
+    @property
+    def summary_zh(self) -> str:
+        """E.g. ``截止时间由2027年1月6日（星期三）24时调整为2027年1月7日（星期四）24时``."""
+        mode, closing = self.after.mode, self.after.explanation.closing_time
+        before = _zh_due(self.before.due, closing, mode)
+        if not self.moved:
+            return f"节假日安排已确认，截止时间{before}不变"
+        return f"截止时间由{before}调整为{_zh_due(self.after.due, closing, mode)}"
 
 
 class WorkingCalendar:

@@ -37,8 +37,8 @@ class HolidayScheduleV1(EventPayload):
     days_off: list[ScheduleDayV1]
     working_days: list[ScheduleDayV1]
     """Weekend days made working days (调休上班)."""
-    version: str
-    """Digest of the content (the same notice loaded twice has the same version)."""
+    digest: str
+    """Digest of the content (the same notice loaded twice has the same digest)."""
     revision: int
     """1 for the year's first loaded version, then 2, 3, … (the newest wins)."""
     source: str
@@ -72,7 +72,7 @@ class HolidayScheduleV1(EventPayload):
             title=schedule.title,
             days_off=[ScheduleDayV1(date=d, name=n) for d, n in schedule.days_off.items()],
             working_days=[ScheduleDayV1(date=d, name=n) for d, n in schedule.working_days.items()],
-            version=schedule.version,
+            digest=schedule.version,
             revision=revision,
             source=source,
             loaded_by=loaded_by,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from kernel.calendar import Recheck
 from kernel.envelope import EventPayload
 
 __all__ = ["DeadlineMode", "DeadlineMovedV1", "DeadlineState", "DeadlineV1", "deadlines_of"]
@@ -89,7 +90,28 @@ class DeadlineMovedV1(EventPayload):
     notice_zh: str
     """The notice as cited, e.g. ``《国务院办公厅关于2027年部分节假日安排的通知》（…号）``."""
     rule: str = ""
+    summary_zh: str = ""
+    """The move in words, e.g. ``截止时间由2027年1月6日（星期三）24时调整为…``."""
     deadlines: list[DeadlineV1]
+
+    @classmethod
+    def of(cls, block: DeadlineV1, recheck: Recheck) -> DeadlineMovedV1:
+        """The event for a clock ``recheck`` moved; ``block`` is its new deadline block."""
+        revision = recheck.after.explanation.revisions[-1]
+        return cls(
+            key=block.key,
+            kind=block.kind,
+            subject_type=block.subject_type,
+            subject_id=block.subject_id,
+            responsible_agency_id=block.responsible_agency_id,
+            previous_due=recheck.before.due,
+            due=recheck.after.due,
+            year=revision.year,
+            notice_zh=revision.notice_zh,
+            rule=block.rule,
+            summary_zh=recheck.summary_zh,
+            deadlines=[block],
+        )
 
 
 def deadlines_of(data: dict[str, Any]) -> list[DeadlineV1]:

@@ -58,29 +58,11 @@ class ReferralCalendar:
             new = replace(clock, due=found.after.due, explanation=found.after.to_dict())
             revised.append(new)
             if not found.moved:
-                notes.append(f"{clock.kind}: 节假日安排已确认，截止时间不变")
+                notes.append(f"{clock.kind}: {found.summary_zh}")
                 continue
             revision = found.after.explanation.revisions[-1]
-            notes.append(
-                f"{clock.kind}: 因{revision.notice_zh}，截止时间由"
-                f"{clock.due.isoformat()}调整为{new.due.isoformat()}"
-            )
-            block = self.run.clocks.to_event(new, referral.id)
-            payloads.append(
-                DeadlineMovedV1(
-                    key=block.key,
-                    kind=block.kind,
-                    subject_type=block.subject_type,
-                    subject_id=block.subject_id,
-                    responsible_agency_id=block.responsible_agency_id,
-                    previous_due=clock.due,
-                    due=new.due,
-                    year=revision.year,
-                    notice_zh=revision.notice_zh,
-                    rule=block.rule,
-                    deadlines=[block],
-                )
-            )
+            notes.append(f"{clock.kind}: 因{revision.notice_zh}，{found.summary_zh}")
+            payloads.append(DeadlineMovedV1.of(self.run.clocks.to_event(new, referral.id), found))
         if not revised:
             return 0
         system = Actor(SYSTEM_ID, "联动系统", referral.receiver_id, ())

@@ -8,6 +8,7 @@ from strawberry.federation import Schema
 
 from coordination.entrypoints.graphql.agencies import AgencyMutation, AgencyQuery
 from coordination.entrypoints.graphql.assistance import AssistanceMutation, AssistanceQuery
+from coordination.entrypoints.graphql.calendar import CalendarMutation, CalendarQuery
 from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
 from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
@@ -39,6 +40,7 @@ class Query(
     InformationQueries,
     MeetingQuery,
     JointQuery,
+    CalendarQuery,
 ):
     pass
 
@@ -54,6 +56,7 @@ class Mutation(
     MeetingMutation,
     JointMutation,
     JointInspectionMutation,
+    CalendarMutation,
 ):
     pass
 
