@@ -183,9 +183,12 @@ def bootstrap(
             "InformationQuery": information.queries,
         },
         disputes.disputes,
+        joint.operations,
     )
     follower = CalendarFollower(
-        deps.store, deps.calendar, [rechecks.recheck_requests, rechecks.recheck_disputes]
+        deps.store,
+        deps.calendar,
+        [rechecks.recheck_requests, rechecks.recheck_disputes, rechecks.recheck_joint_tasks],
     )
     router = (
         EventRouter(district)

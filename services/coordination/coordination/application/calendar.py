@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from coordination.adapters.calendar import HolidayScheduleRepository
 from coordination.adapters.cooperation import RequestRepository
+from coordination.adapters.joint import JointOperationRepository
 from coordination.adapters.repository import DisputeRepository
 from coordination.application.access import oversight_relations
 from coordination.application.disputes import STEP_KIND
@@ -136,6 +137,7 @@ class CoordinationCalendar:
         clock: Callable[[], datetime],
         requests: Mapping[str, RequestRepository[Any]],
         disputes: DisputeRepository,
+        operations: JointOperationRepository | None = None,
     ) -> None:
         self.calendar = calendar
         self.district = district
@@ -143,6 +145,7 @@ class CoordinationCalendar:
         self.requests = requests
         """subject type (as in deadline blocks) → its repository."""
         self.disputes = disputes
+        self.operations = operations
 
     def _event(self, payload: EventPayload, subject: str) -> Envelope:
         return new_envelope(payload, district=self.district, service=SERVICE, subject=subject)
@@ -253,6 +256,48 @@ class CoordinationCalendar:
             events.append(self._event(DeadlineMovedV1.of(block, found), dispute.id))
         await self.disputes.save(revised, events)
         return 1
+
+    async def recheck_joint_tasks(self, year: int | None) -> int:
+        """The joint tasks' report clocks (R-JNT-04: 5 working days after a task's deadline)."""
+        if self.operations is None:
+            return 0
+        changed = 0
+        docs = await self.operations.aggregates.collection.find(
+            {"tasks.report_clock.state": "open"}, sort=[("_id", 1)]
+        )
+        for doc in docs:
+            changed += await _retrying(partial(self._recheck_operation, doc["_id"], year))
+        return changed
+
+    async def _recheck_operation(self, operation_id: str, year: int | None) -> int:
+        assert self.operations is not None
+        operation = await self.operations.get(operation_id)
+        if operation is None:
+            return 0
+        now = self.clock()
+        tasks = list(operation.tasks)
+        events: list[Envelope] = []
+        notes: list[str] = []
+        for i, task in enumerate(tasks):
+            c = task.report_clock
+            if c.state != "open" or not c.explanation:
+                continue
+            found = self.calendar.recheck(c.explanation, at=now, year=year)
+            if found is None:
+                continue
+            clock = replace(c, due=found.after.due, explanation=found.after.to_dict())
+            tasks[i] = replace(task, report_clock=clock)
+            notes.append(_note(f"{task.id} {c.kind}", found))
+            if found.moved:
+                block = self._block("JointTask", task.id, clock)
+                events.append(self._event(DeadlineMovedV1.of(block, found), operation.id))
+        if not notes:
+            return 0
+        status = operation.status.value
+        t = Transition("revise_clocks", SYSTEM_ID, None, now, status, status, "；".join(notes))
+        revised = replace(operation, tasks=tuple(tasks), history=(*operation.history, t))
+        await self.operations.save(revised, events)
+        return len(notes)
 
 
 async def _retrying(attempt: Callable[[], Awaitable[int]]) -> int:
