@@ -131,10 +131,15 @@ def _holiday_block(
     d: date, book: ScheduleBook | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """:func:`_package_holiday_block`, or the same walk over the loaded schedules when one
-    of the years it may reach is loaded (uncached: a walk is a few dozen lookups)."""
+    of the years it may reach is loaded (cached in the book, per generation)."""
     if book is None or not any(book.get(y) for y in (d.year - 1, d.year, d.year + 1)):
         return _package_holiday_block(d)
-    return _walk_holiday_block(d, book)
+    key = (book.generation, d)
+    found = book.block_cache.get(key)
+    if found is None:
+        found = _walk_holiday_block(d, book)
+        book.block_cache[key] = found
+    return found
 
 
 @functools.lru_cache(maxsize=4096)

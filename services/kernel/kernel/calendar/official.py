@@ -30,6 +30,7 @@ Sharing
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -94,7 +95,7 @@ class OfficialSchedule:
             self, "working_days", MappingProxyType(dict(sorted(self.working_days.items())))
         )
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """A digest of the content: equal for the same arrangement, whoever loads it."""
         body = json.dumps(
@@ -243,6 +244,9 @@ class ScheduleBook:
         self._lock = threading.Lock()
         self._by_year: dict[int, OfficialSchedule] = {}
         self.generation = 0
+        #: Holiday-block names per (generation, date), kept by kernel.calendar.national; a
+        #: new generation makes the old entries unreachable, so they are dropped with it.
+        self.block_cache: dict[tuple[int, date], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for s in schedules:
             self.install(s)
 
@@ -254,6 +258,7 @@ class ScheduleBook:
                 return False
             self._by_year = {**self._by_year, schedule.year: schedule}
             self.generation += 1
+            self.block_cache = {}
             return True
 
     def get(self, year: int) -> OfficialSchedule | None:
