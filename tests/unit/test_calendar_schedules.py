@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kernel.calendar import (
+    Deadline,
     ScheduleBook,
     ScheduleError,
     WorkingCalendar,
@@ -199,8 +200,10 @@ def test_recheck_leaves_clocks_of_other_years_and_hour_clocks_keep_their_due() -
     urgent = cal.add_hours(at(2026, 12, 31, 12), 24).to_dict()
     book.install(parse_schedule(schedule_2027_data()))
     assert cal.recheck(within_2026, at=NOW, year=2027) is None
-    found = cal.recheck(urgent, at=NOW, year=2027)
-    assert found is not None and not found.moved and not found.after.provisional
+    # Clock time skips no holiday: an urgent clock into 2027 is never provisional.
+    assert not Deadline.from_dict(urgent).provisional
+    assert "尚未经国务院办公厅通知确认" not in Deadline.from_dict(urgent).explain()
+    assert cal.recheck(urgent, at=NOW, year=2027) is None
 
 
 def test_at_start_recheck_finds_the_clocks_whose_year_was_confirmed_meanwhile() -> None:

@@ -104,8 +104,10 @@ class Explanation:
 
     @property
     def provisional(self) -> bool:
-        """Computed across a year whose holidays are a forecast (no official notice yet)."""
-        return any(not y.confirmed for y in self.years)
+        """Computed across a year whose holidays are a forecast (no official notice yet).
+
+        Never for a clock of hours: clock time skips no holiday, so no notice can move it."""
+        return self.mode != "clock" and any(not y.confirmed for y in self.years)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

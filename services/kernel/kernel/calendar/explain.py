@@ -167,7 +167,7 @@ def _years_note_zh(e: Explanation) -> list[str]:
         for r in e.revisions
     ]
     pending = [y.year for y in e.years if not y.confirmed]
-    if not pending:
+    if not pending or not e.provisional:
         return lines
     years = "、".join(f"{y}年" for y in pending)
     return [
@@ -360,7 +360,7 @@ def _explain_en(dl: Deadline) -> str:
             f"{r.previous_due:%H:%M}."
         )
     pending = [str(y.year) for y in e.years if not y.confirmed]
-    if pending:
+    if pending and e.provisional:
         lines.append(
             f"Note: the holidays of {', '.join(pending)} are not yet confirmed by a State "
             "Council notice (computed by rule by the holidays package); re-check this "

@@ -377,6 +377,8 @@ class WorkingCalendar:
         the notice that moved it (:class:`Revision`), which its explanation states.
         """
         before = Deadline.from_dict(stored)
+        if before.mode == "clock":
+            return None  # clock time skips no holiday: no schedule moves or confirms it
         stated = {y.year: y for y in before.explanation.years}
         if year is not None:
             if year not in stated:

@@ -63,9 +63,12 @@ class DeadlineV1(BaseModel):
         if not explanation:
             return {}
         record = explanation.get("explanation") or {}
+        mode = record.get("mode")
+        years = record.get("years") or []
         return {
-            "mode": record.get("mode"),
-            "provisional": any(not y.get("confirmed", True) for y in record.get("years") or []),
+            "mode": mode,
+            # As kernel.calendar's Explanation.provisional: no notice moves a clock of hours.
+            "provisional": mode != "clock" and any(not y.get("confirmed", True) for y in years),
         }
 
 
