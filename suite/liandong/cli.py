@@ -119,6 +119,68 @@ def add_working_days(
     typer.echo(deadline.explain(lang=lang))
 
 
+@calendar_app.command("import")
+def import_schedule(
+    file: Annotated[
+        Path,
+        typer.Argument(help="the year's schedule (.yaml or .json)", exists=True, dir_okay=False),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="validate and report; load nothing")
+    ] = False,
+) -> None:
+    """Load a year's official holiday schedule (国务院办公厅关于××年部分节假日安排的通知).
+
+    The file holds year, document_number (文号), title, days_off and working_days (rows of
+    date and name; see README, "The yearly calendar step"). Every row is validated first;
+    with any bad row nothing is loaded. The schedule is stored in the coordination service
+    and published to every service of the district, which recompute the open clocks across
+    the year.
+    """
+    import asyncio
+
+    import yaml
+
+    from kernel.calendar import ScheduleError, parse_schedule
+
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        typer.echo(f"{file}: not a YAML or JSON file: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        schedule = parse_schedule(data, str(file))
+    except ScheduleError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    summary = (
+        f"{schedule.year}: {len(schedule.days_off)} days off, "
+        f"{len(schedule.working_days)} adjusted working days, {schedule.document_number} "
+        f"(digest {schedule.version})"
+    )
+    if dry_run:
+        typer.echo(f"{summary}; dry run: nothing loaded")
+        return
+
+    async def run() -> str:
+        from coordination.application.calendar import ImportHolidaySchedule
+        from kernel.settings import Settings
+        from liandong.catalogue_cli import _service
+
+        service = await _service(Settings())
+        try:
+            result = await service.calendar.import_schedule_as_system(
+                ImportHolidaySchedule(data, file.name)
+            )
+        finally:
+            await service.runtime.store.close()
+        if result.outcome == "unchanged":
+            return f"{summary}: already in force (revision {result.schedule.revision}); unchanged"
+        return f"{summary}: loaded as revision {result.schedule.revision}, published"
+
+    typer.echo(asyncio.run(run()))
+
+
 @sdl_app.command("export")
 def sdl_export(
     check: Annotated[bool, typer.Option(help="only check the committed files are current")] = False,

@@ -43,7 +43,14 @@ READ_ALIASES = {
 # Queries every signed-in caller of the district may run: the agency directory and the
 # matter catalogue are public within the district (who handles what, R-CAT-02).
 OPEN_QUERIES = {
-    "coordination": {"agency", "agencies", "catalogueEntry", "catalogueEntries", "jurisdiction"},
+    "coordination": {
+        "agency",
+        "agencies",
+        "catalogueEntry",
+        "catalogueEntries",
+        "jurisdiction",
+        "holidaySchedules",
+    },
     # The caller's own token, read back (what it reaches below it is checked field by field).
     "notify": {"viewer"},
 }

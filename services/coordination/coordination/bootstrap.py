@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
+from coordination.adapters.calendar import HolidayScheduleRepository
 from coordination.adapters.cooperation import (
     AnswerAccessLog,
     AssistanceRepository,
@@ -23,6 +24,7 @@ from coordination.adapters.repository import (
     DisputeRepository,
 )
 from coordination.application.assistance import AssistanceHandlers
+from coordination.application.calendar import CalendarHandlers, CoordinationCalendar
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
 from coordination.application.disputes import DisputeHandlers
@@ -39,7 +41,9 @@ from coordination.entrypoints.graphql.schema import CoordinationContext, build_s
 from coordination.entrypoints.http.letters import letter_routes
 from coordination.policy import policy_of
 from kernel.adapters.official_pdf import render_pdf
+from kernel.calendar_follow import CalendarFollower
 from kernel.consumer import EventRouter
+from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
 from kernel.wiring import Deps
@@ -62,6 +66,7 @@ class CoordinationService:
     schema: Schema
     meetings: MeetingHandlers
     letters: LetterService
+    calendar: CalendarHandlers
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -77,6 +82,7 @@ class CoordinationService:
             self.information,
             joint=self.joint,
             meetings=self.meetings,
+            calendar_admin=self.calendar,
         )
 
     async def ensure_indexes(self) -> None:
@@ -92,6 +98,7 @@ class CoordinationService:
         await self.joint.operations.ensure_indexes()
         await self.joint.inspections.ensure_indexes()
         await self.meetings.meetings.ensure_indexes()
+        await self.calendar.schedules.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -162,11 +169,33 @@ def bootstrap(
     )
     joint_repositories = (joint.operations, joint.inspections)
     meetings = MeetingHandlers(MeetingRepository(deps.store), *common)  # R-MTG-01
+    # The district's calendar (issue 20): the official holiday schedules loaded here, and the
+    # open clocks that follow them (this service reacts to its own published schedule, as
+    # every service does).
+    calendar = CalendarHandlers(HolidayScheduleRepository(deps.store), district, deps.clock)
+    rechecks = CoordinationCalendar(
+        deps.calendar,
+        district,
+        deps.clock,
+        {
+            "AssistanceRequest": assistance.requests,
+            "TechnicalSupportRequest": technical_support.requests,
+            "InformationQuery": information.queries,
+        },
+        disputes.disputes,
+        joint.operations,
+    )
+    follower = CalendarFollower(
+        deps.store,
+        deps.calendar,
+        [rechecks.recheck_requests, rechecks.recheck_disputes, rechecks.recheck_joint_tasks],
+    )
     router = (
         EventRouter(district)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
+        .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
     )
 
     async def seed() -> None:
@@ -191,6 +220,7 @@ def bootstrap(
             *(r.aggregates for r in cooperation_repositories),
             *(r.aggregates for r in joint_repositories),
             meetings.meetings.aggregates,
+            calendar.schedules.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -200,7 +230,9 @@ def bootstrap(
             *(r.ensure_indexes for r in cooperation_repositories),
             *(r.ensure_indexes for r in joint_repositories),
             meetings.meetings.ensure_indexes,
+            calendar.schedules.ensure_indexes,
             seed,
+            follower.start,
         ],
         owns_bus=deps.owns_bus,
     )
@@ -218,4 +250,5 @@ def bootstrap(
         schema=build_schema(production=deps.settings.env == "production"),
         meetings=meetings,
         letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
+        calendar=calendar,
     )

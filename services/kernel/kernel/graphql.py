@@ -137,21 +137,21 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 200
 
 
-@strawberry.type
+@strawberry.type(description="One item of a list, with the cursor to resume after it.")
 class Edge(Generic[N]):
     """One node of a list and the cursor to resume after it. Strawberry names the
     specialised type after its node: ``Edge[Referral]`` is ``ReferralEdge``."""
 
-    cursor: str
-    node: N
+    cursor: str = strawberry.field(description="pass it as `after` for the items after this one")
+    node: N = strawberry.field(description="the item")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a list (a Relay connection).")
 class Connection(Generic[N]):
     """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``."""
 
-    edges: list[Edge[N]]
-    page_info: PageInfo
+    edges: list[Edge[N]] = strawberry.field(description="the page's items, in the list's order")
+    page_info: PageInfo = strawberry.field(description="where this page stands in the list")
 
 
 def page_size(first: int) -> int:

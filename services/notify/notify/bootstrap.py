@@ -14,8 +14,10 @@ from fastapi.responses import FileResponse, Response
 from strawberry.federation import Schema
 
 from kernel.auth import Principal
+from kernel.calendar_follow import CalendarFollower
 from kernel.clock import Clock, system_clock
 from kernel.consumer import EventRouter, subscription
+from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.http import CurrentPrincipal, JsonErrorRoute, create_service_app, download_headers
 from kernel.outbox import AggregateCollection
 from kernel.runtime import ServiceRuntime
@@ -212,6 +214,8 @@ def bootstrap(
         clock=clock,
     )
     handlers = NotifyHandlers(inbox, agencies, watch, clock)
+    # Official holiday schedules (issue 20): reminders counted in working days follow them.
+    follower = CalendarFollower(store, deps.calendar, [watch.replan_year])
     catalogue = CatalogueOwners(store)
     reports = Reports(store)
     copies = CopyRules(
@@ -262,6 +266,7 @@ def bootstrap(
             cooperation.when_minutes_drafted_ask_attendees_to_agree,
         )
         .on(MeetingMinutesIssued.event_type, cooperation.when_minutes_issued_assign_tasks)
+        .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
     )
     # Every other request, letter, decision or ruling addressed to an agency (R-NTF-04):
     # the notification matrix names the addressees (notify.domain.notices).
@@ -319,6 +324,7 @@ def bootstrap(
             ratings.ensure_indexes,
             report_timers.ensure_indexes,
             report_push.ensure_scheduled,
+            follower.start,
         ],
         owns_bus=deps.owns_bus,
         run_workers=run_workers,

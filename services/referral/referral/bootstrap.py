@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from strawberry.federation import Schema
 
 from kernel.adapters.official_pdf import render_pdf
+from kernel.calendar_follow import CalendarFollower
 from kernel.consumer import EventRouter
+from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
@@ -82,6 +84,9 @@ def bootstrap(deps: Deps) -> ReferralService:
         render=render_pdf,
     )
     reactions = handlers.reactions
+    # Official holiday schedules (issue 20): kept in this service's store, followed by its
+    # calendar, and every open referral clock across a loaded year is checked again.
+    follower = CalendarFollower(deps.store, deps.calendar, [handlers.calendar.recheck_clocks])
     router = (
         EventRouter(settings.district)
         .on(AgencyRegistered.event_type, reactions.when_agency_registered_update_directory)
@@ -90,6 +95,7 @@ def bootstrap(deps: Deps) -> ReferralService:
             reactions.when_catalogue_entry_changed_update_read_model,
         )
         .on(DisputeRuled.event_type, reactions.when_dispute_ruled_reassign_or_confirm)
+        .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
     )
     runtime = ServiceRuntime(
         name=NAME,
@@ -99,7 +105,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         verifier=deps.verifier,
         aggregates=[referrals.aggregates, complaints.aggregates, consents.aggregates],
         subscriptions=[router.subscription(settings, NAME)],
-        startup=[referrals.ensure_indexes, complaints.ensure_indexes],
+        startup=[referrals.ensure_indexes, complaints.ensure_indexes, follower.start],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[

@@ -61,9 +61,9 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # and enum value described). The figures may only go down: a new field comes with its
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
-    "types": 95,
-    "fields": 584,
-    "arguments": 226,
+    "types": 73,
+    "fields": 530,
+    "arguments": 223,
     "input fields": 145,
     "enum values": 88,
 }

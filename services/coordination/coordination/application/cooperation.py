@@ -77,6 +77,7 @@ class _Base:
                 state="met" if c.state == "met" else "cancelled" if c.state != "open" else "open",
                 rule=c.rule,
                 explanation_zh=self.calendar.explain_dict(c.explanation, lang="zh"),
+                **DeadlineV1.calendar_fields(c.explanation),
             )
             for c in clocks
             if c.kind in kinds

@@ -197,6 +197,7 @@ class DisputeHandlers:
             state=state,
             rule=step.rule,
             explanation_zh=self.calendar.explain_dict(step.explanation, lang="zh"),
+            **DeadlineV1.calendar_fields(step.explanation),
         )
 
     @staticmethod

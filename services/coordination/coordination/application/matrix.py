@@ -35,6 +35,13 @@ RULES: tuple[Rule, ...] = (
     rule("coordination.withdrawCatalogueEntry", ["leader", "legal_reviewer"], [_R.RECEIVER]),
     rule("coordination.withdrawCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
     rule("coordination.designateResponsibleAgency", _GOV_COORD, [_R.SUPERVISOR], "R-CAT-04"),
+    rule(
+        "coordination.importHolidaySchedule",
+        ["coordinator"],
+        [_R.SUPERVISOR],
+        "the calendar administrator: the coordination body (执法协调小组 / 综合执法平台) loads "
+        "the State Council's yearly holiday notice (issue 20); the CLI runs as the system",
+    ),
     # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
     rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
     rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),

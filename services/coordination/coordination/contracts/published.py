@@ -7,8 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coordination.contracts.meetings import MEETING_EVENTS
+from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
-from kernel.contracts.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineMovedV1, DeadlineV1
 from kernel.envelope import EventPayload
 
 
@@ -560,3 +561,6 @@ PUBLISHED = [
 ]
 # Consultation meetings (R-MTG-01): see contracts/meetings.py.
 PUBLISHED += MEETING_EVENTS
+# The district's calendar (issue 20): each loaded official holiday schedule, and the open
+# clocks it moved (kernel contracts, shared by every service).
+PUBLISHED += [HolidayScheduleV1, DeadlineMovedV1]

@@ -18,6 +18,11 @@ Sources of truth
       安排的通知) for the years it has been updated for; later years are computed by rule
       and may still change. :func:`national_year_confirmed` tells them apart and every
       explanation says which kind of year it relied on.
+    * Once the notice for a forecast year is out, the district's calendar administrator
+      loads it (:mod:`kernel.calendar.official`): that year then follows the loaded
+      schedule, clocks computed across it are checked again (:meth:`WorkingCalendar.recheck`)
+      and a clock computed across a year still forecast is *provisional*
+      (:attr:`Deadline.provisional`).
     * District overrides (:class:`CalendarOverrides`) come from the district policy.
 
 Counting convention
@@ -49,9 +54,16 @@ Layout
 from __future__ import annotations
 
 from kernel.calendar.days import SHANGHAI, CalendarOverrides, DayCategory, DayKind
-from kernel.calendar.deadline import ConsideredDay, Deadline, Explanation, YearStatus
+from kernel.calendar.deadline import ConsideredDay, Deadline, Explanation, Revision, YearStatus
 from kernel.calendar.national import holidays_version, last_confirmed_year, national_year_confirmed
-from kernel.calendar.working import WorkingCalendar
+from kernel.calendar.official import (
+    OfficialSchedule,
+    ScheduleBook,
+    ScheduleError,
+    ScheduleProblem,
+    parse_schedule,
+)
+from kernel.calendar.working import Recheck, WorkingCalendar
 
 __all__ = [
     "SHANGHAI",
@@ -61,9 +73,16 @@ __all__ = [
     "DayKind",
     "Deadline",
     "Explanation",
+    "OfficialSchedule",
+    "Recheck",
+    "Revision",
+    "ScheduleBook",
+    "ScheduleError",
+    "ScheduleProblem",
     "WorkingCalendar",
     "YearStatus",
     "holidays_version",
     "last_confirmed_year",
     "national_year_confirmed",
+    "parse_schedule",
 ]

@@ -48,6 +48,43 @@ class YearStatus:
 
     year: int
     confirmed: bool
+    notice: str | None = None
+    """The loaded official schedule it followed (its 文号), or None for the package's data."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"year": self.year, "confirmed": self.confirmed, "notice": self.notice}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> YearStatus:
+        return cls(int(data["year"]), bool(data["confirmed"]), data.get("notice"))
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Why a deadline was computed again: an official schedule replaced a forecast year."""
+
+    previous_due: datetime
+    notice_zh: str
+    """The notice as cited: its title in 《》 and its 文号."""
+    year: int
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous_due": self.previous_due.isoformat(),
+            "notice_zh": self.notice_zh,
+            "year": self.year,
+            "at": self.at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Revision:
+        return cls(
+            previous_due=datetime.fromisoformat(data["previous_due"]).astimezone(SHANGHAI),
+            notice_zh=data["notice_zh"],
+            year=int(data["year"]),
+            at=datetime.fromisoformat(data["at"]).astimezone(SHANGHAI),
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,15 @@ class Explanation:
     years: tuple[YearStatus, ...]
     closing_time: time | None = None
     """The district's office closing time used as end of day, or None for 24:00."""
+    revisions: tuple[Revision, ...] = ()
+    """Earlier due times this deadline had before an official schedule moved it."""
+
+    @property
+    def provisional(self) -> bool:
+        """Computed across a year whose holidays are a forecast (no official notice yet).
+
+        Never for a clock of hours: clock time skips no holiday, so no notice can move it."""
+        return self.mode != "clock" and any(not y.confirmed for y in self.years)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -70,8 +116,9 @@ class Explanation:
             "days": [d.to_dict() for d in self.days],
             "source": self.source,
             "source_zh": self.source_zh,
-            "years": [{"year": y.year, "confirmed": y.confirmed} for y in self.years],
+            "years": [y.to_dict() for y in self.years],
             "closing_time": self.closing_time.isoformat() if self.closing_time else None,
+            "revisions": [r.to_dict() for r in self.revisions],
         }
 
     @classmethod
@@ -86,8 +133,9 @@ class Explanation:
             days=tuple(ConsideredDay.from_dict(d) for d in data["days"]),
             source=data["source"],
             source_zh=data["source_zh"],
-            years=tuple(YearStatus(int(y["year"]), bool(y["confirmed"])) for y in data["years"]),
+            years=tuple(YearStatus.from_dict(y) for y in data["years"]),
             closing_time=time.fromisoformat(closing) if closing else None,
+            revisions=tuple(Revision.from_dict(r) for r in data.get("revisions") or ()),
         )
 
 
@@ -108,6 +156,15 @@ class Deadline:
     working_days: int | None = None
     hours: float | None = None
     calendar_days: int | None = None
+
+    @property
+    def provisional(self) -> bool:
+        """See :attr:`Explanation.provisional`."""
+        return self.explanation.provisional
+
+    @property
+    def mode(self) -> Literal["working_days", "clock", "calendar_days"]:
+        return self.explanation.mode
 
     def is_overdue(self, at: datetime) -> bool:
         """Whether the deadline has passed at ``at`` (aware)."""

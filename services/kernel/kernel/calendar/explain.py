@@ -161,13 +161,19 @@ def _zh_ordinals(seg: _Segment) -> str:
 
 
 def _years_note_zh(e: Explanation) -> list[str]:
+    lines = [
+        f"本期限因{r.notice_zh}公布{r.year}年节假日安排，于{_zh_date(r.at.date())}重新计算，"
+        f"原截止时间{_zh_due(r.previous_due, e.closing_time, e.mode)}。"
+        for r in e.revisions
+    ]
     pending = [y.year for y in e.years if not y.confirmed]
-    if not pending:
-        return []
+    if not pending or not e.provisional:
+        return lines
     years = "、".join(f"{y}年" for y in pending)
     return [
+        *lines,
         f"注意：{years}的节假日安排尚未经国务院办公厅通知确认（holidays 按规则推算），"
-        "通知发布后应复核本期限。"
+        "通知发布后应复核本期限（临时期限）。",
     ]
 
 
@@ -347,11 +353,17 @@ def _explain_en(dl: Deadline) -> str:
             lines.append("The clock runs through " + "; ".join(passed) + ".")
         lines.append(f"Due: {_en_date(dl.due.date())} {dl.due:%H:%M} Asia/Shanghai.")
     lines.append(f"Calendar: {e.source}.")
+    for r in e.revisions:
+        lines.append(
+            f"Computed again on {_en_date(r.at.date())} after the official {r.year} holiday "
+            f"schedule was loaded ({r.notice_zh}); it was due {_en_date(r.previous_due.date())} "
+            f"{r.previous_due:%H:%M}."
+        )
     pending = [str(y.year) for y in e.years if not y.confirmed]
-    if pending:
+    if pending and e.provisional:
         lines.append(
             f"Note: the holidays of {', '.join(pending)} are not yet confirmed by a State "
             "Council notice (computed by rule by the holidays package); re-check this "
-            "deadline once the notice is published."
+            "deadline once the notice is published (provisional)."
         )
     return "\n".join(lines)

@@ -15,6 +15,8 @@ from types import MappingProxyType
 
 import holidays
 
+from kernel.calendar.official import OfficialSchedule, ScheduleBook
+
 # A holiday block (放假调休) never exceeds nine or ten days; the neighbour walk that names
 # the block around a weekend day stops well beyond that.
 _MAX_BLOCK_DAYS = 16
@@ -66,8 +68,39 @@ def _national_year(year: int) -> _NationalYear:
     )
 
 
-def _nationally_working(d: date) -> bool:
-    data = _national_year(d.year)
+_OFFICIAL_CACHE: dict[tuple[int, str], _NationalYear] = {}
+
+
+def _official_year(schedule: OfficialSchedule) -> _NationalYear:
+    key = (schedule.year, schedule.version)
+    found = _OFFICIAL_CACHE.get(key)
+    if found is None:
+        found = _NationalYear(
+            names_zh=MappingProxyType({d: (n,) for d, n in schedule.days_off.items()}),
+            # The notice is Chinese only; the English text reuses the package's name of the
+            # day where it has one.
+            names_en=MappingProxyType(
+                {d: _national_year(d.year).names_en.get(d, ("Holiday",)) for d in schedule.days_off}
+            ),
+            weekend_workdays=frozenset(schedule.working_days),
+        )
+        _OFFICIAL_CACHE[key] = found
+    return found
+
+
+def year_data(year: int, book: ScheduleBook | None = None) -> _NationalYear:
+    """The year's national days: the loaded official schedule, else the package's."""
+    schedule = book.get(year) if book is not None else None
+    return _official_year(schedule) if schedule is not None else _national_year(year)
+
+
+def year_confirmed(year: int, book: ScheduleBook | None = None) -> bool:
+    """Whether ``year`` follows an official notice: loaded into ``book`` or in the package."""
+    return (book is not None and book.get(year) is not None) or national_year_confirmed(year)
+
+
+def _nationally_working(d: date, book: ScheduleBook | None = None) -> bool:
+    data = year_data(d.year, book)
     if d in data.weekend_workdays:
         return True
     return d.weekday() < 5 and d not in data.names_zh
@@ -94,8 +127,29 @@ def _festival_en(name: str) -> str | None:
     return name
 
 
+def _holiday_block(
+    d: date, book: ScheduleBook | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`_package_holiday_block`, or the same walk over the loaded schedules when one
+    of the years it may reach is loaded (cached in the book, per generation)."""
+    if book is None or not any(book.get(y) for y in (d.year - 1, d.year, d.year + 1)):
+        return _package_holiday_block(d)
+    key = (book.generation, d)
+    found = book.block_cache.get(key)
+    if found is None:
+        found = _walk_holiday_block(d, book)
+        book.block_cache[key] = found
+    return found
+
+
 @functools.lru_cache(maxsize=4096)
-def _holiday_block(d: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _package_holiday_block(d: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return _walk_holiday_block(d, None)
+
+
+def _walk_holiday_block(
+    d: date, book: ScheduleBook | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Festival names (zh, en) of the run of national days off around ``d``.
 
     The package lists only the days that are holidays *in law*; the weekend days inside a
@@ -104,20 +158,20 @@ def _holiday_block(d: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
     holiday ("2月15日至23日放假调休，共9天"). Naming the whole run keeps explanations in the
     notice's own terms. A run with no statutory holiday (a plain weekend) has no name.
     """
-    if _nationally_working(d):
+    if _nationally_working(d, book):
         return ((), ())
     run = [d]
     for step in (-1, 1):
         cur = d
         for _ in range(_MAX_BLOCK_DAYS):
             cur = cur + timedelta(days=step)
-            if _nationally_working(cur):
+            if _nationally_working(cur, book):
                 break
             run.append(cur)
     zh: list[str] = []
     en: list[str] = []
     for day in sorted(run):
-        data = _national_year(day.year)
+        data = year_data(day.year, book)
         for name in data.names_zh.get(day, ()):
             fz = _festival_zh(name)
             if fz and fz not in zh:
@@ -126,7 +180,7 @@ def _holiday_block(d: date) -> tuple[tuple[str, ...], tuple[str, ...]]:
             fe = _festival_en(name)
             if fe and fe not in en:
                 en.append(fe)
-    if not zh and any(day in _national_year(day.year).names_zh for day in run):
+    if not zh and any(day in year_data(day.year, book).names_zh for day in run):
         # Only swapped days off in the run (never seen in practice): still a holiday block.
         zh, en = ["调休"], ["swapped day off"]
     return (tuple(zh), tuple(en))

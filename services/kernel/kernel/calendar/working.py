@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -16,31 +17,72 @@ from kernel.calendar.days import (
     _dates,
     _local,
 )
-from kernel.calendar.deadline import ConsideredDay, Deadline, Explanation, YearStatus
+from kernel.calendar.deadline import ConsideredDay, Deadline, Explanation, Revision, YearStatus
 from kernel.calendar.explain import (
     _default_calendar_days_rule,
     _default_hours_rule,
     _default_working_days_rule,
+    _zh_due,
 )
 from kernel.calendar.national import (
     _holiday_block,
-    _national_year,
     _nationally_working,
     holidays_version,
     last_confirmed_year,
-    national_year_confirmed,
+    year_confirmed,
+    year_data,
 )
+from kernel.calendar.official import ScheduleBook
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A stored deadline computed again after the calendar learnt a year (issue 20)."""
+
+    before: Deadline
+    after: Deadline
+
+    @property
+    def moved(self) -> bool:
+        """The due time changed (else only the years' status did: provisional → confirmed)."""
+        return self.before.due != self.after.due
+
+    @property
+    def summary_zh(self) -> str:
+        """E.g. ``截止时间由2027年1月6日（星期三）24时调整为2027年1月7日（星期四）24时``."""
+        mode, closing = self.after.mode, self.after.explanation.closing_time
+        before = _zh_due(self.before.due, closing, mode)
+        if not self.moved:
+            return f"节假日安排已确认，截止时间{before}不变"
+        return f"截止时间由{before}调整为{_zh_due(self.after.due, closing, mode)}"
 
 
 class WorkingCalendar:
     """Chinese working-day calendar (Asia/Shanghai) with optional district overrides.
 
     Instances are immutable and safe to share between threads and tasks; the national data
-    is cached per year for the whole process.
+    is cached per year for the whole process. ``schedules`` is the book of official
+    schedules the district loaded (:mod:`kernel.calendar.official`): a year found there
+    follows it instead of the package, and calendars sharing a book see a load at once.
     """
 
-    def __init__(self, overrides: CalendarOverrides | None = None) -> None:
+    def __init__(
+        self, overrides: CalendarOverrides | None = None, schedules: ScheduleBook | None = None
+    ) -> None:
         self._overrides = overrides
+        self._book = schedules if schedules is not None else ScheduleBook()
+
+    @property
+    def schedules(self) -> ScheduleBook:
+        """The official schedules this calendar follows (shared, filled at run time)."""
+        return self._book
+
+    def year_status(self, year: int) -> YearStatus:
+        """Whether ``year`` is confirmed, and by which loaded notice (None: the package)."""
+        schedule = self._book.get(year)
+        return YearStatus(
+            year, year_confirmed(year, self._book), schedule.document_number if schedule else None
+        )
 
     @property
     def overrides(self) -> CalendarOverrides | None:
@@ -54,6 +96,10 @@ class WorkingCalendar:
         text = f"holidays {holidays_version()} China"
         if last is not None:
             text += f" (State Council notices encoded up to {last})"
+        for year in self._book.years():
+            schedule = self._book.get(year)
+            if schedule is not None:
+                text += f" + official {year} schedule {schedule.document_number}"
         ov = self._overrides
         if ov is not None:
             text += f" + district {ov.district} overrides"
@@ -68,6 +114,10 @@ class WorkingCalendar:
         text = f"holidays {holidays_version()} 中国法定节假日及调休安排"
         if last is not None:
             text += f"（已录入国务院办公厅通知至{last}年）"
+        for year in self._book.years():
+            schedule = self._book.get(year)
+            if schedule is not None:
+                text += f"；{year}年依据{schedule.notice_zh}"
         ov = self._overrides
         if ov is not None:
             name = ov.district_name_zh or ov.district
@@ -111,12 +161,11 @@ class WorkingCalendar:
                 return False
             if d in ov.extra_working_days:
                 return True
-        return _nationally_working(d)
+        return _nationally_working(d, self._book)
 
-    @staticmethod
-    def _national_kind(d: date) -> DayKind:
-        data = _national_year(d.year)
-        period_zh, period_en = _holiday_block(d)
+    def _national_kind(self, d: date) -> DayKind:
+        data = year_data(d.year, self._book)
+        period_zh, period_en = _holiday_block(d, self._book)
         pzh = "、".join(period_zh) or None
         pen = " / ".join(period_en) or None
         if d in data.names_zh:
@@ -303,6 +352,65 @@ class WorkingCalendar:
         """
         return Deadline.from_dict(data).explain(lang)
 
+    def recompute(self, deadline: Deadline) -> Deadline:
+        """The same period (start, count, rule) computed again with the calendar as it is now."""
+        if deadline.mode == "working_days":
+            return self.add_working_days(
+                deadline.start, deadline.working_days or 0, rule=deadline.rule
+            )
+        if deadline.mode == "calendar_days":
+            return self.add_calendar_days(
+                deadline.start, deadline.calendar_days or 1, rule=deadline.rule
+            )
+        return self.add_hours(deadline.start, deadline.hours or 0.0, rule=deadline.rule)
+
+    def recheck(
+        self, stored: Mapping[str, Any], *, at: datetime, year: int | None = None
+    ) -> Recheck | None:
+        """Compute a stored deadline (:meth:`Deadline.to_dict`) again, when it needs it.
+
+        With ``year`` (an official schedule of that year was loaded): every deadline whose
+        computation touched the year. Without (at start): those computed across a year whose
+        status has changed since (a ``holidays`` upgrade confirmed it, or a schedule was
+        loaded meanwhile). None when the deadline is not concerned or nothing would change —
+        so rechecking twice changes nothing. A moved deadline keeps its earlier due time and
+        the notice that moved it (:class:`Revision`), which its explanation states.
+        """
+        before = Deadline.from_dict(stored)
+        if before.mode == "clock":
+            return None  # clock time skips no holiday: no schedule moves or confirms it
+        stated = {y.year: y for y in before.explanation.years}
+        if year is not None:
+            if year not in stated:
+                return None
+            changed = [year]
+        else:
+            changed = [y for y, s in stated.items() if self.year_status(y) != s]
+            if not changed:
+                return None
+        after = self.recompute(before)
+        if after.due == before.due and after.explanation.years == before.explanation.years:
+            return None
+        revisions = before.explanation.revisions
+        if after.due != before.due:
+            revisions = (
+                *revisions,
+                Revision(_local(before.due, "due"), self._notice_zh(changed), changed[0], at),
+            )
+        explanation = replace(after.explanation, revisions=revisions)
+        return Recheck(before, replace(after, explanation=explanation))
+
+    def _notice_zh(self, years: list[int]) -> str:
+        cited = []
+        for y in years:
+            schedule = self._book.get(y)
+            cited.append(
+                schedule.notice_zh
+                if schedule is not None
+                else f"holidays {holidays_version()} 录入的国务院办公厅{y}年节假日安排"
+            )
+        return "、".join(dict.fromkeys(cited))
+
     def next_working_day(self, d: date | datetime) -> date:
         """The first working day strictly after ``d``."""
         cur = _as_date(d) + timedelta(days=1)
@@ -322,7 +430,7 @@ class WorkingCalendar:
             days=tuple(considered),
             source=self.source,
             source_zh=self.source_zh,
-            years=tuple(YearStatus(y, national_year_confirmed(y)) for y in years),
+            years=tuple(self.year_status(y) for y in years),
             closing_time=closing,
         )
 

@@ -4,6 +4,12 @@ Any event that starts, moves, meets, pauses or cancels a statutory clock lists t
 touched in ``deadlines``; the notify service watches them (reminders before, escalation after,
 R-SUP-02) without knowing the producer's aggregates. A clock is identified by ``key``, stable
 for its whole life, so a later event about the same clock replaces the earlier state.
+
+``mode`` says how the clock counts (working days, clock hours, calendar days) so a consumer
+need not guess it from the rule's words; ``provisional`` says it was computed across a year
+whose holidays are still a forecast (issue 20). When an official holiday schedule moves an
+open clock, its owner publishes ``deadline.moved.v1`` (:class:`DeadlineMovedV1`) carrying the
+new block.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["DeadlineState", "DeadlineV1", "deadlines_of"]
+from kernel.calendar import Recheck
+from kernel.envelope import EventPayload
+
+__all__ = ["DeadlineMode", "DeadlineMovedV1", "DeadlineState", "DeadlineV1", "deadlines_of"]
 
 DeadlineState = Literal["open", "met", "cancelled", "paused"]
+DeadlineMode = Literal["working_days", "clock", "calendar_days"]
 
 
 class DeadlineV1(BaseModel):
@@ -36,10 +46,75 @@ class DeadlineV1(BaseModel):
     """The rule in words, e.g. ``5个工作日（FY (四)1）``."""
     explanation_zh: str | None = None
     """How ``due`` was computed (kernel.calendar's explanation), for officials."""
+    mode: DeadlineMode | None = None
+    """How the clock counts: ``working_days`` (工作日), ``clock`` (hours of clock time) or
+    ``calendar_days`` (日). None from producers older than the field."""
+    provisional: bool = False
+    """Computed across a year whose holidays the State Council has not yet announced (the
+    ``holidays`` package's forecast): the due time may still move (issue 20)."""
 
     @staticmethod
     def key_for(subject_type: str, subject_id: str, kind: str) -> str:
         return f"{subject_type}:{subject_id}:{kind}"
+
+    @staticmethod
+    def calendar_fields(explanation: dict[str, Any] | None) -> dict[str, Any]:
+        """``mode`` and ``provisional`` from a stored computation (``Deadline.to_dict()``)."""
+        if not explanation:
+            return {}
+        record = explanation.get("explanation") or {}
+        mode = record.get("mode")
+        years = record.get("years") or []
+        return {
+            "mode": mode,
+            # As kernel.calendar's Explanation.provisional: no notice moves a clock of hours.
+            "provisional": mode != "clock" and any(not y.get("confirmed", True) for y in years),
+        }
+
+
+class DeadlineMovedV1(EventPayload):
+    """An open clock moved because an official holiday schedule replaced a forecast year.
+
+    Published by the service that owns the clock; ``deadlines`` carries the clock's new block
+    (so the deadline watch reschedules its timers) and the responsible agency is told.
+    """
+
+    event_type = "deadline.moved.v1"
+
+    key: str
+    kind: str
+    subject_type: str
+    subject_id: str
+    responsible_agency_id: str
+    previous_due: datetime
+    due: datetime
+    year: int
+    """The year whose official schedule moved it."""
+    notice_zh: str
+    """The notice as cited, e.g. ``《国务院办公厅关于2027年部分节假日安排的通知》（…号）``."""
+    rule: str = ""
+    summary_zh: str = ""
+    """The move in words, e.g. ``截止时间由2027年1月6日（星期三）24时调整为…``."""
+    deadlines: list[DeadlineV1]
+
+    @classmethod
+    def of(cls, block: DeadlineV1, recheck: Recheck) -> DeadlineMovedV1:
+        """The event for a clock ``recheck`` moved; ``block`` is its new deadline block."""
+        revision = recheck.after.explanation.revisions[-1]
+        return cls(
+            key=block.key,
+            kind=block.kind,
+            subject_type=block.subject_type,
+            subject_id=block.subject_id,
+            responsible_agency_id=block.responsible_agency_id,
+            previous_due=recheck.before.due,
+            due=recheck.after.due,
+            year=revision.year,
+            notice_zh=revision.notice_zh,
+            rule=block.rule,
+            summary_zh=recheck.summary_zh,
+            deadlines=[block],
+        )
 
 
 def deadlines_of(data: dict[str, Any]) -> list[DeadlineV1]:

@@ -37,6 +37,8 @@ def _deadline_from_document(d: Document) -> WatchedDeadline:
         explanation_zh=d.get("explanation_zh"),
         event_time=d["event_time"],
         event_id=d["event_id"],
+        mode=d.get("mode"),
+        provisional=bool(d.get("provisional", False)),
     )
 
 

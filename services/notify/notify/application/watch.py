@@ -26,6 +26,7 @@ from notify.contracts.published import DeadlineMissedV1
 from notify.domain.model import InboxItem, item_id
 from notify.domain.record import RecordEntry, record_entry
 from notify.domain.watch import (
+    CHINA,
     PlannedTimer,
     WatchedDeadline,
     alert_text,
@@ -60,6 +61,8 @@ def watched(block: DeadlineV1, envelope: Envelope) -> WatchedDeadline:
         explanation_zh=block.explanation_zh,
         event_time=envelope.time,
         event_id=envelope.id,
+        mode=block.mode,
+        provisional=block.provisional,
     )
 
 
@@ -153,6 +156,22 @@ class DeadlineWatch:
                     "agency_id": current.responsible_agency_id,
                 },
             )
+
+    async def replan_year(self, year: int | None) -> int:
+        """Plan again the timers of the open clocks due in ``year`` (or early the next), once
+        an official schedule of it is loaded (issue 20): reminders counted in working days
+        follow the new days; a clock that moved comes with its own ``deadline.moved.v1``."""
+        if year is None:
+            return 0
+        start = datetime(year, 1, 1, tzinfo=CHINA)
+        # A reminder before a clock due early next January falls in this year.
+        end = datetime(year + 1, 1, 20, tzinfo=CHINA)
+        count = 0
+        for deadline in await self.deadlines.due_between(start, end):
+            if deadline.state in ("open", "paused"):
+                await self.reconcile(deadline.key)
+                count += 1
+        return count
 
     async def watch_notice(self, item: InboxItem) -> None:
         """R-NTF-04: an unread notice escalates past the district's receipt limit."""

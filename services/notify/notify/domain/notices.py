@@ -339,6 +339,15 @@ MATRIX: tuple[NoticeRow, ...] = (
         ("CatalogueEntry", "code"), "法律依据或标准变更通告", built_by=DEDICATED,
         note="notify.application.copies: the change to the townships concerned",
     ),
+    # -- the calendar (issue 20) ------------------------------------------------------------
+    _r(
+        "deadline.moved.v1", "R-SUP-02", "deadline.moved", "responsible_agency_id",
+        ("{subject_type}", "subject_id"), "【期限调整】{kind} 的截止时间已调整",
+        "因{notice_zh}公布{year}年节假日安排，{subject_type} {subject_id} 的期限“{kind}”"
+        "（{rule}）重新计算，{summary_zh}。",
+        note="the owner of the clock publishes it (referral or coordination); the subject "
+        "type is the payload's",
+    ),
 )
 # fmt: on
 
@@ -365,6 +374,8 @@ NO_NOTICE: Mapping[str, str] = {
     "its parties read it on the operation",
     "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
     "and the supervising body's inboxes (R-SUP-02)",
+    "calendar.schedule_published.v1": "calendar data for every service; the clocks it moves "
+    "are announced one by one by deadline.moved.v1",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
     "report, not a request to the rated agency",
 }
@@ -452,6 +463,8 @@ def build_items(
     urgent = bool(data.get("urgent", False))
     prefix = "【紧急】" if urgent else ""
     subject = field(data, row.subject_field)
+    # A row about any kind of subject names the payload's field holding its type.
+    subject_type = render(row.subject_type, data, names) if "{" in row.subject_type else None
     title = prefix + render(row.title, data, names)
     body = render(row.body, data, names)
     items = []
@@ -467,7 +480,7 @@ def build_items(
                 kind=row.kind,
                 title=title,
                 body=(body + stop + when).strip(),
-                subject_type=row.subject_type,
+                subject_type=subject_type or row.subject_type,
                 subject_id=str(subject or ""),
                 source_event_id=event_id,
                 created_at=at,

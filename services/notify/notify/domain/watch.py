@@ -53,15 +53,23 @@ class WatchedDeadline:
     explanation_zh: str | None
     event_time: datetime
     event_id: str
+    mode: str | None = None
+    """The block's ``mode``: ``working_days`` | ``clock`` | ``calendar_days`` (None from
+    producers older than the field)."""
+    provisional: bool = False
+    """Computed across a year whose holidays are not yet officially announced."""
 
     @property
     def hour_clock(self) -> bool:
         """An hour clock (the urgent 24 hours) rather than a working-day one.
 
-        The deadline block does not say which, so the rule text decides (producers write it
-        for officials: ``24小时内`` / ``5个工作日内``); hour clocks get the ``before_due_hours``
-        reminders, working-day clocks the ``before_due_working_days`` ones.
+        The block's ``mode`` says which; blocks from producers older than the field are told
+        apart by the rule text (producers write it for officials: ``24小时内`` /
+        ``5个工作日内``). Hour clocks get the ``before_due_hours`` reminders, the others the
+        ``before_due_working_days`` ones.
         """
+        if self.mode is not None:
+            return self.mode == "clock"
         rule = self.rule.lower()
         return "小时" in rule or "hour" in rule
 

@@ -148,6 +148,14 @@ class ReferralRepository:
         )
         return [referral_from_document(d) for d in docs]
 
+    async def with_open_clocks(self) -> list[Referral]:
+        """Every referral with a running clock (``by_open_due``): what an official holiday
+        schedule may move (issue 20)."""
+        docs = await self._coll.find(
+            {"open_due": {"$ne": None}}, sort=[("open_due", 1), ("_id", 1)]
+        )
+        return [referral_from_document(d) for d in docs]
+
     async def open_for_delegation(self, department_id: str, matter_code: str) -> list[Referral]:
         """Every referral of this matter the department holds (R-REF-11); the handler
         decides which move and which stay."""

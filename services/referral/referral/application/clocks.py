@@ -80,4 +80,5 @@ class ReferralClocks:
             state="met" if d.state == "met" else "cancelled" if d.state == "cancelled" else "open",
             rule=d.rule,
             explanation_zh=self.explain(d) or None,
+            **DeadlineV1.calendar_fields(d.explanation),
         )

@@ -27,6 +27,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     ReferralRepository,
 )
+from referral.application.calendar import ReferralCalendar
 from referral.application.complaints import ComplaintHandlers, ComplaintLedger
 from referral.application.crime import CrimeHandlers
 from referral.application.delegation import DelegationHandlers
@@ -78,5 +79,6 @@ class ReferralHandlers:
         self.materials = MaterialHandlers(run)
         self.complaints = ComplaintHandlers(run, ledger, self.referrals)
         self.delegation = DelegationHandlers(run)
+        self.calendar = ReferralCalendar(run)
         self.crime = CrimeHandlers(run)
         self.reactions = ReferralReactions(run)

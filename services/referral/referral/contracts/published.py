@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from kernel.contracts.deadlines import DeadlineV1
+from kernel.contracts.deadlines import DeadlineMovedV1, DeadlineV1
 from kernel.envelope import EventPayload
 
 
@@ -336,4 +336,5 @@ PUBLISHED: list[type[EventPayload]] = [
     ComplaintHandoverRequestedV1,
     ComplaintHandoverAnsweredV1,
     ComplainantNotifiedV1,
+    DeadlineMovedV1,
 ]

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from coordination.application.assistance import AssistanceHandlers
+from coordination.application.calendar import CalendarHandlers
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.handlers import CoordinationHandlers
@@ -39,8 +40,10 @@ class CoordinationContext(RequestContext):
         *,
         meetings: MeetingHandlers | None = None,
         joint: JointHandlers,
+        calendar_admin: CalendarHandlers | None = None,
     ) -> None:
         super().__init__(verifier, district)
+        self.calendar_admin = calendar_admin  # official holiday schedules (issue 20)
         self.joint = joint  # joint enforcement (R-JNT-01…05)
         self.meetings = meetings  # consultation meetings (R-MTG-01)
         self.assistance = assistance

@@ -23,6 +23,7 @@ from coordination.domain.dispute import OutcomeKind as DomainOutcomeKind
 from coordination.domain.dispute import StepRecord
 from coordination.domain.dispute import TransferReason as DomainTransferReason
 from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import Connection, UserError, page_size
 
 strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
@@ -65,6 +66,10 @@ class DisputeStep:
         description="the step's body gives an opinion for the next step; it cannot rule"
     )
     opinion: str = strawberry.field(description="the advisory step's opinion (处理意见), if given")
+    provisional: bool = strawberry.field(
+        description="the step's clock was computed across a year whose holidays are not yet "
+        "officially announced"
+    )
 
     @strawberry.field(description="the body that decides this step")
     async def decided_by(self, info: Info) -> Agency | None:
@@ -86,6 +91,7 @@ class DisputeStep:
             overdue=s.ended_at is None and now > p.due,
             advisory=p.advisory,
             opinion=s.opinion,
+            provisional=bool(DeadlineV1.calendar_fields(p.explanation).get("provisional")),
         )
 
 

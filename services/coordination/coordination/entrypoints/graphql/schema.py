@@ -9,6 +9,7 @@ from strawberry.federation import Schema
 
 from coordination.entrypoints.graphql.agencies import AgencyMutation, AgencyQuery
 from coordination.entrypoints.graphql.assistance import AssistanceMutation, AssistanceQuery
+from coordination.entrypoints.graphql.calendar import CalendarMutation, CalendarQuery
 from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
 from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
@@ -41,6 +42,7 @@ class Query(
     InformationQueries,
     MeetingQuery,
     JointQuery,
+    CalendarQuery,
 ):
     pass
 
@@ -56,6 +58,7 @@ class Mutation(
     MeetingMutation,
     JointMutation,
     JointInspectionMutation,
+    CalendarMutation,
 ):
     pass
 

@@ -16,6 +16,7 @@ from coordination.domain.cooperation import Clock, Transition
 from coordination.domain.model import Agency as AgencyModel
 from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.entrypoints.graphql.context import Info
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import Connection, UserError, guard, paginate
 
 __all__ = [
@@ -93,6 +94,10 @@ class CooperationDeadline:
     state: str = strawberry.field(description="open | met | cancelled")
     rule: str
     explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
+    provisional: bool = strawberry.field(
+        description="computed across a year whose holidays are not yet officially announced"
+    )
+    mode: str | None = strawberry.field(description="working_days | clock | calendar_days")
 
     @classmethod
     def of(cls, c: Clock, info: Info) -> CooperationDeadline:
@@ -103,6 +108,8 @@ class CooperationDeadline:
             state=c.state,
             rule=c.rule,
             explanation=info.context.calendar.explain_dict(c.explanation),
+            provisional=bool(DeadlineV1.calendar_fields(c.explanation).get("provisional")),
+            mode=DeadlineV1.calendar_fields(c.explanation).get("mode"),
         )
 
 

@@ -89,9 +89,13 @@ class Agency:
     async def work_queue(
         self,
         info: Info,
-        filter: WorkQueueFilter | None = None,
-        first: int = 20,
-        after: str | None = None,
+        filter: Annotated[
+            WorkQueueFilter | None, strawberry.argument(description="which clocks; all open")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size, 1 to 200")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="the endCursor of the page before")
+        ] = None,
     ) -> WorkQueueConnection:
         return await work_queue_page(info, str(self.id), filter, first, after)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -48,7 +49,7 @@ class WorkItem:
         description="Referral, Dispute, AssistanceRequest, TechnicalSupportRequest, "
         "InformationQuery, Meeting or JointTask (new kinds of clocks may add others)"
     )
-    subject_id: strawberry.ID
+    subject_id: strawberry.ID = strawberry.field(description="the id of what it is about")
     due: datetime = strawberry.field(description="when it is due (Asia/Shanghai)")
     state: str = strawberry.field(
         description="open | paused in the queue; a live change may also say met or cancelled "
@@ -174,7 +175,12 @@ class WorkItemChange:
     "cursor of the last change received (e.g. after a reconnect), without repeats."
 )
 async def work_queue_changed(
-    info: Info, agency_id: strawberry.ID, after: str | None = None
+    info: Info,
+    agency_id: Annotated[strawberry.ID, strawberry.argument(description="whose queue")],
+    after: Annotated[
+        str | None,
+        strawberry.argument(description="the cursor of the last change received, to resume"),
+    ] = None,
 ) -> AsyncGenerator[WorkItemChange, None]:
     agency = str(agency_id)
     if not info.context.may_read_work_queue_of(agency):

@@ -198,6 +198,18 @@ class Referral:
             ),
         )
 
+    def revise_clocks(
+        self, revised: tuple[DeadlineInfo, ...], actor: Actor, at: datetime, note: str
+    ) -> Referral:
+        """Open clocks computed again with an official holiday schedule (issue 20): each
+        replaces the clock with its key; the act is recorded (the state does not change)."""
+        by_key = {d.key: d for d in revised}
+        unknown = set(by_key) - {d.key for d in self.open_clocks()}
+        if unknown:
+            raise InvalidState(f"no open clock {sorted(unknown)}", field="deadlines")
+        moved = self._recorded("revise_clocks", actor, at, note)
+        return replace(moved, deadlines=tuple(by_key.get(d.key, d) for d in self.deadlines))
+
     # -- drafting (sender) -----------------------------------------------------------
 
     def check_may_add_material(self, actor: Actor) -> None:

@@ -11,6 +11,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 
 from kernel.calendar import WorkingCalendar
+from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import UserError
 from referral.application.access import may_read_material_content, may_read_referral_complaint
 from referral.domain.complaint import Complaint as ComplaintModel
@@ -42,6 +43,14 @@ class ReferralDeadline:
     )
     overdue: bool = strawberry.field(description="still open and past due")
     responsible: Agency | None
+    provisional: bool = strawberry.field(
+        description="computed across a year whose holidays the State Council has not yet "
+        "announced: the due time may move when the official schedule is loaded (the "
+        "explanation says which year)"
+    )
+    mode: str | None = strawberry.field(
+        description="working_days | clock | calendar_days: how the clock counts"
+    )
 
     @classmethod
     def from_info(
@@ -57,6 +66,8 @@ class ReferralDeadline:
             remaining_working_days=calendar.working_days_between(now, d.due),
             overdue=d.state == "open" and now > d.due,
             responsible=_agency(d.responsible_agency_id),
+            provisional=bool(DeadlineV1.calendar_fields(d.explanation).get("provisional")),
+            mode=DeadlineV1.calendar_fields(d.explanation).get("mode"),
         )
 
 

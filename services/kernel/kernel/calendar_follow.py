@@ -1,0 +1,86 @@
+"""Every service follows the district's official holiday schedules (issue 20).
+
+Coordination keeps the calendar and publishes each loaded schedule
+(``calendar.schedule_published.v1``, :mod:`kernel.contracts.calendar`). Each service keeps
+the newest version per year in its own store (``calendar_schedules``), installs it into the
+:class:`~kernel.calendar.ScheduleBook` its calendar reads, and asks its clock owners to
+check their open clocks again (``rechecks``: one coroutine per kind of clock, taking the
+year, or None at start).
+
+At start the stored schedules are installed first, then every recheck runs with ``None``:
+clocks computed across a year that has been confirmed since — by a schedule loaded while
+the service was down, or by a ``holidays`` upgrade that encodes the notice — are computed
+again. Rechecking is idempotent (:meth:`~kernel.calendar.WorkingCalendar.recheck` returns
+nothing when nothing would change), so a redelivered event or a restart changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from kernel.calendar import WorkingCalendar
+from kernel.consumer import upsert_versioned
+from kernel.contracts.calendar import HolidayScheduleV1
+from kernel.envelope import Envelope
+from kernel.store import DocumentStore
+
+__all__ = ["CalendarFollower", "Recheck", "ScheduleReadModel"]
+
+log = logging.getLogger(__name__)
+
+#: Checks one kind of open clock again; the year loaded, or None (at start). Returns how
+#: many clocks changed.
+Recheck = Callable[[int | None], Awaitable[int]]
+
+
+class ScheduleReadModel:
+    """The newest published schedule of each year, in the service's own store."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.collection = store.collection("calendar_schedules")
+
+    async def put(self, event: HolidayScheduleV1) -> bool:
+        return await upsert_versioned(
+            self.collection, str(event.year), event.revision, event.model_dump(mode="json")
+        )
+
+    async def get(self, year: int) -> HolidayScheduleV1 | None:
+        doc = await self.collection.find_one({"_id": str(year)})
+        return HolidayScheduleV1.model_validate(doc) if doc else None
+
+    async def all(self) -> list[HolidayScheduleV1]:
+        docs = await self.collection.find({}, sort=[("_id", 1)])
+        return [HolidayScheduleV1.model_validate(d) for d in docs]
+
+
+class CalendarFollower:
+    def __init__(
+        self,
+        store: DocumentStore,
+        calendar: WorkingCalendar,
+        rechecks: Sequence[Recheck] = (),
+    ) -> None:
+        self.schedules = ScheduleReadModel(store)
+        self.calendar = calendar
+        self.rechecks = list(rechecks)
+
+    async def start(self) -> None:
+        """Install the stored schedules, then recheck clocks whose years changed status."""
+        for event in await self.schedules.all():
+            self.calendar.schedules.install(event.schedule())
+        await self._recheck(None)
+
+    async def when_schedule_published_recheck_clocks(self, envelope: Envelope) -> None:
+        event = envelope.payload(HolidayScheduleV1)
+        await self.schedules.put(event)
+        # The newest stored version wins, whatever order the events arrive in.
+        newest = await self.schedules.get(event.year) or event
+        self.calendar.schedules.install(newest.schedule())
+        await self._recheck(event.year)
+
+    async def _recheck(self, year: int | None) -> None:
+        for recheck in self.rechecks:
+            changed = await recheck(year)
+            if changed:
+                log.info("calendar: %d clock(s) computed again (year %s)", changed, year)
