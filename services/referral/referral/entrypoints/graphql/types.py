@@ -32,7 +32,11 @@ def _agency(agency_id: str | None) -> Agency | None:
 
 @strawberry.type(description="A statutory clock and how its due time was computed.")
 class ReferralDeadline:
-    kind: str = strawberry.field(description="send | accept | report")
+    kind: str = strawberry.field(
+        description="send | accept | report | crime_head_decision | crime_transfer | "
+        "crime_police_decision | crime_reconsideration_request | crime_reconsideration_answer "
+        "| crime_supervision_request | crime_handover (R-REF-14)"
+    )
     key: str = strawberry.field(description="stable identity of the clock (as in events)")
     state: str = strawberry.field(description="open | met | cancelled")
     rule: str
