@@ -536,8 +536,6 @@ def accept_not_filed(
         CrimeStage.SUPERVISION,
     )
     _require_agency(crime, actor, "reopen the administrative case")
-    if crime.stage is CrimeStage.SUPERVISION and crime.decision != "not_filed":
-        raise InvalidState("the police have not decided again yet", field="status")
     text = _text(note, "state how the case goes on (依法作出处理)", "note")
     ended = replace(crime, stage=CrimeStage.CLOSED_NOT_FILED, closed_at=at)
     moved = r
