@@ -471,3 +471,51 @@ def test_R_REF_14_procuratorate_acts_on_nothing(clocks: ReferralClocks) -> None:
         route.request_supervision(
             nf, OBSERVER, MON, procuratorate=PROCURATORATE, procuratorate_id="x", reason="x"
         )
+
+
+def test_R_REF_14_the_head_may_approve_a_report_and_transfer_in_one_act(
+    clocks: ReferralClocks,
+) -> None:
+    r = _reported(clocks)
+    kw = dict(police=POLICE, police_id=POLICE.id, reason="", police_clock=clocks.crime)
+    with pytest.raises(Forbidden):
+        route.transfer_to_police(r, TOWN_CLERK, MON, **kw)
+    r = route.transfer_to_police(r, TOWN_LEADER, MON + timedelta(hours=1), **kw)
+    assert r.crime is not None and r.crime.stage is CrimeStage.TRANSFERRED
+    assert r.crime.head_decided_by == TOWN_LEADER.person_id
+    assert r.clock("crime_head_decision").state == "met"
+    assert r.crime.reason == "涉嫌生产、销售伪劣产品罪"
+
+
+def test_R_REF_10_after_a_final_not_filed_new_evidence_can_be_reported_again(
+    clocks: ReferralClocks,
+) -> None:
+    r = route.accept_not_filed(
+        _not_filed(clocks),
+        TOWN_CLERK,
+        MON + timedelta(days=2),
+        note="继续调查",
+        report_clock=clocks.crime,
+    )
+    with pytest.raises(InvalidState):
+        route.report_suspected_crime(
+            _reported(clocks),
+            TOWN_CLERK,
+            MON,
+            police=POLICE,
+            police_id=POLICE.id,
+            reason="x",
+            head_clock=clocks.crime,
+        )
+    again = route.report_suspected_crime(
+        r,
+        TOWN_CLERK,
+        MON + timedelta(days=30),
+        police=POLICE,
+        police_id=POLICE.id,
+        reason="发现新证据",
+        head_clock=clocks.crime,
+    )
+    assert again.crime is not None and again.crime.stage is CrimeStage.REPORTED
+    heads = [d for d in again.deadlines if d.kind == "crime_head_decision"]
+    assert [d.state for d in heads] == ["met", "open"] and heads[1].key.endswith("#2")

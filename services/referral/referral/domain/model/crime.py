@@ -157,7 +157,7 @@ def report_suspected_crime(
     """The staff's written report (书面报告) to the head: the case is held while the head
     decides (no penalty replaces the transfer, 不得以罚代刑); the head's 3-day clock starts."""
     r._require("report a suspected crime on", Status.ACCEPTED)
-    if r.crime is not None and r.crime.stage not in (CrimeStage.REFUSED,):
+    if r.crime is not None and r.crime.stage not in ENDED:
         raise InvalidState("a crime transfer of this case is already under way", field="status")
     police = _police(police, police_id)
     why = _text(reason, "state the suspected crime", "reason")
@@ -267,8 +267,14 @@ def transfer_to_police(
         base = replace(r._stop_clocks("cancelled", "report"), crime=None)
     else:
         r._require("transfer to public security", Status.ACCEPTED, Status.CRIME_PENDING)
-        approved = _crime(r, "transfer to public security", CrimeStage.APPROVED)
+        approved = _crime(
+            r, "transfer to public security", CrimeStage.APPROVED, CrimeStage.REPORTED
+        )
         _require_agency(approved, actor, "transfer it")
+        if approved.stage is CrimeStage.REPORTED:
+            # The head decides on the report and transfers in one act.
+            _require_leader(actor, "approve and transfer in one act")
+            approved = replace(approved, head_decided_at=at, head_decided_by=actor.person_id)
         if police.id != approved.police_id:
             raise ValidationFailed(
                 f"the head approved the transfer to {approved.police_id!r}, not {police.id!r}",
