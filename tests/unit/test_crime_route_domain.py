@@ -519,3 +519,32 @@ def test_R_REF_10_after_a_final_not_filed_new_evidence_can_be_reported_again(
     assert again.crime is not None and again.crime.stage is CrimeStage.REPORTED
     heads = [d for d in again.deadlines if d.kind == "crime_head_decision"]
     assert [d.state for d in heads] == ["met", "open"] and heads[1].key.endswith("#2")
+
+
+THREE_DAY_STAGES = [
+    (CrimeStage.REPORTED, "第五条"),
+    (CrimeStage.TRANSFERRED, "第八条"),
+    (CrimeStage.NOT_FILED, "第九条"),
+    (CrimeStage.RECONSIDERATION, "第九条"),
+    (CrimeStage.UPHELD, "第九条"),
+    (CrimeStage.FILED, "第十二条"),
+]
+
+
+@pytest.mark.parametrize(("stage", "article"), THREE_DAY_STAGES)
+def test_R_REF_14_each_3_day_clock_ends_on_the_third_day_or_rolls_over_a_holiday(
+    clocks: ReferralClocks, stage: CrimeStage, article: str
+) -> None:
+    """Every Decree 310 "3日" limit: calendar days (日) from the day after the start, the last
+    day rolled over past a holiday (DOMAIN §0); just inside it is met, just outside missed."""
+    plain = clocks.crime(stage, datetime(2026, 9, 14, 16, 30, tzinfo=SH), "x")
+    end = datetime(2026, 9, 18, 0, 0, tzinfo=SH)  # the end of Thu 17 Sep
+    assert end - timedelta(minutes=1) < plain.due <= end
+    assert article in plain.rule and "小时" not in plain.rule  # escalated in working days
+    assert plain.responsible_agency_id == "x" and plain.kind.startswith("crime_")
+    # The third day is Thu 1 Oct (National Day): the clock runs to the end of Thu 8 Oct.
+    holiday = clocks.crime(stage, MON, "x")
+    end = datetime(2026, 10, 9, 0, 0, tzinfo=SH)
+    assert end - timedelta(minutes=1) < holiday.due <= end
+    r = replace(_draft(TOWN), deadlines=(holiday,))
+    assert not r.is_overdue(holiday.due) and r.is_overdue(holiday.due + timedelta(seconds=1))
