@@ -431,8 +431,10 @@ TO_POLICE = _mutation(
 )
 POLICE_DECISION = _mutation(
     "$id: ID!, $filed: Boolean!",
-    'recordPoliceDecision(id: $id, filed: $filed, note: "抚公不立字〔2026〕3号")',
+    'recordPoliceDecision(id: $id, filed: $filed, note: "抚公不立字〔2026〕3号", '
+    'reasons: "犯罪事实显著轻微，不需要追究刑事责任")',
 )
+REOPEN = _mutation("$id: ID!", 'reopenCaseAfterNotFiled(id: $id, note: "依法作出行政处罚")')
 CRIME = """
 query($id: ID!) {
   referral(id: $id) { id status crime { police { id } decision } deadlines { kind state } }
@@ -457,6 +459,8 @@ async def run_crime_path(gw: Gateway) -> None:
     bad = await _mutate(gw, observer, POLICE_DECISION, "recordPoliceDecision", id=rid, filed=False)
     assert bad["__typename"] == "UserError" and bad["code"] == "FORBIDDEN", bad
     r = await _mutate(gw, police, POLICE_DECISION, "recordPoliceDecision", id=rid, filed=False)
+    assert r["status"] == "CRIME_PENDING", r  # R-REF-14: the reconsideration window runs
+    r = await _mutate(gw, town, REOPEN, "reopenCaseAfterNotFiled", id=rid)
     assert r["status"] == "ACCEPTED", r
     reports = [d["state"] for d in r["deadlines"] if d["kind"] == "report"]
     assert reports.count("open") == 1, r["deadlines"]

@@ -121,13 +121,21 @@ def test_every_role_appears_and_rules_name_known_roles() -> None:
 
 
 def test_the_procuratorate_reads_and_changes_nothing_anywhere() -> None:
-    """The judicial observer (检察院) holds read rules only, in every service."""
+    """The judicial observer (检察院) holds read rules only, in every service: the crime
+    cases, the record's crime entries, and its own inbox, where it signs for (签收) the
+    supervision requests addressed to it (R-REF-14, R-NTF-04) — a receipt, no case changes."""
     reads = {
         "referral.referral",
         "notify.processRecord",
+        "notify.inbox",
+        "notify.acknowledgeInboxItem",
     }
     held = {r.operation for r in RULES if "judicial_observer" in r.roles}
     assert held == reads
+    own_inbox = [r for r in RULES if "judicial_observer" in r.roles and "nbox" in r.operation]
+    assert all(r.relations == frozenset({Relation.RECEIVER}) for r in own_inbox), own_inbox
+    record = [r for r in rules_for("notify.processRecord") if "judicial_observer" in r.roles]
+    assert [r.requires_tag for r in record] == ["crime"]
     crime_only = [r for r in rules_for("referral.referral") if "judicial_observer" in r.roles]
     assert [r.requires_tag for r in crime_only] == ["crime"]
 

@@ -49,6 +49,7 @@ def test_each_section_has_exactly_one_owner() -> None:
         "send",
         "acceptance",
         "result_report",
+        "crime_transfer",
     }
     assert {s for s, o in SECTION_OWNERS.items() if o == "notify"} == {
         "notices",

@@ -19,6 +19,7 @@ from kernel.policy_base import Bool, PolicyModel, PositiveInt, Text, check
 __all__ = [
     "SECTIONS",
     "AcceptancePolicy",
+    "CrimeTransferPolicy",
     "ReferralPolicy",
     "ResultReportPolicy",
     "SendPolicy",
@@ -39,6 +40,34 @@ class ResultReportPolicy(PolicyModel):
     """Calendar days (日), not working days."""
     basis_zh: Text = "行政处罚法第六十条；项目默认"
     """Where the number comes from, as the clock's rule cites it."""
+
+
+class CrimeTransferPolicy(PolicyModel):
+    """The crime route's limits (R-REF-10, R-REF-14): State Council Decree 310,
+    《行政执法机关移送涉嫌犯罪案件的规定》 (2001, revised 2020). Law, not district practice, so
+    the same in every district; kept in the file with their source (DOMAIN §0). "Days" (日) are
+    calendar days whose last day rolls over past a holiday; the transfer limit is clock hours.
+    """
+
+    head_decision_days: PositiveInt = 3
+    """第五条: the agency head approves or refuses within 3 days of the written report."""
+    transfer_hours: PositiveInt = 24
+    """第五条: an approved transfer reaches public security within 24 hours (clock time)."""
+    police_decision_days: PositiveInt = 3
+    """第八条: public security decides 立案 / 不立案 within 3 days of receiving the case and
+    tells the agency in writing (不立案 with its reasons)."""
+    reconsideration_request_days: PositiveInt = 3
+    """第九条: the agency may ask for reconsideration (复议) within 3 days of the 不立案 notice."""
+    reconsideration_answer_days: PositiveInt = 3
+    """第九条: public security answers the reconsideration within 3 days."""
+    supervision_request_days: PositiveInt = 3
+    """第九条: an agency still disagreeing asks the procuratorate to supervise (立案监督) within
+    3 days of the reconsideration decision."""
+    handover_days: PositiveInt = 3
+    """第十二条: after 立案 the agency hands over the seized goods and materials within 3 days
+    of the 立案 notice."""
+    basis_zh: Text = "《行政执法机关移送涉嫌犯罪案件的规定》（国务院令第310号）"
+    """The source the clocks' rules cite."""
 
 
 class UrgentClock(PolicyModel):
@@ -115,6 +144,8 @@ class ReferralPolicy(PolicyModel):
     result_report: ResultReportPolicy = Field(default_factory=ResultReportPolicy)
     """R-REF-08: days to report the handling result (optional in a file: 90 days, the
     Administrative Penalty Law art. 60)."""
+    crime_transfer: CrimeTransferPolicy = Field(default_factory=CrimeTransferPolicy)
+    """R-REF-14: Decree 310's limits (optional in a file: the Decree's numbers)."""
 
     def acceptance_limit_working_days(self) -> int | None:
         """Working days for the receiver's written acceptance statement (R-REF-06).

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kernel.envelope import new_envelope
+from kernel.envelope import EventPayload, new_envelope
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.authorization import operations, rules_for
@@ -226,14 +226,54 @@ async def test_R_SUP_01_process_record_whole_for_supervisors_own_entries_for_sta
         return rows if {"fy-hancong", "fy-police"} <= named else None
 
     everything = await eventually(both, "both referrals in the record")
-    for who in (SUPERVISOR, PROCURATORATE):
-        assert await entries(who) == everything, who
+    assert await entries(SUPERVISOR) == everything
+    # Issue 16, finding 3 (R-REF-14): the procuratorate reads the entries of suspected-crime
+    # transfers only — not the whole record with its payloads (before: every entry).
+    assert await entries(PROCURATORATE) == []
+    await deliver(g.service, crime_transferred("r-2"))
+
+    async def crime_entry() -> list[list[str]] | None:
+        return await entries(PROCURATORATE) or None
+
+    [crime] = await eventually(crime_entry, "the crime transfer in the record")
+    assert "fy-police" in crime
+    assert len(await entries(SUPERVISOR)) == len(everything) + 1
+    types = await g.data(PROCURATORATE, RECORD_TYPES, t=["referral.sent.v1"])
+    assert types["processRecord"]["edges"] == []
     # Staff see the entries naming their agency, and cannot ask for another's.
     own = await entries(TOWN_CLERK)
     assert own and all("fy-hancong" in ids for ids in own)
     await g.forbidden_read(TOWN_CLERK, RECORD, of="fy-police")
     # A bureau system reads no record.
     await g.forbidden_read(POLICE_SYSTEM, RECORD)
+
+
+RECORD_TYPES = (
+    "query($t: [String!]) { processRecord(filter: {types: $t}) { edges { node { id } } } }"
+)
+
+
+class CrimeTransferred(EventPayload):
+    event_type = "referral.crime_transferred.v1"
+
+    referral_id: str
+    sender_id: str
+    receiver_id: str
+    police_id: str
+    agency_id: str
+    reason: str
+
+
+def crime_transferred(rid: str) -> Any:
+    payload = CrimeTransferred(
+        referral_id=rid,
+        sender_id="fy-market",
+        receiver_id="fy-police",
+        police_id="fy-police",
+        agency_id="fy-market",
+        reason="涉嫌犯罪",
+    )
+    return new_envelope(payload, district="fuyuan", service="referral", subject=rid)
 
 
 MONTHLY = '{ monthlyReminderList(month: "2026-03") { kind period } }'

@@ -269,6 +269,19 @@ def mutation_calls(rid: str) -> dict[str, str]:
         "transferReferralToPolice": f'transferReferralToPolice(id: "{rid}", '
         'policeId: "fy-police", reason: "涉嫌犯罪")',
         "recordPoliceDecision": f'recordPoliceDecision(id: "{rid}", filed: true, note: "立案")',
+        "reportSuspectedCrime": f'reportSuspectedCrime(id: "{rid}", policeId: "fy-police", '
+        'reason: "涉嫌犯罪")',
+        "decideCrimeTransfer": f'decideCrimeTransfer(id: "{rid}", approve: true)',
+        "requestCrimeReconsideration": f'requestCrimeReconsideration(id: "{rid}", '
+        'reason: "应立案")',
+        "answerCrimeReconsideration": f'answerCrimeReconsideration(id: "{rid}", filed: true, '
+        'note: "立案")',
+        "requestProcuratorateSupervision": f'requestProcuratorateSupervision(id: "{rid}", '
+        'procuratorateId: "fy-procuratorate", reason: "应立案")',
+        "reopenCaseAfterNotFiled": f'reopenCaseAfterNotFiled(id: "{rid}", note: "依法处罚")',
+        "recordCrimeMaterialsHandover": f'recordCrimeMaterialsHandover(id: "{rid}", note: "清单")',
+        "recordCrimeFinePaid": f'recordCrimeFinePaid(id: "{rid}", decisionNumber: "抚罚1号", '
+        'amountYuan: 100, paidAt: "2026-01-05T10:00:00+08:00")',
         "setElectronicTransferConsent": 'setElectronicTransferConsent(senderId: "fy-market", '
         "consented: true)",
         "transferReferralsAtDelegation": "transferReferralsAtDelegation(departmentId: "

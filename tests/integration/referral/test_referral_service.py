@@ -32,6 +32,7 @@ from referral.adapters.repository import (
 )
 from referral.application.access import may_read_referral as can_read
 from referral.application.commands import (
+    AcceptNotFiled,
     AcceptReferral,
     AddMaterial,
     AnswerComplaint,
@@ -45,6 +46,7 @@ from referral.application.commands import (
     MarkHandled,
     OpenCaseFromComplaint,
     RecordJusticeFiling,
+    RecordMaterialsHandover,
     RecordPenalty,
     RecordPoliceDecision,
     ReferComplaint,
@@ -64,7 +66,7 @@ from referral.application.commands import (
 from referral.application.handlers import ReferralHandlers
 from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
-from referral.domain.model import AgencyRef, Referral, Status
+from referral.domain.model import AgencyRef, CrimeStage, Referral, Status
 
 DISTRICT = "fuyuan"
 MATTER = "330217001"  # 无证经营 (illustrative code)
@@ -1051,16 +1053,37 @@ async def test_R_REF_10_crime_transfer_no_fine_instead_and_not_filed_reopens(
         None,
     )
     svc.clock.now = START + timedelta(days=10)
-    r = await svc.h.crime.record_police_decision(
-        RecordPoliceDecision(r.id, False, "抚公不立字〔2026〕3号"), Caller(POLICE)
+    # R-REF-14: 不立案 states its reasons in writing (Decree 310 第八条).
+    await refused(
+        svc,
+        r.id,
+        svc.h.crime.record_police_decision(
+            RecordPoliceDecision(r.id, False, "抚公不立字〔2026〕3号"), Caller(POLICE)
+        ),
+        ValidationFailed,
+        "reasons",
     )
-    assert r.status is Status.ACCEPTED and r.crime is not None and r.crime.decision == "not_filed"
+    r = await svc.h.crime.record_police_decision(
+        RecordPoliceDecision(r.id, False, "抚公不立字〔2026〕3号", "犯罪事实显著轻微"),
+        Caller(POLICE),
+    )
+    assert r.status is Status.CRIME_PENDING and r.crime is not None
+    assert r.crime.decision == "not_filed" and r.crime.stage is CrimeStage.NOT_FILED
+    window = r.clock("crime_reconsideration_request")
+    assert window is not None and window.state == "open"
+    # The agency takes 不立案 as final: the administrative case reopens with a new clock.
+    r = await svc.h.crime.accept_not_filed(
+        AcceptNotFiled(r.id, "依法作出行政处罚"), Caller(TOWN_CLERK)
+    )
+    assert r.status is Status.ACCEPTED and r.crime is not None
+    assert r.crime.stage is CrimeStage.CLOSED_NOT_FILED
     report = r.clock("report")
     assert report is not None and report.state == "open" and report.key != first_report.key
     assert report.due > first_report.due
     data = (await svc.events(r.id))[-1]["data"]
-    assert data["filed"] is False and data["state_after"] == "accepted"
-    assert data["deadlines"][0]["kind"] == "referral.report"
+    assert data["state_after"] == "accepted"
+    kinds = {d["kind"]: d["state"] for d in data["deadlines"]}
+    assert kinds == {"referral.report": "open", "referral.crime_reconsideration_request": "met"}
     r = await svc.h.referrals.record_penalty(
         RecordPenalty(r.id, "寒罚〔2026〕1号", (), 3000), Caller(TOWN_CLERK)
     )
@@ -1076,7 +1099,15 @@ async def test_R_REF_10_police_filing_closes_the_administrative_file(svc: Servic
     r = await svc.h.crime.record_police_decision(
         RecordPoliceDecision(r.id, True, "立案决定书 抚公立字〔2026〕9号"), Caller(POLICE)
     )
-    assert r.status is Status.CLOSED and r.crime is not None and r.crime.decision == "filed"
+    assert r.status is Status.CRIME_PENDING and r.crime is not None and r.crime.decision == "filed"
+    handover = r.clock("crime_handover")
+    assert handover is not None and handover.responsible_agency_id == "fy-hancong"
+    # R-REF-14: the materials are handed over (Decree 310 第十二条); then the file closes.
+    r = await svc.h.crime.record_handover(
+        RecordMaterialsHandover(r.id, "涉案物品清单一份、现场检查记录"), Caller(TOWN_CLERK)
+    )
+    assert r.status is Status.CLOSED and r.crime is not None
+    assert r.crime.stage is CrimeStage.HANDED_OVER and r.clock("crime_handover").state == "met"
 
 
 async def test_R_REF_11_bulk_transfer_at_delegation_reports_what_moved(svc: Service) -> None:

@@ -62,8 +62,8 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
     "types": 73,
-    "fields": 530,
-    "arguments": 223,
+    "fields": 529,
+    "arguments": 221,
     "input fields": 145,
     "enum values": 88,
 }

@@ -34,6 +34,7 @@ __all__ = [
     "may",
     "oversight_relations",
     "own_name",
+    "record_crime_only",
     "record_scope",
     "webhook_may_receive",
 ]
@@ -52,7 +53,19 @@ PUBLIC_EVENTS = frozenset(
     {"agency.registered.v1", "catalogue.entry_changed.v1", "catalogue.change_announced.v1"}
 )
 #: The transfers of suspected crimes the procuratorate supervises (两法衔接, R-REF-10).
-CRIME_EVENTS = frozenset({"referral.crime_transferred.v1", "referral.police_decided.v1"})
+CRIME_EVENTS = frozenset(
+    {
+        "referral.crime_transferred.v1",
+        "referral.police_decided.v1",
+        "referral.crime_reported.v1",
+        "referral.crime_transfer_decided.v1",
+        "referral.crime_reconsideration_requested.v1",
+        "referral.crime_supervision_requested.v1",
+        "referral.crime_case_reopened.v1",
+        "referral.crime_materials_handed_over.v1",
+        "referral.crime_fine_paid_recorded.v1",
+    }
+)
 
 
 class _System:
@@ -106,6 +119,17 @@ def authorize_on(
     p: Principal, operation: str, relations: Iterable[Relation], *, field: str | None = None
 ) -> None:
     MATRIX.authorize(p, f"{SERVICE}.{operation}", relations, field=field)
+
+
+def record_crime_only(p: Principal) -> bool:
+    """Whether the caller reads only the suspected-crime entries of the record (the
+    procuratorate's observers: 两法衔接 supervision, R-REF-14; issue 16, finding 3)."""
+    supervising = oversight_relations(p)
+    return (
+        bool(supervising)
+        and not may(p, RECORD, supervising)
+        and (MATRIX.permits(p, f"{SERVICE}.{RECORD}", supervising, {"crime"}))
+    )
 
 
 def record_scope(p: Principal) -> str | None:

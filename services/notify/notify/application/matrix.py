@@ -31,6 +31,18 @@ RULES: tuple[Rule, ...] = (
     ),
     rule("notify.workQueue", _OVERSEERS, [_R.SUPERVISOR]),
     rule(
+        "notify.inbox",
+        ["judicial_observer"],
+        [_R.RECEIVER],
+        "the procuratorate's own inbox: supervision requests (立案监督, R-REF-14)",
+    ),
+    rule(
+        "notify.acknowledgeInboxItem",
+        ["judicial_observer"],
+        [_R.RECEIVER],
+        "签收 of a supervision request addressed to the procuratorate; it changes no case",
+    ),
+    rule(
         "notify.acknowledgeInboxItem",
         STAFF | {"coordinator", "government", "supervisor"},
         [_R.RECEIVER],
@@ -38,9 +50,16 @@ RULES: tuple[Rule, ...] = (
     ),
     rule(
         "notify.processRecord",
-        ("government", "supervisor", "judicial_observer"),
+        ("government", "supervisor"),
         [_R.SUPERVISOR],
         "full-process record, R-SUP-01: every entry",
+    ),
+    rule(
+        "notify.processRecord",
+        ["judicial_observer"],
+        [_R.SUPERVISOR],
+        "the procuratorate: the entries of suspected-crime transfers only (R-REF-14, issue 16)",
+        tag="crime",
     ),
     rule(
         "notify.processRecord",

@@ -218,7 +218,14 @@ class NotifyQueries:
     def record_scope(self, principal: Principal, where: RecordFilter) -> RecordFilter:
         """The filter as the caller may apply it: unchanged for the supervising roles, its
         agency fixed to the caller's own for everyone else (another agency is Forbidden)."""
-        own = access.record_scope(principal)
+        if access.record_crime_only(principal):
+            # The procuratorate reads the crime route's entries, nothing else (R-REF-14).
+            asked = where.types if where.types is not None else tuple(access.CRIME_EVENTS)
+            crime = tuple(sorted(t for t in asked if t in access.CRIME_EVENTS))
+            where = replace(where, types=crime)
+            own = None
+        else:
+            own = access.record_scope(principal)
         if own is not None:
             if where.agency_id is not None and where.agency_id != own:
                 raise Forbidden(
@@ -235,6 +242,8 @@ class NotifyQueries:
     ) -> list[RecordEntry]:
         """The full-process record, oldest first, after the cursor ``seq``; ``scoped`` is what
         :meth:`record_scope` returned for the caller."""
+        if scoped.types is not None and not scoped.types:
+            return []  # no type the caller may read was asked for (the store reads [] as all)
         return await self._records.search(
             district=self.district,
             subject=scoped.subject,

@@ -156,8 +156,40 @@ MATRIX: tuple[NoticeRow, ...] = (
         REFERRAL, "涉嫌犯罪案件移送", "{actor_agency_id_name}移送涉嫌犯罪案件，理由：{reason}。",
     ),
     _r(
-        "referral.police_decided.v1", "R-REF-10", "referral.police_decision", "receiver_id",
-        REFERRAL, "公安机关立案审查决定", "{police_id_name}：{note}",
+        "referral.police_decided.v1", "R-REF-10", "referral.police_decision", "agency_id",
+        REFERRAL, "公安机关立案审查决定", "{police_id_name}：{note}。{reasons}",
+        note="to the transferring agency (R-REF-14): 立案 starts its hand-over clock, 不立案 its "
+        "reconsideration window; the reconsideration answer is this event too",
+    ),
+    _r(
+        "referral.crime_reconsideration_requested.v1", "R-REF-14",
+        "referral.crime_reconsideration", "police_id", REFERRAL, "不予立案复议申请",
+        "{agency_id_name}提请复议：{reason}",
+    ),
+    _r(
+        "referral.crime_supervision_requested.v1", "R-REF-14", "referral.crime_supervision",
+        "procuratorate_id", REFERRAL, "建议立案监督：{police_id_name}不予立案的涉嫌犯罪案件",
+        "{agency_id_name}建议依法进行立案监督，理由：{reason}。公安机关决定：{police_note}",
+    ),
+    _r(
+        "referral.crime_supervision_requested.v1", "R-REF-14",
+        "referral.crime_supervision_copy", "police_id", REFERRAL, "移送单位已建议检察院立案监督",
+        "{agency_id_name}已建议{procuratorate_id_name}依法进行立案监督。", receipt=False,
+    ),
+    _r(
+        "referral.crime_materials_handed_over.v1", "R-REF-14", "referral.crime_handover",
+        "police_id", REFERRAL, "涉案物品及有关材料移交", "{agency_id_name}移交：{note}",
+    ),
+    _r(
+        "referral.crime_fine_paid_recorded.v1", "R-REF-14", "referral.crime_fine_paid",
+        "police_id", REFERRAL, "移送前已缴纳罚款（依法折抵相应罚金）",
+        "{agency_id_name}：处罚决定{decision_number}，已缴纳罚款{amount_yuan}元。",
+        receipt=False,
+    ),
+    _r(
+        "referral.crime_case_reopened.v1", "R-REF-10", "referral.crime_case_reopened",
+        "police_id", REFERRAL, "不予立案案件已由行政执法机关依法处理",
+        "{agency_id_name}：{note}", receipt=False,
     ),
     _r(
         "referral.moved_at_delegation.v1", "R-REF-11", "referral.moved_at_delegation",
@@ -376,6 +408,10 @@ NO_NOTICE: Mapping[str, str] = {
     "and the supervising body's inboxes (R-SUP-02)",
     "calendar.schedule_published.v1": "calendar data for every service; the clocks it moves "
     "are announced one by one by deadline.moved.v1",
+    "referral.crime_reported.v1": "inside the transferring agency: the written report to "
+    "its own head, whose 3-day decision clock (Decree 310) is watched and escalated",
+    "referral.crime_transfer_decided.v1": "inside the transferring agency; the police are "
+    "told by referral.crime_transferred.v1, within the 24-hour clock this starts",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
     "report, not a request to the rated agency",
 }

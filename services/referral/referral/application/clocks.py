@@ -11,7 +11,7 @@ from datetime import datetime
 from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.policy import DistrictPolicy
-from referral.domain.model import DeadlineInfo
+from referral.domain.model import CRIME_CLOCK_OF, CrimeStage, DeadlineInfo
 from referral.policy import policy_of
 
 
@@ -65,6 +65,33 @@ class ReferralClocks:
         return DeadlineInfo(
             "report", d.due, d.to_dict(), rule=rule, responsible_agency_id=receiver_id
         )
+
+    def crime(self, stage: CrimeStage, start: datetime, responsible: str) -> DeadlineInfo:
+        """R-REF-14: the clock of a stage of the crime route, from the policy's
+        ``crime_transfer`` (Decree 310): days (日) with the last day rolled over past a
+        holiday, the transfer in clock hours. After a final 不立案 the administrative case's
+        new report clock (R-REF-10)."""
+        if stage is CrimeStage.CLOSED_NOT_FILED:
+            return self.report(start, responsible)
+        c = self.sections.crime_transfer
+        if stage is CrimeStage.APPROVED:
+            rule = f"批准移送后{c.transfer_hours}小时内向公安机关移送（{c.basis_zh}第五条）"
+            d = self.calendar.add_hours(start, c.transfer_hours, rule=rule)
+        else:
+            steps: dict[CrimeStage, tuple[int, str, str]] = {
+                CrimeStage.REPORTED: (c.head_decision_days, "作出批准或者不批准移送的决定", "五"),
+                CrimeStage.TRANSFERRED: (c.police_decision_days, "作出立案或者不立案的决定", "八"),
+                CrimeStage.NOT_FILED: (c.reconsideration_request_days, "提请复议", "九"),
+                CrimeStage.RECONSIDERATION: (c.reconsideration_answer_days, "作出复议决定", "九"),
+                CrimeStage.UPHELD: (c.supervision_request_days, "建议人民检察院立案监督", "九"),
+                CrimeStage.FILED: (c.handover_days, "移交涉案物品及有关材料", "十二"),
+            }
+            days, what, n = steps[stage]
+            article = f"第{n}条"
+            rule = f"{days}日内{what}（{c.basis_zh}{article}）"
+            d = self.calendar.add_calendar_days(start, days, rule=rule)
+        kind = CRIME_CLOCK_OF[stage]
+        return DeadlineInfo(kind, d.due, d.to_dict(), rule=rule, responsible_agency_id=responsible)
 
     def explain(self, d: DeadlineInfo) -> str:
         return self.calendar.explain_dict(d.explanation, lang="zh") if d.explanation else ""

@@ -196,6 +196,69 @@ class RecordPoliceDecision:
     referral_id: str
     filed: bool
     note: str
+    reasons: str = ""  # 不立案: the reasons (说明理由, Decree 310 第八条)
+
+
+@dataclass(frozen=True)
+class ReportSuspectedCrime:
+    """R-REF-14: the written report (书面报告) to the agency head."""
+
+    referral_id: str
+    police_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecideCrimeTransfer:
+    """R-REF-14: the head approves or refuses (with reasons) within 3 days."""
+
+    referral_id: str
+    approve: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RequestCrimeReconsideration:
+    referral_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AnswerCrimeReconsideration:
+    referral_id: str
+    filed: bool
+    note: str
+    reasons: str = ""
+
+
+@dataclass(frozen=True)
+class RequestProcuratorateSupervision:
+    referral_id: str
+    procuratorate_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcceptNotFiled:
+    """不立案 is final: the administrative case reopens (R-REF-10)."""
+
+    referral_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RecordMaterialsHandover:
+    referral_id: str
+    note: str
+
+
+@dataclass(frozen=True)
+class RecordFinePaid:
+    referral_id: str
+    decision_number: str
+    amount_yuan: int
+    paid_at: datetime
+    receipt: str = ""
 
 
 # -- delegation (R-REF-11) ---------------------------------------------------------------

@@ -59,12 +59,48 @@ RULES: tuple[Rule, ...] = (
     rule("referral.recordReferralPenalty", ACTING_STAFF, [_R.RECEIVER]),
     rule("referral.markReferralHandled", ACTING_STAFF, [_R.RECEIVER]),
     rule("referral.reportReferralResult", ACTING_STAFF, [_R.RECEIVER], "R-REF-08"),
-    rule("referral.transferReferralToPolice", ["leader"], [_R.RECEIVER], "R-REF-10"),
+    rule(
+        "referral.transferReferralToPolice",
+        ACTING_STAFF,
+        [_R.RECEIVER],
+        "R-REF-10/14: after the head's approval; without one a leader only (domain rule)",
+    ),
     rule(
         "referral.recordPoliceDecision",
         ACTING_STAFF,
         [_R.PARTY],
         "the police agency the case went to (the domain checks which party)",
+    ),
+    # -- referral: the crime route (R-REF-14, Decree 310); the transferring agency is the
+    # receiver of a case it handles or the sender of a referral drafted to the police; the
+    # domain checks which. The procuratorate reads, and acts on none of these.
+    rule("referral.reportSuspectedCrime", ACTING_STAFF, [_R.RECEIVER], "书面报告 to the head"),
+    rule(
+        "referral.decideCrimeTransfer",
+        ["leader"],
+        [_R.SENDER, _R.RECEIVER],
+        "the agency head (正职负责人), within 3 days",
+    ),
+    rule("referral.requestCrimeReconsideration", ACTING_STAFF, [_R.SENDER, _R.RECEIVER]),
+    rule(
+        "referral.answerCrimeReconsideration",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "the police agency the case went to (the domain checks which party)",
+    ),
+    rule(
+        "referral.requestProcuratorateSupervision",
+        ACTING_STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "立案监督: the procuratorate gets an inbox notice",
+    ),
+    rule("referral.reopenCaseAfterNotFiled", ACTING_STAFF, [_R.SENDER, _R.RECEIVER], "R-REF-10"),
+    rule("referral.recordCrimeMaterialsHandover", ACTING_STAFF, [_R.SENDER, _R.RECEIVER]),
+    rule(
+        "referral.recordCrimeFinePaid",
+        ACTING_STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "折抵相应罚金 (Decree 310 第十一条)",
     ),
     rule(
         "referral.setElectronicTransferConsent",

@@ -27,6 +27,7 @@ from referral.adapters.repository import (
 )
 from referral.application.access import authorize_referral
 from referral.application.clocks import ReferralClocks
+from referral.application.crime_follow import direct_transfer_follow_up
 from referral.domain.model import MAX_MATERIAL_BYTES, Actor, AgencyRef, Referral
 
 SERVICE = "referral"
@@ -177,6 +178,21 @@ class Runner:
         self, moved: Referral, payloads: list[EventPayload], correlation_id: str | None
     ) -> Referral:
         """Save a transition together with its events (one conditional write)."""
+        moved, payloads = self._follow_crime_route(moved, payloads)
         events = [self.event(p, moved.id, correlation_id) for p in payloads]
         version = await self.ports.referrals.save(moved, events)
         return replace(moved, version=version)
+
+    def _follow_crime_route(
+        self, moved: Referral, payloads: list[EventPayload]
+    ) -> tuple[Referral, list[EventPayload]]:
+        """A referral drafted straight to the police: its submit, approval and sending are
+        the steps of Decree 310, each with its clock and event (R-REF-14,
+        ``referral.application.crime_follow``)."""
+        followed, payload_type, fields = direct_transfer_follow_up(self.clocks, moved)
+        if payload_type is None:
+            return moved, payloads
+        last = followed.history[-1]
+        actor = Actor(last.actor_id, last.actor_name, last.agency_id, ())
+        change = self.change(moved, followed, actor, last.at)
+        return followed, [*payloads, payload_type(**change, **fields)]

@@ -205,22 +205,116 @@ class ReferralFiledWithJusticeV1(_ReferralChange):
 
 
 class ReferralCrimeTransferredV1(_ReferralChange):
-    """R-REF-10: suspected crime sent to public security (两法衔接)."""
+    """R-REF-10 / R-REF-14: suspected crime sent to public security (两法衔接); the police's
+    3-day decision clock (Decree 310 第八条) is in ``deadlines``. ``agency_id``: the
+    transferring agency (also on the send of a referral drafted to the police)."""
 
     event_type = "referral.crime_transferred.v1"
 
     police_id: str
     reason: str
+    agency_id: str = ""
+    penalties_standing: list[str] = Field(default_factory=list)
 
 
 class ReferralPoliceDecidedV1(_ReferralChange):
-    """R-REF-10: 立案 (filed) or 不立案 (not filed; the administrative case reopens)."""
+    """R-REF-10 / R-REF-14: 立案 (filed: the agency's 3-day hand-over clock) or 不立案 (not
+    filed, with reasons: the agency's 3-day reconsideration window). ``reconsideration``:
+    this is the answer to the agency's request for reconsideration (复议决定; 不立案 upheld
+    opens the window to ask the procuratorate)."""
 
     event_type = "referral.police_decided.v1"
 
     police_id: str
     filed: bool
     note: str
+    agency_id: str = ""
+    reasons: str = ""
+    reconsideration: bool = False
+
+
+class ReferralCrimeReportedV1(_ReferralChange):
+    """R-REF-14: the written report of a suspected crime (书面报告) to the agency head, who
+    approves or refuses within 3 days (Decree 310 第五条; the clock in ``deadlines``). Also
+    on the submit of a referral drafted to the police."""
+
+    event_type = "referral.crime_reported.v1"
+
+    agency_id: str
+    police_id: str
+    reason: str
+
+
+class ReferralCrimeTransferDecidedV1(_ReferralChange):
+    """R-REF-14: the head approved the transfer (the 24-hour transfer clock starts) or
+    refused it with the reasons on record (记录在案)."""
+
+    event_type = "referral.crime_transfer_decided.v1"
+
+    agency_id: str
+    police_id: str
+    approved: bool
+    reason: str = ""
+
+
+class ReferralCrimeReconsiderationRequestedV1(_ReferralChange):
+    """R-REF-14: the agency asks the police to reconsider 不立案 (提请复议); the police answer
+    within 3 days (Decree 310 第九条; the clock in ``deadlines``)."""
+
+    event_type = "referral.crime_reconsideration_requested.v1"
+
+    agency_id: str
+    police_id: str
+    reason: str
+
+
+class ReferralCrimeSupervisionRequestedV1(_ReferralChange):
+    """R-REF-14: the agency asks the procuratorate to supervise the police's decision not to
+    file (建议人民检察院依法进行立案监督, Decree 310 第九条)."""
+
+    event_type = "referral.crime_supervision_requested.v1"
+
+    agency_id: str
+    police_id: str
+    procuratorate_id: str
+    reason: str
+    police_note: str = ""
+    police_reasons: str = ""
+
+
+class ReferralCrimeCaseReopenedV1(_ReferralChange):
+    """R-REF-10: 不立案 is final; the administrative case reopens with a new report clock
+    (Decree 310 第十条); a referral drafted to the police returns to its sender."""
+
+    event_type = "referral.crime_case_reopened.v1"
+
+    agency_id: str
+    police_id: str
+    note: str
+
+
+class ReferralCrimeMaterialsHandedOverV1(_ReferralChange):
+    """R-REF-14: after 立案 the agency handed over the seized goods and materials (Decree
+    310 第十二条); the administrative file closes."""
+
+    event_type = "referral.crime_materials_handed_over.v1"
+
+    agency_id: str
+    police_id: str
+    note: str
+
+
+class ReferralCrimeFinePaidRecordedV1(_ReferralChange):
+    """R-REF-14: a fine given before the transfer and paid; the penalty stands and the
+    amount counts against a later criminal fine (依法折抵相应罚金, Decree 310 第十一条)."""
+
+    event_type = "referral.crime_fine_paid_recorded.v1"
+
+    agency_id: str
+    police_id: str
+    decision_number: str
+    amount_yuan: int
+    paid_at: datetime
 
 
 class ReferralMovedAtDelegationV1(_ReferralChange):
@@ -337,4 +431,11 @@ PUBLISHED: list[type[EventPayload]] = [
     ComplaintHandoverAnsweredV1,
     ComplainantNotifiedV1,
     DeadlineMovedV1,
+    ReferralCrimeReportedV1,
+    ReferralCrimeTransferDecidedV1,
+    ReferralCrimeReconsiderationRequestedV1,
+    ReferralCrimeSupervisionRequestedV1,
+    ReferralCrimeCaseReopenedV1,
+    ReferralCrimeMaterialsHandedOverV1,
+    ReferralCrimeFinePaidRecordedV1,
 ]

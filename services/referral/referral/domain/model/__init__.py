@@ -4,7 +4,9 @@
 ``values`` the records it keeps (actors, agencies, materials, clocks, competence, decline,
 ruling, ...) with the checks of a single record (a material, an extension, an upward
 transfer); ``drafting`` how a referral starts (:func:`draft_referral`: parties and route)
-and the competence check. Import from ``referral.domain.model``.
+and the competence check; ``crime`` the crime route (R-REF-10, R-REF-14, Decree 310).
+Import from ``referral.domain.model`` (the crime route's acts from
+``referral.domain.model.crime``).
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ from referral.domain.model.aggregate import (
     Status,
     Transition,
 )
+from referral.domain.model.crime import ENDED as CRIME_ENDED
 from referral.domain.model.drafting import check_competence, draft_referral
 from referral.domain.model.values import (
     ALLOWED_MEDIA_TYPES,
+    CRIME_CLOCK_OF,
+    CRIME_CLOCKS,
     MAX_MATERIAL_BYTES,
     Actor,
     AgencyRef,
     Competence,
+    CrimeStage,
     CrimeTransfer,
     DeadlineInfo,
     Decline,
     Extension,
+    FinePaid,
     Material,
     MaterialKind,
     OngoingViolation,
@@ -41,6 +48,9 @@ from referral.domain.model.values import (
 
 __all__ = [
     "ALLOWED_MEDIA_TYPES",
+    "CRIME_CLOCKS",
+    "CRIME_CLOCK_OF",
+    "CRIME_ENDED",
     "JUDICIAL_KINDS",
     "MAX_MATERIAL_BYTES",
     "MOVABLE_AT_DELEGATION",
@@ -48,10 +58,12 @@ __all__ = [
     "Actor",
     "AgencyRef",
     "Competence",
+    "CrimeStage",
     "CrimeTransfer",
     "DeadlineInfo",
     "Decline",
     "Extension",
+    "FinePaid",
     "Material",
     "MaterialKind",
     "OngoingViolation",

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
 from referral.domain.model.values import (
+    CRIME_CLOCKS,
     Actor,
     AgencyRef,
     Competence,
@@ -344,7 +345,9 @@ class Referral:
             check_upward_ready(self.upward)
         moved = self._moved("send", actor, at, Status.SENT)
         moved = moved._stop_clocks("met", "send")
-        if accept_deadline is not None:
+        if accept_deadline is not None and self.route is not Route.CRIME:
+            # A crime transfer is not "accepted": public security decides 立案 / 不立案 on
+            # its own clock (R-REF-14, referral.domain.model.crime).
             moved = moved._start_clock(accept_deadline)
         return replace(
             moved,
@@ -365,7 +368,7 @@ class Referral:
         if not reason.strip():
             raise ValidationFailed("state why the referral is withdrawn", field="reason")
         moved = self._moved("withdraw", actor, at, Status.WITHDRAWN, reason.strip())
-        return moved._stop_clocks("cancelled", "send", "accept")
+        return moved._stop_clocks("cancelled", "send", "accept", *CRIME_CLOCKS)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -374,6 +377,11 @@ class Referral:
     ) -> Referral:
         """R-REF-06: the receiver states in writing that it accepts (受理情况)."""
         self._require("accept", Status.SENT)
+        if self.route is Route.CRIME:
+            raise InvalidState(
+                "public security records 立案 or 不立案 on a crime transfer (R-REF-14)",
+                field="status",
+            )
         if not statement.strip():
             raise ValidationFailed(
                 "the written statement of acceptance (受理情况) is missing", field="statement"
@@ -485,50 +493,7 @@ class Referral:
         moved = self._recorded("supervise", actor, at, note.strip())
         return replace(moved, supervisions=(*self.supervisions, s))
 
-    # -- suspected crime (R-REF-10) --------------------------------------------------
-
-    def transfer_to_police(
-        self, actor: Actor, at: datetime, police: AgencyRef | None, police_id: str, reason: str
-    ) -> Referral:
-        self._require("transfer to public security", Status.ACCEPTED)
-        if police is None or police.kind != "public_security":
-            raise ValidationFailed(
-                f"{police_id!r} is not a public security agency", field="policeId"
-            )
-        if not reason.strip():
-            raise ValidationFailed("state the suspected crime", field="reason")
-        crime = CrimeTransfer(police.id, reason.strip(), at, actor.person_id)
-        moved = self._moved("transfer_to_police", actor, at, Status.CRIME_PENDING, reason.strip())
-        # The report clock stops while public security decides; 不立案 starts a new one.
-        return replace(moved._stop_clocks("cancelled", "report"), crime=crime)
-
-    def record_police_decision(
-        self,
-        actor: Actor,
-        at: datetime,
-        *,
-        filed: bool,
-        note: str,
-        report_clock: DeadlineInfo,
-    ) -> Referral:
-        """立案 closes the administrative file; 不立案 reopens it with a new clock."""
-        self._require("record the police decision on", Status.CRIME_PENDING)
-        assert self.crime is not None
-        if actor.agency_id != self.crime.police_id:
-            raise Forbidden("only the public security agency it went to records its decision")
-        if not note.strip():
-            raise ValidationFailed("quote the decision (立案决定书 / 不予立案通知书)", field="note")
-        crime = replace(
-            self.crime,
-            decision="filed" if filed else "not_filed",
-            decision_note=note.strip(),
-            decided_at=at,
-        )
-        if filed:
-            moved = self._moved("police_filed", actor, at, Status.CLOSED, note.strip())
-            return replace(moved, crime=crime)
-        moved = self._moved("police_not_filed", actor, at, Status.ACCEPTED, note.strip())
-        return replace(moved._start_clock(report_clock), crime=crime)
+    # -- suspected crime (R-REF-10, R-REF-14): referral.domain.model.crime -------------
 
     # -- bulk transfer at delegation (R-REF-11) --------------------------------------
 

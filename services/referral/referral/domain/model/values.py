@@ -262,17 +262,83 @@ def check_upward_ready(upward: UpwardTransfer | None) -> None:
         )
 
 
+class CrimeStage(StrEnum):
+    """Where a crime transfer stands (R-REF-14, State Council Decree 310); each stage but the
+    two ends runs one clock (``CRIME_CLOCK_OF``)."""
+
+    REPORTED = "reported"  # 书面报告: the head approves or refuses within 3 days (第五条)
+    REFUSED = "refused"  # 不批准移送, the reasons on record; the administrative case goes on
+    APPROVED = "approved"  # 批准移送: to public security within 24 hours (第五条)
+    TRANSFERRED = "transferred"  # with public security: 立案 / 不立案 within 3 days (第八条)
+    NOT_FILED = "not_filed"  # 不予立案通知: reconsideration within 3 days (第九条)
+    RECONSIDERATION = "reconsideration"  # 提请复议: the police answer within 3 days (第九条)
+    UPHELD = "upheld"  # 复议维持不立案: the procuratorate asked within 3 days (第九条)
+    SUPERVISION = "supervision"  # 建议人民检察院立案监督
+    FILED = "filed"  # 立案: materials handed over within 3 days (第十二条)
+    HANDED_OVER = "handed_over"  # 移交完毕: the crime route ends with the police
+    CLOSED_NOT_FILED = "closed_not_filed"  # 不立案 final: the administrative case reopens
+
+
+#: The clock each running stage keeps (DeadlineInfo.kind; notify sees ``referral.<kind>``).
+CRIME_CLOCK_OF: dict[CrimeStage, str] = {
+    CrimeStage.REPORTED: "crime_head_decision",
+    CrimeStage.APPROVED: "crime_transfer",
+    CrimeStage.TRANSFERRED: "crime_police_decision",
+    CrimeStage.NOT_FILED: "crime_reconsideration_request",
+    CrimeStage.RECONSIDERATION: "crime_reconsideration_answer",
+    CrimeStage.UPHELD: "crime_supervision_request",
+    CrimeStage.FILED: "crime_handover",
+}
+CRIME_CLOCKS: tuple[str, ...] = tuple(CRIME_CLOCK_OF.values())
+
+
+@dataclass(frozen=True)
+class FinePaid:
+    """A fine given and paid before the transfer: it stands and counts against a later
+    criminal fine (依法折抵相应罚金, Decree 310 第十一条; 行政处罚法第三十五条)."""
+
+    decision_number: str
+    amount_yuan: int
+    paid_at: datetime
+    receipt: str
+    recorded_by: str
+    recorded_at: datetime
+
+
 @dataclass(frozen=True)
 class CrimeTransfer:
-    """R-REF-10: the administrative case sent to public security; the police decision."""
+    """R-REF-10 / R-REF-14: the case sent to public security (Decree 310) and each step of
+    it: the head's decision, the transfer, the police decision with its reasons, the
+    reconsideration, the procuratorate's supervision, the hand-over of materials."""
 
     police_id: str
     reason: str
-    transferred_at: datetime
+    transferred_at: datetime | None  # None until it actually reaches the police
     by: str
     decision: str = ""  # "" (pending) | filed (立案) | not_filed (不立案)
     decision_note: str = ""
     decided_at: datetime | None = None
+    stage: CrimeStage = CrimeStage.TRANSFERRED
+    agency_id: str = ""  # the transferring agency (its head decides; it hands over)
+    reported_at: datetime | None = None
+    reported_by: str = ""
+    head_decided_at: datetime | None = None
+    head_decided_by: str = ""
+    head_refusal_reason: str = ""  # 不予批准的理由 (记录在案)
+    decision_reasons: str = ""  # 不立案的理由 (说明理由)
+    reconsideration_requested_at: datetime | None = None
+    reconsideration_reason: str = ""
+    reconsideration_decision: str = ""  # "" | filed | not_filed
+    reconsideration_note: str = ""
+    reconsideration_answered_at: datetime | None = None
+    procuratorate_id: str = ""
+    supervision_requested_at: datetime | None = None
+    supervision_reason: str = ""
+    handed_over_at: datetime | None = None
+    handover_note: str = ""
+    closed_at: datetime | None = None  # 不立案 final / hand-over done
+    penalties_standing: tuple[str, ...] = ()  # decisions given before the transfer: they stand
+    fine_paid: FinePaid | None = None
 
 
 @dataclass(frozen=True)

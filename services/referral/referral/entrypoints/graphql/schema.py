@@ -104,7 +104,46 @@ class Mutation:
     )
     record_police_decision = strawberry.mutation(
         resolver=crime.record_police_decision,
-        description="Public security records 立案 (filed) or 不立案.",
+        description="Public security records 立案 (filed) or 不立案 in writing, 不立案 with its "
+        "reasons, within 3 days of receiving the case (Decree 310 第八条, R-REF-14).",
+    )
+    report_suspected_crime = strawberry.mutation(
+        resolver=crime.report_suspected_crime,
+        description="The written report of a suspected crime to the agency head, who decides "
+        "within 3 days (Decree 310 第五条, R-REF-14).",
+    )
+    decide_crime_transfer = strawberry.mutation(
+        resolver=crime.decide_crime_transfer,
+        description="The agency head approves the transfer (to the police within 24 hours) or "
+        "refuses it with the reasons on record (R-REF-14).",
+    )
+    request_crime_reconsideration = strawberry.mutation(
+        resolver=crime.request_crime_reconsideration,
+        description="Ask public security to reconsider 不立案, within 3 days of the notice "
+        "(Decree 310 第九条, R-REF-14).",
+    )
+    answer_crime_reconsideration = strawberry.mutation(
+        resolver=crime.answer_crime_reconsideration,
+        description="Public security answers the reconsideration within 3 days (R-REF-14).",
+    )
+    request_procuratorate_supervision = strawberry.mutation(
+        resolver=crime.request_procuratorate_supervision,
+        description="Ask the procuratorate to supervise the decision not to file a case "
+        "(立案监督, Decree 310 第九条, R-REF-14).",
+    )
+    reopen_case_after_not_filed = strawberry.mutation(
+        resolver=crime.reopen_case_after_not_filed,
+        description="不立案 is final: the administrative case reopens with a new clock (R-REF-10).",
+    )
+    record_crime_materials_handover = strawberry.mutation(
+        resolver=crime.record_crime_materials_handover,
+        description="After 立案 the materials are handed over within 3 days (Decree 310 "
+        "第十二条, R-REF-14).",
+    )
+    record_crime_fine_paid = strawberry.mutation(
+        resolver=crime.record_crime_fine_paid,
+        description="A fine given before the transfer and paid: it counts against a later "
+        "criminal fine (Decree 310 第十一条, R-REF-14).",
     )
     set_electronic_transfer_consent = strawberry.mutation(
         resolver=referrals.set_electronic_transfer_consent,
