@@ -15,6 +15,12 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.duties import (
+    CorrectionRepository,
+    JointRulingRepository,
+    OnSiteRepository,
+    ParticipationRepository,
+)
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
@@ -26,6 +32,13 @@ from coordination.application.assistance import AssistanceHandlers
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
 from coordination.application.disputes import DisputeHandlers
+from coordination.application.duties import (
+    CorrectionHandlers,
+    Duties,
+    JointRulingHandlers,
+    OnSiteHandlers,
+    ParticipationHandlers,
+)
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
@@ -62,6 +75,7 @@ class CoordinationService:
     schema: Schema
     meetings: MeetingHandlers
     letters: LetterService
+    duties: Duties
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -77,6 +91,7 @@ class CoordinationService:
             self.information,
             joint=self.joint,
             meetings=self.meetings,
+            duties=self.duties,
         )
 
     async def ensure_indexes(self) -> None:
@@ -92,6 +107,8 @@ class CoordinationService:
         await self.joint.operations.ensure_indexes()
         await self.joint.inspections.ensure_indexes()
         await self.meetings.meetings.ensure_indexes()
+        for duty in self.duties.repositories():
+            await duty.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -162,6 +179,15 @@ def bootstrap(
     )
     joint_repositories = (joint.operations, joint.inspections)
     meetings = MeetingHandlers(MeetingRepository(deps.store), *common)  # R-MTG-01
+    # R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04: duties that reach an addressee with a clock.
+    duties = Duties(
+        on_site=OnSiteHandlers(OnSiteRepository(deps.store), *common),
+        corrections=CorrectionHandlers(CorrectionRepository(deps.store), *common),
+        participation=ParticipationHandlers(ParticipationRepository(deps.store), *common),
+        joint_rulings=JointRulingHandlers(
+            JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
+        ),
+    )
     router = (
         EventRouter(district)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
@@ -191,6 +217,7 @@ def bootstrap(
             *(r.aggregates for r in cooperation_repositories),
             *(r.aggregates for r in joint_repositories),
             meetings.meetings.aggregates,
+            *(r.aggregates for r in duties.repositories()),
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -200,6 +227,7 @@ def bootstrap(
             *(r.ensure_indexes for r in cooperation_repositories),
             *(r.ensure_indexes for r in joint_repositories),
             meetings.meetings.ensure_indexes,
+            *(r.ensure_indexes for r in duties.repositories()),
             seed,
         ],
         owns_bus=deps.owns_bus,
@@ -218,4 +246,5 @@ def bootstrap(
         schema=build_schema(production=deps.settings.env == "production"),
         meetings=meetings,
         letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
+        duties=duties,
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coordination.contracts.duties import DUTY_EVENTS
 from coordination.contracts.meetings import MEETING_EVENTS
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import DeadlineV1
@@ -560,3 +561,6 @@ PUBLISHED = [
 ]
 # Consultation meetings (R-MTG-01): see contracts/meetings.py.
 PUBLISHED += MEETING_EVENTS
+# On-site dispatch, correction opinions, participation notices, joint rulings
+# (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04): see contracts/duties.py.
+PUBLISHED += DUTY_EVENTS

@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 from coordination.application.assistance import AssistanceHandlers
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.disputes import DisputeHandlers
+from coordination.application.duties import Duties
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
@@ -39,8 +40,12 @@ class CoordinationContext(RequestContext):
         *,
         meetings: MeetingHandlers | None = None,
         joint: JointHandlers,
+        duties: Duties,
     ) -> None:
         super().__init__(verifier, district)
+        # On-site dispatch, correction opinions, participation notices, joint rulings
+        # (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04).
+        self.duties = duties
         self.joint = joint  # joint enforcement (R-JNT-01…05)
         self.meetings = meetings  # consultation meetings (R-MTG-01)
         self.assistance = assistance

@@ -11,6 +11,7 @@ from coordination.entrypoints.graphql.assistance import AssistanceMutation, Assi
 from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
 from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+from coordination.entrypoints.graphql.duties import DutyMutation, DutyQuery
 from coordination.entrypoints.graphql.information import (
     InformationMutation,
     InformationQueries,
@@ -39,6 +40,7 @@ class Query(
     InformationQueries,
     MeetingQuery,
     JointQuery,
+    DutyQuery,
 ):
     pass
 
@@ -54,6 +56,7 @@ class Mutation(
     MeetingMutation,
     JointMutation,
     JointInspectionMutation,
+    DutyMutation,
 ):
     pass
 
