@@ -1,0 +1,315 @@
+"""The new rules of issue 14 through the real gateway in the production topology (separate
+service processes over RabbitMQ and the MongoDB wire-protocol server): for each, the
+addressee finds the notice in its inbox with the clock it must meet, and signs for it
+(签收, R-NTF-04).
+
+* R-REF-15: a township tells the market bureau of a hazard; the bureau's notice is urgent and
+  due within the policy's "immediately" hours; it sends staff and the township is told.
+* R-NTF-05: the bureau's correction opinion reaches the township with its reply clock and the
+  justice bureau as a copy; the township's reply reaches the bureau.
+* R-NTF-06: an emergency phone notice reaches the township (due at the time set) while the
+  bureau's writing clock runs; the writing follows and is met.
+* R-SUP-04: the platform (coordination body) starts a joint ruling on the unit that did not
+  carry out a ruled dispute and passes the clues to the discipline commission.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.e2e.scenario import Gateway, eventually
+
+INBOX = """
+query { myInbox(first: 100) {
+  edges { node { id kind title body subjectId dueAt urgent readAt audience } }
+} }"""
+ACK = """
+mutation($id: ID!) {
+  acknowledgeInboxItem(id: $id) {
+    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
+  }
+}"""
+DEADLINES = "deadlines { kind responsibleAgencyId due state }"
+ERROR = "... on UserError { code message field }"
+NOTIFY_ON_SITE = (
+    "mutation($input: NotifyOnSiteInput!) { notifyOnSite(input: $input) { __typename "
+    "... on OnSiteRequest { id status " + DEADLINES + " } " + ERROR + " } }"
+)
+DISPATCH = (
+    'mutation($id: ID!) { dispatchOnSiteStaff(requestId: $id, staff: ["张伟", "刘洋"]) {'
+    " __typename ... on OnSiteRequest { id status late " + DEADLINES + " } " + ERROR + " } }"
+)
+REPORT = (
+    'mutation($id: ID!) { reportOnSiteToGovernment(requestId: $id, text: "逾期未处理") {'
+    " __typename " + ERROR + " } }"
+)
+ISSUE = (
+    "mutation($input: IssueCorrectionOpinionInput!) { issueCorrectionOpinion(input: $input) {"
+    " __typename ... on CorrectionOpinion { id status justiceBureauId "
+    + DEADLINES
+    + " } "
+    + ERROR
+    + " } }"
+)
+RESPOND = (
+    "mutation($id: ID!) { respondToCorrectionOpinion(opinionId: $id, corrected: "
+    '"已撤销原处罚决定并重新作出", documentNumber: "寒复〔2026〕1号") { __typename '
+    "... on CorrectionOpinion { status response { late } " + DEADLINES + " } " + ERROR + " } }"
+)
+NOTIFY_PARTICIPATION = (
+    "mutation($input: NotifyParticipationInput!) { notifyParticipation(input: $input) {"
+    " __typename ... on ParticipationNotice { id status " + DEADLINES + " } " + ERROR + " } }"
+)
+WRITTEN = (
+    "mutation($id: ID!) { sendParticipationWrittenNotice(noticeId: $id, documentNumber: "
+    '"抚市监通〔2026〕3号") { __typename ... on ParticipationNotice { status writtenLate '
+    + DEADLINES
+    + " } "
+    + ERROR
+    + " } }"
+)
+OPEN_DISPUTE = (
+    "mutation($input: OpenDisputeInput!) { openDispute(input: $input) { __typename "
+    "... on Dispute { id } " + ERROR + " } }"
+)
+RULE_DISPUTE = (
+    "mutation($input: RuleDisputeInput!) { ruleDispute(input: $input) { __typename "
+    "... on Dispute { id status } " + ERROR + " } }"
+)
+START_RULING = (
+    "mutation($input: StartJointRulingInput!) { startJointRuling(input: $input) { __typename "
+    "... on JointRuling { id status " + DEADLINES + " } " + ERROR + " } }"
+)
+TRANSFER = (
+    "mutation($id: ID!, $to: ID!) { transferClues(rulingId: $id, recipientId: $to, clues: "
+    '"拒不落实管辖争议裁定") { __typename ... on JointRuling { transfers { recipientId } } '
+    + ERROR
+    + " } }"
+)
+
+
+async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
+    body = await gw.query(token, query, variables)
+    assert "errors" not in body, body
+    return body["data"][field]
+
+
+async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any]:
+    """The caller's agency's inbox item of ``kind`` about ``subject``, once notify filed it."""
+
+    async def find() -> dict[str, Any] | None:
+        body = await gw.query(token, INBOX)
+        for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
+            if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
+                return dict(edge["node"])
+        return None
+
+    found: dict[str, Any] = await eventually(find, what=f"{kind} in the inbox")
+    return found
+
+
+async def _sign(gw: Gateway, token: str, item: dict[str, Any]) -> None:
+    """签收 (R-NTF-04): the receipt is recorded on the item."""
+    signed = await _mutate(gw, token, ACK, "acknowledgeInboxItem", id=item["id"])
+    assert signed["__typename"] == "InboxItem" and signed["readAt"], signed
+
+
+def _clock(deadlines: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return next(d for d in deadlines if d["kind"] == kind)
+
+
+def _same(a: str, b: str) -> bool:
+    """The same instant, to the store's millisecond (a mutation answers with the computed
+    time; the inbox item carries the stored one)."""
+    return abs(datetime.fromisoformat(a) - datetime.fromisoformat(b)) < timedelta(milliseconds=1)
+
+
+async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_clocks_production(
+    production_gateway: Gateway,
+) -> None:
+    gw = production_gateway
+    township = gw.mint("fy-hancong", ["clerk"])
+    market = gw.mint("fy-market", ["clerk"])
+    market_leader = gw.mint("fy-market", ["leader"])
+    justice = gw.mint("fy-justice", ["supervisor"])
+    coordinator = gw.mint("fy-coord", ["coordinator"])
+    discipline = gw.mint("fy-discipline", ["clerk"])
+
+    # -- R-REF-15: hazard → the bureau's urgent notice, due within the immediately hours
+    req = await _mutate(
+        gw,
+        township,
+        NOTIFY_ON_SITE,
+        "notifyOnSite",
+        input={
+            "notifierId": "fy-hancong",
+            "receiverId": "fy-market",
+            "situation": "HAZARD",
+            "description": "农贸市场液化气罐违规存放，存在爆炸隐患",
+            "place": "寒葱沟镇农贸市场",
+        },
+    )
+    assert req["__typename"] == "OnSiteRequest" and req["status"] == "NOTIFIED", req
+    clock = _clock(req["deadlines"], "on_site.dispatch")
+    assert clock["responsibleAgencyId"] == "fy-market" and clock["state"] == "open"
+    # fuyuan's immediately.limit_hours: 2 clock hours from now (DOMAIN §0).
+    due = datetime.fromisoformat(clock["due"])
+    assert timedelta(hours=1, minutes=59) < due - gw.now() <= timedelta(hours=2), clock
+    item = await _notice(gw, market, "on_site.requested", req["id"])
+    assert item["urgent"] and item["title"].startswith("【紧急】立即派员现场处置通知"), item
+    assert "寒葱沟镇人民政府通知" in item["body"] and _same(item["dueAt"], clock["due"])
+    await _sign(gw, market, item)
+    # Fuyuan has no report to the government (HL 四(四) only): a stable code, nothing changed.
+    refused = await _mutate(gw, township, REPORT, "reportOnSiteToGovernment", id=req["id"])
+    assert refused["code"] == "INVALID_STATE", refused
+    sent = await _mutate(gw, market, DISPATCH, "dispatchOnSiteStaff", id=req["id"])
+    assert sent["status"] == "DISPATCHED" and not sent["late"], sent
+    assert _clock(sent["deadlines"], "on_site.dispatch")["state"] == "met"
+    told = await _notice(gw, township, "on_site.dispatched", req["id"])
+    assert "张伟" in told["body"], told
+
+    # -- R-NTF-05: correction opinion → the township (with its clock), the justice bureau copied
+    opinion = await _mutate(
+        gw,
+        market_leader,
+        ISSUE,
+        "issueCorrectionOpinion",
+        input={
+            "departmentId": "fy-market",
+            "townshipId": "fy-hancong",
+            "finding": "UNLAWFUL",
+            "caseReference": "寒罚〔2026〕3号",
+            "problems": "罚款超出法定幅度",
+            "opinion": "撤销原处罚决定，依法重新作出",
+            "documentNumber": "抚市监纠〔2026〕1号",
+        },
+    )
+    assert opinion["__typename"] == "CorrectionOpinion", opinion
+    assert opinion["justiceBureauId"] == "fy-justice"
+    reply_clock = _clock(opinion["deadlines"], "correction.response")
+    assert reply_clock["responsibleAgencyId"] == "fy-hancong"
+    item = await _notice(gw, township, "correction.opinion", opinion["id"])
+    assert item["title"] == "纠正意见：寒罚〔2026〕3号" and _same(item["dueAt"], reply_clock["due"])
+    assert "抚远市市场监督管理局提出纠正意见（抚市监纠〔2026〕1号）" in item["body"], item
+    await _sign(gw, township, item)
+    copy = await _notice(gw, justice, "correction.copy", opinion["id"])
+    assert copy["dueAt"] is None and "寒葱沟镇人民政府" in copy["body"], copy
+    await _sign(gw, justice, copy)
+    # A clerk may not give an opinion (the matrix): a stable code.
+    clerk_try = await _mutate(
+        gw,
+        market,
+        ISSUE,
+        "issueCorrectionOpinion",
+        input={
+            "departmentId": "fy-market",
+            "townshipId": "fy-hancong",
+            "finding": "ERROR",
+            "caseReference": "x",
+            "problems": "x",
+            "opinion": "x",
+            "documentNumber": "x",
+        },
+    )
+    assert clerk_try["code"] == "FORBIDDEN", clerk_try
+    replied = await _mutate(gw, township, RESPOND, "respondToCorrectionOpinion", id=opinion["id"])
+    assert replied["status"] == "RESPONDED" and not replied["response"]["late"], replied
+    back = await _notice(gw, market, "correction.responded", opinion["id"])
+    assert "已撤销原处罚决定" in back["body"], back
+
+    # -- R-NTF-06: phone first in an emergency; the writing's clock runs, then is met
+    starts = (gw.now() + timedelta(hours=3)).isoformat()
+    notice = await _mutate(
+        gw,
+        market,
+        NOTIFY_PARTICIPATION,
+        "notifyParticipation",
+        input={
+            "departmentId": "fy-market",
+            "townshipId": "fy-hancong",
+            "purpose": "INSPECTION",
+            "subject": "食品安全专项监督检查",
+            "place": "寒葱沟镇各超市",
+            "startsAt": starts,
+            "phoneCall": {"caller": "李春梅", "called": "郑晓东"},
+        },
+    )
+    assert notice["__typename"] == "ParticipationNotice" and notice["status"] == "PHONED", notice
+    attend = _clock(notice["deadlines"], "participation.attend")
+    writing = _clock(notice["deadlines"], "participation.written_notice")
+    assert attend["responsibleAgencyId"] == "fy-hancong" and _same(attend["due"], starts)
+    assert writing["responsibleAgencyId"] == "fy-market" and writing["state"] == "open"
+    item = await _notice(gw, township, "participation.notice", notice["id"])
+    assert item["urgent"] and "电话通知（书面手续后补）" in item["body"], item
+    assert "专项监督检查" in item["title"] and _same(item["dueAt"], attend["due"])
+    await _sign(gw, township, item)
+    written = await _mutate(gw, market, WRITTEN, "sendParticipationWrittenNotice", id=notice["id"])
+    assert written["status"] == "NOTIFIED" and not written["writtenLate"], written
+    assert _clock(written["deadlines"], "participation.written_notice")["state"] == "met"
+    follow = await _notice(gw, township, "participation.written_notice", notice["id"])
+    assert "抚市监通〔2026〕3号" in follow["body"], follow
+    await _sign(gw, township, follow)
+
+    # -- R-SUP-04: a ruled dispute not carried out → joint ruling, clues to 纪委监委
+    dispute = await _mutate(
+        gw,
+        township,
+        OPEN_DISPUTE,
+        "openDispute",
+        input={
+            "matterCode": "FY-SCJG-001",
+            "townshipId": "fy-hancong",
+            "partyIds": ["fy-hancong", "fy-market"],
+            "reasons": "双方均认为不属于本机关管辖",
+            "interimHandlerId": "fy-hancong",
+        },
+    )
+    assert dispute["__typename"] == "Dispute", dispute
+    ruled = await _mutate(
+        gw,
+        township,
+        RULE_DISPUTE,
+        "ruleDispute",
+        input={
+            "disputeId": dispute["id"],
+            "outcomeKind": "AGREEMENT",
+            "basis": "协议 2026-1",
+            "responsibleAgencyId": "fy-market",
+            "signatories": ["fy-hancong", "fy-market"],
+        },
+    )
+    assert ruled["status"] == "RULED", ruled
+    ruling_input = {
+        "platformId": "fy-coord",
+        "responsibleAgencyId": "fy-market",
+        "source": "DISPUTE_RULING",
+        "sourceId": dispute["id"],
+        "failure": "裁定由市场监管局负责后逾期拒不办理",
+    }
+    # Only the platform starts it: the government is refused with a stable code.
+    gov_try = await _mutate(
+        gw,
+        gw.mint("fy-gov", ["government"]),
+        START_RULING,
+        "startJointRuling",
+        input={**ruling_input, "platformId": "fy-gov"},
+    )
+    assert gov_try["code"] == "FORBIDDEN", gov_try
+    ruling = await _mutate(gw, coordinator, START_RULING, "startJointRuling", input=ruling_input)
+    assert ruling["__typename"] == "JointRuling" and ruling["status"] == "STARTED", ruling
+    decide = _clock(ruling["deadlines"], "joint_ruling.decide")
+    assert decide["responsibleAgencyId"] == "fy-coord" and decide["state"] == "open"
+    started = await _notice(gw, market_leader, "joint_ruling.started", ruling["id"])
+    assert started["audience"] == "leader" and "联合裁定" in started["body"], started
+    await _sign(gw, market_leader, started)
+    moved = await _mutate(
+        gw, coordinator, TRANSFER, "transferClues", id=ruling["id"], to="fy-discipline"
+    )
+    assert moved["transfers"] == [{"recipientId": "fy-discipline"}], moved
+    wrong = await _mutate(gw, coordinator, TRANSFER, "transferClues", id=ruling["id"], to="fy-gov")
+    assert (wrong["code"], wrong["field"]) == ("VALIDATION_FAILED", "recipientId"), wrong
+    clues = await _notice(gw, discipline, "joint_ruling.clues", ruling["id"])
+    assert clues["title"] == "问题线索移交：抚远市市场监督管理局", clues
+    assert "拒不落实管辖争议裁定" in clues["body"]
+    await _sign(gw, discipline, clues)
