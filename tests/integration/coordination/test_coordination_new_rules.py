@@ -7,7 +7,7 @@ and bad input changing nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from coordination.adapters.duties import (
     OnSiteRepository,
     ParticipationRepository,
 )
-from coordination.adapters.joint import JointOperationRepository
+from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -48,7 +48,19 @@ from coordination.application.duties import (
     TransferClues,
 )
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.joint import (
+    AssignJointTask,
+    CommentOnJointPlan,
+    DecideJointTaskInability,
+    InitiateJointOperation,
+    JointHandlers,
+    LiaisonInput,
+    StartJointOperation,
+    StateJointTaskInability,
+    SubmitJointPlan,
+)
 from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.domain import joint as jnt
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
@@ -83,6 +95,7 @@ class World:
     participation: ParticipationHandlers
     rulings: JointRulingHandlers
     disputes: DisputeHandlers
+    joint: JointHandlers
     now: list[datetime]
 
     def at(self, when: datetime) -> None:
@@ -119,6 +132,7 @@ async def _world(store: DocumentStore, district: str) -> World:
             JointRulingRepository(store), disputes.disputes, operations, *common, **kw
         ),
         disputes,
+        JointHandlers(operations, JointInspectionLog(store), *common, **kw),
         now,
     )
     for repo in (
@@ -128,6 +142,7 @@ async def _world(store: DocumentStore, district: str) -> World:
         w.rulings.rulings,
         disputes.disputes,
         catalogue.catalogue,
+        operations,
     ):
         await repo.ensure_indexes()
         await repo.aggregates.ensure_indexes()
@@ -617,3 +632,81 @@ async def test_R_SUP_04_clues_go_to_the_discipline_commission_and_organisation_d
     assert ruled.status.value == "ruled" and ruled.clocks[0].state == "met"
     with pytest.raises(Forbidden):
         await world.rulings.rule(RuleJointRuling(r.id, "再裁", "x"), MARKET_LEADER)
+
+
+PLAN = jnt.Plan(
+    legal_basis="《中华人民共和国城乡规划法》第六十五条",
+    goal="清理农村违法建设",
+    scope="寒葱沟镇",
+    field="违法建设",
+    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
+    steps="摸排、检查、处置、总结",
+    joint_method="联合检查、信息共享",
+    safeguards="车辆、执法记录仪",
+)
+
+
+async def test_R_SUP_04_a_joint_task_refused_or_left_unreported_past_its_clock(
+    world: World,
+) -> None:
+    w = world
+    lead = _caller("p-ml", "fy-market", "leader")
+    housing = _caller("p-h", "fy-housing", "clerk")
+    natres = _caller("p-n", "fy-natres", "clerk")
+    op = await w.joint.initiate(
+        InitiateJointOperation(
+            title="农村违法建设联合整治",
+            basis="prominent_violations",
+            basis_reference="抚政办〔2026〕3号",
+            lead_id="fy-market",
+            cooperating_ids=("fy-housing", "fy-natres"),
+        ),
+        GOV,
+    )
+    await w.joint.submit_plan(
+        SubmitJointPlan(op.id, PLAN, LiaisonInput("王总联", "0454-1234567")), lead
+    )
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "同意", LiaisonInput("李住建", "13800000001")), housing
+    )
+    await w.joint.comment(
+        CommentOnJointPlan(op.id, "同意", LiaisonInput("赵自然", "13800000002")), natres
+    )
+    await w.joint.start(StartJointOperation(op.id), lead)
+    await w.joint.assign_task(
+        AssignJointTask(op.id, "fy-housing", "核查违法建设", date(2026, 3, 6)), lead
+    )
+    op = await w.joint.assign_task(
+        AssignJointTask(op.id, "fy-natres", "核查占地", date(2026, 3, 6)), lead
+    )
+    unreported, refused = op.tasks
+
+    def start(task: jnt.JointTask, agency: str) -> StartJointRuling:
+        return _start(op.id, source="joint_task", task_id=task.id, responsible_agency_id=agency)
+
+    # The task's agency, not another one.
+    with pytest.raises(ValidationFailed) as bad:
+        await w.rulings.start(start(refused, "fy-housing"), COORD)
+    assert bad.value.field == "responsibleAgencyId"
+    # Assigned, report clock still running: not yet a failure (just inside the clock).
+    w.at(unreported.report_clock.due)
+    with pytest.raises(InvalidState) as state:
+        await w.rulings.start(start(unreported, "fy-housing"), COORD)
+    assert state.value.field == "taskId"
+    # A second past the report clock with no report: the platform may start.
+    w.at(unreported.report_clock.due + SECOND)
+    overdue = await w.rulings.start(start(unreported, "fy-housing"), COORD)
+    assert overdue.source.value == "joint_task" and overdue.task_id == unreported.id
+    # A written inability the lead rejected (R-JNT-04): refused, so a failure at once.
+    w.at(NOW)
+    await w.joint.state_inability(StateJointTaskInability(op.id, refused.id, "无测绘设备"), natres)
+    with pytest.raises(InvalidState):  # still undecided: not a refusal yet
+        await w.rulings.start(start(refused, "fy-natres"), COORD)
+    await w.joint.decide_inability(
+        DecideJointTaskInability(
+            op.id, refused.id, accept=False, reason="可借用设备", report_to_government=False
+        ),
+        lead,
+    )
+    ruling = await w.rulings.start(start(refused, "fy-natres"), COORD)
+    assert ruling.responsible_agency_id == "fy-natres"
