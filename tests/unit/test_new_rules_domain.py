@@ -8,6 +8,7 @@ notices, R-SUP-04 joint ruling and clue transfer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -21,8 +22,9 @@ from coordination.policy import policy_of
 from kernel.auth import Principal
 from kernel.authz import Relation
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from kernel.policy import PolicyError
 from liandong.authorization import permits
-from liandong.policy import load_policy
+from liandong.policy import load_policy, parse_policy
 from notify.domain.notices import build_items, rows_for
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -398,3 +400,36 @@ def test_R_SUP_04_the_unit_participants_and_clue_recipients_are_told() -> None:
     )
     item = clues[("joint_ruling.clues", "fy-discipline")]
     assert item.title == "问题线索移交：抚远市市场监督管理局" and item.receipt_required
+
+
+# ------------------------------------------------------------------ the policy sections
+
+DISTRICTS = ("chongqing", "fuyuan", "hualong", "huancui", "shangri-la")
+
+
+def _shipped(district: str) -> str:
+    return resources.files("kernel").joinpath("policies", f"{district}.yaml").read_text("utf-8")
+
+
+def test_R_NTF_05_R_NTF_06_R_SUP_04_every_district_states_its_limits_labelled_as_defaults() -> None:
+    for district in DISTRICTS:
+        text = _shipped(district)
+        for section in ("on_site", "correction", "participation", "joint_ruling"):
+            assert f"\n{section}:" in text, (district, section)
+        assert "response_limit_working_days: 5    # default" in text, district
+        sections = policy_of(load_policy(district))
+        assert sections.correction.response_limit_working_days == 5
+        assert sections.participation.written_after_phone_working_days == 2
+        assert sections.joint_ruling.decide_limit_working_days == 10
+
+
+def test_R_NTF_05_a_bad_limit_names_the_file_and_the_field_and_a_missing_section_defaults() -> None:
+    text = _shipped("fuyuan")
+    old = "  response_limit_working_days: 5 "
+    assert old in text
+    with pytest.raises(PolicyError) as err:
+        policy_of(parse_policy(text.replace(old, "  response_limit_working_days: 0 "), "own.yaml"))
+    assert "own.yaml: correction.response_limit_working_days" in str(err.value)
+    head, rest = text.split("correction:", 1)
+    without = head + "participation:" + rest.split("participation:", 1)[1]
+    assert policy_of(parse_policy(without, "own.yaml")).correction.response_limit_working_days == 5
