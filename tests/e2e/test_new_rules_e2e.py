@@ -40,6 +40,16 @@ DISPATCH = (
     'mutation($id: ID!) { dispatchOnSiteStaff(requestId: $id, staff: ["张伟", "刘洋"]) {'
     " __typename ... on OnSiteRequest { id status late " + DEADLINES + " } " + ERROR + " } }"
 )
+ARRIVE = (
+    "mutation($id: ID!) { recordOnSiteArrival(requestId: $id) { __typename "
+    "... on OnSiteRequest { status arrivedAt } " + ERROR + " } }"
+)
+HANDLE = (
+    "mutation($id: ID!) { recordOnSiteHandling(requestId: $id, handling: "
+    '"已责令立即清理，现场查扣气罐6个") { __typename ... on OnSiteRequest { status handling } '
+    + ERROR
+    + " } }"
+)
 REPORT = (
     'mutation($id: ID!) { reportOnSiteToGovernment(requestId: $id, text: "逾期未处理") {'
     " __typename " + ERROR + " } }"
@@ -80,6 +90,14 @@ RULE_DISPUTE = (
 START_RULING = (
     "mutation($input: StartJointRulingInput!) { startJointRuling(input: $input) { __typename "
     "... on JointRuling { id status " + DEADLINES + " } " + ERROR + " } }"
+)
+RULE_RULING = (
+    'mutation($id: ID!) { ruleJointRuling(rulingId: $id, decision: "由市场监管局立即办理", '
+    'basis: "抚执法平台裁〔2026〕1号") { __typename ... on JointRuling { status '
+    + DEADLINES
+    + " } "
+    + ERROR
+    + " } }"
 )
 TRANSFER = (
     "mutation($id: ID!, $to: ID!) { transferClues(rulingId: $id, recipientId: $to, clues: "
@@ -168,6 +186,16 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     assert _clock(sent["deadlines"], "on_site.dispatch")["state"] == "met"
     told = await _notice(gw, township, "on_site.dispatched", req["id"])
     assert "张伟" in told["body"], told
+    # The receiver records the arrival and the handling; the township is told the result.
+    early = await _mutate(gw, market, HANDLE, "recordOnSiteHandling", id=req["id"])
+    assert early["code"] == "INVALID_STATE", early  # handling follows the arrival
+    arrived = await _mutate(gw, market, ARRIVE, "recordOnSiteArrival", id=req["id"])
+    assert arrived["status"] == "ARRIVED" and arrived["arrivedAt"], arrived
+    handled = await _mutate(gw, market, HANDLE, "recordOnSiteHandling", id=req["id"])
+    assert handled["status"] == "HANDLED", handled
+    result = await _notice(gw, township, "on_site.handled", req["id"])
+    assert "现场查扣气罐6个" in result["body"], result
+    await _sign(gw, township, result)
 
     # -- R-NTF-05: correction opinion → the township (with its clock), the justice bureau copied
     opinion = await _mutate(
@@ -313,3 +341,8 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     assert clues["title"] == "问题线索移交：抚远市市场监督管理局", clues
     assert "拒不落实管辖争议裁定" in clues["body"]
     await _sign(gw, discipline, clues)
+    decided = await _mutate(gw, coordinator, RULE_RULING, "ruleJointRuling", id=ruling["id"])
+    assert decided["status"] == "RULED", decided
+    assert _clock(decided["deadlines"], "joint_ruling.decide")["state"] == "met"
+    outcome = await _notice(gw, market_leader, "joint_ruling.ruled", ruling["id"])
+    assert "由市场监管局立即办理" in outcome["body"], outcome
