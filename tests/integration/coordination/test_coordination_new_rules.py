@@ -257,6 +257,13 @@ async def test_R_REF_15_who_may_notify_send_staff_and_explain(world: World) -> N
             NotifyOnSite("fy-hancong", "fy-nowhere", "hazard", "隐患", "某地"), TOWNSHIP
         )
     assert bad.value.field == "receiverId"
+    # The police and the justice bureau send no enforcement staff on site here.
+    for receiver in ("fy-police", "fy-justice"):
+        with pytest.raises(ValidationFailed) as bad:
+            await world.on_site.notify(
+                NotifyOnSite("fy-hancong", receiver, "hazard", "隐患", "某地"), TOWNSHIP
+            )
+        assert bad.value.field == "receiverId" and "expected" in str(bad.value)
     other = await world.on_site.notify(HAZARD, TOWNSHIP)
     err = await _unchanged(
         world,

@@ -73,8 +73,10 @@ __all__ = [
     "TransferClues",
 ]
 
-#: Agencies that take part in enforcement and may be told of, or act on, a case on site.
-ENFORCING_KINDS = {AgencyKind.TOWNSHIP, *DEPARTMENT_KINDS, AgencyKind.MANAGEMENT_CENTRE}
+#: Who may tell another agency of an urgent case or hazard (a patrol-only centre finds them
+#: too, R-AG-01), and who may be told to send enforcement staff (it enforces).
+NOTIFIER_KINDS = {AgencyKind.TOWNSHIP, *DEPARTMENT_KINDS, AgencyKind.MANAGEMENT_CENTRE}
+ON_SITE_RECEIVER_KINDS = {AgencyKind.TOWNSHIP, *DEPARTMENT_KINDS}
 #: Who receives clues (R-SUP-04, HC #11: 纪委监委、组织部).
 CLUE_RECIPIENT_KINDS = {AgencyKind.DISCIPLINE_COMMISSION, AgencyKind.ORGANISATION_DEPARTMENT}
 
@@ -233,9 +235,8 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             ) from None
         relations = access.relations_to(actor, sender=[cmd.notifier_id])
         access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
-        await self._external(
-            {"notifierId": cmd.notifier_id, "receiverId": cmd.receiver_id}, ENFORCING_KINDS
-        )
+        await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
+        await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)
         now = self.clock()
         source = "SL 三(四)" if situation is ons.OnSiteSituation.URGENT_CASE else "HL 四(四)"
         clock = self._immediately(

@@ -101,7 +101,8 @@ class OnSiteRequest:
 
     @property
     def late(self) -> bool:
-        """It acted (or explained) after the limit, or not at all so far."""
+        """It acted (or explained), but after the limit (False while it has done neither:
+        the open clock says that)."""
         acted = self.acted_at
         return acted is not None and acted > self.dispatch_clock.due
 
