@@ -47,7 +47,12 @@ from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
 from coordination.application.technical import TechnicalSupportHandlers
-from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
+from coordination.contracts.consumed import (
+    DeadlineMissed,
+    DisputeRuled,
+    ReferralDeclined,
+    ReferralSent,
+)
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes
 from coordination.policy import policy_of
@@ -193,6 +198,8 @@ def bootstrap(
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
+        # R-REF-15: an urgent referral's receiver is due on site at once.
+        .on(ReferralSent.event_type, duties.on_site.when_urgent_referral_sent_request_on_site)
     )
 
     async def seed() -> None:

@@ -60,10 +60,12 @@ from coordination.application.joint import (
     SubmitJointPlan,
 )
 from coordination.application.seeding import seed_agencies, shipped_seed
+from coordination.contracts.consumed import ReferralSent
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
+from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
@@ -331,6 +333,52 @@ async def test_R_REF_15_no_report_when_the_receiver_explained_in_time_or_outside
         world.on_site.report_to_government(ReportOnSiteToGovernment(f.id, "报告"), TOWNSHIP),
     )
     assert err.field == "onSite.reportUnhandledToGovernment"
+
+
+def _sent(referral_id: str, receiver: str, *, urgent: bool = True) -> Any:
+    return new_envelope(
+        ReferralSent(
+            referral_id=referral_id,
+            sender_id="fy-market",
+            receiver_id=receiver,
+            title="无照经营（紧急）",
+            urgent=urgent,
+            sent_at=NOW - timedelta(minutes=30),
+            actor_id="p-m",
+            actor_agency_id="fy-market",
+        ),
+        district="fuyuan",
+        service="referral",
+        subject=referral_id,
+    )
+
+
+async def test_R_REF_15_an_urgent_referral_puts_its_receiver_on_the_immediate_clock(
+    world: World,
+) -> None:
+    """SL 三(四): 情况紧急的应立即派员到达现场 — the sending opens the on-site request,
+    due from the sending; a redelivery and a request by hand for it open nothing new."""
+    envelope = _sent("ref-9", "fy-hancong")
+    await world.on_site.when_urgent_referral_sent_request_on_site(envelope)
+    await world.on_site.when_urgent_referral_sent_request_on_site(envelope)  # redelivered
+    r = await world.on_site.requests.get("os-ref-ref-9")
+    assert r is not None and r.referral_id == "ref-9"
+    assert (r.notifier_id, r.receiver_id) == ("fy-market", "fy-hancong")
+    assert r.dispatch_clock.due == NOW - timedelta(minutes=30) + timedelta(hours=2)
+    events = await world.events("on_site_requests", r.id)
+    assert [e["type"] for e in events] == ["on_site.requested.v1"]
+    with pytest.raises(InvalidState) as err:
+        await world.on_site.notify(
+            NotifyOnSite("fy-market", "fy-hancong", "urgent_case", "x", "y", "ref-9"), MARKET
+        )
+    assert err.value.field == "referralId"
+    # Not urgent, or to the police (Decree 310's clocks): no on-site request.
+    await world.on_site.when_urgent_referral_sent_request_on_site(
+        _sent("ref-10", "fy-hancong", urgent=False)
+    )
+    await world.on_site.when_urgent_referral_sent_request_on_site(_sent("ref-11", "fy-police"))
+    assert await world.on_site.requests.get("os-ref-ref-10") is None
+    assert await world.on_site.requests.get("os-ref-ref-11") is None
 
 
 # ------------------------------------------------------------ R-NTF-05 correction opinions

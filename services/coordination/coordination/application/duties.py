@@ -23,6 +23,7 @@ from coordination.adapters.repository import DisputeRepository
 from coordination.application import access
 from coordination.application.actors import acting
 from coordination.application.cooperation import DEPARTMENT_KINDS, _Base
+from coordination.contracts.consumed import ReferralSent
 from coordination.contracts.duties import (
     CluesTransferredV1,
     CorrectionOpinionIssuedV1,
@@ -52,8 +53,8 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload
-from kernel.errors import InvalidState, NotFound, ValidationFailed
+from kernel.envelope import Envelope, EventPayload
+from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 
 __all__ = [
     "ConfirmParticipation",
@@ -196,6 +197,12 @@ class ReportOnSiteToGovernment:
     text: str
 
 
+def on_site_id_for_referral(referral_id: str) -> str:
+    """One on-site request per referral: the id derives from the referral's, so the urgent
+    referral's automatic request and one made by hand for it collide instead of doubling."""
+    return f"os-ref-{referral_id}"
+
+
 class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
     read_operation = "onSiteRequest"
     noun = "on-site request"
@@ -237,7 +244,31 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
         access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
         await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
         await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)
-        now = self.clock()
+        referral_id = (cmd.referral_id or "").strip() or None
+        if referral_id and await self.requests.get(on_site_id_for_referral(referral_id)):
+            raise InvalidState(
+                "staff are already due on site for this referral", field="referralId"
+            )
+        return await self._open(
+            request_id=on_site_id_for_referral(referral_id) if referral_id else str(uuid.uuid4()),
+            cmd=replace(cmd, referral_id=referral_id),
+            situation=situation,
+            actor=actor,
+            at=self.clock(),
+            correlation_id=caller.correlation_id,
+        )
+
+    async def _open(
+        self,
+        *,
+        request_id: str,
+        cmd: NotifyOnSite,
+        situation: ons.OnSiteSituation,
+        actor: Actor,
+        at: datetime,
+        correlation_id: str | None,
+    ) -> ons.OnSiteRequest:
+        now = at
         source = "SL 三(四)" if situation is ons.OnSiteSituation.URGENT_CASE else "HL 四(四)"
         clock = self._immediately(
             ons.DISPATCH,
@@ -246,7 +277,7 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             f"情况紧急或重大隐患：立即派员到达现场处置（{source}）",
         )
         request = ons.notify_on_site(
-            request_id=str(uuid.uuid4()),
+            request_id=request_id,
             notifier_id=cmd.notifier_id,
             receiver_id=cmd.receiver_id,
             situation=situation,
@@ -264,7 +295,47 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             notified_at=now,
             deadlines=self._deadlines_of(request, ons.DISPATCH),
         )
-        return await self._add(request, payload, caller.correlation_id)
+        return await self._add(request, payload, correlation_id)
+
+    async def when_urgent_referral_sent_request_on_site(self, envelope: Envelope) -> None:
+        """R-REF-15 (SL 三(四)): an urgent referral's receiver sends staff on site at once, so
+        its sending opens the on-site request (due from the sending). Only a township or a
+        department is told (a crime transfer follows Decree 310's clocks); a redelivery, or a
+        request already made by hand for the referral, opens nothing new."""
+        event = envelope.payload(ReferralSent)
+        if not event.urgent or not event.receiver_id:
+            return
+        request_id = on_site_id_for_referral(event.referral_id)
+        if await self.requests.get(request_id) is not None:
+            return
+        known = await self.agencies.get_many([event.sender_id, event.receiver_id])
+        sender, receiver = known.get(event.sender_id), known.get(event.receiver_id)
+        if (
+            sender is None
+            or receiver is None
+            or sender.kind not in NOTIFIER_KINDS
+            or receiver.kind not in ON_SITE_RECEIVER_KINDS
+        ):
+            return
+        cmd = NotifyOnSite(
+            notifier_id=event.sender_id,
+            receiver_id=event.receiver_id,
+            situation=ons.OnSiteSituation.URGENT_CASE.value,
+            description=f"紧急移送案件：{event.title or event.referral_id}",
+            place="见移送案件材料",
+            referral_id=event.referral_id,
+        )
+        try:
+            await self._open(
+                request_id=request_id,
+                cmd=cmd,
+                situation=ons.OnSiteSituation.URGENT_CASE,
+                actor=Actor(event.actor_id, event.sender_id, ()),
+                at=event.sent_at or envelope.time,
+                correlation_id=envelope.correlationid,
+            )
+        except Conflict:
+            return  # opened concurrently by another delivery
 
     async def dispatch(self, cmd: DispatchOnSiteStaff, caller: Caller) -> ons.OnSiteRequest:
         actor = acting(caller)
