@@ -3,7 +3,8 @@ service processes over RabbitMQ and the MongoDB wire-protocol server): for each,
 addressee finds the notice in its inbox with the clock it must meet, and signs for it
 (签收, R-NTF-04).
 
-* R-REF-15: a township tells the market bureau of a hazard; the bureau's notice is urgent and
+* R-REF-15: an urgent referral puts its receiver (the township) on the immediate on-site
+  clock (SL 三(四)); a township tells the market bureau of a hazard; the bureau's notice is urgent and
   due within the policy's "immediately" hours; it sends staff and the township is told.
 * R-NTF-05: the bureau's correction opinion reaches the township with its reply clock and the
   justice bureau as a copy; the township's reply reaches the bureau.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from liandong.testing.drafts import DRAFT, MATERIAL, STEP, draft_input
 from tests.e2e.scenario import Gateway, eventually
 
 INBOX = """
@@ -107,6 +109,46 @@ TRANSFER = (
 )
 
 
+ON_SITE = "query($id: ID!) { onSiteRequest(id: $id) { id referralId receiverId status " + (
+    DEADLINES + " } }"
+)
+
+
+async def _urgent_referral(gw: Gateway) -> str:
+    """An urgent referral from the market bureau to 寒葱沟镇, drafted (once the read models
+    are fed), completed, approved and sent; returns its id."""
+    clerk = gw.mint("fy-market", ["clerk"])
+    leader = gw.mint("fy-market", ["leader"])
+
+    async def drafted() -> str | None:
+        body = await gw.query(
+            clerk,
+            DRAFT,
+            {
+                "input": draft_input(
+                    "fy-market", "fy-hancong", "无照经营（紧急）", now=gw.now, urgent=True
+                )
+            },
+        )
+        result = body["data"]["draftReferral"]
+        return str(result["id"]) if result["__typename"] == "Referral" else None
+
+    rid: str = await eventually(drafted, what="the referral read models")
+    for kind, name in (("transfer_letter", "移送函.pdf"), ("source", "现场检查记录.jpg")):
+        material = {"kind": kind, "name": name, "mediaType": "application/pdf", "size": 4096}
+        material["sha256"] = "0" * 63 + "1"
+        body = await gw.query(clerk, MATERIAL, {"id": rid, "input": material})
+        assert "errors" not in body, body
+    for token, step in (
+        (clerk, "submitReferral"),
+        (leader, "approveReferral"),
+        (clerk, "sendReferral"),
+    ):
+        body = await gw.query(token, STEP % step, {"id": rid})
+        assert body["data"][step]["__typename"] == "Referral", body
+    return rid
+
+
 async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
     body = await gw.query(token, query, variables)
     assert "errors" not in body, body
@@ -153,6 +195,16 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     justice = gw.mint("fy-justice", ["supervisor"])
     coordinator = gw.mint("fy-coord", ["coordinator"])
     discipline = gw.mint("fy-discipline", ["clerk"])
+
+    # -- R-REF-15 (SL 三(四)): an urgent referral puts its receiver on the immediate clock
+    rid = await _urgent_referral(gw)
+    town_item = await _notice(gw, township, "on_site.requested", f"os-ref-{rid}")
+    assert town_item["urgent"] and "紧急移送案件：无照经营（紧急）" in town_item["body"], town_item
+    body = await gw.query(township, ON_SITE, {"id": f"os-ref-{rid}"})
+    linked = body["data"]["onSiteRequest"]
+    assert linked["referralId"] == rid and linked["receiverId"] == "fy-hancong", body
+    assert _same(town_item["dueAt"], _clock(linked["deadlines"], "on_site.dispatch")["due"])
+    await _sign(gw, township, town_item)
 
     # -- R-REF-15: hazard → the bureau's urgent notice, due within the immediately hours
     req = await _mutate(
