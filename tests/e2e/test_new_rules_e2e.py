@@ -4,8 +4,10 @@ addressee finds the notice in its inbox with the clock it must meet, and signs f
 (签收, R-NTF-04).
 
 * R-REF-15: an urgent referral puts its receiver (the township) on the immediate on-site
-  clock (SL 三(四)); a township tells the market bureau of a hazard; the bureau's notice is urgent and
-  due within the policy's "immediately" hours; it sends staff and the township is told.
+  clock (SL 三(四)); a township tells the market bureau of a hazard; the bureau's notice is
+  urgent and due within the policy's "immediately" hours; it sends staff and the township is
+  told. In Hualong (a second topology) the township reports the bureau that neither acted nor
+  explained to the district government once the limit lapsed, and the government signs.
 * R-NTF-05: the bureau's correction opinion reaches the township with its reply clock and the
   justice bureau as a copy; the township's reply reaches the bureau.
 * R-NTF-06: an emergency phone notice reaches the township (due at the time set) while the
@@ -16,10 +18,18 @@ addressee finds the notice in its inbox with the clock it must meet, and signs f
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from kernel.clock import write_offset
+from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, MATERIAL, STEP, draft_input
+from tests.e2e.conftest import _drop_everything, running_production
 from tests.e2e.scenario import Gateway, eventually
 
 INBOX = """
@@ -54,7 +64,7 @@ HANDLE = (
 )
 REPORT = (
     'mutation($id: ID!) { reportOnSiteToGovernment(requestId: $id, text: "逾期未处理") {'
-    " __typename " + ERROR + " } }"
+    " __typename ... on OnSiteRequest { id report { governmentId } } " + ERROR + " } }"
 )
 ISSUE = (
     "mutation($input: IssueCorrectionOpinionInput!) { issueCorrectionOpinion(input: $input) {"
@@ -398,3 +408,75 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     assert _clock(decided["deadlines"], "joint_ruling.decide")["state"] == "met"
     outcome = await _notice(gw, market_leader, "joint_ruling.ruled", ruling["id"])
     assert "由市场监管局立即办理" in outcome["body"], outcome
+
+
+# -- Hualong: the township reports the department that neither acted nor explained ---------
+
+
+@pytest.fixture
+def hualong_env(
+    production_env: tuple[dict[str, str], Settings],
+) -> Iterator[tuple[dict[str, str], Settings]]:
+    """The production environment with the district set to Hualong (its demo agencies, its
+    policy with on_site.report_unhandled_to_government); its databases dropped afterwards."""
+    env, settings = production_env
+    hualong = settings.model_copy(update={"district": "hualong"})
+    yield {**env, "LIANDONG_DISTRICT": "hualong"}, hualong
+    asyncio.run(_drop_everything(settings.mongo_url, settings.amqp_url, hualong))
+
+
+@pytest.fixture
+async def hualong_gateway(
+    tmp_path: Path, hualong_env: tuple[dict[str, str], Settings]
+) -> AsyncIterator[tuple[Gateway, Path]]:
+    async with running_production(tmp_path, hualong_env) as (gateway, _):
+        clock_file = hualong_env[1].test_clock_file
+        assert clock_file is not None
+        yield gateway, clock_file
+
+
+async def test_R_REF_15_hualong_the_government_gets_the_report_once_the_limit_lapsed_production(
+    hualong_gateway: tuple[Gateway, Path],
+) -> None:
+    """HL 四(四): 对接到通知后不能说明理由又拒不处理的，乡镇街道应立即向华龙区人民政府报告."""
+    gw, clock_file = hualong_gateway
+    township = gw.mint("hl-yuecun", ["clerk"])
+    market = gw.mint("hl-market", ["clerk"])
+    government = gw.mint("hl-gov", ["government"])
+
+    async def notified() -> dict[str, Any] | None:
+        body = await gw.query(
+            township,
+            NOTIFY_ON_SITE,
+            {
+                "input": {
+                    "notifierId": "hl-yuecun",
+                    "receiverId": "hl-market",
+                    "situation": "HAZARD",
+                    "description": "集贸市场燃气管道泄漏",
+                    "place": "岳村镇集贸市场",
+                }
+            },
+        )
+        result = body["data"]["notifyOnSite"]
+        return dict(result) if result["__typename"] == "OnSiteRequest" else None
+
+    req = await eventually(notified, what="the Hualong demo agencies registered")
+    due = datetime.fromisoformat(_clock(req["deadlines"], "on_site.dispatch")["due"])
+    item = await _notice(gw, market, "on_site.requested", req["id"])
+    assert _same(item["dueAt"], due.isoformat())
+    # Within the limit the report is refused with a stable code and changes nothing.
+    early = await _mutate(gw, township, REPORT, "reportOnSiteToGovernment", id=req["id"])
+    assert early["code"] == "INVALID_STATE", early
+    # The department neither sends staff nor explains: move every process past the limit.
+    write_offset(clock_file, due + timedelta(minutes=1) - datetime.now(UTC))
+    reported = await _mutate(gw, township, REPORT, "reportOnSiteToGovernment", id=req["id"])
+    assert reported["__typename"] == "OnSiteRequest", reported
+    notice = await _notice(gw, government, "on_site.reported_to_government", req["id"])
+    assert notice["audience"] == "leader", notice
+    # 立即报告: urgent, for the government's head.
+    assert notice["urgent"] and notice["title"] == "【紧急】接到通知后不说明理由又拒不处理的报告"
+    assert (
+        "华龙区岳村镇人民政府报告：华龙区市场监督管理局接到立即派员现场处置通知" in notice["body"]
+    )
+    await _sign(gw, government, notice)
