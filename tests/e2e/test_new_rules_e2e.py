@@ -124,6 +124,15 @@ ON_SITE = "query($id: ID!) { onSiteRequest(id: $id) { id referralId receiverId s
 )
 
 
+LISTS = """
+query {
+  onSiteRequests(first: 10) { edges { cursor node { id } } pageInfo { hasNextPage } }
+  correctionOpinions(first: 10) { edges { node { id justiceBureauId } } }
+  participationNotices(first: 10) { edges { node { id } } }
+  jointRulings(first: 10) { edges { node { id } } }
+}"""
+
+
 async def _urgent_referral(gw: Gateway) -> str:
     """An urgent referral from the market bureau to 寒葱沟镇, drafted (once the read models
     are fed), completed, approved and sent; returns its id."""
@@ -403,6 +412,16 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     assert clues["title"] == "问题线索移交：抚远市市场监督管理局", clues
     assert "拒不落实管辖争议裁定" in clues["body"]
     await _sign(gw, discipline, clues)
+    # The lists: each party reads its own (the justice bureau the opinion it was copied on,
+    # the discipline commission the ruling it was given clues of).
+    lists = (await gw.query(justice, LISTS))["data"]
+    assert opinion["id"] in [e["node"]["id"] for e in lists["correctionOpinions"]["edges"]]
+    mine = (await gw.query(discipline, LISTS))["data"]
+    assert [e["node"]["id"] for e in mine["jointRulings"]["edges"]] == [ruling["id"]], mine
+    assert mine["onSiteRequests"]["edges"] == [] and mine["correctionOpinions"]["edges"] == []
+    town_lists = (await gw.query(township, LISTS))["data"]
+    assert len(town_lists["onSiteRequests"]["edges"]) == 2, town_lists
+    assert town_lists["onSiteRequests"]["pageInfo"]["hasNextPage"] is False
     decided = await _mutate(gw, coordinator, RULE_RULING, "ruleJointRuling", id=ruling["id"])
     assert decided["status"] == "RULED", decided
     assert _clock(decided["deadlines"], "joint_ruling.decide")["state"] == "met"
