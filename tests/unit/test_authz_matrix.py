@@ -37,6 +37,10 @@ READ_ALIASES = {
         "meetings": "meeting",
         "jointOperations": "jointOperation",
         "jointTasks": "jointOperation",
+        "onSiteRequests": "onSiteRequest",
+        "correctionOpinions": "correctionOpinion",
+        "participationNotices": "participationNotice",
+        "jointRulings": "jointRuling",
     },
     "notify": {"myInbox": "inbox"},
 }

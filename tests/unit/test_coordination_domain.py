@@ -55,7 +55,8 @@ def _entry(*delegations: tuple[str, str, date, date | None], months: int = 0) ->
 def test_R_AG_01_every_kind_of_agency_is_known_and_unknown_kinds_are_refused() -> None:
     for kind in ("township", "department", "approval_bureau", "justice_bureau",
                  "coordination_body", "government", "public_security", "procuratorate",
-                 "court", "management_centre"):  # fmt: skip
+                 "court", "management_centre", "discipline_commission",
+                 "organisation_department"):  # fmt: skip
         assert new_agency(agency_id="x", name="某机关", kind=kind, district="fuyuan").kind == kind
     with pytest.raises(ValidationFailed) as err:
         new_agency(agency_id="x", name="某机关", kind="bureau", district="fuyuan")

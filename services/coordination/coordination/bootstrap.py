@@ -16,6 +16,12 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.duties import (
+    CorrectionRepository,
+    JointRulingRepository,
+    OnSiteRepository,
+    ParticipationRepository,
+)
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
@@ -28,6 +34,13 @@ from coordination.application.calendar import CalendarHandlers, CoordinationCale
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
 from coordination.application.disputes import DisputeHandlers
+from coordination.application.duties import (
+    CorrectionHandlers,
+    Duties,
+    JointRulingHandlers,
+    OnSiteHandlers,
+    ParticipationHandlers,
+)
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
@@ -36,7 +49,12 @@ from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
 from coordination.application.technical import TechnicalSupportHandlers
-from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
+from coordination.contracts.consumed import (
+    DeadlineMissed,
+    DisputeRuled,
+    ReferralDeclined,
+    ReferralSent,
+)
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes
 from coordination.policy import policy_of
@@ -67,6 +85,7 @@ class CoordinationService:
     meetings: MeetingHandlers
     letters: LetterService
     calendar: CalendarHandlers
+    duties: Duties
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -83,6 +102,7 @@ class CoordinationService:
             joint=self.joint,
             meetings=self.meetings,
             calendar_admin=self.calendar,
+            duties=self.duties,
         )
 
     async def ensure_indexes(self) -> None:
@@ -99,6 +119,8 @@ class CoordinationService:
         await self.joint.inspections.ensure_indexes()
         await self.meetings.meetings.ensure_indexes()
         await self.calendar.schedules.ensure_indexes()
+        for duty in self.duties.repositories():
+            await duty.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -190,12 +212,23 @@ def bootstrap(
         deps.calendar,
         [rechecks.recheck_requests, rechecks.recheck_disputes, rechecks.recheck_joint_tasks],
     )
+    # R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04: duties that reach an addressee with a clock.
+    duties = Duties(
+        on_site=OnSiteHandlers(OnSiteRepository(deps.store), *common),
+        corrections=CorrectionHandlers(CorrectionRepository(deps.store), *common),
+        participation=ParticipationHandlers(ParticipationRepository(deps.store), *common),
+        joint_rulings=JointRulingHandlers(
+            JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
+        ),
+    )
     router = (
         EventRouter(district)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
         .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
+        # R-REF-15: an urgent referral's receiver is due on site at once.
+        .on(ReferralSent.event_type, duties.on_site.when_urgent_referral_sent_request_on_site)
     )
 
     async def seed() -> None:
@@ -221,6 +254,7 @@ def bootstrap(
             *(r.aggregates for r in joint_repositories),
             meetings.meetings.aggregates,
             calendar.schedules.aggregates,
+            *(r.aggregates for r in duties.repositories()),
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -231,6 +265,7 @@ def bootstrap(
             *(r.ensure_indexes for r in joint_repositories),
             meetings.meetings.ensure_indexes,
             calendar.schedules.ensure_indexes,
+            *(r.ensure_indexes for r in duties.repositories()),
             seed,
             follower.start,
         ],
@@ -251,4 +286,5 @@ def bootstrap(
         meetings=meetings,
         letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
         calendar=calendar,
+        duties=duties,
     )

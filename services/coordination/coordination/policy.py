@@ -32,12 +32,16 @@ __all__ = [
     "SECTIONS",
     "AssistancePolicy",
     "CoordinationPolicy",
+    "CorrectionPolicy",
     "DelegationPolicy",
     "DisputePolicy",
     "InformationQueryPolicy",
     "JointEnforcementPolicy",
+    "JointRulingPolicy",
     "LadderStep",
     "MeetingPolicy",
+    "OnSitePolicy",
+    "ParticipationPolicy",
     "Recurrence",
     "RoutineMeeting",
     "TechnicalSupportPolicy",
@@ -230,6 +234,42 @@ class DisputePolicy(PolicyModel):
         return self
 
 
+class OnSitePolicy(PolicyModel):
+    """On-site dispatch for urgent cases and hazards (R-REF-15). The limit is the policy's
+    ``immediately`` hours (DOMAIN §0: SL 三(四) "立即派员到达现场", HL 四(四) "立即派行政执法
+    人员进行处理")."""
+
+    report_unhandled_to_government: Bool = False
+    """HL 四(四): "对接到通知后不能说明理由又拒不处理的，乡镇街道应立即向华龙区人民政府报告";
+    the other seeds have no such report (default false)."""
+
+
+class CorrectionPolicy(PolicyModel):
+    """Correction opinions (纠正意见, R-NTF-05; HL 三(二) "及时提出纠正意见，并抄送华龙区
+    司法局")."""
+
+    response_limit_working_days: PositiveInt = 5
+    """Working days for the township's reply on what it corrected. No seed gives one: default
+    5, as the other written answers between agencies (DOMAIN §0)."""
+
+
+class ParticipationPolicy(PolicyModel):
+    """Written participation notices (R-NTF-06; FY (三)2 "情况紧急的也可先电话通知，事后补办
+    书面手续")."""
+
+    written_after_phone_working_days: PositiveInt = 2
+    """Working days after an emergency phone notice within which the writing follows. FY gives
+    no limit ("事后补办"): default 2, as the assistance letter after a phone request."""
+
+
+class JointRulingPolicy(PolicyModel):
+    """Joint ruling on a unit that fails to carry out a ruling or task (R-SUP-04; HC #11
+    "启动联合裁定程序，并向纪委监委、组织部移交线索")."""
+
+    decide_limit_working_days: PositiveInt = 10
+    """Working days the platform has to rule once it started. HC gives none: project default."""
+
+
 class CoordinationPolicy(PolicyModel):
     """The coordination service's sections of a district policy (the file's other sections
     are the kernel's and the other services')."""
@@ -250,6 +290,14 @@ class CoordinationPolicy(PolicyModel):
     """R-CAT-02."""
     dispute: DisputePolicy
     """R-DSP-01, R-DSP-02."""
+    on_site: OnSitePolicy = Field(default_factory=OnSitePolicy)
+    """R-REF-15 (optional in a file: the report flag defaults to false)."""
+    correction: CorrectionPolicy = Field(default_factory=CorrectionPolicy)
+    """R-NTF-05 (optional: the limit is a default)."""
+    participation: ParticipationPolicy = Field(default_factory=ParticipationPolicy)
+    """R-NTF-06 (optional: the limit is a default)."""
+    joint_ruling: JointRulingPolicy = Field(default_factory=JointRulingPolicy)
+    """R-SUP-04 (optional: the limit is a project default)."""
 
 
 SECTIONS: frozenset[str] = frozenset(CoordinationPolicy.model_fields)

@@ -189,6 +189,82 @@ RULES: tuple[Rule, ...] = (
         [_R.SENDER, _R.PARTY],
         "R-JNT-05",
     ),
+    # -- coordination: on-site dispatch (R-REF-15) --------------------------------------------
+    rule(
+        "coordination.onSiteRequest",
+        STAFF,
+        _SIDES,
+        "notifier, receiver, and the government once reported to (HL 四(四))",
+    ),
+    rule("coordination.onSiteRequest", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.notifyOnSite", ACTING_STAFF, [_R.SENDER], "R-REF-15: notifierId"),
+    rule("coordination.dispatchOnSiteStaff", ACTING_STAFF, [_R.RECEIVER], "R-REF-15"),
+    rule("coordination.recordOnSiteArrival", ACTING_STAFF, [_R.RECEIVER]),
+    rule("coordination.recordOnSiteHandling", ACTING_STAFF, [_R.RECEIVER]),
+    rule(
+        "coordination.explainOnSite",
+        ["leader", "liaison"],
+        [_R.RECEIVER],
+        "说明理由 (HL 四(四)): the receiver's head or liaison",
+    ),
+    rule(
+        "coordination.reportOnSiteToGovernment",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "HL 四(四): the notifier, once the limit lapsed unmet (policy flag; domain)",
+    ),
+    # -- coordination: correction opinions (R-NTF-05) ----------------------------------------
+    rule(
+        "coordination.correctionOpinion",
+        STAFF,
+        _SIDES,
+        "department, township, the justice bureau copied",
+    ),
+    rule("coordination.correctionOpinion", _READERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.issueCorrectionOpinion",
+        ["leader", "legal_reviewer"],
+        [_R.SENDER],
+        "R-NTF-05: the department's head or legal reviewer (法制审核)",
+    ),
+    rule("coordination.respondToCorrectionOpinion", ACTING_STAFF, [_R.RECEIVER], "R-NTF-05"),
+    # -- coordination: written participation notices (R-NTF-06) ------------------------------
+    rule(
+        "coordination.participationNotice",
+        STAFF,
+        [_R.SENDER, _R.RECEIVER],
+        "the department and the township",
+    ),
+    rule("coordination.participationNotice", _READERS, [_R.SUPERVISOR]),
+    rule("coordination.notifyParticipation", ACTING_STAFF, [_R.SENDER], "R-NTF-06"),
+    rule(
+        "coordination.sendParticipationWrittenNotice",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "R-NTF-06: the writing after a phone call",
+    ),
+    rule("coordination.confirmParticipation", ACTING_STAFF, [_R.RECEIVER], "R-NTF-06"),
+    # -- coordination: joint ruling and clue transfer (R-SUP-04) ------------------------------
+    rule(
+        "coordination.jointRuling",
+        STAFF | {"coordinator"},
+        _SIDES,
+        "platform, responsible unit, participants, clue recipients",
+    ),
+    rule("coordination.jointRuling", ("government", "supervisor"), [_R.SUPERVISOR]),
+    rule(
+        "coordination.startJointRuling",
+        ["coordinator", "leader"],
+        [_R.SENDER],
+        "R-SUP-04: platformId is the caller's agency, a coordination body (checked)",
+    ),
+    rule("coordination.ruleJointRuling", ["coordinator", "leader"], [_R.SENDER], "R-SUP-04"),
+    rule(
+        "coordination.transferClues",
+        ["coordinator", "leader"],
+        [_R.SENDER],
+        "R-SUP-04: to 纪委监委 / 组织部 only (checked)",
+    ),
 )
 
 MATRIX = Matrix("coordination", RULES)

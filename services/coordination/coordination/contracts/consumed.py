@@ -65,3 +65,19 @@ class DisputeRuled(EventPayload):
     ruled_at: datetime
     actor_id: str = "system"
     actor_agency_id: str | None = None
+
+
+class ReferralSent(EventPayload):
+    """A referral left its sender; an urgent one needs the receiver's staff on site at once
+    (R-REF-15, SL 三(四): 情况紧急的应立即派员到达现场进行执法)."""
+
+    event_type = "referral.sent.v1"
+
+    referral_id: str
+    sender_id: str
+    receiver_id: str = ""
+    title: str = ""
+    urgent: bool = False
+    sent_at: datetime | None = None
+    actor_id: str = "system"
+    actor_agency_id: str | None = None

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coordination.contracts.duties import DUTY_EVENTS
 from coordination.contracts.meetings import MEETING_EVENTS
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
@@ -564,3 +565,6 @@ PUBLISHED += MEETING_EVENTS
 # The district's calendar (issue 20): each loaded official holiday schedule, and the open
 # clocks it moved (kernel contracts, shared by every service).
 PUBLISHED += [HolidayScheduleV1, DeadlineMovedV1]
+# On-site dispatch, correction opinions, participation notices, joint rulings
+# (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04): see contracts/duties.py.
+PUBLISHED += DUTY_EVENTS

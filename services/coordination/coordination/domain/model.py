@@ -25,6 +25,10 @@ class AgencyKind(StrEnum):
     PROCURATORATE = "procuratorate"  # 检察院
     COURT = "court"  # 法院
     MANAGEMENT_CENTRE = "management_centre"  # 管理服务中心 (patrol only)
+    # Receive clues when a responsible unit fails to carry out a ruling or task (R-SUP-04,
+    # HC #11: 向纪委监委、组织部移交线索); they take no part in enforcement itself.
+    DISCIPLINE_COMMISSION = "discipline_commission"  # 纪委监委
+    ORGANISATION_DEPARTMENT = "organisation_department"  # 组织部
 
 
 JUDICIAL_KINDS = frozenset({AgencyKind.PUBLIC_SECURITY, AgencyKind.PROCURATORATE, AgencyKind.COURT})

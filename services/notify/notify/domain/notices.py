@@ -84,6 +84,10 @@ TECHNICAL = ("TechnicalSupportRequest", "request_id")
 QUERY = ("InformationQuery", "query_id")
 JOINT = ("JointOperation", "operation_id")
 MEETING = ("Meeting", "meeting_id")
+ON_SITE = ("OnSiteRequest", "request_id")
+CORRECTION = ("CorrectionOpinion", "opinion_id")
+PARTICIPATION = ("ParticipationNotice", "notice_id")
+JOINT_RULING = ("JointRuling", "ruling_id")
 
 # The table reads best one row to a call, as written; the formatter would stack each argument.
 # fmt: off
@@ -379,6 +383,89 @@ MATRIX: tuple[NoticeRow, ...] = (
         "（{rule}）重新计算，{summary_zh}。",
         note="the owner of the clock publishes it (referral or coordination); the subject "
         "type is the payload's",
+    ),
+    # -- on-site dispatch (R-REF-15) --------------------------------------------------------
+    _r(
+        "on_site.requested.v1", "R-REF-15", "on_site.requested", "receiver_id", ON_SITE,
+        "立即派员现场处置通知：{place}",
+        "{notifier_id_name}通知：{description}。请立即派行政执法人员到达现场处置。",
+    ),
+    _r(
+        "on_site.dispatched.v1", "R-REF-15", "on_site.dispatched", "notifier_id", ON_SITE,
+        "已派员赴现场：{place}", "{receiver_id_name}已派员：{staff}。", receipt=False,
+    ),
+    _r(
+        "on_site.arrived.v1", "R-REF-15", "on_site.arrived", "notifier_id", ON_SITE,
+        "执法人员已到达现场：{place}", "{receiver_id_name}执法人员已到达现场。", receipt=False,
+    ),
+    _r(
+        "on_site.handled.v1", "R-REF-15", "on_site.handled", "notifier_id", ON_SITE,
+        "现场处置情况：{place}", "{receiver_id_name}：{handling}",
+    ),
+    _r(
+        "on_site.explained.v1", "R-REF-15", "on_site.explained", "notifier_id", ON_SITE,
+        "未派员处置的理由说明：{place}", "{receiver_id_name}说明理由：{reason}",
+    ),
+    _r(
+        "on_site.reported_to_government.v1", "R-REF-15", "on_site.reported_to_government",
+        "government_id", ON_SITE, "接到通知后不说明理由又拒不处理的报告",
+        "{notifier_id_name}报告：{receiver_id_name}接到立即派员现场处置通知（{place}）后，"
+        "逾期既未派员处理也未说明理由。{text}", audience="leader",
+    ),
+    # -- correction opinions (R-NTF-05) ------------------------------------------------------
+    _r(
+        "correction.issued.v1", "R-NTF-05", "correction.opinion", "township_id", CORRECTION,
+        "纠正意见：{case_reference}",
+        "{department_id_name}提出纠正意见（{document_number}）。存在问题：{problems}。"
+        "纠正意见：{opinion}。请予纠正并书面回复纠正情况。",
+    ),
+    _r(
+        "correction.issued.v1", "R-NTF-05", "correction.copy", "justice_bureau_id", CORRECTION,
+        "纠正意见抄送：{case_reference}",
+        "{department_id_name}向{township_id_name}提出纠正意见（{document_number}）：{opinion}",
+    ),
+    _r(
+        "correction.responded.v1", "R-NTF-05", "correction.responded", "department_id",
+        CORRECTION, "纠正意见回复：{opinion_document_number}",
+        "{township_id_name}书面回复纠正情况（{document_number}）：{corrected}",
+    ),
+    _r(
+        "correction.responded.v1", "R-NTF-05", "correction.responded_copy", "justice_bureau_id",
+        CORRECTION, "纠正情况抄送：{opinion_document_number}",
+        "{township_id_name}回复{department_id_name}的纠正意见：{corrected}", receipt=False,
+    ),
+    # -- written participation notices (R-NTF-06) -------------------------------------------
+    _r(
+        "participation.notified.v1", "R-NTF-06", "participation.notice", "township_id",
+        PARTICIPATION, "参与{purpose_zh}通知：{subject}",
+        "{department_id_name}{form_zh}：请你单位参与{purpose_zh}，事项：{subject}，地点：{place}。",
+    ),
+    _r(
+        "participation.written_notice_sent.v1", "R-NTF-06", "participation.written_notice",
+        "township_id", PARTICIPATION, "书面通知（电话通知后补办）：{subject}",
+        "{department_id_name}补办书面通知，文号：{document_number}。",
+    ),
+    _r(
+        "participation.confirmed.v1", "R-NTF-06", "participation.confirmed", "department_id",
+        PARTICIPATION, "参与确认：{subject}", "{township_id_name}确认参与人员：{participants}。",
+        receipt=False,
+    ),
+    # -- joint ruling and clue transfer (R-SUP-04) -----------------------------------------
+    _r(
+        "joint_ruling.started.v1", "R-SUP-04", "joint_ruling.started",
+        ("responsible_agency_id", "participant_ids"), JOINT_RULING, "启动联合裁定程序",
+        "{platform_id_name}就{responsible_agency_id_name}落实不力或拒不落实启动联合裁定：{failure}",
+        audience="leader",
+    ),
+    _r(
+        "joint_ruling.ruled.v1", "R-SUP-04", "joint_ruling.ruled",
+        ("responsible_agency_id", "participant_ids"), JOINT_RULING, "联合裁定结果",
+        "{platform_id_name}作出联合裁定（{basis}）：{decision}", audience="leader",
+    ),
+    _r(
+        "joint_ruling.clues_transferred.v1", "R-SUP-04", "joint_ruling.clues", "recipient_id",
+        JOINT_RULING, "问题线索移交：{responsible_agency_id_name}",
+        "{platform_id_name}移交{responsible_agency_id_name}落实不力或拒不落实的问题线索：{clues}",
     ),
 )
 # fmt: on

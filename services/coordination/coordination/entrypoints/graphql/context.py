@@ -10,6 +10,7 @@ from coordination.application.assistance import AssistanceHandlers
 from coordination.application.calendar import CalendarHandlers
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.disputes import DisputeHandlers
+from coordination.application.duties import Duties
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
@@ -40,10 +41,14 @@ class CoordinationContext(RequestContext):
         *,
         meetings: MeetingHandlers | None = None,
         joint: JointHandlers,
+        duties: Duties,
         calendar_admin: CalendarHandlers | None = None,
     ) -> None:
         super().__init__(verifier, district)
         self.calendar_admin = calendar_admin  # official holiday schedules (issue 20)
+        # On-site dispatch, correction opinions, participation notices, joint rulings
+        # (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04).
+        self.duties = duties
         self.joint = joint  # joint enforcement (R-JNT-01…05)
         self.meetings = meetings  # consultation meetings (R-MTG-01)
         self.assistance = assistance

@@ -13,6 +13,7 @@ from coordination.entrypoints.graphql.calendar import CalendarMutation, Calendar
 from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
 from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+from coordination.entrypoints.graphql.duties import DutyMutation, DutyQuery
 from coordination.entrypoints.graphql.information import (
     InformationMutation,
     InformationQueries,
@@ -43,6 +44,7 @@ class Query(
     MeetingQuery,
     JointQuery,
     CalendarQuery,
+    DutyQuery,
 ):
     pass
 
@@ -59,6 +61,7 @@ class Mutation(
     JointMutation,
     JointInspectionMutation,
     CalendarMutation,
+    DutyMutation,
 ):
     pass
 

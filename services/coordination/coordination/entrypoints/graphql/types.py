@@ -37,6 +37,12 @@ T = TypeVar("T")
 
 # The domain's enum is exposed as is (one source of truth for the values).
 strawberry.enum(DomainAgencyKind, name="AgencyKind", description="R-AG-01 kinds of agency")
+# The kinds added with R-SUP-04 come described (the public schema's descriptions only grow).
+for _value in DomainAgencyKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = {
+        "discipline_commission": "纪委监委: receives clues of units that fail to act (R-SUP-04)",
+        "organisation_department": "组织部: receives clues of units that fail to act (R-SUP-04)",
+    }.get(_value.value, _value.description)
 AgencyKind = DomainAgencyKind
 
 
