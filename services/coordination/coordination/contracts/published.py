@@ -109,6 +109,26 @@ class DisputeEscalatedV1(EventPayload):
     deadlines: list[DeadlineV1] = Field(default_factory=list)
 
 
+class DisputeAgreementProposedV1(EventPayload):
+    """A party proposed the agreement (协议) that settles the dispute (R-DSP-03); it binds
+    when each party's leader has confirmed this revision (issue 16, finding 1)."""
+
+    event_type = "dispute.agreement_proposed.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+    matter_code: str
+    party_ids: list[str]
+    revision: int
+    basis: str
+    responsible_agency_id: str
+    proposed_at: datetime
+    actor_id: str
+    actor_agency_id: str | None = None
+    state_before: str | None = "open"
+    state_after: str | None = "open"
+
+
 class DisputeRuledV1(EventPayload):
     """The binding outcome (R-DSP-03): the referral waiting on it goes to
     ``responsible_agency_id``; ``rule_id`` names the catalogue routing rule it became (None for
@@ -532,6 +552,7 @@ PUBLISHED = [
     CatalogueChangeAnnouncedV1,
     DisputeOpenedV1,
     DisputeEscalatedV1,
+    DisputeAgreementProposedV1,
     DisputeRuledV1,
     AssistanceRequestedV1,
     AssistanceLetterSentV1,

@@ -199,6 +199,11 @@ MATRIX: tuple[NoticeRow, ...] = (
         DISPUTE, "管辖争议提交你单位：{step.name_zh}", "原因：{cause}",
     ),
     _r(
+        "dispute.agreement_proposed.v1", "R-DSP-03", "dispute.agreement_proposed", "party_ids",
+        DISPUTE, "管辖争议协议待确认", "{actor_agency_id_name}提出协议（第{revision}稿）：{basis}。"
+        "协议经各方负责人确认后生效。", audience="leader",
+    ),
+    _r(
         "dispute.ruled.v1", "R-DSP-03", "dispute.ruled", "responsible_agency_id", DISPUTE,
         "管辖争议裁定：由你单位负责", "依据：{basis}",
     ),
