@@ -79,6 +79,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLNamedType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -368,11 +369,32 @@ const limits = {
 };
 
 // Estimated cost (demand control): every field returning an object costs 1, times the
-// number of times it can occur — the product of the sizes of the lists above it (a list's
-// size is its `first`/`last`/`limit` argument when given, else LIST_SIZE) — and a mutation
-// costs 10 more. Fragments are counted where they are spread. Hive Gateway's own
-// `demandControl` is not used: in 2.15 it gives non-null lists (`[T!]!`, every list in this
-// graph) a size of 1, so it would let `{ a { b { c } } }` over three lists pass as cost 3.
+// number of times it can occur — the product of the sizes of the lists above it — and a
+// mutation costs 10 more. Fragments are counted where they are spread. A list's size is its
+// `first`/`last`/`limit` argument when given, else that argument's default in the schema,
+// else LIST_SIZE. A connection (a field whose type has an `edges` or `nodes` list, e.g.
+// `referrals(first: 200) { edges { node … } }`) passes its size down to those lists: they
+// carry no argument of their own, and counting them as LIST_SIZE let
+// `referrals(first:200){…sender{inbox(first:200)…}}` pass as ~881 while it returns ~80,000
+// objects (issue 16, finding 5). With full pages the estimate is the number of objects in
+// the answer. Hive Gateway's own `demandControl` is not used: in 2.15 it gives non-null
+// lists (`[T!]!`, every list in this graph) a size of 1, so it would let
+// `{ a { b { c } } }` over three lists pass as cost 3.
+const SIZE_ARGUMENTS = new Set(['first', 'last', 'limit']);
+const CONNECTION_LISTS = new Set(['edges', 'nodes']);
+
+function isConnection(type: GraphQLNamedType): boolean {
+  if (!isObjectType(type) && !isInterfaceType(type)) return false;
+  const fields = type.getFields();
+  return [...CONNECTION_LISTS].some((name) => {
+    const field = fields[name];
+    if (field === undefined) return false;
+    let inner: GraphQLOutputType = field.type;
+    if (isNonNullType(inner)) inner = inner.ofType;
+    return isListType(inner);
+  });
+}
+
 function estimateCost(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -393,10 +415,10 @@ function estimateCost(
   }
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return 0;
-  const sizeArguments = new Set(['first', 'last', 'limit']);
-  const sizeOf = (field: FieldNode): number => {
+  // The size a field asks for: its own argument, the argument's default, or undefined.
+  const askedSize = (field: FieldNode, definition: GraphQLField<unknown, unknown>) => {
     for (const argument of field.arguments ?? []) {
-      if (!sizeArguments.has(argument.name.value)) continue;
+      if (!SIZE_ARGUMENTS.has(argument.name.value)) continue;
       const value =
         argument.value.kind === Kind.INT
           ? Number(argument.value.value)
@@ -405,13 +427,19 @@ function estimateCost(
             : undefined;
       if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
     }
-    return limits.listSize;
+    for (const argument of definition.args) {
+      if (!SIZE_ARGUMENTS.has(argument.name)) continue;
+      const value = argument.defaultValue;
+      if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
+    }
+    return undefined;
   };
   const walk = (
     selections: SelectionSetNode,
     parent: GraphQLNamedType,
     multiplier: number,
     spreading: Set<string>,
+    connectionSize: number | undefined,
   ): number => {
     let cost = 0;
     for (const selection of selections.selections) {
@@ -420,13 +448,17 @@ function estimateCost(
         if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
         const definition = parent.getFields()[selection.name.value];
         if (definition === undefined) continue;
+        const asked = askedSize(selection, definition);
         let type: GraphQLOutputType = definition.type;
         let times = multiplier;
         for (;;) {
           if (isNonNullType(type)) {
             type = type.ofType;
           } else if (isListType(type)) {
-            times *= sizeOf(selection);
+            const inherited = CONNECTION_LISTS.has(selection.name.value)
+              ? connectionSize
+              : undefined;
+            times *= asked ?? inherited ?? limits.listSize;
             type = type.ofType;
           } else {
             break;
@@ -435,13 +467,18 @@ function estimateCost(
         const named = getNamedType(type);
         if (isCompositeType(named)) {
           cost += times;
-          if (selection.selectionSet) cost += walk(selection.selectionSet, named, times, spreading);
+          const pageSize = isConnection(named) ? (asked ?? limits.listSize) : undefined;
+          if (selection.selectionSet) {
+            cost += walk(selection.selectionSet, named, times, spreading, pageSize);
+          }
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition
           ? schema.getType(selection.typeCondition.name.value)
           : parent;
-        if (condition) cost += walk(selection.selectionSet, condition, multiplier, spreading);
+        if (condition) {
+          cost += walk(selection.selectionSet, condition, multiplier, spreading, connectionSize);
+        }
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
@@ -450,14 +487,14 @@ function estimateCost(
         const condition = schema.getType(fragment.typeCondition.name.value);
         if (condition === undefined) continue;
         spreading.add(name);
-        cost += walk(fragment.selectionSet, condition, multiplier, spreading);
+        cost += walk(fragment.selectionSet, condition, multiplier, spreading, connectionSize);
         spreading.delete(name);
       }
     }
     return cost;
   };
   const base = operation.operation === 'mutation' ? 10 : 0;
-  return base + walk(operation.selectionSet, root, 1, new Set());
+  return base + walk(operation.selectionSet, root, 1, new Set(), undefined);
 }
 
 // At execution, not validation: the estimate depends on the request's variables

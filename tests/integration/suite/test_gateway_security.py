@@ -713,9 +713,10 @@ def test_too_many_tokens_are_refused(gateway: GatewayProcess, issuer: TokenIssue
 
 
 def test_too_costly_a_query_is_refused(gateway: GatewayProcess, issuer: TokenIssuer) -> None:
-    # Lists count as LIST_SIZE (10) items: 10 + 100 fits in 1000, 10 + 100 + 1000 does not.
-    cheap = "{ nodes { children { id } } }"
-    costly = "{ nodes { children { children { id } } } }"
+    # Lists count as their `first` (else its default in the schema, else LIST_SIZE):
+    # 10 + 100 fits in 1000, 10 + 100 + 1000 does not.
+    cheap = "{ nodes(first: 10) { children(first: 10) { id } } }"
+    costly = "{ nodes(first: 10) { children(first: 10) { children(first: 10) { id } } } }"
     token = issuer.issue(P)
 
     assert _post(gateway.url, {"query": cheap}, token)[0] == 200
