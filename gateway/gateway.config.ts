@@ -29,8 +29,9 @@
 //
 //   LIANDONG_GATEWAY_HMAC_SECRET  shared with the services (required in production). Queries
 //                                 and mutations carry an HMAC-SHA256 of {query, variables} in
-//                                 `extensions.hmac-signature`; the WebSocket to a subgraph
-//                                 (subscriptions) carries a key derived from the secret in the
+//                                 `extensions.hmac-signature`, with the time and a nonce
+//                                 (replays are refused); the WebSocket to a subgraph
+//                                 (subscriptions) carries a fresh key derived from the secret in the
 //                                 `x-liandong-gateway-key` header of its upgrade request,
 //                                 because the subgraphs' WebSocket server does not expose the
 //                                 `extensions` of a subscribe message.
@@ -53,7 +54,7 @@
 // a handful of aliases, a few hundred tokens); tighten them per district if need be. In
 // production, besides: no GraphiQL, no landing page, no introspection, no field suggestions
 // ("did you mean ...?" would reveal the schema), and unexpected errors are masked.
-import { createHmac, createPublicKey } from 'node:crypto';
+import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import process from 'node:process';
 
@@ -61,6 +62,7 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { defaultExecutionRequestSerializer } from '@graphql-mesh/hmac-upstream-signature';
 import {
   createRemoteJwksSigningKeyProvider,
   defineConfig,
@@ -596,13 +598,50 @@ const hmacSecret = setting('LIANDONG_GATEWAY_HMAC_SECRET');
 if (production && hmacSecret === undefined) {
   throw new Error('production needs LIANDONG_GATEWAY_HMAC_SECRET (shared with the services)');
 }
-// Must match kernel.gateway_signature.websocket_key: the raw secret never travels, and a key
-// read off the wire opens subscriptions only, not queries or mutations (those are HMAC-signed
-// per request).
-const websocketKey =
-  hmacSecret === undefined
-    ? undefined
-    : createHmac('sha256', hmacSecret).update('liandong-gateway-websocket-v1').digest('hex');
+// Replays (issue 16, finding 9): every signed operation carries the time it was signed and
+// a random nonce in its extensions, and the HMAC covers them (the stable JSON of
+// {query, variables}, a newline, the time, a newline, the nonce); kernel.gateway_signature
+// refuses a stale time or a nonce seen before. Must match its `_timed_content`.
+const SIGNED_AT_EXTENSION = 'liandong-signed-at';
+const NONCE_EXTENSION = 'liandong-nonce';
+const nonce = () => randomBytes(16).toString('base64url');
+const signedAt = () => Math.floor(Date.now() / 1000);
+
+function timedSerializer(
+  executionRequest: Parameters<typeof defaultExecutionRequestSerializer>[0],
+): string {
+  const at = signedAt();
+  const once = nonce();
+  executionRequest.extensions = {
+    ...(executionRequest.extensions ?? {}),
+    [SIGNED_AT_EXTENSION]: at,
+    [NONCE_EXTENSION]: once,
+  };
+  return `${defaultExecutionRequestSerializer(executionRequest)}\n${at}\n${once}`;
+}
+
+// The WebSocket to a subgraph (subscriptions) cannot carry a signed message, so its upgrade
+// request carries a key: `v2.<time>.<nonce>.<HMAC(secret, context \n time \n nonce)>`, made
+// afresh for every client request (kernel.gateway_signature.websocket_key), so a key read
+// off the wire opens nothing later. The raw secret never travels.
+function websocketKey(secret: string): string {
+  const at = signedAt();
+  const once = nonce();
+  const mac = createHmac('sha256', secret)
+    .update(`liandong-gateway-websocket-v2\n${at}\n${once}`)
+    .digest('hex');
+  return `v2.${at}.${once}.${mac}`;
+}
+
+// Puts a fresh WebSocket key in every request's context, where the subscription transport's
+// header interpolation (`{context.liandongGatewayKey}`) takes it.
+function websocketKeys(): GatewayPlugin {
+  return {
+    onContextBuilding({ extendContext }) {
+      if (hmacSecret !== undefined) extendContext({ liandongGatewayKey: websocketKey(hmacSecret) });
+    },
+  };
+}
 
 // ---- telemetry (traces and metrics; issue 7) ----------------------------------------------
 //
@@ -645,7 +684,7 @@ export const gatewayConfig = defineConfig({
   // debug, so `info` keeps the log modest.
   logging: logLevel(),
 
-  plugins: () => [stableCodes(), ...authentication(), ...abuseLimits()],
+  plugins: () => [stableCodes(), ...authentication(), ...abuseLimits(), websocketKeys()],
 
   // Queries and mutations (HTTP to the subgraphs).
   propagateHeaders: {
@@ -661,7 +700,10 @@ export const gatewayConfig = defineConfig({
 
   // Every subgraph request carries `extensions.hmac-signature`: HMAC-SHA256 over the stable
   // JSON of {query, variables}; kernel.gateway_signature verifies it.
-  hmacSignature: hmacSecret === undefined ? undefined : { secret: hmacSecret },
+  hmacSignature:
+    hmacSecret === undefined
+      ? undefined
+      : { secret: hmacSecret, serializeExecutionRequest: timedSerializer },
 
   // Subscriptions: the subgraphs (strawberry) serve graphql-transport-ws on their GraphQL path,
   // so the subgraph endpoint itself is used for the WebSocket (http:// becomes ws://).
@@ -680,9 +722,9 @@ export const gatewayConfig = defineConfig({
               name,
               `{context.headers.${name}}`,
             ]),
-            ...(websocketKey === undefined
+            ...(hmacSecret === undefined
               ? []
-              : [['x-liandong-gateway-key', websocketKey] as [string, string]]),
+              : [['x-liandong-gateway-key', '{context.liandongGatewayKey}'] as [string, string]]),
           ],
         },
       },
