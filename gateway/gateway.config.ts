@@ -56,6 +56,7 @@
 // ("did you mean ...?" would reveal the schema), and unexpected errors are masked.
 import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import process from 'node:process';
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
@@ -69,6 +70,7 @@ import {
   useJWT,
   type GatewayPlugin,
 } from '@graphql-hive/gateway';
+import { Registry } from 'prom-client';
 import {
   getNamedType,
   GraphQLError,
@@ -650,7 +652,13 @@ function websocketKeys(): GatewayPlugin {
 //                               and sends W3C `traceparent` to the subgraphs, so one trace
 //                               runs from the gateway through the services to the consumers
 //   LIANDONG_TRACE_SAMPLE_RATIO share of new traces sampled, 0..1 (default 1)
-//   LIANDONG_GATEWAY_METRICS    `off` turns the Prometheus endpoint /metrics off (default on)
+//   LIANDONG_GATEWAY_METRICS    `off` turns the Prometheus metrics off (default on)
+//   LIANDONG_GATEWAY_METRICS_PORT  where /metrics is served: its own listener, never the
+//                               public port (issue 16, finding 9: the traffic figures are for
+//                               the cluster's Prometheus, not for clients); unset: collected,
+//                               not served
+//   LIANDONG_GATEWAY_METRICS_HOST  that listener's address (default 0.0.0.0: scraped on the
+//                               pod's address; the gateway's Service exposes the public port only)
 const otlpEndpoint = setting('LIANDONG_OTLP_ENDPOINT');
 if (otlpEndpoint !== undefined) {
   // The SDK must be set up before the gateway builds its plugins; these packages ship with
@@ -675,6 +683,29 @@ if (otlpEndpoint !== undefined) {
   });
 }
 const metricsOn = (setting('LIANDONG_GATEWAY_METRICS') ?? 'on').toLowerCase() !== 'off';
+const metricsRegistry = new Registry();
+if (metricsOn && setting('LIANDONG_GATEWAY_METRICS_PORT') !== undefined) {
+  const metricsPort = integer('LIANDONG_GATEWAY_METRICS_PORT', 0, 1, 65535);
+  if (metricsPort === port()) {
+    throw new Error('LIANDONG_GATEWAY_METRICS_PORT must not be the public port');
+  }
+  createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metricsRegistry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text);
+      },
+      () => response.writeHead(500).end(),
+    );
+  })
+    .on('error', (error) => {
+      console.error(`metrics listener on port ${metricsPort}: ${error.message}`);
+    })
+    .listen(metricsPort, setting('LIANDONG_GATEWAY_METRICS_HOST') ?? '0.0.0.0');
+}
 
 export const gatewayConfig = defineConfig({
   supergraph: process.env.LIANDONG_SUPERGRAPH || './supergraph.graphql',
@@ -741,9 +772,11 @@ export const gatewayConfig = defineConfig({
   maskedErrors: true,
 
   // Telemetry (see the section above): spans for the request, planning and each subgraph
-  // call, with the context propagated to the subgraphs; Prometheus metrics at /metrics
-  // (HTTP and GraphQL phases, subgraph call durations and errors).
+  // call, with the context propagated to the subgraphs; Prometheus metrics (HTTP and GraphQL
+  // phases, subgraph call durations and errors) at /metrics on the metrics port only.
   openTelemetry:
     otlpEndpoint === undefined ? undefined : { traces: true, propagateContext: true },
-  prometheus: metricsOn ? { endpoint: '/metrics', metrics: true } : undefined,
+  prometheus: metricsOn
+    ? { endpoint: false, metrics: true, registry: metricsRegistry }
+    : undefined,
 });
