@@ -49,6 +49,8 @@
 //                                  (default 20)
 //   LIANDONG_GATEWAY_MAX_BATCH     operations per batched HTTP request (default 5;
 //                                  0 turns batching off)                        BATCH_LIMIT_EXCEEDED
+//   LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION  subscriptions running on one client
+//                                  WebSocket (default 10)                       SUBSCRIPTION_LIMIT_EXCEEDED
 //
 // The defaults leave room over the largest operations the suite's own clients send (depth 6,
 // a handful of aliases, a few hundred tokens); tighten them per district if need be. In
@@ -370,6 +372,12 @@ const limits = {
   cost: integer('LIANDONG_GATEWAY_MAX_COST', 5000, 1, 10000000),
   listSize: integer('LIANDONG_GATEWAY_LIST_SIZE', 20, 1, 10000),
   batch: integer('LIANDONG_GATEWAY_MAX_BATCH', 5, 0, 100),
+  subscriptionsPerConnection: integer(
+    'LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+    10,
+    1,
+    1000,
+  ),
 };
 
 // Estimated cost (demand control): every field returning an object costs 1, times the
@@ -531,6 +539,47 @@ function costLimit(): GatewayPlugin {
   };
 }
 
+// Subscriptions per client WebSocket (issue 16, finding 9): each one holds a connection to a
+// subgraph and its polling; one client connection may not open them without bound. Counted
+// per socket while they run; over the limit, the new subscription is refused with
+// SUBSCRIPTION_LIMIT_EXCEEDED and the others go on. (Over HTTP, server-sent events, each
+// subscription is a request of its own.)
+function subscriptionsPerConnection(): GatewayPlugin {
+  const open = new WeakMap<object, number>();
+  return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const socket = (args.contextValue as { socket?: unknown } | undefined)?.socket;
+      if (typeof socket !== 'object' || socket === null) return undefined;
+      const running = open.get(socket) ?? 0;
+      if (running >= limits.subscriptionsPerConnection) {
+        setResultAndStopExecution({
+          errors: [
+            refusal(
+              `at most ${limits.subscriptionsPerConnection} subscriptions run on one connection`,
+              'SUBSCRIPTION_LIMIT_EXCEEDED',
+              400,
+            ),
+          ],
+        });
+        return undefined;
+      }
+      open.set(socket, running + 1);
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        open.set(socket, Math.max(0, (open.get(socket) ?? 1) - 1));
+      };
+      return {
+        onSubscribeError: end,
+        onSubscribeResult() {
+          return { onEnd: end };
+        },
+      };
+    },
+  };
+}
+
 // graphql-armor's errors carry no code; each rejection is re-thrown with one (the armor plugins
 // throw whatever an onReject handler throws, in place of their own error).
 function coded(code: string) {
@@ -553,7 +602,7 @@ function abuseLimits(): GatewayPlugin[] {
     maxAliasesPlugin({ n: limits.aliases, onReject: coded('ALIAS_LIMIT_EXCEEDED') }),
   ];
   if (production) plugins.push(blockFieldSuggestionsPlugin());
-  return [...(plugins as GatewayPlugin[]), costLimit()];
+  return [...(plugins as GatewayPlugin[]), costLimit(), subscriptionsPerConnection()];
 }
 
 // Yoga's batch-limit error carries only the generic BAD_REQUEST, and the JWT plugin's

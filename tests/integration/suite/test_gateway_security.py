@@ -75,6 +75,7 @@ LIMITS: Final = {
     "LIANDONG_GATEWAY_MAX_COST": "1000",
     "LIANDONG_GATEWAY_LIST_SIZE": "10",
     "LIANDONG_GATEWAY_MAX_BATCH": "2",
+    "LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
 }
 
 
@@ -683,6 +684,51 @@ def test_subscription_token_in_the_connection_init_payload(
 
     assert good == [{"data": {"ticks": n}} for n in range(2)]
     assert _codes(bad[0]) == [("UNAUTHENTICATED", "TOKEN_MALFORMED")]
+
+
+def test_issue_16_subscriptions_per_connection_are_capped(
+    gateway: GatewayProcess, issuer: TokenIssuer
+) -> None:
+    """Finding 9: one client WebSocket could run any number of subscriptions (each holds a
+    connection to a subgraph). The limits gateway allows 2: the third is refused with
+    SUBSCRIPTION_LIMIT_EXCEEDED while two run; once one ends, another may start."""
+    ws_url = gateway.url.replace("http://", "ws://", 1)
+    token = issuer.issue(P)
+    with connect(
+        ws_url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        open_timeout=10,
+        close_timeout=5,
+        proxy=None,
+    ) as socket:
+        socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+
+        def subscribe(op_id: str, n: int) -> None:
+            query = f"subscription {{ ticks(n: {n}) }}"
+            socket.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query}}))
+
+        def until(op_id: str, kinds: set[str]) -> dict[str, Any]:
+            while True:
+                message = json.loads(socket.recv(timeout=15))
+                if message.get("id") == op_id and message["type"] in kinds:
+                    return message  # type: ignore[no-any-return]
+
+        subscribe("a", 100_000)  # long-running
+        until("a", {"next"})
+        subscribe("b", 100_000)
+        until("b", {"next"})
+        subscribe("c", 1)
+        refused = until("c", {"next", "error", "complete"})
+        payload = refused["payload"]
+        errors = payload if isinstance(payload, list) else payload.get("errors", [])
+        assert [e["extensions"]["code"] for e in errors] == ["SUBSCRIPTION_LIMIT_EXCEEDED"], refused
+        socket.send(json.dumps({"id": "a", "type": "complete"}))
+        time.sleep(0.5)
+        subscribe("d", 1)
+        assert until("d", {"next", "error"})["type"] == "next"
 
 
 def test_subgraph_websocket_refused_without_or_with_a_wrong_gateway_key(
