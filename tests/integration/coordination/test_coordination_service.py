@@ -607,7 +607,10 @@ async def test_issue_16_an_agreement_binds_when_each_partys_leader_confirmed_it(
         )
     half = await world.disputes.confirm_agreement(ConfirmDisputeAgreement(dispute_id, 1), MARKET)
     assert half.status.value == "open"
-    assert (await world.types("disputes", dispute_id))[-1] == "dispute.agreement_proposed.v1"
+    confirmed = (await world.outbox("disputes", dispute_id))[-1]
+    assert confirmed["type"] == "dispute.agreement_confirmed.v1"
+    assert confirmed["data"]["agency_id"] == "fy-market"
+    assert confirmed["data"]["awaiting_confirmation_of"] == ["fy-hancong"]
     ruled = await world.disputes.confirm_agreement(
         ConfirmDisputeAgreement(dispute_id, 1), _caller("p-hc-l", "fy-hancong", ("leader",))
     )

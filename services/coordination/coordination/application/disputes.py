@@ -15,6 +15,7 @@ from coordination.application.actors import SYSTEM, acting
 from coordination.application.catalogue import CatalogueHandlers, local_date
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
+    DisputeAgreementConfirmedV1,
     DisputeAgreementProposedV1,
     DisputeEscalatedV1,
     DisputeOpenedV1,
@@ -497,10 +498,26 @@ class DisputeHandlers:
         bind (``dispute.ruled.v1``, a routing rule, the waiting referral moves)."""
         actor = acting(caller)
         dispute = await self._authorized(cmd.dispute_id, actor, "confirmDisputeAgreement")
-        moved = dispute.confirm_agreement(revision=cmd.revision, actor=actor, at=self.clock())
+        now = self.clock()
+        moved = dispute.confirm_agreement(revision=cmd.revision, actor=actor, at=now)
         if moved.status is DisputeStatus.RULED:
             return await self._commit_ruling(dispute, moved, actor, caller.correlation_id)
-        version = await self.disputes.save(moved, [])
+        proposal = moved.agreement
+        assert proposal is not None
+        payload = DisputeAgreementConfirmedV1(
+            dispute_id=moved.id,
+            referral_id=moved.referral_id,
+            matter_code=moved.matter_code,
+            revision=proposal.revision,
+            agency_id=actor.agency_id or "",
+            awaiting_confirmation_of=[p for p in moved.parties if not proposal.confirmed_by(p)],
+            confirmed_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+        )
+        version = await self.disputes.save(
+            moved, [self._event(payload, moved.id, caller.correlation_id)]
+        )
         return replace(moved, version=version)
 
     async def _commit_ruling(

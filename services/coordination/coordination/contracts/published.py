@@ -129,6 +129,25 @@ class DisputeAgreementProposedV1(EventPayload):
     state_after: str | None = "open"
 
 
+class DisputeAgreementConfirmedV1(EventPayload):
+    """A party's leader confirmed the proposed agreement (R-DSP-03), recorded for the
+    full-process record (R-SUP-01); the last confirmation is followed by dispute.ruled.v1."""
+
+    event_type = "dispute.agreement_confirmed.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+    matter_code: str
+    revision: int
+    agency_id: str
+    awaiting_confirmation_of: list[str] = Field(default_factory=list)
+    confirmed_at: datetime
+    actor_id: str
+    actor_agency_id: str | None = None
+    state_before: str | None = "open"
+    state_after: str | None = "open"
+
+
 class DisputeRuledV1(EventPayload):
     """The binding outcome (R-DSP-03): the referral waiting on it goes to
     ``responsible_agency_id``; ``rule_id`` names the catalogue routing rule it became (None for
@@ -553,6 +572,7 @@ PUBLISHED = [
     DisputeOpenedV1,
     DisputeEscalatedV1,
     DisputeAgreementProposedV1,
+    DisputeAgreementConfirmedV1,
     DisputeRuledV1,
     AssistanceRequestedV1,
     AssistanceLetterSentV1,

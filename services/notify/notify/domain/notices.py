@@ -368,6 +368,9 @@ NO_NOTICE: Mapping[str, str] = {
     "by the holder on the query",
     "joint.inspection_recorded.v1": "the record of an inspection the operation made itself; "
     "its parties read it on the operation",
+    "dispute.agreement_confirmed.v1": "one party's confirmation, kept in the full-process "
+    "record; the parties see who is awaited on the dispute, and the last confirmation is "
+    "announced by dispute.ruled.v1",
     "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
     "and the supervising body's inboxes (R-SUP-02)",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
