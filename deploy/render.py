@@ -205,6 +205,9 @@ def gateway_workload() -> list[dict[str, Any]]:
     env = [
         {"name": "LIANDONG_ENV", "value": "production"},
         {"name": "LIANDONG_GATEWAY_PORT", "value": "4000"},
+        # Metrics on their own port, scraped on the pod's address; the Service exposes the
+        # public port only (issue 16, finding 9).
+        {"name": "LIANDONG_GATEWAY_METRICS_PORT", "value": "9464"},
         {"name": "LIANDONG_GATEWAY_JWKS_FILE", "value": "/run/secrets/jwks.json"},
         _secret_env("LIANDONG_GATEWAY_HMAC_SECRET", "gateway-hmac-secret"),
         {"name": "LIANDONG_SUPERGRAPH", "value": "/tmp/supergraph.graphql"},
@@ -244,7 +247,7 @@ def gateway_workload() -> list[dict[str, Any]]:
                     "labels": labels,
                     "annotations": {
                         "prometheus.io/scrape": "true",
-                        "prometheus.io/port": "4000",
+                        "prometheus.io/port": "9464",
                         "prometheus.io/path": "/metrics",
                     },
                 },
@@ -256,7 +259,10 @@ def gateway_workload() -> list[dict[str, Any]]:
                         {
                             "name": "gateway",
                             "image": GATEWAY_IMAGE,
-                            "ports": [{"name": "http", "containerPort": 4000}],
+                            "ports": [
+                                {"name": "http", "containerPort": 4000},
+                                {"name": "metrics", "containerPort": 9464},
+                            ],
                             "env": env,
                             "volumeMounts": [
                                 {"name": "secrets", "mountPath": "/run/secrets", "readOnly": True},

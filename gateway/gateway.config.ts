@@ -29,8 +29,9 @@
 //
 //   LIANDONG_GATEWAY_HMAC_SECRET  shared with the services (required in production). Queries
 //                                 and mutations carry an HMAC-SHA256 of {query, variables} in
-//                                 `extensions.hmac-signature`; the WebSocket to a subgraph
-//                                 (subscriptions) carries a key derived from the secret in the
+//                                 `extensions.hmac-signature`, with the time and a nonce
+//                                 (replays are refused); the WebSocket to a subgraph
+//                                 (subscriptions) carries a fresh key derived from the secret in the
 //                                 `x-liandong-gateway-key` header of its upgrade request,
 //                                 because the subgraphs' WebSocket server does not expose the
 //                                 `extensions` of a subscribe message.
@@ -48,25 +49,30 @@
 //                                  (default 20)
 //   LIANDONG_GATEWAY_MAX_BATCH     operations per batched HTTP request (default 5;
 //                                  0 turns batching off)                        BATCH_LIMIT_EXCEEDED
+//   LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION  subscriptions running on one client
+//                                  WebSocket (default 10)                       SUBSCRIPTION_LIMIT_EXCEEDED
 //
 // The defaults leave room over the largest operations the suite's own clients send (depth 6,
 // a handful of aliases, a few hundred tokens); tighten them per district if need be. In
 // production, besides: no GraphiQL, no landing page, no introspection, no field suggestions
 // ("did you mean ...?" would reveal the schema), and unexpected errors are masked.
-import { createHmac, createPublicKey } from 'node:crypto';
+import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import process from 'node:process';
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { defaultExecutionRequestSerializer } from '@graphql-mesh/hmac-upstream-signature';
 import {
   createRemoteJwksSigningKeyProvider,
   defineConfig,
   useJWT,
   type GatewayPlugin,
 } from '@graphql-hive/gateway';
+import { Registry } from 'prom-client';
 import {
   getNamedType,
   GraphQLError,
@@ -79,6 +85,7 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLNamedType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -365,14 +372,41 @@ const limits = {
   cost: integer('LIANDONG_GATEWAY_MAX_COST', 5000, 1, 10000000),
   listSize: integer('LIANDONG_GATEWAY_LIST_SIZE', 20, 1, 10000),
   batch: integer('LIANDONG_GATEWAY_MAX_BATCH', 5, 0, 100),
+  subscriptionsPerConnection: integer(
+    'LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+    10,
+    1,
+    1000,
+  ),
 };
 
 // Estimated cost (demand control): every field returning an object costs 1, times the
-// number of times it can occur — the product of the sizes of the lists above it (a list's
-// size is its `first`/`last`/`limit` argument when given, else LIST_SIZE) — and a mutation
-// costs 10 more. Fragments are counted where they are spread. Hive Gateway's own
-// `demandControl` is not used: in 2.15 it gives non-null lists (`[T!]!`, every list in this
-// graph) a size of 1, so it would let `{ a { b { c } } }` over three lists pass as cost 3.
+// number of times it can occur — the product of the sizes of the lists above it — and a
+// mutation costs 10 more. Fragments are counted where they are spread. A list's size is its
+// `first`/`last`/`limit` argument when given, else that argument's default in the schema,
+// else LIST_SIZE. A connection (a field whose type has an `edges` or `nodes` list, e.g.
+// `referrals(first: 200) { edges { node … } }`) passes its size down to those lists: they
+// carry no argument of their own, and counting them as LIST_SIZE let
+// `referrals(first:200){…sender{inbox(first:200)…}}` pass as ~881 while it returns ~80,000
+// objects (issue 16, finding 5). With full pages the estimate is the number of objects in
+// the answer. Hive Gateway's own `demandControl` is not used: in 2.15 it gives non-null
+// lists (`[T!]!`, every list in this graph) a size of 1, so it would let
+// `{ a { b { c } } }` over three lists pass as cost 3.
+const SIZE_ARGUMENTS = new Set(['first', 'last', 'limit']);
+const CONNECTION_LISTS = new Set(['edges', 'nodes']);
+
+function isConnection(type: GraphQLNamedType): boolean {
+  if (!isObjectType(type) && !isInterfaceType(type)) return false;
+  const fields = type.getFields();
+  return [...CONNECTION_LISTS].some((name) => {
+    const field = fields[name];
+    if (field === undefined) return false;
+    let inner: GraphQLOutputType = field.type;
+    if (isNonNullType(inner)) inner = inner.ofType;
+    return isListType(inner);
+  });
+}
+
 function estimateCost(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -393,10 +427,10 @@ function estimateCost(
   }
   const root = operation && schema.getRootType(operation.operation);
   if (!operation || !root) return 0;
-  const sizeArguments = new Set(['first', 'last', 'limit']);
-  const sizeOf = (field: FieldNode): number => {
+  // The size a field asks for: its own argument, the argument's default, or undefined.
+  const askedSize = (field: FieldNode, definition: GraphQLField<unknown, unknown>) => {
     for (const argument of field.arguments ?? []) {
-      if (!sizeArguments.has(argument.name.value)) continue;
+      if (!SIZE_ARGUMENTS.has(argument.name.value)) continue;
       const value =
         argument.value.kind === Kind.INT
           ? Number(argument.value.value)
@@ -405,13 +439,19 @@ function estimateCost(
             : undefined;
       if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
     }
-    return limits.listSize;
+    for (const argument of definition.args) {
+      if (!SIZE_ARGUMENTS.has(argument.name)) continue;
+      const value = argument.defaultValue;
+      if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
+    }
+    return undefined;
   };
   const walk = (
     selections: SelectionSetNode,
     parent: GraphQLNamedType,
     multiplier: number,
     spreading: Set<string>,
+    connectionSize: number | undefined,
   ): number => {
     let cost = 0;
     for (const selection of selections.selections) {
@@ -420,13 +460,17 @@ function estimateCost(
         if (!isObjectType(parent) && !isInterfaceType(parent)) continue;
         const definition = parent.getFields()[selection.name.value];
         if (definition === undefined) continue;
+        const asked = askedSize(selection, definition);
         let type: GraphQLOutputType = definition.type;
         let times = multiplier;
         for (;;) {
           if (isNonNullType(type)) {
             type = type.ofType;
           } else if (isListType(type)) {
-            times *= sizeOf(selection);
+            const inherited = CONNECTION_LISTS.has(selection.name.value)
+              ? connectionSize
+              : undefined;
+            times *= asked ?? inherited ?? limits.listSize;
             type = type.ofType;
           } else {
             break;
@@ -435,13 +479,18 @@ function estimateCost(
         const named = getNamedType(type);
         if (isCompositeType(named)) {
           cost += times;
-          if (selection.selectionSet) cost += walk(selection.selectionSet, named, times, spreading);
+          const pageSize = isConnection(named) ? (asked ?? limits.listSize) : undefined;
+          if (selection.selectionSet) {
+            cost += walk(selection.selectionSet, named, times, spreading, pageSize);
+          }
         }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition
           ? schema.getType(selection.typeCondition.name.value)
           : parent;
-        if (condition) cost += walk(selection.selectionSet, condition, multiplier, spreading);
+        if (condition) {
+          cost += walk(selection.selectionSet, condition, multiplier, spreading, connectionSize);
+        }
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
@@ -450,14 +499,14 @@ function estimateCost(
         const condition = schema.getType(fragment.typeCondition.name.value);
         if (condition === undefined) continue;
         spreading.add(name);
-        cost += walk(fragment.selectionSet, condition, multiplier, spreading);
+        cost += walk(fragment.selectionSet, condition, multiplier, spreading, connectionSize);
         spreading.delete(name);
       }
     }
     return cost;
   };
   const base = operation.operation === 'mutation' ? 10 : 0;
-  return base + walk(operation.selectionSet, root, 1, new Set());
+  return base + walk(operation.selectionSet, root, 1, new Set(), undefined);
 }
 
 // At execution, not validation: the estimate depends on the request's variables
@@ -490,6 +539,47 @@ function costLimit(): GatewayPlugin {
   };
 }
 
+// Subscriptions per client WebSocket (issue 16, finding 9): each one holds a connection to a
+// subgraph and its polling; one client connection may not open them without bound. Counted
+// per socket while they run; over the limit, the new subscription is refused with
+// SUBSCRIPTION_LIMIT_EXCEEDED and the others go on. (Over HTTP, server-sent events, each
+// subscription is a request of its own.)
+function subscriptionsPerConnection(): GatewayPlugin {
+  const open = new WeakMap<object, number>();
+  return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const socket = (args.contextValue as { socket?: unknown } | undefined)?.socket;
+      if (typeof socket !== 'object' || socket === null) return undefined;
+      const running = open.get(socket) ?? 0;
+      if (running >= limits.subscriptionsPerConnection) {
+        setResultAndStopExecution({
+          errors: [
+            refusal(
+              `at most ${limits.subscriptionsPerConnection} subscriptions run on one connection`,
+              'SUBSCRIPTION_LIMIT_EXCEEDED',
+              400,
+            ),
+          ],
+        });
+        return undefined;
+      }
+      open.set(socket, running + 1);
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        open.set(socket, Math.max(0, (open.get(socket) ?? 1) - 1));
+      };
+      return {
+        onSubscribeError: end,
+        onSubscribeResult() {
+          return { onEnd: end };
+        },
+      };
+    },
+  };
+}
+
 // graphql-armor's errors carry no code; each rejection is re-thrown with one (the armor plugins
 // throw whatever an onReject handler throws, in place of their own error).
 function coded(code: string) {
@@ -512,7 +602,7 @@ function abuseLimits(): GatewayPlugin[] {
     maxAliasesPlugin({ n: limits.aliases, onReject: coded('ALIAS_LIMIT_EXCEEDED') }),
   ];
   if (production) plugins.push(blockFieldSuggestionsPlugin());
-  return [...(plugins as GatewayPlugin[]), costLimit()];
+  return [...(plugins as GatewayPlugin[]), costLimit(), subscriptionsPerConnection()];
 }
 
 // Yoga's batch-limit error carries only the generic BAD_REQUEST, and the JWT plugin's
@@ -559,13 +649,50 @@ const hmacSecret = setting('LIANDONG_GATEWAY_HMAC_SECRET');
 if (production && hmacSecret === undefined) {
   throw new Error('production needs LIANDONG_GATEWAY_HMAC_SECRET (shared with the services)');
 }
-// Must match kernel.gateway_signature.websocket_key: the raw secret never travels, and a key
-// read off the wire opens subscriptions only, not queries or mutations (those are HMAC-signed
-// per request).
-const websocketKey =
-  hmacSecret === undefined
-    ? undefined
-    : createHmac('sha256', hmacSecret).update('liandong-gateway-websocket-v1').digest('hex');
+// Replays (issue 16, finding 9): every signed operation carries the time it was signed and
+// a random nonce in its extensions, and the HMAC covers them (the stable JSON of
+// {query, variables}, a newline, the time, a newline, the nonce); kernel.gateway_signature
+// refuses a stale time or a nonce seen before. Must match its `_timed_content`.
+const SIGNED_AT_EXTENSION = 'liandong-signed-at';
+const NONCE_EXTENSION = 'liandong-nonce';
+const nonce = () => randomBytes(16).toString('base64url');
+const signedAt = () => Math.floor(Date.now() / 1000);
+
+function timedSerializer(
+  executionRequest: Parameters<typeof defaultExecutionRequestSerializer>[0],
+): string {
+  const at = signedAt();
+  const once = nonce();
+  executionRequest.extensions = {
+    ...(executionRequest.extensions ?? {}),
+    [SIGNED_AT_EXTENSION]: at,
+    [NONCE_EXTENSION]: once,
+  };
+  return `${defaultExecutionRequestSerializer(executionRequest)}\n${at}\n${once}`;
+}
+
+// The WebSocket to a subgraph (subscriptions) cannot carry a signed message, so its upgrade
+// request carries a key: `v2.<time>.<nonce>.<HMAC(secret, context \n time \n nonce)>`, made
+// afresh for every client request (kernel.gateway_signature.websocket_key), so a key read
+// off the wire opens nothing later. The raw secret never travels.
+function websocketKey(secret: string): string {
+  const at = signedAt();
+  const once = nonce();
+  const mac = createHmac('sha256', secret)
+    .update(`liandong-gateway-websocket-v2\n${at}\n${once}`)
+    .digest('hex');
+  return `v2.${at}.${once}.${mac}`;
+}
+
+// Puts a fresh WebSocket key in every request's context, where the subscription transport's
+// header interpolation (`{context.liandongGatewayKey}`) takes it.
+function websocketKeys(): GatewayPlugin {
+  return {
+    onContextBuilding({ extendContext }) {
+      if (hmacSecret !== undefined) extendContext({ liandongGatewayKey: websocketKey(hmacSecret) });
+    },
+  };
+}
 
 // ---- telemetry (traces and metrics; issue 7) ----------------------------------------------
 //
@@ -574,7 +701,13 @@ const websocketKey =
 //                               and sends W3C `traceparent` to the subgraphs, so one trace
 //                               runs from the gateway through the services to the consumers
 //   LIANDONG_TRACE_SAMPLE_RATIO share of new traces sampled, 0..1 (default 1)
-//   LIANDONG_GATEWAY_METRICS    `off` turns the Prometheus endpoint /metrics off (default on)
+//   LIANDONG_GATEWAY_METRICS    `off` turns the Prometheus metrics off (default on)
+//   LIANDONG_GATEWAY_METRICS_PORT  where /metrics is served: its own listener, never the
+//                               public port (issue 16, finding 9: the traffic figures are for
+//                               the cluster's Prometheus, not for clients); unset: collected,
+//                               not served
+//   LIANDONG_GATEWAY_METRICS_HOST  that listener's address (default 0.0.0.0: scraped on the
+//                               pod's address; the gateway's Service exposes the public port only)
 const otlpEndpoint = setting('LIANDONG_OTLP_ENDPOINT');
 if (otlpEndpoint !== undefined) {
   // The SDK must be set up before the gateway builds its plugins; these packages ship with
@@ -599,6 +732,29 @@ if (otlpEndpoint !== undefined) {
   });
 }
 const metricsOn = (setting('LIANDONG_GATEWAY_METRICS') ?? 'on').toLowerCase() !== 'off';
+const metricsRegistry = new Registry();
+if (metricsOn && setting('LIANDONG_GATEWAY_METRICS_PORT') !== undefined) {
+  const metricsPort = integer('LIANDONG_GATEWAY_METRICS_PORT', 0, 1, 65535);
+  if (metricsPort === port()) {
+    throw new Error('LIANDONG_GATEWAY_METRICS_PORT must not be the public port');
+  }
+  createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metricsRegistry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text);
+      },
+      () => response.writeHead(500).end(),
+    );
+  })
+    .on('error', (error) => {
+      console.error(`metrics listener on port ${metricsPort}: ${error.message}`);
+    })
+    .listen(metricsPort, setting('LIANDONG_GATEWAY_METRICS_HOST') ?? '0.0.0.0');
+}
 
 export const gatewayConfig = defineConfig({
   supergraph: process.env.LIANDONG_SUPERGRAPH || './supergraph.graphql',
@@ -608,7 +764,7 @@ export const gatewayConfig = defineConfig({
   // debug, so `info` keeps the log modest.
   logging: logLevel(),
 
-  plugins: () => [stableCodes(), ...authentication(), ...abuseLimits()],
+  plugins: () => [stableCodes(), ...authentication(), ...abuseLimits(), websocketKeys()],
 
   // Queries and mutations (HTTP to the subgraphs).
   propagateHeaders: {
@@ -624,7 +780,10 @@ export const gatewayConfig = defineConfig({
 
   // Every subgraph request carries `extensions.hmac-signature`: HMAC-SHA256 over the stable
   // JSON of {query, variables}; kernel.gateway_signature verifies it.
-  hmacSignature: hmacSecret === undefined ? undefined : { secret: hmacSecret },
+  hmacSignature:
+    hmacSecret === undefined
+      ? undefined
+      : { secret: hmacSecret, serializeExecutionRequest: timedSerializer },
 
   // Subscriptions: the subgraphs (strawberry) serve graphql-transport-ws on their GraphQL path,
   // so the subgraph endpoint itself is used for the WebSocket (http:// becomes ws://).
@@ -643,9 +802,9 @@ export const gatewayConfig = defineConfig({
               name,
               `{context.headers.${name}}`,
             ]),
-            ...(websocketKey === undefined
+            ...(hmacSecret === undefined
               ? []
-              : [['x-liandong-gateway-key', websocketKey] as [string, string]]),
+              : [['x-liandong-gateway-key', '{context.liandongGatewayKey}'] as [string, string]]),
           ],
         },
       },
@@ -662,9 +821,11 @@ export const gatewayConfig = defineConfig({
   maskedErrors: true,
 
   // Telemetry (see the section above): spans for the request, planning and each subgraph
-  // call, with the context propagated to the subgraphs; Prometheus metrics at /metrics
-  // (HTTP and GraphQL phases, subgraph call durations and errors).
+  // call, with the context propagated to the subgraphs; Prometheus metrics (HTTP and GraphQL
+  // phases, subgraph call durations and errors) at /metrics on the metrics port only.
   openTelemetry:
     otlpEndpoint === undefined ? undefined : { traces: true, propagateContext: true },
-  prometheus: metricsOn ? { endpoint: '/metrics', metrics: true } : undefined,
+  prometheus: metricsOn
+    ? { endpoint: false, metrics: true, registry: metricsRegistry }
+    : undefined,
 });

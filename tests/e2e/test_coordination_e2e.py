@@ -141,15 +141,14 @@ async def run_catalogue_dispute_path(gw: Gateway) -> None:
             {
                 "input": {
                     "disputeId": opened["id"],
-                    "outcomeKind": "MINUTES",
-                    "basis": "执法协调小组会议纪要〔2026〕1号",
+                    "outcomeKind": "DECISION",
+                    "basis": "执法协调小组协调决定〔2026〕1号",
                     "responsibleAgencyId": "fy-housing",
-                    "signatories": ["fy-hancong", "fy-housing"],
                 }
             },
         )
     )["ruleDispute"]
-    assert ruled["status"] == "RULED" and ruled["outcome"]["kind"] == "MINUTES", ruled
+    assert ruled["status"] == "RULED" and ruled["outcome"]["kind"] == "DECISION", ruled
     rule_id = ruled["outcome"]["ruleId"]
 
     data = _data(await gw.query(township, ENTRY, {"code": "FY-ZJ-901"}))
@@ -168,4 +167,4 @@ async def run_catalogue_dispute_path(gw: Gateway) -> None:
         await gw.query(township, JURISDICTION, {"code": "FY-ZJ-901", "township": "fy-hancong"})
     )["jurisdiction"]
     assert after["agency"]["id"] == "fy-housing" and after["reason"] == "ROUTING_RULE", after
-    assert after["ruleId"] == rule_id and "会议纪要" in after["explanation"]
+    assert after["ruleId"] == rule_id and "协调决定" in after["explanation"]

@@ -23,7 +23,7 @@ from kernel.clock import system_clock
 from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.envelope import Envelope
 from kernel.errors import Conflict, DomainError, InvalidState
-from kernel.gateway_signature import sign
+from kernel.gateway_signature import signed_extensions
 from kernel.policy import load_policy
 from kernel.settings import Settings
 from kernel.wiring import build_deps
@@ -118,7 +118,7 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
                 json={
                     "query": query,
                     "variables": variables,
-                    "extensions": {"hmac-signature": sign(GATEWAY_SECRET, query, variables)},
+                    "extensions": signed_extensions(GATEWAY_SECRET, query, variables),
                 },
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=30,

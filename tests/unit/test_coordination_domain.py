@@ -19,6 +19,7 @@ from coordination.domain.catalogue import (
 )
 from coordination.domain.dispute import (
     Actor,
+    AgreedMinutes,
     DisputeKind,
     DisputeStatus,
     OutcomeKind,
@@ -265,26 +266,104 @@ def test_R_DSP_02_escalation_goes_one_step_up_and_only_by_a_party_or_the_body() 
     assert by_timer.current_step.decided_by_agency_id == "fy-justice"
 
 
-def test_R_DSP_03_agreement_is_signed_by_every_party_and_a_decision_comes_from_the_body() -> None:
+def _minutes(
+    agreed_by: tuple[str, ...] = ("fy-hancong", "fy-market"), held_at: datetime = AT
+) -> AgreedMinutes:
+    return AgreedMinutes("m1", "协调会纪要〔2026〕2号", "管辖协调会", agreed_by, held_at)
+
+
+def test_R_DSP_03_agreement_binds_when_each_partys_leader_confirmed_decision_from_the_body() -> (
+    None
+):
     d = _open()
-    with pytest.raises(ValidationFailed) as err:
-        d.rule(kind=OutcomeKind.AGREEMENT, basis="协议", signatories=("fy-hancong",),  # type: ignore[attr-defined]
-               responsible_agency_id="fy-market", actor=TOWNSHIP, at=AT)  # fmt: skip
-    assert err.value.field == "signatories"
     with pytest.raises(Forbidden):
         d.rule(kind=OutcomeKind.DECISION, basis="决定", signatories=(),  # type: ignore[attr-defined]
                responsible_agency_id="fy-market", actor=TOWNSHIP, at=AT)  # fmt: skip
-    ruled = d.rule(kind=OutcomeKind.AGREEMENT, basis="协议〔2026〕1号",  # type: ignore[attr-defined]
-                   signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-market",
-                   actor=TOWNSHIP, at=AT)  # fmt: skip
+    proposed = d.propose_agreement(basis="协议〔2026〕1号", responsible_agency_id="fy-market",  # type: ignore[attr-defined]
+                                   actor=TOWNSHIP, at=AT)  # fmt: skip
+    assert proposed.status is DisputeStatus.OPEN and proposed.agreement.revision == 1
+    township_leader = Actor("p-hc-l", "fy-hancong", ("leader",))
+    half = proposed.confirm_agreement(revision=1, actor=township_leader, at=AT)
+    assert half.status is DisputeStatus.OPEN
+    ruled = half.confirm_agreement(revision=1, actor=MARKET, at=AT)
     assert ruled.status is DisputeStatus.RULED and ruled.outcome.rule_id == "rule-d1"
+    assert ruled.outcome.kind is OutcomeKind.AGREEMENT
+    assert ruled.outcome.signatories == ("fy-hancong", "fy-market")
+    assert ruled.outcome.basis == "协议〔2026〕1号"
     with pytest.raises(InvalidState):
         ruled.escalate(_plan(2, "fy-coord"), cause="escalated_by_party", actor=MARKET, at=AT)
     up = d.escalate(_plan(2, "fy-coord"), cause="escalated_by_party", actor=MARKET, at=AT)  # type: ignore[attr-defined]
-    minutes = up.rule(kind=OutcomeKind.MINUTES, basis="协调会纪要〔2026〕2号",
-                      signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-hancong",
-                      actor=COORD, at=AT)  # fmt: skip
+    minutes = up.rule(kind=OutcomeKind.MINUTES, basis="", signatories=(),
+                      responsible_agency_id="fy-hancong", actor=COORD, at=AT,
+                      minutes=_minutes(("fy-coord", "fy-hancong", "fy-market")))  # fmt: skip
     assert minutes.outcome is not None and minutes.outcome.kind is OutcomeKind.MINUTES
+    assert minutes.outcome.basis == "管辖协调会（协调会纪要〔2026〕2号）"
+    assert minutes.outcome.signatories == ("fy-coord", "fy-hancong", "fy-market")
+
+
+def test_issue_16_one_clerk_cannot_settle_a_dispute_alone() -> None:
+    """Finding 1 (R-DSP-03): a party's clerk recorded an AGREEMENT whose signatories it typed
+    itself, or MINUTES at the negotiation step with no meeting, and the ruling bound the other
+    party (a routing rule, the referral moved). Both are refused; nothing changes."""
+    d = _open()
+    with pytest.raises(ValidationFailed) as err:
+        d.rule(kind=OutcomeKind.AGREEMENT, basis="协议〔2026〕1号",  # type: ignore[attr-defined]
+               signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-market",
+               actor=TOWNSHIP, at=AT)  # fmt: skip
+    assert err.value.field == "outcomeKind"
+    with pytest.raises(ValidationFailed) as err:
+        d.rule(kind=OutcomeKind.MINUTES, basis="协商纪要〔2026〕1号",  # type: ignore[attr-defined]
+               signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-market",
+               actor=TOWNSHIP, at=AT)  # fmt: skip
+    assert err.value.field == "meetingId"
+    assert d.status is DisputeStatus.OPEN  # type: ignore[attr-defined]
+
+
+def test_issue_16_an_agreement_needs_each_partys_leader_on_the_same_revision() -> None:
+    """Finding 1: the proposer's clerk cannot confirm; a party's leader confirms once and not
+    for the others; a third agency cannot confirm; a new proposal clears confirmations."""
+    d = _open().propose_agreement(basis="协议〔2026〕1号", responsible_agency_id="fy-market",  # type: ignore[attr-defined]
+                                  actor=TOWNSHIP, at=AT)  # fmt: skip
+    with pytest.raises(Forbidden):  # a clerk is not the party's leader
+        d.confirm_agreement(revision=1, actor=TOWNSHIP, at=AT)
+    with pytest.raises(Forbidden):  # a leader of an agency outside the dispute
+        d.confirm_agreement(revision=1, actor=Actor("p-n", "fy-natres", ("leader",)), at=AT)
+    once = d.confirm_agreement(revision=1, actor=MARKET, at=AT)
+    with pytest.raises(InvalidState):  # one party confirms once, not for the others
+        once.confirm_agreement(revision=1, actor=MARKET, at=AT)
+    assert once.status is DisputeStatus.OPEN
+    with pytest.raises(ValidationFailed) as err:  # an agreement names one of the parties
+        once.propose_agreement(basis="协议", responsible_agency_id="fy-natres", actor=MARKET, at=AT)
+    assert err.value.field == "responsibleAgencyId"
+    with pytest.raises(Forbidden):
+        once.propose_agreement(basis="协议", responsible_agency_id="fy-market",
+                               actor=Actor("p-n", "fy-natres", ("leader",)), at=AT)  # fmt: skip
+    revised = once.propose_agreement(basis="协议〔2026〕2号", responsible_agency_id="fy-hancong",
+                                     actor=MARKET, at=AT)  # fmt: skip
+    assert revised.agreement is not None and revised.agreement.confirmations == ()
+    with pytest.raises(InvalidState) as err:  # the old draft's number
+        revised.confirm_agreement(revision=1, actor=Actor("p-hl", "fy-hancong", ("leader",)), at=AT)
+    assert err.value.field == "revision"
+
+
+def test_issue_16_minutes_settle_a_dispute_only_when_every_party_agreed_to_them() -> None:
+    """Finding 1, R-MTG-01: the meeting's agreed, issued minutes; every party among those who
+    agreed; a meeting held before the dispute does not settle it."""
+    d = _open()
+    with pytest.raises(ValidationFailed) as err:
+        d.rule(kind=OutcomeKind.MINUTES, basis="", signatories=(),  # type: ignore[attr-defined]
+               responsible_agency_id="fy-market", actor=TOWNSHIP, at=AT,
+               minutes=_minutes(("fy-hancong",)))  # fmt: skip
+    assert err.value.field == "meetingId" and "fy-market" in str(err.value)
+    with pytest.raises(ValidationFailed) as err:
+        d.rule(kind=OutcomeKind.MINUTES, basis="", signatories=(),  # type: ignore[attr-defined]
+               responsible_agency_id="fy-market", actor=TOWNSHIP, at=AT,
+               minutes=_minutes(held_at=AT - timedelta(days=1)))  # fmt: skip
+    assert err.value.field == "meetingId"
+    ruled = d.rule(kind=OutcomeKind.MINUTES, basis="", signatories=("typed",),  # type: ignore[attr-defined]
+                   responsible_agency_id="fy-market", actor=TOWNSHIP, at=AT,
+                   minutes=_minutes())  # fmt: skip
+    assert ruled.outcome.signatories == ("fy-hancong", "fy-market")
 
 
 def test_issue_16_a_ruling_names_a_party_unless_the_government_decides() -> None:
@@ -292,13 +371,13 @@ def test_issue_16_a_ruling_names_a_party_unless_the_government_decides() -> None
     catalogue routing rule and moved the referral there."""
     up = _open().escalate(_plan(2, "fy-coord"), cause="escalated_by_party", actor=MARKET, at=AT)  # type: ignore[attr-defined]
     with pytest.raises(ValidationFailed) as err:
-        up.rule(kind=OutcomeKind.MINUTES, basis="协调会纪要〔2026〕3号",
-                signatories=("fy-hancong", "fy-market"), responsible_agency_id="fy-natres",
+        up.rule(kind=OutcomeKind.DECISION, basis="协调决定〔2026〕3号",
+                signatories=(), responsible_agency_id="fy-natres",
                 actor=COORD, at=AT)  # fmt: skip
     assert err.value.field == "responsibleAgencyId"
     assert up.status is DisputeStatus.OPEN
     # A party named is fine; the government may name another agency (R-CAT-04).
-    by_body = up.rule(kind=OutcomeKind.MINUTES, basis="纪要", signatories=("fy-hancong",),
+    by_body = up.rule(kind=OutcomeKind.DECISION, basis="协调决定", signatories=(),
                       responsible_agency_id="fy-market", actor=COORD, at=AT)  # fmt: skip
     assert by_body.outcome is not None
     by_gov = up.rule(kind=OutcomeKind.DECISION, basis="抚政决〔2026〕6号", signatories=(),

@@ -440,8 +440,9 @@ class DisputeLadder(RuleBasedStateMachine):
             return
         assert before.status is DisputeStatus.OPEN
         assert basis.strip()
-        if kind is OutcomeKind.AGREEMENT:
-            assert actor.agency_id in PARTIES and set(PARTIES) <= set(signatories)
+        # Issue 16, finding 1: an agreement binds only through its parties' leaders'
+        # confirmations, minutes only from an agreed meeting: neither is ruled here.
+        assert kind is OutcomeKind.DECISION
         assert after.status is DisputeStatus.RULED and after.outcome is not None
         assert after.outcome.responsible_agency_id == "fy-market"
         assert after.steps[-1].ended_by == "ruled"

@@ -163,6 +163,7 @@ def bootstrap(
     catalogue = CatalogueHandlers(
         CatalogueRepository(deps.store), agencies, deps.policy, district, clock=deps.clock
     )
+    meeting_repository = MeetingRepository(deps.store)
     disputes = DisputeHandlers(
         DisputeRepository(deps.store),
         agencies,
@@ -171,6 +172,7 @@ def bootstrap(
         deps.calendar,
         district,
         clock=deps.clock,
+        meetings=meeting_repository,  # minutes settle a dispute (R-DSP-03, R-MTG-01)
     )
     # Cooperation duties (R-AST, R-TEC, R-INF): same policy, calendar and agency register.
     common = (agencies, deps.policy, deps.calendar, district, deps.clock)
@@ -190,7 +192,7 @@ def bootstrap(
         JointOperationRepository(deps.store), JointInspectionLog(deps.store), *common
     )
     joint_repositories = (joint.operations, joint.inspections)
-    meetings = MeetingHandlers(MeetingRepository(deps.store), *common)  # R-MTG-01
+    meetings = MeetingHandlers(meeting_repository, *common)  # R-MTG-01
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).

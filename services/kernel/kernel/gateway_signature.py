@@ -18,8 +18,18 @@ the secret (:func:`websocket_key`) in the ``x-liandong-gateway-key`` header.
   ``GATEWAY_SIGNATURE_INVALID``.
 
 The signature binds the operation and its variables, not the caller: the caller is proven by
-the token, which every subgraph verifies itself. It does not stop a replay of a captured,
-signed request by someone inside the network — the token's expiry bounds that.
+the token, which every subgraph verifies itself.
+
+Replays (issue 16, finding 9): the gateway also puts the time it signed
+(``extensions["liandong-signed-at"]``, Unix seconds) and a random nonce
+(``extensions["liandong-nonce"]``) in every operation, and the HMAC covers them: the signed
+content is the stable JSON above, a newline, the time, a newline, the nonce. A service refuses
+a signature older or newer than :data:`FRESHNESS_SECONDS` (``GATEWAY_SIGNATURE_EXPIRED``) and a
+nonce it has already seen within that window (``GATEWAY_SIGNATURE_REPLAYED``); a signature
+without them does not match. The WebSocket key is made the same way for every connection
+(:func:`websocket_key` with a time and a nonce), no longer one constant value. Nonces are
+remembered per process: a request captured inside the network can still be replayed once
+to each *other* replica of the service within the window (a minute), not for the token's life.
 """
 
 from __future__ import annotations
@@ -30,7 +40,10 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -40,35 +53,86 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kernel.settings import Settings
 
 __all__ = [
+    "FRESHNESS_SECONDS",
     "HMAC_EXTENSION",
+    "NONCE_EXTENSION",
+    "SIGNED_AT_EXTENSION",
     "WEBSOCKET_HEADER",
     "GatewaySignatureMiddleware",
+    "NonceCache",
     "SignatureCheck",
     "check_operation",
     "install_gateway_signature",
     "sign",
     "signature_required",
     "signed_content",
+    "signed_extensions",
     "stable_json",
     "websocket_key",
 ]
 
 HMAC_EXTENSION = "hmac-signature"
+SIGNED_AT_EXTENSION = "liandong-signed-at"
+NONCE_EXTENSION = "liandong-nonce"
 WEBSOCKET_HEADER = "x-liandong-gateway-key"
 # Domain separation: the WebSocket key is not an HMAC of anything a client could have sent.
-_WEBSOCKET_CONTEXT = b"liandong-gateway-websocket-v1"
+_WEBSOCKET_CONTEXT = b"liandong-gateway-websocket-v2"
+#: How far a signature's time may lie from the service's clock (either way), in seconds.
+FRESHNESS_SECONDS = 60
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 MISSING = "GATEWAY_SIGNATURE_MISSING"
 INVALID = "GATEWAY_SIGNATURE_INVALID"
+EXPIRED = "GATEWAY_SIGNATURE_EXPIRED"
+REPLAYED = "GATEWAY_SIGNATURE_REPLAYED"
 TOO_LARGE = "REQUEST_TOO_LARGE"
 # A GraphQL request body, read whole before its signature can be checked: the gateway's own
 # limits (tokens, batch size) keep real operations far below this.
 MAX_BODY_BYTES = 1 << 20
 
 
-def websocket_key(secret: str) -> str:
-    """The value of ``x-liandong-gateway-key`` on the gateway's WebSocket to a subgraph."""
-    return hmac.new(secret.encode(), _WEBSOCKET_CONTEXT, hashlib.sha256).hexdigest()
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _websocket_mac(secret: str, signed_at: int, nonce: str) -> str:
+    content = _WEBSOCKET_CONTEXT + f"\n{signed_at}\n{nonce}".encode()
+    return hmac.new(secret.encode(), content, hashlib.sha256).hexdigest()
+
+
+def websocket_key(secret: str, signed_at: int | None = None, nonce: str | None = None) -> str:
+    """The value of ``x-liandong-gateway-key`` on one of the gateway's WebSockets to a
+    subgraph: ``v2.<unix seconds>.<nonce>.<hex HMAC>`` (a fresh time and nonce by default)."""
+    at = int(time.time()) if signed_at is None else signed_at
+    once = new_nonce() if nonce is None else nonce
+    return f"v2.{at}.{once}.{_websocket_mac(secret, at, once)}"
+
+
+class NonceCache:
+    """Nonces seen within the freshness window, so a signed request is answered once."""
+
+    def __init__(
+        self, window: float = FRESHNESS_SECONDS, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.window = window
+        self.clock = clock
+        self._seen: dict[str, float] = {}
+        self._next_prune = 0.0
+
+    def first_use(self, nonce: str) -> bool:
+        """True the first time ``nonce`` is seen within the window (and remembers it)."""
+        now = self.clock()
+        if now >= self._next_prune:
+            self._seen = {n: t for n, t in self._seen.items() if t > now}
+            self._next_prune = now + self.window / 4
+        if nonce in self._seen:
+            return False
+        # Kept while a signature carrying it could still be fresh.
+        self._seen[nonce] = now + 2 * self.window
+        return True
+
+    def fresh(self, signed_at: int) -> bool:
+        return abs(self.clock() - signed_at) <= self.window
 
 
 def _js_number(value: float) -> str:
@@ -127,10 +191,43 @@ def signed_content(query: str, variables: Mapping[str, Any] | None) -> bytes:
     return stable_json(content).encode("utf-8", "surrogatepass")
 
 
-def sign(secret: str, query: str, variables: Mapping[str, Any] | None = None) -> str:
-    """The signature the gateway would put in ``extensions["hmac-signature"]`` (tests)."""
-    mac = hmac.new(secret.encode(), signed_content(query, variables), hashlib.sha256)
+def _timed_content(
+    query: str, variables: Mapping[str, Any] | None, signed_at: int, nonce: str
+) -> bytes:
+    return signed_content(query, variables) + f"\n{signed_at}\n{nonce}".encode()
+
+
+def sign(
+    secret: str,
+    query: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    signed_at: int,
+    nonce: str,
+) -> str:
+    """The signature the gateway would put in ``extensions["hmac-signature"]``."""
+    content = _timed_content(query, variables, signed_at, nonce)
+    mac = hmac.new(secret.encode(), content, hashlib.sha256)
     return base64.b64encode(mac.digest()).decode()
+
+
+def signed_extensions(
+    secret: str,
+    query: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    signed_at: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    """The ``extensions`` the gateway sends with one operation (tests, tools): signed now
+    with a fresh nonce unless given."""
+    at = int(time.time()) if signed_at is None else signed_at
+    once = new_nonce() if nonce is None else nonce
+    return {
+        HMAC_EXTENSION: sign(secret, query, variables, signed_at=at, nonce=once),
+        SIGNED_AT_EXTENSION: at,
+        NONCE_EXTENSION: once,
+    }
 
 
 class SignatureCheck:
@@ -142,8 +239,15 @@ class SignatureCheck:
         self.status = status
 
 
-def check_operation(operation: Any, *, secret: str | None, required: bool) -> SignatureCheck | None:
-    """Check one GraphQL-over-HTTP operation (a decoded JSON body, or one item of a batch)."""
+def check_operation(
+    operation: Any,
+    *,
+    secret: str | None,
+    required: bool,
+    nonces: NonceCache | None = None,
+) -> SignatureCheck | None:
+    """Check one GraphQL-over-HTTP operation (a decoded JSON body, or one item of a batch);
+    ``nonces`` refuses a replay (a fresh cache per call when not given)."""
     extensions = operation.get("extensions") if isinstance(operation, dict) else None
     signature = extensions.get(HMAC_EXTENSION) if isinstance(extensions, dict) else None
     if signature is None:
@@ -161,19 +265,37 @@ def check_operation(operation: Any, *, secret: str | None, required: bool) -> Si
         return None
     query = operation.get("query")
     variables = operation.get("variables")
+    assert isinstance(extensions, dict)
+    signed_at = extensions.get(SIGNED_AT_EXTENSION)
+    nonce = extensions.get(NONCE_EXTENSION)
+    mismatch = SignatureCheck(INVALID, "the gateway signature does not match the request", 403)
     if not isinstance(signature, str) or not isinstance(query, str):
-        return SignatureCheck(INVALID, "the gateway signature does not match the request", 403)
+        return mismatch
     if variables is not None and not isinstance(variables, dict):
-        return SignatureCheck(INVALID, "the gateway signature does not match the request", 403)
+        return mismatch
+    # A signature without its time and nonce is an old or a made-up one.
+    if isinstance(signed_at, bool) or not isinstance(signed_at, int):
+        return mismatch
+    if not isinstance(nonce, str) or not _NONCE.match(nonce):
+        return mismatch
     try:
         given = base64.b64decode(signature, validate=True)
         expected = hmac.new(
-            secret.encode(), signed_content(query, variables), hashlib.sha256
+            secret.encode(), _timed_content(query, variables, signed_at, nonce), hashlib.sha256
         ).digest()
     except (binascii.Error, ValueError, TypeError, UnicodeError):
-        return SignatureCheck(INVALID, "the gateway signature does not match the request", 403)
+        return mismatch
     if not hmac.compare_digest(given, expected):
-        return SignatureCheck(INVALID, "the gateway signature does not match the request", 403)
+        return mismatch
+    seen = nonces or NonceCache()
+    if not seen.fresh(signed_at):
+        return SignatureCheck(
+            EXPIRED,
+            f"the gateway signed this request more than {seen.window:g} s from now",
+            403,
+        )
+    if not seen.first_use(nonce):
+        return SignatureCheck(REPLAYED, "this signed request was already answered (a replay)", 403)
     return None
 
 
@@ -206,7 +328,7 @@ class GatewaySignatureMiddleware:
         self.max_body_bytes = max_body_bytes
         self.secret = secret
         self.required = required
-        self._websocket_key = websocket_key(secret) if secret else None
+        self.nonces = NonceCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _is_graphql_path(scope):
@@ -226,9 +348,18 @@ class GatewaySignatureMiddleware:
                 given = value.decode("latin-1")
         if given is None:
             return not self.required
-        if self._websocket_key is None:
+        if self.secret is None:
             return True  # development without a secret: nothing to compare with
-        return hmac.compare_digest(given, self._websocket_key)
+        parts = given.split(".")
+        if len(parts) != 4 or parts[0] != "v2" or not parts[1].isdigit():
+            return False
+        signed_at, nonce = int(parts[1]), parts[2]
+        if not _NONCE.match(nonce):
+            return False
+        expected = _websocket_mac(self.secret, signed_at, nonce)
+        if not hmac.compare_digest(parts[3], expected):
+            return False
+        return self.nonces.fresh(signed_at) and self.nonces.first_use(nonce)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "POST":
@@ -294,7 +425,9 @@ class GatewaySignatureMiddleware:
         if not operations:
             operations = [None]
         for operation in operations:
-            problem = check_operation(operation, secret=self.secret, required=self.required)
+            problem = check_operation(
+                operation, secret=self.secret, required=self.required, nonces=self.nonces
+            )
             if problem is not None:
                 return problem
         return None

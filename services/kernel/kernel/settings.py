@@ -124,6 +124,23 @@ class Settings(BaseSettings):
     webhook_allow_loopback: bool | None = Field(
         None, description="let webhooks reach 127.0.0.1/::1 (default: outside production only)"
     )
+    # Issue 16, finding 6: one slow receiver holds its own slots and nobody else's.
+    webhook_delivery_deadline_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="total time one webhook delivery attempt may take (connect, send, status "
+        "line), whatever the receiver trickles",
+    )
+    webhook_concurrency_per_endpoint: int = Field(
+        2, ge=1, le=64, description="delivery attempts to one webhook at once, per replica"
+    )
+    webhook_deliveries_in_flight: int = Field(
+        16, ge=1, le=1024, description="delivery attempts at once in all, per replica"
+    )
+    webhook_max_per_agency: int = Field(
+        5, ge=1, le=1000, description="active webhooks one agency may register"
+    )
     webhook_secret_key_file: Path | None = Field(
         None,
         description="Fernet key(s) encrypting webhook secrets at rest, one per line, newest "

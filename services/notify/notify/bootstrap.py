@@ -56,7 +56,7 @@ from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
 from notify.domain import supervision as sup
 from notify.domain.egress import EgressRule
 from notify.domain.notices import GENERIC_EVENT_TYPES
-from notify.domain.webhooks import RetryPolicy
+from notify.domain.webhooks import DeliveryLimits, RetryPolicy
 from notify.entrypoints.graphql.schema import NotifyContext, build_schema
 from notify.policy import policy_of
 
@@ -288,6 +288,12 @@ def bootstrap(
         egress_rule=egress_rule(settings),
         agencies=agencies,
         retry=webhook_retry or RetryPolicy(),
+        limits=DeliveryLimits(
+            deadline=timedelta(seconds=settings.webhook_delivery_deadline_seconds),
+            per_endpoint=settings.webhook_concurrency_per_endpoint,
+            in_flight=settings.webhook_deliveries_in_flight,
+            per_agency=settings.webhook_max_per_agency,
+        ),
     )
     fan_out = subscription(
         settings,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -22,17 +23,28 @@ from coordination.application.catalogue import (
     DesignateOwner,
 )
 from coordination.application.disputes import (
+    ConfirmDisputeAgreement,
     DisputeHandlers,
     EscalateDispute,
     GiveDisputeOpinion,
     OpenDispute,
+    ProposeDisputeAgreement,
     RequestCaseTransfer,
     RuleDispute,
     dispute_id_for_referral,
 )
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.meetings import (
+    AnswerMinutes,
+    DraftMinutes,
+    IssueMinutes,
+    MeetingHandlers,
+    RsvpMeeting,
+    ScheduleMeeting,
+)
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
+from coordination.domain.meetings import TaskDraft
 from kernel.auth import Principal
 from kernel.caller import Caller
 from kernel.contracts.catalogue import CatalogueEntryV1
@@ -63,6 +75,7 @@ class World:
     catalogue: CatalogueHandlers
     disputes: DisputeHandlers
     now: list[datetime]
+    meetings: MeetingHandlers
 
     async def outbox(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
         doc = await self.store.collection(collection).find_one({"_id": doc_id})
@@ -84,6 +97,10 @@ async def world(store: DocumentStore) -> World:
     catalogue = CatalogueHandlers(
         CatalogueRepository(store), agencies, policy, "fuyuan", clock=lambda: now[0]
     )
+    meetings = MeetingHandlers(
+        MeetingRepository(store), agencies, policy, calendar_for(policy), "fuyuan",
+        clock=lambda: now[0],
+    )  # fmt: skip
     disputes = DisputeHandlers(
         DisputeRepository(store),
         agencies,
@@ -92,11 +109,12 @@ async def world(store: DocumentStore) -> World:
         calendar_for(policy),
         "fuyuan",
         clock=lambda: now[0],
+        meetings=meetings.meetings,
     )
-    for repo in (catalogue.catalogue, disputes.disputes):
+    for repo in (catalogue.catalogue, disputes.disputes, meetings.meetings):
         await repo.ensure_indexes()
         await repo.aggregates.ensure_indexes()
-    return World(store, catalogue, disputes, now)
+    return World(store, catalogue, disputes, now, meetings)
 
 
 def _market_entry(**kw: Any) -> DefineEntry:
@@ -435,28 +453,23 @@ async def test_R_DSP_03_ruling_becomes_a_routing_rule_and_is_published(world: Wo
         TOWNSHIP,
     )
     await world.disputes.escalate(EscalateDispute(d.id), TOWNSHIP)
-    bad = RuleDispute(d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ())
+    bad = RuleDispute(d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market")
     with pytest.raises(ValidationFailed) as err:
         await world.disputes.rule(bad, COORD)
-    assert err.value.field == "signatories"
+    assert err.value.field == "meetingId"
     with pytest.raises(ValidationFailed) as err:
-        await world.disputes.rule(
-            RuleDispute(d.id, "verdict", "x", "fy-market", ("fy-market",)), COORD
-        )
+        await world.disputes.rule(RuleDispute(d.id, "verdict", "x", "fy-market"), COORD)
     assert err.value.field == "outcomeKind"
     assert (await world.disputes.disputes.get(d.id)).status.value == "open"  # type: ignore[union-attr]
 
     ruled = await world.disputes.rule(
-        RuleDispute(
-            d.id, "minutes", "协调会纪要〔2026〕3号", "fy-market", ("fy-hancong", "fy-market")
-        ),
-        COORD,
+        RuleDispute(d.id, "decision", "抚远协调〔2026〕3号", "fy-market"), COORD
     )
     assert ruled.outcome is not None and ruled.outcome.rule_id == f"rule-{d.id}"
     event = (await world.outbox("disputes", d.id))[-1]
     assert event["type"] == "dispute.ruled.v1"
     data = event["data"]
-    assert data["responsible_agency_id"] == "fy-market" and data["outcome_kind"] == "minutes"
+    assert data["responsible_agency_id"] == "fy-market" and data["outcome_kind"] == "decision"
     assert data["rule_id"] == f"rule-{d.id}" and data["referral_id"] is None
     assert data["state_before"] == "open" and data["state_after"] == "ruled"
     assert deadlines_of(data)[0].state == "met"
@@ -550,3 +563,106 @@ async def test_R_DSP_01_tolerant_reader_takes_the_referral_services_decline_as_p
     assert d is not None and d.township_id == "fy-nongqiao"
     assert d.parties == ("fy-nongqiao", "fy-market") and d.interim_handler_id == "fy-market"
     assert d.referral_id == "ref-9" and "未下放" in d.reasons
+
+
+async def _open_between_township_and_market(world: World) -> str:
+    d = await world.disputes.open(
+        OpenDispute(
+            matter_code="FY-SCJG-001",
+            township_id="fy-hancong",
+            party_ids=("fy-hancong", "fy-market"),
+            reasons="双方均认为不属于本机关管辖",
+            interim_handler_id="fy-hancong",
+        ),
+        TOWNSHIP,
+    )
+    return d.id
+
+
+async def test_issue_16_an_agreement_binds_when_each_partys_leader_confirmed_it(
+    world: World,
+) -> None:
+    """Finding 1, R-DSP-03: one party's clerk proposes; the other parties' leaders are told
+    (dispute.agreement_proposed.v1); the clerk cannot confirm, nor can a third agency; the
+    last leader's confirmation rules, signed by the parties who confirmed."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+    dispute_id = await _open_between_township_and_market(world)
+    clerk = _caller("p-hc-c", "fy-hancong", ("clerk",))
+    with pytest.raises(ValidationFailed) as err:  # the old way: one clerk, typed signatures
+        await world.disputes.rule(RuleDispute(dispute_id, "agreement", "协议", "fy-market"), clerk)
+    assert err.value.field == "outcomeKind"
+    proposed = await world.disputes.propose_agreement(
+        ProposeDisputeAgreement(dispute_id, "寒葱沟镇与市场监管局协议〔2026〕1号", "fy-market"),
+        clerk,
+    )
+    assert proposed.agreement is not None and proposed.status.value == "open"
+    event = (await world.outbox("disputes", dispute_id))[-1]
+    assert event["type"] == "dispute.agreement_proposed.v1"
+    assert event["data"]["party_ids"] == ["fy-hancong", "fy-market"]
+    with pytest.raises(Forbidden):
+        await world.disputes.confirm_agreement(ConfirmDisputeAgreement(dispute_id, 1), clerk)
+    with pytest.raises(Forbidden):
+        await world.disputes.confirm_agreement(
+            ConfirmDisputeAgreement(dispute_id, 1), _caller("p-n", "fy-natres", ("leader",))
+        )
+    half = await world.disputes.confirm_agreement(ConfirmDisputeAgreement(dispute_id, 1), MARKET)
+    assert half.status.value == "open"
+    confirmed = (await world.outbox("disputes", dispute_id))[-1]
+    assert confirmed["type"] == "dispute.agreement_confirmed.v1"
+    assert confirmed["data"]["agency_id"] == "fy-market"
+    assert confirmed["data"]["awaiting_confirmation_of"] == ["fy-hancong"]
+    ruled = await world.disputes.confirm_agreement(
+        ConfirmDisputeAgreement(dispute_id, 1), _caller("p-hc-l", "fy-hancong", ("leader",))
+    )
+    assert ruled.status.value == "ruled" and ruled.outcome is not None
+    assert ruled.outcome.signatories == ("fy-hancong", "fy-market")
+    stored = await world.disputes.disputes.get(dispute_id)
+    assert stored is not None and stored.agreement is not None
+    assert [c.agency_id for c in stored.agreement.confirmations] == ["fy-market", "fy-hancong"]
+    data = (await world.outbox("disputes", dispute_id))[-1]["data"]
+    assert data["outcome_kind"] == "agreement" and data["signatories"] == [
+        "fy-hancong",
+        "fy-market",
+    ]
+
+
+async def test_issue_16_minutes_settle_a_dispute_once_the_meeting_agreed_them_R_MTG_01(
+    world: World,
+) -> None:
+    """Finding 1, R-MTG-01: minutes of a meeting still in draft are refused; once every
+    attendee agreed and the minutes were issued, a party records them at the negotiation
+    step; a meeting without the other party is refused."""
+    dispute_id = await _open_between_township_and_market(world)
+    starts = NOW + timedelta(hours=2)
+    m = await world.meetings.schedule(
+        ScheduleMeeting(
+            kind="special",
+            title="寒葱沟镇与市场监管局管辖协商会",
+            convener_id="fy-hancong",
+            starts_at=starts,
+            place="寒葱沟镇政府会议室",
+            attendee_ids=("fy-market",),
+            agenda=("协商管辖",),
+            urgent=True,
+        ),
+        TOWNSHIP,
+    )
+    await world.meetings.rsvp(RsvpMeeting(m.id, True, "王五"), MARKET)
+    world.now[0] = starts + timedelta(hours=1)
+    task = TaskDraft("依法立案查处", "fy-market", (NOW + timedelta(days=20)).date())
+    await world.meetings.draft_minutes(DraftMinutes(m.id, "由市场监管局负责", (task,)), TOWNSHIP)
+    rule = RuleDispute(dispute_id, "minutes", "", "fy-market", meeting_id=m.id)
+    with pytest.raises(ValidationFailed) as err:  # drafted, not agreed
+        await world.disputes.rule(rule, TOWNSHIP)
+    assert err.value.field == "meetingId"
+    with pytest.raises(ValidationFailed) as err:
+        await world.disputes.rule(
+            RuleDispute(dispute_id, "minutes", "", "fy-market", meeting_id="nope"), TOWNSHIP
+        )
+    assert err.value.field == "meetingId"
+    await world.meetings.record_position(AnswerMinutes(m.id, 1, True), MARKET)
+    await world.meetings.issue_minutes(IssueMinutes(m.id, "寒纪〔2026〕1号"), TOWNSHIP)
+    ruled = await world.disputes.rule(rule, TOWNSHIP)
+    assert ruled.outcome is not None
+    assert ruled.outcome.basis == "寒葱沟镇与市场监管局管辖协商会（寒纪〔2026〕1号）"
+    assert ruled.outcome.signatories == ("fy-hancong", "fy-market")

@@ -44,10 +44,12 @@ from websockets.typing import Subprotocol
 
 from kernel.auth import DevKeys, Principal, TokenIssuer, ensure_dev_keys
 from kernel.gateway_signature import (
+    FRESHNESS_SECONDS,
+    SIGNED_AT_EXTENSION,
     WEBSOCKET_HEADER,
     GatewaySignatureMiddleware,
     install_gateway_signature,
-    sign,
+    signed_extensions,
     stable_json,
     websocket_key,
 )
@@ -73,6 +75,7 @@ LIMITS: Final = {
     "LIANDONG_GATEWAY_MAX_COST": "1000",
     "LIANDONG_GATEWAY_LIST_SIZE": "10",
     "LIANDONG_GATEWAY_MAX_BATCH": "2",
+    "LIANDONG_GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2",
 }
 
 
@@ -457,19 +460,19 @@ def test_subgraph_refuses_unsigned_and_wrongly_signed_requests(
     unsigned = _post(subgraph.url, {"query": query}, token)
     forged = _post(
         subgraph.url,
-        {"query": query, "extensions": {"hmac-signature": sign("not-the-secret", query)}},
+        {"query": query, "extensions": signed_extensions("not-the-secret", query)},
         token,
     )
     # A signature lifted from another request does not cover this one.
     lifted = _post(
         subgraph.url,
-        {"query": query, "extensions": {"hmac-signature": sign(SECRET, "{ caller }")}},
+        {"query": query, "extensions": signed_extensions(SECRET, "{ caller }")},
         token,
     )
     batch = _post(
         subgraph.url,
         [
-            {"query": query, "extensions": {"hmac-signature": sign(SECRET, query)}},
+            {"query": query, "extensions": signed_extensions(SECRET, query)},
             {"query": query},
         ],
         token,
@@ -489,10 +492,50 @@ def test_subgraph_accepts_the_signature_as_python_computes_it(subgraph: GuardedS
     query = '{ node(id: "1") { name } }'
 
     status, body = _post(
-        subgraph.url, {"query": query, "extensions": {"hmac-signature": sign(SECRET, query)}}
+        subgraph.url, {"query": query, "extensions": signed_extensions(SECRET, query)}
     )
 
     assert (status, body) == (200, {"data": {"node": {"name": "node 1"}}})
+
+
+def test_issue_16_a_signed_request_is_answered_once_and_only_while_fresh(
+    subgraph: GuardedSubgraph,
+) -> None:
+    """Finding 9: the signature had no time or nonce, so a request captured inside the
+    network could be replayed until its token expired. Now the HMAC covers the time and a
+    nonce: a replay, a stale or future time, or a signature without them is refused."""
+    query = '{ node(id: "1") { name } }'
+    body = {"query": query, "extensions": signed_extensions(SECRET, query)}
+
+    first = _post(subgraph.url, body)
+    replay = _post(subgraph.url, body)
+    now = int(time.time())
+    # Just inside and just outside the window (60 s), either way.
+    inside = signed_extensions(SECRET, query, signed_at=now - FRESHNESS_SECONDS + 5)
+    stale = signed_extensions(SECRET, query, signed_at=now - FRESHNESS_SECONDS - 5)
+    future = signed_extensions(SECRET, query, signed_at=now + FRESHNESS_SECONDS + 5)
+    # The time moved forward in a captured request: the signature no longer matches.
+    moved = {**signed_extensions(SECRET, query, signed_at=now - 3600), SIGNED_AT_EXTENSION: now}
+    untimed = {"hmac-signature": signed_extensions(SECRET, query)["hmac-signature"]}
+
+    assert first == (200, {"data": {"node": {"name": "node 1"}}})
+    assert (replay[0], _codes(replay[1])) == (403, [("GATEWAY_SIGNATURE_REPLAYED", None)])
+    assert _post(subgraph.url, {"query": query, "extensions": inside})[0] == 200
+    for extensions in (stale, future):
+        status, answer = _post(subgraph.url, {"query": query, "extensions": extensions})
+        assert (status, _codes(answer)) == (403, [("GATEWAY_SIGNATURE_EXPIRED", None)])
+    for extensions in (moved, untimed):
+        status, answer = _post(subgraph.url, {"query": query, "extensions": extensions})
+        assert (status, _codes(answer)) == (403, [("GATEWAY_SIGNATURE_INVALID", None)])
+
+
+def test_issue_16_the_gateway_signs_each_request_afresh(
+    gateway: GatewayProcess, issuer: TokenIssuer
+) -> None:
+    """The same query twice through the gateway: two fresh signatures, both answered."""
+    token = issuer.issue(P)
+    answers = [_post(gateway.url, {"query": '{ node(id: "5") { name } }'}, token) for _ in "ab"]
+    assert answers == [(200, {"data": {"node": {"name": "node 5"}}})] * 2
 
 
 ECHO = """
@@ -643,18 +686,74 @@ def test_subscription_token_in_the_connection_init_payload(
     assert _codes(bad[0]) == [("UNAUTHENTICATED", "TOKEN_MALFORMED")]
 
 
+def test_issue_16_subscriptions_per_connection_are_capped(
+    gateway: GatewayProcess, issuer: TokenIssuer
+) -> None:
+    """Finding 9: one client WebSocket could run any number of subscriptions (each holds a
+    connection to a subgraph). The limits gateway allows 2: the third is refused with
+    SUBSCRIPTION_LIMIT_EXCEEDED while two run; once one ends, another may start."""
+    ws_url = gateway.url.replace("http://", "ws://", 1)
+    token = issuer.issue(P)
+    with connect(
+        ws_url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        open_timeout=10,
+        close_timeout=5,
+        proxy=None,
+    ) as socket:
+        socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(socket.recv(timeout=10))["type"] == "connection_ack"
+
+        def subscribe(op_id: str, n: int) -> None:
+            query = f"subscription {{ ticks(n: {n}) }}"
+            socket.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query}}))
+
+        def until(op_id: str, kinds: set[str]) -> dict[str, Any]:
+            while True:
+                message = json.loads(socket.recv(timeout=15))
+                if message.get("id") == op_id and message["type"] in kinds:
+                    return message  # type: ignore[no-any-return]
+
+        subscribe("a", 100_000)  # long-running
+        until("a", {"next"})
+        subscribe("b", 100_000)
+        until("b", {"next"})
+        subscribe("c", 1)
+        refused = until("c", {"next", "error", "complete"})
+        payload = refused["payload"]
+        errors = payload if isinstance(payload, list) else payload.get("errors", [])
+        assert [e["extensions"]["code"] for e in errors] == ["SUBSCRIPTION_LIMIT_EXCEEDED"], refused
+        socket.send(json.dumps({"id": "a", "type": "complete"}))
+        time.sleep(0.5)
+        subscribe("d", 1)
+        assert until("d", {"next", "error"})["type"] == "next"
+
+
 def test_subgraph_websocket_refused_without_or_with_a_wrong_gateway_key(
     subgraph: GuardedSubgraph,
 ) -> None:
-    for headers in ({}, {WEBSOCKET_HEADER: websocket_key("not-the-secret")}):
+    """Issue 16, finding 9: the key was one constant HMAC, so a key read off the wire opened
+    subscriptions for ever. Now each carries a time and a nonce: used once, while fresh."""
+    key = websocket_key(SECRET)
+    old = websocket_key(SECRET, signed_at=int(time.time()) - FRESHNESS_SECONDS - 5)
+    for headers in (
+        {},
+        {WEBSOCKET_HEADER: websocket_key("not-the-secret")},
+        {WEBSOCKET_HEADER: old},
+        {WEBSOCKET_HEADER: "v1-constant-key"},
+    ):
         with pytest.raises(InvalidStatus) as raised:
             _subscribe(subgraph.url, headers, "subscription { ticks }")
         assert raised.value.response.status_code == 403
-    # The right key opens it (what the gateway sends).
-    events = _subscribe(
-        subgraph.url, {WEBSOCKET_HEADER: websocket_key(SECRET)}, "subscription { ticks(n: 1) }"
-    )
+    # The right key opens it (what the gateway sends)…
+    events = _subscribe(subgraph.url, {WEBSOCKET_HEADER: key}, "subscription { ticks(n: 1) }")
     assert events == [{"data": {"ticks": 0}}]
+    # …once: the same key again is a replay.
+    with pytest.raises(InvalidStatus) as raised:
+        _subscribe(subgraph.url, {WEBSOCKET_HEADER: key}, "subscription { ticks(n: 1) }")
+    assert raised.value.response.status_code == 403
 
 
 # --- abuse limits --------------------------------------------------------------------------
@@ -713,9 +812,10 @@ def test_too_many_tokens_are_refused(gateway: GatewayProcess, issuer: TokenIssue
 
 
 def test_too_costly_a_query_is_refused(gateway: GatewayProcess, issuer: TokenIssuer) -> None:
-    # Lists count as LIST_SIZE (10) items: 10 + 100 fits in 1000, 10 + 100 + 1000 does not.
-    cheap = "{ nodes { children { id } } }"
-    costly = "{ nodes { children { children { id } } } }"
+    # Lists count as their `first` (else its default in the schema, else LIST_SIZE):
+    # 10 + 100 fits in 1000, 10 + 100 + 1000 does not.
+    cheap = "{ nodes(first: 10) { children(first: 10) { id } } }"
+    costly = "{ nodes(first: 10) { children(first: 10) { children(first: 10) { id } } } }"
     token = issuer.issue(P)
 
     assert _post(gateway.url, {"query": cheap}, token)[0] == 200

@@ -148,10 +148,14 @@ async def test_gateway_traces_reach_the_collector_and_continue_in_the_subgraph(
         {n: (f"http://127.0.0.1:{port}/{n}/graphql", sdl_path(n)) for n in SERVICES},
         run / "supergraph.graphql",
     )
+    metrics_port = free_port()
     gateway = GatewayProcess(
         supergraph=supergraph,
         log_dir=run,
-        env={"LIANDONG_OTLP_ENDPOINT": collector.url},
+        env={
+            "LIANDONG_OTLP_ENDPOINT": collector.url,
+            "LIANDONG_GATEWAY_METRICS_PORT": str(metrics_port),
+        },
     )
     await asyncio.to_thread(gateway.start)
     try:
@@ -191,7 +195,10 @@ async def test_gateway_traces_reach_the_collector_and_continue_in_the_subgraph(
                 await asyncio.sleep(0.2)
             assert all(s.parent is not None and s.parent.is_remote for s in server_spans)
 
-            metrics = await client.get(gateway.base_url + "/metrics")
+            # Issue 16, finding 9: not on the public port, on the metrics listener.
+            public = await client.get(gateway.base_url + "/metrics")
+            assert "graphql_gateway_subgraph_execute_duration" not in public.text
+            metrics = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
             assert metrics.status_code == 200
             assert "graphql_gateway_subgraph_execute_duration" in metrics.text
             assert 'operationName="GatewayTraced"' in metrics.text

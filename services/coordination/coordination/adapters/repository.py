@@ -16,12 +16,14 @@ from coordination.domain.catalogue import (
     RoutingRule,
 )
 from coordination.domain.dispute import (
+    AgreementConfirmation,
     Dispute,
     DisputeKind,
     DisputeStatus,
     DisputeTransition,
     Outcome,
     OutcomeKind,
+    ProposedAgreement,
     StepPlan,
     StepRecord,
     TransferReason,
@@ -313,7 +315,42 @@ def dispute_to_document(x: Dispute) -> dict[str, Any]:
             }
             for t in x.history
         ],
+        "agreement": _agreement_to_doc(x.agreement),
     }
+
+
+def _agreement_to_doc(a: ProposedAgreement | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "revision": a.revision,
+        "basis": a.basis,
+        "responsible_agency_id": a.responsible_agency_id,
+        "proposed_by": a.proposed_by,
+        "proposed_by_agency_id": a.proposed_by_agency_id,
+        "proposed_at": a.proposed_at,
+        "confirmations": [
+            {"agency_id": c.agency_id, "person_id": c.person_id, "at": c.at}
+            for c in a.confirmations
+        ],
+    }
+
+
+def _agreement_from_doc(d: Document | None) -> ProposedAgreement | None:
+    if not d:
+        return None
+    return ProposedAgreement(
+        revision=d["revision"],
+        basis=d["basis"],
+        responsible_agency_id=d["responsible_agency_id"],
+        proposed_by=d["proposed_by"],
+        proposed_by_agency_id=d["proposed_by_agency_id"],
+        proposed_at=d["proposed_at"],
+        confirmations=tuple(
+            AgreementConfirmation(c["agency_id"], c["person_id"], c["at"])
+            for c in d.get("confirmations", [])
+        ),
+    )
 
 
 def dispute_from_document(doc: Document) -> Dispute:
@@ -360,6 +397,7 @@ def dispute_from_document(doc: Document) -> Dispute:
             for t in doc.get("history", [])
         ),
         version=int(doc.get("version", 0)),
+        agreement=_agreement_from_doc(doc.get("agreement")),
     )
 
 

@@ -8,12 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import AgencyRepository, DisputeRepository
 from coordination.application import access
 from coordination.application.actors import SYSTEM, acting
 from coordination.application.catalogue import CatalogueHandlers, local_date
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
+    DisputeAgreementConfirmedV1,
+    DisputeAgreementProposedV1,
     DisputeEscalatedV1,
     DisputeOpenedV1,
     DisputeRuledV1,
@@ -22,6 +25,7 @@ from coordination.contracts.published import (
 from coordination.domain.catalogue import RoutingRule
 from coordination.domain.dispute import (
     Actor,
+    AgreedMinutes,
     Dispute,
     DisputeKind,
     DisputeStatus,
@@ -30,6 +34,7 @@ from coordination.domain.dispute import (
     TransferReason,
     open_dispute,
 )
+from coordination.domain.meetings import MeetingStatus
 from coordination.domain.model import AgencyKind
 from coordination.policy import LadderStep, policy_of
 from kernel.authz import Relation
@@ -95,11 +100,32 @@ class GiveDisputeOpinion:
 
 @dataclass(frozen=True)
 class RuleDispute:
+    """R-DSP-03: minutes (from ``meeting_id``) or a decision. An agreement is proposed and
+    confirmed instead (``ProposeDisputeAgreement``, ``ConfirmDisputeAgreement``)."""
+
     dispute_id: str
-    outcome_kind: str  # agreement | minutes | decision
+    outcome_kind: str  # minutes | decision (agreement: refused, see above)
     basis: str
     responsible_agency_id: str
-    signatories: tuple[str, ...] = ()
+    meeting_id: str | None = None
+    """MINUTES: the consultation meeting whose agreed, issued minutes settle it (R-MTG-01)."""
+
+
+@dataclass(frozen=True)
+class ProposeDisputeAgreement:
+    """R-DSP-03: a party proposes the agreement (协议) that settles the dispute."""
+
+    dispute_id: str
+    basis: str
+    responsible_agency_id: str
+
+
+@dataclass(frozen=True)
+class ConfirmDisputeAgreement:
+    """R-DSP-03: a party's leader confirms revision ``revision`` of the proposed agreement."""
+
+    dispute_id: str
+    revision: int
 
 
 @dataclass(frozen=True)
@@ -126,7 +152,10 @@ class DisputeHandlers:
         calendar: WorkingCalendar,
         district: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        meetings: MeetingRepository | None = None,
     ) -> None:
+        self.meetings = meetings
+        """Where minutes come from (R-MTG-01); None: no minutes can settle a dispute."""
         self.disputes = disputes
         self.agencies = agencies
         self.catalogue = catalogue
@@ -400,16 +429,97 @@ class DisputeHandlers:
             ) from None
         dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
+        minutes = await self._agreed_minutes(cmd.meeting_id) if cmd.meeting_id else None
         now = self.clock()
         moved = dispute.rule(
             kind=kind,
             basis=cmd.basis,
-            signatories=tuple(s.strip() for s in cmd.signatories if s.strip()),
+            signatories=(),
+            responsible_agency_id=cmd.responsible_agency_id,
+            actor=actor,
+            at=now,
+            minutes=minutes,
+        )
+        return await self._commit_ruling(dispute, moved, actor, caller.correlation_id)
+
+    async def _agreed_minutes(self, meeting_id: str) -> AgreedMinutes:
+        """Issue 16, finding 1: minutes settle a dispute only when the meeting's attendees
+        agreed to them and they were issued (R-MTG-01)."""
+        meeting = await self.meetings.get(meeting_id) if self.meetings else None
+        if meeting is None:
+            raise ValidationFailed(f"meeting {meeting_id!r} does not exist", field="meetingId")
+        issued = (MeetingStatus.MINUTES_ISSUED, MeetingStatus.FILED, MeetingStatus.COMPLETED)
+        if meeting.status not in issued or meeting.minutes is None:
+            raise ValidationFailed(
+                "the meeting's minutes are not issued: they are issued after every attending "
+                "agency agreed to them (R-MTG-01)",
+                field="meetingId",
+            )
+        return AgreedMinutes(
+            meeting_id=meeting.id,
+            number=meeting.minutes.number,
+            title=meeting.title,
+            agreed_by=(meeting.convener_id, *meeting.attending_ids),
+            held_at=meeting.starts_at,
+        )
+
+    async def propose_agreement(self, cmd: ProposeDisputeAgreement, caller: Caller) -> Dispute:
+        """R-DSP-03: a party proposes the agreement; the other parties' leaders are told
+        (``dispute.agreement_proposed.v1``) and each party's leader confirms it."""
+        actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "proposeDisputeAgreement")
+        now = self.clock()
+        moved = dispute.propose_agreement(
+            basis=cmd.basis,
             responsible_agency_id=cmd.responsible_agency_id,
             actor=actor,
             at=now,
         )
-        return await self._commit_ruling(dispute, moved, actor, caller.correlation_id)
+        proposal = moved.agreement
+        assert proposal is not None
+        payload = DisputeAgreementProposedV1(
+            dispute_id=moved.id,
+            referral_id=moved.referral_id,
+            matter_code=moved.matter_code,
+            party_ids=list(moved.parties),
+            revision=proposal.revision,
+            basis=proposal.basis,
+            responsible_agency_id=proposal.responsible_agency_id,
+            proposed_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+        )
+        version = await self.disputes.save(
+            moved, [self._event(payload, moved.id, caller.correlation_id)]
+        )
+        return replace(moved, version=version)
+
+    async def confirm_agreement(self, cmd: ConfirmDisputeAgreement, caller: Caller) -> Dispute:
+        """R-DSP-03: a party's leader confirms the agreement; the last confirmation makes it
+        bind (``dispute.ruled.v1``, a routing rule, the waiting referral moves)."""
+        actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "confirmDisputeAgreement")
+        now = self.clock()
+        moved = dispute.confirm_agreement(revision=cmd.revision, actor=actor, at=now)
+        if moved.status is DisputeStatus.RULED:
+            return await self._commit_ruling(dispute, moved, actor, caller.correlation_id)
+        proposal = moved.agreement
+        assert proposal is not None
+        payload = DisputeAgreementConfirmedV1(
+            dispute_id=moved.id,
+            referral_id=moved.referral_id,
+            matter_code=moved.matter_code,
+            revision=proposal.revision,
+            agency_id=actor.agency_id or "",
+            awaiting_confirmation_of=[p for p in moved.parties if not proposal.confirmed_by(p)],
+            confirmed_at=now,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+        )
+        version = await self.disputes.save(
+            moved, [self._event(payload, moved.id, caller.correlation_id)]
+        )
+        return replace(moved, version=version)
 
     async def _commit_ruling(
         self, before: Dispute, moved: Dispute, actor: Actor, correlation_id: str | None

@@ -57,6 +57,18 @@ RULES: tuple[Rule, ...] = (
     ),
     rule("coordination.ruleDispute", _GOV_COORD, [_R.SUPERVISOR]),
     rule(
+        "coordination.proposeDisputeAgreement",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "R-DSP-03: one of the parties (domain)",
+    ),
+    rule(
+        "coordination.confirmDisputeAgreement",
+        ["leader"],
+        [_R.PARTY],
+        "R-DSP-03: each party's leader; the agreement binds at the last (issue 16)",
+    ),
+    rule(
         "coordination.giveDisputeOpinion",
         ACTING_STAFF,
         [_R.PARTY],

@@ -111,6 +111,45 @@ class DisputeEscalatedV1(EventPayload):
     deadlines: list[DeadlineV1] = Field(default_factory=list)
 
 
+class DisputeAgreementProposedV1(EventPayload):
+    """A party proposed the agreement (协议) that settles the dispute (R-DSP-03); it binds
+    when each party's leader has confirmed this revision (issue 16, finding 1)."""
+
+    event_type = "dispute.agreement_proposed.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+    matter_code: str
+    party_ids: list[str]
+    revision: int
+    basis: str
+    responsible_agency_id: str
+    proposed_at: datetime
+    actor_id: str
+    actor_agency_id: str | None = None
+    state_before: str | None = "open"
+    state_after: str | None = "open"
+
+
+class DisputeAgreementConfirmedV1(EventPayload):
+    """A party's leader confirmed the proposed agreement (R-DSP-03), recorded for the
+    full-process record (R-SUP-01); the last confirmation is followed by dispute.ruled.v1."""
+
+    event_type = "dispute.agreement_confirmed.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+    matter_code: str
+    revision: int
+    agency_id: str
+    awaiting_confirmation_of: list[str] = Field(default_factory=list)
+    confirmed_at: datetime
+    actor_id: str
+    actor_agency_id: str | None = None
+    state_before: str | None = "open"
+    state_after: str | None = "open"
+
+
 class DisputeRuledV1(EventPayload):
     """The binding outcome (R-DSP-03): the referral waiting on it goes to
     ``responsible_agency_id``; ``rule_id`` names the catalogue routing rule it became (None for
@@ -534,6 +573,8 @@ PUBLISHED = [
     CatalogueChangeAnnouncedV1,
     DisputeOpenedV1,
     DisputeEscalatedV1,
+    DisputeAgreementProposedV1,
+    DisputeAgreementConfirmedV1,
     DisputeRuledV1,
     AssistanceRequestedV1,
     AssistanceLetterSentV1,

@@ -89,6 +89,45 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class AgreementConfirmation:
+    """A party's leader (负责人) confirmed the proposed agreement through the API."""
+
+    agency_id: str
+    person_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ProposedAgreement:
+    """An agreement (协议) one party proposed; it binds once each party's leader confirmed
+    this revision (issue 16, finding 1: signatories are who confirmed, never typed)."""
+
+    revision: int
+    basis: str
+    responsible_agency_id: str
+    proposed_by: str
+    proposed_by_agency_id: str
+    proposed_at: datetime
+    confirmations: tuple[AgreementConfirmation, ...] = ()
+
+    def confirmed_by(self, agency_id: str) -> bool:
+        return any(c.agency_id == agency_id for c in self.confirmations)
+
+
+@dataclass(frozen=True)
+class AgreedMinutes:
+    """Issued minutes of a consultation meeting (会议纪要, R-MTG-01) as the application read
+    them from the meeting: issued only after every attending agency agreed to them."""
+
+    meeting_id: str
+    number: str
+    title: str
+    agreed_by: tuple[str, ...]
+    """The convener and every attending agency (each agreed before the minutes were issued)."""
+    held_at: datetime
+
+
+@dataclass(frozen=True)
 class DisputeTransition:
     action: str
     actor_id: str
@@ -118,6 +157,8 @@ class Dispute:
     outcome: Outcome | None = None
     history: tuple[DisputeTransition, ...] = ()
     version: int = 0
+    agreement: ProposedAgreement | None = None
+    """A proposed agreement awaiting its parties' leaders (issue 16, finding 1)."""
 
     @property
     def current_step(self) -> StepPlan:
@@ -197,13 +238,74 @@ class Dispute:
         responsible_agency_id: str,
         actor: Actor,
         at: datetime,
+        minutes: AgreedMinutes | None = None,
     ) -> Dispute:
-        """Record the outcome (R-DSP-03); it binds and names who handles the case."""
+        """Record the outcome (R-DSP-03); it binds and names who handles the case.
+
+        Issue 16, finding 1: an agreement is not recorded here (one clerk typed every party's
+        signature): it binds when each party's leader confirmed it (``propose_agreement``,
+        ``confirm_agreement``). Minutes come from a meeting whose minutes were agreed by its
+        attendees and issued (R-MTG-01), every party among them; their signatories are those
+        attendees, and ``signatories`` is ignored."""
         self._require_open("rule on")
+        if kind is OutcomeKind.AGREEMENT:
+            raise ValidationFailed(
+                "an agreement binds when each party's leader confirms it: propose it "
+                "(proposeDisputeAgreement), then each party's leader confirms it "
+                "(confirmDisputeAgreement)",
+                field="outcomeKind",
+            )
+        if kind is OutcomeKind.MINUTES:
+            if minutes is None:
+                raise ValidationFailed(
+                    "minutes come from a consultation meeting whose minutes were agreed and "
+                    "issued (R-MTG-01); name the meeting",
+                    field="meetingId",
+                )
+            absent = [p for p in self.parties if p not in minutes.agreed_by]
+            if absent:
+                raise ValidationFailed(
+                    f"every party takes part in the meeting and agrees to its minutes; not "
+                    f"among them: {', '.join(absent)}",
+                    field="meetingId",
+                )
+            if minutes.held_at < self.opened_at:
+                raise ValidationFailed(
+                    "the meeting was held before the dispute was opened; its minutes do not "
+                    "settle it",
+                    field="meetingId",
+                )
+            basis = f"{minutes.title}（{minutes.number}）"
+            signatories = minutes.agreed_by
         if not basis.strip():
             raise ValidationFailed(
                 "cite the agreement, minutes or decision (文号 or title)", field="basis"
             )
+        self._check_responsible(responsible_agency_id, actor)
+        step = self.current_step
+        if step.advisory and not actor.has_role("government"):
+            # The parties may still agree at any step; the advisory body may not bind.
+            raise InvalidState(
+                f"step {step.number} ({step.name_zh}) only gives an opinion (处理意见) for the "
+                "next step; it cannot rule (R-DSP-02)",
+                field="step",
+            )
+        # At the negotiation step the "body" is a party: one party cannot decide alone.
+        decider = (
+            actor.agency_id == step.decided_by_agency_id and step.number > 1
+        ) or actor.has_role("government")
+        if kind is OutcomeKind.MINUTES and step.number == 1:
+            # At the negotiation step the parties may meet and minute their result (CQ:
+            # 协商或联席会议); the meeting's agreed minutes bind them all.
+            decider = decider or actor.agency_id in self.parties
+        if not decider:
+            raise Forbidden(
+                f"at step {step.number} ({step.name_zh}) the {kind.value} comes from the "
+                "deciding body"
+            )
+        return self._ruled(kind, basis, signatories, responsible_agency_id, actor, at)
+
+    def _check_responsible(self, responsible_agency_id: str, actor: Actor) -> None:
         if not responsible_agency_id.strip():
             raise ValidationFailed("name the responsible agency", field="responsibleAgencyId")
         if responsible_agency_id.strip() not in self.parties and not actor.has_role("government"):
@@ -215,41 +317,16 @@ class Dispute:
                 + "); only the government names another",
                 field="responsibleAgencyId",
             )
-        step = self.current_step
-        if step.advisory and kind is not OutcomeKind.AGREEMENT and not actor.has_role("government"):
-            # The parties may still agree at any step; the advisory body may not bind.
-            raise InvalidState(
-                f"step {step.number} ({step.name_zh}) only gives an opinion (处理意见) for the "
-                "next step; it cannot rule (R-DSP-02)",
-                field="step",
-            )
-        if kind is OutcomeKind.AGREEMENT:
-            if actor.agency_id not in self.parties:
-                raise Forbidden("an agreement is recorded by one of the parties")
-            missing = [p for p in self.parties if p not in signatories]
-            if missing:
-                raise ValidationFailed(
-                    f"an agreement is signed by every party; missing: {', '.join(missing)}",
-                    field="signatories",
-                )
-        else:
-            # At the negotiation step the "body" is a party: one party cannot decide alone.
-            decider = (
-                actor.agency_id == step.decided_by_agency_id and step.number > 1
-            ) or actor.has_role("government")
-            if kind is OutcomeKind.MINUTES and step.number == 1:
-                # At the negotiation step the parties may meet and minute their result (CQ:
-                # 协商或联席会议).
-                decider = decider or actor.agency_id in self.parties
-            if not decider:
-                raise Forbidden(
-                    f"at step {step.number} ({step.name_zh}) the {kind.value} comes from the "
-                    "deciding body"
-                )
-            if kind is OutcomeKind.MINUTES and not signatories:
-                raise ValidationFailed(
-                    "minutes list the attendees who agreed to them", field="signatories"
-                )
+
+    def _ruled(
+        self,
+        kind: OutcomeKind,
+        basis: str,
+        signatories: tuple[str, ...],
+        responsible_agency_id: str,
+        actor: Actor,
+        at: datetime,
+    ) -> Dispute:
         rule_id = f"rule-{self.id}" if self.kind is DisputeKind.JURISDICTION else None
         outcome = Outcome(
             kind=kind,
@@ -275,6 +352,90 @@ class Dispute:
             outcome=outcome,
             steps=(*self.steps[:-1], ended),
             history=(*self.history, t),
+        )
+
+    def propose_agreement(
+        self, *, basis: str, responsible_agency_id: str, actor: Actor, at: datetime
+    ) -> Dispute:
+        """R-DSP-03: a party proposes the agreement (协议) that settles the dispute; a new
+        proposal replaces the previous one and the confirmations given to it."""
+        self._require_open("propose an agreement on")
+        if actor.agency_id not in self.parties:
+            raise Forbidden("an agreement is proposed by one of the parties")
+        text = basis.strip()
+        if not text:
+            raise ValidationFailed("cite the agreement (文号 or title)", field="basis")
+        if responsible_agency_id.strip() not in self.parties:
+            raise ValidationFailed(
+                "an agreement names one of the parties (" + ", ".join(self.parties) + ")",
+                field="responsibleAgencyId",
+            )
+        assert actor.agency_id is not None
+        proposal = ProposedAgreement(
+            revision=self.agreement.revision + 1 if self.agreement else 1,
+            basis=text,
+            responsible_agency_id=responsible_agency_id.strip(),
+            proposed_by=actor.person_id,
+            proposed_by_agency_id=actor.agency_id,
+            proposed_at=at,
+        )
+        t = DisputeTransition(
+            "propose_agreement",
+            actor.person_id,
+            actor.agency_id,
+            at,
+            self.status,
+            self.status,
+            f"第{proposal.revision}稿：{text}",
+        )
+        return replace(self, agreement=proposal, history=(*self.history, t))
+
+    def confirm_agreement(self, *, revision: int, actor: Actor, at: datetime) -> Dispute:
+        """R-DSP-03: a party's leader confirms the proposed agreement; once every party's
+        leader confirmed the same revision it binds, signed by those parties."""
+        self._require_open("confirm an agreement on")
+        proposal = self.agreement
+        if proposal is None:
+            raise InvalidState("no agreement has been proposed", field="revision")
+        agency = actor.agency_id
+        if agency is None or agency not in self.parties:
+            raise Forbidden("an agreement is confirmed by the parties' leaders")
+        if not actor.has_role("leader"):
+            raise Forbidden("an agreement is confirmed by the party's leader (负责人)")
+        if revision != proposal.revision:
+            raise InvalidState(
+                f"draft {revision} was replaced by draft {proposal.revision}; confirm the "
+                "current one",
+                field="revision",
+            )
+        if proposal.confirmed_by(agency):
+            raise InvalidState(f"{agency} has already confirmed this agreement", field="revision")
+        confirmed = replace(
+            proposal,
+            confirmations=(
+                *proposal.confirmations,
+                AgreementConfirmation(agency, actor.person_id, at),
+            ),
+        )
+        t = DisputeTransition(
+            "confirm_agreement",
+            actor.person_id,
+            agency,
+            at,
+            self.status,
+            self.status,
+            f"第{proposal.revision}稿",
+        )
+        moved = replace(self, agreement=confirmed, history=(*self.history, t))
+        if not all(confirmed.confirmed_by(p) for p in self.parties):
+            return moved
+        return moved._ruled(
+            OutcomeKind.AGREEMENT,
+            proposal.basis,
+            tuple(self.parties),
+            proposal.responsible_agency_id,
+            actor,
+            at,
         )
 
 

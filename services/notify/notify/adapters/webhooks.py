@@ -58,14 +58,30 @@ class WebhookRepository:
     async def delivery(self, delivery_id: str) -> Document | None:
         return await self.deliveries.find_one({"_id": delivery_id})
 
-    async def claim(self, now: datetime, owner: str, lease: timedelta) -> Document | None:
+    async def count_active_of(self, agency_id: str) -> int:
+        return await self.subscriptions.count({"owner_agency_id": agency_id, "active": True})
+
+    async def deactivate(self, subscription_id: str, at: datetime, by: str) -> Document | None:
+        return await self.subscriptions.find_one_and_update(
+            {"_id": subscription_id},
+            {"$set": {"active": False, "removed_at": at, "removed_by": by}},
+        )
+
+    async def claim(
+        self, now: datetime, owner: str, lease: timedelta, busy: list[str] | None = None
+    ) -> Document | None:
+        """A due delivery, leased to ``owner``; none of the webhooks in ``busy`` (their
+        concurrent attempts are at the limit)."""
+        query: dict[str, Any] = {
+            "$or": [
+                {"state": "pending", "next_attempt_at": {"$lte": now}},
+                {"state": "delivering", "lease_until": {"$lt": now}},
+            ]
+        }
+        if busy:
+            query["subscription_id"] = {"$nin": busy}
         return await self.deliveries.find_one_and_update(
-            {
-                "$or": [
-                    {"state": "pending", "next_attempt_at": {"$lte": now}},
-                    {"state": "delivering", "lease_until": {"$lt": now}},
-                ]
-            },
+            query,
             {"$set": {"state": "delivering", "owner": owner, "lease_until": now + lease}},
             sort=[("next_attempt_at", 1)],
             return_new=True,

@@ -97,6 +97,12 @@ RULES: tuple[Rule, ...] = (
     ),
     rule("notify.replayWebhookDelivery", ["bureau_system"], [_R.RECEIVER], "its own webhook"),
     rule(
+        "notify.removeWebhook",
+        ["bureau_system"],
+        [_R.RECEIVER],
+        "its own webhook (an agency has at most the cap of active webhooks, issue 16)",
+    ),
+    rule(
         "notify.webhookEvent",
         ["bureau_system"],
         [_R.PARTY, _R.SUPERVISOR],

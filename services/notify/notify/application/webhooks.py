@@ -8,6 +8,7 @@ registrant once, at registration or rotation."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import uuid
@@ -36,6 +37,7 @@ from notify.domain.webhooks import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    DeliveryLimits,
     RetryPolicy,
     WebhookFilter,
     redacted,
@@ -76,6 +78,13 @@ class ReplayDelivery:
     delivery_id: str
 
 
+@dataclass(frozen=True)
+class RemoveWebhook:
+    """The owning bureau system stops a webhook; its pending deliveries die with it."""
+
+    subscription_id: str
+
+
 class Webhooks:
     def __init__(
         self,
@@ -89,7 +98,12 @@ class Webhooks:
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         lease: timedelta = timedelta(seconds=60),
+        limits: DeliveryLimits | None = None,
     ) -> None:
+        self.limits = limits or DeliveryLimits()
+        # The lease outlives the longest attempt, so no other replica takes a delivery while
+        # an attempt on it may still be running.
+        lease = max(lease, self.limits.deadline + timedelta(seconds=15))
         self.repo = repo
         self.secrets = secrets
         self.egress = egress_rule
@@ -112,6 +126,14 @@ class Webhooks:
         clean_url, flt = validate_registration(
             command.url, command.event_types, command.agency_ids, command.matter_codes
         )
+        # Issue 16, finding 6: each webhook is a stream of work for the delivery worker.
+        owned = await self.repo.count_active_of(principal.agency_id)
+        if owned >= self.limits.per_agency:
+            raise InvalidState(
+                f"an agency has at most {self.limits.per_agency} webhooks and yours has "
+                f"{owned}; remove one first (removeWebhook)",
+                field="url",
+            )
         await self._check_destination(clean_url)
         secret = secrets.token_urlsafe(32)
         doc = {
@@ -147,6 +169,18 @@ class Webhooks:
         if rotated is None:
             raise NotFound(f"webhook {subscription_id!r} does not exist", field="subscriptionId")
         return rotated, secret
+
+    async def remove(self, command: RemoveWebhook, caller: Caller) -> Document:
+        """The owning bureau system stops its webhook (it no longer counts towards the cap);
+        what was not delivered yet is not delivered."""
+        principal, subscription_id = caller.principal, command.subscription_id
+        sub = await self._subscription(subscription_id)
+        relations = access.agency_relations(principal, sub["owner_agency_id"])
+        access.authorize_on(principal, "removeWebhook", relations, field="id")
+        removed = await self.repo.deactivate(subscription_id, self.clock(), principal.person_id)
+        if removed is None:
+            raise NotFound(f"webhook {subscription_id!r} does not exist", field="id")
+        return removed
 
     async def _check_destination(self, url: str) -> None:
         """SSRF guard at registration: the host as written and what it resolves to now."""
@@ -239,14 +273,37 @@ class Webhooks:
     # -- delivery -----------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Attempt every delivery that is due; returns how many attempts were made."""
+        """Attempt every delivery that is due; returns how many attempts were made.
+
+        Attempts run concurrently: at most ``limits.per_endpoint`` per webhook and
+        ``limits.in_flight`` in all. A webhook with its slots taken is left out of the claim,
+        so its deliveries wait for it and nobody else's do (issue 16, finding 6); while slow
+        attempts run, new work is claimed every ``_POLL`` seconds."""
         attempts = 0
+        running: dict[asyncio.Task[None], str] = {}
         while True:
-            delivery = await self.repo.claim(self.clock(), self.owner, self.lease)
-            if delivery is None:
+            while len(running) < self.limits.in_flight:
+                per_endpoint: dict[str, int] = {}
+                for sub_id in running.values():
+                    per_endpoint[sub_id] = per_endpoint.get(sub_id, 0) + 1
+                busy = [s for s, n in per_endpoint.items() if n >= self.limits.per_endpoint]
+                delivery = await self.repo.claim(self.clock(), self.owner, self.lease, busy)
+                if delivery is None:
+                    break
+                task = asyncio.create_task(self._attempt(delivery))
+                running[task] = str(delivery["subscription_id"])
+                attempts += 1
+            if not running:
                 return attempts
-            await self._attempt(delivery)
-            attempts += 1
+            done, _ = await asyncio.wait(
+                running, timeout=self._POLL, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                running.pop(task)
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("webhook attempt failed", exc_info=task.exception())
+
+    _POLL = 0.25
 
     async def _attempt(self, delivery: Document) -> None:
         sub = await self.repo.subscription(delivery["subscription_id"])
@@ -260,6 +317,7 @@ class Webhooks:
         timestamp = int(self.clock().timestamp())
         error: str | None = None
         status: int | None = None
+        deadline = self.limits.deadline.total_seconds()
         try:
             headers = {
                 "Content-Type": CONTENT_TYPE,
@@ -268,18 +326,31 @@ class Webhooks:
                 EVENT_ID_HEADER: delivery["event_id"],
                 DELIVERY_ID_HEADER: delivery["_id"],
             }
-            # Resolved and checked now, not only at registration (DNS rebinding), and the
-            # POST goes to the address that was checked.
-            host, port = egress.target(sub["url"])
-            addresses = await egress.resolve(host, port)
-            self.egress.check_addresses(host, addresses)
-            url, host_header, extensions = egress.pinned(sub["url"], addresses[0])
-            response = await self._http().post(
-                url, content=body, headers={**headers, **host_header}, extensions=extensions
-            )
+            # One deadline for the whole attempt: a receiver trickling its answer a byte at a
+            # time passes every per-read timeout.
+            async with asyncio.timeout(deadline):
+                # Resolved and checked now, not only at registration (DNS rebinding), and the
+                # POST goes to the address that was checked.
+                host, port = egress.target(sub["url"])
+                addresses = await egress.resolve(host, port)
+                self.egress.check_addresses(host, addresses)
+                url, host_header, extensions = egress.pinned(sub["url"], addresses[0])
+                request = self._http().build_request(
+                    "POST",
+                    url,
+                    content=body,
+                    headers={**headers, **host_header},
+                    extensions=extensions,
+                )
+                # The status line is the answer; the body is never read (a receiver cannot
+                # make us hold an endless one).
+                response = await self._http().send(request, stream=True)
+                await response.aclose()
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
+        except TimeoutError:
+            error = f"no answer within the delivery deadline ({deadline:g} s)"
         except EgressRefused as exc:
             error = f"refused: {exc}"
         except SecretBoxError as exc:

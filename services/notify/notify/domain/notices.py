@@ -235,6 +235,11 @@ MATRIX: tuple[NoticeRow, ...] = (
         DISPUTE, "管辖争议提交你单位：{step.name_zh}", "原因：{cause}",
     ),
     _r(
+        "dispute.agreement_proposed.v1", "R-DSP-03", "dispute.agreement_proposed", "party_ids",
+        DISPUTE, "管辖争议协议待确认", "{actor_agency_id_name}提出协议（第{revision}稿）：{basis}。"
+        "协议经各方负责人确认后生效。", audience="leader",
+    ),
+    _r(
         "dispute.ruled.v1", "R-DSP-03", "dispute.ruled", "responsible_agency_id", DISPUTE,
         "管辖争议裁定：由你单位负责", "依据：{basis}",
     ),
@@ -491,6 +496,9 @@ NO_NOTICE: Mapping[str, str] = {
     "by the holder on the query",
     "joint.inspection_recorded.v1": "the record of an inspection the operation made itself; "
     "its parties read it on the operation",
+    "dispute.agreement_confirmed.v1": "one party's confirmation, kept in the full-process "
+    "record; the parties see who is awaited on the dispute, and the last confirmation is "
+    "announced by dispute.ruled.v1",
     "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
     "and the supervising body's inboxes (R-SUP-02)",
     "calendar.schedule_published.v1": "calendar data for every service; the clocks it moves "

@@ -95,6 +95,28 @@ class RetryPolicy:
         return min(grown, self.cap)
 
 
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """How much one receiver may hold up (issue 16, finding 6).
+
+    ``deadline`` bounds a whole attempt (resolving, connecting, sending, the status line and
+    headers): per-read timeouts let a receiver that trickles a byte at a time keep an attempt
+    alive forever. ``per_endpoint`` attempts to one webhook run at once in a replica, and
+    ``in_flight`` in all, so a slow receiver holds its own slots and no one else's.
+    ``per_agency`` webhooks may an agency register (each one is a stream of work for us)."""
+
+    deadline: timedelta = timedelta(seconds=15)
+    per_endpoint: int = 2
+    in_flight: int = 16
+    per_agency: int = 5
+
+    def __post_init__(self) -> None:
+        if self.deadline <= timedelta(0):
+            raise ValueError("webhook delivery deadline must be positive")
+        if min(self.per_endpoint, self.in_flight, self.per_agency) < 1:
+            raise ValueError("webhook delivery limits must be at least 1")
+
+
 #: Payload fields that hold a complainant's personal data (R-CMP): they never leave the
 #: suite in an event meant for another bureau's system.
 PERSONAL_FIELDS = ("contact", "complainant_name", "complainant_contact")

@@ -10,9 +10,11 @@ from typing import Annotated
 import strawberry
 
 from coordination.application.disputes import (
+    ConfirmDisputeAgreement,
     EscalateDispute,
     GiveDisputeOpinion,
     OpenDispute,
+    ProposeDisputeAgreement,
     RequestCaseTransfer,
     RuleDispute,
 )
@@ -111,6 +113,35 @@ class DisputeOutcome:
         return await load_agency(info, str(self.responsible_agency_id))
 
 
+@strawberry.type(description="A party's leader confirmed the proposed agreement.")
+class AgreementConfirmation:
+    agency_id: strawberry.ID = strawberry.field(description="the party that confirmed")
+    person_id: str = strawberry.field(description="its leader who confirmed")
+    at: datetime = strawberry.field(description="when")
+
+
+@strawberry.type(
+    description="An agreement (协议) a party proposed; it binds when each party's leader has "
+    "confirmed this revision (R-DSP-03)."
+)
+class ProposedAgreement:
+    revision: int = strawberry.field(
+        description="1, 2, …: a new proposal clears the confirmations of the one before"
+    )
+    basis: str = strawberry.field(description="the agreement (文号 or title)")
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the party the agreement makes responsible"
+    )
+    proposed_by_agency_id: strawberry.ID = strawberry.field(description="the proposing party")
+    proposed_at: datetime = strawberry.field(description="when it was proposed")
+    confirmations: list[AgreementConfirmation] = strawberry.field(
+        description="the parties' leaders who confirmed this revision"
+    )
+    awaiting_confirmation_of: list[strawberry.ID] = strawberry.field(
+        description="the parties whose leader has not confirmed yet"
+    )
+
+
 @strawberry.type(description="One recorded transition of a dispute.")
 class DisputeTransition:
     action: str
@@ -142,6 +173,9 @@ class Dispute:
     steps: list[DisputeStep]
     outcome: DisputeOutcome | None
     history: list[DisputeTransition]
+    agreement: ProposedAgreement | None = strawberry.field(
+        description="the agreement proposed and its confirmations (null: none proposed)"
+    )
 
     @strawberry.field
     async def parties(self, info: Info) -> list[Agency]:
@@ -208,6 +242,26 @@ class Dispute:
                 )
                 for t in d.history
             ],
+            agreement=(
+                ProposedAgreement(
+                    revision=d.agreement.revision,
+                    basis=d.agreement.basis,
+                    responsible_agency_id=strawberry.ID(d.agreement.responsible_agency_id),
+                    proposed_by_agency_id=strawberry.ID(d.agreement.proposed_by_agency_id),
+                    proposed_at=d.agreement.proposed_at,
+                    confirmations=[
+                        AgreementConfirmation(
+                            agency_id=strawberry.ID(c.agency_id), person_id=c.person_id, at=c.at
+                        )
+                        for c in d.agreement.confirmations
+                    ],
+                    awaiting_confirmation_of=[
+                        strawberry.ID(p) for p in d.parties if not d.agreement.confirmed_by(p)
+                    ],
+                )
+                if d.agreement
+                else None
+            ),
         )
 
     @classmethod
@@ -284,9 +338,22 @@ class OpenDisputeInput:
 class RuleDisputeInput:
     dispute_id: strawberry.ID
     outcome_kind: DisputeOutcomeKind
-    basis: str = strawberry.field(description="the agreement, minutes or decision (文号)")
+    basis: str = strawberry.field(
+        default="", description="the decision (文号); minutes are cited by their own number"
+    )
     responsible_agency_id: strawberry.ID
-    signatories: list[strawberry.ID] = strawberry.field(default_factory=list)
+    meeting_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="MINUTES: the consultation meeting whose minutes were agreed and issued "
+        "(R-MTG-01); every party took part and agreed",
+    )
+
+
+@strawberry.input(description="An agreement a party proposes to settle a dispute.")
+class ProposeDisputeAgreementInput:
+    dispute_id: strawberry.ID = strawberry.field(description="the dispute it settles")
+    basis: str = strawberry.field(description="the agreement (文号 or title)")
+    responsible_agency_id: strawberry.ID = strawberry.field(description="one of the parties")
 
 
 @strawberry.input
@@ -348,8 +415,10 @@ class DisputeMutation:
         )
 
     @strawberry.mutation(
-        description="R-DSP-03: record the outcome; it binds, becomes a catalogue routing rule "
-        "and moves the waiting referral."
+        description="R-DSP-03: record the outcome (minutes of an agreed meeting, or the "
+        "deciding body's decision); it binds, becomes a catalogue routing rule and moves the "
+        "waiting referral. An AGREEMENT is refused here: propose it and have each party's "
+        "leader confirm it."
     )
     async def rule_dispute(self, info: Info, input: RuleDisputeInput) -> DisputeResult:
         caller = info.context.caller()
@@ -358,11 +427,48 @@ class DisputeMutation:
             outcome_kind=input.outcome_kind.value,
             basis=input.basis,
             responsible_agency_id=str(input.responsible_agency_id),
-            signatories=tuple(str(s) for s in input.signatories),
+            meeting_id=str(input.meeting_id) if input.meeting_id else None,
         )
         return await _run(
             info,
             info.context.dispute_handlers.rule(cmd, caller),
+        )
+
+    @strawberry.mutation(
+        description="R-DSP-03: a party proposes the agreement (协议) that settles the dispute; "
+        "a new proposal replaces the previous one and its confirmations."
+    )
+    async def propose_dispute_agreement(
+        self,
+        info: Info,
+        input: Annotated[
+            ProposeDisputeAgreementInput, strawberry.argument(description="the agreement")
+        ],
+    ) -> DisputeResult:
+        cmd = ProposeDisputeAgreement(
+            dispute_id=str(input.dispute_id),
+            basis=input.basis,
+            responsible_agency_id=str(input.responsible_agency_id),
+        )
+        return await _run(
+            info, info.context.dispute_handlers.propose_agreement(cmd, info.context.caller())
+        )
+
+    @strawberry.mutation(
+        description="R-DSP-03: a party's leader (负责人) confirms the proposed agreement's "
+        "revision; when every party's leader has confirmed it, it binds."
+    )
+    async def confirm_dispute_agreement(
+        self,
+        info: Info,
+        dispute_id: Annotated[strawberry.ID, strawberry.argument(description="the dispute")],
+        revision: Annotated[
+            int, strawberry.argument(description="the revision the leader read and confirms")
+        ],
+    ) -> DisputeResult:
+        cmd = ConfirmDisputeAgreement(str(dispute_id), revision)
+        return await _run(
+            info, info.context.dispute_handlers.confirm_agreement(cmd, info.context.caller())
         )
 
     @strawberry.mutation(

@@ -40,6 +40,7 @@ class Mutation:
     register_webhook = hooks.register_webhook
     rotate_webhook_secret = hooks.rotate_webhook_secret
     replay_webhook_delivery = hooks.replay_webhook_delivery
+    remove_webhook = hooks.remove_webhook
     report_approval = inbox.report_approval
     report_hazard = inbox.report_hazard
     rate_department = supervision.rate_department

@@ -16,7 +16,12 @@ from notify.application.queries import (
     delivery_view,
     webhook_view,
 )
-from notify.application.webhooks import RegisterWebhook, ReplayDelivery, RotateWebhookSecret
+from notify.application.webhooks import (
+    RegisterWebhook,
+    RemoveWebhook,
+    ReplayDelivery,
+    RotateWebhookSecret,
+)
 from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_error, time_id_cursor
 
 
@@ -133,6 +138,10 @@ RegisterWebhookResult = Annotated[
 RotateWebhookSecretResult = Annotated[
     WebhookRegistration | UserError, strawberry.union("RotateWebhookSecretResult")
 ]
+RemoveWebhookResult = Annotated[
+    Webhook | UserError,
+    strawberry.union("RemoveWebhookResult", description="The removed webhook, or why not."),
+]
 ReplayDeliveryResult = Annotated[
     WebhookDelivery | UserError, strawberry.union("ReplayDeliveryResult")
 ]
@@ -181,4 +190,19 @@ async def replay_webhook_delivery(info: Info, id: strawberry.ID) -> ReplayDelive
     return await answer(
         info.context.webhooks.replay(ReplayDelivery(str(id)), caller),
         lambda doc: WebhookDelivery.from_view(delivery_view(doc)),
+    )
+
+
+@strawberry.mutation(
+    description="Stop your bureau system's webhook: nothing more is delivered to it, and it no "
+    "longer counts towards your agency's cap of webhooks."
+)
+async def remove_webhook(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the webhook to remove")],
+) -> RemoveWebhookResult:
+    caller = info.context.caller()
+    return await answer(
+        info.context.webhooks.remove(RemoveWebhook(str(id)), caller),
+        lambda doc: Webhook.from_view(webhook_view(doc)),
     )
