@@ -12,12 +12,14 @@ from kernel.consumer import EventRouter
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
+from kernel.signing import load_signing_keys
 from kernel.wiring import Deps
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
     ComplaintRepository,
     ElectronicConsents,
+    LetterRegister,
     ReferralRepository,
 )
 from referral.application.handlers import ReferralHandlers
@@ -80,6 +82,9 @@ def bootstrap(deps: Deps) -> ReferralService:
         files=deps.store.files(),
         clock=deps.clock,
         render=render_pdf,
+        letters=LetterRegister(deps.store),
+        # A deployment without keys in production stops here, naming the setting.
+        signing=load_signing_keys(settings),
     )
     reactions = handlers.reactions
     router = (

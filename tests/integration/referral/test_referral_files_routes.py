@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,6 @@ from .test_referral_service import (
     TOWN_CLERK,
     TOWN_LEADER,
     Service,
-    source,
 )
 
 ISSUER, AUDIENCE = "liandong-test", "liandong"
@@ -193,10 +191,11 @@ async def test_R_REF_02_no_uploads_once_sent(embedded: Files) -> None:
     await embedded.svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     await embedded.svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
     before = await embedded.svc.raw(r.id)
+    stored = await embedded.svc.store.collection("_files").count({})
     resp = await embedded.upload(r.id)
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "INVALID_STATE"
     assert await embedded.svc.raw(r.id) == before
-    assert await embedded.svc.store.collection("_files").count({}) == 0
+    assert await embedded.svc.store.collection("_files").count({}) == stored
 
 
 async def test_R_REF_02_removing_a_material_removes_its_content(embedded: Files) -> None:
@@ -215,7 +214,8 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
 ) -> None:
     svc = files.svc
     r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
-    await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
+    await svc.upload(r.id, "source", "现场检查记录.jpg", PHOTO)
+    await svc.upload(r.id, "evidence", "询问笔录.pdf", b"%PDF-1.4 record of questioning")
     assert (await files.get(f"/referrals/{r.id}/letter.pdf", MARKET_CLERK)).status_code == 404
     # R-AG-03: the sender's referral liaison, learnt from coordination's event, is printed.
     await svc.h.reactions.when_agency_registered_update_directory(
@@ -265,19 +265,35 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
         "当事人未取得营业执照从事食品经营活动",  # the facts
         "某某食杂店",
         "寒葱沟镇中心街12号",
-        "现场检查记录.jpg",  # the materials list (附件)
+        "附件：1.现场检查记录",  # the materials list (附件), numbered, without extensions
+        "2.询问笔录",
+        "抚远移〔2026〕号",  # a draft's 文号 is blank: drawn when the letter is issued
         "二〇二六年十一月三十日",  # the date in Chinese numerals
         "联系人：李春梅0454-5420102",  # R-AG-03
     ):
         assert expected in flat, (expected, text)
     assert "(A4)" in _poppler("pdfinfo", pdf)
 
-    # Electronic transfer (R-REF-12): the signature covers the real letter's hash.
+    # Sent (electronically, R-REF-12): the letter is issued with the agency's next number
+    # and signed over the issued letter's stored bytes.
     await svc.h.referrals.set_electronic_consent(
         SetElectronicConsent("fy-market", True), Caller(TOWN_LEADER)
     )
     await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     sent = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
-    assert sent.signature is not None and sent.signature.letter_sha256 == letter.sha256
-    assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == letter.sha256
+    assert sent.letter_number == "抚远移〔2026〕1号"
+    issued = sent.materials[-1]
+    assert (issued.kind.value, issued.name) == (
+        "transfer_letter",
+        "移送函（抚远移〔2026〕1号）.pdf",
+    )
+    assert sent.signature is not None and sent.signature.letter_sha256 == issued.sha256
+    assert sent.signature.material_id == issued.id and issued.sha256 != letter.sha256
+    assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == issued.sha256
+    got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
+    assert hashlib.sha256(got.content).hexdigest() == issued.sha256
+    pdf.write_bytes(got.content)
+    flat = "".join(_poppler("pdftotext", pdf, "-").split())
+    assert "抚远移〔2026〕1号" in flat and "附件：1.现场检查记录" in flat
+    assert (await svc.h.letters.verify(sent)).valid

@@ -10,6 +10,8 @@ the same ingress as the gateway), authenticated with the same Bearer token as th
 * ``GET /referrals/{id}/materials/{material_id}``: the content, for the sending and receiving
   agencies and the supervisor and government roles; others get 403.
 * ``GET /referrals/{id}/letter.pdf``: the latest stored transfer letter, same visibility.
+* ``GET /referrals/{id}/letter.sig``: the sending agency's detached signature of the issued
+  letter (JSON, R-REF-12), checked by ``liandong letter verify``; same visibility.
 
 Errors are JSON ``{"error": {"code", "message", "field"}}`` with the graph's stable codes:
 400 validation, 401 no or bad token, 403 not allowed, 404 missing, 409 wrong state or a
@@ -155,5 +157,11 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def letter(referral_id: str, caller: Principal = authenticated) -> Any:
         material, info, chunks = await handlers.materials.letter(referral_id, Caller(caller))
         return _download(info, material, chunks)
+
+    @router.get("/referrals/{referral_id}/letter.sig", response_model=None)
+    async def letter_signature(referral_id: str, caller: Principal = authenticated) -> Any:
+        referral = await handlers.materials.letter_signature(referral_id, Caller(caller))
+        document = await handlers.letters.signature_document(referral)
+        return JSONResponse(document, headers=download_headers(f"{referral_id}.letter.sig.json"))
 
     return router
