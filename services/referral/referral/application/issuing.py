@@ -24,7 +24,7 @@ from kernel.calendar import SHANGHAI
 from kernel.errors import NotFound, ValidationFailed
 from kernel.signing import ALGORITHM, PublicKey, SigningKeyError, Verification, verify_digest
 from kernel.signing import load_public_key as _public
-from kernel.store import FileMissingError
+from kernel.store import FileMissingError, StoreError
 from referral.application.letter import letter_number, transfer_letter
 from referral.application.runner import Runner
 from referral.domain.errors import MaterialContentMissing, SigningKeyMissing
@@ -68,6 +68,20 @@ class LetterIssuer:
                     f"(SHA-256 {info.sha256}, recorded {m.sha256}) (R-REF-02)",
                     field="materials",
                 )
+        # The letter is read back whole (it is small and about to be signed): its bytes, not
+        # the store's record of them, must still be what was hashed when it was stored.
+        letter = referral.latest_letter_file()
+        assert letter is not None and letter.file_id is not None
+        try:
+            digest = await self._stored_sha256(letter.file_id)
+        except (StoreError, OSError):  # FileMissingError, or a record without its content
+            digest = ""
+        if digest != letter.sha256:
+            raise MaterialContentMissing(
+                f"the stored transfer letter {letter.name!r} is gone or has changed since it "
+                "was stored (R-REF-02)",
+                field="materials",
+            )
 
     def public_key(self, agency_id: str) -> PublicKey:
         try:

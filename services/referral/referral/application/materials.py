@@ -80,6 +80,13 @@ class MaterialHandlers:
         )
         return await self.run.commit(moved, [payload], caller.correlation_id)
 
+    async def check_upload(self, referral_id: str, caller: Caller) -> None:
+        """Whether the caller may add materials to this referral now (the matrix: the
+        sender's acting staff; the domain: a draft), before any content is read."""
+        principal = caller.principal
+        referral = await self.run.load_for("addReferralMaterial", referral_id, principal)
+        referral.check_may_add_material(actor_of(principal))
+
     async def upload(self, cmd: UploadMaterial, caller: Caller) -> tuple[Referral, Material]:
         """Store an attachment's content and record it; a refusal stores nothing.
 
