@@ -44,6 +44,8 @@ READ_ALIASES = {
 # matter catalogue are public within the district (who handles what, R-CAT-02).
 OPEN_QUERIES = {
     "coordination": {"agency", "agencies", "catalogueEntry", "catalogueEntries", "jurisdiction"},
+    # Public keys (R-REF-12): for every user of the deployment, like the agency directory.
+    "referral": {"letterSigningKeys"},
 }
 # Rules for something that is not a top-level field of the schema (notify.inbox: Agency.inbox,
 # myInbox, Referral.notices and the inboxItemAdded subscription; notify.webhookEvent: what
