@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from kernel.adapters.official_pdf import render_pdf
 from kernel.auth import Principal
 from kernel.caller import Caller
 from kernel.envelope import new_envelope
+from kernel.errors import Conflict
 from kernel.policy import load_policy
 from kernel.settings import Settings
 from kernel.signing import SigningKeys, load_signing_keys
@@ -223,3 +225,29 @@ async def test_R_REF_12_production_signs_only_with_keys_the_deployment_provides(
         await svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
     assert err.value.code == "SIGNING_KEY_MISSING" and "fy-market.pem" in err.value.message
     assert await LetterRegister(svc.store).issued("fy-market", 2026) == []
+
+
+async def test_R_REF_12_an_abandoned_numbering_is_taken_over_not_doubled(
+    store: DocumentStore,
+) -> None:
+    """A send that died after claiming its referral's number but before drawing it leaves a
+    claim without a number: a live claim is refused (CONFLICT, someone is sending), an
+    abandoned one (older than ``stale``) is taken over and gets the next number once."""
+    register = LetterRegister(store)
+    await store.collection("letter_numbers").insert_one(
+        {
+            "_id": "referral:fy-market:2026:r-dead",
+            "agency_id": "fy-market",
+            "year": 2026,
+            "referral_id": "r-dead",
+            "number": None,
+            "claimed_at": START,
+        }
+    )
+    with pytest.raises(Conflict):
+        await register.number_for("fy-market", 2026, "r-dead", START + timedelta(seconds=59))
+    assert await register.number_for("fy-market", 2026, "r-other", START) == 1
+    taken = await register.number_for("fy-market", 2026, "r-dead", START + timedelta(seconds=61))
+    assert taken == 2
+    assert await register.number_for("fy-market", 2026, "r-dead", START + timedelta(hours=1)) == 2
+    assert await register.issued("fy-market", 2026) == [(1, "r-other"), (2, "r-dead")]
