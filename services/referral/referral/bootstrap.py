@@ -70,6 +70,7 @@ def bootstrap(deps: Deps) -> ReferralService:
     agencies = AgencyDirectory(deps.store)
     complaints = ComplaintRepository(deps.store)
     consents = ElectronicConsents(deps.store)
+    letters = LetterRegister(deps.store)
     handlers = ReferralHandlers(
         referrals,
         agencies,
@@ -82,7 +83,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         files=deps.store.files(),
         clock=deps.clock,
         render=render_pdf,
-        letters=LetterRegister(deps.store),
+        letters=letters,
         # A deployment without keys in production stops here, naming the setting.
         signing=load_signing_keys(settings),
     )
@@ -104,7 +105,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         verifier=deps.verifier,
         aggregates=[referrals.aggregates, complaints.aggregates, consents.aggregates],
         subscriptions=[router.subscription(settings, NAME)],
-        startup=[referrals.ensure_indexes, complaints.ensure_indexes],
+        startup=[referrals.ensure_indexes, complaints.ensure_indexes, letters.ensure_indexes],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[

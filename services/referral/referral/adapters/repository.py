@@ -334,6 +334,11 @@ class LetterRegister:
         self._coll = store.collection("letter_numbers")
         self.stale = stale
 
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index(
+            [("agency_id", 1), ("year", 1), ("number", 1)], name="register"
+        )
+
     @staticmethod
     def _counter(agency_id: str, year: int) -> str:
         return f"counter:{agency_id}:{year}"
