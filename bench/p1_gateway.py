@@ -91,7 +91,9 @@ async def run(mode: Mode) -> list[Figure]:
             return mint_token(settings, agency, roles)
 
         async with httpx.AsyncClient(timeout=30) as client:
-            rid = await send_one(client, gateway.url, mint)
+            rid = await send_one(
+                client, gateway.url, mint, files=urls["referral"].removesuffix("/graphql")
+            )
         headers = {"Authorization": f"Bearer {mint('fy-market', ['clerk'])}"}
         one: dict[str, Any] = {"query": ONE, "variables": {"id": rid}}
         three: dict[str, Any] = {"query": THREE, "variables": {"id": rid}}

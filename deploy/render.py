@@ -119,8 +119,14 @@ def _secret_env(name: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": "liandong-secrets", "key": key}}}
 
 
+# The agencies' letter-signing keys (referral only, R-REF-12): the Secret liandong-letter-keys,
+# one <agency id>.pem per key, mounted as a directory.
+LETTER_KEYS_DIR = "/run/letter-keys"
+
+
 def service_workload(name: str) -> list[dict[str, Any]]:
     port = PORTS[name]
+    signs_letters = name == "referral"
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "liandong"}
     deployment = {
         "apiVersion": "apps/v1",
@@ -153,11 +159,32 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                 {"name": "LIANDONG_HTTP_PORT", "value": str(port)},
                                 _secret_env("LIANDONG_AMQP_URL", "amqp-url"),
                                 _secret_env("LIANDONG_GATEWAY_HMAC_SECRET", "gateway-hmac-secret"),
+                                *(
+                                    [
+                                        {
+                                            "name": "LIANDONG_LETTER_SIGNING_KEYS_DIR",
+                                            "value": LETTER_KEYS_DIR,
+                                        }
+                                    ]
+                                    if signs_letters
+                                    else []
+                                ),
                             ],
                             "volumeMounts": [
                                 {"name": "secrets", "mountPath": "/run/secrets", "readOnly": True},
                                 {"name": "policy", "mountPath": "/etc/liandong", "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
+                                *(
+                                    [
+                                        {
+                                            "name": "letter-keys",
+                                            "mountPath": LETTER_KEYS_DIR,
+                                            "readOnly": True,
+                                        }
+                                    ]
+                                    if signs_letters
+                                    else []
+                                ),
                             ],
                             "startupProbe": _probe("/healthz", "http", 2, 30),
                             "livenessProbe": _probe("/healthz", "http", 15, 4),
@@ -182,7 +209,20 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                             },
                         },
                         {"name": "policy", "configMap": {"name": "liandong-policy"}},
+                        # Uploads (up to the 200 MiB material limit) stream from the request
+                        # into GridFS and never touch /tmp (issue 16 finding 4); /tmp holds
+                        # only the libraries' own small temporary files.
                         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                        *(
+                            [
+                                {
+                                    "name": "letter-keys",
+                                    "secret": {"secretName": "liandong-letter-keys"},
+                                }
+                            ]
+                            if signs_letters
+                            else []
+                        ),
                     ],
                 },
             },

@@ -13,6 +13,7 @@ import typer
 
 from liandong.audit_cli import audit_app
 from liandong.catalogue_cli import catalogue_app
+from liandong.letter_cli import letter_app
 
 # Every command imports what it needs when it runs, so that `liandong --help`, `liandong
 # token` and `liandong calendar` start in a blink: the services, the web server and the
@@ -31,6 +32,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(sdl_app, name="sdl")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(audit_app, name="audit")
+app.add_typer(letter_app, name="letter")
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100

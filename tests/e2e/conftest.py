@@ -66,7 +66,11 @@ async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Ga
     urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
     gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
     try:
-        yield Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles))
+        yield Gateway(
+            gateway.url,
+            lambda agency, roles: mint_token(settings, agency, roles),
+            files=f"http://127.0.0.1:{port}/referral",
+        )
     finally:
         await asyncio.to_thread(gateway.stop)
         server.should_exit = True
@@ -168,6 +172,7 @@ async def running_production(
                     gateway.url,
                     lambda agency, roles: mint_token(settings, agency, roles),
                     now=clock_from_settings(settings),
+                    files=services.url("referral").removesuffix("/graphql"),
                 ),
                 services,
             )

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from kernel.clock import Clock, system_clock
-from liandong.testing.drafts import draft_input
+from liandong.testing.drafts import draft_input, upload_material
 
 __all__ = [
     "DRAFT",
@@ -39,6 +39,14 @@ class Gateway:
     # The clock the services behind the gateway run on (the test's movable clock): every
     # date a test sends is derived from it, never from today's date.
     now: Clock = system_clock
+    # Where the referral service's own file routes are (the gateway proxies GraphQL only).
+    files: str = ""
+
+    async def upload(self, token: str, referral_id: str, **material: Any) -> dict[str, Any]:
+        """A material's content on the referral service's route (R-REF-02)."""
+        assert self.files, "this topology does not say where the referral file routes are"
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await upload_material(client, self.files, token, referral_id, **material)
 
     async def query(
         self, token: str, query: str, variables: dict[str, Any] | None = None
@@ -153,26 +161,10 @@ async def run_slice(gw: Gateway) -> dict[str, Any]:
         "field": "status",
     }, refused
 
-    # R-REF-02: the transfer letter and a source material before submission.
-    for kind, name, media in (
-        ("transfer_letter", "移送函.pdf", "application/pdf"),
-        ("source", "现场检查记录.jpg", "image/jpeg"),
-    ):
-        body = await gw.query(
-            clerk,
-            MATERIAL,
-            {
-                "id": rid,
-                "input": {
-                    "kind": kind,
-                    "name": name,
-                    "mediaType": media,
-                    "size": 4096,
-                    "sha256": "0" * 63 + "1",
-                },
-            },
-        )
-        assert body["data"]["addReferralMaterial"]["__typename"] == "Referral", body
+    # R-REF-02: the transfer letter and a source material, stored as files, before submission.
+    body = await gw.query(clerk, STEP % "generateTransferLetter", {"id": rid})
+    assert body["data"]["generateTransferLetter"]["__typename"] == "Referral", body
+    await gw.upload(clerk, rid)
 
     for token, step, status in (
         (clerk, "submitReferral", "PENDING_APPROVAL"),

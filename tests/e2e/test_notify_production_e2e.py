@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from liandong.gateway import free_port
-from tests.e2e.scenario import DRAFT, MATERIAL, STEP, Gateway, draft_input, eventually
+from tests.e2e.scenario import DRAFT, STEP, Gateway, draft_input, eventually
 from tests.e2e.test_notify_live_inbox import _events
 
 pytestmark = pytest.mark.timeout(420)
@@ -109,20 +109,10 @@ async def _send_referral(gw: Gateway, title: str) -> str:
         return r if r["__typename"] == "Referral" else None
 
     rid: str = (await eventually(drafted, within=60, what="referral's read models"))["id"]
-    for kind, name, media in (
-        ("transfer_letter", "移送函.pdf", "application/pdf"),
-        ("source", "现场检查记录.jpg", "image/jpeg"),
-    ):
-        material = {"kind": kind, "name": name, "mediaType": media, "size": 4096}
-        r = await _mutate(
-            gw,
-            clerk,
-            MATERIAL,
-            "addReferralMaterial",
-            id=rid,
-            input={**material, "sha256": "0" * 63 + "1"},
-        )
-        assert r["__typename"] == "Referral", r
+    # R-REF-02: the letter generated, a source material uploaded as a file.
+    r = await _mutate(gw, clerk, STEP % "generateTransferLetter", "generateTransferLetter", id=rid)
+    assert r["__typename"] == "Referral", r
+    await gw.upload(clerk, rid)
     for token, step in ((clerk, "submitReferral"), (leader, "approveReferral")):
         r = await _mutate(gw, token, STEP % step, step, id=rid)
         assert r["__typename"] == "Referral", r

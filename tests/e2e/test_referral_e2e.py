@@ -18,7 +18,7 @@ RESULT = """
       id status
       deadlines { kind state due overdue remainingWorkingDays explanation }
       acceptDeadline { due state }
-      materials { kind sha256 }
+      materials { id kind sha256 }
       competence { reason resolvedAgency { id } }
     }
     ... on UserError { code message field }
@@ -34,6 +34,8 @@ DRAFT = _mutation("$input: DraftReferralInput!", "draftReferral(input: $input)")
 MATERIAL = _mutation(
     "$id: ID!, $input: MaterialInput!", "addReferralMaterial(id: $id, input: $input)"
 )
+
+REMOVE = _mutation("$id: ID!, $m: ID!", "removeReferralMaterial(id: $id, materialId: $m)")
 
 
 def step(name: str) -> str:
@@ -124,14 +126,24 @@ async def _sent_referral(gw: Gateway, title: str) -> str:
     bad = await _mutate(gw, clerk, EXTEND, "extendReferralSendDeadline", id=rid)
     assert (bad["code"], bad["field"]) == ("VALIDATION_FAILED", "workingDays"), bad
 
-    for kind, name, media in (
-        ("transfer_letter", "移送函.pdf", "application/pdf"),
-        ("source", "现场检查记录.jpg", "image/jpeg"),
-    ):
-        done = await _mutate(
-            gw, clerk, MATERIAL, "addReferralMaterial", id=rid, input=_material(kind, name, media)
-        )
-        assert done["__typename"] == "Referral", done
+    # R-REF-02 (issue 15 item 6): a letter declared by a hash alone, with no file, is a
+    # phantom: refused with a stable code, nothing changed.
+    phantom = _material("transfer_letter", "移送函.pdf", "application/pdf")
+    done = await _mutate(gw, clerk, MATERIAL, "addReferralMaterial", id=rid, input=phantom)
+    assert done["__typename"] == "Referral", done
+    await gw.upload(clerk, rid)  # the source material, as a file
+    bad = await _mutate(gw, clerk, step("submitReferral"), "submitReferral", id=rid)
+    assert (bad["code"], bad["field"]) == ("MATERIAL_CONTENT_MISSING", "materials"), bad
+    assert await _status(gw, clerk, rid) == "DRAFT"
+    letter_record = next(m for m in done["materials"] if m["kind"] == "transfer_letter")
+    removed = await _mutate(
+        gw, clerk, REMOVE, "removeReferralMaterial", id=rid, m=letter_record["id"]
+    )
+    assert removed["__typename"] == "Referral", removed
+    letter = await _mutate(
+        gw, clerk, step("generateTransferLetter"), "generateTransferLetter", id=rid
+    )
+    assert letter["__typename"] == "Referral", letter
     # R-REF-03: sending unapproved.
     bad = await _mutate(gw, clerk, step("sendReferral"), "sendReferral", id=rid)
     assert (bad["code"], bad["field"]) == ("INVALID_STATE", "status"), bad
@@ -386,13 +398,10 @@ async def run_complaint_path(gw: Gateway) -> None:
     r = await _mutate(gw, clerk, REFER, "referComplaint", id=cid, input=_input(gw, "举报转办"))
     assert r["__typename"] == "Referral", r
     rid = r["id"]
-    for kind, name, media in (
-        ("transfer_letter", "移送函.pdf", "application/pdf"),
-        ("source", "举报材料.pdf", "application/pdf"),
-    ):
-        await _mutate(
-            gw, clerk, MATERIAL, "addReferralMaterial", id=rid, input=_material(kind, name, media)
-        )
+    await _mutate(gw, clerk, step("generateTransferLetter"), "generateTransferLetter", id=rid)
+    await gw.upload(
+        clerk, rid, name="举报材料.pdf", content=b"%PDF-1.4 complaint", media_type="application/pdf"
+    )
     for token, name in (
         (clerk, "submitReferral"),
         (leader, "approveReferral"),

@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import uvicorn
+from typer.testing import CliRunner
 
 from kernel.settings import SERVICES, Settings
-from liandong.cli import mint_token
+from liandong.cli import app, mint_token
 from liandong.gateway import free_port
 from liandong.suite import build_suite
 from tests.e2e.conftest import start_gateway
@@ -24,13 +26,14 @@ from tests.e2e.scenario import Gateway, draft_input, eventually
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
 PHOTO = b"\xff\xd8\xff\xe0 site photo " * 2000
+CHINA = ZoneInfo("Asia/Shanghai")
 
 RESULT = """
     __typename
     ... on Referral {
-      id status transferLetterUrl
+      id status transferLetterUrl letterNumber
       materials { id kind name sha256 hasContent downloadUrl }
-      signature { letterSha256 }
+      signature { letterSha256 letterNumber agencyId keyId algorithm verification { valid reason } }
     }
     ... on UserError { code message field }
 """
@@ -48,6 +51,7 @@ READ = "query($id: ID!) { referral(id: $id) {" + RESULT.split("... on UserError"
 class Suite:
     gateway: Gateway
     referral_base: str  # where the referral service's routes are (no gateway in between)
+    referral: Any  # the referral service in this process (to lose or damage a stored file)
 
 
 @pytest.fixture
@@ -70,6 +74,7 @@ async def suite(tmp_path: Path, unique_name: str) -> AsyncIterator[Suite]:
         yield Suite(
             Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles)),
             f"http://127.0.0.1:{port}/referral",
+            built.services["referral"],
         )
     finally:
         await asyncio.to_thread(gateway.stop)
@@ -145,7 +150,16 @@ async def test_R_REF_02_R_REF_12_upload_generate_letter_sign_and_download(suite:
             id=rid,
         )
         assert sent["status"] == "SENT", sent
-        assert sent["signature"] == {"letterSha256": letter_sha}
+        # Issued at sending: the agency's next number (its 机关代字 from the seed), signed by
+        # the agency's key over the issued letter's stored bytes, which verify.
+        year = gw.now().astimezone(CHINA).year
+        assert sent["letterNumber"] == f"抚市监〔{year}〕1号", sent
+        signature = sent["signature"]
+        assert signature["letterNumber"] == sent["letterNumber"]
+        assert (signature["agencyId"], signature["algorithm"]) == ("fy-market", "ECDSA-P256-SHA256")
+        assert signature["verification"] == {"valid": True, "reason": ""}, signature
+        assert signature["letterSha256"] != letter_sha  # the draft had no number yet
+        letter_sha = signature["letterSha256"]
 
         # The receiver downloads both through the URLs the graph gives.
         town = gw.mint("fy-hancong", ["clerk"])
@@ -165,3 +179,93 @@ async def test_R_REF_02_R_REF_12_upload_generate_letter_sign_and_download(suite:
             read["transferLetterUrl"], headers={"Authorization": f"Bearer {other}"}
         )
         assert denied.status_code == 403
+
+
+SEND = "mutation($id: ID!) { sendReferral(id: $id) {" + RESULT + "} }"
+KEYS = """query($ids: [ID!]) {
+  letterSigningKeys(agencyIds: $ids) { agencyId keyId algorithm publicKeyPem }
+}"""
+
+
+async def _approved(gw: Gateway, http: httpx.AsyncClient, title: str) -> dict[str, Any]:
+    clerk = gw.mint("fy-market", ["clerk"])
+    leader = gw.mint("fy-market", ["leader"])
+    draft = draft_input("fy-market", "fy-hancong", title, now=gw.now, matterCode=MATTER)
+
+    async def drafted() -> Any:
+        r = await _mutate(gw, clerk, DRAFT, "draftReferral", input=draft)
+        return r if r["__typename"] == "Referral" else None
+
+    rid = (await eventually(drafted, what="agency and catalogue read models"))["id"]
+    up = await http.post(
+        f"/referrals/{rid}/materials",
+        headers={"Authorization": f"Bearer {clerk}"},
+        files={"file": ("现场检查照片.jpg", PHOTO, "image/jpeg")},
+        data={"kind": "source"},
+    )
+    assert up.status_code == 201, up.text
+    r = await _mutate(gw, clerk, step("generateTransferLetter"), "generateTransferLetter", id=rid)
+    assert r["__typename"] == "Referral", r
+    await _mutate(gw, clerk, step("submitReferral"), "submitReferral", id=rid)
+    approved = await _mutate(gw, leader, step("approveReferral"), "approveReferral", id=rid)
+    assert approved["status"] == "APPROVED", approved
+    return dict(approved)
+
+
+async def test_R_REF_02_send_refused_for_a_missing_letter_file(suite: Suite) -> None:
+    """Issue 15 item 6 through the gateway: the letter's stored file is lost after approval;
+    sending is refused with MATERIAL_CONTENT_MISSING and nothing changes."""
+    gw = suite.gateway
+    async with httpx.AsyncClient(base_url=suite.referral_base, timeout=30) as http:
+        r = await _approved(gw, http, "某某食杂店无照经营案（函件缺失）")
+    letter = next(m for m in r["materials"] if m["kind"] == "transfer_letter")
+    model = await suite.referral.referrals.get(r["id"])
+    assert await suite.referral.handlers.ports.files.delete(model.latest_letter_file().file_id)
+    clerk = gw.mint("fy-market", ["clerk"])
+    refused = await _mutate(gw, clerk, SEND, "sendReferral", id=r["id"])
+    assert refused["__typename"] == "UserError", refused
+    assert (refused["code"], refused["field"]) == ("MATERIAL_CONTENT_MISSING", "materials")
+    assert letter["name"] in refused["message"]
+    read = (await gw.query(clerk, READ, {"id": r["id"]}))["data"]["referral"]
+    assert read["status"] == "APPROVED" and read["letterNumber"] == ""
+
+
+async def test_R_REF_12_a_letter_signed_verifies_and_fails_once_one_stored_byte_changes(
+    suite: Suite, tmp_path: Path
+) -> None:
+    """Issue 15 item 7 through the gateway: the sent letter's signature verifies (the graph's
+    check, and `liandong letter verify` with the agency's public key from the graph); one
+    byte of the stored file changed, both refuse it."""
+    gw = suite.gateway
+    leader = gw.mint("fy-market", ["leader"])
+    town = gw.mint("fy-hancong", ["clerk"])
+    async with httpx.AsyncClient(base_url=suite.referral_base, timeout=30) as http:
+        r = await _approved(gw, http, "某某食杂店无照经营案（签名）")
+        sent = await _mutate(gw, leader, SEND, "sendReferral", id=r["id"])
+        assert sent["signature"]["verification"] == {"valid": True, "reason": ""}, sent
+        auth = {"Authorization": f"Bearer {town}"}
+        letter = await http.get(sent["transferLetterUrl"], headers=auth)
+        sig = await http.get(f"/referrals/{r['id']}/letter.sig", headers=auth)
+        assert letter.status_code == 200 and sig.status_code == 200, sig.text
+    keys = (await gw.query(town, KEYS, {"ids": ["fy-market"]}))["data"]["letterSigningKeys"]
+    assert [k["keyId"] for k in keys] == [sent["signature"]["keyId"]]
+    (tmp_path / "letter.pdf").write_bytes(letter.content)
+    (tmp_path / "letter.pdf.sig").write_bytes(sig.content)
+    (tmp_path / "fy-market.pem").write_text(keys[0]["publicKeyPem"], encoding="ascii")
+    verify = ["letter", "verify", str(tmp_path / "letter.pdf")]
+    verify += ["--public-key", str(tmp_path / "fy-market.pem")]
+    ok = CliRunner().invoke(app, verify)
+    assert ok.exit_code == 0 and sent["letterNumber"] in ok.output, ok.output
+
+    # One byte of the stored letter changes (the embedded store keeps contents by hash).
+    digest = sent["signature"]["letterSha256"]
+    (stored,) = suite.referral.handlers.ports.files.root.glob(f"objects/*/{digest}")
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    stored.write_bytes(bytes(data))
+    read = (await gw.query(town, READ, {"id": r["id"]}))["data"]["referral"]
+    check = read["signature"]["verification"]
+    assert check["valid"] is False and "SHA-256" in check["reason"], check
+    (tmp_path / "letter.pdf").write_bytes(bytes(data))
+    bad = CliRunner().invoke(app, verify)
+    assert bad.exit_code == 1 and "FAILED" in bad.output, bad.output

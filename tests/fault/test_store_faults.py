@@ -26,12 +26,13 @@ from kernel.errors import Conflict, DomainError, InvalidState
 from kernel.gateway_signature import signed_extensions
 from kernel.policy import load_policy
 from kernel.settings import Settings
+from kernel.signing import SigningKeys
 from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.adapters.repository import AgencyDirectory, CatalogueReadModel
 from referral.application.commands import AcceptReferral, DeclineReferral
 from referral.bootstrap import bootstrap
-from tests.e2e.scenario import DRAFT, MATERIAL, STEP, draft_input
+from tests.e2e.scenario import DRAFT, STEP, draft_input
 from tests.fault.conftest import PrivateSecantus, drop_database, eventually
 from tests.infra import Server
 from tests.integration.referral.test_referral_service import (
@@ -86,7 +87,10 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
         jwt_jwks_file=keys.jwks_file,
         jwt_private_key_file=keys.private_key_file,
         gateway_hmac_secret=GATEWAY_SECRET,
+        # Production signs letters only with keys the deployment provides (kernel.signing).
+        letter_signing_keys_dir=tmp_path / "letter-keys",
     )
+    SigningKeys(tmp_path / "letter-keys", generate_missing=True).private_key("fy-market")
     bus = MemoryBus()
     await bus.start()
     published: dict[str, Envelope] = {}
@@ -147,6 +151,28 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
         outcomes["ok"] += 1
         return result
 
+    async def upload(client: httpx.AsyncClient, token: str, rid: str) -> Any:
+        """R-REF-02: the source material's file, on the service's own route."""
+        try:
+            response = await client.post(
+                f"/referrals/{rid}/materials",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("记录.jpg", b"\xff\xd8\xff\xe0 record", "image/jpeg")},
+                data={"kind": "source"},
+                timeout=30,
+            )
+        except httpx.HTTPError as exc:
+            bad_errors.append(f"transport: {exc!r}")
+            return None
+        if response.status_code == 201:
+            outcomes["ok"] += 1
+            return response.json()
+        code = (response.json().get("error") or {}).get("code")
+        outcomes[f"upload error {code}"] += 1
+        if not code or "Traceback" in response.text:
+            bad_errors.append(f"{response.status_code}: {response.text[:500]}")
+        return None
+
     # The matter this test's catalogue delegates to 寒葱沟镇 (see _seed).
     # A production deployment runs on the system clock, and so does this one.
     new_case = draft_input(
@@ -163,8 +189,8 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
                     continue
                 rid = draft["id"]
                 steps: list[tuple[str, str, Any]] = [
-                    (clerk, MATERIAL, {"id": rid, "input": _material("transfer_letter")}),
-                    (clerk, MATERIAL, {"id": rid, "input": _material("source")}),
+                    (clerk, STEP % "generateTransferLetter", {"id": rid}),
+                    (clerk, UPLOAD, {"id": rid}),
                     (clerk, STEP % "submitReferral", {"id": rid}),
                     (leader, STEP % "approveReferral", {"id": rid}),
                     (clerk, STEP % "sendReferral", {"id": rid}),
@@ -172,7 +198,11 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
                 for token, query, variables in steps:
                     # A failed step abandons this referral: whether it committed before the
                     # answer was lost is exactly what the final check finds out.
-                    if await call(client, token, query, variables) is None:
+                    if query is UPLOAD:
+                        done = await upload(client, token, variables["id"])
+                    else:
+                        done = await call(client, token, query, variables)
+                    if done is None:
                         break
                 else:
                     finished.append(rid)
@@ -246,13 +276,8 @@ async def _outbox_empty(store: Any) -> bool:
     return pending == 0
 
 
-def _material(kind: str) -> dict[str, Any]:
-    name, media = (
-        ("移送函.pdf", "application/pdf")
-        if kind == "transfer_letter"
-        else ("记录.jpg", "image/jpeg")
-    )
-    return {"kind": kind, "name": name, "mediaType": media, "size": 4096, "sha256": "0" * 63 + "1"}
+# The upload step of a client's round (not a GraphQL query).
+UPLOAD = "POST /referrals/{id}/materials"
 
 
 ROUNDS = 6

@@ -57,6 +57,8 @@ OPEN_QUERIES = {
     },
     # The caller's own token, read back (what it reaches below it is checked field by field).
     "notify": {"viewer"},
+    # Public keys (R-REF-12): for every user of the deployment, like the agency directory.
+    "referral": {"letterSigningKeys"},
 }
 # Rules for something that is not a top-level field of the schema (notify.inbox: Agency.inbox,
 # myInbox, Referral.notices and the inboxItemAdded subscription; notify.webhookEvent: what

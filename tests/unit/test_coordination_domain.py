@@ -400,3 +400,27 @@ def test_R_DSP_04_a_case_transfer_is_decided_by_the_government_and_makes_no_cata
     ruled = d.rule(kind=OutcomeKind.DECISION, basis="抚政决〔2026〕5号", signatories=(),  # type: ignore[attr-defined]
                    responsible_agency_id="fy-market", actor=GOV, at=AT)  # fmt: skip
     assert ruled.outcome.responsible_agency_id == "fy-market" and ruled.outcome.rule_id is None
+
+
+def test_R_REF_12_an_agency_names_its_document_code() -> None:
+    """The 机关代字 heading an agency's letter numbers is agency data, checked at registration."""
+    from coordination.domain.model import new_agency
+
+    agency = new_agency(
+        agency_id="fy-market",
+        name="抚远市市场监督管理局",
+        kind="department",
+        district="fuyuan",
+        document_code=" 抚市监 ",
+    )
+    assert agency.document_code == "抚市监"
+    for bad in ("抚市监〔2026〕", "抚 市", "A1"):
+        with pytest.raises(ValidationFailed) as err:
+            new_agency(
+                agency_id="fy-market",
+                name="抚远市市场监督管理局",
+                kind="department",
+                district="fuyuan",
+                document_code=bad,
+            )
+        assert err.value.field == "documentCode"

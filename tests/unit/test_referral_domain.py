@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from kernel.policy import load_policy
 from kernel.wiring import calendar_for
 from referral.application.clocks import ReferralClocks
 from referral.domain.complaint import ComplaintStatus, HandoverMode, register_complaint
+from referral.domain.errors import MaterialContentMissing
 from referral.domain.model import (
     Actor,
     AgencyRef,
@@ -112,9 +114,17 @@ def test_R_REF_03_leader_of_sender_approves_before_sending() -> None:
     ]
 
 
-def material(kind: MaterialKind, name: str = "x.pdf") -> Material:
+def material(kind: MaterialKind, name: str = "x.pdf", stored: bool = True) -> Material:
     return Material(
-        f"m-{kind.value}-{name}", kind, name, "application/pdf", 100, "a" * 64, "p1", NOW
+        f"m-{kind.value}-{name}",
+        kind,
+        name,
+        "application/pdf",
+        100,
+        "a" * 64,
+        "p1",
+        NOW,
+        f"file-{kind.value}-{name}" if stored else None,
     )
 
 
@@ -141,6 +151,30 @@ def test_R_REF_02_letter_and_source_required_before_submission() -> None:
     with pytest.raises(ValidationFailed):
         r.submit_for_approval(CLERK, NOW)  # evidence is not a source material
     assert complete(draft()).submit_for_approval(CLERK, NOW).status is Status.PENDING_APPROVAL
+
+
+def test_R_REF_02_a_letter_recorded_without_its_file_stops_the_send() -> None:
+    """Issue 15 item 6 (phantom letters): a declared hash with no stored content does not
+    make a letter; refused with the stable code MATERIAL_CONTENT_MISSING, at submission
+    and at sending."""
+    phantom = draft().add_material(
+        material(MaterialKind.TRANSFER_LETTER, "移送函.pdf", stored=False), CLERK
+    )
+    phantom = phantom.add_material(material(MaterialKind.SOURCE, "现场检查记录.pdf"), CLERK)
+    with pytest.raises(MaterialContentMissing) as err:
+        phantom.submit_for_approval(CLERK, NOW)
+    assert (err.value.code, err.value.field) == ("MATERIAL_CONTENT_MISSING", "materials")
+    assert "移送函.pdf" in err.value.message
+    approved = complete(draft()).submit_for_approval(CLERK, NOW).approve(LEADER, NOW)
+    recorded_only = replace(
+        approved,
+        materials=(
+            *approved.materials,
+            material(MaterialKind.EVIDENCE, "照片.pdf", stored=False),
+        ),
+    )
+    with pytest.raises(MaterialContentMissing):
+        recorded_only.send(CLERK, NOW, None)
 
 
 def test_R_REF_07_decline_cites_catalogue_and_names_interim_handler() -> None:

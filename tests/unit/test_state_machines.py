@@ -70,7 +70,7 @@ texts = st.sampled_from(["", " ", "经审查决定受理", "非本镇职责", "�
 
 def material(kind: MaterialKind, n: int) -> Material:
     return Material(
-        f"m{n}", kind, f"{kind.value}.pdf", "application/pdf", 100, "a" * 64, "p1", START
+        f"m{n}", kind, f"{kind.value}.pdf", "application/pdf", 100, "a" * 64, "p1", START, f"f{n}"
     )
 
 

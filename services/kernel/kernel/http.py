@@ -25,6 +25,7 @@ from kernel.gateway_signature import install_gateway_signature
 from kernel.graphql import ErrorCode, RequestContext
 from kernel.logs import bind, configure_logging
 from kernel.runtime import ServiceRuntime
+from kernel.store import StoreUnavailableError
 from kernel.telemetry import instrument_app
 
 __all__ = [
@@ -117,6 +118,11 @@ class JsonErrorRoute(APIRoute):
                 return error_response(status, exc.code, str(exc))
             except DomainError as exc:
                 return error_response(self.status_of(exc), exc.code, exc.message, exc.field)
+            except StoreUnavailableError as exc:
+                # As the graph answers it: the operation may be retried.
+                return error_response(
+                    503, ErrorCode.UNAVAILABLE, f"the store is unavailable: {exc}"
+                )
 
         return answer_errors_as_json
 

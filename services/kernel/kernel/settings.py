@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         "first (required in production; elsewhere generated in data_dir)",
     )
 
+    # -- electronic signatures of issued letters (kernel.signing) --------------------------
+    letter_signing_keys_dir: Path | None = Field(
+        None,
+        description="directory of the agencies' letter-signing keys, <agency id>.pem each "
+        "(required in production; elsewhere generated in data_dir/keys/letters)",
+    )
+
     def database_name(self, service: str) -> str:
         """One database per service (and per district, so districts never mix)."""
         return f"{self.instance}_{self.district.replace('-', '_')}_{service}"

@@ -14,12 +14,14 @@ from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
+from kernel.signing import load_signing_keys
 from kernel.wiring import Deps
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
     ComplaintRepository,
     ElectronicConsents,
+    LetterRegister,
     ReferralRepository,
 )
 from referral.application.handlers import ReferralHandlers
@@ -70,6 +72,7 @@ def bootstrap(deps: Deps) -> ReferralService:
     agencies = AgencyDirectory(deps.store)
     complaints = ComplaintRepository(deps.store)
     consents = ElectronicConsents(deps.store)
+    letters = LetterRegister(deps.store)
     handlers = ReferralHandlers(
         referrals,
         agencies,
@@ -82,6 +85,9 @@ def bootstrap(deps: Deps) -> ReferralService:
         files=deps.store.files(),
         clock=deps.clock,
         render=render_pdf,
+        letters=letters,
+        # A deployment without keys in production stops here, naming the setting.
+        signing=load_signing_keys(settings),
     )
     reactions = handlers.reactions
     # Official holiday schedules (issue 20): kept in this service's store, followed by its
@@ -105,7 +111,12 @@ def bootstrap(deps: Deps) -> ReferralService:
         verifier=deps.verifier,
         aggregates=[referrals.aggregates, complaints.aggregates, consents.aggregates],
         subscriptions=[router.subscription(settings, NAME)],
-        startup=[referrals.ensure_indexes, complaints.ensure_indexes, follower.start],
+        startup=[
+            referrals.ensure_indexes,
+            complaints.ensure_indexes,
+            letters.ensure_indexes,
+            follower.start,
+        ],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[

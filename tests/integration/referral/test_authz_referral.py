@@ -170,7 +170,14 @@ async def drafted(g: Graph, receiver: str = "fy-hancong") -> str:
     r = await g.ok(MARKET_CLERK, f"draftReferral(input: {draft_input(receiver)})")
     rid = str(r["id"])
     await g.ok(MARKET_CLERK, f'generateTransferLetter(id: "{rid}")')
-    await g.ok(MARKET_CLERK, f'addReferralMaterial(id: "{rid}", input: {SOURCE})')
+    # R-REF-02: a source material is a file, uploaded on the service's own route.
+    up = await g.http.post(
+        f"/referrals/{rid}/materials",
+        headers=g.headers(MARKET_CLERK),
+        files={"file": ("现场检查记录.jpg", b"\xff\xd8\xff\xe0 photo", "image/jpeg")},
+        data={"kind": "source"},
+    )
+    assert up.status_code == 201, up.text
     return rid
 
 

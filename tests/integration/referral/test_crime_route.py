@@ -6,7 +6,6 @@ a case an agency handles."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -37,9 +36,7 @@ from tests.integration.referral.test_referral_service import (
     TOWN_CLERK,
     TOWN_LEADER,
     Service,
-    letter,
     refused,
-    source,
 )
 
 
@@ -60,9 +57,7 @@ async def test_R_REF_14_a_referral_drafted_to_the_police_commits_each_step_with_
     crime_svc: Service,
 ) -> None:
     svc = crime_svc
-    r = await svc.h.referrals.draft(svc.draft_cmd(receiver_id="fy-police"), Caller(MARKET_CLERK))
-    for m in (letter(), source()):
-        r = await svc.h.materials.add(replace(m, referral_id=r.id), Caller(MARKET_CLERK))
+    r = await svc.complete_draft(receiver_id="fy-police")
     await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     reported = (await svc.events(r.id))[-1]
     assert reported["type"] == "referral.crime_reported.v1"

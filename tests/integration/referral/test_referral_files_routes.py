@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,6 @@ from .test_referral_service import (
     TOWN_CLERK,
     TOWN_LEADER,
     Service,
-    source,
 )
 
 ISSUER, AUDIENCE = "liandong-test", "liandong"
@@ -193,10 +191,11 @@ async def test_R_REF_02_no_uploads_once_sent(embedded: Files) -> None:
     await embedded.svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     await embedded.svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
     before = await embedded.svc.raw(r.id)
+    stored = await embedded.svc.store.collection("_files").count({})
     resp = await embedded.upload(r.id)
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "INVALID_STATE"
     assert await embedded.svc.raw(r.id) == before
-    assert await embedded.svc.store.collection("_files").count({}) == 0
+    assert await embedded.svc.store.collection("_files").count({}) == stored
 
 
 async def test_R_REF_02_removing_a_material_removes_its_content(embedded: Files) -> None:
@@ -215,7 +214,8 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
 ) -> None:
     svc = files.svc
     r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
-    await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
+    await svc.upload(r.id, "source", "现场检查记录.jpg", PHOTO)
+    await svc.upload(r.id, "evidence", "询问笔录.pdf", b"%PDF-1.4 record of questioning")
     assert (await files.get(f"/referrals/{r.id}/letter.pdf", MARKET_CLERK)).status_code == 404
     # R-AG-03: the sender's referral liaison, learnt from coordination's event, is printed.
     await svc.h.reactions.when_agency_registered_update_directory(
@@ -265,19 +265,136 @@ async def test_R_REF_12_generated_letter_is_downloadable_and_its_hash_is_signed(
         "当事人未取得营业执照从事食品经营活动",  # the facts
         "某某食杂店",
         "寒葱沟镇中心街12号",
-        "现场检查记录.jpg",  # the materials list (附件)
+        "附件：1.现场检查记录",  # the materials list (附件), numbered, without extensions
+        "2.询问笔录",
+        "抚远移〔2026〕号",  # a draft's 文号 is blank: drawn when the letter is issued
         "二〇二六年十一月三十日",  # the date in Chinese numerals
         "联系人：李春梅0454-5420102",  # R-AG-03
     ):
         assert expected in flat, (expected, text)
     assert "(A4)" in _poppler("pdfinfo", pdf)
 
-    # Electronic transfer (R-REF-12): the signature covers the real letter's hash.
+    # Sent (electronically, R-REF-12): the letter is issued with the agency's next number
+    # and signed over the issued letter's stored bytes.
     await svc.h.referrals.set_electronic_consent(
         SetElectronicConsent("fy-market", True), Caller(TOWN_LEADER)
     )
     await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     sent = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
-    assert sent.signature is not None and sent.signature.letter_sha256 == letter.sha256
-    assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == letter.sha256
+    assert sent.letter_number == "抚远移〔2026〕1号"
+    issued = sent.materials[-1]
+    assert (issued.kind.value, issued.name) == (
+        "transfer_letter",
+        "移送函（抚远移〔2026〕1号）.pdf",
+    )
+    assert sent.signature is not None and sent.signature.letter_sha256 == issued.sha256
+    assert sent.signature.material_id == issued.id and issued.sha256 != letter.sha256
+    assert (await svc.events(r.id))[-1]["data"]["letter_sha256"] == issued.sha256
+    got = await files.get(f"/referrals/{r.id}/letter.pdf", TOWN_CLERK)
+    assert hashlib.sha256(got.content).hexdigest() == issued.sha256
+    pdf.write_bytes(got.content)
+    flat = "".join(_poppler("pdftotext", pdf, "-").split())
+    assert "抚远移〔2026〕1号" in flat and "附件：1.现场检查记录" in flat
+    assert (await svc.h.letters.verify(sent)).valid
+
+
+# -- issue 16 finding 4: authorize first, stream with a hard cap, never spool -------------------
+
+BOUNDARY = "liandong-test-boundary"
+LIMIT = 64 * 1024  # the fixture's material limit
+
+
+def chunked_upload(
+    file_bytes: bytes, pulled: list[int], *, piece: int = 16 * 1024, kind: str = "source"
+) -> AsyncIterator[bytes]:
+    """A multipart body sent without a Content-Length (chunked), counting what the server
+    pulls of it."""
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    ).encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    pieces = [head, *(file_bytes[i : i + piece] for i in range(0, len(file_bytes), piece)), tail]
+
+    async def body() -> AsyncIterator[bytes]:
+        for p in pieces:
+            pulled.append(len(p))
+            yield p
+
+    return body()
+
+
+async def _post_chunked(f: Files, rid: str, who: Principal, body: AsyncIterator[bytes]) -> Any:
+    return await f.http.post(
+        f"/referrals/{rid}/materials",
+        content=body,
+        headers={**f.auth(who), "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+    )
+
+
+async def test_issue_16_an_upload_by_someone_else_is_refused_before_its_body_is_read(
+    embedded: Files,
+) -> None:
+    """Finding 4 (failed before: request.form() read, and spooled, the whole body before
+    anyone asked who was uploading): the receiving township's clerk, or a clerk of an
+    uninvolved agency, gets 403 and not one byte of the body is read."""
+    rid = await _draft(embedded)
+    for outsider in (TOWN_CLERK, NONGQIAO_CLERK):
+        pulled: list[int] = []
+        resp = await _post_chunked(embedded, rid, outsider, chunked_upload(b"x" * 2**20, pulled))
+        assert resp.status_code == 403, resp.text
+        assert sum(pulled) == 0, f"{sum(pulled)} bytes read before the refusal"
+    assert not (await embedded.svc.referrals.get(rid)).materials  # type: ignore[union-attr]
+
+
+async def test_issue_16_a_chunked_body_over_the_limit_is_cut_off_at_the_cap(
+    embedded: Files,
+) -> None:
+    """Finding 4 (failed before: the size check ran only on a declared Content-Length, so a
+    chunked body was read whole): 413 once the body passes the limit plus the multipart
+    framing, the rest never read, nothing stored."""
+    rid = await _draft(embedded)
+    files_before = await embedded.svc.store.collection("_files").count({})
+    pulled: list[int] = []
+    total = 16 * LIMIT
+    resp = await _post_chunked(embedded, rid, MARKET_CLERK, chunked_upload(b"x" * total, pulled))
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["error"]["field"] == "file"
+    assert sum(pulled) <= LIMIT + 64 * 1024 + 16 * 1024, sum(pulled)  # limit + framing + a piece
+    assert sum(pulled) < total
+    assert await embedded.svc.store.collection("_files").count({}) == files_before
+    assert not (await embedded.svc.referrals.get(rid)).materials  # type: ignore[union-attr]
+    # Just inside the limit, chunked: stored, with the size and hash the server computed.
+    pulled = []
+    ok = await _post_chunked(embedded, rid, MARKET_CLERK, chunked_upload(b"y" * LIMIT, pulled))
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["size"] == LIMIT
+    assert ok.json()["sha256"] == hashlib.sha256(b"y" * LIMIT).hexdigest()
+
+
+async def test_issue_16_uploads_are_never_spooled_to_temporary_files(
+    embedded: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 4 (failed before: Starlette's form parser spooled every file part into a
+    SpooledTemporaryFile, memory then /tmp, whose Kubernetes limit, 64 Mi, is below the
+    material limit, 200 MiB): with every temporary-file maker broken, uploads still work."""
+    import tempfile
+
+    import starlette.formparsers
+
+    def no_temporary_files(*_: Any, **__: Any) -> Any:
+        raise AssertionError("an upload must not spool to a temporary file")
+
+    for name in ("SpooledTemporaryFile", "TemporaryFile", "NamedTemporaryFile", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, no_temporary_files)
+    monkeypatch.setattr(starlette.formparsers, "SpooledTemporaryFile", no_temporary_files)
+    rid = await _draft(embedded)
+    resp = await embedded.upload(rid, content=b"z" * (LIMIT - 1))
+    assert resp.status_code == 201, resp.text
+    pulled: list[int] = []
+    chunked = await _post_chunked(
+        embedded, rid, MARKET_CLERK, chunked_upload(b"w" * (LIMIT // 2), pulled)
+    )
+    assert chunked.status_code == 201, chunked.text

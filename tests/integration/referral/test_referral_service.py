@@ -5,6 +5,7 @@ bad input refused with a stable code and a field, changing nothing."""
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -21,12 +22,14 @@ from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import DistrictPolicy, load_policy
+from kernel.signing import SigningKeys
 from kernel.store import DocumentStore
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
     ComplaintRepository,
     ElectronicConsents,
+    LetterRegister,
     ReferralFilter,
     ReferralRepository,
 )
@@ -61,12 +64,14 @@ from referral.application.commands import (
     TellComplainantResult,
     TransferAtDelegation,
     TransferToPolice,
+    UploadMaterial,
     WithdrawReferral,
 )
 from referral.application.handlers import ReferralHandlers
 from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
-from referral.domain.model import AgencyRef, CrimeStage, Referral, Status
+from referral.domain.errors import MaterialContentMissing
+from referral.domain.model import AgencyRef, CrimeStage, Material, Referral, Status
 
 DISTRICT = "fuyuan"
 MATTER = "330217001"  # 无证经营 (illustrative code)
@@ -113,7 +118,9 @@ class Clock:
 class Service:
     """The referral service's handlers on a store, with a clock the test moves."""
 
-    def __init__(self, store: DocumentStore, policy: DistrictPolicy) -> None:
+    def __init__(
+        self, store: DocumentStore, policy: DistrictPolicy, keys_dir: Path | None = None
+    ) -> None:
         self.store = store
         self.clock = Clock(START)
         self.referrals = ReferralRepository(store)
@@ -130,6 +137,11 @@ class Service:
             catalogue=self.catalogue,
             complaints=self.complaints,
             consents=ElectronicConsents(store),
+            files=store.files(),
+            letters=LetterRegister(store),
+            signing=SigningKeys(
+                keys_dir or Path(tempfile.mkdtemp(prefix="letter-keys-")), generate_missing=True
+            ),
         )
 
     async def setup(self) -> Service:
@@ -181,15 +193,39 @@ class Service:
         return DraftReferral(**base)
 
     async def complete_draft(self, sender: Principal = MARKET_CLERK, **over: Any) -> Referral:
+        """A draft with its letter and a source material stored as files (R-REF-02)."""
         r = await self.h.referrals.draft(self.draft_cmd(**over), Caller(sender))
-        r = await self.h.materials.add(replace(letter(), referral_id=r.id), Caller(sender))
-        return await self.h.materials.add(replace(source(), referral_id=r.id), Caller(sender))
+        await self.upload(r.id, "transfer_letter", "移送函.pdf", LETTER_PDF, sender)
+        r, _ = await self.upload(r.id, "source", "现场检查记录.jpg", PHOTO_JPEG, sender)
+        return r
+
+    async def upload(
+        self,
+        referral_id: str,
+        kind: str,
+        name: str,
+        content: bytes,
+        sender: Principal = MARKET_CLERK,
+    ) -> tuple[Referral, Material]:
+        media = "application/pdf" if name.endswith(".pdf") else "image/jpeg"
+        return await self.h.materials.upload(
+            UploadMaterial(referral_id, kind, name, media, chunks(content)), Caller(sender)
+        )
 
     async def sent(self, **over: Any) -> Referral:
         r = await self.complete_draft(**over)
         await self.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
         await self.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
         return await self.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))
+
+
+# Contents of the materials the tests store (a letter the sender wrote itself, a photo).
+LETTER_PDF = b"%PDF-1.4\n% the sender's own transfer letter\n%%EOF\n"
+PHOTO_JPEG = b"\xff\xd8\xff\xe0 site photo " * 64
+
+
+async def chunks(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 def sha(text: str) -> str:
@@ -207,13 +243,13 @@ def source() -> AddMaterial:
 
 
 @pytest.fixture
-async def svc(embedded_store: DocumentStore) -> AsyncIterator[Service]:
-    yield await Service(embedded_store, load_policy(DISTRICT)).setup()
+async def svc(embedded_store: DocumentStore, tmp_path: Path) -> AsyncIterator[Service]:
+    yield await Service(embedded_store, load_policy(DISTRICT), tmp_path / "keys").setup()
 
 
 @pytest.fixture
-async def any_svc(store: DocumentStore) -> AsyncIterator[Service]:
-    yield await Service(store, load_policy(DISTRICT)).setup()
+async def any_svc(store: DocumentStore, tmp_path: Path) -> AsyncIterator[Service]:
+    yield await Service(store, load_policy(DISTRICT), tmp_path / "keys").setup()
 
 
 async def refused(
@@ -404,7 +440,7 @@ async def test_R_REF_02_no_sending_without_letter_facts_and_source(svc: Service)
         "materials",
     )
     assert "移送函" in err.message
-    await svc.h.materials.add(replace(letter(), referral_id=r.id), Caller(MARKET_CLERK))
+    await svc.upload(r.id, "transfer_letter", "移送函.pdf", LETTER_PDF)
     err = await refused(
         svc,
         r.id,
@@ -413,10 +449,10 @@ async def test_R_REF_02_no_sending_without_letter_facts_and_source(svc: Service)
         "materials",
     )
     assert "source material" in err.message
-    r = await svc.h.materials.add(replace(source(), referral_id=r.id), Caller(MARKET_CLERK))
+    r, _ = await svc.upload(r.id, "source", "现场检查记录.jpg", PHOTO_JPEG)
     assert [(m.kind.value, m.size, m.sha256) for m in r.materials] == [
-        ("transfer_letter", 52_000, sha("letter")),
-        ("source", 1_200_000, sha("photo")),
+        ("transfer_letter", len(LETTER_PDF), hashlib.sha256(LETTER_PDF).hexdigest()),
+        ("source", len(PHOTO_JPEG), hashlib.sha256(PHOTO_JPEG).hexdigest()),
     ]
     r = await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     assert r.status is Status.PENDING_APPROVAL
@@ -451,6 +487,42 @@ async def test_R_REF_02_material_records_are_checked(svc: Service) -> None:
     r = await svc.h.materials.remove(RemoveMaterial(r.id, r.materials[0].id), Caller(MARKET_CLERK))
     assert r.materials == ()
     assert (await svc.event_types(r.id))[-1] == "referral.material_changed.v1"
+
+
+async def test_R_REF_02_phantom_letters_are_refused_with_a_stable_code(any_svc: Service) -> None:
+    """Issue 15 item 6: a letter recorded by a declared hash alone (no file) cannot be
+    submitted or sent, nor one whose stored file is gone by the time it is sent; refused
+    with MATERIAL_CONTENT_MISSING on ``materials``, nothing changed, no 文号 drawn."""
+    svc = any_svc
+    r = await svc.h.referrals.draft(svc.draft_cmd(), Caller(MARKET_CLERK))
+    # What the e2e scenario did before: a declared sha256 with no file.
+    phantom = AddMaterial("", "transfer_letter", "移送函.pdf", "application/pdf", 10, "a" * 64)
+    await svc.h.materials.add(replace(phantom, referral_id=r.id), Caller(MARKET_CLERK))
+    await svc.upload(r.id, "source", "现场检查记录.jpg", PHOTO_JPEG)
+    err = await refused(
+        svc,
+        r.id,
+        svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK)),
+        MaterialContentMissing,
+        "materials",
+    )
+    assert err.code == "MATERIAL_CONTENT_MISSING" and "移送函.pdf" in err.message
+
+    # A letter stored, approved, and then its file lost before sending.
+    r = await svc.complete_draft()
+    await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
+    r = await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
+    letter_file = r.materials[0].file_id
+    assert letter_file is not None and await svc.store.files().delete(letter_file)
+    err = await refused(
+        svc,
+        r.id,
+        svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK)),
+        MaterialContentMissing,
+        "materials",
+    )
+    assert "gone" in err.message
+    assert await svc.store.collection("letter_numbers").count({}) == 0
 
 
 async def test_R_AG_02_internal_unit_as_sender_is_refused(svc: Service) -> None:
@@ -849,8 +921,8 @@ async def test_R_DSP_04_a_case_transfer_ruling_moves_an_accepted_referral_to_the
         svc.draft_cmd(sender_id="fy-nongqiao", receiver_id="fy-hancong", competence_reason="x"),
         Caller(NONGQIAO_CLERK),
     )
-    for m in (letter(), source()):
-        await svc.h.materials.add(replace(m, referral_id=r.id), Caller(NONGQIAO_CLERK))
+    await svc.upload(r.id, "transfer_letter", "移送函.pdf", LETTER_PDF, NONGQIAO_CLERK)
+    await svc.upload(r.id, "source", "现场检查记录.jpg", PHOTO_JPEG, NONGQIAO_CLERK)
     await svc.h.referrals.submit(SubmitReferral(r.id), Caller(NONGQIAO_CLERK))
     await svc.h.referrals.approve(ApproveReferral(r.id), Caller(person("fy-nongqiao", "leader")))
     await svc.h.referrals.send(SendReferral(r.id), Caller(NONGQIAO_CLERK))
@@ -1193,12 +1265,19 @@ async def test_R_REF_12_electronic_transfer_needs_consent_and_is_signed(svc: Ser
     assert (await consents.get("fy-hancong", "fy-natres"))[0] is False
     r = await svc.h.referrals.send(SendReferral(r.id, electronic=True), Caller(MARKET_LEADER))
     assert r.electronic and r.signature is not None
+    # The letter the sender uploaded is signed as it is stored, by the sending agency's key.
+    letter_sha = hashlib.sha256(LETTER_PDF).hexdigest()
     assert (
-        r.signature.letter_sha256 == sha("letter")
+        r.signature.letter_sha256 == letter_sha
         and r.signature.signer_id == MARKET_LEADER.person_id
+        and r.signature.agency_id == "fy-market"
+        and r.signature.algorithm == "ECDSA-P256-SHA256"
+        and r.signature.letter_number == r.letter_number == "抚远移〔2026〕1号"
     )
+    assert (await svc.h.letters.verify(r)).valid
     sent = (await svc.events(r.id))[-1]["data"]
-    assert sent["electronic"] is True and sent["letter_sha256"] == sha("letter")
+    assert sent["electronic"] is True and sent["letter_sha256"] == letter_sha
+    assert sent["letter_number"] == "抚远移〔2026〕1号"
     await svc.h.referrals.set_electronic_consent(
         SetElectronicConsent("fy-market", False), Caller(TOWN_LEADER)
     )
@@ -1287,14 +1366,8 @@ async def test_R_CMP_04_R_REF_08_complaint_born_referral_tells_the_complainant(
     )
     assert c2.status is ComplaintStatus.REFERRED and c2.referral_id == r.id
     assert r.complaint_id == c.id and "已移送寒葱沟镇人民政府" in c2.notices[-1].text
-    await svc.h.materials.add(replace(letter(), referral_id=r.id), Caller(MARKET_CLERK))
-    await svc.h.materials.add(
-        replace(
-            AddMaterial("", "source", "举报材料.pdf", "application/pdf", 9_000, sha("c")),
-            referral_id=r.id,
-        ),
-        Caller(MARKET_CLERK),
-    )
+    await svc.upload(r.id, "transfer_letter", "移送函.pdf", LETTER_PDF)
+    await svc.upload(r.id, "source", "举报材料.pdf", b"%PDF-1.4 complaint material")
     await svc.h.referrals.submit(SubmitReferral(r.id), Caller(MARKET_CLERK))
     await svc.h.referrals.approve(ApproveReferral(r.id), Caller(MARKET_LEADER))
     await svc.h.referrals.send(SendReferral(r.id), Caller(MARKET_CLERK))

@@ -637,3 +637,31 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
     assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
     # No secret material in the manifests: the Secret is created per district by hand.
     assert "Secret" not in by_kind
+
+
+def test_R_REF_12_only_referral_holds_the_letter_signing_keys(compose: dict[str, Any]) -> None:
+    """Issue 15 item 7: the agencies' signing keys are a secret of the deployment, mounted on
+    the referral service alone (compose and Kubernetes); production refuses to start without
+    them (kernel.signing.load_signing_keys)."""
+    referral = _service(compose, "referral")
+    assert referral["environment"]["LIANDONG_LETTER_SIGNING_KEYS_DIR"] == (
+        "/run/secrets/letter-keys"
+    )
+    assert {"source": "letter-keys", "target": "letter-keys"} in referral["secrets"]
+    assert "file" in compose["secrets"]["letter-keys"]
+    for name in ("coordination", "notify", "gateway"):
+        service = _service(compose, name)
+        assert "LIANDONG_LETTER_SIGNING_KEYS_DIR" not in service["environment"]
+        assert all(s["source"] != "letter-keys" for s in service.get("secrets", []))
+    for name in ("referral", "coordination", "notify"):
+        (deployment, _) = yaml.safe_load_all((DEPLOY / "k8s" / "base" / f"{name}.yaml").read_text())
+        pod = deployment["spec"]["template"]["spec"]
+        keys = [v for v in pod["volumes"] if v["name"] == "letter-keys"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        if name == "referral":
+            assert keys == [
+                {"name": "letter-keys", "secret": {"secretName": "liandong-letter-keys"}}
+            ]
+            assert env["LIANDONG_LETTER_SIGNING_KEYS_DIR"] == "/run/letter-keys"
+        else:
+            assert keys == [] and "LIANDONG_LETTER_SIGNING_KEYS_DIR" not in env

@@ -43,6 +43,7 @@ def agency_to_document(agency: Agency) -> dict[str, Any]:
         "internal_unit": agency.internal_unit,
         "parent_id": agency.parent_id,
         "liaisons": [{"name": x.name, "phone": x.phone, "duty": x.duty} for x in agency.liaisons],
+        "document_code": agency.document_code,
     }
 
 
@@ -56,6 +57,7 @@ def agency_from_document(doc: Document) -> Agency:
         parent_id=doc.get("parent_id"),
         liaisons=tuple(Liaison(**x) for x in doc.get("liaisons", [])),
         version=int(doc.get("version", 0)),
+        document_code=str(doc.get("document_code") or ""),
     )
 
 

@@ -24,6 +24,7 @@ class RegisterAgency:
     internal_unit: bool = False
     parent_id: str | None = None
     liaisons: tuple[Liaison, ...] = ()
+    document_code: str = ""  # 机关代字
 
 
 class CoordinationHandlers:
@@ -51,6 +52,7 @@ class CoordinationHandlers:
             internal_unit=cmd.internal_unit,
             parent_id=cmd.parent_id,
             liaisons=cmd.liaisons,
+            document_code=cmd.document_code,
         )
         if agency.parent_id and await self.agencies.get(agency.parent_id) is None:
             raise ValidationFailed(
@@ -71,6 +73,7 @@ class CoordinationHandlers:
                 liaisons=[
                     LiaisonV1(name=x.name, phone=x.phone, duty=x.duty) for x in agency.liaisons
                 ],
+                document_code=agency.document_code,
                 version=version,
             ),
             district=self.district,

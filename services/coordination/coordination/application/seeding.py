@@ -47,6 +47,7 @@ async def seed_agencies(handlers: CoordinationHandlers, path: Path) -> int:
                 internal_unit=bool(row.get("internal_unit", False)),
                 parent_id=row.get("parent_id"),
                 liaisons=tuple(Liaison(**x) for x in row.get("liaisons", [])),
+                document_code=str(row.get("document_code") or ""),
             )
         except (KeyError, TypeError) as exc:
             raise ValidationFailed(f"{path.name}: agencies[{i}] is incomplete: {exc}") from exc

@@ -32,6 +32,8 @@ class AgencyRegisteredV1(EventPayload):
     internal_unit: bool = False
     parent_id: str | None = None
     liaisons: list[LiaisonV1] = Field(default_factory=list)
+    #: 机关代字 heading the agency's letter numbers (文号), e.g. 抚市监; "" when not set.
+    document_code: str = ""
     version: int
 
 

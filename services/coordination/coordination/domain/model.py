@@ -53,6 +53,9 @@ class Agency:
     parent_id: str | None = None
     liaisons: tuple[Liaison, ...] = field(default_factory=tuple)
     version: int = 0
+    # 机关代字: what heads the agency's letter numbers (文号), e.g. 抚市监 in 抚市监〔2026〕12号;
+    # "" leaves it to the issuing service's default.
+    document_code: str = ""
 
     @property
     def acts_externally(self) -> bool:
@@ -62,6 +65,9 @@ class Agency:
 # A number that can be dialled: digits, an optional leading +, spaces or hyphens between
 # (0454-5430101, 13800000000, +86 454 543 0101), at least 7 characters.
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,}[0-9]$")
+
+
+_DOCUMENT_CODE = re.compile(r"^[^\s\d〔〕\[\]()（）]{1,12}$")
 
 
 def check_phone(phone: str, field: str) -> str:
@@ -81,6 +87,7 @@ def new_agency(
     internal_unit: bool = False,
     parent_id: str | None = None,
     liaisons: tuple[Liaison, ...] = (),
+    document_code: str = "",
 ) -> Agency:
     """Validate and build an agency; raise ValidationFailed naming the field."""
     if not agency_id.strip():
@@ -106,6 +113,13 @@ def new_agency(
                 "a liaison needs a name and a phone number", field=f"liaisons.{i}"
             )
         check_phone(liaison.phone, f"liaisons.{i}.phone")
+    code = document_code.strip()
+    if code and not _DOCUMENT_CODE.match(code):
+        raise ValidationFailed(
+            f"{document_code!r} is not a 机关代字 (1 to 12 characters, no brackets, digits or "
+            "spaces), e.g. 抚市监",
+            field="documentCode",
+        )
     return Agency(
         id=agency_id.strip(),
         name=name.strip(),
@@ -114,6 +128,7 @@ def new_agency(
         internal_unit=internal_unit,
         parent_id=parent_id,
         liaisons=tuple(liaisons),
+        document_code=code,
     )
 
 

@@ -3,16 +3,18 @@ matter catalogue) in the document store."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kernel.consumer import upsert_versioned
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope
+from kernel.errors import Conflict
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, DuplicateKeyError
 from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
@@ -283,7 +285,9 @@ class AgencyDirectory:
     def __init__(self, store: DocumentStore) -> None:
         self._coll = store.collection("agency_directory")
 
-    async def put(self, agency: AgencyRef, source_version: int, liaison: str = "") -> bool:
+    async def put(
+        self, agency: AgencyRef, source_version: int, liaison: str = "", document_code: str = ""
+    ) -> bool:
         return await upsert_versioned(
             self._coll,
             agency.id,
@@ -293,8 +297,14 @@ class AgencyDirectory:
                 "kind": agency.kind,
                 "internal_unit": agency.internal_unit,
                 "liaison": liaison,
+                "document_code": document_code,
             },
         )
+
+    async def document_code(self, agency_id: str) -> str:
+        """The agency's 机关代字 as its registration names it ("" when it names none)."""
+        doc = await self._coll.find_one({"_id": agency_id})
+        return str(doc.get("document_code") or "") if doc else ""
 
     async def liaison(self, agency_id: str) -> str:
         """The agency's referral contact as the letter prints it ("" when unknown)."""
@@ -312,6 +322,86 @@ class AgencyDirectory:
         if doc is None:
             return None
         return AgencyRef(doc["_id"], doc["name"], doc["kind"], False)
+
+
+class LetterRegister:
+    """发文登记: each agency's letter numbers (文号) for a year, 1, 2, 3, … with no gap and
+    no number given twice, safe under concurrent sends in several replicas.
+
+    One counter document per agency and year, moved only by an atomic ``$inc``
+    (``find_one_and_update``), and one claim per referral that binds its number: a send
+    retried after a lost race or a failed write gets the number it already holds, so a
+    number is never spent on a send that did not happen twice. The referral's claim is
+    inserted before the counter moves (a unique ``_id``), so two sends of one referral
+    cannot both draw a number. What is left: a process that dies between drawing the
+    number and recording it in the claim leaves that number unbound (the claim stays
+    without a number; a later send of that referral takes it over after ``stale``).
+    """
+
+    def __init__(self, store: DocumentStore, *, stale: timedelta = timedelta(seconds=60)) -> None:
+        self._coll = store.collection("letter_numbers")
+        self.stale = stale
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index(
+            [("agency_id", 1), ("year", 1), ("number", 1)], name="register"
+        )
+
+    @staticmethod
+    def _counter(agency_id: str, year: int) -> str:
+        return f"counter:{agency_id}:{year}"
+
+    @staticmethod
+    def _claim(agency_id: str, year: int, referral_id: str) -> str:
+        return f"referral:{agency_id}:{year}:{referral_id}"
+
+    async def number_for(self, agency_id: str, year: int, referral_id: str, now: datetime) -> int:
+        """The referral's number in the agency's sequence for ``year`` (drawn once)."""
+        claim_id = self._claim(agency_id, year, referral_id)
+        try:
+            await self._coll.insert_one(
+                {
+                    "_id": claim_id,
+                    "agency_id": agency_id,
+                    "year": year,
+                    "referral_id": referral_id,
+                    "number": None,
+                    "claimed_at": now,
+                }
+            )
+        except DuplicateKeyError:
+            held = await self._coll.find_one({"_id": claim_id})
+            if held is not None and held.get("number") is not None:
+                return int(held["number"])
+            # Someone else is numbering this referral now, or died doing it: take an
+            # abandoned claim over, never a live one.
+            taken = await self._coll.find_one_and_update(
+                {"_id": claim_id, "number": None, "claimed_at": {"$lt": now - self.stale}},
+                {"$set": {"claimed_at": now}},
+            )
+            if taken is None:
+                raise Conflict(
+                    f"referral {referral_id!r} is being sent by another request; try again",
+                    field="id",
+                ) from None
+        counter = self._counter(agency_id, year)
+        with contextlib.suppress(DuplicateKeyError):  # the year's counter exists
+            await self._coll.insert_one(
+                {"_id": counter, "agency_id": agency_id, "year": year, "last": 0}
+            )
+        moved = await self._coll.find_one_and_update({"_id": counter}, {"$inc": {"last": 1}})
+        assert moved is not None  # inserted above, never deleted
+        number = int(moved["last"])
+        await self._coll.update_one({"_id": claim_id}, {"$set": {"number": number}})
+        return number
+
+    async def issued(self, agency_id: str, year: int) -> list[tuple[int, str]]:
+        """The register of the year: (number, referral id) in number order."""
+        docs = await self._coll.find(
+            {"agency_id": agency_id, "year": year, "number": {"$ne": None}},
+            sort=[("number", 1)],
+        )
+        return [(int(d["number"]), str(d["referral_id"])) for d in docs]
 
 
 class CatalogueReadModel:
@@ -338,6 +428,7 @@ __all__ = [
     "CatalogueReadModel",
     "ComplaintRepository",
     "ElectronicConsents",
+    "LetterRegister",
     "ReferralFilter",
     "ReferralRepository",
     "Status",

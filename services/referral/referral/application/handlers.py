@@ -2,6 +2,7 @@
 
 - ``referrals``   drafting and the lifecycle of a referral (referrals.py)
 - ``materials``   materials, the transfer letter and downloads (materials.py)
+- ``letters``     the letter issued at sending: 文号, 附件, signature, verification (issuing.py)
 - ``complaints``  complaints and first-contact responsibility (complaints.py)
 - ``delegation``  bulk moves at delegation (delegation.py)
 - ``crime``       the crime route to public security (crime.py)
@@ -19,18 +20,21 @@ from datetime import UTC, datetime
 from kernel.calendar import WorkingCalendar
 from kernel.documents import DocumentRenderer
 from kernel.policy import DistrictPolicy
+from kernel.signing import SigningKeys
 from kernel.store import FileStore
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
     ComplaintRepository,
     ElectronicConsents,
+    LetterRegister,
     ReferralRepository,
 )
 from referral.application.calendar import ReferralCalendar
 from referral.application.complaints import ComplaintHandlers, ComplaintLedger
 from referral.application.crime import CrimeHandlers
 from referral.application.delegation import DelegationHandlers
+from referral.application.issuing import LetterIssuer
 from referral.application.materials import MaterialHandlers
 from referral.application.reactions import ReferralReactions
 from referral.application.referrals import ReferralCommands
@@ -56,6 +60,8 @@ class ReferralHandlers:
         files: FileStore | None = None,
         max_material_bytes: int = MAX_MATERIAL_BYTES,
         render: DocumentRenderer | None = None,
+        letters: LetterRegister | None = None,
+        signing: SigningKeys | None = None,
     ) -> None:
         self.ports = ReferralPorts(
             referrals,
@@ -70,12 +76,15 @@ class ReferralHandlers:
             files,
             render,
             max_material_bytes,
+            letters,
+            signing,
         )
         run = Runner(self.ports)
         ledger = ComplaintLedger(run)
         self.clock = clock
         self.clocks = run.clocks
-        self.referrals = ReferralCommands(run, ledger)
+        self.letters = LetterIssuer(run)
+        self.referrals = ReferralCommands(run, ledger, self.letters)
         self.materials = MaterialHandlers(run)
         self.complaints = ComplaintHandlers(run, ledger, self.referrals)
         self.delegation = DelegationHandlers(run)

@@ -8,12 +8,40 @@ from kernel.calendar import SHANGHAI
 from kernel.documents import OfficialDocument
 from referral.domain.model import MaterialKind, Referral
 
-_KIND_NAMES = {MaterialKind.SOURCE: "案件来源材料", MaterialKind.EVIDENCE: "证据材料"}
+# Extensions a material's file name carries that the 附件 line leaves out.
+_EXTENSIONS = {
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".mp4",
+    ".mp3",
+    ".doc",
+    ".docx",
+    ".ofd",
+    ".txt",
+}
 
 
-def letter_number(referral: Referral, at: datetime) -> str:
-    """发文字号: the year of issue and the referral's short id (stable per referral)."""
-    return f"移送〔{at.astimezone(SHANGHAI).year}〕{referral.id[:8].upper()}号"
+def default_document_code(agency_name: str) -> str:
+    """The 机关代字 when the agency's registration names none: the first two characters of
+    its name and 移 (移送), e.g. 抚远移 for 抚远市市场监督管理局. An agency sets its own
+    (e.g. 抚市监) in its registration (``documentCode``)."""
+    return f"{agency_name.strip()[:2]}移"
+
+
+def letter_number(document_code: str, year: int, number: int | None) -> str:
+    """发文字号: 机关代字〔年份〕序号号, e.g. 抚市监〔2026〕12号. A draft's letter has no number
+    yet (the sequence is drawn when it is issued at sending): 抚市监〔2026〕  号."""
+    return f"{document_code}〔{year}〕{number if number is not None else '  '}号"
+
+
+def attachment_name(name: str) -> str:
+    """A material's name as the 附件 line lists it: without the file extension."""
+    stem, dot, ext = name.rpartition(".")
+    return stem if dot and stem and f".{ext.lower()}" in _EXTENSIONS else name
 
 
 def transfer_letter(
@@ -22,8 +50,12 @@ def transfer_letter(
     receiver_name: str,
     at: datetime,
     liaison: str = "",
+    *,
+    number: str = "",
 ) -> OfficialDocument:
-    """The 移送函: facts, party, place, when found, matter, the materials, sender, date."""
+    """The 移送函: facts, party, place, when found, matter, the 附件 (the referral's source
+    and evidence materials, in the order they were added), sender, date. ``number`` is the
+    发文字号 (blank on a draft)."""
     found = referral.found_at.astimezone(SHANGHAI)
     found_text = f"{found.year}年{found.month}月{found.day}日"
     body: list[str] = [
@@ -38,7 +70,7 @@ def transfer_letter(
         "现移送你单位依法处理。请在规定期限内书面告知受理情况，并将处理结果反馈我单位。"
     )
     materials = [
-        f"{m.name}（{_KIND_NAMES.get(m.kind, '材料')}）"
+        attachment_name(m.name)
         for m in referral.materials
         if m.kind is not MaterialKind.TRANSFER_LETTER
     ]
@@ -46,7 +78,7 @@ def transfer_letter(
         title=f"关于移送{referral.title}的函",
         issuing_agency=sender_name,
         date=at.astimezone(SHANGHAI).date(),
-        number=letter_number(referral, at),
+        number=number,
         addressees=(receiver_name,),
         body=tuple(body),
         attachments=tuple(materials),

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.errors import NotFound, ValidationFailed
 from kernel.store import FileDigestMismatchError, FileMissingError, FileTooLargeError, StoredFile
@@ -17,7 +18,7 @@ from referral.application.commands import (
     RemoveMaterial,
     UploadMaterial,
 )
-from referral.application.letter import transfer_letter
+from referral.application.letter import letter_number, transfer_letter
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import ReferralMaterialChangedV1
 from referral.domain.model import ALLOWED_MEDIA_TYPES, Material, MaterialKind, Referral
@@ -78,6 +79,13 @@ class MaterialHandlers:
             has_content=file_id is not None,
         )
         return await self.run.commit(moved, [payload], caller.correlation_id)
+
+    async def check_upload(self, referral_id: str, caller: Caller) -> None:
+        """Whether the caller may add materials to this referral now (the matrix: the
+        sender's acting staff; the domain: a draft), before any content is read."""
+        principal = caller.principal
+        referral = await self.run.load_for("addReferralMaterial", referral_id, principal)
+        referral.check_may_add_material(actor_of(principal))
 
     async def upload(self, cmd: UploadMaterial, caller: Caller) -> tuple[Referral, Material]:
         """Store an attachment's content and record it; a refusal stores nothing.
@@ -154,12 +162,16 @@ class MaterialHandlers:
         referral.check_may_add_material(actor_of(principal))
         sender = await self.run.agency(referral.sender_id)
         receiver = await self.run.agency(referral.receiver_id)
+        now = self.run.now()
+        year = now.astimezone(SHANGHAI).year
         document = transfer_letter(
             referral,
             sender.name if sender else referral.sender_id,
             receiver.name if receiver else referral.receiver_id,
-            self.run.now(),
+            now,
             liaison=await self.ports.agencies.liaison(referral.sender_id),
+            # The 文号 is drawn when the letter is issued at sending (issuing.py).
+            number=letter_number(await self.run.document_code(referral.sender_id), year, None),
         )
         # reportlab is CPU-bound: off the event loop.
         pdf = await asyncio.to_thread(self.ports.render, document)
@@ -216,6 +228,10 @@ class MaterialHandlers:
                 field="letter",
             )
         return await self._open(letter)
+
+    async def letter_signature(self, referral_id: str, caller: Caller) -> Referral:
+        """The referral, for reading its letter's signature (same readers as the letter)."""
+        return await self._readable(referral_id, caller)
 
     async def _readable(self, referral_id: str, caller: Caller) -> Referral:
         referral = await self.run.load(referral_id)

@@ -27,6 +27,7 @@ class ReferralReactions:
             AgencyRef(event.agency_id, event.name, event.kind, event.internal_unit),
             event.version,
             liaison=event.referral_liaison(),
+            document_code=event.document_code,
         )
 
     async def when_catalogue_entry_changed_update_read_model(self, envelope: Envelope) -> None:

@@ -34,6 +34,7 @@ from referral.application.commands import (
     WithdrawReferral,
 )
 from referral.application.complaints import ComplaintLedger
+from referral.application.issuing import LetterIssuer
 from referral.application.matrix import MATRIX
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import (
@@ -62,7 +63,6 @@ from referral.domain.model import (
     OngoingViolation,
     Penalty,
     Referral,
-    Signature,
     check_competence,
     draft_referral,
 )
@@ -73,11 +73,12 @@ _OUTSIDE_CATALOGUE = ("public_security", "procuratorate", "court")
 
 
 class ReferralCommands:
-    def __init__(self, run: Runner, ledger: ComplaintLedger) -> None:
+    def __init__(self, run: Runner, ledger: ComplaintLedger, letters: LetterIssuer) -> None:
         self.run = run
         self.ports = run.ports
         self.clocks = run.clocks
         self.ledger = ledger
+        self.letters = letters
 
     # -- drafting ---------------------------------------------------------------------
 
@@ -252,7 +253,6 @@ class ReferralCommands:
             competence = check_competence(
                 again, referral.receiver_id, referral.competence.override_reason
             )
-        signature: Signature | None = None
         if cmd.electronic:
             consented, _ = await self.ports.consents.get(referral.receiver_id, referral.sender_id)
             if not consented:
@@ -261,15 +261,22 @@ class ReferralCommands:
                     "agency (R-REF-12); send the paper letter or ask for consent",
                     field="electronic",
                 )
-            # The real letter's hash when its content is stored (generated or uploaded);
-            # otherwise the declared hash of the letter record.
-            letter = referral.latest_letter_file() or referral.transfer_letter()
-            if letter is not None:
-                signature = Signature(
-                    principal.person_id, principal.person_name, now, letter.sha256
-                )
         deadline = self.accept_deadline(now, referral.receiver_id)
-        moved = referral.send(actor, now, deadline, competence=competence, signature=signature)
+        # Every check before the letter is issued (its number is drawn for good): the move
+        # itself, then the stored contents (R-REF-02).
+        referral.send(actor, now, deadline, competence=competence, electronic=cmd.electronic)
+        await self.letters.check_stored(referral)
+        issued = await self.letters.issue(referral, principal)
+        moved = referral.send(
+            actor,
+            now,
+            deadline,
+            competence=competence,
+            signature=issued.signature,
+            electronic=cmd.electronic,
+            issued_letter=issued.letter,
+            letter_number=issued.number,
+        )
         accept = moved.accept_deadline if deadline else None
         payload = ReferralSentV1(
             **self.run.change(referral, moved, actor, now),
@@ -278,10 +285,18 @@ class ReferralCommands:
             sent_at=now,
             accept_due=accept.due if accept else None,
             electronic=moved.electronic,
-            letter_sha256=signature.letter_sha256 if signature else None,
+            letter_sha256=issued.signature.letter_sha256,
+            letter_number=issued.number,
             competence_override_reason=competence.override_reason if competence else "",
         )
-        return await self.run.commit(moved, [payload], caller.correlation_id)
+        try:
+            return await self.run.commit(moved, [payload], caller.correlation_id)
+        except BaseException:
+            # Not sent: the issued letter must not linger unowned (the number stays the
+            # referral's, so the retried send issues it again under the same number).
+            if issued.orphan_file_id is not None:
+                await self.ports.files.delete(issued.orphan_file_id)
+            raise
 
     async def withdraw(self, cmd: WithdrawReferral, caller: Caller) -> Referral:
         return await self.run.transit(

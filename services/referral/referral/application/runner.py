@@ -17,17 +17,20 @@ from kernel.documents import DocumentRenderer
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound
 from kernel.policy import DistrictPolicy
+from kernel.signing import SigningKeys
 from kernel.store import FileStore
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
     ComplaintRepository,
     ElectronicConsents,
+    LetterRegister,
     ReferralRepository,
 )
 from referral.application.access import authorize_referral
 from referral.application.clocks import ReferralClocks
 from referral.application.crime_follow import direct_transfer_follow_up
+from referral.application.letter import default_document_code
 from referral.domain.model import MAX_MATERIAL_BYTES, Actor, AgencyRef, Referral
 
 SERVICE = "referral"
@@ -65,6 +68,8 @@ class ReferralPorts:
     render_port: DocumentRenderer | None = None
     # The domain's limit, lowered only by tests that need an "oversized" file cheaply.
     max_material_bytes: int = MAX_MATERIAL_BYTES
+    letters_port: LetterRegister | None = None
+    signing_port: SigningKeys | None = None
 
     def __post_init__(self) -> None:
         self.max_material_bytes = min(self.max_material_bytes, MAX_MATERIAL_BYTES)
@@ -89,6 +94,14 @@ class ReferralPorts:
     @property
     def render(self) -> DocumentRenderer:
         return _wired(self.render_port, "a document renderer")
+
+    @property
+    def letters(self) -> LetterRegister:
+        return _wired(self.letters_port, "a letter register")
+
+    @property
+    def signing(self) -> SigningKeys:
+        return _wired(self.signing_port, "signing keys")
 
 
 P = TypeVar("P")
@@ -133,6 +146,14 @@ class Runner:
 
     async def agency(self, agency_id: str) -> AgencyRef | None:
         return await self.ports.agencies.get(agency_id)
+
+    async def document_code(self, agency_id: str) -> str:
+        """The agency's 机关代字: its registration's, else derived from its name."""
+        code = await self.ports.agencies.document_code(agency_id)
+        if code:
+            return code
+        agency = await self.agency(agency_id)
+        return default_document_code(agency.name if agency else agency_id)
 
     def change(
         self, before: Referral, after: Referral, actor: Actor, at: datetime

@@ -23,6 +23,8 @@ class AgencyRegistered(EventPayload):
     kind: str
     internal_unit: bool = False
     liaisons: list[Liaison] = Field(default_factory=list)
+    # 机关代字 of the agency's letters (e.g. 抚市监); absent from older registrations.
+    document_code: str = ""
     version: int
 
     def referral_liaison(self) -> str:

@@ -91,7 +91,10 @@ class ReferralSentV1(_ReferralChange):
     sent_at: datetime
     accept_due: datetime | None = None
     electronic: bool = False
+    #: SHA-256 of the issued transfer letter the sending agency signed (R-REF-12).
     letter_sha256: str | None = None
+    #: 发文字号 of the issued transfer letter, e.g. 抚市监〔2026〕12号.
+    letter_number: str = ""
     competence_override_reason: str = ""
 
 

@@ -52,6 +52,9 @@ class RegisterAgencyInput:
     internal_unit: bool = False
     parent_id: strawberry.ID | None = None
     liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)
+    document_code: str = strawberry.field(
+        default="", description="机关代字 heading the agency's letter numbers, e.g. 抚市监"
+    )
 
 
 RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterAgencyResult")]
@@ -74,6 +77,7 @@ class AgencyMutation:
                         LiaisonModel(name=x.name, phone=x.phone, duty=x.duty)
                         for x in input.liaisons
                     ),
+                    document_code=input.document_code,
                 ),
                 caller,
             ),

@@ -64,6 +64,10 @@ class Agency:
     )
     parent_id: strawberry.ID | None
     liaisons: list[Liaison]
+    document_code: str = strawberry.field(
+        description="机关代字 heading the agency's letter numbers (文号), e.g. 抚市监; empty: "
+        "the issuing service derives one from the name"
+    )
 
     @classmethod
     def from_model(cls, a: AgencyModel) -> Agency:
@@ -75,6 +79,7 @@ class Agency:
             internal_unit=a.internal_unit,
             parent_id=strawberry.ID(a.parent_id) if a.parent_id else None,
             liaisons=[Liaison(name=x.name, phone=x.phone, duty=x.duty) for x in a.liaisons],
+            document_code=a.document_code,
         )
 
     @classmethod

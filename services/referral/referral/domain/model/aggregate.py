@@ -115,6 +115,7 @@ class Referral:
     crime: CrimeTransfer | None = None
     electronic: bool = False
     signature: Signature | None = None
+    letter_number: str = ""  # 发文字号 of the issued transfer letter, given at sending
     penalty: Penalty | None = None
     complaint_id: str | None = None
     forwarded_from: str | None = None
@@ -338,23 +339,33 @@ class Referral:
         *,
         competence: Competence | None = None,
         signature: Signature | None = None,
+        electronic: bool = False,
+        issued_letter: Material | None = None,
+        letter_number: str = "",
     ) -> Referral:
+        """R-REF-02/12: sent with its materials, the issued letter (numbered at sending, when
+        the service generated it) and the sending agency's signature over that letter."""
         self._require("send", Status.APPROVED)
         self.check_complete()
         if self.route is Route.UPWARD:
             check_upward_ready(self.upward)
-        moved = self._moved("send", actor, at, Status.SENT)
+        if issued_letter is not None and issued_letter.kind is not MaterialKind.TRANSFER_LETTER:
+            raise ValidationFailed("the issued letter must be a transfer letter", field="letter")
+        moved = self._moved("send", actor, at, Status.SENT, letter_number)
         moved = moved._stop_clocks("met", "send")
         if accept_deadline is not None and self.route is not Route.CRIME:
             # A crime transfer is not "accepted": public security decides 立案 / 不立案 on
             # its own clock (R-REF-14, referral.domain.model.crime).
             moved = moved._start_clock(accept_deadline)
+        materials = self.materials if issued_letter is None else (*self.materials, issued_letter)
         return replace(
             moved,
             sent_at=at,
             competence=competence or self.competence,
-            electronic=signature is not None,
+            electronic=electronic,
             signature=signature,
+            materials=materials,
+            letter_number=letter_number or self.letter_number,
         )
 
     def withdraw(self, actor: Actor, at: datetime, reason: str) -> Referral:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from kernel.errors import InvalidState, ValidationFailed
+from referral.domain.errors import MaterialContentMissing
 
 
 class MaterialKind(StrEnum):
@@ -112,7 +113,8 @@ def check_material(material: Material) -> None:
 
 
 def check_complete(facts: str, materials: tuple[Material, ...]) -> None:
-    """R-REF-02: no sending without the letter, the written facts and a source."""
+    """R-REF-02: no sending without the letter, the written facts and a source, each
+    material with its content stored."""
     if not facts.strip():
         raise ValidationFailed("the basic facts (基本违法事实) are missing", field="facts")
     if not any(m.kind is MaterialKind.TRANSFER_LETTER for m in materials):
@@ -127,6 +129,17 @@ def check_complete(facts: str, materials: tuple[Material, ...]) -> None:
             "is required (R-REF-02)",
             field="materials",
         )
+    # Materials are files: a record whose content was never stored is a phantom (a declared
+    # hash proves nothing). Whether the stored content is still what the server hashed is
+    # the application's check at sending (it reads the store).
+    for m in materials:
+        if m.file_id is None:
+            raise MaterialContentMissing(
+                f"material {m.name!r} ({m.kind.value}) is a record only: upload its content "
+                "(POST /referrals/{id}/materials) or, for the letter, generate it "
+                "(generateTransferLetter) before sending (R-REF-02)",
+                field="materials",
+            )
 
 
 @dataclass(frozen=True)
@@ -343,12 +356,20 @@ class CrimeTransfer:
 
 @dataclass(frozen=True)
 class Signature:
-    """R-REF-12: electronic signature of the transfer letter."""
+    """R-REF-12: the sending agency's electronic signature over the issued transfer letter's
+    stored bytes (``kernel.signing``): who sent it, when, the letter's SHA-256 and 文号, the
+    algorithm, the agency key's id and the signature (base64 DER)."""
 
     signer_id: str
     signer_name: str
     signed_at: datetime
     letter_sha256: str
+    agency_id: str = ""
+    algorithm: str = ""  # "" on signatures recorded before letters were signed for real
+    key_id: str = ""
+    value: str = ""
+    letter_number: str = ""
+    material_id: str = ""
 
 
 @dataclass(frozen=True)

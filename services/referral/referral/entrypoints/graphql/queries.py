@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -162,6 +162,42 @@ async def complaints(
     return connection
 
 
+@strawberry.type(
+    description="R-REF-12: an agency's public key for the signatures of its transfer letters."
+)
+class LetterSigningKey:
+    agency_id: strawberry.ID = strawberry.field(description="the agency whose key it is")
+    key_id: str = strawberry.field(
+        description="first 16 hex digits of the SHA-256 of the public key; signatures name it"
+    )
+    algorithm: str = strawberry.field(description="ECDSA-P256-SHA256")
+    public_key_pem: str = strawberry.field(description="SubjectPublicKeyInfo, PEM")
+
+
+async def letter_signing_keys(
+    info: Info,
+    agency_ids: Annotated[
+        list[strawberry.ID] | None,
+        strawberry.argument(description="whose keys; every agency's when left out"),
+    ] = None,
+) -> list[LetterSigningKey]:
+    info.context.principal()  # public keys, but only for the deployment's users
+    letters = info.context.handlers.letters
+    try:
+        keys = await letters.public_keys([str(a) for a in agency_ids or []])
+    except DomainError as exc:
+        raise _refused(exc) from exc
+    return [
+        LetterSigningKey(
+            agency_id=strawberry.ID(k.holder),
+            key_id=k.key_id,
+            algorithm=k.algorithm,
+            public_key_pem=k.pem,
+        )
+        for k in keys
+    ]
+
+
 @strawberry.type
 class Query:
     referral = strawberry.field(
@@ -179,4 +215,9 @@ class Query:
     )
     complaints = strawberry.field(
         resolver=complaints, description="Complaints your agency owns (oversight roles: all)."
+    )
+    letter_signing_keys = strawberry.field(
+        resolver=letter_signing_keys,
+        description="R-REF-12: the public keys that verify agencies' transfer letters (the "
+        "agencies named, or every agency with a key); an agency without a key is left out.",
     )

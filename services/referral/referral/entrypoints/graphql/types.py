@@ -223,12 +223,45 @@ class ReferralCrimeTransfer:
     )
 
 
-@strawberry.type(description="R-REF-12: the electronic signature of the transfer letter.")
+@strawberry.type(description="R-REF-12: whether a signed letter verifies.")
+class SignatureVerification:
+    valid: bool = strawberry.field(
+        description="the stored letter still hashes to what the agency's key signed"
+    )
+    reason: str = strawberry.field(description="why it does not verify; empty when valid")
+
+
+@strawberry.type(
+    description="R-REF-12: the sending agency's electronic signature over the issued transfer "
+    "letter's stored bytes (ECDSA P-256 with SHA-256, docs/security.md). Anyone with the "
+    "agency's public key (letterSigningKeys) can check it, e.g. `liandong letter verify`."
+)
 class ReferralSignature:
     signer_id: str
     signer_name: str
     signed_at: datetime
     letter_sha256: str
+    agency_id: str = strawberry.field(description="the agency whose key signed")
+    algorithm: str = strawberry.field(description="ECDSA-P256-SHA256; empty: recorded unsigned")
+    key_id: str = strawberry.field(description="the agency key's id (letterSigningKeys)")
+    value: str = strawberry.field(description="the signature, base64 of its DER encoding")
+    letter_number: str = strawberry.field(description="发文字号 of the signed letter")
+    material_id: strawberry.ID | None = strawberry.field(description="the signed letter")
+    referral_id: strawberry.Private[str]
+    content_visible: strawberry.Private[bool]
+
+    @strawberry.field(
+        description="The stored letter hashed again and the signature checked with the "
+        "agency's public key; null for callers who may not read the letter's content"
+    )
+    async def verification(self, info: Info) -> SignatureVerification | None:
+        if not self.content_visible:
+            return None
+        model = await info.context.visible_referral(self.referral_id)
+        if model is None:
+            return None
+        result = await info.context.handlers.letters.verify(model)
+        return SignatureVerification(valid=result.valid, reason=result.reason)
 
 
 @strawberry.type
@@ -286,6 +319,10 @@ class Referral:
     upward: ReferralUpwardTransfer | None
     crime: ReferralCrimeTransfer | None
     electronic: bool
+    letter_number: str = strawberry.field(
+        description="发文字号 of the issued transfer letter (机关代字〔年〕序号号, the sending "
+        "agency's sequence for the year), given at sending; empty before"
+    )
     signature: ReferralSignature | None
     complaint_id: strawberry.ID | None
 
@@ -452,12 +489,23 @@ class Referral:
                 else None
             ),
             electronic=r.electronic,
+            letter_number=r.letter_number,
             signature=(
                 ReferralSignature(
                     signer_id=r.signature.signer_id,
                     signer_name=r.signature.signer_name,
                     signed_at=r.signature.signed_at,
                     letter_sha256=r.signature.letter_sha256,
+                    agency_id=r.signature.agency_id,
+                    algorithm=r.signature.algorithm,
+                    key_id=r.signature.key_id,
+                    value=r.signature.value,
+                    letter_number=r.signature.letter_number,
+                    material_id=(
+                        strawberry.ID(r.signature.material_id) if r.signature.material_id else None
+                    ),
+                    referral_id=r.id,
+                    content_visible=content_visible,
                 )
                 if r.signature
                 else None

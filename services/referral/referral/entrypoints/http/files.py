@@ -5,11 +5,17 @@ the same ingress as the gateway), authenticated with the same Bearer token as th
 
 * ``POST /referrals/{id}/materials`` (multipart/form-data): ``file`` (the content; its part's
   Content-Type is the media type), ``kind`` (transfer_letter | source | evidence), optional
-  ``name`` (default: the file name) and ``sha256`` (when given, the content must match it).
-  201 with the material record as JSON.
+  ``name`` (default: the file name) and ``sha256`` (when given, the content must match it);
+  the fields come before the file part (as browsers' FormData and httpx send them). 201 with
+  the material record as JSON. The caller is authorized (the referral's sender, a draft)
+  before the body is read; the body is parsed as it arrives and the file streamed into the
+  store (never spooled to memory or /tmp), under a hard cap on the whole body whether its
+  length was declared or it came chunked (issue 16 finding 4).
 * ``GET /referrals/{id}/materials/{material_id}``: the content, for the sending and receiving
   agencies and the supervisor and government roles; others get 403.
 * ``GET /referrals/{id}/letter.pdf``: the latest stored transfer letter, same visibility.
+* ``GET /referrals/{id}/letter.sig``: the sending agency's detached signature of the issued
+  letter (JSON, R-REF-12), checked by ``liandong letter verify``; same visibility.
 
 Errors are JSON ``{"error": {"code", "message", "field"}}`` with the graph's stable codes:
 400 validation, 401 no or bad token, 403 not allowed, 404 missing, 409 wrong state or a
@@ -24,16 +30,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.datastructures import UploadFile
 
 from kernel.auth import Principal, TokenVerifier
 from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.http import CurrentPrincipal, JsonErrorRoute, download_headers
-from kernel.store import FILE_CHUNK_BYTES, StoredFile
+from kernel.store import StoredFile
 from referral.application.commands import UploadMaterial
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
+from referral.entrypoints.http.multipart import StreamingForm
 
 __all__ = ["download_path", "file_routes", "letter_path"]
 
@@ -97,8 +103,12 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def upload(
         referral_id: str, request: Request, caller: Principal = authenticated
     ) -> JSONResponse:
-        declared_length = request.headers.get("content-length")
+        # Issue 16 finding 4: who may add to this referral, and whether it still takes
+        # materials, is settled before a byte of the body is read.
+        who = Caller(caller, request.headers.get("x-correlation-id"))
+        await handlers.materials.check_upload(referral_id, who)
         limit = handlers.materials.max_material_bytes
+        declared_length = request.headers.get("content-length")
         if (
             declared_length
             and declared_length.isdigit()
@@ -107,39 +117,25 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
             raise ValidationFailed(
                 f"the file is larger than the limit of {limit} bytes", field="file"
             )
-        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = StreamingForm.of(request, limit + _FRAMING_BYTES)
+        fields, part = await form.fields_before_file()
+        kind = fields.get("kind", "")
+        if not kind:
             raise ValidationFailed(
-                "send multipart/form-data with a 'file' part and a 'kind' field",
-                field="file",
+                "the 'kind' field is missing (transfer_letter, source or evidence)",
+                field="kind",
             )
-        async with request.form(max_files=1, max_fields=8) as form:
-            upload_file = form.get("file")
-            if not isinstance(upload_file, UploadFile):
-                raise ValidationFailed("the multipart 'file' part is missing", field="file")
-            kind = form.get("kind")
-            if not isinstance(kind, str) or not kind:
-                raise ValidationFailed(
-                    "the 'kind' field is missing (transfer_letter, source or evidence)",
-                    field="kind",
-                )
-            name = form.get("name")
-            sha256 = form.get("sha256")
-
-            async def content() -> AsyncIterator[bytes]:
-                while chunk := await upload_file.read(FILE_CHUNK_BYTES):
-                    yield chunk
-
-            referral, material = await handlers.materials.upload(
-                UploadMaterial(
-                    referral_id,
-                    kind=kind,
-                    name=name if isinstance(name, str) and name else upload_file.filename or "",
-                    media_type=upload_file.content_type or "",
-                    content=content(),
-                    declared_sha256=sha256 if isinstance(sha256, str) and sha256 else None,
-                ),
-                Caller(caller, request.headers.get("x-correlation-id")),
-            )
+        referral, material = await handlers.materials.upload(
+            UploadMaterial(
+                referral_id,
+                kind=kind,
+                name=fields.get("name") or part.filename,
+                media_type=part.content_type,
+                content=form.file_chunks(),
+                declared_sha256=fields.get("sha256") or None,
+            ),
+            who,
+        )
         return JSONResponse(_material_json(referral.id, material), status_code=201)
 
     @router.get("/referrals/{referral_id}/materials/{material_id}", response_model=None)
@@ -155,5 +151,11 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
     async def letter(referral_id: str, caller: Principal = authenticated) -> Any:
         material, info, chunks = await handlers.materials.letter(referral_id, Caller(caller))
         return _download(info, material, chunks)
+
+    @router.get("/referrals/{referral_id}/letter.sig", response_model=None)
+    async def letter_signature(referral_id: str, caller: Principal = authenticated) -> Any:
+        referral = await handlers.materials.letter_signature(referral_id, Caller(caller))
+        document = await handlers.letters.signature_document(referral)
+        return JSONResponse(document, headers=download_headers(f"{referral_id}.letter.sig.json"))
 
     return router
