@@ -35,6 +35,18 @@ RULES: tuple[Rule, ...] = (
     rule("coordination.withdrawCatalogueEntry", ["leader", "legal_reviewer"], [_R.RECEIVER]),
     rule("coordination.withdrawCatalogueEntry", _GOV_COORD, [_R.SUPERVISOR]),
     rule("coordination.designateResponsibleAgency", _GOV_COORD, [_R.SUPERVISOR], "R-CAT-04"),
+    rule(
+        "coordination.reviewEntrustment",
+        ["supervisor"],
+        [_R.SUPERVISOR],
+        "R-CAT-05: the justice bureau (the handler checks the agency's kind)",
+    ),
+    rule(
+        "coordination.approveEntrustment",
+        ["government"],
+        [_R.SUPERVISOR],
+        "R-CAT-05: the government, after the review (the handler checks the agency's kind)",
+    ),
     # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
     rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
     rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
