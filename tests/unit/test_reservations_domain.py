@@ -158,3 +158,16 @@ def test_R_CAT_03_a_stated_reason_covers_a_mismatch_but_never_the_reservation() 
         check_competence(reserved, "hc-zhangcun", "该镇更熟悉情况")
     assert err.value.field == "receiverId" and "R-CAT-04" in err.value.message
     assert check_competence(reserved, "hc-market", "").reason == "major_penalty"
+
+
+def test_R_CAT_03_the_reservation_keeps_cases_from_townships_not_between_departments() -> None:
+    """A case reserved to the original department may go to another department with a stated
+    reason (e.g. a ruling between departments); to a township it never may."""
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    reserved = Competence("hc-market", "major_penalty", "重大行政处罚", True, at)
+    to_other = check_competence(reserved, "hc-natres", "争议裁定由自然资源局承办", "department")
+    assert to_other.override_reason == "争议裁定由自然资源局承办"
+    with pytest.raises(ValidationFailed):
+        check_competence(reserved, "hc-natres", "", "department")
+    with pytest.raises(ValidationFailed):
+        check_competence(reserved, "hc-zhangcun", "政府会议决定", "township")

@@ -67,6 +67,7 @@ from referral.domain.model import (
     check_competence,
     draft_referral,
 )
+from referral.domain.model.drafting import DEPARTMENT_KINDS
 from referral.domain.model.penalties import canonical_penalty_kinds, normalize_penalty_kinds
 from referral.policy import policy_of
 
@@ -126,6 +127,8 @@ class ReferralCommands:
         receiver = await self.run.agency(r.receiver_id)
         if receiver is None or receiver.kind in _OUTSIDE_CATALOGUE:
             return
+        if receiver.kind in DEPARTMENT_KINDS:
+            return  # the reservation keeps cases from townships, not between departments
         if kinds is None:
             kinds, fine_yuan = canonical_penalty_kinds(r.penalty_kinds), r.possible_fine_yuan
         assessed = await self.assess_competence(
@@ -180,7 +183,9 @@ class ReferralCommands:
                 cmd.possible_fine_yuan,
                 cmd.found_at,
             )
-            competence = check_competence(assessed, receiver.id, cmd.competence_reason)
+            competence = check_competence(
+                assessed, receiver.id, cmd.competence_reason, receiver.kind
+            )
         referral = draft_referral(
             referral_id=str(uuid.uuid4()),
             sender=sender,
@@ -298,8 +303,12 @@ class ReferralCommands:
                 referral.possible_fine_yuan,
                 referral.found_at,
             )
+            receiver = await self.run.agency(referral.receiver_id)
             competence = check_competence(
-                again, referral.receiver_id, referral.competence.override_reason
+                again,
+                referral.receiver_id,
+                referral.competence.override_reason,
+                receiver.kind if receiver else None,
             )
         signature: Signature | None = None
         if cmd.electronic:

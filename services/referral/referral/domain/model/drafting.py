@@ -166,7 +166,17 @@ def draft_referral(
     return draft
 
 
-def check_competence(competence: Competence, receiver_id: str, override_reason: str) -> Competence:
+#: Agency kinds that may hold a case the catalogue reserves to "the department" (R-CAT-03): the
+#: reservation is about townships, so a ruling between departments is not refused by it.
+DEPARTMENT_KINDS = frozenset({"department", "approval_bureau"})
+
+
+def check_competence(
+    competence: Competence,
+    receiver_id: str,
+    override_reason: str,
+    receiver_kind: str | None = None,
+) -> Competence:
     """R-CAT-02/03: the receiver must be the competent agency per the catalogue, or the
     sender states why not (recorded). An unknown matter needs a stated reason.
 
@@ -184,6 +194,7 @@ def check_competence(competence: Competence, receiver_id: str, override_reason: 
         competence.reason == "major_penalty"
         and competence.resolved_agency_id is not None
         and competence.resolved_agency_id != receiver_id
+        and receiver_kind not in DEPARTMENT_KINDS
     ):
         raise ValidationFailed(
             f"a case that may end in a major penalty is reserved to "
