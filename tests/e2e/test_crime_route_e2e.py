@@ -43,7 +43,6 @@ def _m(signature: str, call: str) -> str:
 
 
 DRAFT = _m("$input: DraftReferralInput!", "draftReferral(input: $input)")
-MATERIAL = _m("$id: ID!, $input: MaterialInput!", "addReferralMaterial(id: $id, input: $input)")
 STEP = "mutation($id: ID!) { %s(id: $id) { " + RESULT + " } }"
 DECIDE = _m(
     "$id: ID!, $filed: Boolean!, $reasons: String!",

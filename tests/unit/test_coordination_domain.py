@@ -27,7 +27,7 @@ from coordination.domain.dispute import (
     TransferReason,
     open_dispute,
 )
-from coordination.domain.model import AgencyKind, new_agency
+from coordination.domain.model import AgencyKind, Liaison, new_agency
 from kernel.contracts.catalogue import resolve
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
 
@@ -53,14 +53,18 @@ def _entry(*delegations: tuple[str, str, date, date | None], months: int = 0) ->
 # --------------------------------------------------------------------------- agencies
 
 
+LIAISON = (Liaison("郑晓东", "0454-5430101"),)
+
+
 def test_R_AG_01_every_kind_of_agency_is_known_and_unknown_kinds_are_refused() -> None:
     for kind in ("township", "department", "approval_bureau", "justice_bureau",
                  "coordination_body", "government", "public_security", "procuratorate",
                  "court", "management_centre", "discipline_commission",
                  "organisation_department"):  # fmt: skip
-        assert new_agency(agency_id="x", name="某机关", kind=kind, district="fuyuan").kind == kind
+        assert new_agency(agency_id="x", name="某机关", kind=kind, district="fuyuan",
+                          liaisons=LIAISON).kind == kind  # fmt: skip
     with pytest.raises(ValidationFailed) as err:
-        new_agency(agency_id="x", name="某机关", kind="bureau", district="fuyuan")
+        new_agency(agency_id="x", name="某机关", kind="bureau", district="fuyuan", liaisons=LIAISON)
     assert err.value.field == "kind"
 
 
@@ -70,6 +74,7 @@ def test_R_AG_02_an_internal_unit_names_its_agency_and_does_not_act_externally()
             agency_id="c", name="执法中心", kind="township", district="f", internal_unit=True
         )
     assert err.value.field == "parentId"
+    # An internal unit names no liaison of its own: it acts through its agency (R-AG-03).
     unit = new_agency(
         agency_id="c", name="执法中心", kind="township", district="f", internal_unit=True,
         parent_id="t",
@@ -78,8 +83,6 @@ def test_R_AG_02_an_internal_unit_names_its_agency_and_does_not_act_externally()
 
 
 def test_R_AG_03_liaisons_have_a_name_and_a_phone() -> None:
-    from coordination.domain.model import Liaison
-
     ok = new_agency(
         agency_id="t", name="寒葱沟镇人民政府", kind="township", district="fuyuan",
         liaisons=(Liaison("郑晓东", "0454-5430101", "referral"),
@@ -99,6 +102,15 @@ def test_R_AG_03_liaisons_have_a_name_and_a_phone() -> None:
         new_agency(agency_id="t", name="镇", kind="township", district="fuyuan",
                    liaisons=(Liaison("郑晓东", " "),))  # fmt: skip
     assert err.value.field == "liaisons.0"
+
+
+def test_R_AG_03_an_agency_that_acts_externally_cannot_register_without_a_liaison() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        new_agency(agency_id="t", name="镇", kind="township", district="fuyuan")
+    assert err.value.field == "liaisons" and "R-AG-03" in err.value.message
+    one = new_agency(agency_id="t", name="镇", kind="township", district="fuyuan",
+                     liaisons=(Liaison("王", "5430101"),))  # fmt: skip
+    assert len(one.liaisons) == 1
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -412,6 +424,7 @@ def test_R_REF_12_an_agency_names_its_document_code() -> None:
         kind="department",
         district="fuyuan",
         document_code=" 抚市监 ",
+        liaisons=LIAISON,
     )
     assert agency.document_code == "抚市监"
     for bad in ("抚市监〔2026〕", "抚 市", "A1"):
@@ -421,6 +434,7 @@ def test_R_REF_12_an_agency_names_its_document_code() -> None:
                 name="抚远市市场监督管理局",
                 kind="department",
                 district="fuyuan",
+                liaisons=LIAISON,
                 document_code=bad,
             )
         assert err.value.field == "documentCode"

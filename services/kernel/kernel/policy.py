@@ -87,6 +87,7 @@ PENALTY_KIND_ZH: dict[str, str] = {
     "order_close": "责令关闭",
     "restrict_practice": "限制从业",
 }
+_PENALTY_CODE = {zh: code for code, zh in PENALTY_KIND_ZH.items()}
 
 
 # --------------------------------------------------------------------------- sections
@@ -131,8 +132,10 @@ class MajorPenaltyCriteria(PolicyModel):
         return bool(self.penalty_kinds) or self.fine_threshold_yuan is not None
 
     def is_major(self, kinds: Iterable[str] = (), fine_yuan: int | Decimal | None = None) -> bool:
-        """Whether a case that may end in ``kinds`` of penalty or a ``fine_yuan`` fine is major."""
-        if any(k in self.penalty_kinds for k in kinds):
+        """Whether a case that may end in ``kinds`` of penalty or a ``fine_yuan`` fine is major.
+        A kind is its code or its Chinese name (吊销许可证件 is revoke_licence)."""
+        codes = {_PENALTY_CODE.get(k.strip(), k.strip()) for k in kinds}
+        if any(k in self.penalty_kinds for k in codes):
             return True
         return (
             self.fine_threshold_yuan is not None

@@ -52,7 +52,12 @@ from notify.contracts.consumed import (
     PenaltyRecorded,
     ReferralSent,
 )
-from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
+from notify.contracts.published import (
+    ApprovalReportedV1,
+    HazardReportedV1,
+    PenaltyDecisionReportedV1,
+    StandardChangeAnnouncedV1,
+)
 from notify.domain import supervision as sup
 from notify.domain.egress import EgressRule
 from notify.domain.notices import GENERIC_EVENT_TYPES
@@ -258,6 +263,14 @@ def bootstrap(
         # lost between the report's write and the inbox's.
         .on(ApprovalReportedV1.event_type, copies.when_approval_reported_copy_to_township)
         .on(HazardReportedV1.event_type, copies.when_hazard_reported_tell_department)
+        .on(
+            PenaltyDecisionReportedV1.event_type,
+            copies.when_penalty_decision_reported_copy_to_department,
+        )
+        .on(
+            StandardChangeAnnouncedV1.event_type,
+            copies.when_standard_change_announced_notify_townships,
+        )
         # Coordination's cooperation: the agencies that must act get it in their inboxes.
         .on(JointTaskAssigned.event_type, cooperation.when_joint_task_assigned_tell_agency)
         .on(MeetingScheduled.event_type, cooperation.when_meeting_scheduled_notify_attendees)
@@ -318,7 +331,14 @@ def bootstrap(
         store=store,
         bus=deps.bus,
         verifier=deps.verifier,
-        aggregates=[missed, reports.approvals, reports.hazards, ratings.aggregates],
+        aggregates=[
+            missed,
+            reports.approvals,
+            reports.hazards,
+            reports.penalties,
+            reports.standards,
+            ratings.aggregates,
+        ],
         subscriptions=[router.subscription(settings, NAME), every_event, fan_out],
         startup=[
             inbox.ensure_indexes,

@@ -133,7 +133,12 @@ async def test_registerAgency_is_for_the_government_and_the_coordination_body_on
     graph: Graph,
 ) -> None:
     g = graph
-    agency = {"id": "fy-forestry", "name": "抚远市林业局", "kind": "DEPARTMENT"}
+    agency = {
+        "id": "fy-forestry",
+        "name": "抚远市林业局",
+        "kind": "DEPARTMENT",
+        "liaisons": [{"name": "林业联络员", "phone": "0454-5420888"}],
+    }
 
     async def probe() -> Any:
         return (await g.data(COORD, AGENCY, id="fy-forestry"))["agency"]

@@ -290,3 +290,78 @@ async def test_R_JNT_05_inspect_once_across_operations(world: World) -> None:
         RecordJointInspection(second.id, second.tasks[0].id, target, "复查"), HOUSING
     )
     assert c.warning is None  # outside the window, and the last one there was its own
+
+
+async def test_R_JNT_05_warns_before_an_inspection_is_planned(world: World) -> None:
+    """A joint task naming a target another agency inspected within the window carries the
+    warning from the moment it is assigned, before anyone goes; its own agency's earlier
+    visit and a visit just outside the window (30 days, FY) warn about nothing."""
+    w = world
+    first = await _started(w)
+    first = await w.joint.assign_task(
+        AssignJointTask(first.id, "fy-natres", "检查", date(2026, 3, 6)), MARKET
+    )
+    target = jnt.InspectionTarget(licence_number="91230881MA1B2C3D4E")
+    old = jnt.InspectionTarget(name="某某石料厂", address="寒葱沟镇东山村")
+    done = await w.joint.record_inspection(
+        RecordJointInspection(first.id, first.tasks[0].id, target, "未发现违法"), NATRES
+    )
+    await w.joint.record_inspection(
+        RecordJointInspection(first.id, first.tasks[0].id, old, "未发现违法"), NATRES
+    )
+    second = await _started(w)
+    window = 30  # fuyuan.yaml joint_enforcement.inspect_once_window_days
+    w.now[0] = NOW + timedelta(days=window)  # the first inspections: exactly at the edge
+    planned = await w.joint.assign_task(
+        AssignJointTask(
+            second.id,
+            "fy-housing",
+            "检查辖区石料厂",
+            date(2026, 4, 10),
+            targets=(
+                jnt.InspectionTarget(licence_number="91230881ma1b2c3d4e"),
+                jnt.InspectionTarget(licence_number=" 91230881MA1B2C3D4E "),  # the same target
+                jnt.InspectionTarget(licence_number="91230881MA9Z9Z9Z9Z"),
+            ),
+        ),
+        MARKET,
+    )
+    task = planned.tasks[0]
+    assert len(task.targets) == 2
+    [warning] = task.inspect_once_warnings
+    assert warning.previous_inspection_id == done.id and warning.previous_agency_id == "fy-natres"
+    assert "综合查一次" in warning.message_zh
+    [event] = [e for e in await w.outbox(second.id) if e["type"] == "joint.task_assigned.v1"]
+    assert event["data"]["inspect_once_warnings"][0]["previous_inspection_id"] == done.id
+    stored = await w.joint.operations.get(second.id)
+    assert stored is not None and stored.tasks[0].inspect_once_warnings == (warning,)
+
+    # The inspecting agency's own earlier visit is no duplicate: no warning.
+    own = await w.joint.assign_task(
+        AssignJointTask(second.id, "fy-natres", "回访", date(2026, 4, 10), targets=(target,)),
+        MARKET,
+    )
+    assert own.tasks[-1].inspect_once_warnings == ()
+    # Just past the window: no warning.
+    w.now[0] = NOW + timedelta(days=window, seconds=1)
+    later = await w.joint.assign_task(
+        AssignJointTask(second.id, "fy-housing", "复查", date(2026, 4, 10), targets=(old,)),
+        MARKET,
+    )
+    assert later.tasks[-1].inspect_once_warnings == ()
+    # A target named without a licence number needs its address.
+    err = await _unchanged(
+        w,
+        second.id,
+        w.joint.assign_task(
+            AssignJointTask(
+                second.id,
+                "fy-housing",
+                "检查",
+                date(2026, 4, 10),
+                targets=(jnt.InspectionTarget(name="某厂"),),
+            ),
+            MARKET,
+        ),
+    )
+    assert isinstance(err, ValidationFailed) and err.field == "target.address"

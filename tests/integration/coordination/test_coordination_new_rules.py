@@ -578,7 +578,7 @@ async def test_R_NTF_06_after_a_phone_call_the_writing_is_due_within_the_policys
 
 
 async def _ruled_dispute(w: World) -> str:
-    """A dispute the parties settled by agreement: fy-market is responsible."""
+    """A dispute the government decided: fy-market is responsible."""
     d = await w.disputes.open(
         OpenDispute(
             matter_code="FY-SCJG-001",
@@ -590,8 +590,8 @@ async def _ruled_dispute(w: World) -> str:
         TOWNSHIP,
     )
     await w.disputes.rule(
-        RuleDispute(d.id, "agreement", "协议 2026-1", "fy-market", ("fy-hancong", "fy-market")),
-        TOWNSHIP,
+        RuleDispute(d.id, "decision", "抚政决〔2026〕1号", "fy-market"),
+        GOV,
     )
     return d.id
 

@@ -1214,6 +1214,18 @@ async def test_R_REF_11_bulk_transfer_at_delegation_reports_what_moved(svc: Serv
     await svc.h.referrals.mark_handled(MarkHandled(closed.id, "已处理"), Caller(natres))
     await svc.h.referrals.report_result(ReportResult(closed.id, "已罚款"), Caller(natres))
     await svc.h.referrals.close(CloseReferral(closed.id), Caller(town))
+    # The catalogue now delegates the matter to 乌苏镇 (FY: no transition period, so the open
+    # cases move in bulk, R-REF-11); only what the catalogue gives the township moves.
+    await svc.catalogue.put(
+        CatalogueEntryV1(
+            code=natres_matter,
+            name="非法占地",
+            original_department_id="fy-natres",
+            delegations=[DelegationV1(township_id="fy-wusu", mode="decision",
+                                      effective_from=START.date())],
+            version=2,
+        )
+    )  # fmt: skip
     with pytest.raises(Forbidden):
         await svc.h.delegation.transfer(
             TransferAtDelegation("fy-natres", natres_matter, "fy-wusu", "抚政发〔2026〕1号"),

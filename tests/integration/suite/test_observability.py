@@ -71,7 +71,14 @@ def register_agency(agency_id: str) -> dict[str, Any]:
         "query": "mutation($input: RegisterAgencyInput!) { registerAgency(input: $input) "
         "{ __typename ... on UserError { code field message } } }",
         "operationName": None,
-        "variables": {"input": {"id": agency_id, "name": "观测测试局", "kind": "DEPARTMENT"}},
+        "variables": {
+            "input": {
+                "id": agency_id,
+                "name": "观测测试局",
+                "kind": "DEPARTMENT",
+                "liaisons": [{"name": "观测联络员", "phone": "0454-5420999"}],
+            }
+        },
     }
 
 

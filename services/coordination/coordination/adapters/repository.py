@@ -14,6 +14,7 @@ from coordination.domain.catalogue import (
     EntryContent,
     EntryVersion,
     RoutingRule,
+    SignOff,
 )
 from coordination.domain.dispute import (
     AgreementConfirmation,
@@ -141,6 +142,8 @@ def content_from_snapshot(snap: Document) -> EntryContent:
                 effective_from=date.fromisoformat(d["effective_from"]),
                 expires_on=_d(d.get("expires_on")),
                 transition_until=_d(d.get("transition_until")),
+                review=_sign_off(d.get("review")),
+                approval=_sign_off(d.get("approval")),
             )
             for d in snap.get("delegations", [])
         ),
@@ -156,9 +159,16 @@ def rules_from_snapshot(snap: Document) -> tuple[RoutingRule, ...]:
             township_id=r.get("township_id"),
             dispute_id=r.get("dispute_id"),
             basis=r.get("basis", ""),
+            major_penalty_exception=bool(r.get("major_penalty_exception", False)),
         )
         for r in snap.get("routing_rules", [])
     )
+
+
+def _sign_off(doc: Document | None) -> SignOff | None:
+    if not doc:
+        return None
+    return SignOff(doc["agency_id"], doc["actor_id"], date.fromisoformat(doc["on"]), doc["text"])
 
 
 def entry_from_document(doc: Document) -> CatalogueEntry:

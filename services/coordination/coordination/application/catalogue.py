@@ -16,6 +16,8 @@ from coordination.domain.catalogue import (
     Delegation,
     EntryContent,
     RoutingRule,
+    SignOff,
+    carry_sign_offs,
     define_entry,
     new_content,
     new_delegation,
@@ -33,7 +35,7 @@ from kernel.contracts.catalogue import (
     resolve,
 )
 from kernel.envelope import Envelope, EventPayload, new_envelope
-from kernel.errors import NotFound, ValidationFailed
+from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.policy import DistrictPolicy
 
 SERVICE = "coordination"
@@ -89,6 +91,27 @@ class DesignateOwner:
     matter_name: str = ""
     township_id: str | None = None
     effective_from: date | None = None
+    major_penalty_exception: bool = False
+    """The government decides that the agency handles even the cases that may end in a major
+    penalty (the only exception to R-CAT-03); only an agency of kind government may."""
+
+
+@dataclass(frozen=True)
+class ReviewEntrustment:
+    """R-CAT-05: the justice bureau reviews an entrustment (委托) to a township."""
+
+    matter_code: str
+    township_id: str
+    opinion: str
+
+
+@dataclass(frozen=True)
+class ApproveEntrustment:
+    """R-CAT-05: the government approves a reviewed entrustment; it takes effect then."""
+
+    matter_code: str
+    township_id: str
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +141,8 @@ def to_contract(entry: CatalogueEntry) -> CatalogueEntryV1:
                 effective_from=d.effective_from,
                 expires_on=d.expires_on,
                 transition_until=d.transition_until,
+                reviewed_on=d.review.on if d.review else None,
+                approved_on=d.approval.on if d.approval else None,
             )
             for d in c.delegations
         ],
@@ -129,6 +154,7 @@ def to_contract(entry: CatalogueEntry) -> CatalogueEntryV1:
                 township_id=r.township_id,
                 dispute_id=r.dispute_id,
                 basis=r.basis,
+                major_penalty_exception=r.major_penalty_exception,
             )
             for r in entry.routing_rules
         ],
@@ -299,6 +325,9 @@ class CatalogueHandlers:
                 f"{cmd.expected_version}; reload it and try again",
                 field="expectedVersion",
             )
+        if existing is not None:
+            # An entrustment revised with the same terms keeps its sign-offs (R-CAT-05).
+            content = carry_sign_offs(existing.content, content)
         now = self.clock()
         if existing is None:
             entry = define_entry(
@@ -391,6 +420,16 @@ class CatalogueHandlers:
             township = await self.agencies.get(cmd.township_id)
             if township is None or township.kind is not AgencyKind.TOWNSHIP:
                 raise ValidationFailed(f"{cmd.township_id!r} is not a township", field="townshipId")
+        if cmd.major_penalty_exception:
+            await self._acting_as(
+                actor,
+                AgencyKind.GOVERNMENT,
+                "majorPenaltyException",
+                (
+                    "only the government's own decision makes an exception to the major-penalty "
+                    "reservation (R-CAT-03/R-CAT-04)"
+                ),
+            )
         now = self.clock()
         rule = RoutingRule(
             rule_id=f"designation-{cmd.matter_code.strip()}-{now.strftime('%Y%m%d%H%M%S%f')}",
@@ -398,6 +437,7 @@ class CatalogueHandlers:
             effective_from=cmd.effective_from or local_date(now),
             township_id=cmd.township_id,
             basis=cmd.basis.strip(),
+            major_penalty_exception=cmd.major_penalty_exception,
         )
         return await self.add_routing_rule(
             matter_code=cmd.matter_code.strip(),
@@ -406,6 +446,47 @@ class CatalogueHandlers:
             actor=actor,
             correlation_id=caller.correlation_id,
         )
+
+    async def _acting_as(self, actor: Actor, kind: AgencyKind, field: str, why: str) -> None:
+        """The caller acts for an agency of ``kind`` (the agency register says so)."""
+        agency = await self.agencies.get(actor.agency_id) if actor.agency_id else None
+        if agency is None or agency.kind is not kind or agency.internal_unit:
+            raise Forbidden(f"{why}; the caller does not act for a {kind.value}", field=field)
+
+    async def review_entrustment(self, cmd: ReviewEntrustment, caller: Caller) -> CatalogueEntry:
+        """R-CAT-05, step 1: the justice bureau (司法局) reviews the entrustment."""
+        return await self._sign_off(cmd.matter_code, cmd.township_id, "review", cmd.opinion, caller)
+
+    async def approve_entrustment(self, cmd: ApproveEntrustment, caller: Caller) -> CatalogueEntry:
+        """R-CAT-05, step 2: the government (人民政府) approves it; it takes effect that day
+        (or on its own start date, if later)."""
+        return await self._sign_off(cmd.matter_code, cmd.township_id, "approval", cmd.basis, caller)
+
+    async def _sign_off(
+        self, matter_code: str, township_id: str, step: str, text: str, caller: Caller
+    ) -> CatalogueEntry:
+        actor = acting(caller)
+        operation = "reviewEntrustment" if step == "review" else "approveEntrustment"
+        access.authorize_on(actor, operation, access.oversight_relations(actor) or {Relation.NONE})
+        kind = AgencyKind.JUSTICE_BUREAU if step == "review" else AgencyKind.GOVERNMENT
+        await self._acting_as(
+            actor,
+            kind,
+            "townshipId",
+            "an entrustment is reviewed by the justice bureau and approved by the government "
+            "(R-CAT-05)",
+        )
+        existing = await self._load(matter_code)
+        now = self.clock()
+        assert actor.agency_id is not None  # _acting_as found the agency
+        moved = existing.sign_off_entrustment(
+            township_id.strip(),
+            step,
+            SignOff(actor.agency_id, actor.person_id, local_date(now), text.strip()),
+            actor_agency_id=actor.agency_id,
+            at=now,
+        )
+        return await self._commit(existing, moved, actor, caller.correlation_id)
 
     # -- queries ---------------------------------------------------------------------
 

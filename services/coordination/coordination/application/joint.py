@@ -92,6 +92,9 @@ class AssignJointTask:
     agency_id: str
     description: str
     deadline: date
+    targets: tuple[jnt.InspectionTarget, ...] = ()
+    """R-JNT-05: the targets the task plans to inspect; each one another agency inspected
+    within the window is warned about now, before anyone goes (综合查一次)."""
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,15 @@ class JointHandlers(_Base):
             rule=f"任务期限届满后{n}个工作日内报告完成情况（CQ 三(二)）",
         )
         task_id = str(uuid.uuid4())
+        window = policy_of(self.policy).joint_enforcement.inspect_once_window_days
+        earlier: list[jnt.Inspection] = []
+        for target in cmd.targets:
+            earlier += await self.inspections.of_target(
+                target.key(), since=now - timedelta(days=window)
+            )
+        targets, warnings = jnt.planning_warnings(
+            cmd.targets, cmd.agency_id, earlier, at=now, window_days=window
+        )
         after = before.assign_task(
             task_id=task_id,
             agency_id=cmd.agency_id,
@@ -320,6 +332,8 @@ class JointHandlers(_Base):
             today=local_date(now),
             actor=actor,
             at=now,
+            targets=targets,
+            warnings=warnings,
         )
         task = after.task(task_id)
         payload = JointTaskAssignedV1(
@@ -330,6 +344,7 @@ class JointHandlers(_Base):
             deadline=task.deadline.isoformat(),
             report_due=task.report_clock.due,
             deadlines=self._task_deadlines(task),
+            inspect_once_warnings=[_warning_v1(w) for w in task.inspect_once_warnings],
         )
         return await self._save(after, [payload], caller.correlation_id)
 
@@ -460,3 +475,14 @@ class JointHandlers(_Base):
             inspection, [self._event(payload, operation.id, caller.correlation_id)]
         )
         return inspection
+
+
+def _warning_v1(w: jnt.InspectOnceWarning) -> JointInspectOnceWarningV1:
+    return JointInspectOnceWarningV1(
+        previous_inspection_id=w.previous_inspection_id,
+        previous_agency_id=w.previous_agency_id,
+        previous_operation_id=w.previous_operation_id,
+        previous_inspected_at=w.previous_inspected_at,
+        window_days=w.window_days,
+        message_zh=w.message_zh,
+    )

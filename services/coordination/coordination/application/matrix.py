@@ -42,6 +42,18 @@ RULES: tuple[Rule, ...] = (
         "the calendar administrator: the coordination body (执法协调小组 / 综合执法平台) loads "
         "the State Council's yearly holiday notice (issue 20); the CLI runs as the system",
     ),
+    rule(
+        "coordination.reviewEntrustment",
+        ["supervisor"],
+        [_R.SUPERVISOR],
+        "R-CAT-05: the justice bureau (the handler checks the agency's kind)",
+    ),
+    rule(
+        "coordination.approveEntrustment",
+        ["government"],
+        [_R.SUPERVISOR],
+        "R-CAT-05: the government, after the review (the handler checks the agency's kind)",
+    ),
     # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
     rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
     rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),

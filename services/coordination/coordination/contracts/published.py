@@ -488,6 +488,17 @@ class JointStartedV1(_JointEvent):
     started_at: datetime
 
 
+class JointInspectOnceWarningV1(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    previous_inspection_id: str
+    previous_agency_id: str
+    previous_operation_id: str
+    previous_inspected_at: datetime
+    window_days: int
+    message_zh: str
+
+
 class JointTaskAssignedV1(_JointEvent):
     """R-JNT-04: a task with a deadline; its report clock (``joint.task_report``) starts."""
 
@@ -499,6 +510,9 @@ class JointTaskAssignedV1(_JointEvent):
     deadline: str
     """ISO date"""
     report_due: datetime
+    inspect_once_warnings: list[JointInspectOnceWarningV1] = Field(default_factory=list)
+    """R-JNT-05 before the fact: targets the task names that another agency inspected within
+    the district's window (综合查一次)."""
 
 
 class JointTaskReportedV1(_JointEvent):
@@ -538,17 +552,6 @@ class JointInabilityDecidedV1(_JointEvent):
     reasons: str
     reported_to_government_id: str | None = None
     decided_at: datetime
-
-
-class JointInspectOnceWarningV1(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    previous_inspection_id: str
-    previous_agency_id: str
-    previous_operation_id: str
-    previous_inspected_at: datetime
-    window_days: int
-    message_zh: str
 
 
 class JointInspectionRecordedV1(_JointEvent):

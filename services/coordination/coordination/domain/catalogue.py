@@ -28,6 +28,17 @@ MODE_ZH = {DelegationMode.DECISION: "赋权", DelegationMode.AGREEMENT: "委托"
 
 
 @dataclass(frozen=True)
+class SignOff:
+    """One step of an entrustment's sign-off (R-CAT-05): who, for which agency, on which day,
+    and what they wrote (the review's opinion, the approval's decision number)."""
+
+    agency_id: str
+    actor_id: str
+    on: date
+    text: str
+
+
+@dataclass(frozen=True)
 class Delegation:
     """One township's delegated power (下放)."""
 
@@ -36,6 +47,19 @@ class Delegation:
     effective_from: date
     expires_on: date | None = None  # last day of an agreement's term (委托期限)
     transition_until: date | None = None  # last day the department stays responsible
+    # R-CAT-05: an entrustment (委托) is in force only after the justice bureau's review and
+    # then the government's approval; a decision (赋权) needs neither.
+    review: SignOff | None = None
+    approval: SignOff | None = None
+
+    def same_terms(self, other: Delegation) -> bool:
+        """The same delegation as written (the sign-offs aside)."""
+        return (self.township_id, self.mode, self.effective_from, self.expires_on) == (
+            other.township_id,
+            other.mode,
+            other.effective_from,
+            other.expires_on,
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +72,9 @@ class RoutingRule:
     township_id: str | None = None  # None: the whole district
     dispute_id: str | None = None
     basis: str = ""
+    # The government's own decision that this agency handles even cases that may end in a
+    # major penalty (R-CAT-04 over R-CAT-03); never set by a dispute's ruling.
+    major_penalty_exception: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +138,8 @@ class CatalogueEntry:
                     "transition_until": (
                         d.transition_until.isoformat() if d.transition_until else None
                     ),
+                    "review": _sign_off_snapshot(d.review),
+                    "approval": _sign_off_snapshot(d.approval),
                 }
                 for d in c.delegations
             ],
@@ -122,6 +151,7 @@ class CatalogueEntry:
                     "township_id": r.township_id,
                     "dispute_id": r.dispute_id,
                     "basis": r.basis,
+                    "major_penalty_exception": r.major_penalty_exception,
                 }
                 for r in self.routing_rules
             ],
@@ -217,18 +247,123 @@ class CatalogueEntry:
             at=at,
         )
 
+    def sign_off_entrustment(
+        self,
+        township_id: str,
+        step: str,
+        sign_off: SignOff,
+        *,
+        actor_agency_id: str | None,
+        at: datetime,
+    ) -> CatalogueEntry:
+        """R-CAT-05: the justice bureau's review (``step`` "review"), then the government's
+        approval ("approval") of the entrustment (委托) to ``township_id``; only then does it
+        take effect."""
+        delegation = next(
+            (d for d in self.content.delegations if d.township_id == township_id), None
+        )
+        if delegation is None:
+            raise ValidationFailed(
+                f"matter {self.code} is not delegated to {township_id}", field="townshipId"
+            )
+        if delegation.mode is not DelegationMode.AGREEMENT:
+            raise InvalidState(
+                f"the power of matter {self.code} goes to {township_id} by decision (赋权): only "
+                "an entrustment (委托) is reviewed and approved (R-CAT-05)",
+                field="townshipId",
+            )
+        if not sign_off.text.strip():
+            raise ValidationFailed(
+                "write the review's opinion (审查意见)"
+                if step == "review"
+                else "cite the government's approval (批准文号)",
+                field="opinion" if step == "review" else "basis",
+            )
+        if step == "review":
+            if delegation.review is not None:
+                raise InvalidState(
+                    f"the entrustment to {township_id} was already reviewed on "
+                    f"{delegation.review.on.isoformat()}",
+                    field="townshipId",
+                )
+            signed = replace(delegation, review=sign_off)
+            summary = (
+                f"事项“{self.content.name}”（{self.code}）委托{township_id}行使，司法局已审查"
+                f"（{sign_off.text.strip()}），待政府批准后生效（R-CAT-05）"
+            )
+        else:
+            if delegation.review is None:
+                raise InvalidState(
+                    "the justice bureau has not reviewed this entrustment yet: the government "
+                    "approves it after the review (R-CAT-05)",
+                    field="townshipId",
+                )
+            if delegation.approval is not None:
+                raise InvalidState(
+                    f"the entrustment to {township_id} was already approved on "
+                    f"{delegation.approval.on.isoformat()}",
+                    field="townshipId",
+                )
+            signed = replace(delegation, approval=sign_off)
+            start = max(delegation.effective_from, sign_off.on)
+            summary = (
+                f"事项“{self.content.name}”（{self.code}）委托{township_id}行使，经政府批准"
+                f"（{sign_off.text.strip()}），自{start.isoformat()}起生效（R-CAT-05）"
+            )
+        content = replace(
+            self.content,
+            delegations=tuple(
+                signed if d.township_id == township_id else d for d in self.content.delegations
+            ),
+        )
+        return self._next(
+            content=content,
+            change=f"entrustment_{'reviewed' if step == 'review' else 'approved'}",
+            summary_zh=summary,
+            actor_id=sign_off.actor_id,
+            actor_agency_id=actor_agency_id,
+            at=at,
+        )
+
     def townships_touched(self, before: CatalogueEntry | None) -> list[str]:
         """Townships a change concerns: every township holding (or losing) the power; for a
-        place-bound ruling only that place (R-CAT-01, R-NTF-02)."""
+        place-bound ruling or one entrustment's sign-off only that place (R-CAT-01, R-NTF-02)."""
         last = self.history[-1] if self.history else None
         if last is not None and last.change == "routing_rule_added":
             rule = self.routing_rules[-1]
             if rule.township_id is not None:
                 return [rule.township_id]
+        if last is not None and last.change.startswith("entrustment_") and before is not None:
+            old = set(before.content.delegations)
+            return sorted({d.township_id for d in self.content.delegations if d not in old})
         touched = set(self.townships)
         if before is not None:
             touched |= before.townships
         return sorted(touched)
+
+
+def _sign_off_snapshot(s: SignOff | None) -> dict[str, str] | None:
+    if s is None:
+        return None
+    return {
+        "agency_id": s.agency_id,
+        "actor_id": s.actor_id,
+        "on": s.on.isoformat(),
+        "text": s.text,
+    }
+
+
+def carry_sign_offs(old: EntryContent, new: EntryContent) -> EntryContent:
+    """A revision that keeps a township's entrustment as written keeps its review and
+    approval (R-CAT-05); one that changes its terms needs both again."""
+    signed = {d.township_id: d for d in old.delegations}
+    kept = []
+    for d in new.delegations:
+        before = signed.get(d.township_id)
+        if before is not None and before.same_terms(d):
+            d = replace(d, review=before.review, approval=before.approval)
+        kept.append(d)
+    return replace(new, delegations=tuple(kept))
 
 
 def define_entry(

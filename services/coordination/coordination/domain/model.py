@@ -107,6 +107,12 @@ def new_agency(
         )
     if parent_id == agency_id:
         raise ValidationFailed("an agency cannot be its own parent", field="parentId")
+    if not liaisons and not internal_unit:
+        # R-AG-03: every agency that acts externally names who to call for referrals and joint
+        # work (FY (四)1, HL, CQ, HC #2); an internal unit acts through its agency.
+        raise ValidationFailed(
+            "name at least one liaison (联络员) with a phone number (R-AG-03)", field="liaisons"
+        )
     for i, liaison in enumerate(liaisons):
         if not liaison.name.strip() or not liaison.phone.strip():
             raise ValidationFailed(

@@ -45,9 +45,17 @@ class Reports:
     def __init__(self, store: DocumentStore) -> None:
         self.approvals = AggregateCollection(store.collection("approval_reports"))
         self.hazards = AggregateCollection(store.collection("hazard_reports"))
+        self.penalties = AggregateCollection(store.collection("penalty_decision_reports"))
+        self.standards = AggregateCollection(store.collection("standard_changes"))
 
     async def add_approval(self, doc: dict[str, Any], event: Envelope) -> None:
         await self.approvals.insert(doc, [event])
 
     async def add_hazard(self, doc: dict[str, Any], event: Envelope) -> None:
         await self.hazards.insert(doc, [event])
+
+    async def add_penalty(self, doc: dict[str, Any], event: Envelope) -> None:
+        await self.penalties.insert(doc, [event])
+
+    async def add_standard_change(self, doc: dict[str, Any], event: Envelope) -> None:
+        await self.standards.insert(doc, [event])

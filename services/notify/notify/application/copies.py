@@ -16,7 +16,7 @@ from datetime import datetime
 
 from kernel.caller import Caller
 from kernel.envelope import Envelope, new_envelope
-from kernel.errors import ValidationFailed
+from kernel.errors import Forbidden, ValidationFailed
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.repository import AgencyNames, InboxRepository
 from notify.application import access
@@ -26,19 +26,33 @@ from notify.contracts.consumed import (
     CatalogueEntryChanged,
     PenaltyRecorded,
 )
-from notify.contracts.published import ApprovalReportedV1, HazardReportedV1
+from notify.contracts.published import (
+    ApprovalReportedV1,
+    HazardReportedV1,
+    PenaltyDecisionReportedV1,
+    StandardChangeAnnouncedV1,
+)
 from notify.domain.copies import (
     ApprovalReport,
     HazardReport,
+    PenaltyDecisionReport,
+    StandardChange,
     approval_copied,
     catalogue_change_announced,
     hazard_reported,
     penalty_copied,
     penalty_copy_addressee,
+    penalty_decision_reported,
+    standard_change_announced,
 )
 from notify.domain.model import InboxItem
 
 SERVICE = "notify"
+# Who announces a change of standard or interpretation (R-NTF-02): the issuing department or
+# approval bureau, or a supervising body (justice bureau, coordination body, government).
+ANNOUNCING_KINDS = frozenset(
+    {"department", "approval_bureau", "justice_bureau", "coordination_body", "government"}
+)
 
 
 class CopyRules:
@@ -128,6 +142,54 @@ class CopyRules:
 
     async def when_hazard_reported_tell_department(self, envelope: Envelope) -> None:
         await self._tell_department(envelope)
+
+    async def when_penalty_decision_reported_copy_to_department(self, envelope: Envelope) -> None:
+        await self._copy_penalty_decision(envelope)
+
+    async def when_standard_change_announced_notify_townships(self, envelope: Envelope) -> None:
+        await self._announce_standard_change(envelope)
+
+    async def _copy_penalty_decision(self, envelope: Envelope) -> InboxItem:
+        e: PenaltyDecisionReportedV1 = envelope.payload(PenaltyDecisionReportedV1)
+        report = PenaltyDecisionReport(
+            e.decision_number, e.matter_code, e.party, tuple(e.kinds), e.fine_yuan, e.summary
+        )
+        return await self._deliver(
+            penalty_decision_reported(
+                event_id=envelope.id,
+                report_id=e.report_id,
+                report=report,
+                department_id=e.department_id,
+                township_name=await self.agencies.name(e.township_id),
+                matter_name=await self._matter_name(e.matter_code),
+                at=e.reported_at,
+            )
+        )
+
+    async def _announce_standard_change(self, envelope: Envelope) -> list[InboxItem]:
+        e: StandardChangeAnnouncedV1 = envelope.payload(StandardChangeAnnouncedV1)
+        change = StandardChange(
+            e.kind,
+            e.title,
+            e.summary,
+            tuple(e.matter_codes),
+            tuple(e.township_ids),
+            e.effective_on,
+        )
+        issuer = await self.agencies.name(e.actor_agency_id)
+        return [
+            await self._deliver(
+                standard_change_announced(
+                    event_id=envelope.id,
+                    announcement_id=e.announcement_id,
+                    change=change,
+                    township_id=township_id,
+                    issuer_name=issuer,
+                    at=e.announced_at,
+                )
+            )
+            for township_id in change.township_ids
+        ]
 
     async def _copy_approval(self, envelope: Envelope) -> InboxItem:
         e: ApprovalReportedV1 = envelope.payload(ApprovalReportedV1)
@@ -224,3 +286,78 @@ class CopyRules:
             {"_id": report_id, **payload.model_dump(mode="python")}, envelope
         )
         return await self._tell_department(envelope)
+
+    async def report_penalty_decision(
+        self, report: PenaltyDecisionReport, caller: Caller
+    ) -> InboxItem:
+        """R-NTF-01: a township's penalty decision on a case of its own (not born from a
+        referral) is copied to the department owning the matter for the record (备案)."""
+        principal = caller.principal
+        access.authorize_on(principal, "reportPenaltyDecision", access.own_name(principal))
+        valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
+        owner = await self.catalogue.get(valid.matter_code)
+        if owner is None:
+            raise ValidationFailed(
+                f"matter {valid.matter_code!r} is not in the catalogue, so no department to "
+                "copy the decision to is known",
+                field="input.matterCode",
+            )
+        now = self.clock()
+        report_id = str(uuid.uuid4())
+        payload = PenaltyDecisionReportedV1(
+            report_id=report_id,
+            decision_number=valid.decision_number,
+            matter_code=valid.matter_code,
+            party=valid.party,
+            kinds=list(valid.kinds),
+            fine_yuan=valid.fine_yuan,
+            summary=valid.summary,
+            township_id=principal.agency_id,
+            department_id=owner[0],
+            reported_at=now,
+            actor_id=principal.person_id,
+            actor_agency_id=principal.agency_id,
+        )
+        envelope = new_envelope(
+            payload, district=self.district, service=SERVICE, subject=report_id, time=now
+        )
+        await self.reports.add_penalty(
+            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
+        )
+        return await self._copy_penalty_decision(envelope)
+
+    async def announce_standard_change(
+        self, change: StandardChange, caller: Caller
+    ) -> list[InboxItem]:
+        """R-NTF-02: a change to a standard or an interpretation (or a legal basis outside
+        the catalogue) reaches each township concerned as an inbox notice."""
+        principal = caller.principal
+        access.authorize_on(principal, "announceStandardChange", access.own_name(principal))
+        if await self.agencies.kind(principal.agency_id) not in ANNOUNCING_KINDS:
+            raise Forbidden(
+                "standards and interpretations are announced by the department that issues "
+                "them or by a supervising body, not by a township"
+            )
+        kinds = {t: await self.agencies.kind(t) for t in change.township_ids if t.strip()}
+        valid = change.validated(township_kinds={k.strip(): v for k, v in kinds.items()})
+        now = self.clock()
+        announcement_id = str(uuid.uuid4())
+        payload = StandardChangeAnnouncedV1(
+            announcement_id=announcement_id,
+            kind=valid.kind,
+            title=valid.title,
+            summary=valid.summary,
+            matter_codes=list(valid.matter_codes),
+            township_ids=list(valid.township_ids),
+            effective_on=valid.effective_on,
+            announced_at=now,
+            actor_id=principal.person_id,
+            actor_agency_id=principal.agency_id,
+        )
+        envelope = new_envelope(
+            payload, district=self.district, service=SERVICE, subject=announcement_id, time=now
+        )
+        await self.reports.add_standard_change(
+            {"_id": announcement_id, **payload.model_dump(mode="python")}, envelope
+        )
+        return await self._announce_standard_change(envelope)

@@ -124,6 +124,19 @@ RULES: tuple[Rule, ...] = (
         "抄告 in the caller's agency's name, R-NTF-01",
     ),
     rule("notify.reportHazard", ACTING_STAFF, [_R.SENDER], "R-NTF-03"),
+    rule(
+        "notify.reportPenaltyDecision",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "R-NTF-01: a township's own case, copied to the department for the record",
+    ),
+    rule(
+        "notify.announceStandardChange",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "R-NTF-02: the issuing department or a supervising body (agency kind checked)",
+    ),
+    rule("notify.announceStandardChange", _OVERSEERS, [_R.SUPERVISOR], "R-NTF-02"),
     rule("notify.rateDepartment", ["leader"], [_R.SENDER], "反向考评, R-SUP-03"),
     rule("notify.rateTownship", ["leader"], [_R.SENDER], "R-SUP-03"),
 )

@@ -24,6 +24,7 @@ from notify.contracts.published import AgencyRatedV1
 from notify.domain.model import InboxItem, item_id
 from notify.domain.record import RecordEntry
 from notify.domain.supervision import (
+    CooperationFailure,
     Direction,
     DisputeFact,
     Period,
@@ -61,6 +62,10 @@ RATE_OPERATIONS = {
 DISPUTE_TYPES = ("dispute.opened.v1", "dispute.ruled.v1")
 # Refusals to cooperate (R-AST-02) as coordination records them.
 REFUSAL_TYPES = ("assistance.refused.v1",)
+# R-SUP-03's other failures to cooperate: a written inability the lead rejected (R-JNT-04),
+# and a 督办 (R-REF-13) after which the receiver's clock on the case is still past due.
+INABILITY_TYPES = ("joint.inability_decided.v1",)
+SUPERVISION_TYPES = ("referral.supervised.v1",)
 # How long to wait before retrying the push when no justice bureau is known yet (the agency
 # directory is fed by coordination's events and may lag behind).
 RETRY_LATER = timedelta(minutes=5)
@@ -98,6 +103,44 @@ def disputes_from(entries: list[RecordEntry]) -> list[DisputeFact]:
         DisputeFact(k, tuple(v["parties"]), v["matter"], v["opened"], v["ruled"])
         for k, v in found.items()
     ]
+
+
+def rejected_inabilities_from(entries: list[RecordEntry]) -> list[CooperationFailure]:
+    """R-JNT-04: the lead rejected a cooperating agency's written reason (理由不成立)."""
+    out: list[CooperationFailure] = []
+    for e in entries:
+        if e.payload.get("accepted") is not False:
+            continue
+        agency = e.payload.get("agency_id")
+        if not isinstance(agency, str) or not agency:
+            continue
+        at = _parse_time(e.payload.get("decided_at")) or e.time
+        subject = e.payload.get("task_id") or e.subject
+        detail = str(e.payload.get("decision_reason") or e.payload.get("reasons") or "")
+        out.append(CooperationFailure("inability_rejected", agency, at, subject, detail))
+    return out
+
+
+async def ignored_supervisions_from(
+    entries: list[RecordEntry], deadlines: DeadlineRepository, now: datetime
+) -> list[CooperationFailure]:
+    """R-REF-13 / R-SUP-03: a 督办 is ignored when, as of ``now``, the receiver still holds a
+    clock on that case that is open past its due time (the 督办 changed nothing)."""
+    out: list[CooperationFailure] = []
+    for e in entries:
+        receiver = e.payload.get("receiver_id")
+        subject = e.payload.get("referral_id") or e.subject
+        if not isinstance(receiver, str) or not receiver or not isinstance(subject, str):
+            continue
+        lying = [
+            d
+            for d in await deadlines.for_agency(receiver, ("open", "paused"))
+            if d.subject_id == subject and d.due < now
+        ]
+        if lying:
+            note = str(e.payload.get("note") or "")
+            out.append(CooperationFailure("ignored_supervision", receiver, e.time, subject, note))
+    return out
 
 
 def refusals_from(entries: list[RecordEntry]) -> list[RefusalFact]:
@@ -189,6 +232,22 @@ class Supervision:
             time_from=period.start,
             time_to=period.end,
         )
+        inabilities = await record_entries(
+            self.records,
+            district=self.district,
+            types=INABILITY_TYPES,
+            time_from=period.start,
+            time_to=period.end,
+        )
+        supervised = await record_entries(
+            self.records,
+            district=self.district,
+            types=SUPERVISION_TYPES,
+            time_from=period.start,
+            time_to=period.end,
+        )
+        failures = rejected_inabilities_from(inabilities)
+        failures += await ignored_supervisions_from(supervised, self.deadlines, now)
         return compute_report(
             kind=kind,
             period=period,
@@ -198,6 +257,7 @@ class Supervision:
             refusals=refusals_from(refusals),
             ratings=await self.ratings.between(period.start, period.end),
             agencies=await self.agencies.all(),
+            failures=failures,
         )
 
     async def rate(self, command: RateAgency, caller: Caller) -> Rating:

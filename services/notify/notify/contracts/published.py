@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from kernel.envelope import EventPayload
 
 
@@ -68,6 +70,48 @@ class HazardReportedV1(EventPayload):
     state_after: str | None = "reported"
 
 
+class PenaltyDecisionReportedV1(EventPayload):
+    """A township copied a penalty decision on a case of its own to the department for the
+    record (抄告备案, R-NTF-01): the cases not born from a referral."""
+
+    event_type = "penalty_decision.reported.v1"
+
+    report_id: str
+    decision_number: str
+    matter_code: str
+    party: str
+    kinds: list[str]
+    fine_yuan: int | None = None
+    summary: str = ""
+    township_id: str
+    department_id: str
+    reported_at: datetime
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = "reported"
+
+
+class StandardChangeAnnouncedV1(EventPayload):
+    """A change to a legal basis, a standard or an interpretation announced to the townships
+    concerned (R-NTF-02)."""
+
+    event_type = "standard_change.announced.v1"
+
+    announcement_id: str
+    kind: str  # legal_basis | standard | interpretation
+    title: str
+    summary: str
+    matter_codes: list[str] = Field(default_factory=list)
+    township_ids: list[str]
+    effective_on: str = ""
+    announced_at: datetime
+    actor_id: str
+    actor_agency_id: str
+    state_before: str | None = None
+    state_after: str | None = "announced"
+
+
 class AgencyRatedV1(EventPayload):
     """One agency rated another for the quarter (双向考评, R-SUP-03)."""
 
@@ -92,4 +136,6 @@ PUBLISHED: list[type[EventPayload]] = [
     ApprovalReportedV1,
     HazardReportedV1,
     AgencyRatedV1,
+    PenaltyDecisionReportedV1,
+    StandardChangeAnnouncedV1,
 ]

@@ -147,6 +147,70 @@ def penalty_copy_addressee(
     return other if other and other != actor_agency_id else None
 
 
+@dataclass(frozen=True)
+class PenaltyDecisionReport:
+    """R-NTF-01: a township's penalty decision on a case of its own (not born from a
+    referral), reported so that it is copied to the department for the record (备案)."""
+
+    decision_number: str
+    matter_code: str
+    party: str
+    kinds: tuple[str, ...]
+    fine_yuan: int | None
+    summary: str
+
+    def validated(self, *, reporter_kind: str | None) -> PenaltyDecisionReport:
+        if reporter_kind != "township":
+            raise Forbidden("only a township copies its own penalty decisions for the record")
+        if self.fine_yuan is not None and self.fine_yuan < 0:
+            raise ValidationFailed("a fine cannot be negative", field="input.fineYuan")
+        kinds = tuple(k.strip() for k in self.kinds if k.strip())
+        if not kinds:
+            raise ValidationFailed(
+                "name the kinds of penalty decided (e.g. 警告, 罚款)", field="input.kinds"
+            )
+        return PenaltyDecisionReport(
+            decision_number=_required(
+                self.decision_number, "input.decisionNumber", "the decision number (文号)"
+            ),
+            matter_code=_required(self.matter_code, "input.matterCode", "the matter code"),
+            party=_required(self.party, "input.party", "the party (当事人)"),
+            kinds=kinds,
+            fine_yuan=self.fine_yuan,
+            summary=self.summary.strip()[:_TEXT_LIMIT],
+        )
+
+
+def penalty_decision_reported(
+    *,
+    event_id: str,
+    report_id: str,
+    report: PenaltyDecisionReport,
+    department_id: str,
+    township_name: str,
+    matter_name: str,
+    at: datetime,
+) -> InboxItem:
+    """The department's copy (抄告备案) of a township's own penalty decision."""
+    fine = f"，罚款{report.fine_yuan}元" if report.fine_yuan else ""
+    summary = f"。案情：{report.summary}" if report.summary else ""
+    return InboxItem(
+        id=item_id(event_id, department_id),
+        agency_id=department_id,
+        kind="copy.penalty_decision",
+        title=f"处罚决定抄告备案：{report.decision_number}",
+        body=(
+            f"{township_name}于{_when(at)}对{report.party}作出行政处罚决定（{report.decision_number}，"
+            f"事项{report.matter_code}“{matter_name}”，{'、'.join(report.kinds)}{fine}）"
+            f"{summary}，现抄告你单位备案。"
+        ),
+        subject_type="PenaltyDecision",
+        subject_id=report_id,
+        source_event_id=event_id,
+        created_at=at,
+    )
+
+
 # -- R-NTF-02: changes of legal bases announced to the townships ------------------------------
 
 
@@ -230,4 +294,75 @@ def hazard_reported(
         source_event_id=event_id,
         created_at=at,
         urgent=report.urgent,
+    )
+
+
+# -- R-NTF-02: changes of standards and interpretations ----------------------------------------
+
+ChangeKind = Literal["legal_basis", "standard", "interpretation"]
+CHANGE_KINDS: dict[str, str] = {
+    "legal_basis": "法律依据",
+    "standard": "标准",
+    "interpretation": "解释",
+}
+
+
+@dataclass(frozen=True)
+class StandardChange:
+    """R-NTF-02: a change to a standard (标准, e.g. a discretion benchmark 裁量基准 or a
+    technical standard) or an interpretation (解释 / 答复) that the townships concerned must
+    learn of, announced by the department that issued it or by a supervising body."""
+
+    kind: str
+    title: str
+    summary: str
+    matter_codes: tuple[str, ...]
+    township_ids: tuple[str, ...]
+    effective_on: str  # ISO date as written
+
+    def validated(self, *, township_kinds: dict[str, str | None]) -> StandardChange:
+        if self.kind not in CHANGE_KINDS:
+            raise ValidationFailed(
+                f"kind must be one of {', '.join(CHANGE_KINDS)}", field="input.kind"
+            )
+        townships = tuple(dict.fromkeys(t.strip() for t in self.township_ids if t.strip()))
+        if not townships:
+            raise ValidationFailed("name the townships concerned", field="input.townshipIds")
+        for i, t in enumerate(townships):
+            if township_kinds.get(t) != "township":
+                raise ValidationFailed(
+                    f"{t!r} is not a known township", field=f"input.townshipIds.{i}"
+                )
+        return StandardChange(
+            kind=self.kind,
+            title=_required(self.title, "input.title", "the title"),
+            summary=_required(self.summary, "input.summary", "what changed"),
+            matter_codes=tuple(dict.fromkeys(c.strip() for c in self.matter_codes if c.strip())),
+            township_ids=townships,
+            effective_on=self.effective_on.strip(),
+        )
+
+
+def standard_change_announced(
+    *,
+    event_id: str,
+    announcement_id: str,
+    change: StandardChange,
+    township_id: str,
+    issuer_name: str,
+    at: datetime,
+) -> InboxItem:
+    what = CHANGE_KINDS[change.kind]
+    matters = f"（涉及事项：{'、'.join(change.matter_codes)}）" if change.matter_codes else ""
+    since = f"，自{change.effective_on}起施行" if change.effective_on else ""
+    return InboxItem(
+        id=item_id(event_id, township_id),
+        agency_id=township_id,
+        kind="copy.standard_change",
+        title=f"{what}变更通告：{change.title}",
+        body=f"{issuer_name}通告{what}变更{matters}{since}：{change.summary}",
+        subject_type="StandardChange",
+        subject_id=announcement_id,
+        source_event_id=event_id,
+        created_at=at,
     )

@@ -376,6 +376,16 @@ MATRIX: tuple[NoticeRow, ...] = (
         note="notify.application.copies: the township's report to the department",
     ),
     _r(
+        "penalty_decision.reported.v1", "R-NTF-01", "copy.penalty_decision", "department_id",
+        ("PenaltyDecision", "report_id"), "处罚决定抄告备案", built_by=DEDICATED,
+        note="notify.application.copies: a township's own case to the department (备案)",
+    ),
+    _r(
+        "standard_change.announced.v1", "R-NTF-02", "copy.standard_change", "township_ids",
+        ("StandardChange", "announcement_id"), "标准或解释变更通告", built_by=DEDICATED,
+        note="notify.application.copies: a standard or interpretation to the townships named",
+    ),
+    _r(
         "catalogue.change_announced.v1", "R-NTF-02", "copy.change", "township_ids",
         ("CatalogueEntry", "code"), "法律依据或标准变更通告", built_by=DEDICATED,
         note="notify.application.copies: the change to the townships concerned",

@@ -168,6 +168,30 @@ class RefusalFact:
     reason: str
 
 
+FailureKind = Literal[
+    "refused_assistance", "missed_clock", "inability_rejected", "ignored_supervision"
+]
+FAILURE_KIND_ZH: dict[str, str] = {
+    "refused_assistance": "拒绝协助",
+    "missed_clock": "未在期限内办理",
+    "inability_rejected": "不能完成任务的理由不成立",
+    "ignored_supervision": "督办后仍未办理",
+}
+
+
+@dataclass(frozen=True)
+class CooperationFailure:
+    """R-SUP-03: a failure to cooperate listed for accountability (FY (五)4): a refused
+    assistance, a missed clock, a written inability the lead rejected, or a 督办 after which
+    the case still lies past its clock."""
+
+    kind: FailureKind
+    agency_id: str
+    at: datetime
+    subject: str | None
+    detail: str
+
+
 @dataclass(frozen=True)
 class Rating:
     id: str
@@ -277,6 +301,7 @@ class AgencyFigures:
     refusals: int
     ratings_received: int
     rating_average: float | None
+    failures_to_cooperate: int = 0  # R-SUP-03: every kind of failure (CooperationFailure)
 
 
 @dataclass(frozen=True)
@@ -298,6 +323,7 @@ class SupervisionReport:
     disputes: list[DisputeFact]
     refusals: list[RefusalFact]
     ratings: list[Rating] = field(default_factory=list)
+    failures: list[CooperationFailure] = field(default_factory=list)
 
 
 def _average(values: Sequence[float]) -> float | None:
@@ -314,6 +340,7 @@ def compute_report(
     refusals: Iterable[RefusalFact],
     ratings: Iterable[Rating],
     agencies: dict[str, tuple[str, str]],
+    failures: Iterable[CooperationFailure] = (),
 ) -> SupervisionReport:
     """Per-agency figures of the period as of ``now``. ``deadlines`` may include clocks of
     other periods (they are filtered by due time); ``agencies`` maps id → (name, kind) and
@@ -346,10 +373,28 @@ def compute_report(
     ]
     refusals_in = [r for r in refusals if period.contains(r.at)]
     ratings_in = [r for r in ratings if period.contains(r.rated_at)]
+    # R-SUP-03: every failure to cooperate — refusals, the period's missed clocks, rejected
+    # written inabilities and ignored 督办 (the caller finds the last two).
+    failed = [
+        CooperationFailure("refused_assistance", r.agency_id, r.at, r.subject, r.reason)
+        for r in refusals_in
+    ]
+    failed += [
+        CooperationFailure(
+            "missed_clock",
+            e.deadline.responsible_agency_id,
+            e.deadline.event_time if e.outcome == "late" else e.deadline.due,
+            e.deadline.subject_id,
+            f"{e.deadline.rule}（{'超期办结' if e.outcome == 'late' else '超期未办'}）",
+        )
+        for e in lines
+    ]
+    failed += [f for f in failures if period.contains(f.at)]
 
     ids = set(agencies) | set(clocks) | set(overdue) | set(late)
     ids |= {a for x in in_period for a in x.party_ids}
     ids |= {r.agency_id for r in refusals_in} | {r.ratee_agency_id for r in ratings_in}
+    ids |= {f.agency_id for f in failed}
     rows: list[AgencyFigures] = []
     for agency in ids:
         name, agency_kind = agencies.get(agency, (agency, ""))
@@ -373,6 +418,7 @@ def compute_report(
                 refusals=sum(1 for r in refusals_in if r.agency_id == agency),
                 ratings_received=len(received),
                 rating_average=_average([float(s) for s in received]),
+                failures_to_cooperate=sum(1 for f in failed if f.agency_id == agency),
             )
         )
     rows.sort(key=lambda r: (r.kind, r.agency_id))
@@ -386,7 +432,15 @@ def compute_report(
         disputes=sorted(in_period, key=lambda x: (x.opened_at or x.ruled_at or now, x.dispute_id)),
         refusals=sorted(refusals_in, key=lambda r: (r.at, r.event_id)),
         ratings=sorted(ratings_in, key=lambda r: (r.rated_at, r.id)),
+        failures=sorted(failed, key=lambda f: (f.at, f.kind, f.agency_id, f.subject or "")),
     )
+
+
+def _failure_breakdown(report: SupervisionReport) -> str:
+    counts = {k: 0 for k in FAILURE_KIND_ZH}
+    for f in report.failures:
+        counts[f.kind] += 1
+    return "，".join(f"{FAILURE_KIND_ZH[k]}{n}起" for k, n in counts.items())
 
 
 def monthly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[str, str]:
@@ -402,7 +456,8 @@ def monthly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[str,
     body = (
         f"{receiver_zh}：{report.period.label_zh}到期的移送、受理、结果通报期限共{total}件，"
         f"按时办结{on_time}件（按时率{rate}），超期办结{late}件，超期未办{overdue}件；"
-        f"新发或裁决管辖争议{len(report.disputes)}起，拒绝协助{len(report.refusals)}次。"
+        f"新发或裁决管辖争议{len(report.disputes)}起，拒绝协助{len(report.refusals)}次，"
+        f"不配合情形共{len(report.failures)}起（{_failure_breakdown(report)}）。"
         "各机关明细及图表见所附PDF与Excel文件。"
     )
     return title, body
@@ -431,6 +486,7 @@ def quarterly_push_text(report: SupervisionReport, receiver_zh: str) -> tuple[st
         f"{receiver_zh}：{report.period.label_zh}到期的移送、受理、结果通报期限共{total}件，"
         f"按时办结{on_time}件（按时率{rate}），超期办结{late}件，超期未办{overdue}件；"
         f"管辖争议{len(report.disputes)}起{duration}；拒绝协助{len(report.refusals)}次；"
+        f"不配合情形共{len(report.failures)}起（{_failure_breakdown(report)}）；"
         f"{ratings}。各机关明细及图表见所附PDF与Excel文件。"
     )
     return title, body

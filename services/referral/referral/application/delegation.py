@@ -1,5 +1,11 @@
 """Bulk transfer at delegation (R-REF-11): when a matter is delegated to a township, the
-department's open referrals of it move there; what stays says why."""
+department's open referrals of it move there; what stays says why.
+
+Only what the catalogue now gives the township moves: the delegation must be in force there
+(an entrustment once approved, R-CAT-05), and the district's delegation policy decides about
+open cases — Huancui's 3-month transition keeps with the department every case opened before
+its end (HC #12, carried by the catalogue's ``transition_until``), and a case that may end in
+a major penalty stays with the department (R-CAT-03)."""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kernel.authz import Relation
+from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
+from kernel.contracts.catalogue import resolve
 from kernel.errors import Conflict, ValidationFailed
 from referral.application.access import oversight_relations
 from referral.application.commands import TransferAtDelegation
@@ -15,6 +23,7 @@ from referral.application.matrix import MATRIX
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import ReferralMovedAtDelegationV1
 from referral.domain.model import Referral, Status
+from referral.domain.model.penalties import canonical_penalty_kinds
 
 _ARCHIVED = (Status.CLOSED, Status.RESULT_REPORTED, Status.WITHDRAWN)
 
@@ -54,6 +63,8 @@ class DelegationHandlers:
         ):
             why = self._stays(r, cmd.township_id)
             if why is None:
+                why = await self._kept_by_catalogue(r, cmd.township_id, now)
+            if why is None:
                 why = await self._move(r, cmd.township_id, basis, caller, now)
             if why is None:
                 moved.append(r.id)
@@ -71,6 +82,25 @@ class DelegationHandlers:
         if r.status not in (Status.SENT, Status.ACCEPTED):
             return f"{r.status.value}: not movable now"
         return None
+
+    async def _kept_by_catalogue(self, r: Referral, township_id: str, now: datetime) -> str | None:
+        """Why the catalogue keeps ``r`` with the department, or None when it names the
+        township (R-CAT-02/03, HC #12)."""
+        entry = await self.run.ports.catalogue.get(r.matter_code)
+        major = self.run.ports.policy.major_penalty.is_major(
+            canonical_penalty_kinds(r.penalty_kinds),
+            r.possible_fine_yuan,
+        )
+        res = resolve(
+            entry,
+            township_id=township_id,
+            on=now.astimezone(SHANGHAI).date(),
+            major_penalty=major,
+            case_opened_on=r.found_at.astimezone(SHANGHAI).date(),
+        )
+        if res.agency_id == township_id:
+            return None
+        return f"{res.reason}: {res.explanation}"
 
     async def _move(
         self, r: Referral, township_id: str, basis: str, caller: Caller, now: datetime

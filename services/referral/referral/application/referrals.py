@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from kernel.authz import Relation
 from kernel.calendar import SHANGHAI
@@ -66,6 +67,8 @@ from referral.domain.model import (
     check_competence,
     draft_referral,
 )
+from referral.domain.model.drafting import DEPARTMENT_KINDS
+from referral.domain.model.penalties import canonical_penalty_kinds, normalize_penalty_kinds
 from referral.policy import policy_of
 
 # Receivers outside the catalogue: the catalogue names no power of theirs to check.
@@ -88,18 +91,62 @@ class ReferralCommands:
         township_id: str | None,
         on: datetime,
         penalty_kinds: tuple[str, ...],
-        fine_yuan: int | None,
+        fine_yuan: int | Decimal | None,
+        found_at: datetime | None = None,
     ) -> Competence:
-        """R-CAT-02/03: who the catalogue names for matter, place, date and severity."""
+        """R-CAT-02/03: who the catalogue names for matter, place, date and severity.
+
+        ``found_at`` is when the case arose (its own data, not a caller's say): a case open
+        before the delegation took effect or during its transition stays with the department
+        (HC #12)."""
         entry: CatalogueEntryV1 | None = await self.ports.catalogue.get(matter_code)
-        major = self.ports.policy.major_penalty.is_major(penalty_kinds, fine_yuan)
+        major = self.ports.policy.major_penalty.is_major(
+            canonical_penalty_kinds(penalty_kinds), fine_yuan
+        )
         res = resolve(
             entry,
             township_id=township_id or "",
             on=on.astimezone(SHANGHAI).date(),
             major_penalty=major,
+            case_opened_on=found_at.astimezone(SHANGHAI).date() if found_at else None,
         )
         return Competence(res.agency_id, res.reason, res.explanation, major, on, res.rule_id)
+
+    async def check_reservation(
+        self,
+        r: Referral,
+        on: datetime,
+        *,
+        kinds: tuple[str, ...] | None = None,
+        fine_yuan: int | Decimal | None = None,
+        doing: str,
+    ) -> None:
+        """R-CAT-03: a case that may end (or ends) in a major penalty is the department's; the
+        receiver may not accept it, nor record such a penalty, unless the catalogue names it
+        (the government's designation, R-CAT-04). ``kinds``/``fine_yuan`` given: the penalty
+        being recorded; otherwise the severity the referral was drafted with."""
+        receiver = await self.run.agency(r.receiver_id)
+        if receiver is None or receiver.kind in _OUTSIDE_CATALOGUE:
+            return
+        if receiver.kind in DEPARTMENT_KINDS:
+            return  # the reservation keeps cases from townships, not between departments
+        if kinds is None:
+            kinds, fine_yuan = canonical_penalty_kinds(r.penalty_kinds), r.possible_fine_yuan
+        assessed = await self.assess_competence(
+            r.matter_code, r.township_id, on, kinds, fine_yuan, r.found_at
+        )
+        if (
+            assessed.reason == "major_penalty"
+            and assessed.resolved_agency_id is not None
+            and assessed.resolved_agency_id != r.receiver_id
+        ):
+            raise Forbidden(
+                f"{doing}: a case that may end in a major penalty is reserved to "
+                f"{assessed.resolved_agency_id} ({assessed.explanation}); decline it citing the "
+                "catalogue, or pass it up to the department (R-REF-09); only the government's "
+                "designation (R-CAT-04) makes an exception",
+                field="kinds" if doing.startswith("record") else "status",
+            )
 
     async def draft(self, cmd: DraftReferral, caller: Caller) -> Referral:
         principal = caller.principal
@@ -125,16 +172,21 @@ class ReferralCommands:
         if origin is not None and origin.receiver_id != actor.agency_id:
             raise Forbidden("only the receiver of a referral can act on it", field="forwardedFrom")
         ongoing = _ongoing(cmd)
+        # The law's kinds (行政处罚法第九条), as codes: "吊销许可证件" is revoke_licence (R-CAT-03).
+        penalty_kinds = normalize_penalty_kinds(cmd.penalty_kinds, field="penaltyKinds")
         competence: Competence | None = None
         if receiver is not None and receiver.kind not in _OUTSIDE_CATALOGUE:
             assessed = await self.assess_competence(
                 cmd.matter_code.strip(),
                 township_id,
                 now,
-                cmd.penalty_kinds,
+                penalty_kinds,
                 cmd.possible_fine_yuan,
+                cmd.found_at,
             )
-            competence = check_competence(assessed, receiver.id, cmd.competence_reason)
+            competence = check_competence(
+                assessed, receiver.id, cmd.competence_reason, receiver.kind
+            )
         referral = draft_referral(
             referral_id=str(uuid.uuid4()),
             sender=sender,
@@ -152,7 +204,7 @@ class ReferralCommands:
             at=now,
             send_clock=self.clocks.send(cmd.found_at, cmd.urgent),
             township_id=township_id,
-            penalty_kinds=cmd.penalty_kinds,
+            penalty_kinds=penalty_kinds,
             possible_fine_yuan=cmd.possible_fine_yuan,
             competence=competence,
             ongoing=ongoing,
@@ -242,16 +294,22 @@ class ReferralCommands:
         competence = referral.competence
         if referral.competence is not None:
             # The catalogue may have changed since the draft: check again on the send date;
-            # a reason stated at draft time still covers a mismatch.
+            # a reason stated at draft time still covers a mismatch, never the major-penalty
+            # reservation (R-CAT-03).
             again = await self.assess_competence(
                 referral.matter_code,
                 referral.township_id,
                 now,
                 referral.penalty_kinds,
                 referral.possible_fine_yuan,
+                referral.found_at,
             )
+            receiver = await self.run.agency(referral.receiver_id)
             competence = check_competence(
-                again, referral.receiver_id, referral.competence.override_reason
+                again,
+                referral.receiver_id,
+                referral.competence.override_reason,
+                receiver.kind if receiver else None,
             )
         if cmd.electronic:
             consented, _ = await self.ports.consents.get(referral.receiver_id, referral.sender_id)
@@ -318,15 +376,13 @@ class ReferralCommands:
                 "report_due": report.due if report else None,
             }
 
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            if r.competence is not None:
+                await self.check_reservation(r, now, doing="accept")
+            return r.accept(actor, now, cmd.statement, self.clocks.report(now, r.receiver_id))
+
         return await self.run.transit(
-            "acceptReferral",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.accept(
-                actor, now, cmd.statement, self.clocks.report(now, r.receiver_id)
-            ),
-            ReferralAcceptedV1,
-            extra,
+            "acceptReferral", cmd.referral_id, caller, move, ReferralAcceptedV1, extra
         )
 
     async def decline(self, cmd: DeclineReferral, caller: Caller) -> Referral:
@@ -356,13 +412,23 @@ class ReferralCommands:
         )
 
     async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:
+        """The receiver's penalty decision, checked against the law's kinds and, for a major
+        one, against the catalogue's reservation (R-CAT-03)."""
+        kinds = normalize_penalty_kinds(cmd.kinds)
+
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            await self.check_reservation(
+                r, now, kinds=kinds, fine_yuan=cmd.fine_yuan, doing="record the penalty"
+            )
+            return r.record_penalty(
+                actor, now, Penalty(cmd.kinds, cmd.fine_yuan, cmd.decision_number, now)
+            )
+
         return await self.run.transit(
             "recordReferralPenalty",
             cmd.referral_id,
             caller,
-            lambda r, actor, now: r.record_penalty(
-                actor, now, Penalty(cmd.kinds, cmd.fine_yuan, cmd.decision_number, now)
-            ),
+            move,
             ReferralPenaltyRecordedV1,
             {
                 "decision_number": cmd.decision_number.strip(),

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 from coordination.domain.joint.inspection import (
     Inspection,
-    InspectionTarget,
-    InspectOnceWarning,
     inspect_once_warning,
+    planning_warnings,
     record_inspection,
 )
 from coordination.domain.joint.operation import JointOperation, initiate
@@ -40,6 +39,8 @@ from coordination.domain.joint.records import (
     TASK_REPORT,
     Inability,
     InitiationBasis,
+    InspectionTarget,
+    InspectOnceWarning,
     JointLiaison,
     JointTask,
     OperationStatus,
@@ -70,5 +71,6 @@ __all__ = [
     "check_plan",
     "initiate",
     "inspect_once_warning",
+    "planning_warnings",
     "record_inspection",
 ]

@@ -5,53 +5,17 @@ Pure Python: no I/O.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from coordination.domain.cooperation import Actor, require_text
 from coordination.domain.errors import Forbidden, InvalidState
 from coordination.domain.joint.operation import JointOperation
-from coordination.domain.joint.records import OperationStatus
-
-
-@dataclass(frozen=True)
-class InspectionTarget:
-    """A party inspected (检查对象): its business licence number (统一社会信用代码 / 营业执照
-    号), or its name and address when it has none."""
-
-    licence_number: str = ""
-    name: str = ""
-    address: str = ""
-
-    def key(self) -> str:
-        """The identity used to find earlier inspections of the same target."""
-        licence = re.sub(r"\s+", "", self.licence_number).upper()
-        if licence:
-            return f"licence:{licence}"
-        name = require_text(
-            self.name,
-            "identify the target: a licence number, or name and address",
-            "target.name",
-        )
-        address = require_text(
-            self.address,
-            "a target without a licence number needs its address",
-            "target.address",
-        )
-        return "name:" + re.sub(r"\s+", "", name) + "@" + re.sub(r"\s+", "", address)
-
-
-@dataclass(frozen=True)
-class InspectOnceWarning:
-    """R-JNT-05: the same target was inspected by another agency within the window."""
-
-    previous_inspection_id: str
-    previous_agency_id: str
-    previous_operation_id: str
-    previous_inspected_at: datetime
-    window_days: int
-    message_zh: str
+from coordination.domain.joint.records import (
+    InspectionTarget,
+    InspectOnceWarning,
+    OperationStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +63,36 @@ def inspect_once_warning(
             f"检查，{window_days}日内请勿重复检查，可共享检查结果"
         ),
     )
+
+
+def planning_warnings(
+    targets: tuple[InspectionTarget, ...],
+    agency_id: str,
+    earlier: list[Inspection],
+    *,
+    at: datetime,
+    window_days: int,
+) -> tuple[tuple[InspectionTarget, ...], tuple[InspectOnceWarning, ...]]:
+    """R-JNT-05 before an inspection is planned: the targets a task names (validated, one
+    each) and a warning for every one another agency inspected within the window, so the
+    lead can share that inspection's results instead of sending a second team."""
+    seen: set[str] = set()
+    kept: list[InspectionTarget] = []
+    warnings: list[InspectOnceWarning] = []
+    for target in targets:
+        key = target.key()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(
+            InspectionTarget(
+                target.licence_number.strip(), target.name.strip(), target.address.strip()
+            )
+        )
+        warning = inspect_once_warning(key, agency_id, earlier, at=at, window_days=window_days)
+        if warning is not None:
+            warnings.append(warning)
+    return tuple(kept), tuple(warnings)
 
 
 def record_inspection(

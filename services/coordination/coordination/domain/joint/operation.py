@@ -14,6 +14,8 @@ from coordination.domain.joint.records import (
     INITIATOR_ROLES,
     Inability,
     InitiationBasis,
+    InspectionTarget,
+    InspectOnceWarning,
     JointLiaison,
     JointTask,
     OperationStatus,
@@ -167,8 +169,12 @@ class JointOperation:
         today: date,
         actor: Actor,
         at: datetime,
+        targets: tuple[InspectionTarget, ...] = (),
+        warnings: tuple[InspectOnceWarning, ...] = (),
     ) -> JointOperation:
-        """R-JNT-04: a task with a deadline for a cooperating agency."""
+        """R-JNT-04: a task with a deadline for a cooperating agency. R-JNT-05: the targets
+        it plans to inspect, with the inspect-once warnings found for them before the plan
+        is made (the application looks the earlier inspections up)."""
         self._lead_only(actor, "assigns tasks")
         if self.status is not OperationStatus.IN_PROGRESS:
             raise InvalidState("tasks are assigned once the operation has started", field="status")
@@ -179,7 +185,17 @@ class JointOperation:
         text = require_text(description, "describe the task", "description")
         if deadline < today:
             raise ValidationFailed("the task's deadline cannot lie in the past", field="deadline")
-        task = JointTask(task_id, agency_id, text, deadline, TaskStatus.ASSIGNED, at, report_clock)
+        task = JointTask(
+            task_id,
+            agency_id,
+            text,
+            deadline,
+            TaskStatus.ASSIGNED,
+            at,
+            report_clock,
+            targets=targets,
+            inspect_once_warnings=warnings,
+        )
         return replace(
             self,
             tasks=(*self.tasks, task),

@@ -5,6 +5,7 @@ With the checks of a single record (the plan's required sections, a liaison). Pu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -111,6 +112,45 @@ class Inability:
 
 
 @dataclass(frozen=True)
+class InspectionTarget:
+    """A party inspected (检查对象): its business licence number (统一社会信用代码 / 营业执照
+    号), or its name and address when it has none."""
+
+    licence_number: str = ""
+    name: str = ""
+    address: str = ""
+
+    def key(self) -> str:
+        """The identity used to find earlier inspections of the same target."""
+        licence = re.sub(r"\s+", "", self.licence_number).upper()
+        if licence:
+            return f"licence:{licence}"
+        name = require_text(
+            self.name,
+            "identify the target: a licence number, or name and address",
+            "target.name",
+        )
+        address = require_text(
+            self.address,
+            "a target without a licence number needs its address",
+            "target.address",
+        )
+        return "name:" + re.sub(r"\s+", "", name) + "@" + re.sub(r"\s+", "", address)
+
+
+@dataclass(frozen=True)
+class InspectOnceWarning:
+    """R-JNT-05: the same target was inspected by another agency within the window."""
+
+    previous_inspection_id: str
+    previous_agency_id: str
+    previous_operation_id: str
+    previous_inspected_at: datetime
+    window_days: int
+    message_zh: str
+
+
+@dataclass(frozen=True)
 class JointTask:
     id: str
     agency_id: str
@@ -124,6 +164,10 @@ class JointTask:
     reported_at: datetime | None = None
     late: bool = False  # reported after the report clock ran out (kept for supervision)
     inability: Inability | None = None
+    # R-JNT-05 before the fact: the targets the task plans to inspect, and the warning for
+    # each that another agency inspected within the window (综合查一次 — warn before planning).
+    targets: tuple[InspectionTarget, ...] = ()
+    inspect_once_warnings: tuple[InspectOnceWarning, ...] = ()
 
 
 def check_plan(plan: Plan) -> Plan:

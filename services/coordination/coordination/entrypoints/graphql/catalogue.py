@@ -10,10 +10,12 @@ from typing import Annotated, Any
 import strawberry
 
 from coordination.application.catalogue import (
+    ApproveEntrustment,
     DefineEntry,
     DelegationInput,
     DesignateOwner,
     JurisdictionAnswer,
+    ReviewEntrustment,
     WithdrawEntry,
 )
 from coordination.domain.catalogue import MODE_ZH, EntryVersion
@@ -40,6 +42,7 @@ class JurisdictionReason(StrEnum):
     TRANSITION_PERIOD = "transition_period"
     OPENED_BEFORE_DELEGATION = "opened_before_delegation"
     AGREEMENT_EXPIRED = "agreement_expired"
+    ENTRUSTMENT_PENDING = "entrustment_pending"
 
 
 @strawberry.type(description="A power delegated to one township (下放).")
@@ -51,6 +54,13 @@ class CatalogueDelegation:
     expires_on: date | None = strawberry.field(description="last day of an agreement's term")
     transition_until: date | None = strawberry.field(
         description="last day of the transition period: the department stays responsible"
+    )
+    reviewed_on: date | None = strawberry.field(
+        default=None, description="R-CAT-05: the justice bureau reviewed the entrustment (委托)"
+    )
+    approved_on: date | None = strawberry.field(
+        default=None,
+        description="R-CAT-05: the government approved the entrustment; in force from then",
     )
 
     @strawberry.field
@@ -66,6 +76,11 @@ class CatalogueRoutingRule:
     township_id: strawberry.ID | None = strawberry.field(description="None: the whole district")
     dispute_id: strawberry.ID | None
     basis: str
+    major_penalty_exception: bool = strawberry.field(
+        default=False,
+        description="the government decided that the agency handles even cases that may end "
+        "in a major penalty (R-CAT-04 over R-CAT-03)",
+    )
 
     @strawberry.field
     async def responsible_agency(self, info: Info) -> Agency | None:
@@ -82,7 +97,10 @@ class CatalogueEntryVersion:
     at: datetime
     actor_id: str
     actor_agency_id: strawberry.ID | None
-    change: str = strawberry.field(description="created | revised | withdrawn | routing_rule_added")
+    change: str = strawberry.field(
+        description="created | revised | withdrawn | routing_rule_added | entrustment_reviewed | "
+        "entrustment_approved"
+    )
     summary_zh: str
 
 
@@ -122,6 +140,8 @@ class CatalogueEntry:
                     effective_from=date.fromisoformat(d["effective_from"]),
                     expires_on=_date(d.get("expires_on")),
                     transition_until=_date(d.get("transition_until")),
+                    reviewed_on=_date((d.get("review") or {}).get("on")),
+                    approved_on=_date((d.get("approval") or {}).get("on")),
                 )
                 for d in snap.get("delegations", [])
             ],
@@ -133,6 +153,7 @@ class CatalogueEntry:
                     township_id=strawberry.ID(r["township_id"]) if r.get("township_id") else None,
                     dispute_id=strawberry.ID(r["dispute_id"]) if r.get("dispute_id") else None,
                     basis=r.get("basis", ""),
+                    major_penalty_exception=bool(r.get("major_penalty_exception", False)),
                 )
                 for r in snap.get("routing_rules", [])
             ],
@@ -306,6 +327,11 @@ class DesignateResponsibleAgencyInput:
     matter_name: str = ""
     township_id: strawberry.ID | None = None
     effective_from: date | None = None
+    major_penalty_exception: bool = strawberry.field(
+        default=False,
+        description="the government's own decision that the agency handles even cases that "
+        "may end in a major penalty (R-CAT-03 exception); only the government may set it",
+    )
 
 
 @strawberry.type
@@ -366,8 +392,49 @@ class CatalogueMutation:
             matter_name=input.matter_name,
             township_id=str(input.township_id) if input.township_id else None,
             effective_from=input.effective_from,
+            major_penalty_exception=input.major_penalty_exception,
         )
         return await as_result(
             info.context.catalogue_handlers.designate_owner(cmd, caller),
+            CatalogueEntry.from_model,
+        )
+
+    @strawberry.mutation(
+        description="R-CAT-05, step 1: the justice bureau reviews an entrustment (委托) to a "
+        "township; it is not in force until the government approves it."
+    )
+    async def review_entrustment(
+        self,
+        info: Info,
+        matter_code: Annotated[str, strawberry.argument(description="the matter entrusted")],
+        township_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the township it is entrusted to")
+        ],
+        opinion: Annotated[str, strawberry.argument(description="the review's opinion")],
+    ) -> CatalogueEntryResult:
+        caller = info.context.caller()
+        cmd = ReviewEntrustment(matter_code.strip(), str(township_id), opinion)
+        return await as_result(
+            info.context.catalogue_handlers.review_entrustment(cmd, caller),
+            CatalogueEntry.from_model,
+        )
+
+    @strawberry.mutation(
+        description="R-CAT-05, step 2: the government approves a reviewed entrustment; from "
+        "then on the catalogue routes the matter to the township."
+    )
+    async def approve_entrustment(
+        self,
+        info: Info,
+        matter_code: Annotated[str, strawberry.argument(description="the matter entrusted")],
+        township_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the township it is entrusted to")
+        ],
+        basis: Annotated[str, strawberry.argument(description="the approval's 文号")],
+    ) -> CatalogueEntryResult:
+        caller = info.context.caller()
+        cmd = ApproveEntrustment(matter_code.strip(), str(township_id), basis)
+        return await as_result(
+            info.context.catalogue_handlers.approve_entrustment(cmd, caller),
             CatalogueEntry.from_model,
         )

@@ -24,7 +24,11 @@ from coordination.application.joint import (
     SubmitJointPlan,
 )
 from coordination.domain import joint as jnt
-from coordination.entrypoints.graphql.joint_inspections import JointInspection
+from coordination.entrypoints.graphql.joint_inspections import (
+    JointInspection,
+    JointInspectionTargetInput,
+    JointInspectOnceWarning,
+)
 from coordination.entrypoints.graphql.types import (
     Agency,
     CooperationDeadline,
@@ -109,6 +113,16 @@ class JointTask:
     late: bool = strawberry.field(description="answered after the report clock ran out")
     inability: JointInability | None
     report_deadline: CooperationDeadline
+    planned_targets: list[str] = strawberry.field(
+        default_factory=list,
+        description="R-JNT-05: the targets the task plans to inspect (licence number, or name"
+        "@address)",
+    )
+    inspect_once_warnings: list[JointInspectOnceWarning] = strawberry.field(
+        default_factory=list,
+        description="R-JNT-05: planned targets another agency inspected within the window, "
+        "warned before the inspection (综合查一次)",
+    )
 
     @strawberry.field
     async def agency(self, info: Info) -> Agency | None:
@@ -153,6 +167,8 @@ class JointTask:
             if i
             else None,
             report_deadline=CooperationDeadline.of(t.report_clock, info),
+            planned_targets=[x.key().split(":", 1)[1] for x in t.targets],
+            inspect_once_warnings=[JointInspectOnceWarning.of(w) for w in t.inspect_once_warnings],
         )
 
 
@@ -295,6 +311,10 @@ class AssignJointTaskInput:
     agency_id: strawberry.ID
     description: str
     deadline: date
+    targets: list[JointInspectionTargetInput] = strawberry.field(
+        default_factory=list,
+        description="R-JNT-05: targets the task plans to inspect; warned about before it",
+    )
 
 
 @strawberry.type
@@ -450,6 +470,9 @@ class JointMutation:
             agency_id=str(input.agency_id),
             description=input.description,
             deadline=input.deadline,
+            targets=tuple(
+                jnt.InspectionTarget(t.licence_number, t.name, t.address) for t in input.targets
+            ),
         )
         return await as_result(
             info.context.joint.assign_task(cmd, caller),

@@ -24,6 +24,17 @@ class JointInspectOnceWarning:
     window_days: int
     message: str = strawberry.field(description="综合查一次 warning for officials (Chinese)")
 
+    @classmethod
+    def of(cls, w: jnt.InspectOnceWarning) -> JointInspectOnceWarning:
+        return cls(
+            previous_inspection_id=strawberry.ID(w.previous_inspection_id),
+            previous_agency_id=strawberry.ID(w.previous_agency_id),
+            previous_operation_id=strawberry.ID(w.previous_operation_id),
+            previous_inspected_at=w.previous_inspected_at,
+            window_days=w.window_days,
+            message=w.message_zh,
+        )
+
 
 @strawberry.type(description="An inspection of a target done for a joint task (R-JNT-05).")
 class JointInspection:
@@ -55,16 +66,7 @@ class JointInspection:
             findings=i.findings,
             inspected_by=i.inspected_by,
             inspected_at=i.inspected_at,
-            warning=JointInspectOnceWarning(
-                previous_inspection_id=strawberry.ID(w.previous_inspection_id),
-                previous_agency_id=strawberry.ID(w.previous_agency_id),
-                previous_operation_id=strawberry.ID(w.previous_operation_id),
-                previous_inspected_at=w.previous_inspected_at,
-                window_days=w.window_days,
-                message=w.message_zh,
-            )
-            if w
-            else None,
+            warning=JointInspectOnceWarning.of(w) if w else None,
         )
 
 

@@ -20,7 +20,12 @@ from kernel.graphql import (
     paginate,
 )
 from notify.application.handlers import AcknowledgeInboxItem
-from notify.domain.copies import ApprovalReport, HazardReport
+from notify.domain.copies import (
+    ApprovalReport,
+    HazardReport,
+    PenaltyDecisionReport,
+    StandardChange,
+)
 from notify.domain.model import InboxItem as InboxItemModel
 from notify.entrypoints.graphql.types import InboxItem, Info, answer, follow, time_id_cursor
 from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter, work_queue_page
@@ -177,6 +182,45 @@ class ReportHazardInput:
     urgent: bool = False
 
 
+@strawberry.input(
+    description="R-NTF-01: a penalty decision on a township's own case (not from a referral)."
+)
+class ReportPenaltyDecisionInput:
+    decision_number: str = strawberry.field(description="行政处罚决定书文号")
+    matter_code: str = strawberry.field(description="names the department to copy it to")
+    party: str = strawberry.field(description="当事人")
+    kinds: list[str] = strawberry.field(description="kinds of penalty (警告, 罚款, …)")
+    fine_yuan: int | None = strawberry.field(default=None, description="the fine, in yuan")
+    summary: str = strawberry.field(default="", description="the facts and the decision")
+
+
+@strawberry.input(description="R-NTF-02: a change to a standard or an interpretation.")
+class AnnounceStandardChangeInput:
+    kind: str = strawberry.field(
+        description="standard (标准) | interpretation (解释) | legal_basis (法律依据)"
+    )
+    title: str = strawberry.field(description="the standard's or interpretation's title")
+    summary: str = strawberry.field(description="what changed")
+    township_ids: list[strawberry.ID] = strawberry.field(description="the townships concerned")
+    matter_codes: list[str] = strawberry.field(
+        default_factory=list, description="the catalogue matters it concerns, if any"
+    )
+    effective_on: str = strawberry.field(default="", description="YYYY-MM-DD, if any")
+
+
+@strawberry.type(description="R-NTF-02: the notices a change announcement put in inboxes.")
+class StandardChangeAnnouncement:
+    notices: list[InboxItem] = strawberry.field(description="one per township concerned")
+
+
+AnnounceResult = Annotated[
+    StandardChangeAnnouncement | UserError,
+    strawberry.union(
+        "AnnounceStandardChangeResult", description="The notices sent, or why none was."
+    ),
+]
+
+
 @strawberry.mutation(description="Sign for an inbox item (签收, R-NTF-04).")
 async def acknowledge_inbox_item(info: Info, id: strawberry.ID) -> AcknowledgeResult:
     caller = info.context.caller()
@@ -207,3 +251,48 @@ async def report_hazard(info: Info, input: ReportHazardInput) -> ReportCopyResul
         input.kind, input.matter_code, input.place, input.description, input.urgent
     )
     return await answer(info.context.copies.report_hazard(report, caller), InboxItem.from_model)
+
+
+@strawberry.mutation(
+    description="A township copies a penalty decision on a case of its own to the department "
+    "owning the matter for the record (抄告备案, R-NTF-01). Returns the department's inbox item."
+)
+async def report_penalty_decision(
+    info: Info,
+    input: Annotated[ReportPenaltyDecisionInput, strawberry.argument(description="the decision")],
+) -> ReportCopyResult:
+    caller = info.context.caller()
+    report = PenaltyDecisionReport(
+        input.decision_number,
+        input.matter_code,
+        input.party,
+        tuple(input.kinds),
+        input.fine_yuan,
+        input.summary,
+    )
+    return await answer(
+        info.context.copies.report_penalty_decision(report, caller), InboxItem.from_model
+    )
+
+
+@strawberry.mutation(
+    description="Announce a change to a standard or an interpretation to the townships "
+    "concerned (R-NTF-02); each gets an inbox notice with a receipt. Returns the notices."
+)
+async def announce_standard_change(
+    info: Info,
+    input: Annotated[AnnounceStandardChangeInput, strawberry.argument(description="the change")],
+) -> AnnounceResult:
+    caller = info.context.caller()
+    change = StandardChange(
+        input.kind,
+        input.title,
+        input.summary,
+        tuple(input.matter_codes),
+        tuple(str(t) for t in input.township_ids),
+        input.effective_on,
+    )
+    return await answer(
+        info.context.copies.announce_standard_change(change, caller),
+        lambda items: StandardChangeAnnouncement(notices=[InboxItem.from_model(i) for i in items]),
+    )

@@ -43,6 +43,8 @@ class Mutation:
     remove_webhook = hooks.remove_webhook
     report_approval = inbox.report_approval
     report_hazard = inbox.report_hazard
+    report_penalty_decision = inbox.report_penalty_decision
+    announce_standard_change = inbox.announce_standard_change
     rate_department = supervision.rate_department
     rate_township = supervision.rate_township
 

@@ -54,6 +54,11 @@ class SupervisionAgencyFigures:
     refusals: int = strawberry.field(description="refusals to cooperate (拒绝协助)")
     ratings_received: int
     rating_average: float | None
+    failures_to_cooperate: int = strawberry.field(
+        default=0,
+        description="R-SUP-03: every failure to cooperate (refused assistance, missed clocks, "
+        "written inability rejected, ignored 督办)",
+    )
 
     @classmethod
     def from_model(cls, a: sup.AgencyFigures) -> SupervisionAgencyFigures:
@@ -72,6 +77,7 @@ class SupervisionAgencyFigures:
             refusals=a.refusals,
             ratings_received=a.ratings_received,
             rating_average=a.rating_average,
+            failures_to_cooperate=a.failures_to_cooperate,
         )
 
 
@@ -105,6 +111,18 @@ class SupervisionRefusal:
     at: datetime
     subject: str | None
     reason: str
+
+
+@strawberry.type(description="R-SUP-03: a failure to cooperate, listed for accountability.")
+class SupervisionFailure:
+    kind: str = strawberry.field(
+        description="refused_assistance | missed_clock | inability_rejected | ignored_supervision"
+    )
+    kind_zh: str = strawberry.field(description="the kind, in Chinese")
+    agency_id: strawberry.ID = strawberry.field(description="the agency that failed")
+    at: datetime = strawberry.field(description="when")
+    subject: str | None = strawberry.field(description="the case or request, if any")
+    detail: str = strawberry.field(description="what happened (Chinese)")
 
 
 @strawberry.type(description="One agency's rating of another for a quarter (R-SUP-03).")
@@ -150,6 +168,9 @@ class SupervisionReport:
     disputes: list[SupervisionDispute]
     refusals: list[SupervisionRefusal]
     ratings: list[AgencyRating]
+    failures: list[SupervisionFailure] = strawberry.field(
+        description="R-SUP-03: every failure to cooperate in the period"
+    )
     download_path: str = strawberry.field(
         description="the .xlsx of this report on the notify service (Bearer-authenticated)"
     )
@@ -204,6 +225,17 @@ class SupervisionReport:
                 for x in r.refusals
             ],
             ratings=[AgencyRating.from_model(x) for x in r.ratings],
+            failures=[
+                SupervisionFailure(
+                    kind=f.kind,
+                    kind_zh=sup.FAILURE_KIND_ZH[f.kind],
+                    agency_id=strawberry.ID(f.agency_id),
+                    at=f.at,
+                    subject=f.subject,
+                    detail=f.detail,
+                )
+                for f in r.failures
+            ],
             download_path=f"/reports/{r.kind}/{r.period.label}.xlsx",
             pdf_path=f"/reports/{r.kind}/{r.period.label}.pdf",
         )

@@ -166,14 +166,42 @@ def draft_referral(
     return draft
 
 
-def check_competence(competence: Competence, receiver_id: str, override_reason: str) -> Competence:
+#: Agency kinds that may hold a case the catalogue reserves to "the department" (R-CAT-03): the
+#: reservation is about townships, so a ruling between departments is not refused by it.
+DEPARTMENT_KINDS = frozenset({"department", "approval_bureau"})
+
+
+def check_competence(
+    competence: Competence,
+    receiver_id: str,
+    override_reason: str,
+    receiver_kind: str | None = None,
+) -> Competence:
     """R-CAT-02/03: the receiver must be the competent agency per the catalogue, or the
-    sender states why not (recorded). An unknown matter needs a stated reason."""
+    sender states why not (recorded). An unknown matter needs a stated reason.
+
+    A case that may end in a major penalty is reserved to the department (R-CAT-03, HC #13):
+    no stated reason moves it elsewhere. Only the government's own decision (an R-CAT-04
+    designation with the major-penalty exception) does, and then the catalogue already names
+    that agency."""
     reason = override_reason.strip()
     if competence.resolved_agency_id is None and not reason:
         raise ValidationFailed(
             f"{competence.explanation}; state why this agency is addressed (competenceReason)",
             field="competenceReason",
+        )
+    if (
+        competence.reason == "major_penalty"
+        and competence.resolved_agency_id is not None
+        and competence.resolved_agency_id != receiver_id
+        and receiver_kind not in DEPARTMENT_KINDS
+    ):
+        raise ValidationFailed(
+            f"a case that may end in a major penalty is reserved to "
+            f"{competence.resolved_agency_id} ({competence.explanation}); a stated reason "
+            "does not change that: address the department, or ask the government to designate "
+            "another agency for such cases (R-CAT-04)",
+            field="receiverId",
         )
     if (
         competence.resolved_agency_id is not None
