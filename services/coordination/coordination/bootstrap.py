@@ -33,6 +33,7 @@ from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
+from coordination.application.stalls import StallCheck
 from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
@@ -68,7 +69,18 @@ class CoordinationService:
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            CoordinationQueries(self.agencies, self.catalogue.catalogue, self.disputes.disputes),
+            CoordinationQueries(
+                self.agencies,
+                self.catalogue.catalogue,
+                self.disputes.disputes,
+                StallCheck(
+                    self.disputes.disputes,
+                    self.assistance.requests,
+                    self.technical_support.requests,
+                    self.information.queries,
+                    self.joint.operations,
+                ),
+            ),
             self.catalogue,
             self.disputes,
             self.deps.calendar,

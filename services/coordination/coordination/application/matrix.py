@@ -38,6 +38,12 @@ RULES: tuple[Rule, ...] = (
     # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
     rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
     rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
+    rule(
+        "coordination.coordinationStalls",
+        _READERS,
+        [_R.SUPERVISOR],
+        "stall check: disputes, requests and joint tasks with no running clock (issue 14)",
+    ),
     rule("coordination.openDispute", ACTING_STAFF, [_R.PARTY], "one of partyIds, R-DSP-01"),
     rule("coordination.openDispute", _GOV_COORD, [_R.SUPERVISOR]),
     rule("coordination.escalateDispute", ACTING_STAFF, [_R.PARTY], "R-DSP-02"),

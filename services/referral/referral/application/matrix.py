@@ -81,6 +81,12 @@ RULES: tuple[Rule, ...] = (
     rule("referral.transferReferralsAtDelegation", _GOV_COORD, [_R.SUPERVISOR]),
     # -- referral: supervision --------------------------------------------------------------
     rule("referral.superviseReferral", _GOV_COORD, [_R.SUPERVISOR], "督办, R-REF-13"),
+    rule(
+        "referral.referralStalls",
+        ("government", "coordinator", "supervisor"),
+        [_R.SUPERVISOR],
+        "stall check: open cases with no clock and no owner (R-REF-07)",
+    ),
     # -- referral: complaints (the owning agency is the receiver) ---------------------------
     rule("referral.registerComplaint", ACTING_STAFF, [_R.RECEIVER], "首问, R-CMP-01"),
     rule("referral.answerComplaint", ACTING_STAFF, [_R.RECEIVER], "R-CMP-03"),

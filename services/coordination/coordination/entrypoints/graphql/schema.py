@@ -18,6 +18,7 @@ from coordination.entrypoints.graphql.information import (
 from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
 from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery
+from coordination.entrypoints.graphql.stalls import StallQuery
 from coordination.entrypoints.graphql.technical import (
     TechnicalSupportMutation,
     TechnicalSupportQuery,
@@ -39,6 +40,7 @@ class Query(
     InformationQueries,
     MeetingQuery,
     JointQuery,
+    StallQuery,
 ):
     pass
 

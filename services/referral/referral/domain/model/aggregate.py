@@ -117,6 +117,7 @@ class Referral:
     penalty: Penalty | None = None
     complaint_id: str | None = None
     forwarded_from: str | None = None
+    dispute_id: str | None = None  # the dispute that owns it after a decline (R-DSP-01)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -472,6 +473,14 @@ class Referral:
         s = Supervision(actor.person_id, actor.agency_id, at, note.strip())
         moved = self._recorded("supervise", actor, at, note.strip())
         return replace(moved, supervisions=(*self.supervisions, s))
+
+    def owned_by_dispute(self, dispute_id: str) -> Referral | None:
+        """R-REF-07 → R-DSP-01: the dispute coordination opened for this declined referral
+        now answers for it (its step clock runs there). None: nothing to record (already
+        recorded, or the referral no longer waits on a dispute)."""
+        if self.status is not Status.DECLINED or self.dispute_id == dispute_id:
+            return None
+        return replace(self, dispute_id=dispute_id)
 
     # -- suspected crime (R-REF-10) --------------------------------------------------
 
