@@ -100,6 +100,11 @@ class AcceptancePolicy(PolicyModel):
     """Whether the receiver may decline a referral (CQ: 受移送有管辖权的行政机关不得拒绝接受)."""
     limit_working_days: PositiveInt
     """Working days to state acceptance in writing (FY (四)1: 5; default 5)."""
+    forward_when_not_competent: Bool = False
+    """A receiver without jurisdiction passes the case at once to the competent agency and
+    stays responsible until that one accepts (CQ 四(二): 对案件无管辖权的行政机关应当立即将案件
+    移送有管辖权的行政机关，不得拖延时间或压案不送; 首接负责). False (FY, HL and the default):
+    it declines instead and nobody passes a case on (不得再行移送, R-REF-07)."""
 
 
 class ReferralPolicy(PolicyModel):

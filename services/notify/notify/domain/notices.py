@@ -127,6 +127,18 @@ MATRIX: tuple[NoticeRow, ...] = (
         "依据：{basis}。", receipt=False,
     ),
     _r(
+        "referral.forwarded.v1", "R-REF-07", "referral.forwarded", "receiver_id", REFERRAL,
+        "转来移送案件：{first_receiver_id_name}无管辖权，依法转由你单位办理",
+        "{previous_receiver_id_name}认为本案不属其管辖，转由你单位办理，理由：{reasons}。"
+        "你单位有管辖权，不得拒绝接受（CQ 四(二)），请书面告知受理情况。",
+    ),
+    _r(
+        "referral.forwarded.v1", "R-REF-07", "referral.forwarded_away", "sender_id", REFERRAL,
+        "移送案件已转由{receiver_id_name}办理",
+        "{previous_receiver_id_name}无管辖权，已将案件转由{receiver_id_name}办理；"
+        "{first_receiver_id_name}为首接负责机关，至其受理时止。", receipt=False,
+    ),
+    _r(
         "referral.receiver_confirmed.v1", "R-DSP-03", "referral.receiver_confirmed",
         "receiver_id", REFERRAL, "裁定确认由你单位承办移送案件",
         "依据：{basis}。请书面告知受理情况。",

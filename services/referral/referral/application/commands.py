@@ -76,6 +76,16 @@ class AcceptReferral:
 
 
 @dataclass(frozen=True)
+class ForwardReferral:
+    """R-REF-07, CQ 四(二): a receiver without jurisdiction passes the case at once to the
+    competent agency and stays responsible until it accepts (首接负责)."""
+
+    referral_id: str
+    to_agency_id: str
+    reasons: str
+
+
+@dataclass(frozen=True)
 class DeclineReferral:
     """R-REF-07: the receiver's leader declines, citing the catalogue, naming who handles
     the case meanwhile."""

@@ -55,6 +55,12 @@ RULES: tuple[Rule, ...] = (
     # -- referral: the receiver's side ------------------------------------------------------
     rule("referral.acceptReferral", ACTING_STAFF, [_R.RECEIVER], "R-REF-06"),
     rule("referral.declineReferral", ["leader"], [_R.RECEIVER], "R-REF-07"),
+    rule(
+        "referral.forwardReferral",
+        ["leader"],
+        [_R.RECEIVER],
+        "R-REF-07, CQ 四(二): a receiver without jurisdiction, where the policy says so",
+    ),
     rule("referral.consentToUpwardReferral", ["leader"], [_R.RECEIVER], "R-REF-09"),
     rule("referral.recordReferralPenalty", ACTING_STAFF, [_R.RECEIVER]),
     rule("referral.markReferralHandled", ACTING_STAFF, [_R.RECEIVER]),

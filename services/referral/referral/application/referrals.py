@@ -23,6 +23,7 @@ from referral.application.commands import (
     DeclineReferral,
     DraftReferral,
     ExtendSendDeadline,
+    ForwardReferral,
     MarkHandled,
     RecordJusticeFiling,
     RecordPenalty,
@@ -45,6 +46,7 @@ from referral.contracts.published import (
     ReferralDeclinedV1,
     ReferralDraftedV1,
     ReferralFiledWithJusticeV1,
+    ReferralForwardedV1,
     ReferralHandledV1,
     ReferralPenaltyRecordedV1,
     ReferralResultReportedV1,
@@ -338,6 +340,40 @@ class ReferralCommands:
 
         return await self.run.transit(
             "declineReferral", cmd.referral_id, caller, move, ReferralDeclinedV1, extra
+        )
+
+    async def forward(self, cmd: ForwardReferral, caller: Caller) -> Referral:
+        """R-REF-07, CQ 四(二): pass the case at once to the competent agency (the catalogue
+        decides who that is); the first receiver keeps a clock until it accepts."""
+
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            competence = await self.assess_competence(
+                r.matter_code, r.township_id, now, r.penalty_kinds, r.possible_fine_yuan
+            )
+            accept = self.clocks.accept(now, cmd.to_agency_id)
+            return r.forward(
+                actor,
+                now,
+                may_forward=policy_of(self.ports.policy).acceptance.forward_when_not_competent,
+                to=await self.run.agency(cmd.to_agency_id),
+                to_id=cmd.to_agency_id,
+                reasons=cmd.reasons,
+                competence=competence,
+                accept_clock=accept,
+                first_receiver_clock=self.clocks.first_receiver(accept, now),
+            )
+
+        def extra(before: Referral, after: Referral) -> dict[str, object]:
+            accept = after.accept_deadline
+            return {
+                "previous_receiver_id": before.receiver_id,
+                "first_receiver_id": after.first_receiver_id or before.receiver_id,
+                "reasons": cmd.reasons.strip(),
+                "accept_due": accept.due if accept else None,
+            }
+
+        return await self.run.transit(
+            "forwardReferral", cmd.referral_id, caller, move, ReferralForwardedV1, extra
         )
 
     async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:

@@ -122,6 +122,19 @@ class ReferralDeclinedV1(_ReferralChange):
     declined_at: datetime
 
 
+class ReferralForwardedV1(_ReferralChange):
+    """R-REF-07, CQ 四(二): the receiver had no jurisdiction and passed the case at once to
+    the competent agency (``receiver_id``), which must state acceptance by ``accept_due``;
+    the first receiver (``first_receiver_id``) stays responsible until then (首接负责)."""
+
+    event_type = "referral.forwarded.v1"
+
+    previous_receiver_id: str
+    first_receiver_id: str
+    reasons: str
+    accept_due: datetime | None = None
+
+
 class ReferralReassignedV1(_ReferralChange):
     """A dispute ruling named another agency responsible: it must now state acceptance."""
 
@@ -318,6 +331,7 @@ PUBLISHED: list[type[EventPayload]] = [
     ReferralAcceptedV1,
     ReferralDeclinedV1,
     ReferralReassignedV1,
+    ReferralForwardedV1,
     ReferralReceiverConfirmedV1,
     ReferralReturnedToSenderV1,
     ReferralHandledV1,

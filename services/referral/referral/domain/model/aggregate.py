@@ -62,6 +62,10 @@ OPEN_AFTER_SENDING = (
 # Referrals a bulk transfer at delegation may move (R-REF-11); finished ones stay archived.
 MOVABLE_AT_DELEGATION = (Status.SENT, Status.ACCEPTED)
 
+#: The clock of the first receiver that forwarded a case (首接负责, CQ 四(二)): it runs until
+#: the competent agency accepts, so the first receiver answers for the case meanwhile.
+FIRST_RECEIVER = "first_receiver"
+
 JUDICIAL_KINDS = frozenset({"public_security", "procuratorate", "court"})
 
 
@@ -118,6 +122,7 @@ class Referral:
     complaint_id: str | None = None
     forwarded_from: str | None = None
     dispute_id: str | None = None  # the dispute that owns it after a decline (R-DSP-01)
+    first_receiver_id: str | None = None  # 首接负责机关 after a CQ forward (R-REF-07)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -354,7 +359,7 @@ class Referral:
         if not reason.strip():
             raise ValidationFailed("state why the referral is withdrawn", field="reason")
         moved = self._moved("withdraw", actor, at, Status.WITHDRAWN, reason.strip())
-        return moved._stop_clocks("cancelled", "send", "accept")
+        return moved._stop_clocks("cancelled", "send", "accept", FIRST_RECEIVER)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -368,7 +373,8 @@ class Referral:
                 "the written statement of acceptance (受理情况) is missing", field="statement"
             )
         moved = self._moved("accept", actor, at, Status.ACCEPTED, statement.strip())
-        moved = moved._stop_clocks("met", "accept")._start_clock(report_clock)
+        # A forwarded case: the first receiver's responsibility ends with this acceptance.
+        moved = moved._stop_clocks("met", "accept", FIRST_RECEIVER)._start_clock(report_clock)
         return replace(moved, acceptance_statement=statement.strip())
 
     def decline(
@@ -426,6 +432,74 @@ class Referral:
         )
         moved = self._moved("decline", actor, at, Status.DECLINED, reasons.strip())
         return replace(moved._stop_clocks("met", "accept"), decline_info=d)
+
+    def forward(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        may_forward: bool,
+        to: AgencyRef | None,
+        to_id: str,
+        reasons: str,
+        competence: Competence,
+        accept_clock: DeadlineInfo | None,
+        first_receiver_clock: DeadlineInfo,
+    ) -> Referral:
+        """R-REF-07, CQ 四(二): a receiver without jurisdiction passes the case at once to the
+        agency that has it (对案件无管辖权的行政机关应当立即将案件移送有管辖权的行政机关) and
+        stays responsible until that one accepts (首接负责): its own clock runs until then.
+        One with jurisdiction may neither refuse nor pass it on (不得拒绝接受). Where the
+        district gives no such route, nobody passes a case on (不得再行移送)."""
+        self._require("forward", Status.SENT)
+        if not may_forward:
+            raise Forbidden(
+                "in this district a receiver may not pass a case on to a third agency "
+                "(不得再行移送, R-REF-07); decline it instead",
+                field="id",
+            )
+        if self.route is Route.CRIME:
+            raise InvalidState("public security records 立案 or 不立案 instead (R-REF-10)")
+        competent = competence.resolved_agency_id
+        if competent == self.receiver_id:
+            raise Forbidden(
+                f"the catalogue names this agency competent ({competence.explanation}); it "
+                "may not refuse the case or pass it on (不得拒绝接受, CQ 四(二))",
+                field="id",
+            )
+        if competent is None:
+            raise ValidationFailed(
+                f"the catalogue names no competent agency ({competence.explanation}); ask the "
+                "coordination body to designate one (R-CAT-04)",
+                field="toAgencyId",
+            )
+        if to_id != competent:
+            raise ValidationFailed(
+                f"the case goes to the agency with jurisdiction, {competent!r} per the "
+                f"catalogue ({competence.explanation}), not {to_id!r}",
+                field="toAgencyId",
+            )
+        if to is None or to.internal_unit:
+            raise ValidationFailed(
+                f"{to_id!r} is not an agency that acts externally (R-AG-02)", field="toAgencyId"
+            )
+        if not reasons.strip():
+            raise ValidationFailed("state why the case is not this agency's", field="reasons")
+        first = self.first_receiver_id or self.receiver_id
+        moved = self._moved(
+            "forward", actor, at, Status.SENT, f"{self.receiver_id}→{to.id}：{reasons.strip()}"
+        )
+        moved = moved._stop_clocks("met", "accept")._stop_clocks("met", FIRST_RECEIVER)
+        moved = replace(
+            moved,
+            receiver_id=to.id,
+            previous_receivers=(*self.previous_receivers, self.receiver_id),
+            first_receiver_id=first,
+            competence=competence,
+        )
+        if accept_clock is not None:
+            moved = moved._start_clock(accept_clock)
+        return moved._start_clock(replace(first_receiver_clock, responsible_agency_id=first))
 
     def record_penalty(self, actor: Actor, at: datetime, penalty: Penalty) -> Referral:
         """The receiver's administrative penalty. Never while a crime transfer is pending

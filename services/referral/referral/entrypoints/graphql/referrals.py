@@ -77,6 +77,14 @@ async def decline_referral(
     return await referral_result(info, h.decline(cmd, info.context.caller()))
 
 
+async def forward_referral(
+    info: Info, id: strawberry.ID, to_agency_id: strawberry.ID, reasons: str
+) -> ReferralResult:
+    cmd = c.ForwardReferral(str(id), str(to_agency_id), reasons)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.forward(cmd, info.context.caller()))
+
+
 async def record_referral_penalty(
     info: Info,
     id: strawberry.ID,
