@@ -49,6 +49,7 @@ def test_each_section_has_exactly_one_owner() -> None:
         "send",
         "acceptance",
         "result_report",
+        "supervision_answer",  # R-REF-13 督办's clock (issue 14)
     }
     assert {s for s, o in SECTION_OWNERS.items() if o == "notify"} == {
         "notices",

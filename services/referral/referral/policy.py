@@ -22,6 +22,7 @@ __all__ = [
     "ReferralPolicy",
     "ResultReportPolicy",
     "SendPolicy",
+    "SupervisionPolicy",
     "UrgentClock",
     "policy_of",
 ]
@@ -38,6 +39,19 @@ class ResultReportPolicy(PolicyModel):
     limit_days: PositiveInt = 90
     """Calendar days (日), not working days."""
     basis_zh: Text = "行政处罚法第六十条；项目默认"
+    """Where the number comes from, as the clock's rule cites it."""
+
+
+class SupervisionPolicy(PolicyModel):
+    """督办 (R-REF-13): the receiver of a lingering case answers the 督办 in writing, or acts
+    on the case, within this limit; the clock is watched and escalated like the others.
+
+    CQ 四(二) (由市政府或市政府指定的机关依法督办并查处) gives no limit, nor does any other
+    seed: 5 working days, the limit the seeds give a written statement (FY (四)1, 受理情况),
+    is the project's default and must be confirmed with the district."""
+
+    answer_limit_working_days: PositiveInt = 5
+    basis_zh: Text = "项目默认，参照书面告知受理情况的5个工作日（FY (四)1）"
     """Where the number comes from, as the clock's rule cites it."""
 
 
@@ -120,6 +134,9 @@ class ReferralPolicy(PolicyModel):
     result_report: ResultReportPolicy = Field(default_factory=ResultReportPolicy)
     """R-REF-08: days to report the handling result (optional in a file: 90 days, the
     Administrative Penalty Law art. 60)."""
+    supervision_answer: SupervisionPolicy = Field(default_factory=SupervisionPolicy)
+    """R-REF-13: the 督办's own clock (optional in a file: the project default). Not
+    ``supervision``: that section is notify's (reminders to the supervising bodies)."""
 
     def acceptance_limit_working_days(self) -> int | None:
         """Working days for the receiver's written acceptance statement (R-REF-06).

@@ -95,6 +95,12 @@ MATRIX: tuple[NoticeRow, ...] = (
         note="notify.domain.model.referral_received: the accept-by time in words",
     ),
     _r(
+        "referral.ongoing_violation_reported.v1", "R-REF-05", "referral.ongoing_violation",
+        "receiver_id", REFERRAL, "【立即】违法行为正在发生：{title}",
+        "{sender_id_name}发现违法行为正在进行（{place}，{party}），已责令停止：{stop_order}。"
+        "告知：{immediate_notice}。案件将立即移送，请立即组织处置。",
+    ),
+    _r(
         "referral.send_deadline_extended.v1", "R-REF-04", "referral.send_extended",
         "notified_agency_id", REFERRAL, "移送期限延长的事先告知",
         "{actor_agency_id_name}延长案件移送期限{working_days}个工作日，理由：{reason}。",
@@ -154,6 +160,11 @@ MATRIX: tuple[NoticeRow, ...] = (
     _r(
         "referral.supervised.v1", "R-REF-13", "referral.supervised", "receiver_id", REFERRAL,
         "督办通知", "{actor_agency_id_name}督办：{note}", audience="leader",
+    ),
+    _r(
+        "referral.supervision_answered.v1", "R-REF-13", "referral.supervision_answered",
+        "supervising_agency_ids", REFERRAL, "督办答复：{receiver_id_name}",
+        "{receiver_id_name}答复督办：{answer}",
     ),
     _r(
         "referral.department_consent_recorded.v1", "R-REF-09", "referral.upward_consent",

@@ -122,6 +122,14 @@ class CloseReferral:
 
 
 @dataclass(frozen=True)
+class AnswerSupervision:
+    """R-REF-13: the receiver answers a 督办 in writing (acting on the case answers it too)."""
+
+    referral_id: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class SuperviseReferral:
     """R-REF-13: 督办 a lingering case."""
 

@@ -88,6 +88,12 @@ RULES: tuple[Rule, ...] = (
     # -- referral: supervision --------------------------------------------------------------
     rule("referral.superviseReferral", _GOV_COORD, [_R.SUPERVISOR], "督办, R-REF-13"),
     rule(
+        "referral.answerSupervision",
+        ACTING_STAFF,
+        [_R.RECEIVER],
+        "R-REF-13: the receiver's written answer to a 督办 (acting on the case answers too)",
+    ),
+    rule(
         "referral.referralStalls",
         ("government", "coordinator", "supervisor"),
         [_R.SUPERVISOR],

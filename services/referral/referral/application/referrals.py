@@ -17,6 +17,7 @@ from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
     AcceptReferral,
+    AnswerSupervision,
     ApproveReferral,
     CloseReferral,
     ConsentToUpwardReferral,
@@ -48,12 +49,14 @@ from referral.contracts.published import (
     ReferralFiledWithJusticeV1,
     ReferralForwardedV1,
     ReferralHandledV1,
+    ReferralOngoingViolationReportedV1,
     ReferralPenaltyRecordedV1,
     ReferralResultReportedV1,
     ReferralSendDeadlineExtendedV1,
     ReferralSentV1,
     ReferralSubmittedV1,
     ReferralSupervisedV1,
+    ReferralSupervisionAnsweredV1,
     ReferralWithdrawnV1,
 )
 from referral.domain.complaint import ComplaintStatus
@@ -126,6 +129,8 @@ class ReferralCommands:
         if origin is not None and origin.receiver_id != actor.agency_id:
             raise Forbidden("only the receiver of a referral can act on it", field="forwardedFrom")
         ongoing = _ongoing(cmd)
+        # R-REF-05: an ongoing violation makes the referral urgent (the urgent send clock).
+        urgent = cmd.urgent or ongoing is not None
         competence: Competence | None = None
         if receiver is not None and receiver.kind not in _OUTSIDE_CATALOGUE:
             assessed = await self.assess_competence(
@@ -148,10 +153,10 @@ class ReferralCommands:
             party=cmd.party,
             place=cmd.place,
             found_at=cmd.found_at,
-            urgent=cmd.urgent,
+            urgent=urgent,
             actor=actor,
             at=now,
-            send_clock=self.clocks.send(cmd.found_at, cmd.urgent),
+            send_clock=self.clocks.send(cmd.found_at, urgent),
             township_id=township_id,
             penalty_kinds=cmd.penalty_kinds,
             possible_fine_yuan=cmd.possible_fine_yuan,
@@ -179,7 +184,21 @@ class ReferralCommands:
             referral.id,
             caller.correlation_id,
         )
-        await self.ports.referrals.add(referral, [event])
+        events = [event]
+        if ongoing is not None:
+            # R-REF-05: the competent agency is told immediately (立即), not when it is sent.
+            told = ReferralOngoingViolationReportedV1(
+                **{**change, "deadlines": []},
+                title=referral.title,
+                place=referral.place,
+                party=referral.party,
+                stop_order=ongoing.stop_order,
+                stop_ordered_at=ongoing.stop_ordered_at,
+                immediate_notice=ongoing.notice,
+                notified_at=ongoing.notified_at,
+            )
+            events.append(self.run.event(told, referral.id, caller.correlation_id))
+        await self.ports.referrals.add(referral, events)
         return replace(referral, version=1)
 
     async def extend_send_deadline(self, cmd: ExtendSendDeadline, caller: Caller) -> Referral:
@@ -436,13 +455,33 @@ class ReferralCommands:
         )
 
     async def supervise(self, cmd: SuperviseReferral, caller: Caller) -> Referral:
+        """R-REF-13: the 督办 reaches the receiver with its own clock (policy
+        ``supervision``)."""
         return await self.run.transit(
             "superviseReferral",
             cmd.referral_id,
             caller,
-            lambda r, actor, now: r.supervise(actor, now, cmd.note),
+            lambda r, actor, now: r.supervise(
+                actor, now, cmd.note, self.clocks.supervision(now, r.receiver_id)
+            ),
             ReferralSupervisedV1,
-            {"note": cmd.note},
+            lambda _, after: {"note": cmd.note, "supervision_due": after.supervisions[-1].due},
+        )
+
+    async def answer_supervision(self, cmd: AnswerSupervision, caller: Caller) -> Referral:
+        """R-REF-13: the receiver's written answer stops the 督办's clock."""
+
+        def extra(before: Referral, _: Referral) -> dict[str, object]:
+            pending = [s.agency_id for s in before.supervisions if s.answered_at is None]
+            return {"answer": cmd.answer.strip(), "supervising_agency_ids": sorted(set(pending))}
+
+        return await self.run.transit(
+            "answerSupervision",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.answer_supervision(actor, now, cmd.answer),
+            ReferralSupervisionAnsweredV1,
+            extra,
         )
 
     # -- passed up (R-REF-09) -----------------------------------------------------------

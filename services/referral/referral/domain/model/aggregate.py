@@ -65,6 +65,8 @@ MOVABLE_AT_DELEGATION = (Status.SENT, Status.ACCEPTED)
 #: The clock of the first receiver that forwarded a case (首接负责, CQ 四(二)): it runs until
 #: the competent agency accepts, so the first receiver answers for the case meanwhile.
 FIRST_RECEIVER = "first_receiver"
+#: The clock of a 督办 (R-REF-13): the receiver answers it, or acts on the case, by its due.
+SUPERVISION = "supervision"
 
 JUDICIAL_KINDS = frozenset({"public_security", "procuratorate", "court"})
 
@@ -159,7 +161,22 @@ class Referral:
         t = Transition(
             action, actor.person_id, actor.person_name, actor.agency_id, at, self.status, to, note
         )
-        return replace(self, status=to, history=(*self.history, t))
+        moved = replace(self, status=to, history=(*self.history, t))
+        if to is not self.status and actor.agency_id == self.receiver_id:
+            # The receiver acting on the case answers a pending 督办 (R-REF-13).
+            moved = moved._answer_supervisions(at, f"以办理行为答复：{action}")
+        return moved
+
+    def _answer_supervisions(self, at: datetime, answer: str) -> Referral:
+        if not any(d.kind == SUPERVISION and d.state == "open" for d in self.deadlines):
+            return self
+        return replace(
+            self._stop_clocks("met", SUPERVISION),
+            supervisions=tuple(
+                replace(s, answer=answer, answered_at=at) if s.answered_at is None else s
+                for s in self.supervisions
+            ),
+        )
 
     def _recorded(self, action: str, actor: Actor, at: datetime, note: str = "") -> Referral:
         """A recorded act that does not change the state (before == after)."""
@@ -538,15 +555,34 @@ class Referral:
         self._require("close", Status.RESULT_REPORTED)
         return self._moved("close", actor, at, Status.CLOSED)
 
-    def supervise(self, actor: Actor, at: datetime, note: str) -> Referral:
+    def supervise(
+        self, actor: Actor, at: datetime, note: str, clock: DeadlineInfo | None = None
+    ) -> Referral:
         """R-REF-13: the government or its delegate supervises (督办) a lingering case (who
-        may is the authorization matrix's rule, checked before the domain is asked)."""
+        may is the authorization matrix's rule, checked before the domain is asked). The 督办
+        reaches the receiver with its own ``clock``: it answers in writing, or acts on the
+        case, by then."""
         self._require("supervise", *OPEN_AFTER_SENDING)
         if not note.strip():
             raise ValidationFailed("state what is required and by when", field="note")
-        s = Supervision(actor.person_id, actor.agency_id, at, note.strip())
+        s = Supervision(
+            actor.person_id, actor.agency_id, at, note.strip(), clock.due if clock else None
+        )
         moved = self._recorded("supervise", actor, at, note.strip())
-        return replace(moved, supervisions=(*self.supervisions, s))
+        moved = replace(moved, supervisions=(*self.supervisions, s))
+        if clock is not None:
+            moved = moved._start_clock(replace(clock, responsible_agency_id=self.receiver_id))
+        return moved
+
+    def answer_supervision(self, actor: Actor, at: datetime, answer: str) -> Referral:
+        """R-REF-13: the receiver answers the pending 督办 in writing; its clock stops."""
+        self._require("answer a 督办 on", *OPEN_AFTER_SENDING)
+        if not any(s.answered_at is None for s in self.supervisions):
+            raise InvalidState("no 督办 is waiting for an answer", field="id")
+        if not answer.strip():
+            raise ValidationFailed("the written answer to the 督办 is missing", field="answer")
+        moved = self._recorded("answer_supervision", actor, at, answer.strip())
+        return moved._answer_supervisions(at, answer.strip())
 
     def owned_by_dispute(self, dispute_id: str) -> Referral | None:
         """R-REF-07 → R-DSP-01: the dispute coordination opened for this declined referral

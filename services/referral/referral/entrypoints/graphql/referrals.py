@@ -85,6 +85,12 @@ async def forward_referral(
     return await referral_result(info, h.forward(cmd, info.context.caller()))
 
 
+async def answer_supervision(info: Info, id: strawberry.ID, answer: str) -> ReferralResult:
+    cmd = c.AnswerSupervision(str(id), answer)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.answer_supervision(cmd, info.context.caller()))
+
+
 async def record_referral_penalty(
     info: Info,
     id: strawberry.ID,

@@ -97,6 +97,11 @@ class Mutation:
         resolver=referrals.supervise_referral,
         description="督办 a lingering case (government / coordinator, R-REF-13).",
     )
+    answer_supervision = strawberry.mutation(
+        resolver=referrals.answer_supervision,
+        description="The receiver answers a 督办 in writing; its clock stops and the supervising "
+        "agency is told (R-REF-13). Accepting, handling or reporting the case answers it too.",
+    )
     consent_to_upward_referral = strawberry.mutation(
         resolver=referrals.consent_to_upward_referral,
         description="The department's leader consents to an upward transfer.",

@@ -128,6 +128,11 @@ class ReferralSupervision:
     agency: Agency
     at: datetime
     note: str
+    due: datetime | None = strawberry.field(
+        default=None, description="its own clock (R-REF-13): answer or act by then"
+    )
+    answer: str = ""
+    answered_at: datetime | None = None
 
 
 @strawberry.type(description="R-REF-09: the department's consent and the justice filing.")
@@ -349,7 +354,13 @@ class Referral:
             ],
             supervisions=[
                 ReferralSupervision(
-                    by=s.by, agency=Agency(id=strawberry.ID(s.agency_id)), at=s.at, note=s.note
+                    by=s.by,
+                    agency=Agency(id=strawberry.ID(s.agency_id)),
+                    at=s.at,
+                    note=s.note,
+                    due=s.due,
+                    answer=s.answer,
+                    answered_at=s.answered_at,
                 )
                 for s in r.supervisions
             ],
