@@ -16,7 +16,7 @@ from coordination.adapters.cooperation import (
     TechnicalSupportRepository,
 )
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
-from coordination.adapters.meetings import MeetingRepository
+from coordination.adapters.meetings import MeetingRepository, RoutineDueRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -32,6 +32,7 @@ from coordination.application.joint import JointHandlers
 from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
+from coordination.application.routine import RoutineMeetings
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
 from coordination.application.stalls import StallCheck
 from coordination.application.technical import TechnicalSupportHandlers
@@ -174,6 +175,8 @@ def bootstrap(
     )
     joint_repositories = (joint.operations, joint.inspections)
     meetings = MeetingHandlers(MeetingRepository(deps.store), *common)  # R-MTG-01
+    # Routine meetings due on the policy's period (R-MTG-01, issue 14 item 7).
+    meetings.routine = RoutineMeetings(RoutineDueRepository(deps.store), *common)
     router = (
         EventRouter(district)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
@@ -203,6 +206,7 @@ def bootstrap(
             *(r.aggregates for r in cooperation_repositories),
             *(r.aggregates for r in joint_repositories),
             meetings.meetings.aggregates,
+            meetings.routine.due.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -212,7 +216,9 @@ def bootstrap(
             *(r.ensure_indexes for r in cooperation_repositories),
             *(r.ensure_indexes for r in joint_repositories),
             meetings.meetings.ensure_indexes,
+            meetings.routine.due.ensure_indexes,
             seed,
+            meetings.routine.ensure_due,  # after the seed: the conveners must be known
         ],
         owns_bus=deps.owns_bus,
     )

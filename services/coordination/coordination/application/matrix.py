@@ -145,6 +145,13 @@ RULES: tuple[Rule, ...] = (
     ),
     rule("coordination.meeting", _OVERSEERS, [_R.SUPERVISOR]),
     rule(
+        "coordination.routineMeetingsDue",
+        STAFF | {"coordinator"},
+        [_R.SENDER],
+        "R-MTG-01: the convening agency's own routine meetings due",
+    ),
+    rule("coordination.routineMeetingsDue", _READERS, [_R.SUPERVISOR]),
+    rule(
         "coordination.scheduleMeeting",
         ACTING_STAFF | {"coordinator"},
         [_R.SENDER],

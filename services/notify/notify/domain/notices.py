@@ -388,6 +388,9 @@ NO_NOTICE: Mapping[str, str] = {
     "its parties read it on the operation",
     "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
     "and the supervising body's inboxes (R-SUP-02)",
+    "meeting.routine_due.v1": "the routine meeting's clock (R-MTG-01): the convener is "
+    "reminded by the deadline watch before the period ends and escalated after (R-SUP-02), "
+    "so a new period is not a request of its own",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
     "report, not a request to the rated agency",
 }

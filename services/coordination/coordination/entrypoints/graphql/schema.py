@@ -17,7 +17,7 @@ from coordination.entrypoints.graphql.information import (
 )
 from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
-from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery
+from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery, RoutineQuery
 from coordination.entrypoints.graphql.stalls import StallQuery
 from coordination.entrypoints.graphql.technical import (
     TechnicalSupportMutation,
@@ -41,6 +41,7 @@ class Query(
     MeetingQuery,
     JointQuery,
     StallQuery,
+    RoutineQuery,
 ):
     pass
 
