@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.e2e.scenario import Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DRAFT, _mutate, _notice, _sent_referral
 
 SUPERVISE = """
@@ -41,6 +42,8 @@ mutation($id: ID!) {
 }"""
 ITEM = """
 query { myInbox(first: 100) { edges { node { id kind title body subjectId dueAt urgent } } } }"""
+__all__ = ["topology"]  # the production fixture with the shared clock
+
 RULES = """
 query($id: ID!) { referral(id: $id) { urgent deadlines { kind state due rule } } }"""
 
@@ -125,3 +128,37 @@ async def test_R_REF_13_supervision_clock_and_R_REF_05_ongoing_violation_product
     urgent = (await gw.query(clerk, RULES, {"id": oid}))["data"]["referral"]
     assert urgent["urgent"] is True, urgent
     await assert_no_stalls(gw)
+
+
+async def test_R_REF_13_an_unanswered_supervision_is_escalated_like_other_clocks_production(
+    topology: Topology,
+) -> None:
+    """R-REF-13 / R-SUP-02: the 督办's clock is watched like any other — past its due the
+    receiver is told it is missed and its leader is escalated to (FY: 1 working day after),
+    on the shared movable clock."""
+    t = topology
+    gw = t.gw
+    gov = gw.mint("fy-gov", ["government"])
+    town_leader = gw.mint("fy-hancong", ["leader"])
+    rid = await _sent_referral(gw, "无照经营（督办超期）")
+    r = await _mutate(gw, gov, SUPERVISE, "superviseReferral", id=rid, note="请立即办理")
+    due = datetime.fromisoformat(
+        next(d["due"] for d in r["deadlines"] if d["kind"] == "supervision")
+    )
+    t.move_to(t.calendar.add_working_days(due, 1).due + timedelta(minutes=5))
+
+    async def escalated() -> dict[str, Any] | None:
+        body = await gw.query(town_leader, ITEM)
+        for e in body["data"]["myInbox"]["edges"]:
+            n = e["node"]
+            if (
+                n["kind"] == "deadline.escalated"
+                and n["subjectId"] == rid
+                and "referral.supervision" in n["title"]
+            ):
+                return dict(n)
+        return None
+
+    item = await eventually(escalated, within=90, what="the 督办 escalation to the leader")
+    ack = (await gw.query(town_leader, ACK, {"id": item["id"]}))["data"]["acknowledgeInboxItem"]
+    assert ack["__typename"] == "InboxItem", ack
