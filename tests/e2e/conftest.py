@@ -105,13 +105,24 @@ async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) ->
 
 
 @pytest.fixture
+def production_district() -> str:
+    """The district the production topology serves; a test that needs another one says
+    ``@pytest.mark.parametrize("production_district", ["chongqing"])``."""
+    return "fuyuan"
+
+
+@pytest.fixture
 def production_env(
-    tmp_path: Path, unique_name: str, mongo_server: Server, rabbitmq_server: Server
+    tmp_path: Path,
+    unique_name: str,
+    mongo_server: Server,
+    rabbitmq_server: Server,
+    production_district: str,
 ) -> Iterator[tuple[dict[str, str], Settings]]:
     env = {
         **os.environ,
         "LIANDONG_ENV": "development",
-        "LIANDONG_DISTRICT": "fuyuan",
+        "LIANDONG_DISTRICT": production_district,
         "LIANDONG_INSTANCE": unique_name,
         "LIANDONG_STORE": "mongo",
         "LIANDONG_BUS": "rabbitmq",
@@ -126,7 +137,7 @@ def production_env(
         "LIANDONG_TEST_CLOCK_FILE": str(tmp_path / "clock-offset"),
     }
     settings = Settings(
-        district="fuyuan",
+        district=production_district,
         instance=unique_name,
         exchange=f"{unique_name}.events",
         data_dir=tmp_path,

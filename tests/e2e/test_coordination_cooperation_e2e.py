@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.stalls import assert_no_stalls
 
 AST = """
     __typename
@@ -271,3 +272,4 @@ async def run_cooperation_path(gw: Gateway) -> None:
     }, hidden
     seen = _data(await gw.query(supervisor, PARTIES_ONLY, ids))
     assert seen["assistanceRequest"] == {"id": req["id"]} and seen["informationQuery"], seen
+    await assert_no_stalls(gw)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.stalls import assert_no_stalls
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -257,3 +258,4 @@ async def run_joint_path(gw: Gateway) -> None:
     assert {"id": n_task, "operationId": op_id, "status": "INABILITY_REJECTED"} in read[
         "jointTasks"
     ]
+    await assert_no_stalls(gw)

@@ -26,6 +26,7 @@ from liandong.gateway import free_port
 from liandong.suite import build_suite
 from tests.e2e.conftest import running_production, start_gateway
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -282,3 +283,4 @@ async def run_meeting_path(suite: Suite, tmp_path: Path) -> None:
         "抚远市人民政府",
     ):
         assert part in text, part
+    await assert_no_stalls(suite.gateway)

@@ -25,6 +25,7 @@ import pytest
 import kernel
 from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DECLINE, READ, _mutate, _sent_referral
 
@@ -176,3 +177,4 @@ async def test_R_DSP_02_step_timeout_escalates_through_the_bus_then_ruling_reass
     # The new accept clock starts from the moved "now" (the ruling), not the real time.
     new_due = datetime.fromisoformat(accepts[-1]["due"])
     assert new_due > first_due, accepts
+    await assert_no_stalls(gw)

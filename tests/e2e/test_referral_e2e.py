@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
 
@@ -212,6 +213,7 @@ async def run_main_path(gw: Gateway) -> dict[str, Any]:
     # Another agency's staff do not see it.
     other = gw.mint("fy-wusu", ["clerk"])
     assert (await gw.query(other, READ, {"id": rid}))["data"]["referral"] is None
+    await assert_no_stalls(gw)
     return referral
 
 
@@ -342,6 +344,7 @@ async def run_decline_path(gw: Gateway) -> None:
     assert ref["status"] == "SENT"
     accepts = [d for d in ref["deadlines"] if d["kind"] == "accept"]
     assert [d["state"] for d in accepts] == ["met", "open"]
+    await assert_no_stalls(gw)
 
 
 COMPLAINT = """
@@ -432,6 +435,7 @@ async def run_complaint_path(gw: Gateway) -> None:
     assert len(second) == 1 and second[0]["node"]["id"] != rid
     only = (await gw.query(town, LIST, {"f": {**f, "status": "RESULT_REPORTED"}}))["data"]
     assert [e["node"]["id"] for e in only["referrals"]["edges"]] == [rid]
+    await assert_no_stalls(gw)
 
 
 TO_POLICE = _mutation(
@@ -473,6 +477,7 @@ async def run_crime_path(gw: Gateway) -> None:
     assert r["status"] == "ACCEPTED", r
     reports = [d["state"] for d in r["deadlines"] if d["kind"] == "report"]
     assert reports.count("open") == 1, r["deadlines"]
+    await assert_no_stalls(gw)
 
 
 async def test_referral_decline_dispute_ruling_reassigns_embedded(

@@ -50,6 +50,7 @@ def test_each_section_has_exactly_one_owner() -> None:
         "acceptance",
         "result_report",
         "crime_transfer",
+        "supervision_answer",  # R-REF-13 督办's clock (issue 14)
     }
     assert {s for s, o in SECTION_OWNERS.items() if o == "notify"} == {
         "notices",

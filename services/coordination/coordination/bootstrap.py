@@ -23,7 +23,7 @@ from coordination.adapters.duties import (
     ParticipationRepository,
 )
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
-from coordination.adapters.meetings import MeetingRepository
+from coordination.adapters.meetings import MeetingRepository, RoutineDueRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
@@ -47,7 +47,9 @@ from coordination.application.joint import JointHandlers
 from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
+from coordination.application.routine import RoutineMeetings
 from coordination.application.seeding import seed_agencies, shipped_catalogue, shipped_seed
+from coordination.application.stalls import StallCheck
 from coordination.application.technical import TechnicalSupportHandlers
 from coordination.contracts.consumed import (
     DeadlineMissed,
@@ -92,7 +94,18 @@ class CoordinationService:
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            CoordinationQueries(self.agencies, self.catalogue.catalogue, self.disputes.disputes),
+            CoordinationQueries(
+                self.agencies,
+                self.catalogue.catalogue,
+                self.disputes.disputes,
+                StallCheck(
+                    self.disputes.disputes,
+                    self.assistance.requests,
+                    self.technical_support.requests,
+                    self.information.queries,
+                    self.joint.operations,
+                ),
+            ),
             self.catalogue,
             self.disputes,
             self.deps.calendar,
@@ -193,6 +206,8 @@ def bootstrap(
     )
     joint_repositories = (joint.operations, joint.inspections)
     meetings = MeetingHandlers(meeting_repository, *common)  # R-MTG-01
+    # Routine meetings due on the policy's period (R-MTG-01, issue 14 item 7).
+    meetings.routine = RoutineMeetings(RoutineDueRepository(deps.store), *common)
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).
@@ -257,6 +272,7 @@ def bootstrap(
             meetings.meetings.aggregates,
             calendar.schedules.aggregates,
             *(r.aggregates for r in duties.repositories()),
+            meetings.routine.due.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -268,7 +284,9 @@ def bootstrap(
             meetings.meetings.ensure_indexes,
             calendar.schedules.ensure_indexes,
             *(r.ensure_indexes for r in duties.repositories()),
+            meetings.routine.due.ensure_indexes,
             seed,
+            meetings.routine.ensure_due,  # after the seed: the conveners must be known
             follower.start,
         ],
         owns_bus=deps.owns_bus,

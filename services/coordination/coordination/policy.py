@@ -48,6 +48,8 @@ __all__ = [
     "policy_of",
 ]
 
+ConvenerKind = Literal["department", "coordination_body", "government", "justice_bureau"]
+"""The agency kinds that convene routine meetings in the seeds."""
 Recurrence = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly", "unspecified"]
 """How often a routine meeting is held; ``unspecified``: the seed says "regularly" (定期)."""
 
@@ -124,6 +126,10 @@ class RoutineMeeting(PolicyModel):
     """Who calls it."""
     source: Text
     """Seed passage."""
+    convener_kind: ConvenerKind = "coordination_body"
+    """Which agencies convene it (each agency of this kind owes one meeting per period, and
+    is reminded when none is scheduled in time): FY (四)3 例行会议由业务主管部门召集 →
+    ``department``; HC #11 the platform → ``coordination_body`` (the default)."""
 
 
 class MeetingPolicy(PolicyModel):

@@ -23,6 +23,7 @@ __all__ = [
     "ReferralPolicy",
     "ResultReportPolicy",
     "SendPolicy",
+    "SupervisionPolicy",
     "UrgentClock",
     "policy_of",
 ]
@@ -68,6 +69,19 @@ class CrimeTransferPolicy(PolicyModel):
     of the 立案 notice."""
     basis_zh: Text = "《行政执法机关移送涉嫌犯罪案件的规定》（国务院令第310号）"
     """The source the clocks' rules cite."""
+
+
+class SupervisionPolicy(PolicyModel):
+    """督办 (R-REF-13): the receiver of a lingering case answers the 督办 in writing, or acts
+    on the case, within this limit; the clock is watched and escalated like the others.
+
+    CQ 四(二) (由市政府或市政府指定的机关依法督办并查处) gives no limit, nor does any other
+    seed: 5 working days, the limit the seeds give a written statement (FY (四)1, 受理情况),
+    is the project's default and must be confirmed with the district."""
+
+    answer_limit_working_days: PositiveInt = 5
+    basis_zh: Text = "项目默认，参照书面告知受理情况的5个工作日（FY (四)1）"
+    """Where the number comes from, as the clock's rule cites it."""
 
 
 class UrgentClock(PolicyModel):
@@ -129,6 +143,11 @@ class AcceptancePolicy(PolicyModel):
     """Whether the receiver may decline a referral (CQ: 受移送有管辖权的行政机关不得拒绝接受)."""
     limit_working_days: PositiveInt
     """Working days to state acceptance in writing (FY (四)1: 5; default 5)."""
+    forward_when_not_competent: Bool = False
+    """A receiver without jurisdiction passes the case at once to the competent agency and
+    stays responsible until that one accepts (CQ 四(二): 对案件无管辖权的行政机关应当立即将案件
+    移送有管辖权的行政机关，不得拖延时间或压案不送; 首接负责). False (FY, HL and the default):
+    it declines instead and nobody passes a case on (不得再行移送, R-REF-07)."""
 
 
 class ReferralPolicy(PolicyModel):
@@ -146,6 +165,9 @@ class ReferralPolicy(PolicyModel):
     Administrative Penalty Law art. 60)."""
     crime_transfer: CrimeTransferPolicy = Field(default_factory=CrimeTransferPolicy)
     """R-REF-14: Decree 310's limits (optional in a file: the Decree's numbers)."""
+    supervision_answer: SupervisionPolicy = Field(default_factory=SupervisionPolicy)
+    """R-REF-13: the 督办's own clock (optional in a file: the project default). Not
+    ``supervision``: that section is notify's (reminders to the supervising bodies)."""
 
     def acceptance_limit_working_days(self) -> int | None:
         """Working days for the receiver's written acceptance statement (R-REF-06).

@@ -265,6 +265,9 @@ def mutation_calls(rid: str) -> dict[str, str]:
         "acceptReferral": f'acceptReferral(id: "{rid}", statement: "受理")',
         "declineReferral": f'declineReferral(id: "{rid}", reasons: "非本机关职责", '
         'catalogueBasis: "事项清单", interimHandlerId: "fy-market")',
+        "forwardReferral": f'forwardReferral(id: "{rid}", toAgencyId: "fy-market", '
+        'reasons: "不属本机关")',
+        "answerSupervision": f'answerSupervision(id: "{rid}", answer: "已答复")',
         "recordReferralPenalty": f'recordReferralPenalty(id: "{rid}", decisionNumber: "抚罚1号")',
         "markReferralHandled": f'markReferralHandled(id: "{rid}", summary: "已处理")',
         "reportReferralResult": f'reportReferralResult(id: "{rid}", result: "罚款")',
@@ -309,7 +312,8 @@ def test_every_referral_mutation_of_the_matrix_has_a_call_here() -> None:
     mutations = [
         op.split(".", 1)[1]
         for op in operations("referral")
-        if op.split(".", 1)[1] not in ("referral", "complaint", "Referral.materialContent")
+        if op.split(".", 1)[1]
+        not in ("referral", "complaint", "Referral.materialContent", "referralStalls")
     ]
     assert sorted(mutation_calls("x")) == sorted(mutations)
 

@@ -157,6 +157,10 @@ class RequestRepository(_Repository, Generic[A]):
     async def save(self, aggregate: A, events: Sequence[Envelope]) -> int:
         return await self._save(aggregate, events)
 
+    async def unfinished(self, finished: Sequence[str], *, limit: int = 10_000) -> list[A]:
+        """Every request whose status is not one of ``finished`` (the stall check's scan)."""
+        return self._models(await self._find({"status": {"$nin": list(finished)}}, None, limit))
+
     async def list(
         self,
         *,

@@ -57,6 +57,12 @@ RULES: tuple[Rule, ...] = (
     # -- coordination: disputes (parties, interim handler, township, deciding body) ----------
     rule("coordination.dispute", STAFF, [_R.PARTY], "also the disputes list"),
     rule("coordination.dispute", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
+    rule(
+        "coordination.coordinationStalls",
+        _READERS,
+        [_R.SUPERVISOR],
+        "stall check: disputes, requests and joint tasks with no running clock (issue 14)",
+    ),
     rule("coordination.openDispute", ACTING_STAFF, [_R.PARTY], "one of partyIds, R-DSP-01"),
     rule("coordination.openDispute", _GOV_COORD, [_R.SUPERVISOR]),
     rule("coordination.escalateDispute", ACTING_STAFF, [_R.PARTY], "R-DSP-02"),
@@ -169,6 +175,13 @@ RULES: tuple[Rule, ...] = (
         "convener (the coordination body convenes too) and invitees; lists, minutes (PDF)",
     ),
     rule("coordination.meeting", _OVERSEERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.routineMeetingsDue",
+        STAFF | {"coordinator"},
+        [_R.SENDER],
+        "R-MTG-01: the convening agency's own routine meetings due",
+    ),
+    rule("coordination.routineMeetingsDue", _READERS, [_R.SUPERVISOR]),
     rule(
         "coordination.scheduleMeeting",
         ACTING_STAFF | {"coordinator"},

@@ -14,6 +14,7 @@ from coordination.application import access
 from coordination.application.actors import acting
 from coordination.application.catalogue import local_date
 from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _Base
+from coordination.application.routine import RoutineMeetings
 from coordination.contracts.meetings import (
     MeetingMinutesAgreedV1,
     MeetingMinutesDraftedV1,
@@ -103,6 +104,8 @@ class MeetingHandlers(_Base):
     def __init__(self, meetings: MeetingRepository, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.meetings = meetings
+        # Routine meetings due (R-MTG-01): wired by the bootstrap; None in bare handlers.
+        self.routine: RoutineMeetings | None = None
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -241,6 +244,17 @@ class MeetingHandlers(_Base):
             deadlines=self._deadlines_of(meeting, [c.kind for c in meeting.clocks]),
         )
         await self.meetings.add(meeting, [self._event(payload, meeting.id, caller.correlation_id)])
+        if self.routine is not None and meeting.routine_name and kind is mtg.MeetingKind.ROUTINE:
+            # The routine clock is met in a write of its own: a crash between the two leaves
+            # the clock open (a reminder too many, never a meeting lost).
+            await self.routine.when_routine_meeting_scheduled(
+                meeting.routine_name,
+                meeting.convener_id,
+                meeting.id,
+                meeting_day,
+                now,
+                caller.correlation_id,
+            )
         return replace(meeting, version=1)
 
     async def rsvp(self, cmd: RsvpMeeting, caller: Caller) -> mtg.Meeting:

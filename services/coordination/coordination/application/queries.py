@@ -12,6 +12,7 @@ from coordination.adapters.repository import (
 )
 from coordination.application import access
 from coordination.application.actors import acting
+from coordination.application.stalls import StallCheck
 from coordination.domain.catalogue import CatalogueEntry
 from coordination.domain.dispute import Dispute
 from coordination.domain.model import Agency
@@ -26,7 +27,9 @@ class CoordinationQueries:
         agencies: AgencyRepository,
         catalogue: CatalogueRepository,
         disputes: DisputeRepository,
+        stalls: StallCheck | None = None,
     ) -> None:
+        self.stall_check = stalls
         self._agencies = agencies
         self._catalogue = catalogue
         self._disputes = disputes

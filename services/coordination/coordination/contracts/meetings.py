@@ -114,6 +114,24 @@ class MeetingTaskDoneV1(_MeetingEvent):
     late: bool = False
 
 
+class MeetingRoutineDueV1(EventPayload):
+    """R-MTG-01: the next routine meeting ``convener_id`` owes on the district's period; the
+    clock (kind ``meeting.routine``) runs to the period's end, the one it replaces is met
+    (``met_by_meeting_id``: the routine meeting scheduled)."""
+
+    event_type = "meeting.routine_due.v1"
+
+    routine_id: str
+    name: str
+    name_zh: str
+    convener_id: str
+    period: str
+    due: datetime
+    met_by_meeting_id: str | None = None
+    actor_id: str = "system"
+    deadlines: list[DeadlineV1] = Field(default_factory=list)
+
+
 MEETING_EVENTS: list[type[EventPayload]] = [
     MeetingScheduledV1,
     MeetingRsvpRecordedV1,
@@ -122,4 +140,5 @@ MEETING_EVENTS: list[type[EventPayload]] = [
     MeetingMinutesIssuedV1,
     MeetingMinutesFiledV1,
     MeetingTaskDoneV1,
+    MeetingRoutineDueV1,
 ]

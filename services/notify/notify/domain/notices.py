@@ -99,6 +99,12 @@ MATRIX: tuple[NoticeRow, ...] = (
         note="notify.domain.model.referral_received: the accept-by time in words",
     ),
     _r(
+        "referral.ongoing_violation_reported.v1", "R-REF-05", "referral.ongoing_violation",
+        "receiver_id", REFERRAL, "【立即】违法行为正在发生：{title}",
+        "{sender_id_name}发现违法行为正在进行（{place}，{party}），已责令停止：{stop_order}。"
+        "告知：{immediate_notice}。案件将立即移送，请立即组织处置。",
+    ),
+    _r(
         "referral.send_deadline_extended.v1", "R-REF-04", "referral.send_extended",
         "notified_agency_id", REFERRAL, "移送期限延长的事先告知",
         "{actor_agency_id_name}延长案件移送期限{working_days}个工作日，理由：{reason}。",
@@ -131,6 +137,18 @@ MATRIX: tuple[NoticeRow, ...] = (
         "依据：{basis}。", receipt=False,
     ),
     _r(
+        "referral.forwarded.v1", "R-REF-07", "referral.forwarded", "receiver_id", REFERRAL,
+        "转来移送案件：{first_receiver_id_name}无管辖权，依法转由你单位办理",
+        "{previous_receiver_id_name}认为本案不属其管辖，转由你单位办理，理由：{reasons}。"
+        "你单位有管辖权，不得拒绝接受（CQ 四(二)），请书面告知受理情况。",
+    ),
+    _r(
+        "referral.forwarded.v1", "R-REF-07", "referral.forwarded_away", "sender_id", REFERRAL,
+        "移送案件已转由{receiver_id_name}办理",
+        "{previous_receiver_id_name}无管辖权，已将案件转由{receiver_id_name}办理；"
+        "{first_receiver_id_name}为首接负责机关，至其受理时止。", receipt=False,
+    ),
+    _r(
         "referral.receiver_confirmed.v1", "R-DSP-03", "referral.receiver_confirmed",
         "receiver_id", REFERRAL, "裁定确认由你单位承办移送案件",
         "依据：{basis}。请书面告知受理情况。",
@@ -146,6 +164,11 @@ MATRIX: tuple[NoticeRow, ...] = (
     _r(
         "referral.supervised.v1", "R-REF-13", "referral.supervised", "receiver_id", REFERRAL,
         "督办通知", "{actor_agency_id_name}督办：{note}", audience="leader",
+    ),
+    _r(
+        "referral.supervision_answered.v1", "R-REF-13", "referral.supervision_answered",
+        "supervising_agency_ids", REFERRAL, "督办答复：{receiver_id_name}",
+        "{receiver_id_name}答复督办：{answer}",
     ),
     _r(
         "referral.department_consent_recorded.v1", "R-REF-09", "referral.upward_consent",
@@ -517,6 +540,9 @@ NO_NOTICE: Mapping[str, str] = {
     "its own head, whose 3-day decision clock (Decree 310) is watched and escalated",
     "referral.crime_transfer_decided.v1": "inside the transferring agency; the police are "
     "told by referral.crime_transferred.v1, within the 24-hour clock this starts",
+    "meeting.routine_due.v1": "the routine meeting's clock (R-MTG-01): the convener is "
+    "reminded by the deadline watch before the period ends and escalated after (R-SUP-02), "
+    "so a new period is not a request of its own",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
     "report, not a request to the rated agency",
 }

@@ -158,6 +158,18 @@ class ReferralRepository:
         )
         return [referral_from_document(d) for d in docs]
 
+    async def without_clock(
+        self, finished: Sequence[str], *, limit: int = 10_000
+    ) -> list[Referral]:
+        """Referrals not in a ``finished`` state and with no running clock (the stall check's
+        candidates; ``by_open_due`` serves the ``open_due: null`` half)."""
+        docs = await self._coll.find(
+            {"$and": [{"open_due": None}, {"status": {"$nin": list(finished)}}]},
+            sort=[("created_at", 1), ("_id", 1)],
+            limit=limit,
+        )
+        return [referral_from_document(d) for d in docs]
+
     async def open_for_delegation(self, department_id: str, matter_code: str) -> list[Referral]:
         """Every referral of this matter the department holds (R-REF-11); the handler
         decides which move and which stay."""

@@ -56,6 +56,27 @@ class ReferralClocks:
             "accept", d.due, d.to_dict(), rule=rule, responsible_agency_id=receiver_id
         )
 
+    def first_receiver(self, accept: DeadlineInfo | None, start: datetime) -> DeadlineInfo:
+        """CQ 四(二) 首接负责: the first receiver that forwarded the case answers for it until
+        the competent agency accepts — the same due time as that agency's accept clock."""
+        if accept is not None:
+            due, explanation = accept.due, accept.explanation
+        else:
+            d = self.calendar.add_working_days(start, self.sections.acceptance.limit_working_days)
+            due, explanation = d.due, d.to_dict()
+        rule = "首接负责：至有管辖权的机关书面受理时止（CQ 四(二)）"
+        return DeadlineInfo("first_receiver", due, explanation, rule=rule)
+
+    def supervision(self, start: datetime, receiver_id: str) -> DeadlineInfo:
+        """R-REF-13: the 督办's own clock, from the policy (its source named in the rule)."""
+        sp = self.sections.supervision_answer
+        n = sp.answer_limit_working_days
+        rule = f"督办：{n}个工作日内书面答复或依法办理（{sp.basis_zh}）"
+        d = self.calendar.add_working_days(start, n, rule=rule)
+        return DeadlineInfo(
+            "supervision", d.due, d.to_dict(), rule=rule, responsible_agency_id=receiver_id
+        )
+
     def report(self, start: datetime, receiver_id: str) -> DeadlineInfo:
         """R-REF-08: the result is reported within the policy's days (日) of the written
         acceptance, the last day rolled over past a holiday (DOMAIN §0)."""

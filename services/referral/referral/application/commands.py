@@ -76,6 +76,16 @@ class AcceptReferral:
 
 
 @dataclass(frozen=True)
+class ForwardReferral:
+    """R-REF-07, CQ 四(二): a receiver without jurisdiction passes the case at once to the
+    competent agency and stays responsible until it accepts (首接负责)."""
+
+    referral_id: str
+    to_agency_id: str
+    reasons: str
+
+
+@dataclass(frozen=True)
 class DeclineReferral:
     """R-REF-07: the receiver's leader declines, citing the catalogue, naming who handles
     the case meanwhile."""
@@ -109,6 +119,14 @@ class ReportResult:
 @dataclass(frozen=True)
 class CloseReferral:
     referral_id: str
+
+
+@dataclass(frozen=True)
+class AnswerSupervision:
+    """R-REF-13: the receiver answers a 督办 in writing (acting on the case answers it too)."""
+
+    referral_id: str
+    answer: str
 
 
 @dataclass(frozen=True)

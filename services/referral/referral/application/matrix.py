@@ -55,6 +55,12 @@ RULES: tuple[Rule, ...] = (
     # -- referral: the receiver's side ------------------------------------------------------
     rule("referral.acceptReferral", ACTING_STAFF, [_R.RECEIVER], "R-REF-06"),
     rule("referral.declineReferral", ["leader"], [_R.RECEIVER], "R-REF-07"),
+    rule(
+        "referral.forwardReferral",
+        ["leader"],
+        [_R.RECEIVER],
+        "R-REF-07, CQ 四(二): a receiver without jurisdiction, where the policy says so",
+    ),
     rule("referral.consentToUpwardReferral", ["leader"], [_R.RECEIVER], "R-REF-09"),
     rule("referral.recordReferralPenalty", ACTING_STAFF, [_R.RECEIVER]),
     rule("referral.markReferralHandled", ACTING_STAFF, [_R.RECEIVER]),
@@ -117,6 +123,18 @@ RULES: tuple[Rule, ...] = (
     rule("referral.transferReferralsAtDelegation", _GOV_COORD, [_R.SUPERVISOR]),
     # -- referral: supervision --------------------------------------------------------------
     rule("referral.superviseReferral", _GOV_COORD, [_R.SUPERVISOR], "督办, R-REF-13"),
+    rule(
+        "referral.answerSupervision",
+        ACTING_STAFF,
+        [_R.RECEIVER],
+        "R-REF-13: the receiver's written answer to a 督办 (acting on the case answers too)",
+    ),
+    rule(
+        "referral.referralStalls",
+        ("government", "coordinator", "supervisor"),
+        [_R.SUPERVISOR],
+        "stall check: open cases with no clock and no owner (R-REF-07)",
+    ),
     # -- referral: complaints (the owning agency is the receiver) ---------------------------
     rule("referral.registerComplaint", ACTING_STAFF, [_R.RECEIVER], "首问, R-CMP-01"),
     rule("referral.answerComplaint", ACTING_STAFF, [_R.RECEIVER], "R-CMP-03"),

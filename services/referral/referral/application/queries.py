@@ -11,9 +11,11 @@ from kernel.errors import Forbidden
 from referral.adapters.repository import ComplaintRepository, ReferralFilter, ReferralRepository
 
 __all__ = ["After", "ReferralFilter", "ReferralQueries"]
-from referral.application.access import ReadScope, read_scope
+from referral.application.access import ReadScope, oversight_relations, read_scope
+from referral.application.matrix import MATRIX
 from referral.domain.complaint import Complaint
 from referral.domain.model import Referral
+from referral.domain.stalls import FINISHED, Stall, stall_of
 
 #: A keyset cursor: the sort value and the id of the last row of the previous page.
 After = tuple[Any, str] | None
@@ -57,6 +59,15 @@ class ReferralQueries:
         return await self.referrals.search(
             scoped, sort_field=sort_field, descending=descending, after=after, limit=limit
         )
+
+    async def stalls(self, principal: Principal | None) -> list[Stall]:
+        """The stall check (R-REF-07, issue 14): referrals not finished with no running clock
+        and no owner. ``principal`` None: the operator's command line (``liandong audit
+        stalls``), which reads the store directly; otherwise a supervising body only."""
+        if principal is not None:
+            MATRIX.authorize(principal, "referral.referralStalls", oversight_relations(principal))
+        found = await self.referrals.without_clock([s.value for s in FINISHED])
+        return [s for s in (stall_of(r) for r in found) if s is not None]
 
     async def complaints_visible(
         self,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope, EventPayload
 from referral.application.runner import SYSTEM_ID, Runner
-from referral.contracts.consumed import AgencyRegistered, DisputeRuled
+from referral.contracts.consumed import AgencyRegistered, DisputeOpened, DisputeRuled
 from referral.contracts.published import (
     ReferralReassignedV1,
     ReferralReceiverConfirmedV1,
@@ -32,6 +32,20 @@ class ReferralReactions:
 
     async def when_catalogue_entry_changed_update_read_model(self, envelope: Envelope) -> None:
         await self.ports.catalogue.put(envelope.payload(CatalogueEntryV1))
+
+    async def when_dispute_opened_note_owner(self, envelope: Envelope) -> None:
+        """R-REF-07 → R-DSP-01: the dispute opened for a declined referral owns it until its
+        ruling (the stall check reads this). Recorded without an event of its own: the
+        dispute's event is the public fact. Idempotent."""
+        event: DisputeOpened = envelope.payload(DisputeOpened)
+        if not event.referral_id:
+            return
+        referral = await self.ports.referrals.get(event.referral_id)
+        moved = referral.owned_by_dispute(event.dispute_id) if referral else None
+        if moved is None:
+            return
+        # A concurrent change raises Conflict: the bus redelivers and the retry reads anew.
+        await self.ports.referrals.save(moved, [])
 
     async def when_dispute_ruled_reassign_or_confirm(self, envelope: Envelope) -> None:
         """R-DSP-03 / R-REF-07: the ruling reassigns the declined referral to the responsible

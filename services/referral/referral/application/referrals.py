@@ -18,12 +18,14 @@ from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
     AcceptReferral,
+    AnswerSupervision,
     ApproveReferral,
     CloseReferral,
     ConsentToUpwardReferral,
     DeclineReferral,
     DraftReferral,
     ExtendSendDeadline,
+    ForwardReferral,
     MarkHandled,
     RecordJusticeFiling,
     RecordPenalty,
@@ -47,13 +49,16 @@ from referral.contracts.published import (
     ReferralDeclinedV1,
     ReferralDraftedV1,
     ReferralFiledWithJusticeV1,
+    ReferralForwardedV1,
     ReferralHandledV1,
+    ReferralOngoingViolationReportedV1,
     ReferralPenaltyRecordedV1,
     ReferralResultReportedV1,
     ReferralSendDeadlineExtendedV1,
     ReferralSentV1,
     ReferralSubmittedV1,
     ReferralSupervisedV1,
+    ReferralSupervisionAnsweredV1,
     ReferralWithdrawnV1,
 )
 from referral.domain.complaint import ComplaintStatus
@@ -174,6 +179,8 @@ class ReferralCommands:
         ongoing = _ongoing(cmd)
         # The law's kinds (行政处罚法第九条), as codes: "吊销许可证件" is revoke_licence (R-CAT-03).
         penalty_kinds = normalize_penalty_kinds(cmd.penalty_kinds, field="penaltyKinds")
+        # R-REF-05: an ongoing violation makes the referral urgent (the urgent send clock).
+        urgent = cmd.urgent or ongoing is not None
         competence: Competence | None = None
         if receiver is not None and receiver.kind not in _OUTSIDE_CATALOGUE:
             assessed = await self.assess_competence(
@@ -199,10 +206,10 @@ class ReferralCommands:
             party=cmd.party,
             place=cmd.place,
             found_at=cmd.found_at,
-            urgent=cmd.urgent,
+            urgent=urgent,
             actor=actor,
             at=now,
-            send_clock=self.clocks.send(cmd.found_at, cmd.urgent),
+            send_clock=self.clocks.send(cmd.found_at, urgent),
             township_id=township_id,
             penalty_kinds=penalty_kinds,
             possible_fine_yuan=cmd.possible_fine_yuan,
@@ -230,7 +237,21 @@ class ReferralCommands:
             referral.id,
             caller.correlation_id,
         )
-        await self.ports.referrals.add(referral, [event])
+        events = [event]
+        if ongoing is not None:
+            # R-REF-05: the competent agency is told immediately (立即), not when it is sent.
+            told = ReferralOngoingViolationReportedV1(
+                **{**change, "deadlines": []},
+                title=referral.title,
+                place=referral.place,
+                party=referral.party,
+                stop_order=ongoing.stop_order,
+                stop_ordered_at=ongoing.stop_ordered_at,
+                immediate_notice=ongoing.notice,
+                notified_at=ongoing.notified_at,
+            )
+            events.append(self.run.event(told, referral.id, caller.correlation_id))
+        await self.ports.referrals.add(referral, events)
         return replace(referral, version=1)
 
     async def extend_send_deadline(self, cmd: ExtendSendDeadline, caller: Caller) -> Referral:
@@ -411,6 +432,40 @@ class ReferralCommands:
             "declineReferral", cmd.referral_id, caller, move, ReferralDeclinedV1, extra
         )
 
+    async def forward(self, cmd: ForwardReferral, caller: Caller) -> Referral:
+        """R-REF-07, CQ 四(二): pass the case at once to the competent agency (the catalogue
+        decides who that is); the first receiver keeps a clock until it accepts."""
+
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            competence = await self.assess_competence(
+                r.matter_code, r.township_id, now, r.penalty_kinds, r.possible_fine_yuan
+            )
+            accept = self.clocks.accept(now, cmd.to_agency_id)
+            return r.forward(
+                actor,
+                now,
+                may_forward=policy_of(self.ports.policy).acceptance.forward_when_not_competent,
+                to=await self.run.agency(cmd.to_agency_id),
+                to_id=cmd.to_agency_id,
+                reasons=cmd.reasons,
+                competence=competence,
+                accept_clock=accept,
+                first_receiver_clock=self.clocks.first_receiver(accept, now),
+            )
+
+        def extra(before: Referral, after: Referral) -> dict[str, object]:
+            accept = after.accept_deadline
+            return {
+                "previous_receiver_id": before.receiver_id,
+                "first_receiver_id": after.first_receiver_id or before.receiver_id,
+                "reasons": cmd.reasons.strip(),
+                "accept_due": accept.due if accept else None,
+            }
+
+        return await self.run.transit(
+            "forwardReferral", cmd.referral_id, caller, move, ReferralForwardedV1, extra
+        )
+
     async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:
         """The receiver's penalty decision, checked against the law's kinds and, for a major
         one, against the catalogue's reservation (R-CAT-03)."""
@@ -481,13 +536,33 @@ class ReferralCommands:
         )
 
     async def supervise(self, cmd: SuperviseReferral, caller: Caller) -> Referral:
+        """R-REF-13: the 督办 reaches the receiver with its own clock (policy
+        ``supervision``)."""
         return await self.run.transit(
             "superviseReferral",
             cmd.referral_id,
             caller,
-            lambda r, actor, now: r.supervise(actor, now, cmd.note),
+            lambda r, actor, now: r.supervise(
+                actor, now, cmd.note, self.clocks.supervision(now, r.receiver_id)
+            ),
             ReferralSupervisedV1,
-            {"note": cmd.note},
+            lambda _, after: {"note": cmd.note, "supervision_due": after.supervisions[-1].due},
+        )
+
+    async def answer_supervision(self, cmd: AnswerSupervision, caller: Caller) -> Referral:
+        """R-REF-13: the receiver's written answer stops the 督办's clock."""
+
+        def extra(before: Referral, _: Referral) -> dict[str, object]:
+            pending = [s.agency_id for s in before.supervisions if s.answered_at is None]
+            return {"answer": cmd.answer.strip(), "supervising_agency_ids": sorted(set(pending))}
+
+        return await self.run.transit(
+            "answerSupervision",
+            cmd.referral_id,
+            caller,
+            lambda r, actor, now: r.answer_supervision(actor, now, cmd.answer),
+            ReferralSupervisionAnsweredV1,
+            extra,
         )
 
     # -- passed up (R-REF-09) -----------------------------------------------------------

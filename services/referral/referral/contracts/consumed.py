@@ -37,6 +37,16 @@ class AgencyRegistered(EventPayload):
         return ""
 
 
+class DisputeOpened(EventPayload):
+    """``dispute.opened.v1`` from coordination: the dispute that now owns a declined referral
+    (its step clock runs in coordination)."""
+
+    event_type = "dispute.opened.v1"
+
+    dispute_id: str
+    referral_id: str | None = None
+
+
 class DisputeRuled(EventPayload):
     """``dispute.ruled.v1`` from coordination: who is responsible after a dispute."""
 

@@ -125,6 +125,36 @@ class ReferralDeclinedV1(_ReferralChange):
     declined_at: datetime
 
 
+class ReferralOngoingViolationReportedV1(_ReferralChange):
+    """R-REF-05: the violation is still going on; the finder ordered it stopped and tells the
+    competent agency (``receiver_id``) immediately — an urgent notice with the "immediately"
+    alert, at the draft, before the referral is sent (which is then urgent too)."""
+
+    event_type = "referral.ongoing_violation_reported.v1"
+
+    title: str
+    place: str = ""
+    party: str = ""
+    urgent: bool = True
+    stop_order: str
+    stop_ordered_at: datetime
+    immediate_notice: str
+    notified_at: datetime
+
+
+class ReferralForwardedV1(_ReferralChange):
+    """R-REF-07, CQ 四(二): the receiver had no jurisdiction and passed the case at once to
+    the competent agency (``receiver_id``), which must state acceptance by ``accept_due``;
+    the first receiver (``first_receiver_id``) stays responsible until then (首接负责)."""
+
+    event_type = "referral.forwarded.v1"
+
+    previous_receiver_id: str
+    first_receiver_id: str
+    reasons: str
+    accept_due: datetime | None = None
+
+
 class ReferralReassignedV1(_ReferralChange):
     """A dispute ruling named another agency responsible: it must now state acceptance."""
 
@@ -183,11 +213,24 @@ class ReferralClosedV1(_ReferralChange):
 
 
 class ReferralSupervisedV1(_ReferralChange):
-    """R-REF-13: 督办 of a lingering case; notify tells the receiver's leader."""
+    """R-REF-13: 督办 of a lingering case; notify tells the receiver's leader. The 督办's own
+    clock (kind ``referral.supervision``) is in ``deadlines``; ``supervision_due`` repeats its
+    due time."""
 
     event_type = "referral.supervised.v1"
 
     note: str
+    supervision_due: datetime | None = None
+
+
+class ReferralSupervisionAnsweredV1(_ReferralChange):
+    """R-REF-13: the receiver answered the 督办 in writing; its clock stops and the
+    supervising agencies (``supervising_agency_ids``) are told."""
+
+    event_type = "referral.supervision_answered.v1"
+
+    answer: str
+    supervising_agency_ids: list[str] = Field(default_factory=list)
 
 
 class ReferralConsentRecordedV1(_ReferralChange):
@@ -415,6 +458,9 @@ PUBLISHED: list[type[EventPayload]] = [
     ReferralAcceptedV1,
     ReferralDeclinedV1,
     ReferralReassignedV1,
+    ReferralForwardedV1,
+    ReferralSupervisionAnsweredV1,
+    ReferralOngoingViolationReportedV1,
     ReferralReceiverConfirmedV1,
     ReferralReturnedToSenderV1,
     ReferralHandledV1,

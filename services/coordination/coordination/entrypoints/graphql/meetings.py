@@ -9,6 +9,8 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application import access
+from coordination.application.actors import acting
 from coordination.application.meetings import (
     AnswerMinutes,
     CompleteMeetingTask,
@@ -133,7 +135,7 @@ class Meeting:
         description="会议纪要 PDF on the coordination service (Bearer token), once issued"
     )
 
-    @strawberry.field
+    @strawberry.field(description="the convening agency")
     async def convener(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.convener_id))
 
@@ -306,6 +308,68 @@ class MeetingQuery:
             node=lambda m: Meeting.of(m, info),
             after=after,
         )
+
+
+@strawberry.type(
+    description="The next routine meeting a convening agency owes on the district's period "
+    "(例行会议, R-MTG-01): its clock runs to the period's end; scheduling one meets it."
+)
+class RoutineMeetingDue:
+    name: str = strawberry.field(description="the routine meeting's name in the policy")
+    name_zh: str = strawberry.field(description="its Chinese name")
+    convener_id: strawberry.ID = strawberry.field(description="the agency that convenes it")
+    period: str = strawberry.field(description="e.g. 2026-H2, 2026-Q4, 2026-12, 2026-W49")
+    due: datetime = strawberry.field(description="the end of the period it is due in")
+    rule: str = strawberry.field(description="the policy's recurrence, as the clock cites it")
+    met_by_meeting_id: strawberry.ID | None = strawberry.field(
+        description="the routine meeting that met the previous period's clock"
+    )
+
+    @strawberry.field(description="the convening agency")
+    async def convener(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.convener_id))
+
+
+@strawberry.type
+class RoutineQuery:
+    @strawberry.field(
+        description="Routine meetings due (R-MTG-01): your agency's as convener; the "
+        "supervising roles see every convener's."
+    )
+    async def routine_meetings_due(
+        self,
+        info: Info,
+        convener_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="the convener; your own agency when left out"),
+        ] = None,
+    ) -> list[RoutineMeetingDue]:
+        caller = info.context.caller()
+        actor = acting(caller)
+        routine = _handlers(info).routine
+        if routine is None:
+            raise graphql_error("routine meetings are not wired in this deployment", "INTERNAL")
+        wanted = str(convener_id) if convener_id else actor.agency_id
+        relations = access.relations_to(actor, sender=[wanted])
+        try:
+            access.authorize_on(actor, "routineMeetingsDue", relations, field="convenerId")
+        except DomainError as exc:
+            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+        scope = None if convener_id is None and access.oversight_relations(actor) else wanted
+        return [
+            RoutineMeetingDue(
+                name=d.name,
+                name_zh=d.name_zh,
+                convener_id=strawberry.ID(d.convener_id),
+                period=d.period,
+                due=d.clock.due,
+                rule=d.clock.rule,
+                met_by_meeting_id=strawberry.ID(d.met_by_meeting_id)
+                if d.met_by_meeting_id
+                else None,
+            )
+            for d in await routine.list(scope)
+        ]
 
 
 @strawberry.type

@@ -20,8 +20,9 @@ from coordination.entrypoints.graphql.information import (
 )
 from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
-from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery
+from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery, RoutineQuery
 from coordination.entrypoints.graphql.referrals import Referral
+from coordination.entrypoints.graphql.stalls import StallQuery
 from coordination.entrypoints.graphql.technical import (
     TechnicalSupportMutation,
     TechnicalSupportQuery,
@@ -45,6 +46,8 @@ class Query(
     JointQuery,
     CalendarQuery,
     DutyQuery,
+    StallQuery,
+    RoutineQuery,
 ):
     pass
 

@@ -63,6 +63,12 @@ OPEN_AFTER_SENDING = (
 # Referrals a bulk transfer at delegation may move (R-REF-11); finished ones stay archived.
 MOVABLE_AT_DELEGATION = (Status.SENT, Status.ACCEPTED)
 
+#: The clock of the first receiver that forwarded a case (首接负责, CQ 四(二)): it runs until
+#: the competent agency accepts, so the first receiver answers for the case meanwhile.
+FIRST_RECEIVER = "first_receiver"
+#: The clock of a 督办 (R-REF-13): the receiver answers it, or acts on the case, by its due.
+SUPERVISION = "supervision"
+
 JUDICIAL_KINDS = frozenset({"public_security", "procuratorate", "court"})
 
 
@@ -119,6 +125,8 @@ class Referral:
     penalty: Penalty | None = None
     complaint_id: str | None = None
     forwarded_from: str | None = None
+    dispute_id: str | None = None  # the dispute that owns it after a decline (R-DSP-01)
+    first_receiver_id: str | None = None  # 首接负责机关 after a CQ forward (R-REF-07)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -155,7 +163,22 @@ class Referral:
         t = Transition(
             action, actor.person_id, actor.person_name, actor.agency_id, at, self.status, to, note
         )
-        return replace(self, status=to, history=(*self.history, t))
+        moved = replace(self, status=to, history=(*self.history, t))
+        if to is not self.status and actor.agency_id == self.receiver_id:
+            # The receiver acting on the case answers a pending 督办 (R-REF-13).
+            moved = moved._answer_supervisions(at, f"以办理行为答复：{action}")
+        return moved
+
+    def _answer_supervisions(self, at: datetime, answer: str) -> Referral:
+        if not any(d.kind == SUPERVISION and d.state == "open" for d in self.deadlines):
+            return self
+        return replace(
+            self._stop_clocks("met", SUPERVISION),
+            supervisions=tuple(
+                replace(s, answer=answer, answered_at=at) if s.answered_at is None else s
+                for s in self.supervisions
+            ),
+        )
 
     def _recorded(self, action: str, actor: Actor, at: datetime, note: str = "") -> Referral:
         """A recorded act that does not change the state (before == after)."""
@@ -379,7 +402,7 @@ class Referral:
         if not reason.strip():
             raise ValidationFailed("state why the referral is withdrawn", field="reason")
         moved = self._moved("withdraw", actor, at, Status.WITHDRAWN, reason.strip())
-        return moved._stop_clocks("cancelled", "send", "accept", *CRIME_CLOCKS)
+        return moved._stop_clocks("cancelled", "send", "accept", FIRST_RECEIVER, *CRIME_CLOCKS)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -398,7 +421,8 @@ class Referral:
                 "the written statement of acceptance (受理情况) is missing", field="statement"
             )
         moved = self._moved("accept", actor, at, Status.ACCEPTED, statement.strip())
-        moved = moved._stop_clocks("met", "accept")._start_clock(report_clock)
+        # A forwarded case: the first receiver's responsibility ends with this acceptance.
+        moved = moved._stop_clocks("met", "accept", FIRST_RECEIVER)._start_clock(report_clock)
         return replace(moved, acceptance_statement=statement.strip())
 
     def decline(
@@ -457,6 +481,74 @@ class Referral:
         moved = self._moved("decline", actor, at, Status.DECLINED, reasons.strip())
         return replace(moved._stop_clocks("met", "accept"), decline_info=d)
 
+    def forward(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        may_forward: bool,
+        to: AgencyRef | None,
+        to_id: str,
+        reasons: str,
+        competence: Competence,
+        accept_clock: DeadlineInfo | None,
+        first_receiver_clock: DeadlineInfo,
+    ) -> Referral:
+        """R-REF-07, CQ 四(二): a receiver without jurisdiction passes the case at once to the
+        agency that has it (对案件无管辖权的行政机关应当立即将案件移送有管辖权的行政机关) and
+        stays responsible until that one accepts (首接负责): its own clock runs until then.
+        One with jurisdiction may neither refuse nor pass it on (不得拒绝接受). Where the
+        district gives no such route, nobody passes a case on (不得再行移送)."""
+        self._require("forward", Status.SENT)
+        if not may_forward:
+            raise Forbidden(
+                "in this district a receiver may not pass a case on to a third agency "
+                "(不得再行移送, R-REF-07); decline it instead",
+                field="id",
+            )
+        if self.route is Route.CRIME:
+            raise InvalidState("public security records 立案 or 不立案 instead (R-REF-10)")
+        competent = competence.resolved_agency_id
+        if competent == self.receiver_id:
+            raise Forbidden(
+                f"the catalogue names this agency competent ({competence.explanation}); it "
+                "may not refuse the case or pass it on (不得拒绝接受, CQ 四(二))",
+                field="id",
+            )
+        if competent is None:
+            raise ValidationFailed(
+                f"the catalogue names no competent agency ({competence.explanation}); ask the "
+                "coordination body to designate one (R-CAT-04)",
+                field="toAgencyId",
+            )
+        if to_id != competent:
+            raise ValidationFailed(
+                f"the case goes to the agency with jurisdiction, {competent!r} per the "
+                f"catalogue ({competence.explanation}), not {to_id!r}",
+                field="toAgencyId",
+            )
+        if to is None or to.internal_unit:
+            raise ValidationFailed(
+                f"{to_id!r} is not an agency that acts externally (R-AG-02)", field="toAgencyId"
+            )
+        if not reasons.strip():
+            raise ValidationFailed("state why the case is not this agency's", field="reasons")
+        first = self.first_receiver_id or self.receiver_id
+        moved = self._moved(
+            "forward", actor, at, Status.SENT, f"{self.receiver_id}→{to.id}：{reasons.strip()}"
+        )
+        moved = moved._stop_clocks("met", "accept")._stop_clocks("met", FIRST_RECEIVER)
+        moved = replace(
+            moved,
+            receiver_id=to.id,
+            previous_receivers=(*self.previous_receivers, self.receiver_id),
+            first_receiver_id=first,
+            competence=competence,
+        )
+        if accept_clock is not None:
+            moved = moved._start_clock(accept_clock)
+        return moved._start_clock(replace(first_receiver_clock, responsible_agency_id=first))
+
     def record_penalty(self, actor: Actor, at: datetime, penalty: Penalty) -> Referral:
         """The receiver's administrative penalty. Never while a crime transfer is pending
         (不得以罚代刑, R-REF-10)."""
@@ -494,15 +586,42 @@ class Referral:
         self._require("close", Status.RESULT_REPORTED)
         return self._moved("close", actor, at, Status.CLOSED)
 
-    def supervise(self, actor: Actor, at: datetime, note: str) -> Referral:
+    def supervise(
+        self, actor: Actor, at: datetime, note: str, clock: DeadlineInfo | None = None
+    ) -> Referral:
         """R-REF-13: the government or its delegate supervises (督办) a lingering case (who
-        may is the authorization matrix's rule, checked before the domain is asked)."""
+        may is the authorization matrix's rule, checked before the domain is asked). The 督办
+        reaches the receiver with its own ``clock``: it answers in writing, or acts on the
+        case, by then."""
         self._require("supervise", *OPEN_AFTER_SENDING)
         if not note.strip():
             raise ValidationFailed("state what is required and by when", field="note")
-        s = Supervision(actor.person_id, actor.agency_id, at, note.strip())
+        s = Supervision(
+            actor.person_id, actor.agency_id, at, note.strip(), clock.due if clock else None
+        )
         moved = self._recorded("supervise", actor, at, note.strip())
-        return replace(moved, supervisions=(*self.supervisions, s))
+        moved = replace(moved, supervisions=(*self.supervisions, s))
+        if clock is not None:
+            moved = moved._start_clock(replace(clock, responsible_agency_id=self.receiver_id))
+        return moved
+
+    def answer_supervision(self, actor: Actor, at: datetime, answer: str) -> Referral:
+        """R-REF-13: the receiver answers the pending 督办 in writing; its clock stops."""
+        self._require("answer a 督办 on", *OPEN_AFTER_SENDING)
+        if not any(s.answered_at is None for s in self.supervisions):
+            raise InvalidState("no 督办 is waiting for an answer", field="id")
+        if not answer.strip():
+            raise ValidationFailed("the written answer to the 督办 is missing", field="answer")
+        moved = self._recorded("answer_supervision", actor, at, answer.strip())
+        return moved._answer_supervisions(at, answer.strip())
+
+    def owned_by_dispute(self, dispute_id: str) -> Referral | None:
+        """R-REF-07 → R-DSP-01: the dispute coordination opened for this declined referral
+        now answers for it (its step clock runs there). None: nothing to record (already
+        recorded, or the referral no longer waits on a dispute)."""
+        if self.status is not Status.DECLINED or self.dispute_id == dispute_id:
+            return None
+        return replace(self, dispute_id=dispute_id)
 
     # -- suspected crime (R-REF-10, R-REF-14): referral.domain.model.crime -------------
 

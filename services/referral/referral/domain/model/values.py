@@ -244,6 +244,9 @@ class Supervision:
     agency_id: str
     at: datetime
     note: str
+    due: datetime | None = None  # its own clock (R-REF-13): the receiver answers by then
+    answer: str = ""
+    answered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,39 @@ async def letter_signing_keys(
     ]
 
 
+@strawberry.type(
+    description="A referral that is not finished and that no running clock or owner answers "
+    "for (the stall check, R-REF-07)."
+)
+class ReferralStall:
+    subject_type: str = strawberry.field(description="Referral")
+    subject_id: strawberry.ID = strawberry.field(description="the referral's id")
+    status: str = strawberry.field(description="its status now")
+    agency_ids: list[strawberry.ID] = strawberry.field(
+        description="where it sits: the receiver, then the sender"
+    )
+    since: datetime = strawberry.field(description="its last change")
+    reason: str = strawberry.field(description="why it counts as stalled")
+
+
+async def referral_stalls(info: Info) -> list[ReferralStall]:
+    try:
+        found = await info.context.queries.stalls(info.context.principal())
+    except DomainError as exc:
+        raise _refused(exc) from exc
+    return [
+        ReferralStall(
+            subject_type=s.subject_type,
+            subject_id=strawberry.ID(s.subject_id),
+            status=s.status,
+            agency_ids=[strawberry.ID(a) for a in s.agency_ids],
+            since=s.since,
+            reason=s.reason,
+        )
+        for s in found
+    ]
+
+
 @strawberry.type
 class Query:
     referral = strawberry.field(
@@ -209,6 +242,12 @@ class Query:
         description="Referrals you may see, filtered and sorted, with Relay cursor pagination. "
         "Staff see their agency's referrals (sent or received); government, coordinator and "
         "supervisor roles see all; judicial observers see suspected-crime ones.",
+    )
+    referral_stalls = strawberry.field(
+        resolver=referral_stalls,
+        description="The stall check for supervising bodies (government, coordination body, "
+        "justice bureau): referrals not finished with no running clock and no owner; empty "
+        "when every open case is being timed (R-REF-07). coordinationStalls lists the rest.",
     )
     complaint = strawberry.field(
         resolver=complaint, description="One complaint by id (null when absent or not yours)."

@@ -3,6 +3,8 @@ results, supervision, cases passed up and consent to electronic transfer."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from kernel.graphql import UserError, guard
@@ -75,6 +77,29 @@ async def decline_referral(
     cmd = c.DeclineReferral(str(id), reasons, catalogue_basis, str(interim_handler_id))
     h = info.context.handlers.referrals
     return await referral_result(info, h.decline(cmd, info.context.caller()))
+
+
+async def forward_referral(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral")],
+    to_agency_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the competent agency (the catalogue's)")
+    ],
+    reasons: Annotated[str, strawberry.argument(description="why it is not yours (written)")],
+) -> ReferralResult:
+    cmd = c.ForwardReferral(str(id), str(to_agency_id), reasons)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.forward(cmd, info.context.caller()))
+
+
+async def answer_supervision(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral")],
+    answer: Annotated[str, strawberry.argument(description="the written answer to the 督办")],
+) -> ReferralResult:
+    cmd = c.AnswerSupervision(str(id), answer)
+    h = info.context.handlers.referrals
+    return await referral_result(info, h.answer_supervision(cmd, info.context.caller()))
 
 
 async def record_referral_penalty(

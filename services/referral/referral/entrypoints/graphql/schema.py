@@ -70,6 +70,13 @@ class Mutation:
         description="The receiver's leader declines, citing the catalogue and naming an interim "
         "handler (R-REF-07); coordination opens a dispute.",
     )
+    forward_referral = strawberry.mutation(
+        resolver=referrals.forward_referral,
+        description="A receiver without jurisdiction passes the case at once to the competent "
+        "agency and stays responsible until it accepts (首接负责; R-REF-07, CQ 四(二)); only "
+        "where the district's policy says so (acceptance.forward_when_not_competent). A "
+        "competent receiver is refused (FORBIDDEN) and nothing changes.",
+    )
     record_referral_penalty = strawberry.mutation(
         resolver=referrals.record_referral_penalty,
         description="Record the receiver's administrative penalty decision.",
@@ -89,6 +96,11 @@ class Mutation:
     supervise_referral = strawberry.mutation(
         resolver=referrals.supervise_referral,
         description="督办 a lingering case (government / coordinator, R-REF-13).",
+    )
+    answer_supervision = strawberry.mutation(
+        resolver=referrals.answer_supervision,
+        description="The receiver answers a 督办 in writing; its clock stops and the supervising "
+        "agency is told (R-REF-13). Accepting, handling or reporting the case answers it too.",
     )
     consent_to_upward_referral = strawberry.mutation(
         resolver=referrals.consent_to_upward_referral,

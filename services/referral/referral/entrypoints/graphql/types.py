@@ -144,6 +144,13 @@ class ReferralSupervision:
     agency: Agency
     at: datetime
     note: str
+    due: datetime | None = strawberry.field(
+        default=None, description="its own clock (R-REF-13): answer or act by then"
+    )
+    answer: str = strawberry.field(default="", description="the receiver's written answer")
+    answered_at: datetime | None = strawberry.field(
+        default=None, description="when it answered; null while the 督办 is open"
+    )
 
 
 @strawberry.type(description="R-REF-09: the department's consent and the justice filing.")
@@ -461,7 +468,13 @@ class Referral:
             ],
             supervisions=[
                 ReferralSupervision(
-                    by=s.by, agency=Agency(id=strawberry.ID(s.agency_id)), at=s.at, note=s.note
+                    by=s.by,
+                    agency=Agency(id=strawberry.ID(s.agency_id)),
+                    at=s.at,
+                    note=s.note,
+                    due=s.due,
+                    answer=s.answer,
+                    answered_at=s.answered_at,
                 )
                 for s in r.supervisions
             ],
