@@ -27,6 +27,9 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import render_rabbitmq
+
 DEPLOY = Path(__file__).resolve().parent
 REPO = DEPLOY.parent
 POLICIES = REPO / "services" / "kernel" / "kernel" / "policies"
@@ -76,6 +79,11 @@ def render_compose(district: str, title: str) -> dict[Path, str]:
         text = (TEMPLATE / name).read_text(encoding="utf-8")
         text = text.replace("@DISTRICT@", district).replace("@TITLE@", title)
         out[DEPLOY / "compose" / district / name] = text
+    # Per-service RabbitMQ users and the queue policy (issue 16, finding 7), run once by the
+    # one-shot `rabbitmq-users` container; the operator runs `bureau` for a bureau's user.
+    out[DEPLOY / "compose" / district / "rabbitmq-users.sh"] = render_rabbitmq.render_script(
+        district
+    )
     return out
 
 

@@ -61,6 +61,7 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
         "mongo",
         "mongo-init",
         "rabbitmq",
+        "rabbitmq-users",
         "referral",
         "coordination",
         "notify",
@@ -72,7 +73,7 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name == "mongo-init":  # a one-shot job: its exit code is its health
+        if name in {"mongo-init", "rabbitmq-users"}:  # one-shot jobs: exit code is health
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -102,6 +103,7 @@ def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
             "mongo": {"condition": "service_healthy"},
             "mongo-init": {"condition": "service_completed_successfully"},
             "rabbitmq": {"condition": "service_healthy"},
+            "rabbitmq-users": {"condition": "service_completed_successfully"},
         }
     assert _service(compose, "gateway")["depends_on"] == {
         name: {"condition": "service_healthy"} for name in OUR_SERVICES
@@ -126,8 +128,10 @@ def test_services_get_the_district_settings(compose: dict[str, Any]) -> None:
         assert env["LIANDONG_STORE"] == "mongo"
         assert env["LIANDONG_BUS"] == "rabbitmq"
         assert env["LIANDONG_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        # Issue 16, finding 7: each service connects as its own RabbitMQ user.
+        password = f"RABBITMQ_{name.upper()}_PASSWORD"
         assert re.fullmatch(
-            r"amqp://liandong:\$\{RABBITMQ_PASSWORD:\?[^}]*\}@rabbitmq:5672/",
+            rf"amqp://liandong-{name}:\$\{{{password}:\?[^}}]*\}}@rabbitmq:5672/",
             env["LIANDONG_AMQP_URL"],
         )
         assert env["LIANDONG_HTTP_PORT"] == str(port)
@@ -195,7 +199,13 @@ def _compose_plugin() -> bool:
 
 
 # The secrets a district must set in .env; composing fails without them.
-REQUIRED_COMPOSE_VARIABLES = {"RABBITMQ_PASSWORD", "LIANDONG_GATEWAY_HMAC_SECRET"}
+REQUIRED_COMPOSE_VARIABLES = {
+    "RABBITMQ_PASSWORD",
+    "RABBITMQ_REFERRAL_PASSWORD",
+    "RABBITMQ_COORDINATION_PASSWORD",
+    "RABBITMQ_NOTIFY_PASSWORD",
+    "LIANDONG_GATEWAY_HMAC_SECRET",
+}
 
 
 def test_compose_file_interpolates_and_validates(tmp_path: Path) -> None:

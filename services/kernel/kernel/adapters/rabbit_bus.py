@@ -378,6 +378,18 @@ class RabbitBus:
         except EnvelopeError as exc:
             await self._dead_letter(spec, message, str(exc))
             return
+        if message.exchange == self.exchange_name and message.routing_key != envelope.routing_key:
+            # The broker checked the routing key against the publisher's user (topic
+            # permissions); a body naming another district, service or type is forged.
+            # (Other exchanges, e.g. an operator's redrive through the default exchange,
+            # need rights no service user has; the consumer checks the body anyway.)
+            await self._dead_letter(
+                spec,
+                message,
+                f"forged: event {envelope.id} travelled as {message.routing_key!r} but its "
+                f"envelope says {envelope.routing_key!r}",
+            )
+            return
         try:
             await spec.handler(envelope)
         except PermanentError as exc:
