@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     metrics_interval_seconds: float = Field(
         15.0, gt=0, description="how often backlog, dead-letter and overdue gauges refresh"
     )
+    ready_max_outbox_backlog: int = Field(
+        10_000,
+        ge=0,
+        description="with the bus down, stay ready while fewer aggregates than this have "
+        "events waiting in the outbox (0: readiness requires the bus)",
+    )
     drain_delay_seconds: float = Field(
         0.0,
         ge=0,
