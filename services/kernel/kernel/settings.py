@@ -136,6 +136,22 @@ class Settings(BaseSettings):
         "first (required in production; elsewhere generated in data_dir)",
     )
 
+    audit_signing_key_file: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM) notify signs the record's checkpoints with "
+        "(required in production; elsewhere generated in data_dir)",
+    )
+    audit_verify_key_file: Path | None = Field(
+        None,
+        description="Ed25519 public key (PEM) `liandong audit verify` checks checkpoints "
+        "with (default: derived from the signing key)",
+    )
+    audit_checkpoint_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="how often notify signs and publishes a checkpoint of the record's head",
+    )
+
     def database_name(self, service: str) -> str:
         """One database per service (and per district, so districts never mix)."""
         return f"{self.instance}_{self.district.replace('-', '_')}_{service}"

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from strawberry.federation import Schema
 
 from kernel.adapters.official_pdf import render_pdf
+from kernel.audit_anchor import CHECKPOINT_EVENT, CheckpointKeeper
 from kernel.consumer import EventRouter
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
@@ -82,8 +83,11 @@ def bootstrap(deps: Deps) -> ReferralService:
         render=render_pdf,
     )
     reactions = handlers.reactions
+    checkpoints = CheckpointKeeper(deps.store)
     router = (
         EventRouter(settings.district)
+        # The record's signed checkpoints, kept outside notify's database (issue 16, 8).
+        .on(CHECKPOINT_EVENT, checkpoints.when_record_checkpointed_keep_it)
         .on(AgencyRegistered.event_type, reactions.when_agency_registered_update_directory)
         .on(
             CatalogueEntryV1.event_type,
@@ -99,7 +103,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         verifier=deps.verifier,
         aggregates=[referrals.aggregates, complaints.aggregates, consents.aggregates],
         subscriptions=[router.subscription(settings, NAME)],
-        startup=[referrals.ensure_indexes, complaints.ensure_indexes],
+        startup=[referrals.ensure_indexes, complaints.ensure_indexes, checkpoints.ensure_indexes],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[

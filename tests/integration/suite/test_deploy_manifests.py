@@ -593,7 +593,13 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
     assert policy["data"]["policy.yaml"] == (POLICY_DIR / f"{district}.yaml").read_text("utf-8")
 
     workloads = [*by_kind["Deployment"].values(), *by_kind["StatefulSet"].values()]
-    assert {w["metadata"]["name"] for w in workloads} == {*OUR_SERVICES, "gateway", "mongo"}
+    assert {w["metadata"]["name"] for w in workloads} == {
+        *OUR_SERVICES,
+        "gateway",
+        "mongo",
+        "mongo-exporter",
+        "otel-collector",
+    }
     for workload in workloads:
         name = workload["metadata"]["name"]
         pod = workload["spec"]["template"]["spec"]
@@ -633,8 +639,23 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
             "webhook-key",
         }
         env = {e["name"]: e for e in container["env"]}
-        for secret in ("LIANDONG_AMQP_URL", "LIANDONG_GATEWAY_HMAC_SECRET"):
-            assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        secret = "LIANDONG_GATEWAY_HMAC_SECRET"
+        assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        # Issue 16, findings 7 and 8: the service's own RabbitMQ and MongoDB users.
+        for variable, secret_name in (
+            ("LIANDONG_AMQP_USERNAME", f"liandong-amqp-{name}"),
+            ("LIANDONG_AMQP_PASSWORD", f"liandong-amqp-{name}"),
+            ("LIANDONG_MONGO_PASSWORD", "liandong-mongo"),
+        ):
+            assert env[variable]["valueFrom"]["secretKeyRef"]["name"] == secret_name, variable
+        names = [e["name"] for e in container["env"]]
+        assert names.index("LIANDONG_MONGO_PASSWORD") < names.index("LIANDONG_MONGO_URL")
+        assert env["LIANDONG_MONGO_URL"]["value"].startswith(
+            f"mongodb://liandong-{name}:$(LIANDONG_MONGO_PASSWORD)@"
+        )
+        assert env["LIANDONG_AMQP_URL"]["value"] == (
+            "amqp://$(LIANDONG_AMQP_USERNAME):$(LIANDONG_AMQP_PASSWORD)@rabbitmq:5672/"
+        )
         assert by_kind["Service"][name]["spec"]["ports"][0]["port"] == port
 
     mongo = by_kind["StatefulSet"]["mongo"]
@@ -647,3 +668,130 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
     assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
     # No secret material in the manifests: the Secret is created per district by hand.
     assert "Secret" not in by_kind
+
+
+# --- operating a district (issues 16 and 19) ---------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_running(
+    kustomize: Path,
+) -> None:
+    """NetworkPolicies (deny by default; MongoDB reachable only from the owning services and
+    its jobs), MongoDB with authentication, per-service RabbitMQ users, PDBs, spread,
+    HPAs, database memory request = limit with the cache sized, a nightly backup with
+    retention, monitoring and an Ingress with TLS."""
+    docs = _render_overlay(kustomize, "fuyuan")
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    policies = by_kind["NetworkPolicy"]
+    assert policies["default-deny-ingress"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+    }
+    (mongo_rule,) = policies["mongo"]["spec"]["ingress"]
+    allowed = {
+        p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in mongo_rule["from"]
+    }
+    assert allowed == {
+        *OUR_SERVICES,
+        "mongo",
+        "mongo-init",
+        "mongo-backup",
+        "mongo-exporter",
+    }
+    assert "gateway" not in allowed
+    for name in OUR_SERVICES:
+        (rule,) = policies[name]["spec"]["ingress"]
+        assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}} in rule[
+            "from"
+        ]
+    # MongoDB: authentication, keyfile, users per service on their own database.
+    mongo = by_kind["StatefulSet"]["mongo"]
+    (container,) = _containers(mongo)
+    assert {"--auth", "--keyFile"} <= set(container["args"])
+    cache = float(container["args"][container["args"].index("--wiredTigerCacheSizeGB") + 1])
+    resources = container["resources"]
+    assert resources["requests"]["memory"] == resources["limits"]["memory"] == "2Gi"
+    assert 0 < cache <= 1.0  # well inside the 2 Gi limit
+    spread = mongo["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread[0]["topologyKey"] == "kubernetes.io/hostname"
+    assert spread[0]["whenUnsatisfiable"] == "DoNotSchedule"
+    init = _containers(by_kind["Job"]["mongo-init"])[0]
+    script = next(e["value"] for e in init["env"] if e["name"] == "INIT_SCRIPT")
+    assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in script
+    # RabbitMQ: a user, permissions and topic permissions per service.
+    for name in OUR_SERVICES:
+        user = f"liandong-{name}"
+        assert by_kind["User"][user]["spec"]["importCredentialsSecret"]["name"] == (
+            f"liandong-amqp-{name}"
+        )
+        topic = by_kind["TopicPermission"][user]["spec"]["permissions"]
+        assert topic["exchange"] == "liandong.events"
+        assert topic["write"] == rf"^fuyuan\.{name}\.[a-z0-9_]+(\.[a-z0-9_]+)+$"
+    parked = by_kind["Policy"]["liandong-parked"]["spec"]
+    assert parked["definition"]["overflow"] == "reject-publish"
+    # Availability.
+    for name in (*OUR_SERVICES, "gateway"):
+        assert by_kind["PodDisruptionBudget"][name]["spec"]["minAvailable"] == 1
+        assert by_kind["HorizontalPodAutoscaler"][name]["spec"]["minReplicas"] >= 2
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    assert by_kind["PodDisruptionBudget"]["mongo"]["spec"]["maxUnavailable"] == 1
+    # Backups: nightly, every database through the oplog, retention.
+    cron = by_kind["CronJob"]["mongo-backup"]
+    (dump,) = _containers(cron["spec"]["jobTemplate"])
+    command = " ".join(dump["command"])
+    assert "mongodump" in command and "--oplog" in command and "--archive" in command
+    assert "-mtime +14 -delete" in command
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert "mongo-backup" in by_kind["PersistentVolumeClaim"]
+    # Monitoring and the edge.
+    assert {"referral", "rabbitmq", "mongo-exporter", "gateway"} <= set(by_kind["PodMonitor"])
+    alerts = {
+        r["alert"]
+        for g in by_kind["PrometheusRule"]["liandong"]["spec"]["groups"]
+        for r in g["rules"]
+    }
+    assert {"LiandongOutboxBacklog", "LiandongDeadLetters", "LiandongOverdue"} <= alerts
+    settings = next(
+        c for n, c in by_kind["ConfigMap"].items() if n.startswith("liandong-settings-")
+    )
+    assert settings["data"]["LIANDONG_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    ingress = by_kind["Ingress"]["gateway"]["spec"]
+    assert ingress["tls"][0]["secretName"] == "liandong-tls"
+    paths = [p["path"] for r in ingress["rules"] for p in r["http"]["paths"]]
+    assert paths == ["/graphql"]  # /metrics and the health routes stay inside
+    # Images are registry-qualified (an unqualified name means Docker Hub).
+    for d in docs:
+        if d["kind"] in {"Deployment", "StatefulSet"}:
+            for c in _containers(d):
+                assert c["image"].split("/")[0].count(".") >= 1, c["image"]
+
+
+PROMTOOL = shutil.which("promtool")
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool (Debian's prometheus package) missing")
+def test_issue_19_alert_rules_fire_and_stay_quiet_as_tested() -> None:
+    """``promtool test rules``: every alert has a case where it fires and one where not."""
+    rules = DEPLOY / "prometheus" / "liandong-rules.yaml"
+    tests = DEPLOY / "prometheus" / "liandong-rules.test.yaml"
+    checked = subprocess.run(
+        [str(PROMTOOL), "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    done = subprocess.run(
+        [str(PROMTOOL), "test", "rules", str(tests)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tests.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    alerts = {
+        r["alert"] for g in yaml.safe_load(rules.read_text("utf-8"))["groups"] for r in g["rules"]
+    }
+    tested = set(re.findall(r"alertname: (\w+)", tests.read_text("utf-8")))
+    assert alerts == tested, alerts ^ tested

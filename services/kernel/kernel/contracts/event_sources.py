@@ -51,6 +51,7 @@ EVENT_SOURCES: dict[str, str] = {
     "meeting.rsvp_recorded.v1": "coordination",
     "meeting.scheduled.v1": "coordination",
     "meeting.task_done.v1": "coordination",
+    "record.checkpointed.v1": "notify",
     "referral.accepted.v1": "referral",
     "referral.approved.v1": "referral",
     "referral.closed.v1": "referral",
