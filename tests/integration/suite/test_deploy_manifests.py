@@ -66,14 +66,17 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
         "coordination",
         "notify",
         "gateway",
+        "backup",
     }
-    assert _service(compose, "mongo")["image"] == "mongo:7"
-    assert _service(compose, "rabbitmq")["image"] == "rabbitmq:4-management"
+    # Issue 19: pinned, registry-qualified server images (no floating `mongo:7`).
+    assert _service(compose, "mongo")["image"] == "docker.io/library/mongo:7.0.16"
+    assert _service(compose, "rabbitmq")["image"] == "docker.io/library/rabbitmq:4.0.5-management"
+    assert _service(compose, "backup")["profiles"] == ["backup"]
 
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name in {"mongo-init", "rabbitmq-users"}:  # one-shot jobs: exit code is health
+        if name in {"mongo-init", "rabbitmq-users", "backup"}:  # one-shot: exit code is health
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -148,7 +151,10 @@ def test_gateway_points_at_the_services_and_is_published(compose: dict[str, Any]
     assert env["LIANDONG_ENV"] == "production"
     for name, port in OUR_SERVICES.items():
         assert env[f"LIANDONG_SUBGRAPH_{name.upper()}_URL"] == f"http://{name}:{port}/graphql"
-    assert gateway["ports"] == ["${LIANDONG_GATEWAY_PUBLISH:-4000}:4000"]
+    # Issue 19: on loopback by default, behind the district's TLS proxy.
+    assert gateway["ports"] == [
+        "${LIANDONG_GATEWAY_BIND:-127.0.0.1}:${LIANDONG_GATEWAY_PUBLISH:-4000}:4000"
+    ]
     # Only the gateway and RabbitMQ's management UI (on loopback) are published.
     published = {name for name, s in compose["services"].items() if s.get("ports")}
     assert published == {"gateway", "rabbitmq"}
@@ -795,3 +801,30 @@ def test_issue_19_alert_rules_fire_and_stay_quiet_as_tested() -> None:
     }
     tested = set(re.findall(r"alertname: (\w+)", tests.read_text("utf-8")))
     assert alerts == tested, alerts ^ tested
+
+
+def test_issue_19_compose_rotates_logs_limits_memory_and_waits_out_the_shutdown(
+    compose: dict[str, Any],
+) -> None:
+    for name in (*OUR_SERVICES, "gateway", "mongo", "rabbitmq"):
+        service = _service(compose, name)
+        assert service["logging"]["options"]["max-size"], name
+        assert service["mem_limit"], name
+    for name in OUR_SERVICES:
+        # drain + 20 s requests + 10 s relay + 10 s handlers, with a margin
+        assert _service(compose, name)["stop_grace_period"] == "60s"
+    notify = _service(compose, "notify")
+    assert notify["environment"]["LIANDONG_AUDIT_SIGNING_KEY_FILE"] == (
+        "/run/secrets/audit-signing-key"
+    )
+    assert {"source": "audit-signing-key", "target": "audit-signing-key"} in notify["secrets"]
+    backup = " ".join(_service(compose, "backup")["command"])
+    assert "mongodump" in backup and "--archive" in backup and "-mtime" in backup
+
+
+def test_issue_19_compose_secrets_are_ignored_by_git() -> None:
+    for path in ("deploy/compose/fuyuan/.env", "deploy/compose/fuyuan/secrets/jwks.json"):
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", path], cwd=REPO, check=False, capture_output=True
+        )
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
