@@ -13,6 +13,7 @@ import typer
 
 from liandong.audit_cli import audit_app
 from liandong.backup_cli import backup_app
+from liandong.bus_cli import bus_app
 from liandong.catalogue_cli import catalogue_app
 
 # Every command imports what it needs when it runs, so that `liandong --help`, `liandong
@@ -33,6 +34,7 @@ app.add_typer(sdl_app, name="sdl")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(audit_app, name="audit")
 app.add_typer(backup_app, name="backup")
+app.add_typer(bus_app, name="bus")
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100
