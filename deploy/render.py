@@ -201,7 +201,8 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                 {"name": "policy", "mountPath": "/etc/liandong", "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
                             ],
-                            # Index builds run at start (no migration Job yet): five minutes.
+                            # Indexes are built by the Job migrate-<service> beforehand; a
+                            # start on a database without them still has five minutes.
                             "startupProbe": _probe("/healthz", "http", 5, 60),
                             "livenessProbe": _probe("/healthz", "http", 15, 4),
                             "readinessProbe": _probe("/readyz", "http", 5, 2),
@@ -242,7 +243,44 @@ def service_workload(name: str) -> list[dict[str, Any]]:
             "ports": [{"name": "http", "port": port, "targetPort": "http"}],
         },
     }
-    return [deployment, service]
+    return [deployment, service, migrate_job(name, deployment)]
+
+
+def migrate_job(name: str, deployment: dict[str, Any]) -> dict[str, Any]:
+    """`liandong migrate <service>` before the rollout (issue 19): index builds run here, not
+    inside the pods' startup probe window. The same container, settings and secrets as the
+    service, no ports; its pods are labelled apart so that no Service routes to them.
+    Deleted 5 minutes after it finished, so the next `kubectl apply` runs it again (apply
+    it first and `kubectl wait --for=condition=complete job/migrate-<service>`)."""
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    job_container = {
+        k: v
+        for k, v in container.items()
+        if k not in {"ports", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle"}
+    }
+    job_container["name"] = "migrate"
+    job_container["args"] = ["migrate", name]
+    labels = {"app.kubernetes.io/name": f"migrate-{name}", "app.kubernetes.io/part-of": "liandong"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"migrate-{name}", "labels": labels},
+        "spec": {
+            "backoffLimit": 5,
+            "ttlSecondsAfterFinished": 300,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "securityContext": pod["securityContext"],
+                    "automountServiceAccountToken": False,
+                    "containers": [job_container],
+                    "volumes": pod["volumes"],
+                },
+            },
+        },
+    }
 
 
 def gateway_workload() -> list[dict[str, Any]]:

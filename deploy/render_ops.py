@@ -85,7 +85,12 @@ def network_policies() -> list[dict[str, Any]]:
                     # The owning services (each with a user for its own database only), the
                     # replica set members, its init/users jobs, the backup and the exporter.
                     "from": _from_pods(
-                        *SERVICES, "mongo", "mongo-init", "mongo-backup", "mongo-exporter"
+                        *SERVICES,
+                        *(f"migrate-{s}" for s in SERVICES),
+                        "mongo",
+                        "mongo-init",
+                        "mongo-backup",
+                        "mongo-exporter",
                     ),
                     "ports": [{"port": 27017}],
                 }

@@ -15,6 +15,7 @@ from liandong.audit_cli import audit_app
 from liandong.backup_cli import backup_app
 from liandong.bus_cli import bus_app
 from liandong.catalogue_cli import catalogue_app
+from liandong.migrate_cli import migrate_command
 
 # Every command imports what it needs when it runs, so that `liandong --help`, `liandong
 # token` and `liandong calendar` start in a blink: the services, the web server and the
@@ -35,6 +36,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(audit_app, name="audit")
 app.add_typer(backup_app, name="backup")
 app.add_typer(bus_app, name="bus")
+app.command("migrate")(migrate_command)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100

@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -702,6 +703,7 @@ def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_runni
     }
     assert allowed == {
         *OUR_SERVICES,
+        *(f"migrate-{n}" for n in OUR_SERVICES),
         "mongo",
         "mongo-init",
         "mongo-backup",
@@ -745,6 +747,16 @@ def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_runni
         pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
         assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
     assert by_kind["PodDisruptionBudget"]["mongo"]["spec"]["maxUnavailable"] == 1
+    # Index builds before the rollout, in a Job per service with the service's own settings.
+    for name in OUR_SERVICES:
+        job = by_kind["Job"][f"migrate-{name}"]
+        (migrate,) = _containers(job)
+        assert migrate["args"] == ["migrate", name]
+        assert "ports" not in migrate and "readinessProbe" not in migrate
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == f"migrate-{name}"  # no Service routes here
+        env = {e["name"] for e in migrate["env"]}
+        assert {"LIANDONG_MONGO_URL", "LIANDONG_MONGO_PASSWORD"} <= env
     # Backups: nightly, every database through the oplog, retention.
     cron = by_kind["CronJob"]["mongo-backup"]
     (dump,) = _containers(cron["spec"]["jobTemplate"])
@@ -801,6 +813,26 @@ def test_issue_19_alert_rules_fire_and_stay_quiet_as_tested() -> None:
     }
     tested = set(re.findall(r"alertname: (\w+)", tests.read_text("utf-8")))
     assert alerts == tested, alerts ^ tested
+
+
+def test_issue_16_bureau_profiles_follow_notify_webhook_rules() -> None:
+    """The AMQP profiles (deploy/render_rabbitmq.py) use notify's lists of public and crime
+    events, and keep complainants' personal data out of every profile."""
+    import importlib.util
+
+    from notify.application.access import CRIME_EVENTS, PUBLIC_EVENTS
+
+    spec = importlib.util.spec_from_file_location("render_rabbitmq", DEPLOY / "render_rabbitmq.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("render_rabbitmq", module)  # its dataclass looks itself up
+    spec.loader.exec_module(module)
+    assert set(module.PUBLIC_EVENTS) == PUBLIC_EVENTS
+    assert set(module.CRIME_EVENTS) == CRIME_EVENTS
+    for profile in module.BUREAU_PROFILES:
+        keys = module.bureau_keys("fuyuan", profile)
+        assert "fuyuan.referral.complaint.complainant_notified.v1" not in keys, profile
+        assert all("*" not in k and "#" not in k for k in keys)
 
 
 def test_issue_19_compose_rotates_logs_limits_memory_and_waits_out_the_shutdown(
