@@ -860,3 +860,22 @@ def test_issue_19_compose_secrets_are_ignored_by_git() -> None:
             ["git", "check-ignore", "-q", path], cwd=REPO, check=False, capture_output=True
         )
         assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+def test_issue_19_an_sbom_is_generated_from_the_lock_files(tmp_path: Path) -> None:
+    out = tmp_path / "sbom.cdx.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "release" / "sbom.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text("utf-8"))
+    assert document["bomFormat"] == "CycloneDX" and document["specVersion"] == "1.5"
+    purls = {c["purl"] for c in document["components"]}
+    lock = (REPO / "uv.lock").read_text("utf-8")
+    pymongo = re.search(r'name = "pymongo"\nversion = "([^"]+)"', lock)
+    assert pymongo is not None and f"pkg:pypi/pymongo@{pymongo.group(1)}" in purls
+    assert any(p.startswith("pkg:npm/%40graphql-hive/gateway@") for p in purls)
+    assert not any("liandong" in p for p in purls)  # the workspace itself is not a dependency
