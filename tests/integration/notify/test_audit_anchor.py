@@ -177,3 +177,41 @@ async def test_issue_16_R_SUP_01_a_forged_checkpoint_copy_is_named(settings: Set
         await referral.close()
     _, _, problem = await verify_anchored(settings)
     assert problem is not None and problem.startswith("forged checkpoint"), problem
+
+
+async def test_issue_16_R_SUP_01_the_running_suite_anchors_its_record(
+    tmp_path: Path, unique_name: str
+) -> None:
+    """The wiring end to end (embedded topology, one bus): the demo district's agency
+    registrations fill notify's record, notify's worker signs and publishes a checkpoint,
+    referral and coordination keep it, and ``audit verify`` agrees with it."""
+    from liandong.suite import build_suite
+
+    settings = Settings(
+        store="embedded",
+        bus="memory",
+        data_dir=tmp_path,
+        instance=unique_name,
+        district=DISTRICT,
+        audit_checkpoint_seconds=0.2,
+        relay_interval_seconds=0.05,
+    )
+    suite = await build_suite(settings)
+    await suite.start()
+    try:
+        keepers = [
+            CheckpointKeeper(suite.services[name].runtime.store)
+            for name in ("referral", "coordination")
+        ]
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            kept = [await k.latest(DISTRICT, limit=1) for k in keepers]
+            if all(kept):
+                break
+            assert asyncio.get_running_loop().time() < deadline, "no checkpoint was kept"
+            await asyncio.sleep(0.1)
+    finally:
+        await suite.stop()
+    report, checkpoint, problem = await verify_anchored(settings)
+    assert problem is None, problem
+    assert checkpoint is not None and 0 < checkpoint.seq <= report.count
