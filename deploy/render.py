@@ -88,6 +88,11 @@ def render_compose(district: str, title: str) -> dict[Path, str]:
     for name in ("compose.yaml", ".env.example"):
         text = (TEMPLATE / name).read_text(encoding="utf-8")
         text = text.replace("@DISTRICT@", district).replace("@TITLE@", title)
+        # The database users (one per service on its own database), as in Kubernetes.
+        users = render_ops.mongo_users_script().replace("$", "$$")
+        text = text.replace(
+            "@MONGO_USERS_SCRIPT@\n", "".join(f"        {line}\n" for line in users.splitlines())
+        )
         out[DEPLOY / "compose" / district / name] = text
     # Per-service RabbitMQ users and the queue policy (issue 16, finding 7), run once by the
     # one-shot `rabbitmq-users` container; the operator runs `bureau` for a bureau's user.

@@ -619,7 +619,9 @@ def mongo_users_script() -> str:
         "}\n"
         "ensure('backup', process.env.MONGO_BACKUP_PASSWORD,\n"
         "       [{role: 'backup', db: 'admin'}, {role: 'restore', db: 'admin'}]);\n"
-        "ensure('exporter', process.env.MONGO_EXPORTER_PASSWORD,\n"
-        "       [{role: 'clusterMonitor', db: 'admin'}, {role: 'read', db: 'local'}]);\n"
+        "if (process.env.MONGO_EXPORTER_PASSWORD) {\n"
+        "  ensure('exporter', process.env.MONGO_EXPORTER_PASSWORD,\n"
+        "         [{role: 'clusterMonitor', db: 'admin'}, {role: 'read', db: 'local'}]);\n"
+        "}\n"
         "print('mongo users ensured');\n"
     )

@@ -60,6 +60,7 @@ def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
 def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {
         "mongo",
+        "mongo-keyfile",
         "mongo-init",
         "rabbitmq",
         "rabbitmq-users",
@@ -77,7 +78,7 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name in {"mongo-init", "rabbitmq-users", "backup"}:  # one-shot: exit code is health
+        if name in {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}:  # one-shot
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -131,7 +132,13 @@ def test_services_get_the_district_settings(compose: dict[str, Any]) -> None:
         assert env["LIANDONG_ENV"] == "production"
         assert env["LIANDONG_STORE"] == "mongo"
         assert env["LIANDONG_BUS"] == "rabbitmq"
-        assert env["LIANDONG_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        # Issue 16, finding 8: authentication on, each service its own database user.
+        mongo_password = f"MONGO_{name.upper()}_PASSWORD"
+        assert re.fullmatch(
+            rf"mongodb://liandong-{name}:\$\{{{mongo_password}:\?[^}}]*\}}@mongo:27017/"
+            r"\?replicaSet=rs0&authSource=admin",
+            env["LIANDONG_MONGO_URL"],
+        )
         # Issue 16, finding 7: each service connects as its own RabbitMQ user.
         password = f"RABBITMQ_{name.upper()}_PASSWORD"
         assert re.fullmatch(
@@ -170,7 +177,8 @@ def test_compose_holds_no_secret(compose: dict[str, Any]) -> None:
     credentials = list(re.finditer(r"://([^:/@\s]+):(\$\{[^}]*\}|[^@\s]+)@", text))
     assert credentials  # the AMQP URL has one
     for match in credentials:
-        assert match.group(2).startswith("${"), match.group(0)
+        # From compose's interpolation, or ($$VAR) from the container's own environment.
+        assert match.group(2).startswith(("${", "$$")), match.group(0)
     assert "BEGIN PRIVATE KEY" not in text
 
 
@@ -211,6 +219,11 @@ REQUIRED_COMPOSE_VARIABLES = {
     "RABBITMQ_REFERRAL_PASSWORD",
     "RABBITMQ_COORDINATION_PASSWORD",
     "RABBITMQ_NOTIFY_PASSWORD",
+    "MONGO_ROOT_PASSWORD",
+    "MONGO_REFERRAL_PASSWORD",
+    "MONGO_COORDINATION_PASSWORD",
+    "MONGO_NOTIFY_PASSWORD",
+    "MONGO_BACKUP_PASSWORD",
     "LIANDONG_GATEWAY_HMAC_SECRET",
 }
 
@@ -892,3 +905,13 @@ def test_issue_19_an_sbom_is_generated_from_the_lock_files(tmp_path: Path) -> No
     assert pymongo is not None and f"pkg:pypi/pymongo@{pymongo.group(1)}" in purls
     assert any(p.startswith("pkg:npm/%40graphql-hive/gateway@") for p in purls)
     assert not any("liandong" in p for p in purls)  # the workspace itself is not a dependency
+
+
+def test_issue_16_compose_mongo_requires_authentication(compose: dict[str, Any]) -> None:
+    mongo = _service(compose, "mongo")
+    assert {"--auth", "--keyFile"} <= set(mongo["command"])
+    assert mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD"].startswith("${MONGO_ROOT_PASSWORD:?")
+    init = " ".join(_service(compose, "mongo-init")["command"])
+    assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in init
+    backup = " ".join(_service(compose, "backup")["command"])
+    assert "mongodb://backup:$$MONGO_BACKUP_PASSWORD@" in backup
