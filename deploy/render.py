@@ -27,6 +27,10 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import render_ops  # sibling modules of this script
+import render_rabbitmq
+
 DEPLOY = Path(__file__).resolve().parent
 REPO = DEPLOY.parent
 POLICIES = REPO / "services" / "kernel" / "kernel" / "policies"
@@ -34,10 +38,19 @@ TEMPLATE = DEPLOY / "compose" / "template"
 K8S = DEPLOY / "k8s"
 
 VERSION = "0.1.0"  # image tags are pinned to the release, never `latest`
-SERVICES_IMAGE = f"liandong/services:{VERSION}"
-GATEWAY_IMAGE = f"liandong/gateway:{VERSION}"
-MONGO_IMAGE = "mongo:7.0.16"
-RABBITMQ_IMAGE = "rabbitmq:4.0.5-management"
+# Registry-qualified names (an unqualified name resolves to Docker Hub). The district's own
+# registry replaces REGISTRY and pins the digest in its overlay:
+#   kustomize edit set image registry.example.invalid/liandong/services=<registry>/...@sha256:...
+REGISTRY = "registry.example.invalid"
+SERVICES_IMAGE = f"{REGISTRY}/liandong/services:{VERSION}"
+GATEWAY_IMAGE = f"{REGISTRY}/liandong/gateway:{VERSION}"
+MONGO_IMAGE = "docker.io/library/mongo:7.0.16"
+RABBITMQ_IMAGE = "docker.io/library/rabbitmq:4.0.5-management"
+# MongoDB's memory: request = limit (the kernel never reclaims a database's cache from under
+# it), and the WiredTiger cache sized to it rather than to the node's RAM (MongoDB's default
+# formula, 50 % of (RAM - 1 GiB), reads the node, not the container limit).
+MONGO_MEMORY = "2Gi"
+MONGO_WIREDTIGER_CACHE_GB = "0.75"
 PORTS = {"referral": 8101, "coordination": 8102, "notify": 8103}
 
 # Per-district replicas of each workload (the services are stateless; the relay, timers and
@@ -75,7 +88,17 @@ def render_compose(district: str, title: str) -> dict[Path, str]:
     for name in ("compose.yaml", ".env.example"):
         text = (TEMPLATE / name).read_text(encoding="utf-8")
         text = text.replace("@DISTRICT@", district).replace("@TITLE@", title)
+        # The database users (one per service on its own database), as in Kubernetes.
+        users = render_ops.mongo_users_script().replace("$", "$$")
+        text = text.replace(
+            "@MONGO_USERS_SCRIPT@\n", "".join(f"        {line}\n" for line in users.splitlines())
+        )
         out[DEPLOY / "compose" / district / name] = text
+    # Per-service RabbitMQ users and the queue policy (issue 16, finding 7), run once by the
+    # one-shot `rabbitmq-users` container; the operator runs `bureau` for a bureau's user.
+    out[DEPLOY / "compose" / district / "rabbitmq-users.sh"] = render_rabbitmq.render_script(
+        district
+    )
     return out
 
 
@@ -115,8 +138,31 @@ def _pod_security(uid: int) -> dict[str, Any]:
     }
 
 
-def _secret_env(name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": "liandong-secrets", "key": key}}}
+def _secret_env(name: str, key: str, secret: str = "liandong-secrets") -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+MONGO_HOSTS = ",".join(f"mongo-{i}.mongo:27017" for i in range(3))
+
+
+def _store_and_bus_env(name: str) -> list[dict[str, Any]]:
+    """Each service's own MongoDB user (readWrite on its database only) and RabbitMQ user
+    (its own routing keys only): issue 16, findings 7 and 8. Kubernetes expands $(VAR)
+    from the variables listed before it; `env` overrides the shared ConfigMap's URL."""
+    return [
+        _secret_env("LIANDONG_MONGO_PASSWORD", f"{name}-password", "liandong-mongo"),
+        {
+            "name": "LIANDONG_MONGO_URL",
+            "value": f"mongodb://liandong-{name}:$(LIANDONG_MONGO_PASSWORD)@{MONGO_HOSTS}/"
+            "?replicaSet=rs0&authSource=admin",
+        },
+        _secret_env("LIANDONG_AMQP_USERNAME", "username", f"liandong-amqp-{name}"),
+        _secret_env("LIANDONG_AMQP_PASSWORD", "password", f"liandong-amqp-{name}"),
+        {
+            "name": "LIANDONG_AMQP_URL",
+            "value": "amqp://$(LIANDONG_AMQP_USERNAME):$(LIANDONG_AMQP_PASSWORD)@rabbitmq:5672/",
+        },
+    ]
 
 
 # The agencies' letter-signing keys (referral only, R-REF-12): the Secret liandong-letter-keys,
@@ -146,6 +192,7 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                 },
                 "spec": {
                     "securityContext": _pod_security(10001),
+                    "topologySpreadConstraints": render_ops.spread(name, hard=False),
                     "terminationGracePeriodSeconds": GRACE_SECONDS,
                     "automountServiceAccountToken": False,
                     "containers": [
@@ -157,7 +204,7 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                             "envFrom": [{"configMapRef": {"name": "liandong-settings"}}],
                             "env": [
                                 {"name": "LIANDONG_HTTP_PORT", "value": str(port)},
-                                _secret_env("LIANDONG_AMQP_URL", "amqp-url"),
+                                *_store_and_bus_env(name),
                                 _secret_env("LIANDONG_GATEWAY_HMAC_SECRET", "gateway-hmac-secret"),
                                 *(
                                     [
@@ -186,7 +233,9 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                     else []
                                 ),
                             ],
-                            "startupProbe": _probe("/healthz", "http", 2, 30),
+                            # Indexes are built by the Job migrate-<service> beforehand; a
+                            # start on a database without them still has five minutes.
+                            "startupProbe": _probe("/healthz", "http", 5, 60),
                             "livenessProbe": _probe("/healthz", "http", 15, 4),
                             "readinessProbe": _probe("/readyz", "http", 5, 2),
                             "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
@@ -205,6 +254,8 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                 "items": [
                                     {"key": "jwks.json", "path": "jwks.json"},
                                     {"key": "webhook-key", "path": "webhook-key"},
+                                    # notify signs the record's checkpoints (issue 16, 8).
+                                    {"key": "audit-signing-key", "path": "audit-signing-key"},
                                 ],
                             },
                         },
@@ -237,7 +288,44 @@ def service_workload(name: str) -> list[dict[str, Any]]:
             "ports": [{"name": "http", "port": port, "targetPort": "http"}],
         },
     }
-    return [deployment, service]
+    return [deployment, service, migrate_job(name, deployment)]
+
+
+def migrate_job(name: str, deployment: dict[str, Any]) -> dict[str, Any]:
+    """`liandong migrate <service>` before the rollout (issue 19): index builds run here, not
+    inside the pods' startup probe window. The same container, settings and secrets as the
+    service, no ports; its pods are labelled apart so that no Service routes to them.
+    Deleted 5 minutes after it finished, so the next `kubectl apply` runs it again (apply
+    it first and `kubectl wait --for=condition=complete job/migrate-<service>`)."""
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    job_container = {
+        k: v
+        for k, v in container.items()
+        if k not in {"ports", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle"}
+    }
+    job_container["name"] = "migrate"
+    job_container["args"] = ["migrate", name]
+    labels = {"app.kubernetes.io/name": f"migrate-{name}", "app.kubernetes.io/part-of": "liandong"}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"migrate-{name}", "labels": labels},
+        "spec": {
+            "backoffLimit": 5,
+            "ttlSecondsAfterFinished": 300,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "OnFailure",
+                    "securityContext": pod["securityContext"],
+                    "automountServiceAccountToken": False,
+                    "containers": [job_container],
+                    "volumes": pod["volumes"],
+                },
+            },
+        },
+    }
 
 
 def gateway_workload() -> list[dict[str, Any]]:
@@ -293,6 +381,7 @@ def gateway_workload() -> list[dict[str, Any]]:
                 },
                 "spec": {
                     "securityContext": _pod_security(1000),
+                    "topologySpreadConstraints": render_ops.spread("gateway", hard=False),
                     "terminationGracePeriodSeconds": 30,
                     "automountServiceAccountToken": False,
                     "containers": [
@@ -347,6 +436,10 @@ def gateway_workload() -> list[dict[str, Any]]:
 
 
 MONGO_MEMBERS = [f"mongo-{i}.mongo:27017" for i in range(3)]
+MONGO_ROOT_ENV = [
+    {"name": "MONGO_INITDB_ROOT_USERNAME", "value": "root"},
+    _secret_env("MONGO_INITDB_ROOT_PASSWORD", "root-password", "liandong-mongo"),
+]
 
 
 def mongo_workload() -> list[dict[str, Any]]:
@@ -371,28 +464,80 @@ def mongo_workload() -> list[dict[str, Any]]:
                 "spec": {
                     # The image's mongodb user.
                     "securityContext": _pod_security(999),
+                    # Never two members on one node (a node's loss must leave a majority).
+                    "topologySpreadConstraints": render_ops.spread("mongo", hard=True),
                     "terminationGracePeriodSeconds": 60,
                     "automountServiceAccountToken": False,
+                    # mongod refuses a keyfile readable by others; a Secret volume cannot
+                    # give 0400 to uid 999, so a copy is made with the right mode.
+                    "initContainers": [
+                        {
+                            "name": "keyfile",
+                            "image": MONGO_IMAGE,
+                            "command": [
+                                "sh",
+                                "-c",
+                                "cp /secret/keyfile /keyfile/keyfile && chmod 400 /keyfile/keyfile",
+                            ],
+                            "volumeMounts": [
+                                {
+                                    "name": "keyfile-secret",
+                                    "mountPath": "/secret",
+                                    "readOnly": True,
+                                },
+                                {"name": "keyfile", "mountPath": "/keyfile"},
+                            ],
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "16Mi"},
+                                "limits": {"cpu": "100m", "memory": "64Mi"},
+                            },
+                            "securityContext": _CONTAINER_SECURITY,
+                        }
+                    ],
                     "containers": [
                         {
                             "name": "mongo",
                             "image": MONGO_IMAGE,
-                            "args": ["--replSet", "rs0", "--bind_ip_all"],
+                            # Authentication on (issue 16, finding 8): the members prove
+                            # themselves with the keyfile, clients with their own users.
+                            "args": [
+                                "--replSet",
+                                "rs0",
+                                "--bind_ip_all",
+                                "--auth",
+                                "--keyFile",
+                                "/keyfile/keyfile",
+                                "--wiredTigerCacheSizeGB",
+                                MONGO_WIREDTIGER_CACHE_GB,
+                            ],
+                            # The image's entry point creates the root user on first start.
+                            "env": MONGO_ROOT_ENV,
                             "ports": [{"name": "mongo", "containerPort": 27017}],
                             "volumeMounts": [
                                 {"name": "data", "mountPath": "/data/db"},
+                                {"name": "keyfile", "mountPath": "/keyfile", "readOnly": True},
                                 {"name": "tmp", "mountPath": "/tmp"},
                             ],
                             "livenessProbe": ping,
                             "readinessProbe": ping,
                             "resources": {
-                                "requests": {"cpu": "250m", "memory": "512Mi"},
-                                "limits": {"cpu": "2", "memory": "2Gi"},
+                                "requests": {"cpu": "1", "memory": MONGO_MEMORY},
+                                "limits": {"cpu": "2", "memory": MONGO_MEMORY},
                             },
                             "securityContext": _CONTAINER_SECURITY,
                         }
                     ],
-                    "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    "volumes": [
+                        {"name": "tmp", "emptyDir": {}},
+                        {"name": "keyfile", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                        {
+                            "name": "keyfile-secret",
+                            "secret": {
+                                "secretName": "liandong-mongo",
+                                "items": [{"key": "keyfile", "path": "keyfile"}],
+                            },
+                        },
+                    ],
                 },
             },
             "volumeClaimTemplates": [
@@ -425,6 +570,8 @@ def mongo_workload() -> list[dict[str, Any]]:
         '  if (e.codeName !== "NotYetInitialized") { throw e; }\n'
         f'  rs.initiate({{_id: "rs0", members: [{members}]}});\n'
         "}\n"
+        "for (let i = 0; i < 120 && !db.hello().isWritablePrimary; i++) { sleep(1000); }\n"
+        + render_ops.mongo_users_script()
     )
     job = {
         "apiVersion": "batch/v1",
@@ -433,7 +580,12 @@ def mongo_workload() -> list[dict[str, Any]]:
         "spec": {
             "backoffLimit": 10,
             "template": {
-                "metadata": {"labels": {"app.kubernetes.io/part-of": "liandong"}},
+                "metadata": {
+                    "labels": {
+                        "app.kubernetes.io/part-of": "liandong",
+                        "app.kubernetes.io/name": "mongo-init",
+                    }
+                },
                 "spec": {
                     "restartPolicy": "OnFailure",
                     "securityContext": _pod_security(999),
@@ -443,12 +595,33 @@ def mongo_workload() -> list[dict[str, Any]]:
                             "name": "rs-initiate",
                             "image": MONGO_IMAGE,
                             "command": [
-                                "mongosh",
-                                "--quiet",
-                                "--host",
-                                MONGO_MEMBERS[0],
-                                "--eval",
-                                init_script,
+                                "sh",
+                                "-c",
+                                'exec mongosh --quiet --host "$MONGO_HOST" -u root '
+                                '-p "$MONGO_INITDB_ROOT_PASSWORD" --authenticationDatabase '
+                                'admin --eval "$INIT_SCRIPT"',
+                            ],
+                            "env": [
+                                {"name": "MONGO_HOST", "value": MONGO_MEMBERS[0]},
+                                {"name": "INIT_SCRIPT", "value": init_script},
+                                MONGO_ROOT_ENV[1],
+                                {
+                                    "name": "LIANDONG_DISTRICT",
+                                    "valueFrom": {
+                                        "configMapKeyRef": {
+                                            "name": "liandong-settings",
+                                            "key": "LIANDONG_DISTRICT",
+                                        }
+                                    },
+                                },
+                                *(
+                                    _secret_env(
+                                        f"MONGO_{who.upper()}_PASSWORD",
+                                        f"{who}-password",
+                                        "liandong-mongo",
+                                    )
+                                    for who in (*PORTS, "backup", "exporter")
+                                ),
                             ],
                             "resources": {
                                 "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -499,6 +672,14 @@ def render_k8s(all_districts: dict[str, str]) -> dict[Path, str]:
     out[base / "gateway.yaml"] = _dump(*gateway_workload())
     out[base / "mongo.yaml"] = _dump(*mongo_workload())
     out[base / "rabbitmq.yaml"] = _dump(rabbitmq_cluster())
+    out[base / "network-policies.yaml"] = _dump(*render_ops.network_policies())
+    out[base / "availability.yaml"] = _dump(*render_ops.availability(DEFAULT_REPLICAS))
+    out[base / "backup.yaml"] = _dump(*render_ops.backup(MONGO_IMAGE, MONGO_HOSTS))
+    out[base / "monitoring.yaml"] = _dump(*render_ops.monitoring(MONGO_HOSTS))
+    out[base / "ingress.yaml"] = _dump(render_ops.ingress())
+    # The same alert rules as a plain rule file, for `promtool test rules` and for a
+    # Prometheus without the operator.
+    out[DEPLOY / "prometheus" / "liandong-rules.yaml"] = _dump({"groups": render_ops.ALERT_GROUPS})
     settings = [
         "LIANDONG_ENV=production",
         "LIANDONG_DISTRICT=fuyuan",
@@ -512,7 +693,10 @@ def render_k8s(all_districts: dict[str, str]) -> dict[Path, str]:
         "LIANDONG_POLICY_FILE=/etc/liandong/policy.yaml",
         "LIANDONG_WEBHOOK_SECRET_KEY_FILE=/run/secrets/webhook-key",
         "LIANDONG_LOG_FORMAT=json",
-        "LIANDONG_OTLP_ENDPOINT=",
+        # The OpenTelemetry Collector of monitoring.yaml (traces; its exporter is the
+        # district's choice).
+        "LIANDONG_OTLP_ENDPOINT=http://otel-collector:4318",
+        "LIANDONG_AUDIT_SIGNING_KEY_FILE=/run/secrets/audit-signing-key",
         f"LIANDONG_DRAIN_DELAY_SECONDS={DRAIN_DELAY_SECONDS}",
     ]
     out[base / "kustomization.yaml"] = _dump(
@@ -527,6 +711,11 @@ def render_k8s(all_districts: dict[str, str]) -> dict[Path, str]:
                 "gateway.yaml",
                 "mongo.yaml",
                 "rabbitmq.yaml",
+                "network-policies.yaml",
+                "availability.yaml",
+                "backup.yaml",
+                "monitoring.yaml",
+                "ingress.yaml",
             ],
             "configMapGenerator": [{"name": "liandong-settings", "literals": settings}],
         }
@@ -549,6 +738,8 @@ def render_k8s(all_districts: dict[str, str]) -> dict[Path, str]:
             }
         )
         out[overlay / "policy.yaml"] = (POLICIES / f"{district}.yaml").read_text(encoding="utf-8")
+        # Per-service RabbitMQ users and the queue policy (Messaging Topology Operator).
+        out[overlay / "rabbitmq-users.yaml"] = _dump(*render_rabbitmq.topology(district))
         out[overlay / "kustomization.yaml"] = (
             HEADER
             + f"# District: {title}.\n"
@@ -557,7 +748,7 @@ def render_k8s(all_districts: dict[str, str]) -> dict[Path, str]:
                     "apiVersion": "kustomize.config.k8s.io/v1beta1",
                     "kind": "Kustomization",
                     "namespace": namespace,
-                    "resources": ["namespace.yaml", "../../base"],
+                    "resources": ["namespace.yaml", "../../base", "rabbitmq-users.yaml"],
                     "labels": [{"pairs": {"liandong.district": district}}],
                     "configMapGenerator": [
                         {

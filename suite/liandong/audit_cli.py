@@ -5,6 +5,13 @@ and list stalled cases (``liandong audit stalls``, issue 14).
 by the settings (``LIANDONG_STORE``, ``LIANDONG_MONGO_URL`` or ``LIANDONG_DATA_DIR``,
 ``LIANDONG_INSTANCE``, ``LIANDONG_DISTRICT``), recomputes every entry's hash in ``seq`` order,
 and prints OK with the count, or names the first broken entry and exits with status 1.
+
+Then it checks the chain against the latest signed checkpoint that notify's peers (referral,
+coordination) keep in their own databases (issue 16, finding 8): a chain shorter than the
+checkpoint was truncated, an entry whose hash differs from the checkpoint's head was
+rewritten (with every later hash recomputed, which the chain alone cannot show). A copy whose
+signature does not verify (``LIANDONG_AUDIT_VERIFY_KEY_FILE``, or the signing key's public
+half) is itself reported as forged.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ import typer
 # The store and the notify service load when the command runs, not with `liandong --help`.
 if TYPE_CHECKING:
     from kernel.settings import Settings
-    from notify.domain.record import ChainReport
+    from notify.domain.record import ChainReport, Checkpoint
+
+#: The services that keep copies of the record's checkpoints.
+PEERS = ("referral", "coordination")
 
 audit_app = typer.Typer(
     help="The tamper-evident full-process record (执法全过程记录) and the stall check (停滞检查)."
@@ -36,6 +46,72 @@ async def verify_record(settings: Settings, district: str | None = None) -> Chai
         return await RecordRepository(store).verify(district or settings.district)
     finally:
         await store.close()
+
+
+async def latest_checkpoints(settings: Settings, district: str) -> list[Checkpoint]:
+    """The newest checkpoint copies (five) each peer keeps, newest first; every one is
+    checked, so a planted copy does not hide behind a genuine one of the same seq."""
+    from kernel.audit_anchor import CheckpointKeeper
+    from kernel.wiring import open_store
+    from notify.domain.record import Checkpoint
+
+    found: list[Checkpoint] = []
+    for peer in PEERS:
+        store = await open_store(settings, peer)
+        try:
+            for doc in await CheckpointKeeper(store).latest(district, limit=5):
+                found.append(
+                    Checkpoint(
+                        doc["district"],
+                        int(doc["seq"]),
+                        doc["head"],
+                        doc["checkpointed_at"],
+                        key_id=doc["key_id"],
+                        signature=doc["signature"],
+                    )
+                )
+        finally:
+            await store.close()
+    return sorted(found, key=lambda c: c.seq, reverse=True)
+
+
+async def verify_anchored(
+    settings: Settings, district: str | None = None
+) -> tuple[ChainReport, Checkpoint | None, str | None]:
+    """The chain's report, the checkpoint it was held against, and what is wrong (None: OK).
+
+    ``problem`` names a broken chain, a forged checkpoint copy, a truncation or a rewrite."""
+    from kernel.wiring import open_store
+    from notify.adapters.checkpoint_key import load_verifier
+    from notify.adapters.record import RecordRepository
+    from notify.domain.record import anchor_problem
+
+    name = district or settings.district
+    report = await verify_record(settings, name)
+    if report.broken is not None:
+        return report, None, report.broken.describe()
+    checkpoints = await latest_checkpoints(settings, name)
+    if not checkpoints:
+        return report, None, None
+    verifier = load_verifier(settings)
+    for checkpoint in checkpoints:
+        if not verifier.verifies(checkpoint):
+            return (
+                report,
+                checkpoint,
+                (
+                    f"forged checkpoint: the copy for seq {checkpoint.seq} "
+                    f"(key {checkpoint.key_id!r}) "
+                    "does not carry a valid signature"
+                ),
+            )
+    latest = checkpoints[0]
+    store = await open_store(settings, "notify")
+    try:
+        stored = await RecordRepository(store).hash_at(name, latest.seq)
+    finally:
+        await store.close()
+    return report, latest, anchor_problem(report, latest, stored)
 
 
 def report_text(report: ChainReport, district: str) -> str:
@@ -63,9 +139,9 @@ def verify(
 
     settings = Settings()
     name = district or settings.district
-    report = asyncio.run(verify_record(settings, name))
-    typer.echo(report_text(report, name))
-    if not report.ok:
+    report, checkpoint, problem = asyncio.run(verify_anchored(settings, name))
+    typer.echo(anchored_text(report, checkpoint, problem, name))
+    if problem is not None:
         raise typer.Exit(EXIT_BROKEN)
 
 
@@ -117,3 +193,16 @@ def stalls() -> None:
         typer.echo(f"STALLED {kind} {ident} [{status}] at {where}: {why}")
     typer.echo(f"{len(rows)} stalled case(s) in {settings.district}")
     raise typer.Exit(EXIT_STALLED)
+
+
+def anchored_text(
+    report: ChainReport, checkpoint: Checkpoint | None, problem: str | None, district: str
+) -> str:
+    if report.broken is not None:
+        return report_text(report, district)
+    if problem is not None:
+        return f"BROKEN: the full-process record of {district}: {problem}."
+    text = report_text(report, district)
+    if checkpoint is None:
+        return text + "; no checkpoint kept yet (only the chain itself was checked)"
+    return text + f"; agrees with the signed checkpoint at seq {checkpoint.seq}"

@@ -12,8 +12,11 @@ from zoneinfo import ZoneInfo
 import typer
 
 from liandong.audit_cli import audit_app
+from liandong.backup_cli import backup_app
+from liandong.bus_cli import bus_app
 from liandong.catalogue_cli import catalogue_app
 from liandong.letter_cli import letter_app
+from liandong.migrate_cli import migrate_command
 
 # Every command imports what it needs when it runs, so that `liandong --help`, `liandong
 # token` and `liandong calendar` start in a blink: the services, the web server and the
@@ -33,6 +36,9 @@ app.add_typer(sdl_app, name="sdl")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(audit_app, name="audit")
 app.add_typer(letter_app, name="letter")
+app.add_typer(backup_app, name="backup")
+app.add_typer(bus_app, name="bus")
+app.command("migrate")(migrate_command)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SUITE_PORT = 8100

@@ -61,6 +61,7 @@ from coordination.entrypoints.graphql.schema import CoordinationContext, build_s
 from coordination.entrypoints.http.letters import letter_routes
 from coordination.policy import policy_of
 from kernel.adapters.official_pdf import render_pdf
+from kernel.audit_anchor import CHECKPOINT_EVENT, CheckpointKeeper
 from kernel.calendar_follow import CalendarFollower
 from kernel.consumer import EventRouter
 from kernel.contracts.calendar import HolidayScheduleV1
@@ -172,6 +173,7 @@ def bootstrap(
     settings = deps.settings
     district = settings.district
     agencies = AgencyRepository(deps.store)
+    checkpoints = CheckpointKeeper(deps.store)
     handlers = CoordinationHandlers(agencies, district)
     catalogue = CatalogueHandlers(
         CatalogueRepository(deps.store), agencies, deps.policy, district, clock=deps.clock
@@ -240,6 +242,8 @@ def bootstrap(
     )
     router = (
         EventRouter(district)
+        # The record's signed checkpoints, kept outside notify's database (issue 16, 8).
+        .on(CHECKPOINT_EVENT, checkpoints.when_record_checkpointed_keep_it)
         .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
@@ -276,6 +280,7 @@ def bootstrap(
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
+            checkpoints.ensure_indexes,
             agencies.ensure_indexes,
             catalogue.catalogue.ensure_indexes,
             disputes.disputes.ensure_indexes,

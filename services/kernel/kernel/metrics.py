@@ -106,6 +106,12 @@ OVERDUE = Gauge(
     ["service", "kind", "agency"],
 )
 READY = Gauge("liandong_ready", "1 when the service reports ready, else 0", ["service"])
+BUS_CONNECTED = Gauge(
+    "liandong_bus_connected",
+    "1 when the service's connection to the broker is up, else 0 (readiness does not "
+    "depend on it while the outbox absorbs the events)",
+    ["service"],
+)
 SAMPLED_AT = Gauge(
     "liandong_metrics_sampled_timestamp_seconds",
     "When the sampled gauges (backlog, dead letters, overdue) were last refreshed",

@@ -36,7 +36,13 @@ from kernel.auth import TokenVerifier
 from kernel.bus import Bus, PermanentError, SubscriptionSpec
 from kernel.envelope import Envelope
 from kernel.logs import bind
-from kernel.metrics import CONSUME_LAG, EVENTS_CONSUMED, MetricsSampler, OverdueCount
+from kernel.metrics import (
+    BUS_CONNECTED,
+    CONSUME_LAG,
+    EVENTS_CONSUMED,
+    MetricsSampler,
+    OverdueCount,
+)
 from kernel.outbox import AggregateCollection, OutboxRelay
 from kernel.settings import Settings
 from kernel.store import DocumentStore, StoreError
@@ -228,17 +234,36 @@ class ServiceRuntime:
         return bool((await self.readiness())["ready"])
 
     async def readiness(self) -> dict[str, Any]:
-        """Whether the store answers and the bus is connected, and not draining."""
+        """Whether the store answers, the service started and is not draining.
+
+        The bus is not required (issue 19): a request commits its events to the outbox,
+        which the relay publishes once the broker is back, so a RabbitMQ blip must not take
+        every pod out of the load balancer. The service stays ready while the outbox
+        absorbs it — fewer than ``ready_max_outbox_backlog`` aggregates waiting — and the
+        broker's state is a metric (``liandong_bus_connected``) with its own alert.
+        """
         checks: dict[str, Any] = {}
         try:
             await asyncio.wait_for(self.store.ping(), timeout=3)
             checks["store"] = "ok"
         except (StoreError, TimeoutError, OSError) as exc:
             checks["store"] = f"unavailable: {exc}"
-        checks["bus"] = "ok" if self.bus.is_healthy() else "unavailable"
+        bus_ok = self.bus.is_healthy()
+        BUS_CONNECTED.labels(self.name).set(1 if bus_ok else 0)
+        checks["bus"] = "ok" if bus_ok else "unavailable"
+        absorbing = bus_ok
+        limit = self.settings.ready_max_outbox_backlog
+        if not bus_ok and checks["store"] == "ok" and limit > 0:
+            try:
+                backlog = await asyncio.wait_for(self.relay.backlog(), timeout=3)
+            except (StoreError, TimeoutError, OSError) as exc:
+                checks["outbox"] = f"unavailable: {exc}"
+            else:
+                checks["outbox"] = {"backlog": backlog, "limit": limit}
+                absorbing = backlog < limit
         checks["draining"] = self.draining
         checks["ready"] = (
-            self.started and not self.draining and checks["store"] == "ok" and checks["bus"] == "ok"
+            self.started and not self.draining and checks["store"] == "ok" and absorbing
         )
         return checks
 

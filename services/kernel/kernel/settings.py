@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     metrics_interval_seconds: float = Field(
         15.0, gt=0, description="how often backlog, dead-letter and overdue gauges refresh"
     )
+    ready_max_outbox_backlog: int = Field(
+        10_000,
+        ge=0,
+        description="with the bus down, stay ready while fewer aggregates than this have "
+        "events waiting in the outbox (0: readiness requires the bus)",
+    )
     drain_delay_seconds: float = Field(
         0.0,
         ge=0,
@@ -152,6 +158,21 @@ class Settings(BaseSettings):
         None,
         description="directory of the agencies' letter-signing keys, <agency id>.pem each "
         "(required in production; elsewhere generated in data_dir/keys/letters)",
+    )
+    audit_signing_key_file: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM) notify signs the record's checkpoints with "
+        "(required in production; elsewhere generated in data_dir)",
+    )
+    audit_verify_key_file: Path | None = Field(
+        None,
+        description="Ed25519 public key (PEM) `liandong audit verify` checks checkpoints "
+        "with (default: derived from the signing key)",
+    )
+    audit_checkpoint_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="how often notify signs and publishes a checkpoint of the record's head",
     )
 
     def database_name(self, service: str) -> str:

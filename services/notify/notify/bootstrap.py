@@ -25,6 +25,7 @@ from kernel.settings import Settings
 from kernel.wiring import Deps
 from kernel.workers import PollingWorker
 from notify.adapters import pdf, xlsx
+from notify.adapters.checkpoint_key import load_signer
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import AgencyNames, InboxRepository
@@ -32,6 +33,7 @@ from notify.adapters.secret_box import load_secret_box
 from notify.adapters.supervision import RatingRepository
 from notify.adapters.watch import DeadlineRepository, TimerRepository
 from notify.adapters.webhooks import WebhookRepository
+from notify.application.checkpoints import RecordCheckpoints
 from notify.application.cooperation import CooperationNotices
 from notify.application.copies import CopyRules
 from notify.application.handlers import NotifyHandlers
@@ -325,6 +327,15 @@ def bootstrap(
     )
     timers.on_schedule = scheduler.scheduled
     report_timers.on_schedule = report_scheduler.scheduled
+    # Signed checkpoints of the record's head, kept outside notify's database (issue 16, 8).
+    checkpoints = RecordCheckpoints(
+        records,
+        AggregateCollection(store.collection("record_checkpoints")),
+        load_signer(settings),
+        settings.district,
+        clock,
+        timedelta(seconds=settings.audit_checkpoint_seconds),
+    )
     runtime = ServiceRuntime(
         name=NAME,
         settings=settings,
@@ -338,6 +349,7 @@ def bootstrap(
             reports.penalties,
             reports.standards,
             ratings.aggregates,
+            checkpoints.checkpoints,
         ],
         subscriptions=[router.subscription(settings, NAME), every_event, fan_out],
         startup=[
@@ -364,6 +376,11 @@ def bootstrap(
                 f"report-scheduler-{report_scheduler.owner}",
                 report_scheduler.tick,
                 settings.relay_interval_seconds,
+            ),
+            PollingWorker(
+                "record-checkpoints",
+                checkpoints.run_once,
+                settings.audit_checkpoint_seconds,
             ),
             PollingWorker(
                 f"webhook-deliveries-{webhooks.owner}",

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from strawberry.federation import Schema
 
 from kernel.adapters.official_pdf import render_pdf
+from kernel.audit_anchor import CHECKPOINT_EVENT, CheckpointKeeper
 from kernel.calendar_follow import CalendarFollower
 from kernel.consumer import EventRouter
 from kernel.contracts.calendar import HolidayScheduleV1
@@ -93,8 +94,11 @@ def bootstrap(deps: Deps) -> ReferralService:
     # Official holiday schedules (issue 20): kept in this service's store, followed by its
     # calendar, and every open referral clock across a loaded year is checked again.
     follower = CalendarFollower(deps.store, deps.calendar, [handlers.calendar.recheck_clocks])
+    checkpoints = CheckpointKeeper(deps.store)
     router = (
         EventRouter(settings.district)
+        # The record's signed checkpoints, kept outside notify's database (issue 16, 8).
+        .on(CHECKPOINT_EVENT, checkpoints.when_record_checkpointed_keep_it)
         .on(AgencyRegistered.event_type, reactions.when_agency_registered_update_directory)
         .on(
             CatalogueEntryV1.event_type,
@@ -116,6 +120,7 @@ def bootstrap(deps: Deps) -> ReferralService:
             referrals.ensure_indexes,
             complaints.ensure_indexes,
             letters.ensure_indexes,
+            checkpoints.ensure_indexes,
             follower.start,
         ],
         owns_bus=deps.owns_bus,

@@ -82,3 +82,54 @@ async def test_readiness_reports_an_unreachable_store(tmp_path: Path, unique_nam
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["store"].startswith("unavailable")
+
+
+async def test_issue_19_readiness_survives_a_broker_outage_while_the_outbox_absorbs_it(
+    tmp_path: Path, unique_name: str
+) -> None:
+    """Issue 19 (availability): with RabbitMQ unreachable a service stays ready — its
+    requests commit events to the outbox, published when the broker is back — until the
+    outbox holds ``ready_max_outbox_backlog`` aggregates; with the limit 0 the bus is
+    required as before. Failed before: any bus outage answered 503."""
+    settings = Settings(
+        data_dir=tmp_path,
+        instance=unique_name,
+        store="embedded",
+        bus="rabbitmq",
+        # Nothing listens there: the bus is never connected.
+        amqp_url="amqp://guest:guest@127.0.0.1:1/",
+        ready_max_outbox_backlog=1,
+    )
+    service = bootstrap(await build_deps(settings, "coordination"))
+    service.runtime.started = True  # as if started earlier; the broker then went away
+    app = service.create_app(manage_lifecycle=False)
+    async with await _client(app) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.json()
+        assert ready.json()["bus"] == "unavailable"
+        assert ready.json()["outbox"] == {"backlog": 0, "limit": 1}
+        token = mint_token(settings, "fy-coord", ["coordinator"])
+        added = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": 'mutation { registerAgency(input: {id: "fy-new", name: "新设局", '
+                    'kind: DEPARTMENT, liaisons: [{name: "张明", phone: "0454-5430199"}]}) '
+                    "{ __typename } }"
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+        assert "errors" not in added, added
+        assert added["data"]["registerAgency"]["__typename"] == "Agency", added
+        # One aggregate waits in the outbox: the limit is reached.
+        full = await client.get("/readyz")
+        assert full.status_code == 503
+        assert full.json()["outbox"] == {"backlog": 1, "limit": 1}
+    bus_required = settings.model_copy(update={"ready_max_outbox_backlog": 0})
+    strict = bootstrap(await build_deps(bus_required, "coordination"))
+    strict.runtime.started = True
+    async with await _client(strict.create_app(manage_lifecycle=False)) as client:
+        assert (await client.get("/readyz")).status_code == 503
+    await service.runtime.store.close()
+    await strict.runtime.store.close()

@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,20 +60,25 @@ def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
 def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {
         "mongo",
+        "mongo-keyfile",
         "mongo-init",
         "rabbitmq",
+        "rabbitmq-users",
         "referral",
         "coordination",
         "notify",
         "gateway",
+        "backup",
     }
-    assert _service(compose, "mongo")["image"] == "mongo:7"
-    assert _service(compose, "rabbitmq")["image"] == "rabbitmq:4-management"
+    # Issue 19: pinned, registry-qualified server images (no floating `mongo:7`).
+    assert _service(compose, "mongo")["image"] == "docker.io/library/mongo:7.0.16"
+    assert _service(compose, "rabbitmq")["image"] == "docker.io/library/rabbitmq:4.0.5-management"
+    assert _service(compose, "backup")["profiles"] == ["backup"]
 
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name == "mongo-init":  # a one-shot job: its exit code is its health
+        if name in {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}:  # one-shot
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -102,6 +108,7 @@ def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
             "mongo": {"condition": "service_healthy"},
             "mongo-init": {"condition": "service_completed_successfully"},
             "rabbitmq": {"condition": "service_healthy"},
+            "rabbitmq-users": {"condition": "service_completed_successfully"},
         }
     assert _service(compose, "gateway")["depends_on"] == {
         name: {"condition": "service_healthy"} for name in OUR_SERVICES
@@ -125,9 +132,17 @@ def test_services_get_the_district_settings(compose: dict[str, Any]) -> None:
         assert env["LIANDONG_ENV"] == "production"
         assert env["LIANDONG_STORE"] == "mongo"
         assert env["LIANDONG_BUS"] == "rabbitmq"
-        assert env["LIANDONG_MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        # Issue 16, finding 8: authentication on, each service its own database user.
+        mongo_password = f"MONGO_{name.upper()}_PASSWORD"
         assert re.fullmatch(
-            r"amqp://liandong:\$\{RABBITMQ_PASSWORD:\?[^}]*\}@rabbitmq:5672/",
+            rf"mongodb://liandong-{name}:\$\{{{mongo_password}:\?[^}}]*\}}@mongo:27017/"
+            r"\?replicaSet=rs0&authSource=admin",
+            env["LIANDONG_MONGO_URL"],
+        )
+        # Issue 16, finding 7: each service connects as its own RabbitMQ user.
+        password = f"RABBITMQ_{name.upper()}_PASSWORD"
+        assert re.fullmatch(
+            rf"amqp://liandong-{name}:\$\{{{password}:\?[^}}]*\}}@rabbitmq:5672/",
             env["LIANDONG_AMQP_URL"],
         )
         assert env["LIANDONG_HTTP_PORT"] == str(port)
@@ -144,7 +159,10 @@ def test_gateway_points_at_the_services_and_is_published(compose: dict[str, Any]
     assert env["LIANDONG_ENV"] == "production"
     for name, port in OUR_SERVICES.items():
         assert env[f"LIANDONG_SUBGRAPH_{name.upper()}_URL"] == f"http://{name}:{port}/graphql"
-    assert gateway["ports"] == ["${LIANDONG_GATEWAY_PUBLISH:-4000}:4000"]
+    # Issue 19: on loopback by default, behind the district's TLS proxy.
+    assert gateway["ports"] == [
+        "${LIANDONG_GATEWAY_BIND:-127.0.0.1}:${LIANDONG_GATEWAY_PUBLISH:-4000}:4000"
+    ]
     # Only the gateway and RabbitMQ's management UI (on loopback) are published.
     published = {name for name, s in compose["services"].items() if s.get("ports")}
     assert published == {"gateway", "rabbitmq"}
@@ -159,7 +177,8 @@ def test_compose_holds_no_secret(compose: dict[str, Any]) -> None:
     credentials = list(re.finditer(r"://([^:/@\s]+):(\$\{[^}]*\}|[^@\s]+)@", text))
     assert credentials  # the AMQP URL has one
     for match in credentials:
-        assert match.group(2).startswith("${"), match.group(0)
+        # From compose's interpolation, or ($$VAR) from the container's own environment.
+        assert match.group(2).startswith(("${", "$$")), match.group(0)
     assert "BEGIN PRIVATE KEY" not in text
 
 
@@ -195,7 +214,18 @@ def _compose_plugin() -> bool:
 
 
 # The secrets a district must set in .env; composing fails without them.
-REQUIRED_COMPOSE_VARIABLES = {"RABBITMQ_PASSWORD", "LIANDONG_GATEWAY_HMAC_SECRET"}
+REQUIRED_COMPOSE_VARIABLES = {
+    "RABBITMQ_PASSWORD",
+    "RABBITMQ_REFERRAL_PASSWORD",
+    "RABBITMQ_COORDINATION_PASSWORD",
+    "RABBITMQ_NOTIFY_PASSWORD",
+    "MONGO_ROOT_PASSWORD",
+    "MONGO_REFERRAL_PASSWORD",
+    "MONGO_COORDINATION_PASSWORD",
+    "MONGO_NOTIFY_PASSWORD",
+    "MONGO_BACKUP_PASSWORD",
+    "LIANDONG_GATEWAY_HMAC_SECRET",
+}
 
 
 def test_compose_file_interpolates_and_validates(tmp_path: Path) -> None:
@@ -583,7 +613,13 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
     assert policy["data"]["policy.yaml"] == (POLICY_DIR / f"{district}.yaml").read_text("utf-8")
 
     workloads = [*by_kind["Deployment"].values(), *by_kind["StatefulSet"].values()]
-    assert {w["metadata"]["name"] for w in workloads} == {*OUR_SERVICES, "gateway", "mongo"}
+    assert {w["metadata"]["name"] for w in workloads} == {
+        *OUR_SERVICES,
+        "gateway",
+        "mongo",
+        "mongo-exporter",
+        "otel-collector",
+    }
     for workload in workloads:
         name = workload["metadata"]["name"]
         pod = workload["spec"]["template"]["spec"]
@@ -623,8 +659,23 @@ def test_kustomize_overlay_renders_a_hardened_district(kustomize: Path, district
             "webhook-key",
         }
         env = {e["name"]: e for e in container["env"]}
-        for secret in ("LIANDONG_AMQP_URL", "LIANDONG_GATEWAY_HMAC_SECRET"):
-            assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        secret = "LIANDONG_GATEWAY_HMAC_SECRET"
+        assert env[secret]["valueFrom"]["secretKeyRef"]["name"] == "liandong-secrets"
+        # Issue 16, findings 7 and 8: the service's own RabbitMQ and MongoDB users.
+        for variable, secret_name in (
+            ("LIANDONG_AMQP_USERNAME", f"liandong-amqp-{name}"),
+            ("LIANDONG_AMQP_PASSWORD", f"liandong-amqp-{name}"),
+            ("LIANDONG_MONGO_PASSWORD", "liandong-mongo"),
+        ):
+            assert env[variable]["valueFrom"]["secretKeyRef"]["name"] == secret_name, variable
+        names = [e["name"] for e in container["env"]]
+        assert names.index("LIANDONG_MONGO_PASSWORD") < names.index("LIANDONG_MONGO_URL")
+        assert env["LIANDONG_MONGO_URL"]["value"].startswith(
+            f"mongodb://liandong-{name}:$(LIANDONG_MONGO_PASSWORD)@"
+        )
+        assert env["LIANDONG_AMQP_URL"]["value"] == (
+            "amqp://$(LIANDONG_AMQP_USERNAME):$(LIANDONG_AMQP_PASSWORD)@rabbitmq:5672/"
+        )
         assert by_kind["Service"][name]["spec"]["ports"][0]["port"] == port
 
     mongo = by_kind["StatefulSet"]["mongo"]
@@ -665,3 +716,235 @@ def test_R_REF_12_only_referral_holds_the_letter_signing_keys(compose: dict[str,
             assert env["LIANDONG_LETTER_SIGNING_KEYS_DIR"] == "/run/letter-keys"
         else:
             assert keys == [] and "LIANDONG_LETTER_SIGNING_KEYS_DIR" not in env
+
+
+# --- operating a district (issues 16 and 19) ---------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_running(
+    kustomize: Path,
+) -> None:
+    """NetworkPolicies (deny by default; MongoDB reachable only from the owning services and
+    its jobs), MongoDB with authentication, per-service RabbitMQ users, PDBs, spread,
+    HPAs, database memory request = limit with the cache sized, a nightly backup with
+    retention, monitoring and an Ingress with TLS."""
+    docs = _render_overlay(kustomize, "fuyuan")
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    policies = by_kind["NetworkPolicy"]
+    assert policies["default-deny-ingress"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress"],
+    }
+    (mongo_rule,) = policies["mongo"]["spec"]["ingress"]
+    allowed = {
+        p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in mongo_rule["from"]
+    }
+    assert allowed == {
+        *OUR_SERVICES,
+        *(f"migrate-{n}" for n in OUR_SERVICES),
+        "mongo",
+        "mongo-init",
+        "mongo-backup",
+        "mongo-exporter",
+    }
+    assert "gateway" not in allowed
+    for name in OUR_SERVICES:
+        (rule,) = policies[name]["spec"]["ingress"]
+        assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}} in rule[
+            "from"
+        ]
+    # MongoDB: authentication, keyfile, users per service on their own database.
+    mongo = by_kind["StatefulSet"]["mongo"]
+    (container,) = _containers(mongo)
+    assert {"--auth", "--keyFile"} <= set(container["args"])
+    cache = float(container["args"][container["args"].index("--wiredTigerCacheSizeGB") + 1])
+    resources = container["resources"]
+    assert resources["requests"]["memory"] == resources["limits"]["memory"] == "2Gi"
+    assert 0 < cache <= 1.0  # well inside the 2 Gi limit
+    spread = mongo["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread[0]["topologyKey"] == "kubernetes.io/hostname"
+    assert spread[0]["whenUnsatisfiable"] == "DoNotSchedule"
+    init = _containers(by_kind["Job"]["mongo-init"])[0]
+    script = next(e["value"] for e in init["env"] if e["name"] == "INIT_SCRIPT")
+    assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in script
+    # RabbitMQ: a user, permissions and topic permissions per service.
+    for name in OUR_SERVICES:
+        user = f"liandong-{name}"
+        assert by_kind["User"][user]["spec"]["importCredentialsSecret"]["name"] == (
+            f"liandong-amqp-{name}"
+        )
+        topic = by_kind["TopicPermission"][user]["spec"]["permissions"]
+        assert topic["exchange"] == "liandong.events"
+        assert topic["write"] == rf"^fuyuan\.{name}\.[a-z0-9_]+(\.[a-z0-9_]+)+$"
+    parked = by_kind["Policy"]["liandong-parked"]["spec"]
+    assert parked["definition"]["overflow"] == "reject-publish"
+    # Availability.
+    for name in (*OUR_SERVICES, "gateway"):
+        assert by_kind["PodDisruptionBudget"][name]["spec"]["minAvailable"] == 1
+        assert by_kind["HorizontalPodAutoscaler"][name]["spec"]["minReplicas"] >= 2
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        assert pod["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    assert by_kind["PodDisruptionBudget"]["mongo"]["spec"]["maxUnavailable"] == 1
+    # Index builds before the rollout, in a Job per service with the service's own settings.
+    for name in OUR_SERVICES:
+        job = by_kind["Job"][f"migrate-{name}"]
+        (migrate,) = _containers(job)
+        assert migrate["args"] == ["migrate", name]
+        assert "ports" not in migrate and "readinessProbe" not in migrate
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == f"migrate-{name}"  # no Service routes here
+        env = {e["name"] for e in migrate["env"]}
+        assert {"LIANDONG_MONGO_URL", "LIANDONG_MONGO_PASSWORD"} <= env
+    # Backups: nightly, every database through the oplog, retention.
+    cron = by_kind["CronJob"]["mongo-backup"]
+    (dump,) = _containers(cron["spec"]["jobTemplate"])
+    command = " ".join(dump["command"])
+    assert "mongodump" in command and "--oplog" in command and "--archive" in command
+    assert "-mtime +14 -delete" in command
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert "mongo-backup" in by_kind["PersistentVolumeClaim"]
+    # Monitoring and the edge.
+    assert {"referral", "rabbitmq", "mongo-exporter", "gateway"} <= set(by_kind["PodMonitor"])
+    alerts = {
+        r["alert"]
+        for g in by_kind["PrometheusRule"]["liandong"]["spec"]["groups"]
+        for r in g["rules"]
+    }
+    assert {"LiandongOutboxBacklog", "LiandongDeadLetters", "LiandongOverdue"} <= alerts
+    settings = next(
+        c for n, c in by_kind["ConfigMap"].items() if n.startswith("liandong-settings-")
+    )
+    assert settings["data"]["LIANDONG_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    ingress = by_kind["Ingress"]["gateway"]["spec"]
+    assert ingress["tls"][0]["secretName"] == "liandong-tls"
+    paths = [p["path"] for r in ingress["rules"] for p in r["http"]["paths"]]
+    assert paths == ["/graphql"]  # /metrics and the health routes stay inside
+    # Images are registry-qualified (an unqualified name means Docker Hub).
+    for d in docs:
+        if d["kind"] in {"Deployment", "StatefulSet"}:
+            for c in _containers(d):
+                assert c["image"].split("/")[0].count(".") >= 1, c["image"]
+
+
+@pytest.fixture(scope="module")
+def promtool() -> str:
+    """promtool, installed by scripts/infra/promtool.sh when missing (Debian's package)."""
+    why = ""
+    try:
+        done = subprocess.run(
+            ["bash", str(REPO / "scripts" / "infra" / "promtool.sh")],
+            capture_output=True,
+            text=True,
+            timeout=150,
+            check=False,
+        )
+        why = done.stderr[-500:]
+    except subprocess.TimeoutExpired:
+        why = "the installation took more than 150 s"
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.skip(f"promtool could not be installed: {why}")
+    return found
+
+
+@pytest.mark.timeout(240)
+def test_issue_19_alert_rules_fire_and_stay_quiet_as_tested(promtool: str) -> None:
+    """``promtool test rules``: every alert has a case where it fires and one where not."""
+    rules = DEPLOY / "prometheus" / "liandong-rules.yaml"
+    tests = DEPLOY / "prometheus" / "liandong-rules.test.yaml"
+    checked = subprocess.run(
+        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    done = subprocess.run(
+        [promtool, "test", "rules", str(tests)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tests.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    alerts = {
+        r["alert"] for g in yaml.safe_load(rules.read_text("utf-8"))["groups"] for r in g["rules"]
+    }
+    tested = set(re.findall(r"alertname: (\w+)", tests.read_text("utf-8")))
+    assert alerts == tested, alerts ^ tested
+
+
+def test_issue_16_bureau_profiles_follow_notify_webhook_rules() -> None:
+    """The AMQP profiles (deploy/render_rabbitmq.py) use notify's lists of public and crime
+    events, and keep complainants' personal data out of every profile."""
+    import importlib.util
+
+    from notify.application.access import CRIME_EVENTS, PUBLIC_EVENTS
+
+    spec = importlib.util.spec_from_file_location("render_rabbitmq", DEPLOY / "render_rabbitmq.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("render_rabbitmq", module)  # its dataclass looks itself up
+    spec.loader.exec_module(module)
+    assert set(module.PUBLIC_EVENTS) == PUBLIC_EVENTS
+    assert set(module.CRIME_EVENTS) == CRIME_EVENTS
+    for profile in module.BUREAU_PROFILES:
+        keys = module.bureau_keys("fuyuan", profile)
+        assert "fuyuan.referral.complaint.complainant_notified.v1" not in keys, profile
+        assert all("*" not in k and "#" not in k for k in keys)
+
+
+def test_issue_19_compose_rotates_logs_limits_memory_and_waits_out_the_shutdown(
+    compose: dict[str, Any],
+) -> None:
+    for name in (*OUR_SERVICES, "gateway", "mongo", "rabbitmq"):
+        service = _service(compose, name)
+        assert service["logging"]["options"]["max-size"], name
+        assert service["mem_limit"], name
+    for name in OUR_SERVICES:
+        # drain + 20 s requests + 10 s relay + 10 s handlers, with a margin
+        assert _service(compose, name)["stop_grace_period"] == "60s"
+    notify = _service(compose, "notify")
+    assert notify["environment"]["LIANDONG_AUDIT_SIGNING_KEY_FILE"] == (
+        "/run/secrets/audit-signing-key"
+    )
+    assert {"source": "audit-signing-key", "target": "audit-signing-key"} in notify["secrets"]
+    backup = " ".join(_service(compose, "backup")["command"])
+    assert "mongodump" in backup and "--archive" in backup and "-mtime" in backup
+
+
+def test_issue_19_compose_secrets_are_ignored_by_git() -> None:
+    for path in ("deploy/compose/fuyuan/.env", "deploy/compose/fuyuan/secrets/jwks.json"):
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", path], cwd=REPO, check=False, capture_output=True
+        )
+        assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+def test_issue_19_an_sbom_is_generated_from_the_lock_files(tmp_path: Path) -> None:
+    out = tmp_path / "sbom.cdx.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "release" / "sbom.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text("utf-8"))
+    assert document["bomFormat"] == "CycloneDX" and document["specVersion"] == "1.5"
+    purls = {c["purl"] for c in document["components"]}
+    lock = (REPO / "uv.lock").read_text("utf-8")
+    pymongo = re.search(r'name = "pymongo"\nversion = "([^"]+)"', lock)
+    assert pymongo is not None and f"pkg:pypi/pymongo@{pymongo.group(1)}" in purls
+    assert any(p.startswith("pkg:npm/%40graphql-hive/gateway@") for p in purls)
+    assert not any("liandong" in p for p in purls)  # the workspace itself is not a dependency
+
+
+def test_issue_16_compose_mongo_requires_authentication(compose: dict[str, Any]) -> None:
+    mongo = _service(compose, "mongo")
+    assert {"--auth", "--keyFile"} <= set(mongo["command"])
+    assert mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD"].startswith("${MONGO_ROOT_PASSWORD:?")
+    init = " ".join(_service(compose, "mongo-init")["command"])
+    assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in init
+    backup = " ".join(_service(compose, "backup")["command"])
+    assert "mongodb://backup:$$MONGO_BACKUP_PASSWORD@" in backup

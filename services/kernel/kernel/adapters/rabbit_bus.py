@@ -378,6 +378,18 @@ class RabbitBus:
         except EnvelopeError as exc:
             await self._dead_letter(spec, message, str(exc))
             return
+        if message.exchange == self.exchange_name and message.routing_key != envelope.routing_key:
+            # The broker checked the routing key against the publisher's user (topic
+            # permissions); a body naming another district, service or type is forged.
+            # (Other exchanges, e.g. an operator's redrive through the default exchange,
+            # need rights no service user has; the consumer checks the body anyway.)
+            await self._dead_letter(
+                spec,
+                message,
+                f"forged: event {envelope.id} travelled as {message.routing_key!r} but its "
+                f"envelope says {envelope.routing_key!r}",
+            )
+            return
         try:
             await spec.handler(envelope)
         except PermanentError as exc:
@@ -461,6 +473,59 @@ class RabbitBus:
             self._to_dead_letter(queue, message)
             for message in await self._drain(f"{queue}.dlq", limit)
         ]
+
+    async def redrive(self, queue: str, *, limit: int = 1000) -> int:
+        """Move up to ``limit`` messages of ``<queue>.dlq`` back to ``queue`` (issue 19: after
+        the fix of what made a handler fail). Each goes to the queue alone, through the
+        default exchange, never to the other subscribers of its routing key; the reason
+        headers are dropped; it is acked in the dead-letter queue only once the broker
+        confirmed the copy. Returns how many were moved. Consumers are idempotent, and
+        check the event's source and district again.
+
+        The default exchange needs rights no service's user holds (``deploy/rabbitmq``):
+        run it with the district's administrator credentials."""
+        await self.start()
+        connection = self._connection
+        assert connection is not None
+        channel = await connection.channel(publisher_confirms=True)
+        moved = 0
+        try:
+            source = await channel.get_queue(f"{queue}.dlq", ensure=False)
+            await channel.get_queue(queue, ensure=False)  # it must exist
+            while moved < limit:
+                message = await source.get(no_ack=False, fail=False, timeout=self._confirm_timeout)
+                if message is None:
+                    break
+                headers = {
+                    k: v
+                    for k, v in (message.headers or {}).items()
+                    if k not in {REASON_HEADER, _QUEUE_HEADER, _ROUTING_KEY_HEADER}
+                    and not k.startswith("x-death")
+                    and not k.startswith("x-first-death")
+                    and not k.startswith("x-last-death")
+                }
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        message.body,
+                        headers=headers,
+                        content_type=message.content_type,
+                        delivery_mode=DeliveryMode.PERSISTENT,
+                        message_id=message.message_id,
+                        correlation_id=message.correlation_id,
+                        type=message.type,
+                        timestamp=message.timestamp,
+                        app_id=message.app_id,
+                    ),
+                    routing_key=queue,
+                    mandatory=True,
+                    timeout=self._confirm_timeout,
+                )
+                await message.ack()
+                moved += 1
+        finally:
+            with contextlib.suppress(*_CHANNEL_GONE):
+                await channel.close()
+        return moved
 
     async def unrouted(self, *, limit: int = 100) -> list[DeadLetter]:
         """Read and acknowledge up to ``limit`` events kept by the alternate exchange because

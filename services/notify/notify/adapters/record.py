@@ -143,6 +143,16 @@ class RecordRepository:
                 break
         return verifier.report()
 
+    async def tip(self, district: str) -> tuple[int, str] | None:
+        """(seq, hash) of the district's last entry as stored, or None when empty."""
+        last = await self._last(district)
+        return (int(last["seq"]), str(last.get("hash") or "")) if last else None
+
+    async def hash_at(self, district: str, seq: int) -> str | None:
+        """The stored hash of entry ``seq`` of the district, or None when there is none."""
+        doc = await self._coll.find_one({"district": district, "seq": seq})
+        return str(doc.get("hash") or "") if doc else None
+
     async def get(self, event_id: str) -> RecordEntry | None:
         doc = await self._coll.find_one({"_id": event_id})
         return _from_document(doc) if doc else None

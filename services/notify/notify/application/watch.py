@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from kernel.bus import PermanentError
 from kernel.calendar import WorkingCalendar
+from kernel.consumer import check_source
 from kernel.contracts.deadlines import DeadlineV1, deadlines_of
 from kernel.envelope import Envelope, new_envelope
 from kernel.outbox import AggregateCollection, ConcurrencyError
@@ -24,7 +25,7 @@ from notify.adapters.repository import AgencyNames, InboxRepository
 from notify.adapters.watch import DeadlineRepository, TimerRepository
 from notify.contracts.published import DeadlineMissedV1
 from notify.domain.model import InboxItem, item_id
-from notify.domain.record import RecordEntry, record_entry
+from notify.domain.record import CHECKPOINT_EVENT, RecordEntry, record_entry
 from notify.domain.watch import (
     CHINA,
     PlannedTimer,
@@ -379,5 +380,10 @@ class EveryEvent:
                 f"event {envelope.id} belongs to district {envelope.district!r}; "
                 f"this deployment serves {self.district!r}"
             )
-        await self.record.when_any_event_append_record(envelope)
+        # Issue 16, finding 7: a forged event (its service is not its type's publisher) is
+        # dead-lettered, never recorded. A checkpoint of the record is not an entry of it
+        # (each checkpoint would otherwise grow the chain it vouches for).
+        check_source(envelope)
+        if envelope.type != CHECKPOINT_EVENT:
+            await self.record.when_any_event_append_record(envelope)
         await self.watch.when_event_carries_deadlines_track_them(envelope)

@@ -131,6 +131,27 @@ class AgencyRatedV1(EventPayload):
     state_after: str | None = "rated"
 
 
+class RecordCheckpointedV1(EventPayload):
+    """A signed checkpoint of the full-process record's head (issue 16, finding 8): entry
+    ``seq`` of the district's chain hashes ``head``. The justice bureau's system and the other
+    services keep it, so a rewrite or truncation of the record is detected
+    (``liandong audit verify``). ``signature`` is base64 Ed25519 over the sorted-key JSON of
+    ``district``, ``seq``, ``head`` and ``checkpointed_at`` (UTC, milliseconds, ``Z``)."""
+
+    event_type = "record.checkpointed.v1"
+
+    district: str
+    seq: int
+    head: str
+    checkpointed_at: datetime
+    key_id: str
+    signature: str
+    actor_id: str = "system:notify"
+    actor_agency_id: str | None = None
+    state_before: str | None = None
+    state_after: str | None = None
+
+
 PUBLISHED: list[type[EventPayload]] = [
     DeadlineMissedV1,
     ApprovalReportedV1,
@@ -138,4 +159,5 @@ PUBLISHED: list[type[EventPayload]] = [
     AgencyRatedV1,
     PenaltyDecisionReportedV1,
     StandardChangeAnnouncedV1,
+    RecordCheckpointedV1,
 ]

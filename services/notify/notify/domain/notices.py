@@ -545,6 +545,8 @@ NO_NOTICE: Mapping[str, str] = {
     "so a new period is not a request of its own",
     "agency.rated.v1": "an assessment (反向考评) read by the justice bureau in the supervision "
     "report, not a request to the rated agency",
+    "record.checkpointed.v1": "a signed checkpoint of the full-process record (issue 16): the "
+    "justice bureau's system receives it by webhook and the services keep it; nobody acts on it",
 }
 
 

@@ -251,3 +251,58 @@ def verify_chain(entries: Iterable[RecordEntry]) -> ChainReport:
     verifier = ChainVerifier()
     verifier.feed(entries)
     return verifier.report()
+
+
+# -- anchoring outside the database (issue 16, finding 8) ---------------------------------
+#
+# A chain that only its own database holds can be rewritten from an edit onward (every later
+# hash recomputed) or cut short, and still verify. So notify signs a checkpoint of the head
+# — (district, seq, hash of entry seq, time) — and publishes it as ``record.checkpointed.v1``:
+# the justice bureau's system receives it (it supervises the district), and the referral and
+# coordination services keep copies in their own databases. ``liandong audit verify`` checks
+# the chain against the latest checkpoint whose signature holds: a chain shorter than the
+# checkpoint was truncated, an entry ``seq`` with another hash was rewritten. Entries after
+# the latest checkpoint are covered by the next one (every LIANDONG_AUDIT_CHECKPOINT_SECONDS).
+
+#: The event type of a checkpoint (never itself an entry of the record).
+CHECKPOINT_EVENT = "record.checkpointed.v1"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    district: str
+    seq: int
+    head: str
+    checkpointed_at: datetime
+    key_id: str = ""
+    signature: str = ""  # base64 Ed25519 signature of ``signed_bytes``
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: sorted-key compact JSON of the four facts."""
+        fields = {
+            "district": self.district,
+            "seq": self.seq,
+            "head": self.head,
+            "checkpointed_at": _canonical_time(self.checkpointed_at),
+        }
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def anchor_problem(
+    report: ChainReport, checkpoint: Checkpoint, hash_at_seq: str | None
+) -> str | None:
+    """Why the (internally consistent) chain disagrees with ``checkpoint``, or None.
+
+    ``hash_at_seq`` is the stored hash of entry ``checkpoint.seq`` (None: no such entry)."""
+    if report.count < checkpoint.seq or hash_at_seq is None:
+        return (
+            f"truncated: the chain ends at seq {report.count} but the checkpoint of "
+            f"{_canonical_time(checkpoint.checkpointed_at)} vouches for {checkpoint.seq} entries"
+        )
+    if hash_at_seq != checkpoint.head:
+        return (
+            f"rewritten: entry seq {checkpoint.seq} hashes {hash_at_seq}, the checkpoint of "
+            f"{_canonical_time(checkpoint.checkpointed_at)} says {checkpoint.head} (an entry "
+            f"at or before it was altered and the chain re-hashed)"
+        )
+    return None

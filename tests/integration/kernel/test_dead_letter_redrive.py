@@ -1,0 +1,104 @@
+"""Issue 19: the dead-letter redrive the runbook (docs/operations.md) describes, on the real
+broker: messages a handler failed on go back to their queue only (not to the other
+subscribers of the routing key), without the dead-letter headers, and are handled once the
+handler is fixed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import pytest
+
+from kernel.adapters.rabbit_bus import RabbitBus
+from kernel.bus import PermanentError, SubscriptionSpec
+from kernel.envelope import Envelope
+
+pytestmark = [pytest.mark.timeout(60), pytest.mark.infra]
+
+
+def _envelope(n: int) -> Envelope:
+    event_id = str(uuid.uuid4())
+    return Envelope(
+        id=event_id,
+        source="/liandong/fuyuan/referral",
+        type="referral.sent.v1",
+        time=datetime.now(UTC),
+        data={"n": n},
+        district="fuyuan",
+        correlationid=event_id,
+        service="referral",
+    )
+
+
+@pytest.fixture
+async def bus(rabbitmq_server: Any, unique_name: str) -> AsyncIterator[RabbitBus]:
+    made = RabbitBus(rabbitmq_server.url, exchange=unique_name, confirm_timeout=5.0)
+    yield made
+    await made.close()
+    connection = await aio_pika.connect(rabbitmq_server.url)
+    async with connection:
+        channel = await connection.channel()
+        for q in (
+            f"{unique_name}.a",
+            f"{unique_name}.a.dlq",
+            f"{unique_name}.b",
+            f"{unique_name}.b.dlq",
+            f"{unique_name}.unrouted",
+        ):
+            await channel.queue_delete(q)
+        for x in (unique_name, f"{unique_name}.dlx", f"{unique_name}.unrouted"):
+            await channel.exchange_delete(x)
+
+
+async def test_issue_19_dead_letters_are_redriven_to_their_queue_only(
+    bus: RabbitBus, unique_name: str
+) -> None:
+    broken = True
+    handled: list[int] = []
+    other: list[int] = []
+
+    async def handler(envelope: Envelope) -> None:
+        if broken:
+            raise PermanentError("bug 42: cannot read n")
+        handled.append(envelope.data["n"])
+
+    async def bystander(envelope: Envelope) -> None:
+        other.append(envelope.data["n"])
+
+    queue = f"{unique_name}.a"
+    await bus.subscribe(SubscriptionSpec(queue=queue, bindings=["fuyuan.#"], handler=handler))
+    await bus.subscribe(
+        SubscriptionSpec(queue=f"{unique_name}.b", bindings=["fuyuan.#"], handler=bystander)
+    )
+    await bus.publish([_envelope(n) for n in range(3)])
+
+    async def until(condition: Any) -> None:
+        deadline = time.monotonic() + 15
+        while not condition():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+
+    await until(lambda: len(other) == 3)
+    depth: list[int | None] = [None]
+
+    async def dlq_depth() -> int | None:
+        depth[0] = await bus.queue_depth(f"{queue}.dlq")
+        return depth[0]
+
+    deadline = time.monotonic() + 15
+    while await dlq_depth() != 3:
+        assert time.monotonic() < deadline, depth
+        await asyncio.sleep(0.1)
+    broken = False  # the fix is rolled out
+    assert await bus.redrive(queue) == 3
+    await until(lambda: sorted(handled) == [0, 1, 2])
+    assert await bus.queue_depth(f"{queue}.dlq") == 0
+    await asyncio.sleep(0.3)
+    assert sorted(other) == [0, 1, 2]  # the other subscriber got each event once
+    assert await bus.redrive(queue) == 0
