@@ -1,0 +1,218 @@
+"""Correction opinions (纠正意见, R-NTF-05) in the graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application import duties as d
+from coordination.domain import correction as cor
+from coordination.entrypoints.graphql.duties.common import (
+    CorrectionFinding,
+    CorrectionStatus,
+    _list,
+)
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    load_agency,
+)
+from kernel.graphql import Connection, Edge, PageInfo, UserError
+
+
+@strawberry.type(description="The township's reply: what it corrected.")
+class CorrectionResponse:
+    corrected: str = strawberry.field(description="what the township corrected")
+    document_number: str = strawberry.field(description="the document's number (文号)")
+    responded_by: str = strawberry.field(description="who replied (person)")
+    responded_at: datetime = strawberry.field(description="when the township replied")
+    late: bool = strawberry.field(description="after the limit")
+
+
+@strawberry.type(
+    description="A department's correction opinion (纠正意见) to a township, copied to the "
+    "justice bureau (R-NTF-05)."
+)
+class CorrectionOpinion:
+    id: strawberry.ID = strawberry.field(description="the id")
+    department_id: strawberry.ID = strawberry.field(description="the department")
+    township_id: strawberry.ID = strawberry.field(description="the township")
+    justice_bureau_id: strawberry.ID = strawberry.field(
+        description="the justice bureau copied (抄送司法局)"
+    )
+    finding: CorrectionFinding = strawberry.field(
+        description="wrong (执法错误) or unlawful (违法执法)"
+    )
+    case_reference: str = strawberry.field(description="the case or enforcement act concerned")
+    problems: str = strawberry.field(description="what is wrong or unlawful")
+    opinion: str = strawberry.field(description="the correction asked for (纠正意见)")
+    document_number: str = strawberry.field(description="the document's number (文号)")
+    status: CorrectionStatus = strawberry.field(description="where it stands")
+    issued_at: datetime = strawberry.field(description="when the opinion was given")
+    response_working_days: int = strawberry.field(
+        description="working days the township has to reply (district policy)"
+    )
+    response: CorrectionResponse | None = strawberry.field(
+        description="the township's reply, once given"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its statutory clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded action (R-SUP-01)"
+    )
+
+    @strawberry.field(description="the township")
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id))
+
+    @strawberry.field(description="the department")
+    async def department(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    def of(cls, o: cor.CorrectionOpinion, info: Info) -> CorrectionOpinion:
+        r = o.response
+        return cls(
+            id=strawberry.ID(o.id),
+            department_id=strawberry.ID(o.department_id),
+            township_id=strawberry.ID(o.township_id),
+            justice_bureau_id=strawberry.ID(o.justice_bureau_id),
+            finding=o.finding,
+            case_reference=o.case_reference,
+            problems=o.problems,
+            opinion=o.opinion,
+            document_number=o.document_number,
+            status=o.status,
+            issued_at=o.issued_at,
+            response_working_days=o.response_working_days,
+            response=CorrectionResponse(
+                corrected=r.corrected,
+                document_number=r.document_number,
+                responded_by=r.responded_by,
+                responded_at=r.responded_at,
+                late=r.late,
+            )
+            if r
+            else None,
+            deadlines=[CooperationDeadline.of(k, info) for k in o.clocks],
+            history=[CooperationTransition.of(t) for t in o.history],
+        )
+
+
+@strawberry.type(description="One correction opinion of a list and the cursor to resume after it.")
+class CorrectionOpinionEdge(Edge[CorrectionOpinion]):
+    cursor: str = strawberry.field(description="resume after this one")
+    node: CorrectionOpinion = strawberry.field(description="the correction opinion")
+
+
+@strawberry.type(description="Correction opinions, a page at a time (Relay connection).")
+class CorrectionOpinionConnection(Connection[CorrectionOpinion]):
+    edges: list[CorrectionOpinionEdge] = strawberry.field(  # type: ignore[assignment]
+        description="this page"
+    )
+    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+
+
+CorrectionResult = Annotated[
+    CorrectionOpinion | UserError,
+    strawberry.union(
+        "CorrectionOpinionResult",
+        description="The correction opinion, or why the command was refused",
+    ),
+]
+
+
+@strawberry.input(description="R-NTF-05: a correction opinion to a township")
+class IssueCorrectionOpinionInput:
+    department_id: strawberry.ID = strawberry.field(description="the department")
+    township_id: strawberry.ID = strawberry.field(description="the township")
+    finding: CorrectionFinding = strawberry.field(
+        description="wrong (执法错误) or unlawful (违法执法)"
+    )
+    case_reference: str = strawberry.field(description="the case or enforcement act concerned")
+    problems: str = strawberry.field(description="what is wrong or unlawful")
+    opinion: str = strawberry.field(description="纠正意见")
+    document_number: str = strawberry.field(description="文号")
+
+
+@strawberry.type
+class CorrectionQuery:
+    @strawberry.field(description="One correction opinion (parties and supervising roles).")
+    async def correction_opinion(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
+    ) -> CorrectionOpinion | None:
+        o = await info.context.duties.corrections.visible(str(id), info.context.caller())
+        return CorrectionOpinion.of(o, info) if o else None
+
+    @strawberry.field(description="Correction opinions you are a party to (or copied on).")
+    async def correction_opinions(
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+    ) -> CorrectionOpinionConnection:
+        page: CorrectionOpinionConnection = await _list(
+            info.context.duties.corrections,
+            info,
+            agency_id,
+            first,
+            after,
+            lambda o: CorrectionOpinion.of(o, info),
+            (CorrectionOpinionConnection, CorrectionOpinionEdge),
+        )
+        return page
+
+
+@strawberry.type
+class CorrectionMutation:
+    @strawberry.mutation(
+        description="R-NTF-05: a correction opinion to a township, copied to the justice bureau."
+    )
+    async def issue_correction_opinion(
+        self,
+        info: Info,
+        input: Annotated[
+            IssueCorrectionOpinionInput, strawberry.argument(description="the command")
+        ],
+    ) -> CorrectionResult:
+        cmd = d.IssueCorrectionOpinion(
+            department_id=str(input.department_id),
+            township_id=str(input.township_id),
+            finding=input.finding.value,
+            case_reference=input.case_reference,
+            problems=input.problems,
+            opinion=input.opinion,
+            document_number=input.document_number,
+        )
+        return await as_result(
+            info.context.duties.corrections.issue(cmd, info.context.caller()),
+            lambda o: CorrectionOpinion.of(o, info),
+        )
+
+    @strawberry.mutation(description="R-NTF-05: the township's reply: what it corrected.")
+    async def respond_to_correction_opinion(
+        self,
+        info: Info,
+        opinion_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the correction opinion")
+        ],
+        corrected: Annotated[str, strawberry.argument(description="what was corrected (纠正情况)")],
+        document_number: Annotated[
+            str, strawberry.argument(description="the document's number (文号)")
+        ],
+    ) -> CorrectionResult:
+        cmd = d.RespondToCorrectionOpinion(str(opinion_id), corrected, document_number)
+        return await as_result(
+            info.context.duties.corrections.respond(cmd, info.context.caller()),
+            lambda o: CorrectionOpinion.of(o, info),
+        )

@@ -1,0 +1,254 @@
+"""Joint rulings and clue transfer (联合裁定 / 移交线索, R-SUP-04) in the
+graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application import duties as d
+from coordination.domain import joint_ruling as jr
+from coordination.entrypoints.graphql.duties.common import (
+    JointRulingSource,
+    JointRulingStatus,
+    _list,
+)
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    load_agency,
+)
+from kernel.graphql import Connection, Edge, PageInfo, UserError
+
+
+@strawberry.type(
+    description="Clues passed to the discipline commission or the organisation "
+    "department (移交线索)."
+)
+class CluesTransfer:
+    recipient_id: strawberry.ID = strawberry.field(
+        description="the discipline commission or organisation department"
+    )
+    clues: str = strawberry.field(description="the clues passed on (问题线索)")
+    transferred_by: str = strawberry.field(description="who passed them (person)")
+    transferred_at: datetime = strawberry.field(description="when")
+
+    @strawberry.field(description="the agency given the clues")
+    async def recipient(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.recipient_id))
+
+
+@strawberry.type(
+    description="The platform's joint ruling (联合裁定) on a unit that failed or refused to "
+    "carry out a ruling or task (R-SUP-04)."
+)
+class JointRuling:
+    id: strawberry.ID = strawberry.field(description="the id")
+    platform_id: strawberry.ID = strawberry.field(
+        description="the platform (coordination body) that rules"
+    )
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the unit that failed or refused to carry out a ruling or task"
+    )
+    source: JointRulingSource = strawberry.field(
+        description="what was not carried out: a dispute ruling or a joint task"
+    )
+    source_id: strawberry.ID = strawberry.field(
+        description="the ruled dispute, or the joint operation holding the task"
+    )
+    task_id: strawberry.ID | None = strawberry.field(
+        description="the joint task, when the source is one"
+    )
+    failure: str = strawberry.field(description="what was not carried out (落实不力或拒不落实)")
+    participant_ids: list[strawberry.ID] = strawberry.field(
+        description="agencies taking part in the joint ruling"
+    )
+    status: JointRulingStatus = strawberry.field(description="where it stands")
+    started_at: datetime = strawberry.field(description="when the joint ruling started")
+    decision: str = strawberry.field(description="the ruling (裁定结论)")
+    basis: str = strawberry.field(description="the ruling's document or minutes (文号)")
+    ruled_at: datetime | None = strawberry.field(description="when it was ruled")
+    transfers: list[CluesTransfer] = strawberry.field(description="clues passed on so far")
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its statutory clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded action (R-SUP-01)"
+    )
+
+    @strawberry.field(description="the unit that failed or refused")
+    async def responsible_agency(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.responsible_agency_id))
+
+    @classmethod
+    def of(cls, r: jr.JointRuling, info: Info) -> JointRuling:
+        return cls(
+            id=strawberry.ID(r.id),
+            platform_id=strawberry.ID(r.platform_id),
+            responsible_agency_id=strawberry.ID(r.responsible_agency_id),
+            source=r.source,
+            source_id=strawberry.ID(r.source_id),
+            task_id=strawberry.ID(r.task_id) if r.task_id else None,
+            failure=r.failure,
+            participant_ids=[strawberry.ID(p) for p in r.participant_ids],
+            status=r.status,
+            started_at=r.started_at,
+            decision=r.decision,
+            basis=r.basis,
+            ruled_at=r.ruled_at,
+            transfers=[
+                CluesTransfer(
+                    recipient_id=strawberry.ID(t.recipient_id),
+                    clues=t.clues,
+                    transferred_by=t.transferred_by,
+                    transferred_at=t.transferred_at,
+                )
+                for t in r.transfers
+            ],
+            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
+            history=[CooperationTransition.of(t) for t in r.history],
+        )
+
+
+@strawberry.type(description="One joint ruling of a list and the cursor to resume after it.")
+class JointRulingEdge(Edge[JointRuling]):
+    cursor: str = strawberry.field(description="resume after this one")
+    node: JointRuling = strawberry.field(description="the joint ruling")
+
+
+@strawberry.type(description="Joint rulings, a page at a time (Relay connection).")
+class JointRulingConnection(Connection[JointRuling]):
+    edges: list[JointRulingEdge] = strawberry.field(  # type: ignore[assignment]
+        description="this page"
+    )
+    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+
+
+JointRulingResult = Annotated[
+    JointRuling | UserError,
+    strawberry.union(
+        "JointRulingResult", description="The joint ruling, or why the command was refused"
+    ),
+]
+
+
+@strawberry.input(description="R-SUP-04: what the platform rules on")
+class StartJointRulingInput:
+    platform_id: strawberry.ID = strawberry.field(description="the coordination body (平台)")
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the unit that failed or refused to carry out a ruling or task"
+    )
+    source: JointRulingSource = strawberry.field(
+        description="what was not carried out: a dispute ruling or a joint task"
+    )
+    source_id: strawberry.ID = strawberry.field(
+        description="the ruled dispute, or the joint operation holding the task"
+    )
+    failure: str = strawberry.field(description="落实不力或拒不落实的情况")
+    task_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the joint task, when the source is one"
+    )
+    participant_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="agencies taking part in the joint ruling"
+    )
+
+
+@strawberry.type
+class JointRulingQuery:
+    @strawberry.field(description="One joint ruling (parties and supervising roles).")
+    async def joint_ruling(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
+    ) -> JointRuling | None:
+        r = await info.context.duties.joint_rulings.visible(str(id), info.context.caller())
+        return JointRuling.of(r, info) if r else None
+
+    @strawberry.field(description="Joint rulings you are a party to (all if you supervise).")
+    async def joint_rulings(
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+    ) -> JointRulingConnection:
+        page: JointRulingConnection = await _list(
+            info.context.duties.joint_rulings,
+            info,
+            agency_id,
+            first,
+            after,
+            lambda r: JointRuling.of(r, info),
+            (JointRulingConnection, JointRulingEdge),
+        )
+        return page
+
+
+@strawberry.type
+class JointRulingMutation:
+    @strawberry.mutation(
+        description="R-SUP-04: the platform starts a joint ruling on a unit that failed or "
+        "refused to carry out a ruling or task."
+    )
+    async def start_joint_ruling(
+        self,
+        info: Info,
+        input: Annotated[StartJointRulingInput, strawberry.argument(description="the command")],
+    ) -> JointRulingResult:
+        cmd = d.StartJointRuling(
+            platform_id=str(input.platform_id),
+            responsible_agency_id=str(input.responsible_agency_id),
+            source=input.source.value,
+            source_id=str(input.source_id),
+            failure=input.failure,
+            task_id=str(input.task_id) if input.task_id else None,
+            participant_ids=tuple(str(p) for p in input.participant_ids),
+        )
+        return await as_result(
+            info.context.duties.joint_rulings.start(cmd, info.context.caller()),
+            lambda r: JointRuling.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-SUP-04: the joint ruling's decision.")
+    async def rule_joint_ruling(
+        self,
+        info: Info,
+        ruling_id: Annotated[strawberry.ID, strawberry.argument(description="the joint ruling")],
+        decision: Annotated[str, strawberry.argument(description="the ruling (裁定结论)")],
+        basis: Annotated[
+            str, strawberry.argument(description="the ruling's document or minutes (文号)")
+        ],
+    ) -> JointRulingResult:
+        return await as_result(
+            info.context.duties.joint_rulings.rule(
+                d.RuleJointRuling(str(ruling_id), decision, basis), info.context.caller()
+            ),
+            lambda r: JointRuling.of(r, info),
+        )
+
+    @strawberry.mutation(
+        description="R-SUP-04: pass the clues to the discipline commission or the "
+        "organisation department (纪委监委 / 组织部)."
+    )
+    async def transfer_clues(
+        self,
+        info: Info,
+        ruling_id: Annotated[strawberry.ID, strawberry.argument(description="the joint ruling")],
+        recipient_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="the discipline commission or organisation department"),
+        ],
+        clues: Annotated[str, strawberry.argument(description="the clues passed on (问题线索)")],
+    ) -> JointRulingResult:
+        return await as_result(
+            info.context.duties.joint_rulings.transfer_clues(
+                d.TransferClues(str(ruling_id), str(recipient_id), clues), info.context.caller()
+            ),
+            lambda r: JointRuling.of(r, info),
+        )

@@ -1,0 +1,298 @@
+"""On-site dispatch (立即派员现场处置, R-REF-15) in the graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application import duties as d
+from coordination.domain import onsite as ons
+from coordination.entrypoints.graphql.duties.common import (
+    OnSiteSituation,
+    OnSiteStatus,
+    _list,
+)
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    load_agency,
+)
+from kernel.graphql import Connection, Edge, PageInfo, UserError
+
+
+@strawberry.type(description="HL 四(四): the notifier's report to the government.")
+class OnSiteGovernmentReport:
+    government_id: strawberry.ID = strawberry.field(
+        description="the district government reported to"
+    )
+    text: str = strawberry.field(description="what the report says")
+    reported_by: str = strawberry.field(description="who reported (person)")
+    reported_at: datetime = strawberry.field(description="when it was reported")
+
+
+@strawberry.type(
+    description="An urgent case or hazard the receiver must send staff to at once "
+    "(立即派员现场处置, R-REF-15)."
+)
+class OnSiteRequest:
+    id: strawberry.ID = strawberry.field(description="the id")
+    notifier_id: strawberry.ID = strawberry.field(
+        description="the agency that gave notice (告知方)"
+    )
+    receiver_id: strawberry.ID = strawberry.field(
+        description="the agency told to send staff on site"
+    )
+    situation: OnSiteSituation = strawberry.field(description="urgent case or hazard")
+    description: str = strawberry.field(description="what was found")
+    place: str = strawberry.field(description="where")
+    status: OnSiteStatus = strawberry.field(description="where it stands")
+    notified_at: datetime = strawberry.field(description="when the notice was given")
+    referral_id: strawberry.ID | None = strawberry.field(
+        description="the urgent referral it concerns, if any"
+    )
+    staff: list[str] = strawberry.field(description="the staff sent on site")
+    dispatched_at: datetime | None = strawberry.field(description="when staff were sent")
+    arrived_at: datetime | None = strawberry.field(description="when the staff arrived on site")
+    handling: str = strawberry.field(description="how it was handled on site (处置情况)")
+    handled_at: datetime | None = strawberry.field(description="when the handling was recorded")
+    explanation: str = strawberry.field(
+        description="the reason given for sending no staff (说明理由)"
+    )
+    explained_at: datetime | None = strawberry.field(description="when the reason was given")
+    late: bool = strawberry.field(description="acted or explained after the limit")
+    report: OnSiteGovernmentReport | None = strawberry.field(
+        description="the report to the government (HL 四(四)), once made"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its statutory clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded action (R-SUP-01)"
+    )
+
+    @strawberry.field(description="the agency that gave notice")
+    async def notifier(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.notifier_id))
+
+    @strawberry.field(description="the agency told to send staff")
+    async def receiver(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.receiver_id))
+
+    @classmethod
+    def of(cls, r: ons.OnSiteRequest, info: Info) -> OnSiteRequest:
+        rep = r.report
+        return cls(
+            id=strawberry.ID(r.id),
+            notifier_id=strawberry.ID(r.notifier_id),
+            receiver_id=strawberry.ID(r.receiver_id),
+            situation=r.situation,
+            description=r.description,
+            place=r.place,
+            status=r.status,
+            notified_at=r.notified_at,
+            referral_id=strawberry.ID(r.referral_id) if r.referral_id else None,
+            staff=list(r.dispatch.staff) if r.dispatch else [],
+            dispatched_at=r.dispatch.dispatched_at if r.dispatch else None,
+            arrived_at=r.arrived_at,
+            handling=r.handling,
+            handled_at=r.handled_at,
+            explanation=r.explanation,
+            explained_at=r.explained_at,
+            late=r.late,
+            report=OnSiteGovernmentReport(
+                government_id=strawberry.ID(rep.government_id),
+                text=rep.text,
+                reported_by=rep.reported_by,
+                reported_at=rep.reported_at,
+            )
+            if rep
+            else None,
+            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
+            history=[CooperationTransition.of(t) for t in r.history],
+        )
+
+
+@strawberry.type(description="One on-site request of a list and the cursor to resume after it.")
+class OnSiteRequestEdge(Edge[OnSiteRequest]):
+    cursor: str = strawberry.field(description="resume after this one")
+    node: OnSiteRequest = strawberry.field(description="the on-site request")
+
+
+@strawberry.type(description="On-site requests, a page at a time (Relay connection).")
+class OnSiteRequestConnection(Connection[OnSiteRequest]):
+    edges: list[OnSiteRequestEdge] = strawberry.field(  # type: ignore[assignment]
+        description="this page"
+    )
+    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+
+
+OnSiteResult = Annotated[
+    OnSiteRequest | UserError,
+    strawberry.union(
+        "OnSiteRequestResult", description="The on-site request, or why the command was refused"
+    ),
+]
+
+
+@strawberry.input(description="R-REF-15: the notice of an urgent case or hazard")
+class NotifyOnSiteInput:
+    notifier_id: strawberry.ID = strawberry.field(
+        description="the agency that gave notice (告知方)"
+    )
+    receiver_id: strawberry.ID = strawberry.field(
+        description="the agency told to send staff on site"
+    )
+    situation: OnSiteSituation = strawberry.field(description="urgent case or hazard")
+    description: str = strawberry.field(description="what was found")
+    place: str = strawberry.field(description="where")
+    referral_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the urgent referral this concerns, if any"
+    )
+
+
+@strawberry.type
+class OnSiteQuery:
+    @strawberry.field(description="One on-site request (parties and supervising roles).")
+    async def on_site_request(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
+    ) -> OnSiteRequest | None:
+        r = await info.context.duties.on_site.visible(str(id), info.context.caller())
+        return OnSiteRequest.of(r, info) if r else None
+
+    @strawberry.field(description="On-site requests you are a party to (all if you supervise).")
+    async def on_site_requests(
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+    ) -> OnSiteRequestConnection:
+        page: OnSiteRequestConnection = await _list(
+            info.context.duties.on_site,
+            info,
+            agency_id,
+            first,
+            after,
+            lambda r: OnSiteRequest.of(r, info),
+            (OnSiteRequestConnection, OnSiteRequestEdge),
+        )
+        return page
+
+
+@strawberry.type
+class OnSiteMutation:
+    @strawberry.mutation(
+        description="R-REF-15: tell the competent agency of an urgent case or hazard; its "
+        "staff are due on site within the policy's immediately hours."
+    )
+    async def notify_on_site(
+        self,
+        info: Info,
+        input: Annotated[NotifyOnSiteInput, strawberry.argument(description="the command")],
+    ) -> OnSiteResult:
+        cmd = d.NotifyOnSite(
+            notifier_id=str(input.notifier_id),
+            receiver_id=str(input.receiver_id),
+            situation=input.situation.value,
+            description=input.description,
+            place=input.place,
+            referral_id=str(input.referral_id) if input.referral_id else None,
+        )
+        return await as_result(
+            info.context.duties.on_site.notify(cmd, info.context.caller()),
+            lambda r: OnSiteRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-REF-15: staff sent on site (who; when is now).")
+    async def dispatch_on_site_staff(
+        self,
+        info: Info,
+        request_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the on-site request")
+        ],
+        staff: Annotated[
+            list[str], strawberry.argument(description="the staff sent on site (names)")
+        ],
+    ) -> OnSiteResult:
+        return await as_result(
+            info.context.duties.on_site.dispatch(
+                d.DispatchOnSiteStaff(str(request_id), tuple(staff)), info.context.caller()
+            ),
+            lambda r: OnSiteRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-REF-15: the staff arrived on site (now).")
+    async def record_on_site_arrival(
+        self,
+        info: Info,
+        request_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the on-site request")
+        ],
+    ) -> OnSiteResult:
+        return await as_result(
+            info.context.duties.on_site.arrive(
+                d.RecordOnSiteArrival(str(request_id)), info.context.caller()
+            ),
+            lambda r: OnSiteRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="R-REF-15: how it was handled on site.")
+    async def record_on_site_handling(
+        self,
+        info: Info,
+        request_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the on-site request")
+        ],
+        handling: Annotated[
+            str, strawberry.argument(description="what was done on site (处置情况)")
+        ],
+    ) -> OnSiteResult:
+        return await as_result(
+            info.context.duties.on_site.handle(
+                d.RecordOnSiteHandling(str(request_id), handling), info.context.caller()
+            ),
+            lambda r: OnSiteRequest.of(r, info),
+        )
+
+    @strawberry.mutation(description="HL 四(四): the receiver says why it sends no staff.")
+    async def explain_on_site(
+        self,
+        info: Info,
+        request_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the on-site request")
+        ],
+        reason: Annotated[str, strawberry.argument(description="why no staff are sent (说明理由)")],
+    ) -> OnSiteResult:
+        return await as_result(
+            info.context.duties.on_site.explain(
+                d.ExplainOnSite(str(request_id), reason), info.context.caller()
+            ),
+            lambda r: OnSiteRequest.of(r, info),
+        )
+
+    @strawberry.mutation(
+        description="HL 四(四): the notifier reports to the government a receiver that neither "
+        "sent staff nor explained within the limit (only once it lapsed; policy flag)."
+    )
+    async def report_on_site_to_government(
+        self,
+        info: Info,
+        request_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the on-site request")
+        ],
+        text: Annotated[str, strawberry.argument(description="what the report says")],
+    ) -> OnSiteResult:
+        return await as_result(
+            info.context.duties.on_site.report_to_government(
+                d.ReportOnSiteToGovernment(str(request_id), text), info.context.caller()
+            ),
+            lambda r: OnSiteRequest.of(r, info),
+        )

@@ -1,0 +1,247 @@
+"""Written participation notices (书面通知, R-NTF-06) in the graph."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from coordination.application import duties as d
+from coordination.domain import participation as par
+from coordination.entrypoints.graphql.duties.common import (
+    ParticipationPurpose,
+    ParticipationStatus,
+    _list,
+)
+from coordination.entrypoints.graphql.types import (
+    Agency,
+    CooperationDeadline,
+    CooperationTransition,
+    Info,
+    as_result,
+    load_agency,
+)
+from kernel.graphql import Connection, Edge, PageInfo, UserError
+
+
+@strawberry.type(description="The emergency phone call that preceded the writing.")
+class ParticipationPhoneCall:
+    caller: str = strawberry.field(description="who phoned")
+    called: str = strawberry.field(description="who took the call")
+    at: datetime = strawberry.field(description="when")
+
+
+@strawberry.type(
+    description="A department's notice that the township take part in an inspection, "
+    "approval or confirmation (书面通知, R-NTF-06)."
+)
+class ParticipationNotice:
+    id: strawberry.ID = strawberry.field(description="the id")
+    department_id: strawberry.ID = strawberry.field(description="the department")
+    township_id: strawberry.ID = strawberry.field(description="the township")
+    purpose: ParticipationPurpose = strawberry.field(
+        description="inspection, approval or confirmation"
+    )
+    subject: str = strawberry.field(description="what the township is to take part in")
+    place: str = strawberry.field(description="where")
+    starts_at: datetime = strawberry.field(description="when the township is to take part")
+    status: ParticipationStatus = strawberry.field(description="where it stands")
+    notified_at: datetime = strawberry.field(description="when the notice was given")
+    document_number: str | None = strawberry.field(description="the document's number (文号)")
+    written_at: datetime | None = strawberry.field(description="when the written notice was given")
+    written_late: bool = strawberry.field(
+        description="the writing followed the phone call after its limit"
+    )
+    phone_call: ParticipationPhoneCall | None = strawberry.field(
+        description="the emergency phone call that came first, if any"
+    )
+    participants: list[str] = strawberry.field(description="who takes part for the township")
+    confirmed_at: datetime | None = strawberry.field(description="when the township confirmed")
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its statutory clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded action (R-SUP-01)"
+    )
+
+    @strawberry.field(description="the township")
+    async def township(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.township_id))
+
+    @strawberry.field(description="the department")
+    async def department(self, info: Info) -> Agency | None:
+        return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    def of(cls, n: par.ParticipationNotice, info: Info) -> ParticipationNotice:
+        call = n.phone_call
+        return cls(
+            id=strawberry.ID(n.id),
+            department_id=strawberry.ID(n.department_id),
+            township_id=strawberry.ID(n.township_id),
+            purpose=n.purpose,
+            subject=n.subject,
+            place=n.place,
+            starts_at=n.starts_at,
+            status=n.status,
+            notified_at=n.notified_at,
+            document_number=n.document_number,
+            written_at=n.written_at,
+            written_late=n.written_late,
+            phone_call=ParticipationPhoneCall(caller=call.caller, called=call.called, at=call.at)
+            if call
+            else None,
+            participants=list(n.participants),
+            confirmed_at=n.confirmed_at,
+            deadlines=[CooperationDeadline.of(k, info) for k in n.clocks],
+            history=[CooperationTransition.of(t) for t in n.history],
+        )
+
+
+@strawberry.type(
+    description="One participation notice of a list and the cursor to resume after it."
+)
+class ParticipationNoticeEdge(Edge[ParticipationNotice]):
+    cursor: str = strawberry.field(description="resume after this one")
+    node: ParticipationNotice = strawberry.field(description="the participation notice")
+
+
+@strawberry.type(description="Participation notices, a page at a time (Relay connection).")
+class ParticipationNoticeConnection(Connection[ParticipationNotice]):
+    edges: list[ParticipationNoticeEdge] = strawberry.field(  # type: ignore[assignment]
+        description="this page"
+    )
+    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+
+
+ParticipationResult = Annotated[
+    ParticipationNotice | UserError,
+    strawberry.union(
+        "ParticipationNoticeResult",
+        description="The participation notice, or why the command was refused",
+    ),
+]
+
+
+@strawberry.input(description="R-NTF-06: the emergency phone call that comes first")
+class ParticipationPhoneCallInput:
+    caller: str = strawberry.field(description="who phoned")
+    called: str = strawberry.field(description="who took the call")
+    at: datetime | None = strawberry.field(default=None, description="default: now")
+
+
+@strawberry.input(description="R-NTF-06: a notice that the township take part")
+class NotifyParticipationInput:
+    department_id: strawberry.ID = strawberry.field(description="the department")
+    township_id: strawberry.ID = strawberry.field(description="the township")
+    purpose: ParticipationPurpose = strawberry.field(
+        description="inspection, approval or confirmation"
+    )
+    subject: str = strawberry.field(description="what the township is to take part in")
+    place: str = strawberry.field(description="where")
+    starts_at: datetime = strawberry.field(description="when the township is to take part")
+    document_number: str | None = strawberry.field(
+        default=None, description="the written notice's 文号 (or phoneCall in an emergency)"
+    )
+    phone_call: ParticipationPhoneCallInput | None = strawberry.field(
+        default=None, description="emergency: the call first, the writing to follow"
+    )
+
+
+@strawberry.type
+class ParticipationQuery:
+    @strawberry.field(description="One participation notice (parties and supervising roles).")
+    async def participation_notice(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
+    ) -> ParticipationNotice | None:
+        n = await info.context.duties.participation.visible(str(id), info.context.caller())
+        return ParticipationNotice.of(n, info) if n else None
+
+    @strawberry.field(description="Participation notices you are a party to.")
+    async def participation_notices(
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+    ) -> ParticipationNoticeConnection:
+        page: ParticipationNoticeConnection = await _list(
+            info.context.duties.participation,
+            info,
+            agency_id,
+            first,
+            after,
+            lambda n: ParticipationNotice.of(n, info),
+            (ParticipationNoticeConnection, ParticipationNoticeEdge),
+        )
+        return page
+
+
+@strawberry.type
+class ParticipationMutation:
+    @strawberry.mutation(
+        description="R-NTF-06: a written notice to take part (or, in an emergency, the phone "
+        "call first; the writing follows within the policy's limit)."
+    )
+    async def notify_participation(
+        self,
+        info: Info,
+        input: Annotated[NotifyParticipationInput, strawberry.argument(description="the command")],
+    ) -> ParticipationResult:
+        call = input.phone_call
+        cmd = d.NotifyParticipation(
+            department_id=str(input.department_id),
+            township_id=str(input.township_id),
+            purpose=input.purpose.value,
+            subject=input.subject,
+            place=input.place,
+            starts_at=input.starts_at,
+            document_number=input.document_number,
+            phone_call=d.PhoneNoticeInput(call.caller, call.called, call.at) if call else None,
+        )
+        return await as_result(
+            info.context.duties.participation.notify(cmd, info.context.caller()),
+            lambda n: ParticipationNotice.of(n, info),
+        )
+
+    @strawberry.mutation(description="R-NTF-06: the writing that follows a phone notice.")
+    async def send_participation_written_notice(
+        self,
+        info: Info,
+        notice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the participation notice")
+        ],
+        document_number: Annotated[
+            str, strawberry.argument(description="the document's number (文号)")
+        ],
+    ) -> ParticipationResult:
+        return await as_result(
+            info.context.duties.participation.send_written(
+                d.SendParticipationWrittenNotice(str(notice_id), document_number),
+                info.context.caller(),
+            ),
+            lambda n: ParticipationNotice.of(n, info),
+        )
+
+    @strawberry.mutation(description="R-NTF-06: the township confirms who takes part.")
+    async def confirm_participation(
+        self,
+        info: Info,
+        notice_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the participation notice")
+        ],
+        participants: Annotated[
+            list[str], strawberry.argument(description="who takes part for the township")
+        ],
+    ) -> ParticipationResult:
+        return await as_result(
+            info.context.duties.participation.confirm(
+                d.ConfirmParticipation(str(notice_id), tuple(participants)),
+                info.context.caller(),
+            ),
+            lambda n: ParticipationNotice.of(n, info),
+        )
