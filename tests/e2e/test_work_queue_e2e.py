@@ -260,3 +260,54 @@ async def test_R_SUP_02_live_work_queue_resumes_after_a_reconnect_without_repeat
         refused.cancel()
         await asyncio.gather(refused, return_exceptions=True)
     assert denial.get("data") is None and "work queue" in str(denial["errors"]), denial
+
+
+ISSUE_CORRECTION = """
+mutation($input: IssueCorrectionOpinionInput!) { issueCorrectionOpinion(input: $input) {
+  __typename ... on CorrectionOpinion { id } ... on UserError { code message field }
+} }"""
+TOWNSHIP_QUEUE = """
+query { viewer { agency { workQueue(filter: {subjectTypes: ["CorrectionOpinion"]}) {
+  totalCount
+  edges { node { subjectId subject { __typename ... on CorrectionOpinion { id status } } } }
+} } } }"""
+
+
+async def test_R_NTF_05_a_correction_opinion_is_in_the_townships_queue_with_its_subject(
+    embedded_gateway: Gateway,
+) -> None:
+    """The duties of issue 14 are work-queue subjects too: the township owes a reply to a
+    correction opinion (R-NTF-05), and its queue links to the opinion, resolved by
+    coordination."""
+    gw = embedded_gateway
+    opinion = _data(
+        await gw.query(
+            gw.mint("fy-market", ["leader"]),
+            ISSUE_CORRECTION,
+            {
+                "input": {
+                    "departmentId": "fy-market",
+                    "townshipId": "fy-hancong",
+                    "finding": "UNLAWFUL",
+                    "caseReference": "寒罚〔2026〕5号",
+                    "problems": "罚款超出法定幅度",
+                    "opinion": "撤销原处罚决定，依法重新作出",
+                    "documentNumber": "抚市监纠〔2026〕5号",
+                }
+            },
+        )
+    )["issueCorrectionOpinion"]
+    assert opinion["__typename"] == "CorrectionOpinion", opinion
+    township = gw.mint("fy-hancong", ["clerk"])
+
+    async def queued() -> dict[str, Any] | None:
+        queue = _data(await gw.query(township, TOWNSHIP_QUEUE))["viewer"]["agency"]["workQueue"]
+        return queue if queue["totalCount"] >= 1 else None
+
+    queue = await eventually(queued, within=60, what="the opinion's reply clock in the queue")
+    assert queue["edges"][0]["node"]["subjectId"] == opinion["id"]
+    assert queue["edges"][0]["node"]["subject"] == {
+        "__typename": "CorrectionOpinion",
+        "id": opinion["id"],
+        "status": queue["edges"][0]["node"]["subject"]["status"],
+    }

@@ -14,10 +14,14 @@ from notify.entrypoints.graphql.types import InboxItem, Info
 
 __all__ = [
     "AssistanceRequest",
+    "CorrectionOpinion",
     "Dispute",
     "InformationQuery",
+    "JointRuling",
     "JointTask",
     "Meeting",
+    "OnSiteRequest",
+    "ParticipationNotice",
     "Referral",
     "TechnicalSupportRequest",
     "WorkSubject",
@@ -80,6 +84,30 @@ class JointTask:
     id: strawberry.ID
 
 
+@strawberry.federation.type(
+    keys=_REFERENCE, description="An urgent case or hazard to attend on site (R-REF-15)."
+)
+class OnSiteRequest:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=_REFERENCE, description="A correction opinion (纠正意见).")
+class CorrectionOpinion:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(
+    keys=_REFERENCE, description="A written participation notice (书面通知)."
+)
+class ParticipationNotice:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=_REFERENCE, description="A joint ruling (联合裁定).")
+class JointRuling:
+    id: strawberry.ID
+
+
 WorkSubject = Annotated[
     Referral
     | Dispute
@@ -87,7 +115,11 @@ WorkSubject = Annotated[
     | TechnicalSupportRequest
     | InformationQuery
     | Meeting
-    | JointTask,
+    | JointTask
+    | OnSiteRequest
+    | CorrectionOpinion
+    | ParticipationNotice
+    | JointRuling,
     strawberry.union("WorkSubject", description="What a clock of the work queue is about."),
 ]
 
@@ -99,7 +131,11 @@ _SUBJECTS: dict[
     | type[TechnicalSupportRequest]
     | type[InformationQuery]
     | type[Meeting]
-    | type[JointTask],
+    | type[JointTask]
+    | type[OnSiteRequest]
+    | type[CorrectionOpinion]
+    | type[ParticipationNotice]
+    | type[JointRuling],
 ] = {
     "Referral": Referral,
     "Dispute": Dispute,
@@ -108,6 +144,10 @@ _SUBJECTS: dict[
     "InformationQuery": InformationQuery,
     "Meeting": Meeting,
     "JointTask": JointTask,
+    "OnSiteRequest": OnSiteRequest,
+    "CorrectionOpinion": CorrectionOpinion,
+    "ParticipationNotice": ParticipationNotice,
+    "JointRuling": JointRuling,
 }
 
 
@@ -121,6 +161,10 @@ def subject_of(
     | InformationQuery
     | Meeting
     | JointTask
+    | OnSiteRequest
+    | CorrectionOpinion
+    | ParticipationNotice
+    | JointRuling
     | None
 ):
     """The entity a clock's subject names, or None for a kind the graph has no type for."""

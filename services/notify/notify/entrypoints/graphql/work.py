@@ -47,7 +47,9 @@ class WorkItem:
     kind: str = strawberry.field(description="which duty of its subject, e.g. accept, reply")
     subject_type: str = strawberry.field(
         description="Referral, Dispute, AssistanceRequest, TechnicalSupportRequest, "
-        "InformationQuery, Meeting or JointTask (new kinds of clocks may add others)"
+        "InformationQuery, Meeting, JointTask, OnSiteRequest, CorrectionOpinion, "
+        "ParticipationNotice, JointRuling or RoutineMeeting (a routine meeting due, no entity; "
+        "new kinds of clocks may add others)"
     )
     subject_id: strawberry.ID = strawberry.field(description="the id of what it is about")
     due: datetime = strawberry.field(description="when it is due (Asia/Shanghai)")

@@ -34,9 +34,10 @@ class CorrectionResponse:
     late: bool = strawberry.field(description="after the limit")
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="A department's correction opinion (纠正意见) to a township, copied to the "
-    "justice bureau (R-NTF-05)."
+    "justice bureau (R-NTF-05).",
 )
 class CorrectionOpinion:
     id: strawberry.ID = strawberry.field(description="the id")
@@ -72,6 +73,13 @@ class CorrectionOpinion:
     @strawberry.field(description="the department")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CorrectionOpinion | None:
+        """A reference from another subgraph (a clock in notify's work queue), read-checked
+        as the single read is: null when absent or not the caller's to see."""
+        found = await info.context.duties.corrections.visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
 
     @classmethod
     def of(cls, o: cor.CorrectionOpinion, info: Info) -> CorrectionOpinion:

@@ -43,9 +43,10 @@ class CluesTransfer:
         return await load_agency(info, str(self.recipient_id))
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="The platform's joint ruling (联合裁定) on a unit that failed or refused to "
-    "carry out a ruling or task (R-SUP-04)."
+    "carry out a ruling or task (R-SUP-04).",
 )
 class JointRuling:
     id: strawberry.ID = strawberry.field(description="the id")
@@ -82,6 +83,13 @@ class JointRuling:
     @strawberry.field(description="the unit that failed or refused")
     async def responsible_agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.responsible_agency_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> JointRuling | None:
+        """A reference from another subgraph (a clock in notify's work queue), read-checked
+        as the single read is: null when absent or not the caller's to see."""
+        found = await info.context.duties.joint_rulings.visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
 
     @classmethod
     def of(cls, r: jr.JointRuling, info: Info) -> JointRuling:

@@ -35,9 +35,10 @@ class OnSiteGovernmentReport:
     reported_at: datetime = strawberry.field(description="when it was reported")
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="An urgent case or hazard the receiver must send staff to at once "
-    "(立即派员现场处置, R-REF-15)."
+    "(立即派员现场处置, R-REF-15).",
 )
 class OnSiteRequest:
     id: strawberry.ID = strawberry.field(description="the id")
@@ -80,6 +81,13 @@ class OnSiteRequest:
     @strawberry.field(description="the agency told to send staff")
     async def receiver(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.receiver_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> OnSiteRequest | None:
+        """A reference from another subgraph (a clock in notify's work queue), read-checked
+        as the single read is: null when absent or not the caller's to see."""
+        found = await info.context.duties.on_site.visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
 
     @classmethod
     def of(cls, r: ons.OnSiteRequest, info: Info) -> OnSiteRequest:

@@ -32,9 +32,10 @@ class ParticipationPhoneCall:
     at: datetime = strawberry.field(description="when")
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="A department's notice that the township take part in an inspection, "
-    "approval or confirmation (书面通知, R-NTF-06)."
+    "approval or confirmation (书面通知, R-NTF-06).",
 )
 class ParticipationNotice:
     id: strawberry.ID = strawberry.field(description="the id")
@@ -70,6 +71,13 @@ class ParticipationNotice:
     @strawberry.field(description="the department")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> ParticipationNotice | None:
+        """A reference from another subgraph (a clock in notify's work queue), read-checked
+        as the single read is: null when absent or not the caller's to see."""
+        found = await info.context.duties.participation.visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
 
     @classmethod
     def of(cls, n: par.ParticipationNotice, info: Info) -> ParticipationNotice:
