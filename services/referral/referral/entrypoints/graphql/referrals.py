@@ -9,11 +9,11 @@ import strawberry
 
 from kernel.graphql import UserError, guard
 from referral.application import commands as c
+from referral.entrypoints.graphql.agency import Agency
 from referral.entrypoints.graphql.context import Info
 from referral.entrypoints.graphql.inputs import DraftReferralInput, draft_command
 from referral.entrypoints.graphql.results import referral_result
 from referral.entrypoints.graphql.types import (
-    Agency,
     ElectronicConsent,
     ElectronicConsentResult,
     ReferralResult,

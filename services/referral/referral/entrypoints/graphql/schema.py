@@ -13,9 +13,10 @@ from strawberry.federation import Schema
 
 from kernel.graphql import UserError, schema_config, schema_extensions
 from referral.entrypoints.graphql import complaints, crime, delegation, materials, referrals
+from referral.entrypoints.graphql.agency import Agency
 from referral.entrypoints.graphql.context import ReferralContext
 from referral.entrypoints.graphql.queries import Query
-from referral.entrypoints.graphql.types import Agency, Complaint, Referral
+from referral.entrypoints.graphql.types import Complaint, Referral
 
 __all__ = ["Mutation", "Query", "Referral", "ReferralContext", "build_schema"]
 
