@@ -210,6 +210,15 @@ def bootstrap(
     meetings = MeetingHandlers(meeting_repository, *common)  # R-MTG-01
     # Routine meetings due on the policy's period (R-MTG-01, issue 14 item 7).
     meetings.routine = RoutineMeetings(RoutineDueRepository(deps.store), *common)
+    # R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04: duties that reach an addressee with a clock.
+    duties = Duties(
+        on_site=OnSiteHandlers(OnSiteRepository(deps.store), *common),
+        corrections=CorrectionHandlers(CorrectionRepository(deps.store), *common),
+        participation=ParticipationHandlers(ParticipationRepository(deps.store), *common),
+        joint_rulings=JointRulingHandlers(
+            JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
+        ),
+    )
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).
@@ -222,6 +231,11 @@ def bootstrap(
             "AssistanceRequest": assistance.requests,
             "TechnicalSupportRequest": technical_support.requests,
             "InformationQuery": information.queries,
+            # The duties' clocks (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04).
+            "OnSiteRequest": duties.on_site.requests,
+            "CorrectionOpinion": duties.corrections.opinions,
+            "ParticipationNotice": duties.participation.notices,
+            "JointRuling": duties.joint_rulings.rulings,
         },
         disputes.disputes,
         joint.operations,
@@ -230,15 +244,6 @@ def bootstrap(
         deps.store,
         deps.calendar,
         [rechecks.recheck_requests, rechecks.recheck_disputes, rechecks.recheck_joint_tasks],
-    )
-    # R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04: duties that reach an addressee with a clock.
-    duties = Duties(
-        on_site=OnSiteHandlers(OnSiteRepository(deps.store), *common),
-        corrections=CorrectionHandlers(CorrectionRepository(deps.store), *common),
-        participation=ParticipationHandlers(ParticipationRepository(deps.store), *common),
-        joint_rulings=JointRulingHandlers(
-            JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
-        ),
     )
     router = (
         EventRouter(district)
