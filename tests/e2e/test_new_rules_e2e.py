@@ -364,17 +364,17 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
         },
     )
     assert dispute["__typename"] == "Dispute", dispute
+    # The government decides it (an agreement would need each party's leader, issue 16).
     ruled = await _mutate(
         gw,
-        township,
+        gw.mint("fy-gov", ["government"]),
         RULE_DISPUTE,
         "ruleDispute",
         input={
             "disputeId": dispute["id"],
-            "outcomeKind": "AGREEMENT",
-            "basis": "协议 2026-1",
+            "outcomeKind": "DECISION",
+            "basis": "抚政决〔2026〕1号",
             "responsibleAgencyId": "fy-market",
-            "signatories": ["fy-hancong", "fy-market"],
         },
     )
     assert ruled["status"] == "RULED", ruled
