@@ -38,7 +38,12 @@ query($first: Int!, $after: String, $filter: WorkQueueFilter) { viewer {
     + QUEUE_FIELDS
     + "} } } }"
 )
-AGENCY_QUEUE = 'query { agency(id: "fy-housing") { id workQueue { ' + QUEUE_FIELDS + " } } }"
+# The two kinds of clock this test creates (fy-housing also owes its routine meeting, R-MTG-01).
+TWO_KINDS = {"subjectTypes": ["TechnicalSupportRequest", "InformationQuery"]}
+AGENCY_QUEUE = (
+    'query { agency(id: "fy-housing") { id workQueue(filter: {subjectTypes: '
+    '["TechnicalSupportRequest", "InformationQuery"]}) { ' + QUEUE_FIELDS + " } } }"
+)
 AGENCY_UNREAD = 'query { agency(id: "fy-housing") { id unreadCount } }'
 
 
@@ -90,7 +95,9 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
     assert inf["__typename"] == "InformationQuery", inf
 
     async def both_queued() -> dict[str, Any] | None:
-        viewer = _data(await gw.query(housing, VIEWER, {"first": 20}))["viewer"]
+        viewer = _data(await gw.query(housing, VIEWER, {"first": 20, "filter": TWO_KINDS}))[
+            "viewer"
+        ]
         return viewer if viewer["agency"]["workQueue"]["totalCount"] == 2 else None
 
     viewer = await eventually(both_queued, within=60, what="both clocks in fy-housing's work queue")
@@ -120,11 +127,17 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
         assert n["due"].endswith("+08:00"), n
 
     # Paging: one per page, the cursor resumes after the first; the counts stay whole.
-    page1 = _data(await gw.query(housing, VIEWER, {"first": 1}))["viewer"]["agency"]["workQueue"]
+    page1 = _data(await gw.query(housing, VIEWER, {"first": 1, "filter": TWO_KINDS}))["viewer"][
+        "agency"
+    ]["workQueue"]
     assert page1["totalCount"] == 2 and page1["pageInfo"]["hasNextPage"] is True
     assert [e["node"]["id"] for e in page1["edges"]] == [first["id"]]
     page2 = _data(
-        await gw.query(housing, VIEWER, {"first": 1, "after": page1["pageInfo"]["endCursor"]})
+        await gw.query(
+            housing,
+            VIEWER,
+            {"first": 1, "after": page1["pageInfo"]["endCursor"], "filter": TWO_KINDS},
+        )
     )["viewer"]["agency"]["workQueue"]
     assert [e["node"]["id"] for e in page2["edges"]] == [second["id"]]
     assert page2["pageInfo"]["hasNextPage"] is False
@@ -141,11 +154,15 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
         )
     )["viewer"]["agency"]["workQueue"]
     assert only_inf["totalCount"] == 1 and only_inf["edges"][0]["node"]["id"] == second["id"]
-    late = _data(await gw.query(housing, VIEWER, {"first": 20, "filter": {"overdueOnly": True}}))
+    late = _data(
+        await gw.query(housing, VIEWER, {"first": 20, "filter": {**TWO_KINDS, "overdueOnly": True}})
+    )
     assert late["viewer"]["agency"]["workQueue"]["totalCount"] == 0
     if first["due"] < second["due"]:
         bounded = _data(
-            await gw.query(housing, VIEWER, {"first": 20, "filter": {"dueBefore": second["due"]}})
+            await gw.query(
+                housing, VIEWER, {"first": 20, "filter": {**TWO_KINDS, "dueBefore": second["due"]}}
+            )
         )["viewer"]["agency"]["workQueue"]
         assert [e["node"]["id"] for e in bounded["edges"]] == [first["id"]]
     empty = await gw.query(housing, VIEWER, {"first": 20, "filter": {"subjectTypes": []}})
