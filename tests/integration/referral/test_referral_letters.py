@@ -251,3 +251,36 @@ async def test_R_REF_12_an_abandoned_numbering_is_taken_over_not_doubled(
     assert taken == 2
     assert await register.number_for("fy-market", 2026, "r-dead", START + timedelta(hours=1)) == 2
     assert await register.issued("fy-market", 2026) == [(1, "r-other"), (2, "r-dead")]
+
+
+async def test_R_REF_12_a_send_that_died_after_drawing_keeps_its_number_no_gap(
+    store: DocumentStore,
+) -> None:
+    """A send that drew its number and died before recording it: the next send of that
+    referral (after ``stale``) finds the number it drew, the next referral the one after;
+    the register has no gap."""
+    register = LetterRegister(store)
+    assert await register.number_for("fy-market", 2026, "r-first", START) == 1
+    # The dead send: its claim holds no number, yet the counter moved for it (drawn 2).
+    letters = store.collection("letter_numbers")
+    await letters.insert_one(
+        {
+            "_id": "referral:fy-market:2026:r-dead",
+            "agency_id": "fy-market",
+            "year": 2026,
+            "referral_id": "r-dead",
+            "number": None,
+            "claimed_at": START,
+        }
+    )
+    await letters.find_one_and_update(
+        {"_id": "counter:fy-market:2026"}, {"$inc": {"last": 1}, "$push": {"drawn": "r-dead"}}
+    )
+    assert await register.number_for("fy-market", 2026, "r-next", START) == 3
+    taken = await register.number_for("fy-market", 2026, "r-dead", START + timedelta(seconds=61))
+    assert taken == 2
+    assert await register.issued("fy-market", 2026) == [
+        (1, "r-first"),
+        (2, "r-dead"),
+        (3, "r-next"),
+    ]

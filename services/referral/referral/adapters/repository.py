@@ -340,14 +340,17 @@ class LetterRegister:
     """发文登记: each agency's letter numbers (文号) for a year, 1, 2, 3, … with no gap and
     no number given twice, safe under concurrent sends in several replicas.
 
-    One counter document per agency and year, moved only by an atomic ``$inc``
-    (``find_one_and_update``), and one claim per referral that binds its number: a send
-    retried after a lost race or a failed write gets the number it already holds, so a
-    number is never spent on a send that did not happen twice. The referral's claim is
-    inserted before the counter moves (a unique ``_id``), so two sends of one referral
-    cannot both draw a number. What is left: a process that dies between drawing the
-    number and recording it in the claim leaves that number unbound (the claim stays
-    without a number; a later send of that referral takes it over after ``stale``).
+    One counter document per agency and year, moved only by an atomic ``$inc`` that also
+    appends the drawing referral to the counter's ``drawn`` list in the same update (so the
+    list's position *is* the number), and one claim per referral that binds its number: a
+    send retried after a lost race or a failed write gets the number it already holds. The
+    referral's claim is inserted before the counter moves (a unique ``_id``), so two sends
+    of one referral cannot both draw a number. A process that dies between drawing the
+    number and recording it in the claim leaves the claim without a number; the next send of
+    that referral takes the claim over after ``stale`` and finds its number in ``drawn``, so
+    no number is lost and none is drawn twice. The one number that can stay unused is that
+    of a referral whose send died at that instant and which is never sent again (withdrawn):
+    it stays bound to that referral.
     """
 
     def __init__(self, store: DocumentStore, *, stale: timedelta = timedelta(seconds=60)) -> None:
@@ -396,16 +399,36 @@ class LetterRegister:
                     f"referral {referral_id!r} is being sent by another request; try again",
                     field="id",
                 ) from None
+            # A send of this referral that died after drawing left its number in the
+            # counter's ``drawn`` list: it is this referral's, not a gap.
+            drawn = await self._drawn(agency_id, year, referral_id)
+            if drawn is not None:
+                await self._coll.update_one({"_id": claim_id}, {"$set": {"number": drawn}})
+                return drawn
         counter = self._counter(agency_id, year)
         with contextlib.suppress(DuplicateKeyError):  # the year's counter exists
             await self._coll.insert_one(
-                {"_id": counter, "agency_id": agency_id, "year": year, "last": 0}
+                {"_id": counter, "agency_id": agency_id, "year": year, "last": 0, "drawn": []}
             )
-        moved = await self._coll.find_one_and_update({"_id": counter}, {"$inc": {"last": 1}})
+        moved = await self._coll.find_one_and_update(
+            {"_id": counter}, {"$inc": {"last": 1}, "$push": {"drawn": referral_id}}
+        )
         assert moved is not None  # inserted above, never deleted
         number = int(moved["last"])
         await self._coll.update_one({"_id": claim_id}, {"$set": {"number": number}})
         return number
+
+    async def _drawn(self, agency_id: str, year: int, referral_id: str) -> int | None:
+        """The number the counter gave ``referral_id``, if it drew one: ``drawn`` grows by
+        one referral per ``$inc``, so its position is the number (counted from the end, in
+        case the counter was older than the list)."""
+        counter = await self._coll.find_one({"_id": self._counter(agency_id, year)})
+        if counter is None:
+            return None
+        drawn: list[str] = list(counter.get("drawn") or [])
+        if referral_id not in drawn:
+            return None
+        return int(counter["last"]) - len(drawn) + drawn.index(referral_id) + 1
 
     async def issued(self, agency_id: str, year: int) -> list[tuple[int, str]]:
         """The register of the year: (number, referral id) in number order."""
