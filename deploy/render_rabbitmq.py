@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from notify.application.access import CRIME_EVENTS as _NOTIFY_CRIME_EVENTS
+from notify.application.access import PUBLIC_EVENTS as _NOTIFY_PUBLIC_EVENTS
+
 REPO = Path(__file__).resolve().parent.parent
 ASYNCAPI = REPO / "services" / "notify" / "notify" / "asyncapi.json"
 EXCHANGE = "liandong.events"
@@ -46,13 +49,10 @@ SERVICES = ("referral", "coordination", "notify")
 MAX_PARKED = 100_000
 #: Payload fields with a complainant's personal data (notify redacts them in webhooks).
 PERSONAL_FIELDS = frozenset({"contact", "complainant_name", "complainant_contact"})
-#: Same lists as notify.application.access (a test keeps them equal).
-PUBLIC_EVENTS = (
-    "agency.registered.v1",
-    "catalogue.change_announced.v1",
-    "catalogue.entry_changed.v1",
-)
-CRIME_EVENTS = ("referral.crime_transferred.v1", "referral.police_decided.v1")
+#: The events every bureau may read, and those the procuratorate may read besides: notify's
+#: own lists (the webhook fan-out's), so the AMQP route and webhooks never differ.
+PUBLIC_EVENTS = tuple(sorted(_NOTIFY_PUBLIC_EVENTS))
+CRIME_EVENTS = tuple(sorted(_NOTIFY_CRIME_EVENTS))
 BUREAU_PROFILES = ("public", "procuratorate", "supervising")
 
 

@@ -705,7 +705,8 @@ def test_R_REF_12_only_referral_holds_the_letter_signing_keys(compose: dict[str,
         assert "LIANDONG_LETTER_SIGNING_KEYS_DIR" not in service["environment"]
         assert all(s["source"] != "letter-keys" for s in service.get("secrets", []))
     for name in ("referral", "coordination", "notify"):
-        (deployment, _) = yaml.safe_load_all((DEPLOY / "k8s" / "base" / f"{name}.yaml").read_text())
+        docs = yaml.safe_load_all((DEPLOY / "k8s" / "base" / f"{name}.yaml").read_text())
+        (deployment,) = [d for d in docs if d and d.get("kind") == "Deployment"]
         pod = deployment["spec"]["template"]["spec"]
         keys = [v for v in pod["volumes"] if v["name"] == "letter-keys"]
         env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}

@@ -186,7 +186,7 @@ async def test_issue_16_what_the_broker_lets_through_the_consumer_refuses(
     reasons = [letter.reason for letter in letters]
     assert len(reasons) == 2, reasons
     assert any("forged" in r and "fuyuan.referral.referral.sent.v1" in r for r in reasons)
-    assert any("only 'coordination'" in r for r in reasons)
+    assert any("only /liandong/fuyuan/coordination publish" in r for r in reasons)
     deadline = time.monotonic() + 10
     while not handled and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
