@@ -16,7 +16,7 @@ case "$cmd" in
       "$here/infra/$part.sh" "$cmd" || rc=$?
       [ "$cmd" = status ] || [ "$rc" -eq 0 ] || exit "$rc"
     done
-    if [ "$cmd" = up ]; then "$here/infra/k8s-tools.sh"; fi
+    if [ "$cmd" = up ]; then "$here/infra/k8s-tools.sh" && "$here/infra/promtool.sh"; fi
     exit "$rc"
     ;;
   *)

@@ -847,7 +847,10 @@ def promtool() -> str:
         why = "the installation took more than 150 s"
     found = shutil.which("promtool")
     if found is None:
-        pytest.skip(f"promtool could not be installed: {why}")
+        pytest.fail(
+            f"promtool is missing and could not be installed (scripts/infra/promtool.sh, run "
+            f"by `scripts/infra.sh up`): {why}"
+        )
     return found
 
 

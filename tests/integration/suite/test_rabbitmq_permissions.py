@@ -62,7 +62,10 @@ class Broker:
 @pytest.fixture(scope="module")
 def broker(rabbitmq_server: Any) -> Iterator[Broker]:
     if RABBITMQCTL is None:
-        pytest.skip("rabbitmqctl is not installed (the broker is not local)")
+        pytest.fail(
+            "rabbitmqctl is not on PATH: these tests set users and permissions on the local "
+            "broker that `scripts/infra.sh up` starts (scripts/infra/rabbitmq.sh)"
+        )
     parts = urlsplit(rabbitmq_server.url)
     token = uuid.uuid4().hex[:8]
     vhost, prefix = f"t-perm-{token}", f"t{token}-"
