@@ -1,6 +1,7 @@
-"""The work queue (待办期限) and the viewer: "what is due for my agency", across every kind of
-statutory clock the suite runs (referrals, disputes, assistance, technical support,
-information queries, meetings, joint tasks), soonest first, with counts.
+"""The work queue (待办期限): "what is due for my agency", across every kind of statutory clock
+the suite runs (referrals, disputes, requests, meetings, joint tasks, the duties), soonest
+first, with counts, and its live changes. ``Agency.workQueue`` and ``viewer`` are in
+inbox.py, beside the inbox.
 
 notify already keeps the latest state of every clock (``deadline.*`` blocks of the events,
 R-SUP-02); the queue reads them by the responsible agency. Each item links to its subject as
