@@ -56,7 +56,9 @@ class DeadlineRepository:
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1)], name="by_agency"
         )
-        await self._coll.create_index([("due", 1)], name="by_due")
+        # The reports' "due between" in (due, key) order (issue 21: with ``due`` alone the
+        # server sorts the range in memory).
+        await self._coll.create_index([("due", 1), ("_id", 1)], name="by_due_key")
         # The work queue: an agency's clocks in one state, soonest first, paged by (due, key).
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1), ("_id", 1)],
