@@ -289,3 +289,30 @@ def postgres_postmaster(server: psutil.Process) -> psutil.Process | None:
     except psutil.Error:
         return None
     return None
+
+
+TOP_OPERATIONS = ("queries", "getmore", "insert", "update", "remove", "commands")
+
+
+async def server_requests(client: Any, databases: Sequence[str]) -> dict[str, int]:
+    """How many requests of each kind the server has run on each collection of
+    ``databases`` since it started (the ``top`` command: ``"<service db>.<collection>
+    <operation>"`` → count, where ``commands`` covers findAndModify, count and aggregate)."""
+    top = (await client.admin.command("top"))["totals"]
+    out: dict[str, int] = {}
+    for namespace, stats in top.items():
+        database, _, collection = namespace.partition(".")
+        if database not in databases or not isinstance(stats, dict):
+            continue
+        short = database.rsplit("_", 1)[-1]
+        for operation in TOP_OPERATIONS:
+            count = int(stats.get(operation, {}).get("count", 0))
+            if count:
+                out[f"{short}.{collection} {operation}"] = count
+    return out
+
+
+def request_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Per key, how many requests ran between two :func:`server_requests` readings."""
+    delta = {key: after.get(key, 0) - before.get(key, 0) for key in after}
+    return {key: n for key, n in sorted(delta.items()) if n > 0}

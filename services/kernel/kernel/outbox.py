@@ -272,21 +272,29 @@ class OutboxRelay:
         return await self._claim_ids(coll, await self._candidates(coll, self._batch_size))
 
     async def _claim_ids(self, coll: Collection, ids: Sequence[str]) -> list[Document]:
+        """Lease the documents of ``ids`` that are free and return them. One document: one
+        find-and-modify; several: one update of them all and one read of those this claim
+        won (two requests per batch instead of one per document, issue 21)."""
         now = datetime.now(UTC)
         free = self._free(now)
-        claimed: list[Document] = []
         until = now + self._lease
-        for doc_id in ids:
-            # The claim repeats the "free" condition, so two relays racing for the same
-            # document cannot both win; an announced aggregate whose events another relay
-            # already took (or published) is simply not claimed.
-            doc = await coll.find_one_and_update(
-                {"_id": doc_id, **free},
-                {"$set": {"outbox_lease_owner": self.owner, "outbox_lease_until": until}},
-            )
-            if doc is not None:
-                claimed.append(doc)
-        return claimed
+        lease = {"outbox_lease_owner": self.owner, "outbox_lease_until": until}
+        # Every claim repeats the "free" condition, so two relays racing for the same
+        # document cannot both win; an announced aggregate whose events another relay
+        # already took (or published) is simply not claimed.
+        if len(ids) == 1:
+            doc = await coll.find_one_and_update({"_id": ids[0], **free}, {"$set": lease})
+            return [] if doc is None else [doc]
+        if not ids:
+            return []
+        won = await coll.update_many({"_id": {"$in": list(ids)}, **free}, {"$set": lease})
+        if won == 0:
+            return []
+        # The lease's owner and expiry (unique to this claim: a relay's earlier lease on one
+        # of them would have made it not free) pick out what this claim won.
+        claimed = await coll.find({"_id": {"$in": list(ids)}, **lease})
+        order = {doc_id: i for i, doc_id in enumerate(ids)}
+        return sorted(claimed, key=lambda d: order[d["_id"]])
 
     async def _pass(self, coll: Collection, claimed: list[Document]) -> tuple[int, bool]:
         """Publish the claimed documents' events and do the bookkeeping; returns how many
@@ -316,32 +324,40 @@ class OutboxRelay:
             failed = {e.id for e in envelopes}
             self.stats.failed += len(failed)
             log.warning("outbox relay: publishing failed (%r); will retry", exc)
-        confirmed_total = 0
+        # Bookkeeping: only the confirmed prefix leaves the outbox (an event whose
+        # predecessor failed stays too, so a retry republishes them in order). Documents
+        # whose prefixes have the same length share one update (normally the whole batch:
+        # one request instead of one per document, issue 21).
+        groups: dict[int, list[tuple[str, list[str], bool]]] = {}
         for doc, evs in by_doc:
-            # Only the confirmed prefix leaves the outbox: an event whose predecessor failed
-            # stays too, so a retry republishes them in order.
             prefix: list[str] = []
             for e in evs:
                 if e.id in failed:
                     break
                 prefix.append(e.id)
+            groups.setdefault(len(prefix), []).append((doc["_id"], prefix, len(prefix) < len(evs)))
+        confirmed_total = 0
+        for length, members in groups.items():
             update: dict[str, Any] = {
                 "$unset": {"outbox_lease_owner": "", "outbox_lease_until": ""},
             }
-            if prefix:
-                update["$pull"] = {"outbox": {"id": {"$in": prefix}}}
-                update["$inc"] = {"outbox_n": -len(prefix)}
-            matched = await coll.update_one(
-                {"_id": doc["_id"], "outbox_lease_owner": self.owner}, update
-            )
-            if matched == 0:
-                # Our lease ran out and another relay took over: it will publish these
-                # events again (consumers are idempotent) and do the bookkeeping.
-                self.stats.lost_leases += 1
+            if length:
+                update["$pull"] = {"outbox": {"id": {"$in": [i for m in members for i in m[1]]}}}
+                update["$inc"] = {"outbox_n": -length}
+            doc_ids = [m[0] for m in members]
+            owned = {"outbox_lease_owner": self.owner}
+            if len(doc_ids) == 1:
+                matched = await coll.update_one({"_id": doc_ids[0], **owned}, update)
             else:
-                confirmed_total += len(prefix)
-                if len(prefix) < len(evs):
-                    self._rehint(coll.name, [doc["_id"]])
+                matched = await coll.update_many({"_id": {"$in": doc_ids}, **owned}, update)
+            # A document not matched: our lease ran out and another relay took over; it
+            # will publish these events again (consumers are idempotent) and do the
+            # bookkeeping.
+            self.stats.lost_leases += len(doc_ids) - matched
+            confirmed_total += length * matched
+            partial = [m[0] for m in members if m[2]]
+            if partial:
+                self._rehint(coll.name, partial)
         self.stats.published += confirmed_total
         return confirmed_total, bool(failed)
 
