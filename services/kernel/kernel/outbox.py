@@ -28,6 +28,8 @@ pending, indexed so the relay finds work without scanning), ``outbox_lease_owner
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -39,7 +41,13 @@ from typing import Any
 from kernel.bus import Bus, PublishError
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
-from kernel.store import Collection, Document, DuplicateKeyError
+from kernel.store import (
+    Collection,
+    Document,
+    DuplicateKeyError,
+    StoreError,
+    StoreUnavailableError,
+)
 from kernel.telemetry import store_span
 from kernel.workers import PollingWorker
 
@@ -59,6 +67,16 @@ OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until
 SWEEP_DUTY_FACTOR = 10.0
 #: A sweep's query asks for the candidates of this many batches at once.
 SWEEP_BATCHES = 10
+#: A change event of an aggregate this process committed within this many seconds is its
+#: own commit, announced already.
+OWN_COMMIT_WINDOW = 5.0
+#: The change events that mean "this aggregate has events to publish".
+PENDING_CHANGE: dict[str, Any] = {
+    "$or": [
+        {"operationType": "insert", "fullDocument.outbox_n": {"$gt": 0}},
+        {"operationType": "update", "updateDescription.updatedFields.outbox_n": {"$gt": 0}},
+    ]
+}
 
 
 class ConcurrencyError(Conflict):
@@ -151,6 +169,7 @@ class RelayStats:
     batches: int = 0
     lost_leases: int = 0
     sweeps: int = 0
+    streamed: int = 0  # aggregates announced by the server's change stream
 
 
 class OutboxRelay:
@@ -179,6 +198,8 @@ class OutboxRelay:
         self._hints: dict[str, dict[str, None]] = {}
         self._worker = PollingWorker(f"outbox-relay-{self.owner}", self._tick, interval)
         self.stats = RelayStats()
+        self._own: dict[str, float] = {}  # aggregate id → when this process committed it
+        self._followers: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
         """Ask for a pass now, with a sweep (nothing says which aggregate changed)."""
@@ -188,8 +209,42 @@ class OutboxRelay:
     def committed(self, collection: str, aggregate_id: str) -> None:
         """An aggregate of ``collection`` has new events: claim it by ``_id`` in the next
         pass, which starts now (``AggregateCollection``'s ``on_commit``)."""
+        self._own[aggregate_id] = time.monotonic()
+        self._announce(collection, aggregate_id)
+
+    def _announce(self, collection: str, aggregate_id: str) -> None:
         self._hints.setdefault(collection, {})[aggregate_id] = None
         self._worker.wake()
+
+    def _changed_elsewhere(self, collection: str, aggregate_id: str) -> None:
+        """The server's change stream reports new events of an aggregate. Those this
+        process committed itself in the last ``OWN_COMMIT_WINDOW`` seconds were announced
+        already (claiming them again would cost a request each); the others, committed by
+        another replica, are claimed now instead of at the next sweep."""
+        now = time.monotonic()
+        own = self._own.get(aggregate_id)
+        if own is not None and now - own < OWN_COMMIT_WINDOW:
+            return
+        if len(self._own) > 10_000:
+            self._own = {k: t for k, t in self._own.items() if now - t < OWN_COMMIT_WINDOW}
+        self.stats.streamed += 1
+        self._announce(collection, aggregate_id)
+
+    async def _follow_changes(self, coll: Any) -> None:
+        """Announce what the server's change stream reports for ``coll``; on a store or a
+        server without change streams, return (the sweep alone finds other replicas' work)."""
+        while True:
+            try:
+                async for doc_id in coll.changed_ids(PENDING_CHANGE):
+                    self._changed_elsewhere(coll.name, doc_id)
+            except StoreUnavailableError as exc:
+                log.warning(
+                    "outbox relay: change stream of %s broke (%s); resuming", coll.name, exc
+                )
+                await asyncio.sleep(1.0)
+            except StoreError as exc:  # e.g. a standalone mongod: no change streams
+                log.info("outbox relay: no change stream on %s (%s); sweeps only", coll.name, exc)
+                return
 
     async def backlog(self) -> int:
         """How many aggregates have events waiting."""
@@ -363,7 +418,18 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._worker.start()
+        # Where the store has change streams (MongoDB), commits of other replicas wake the
+        # relay at once; elsewhere (the embedded store) the sweep finds them (issue 21).
+        for coll in self._collections:
+            if hasattr(coll, "changed_ids"):
+                self._followers.append(asyncio.create_task(self._follow_changes(coll)))
 
     async def stop(self) -> None:
         """Finish the current batch, then stop."""
+        for task in self._followers:
+            task.cancel()
+        for task in self._followers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._followers.clear()
         await self._worker.stop()

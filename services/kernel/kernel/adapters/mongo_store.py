@@ -240,6 +240,24 @@ class MongoCollection:
         with self._translated():
             return (await self._c.delete_many(filter)).deleted_count
 
+    # -- change streams (MongoDB only; the embedded store has none) ----------------------
+
+    async def changed_ids(self, match: Mapping[str, Any]) -> AsyncIterator[str]:
+        """The ``_id`` of every document of this collection written from now on whose
+        change event matches ``match`` (a ``$match`` on MongoDB's change events, e.g.
+        ``{"operationType": "insert"}``), as the server reports them. Ends with
+        ``StoreUnavailableError`` when the stream breaks (the caller resumes by calling
+        again; what happened meanwhile is for its polling to find: change streams only
+        wake, they are never the only way to find work)."""
+        with self._translated():
+            stream = await self._c.watch([{"$match": dict(match)}], max_await_time_ms=1000)
+        async with stream:
+            while True:
+                with self._translated():
+                    event = await stream.try_next()
+                if event is not None:
+                    yield str(event["documentKey"]["_id"])
+
     # -- indexes -----------------------------------------------------------------------
 
     async def create_index(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kernel.changes import ChangeSignal
 from kernel.consumer import upsert_versioned
 from kernel.store import Document, DocumentStore, DuplicateKeyError
 from notify.domain.model import InboxItem
@@ -53,6 +54,8 @@ class InboxRepository:
     ) -> None:
         self._coll = store.collection("inbox_items")
         self._clock = clock
+        # Wakes live inbox subscriptions at each new item where the store streams changes.
+        self.changes = ChangeSignal(self._coll, {"operationType": "insert"})
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(

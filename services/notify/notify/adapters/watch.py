@@ -18,6 +18,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from kernel.changes import ChangeSignal
 from kernel.store import Document, DocumentStore, DuplicateKeyError
 from notify.domain.watch import PlannedTimer, WatchedDeadline
 
@@ -51,6 +52,10 @@ class DeadlineRepository:
     def __init__(self, store: DocumentStore, clock: Callable[[], datetime] | None = None) -> None:
         self._coll = store.collection("deadlines")
         self._clock = clock
+        # Wakes live work-queue subscriptions at each stored state where the store streams.
+        self.changes = ChangeSignal(
+            self._coll, {"operationType": {"$in": ["insert", "update", "replace"]}}
+        )
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
