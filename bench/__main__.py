@@ -51,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--p5-seconds", type=float, help="how long P5 commits, in seconds (quick: 20, full: 600)"
     )
+    parser.add_argument(
+        "--p5-elsewhere",
+        action="store_true",
+        help="P5's commits reach the relay as another replica's would: through the change "
+        "stream (or the sweep), not the in-process hint",
+    )
     args = parser.parse_args(argv)
     for name in ("p5_rate", "p5_seconds"):
         value = getattr(args, name)
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         p4_load_budget=args.p4_load_budget,
         p5_rate=args.p5_rate,
         p5_seconds=args.p5_seconds,
+        p5_elsewhere=args.p5_elsewhere,
     )
     figures, ok = asyncio.run(run_all(args.chosen, mode))
     if ok:

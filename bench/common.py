@@ -52,6 +52,7 @@ class Mode:
     p4_load_budget: float = 3600.0  # seconds P4 may spend loading referrals
     p5_rate: float | None = None  # events/s of the soak (None: the mode's)
     p5_seconds: float | None = None  # how long the soak commits (None: the mode's)
+    p5_elsewhere: bool = False  # commits as by another replica: no hint reaches the relay
     notes: list[str] = field(default_factory=list)
 
     @property
