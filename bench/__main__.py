@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak
+from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak, p6_floor
 from bench.common import Figure, Mode, server_urls
 from bench.report import machine, print_table, write_docs, write_json
 
@@ -28,6 +28,7 @@ BENCHES: dict[str, Callable[[Mode], Awaitable[list[Figure]]]] = {
     "P3": p3_event_path.run,
     "P4": p4_scale.run,
     "P5": p5_soak.run,
+    "P6": p6_floor.run,
 }
 
 
