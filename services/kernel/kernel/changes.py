@@ -30,6 +30,7 @@ class ChangeSignal:
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.streaming = hasattr(collection, "changed_ids")
+        self.opened = asyncio.Event()  # set once the server has opened the stream
 
     async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 (a pause, not a deadline)
         """Return at the next matching change, or after ``timeout`` seconds."""
@@ -47,7 +48,7 @@ class ChangeSignal:
         changed_ids = getattr(self._collection, "changed_ids")  # noqa: B009 (MongoDB only)
         while True:
             try:
-                async for _ in changed_ids(self._match):
+                async for _ in changed_ids(self._match, self.opened.set):
                     self._changed()
             except StoreUnavailableError as exc:
                 log.warning("change stream of %s broke (%s); resuming", self._collection.name, exc)

@@ -170,6 +170,7 @@ class RelayStats:
     lost_leases: int = 0
     sweeps: int = 0
     streamed: int = 0  # aggregates announced by the server's change stream
+    streams_opened: int = 0  # change streams the server opened (reopened after a break)
 
 
 class OutboxRelay:
@@ -216,6 +217,9 @@ class OutboxRelay:
         self._hints.setdefault(collection, {})[aggregate_id] = None
         self._worker.wake()
 
+    def _stream_opened(self) -> None:
+        self.stats.streams_opened += 1
+
     def _changed_elsewhere(self, collection: str, aggregate_id: str) -> None:
         """The server's change stream reports new events of an aggregate. Those this
         process committed itself in the last ``OWN_COMMIT_WINDOW`` seconds were announced
@@ -235,7 +239,7 @@ class OutboxRelay:
         server without change streams, return (the sweep alone finds other replicas' work)."""
         while True:
             try:
-                async for doc_id in coll.changed_ids(PENDING_CHANGE):
+                async for doc_id in coll.changed_ids(PENDING_CHANGE, self._stream_opened):
                     self._changed_elsewhere(coll.name, doc_id)
             except StoreUnavailableError as exc:
                 log.warning(

@@ -17,8 +17,8 @@ async def test_an_insert_wakes_a_waiter_through_the_change_stream(
     signal = ChangeSignal(coll, {"operationType": "insert"})
     assert signal.streaming
     try:
-        await signal.wait(0.5)  # opens the stream
-        await asyncio.sleep(0.5)
+        await signal.wait(0)  # opens the stream
+        await asyncio.wait_for(signal.opened.wait(), 60)
         waiting = asyncio.create_task(signal.wait(3600))
         await asyncio.sleep(0.1)
         assert not waiting.done()

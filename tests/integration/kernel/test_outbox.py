@@ -315,32 +315,29 @@ async def test_a_batch_whose_publish_failed_in_part_keeps_each_aggregates_unconf
     assert effect.duplicates == 1
 
 
+@pytest.mark.parametrize("store_kind", ["mongo"], indirect=True)
 async def test_another_replicas_commit_wakes_the_relay_through_the_change_stream(
-    mongo_store: DocumentStore,
+    world: World,
 ) -> None:
     """Issue 21 (change streams): on MongoDB a commit of another replica (no hint reaches
     this relay) is published at once, not at the next sweep; this relay's own commits are
     not announced twice."""
-    agg = AggregateCollection(mongo_store.collection("counters"))
-    await agg.ensure_indexes()
-    bus = MemoryBus()
-    await bus.start()
-    effect = SideEffect(mongo_store)
-    await bus.subscribe(SubscriptionSpec("q", ["fuyuan.#"], effect))
+    agg, bus, effect = world.agg, world.bus, world.effect
     # Neither the interval nor the sweep comes round during the test: only a wake can.
     relay = OutboxRelay([agg.collection], bus, owner="r", interval=3600, sweep_interval=3600)
     relay.start()
     try:
-        deadline = time.monotonic() + 10
-        while relay.stats.sweeps < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.5)  # the stream is open before the commit
+        deadline = time.monotonic() + 60  # generous: a bound, not a timing
+        while (
+            relay.stats.sweeps < 1 or relay.stats.streams_opened < 1
+        ) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the first pass is done and the stream is open
         await agg.insert({"_id": "elsewhere", "value": 0}, [event(0, "elsewhere")])
         while await effect.coll.count({}) < 1 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert await effect.coll.count({}) == 1
         assert relay.stats.streamed == 1
-        own = AggregateCollection(mongo_store.collection("counters"), relay.committed)
+        own = AggregateCollection(world.store.collection("counters"), relay.committed)
         await own.insert({"_id": "here", "value": 1}, [event(1, "here")])
         while await effect.coll.count({}) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -349,4 +346,3 @@ async def test_another_replicas_commit_wakes_the_relay_through_the_change_stream
         assert relay.stats.streamed == 1  # its own commit came as a hint, not from the stream
     finally:
         await relay.stop()
-        await bus.close()
