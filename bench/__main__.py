@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak
+from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak, p6_floor
 from bench.common import Figure, Mode, server_urls
 from bench.report import machine, print_table, write_docs, write_json
 
@@ -28,6 +28,7 @@ BENCHES: dict[str, Callable[[Mode], Awaitable[list[Figure]]]] = {
     "P3": p3_event_path.run,
     "P4": p4_scale.run,
     "P5": p5_soak.run,
+    "P6": p6_floor.run,
 }
 
 
@@ -50,6 +51,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--p5-seconds", type=float, help="how long P5 commits, in seconds (quick: 20, full: 600)"
+    )
+    parser.add_argument(
+        "--p5-elsewhere",
+        action="store_true",
+        help="P5's commits reach the relay as another replica's would: through the change "
+        "stream (or the sweep), not the in-process hint",
     )
     args = parser.parse_args(argv)
     for name in ("p5_rate", "p5_seconds"):
@@ -94,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         p4_load_budget=args.p4_load_budget,
         p5_rate=args.p5_rate,
         p5_seconds=args.p5_seconds,
+        p5_elsewhere=args.p5_elsewhere,
     )
     figures, ok = asyncio.run(run_all(args.chosen, mode))
     if ok:

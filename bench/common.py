@@ -52,6 +52,7 @@ class Mode:
     p4_load_budget: float = 3600.0  # seconds P4 may spend loading referrals
     p5_rate: float | None = None  # events/s of the soak (None: the mode's)
     p5_seconds: float | None = None  # how long the soak commits (None: the mode's)
+    p5_elsewhere: bool = False  # commits as by another replica: no hint reaches the relay
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -289,3 +290,30 @@ def postgres_postmaster(server: psutil.Process) -> psutil.Process | None:
     except psutil.Error:
         return None
     return None
+
+
+TOP_OPERATIONS = ("queries", "getmore", "insert", "update", "remove", "commands")
+
+
+async def server_requests(client: Any, databases: Sequence[str]) -> dict[str, int]:
+    """How many requests of each kind the server has run on each collection of
+    ``databases`` since it started (the ``top`` command: ``"<service db>.<collection>
+    <operation>"`` → count, where ``commands`` covers findAndModify, count and aggregate)."""
+    top = (await client.admin.command("top"))["totals"]
+    out: dict[str, int] = {}
+    for namespace, stats in top.items():
+        database, _, collection = namespace.partition(".")
+        if database not in databases or not isinstance(stats, dict):
+            continue
+        short = database.rsplit("_", 1)[-1]
+        for operation in TOP_OPERATIONS:
+            count = int(stats.get(operation, {}).get("count", 0))
+            if count:
+                out[f"{short}.{collection} {operation}"] = count
+    return out
+
+
+def request_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Per key, how many requests ran between two :func:`server_requests` readings."""
+    delta = {key: after.get(key, 0) - before.get(key, 0) for key in after}
+    return {key: n for key, n in sorted(delta.items()) if n > 0}

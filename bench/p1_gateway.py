@@ -13,7 +13,10 @@ separate ``liandong serve`` processes over RabbitMQ and the MongoDB wire-protoco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -41,15 +44,29 @@ query($id: ID!) {
 }"""
 
 
-async def run(mode: Mode) -> list[Figure]:
+@dataclass
+class Topology:
+    """The production topology of P1 and P6, with one sent referral to read."""
+
+    services: ServiceProcesses
+    gateway: Any  # liandong.gateway.GatewayProcess
+    referral_id: str
+    headers: dict[str, str]  # a clerk of the sender, as the load's Authorization
+
+
+@contextlib.asynccontextmanager
+async def production_topology(mode: Mode, prefix: str) -> AsyncIterator[Topology]:
+    """referral, notify and coordination as ``liandong serve`` processes behind the Hive
+    gateway on private names, one referral sent through it; everything stopped and dropped
+    afterwards."""
     from kernel.auth import ensure_dev_keys
     from kernel.settings import SERVICES, Settings
     from liandong.cli import mint_token
     from liandong.gateway import GatewayProcess, compose_supergraph
     from liandong.suite import sdl_path
 
-    instance = private_name("bp1")
-    data_dir = mode.run_dir / "p1"
+    instance = private_name(prefix)
+    data_dir = mode.run_dir / prefix
     data_dir.mkdir(parents=True, exist_ok=True)
     # The gateway signs every subgraph request with this secret (kernel.gateway_signature).
     # The services check a signature when one comes but, as development processes, do not
@@ -95,8 +112,19 @@ async def run(mode: Mode) -> list[Figure]:
                 client, gateway.url, mint, files=urls["referral"].removesuffix("/graphql")
             )
         headers = {"Authorization": f"Bearer {mint('fy-market', ['clerk'])}"}
-        one: dict[str, Any] = {"query": ONE, "variables": {"id": rid}}
-        three: dict[str, Any] = {"query": THREE, "variables": {"id": rid}}
+        yield Topology(services, gateway, rid, headers)
+    finally:
+        if gateway is not None:
+            await asyncio.to_thread(gateway.stop)
+        await asyncio.to_thread(services.stop)
+        await drop_instance(mode, instance)
+
+
+async def run(mode: Mode) -> list[Figure]:
+    async with production_topology(mode, "bp1") as topology:
+        gateway, services, headers = topology.gateway, topology.services, topology.headers
+        one: dict[str, Any] = {"query": ONE, "variables": {"id": topology.referral_id}}
+        three: dict[str, Any] = {"query": THREE, "variables": {"id": topology.referral_id}}
         async with httpx.AsyncClient(timeout=30) as client:
             answer = (await client.post(gateway.url, json=three, headers=headers)).json()
         sender = (answer.get("data") or {}).get("referral", {}) or {}
@@ -113,11 +141,6 @@ async def run(mode: Mode) -> list[Figure]:
         direct = await load(services.url("referral"), one)
         via_gateway = await load(gateway.url, one)
         via_gateway_three = await load(gateway.url, three)
-    finally:
-        if gateway is not None:
-            await asyncio.to_thread(gateway.stop)
-        await asyncio.to_thread(services.stop)
-        await drop_instance(mode, instance)
     ratio = via_gateway.throughput / direct.throughput
     p95_ratio = via_gateway_three.p(95) / via_gateway.p(95)
     return [

@@ -24,9 +24,11 @@ import math
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
+from pymongo import AsyncMongoClient
 
 from bench.common import (
     Figure,
@@ -86,20 +88,50 @@ async def _pages(
 
 
 async def _store_pages(
-    repository: Any, make_filter: Any, sort_field: str = "created_at"
+    repository: Any,
+    make_filter: Any,
+    sort_field: str = "created_at",
+    sent: list[tuple[Any, Any, Any]] | None = None,
 ) -> list[float]:
+    """Three pages through ``ReferralRepository.search``; with ``sent``, the requests it
+    sends to the store are recorded there (filter, sort, limit), to replay with the raw
+    driver."""
     latencies: list[float] = []
     after: tuple[Any, str] | None = None
-    for _ in range(PAGES):
+    coll = repository._coll
+    if sent is not None:
+        find = coll.find
+
+        async def recording(filter: Any, **kw: Any) -> Any:
+            sent.append((filter, kw.get("sort"), kw.get("limit")))
+            return await find(filter, **kw)
+
+        coll.find = recording
+    try:
+        for _ in range(PAGES):
+            t0 = time.perf_counter()
+            rows = await repository.search(
+                make_filter(), sort_field=sort_field, after=after, limit=PAGE + 1
+            )
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if len(rows) <= PAGE:
+                break
+            last = rows[PAGE - 1]
+            after = (getattr(last, sort_field), last.id)
+    finally:
+        if sent is not None:
+            del coll.find
+    return latencies
+
+
+async def _raw_pages(raw: Any, sent: list[tuple[Any, Any, Any]]) -> list[float]:
+    """The same requests straight through PyMongo (``find`` + ``to_list``): the floor the
+    server and driver set, without our layers."""
+    latencies: list[float] = []
+    for filter, sort, limit in sent:
         t0 = time.perf_counter()
-        rows = await repository.search(
-            make_filter(), sort_field=sort_field, after=after, limit=PAGE + 1
-        )
+        await raw.find(filter, sort=list(sort) if sort else None, limit=limit or 0).to_list()
         latencies.append((time.perf_counter() - t0) * 1000)
-        if len(rows) <= PAGE:
-            break
-        last = rows[PAGE - 1]
-        after = (getattr(last, sort_field), last.id)
     return latencies
 
 
@@ -155,6 +187,7 @@ async def run(mode: Mode) -> list[Figure]:
         data_dir=mode.run_dir / "p4",
     )
     database = settings.database_name("referral")
+    raw_client: Any = AsyncMongoClient(mode.mongo_url, tz_aware=True)
     service: Any = await build_service("referral", settings)
     await service.runtime.start()  # the service creates its indexes here
     figures: list[Figure] = []
@@ -163,7 +196,8 @@ async def run(mode: Mode) -> list[Figure]:
         collection = service.referrals.aggregates.collection
         repository = service.referrals
         cloner = Cloner(template, seed=4)
-        ferret = server_process()
+        ferret = server_process(urlsplit(mode.mongo_url).port or 27017)
+        raw = raw_client[database]["referrals"]
         me = psutil.Process()
         app = service.create_app(manage_lifecycle=False)
         clerk = {"Authorization": f"Bearer {mint_token(settings, RECEIVER, ['clerk'])}"}
@@ -220,6 +254,8 @@ async def run(mode: Mode) -> list[Figure]:
             overdue: list[float] = []
             store_received: list[float] = []
             store_overdue: list[float] = []
+            raw_received: list[float] = []
+            raw_overdue: list[float] = []
             timed_out = ""
             budget_end = time.monotonic() + query_budget
             cpu_before = cpu_seconds(ferret)
@@ -231,23 +267,31 @@ async def run(mode: Mode) -> list[Figure]:
                     for i in range(rounds + 1):
                         got_r = await _pages(client, LIST_RECEIVED, {"receiver": RECEIVER}, clerk)
                         got_o = await _pages(client, LIST_OVERDUE, {}, coordinator)
+                        sent_r: list[tuple[Any, Any, Any]] = []
+                        sent_o: list[tuple[Any, Any, Any]] = []
                         got_sr = await _store_pages(
                             repository,
                             lambda: ReferralFilter(
                                 receiver_id=RECEIVER, status="sent", party_agency_id=RECEIVER
                             ),
+                            sent=sent_r,
                         )
                         got_so = await _store_pages(
                             repository,
                             lambda: ReferralFilter(overdue_at=datetime.now(UTC)),
                             "open_due",
+                            sent=sent_o,
                         )
+                        got_rr = await _raw_pages(raw, sent_r)
+                        got_ro = await _raw_pages(raw, sent_o)
                         if i == 0 and rounds > 1:
                             continue  # the warm-up round
                         received += got_r
                         overdue += got_o
                         store_received += got_sr
                         store_overdue += got_so
+                        raw_received += got_rr
+                        raw_overdue += got_ro
                         if time.monotonic() > budget_end:
                             break
             except (StoreError, RuntimeError) as exc:
@@ -274,7 +318,7 @@ async def run(mode: Mode) -> list[Figure]:
                     f"{size:,}: server CPU per list request",
                     (cpu_seconds(ferret) - cpu_before) / max(requests, 1) * 1000,
                     "ms",
-                    note="FerretDB process CPU time while the lists were read, per request",
+                    note="the server process's CPU time while the lists were read, per request",
                 )
             )
             p_received, p_overdue = percentile(received, 95), percentile(overdue, 95)
@@ -310,6 +354,22 @@ async def run(mode: Mode) -> list[Figure]:
                     "P4", f"{size:,}: overdue, store only p95", percentile(store_overdue, 95), "ms"
                 ),
             ]
+            for label, ours, floor in (
+                ("receiver + status", p_received, percentile(raw_received, 95)),
+                ("overdue", p_overdue, percentile(raw_overdue, 95)),
+            ):
+                figures.append(
+                    Figure(
+                        "P4",
+                        f"{size:,}: {label}, raw-driver floor p95 (ours / floor)",
+                        floor,
+                        "ms",
+                        "ours ≤ 2 × floor",
+                        ours <= 2 * floor,
+                        note=f"ours (GraphQL) {ours:.1f} ms = {ours / floor:.1f} × the floor "
+                        "(the same find requests, PyMongo alone)",
+                    )
+                )
         explain = await _explain(mode, database)
         mode.notes.append(f"P4: the server's explain of the two list queries: {explain}")
         if len(measured) >= 2:
@@ -329,6 +389,7 @@ async def run(mode: Mode) -> list[Figure]:
                     )
                 )
     finally:
+        await raw_client.close()
         await service.runtime.stop()
         await drop_databases(mode.mongo_url, [database])
     return figures

@@ -260,6 +260,7 @@ def serve(
     import uvicorn
 
     from kernel.settings import SERVICES, Settings
+    from liandong.serving import server_config
 
     if service not in SERVICES:
         raise typer.BadParameter(f"one of {', '.join(SERVICES)}", param_hint="SERVICE")
@@ -268,12 +269,8 @@ def serve(
 
     async def main() -> None:
         svc = await build_service(service, settings, seed_demo=seed_demo)
-        config = uvicorn.Config(
-            svc.create_app(),
-            host=settings.http_host,
-            port=settings.port_for(service),
-            log_level="info",
-            timeout_graceful_shutdown=20,
+        config = server_config(
+            svc.create_app(), host=settings.http_host, port=settings.port_for(service)
         )
         await uvicorn.Server(config).serve()
 

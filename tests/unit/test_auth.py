@@ -517,3 +517,40 @@ def test_dev_keys_created_once_when_processes_race(
     )
     verifier = TokenVerifier.from_file(final.jwks_file, issuer="liandong", audience="liandong")
     assert verifier.verify_header("Bearer " + issuer.issue(P)) == P
+
+
+class _MutableKeys:
+    """A key source whose keys a test withdraws (a rotation at the identity provider)."""
+
+    def __init__(self, jwks_file: Path) -> None:
+        jwks = json.loads(jwks_file.read_text())
+        self.keys = {str(k["kid"]): ECAlgorithm.from_jwk(json.dumps(k)) for k in jwks["keys"]}
+
+    def key_for(self, kid: str) -> Any:
+        return self.keys.get(kid)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(keys) -> None:
+    """Issue 21 (P6): a token verified once is not verified again at every request, but a
+    remembered token still expires at its ``exp`` (here with no leeway)."""
+    dev, _, _ = keys
+    verifier = TokenVerifier.from_file(
+        dev.jwks_file, issuer="liandong", audience="liandong", leeway=0
+    )
+    exp = _now() + 1
+    token = _sign(dev, _claims(exp=exp))
+    assert verifier.verify(token) == P
+    assert verifier.verify(token) == P  # remembered
+    time.sleep(max(0.0, exp - time.time()) + 1.05)
+    _refused(verifier, token, AuthReason.EXPIRED)
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(keys) -> None:
+    """Issue 21 (P6): remembering a verified token never outlives its signing key."""
+    dev, _, _ = keys
+    source = _MutableKeys(dev.jwks_file)
+    verifier = TokenVerifier(issuer="liandong", audience="liandong", keys=source)
+    token = _sign(dev, _claims())
+    assert verifier.verify(token) == P
+    source.keys.clear()
+    _refused(verifier, token, AuthReason.UNKNOWN_KEY)

@@ -28,6 +28,8 @@ pending, indexed so the relay finds work without scanning), ``outbox_lease_owner
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -39,7 +41,13 @@ from typing import Any
 from kernel.bus import Bus, PublishError
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
-from kernel.store import Collection, Document, DuplicateKeyError
+from kernel.store import (
+    Collection,
+    Document,
+    DuplicateKeyError,
+    StoreError,
+    StoreUnavailableError,
+)
 from kernel.telemetry import store_span
 from kernel.workers import PollingWorker
 
@@ -59,6 +67,16 @@ OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until
 SWEEP_DUTY_FACTOR = 10.0
 #: A sweep's query asks for the candidates of this many batches at once.
 SWEEP_BATCHES = 10
+#: A change event of an aggregate this process committed within this many seconds is its
+#: own commit, announced already.
+OWN_COMMIT_WINDOW = 5.0
+#: The change events that mean "this aggregate has events to publish".
+PENDING_CHANGE: dict[str, Any] = {
+    "$or": [
+        {"operationType": "insert", "fullDocument.outbox_n": {"$gt": 0}},
+        {"operationType": "update", "updateDescription.updatedFields.outbox_n": {"$gt": 0}},
+    ]
+}
 
 
 class ConcurrencyError(Conflict):
@@ -151,6 +169,8 @@ class RelayStats:
     batches: int = 0
     lost_leases: int = 0
     sweeps: int = 0
+    streamed: int = 0  # aggregates announced by the server's change stream
+    streams_opened: int = 0  # change streams the server opened (reopened after a break)
 
 
 class OutboxRelay:
@@ -179,6 +199,8 @@ class OutboxRelay:
         self._hints: dict[str, dict[str, None]] = {}
         self._worker = PollingWorker(f"outbox-relay-{self.owner}", self._tick, interval)
         self.stats = RelayStats()
+        self._own: dict[str, float] = {}  # aggregate id → when this process committed it
+        self._followers: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
         """Ask for a pass now, with a sweep (nothing says which aggregate changed)."""
@@ -188,8 +210,45 @@ class OutboxRelay:
     def committed(self, collection: str, aggregate_id: str) -> None:
         """An aggregate of ``collection`` has new events: claim it by ``_id`` in the next
         pass, which starts now (``AggregateCollection``'s ``on_commit``)."""
+        self._own[aggregate_id] = time.monotonic()
+        self._announce(collection, aggregate_id)
+
+    def _announce(self, collection: str, aggregate_id: str) -> None:
         self._hints.setdefault(collection, {})[aggregate_id] = None
         self._worker.wake()
+
+    def _stream_opened(self) -> None:
+        self.stats.streams_opened += 1
+
+    def _changed_elsewhere(self, collection: str, aggregate_id: str) -> None:
+        """The server's change stream reports new events of an aggregate. Those this
+        process committed itself in the last ``OWN_COMMIT_WINDOW`` seconds were announced
+        already (claiming them again would cost a request each); the others, committed by
+        another replica, are claimed now instead of at the next sweep."""
+        now = time.monotonic()
+        own = self._own.get(aggregate_id)
+        if own is not None and now - own < OWN_COMMIT_WINDOW:
+            return
+        if len(self._own) > 10_000:
+            self._own = {k: t for k, t in self._own.items() if now - t < OWN_COMMIT_WINDOW}
+        self.stats.streamed += 1
+        self._announce(collection, aggregate_id)
+
+    async def _follow_changes(self, coll: Any) -> None:
+        """Announce what the server's change stream reports for ``coll``; on a store or a
+        server without change streams, return (the sweep alone finds other replicas' work)."""
+        while True:
+            try:
+                async for doc_id in coll.changed_ids(PENDING_CHANGE, self._stream_opened):
+                    self._changed_elsewhere(coll.name, doc_id)
+            except StoreUnavailableError as exc:
+                log.warning(
+                    "outbox relay: change stream of %s broke (%s); resuming", coll.name, exc
+                )
+                await asyncio.sleep(1.0)
+            except StoreError as exc:  # e.g. a standalone mongod: no change streams
+                log.info("outbox relay: no change stream on %s (%s); sweeps only", coll.name, exc)
+                return
 
     async def backlog(self) -> int:
         """How many aggregates have events waiting."""
@@ -272,21 +331,29 @@ class OutboxRelay:
         return await self._claim_ids(coll, await self._candidates(coll, self._batch_size))
 
     async def _claim_ids(self, coll: Collection, ids: Sequence[str]) -> list[Document]:
+        """Lease the documents of ``ids`` that are free and return them. One document: one
+        find-and-modify; several: one update of them all and one read of those this claim
+        won (two requests per batch instead of one per document, issue 21)."""
         now = datetime.now(UTC)
         free = self._free(now)
-        claimed: list[Document] = []
         until = now + self._lease
-        for doc_id in ids:
-            # The claim repeats the "free" condition, so two relays racing for the same
-            # document cannot both win; an announced aggregate whose events another relay
-            # already took (or published) is simply not claimed.
-            doc = await coll.find_one_and_update(
-                {"_id": doc_id, **free},
-                {"$set": {"outbox_lease_owner": self.owner, "outbox_lease_until": until}},
-            )
-            if doc is not None:
-                claimed.append(doc)
-        return claimed
+        lease = {"outbox_lease_owner": self.owner, "outbox_lease_until": until}
+        # Every claim repeats the "free" condition, so two relays racing for the same
+        # document cannot both win; an announced aggregate whose events another relay
+        # already took (or published) is simply not claimed.
+        if len(ids) == 1:
+            doc = await coll.find_one_and_update({"_id": ids[0], **free}, {"$set": lease})
+            return [] if doc is None else [doc]
+        if not ids:
+            return []
+        won = await coll.update_many({"_id": {"$in": list(ids)}, **free}, {"$set": lease})
+        if won == 0:
+            return []
+        # The lease's owner and expiry (unique to this claim: a relay's earlier lease on one
+        # of them would have made it not free) pick out what this claim won.
+        claimed = await coll.find({"_id": {"$in": list(ids)}, **lease})
+        order = {doc_id: i for i, doc_id in enumerate(ids)}
+        return sorted(claimed, key=lambda d: order[d["_id"]])
 
     async def _pass(self, coll: Collection, claimed: list[Document]) -> tuple[int, bool]:
         """Publish the claimed documents' events and do the bookkeeping; returns how many
@@ -316,38 +383,57 @@ class OutboxRelay:
             failed = {e.id for e in envelopes}
             self.stats.failed += len(failed)
             log.warning("outbox relay: publishing failed (%r); will retry", exc)
-        confirmed_total = 0
+        # Bookkeeping: only the confirmed prefix leaves the outbox (an event whose
+        # predecessor failed stays too, so a retry republishes them in order). Documents
+        # whose prefixes have the same length share one update (normally the whole batch:
+        # one request instead of one per document, issue 21).
+        groups: dict[int, list[tuple[str, list[str], bool]]] = {}
         for doc, evs in by_doc:
-            # Only the confirmed prefix leaves the outbox: an event whose predecessor failed
-            # stays too, so a retry republishes them in order.
             prefix: list[str] = []
             for e in evs:
                 if e.id in failed:
                     break
                 prefix.append(e.id)
+            groups.setdefault(len(prefix), []).append((doc["_id"], prefix, len(prefix) < len(evs)))
+        confirmed_total = 0
+        for length, members in groups.items():
             update: dict[str, Any] = {
                 "$unset": {"outbox_lease_owner": "", "outbox_lease_until": ""},
             }
-            if prefix:
-                update["$pull"] = {"outbox": {"id": {"$in": prefix}}}
-                update["$inc"] = {"outbox_n": -len(prefix)}
-            matched = await coll.update_one(
-                {"_id": doc["_id"], "outbox_lease_owner": self.owner}, update
-            )
-            if matched == 0:
-                # Our lease ran out and another relay took over: it will publish these
-                # events again (consumers are idempotent) and do the bookkeeping.
-                self.stats.lost_leases += 1
+            if length:
+                update["$pull"] = {"outbox": {"id": {"$in": [i for m in members for i in m[1]]}}}
+                update["$inc"] = {"outbox_n": -length}
+            doc_ids = [m[0] for m in members]
+            owned = {"outbox_lease_owner": self.owner}
+            if len(doc_ids) == 1:
+                matched = await coll.update_one({"_id": doc_ids[0], **owned}, update)
             else:
-                confirmed_total += len(prefix)
-                if len(prefix) < len(evs):
-                    self._rehint(coll.name, [doc["_id"]])
+                matched = await coll.update_many({"_id": {"$in": doc_ids}, **owned}, update)
+            # A document not matched: our lease ran out and another relay took over; it
+            # will publish these events again (consumers are idempotent) and do the
+            # bookkeeping.
+            self.stats.lost_leases += len(doc_ids) - matched
+            confirmed_total += length * matched
+            partial = [m[0] for m in members if m[2]]
+            if partial:
+                self._rehint(coll.name, partial)
         self.stats.published += confirmed_total
         return confirmed_total, bool(failed)
 
     def start(self) -> None:
         self._worker.start()
+        # Where the store has change streams (MongoDB), commits of other replicas wake the
+        # relay at once; elsewhere (the embedded store) the sweep finds them (issue 21).
+        for coll in self._collections:
+            if hasattr(coll, "changed_ids"):
+                self._followers.append(asyncio.create_task(self._follow_changes(coll)))
 
     async def stop(self) -> None:
         """Finish the current batch, then stop."""
+        for task in self._followers:
+            task.cancel()
+        for task in self._followers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._followers.clear()
         await self._worker.stop()

@@ -236,3 +236,113 @@ async def test_a_slow_sweep_waits_ten_times_its_duration_before_the_next(
     await relay._tick()
     assert relay.stats.sweeps == 2
     await bus.close()
+
+
+class CountingCollection:
+    """Forwards to a collection and counts the requests the relay sends (issue 21)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.requests: list[str] = []
+
+    def __getattr__(self, attribute: str) -> Any:
+        target = getattr(self._inner, attribute)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.requests.append(attribute)
+            return await target(*args, **kwargs)
+
+        return counted
+
+
+async def test_a_batch_of_announced_aggregates_is_claimed_and_cleared_in_three_requests(
+    world: World,
+) -> None:
+    """Issue 21 (store requests per event): the relay claims a batch with one update and one
+    read, and clears it with one update, whatever the batch's size."""
+    agg, bus, effect = world.agg, world.bus, world.effect
+    counted = CountingCollection(agg.collection)
+    relay = OutboxRelay([counted], bus, owner="r", sweep_interval=3600)
+    await relay._tick()  # the first pass's sweep
+    agg.set_on_commit(relay.committed)
+    for n in range(5):
+        await agg.insert({"_id": f"b{n}", "value": n}, [event(n, f"b{n}")])
+    counted.requests.clear()
+    assert await relay._tick() == 5
+    assert counted.requests == ["update_many", "find", "update_many"]
+    assert await effect.coll.count({}) == 5
+    assert await agg.collection.count({"outbox_n": {"$gt": 0}}) == 0
+    assert await agg.collection.count({"outbox_lease_owner": {"$exists": True}}) == 0
+
+
+async def test_a_batch_whose_publish_failed_in_part_keeps_each_aggregates_unconfirmed_rest(
+    world: World,
+) -> None:
+    """Issue 21 (at least once, in order per aggregate): the batch bookkeeping clears each
+    aggregate's confirmed prefix only; an event after a failed one stays, in order, and the
+    next pass publishes it."""
+    from kernel.bus import PublishError
+
+    agg, bus, effect = world.agg, world.bus, world.effect
+    relay = OutboxRelay([agg.collection], bus, owner="r", sweep_interval=3600)
+    await relay._tick()
+    agg.set_on_commit(relay.committed)
+    kept = event(11, "p1")
+    await agg.insert({"_id": "p0", "value": 0}, [event(0, "p0"), event(1, "p0")])
+    await agg.insert({"_id": "p1", "value": 1}, [event(10, "p1"), kept, event(12, "p1")])
+    await agg.insert({"_id": "p2", "value": 2}, [event(20, "p2")])
+    real_publish = bus.publish
+
+    async def fail_one(envelopes: list[Envelope]) -> None:
+        await real_publish([e for e in envelopes if e.id != kept.id])
+        raise PublishError("one not confirmed", failed_ids=[kept.id])
+
+    bus.publish = fail_one  # type: ignore[method-assign]
+    assert await relay._tick() == 4  # p0's two, p1's first, p2's (p1's third waits for 11)
+    bus.publish = real_publish  # type: ignore[method-assign]
+    p1 = await agg.collection.find_one({"_id": "p1"})
+    assert p1 is not None
+    assert [e["id"] for e in p1["outbox"]] == [kept.id, p1["outbox"][1]["id"]]
+    assert p1["outbox_n"] == 2
+    assert "outbox_lease_owner" not in p1
+    assert await agg.collection.count({"outbox_n": {"$gt": 0}}) == 1
+    assert await relay._tick() == 2  # p1 was announced again: no sweep needed
+    assert relay.stats.sweeps == 1
+    assert await agg.collection.count({"outbox_n": {"$gt": 0}}) == 0
+    # Event 12 went out with the failed batch and again behind 11: at least once.
+    assert await effect.coll.count({}) == 6
+    assert effect.duplicates == 1
+
+
+@pytest.mark.parametrize("store_kind", ["mongo"], indirect=True)
+async def test_another_replicas_commit_wakes_the_relay_through_the_change_stream(
+    world: World,
+) -> None:
+    """Issue 21 (change streams): on MongoDB a commit of another replica (no hint reaches
+    this relay) is published at once, not at the next sweep; this relay's own commits are
+    not announced twice."""
+    agg, bus, effect = world.agg, world.bus, world.effect
+    # Neither the interval nor the sweep comes round during the test: only a wake can.
+    relay = OutboxRelay([agg.collection], bus, owner="r", interval=3600, sweep_interval=3600)
+    relay.start()
+    try:
+        deadline = time.monotonic() + 60  # generous: a bound, not a timing
+        while (
+            relay.stats.sweeps < 1 or relay.stats.streams_opened < 1
+        ) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the first pass is done and the stream is open
+        await agg.insert({"_id": "elsewhere", "value": 0}, [event(0, "elsewhere")])
+        while await effect.coll.count({}) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert await effect.coll.count({}) == 1
+        assert relay.stats.streamed == 1
+        own = AggregateCollection(world.store.collection("counters"), relay.committed)
+        await own.insert({"_id": "here", "value": 1}, [event(1, "here")])
+        while await effect.coll.count({}) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert await effect.coll.count({}) == 2
+        assert relay.stats.streamed == 1  # its own commit came as a hint, not from the stream
+    finally:
+        await relay.stop()

@@ -47,13 +47,21 @@ EXPECTED = {
         "100: overdue list (GraphQL) p95",
         "receiver + status: p95 growth 50 → 100",
         "overdue: p95 growth 50 → 100",
+        "100: receiver + status, raw-driver floor p95",
+        "100: overdue, raw-driver floor p95",
     ],
     "P5": [
         "events committed",
+        "store requests per event",
         "commit-to-inbox p95",
         "missing after the drain",
         "RSS growth: notify",
         "RSS growth: coordination",
+    ],
+    "P6": [
+        "referral(id) straight to the referral service: throughput",
+        "bare strawberry + FastAPI { hello }: throughput",
+        "service floor ratio referral / bare",
     ],
 }
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import UTC
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -239,6 +239,29 @@ class MongoCollection:
         validate_filter(filter)
         with self._translated():
             return (await self._c.delete_many(filter)).deleted_count
+
+    # -- change streams (MongoDB only; the embedded store has none) ----------------------
+
+    async def changed_ids(
+        self, match: Mapping[str, Any], on_open: Callable[[], None] | None = None
+    ) -> AsyncIterator[str]:
+        """The ``_id`` of every document of this collection written from now on whose
+        change event matches ``match`` (a ``$match`` on MongoDB's change events, e.g.
+        ``{"operationType": "insert"}``), as the server reports them. Ends with
+        ``StoreUnavailableError`` when the stream breaks (the caller resumes by calling
+        again; what happened meanwhile is for its polling to find: change streams only
+        wake, they are never the only way to find work). ``on_open`` is called once the
+        server has opened the stream: changes from then on are reported."""
+        with self._translated():
+            stream = await self._c.watch([{"$match": dict(match)}], max_await_time_ms=1000)
+        if on_open is not None:
+            on_open()
+        async with stream:
+            while True:
+                with self._translated():
+                    event = await stream.try_next()
+                if event is not None:
+                    yield str(event["documentKey"]["_id"])
 
     # -- indexes -----------------------------------------------------------------------
 

@@ -92,9 +92,7 @@ class RecordRepository:
 
     async def append(self, entry: RecordEntry) -> RecordEntry | None:
         """Append as the district's next entry of the chain; None when the event is already
-        recorded."""
-        if await self._coll.find_one({"_id": entry.event_id}) is not None:
-            return None
+        recorded (the insert collides on the event id; no read first, issue 21)."""
         async with self._turns.setdefault(entry.district, asyncio.Lock()):
             return await self._append(entry)
 
@@ -108,9 +106,9 @@ class RecordRepository:
             try:
                 await self._coll.insert_one(_to_document(linked))
             except DuplicateKeyError:
-                self._tips.pop(entry.district, None)
                 if await self._coll.find_one({"_id": entry.event_id}) is not None:
-                    return None  # another replica recorded this very event
+                    return None  # this very event is recorded already (a redelivery)
+                self._tips.pop(entry.district, None)
                 # Another entry took this seq: link to it instead. A short random pause
                 # keeps a crowd of replicas from colliding in lockstep.
                 await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kernel.changes import ChangeSignal
 from kernel.consumer import upsert_versioned
 from kernel.store import Document, DocumentStore, DuplicateKeyError
 from notify.domain.model import InboxItem
@@ -52,6 +54,8 @@ class InboxRepository:
     ) -> None:
         self._coll = store.collection("inbox_items")
         self._clock = clock
+        # Wakes live inbox subscriptions at each new item where the store streams changes.
+        self.changes = ChangeSignal(self._coll, {"operationType": "insert"})
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
@@ -136,10 +140,21 @@ class InboxRepository:
 
 class AgencyNames:
     """Read model: agency names (for the texts of notices) and kinds (to find the district's
-    justice bureau, the supervising body of R-SUP-02)."""
+    justice bureau, the supervising body of R-SUP-02).
 
-    def __init__(self, store: DocumentStore) -> None:
+    :meth:`name` answers from a per-process cache for ``NAME_TTL`` seconds (every notice
+    names an agency: one store read per event saved, issue 21). This process's own
+    :meth:`put` drops the entry at once; a rename consumed by another replica reaches this
+    one's notices within ``NAME_TTL``."""
+
+    NAME_TTL = 30.0
+
+    def __init__(
+        self, store: DocumentStore, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._coll = store.collection("agency_directory")
+        self._monotonic = monotonic
+        self._names: dict[str, tuple[float, str]] = {}  # id → (read at, name)
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index([("kind", 1)], name="by_kind")
@@ -149,7 +164,11 @@ class AgencyNames:
         return str(docs[0]["_id"]) if docs else None
 
     async def put(self, agency_id: str, name: str, kind: str, version: int) -> bool:
-        return await upsert_versioned(self._coll, agency_id, version, {"name": name, "kind": kind})
+        stored = await upsert_versioned(
+            self._coll, agency_id, version, {"name": name, "kind": kind}
+        )
+        self._names.pop(agency_id, None)  # after the write: a read meanwhile saw the old name
+        return stored
 
     async def kind(self, agency_id: str) -> str | None:
         doc = await self._coll.find_one({"_id": agency_id})
@@ -161,5 +180,12 @@ class AgencyNames:
         return {str(d["_id"]): (str(d["name"]), str(d["kind"])) for d in docs}
 
     async def name(self, agency_id: str) -> str:
+        now = self._monotonic()
+        cached = self._names.get(agency_id)
+        if cached is not None and now - cached[0] < self.NAME_TTL:
+            return cached[1]
         doc = await self._coll.find_one({"_id": agency_id})
-        return str(doc["name"]) if doc else agency_id
+        if doc is None:
+            return agency_id  # not registered yet: not cached, it may be any moment
+        self._names[agency_id] = (now, str(doc["name"]))
+        return str(doc["name"])

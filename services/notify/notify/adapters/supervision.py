@@ -42,7 +42,8 @@ class RatingRepository:
         self._coll = self.aggregates.collection
 
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("rated_at", 1)], name="by_time")
+        # "Ratings between" in (time, id) order without an in-memory sort (issue 21).
+        await self._coll.create_index([("rated_at", 1), ("_id", 1)], name="by_time_id")
 
     async def add(self, rating: Rating, event: Envelope) -> None:
         fields: dict[str, Any] = asdict(rating)

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from kernel.changes import ChangeSignal
 from kernel.store import Document, DocumentStore, DuplicateKeyError
 from notify.domain.watch import PlannedTimer, WatchedDeadline
 
@@ -51,12 +52,18 @@ class DeadlineRepository:
     def __init__(self, store: DocumentStore, clock: Callable[[], datetime] | None = None) -> None:
         self._coll = store.collection("deadlines")
         self._clock = clock
+        # Wakes live work-queue subscriptions at each stored state where the store streams.
+        self.changes = ChangeSignal(
+            self._coll, {"operationType": {"$in": ["insert", "update", "replace"]}}
+        )
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1)], name="by_agency"
         )
-        await self._coll.create_index([("due", 1)], name="by_due")
+        # The reports' "due between" in (due, key) order (issue 21: with ``due`` alone the
+        # server sorts the range in memory).
+        await self._coll.create_index([("due", 1), ("_id", 1)], name="by_due_key")
         # The work queue: an agency's clocks in one state, soonest first, paged by (due, key).
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1), ("_id", 1)],

@@ -10,6 +10,7 @@ from typing import Any
 
 from kernel.auth import Principal
 from kernel.authz import Relation
+from kernel.changes import ChangeSignal
 from kernel.errors import Forbidden, ValidationFailed
 from kernel.store import Document
 from notify.adapters.record import RecordRepository
@@ -144,6 +145,16 @@ class NotifyQueries:
     def now(self) -> datetime:
         """The inbox's clock (the deployment's), for live reads that start from now."""
         return self._inbox.now()
+
+    @property
+    def inbox_changes(self) -> ChangeSignal:
+        """Wakes live inbox reads at each new item (MongoDB change streams; else a timeout)."""
+        return self._inbox.changes
+
+    @property
+    def work_changes_signal(self) -> ChangeSignal:
+        """Wakes live work-queue reads at each stored clock state (as ``inbox_changes``)."""
+        return self._deadlines.changes
 
     async def notices_of(self, subject_ids: list[str]) -> list[list[InboxItem]]:
         """Every inbox item about each subject, in the order of ``subject_ids`` (a batch

@@ -15,6 +15,7 @@ from kernel.envelope import Envelope
 from kernel.errors import Conflict
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore, DuplicateKeyError
+from kernel.store_language import after_key
 from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
@@ -31,6 +32,9 @@ INDEXES: tuple[tuple[str, list[tuple[str, int]]], ...] = (
     ("by_found", [("found_at", 1), ("_id", 1)]),
     ("by_open_due", [("open_due", 1), ("_id", 1)]),
     ("by_complaint", [("complaint_link", 1)]),
+    # A staff member's list (sender or receiver: the multikey ``parties``), in either order.
+    ("by_party", [("parties", 1), ("created_at", 1), ("_id", 1)]),
+    ("by_party_found", [("parties", 1), ("found_at", 1), ("_id", 1)]),
 )
 
 
@@ -42,6 +46,9 @@ def referral_to_document(r: Referral) -> dict[str, Any]:
     # the case is still open at the receiver.
     doc["open_due"] = r.open_due
     doc["complaint_link"] = r.complaint_id
+    # Sender and receiver in one indexed list, so "referrals my agency is party to" is one
+    # index range in created or found order (an $or of the two fields sorts in memory).
+    doc["parties"] = sorted({r.sender_id, r.receiver_id})
     return doc
 
 
@@ -80,6 +87,13 @@ class ReferralRepository:
     async def ensure_indexes(self) -> None:
         for name, keys in INDEXES:
             await self._coll.create_index(keys, name=name)
+        # Documents stored before ``parties`` existed (issue 21) get it once.
+        while stale := await self._coll.find(
+            {"parties": {"$exists": False}}, limit=500, projection=["sender_id", "receiver_id"]
+        ):
+            for doc in stale:
+                parties = sorted({doc["sender_id"], doc["receiver_id"]})
+                await self._coll.update_one({"_id": doc["_id"]}, {"$set": {"parties": parties}})
 
     async def get(self, referral_id: str) -> Referral | None:
         doc = await self.aggregates.get(referral_id)
@@ -126,9 +140,7 @@ class ReferralRepository:
             if value:
                 clauses.append({name: value})
         if f.party_agency_id:
-            clauses.append(
-                {"$or": [{"sender_id": f.party_agency_id}, {"receiver_id": f.party_agency_id}]}
-            )
+            clauses.append({"parties": f.party_agency_id})  # sender or receiver
         if f.crime_only:
             clauses.append({"$or": [{"route": "crime"}, {"crime": {"$ne": None}}]})
         if f.overdue_at is not None:
@@ -139,10 +151,7 @@ class ReferralRepository:
             clauses.append({"created_at": {"$lt": f.created_to}})
         if after is not None:
             value, last_id = after
-            op = "$lt" if descending else "$gt"
-            clauses.append(
-                {"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]}
-            )
+            clauses.append(after_key(sort_field, value, last_id, descending=descending))
         query: dict[str, Any] = {"$and": clauses} if clauses else {}
         direction = -1 if descending else 1
         docs = await self._coll.find(
@@ -239,15 +248,7 @@ class ComplaintRepository:
             clauses.append({"owner_agency_id": owner_agency_id})
         if after is not None:
             value, last_id = after
-            op = "$lt" if descending else "$gt"
-            clauses.append(
-                {
-                    "$or": [
-                        {"received_at": {op: value}},
-                        {"received_at": value, "_id": {op: last_id}},
-                    ]
-                }
-            )
+            clauses.append(after_key("received_at", value, last_id, descending=descending))
         query: dict[str, Any] = {"$and": clauses} if clauses else {}
         direction = -1 if descending else 1
         docs = await self._coll.find(

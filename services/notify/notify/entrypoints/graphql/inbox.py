@@ -156,7 +156,7 @@ async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerat
             (at, item.id, item) for at, item in await inbox.added_since(agency, since, limit=500)
         ]
 
-    async for _, _, item in follow(info, stored, inbox.now()):
+    async for _, _, item in follow(info, stored, inbox.now(), changes=inbox.inbox_changes):
         yield InboxItem.from_model(item)
 
 

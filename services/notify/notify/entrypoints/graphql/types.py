@@ -13,6 +13,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from kernel.auth import TokenVerifier
+from kernel.changes import ChangeSignal
 from kernel.errors import DomainError
 from kernel.graphql import (
     ErrorCode,
@@ -157,6 +158,7 @@ async def follow(
     fetch: Callable[[datetime], Awaitable[Sequence[tuple[datetime, str, M]]]],
     start: datetime,
     after: tuple[datetime, str] | None = None,
+    changes: ChangeSignal | None = None,
 ) -> AsyncGenerator[tuple[datetime, str, M], None]:
     """What ``fetch(since)`` finds stored from ``start`` on, each ``(stored at, identity,
     row)`` once, polling for ever; with ``after`` (a resumed subscription's cursor) nothing at
@@ -164,7 +166,9 @@ async def follow(
 
     Polling the store rather than an in-process broadcast: a row stored by another replica
     (or while this one was busy) is seen all the same, on the embedded store too (it has no
-    change streams). The stream lives no longer than the token that opened it (issue 16,
+    change streams). Where the store streams changes (``changes``, MongoDB), a change ends
+    the pause at once (issue 21); the pause stays as long, so the token check below keeps
+    its pace. The stream lives no longer than the token that opened it (issue 16,
     finding 9): the token is verified again at every poll."""
     cursor = start
     seen: dict[str, datetime] = {}
@@ -178,5 +182,8 @@ async def follow(
         horizon = cursor - LOOKBACK
         for key in [k for k, at in seen.items() if at < horizon]:
             del seen[key]
-        await asyncio.sleep(POLL_SECONDS)
+        if changes is not None and changes.streaming:
+            await changes.wait(POLL_SECONDS)
+        else:
+            await asyncio.sleep(POLL_SECONDS)
         info.context.reauthenticate()

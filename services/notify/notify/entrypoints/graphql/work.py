@@ -196,7 +196,9 @@ async def work_queue_changed(
         return [(at, f"{d.key}@{at.isoformat()}", d) for at, d in changes]
 
     start = resume[0] if resume else queries.now()
-    async for at, ident, deadline in follow(info, stored, start, after=resume):
+    async for at, ident, deadline in follow(
+        info, stored, start, after=resume, changes=queries.work_changes_signal
+    ):
         yield WorkItemChange(
             cursor=encode_cursor([at.isoformat(), ident]),
             item=WorkItem.of(deadline, queries.now()),

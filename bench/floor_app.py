@@ -1,0 +1,48 @@
+"""P6's floor: a bare strawberry + FastAPI app answering ``{ hello }`` with the schema
+extensions the services use (``kernel.graphql.schema_extensions``: the parser and
+validation caches, the error coding) and the uvicorn settings of ``liandong serve``
+(``liandong.serving``). Nothing else: no token, no store, no metrics, no logs of ours.
+
+    python -m bench.floor_app PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import strawberry
+import uvicorn
+from fastapi import FastAPI
+from strawberry.fastapi import GraphQLRouter
+
+from kernel.graphql import schema_extensions
+from liandong.serving import server_config
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        return "world"
+
+
+def create_app() -> FastAPI:
+    schema = strawberry.Schema(query=Query, extensions=schema_extensions(production=True))
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(GraphQLRouter(schema, graphql_ide=None), prefix="/graphql")
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> None:
+    port = int(sys.argv[1])
+    asyncio.run(uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port)).serve())
+
+
+if __name__ == "__main__":
+    main()

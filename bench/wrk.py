@@ -1,0 +1,98 @@
+"""``wrk`` (the Debian package) as the load generator of the throughput ratios: a C client
+that is not the limit where the Python one (``bench.loadgen``) would be (issue 21: the
+Python client measured 373 req/s where wrk measured 432 against the same app)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import percentile
+
+__all__ = ["WrkResult", "have_wrk", "run_wrk"]
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    throughput: float  # requests per second, as wrk reports it
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * _UNITS[unit]
+
+
+async def run_wrk(
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    *,
+    connections: int,
+    duration: float,
+    threads: int = 1,
+) -> WrkResult:
+    """POST ``body`` as JSON to ``url`` over ``connections`` keep-alive connections for
+    ``duration`` seconds."""
+    all_headers = {"Content-Type": "application/json", **headers}
+    script = "wrk.method = 'POST'\nwrk.body = " + json.dumps(json.dumps(body)) + "\n"
+    for name, value in all_headers.items():
+        script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+        lua = Path(f.name)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration:.0f}s",
+            "--latency",
+            "-s",
+            str(lua),
+            url,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out_b, err = await asyncio.wait_for(proc.communicate(), timeout=duration + 60)
+    finally:
+        await asyncio.to_thread(lua.unlink, missing_ok=True)
+    out = out_b.decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {err.decode()[-500:]} {out[-500:]}")
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not done or not rate:
+        raise RuntimeError(f"cannot read wrk's output: {out}")
+    seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    pct = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s))", out, re.M))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return WrkResult(
+        requests=int(done.group(1)),
+        seconds=seconds,
+        throughput=float(rate.group(1)),
+        p50_ms=_ms(pct["50"]) if "50" in pct else percentile([], 50),
+        p99_ms=_ms(pct["99"]) if "99" in pct else percentile([], 99),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        errors=sum(int(g) for g in socket_errors.groups()) if socket_errors else 0,
+    )
