@@ -17,7 +17,7 @@ from coordination.adapters.cooperation import (
 from coordination.adapters.repository import AgencyRepository
 from coordination.application import access
 from coordination.application.actors import acting
-from coordination.application.disputes import STEP_BODY_KINDS
+from coordination.application.dispute_ladder import STEP_BODY_KINDS
 from coordination.domain import assistance as ast
 from coordination.domain import information as inf
 from coordination.domain import technical as tec
