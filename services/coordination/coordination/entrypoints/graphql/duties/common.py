@@ -165,6 +165,31 @@ class DutyNode:
         )
 
     @classmethod
+    def read_field(cls, description: str) -> Any:
+        """The root field reading one record by id (read-checked, null when not visible)."""
+
+        async def read(info: Info, id: IdArgument) -> Any:
+            return await cls.visible(info, id)
+
+        return strawberry.field(resolver=read, description=description, graphql_type=cls | None)
+
+    @classmethod
+    def list_field(cls, description: str) -> Any:
+        """The root field listing the records the caller may see, a page at a time."""
+
+        async def page(
+            info: Info,
+            agency_id: AgencyFilter = None,
+            first: PageSize = 50,
+            after: AfterCursor = None,
+        ) -> Any:
+            return await cls.page(info, agency_id, first, after)
+
+        return strawberry.field(
+            resolver=page, description=description, graphql_type=cls.connection_type
+        )
+
+    @classmethod
     async def answer(
         cls, info: Info, act: Callable[[Any, Caller], Awaitable[Any]]
     ) -> Self | UserError:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import correction as cor
 from coordination.entrypoints.graphql.duties.common import (
-    AfterCursor,
-    AgencyFilter,
     CorrectionFinding,
     CorrectionStatus,
     DutyNode,
-    IdArgument,
-    PageSize,
     paged,
 )
 from coordination.entrypoints.graphql.types import (
@@ -137,22 +133,12 @@ class IssueCorrectionOpinionInput:
 
 @strawberry.type
 class CorrectionQuery:
-    @strawberry.field(description="One correction opinion (parties and supervising roles).")
-    async def correction_opinion(self, info: Info, id: IdArgument) -> CorrectionOpinion | None:
-        return await CorrectionOpinion.visible(info, id)
-
-    @strawberry.field(
-        description="Correction opinions you are a party to (or copied on).",
-        graphql_type=CorrectionOpinionConnection,
+    correction_opinion = CorrectionOpinion.read_field(
+        "One correction opinion (parties and supervising roles)."
     )
-    async def correction_opinions(
-        self,
-        info: Info,
-        agency_id: AgencyFilter = None,
-        first: PageSize = 50,
-        after: AfterCursor = None,
-    ) -> Any:
-        return await CorrectionOpinion.page(info, agency_id, first, after)
+    correction_opinions = CorrectionOpinion.list_field(
+        "Correction opinions you are a party to (or copied on)."
+    )
 
 
 @strawberry.type

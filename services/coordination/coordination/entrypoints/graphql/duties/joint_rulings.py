@@ -4,20 +4,16 @@ graph."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import joint_ruling as jr
 from coordination.entrypoints.graphql.duties.common import (
-    AfterCursor,
-    AgencyFilter,
     DutyNode,
-    IdArgument,
     JointRulingSource,
     JointRulingStatus,
-    PageSize,
     paged,
 )
 from coordination.entrypoints.graphql.types import (
@@ -154,22 +150,10 @@ class StartJointRulingInput:
 
 @strawberry.type
 class JointRulingQuery:
-    @strawberry.field(description="One joint ruling (parties and supervising roles).")
-    async def joint_ruling(self, info: Info, id: IdArgument) -> JointRuling | None:
-        return await JointRuling.visible(info, id)
-
-    @strawberry.field(
-        description="Joint rulings you are a party to (all if you supervise).",
-        graphql_type=JointRulingConnection,
+    joint_ruling = JointRuling.read_field("One joint ruling (parties and supervising roles).")
+    joint_rulings = JointRuling.list_field(
+        "Joint rulings you are a party to (all if you supervise)."
     )
-    async def joint_rulings(
-        self,
-        info: Info,
-        agency_id: AgencyFilter = None,
-        first: PageSize = 50,
-        after: AfterCursor = None,
-    ) -> Any:
-        return await JointRuling.page(info, agency_id, first, after)
 
 
 @strawberry.type

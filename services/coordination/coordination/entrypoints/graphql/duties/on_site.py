@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import onsite as ons
 from coordination.entrypoints.graphql.duties.common import (
-    AfterCursor,
-    AgencyFilter,
     DutyNode,
-    IdArgument,
     OnSiteSituation,
     OnSiteStatus,
-    PageSize,
     paged,
 )
 from coordination.entrypoints.graphql.types import (
@@ -151,22 +147,12 @@ class NotifyOnSiteInput:
 
 @strawberry.type
 class OnSiteQuery:
-    @strawberry.field(description="One on-site request (parties and supervising roles).")
-    async def on_site_request(self, info: Info, id: IdArgument) -> OnSiteRequest | None:
-        return await OnSiteRequest.visible(info, id)
-
-    @strawberry.field(
-        description="On-site requests you are a party to (all if you supervise).",
-        graphql_type=OnSiteRequestConnection,
+    on_site_request = OnSiteRequest.read_field(
+        "One on-site request (parties and supervising roles)."
     )
-    async def on_site_requests(
-        self,
-        info: Info,
-        agency_id: AgencyFilter = None,
-        first: PageSize = 50,
-        after: AfterCursor = None,
-    ) -> Any:
-        return await OnSiteRequest.page(info, agency_id, first, after)
+    on_site_requests = OnSiteRequest.list_field(
+        "On-site requests you are a party to (all if you supervise)."
+    )
 
 
 @strawberry.type

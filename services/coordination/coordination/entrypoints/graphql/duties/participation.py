@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import participation as par
 from coordination.entrypoints.graphql.duties.common import (
-    AfterCursor,
-    AgencyFilter,
     DutyNode,
-    IdArgument,
-    PageSize,
     ParticipationPurpose,
     ParticipationStatus,
     paged,
@@ -145,22 +141,12 @@ class NotifyParticipationInput:
 
 @strawberry.type
 class ParticipationQuery:
-    @strawberry.field(description="One participation notice (parties and supervising roles).")
-    async def participation_notice(self, info: Info, id: IdArgument) -> ParticipationNotice | None:
-        return await ParticipationNotice.visible(info, id)
-
-    @strawberry.field(
-        description="Participation notices you are a party to.",
-        graphql_type=ParticipationNoticeConnection,
+    participation_notice = ParticipationNotice.read_field(
+        "One participation notice (parties and supervising roles)."
     )
-    async def participation_notices(
-        self,
-        info: Info,
-        agency_id: AgencyFilter = None,
-        first: PageSize = 50,
-        after: AfterCursor = None,
-    ) -> Any:
-        return await ParticipationNotice.page(info, agency_id, first, after)
+    participation_notices = ParticipationNotice.list_field(
+        "Participation notices you are a party to."
+    )
 
 
 @strawberry.type
