@@ -25,6 +25,7 @@ from coordination.application.dispute_commands import (
     dispute_id_for_referral,
 )
 from coordination.application.dispute_ladder import STEP_KIND, DisputeLadder
+from coordination.application.publishing import Publishing
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
     DisputeAgreementConfirmedV1,
@@ -50,12 +51,11 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
-from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.envelope import Envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from kernel.outbox import ConcurrencyError
 from kernel.policy import DistrictPolicy
 
-SERVICE = "coordination"
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -72,7 +72,7 @@ __all__ = [
 ]
 
 
-class DisputeHandlers(DisputeLadder):
+class DisputeHandlers(DisputeLadder, Publishing):
     def __init__(
         self,
         disputes: DisputeRepository,
@@ -94,15 +94,6 @@ class DisputeHandlers(DisputeLadder):
         self.district = district
         self.clock = clock
 
-    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
-        return new_envelope(
-            payload,
-            district=self.district,
-            service=SERVICE,
-            subject=subject,
-            correlation_id=correlation_id,
-        )
-
     async def _load(self, dispute_id: str) -> Dispute:
         d = await self.disputes.get(dispute_id)
         if d is None:
@@ -114,21 +105,6 @@ class DisputeHandlers(DisputeLadder):
         found = await self._load(dispute_id)
         access.authorize_on(actor, operation, access.dispute_relations(actor, found))
         return found
-
-    async def _check_agencies(self, ids: dict[str, str]) -> None:
-        """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""
-        known = await self.agencies.get_many([i for i in ids.values() if i])
-        for field, agency_id in ids.items():
-            if not agency_id:
-                continue
-            agency = known.get(agency_id)
-            if agency is None:
-                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
-            if agency.internal_unit:
-                raise ValidationFailed(
-                    f"{agency.name} is an internal unit and cannot be a party (R-AG-02)",
-                    field=field,
-                )
 
     # -- commands --------------------------------------------------------------------
 
@@ -165,7 +141,7 @@ class DisputeHandlers(DisputeLadder):
         fields["townshipId"] = cmd.township_id
         if cmd.interim_handler_id:
             fields["interimHandlerId"] = cmd.interim_handler_id
-        await self._check_agencies(fields)
+        await self._external({f: i for f, i in fields.items() if i}, acting="be a party")
         township = await self.agencies.get(cmd.township_id)
         if township is not None and township.kind is not AgencyKind.TOWNSHIP:
             raise ValidationFailed(f"{township.name} is not a township", field="townshipId")
@@ -292,7 +268,10 @@ class DisputeHandlers(DisputeLadder):
                 field="outcomeKind",
             ) from None
         dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
-        await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
+        if cmd.responsible_agency_id:
+            await self._external(
+                {"responsibleAgencyId": cmd.responsible_agency_id}, acting="be a party"
+            )
         minutes = await self._agreed_minutes(cmd.meeting_id) if cmd.meeting_id else None
         now = self.clock()
         moved = dispute.rule(
