@@ -65,11 +65,18 @@ class EmbeddedSuite:
 
 
 @asynccontextmanager
-async def serving_embedded_suite(tmp_path: Path, unique_name: str) -> AsyncIterator[EmbeddedSuite]:
-    """The embedded suite with the demo district of fuyuan, served on a free port, and the
-    gateway in front of it; both stopped after."""
+async def serving_embedded_suite(
+    tmp_path: Path, unique_name: str, **more_settings: Any
+) -> AsyncIterator[EmbeddedSuite]:
+    """The embedded suite with the demo district of fuyuan (and ``more_settings``), served on
+    a free port, and the gateway in front of it; both stopped after."""
     settings = Settings(
-        data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, district="fuyuan"
+        data_dir=tmp_path,
+        store="embedded",
+        bus="memory",
+        instance=unique_name,
+        district="fuyuan",
+        **more_settings,
     )
     built = await build_suite(settings, seed_demo=True)
     port = free_port()
