@@ -99,6 +99,8 @@ def render_compose(district: str, title: str) -> dict[Path, str]:
     out[DEPLOY / "compose" / district / "rabbitmq-users.sh"] = render_rabbitmq.render_script(
         district
     )
+    # What every district's script runs (the same for all).
+    out[DEPLOY / "compose" / "rabbitmq-users-common.sh"] = render_rabbitmq.render_common_script()
     return out
 
 

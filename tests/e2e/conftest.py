@@ -8,7 +8,9 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -49,15 +51,37 @@ def start_gateway(
     return GatewayProcess(supergraph=supergraph, log_dir=run_dir, env=env).start()
 
 
-@pytest.fixture
-async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Gateway]:
+@dataclass
+class EmbeddedSuite:
+    """The embedded suite served in this process, behind a started gateway."""
+
+    settings: Settings
+    built: Any  # liandong.suite's Suite: its services, to reach into one
+    base_url: str  # where the suite's HTTP routes are (no gateway in between)
+    gateway_url: str
+
+    def token(self, agency: str, roles: list[str]) -> str:
+        return mint_token(self.settings, agency, roles)
+
+
+@asynccontextmanager
+async def serving_embedded_suite(
+    tmp_path: Path, unique_name: str, **more_settings: Any
+) -> AsyncIterator[EmbeddedSuite]:
+    """The embedded suite with the demo district of fuyuan (and ``more_settings``), served on
+    a free port, and the gateway in front of it; both stopped after."""
     settings = Settings(
-        data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, district="fuyuan"
+        data_dir=tmp_path,
+        store="embedded",
+        bus="memory",
+        instance=unique_name,
+        district="fuyuan",
+        **more_settings,
     )
-    suite = await build_suite(settings, seed_demo=True)
+    built = await build_suite(settings, seed_demo=True)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(suite.create_app(), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(built.create_app(), host="127.0.0.1", port=port, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -66,15 +90,17 @@ async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Ga
     urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
     gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
     try:
-        yield Gateway(
-            gateway.url,
-            lambda agency, roles: mint_token(settings, agency, roles),
-            files=f"http://127.0.0.1:{port}/referral",
-        )
+        yield EmbeddedSuite(settings, built, f"http://127.0.0.1:{port}", gateway.url)
     finally:
         await asyncio.to_thread(gateway.stop)
         server.should_exit = True
         await serving
+
+
+@pytest.fixture
+async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Gateway]:
+    async with serving_embedded_suite(tmp_path, unique_name) as served:
+        yield Gateway(served.gateway_url, served.token, files=f"{served.base_url}/referral")
 
 
 async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) -> None:

@@ -18,13 +18,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 
-from kernel.settings import SERVICES, Settings
-from liandong.cli import mint_token
-from liandong.gateway import free_port
-from liandong.suite import build_suite
-from tests.e2e.conftest import running_production, start_gateway
+from kernel.settings import Settings
+from tests.e2e.conftest import running_production, serving_embedded_suite
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
 
@@ -84,29 +80,8 @@ class Suite:
 
 @pytest.fixture
 async def embedded_suite(tmp_path: Path, unique_name: str) -> AsyncIterator[Suite]:
-    settings = Settings(
-        data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, district="fuyuan"
-    )
-    built = await build_suite(settings, seed_demo=True)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(built.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
-    urls: dict[str, str] = {n: f"http://127.0.0.1:{port}/{n}/graphql" for n in SERVICES}
-    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-    try:
-        yield Suite(
-            Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles)),
-            f"http://127.0.0.1:{port}/coordination",
-        )
-    finally:
-        await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
+    async with serving_embedded_suite(tmp_path, unique_name) as served:
+        yield Suite(Gateway(served.gateway_url, served.token), f"{served.base_url}/coordination")
 
 
 @asynccontextmanager

@@ -19,14 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from kernel.envelope import EventPayload, new_envelope
-from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
-from liandong.gateway import free_port
-from liandong.suite import Suite, build_suite
-from tests.e2e.conftest import start_gateway
+from liandong.suite import Suite
+from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, eventually, subscription_events
 
 
@@ -48,32 +45,11 @@ class ReferralSentV1(EventPayload):
 
 @pytest.fixture
 async def live_suite(tmp_path: Path, unique_name: str) -> AsyncIterator[tuple[Gateway, Suite]]:
-    settings = Settings(
-        data_dir=tmp_path,
-        store="embedded",
-        bus="memory",
-        instance=unique_name,
-        district="fuyuan",
-        # The webhook's example host is named, not resolved: the test machine may have no DNS.
-        webhook_allowed_hosts=["police.example"],
-    )
-    suite = await build_suite(settings, seed_demo=True)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(suite.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
-    urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
-    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-    try:
-        yield Gateway(gateway.url, lambda a, r: mint_token(settings, a, r)), suite
-    finally:
-        await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
+    # The webhook's example host is named, not resolved: the test machine may have no DNS.
+    async with serving_embedded_suite(
+        tmp_path, unique_name, webhook_allowed_hosts=["police.example"]
+    ) as served:
+        yield Gateway(served.gateway_url, served.token), served.built
 
 
 SUBSCRIBE = """

@@ -4,7 +4,6 @@ GraphQL only), in the embedded suite with the demo district."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,14 +13,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
-from kernel.settings import SERVICES, Settings
-from liandong.cli import app, mint_token
-from liandong.gateway import free_port
-from liandong.suite import build_suite
-from tests.e2e.conftest import start_gateway
+from liandong.cli import app
+from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, draft_input, eventually
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
@@ -56,30 +51,12 @@ class Suite:
 
 @pytest.fixture
 async def suite(tmp_path: Path, unique_name: str) -> AsyncIterator[Suite]:
-    settings = Settings(
-        data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, district="fuyuan"
-    )
-    built = await build_suite(settings, seed_demo=True)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(built.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
-    urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
-    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-    try:
+    async with serving_embedded_suite(tmp_path, unique_name) as served:
         yield Suite(
-            Gateway(gateway.url, lambda agency, roles: mint_token(settings, agency, roles)),
-            f"http://127.0.0.1:{port}/referral",
-            built.services["referral"],
+            Gateway(served.gateway_url, served.token),
+            f"{served.base_url}/referral",
+            served.built.services["referral"],
         )
-    finally:
-        await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
 
 
 async def _mutate(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:

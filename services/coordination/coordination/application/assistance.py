@@ -21,7 +21,7 @@ from coordination.application.cooperation import (
     _RequestHandlers,
     party_scope,
 )
-from coordination.contracts.published import (
+from coordination.contracts.cooperation import (
     AssistanceLetterSentV1,
     AssistanceMediatedV1,
     AssistanceMediationRequestedV1,

@@ -27,7 +27,7 @@ from coordination.adapters.cooperation import RequestRepository
 from coordination.adapters.joint import JointOperationRepository
 from coordination.adapters.repository import DisputeRepository
 from coordination.application.access import oversight_relations
-from coordination.application.disputes import STEP_KIND
+from coordination.application.dispute_ladder import STEP_KIND
 from coordination.application.matrix import MATRIX
 from coordination.domain.cooperation import Clock, Transition
 from coordination.domain.dispute import Dispute, DisputeStatus, DisputeTransition

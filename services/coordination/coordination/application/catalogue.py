@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from coordination.adapters.repository import AgencyRepository, CatalogueRepository
 from coordination.application import access
 from coordination.application.actors import SYSTEM, acting
+from coordination.application.publishing import Publishing
 from coordination.contracts.published import CatalogueChangeAnnouncedV1
 from coordination.domain.catalogue import (
     CatalogueEntry,
@@ -34,11 +35,9 @@ from kernel.contracts.catalogue import (
     RoutingRuleV1,
     resolve,
 )
-from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.policy import DistrictPolicy
 
-SERVICE = "coordination"
 CHINA = ZoneInfo("Asia/Shanghai")
 
 # Agencies that may own a power in the catalogue: departments and the centralized approval
@@ -163,7 +162,7 @@ def to_contract(entry: CatalogueEntry) -> CatalogueEntryV1:
     )
 
 
-class CatalogueHandlers:
+class CatalogueHandlers(Publishing):
     def __init__(
         self,
         catalogue: CatalogueRepository,
@@ -177,15 +176,6 @@ class CatalogueHandlers:
         self.policy = policy
         self.district = district
         self.clock = clock
-
-    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
-        return new_envelope(
-            payload,
-            district=self.district,
-            service=SERVICE,
-            subject=subject,
-            correlation_id=correlation_id,
-        )
 
     # -- validation ------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ from coordination.adapters.cooperation import (
 from coordination.adapters.repository import AgencyRepository
 from coordination.application import access
 from coordination.application.actors import acting
-from coordination.application.disputes import STEP_BODY_KINDS
+from coordination.application.dispute_ladder import STEP_BODY_KINDS
+from coordination.application.publishing import Publishing
 from coordination.domain import assistance as ast
 from coordination.domain import information as inf
 from coordination.domain import technical as tec
@@ -27,11 +28,9 @@ from kernel.authz import Relation
 from kernel.calendar import Deadline, WorkingCalendar
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import Envelope, EventPayload, new_envelope
-from kernel.errors import NotFound, ValidationFailed
+from kernel.envelope import EventPayload
+from kernel.errors import NotFound
 from kernel.policy import DistrictPolicy
-
-SERVICE = "coordination"
 
 DEPARTMENT_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
 # The legal office (政府法制机构) that mediates an assistance disagreement (CQ 三(三)): the
@@ -39,7 +38,7 @@ DEPARTMENT_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
 LEGAL_OFFICE_KINDS = STEP_BODY_KINDS["coordination_body"]
 
 
-class _Base:
+class _Base(Publishing):
     def __init__(
         self,
         agencies: AgencyRepository,
@@ -53,15 +52,6 @@ class _Base:
         self.calendar = calendar
         self.district = district
         self.clock = clock
-
-    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
-        return new_envelope(
-            payload,
-            district=self.district,
-            service=SERVICE,
-            subject=subject,
-            correlation_id=correlation_id,
-        )
 
     def _deadlines(
         self, subject_type: str, subject_id: str, clocks: tuple[Clock, ...], *kinds: str
@@ -95,24 +85,6 @@ class _Base:
         return self._clock(
             kind, agency_id, self.calendar.add_hours(at, hours, rule=f"{rule}（{hours}小时内）")
         )
-
-    async def _external(self, ids: dict[str, str], kinds: set[AgencyKind] | None = None) -> None:
-        """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""
-        known = await self.agencies.get_many([i for i in ids.values() if i])
-        for field, agency_id in ids.items():
-            agency = known.get(agency_id)
-            if agency is None:
-                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
-            if agency.internal_unit:
-                raise ValidationFailed(
-                    f"{agency.name} is an internal unit and cannot act externally (R-AG-02)",
-                    field=field,
-                )
-            if kinds is not None and agency.kind not in kinds:
-                allowed = ", ".join(sorted(k.value for k in kinds))
-                raise ValidationFailed(
-                    f"{agency.name} is a {agency.kind.value}; expected {allowed}", field=field
-                )
 
 
 # --------------------------------------------------------------------------- read access

@@ -1,11 +1,12 @@
-"""Command and event handlers of jurisdiction disputes (职责争议, R-DSP-01…04)."""
+"""Command and event handlers of jurisdiction disputes (职责争议, R-DSP-01…04). The commands
+live in ``dispute_commands``, the ladder's steps and clocks in ``dispute_ladder``."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from coordination.adapters.meetings import MeetingRepository
@@ -13,6 +14,18 @@ from coordination.adapters.repository import AgencyRepository, DisputeRepository
 from coordination.application import access
 from coordination.application.actors import SYSTEM, acting
 from coordination.application.catalogue import CatalogueHandlers, local_date
+from coordination.application.dispute_commands import (
+    ConfirmDisputeAgreement,
+    EscalateDispute,
+    GiveDisputeOpinion,
+    OpenDispute,
+    ProposeDisputeAgreement,
+    RequestCaseTransfer,
+    RuleDispute,
+    dispute_id_for_referral,
+)
+from coordination.application.dispute_ladder import STEP_KIND, DisputeLadder
+from coordination.application.publishing import Publishing
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
     DisputeAgreementConfirmedV1,
@@ -20,7 +33,6 @@ from coordination.contracts.published import (
     DisputeEscalatedV1,
     DisputeOpenedV1,
     DisputeRuledV1,
-    DisputeStepV1,
 )
 from coordination.domain.catalogue import RoutingRule
 from coordination.domain.dispute import (
@@ -30,119 +42,37 @@ from coordination.domain.dispute import (
     DisputeKind,
     DisputeStatus,
     OutcomeKind,
-    StepPlan,
     TransferReason,
     open_dispute,
 )
 from coordination.domain.meetings import MeetingStatus
 from coordination.domain.model import AgencyKind
-from coordination.policy import LadderStep, policy_of
+from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
-from kernel.contracts.deadlines import DeadlineState, DeadlineV1
-from kernel.envelope import Envelope, EventPayload, new_envelope
+from kernel.envelope import Envelope
 from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from kernel.outbox import ConcurrencyError
 from kernel.policy import DistrictPolicy
 
-SERVICE = "coordination"
-STEP_KIND = "dispute.step"
 log = logging.getLogger(__name__)
 
-# Which registered agency decides a ladder step, by the step's name in the district policy
-# (the policy names bodies in words; the register has their ids). The first kind with a
-# registered agency wins, so a district without a separate coordination body falls back to
-# its justice bureau and then the government. The negotiation step belongs to the parties.
-STEP_BODY_KINDS: dict[str, tuple[AgencyKind, ...]] = {
-    "coordination_body": (
-        AgencyKind.COORDINATION_BODY,
-        AgencyKind.JUSTICE_BUREAU,
-        AgencyKind.GOVERNMENT,
-    ),
-    "establishment_and_justice_opinion": (AgencyKind.JUSTICE_BUREAU, AgencyKind.GOVERNMENT),
-    "government_decision": (AgencyKind.GOVERNMENT,),
-}
-DEFAULT_BODY_KINDS = (AgencyKind.COORDINATION_BODY, AgencyKind.GOVERNMENT)
+__all__ = [
+    "STEP_KIND",
+    "ConfirmDisputeAgreement",
+    "DisputeHandlers",
+    "EscalateDispute",
+    "GiveDisputeOpinion",
+    "OpenDispute",
+    "ProposeDisputeAgreement",
+    "RequestCaseTransfer",
+    "RuleDispute",
+    "dispute_id_for_referral",
+]
 
 
-def dispute_id_for_referral(referral_id: str) -> str:
-    """One dispute per declined referral: the id is derived from the referral's, so a
-    redelivered decline (or a second opening by hand) collides instead of duplicating."""
-    return f"dsp-ref-{referral_id}"
-
-
-@dataclass(frozen=True)
-class OpenDispute:
-    matter_code: str
-    township_id: str
-    party_ids: tuple[str, ...]
-    reasons: str
-    interim_handler_id: str | None
-    referral_id: str | None = None
-    matter_name: str = ""
-
-
-@dataclass(frozen=True)
-class EscalateDispute:
-    """R-DSP-02: a party takes the dispute one step up."""
-
-    dispute_id: str
-
-
-@dataclass(frozen=True)
-class GiveDisputeOpinion:
-    """R-DSP-02: an advisory step's body gives its opinion; the next step decides."""
-
-    dispute_id: str
-    opinion: str
-
-
-@dataclass(frozen=True)
-class RuleDispute:
-    """R-DSP-03: minutes (from ``meeting_id``) or a decision. An agreement is proposed and
-    confirmed instead (``ProposeDisputeAgreement``, ``ConfirmDisputeAgreement``)."""
-
-    dispute_id: str
-    outcome_kind: str  # minutes | decision (agreement: refused, see above)
-    basis: str
-    responsible_agency_id: str
-    meeting_id: str | None = None
-    """MINUTES: the consultation meeting whose agreed, issued minutes settle it (R-MTG-01)."""
-
-
-@dataclass(frozen=True)
-class ProposeDisputeAgreement:
-    """R-DSP-03: a party proposes the agreement (协议) that settles the dispute."""
-
-    dispute_id: str
-    basis: str
-    responsible_agency_id: str
-
-
-@dataclass(frozen=True)
-class ConfirmDisputeAgreement:
-    """R-DSP-03: a party's leader confirms revision ``revision`` of the proposed agreement."""
-
-    dispute_id: str
-    revision: int
-
-
-@dataclass(frozen=True)
-class RequestCaseTransfer:
-    """R-DSP-04: a township asks that a case go to the original department."""
-
-    matter_code: str
-    township_id: str
-    reason: str  # major | complex | recusal
-    explanation: str
-    department_id: str | None = None
-    referral_id: str | None = None
-    decision_basis: str = ""
-    """When the government decides by itself (no request first), its decision's 文号."""
-
-
-class DisputeHandlers:
+class DisputeHandlers(DisputeLadder, Publishing):
     def __init__(
         self,
         disputes: DisputeRepository,
@@ -164,81 +94,6 @@ class DisputeHandlers:
         self.district = district
         self.clock = clock
 
-    @property
-    def ladder(self) -> list[LadderStep]:
-        return list(policy_of(self.policy).dispute.ladder)
-
-    def _event(self, payload: EventPayload, subject: str, correlation_id: str | None) -> Envelope:
-        return new_envelope(
-            payload,
-            district=self.district,
-            service=SERVICE,
-            subject=subject,
-            correlation_id=correlation_id,
-        )
-
-    async def _body_for(
-        self, step: LadderStep, parties: tuple[str, ...], opener: str | None
-    ) -> str:
-        if step.name == "negotiation":
-            # The parties negotiate; the clock is kept by the one that raised the dispute
-            # (or the first party when the system opened it).
-            return opener if opener in parties else parties[0]
-        for kind in STEP_BODY_KINDS.get(step.name, DEFAULT_BODY_KINDS):
-            found = [a for a in await self.agencies.of_kind(kind.value) if not a.internal_unit]
-            if found:
-                return found[0].id
-        raise InvalidState(
-            f"no registered agency can decide step {step.step} ({step.name_zh}); register the "
-            "district's coordination body and government first",
-            field="step",
-        )
-
-    async def _plan(
-        self, index: int, parties: tuple[str, ...], opener: str | None, at: datetime
-    ) -> StepPlan:
-        """Step ``index`` (0-based) of the ladder, its deciding body and its clock (R-DSP-02)."""
-        step = self.ladder[index]
-        limit = step.time_limit_working_days
-        rule = f"第{step.step}步 {step.name_zh}：{limit}个工作日（{step.source}）"
-        deadline = self.calendar.add_working_days(at, step.time_limit_working_days, rule=rule)
-        return StepPlan(
-            number=step.step,
-            name=step.name,
-            name_zh=step.name_zh,
-            decided_by_agency_id=await self._body_for(step, parties, opener),
-            started_at=at,
-            due=deadline.due,
-            rule=rule,
-            explanation=deadline.to_dict(),
-            advisory=step.advisory,
-        )
-
-    def _deadline(self, d: Dispute, state: DeadlineState = "open") -> DeadlineV1:
-        step = d.current_step
-        return DeadlineV1(
-            key=DeadlineV1.key_for("Dispute", d.id, STEP_KIND),
-            kind=STEP_KIND,
-            subject_type="Dispute",
-            subject_id=d.id,
-            responsible_agency_id=step.decided_by_agency_id,
-            due=step.due,
-            state=state,
-            rule=step.rule,
-            explanation_zh=self.calendar.explain_dict(step.explanation, lang="zh"),
-            **DeadlineV1.calendar_fields(step.explanation),
-        )
-
-    @staticmethod
-    def _step_v1(step: StepPlan) -> DisputeStepV1:
-        return DisputeStepV1(
-            number=step.number,
-            name=step.name,
-            name_zh=step.name_zh,
-            decided_by_agency_id=step.decided_by_agency_id,
-            due=step.due,
-        )
-
     async def _load(self, dispute_id: str) -> Dispute:
         d = await self.disputes.get(dispute_id)
         if d is None:
@@ -250,21 +105,6 @@ class DisputeHandlers:
         found = await self._load(dispute_id)
         access.authorize_on(actor, operation, access.dispute_relations(actor, found))
         return found
-
-    async def _check_agencies(self, ids: dict[str, str]) -> None:
-        """Every named agency exists and acts externally (R-AG-02); ``ids``: field → id."""
-        known = await self.agencies.get_many([i for i in ids.values() if i])
-        for field, agency_id in ids.items():
-            if not agency_id:
-                continue
-            agency = known.get(agency_id)
-            if agency is None:
-                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
-            if agency.internal_unit:
-                raise ValidationFailed(
-                    f"{agency.name} is an internal unit and cannot be a party (R-AG-02)",
-                    field=field,
-                )
 
     # -- commands --------------------------------------------------------------------
 
@@ -301,7 +141,7 @@ class DisputeHandlers:
         fields["townshipId"] = cmd.township_id
         if cmd.interim_handler_id:
             fields["interimHandlerId"] = cmd.interim_handler_id
-        await self._check_agencies(fields)
+        await self._external({f: i for f, i in fields.items() if i}, acting="be a party")
         township = await self.agencies.get(cmd.township_id)
         if township is not None and township.kind is not AgencyKind.TOWNSHIP:
             raise ValidationFailed(f"{township.name} is not a township", field="townshipId")
@@ -428,7 +268,10 @@ class DisputeHandlers:
                 field="outcomeKind",
             ) from None
         dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
-        await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
+        if cmd.responsible_agency_id:
+            await self._external(
+                {"responsibleAgencyId": cmd.responsible_agency_id}, acting="be a party"
+            )
         minutes = await self._agreed_minutes(cmd.meeting_id) if cmd.meeting_id else None
         now = self.clock()
         moved = dispute.rule(

@@ -20,7 +20,7 @@ from coordination.application.cooperation import (
     INFORMATION_READ,
     _RequestHandlers,
 )
-from coordination.contracts.published import (
+from coordination.contracts.cooperation import (
     InformationAnswerAccessedV1,
     InformationQueryAnsweredV1,
     InformationQueryAskedV1,

@@ -19,7 +19,7 @@ from coordination.application.cooperation import (
     TECHNICAL_READ,
     _RequestHandlers,
 )
-from coordination.contracts.published import (
+from coordination.contracts.cooperation import (
     TechnicalSupportAnsweredV1,
     TechnicalSupportDispatchedV1,
     TechnicalSupportExtendedV1,

@@ -11,11 +11,12 @@ repaired by the event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from kernel.caller import Caller
-from kernel.envelope import Envelope, new_envelope
+from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Forbidden, ValidationFailed
 from notify.adapters.copies import CatalogueOwners, Reports
 from notify.adapters.repository import AgencyNames, InboxRepository
@@ -222,6 +223,31 @@ class CopyRules:
 
     # -- commands -------------------------------------------------------------------------
 
+    async def _department_of(self, matter_code: str, who: str) -> str:
+        """The department owning ``matter_code`` in the catalogue; ``who`` says what the
+        error is missing."""
+        owner = await self.catalogue.get(matter_code)
+        if owner is None:
+            raise ValidationFailed(
+                f"matter {matter_code!r} is not in the catalogue, so no {who} is known",
+                field="input.matterCode",
+            )
+        return owner[0]
+
+    async def _record(
+        self,
+        add: Callable[[dict[str, Any], Envelope], Awaitable[None]],
+        payload: EventPayload,
+        subject: str,
+        now: datetime,
+    ) -> Envelope:
+        """Store the report (its payload, by ``subject``) with its event; the envelope."""
+        envelope = new_envelope(
+            payload, district=self.district, service=SERVICE, subject=subject, time=now
+        )
+        await add({"_id": subject, **payload.model_dump(mode="python")}, envelope)
+        return envelope
+
     async def report_approval(self, report: ApprovalReport, caller: Caller) -> InboxItem:
         """R-NTF-01: a department's approval, copied to the township at once."""
         principal = caller.principal
@@ -244,12 +270,7 @@ class CopyRules:
             actor_id=principal.person_id,
             actor_agency_id=principal.agency_id,
         )
-        envelope = new_envelope(
-            payload, district=self.district, service=SERVICE, subject=report_id, time=now
-        )
-        await self.reports.add_approval(
-            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
-        )
+        envelope = await self._record(self.reports.add_approval, payload, report_id, now)
         return await self._copy_approval(envelope)
 
     async def report_hazard(self, report: HazardReport, caller: Caller) -> InboxItem:
@@ -257,13 +278,7 @@ class CopyRules:
         principal = caller.principal
         access.authorize_on(principal, "reportHazard", access.own_name(principal))
         valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
-        owner = await self.catalogue.get(valid.matter_code)
-        if owner is None:
-            raise ValidationFailed(
-                f"matter {valid.matter_code!r} is not in the catalogue, so no competent "
-                "department is known",
-                field="input.matterCode",
-            )
+        department_id = await self._department_of(valid.matter_code, "competent department")
         now = self.clock()
         report_id = str(uuid.uuid4())
         payload = HazardReportedV1(
@@ -271,7 +286,7 @@ class CopyRules:
             kind=valid.kind,
             matter_code=valid.matter_code,
             township_id=principal.agency_id,
-            department_id=owner[0],
+            department_id=department_id,
             place=valid.place,
             description=valid.description,
             urgent=valid.urgent,
@@ -279,12 +294,7 @@ class CopyRules:
             actor_id=principal.person_id,
             actor_agency_id=principal.agency_id,
         )
-        envelope = new_envelope(
-            payload, district=self.district, service=SERVICE, subject=report_id, time=now
-        )
-        await self.reports.add_hazard(
-            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
-        )
+        envelope = await self._record(self.reports.add_hazard, payload, report_id, now)
         return await self._tell_department(envelope)
 
     async def report_penalty_decision(
@@ -295,13 +305,9 @@ class CopyRules:
         principal = caller.principal
         access.authorize_on(principal, "reportPenaltyDecision", access.own_name(principal))
         valid = report.validated(reporter_kind=await self.agencies.kind(principal.agency_id))
-        owner = await self.catalogue.get(valid.matter_code)
-        if owner is None:
-            raise ValidationFailed(
-                f"matter {valid.matter_code!r} is not in the catalogue, so no department to "
-                "copy the decision to is known",
-                field="input.matterCode",
-            )
+        department_id = await self._department_of(
+            valid.matter_code, "department to copy the decision to"
+        )
         now = self.clock()
         report_id = str(uuid.uuid4())
         payload = PenaltyDecisionReportedV1(
@@ -313,17 +319,12 @@ class CopyRules:
             fine_yuan=valid.fine_yuan,
             summary=valid.summary,
             township_id=principal.agency_id,
-            department_id=owner[0],
+            department_id=department_id,
             reported_at=now,
             actor_id=principal.person_id,
             actor_agency_id=principal.agency_id,
         )
-        envelope = new_envelope(
-            payload, district=self.district, service=SERVICE, subject=report_id, time=now
-        )
-        await self.reports.add_penalty(
-            {"_id": report_id, **payload.model_dump(mode="python")}, envelope
-        )
+        envelope = await self._record(self.reports.add_penalty, payload, report_id, now)
         return await self._copy_penalty_decision(envelope)
 
     async def announce_standard_change(
@@ -354,10 +355,7 @@ class CopyRules:
             actor_id=principal.person_id,
             actor_agency_id=principal.agency_id,
         )
-        envelope = new_envelope(
-            payload, district=self.district, service=SERVICE, subject=announcement_id, time=now
-        )
-        await self.reports.add_standard_change(
-            {"_id": announcement_id, **payload.model_dump(mode="python")}, envelope
+        envelope = await self._record(
+            self.reports.add_standard_change, payload, announcement_id, now
         )
         return await self._announce_standard_change(envelope)

@@ -1,157 +1,70 @@
-"""Referrals (案件移送): drafting, approval, sending, acceptance or decline, results,
-supervision (督办), cases passed up (R-REF-09) and consent to electronic transfer
-(R-REF-12)."""
+"""Referrals (案件移送): drafting, approval and sending, cases passed up (R-REF-09) and
+consent to electronic transfer (R-REF-12). The receiver's side (acceptance or decline,
+results, supervision 督办) is in ``receiving``, the catalogue's checks in ``competence``."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import replace
 from datetime import datetime
-from decimal import Decimal
 
 from kernel.authz import Relation
-from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
-from kernel.contracts.catalogue import CatalogueEntryV1, resolve
 from kernel.errors import Forbidden, ValidationFailed
 from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
-    AcceptReferral,
-    AnswerSupervision,
     ApproveReferral,
-    CloseReferral,
     ConsentToUpwardReferral,
-    DeclineReferral,
     DraftReferral,
     ExtendSendDeadline,
-    ForwardReferral,
-    MarkHandled,
     RecordJusticeFiling,
-    RecordPenalty,
-    ReportResult,
     SendReferral,
     SetElectronicConsent,
     SubmitReferral,
-    SuperviseReferral,
     WithdrawReferral,
 )
+from referral.application.competence import OUTSIDE_CATALOGUE
 from referral.application.complaints import ComplaintLedger
 from referral.application.issuing import LetterIssuer
 from referral.application.matrix import MATRIX
+from referral.application.receiving import ReceivingCommands
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import (
     ElectronicConsentChangedV1,
-    ReferralAcceptedV1,
     ReferralApprovedV1,
-    ReferralClosedV1,
     ReferralConsentRecordedV1,
-    ReferralDeclinedV1,
     ReferralDraftedV1,
     ReferralFiledWithJusticeV1,
-    ReferralForwardedV1,
-    ReferralHandledV1,
     ReferralOngoingViolationReportedV1,
-    ReferralPenaltyRecordedV1,
-    ReferralResultReportedV1,
     ReferralSendDeadlineExtendedV1,
     ReferralSentV1,
     ReferralSubmittedV1,
-    ReferralSupervisedV1,
-    ReferralSupervisionAnsweredV1,
     ReferralWithdrawnV1,
 )
-from referral.domain.complaint import ComplaintStatus
 from referral.domain.model import (
     Actor,
     Competence,
     DeadlineInfo,
     OngoingViolation,
-    Penalty,
     Referral,
     check_competence,
     draft_referral,
 )
-from referral.domain.model.drafting import DEPARTMENT_KINDS
-from referral.domain.model.penalties import canonical_penalty_kinds, normalize_penalty_kinds
+from referral.domain.model.penalties import normalize_penalty_kinds
 from referral.policy import policy_of
 
-# Receivers outside the catalogue: the catalogue names no power of theirs to check.
-_OUTSIDE_CATALOGUE = ("public_security", "procuratorate", "court")
 
+class ReferralCommands(ReceivingCommands):
+    """Drafting, approval and sending (the sender's side), cases passed up and consent to
+    electronic transfer; the receiver's side is :class:`ReceivingCommands`, the competence
+    checks :class:`CompetenceChecks`."""
 
-class ReferralCommands:
     def __init__(self, run: Runner, ledger: ComplaintLedger, letters: LetterIssuer) -> None:
-        self.run = run
-        self.ports = run.ports
-        self.clocks = run.clocks
-        self.ledger = ledger
+        super().__init__(run, ledger)
         self.letters = letters
 
     # -- drafting ---------------------------------------------------------------------
-
-    async def assess_competence(
-        self,
-        matter_code: str,
-        township_id: str | None,
-        on: datetime,
-        penalty_kinds: tuple[str, ...],
-        fine_yuan: int | Decimal | None,
-        found_at: datetime | None = None,
-    ) -> Competence:
-        """R-CAT-02/03: who the catalogue names for matter, place, date and severity.
-
-        ``found_at`` is when the case arose (its own data, not a caller's say): a case open
-        before the delegation took effect or during its transition stays with the department
-        (HC #12)."""
-        entry: CatalogueEntryV1 | None = await self.ports.catalogue.get(matter_code)
-        major = self.ports.policy.major_penalty.is_major(
-            canonical_penalty_kinds(penalty_kinds), fine_yuan
-        )
-        res = resolve(
-            entry,
-            township_id=township_id or "",
-            on=on.astimezone(SHANGHAI).date(),
-            major_penalty=major,
-            case_opened_on=found_at.astimezone(SHANGHAI).date() if found_at else None,
-        )
-        return Competence(res.agency_id, res.reason, res.explanation, major, on, res.rule_id)
-
-    async def check_reservation(
-        self,
-        r: Referral,
-        on: datetime,
-        *,
-        kinds: tuple[str, ...] | None = None,
-        fine_yuan: int | Decimal | None = None,
-        doing: str,
-    ) -> None:
-        """R-CAT-03: a case that may end (or ends) in a major penalty is the department's; the
-        receiver may not accept it, nor record such a penalty, unless the catalogue names it
-        (the government's designation, R-CAT-04). ``kinds``/``fine_yuan`` given: the penalty
-        being recorded; otherwise the severity the referral was drafted with."""
-        receiver = await self.run.agency(r.receiver_id)
-        if receiver is None or receiver.kind in _OUTSIDE_CATALOGUE:
-            return
-        if receiver.kind in DEPARTMENT_KINDS:
-            return  # the reservation keeps cases from townships, not between departments
-        if kinds is None:
-            kinds, fine_yuan = canonical_penalty_kinds(r.penalty_kinds), r.possible_fine_yuan
-        assessed = await self.assess_competence(
-            r.matter_code, r.township_id, on, kinds, fine_yuan, r.found_at
-        )
-        if (
-            assessed.reason == "major_penalty"
-            and assessed.resolved_agency_id is not None
-            and assessed.resolved_agency_id != r.receiver_id
-        ):
-            raise Forbidden(
-                f"{doing}: a case that may end in a major penalty is reserved to "
-                f"{assessed.resolved_agency_id} ({assessed.explanation}); decline it citing the "
-                "catalogue, or pass it up to the department (R-REF-09); only the government's "
-                "designation (R-CAT-04) makes an exception",
-                field="kinds" if doing.startswith("record") else "status",
-            )
 
     async def draft(self, cmd: DraftReferral, caller: Caller) -> Referral:
         principal = caller.principal
@@ -182,7 +95,7 @@ class ReferralCommands:
         # R-REF-05: an ongoing violation makes the referral urgent (the urgent send clock).
         urgent = cmd.urgent or ongoing is not None
         competence: Competence | None = None
-        if receiver is not None and receiver.kind not in _OUTSIDE_CATALOGUE:
+        if receiver is not None and receiver.kind not in OUTSIDE_CATALOGUE:
             assessed = await self.assess_competence(
                 cmd.matter_code.strip(),
                 township_id,
@@ -385,184 +298,6 @@ class ReferralCommands:
             lambda r, actor, now: r.withdraw(actor, now, cmd.reason),
             ReferralWithdrawnV1,
             {"reason": cmd.reason},
-        )
-
-    # -- receiving --------------------------------------------------------------------
-
-    async def accept(self, cmd: AcceptReferral, caller: Caller) -> Referral:
-        def extra(_: Referral, after: Referral) -> dict[str, object]:
-            report = after.clock("report")
-            return {
-                "statement": after.acceptance_statement,
-                "report_due": report.due if report else None,
-            }
-
-        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
-            if r.competence is not None:
-                await self.check_reservation(r, now, doing="accept")
-            return r.accept(actor, now, cmd.statement, self.clocks.report(now, r.receiver_id))
-
-        return await self.run.transit(
-            "acceptReferral", cmd.referral_id, caller, move, ReferralAcceptedV1, extra
-        )
-
-    async def decline(self, cmd: DeclineReferral, caller: Caller) -> Referral:
-        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
-            return r.decline(
-                actor,
-                now,
-                may_refuse=policy_of(self.ports.policy).acceptance.may_refuse,
-                reasons=cmd.reasons,
-                catalogue_basis=cmd.catalogue_basis,
-                interim_handler=await self.run.agency(cmd.interim_handler_id),
-                interim_handler_id=cmd.interim_handler_id,
-            )
-
-        def extra(_: Referral, after: Referral) -> dict[str, object]:
-            assert after.decline_info is not None
-            return {
-                "township_id": after.township_id,
-                "reasons": after.decline_info.reasons,
-                "catalogue_basis": after.decline_info.catalogue_basis,
-                "interim_handler_id": after.decline_info.interim_handler_id,
-                "declined_at": after.decline_info.at,
-            }
-
-        return await self.run.transit(
-            "declineReferral", cmd.referral_id, caller, move, ReferralDeclinedV1, extra
-        )
-
-    async def forward(self, cmd: ForwardReferral, caller: Caller) -> Referral:
-        """R-REF-07, CQ 四(二): pass the case at once to the competent agency (the catalogue
-        decides who that is); the first receiver keeps a clock until it accepts."""
-
-        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
-            competence = await self.assess_competence(
-                r.matter_code, r.township_id, now, r.penalty_kinds, r.possible_fine_yuan
-            )
-            accept = self.clocks.accept(now, cmd.to_agency_id)
-            return r.forward(
-                actor,
-                now,
-                may_forward=policy_of(self.ports.policy).acceptance.forward_when_not_competent,
-                to=await self.run.agency(cmd.to_agency_id),
-                to_id=cmd.to_agency_id,
-                reasons=cmd.reasons,
-                competence=competence,
-                accept_clock=accept,
-                first_receiver_clock=self.clocks.first_receiver(accept, now),
-            )
-
-        def extra(before: Referral, after: Referral) -> dict[str, object]:
-            accept = after.accept_deadline
-            return {
-                "previous_receiver_id": before.receiver_id,
-                "first_receiver_id": after.first_receiver_id or before.receiver_id,
-                "reasons": cmd.reasons.strip(),
-                "accept_due": accept.due if accept else None,
-            }
-
-        return await self.run.transit(
-            "forwardReferral", cmd.referral_id, caller, move, ReferralForwardedV1, extra
-        )
-
-    async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:
-        """The receiver's penalty decision, checked against the law's kinds and, for a major
-        one, against the catalogue's reservation (R-CAT-03)."""
-        kinds = normalize_penalty_kinds(cmd.kinds)
-
-        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
-            await self.check_reservation(
-                r, now, kinds=kinds, fine_yuan=cmd.fine_yuan, doing="record the penalty"
-            )
-            return r.record_penalty(
-                actor, now, Penalty(cmd.kinds, cmd.fine_yuan, cmd.decision_number, now)
-            )
-
-        return await self.run.transit(
-            "recordReferralPenalty",
-            cmd.referral_id,
-            caller,
-            move,
-            ReferralPenaltyRecordedV1,
-            {
-                "decision_number": cmd.decision_number.strip(),
-                "kinds": list(cmd.kinds),
-                "fine_yuan": cmd.fine_yuan,
-            },
-        )
-
-    async def mark_handled(self, cmd: MarkHandled, caller: Caller) -> Referral:
-        return await self.run.transit(
-            "markReferralHandled",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.mark_handled(actor, now, cmd.summary),
-            ReferralHandledV1,
-            {"summary": cmd.summary},
-        )
-
-    async def report_result(self, cmd: ReportResult, caller: Caller) -> Referral:
-        """R-REF-08: result to the sender; a complaint-born case also tells the complainant."""
-        saved = await self.run.transit(
-            "reportReferralResult",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.report_result(actor, now, cmd.result),
-            ReferralResultReportedV1,
-            lambda _, after: {"result": after.result, "complaint_id": after.complaint_id},
-        )
-        if saved.complaint_id and self.ports.complaints_port is not None:
-            # A second aggregate: if this write fails the referral's result stands and the
-            # complaint can still be told by tellComplainantResult (same outcome).
-            complaint = await self.ports.complaints.get(saved.complaint_id)
-            if complaint is not None and complaint.status is ComplaintStatus.REFERRED:
-                await self.ledger.tell_result(
-                    complaint,
-                    actor_of(caller.principal),
-                    self.run.now(),
-                    saved.result,
-                    caller.correlation_id,
-                )
-        return saved
-
-    async def close(self, cmd: CloseReferral, caller: Caller) -> Referral:
-        return await self.run.transit(
-            "closeReferral",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.close(actor, now),
-            ReferralClosedV1,
-        )
-
-    async def supervise(self, cmd: SuperviseReferral, caller: Caller) -> Referral:
-        """R-REF-13: the 督办 reaches the receiver with its own clock (policy
-        ``supervision``)."""
-        return await self.run.transit(
-            "superviseReferral",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.supervise(
-                actor, now, cmd.note, self.clocks.supervision(now, r.receiver_id)
-            ),
-            ReferralSupervisedV1,
-            lambda _, after: {"note": cmd.note, "supervision_due": after.supervisions[-1].due},
-        )
-
-    async def answer_supervision(self, cmd: AnswerSupervision, caller: Caller) -> Referral:
-        """R-REF-13: the receiver's written answer stops the 督办's clock."""
-
-        def extra(before: Referral, _: Referral) -> dict[str, object]:
-            pending = [s.agency_id for s in before.supervisions if s.answered_at is None]
-            return {"answer": cmd.answer.strip(), "supervising_agency_ids": sorted(set(pending))}
-
-        return await self.run.transit(
-            "answerSupervision",
-            cmd.referral_id,
-            caller,
-            lambda r, actor, now: r.answer_supervision(actor, now, cmd.answer),
-            ReferralSupervisionAnsweredV1,
-            extra,
         )
 
     # -- passed up (R-REF-09) -----------------------------------------------------------

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from referral.domain.model.refusals import check_decline, check_forward
+from referral.domain.model.states import (
+    FIRST_RECEIVER,
+    JUDICIAL_KINDS,
+    MOVABLE_AT_DELEGATION,
+    OPEN_AFTER_SENDING,
+    SUPERVISION,
+    Status,
+    Transition,
+)
 from referral.domain.model.values import (
     CRIME_CLOCKS,
     Actor,
@@ -37,51 +46,16 @@ from referral.domain.model.values import (
     check_upward_ready,
 )
 
-
-class Status(StrEnum):
-    DRAFT = "draft"
-    PENDING_APPROVAL = "pending_approval"
-    APPROVED = "approved"
-    SENT = "sent"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    CRIME_PENDING = "crime_pending"
-    HANDLED = "handled"
-    RESULT_REPORTED = "result_reported"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
-
-# States in which the case is with the receiver and not finished: supervision (督办) applies.
-OPEN_AFTER_SENDING = (
-    Status.SENT,
-    Status.ACCEPTED,
-    Status.DECLINED,
-    Status.CRIME_PENDING,
-    Status.HANDLED,
-)
-# Referrals a bulk transfer at delegation may move (R-REF-11); finished ones stay archived.
-MOVABLE_AT_DELEGATION = (Status.SENT, Status.ACCEPTED)
-
-#: The clock of the first receiver that forwarded a case (首接负责, CQ 四(二)): it runs until
-#: the competent agency accepts, so the first receiver answers for the case meanwhile.
-FIRST_RECEIVER = "first_receiver"
-#: The clock of a 督办 (R-REF-13): the receiver answers it, or acts on the case, by its due.
-SUPERVISION = "supervision"
-
-JUDICIAL_KINDS = frozenset({"public_security", "procuratorate", "court"})
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    actor_id: str
-    actor_name: str
-    agency_id: str
-    at: datetime
-    before: Status | None
-    after: Status
-    note: str = ""
+__all__ = [
+    "FIRST_RECEIVER",
+    "JUDICIAL_KINDS",
+    "MOVABLE_AT_DELEGATION",
+    "OPEN_AFTER_SENDING",
+    "SUPERVISION",
+    "Referral",
+    "Status",
+    "Transition",
+]
 
 
 @dataclass(frozen=True)
@@ -438,38 +412,14 @@ class Referral:
     ) -> Referral:
         """R-REF-07: decline with reasons citing the catalogue, naming an interim handler."""
         self._require("decline", Status.SENT)
-        if not may_refuse:
-            raise Forbidden(
-                "in this district the receiving agency may not refuse a referral "
-                "(不得拒绝接受, R-REF-06)",
-                field="status",
-            )
-        if self.route is Route.CRIME:
-            raise InvalidState("public security records 立案 or 不立案 instead (R-REF-10)")
-        confirmed = [r for r in self.rulings if r.responsible_agency_id == self.receiver_id]
-        if confirmed:
-            raise Forbidden(
-                f"a binding ruling ({confirmed[-1].basis or confirmed[-1].dispute_id}) named "
-                "this agency responsible; it cannot decline again (R-DSP-03)",
-                field="status",
-            )
-        if not reasons.strip():
-            raise ValidationFailed("state the reasons for declining", field="reasons")
-        if not catalogue_basis.strip():
-            raise ValidationFailed(
-                "cite the catalogue entry (事项清单) the decline rests on (R-REF-07)",
-                field="catalogueBasis",
-            )
-        if interim_handler is None:
-            raise ValidationFailed(
-                f"interim handler {interim_handler_id!r} is not a registered agency; name who "
-                "acts meanwhile (先予协同处置, R-REF-07)",
-                field="interimHandlerId",
-            )
-        if interim_handler.internal_unit:
-            raise ValidationFailed(
-                f"{interim_handler.name} is an internal unit (R-AG-02)", field="interimHandlerId"
-            )
+        interim_handler = check_decline(
+            self,
+            may_refuse=may_refuse,
+            reasons=reasons,
+            catalogue_basis=catalogue_basis,
+            interim_handler=interim_handler,
+            interim_handler_id=interim_handler_id,
+        )
         d = Decline(
             reasons.strip(),
             catalogue_basis.strip(),
@@ -500,39 +450,14 @@ class Referral:
         One with jurisdiction may neither refuse nor pass it on (不得拒绝接受). Where the
         district gives no such route, nobody passes a case on (不得再行移送)."""
         self._require("forward", Status.SENT)
-        if not may_forward:
-            raise Forbidden(
-                "in this district a receiver may not pass a case on to a third agency "
-                "(不得再行移送, R-REF-07); decline it instead",
-                field="id",
-            )
-        if self.route is Route.CRIME:
-            raise InvalidState("public security records 立案 or 不立案 instead (R-REF-10)")
-        competent = competence.resolved_agency_id
-        if competent == self.receiver_id:
-            raise Forbidden(
-                f"the catalogue names this agency competent ({competence.explanation}); it "
-                "may not refuse the case or pass it on (不得拒绝接受, CQ 四(二))",
-                field="id",
-            )
-        if competent is None:
-            raise ValidationFailed(
-                f"the catalogue names no competent agency ({competence.explanation}); ask the "
-                "coordination body to designate one (R-CAT-04)",
-                field="toAgencyId",
-            )
-        if to_id != competent:
-            raise ValidationFailed(
-                f"the case goes to the agency with jurisdiction, {competent!r} per the "
-                f"catalogue ({competence.explanation}), not {to_id!r}",
-                field="toAgencyId",
-            )
-        if to is None or to.internal_unit:
-            raise ValidationFailed(
-                f"{to_id!r} is not an agency that acts externally (R-AG-02)", field="toAgencyId"
-            )
-        if not reasons.strip():
-            raise ValidationFailed("state why the case is not this agency's", field="reasons")
+        to = check_forward(
+            self,
+            may_forward=may_forward,
+            to=to,
+            to_id=to_id,
+            reasons=reasons,
+            competence=competence,
+        )
         first = self.first_receiver_id or self.receiver_id
         moved = self._moved(
             "forward", actor, at, Status.SENT, f"{self.receiver_id}→{to.id}：{reasons.strip()}"

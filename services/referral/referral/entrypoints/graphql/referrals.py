@@ -12,7 +12,7 @@ from referral.application import commands as c
 from referral.entrypoints.graphql.agency import Agency
 from referral.entrypoints.graphql.context import Info
 from referral.entrypoints.graphql.inputs import DraftReferralInput, draft_command
-from referral.entrypoints.graphql.results import referral_result
+from referral.entrypoints.graphql.results import ReferralId, referral_result
 from referral.entrypoints.graphql.types import (
     ElectronicConsent,
     ElectronicConsentResult,
@@ -81,7 +81,7 @@ async def decline_referral(
 
 async def forward_referral(
     info: Info,
-    id: Annotated[strawberry.ID, strawberry.argument(description="the referral")],
+    id: ReferralId,
     to_agency_id: Annotated[
         strawberry.ID, strawberry.argument(description="the competent agency (the catalogue's)")
     ],
@@ -94,7 +94,7 @@ async def forward_referral(
 
 async def answer_supervision(
     info: Info,
-    id: Annotated[strawberry.ID, strawberry.argument(description="the referral")],
+    id: ReferralId,
     answer: Annotated[str, strawberry.argument(description="the written answer to the 督办")],
 ) -> ReferralResult:
     cmd = c.AnswerSupervision(str(id), answer)

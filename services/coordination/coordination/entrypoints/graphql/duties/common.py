@@ -1,10 +1,12 @@
 """What the duty modules of the graph share: the domain enums exposed with every value
-described, and one way to page a list of a duty."""
+described, the list arguments, and :class:`DutyNode`: one way to read, page and answer a
+duty's node (each duty names its handlers and how a record becomes its node)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import types
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, ClassVar, Self
 
 import strawberry
 
@@ -12,10 +14,9 @@ from coordination.domain import correction as cor
 from coordination.domain import joint_ruling as jr
 from coordination.domain import onsite as ons
 from coordination.domain import participation as par
-from coordination.entrypoints.graphql.types import (
-    Info,
-)
-from kernel.graphql import page_size, paginate
+from coordination.entrypoints.graphql.types import Info, as_result
+from kernel.caller import Caller
+from kernel.graphql import Connection, Edge, PageInfo, UserError, page_size, paginate
 
 
 def _enum(cls: Any, name: str, description: str, values: dict[str, str]) -> None:
@@ -104,23 +105,125 @@ JointRulingSource = jr.FailureSource
 JointRulingStatus = jr.JointRulingStatus
 
 
-async def _list(
-    handlers: Any,
-    info: Info,
-    agency_id: strawberry.ID | None,
-    first: int,
-    after: str | None,
-    node: Callable[[Any], Any],
-    types: tuple[type[Any], type[Any]],
-) -> Any:
-    first = page_size(first)
-    rows = await handlers.list_visible(
-        agency_id=str(agency_id) if agency_id else None,
-        after=after,
-        limit=first + 1,
-        caller=info.context.caller(),
+IdArgument = Annotated[strawberry.ID, strawberry.argument(description="the id")]
+AgencyFilter = Annotated[
+    strawberry.ID | None, strawberry.argument(description="only those this agency takes part in")
+]
+PageSize = Annotated[int, strawberry.argument(description="page size")]
+AfterCursor = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
+
+
+class DutyNode:
+    """A duty's node in the graph: ``duty`` names its handlers in ``info.context.duties``
+    (each has ``visible`` and ``list_visible``), ``of`` makes the node of a domain record,
+    and :func:`paged` gives it its edge and connection."""
+
+    duty: ClassVar[str]
+    edge_type: ClassVar[type[Any]]
+    connection_type: ClassVar[type[Any]]
+
+    @classmethod
+    def of(cls, found: Any, info: Info) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def handlers(cls, info: Info) -> Any:
+        return getattr(info.context.duties, cls.duty)
+
+    @classmethod
+    async def visible(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """The node, read-checked: None when absent or not the caller's to see."""
+        found = await cls.handlers(info).visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """A reference from another subgraph (a clock in notify's work queue), read-checked
+        as the single read is: null when absent or not the caller's to see."""
+        return await cls.visible(info, id)
+
+    @classmethod
+    async def page(
+        cls, info: Info, agency_id: strawberry.ID | None, first: int, after: str | None
+    ) -> Any:
+        """A page of the duty's records the caller may see (those of ``agency_id``)."""
+        first = page_size(first)
+        rows = await cls.handlers(info).list_visible(
+            agency_id=str(agency_id) if agency_id else None,
+            after=after,
+            limit=first + 1,
+            caller=info.context.caller(),
+        )
+        return paginate(
+            rows,
+            first,
+            cursor=lambda r: r.id,
+            node=lambda r: cls.of(r, info),
+            connection=cls.connection_type,
+            edge=cls.edge_type,
+            after=after,
+        )
+
+    @classmethod
+    def read_field(cls, description: str) -> Any:
+        """The root field reading one record by id (read-checked, null when not visible)."""
+
+        async def read(info: Info, id: IdArgument) -> Any:
+            return await cls.visible(info, id)
+
+        return strawberry.field(resolver=read, description=description, graphql_type=cls | None)
+
+    @classmethod
+    def list_field(cls, description: str) -> Any:
+        """The root field listing the records the caller may see, a page at a time."""
+
+        async def page(
+            info: Info,
+            agency_id: AgencyFilter = None,
+            first: PageSize = 50,
+            after: AfterCursor = None,
+        ) -> Any:
+            return await cls.page(info, agency_id, first, after)
+
+        return strawberry.field(
+            resolver=page, description=description, graphql_type=cls.connection_type
+        )
+
+    @classmethod
+    async def answer(
+        cls, info: Info, act: Callable[[Any, Caller], Awaitable[Any]]
+    ) -> Self | UserError:
+        """A mutation's answer: ``act`` (given the duty's handlers and the caller) as the
+        node, or the ``UserError`` a refused command becomes."""
+        return await as_result(
+            act(cls.handlers(info), info.context.caller()), lambda found: cls.of(found, info)
+        )
+
+
+def paged(node: type[DutyNode], one: str, many: str) -> type[Any]:
+    """The edge and connection of a duty's list, described in the duty's words (``one``:
+    "correction opinion", ``many``: "Correction opinions"), kept on the node; returns the
+    connection (``XConnection``, its edges ``XEdge``)."""
+    name = node.__name__
+
+    def edge_body(ns: dict[str, Any]) -> None:
+        ns["__annotations__"] = {"cursor": str, "node": node}
+        ns["cursor"] = strawberry.field(description="resume after this one")
+        ns["node"] = strawberry.field(description=f"the {one}")
+
+    edge = strawberry.type(
+        types.new_class(f"{name}Edge", (Edge[node],), exec_body=edge_body),  # type: ignore[valid-type]
+        description=f"One {one} of a list and the cursor to resume after it.",
     )
-    conn, edge = types
-    return paginate(
-        rows, first, cursor=lambda r: r.id, node=node, connection=conn, edge=edge, after=after
+
+    def connection_body(ns: dict[str, Any]) -> None:
+        ns["__annotations__"] = {"edges": list[edge], "page_info": PageInfo}  # type: ignore[valid-type]
+        ns["edges"] = strawberry.field(description="this page")
+        ns["page_info"] = strawberry.field(description="whether more follow, and from where")
+
+    connection = strawberry.type(
+        types.new_class(f"{name}Connection", (Connection[node],), exec_body=connection_body),  # type: ignore[valid-type]
+        description=f"{many}, a page at a time (Relay connection).",
     )
+    node.edge_type, node.connection_type = edge, connection
+    return connection

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 
@@ -12,17 +12,17 @@ from coordination.domain import correction as cor
 from coordination.entrypoints.graphql.duties.common import (
     CorrectionFinding,
     CorrectionStatus,
-    _list,
+    DutyNode,
+    paged,
 )
 from coordination.entrypoints.graphql.types import (
     Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    as_result,
     load_agency,
 )
-from kernel.graphql import Connection, Edge, PageInfo, UserError
+from kernel.graphql import UserError
 
 
 @strawberry.type(description="The township's reply: what it corrected.")
@@ -39,7 +39,9 @@ class CorrectionResponse:
     description="A department's correction opinion (纠正意见) to a township, copied to the "
     "justice bureau (R-NTF-05).",
 )
-class CorrectionOpinion:
+class CorrectionOpinion(DutyNode):
+    duty = "corrections"
+
     id: strawberry.ID = strawberry.field(description="the id")
     department_id: strawberry.ID = strawberry.field(description="the department")
     township_id: strawberry.ID = strawberry.field(description="the township")
@@ -75,14 +77,7 @@ class CorrectionOpinion:
         return await load_agency(info, str(self.department_id))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> CorrectionOpinion | None:
-        """A reference from another subgraph (a clock in notify's work queue), read-checked
-        as the single read is: null when absent or not the caller's to see."""
-        found = await info.context.duties.corrections.visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    def of(cls, o: cor.CorrectionOpinion, info: Info) -> CorrectionOpinion:
+    def of(cls, o: cor.CorrectionOpinion, info: Info) -> Self:
         r = o.response
         return cls(
             id=strawberry.ID(o.id),
@@ -111,18 +106,7 @@ class CorrectionOpinion:
         )
 
 
-@strawberry.type(description="One correction opinion of a list and the cursor to resume after it.")
-class CorrectionOpinionEdge(Edge[CorrectionOpinion]):
-    cursor: str = strawberry.field(description="resume after this one")
-    node: CorrectionOpinion = strawberry.field(description="the correction opinion")
-
-
-@strawberry.type(description="Correction opinions, a page at a time (Relay connection).")
-class CorrectionOpinionConnection(Connection[CorrectionOpinion]):
-    edges: list[CorrectionOpinionEdge] = strawberry.field(  # type: ignore[assignment]
-        description="this page"
-    )
-    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+CorrectionOpinionConnection = paged(CorrectionOpinion, "correction opinion", "Correction opinions")
 
 
 CorrectionResult = Annotated[
@@ -149,36 +133,12 @@ class IssueCorrectionOpinionInput:
 
 @strawberry.type
 class CorrectionQuery:
-    @strawberry.field(description="One correction opinion (parties and supervising roles).")
-    async def correction_opinion(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
-    ) -> CorrectionOpinion | None:
-        o = await info.context.duties.corrections.visible(str(id), info.context.caller())
-        return CorrectionOpinion.of(o, info) if o else None
-
-    @strawberry.field(description="Correction opinions you are a party to (or copied on).")
-    async def correction_opinions(
-        self,
-        info: Info,
-        agency_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="only those this agency takes part in"),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="page size")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
-    ) -> CorrectionOpinionConnection:
-        page: CorrectionOpinionConnection = await _list(
-            info.context.duties.corrections,
-            info,
-            agency_id,
-            first,
-            after,
-            lambda o: CorrectionOpinion.of(o, info),
-            (CorrectionOpinionConnection, CorrectionOpinionEdge),
-        )
-        return page
+    correction_opinion = CorrectionOpinion.read_field(
+        "One correction opinion (parties and supervising roles)."
+    )
+    correction_opinions = CorrectionOpinion.list_field(
+        "Correction opinions you are a party to (or copied on)."
+    )
 
 
 @strawberry.type
@@ -202,10 +162,7 @@ class CorrectionMutation:
             opinion=input.opinion,
             document_number=input.document_number,
         )
-        return await as_result(
-            info.context.duties.corrections.issue(cmd, info.context.caller()),
-            lambda o: CorrectionOpinion.of(o, info),
-        )
+        return await CorrectionOpinion.answer(info, lambda h, caller: h.issue(cmd, caller))
 
     @strawberry.mutation(description="R-NTF-05: the township's reply: what it corrected.")
     async def respond_to_correction_opinion(
@@ -220,7 +177,4 @@ class CorrectionMutation:
         ],
     ) -> CorrectionResult:
         cmd = d.RespondToCorrectionOpinion(str(opinion_id), corrected, document_number)
-        return await as_result(
-            info.context.duties.corrections.respond(cmd, info.context.caller()),
-            lambda o: CorrectionOpinion.of(o, info),
-        )
+        return await CorrectionOpinion.answer(info, lambda h, caller: h.respond(cmd, caller))

@@ -4,26 +4,26 @@ graph."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import joint_ruling as jr
 from coordination.entrypoints.graphql.duties.common import (
+    DutyNode,
     JointRulingSource,
     JointRulingStatus,
-    _list,
+    paged,
 )
 from coordination.entrypoints.graphql.types import (
     Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    as_result,
     load_agency,
 )
-from kernel.graphql import Connection, Edge, PageInfo, UserError
+from kernel.graphql import UserError
 
 
 @strawberry.type(
@@ -48,7 +48,9 @@ class CluesTransfer:
     description="The platform's joint ruling (联合裁定) on a unit that failed or refused to "
     "carry out a ruling or task (R-SUP-04).",
 )
-class JointRuling:
+class JointRuling(DutyNode):
+    duty = "joint_rulings"
+
     id: strawberry.ID = strawberry.field(description="the id")
     platform_id: strawberry.ID = strawberry.field(
         description="the platform (coordination body) that rules"
@@ -85,14 +87,7 @@ class JointRuling:
         return await load_agency(info, str(self.responsible_agency_id))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> JointRuling | None:
-        """A reference from another subgraph (a clock in notify's work queue), read-checked
-        as the single read is: null when absent or not the caller's to see."""
-        found = await info.context.duties.joint_rulings.visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    def of(cls, r: jr.JointRuling, info: Info) -> JointRuling:
+    def of(cls, r: jr.JointRuling, info: Info) -> Self:
         return cls(
             id=strawberry.ID(r.id),
             platform_id=strawberry.ID(r.platform_id),
@@ -121,18 +116,7 @@ class JointRuling:
         )
 
 
-@strawberry.type(description="One joint ruling of a list and the cursor to resume after it.")
-class JointRulingEdge(Edge[JointRuling]):
-    cursor: str = strawberry.field(description="resume after this one")
-    node: JointRuling = strawberry.field(description="the joint ruling")
-
-
-@strawberry.type(description="Joint rulings, a page at a time (Relay connection).")
-class JointRulingConnection(Connection[JointRuling]):
-    edges: list[JointRulingEdge] = strawberry.field(  # type: ignore[assignment]
-        description="this page"
-    )
-    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+JointRulingConnection = paged(JointRuling, "joint ruling", "Joint rulings")
 
 
 JointRulingResult = Annotated[
@@ -166,36 +150,10 @@ class StartJointRulingInput:
 
 @strawberry.type
 class JointRulingQuery:
-    @strawberry.field(description="One joint ruling (parties and supervising roles).")
-    async def joint_ruling(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
-    ) -> JointRuling | None:
-        r = await info.context.duties.joint_rulings.visible(str(id), info.context.caller())
-        return JointRuling.of(r, info) if r else None
-
-    @strawberry.field(description="Joint rulings you are a party to (all if you supervise).")
-    async def joint_rulings(
-        self,
-        info: Info,
-        agency_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="only those this agency takes part in"),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="page size")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
-    ) -> JointRulingConnection:
-        page: JointRulingConnection = await _list(
-            info.context.duties.joint_rulings,
-            info,
-            agency_id,
-            first,
-            after,
-            lambda r: JointRuling.of(r, info),
-            (JointRulingConnection, JointRulingEdge),
-        )
-        return page
+    joint_ruling = JointRuling.read_field("One joint ruling (parties and supervising roles).")
+    joint_rulings = JointRuling.list_field(
+        "Joint rulings you are a party to (all if you supervise)."
+    )
 
 
 @strawberry.type
@@ -218,10 +176,7 @@ class JointRulingMutation:
             task_id=str(input.task_id) if input.task_id else None,
             participant_ids=tuple(str(p) for p in input.participant_ids),
         )
-        return await as_result(
-            info.context.duties.joint_rulings.start(cmd, info.context.caller()),
-            lambda r: JointRuling.of(r, info),
-        )
+        return await JointRuling.answer(info, lambda h, caller: h.start(cmd, caller))
 
     @strawberry.mutation(description="R-SUP-04: the joint ruling's decision.")
     async def rule_joint_ruling(
@@ -233,11 +188,9 @@ class JointRulingMutation:
             str, strawberry.argument(description="the ruling's document or minutes (文号)")
         ],
     ) -> JointRulingResult:
-        return await as_result(
-            info.context.duties.joint_rulings.rule(
-                d.RuleJointRuling(str(ruling_id), decision, basis), info.context.caller()
-            ),
-            lambda r: JointRuling.of(r, info),
+        return await JointRuling.answer(
+            info,
+            lambda h, caller: h.rule(d.RuleJointRuling(str(ruling_id), decision, basis), caller),
         )
 
     @strawberry.mutation(
@@ -254,9 +207,9 @@ class JointRulingMutation:
         ],
         clues: Annotated[str, strawberry.argument(description="the clues passed on (问题线索)")],
     ) -> JointRulingResult:
-        return await as_result(
-            info.context.duties.joint_rulings.transfer_clues(
-                d.TransferClues(str(ruling_id), str(recipient_id), clues), info.context.caller()
+        return await JointRuling.answer(
+            info,
+            lambda h, caller: h.transfer_clues(
+                d.TransferClues(str(ruling_id), str(recipient_id), clues), caller
             ),
-            lambda r: JointRuling.of(r, info),
         )

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import onsite as ons
 from coordination.entrypoints.graphql.duties.common import (
+    DutyNode,
     OnSiteSituation,
     OnSiteStatus,
-    _list,
+    paged,
 )
 from coordination.entrypoints.graphql.types import (
     Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    as_result,
     load_agency,
 )
-from kernel.graphql import Connection, Edge, PageInfo, UserError
+from kernel.graphql import UserError
 
 
 @strawberry.type(description="HL 四(四): the notifier's report to the government.")
@@ -40,7 +40,9 @@ class OnSiteGovernmentReport:
     description="An urgent case or hazard the receiver must send staff to at once "
     "(立即派员现场处置, R-REF-15).",
 )
-class OnSiteRequest:
+class OnSiteRequest(DutyNode):
+    duty = "on_site"
+
     id: strawberry.ID = strawberry.field(description="the id")
     notifier_id: strawberry.ID = strawberry.field(
         description="the agency that gave notice (告知方)"
@@ -83,14 +85,7 @@ class OnSiteRequest:
         return await load_agency(info, str(self.receiver_id))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> OnSiteRequest | None:
-        """A reference from another subgraph (a clock in notify's work queue), read-checked
-        as the single read is: null when absent or not the caller's to see."""
-        found = await info.context.duties.on_site.visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    def of(cls, r: ons.OnSiteRequest, info: Info) -> OnSiteRequest:
+    def of(cls, r: ons.OnSiteRequest, info: Info) -> Self:
         rep = r.report
         return cls(
             id=strawberry.ID(r.id),
@@ -123,18 +118,7 @@ class OnSiteRequest:
         )
 
 
-@strawberry.type(description="One on-site request of a list and the cursor to resume after it.")
-class OnSiteRequestEdge(Edge[OnSiteRequest]):
-    cursor: str = strawberry.field(description="resume after this one")
-    node: OnSiteRequest = strawberry.field(description="the on-site request")
-
-
-@strawberry.type(description="On-site requests, a page at a time (Relay connection).")
-class OnSiteRequestConnection(Connection[OnSiteRequest]):
-    edges: list[OnSiteRequestEdge] = strawberry.field(  # type: ignore[assignment]
-        description="this page"
-    )
-    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
+OnSiteRequestConnection = paged(OnSiteRequest, "on-site request", "On-site requests")
 
 
 OnSiteResult = Annotated[
@@ -163,36 +147,12 @@ class NotifyOnSiteInput:
 
 @strawberry.type
 class OnSiteQuery:
-    @strawberry.field(description="One on-site request (parties and supervising roles).")
-    async def on_site_request(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
-    ) -> OnSiteRequest | None:
-        r = await info.context.duties.on_site.visible(str(id), info.context.caller())
-        return OnSiteRequest.of(r, info) if r else None
-
-    @strawberry.field(description="On-site requests you are a party to (all if you supervise).")
-    async def on_site_requests(
-        self,
-        info: Info,
-        agency_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="only those this agency takes part in"),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="page size")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
-    ) -> OnSiteRequestConnection:
-        page: OnSiteRequestConnection = await _list(
-            info.context.duties.on_site,
-            info,
-            agency_id,
-            first,
-            after,
-            lambda r: OnSiteRequest.of(r, info),
-            (OnSiteRequestConnection, OnSiteRequestEdge),
-        )
-        return page
+    on_site_request = OnSiteRequest.read_field(
+        "One on-site request (parties and supervising roles)."
+    )
+    on_site_requests = OnSiteRequest.list_field(
+        "On-site requests you are a party to (all if you supervise)."
+    )
 
 
 @strawberry.type
@@ -214,10 +174,7 @@ class OnSiteMutation:
             place=input.place,
             referral_id=str(input.referral_id) if input.referral_id else None,
         )
-        return await as_result(
-            info.context.duties.on_site.notify(cmd, info.context.caller()),
-            lambda r: OnSiteRequest.of(r, info),
-        )
+        return await OnSiteRequest.answer(info, lambda h, caller: h.notify(cmd, caller))
 
     @strawberry.mutation(description="R-REF-15: staff sent on site (who; when is now).")
     async def dispatch_on_site_staff(
@@ -230,11 +187,11 @@ class OnSiteMutation:
             list[str], strawberry.argument(description="the staff sent on site (names)")
         ],
     ) -> OnSiteResult:
-        return await as_result(
-            info.context.duties.on_site.dispatch(
-                d.DispatchOnSiteStaff(str(request_id), tuple(staff)), info.context.caller()
+        return await OnSiteRequest.answer(
+            info,
+            lambda h, caller: h.dispatch(
+                d.DispatchOnSiteStaff(str(request_id), tuple(staff)), caller
             ),
-            lambda r: OnSiteRequest.of(r, info),
         )
 
     @strawberry.mutation(description="R-REF-15: the staff arrived on site (now).")
@@ -245,11 +202,8 @@ class OnSiteMutation:
             strawberry.ID, strawberry.argument(description="the on-site request")
         ],
     ) -> OnSiteResult:
-        return await as_result(
-            info.context.duties.on_site.arrive(
-                d.RecordOnSiteArrival(str(request_id)), info.context.caller()
-            ),
-            lambda r: OnSiteRequest.of(r, info),
+        return await OnSiteRequest.answer(
+            info, lambda h, caller: h.arrive(d.RecordOnSiteArrival(str(request_id)), caller)
         )
 
     @strawberry.mutation(description="R-REF-15: how it was handled on site.")
@@ -263,11 +217,9 @@ class OnSiteMutation:
             str, strawberry.argument(description="what was done on site (处置情况)")
         ],
     ) -> OnSiteResult:
-        return await as_result(
-            info.context.duties.on_site.handle(
-                d.RecordOnSiteHandling(str(request_id), handling), info.context.caller()
-            ),
-            lambda r: OnSiteRequest.of(r, info),
+        return await OnSiteRequest.answer(
+            info,
+            lambda h, caller: h.handle(d.RecordOnSiteHandling(str(request_id), handling), caller),
         )
 
     @strawberry.mutation(description="HL 四(四): the receiver says why it sends no staff.")
@@ -279,11 +231,8 @@ class OnSiteMutation:
         ],
         reason: Annotated[str, strawberry.argument(description="why no staff are sent (说明理由)")],
     ) -> OnSiteResult:
-        return await as_result(
-            info.context.duties.on_site.explain(
-                d.ExplainOnSite(str(request_id), reason), info.context.caller()
-            ),
-            lambda r: OnSiteRequest.of(r, info),
+        return await OnSiteRequest.answer(
+            info, lambda h, caller: h.explain(d.ExplainOnSite(str(request_id), reason), caller)
         )
 
     @strawberry.mutation(
@@ -298,9 +247,9 @@ class OnSiteMutation:
         ],
         text: Annotated[str, strawberry.argument(description="what the report says")],
     ) -> OnSiteResult:
-        return await as_result(
-            info.context.duties.on_site.report_to_government(
-                d.ReportOnSiteToGovernment(str(request_id), text), info.context.caller()
+        return await OnSiteRequest.answer(
+            info,
+            lambda h, caller: h.report_to_government(
+                d.ReportOnSiteToGovernment(str(request_id), text), caller
             ),
-            lambda r: OnSiteRequest.of(r, info),
         )

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 import strawberry
 
 from coordination.application import duties as d
 from coordination.domain import participation as par
 from coordination.entrypoints.graphql.duties.common import (
+    DutyNode,
     ParticipationPurpose,
     ParticipationStatus,
-    _list,
+    paged,
 )
 from coordination.entrypoints.graphql.types import (
     Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    as_result,
     load_agency,
 )
-from kernel.graphql import Connection, Edge, PageInfo, UserError
+from kernel.graphql import UserError
 
 
 @strawberry.type(description="The emergency phone call that preceded the writing.")
@@ -37,7 +37,9 @@ class ParticipationPhoneCall:
     description="A department's notice that the township take part in an inspection, "
     "approval or confirmation (书面通知, R-NTF-06).",
 )
-class ParticipationNotice:
+class ParticipationNotice(DutyNode):
+    duty = "participation"
+
     id: strawberry.ID = strawberry.field(description="the id")
     department_id: strawberry.ID = strawberry.field(description="the department")
     township_id: strawberry.ID = strawberry.field(description="the township")
@@ -73,14 +75,7 @@ class ParticipationNotice:
         return await load_agency(info, str(self.department_id))
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> ParticipationNotice | None:
-        """A reference from another subgraph (a clock in notify's work queue), read-checked
-        as the single read is: null when absent or not the caller's to see."""
-        found = await info.context.duties.participation.visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    def of(cls, n: par.ParticipationNotice, info: Info) -> ParticipationNotice:
+    def of(cls, n: par.ParticipationNotice, info: Info) -> Self:
         call = n.phone_call
         return cls(
             id=strawberry.ID(n.id),
@@ -105,20 +100,9 @@ class ParticipationNotice:
         )
 
 
-@strawberry.type(
-    description="One participation notice of a list and the cursor to resume after it."
+ParticipationNoticeConnection = paged(
+    ParticipationNotice, "participation notice", "Participation notices"
 )
-class ParticipationNoticeEdge(Edge[ParticipationNotice]):
-    cursor: str = strawberry.field(description="resume after this one")
-    node: ParticipationNotice = strawberry.field(description="the participation notice")
-
-
-@strawberry.type(description="Participation notices, a page at a time (Relay connection).")
-class ParticipationNoticeConnection(Connection[ParticipationNotice]):
-    edges: list[ParticipationNoticeEdge] = strawberry.field(  # type: ignore[assignment]
-        description="this page"
-    )
-    page_info: PageInfo = strawberry.field(description="whether more follow, and from where")
 
 
 ParticipationResult = Annotated[
@@ -157,36 +141,12 @@ class NotifyParticipationInput:
 
 @strawberry.type
 class ParticipationQuery:
-    @strawberry.field(description="One participation notice (parties and supervising roles).")
-    async def participation_notice(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the id")]
-    ) -> ParticipationNotice | None:
-        n = await info.context.duties.participation.visible(str(id), info.context.caller())
-        return ParticipationNotice.of(n, info) if n else None
-
-    @strawberry.field(description="Participation notices you are a party to.")
-    async def participation_notices(
-        self,
-        info: Info,
-        agency_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="only those this agency takes part in"),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="page size")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
-    ) -> ParticipationNoticeConnection:
-        page: ParticipationNoticeConnection = await _list(
-            info.context.duties.participation,
-            info,
-            agency_id,
-            first,
-            after,
-            lambda n: ParticipationNotice.of(n, info),
-            (ParticipationNoticeConnection, ParticipationNoticeEdge),
-        )
-        return page
+    participation_notice = ParticipationNotice.read_field(
+        "One participation notice (parties and supervising roles)."
+    )
+    participation_notices = ParticipationNotice.list_field(
+        "Participation notices you are a party to."
+    )
 
 
 @strawberry.type
@@ -211,10 +171,7 @@ class ParticipationMutation:
             document_number=input.document_number,
             phone_call=d.PhoneNoticeInput(call.caller, call.called, call.at) if call else None,
         )
-        return await as_result(
-            info.context.duties.participation.notify(cmd, info.context.caller()),
-            lambda n: ParticipationNotice.of(n, info),
-        )
+        return await ParticipationNotice.answer(info, lambda h, caller: h.notify(cmd, caller))
 
     @strawberry.mutation(description="R-NTF-06: the writing that follows a phone notice.")
     async def send_participation_written_notice(
@@ -227,12 +184,11 @@ class ParticipationMutation:
             str, strawberry.argument(description="the document's number (文号)")
         ],
     ) -> ParticipationResult:
-        return await as_result(
-            info.context.duties.participation.send_written(
-                d.SendParticipationWrittenNotice(str(notice_id), document_number),
-                info.context.caller(),
+        return await ParticipationNotice.answer(
+            info,
+            lambda h, caller: h.send_written(
+                d.SendParticipationWrittenNotice(str(notice_id), document_number), caller
             ),
-            lambda n: ParticipationNotice.of(n, info),
         )
 
     @strawberry.mutation(description="R-NTF-06: the township confirms who takes part.")
@@ -246,10 +202,9 @@ class ParticipationMutation:
             list[str], strawberry.argument(description="who takes part for the township")
         ],
     ) -> ParticipationResult:
-        return await as_result(
-            info.context.duties.participation.confirm(
-                d.ConfirmParticipation(str(notice_id), tuple(participants)),
-                info.context.caller(),
+        return await ParticipationNotice.answer(
+            info,
+            lambda h, caller: h.confirm(
+                d.ConfirmParticipation(str(notice_id), tuple(participants)), caller
             ),
-            lambda n: ParticipationNotice.of(n, info),
         )
