@@ -69,6 +69,7 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
         "notify",
         "gateway",
         "backup",
+        *(f"migrate-{n}" for n in OUR_SERVICES),
     }
     # Issue 19: pinned, registry-qualified server images (no floating `mongo:7`).
     assert _service(compose, "mongo")["image"] == "docker.io/library/mongo:7.0.16"
@@ -78,7 +79,8 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name in {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}:  # one-shot
+        one_shots = {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}
+        if name in one_shots or name.startswith("migrate-"):
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -103,13 +105,26 @@ def test_mongo_is_a_single_node_replica_set_initiated_idempotently(
 
 
 def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
+    """Issue 19: a service starts only after its migrate one-shot built the indexes, and the
+    one-shot runs with the service's own settings and secrets."""
+    infra = {
+        "mongo": {"condition": "service_healthy"},
+        "mongo-init": {"condition": "service_completed_successfully"},
+        "rabbitmq": {"condition": "service_healthy"},
+        "rabbitmq-users": {"condition": "service_completed_successfully"},
+    }
     for name in OUR_SERVICES:
-        assert _service(compose, name)["depends_on"] == {
-            "mongo": {"condition": "service_healthy"},
-            "mongo-init": {"condition": "service_completed_successfully"},
-            "rabbitmq": {"condition": "service_healthy"},
-            "rabbitmq-users": {"condition": "service_completed_successfully"},
+        service = _service(compose, name)
+        assert service["depends_on"] == {
+            **infra,
+            f"migrate-{name}": {"condition": "service_completed_successfully"},
         }
+        migrate = _service(compose, f"migrate-{name}")
+        assert migrate["command"] == ["migrate", name]
+        assert migrate["depends_on"] == infra
+        assert migrate["environment"] == service["environment"]
+        assert migrate["secrets"] == service["secrets"]
+        assert migrate["image"] == service["image"]
     assert _service(compose, "gateway")["depends_on"] == {
         name: {"condition": "service_healthy"} for name in OUR_SERVICES
     }
@@ -799,6 +814,12 @@ def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_runni
         assert labels["app.kubernetes.io/name"] == f"migrate-{name}"  # no Service routes here
         env = {e["name"] for e in migrate["env"]}
         assert {"LIANDONG_MONGO_URL", "LIANDONG_MONGO_PASSWORD"} <= env
+        # The pods wait for the Job's completion marker, whatever order apply creates them in.
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        (wait,) = pod["initContainers"]
+        assert wait["args"] == ["migrate", name, "--wait"]
+        assert wait["image"] == migrate["image"] and wait["env"] == migrate["env"]
+        assert "readinessProbe" not in wait and "ports" not in wait
     # Backups: nightly, every database through the oplog, retention.
     cron = by_kind["CronJob"]["mongo-backup"]
     (dump,) = _containers(cron["spec"]["jobTemplate"])
