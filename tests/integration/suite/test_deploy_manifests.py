@@ -973,3 +973,78 @@ def test_issue_16_compose_mongo_requires_authentication(compose: dict[str, Any])
     assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in init
     backup = " ".join(_service(compose, "backup")["command"])
     assert "mongodb://backup:$$MONGO_BACKUP_PASSWORD@" in backup
+
+
+# -- offline manifest lint (issue 19) --------------------------------------------------------
+
+LINTER = DEPLOY / "lint_manifests.py"
+#: Kinds of the operators the overlays use; the bundled Kubernetes schemas do not know them.
+OPERATOR_KINDS = {
+    "RabbitmqCluster",
+    "User",
+    "Permission",
+    "TopicPermission",
+    "Policy",
+    "PodMonitor",
+    "PrometheusRule",
+}
+
+
+def _lint(docs: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(LINTER), "-"],
+        input=yaml.safe_dump_all(docs),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_issue_19_every_overlay_passes_the_offline_manifest_linter(
+    kustomize: Path, district: str
+) -> None:
+    """Strict schema validation (kubernetes-validate's bundled schemas, no network) and the
+    hardening policy, over what `kustomize build` gives for the district."""
+    docs = _render_overlay(kustomize, district)
+    done = _lint(docs)
+    assert done.returncode == 0, done.stdout + done.stderr
+    unchecked = done.stderr.rsplit("no schema for: ", 1)[1].strip().split(", ")
+    assert {u.split("/", 1)[0] for u in unchecked} <= OPERATOR_KINDS, unchecked
+
+
+@pytest.mark.timeout(240)
+def test_issue_19_the_linter_fails_on_a_bad_manifest(kustomize: Path) -> None:
+    """Each kind of mistake is reported with its document and field, and the exit status is
+    1: an unknown field (a typo), a floating image, no limits, a writable root filesystem, an
+    init container running as root."""
+    docs = _render_overlay(kustomize, "fuyuan")
+    deployment = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "referral"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    container["imagePullPolcy"] = "Always"
+    container["image"] = "liandong/services:latest"
+    del container["resources"]["limits"]
+    container["securityContext"]["readOnlyRootFilesystem"] = False
+    pod["initContainers"][0]["securityContext"]["runAsNonRoot"] = False
+    done = _lint([deployment])
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    expected = [
+        "imagePullPolcy",
+        "image 'liandong/services:latest' has no version tag",
+        "containers[referral]: no cpu limit",
+        "containers[referral]: no memory limit",
+        "containers[referral]: readOnlyRootFilesystem is not true",
+        "initContainers[wait-for-migration]: runAsNonRoot is not true",
+    ]
+    for text in expected:
+        assert any(text in line and "Deployment/referral" in line for line in lines), (
+            text,
+            lines,
+        )
+    assert _lint([d for d in docs if d is not deployment]).returncode == 0
