@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -27,6 +26,7 @@ from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import SubscriptionSpec
 from kernel.envelope import Envelope
 from tests import ROOT
+from tests.contract.test_bus_contract import make_envelope
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.infra]
 
@@ -78,20 +78,6 @@ async def bus(vhost_url: tuple[str, str]) -> AsyncIterator[RabbitBus]:
         yield made
     finally:
         await made.close()
-
-
-def _envelope() -> Envelope:
-    event_id = str(uuid.uuid4())
-    return Envelope(
-        id=event_id,
-        source="/liandong/fuyuan/referral",
-        type="referral.sent.v1",
-        time=datetime.now(UTC),
-        data={},
-        district="fuyuan",
-        correlationid=event_id,
-        service="referral",
-    )
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -169,7 +155,7 @@ async def test_consumer_queue_settings_come_from_the_policy_and_change_without_r
     assert queues[f"{QUEUE}.dlq"][0] == "liandong-parked"
     assert queues[f"{EXCHANGE}.unrouted"][0] == "liandong-parked"
 
-    first = _envelope()
+    first = make_envelope()
     await bus.publish([first])
     reason = await _dead_letter(bus)
     assert reason.startswith("delivery_limit: redelivery limit of queue"), reason
@@ -194,7 +180,7 @@ async def test_consumer_queue_settings_come_from_the_policy_and_change_without_r
             }
         ),
     )
-    second = _envelope()
+    second = make_envelope()
     await bus.publish([second])
     reason = await _dead_letter(bus)
     assert reason.startswith("delivery_limit"), reason
@@ -232,7 +218,7 @@ async def test_a_queue_declared_with_the_old_arguments_is_used_as_it_is(
     handler = Failing()
     await bus.subscribe(SubscriptionSpec(QUEUE, ("fuyuan.#",), handler, max_deliveries=2))
     assert "x-delivery-limit" in _effective(vhost)[QUEUE][2]  # the old queue, kept
-    envelope = _envelope()
+    envelope = make_envelope()
     await bus.publish([envelope])
     reason = await _dead_letter(bus)
     assert reason.startswith("delivery_limit: delivered 2 times"), reason
