@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from kernel.auth import ensure_dev_keys
-from liandong.gateway import free_port, gateway_dir
+from liandong.gateway import free_port, gateway_dir, node_path
 from tests import ROOT
 
 pytestmark = pytest.mark.timeout(60)
@@ -411,7 +411,11 @@ def test_gateway_image_is_multi_stage_and_non_root() -> None:
     deps, runtime = stages[0], stages[-1]
 
     assert len(stages) >= 2
-    assert deps.base == runtime.base == "node:20-slim"
+    # Issue 19: a supported Node.js (22; 20 reached its end of life on 2026-04-30), pinned and
+    # registry-qualified, the same version scripts/infra/gateway.sh runs the tests on.
+    assert deps.base == runtime.base == "docker.io/library/node:22.23.5-slim"
+    script = (REPO / "scripts" / "infra" / "gateway.sh").read_text(encoding="utf-8")
+    assert "NODE_VERSION=22.23.5" in script
     assert "npm ci --omit=dev" in " ".join(deps.all("RUN"))
     assert any(c.startswith(f"--from={deps.name} ") for c in runtime.all("COPY"))
     assert _user_of(runtime) == "node"
@@ -466,6 +470,7 @@ def _entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         LIANDONG_ENV="production",
         LIANDONG_GATEWAY_HOST="127.0.0.1",
         NO_COLOR="1",
+        PATH=node_path(),  # the Node.js 22 that scripts/infra/gateway.sh provides
         LIANDONG_GATEWAY_JWKS_FILE=str(ensure_dev_keys(tmp_path).jwks_file),
         LIANDONG_GATEWAY_HMAC_SECRET="entrypoint-test-secret",
     )
@@ -487,6 +492,20 @@ def test_gateway_entrypoint_refuses_a_subgraph_without_endpoint(
 
     assert result.returncode != 0
     assert "LIANDONG_SUBGRAPH_PINGER_URL" in result.stderr
+
+
+def test_issue_19_the_gateway_runs_on_node_22(gateway_installed: None) -> None:
+    """The suite starts the gateway with the Node.js that scripts/infra/gateway.sh provides
+    (22, as the image), not an older `node` the machine may have first on PATH."""
+    node = shutil.which("node", path=node_path())
+    assert node is not None
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+    assert int(version.lstrip("v").split(".")[0]) >= 22, (node, version)
+    stamp = gateway_dir() / "node_modules" / ".liandong-install-stamp"
+    installed_with = stamp.read_text(encoding="utf-8").split()[-1]  # "node<major>"
+    assert int(installed_with.removeprefix("node")) >= 22, installed_with
 
 
 def test_gateway_entrypoint_composes_from_env_and_serves(
