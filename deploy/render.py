@@ -290,24 +290,36 @@ def service_workload(name: str) -> list[dict[str, Any]]:
             "ports": [{"name": "http", "port": port, "targetPort": "http"}],
         },
     }
+    pod = deployment["spec"]["template"]["spec"]
+    # The pods start only once this release's migrate Job has finished: the init container
+    # waits for the completion marker the Job writes (`liandong migrate --wait`), so the
+    # order in which `kubectl apply -k` creates the Job and the Deployment does not matter.
+    pod["initContainers"] = [_one_shot(pod, "wait-for-migration", ["migrate", name, "--wait"])]
     return [deployment, service, migrate_job(name, deployment)]
+
+
+def _one_shot(pod: dict[str, Any], name: str, args: list[str]) -> dict[str, Any]:
+    """The service's container, same image, settings and secrets, running ``args`` instead
+    of serving: no ports, probes or preStop hook."""
+    (container,) = pod["containers"]
+    one = {
+        k: v
+        for k, v in container.items()
+        if k not in {"ports", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle"}
+    }
+    one["name"] = name
+    one["args"] = args
+    return one
 
 
 def migrate_job(name: str, deployment: dict[str, Any]) -> dict[str, Any]:
     """`liandong migrate <service>` before the rollout (issue 19): index builds run here, not
     inside the pods' startup probe window. The same container, settings and secrets as the
     service, no ports; its pods are labelled apart so that no Service routes to them.
-    Deleted 5 minutes after it finished, so the next `kubectl apply` runs it again (apply
-    it first and `kubectl wait --for=condition=complete job/migrate-<service>`)."""
+    Deleted 5 minutes after it finished, so the next `kubectl apply` runs it again; the
+    Deployment's init container waits for it (`_one_shot(..., "wait-for-migration")`)."""
     pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    job_container = {
-        k: v
-        for k, v in container.items()
-        if k not in {"ports", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle"}
-    }
-    job_container["name"] = "migrate"
-    job_container["args"] = ["migrate", name]
+    job_container = _one_shot(pod, "migrate", ["migrate", name])
     labels = {"app.kubernetes.io/name": f"migrate-{name}", "app.kubernetes.io/part-of": "liandong"}
     return {
         "apiVersion": "batch/v1",

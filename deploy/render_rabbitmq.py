@@ -24,6 +24,11 @@ Issue 19, item 4: queue length limits as a policy (the unrouted queue and every 
 queue: at most ``MAX_PARKED`` messages, further publishes refused, so nothing is dropped
 silently — the outbox keeps an unroutable event, a handler's message stays in its queue).
 
+Issue 19, item 1: the consumers' queue settings as a policy too (``liandong-consumers``:
+``delivery-limit``, ``dead-letter-strategy``, ``overflow``), so that changing one needs no
+redeclaration; the application declares only the queue type and the dead-letter exchange and
+routing key, which follow from the names (``RabbitBus._declare_consumer_queue``).
+
 Two renderings of the same table: a shell script of ``rabbitmqctl`` commands for compose (and
 any broker an operator reaches with ``rabbitmqctl``; the tests run it against the real broker)
 and Messaging Topology Operator resources for Kubernetes.
@@ -37,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kernel.settings import Settings
 from notify.application.access import CRIME_EVENTS as _NOTIFY_CRIME_EVENTS
 from notify.application.access import PUBLIC_EVENTS as _NOTIFY_PUBLIC_EVENTS
 
@@ -137,6 +143,30 @@ def _parked_policy() -> dict[str, Any]:
 
 
 PARKED_PATTERN = rf"^{_e(EXCHANGE)}\.unrouted$|\.dlq$"
+#: Every service's subscription queues (``Settings.queue_name`` and its suffixes); their
+#: ``.dlq`` also match, but ``liandong-parked`` has the higher priority there.
+CONSUMERS_PATTERN = rf"^{_e(INSTANCE)}\.[a-z0-9-]+\.({'|'.join(SERVICES)})(\.[a-z0-9_.-]+)?$"
+
+
+def _consumers_policy() -> dict[str, Any]:
+    # The broker's backstop for a message whose handler never returns (a crash loop): the
+    # subscription dead-letters a failing message itself after consumer_max_deliveries
+    # deliveries, with the error as the reason (kernel.adapters.rabbit_bus).
+    max_deliveries = Settings.model_fields["consumer_max_deliveries"].default
+    return {
+        "delivery-limit": max_deliveries - 1,
+        # at-least-once keeps a dead letter until the DLQ confirms it; it needs reject-publish.
+        "dead-letter-strategy": "at-least-once",
+        "overflow": "reject-publish",
+    }
+
+
+#: name → (pattern, priority, definition), in the order rabbitmqctl applies them.
+def policies() -> dict[str, tuple[str, int, dict[str, Any]]]:
+    return {
+        "liandong-parked": (PARKED_PATTERN, 10, _parked_policy()),
+        "liandong-consumers": (CONSUMERS_PATTERN, 5, _consumers_policy()),
+    }
 
 
 # -- compose (and any broker reached with rabbitmqctl) ------------------------------------------
@@ -182,7 +212,9 @@ def _render_common(district: str) -> str:
         "#",
         "#   rabbitmq-users.sh services          one user per service (passwords from",
         "#                                       RABBITMQ_REFERRAL_PASSWORD, ..._COORDINATION_,",
-        "#                                       ..._NOTIFY_) and the queue length policy",
+        "#                                       ..._NOTIFY_) and the queue policies",
+        "#   rabbitmq-users.sh policies          only the queue policies (liandong-parked,",
+        "#                                       liandong-consumers); change a value here",
         "#   rabbitmq-users.sh bureau AGENCY PROFILE   a bureau's read-only user (password from",
         "#                                       BUREAU_PASSWORD); PROFILE: "
         + " | ".join(BUREAU_PROFILES),
@@ -218,9 +250,13 @@ def _render_common(district: str) -> str:
             f'  ctl set_topic_permissions -p "$VHOST" {u} {EXCHANGE} \\',
             f"    '{access.topic_write}' '{access.topic_read}'",
         ]
+    lines += ["  policies", "}", "policies() {"]
+    for name, (pattern, priority, definition) in policies().items():
+        lines += [
+            f'  ctl set_policy -p "$VHOST" --apply-to queues --priority {priority} {name} \\',
+            f"    '{pattern}' '{json.dumps(definition, separators=(',', ':'))}'",
+        ]
     lines += [
-        '  ctl set_policy -p "$VHOST" --apply-to queues --priority 10 liandong-parked \\',
-        f"    '{PARKED_PATTERN}' '{json.dumps(_parked_policy(), separators=(',', ':'))}'",
         "}",
         "bureau() {",
         '  agency="$1"; profile="$2"',
@@ -240,8 +276,9 @@ def _render_common(district: str) -> str:
         "}",
         'case "${1:-services}" in',
         "  services) services;;",
+        "  policies) policies;;",
         '  bureau) shift; bureau "${1:-}" "${2:-}";;',
-        '  *) echo "usage: $0 services | bureau AGENCY PROFILE" >&2; exit 2;;',
+        '  *) echo "usage: $0 services | policies | bureau AGENCY PROFILE" >&2; exit 2;;',
         "esac",
         "",
     ]
@@ -301,20 +338,21 @@ def topology(district: str) -> list[dict[str, Any]]:
                 },
             },
         ]
-    docs.append(
-        {
-            "apiVersion": "rabbitmq.com/v1beta1",
-            "kind": "Policy",
-            "metadata": {"name": "liandong-parked", "labels": labels},
-            "spec": {
-                "name": "liandong-parked",
-                "vhost": "/",
-                "pattern": PARKED_PATTERN,
-                "applyTo": "queues",
-                "priority": 10,
-                "definition": _parked_policy(),
-                "rabbitmqClusterReference": cluster,
-            },
-        }
-    )
+    for name, (pattern, priority, definition) in policies().items():
+        docs.append(
+            {
+                "apiVersion": "rabbitmq.com/v1beta1",
+                "kind": "Policy",
+                "metadata": {"name": name, "labels": labels},
+                "spec": {
+                    "name": name,
+                    "vhost": "/",
+                    "pattern": pattern,
+                    "applyTo": "queues",
+                    "priority": priority,
+                    "definition": definition,
+                    "rabbitmqClusterReference": cluster,
+                },
+            }
+        )
     return docs

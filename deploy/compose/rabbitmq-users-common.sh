@@ -5,7 +5,9 @@
 #
 #   rabbitmq-users.sh services          one user per service (passwords from
 #                                       RABBITMQ_REFERRAL_PASSWORD, ..._COORDINATION_,
-#                                       ..._NOTIFY_) and the queue length policy
+#                                       ..._NOTIFY_) and the queue policies
+#   rabbitmq-users.sh policies          only the queue policies (liandong-parked,
+#                                       liandong-consumers); change a value here
 #   rabbitmq-users.sh bureau AGENCY PROFILE   a bureau's read-only user (password from
 #                                       BUREAU_PASSWORD); PROFILE: public | procuratorate | supervising
 #
@@ -48,8 +50,13 @@ services() {
     '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$'
   ctl set_topic_permissions -p "$VHOST" "${PREFIX}notify" liandong.events \
     '^'"$D"'\.notify\.[a-z0-9_]+(\.[a-z0-9_]+)+$' '^'"$D"'\.[a-z0-9_.*#]+$'
+  policies
+}
+policies() {
   ctl set_policy -p "$VHOST" --apply-to queues --priority 10 liandong-parked \
     '^liandong\.events\.unrouted$|\.dlq$' '{"max-length":100000,"overflow":"reject-publish"}'
+  ctl set_policy -p "$VHOST" --apply-to queues --priority 5 liandong-consumers \
+    '^liandong\.[a-z0-9-]+\.(referral|coordination|notify)(\.[a-z0-9_.-]+)?$' '{"delivery-limit":4,"dead-letter-strategy":"at-least-once","overflow":"reject-publish"}'
 }
 bureau() {
   agency="$1"; profile="$2"
@@ -68,6 +75,7 @@ bureau() {
 }
 case "${1:-services}" in
   services) services;;
+  policies) policies;;
   bureau) shift; bureau "${1:-}" "${2:-}";;
-  *) echo "usage: $0 services | bureau AGENCY PROFILE" >&2; exit 2;;
+  *) echo "usage: $0 services | policies | bureau AGENCY PROFILE" >&2; exit 2;;
 esac

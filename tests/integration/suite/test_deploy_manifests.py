@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from kernel.auth import ensure_dev_keys
-from liandong.gateway import free_port, gateway_dir
+from liandong.gateway import free_port, gateway_dir, node_path
 from tests import ROOT
 
 pytestmark = pytest.mark.timeout(60)
@@ -69,6 +69,7 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
         "notify",
         "gateway",
         "backup",
+        *(f"migrate-{n}" for n in OUR_SERVICES),
     }
     # Issue 19: pinned, registry-qualified server images (no floating `mongo:7`).
     assert _service(compose, "mongo")["image"] == "docker.io/library/mongo:7.0.16"
@@ -78,7 +79,8 @@ def test_compose_has_the_district_services(compose: dict[str, Any]) -> None:
 
 def test_every_long_running_container_has_a_healthcheck(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name in {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}:  # one-shot
+        one_shots = {"mongo-keyfile", "mongo-init", "rabbitmq-users", "backup"}
+        if name in one_shots or name.startswith("migrate-"):
             assert service["restart"] == "no"
             continue
         check = service.get("healthcheck")
@@ -103,13 +105,26 @@ def test_mongo_is_a_single_node_replica_set_initiated_idempotently(
 
 
 def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
+    """Issue 19: a service starts only after its migrate one-shot built the indexes, and the
+    one-shot runs with the service's own settings and secrets."""
+    infra = {
+        "mongo": {"condition": "service_healthy"},
+        "mongo-init": {"condition": "service_completed_successfully"},
+        "rabbitmq": {"condition": "service_healthy"},
+        "rabbitmq-users": {"condition": "service_completed_successfully"},
+    }
     for name in OUR_SERVICES:
-        assert _service(compose, name)["depends_on"] == {
-            "mongo": {"condition": "service_healthy"},
-            "mongo-init": {"condition": "service_completed_successfully"},
-            "rabbitmq": {"condition": "service_healthy"},
-            "rabbitmq-users": {"condition": "service_completed_successfully"},
+        service = _service(compose, name)
+        assert service["depends_on"] == {
+            **infra,
+            f"migrate-{name}": {"condition": "service_completed_successfully"},
         }
+        migrate = _service(compose, f"migrate-{name}")
+        assert migrate["command"] == ["migrate", name]
+        assert migrate["depends_on"] == infra
+        assert migrate["environment"] == service["environment"]
+        assert migrate["secrets"] == service["secrets"]
+        assert migrate["image"] == service["image"]
     assert _service(compose, "gateway")["depends_on"] == {
         name: {"condition": "service_healthy"} for name in OUR_SERVICES
     }
@@ -396,7 +411,11 @@ def test_gateway_image_is_multi_stage_and_non_root() -> None:
     deps, runtime = stages[0], stages[-1]
 
     assert len(stages) >= 2
-    assert deps.base == runtime.base == "node:20-slim"
+    # Issue 19: a supported Node.js (22; 20 reached its end of life on 2026-04-30), pinned and
+    # registry-qualified, the same version scripts/infra/gateway.sh runs the tests on.
+    assert deps.base == runtime.base == "docker.io/library/node:22.23.5-slim"
+    script = (REPO / "scripts" / "infra" / "gateway.sh").read_text(encoding="utf-8")
+    assert "NODE_VERSION=22.23.5" in script
     assert "npm ci --omit=dev" in " ".join(deps.all("RUN"))
     assert any(c.startswith(f"--from={deps.name} ") for c in runtime.all("COPY"))
     assert _user_of(runtime) == "node"
@@ -451,6 +470,7 @@ def _entrypoint_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         LIANDONG_ENV="production",
         LIANDONG_GATEWAY_HOST="127.0.0.1",
         NO_COLOR="1",
+        PATH=node_path(),  # the Node.js 22 that scripts/infra/gateway.sh provides
         LIANDONG_GATEWAY_JWKS_FILE=str(ensure_dev_keys(tmp_path).jwks_file),
         LIANDONG_GATEWAY_HMAC_SECRET="entrypoint-test-secret",
     )
@@ -472,6 +492,20 @@ def test_gateway_entrypoint_refuses_a_subgraph_without_endpoint(
 
     assert result.returncode != 0
     assert "LIANDONG_SUBGRAPH_PINGER_URL" in result.stderr
+
+
+def test_issue_19_the_gateway_runs_on_node_22(gateway_installed: None) -> None:
+    """The suite starts the gateway with the Node.js that scripts/infra/gateway.sh provides
+    (22, as the image), not an older `node` the machine may have first on PATH."""
+    node = shutil.which("node", path=node_path())
+    assert node is not None
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
+    assert int(version.lstrip("v").split(".")[0]) >= 22, (node, version)
+    stamp = gateway_dir() / "node_modules" / ".liandong-install-stamp"
+    installed_with = stamp.read_text(encoding="utf-8").split()[-1]  # "node<major>"
+    assert int(installed_with.removeprefix("node")) >= 22, installed_with
 
 
 def test_gateway_entrypoint_composes_from_env_and_serves(
@@ -799,6 +833,12 @@ def test_issue_16_19_the_overlay_isolates_databases_and_keeps_the_district_runni
         assert labels["app.kubernetes.io/name"] == f"migrate-{name}"  # no Service routes here
         env = {e["name"] for e in migrate["env"]}
         assert {"LIANDONG_MONGO_URL", "LIANDONG_MONGO_PASSWORD"} <= env
+        # The pods wait for the Job's completion marker, whatever order apply creates them in.
+        pod = by_kind["Deployment"][name]["spec"]["template"]["spec"]
+        (wait,) = pod["initContainers"]
+        assert wait["args"] == ["migrate", name, "--wait"]
+        assert wait["image"] == migrate["image"] and wait["env"] == migrate["env"]
+        assert "readinessProbe" not in wait and "ports" not in wait
     # Backups: nightly, every database through the oplog, retention.
     cron = by_kind["CronJob"]["mongo-backup"]
     (dump,) = _containers(cron["spec"]["jobTemplate"])
@@ -952,3 +992,78 @@ def test_issue_16_compose_mongo_requires_authentication(compose: dict[str, Any])
     assert "role: 'readWrite', db: 'liandong_' + district + '_' + s" in init
     backup = " ".join(_service(compose, "backup")["command"])
     assert "mongodb://backup:$$MONGO_BACKUP_PASSWORD@" in backup
+
+
+# -- offline manifest lint (issue 19) --------------------------------------------------------
+
+LINTER = DEPLOY / "lint_manifests.py"
+#: Kinds of the operators the overlays use; the bundled Kubernetes schemas do not know them.
+OPERATOR_KINDS = {
+    "RabbitmqCluster",
+    "User",
+    "Permission",
+    "TopicPermission",
+    "Policy",
+    "PodMonitor",
+    "PrometheusRule",
+}
+
+
+def _lint(docs: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(LINTER), "-"],
+        input=yaml.safe_dump_all(docs),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("district", DISTRICTS)
+def test_issue_19_every_overlay_passes_the_offline_manifest_linter(
+    kustomize: Path, district: str
+) -> None:
+    """Strict schema validation (kubernetes-validate's bundled schemas, no network) and the
+    hardening policy, over what `kustomize build` gives for the district."""
+    docs = _render_overlay(kustomize, district)
+    done = _lint(docs)
+    assert done.returncode == 0, done.stdout + done.stderr
+    unchecked = done.stderr.rsplit("no schema for: ", 1)[1].strip().split(", ")
+    assert {u.split("/", 1)[0] for u in unchecked} <= OPERATOR_KINDS, unchecked
+
+
+@pytest.mark.timeout(240)
+def test_issue_19_the_linter_fails_on_a_bad_manifest(kustomize: Path) -> None:
+    """Each kind of mistake is reported with its document and field, and the exit status is
+    1: an unknown field (a typo), a floating image, no limits, a writable root filesystem, an
+    init container running as root."""
+    docs = _render_overlay(kustomize, "fuyuan")
+    deployment = next(
+        d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "referral"
+    )
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    container["imagePullPolcy"] = "Always"
+    container["image"] = "liandong/services:latest"
+    del container["resources"]["limits"]
+    container["securityContext"]["readOnlyRootFilesystem"] = False
+    pod["initContainers"][0]["securityContext"]["runAsNonRoot"] = False
+    done = _lint([deployment])
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    expected = [
+        "imagePullPolcy",
+        "image 'liandong/services:latest' has no version tag",
+        "containers[referral]: no cpu limit",
+        "containers[referral]: no memory limit",
+        "containers[referral]: readOnlyRootFilesystem is not true",
+        "initContainers[wait-for-migration]: runAsNonRoot is not true",
+    ]
+    for text in expected:
+        assert any(text in line and "Deployment/referral" in line for line in lines), (
+            text,
+            lines,
+        )
+    assert _lint([d for d in docs if d is not deployment]).returncode == 0

@@ -38,6 +38,7 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
     DeliveryMode,
     ExchangeType,
@@ -334,22 +335,7 @@ class RabbitBus:
                 dlq_name, durable=True, arguments={"x-queue-type": "quorum"}
             )
             await dlq.bind(self.dlx_name, routing_key=dlq_name)
-            queue = await channel.declare_queue(
-                spec.queue,
-                durable=True,
-                arguments={
-                    "x-queue-type": "quorum",
-                    # The broker dead-letters a message returned more than this many times,
-                    # i.e. delivered limit + 1 times in all.
-                    "x-delivery-limit": spec.max_deliveries - 1,
-                    "x-dead-letter-exchange": self.dlx_name,
-                    "x-dead-letter-routing-key": dlq_name,
-                    # The default (at-most-once) could drop a dead letter if the DLQ were
-                    # unavailable; at-least-once requires reject-publish overflow.
-                    "x-dead-letter-strategy": "at-least-once",
-                    "x-overflow": "reject-publish",
-                },
-            )
+            channel, queue = await self._declare_consumer_queue(connection, channel, spec)
             for pattern in spec.bindings:
                 await queue.bind(exchange, routing_key=pattern)
 
@@ -362,6 +348,51 @@ class RabbitBus:
                 await channel.close()
             raise
         self._subscriptions[spec.queue] = _Subscription(spec, channel, queue, tag)
+
+    async def _declare_consumer_queue(
+        self,
+        connection: AbstractRobustConnection,
+        channel: AbstractRobustChannel,
+        spec: SubscriptionSpec,
+    ) -> tuple[AbstractRobustChannel, AbstractQueue]:
+        """Declare ``spec.queue`` with only what cannot be a policy (issue 19, item 1).
+
+        The tunable settings (``delivery-limit``, ``overflow``, ``dead-letter-strategy``,
+        ``max-length``) come from the broker policy ``liandong-consumers`` rendered with the
+        deployment (``deploy/render_rabbitmq.py``), so an operator changes them with no
+        redeclaration. Kept as arguments: the queue type (a policy cannot set it) and the
+        dead-letter exchange and routing key, which follow from the exchange's and the queue's
+        names (one policy cannot name a routing key per queue).
+
+        A queue declared by an older release with the tunables as arguments makes this
+        declaration fail (PRECONDITION_FAILED); it is then used as it is, on a new channel,
+        and a warning names the migration (docs/operations.md, "Queue arguments").
+        """
+        try:
+            queue = await channel.declare_queue(
+                spec.queue,
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    "x-dead-letter-exchange": self.dlx_name,
+                    "x-dead-letter-routing-key": f"{spec.queue}.dlq",
+                },
+            )
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            log.warning(
+                "queue %s was declared with other arguments (%s); using it as it is. Its own "
+                "arguments override the broker policy until it is recreated "
+                "(docs/operations.md, 'Queue arguments')",
+                spec.queue,
+                exc,
+            )
+            with contextlib.suppress(*_CHANNEL_GONE):
+                await channel.close()
+            channel = await connection.channel(publisher_confirms=False)
+            await channel.set_qos(prefetch_count=spec.prefetch)
+            await self._declare_exchanges(channel)
+            queue = await channel.declare_queue(spec.queue, passive=True)
+        return channel, queue
 
     def _on_message(self, spec: SubscriptionSpec, message: AbstractIncomingMessage) -> None:
         if self._closing or self._consuming_stopped:
@@ -396,6 +427,14 @@ class RabbitBus:
             await self._dead_letter(spec, message, str(exc) or type(exc).__name__)
             return
         except Exception as exc:
+            # The subscription's own limit (the broker counts earlier deliveries in
+            # x-delivery-count); the policy's delivery-limit stays the broker's backstop.
+            count = (message.headers or {}).get("x-delivery-count")
+            delivered = (count if isinstance(count, int) else 0) + 1
+            if delivered >= spec.max_deliveries:
+                reason = f"delivery_limit: delivered {delivered} times; last error: {exc!r}"
+                await self._dead_letter(spec, message, reason)
+                return
             log.warning(
                 "handler of %s failed on event %s (%s); requeued",
                 spec.queue,
