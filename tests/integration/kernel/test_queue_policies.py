@@ -31,6 +31,8 @@ from tests.contract.test_bus_contract import make_envelope
 pytestmark = [pytest.mark.timeout(120), pytest.mark.infra]
 
 SCRIPT = ROOT / "deploy" / "compose" / "fuyuan" / "rabbitmq-users.sh"
+#: The script every district's rabbitmq-users.sh runs; the policies are written there once.
+COMMON = ROOT / "deploy" / "compose" / "rabbitmq-users-common.sh"
 PATH = os.environ.get("PATH", "") + ":/usr/sbin:/usr/lib/rabbitmq/bin"
 RABBITMQCTL = shutil.which("rabbitmqctl", path=PATH)
 EXCHANGE = "liandong.events"
@@ -188,7 +190,7 @@ async def test_consumer_queue_settings_come_from_the_policy_and_change_without_r
 
 
 def _effective_pattern() -> str:
-    text = SCRIPT.read_text(encoding="utf-8")
+    text = COMMON.read_text(encoding="utf-8")
     line = text.split("liandong-consumers \\\n", 1)[1].splitlines()[0]
     return line.strip().split("'")[1]
 
@@ -226,12 +228,16 @@ async def test_a_queue_declared_with_the_old_arguments_is_used_as_it_is(
 
 
 def test_the_rendered_policies_are_the_same_for_every_district() -> None:
-    """One policy text for all districts, so scripts/infra/rabbitmq.sh can apply any."""
+    """One policy text for all districts, so scripts/infra/rabbitmq.sh can apply any: every
+    district's script runs the one common script, and its policies name no district."""
     scripts = sorted((ROOT / "deploy" / "compose").glob("*/rabbitmq-users.sh"))
-    assert scripts
-    bodies = {
-        s.read_text(encoding="utf-8").split("policies() {", 1)[1].split("\n}\n", 1)[0]
-        for s in scripts
-    }
-    assert len(bodies) == 1
+    assert len(scripts) == 5
+    for script in scripts:
+        text = script.read_text(encoding="utf-8")
+        assert f"LIANDONG_DISTRICT={script.parent.name}\n" in text, script
+        assert 'exec sh "$(dirname "$0")/../rabbitmq-users-common.sh" "$@"' in text, script
+    body = COMMON.read_text(encoding="utf-8").split("policies() {", 1)[1].split("\n}\n", 1)[0]
+    assert "liandong-consumers" in body and "liandong-parked" in body
+    for script in scripts:
+        assert script.parent.name not in body
     assert Path(SCRIPT).exists()
