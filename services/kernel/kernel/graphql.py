@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -27,13 +28,16 @@ __all__ = [
     "Connection",
     "Edge",
     "ErrorCode",
+    "ListOrder",
     "PageInfo",
     "RequestContext",
     "UserError",
     "decode_cursor",
+    "decode_keyset_cursor",
     "encode_cursor",
     "graphql_error",
     "guard",
+    "keyset_cursor",
     "page_size",
     "paginate",
     "parse_datetime",
@@ -148,10 +152,36 @@ class Edge(Generic[N]):
 
 @strawberry.type(description="A page of a list (a Relay connection).")
 class Connection(Generic[N]):
-    """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``."""
+    """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``.
+
+    ``count`` (not in the schema) counts the whole list when a client asks for
+    ``totalCount``: a list that passes it to :func:`paginate` answers with the count, counted
+    only when selected; the others answer null."""
 
     edges: list[Edge[N]] = strawberry.field(description="the page's items, in the list's order")
     page_info: PageInfo = strawberry.field(description="where this page stands in the list")
+    count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(  # type: ignore[untyped-decorator]  # an async method of a generic type
+        description="how many items the list's filter matches, all pages together (null "
+        "where the list is not counted)"
+    )
+    async def total_count(self) -> int | None:
+        return await self.count() if self.count is not None else None
+
+
+@strawberry.enum(description="Which way a list runs through its time (its `orderBy`).")
+class ListOrder(Enum):
+    OLDEST_FIRST = strawberry.enum_value(
+        "oldest_first", description="earliest time first (ties by id)"
+    )
+    NEWEST_FIRST = strawberry.enum_value(
+        "newest_first", description="latest time first (ties by id)"
+    )
+
+    @property
+    def descending(self) -> bool:
+        return self is ListOrder.NEWEST_FIRST
 
 
 def page_size(first: int) -> int:
@@ -248,6 +278,27 @@ class RequestContext(BaseContext):
 
 def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def keyset_cursor(value: datetime, item_id: str) -> str:
+    """The cursor of an item in a list ordered by ``value`` then id (``kernel.keyset``)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return encode_cursor([value.astimezone(UTC).isoformat(), item_id])
+
+
+def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The ``(time, id)`` position a :func:`keyset_cursor` names; None for no cursor; a
+    GraphQL error VALIDATION_FAILED for one that is not such a cursor."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 2 or not all(isinstance(v, str) for v in values):
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION)
+    try:
+        return datetime.fromisoformat(values[0]), values[1]
+    except ValueError as exc:
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION) from exc
 
 
 def decode_cursor(cursor: str) -> list[Any]:

@@ -462,3 +462,43 @@ async def test_complaint_behind_a_referral_is_read_by_its_readers_and_the_handli
             body = await graph.run(who, REFERRAL_COMPLAINT % rid)
             assert body["data"]["referral"] is not None, (who.label, body)  # reads the case
             assert body["data"]["referral"]["complaint"] is None, (who.label, body)
+
+
+async def test_referrals_filter_several_statuses_counted_and_loose_arguments_not_with_filter(
+    graph: Graph,
+) -> None:
+    """Issue 18: ``filter.statuses`` matches any of several statuses; ``totalCount`` counts
+    every page; a deprecated loose argument given together with the filter's same field is
+    refused (before, the filter silently won). Read scoping unchanged (R-REF-01)."""
+    g = graph
+    draft = await drafted(g)
+    out = await sent(g)
+
+    async def listed(args: str) -> dict[str, Any]:
+        answer = await g.run(
+            MARKET_CLERK,
+            f"{{ referrals({args}) {{ totalCount edges {{ node {{ id status }} }} }} }}",
+        )
+        assert "errors" not in answer, answer
+        found: dict[str, Any] = answer["data"]["referrals"]
+        return found
+
+    both = await listed("filter: { statuses: [DRAFT, SENT] }, first: 1")
+    assert both["totalCount"] == 2 and len(both["edges"]) == 1
+    only_sent = await listed("filter: { statuses: [SENT, ACCEPTED] }")
+    assert [e["node"]["id"] for e in only_sent["edges"]] == [out]
+    assert only_sent["totalCount"] == 1
+    # The loose argument alone still works (deprecated), and means the same as the filter's.
+    loose = await listed("status: DRAFT")
+    assert [e["node"]["id"] for e in loose["edges"]] == [draft]
+    refused_both = await g.run(
+        MARKET_CLERK, "{ referrals(status: DRAFT, filter: { status: SENT }) { totalCount } }"
+    )
+    error = refused_both["errors"][0]
+    assert error["extensions"]["code"] == "VALIDATION_FAILED", error
+    assert error["extensions"]["field"] == "status" and "filter" in error["message"]
+    # Another township is no party to either: it counts none of them.
+    other = await g.run(
+        OUTSIDER, "{ referrals(filter: { statuses: [DRAFT, SENT] }) { totalCount } }"
+    )
+    assert other["data"]["referrals"]["totalCount"] == 0

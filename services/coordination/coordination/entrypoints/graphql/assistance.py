@@ -23,12 +23,15 @@ from coordination.entrypoints.graphql.types import (
     CooperationDeadline,
     CooperationTransition,
     Info,
+    RequestListFilter,
     as_result,
     connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, page_size
 
 strawberry.enum(ast.AssistanceStatus, name="AssistanceStatus")
 strawberry.enum(
@@ -217,6 +220,13 @@ class ReplyToAssistanceInput:
     legal_provision: str = strawberry.field(default="", description="cited law (refusal only)")
 
 
+@strawberry.input(description="What a list of AssistanceRequests shows; all optional, combined.")
+class AssistanceRequestFilter(RequestListFilter):
+    statuses: list[AssistanceStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+
+
 @strawberry.type
 class AssistanceQuery:
     @strawberry.field(
@@ -229,25 +239,43 @@ class AssistanceQuery:
         return AssistanceRequest.of(r, info) if r else None
 
     @strawberry.field(
-        description="Assistance requests an agency sent or received, by id; only those you "
-        "are a party to unless your role supervises."
+        description=(
+            "Assistance requests (协助执法) an agency sent or received, newest first by the time "
+            "they were requested; only those you are a party to unless your role supervises."
+        )
     )
     async def assistance_requests(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+        filter: Annotated[
+            AssistanceRequestFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: Annotated[
+            ListOrder, strawberry.argument(description="by the time, newest first by default")
+        ] = ListOrder.NEWEST_FIRST,
     ) -> Connection[AssistanceRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.assistance.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.assistance
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
+            rows,
+            first,
+            at=lambda r: r.requested_at,
+            node=lambda r: AssistanceRequest.of(r, info),
             after=after,
-            limit=first + 1,
-            caller=caller,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
-        return _page(rows, first, info, after)
 
     @strawberry.field(
         description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "

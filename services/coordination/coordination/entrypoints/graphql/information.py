@@ -22,12 +22,14 @@ from coordination.entrypoints.graphql.types import (
     CooperationDeadline,
     CooperationTransition,
     Info,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, graphql_error, page_size
+from kernel.graphql import Connection, ListOrder, UserError, graphql_error, page_size
 
 strawberry.enum(
     inf.Classification,
@@ -148,6 +150,13 @@ InformationAnswerResult = Annotated[
 ]
 
 
+@strawberry.input(description="What a list of InformationQuerys shows; all optional, combined.")
+class InformationQueryFilter(RequestListFilter):
+    statuses: list[inf.QueryStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+
+
 @strawberry.input
 class AskInformationInput:
     requester_id: strawberry.ID
@@ -188,30 +197,42 @@ class InformationQueries:
         return InformationQuery.of(q, info) if q else None
 
     @strawberry.field(
-        description="Information queries an agency asked or holds, by id; only those you are "
-        "a party to unless your role supervises."
+        description=(
+            "Information queries (信息查询) an agency asked or holds, newest first by the time "
+            "they were asked; only those you are a party to unless your role supervises."
+        )
     )
     async def information_queries(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+        filter: Annotated[
+            InformationQueryFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: Annotated[
+            ListOrder, strawberry.argument(description="by the time, newest first by default")
+        ] = ListOrder.NEWEST_FIRST,
     ) -> Connection[InformationQuery]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.information.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
-        )
-        return connection(
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.information
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
             rows,
             first,
-            cursor=lambda q: q.id,
+            at=lambda q: q.asked_at,
             node=lambda q: InformationQuery.of(q, info),
             after=after,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
 
     @strawberry.field(

@@ -27,13 +27,15 @@ from coordination.entrypoints.graphql.types import (
     CooperationDeadline,
     CooperationTransition,
     Info,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, graphql_error, page_size
+from kernel.graphql import Connection, ListOrder, UserError, graphql_error, page_size
 
 strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
 strawberry.enum(mtg.MeetingStatus, name="MeetingStatus")
@@ -282,32 +284,53 @@ class MeetingQuery:
             raise graphql_error(exc.message, exc.code) from exc
         return Meeting.of(m, info) if m else None
 
-    @strawberry.field(description="Meetings the agency convenes or is invited to, by id.")
+    @strawberry.field(
+        description="Meetings (联席会议) the agency convenes (SENT) or is invited to (RECEIVED), "
+        "latest start first; your own agency's unless your role supervises."
+    )
     async def meetings(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency convenes or is invited to"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+        filter: Annotated[
+            MeetingFilter | None,
+            strawberry.argument(description="statuses, convened or invited, time range"),
+        ] = None,
+        order_by: Annotated[
+            ListOrder,
+            strawberry.argument(description="by the start time, latest first by default"),
+        ] = ListOrder.NEWEST_FIRST,
     ) -> Connection[Meeting]:
         caller = info.context.caller()
         first = page_size(first)
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = _handlers(info)
         try:
-            rows = await _handlers(info).list(
-                caller=caller,
-                agency_id=str(agency_id) if agency_id else None,
-                after=after,
-                limit=first + 1,
-            )
+            rows = await handlers.list(q, caller=caller, limit=first + 1)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code) from exc
-        return connection(
+        return time_connection(
             rows,
             first,
-            cursor=lambda m: m.id,
+            at=lambda m: m.starts_at,
             node=lambda m: Meeting.of(m, info),
             after=after,
+            count=lambda: handlers.count(q, caller=caller),
         )
+
+
+@strawberry.input(description="What a list of meetings shows; all optional, combined.")
+class MeetingFilter(RequestListFilter):
+    statuses: list[MeetingStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
 
 
 @strawberry.type(

@@ -21,11 +21,13 @@ from coordination.entrypoints.graphql.types import (
     CooperationDeadline,
     CooperationTransition,
     Info,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, page_size
 
 strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
 strawberry.enum(tec.SupportStatus, name="TechnicalSupportStatus")
@@ -175,6 +177,15 @@ class AnswerTechnicalSupportInput:
     document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
 
 
+@strawberry.input(
+    description="What a list of TechnicalSupportRequests shows; all optional, combined."
+)
+class TechnicalSupportRequestFilter(RequestListFilter):
+    statuses: list[tec.SupportStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+
+
 @strawberry.type
 class TechnicalSupportQuery:
     @strawberry.field(
@@ -189,30 +200,42 @@ class TechnicalSupportQuery:
         return TechnicalSupportRequest.of(r, info) if r else None
 
     @strawberry.field(
-        description="Technical-support requests of an agency, by id; only those you are a "
-        "party to unless your role supervises."
+        description=(
+            "Technical-support requests (技术支撑) of an agency, newest first by the time "
+            "they were requested; only those you are a party to unless your role supervises."
+        )
     )
     async def technical_support_requests(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency takes part in"),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="the cursor to continue after")
+        ] = None,
+        filter: Annotated[
+            TechnicalSupportRequestFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: Annotated[
+            ListOrder, strawberry.argument(description="by the time, newest first by default")
+        ] = ListOrder.NEWEST_FIRST,
     ) -> Connection[TechnicalSupportRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.technical_support.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
-        )
-        return connection(
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.technical_support
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
             rows,
             first,
-            cursor=lambda r: r.id,
+            at=lambda r: r.requested_at,
             node=lambda r: TechnicalSupportRequest.of(r, info),
             after=after,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
 
 
