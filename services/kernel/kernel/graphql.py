@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -19,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from kernel.auth import AuthError, Principal, TokenVerifier
 from kernel.caller import Caller
-from kernel.errors import DomainError
+from kernel.errors import CODES, DomainError
 from kernel.store import StoreUnavailableError
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "PageInfo",
     "RequestContext",
     "UserError",
+    "UserErrorCode",
+    "UserErrorProblem",
     "decode_cursor",
     "decode_keyset_cursor",
     "encode_cursor",
@@ -107,12 +109,72 @@ def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extra})
 
 
-@strawberry.federation.type(shareable=True, description="Why a mutation did not happen.")
-class UserError:
-    code: str = strawberry.field(description="stable code, e.g. VALIDATION_FAILED, CONFLICT")
-    message: str
+def _code_enum() -> Any:
+    """``UserErrorCode``: one value per code of the registry (``kernel.errors.CODES``), each
+    described by its meaning and its Chinese wording."""
+    enum = Enum("UserErrorCode", {name: name for name in CODES})  # type: ignore[misc]
+    strawberry.enum(
+        enum,
+        description="Why a mutation was refused: a stable code from one registry "
+        "(kernel.errors.CODES). Each refines one of five families (VALIDATION_FAILED, "
+        "NOT_FOUND, FORBIDDEN, INVALID_STATE, CONFLICT), given as `UserError.family`.",
+    )
+    for value in enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        code = CODES[value.value]
+        value.description = f"{code.en} ({code.zh})"
+    return enum
+
+
+if TYPE_CHECKING:
+    UserErrorCode = Enum
+else:
+    UserErrorCode = _code_enum()
+
+
+@strawberry.federation.type(
+    shareable=True, description="One problem found in a refused mutation's input."
+)
+class UserErrorProblem:
+    code: UserErrorCode = strawberry.field(description="the problem's stable code")
+    message: str = strawberry.field(description="the problem for officials, in Chinese")
+    detail: str = strawberry.field(description="the problem in English, for developers")
     field: str | None = strawberry.field(
         default=None, description="the input field that was wrong, as a dotted path"
+    )
+
+
+@strawberry.federation.type(shareable=True, description="Why a mutation did not happen.")
+class UserError:
+    code: str = strawberry.field(
+        description="the broad code, as a string: VALIDATION_FAILED, NOT_FOUND, FORBIDDEN, "
+        "INVALID_STATE, CONFLICT (or a class's own, e.g. MATERIAL_CONTENT_MISSING)",
+        deprecation_reason="use `errorCode` (the precise code, an enum) or `family` (this "
+        "broad code as an enum)",
+    )
+    message: str = strawberry.field(
+        description="the refusal for officials, in Chinese (the English specifics in brackets "
+        "where the refusal has no Chinese text of its own)"
+    )
+    field: str | None = strawberry.field(
+        default=None, description="the input field that was wrong, as a dotted path"
+    )
+    error_code: UserErrorCode = strawberry.field(
+        default=None,
+        description="the precise code to branch on and to word the refusal by, e.g. "
+        "REQUIRED, WRONG_STATUS, LEADER_REQUIRED, DEADLINE_PASSED",
+    )
+    family: UserErrorCode = strawberry.field(
+        default=None,
+        description="the broad code `errorCode` refines: VALIDATION_FAILED, NOT_FOUND, "
+        "FORBIDDEN, INVALID_STATE or CONFLICT",
+    )
+    detail: str = strawberry.field(
+        default="", description="the refusal in English, for developers and logs"
+    )
+    errors: list[UserErrorProblem] = strawberry.field(
+        default_factory=list,
+        description="every problem found at once, this one first (a validation that finds "
+        "several problems reports them all)",
     )
 
 
@@ -221,10 +283,30 @@ def paginate(
     )
 
 
+def _member(name: str) -> Any:
+    return UserErrorCode.__members__[name]
+
+
+def _code_of(exc: DomainError) -> Any:
+    return _member(exc.code if exc.code in CODES else exc.family)
+
+
 def user_error(exc: DomainError) -> UserError:
-    """A refused command as the graph reports it: the domain's stable code, its message and
-    the input field at fault."""
-    return UserError(code=exc.code, message=exc.message, field=exc.field)
+    """A refused command as the graph reports it: the registry's code, the refusal in Chinese
+    and in English, the input field at fault, and every other problem found with it."""
+    problems = [
+        UserErrorProblem(code=_code_of(e), message=e.message_zh, detail=e.message, field=e.field)
+        for e in (exc, *exc.problems)
+    ]
+    return UserError(
+        code=exc.stable_code,
+        message=exc.message_zh,
+        field=exc.field,
+        error_code=_code_of(exc),
+        family=_member(exc.family),
+        detail=exc.message,
+        errors=problems,
+    )
 
 
 async def guard(action: Awaitable[T]) -> T | UserError:

@@ -193,7 +193,9 @@ class MeetingHandlers(_Base):
                 f"unknown meeting kind {cmd.kind!r}; one of routine, special", field="kind"
             ) from None
         if cmd.starts_at.tzinfo is None:
-            raise ValidationFailed("give the start time with its offset", field="startsAt")
+            raise ValidationFailed(
+                "give the start time with its offset", field="startsAt", code="REQUIRED"
+            )
         relations = access.relations_to(actor, sender=[cmd.convener_id])
         access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         await self._external(

@@ -245,7 +245,7 @@ class InformationQueries:
         try:
             rows = await info.context.information.access_log_of(str(query_id), caller)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+            raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
         return [
             InformationAnswerAccess(
                 reader_id=a.reader_id,

@@ -43,6 +43,15 @@ MeetingKind = mtg.MeetingKind
 MeetingStatus = mtg.MeetingStatus
 
 
+def task_id_prefix(meeting_id: str) -> str:
+    return f"{meeting_id}/"
+
+
+def task_id(meeting_id: str, number: str) -> str:
+    """A meeting task's id, unique across meetings (the numbers t1, t2 … repeat)."""
+    return task_id_prefix(meeting_id) + number
+
+
 def _handlers(info: Info) -> MeetingHandlers:
     handlers = info.context.meetings
     if handlers is None:  # wired in bootstrap; only a bare context lacks it
@@ -62,7 +71,13 @@ class MeetingRsvp:
 
 @strawberry.type(description="A task decided by the meeting: owner agency and deadline.")
 class MeetingTask:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="unique across meetings: `<meetingId>/<number>` (a client cache's key)"
+    )
+    number: str = strawberry.field(
+        description="the task's number within its meeting (t1, t2 …), as its clock's kind "
+        "`meeting.task:<number>` names it"
+    )
     description: str
     owner_agency_id: strawberry.ID
     deadline: date
@@ -190,7 +205,8 @@ class Meeting:
                 decisions=n.decisions,
                 tasks=[
                     MeetingTask(
-                        id=strawberry.ID(t.id),
+                        id=strawberry.ID(task_id(m.id, t.id)),
+                        number=t.id,
                         description=t.description,
                         owner_agency_id=strawberry.ID(t.owner_agency_id),
                         deadline=t.deadline,
@@ -281,7 +297,7 @@ class MeetingQuery:
         try:
             m = await _handlers(info).get(str(id), caller)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code) from exc
+            raise graphql_error(exc.message, exc.stable_code) from exc
         return Meeting.of(m, info) if m else None
 
     @strawberry.field(
@@ -315,7 +331,7 @@ class MeetingQuery:
         try:
             rows = await handlers.list(q, caller=caller, limit=first + 1)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code) from exc
+            raise graphql_error(exc.message, exc.stable_code) from exc
         return time_connection(
             rows,
             first,
@@ -377,7 +393,7 @@ class RoutineQuery:
         try:
             access.authorize_on(actor, "routineMeetingsDue", relations, field="convenerId")
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+            raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
         scope = None if convener_id is None and access.oversight_relations(actor) else wanted
         return [
             RoutineMeetingDue(
@@ -486,9 +502,21 @@ class MeetingMutation:
 
     @strawberry.mutation(description="The owner agency reports a decided task done.")
     async def complete_meeting_task(
-        self, info: Info, meeting_id: strawberry.ID, task_id: strawberry.ID, result: str
+        self,
+        info: Info,
+        meeting_id: strawberry.ID,
+        task_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the task's `id` (`<meetingId>/t1`) or its `number` (`t1`)"
+            ),
+        ],
+        result: str,
     ) -> MeetingResult:
         caller = info.context.caller()
+        prefix = task_id_prefix(str(meeting_id))
+        if str(task_id).startswith(prefix):
+            task_id = strawberry.ID(str(task_id)[len(prefix) :])
         return await _run(
             info,
             _handlers(info).complete_task(

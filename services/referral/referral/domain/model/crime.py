@@ -88,6 +88,7 @@ def _crime(r: Referral, action: str, *stages: CrimeStage) -> CrimeTransfer:
         raise InvalidState(
             f"cannot {action}: the crime transfer is {now}; it must be {names} (R-REF-14)",
             field="status",
+            code="WRONG_STATUS",
         )
     return r.crime
 
@@ -112,7 +113,8 @@ def _require_leader(actor: Actor, action: str) -> None:
     if "leader" not in actor.roles:
         raise Forbidden(
             f"only the agency head (正职负责人或者主持工作的负责人) may {action} "
-            "(Decree 310 第五条, R-REF-14)"
+            "(Decree 310 第五条, R-REF-14)",
+            code="LEADER_REQUIRED",
         )
 
 
@@ -158,7 +160,11 @@ def report_suspected_crime(
     decides (no penalty replaces the transfer, 不得以罚代刑); the head's 3-day clock starts."""
     r._require("report a suspected crime on", Status.ACCEPTED)
     if r.crime is not None and r.crime.stage not in ENDED:
-        raise InvalidState("a crime transfer of this case is already under way", field="status")
+        raise InvalidState(
+            "a crime transfer of this case is already under way",
+            field="status",
+            code="ALREADY_DONE",
+        )
     police = _police(police, police_id)
     why = _text(reason, "state the suspected crime", "reason")
     agency = _agency_of(r)
@@ -245,6 +251,7 @@ def transfer_to_police(
         raise InvalidState(
             "a referral drafted to public security is transferred by sending it (R-REF-14)",
             field="status",
+            code="WRONG_STATUS",
         )
     police = _police(police, police_id)
     if r.status is Status.ACCEPTED and (r.crime is None or r.crime.stage in ENDED):
@@ -585,7 +592,9 @@ def record_fine_paid(
     """A fine given before the transfer and paid: the penalty stands (不停止执行) and the
     amount counts against a later criminal fine (依法折抵相应罚金)."""
     if r.crime is None or r.crime.stage in (CrimeStage.REFUSED, CrimeStage.CLOSED_NOT_FILED):
-        raise InvalidState("no crime transfer of this case is under way", field="status")
+        raise InvalidState(
+            "no crime transfer of this case is under way", field="status", code="WRONG_STATUS"
+        )
     crime = r.crime
     _require_agency(crime, actor, "record the fine paid")
     number = _text(decision_number, "the penalty decision number is missing", "decisionNumber")

@@ -74,7 +74,7 @@ _after = decode_keyset_cursor
 def _refused(exc: DomainError) -> Exception:
     """A query refused by the application layer, as the graph reports it."""
     extra = {"field": exc.field} if exc.field else {}
-    return graphql_error(exc.message, exc.code, **extra)
+    return graphql_error(exc.message, exc.stable_code, **extra)
 
 
 async def referral(info: Info, id: strawberry.ID) -> Referral | None:
