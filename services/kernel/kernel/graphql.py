@@ -37,6 +37,7 @@ __all__ = [
     "decode_cursor",
     "decode_keyset_cursor",
     "encode_cursor",
+    "expose_enum",
     "graphql_error",
     "guard",
     "keyset_cursor",
@@ -97,6 +98,17 @@ DateTime = strawberry.scalar(
     serialize=serialize_datetime,
     parse_value=parse_datetime,
 )
+
+
+def expose_enum(
+    cls: type[Enum], name: str, description: str, values: dict[str, str] | None = None
+) -> None:
+    """Expose a domain enum as is (one source of truth for its values), each value described
+    (the domain stays free of strawberry): ``values`` maps a value to its description; a
+    value it leaves out keeps the one it had."""
+    strawberry.enum(cls, name=name, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = (values or {}).get(value.value, value.description)
 
 
 def schema_config() -> StrawberryConfig:

@@ -31,9 +31,20 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, ListOrder, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
 
-strawberry.enum(ast.AssistanceStatus, name="AssistanceStatus")
+expose_enum(
+    ast.AssistanceStatus,
+    "AssistanceStatus",
+    "Where an assistance request (协助执法) stands (R-AST-01/02)",
+    {
+        "requested": "awaiting the helper's reply letter (复函)",
+        "accepted": "the helper helps, from the agreed date",
+        "refused": "refused on legal grounds (法定事由)",
+        "in_mediation": "the requester disagreed; the legal office mediates (协调)",
+        "closed": "refusal upheld by mediation, or both results reported",
+    },
+)
 strawberry.enum(
     ast.MediationOutcome,
     name="AssistanceMediationOutcome",
@@ -185,7 +196,12 @@ def _page(
 
 
 AssistanceResult = Annotated[
-    AssistanceRequest | UserError, strawberry.union("AssistanceRequestResult")
+    AssistanceRequest | UserError,
+    strawberry.union(
+        "AssistanceRequestResult",
+        description="What the mutation answers: the AssistanceRequest as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

@@ -284,7 +284,14 @@ async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     return Dispute.from_model(model, info) if model else None
 
 
-DisputeResult = Annotated[Dispute | UserError, strawberry.union("DisputeResult")]
+DisputeResult = Annotated[
+    Dispute | UserError,
+    strawberry.union(
+        "DisputeResult",
+        description="What the mutation answers: the Dispute as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 async def _run(info: Info, action: Awaitable[DisputeModel]) -> Dispute | UserError:

@@ -29,14 +29,30 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from kernel.errors import DomainError
-from kernel.graphql import Connection, ListOrder, UserError, graphql_error, page_size
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    UserError,
+    expose_enum,
+    graphql_error,
+    page_size,
+)
 
 strawberry.enum(
     inf.Classification,
     name="InformationClassification",
     description="public (公开), internal (内部), confidential: only the parties read it",
 )
-strawberry.enum(inf.QueryStatus, name="InformationQueryStatus")
+expose_enum(
+    inf.QueryStatus,
+    "InformationQueryStatus",
+    "Where an information query (信息查询) stands (R-INF-01)",
+    {
+        "asked": "awaiting the holder's answer",
+        "answered": "the holder answered (reading the answer is logged)",
+        "declined": "the holder declined (secrecy with a cited provision, or not held)",
+    },
+)
 strawberry.enum(
     inf.DeclineGrounds,
     name="InformationDeclineGrounds",
@@ -143,10 +159,20 @@ class InformationAnswerAccess:
 
 
 InformationResult = Annotated[
-    InformationQuery | UserError, strawberry.union("InformationQueryResult")
+    InformationQuery | UserError,
+    strawberry.union(
+        "InformationQueryResult",
+        description="What the mutation answers: the InformationQuery as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 InformationAnswerResult = Annotated[
-    InformationAnswer | UserError, strawberry.union("InformationAnswerResult")
+    InformationAnswer | UserError,
+    strawberry.union(
+        "InformationAnswerResult",
+        description="What the mutation answers: the InformationAnswer as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

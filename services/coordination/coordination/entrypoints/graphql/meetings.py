@@ -35,10 +35,28 @@ from coordination.entrypoints.graphql.types import (
 )
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
-from kernel.graphql import Connection, ListOrder, UserError, graphql_error, page_size
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    UserError,
+    expose_enum,
+    graphql_error,
+    page_size,
+)
 
 strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
-strawberry.enum(mtg.MeetingStatus, name="MeetingStatus")
+expose_enum(
+    mtg.MeetingStatus,
+    "MeetingStatus",
+    "Where a joint meeting (联席会议) stands (R-MTG-01)",
+    {
+        "scheduled": "notice sent; attendees answer (回执)",
+        "minutes_drafted": "a draft of the minutes (会议纪要) awaits every attendee's agreement",
+        "minutes_issued": "agreed and issued; the decided tasks run",
+        "filed": "filed (备案) with the government or legal office; tasks run",
+        "completed": "filed and every task done",
+    },
+)
 MeetingKind = mtg.MeetingKind
 MeetingStatus = mtg.MeetingStatus
 
@@ -251,7 +269,14 @@ class Meeting:
         )
 
 
-MeetingResult = Annotated[Meeting | UserError, strawberry.union("MeetingResult")]
+MeetingResult = Annotated[
+    Meeting | UserError,
+    strawberry.union(
+        "MeetingResult",
+        description="What the mutation answers: the Meeting as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 @strawberry.input

@@ -27,10 +27,18 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.graphql import Connection, ListOrder, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
 
 strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
-strawberry.enum(tec.SupportStatus, name="TechnicalSupportStatus")
+expose_enum(
+    tec.SupportStatus,
+    "TechnicalSupportStatus",
+    "Where a technical-support request (技术支撑) stands (R-TEC-01)",
+    {
+        "requested": "awaiting the department's written opinion",
+        "answered": "the department answered (认定 / 鉴定 / 咨询意见)",
+    },
+)
 TechnicalSupportKind = tec.SupportKind
 TechnicalSupportStatus = tec.SupportStatus
 
@@ -145,7 +153,12 @@ class TechnicalSupportRequest:
 
 
 TechnicalResult = Annotated[
-    TechnicalSupportRequest | UserError, strawberry.union("TechnicalSupportRequestResult")
+    TechnicalSupportRequest | UserError,
+    strawberry.union(
+        "TechnicalSupportRequestResult",
+        description="What the mutation answers: the TechnicalSupportRequest as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

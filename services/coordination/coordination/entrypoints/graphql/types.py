@@ -23,6 +23,7 @@ from kernel.graphql import (
     ListOrder,
     UserError,
     decode_keyset_cursor,
+    expose_enum,
     guard,
     keyset_cursor,
     paginate,
@@ -50,13 +51,25 @@ N = TypeVar("N")
 T = TypeVar("T")
 
 # The domain's enum is exposed as is (one source of truth for the values).
-strawberry.enum(DomainAgencyKind, name="AgencyKind", description="R-AG-01 kinds of agency")
-# The kinds added with R-SUP-04 come described (the public schema's descriptions only grow).
-for _value in DomainAgencyKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
-    _value.description = {
+expose_enum(
+    DomainAgencyKind,
+    "AgencyKind",
+    "R-AG-01 kinds of agency",
+    {
+        "township": "a township government or sub-district office (乡镇人民政府 / 街道办事处)",
+        "department": "a competent department (业务主管部门)",
+        "approval_bureau": "the centralised approval bureau (行政审批局)",
+        "justice_bureau": "the justice bureau (司法局): supervises enforcement",
+        "coordination_body": "the coordination body (执法协调小组 / 政府法制机构)",
+        "government": "the people's government (人民政府)",
+        "public_security": "public security (公安机关): receives suspected crimes",
+        "procuratorate": "the procuratorate (检察院): supervises crime transfers",
+        "court": "a court (法院)",
+        "management_centre": "a management service centre (管理服务中心): patrols only",
         "discipline_commission": "纪委监委: receives clues of units that fail to act (R-SUP-04)",
         "organisation_department": "组织部: receives clues of units that fail to act (R-SUP-04)",
-    }.get(_value.value, _value.description)
+    },
+)
 AgencyKind = DomainAgencyKind
 
 

@@ -619,11 +619,35 @@ class DelegationTransferReport:
     stayed: list[StayedReferral]
 
 
-ReferralResult = Annotated[Referral | UserError, strawberry.union("ReferralResult")]
-ComplaintResult = Annotated[Complaint | UserError, strawberry.union("ComplaintResult")]
+ReferralResult = Annotated[
+    Referral | UserError,
+    strawberry.union(
+        "ReferralResult",
+        description="What the mutation answers: the Referral as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
+ComplaintResult = Annotated[
+    Complaint | UserError,
+    strawberry.union(
+        "ComplaintResult",
+        description="What the mutation answers: the Complaint as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 ElectronicConsentResult = Annotated[
-    ElectronicConsent | UserError, strawberry.union("ElectronicConsentResult")
+    ElectronicConsent | UserError,
+    strawberry.union(
+        "ElectronicConsentResult",
+        description="What the mutation answers: the ElectronicConsent as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 DelegationTransferResult = Annotated[
-    DelegationTransferReport | UserError, strawberry.union("DelegationTransferResult")
+    DelegationTransferReport | UserError,
+    strawberry.union(
+        "DelegationTransferResult",
+        description="What the mutation answers: the DelegationTransferReport as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]

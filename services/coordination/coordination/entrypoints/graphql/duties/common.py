@@ -15,14 +15,9 @@ from coordination.domain import participation as par
 from coordination.entrypoints.graphql.types import (
     Info,
 )
-from kernel.graphql import page_size, paginate
+from kernel.graphql import expose_enum, page_size, paginate
 
-
-def _enum(cls: Any, name: str, description: str, values: dict[str, str]) -> None:
-    """Expose a domain enum as is, every value described (the domain stays free of strawberry)."""
-    strawberry.enum(cls, name=name, description=description)
-    for value in cls.__strawberry_definition__.values:
-        value.description = values[value.value]
+_enum = expose_enum
 
 
 _enum(
