@@ -26,8 +26,11 @@ from coordination.domain.dispute import OutcomeKind as DomainOutcomeKind
 from coordination.domain.dispute import StepRecord
 from coordination.domain.dispute import TransferReason as DomainTransferReason
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
+    FirstArg,
     Info,
+    OrderArg,
     as_result,
     list_query,
     load_agency,
@@ -321,17 +324,12 @@ class DisputeQuery:
         agency_id: Annotated[
             strawberry.ID | None, strawberry.argument(description="only those of this party")
         ] = None,
-        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
         filter: Annotated[
             DisputeFilter | None, strawberry.argument(description="statuses, opening time")
         ] = None,
-        order_by: Annotated[
-            ListOrder,
-            strawberry.argument(description="by the opening time, latest first by default"),
-        ] = ListOrder.NEWEST_FIRST,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[Dispute]:
         first = page_size(first)
         caller = info.context.caller()

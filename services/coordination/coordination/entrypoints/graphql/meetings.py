@@ -23,10 +23,13 @@ from coordination.application.meetings import (
 )
 from coordination.domain import meetings as mtg
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
     RequestListFilter,
     as_result,
     list_query,
@@ -336,18 +339,13 @@ class MeetingQuery:
             strawberry.ID | None,
             strawberry.argument(description="only those this agency convenes or is invited to"),
         ] = None,
-        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
         filter: Annotated[
             MeetingFilter | None,
             strawberry.argument(description="statuses, convened or invited, time range"),
         ] = None,
-        order_by: Annotated[
-            ListOrder,
-            strawberry.argument(description="by the start time, latest first by default"),
-        ] = ListOrder.NEWEST_FIRST,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[Meeting]:
         caller = info.context.caller()
         first = page_size(first)

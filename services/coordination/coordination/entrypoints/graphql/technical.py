@@ -17,10 +17,14 @@ from coordination.application.technical import (
 )
 from coordination.domain import technical as tec
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
+    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
     RequestListFilter,
     as_result,
     list_query,
@@ -221,21 +225,14 @@ class TechnicalSupportQuery:
     async def technical_support_requests(
         self,
         info: Info,
-        agency_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="only those this agency takes part in"),
-        ] = None,
-        first: Annotated[int, strawberry.argument(description="page size (at most 200)")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="the cursor to continue after")
-        ] = None,
+        agency_id: AgencyIdArg = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
         filter: Annotated[
             TechnicalSupportRequestFilter | None,
             strawberry.argument(description="statuses, sent or received, time range"),
         ] = None,
-        order_by: Annotated[
-            ListOrder, strawberry.argument(description="by the time, newest first by default")
-        ] = ListOrder.NEWEST_FIRST,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[TechnicalSupportRequest]:
         caller = info.context.caller()
         first = page_size(first)

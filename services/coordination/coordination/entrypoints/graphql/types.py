@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 
@@ -31,12 +31,16 @@ from kernel.graphql import (
 from kernel.keyset import Direction, ListQuery
 
 __all__ = [
+    "AfterArg",
     "Agency",
+    "AgencyIdArg",
     "AgencyKind",
     "CooperationDeadline",
     "CooperationTransition",
+    "FirstArg",
     "Info",
     "Liaison",
+    "OrderArg",
     "RequestDirection",
     "RequestListFilter",
     "as_result",
@@ -220,6 +224,18 @@ class RequestListFilter:
     until: datetime | None = strawberry.field(
         default=None, description="only those whose time is before this (exclusive)"
     )
+
+
+#: The arguments every coordination list takes (each list adds its ``filter``).
+AgencyIdArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="only those this agency takes part in"),
+]
+FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
+AfterArg = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
+OrderArg = Annotated[
+    ListOrder, strawberry.argument(description="by the list's time, newest first by default")
+]
 
 
 def list_query(
