@@ -272,7 +272,7 @@ async def run(mode: Mode) -> list[Figure]:
                         got_sr = await _store_pages(
                             repository,
                             lambda: ReferralFilter(
-                                receiver_id=RECEIVER, status="sent", party_agency_id=RECEIVER
+                                receiver_id=RECEIVER, statuses=("sent",), party_agency_id=RECEIVER
                             ),
                             sent=sent_r,
                         )

@@ -233,6 +233,9 @@ async def run_meeting_path(suite: Suite, tmp_path: Path) -> None:
     assert wrong["__typename"] == "UserError" and wrong["code"] == "FORBIDDEN", wrong
     m = await _call(gw, natres, DONE, "completeMeetingTask", id=mid, task="t1")
     assert [t["done"] for t in m["minutes"]["tasks"]] == [True, False]
+    # Issue 18: a task's id is unique across meetings (a client cache's key); the mutation
+    # takes it as well as the task's number.
+    assert [t["id"] for t in m["minutes"]["tasks"]] == [f"{mid}/t1", f"{mid}/t2"]
     task_clock = next(d for d in m["deadlines"] if d["kind"] == "meeting.task:t1")
     assert task_clock["state"] == "met"
 

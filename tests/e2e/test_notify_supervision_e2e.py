@@ -344,7 +344,7 @@ async def test_R_NTF_01_and_R_SUP_03_copies_and_ratings_through_gateway(live: Li
         "__typename": "UserError",
         "code": "VALIDATION_FAILED",
         "field": "input.summary",
-        "message": "the summary is required",
+        "message": "必填内容为空（the summary is required）",
     }
 
     async def copies() -> list[dict[str, Any]]:

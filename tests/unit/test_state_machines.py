@@ -114,7 +114,7 @@ class ReferralLifecycle(RuleBasedStateMachine):
             after = do()
         except DomainError as exc:
             # Refused: a stable code, and the aggregate (immutable) is unchanged.
-            assert exc.code in {"VALIDATION_FAILED", "INVALID_STATE", "FORBIDDEN", "CONFLICT"}
+            assert exc.family in {"VALIDATION_FAILED", "INVALID_STATE", "FORBIDDEN", "CONFLICT"}
             assert self.referral is before
             # A status the model allows from may still be refused for another reason
             # (missing material, blank text, not a leader), never the other way round.
@@ -143,7 +143,7 @@ class ReferralLifecycle(RuleBasedStateMachine):
             after = before.add_material(material(kind, self.materials), ACTORS[0])
         except DomainError as exc:
             # Outside a draft the state refuses it; in a draft only the material itself could.
-            assert before.status is not Status.DRAFT or exc.code == "VALIDATION_FAILED", exc
+            assert before.status is not Status.DRAFT or exc.family == "VALIDATION_FAILED", exc
             return
         assert before.status is Status.DRAFT, "materials are added to drafts only"
         assert after.status is before.status
@@ -390,7 +390,7 @@ class DisputeLadder(RuleBasedStateMachine):
         try:
             after = before.escalate(step_plan(target, at), cause=cause, actor=actor, at=at)
         except DomainError as exc:
-            assert exc.code in {"INVALID_STATE", "FORBIDDEN"}, exc
+            assert exc.family in {"INVALID_STATE", "FORBIDDEN"}, exc
             assert (
                 before.status is DisputeStatus.RULED
                 or skip != 1
@@ -436,7 +436,7 @@ class DisputeLadder(RuleBasedStateMachine):
                 at=at,
             )
         except DomainError as exc:
-            assert exc.code in {"INVALID_STATE", "FORBIDDEN", "VALIDATION_FAILED"}, exc
+            assert exc.family in {"INVALID_STATE", "FORBIDDEN", "VALIDATION_FAILED"}, exc
             return
         assert before.status is DisputeStatus.OPEN
         assert basis.strip()

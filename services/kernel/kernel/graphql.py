@@ -7,7 +7,8 @@ import base64
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -18,7 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from kernel.auth import AuthError, Principal, TokenVerifier
 from kernel.caller import Caller
-from kernel.errors import DomainError
+from kernel.errors import CODES, DomainError
 from kernel.store import StoreUnavailableError
 
 __all__ = [
@@ -27,13 +28,19 @@ __all__ = [
     "Connection",
     "Edge",
     "ErrorCode",
+    "ListOrder",
     "PageInfo",
     "RequestContext",
     "UserError",
+    "UserErrorCode",
+    "UserErrorProblem",
     "decode_cursor",
+    "decode_keyset_cursor",
     "encode_cursor",
+    "expose_enum",
     "graphql_error",
     "guard",
+    "keyset_cursor",
     "page_size",
     "paginate",
     "parse_datetime",
@@ -93,6 +100,17 @@ DateTime = strawberry.scalar(
 )
 
 
+def expose_enum(
+    cls: type[Enum], name: str, description: str, values: dict[str, str] | None = None
+) -> None:
+    """Expose a domain enum as is (one source of truth for its values), each value described
+    (the domain stays free of strawberry): ``values`` maps a value to its description; a
+    value it leaves out keeps the one it had."""
+    strawberry.enum(cls, name=name, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = (values or {}).get(value.value, value.description)
+
+
 def schema_config() -> StrawberryConfig:
     """The configuration every subgraph's schema takes: ``datetime`` is the China-time
     ``DateTime`` above."""
@@ -103,12 +121,72 @@ def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **extra})
 
 
-@strawberry.federation.type(shareable=True, description="Why a mutation did not happen.")
-class UserError:
-    code: str = strawberry.field(description="stable code, e.g. VALIDATION_FAILED, CONFLICT")
-    message: str
+def _code_enum() -> Any:
+    """``UserErrorCode``: one value per code of the registry (``kernel.errors.CODES``), each
+    described by its meaning and its Chinese wording."""
+    enum = Enum("UserErrorCode", {name: name for name in CODES})  # type: ignore[misc]
+    strawberry.enum(
+        enum,
+        description="Why a mutation was refused: a stable code from one registry "
+        "(kernel.errors.CODES). Each refines one of five families (VALIDATION_FAILED, "
+        "NOT_FOUND, FORBIDDEN, INVALID_STATE, CONFLICT), given as `UserError.family`.",
+    )
+    for value in enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        code = CODES[value.value]
+        value.description = f"{code.en} ({code.zh})"
+    return enum
+
+
+if TYPE_CHECKING:
+    UserErrorCode = Enum
+else:
+    UserErrorCode = _code_enum()
+
+
+@strawberry.federation.type(
+    shareable=True, description="One problem found in a refused mutation's input."
+)
+class UserErrorProblem:
+    code: UserErrorCode = strawberry.field(description="the problem's stable code")
+    message: str = strawberry.field(description="the problem for officials, in Chinese")
+    detail: str = strawberry.field(description="the problem in English, for developers")
     field: str | None = strawberry.field(
         default=None, description="the input field that was wrong, as a dotted path"
+    )
+
+
+@strawberry.federation.type(shareable=True, description="Why a mutation did not happen.")
+class UserError:
+    code: str = strawberry.field(
+        description="the broad code, as a string: VALIDATION_FAILED, NOT_FOUND, FORBIDDEN, "
+        "INVALID_STATE, CONFLICT (or a class's own, e.g. MATERIAL_CONTENT_MISSING)",
+        deprecation_reason="use `errorCode` (the precise code, an enum) or `family` (this "
+        "broad code as an enum)",
+    )
+    message: str = strawberry.field(
+        description="the refusal for officials, in Chinese (the English specifics in brackets "
+        "where the refusal has no Chinese text of its own)"
+    )
+    field: str | None = strawberry.field(
+        default=None, description="the input field that was wrong, as a dotted path"
+    )
+    error_code: UserErrorCode = strawberry.field(
+        default=None,
+        description="the precise code to branch on and to word the refusal by, e.g. "
+        "REQUIRED, WRONG_STATUS, LEADER_REQUIRED, DEADLINE_PASSED",
+    )
+    family: UserErrorCode = strawberry.field(
+        default=None,
+        description="the broad code `errorCode` refines: VALIDATION_FAILED, NOT_FOUND, "
+        "FORBIDDEN, INVALID_STATE or CONFLICT",
+    )
+    detail: str = strawberry.field(
+        default="", description="the refusal in English, for developers and logs"
+    )
+    errors: list[UserErrorProblem] = strawberry.field(
+        default_factory=list,
+        description="every problem found at once, this one first (a validation that finds "
+        "several problems reports them all)",
     )
 
 
@@ -148,10 +226,36 @@ class Edge(Generic[N]):
 
 @strawberry.type(description="A page of a list (a Relay connection).")
 class Connection(Generic[N]):
-    """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``."""
+    """A Relay connection; ``Connection[Referral]`` is ``ReferralConnection``.
+
+    ``count`` (not in the schema) counts the whole list when a client asks for
+    ``totalCount``: a list that passes it to :func:`paginate` answers with the count, counted
+    only when selected; the others answer null."""
 
     edges: list[Edge[N]] = strawberry.field(description="the page's items, in the list's order")
     page_info: PageInfo = strawberry.field(description="where this page stands in the list")
+    count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(  # type: ignore[untyped-decorator]  # an async method of a generic type
+        description="how many items the list's filter matches, all pages together (null "
+        "where the list is not counted)"
+    )
+    async def total_count(self) -> int | None:
+        return await self.count() if self.count is not None else None
+
+
+@strawberry.enum(description="Which way a list runs through its time (its `orderBy`).")
+class ListOrder(Enum):
+    OLDEST_FIRST = strawberry.enum_value(
+        "oldest_first", description="earliest time first (ties by id)"
+    )
+    NEWEST_FIRST = strawberry.enum_value(
+        "newest_first", description="latest time first (ties by id)"
+    )
+
+    @property
+    def descending(self) -> bool:
+        return self is ListOrder.NEWEST_FIRST
 
 
 def page_size(first: int) -> int:
@@ -191,10 +295,30 @@ def paginate(
     )
 
 
+def _member(name: str) -> Any:
+    return UserErrorCode.__members__[name]
+
+
+def _code_of(exc: DomainError) -> Any:
+    return _member(exc.code if exc.code in CODES else exc.family)
+
+
 def user_error(exc: DomainError) -> UserError:
-    """A refused command as the graph reports it: the domain's stable code, its message and
-    the input field at fault."""
-    return UserError(code=exc.code, message=exc.message, field=exc.field)
+    """A refused command as the graph reports it: the registry's code, the refusal in Chinese
+    and in English, the input field at fault, and every other problem found with it."""
+    problems = [
+        UserErrorProblem(code=_code_of(e), message=e.message_zh, detail=e.message, field=e.field)
+        for e in (exc, *exc.problems)
+    ]
+    return UserError(
+        code=exc.stable_code,
+        message=exc.message_zh,
+        field=exc.field,
+        error_code=_code_of(exc),
+        family=_member(exc.family),
+        detail=exc.message,
+        errors=problems,
+    )
 
 
 async def guard(action: Awaitable[T]) -> T | UserError:
@@ -248,6 +372,27 @@ class RequestContext(BaseContext):
 
 def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def keyset_cursor(value: datetime, item_id: str) -> str:
+    """The cursor of an item in a list ordered by ``value`` then id (``kernel.keyset``)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return encode_cursor([value.astimezone(UTC).isoformat(), item_id])
+
+
+def decode_keyset_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """The ``(time, id)`` position a :func:`keyset_cursor` names; None for no cursor; a
+    GraphQL error VALIDATION_FAILED for one that is not such a cursor."""
+    if not cursor:
+        return None
+    values = decode_cursor(cursor)
+    if len(values) != 2 or not all(isinstance(v, str) for v in values):
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION)
+    try:
+        return datetime.fromisoformat(values[0]), values[1]
+    except ValueError as exc:
+        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION) from exc
 
 
 def decode_cursor(cursor: str) -> list[Any]:

@@ -107,7 +107,7 @@ class JsonErrorRoute(APIRoute):
     413 for a file too large) overrides :meth:`status_of`."""
 
     def status_of(self, exc: DomainError) -> int:
-        return ERROR_STATUS.get(exc.code, 400)
+        return ERROR_STATUS.get(exc.stable_code, 400)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -119,7 +119,7 @@ class JsonErrorRoute(APIRoute):
                 status = 401 if exc.code == ErrorCode.UNAUTHENTICATED else 403
                 return error_response(status, exc.code, str(exc))
             except DomainError as exc:
-                return error_response(self.status_of(exc), exc.code, exc.message, exc.field)
+                return error_response(self.status_of(exc), exc.stable_code, exc.message, exc.field)
             except StoreUnavailableError as exc:
                 # As the graph answers it: the operation may be retried.
                 return error_response(

@@ -459,19 +459,3 @@ def project(doc: Document, fields: Sequence[str]) -> Document:
         if isinstance(part, dict):
             merge(result, part)
     return result
-
-
-def after_key(field: str, value: Any, last_id: str, *, descending: bool) -> Document:
-    """The keyset cursor clause "after (``value``, ``last_id``) in (``field``, ``_id``)
-    order": ``$or`` of "``field`` strictly past ``value``" and "equal ``field``, ``_id``
-    past ``last_id``", plus the redundant bound "``field`` at or past ``value``" beside it,
-    which a query planner turns into index bounds; without it MongoDB plans the ``$or``
-    as a union of index scans followed by an in-memory SORT of everything before the
-    cursor (issue 21, tests/integration/suite/test_query_plans.py)."""
-    strict, inclusive = ("$lt", "$lte") if descending else ("$gt", "$gte")
-    return {
-        "$and": [
-            {field: {inclusive: value}},
-            {"$or": [{field: {strict: value}}, {field: value, "_id": {strict: last_id}}]},
-        ]
-    }

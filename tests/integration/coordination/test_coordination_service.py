@@ -51,6 +51,7 @@ from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import deadlines_of
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, ValidationFailed
+from kernel.keyset import ListQuery
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
@@ -322,7 +323,7 @@ async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_es
     await world.disputes.when_referral_declined_open_dispute(envelope)
     await world.disputes.when_referral_declined_open_dispute(envelope)  # redelivered
     dispute_id = dispute_id_for_referral("ref-1")
-    assert await world.disputes.disputes.list(status=None, agency_id=None, after=None, limit=9) == [
+    assert await world.disputes.disputes.search(ListQuery(), limit=9) == [
         await world.disputes.disputes.get(dispute_id)
     ]
     opened = (await world.outbox("disputes", dispute_id))[0]

@@ -448,3 +448,38 @@ def test_every_notify_operation_is_enforced() -> None:
     for op in operations("notify"):
         rules = rules_for(op)
         assert rules and all(r.service == "notify" for r in rules), op
+
+
+RECORD_ORDERED = (
+    "query($order: ListOrder!, $after: String) { processRecord(orderBy: $order, first: 1,"
+    " after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }"
+)
+
+
+async def test_R_SUP_01_process_record_pages_newest_first_too(graph: Graph) -> None:
+    """Issue 18: the record runs both ways (``orderBy``), each page counts the whole record."""
+    g = graph
+    for n in range(3):
+        await deliver(g.service, referral_sent(f"r-{n}", "fy-hancong"))
+
+    async def walk(order: str) -> tuple[list[str], set[int]]:
+        ids: list[str] = []
+        counts: set[int] = set()
+        after = None
+        while True:
+            data = (await g.data(SUPERVISOR, RECORD_ORDERED, order=order, after=after))[
+                "processRecord"
+            ]
+            ids += [e["node"]["id"] for e in data["edges"]]
+            counts.add(data["totalCount"])
+            if not data["pageInfo"]["hasNextPage"]:
+                return ids, counts
+            after = data["pageInfo"]["endCursor"]
+
+    async def all_three() -> list[str] | None:
+        ids, _ = await walk("OLDEST_FIRST")
+        return ids if len(ids) >= 3 else None
+
+    oldest = await eventually(all_three, "three entries in the record")
+    newest, counts = await walk("NEWEST_FIRST")
+    assert newest == list(reversed(oldest)) and counts == {len(oldest)}

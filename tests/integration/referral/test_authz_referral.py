@@ -69,7 +69,14 @@ class Graph:
         return {"Authorization": f"Bearer {token}"}
 
     async def run(self, who: Who, query: str) -> dict[str, Any]:
-        got = await self.http.post("/graphql", json={"query": query}, headers=self.headers(who))
+        return await self.run_vars(who, query)
+
+    async def run_vars(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
+        got = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=self.headers(who),
+        )
         body: dict[str, Any] = got.json()
         return body
 
@@ -462,3 +469,160 @@ async def test_complaint_behind_a_referral_is_read_by_its_readers_and_the_handli
             body = await graph.run(who, REFERRAL_COMPLAINT % rid)
             assert body["data"]["referral"] is not None, (who.label, body)  # reads the case
             assert body["data"]["referral"]["complaint"] is None, (who.label, body)
+
+
+async def test_referrals_filter_several_statuses_counted_and_loose_arguments_not_with_filter(
+    graph: Graph,
+) -> None:
+    """Issue 18: ``filter.statuses`` matches any of several statuses; ``totalCount`` counts
+    every page; a deprecated loose argument given together with the filter's same field is
+    refused (before, the filter silently won). Read scoping unchanged (R-REF-01)."""
+    g = graph
+    draft = await drafted(g)
+    out = await sent(g)
+
+    async def listed(args: str) -> dict[str, Any]:
+        answer = await g.run(
+            MARKET_CLERK,
+            f"{{ referrals({args}) {{ totalCount edges {{ node {{ id status }} }} }} }}",
+        )
+        assert "errors" not in answer, answer
+        found: dict[str, Any] = answer["data"]["referrals"]
+        return found
+
+    both = await listed("filter: { statuses: [DRAFT, SENT] }, first: 1")
+    assert both["totalCount"] == 2 and len(both["edges"]) == 1
+    only_sent = await listed("filter: { statuses: [SENT, ACCEPTED] }")
+    assert [e["node"]["id"] for e in only_sent["edges"]] == [out]
+    assert only_sent["totalCount"] == 1
+    # The loose argument alone still works (deprecated), and means the same as the filter's.
+    loose = await listed("status: DRAFT")
+    assert [e["node"]["id"] for e in loose["edges"]] == [draft]
+    refused_both = await g.run(
+        MARKET_CLERK, "{ referrals(status: DRAFT, filter: { status: SENT }) { totalCount } }"
+    )
+    error = refused_both["errors"][0]
+    assert error["extensions"]["code"] == "VALIDATION_FAILED", error
+    assert error["extensions"]["field"] == "status" and "filter" in error["message"]
+    # Another township is no party to either: it counts none of them.
+    other = await g.run(
+        OUTSIDER, "{ referrals(filter: { statuses: [DRAFT, SENT] }) { totalCount } }"
+    )
+    assert other["data"]["referrals"]["totalCount"] == 0
+
+
+ERROR = "code errorCode family message detail field errors { code message detail field }"
+
+
+async def test_refusals_carry_a_registry_code_chinese_message_and_every_problem(
+    graph: Graph,
+) -> None:
+    """Issue 18: ``UserError.code`` is the registry's enum, finer than its family; the
+    message is Chinese with the English kept in ``detail``; a draft with several problems
+    reports them all (R-REF-01 drafting, R-AG-02). Nothing was written."""
+    g = graph
+    bad = (
+        draft_input()
+        .replace('title: "无证经营"', 'title: " "')
+        .replace('facts: "检查发现当事人未取得营业执照从事食品经营活动。"', 'facts: ""')
+    )
+    answer = await g.run(
+        MARKET_CLERK,
+        f"mutation {{ draftReferral(input: {bad}) "
+        f"{{ __typename ... on UserError {{ {ERROR} }} }} }}",
+    )
+    refused = answer["data"]["draftReferral"]
+    assert refused["__typename"] == "UserError", answer
+    assert refused["errorCode"] == "REQUIRED" and refused["family"] == "VALIDATION_FAILED"
+    assert refused["code"] == "VALIDATION_FAILED"  # the deprecated string, as before
+    assert refused["message"] == "标题不能为空" and refused["detail"] == "title must not be empty"
+    assert [(p["code"], p["field"], p["message"]) for p in refused["errors"]] == [
+        ("REQUIRED", "title", "标题不能为空"),
+        ("REQUIRED", "facts", "案情不能为空"),
+    ]
+    listed = await g.run(MARKET_CLERK, "{ referrals { totalCount } }")
+    assert listed["data"]["referrals"]["totalCount"] == 0  # nothing half-written
+
+    # A step out of order: the status's finer code, its Chinese wording, the English detail.
+    rid = await drafted(g)
+    answer = await g.run(
+        TOWN_CLERK,
+        f'mutation {{ acceptReferral(id: "{rid}", statement: "受理") '
+        f"{{ ... on UserError {{ {ERROR} }} }} }}",
+    )
+    assert answer.get("data"), answer
+    wrong = answer["data"]["acceptReferral"]
+    assert wrong["errorCode"] == "WRONG_STATUS" and wrong["family"] == "INVALID_STATE", wrong
+    assert wrong["message"].startswith("当前环节不能办理此事项（cannot accept")
+    assert wrong["detail"].startswith("cannot accept") and wrong["field"] == "status"
+    assert len(wrong["errors"]) == 1
+
+
+CAN = """query($id: ID!) { referral(id: $id) { status availableActions
+  viewerCan { action allowed refusal { errorCode family field } } } }"""
+
+
+async def test_R_REF_02_R_REF_03_viewer_can_is_what_the_mutations_answer_at_the_boundary(
+    graph: Graph,
+) -> None:
+    """Issue 18: ``viewerCan`` / ``availableActions`` run each mutation as a dry run through
+    its own handler: an action is offered exactly when the mutation would succeed, with the
+    refusal it would answer otherwise; nothing is written. Boundaries: submit just refused
+    without a source material (R-REF-02) and just allowed with one; approve refused to a
+    clerk (matrix, R-REF-03) and allowed to the leader only once submitted (state)."""
+    g = graph
+
+    async def can(who: Who, rid: str) -> dict[str, Any]:
+        answer = await g.run_vars(who, CAN, id=rid)
+        assert "errors" not in answer, answer
+        found: dict[str, Any] = answer["data"]["referral"]
+        return found
+
+    def refusal(view: dict[str, Any], action: str) -> dict[str, Any] | None:
+        row = next(v for v in view["viewerCan"] if v["action"] == action)
+        assert row["allowed"] is (row["refusal"] is None), row
+        found: dict[str, Any] | None = row["refusal"]
+        return found
+
+    r = await g.ok(MARKET_CLERK, f"draftReferral(input: {draft_input()})")
+    rid = str(r["id"])
+    await g.ok(MARKET_CLERK, f'generateTransferLetter(id: "{rid}")')
+    before = await can(MARKET_CLERK, rid)
+    # Just refused: the letter but no source material; the mutation answers the same.
+    assert refusal(before, "submitReferral") == {
+        "errorCode": "REQUIRED",
+        "family": "VALIDATION_FAILED",
+        "field": "materials",
+    }
+    assert "submitReferral" not in before["availableActions"]
+    submitted = await g.run(
+        MARKET_CLERK,
+        f'mutation {{ submitReferral(id: "{rid}") {{ ... on UserError {{ errorCode field }} }} }}',
+    )
+    assert submitted["data"]["submitReferral"] == {"errorCode": "REQUIRED", "field": "materials"}
+    up = await g.http.post(
+        f"/referrals/{rid}/materials",
+        headers=g.headers(MARKET_CLERK),
+        files={"file": ("现场检查记录.jpg", b"\xff\xd8\xff\xe0 photo", "image/jpeg")},
+        data={"kind": "source"},
+    )
+    assert up.status_code == 201, up.text
+    # Just allowed once the source is there; the receiver's acts are not the sender's.
+    ready = await can(MARKET_CLERK, rid)
+    assert ready["availableActions"] == ["submitReferral", "withdrawReferral"], ready
+    assert refusal(ready, "approveReferral")["errorCode"] == "FORBIDDEN"  # a clerk (R-REF-03)
+    assert refusal(ready, "acceptReferral")["errorCode"] == "FORBIDDEN"  # not the receiver
+    leader = await can(MARKET_LEADER, rid)
+    assert refusal(leader, "approveReferral") == {
+        "errorCode": "WRONG_STATUS",
+        "family": "INVALID_STATE",
+        "field": "status",
+    }
+    # Asking changed nothing: still a draft, and the real submit still works.
+    assert ready["status"] == "DRAFT"
+    await g.ok(MARKET_CLERK, f'submitReferral(id: "{rid}")')
+    leader = await can(MARKET_LEADER, rid)
+    assert "approveReferral" in leader["availableActions"]
+    assert refusal(leader, "submitReferral")["errorCode"] == "WRONG_STATUS"
+    town = await can(TOWN_CLERK, rid)
+    assert town["availableActions"] == [] and town["status"] == "PENDING_APPROVAL"

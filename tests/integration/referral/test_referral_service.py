@@ -1432,7 +1432,7 @@ async def test_R_REF_01_queries_filter_sort_and_page_with_indexes(any_svc: Servi
     assert (
         len(
             await svc.referrals.search(
-                ReferralFilter(status="draft", receiver_id="fy-hancong"), limit=10
+                ReferralFilter(statuses=("draft",), receiver_id="fy-hancong"), limit=10
             )
         )
         == 5

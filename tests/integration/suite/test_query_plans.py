@@ -39,6 +39,7 @@ from coordination.adapters.repository import (
     DisputeRepository,
 )
 from kernel.adapters.mongo_store import MongoCollection
+from kernel.keyset import Direction, ListQuery
 from kernel.store import DocumentStore
 from notify.adapters.record import RecordRepository
 from notify.adapters.repository import InboxRepository
@@ -143,12 +144,13 @@ def _referral_calls() -> list[ListCall]:
 
     filters = [
         ReferralFilter(),
-        ReferralFilter(status="sent"),
+        ReferralFilter(statuses=("sent",)),
+        ReferralFilter(statuses=("sent", "accepted")),
         ReferralFilter(sender_id=AGENCY),
         ReferralFilter(receiver_id=AGENCY),
         ReferralFilter(matter_code="M-1"),
         ReferralFilter(party_agency_id=AGENCY),
-        ReferralFilter(party_agency_id=AGENCY, status="sent"),
+        ReferralFilter(party_agency_id=AGENCY, statuses=("sent",)),
         ReferralFilter(party_agency_id=AGENCY, receiver_id=AGENCY),
         ReferralFilter(crime_only=True),
     ]
@@ -187,6 +189,19 @@ def _complaint_calls() -> list[ListCall]:
     return calls
 
 
+def _list_queries() -> list[ListQuery]:
+    """The shapes the coordination lists take (issue 18): either side or one, statuses, a
+    time range, both orders, a page after a cursor."""
+    return [
+        ListQuery(),
+        ListQuery(agency_id=AGENCY),
+        ListQuery(agency_id=AGENCY, direction=Direction.SENT, statuses=("open",)),
+        ListQuery(agency_id=AGENCY, direction=Direction.RECEIVED, after=(AT, "x")),
+        ListQuery(statuses=("open", "closed"), descending=False, after=(AT, "x")),
+        ListQuery(time_from=AT, time_to=AT, descending=True),
+    ]
+
+
 def _coordination_calls() -> list[ListCall]:
     def call(label: str, run: Callable[[DocumentStore], Awaitable[object]]) -> ListCall:
         return ListCall(label, run)
@@ -204,10 +219,6 @@ def _coordination_calls() -> list[ListCall]:
             lambda s: CatalogueRepository(s).list(department_id=AGENCY, limit=51),
         ),
         call(
-            "meetings",
-            lambda s: MeetingRepository(s).list(agency_id=AGENCY, after="m", limit=51),
-        ),
-        call(
             "assistance refusals",
             lambda s: AssistanceRepository(s).refusals(
                 helper_id=AGENCY, after="a", limit=51, party_id=AGENCY
@@ -219,18 +230,33 @@ def _coordination_calls() -> list[ListCall]:
             for party in (None, AGENCY):
                 calls.append(
                     call(
-                        f"disputes status={status} agency={agency} party={party}",
-                        lambda s, st=status, ag=agency, pa=party: DisputeRepository(s).list(
-                            status=st, agency_id=ag, after="d", limit=51, party_id=pa
-                        ),
-                    )
-                )
-                calls.append(
-                    call(
                         f"joint operations status={status} agency={agency} party={party}",
                         lambda s, st=status, ag=agency, pa=party: JointOperationRepository(s).list(
                             agency_id=ag, status=st, basis=None, after="j", limit=51, party_id=pa
                         ),
+                    )
+                )
+    for q in _list_queries():
+        calls.append(call(f"meetings {q}", lambda s, q=q: MeetingRepository(s).search(q, limit=51)))
+        for party in (None, AGENCY):
+            if q.direction is not Direction.RECEIVED:  # a dispute has parties, no receiver
+                calls.append(
+                    call(
+                        f"disputes {q} party={party}",
+                        lambda s, q=q, pa=party: DisputeRepository(s).search(
+                            q, limit=51, party_id=pa
+                        ),
+                    )
+                )
+            for requests in (
+                AssistanceRepository,
+                TechnicalSupportRepository,
+                InformationQueryRepository,
+            ):
+                calls.append(
+                    call(
+                        f"{requests.name} {q} party={party}",
+                        lambda s, r=requests, q=q, pa=party: r(s).search(q, limit=51, party_id=pa),
                     )
                 )
     for repo in (

@@ -61,11 +61,11 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # and enum value described). The figures may only go down: a new field comes with its
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
-    "types": 73,
-    "fields": 529,
-    "arguments": 221,
-    "input fields": 144,
-    "enum values": 89,
+    "types": 48,
+    "fields": 526,
+    "arguments": 173,
+    "input fields": 139,
+    "enum values": 46,
 }
 
 

@@ -20,10 +20,12 @@ from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.information import AnswerAccess, InformationQuery
 from coordination.domain.technical import TechnicalSupportRequest
 from kernel.envelope import Envelope
+from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
 
 T = TypeVar("T")
+Clauses = list[dict[str, Any]]  # store conditions, all to hold
 
 
 def to_document(value: Any) -> Any:
@@ -174,14 +176,35 @@ class RequestRepository(_Repository, Generic[A]):
             query["$or"] = [{f: agency_id} for f in self.agency_fields]
         return self._models(await self._find(query, after, limit, party_id))
 
+    #: The fields that answer a client's list (``kernel.keyset``); its indexes are in
+    #: ``indexes``.
+    shape: ListShape
+
+    def _scope(self, party_id: str | None) -> Clauses:
+        if party_id is None:
+            return []
+        return [{"$or": [{f: party_id} for f in self.party_fields]}]
+
+    async def search(self, q: ListQuery, *, limit: int, party_id: str | None = None) -> Sequence[A]:
+        """A page of the list ``q`` (ordered by the shape's time, then id); ``party_id``:
+        only requests that agency is a party to (None: no restriction)."""
+        query, sort = self.shape.page(q, self._scope(party_id))
+        return self._models(await self._coll.find(query, sort=sort, limit=limit))
+
+    async def count(self, q: ListQuery, *, party_id: str | None = None) -> int:
+        """How many requests :meth:`search` lists for ``q``, all pages together."""
+        return await self._coll.count(
+            with_clauses([*self._scope(party_id), *self.shape.clauses(q)])
+        )
+
 
 class AssistanceRepository(RequestRepository[AssistanceRequest]):
     name = "assistance_requests"
     model = AssistanceRequest
     agency_fields = ("requester_id", "helper_id")
+    shape = ListShape("requested_at", ("requester_id",), ("helper_id",))
     indexes = (
-        ("by_requester", (("requester_id", 1), ("_id", 1))),
-        ("by_helper", (("helper_id", 1), ("_id", 1))),
+        *shape.indexes(),
         ("by_refusal", (("refused", 1), ("helper_id", 1), ("_id", 1))),
     )
 
@@ -215,10 +238,8 @@ class TechnicalSupportRepository(RequestRepository[TechnicalSupportRequest]):
     model = TechnicalSupportRequest
     agency_fields = ("township_id", "department_id")
     party_fields = ("township_id", "department_id")
-    indexes = (
-        ("by_township", (("township_id", 1), ("_id", 1))),
-        ("by_department", (("department_id", 1), ("_id", 1))),
-    )
+    shape = ListShape("requested_at", ("township_id",), ("department_id",))
+    indexes = shape.indexes()
 
 
 class InformationQueryRepository(RequestRepository[InformationQuery]):
@@ -226,10 +247,8 @@ class InformationQueryRepository(RequestRepository[InformationQuery]):
     model = InformationQuery
     agency_fields = ("requester_id", "holder_id")
     party_fields = ("requester_id", "holder_id")
-    indexes = (
-        ("by_requester", (("requester_id", 1), ("_id", 1))),
-        ("by_holder", (("holder_id", 1), ("_id", 1))),
-    )
+    shape = ListShape("asked_at", ("requester_id",), ("holder_id",))
+    indexes = shape.indexes()
 
 
 class AnswerAccessLog(_Repository):

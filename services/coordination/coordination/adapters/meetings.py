@@ -10,6 +10,7 @@ from coordination.adapters.cooperation import from_document, to_document
 from coordination.domain.meetings import Meeting
 from coordination.domain.routine import RoutineDue
 from kernel.envelope import Envelope
+from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
 
@@ -20,15 +21,22 @@ def _with_id(doc: Document) -> Document:
 
 class MeetingRepository:
     name = "meetings"
+    #: A meeting's list: by its start, convened (sent) or invited to (received).
+    shape = ListShape("starts_at", ("convener_id",), ("attendee_ids",))
+    # "My meetings": the convener's and each attendee's (a multikey index on the list).
+    indexes = (
+        ("by_convener", (("convener_id", 1), ("_id", 1))),
+        ("by_attendee", (("attendee_ids", 1), ("_id", 1))),
+        *shape.indexes(),
+    )
 
     def __init__(self, store: DocumentStore) -> None:
         self.aggregates = AggregateCollection(store.collection(self.name))
         self._coll = self.aggregates.collection
 
     async def ensure_indexes(self) -> None:
-        # "My meetings": the convener's and each attendee's (a multikey index on the list).
-        await self._coll.create_index([("convener_id", 1), ("_id", 1)], name="by_convener")
-        await self._coll.create_index([("attendee_ids", 1), ("_id", 1)], name="by_attendee")
+        for name, keys in self.indexes:
+            await self._coll.create_index(list(keys), name=name)
 
     @staticmethod
     def _doc(meeting: Meeting) -> dict[str, Any]:
@@ -50,14 +58,15 @@ class MeetingRepository:
         fields.pop("_id")
         return await self.aggregates.update(meeting.id, meeting.version, fields, events)
 
-    async def list(self, *, agency_id: str | None, after: str | None, limit: int) -> list[Meeting]:
-        query: dict[str, Any] = {}
-        if agency_id:
-            query["$or"] = [{"convener_id": agency_id}, {"attendee_ids": agency_id}]
-        if after:
-            query["_id"] = {"$gt": after}
-        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+    async def search(self, q: ListQuery, *, limit: int) -> list[Meeting]:
+        """A page of the list ``q`` asks for, by start time then id."""
+        query, sort = self.shape.page(q, [])
+        docs = await self._coll.find(query, sort=sort, limit=limit)
         return [from_document(Meeting, _with_id(d)) for d in docs]
+
+    async def count(self, q: ListQuery) -> int:
+        """How many meetings :meth:`search` lists for ``q``, all pages together."""
+        return await self._coll.count(with_clauses(self.shape.clauses(q)))
 
 
 class RoutineDueRepository:

@@ -31,6 +31,7 @@ from coordination.domain.dispute import (
 )
 from coordination.domain.model import Agency, AgencyKind, Liaison
 from kernel.envelope import Envelope
+from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
 
@@ -418,10 +419,23 @@ class DisputeRepository:
         self.aggregates = AggregateCollection(store.collection("disputes"))
         self._coll = self.aggregates.collection
 
+    #: A dispute's list: by the time it was opened, per party (no sides: every party is
+    #: one); the read scope adds the interim handler and the township.
+    shape = ListShape("opened_at", ("parties",), ())
+    scope_fields = ("parties", "interim_handler_id", "township_id")
+    indexes = (
+        ("by_referral", (("referral_id", 1), ("_id", 1))),
+        *shape.indexes(),
+        *(
+            (f"by_{f}_time", ((f, 1), ("opened_at", 1), ("_id", 1)))
+            for f in scope_fields
+            if f != "parties"
+        ),
+    )
+
     async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("parties", 1), ("_id", 1)], name="by_party")
-        await self._coll.create_index([("status", 1), ("_id", 1)], name="by_status")
-        await self._coll.create_index([("referral_id", 1), ("_id", 1)], name="by_referral")
+        for name, keys in self.indexes:
+            await self._coll.create_index(list(keys), name=name)
 
     async def get(self, dispute_id: str) -> Dispute | None:
         doc = await self.aggregates.get(dispute_id)
@@ -444,26 +458,22 @@ class DisputeRepository:
         fields.pop("_id")
         return await self.aggregates.update(dispute.id, dispute.version, fields, events)
 
-    async def list(
-        self,
-        *,
-        status: str | None,
-        agency_id: str | None,
-        after: str | None,
-        limit: int,
-        party_id: str | None = None,
-    ) -> list[Dispute]:
+    def _scope(self, party_id: str | None) -> list[dict[str, Any]]:
         """``party_id``: only disputes that agency takes part in — a party, the interim
         handler or the township (read access); None: no restriction."""
-        query: dict[str, Any] = {}
-        if status:
-            query["status"] = status
-        if agency_id:
-            query["parties"] = agency_id
-        if after:
-            query["_id"] = {"$gt": after}
-        if party_id is not None:
-            fields = ("parties", "interim_handler_id", "township_id")
-            query = {"$and": [query, {"$or": [{f: party_id} for f in fields]}]}
-        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        if party_id is None:
+            return []
+        return [{"$or": [{f: party_id} for f in self.scope_fields]}]
+
+    async def search(
+        self, q: ListQuery, *, limit: int, party_id: str | None = None
+    ) -> list[Dispute]:
+        """A page of the list ``q`` asks for, by opening time then id."""
+        query, sort = self.shape.page(q, self._scope(party_id))
+        docs = await self._coll.find(query, sort=sort, limit=limit)
         return [dispute_from_document(d) for d in docs]
+
+    async def count(self, q: ListQuery, *, party_id: str | None = None) -> int:
+        """How many disputes :meth:`search` lists for ``q``, all pages together."""
+        scoped = [*self._scope(party_id), *self.shape.clauses(q)]
+        return await self._coll.count(with_clauses(scoped))

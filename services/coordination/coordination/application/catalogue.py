@@ -397,7 +397,7 @@ class CatalogueHandlers(Publishing):
         actor = acting(caller)
         access.authorize_on(actor, "designateResponsibleAgency", access.oversight_relations(actor))
         if not cmd.matter_code.strip():
-            raise ValidationFailed("name the matter", field="matterCode")
+            raise ValidationFailed("name the matter", field="matterCode", code="REQUIRED")
         if not cmd.basis.strip():
             raise ValidationFailed("cite the decision that designates the owner", field="basis")
         agency = await self.agencies.get(cmd.responsible_agency_id)

@@ -6,7 +6,7 @@ conditional update (the outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -30,6 +30,7 @@ from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import NotFound
+from kernel.keyset import ListQuery
 from kernel.policy import DistrictPolicy
 
 DEPARTMENT_KINDS = {AgencyKind.DEPARTMENT, AgencyKind.APPROVAL_BUREAU}
@@ -106,6 +107,13 @@ def party_scope(actor: Actor, operation: str) -> str | None:
     return access.own_scope(actor, operation)
 
 
+def own_side(q: ListQuery, actor: Actor) -> ListQuery:
+    """``q`` with the caller's agency when it asks for a side (sent / received) of no agency."""
+    if q.direction is not None and not q.agency_id:
+        return replace(q, agency_id=actor.agency_id or "")
+    return q
+
+
 def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
     """Requester, helper and, once a refusal went to mediation, the mediating legal office."""
     mediator = (r.mediation.mediator_agency_id,) if r.mediation else ()
@@ -141,14 +149,20 @@ class _RequestHandlers(_Base, Generic[R]):
             found if access.may(actor, self.read_operation, self._relations(actor, found)) else None
         )
 
-    async def list_visible(
-        self, *, agency_id: str | None, after: str | None, limit: int, caller: Caller
-    ) -> list[R]:
-        return await self._repository.list(
-            agency_id=agency_id,
-            after=after,
-            limit=limit,
-            party_id=party_scope(acting(caller), self.read_operation),
+    async def list_visible(self, q: ListQuery, *, limit: int, caller: Caller) -> Sequence[R]:
+        """A page of the requests ``q`` asks for, among those the caller may read (its own
+        agency's unless its role supervises); a direction without an agency is the caller's
+        agency's side."""
+        actor = acting(caller)
+        return await self._repository.search(
+            own_side(q, actor), limit=limit, party_id=party_scope(actor, self.read_operation)
+        )
+
+    async def count_visible(self, q: ListQuery, *, caller: Caller) -> int:
+        """How many requests :meth:`list_visible` lists for ``q``, all pages together."""
+        actor = acting(caller)
+        return await self._repository.count(
+            own_side(q, actor), party_id=party_scope(actor, self.read_operation)
         )
 
     async def _load(self, request_id: str) -> R:

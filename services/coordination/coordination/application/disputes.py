@@ -226,7 +226,9 @@ class DisputeHandlers(DisputeLadder, Publishing):
     ) -> Dispute:
         """R-DSP-02: go up one step; the next body's clock replaces the current one."""
         if dispute.status is not DisputeStatus.OPEN:
-            raise InvalidState(f"the dispute is {dispute.status.value}", field="status")
+            raise InvalidState(
+                f"the dispute is {dispute.status.value}", field="status", code="WRONG_STATUS"
+            )
         index = dispute.current_step.number  # the next step, 0-based
         if index >= len(self.ladder):
             raise InvalidState(

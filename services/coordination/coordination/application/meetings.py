@@ -33,6 +33,7 @@ from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.keyset import ListQuery
 
 SUBJECT = "Meeting"
 # Who may read any meeting besides its parties: the supervising and governing roles.
@@ -192,7 +193,9 @@ class MeetingHandlers(_Base):
                 f"unknown meeting kind {cmd.kind!r}; one of routine, special", field="kind"
             ) from None
         if cmd.starts_at.tzinfo is None:
-            raise ValidationFailed("give the start time with its offset", field="startsAt")
+            raise ValidationFailed(
+                "give the start time with its offset", field="startsAt", code="REQUIRED"
+            )
         relations = access.relations_to(actor, sender=[cmd.convener_id])
         access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         await self._external(
@@ -390,19 +393,27 @@ class MeetingHandlers(_Base):
         )
         return await self._save(after, [payload], caller.correlation_id)
 
-    async def list(
-        self, *, caller: Caller, agency_id: str | None, after: str | None, limit: int
-    ) -> list[mtg.Meeting]:
+    async def list(self, q: ListQuery, *, caller: Caller, limit: int) -> list[mtg.Meeting]:
         """The caller's agency's meetings; the supervising roles may list any agency's."""
+        return await self.meetings.search(self._own(q, caller), limit=limit)
+
+    async def count(self, q: ListQuery, *, caller: Caller) -> int:
+        """How many meetings :meth:`list` lists for ``q``, all pages together."""
+        return await self.meetings.count(self._own(q, caller))
+
+    @staticmethod
+    def _own(q: ListQuery, caller: Caller) -> ListQuery:
         actor = acting(caller)
         scope = access.list_scope(actor, "meeting")
         if scope == access.Scope.NOTHING:
             access.authorize_on(actor, "meeting", access.oversight_relations(actor))
         if scope != access.Scope.ALL:
-            if agency_id and agency_id != actor.agency_id:
+            if q.agency_id and q.agency_id != actor.agency_id:
                 raise Forbidden("an agency lists its own meetings", field="agencyId")
-            agency_id = actor.agency_id
-        return await self.meetings.list(agency_id=agency_id, after=after, limit=limit)
+            return replace(q, agency_id=actor.agency_id)
+        if q.direction is not None and not q.agency_id:
+            return replace(q, agency_id=actor.agency_id or "")
+        return q
 
 
 def _noon(day: date) -> datetime:

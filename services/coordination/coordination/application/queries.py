@@ -17,6 +17,7 @@ from coordination.domain.catalogue import CatalogueEntry
 from coordination.domain.dispute import Dispute
 from coordination.domain.model import Agency
 from kernel.caller import Caller
+from kernel.keyset import ListQuery
 
 __all__ = ["CoordinationQueries"]
 
@@ -83,21 +84,12 @@ class CoordinationQueries:
             if access.may(actor, "dispute", access.dispute_relations(actor, d))
         ]
 
-    async def disputes(
-        self,
-        caller: Caller,
-        *,
-        status: str | None,
-        agency_id: str | None,
-        after: str | None,
-        limit: int,
-    ) -> list[Dispute]:
-        """Disputes by status and party; only those the caller's agency takes part in unless
-        its role supervises."""
-        return await self._disputes.list(
-            party_id=access.own_scope(acting(caller), "dispute"),
-            status=status,
-            agency_id=agency_id,
-            after=after,
-            limit=limit,
-        )
+    async def disputes(self, caller: Caller, q: ListQuery, *, limit: int) -> list[Dispute]:
+        """Disputes by status, party and opening time; only those the caller's agency takes
+        part in unless its role supervises."""
+        scope = access.own_scope(acting(caller), "dispute")
+        return await self._disputes.search(q, limit=limit, party_id=scope)
+
+    async def disputes_count(self, caller: Caller, q: ListQuery) -> int:
+        """How many disputes :meth:`disputes` lists for ``q``, all pages together."""
+        return await self._disputes.count(q, party_id=access.own_scope(acting(caller), "dispute"))

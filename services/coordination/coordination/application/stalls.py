@@ -22,6 +22,7 @@ from coordination.domain import stalls as st
 from coordination.domain.dispute import DisputeStatus
 from coordination.domain.joint.records import OperationStatus
 from kernel.caller import Caller
+from kernel.keyset import ListQuery
 from kernel.store import DocumentStore
 
 __all__ = ["StallCheck"]
@@ -64,8 +65,8 @@ class StallCheck:
                 actor, "coordinationStalls", access.oversight_relations(actor), field=None
             )
         out: list[st.Stall] = []
-        for d in await self.disputes.list(
-            status=DisputeStatus.OPEN.value, agency_id=None, after=None, limit=SCAN_LIMIT
+        for d in await self.disputes.search(
+            ListQuery(statuses=(DisputeStatus.OPEN.value,), descending=False), limit=SCAN_LIMIT
         ):
             out += [s for s in [st.dispute_stall(d)] if s]
         for a in await self.assistance.unfinished([x.value for x in st.ASSISTANCE_FINISHED]):

@@ -184,7 +184,9 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         announced before the current limit runs out."""
         actor = acting(caller)
         if cmd.working_days < 1:
-            raise ValidationFailed("give the new limit in working days", field="workingDays")
+            raise ValidationFailed(
+                "give the new limit in working days", field="workingDays", code="REQUIRED"
+            )
         before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
         now = self.clock()
         ts = policy_of(self.policy).technical_support

@@ -117,7 +117,9 @@ class AssistanceRequest:
         """R-AST-01: the written letter that follows an emergency phone request."""
         require_agency(actor, self.requester_id, "the requester sends the request letter")
         if self.letter_number is not None:
-            raise InvalidState("the request letter was already sent", field="letterNumber")
+            raise InvalidState(
+                "the request letter was already sent", field="letterNumber", code="ALREADY_DONE"
+            )
         number = require_text(letter_number, "give the letter's number (文号)", "letterNumber")
         return replace(
             self,
@@ -144,7 +146,9 @@ class AssistanceRequest:
         require_agency(actor, self.helper_id, "only the requested agency replies")
         if self.status is not AssistanceStatus.REQUESTED:
             raise InvalidState(
-                f"the request is {self.status.value}; it was already answered", field="status"
+                f"the request is {self.status.value}; it was already answered",
+                field="status",
+                code="ALREADY_DONE",
             )
         number = require_text(
             reply_letter_number,
@@ -164,7 +168,9 @@ class AssistanceRequest:
             else:
                 if agreed_start_on is None:
                     raise ValidationFailed(
-                        "state the date from which the assistance starts", field="agreedStartOn"
+                        "state the date from which the assistance starts",
+                        field="agreedStartOn",
+                        code="REQUIRED",
                     )
                 if agreed_start_on < today:
                     raise ValidationFailed(
@@ -210,7 +216,9 @@ class AssistanceRequest:
         """R-AST-02: a requester that disagrees with the refusal goes to the legal office."""
         require_agency(actor, self.requester_id, "the requester asks for mediation")
         if self.status is not AssistanceStatus.REFUSED:
-            raise InvalidState("only a refusal can be sent to mediation", field="status")
+            raise InvalidState(
+                "only a refusal can be sent to mediation", field="status", code="WRONG_STATUS"
+            )
         text = require_text(disagreement, "say why the refusal is disputed", "disagreement")
         return replace(
             self,
@@ -230,7 +238,9 @@ class AssistanceRequest:
     ) -> AssistanceRequest:
         """The legal office's outcome (调处结果): the helper must help, or the refusal stands."""
         if self.status is not AssistanceStatus.IN_MEDIATION or self.mediation is None:
-            raise InvalidState("the request is not in mediation", field="status")
+            raise InvalidState(
+                "the request is not in mediation", field="status", code="WRONG_STATUS"
+            )
         if not (
             actor.agency_id == self.mediation.mediator_agency_id
             or actor.has_role("coordinator")
@@ -256,7 +266,11 @@ class AssistanceRequest:
         """Results both ways (CQ): the helper reports how it helped, the requester the
         enforcement result; the request closes when both have reported."""
         if self.status is not AssistanceStatus.ACCEPTED:
-            raise InvalidState("results are reported on assistance that goes ahead", field="status")
+            raise InvalidState(
+                "results are reported on assistance that goes ahead",
+                field="status",
+                code="WRONG_STATUS",
+            )
         if actor.agency_id == self.helper_id:
             side = "helper"
         elif actor.agency_id == self.requester_id:
@@ -264,7 +278,9 @@ class AssistanceRequest:
         else:
             raise Forbidden("results are reported by the requester or the helper")
         if any(r.side == side for r in self.results):
-            raise InvalidState(f"the {side} has already reported", field="summary")
+            raise InvalidState(
+                f"the {side} has already reported", field="summary", code="ALREADY_DONE"
+            )
         text = require_text(summary, "describe the result", "summary")
         results = (*self.results, ResultReport(side, text, actor.person_id, at))
         after = (
@@ -301,7 +317,9 @@ def request_assistance(
         raise ValidationFailed("an agency cannot ask itself for assistance", field="helperId")
     named = tuple(dict.fromkeys(m.strip() for m in matters if m.strip()))
     if not named:
-        raise ValidationFailed("name the matters the assistance is for", field="matters")
+        raise ValidationFailed(
+            "name the matters the assistance is for", field="matters", code="REQUIRED"
+        )
     number = (letter_number or "").strip() or None
     if phone_call is None:
         if number is None:

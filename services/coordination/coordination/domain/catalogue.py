@@ -214,7 +214,9 @@ class CatalogueEntry:
         self, *, reason: str, actor_id: str, actor_agency_id: str | None, at: datetime
     ) -> CatalogueEntry:
         if self.withdrawn:
-            raise InvalidState(f"matter {self.code} is already withdrawn", field="code")
+            raise InvalidState(
+                f"matter {self.code} is already withdrawn", field="code", code="ALREADY_DONE"
+            )
         if not reason.strip():
             raise ValidationFailed("say why the matter is withdrawn", field="reason")
         return self._next(
@@ -285,6 +287,7 @@ class CatalogueEntry:
                     f"the entrustment to {township_id} was already reviewed on "
                     f"{delegation.review.on.isoformat()}",
                     field="townshipId",
+                    code="ALREADY_DONE",
                 )
             signed = replace(delegation, review=sign_off)
             summary = (
@@ -303,6 +306,7 @@ class CatalogueEntry:
                     f"the entrustment to {township_id} was already approved on "
                     f"{delegation.approval.on.isoformat()}",
                     field="townshipId",
+                    code="ALREADY_DONE",
                 )
             signed = replace(delegation, approval=sign_off)
             start = max(delegation.effective_from, sign_off.on)
@@ -450,7 +454,9 @@ def new_delegation(
         ) from None
     if not township_id.strip():
         raise ValidationFailed(
-            "name the township the power goes to", field=f"{field_prefix}.townshipId"
+            "name the township the power goes to",
+            field=f"{field_prefix}.townshipId",
+            code="REQUIRED",
         )
     if how is DelegationMode.AGREEMENT:
         if expires_on is None:
@@ -493,7 +499,9 @@ def new_content(
         raise ValidationFailed("the matter name must not be empty", field="name")
     if not original_department_id.strip():
         raise ValidationFailed(
-            "name the original department (原业务主管部门)", field="originalDepartmentId"
+            "name the original department (原业务主管部门)",
+            field="originalDepartmentId",
+            code="REQUIRED",
         )
     if not legal_basis.strip():
         raise ValidationFailed("cite the legal basis (实施依据)", field="legalBasis")

@@ -62,11 +62,11 @@ def require_text(value: str | None, message: str, field: str) -> str:
     """The stripped text, or ValidationFailed naming ``field``."""
     text = (value or "").strip()
     if not text:
-        raise ValidationFailed(message, field=field)
+        raise ValidationFailed(message, field=field, code="REQUIRED")
     return text
 
 
 def require_agency(actor: Actor, agency_id: str, message: str) -> None:
     """Only staff of ``agency_id`` may do this (the system itself may always act)."""
     if actor.agency_id is not None and actor.agency_id != agency_id:
-        raise Forbidden(message)
+        raise Forbidden(message, code="NOT_YOUR_AGENCY")

@@ -75,7 +75,9 @@ class CorrectionOpinion:
         """The township's reply: what it corrected (整改情况); late when past the clock."""
         require_agency(actor, self.township_id, "the township addressed replies")
         if self.status is not CorrectionStatus.ISSUED:
-            raise InvalidState("the opinion was already answered", field="status")
+            raise InvalidState(
+                "the opinion was already answered", field="status", code="ALREADY_DONE"
+            )
         text = require_text(corrected, "say what was corrected (纠正情况)", "corrected")
         number = require_text(
             document_number, "the reply is in writing: give its number (文号)", "documentNumber"

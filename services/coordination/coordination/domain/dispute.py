@@ -167,7 +167,9 @@ class Dispute:
     def _require_open(self, action: str) -> None:
         if self.status is not DisputeStatus.OPEN:
             raise InvalidState(
-                f"cannot {action} a dispute that is {self.status.value}", field="status"
+                f"cannot {action} a dispute that is {self.status.value}",
+                field="status",
+                code="WRONG_STATUS",
             )
 
     def _may_act_for(self, actor: Actor) -> bool:
@@ -224,7 +226,7 @@ class Dispute:
         if actor.agency_id != step.decided_by_agency_id:
             raise Forbidden(f"the opinion at step {step.number} comes from {step.name_zh}")
         if not opinion.strip():
-            raise ValidationFailed("state the opinion (处理意见)", field="opinion")
+            raise ValidationFailed("state the opinion (处理意见)", field="opinion", code="REQUIRED")
         return self.escalate(
             next_step, cause="opinion_given", actor=actor, at=at, opinion=opinion.strip()
         )
@@ -307,7 +309,9 @@ class Dispute:
 
     def _check_responsible(self, responsible_agency_id: str, actor: Actor) -> None:
         if not responsible_agency_id.strip():
-            raise ValidationFailed("name the responsible agency", field="responsibleAgencyId")
+            raise ValidationFailed(
+                "name the responsible agency", field="responsibleAgencyId", code="REQUIRED"
+            )
         if responsible_agency_id.strip() not in self.parties and not actor.has_role("government"):
             # Issue 16, finding 1: a ruling names one of the parties; only the government may
             # make another agency responsible (R-DSP-02's last step, R-CAT-04).
@@ -399,9 +403,13 @@ class Dispute:
             raise InvalidState("no agreement has been proposed", field="revision")
         agency = actor.agency_id
         if agency is None or agency not in self.parties:
-            raise Forbidden("an agreement is confirmed by the parties' leaders")
+            raise Forbidden(
+                "an agreement is confirmed by the parties' leaders", code="LEADER_REQUIRED"
+            )
         if not actor.has_role("leader"):
-            raise Forbidden("an agreement is confirmed by the party's leader (负责人)")
+            raise Forbidden(
+                "an agreement is confirmed by the party's leader (负责人)", code="LEADER_REQUIRED"
+            )
         if revision != proposal.revision:
             raise InvalidState(
                 f"draft {revision} was replaced by draft {proposal.revision}; confirm the "
@@ -409,7 +417,11 @@ class Dispute:
                 field="revision",
             )
         if proposal.confirmed_by(agency):
-            raise InvalidState(f"{agency} has already confirmed this agreement", field="revision")
+            raise InvalidState(
+                f"{agency} has already confirmed this agreement",
+                field="revision",
+                code="ALREADY_DONE",
+            )
         confirmed = replace(
             proposal,
             confirmations=(
@@ -463,17 +475,22 @@ def open_dispute(
     if len(unique) < 2:
         raise ValidationFailed("a dispute has at least two parties", field="partyIds")
     if not matter_code.strip():
-        raise ValidationFailed("name the matter in dispute", field="matterCode")
+        raise ValidationFailed("name the matter in dispute", field="matterCode", code="REQUIRED")
     if not township_id.strip():
-        raise ValidationFailed("name the township where the case arose", field="townshipId")
+        raise ValidationFailed(
+            "name the township where the case arose", field="townshipId", code="REQUIRED"
+        )
     if not reasons.strip():
-        raise ValidationFailed("state the reasons for the dispute", field="reasons")
+        raise ValidationFailed(
+            "state the reasons for the dispute", field="reasons", code="REQUIRED"
+        )
     # R-REF-07: the interim handler may be the sender, the receiver or a third agency (the
     # application checks that it is a registered agency that acts externally).
     if kind is DisputeKind.JURISDICTION and interim_handler_required and not interim_handler_id:
         raise ValidationFailed(
             "name the interim handler who acts while the dispute is open (先予协同处置)",
             field="interimHandlerId",
+            code="REQUIRED",
         )
     if (
         actor.agency_id is not None

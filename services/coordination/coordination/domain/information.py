@@ -94,7 +94,9 @@ class InformationQuery:
 
     def _require_asked(self) -> None:
         if self.status is not QueryStatus.ASKED:
-            raise InvalidState(f"the query was already {self.status.value}", field="status")
+            raise InvalidState(
+                f"the query was already {self.status.value}", field="status", code="ALREADY_DONE"
+            )
 
     def _due(self) -> datetime:
         return next(c.due for c in self.clocks if c.kind == ANSWER)
@@ -170,7 +172,7 @@ class InformationQuery:
 
     def check_read(self, actor: Actor) -> QueryAnswer:
         if self.answer is None:
-            raise InvalidState("the query has no answer yet", field="status")
+            raise InvalidState("the query has no answer yet", field="status", code="WRONG_STATUS")
         if not self.may_read_answer(actor):
             raise Forbidden(
                 f"the answer is {self.answer.classification.value}; only the parties may read it"

@@ -81,7 +81,9 @@ class JointRuling:
     def rule(self, *, decision: str, basis: str, actor: Actor, at: datetime) -> JointRuling:
         require_agency(actor, self.platform_id, "the platform that started it rules")
         if self.status is not JointRulingStatus.STARTED:
-            raise InvalidState("the joint ruling was already made", field="status")
+            raise InvalidState(
+                "the joint ruling was already made", field="status", code="ALREADY_DONE"
+            )
         text = require_text(decision, "state the ruling (裁定结论)", "decision")
         ground = require_text(basis, "name the ruling's document or minutes (文号)", "basis")
         return replace(
@@ -100,7 +102,11 @@ class JointRuling:
         """Pass the clues to one recipient (the application checks its kind); once each."""
         require_agency(actor, self.platform_id, "the platform that started it passes clues")
         if any(t.recipient_id == recipient_id for t in self.transfers):
-            raise InvalidState("the clues were already passed to this agency", field="recipientId")
+            raise InvalidState(
+                "the clues were already passed to this agency",
+                field="recipientId",
+                code="ALREADY_DONE",
+            )
         text = require_text(clues, "state the clues passed on (问题线索)", "clues")
         return replace(
             self,

@@ -193,10 +193,14 @@ class Meeting:
         if agency is None or agency not in self.attendee_ids:
             raise Forbidden("only an invited agency answers the notice")
         if self.status is not MeetingStatus.SCHEDULED or at >= self.starts_at:
-            raise InvalidState("the meeting has already taken place", field="id")
+            raise InvalidState(
+                "the meeting has already taken place", field="id", code="ALREADY_DONE"
+            )
         name = delegate.strip()
         if attending and not name:
-            raise ValidationFailed("name who attends for the agency", field="delegate")
+            raise ValidationFailed(
+                "name who attends for the agency", field="delegate", code="REQUIRED"
+            )
         late = at > rsvp_due
         rsvp = Rsvp(agency, attending, name, actor.person_id, at, late)
         rsvps = (*(r for r in self.rsvps if r.agency_id != agency), rsvp)
@@ -221,7 +225,7 @@ class Meeting:
         revision clears the agreements given to the previous draft."""
         require_agency(actor, self.convener_id, "the convener drafts the minutes")
         if self.status not in (MeetingStatus.SCHEDULED, MeetingStatus.MINUTES_DRAFTED):
-            raise InvalidState("the minutes were already issued", field="id")
+            raise InvalidState("the minutes were already issued", field="id", code="ALREADY_DONE")
         if at < self.starts_at:
             raise InvalidState("minutes are drafted after the meeting has taken place", field="id")
         text = require_text(decisions, "state what the meeting decided (议定事项)", "decisions")
@@ -363,7 +367,9 @@ class Meeting:
         if actor.agency_id != task.owner_agency_id:
             raise Forbidden(f"task {task_id} is owned by {task.owner_agency_id}; it reports it")
         if task.done:
-            raise InvalidState(f"task {task_id} is already done", field="taskId")
+            raise InvalidState(
+                f"task {task_id} is already done", field="taskId", code="ALREADY_DONE"
+            )
         text = require_text(result, "describe what was done", "result")
         done = replace(task, done_at=at, done_by=actor.person_id, result=text)
         minutes = replace(
@@ -407,12 +413,12 @@ def schedule_meeting(
         raise ValidationFailed("the meeting lies in the future", field="startsAt")
     invited = tuple(dict.fromkeys(a.strip() for a in attendee_ids if a.strip()))
     if not invited:
-        raise ValidationFailed("name the attending agencies", field="attendeeIds")
+        raise ValidationFailed("name the attending agencies", field="attendeeIds", code="REQUIRED")
     if convener_id in invited:
         raise ValidationFailed("the convener is not its own attendee", field="attendeeIds")
     items = tuple(a.strip() for a in agenda if a.strip())
     if not items:
-        raise ValidationFailed("give the agenda (会议议题)", field="agenda")
+        raise ValidationFailed("give the agenda (会议议题)", field="agenda", code="REQUIRED")
     if kind is MeetingKind.ROUTINE:
         if urgent:
             raise ValidationFailed(
@@ -423,7 +429,8 @@ def schedule_meeting(
         if routine_name not in routine_names:
             allowed = ", ".join(sorted(routine_names)) or "none"
             raise ValidationFailed(
-                f"name the district's routine meeting (one of: {allowed})", field="routineName"
+                f"name the district's routine meeting (one of: {allowed})",
+                field="routineName",
             )
     elif routine_name:
         raise ValidationFailed("a special meeting is not a routine one", field="routineName")

@@ -111,7 +111,9 @@ def new_agency(
         # R-AG-03: every agency that acts externally names who to call for referrals and joint
         # work (FY (四)1, HL, CQ, HC #2); an internal unit acts through its agency.
         raise ValidationFailed(
-            "name at least one liaison (联络员) with a phone number (R-AG-03)", field="liaisons"
+            "name at least one liaison (联络员) with a phone number (R-AG-03)",
+            field="liaisons",
+            code="REQUIRED",
         )
     for i, liaison in enumerate(liaisons):
         if not liaison.name.strip() or not liaison.phone.strip():

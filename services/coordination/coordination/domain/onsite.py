@@ -123,10 +123,11 @@ class OnSiteRequest:
             raise InvalidState(
                 f"staff can be sent only while notified; it is {self.status.value}",
                 field="status",
+                code="WRONG_STATUS",
             )
         names = tuple(n.strip() for n in staff if n.strip())
         if not names:
-            raise ValidationFailed("name the staff sent on site", field="staff")
+            raise ValidationFailed("name the staff sent on site", field="staff", code="REQUIRED")
         return replace(
             self,
             status=OnSiteStatus.DISPATCHED,
@@ -139,7 +140,9 @@ class OnSiteRequest:
         require_agency(actor, self.receiver_id, "the agency told records its staff's arrival")
         if self.status is not OnSiteStatus.DISPATCHED:
             raise InvalidState(
-                "an arrival follows a dispatch (派员), and is recorded once", field="status"
+                "an arrival follows a dispatch (派员), and is recorded once",
+                field="status",
+                code="WRONG_STATUS",
             )
         return replace(
             self,
@@ -152,7 +155,9 @@ class OnSiteRequest:
         require_agency(actor, self.receiver_id, "the agency told records how it handled it")
         if self.status is not OnSiteStatus.ARRIVED:
             raise InvalidState(
-                "the handling is recorded once the staff have arrived on site", field="status"
+                "the handling is recorded once the staff have arrived on site",
+                field="status",
+                code="WRONG_STATUS",
             )
         text = require_text(handling, "say what was done on site (处置情况)", "handling")
         return replace(
@@ -171,6 +176,7 @@ class OnSiteRequest:
             raise InvalidState(
                 f"only a request still awaiting staff can be explained; it is {self.status.value}",
                 field="status",
+                code="WRONG_STATUS",
             )
         text = require_text(reason, "state the reason (说明理由)", "reason")
         return replace(
@@ -202,19 +208,23 @@ class OnSiteRequest:
                 field="onSite.reportUnhandledToGovernment",
             )
         if self.report is not None:
-            raise InvalidState("already reported to the government", field="status")
+            raise InvalidState(
+                "already reported to the government", field="status", code="ALREADY_DONE"
+            )
         due = self.dispatch_clock.due
         acted = self.acted_at
         if acted is not None and acted <= due:
             raise InvalidState(
                 "the agency told acted or explained within the limit; there is nothing to report",
                 field="status",
+                code="WRONG_STATUS",
             )
         if at <= due:
             raise InvalidState(
                 f"the limit runs until {due.isoformat()}; a report is possible only after it "
                 "lapsed without staff sent or a reason given",
                 field="status",
+                code="WRONG_STATUS",
             )
         body = require_text(text, "say what was notified and left unhandled", "text")
         return replace(

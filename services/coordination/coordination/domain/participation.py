@@ -93,7 +93,9 @@ class ParticipationNotice:
         """The writing that follows the phone call (事后补办书面手续); late past the clock."""
         require_agency(actor, self.department_id, "the department gives the written notice")
         if self.document_number is not None:
-            raise InvalidState("the written notice was already given", field="documentNumber")
+            raise InvalidState(
+                "the written notice was already given", field="documentNumber", code="ALREADY_DONE"
+            )
         number = require_text(
             document_number, "give the written notice's number (文号)", "documentNumber"
         )
@@ -119,10 +121,12 @@ class ParticipationNotice:
         """The township confirms who takes part; the attend clock is met."""
         require_agency(actor, self.township_id, "the township notified confirms")
         if self.status is ParticipationStatus.CONFIRMED:
-            raise InvalidState("participation was already confirmed", field="status")
+            raise InvalidState(
+                "participation was already confirmed", field="status", code="ALREADY_DONE"
+            )
         names = tuple(n.strip() for n in participants if n.strip())
         if not names:
-            raise ValidationFailed("name who takes part", field="participants")
+            raise ValidationFailed("name who takes part", field="participants", code="REQUIRED")
         return replace(
             self,
             status=ParticipationStatus.CONFIRMED,
@@ -169,6 +173,7 @@ def notify_participation(
             "give either the written notice or, in an emergency, the phone call that precedes "
             "it — the writing then follows with sendParticipationWrittenNotice",
             field="phoneCall",
+            code="REQUIRED",
         )
     clocks: tuple[Clock, ...] = (attend_clock,)
     if phone_call is not None:

@@ -108,7 +108,11 @@ class TechnicalSupportRequest:
 
     def _require_open(self, action: str) -> None:
         if self.status is not SupportStatus.REQUESTED:
-            raise InvalidState(f"cannot {action}: the request was already answered", field="status")
+            raise InvalidState(
+                f"cannot {action}: the request was already answered",
+                field="status",
+                code="ALREADY_DONE",
+            )
 
     def dispatch_on_site(
         self, staff: tuple[str, ...], *, actor: Actor, at: datetime
@@ -118,7 +122,7 @@ class TechnicalSupportRequest:
         self._require_open("dispatch staff")
         names = tuple(n.strip() for n in staff if n.strip())
         if not names:
-            raise ValidationFailed("name the staff sent on site", field="staff")
+            raise ValidationFailed("name the staff sent on site", field="staff", code="REQUIRED")
         return replace(
             self,
             dispatches=(*self.dispatches, Dispatch(names, at, actor.person_id)),

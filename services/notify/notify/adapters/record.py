@@ -166,8 +166,11 @@ class RecordRepository:
         time_to: datetime | None = None,
         after_seq: int | None = None,
         limit: int = 50,
-    ) -> list[RecordEntry]:
-        """Entries in ``seq`` order (oldest first), after ``after_seq`` (the cursor)."""
+        descending: bool = False,
+        count: bool = False,
+    ) -> Any:
+        """Entries in ``seq`` order (oldest first, newest first when ``descending``), after
+        ``after_seq`` (the cursor); with ``count``, how many match all pages together."""
         query: dict[str, Any] = {"district": district}
         if subject is not None:
             query["subject"] = subject
@@ -182,7 +185,9 @@ class RecordRepository:
             time_cond["$lt"] = time_to
         if time_cond:
             query["time"] = time_cond
+        if count:
+            return await self._coll.count(query)
         if after_seq is not None:
-            query["seq"] = {"$gt": after_seq}
-        docs = await self._coll.find(query, sort=[("seq", 1)], limit=limit)
+            query["seq"] = {"$lt" if descending else "$gt": after_seq}
+        docs = await self._coll.find(query, sort=[("seq", -1 if descending else 1)], limit=limit)
         return [_from_document(d) for d in docs]

@@ -249,12 +249,30 @@ class NotifyQueries:
         return where
 
     async def process_record(
-        self, scoped: RecordFilter, *, after_seq: int | None, limit: int
+        self,
+        scoped: RecordFilter,
+        *,
+        after_seq: int | None,
+        limit: int,
+        descending: bool = False,
     ) -> list[RecordEntry]:
-        """The full-process record, oldest first, after the cursor ``seq``; ``scoped`` is what
-        :meth:`record_scope` returned for the caller."""
+        """The full-process record, oldest first (newest first when ``descending``), after
+        the cursor ``seq``; ``scoped`` is what :meth:`record_scope` returned for the caller."""
         if scoped.types is not None and not scoped.types:
             return []  # no type the caller may read was asked for (the store reads [] as all)
+        found: list[RecordEntry] = await self._search(
+            scoped, after_seq=after_seq, limit=limit, descending=descending
+        )
+        return found
+
+    async def process_record_count(self, scoped: RecordFilter) -> int:
+        """How many entries :meth:`process_record` lists for ``scoped``, all pages together."""
+        if scoped.types is not None and not scoped.types:
+            return 0
+        counted: int = await self._search(scoped, count=True)
+        return counted
+
+    async def _search(self, scoped: RecordFilter, **paging: Any) -> Any:
         return await self._records.search(
             district=self.district,
             subject=scoped.subject,
@@ -262,8 +280,7 @@ class NotifyQueries:
             types=list(scoped.types) if scoped.types is not None else None,
             time_from=scoped.time_from,
             time_to=scoped.time_to,
-            after_seq=after_seq,
-            limit=limit,
+            **paging,
         )
 
     async def visible_webhooks(self, principal: Principal) -> list[WebhookView]:

@@ -27,7 +27,7 @@ _TEXT_LIMIT = 2000
 def _required(value: str, field: str, what: str) -> str:
     text = value.strip()
     if not text:
-        raise ValidationFailed(f"{what} is required", field=field)
+        raise ValidationFailed(f"{what} is required", field=field, code="REQUIRED")
     if len(text) > _TEXT_LIMIT:
         raise ValidationFailed(f"{what} is longer than {_TEXT_LIMIT} characters", field=field)
     return text
@@ -167,7 +167,9 @@ class PenaltyDecisionReport:
         kinds = tuple(k.strip() for k in self.kinds if k.strip())
         if not kinds:
             raise ValidationFailed(
-                "name the kinds of penalty decided (e.g. 警告, 罚款)", field="input.kinds"
+                "name the kinds of penalty decided (e.g. 警告, 罚款)",
+                field="input.kinds",
+                code="REQUIRED",
             )
         return PenaltyDecisionReport(
             decision_number=_required(
@@ -327,7 +329,9 @@ class StandardChange:
             )
         townships = tuple(dict.fromkeys(t.strip() for t in self.township_ids if t.strip()))
         if not townships:
-            raise ValidationFailed("name the townships concerned", field="input.townshipIds")
+            raise ValidationFailed(
+                "name the townships concerned", field="input.townshipIds", code="REQUIRED"
+            )
         for i, t in enumerate(townships):
             if township_kinds.get(t) != "township":
                 raise ValidationFailed(

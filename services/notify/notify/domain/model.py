@@ -43,7 +43,9 @@ class InboxItem:
         if agency_id != self.agency_id:
             raise Forbidden("only staff of the addressed agency can sign for this item")
         if self.read_at is not None:
-            raise InvalidState(f"already signed for at {self.read_at.isoformat()}")
+            raise InvalidState(
+                f"already signed for at {self.read_at.isoformat()}", code="ALREADY_DONE"
+            )
         return replace(self, read_at=at, read_by=person_id)
 
 

@@ -13,9 +13,9 @@ from kernel.consumer import upsert_versioned
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
+from kernel.keyset import after_clause, keyset_sort, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore, DuplicateKeyError
-from kernel.store_language import after_key
 from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
@@ -67,7 +67,7 @@ def referral_from_document(doc: Document) -> Referral:
 
 @dataclass(frozen=True)
 class ReferralFilter:
-    status: str | None = None
+    statuses: tuple[str, ...] = ()  # any of these (none: every status)
     sender_id: str | None = None
     receiver_id: str | None = None
     party_agency_id: str | None = None  # sender or receiver
@@ -125,13 +125,32 @@ class ReferralRepository:
         Sorting by ``open_due`` lists only referrals with a running clock (the others have
         no due time to order by); with the overdue filter, ``by_open_due`` then serves the
         filter, the order and the cursor alike."""
+        clauses = self._clauses(f, sort_field)
+        if after is not None:
+            clauses.append(after_clause(sort_field, descending, after))
+        docs = await self._coll.find(
+            with_clauses(clauses), sort=keyset_sort(sort_field, descending), limit=limit
+        )
+        return [referral_from_document(d) for d in docs]
+
+    async def count(self, f: ReferralFilter, *, sort_field: str = "created_at") -> int:
+        """How many referrals :meth:`search` lists for ``f``, all pages together."""
+        return await self._coll.count(with_clauses(self._clauses(f, sort_field)))
+
+    @staticmethod
+    def _clauses(f: ReferralFilter, sort_field: str) -> list[dict[str, Any]]:
         if sort_field not in SORT_FIELDS:
             raise ValueError(f"cannot sort by {sort_field!r}")
         clauses: list[dict[str, Any]] = []
         if sort_field == "open_due" and f.overdue_at is None:
             clauses.append({"open_due": {"$ne": None}})
+        if f.statuses:
+            clauses.append(
+                {"status": f.statuses[0]}
+                if len(f.statuses) == 1
+                else {"status": {"$in": list(f.statuses)}}
+            )
         for name, value in (
-            ("status", f.status),
             ("sender_id", f.sender_id),
             ("receiver_id", f.receiver_id),
             ("matter_code", f.matter_code),
@@ -149,15 +168,7 @@ class ReferralRepository:
             clauses.append({"created_at": {"$gte": f.created_from}})
         if f.created_to is not None:
             clauses.append({"created_at": {"$lt": f.created_to}})
-        if after is not None:
-            value, last_id = after
-            clauses.append(after_key(sort_field, value, last_id, descending=descending))
-        query: dict[str, Any] = {"$and": clauses} if clauses else {}
-        direction = -1 if descending else 1
-        docs = await self._coll.find(
-            query, sort=[(sort_field, direction), ("_id", direction)], limit=limit
-        )
-        return [referral_from_document(d) for d in docs]
+        return clauses
 
     async def with_open_clocks(self) -> list[Referral]:
         """Every referral with a running clock (``by_open_due``): what an official holiday
@@ -247,12 +258,9 @@ class ComplaintRepository:
         if owner_agency_id:
             clauses.append({"owner_agency_id": owner_agency_id})
         if after is not None:
-            value, last_id = after
-            clauses.append(after_key("received_at", value, last_id, descending=descending))
-        query: dict[str, Any] = {"$and": clauses} if clauses else {}
-        direction = -1 if descending else 1
+            clauses.append(after_clause("received_at", descending, after))
         docs = await self._coll.find(
-            query, sort=[("received_at", direction), ("_id", direction)], limit=limit
+            with_clauses(clauses), sort=keyset_sort("received_at", descending), limit=limit
         )
         return [complaint_from_document(d) for d in docs]
 

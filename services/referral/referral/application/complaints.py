@@ -173,6 +173,7 @@ class ComplaintHandlers:
             raise InvalidState(
                 f"cannot refer a complaint that is {c.status.value}; it must be registered",
                 field="status",
+                code="WRONG_STATUS",
             )
         referral = await self.referrals.draft(replace(cmd.draft, complaint_id=c.id), caller)
         now = self.run.now()

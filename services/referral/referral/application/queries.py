@@ -48,16 +48,29 @@ class ReferralQueries:
     ) -> list[Referral]:
         """Referrals matching ``wanted`` that the caller may read: staff their agency's
         (sent or received), oversight roles all, judicial observers suspected crimes."""
+        return await self.referrals.search(
+            self._scoped(principal, wanted),
+            sort_field=sort_field,
+            descending=descending,
+            after=after,
+            limit=limit,
+        )
+
+    async def referrals_count(
+        self, principal: Principal, wanted: ReferralFilter, *, sort_field: str
+    ) -> int:
+        """How many referrals :meth:`referrals_visible` lists, all pages together."""
+        return await self.referrals.count(self._scoped(principal, wanted), sort_field=sort_field)
+
+    @staticmethod
+    def _scoped(principal: Principal, wanted: ReferralFilter) -> ReferralFilter:
         scope = read_scope(principal)
         if scope == ReadScope.NOTHING:
             raise Forbidden("your roles may not read referrals (see docs/authorization.md)")
-        scoped = replace(
+        return replace(
             wanted,
             party_agency_id=principal.agency_id if scope == ReadScope.OWN else None,
             crime_only=scope == ReadScope.CRIME,
-        )
-        return await self.referrals.search(
-            scoped, sort_field=sort_field, descending=descending, after=after, limit=limit
         )
 
     async def stalls(self, principal: Principal | None) -> list[Stall]:

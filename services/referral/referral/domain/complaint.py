@@ -94,6 +94,7 @@ class Complaint:
             raise InvalidState(
                 f"cannot {action} a complaint that is {self.status.value}; it must be {names}",
                 field="status",
+                code="WRONG_STATUS",
             )
 
     def _require_owner(self, actor: Actor, action: str) -> None:
@@ -150,7 +151,9 @@ class Complaint:
         if to.id == self.owner_agency_id:
             raise ValidationFailed("hand it to another agency", field="toAgencyId")
         if not reason.strip():
-            raise ValidationFailed("state why it is not this agency's function", field="reason")
+            raise ValidationFailed(
+                "state why it is not this agency's function", field="reason", code="REQUIRED"
+            )
         moved = self._moved("request_handover", actor, at, ComplaintStatus.HANDOVER_PENDING, to.id)
         return replace(moved, handover=Handover(to.id, mode, reason.strip(), at))
 

@@ -127,7 +127,9 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
         referral_id = (cmd.referral_id or "").strip() or None
         if referral_id and await self.requests.get(on_site_id_for_referral(referral_id)):
             raise InvalidState(
-                "staff are already due on site for this referral", field="referralId"
+                "staff are already due on site for this referral",
+                field="referralId",
+                code="ALREADY_DONE",
             )
         return await self._open(
             request_id=on_site_id_for_referral(referral_id) if referral_id else str(uuid.uuid4()),

@@ -110,7 +110,9 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         now = self.clock()
         if cmd.starts_at.tzinfo is None:
-            raise ValidationFailed("give the time with its offset", field="startsAt")
+            raise ValidationFailed(
+                "give the time with its offset", field="startsAt", code="REQUIRED"
+            )
         call = (
             par.PhoneNotice(
                 cmd.phone_call.caller.strip(),

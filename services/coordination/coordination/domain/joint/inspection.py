@@ -111,7 +111,9 @@ def record_inspection(
     inspection is recorded even with a warning: it has happened; the warning is the record
     that it should not have been separate."""
     if operation.status is not OperationStatus.IN_PROGRESS:
-        raise InvalidState("inspections are recorded on a started operation", field="status")
+        raise InvalidState(
+            "inspections are recorded on a started operation", field="status", code="WRONG_STATUS"
+        )
     task = operation.task(task_id)
     if actor.agency_id is not None and actor.agency_id != task.agency_id:
         raise Forbidden("only the agency the task was assigned to records its inspections")

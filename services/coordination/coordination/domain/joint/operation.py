@@ -88,7 +88,9 @@ class JointOperation:
         revised plan (before the start) asks for fresh comments."""
         self._lead_only(actor, "writes the plan")
         if self.status is OperationStatus.IN_PROGRESS:
-            raise InvalidState("the operation has started; its plan is fixed", field="status")
+            raise InvalidState(
+                "the operation has started; its plan is fixed", field="status", code="WRONG_STATUS"
+            )
         checked = check_plan(plan)
         liaison = check_liaison(general_liaison, self.lead_id, "general", "generalLiaison")
         version = self.plan.version + 1 if self.plan else 1
@@ -113,7 +115,9 @@ class JointOperation:
         if agency not in self.cooperating_ids:
             raise Forbidden("only a cooperating agency (配合单位) comments on the plan")
         if self.status is not OperationStatus.COMMENTING or self.plan is None:
-            raise InvalidState("there is no plan open for comments", field="status")
+            raise InvalidState(
+                "there is no plan open for comments", field="status", code="WRONG_STATUS"
+            )
         body = require_text(text, "write the comment (无意见 if there is none)", "comment")
         liaison = check_liaison(daily_liaison, agency, "daily", "dailyLiaison")
         comments = (
@@ -139,6 +143,7 @@ class JointOperation:
             raise InvalidState(
                 f"the operation is {self.status.value}; only a commented plan starts",
                 field="status",
+                code="WRONG_STATUS",
             )
         missing = self.missing_comments()
         if missing:
@@ -177,7 +182,11 @@ class JointOperation:
         is made (the application looks the earlier inspections up)."""
         self._lead_only(actor, "assigns tasks")
         if self.status is not OperationStatus.IN_PROGRESS:
-            raise InvalidState("tasks are assigned once the operation has started", field="status")
+            raise InvalidState(
+                "tasks are assigned once the operation has started",
+                field="status",
+                code="WRONG_STATUS",
+            )
         if agency_id not in self.cooperating_ids:
             raise ValidationFailed(
                 f"{agency_id!r} is not a cooperating agency of this operation", field="agencyId"
@@ -340,7 +349,9 @@ def initiate(
         )
     cooperating = tuple(dict.fromkeys(c.strip() for c in cooperating_ids if c.strip()))
     if not cooperating:
-        raise ValidationFailed("name the cooperating agencies (配合单位)", field="cooperatingIds")
+        raise ValidationFailed(
+            "name the cooperating agencies (配合单位)", field="cooperatingIds", code="REQUIRED"
+        )
     if lead_id in cooperating:
         raise ValidationFailed(
             "the lead agency cannot also be a cooperating agency", field="cooperatingIds"

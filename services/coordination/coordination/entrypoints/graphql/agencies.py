@@ -57,7 +57,14 @@ class RegisterAgencyInput:
     )
 
 
-RegisterAgencyResult = Annotated[Agency | UserError, strawberry.union("RegisterAgencyResult")]
+RegisterAgencyResult = Annotated[
+    Agency | UserError,
+    strawberry.union(
+        "RegisterAgencyResult",
+        description="What the mutation answers: the Agency as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 @strawberry.type

@@ -19,18 +19,36 @@ from coordination.application.assistance import (
 )
 from coordination.domain import assistance as ast
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
+    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
+    RequestListFilter,
     as_result,
     connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
 
-strawberry.enum(ast.AssistanceStatus, name="AssistanceStatus")
+expose_enum(
+    ast.AssistanceStatus,
+    "AssistanceStatus",
+    "Where an assistance request (协助执法) stands (R-AST-01/02)",
+    {
+        "requested": "awaiting the helper's reply letter (复函)",
+        "accepted": "the helper helps, from the agreed date",
+        "refused": "refused on legal grounds (法定事由)",
+        "in_mediation": "the requester disagreed; the legal office mediates (协调)",
+        "closed": "refusal upheld by mediation, or both results reported",
+    },
+)
 strawberry.enum(
     ast.MediationOutcome,
     name="AssistanceMediationOutcome",
@@ -182,7 +200,12 @@ def _page(
 
 
 AssistanceResult = Annotated[
-    AssistanceRequest | UserError, strawberry.union("AssistanceRequestResult")
+    AssistanceRequest | UserError,
+    strawberry.union(
+        "AssistanceRequestResult",
+        description="What the mutation answers: the AssistanceRequest as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 
@@ -217,6 +240,13 @@ class ReplyToAssistanceInput:
     legal_provision: str = strawberry.field(default="", description="cited law (refusal only)")
 
 
+@strawberry.input(description="What a list of AssistanceRequests shows; all optional, combined.")
+class AssistanceRequestFilter(RequestListFilter):
+    statuses: list[AssistanceStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+
+
 @strawberry.type
 class AssistanceQuery:
     @strawberry.field(
@@ -229,25 +259,36 @@ class AssistanceQuery:
         return AssistanceRequest.of(r, info) if r else None
 
     @strawberry.field(
-        description="Assistance requests an agency sent or received, by id; only those you "
-        "are a party to unless your role supervises."
+        description=(
+            "Assistance requests (协助执法) an agency sent or received, newest first by the time "
+            "they were requested; only those you are a party to unless your role supervises."
+        )
     )
     async def assistance_requests(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: AgencyIdArg = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
+        filter: Annotated[
+            AssistanceRequestFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[AssistanceRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.assistance.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.assistance
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
+            rows,
+            first,
+            at=lambda r: r.requested_at,
+            node=lambda r: AssistanceRequest.of(r, info),
             after=after,
-            limit=first + 1,
-            caller=caller,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
-        return _page(rows, first, info, after)
 
     @strawberry.field(
         description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "

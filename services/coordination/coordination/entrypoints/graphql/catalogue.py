@@ -222,9 +222,21 @@ class Jurisdiction:
         )
 
 
-JurisdictionResult = Annotated[Jurisdiction | UserError, strawberry.union("JurisdictionResult")]
+JurisdictionResult = Annotated[
+    Jurisdiction | UserError,
+    strawberry.union(
+        "JurisdictionResult",
+        description="What the mutation answers: the Jurisdiction as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 CatalogueEntryResult = Annotated[
-    CatalogueEntry | UserError, strawberry.union("CatalogueEntryResult")
+    CatalogueEntry | UserError,
+    strawberry.union(
+        "CatalogueEntryResult",
+        description="What the mutation answers: the CatalogueEntry as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

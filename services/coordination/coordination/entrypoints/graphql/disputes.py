@@ -4,6 +4,7 @@ may extend (referral links its declined referrals to it)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -24,9 +25,19 @@ from coordination.domain.dispute import DisputeStatus as DomainDisputeStatus
 from coordination.domain.dispute import OutcomeKind as DomainOutcomeKind
 from coordination.domain.dispute import StepRecord
 from coordination.domain.dispute import TransferReason as DomainTransferReason
-from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
+from coordination.entrypoints.graphql.types import (
+    AfterArg,
+    Agency,
+    FirstArg,
+    Info,
+    OrderArg,
+    as_result,
+    list_query,
+    load_agency,
+    time_connection,
+)
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, page_size
 
 strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
 strawberry.enum(
@@ -276,7 +287,14 @@ async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     return Dispute.from_model(model, info) if model else None
 
 
-DisputeResult = Annotated[Dispute | UserError, strawberry.union("DisputeResult")]
+DisputeResult = Annotated[
+    Dispute | UserError,
+    strawberry.union(
+        "DisputeResult",
+        description="What the mutation answers: the Dispute as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 async def _run(info: Info, action: Awaitable[DisputeModel]) -> Dispute | UserError:
@@ -293,32 +311,54 @@ class DisputeQuery:
         return await _visible_dispute(info, str(id))
 
     @strawberry.field(
-        description="Disputes, by status and party, cursor-paginated by id; only those your "
-        "agency takes part in unless your role supervises."
+        description="Disputes (争议), latest opened first, by status, party and opening time; "
+        "only those your agency takes part in unless your role supervises."
     )
     async def disputes(
         self,
         info: Info,
-        status: DisputeStatus | None = None,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        status: Annotated[
+            DisputeStatus | None,
+            strawberry.argument(description="only disputes in this status (see `filter`)"),
+        ] = None,
+        agency_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="only those of this party")
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
+        filter: Annotated[
+            DisputeFilter | None, strawberry.argument(description="statuses, opening time")
+        ] = None,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[Dispute]:
         first = page_size(first)
-        rows = await info.context.queries.disputes(
-            info.context.caller(),
-            status=status.value if status else None,
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-        )
-        return connection(
+        caller = info.context.caller()
+        q = list_query(agency_id, filter, order_by, after)
+        if status is not None:
+            q = replace(q, statuses=(*q.statuses, status.value))
+        queries = info.context.queries
+        rows = await queries.disputes(caller, q, limit=first + 1)
+        return time_connection(
             rows,
             first,
-            cursor=lambda d: d.id,
+            at=lambda d: d.opened_at,
             node=lambda d: Dispute.from_model(d, info),
             after=after,
+            count=lambda: queries.disputes_count(caller, q),
         )
+
+
+@strawberry.input(description="What a list of disputes shows; all optional, combined.")
+class DisputeFilter:
+    statuses: list[DisputeStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="only those opened at or after this instant"
+    )
+    until: datetime | None = strawberry.field(
+        default=None, description="only those opened before this instant (exclusive)"
+    )
 
 
 @strawberry.input

@@ -18,23 +18,45 @@ from coordination.application.information import (
 )
 from coordination.domain import information as inf
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
+    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, graphql_error, page_size
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    UserError,
+    expose_enum,
+    graphql_error,
+    page_size,
+)
 
 strawberry.enum(
     inf.Classification,
     name="InformationClassification",
     description="public (公开), internal (内部), confidential: only the parties read it",
 )
-strawberry.enum(inf.QueryStatus, name="InformationQueryStatus")
+expose_enum(
+    inf.QueryStatus,
+    "InformationQueryStatus",
+    "Where an information query (信息查询) stands (R-INF-01)",
+    {
+        "asked": "awaiting the holder's answer",
+        "answered": "the holder answered (reading the answer is logged)",
+        "declined": "the holder declined (secrecy with a cited provision, or not held)",
+    },
+)
 strawberry.enum(
     inf.DeclineGrounds,
     name="InformationDeclineGrounds",
@@ -141,11 +163,28 @@ class InformationAnswerAccess:
 
 
 InformationResult = Annotated[
-    InformationQuery | UserError, strawberry.union("InformationQueryResult")
+    InformationQuery | UserError,
+    strawberry.union(
+        "InformationQueryResult",
+        description="What the mutation answers: the InformationQuery as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 InformationAnswerResult = Annotated[
-    InformationAnswer | UserError, strawberry.union("InformationAnswerResult")
+    InformationAnswer | UserError,
+    strawberry.union(
+        "InformationAnswerResult",
+        description="What the mutation answers: the InformationAnswer as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
+
+
+@strawberry.input(description="What a list of InformationQuerys shows; all optional, combined.")
+class InformationQueryFilter(RequestListFilter):
+    statuses: list[inf.QueryStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
 
 
 @strawberry.input
@@ -188,30 +227,35 @@ class InformationQueries:
         return InformationQuery.of(q, info) if q else None
 
     @strawberry.field(
-        description="Information queries an agency asked or holds, by id; only those you are "
-        "a party to unless your role supervises."
+        description=(
+            "Information queries (信息查询) an agency asked or holds, newest first by the time "
+            "they were asked; only those you are a party to unless your role supervises."
+        )
     )
     async def information_queries(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: AgencyIdArg = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
+        filter: Annotated[
+            InformationQueryFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[InformationQuery]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.information.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
-        )
-        return connection(
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.information
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
             rows,
             first,
-            cursor=lambda q: q.id,
+            at=lambda q: q.asked_at,
             node=lambda q: InformationQuery.of(q, info),
             after=after,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
 
     @strawberry.field(
@@ -224,7 +268,7 @@ class InformationQueries:
         try:
             rows = await info.context.information.access_log_of(str(query_id), caller)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+            raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
         return [
             InformationAnswerAccess(
                 reader_id=a.reader_id,

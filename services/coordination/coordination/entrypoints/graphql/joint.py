@@ -264,7 +264,12 @@ class JointOperation:
 
 
 JointOperationResult = Annotated[
-    JointOperation | UserError, strawberry.union("JointOperationResult")
+    JointOperation | UserError,
+    strawberry.union(
+        "JointOperationResult",
+        description="What the mutation answers: the JointOperation as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

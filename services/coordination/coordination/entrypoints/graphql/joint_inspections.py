@@ -71,7 +71,12 @@ class JointInspection:
 
 
 JointInspectionResult = Annotated[
-    JointInspection | UserError, strawberry.union("JointInspectionResult")
+    JointInspection | UserError,
+    strawberry.union(
+        "JointInspectionResult",
+        description="What the mutation answers: the JointInspection as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

@@ -23,22 +23,54 @@ from coordination.application.meetings import (
 )
 from coordination.domain import meetings as mtg
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, graphql_error, page_size
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    UserError,
+    expose_enum,
+    graphql_error,
+    page_size,
+)
 
 strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
-strawberry.enum(mtg.MeetingStatus, name="MeetingStatus")
+expose_enum(
+    mtg.MeetingStatus,
+    "MeetingStatus",
+    "Where a joint meeting (联席会议) stands (R-MTG-01)",
+    {
+        "scheduled": "notice sent; attendees answer (回执)",
+        "minutes_drafted": "a draft of the minutes (会议纪要) awaits every attendee's agreement",
+        "minutes_issued": "agreed and issued; the decided tasks run",
+        "filed": "filed (备案) with the government or legal office; tasks run",
+        "completed": "filed and every task done",
+    },
+)
 MeetingKind = mtg.MeetingKind
 MeetingStatus = mtg.MeetingStatus
+
+
+def task_id_prefix(meeting_id: str) -> str:
+    return f"{meeting_id}/"
+
+
+def task_id(meeting_id: str, number: str) -> str:
+    """A meeting task's id, unique across meetings (the numbers t1, t2 … repeat)."""
+    return task_id_prefix(meeting_id) + number
 
 
 def _handlers(info: Info) -> MeetingHandlers:
@@ -60,7 +92,13 @@ class MeetingRsvp:
 
 @strawberry.type(description="A task decided by the meeting: owner agency and deadline.")
 class MeetingTask:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="unique across meetings: `<meetingId>/<number>` (a client cache's key)"
+    )
+    number: str = strawberry.field(
+        description="the task's number within its meeting (t1, t2 …), as its clock's kind "
+        "`meeting.task:<number>` names it"
+    )
     description: str
     owner_agency_id: strawberry.ID
     deadline: date
@@ -188,7 +226,8 @@ class Meeting:
                 decisions=n.decisions,
                 tasks=[
                     MeetingTask(
-                        id=strawberry.ID(t.id),
+                        id=strawberry.ID(task_id(m.id, t.id)),
+                        number=t.id,
                         description=t.description,
                         owner_agency_id=strawberry.ID(t.owner_agency_id),
                         deadline=t.deadline,
@@ -233,7 +272,14 @@ class Meeting:
         )
 
 
-MeetingResult = Annotated[Meeting | UserError, strawberry.union("MeetingResult")]
+MeetingResult = Annotated[
+    Meeting | UserError,
+    strawberry.union(
+        "MeetingResult",
+        description="What the mutation answers: the Meeting as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 @strawberry.input
@@ -279,35 +325,51 @@ class MeetingQuery:
         try:
             m = await _handlers(info).get(str(id), caller)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code) from exc
+            raise graphql_error(exc.message, exc.stable_code) from exc
         return Meeting.of(m, info) if m else None
 
-    @strawberry.field(description="Meetings the agency convenes or is invited to, by id.")
+    @strawberry.field(
+        description="Meetings (联席会议) the agency convenes (SENT) or is invited to (RECEIVED), "
+        "latest start first; your own agency's unless your role supervises."
+    )
     async def meetings(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency convenes or is invited to"),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
+        filter: Annotated[
+            MeetingFilter | None,
+            strawberry.argument(description="statuses, convened or invited, time range"),
+        ] = None,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[Meeting]:
         caller = info.context.caller()
         first = page_size(first)
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = _handlers(info)
         try:
-            rows = await _handlers(info).list(
-                caller=caller,
-                agency_id=str(agency_id) if agency_id else None,
-                after=after,
-                limit=first + 1,
-            )
+            rows = await handlers.list(q, caller=caller, limit=first + 1)
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code) from exc
-        return connection(
+            raise graphql_error(exc.message, exc.stable_code) from exc
+        return time_connection(
             rows,
             first,
-            cursor=lambda m: m.id,
+            at=lambda m: m.starts_at,
             node=lambda m: Meeting.of(m, info),
             after=after,
+            count=lambda: handlers.count(q, caller=caller),
         )
+
+
+@strawberry.input(description="What a list of meetings shows; all optional, combined.")
+class MeetingFilter(RequestListFilter):
+    statuses: list[MeetingStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
 
 
 @strawberry.type(
@@ -354,7 +416,7 @@ class RoutineQuery:
         try:
             access.authorize_on(actor, "routineMeetingsDue", relations, field="convenerId")
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+            raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
         scope = None if convener_id is None and access.oversight_relations(actor) else wanted
         return [
             RoutineMeetingDue(
@@ -463,9 +525,21 @@ class MeetingMutation:
 
     @strawberry.mutation(description="The owner agency reports a decided task done.")
     async def complete_meeting_task(
-        self, info: Info, meeting_id: strawberry.ID, task_id: strawberry.ID, result: str
+        self,
+        info: Info,
+        meeting_id: strawberry.ID,
+        task_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the task's `id` (`<meetingId>/t1`) or its `number` (`t1`)"
+            ),
+        ],
+        result: str,
     ) -> MeetingResult:
         caller = info.context.caller()
+        prefix = task_id_prefix(str(meeting_id))
+        if str(task_id).startswith(prefix):
+            task_id = strawberry.ID(str(task_id)[len(prefix) :])
         return await _run(
             info,
             _handlers(info).complete_task(

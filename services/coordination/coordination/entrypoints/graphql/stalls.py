@@ -47,7 +47,7 @@ class StallQuery:
         try:
             found = await check.stalls(info.context.caller())
         except DomainError as exc:
-            raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+            raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
         return [
             CoordinationStall(
                 subject_type=s.subject_type,

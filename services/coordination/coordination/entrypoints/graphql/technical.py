@@ -17,18 +17,32 @@ from coordination.application.technical import (
 )
 from coordination.domain import technical as tec
 from coordination.entrypoints.graphql.types import (
+    AfterArg,
     Agency,
+    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
+    FirstArg,
     Info,
+    OrderArg,
+    RequestListFilter,
     as_result,
-    connection,
+    list_query,
     load_agency,
+    time_connection,
 )
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
 
 strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
-strawberry.enum(tec.SupportStatus, name="TechnicalSupportStatus")
+expose_enum(
+    tec.SupportStatus,
+    "TechnicalSupportStatus",
+    "Where a technical-support request (技术支撑) stands (R-TEC-01)",
+    {
+        "requested": "awaiting the department's written opinion",
+        "answered": "the department answered (认定 / 鉴定 / 咨询意见)",
+    },
+)
 TechnicalSupportKind = tec.SupportKind
 TechnicalSupportStatus = tec.SupportStatus
 
@@ -143,7 +157,12 @@ class TechnicalSupportRequest:
 
 
 TechnicalResult = Annotated[
-    TechnicalSupportRequest | UserError, strawberry.union("TechnicalSupportRequestResult")
+    TechnicalSupportRequest | UserError,
+    strawberry.union(
+        "TechnicalSupportRequestResult",
+        description="What the mutation answers: the TechnicalSupportRequest as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 
@@ -175,6 +194,15 @@ class AnswerTechnicalSupportInput:
     document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
 
 
+@strawberry.input(
+    description="What a list of TechnicalSupportRequests shows; all optional, combined."
+)
+class TechnicalSupportRequestFilter(RequestListFilter):
+    statuses: list[tec.SupportStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+
+
 @strawberry.type
 class TechnicalSupportQuery:
     @strawberry.field(
@@ -189,30 +217,35 @@ class TechnicalSupportQuery:
         return TechnicalSupportRequest.of(r, info) if r else None
 
     @strawberry.field(
-        description="Technical-support requests of an agency, by id; only those you are a "
-        "party to unless your role supervises."
+        description=(
+            "Technical-support requests (技术支撑) of an agency, newest first by the time "
+            "they were requested; only those you are a party to unless your role supervises."
+        )
     )
     async def technical_support_requests(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: AgencyIdArg = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
+        filter: Annotated[
+            TechnicalSupportRequestFilter | None,
+            strawberry.argument(description="statuses, sent or received, time range"),
+        ] = None,
+        order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[TechnicalSupportRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.technical_support.list_visible(
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
-        )
-        return connection(
+        q = list_query(agency_id, filter, order_by, after)
+        handlers = info.context.technical_support
+        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
+        return time_connection(
             rows,
             first,
-            cursor=lambda r: r.id,
+            at=lambda r: r.requested_at,
             node=lambda r: TechnicalSupportRequest.of(r, info),
             after=after,
+            count=lambda: handlers.count_visible(q, caller=caller),
         )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from enum import Enum
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 
@@ -17,18 +18,36 @@ from coordination.domain.model import Agency as AgencyModel
 from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.entrypoints.graphql.context import Info
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import Connection, UserError, guard, paginate
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    UserError,
+    decode_keyset_cursor,
+    expose_enum,
+    guard,
+    keyset_cursor,
+    paginate,
+)
+from kernel.keyset import Direction, ListQuery
 
 __all__ = [
+    "AfterArg",
     "Agency",
+    "AgencyIdArg",
     "AgencyKind",
     "CooperationDeadline",
     "CooperationTransition",
+    "FirstArg",
     "Info",
     "Liaison",
+    "OrderArg",
+    "RequestDirection",
+    "RequestListFilter",
     "as_result",
     "connection",
+    "list_query",
     "load_agency",
+    "time_connection",
 ]
 
 M = TypeVar("M")
@@ -36,13 +55,25 @@ N = TypeVar("N")
 T = TypeVar("T")
 
 # The domain's enum is exposed as is (one source of truth for the values).
-strawberry.enum(DomainAgencyKind, name="AgencyKind", description="R-AG-01 kinds of agency")
-# The kinds added with R-SUP-04 come described (the public schema's descriptions only grow).
-for _value in DomainAgencyKind.__strawberry_definition__.values:  # type: ignore[attr-defined]
-    _value.description = {
+expose_enum(
+    DomainAgencyKind,
+    "AgencyKind",
+    "R-AG-01 kinds of agency",
+    {
+        "township": "a township government or sub-district office (乡镇人民政府 / 街道办事处)",
+        "department": "a competent department (业务主管部门)",
+        "approval_bureau": "the centralised approval bureau (行政审批局)",
+        "justice_bureau": "the justice bureau (司法局): supervises enforcement",
+        "coordination_body": "the coordination body (执法协调小组 / 政府法制机构)",
+        "government": "the people's government (人民政府)",
+        "public_security": "public security (公安机关): receives suspected crimes",
+        "procuratorate": "the procuratorate (检察院): supervises crime transfers",
+        "court": "a court (法院)",
+        "management_centre": "a management service centre (管理服务中心): patrols only",
         "discipline_commission": "纪委监委: receives clues of units that fail to act (R-SUP-04)",
         "organisation_department": "组织部: receives clues of units that fail to act (R-SUP-04)",
-    }.get(_value.value, _value.description)
+    },
+)
 AgencyKind = DomainAgencyKind
 
 
@@ -161,8 +192,89 @@ def connection(
     cursor: Callable[[M], str],
     node: Callable[[M], N],
     after: str | None,
+    count: Callable[[], Awaitable[int]] | None = None,
 ) -> Connection[N]:
     """``kernel.graphql.paginate`` with the node type kept: the first ``first`` of ``rows``
-    (fetched with limit ``first + 1``, after the cursor ``after``) as ``Connection[N]``."""
-    page: Connection[N] = paginate(rows, first, cursor=cursor, node=node, after=after)
+    (fetched with limit ``first + 1``, after the cursor ``after``) as ``Connection[N]``;
+    ``count`` counts the whole list for ``totalCount``."""
+    page: Connection[N] = paginate(rows, first, cursor=cursor, node=node, after=after, count=count)
     return page
+
+
+@strawberry.enum(description="Which side of a request the agency is on.")
+class RequestDirection(Enum):
+    SENT = strawberry.enum_value(
+        Direction.SENT, description="it sent the request (asked, requested, convened: 发起)"
+    )
+    RECEIVED = strawberry.enum_value(
+        Direction.RECEIVED, description="it received the request (is asked, invited: 接收)"
+    )
+
+
+@strawberry.input(description="What a list of requests between agencies shows; all optional.")
+class RequestListFilter:
+    direction: RequestDirection | None = strawberry.field(
+        default=None,
+        description="only the requests the agency (`agencyId`, else your own) sent, or "
+        "received; both when left out",
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="only those whose time (the list's order) is at or after this"
+    )
+    until: datetime | None = strawberry.field(
+        default=None, description="only those whose time is before this (exclusive)"
+    )
+
+
+#: The arguments every coordination list takes (each list adds its ``filter``).
+AgencyIdArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="only those this agency takes part in"),
+]
+FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
+AfterArg = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
+OrderArg = Annotated[
+    ListOrder, strawberry.argument(description="by the list's time, newest first by default")
+]
+
+
+def list_query(
+    agency_id: strawberry.ID | None,
+    wanted: Any,
+    order_by: ListOrder,
+    after: str | None,
+) -> ListQuery:
+    """The ``kernel.keyset.ListQuery`` of a list's arguments; ``wanted`` is its filter input
+    (a :class:`RequestListFilter` with ``statuses`` of the list's own enum, matched by value;
+    a list without sides leaves ``direction`` out)."""
+    statuses: list[Any] = list(getattr(wanted, "statuses", None) or [])
+    return ListQuery(
+        agency_id=str(agency_id) if agency_id else None,
+        direction=Direction(side.value) if (side := getattr(wanted, "direction", None)) else None,
+        statuses=tuple(str(s.value) for s in statuses),
+        time_from=getattr(wanted, "since", None),
+        time_to=getattr(wanted, "until", None),
+        descending=order_by.descending,
+        after=decode_keyset_cursor(after),
+    )
+
+
+def time_connection(
+    rows: Sequence[M],
+    first: int,
+    *,
+    at: Callable[[M], datetime],
+    node: Callable[[M], N],
+    after: str | None,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[N]:
+    """A page of a list ordered by time then id (``kernel.keyset``): each item's cursor is
+    its ``(at, id)``."""
+    return connection(
+        rows,
+        first,
+        cursor=lambda r: keyset_cursor(at(r), str(cast(Any, r).id)),
+        node=node,
+        after=after,
+        count=count,
+    )

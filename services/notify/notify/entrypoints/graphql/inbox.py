@@ -160,8 +160,22 @@ async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerat
         yield InboxItem.from_model(item)
 
 
-AcknowledgeResult = Annotated[InboxItem | UserError, strawberry.union("AcknowledgeResult")]
-ReportCopyResult = Annotated[InboxItem | UserError, strawberry.union("ReportCopyResult")]
+AcknowledgeResult = Annotated[
+    InboxItem | UserError,
+    strawberry.union(
+        "AcknowledgeResult",
+        description="What the mutation answers: the InboxItem as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
+ReportCopyResult = Annotated[
+    InboxItem | UserError,
+    strawberry.union(
+        "ReportCopyResult",
+        description="What the mutation answers: the InboxItem as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 @strawberry.input(description="An administrative approval (行政审批) to copy to a township.")

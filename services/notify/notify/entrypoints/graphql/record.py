@@ -12,6 +12,7 @@ from kernel.graphql import (
     Connection,
     Edge,
     ErrorCode,
+    ListOrder,
     decode_cursor,
     encode_cursor,
     graphql_error,
@@ -101,7 +102,8 @@ def _after_seq(after: str | None) -> int | None:
 
 
 @strawberry.field(
-    description="The full-process record (执法全过程记录, R-SUP-01), oldest first. "
+    description="The full-process record (执法全过程记录, R-SUP-01), oldest first (`orderBy: "
+    "NEWEST_FIRST` for the latest first). "
     "Supervisors see every entry; others the entries that name their agency."
 )
 async def process_record(
@@ -109,6 +111,7 @@ async def process_record(
     filter: ProcessRecordFilter | None = None,
     first: int = 50,
     after: str | None = None,
+    order_by: ListOrder = ListOrder.OLDEST_FIRST,
 ) -> ProcessRecordConnection:
     p = info.context.principal()
     where = (filter or ProcessRecordFilter()).to_filter()
@@ -117,7 +120,13 @@ async def process_record(
         scoped = queries.record_scope(p, where)
     after_seq = _after_seq(after)
     first = page_size(first)
-    rows = await queries.process_record(scoped, after_seq=after_seq, limit=first + 1)
+    rows = await queries.process_record(
+        scoped, after_seq=after_seq, limit=first + 1, descending=order_by.descending
+    )
+
+    async def count() -> int:
+        return await queries.process_record_count(scoped)
+
     connection: ProcessRecordConnection = paginate(
         rows,
         first,
@@ -126,5 +135,6 @@ async def process_record(
         connection=ProcessRecordConnection,
         edge=ProcessRecordEdge,
         after=after,
+        count=count,
     )
     return connection

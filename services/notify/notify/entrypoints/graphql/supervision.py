@@ -274,7 +274,14 @@ async def quarterly_bulletin(info: Info, year: int, quarter: int) -> Supervision
     return await _report(info, "quarterly", period)
 
 
-RateAgencyResult = Annotated[AgencyRating | UserError, strawberry.union("RateAgencyResult")]
+RateAgencyResult = Annotated[
+    AgencyRating | UserError,
+    strawberry.union(
+        "RateAgencyResult",
+        description="What the mutation answers: the AgencyRating as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 
 
 @strawberry.input(description="A township's rating of a department's guidance and support.")

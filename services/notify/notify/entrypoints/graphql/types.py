@@ -76,7 +76,7 @@ def refused_as_graphql_error() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        raise graphql_error(exc.message, exc.code, field=exc.field) from exc
+        raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
 
 
 async def _presented(action: Awaitable[M], present: Callable[[M], R]) -> R:

@@ -133,17 +133,32 @@ class RegisterWebhookInput:
 
 
 RegisterWebhookResult = Annotated[
-    WebhookRegistration | UserError, strawberry.union("RegisterWebhookResult")
+    WebhookRegistration | UserError,
+    strawberry.union(
+        "RegisterWebhookResult",
+        description="What the mutation answers: the WebhookRegistration as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 RotateWebhookSecretResult = Annotated[
-    WebhookRegistration | UserError, strawberry.union("RotateWebhookSecretResult")
+    WebhookRegistration | UserError,
+    strawberry.union(
+        "RotateWebhookSecretResult",
+        description="What the mutation answers: the WebhookRegistration as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 RemoveWebhookResult = Annotated[
     Webhook | UserError,
     strawberry.union("RemoveWebhookResult", description="The removed webhook, or why not."),
 ]
 ReplayDeliveryResult = Annotated[
-    WebhookDelivery | UserError, strawberry.union("ReplayDeliveryResult")
+    WebhookDelivery | UserError,
+    strawberry.union(
+        "ReplayDeliveryResult",
+        description="What the mutation answers: the WebhookDelivery as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 
 

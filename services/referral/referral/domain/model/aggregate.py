@@ -164,6 +164,7 @@ class Referral:
             raise InvalidState(
                 f"cannot {action} a referral that is {self.status.value}; it must be {names}",
                 field="status",
+                code="WRONG_STATUS",
             )
 
     # Who may perform an act (which roles, of the sender or the receiver) is the
@@ -175,7 +176,7 @@ class Referral:
     @staticmethod
     def _require_leader(actor: Actor, action: str) -> None:
         if "leader" not in actor.roles:
-            raise Forbidden(f"only a leader may {action} (经领导批准)")
+            raise Forbidden(f"only a leader may {action} (经领导批准)", code="LEADER_REQUIRED")
 
     def _clock_key(self, kind: str) -> str:
         n = sum(1 for d in self.deadlines if d.kind == kind)
@@ -265,12 +266,15 @@ class Referral:
         )
         current = self.clock("send")
         if current is None or current.state != "open":
-            raise InvalidState("there is no running send clock to extend", field="status")
+            raise InvalidState(
+                "there is no running send clock to extend", field="status", code="WRONG_STATUS"
+            )
         if at > current.due:
             raise InvalidState(
                 "the send deadline has already passed; an extension must be announced before "
                 "it runs out (事先告知)",
                 field="workingDays",
+                code="DEADLINE_PASSED",
             )
         ext = Extension(working_days, reason.strip(), self.receiver_id, at, actor.person_id)
         moved = self._recorded(
@@ -374,7 +378,9 @@ class Referral:
             # What a leader approved and sent is taken back only by a leader.
             self._require_leader(actor, "withdraw a sent referral")
         if not reason.strip():
-            raise ValidationFailed("state why the referral is withdrawn", field="reason")
+            raise ValidationFailed(
+                "state why the referral is withdrawn", field="reason", code="REQUIRED"
+            )
         moved = self._moved("withdraw", actor, at, Status.WITHDRAWN, reason.strip())
         return moved._stop_clocks("cancelled", "send", "accept", FIRST_RECEIVER, *CRIME_CLOCKS)
 
@@ -389,6 +395,7 @@ class Referral:
             raise InvalidState(
                 "public security records 立案 or 不立案 on a crime transfer (R-REF-14)",
                 field="status",
+                code="WRONG_STATUS",
             )
         if not statement.strip():
             raise ValidationFailed(
@@ -482,6 +489,7 @@ class Referral:
                 "a suspected crime is with public security; an administrative penalty cannot "
                 "replace the criminal route (不得以罚代刑, R-REF-10)",
                 field="status",
+                code="CRIME_ROUTE_PENDING",
             )
         self._require("record a penalty on", Status.ACCEPTED)
         if not penalty.decision_number.strip():
@@ -520,7 +528,9 @@ class Referral:
         case, by then."""
         self._require("supervise", *OPEN_AFTER_SENDING)
         if not note.strip():
-            raise ValidationFailed("state what is required and by when", field="note")
+            raise ValidationFailed(
+                "state what is required and by when", field="note", code="REQUIRED"
+            )
         s = Supervision(
             actor.person_id, actor.agency_id, at, note.strip(), clock.due if clock else None
         )

@@ -98,7 +98,11 @@ def report_suspected_crime(
     decides (no penalty replaces the transfer, 不得以罚代刑); the head's 3-day clock starts."""
     r._require("report a suspected crime on", Status.ACCEPTED)
     if r.crime is not None and r.crime.stage not in ENDED:
-        raise InvalidState("a crime transfer of this case is already under way", field="status")
+        raise InvalidState(
+            "a crime transfer of this case is already under way",
+            field="status",
+            code="ALREADY_DONE",
+        )
     police = _police(police, police_id)
     why = _text(reason, "state the suspected crime", "reason")
     agency = _agency_of(r)
@@ -185,6 +189,7 @@ def transfer_to_police(
         raise InvalidState(
             "a referral drafted to public security is transferred by sending it (R-REF-14)",
             field="status",
+            code="WRONG_STATUS",
         )
     police = _police(police, police_id)
     if r.status is Status.ACCEPTED and (r.crime is None or r.crime.stage in ENDED):

@@ -274,7 +274,9 @@ def record_fine_paid(
     """A fine given before the transfer and paid: the penalty stands (不停止执行) and the
     amount counts against a later criminal fine (依法折抵相应罚金)."""
     if r.crime is None or r.crime.stage in (CrimeStage.REFUSED, CrimeStage.CLOSED_NOT_FILED):
-        raise InvalidState("no crime transfer of this case is under way", field="status")
+        raise InvalidState(
+            "no crime transfer of this case is under way", field="status", code="WRONG_STATUS"
+        )
     crime = r.crime
     _require_agency(crime, actor, "record the fine paid")
     number = _text(decision_number, "the penalty decision number is missing", "decisionNumber")

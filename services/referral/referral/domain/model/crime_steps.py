@@ -46,6 +46,7 @@ def _crime(r: Referral, action: str, *stages: CrimeStage) -> CrimeTransfer:
         raise InvalidState(
             f"cannot {action}: the crime transfer is {now}; it must be {names} (R-REF-14)",
             field="status",
+            code="WRONG_STATUS",
         )
     return r.crime
 
@@ -70,7 +71,8 @@ def _require_leader(actor: Actor, action: str) -> None:
     if "leader" not in actor.roles:
         raise Forbidden(
             f"only the agency head (正职负责人或者主持工作的负责人) may {action} "
-            "(Decree 310 第五条, R-REF-14)"
+            "(Decree 310 第五条, R-REF-14)",
+            code="LEADER_REQUIRED",
         )
 
 

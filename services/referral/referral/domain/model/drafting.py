@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from kernel.errors import Forbidden, ValidationFailed
+from kernel.errors import Forbidden, Problems, ValidationFailed
 from referral.domain.model.aggregate import Referral, Status, Transition
 from referral.domain.model.values import (
     Actor,
@@ -65,13 +65,30 @@ def check_draft(
         )
     if sender.id == receiver.id:
         raise ValidationFailed("a referral goes to another agency", field="receiverId")
-    for name, value in (("title", title), ("facts", facts), ("matterCode", matter_code)):
+    # The input's own problems are reported all at once (issue 18).
+    problems = Problems()
+    for name, value, zh in (
+        ("title", title, "标题不能为空"),
+        ("facts", facts, "案情不能为空"),
+        ("matterCode", matter_code, "事项编码不能为空"),
+    ):
         if not value.strip():
-            raise ValidationFailed(f"{name} must not be empty", field=name)
+            problems.add(
+                ValidationFailed(f"{name} must not be empty", field=name, code="REQUIRED", zh=zh)
+            )
     if found_at > at:
-        raise ValidationFailed("the discovery time lies in the future", field="foundAt")
+        problems.add(
+            ValidationFailed(
+                "the discovery time lies in the future", field="foundAt", zh="发现时间晚于当前时间"
+            )
+        )
     if possible_fine_yuan is not None and possible_fine_yuan < 0:
-        raise ValidationFailed("a fine cannot be negative", field="possibleFineYuan")
+        problems.add(
+            ValidationFailed(
+                "a fine cannot be negative", field="possibleFineYuan", zh="罚款金额不能为负数"
+            )
+        )
+    problems.raise_if_any()
     route = Route.ORDINARY
     if receiver.kind == "public_security":
         route = Route.CRIME

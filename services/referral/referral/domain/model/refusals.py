@@ -42,7 +42,7 @@ def check_decline(
             field="status",
         )
     if not reasons.strip():
-        raise ValidationFailed("state the reasons for declining", field="reasons")
+        raise ValidationFailed("state the reasons for declining", field="reasons", code="REQUIRED")
     if not catalogue_basis.strip():
         raise ValidationFailed(
             "cite the catalogue entry (事项清单) the decline rests on (R-REF-07)",
@@ -104,5 +104,7 @@ def check_forward(
             f"{to_id!r} is not an agency that acts externally (R-AG-02)", field="toAgencyId"
         )
     if not reasons.strip():
-        raise ValidationFailed("state why the case is not this agency's", field="reasons")
+        raise ValidationFailed(
+            "state why the case is not this agency's", field="reasons", code="REQUIRED"
+        )
     return to

@@ -128,6 +128,7 @@ def check_complete(facts: str, materials: tuple[Material, ...]) -> None:
             "at least one source material (现场检查记录, photos, complaint material) "
             "is required (R-REF-02)",
             field="materials",
+            code="REQUIRED",
         )
     # Materials are files: a record whose content was never stored is a phantom (a declared
     # hash proves nothing). Whether the stored content is still what the server hashed is
@@ -183,7 +184,7 @@ def check_extension(
             field="workingDays",
         )
     if not reason.strip():
-        raise ValidationFailed("state why the extension is needed", field="reason")
+        raise ValidationFailed("state why the extension is needed", field="reason", code="REQUIRED")
     if not notify_receiver:
         raise ValidationFailed(
             "an extension needs prior notice to the receiver (应事先告知)",

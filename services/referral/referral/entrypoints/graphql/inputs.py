@@ -6,7 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from kernel.graphql import ErrorCode, UserError
+from kernel.errors import ValidationFailed
+from kernel.graphql import UserError, user_error
 from referral.application.commands import DraftReferral
 
 
@@ -68,10 +69,10 @@ class RegisterComplaintInput:
 
 def aware(value: datetime | None, name: str) -> UserError | None:
     if value is not None and value.tzinfo is None:
-        return UserError(
-            code=ErrorCode.VALIDATION,
-            message=f"{name} needs a time zone offset, e.g. 2026-03-02T09:00:00+08:00",
-            field=name,
+        return user_error(
+            ValidationFailed(
+                f"{name} needs a time zone offset, e.g. 2026-03-02T09:00:00+08:00", field=name
+            )
         )
     return None
 

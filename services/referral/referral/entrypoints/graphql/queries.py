@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -12,9 +12,9 @@ from kernel.errors import DomainError
 from kernel.graphql import (
     Connection,
     ErrorCode,
-    decode_cursor,
-    encode_cursor,
+    decode_keyset_cursor,
     graphql_error,
+    keyset_cursor,
     page_size,
     paginate,
 )
@@ -38,33 +38,43 @@ class ReferralSortField(Enum):
 
 @strawberry.input
 class ReferralFilterInput:
-    status: ReferralStatus | None = None
-    sender_id: strawberry.ID | None = None
-    receiver_id: strawberry.ID | None = None
-    matter_code: str | None = None
+    status: ReferralStatus | None = strawberry.field(
+        default=None, description="only referrals in this status (see `statuses` for several)"
+    )
+    statuses: list[ReferralStatus] | None = strawberry.field(
+        default=None,
+        description="only referrals in any of these statuses (with `status`: either of them)",
+    )
+    sender_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only referrals this agency sent (移送机关)"
+    )
+    receiver_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only referrals this agency receives (接收机关)"
+    )
+    matter_code: str | None = strawberry.field(
+        default=None, description="only referrals of this catalogue matter (事项编码)"
+    )
     overdue: bool | None = strawberry.field(
         default=None, description="true: only referrals with a running clock past due"
     )
-    created_from: datetime | None = None
-    created_to: datetime | None = strawberry.field(default=None, description="exclusive")
+    created_from: datetime | None = strawberry.field(
+        default=None, description="only referrals created at or after this instant"
+    )
+    created_to: datetime | None = strawberry.field(
+        default=None, description="only referrals created before this instant (exclusive)"
+    )
 
 
-def _after(cursor: str | None) -> tuple[Any, str] | None:
-    if not cursor:
-        return None
-    values = decode_cursor(cursor)
-    if len(values) != 2 or not all(isinstance(v, str) for v in values):
-        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION)
-    try:
-        return datetime.fromisoformat(values[0]), values[1]
-    except ValueError as exc:
-        raise graphql_error(f"invalid cursor {cursor!r}", ErrorCode.VALIDATION) from exc
+_LOOSE = "use `filter: {{ {0} }}`; giving both this argument and the filter's `{0}` is refused"
+
+
+_after = decode_keyset_cursor
 
 
 def _refused(exc: DomainError) -> Exception:
     """A query refused by the application layer, as the graph reports it."""
     extra = {"field": exc.field} if exc.field else {}
-    return graphql_error(exc.message, exc.code, **extra)
+    return graphql_error(exc.message, exc.stable_code, **extra)
 
 
 async def referral(info: Info, id: strawberry.ID) -> Referral | None:
@@ -79,15 +89,36 @@ async def referrals(
     descending: bool = False,
     first: int = 50,
     after: str | None = None,
-    status: ReferralStatus | None = None,
-    sender_id: strawberry.ID | None = None,
-    receiver_id: strawberry.ID | None = None,
+    status: Annotated[
+        ReferralStatus | None,
+        strawberry.argument(deprecation_reason=_LOOSE.format("status")),
+    ] = None,
+    sender_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(deprecation_reason=_LOOSE.format("senderId")),
+    ] = None,
+    receiver_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(deprecation_reason=_LOOSE.format("receiverId")),
+    ] = None,
 ) -> Connection[Referral]:
     f = filter or ReferralFilterInput()
     first = page_size(first)
-    st = f.status or status
+    for name, loose, inside in (
+        ("status", status, f.status),
+        ("senderId", sender_id, f.sender_id),
+        ("receiverId", receiver_id, f.receiver_id),
+    ):
+        if loose is not None and inside is not None:
+            raise graphql_error(
+                f"参数 {name} 与 filter.{name} 不能同时给出 ({name} is given both as an "
+                f"argument and inside `filter`; give it once, in `filter`)",
+                ErrorCode.VALIDATION,
+                field=name,
+            )
+    statuses = [*(f.statuses or []), *[s for s in (f.status or status,) if s is not None]]
     wanted = ReferralFilter(
-        status=st.value if st else None,
+        statuses=tuple(dict.fromkeys(s.value for s in statuses)),
         sender_id=str(f.sender_id or sender_id or "") or None,
         receiver_id=str(f.receiver_id or receiver_id or "") or None,
         matter_code=f.matter_code,
@@ -95,9 +126,10 @@ async def referrals(
         created_from=f.created_from,
         created_to=f.created_to,
     )
+    principal = info.context.principal()
     try:
         rows = await info.context.queries.referrals_visible(
-            info.context.principal(),
+            principal,
             wanted,
             sort_field=sort.value,
             descending=descending,
@@ -111,7 +143,10 @@ async def referrals(
         value: datetime | None = getattr(r, sort.value)
         if value is None:  # open_due sorting lists only referrals that have one
             raise RuntimeError(f"referral {r.id} has no {sort.value} to page by")
-        return encode_cursor([value.astimezone(UTC).isoformat(), r.id])
+        return keyset_cursor(value, r.id)
+
+    async def count() -> int:
+        return await info.context.queries.referrals_count(principal, wanted, sort_field=sort.value)
 
     connection: Connection[Referral] = paginate(
         rows,
@@ -119,6 +154,7 @@ async def referrals(
         cursor=cursor,
         node=lambda r: referral_view(info, r),
         after=after,
+        count=count,
     )
     return connection
 
@@ -150,7 +186,7 @@ async def complaints(
         raise _refused(exc) from exc
 
     def cursor(c: ComplaintModel) -> str:
-        return encode_cursor([c.received_at.astimezone(UTC).isoformat(), c.id])
+        return keyset_cursor(c.received_at, c.id)
 
     connection: Connection[Complaint] = paginate(
         rows,

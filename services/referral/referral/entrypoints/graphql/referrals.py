@@ -20,7 +20,10 @@ from referral.entrypoints.graphql.types import (
 )
 
 
-async def draft_referral(info: Info, input: DraftReferralInput) -> ReferralResult:
+async def draft_referral(
+    info: Info,
+    input: Annotated[DraftReferralInput, strawberry.argument(description="the mutation's input")],
+) -> ReferralResult:
     caller = info.context.caller()
     cmd = draft_command(input)
     if isinstance(cmd, UserError):
@@ -29,38 +32,74 @@ async def draft_referral(info: Info, input: DraftReferralInput) -> ReferralResul
 
 
 async def extend_referral_send_deadline(
-    info: Info, id: strawberry.ID, working_days: int, reason: str, notify_receiver: bool
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    working_days: Annotated[
+        int, strawberry.argument(description="how many working days (工作日) the deadline moves by")
+    ],
+    reason: Annotated[
+        str, strawberry.argument(description="why, in writing (shown to the other party)")
+    ],
+    notify_receiver: Annotated[
+        bool,
+        strawberry.argument(description="tell the receiving agency of the extension (事先告知)"),
+    ],
 ) -> ReferralResult:
     cmd = c.ExtendSendDeadline(str(id), working_days, reason, notify_receiver)
     h = info.context.handlers.referrals
     return await referral_result(info, h.extend_send_deadline(cmd, info.context.caller()))
 
 
-async def submit_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+async def submit_referral(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")]
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(info, h.submit(c.SubmitReferral(str(id)), info.context.caller()))
 
 
-async def approve_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+async def approve_referral(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")]
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(info, h.approve(c.ApproveReferral(str(id)), info.context.caller()))
 
 
-async def send_referral(info: Info, id: strawberry.ID, electronic: bool = False) -> ReferralResult:
+async def send_referral(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    electronic: Annotated[
+        bool,
+        strawberry.argument(
+            description="send electronically, where the receiver consented (R-REF-12)"
+        ),
+    ] = False,
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.send(c.SendReferral(str(id), electronic), info.context.caller())
     )
 
 
-async def withdraw_referral(info: Info, id: strawberry.ID, reason: str) -> ReferralResult:
+async def withdraw_referral(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    reason: Annotated[
+        str, strawberry.argument(description="why, in writing (shown to the other party)")
+    ],
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.withdraw(c.WithdrawReferral(str(id), reason), info.context.caller())
     )
 
 
-async def accept_referral(info: Info, id: strawberry.ID, statement: str) -> ReferralResult:
+async def accept_referral(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    statement: Annotated[
+        str, strawberry.argument(description="the written statement of acceptance (书面受理意见)")
+    ],
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.accept(c.AcceptReferral(str(id), statement), info.context.caller())
@@ -69,10 +108,20 @@ async def accept_referral(info: Info, id: strawberry.ID, statement: str) -> Refe
 
 async def decline_referral(
     info: Info,
-    id: strawberry.ID,
-    reasons: str,
-    catalogue_basis: str,
-    interim_handler_id: strawberry.ID,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    reasons: Annotated[str, strawberry.argument(description="the written reasons (理由)")],
+    catalogue_basis: Annotated[
+        str,
+        strawberry.argument(
+            description="the catalogue entry or law that makes it not yours (清单依据)"
+        ),
+    ],
+    interim_handler_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(
+            description="the agency that handles the case meanwhile (临时处置机关)"
+        ),
+    ],
 ) -> ReferralResult:
     cmd = c.DeclineReferral(str(id), reasons, catalogue_basis, str(interim_handler_id))
     h = info.context.handlers.referrals
@@ -104,36 +153,59 @@ async def answer_supervision(
 
 async def record_referral_penalty(
     info: Info,
-    id: strawberry.ID,
-    decision_number: str,
-    kinds: list[str] | None = None,
-    fine_yuan: int | None = None,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    decision_number: Annotated[
+        str,
+        strawberry.argument(description="the penalty decision's document number (处罚决定书文号)"),
+    ],
+    kinds: Annotated[
+        list[str] | None, strawberry.argument(description="the kinds of penalty imposed (处罚种类)")
+    ] = None,
+    fine_yuan: Annotated[
+        int | None, strawberry.argument(description="the fine in yuan, if any")
+    ] = None,
 ) -> ReferralResult:
     cmd = c.RecordPenalty(str(id), decision_number, tuple(kinds or ()), fine_yuan)
     h = info.context.handlers.referrals
     return await referral_result(info, h.record_penalty(cmd, info.context.caller()))
 
 
-async def mark_referral_handled(info: Info, id: strawberry.ID, summary: str) -> ReferralResult:
+async def mark_referral_handled(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    summary: Annotated[str, strawberry.argument(description="how the case was handled (处理情况)")],
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.mark_handled(c.MarkHandled(str(id), summary), info.context.caller())
     )
 
 
-async def report_referral_result(info: Info, id: strawberry.ID, result: str) -> ReferralResult:
+async def report_referral_result(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    result: Annotated[
+        str, strawberry.argument(description="the handling result told to the sender (处理结果)")
+    ],
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.report_result(c.ReportResult(str(id), result), info.context.caller())
     )
 
 
-async def close_referral(info: Info, id: strawberry.ID) -> ReferralResult:
+async def close_referral(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")]
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(info, h.close(c.CloseReferral(str(id)), info.context.caller()))
 
 
-async def supervise_referral(info: Info, id: strawberry.ID, note: str) -> ReferralResult:
+async def supervise_referral(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    note: Annotated[str, strawberry.argument(description="a written note (说明)")],
+) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
         info, h.supervise(c.SuperviseReferral(str(id), note), info.context.caller())
@@ -141,7 +213,9 @@ async def supervise_referral(info: Info, id: strawberry.ID, note: str) -> Referr
 
 
 async def consent_to_upward_referral(
-    info: Info, id: strawberry.ID, note: str = ""
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    note: Annotated[str, strawberry.argument(description="a written note (说明)")] = "",
 ) -> ReferralResult:
     h = info.context.handlers.referrals
     return await referral_result(
@@ -150,7 +224,11 @@ async def consent_to_upward_referral(
 
 
 async def record_referral_justice_filing(
-    info: Info, id: strawberry.ID, filing_number: str
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    filing_number: Annotated[
+        str, strawberry.argument(description="the justice bureau's filing number (备案号)")
+    ],
 ) -> ReferralResult:
     cmd = c.RecordJusticeFiling(str(id), filing_number)
     h = info.context.handlers.referrals
@@ -158,7 +236,11 @@ async def record_referral_justice_filing(
 
 
 async def set_electronic_transfer_consent(
-    info: Info, sender_id: strawberry.ID, consented: bool
+    info: Info,
+    sender_id: Annotated[strawberry.ID, strawberry.argument(description="the sending agency")],
+    consented: Annotated[
+        bool, strawberry.argument(description="true: electronic transfers from it are accepted")
+    ],
 ) -> ElectronicConsentResult:
     caller = info.context.caller()
     h = info.context.handlers.referrals

@@ -10,8 +10,9 @@ import strawberry
 
 from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import UserError
+from kernel.graphql import UserError, user_error
 from referral.application.access import may_read_material_content, may_read_referral_complaint
+from referral.application.actions import viewer_can
 from referral.domain.complaint import Complaint as ComplaintModel
 from referral.domain.model import DeadlineInfo
 from referral.domain.model import Referral as ReferralModel
@@ -208,6 +209,15 @@ class ReferralOngoingViolation:
     notified_at: datetime
 
 
+@strawberry.type(description="Whether you may run one mutation on a referral now.")
+class ViewerCan:
+    action: str = strawberry.field(description="the mutation's name, e.g. acceptReferral")
+    allowed: bool = strawberry.field(description="it would succeed now")
+    refusal: UserError | None = strawberry.field(
+        description="what it would answer otherwise (code, Chinese message, field)"
+    )
+
+
 @strawberry.federation.type(keys=["id"], description="A case transfer (案件移送).")
 class Referral:
     id: strawberry.ID
@@ -269,6 +279,34 @@ class Referral:
     )
     signature: ReferralSignature | None
     complaint_id: strawberry.ID | None
+
+    @strawberry.field(
+        description="What you may do to this referral now (issue 18): each mutation tried as a "
+        "dry run by its own handler (the authorization matrix and the state rules the server "
+        "enforces), with the refusal it would answer. Ask it of one referral at a time."
+    )
+    async def viewer_can(self, info: Info) -> list[ViewerCan]:
+        checks = await viewer_can(
+            info.context.handlers.referrals, str(self.id), info.context.caller()
+        )
+        return [
+            ViewerCan(
+                action=check.action,
+                allowed=check.allowed,
+                refusal=user_error(check.refusal) if check.refusal else None,
+            )
+            for check in checks
+        ]
+
+    @strawberry.field(
+        description="The mutations of `viewerCan` you may run now, by name (e.g. "
+        "acceptReferral): offer these buttons, no others."
+    )
+    async def available_actions(self, info: Info) -> list[str]:
+        checks = await viewer_can(
+            info.context.handlers.referrals, str(self.id), info.context.caller()
+        )
+        return [check.action for check in checks if check.allowed]
 
     @strawberry.field(description="The complaint this referral was created from (R-CMP-03).")
     async def complaint(self, info: Info) -> Complaint | None:
@@ -592,11 +630,35 @@ class DelegationTransferReport:
     stayed: list[StayedReferral]
 
 
-ReferralResult = Annotated[Referral | UserError, strawberry.union("ReferralResult")]
-ComplaintResult = Annotated[Complaint | UserError, strawberry.union("ComplaintResult")]
+ReferralResult = Annotated[
+    Referral | UserError,
+    strawberry.union(
+        "ReferralResult",
+        description="What the mutation answers: the Referral as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
+ComplaintResult = Annotated[
+    Complaint | UserError,
+    strawberry.union(
+        "ComplaintResult",
+        description="What the mutation answers: the Complaint as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
+]
 ElectronicConsentResult = Annotated[
-    ElectronicConsent | UserError, strawberry.union("ElectronicConsentResult")
+    ElectronicConsent | UserError,
+    strawberry.union(
+        "ElectronicConsentResult",
+        description="What the mutation answers: the ElectronicConsent as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]
 DelegationTransferResult = Annotated[
-    DelegationTransferReport | UserError, strawberry.union("DelegationTransferResult")
+    DelegationTransferReport | UserError,
+    strawberry.union(
+        "DelegationTransferResult",
+        description="What the mutation answers: the DelegationTransferReport as it is now, or the "
+        "UserError that refused it (nothing was changed).",
+    ),
 ]

@@ -61,9 +61,9 @@ class _FileRoute(JsonErrorRoute):
     that is not accepted."""
 
     def status_of(self, exc: DomainError) -> int:
-        if exc.code == "VALIDATION_FAILED" and exc.field == "file" and "larger" in str(exc):
+        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "file" and "larger" in str(exc):
             return 413
-        if exc.code == "VALIDATION_FAILED" and exc.field == "mediaType":
+        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "mediaType":
             return 415
         return super().status_of(exc)
 

@@ -16,14 +16,17 @@ from coordination.domain import onsite as ons
 from coordination.domain import participation as par
 from coordination.entrypoints.graphql.types import Info, as_result
 from kernel.caller import Caller
-from kernel.graphql import Connection, Edge, PageInfo, UserError, page_size, paginate
+from kernel.graphql import (
+    Connection,
+    Edge,
+    PageInfo,
+    UserError,
+    expose_enum,
+    page_size,
+    paginate,
+)
 
-
-def _enum(cls: Any, name: str, description: str, values: dict[str, str]) -> None:
-    """Expose a domain enum as is, every value described (the domain stays free of strawberry)."""
-    strawberry.enum(cls, name=name, description=description)
-    for value in cls.__strawberry_definition__.values:
-        value.description = values[value.value]
+_enum = expose_enum
 
 
 _enum(

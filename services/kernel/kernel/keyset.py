@@ -1,0 +1,129 @@
+"""Keyset pagination over ``(time, _id)``: the one way a list of the suite is ordered and
+resumed. The order is stable (the id breaks ties between equal times), index-backed (an index
+on ``(…equality filters, time, _id)`` serves the filter, the order and the cursor alike) and
+never depends on random ids; it runs both ways.
+
+:class:`ListQuery` is what a client asks of a list of requests between agencies (statuses,
+sent or received, a time range, the order, the cursor); :class:`ListShape` says which fields
+of a collection answer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Direction",
+    "ListQuery",
+    "ListShape",
+    "after_clause",
+    "keyset_sort",
+    "with_clauses",
+]
+
+
+def keyset_sort(field: str, descending: bool) -> list[tuple[str, int]]:
+    """The sort of a keyset list: ``field`` then the id, in the same direction."""
+    direction = -1 if descending else 1
+    return [(field, direction), ("_id", direction)]
+
+
+def after_clause(field: str, descending: bool, after: tuple[Any, str]) -> dict[str, Any]:
+    """The condition for the items after the position ``after`` = ``(value, id)``: ``$or`` of
+    "``field`` strictly past ``value``" and "equal ``field``, ``_id`` past the id", plus the
+    redundant bound "``field`` at or past ``value``" beside it, which a query planner turns
+    into index bounds; without it MongoDB plans the ``$or`` as a union of index scans followed
+    by an in-memory SORT of everything before the cursor (issue 21,
+    tests/integration/suite/test_query_plans.py)."""
+    value, last_id = after
+    strict, inclusive = ("$lt", "$lte") if descending else ("$gt", "$gte")
+    return {
+        "$and": [
+            {field: {inclusive: value}},
+            {"$or": [{field: {strict: value}}, {field: value, "_id": {strict: last_id}}]},
+        ]
+    }
+
+
+def with_clauses(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    """The conjunction of ``clauses`` as one store filter (``{}`` for none)."""
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class Direction(StrEnum):
+    """Which side of a request an agency is on: it sent it, or it received it."""
+
+    SENT = "sent"
+    RECEIVED = "received"
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A page of a list of requests between agencies, as a client asks for it."""
+
+    agency_id: str | None = None  # only those this agency takes part in (either side)
+    direction: Direction | None = None  # with agency_id: only the side it is on
+    statuses: tuple[str, ...] = ()  # any of these (none: every status)
+    time_from: datetime | None = None  # inclusive
+    time_to: datetime | None = None  # exclusive
+    descending: bool = True  # newest first
+    after: tuple[Any, str] | None = None  # the (time, id) of the last item of the page before
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """The fields of a collection that answer a :class:`ListQuery`: the time it is ordered by,
+    the agencies on the sending and the receiving side, the status."""
+
+    time_field: str
+    sent_fields: tuple[str, ...]
+    received_fields: tuple[str, ...]
+    status_field: str = "status"
+
+    def clauses(self, q: ListQuery) -> list[dict[str, Any]]:
+        """The conditions of ``q`` without its cursor (what ``totalCount`` counts)."""
+        clauses: list[dict[str, Any]] = []
+        if q.agency_id:
+            sides = {
+                None: self.sent_fields + self.received_fields,
+                Direction.SENT: self.sent_fields,
+                Direction.RECEIVED: self.received_fields,
+            }[q.direction]
+            if not sides:
+                raise ValueError(f"this list has no {q.direction} side to filter by")
+            clauses.append(
+                {sides[0]: q.agency_id}
+                if len(sides) == 1
+                else {"$or": [{f: q.agency_id} for f in sides]}
+            )
+        if q.statuses:
+            wanted = list(dict.fromkeys(q.statuses))
+            clauses.append({self.status_field: wanted[0] if len(wanted) == 1 else {"$in": wanted}})
+        span: dict[str, Any] = {}
+        if q.time_from is not None:
+            span["$gte"] = q.time_from
+        if q.time_to is not None:
+            span["$lt"] = q.time_to
+        if span:
+            clauses.append({self.time_field: span})
+        return clauses
+
+    def page(self, q: ListQuery, scope: list[dict[str, Any]]) -> tuple[dict[str, Any], Any]:
+        """The store filter and sort of the page ``q`` asks for; ``scope`` are the conditions
+        of what the caller may read."""
+        clauses = [*scope, *self.clauses(q)]
+        if q.after is not None:
+            clauses.append(after_clause(self.time_field, q.descending, q.after))
+        return with_clauses(clauses), keyset_sort(self.time_field, q.descending)
+
+    def indexes(self, prefix: str = "") -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+        """The indexes that serve the lists: each side's agency, the status, and the time
+        alone (a supervisor's whole list), each then ordered by ``(time, _id)``."""
+        order = ((self.time_field, 1), ("_id", 1))
+        fields = dict.fromkeys((*self.sent_fields, *self.received_fields, self.status_field))
+        named = [(f"{prefix}by_{f.replace('.', '_')}_time", ((f, 1), *order)) for f in fields]
+        return (*named, (f"{prefix}by_time", order))
