@@ -462,3 +462,15 @@ async def test_complaint_behind_a_referral_is_read_by_its_readers_and_the_handli
             body = await graph.run(who, REFERRAL_COMPLAINT % rid)
             assert body["data"]["referral"] is not None, (who.label, body)  # reads the case
             assert body["data"]["referral"]["complaint"] is None, (who.label, body)
+
+
+async def test_issue_16_an_outsider_with_invalid_penalty_kinds_is_refused_not_corrected(
+    graph: Graph,
+) -> None:
+    """Issue 16: authorization comes before validation, so an agency that may not record the
+    receiver's penalty (R-CAT-03) learns nothing from the validation message — it gets
+    FORBIDDEN for a penalty kind the law does not know, and the referral stays as it was."""
+    rid = await sent(graph)
+    bad = f'recordReferralPenalty(id: "{rid}", decisionNumber: "抚罚1号", kinds: ["鞭刑"])'
+    for who in (OUTSIDER, MARKET_CLERK, BUREAU, PROCURATORATE):
+        await refused(graph, who, bad, rid)

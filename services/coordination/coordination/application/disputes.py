@@ -420,6 +420,7 @@ class DisputeHandlers:
         """R-DSP-03: the outcome binds; it becomes a routing rule in the catalogue (a new
         version of the entry) and is published so the waiting referral moves."""
         actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         try:
             kind = OutcomeKind(cmd.outcome_kind)
         except ValueError:
@@ -427,7 +428,6 @@ class DisputeHandlers:
                 f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
                 field="outcomeKind",
             ) from None
-        dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         await self._check_agencies({"responsibleAgencyId": cmd.responsible_agency_id})
         minutes = await self._agreed_minutes(cmd.meeting_id) if cmd.meeting_id else None
         now = self.clock()
@@ -576,15 +576,15 @@ class DisputeHandlers:
         department; the government decides (the last step of the ladder). The government may
         also decide so by itself: then the request is opened and decided at once."""
         actor = acting(caller)
+        # The township asking is the sender; the government decides by itself (supervisor).
+        relations = access.relations_to(actor, sender=[cmd.township_id])
+        access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
         try:
             reason = TransferReason(cmd.reason)
         except ValueError:
             raise ValidationFailed(
                 f"unknown reason {cmd.reason!r}; one of major, complex, recusal", field="reason"
             ) from None
-        # The township asking is the sender; the government decides by itself (supervisor).
-        relations = access.relations_to(actor, sender=[cmd.township_id])
-        access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
         government = actor.has_role("government") and Relation.SUPERVISOR in relations
         department_id = cmd.department_id
         if not department_id:

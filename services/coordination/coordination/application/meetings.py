@@ -185,6 +185,8 @@ class MeetingHandlers(_Base):
         """R-MTG-01: the notice; refused when later than the district's lead time unless the
         meeting is an urgent special one."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.convener_id])
+        access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         try:
             kind = mtg.MeetingKind(cmd.kind)
         except ValueError:
@@ -193,8 +195,6 @@ class MeetingHandlers(_Base):
             ) from None
         if cmd.starts_at.tzinfo is None:
             raise ValidationFailed("give the start time with its offset", field="startsAt")
-        relations = access.relations_to(actor, sender=[cmd.convener_id])
-        access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         await self._external(
             {"convenerId": cmd.convener_id}
             | {f"attendeeIds.{i}": a for i, a in enumerate(cmd.attendee_ids)}
