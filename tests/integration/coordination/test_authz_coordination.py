@@ -611,3 +611,23 @@ async def test_issue_16_outsiders_get_forbidden_even_with_invalid_input(graph: G
     for requester, holder in (("fy-hancong", "fy-nowhere"), ("fy-nowhere", "fy-market")):
         ask = {"requesterId": requester, "holderId": holder, "subject": "某", "purpose": "核实"}
         await g.refused(OTHER_TOWN_CLERK, ASK, queries, input=ask)
+
+
+async def test_issue_16_R_CAT_01_an_outsider_defining_an_invalid_entry_is_refused(
+    graph: Graph,
+) -> None:
+    """Issue 16: ``defineCatalogueEntry`` validated the content (empty name, unknown agency)
+    before authorizing, so another agency learned what was valid; now FORBIDDEN first."""
+    g = graph
+    define = (
+        "mutation($input: DefineCatalogueEntryInput!) { m: defineCatalogueEntry(input: $input)"
+        " { " + err("... on CatalogueEntry { code }") + " } }"
+    )
+
+    async def entry() -> Any:
+        return (await g.data(COORD, ENTRY, code="FY-SCJG-001"))["catalogueEntry"]
+
+    for owner in ("fy-market", "fy-nowhere"):
+        bad = {"code": "FY-SCJG-001", "name": " ", "originalDepartmentId": owner, "legalBasis": ""}
+        for who in (NATRES_LEADER, TOWN_CLERK, PROCURATORATE):
+            await g.refused(who, define, entry, input=bad)

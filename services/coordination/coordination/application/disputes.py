@@ -13,6 +13,7 @@ from coordination.adapters.repository import AgencyRepository, DisputeRepository
 from coordination.application import access
 from coordination.application.actors import SYSTEM, acting
 from coordination.application.catalogue import CatalogueHandlers, local_date
+from coordination.application.known_referrals import ReferralFollower
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
     DisputeAgreementConfirmedV1,
@@ -34,6 +35,7 @@ from coordination.domain.dispute import (
     TransferReason,
     open_dispute,
 )
+from coordination.domain.known_referrals import unknown_referral
 from coordination.domain.meetings import MeetingStatus
 from coordination.domain.model import AgencyKind
 from coordination.policy import LadderStep, policy_of
@@ -153,9 +155,12 @@ class DisputeHandlers:
         district: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         meetings: MeetingRepository | None = None,
+        referrals: ReferralFollower | None = None,
     ) -> None:
         self.meetings = meetings
         """Where minutes come from (R-MTG-01); None: no minutes can settle a dispute."""
+        self.referrals = referrals
+        """What coordination heard of referrals (issue 16); None: no referral can be named."""
         self.disputes = disputes
         self.agencies = agencies
         self.catalogue = catalogue
@@ -595,6 +600,12 @@ class DisputeHandlers:
                     field="departmentId",
                 )
             department_id = entry.content.original_department_id
+        if cmd.referral_id:  # issue 16, finding 1: a referral that exists and is theirs
+            if self.referrals is None:
+                raise unknown_referral(cmd.referral_id)
+            await self.referrals.check_case_transfer(
+                cmd.referral_id, cmd.township_id, by_party=not government
+            )
         if government and not cmd.decision_basis.strip():
             raise ValidationFailed("cite the government's decision (文号)", field="decisionBasis")
         reason_zh = {"major": "重大案件", "complex": "复杂案件", "recusal": "需要回避"}[
