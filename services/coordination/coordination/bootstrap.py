@@ -240,6 +240,8 @@ def bootstrap(
             "CorrectionOpinion": duties.corrections.opinions,
             "ParticipationNotice": duties.participation.notices,
             "JointRuling": duties.joint_rulings.rulings,
+            # The meetings' RSVP and task clocks (R-MTG-01).
+            "Meeting": meetings.meetings,
         },
         disputes.disputes,
         joint.operations,

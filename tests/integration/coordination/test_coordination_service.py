@@ -5,8 +5,9 @@ step's clock runs out (once), ruled into the catalogue; bad input changes nothin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +18,7 @@ from coordination.adapters.repository import (
     CatalogueRepository,
     DisputeRepository,
 )
+from coordination.application.calendar import CoordinationCalendar
 from coordination.application.catalogue import (
     CatalogueHandlers,
     DefineEntry,
@@ -48,6 +50,7 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
 from coordination.domain.meetings import TaskDraft
 from kernel.auth import Principal
+from kernel.calendar import parse_schedule
 from kernel.caller import Caller
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import deadlines_of
@@ -56,6 +59,7 @@ from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, Valida
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.schedules import hypothetical_schedule
 
 
 def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
@@ -765,3 +769,67 @@ async def test_issue_16_R_DSP_04_a_case_transfer_names_only_a_known_open_referra
     )  # fmt: skip
     again = await world.disputes.request_case_transfer(ask("ref-20", "fy-nongqiao"), other)
     assert again.referral_id == "ref-20"
+
+
+async def test_R_MTG_01_issue_20_meeting_clocks_move_with_the_official_schedule(
+    world: World,
+) -> None:
+    """Issue 20: the meetings' clocks follow a loaded official schedule like every other
+    clock. Two meetings are scheduled in the first year the ``holidays`` package only
+    forecasts; the notice (``hypothetical_schedule``) gives a forecast working Thursday off.
+    The meeting whose RSVP day (2 working days before it, R-MTG-01) is that Thursday: each
+    invitee's RSVP clock moves to the next working day, with a ``deadline.moved`` event naming
+    the invitee; the other meeting's clocks are confirmed and stay. Again: nothing changes."""
+    h = hypothetical_schedule()
+    calendar = world.meetings.calendar
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def at_nine(day: date) -> datetime:
+        return datetime.combine(day, time(9, 0), shanghai).astimezone(UTC)
+
+    hit_day = calendar.add_working_days(at_nine(h.extra_day_off), 2, rule="test").due.date()
+    calm_day = hit_day + timedelta(days=21)
+    assert calendar.working_days_before(hit_day, 2) == h.extra_day_off
+    world.now[0] = at_nine(h.extra_day_off - timedelta(days=20))
+
+    async def scheduled(day: date, title: str) -> Any:
+        return await world.meetings.schedule(
+            ScheduleMeeting(
+                kind="special",
+                title=title,
+                convener_id="fy-hancong",
+                starts_at=at_nine(day),
+                place="寒葱沟镇政府会议室",
+                attendee_ids=("fy-market", "fy-natres"),
+                agenda=("协商管辖",),
+            ),
+            TOWNSHIP,
+        )
+
+    hit = await scheduled(hit_day, "受调休影响的会议")
+    calm = await scheduled(calm_day, "不受影响的会议")
+    before = {c.kind: c.due for c in hit.clocks}
+    assert len(before) == 2
+    assert all(due.astimezone(shanghai).date() == h.extra_day_off for due in before.values())
+    rechecks = CoordinationCalendar(
+        calendar, "fuyuan", lambda: world.now[0], {"Meeting": world.meetings.meetings},
+        world.disputes.disputes,
+    )  # fmt: skip
+    calendar.schedules.install(parse_schedule(h.data))
+    assert await rechecks.recheck_requests(h.year) == 4
+    moved = await world.meetings.meetings.get(hit.id)
+    assert moved is not None and moved.history[-1].action == "revise_clocks"
+    next_day = calendar.add_working_days(at_nine(h.extra_day_off), 1, rule="test").due.date()
+    for c in moved.clocks:
+        assert c.due.astimezone(shanghai).date() == next_day, c
+        assert "国办发明电" in str(c.explanation)
+    events = [e for e in await world.outbox("meetings", hit.id) if e["type"] == "deadline.moved.v1"]
+    assert sorted(e["data"]["responsible_agency_id"] for e in events) == ["fy-market", "fy-natres"]
+    assert {e["data"]["subject_type"] for e in events} == {"Meeting"}
+    stayed = await world.meetings.meetings.get(calm.id)
+    assert stayed is not None
+    assert [c.due for c in stayed.clocks] == [c.due for c in calm.clocks]
+    assert not [
+        e for e in await world.outbox("meetings", calm.id) if e["type"] == "deadline.moved.v1"
+    ]
+    assert await rechecks.recheck_requests(h.year) == 0
