@@ -248,6 +248,8 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
         ("referral.crime_supervision", "fy-procuratorate"),
     ):
         assert counts[key] == 1, (key, counts)
+    # One notice of the transfer to the police, not the generic 收到移送案件 besides.
+    assert counts[("referral.received", "fy-police")] == 0, counts
     # The decision and the reconsideration decision, each in writing to the market bureau.
     assert counts[("referral.police_decision", "fy-market")] == 2, counts
 
