@@ -22,6 +22,7 @@ from kernel.calendar import national_year_confirmed
 from kernel.clock import write_offset
 from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_production_e2e import _send_referral
 from tests.fixtures.schedules import graphql_input, schedule_2027_data
 
@@ -137,3 +138,4 @@ async def test_R_REF_06_official_schedule_moves_a_provisional_clock_and_tells_th
     write_offset(clock_file, datetime(2027, 1, 7, 12, 0, tzinfo=CHINA) - datetime.now(UTC))
     late = await _accept(gw, receiver, rid)
     assert late is not None and late["overdue"] is False, late
+    await assert_no_stalls(gw)

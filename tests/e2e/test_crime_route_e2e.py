@@ -18,6 +18,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -269,3 +270,4 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     everything = await gw.query(justice, RECORD, {"f": {"subject": rid}})
     all_types = [e["node"]["type"] for e in everything["data"]["processRecord"]["edges"]]
     assert "referral.sent.v1" in all_types  # the government's supervisor reads every entry
+    await assert_no_stalls(gw)
