@@ -373,19 +373,28 @@ EXTEND = (
 TEC_READ = f"query($id: ID!) {{ technicalSupportRequest(id: $id) {{ {TEC_FIELDS} }} }}"
 
 
-async def test_R_TEC_01_only_the_departments_leader_extends_the_limit(graph: Graph) -> None:
-    g = graph
+async def technical_request(
+    g: Graph, document_number: str
+) -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """A township's identification request to fy-natres, and a probe of its state."""
     request = {
         "townshipId": "fy-hancong",
         "departmentId": "fy-natres",
         "kind": "IDENTIFICATION",
         "question": "该地块是否为基本农田？",
-        "documentNumber": "寒政协〔2026〕2号",
+        "documentNumber": document_number,
     }
     request_id = (await g.ok(TOWN_CLERK, REQUEST_TEC, input=request))["id"]
 
     async def probe() -> Any:
         return (await g.data(JUSTICE, TEC_READ, id=request_id))["technicalSupportRequest"]
+
+    return request_id, probe
+
+
+async def test_R_TEC_01_only_the_departments_leader_extends_the_limit(graph: Graph) -> None:
+    g = graph
+    request_id, probe = await technical_request(g, "寒政协〔2026〕2号")
 
     # The department's clerk (wrong role), the township's leader side, another department's
     # leader (no relation) and the supervising roles are refused.
@@ -568,17 +577,7 @@ async def test_issue_16_outsiders_get_forbidden_even_with_invalid_input(graph: G
     apply). Each call below is invalid *and* by someone without the right: FORBIDDEN, and
     nothing changes. R-TEC-01 (extend), R-MTG-01 (schedule), R-INF-01 (ask)."""
     g = graph
-    tec = {
-        "townshipId": "fy-hancong",
-        "departmentId": "fy-natres",
-        "kind": "IDENTIFICATION",
-        "question": "该地块是否为基本农田？",
-        "documentNumber": "寒政协〔2026〕3号",
-    }
-    request_id = (await g.ok(TOWN_CLERK, REQUEST_TEC, input=tec))["id"]
-
-    async def tec_probe() -> Any:
-        return (await g.data(JUSTICE, TEC_READ, id=request_id))["technicalSupportRequest"]
+    request_id, tec_probe = await technical_request(g, "寒政协〔2026〕3号")
 
     zero_days = (
         "mutation($id: ID!) { m: extendTechnicalSupport(requestId: $id, workingDays: 0,"
