@@ -75,9 +75,9 @@ async def _misaddressed(gw: Gateway) -> str:
 
 @pytest.mark.parametrize("production_district", ["chongqing"])
 async def test_R_REF_07_CQ_misaddressed_case_is_forwarded_and_first_receiver_stays_responsible_production(  # noqa: E501
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
-    gw = shared_production_gateway
+    gw = production_gateway
     rid = await _misaddressed(gw)
     health = gw.mint("cq-health", ["leader"])
     aic = gw.mint("cq-aic", ["leader"])

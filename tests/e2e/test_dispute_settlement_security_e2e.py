@@ -100,9 +100,9 @@ def _refused(result: dict[str, Any], code: str, field: str | None = None) -> Non
 
 
 async def test_issue_16_one_clerk_cannot_settle_a_dispute_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
-    gw = shared_production_gateway
+    gw = production_gateway
     clerk = gw.mint("fy-hancong", ["clerk"])
     township_leader = gw.mint("fy-hancong", ["leader"])
     market_leader = gw.mint("fy-market", ["leader"])

@@ -122,9 +122,9 @@ async def _send_referral(gw: Gateway, title: str) -> str:
 
 
 async def test_R_SUP_01_webhook_down_then_back_gets_each_event_once_and_live_inbox_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
-    gw = shared_production_gateway
+    gw = production_gateway
     # The township's own system subscribes to what is addressed to it.
     bureau = gw.mint("fy-hancong", ["bureau_system"])
     receiver = Receiver(free_port())  # not listening yet: the subscriber is down

@@ -342,10 +342,10 @@ async def test_issue_16_red_team_insiders_succeed_at_nothing(embedded_gateway: G
 
 
 async def test_issue_16_red_team_insiders_succeed_at_nothing_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
     """The same, across separate service processes over RabbitMQ and MongoDB."""
-    await red_team(shared_production_gateway)
+    await red_team(production_gateway)
 
 
 async def red_team(gw: Gateway) -> None:

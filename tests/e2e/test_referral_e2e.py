@@ -223,9 +223,9 @@ async def test_referral_main_path_embedded(embedded_gateway: Gateway) -> None:
     assert referral["status"] == "CLOSED"
 
 
-async def test_referral_main_path_production(shared_production_gateway: Gateway) -> None:
+async def test_referral_main_path_production(production_gateway: Gateway) -> None:
     """The main path with separate processes over RabbitMQ and MongoDB."""
-    referral = await run_main_path(shared_production_gateway)
+    referral = await run_main_path(production_gateway)
     assert referral["status"] == "CLOSED"
 
 
@@ -488,10 +488,10 @@ async def test_referral_decline_dispute_ruling_reassigns_embedded(
 
 
 async def test_referral_decline_dispute_ruling_reassigns_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
     """R-REF-07 across separate processes over RabbitMQ and MongoDB."""
-    await run_decline_path(shared_production_gateway)
+    await run_decline_path(production_gateway)
 
 
 async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gateway) -> None:
@@ -500,10 +500,10 @@ async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gatewa
 
 
 async def test_complaint_to_referral_to_result_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
     """R-CMP-01, R-CMP-03, R-CMP-04 across separate processes."""
-    await run_complaint_path(shared_production_gateway)
+    await run_complaint_path(production_gateway)
 
 
 async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gateway) -> None:
@@ -512,7 +512,7 @@ async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gatew
 
 
 async def test_crime_transfer_not_filed_reopens_production(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
     """R-REF-10 across separate processes over RabbitMQ and MongoDB."""
-    await run_crime_path(shared_production_gateway)
+    await run_crime_path(production_gateway)

@@ -120,9 +120,9 @@ def _draft(gw: Gateway, sender: str, receiver: str, **over: Any) -> dict[str, An
 
 
 async def test_R_CAT_03_hc_major_penalty_case_goes_to_the_department_despite_rule_and_reason(
-    shared_production_gateway: Gateway,
+    production_gateway: Gateway,
 ) -> None:
-    gw = shared_production_gateway
+    gw = production_gateway
     gov = gw.mint("hc-gov", ["government"])
     for agency_id, name, kind, phone in AGENCIES:
         done = await _data(
