@@ -1,11 +1,38 @@
 """Fixtures that run the suite for real: the embedded topology in this process, or the
 production topology as separate processes over RabbitMQ and MongoDB;
-both behind the real gateway."""
+both behind the real gateway.
+
+Two production fixtures (issue 14: the e2e tests took most of the CI time, each starting
+three service processes and a gateway):
+
+* ``shared_production_gateway`` — one topology per district for the whole session, started
+  by the first test that asks for it and stopped at the end. Use it for a scenario that
+  (a) creates its own cases (referrals, disputes, requests: fresh ids every run) and reads
+  only those, or reads lists filtered to them; (b) does not move the test clock
+  (``LIANDONG_TEST_CLOCK_FILE``) nor stop, kill or restart a service; (c) leaves no stalled
+  case behind (``tests/e2e/stalls.py::assert_no_stalls`` checks the whole district, so one
+  test's stall shows in the next one's check). The demo agencies (fy-market, fy-hancong,
+  ...) are shared: never assert on an agency's whole inbox or list, only on items of your
+  own subjects. Another district: ``@pytest.mark.parametrize("production_district",
+  ["chongqing"])``, exactly as for ``production_gateway``.
+* ``production_gateway`` / ``running_production`` — a topology of the test's own, for a
+  test that moves the clock, restarts a service or needs a pristine district.
+
+Adopting the shared one is a change of the fixture name in the test's signature.
+
+Status (issue 14, left open): no test uses the shared fixture yet. With 15 production tests
+moved onto it, the shared Fuyuan topology served coordination-only scenarios, but the
+referral service's agency read model stayed empty for the whole session (every draft
+refused), although the same ``SharedTopologies`` started outside pytest serves a draft at
+once. Find why before adopting it; the measured gain is in the branch's report (the 15
+tests took 1,121 s with a topology each; most of it is the 40–110 s start of each).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -137,14 +164,13 @@ def production_district() -> str:
     return "fuyuan"
 
 
-@pytest.fixture
-def production_env(
+def _production_env(
     tmp_path: Path,
     unique_name: str,
     mongo_server: Server,
     rabbitmq_server: Server,
     production_district: str,
-) -> Iterator[tuple[dict[str, str], Settings]]:
+) -> tuple[dict[str, str], Settings]:
     env = {
         **os.environ,
         "LIANDONG_ENV": "development",
@@ -173,6 +199,20 @@ def production_env(
         amqp_url=rabbitmq_server.url,
         test_clock_file=tmp_path / "clock-offset",
     )
+    return env, settings
+
+
+@pytest.fixture
+def production_env(
+    tmp_path: Path,
+    unique_name: str,
+    mongo_server: Server,
+    rabbitmq_server: Server,
+    production_district: str,
+) -> Iterator[tuple[dict[str, str], Settings]]:
+    env, settings = _production_env(
+        tmp_path, unique_name, mongo_server, rabbitmq_server, production_district
+    )
     yield env, settings
     asyncio.run(_drop_everything(mongo_server.url, rabbitmq_server.url, settings))
 
@@ -185,6 +225,86 @@ async def production_gateway(
         yield gateway
 
 
+def _start_production(
+    env: dict[str, str], settings: Settings, run_dir: Path
+) -> tuple[ServiceProcesses, GatewayProcess, Gateway]:
+    """The three service processes (consumers first, so their queues exist before
+    coordination publishes its agencies) and the gateway in front of them; blocking."""
+    services = ServiceProcesses(env, run_dir, cwd=ROOT)
+    try:
+        services.start("referral")
+        services.start("notify")
+        services.wait_ready("referral")
+        services.wait_ready("notify")
+        services.start("coordination", "--seed-demo")
+        services.wait_ready("coordination")
+        urls = {name: services.url(name) for name in SERVICES}
+        gateway = start_gateway(urls, run_dir / "run")
+    except BaseException:
+        services.stop()
+        raise
+    front = Gateway(
+        gateway.url,
+        lambda agency, roles: mint_token(settings, agency, roles),
+        now=clock_from_settings(settings),
+        files=services.url("referral").removesuffix("/graphql"),
+    )
+    return services, gateway, front
+
+
+class SharedTopologies:
+    """One production topology per district for the session (see the module docstring)."""
+
+    def __init__(self, base: Path, mongo_server: Server, rabbitmq_server: Server) -> None:
+        self.base = base
+        self.mongo_server = mongo_server
+        self.rabbitmq_server = rabbitmq_server
+        self._running: dict[str, tuple[ServiceProcesses, GatewayProcess, Gateway, Settings]] = {}
+
+    def gateway(self, district: str) -> Gateway:
+        if district not in self._running:
+            run_dir = self.base / district
+            run_dir.mkdir(parents=True, exist_ok=True)
+            name = "s" + uuid.uuid4().hex[:12]
+            env, settings = _production_env(
+                run_dir, name, self.mongo_server, self.rabbitmq_server, district
+            )
+            self._running[district] = (*_start_production(env, settings, run_dir), settings)
+        return self._running[district][2]
+
+    def close(self) -> None:
+        for services, gateway, _, settings in self._running.values():
+            try:
+                gateway.stop()
+            finally:
+                services.stop()
+                asyncio.run(
+                    _drop_everything(self.mongo_server.url, self.rabbitmq_server.url, settings)
+                )
+        self._running.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_topologies(
+    tmp_path_factory: pytest.TempPathFactory, mongo_server: Server, rabbitmq_server: Server
+) -> Iterator[SharedTopologies]:
+    topologies = SharedTopologies(
+        tmp_path_factory.mktemp("shared-production"), mongo_server, rabbitmq_server
+    )
+    try:
+        yield topologies
+    finally:
+        topologies.close()
+
+
+@pytest.fixture
+async def shared_production_gateway(
+    shared_topologies: SharedTopologies, production_district: str
+) -> Gateway:
+    """The session's production topology of ``production_district`` (started on first use)."""
+    return await asyncio.to_thread(shared_topologies.gateway, production_district)
+
+
 @asynccontextmanager
 async def running_production(
     tmp_path: Path, production_env: tuple[dict[str, str], Settings]
@@ -192,28 +312,11 @@ async def running_production(
     """The production topology behind the real gateway; the processes too, for tests that
     need a service's own routes (e.g. a PDF download) or kill and restart one."""
     env, settings = production_env
-    services = ServiceProcesses(env, tmp_path, cwd=ROOT)
+    services, gateway, front = await asyncio.to_thread(_start_production, env, settings, tmp_path)
     try:
-        # Consumers first, so their queues exist before coordination publishes its agencies.
-        services.start("referral")
-        services.start("notify")
-        await asyncio.to_thread(services.wait_ready, "referral")
-        await asyncio.to_thread(services.wait_ready, "notify")
-        services.start("coordination", "--seed-demo")
-        await asyncio.to_thread(services.wait_ready, "coordination")
-        urls = {name: services.url(name) for name in SERVICES}
-        gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-        try:
-            yield (
-                Gateway(
-                    gateway.url,
-                    lambda agency, roles: mint_token(settings, agency, roles),
-                    now=clock_from_settings(settings),
-                    files=services.url("referral").removesuffix("/graphql"),
-                ),
-                services,
-            )
-        finally:
-            await asyncio.to_thread(gateway.stop)
+        yield front, services
     finally:
-        await asyncio.to_thread(services.stop)
+        try:
+            await asyncio.to_thread(gateway.stop)
+        finally:
+            await asyncio.to_thread(services.stop)

@@ -1,40 +1,47 @@
 """Issue 20 end to end in the production topology (each service its own process over
 RabbitMQ and MongoDB, behind the real gateway, one movable clock).
 
-A referral sent on Tuesday 29 December 2026 has an accept clock across New Year 2027, a
-year the ``holidays`` package only forecasts: the graph shows it provisional. The
-calendar administrator (the coordination body's coordinator) loads the 2027 schedule
-through the gateway — a hypothetical notice (tests/fixtures/calendar) with 1–4 January off
-— and anyone else is refused; a file with a bad row loads nothing. The referral service
-then moves the clock (6 → 7 January), the graph shows it confirmed with the reason, and the
-receiving township finds a notice in its inbox.
+The year is the first one the ``holidays`` package only forecasts (derived, so the test
+never skips once a year is confirmed). A referral sent on a Monday has an accept clock of 5
+working days across a Thursday that a hypothetical notice (``hypothetical_schedule``) gives
+off: the graph shows it provisional. The calendar administrator (the coordination body's
+coordinator) loads the notice through the gateway, and anyone else is refused; a file with
+a bad row loads nothing. The referral service then moves the clock (Monday → Tuesday), the
+graph shows it confirmed with the reason, and the receiving township finds a notice in its
+inbox.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from kernel.calendar import national_year_confirmed
 from kernel.clock import write_offset
 from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_production_e2e import _send_referral
-from tests.fixtures.schedules import graphql_input, schedule_2027_data
+from tests.fixtures.schedules import graphql_input, hypothetical_schedule
 
-pytestmark = [
-    pytest.mark.timeout(600),
-    pytest.mark.skipif(national_year_confirmed(2027), reason="holidays already confirms 2027"),
-]
+pytestmark = pytest.mark.timeout(600)
 
 CHINA = ZoneInfo("Asia/Shanghai")
-SENT_ON = datetime(2026, 12, 29, 10, 0, tzinfo=CHINA)  # Tuesday
-FORECAST_DUE = datetime(2027, 1, 6, 23, 59, 59, tzinfo=CHINA)  # 5 wd, the package's 2027
-MOVED_DUE = datetime(2027, 1, 7, 23, 59, 59, tzinfo=CHINA)  # 5 wd, 1–4 January off
-NOTICE = "国办发明电〔2026〕99号"
+H = hypothetical_schedule()
+YEAR = H.year
+MONDAY = H.extra_day_off - timedelta(days=3)
+SENT_ON = datetime.combine(MONDAY, time(10), CHINA)
+# 5 wd: Tue, Wed, Thu, Fri, Mon by the forecast; the notice gives Thursday off: ... Tuesday.
+FORECAST_DUE = datetime.combine(MONDAY + timedelta(days=7), time(23, 59, 59), CHINA)
+MOVED_DUE = datetime.combine(MONDAY + timedelta(days=8), time(23, 59, 59), CHINA)
+NOTICE = H.data["document_number"]
+
+
+def _zh(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（星期{'一二三四五六日'[day.weekday()]}）24时"
+
 
 IMPORT = """
 mutation($input: HolidayScheduleInput!) {
@@ -46,7 +53,7 @@ mutation($input: HolidayScheduleInput!) {
 }"""
 
 SCHEDULES = """
-query { holidaySchedules(year: 2027) { year revision documentNumber loadedBy } }"""
+query($year: Int!) { holidaySchedules(year: $year) { year revision documentNumber loadedBy } }"""
 
 REFERRAL = """
 query($id: ID!) {
@@ -81,9 +88,9 @@ async def test_R_REF_06_official_schedule_moves_a_provisional_clock_and_tells_th
     assert datetime.fromisoformat(before["due"]) == FORECAST_DUE, before
     assert before["provisional"] is True
     assert before["mode"] == "working_days"
-    assert "2027年的节假日安排尚未经国务院办公厅通知确认" in before["explanation"]
+    assert f"{YEAR}年的节假日安排尚未经国务院办公厅通知确认" in before["explanation"]
 
-    data = schedule_2027_data()
+    data = H.data
     # Anyone but the calendar administrator is refused, through the gateway.
     for token in (gw.mint("fy-market", ["leader"]), gw.mint("fy-justice", ["supervisor"])):
         refused = (await gw.query(token, IMPORT, {"input": graphql_input(data)}))["data"]
@@ -91,21 +98,23 @@ async def test_R_REF_06_official_schedule_moves_a_provisional_clock_and_tells_th
     admin = gw.mint("fy-coord", ["coordinator"])
     # A bad row (a Friday as an adjusted working day) names itself and loads nothing.
     bad = graphql_input(data)
-    bad["workingDays"] = [*bad["workingDays"], {"date": "2027-03-05", "name": "调休上班"}]
+    friday = (H.extra_day_off + timedelta(days=1)).isoformat()
+    bad["workingDays"] = [*bad["workingDays"], {"date": friday, "name": "调休上班"}]
     answer = (await gw.query(admin, IMPORT, {"input": bad}))["data"]["importHolidaySchedule"]
     assert answer["code"] == "VALIDATION_FAILED", answer
-    assert "working_days[4] 2027-03-05" in answer["message"], answer
-    assert (await gw.query(admin, SCHEDULES))["data"]["holidaySchedules"] == []
+    assert f"working_days[{len(bad['workingDays']) - 1}] {friday}" in answer["message"], answer
+    versions = await gw.query(admin, SCHEDULES, {"year": YEAR})
+    assert versions["data"]["holidaySchedules"] == []
 
     loaded = (await gw.query(admin, IMPORT, {"input": graphql_input(data)}))["data"]
     assert loaded["importHolidaySchedule"] == {
         "__typename": "HolidayScheduleImport",
         "outcome": "loaded",
-        "schedule": {"year": 2027, "revision": 1, "documentNumber": NOTICE, "source": "graphql"},
+        "schedule": {"year": YEAR, "revision": 1, "documentNumber": NOTICE, "source": "graphql"},
     }
     again = (await gw.query(admin, IMPORT, {"input": graphql_input(data)}))["data"]
     assert again["importHolidaySchedule"]["outcome"] == "unchanged"
-    [version] = (await gw.query(admin, SCHEDULES))["data"]["holidaySchedules"]
+    [version] = (await gw.query(admin, SCHEDULES, {"year": YEAR}))["data"]["holidaySchedules"]
     assert version["revision"] == 1 and version["loadedBy"]
 
     # The referral service (its own process, told over the bus) moves the clock.
@@ -116,7 +125,7 @@ async def test_R_REF_06_official_schedule_moves_a_provisional_clock_and_tells_th
     after = await eventually(moved, within=120, what="the accept clock moved")
     assert after["provisional"] is False and after["overdue"] is False
     assert NOTICE in after["explanation"]
-    assert "原截止时间2027年1月6日（星期三）24时" in after["explanation"]
+    assert f"原截止时间{_zh(FORECAST_DUE.date())}" in after["explanation"]
 
     # The receiving township is told, in its inbox, with the new due time.
     async def told() -> list[dict[str, Any]]:
@@ -131,9 +140,11 @@ async def test_R_REF_06_official_schedule_moves_a_provisional_clock_and_tells_th
     [notice] = await eventually(told, within=120, what="the deadline.moved notice")
     assert notice["subjectType"] == "Referral"
     assert datetime.fromisoformat(notice["dueAt"]) == MOVED_DUE
-    assert NOTICE in notice["body"] and "调整为2027年1月7日（星期四）24时" in notice["body"]
+    assert NOTICE in notice["body"] and f"调整为{_zh(MOVED_DUE.date())}" in notice["body"]
 
-    # On 7 January, past the forecast's due time, the clock is not overdue.
-    write_offset(clock_file, datetime(2027, 1, 7, 12, 0, tzinfo=CHINA) - datetime.now(UTC))
+    # On the moved due day, past the forecast's due time, the clock is not overdue.
+    noon = datetime.combine(MOVED_DUE.date(), time(12), CHINA)
+    write_offset(clock_file, noon - datetime.now(UTC))
     late = await _accept(gw, receiver, rid)
     assert late is not None and late["overdue"] is False, late
+    await assert_no_stalls(gw)

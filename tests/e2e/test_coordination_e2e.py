@@ -86,13 +86,14 @@ async def run_catalogue_dispute_path(gw: Gateway) -> None:
             {"townshipId": "fy-hancong", "mode": "DECISION", "effectiveFrom": "2021-01-01"}
         ],
     }
-    # Bad input: a UserError with its field, and nothing written.
-    bad = _data(
-        await gw.query(
-            housing, DEFINE, {"input": {**entry, "originalDepartmentId": "fy-hancong-center"}}
-        )
-    )["defineCatalogueEntry"]
+    # Bad input from one who may define entries (the coordinator): a UserError with its
+    # field, and nothing written. The housing bureau naming another owner is refused before
+    # its input is looked at (issue 16: authorization first).
+    wrong_owner = {"input": {**entry, "originalDepartmentId": "fy-hancong-center"}}
+    bad = _data(await gw.query(coordinator, DEFINE, wrong_owner))["defineCatalogueEntry"]
     assert bad["__typename"] == "UserError" and bad["field"] == "originalDepartmentId", bad
+    refused = _data(await gw.query(housing, DEFINE, wrong_owner))["defineCatalogueEntry"]
+    assert refused["code"] == "FORBIDDEN", refused
 
     created = _data(await gw.query(housing, DEFINE, {"input": entry}))["defineCatalogueEntry"]
     assert created["__typename"] == "CatalogueEntry" and created["version"] == 1, created

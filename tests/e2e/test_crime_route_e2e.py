@@ -18,6 +18,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.stalls import stalls
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -248,6 +249,8 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
         ("referral.crime_supervision", "fy-procuratorate"),
     ):
         assert counts[key] == 1, (key, counts)
+    # One notice of the transfer to the police, not the generic 收到移送案件 besides.
+    assert counts[("referral.received", "fy-police")] == 0, counts
     # The decision and the reconsideration decision, each in writing to the market bureau.
     assert counts[("referral.police_decision", "fy-market")] == 2, counts
 
@@ -267,3 +270,8 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     everything = await gw.query(justice, RECORD, {"f": {"subject": rid}})
     all_types = [e["node"]["type"] for e in everything["data"]["processRecord"]["edges"]]
     assert "referral.sent.v1" in all_types  # the government's supervisor reads every entry
+    # The stall check (issue 14) finds this case: after the procuratorate is asked to
+    # supervise (R-REF-14), the referral waits in crime_pending with no running clock — the
+    # procuratorate's answer has none yet. Known open; any other stall fails.
+    found = await stalls(gw)
+    assert [(s["subjectId"], s["status"]) for s in found] == [(rid, "crime_pending")], found

@@ -31,6 +31,7 @@ from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
 from tests.e2e.conftest import _drop_everything, running_production
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 INBOX = """
 query { myInbox(first: 100) {
@@ -426,6 +427,7 @@ async def test_R_REF_15_R_NTF_05_R_NTF_06_R_SUP_04_addressees_get_notices_with_c
     assert _clock(decided["deadlines"], "joint_ruling.decide")["state"] == "met"
     outcome = await _notice(gw, market_leader, "joint_ruling.ruled", ruling["id"])
     assert "由市场监管局立即办理" in outcome["body"], outcome
+    await assert_no_stalls(gw)
 
 
 # -- Hualong: the township reports the department that neither acted nor explained ---------
@@ -498,3 +500,4 @@ async def test_R_REF_15_hualong_the_government_gets_the_report_once_the_limit_la
         "华龙区岳村镇人民政府报告：华龙区市场监督管理局接到立即派员现场处置通知" in notice["body"]
     )
     await _sign(gw, government, notice)
+    await assert_no_stalls(gw, "hl-justice")

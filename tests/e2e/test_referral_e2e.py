@@ -499,7 +499,9 @@ async def test_complaint_to_referral_to_result_embedded(embedded_gateway: Gatewa
     await run_complaint_path(embedded_gateway)
 
 
-async def test_complaint_to_referral_to_result_production(production_gateway: Gateway) -> None:
+async def test_complaint_to_referral_to_result_production(
+    production_gateway: Gateway,
+) -> None:
     """R-CMP-01, R-CMP-03, R-CMP-04 across separate processes."""
     await run_complaint_path(production_gateway)
 
@@ -509,6 +511,8 @@ async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gatew
     await run_crime_path(embedded_gateway)
 
 
-async def test_crime_transfer_not_filed_reopens_production(production_gateway: Gateway) -> None:
+async def test_crime_transfer_not_filed_reopens_production(
+    production_gateway: Gateway,
+) -> None:
     """R-REF-10 across separate processes over RabbitMQ and MongoDB."""
     await run_crime_path(production_gateway)

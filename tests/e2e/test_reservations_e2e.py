@@ -16,6 +16,7 @@ import pytest
 from kernel.settings import Settings
 from tests.e2e.conftest import _drop_everything
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 DISTRICT = "huancui"
 MATTER = "HC-SCJG-001"
@@ -246,3 +247,4 @@ async def test_R_CAT_03_hc_major_penalty_case_goes_to_the_department_despite_rul
     assert (await _data(gw, gov, APPROVE, t="hc-wenquan"))["__typename"] == "CatalogueEntry"
     in_force = await _data(gw, coordinator, WHO, t="hc-wenquan")
     assert (in_force["agencyId"], in_force["reason"]) == ("hc-wenquan", "DELEGATED")
+    await assert_no_stalls(gw)

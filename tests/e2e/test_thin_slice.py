@@ -11,7 +11,9 @@ async def test_slice_embedded_topology_through_gateway(embedded_gateway: Gateway
     assert referral["acceptDeadline"]["overdue"] is False
 
 
-async def test_slice_production_topology_through_gateway(production_gateway: Gateway) -> None:
+async def test_slice_production_topology_through_gateway(
+    production_gateway: Gateway,
+) -> None:
     """The same slice with separate processes over RabbitMQ and the MongoDB wire protocol."""
     referral = await run_slice(production_gateway)
     assert referral["acceptDeadline"]["remainingWorkingDays"] >= 4

@@ -9,6 +9,7 @@ import asyncio
 from typing import Any
 
 from tests.e2e.scenario import Gateway, eventually, subscription_events
+from tests.e2e.stalls import assert_no_stalls
 
 REQUEST_TEC = """
 mutation($input: RequestTechnicalSupportInput!) { requestTechnicalSupport(input: $input) {
@@ -182,6 +183,7 @@ async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_sub
     supervised = _data(await gw.query(justice, AGENCY_QUEUE))["agency"]
     assert supervised["workQueue"]["totalCount"] == 2
     assert _data(await gw.query(justice, AGENCY_UNREAD))["agency"]["unreadCount"] >= 2
+    await assert_no_stalls(gw)
 
 
 CHANGES = """
@@ -277,6 +279,7 @@ async def test_R_SUP_02_live_work_queue_resumes_after_a_reconnect_without_repeat
         refused.cancel()
         await asyncio.gather(refused, return_exceptions=True)
     assert denial.get("data") is None and "work queue" in str(denial["errors"]), denial
+    await assert_no_stalls(gw)
 
 
 ISSUE_CORRECTION = """
@@ -328,3 +331,4 @@ async def test_R_NTF_05_a_correction_opinion_is_in_the_townships_queue_with_its_
         "id": opinion["id"],
         "status": queue["edges"][0]["node"]["subject"]["status"],
     }
+    await assert_no_stalls(gw)

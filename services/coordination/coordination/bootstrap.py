@@ -23,6 +23,7 @@ from coordination.adapters.duties import (
     ParticipationRepository,
 )
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
+from coordination.adapters.known_referrals import KnownReferrals
 from coordination.adapters.meetings import MeetingRepository, RoutineDueRepository
 from coordination.adapters.repository import (
     AgencyRepository,
@@ -44,6 +45,7 @@ from coordination.application.duties import (
 from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import InformationQueryHandlers
 from coordination.application.joint import JointHandlers
+from coordination.application.known_referrals import FOLLOWED_EVENTS, ReferralFollower
 from coordination.application.letters import LetterService
 from coordination.application.meetings import MeetingHandlers
 from coordination.application.queries import CoordinationQueries
@@ -63,7 +65,7 @@ from coordination.policy import policy_of
 from kernel.adapters.official_pdf import render_pdf
 from kernel.audit_anchor import CHECKPOINT_EVENT, CheckpointKeeper
 from kernel.calendar_follow import CalendarFollower
-from kernel.consumer import EventRouter
+from kernel.consumer import EventRouter, in_turn
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.http import create_service_app
 from kernel.runtime import ServiceRuntime
@@ -188,6 +190,8 @@ def bootstrap(
         district,
         clock=deps.clock,
         meetings=meeting_repository,  # minutes settle a dispute (R-DSP-03, R-MTG-01)
+        # What coordination heard of referrals: a named referral is checked (issue 16).
+        referrals=ReferralFollower(KnownReferrals(deps.store)),
     )
     # Cooperation duties (R-AST, R-TEC, R-INF): same policy, calendar and agency register.
     common = (agencies, deps.policy, deps.calendar, district, deps.clock)
@@ -236,6 +240,8 @@ def bootstrap(
             "CorrectionOpinion": duties.corrections.opinions,
             "ParticipationNotice": duties.participation.notices,
             "JointRuling": duties.joint_rulings.rulings,
+            # The meetings' RSVP and task clocks (R-MTG-01).
+            "Meeting": meetings.meetings,
         },
         disputes.disputes,
         joint.operations,
@@ -245,17 +251,26 @@ def bootstrap(
         deps.calendar,
         [rechecks.recheck_requests, rechecks.recheck_disputes, rechecks.recheck_joint_tasks],
     )
+    assert disputes.referrals is not None
+    remember = disputes.referrals.when_referral_changed_remember_it
+    # Besides remembering the referral: a decline opens its dispute (R-REF-07 → R-DSP-01);
+    # an urgent referral's receiver is due on site at once (R-REF-15).
+    also = {
+        ReferralDeclined.event_type: disputes.when_referral_declined_open_dispute,
+        ReferralSent.event_type: duties.on_site.when_urgent_referral_sent_request_on_site,
+    }
     router = (
         EventRouter(district)
         # The record's signed checkpoints, kept outside notify's database (issue 16, 8).
         .on(CHECKPOINT_EVENT, checkpoints.when_record_checkpointed_keep_it)
-        .on(ReferralDeclined.event_type, disputes.when_referral_declined_open_dispute)
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
         .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
-        # R-REF-15: an urgent referral's receiver is due on site at once.
-        .on(ReferralSent.event_type, duties.on_site.when_urgent_referral_sent_request_on_site)
     )
+    for event_type in FOLLOWED_EVENTS:
+        router.on(
+            event_type, in_turn(remember, also[event_type]) if event_type in also else remember
+        )
 
     async def seed() -> None:
         path = seed_file or (shipped_seed(district) if seed_demo else None)

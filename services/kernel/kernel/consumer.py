@@ -53,6 +53,17 @@ def check_source(
 EventHandler = Callable[[Envelope], Awaitable[None]]
 
 
+def in_turn(*handlers: EventHandler) -> EventHandler:
+    """One handler running ``handlers`` one after the other (each must be idempotent: a
+    failure of a later one redelivers the event to all)."""
+
+    async def run(envelope: Envelope) -> None:
+        for handler in handlers:
+            await handler(envelope)
+
+    return run
+
+
 class EventRouter:
     """A bus handler that dispatches by event type.
 

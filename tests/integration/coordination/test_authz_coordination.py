@@ -373,19 +373,28 @@ EXTEND = (
 TEC_READ = f"query($id: ID!) {{ technicalSupportRequest(id: $id) {{ {TEC_FIELDS} }} }}"
 
 
-async def test_R_TEC_01_only_the_departments_leader_extends_the_limit(graph: Graph) -> None:
-    g = graph
+async def technical_request(
+    g: Graph, document_number: str
+) -> tuple[str, Callable[[], Awaitable[Any]]]:
+    """A township's identification request to fy-natres, and a probe of its state."""
     request = {
         "townshipId": "fy-hancong",
         "departmentId": "fy-natres",
         "kind": "IDENTIFICATION",
         "question": "该地块是否为基本农田？",
-        "documentNumber": "寒政协〔2026〕2号",
+        "documentNumber": document_number,
     }
     request_id = (await g.ok(TOWN_CLERK, REQUEST_TEC, input=request))["id"]
 
     async def probe() -> Any:
         return (await g.data(JUSTICE, TEC_READ, id=request_id))["technicalSupportRequest"]
+
+    return request_id, probe
+
+
+async def test_R_TEC_01_only_the_departments_leader_extends_the_limit(graph: Graph) -> None:
+    g = graph
+    request_id, probe = await technical_request(g, "寒政协〔2026〕2号")
 
     # The department's clerk (wrong role), the township's leader side, another department's
     # leader (no relation) and the supervising roles are refused.
@@ -557,3 +566,67 @@ def test_every_coordination_operation_is_enforced() -> None:
     for op in operations("coordination"):
         rules = rules_for(op)
         assert rules and all(r.service == "coordination" for r in rules), op
+
+
+# -- issue 16: authorization before validation -------------------------------------------------
+
+
+async def test_issue_16_outsiders_get_forbidden_even_with_invalid_input(graph: Graph) -> None:
+    """Issue 16: every mutation authorizes before it validates its input, so an agency that
+    may not act learns nothing from validation messages (which agencies exist, which limits
+    apply). Each call below is invalid *and* by someone without the right: FORBIDDEN, and
+    nothing changes. R-TEC-01 (extend), R-MTG-01 (schedule), R-INF-01 (ask)."""
+    g = graph
+    request_id, tec_probe = await technical_request(g, "寒政协〔2026〕3号")
+
+    zero_days = (
+        "mutation($id: ID!) { m: extendTechnicalSupport(requestId: $id, workingDays: 0,"
+        ' reason: "需送检") { ' + err(f"... on TechnicalSupportRequest {{ {TEC_FIELDS} }}") + " } }"
+    )
+    for who in (MARKET_LEADER, TOWN_CLERK, PROCURATORATE):
+        await g.refused(who, zero_days, tec_probe, id=request_id)
+
+    async def coord_meetings() -> Any:
+        return ids((await g.data(COORD, MEETINGS))["meetings"])
+
+    naive = {
+        "kind": "SPECIAL",
+        "title": "协调会",
+        "convenerId": "fy-coord",
+        "startsAt": "2099-01-05T09:00:00",  # no offset: invalid
+        "place": "市政府三楼会议室",
+        "attendeeIds": ["fy-market"],
+        "agenda": ["分工"],
+    }
+    for who in (MARKET_CLERK, PROCURATORATE):
+        await g.refused(who, SCHEDULE, coord_meetings, input=naive)
+
+    async def queries() -> Any:
+        return (await g.data(COORD, "{ informationQueries { edges { node { id } } } }"))[
+            "informationQueries"
+        ]
+
+    # Asking in another agency's name, naming an agency that does not exist.
+    for requester, holder in (("fy-hancong", "fy-nowhere"), ("fy-nowhere", "fy-market")):
+        ask = {"requesterId": requester, "holderId": holder, "subject": "某", "purpose": "核实"}
+        await g.refused(OTHER_TOWN_CLERK, ASK, queries, input=ask)
+
+
+async def test_issue_16_R_CAT_01_an_outsider_defining_an_invalid_entry_is_refused(
+    graph: Graph,
+) -> None:
+    """Issue 16: ``defineCatalogueEntry`` validated the content (empty name, unknown agency)
+    before authorizing, so another agency learned what was valid; now FORBIDDEN first."""
+    g = graph
+    define = (
+        "mutation($input: DefineCatalogueEntryInput!) { m: defineCatalogueEntry(input: $input)"
+        " { " + err("... on CatalogueEntry { code }") + " } }"
+    )
+
+    async def entry() -> Any:
+        return (await g.data(COORD, ENTRY, code="FY-SCJG-001"))["catalogueEntry"]
+
+    for owner in ("fy-market", "fy-nowhere"):
+        bad = {"code": "FY-SCJG-001", "name": " ", "originalDepartmentId": owner, "legalBasis": ""}
+        for who in (NATRES_LEADER, TOWN_CLERK, PROCURATORATE):
+            await g.refused(who, define, entry, input=bad)

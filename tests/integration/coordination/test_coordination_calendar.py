@@ -1,21 +1,20 @@
 """Issue 20 for joint tasks (R-JNT-04) on both stores: a task's report clock (5 working days
-after its deadline) computed across the forecast 2027 moves when the official schedule is
+after its deadline) computed across a forecast year (the first one the ``holidays`` package
+does not confirm, so the test never skips) moves when the official schedule is
 loaded, is recorded on the operation and announced (``deadline.moved.v1`` in the outbox);
 checking again changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
-import pytest
+from datetime import UTC, datetime, time, timedelta
 
 from coordination.adapters.cooperation import AssistanceRepository
 from coordination.adapters.repository import DisputeRepository
 from coordination.application.calendar import CoordinationCalendar
 from coordination.application.joint import AssignJointTask
-from kernel.calendar import national_year_confirmed, parse_schedule
+from kernel.calendar import SHANGHAI, parse_schedule
 from kernel.calendar_follow import CalendarFollower
-from tests.fixtures.schedules import schedule_2027_data
+from tests.fixtures.schedules import hypothetical_schedule
 from tests.integration.coordination.test_coordination_joint import (
     MARKET,
     World,
@@ -25,24 +24,21 @@ from tests.integration.coordination.test_coordination_joint import (
 
 __all__ = ["world"]
 
-pytestmark = pytest.mark.skipif(
-    national_year_confirmed(2027), reason="the holidays package already confirms 2027"
-)
-
-SHANGHAI_FEB_1 = datetime(2027, 2, 1, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-
 
 async def test_R_JNT_04_a_task_report_clock_moves_with_the_official_schedule(world: World) -> None:
     w = world
-    w.now[0] = SHANGHAI_FEB_1
+    h = hypothetical_schedule()
+    saturday = h.worked_saturday
+    # A Monday 09:00 in Asia/Shanghai, four weeks before.
+    w.now[0] = datetime.combine(saturday - timedelta(days=26), time(9), SHANGHAI).astimezone(UTC)
     op = await _started(w)
-    # Deadline Wed 17 Feb; 5 working days after: forecast 18, 19, 22, 23, 24 Feb; with the
-    # notice Saturday 20 Feb is worked: 18, 19, 20, 22, 23 Feb.
+    # Deadline the Wednesday before; 5 working days after: by the forecast Thu, Fri, Mon, Tue,
+    # Wed; with the notice the Saturday is worked: Thu, Fri, Sat, Mon, Tue.
     op = await w.joint.assign_task(
-        AssignJointTask(op.id, "fy-housing", "核查违法建设", date(2027, 2, 17)), MARKET
+        AssignJointTask(op.id, "fy-housing", "核查违法建设", saturday - timedelta(days=3)), MARKET
     )
     [task] = op.tasks
-    assert task.report_clock.due.date() == date(2027, 2, 24)
+    assert task.report_clock.due.date() == saturday + timedelta(days=4)
     calendar = w.joint.calendar
     rechecks = CoordinationCalendar(
         calendar,
@@ -52,12 +48,12 @@ async def test_R_JNT_04_a_task_report_clock_moves_with_the_official_schedule(wor
         DisputeRepository(w.store),
         w.joint.operations,
     )
-    calendar.schedules.install(parse_schedule(schedule_2027_data()))
+    calendar.schedules.install(parse_schedule(h.data))
     follower = CalendarFollower(w.store, calendar, [rechecks.recheck_joint_tasks])
-    assert await rechecks.recheck_joint_tasks(2027) == 1
+    assert await rechecks.recheck_joint_tasks(h.year) == 1
     moved = await w.joint.operations.get(op.id)
     assert moved is not None
-    assert moved.tasks[0].report_clock.due.date() == date(2027, 2, 23)
+    assert moved.tasks[0].report_clock.due.date() == saturday + timedelta(days=3)
     assert moved.history[-1].action == "revise_clocks"
     outbox = await w.outbox(op.id)
     [event] = [e for e in outbox if e["type"] == "deadline.moved.v1"]
@@ -65,6 +61,6 @@ async def test_R_JNT_04_a_task_report_clock_moves_with_the_official_schedule(wor
     assert event["data"]["responsible_agency_id"] == "fy-housing"
     assert event["data"]["deadlines"][0]["provisional"] is False
     # Again (a redelivered event, a restart): nothing changes.
-    assert await rechecks.recheck_joint_tasks(2027) == 0
+    assert await rechecks.recheck_joint_tasks(h.year) == 0
     await follower.start()
     assert (await w.joint.operations.get(op.id)).version == moved.version  # type: ignore[union-attr]

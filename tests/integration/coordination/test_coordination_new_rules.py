@@ -7,7 +7,7 @@ and bad input changing nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -64,14 +64,14 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import ReferralSent
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
-from kernel.calendar import SHANGHAI, national_year_confirmed, parse_schedule
+from kernel.calendar import SHANGHAI, parse_schedule
 from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
-from tests.fixtures.schedules import schedule_2027_data
+from tests.fixtures.schedules import hypothetical_schedule
 
 
 def _caller(person_id: str, agency_id: str, *roles: str) -> Caller:
@@ -769,19 +769,19 @@ async def test_R_SUP_04_a_joint_task_refused_or_left_unreported_past_its_clock(
     assert ruling.responsible_agency_id == "fy-natres"
 
 
-@pytest.mark.skipif(
-    national_year_confirmed(2027), reason="the holidays package already confirms 2027"
-)
 async def test_R_NTF_05_issue_20_a_correction_reply_clock_moves_with_the_official_schedule(
     world: World,
 ) -> None:
-    """The duties' clocks follow a loaded official schedule like every other clock: issued
-    Thursday 18 February 2027, 5 working days are 19, 22, 23, 24, 25 February by the
-    forecast and 19, 20 (a worked Saturday in the notice), 22, 23, 24 February by it."""
-    world.at(datetime(2027, 2, 18, 1, 0, tzinfo=UTC))  # Thursday 09:00 in Asia/Shanghai
+    """The duties' clocks follow a loaded official schedule like every other clock: issued on
+    a Thursday of the first year the ``holidays`` package only forecasts, 5 working days are
+    Fri, Mon, Tue, Wed, Thu by the forecast and Fri, Sat (a worked Saturday in the notice),
+    Mon, Tue, Wed by it."""
+    h = hypothetical_schedule()
+    thursday = h.worked_saturday - timedelta(days=2)
+    world.at(datetime.combine(thursday, time(9), SHANGHAI).astimezone(UTC))
     o = await world.corrections.issue(OPINION, MARKET_LEADER)
     [clock] = o.clocks
-    assert clock.due.astimezone(SHANGHAI).date() == date(2027, 2, 25)
+    assert clock.due.astimezone(SHANGHAI).date() == thursday + timedelta(days=7)
     calendar = world.corrections.calendar
     rechecks = CoordinationCalendar(
         calendar,
@@ -791,11 +791,11 @@ async def test_R_NTF_05_issue_20_a_correction_reply_clock_moves_with_the_officia
         world.disputes.disputes,
         JointOperationRepository(world.store),
     )
-    calendar.schedules.install(parse_schedule(schedule_2027_data()))
-    assert await rechecks.recheck_requests(2027) == 1
+    calendar.schedules.install(parse_schedule(h.data))
+    assert await rechecks.recheck_requests(h.year) == 1
     moved = await world.corrections.opinions.get(o.id)
     assert moved is not None
-    assert moved.clocks[0].due.astimezone(SHANGHAI).date() == date(2027, 2, 24)
+    assert moved.clocks[0].due.astimezone(SHANGHAI).date() == thursday + timedelta(days=6)
     assert moved.history[-1].action == "revise_clocks"
     [event] = [
         e
@@ -805,4 +805,4 @@ async def test_R_NTF_05_issue_20_a_correction_reply_clock_moves_with_the_officia
     assert event["data"]["subject_type"] == "CorrectionOpinion"
     assert event["data"]["responsible_agency_id"] == "fy-hancong"
     # Again: nothing changes.
-    assert await rechecks.recheck_requests(2027) == 0
+    assert await rechecks.recheck_requests(h.year) == 0

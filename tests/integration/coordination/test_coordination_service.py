@@ -5,17 +5,20 @@ step's clock runs out (once), ruled into the catalogue; bad input changes nothin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from coordination.adapters.known_referrals import KnownReferrals
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
     AgencyRepository,
     CatalogueRepository,
     DisputeRepository,
 )
+from coordination.application.calendar import CoordinationCalendar
 from coordination.application.catalogue import (
     CatalogueHandlers,
     DefineEntry,
@@ -34,6 +37,7 @@ from coordination.application.disputes import (
     dispute_id_for_referral,
 )
 from coordination.application.handlers import CoordinationHandlers
+from coordination.application.known_referrals import ReferralFollower
 from coordination.application.meetings import (
     AnswerMinutes,
     DraftMinutes,
@@ -46,15 +50,17 @@ from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
 from coordination.domain.meetings import TaskDraft
 from kernel.auth import Principal
+from kernel.calendar import parse_schedule
 from kernel.caller import Caller
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import deadlines_of
-from kernel.envelope import new_envelope
-from kernel.errors import DomainError, Forbidden, ValidationFailed
+from kernel.envelope import Envelope, new_envelope
+from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.keyset import ListQuery
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.schedules import hypothetical_schedule
 
 
 def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
@@ -111,6 +117,7 @@ async def world(store: DocumentStore) -> World:
         "fuyuan",
         clock=lambda: now[0],
         meetings=meetings.meetings,
+        referrals=ReferralFollower(KnownReferrals(store)),
     )
     for repo in (catalogue.catalogue, disputes.disputes, meetings.meetings):
         await repo.ensure_indexes()
@@ -273,6 +280,7 @@ async def test_issue_16_nobody_claims_a_referrals_dispute_before_its_decline(wor
     assert err.value.field == "referralId"
     assert await world.disputes.disputes.get(dispute_id_for_referral("ref-7")) is None
     # A case-transfer request naming the referral takes an id of its own.
+    await _heard(world, "referral.sent.v1", "ref-7", "sent")
     asked = await world.disputes.request_case_transfer(
         RequestCaseTransfer(
             township_id="fy-hancong",
@@ -667,3 +675,162 @@ async def test_issue_16_minutes_settle_a_dispute_once_the_meeting_agreed_them_R_
     assert ruled.outcome is not None
     assert ruled.outcome.basis == "寒葱沟镇与市场监管局管辖协商会（寒纪〔2026〕1号）"
     assert ruled.outcome.signatories == ("fy-hancong", "fy-market")
+
+
+def _referral_event(
+    event_type: str,
+    referral_id: str,
+    state_after: str,
+    *,
+    at: datetime = NOW,
+    sender_id: str = "fy-market",
+    receiver_id: str = "fy-hancong",
+) -> Envelope:
+    """A referral change as the referral service publishes it (every change carries the
+    referral, its sender and receiver and the state after)."""
+    return Envelope(
+        id=f"ev-{referral_id}-{event_type}-{at.isoformat()}",
+        source="/liandong/fuyuan/referral",
+        type=event_type,
+        time=at,
+        data={
+            "referral_id": referral_id,
+            "sender_id": sender_id,
+            "receiver_id": receiver_id,
+            "matter_code": "FY-SCJG-001",
+            "actor_id": "p-x",
+            "actor_agency_id": sender_id,
+            "state_before": None,
+            "state_after": state_after,
+            "at": at.isoformat(),
+        },
+        district="fuyuan",
+        correlationid="c-1",
+        service="referral",
+    )
+
+
+async def _heard(world: World, event_type: str, referral_id: str, state: str, **kw: Any) -> None:
+    assert world.disputes.referrals is not None
+    await world.disputes.referrals.when_referral_changed_remember_it(
+        _referral_event(event_type, referral_id, state, **kw)
+    )
+
+
+async def test_issue_16_R_DSP_04_a_case_transfer_names_only_a_known_open_referral_of_the_township(
+    world: World,
+) -> None:
+    """Finding 1 (rest): ``requestCaseTransfer``'s ``referralId`` was taken on trust. Now
+    coordination checks it against what it heard from the referral service: the referral
+    exists (was sent), the asking township is one of its parties, and the case is still
+    with a receiver and not handled; a refusal writes nothing."""
+    await world.catalogue.define_entry(_market_entry(), MARKET)
+
+    def ask(referral_id: str, township: str = "fy-hancong") -> RequestCaseTransfer:
+        return RequestCaseTransfer(
+            township_id=township,
+            matter_code="FY-SCJG-001",
+            reason="major",
+            explanation="拟吊销许可证",
+            referral_id=referral_id,
+        )
+
+    async def count() -> int:
+        return len(
+            await world.disputes.disputes.list(status=None, agency_id=None, after=None, limit=500)
+        )
+
+    before = await count()
+    # A referral coordination never heard of.
+    with pytest.raises(NotFound) as unknown:
+        await world.disputes.request_case_transfer(ask("ref-nowhere"), TOWNSHIP)
+    assert unknown.value.field == "referralId"
+    # Another township's clerk naming a referral between the market and 寒葱沟镇.
+    await _heard(world, "referral.sent.v1", "ref-20", "sent")
+    other = _caller("p-nq", "fy-nongqiao", ("clerk", "leader"))
+    with pytest.raises(Forbidden) as outsider:
+        await world.disputes.request_case_transfer(ask("ref-20", "fy-nongqiao"), other)
+    assert outsider.value.field == "referralId"
+    # Handled (a later change read first, then the earlier one late): too late to ask.
+    later = NOW + timedelta(days=3)
+    await _heard(world, "referral.handled.v1", "ref-21", "handled", at=later)
+    await _heard(world, "referral.sent.v1", "ref-21", "sent")
+    with pytest.raises(InvalidState) as done:
+        await world.disputes.request_case_transfer(ask("ref-21"), TOWNSHIP)
+    assert done.value.field == "referralId"
+    assert await count() == before, "a refused request wrote a dispute"
+    # The receiving township, the case sent then accepted: asked.
+    await _heard(world, "referral.accepted.v1", "ref-20", "accepted", at=later)
+    asked = await world.disputes.request_case_transfer(ask("ref-20"), TOWNSHIP)
+    assert asked.referral_id == "ref-20"
+    # Reassigned by a ruling to 农桥镇: 寒葱沟镇 held it before and stays a party, 农桥镇 too.
+    await _heard(
+        world, "referral.reassigned.v1", "ref-20", "sent", at=later + timedelta(days=1),
+        receiver_id="fy-nongqiao",
+    )  # fmt: skip
+    again = await world.disputes.request_case_transfer(ask("ref-20", "fy-nongqiao"), other)
+    assert again.referral_id == "ref-20"
+
+
+async def test_R_MTG_01_issue_20_meeting_clocks_move_with_the_official_schedule(
+    world: World,
+) -> None:
+    """Issue 20: the meetings' clocks follow a loaded official schedule like every other
+    clock. Two meetings are scheduled in the first year the ``holidays`` package only
+    forecasts; the notice (``hypothetical_schedule``) gives a forecast working Thursday off.
+    The meeting whose RSVP day (2 working days before it, R-MTG-01) is that Thursday: each
+    invitee's RSVP clock moves to the next working day, with a ``deadline.moved`` event naming
+    the invitee; the other meeting's clocks are confirmed and stay. Again: nothing changes."""
+    h = hypothetical_schedule()
+    calendar = world.meetings.calendar
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def at_nine(day: date) -> datetime:
+        return datetime.combine(day, time(9, 0), shanghai).astimezone(UTC)
+
+    hit_day = calendar.add_working_days(at_nine(h.extra_day_off), 2, rule="test").due.date()
+    calm_day = hit_day + timedelta(days=21)
+    assert calendar.working_days_before(hit_day, 2) == h.extra_day_off
+    world.now[0] = at_nine(h.extra_day_off - timedelta(days=20))
+
+    async def scheduled(day: date, title: str) -> Any:
+        return await world.meetings.schedule(
+            ScheduleMeeting(
+                kind="special",
+                title=title,
+                convener_id="fy-hancong",
+                starts_at=at_nine(day),
+                place="寒葱沟镇政府会议室",
+                attendee_ids=("fy-market", "fy-natres"),
+                agenda=("协商管辖",),
+            ),
+            TOWNSHIP,
+        )
+
+    hit = await scheduled(hit_day, "受调休影响的会议")
+    calm = await scheduled(calm_day, "不受影响的会议")
+    before = {c.kind: c.due for c in hit.clocks}
+    assert len(before) == 2
+    assert all(due.astimezone(shanghai).date() == h.extra_day_off for due in before.values())
+    rechecks = CoordinationCalendar(
+        calendar, "fuyuan", lambda: world.now[0], {"Meeting": world.meetings.meetings},
+        world.disputes.disputes,
+    )  # fmt: skip
+    calendar.schedules.install(parse_schedule(h.data))
+    assert await rechecks.recheck_requests(h.year) == 4
+    moved = await world.meetings.meetings.get(hit.id)
+    assert moved is not None and moved.history[-1].action == "revise_clocks"
+    next_day = calendar.add_working_days(at_nine(h.extra_day_off), 1, rule="test").due.date()
+    for c in moved.clocks:
+        assert c.due.astimezone(shanghai).date() == next_day, c
+        assert "国办发明电" in str(c.explanation)
+    events = [e for e in await world.outbox("meetings", hit.id) if e["type"] == "deadline.moved.v1"]
+    assert sorted(e["data"]["responsible_agency_id"] for e in events) == ["fy-market", "fy-natres"]
+    assert {e["data"]["subject_type"] for e in events} == {"Meeting"}
+    stayed = await world.meetings.meetings.get(calm.id)
+    assert stayed is not None
+    assert [c.due for c in stayed.clocks] == [c.due for c in calm.clocks]
+    assert not [
+        e for e in await world.outbox("meetings", calm.id) if e["type"] == "deadline.moved.v1"
+    ]
+    assert await rechecks.recheck_requests(h.year) == 0

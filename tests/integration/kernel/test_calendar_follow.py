@@ -5,34 +5,36 @@ store (kernel.calendar_follow), and the yearly step on the command line
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
 from kernel.adapters.embedded_store import open_embedded_store
-from kernel.calendar import WorkingCalendar, national_year_confirmed, parse_schedule
+from kernel.calendar import WorkingCalendar, parse_schedule
 from kernel.calendar_follow import CalendarFollower
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.envelope import new_envelope
 from kernel.settings import Settings
 from kernel.store import DocumentStore
 from liandong.cli import app
-from tests.fixtures.schedules import HYPOTHETICAL_2027, schedule_2027_data
+from tests.fixtures.schedules import hypothetical_schedule
 
-pytestmark = pytest.mark.skipif(
-    national_year_confirmed(2027), reason="the holidays package already confirms 2027"
-)
-
-AT = datetime(2026, 12, 29, 2, 0, tzinfo=UTC)
+#: A made-up notice of the first year the ``holidays`` package only forecasts (never a skip).
+H = hypothetical_schedule()
+YEAR = H.year
+AT = datetime(YEAR - 1, 12, 29, 2, 0, tzinfo=UTC)
 
 
 def published(revision: int, **changes: object) -> HolidayScheduleV1:
-    data = {**schedule_2027_data(), **changes}
+    data = {**H.data, **changes}
     return HolidayScheduleV1.of(
-        parse_schedule(data), revision=revision, source="2027.yaml", loaded_by="cli", loaded_at=AT
+        parse_schedule(data),
+        revision=revision,
+        source=f"{YEAR}.yaml",
+        loaded_by="cli",
+        loaded_at=AT,
     )
 
 
@@ -51,7 +53,7 @@ async def test_R_SUP_02_a_service_installs_stored_schedules_at_start_and_recheck
     await first.schedules.put(published(1))
     cal = WorkingCalendar()
     await CalendarFollower(store, cal, [recheck]).start()
-    assert cal.year_status(2027).confirmed and not cal.is_working_day(date(2027, 1, 4))
+    assert cal.year_status(YEAR).confirmed and not cal.is_working_day(H.extra_day_off)
     assert calls == [None]
 
 
@@ -66,16 +68,16 @@ async def test_R_SUP_02_the_newest_revision_wins_whatever_order_events_arrive_in
 
     cal = WorkingCalendar()
     follower = CalendarFollower(store, cal, [recheck])
-    newer = published(2, document_number="国办发明电〔2026〕100号")
+    newer = published(2, document_number=f"国办发明电〔{YEAR - 1}〕100号")
     older = published(1)
     for event in (newer, older, newer):  # out of order, then redelivered
         await follower.when_schedule_published_recheck_clocks(
-            new_envelope(event, district="fuyuan", service="coordination", subject="2027")
+            new_envelope(event, district="fuyuan", service="coordination", subject=str(YEAR))
         )
-    assert cal.schedules.get(2027).document_number == "国办发明电〔2026〕100号"  # type: ignore[union-attr]
-    stored = await follower.schedules.get(2027)
+    assert cal.schedules.get(YEAR).document_number == f"国办发明电〔{YEAR - 1}〕100号"  # type: ignore[union-attr]
+    stored = await follower.schedules.get(YEAR)
     assert stored is not None and stored.revision == 2
-    assert calls == [2027, 2027, 2027]  # rechecking is idempotent, so each may run it
+    assert calls == [YEAR, YEAR, YEAR]  # rechecking is idempotent, so each may run it
 
 
 def test_R_SUP_02_cli_imports_a_schedule_only_when_every_row_is_good(tmp_path: Path) -> None:
@@ -87,22 +89,28 @@ def test_R_SUP_02_cli_imports_a_schedule_only_when_every_row_is_good(tmp_path: P
         "LIANDONG_INSTANCE": "calendar-cli",
     }
     runner = CliRunner()
-    bad_data = schedule_2027_data()
-    bad_data["working_days"].append({"date": "2027-03-05", "name": "调休上班"})  # a Friday
-    bad_data["days_off"].append({"date": "2028-01-01", "name": "元旦"})  # not in 2027
+    good = tmp_path / f"schedule-{YEAR}.yaml"
+    good.write_text(yaml.safe_dump(H.data, allow_unicode=True), encoding="utf-8")
+    bad_data = {**H.data, "working_days": list(H.data["working_days"])}
+    bad_data["days_off"] = list(H.data["days_off"])
+    friday = H.extra_day_off + timedelta(days=1)
+    next_new_year = date(YEAR + 1, 1, 1)
+    bad_data["working_days"].append({"date": friday, "name": "调休上班"})
+    bad_data["days_off"].append({"date": next_new_year, "name": "元旦"})  # not in the year
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(bad_data, allow_unicode=True), encoding="utf-8")
     result = runner.invoke(app, ["calendar", "import", str(bad)], env=env)
     assert result.exit_code == 1, result.output
-    assert "days_off[30] 2028-01-01: not in 2027" in result.output
-    assert "working_days[4] 2027-03-05: an adjusted working day" in result.output
+    off_row, on_row = len(bad_data["days_off"]) - 1, len(bad_data["working_days"]) - 1
+    assert f"days_off[{off_row}] {next_new_year}: not in {YEAR}" in result.output
+    assert f"working_days[{on_row}] {friday}: an adjusted working day" in result.output
     assert "nothing loaded" in result.output
 
-    dry = runner.invoke(app, ["calendar", "import", str(HYPOTHETICAL_2027), "--dry-run"], env=env)
+    dry = runner.invoke(app, ["calendar", "import", str(good), "--dry-run"], env=env)
     assert dry.exit_code == 0 and "dry run: nothing loaded" in dry.output, dry.output
-    loaded = runner.invoke(app, ["calendar", "import", str(HYPOTHETICAL_2027)], env=env)
+    loaded = runner.invoke(app, ["calendar", "import", str(good)], env=env)
     assert loaded.exit_code == 0 and "loaded as revision 1" in loaded.output, loaded.output
-    again = runner.invoke(app, ["calendar", "import", str(HYPOTHETICAL_2027)], env=env)
+    again = runner.invoke(app, ["calendar", "import", str(good)], env=env)
     assert again.exit_code == 0 and "unchanged" in again.output, again.output
 
     # Stored once, with its source, and its event waits in the outbox for the relay.
@@ -118,5 +126,5 @@ def test_R_SUP_02_cli_imports_a_schedule_only_when_every_row_is_good(tmp_path: P
             await store.close()
 
     [doc] = asyncio.run(stored())
-    assert doc["year"] == 2027 and doc["source"] == HYPOTHETICAL_2027.name
+    assert doc["year"] == YEAR and doc["source"] == good.name
     assert doc["loaded_by"] == "cli" and doc["outbox_n"] == 1

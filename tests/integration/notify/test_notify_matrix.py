@@ -15,7 +15,12 @@ from coordination.contracts.published import (
 )
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
-from referral.contracts.published import ReferralDeclinedV1, ReferralSupervisedV1
+from referral.contracts.published import (
+    ReferralCrimeTransferredV1,
+    ReferralDeclinedV1,
+    ReferralSentV1,
+    ReferralSupervisedV1,
+)
 
 from .test_notify_watch import (
     Harness,
@@ -191,3 +196,46 @@ async def test_R_NTF_04_R_REF_13_supervision_reaches_the_receivers_leader(
     assert item.kind == "referral.supervised" and item.audience == "leader"
     assert item.body == "抚远市司法局督办：请于本周内办结"
     assert [i for i in await items(service, "fy-market") if i.subject_id == "r-2"] == []
+
+
+async def test_R_REF_10_R_NTF_04_the_police_get_one_notice_for_a_referral_drafted_to_them(
+    harness: Harness,
+) -> None:
+    """A referral drafted straight to the police (route ``crime``) is sent as a crime
+    transfer: the send publishes ``referral.sent.v1`` and ``referral.crime_transferred.v1``
+    together. The police got both the generic 收到移送案件 and the 涉嫌犯罪案件移送 notice for
+    the same case; now only the crime transfer's, which carries the Decree 310 clock. An
+    ordinary referral still gets its 收到移送案件."""
+    service = await harness.start(workers=False)
+    await register_agencies(service)
+    common = dict(
+        sender_id="fy-market", receiver_id="fy-police", actor_id="p-m", actor_agency_id="fy-market"
+    )
+    sent = event(
+        ReferralSentV1(
+            referral_id="ref-crime", **common, title="涉嫌销售假药", urgent=False, sent_at=AT,
+            route="crime", state_after="sent",
+        ),
+        "referral", "ref-crime",
+    )  # fmt: skip
+    transferred = event(
+        ReferralCrimeTransferredV1(
+            referral_id="ref-crime", **common, police_id="fy-police", reason="涉嫌销售假药罪",
+            agency_id="fy-market", state_after="sent",
+        ),
+        "referral", "ref-crime",
+    )  # fmt: skip
+    await deliver(service, sent)
+    await deliver(service, transferred)
+    notices = [i for i in await items(service, "fy-police") if i.subject_id == "ref-crime"]
+    assert [i.kind for i in notices] == ["referral.crime_transfer"], notices
+    ordinary = event(
+        ReferralSentV1(
+            referral_id="ref-1", **{**common, "receiver_id": "fy-hancong"}, title="无照经营",
+            urgent=False, sent_at=AT, state_after="sent",
+        ),
+        "referral", "ref-1",
+    )  # fmt: skip
+    await deliver(service, ordinary)
+    [received] = [i for i in await items(service, "fy-hancong") if i.subject_id == "ref-1"]
+    assert received.kind == "referral.received"

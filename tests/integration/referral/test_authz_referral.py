@@ -626,3 +626,15 @@ async def test_R_REF_02_R_REF_03_viewer_can_is_what_the_mutations_answer_at_the_
     assert refusal(leader, "submitReferral")["errorCode"] == "WRONG_STATUS"
     town = await can(TOWN_CLERK, rid)
     assert town["availableActions"] == [] and town["status"] == "PENDING_APPROVAL"
+
+
+async def test_issue_16_an_outsider_with_invalid_penalty_kinds_is_refused_not_corrected(
+    graph: Graph,
+) -> None:
+    """Issue 16: authorization comes before validation, so an agency that may not record the
+    receiver's penalty (R-CAT-03) learns nothing from the validation message — it gets
+    FORBIDDEN for a penalty kind the law does not know, and the referral stays as it was."""
+    rid = await sent(graph)
+    bad = f'recordReferralPenalty(id: "{rid}", decisionNumber: "抚罚1号", kinds: ["鞭刑"])'
+    for who in (OUTSIDER, MARKET_CLERK, BUREAU, PROCURATORATE):
+        await refused(graph, who, bad, rid)

@@ -3,23 +3,17 @@
 broker then refuses what they must not do; what it lets through, the consumers refuse.
 
 The script runs with ``rabbitmqctl`` (as the tests' broker is local) in a fresh virtual host
-with user names of this test only; both are deleted afterwards.
+with user names of this test only (``tests/rabbit_users.py``); both are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import aio_pika
 import aiormq
@@ -29,75 +23,15 @@ from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import DeadLetter, PublishError, SubscriptionSpec
 from kernel.consumer import EventRouter
 from kernel.envelope import Envelope
-from tests import ROOT
+from tests.rabbit_users import PASSWORDS, Broker, rendered_users
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.infra]
-
-SCRIPT = ROOT / "deploy" / "compose" / "fuyuan" / "rabbitmq-users.sh"
-RABBITMQCTL = shutil.which("rabbitmqctl") or (
-    "/usr/sbin/rabbitmqctl" if Path("/usr/sbin/rabbitmqctl").exists() else None
-)
-PASSWORDS = {"referral": "pw-referral", "coordination": "pw-coordination", "notify": "pw-notify"}
-
-
-def _ctl(*args: str) -> None:
-    assert RABBITMQCTL is not None
-    subprocess.run([RABBITMQCTL, "-q", *args], check=False, capture_output=True, timeout=60)
-
-
-@dataclass
-class Broker:
-    host: str
-    port: int
-    vhost: str
-    prefix: str
-
-    def url(self, user: str, password: str) -> str:
-        return (
-            f"amqp://{quote(self.prefix + user, safe='')}:{quote(password, safe='')}"
-            f"@{self.host}:{self.port}/{quote(self.vhost, safe='')}"
-        )
 
 
 @pytest.fixture(scope="module")
 def broker(rabbitmq_server: Any) -> Iterator[Broker]:
-    if RABBITMQCTL is None:
-        pytest.fail(
-            "rabbitmqctl is not on PATH: these tests set users and permissions on the local "
-            "broker that `scripts/infra.sh up` starts (scripts/infra/rabbitmq.sh)"
-        )
-    parts = urlsplit(rabbitmq_server.url)
-    token = uuid.uuid4().hex[:8]
-    vhost, prefix = f"t-perm-{token}", f"t{token}-"
-    env = {
-        **os.environ,
-        "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/usr/lib/rabbitmq/bin",
-        "RABBITMQ_VHOST": vhost,
-        "RABBITMQ_USER_PREFIX": prefix,
-        **{f"RABBITMQ_{s.upper()}_PASSWORD": p for s, p in PASSWORDS.items()},
-    }
-    users = [*PASSWORDS, "bureau-fy-police", "bureau-fy-justice"]
-    try:
-        _ctl("add_vhost", vhost)
-        for args, extra in (
-            (["services"], {}),
-            (["bureau", "fy-police", "public"], {"BUREAU_PASSWORD": "pw-police"}),
-            (["bureau", "fy-justice", "supervising"], {"BUREAU_PASSWORD": "pw-justice"}),
-        ):
-            done = subprocess.run(
-                ["sh", str(SCRIPT), *args],
-                env={**env, **extra},
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, done.stderr
-        yield Broker(parts.hostname or "127.0.0.1", parts.port or 5672, vhost, prefix)
-    finally:
-        _ctl("delete_vhost", vhost)
-        for user in users:
-            _ctl("delete_user", prefix + user)
+    with rendered_users(rabbitmq_server) as provisioned:
+        yield provisioned
 
 
 def _envelope(service: str, event_type: str, **data: Any) -> Envelope:

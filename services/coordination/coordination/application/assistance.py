@@ -294,13 +294,13 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         self, cmd: RecordAssistanceMediation, caller: Caller
     ) -> ast.AssistanceRequest:
         actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "recordAssistanceMediation")
         try:
             kind = ast.MediationOutcome(cmd.outcome)
         except ValueError:
             raise ValidationFailed(
                 f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld", field="outcome"
             ) from None
-        before = await self._authorized(cmd.request_id, actor, "recordAssistanceMediation")
         now = self.clock()
         after = before.record_mediation(
             outcome=kind, basis=cmd.basis, today=local_date(now), actor=actor, at=now

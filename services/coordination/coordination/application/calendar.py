@@ -16,14 +16,13 @@ technical support, information queries) and the disputes' current steps.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from coordination.adapters.calendar import HolidayScheduleRepository
-from coordination.adapters.cooperation import RequestRepository
 from coordination.adapters.joint import JointOperationRepository
 from coordination.adapters.repository import DisputeRepository
 from coordination.application.access import oversight_relations
@@ -37,6 +36,7 @@ from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.deadlines import DeadlineMovedV1, DeadlineV1
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import Conflict, ValidationFailed
+from kernel.outbox import AggregateCollection
 
 SERVICE = "coordination"
 SYSTEM_ID = "system:coordination"
@@ -127,6 +127,17 @@ def _note(kind: str, found: Recheck) -> str:
     return f"{kind}: 因{revision.notice_zh}，{found.summary_zh}"
 
 
+class ClockedRepository(Protocol):
+    """A repository of aggregates with ``clocks``, a ``status`` and a ``history`` of
+    transitions: the cooperation requests, the duties and the meetings."""
+
+    aggregates: AggregateCollection
+
+    async def get(self, aggregate_id: str) -> Any: ...
+
+    async def save(self, aggregate: Any, events: Sequence[Envelope]) -> int: ...
+
+
 class CoordinationCalendar:
     """Rechecks the coordination service's open clocks when the calendar learns a year."""
 
@@ -135,7 +146,7 @@ class CoordinationCalendar:
         calendar: WorkingCalendar,
         district: str,
         clock: Callable[[], datetime],
-        requests: Mapping[str, RequestRepository[Any]],
+        requests: Mapping[str, ClockedRepository],
         disputes: DisputeRepository,
         operations: JointOperationRepository | None = None,
     ) -> None:
@@ -177,7 +188,7 @@ class CoordinationCalendar:
         return changed
 
     async def _recheck_request(
-        self, subject_type: str, repo: RequestRepository[Any], request_id: str, year: int | None
+        self, subject_type: str, repo: ClockedRepository, request_id: str, year: int | None
     ) -> int:
         request = await repo.get(request_id)
         if request is None:

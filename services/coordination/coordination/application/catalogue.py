@@ -299,12 +299,14 @@ class CatalogueHandlers(Publishing):
     async def _define_entry(
         self, cmd: DefineEntry, actor: Actor, correlation_id: str | None
     ) -> tuple[CatalogueEntry, bool]:
-        content = await self.build_content(cmd)
-        existing = await self.catalogue.get(content.code)
-        owners = [content.original_department_id]
+        # Authorized before the content is validated (issue 16): an outsider learns nothing
+        # of which agencies or entries exist from the validation messages.
+        existing = await self.catalogue.get(cmd.code.strip()) if cmd.code.strip() else None
+        owners = [cmd.original_department_id.strip()]
         if existing is not None:
             owners.append(existing.content.original_department_id)
         self._authorize_change(actor, "defineCatalogueEntry", owners)
+        content = await self.build_content(cmd)
         if (
             cmd.expected_version is not None
             and existing is not None

@@ -25,6 +25,7 @@ from coordination.application.dispute_commands import (
     dispute_id_for_referral,
 )
 from coordination.application.dispute_ladder import STEP_KIND, DisputeLadder
+from coordination.application.known_referrals import ReferralFollower
 from coordination.application.publishing import Publishing
 from coordination.contracts.consumed import DeadlineMissed, DisputeRuled, ReferralDeclined
 from coordination.contracts.published import (
@@ -45,6 +46,7 @@ from coordination.domain.dispute import (
     TransferReason,
     open_dispute,
 )
+from coordination.domain.known_referrals import unknown_referral
 from coordination.domain.meetings import MeetingStatus
 from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
@@ -83,9 +85,12 @@ class DisputeHandlers(DisputeLadder, Publishing):
         district: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         meetings: MeetingRepository | None = None,
+        referrals: ReferralFollower | None = None,
     ) -> None:
         self.meetings = meetings
         """Where minutes come from (R-MTG-01); None: no minutes can settle a dispute."""
+        self.referrals = referrals
+        """What coordination heard of referrals (issue 16); None: no referral can be named."""
         self.disputes = disputes
         self.agencies = agencies
         self.catalogue = catalogue
@@ -262,6 +267,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
         """R-DSP-03: the outcome binds; it becomes a routing rule in the catalogue (a new
         version of the entry) and is published so the waiting referral moves."""
         actor = acting(caller)
+        dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         try:
             kind = OutcomeKind(cmd.outcome_kind)
         except ValueError:
@@ -269,7 +275,6 @@ class DisputeHandlers(DisputeLadder, Publishing):
                 f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
                 field="outcomeKind",
             ) from None
-        dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
         if cmd.responsible_agency_id:
             await self._external(
                 {"responsibleAgencyId": cmd.responsible_agency_id}, acting="be a party"
@@ -421,15 +426,15 @@ class DisputeHandlers(DisputeLadder, Publishing):
         department; the government decides (the last step of the ladder). The government may
         also decide so by itself: then the request is opened and decided at once."""
         actor = acting(caller)
+        # The township asking is the sender; the government decides by itself (supervisor).
+        relations = access.relations_to(actor, sender=[cmd.township_id])
+        access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
         try:
             reason = TransferReason(cmd.reason)
         except ValueError:
             raise ValidationFailed(
                 f"unknown reason {cmd.reason!r}; one of major, complex, recusal", field="reason"
             ) from None
-        # The township asking is the sender; the government decides by itself (supervisor).
-        relations = access.relations_to(actor, sender=[cmd.township_id])
-        access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
         government = actor.has_role("government") and Relation.SUPERVISOR in relations
         department_id = cmd.department_id
         if not department_id:
@@ -440,6 +445,12 @@ class DisputeHandlers(DisputeLadder, Publishing):
                     field="departmentId",
                 )
             department_id = entry.content.original_department_id
+        if cmd.referral_id:  # issue 16, finding 1: a referral that exists and is theirs
+            if self.referrals is None:
+                raise unknown_referral(cmd.referral_id)
+            await self.referrals.check_case_transfer(
+                cmd.referral_id, cmd.township_id, by_party=not government
+            )
         if government and not cmd.decision_basis.strip():
             raise ValidationFailed("cite the government's decision (文号)", field="decisionBasis")
         reason_zh = {"major": "重大案件", "complex": "复杂案件", "recusal": "需要回避"}[

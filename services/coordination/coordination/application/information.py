@@ -121,9 +121,9 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
     async def ask(self, cmd: AskInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: the answer clock starts (urgent: immediately, as the policy says)."""
         actor = acting(caller)
-        await self._external({"requesterId": cmd.requester_id, "holderId": cmd.holder_id})
         relations = access.relations_to(actor, sender=[cmd.requester_id])
         access.authorize_on(actor, "askInformation", relations, field="requesterId")
+        await self._external({"requesterId": cmd.requester_id, "holderId": cmd.holder_id})
         now = self.clock()
         query = inf.ask(
             query_id=str(uuid.uuid4()),
@@ -149,6 +149,7 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
     async def answer(self, cmd: AnswerInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: free of charge (a fee is refused), the classification recorded."""
         actor = acting(caller)
+        before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
         try:
             classification = inf.Classification(cmd.classification)
         except ValueError:
@@ -157,7 +158,6 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
                 "confidential",
                 field="classification",
             ) from None
-        before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
         now = self.clock()
         after = before.answer_query(
             content=cmd.content,
@@ -178,13 +178,13 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
 
     async def decline(self, cmd: DeclineInformationQuery, caller: Caller) -> inf.InformationQuery:
         actor = acting(caller)
+        before = await self._authorized(cmd.query_id, actor, "declineInformationQuery")
         try:
             kind = inf.DeclineGrounds(cmd.grounds)
         except ValueError:
             raise ValidationFailed(
                 f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held", field="grounds"
             ) from None
-        before = await self._authorized(cmd.query_id, actor, "declineInformationQuery")
         now = self.clock()
         after = before.decline_query(
             grounds=kind,

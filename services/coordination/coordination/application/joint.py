@@ -193,12 +193,12 @@ class JointHandlers(_Base):
     async def initiate(self, cmd: InitiateJointOperation, caller: Caller) -> jnt.JointOperation:
         """R-JNT-01: initiate on a basis; the initiator's roles and agency kind are checked."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.lead_id], party=cmd.cooperating_ids)
+        access.authorize_on(actor, "initiateJointOperation", relations)
         try:
             basis = jnt.InitiationBasis(cmd.basis)
         except ValueError:
             raise ValidationFailed(f"unknown basis {cmd.basis!r}", field="basis") from None
-        relations = access.relations_to(actor, sender=[cmd.lead_id], party=cmd.cooperating_ids)
-        access.authorize_on(actor, "initiateJointOperation", relations)
         kinds = INITIATOR_KINDS[basis]
         if kinds is not None and actor.agency_id is not None:
             own = (await self.agencies.get_many([actor.agency_id])).get(actor.agency_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from coordination.adapters.meetings import MeetingRepository
@@ -173,10 +173,19 @@ class MeetingHandlers(_Base):
         The period is counted on ``day`` itself, not from now: counted from now, the record
         of the computation lists every day in between, so a deadline decades ahead (a task
         "by 2099") made a record of megabytes per clock, in the document and in every event,
-        and stalled the suite. A day already past (minutes issued late) means today."""
-        day = max(day, local_date(now))
-        start = max(_noon(day), now.astimezone(SHANGHAI))
-        n = 0 if self.calendar.is_working_day(day) else 1
+        and stalled the suite. A day already past (minutes issued late) means today.
+
+        A day ahead is counted as "1 working day after the day before it", which is the same
+        due time, so that the computation stays true when an official schedule is loaded
+        later (issue 20): a day the notice gives off moves the clock to the next working day
+        (顺延), one it makes a working day brings it back to that day."""
+        today = local_date(now)
+        if day > today:
+            start = _noon(day - timedelta(days=1))
+            deadline = self.calendar.add_working_days(start, 1, rule=rule)
+            return self._clock(kind, agency_id, deadline)
+        start = max(_noon(today), now.astimezone(SHANGHAI))
+        n = 0 if self.calendar.is_working_day(today) else 1
         deadline = self.calendar.add_working_days(start, n, rule=rule)
         return self._clock(kind, agency_id, deadline)
 
@@ -186,6 +195,8 @@ class MeetingHandlers(_Base):
         """R-MTG-01: the notice; refused when later than the district's lead time unless the
         meeting is an urgent special one."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.convener_id])
+        access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         try:
             kind = mtg.MeetingKind(cmd.kind)
         except ValueError:
@@ -196,8 +207,6 @@ class MeetingHandlers(_Base):
             raise ValidationFailed(
                 "give the start time with its offset", field="startsAt", code="REQUIRED"
             )
-        relations = access.relations_to(actor, sender=[cmd.convener_id])
-        access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
         await self._external(
             {"convenerId": cmd.convener_id}
             | {f"attendeeIds.{i}": a for i, a in enumerate(cmd.attendee_ids)}

@@ -110,6 +110,8 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-01: the township's cooperation document starts the department's clock."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.township_id])
+        access.authorize_on(actor, "requestTechnicalSupport", relations, field="townshipId")
         try:
             kind = tec.SupportKind(cmd.kind)
         except ValueError:
@@ -117,8 +119,6 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
                 f"unknown kind {cmd.kind!r}; one of identification, appraisal, consultation",
                 field="kind",
             ) from None
-        relations = access.relations_to(actor, sender=[cmd.township_id])
-        access.authorize_on(actor, "requestTechnicalSupport", relations, field="townshipId")
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         now = self.clock()
@@ -183,11 +183,11 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         """R-TEC-01: extend the limit to ``working_days`` in all (counted from the request),
         announced before the current limit runs out."""
         actor = acting(caller)
+        before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
         if cmd.working_days < 1:
             raise ValidationFailed(
                 "give the new limit in working days", field="workingDays", code="REQUIRED"
             )
-        before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
         now = self.clock()
         ts = policy_of(self.policy).technical_support
         cap = (

@@ -81,3 +81,19 @@ class ReferralSent(EventPayload):
     sent_at: datetime | None = None
     actor_id: str = "system"
     actor_agency_id: str | None = None
+
+
+class ReferralChange(EventPayload):
+    """Any referral change coordination follows (``application.known_referrals``, issue 16):
+    every referral event carries the referral, its sender, receiver and the state after;
+    a forward or reassignment also names the receivers before."""
+
+    event_type = "referral.*"
+
+    referral_id: str
+    sender_id: str
+    receiver_id: str = ""
+    state_after: str | None = None
+    at: datetime | None = None
+    previous_receiver_id: str = ""
+    first_receiver_id: str = ""

@@ -42,6 +42,8 @@ class NotifyHandlers:
 
     async def when_referral_sent_notify_receiver(self, envelope: Envelope) -> None:
         event: ReferralSent = envelope.payload(ReferralSent)
+        if event.route == "crime":
+            return  # one notice to the police: the crime transfer's (R-REF-10)
         item = referral_received(
             event_id=envelope.id,
             referral_id=event.referral_id,

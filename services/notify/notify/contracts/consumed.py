@@ -29,6 +29,9 @@ class ReferralSent(EventPayload):
     urgent: bool = False
     sent_at: datetime
     accept_due: datetime | None = None
+    #: ``crime``: drafted straight to the police, who are told by the crime transfer sent with
+    #: it (``referral.crime_transferred.v1``), so this adds no notice of its own.
+    route: str = "ordinary"
 
 
 class PenaltyRecorded(EventPayload):

@@ -79,7 +79,8 @@ MATRIX: tuple[NoticeRow, ...] = (
     _r(
         "referral.sent.v1", "R-REF-06", "referral.received", "receiver_id", REFERRAL,
         "收到移送案件：{title}", built_by=DEDICATED,
-        note="notify.domain.model.referral_received: the accept-by time in words",
+        note="notify.domain.model.referral_received: the accept-by time in words; none for "
+        "route crime (drafted to the police): referral.crime_transferred.v1 is their notice",
     ),
     _r(
         "referral.ongoing_violation_reported.v1", "R-REF-05", "referral.ongoing_violation",

@@ -128,10 +128,11 @@ class ReceivingCommands(CompetenceChecks):
 
     async def record_penalty(self, cmd: RecordPenalty, caller: Caller) -> Referral:
         """The receiver's penalty decision, checked against the law's kinds and, for a major
-        one, against the catalogue's reservation (R-CAT-03)."""
-        kinds = normalize_penalty_kinds(cmd.kinds)
+        one, against the catalogue's reservation (R-CAT-03). The kinds are checked once the
+        caller is authorized (``move`` runs after), so an outsider learns nothing from them."""
 
         async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            kinds = normalize_penalty_kinds(cmd.kinds)
             await self.check_reservation(
                 r, now, kinds=kinds, fine_yuan=cmd.fine_yuan, doing="record the penalty"
             )

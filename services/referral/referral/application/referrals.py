@@ -280,6 +280,7 @@ class ReferralCommands(ReceivingCommands):
             letter_sha256=issued.signature.letter_sha256,
             letter_number=issued.number,
             competence_override_reason=competence.override_reason if competence else "",
+            route=moved.route.value,
         )
         try:
             return await self.run.commit(moved, [payload], caller.correlation_id)

@@ -96,6 +96,9 @@ class ReferralSentV1(_ReferralChange):
     #: 发文字号 of the issued transfer letter, e.g. 抚市监〔2026〕12号.
     letter_number: str = ""
     competence_override_reason: str = ""
+    #: ``ordinary``, ``upward`` (R-REF-09) or ``crime`` (R-REF-10: drafted straight to the
+    #: police; ``referral.crime_transferred.v1`` goes out with it and is the police's notice).
+    route: str = "ordinary"
 
 
 class ReferralWithdrawnV1(_ReferralChange):

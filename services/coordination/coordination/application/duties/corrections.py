@@ -79,14 +79,14 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
     async def issue(self, cmd: IssueCorrectionOpinion, caller: Caller) -> cor.CorrectionOpinion:
         """R-NTF-05: to the township, copied to the justice bureau; the reply clock starts."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.department_id])
+        access.authorize_on(actor, "issueCorrectionOpinion", relations, field="departmentId")
         try:
             finding = cor.Finding(cmd.finding)
         except ValueError:
             raise ValidationFailed(
                 f"unknown finding {cmd.finding!r}; one of error, unlawful", field="finding"
             ) from None
-        relations = access.relations_to(actor, sender=[cmd.department_id])
-        access.authorize_on(actor, "issueCorrectionOpinion", relations, field="departmentId")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         justice = await self._one_of_kind(

@@ -143,6 +143,8 @@ class JointRulingHandlers(_DutyHandlers[jr.JointRuling]):
     async def start(self, cmd: StartJointRuling, caller: Caller) -> jr.JointRuling:
         """R-SUP-04: only the platform (coordination body) starts a joint ruling."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.platform_id])
+        access.authorize_on(actor, "startJointRuling", relations, field="platformId")
         try:
             source = jr.FailureSource(cmd.source)
         except ValueError:
@@ -150,8 +152,6 @@ class JointRulingHandlers(_DutyHandlers[jr.JointRuling]):
                 f"unknown source {cmd.source!r}; one of dispute_ruling, joint_task",
                 field="source",
             ) from None
-        relations = access.relations_to(actor, sender=[cmd.platform_id])
-        access.authorize_on(actor, "startJointRuling", relations, field="platformId")
         await self._external({"platformId": cmd.platform_id}, {AgencyKind.COORDINATION_BODY})
         participants = tuple(p for p in cmd.participant_ids if p)
         await self._external(

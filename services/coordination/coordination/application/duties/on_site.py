@@ -113,6 +113,8 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
     async def notify(self, cmd: NotifyOnSite, caller: Caller) -> ons.OnSiteRequest:
         """R-REF-15: tell the competent agency; its staff are due on site at once."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.notifier_id])
+        access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
         try:
             situation = ons.OnSiteSituation(cmd.situation)
         except ValueError:
@@ -120,8 +122,6 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
                 f"unknown situation {cmd.situation!r}; one of urgent_case, hazard",
                 field="situation",
             ) from None
-        relations = access.relations_to(actor, sender=[cmd.notifier_id])
-        access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
         await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
         await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)
         referral_id = (cmd.referral_id or "").strip() or None

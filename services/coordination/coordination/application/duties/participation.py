@@ -97,6 +97,8 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
     async def notify(self, cmd: NotifyParticipation, caller: Caller) -> par.ParticipationNotice:
         """R-NTF-06: the written notice, or an emergency phone call with the writing to follow."""
         actor = acting(caller)
+        relations = access.relations_to(actor, sender=[cmd.department_id])
+        access.authorize_on(actor, "notifyParticipation", relations, field="departmentId")
         try:
             purpose = par.ParticipationPurpose(cmd.purpose)
         except ValueError:
@@ -104,8 +106,6 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
                 f"unknown purpose {cmd.purpose!r}; one of inspection, approval, confirmation",
                 field="purpose",
             ) from None
-        relations = access.relations_to(actor, sender=[cmd.department_id])
-        access.authorize_on(actor, "notifyParticipation", relations, field="departmentId")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         now = self.clock()

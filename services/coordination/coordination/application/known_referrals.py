@@ -1,0 +1,64 @@
+"""Coordination follows the referrals (issue 16, finding 1): every referral change read from
+the bus updates its own record of the referral (``domain.known_referrals``), and a dispute or
+case-transfer request that names a referral is checked against that record — services never
+import each other, so this is the only way coordination knows a referral exists."""
+
+from __future__ import annotations
+
+from coordination.adapters.known_referrals import KnownReferrals
+from coordination.contracts.consumed import ReferralChange
+from coordination.domain.known_referrals import KnownReferral, unknown_referral
+from kernel.envelope import Envelope
+
+#: The referral events that change who holds a referral or its state (each carries the
+#: referral, its sender and receiver and ``state_after``).
+FOLLOWED_EVENTS = (
+    "referral.sent.v1",
+    "referral.accepted.v1",
+    "referral.declined.v1",
+    "referral.forwarded.v1",
+    "referral.reassigned.v1",
+    "referral.receiver_confirmed.v1",
+    "referral.returned_to_sender.v1",
+    "referral.crime_transferred.v1",
+    "referral.handled.v1",
+    "referral.result_reported.v1",
+    "referral.closed.v1",
+    "referral.withdrawn.v1",
+)
+
+
+class ReferralFollower:
+    def __init__(self, known: KnownReferrals) -> None:
+        self.known = known
+
+    async def when_referral_changed_remember_it(self, envelope: Envelope) -> None:
+        """Any followed change, in any order and any number of times (idempotent)."""
+        change = ReferralChange.model_validate(envelope.data)
+        at = change.at or envelope.time
+        existing = await self.known.get(change.referral_id)
+        found = existing or KnownReferral(
+            referral_id=change.referral_id,
+            sender_id=change.sender_id,
+            receiver_id=change.receiver_id,
+            state=change.state_after or "sent",
+            at=at,
+            parties=(change.sender_id,),
+        )
+        heard = found.heard(
+            receiver_id=change.receiver_id,
+            state=change.state_after,
+            at=at,
+            others=(change.previous_receiver_id, change.first_receiver_id),
+        )
+        if existing is None or heard != existing:
+            await self.known.put(heard)
+
+    async def check_case_transfer(
+        self, referral_id: str, township_id: str, *, by_party: bool
+    ) -> None:
+        """R-DSP-04: the named referral is known, open, and the township one of its parties."""
+        found = await self.known.get(referral_id)
+        if found is None:
+            raise unknown_referral(referral_id)
+        found.check_case_transfer(township_id, by_party=by_party)
