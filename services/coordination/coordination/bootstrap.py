@@ -16,6 +16,7 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.dispatch import DispatchRepository
 from coordination.adapters.duties import (
     CorrectionRepository,
     JointRulingRepository,
@@ -33,6 +34,7 @@ from coordination.application.assistance import AssistanceHandlers
 from coordination.application.calendar import CalendarHandlers, CoordinationCalendar
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
+from coordination.application.dispatch import DispatchHandlers
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.duties import (
     CorrectionHandlers,
@@ -89,6 +91,7 @@ class CoordinationService:
     letters: LetterService
     calendar: CalendarHandlers
     duties: Duties
+    dispatch: DispatchHandlers
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -117,6 +120,7 @@ class CoordinationService:
             meetings=self.meetings,
             calendar_admin=self.calendar,
             duties=self.duties,
+            dispatch=self.dispatch,
         )
 
     async def ensure_indexes(self) -> None:
@@ -135,6 +139,7 @@ class CoordinationService:
         await self.calendar.schedules.ensure_indexes()
         for duty in self.duties.repositories():
             await duty.ensure_indexes()
+        await self.dispatch.dispatches.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -219,6 +224,8 @@ def bootstrap(
             JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
         ),
     )
+    # Grid dispatch (R-GRD-01): the township platform's 派单/接单/报到/处置.
+    dispatch = DispatchHandlers(DispatchRepository(deps.store), *common)
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).
@@ -282,6 +289,7 @@ def bootstrap(
             calendar.schedules.aggregates,
             *(r.aggregates for r in duties.repositories()),
             meetings.routine.due.aggregates,
+            dispatch.dispatches.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -295,6 +303,7 @@ def bootstrap(
             calendar.schedules.ensure_indexes,
             *(r.ensure_indexes for r in duties.repositories()),
             meetings.routine.due.ensure_indexes,
+            dispatch.dispatches.ensure_indexes,
             seed,
             meetings.routine.ensure_due,  # after the seed: the conveners must be known
             follower.start,
@@ -317,4 +326,5 @@ def bootstrap(
         letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
         calendar=calendar,
         duties=duties,
+        dispatch=dispatch,
     )

@@ -46,6 +46,7 @@ ROLES = (
     "government",
     "judicial_observer",
     "bureau_system",
+    "grid_member",
 )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coordination.contracts.dispatch import DISPATCH_EVENTS
 from coordination.contracts.duties import DUTY_EVENTS
 from coordination.contracts.meetings import MEETING_EVENTS
 from kernel.contracts.calendar import HolidayScheduleV1
@@ -614,3 +615,5 @@ PUBLISHED += [HolidayScheduleV1, DeadlineMovedV1]
 # On-site dispatch, correction opinions, participation notices, joint rulings
 # (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04): see contracts/duties.py.
 PUBLISHED += DUTY_EVENTS
+# Grid dispatch (R-GRD-01): see contracts/dispatch.py.
+PUBLISHED += DISPATCH_EVENTS
