@@ -300,3 +300,19 @@ def test_R_GRD_01_becomes_a_referral_only_while_the_platform_holds_it() -> None:
     with pytest.raises(ValidationFailed) as e:
         reported().refer(receiver_id="hc-zhangcun", reason="x", actor=PLATFORM, at=AT)
     assert e.value.field == "receiverId"
+
+
+def test_R_GRD_01_stall_check_every_open_dispatch_has_an_owned_clock() -> None:
+    """Each state on the way has an open clock with an owner; a dispatch stripped of its
+    clock is a stall; handled and referred ones are finished."""
+    from dataclasses import replace
+
+    from coordination.domain.stalls import dispatch_stall
+
+    for d in (reported(), dispatched(), accepted(), arrived()):
+        assert dispatch_stall(d) is None
+    done = arrived().handle(result="done", photo_ids=(), actor=TEAM, at=AT)
+    assert dispatch_stall(done) is None
+    stalled = replace(dispatched(), clocks=())
+    stall = dispatch_stall(stalled)
+    assert stall is not None and stall.agency_ids == ("hc-zhangcun-market", "hc-zhangcun")

@@ -108,6 +108,7 @@ class CoordinationService:
                     self.technical_support.requests,
                     self.information.queries,
                     self.joint.operations,
+                    self.dispatch.dispatches,
                 ),
             ),
             self.catalogue,

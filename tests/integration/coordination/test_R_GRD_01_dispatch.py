@@ -25,6 +25,7 @@ from coordination.application.dispatch import (
     ReturnDispatch,
 )
 from coordination.application.handlers import CoordinationHandlers, RegisterAgency
+from coordination.application.stalls import StallCheck
 from coordination.domain import dispatch as dsp
 from coordination.domain.model import Liaison
 from coordination.policy import policy_of
@@ -234,6 +235,9 @@ async def test_R_GRD_01_returned_redispatched_and_referred(world: World) -> None
     assert referred["receiver_id"] == "hc-natres" and referred["photo_ids"] == ["m-photo-1"]
     linked = await h.link_referral(other.id, "r-42")
     assert linked is not None and linked.referral_id == "r-42"
+    # The stall check: every unfinished dispatch has an open clock with an owner.
+    stalls = await StallCheck.over(world.store).stalls(None)
+    assert [s for s in stalls if s.subject_type == "Dispatch"] == []
 
 
 async def test_R_GRD_01_platform_list_filters_and_visibility(world: World) -> None:
