@@ -273,3 +273,34 @@ async def test_R_GRD_01_platform_list_filters_and_visibility(world: World) -> No
     assert await h.get(mine.id, GRID) is None
     with pytest.raises(ValidationFailed):
         await h.search(ListDispatches(state="lost"), PLATFORM)
+
+
+async def test_R_GRD_01_live_view_follows_changes_of_state(world: World) -> None:
+    """The subscription's poll (kernel.graphql.follow over ``changed_since``): each change of
+    state once, visible to the platform, not to another township's staff."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from coordination.entrypoints.graphql.dispatch import DispatchSubscription
+
+    h = world.handlers
+
+    def info(caller: Caller) -> Any:
+        context = SimpleNamespace(
+            dispatch=h,
+            calendar=h.calendar,
+            caller=lambda: caller,
+            reauthenticate=lambda: caller.principal,
+        )
+        return SimpleNamespace(context=context)
+
+    resolver = DispatchSubscription.dispatch_changed  # type: ignore[attr-defined]
+    stream = resolver(None, info(PLATFORM), None)
+    d = await h.report(_report(), GRID)
+    first = await asyncio.wait_for(stream.__anext__(), timeout=10)
+    assert (str(first.id), first.state.value) == (d.id, "reported")
+    world.now[0] += timedelta(seconds=1)
+    await h.dispatch(DispatchProblem(d.id, "hc-zhangcun-market"), PLATFORM)
+    second = await asyncio.wait_for(stream.__anext__(), timeout=10)
+    assert second.state.value == "dispatched"
+    await stream.aclose()
