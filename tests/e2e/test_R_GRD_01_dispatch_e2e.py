@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
 
 ERROR = "... on UserError { code message field }"
 FIELDS = (
@@ -61,41 +62,7 @@ LIST = (
     "dispatches(state: $state, teamId: $team, area: $area, overdue: $overdue, first: 50) "
     "{ edges { node { id state } } } }"
 )
-INBOX = """
-query { myInbox(first: 100) {
-  edges { node { id kind title body subjectId dueAt urgent readAt audience } }
-} }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
-
 UNIT = "fy-hancong-market"
-
-
-async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][field]
-
-
-async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any]:
-    async def find() -> dict[str, Any] | None:
-        body = await gw.query(token, INBOX)
-        for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-            if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
-                return dict(edge["node"])
-        return None
-
-    found: dict[str, Any] = await eventually(find, what=f"{kind} in the inbox")
-    return found
-
-
-async def _sign(gw: Gateway, token: str, item: dict[str, Any]) -> None:
-    signed = await _mutate(gw, token, ACK, "acknowledgeInboxItem", id=item["id"])
-    assert signed["__typename"] == "InboxItem" and signed["readAt"], signed
 
 
 async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
