@@ -14,9 +14,10 @@ resident unit (派驻机构) registered under 寒葱沟镇's command:
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, eventually, subscription_events
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
 
@@ -62,6 +63,8 @@ LIST = (
     "dispatches(state: $state, teamId: $team, area: $area, overdue: $overdue, first: 50) "
     "{ edges { node { id state } } } }"
 )
+LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
+
 UNIT = "fy-hancong-market"
 
 
@@ -157,7 +160,11 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     result = await _notice(gw, platform, "dispatch.handled", first["id"])
     assert "已劝离摊贩" in result["body"], result
 
-    # 2. Returned with a reason, dispatched again to the township's own centre.
+    # 2. Returned with a reason, dispatched again to the township's own centre; the
+    # platform's live view shows the dispatch's latest state as it changes.
+    changes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    live = asyncio.create_task(subscription_events(gw, platform, LIVE, {}, changes))
+    await asyncio.sleep(2)  # the stream is open before the change
     second = await _mutate(
         gw, grid, REPORT, "reportProblem", **report("夜间施工噪声扰民", "中心街第2网格")
     )
@@ -170,6 +177,16 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
         gw, platform, DISPATCH, "dispatchProblem", id=second["id"], team="fy-hancong"
     )
     assert again["state"] == "DISPATCHED" and [x["round"] for x in again["assignments"]] == [1, 2]
+    try:
+        while True:
+            message = await asyncio.wait_for(changes.get(), timeout=30)
+            got = message["data"]["dispatchChanged"]
+            if got["id"] == second["id"] and got["teamId"] == "fy-hancong":
+                break
+        assert got["state"] == "DISPATCHED", got
+    finally:
+        live.cancel()
+        await asyncio.gather(live, return_exceptions=True)
 
     # 3. A third belongs to the market bureau: it becomes a referral.
     third = await _mutate(gw, grid, REPORT, "reportProblem", **report("无照经营", "中心街第3网格"))

@@ -357,7 +357,8 @@ class DispatchMutation:
 class DispatchSubscription:
     @strawberry.subscription(
         description="Dispatches changing state from now on (the platform's live view), those "
-        "the caller may read; optionally one platform's."
+        "the caller may read, each as it stands after the change (changes within one poll "
+        "of half a second arrive as the latest); optionally one platform's."
     )
     async def dispatch_changed(
         self,
