@@ -65,6 +65,8 @@ OWN_RIGHT: dict[tuple[str, str], str] = {
     "any agency registers a complaint it receives, as its own",
     ("clerk of another agency", "setElectronicTransferConsent"): "the caller's agency's own "
     "consent to receive electronically from a sender",
+    ("clerk of another agency", "reportProblem"): "any agency's staff reports a problem it "
+    "found to the township's platform (R-GRD-01: patrols and other agencies report too)",
     ("clerk of another agency", "rateDepartment"): "a township's leader rates any department "
     "(反向考评, R-SUP-03), in its own name",
 }
@@ -93,6 +95,8 @@ AGENCY_FIELDS = {
     "toAgencyId",
     "fromAgencyId",
     "targetAgencyId",
+    "platformId",
+    "teamId",
 }
 
 

@@ -35,6 +35,7 @@ READ_ALIASES = {
         "technicalSupportRequests": "technicalSupportRequest",
         "informationQueries": "informationQuery",
         "meetings": "meeting",
+        "dispatches": "dispatch",
         "jointOperations": "jointOperation",
         "jointTasks": "jointOperation",
         "onSiteRequests": "onSiteRequest",

@@ -16,6 +16,7 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.dispatch import DispatchRepository
 from coordination.adapters.duties import (
     CorrectionRepository,
     JointRulingRepository,
@@ -34,6 +35,7 @@ from coordination.application.assistance import AssistanceHandlers
 from coordination.application.calendar import CalendarHandlers, CoordinationCalendar
 from coordination.application.catalogue import CatalogueHandlers
 from coordination.application.catalogue_import import import_file
+from coordination.application.dispatch import DispatchHandlers
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.duties import (
     CorrectionHandlers,
@@ -91,6 +93,7 @@ class CoordinationService:
     letters: LetterService
     calendar: CalendarHandlers
     duties: Duties
+    dispatch: DispatchHandlers
 
     def context(self) -> CoordinationContext:
         return CoordinationContext(
@@ -107,6 +110,7 @@ class CoordinationService:
                     self.technical_support.requests,
                     self.information.queries,
                     self.joint.operations,
+                    self.dispatch.dispatches,
                 ),
             ),
             self.catalogue,
@@ -119,6 +123,7 @@ class CoordinationService:
             meetings=self.meetings,
             calendar_admin=self.calendar,
             duties=self.duties,
+            dispatch=self.dispatch,
         )
 
     async def ensure_indexes(self) -> None:
@@ -137,6 +142,7 @@ class CoordinationService:
         await self.calendar.schedules.ensure_indexes()
         for duty in self.duties.repositories():
             await duty.ensure_indexes()
+        await self.dispatch.dispatches.ensure_indexes()
 
     def _cooperation_repositories(
         self,
@@ -223,6 +229,8 @@ def bootstrap(
             JointRulingRepository(deps.store), disputes.disputes, joint.operations, *common
         ),
     )
+    # Grid dispatch (R-GRD-01): the township platform's 派单/接单/报到/处置.
+    dispatch = DispatchHandlers(DispatchRepository(deps.store), *common)
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).
@@ -297,6 +305,7 @@ def bootstrap(
             calendar.schedules.aggregates,
             *(r.aggregates for r in duties.repositories()),
             meetings.routine.due.aggregates,
+            dispatch.dispatches.aggregates,
         ],
         subscriptions=[router.subscription(settings, NAME)],
         startup=[
@@ -310,6 +319,7 @@ def bootstrap(
             calendar.schedules.ensure_indexes,
             *(r.ensure_indexes for r in duties.repositories()),
             meetings.routine.due.ensure_indexes,
+            dispatch.dispatches.ensure_indexes,
             seed,
             meetings.routine.ensure_due,  # after the seed: the conveners must be known
             follower.start,
@@ -332,4 +342,5 @@ def bootstrap(
         letters=LetterService(agencies, assistance.requests, meetings.meetings, render_pdf),
         calendar=calendar,
         duties=duties,
+        dispatch=dispatch,
     )

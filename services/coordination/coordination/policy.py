@@ -34,6 +34,7 @@ __all__ = [
     "CoordinationPolicy",
     "CorrectionPolicy",
     "DelegationPolicy",
+    "DispatchPolicy",
     "DisputePolicy",
     "InformationQueryPolicy",
     "JointEnforcementPolicy",
@@ -276,6 +277,24 @@ class JointRulingPolicy(PolicyModel):
     """Working days the platform has to rule once it started. HC gives none: project default."""
 
 
+class DispatchPolicy(PolicyModel):
+    """Grid dispatch: the limit of each step in clock hours (R-GRD-01). HC #10 asks for a
+    "快速反应渠道" ("镇(街道)派单、执法队接单"、"网格员呼叫、执法队报到") and gives no number;
+    no other seed has the mechanism. Every number is a project default, counted in clock hours
+    (``mode`` clock) like the other urgent clocks (DOMAIN §0)."""
+
+    mode: Literal["hours"] = "hours"
+    """How the limits count: clock hours (holidays do not stop them)."""
+    dispatch_limit_hours: PositiveInt = 2
+    """Hours for the platform to dispatch a reported or returned problem (派单). Default."""
+    accept_limit_hours: PositiveInt = 1
+    """Hours for the team to accept (接单). Default."""
+    arrive_limit_hours: PositiveInt = 2
+    """Hours after accepting for the team to arrive on site (报到). Default."""
+    handle_limit_hours: PositiveInt = 24
+    """Hours after arriving for the team to report what it did (处置). Default."""
+
+
 class CoordinationPolicy(PolicyModel):
     """The coordination service's sections of a district policy (the file's other sections
     are the kernel's and the other services')."""
@@ -304,6 +323,8 @@ class CoordinationPolicy(PolicyModel):
     """R-NTF-06 (optional: the limit is a default)."""
     joint_ruling: JointRulingPolicy = Field(default_factory=JointRulingPolicy)
     """R-SUP-04 (optional: the limit is a project default)."""
+    dispatch: DispatchPolicy = Field(default_factory=DispatchPolicy)
+    """R-GRD-01 (optional: every limit is a project default)."""
 
 
 SECTIONS: frozenset[str] = frozenset(CoordinationPolicy.model_fields)

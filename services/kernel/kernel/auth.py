@@ -47,6 +47,7 @@ ROLES = (
     "government",
     "judicial_observer",
     "bureau_system",
+    "grid_member",
 )
 
 

@@ -46,6 +46,8 @@ def agency_to_document(agency: Agency) -> dict[str, Any]:
         "parent_id": agency.parent_id,
         "liaisons": [{"name": x.name, "phone": x.phone, "duty": x.duty} for x in agency.liaisons],
         "document_code": agency.document_code,
+        "commanded_by_id": agency.commanded_by_id,
+        "guided_by_id": agency.guided_by_id,
     }
 
 
@@ -60,6 +62,8 @@ def agency_from_document(doc: Document) -> Agency:
         liaisons=tuple(Liaison(**x) for x in doc.get("liaisons", [])),
         version=int(doc.get("version", 0)),
         document_code=str(doc.get("document_code") or ""),
+        commanded_by_id=doc.get("commanded_by_id"),
+        guided_by_id=doc.get("guided_by_id"),
     )
 
 

@@ -8,7 +8,13 @@ from coordination.adapters.repository import AgencyRepository
 from coordination.application.access import oversight_relations
 from coordination.application.matrix import MATRIX
 from coordination.contracts.published import AgencyRegisteredV1, LiaisonV1
-from coordination.domain.model import Agency, Liaison, new_agency, same_registration
+from coordination.domain.model import (
+    Agency,
+    AgencyKind,
+    Liaison,
+    new_agency,
+    same_registration,
+)
 from kernel.caller import Caller
 from kernel.envelope import new_envelope
 from kernel.errors import ValidationFailed
@@ -25,6 +31,8 @@ class RegisterAgency:
     parent_id: str | None = None
     liaisons: tuple[Liaison, ...] = ()
     document_code: str = ""  # 机关代字
+    commanded_by_id: str | None = None  # resident unit: the commanding township (R-AG-01)
+    guided_by_id: str | None = None  # resident unit: the guiding department
 
 
 class CoordinationHandlers:
@@ -43,6 +51,25 @@ class CoordinationHandlers:
         """``register_agency`` by the system itself (seeding a district's agencies)."""
         return await self._register(cmd, None)
 
+    async def _check_command(self, agency: Agency) -> None:
+        """A resident unit's commanding township and guiding department are registered
+        agencies of those kinds that act externally (R-AG-01, R-AG-02)."""
+        for field, agency_id, kinds in (
+            ("commandedById", agency.commanded_by_id, {AgencyKind.TOWNSHIP}),
+            ("guidedById", agency.guided_by_id, {AgencyKind.DEPARTMENT}),
+        ):
+            if agency_id is None:
+                continue
+            found = await self.agencies.get(agency_id)
+            if found is None:
+                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
+            if found.kind not in kinds or found.internal_unit:
+                raise ValidationFailed(
+                    f"{found.name} is not a {'/'.join(k.value for k in kinds)} acting "
+                    "externally (R-AG-02)",
+                    field=field,
+                )
+
     async def _register(self, cmd: RegisterAgency, correlation_id: str | None) -> Agency:
         agency = new_agency(
             agency_id=cmd.agency_id,
@@ -53,7 +80,10 @@ class CoordinationHandlers:
             parent_id=cmd.parent_id,
             liaisons=cmd.liaisons,
             document_code=cmd.document_code,
+            commanded_by_id=cmd.commanded_by_id,
+            guided_by_id=cmd.guided_by_id,
         )
+        await self._check_command(agency)
         if agency.parent_id and await self.agencies.get(agency.parent_id) is None:
             raise ValidationFailed(
                 f"parent agency {agency.parent_id!r} is not registered", field="parentId"

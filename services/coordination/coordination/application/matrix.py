@@ -302,6 +302,39 @@ RULES: tuple[Rule, ...] = (
         [_R.SENDER],
         "R-SUP-04: to 纪委监委 / 组织部 only (checked)",
     ),
+    # -- coordination: grid dispatch (R-GRD-01) ----------------------------------------------
+    # The reporter is SENDER (a grid member: only the reports it made itself), the township
+    # whose platform owns the problem is RECEIVER, every team it was dispatched to is PARTY.
+    rule(
+        "coordination.reportProblem",
+        ACTING_STAFF | {"grid_member"},
+        [_R.SENDER],
+        "R-GRD-01: any reporter is the report's sender; platformId must be a township",
+    ),
+    rule("coordination.dispatch", ["grid_member"], [_R.SENDER], "the grid member's own reports"),
+    rule("coordination.dispatch", STAFF, [_R.RECEIVER, _R.PARTY], "platform and its teams"),
+    rule("coordination.dispatch", _READERS, [_R.SUPERVISOR]),
+    rule(
+        "coordination.dispatchProblem",
+        ACTING_STAFF | {"coordinator"},
+        [_R.RECEIVER],
+        "R-GRD-01 派单: the platform's township; the team is its own or a resident unit",
+    ),
+    rule(
+        "coordination.referDispatch",
+        ["leader", "clerk"],
+        [_R.RECEIVER],
+        "R-GRD-01: the platform turns a problem into a referral to a department",
+    ),
+    rule(
+        "coordination.acceptDispatch",
+        ACTING_STAFF,
+        [_R.PARTY],
+        "R-GRD-01 接单: the current team only (domain)",
+    ),
+    rule("coordination.arriveDispatch", ACTING_STAFF, [_R.PARTY], "报到: the current team"),
+    rule("coordination.handleDispatch", ACTING_STAFF, [_R.PARTY], "处置: the current team"),
+    rule("coordination.returnDispatch", ACTING_STAFF, [_R.PARTY], "退回: the current team"),
 )
 
 MATRIX = Matrix("coordination", RULES)

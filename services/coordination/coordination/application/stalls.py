@@ -14,6 +14,7 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
+from coordination.adapters.dispatch import DispatchRepository
 from coordination.adapters.joint import JointOperationRepository
 from coordination.adapters.repository import DisputeRepository
 from coordination.application import access
@@ -39,7 +40,9 @@ class StallCheck:
         technical: TechnicalSupportRepository,
         information: InformationQueryRepository,
         joint: JointOperationRepository,
+        dispatches: DispatchRepository | None = None,
     ) -> None:
+        self.dispatches = dispatches  # grid dispatch (R-GRD-01)
         self.disputes = disputes
         self.assistance = assistance
         self.technical = technical
@@ -55,6 +58,7 @@ class StallCheck:
             TechnicalSupportRepository(store),
             InformationQueryRepository(store),
             JointOperationRepository(store),
+            DispatchRepository(store),
         )
 
     async def stalls(self, caller: Caller | None) -> list[st.Stall]:
@@ -83,4 +87,7 @@ class StallCheck:
             limit=SCAN_LIMIT,
         ):
             out += st.joint_task_stalls(op)
+        if self.dispatches is not None:
+            for g in await self.dispatches.open_all():
+                out += [s for s in [st.dispatch_stall(g)] if s]
         return out

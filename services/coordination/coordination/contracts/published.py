@@ -24,6 +24,7 @@ from coordination.contracts.cooperation import (
     TechnicalSupportExtendedV1,
     TechnicalSupportRequestedV1,
 )
+from coordination.contracts.dispatch import DISPATCH_EVENTS
 from coordination.contracts.duties import DUTY_EVENTS
 from coordination.contracts.meetings import MEETING_EVENTS
 from kernel.contracts.calendar import HolidayScheduleV1
@@ -398,3 +399,5 @@ PUBLISHED += [HolidayScheduleV1, DeadlineMovedV1]
 # On-site dispatch, correction opinions, participation notices, joint rulings
 # (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04): see contracts/duties.py.
 PUBLISHED += DUTY_EVENTS
+# Grid dispatch (R-GRD-01): see contracts/dispatch.py.
+PUBLISHED += DISPATCH_EVENTS

@@ -29,6 +29,10 @@ class AgencyKind(StrEnum):
     # HC #11: 向纪委监委、组织部移交线索); they take no part in enforcement itself.
     DISCIPLINE_COMMISSION = "discipline_commission"  # 纪委监委
     ORGANISATION_DEPARTMENT = "organisation_department"  # 组织部
+    # A department's resident unit (派驻机构: 市场监管所, 综合行政执法中队, 司法所, 畜牧兽医站),
+    # under the township's unified command and guided by its department (HC #7: "纳入镇(街道)
+    # 统一指挥调度", "业务上接受部门指导"); it takes the township's dispatches (R-GRD-01).
+    RESIDENT_UNIT = "resident_unit"
 
 
 JUDICIAL_KINDS = frozenset({AgencyKind.PUBLIC_SECURITY, AgencyKind.PROCURATORATE, AgencyKind.COURT})
@@ -56,6 +60,10 @@ class Agency:
     # 机关代字: what heads the agency's letter numbers (文号), e.g. 抚市监 in 抚市监〔2026〕12号;
     # "" leaves it to the issuing service's default.
     document_code: str = ""
+    # A resident unit (R-AG-01): the township that commands it and the department that guides
+    # it; None for every other kind.
+    commanded_by_id: str | None = None
+    guided_by_id: str | None = None
 
     @property
     def acts_externally(self) -> bool:
@@ -88,6 +96,8 @@ def new_agency(
     parent_id: str | None = None,
     liaisons: tuple[Liaison, ...] = (),
     document_code: str = "",
+    commanded_by_id: str | None = None,
+    guided_by_id: str | None = None,
 ) -> Agency:
     """Validate and build an agency; raise ValidationFailed naming the field."""
     if not agency_id.strip():
@@ -121,6 +131,24 @@ def new_agency(
                 "a liaison needs a name and a phone number", field=f"liaisons.{i}"
             )
         check_phone(liaison.phone, f"liaisons.{i}.phone")
+    commanded = (commanded_by_id or "").strip() or None
+    guided = (guided_by_id or "").strip() or None
+    if agency_kind is AgencyKind.RESIDENT_UNIT:
+        if commanded is None:
+            raise ValidationFailed(
+                "a resident unit (派驻机构) names the township that commands it (HC #7)",
+                field="commandedById",
+            )
+        if guided is None:
+            raise ValidationFailed(
+                "a resident unit (派驻机构) names the department that guides it (HC #7)",
+                field="guidedById",
+            )
+    elif commanded is not None or guided is not None:
+        raise ValidationFailed(
+            "only a resident unit (派驻机构) is commanded by a township and guided by a department",
+            field="commandedById" if commanded is not None else "guidedById",
+        )
     code = document_code.strip()
     if code and not _DOCUMENT_CODE.match(code):
         raise ValidationFailed(
@@ -137,6 +165,8 @@ def new_agency(
         parent_id=parent_id,
         liaisons=tuple(liaisons),
         document_code=code,
+        commanded_by_id=commanded,
+        guided_by_id=guided,
     )
 
 

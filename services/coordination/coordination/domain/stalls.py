@@ -26,6 +26,8 @@ from datetime import datetime
 
 from coordination.domain.assistance import AssistanceRequest, AssistanceStatus
 from coordination.domain.cooperation import Clock, Transition
+from coordination.domain.dispatch import TERMINAL as DISPATCH_FINISHED
+from coordination.domain.dispatch import Dispatch
 from coordination.domain.dispute import Dispute, DisputeStatus
 from coordination.domain.information import InformationQuery, QueryStatus
 from coordination.domain.joint import JointOperation
@@ -35,6 +37,7 @@ from coordination.domain.technical import SupportStatus, TechnicalSupportRequest
 __all__ = [
     "Stall",
     "assistance_stall",
+    "dispatch_stall",
     "dispute_stall",
     "information_stall",
     "joint_task_stalls",
@@ -118,6 +121,24 @@ def information_stall(q: InformationQuery) -> Stall | None:
         (q.holder_id, q.requester_id),
         _last(q.history, q.asked_at),
         f"{q.status.value} with no running clock",
+    )
+
+
+def dispatch_stall(d: Dispatch) -> Stall | None:
+    """R-GRD-01: a dispatch not handled or referred has one open step clock with an owner
+    (the platform for a dispatch, the team for accept, arrive and handle)."""
+    if d.state in DISPATCH_FINISHED:
+        return None
+    clock = d.open_clock
+    if clock is not None and clock.responsible_agency_id:
+        return None
+    return Stall(
+        "Dispatch",
+        d.id,
+        d.state.value,
+        tuple(x for x in (d.team_id, d.platform_id) if x),
+        _last(d.history, d.reported_at),
+        f"{d.state.value} with no running clock or no owner",
     )
 
 

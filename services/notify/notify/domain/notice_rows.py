@@ -71,6 +71,7 @@ ON_SITE = ("OnSiteRequest", "request_id")
 CORRECTION = ("CorrectionOpinion", "opinion_id")
 PARTICIPATION = ("ParticipationNotice", "notice_id")
 JOINT_RULING = ("JointRuling", "ruling_id")
+DISPATCH = ("Dispatch", "dispatch_id")
 
 # The table reads best one row to a call, as written; the formatter would stack each argument.
 # fmt: off
@@ -489,11 +490,38 @@ MATRIX: tuple[NoticeRow, ...] = (
         JOINT_RULING, "问题线索移交：{responsible_agency_id_name}",
         "{platform_id_name}移交{responsible_agency_id_name}落实不力或拒不落实的问题线索：{clues}",
     ),
+    # -- grid dispatch (R-GRD-01): every step reaches the one who owes the next ------------
+    _r(
+        "dispatch.reported.v1", "R-GRD-01", "dispatch.reported", "platform_id", DISPATCH,
+        "问题上报：{what}", "{place}（{area}）发现：{what}。请及时派单。",
+    ),
+    _r(
+        "dispatch.dispatched.v1", "R-GRD-01", "dispatch.dispatched", "team_id", DISPATCH,
+        "派单：{what}", "{platform_id_name}派单：{place}（{area}）{what}。请及时接单、报到、处置。",
+    ),
+    _r(
+        "dispatch.accepted.v1", "R-GRD-01", "dispatch.accepted", "platform_id", DISPATCH,
+        "执法队已接单：{what}", "{team_id_name}已接单，将赶赴{place}。",
+    ),
+    _r(
+        "dispatch.arrived.v1", "R-GRD-01", "dispatch.arrived", "platform_id", DISPATCH,
+        "执法队已报到：{what}", "{team_id_name}已到达{place}。",
+    ),
+    _r(
+        "dispatch.handled.v1", "R-GRD-01", "dispatch.handled", "platform_id", DISPATCH,
+        "处置结果反馈：{what}", "{team_id_name}处置结果：{result}",
+    ),
+    _r(
+        "dispatch.returned.v1", "R-GRD-01", "dispatch.returned", "platform_id", DISPATCH,
+        "派单退回：{what}", "{team_id_name}退回派单，理由：{reason}。请重新派单。",
+    ),
 )
 # fmt: on
 
 #: Published events that address no agency, and why (R-NTF-04 applies to what is addressed).
 NO_NOTICE: Mapping[str, str] = {
+    "dispatch.referred.v1": "the platform's own decision (R-GRD-01); the referral service "
+    "drafts the referral from it, and the department is told when the referral is sent",
     "referral.drafted.v1": "the sending agency's own draft; nothing is addressed yet",
     "referral.submitted.v1": "inside the sending agency (to its own leader, who approves in "
     "the graph's work list)",

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from kernel.errors import Forbidden, ValidationFailed
+from notify.domain.dispatch_figures import DispatchFigures, dispatch_figures
 from notify.domain.model import CHINA
 from notify.domain.watch import WatchedDeadline
 
@@ -302,6 +303,7 @@ class AgencyFigures:
     ratings_received: int
     rating_average: float | None
     failures_to_cooperate: int = 0  # R-SUP-03: every kind of failure (CooperationFailure)
+    dispatch: DispatchFigures = field(default_factory=DispatchFigures)  # R-GRD-01, as a team
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,8 @@ def compute_report(
     """Per-agency figures of the period as of ``now``. ``deadlines`` may include clocks of
     other periods (they are filtered by due time); ``agencies`` maps id → (name, kind) and
     every agency in it gets a row, so one with nothing to report shows zeros."""
+    deadlines = list(deadlines)
+    teams = dispatch_figures(deadlines, period.contains)  # R-GRD-01
     clocks: dict[str, dict[str, OnTime]] = {}
     overdue: dict[str, int] = {}
     late: dict[str, int] = {}
@@ -391,7 +395,7 @@ def compute_report(
     ]
     failed += [f for f in failures if period.contains(f.at)]
 
-    ids = set(agencies) | set(clocks) | set(overdue) | set(late)
+    ids = set(agencies) | set(clocks) | set(overdue) | set(late) | set(teams)
     ids |= {a for x in in_period for a in x.party_ids}
     ids |= {r.agency_id for r in refusals_in} | {r.ratee_agency_id for r in ratings_in}
     ids |= {f.agency_id for f in failed}
@@ -419,6 +423,7 @@ def compute_report(
                 ratings_received=len(received),
                 rating_average=_average([float(s) for s in received]),
                 failures_to_cooperate=sum(1 for f in failed if f.agency_id == agency),
+                dispatch=teams.get(agency, DispatchFigures()),
             )
         )
     rows.sort(key=lambda r: (r.kind, r.agency_id))

@@ -55,6 +55,14 @@ class RegisterAgencyInput:
     document_code: str = strawberry.field(
         default="", description="机关代字 heading the agency's letter numbers, e.g. 抚市监"
     )
+    commanded_by_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A resident unit (派驻机构): the township that commands it (R-AG-01, HC #7)",
+    )
+    guided_by_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A resident unit (派驻机构): the department that guides it (HC #7)",
+    )
 
 
 RegisterAgencyResult = Annotated[
@@ -85,6 +93,8 @@ class AgencyMutation:
                         for x in input.liaisons
                     ),
                     document_code=input.document_code,
+                    commanded_by_id=str(input.commanded_by_id) if input.commanded_by_id else None,
+                    guided_by_id=str(input.guided_by_id) if input.guided_by_id else None,
                 ),
                 caller,
             ),

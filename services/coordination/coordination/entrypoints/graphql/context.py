@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 from coordination.application.assistance import AssistanceHandlers
 from coordination.application.calendar import CalendarHandlers
 from coordination.application.catalogue import CatalogueHandlers
+from coordination.application.dispatch import DispatchHandlers
 from coordination.application.disputes import DisputeHandlers
 from coordination.application.duties import Duties
 from coordination.application.handlers import CoordinationHandlers
@@ -43,8 +44,10 @@ class CoordinationContext(RequestContext):
         joint: JointHandlers,
         duties: Duties,
         calendar_admin: CalendarHandlers | None = None,
+        dispatch: DispatchHandlers | None = None,
     ) -> None:
         super().__init__(verifier, district)
+        self.dispatch = dispatch  # grid dispatch (R-GRD-01)
         self.calendar_admin = calendar_admin  # official holiday schedules (issue 20)
         # On-site dispatch, correction opinions, participation notices, joint rulings
         # (R-REF-15, R-NTF-05, R-NTF-06, R-SUP-04).

@@ -12,6 +12,12 @@ from coordination.entrypoints.graphql.assistance import AssistanceMutation, Assi
 from coordination.entrypoints.graphql.calendar import CalendarMutation, CalendarQuery
 from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
+from coordination.entrypoints.graphql.dispatch import (
+    Dispatch,
+    DispatchMutation,
+    DispatchQuery,
+    DispatchSubscription,
+)
 from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
 from coordination.entrypoints.graphql.duties import DutyMutation, DutyQuery
 from coordination.entrypoints.graphql.information import (
@@ -48,6 +54,7 @@ class Query(
     DutyQuery,
     StallQuery,
     RoutineQuery,
+    DispatchQuery,
 ):
     pass
 
@@ -65,7 +72,13 @@ class Mutation(
     JointInspectionMutation,
     CalendarMutation,
     DutyMutation,
+    DispatchMutation,
 ):
+    pass
+
+
+@strawberry.type
+class Subscription(DispatchSubscription):
     pass
 
 
@@ -73,7 +86,8 @@ def build_schema(production: bool = False) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Agency, Dispute, Referral, UserError],
+        subscription=Subscription,
+        types=[Agency, Dispute, Dispatch, Referral, UserError],
         federation_version="2.9",
         extensions=schema_extensions(production),
         config=schema_config(),

@@ -72,6 +72,8 @@ expose_enum(
         "management_centre": "a management service centre (管理服务中心): patrols only",
         "discipline_commission": "纪委监委: receives clues of units that fail to act (R-SUP-04)",
         "organisation_department": "组织部: receives clues of units that fail to act (R-SUP-04)",
+        "resident_unit": "派驻机构: a department's unit under the township's command, guided by "
+        "its department; takes the township's dispatches (R-AG-01, R-GRD-01)",
     },
 )
 AgencyKind = DomainAgencyKind
@@ -99,6 +101,13 @@ class Agency:
         description="机关代字 heading the agency's letter numbers (文号), e.g. 抚市监; empty: "
         "the issuing service derives one from the name"
     )
+    commanded_by_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A resident unit (派驻机构): the township that commands it (R-AG-01, HC #7)",
+    )
+    guided_by_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A resident unit (派驻机构): the department that guides it"
+    )
 
     @classmethod
     def from_model(cls, a: AgencyModel) -> Agency:
@@ -111,6 +120,8 @@ class Agency:
             parent_id=strawberry.ID(a.parent_id) if a.parent_id else None,
             liaisons=[Liaison(name=x.name, phone=x.phone, duty=x.duty) for x in a.liaisons],
             document_code=a.document_code,
+            commanded_by_id=strawberry.ID(a.commanded_by_id) if a.commanded_by_id else None,
+            guided_by_id=strawberry.ID(a.guided_by_id) if a.guided_by_id else None,
         )
 
     @classmethod

@@ -15,6 +15,7 @@ from kernel.graphql import (
     ErrorCode,
     UserError,
     encode_cursor,
+    follow,
     graphql_error,
     page_size,
     paginate,
@@ -27,7 +28,7 @@ from notify.domain.copies import (
     StandardChange,
 )
 from notify.domain.model import InboxItem as InboxItemModel
-from notify.entrypoints.graphql.types import InboxItem, Info, answer, follow, time_id_cursor
+from notify.entrypoints.graphql.types import InboxItem, Info, answer, time_id_cursor
 from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter, work_queue_page
 
 FORBIDDEN_INBOX = "only staff of this agency or a supervisor may read its inbox"

@@ -36,6 +36,15 @@ class SupervisionClockFigures:
         )
 
 
+@strawberry.type(description="A team's grid dispatches in the period (R-GRD-01)")
+class SupervisionDispatchFigures:
+    dispatched: int = strawberry.field(description="problems dispatched to it (派单)")
+    accepted_in_time: int = strawberry.field(description="accepted within the limit (接单)")
+    arrived_in_time: int = strawberry.field(description="arrived within the limit (报到)")
+    handled: int = strawberry.field(description="handled with a written result (处置)")
+    returned: int = strawberry.field(description="returned to the platform (退回)")
+
+
 @strawberry.type(description="One agency's line of a supervision report.")
 class SupervisionAgencyFigures:
     agency_id: strawberry.ID
@@ -59,6 +68,9 @@ class SupervisionAgencyFigures:
         description="R-SUP-03: every failure to cooperate (refused assistance, missed clocks, "
         "written inability rejected, ignored 督办)",
     )
+    dispatch: SupervisionDispatchFigures = strawberry.field(
+        description="R-GRD-01: the agency's grid dispatches as an enforcement team",
+    )
 
     @classmethod
     def from_model(cls, a: sup.AgencyFigures) -> SupervisionAgencyFigures:
@@ -78,6 +90,13 @@ class SupervisionAgencyFigures:
             ratings_received=a.ratings_received,
             rating_average=a.rating_average,
             failures_to_cooperate=a.failures_to_cooperate,
+            dispatch=SupervisionDispatchFigures(
+                dispatched=a.dispatch.dispatched,
+                accepted_in_time=a.dispatch.accepted_in_time,
+                arrived_in_time=a.dispatch.arrived_in_time,
+                handled=a.dispatch.handled,
+                returned=a.dispatch.returned,
+            ),
         )
 
 

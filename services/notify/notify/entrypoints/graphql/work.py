@@ -20,6 +20,7 @@ from kernel.graphql import (
     Edge,
     ErrorCode,
     encode_cursor,
+    follow,
     graphql_error,
     page_size,
     paginate,
@@ -27,7 +28,7 @@ from kernel.graphql import (
 from notify.application.queries import WorkQueueFilter as WorkQueueWhere
 from notify.domain.watch import WatchedDeadline
 from notify.entrypoints.graphql.entities import WorkSubject, subject_of
-from notify.entrypoints.graphql.types import Info, follow, time_id_cursor
+from notify.entrypoints.graphql.types import Info, time_id_cursor
 
 __all__ = [
     "WorkItem",

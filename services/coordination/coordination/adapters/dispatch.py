@@ -1,0 +1,137 @@
+"""Grid dispatches (R-GRD-01) in the document store: one aggregate per dispatch, state and
+events written together through the outbox (kernel.outbox.AggregateCollection).
+
+Beside the aggregate each document keeps the fields the platform's list filters on, each
+served by an index: the current team (``team_id``), the grid area (``area``), the state and
+the due time of the open step clock (``open_due``, absent when no step is owed), so "overdue"
+is ``open_due < now``. The reporter (``reporter_id``) is indexed for a grid member's own
+reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from coordination.adapters.cooperation import from_document, to_document
+from coordination.domain.dispatch import Dispatch
+from kernel.envelope import Envelope
+from kernel.outbox import AggregateCollection
+from kernel.store import Document, DocumentStore
+
+__all__ = ["DispatchFilter", "DispatchRepository"]
+
+
+def _with_id(doc: Document) -> Document:
+    return {**doc, "id": doc["_id"]}
+
+
+class DispatchFilter:
+    """What the platform's list asks for (every part optional)."""
+
+    def __init__(
+        self,
+        *,
+        platform_id: str | None = None,
+        state: str | None = None,
+        team_id: str | None = None,
+        area: str | None = None,
+        overdue_at: datetime | None = None,
+        reporter_id: str | None = None,
+        party_id: str | None = None,
+    ) -> None:
+        self.platform_id = platform_id
+        self.state = state
+        self.team_id = team_id
+        self.area = area
+        self.overdue_at = overdue_at
+        self.reporter_id = reporter_id
+        self.party_id = party_id
+
+
+class DispatchRepository:
+    name = "dispatches"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.aggregates = AggregateCollection(store.collection(self.name))
+        self._coll = self.aggregates.collection
+
+    async def ensure_indexes(self) -> None:
+        c = self._coll
+        await c.create_index([("platform_id", 1), ("state", 1), ("_id", 1)], name="by_state")
+        await c.create_index([("team_id", 1), ("state", 1), ("_id", 1)], name="by_team")
+        await c.create_index([("platform_id", 1), ("area", 1), ("_id", 1)], name="by_area")
+        await c.create_index([("open_due", 1)], name="by_open_due")
+        await c.create_index([("reporter_id", 1), ("_id", 1)], name="by_reporter")
+        await c.create_index([("team_ids", 1), ("_id", 1)], name="by_party")
+        await c.create_index([("changed_at", 1)], name="by_changed_at")
+
+    @staticmethod
+    def _doc(d: Dispatch) -> dict[str, Any]:
+        doc: dict[str, Any] = to_document(d)
+        doc["_id"] = doc.pop("id")
+        doc.pop("version", None)
+        clock = d.open_clock
+        doc["team_id"] = d.team_id
+        doc["team_ids"] = sorted({a.team_id for a in d.assignments})
+        doc["area"] = d.report.area
+        doc["reporter_id"] = d.report.reporter_id
+        doc["open_due"] = clock.due if clock else None
+        doc["changed_at"] = d.history[-1].at if d.history else d.reported_at
+        doc["step"] = len(d.history)
+        return doc
+
+    async def get(self, dispatch_id: str) -> Dispatch | None:
+        doc = await self.aggregates.get(dispatch_id)
+        return from_document(Dispatch, _with_id(doc)) if doc else None
+
+    async def add(self, d: Dispatch, events: Sequence[Envelope]) -> None:
+        await self.aggregates.insert(self._doc(d), events)
+
+    async def save(self, d: Dispatch, events: Sequence[Envelope]) -> int:
+        """Conditional on the version read (a concurrent change raises a Conflict)."""
+        fields = self._doc(d)
+        fields.pop("_id")
+        return await self.aggregates.update(d.id, d.version, fields, events)
+
+    async def search(self, f: DispatchFilter, *, after: str | None, limit: int) -> list[Dispatch]:
+        query: dict[str, Any] = {}
+        for key, value in (
+            ("platform_id", f.platform_id),
+            ("state", f.state),
+            ("team_id", f.team_id),
+            ("area", f.area),
+            ("reporter_id", f.reporter_id),
+        ):
+            if value is not None:
+                query[key] = value
+        if f.overdue_at is not None:
+            query["open_due"] = {"$lt": f.overdue_at}
+        if f.party_id is not None:
+            query["$or"] = [{"platform_id": f.party_id}, {"team_ids": f.party_id}]
+        if after:
+            query["_id"] = {"$gt": after}
+        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        return [from_document(Dispatch, _with_id(d)) for d in docs]
+
+    async def changed_since(
+        self, since: datetime, f: DispatchFilter, *, limit: int
+    ) -> list[Dispatch]:
+        """Dispatches whose state changed at or after ``since`` (the live view's poll), the
+        visibility of ``f`` applied, oldest change first."""
+        query: dict[str, Any] = {"changed_at": {"$gte": since}}
+        if f.platform_id is not None:
+            query["platform_id"] = f.platform_id
+        if f.reporter_id is not None:
+            query["reporter_id"] = f.reporter_id
+        if f.party_id is not None:
+            query["$or"] = [{"platform_id": f.party_id}, {"team_ids": f.party_id}]
+        docs = await self._coll.find(query, sort=[("changed_at", 1)], limit=limit)
+        return [from_document(Dispatch, _with_id(d)) for d in docs]
+
+    async def open_all(self) -> list[Dispatch]:
+        """Dispatches not yet handled or referred (the stall check reads them)."""
+        docs = await self._coll.find(
+            {"state": {"$nin": ["handled", "referred"]}}, sort=[("_id", 1)], limit=10_000
+        )
+        return [from_document(Dispatch, _with_id(d)) for d in docs]

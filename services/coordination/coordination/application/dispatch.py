@@ -1,0 +1,418 @@
+"""Command handlers of grid dispatch (派单 / 接单 / 报到 / 处置, R-GRD-01; HC #3, #7, #10).
+
+Each command loads the dispatch, lets the domain decide and writes the new state with its
+events in one conditional update (the outbox). Each step's clock comes from the district's
+``dispatch`` policy section in clock hours (project defaults, HC gives none).
+
+Who stands how to a dispatch (the matrix's relations, docs/authorization.md): the person who
+reported it is ``SENDER`` (a grid member reads only its own reports), the township whose
+platform owns it is ``RECEIVER``, every team it was dispatched to is ``PARTY`` (the domain
+lets only the current team act).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from coordination.adapters.dispatch import DispatchFilter, DispatchRepository
+from coordination.application import access
+from coordination.application.actors import acting
+from coordination.application.cooperation import DEPARTMENT_KINDS, _Base
+from coordination.contracts.dispatch import (
+    DispatchAcceptedV1,
+    DispatchArrivedV1,
+    DispatchDispatchedV1,
+    DispatchHandledV1,
+    DispatchReferredV1,
+    DispatchReturnedV1,
+    ProblemReportedV1,
+)
+from coordination.domain import dispatch as dsp
+from coordination.domain.cooperation import Actor, Clock
+from coordination.domain.model import AgencyKind
+from coordination.policy import policy_of
+from kernel.authz import Relation
+from kernel.caller import Caller
+from kernel.contracts.deadlines import DeadlineV1
+from kernel.envelope import EventPayload
+from kernel.errors import NotFound, ValidationFailed
+
+__all__ = [
+    "SUBJECT",
+    "AcceptDispatch",
+    "ArriveDispatch",
+    "DispatchHandlers",
+    "DispatchProblem",
+    "HandleDispatch",
+    "ListDispatches",
+    "ReferDispatch",
+    "ReportProblem",
+    "ReturnDispatch",
+    "dispatch_relations",
+]
+
+SUBJECT = "Dispatch"
+
+_STEP_RULES = {
+    dsp.DISPATCH: ("dispatch_limit_hours", "综合执法平台派单"),
+    dsp.ACCEPT: ("accept_limit_hours", "执法队接单"),
+    dsp.ARRIVE: ("arrive_limit_hours", "执法队报到"),
+    dsp.HANDLE: ("handle_limit_hours", "执法队处置并反馈"),
+}
+
+
+@dataclass(frozen=True)
+class ReportProblem:
+    platform_id: str
+    source: str
+    what: str
+    place: str
+    area: str
+    found_at: datetime
+    latitude: float | None = None
+    longitude: float | None = None
+    photo_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DispatchProblem:
+    dispatch_id: str
+    team_id: str
+
+
+@dataclass(frozen=True)
+class AcceptDispatch:
+    dispatch_id: str
+
+
+@dataclass(frozen=True)
+class ArriveDispatch:
+    dispatch_id: str
+
+
+@dataclass(frozen=True)
+class HandleDispatch:
+    dispatch_id: str
+    result: str
+    photo_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReturnDispatch:
+    dispatch_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReferDispatch:
+    dispatch_id: str
+    receiver_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ListDispatches:
+    platform_id: str | None = None
+    state: str | None = None
+    team_id: str | None = None
+    area: str | None = None
+    overdue: bool | None = None
+    after: str | None = None
+    limit: int = 50
+
+
+def dispatch_relations(actor: Actor, d: dsp.Dispatch) -> set[Relation]:
+    held = access.relations_to(
+        actor, receiver=[d.platform_id], party=[a.team_id for a in d.assignments]
+    )
+    if actor.person_id == d.report.reporter_id:
+        held.discard(Relation.NONE)
+        held.add(Relation.SENDER)
+    return held
+
+
+class DispatchHandlers(_Base):
+    def __init__(self, dispatches: DispatchRepository, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.dispatches = dispatches
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _step_clock(self, kind: str, agency_id: str, at: datetime) -> Clock:
+        field, what = _STEP_RULES[kind]
+        hours = getattr(policy_of(self.policy).dispatch, field)
+        rule = f"{what}{hours}小时内（R-GRD-01，项目默认）"
+        return self._clock(kind, agency_id, self.calendar.add_hours(at, hours, rule=rule))
+
+    async def _load(self, dispatch_id: str) -> dsp.Dispatch:
+        found = await self.dispatches.get(dispatch_id)
+        if found is None:
+            raise NotFound(f"dispatch {dispatch_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(self, dispatch_id: str, actor: Actor, operation: str) -> dsp.Dispatch:
+        found = await self._load(dispatch_id)
+        access.authorize_on(actor, operation, dispatch_relations(actor, found))
+        return found
+
+    def _common(
+        self, before: dsp.Dispatch | None, after: dsp.Dispatch, actor: Actor
+    ) -> dict[str, Any]:
+        last = after.assignments[-1] if after.assignments else None
+        return dict(
+            dispatch_id=after.id,
+            platform_id=after.platform_id,
+            team_id=last.team_id if last else None,
+            area=after.report.area,
+            what=after.report.what,
+            place=after.report.place,
+            actor_id=actor.person_id,
+            actor_agency_id=actor.agency_id,
+            state_before=before.state.value if before else None,
+            state_after=after.state.value,
+            deadlines=self._deadlines_of(before, after),
+        )
+
+    def _deadlines_of(self, before: dsp.Dispatch | None, after: dsp.Dispatch) -> list[DeadlineV1]:
+        """The clocks this step touched: those whose state changed or that are new."""
+        earlier = {(c.kind, c.state, c.due) for c in before.clocks} if before else set()
+        kinds = [c.kind for c in after.clocks if (c.kind, c.state, c.due) not in earlier]
+        return self._deadlines(SUBJECT, after.id, after.clocks, *kinds)
+
+    async def _save(
+        self, after: dsp.Dispatch, payloads: list[EventPayload], correlation_id: str | None
+    ) -> dsp.Dispatch:
+        events = [self._event(p, after.id, correlation_id) for p in payloads]
+        version = await self.dispatches.save(after, events)
+        return replace(after, version=version)
+
+    async def _team(self, platform_id: str, team_id: str) -> None:
+        """R-GRD-01, HC #7: a team under the township's unified command — the township's own
+        centre (the township itself) or a resident unit it commands; never an internal unit."""
+        team = await self.agencies.get(team_id)
+        if team is None:
+            raise ValidationFailed(f"agency {team_id!r} is not registered", field="teamId")
+        if team.id == platform_id:
+            return
+        if (
+            team.kind is not AgencyKind.RESIDENT_UNIT
+            or team.commanded_by_id != platform_id
+            or team.internal_unit
+        ):
+            raise ValidationFailed(
+                f"{team.name} is not an enforcement team under this township's command "
+                "(its own centre or a resident unit 派驻机构 it commands, HC #7)",
+                field="teamId",
+            )
+
+    # -- reading --------------------------------------------------------------------------
+
+    async def get(self, dispatch_id: str, caller: Caller) -> dsp.Dispatch | None:
+        """The dispatch when the caller may read it; None when absent or not its to see."""
+        actor = acting(caller)
+        found = await self.dispatches.get(dispatch_id)
+        if found is None:
+            return None
+        return found if access.may(actor, "dispatch", dispatch_relations(actor, found)) else None
+
+    @staticmethod
+    def _scope(actor: Actor) -> tuple[str | None, str | None]:
+        """(party agency, reporter person) the caller's reads are limited to: oversight
+        roles none, agency staff their agency's dispatches, a grid member its own reports."""
+        if access.may(actor, "dispatch", {Relation.SUPERVISOR}):
+            return None, None
+        if access.may(actor, "dispatch", {Relation.RECEIVER}):
+            return actor.agency_id or "", None
+        return None, actor.person_id
+
+    async def changed_since(
+        self, since: datetime, platform_id: str | None, caller: Caller
+    ) -> list[dsp.Dispatch]:
+        """The live view's poll: dispatches the caller may read whose state changed since."""
+        party, reporter = self._scope(acting(caller))
+        return await self.dispatches.changed_since(
+            since,
+            DispatchFilter(platform_id=platform_id, party_id=party, reporter_id=reporter),
+            limit=500,
+        )
+
+    async def search(self, q: ListDispatches, caller: Caller) -> list[dsp.Dispatch]:
+        """The platform's list, filtered by state, team, area and overdue; a grid member
+        sees only its own reports, agency staff only their agency's, oversight roles all."""
+        actor = acting(caller)
+        party, reporter = self._scope(actor)
+        if q.state is not None:
+            try:
+                dsp.DispatchState(q.state)
+            except ValueError:
+                allowed = ", ".join(s.value for s in dsp.DispatchState)
+                raise ValidationFailed(
+                    f"unknown state {q.state!r}; one of: {allowed}", field="state"
+                ) from None
+        if not 1 <= q.limit <= 200:
+            raise ValidationFailed("limit must be within 1..200", field="limit")
+        now = self.clock()
+        found = await self.dispatches.search(
+            DispatchFilter(
+                platform_id=q.platform_id,
+                state=q.state,
+                team_id=q.team_id,
+                area=q.area,
+                overdue_at=now if q.overdue else None,
+                reporter_id=reporter,
+                party_id=party,
+            ),
+            after=q.after,
+            limit=q.limit,
+        )
+        if q.overdue is False:
+            found = [d for d in found if not d.overdue(now)]
+        return found
+
+    async def open_dispatches(self) -> list[dsp.Dispatch]:
+        return await self.dispatches.open_all()
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def report(self, cmd: ReportProblem, caller: Caller) -> dsp.Dispatch:
+        """上报 (R-GRD-01): the platform's dispatch clock starts."""
+        actor = acting(caller)
+        access.authorize_on(
+            actor, "reportProblem", {Relation.SENDER} | access.oversight_relations(actor)
+        )
+        await self._external({"platformId": cmd.platform_id}, {AgencyKind.TOWNSHIP})
+        if cmd.found_at.tzinfo is None:
+            raise ValidationFailed("give the time found with its offset", field="foundAt")
+        if (cmd.latitude is None) != (cmd.longitude is None):
+            raise ValidationFailed(
+                "give both latitude and longitude, or neither",
+                field="latitude" if cmd.latitude is None else "longitude",
+            )
+        coordinates = (
+            (cmd.latitude, cmd.longitude)
+            if cmd.latitude is not None and cmd.longitude is not None
+            else None
+        )
+        now = self.clock()
+        d = dsp.report_problem(
+            dispatch_id=str(uuid.uuid4()),
+            platform_id=cmd.platform_id,
+            source=cmd.source,
+            what=cmd.what,
+            place=cmd.place,
+            area=cmd.area,
+            found_at=cmd.found_at,
+            coordinates=coordinates,
+            photo_ids=cmd.photo_ids,
+            dispatch_clock=self._step_clock(dsp.DISPATCH, cmd.platform_id, now),
+            actor=actor,
+            at=now,
+        )
+        payload = ProblemReportedV1(
+            **self._common(None, d, actor),
+            source=d.report.source.value,
+            reporter_id=d.report.reporter_id,
+            found_at=d.report.found_at,
+            latitude=d.report.coordinates.latitude if d.report.coordinates else None,
+            longitude=d.report.coordinates.longitude if d.report.coordinates else None,
+            photo_ids=list(d.report.photo_ids),
+        )
+        await self.dispatches.add(d, [self._event(payload, d.id, caller.correlation_id)])
+        return replace(d, version=1)
+
+    async def dispatch(self, cmd: DispatchProblem, caller: Caller) -> dsp.Dispatch:
+        """派单: to the township's own centre or a resident unit it commands."""
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "dispatchProblem")
+        await self._team(before.platform_id, cmd.team_id)
+        now = self.clock()
+        after = before.dispatch_to(
+            team_id=cmd.team_id,
+            next_clock=self._step_clock(dsp.ACCEPT, cmd.team_id, now),
+            actor=actor,
+            at=now,
+        )
+        payload = DispatchDispatchedV1(
+            **self._common(before, after, actor), round=len(after.assignments)
+        )
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def accept(self, cmd: AcceptDispatch, caller: Caller) -> dsp.Dispatch:
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "acceptDispatch")
+        now = self.clock()
+        after = before.accept(
+            next_clock=self._step_clock(dsp.ARRIVE, before.team_id or "", now), actor=actor, at=now
+        )
+        late = after.assignments[-1].accepted_late
+        payload = DispatchAcceptedV1(**self._common(before, after, actor), late=late)
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def arrive(self, cmd: ArriveDispatch, caller: Caller) -> dsp.Dispatch:
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "arriveDispatch")
+        now = self.clock()
+        after = before.arrive(
+            next_clock=self._step_clock(dsp.HANDLE, before.team_id or "", now), actor=actor, at=now
+        )
+        late = after.assignments[-1].arrived_late
+        payload = DispatchArrivedV1(**self._common(before, after, actor), late=late)
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def handle(self, cmd: HandleDispatch, caller: Caller) -> dsp.Dispatch:
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "handleDispatch")
+        now = self.clock()
+        after = before.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
+        payload = DispatchHandledV1(
+            **self._common(before, after, actor),
+            result=after.result,
+            photo_ids=list(after.result_photo_ids),
+            late=after.assignments[-1].handled_late,
+        )
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def return_(self, cmd: ReturnDispatch, caller: Caller) -> dsp.Dispatch:
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "returnDispatch")
+        now = self.clock()
+        after = before.return_to_platform(
+            reason=cmd.reason,
+            next_clock=self._step_clock(dsp.DISPATCH, before.platform_id, now),
+            actor=actor,
+            at=now,
+        )
+        payload = DispatchReturnedV1(
+            **self._common(before, after, actor), reason=after.assignments[-1].return_reason
+        )
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def refer(self, cmd: ReferDispatch, caller: Caller) -> dsp.Dispatch:
+        """转为移送: the referral service drafts the referral from the event (R-REF-01)."""
+        actor = acting(caller)
+        before = await self._authorized(cmd.dispatch_id, actor, "referDispatch")
+        await self._external({"receiverId": cmd.receiver_id}, DEPARTMENT_KINDS)
+        now = self.clock()
+        after = before.refer(receiver_id=cmd.receiver_id, reason=cmd.reason, actor=actor, at=now)
+        payload = DispatchReferredV1(
+            **self._common(before, after, actor),
+            receiver_id=cmd.receiver_id,
+            reason=cmd.reason.strip(),
+            found_at=after.report.found_at,
+            reporter_id=after.report.reporter_id,
+            photo_ids=list(after.report.photo_ids),
+        )
+        return await self._save(after, [payload], caller.correlation_id)
+
+    async def link_referral(self, dispatch_id: str, referral_id: str) -> dsp.Dispatch | None:
+        """The referral service drafted the referral (its event names the dispatch): link it
+        back. Unknown dispatches are ignored (another district's, or already linked)."""
+        found = await self.dispatches.get(dispatch_id)
+        if found is None or found.referral_id == referral_id:
+            return found
+        after = found.link_referral(referral_id)
+        version = await self.dispatches.save(after, [])
+        return replace(after, version=version)

@@ -1,0 +1,209 @@
+"""R-GRD-01 grid dispatch through the real gateway in the production topology (separate service
+processes over RabbitMQ and the MongoDB wire-protocol server), in Fuyuan's demo district with a
+resident unit (派驻机构) registered under 寒葱沟镇's command:
+
+* a grid member reports a problem (with a photo reference) → the platform dispatches it to the
+  resident unit → the unit's inbox has the 派单 notice, it signs → accepts → arrives → handles,
+  each step on time, and the platform's inbox has the result;
+* a second one is returned with a reason and dispatched again, to the township's own centre;
+* a third becomes a referral to the market bureau;
+* bad input (a grid member dispatching, a team accepting another team's dispatch, a step out
+  of order) gets a stable code and changes nothing;
+* the stall check is empty afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.e2e.scenario import Gateway, eventually, subscription_events
+from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
+
+ERROR = "... on UserError { code message field }"
+FIELDS = (
+    "id state teamId overdue result referralReceiverId report { reporterId photoIds area } "
+    "assignments { round teamId acceptedLate arrivedLate handledLate returnReason } "
+    "deadlines { kind responsibleAgencyId due state }"
+)
+REGISTER = (
+    "mutation($input: RegisterAgencyInput!) { registerAgency(input: $input) { __typename "
+    "... on Agency { id kind commandedById guidedById } " + ERROR + " } }"
+)
+REPORT = (
+    "mutation($input: ReportProblemInput!) { reportProblem(input: $input) { __typename "
+    "... on Dispatch { " + FIELDS + " } " + ERROR + " } }"
+)
+DISPATCH = (
+    "mutation($id: ID!, $team: ID!) { dispatchProblem(dispatchId: $id, teamId: $team) { "
+    "__typename ... on Dispatch { " + FIELDS + " } " + ERROR + " } }"
+)
+STEP = "mutation($id: ID!) { %s(dispatchId: $id) { __typename ... on Dispatch { " + FIELDS
+STEP += " } " + ERROR + " } }"
+HANDLE = (
+    'mutation($id: ID!) { handleDispatch(dispatchId: $id, result: "已劝离摊贩，通道畅通", '
+    'photoIds: ["photo-after"]) { __typename ... on Dispatch { ' + FIELDS + " } " + ERROR + " } }"
+)
+RETURN = (
+    'mutation($id: ID!) { returnDispatch(dispatchId: $id, reason: "不属市场监管职责") { '
+    "__typename ... on Dispatch { " + FIELDS + " } " + ERROR + " } }"
+)
+REFER = (
+    "mutation($id: ID!, $to: ID!) { referDispatch(dispatchId: $id, receiverId: $to, "
+    'reason: "无照经营属市场监管部门职责") { __typename ... on Dispatch { '
+    + FIELDS
+    + " } "
+    + ERROR
+    + " } }"
+)
+ONE = "query($id: ID!) { dispatch(id: $id) { " + FIELDS + " } }"
+LIST = (
+    "query($state: DispatchState, $team: ID, $area: String, $overdue: Boolean) { "
+    "dispatches(state: $state, teamId: $team, area: $area, overdue: $overdue, first: 50) "
+    "{ edges { node { id state } } } }"
+)
+LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
+
+UNIT = "fy-hancong-market"
+
+
+async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
+    production_gateway: Gateway,
+) -> None:
+    gw = production_gateway
+    government = gw.mint("fy-gov", ["government"])
+    # A grid member of the township's community grid (社区网格): not the platform's own staff,
+    # so the platform is addressed (an agency is never notified of its own act).
+    grid = gw.mint("fy-hancong-grid", ["grid_member"])
+    platform = gw.mint("fy-hancong", ["clerk"])
+    unit = gw.mint(UNIT, ["clerk"])
+
+    # The resident unit (派驻机构), commanded by the township, guided by the market bureau.
+    async def registered() -> dict[str, Any] | None:
+        body = await gw.query(
+            government,
+            REGISTER,
+            {
+                "input": {
+                    "id": UNIT,
+                    "name": "寒葱沟市场监管所",
+                    "kind": "RESIDENT_UNIT",
+                    "commandedById": "fy-hancong",
+                    "guidedById": "fy-market",
+                    "liaisons": [{"name": "王所长", "phone": "0454-5430199"}],
+                }
+            },
+        )
+        got = (body.get("data") or {}).get("registerAgency") or {}
+        return got if got.get("__typename") == "Agency" else None
+
+    agency = await eventually(registered, what="the seeded township and bureau")
+    assert agency["kind"] == "RESIDENT_UNIT" and agency["commandedById"] == "fy-hancong"
+
+    def report(what: str, area: str) -> dict[str, Any]:
+        return {
+            "input": {
+                "platformId": "fy-hancong",
+                "source": "GRID_MEMBER",
+                "what": what,
+                "place": "寒葱沟镇中心街8号",
+                "area": area,
+                "foundAt": gw.now().isoformat(),
+                "latitude": 48.36,
+                "longitude": 134.29,
+                "photoIds": ["photo-1"],
+            }
+        }
+
+    # 1. Reported by a grid member, dispatched, accepted, arrived, handled, each on time.
+    first = await _mutate(
+        gw, grid, REPORT, "reportProblem", **report("流动摊贩占道经营", "中心街第1网格")
+    )
+    assert first["__typename"] == "Dispatch" and first["state"] == "REPORTED", first
+    assert first["report"]["photoIds"] == ["photo-1"]
+    reported = await _notice(gw, platform, "dispatch.reported", first["id"])
+    await _sign(gw, platform, reported)
+
+    # Bad input changes nothing: a grid member dispatching; a step out of order.
+    refused = await _mutate(gw, grid, DISPATCH, "dispatchProblem", id=first["id"], team=UNIT)
+    assert refused["__typename"] == "UserError" and refused["code"] == "FORBIDDEN", refused
+    early = await _mutate(gw, unit, STEP % "acceptDispatch", "acceptDispatch", id=first["id"])
+    assert early["__typename"] == "UserError", early
+    assert early["code"] in {"FORBIDDEN", "INVALID_STATE"}, early
+    wrong_team = await _mutate(
+        gw, platform, DISPATCH, "dispatchProblem", id=first["id"], team="fy-market"
+    )
+    assert wrong_team["code"] == "VALIDATION_FAILED" and wrong_team["field"] == "teamId"
+    still = (await gw.query(platform, ONE, {"id": first["id"]}))["data"]["dispatch"]
+    assert still["state"] == "REPORTED" and still["assignments"] == []
+
+    sent = await _mutate(gw, platform, DISPATCH, "dispatchProblem", id=first["id"], team=UNIT)
+    assert sent["state"] == "DISPATCHED" and sent["teamId"] == UNIT, sent
+    notice = await _notice(gw, unit, "dispatch.dispatched", first["id"])
+    assert "流动摊贩占道经营" in notice["title"], notice
+    await _sign(gw, unit, notice)
+    # Another team (the township's own centre) cannot accept the unit's dispatch.
+    other = await _mutate(gw, platform, STEP % "acceptDispatch", "acceptDispatch", id=first["id"])
+    assert other["__typename"] == "UserError" and other["code"] == "FORBIDDEN", other
+    skipped = await _mutate(gw, unit, STEP % "arriveDispatch", "arriveDispatch", id=first["id"])
+    assert skipped["code"] == "INVALID_STATE", skipped
+
+    for step in ("acceptDispatch", "arriveDispatch"):
+        done = await _mutate(gw, unit, STEP % step, step, id=first["id"])
+        assert done["__typename"] == "Dispatch", done
+    handled = await _mutate(gw, unit, HANDLE, "handleDispatch", id=first["id"])
+    assert handled["state"] == "HANDLED", handled
+    (a,) = handled["assignments"]
+    assert not (a["acceptedLate"] or a["arrivedLate"] or a["handledLate"]), a
+    assert {d["state"] for d in handled["deadlines"]} == {"met"}
+    result = await _notice(gw, platform, "dispatch.handled", first["id"])
+    assert "已劝离摊贩" in result["body"], result
+
+    # 2. Returned with a reason, dispatched again to the township's own centre; the
+    # platform's live view shows the dispatch's latest state as it changes.
+    changes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    live = asyncio.create_task(subscription_events(gw, platform, LIVE, {}, changes))
+    await asyncio.sleep(2)  # the stream is open before the change
+    second = await _mutate(
+        gw, grid, REPORT, "reportProblem", **report("夜间施工噪声扰民", "中心街第2网格")
+    )
+    await _mutate(gw, platform, DISPATCH, "dispatchProblem", id=second["id"], team=UNIT)
+    back = await _mutate(gw, unit, RETURN, "returnDispatch", id=second["id"])
+    assert back["state"] == "RETURNED", back
+    returned = await _notice(gw, platform, "dispatch.returned", second["id"])
+    assert "不属市场监管职责" in returned["body"], returned
+    again = await _mutate(
+        gw, platform, DISPATCH, "dispatchProblem", id=second["id"], team="fy-hancong"
+    )
+    assert again["state"] == "DISPATCHED" and [x["round"] for x in again["assignments"]] == [1, 2]
+    try:
+        while True:
+            message = await asyncio.wait_for(changes.get(), timeout=30)
+            got = message["data"]["dispatchChanged"]
+            if got["id"] == second["id"] and got["teamId"] == "fy-hancong":
+                break
+        assert got["state"] == "DISPATCHED", got
+    finally:
+        live.cancel()
+        await asyncio.gather(live, return_exceptions=True)
+
+    # 3. A third belongs to the market bureau: it becomes a referral.
+    third = await _mutate(gw, grid, REPORT, "reportProblem", **report("无照经营", "中心街第3网格"))
+    referred = await _mutate(gw, platform, REFER, "referDispatch", id=third["id"], to="fy-market")
+    assert referred["state"] == "REFERRED" and referred["referralReceiverId"] == "fy-market"
+
+    # The platform's list by state, team and area.
+    async def ids(token: str, **q: Any) -> set[str]:
+        body = await gw.query(token, LIST, q)
+        assert "errors" not in body, body
+        return {e["node"]["id"] for e in body["data"]["dispatches"]["edges"]}
+
+    assert await ids(platform) == {first["id"], second["id"], third["id"]}
+    assert await ids(platform, state="HANDLED") == {first["id"]}
+    assert await ids(platform, team="fy-hancong") == {second["id"]}
+    assert await ids(platform, area="中心街第3网格") == {third["id"]}
+    assert await ids(platform, overdue=True) == set()
+    assert await ids(unit) == {first["id"], second["id"]}
+
+    await assert_no_stalls(gw)
