@@ -111,7 +111,7 @@ class DispatchAssignment:
     "dispatch to an enforcement team (派单 / 接单 / 报到 / 处置, R-GRD-01).",
 )
 class Dispatch:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="the dispatch's id (派单编号)")
     platform_id: strawberry.ID = strawberry.field(description="the township whose platform")
     state: DispatchState = strawberry.field(description="where the dispatch stands")
     report: ProblemReport = strawberry.field(description="the problem as reported")
