@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,27 +44,23 @@ from aio_pika.abc import (
     ExchangeType,
 )
 
-from kernel.bus import BusError, DeadLetter, PermanentError, PublishError, SubscriptionSpec
+from kernel.adapters.rabbit_parked import (
+    _CHANNEL_GONE,
+    _QUEUE_HEADER,
+    _ROUTING_KEY_HEADER,
+    REASON_HEADER,
+    ParkedMessages,
+)
+from kernel.bus import BusError, PermanentError, PublishError, SubscriptionSpec
 from kernel.envelope import CONTENT_TYPE, Envelope, EnvelopeError
 
 __all__ = ["REASON_HEADER", "RabbitBus"]
 
 log = logging.getLogger(__name__)
 
-#: Header carrying the reason of a message dead-lettered by this adapter (not the broker).
-REASON_HEADER = "x-liandong-reason"
-_QUEUE_HEADER = "x-liandong-queue"
-_ROUTING_KEY_HEADER = "x-liandong-routing-key"
 # AMQP long strings have no small limit, but a stack-trace-sized reason helps nobody.
 _MAX_REASON = 2000
 
-# Errors that mean "the channel or connection under this operation is gone". They are what a
-# reconnect produces; anything else is a bug we want to see.
-_CHANNEL_GONE: tuple[type[BaseException], ...] = (
-    aiormq.exceptions.AMQPError,
-    ConnectionError,
-    RuntimeError,
-)
 _GONE_OR_TIMED_OUT: tuple[type[BaseException], ...] = (*_CHANNEL_GONE, TimeoutError)
 
 
@@ -76,7 +72,7 @@ class _Subscription:
     consumer_tag: str
 
 
-class RabbitBus:
+class RabbitBus(ParkedMessages):
     """The event bus on RabbitMQ, through one robust aio-pika connection.
 
     ``url`` is an AMQP URL (``amqp://user:pass@host:5672/vhost``). ``exchange`` names the
@@ -503,140 +499,3 @@ class RabbitBus:
                 type(exc).__name__,
                 exc,
             )
-
-    # -- reading back ----------------------------------------------------------------------
-
-    async def dead_letters(self, queue: str, *, limit: int = 100) -> list[DeadLetter]:
-        """Read and acknowledge up to ``limit`` messages of ``<queue>.dlq``."""
-        return [
-            self._to_dead_letter(queue, message)
-            for message in await self._drain(f"{queue}.dlq", limit)
-        ]
-
-    async def redrive(self, queue: str, *, limit: int = 1000) -> int:
-        """Move up to ``limit`` messages of ``<queue>.dlq`` back to ``queue`` (issue 19: after
-        the fix of what made a handler fail). Each goes to the queue alone, through the
-        default exchange, never to the other subscribers of its routing key; the reason
-        headers are dropped; it is acked in the dead-letter queue only once the broker
-        confirmed the copy. Returns how many were moved. Consumers are idempotent, and
-        check the event's source and district again.
-
-        The default exchange needs rights no service's user holds (``deploy/rabbitmq``):
-        run it with the district's administrator credentials."""
-        await self.start()
-        connection = self._connection
-        assert connection is not None
-        channel = await connection.channel(publisher_confirms=True)
-        moved = 0
-        try:
-            source = await channel.get_queue(f"{queue}.dlq", ensure=False)
-            await channel.get_queue(queue, ensure=False)  # it must exist
-            while moved < limit:
-                message = await source.get(no_ack=False, fail=False, timeout=self._confirm_timeout)
-                if message is None:
-                    break
-                headers = {
-                    k: v
-                    for k, v in (message.headers or {}).items()
-                    if k not in {REASON_HEADER, _QUEUE_HEADER, _ROUTING_KEY_HEADER}
-                    and not k.startswith("x-death")
-                    and not k.startswith("x-first-death")
-                    and not k.startswith("x-last-death")
-                }
-                await channel.default_exchange.publish(
-                    aio_pika.Message(
-                        message.body,
-                        headers=headers,
-                        content_type=message.content_type,
-                        delivery_mode=DeliveryMode.PERSISTENT,
-                        message_id=message.message_id,
-                        correlation_id=message.correlation_id,
-                        type=message.type,
-                        timestamp=message.timestamp,
-                        app_id=message.app_id,
-                    ),
-                    routing_key=queue,
-                    mandatory=True,
-                    timeout=self._confirm_timeout,
-                )
-                await message.ack()
-                moved += 1
-        finally:
-            with contextlib.suppress(*_CHANNEL_GONE):
-                await channel.close()
-        return moved
-
-    async def unrouted(self, *, limit: int = 100) -> list[DeadLetter]:
-        """Read and acknowledge up to ``limit`` events kept by the alternate exchange because
-        no queue was bound for them (``reason`` is ``"unrouted"``)."""
-        return [
-            DeadLetter(
-                envelope=_parse_or_none(message.body),
-                raw=message.body,
-                reason=f"unrouted: no binding matched {message.routing_key}",
-                queue=self.unrouted_name,
-            )
-            for message in await self._drain(self.unrouted_name, limit)
-        ]
-
-    async def _drain(self, queue_name: str, limit: int) -> list[AbstractIncomingMessage]:
-        await self.start()
-        connection = self._connection
-        assert connection is not None
-        # A short-lived channel: a missing queue closes the channel it was asked on.
-        channel = await connection.channel(publisher_confirms=False)
-        messages: list[AbstractIncomingMessage] = []
-        try:
-            queue = await channel.get_queue(queue_name, ensure=False)
-            while len(messages) < limit:
-                message = await queue.get(no_ack=False, fail=False, timeout=self._confirm_timeout)
-                if message is None:
-                    break
-                messages.append(message)
-                await message.ack()
-        except aiormq.exceptions.ChannelNotFoundEntity:
-            return messages
-        finally:
-            with contextlib.suppress(*_CHANNEL_GONE):
-                await channel.close()
-        return messages
-
-    def _to_dead_letter(self, queue: str, message: AbstractIncomingMessage) -> DeadLetter:
-        return DeadLetter(
-            envelope=_parse_or_none(message.body),
-            raw=message.body,
-            reason=_reason(message.headers or {}),
-            queue=queue,
-        )
-
-
-def _parse_or_none(body: bytes) -> Envelope | None:
-    try:
-        return Envelope.from_json_bytes(body)
-    except EnvelopeError:
-        return None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def _reason(headers: Mapping[str, Any]) -> str:
-    """The reason a message was dead-lettered: ours when we did it, else the broker's."""
-    ours = headers.get(REASON_HEADER)
-    if ours is not None:
-        return _text(ours)
-    first = headers.get("x-first-death-reason")
-    if first is None:
-        return "unknown: no dead-letter headers"
-    first_reason = _text(first)
-    source = _text(headers.get("x-first-death-queue", "?"))
-    if first_reason == "delivery_limit":
-        return f"delivery_limit: redelivery limit of queue {source} reached"
-    deaths = headers.get("x-death")
-    count = ""
-    if isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
-        count = f" (x-death count {deaths[0].get('count')})"
-    return f"{first_reason}: dead-lettered by the broker from queue {source}{count}"
