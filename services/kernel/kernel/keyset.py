@@ -9,16 +9,20 @@ of a collection answer it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from kernel.store import Collection
 
 __all__ = [
     "Direction",
     "ListQuery",
     "ListShape",
     "after_clause",
+    "field_values",
     "keyset_sort",
     "with_clauses",
 ]
@@ -54,6 +58,21 @@ def with_clauses(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def field_values(doc: Mapping[str, Any], path: str) -> Iterator[Any]:
+    """The values at the dotted ``path`` of ``doc`` the way a store query matches them: a
+    list on the way (or at the end) stands for each of its items; missing and None give
+    nothing."""
+    head, _, rest = path.partition(".")
+    value = doc.get(head)
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if rest:
+            if isinstance(item, Mapping):
+                yield from field_values(item, rest)
+        elif item is not None:
+            yield item
+
+
 class Direction(StrEnum):
     """Which side of a request an agency is on: it sent it, or it received it."""
 
@@ -77,29 +96,80 @@ class ListQuery:
 @dataclass(frozen=True)
 class ListShape:
     """The fields of a collection that answer a :class:`ListQuery`: the time it is ordered by,
-    the agencies on the sending and the receiving side, the status."""
+    the agencies on the sending and the receiving side, the status, and the fields naming who
+    may read a document (``reader_fields``; dotted paths and lists allowed).
+
+    "Either side" and the read scope each span several fields; an ``$or`` over them is planned
+    as a union of index scans and an in-memory SORT (issue 21). So every stored document also
+    carries two multikey fields, written by :meth:`stamp`: ``sides_field`` (every agency on
+    either side) and ``readers_field`` (every reader); each is one equality on one index
+    ``(field, time, _id)``. Documents stored before get them from :meth:`backfill`."""
 
     time_field: str
     sent_fields: tuple[str, ...]
     received_fields: tuple[str, ...]
     status_field: str = "status"
+    reader_fields: tuple[str, ...] = ()
+    sides_field: str = "sides"
+    readers_field: str = "readers"
+
+    def _stamps(self, doc: Mapping[str, Any]) -> dict[str, list[Any]]:
+        def agencies(fields: tuple[str, ...]) -> list[Any]:
+            return sorted({v for f in fields for v in field_values(doc, f)})
+
+        stamps = {self.sides_field: agencies(self.sent_fields + self.received_fields)}
+        if self.reader_fields:
+            stamps[self.readers_field] = agencies(self.reader_fields)
+        return stamps
+
+    def stamp(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Write the multikey list fields onto ``doc`` (a document about to be stored, or
+        the changed fields of a whole aggregate) and return it."""
+        doc.update(self._stamps(doc))
+        return doc
+
+    async def backfill(self, coll: Collection, *, batch: int = 500) -> int:
+        """Stamp the documents of ``coll`` stored before the list fields existed (once, at
+        start-up: ``ensure_indexes``); returns how many were stamped."""
+        stamped = list(self._stamps({}))
+        heads = {
+            f.partition(".")[0]
+            for f in (*self.sent_fields, *self.received_fields, *self.reader_fields)
+        }
+        stale = {"$or": [{f: {"$exists": False}} for f in stamped]}
+        done = 0
+        while docs := await coll.find(stale, limit=batch, projection=sorted(heads)):
+            for doc in docs:
+                await coll.update_one({"_id": doc["_id"]}, {"$set": self._stamps(doc)})
+            done += len(docs)
+        return done
+
+    def scope(self, party_id: str | None) -> list[dict[str, Any]]:
+        """The condition "``party_id`` may read it" (none for None: no restriction)."""
+        if party_id is None:
+            return []
+        if not self.reader_fields:
+            raise ValueError("this list has no readers to scope by")
+        return [{self.readers_field: party_id}]
 
     def clauses(self, q: ListQuery) -> list[dict[str, Any]]:
         """The conditions of ``q`` without its cursor (what ``totalCount`` counts)."""
         clauses: list[dict[str, Any]] = []
         if q.agency_id:
-            sides = {
-                None: self.sent_fields + self.received_fields,
-                Direction.SENT: self.sent_fields,
-                Direction.RECEIVED: self.received_fields,
-            }[q.direction]
-            if not sides:
-                raise ValueError(f"this list has no {q.direction} side to filter by")
-            clauses.append(
-                {sides[0]: q.agency_id}
-                if len(sides) == 1
-                else {"$or": [{f: q.agency_id} for f in sides]}
-            )
+            if q.direction is None:
+                clauses.append({self.sides_field: q.agency_id})
+            else:
+                side = {
+                    Direction.SENT: self.sent_fields,
+                    Direction.RECEIVED: self.received_fields,
+                }[q.direction]
+                if not side:
+                    raise ValueError(f"this list has no {q.direction} side to filter by")
+                clauses.append(
+                    {side[0]: q.agency_id}
+                    if len(side) == 1
+                    else {"$or": [{f: q.agency_id} for f in side]}
+                )
         if q.statuses:
             wanted = list(dict.fromkeys(q.statuses))
             clauses.append({self.status_field: wanted[0] if len(wanted) == 1 else {"$in": wanted}})
@@ -114,16 +184,25 @@ class ListShape:
 
     def page(self, q: ListQuery, scope: list[dict[str, Any]]) -> tuple[dict[str, Any], Any]:
         """The store filter and sort of the page ``q`` asks for; ``scope`` are the conditions
-        of what the caller may read."""
+        of what the caller may read (:meth:`scope`)."""
         clauses = [*scope, *self.clauses(q)]
         if q.after is not None:
             clauses.append(after_clause(self.time_field, q.descending, q.after))
         return with_clauses(clauses), keyset_sort(self.time_field, q.descending)
 
     def indexes(self, prefix: str = "") -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
-        """The indexes that serve the lists: each side's agency, the status, and the time
-        alone (a supervisor's whole list), each then ordered by ``(time, _id)``."""
+        """The indexes that serve the lists: either side, the readers, each side's agency,
+        the status, and the time alone (a supervisor's whole list), each then ordered by
+        ``(time, _id)``."""
         order = ((self.time_field, 1), ("_id", 1))
-        fields = dict.fromkeys((*self.sent_fields, *self.received_fields, self.status_field))
+        fields = dict.fromkeys(
+            (
+                self.sides_field,
+                *((self.readers_field,) if self.reader_fields else ()),
+                *self.sent_fields,
+                *self.received_fields,
+                self.status_field,
+            )
+        )
         named = [(f"{prefix}by_{f.replace('.', '_')}_time", ((f, 1), *order)) for f in fields]
         return (*named, (f"{prefix}by_time", order))

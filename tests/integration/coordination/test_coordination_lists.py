@@ -140,16 +140,13 @@ async def test_the_default_orders_of_the_lists_are_served_by_an_index(
     db = client[g.settings.database_name("coordination")]
     try:
         cases: list[tuple[str, Any, ListQuery, list[dict[str, Any]]]] = []
-        for name, shape, scope_fields in (
-            (
-                InformationQueryRepository.name,
-                InformationQueryRepository.shape,
-                InformationQueryRepository.party_fields,
-            ),
-            ("meetings", MeetingRepository.shape, ()),
-            ("disputes", DisputeRepository.shape, DisputeRepository.scope_fields),
+        for name, shape in (
+            (InformationQueryRepository.name, InformationQueryRepository.shape),
+            ("meetings", MeetingRepository.shape),
+            ("disputes", DisputeRepository.shape),
         ):
-            scope = [{"$or": [{f: "fy-hancong"} for f in scope_fields]}] if scope_fields else []
+            assert shape is not None
+            scope = shape.scope("fy-hancong") if shape.reader_fields else []
             cases += [
                 (name, shape, ListQuery(), []),  # a supervisor's whole list
                 (name, shape, ListQuery(agency_id="fy-hancong"), scope),

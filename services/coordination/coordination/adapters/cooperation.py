@@ -25,7 +25,6 @@ from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore
 
 T = TypeVar("T")
-Clauses = list[dict[str, Any]]  # store conditions, all to hold
 
 
 def to_document(value: Any) -> Any:
@@ -89,6 +88,9 @@ class _Repository:
 
     name = ""
     indexes: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    #: The fields that answer a client's list (``kernel.keyset``), if the collection has one:
+    #: every stored document then carries its multikey list fields (``ListShape.stamp``).
+    shape: ListShape | None = None
 
     def __init__(self, store: DocumentStore) -> None:
         self.aggregates = AggregateCollection(store.collection(self.name))
@@ -97,6 +99,12 @@ class _Repository:
     async def ensure_indexes(self) -> None:
         for name, keys in self.indexes:
             await self._coll.create_index(list(keys), name=name)
+        if self.shape is not None:
+            await self.shape.backfill(self._coll)
+
+    def _stored(self, aggregate: Any) -> dict[str, Any]:
+        doc = self._doc(aggregate)
+        return self.shape.stamp(doc) if self.shape is not None else doc
 
     @staticmethod
     def _doc(aggregate: Any) -> dict[str, Any]:
@@ -106,10 +114,10 @@ class _Repository:
         return doc
 
     async def _add(self, aggregate: Any, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(self._doc(aggregate), events)
+        await self.aggregates.insert(self._stored(aggregate), events)
 
     async def _save(self, aggregate: Any, events: Sequence[Envelope]) -> int:
-        fields = self._doc(aggregate)
+        fields = self._stored(aggregate)
         fields.pop("_id")
         return await self.aggregates.update(aggregate.id, aggregate.version, fields, events)
 
@@ -176,33 +184,31 @@ class RequestRepository(_Repository, Generic[A]):
             query["$or"] = [{f: agency_id} for f in self.agency_fields]
         return self._models(await self._find(query, after, limit, party_id))
 
-    #: The fields that answer a client's list (``kernel.keyset``); its indexes are in
-    #: ``indexes``.
-    shape: ListShape
-
-    def _scope(self, party_id: str | None) -> Clauses:
-        if party_id is None:
-            return []
-        return [{"$or": [{f: party_id} for f in self.party_fields]}]
+    def _list_shape(self) -> ListShape:
+        if self.shape is None:
+            raise TypeError(f"{self.name} has no list shape")
+        return self.shape
 
     async def search(self, q: ListQuery, *, limit: int, party_id: str | None = None) -> Sequence[A]:
         """A page of the list ``q`` (ordered by the shape's time, then id); ``party_id``:
         only requests that agency is a party to (None: no restriction)."""
-        query, sort = self.shape.page(q, self._scope(party_id))
+        shape = self._list_shape()
+        query, sort = shape.page(q, shape.scope(party_id))
         return self._models(await self._coll.find(query, sort=sort, limit=limit))
 
     async def count(self, q: ListQuery, *, party_id: str | None = None) -> int:
         """How many requests :meth:`search` lists for ``q``, all pages together."""
-        return await self._coll.count(
-            with_clauses([*self._scope(party_id), *self.shape.clauses(q)])
-        )
+        shape = self._list_shape()
+        return await self._coll.count(with_clauses([*shape.scope(party_id), *shape.clauses(q)]))
 
 
 class AssistanceRepository(RequestRepository[AssistanceRequest]):
     name = "assistance_requests"
     model = AssistanceRequest
     agency_fields = ("requester_id", "helper_id")
-    shape = ListShape("requested_at", ("requester_id",), ("helper_id",))
+    # The legal office becomes a party when a refusal is sent to it for mediation.
+    party_fields = ("requester_id", "helper_id", "mediation.mediator_agency_id")
+    shape = ListShape("requested_at", ("requester_id",), ("helper_id",), reader_fields=party_fields)
     indexes = (
         *shape.indexes(),
         ("by_refusal", (("refused", 1), ("helper_id", 1), ("_id", 1))),
@@ -215,9 +221,6 @@ class AssistanceRepository(RequestRepository[AssistanceRequest]):
         # mediation decides later, because the refusal itself is what is accounted for.
         doc["refused"] = aggregate.refusal is not None
         return doc
-
-    # The legal office becomes a party when a refusal is sent to it for mediation.
-    party_fields = ("requester_id", "helper_id", "mediation.mediator_agency_id")
 
     async def refusals(
         self,
@@ -238,7 +241,9 @@ class TechnicalSupportRepository(RequestRepository[TechnicalSupportRequest]):
     model = TechnicalSupportRequest
     agency_fields = ("township_id", "department_id")
     party_fields = ("township_id", "department_id")
-    shape = ListShape("requested_at", ("township_id",), ("department_id",))
+    shape = ListShape(
+        "requested_at", ("township_id",), ("department_id",), reader_fields=party_fields
+    )
     indexes = shape.indexes()
 
 
@@ -247,7 +252,7 @@ class InformationQueryRepository(RequestRepository[InformationQuery]):
     model = InformationQuery
     agency_fields = ("requester_id", "holder_id")
     party_fields = ("requester_id", "holder_id")
-    shape = ListShape("asked_at", ("requester_id",), ("holder_id",))
+    shape = ListShape("asked_at", ("requester_id",), ("holder_id",), reader_fields=party_fields)
     indexes = shape.indexes()
 
 

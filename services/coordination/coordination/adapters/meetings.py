@@ -37,13 +37,14 @@ class MeetingRepository:
     async def ensure_indexes(self) -> None:
         for name, keys in self.indexes:
             await self._coll.create_index(list(keys), name=name)
+        await self.shape.backfill(self._coll)
 
-    @staticmethod
-    def _doc(meeting: Meeting) -> dict[str, Any]:
+    @classmethod
+    def _doc(cls, meeting: Meeting) -> dict[str, Any]:
         doc: dict[str, Any] = to_document(meeting)
         doc["_id"] = doc.pop("id")
         doc.pop("version", None)
-        return doc
+        return cls.shape.stamp(doc)
 
     async def get(self, meeting_id: str) -> Meeting | None:
         doc = await self.aggregates.get(meeting_id)

@@ -425,21 +425,21 @@ class DisputeRepository:
 
     #: A dispute's list: by the time it was opened, per party (no sides: every party is
     #: one); the read scope adds the interim handler and the township.
-    shape = ListShape("opened_at", ("parties",), ())
-    scope_fields = ("parties", "interim_handler_id", "township_id")
+    shape = ListShape(
+        "opened_at",
+        ("parties",),
+        (),
+        reader_fields=("parties", "interim_handler_id", "township_id"),
+    )
     indexes = (
         ("by_referral", (("referral_id", 1), ("_id", 1))),
         *shape.indexes(),
-        *(
-            (f"by_{f}_time", ((f, 1), ("opened_at", 1), ("_id", 1)))
-            for f in scope_fields
-            if f != "parties"
-        ),
     )
 
     async def ensure_indexes(self) -> None:
         for name, keys in self.indexes:
             await self._coll.create_index(list(keys), name=name)
+        await self.shape.backfill(self._coll)
 
     async def get(self, dispute_id: str) -> Dispute | None:
         doc = await self.aggregates.get(dispute_id)
@@ -455,29 +455,24 @@ class DisputeRepository:
         return {d["_id"]: dispute_from_document(d) for d in docs}
 
     async def add(self, dispute: Dispute, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(dispute_to_document(dispute), events)
+        await self.aggregates.insert(self.shape.stamp(dispute_to_document(dispute)), events)
 
     async def save(self, dispute: Dispute, events: Sequence[Envelope]) -> int:
-        fields = dispute_to_document(dispute)
+        fields = self.shape.stamp(dispute_to_document(dispute))
         fields.pop("_id")
         return await self.aggregates.update(dispute.id, dispute.version, fields, events)
-
-    def _scope(self, party_id: str | None) -> list[dict[str, Any]]:
-        """``party_id``: only disputes that agency takes part in — a party, the interim
-        handler or the township (read access); None: no restriction."""
-        if party_id is None:
-            return []
-        return [{"$or": [{f: party_id} for f in self.scope_fields]}]
 
     async def search(
         self, q: ListQuery, *, limit: int, party_id: str | None = None
     ) -> list[Dispute]:
-        """A page of the list ``q`` asks for, by opening time then id."""
-        query, sort = self.shape.page(q, self._scope(party_id))
+        """A page of the list ``q`` asks for, by opening time then id; ``party_id``: only
+        disputes that agency takes part in — a party, the interim handler or the township
+        (read access); None: no restriction."""
+        query, sort = self.shape.page(q, self.shape.scope(party_id))
         docs = await self._coll.find(query, sort=sort, limit=limit)
         return [dispute_from_document(d) for d in docs]
 
     async def count(self, q: ListQuery, *, party_id: str | None = None) -> int:
         """How many disputes :meth:`search` lists for ``q``, all pages together."""
-        scoped = [*self._scope(party_id), *self.shape.clauses(q)]
+        scoped = [*self.shape.scope(party_id), *self.shape.clauses(q)]
         return await self._coll.count(with_clauses(scoped))
