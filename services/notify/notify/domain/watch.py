@@ -58,6 +58,12 @@ class WatchedDeadline:
     producers older than the field)."""
     provisional: bool = False
     """Computed across a year whose holidays are not yet officially announced."""
+    escalate_to_agency_id: str | None = None
+    """Whose leader the first escalation goes to when not the responsible agency's (a grid
+    team's clock: the dispatching township's, R-GRD-01)."""
+    escalate_to_agency_kind: str | None = None
+    """The kind of agency of the next escalation when the producer names one (R-GRD-01:
+    ``dispatch.escalation``); None: the district's supervising body."""
 
     @property
     def hour_clock(self) -> bool:
