@@ -115,6 +115,7 @@ async def test_R_GRD_01_R_SUP_02_team_accept_clock_to_platform_leader_then_distr
         assert await service.scheduler.run_once() == 1
         [platform] = await _escalated(service, "hc-zhangcun")
         assert platform.audience == "leader" and "超期督办" in platform.title
+        assert "市场监管所" in platform.body and "综合执法平台负责人" in platform.body
         [own] = await _escalated(service, "hc-zhangcun-market")
         assert own.audience == "leader"
         assert await items(service, "hc-platform") == []

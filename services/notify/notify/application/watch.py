@@ -297,13 +297,15 @@ class DeadlineWatch:
                 deadline=deadline,
             )
             return "fired"
-        title, body = escalation_text(deadline, "agency_leader", name)
         # R-GRD-01: a grid team's late step goes to the leader of the township whose platform
         # dispatched it (and to the team's own leader), never only to the team.
         leaders = [agency]
         if deadline.escalate_to_agency_id and deadline.escalate_to_agency_id != agency:
             leaders.insert(0, deadline.escalate_to_agency_id)
         for leader in leaders:
+            title, body = escalation_text(
+                deadline, "agency_leader" if leader == agency else "platform_leader", name
+            )
             await self._notify(
                 timer,
                 agency_id=leader,
