@@ -14,14 +14,12 @@ import pytest
 
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import new_envelope
-from kernel.settings import Settings
-from kernel.wiring import build_deps
-from notify.bootstrap import NotifyService, bootstrap
+from notify.bootstrap import NotifyService
 from tests.integration.notify.test_notify_watch import (
-    AgencyRegistered,
     FakeClock,
     ReferralStep,
     deliver,
+    huancui_service,
     items,
     local,
 )
@@ -53,28 +51,8 @@ def dispatch_block(kind: str, agency: str, due: datetime) -> DeadlineV1:
 
 
 async def _service(tmp_path: Path, name: str, clock: FakeClock) -> NotifyService:
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=name,
-        district="huancui",
-        relay_interval_seconds=0.05,
-    )
-    service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
-    await service.runtime.start()
-    for agency_id, agency_name, kind in (
-        ("hc-zhangcun", "张村镇人民政府", "township"),
-        ("hc-zhangcun-market", "环翠区市场监督管理局张村市场监管所", "resident_unit"),
-        ("hc-justice", "威海市环翠区司法局", "justice_bureau"),
-        ("hc-platform", "环翠区综合执法平台办公室", "coordination_body"),
-    ):
-        registered = AgencyRegistered(agency_id=agency_id, name=agency_name, kind=kind)
-        await deliver(
-            service,
-            new_envelope(registered, district="huancui", service="coordination", subject=agency_id),
-        )
-    return service
+    team = ("hc-zhangcun-market", "环翠区市场监督管理局张村市场监管所", "resident_unit")
+    return await huancui_service(tmp_path, name, clock, team)
 
 
 async def _clock_starts(service: NotifyService, block: DeadlineV1) -> None:
