@@ -277,6 +277,22 @@ class JointRulingPolicy(PolicyModel):
     """Working days the platform has to rule once it started. HC gives none: project default."""
 
 
+class DispatchEscalationPolicy(PolicyModel):
+    """Who a late dispatch step escalates to (R-GRD-01 with R-SUP-02). The first step always
+    goes to the leader of the township whose platform dispatched it (a team's clock never
+    escalates only to the team); the next goes to the agency of ``agency_kind``. When each
+    step fires is the district's ``reminders.escalation`` ladder (``after_hours``: the
+    dispatch limits are clock hours), the same as for every other clock."""
+
+    agency_kind: Literal["justice_bureau", "coordination_body", "government"] = "justice_bureau"
+    """The kind of agency (R-AG-01) of the second step. HC #3/#10: the district's
+    comprehensive enforcement platform (区级综合执法平台办公室, a coordination body) oversees
+    the townships' platforms; the other seeds have no grid dispatch, so the default is the
+    justice bureau, as their other clocks' supervising body."""
+    to_zh: Text = "区司法局（项目默认）"
+    """The body as officials name it."""
+
+
 class DispatchPolicy(PolicyModel):
     """Grid dispatch: the limit of each step in clock hours (R-GRD-01). HC #10 asks for a
     "快速反应渠道" ("镇(街道)派单、执法队接单"、"网格员呼叫、执法队报到") and gives no number;
@@ -293,6 +309,8 @@ class DispatchPolicy(PolicyModel):
     """Hours after accepting for the team to arrive on site (报到). Default."""
     handle_limit_hours: PositiveInt = 24
     """Hours after arriving for the team to report what it did (处置). Default."""
+    escalation: DispatchEscalationPolicy = Field(default_factory=DispatchEscalationPolicy)
+    """Who a late step escalates to (R-GRD-01, R-SUP-02)."""
 
 
 class CoordinationPolicy(PolicyModel):

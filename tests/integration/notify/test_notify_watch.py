@@ -533,35 +533,45 @@ async def _count_state(service: NotifyService, state: str, n: int) -> bool:
     return sum(1 for t in await service.timers.all() if t["state"] == state) == n
 
 
+HUANCUI_AGENCIES = (
+    ("hc-zhangcun", "张村镇人民政府", "township"),
+    ("hc-justice", "威海市环翠区司法局", "justice_bureau"),
+    ("hc-platform", "环翠区综合执法平台办公室", "coordination_body"),
+)
+
+
+async def huancui_service(
+    tmp_path: Path, instance: str, clock: FakeClock, *more: tuple[str, str, str]
+) -> NotifyService:
+    """A started notify of Huancui (embedded store) that knows its township, justice bureau,
+    district platform office and ``more`` agencies (id, name, kind)."""
+    settings = Settings(
+        store="embedded",
+        bus="memory",
+        data_dir=tmp_path,
+        instance=instance,
+        district="huancui",
+        relay_interval_seconds=0.05,
+    )
+    service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
+    await service.runtime.start()
+    for agency_id, name, kind in (*HUANCUI_AGENCIES, *more):
+        registered = AgencyRegistered(agency_id=agency_id, name=name, kind=kind)
+        await deliver(
+            service,
+            new_envelope(registered, district="huancui", service="coordination", subject=agency_id),
+        )
+    return service
+
+
 async def test_R_SUP_02_supervising_body_is_the_one_the_district_policy_names(
     tmp_path: Path, unique_name: str
 ) -> None:
     """Huancui escalates past-due clocks to its district enforcement platform office (a
     coordination body, HC #2, #11), not to the justice bureau (issue 15, item 8)."""
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=unique_name,
-        district="huancui",
-        relay_interval_seconds=0.05,
-    )
     clock = FakeClock(SENT)
-    service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
-    await service.runtime.start()
+    service = await huancui_service(tmp_path, unique_name, clock)
     try:
-        for agency_id, name, kind in (
-            ("hc-zhangcun", "张村镇人民政府", "township"),
-            ("hc-justice", "威海市环翠区司法局", "justice_bureau"),
-            ("hc-platform", "环翠区综合执法平台办公室", "coordination_body"),
-        ):
-            registered = AgencyRegistered(agency_id=agency_id, name=name, kind=kind)
-            await deliver(
-                service,
-                new_envelope(
-                    registered, district="huancui", service="coordination", subject=agency_id
-                ),
-            )
         step = ReferralStep(
             referral_id="r-hc", deadlines=[clock_block("r-hc", DUE, "open", "hc-zhangcun")]
         )

@@ -180,7 +180,17 @@ class DispatchHandlers(_Base):
         """The clocks this step touched: those whose state changed or that are new."""
         earlier = {(c.kind, c.state, c.due) for c in before.clocks} if before else set()
         kinds = [c.kind for c in after.clocks if (c.kind, c.state, c.due) not in earlier]
-        return self._deadlines(SUBJECT, after.id, after.clocks, *kinds)
+        # R-GRD-01, R-SUP-02: a late step escalates to the platform's leader first (a team's
+        # clock never only to the team), then to the body the policy names (HC: the district
+        # platform office).
+        escalation = {
+            "escalate_to_agency_id": after.platform_id,
+            "escalate_to_agency_kind": policy_of(self.policy).dispatch.escalation.agency_kind,
+        }
+        return [
+            block.model_copy(update=escalation)
+            for block in self._deadlines(SUBJECT, after.id, after.clocks, *kinds)
+        ]
 
     async def _save(
         self, after: dsp.Dispatch, payloads: list[EventPayload], correlation_id: str | None

@@ -52,6 +52,15 @@ class DeadlineV1(BaseModel):
     provisional: bool = False
     """Computed across a year whose holidays the State Council has not yet announced (the
     ``holidays`` package's forecast): the due time may still move (issue 20)."""
+    escalate_to_agency_id: str | None = None
+    """Whose leader a missed clock escalates to first, when not the responsible agency's own
+    (R-SUP-02): a grid team's clock goes to the leader of the township whose platform
+    dispatched it (R-GRD-01). None: the responsible agency's leader."""
+    escalate_to_agency_kind: str | None = None
+    """The kind of agency (R-AG-01) the next escalation goes to, when the producer's policy
+    names one for this clock (R-GRD-01: ``dispatch.escalation``, in Huancui the district
+    platform office, a coordination body). None: the district's supervising body
+    (``reminders.escalation``)."""
 
     @staticmethod
     def key_for(subject_type: str, subject_id: str, kind: str) -> str:

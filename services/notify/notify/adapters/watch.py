@@ -40,6 +40,8 @@ def _deadline_from_document(d: Document) -> WatchedDeadline:
         event_id=d["event_id"],
         mode=d.get("mode"),
         provisional=bool(d.get("provisional", False)),
+        escalate_to_agency_id=d.get("escalate_to_agency_id"),
+        escalate_to_agency_kind=d.get("escalate_to_agency_kind"),
     )
 
 

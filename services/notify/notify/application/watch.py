@@ -64,6 +64,8 @@ def watched(block: DeadlineV1, envelope: Envelope) -> WatchedDeadline:
         event_id=envelope.id,
         mode=block.mode,
         provisional=block.provisional,
+        escalate_to_agency_id=block.escalate_to_agency_id,
+        escalate_to_agency_kind=block.escalate_to_agency_kind,
     )
 
 
@@ -131,7 +133,9 @@ class DeadlineWatch:
             # two writes is repaired by the redelivery.
             await self.reconcile(block.key)
 
-    def _supervising_kind(self) -> str:
+    def _supervising_kind(self, deadline: WatchedDeadline) -> str:
+        if deadline.escalate_to_agency_kind is not None:
+            return deadline.escalate_to_agency_kind  # the producer's policy names it (R-GRD-01)
         for step in policy_of(self.policy).reminders.escalation:
             if step.to == "supervising_body" and step.agency_kind is not None:
                 return step.agency_kind
@@ -277,7 +281,7 @@ class DeadlineWatch:
         if timer.get("escalate_to") == "supervising_body":
             # The supervising body the district names (R-SUP-02): the justice bureau, or e.g.
             # Huancui's district enforcement platform office (a coordination body).
-            kind = self._supervising_kind()
+            kind = self._supervising_kind(deadline)
             supervisor = await self.agencies.first_of_kind(kind)
             if supervisor is None:
                 log.warning("no %s known yet; escalation %s retried", kind, timer["_id"])
@@ -293,16 +297,24 @@ class DeadlineWatch:
                 deadline=deadline,
             )
             return "fired"
-        title, body = escalation_text(deadline, "agency_leader", name)
-        await self._notify(
-            timer,
-            agency_id=agency,
-            kind="deadline.escalated",
-            title=title,
-            body=body,
-            deadline=deadline,
-            audience="leader",
-        )
+        # R-GRD-01: a grid team's late step goes to the leader of the township whose platform
+        # dispatched it (and to the team's own leader), never only to the team.
+        leaders = [agency]
+        if deadline.escalate_to_agency_id and deadline.escalate_to_agency_id != agency:
+            leaders.insert(0, deadline.escalate_to_agency_id)
+        for leader in leaders:
+            title, body = escalation_text(
+                deadline, "agency_leader" if leader == agency else "platform_leader", name
+            )
+            await self._notify(
+                timer,
+                agency_id=leader,
+                kind="deadline.escalated",
+                title=title,
+                body=body,
+                deadline=deadline,
+                audience="leader",
+            )
         return "fired"
 
     async def _notify(

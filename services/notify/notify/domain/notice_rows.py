@@ -545,7 +545,9 @@ NO_NOTICE: Mapping[str, str] = {
     "record; the parties see who is awaited on the dispute, and the last confirmation is "
     "announced by dispute.ruled.v1",
     "deadline.missed.v1": "notify's own deadline watch puts the escalation in the leader's "
-    "and the supervising body's inboxes (R-SUP-02)",
+    "and the supervising body's inboxes (R-SUP-02); a late grid-dispatch step's first goes to "
+    "the dispatching township's leader too, the next to the body dispatch.escalation names "
+    "(R-GRD-01)",
     "calendar.schedule_published.v1": "calendar data for every service; the clocks it moves "
     "are announced one by one by deadline.moved.v1",
     "referral.crime_reported.v1": "inside the transferring agency: the written report to "

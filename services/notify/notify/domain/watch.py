@@ -58,6 +58,12 @@ class WatchedDeadline:
     producers older than the field)."""
     provisional: bool = False
     """Computed across a year whose holidays are not yet officially announced."""
+    escalate_to_agency_id: str | None = None
+    """Whose leader the first escalation goes to when not the responsible agency's (a grid
+    team's clock: the dispatching township's, R-GRD-01)."""
+    escalate_to_agency_kind: str | None = None
+    """The kind of agency of the next escalation when the producer names one (R-GRD-01:
+    ``dispatch.escalation``); None: the district's supervising body."""
 
     @property
     def hour_clock(self) -> bool:
@@ -217,13 +223,18 @@ def missed_text(deadline: WatchedDeadline) -> tuple[str, str]:
 
 
 def escalation_text(
-    deadline: WatchedDeadline, to: Literal["agency_leader", "supervising_body"], agency_name: str
+    deadline: WatchedDeadline,
+    to: Literal["agency_leader", "supervising_body", "platform_leader"],
+    agency_name: str,
 ) -> tuple[str, str]:
-    if to == "agency_leader":
+    """``platform_leader``: the leader of the township whose platform dispatched the step a
+    team owes (R-GRD-01), not the team's own."""
+    if to in ("agency_leader", "platform_leader"):
+        whose = "本机关" if to == "agency_leader" else "派单的镇(街道)综合执法平台"
         title = f"【超期督办】{agency_name}：{deadline.kind} 已超期"
         body = (
             f"{agency_name}承办的{_what(deadline)}已于{_when(deadline.due)}到期仍未办结，"
-            "请本机关负责人督促办理。"
+            f"请{whose}负责人督促办理。"
         )
     else:
         title = f"【超期报告】{agency_name}：{deadline.kind} 已超期"
