@@ -34,6 +34,7 @@ __all__ = [
     "CoordinationPolicy",
     "CorrectionPolicy",
     "DelegationPolicy",
+    "DispatchPhotoPolicy",
     "DispatchPolicy",
     "DisputePolicy",
     "InformationQueryPolicy",
@@ -277,6 +278,19 @@ class JointRulingPolicy(PolicyModel):
     """Working days the platform has to rule once it started. HC gives none: project default."""
 
 
+class DispatchPhotoPolicy(PolicyModel):
+    """Photos of a dispatch (R-GRD-01: "photos as materials"): what an upload may be. No seed
+    gives a number; both are project defaults, the size well under the referral's material cap
+    (200 MiB) since a phone photo is a few MiB."""
+
+    max_bytes: PositiveInt = 20 * 1024 * 1024
+    """Largest photo accepted, in bytes. Default (20 MiB)."""
+    media_types: list[Text] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "image/heic", "image/webp"]
+    )
+    """Media types accepted. Default: the formats phone cameras write."""
+
+
 class DispatchPolicy(PolicyModel):
     """Grid dispatch: the limit of each step in clock hours (R-GRD-01). HC #10 asks for a
     "快速反应渠道" ("镇(街道)派单、执法队接单"、"网格员呼叫、执法队报到") and gives no number;
@@ -293,6 +307,8 @@ class DispatchPolicy(PolicyModel):
     """Hours after accepting for the team to arrive on site (报到). Default."""
     handle_limit_hours: PositiveInt = 24
     """Hours after arriving for the team to report what it did (处置). Default."""
+    photos: DispatchPhotoPolicy = Field(default_factory=DispatchPhotoPolicy)
+    """Size and media types of a photo upload (defaults)."""
 
 
 class CoordinationPolicy(PolicyModel):
