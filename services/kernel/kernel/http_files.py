@@ -21,11 +21,21 @@ from dataclasses import dataclass
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
+from starlette.responses import StreamingResponse
 
 from kernel.errors import DomainError, ValidationFailed
-from kernel.http import JsonErrorRoute
+from kernel.http import JsonErrorRoute, download_headers
+from kernel.store import StoredFile
 
-__all__ = ["FRAMING_BYTES", "FilePart", "FileRoute", "StreamingForm", "too_large", "upload_form"]
+__all__ = [
+    "FRAMING_BYTES",
+    "FilePart",
+    "FileRoute",
+    "StreamingForm",
+    "file_download",
+    "too_large",
+    "upload_form",
+]
 
 # Multipart framing around the file: a request larger than the limit plus this cannot hold
 # an acceptable file and is refused before its body is read.
@@ -209,3 +219,18 @@ class FileRoute(JsonErrorRoute):
         if exc.stable_code == "VALIDATION_FAILED" and exc.field == "mediaType":
             return 415
         return super().status_of(exc)
+
+
+def file_download(
+    info: StoredFile, chunks: AsyncIterator[bytes], name: str | None = None
+) -> StreamingResponse:
+    """A stored file's content streamed back with its length, digest and name."""
+    return StreamingResponse(
+        chunks,
+        media_type=info.media_type,
+        headers={
+            "Content-Length": str(info.size),
+            "X-Content-SHA256": info.sha256,
+            **download_headers(name or info.filename),
+        },
+    )

@@ -22,13 +22,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from coordination.application.dispatch import DispatchHandlers, UploadDispatchPhoto
 from kernel.auth import Principal, TokenVerifier
 from kernel.caller import Caller
-from kernel.http import CurrentPrincipal, download_headers
-from kernel.http_files import FileRoute, upload_form
+from kernel.http import CurrentPrincipal
+from kernel.http_files import FileRoute, file_download, upload_form
 from kernel.store import StoredFile
 
 __all__ = ["photo_path", "photo_routes"]
@@ -81,14 +81,6 @@ def photo_routes(dispatch: DispatchHandlers, verifier: TokenVerifier, district: 
     @router.get("/dispatches/{dispatch_id}/photos/{photo_id}", response_model=None)
     async def download(dispatch_id: str, photo_id: str, caller: Principal = authenticated) -> Any:
         info, chunks = await dispatch.photo(dispatch_id, photo_id, Caller(caller))
-        return StreamingResponse(
-            chunks,
-            media_type=info.media_type,
-            headers={
-                "Content-Length": str(info.size),
-                "X-Content-SHA256": info.sha256,
-                **download_headers(info.filename),
-            },
-        )
+        return file_download(info, chunks)
 
     return router

@@ -29,13 +29,13 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from kernel.auth import Principal, TokenVerifier
 from kernel.caller import Caller
 from kernel.errors import ValidationFailed
 from kernel.http import CurrentPrincipal, download_headers
-from kernel.http_files import FileRoute, upload_form
+from kernel.http_files import FileRoute, file_download, upload_form
 from kernel.store import StoredFile
 from referral.application.commands import UploadMaterial
 from referral.application.handlers import ReferralHandlers
@@ -67,16 +67,7 @@ def _material_json(referral_id: str, m: Material) -> dict[str, Any]:
 
 
 def _download(info: StoredFile, material: Material, chunks: AsyncIterator[bytes]) -> Any:
-    name = material.name or info.filename
-    return StreamingResponse(
-        chunks,
-        media_type=info.media_type,
-        headers={
-            "Content-Length": str(info.size),
-            "X-Content-SHA256": info.sha256,
-            **download_headers(name),
-        },
-    )
+    return file_download(info, chunks, material.name or info.filename)
 
 
 def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: str) -> APIRouter:
