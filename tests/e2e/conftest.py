@@ -248,6 +248,7 @@ def _start_production(
         lambda agency, roles: mint_token(settings, agency, roles),
         now=clock_from_settings(settings),
         files=services.url("referral").removesuffix("/graphql"),
+        coordination=services.url("coordination").removesuffix("/graphql"),
     )
     return services, gateway, front
 

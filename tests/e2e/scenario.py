@@ -41,6 +41,27 @@ class Gateway:
     now: Clock = system_clock
     # Where the referral service's own file routes are (the gateway proxies GraphQL only).
     files: str = ""
+    # Where the coordination service's own routes are (dispatch photos, R-GRD-01).
+    coordination: str = ""
+
+    async def upload_photo(
+        self,
+        token: str,
+        dispatch_id: str | None = None,
+        *,
+        content: bytes,
+        media_type: str = "image/jpeg",
+    ) -> httpx.Response:
+        """A dispatch photo on the coordination service's route (R-GRD-01): for a report not
+        yet filed (``dispatch_id`` None) or for a dispatch."""
+        assert self.coordination, "this topology does not say where coordination's routes are"
+        path = f"/dispatches/{dispatch_id}/photos" if dispatch_id else "/dispatch-photos"
+        async with httpx.AsyncClient(timeout=60) as client:
+            return await client.post(
+                self.coordination + path,
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("现场.jpg", content, media_type)},
+            )
 
     async def upload(self, token: str, referral_id: str, **material: Any) -> dict[str, Any]:
         """A material's content on the referral service's route (R-REF-02)."""

@@ -2,13 +2,16 @@
 processes over RabbitMQ and the MongoDB wire-protocol server), in Fuyuan's demo district with a
 resident unit (派驻机构) registered under 寒葱沟镇's command:
 
-* a grid member reports a problem (with a photo reference) → the platform dispatches it to the
-  resident unit → the unit's inbox has the 派单 notice, it signs → accepts → arrives → handles,
-  each step on time, and the platform's inbox has the result;
+* a grid member uploads a photo on the coordination service's photo route (the kernel's
+  streaming upload the referral materials use) and reports a problem with it → the platform
+  dispatches it to the resident unit → the unit's inbox has the 派单 notice, it signs →
+  accepts → arrives → uploads a photo of the result → handles, each step on time, and the
+  platform's inbox has the result; the unit reads the report's photo back by its id;
 * a second one is returned with a reason and dispatched again, to the township's own centre;
 * a third becomes a referral to the market bureau;
 * bad input (a grid member dispatching, a team accepting another team's dispatch, a step out
-  of order) gets a stable code and changes nothing;
+  of order, a photo over the policy's limit, an unknown photo id, another team uploading)
+  gets a stable code and changes nothing;
 * the stall check is empty afterwards.
 """
 
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+
+import httpx
 
 from tests.e2e.scenario import Gateway, eventually, subscription_events
 from tests.e2e.stalls import assert_no_stalls
@@ -42,8 +47,12 @@ DISPATCH = (
 STEP = "mutation($id: ID!) { %s(dispatchId: $id) { __typename ... on Dispatch { " + FIELDS
 STEP += " } " + ERROR + " } }"
 HANDLE = (
-    'mutation($id: ID!) { handleDispatch(dispatchId: $id, result: "已劝离摊贩，通道畅通", '
-    'photoIds: ["photo-after"]) { __typename ... on Dispatch { ' + FIELDS + " } " + ERROR + " } }"
+    'mutation($id: ID!, $photos: [ID!]) { handleDispatch(dispatchId: $id, result: "已劝离摊贩，'
+    '通道畅通", photoIds: $photos) { __typename ... on Dispatch { '
+    + FIELDS
+    + " } "
+    + ERROR
+    + " } }"
 )
 RETURN = (
     'mutation($id: ID!) { returnDispatch(dispatchId: $id, reason: "不属市场监管职责") { '
@@ -66,6 +75,7 @@ LIST = (
 LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
 
 UNIT = "fy-hancong-market"
+PHOTO = b"\xff\xd8\xff\xe0" + b"JFIF photo of the scene " * 400
 
 
 async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
@@ -101,7 +111,7 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     agency = await eventually(registered, what="the seeded township and bureau")
     assert agency["kind"] == "RESIDENT_UNIT" and agency["commandedById"] == "fy-hancong"
 
-    def report(what: str, area: str) -> dict[str, Any]:
+    def report(what: str, area: str, *photos: str) -> dict[str, Any]:
         return {
             "input": {
                 "platformId": "fy-hancong",
@@ -112,16 +122,37 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
                 "foundAt": gw.now().isoformat(),
                 "latitude": 48.36,
                 "longitude": 134.29,
-                "photoIds": ["photo-1"],
+                "photoIds": list(photos),
             }
         }
 
+    # Photos (R-GRD-01: photos as materials): the district policy's limit, just over refused
+    # with a stable code; within it stored, its id named by the report.
+    limit = 20 * 1024 * 1024  # fuyuan.yaml dispatch.photos.max_bytes (project default)
+    over = await gw.upload_photo(grid, content=b"\xff\xd8" + b"p" * (limit - 1))
+    assert over.status_code == 413, over.text
+    assert (over.json()["error"]["code"], over.json()["error"]["field"]) == (
+        "VALIDATION_FAILED",
+        "file",
+    )
+    uploaded = await gw.upload_photo(grid, content=PHOTO)
+    assert uploaded.status_code == 201, uploaded.text
+    photo = uploaded.json()["id"]
+    unknown = await _mutate(
+        gw,
+        grid,
+        REPORT,
+        "reportProblem",
+        input={**report("x", "中心街第9网格", photo)["input"], "photoIds": ["no-such-photo"]},
+    )
+    assert (unknown["code"], unknown["field"]) == ("VALIDATION_FAILED", "photoIds.0"), unknown
+
     # 1. Reported by a grid member, dispatched, accepted, arrived, handled, each on time.
     first = await _mutate(
-        gw, grid, REPORT, "reportProblem", **report("流动摊贩占道经营", "中心街第1网格")
+        gw, grid, REPORT, "reportProblem", **report("流动摊贩占道经营", "中心街第1网格", photo)
     )
     assert first["__typename"] == "Dispatch" and first["state"] == "REPORTED", first
-    assert first["report"]["photoIds"] == ["photo-1"]
+    assert first["report"]["photoIds"] == [photo]
     reported = await _notice(gw, platform, "dispatch.reported", first["id"])
     await _sign(gw, platform, reported)
 
@@ -152,7 +183,24 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     for step in ("acceptDispatch", "arriveDispatch"):
         done = await _mutate(gw, unit, STEP % step, step, id=first["id"])
         assert done["__typename"] == "Dispatch", done
-    handled = await _mutate(gw, unit, HANDLE, "handleDispatch", id=first["id"])
+    # A role that may not add photos is refused before the body is read (every token minted
+    # here is the same person "demo", so "another reporter" is covered by the integration
+    # test test_R_GRD_01_dispatch_photos_routes.py, not here).
+    stranger = gw.mint("fy-market", ["legal_reviewer"])
+    refused_upload = await gw.upload_photo(stranger, first["id"], content=PHOTO)
+    assert refused_upload.status_code == 403, refused_upload.text
+    assert refused_upload.json()["error"]["code"] == "FORBIDDEN"
+    after = await gw.upload_photo(unit, first["id"], content=PHOTO + b"after")
+    assert after.status_code == 201, after.text
+    # The team reads the report's photo back by its id.
+    async with httpx.AsyncClient(base_url=gw.coordination, timeout=30) as http:
+        got = await http.get(
+            f"/dispatches/{first['id']}/photos/{photo}", headers={"Authorization": f"Bearer {unit}"}
+        )
+    assert got.status_code == 200 and got.content == PHOTO, got.text
+    handled = await _mutate(
+        gw, unit, HANDLE, "handleDispatch", id=first["id"], photos=[after.json()["id"]]
+    )
     assert handled["state"] == "HANDLED", handled
     (a,) = handled["assignments"]
     assert not (a["acceptedLate"] or a["arrivedLate"] or a["handledLate"]), a
@@ -189,9 +237,14 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
         await asyncio.gather(live, return_exceptions=True)
 
     # 3. A third belongs to the market bureau: it becomes a referral.
-    third = await _mutate(gw, grid, REPORT, "reportProblem", **report("无照经营", "中心街第3网格"))
+    evidence = (await gw.upload_photo(grid, content=PHOTO + b"3")).json()["id"]
+    third = await _mutate(
+        gw, grid, REPORT, "reportProblem", **report("无照经营", "中心街第3网格", evidence)
+    )
     referred = await _mutate(gw, platform, REFER, "referDispatch", id=third["id"], to="fy-market")
     assert referred["state"] == "REFERRED" and referred["referralReceiverId"] == "fy-market"
+    # The photos go with it as source material (the referral service fetches them by id).
+    assert referred["report"]["photoIds"] == [evidence], referred
 
     # The platform's list by state, team and area.
     async def ids(token: str, **q: Any) -> set[str]:

@@ -76,5 +76,13 @@ def test_R_GRD_01_grid_member_reports_and_reads_own_reports_only() -> None:
     ):
         with pytest.raises(Forbidden):
             MATRIX.authorize(grid, op, {rel})
+    # Photos of its own reports (R-GRD-01 "photos as materials") are part of reporting.
+    MATRIX.authorize(grid, "coordination.uploadDispatchPhoto", {Relation.SENDER})
+    with pytest.raises(Forbidden):
+        MATRIX.authorize(grid, "coordination.uploadDispatchPhoto", {Relation.RECEIVER})
     granted = {r.operation for r in RULES if "grid_member" in r.roles}
-    assert granted == {"coordination.reportProblem", "coordination.dispatch"}
+    assert granted == {
+        "coordination.reportProblem",
+        "coordination.dispatch",
+        "coordination.uploadDispatchPhoto",
+    }

@@ -66,6 +66,8 @@ OPEN_QUERIES = {
 # the fan-out sends a bureau's webhook; notify.workQueue: Agency.workQueue, also reached as
 # viewer.agency.workQueue).
 FIELD_RULES = {
+    # An HTTP route's rule, not a graph field (R-GRD-01: POST /dispatches/{id}/photos).
+    "coordination.uploadDispatchPhoto",
     "referral.Referral.materialContent",
     "notify.inbox",
     "notify.webhookEvent",

@@ -63,6 +63,7 @@ from coordination.contracts.consumed import (
 )
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
 from coordination.entrypoints.http.letters import letter_routes
+from coordination.entrypoints.http.photos import photo_routes
 from coordination.policy import policy_of
 from kernel.adapters.official_pdf import render_pdf
 from kernel.audit_anchor import CHECKPOINT_EVENT, CheckpointKeeper
@@ -167,6 +168,10 @@ class CoordinationService:
         app.include_router(
             letter_routes(self.letters, self.deps.verifier, self.deps.settings.district)
         )
+        # Dispatch photos (R-GRD-01), the kernel's streaming upload: entrypoints/http/photos.py.
+        app.include_router(
+            photo_routes(self.dispatch, self.deps.verifier, self.deps.settings.district)
+        )
         return app
 
 
@@ -230,7 +235,7 @@ def bootstrap(
         ),
     )
     # Grid dispatch (R-GRD-01): the township platform's 派单/接单/报到/处置.
-    dispatch = DispatchHandlers(DispatchRepository(deps.store), *common)
+    dispatch = DispatchHandlers(DispatchRepository(deps.store), *common, files=deps.store.files())
     # The district's calendar (issue 20): the official holiday schedules loaded here, and the
     # open clocks that follow them (this service reacts to its own published schedule, as
     # every service does).

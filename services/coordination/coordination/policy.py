@@ -34,6 +34,7 @@ __all__ = [
     "CoordinationPolicy",
     "CorrectionPolicy",
     "DelegationPolicy",
+    "DispatchPhotoPolicy",
     "DispatchPolicy",
     "DisputePolicy",
     "InformationQueryPolicy",
@@ -293,6 +294,19 @@ class DispatchEscalationPolicy(PolicyModel):
     """The body as officials name it."""
 
 
+class DispatchPhotoPolicy(PolicyModel):
+    """Photos of a dispatch (R-GRD-01: "photos as materials"): what an upload may be. No seed
+    gives a number; both are project defaults, the size well under the referral's material cap
+    (200 MiB) since a phone photo is a few MiB."""
+
+    max_bytes: PositiveInt = 20 * 1024 * 1024
+    """Largest photo accepted, in bytes. Default (20 MiB)."""
+    media_types: list[Text] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "image/heic", "image/webp"]
+    )
+    """Media types accepted. Default: the formats phone cameras write."""
+
+
 class DispatchPolicy(PolicyModel):
     """Grid dispatch: the limit of each step in clock hours (R-GRD-01). HC #10 asks for a
     "快速反应渠道" ("镇(街道)派单、执法队接单"、"网格员呼叫、执法队报到") and gives no number;
@@ -311,6 +325,8 @@ class DispatchPolicy(PolicyModel):
     """Hours after arriving for the team to report what it did (处置). Default."""
     escalation: DispatchEscalationPolicy = Field(default_factory=DispatchEscalationPolicy)
     """Who a late step escalates to (R-GRD-01, R-SUP-02)."""
+    photos: DispatchPhotoPolicy = Field(default_factory=DispatchPhotoPolicy)
+    """Size and media types of a photo upload (defaults)."""
 
 
 class CoordinationPolicy(PolicyModel):

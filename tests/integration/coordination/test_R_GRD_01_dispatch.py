@@ -5,6 +5,7 @@ the platform's list by state, team, area and overdue; bad input changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from coordination.application.dispatch import (
     ReferDispatch,
     ReportProblem,
     ReturnDispatch,
+    UploadDispatchPhoto,
 )
 from coordination.application.handlers import CoordinationHandlers, RegisterAgency
 from coordination.application.stalls import StallCheck
@@ -105,6 +107,7 @@ async def world(store: DocumentStore) -> World:
         calendar_for(POLICY),
         "huancui",
         clock=lambda: now[0],
+        files=store.files(),
     )
     await handlers.dispatches.ensure_indexes()
     await handlers.dispatches.aggregates.ensure_indexes()
@@ -121,10 +124,21 @@ def _report(**over: Any) -> ReportProblem:
         found_at=NOW - timedelta(minutes=5),
         latitude=37.5,
         longitude=122.1,
-        photo_ids=("m-photo-1",),
     )
     args.update(over)
     return ReportProblem(**args)
+
+
+async def _photo(h: DispatchHandlers, who: Caller, dispatch_id: str | None = None) -> str:
+    """A photo uploaded through the handlers (the HTTP route's path), its id."""
+
+    async def content() -> AsyncIterator[bytes]:
+        yield b"\xff\xd8\xff\xe0 photo bytes"
+
+    stored = await h.upload_photo(
+        UploadDispatchPhoto(dispatch_id, "现场.jpg", "image/jpeg", content()), who
+    )
+    return stored.id
 
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
@@ -145,7 +159,9 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_on_time(world: Worl
     world.now[0] += timedelta(hours=LIMITS.arrive_limit_hours)
     d = await h.arrive(ArriveDispatch(d.id), MARKET_UNIT)
     world.now[0] += timedelta(hours=LIMITS.handle_limit_hours)
-    d = await h.handle(HandleDispatch(d.id, "已劝离摊贩，通道畅通", ("m-after",)), MARKET_UNIT)
+    after = await _photo(h, MARKET_UNIT, d.id)
+    d = await h.handle(HandleDispatch(d.id, "已劝离摊贩，通道畅通", (after,)), MARKET_UNIT)
+    assert d.result_photo_ids == (after,)
     assert d.state is dsp.DispatchState.HANDLED
     a = d.assignments[-1]
     assert a.accepted_in_time and a.arrived_in_time and not a.handled_late
@@ -208,6 +224,8 @@ async def test_R_GRD_01_bad_reports_name_the_field(world: World) -> None:
         ({"platform_id": "hc-market"}, "platformId"),
         ({"latitude": None}, "latitude"),
         ({"what": " "}, "what"),
+        # R-GRD-01: only photos the reporter uploaded for a new report.
+        ({"photo_ids": ("m-never-uploaded",)}, "photoIds.0"),
     ):
         with pytest.raises(ValidationFailed) as e:
             await h.report(_report(**over), GRID)
@@ -224,7 +242,10 @@ async def test_R_GRD_01_returned_redispatched_and_referred(world: World) -> None
     d = await h.dispatch(DispatchProblem(d.id, "hc-zhangcun-squad"), PLATFORM)
     assert d.team_id == "hc-zhangcun-squad" and len(d.assignments) == 2
 
-    other = await h.report(_report(what="耕地上违法建房", area="海港社区第5网格"), GRID)
+    photo = await _photo(h, GRID)
+    other = await h.report(
+        _report(what="耕地上违法建房", area="海港社区第5网格", photo_ids=(photo,)), GRID
+    )
     e = await _unchanged(
         world, other.id, h.refer(ReferDispatch(other.id, "hc-zhangcun-squad", "x"), PLATFORM)
     )
@@ -232,7 +253,7 @@ async def test_R_GRD_01_returned_redispatched_and_referred(world: World) -> None
     other = await h.refer(ReferDispatch(other.id, "hc-natres", "违法占地属自然资源部门"), PLATFORM)
     assert other.state is dsp.DispatchState.REFERRED
     referred = (await world.events(other.id))[-1]["data"]
-    assert referred["receiver_id"] == "hc-natres" and referred["photo_ids"] == ["m-photo-1"]
+    assert referred["receiver_id"] == "hc-natres" and referred["photo_ids"] == [photo]
     linked = await h.link_referral(other.id, "r-42")
     assert linked is not None and linked.referral_id == "r-42"
     # The stall check: every unfinished dispatch has an open clock with an owner.
@@ -304,3 +325,30 @@ async def test_R_GRD_01_live_view_follows_changes_of_state(world: World) -> None
     second = await asyncio.wait_for(stream.__anext__(), timeout=10)
     assert second.state.value == "dispatched"
     await stream.aclose()
+
+
+async def test_R_GRD_01_photos_only_those_uploaded_for_the_report_or_dispatch(
+    world: World,
+) -> None:
+    h = world.handlers
+    mine = await _photo(h, GRID)
+    # Another reporter's upload is not this reporter's to name.
+    theirs = await _photo(h, PLATFORM)
+    with pytest.raises(ValidationFailed) as e:
+        await h.report(_report(photo_ids=(mine, theirs)), GRID)
+    assert e.value.field == "photoIds.1" and e.value.stable_code == "VALIDATION_FAILED"
+    assert await world.store.collection("dispatches").count({}) == 0
+    d = await h.report(_report(photo_ids=(mine,)), GRID)
+    assert d.report.photo_ids == (mine,)
+    d = await h.dispatch(DispatchProblem(d.id, "hc-zhangcun-market"), PLATFORM)
+    d = await h.accept(AcceptDispatch(d.id), MARKET_UNIT)
+    d = await h.arrive(ArriveDispatch(d.id), MARKET_UNIT)
+    # A result names photos uploaded for this dispatch, not the report's draft uploads.
+    stray = await _photo(h, MARKET_UNIT)
+    e2 = await _unchanged(
+        world, d.id, h.handle(HandleDispatch(d.id, "已处置", (stray,)), MARKET_UNIT)
+    )
+    assert isinstance(e2, ValidationFailed) and e2.field == "photoIds.0"
+    # Another team may not upload for this dispatch (refused before any content).
+    with pytest.raises(Forbidden):
+        await h.check_photo_upload(d.id, SQUAD)

@@ -13,6 +13,7 @@ lets only the current team act).
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,7 @@ from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
 from kernel.errors import NotFound, ValidationFailed
+from kernel.store import FileMissingError, FileStore, FileTooLargeError, StoredFile
 
 __all__ = [
     "SUBJECT",
@@ -51,6 +53,7 @@ __all__ = [
     "ReferDispatch",
     "ReportProblem",
     "ReturnDispatch",
+    "UploadDispatchPhoto",
     "dispatch_relations",
 ]
 
@@ -134,10 +137,112 @@ def dispatch_relations(actor: Actor, d: dsp.Dispatch) -> set[Relation]:
     return held
 
 
+@dataclass(frozen=True)
+class UploadDispatchPhoto:
+    """A photo's content (R-GRD-01): for the report about to be filed (``dispatch_id``
+    None: the reporter's own) or for a dispatch (its reporter, platform or teams)."""
+
+    dispatch_id: str | None
+    name: str
+    media_type: str
+    content: AsyncIterator[bytes]
+
+
 class DispatchHandlers(_Base):
-    def __init__(self, dispatches: DispatchRepository, *args: Any, **kw: Any) -> None:
+    def __init__(
+        self, dispatches: DispatchRepository, *args: Any, files: FileStore, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         self.dispatches = dispatches
+        self.files = files
+
+    # -- photos (R-GRD-01: photos as materials) -------------------------------------------
+    # A photo is a file in the service's file store (GridFS); its id is the store's id. Its
+    # metadata names who uploaded it and the dispatch it was uploaded for (None: a report
+    # not yet filed); a report or a result names only photos uploaded that way.
+
+    @property
+    def max_photo_bytes(self) -> int:
+        return policy_of(self.policy).dispatch.photos.max_bytes
+
+    async def check_photo_upload(self, dispatch_id: str | None, caller: Caller) -> None:
+        """Whether the caller may upload a photo here, before any content is read."""
+        actor = acting(caller)
+        if dispatch_id is None:
+            access.authorize_on(
+                actor, "reportProblem", {Relation.SENDER} | access.oversight_relations(actor)
+            )
+        else:
+            await self._authorized(dispatch_id, actor, "uploadDispatchPhoto")
+
+    async def upload_photo(self, cmd: UploadDispatchPhoto, caller: Caller) -> StoredFile:
+        """Store a photo; a refusal (type, size, empty) stores nothing."""
+        await self.check_photo_upload(cmd.dispatch_id, caller)
+        actor = acting(caller)
+        limits = policy_of(self.policy).dispatch.photos
+        media = cmd.media_type.split(";")[0].strip().lower()
+        if media not in limits.media_types:
+            raise ValidationFailed(
+                f"media type {media!r} is not accepted for a photo; one of: "
+                + ", ".join(limits.media_types),
+                field="mediaType",
+            )
+        try:
+            stored = await self.files.put(
+                cmd.content,
+                filename=cmd.name.strip() or "photo",
+                media_type=media,
+                metadata={
+                    "dispatch_photo": True,
+                    "dispatch_id": cmd.dispatch_id,
+                    "uploaded_by": actor.person_id,
+                    "agency_id": actor.agency_id,
+                },
+                max_size=limits.max_bytes,
+            )
+        except FileTooLargeError:
+            raise ValidationFailed(
+                f"the file is larger than the limit of {limits.max_bytes} bytes", field="file"
+            ) from None
+        if stored.size == 0:
+            await self.files.delete(stored.id)
+            raise ValidationFailed("the file is empty", field="file")
+        return stored
+
+    async def _uploaded(
+        self, photo_ids: tuple[str, ...], field: str, *, dispatch_id: str | None, actor: Actor
+    ) -> None:
+        """Every photo named was uploaded here: for this dispatch, or (a new report) by this
+        reporter for no dispatch yet."""
+        for i, photo_id in enumerate(photo_ids):
+            try:
+                meta = (await self.files.info(photo_id.strip())).metadata
+            except FileMissingError:
+                meta = {}
+            ok = meta.get("dispatch_photo") is True and meta.get("dispatch_id") == dispatch_id
+            if ok and dispatch_id is None:
+                ok = meta.get("uploaded_by") == actor.person_id
+            if not ok:
+                where = "for this dispatch" if dispatch_id else "by you for a new report"
+                raise ValidationFailed(
+                    f"photo {photo_id!r} was not uploaded {where}; upload it first",
+                    field=f"{field}.{i}",
+                )
+
+    async def photo(
+        self, dispatch_id: str, photo_id: str, caller: Caller
+    ) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """A photo of the dispatch (its report's, its result's or one uploaded for it) for
+        whoever may read the dispatch."""
+        d = await self._authorized(dispatch_id, acting(caller), "dispatch")
+        named = photo_id in d.report.photo_ids or photo_id in d.result_photo_ids
+        try:
+            info = await self.files.info(photo_id)
+        except FileMissingError:
+            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}") from None
+        if not (named or info.metadata.get("dispatch_id") == dispatch_id):
+            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}")
+        return await self.files.open(photo_id)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -301,6 +406,7 @@ class DispatchHandlers(_Base):
                 "give both latitude and longitude, or neither",
                 field="latitude" if cmd.latitude is None else "longitude",
             )
+        await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=None, actor=actor)
         coordinates = (
             (cmd.latitude, cmd.longitude)
             if cmd.latitude is not None and cmd.longitude is not None
@@ -375,6 +481,7 @@ class DispatchHandlers(_Base):
     async def handle(self, cmd: HandleDispatch, caller: Caller) -> dsp.Dispatch:
         actor = acting(caller)
         before = await self._authorized(cmd.dispatch_id, actor, "handleDispatch")
+        await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=before.id, actor=actor)
         now = self.clock()
         after = before.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
         payload = DispatchHandledV1(

@@ -335,6 +335,18 @@ RULES: tuple[Rule, ...] = (
     rule("coordination.arriveDispatch", ACTING_STAFF, [_R.PARTY], "报到: the current team"),
     rule("coordination.handleDispatch", ACTING_STAFF, [_R.PARTY], "处置: the current team"),
     rule("coordination.returnDispatch", ACTING_STAFF, [_R.PARTY], "退回: the current team"),
+    rule(
+        "coordination.uploadDispatchPhoto",
+        ACTING_STAFF | {"grid_member"},
+        [_R.SENDER],
+        "R-GRD-01: the reporter adds photos to its report",
+    ),
+    rule(
+        "coordination.uploadDispatchPhoto",
+        ACTING_STAFF,
+        [_R.RECEIVER, _R.PARTY],
+        "R-GRD-01: the platform and the teams (photos of the result)",
+    ),
 )
 
 MATRIX = Matrix("coordination", RULES)

@@ -29,23 +29,19 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from kernel.auth import Principal, TokenVerifier
 from kernel.caller import Caller
-from kernel.errors import DomainError, ValidationFailed
-from kernel.http import CurrentPrincipal, JsonErrorRoute, download_headers
+from kernel.errors import ValidationFailed
+from kernel.http import CurrentPrincipal, download_headers
+from kernel.http_files import FileRoute, file_download, upload_form
 from kernel.store import StoredFile
 from referral.application.commands import UploadMaterial
 from referral.application.handlers import ReferralHandlers
 from referral.domain.model import Material
-from referral.entrypoints.http.multipart import StreamingForm
 
 __all__ = ["download_path", "file_routes", "letter_path"]
-
-# Multipart framing around the file: a request larger than the limit plus this cannot hold
-# an acceptable file and is refused before its body is read.
-_FRAMING_BYTES = 64 * 1024
 
 
 def download_path(referral_id: str, material_id: str) -> str:
@@ -54,18 +50,6 @@ def download_path(referral_id: str, material_id: str) -> str:
 
 def letter_path(referral_id: str) -> str:
     return f"/referrals/{quote(referral_id)}/letter.pdf"
-
-
-class _FileRoute(JsonErrorRoute):
-    """The kernel's JSON errors, with 413 for a file too large and 415 for a media type
-    that is not accepted."""
-
-    def status_of(self, exc: DomainError) -> int:
-        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "file" and "larger" in str(exc):
-            return 413
-        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "mediaType":
-            return 415
-        return super().status_of(exc)
 
 
 def _material_json(referral_id: str, m: Material) -> dict[str, Any]:
@@ -83,20 +67,11 @@ def _material_json(referral_id: str, m: Material) -> dict[str, Any]:
 
 
 def _download(info: StoredFile, material: Material, chunks: AsyncIterator[bytes]) -> Any:
-    name = material.name or info.filename
-    return StreamingResponse(
-        chunks,
-        media_type=info.media_type,
-        headers={
-            "Content-Length": str(info.size),
-            "X-Content-SHA256": info.sha256,
-            **download_headers(name),
-        },
-    )
+    return file_download(info, chunks, material.name or info.filename)
 
 
 def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: str) -> APIRouter:
-    router = APIRouter(route_class=_FileRoute)
+    router = APIRouter(route_class=FileRoute)
     authenticated = Depends(CurrentPrincipal(verifier, district))
 
     @router.post("/referrals/{referral_id}/materials", status_code=201, response_model=None)
@@ -107,17 +82,7 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
         # materials, is settled before a byte of the body is read.
         who = Caller(caller, request.headers.get("x-correlation-id"))
         await handlers.materials.check_upload(referral_id, who)
-        limit = handlers.materials.max_material_bytes
-        declared_length = request.headers.get("content-length")
-        if (
-            declared_length
-            and declared_length.isdigit()
-            and int(declared_length) > limit + _FRAMING_BYTES
-        ):
-            raise ValidationFailed(
-                f"the file is larger than the limit of {limit} bytes", field="file"
-            )
-        form = StreamingForm.of(request, limit + _FRAMING_BYTES)
+        form = upload_form(request, handlers.materials.max_material_bytes)
         fields, part = await form.fields_before_file()
         kind = fields.get("kind", "")
         if not kind:

@@ -1,4 +1,7 @@
-"""A multipart/form-data body read as it arrives (issue 16 finding 4).
+"""File uploads over HTTP, one piece of code for every service (referral materials, grid
+dispatch photos R-GRD-01): a multipart/form-data body read as it arrives (issue 16 finding 4),
+the refusal of a declared length over the cap before a byte is read, and the route class
+answering 413 (too large) and 415 (media type not accepted).
 
 Starlette's ``request.form()`` parses the whole body before the route runs and spools each
 file part to a ``SpooledTemporaryFile`` (memory, then /tmp): an upload of 200 MiB by anyone
@@ -18,10 +21,25 @@ from dataclasses import dataclass
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
+from starlette.responses import StreamingResponse
 
-from kernel.errors import ValidationFailed
+from kernel.errors import DomainError, ValidationFailed
+from kernel.http import JsonErrorRoute, download_headers
+from kernel.store import StoredFile
 
-__all__ = ["FilePart", "StreamingForm"]
+__all__ = [
+    "FRAMING_BYTES",
+    "FilePart",
+    "FileRoute",
+    "StreamingForm",
+    "file_download",
+    "too_large",
+    "upload_form",
+]
+
+# Multipart framing around the file: a request larger than the limit plus this cannot hold
+# an acceptable file and is refused before its body is read.
+FRAMING_BYTES = 64 * 1024
 
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 4096
@@ -78,7 +96,7 @@ class StreamingForm:
         boundary = options.get(b"boundary")
         if content_type != b"multipart/form-data" or not boundary:
             raise ValidationFailed(
-                "send multipart/form-data with a 'file' part and a 'kind' field", field="file"
+                "send multipart/form-data with the fields and then a 'file' part", field="file"
             )
         return cls(request.stream(), boundary, cap)
 
@@ -170,3 +188,49 @@ class StreamingForm:
                 "one file per request, and the fields before it (kind, name, sha256)",
                 field="file",
             )
+
+
+def too_large(limit: int) -> ValidationFailed:
+    """The refusal of a file over ``limit`` bytes (413 on a ``FileRoute``)."""
+    return ValidationFailed(f"the file is larger than the limit of {limit} bytes", field="file")
+
+
+def upload_form(request: Request, limit: int) -> StreamingForm:
+    """The request's multipart body for a file of at most ``limit`` bytes; call it after
+    the caller was authorized. A declared length that cannot hold an acceptable file is
+    refused before the body is read; a chunked one is capped while it is read."""
+    declared_length = request.headers.get("content-length")
+    if (
+        declared_length
+        and declared_length.isdigit()
+        and int(declared_length) > limit + FRAMING_BYTES
+    ):
+        raise too_large(limit)
+    return StreamingForm.of(request, limit + FRAMING_BYTES)
+
+
+class FileRoute(JsonErrorRoute):
+    """The kernel's JSON errors, with 413 for a file too large and 415 for a media type
+    that is not accepted."""
+
+    def status_of(self, exc: DomainError) -> int:
+        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "file" and "larger" in str(exc):
+            return 413
+        if exc.stable_code == "VALIDATION_FAILED" and exc.field == "mediaType":
+            return 415
+        return super().status_of(exc)
+
+
+def file_download(
+    info: StoredFile, chunks: AsyncIterator[bytes], name: str | None = None
+) -> StreamingResponse:
+    """A stored file's content streamed back with its length, digest and name."""
+    return StreamingResponse(
+        chunks,
+        media_type=info.media_type,
+        headers={
+            "Content-Length": str(info.size),
+            "X-Content-SHA256": info.sha256,
+            **download_headers(name or info.filename),
+        },
+    )
