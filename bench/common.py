@@ -134,8 +134,9 @@ async def drop_rabbit(amqp_url: str, exchange: str, queues: Sequence[str]) -> No
         for queue in queues:
             for q in (queue, f"{queue}.dlq"):
                 await channel.queue_delete(q)
+            await channel.exchange_delete(f"{queue}.dlx")
         await channel.queue_delete(f"{exchange}.unrouted")
-        for name in (exchange, f"{exchange}.dlx", f"{exchange}.unrouted"):
+        for name in (exchange, f"{exchange}.unrouted"):
             await channel.exchange_delete(name)
 
 

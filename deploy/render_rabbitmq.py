@@ -104,9 +104,10 @@ def _queues(service: str, district: str) -> str:
 
 
 def service_access(district: str) -> list[Access]:
-    """One user per service: its queues, the shared exchanges, its own routing keys."""
+    """One user per service: its queues and their dead-letter exchanges (`<queue>.dlx`, issue
+    16: none of them shared), the main exchange and its alternate, its own routing keys."""
     x = _e(EXCHANGE)
-    shared = rf"{x}|{x}\.unrouted|{x}\.dlx"
+    shared = rf"{x}|{x}\.unrouted"
     return [
         Access(
             user=service,

@@ -31,23 +31,23 @@ user() {
 services() {
   user "${PREFIX}referral" "${RABBITMQ_REFERRAL_PASSWORD:?set RABBITMQ_REFERRAL_PASSWORD}"
   ctl set_permissions -p "$VHOST" "${PREFIX}referral" \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$'
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.referral(\.[a-z0-9_.-]+)?)$'
   ctl set_topic_permissions -p "$VHOST" "${PREFIX}referral" liandong.events \
     '^'"$D"'\.referral\.[a-z0-9_]+(\.[a-z0-9_]+)+$' '^'"$D"'\.[a-z0-9_.*#]+$'
   user "${PREFIX}coordination" "${RABBITMQ_COORDINATION_PASSWORD:?set RABBITMQ_COORDINATION_PASSWORD}"
   ctl set_permissions -p "$VHOST" "${PREFIX}coordination" \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$'
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.coordination(\.[a-z0-9_.-]+)?)$'
   ctl set_topic_permissions -p "$VHOST" "${PREFIX}coordination" liandong.events \
     '^'"$D"'\.coordination\.[a-z0-9_]+(\.[a-z0-9_]+)+$' '^'"$D"'\.[a-z0-9_.*#]+$'
   user "${PREFIX}notify" "${RABBITMQ_NOTIFY_PASSWORD:?set RABBITMQ_NOTIFY_PASSWORD}"
   ctl set_permissions -p "$VHOST" "${PREFIX}notify" \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$' \
-    '^(liandong\.events|liandong\.events\.unrouted|liandong\.events\.dlx|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$'
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$' \
+    '^(liandong\.events|liandong\.events\.unrouted|liandong\.'"$D"'\.notify(\.[a-z0-9_.-]+)?)$'
   ctl set_topic_permissions -p "$VHOST" "${PREFIX}notify" liandong.events \
     '^'"$D"'\.notify\.[a-z0-9_]+(\.[a-z0-9_]+)+$' '^'"$D"'\.[a-z0-9_.*#]+$'
   policies

@@ -187,7 +187,7 @@ async def delete_rabbit_topology(url: str, exchange: str, queues: Sequence[str])
         channel = await connection.channel()
         for queue in [*queues, *(f"{q}.dlq" for q in queues), f"{exchange}.unrouted"]:
             await channel.queue_delete(queue)
-        for name in (exchange, f"{exchange}.unrouted", f"{exchange}.dlx"):
+        for name in (exchange, f"{exchange}.unrouted", *(f"{q}.dlx" for q in queues)):
             await channel.exchange_delete(name)
 
 

@@ -148,9 +148,9 @@ async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) ->
                 queue = settings.queue_name(name) + suffix
                 for q in (queue, queue + ".dlq"):
                     await channel.queue_delete(q)
+                await channel.exchange_delete(queue + ".dlx")
         for exchange in (
             settings.exchange,
-            f"{settings.exchange}.dlx",
             f"{settings.exchange}.unrouted",
         ):
             await channel.exchange_delete(exchange)

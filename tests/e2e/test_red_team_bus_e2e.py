@@ -17,9 +17,9 @@ with its routing key). The attempts:
 - **read what it should not**: consume, purge or delete another service's queue or its
   dead-letter queue, declare a queue in another service's name, bind a queue to another
   district or to every key of the broker;
-- **plant a dead letter** in another service's dead-letter queue through the shared
-  dead-letter exchange (an operator's redrive would then deliver it as if it had been that
-  queue's own message).
+- **plant a dead letter** in another service's dead-letter queue through that queue's
+  dead-letter exchange ``<queue>.dlx`` or the formerly shared ``liandong.events.dlx`` (an
+  operator's redrive would then deliver it as if it had been that queue's own message).
 
 A success is a refused thing that happened (a publish confirmed, a forged event handled, a
 read, purge, delete, declare or bind that went through, a planted dead letter that arrived).
@@ -54,13 +54,10 @@ DISTRICT = "fuyuan"
 SERVICES = tuple(PASSWORDS)
 
 #: Successes the red team finds and that are not mended yet, with why (reported, not hidden).
-KNOWN_OPEN: dict[str, str] = {
-    "plant a dead letter": "the dead-letter exchange (liandong.events.dlx) is shared and "
-    "direct, so any service's user may write to it and reach another queue's .dlq; a "
-    "redrive by the operator would deliver the planted event (consumers check only the "
-    "envelope after a redrive). Mend: a dead-letter exchange per queue (<queue>.dlx, inside "
-    "each service's permitted names) — issue 16, left open",
-}
+#: (The shared dead-letter exchange ``liandong.events.dlx`` let any service plant a dead
+#: letter in another's ``.dlq``; each queue now has its own ``<queue>.dlx`` inside its
+#: service's permissions, and a redrive checks the key the letter first travelled with.)
+KNOWN_OPEN: dict[str, str] = {}
 
 
 def queue_of(service: str) -> str:
@@ -223,13 +220,17 @@ async def test_issue_16_red_team_a_service_credential_holder_succeeds_at_nothing
             ):
                 tally.add(insider, name, not await _refused(action, url))
             # A dead letter planted in the victim's dead-letter queue.
-            plant = envelope(victim, next(t for t, o in EVENT_SOURCES.items() if o == (victim,)))
-            if not await _refused(
-                lambda ch, e=plant, q=queue: _publish(ch, f"{EXCHANGE}.dlx", f"{q}.dlq", e), url
-            ):
-                planted[plant.id] = (insider, f"plant a dead letter in {queue}.dlq")
-            else:
-                tally.add(insider, f"plant a dead letter in {queue}.dlq", False)
+            for dlx in (f"{queue}.dlx", f"{EXCHANGE}.dlx"):
+                plant = envelope(
+                    victim, next(t for t, o in EVENT_SOURCES.items() if o == (victim,))
+                )
+                attempt = f"plant a dead letter in {queue}.dlq through {dlx}"
+                if not await _refused(
+                    lambda ch, e=plant, q=queue, x=dlx: _publish(ch, x, f"{q}.dlq", e), url
+                ):
+                    planted[plant.id] = (insider, attempt)
+                else:
+                    tally.add(insider, attempt, False)
         # Binding its own queue beyond its district.
         for key in ("hualong.#", "#"):
 

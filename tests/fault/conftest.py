@@ -377,7 +377,7 @@ async def drop_rabbit_topology(url: str, exchange: str, queues: list[str]) -> No
                 await channel.queue_delete(name)
             with contextlib.suppress(Exception):
                 await channel.close()
-        for name in (exchange, f"{exchange}.unrouted", f"{exchange}.dlx"):
+        for name in (exchange, f"{exchange}.unrouted", *(f"{q}.dlx" for q in queues)):
             channel = await connection.channel()
             with contextlib.suppress(Exception):
                 await channel.exchange_delete(name)

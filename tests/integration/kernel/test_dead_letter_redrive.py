@@ -52,7 +52,12 @@ async def bus(rabbitmq_server: Any, unique_name: str) -> AsyncIterator[RabbitBus
             f"{unique_name}.unrouted",
         ):
             await channel.queue_delete(q)
-        for x in (unique_name, f"{unique_name}.dlx", f"{unique_name}.unrouted"):
+        for x in (
+            unique_name,
+            f"{unique_name}.a.dlx",
+            f"{unique_name}.b.dlx",
+            f"{unique_name}.unrouted",
+        ):
             await channel.exchange_delete(x)
 
 
@@ -102,3 +107,77 @@ async def test_issue_19_dead_letters_are_redriven_to_their_queue_only(
     await asyncio.sleep(0.3)
     assert sorted(other) == [0, 1, 2]  # the other subscriber got each event once
     assert await bus.redrive(queue) == 0
+
+
+async def test_issue_16_a_forged_dead_letter_is_not_redriven(
+    bus: RabbitBus, unique_name: str
+) -> None:
+    """Issue 16 (finding 7): a redrive does not exempt an event from the routing-key check.
+    An event whose body disagrees with the key it travelled with (a notify user publishing
+    under its own key an envelope claiming referral) is dead-lettered as forged; the
+    operator's redrive leaves it in the ``.dlq`` instead of delivering it through the default
+    exchange, where the consumer used to check only the envelope. Genuine letters beside it
+    (parked by the consumer, or by the broker with the key in ``x-death``) are moved; the
+    queue's dead-letter exchange is its own, ``<queue>.dlx``."""
+    handled: list[int] = []
+
+    async def handler(envelope: Envelope) -> None:
+        handled.append(envelope.data["n"])
+
+    queue = f"{unique_name}.a"
+    await bus.subscribe(SubscriptionSpec(queue=queue, bindings=["fuyuan.#"], handler=handler))
+    forged = _envelope(7)  # claims referral (which publishes referral.sent.v1)
+    genuine = _envelope(8)
+    by_broker = _envelope(9)  # parked by the broker's delivery limit: the key is in x-death
+    connection = await aio_pika.connect(bus._url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        main = await channel.get_exchange(unique_name, ensure=False)
+        await main.publish(
+            aio_pika.Message(forged.to_json_bytes(), message_id=forged.id),
+            routing_key="fuyuan.notify.referral.sent.v1",
+        )
+        # A letter the consumer itself parked (as its dead-lettering does): genuine.
+        dlx = await channel.get_exchange(f"{queue}.dlx", ensure=False)
+        await dlx.publish(
+            aio_pika.Message(
+                genuine.to_json_bytes(),
+                message_id=genuine.id,
+                headers={"x-liandong-routing-key": genuine.routing_key},
+            ),
+            routing_key=f"{queue}.dlq",
+        )
+        await dlx.publish(
+            aio_pika.Message(
+                by_broker.to_json_bytes(),
+                message_id=by_broker.id,
+                headers={
+                    "x-first-death-reason": "delivery_limit",
+                    "x-first-death-queue": queue,
+                    "x-death": [
+                        {
+                            "queue": queue,
+                            "reason": "delivery_limit",
+                            "count": 1,
+                            "exchange": unique_name,
+                            "routing-keys": [by_broker.routing_key],
+                        }
+                    ],
+                },
+            ),
+            routing_key=f"{queue}.dlq",
+        )
+    deadline = time.monotonic() + 15
+    while await bus.queue_depth(f"{queue}.dlq") != 3:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    assert await bus.redrive(queue) == 2
+    deadline = time.monotonic() + 15
+    while sorted(handled) != [8, 9]:
+        assert time.monotonic() < deadline, handled
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert sorted(handled) == [8, 9]
+    kept = await bus.dead_letters(queue)
+    assert [d.envelope.id for d in kept if d.envelope] == [forged.id]
+    assert kept[0].reason.startswith("forged:"), kept[0].reason

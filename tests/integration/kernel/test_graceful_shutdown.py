@@ -180,7 +180,7 @@ async def test_sigterm_mid_stream_drains_acks_and_loses_nothing(
                 await channel.queue_delete(queue)
             for exchange in (
                 settings.exchange,
-                f"{settings.exchange}.dlx",
+                settings.queue_name("referral") + ".dlx",
                 f"{settings.exchange}.unrouted",
             ):
                 await channel.exchange_delete(exchange)

@@ -370,10 +370,10 @@ async def _drop(settings: Settings) -> None:
                     settings.queue_name(name) + suffix + ".dlq",
                 ):
                     await channel.queue_delete(q)
+                await channel.exchange_delete(settings.queue_name(name) + suffix + ".dlx")
         await channel.queue_delete(f"{settings.exchange}.unrouted")
         for exchange in (
             settings.exchange,
-            f"{settings.exchange}.dlx",
             f"{settings.exchange}.unrouted",
         ):
             await channel.exchange_delete(exchange)

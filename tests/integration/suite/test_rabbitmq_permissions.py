@@ -130,6 +130,36 @@ async def test_issue_16_what_the_broker_lets_through_the_consumer_refuses(
     assert [e.id for e in handled] == [genuine.id]
 
 
+async def test_issue_16_the_broker_dead_letters_into_the_queues_own_exchange(
+    buses: dict[str, RabbitBus],
+) -> None:
+    """Finding 7, the dead-letter exchange per queue: under notify's rendered user (whose
+    permissions name its own ``<queue>.dlx`` and no shared dead-letter exchange), a queue is
+    declared with ``x-dead-letter-exchange: <queue>.dlx`` and the broker's own
+    dead-lettering (the ``liandong-consumers`` policy's delivery limit, our subscription's
+    limit set out of reach) still lands the message in its ``.dlq``: the broker needs no
+    user's write permission to dead-letter."""
+    attempts: list[str] = []
+
+    async def crash(envelope: Envelope) -> None:
+        attempts.append(envelope.id)
+        raise RuntimeError("crash loop")
+
+    queue = "liandong.fuyuan.notify.backstop"
+    notify = buses["notify"]
+    await notify.subscribe(
+        SubscriptionSpec(
+            queue=queue, bindings=["fuyuan.referral.#"], handler=crash, max_deliveries=100
+        )
+    )
+    event = _envelope("referral", "referral.sent.v1")
+    await buses["referral"].publish([event])
+    letters = await _dead_letters(notify, queue, 1)
+    assert [x.envelope.id for x in letters if x.envelope] == [event.id]
+    assert letters[0].reason.startswith("delivery_limit"), letters[0].reason
+    assert 1 < len(attempts) < 100
+
+
 async def _try_bind(broker: Broker, user: str, password: str, key: str) -> bool:
     connection = await aio_pika.connect(broker.url(user, password))
     async with connection:

@@ -7,10 +7,12 @@ Topology, all durable so that a broker restart loses nothing:
   nobody has bound yet is kept there instead of being dropped, and publishing never stalls on
   it. With that in place, a mandatory *return* means the topology is broken (the unrouted
   queue is gone) and is reported as a failure.
-* ``<exchange>.dlx`` — a direct exchange routing ``<queue>.dlq`` to the quorum queue of that
-  name, one per subscription.
-* per subscription, the quorum queue ``spec.queue`` with ``x-delivery-limit`` and dead-letter
-  arguments pointing at its ``.dlq``.
+* per subscription, the quorum queue ``spec.queue`` with dead-letter arguments pointing at
+  its own direct exchange ``<queue>.dlx``, which routes ``<queue>.dlq`` to the quorum queue of
+  that name. One dead-letter exchange per queue (issue 16): its name is inside the owning
+  service's RabbitMQ permissions (``deploy/render_rabbitmq.py``), so no other service's user
+  can write a dead letter into this queue's ``.dlq`` (the broker's own dead-lettering needs no
+  user's permission; declaring the queue needs write on its dead-letter exchange).
 
 Publishing uses publisher confirms with the mandatory flag and keeps a window of outstanding
 confirms instead of awaiting each message in turn (the confirm round trip dominates otherwise).
@@ -47,9 +49,11 @@ from aio_pika.abc import (
 from kernel.adapters.rabbit_parked import (
     _CHANNEL_GONE,
     _QUEUE_HEADER,
-    _ROUTING_KEY_HEADER,
     REASON_HEADER,
+    ROUTING_KEY_HEADER,
     ParkedMessages,
+    _text,
+    dead_letter_exchange,
 )
 from kernel.bus import BusError, PermanentError, PublishError, SubscriptionSpec
 from kernel.envelope import CONTENT_TYPE, Envelope, EnvelopeError
@@ -97,7 +101,6 @@ class RabbitBus(ParkedMessages):
         self._url = url
         self.exchange_name = exchange
         self.unrouted_name = f"{exchange}.unrouted"
-        self.dlx_name = f"{exchange}.dlx"
         self._confirm_timeout = confirm_timeout
         self._reconnect_interval = reconnect_interval
         self._window = publish_window
@@ -106,7 +109,6 @@ class RabbitBus(ParkedMessages):
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
-        self._dlx: AbstractExchange | None = None
         self._subscriptions: dict[str, _Subscription] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._start_lock = asyncio.Lock()
@@ -132,7 +134,7 @@ class RabbitBus(ParkedMessages):
                 # on_return_raises makes a mandatory return fail the publish() awaiting it
                 # instead of resolving it with the returned message.
                 channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                self._exchange, self._dlx = await self._declare_exchanges(channel)
+                self._exchange = await self._declare_exchanges(channel)
                 unrouted = await channel.declare_queue(
                     self.unrouted_name, durable=True, arguments={"x-queue-type": "quorum"}
                 )
@@ -153,23 +155,20 @@ class RabbitBus(ParkedMessages):
         """How many times the connection was lost and restored (for metrics and tests)."""
         return self._reconnections
 
-    async def _declare_exchanges(
-        self, channel: AbstractChannel
-    ) -> tuple[AbstractExchange, AbstractExchange]:
-        """Declare the three exchanges on ``channel``; return the main one and the DLX.
+    async def _declare_exchanges(self, channel: AbstractChannel) -> AbstractExchange:
+        """Declare the main exchange and its alternate on ``channel``; return the main one.
 
         Declared on every channel that binds to them, so that a robust channel restoring its
         bindings after a broker restart finds them even before the other channels are back.
         """
         await channel.declare_exchange(self.unrouted_name, ExchangeType.FANOUT, durable=True)
-        dlx = await channel.declare_exchange(self.dlx_name, ExchangeType.DIRECT, durable=True)
         main = await channel.declare_exchange(
             self.exchange_name,
             ExchangeType.TOPIC,
             durable=True,
             arguments={"alternate-exchange": self.unrouted_name},
         )
-        return main, dlx
+        return main
 
     def is_healthy(self) -> bool:
         """True when the connection is up and the publishing channel is open."""
@@ -326,11 +325,14 @@ class RabbitBus(ParkedMessages):
         channel = await connection.channel(publisher_confirms=False)
         try:
             await channel.set_qos(prefetch_count=spec.prefetch)
-            exchange, _ = await self._declare_exchanges(channel)
+            exchange = await self._declare_exchanges(channel)
+            dlx = await channel.declare_exchange(
+                dead_letter_exchange(spec.queue), ExchangeType.DIRECT, durable=True
+            )
             dlq = await channel.declare_queue(
                 dlq_name, durable=True, arguments={"x-queue-type": "quorum"}
             )
-            await dlq.bind(self.dlx_name, routing_key=dlq_name)
+            await dlq.bind(dlx, routing_key=dlq_name)
             channel, queue = await self._declare_consumer_queue(connection, channel, spec)
             for pattern in spec.bindings:
                 await queue.bind(exchange, routing_key=pattern)
@@ -370,7 +372,7 @@ class RabbitBus(ParkedMessages):
                 durable=True,
                 arguments={
                     "x-queue-type": "quorum",
-                    "x-dead-letter-exchange": self.dlx_name,
+                    "x-dead-letter-exchange": dead_letter_exchange(spec.queue),
                     "x-dead-letter-routing-key": f"{spec.queue}.dlq",
                 },
             )
@@ -405,15 +407,14 @@ class RabbitBus(ParkedMessages):
         except EnvelopeError as exc:
             await self._dead_letter(spec, message, str(exc))
             return
-        if message.exchange == self.exchange_name and message.routing_key != envelope.routing_key:
+        travelled = self._original_routing_key(message)
+        if travelled is not None and travelled != envelope.routing_key:
             # The broker checked the routing key against the publisher's user (topic
             # permissions); a body naming another district, service or type is forged.
-            # (Other exchanges, e.g. an operator's redrive through the default exchange,
-            # need rights no service user has; the consumer checks the body anyway.)
             await self._dead_letter(
                 spec,
                 message,
-                f"forged: event {envelope.id} travelled as {message.routing_key!r} but its "
+                f"forged: event {envelope.id} travelled as {travelled!r} but its "
                 f"envelope says {envelope.routing_key!r}",
             )
             return
@@ -444,17 +445,35 @@ class RabbitBus(ParkedMessages):
             return
         await self._settle(message.ack(), message, "ack")
 
+    def _original_routing_key(self, message: AbstractIncomingMessage) -> str | None:
+        """The routing key ``message`` was published with on the main exchange.
+
+        Delivered through the main exchange, its own (the broker checked it against the
+        publisher's topic permissions). Delivered otherwise (an operator's redrive through
+        the default exchange, which no service's user may write to), the key the redrive
+        recorded from the dead letter (``rabbit_parked.redrive``): a redriven event is checked
+        against the key it first travelled with, never exempt (issue 16). None for what came
+        otherwise with no record (a shovel, say): the envelope checks alone apply."""
+        if message.exchange == self.exchange_name:
+            return message.routing_key
+        recorded = (message.headers or {}).get(ROUTING_KEY_HEADER)
+        return _text(recorded) if recorded is not None else None
+
     async def _dead_letter(
         self, spec: SubscriptionSpec, message: AbstractIncomingMessage, reason: str
     ) -> None:
         """Our own dead-lettering (the broker's would lose the reason): publish the original
-        body to the DLX with the reason, wait for the confirm, then ack the original."""
-        dlx = self._dlx
-        assert dlx is not None
+        body to the queue's dead-letter exchange with the reason and the routing key it
+        first travelled with, wait for the confirm, then ack the original."""
+        channel = self._publish_channel
+        assert channel is not None
+        dlx = await channel.get_exchange(dead_letter_exchange(spec.queue), ensure=False)
         headers: dict[str, Any] = dict(message.headers or {})
         headers[REASON_HEADER] = reason[:_MAX_REASON]
         headers[_QUEUE_HEADER] = spec.queue
-        headers[_ROUTING_KEY_HEADER] = message.routing_key or ""
+        headers[ROUTING_KEY_HEADER] = (
+            self._original_routing_key(message) or message.routing_key or ""
+        )
         dead = aio_pika.Message(
             message.body,
             headers=headers,

@@ -5,6 +5,7 @@ mixin of :class:`kernel.adapters.rabbit_bus.RabbitBus`, which owns the connectio
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,12 +14,16 @@ import aiormq
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, DeliveryMode
 
 from kernel.bus import DeadLetter
+from kernel.consumer import ForgedSourceError, check_source
 from kernel.envelope import Envelope, EnvelopeError
+
+log = logging.getLogger(__name__)
 
 #: Header carrying the reason of a message dead-lettered by this adapter (not the broker).
 REASON_HEADER = "x-liandong-reason"
 _QUEUE_HEADER = "x-liandong-queue"
-_ROUTING_KEY_HEADER = "x-liandong-routing-key"
+#: Header carrying the routing key a dead letter first travelled with on the main exchange.
+ROUTING_KEY_HEADER = "x-liandong-routing-key"
 
 # Errors that mean "the channel or connection under this operation is gone". They are what a
 # reconnect produces; anything else is a bug we want to see.
@@ -27,6 +32,12 @@ _CHANNEL_GONE: tuple[type[BaseException], ...] = (
     ConnectionError,
     RuntimeError,
 )
+
+
+def dead_letter_exchange(queue: str) -> str:
+    """The dead-letter exchange of ``queue``: its own, inside its service's permitted names
+    (issue 16: a shared one let any service's user plant letters in another's ``.dlq``)."""
+    return f"{queue}.dlx"
 
 
 class ParkedMessages:
@@ -54,6 +65,12 @@ class ParkedMessages:
         confirmed the copy. Returns how many were moved. Consumers are idempotent, and
         check the event's source and district again.
 
+        A redriven event is not exempt from the routing-key check (issue 16): each copy
+        carries the key it first travelled with (recorded by our dead-lettering, or the
+        broker's ``x-death``) and the consumer compares it with the envelope. A letter whose
+        envelope is unreadable, disagrees with that key or names a service that does not
+        publish its type is not moved: it stays in the ``.dlq`` (logged) for the operator.
+
         The default exchange needs rights no service's user holds (``deploy/rabbitmq``):
         run it with the district's administrator credentials."""
         await self.start()
@@ -68,14 +85,21 @@ class ParkedMessages:
                 message = await source.get(no_ack=False, fail=False, timeout=self._confirm_timeout)
                 if message is None:
                     break
+                travelled = _travelled(message)
+                refusal = _refusal(message.body, travelled)
+                if refusal is not None:
+                    # Held unacked on this channel until it closes, so the loop moves on.
+                    log.warning("not redriving a dead letter of %s: %s", queue, refusal)
+                    continue
                 headers = {
                     k: v
                     for k, v in (message.headers or {}).items()
-                    if k not in {REASON_HEADER, _QUEUE_HEADER, _ROUTING_KEY_HEADER}
+                    if k not in {REASON_HEADER, _QUEUE_HEADER}
                     and not k.startswith("x-death")
                     and not k.startswith("x-first-death")
                     and not k.startswith("x-last-death")
                 }
+                headers[ROUTING_KEY_HEADER] = travelled
                 await channel.default_exchange.publish(
                     aio_pika.Message(
                         message.body,
@@ -141,6 +165,37 @@ class ParkedMessages:
             reason=_reason(message.headers or {}),
             queue=queue,
         )
+
+
+def _travelled(message: AbstractIncomingMessage) -> str | None:
+    """The routing key a dead letter first travelled with: ours, else the broker's x-death."""
+    headers = message.headers or {}
+    ours = headers.get(ROUTING_KEY_HEADER)
+    if ours:
+        return _text(ours)
+    deaths = headers.get("x-death")
+    if isinstance(deaths, list) and deaths and isinstance(deaths[0], Mapping):
+        keys = deaths[0].get("routing-keys")
+        if isinstance(keys, list) and keys:
+            return _text(keys[0])
+    return None
+
+
+def _refusal(body: bytes, travelled: str | None) -> str | None:
+    """Why a dead letter must not be redriven, or None."""
+    envelope = _parse_or_none(body)
+    if envelope is None:
+        return "its body is not an event envelope"
+    if travelled != envelope.routing_key:
+        return (
+            f"event {envelope.id} travelled as {travelled!r} but its envelope says "
+            f"{envelope.routing_key!r}"
+        )
+    try:
+        check_source(envelope)
+    except ForgedSourceError as exc:
+        return str(exc)
+    return None
 
 
 def _parse_or_none(body: bytes) -> Envelope | None:
