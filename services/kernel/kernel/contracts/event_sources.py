@@ -93,6 +93,7 @@ EVENT_SOURCES: dict[str, tuple[str, ...]] = {
     "referral.declined.v1": ("referral",),
     "referral.department_consent_recorded.v1": ("referral",),
     "referral.drafted.v1": ("referral",),
+    "referral.drafted_from_dispatch.v1": ("referral",),
     "referral.electronic_consent_changed.v1": ("referral",),
     "referral.filed_with_justice.v1": ("referral",),
     "referral.forwarded.v1": ("referral",),
