@@ -57,9 +57,7 @@ def referred(dispatch_id: str = "d-3", **over: object) -> Envelope:
     }
     fields.update(over)
     payload = DispatchReferredV1.model_validate(fields)
-    return new_envelope(
-        payload, district=DISTRICT, service="coordination", subject=dispatch_id
-    )
+    return new_envelope(payload, district=DISTRICT, service="coordination", subject=dispatch_id)
 
 
 async def test_R_GRD_01_a_referred_dispatch_is_drafted_once_as_the_townships_referral(
