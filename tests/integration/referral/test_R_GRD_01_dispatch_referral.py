@@ -6,7 +6,6 @@ before submitting, and R-REF-02's checks still apply. On both stores (``store``)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,17 +14,19 @@ import pytest
 from coordination.contracts.dispatch import DispatchReferredV1
 from kernel.caller import Caller
 from kernel.envelope import Envelope, new_envelope
-from kernel.errors import ValidationFailed
+from kernel.errors import Forbidden, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from referral.adapters.repository import ReferralFilter
-from referral.application.commands import SubmitReferral
+from referral.application.commands import CompleteReferralDraft, SubmitReferral
 from referral.application.reactions import referral_id_of_dispatch
 from referral.domain.model import Status
 from tests.integration.referral.test_referral_service import (
     DISTRICT,
     FOUND,
     LETTER_PDF,
+    MARKET_CLERK,
+    MATTER,
     PHOTO_JPEG,
     TOWN_CLERK,
     Service,
@@ -100,12 +101,32 @@ async def test_R_GRD_01_the_clerk_names_the_matter_and_R_REF_02_still_applies(
         await svc.h.referrals.submit(SubmitReferral(rid), Caller(TOWN_CLERK))
     assert e.value.field == "matterCode" and e.value.code == "REQUIRED"
     assert await svc.raw(rid) == before
-    # With a matter but without the letter and a stored source, R-REF-02 refuses: the
-    # dispatch's photo references are not source material that is sent.
-    r = await svc.referrals.get(rid)
-    assert r is not None
-    # (No amend-draft command exists yet: the matter is written as the clerk would name it.)
-    await svc.referrals.save(replace(r, matter_code="330217001"), [])
+    # The clerk names the matter and the party (completeReferralDraft). The catalogue names
+    # the township itself for this matter (delegated), so the market bureau needs a stated
+    # reason (R-CAT-02); without one nothing changes.
+    with pytest.raises(ValidationFailed) as e:
+        await svc.h.referrals.complete_draft(
+            CompleteReferralDraft(rid, MATTER, "某某食杂店"), Caller(TOWN_CLERK)
+        )
+    assert e.value.field == "receiverId"
+    with pytest.raises(ValidationFailed) as e:
+        await svc.h.referrals.complete_draft(
+            CompleteReferralDraft(rid, " ", "某某食杂店"), Caller(TOWN_CLERK)
+        )
+    assert e.value.field == "matterCode" and e.value.code == "REQUIRED"
+    with pytest.raises(Forbidden):
+        await svc.h.referrals.complete_draft(
+            CompleteReferralDraft(rid, MATTER, "x", "y"), Caller(MARKET_CLERK)
+        )
+    assert await svc.raw(rid) == before
+    r = await svc.h.referrals.complete_draft(
+        CompleteReferralDraft(rid, MATTER, "某某食杂店", "涉及吊销许可，由部门办理"),
+        Caller(TOWN_CLERK),
+    )
+    assert r.matter_code == MATTER and r.party == "某某食杂店" and r.dispatch_id == "d-9"
+    assert (await svc.event_types(rid))[-1] == "referral.draft_completed.v1"
+    # Without the letter and a stored source, R-REF-02 refuses: the dispatch's photo
+    # references are not source material that is sent.
     with pytest.raises(ValidationFailed) as e:
         await svc.h.referrals.submit(SubmitReferral(rid), Caller(TOWN_CLERK))
     assert e.value.field == "materials"

@@ -92,6 +92,7 @@ EVENT_SOURCES: dict[str, tuple[str, ...]] = {
     "referral.crime_transferred.v1": ("referral",),
     "referral.declined.v1": ("referral",),
     "referral.department_consent_recorded.v1": ("referral",),
+    "referral.draft_completed.v1": ("referral",),
     "referral.drafted.v1": ("referral",),
     "referral.drafted_from_dispatch.v1": ("referral",),
     "referral.electronic_consent_changed.v1": ("referral",),

@@ -529,6 +529,8 @@ NO_NOTICE: Mapping[str, str] = {
     "dispatch.referred.v1": "the platform's own decision (R-GRD-01); the referral service "
     "drafts the referral from it, and the department is told when the referral is sent",
     "referral.drafted.v1": "the sending agency's own draft; nothing is addressed yet",
+    "referral.draft_completed.v1": "the sending agency completes its own draft; nothing is "
+    "addressed yet",
     "referral.submitted.v1": "inside the sending agency (to its own leader, who approves in "
     "the graph's work list)",
     "referral.approved.v1": "inside the sending agency; the receiver is told when it is sent",

@@ -60,6 +60,15 @@ class ReferralDraftedFromDispatchV1(_ReferralChange):
     photo_ids: list[str] = Field(default_factory=list)
 
 
+class ReferralDraftCompletedV1(_ReferralChange):
+    """The sender named the matter (``matter_code``) and the party of a draft, e.g. one made
+    from a grid dispatch (R-GRD-01)."""
+
+    event_type = "referral.draft_completed.v1"
+
+    party: str = ""
+
+
 class ReferralSubmittedV1(_ReferralChange):
     event_type = "referral.submitted.v1"
 
@@ -467,6 +476,7 @@ class ComplainantNotifiedV1(_ComplaintChange):
 PUBLISHED: list[type[EventPayload]] = [
     ReferralDraftedV1,
     ReferralDraftedFromDispatchV1,
+    ReferralDraftCompletedV1,
     ReferralSubmittedV1,
     ReferralApprovedV1,
     ReferralMaterialChangedV1,

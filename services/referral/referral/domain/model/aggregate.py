@@ -242,6 +242,30 @@ class Referral:
         moved = self._recorded("remove_material", actor, at, material_id)
         return replace(moved, materials=tuple(m for m in self.materials if m.id != material_id))
 
+    def complete_draft(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        matter_code: str,
+        party: str,
+        competence: Competence | None,
+    ) -> Referral:
+        """The sender names the matter and the party a draft did not know yet (a draft made
+        from a grid dispatch, R-GRD-01); a party left empty keeps the one written."""
+        self._require("complete", Status.DRAFT)
+        if not matter_code.strip():
+            raise ValidationFailed(
+                "matterCode must not be empty", field="matterCode", code="REQUIRED"
+            )
+        moved = self._recorded("complete_draft", actor, at, matter_code.strip())
+        return replace(
+            moved,
+            matter_code=matter_code.strip(),
+            party=party.strip() or self.party,
+            competence=competence,
+        )
+
     def check_complete(self) -> None:
         """R-REF-02: no sending without the letter, the written facts and a source."""
         check_complete(self.facts, self.materials)
