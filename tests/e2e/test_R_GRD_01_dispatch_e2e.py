@@ -71,6 +71,11 @@ TOWN_DRAFTS = (
     "{ edges { node { id status sender { id } receiver { id } title place matterCode "
     "dispatchId dispatchPhotoIds } } } }"
 )
+COMPLETE = (
+    'mutation($id: ID!) { completeReferralDraft(id: $id, matterCode: "FY-SCJG-001", '
+    'party: "某某食杂店", competenceReason: "经营者拒不配合，需部门立案查处") { __typename '
+    "... on Referral { id status matterCode party dispatchId } " + ERROR + " } }"
+)
 LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
 
 UNIT = "fy-hancong-market"
@@ -223,6 +228,11 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     to_complete = await _notice(gw, platform, "referral.drafted_from_dispatch", draft["id"])
     assert "无照经营" in to_complete["title"], to_complete
     await _sign(gw, platform, to_complete)
+    # The township's clerk names what the dispatch did not know (the matter, the party).
+    completed = await _mutate(gw, platform, COMPLETE, "completeReferralDraft", id=draft["id"])
+    assert completed["__typename"] == "Referral", completed
+    assert completed["matterCode"] == "FY-SCJG-001" and completed["party"] == "某某食杂店"
+    assert completed["status"] == "DRAFT" and completed["dispatchId"] == third["id"]
 
     # The platform's list by state, team and area.
     async def ids(token: str, **q: Any) -> set[str]:
