@@ -8,7 +8,9 @@ resident unit (派驻机构) registered under 寒葱沟镇's command:
   accepts → arrives → uploads a photo of the result → handles, each step on time, and the
   platform's inbox has the result; the unit reads the report's photo back by its id;
 * a second one is returned with a reason and dispatched again, to the township's own centre;
-* a third becomes a referral to the market bureau;
+* a third becomes a referral to the market bureau: the referral service drafts it in the
+  township's name (its list of drafts, its inbox), with the photos referenced as source, and
+  the dispatch and the referral name each other;
 * bad input (a grid member dispatching, a team accepting another team's dispatch, a step out
   of order, a photo over the policy's limit, an unknown photo id, another team uploading)
   gets a stable code and changes nothing;
@@ -28,7 +30,8 @@ from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
 
 ERROR = "... on UserError { code message field }"
 FIELDS = (
-    "id state teamId overdue result referralReceiverId report { reporterId photoIds area } "
+    "id state teamId overdue result referralReceiverId referralId "
+    "report { reporterId photoIds area } "
     "assignments { round teamId acceptedLate arrivedLate handledLate returnReason } "
     "deadlines { kind responsibleAgencyId due state }"
 )
@@ -71,6 +74,16 @@ LIST = (
     "query($state: DispatchState, $team: ID, $area: String, $overdue: Boolean) { "
     "dispatches(state: $state, teamId: $team, area: $area, overdue: $overdue, first: 50) "
     "{ edges { node { id state } } } }"
+)
+TOWN_DRAFTS = (
+    'query { referrals(filter: { senderId: "fy-hancong", status: DRAFT }, first: 50) '
+    "{ edges { node { id status sender { id } receiver { id } title place matterCode "
+    "dispatchId dispatchPhotoIds } } } }"
+)
+COMPLETE = (
+    'mutation($id: ID!) { completeReferralDraft(id: $id, matterCode: "FY-SCJG-001", '
+    'party: "某某食杂店", competenceReason: "经营者拒不配合，需部门立案查处") { __typename '
+    "... on Referral { id status matterCode party dispatchId } " + ERROR + " } }"
 )
 LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
 
@@ -243,8 +256,37 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     )
     referred = await _mutate(gw, platform, REFER, "referDispatch", id=third["id"], to="fy-market")
     assert referred["state"] == "REFERRED" and referred["referralReceiverId"] == "fy-market"
-    # The photos go with it as source material (the referral service fetches them by id).
+    # The photos go with it, by reference: the referral names them (dispatchPhotoIds); the
+    # clerk uploads the source material that is sent (R-REF-02).
     assert referred["report"]["photoIds"] == [evidence], referred
+
+    # The referral service drafted it in the township's name, and coordination linked it.
+    async def drafted() -> dict[str, Any] | None:
+        body = await gw.query(platform, TOWN_DRAFTS)
+        assert "errors" not in body, body
+        for edge in body["data"]["referrals"]["edges"]:
+            if edge["node"]["dispatchId"] == third["id"]:
+                return dict(edge["node"])
+        return None
+
+    draft = await eventually(drafted, what="the referral drafted from the dispatch")
+    assert draft["status"] == "DRAFT" and draft["receiver"]["id"] == "fy-market", draft
+    assert draft["title"] == "无照经营" and draft["place"] == "寒葱沟镇中心街8号", draft
+    assert draft["dispatchPhotoIds"] == [evidence] and draft["matterCode"] == "", draft
+
+    async def linked() -> dict[str, Any] | None:
+        got = (await gw.query(platform, ONE, {"id": third["id"]}))["data"]["dispatch"]
+        return got if got["referralId"] else None
+
+    assert (await eventually(linked, what="the dispatch linked"))["referralId"] == draft["id"]
+    to_complete = await _notice(gw, platform, "referral.drafted_from_dispatch", draft["id"])
+    assert "无照经营" in to_complete["title"], to_complete
+    await _sign(gw, platform, to_complete)
+    # The township's clerk names what the dispatch did not know (the matter, the party).
+    completed = await _mutate(gw, platform, COMPLETE, "completeReferralDraft", id=draft["id"])
+    assert completed["__typename"] == "Referral", completed
+    assert completed["matterCode"] == "FY-SCJG-001" and completed["party"] == "某某食杂店"
+    assert completed["status"] == "DRAFT" and completed["dispatchId"] == third["id"]
 
     # The platform's list by state, team and area.
     async def ids(token: str, **q: Any) -> set[str]:

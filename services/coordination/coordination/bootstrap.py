@@ -59,6 +59,7 @@ from coordination.contracts.consumed import (
     DeadlineMissed,
     DisputeRuled,
     ReferralDeclined,
+    ReferralDraftedFromDispatch,
     ReferralSent,
 )
 from coordination.entrypoints.graphql.schema import CoordinationContext, build_schema
@@ -279,6 +280,8 @@ def bootstrap(
         .on(DeadlineMissed.event_type, disputes.when_deadline_missed_escalate)
         .on(DisputeRuled.event_type, disputes.when_dispute_ruled_add_routing_rule)
         .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
+        # R-GRD-01: the referral drafted from a dispatch is linked back to it.
+        .on(ReferralDraftedFromDispatch.event_type, dispatch.when_referral_drafted_link_it)
     )
     for event_type in FOLLOWED_EVENTS:
         router.on(

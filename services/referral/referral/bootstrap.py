@@ -27,7 +27,12 @@ from referral.adapters.repository import (
 )
 from referral.application.handlers import ReferralHandlers
 from referral.application.queries import ReferralQueries
-from referral.contracts.consumed import AgencyRegistered, DisputeOpened, DisputeRuled
+from referral.contracts.consumed import (
+    AgencyRegistered,
+    DispatchReferred,
+    DisputeOpened,
+    DisputeRuled,
+)
 from referral.entrypoints.graphql.schema import ReferralContext, build_schema
 from referral.entrypoints.http.files import file_routes
 from referral.policy import policy_of
@@ -107,6 +112,8 @@ def bootstrap(deps: Deps) -> ReferralService:
         .on(DisputeRuled.event_type, reactions.when_dispute_ruled_reassign_or_confirm)
         .on(HolidayScheduleV1.event_type, follower.when_schedule_published_recheck_clocks)
         .on(DisputeOpened.event_type, reactions.when_dispute_opened_note_owner)
+        # R-GRD-01: a dispatch turned into a referral is drafted here in the township's name.
+        .on(DispatchReferred.event_type, reactions.when_dispatch_referred_draft_referral)
     )
     runtime = ServiceRuntime(
         name=NAME,

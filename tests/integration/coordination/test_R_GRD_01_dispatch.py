@@ -34,10 +34,12 @@ from coordination.policy import policy_of
 from kernel.auth import Principal
 from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
+from kernel.envelope import new_envelope
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
+from referral.contracts.published import ReferralDraftedFromDispatchV1
 
 POLICY = load_policy("huancui")
 LIMITS = policy_of(POLICY).dispatch
@@ -254,8 +256,41 @@ async def test_R_GRD_01_returned_redispatched_and_referred(world: World) -> None
     assert other.state is dsp.DispatchState.REFERRED
     referred = (await world.events(other.id))[-1]["data"]
     assert referred["receiver_id"] == "hc-natres" and referred["photo_ids"] == [photo]
-    linked = await h.link_referral(other.id, "r-42")
+    # The referral service's event (its own contract class) links the draft back, once
+    # however often it is delivered.
+    drafted = new_envelope(
+        ReferralDraftedFromDispatchV1(
+            referral_id="r-42",
+            sender_id="hc-zhangcun",
+            receiver_id="hc-natres",
+            actor_id="system:referral",
+            dispatch_id=other.id,
+            title="耕地上违法建房",
+        ),
+        district="huancui",
+        service="referral",
+        subject="r-42",
+    )
+    await h.when_referral_drafted_link_it(drafted)
+    await h.when_referral_drafted_link_it(drafted)  # redelivered
+    linked = await world.handlers.dispatches.get(other.id)
     assert linked is not None and linked.referral_id == "r-42"
+    assert linked.state is dsp.DispatchState.REFERRED
+    # A referral drafted for a dispatch another district owns changes nothing.
+    await h.when_referral_drafted_link_it(
+        new_envelope(
+            ReferralDraftedFromDispatchV1(
+                referral_id="r-43",
+                sender_id="hc-zhangcun",
+                actor_id="system:referral",
+                dispatch_id="elsewhere",
+                title="x",
+            ),
+            district="huancui",
+            service="referral",
+            subject="r-43",
+        )
+    )
     # The stall check: every unfinished dispatch has an open clock with an owner.
     stalls = await StallCheck.over(world.store).stalls(None)
     assert [s for s in stalls if s.subject_type == "Dispatch"] == []

@@ -266,6 +266,7 @@ def mutation_calls(rid: str) -> dict[str, str]:
         "extendReferralSendDeadline": f'extendReferralSendDeadline(id: "{rid}", workingDays: 2, '
         'reason: "现场复杂", notifyReceiver: true)',
         "submitReferral": f'submitReferral(id: "{rid}")',
+        "completeReferralDraft": f'completeReferralDraft(id: "{rid}", matterCode: "{MATTER}")',
         "approveReferral": f'approveReferral(id: "{rid}")',
         "sendReferral": f'sendReferral(id: "{rid}")',
         "withdrawReferral": f'withdrawReferral(id: "{rid}", reason: "误送")',

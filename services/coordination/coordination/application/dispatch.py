@@ -22,6 +22,7 @@ from coordination.adapters.dispatch import DispatchFilter, DispatchRepository
 from coordination.application import access
 from coordination.application.actors import acting
 from coordination.application.cooperation import DEPARTMENT_KINDS, _Base
+from coordination.contracts.consumed import ReferralDraftedFromDispatch
 from coordination.contracts.dispatch import (
     DispatchAcceptedV1,
     DispatchArrivedV1,
@@ -38,7 +39,7 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload
+from kernel.envelope import Envelope, EventPayload
 from kernel.errors import NotFound, ValidationFailed
 from kernel.store import FileMissingError, FileStore, FileTooLargeError, StoredFile
 
@@ -523,6 +524,12 @@ class DispatchHandlers(_Base):
             photo_ids=list(after.report.photo_ids),
         )
         return await self._save(after, [payload], caller.correlation_id)
+
+    async def when_referral_drafted_link_it(self, envelope: Envelope) -> None:
+        """R-GRD-01: the referral service drafted the dispatch's referral; link it back
+        (idempotent on redelivery)."""
+        event = envelope.payload(ReferralDraftedFromDispatch)
+        await self.link_referral(event.dispatch_id, event.referral_id)
 
     async def link_referral(self, dispatch_id: str, referral_id: str) -> dsp.Dispatch | None:
         """The referral service drafted the referral (its event names the dispatch): link it

@@ -97,3 +97,13 @@ class ReferralChange(EventPayload):
     at: datetime | None = None
     previous_receiver_id: str = ""
     first_receiver_id: str = ""
+
+
+class ReferralDraftedFromDispatch(EventPayload):
+    """``referral.drafted_from_dispatch.v1``: the referral service drafted the referral a
+    dispatch was turned into (R-GRD-01); the dispatch names it back."""
+
+    event_type = "referral.drafted_from_dispatch.v1"
+
+    referral_id: str
+    dispatch_id: str

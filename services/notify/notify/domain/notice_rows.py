@@ -515,6 +515,12 @@ MATRIX: tuple[NoticeRow, ...] = (
         "dispatch.returned.v1", "R-GRD-01", "dispatch.returned", "platform_id", DISPATCH,
         "派单退回：{what}", "{team_id_name}退回派单，理由：{reason}。请重新派单。",
     ),
+    _r(
+        "referral.drafted_from_dispatch.v1", "R-GRD-01", "referral.drafted_from_dispatch",
+        "sender_id", REFERRAL, "派单转为移送草稿：{title}",
+        "网格上报问题属{receiver_id_name}职责，已生成移送草稿。请补全事项编码、当事人，"
+        "上传移送函和来源材料（现场照片）后报批移送。",
+    ),
 )
 # fmt: on
 
@@ -523,6 +529,8 @@ NO_NOTICE: Mapping[str, str] = {
     "dispatch.referred.v1": "the platform's own decision (R-GRD-01); the referral service "
     "drafts the referral from it, and the department is told when the referral is sent",
     "referral.drafted.v1": "the sending agency's own draft; nothing is addressed yet",
+    "referral.draft_completed.v1": "the sending agency completes its own draft; nothing is "
+    "addressed yet",
     "referral.submitted.v1": "inside the sending agency (to its own leader, who approves in "
     "the graph's work list)",
     "referral.approved.v1": "inside the sending agency; the receiver is told when it is sent",

@@ -37,6 +37,18 @@ class DraftReferral:
 
 
 @dataclass(frozen=True)
+class CompleteReferralDraft:
+    """The sender names what a draft did not know yet — the matter (事项) and the party —
+    e.g. a draft made from a grid dispatch (R-GRD-01); the catalogue is checked as at
+    drafting (R-CAT-02/03)."""
+
+    referral_id: str
+    matter_code: str
+    party: str = ""
+    competence_reason: str = ""
+
+
+@dataclass(frozen=True)
 class ExtendSendDeadline:
     """R-REF-04: more working days to send, with prior notice to the receiver."""
 

@@ -37,6 +37,12 @@ RULES: tuple[Rule, ...] = (
     rule("referral.complaint", ("government", "coordinator", "supervisor"), [_R.SUPERVISOR]),
     # -- referral: the sender's side --------------------------------------------------------
     rule("referral.draftReferral", ACTING_STAFF, [_R.SENDER], "senderId is the caller's agency"),
+    rule(
+        "referral.completeReferralDraft",
+        ACTING_STAFF,
+        [_R.SENDER],
+        "the matter and party a draft did not know (R-GRD-01: drafted from a dispatch)",
+    ),
     rule("referral.addReferralMaterial", ACTING_STAFF, [_R.SENDER], "also POST materials"),
     rule("referral.generateTransferLetter", ACTING_STAFF, [_R.SENDER]),
     rule("referral.removeReferralMaterial", ACTING_STAFF, [_R.SENDER]),

@@ -3,17 +3,34 @@ agency directory and the catalogue, and a dispute's ruling applied to the referr
 
 from __future__ import annotations
 
+import uuid
+
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope, EventPayload
+from kernel.outbox import ConcurrencyError
 from referral.application.runner import SYSTEM_ID, Runner
-from referral.contracts.consumed import AgencyRegistered, DisputeOpened, DisputeRuled
+from referral.contracts.consumed import (
+    AgencyRegistered,
+    DispatchReferred,
+    DisputeOpened,
+    DisputeRuled,
+)
 from referral.contracts.published import (
+    ReferralDraftedFromDispatchV1,
     ReferralReassignedV1,
     ReferralReceiverConfirmedV1,
     ReferralReturnedToSenderV1,
 )
-from referral.domain.model import Actor, AgencyRef, Ruling, Status
+from referral.domain.model import Actor, AgencyRef, Ruling, Status, draft_referral
 from referral.domain.model.rulings import apply_ruling
+
+#: The referral drafted from a dispatch has an id derived from the dispatch's: a redelivered
+#: ``dispatch.referred.v1`` finds it (one dispatch, one referral).
+_FROM_DISPATCH = uuid.UUID("5b0f6c3e-6d1a-4c53-9a57-0e7f1d2c9b41")
+
+
+def referral_id_of_dispatch(dispatch_id: str) -> str:
+    return str(uuid.uuid5(_FROM_DISPATCH, f"dispatch:{dispatch_id}"))
 
 
 class ReferralReactions:
@@ -46,6 +63,63 @@ class ReferralReactions:
             return
         # A concurrent change raises Conflict: the bus redelivers and the retry reads anew.
         await self.ports.referrals.save(moved, [])
+
+    async def when_dispatch_referred_draft_referral(self, envelope: Envelope) -> None:
+        """R-GRD-01 (转为移送): the township's platform turned a dispatch into a referral to a
+        department; the referral is drafted in the township's name with the report's facts,
+        place and discovery time, the dispatch linked, and its photos referenced as source
+        (coordination's photo ids: the clerk uploads the source material it sends). What the
+        dispatch does not know (the matter, the party) the township's clerk completes before
+        submitting; R-REF-02/03's checks apply then as to any draft. Idempotent: one dispatch,
+        one referral (a deterministic id)."""
+        event: DispatchReferred = envelope.payload(DispatchReferred)
+        referral_id = referral_id_of_dispatch(event.dispatch_id)
+        if await self.ports.referrals.get(referral_id) is not None:
+            return
+        now = self.run.now()
+        system = Actor(SYSTEM_ID, "联动系统", event.platform_id, ())
+        what = event.what.strip() or "网格上报问题"
+        facts = f"网格上报：{what}。"
+        if event.reason.strip():
+            facts += f"转为移送理由：{event.reason.strip()}。"
+        referral = draft_referral(
+            referral_id=referral_id,
+            sender=await self.run.agency(event.platform_id),
+            receiver=await self.run.agency(event.receiver_id),
+            sender_id=event.platform_id,
+            receiver_id=event.receiver_id,
+            matter_code="",
+            title=what,
+            facts=facts,
+            party="",
+            place=event.place,
+            found_at=event.found_at,
+            urgent=False,
+            actor=system,
+            at=now,
+            send_clock=self.run.clocks.send(event.found_at, False),
+            township_id=event.platform_id,
+            dispatch_id=event.dispatch_id,
+            dispatch_photo_ids=tuple(event.photo_ids),
+        )
+        change = self.run.change(referral, referral, system, now)
+        # The system drafts on the township's behalf: the township is told (notify never
+        # tells an agency of its own act, so the actor names no agency).
+        change.update(state_before=None, actor_agency_id="")
+        change["deadlines"] = [self.run.clocks.to_event(d, referral.id) for d in referral.deadlines]
+        payload = ReferralDraftedFromDispatchV1(
+            **change,
+            dispatch_id=event.dispatch_id,
+            title=referral.title,
+            township_id=referral.township_id,
+            photo_ids=list(referral.dispatch_photo_ids),
+        )
+        try:
+            await self.ports.referrals.add(
+                referral, [self.run.event(payload, referral.id, envelope.correlationid)]
+            )
+        except ConcurrencyError:
+            return  # a concurrent redelivery drafted it first
 
     async def when_dispute_ruled_reassign_or_confirm(self, envelope: Envelope) -> None:
         """R-DSP-03 / R-REF-07: the ruling reassigns the declined referral to the responsible

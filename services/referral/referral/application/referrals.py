@@ -15,6 +15,7 @@ from referral.adapters.repository import ElectronicConsents
 from referral.application.access import oversight_relations
 from referral.application.commands import (
     ApproveReferral,
+    CompleteReferralDraft,
     ConsentToUpwardReferral,
     DraftReferral,
     ExtendSendDeadline,
@@ -34,6 +35,7 @@ from referral.contracts.published import (
     ElectronicConsentChangedV1,
     ReferralApprovedV1,
     ReferralConsentRecordedV1,
+    ReferralDraftCompletedV1,
     ReferralDraftedV1,
     ReferralFiledWithJusticeV1,
     ReferralOngoingViolationReportedV1,
@@ -44,6 +46,7 @@ from referral.contracts.published import (
 )
 from referral.domain.model import (
     Actor,
+    AgencyRef,
     Competence,
     DeadlineInfo,
     OngoingViolation,
@@ -94,19 +97,16 @@ class ReferralCommands(ReceivingCommands):
         penalty_kinds = normalize_penalty_kinds(cmd.penalty_kinds, field="penaltyKinds")
         # R-REF-05: an ongoing violation makes the referral urgent (the urgent send clock).
         urgent = cmd.urgent or ongoing is not None
-        competence: Competence | None = None
-        if receiver is not None and receiver.kind not in OUTSIDE_CATALOGUE:
-            assessed = await self.assess_competence(
-                cmd.matter_code.strip(),
-                township_id,
-                now,
-                penalty_kinds,
-                cmd.possible_fine_yuan,
-                cmd.found_at,
-            )
-            competence = check_competence(
-                assessed, receiver.id, cmd.competence_reason, receiver.kind
-            )
+        competence = await self._competence(
+            receiver,
+            cmd.matter_code,
+            township_id,
+            now,
+            penalty_kinds,
+            cmd.possible_fine_yuan,
+            cmd.found_at,
+            cmd.competence_reason,
+        )
         referral = draft_referral(
             referral_id=str(uuid.uuid4()),
             sender=sender,
@@ -166,6 +166,58 @@ class ReferralCommands(ReceivingCommands):
             events.append(self.run.event(told, referral.id, caller.correlation_id))
         await self.ports.referrals.add(referral, events)
         return replace(referral, version=1)
+
+    async def _competence(
+        self,
+        receiver: AgencyRef | None,
+        matter_code: str,
+        township_id: str | None,
+        now: datetime,
+        penalty_kinds: tuple[str, ...],
+        fine_yuan: int | None,
+        found_at: datetime,
+        reason: str,
+    ) -> Competence | None:
+        """R-CAT-02/03: the catalogue's check of the receiver for the matter (none for a
+        receiver outside the catalogue, e.g. the police)."""
+        if receiver is None or receiver.kind in OUTSIDE_CATALOGUE:
+            return None
+        assessed = await self.assess_competence(
+            matter_code.strip(), township_id, now, penalty_kinds, fine_yuan, found_at
+        )
+        return check_competence(assessed, receiver.id, reason, receiver.kind)
+
+    async def complete_draft(self, cmd: CompleteReferralDraft, caller: Caller) -> Referral:
+        """The sender names the matter and the party a draft did not know (a draft made
+        from a grid dispatch, R-GRD-01); the catalogue is checked as at drafting."""
+
+        async def move(r: Referral, actor: Actor, now: datetime) -> Referral:
+            if not cmd.matter_code.strip():
+                raise ValidationFailed(
+                    "matterCode must not be empty", field="matterCode", code="REQUIRED"
+                )
+            competence = await self._competence(
+                await self.run.agency(r.receiver_id),
+                cmd.matter_code,
+                r.township_id,
+                now,
+                r.penalty_kinds,
+                r.possible_fine_yuan,
+                r.found_at,
+                cmd.competence_reason,
+            )
+            return r.complete_draft(
+                actor, now, matter_code=cmd.matter_code, party=cmd.party, competence=competence
+            )
+
+        return await self.run.transit(
+            "completeReferralDraft",
+            cmd.referral_id,
+            caller,
+            move,
+            ReferralDraftCompletedV1,
+            lambda _, after: {"party": after.party},
+        )
 
     async def extend_send_deadline(self, cmd: ExtendSendDeadline, caller: Caller) -> Referral:
         s = policy_of(self.ports.policy).send

@@ -62,3 +62,22 @@ class DisputeRuled(EventPayload):
     basis: str = ""
     rule_id: str | None = None  # None: a one-case transfer, no catalogue rule
     ruled_at: datetime
+
+
+class DispatchReferred(EventPayload):
+    """``dispatch.referred.v1`` from coordination (R-GRD-01, 转为移送): a problem the
+    township's platform found belongs to ``receiver_id`` (a department); this service drafts
+    the referral from it in the township's name."""
+
+    event_type = "dispatch.referred.v1"
+
+    dispatch_id: str
+    platform_id: str
+    receiver_id: str
+    what: str = ""
+    place: str = ""
+    area: str = ""
+    reason: str = ""
+    found_at: datetime
+    reporter_id: str = ""
+    photo_ids: list[str] = Field(default_factory=list)

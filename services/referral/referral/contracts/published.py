@@ -46,6 +46,29 @@ class ReferralDraftedV1(_ReferralChange):
     immediate_notice: str | None = None
 
 
+class ReferralDraftedFromDispatchV1(_ReferralChange):
+    """R-GRD-01 (转为移送): the referral service drafted a referral from a grid dispatch in
+    the township's name (``sender_id``); coordination links the dispatch to it, and the
+    township's staff are told to complete it (the matter, the party, the letter and the
+    source material it sends — the dispatch's photos are referenced by ``photo_ids``)."""
+
+    event_type = "referral.drafted_from_dispatch.v1"
+
+    dispatch_id: str
+    title: str
+    township_id: str | None = None
+    photo_ids: list[str] = Field(default_factory=list)
+
+
+class ReferralDraftCompletedV1(_ReferralChange):
+    """The sender named the matter (``matter_code``) and the party of a draft, e.g. one made
+    from a grid dispatch (R-GRD-01)."""
+
+    event_type = "referral.draft_completed.v1"
+
+    party: str = ""
+
+
 class ReferralSubmittedV1(_ReferralChange):
     event_type = "referral.submitted.v1"
 
@@ -452,6 +475,8 @@ class ComplainantNotifiedV1(_ComplaintChange):
 
 PUBLISHED: list[type[EventPayload]] = [
     ReferralDraftedV1,
+    ReferralDraftedFromDispatchV1,
+    ReferralDraftCompletedV1,
     ReferralSubmittedV1,
     ReferralApprovedV1,
     ReferralMaterialChangedV1,

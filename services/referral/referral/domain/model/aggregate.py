@@ -101,6 +101,11 @@ class Referral:
     forwarded_from: str | None = None
     dispute_id: str | None = None  # the dispute that owns it after a decline (R-DSP-01)
     first_receiver_id: str | None = None  # 首接负责机关 after a CQ forward (R-REF-07)
+    # R-GRD-01: drafted from a grid dispatch (转为移送): the dispatch, and its photos by
+    # reference (coordination's photo ids, not files of this service; the clerk uploads the
+    # source material it sends).
+    dispatch_id: str | None = None
+    dispatch_photo_ids: tuple[str, ...] = ()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -237,6 +242,30 @@ class Referral:
         moved = self._recorded("remove_material", actor, at, material_id)
         return replace(moved, materials=tuple(m for m in self.materials if m.id != material_id))
 
+    def complete_draft(
+        self,
+        actor: Actor,
+        at: datetime,
+        *,
+        matter_code: str,
+        party: str,
+        competence: Competence | None,
+    ) -> Referral:
+        """The sender names the matter and the party a draft did not know yet (a draft made
+        from a grid dispatch, R-GRD-01); a party left empty keeps the one written."""
+        self._require("complete", Status.DRAFT)
+        if not matter_code.strip():
+            raise ValidationFailed(
+                "matterCode must not be empty", field="matterCode", code="REQUIRED"
+            )
+        moved = self._recorded("complete_draft", actor, at, matter_code.strip())
+        return replace(
+            moved,
+            matter_code=matter_code.strip(),
+            party=party.strip() or self.party,
+            competence=competence,
+        )
+
     def check_complete(self) -> None:
         """R-REF-02: no sending without the letter, the written facts and a source."""
         check_complete(self.facts, self.materials)
@@ -293,6 +322,14 @@ class Referral:
 
     def submit_for_approval(self, actor: Actor, at: datetime) -> Referral:
         self._require("submit", Status.DRAFT)
+        if not self.matter_code.strip():
+            # A draft made from a grid dispatch (R-GRD-01) has no matter yet: the clerk
+            # names it before the referral goes anywhere (R-REF-02).
+            raise ValidationFailed(
+                "the matter (事项编码) is missing; name it before submitting",
+                field="matterCode",
+                code="REQUIRED",
+            )
         self.check_complete()
         return self._moved("submit", actor, at, Status.PENDING_APPROVAL)
 

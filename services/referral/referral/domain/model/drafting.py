@@ -36,10 +36,13 @@ def check_draft(
     possible_fine_yuan: int | None,
     major_or_difficult: bool,
     origin_receiver_id: str | None,
+    matter_pending: bool = False,
 ) -> tuple[AgencyRef, AgencyRef, Route]:
     """R-AG-02: sender and receiver are agencies, never internal units; the route the
     referral takes (R-REF-09, R-REF-10). ``origin_receiver_id``: the receiver of the
-    referral this one is made from, if any (不得再行移送). Returns the checked parties."""
+    referral this one is made from, if any (不得再行移送). ``matter_pending``: a draft made
+    from a grid dispatch (R-GRD-01) whose matter the clerk names before submitting. Returns
+    the checked parties."""
     if sender is None:
         raise ValidationFailed(f"sending agency {sender_id!r} is not registered", field="senderId")
     if receiver is None:
@@ -72,7 +75,7 @@ def check_draft(
         ("facts", facts, "案情不能为空"),
         ("matterCode", matter_code, "事项编码不能为空"),
     ):
-        if not value.strip():
+        if not value.strip() and not (name == "matterCode" and matter_pending):
             problems.add(
                 ValidationFailed(f"{name} must not be empty", field=name, code="REQUIRED", zh=zh)
             )
@@ -136,6 +139,8 @@ def draft_referral(
     major_or_difficult: bool = False,
     complaint_id: str | None = None,
     origin: Referral | None = None,
+    dispatch_id: str | None = None,
+    dispatch_photo_ids: tuple[str, ...] = (),
 ) -> Referral:
     """Start a referral. R-AG-02: sender and receiver are agencies, never internal units."""
     sender, receiver, route = check_draft(
@@ -151,6 +156,7 @@ def draft_referral(
         possible_fine_yuan=possible_fine_yuan,
         major_or_difficult=major_or_difficult,
         origin_receiver_id=origin.receiver_id if origin else None,
+        matter_pending=dispatch_id is not None,
     )
     draft = Referral(
         id=referral_id,
@@ -173,6 +179,8 @@ def draft_referral(
         route=route,
         complaint_id=complaint_id,
         forwarded_from=origin.id if origin else None,
+        dispatch_id=dispatch_id,
+        dispatch_photo_ids=dispatch_photo_ids,
     )
     t = Transition(
         "draft", actor.person_id, actor.person_name, actor.agency_id, at, None, Status.DRAFT

@@ -80,6 +80,32 @@ async def send_referral(
     )
 
 
+async def complete_referral_draft(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],
+    matter_code: Annotated[
+        str, strawberry.argument(description="the matter's catalogue code (事项编码)")
+    ],
+    party: Annotated[
+        str, strawberry.argument(description="the party (当事人); empty keeps the one written")
+    ] = "",
+    competence_reason: Annotated[
+        str,
+        strawberry.argument(
+            description="why the receiver, where the catalogue names another (R-CAT-02)"
+        ),
+    ] = "",
+) -> ReferralResult:
+    h = info.context.handlers.referrals
+    return await referral_result(
+        info,
+        h.complete_draft(
+            c.CompleteReferralDraft(str(id), matter_code, party, competence_reason),
+            info.context.caller(),
+        ),
+    )
+
+
 async def withdraw_referral(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="the referral's id")],

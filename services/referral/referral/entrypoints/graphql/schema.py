@@ -58,6 +58,11 @@ class Mutation:
         resolver=referrals.send_referral,
         description="Send an approved referral; electronic: signed transfer (R-REF-12).",
     )
+    complete_referral_draft = strawberry.mutation(
+        resolver=referrals.complete_referral_draft,
+        description="The sender names the matter and party a draft did not know yet "
+        "(a draft made from a grid dispatch, R-GRD-01).",
+    )
     withdraw_referral = strawberry.mutation(
         resolver=referrals.withdraw_referral,
         description="The sender withdraws before acceptance.",

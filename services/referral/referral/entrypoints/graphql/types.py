@@ -95,6 +95,13 @@ class Referral:
     )
     signature: ReferralSignature | None
     complaint_id: strawberry.ID | None
+    dispatch_id: strawberry.ID | None = strawberry.field(
+        description="The grid dispatch (派单) this referral was drafted from (R-GRD-01), if any"
+    )
+    dispatch_photo_ids: list[str] = strawberry.field(
+        description="The dispatch's photos, by coordination's photo ids (R-GRD-01): source "
+        "material by reference, not files of this referral; upload what is sent"
+    )
 
     @strawberry.field(
         description="What you may do to this referral now (issue 18): each mutation tried as a "
@@ -310,6 +317,8 @@ class Referral:
                 else None
             ),
             complaint_id=strawberry.ID(r.complaint_id) if r.complaint_id else None,
+            dispatch_id=strawberry.ID(r.dispatch_id) if r.dispatch_id else None,
+            dispatch_photo_ids=list(r.dispatch_photo_ids),
         )
 
     @classmethod
