@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from referral.domain.model.completion import complete_draft, require_matter
+from referral.domain.model.extension import extend_send_clock
 from referral.domain.model.refusals import check_decline, check_forward
 from referral.domain.model.states import (
     FIRST_RECEIVER,
@@ -41,7 +43,6 @@ from referral.domain.model.values import (
     Supervision,
     UpwardTransfer,
     check_complete,
-    check_extension,
     check_material,
     check_upward_ready,
 )
@@ -253,17 +254,8 @@ class Referral:
     ) -> Referral:
         """The sender names the matter and the party a draft did not know yet (a draft made
         from a grid dispatch, R-GRD-01); a party left empty keeps the one written."""
-        self._require("complete", Status.DRAFT)
-        if not matter_code.strip():
-            raise ValidationFailed(
-                "matterCode must not be empty", field="matterCode", code="REQUIRED"
-            )
-        moved = self._recorded("complete_draft", actor, at, matter_code.strip())
-        return replace(
-            moved,
-            matter_code=matter_code.strip(),
-            party=party.strip() or self.party,
-            competence=competence,
+        return complete_draft(
+            self, actor, at, matter_code=matter_code, party=party, competence=competence
         )
 
     def check_complete(self) -> None:
@@ -284,52 +276,21 @@ class Referral:
     ) -> Referral:
         """R-REF-04: an extension is announced to the receiver first and never passes the
         district maximum (counted from discovery)."""
-        self._require("extend", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        check_extension(
-            urgent=self.urgent,
+        return extend_send_clock(
+            self,
+            actor,
+            at,
             working_days=working_days,
             max_working_days=max_working_days,
             limit_working_days=limit_working_days,
             reason=reason,
             notify_receiver=notify_receiver,
+            new_clock=new_clock,
         )
-        current = self.clock("send")
-        if current is None or current.state != "open":
-            raise InvalidState(
-                "there is no running send clock to extend", field="status", code="WRONG_STATUS"
-            )
-        if at > current.due:
-            raise InvalidState(
-                "the send deadline has already passed; an extension must be announced before "
-                "it runs out (事先告知)",
-                field="workingDays",
-                code="DEADLINE_PASSED",
-            )
-        ext = Extension(working_days, reason.strip(), self.receiver_id, at, actor.person_id)
-        moved = self._recorded(
-            "extend_send_deadline", actor, at, f"{working_days}个工作日：{reason.strip()}"
-        )
-        # The extended clock is the same statutory clock moved: keep its key.
-        moved = replace(
-            moved,
-            extension=ext,
-            deadlines=tuple(
-                replace(new_clock, key=d.key, state="open") if d is current else d
-                for d in moved.deadlines
-            ),
-        )
-        return moved
 
     def submit_for_approval(self, actor: Actor, at: datetime) -> Referral:
         self._require("submit", Status.DRAFT)
-        if not self.matter_code.strip():
-            # A draft made from a grid dispatch (R-GRD-01) has no matter yet: the clerk
-            # names it before the referral goes anywhere (R-REF-02).
-            raise ValidationFailed(
-                "the matter (事项编码) is missing; name it before submitting",
-                field="matterCode",
-                code="REQUIRED",
-            )
+        require_matter(self)
         self.check_complete()
         return self._moved("submit", actor, at, Status.PENDING_APPROVAL)
 
