@@ -38,7 +38,7 @@ from coordination.adapters.repository import (
     CatalogueRepository,
     DisputeRepository,
 )
-from kernel.adapters.mongo_store import MongoCollection
+from kernel.adapters.mongo_store import MongoCollection, MongoStore
 from kernel.keyset import Direction, ListQuery
 from kernel.store import DocumentStore
 from notify.adapters.record import RecordRepository
@@ -64,18 +64,24 @@ class Sent:
 
 
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Sent]]:
-    """Every find and count the mongo adapter sends while the test runs."""
+def sent(monkeypatch: pytest.MonkeyPatch, mongo_store: DocumentStore) -> Iterator[list[Sent]]:
+    """Every find and count the mongo adapter sends to this test's database while the test
+    runs (a background worker another test left running in the process talks to its own
+    database, and is not this test's to explain)."""
     log: list[Sent] = []
     find, count = MongoCollection.find, MongoCollection.count
+    assert isinstance(mongo_store, MongoStore)
+    ours = mongo_store.database.name
 
     async def recording_find(self: MongoCollection, filter: Any, **kw: Any) -> Any:
-        sort = list(kw["sort"]) if kw.get("sort") else None
-        log.append(Sent(self._c, "find", dict(filter), sort, kw.get("limit")))
+        if self._c.database.name == ours:
+            sort = list(kw["sort"]) if kw.get("sort") else None
+            log.append(Sent(self._c, "find", dict(filter), sort, kw.get("limit")))
         return await find(self, filter, **kw)
 
     async def recording_count(self: MongoCollection, filter: Any) -> int:
-        log.append(Sent(self._c, "count", dict(filter)))
+        if self._c.database.name == ours:
+            log.append(Sent(self._c, "count", dict(filter)))
         return await count(self, filter)
 
     monkeypatch.setattr(MongoCollection, "find", recording_find)
