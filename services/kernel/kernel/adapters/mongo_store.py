@@ -484,6 +484,11 @@ async def open_mongo_store(
             connectTimeoutMS=timeout_ms,
             socketTimeoutMS=max(timeout_ms * 6, 30_000),
             uuidRepresentation="standard",
+            # An acknowledged write is on disk (journal) and on a majority of the replica
+            # set: a crash right after it never loses an aggregate whose events the relay
+            # may already have published (tests/fault/test_store_faults.py).
+            w="majority",
+            journal=True,
         )
     except mongo_errors.ConfigurationError as exc:
         raise ValueError(f"invalid MongoDB URL or options: {exc}") from exc
