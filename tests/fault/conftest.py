@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/fault/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.fault)
+
+
+@pytest.fixture(autouse=True)
+async def no_leaked_tasks() -> AsyncIterator[None]:
+    """A fault test stops every worker it started: the event loop is shared by the whole
+    session, so a relay or consumer left running would go on talking to servers of later
+    tests (it once sent finds to a private server that was gone, and another test's query
+    recorder saw them). Fails the test that leaked, naming the tasks."""
+    before = set(asyncio.all_tasks())
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [t for t in asyncio.all_tasks() - before if not t.done()]
+        leaked = [t for t in leaked if t is not asyncio.current_task()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    for task in leaked:
+        task.cancel()
+    assert not leaked, "tasks left running: " + ", ".join(
+        f"{t.get_name()} {t.get_coro()!r}" for t in leaked
+    )
 
 
 def port_answers(port: int) -> bool:
@@ -319,6 +341,10 @@ class PrivateSecantus:
                 "16MB",
                 "--log-level",
                 "WARNING",
+                # A write acknowledged with j:true is fsynced before the answer, as mongod
+                # does; without it the server buffers its log and a SIGKILL loses
+                # acknowledged writes (the restart test then saw events of lost aggregates).
+                "--sync-on-commit",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
