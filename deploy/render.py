@@ -122,26 +122,9 @@ def _probe(path: str, port: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-_CONTAINER_SECURITY = {
-    "runAsNonRoot": True,
-    "allowPrivilegeEscalation": False,
-    "readOnlyRootFilesystem": True,
-    "capabilities": {"drop": ["ALL"]},
-}
-
-
-def _pod_security(uid: int) -> dict[str, Any]:
-    return {
-        "runAsNonRoot": True,
-        "runAsUser": uid,
-        "runAsGroup": uid,
-        "fsGroup": uid,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
-def _secret_env(name: str, key: str, secret: str = "liandong-secrets") -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+_CONTAINER_SECURITY = render_ops.CONTAINER_SECURITY
+_pod_security = render_ops.pod_security
+_secret_env = render_ops.secret_env
 
 
 MONGO_HOSTS = ",".join(f"mongo-{i}.mongo:27017" for i in range(3))

@@ -193,7 +193,7 @@ def spread(app: str, *, hard: bool) -> list[dict[str, Any]]:
     ]
 
 
-_CONTAINER_SECURITY = {
+CONTAINER_SECURITY = {
     "runAsNonRoot": True,
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
@@ -201,7 +201,7 @@ _CONTAINER_SECURITY = {
 }
 
 
-def _pod_security(uid: int) -> dict[str, Any]:
+def pod_security(uid: int) -> dict[str, Any]:
     return {
         "runAsNonRoot": True,
         "runAsUser": uid,
@@ -211,8 +211,13 @@ def _pod_security(uid: int) -> dict[str, Any]:
     }
 
 
+def secret_env(name: str, key: str, secret: str = "liandong-secrets") -> dict[str, Any]:
+    """An environment variable read from one key of a Kubernetes secret."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
 def _mongo_secret(name: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": "liandong-mongo", "key": key}}}
+    return secret_env(name, key, "liandong-mongo")
 
 
 BACKUP_SCRIPT = (
@@ -259,7 +264,7 @@ def backup(mongo_image: str, mongo_hosts: str) -> list[dict[str, Any]]:
                             "metadata": {"labels": labels},
                             "spec": {
                                 "restartPolicy": "OnFailure",
-                                "securityContext": _pod_security(999),
+                                "securityContext": pod_security(999),
                                 "automountServiceAccountToken": False,
                                 "containers": [
                                     {
@@ -290,7 +295,7 @@ def backup(mongo_image: str, mongo_hosts: str) -> list[dict[str, Any]]:
                                             "requests": {"cpu": "100m", "memory": "256Mi"},
                                             "limits": {"cpu": "1", "memory": "1Gi"},
                                         },
-                                        "securityContext": _CONTAINER_SECURITY,
+                                        "securityContext": CONTAINER_SECURITY,
                                     }
                                 ],
                                 "volumes": [
@@ -475,7 +480,7 @@ def monitoring(mongo_hosts: str) -> list[dict[str, Any]]:
                 "template": {
                     "metadata": {"labels": exporter_labels},
                     "spec": {
-                        "securityContext": _pod_security(65534),
+                        "securityContext": pod_security(65534),
                         "automountServiceAccountToken": False,
                         "containers": [
                             {
@@ -507,7 +512,7 @@ def monitoring(mongo_hosts: str) -> list[dict[str, Any]]:
                                     "requests": {"cpu": "50m", "memory": "64Mi"},
                                     "limits": {"cpu": "500m", "memory": "256Mi"},
                                 },
-                                "securityContext": _CONTAINER_SECURITY,
+                                "securityContext": CONTAINER_SECURITY,
                             }
                         ],
                     },
@@ -530,7 +535,7 @@ def monitoring(mongo_hosts: str) -> list[dict[str, Any]]:
                 "template": {
                     "metadata": {"labels": collector_labels},
                     "spec": {
-                        "securityContext": _pod_security(10001),
+                        "securityContext": pod_security(10001),
                         "automountServiceAccountToken": False,
                         "containers": [
                             {
@@ -554,7 +559,7 @@ def monitoring(mongo_hosts: str) -> list[dict[str, Any]]:
                                     "requests": {"cpu": "100m", "memory": "128Mi"},
                                     "limits": {"cpu": "1", "memory": "512Mi"},
                                 },
-                                "securityContext": _CONTAINER_SECURITY,
+                                "securityContext": CONTAINER_SECURITY,
                             }
                         ],
                         "volumes": [{"name": "config", "configMap": {"name": "otel-collector"}}],
