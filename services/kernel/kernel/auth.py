@@ -27,6 +27,7 @@ from jwt.algorithms import ECAlgorithm
 
 __all__ = [
     "ROLES",
+    "SERVICE_ROLES",
     "AuthError",
     "AuthReason",
     "KeySource",
@@ -34,6 +35,8 @@ __all__ = [
     "TokenIssuer",
     "TokenVerifier",
     "ensure_dev_keys",
+    "is_service",
+    "service_principal",
 ]
 
 ALGORITHM = "ES256"
@@ -48,7 +51,11 @@ ROLES = (
     "judicial_observer",
     "bureau_system",
     "grid_member",
+    "referral_service",
 )
+#: Roles the identity provider issues to a service, never to a person (a service identity,
+#: :func:`service_principal`): each is accepted only where a matrix row names it.
+SERVICE_ROLES = frozenset({"referral_service"})
 
 
 class AuthReason:
@@ -109,6 +116,27 @@ class Principal:
             "district": self.district,
             "roles": list(self.roles),
         }
+
+
+def service_principal(service: str, district: str) -> Principal:
+    """The identity of a service of the suite (e.g. the referral service fetching a referred
+    dispatch's photos from coordination, R-GRD-01): no person, no agency of the directory,
+    one role ``<service>_service``. Minted by the district's identity provider (in
+    development from the dev keys, :mod:`kernel.service_identity`)."""
+    who = f"service:{service}"
+    return Principal(who, f"{service} service", who, district, (f"{service}_service",))
+
+
+def is_service(principal: Principal, service: str) -> bool:
+    """Whether ``principal`` is exactly the service identity of ``service``: its subject,
+    agency and single role all say so (a person's token carrying the role as one of several,
+    or naming an agency, is not a service)."""
+    who = f"service:{service}"
+    return (
+        principal.person_id == who
+        and principal.agency_id == who
+        and principal.roles == (f"{service}_service",)
+    )
 
 
 # Clock skew is a property of machines, not of tokens: a few seconds in practice, and a

@@ -15,8 +15,10 @@ from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
+from kernel.service_identity import ServiceClient
 from kernel.signing import load_signing_keys
 from kernel.wiring import Deps
+from referral.adapters.dispatch_photos import CoordinationPhotos
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
@@ -94,6 +96,8 @@ def bootstrap(deps: Deps) -> ReferralService:
         letters=letters,
         # A deployment without keys in production stops here, naming the setting.
         signing=load_signing_keys(settings),
+        # R-GRD-01: a referred dispatch's photos, under this service's own identity.
+        dispatch_photos=CoordinationPhotos(ServiceClient.to(settings, "coordination", NAME)),
     )
     reactions = handlers.reactions
     # Official holiday schedules (issue 20): kept in this service's store, followed by its

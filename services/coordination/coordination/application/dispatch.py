@@ -31,11 +31,13 @@ from coordination.contracts.dispatch import (
     DispatchReferredV1,
     DispatchReturnedV1,
     ProblemReportedV1,
+    ReferredPhotoV1,
 )
 from coordination.domain import dispatch as dsp
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
+from kernel.auth import is_service
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
@@ -234,7 +236,10 @@ class DispatchHandlers(_Base):
         self, dispatch_id: str, photo_id: str, caller: Caller
     ) -> tuple[StoredFile, AsyncIterator[bytes]]:
         """A photo of the dispatch (its report's, its result's or one uploaded for it) for
-        whoever may read the dispatch."""
+        whoever may read the dispatch; for the referral service's identity, only a report
+        photo of a dispatch that was referred (its source material, R-GRD-01)."""
+        if is_service(caller.principal, "referral"):
+            return await self._referred_photo(dispatch_id, photo_id, caller)
         d = await self._authorized(dispatch_id, acting(caller), "dispatch")
         named = photo_id in d.report.photo_ids or photo_id in d.result_photo_ids
         try:
@@ -244,6 +249,41 @@ class DispatchHandlers(_Base):
         if not (named or info.metadata.get("dispatch_id") == dispatch_id):
             raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}")
         return await self.files.open(photo_id)
+
+    async def _referred_photo(
+        self, dispatch_id: str, photo_id: str, caller: Caller
+    ) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """The referral service holds a relation to a dispatch only once it was referred (the
+        token is of this district: the route's verifier checked it)."""
+        d = await self._load(dispatch_id)
+        referred = d.state is dsp.DispatchState.REFERRED
+        access.authorize_on(
+            acting(caller),
+            "referredDispatchPhoto",
+            {Relation.PARTY} if referred else {Relation.NONE},
+        )
+        if photo_id not in d.report.photo_ids:
+            raise NotFound(f"dispatch {dispatch_id!r} has no report photo {photo_id!r}")
+        try:
+            return await self.files.open(photo_id)
+        except FileMissingError:
+            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}") from None
+
+    async def _referred_photos(self, d: dsp.Dispatch) -> list[ReferredPhotoV1]:
+        """The report's photos with digest and size, for the referral service to verify."""
+        photos = []
+        for photo_id in d.report.photo_ids:
+            info = await self.files.info(photo_id)
+            photos.append(
+                ReferredPhotoV1(
+                    id=photo_id,
+                    name=info.filename,
+                    media_type=info.media_type,
+                    size=info.size,
+                    sha256=info.sha256,
+                )
+            )
+        return photos
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -522,6 +562,7 @@ class DispatchHandlers(_Base):
             found_at=after.report.found_at,
             reporter_id=after.report.reporter_id,
             photo_ids=list(after.report.photo_ids),
+            photos=await self._referred_photos(after),
         )
         return await self._save(after, [payload], caller.correlation_id)
 
