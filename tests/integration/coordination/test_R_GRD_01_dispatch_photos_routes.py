@@ -33,6 +33,7 @@ from kernel.auth import (
     service_principal,
 )
 from kernel.caller import Caller
+from kernel.errors import ValidationFailed
 from kernel.policy import parse_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
@@ -301,3 +302,24 @@ async def test_R_GRD_01_the_referred_event_carries_each_photos_digest_and_size(
             "sha256": hashlib.sha256(content).hexdigest(),
         }
     ]
+
+
+async def test_R_GRD_01_a_photo_for_an_unfiled_report_belongs_to_one_report_only(
+    photos: Photos,
+) -> None:
+    """The same person naming an uploaded photo in a second report is refused with
+    PHOTO_ALREADY_USED at its index, and nothing is filed; a fresh photo files (just inside).
+    Before the fix the second report was filed with the first one's photo."""
+    p = photos
+    first = (await p.upload(GRID)).json()["id"]
+    fresh = (await p.upload(GRID)).json()["id"]
+    await p.h.report(_report((first,)), Caller(GRID))
+    before = await p.store.collection("dispatches").count({})
+    with pytest.raises(ValidationFailed) as e:
+        await p.h.report(_report((fresh, first)), Caller(GRID))
+    assert (e.value.code, e.value.field) == ("PHOTO_ALREADY_USED", "photoIds.1")
+    assert e.value.stable_code == "VALIDATION_FAILED"
+    assert await p.store.collection("dispatches").count({}) == before
+    # The refused report claimed nothing: its fresh photo still files on its own.
+    d = await p.h.report(_report((fresh,)), Caller(GRID))
+    assert d.report.photo_ids == (fresh,)

@@ -17,7 +17,7 @@ from coordination.adapters.cooperation import from_document, to_document
 from coordination.domain.dispatch import Dispatch
 from kernel.envelope import Envelope
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, DuplicateKeyError
 
 __all__ = ["DispatchFilter", "DispatchRepository"]
 
@@ -55,6 +55,26 @@ class DispatchRepository:
     def __init__(self, store: DocumentStore) -> None:
         self.aggregates = AggregateCollection(store.collection(self.name))
         self._coll = self.aggregates.collection
+        # One document per photo a report names, keyed by the photo's id: the store's unique
+        # _id makes a second report naming it fail, however close together the two come.
+        self._photo_claims = store.collection("dispatch_photo_claims")
+
+    async def claim_photos(self, dispatch_id: str, photo_ids: Sequence[str]) -> int | None:
+        """Claim the photos for this report; the index of the first already claimed (by
+        another report, or twice in this one) when not all could be, and nothing claimed."""
+        claimed: list[str] = []
+        for i, photo_id in enumerate(photo_ids):
+            try:
+                await self._photo_claims.insert_one({"_id": photo_id, "dispatch_id": dispatch_id})
+            except DuplicateKeyError:
+                await self.release_photos(claimed)
+                return i
+            claimed.append(photo_id)
+        return None
+
+    async def release_photos(self, photo_ids: Sequence[str]) -> None:
+        for photo_id in photo_ids:
+            await self._photo_claims.delete_one({"_id": photo_id})
 
     async def ensure_indexes(self) -> None:
         c = self._coll

@@ -477,7 +477,20 @@ class DispatchHandlers(_Base):
             longitude=d.report.coordinates.longitude if d.report.coordinates else None,
             photo_ids=list(d.report.photo_ids),
         )
-        await self.dispatches.add(d, [self._event(payload, d.id, caller.correlation_id)])
+        # A photo uploaded for a report not yet filed belongs to one report only.
+        taken = await self.dispatches.claim_photos(d.id, d.report.photo_ids)
+        if taken is not None:
+            raise ValidationFailed(
+                f"photo {d.report.photo_ids[taken]!r} already belongs to another report; "
+                "upload it again for this one",
+                field=f"photoIds.{taken}",
+                code="PHOTO_ALREADY_USED",
+            )
+        try:
+            await self.dispatches.add(d, [self._event(payload, d.id, caller.correlation_id)])
+        except BaseException:
+            await self.dispatches.release_photos(d.report.photo_ids)
+            raise
         return replace(d, version=1)
 
     async def dispatch(self, cmd: DispatchProblem, caller: Caller) -> dsp.Dispatch:
