@@ -90,7 +90,7 @@ class Both:
         )
         self.credential = ServiceCredential(settings, "referral")
         self.transport = Outage(httpx.ASGITransport(app=photos.app), down=0)
-        client = ServiceClient(
+        self.client = ServiceClient(
             "http://coordination",
             self.credential,
             attempts=4,
@@ -107,7 +107,7 @@ class Both:
             "huancui",
             lambda: NOW + timedelta(hours=1),
             files=self.recorder,
-            dispatch_photos=CoordinationPhotos(client),
+            dispatch_photos=CoordinationPhotos(self.client),
         )
 
     async def setup(self) -> Both:
@@ -223,13 +223,6 @@ async def test_R_GRD_01_an_unreferred_dispatchs_photo_is_refused_at_once(both: B
     """The service identity asking for a photo of a dispatch not referred: 403, not retried."""
     r = await both.photos.upload(GRID, content=JPEG_1)
     d = await both.photos.h.report(_report((r.json()["id"],)), Caller(GRID))
-    client = ServiceClient(
-        "http://coordination",
-        both.credential,
-        attempts=4,
-        backoff_seconds=0,
-        transport=both.transport,
-    )
     with pytest.raises(FetchRefused) as e:
-        await client.get_bytes(photo_path(d.id, r.json()["id"]), max_bytes=10**6)
+        await both.client.get_bytes(photo_path(d.id, r.json()["id"]), max_bytes=10**6)
     assert e.value.status == 403 and both.transport.requests == 1

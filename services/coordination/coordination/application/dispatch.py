@@ -13,7 +13,7 @@ lets only the current team act).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from coordination.adapters.dispatch import DispatchFilter, DispatchRepository
 from coordination.application import access
 from coordination.application.actors import acting
-from coordination.application.cooperation import DEPARTMENT_KINDS, _Base
+from coordination.application.cooperation import DEPARTMENT_KINDS, _AggregateSteps
 from coordination.contracts.consumed import ReferralDraftedFromDispatch
 from coordination.contracts.dispatch import (
     DispatchAcceptedV1,
@@ -67,6 +67,13 @@ _STEP_RULES = {
     dsp.ACCEPT: ("accept_limit_hours", "执法队接单"),
     dsp.ARRIVE: ("arrive_limit_hours", "执法队报到"),
     dsp.HANDLE: ("handle_limit_hours", "执法队处置并反馈"),
+}
+
+
+#: The team's steps before handling, by the clock they start: their event and lateness.
+_TEAM_STEPS: dict[str, tuple[type[DispatchAcceptedV1 | DispatchArrivedV1], Callable[..., bool]]] = {
+    dsp.ARRIVE: (DispatchAcceptedV1, lambda a: a.accepted_late),
+    dsp.HANDLE: (DispatchArrivedV1, lambda a: a.arrived_late),
 }
 
 
@@ -151,13 +158,18 @@ class UploadDispatchPhoto:
     content: AsyncIterator[bytes]
 
 
-class DispatchHandlers(_Base):
+class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
+    noun = "dispatch"
+
     def __init__(
         self, dispatches: DispatchRepository, *args: Any, files: FileStore, **kw: Any
     ) -> None:
         super().__init__(*args, **kw)
-        self.dispatches = dispatches
+        self._repository = self.dispatches = dispatches
         self.files = files
+
+    def _relations(self, actor: Actor, found: dsp.Dispatch) -> set[Relation]:
+        return dispatch_relations(actor, found)
 
     # -- photos (R-GRD-01: photos as materials) -------------------------------------------
     # A photo is a file in the service's file store (GridFS); its id is the store's id. Its
@@ -293,17 +305,6 @@ class DispatchHandlers(_Base):
         rule = f"{what}{hours}小时内（R-GRD-01，项目默认）"
         return self._clock(kind, agency_id, self.calendar.add_hours(at, hours, rule=rule))
 
-    async def _load(self, dispatch_id: str) -> dsp.Dispatch:
-        found = await self.dispatches.get(dispatch_id)
-        if found is None:
-            raise NotFound(f"dispatch {dispatch_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(self, dispatch_id: str, actor: Actor, operation: str) -> dsp.Dispatch:
-        found = await self._load(dispatch_id)
-        access.authorize_on(actor, operation, dispatch_relations(actor, found))
-        return found
-
     def _common(
         self, before: dsp.Dispatch | None, after: dsp.Dispatch, actor: Actor
     ) -> dict[str, Any]:
@@ -337,13 +338,6 @@ class DispatchHandlers(_Base):
             block.model_copy(update=escalation)
             for block in self._deadlines(SUBJECT, after.id, after.clocks, *kinds)
         ]
-
-    async def _save(
-        self, after: dsp.Dispatch, payloads: list[EventPayload], correlation_id: str | None
-    ) -> dsp.Dispatch:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        version = await self.dispatches.save(after, events)
-        return replace(after, version=version)
 
     async def _team(self, platform_id: str, team_id: str) -> None:
         """R-GRD-01, HC #7: a team under the township's unified command — the township's own
@@ -495,89 +489,98 @@ class DispatchHandlers(_Base):
 
     async def dispatch(self, cmd: DispatchProblem, caller: Caller) -> dsp.Dispatch:
         """派单: to the township's own centre or a resident unit it commands."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "dispatchProblem")
-        await self._team(before.platform_id, cmd.team_id)
-        now = self.clock()
-        after = before.dispatch_to(
-            team_id=cmd.team_id,
-            next_clock=self._step_clock(dsp.ACCEPT, cmd.team_id, now),
-            actor=actor,
-            at=now,
-        )
-        payload = DispatchDispatchedV1(
-            **self._common(before, after, actor), round=len(after.assignments)
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._team(d.platform_id, cmd.team_id)
+            clock = self._step_clock(dsp.ACCEPT, cmd.team_id, now)
+            return d.dispatch_to(team_id=cmd.team_id, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [DispatchDispatchedV1(**self._common(b, a, actor), round=len(a.assignments))]
+
+        return await self._step(cmd.dispatch_id, "dispatchProblem", caller, move, payloads)
 
     async def accept(self, cmd: AcceptDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "acceptDispatch")
-        now = self.clock()
-        after = before.accept(
-            next_clock=self._step_clock(dsp.ARRIVE, before.team_id or "", now), actor=actor, at=now
+        """接单: the arrive clock starts."""
+        return await self._team_step(
+            cmd.dispatch_id, "acceptDispatch", caller, dsp.ARRIVE, dsp.Dispatch.accept
         )
-        late = after.assignments[-1].accepted_late
-        payload = DispatchAcceptedV1(**self._common(before, after, actor), late=late)
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def arrive(self, cmd: ArriveDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "arriveDispatch")
-        now = self.clock()
-        after = before.arrive(
-            next_clock=self._step_clock(dsp.HANDLE, before.team_id or "", now), actor=actor, at=now
+        """报到: the handle clock starts."""
+        return await self._team_step(
+            cmd.dispatch_id, "arriveDispatch", caller, dsp.HANDLE, dsp.Dispatch.arrive
         )
-        late = after.assignments[-1].arrived_late
-        payload = DispatchArrivedV1(**self._common(before, after, actor), late=late)
-        return await self._save(after, [payload], caller.correlation_id)
+
+    async def _team_step(
+        self,
+        dispatch_id: str,
+        operation: str,
+        caller: Caller,
+        next_kind: str,
+        step: Callable[..., dsp.Dispatch],
+    ) -> dsp.Dispatch:
+        """The team's accept or arrive: the step, its lateness, the next step's clock."""
+        event, late_of = _TEAM_STEPS[next_kind]
+
+        def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            clock = self._step_clock(next_kind, d.team_id or "", now)
+            return step(d, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [event(**self._common(b, a, actor), late=late_of(a.assignments[-1]))]
+
+        return await self._step(dispatch_id, operation, caller, move, payloads)
 
     async def handle(self, cmd: HandleDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "handleDispatch")
-        await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=before.id, actor=actor)
-        now = self.clock()
-        after = before.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
-        payload = DispatchHandledV1(
-            **self._common(before, after, actor),
-            result=after.result,
-            photo_ids=list(after.result_photo_ids),
-            late=after.assignments[-1].handled_late,
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=d.id, actor=actor)
+            return d.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [
+                DispatchHandledV1(
+                    **self._common(b, a, actor),
+                    result=a.result,
+                    photo_ids=list(a.result_photo_ids),
+                    late=a.assignments[-1].handled_late,
+                )
+            ]
+
+        return await self._step(cmd.dispatch_id, "handleDispatch", caller, move, payloads)
 
     async def return_(self, cmd: ReturnDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "returnDispatch")
-        now = self.clock()
-        after = before.return_to_platform(
-            reason=cmd.reason,
-            next_clock=self._step_clock(dsp.DISPATCH, before.platform_id, now),
-            actor=actor,
-            at=now,
-        )
-        payload = DispatchReturnedV1(
-            **self._common(before, after, actor), reason=after.assignments[-1].return_reason
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+        def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            clock = self._step_clock(dsp.DISPATCH, d.platform_id, now)
+            return d.return_to_platform(reason=cmd.reason, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            reason = a.assignments[-1].return_reason
+            return [DispatchReturnedV1(**self._common(b, a, actor), reason=reason)]
+
+        return await self._step(cmd.dispatch_id, "returnDispatch", caller, move, payloads)
 
     async def refer(self, cmd: ReferDispatch, caller: Caller) -> dsp.Dispatch:
         """转为移送: the referral service drafts the referral from the event (R-REF-01)."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "referDispatch")
-        await self._external({"receiverId": cmd.receiver_id}, DEPARTMENT_KINDS)
-        now = self.clock()
-        after = before.refer(receiver_id=cmd.receiver_id, reason=cmd.reason, actor=actor, at=now)
-        payload = DispatchReferredV1(
-            **self._common(before, after, actor),
-            receiver_id=cmd.receiver_id,
-            reason=cmd.reason.strip(),
-            found_at=after.report.found_at,
-            reporter_id=after.report.reporter_id,
-            photo_ids=list(after.report.photo_ids),
-            photos=await self._referred_photos(after),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._external({"receiverId": cmd.receiver_id}, DEPARTMENT_KINDS)
+            return d.refer(receiver_id=cmd.receiver_id, reason=cmd.reason, actor=actor, at=now)
+
+        async def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [
+                DispatchReferredV1(
+                    **self._common(b, a, actor),
+                    receiver_id=cmd.receiver_id,
+                    reason=cmd.reason.strip(),
+                    found_at=a.report.found_at,
+                    reporter_id=a.report.reporter_id,
+                    photo_ids=list(a.report.photo_ids),
+                    photos=await self._referred_photos(a),
+                )
+            ]
+
+        return await self._step(cmd.dispatch_id, "referDispatch", caller, move, payloads)
 
     async def when_referral_drafted_link_it(self, envelope: Envelope) -> None:
         """R-GRD-01: the referral service drafted the dispatch's referral; link it back
