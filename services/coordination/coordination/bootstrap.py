@@ -330,6 +330,7 @@ def bootstrap(
             dispatch.dispatches.ensure_indexes,
             seed,
             meetings.routine.ensure_due,  # after the seed: the conveners must be known
+            dispatch.check_escalation_body,  # after the seed: the body may be seeded
             follower.start,
         ],
         owns_bus=deps.owns_bus,

@@ -12,6 +12,7 @@ lets only the current team act).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -43,6 +44,7 @@ from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload
 from kernel.errors import NotFound, ValidationFailed
+from kernel.policy_base import PolicyError, PolicyProblem
 from kernel.store import FileMissingError, FileStore, FileTooLargeError, StoredFile
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 SUBJECT = "Dispatch"
+log = logging.getLogger(__name__)
 
 _STEP_RULES = {
     dsp.DISPATCH: ("dispatch_limit_hours", "综合执法平台派单"),
@@ -297,6 +300,32 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
             )
         return photos
 
+    async def check_escalation_body(self) -> None:
+        """The agency ``dispatch.escalation.agency_id`` names, when registered, is of the
+        policy's ``agency_kind`` and acts externally; a mismatch stops the start, naming the
+        field (a body not registered yet is only logged: notify then escalates to the first
+        agency of the kind until it is)."""
+        named = policy_of(self.policy).dispatch.escalation
+        if named.agency_id is None:
+            return
+        agency = await self.agencies.get(named.agency_id)
+        field = "dispatch.escalation.agency_id"
+        if agency is None:
+            log.warning("%s: %s is not registered yet", field, named.agency_id)
+            return
+        if agency.kind.value != named.agency_kind or agency.internal_unit:
+            raise PolicyError(
+                f"district {self.district}",
+                [
+                    PolicyProblem(
+                        field,
+                        f"{named.agency_id} ({agency.name}) is a "
+                        f"{'internal unit' if agency.internal_unit else agency.kind.value}; "
+                        f"the policy's agency_kind is {named.agency_kind}",
+                    )
+                ],
+            )
+
     # -- helpers --------------------------------------------------------------------------
 
     def _step_clock(self, kind: str, agency_id: str, at: datetime) -> Clock:
@@ -330,9 +359,11 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
         # R-GRD-01, R-SUP-02: a late step escalates to the platform's leader first (a team's
         # clock never only to the team), then to the body the policy names (HC: the district
         # platform office).
+        named = policy_of(self.policy).dispatch.escalation
         escalation = {
             "escalate_to_agency_id": after.platform_id,
-            "escalate_to_agency_kind": policy_of(self.policy).dispatch.escalation.agency_kind,
+            "escalate_to_agency_kind": named.agency_kind,
+            "escalate_to_supervisor_id": named.agency_id,
         }
         return [
             block.model_copy(update=escalation)
