@@ -96,18 +96,10 @@ UNIT = "fy-hancong-market"
 PHOTO = b"\xff\xd8\xff\xe0" + b"JFIF photo of the scene " * 400
 
 
-async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
-    production_gateway: Gateway,
-) -> None:
-    gw = production_gateway
-    government = gw.mint("fy-gov", ["government"])
-    # A grid member of the township's community grid (社区网格): not the platform's own staff,
-    # so the platform is addressed (an agency is never notified of its own act).
-    grid = gw.mint("fy-hancong-grid", ["grid_member"])
-    platform = gw.mint("fy-hancong", ["clerk"])
-    unit = gw.mint(UNIT, ["clerk"])
+async def register_unit(gw: Gateway, government: str) -> None:
+    """The resident unit (派驻机构), commanded by the township, guided by the market bureau
+    (once coordination has seeded both)."""
 
-    # The resident unit (派驻机构), commanded by the township, guided by the market bureau.
     async def registered() -> dict[str, Any] | None:
         body = await gw.query(
             government,
@@ -129,20 +121,39 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     agency = await eventually(registered, what="the seeded township and bureau")
     assert agency["kind"] == "RESIDENT_UNIT" and agency["commandedById"] == "fy-hancong"
 
-    def report(what: str, area: str, *photos: str) -> dict[str, Any]:
-        return {
-            "input": {
-                "platformId": "fy-hancong",
-                "source": "GRID_MEMBER",
-                "what": what,
-                "place": "寒葱沟镇中心街8号",
-                "area": area,
-                "foundAt": gw.now().isoformat(),
-                "latitude": 48.36,
-                "longitude": 134.29,
-                "photoIds": list(photos),
-            }
+
+def report_input(gw: Gateway, what: str, area: str, *photos: str) -> dict[str, Any]:
+    """reportProblem's variables: a grid member's report to 寒葱沟镇's platform."""
+    return {
+        "input": {
+            "platformId": "fy-hancong",
+            "source": "GRID_MEMBER",
+            "what": what,
+            "place": "寒葱沟镇中心街8号",
+            "area": area,
+            "foundAt": gw.now().isoformat(),
+            "latitude": 48.36,
+            "longitude": 134.29,
+            "photoIds": list(photos),
         }
+    }
+
+
+async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
+    production_gateway: Gateway,
+) -> None:
+    gw = production_gateway
+    government = gw.mint("fy-gov", ["government"])
+    # A grid member of the township's community grid (社区网格): not the platform's own staff,
+    # so the platform is addressed (an agency is never notified of its own act).
+    grid = gw.mint("fy-hancong-grid", ["grid_member"])
+    platform = gw.mint("fy-hancong", ["clerk"])
+    unit = gw.mint(UNIT, ["clerk"])
+
+    await register_unit(gw, government)
+
+    def report(what: str, area: str, *photos: str) -> dict[str, Any]:
+        return report_input(gw, what, area, *photos)
 
     # Photos (R-GRD-01: photos as materials): the district policy's limit, just over refused
     # with a stable code; within it stored, its id named by the report.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
@@ -15,7 +17,7 @@ from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
-from kernel.service_identity import ServiceClient
+from kernel.service_identity import ServiceClient, ServiceCredential
 from kernel.signing import load_signing_keys
 from kernel.wiring import Deps
 from referral.adapters.dispatch_photos import CoordinationPhotos
@@ -69,6 +71,19 @@ class ReferralService:
             file_routes(self.handlers, self.deps.verifier, self.deps.settings.district)
         )
         return app
+
+    def fetch_photos_in_process(self, app: Any, coordination_path: str) -> None:
+        """The embedded suite mounts coordination in the same web app as this service: the
+        referred dispatch's photos are fetched through it in process (same identity, same
+        route, same checks), not over a port the suite may not be listening on."""
+        client = ServiceClient(
+            f"http://suite{coordination_path}",
+            ServiceCredential(self.deps.settings, NAME),
+            attempts=self.deps.settings.service_fetch_attempts,
+            backoff_seconds=self.deps.settings.service_fetch_backoff_seconds,
+            transport=httpx.ASGITransport(app=app),
+        )
+        self.handlers.ports.dispatch_photos_port = CoordinationPhotos(client)
 
 
 def bootstrap(deps: Deps) -> ReferralService:
