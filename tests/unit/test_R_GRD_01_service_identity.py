@@ -9,8 +9,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import APIRouter, Depends, FastAPI
+from graphql import GraphQLError
+from starlette.requests import Request
 
-from kernel.auth import Principal, TokenVerifier, ensure_dev_keys, is_service, service_principal
+from kernel.auth import (
+    AuthError,
+    AuthReason,
+    Principal,
+    TokenIssuer,
+    TokenVerifier,
+    accept_service_identity,
+    ensure_dev_keys,
+    is_service,
+    service_principal,
+)
+from kernel.graphql import RequestContext
+from kernel.http import CurrentPrincipal, JsonErrorRoute
 from kernel.service_identity import (
     FetchRefused,
     FetchUnavailable,
@@ -108,3 +123,80 @@ async def test_R_GRD_01_more_bytes_than_expected_are_refused(tmp_path: Path) -> 
     assert await _client(tmp_path, Script(200)).get_bytes("/p", max_bytes=5) == b"photo"
     with pytest.raises(FetchRefused):
         await _client(tmp_path, Script(200)).get_bytes("/p", max_bytes=4)
+
+
+# -- where a service identity is accepted: only on the routes made for it ----------------------
+
+
+def _verifier_and_issuer(tmp_path: Path) -> tuple[TokenVerifier, TokenIssuer]:
+    keys = ensure_dev_keys(tmp_path)
+    issuer = TokenIssuer(
+        keys.private_key_file.read_bytes(), kid=keys.kid, issuer="liandong", audience="liandong"
+    )
+    verifier = TokenVerifier.from_file(keys.jwks_file, issuer="liandong", audience="liandong")
+    return verifier, issuer
+
+
+SERVICE = service_principal("referral", "huancui")
+PERSON = Principal("p", "某人", "hc-zhangcun", "huancui", ("clerk",))
+MIXED = Principal("p", "某人", "hc-zhangcun", "huancui", ("clerk", "referral_service"))
+
+
+def test_R_GRD_01_a_service_identity_only_where_a_route_accepts_it() -> None:
+    accept_service_identity(PERSON)
+    accept_service_identity(SERVICE, frozenset({"referral"}))
+    for who, services in ((SERVICE, frozenset()), (MIXED, frozenset({"referral"}))):
+        with pytest.raises(AuthError) as e:
+            accept_service_identity(who, services)
+        assert (e.value.code, e.value.reason) == ("FORBIDDEN", AuthReason.SERVICE)
+
+
+async def test_R_GRD_01_http_routes_refuse_a_service_identity_unless_named(
+    tmp_path: Path,
+) -> None:
+    verifier, issuer = _verifier_and_issuer(tmp_path)
+    router = APIRouter(route_class=JsonErrorRoute)
+    plain = Depends(CurrentPrincipal(verifier, "huancui"))
+    named = Depends(CurrentPrincipal(verifier, "huancui", services=frozenset({"referral"})))
+
+    @router.get("/plain")
+    async def plain_route(caller: Principal = plain) -> dict[str, str]:
+        return {"who": caller.person_id}
+
+    @router.get("/named")
+    async def named_route(caller: Principal = named) -> dict[str, str]:
+        return {"who": caller.person_id}
+
+    app = FastAPI()
+    app.include_router(router)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+
+        async def status(path: str, who: Principal) -> int:
+            headers = {"Authorization": f"Bearer {issuer.issue(who)}"}
+            return (await http.get(path, headers=headers)).status_code
+
+        assert await status("/plain", PERSON) == 200
+        assert await status("/plain", SERVICE) == 403
+        assert await status("/named", SERVICE) == 200
+        assert await status("/named", PERSON) == 200
+        assert await status("/named", MIXED) == 403
+
+
+def test_R_GRD_01_the_graph_refuses_a_service_identity(tmp_path: Path) -> None:
+    verifier, issuer = _verifier_and_issuer(tmp_path)
+
+    def context(who: Principal) -> RequestContext:
+        ctx = RequestContext(verifier, "huancui")
+        scope = {
+            "type": "http",
+            "headers": [(b"authorization", f"Bearer {issuer.issue(who)}".encode())],
+        }
+        ctx.request = Request(scope)
+        return ctx
+
+    assert context(PERSON).principal() == PERSON
+    with pytest.raises(GraphQLError) as e:
+        context(SERVICE).principal()
+    assert e.value.extensions is not None and e.value.extensions["code"] == "FORBIDDEN"

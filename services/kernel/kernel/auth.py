@@ -34,6 +34,7 @@ __all__ = [
     "Principal",
     "TokenIssuer",
     "TokenVerifier",
+    "accept_service_identity",
     "ensure_dev_keys",
     "is_service",
     "service_principal",
@@ -78,6 +79,7 @@ class AuthReason:
     CLAIMS = "TOKEN_CLAIMS_INVALID"
     DISTRICT = "TOKEN_WRONG_DISTRICT"
     KEYS_UNAVAILABLE = "TOKEN_KEYS_UNAVAILABLE"
+    SERVICE = "TOKEN_SERVICE_IDENTITY_NOT_ACCEPTED"
 
 
 class AuthError(Exception):
@@ -136,6 +138,22 @@ def is_service(principal: Principal, service: str) -> bool:
         principal.person_id == who
         and principal.agency_id == who
         and principal.roles == (f"{service}_service",)
+    )
+
+
+def accept_service_identity(principal: Principal, services: frozenset[str] = frozenset()) -> None:
+    """Refuse (FORBIDDEN) a token carrying a service role anywhere but where one of
+    ``services`` is accepted, and there unless it is exactly that service's identity: the graph
+    and every other route refuse service identities (and a token mixing a service role with
+    a person's) before any handler runs."""
+    if not SERVICE_ROLES & set(principal.roles):
+        return
+    if any(is_service(principal, s) for s in services):
+        return
+    raise AuthError(
+        "a service identity is accepted only on the routes made for it",
+        code="FORBIDDEN",
+        reason=AuthReason.SERVICE,
     )
 
 
