@@ -323,3 +323,19 @@ async def test_R_GRD_01_a_photo_for_an_unfiled_report_belongs_to_one_report_only
     # The refused report claimed nothing: its fresh photo still files on its own.
     d = await p.h.report(_report((fresh,)), Caller(GRID))
     assert d.report.photo_ids == (fresh,)
+
+
+async def test_R_GRD_01_reports_filed_before_claims_get_them_at_start(photos: Photos) -> None:
+    """A report filed before photos were claimed (its claim removed here) gets its claim
+    from the start-up step, once: its photo is then refused in a new report."""
+    p = photos
+    photo = (await p.upload(GRID)).json()["id"]
+    await p.h.report(_report((photo,)), Caller(GRID))
+    claims = p.store.collection("dispatch_photo_claims")
+    await claims.delete_many({})  # as before issue 17's claims
+    await p.h.dispatches.claim_filed_photos()
+    await p.h.dispatches.claim_filed_photos()  # a second start: nothing more
+    assert await claims.count({}) == 2  # the photo's claim and the marker
+    with pytest.raises(ValidationFailed) as e:
+        await p.h.report(_report((photo,)), Caller(GRID))
+    assert e.value.code == "PHOTO_ALREADY_USED"

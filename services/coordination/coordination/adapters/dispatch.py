@@ -49,6 +49,10 @@ class DispatchFilter:
         self.party_id = party_id
 
 
+#: The marker of :meth:`DispatchRepository.claim_filed_photos` (no photo id has this form).
+_CLAIMS_BACKFILLED = "~filed-reports-claimed-v1"
+
+
 class DispatchRepository:
     name = "dispatches"
 
@@ -71,6 +75,26 @@ class DispatchRepository:
                 return i
             claimed.append(photo_id)
         return None
+
+    async def claim_filed_photos(self) -> None:
+        """Reports filed before photos were claimed (issue 17) get their claims, once (a
+        marker records it, with how many): an old report's photo cannot be named in a new
+        one."""
+        if await self._photo_claims.find_one({"_id": _CLAIMS_BACKFILLED}) is not None:
+            return
+        claimed = 0
+        for doc in await self._coll.find({}, projection=["report"]):
+            for photo_id in (doc.get("report") or {}).get("photo_ids") or ():
+                try:
+                    await self._photo_claims.insert_one(
+                        {"_id": photo_id, "dispatch_id": doc["_id"]}
+                    )
+                    claimed += 1
+                except DuplicateKeyError:
+                    pass  # claimed already (this ran before, or a report since)
+        await self._photo_claims.update_one(
+            {"_id": _CLAIMS_BACKFILLED}, {"$set": {"claimed": claimed}}, upsert=True
+        )
 
     async def release_photos(self, photo_ids: Sequence[str]) -> None:
         for photo_id in photo_ids:
