@@ -201,6 +201,23 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                     if signs_letters
                                     else []
                                 ),
+                                # R-GRD-01: the referral service fetches a referred
+                                # dispatch's photos from coordination under its own identity
+                                # (a token the identity provider issues, kernel.service_identity).
+                                *(
+                                    [
+                                        {
+                                            "name": "LIANDONG_COORDINATION_URL",
+                                            "value": f"http://coordination:{PORTS['coordination']}",
+                                        },
+                                        {
+                                            "name": "LIANDONG_SERVICE_TOKEN_FILE",
+                                            "value": "/run/secrets/referral-service-token",
+                                        },
+                                    ]
+                                    if name == "referral"
+                                    else []
+                                ),
                             ],
                             "volumeMounts": [
                                 {"name": "secrets", "mountPath": "/run/secrets", "readOnly": True},
@@ -241,6 +258,16 @@ def service_workload(name: str) -> list[dict[str, Any]]:
                                     {"key": "webhook-key", "path": "webhook-key"},
                                     # notify signs the record's checkpoints (issue 16, 8).
                                     {"key": "audit-signing-key", "path": "audit-signing-key"},
+                                    *(
+                                        [
+                                            {
+                                                "key": "referral-service-token",
+                                                "path": "referral-service-token",
+                                            }
+                                        ]
+                                        if name == "referral"
+                                        else []
+                                    ),
                                 ],
                             },
                         },

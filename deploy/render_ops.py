@@ -66,13 +66,19 @@ def network_policies() -> list[dict[str, Any]]:
         # The gateway: from anywhere (the ingress controller), on its HTTP port.
         _policy("gateway", _name("gateway"), [{"ports": [{"port": 4000}]}]),
     ]
+    # R-GRD-01: the referral service fetches a referred dispatch's photos from coordination
+    # (its own identity; coordination's matrix allows it that one route).
+    callers = {"coordination": ("gateway", "referral")}
     for service, port in SERVICES.items():
         docs.append(
             _policy(
                 service,
                 _name(service),
                 [
-                    {"from": [*_from_pods("gateway"), _MONITORING], "ports": [{"port": port}]},
+                    {
+                        "from": [*_from_pods(*callers.get(service, ("gateway",))), _MONITORING],
+                        "ports": [{"port": port}],
+                    },
                 ],
             )
         )

@@ -19,6 +19,7 @@ from kernel.settings import SERVICES, Settings
 from kernel.wiring import build_deps, open_bus
 from liandong.policy import load_district_policy
 from notify.bootstrap import bootstrap as bootstrap_notify
+from referral.bootstrap import ReferralService
 from referral.bootstrap import bootstrap as bootstrap_referral
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +96,11 @@ class Suite:
 
         for name, service in self.services.items():
             app.mount(f"/{name}", service.create_app(manage_lifecycle=False))
+        referral = self.services["referral"]
+        if isinstance(referral, ReferralService):
+            # R-GRD-01: the referral service fetches a referred dispatch's photos from
+            # coordination, here mounted beside it.
+            referral.fetch_photos_in_process(app, "/coordination")
         return app
 
 

@@ -230,13 +230,17 @@ def _start_production(
 ) -> tuple[ServiceProcesses, GatewayProcess, Gateway]:
     """The three service processes (consumers first, so their queues exist before
     coordination publishes its agencies) and the gateway in front of them; blocking."""
+    # Coordination's port is chosen first: the referral service fetches a referred
+    # dispatch's photos from it (R-GRD-01, kernel.service_identity).
+    coordination_port = free_port()
+    env = {**env, "LIANDONG_COORDINATION_URL": f"http://127.0.0.1:{coordination_port}"}
     services = ServiceProcesses(env, run_dir, cwd=ROOT)
     try:
         services.start("referral")
         services.start("notify")
         services.wait_ready("referral")
         services.wait_ready("notify")
-        services.start("coordination", "--seed-demo")
+        services.start("coordination", "--seed-demo", port=coordination_port)
         services.wait_ready("coordination")
         urls = {name: services.url(name) for name in SERVICES}
         gateway = start_gateway(urls, run_dir / "run")

@@ -9,8 +9,10 @@ resident unit (派驻机构) registered under 寒葱沟镇's command:
   platform's inbox has the result; the unit reads the report's photo back by its id;
 * a second one is returned with a reason and dispatched again, to the township's own centre;
 * a third becomes a referral to the market bureau: the referral service drafts it in the
-  township's name (its list of drafts, its inbox), with the photos referenced as source, and
-  the dispatch and the referral name each other;
+  township's name (its list of drafts, its inbox), fetching the report's photos from
+  coordination under its own service identity as the referral's source materials (the same
+  SHA-256 as uploaded), and the dispatch and the referral name each other; the clerk
+  completes the draft, generates the letter, the leader approves and it is sent with them;
 * bad input (a grid member dispatching, a team accepting another team's dispatch, a step out
   of order, a photo over the policy's limit, an unknown photo id, another team uploading)
   gets a stable code and changes nothing;
@@ -20,10 +22,12 @@ resident unit (派驻机构) registered under 寒葱沟镇's command:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import Any
 
 import httpx
 
+from tests.e2e.scenario import STEP as REFERRAL_STEP
 from tests.e2e.scenario import Gateway, eventually, subscription_events
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
@@ -78,8 +82,9 @@ LIST = (
 TOWN_DRAFTS = (
     'query { referrals(filter: { senderId: "fy-hancong", status: DRAFT }, first: 50) '
     "{ edges { node { id status sender { id } receiver { id } title place matterCode "
-    "dispatchId dispatchPhotoIds } } } }"
+    "dispatchId dispatchPhotoIds materials { kind sha256 size mediaType } } } } }"
 )
+SENT = "query($id: ID!) { referral(id: $id) { status materials { kind sha256 size } } }"
 COMPLETE = (
     'mutation($id: ID!) { completeReferralDraft(id: $id, matterCode: "FY-SCJG-001", '
     'party: "某某食杂店", competenceReason: "经营者拒不配合，需部门立案查处") { __typename '
@@ -91,18 +96,10 @@ UNIT = "fy-hancong-market"
 PHOTO = b"\xff\xd8\xff\xe0" + b"JFIF photo of the scene " * 400
 
 
-async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
-    production_gateway: Gateway,
-) -> None:
-    gw = production_gateway
-    government = gw.mint("fy-gov", ["government"])
-    # A grid member of the township's community grid (社区网格): not the platform's own staff,
-    # so the platform is addressed (an agency is never notified of its own act).
-    grid = gw.mint("fy-hancong-grid", ["grid_member"])
-    platform = gw.mint("fy-hancong", ["clerk"])
-    unit = gw.mint(UNIT, ["clerk"])
+async def register_unit(gw: Gateway, government: str) -> None:
+    """The resident unit (派驻机构), commanded by the township, guided by the market bureau
+    (once coordination has seeded both)."""
 
-    # The resident unit (派驻机构), commanded by the township, guided by the market bureau.
     async def registered() -> dict[str, Any] | None:
         body = await gw.query(
             government,
@@ -124,20 +121,39 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     agency = await eventually(registered, what="the seeded township and bureau")
     assert agency["kind"] == "RESIDENT_UNIT" and agency["commandedById"] == "fy-hancong"
 
-    def report(what: str, area: str, *photos: str) -> dict[str, Any]:
-        return {
-            "input": {
-                "platformId": "fy-hancong",
-                "source": "GRID_MEMBER",
-                "what": what,
-                "place": "寒葱沟镇中心街8号",
-                "area": area,
-                "foundAt": gw.now().isoformat(),
-                "latitude": 48.36,
-                "longitude": 134.29,
-                "photoIds": list(photos),
-            }
+
+def report_input(gw: Gateway, what: str, area: str, *photos: str) -> dict[str, Any]:
+    """reportProblem's variables: a grid member's report to 寒葱沟镇's platform."""
+    return {
+        "input": {
+            "platformId": "fy-hancong",
+            "source": "GRID_MEMBER",
+            "what": what,
+            "place": "寒葱沟镇中心街8号",
+            "area": area,
+            "foundAt": gw.now().isoformat(),
+            "latitude": 48.36,
+            "longitude": 134.29,
+            "photoIds": list(photos),
         }
+    }
+
+
+async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_production(
+    production_gateway: Gateway,
+) -> None:
+    gw = production_gateway
+    government = gw.mint("fy-gov", ["government"])
+    # A grid member of the township's community grid (社区网格): not the platform's own staff,
+    # so the platform is addressed (an agency is never notified of its own act).
+    grid = gw.mint("fy-hancong-grid", ["grid_member"])
+    platform = gw.mint("fy-hancong", ["clerk"])
+    unit = gw.mint(UNIT, ["clerk"])
+
+    await register_unit(gw, government)
+
+    def report(what: str, area: str, *photos: str) -> dict[str, Any]:
+        return report_input(gw, what, area, *photos)
 
     # Photos (R-GRD-01: photos as materials): the district policy's limit, just over refused
     # with a stable code; within it stored, its id named by the report.
@@ -256,8 +272,8 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     )
     referred = await _mutate(gw, platform, REFER, "referDispatch", id=third["id"], to="fy-market")
     assert referred["state"] == "REFERRED" and referred["referralReceiverId"] == "fy-market"
-    # The photos go with it, by reference: the referral names them (dispatchPhotoIds); the
-    # clerk uploads the source material that is sent (R-REF-02).
+    # The photos go with it: the referral names them (dispatchPhotoIds) and holds copies as
+    # its source materials, verified against coordination's digests.
     assert referred["report"]["photoIds"] == [evidence], referred
 
     # The referral service drafted it in the township's name, and coordination linked it.
@@ -273,6 +289,13 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     assert draft["status"] == "DRAFT" and draft["receiver"]["id"] == "fy-market", draft
     assert draft["title"] == "无照经营" and draft["place"] == "寒葱沟镇中心街8号", draft
     assert draft["dispatchPhotoIds"] == [evidence] and draft["matterCode"] == "", draft
+    photo_source = {
+        "kind": "source",
+        "sha256": hashlib.sha256(PHOTO + b"3").hexdigest(),
+        "size": len(PHOTO + b"3"),
+        "mediaType": "image/jpeg",
+    }
+    assert draft["materials"] == [photo_source], draft
 
     async def linked() -> dict[str, Any] | None:
         got = (await gw.query(platform, ONE, {"id": third["id"]}))["data"]["dispatch"]
@@ -287,6 +310,21 @@ async def test_R_GRD_01_report_dispatch_accept_arrive_handle_return_refer_produc
     assert completed["__typename"] == "Referral", completed
     assert completed["matterCode"] == "FY-SCJG-001" and completed["party"] == "某某食杂店"
     assert completed["status"] == "DRAFT" and completed["dispatchId"] == third["id"]
+    # R-REF-02: the letter is generated; the photos are the source material; it is sent.
+    leader = gw.mint("fy-hancong", ["leader"])
+    for token, step, status in (
+        (platform, "generateTransferLetter", "DRAFT"),
+        (platform, "submitReferral", "PENDING_APPROVAL"),
+        (leader, "approveReferral", "APPROVED"),
+        (platform, "sendReferral", "SENT"),
+    ):
+        body = await gw.query(token, REFERRAL_STEP % step, {"id": draft["id"]})
+        got = body["data"][step]
+        assert got == {"__typename": "Referral", "id": draft["id"], "status": status}, body
+    sent = (await gw.query(platform, SENT, {"id": draft["id"]}))["data"]["referral"]
+    assert sent["status"] == "SENT"
+    photo_source.pop("mediaType")
+    assert [m for m in sent["materials"] if m["kind"] == "source"] == [photo_source], sent
 
     # The platform's list by state, team and area.
     async def ids(token: str, **q: Any) -> set[str]:

@@ -68,6 +68,8 @@ OPEN_QUERIES = {
 FIELD_RULES = {
     # An HTTP route's rule, not a graph field (R-GRD-01: POST /dispatches/{id}/photos).
     "coordination.uploadDispatchPhoto",
+    # The referral service's identity on GET /dispatches/{id}/photos/{photoId} (R-GRD-01).
+    "coordination.referredDispatchPhoto",
     "referral.Referral.materialContent",
     "notify.inbox",
     "notify.webhookEvent",

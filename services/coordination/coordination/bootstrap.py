@@ -328,8 +328,10 @@ def bootstrap(
             *(r.ensure_indexes for r in duties.repositories()),
             meetings.routine.due.ensure_indexes,
             dispatch.dispatches.ensure_indexes,
+            dispatch.dispatches.claim_filed_photos,  # issue 17: reports before photo claims
             seed,
             meetings.routine.ensure_due,  # after the seed: the conveners must be known
+            dispatch.check_escalation_body,  # after the seed: the body may be seeded
             follower.start,
         ],
         owns_bus=deps.owns_bus,

@@ -290,6 +290,11 @@ class DispatchEscalationPolicy(PolicyModel):
     comprehensive enforcement platform (区级综合执法平台办公室, a coordination body) oversees
     the townships' platforms; the other seeds have no grid dispatch, so the default is the
     justice bureau, as their other clocks' supervising body."""
+    agency_id: Slug | None = None
+    """The agency of the second step, by its id in the register, where the seed names the
+    body (HC #3/#10: 区级综合执法平台办公室). It must be of ``agency_kind`` (checked when
+    coordination starts and finds it registered, and by notify before escalating to it).
+    None: the first registered agency of ``agency_kind`` (the labelled default)."""
     to_zh: Text = "区司法局（项目默认）"
     """The body as officials name it."""
 

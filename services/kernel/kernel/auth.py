@@ -27,13 +27,17 @@ from jwt.algorithms import ECAlgorithm
 
 __all__ = [
     "ROLES",
+    "SERVICE_ROLES",
     "AuthError",
     "AuthReason",
     "KeySource",
     "Principal",
     "TokenIssuer",
     "TokenVerifier",
+    "accept_service_identity",
     "ensure_dev_keys",
+    "is_service",
+    "service_principal",
 ]
 
 ALGORITHM = "ES256"
@@ -48,7 +52,11 @@ ROLES = (
     "judicial_observer",
     "bureau_system",
     "grid_member",
+    "referral_service",
 )
+#: Roles the identity provider issues to a service, never to a person (a service identity,
+#: :func:`service_principal`): each is accepted only where a matrix row names it.
+SERVICE_ROLES = frozenset({"referral_service"})
 
 
 class AuthReason:
@@ -71,6 +79,7 @@ class AuthReason:
     CLAIMS = "TOKEN_CLAIMS_INVALID"
     DISTRICT = "TOKEN_WRONG_DISTRICT"
     KEYS_UNAVAILABLE = "TOKEN_KEYS_UNAVAILABLE"
+    SERVICE = "TOKEN_SERVICE_IDENTITY_NOT_ACCEPTED"
 
 
 class AuthError(Exception):
@@ -109,6 +118,43 @@ class Principal:
             "district": self.district,
             "roles": list(self.roles),
         }
+
+
+def service_principal(service: str, district: str) -> Principal:
+    """The identity of a service of the suite (e.g. the referral service fetching a referred
+    dispatch's photos from coordination, R-GRD-01): no person, no agency of the directory,
+    one role ``<service>_service``. Minted by the district's identity provider (in
+    development from the dev keys, :mod:`kernel.service_identity`)."""
+    who = f"service:{service}"
+    return Principal(who, f"{service} service", who, district, (f"{service}_service",))
+
+
+def is_service(principal: Principal, service: str) -> bool:
+    """Whether ``principal`` is exactly the service identity of ``service``: its subject,
+    agency and single role all say so (a person's token carrying the role as one of several,
+    or naming an agency, is not a service)."""
+    who = f"service:{service}"
+    return (
+        principal.person_id == who
+        and principal.agency_id == who
+        and principal.roles == (f"{service}_service",)
+    )
+
+
+def accept_service_identity(principal: Principal, services: frozenset[str] = frozenset()) -> None:
+    """Refuse (FORBIDDEN) a token carrying a service role anywhere but where one of
+    ``services`` is accepted, and there unless it is exactly that service's identity: the graph
+    and every other route refuse service identities (and a token mixing a service role with
+    a person's) before any handler runs."""
+    if not SERVICE_ROLES & set(principal.roles):
+        return
+    if any(is_service(principal, s) for s in services):
+        return
+    raise AuthError(
+        "a service identity is accepted only on the routes made for it",
+        code="FORBIDDEN",
+        reason=AuthReason.SERVICE,
+    )
 
 
 # Clock skew is a property of machines, not of tokens: a few seconds in practice, and a

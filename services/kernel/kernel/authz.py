@@ -68,6 +68,8 @@ ROLE_NAMES: dict[str, str] = {
     "judicial_observer": "司法观察 (检察院)",
     "bureau_system": "外部系统",
     "grid_member": "网格员 (reports problems, reads its own reports, R-GRD-01)",
+    "referral_service": "移送服务 (service identity: fetches a referred dispatch's photos, "
+    "R-GRD-01)",
 }
 assert set(ROLE_NAMES) == set(ROLES), "every role of kernel.auth is named in the matrix"
 

@@ -74,6 +74,12 @@ CODES: dict[str, Code] = {
             "材料文件缺失",
             "a material's file is missing",
         ),
+        Code(
+            "PHOTO_ALREADY_USED",
+            "VALIDATION_FAILED",
+            "该照片已用于另一件上报",
+            "the photo already belongs to another report",
+        ),
         Code("SIGNING_KEY_MISSING", "INVALID_STATE", "本机关尚无签章密钥", "no signing key yet"),
         Code(
             "CRIME_ROUTE_PENDING",

@@ -18,7 +18,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
 from strawberry.schema.config import StrawberryConfig
 
-from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.auth import AuthError, Principal, TokenVerifier, accept_service_identity
 from kernel.caller import Caller
 from kernel.changes import ChangeSignal
 from kernel.errors import CODES, DomainError
@@ -359,6 +359,10 @@ class RequestContext(BaseContext):
                     f"{principal.district!r}",
                     ErrorCode.WRONG_DISTRICT,
                 )
+            try:
+                accept_service_identity(principal)  # never on the graph
+            except AuthError as exc:
+                raise graphql_error(str(exc), exc.code, reason=str(exc.reason)) from exc
             self._principal = principal
         return self._principal
 

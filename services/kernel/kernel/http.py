@@ -21,7 +21,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.federation import Schema
 
 from kernel import metrics
-from kernel.auth import AuthError, Principal, TokenVerifier
+from kernel.auth import AuthError, Principal, TokenVerifier, accept_service_identity
 from kernel.errors import DomainError
 from kernel.gateway_signature import install_gateway_signature
 from kernel.graphql import ErrorCode, RequestContext
@@ -83,9 +83,14 @@ class CurrentPrincipal:
     (UNAUTHENTICATED), a token of another district ``AuthError`` (WRONG_DISTRICT), which
     :class:`JsonErrorRoute` answers with 401 and 403."""
 
-    def __init__(self, verifier: TokenVerifier, district: str) -> None:
+    def __init__(
+        self, verifier: TokenVerifier, district: str, *, services: frozenset[str] = frozenset()
+    ) -> None:
         self.verifier = verifier
         self.district = district
+        self.services = services
+        """The service identities (kernel.auth.service_principal) this route accepts; every
+        other route refuses them (403)."""
 
     def __call__(self, request: Request) -> Principal:
         principal = self.verifier.verify_header(request.headers.get("authorization"))
@@ -95,6 +100,7 @@ class CurrentPrincipal:
                 f"{principal.district!r}",
                 ErrorCode.WRONG_DISTRICT,
             )
+        accept_service_identity(principal, self.services)
         return principal
 
 

@@ -117,6 +117,26 @@ class Settings(BaseSettings):
             return self.log_format
         return "json" if self.env == "production" else "plain"
 
+    # -- service identities (R-GRD-01: the referral service fetches a referred dispatch's
+    # photos from coordination) -----------------------------------------------------------
+    coordination_url: str | None = Field(
+        None,
+        description="base URL of the coordination service's HTTP routes, for the referral "
+        "service (default: http://127.0.0.1 on coordination's port)",
+    )
+    service_token_file: Path | None = Field(
+        None,
+        description="file holding this service's token from the identity provider (read at "
+        "each use, so a renewed token is picked up); outside production, minted from the dev "
+        "keys when unset",
+    )
+    service_fetch_attempts: int = Field(
+        4, ge=1, le=10, description="attempts of a service-to-service fetch before giving up"
+    )
+    service_fetch_backoff_seconds: float = Field(
+        0.5, ge=0, description="first wait between attempts (doubled after each)"
+    )
+
     test_clock_file: Path | None = Field(
         None,
         description="file with an offset (seconds or ISO-8601 duration) added to the time the "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from strawberry.federation import Schema
 
@@ -15,8 +17,10 @@ from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.http import create_service_app
 from kernel.runtime import OverdueCount, ServiceRuntime
+from kernel.service_identity import ServiceClient, ServiceCredential
 from kernel.signing import load_signing_keys
 from kernel.wiring import Deps
+from referral.adapters.dispatch_photos import CoordinationPhotos
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
@@ -68,6 +72,19 @@ class ReferralService:
         )
         return app
 
+    def fetch_photos_in_process(self, app: Any, coordination_path: str) -> None:
+        """The embedded suite mounts coordination in the same web app as this service: the
+        referred dispatch's photos are fetched through it in process (same identity, same
+        route, same checks), not over a port the suite may not be listening on."""
+        client = ServiceClient(
+            f"http://suite{coordination_path}",
+            ServiceCredential(self.deps.settings, NAME),
+            attempts=self.deps.settings.service_fetch_attempts,
+            backoff_seconds=self.deps.settings.service_fetch_backoff_seconds,
+            transport=httpx.ASGITransport(app=app),
+        )
+        self.handlers.ports.dispatch_photos_port = CoordinationPhotos(client)
+
 
 def bootstrap(deps: Deps) -> ReferralService:
     # The referral sections of the district's policy file: a mistake stops the boot, naming
@@ -94,6 +111,8 @@ def bootstrap(deps: Deps) -> ReferralService:
         letters=letters,
         # A deployment without keys in production stops here, naming the setting.
         signing=load_signing_keys(settings),
+        # R-GRD-01: a referred dispatch's photos, under this service's own identity.
+        dispatch_photos=CoordinationPhotos(ServiceClient.to(settings, "coordination", NAME)),
     )
     reactions = handlers.reactions
     # Official holiday schedules (issue 20): kept in this service's store, followed by its

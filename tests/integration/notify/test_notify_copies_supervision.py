@@ -455,7 +455,14 @@ async def test_R_SUP_02_monthly_list_and_quarterly_bulletin_with_xlsx(harness: H
     assert q_rows["fy-hancong"].clocks["accept"].overdue == 1
 
     workbook = load_workbook(BytesIO(xlsx.render(bulletin)))
-    assert workbook.sheetnames == ["季度通报汇总", "超期事项", "管辖争议", "拒绝协助", "双向考评"]
+    assert workbook.sheetnames == [
+        "季度通报汇总",
+        "超期事项",
+        "管辖争议",
+        "拒绝协助",
+        "双向考评",
+        "网格派单",  # R-GRD-01: the teams' dispatch figures
+    ]
     summary = workbook["季度通报汇总"]
     headers = [c.value for c in summary[1]]
     lines = {

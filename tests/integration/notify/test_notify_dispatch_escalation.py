@@ -134,3 +134,32 @@ async def test_R_GRD_01_R_SUP_02_platform_dispatch_clock_escalates_likewise(
         assert await items(service, "hc-justice") == []
     finally:
         await service.runtime.stop()
+
+
+@pytest.mark.parametrize(
+    ("named", "told", "not_told"),
+    [
+        ("hc-platform", "hc-platform", "hc-aaa-coord"),
+        # The township is known, but not as a coordination body: the first one serves.
+        ("hc-zhangcun", "hc-aaa-coord", "hc-platform"),
+    ],
+)
+async def test_R_GRD_01_R_SUP_02_the_named_office_not_the_first_of_its_kind(
+    tmp_path: Path, unique_name: str, named: str, told: str, not_told: str
+) -> None:
+    """``dispatch.escalation.agency_id`` names the office: another coordination body that
+    sorts first gets nothing. A name this service does not know as that kind falls back to
+    the first of the kind (the labelled default)."""
+    clock = FakeClock(DISPATCHED)
+    early = ("hc-aaa-coord", "环翠区某协调机构", "coordination_body")
+    team = ("hc-zhangcun-market", "环翠区市场监督管理局张村市场监管所", "resident_unit")
+    service = await huancui_service(tmp_path, unique_name, clock, team, early)
+    try:
+        block = dispatch_block("dispatch.accept", "hc-zhangcun-market", ACCEPT_DUE)
+        await _clock_starts(service, block.model_copy(update={"escalate_to_supervisor_id": named}))
+        clock.now = OFFICE_AT
+        await service.scheduler.run_once()
+        assert len(await _escalated(service, told)) == 1
+        assert await _escalated(service, not_told) == []
+    finally:
+        await service.runtime.stop()

@@ -17,7 +17,7 @@ from coordination.adapters.cooperation import from_document, to_document
 from coordination.domain.dispatch import Dispatch
 from kernel.envelope import Envelope
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, DuplicateKeyError
 
 __all__ = ["DispatchFilter", "DispatchRepository"]
 
@@ -49,12 +49,56 @@ class DispatchFilter:
         self.party_id = party_id
 
 
+#: The marker of :meth:`DispatchRepository.claim_filed_photos` (no photo id has this form).
+_CLAIMS_BACKFILLED = "~filed-reports-claimed-v1"
+
+
 class DispatchRepository:
     name = "dispatches"
 
     def __init__(self, store: DocumentStore) -> None:
         self.aggregates = AggregateCollection(store.collection(self.name))
         self._coll = self.aggregates.collection
+        # One document per photo a report names, keyed by the photo's id: the store's unique
+        # _id makes a second report naming it fail, however close together the two come.
+        self._photo_claims = store.collection("dispatch_photo_claims")
+
+    async def claim_photos(self, dispatch_id: str, photo_ids: Sequence[str]) -> int | None:
+        """Claim the photos for this report; the index of the first already claimed (by
+        another report, or twice in this one) when not all could be, and nothing claimed."""
+        claimed: list[str] = []
+        for i, photo_id in enumerate(photo_ids):
+            try:
+                await self._photo_claims.insert_one({"_id": photo_id, "dispatch_id": dispatch_id})
+            except DuplicateKeyError:
+                await self.release_photos(claimed)
+                return i
+            claimed.append(photo_id)
+        return None
+
+    async def claim_filed_photos(self) -> None:
+        """Reports filed before photos were claimed (issue 17) get their claims, once (a
+        marker records it, with how many): an old report's photo cannot be named in a new
+        one."""
+        if await self._photo_claims.find_one({"_id": _CLAIMS_BACKFILLED}) is not None:
+            return
+        claimed = 0
+        for doc in await self._coll.find({}, projection=["report"]):
+            for photo_id in (doc.get("report") or {}).get("photo_ids") or ():
+                try:
+                    await self._photo_claims.insert_one(
+                        {"_id": photo_id, "dispatch_id": doc["_id"]}
+                    )
+                    claimed += 1
+                except DuplicateKeyError:
+                    pass  # claimed already (this ran before, or a report since)
+        await self._photo_claims.update_one(
+            {"_id": _CLAIMS_BACKFILLED}, {"$set": {"claimed": claimed}}, upsert=True
+        )
+
+    async def release_photos(self, photo_ids: Sequence[str]) -> None:
+        for photo_id in photo_ids:
+            await self._photo_claims.delete_one({"_id": photo_id})
 
     async def ensure_indexes(self) -> None:
         c = self._coll

@@ -6,10 +6,11 @@ conditional update (the outbox)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from coordination.adapters.cooperation import (
     RequestRepository,
@@ -20,6 +21,7 @@ from coordination.application.actors import acting
 from coordination.application.dispute_ladder import STEP_BODY_KINDS
 from coordination.application.publishing import Publishing
 from coordination.domain import assistance as ast
+from coordination.domain import dispatch as dsp
 from coordination.domain import information as inf
 from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
@@ -28,7 +30,7 @@ from kernel.authz import Relation
 from kernel.calendar import Deadline, WorkingCalendar
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload
+from kernel.envelope import Envelope, EventPayload
 from kernel.errors import NotFound
 from kernel.keyset import ListQuery
 from kernel.policy import DistrictPolicy
@@ -121,28 +123,94 @@ def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
 
 
 R = TypeVar("R", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery)
+#: An aggregate a command steps: a request, or a grid dispatch (R-GRD-01, dispatch.py).
+A = TypeVar(
+    "A", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery, dsp.Dispatch
+)
+T = TypeVar("T")
 
 
-class _RequestHandlers(_Base, Generic[R]):
-    """What the three kinds of request share: reading under the matrix's read rule, loading
-    for a command (authorized per operation), saving with the command's events."""
+class AggregateStore(Protocol[T]):
+    """What a command needs of a repository: the aggregate, and a conditional save."""
 
-    #: The matrix's read operation, the noun in "… does not exist".
-    read_operation: str
+    async def get(self, aggregate_id: str) -> T | None: ...
+
+    async def save(self, aggregate: T, events: Sequence[Envelope]) -> int: ...
+
+
+#: A move in the domain: the aggregate loaded, who acts and when → the aggregate after it (a
+#: coroutine where the move checks something in the stores first).
+Move = Callable[[A, Actor, datetime], A | Awaitable[A]]
+#: The events of a move, from the aggregate before and after it and who acted.
+Payloads = Callable[[A, A, Actor], list[EventPayload] | Awaitable[list[EventPayload]]]
+
+
+async def _settled(value: T | Awaitable[T]) -> T:
+    return await value if inspect.isawaitable(value) else value
+
+
+class _AggregateSteps(_Base, Generic[A]):
+    """The one path a command on an existing aggregate takes: load → authorize (the matrix,
+    per operation) → move in the domain → one conditional write with its events."""
+
+    #: The noun in "… does not exist".
     noun: str
+    #: The aggregates' repository (the subclass's constructor sets it).
+    _repository: AggregateStore[A]
+
+    def _relations(self, actor: Actor, found: A) -> set[Relation]:
+        raise NotImplementedError
+
+    async def _load(self, aggregate_id: str) -> A:
+        found = await self._repository.get(aggregate_id)
+        if found is None:
+            raise NotFound(f"{self.noun} {aggregate_id!r} does not exist", field="id")
+        return found
+
+    async def _authorized(self, aggregate_id: str, actor: Actor, operation: str) -> A:
+        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
+        found = await self._load(aggregate_id)
+        access.authorize_on(actor, operation, self._relations(actor, found))
+        return found
+
+    async def _save(self, after: A, payloads: list[EventPayload], correlation_id: str | None) -> A:
+        events = [self._event(p, after.id, correlation_id) for p in payloads]
+        # A concurrent change raises ConcurrencyError (a Conflict): the caller reloads.
+        version = await self._repository.save(after, events)
+        return replace(after, version=version)
+
+    async def _step(
+        self,
+        aggregate_id: str,
+        operation: str,
+        caller: Caller,
+        move: Move[A],
+        payloads: Payloads[A],
+    ) -> A:
+        actor = acting(caller)
+        before = await self._authorized(aggregate_id, actor, operation)
+        after = await _settled(move(before, actor, self.clock()))
+        events = await _settled(payloads(before, after, actor))
+        return await self._save(after, events, caller.correlation_id)
+
+
+class _RequestHandlers(_AggregateSteps[R], Generic[R]):
+    """What the three kinds of request share: reading under the matrix's read rule, and the
+    command path of :class:`_AggregateSteps`."""
+
+    #: The matrix's read operation.
+    read_operation: str
 
     def __init__(self, repository: RequestRepository[R], *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self._repository: RequestRepository[R] = repository
-
-    def _relations(self, actor: Actor, found: R) -> set[Relation]:
-        raise NotImplementedError
+        self._repository = repository
+        self._requests: RequestRepository[R] = repository
 
     async def visible(self, request_id: str, caller: Caller) -> R | None:
         """The request when the caller may read it; None when absent or not its to see (the
         same answer, so a non-party cannot learn that a request exists)."""
         actor = acting(caller)
-        found = await self._repository.get(request_id)
+        found = await self._requests.get(request_id)
         if found is None:
             return None
         return (
@@ -154,31 +222,13 @@ class _RequestHandlers(_Base, Generic[R]):
         agency's unless its role supervises); a direction without an agency is the caller's
         agency's side."""
         actor = acting(caller)
-        return await self._repository.search(
+        return await self._requests.search(
             own_side(q, actor), limit=limit, party_id=party_scope(actor, self.read_operation)
         )
 
     async def count_visible(self, q: ListQuery, *, caller: Caller) -> int:
         """How many requests :meth:`list_visible` lists for ``q``, all pages together."""
         actor = acting(caller)
-        return await self._repository.count(
+        return await self._requests.count(
             own_side(q, actor), party_id=party_scope(actor, self.read_operation)
         )
-
-    async def _load(self, request_id: str) -> R:
-        found = await self._repository.get(request_id)
-        if found is None:
-            raise NotFound(f"{self.noun} {request_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(self, request_id: str, actor: Actor, operation: str) -> R:
-        """The aggregate, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(request_id)
-        access.authorize_on(actor, operation, self._relations(actor, found))
-        return found
-
-    async def _save(self, after: R, payloads: list[EventPayload], correlation_id: str | None) -> R:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        # A concurrent change raises ConcurrencyError (a Conflict): the caller reloads.
-        version = await self._repository.save(after, events)
-        return replace(after, version=version)

@@ -12,8 +12,9 @@ lets only the current team act).
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from coordination.adapters.dispatch import DispatchFilter, DispatchRepository
 from coordination.application import access
 from coordination.application.actors import acting
-from coordination.application.cooperation import DEPARTMENT_KINDS, _Base
+from coordination.application.cooperation import DEPARTMENT_KINDS, _AggregateSteps
 from coordination.contracts.consumed import ReferralDraftedFromDispatch
 from coordination.contracts.dispatch import (
     DispatchAcceptedV1,
@@ -31,16 +32,19 @@ from coordination.contracts.dispatch import (
     DispatchReferredV1,
     DispatchReturnedV1,
     ProblemReportedV1,
+    ReferredPhotoV1,
 )
 from coordination.domain import dispatch as dsp
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
+from kernel.auth import is_service
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload
 from kernel.errors import NotFound, ValidationFailed
+from kernel.policy_base import PolicyError, PolicyProblem
 from kernel.store import FileMissingError, FileStore, FileTooLargeError, StoredFile
 
 __all__ = [
@@ -59,12 +63,20 @@ __all__ = [
 ]
 
 SUBJECT = "Dispatch"
+log = logging.getLogger(__name__)
 
 _STEP_RULES = {
     dsp.DISPATCH: ("dispatch_limit_hours", "综合执法平台派单"),
     dsp.ACCEPT: ("accept_limit_hours", "执法队接单"),
     dsp.ARRIVE: ("arrive_limit_hours", "执法队报到"),
     dsp.HANDLE: ("handle_limit_hours", "执法队处置并反馈"),
+}
+
+
+#: The team's steps before handling, by the clock they start: their event and lateness.
+_TEAM_STEPS: dict[str, tuple[type[DispatchAcceptedV1 | DispatchArrivedV1], Callable[..., bool]]] = {
+    dsp.ARRIVE: (DispatchAcceptedV1, lambda a: a.accepted_late),
+    dsp.HANDLE: (DispatchArrivedV1, lambda a: a.arrived_late),
 }
 
 
@@ -149,13 +161,18 @@ class UploadDispatchPhoto:
     content: AsyncIterator[bytes]
 
 
-class DispatchHandlers(_Base):
+class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
+    noun = "dispatch"
+
     def __init__(
         self, dispatches: DispatchRepository, *args: Any, files: FileStore, **kw: Any
     ) -> None:
         super().__init__(*args, **kw)
-        self.dispatches = dispatches
+        self._repository = self.dispatches = dispatches
         self.files = files
+
+    def _relations(self, actor: Actor, found: dsp.Dispatch) -> set[Relation]:
+        return dispatch_relations(actor, found)
 
     # -- photos (R-GRD-01: photos as materials) -------------------------------------------
     # A photo is a file in the service's file store (GridFS); its id is the store's id. Its
@@ -234,7 +251,10 @@ class DispatchHandlers(_Base):
         self, dispatch_id: str, photo_id: str, caller: Caller
     ) -> tuple[StoredFile, AsyncIterator[bytes]]:
         """A photo of the dispatch (its report's, its result's or one uploaded for it) for
-        whoever may read the dispatch."""
+        whoever may read the dispatch; for the referral service's identity, only a report
+        photo of a dispatch that was referred (its source material, R-GRD-01)."""
+        if is_service(caller.principal, "referral"):
+            return await self._referred_photo(dispatch_id, photo_id, caller)
         d = await self._authorized(dispatch_id, acting(caller), "dispatch")
         named = photo_id in d.report.photo_ids or photo_id in d.result_photo_ids
         try:
@@ -245,6 +265,67 @@ class DispatchHandlers(_Base):
             raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}")
         return await self.files.open(photo_id)
 
+    async def _referred_photo(
+        self, dispatch_id: str, photo_id: str, caller: Caller
+    ) -> tuple[StoredFile, AsyncIterator[bytes]]:
+        """The referral service holds a relation to a dispatch only once it was referred (the
+        token is of this district: the route's verifier checked it)."""
+        d = await self._load(dispatch_id)
+        referred = d.state is dsp.DispatchState.REFERRED
+        access.authorize_on(
+            acting(caller),
+            "referredDispatchPhoto",
+            {Relation.PARTY} if referred else {Relation.NONE},
+        )
+        if photo_id not in d.report.photo_ids:
+            raise NotFound(f"dispatch {dispatch_id!r} has no report photo {photo_id!r}")
+        try:
+            return await self.files.open(photo_id)
+        except FileMissingError:
+            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}") from None
+
+    async def _referred_photos(self, d: dsp.Dispatch) -> list[ReferredPhotoV1]:
+        """The report's photos with digest and size, for the referral service to verify."""
+        photos = []
+        for photo_id in d.report.photo_ids:
+            info = await self.files.info(photo_id)
+            photos.append(
+                ReferredPhotoV1(
+                    id=photo_id,
+                    name=info.filename,
+                    media_type=info.media_type,
+                    size=info.size,
+                    sha256=info.sha256,
+                )
+            )
+        return photos
+
+    async def check_escalation_body(self) -> None:
+        """The agency ``dispatch.escalation.agency_id`` names, when registered, is of the
+        policy's ``agency_kind`` and acts externally; a mismatch stops the start, naming the
+        field (a body not registered yet is only logged: notify then escalates to the first
+        agency of the kind until it is)."""
+        named = policy_of(self.policy).dispatch.escalation
+        if named.agency_id is None:
+            return
+        agency = await self.agencies.get(named.agency_id)
+        field = "dispatch.escalation.agency_id"
+        if agency is None:
+            log.warning("%s: %s is not registered yet", field, named.agency_id)
+            return
+        if agency.kind.value != named.agency_kind or agency.internal_unit:
+            raise PolicyError(
+                f"district {self.district}",
+                [
+                    PolicyProblem(
+                        field,
+                        f"{named.agency_id} ({agency.name}) is a "
+                        f"{'internal unit' if agency.internal_unit else agency.kind.value}; "
+                        f"the policy's agency_kind is {named.agency_kind}",
+                    )
+                ],
+            )
+
     # -- helpers --------------------------------------------------------------------------
 
     def _step_clock(self, kind: str, agency_id: str, at: datetime) -> Clock:
@@ -252,17 +333,6 @@ class DispatchHandlers(_Base):
         hours = getattr(policy_of(self.policy).dispatch, field)
         rule = f"{what}{hours}小时内（R-GRD-01，项目默认）"
         return self._clock(kind, agency_id, self.calendar.add_hours(at, hours, rule=rule))
-
-    async def _load(self, dispatch_id: str) -> dsp.Dispatch:
-        found = await self.dispatches.get(dispatch_id)
-        if found is None:
-            raise NotFound(f"dispatch {dispatch_id!r} does not exist", field="id")
-        return found
-
-    async def _authorized(self, dispatch_id: str, actor: Actor, operation: str) -> dsp.Dispatch:
-        found = await self._load(dispatch_id)
-        access.authorize_on(actor, operation, dispatch_relations(actor, found))
-        return found
 
     def _common(
         self, before: dsp.Dispatch | None, after: dsp.Dispatch, actor: Actor
@@ -289,21 +359,16 @@ class DispatchHandlers(_Base):
         # R-GRD-01, R-SUP-02: a late step escalates to the platform's leader first (a team's
         # clock never only to the team), then to the body the policy names (HC: the district
         # platform office).
+        named = policy_of(self.policy).dispatch.escalation
         escalation = {
             "escalate_to_agency_id": after.platform_id,
-            "escalate_to_agency_kind": policy_of(self.policy).dispatch.escalation.agency_kind,
+            "escalate_to_agency_kind": named.agency_kind,
+            "escalate_to_supervisor_id": named.agency_id,
         }
         return [
             block.model_copy(update=escalation)
             for block in self._deadlines(SUBJECT, after.id, after.clocks, *kinds)
         ]
-
-    async def _save(
-        self, after: dsp.Dispatch, payloads: list[EventPayload], correlation_id: str | None
-    ) -> dsp.Dispatch:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        version = await self.dispatches.save(after, events)
-        return replace(after, version=version)
 
     async def _team(self, platform_id: str, team_id: str) -> None:
         """R-GRD-01, HC #7: a team under the township's unified command — the township's own
@@ -437,93 +502,116 @@ class DispatchHandlers(_Base):
             longitude=d.report.coordinates.longitude if d.report.coordinates else None,
             photo_ids=list(d.report.photo_ids),
         )
-        await self.dispatches.add(d, [self._event(payload, d.id, caller.correlation_id)])
+        # A photo uploaded for a report not yet filed belongs to one report only.
+        taken = await self.dispatches.claim_photos(d.id, d.report.photo_ids)
+        if taken is not None:
+            raise ValidationFailed(
+                f"photo {d.report.photo_ids[taken]!r} already belongs to another report; "
+                "upload it again for this one",
+                field=f"photoIds.{taken}",
+                code="PHOTO_ALREADY_USED",
+            )
+        try:
+            await self.dispatches.add(d, [self._event(payload, d.id, caller.correlation_id)])
+        except BaseException:
+            await self.dispatches.release_photos(d.report.photo_ids)
+            raise
         return replace(d, version=1)
 
     async def dispatch(self, cmd: DispatchProblem, caller: Caller) -> dsp.Dispatch:
         """派单: to the township's own centre or a resident unit it commands."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "dispatchProblem")
-        await self._team(before.platform_id, cmd.team_id)
-        now = self.clock()
-        after = before.dispatch_to(
-            team_id=cmd.team_id,
-            next_clock=self._step_clock(dsp.ACCEPT, cmd.team_id, now),
-            actor=actor,
-            at=now,
-        )
-        payload = DispatchDispatchedV1(
-            **self._common(before, after, actor), round=len(after.assignments)
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._team(d.platform_id, cmd.team_id)
+            clock = self._step_clock(dsp.ACCEPT, cmd.team_id, now)
+            return d.dispatch_to(team_id=cmd.team_id, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [DispatchDispatchedV1(**self._common(b, a, actor), round=len(a.assignments))]
+
+        return await self._step(cmd.dispatch_id, "dispatchProblem", caller, move, payloads)
 
     async def accept(self, cmd: AcceptDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "acceptDispatch")
-        now = self.clock()
-        after = before.accept(
-            next_clock=self._step_clock(dsp.ARRIVE, before.team_id or "", now), actor=actor, at=now
+        """接单: the arrive clock starts."""
+        return await self._team_step(
+            cmd.dispatch_id, "acceptDispatch", caller, dsp.ARRIVE, dsp.Dispatch.accept
         )
-        late = after.assignments[-1].accepted_late
-        payload = DispatchAcceptedV1(**self._common(before, after, actor), late=late)
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def arrive(self, cmd: ArriveDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "arriveDispatch")
-        now = self.clock()
-        after = before.arrive(
-            next_clock=self._step_clock(dsp.HANDLE, before.team_id or "", now), actor=actor, at=now
+        """报到: the handle clock starts."""
+        return await self._team_step(
+            cmd.dispatch_id, "arriveDispatch", caller, dsp.HANDLE, dsp.Dispatch.arrive
         )
-        late = after.assignments[-1].arrived_late
-        payload = DispatchArrivedV1(**self._common(before, after, actor), late=late)
-        return await self._save(after, [payload], caller.correlation_id)
+
+    async def _team_step(
+        self,
+        dispatch_id: str,
+        operation: str,
+        caller: Caller,
+        next_kind: str,
+        step: Callable[..., dsp.Dispatch],
+    ) -> dsp.Dispatch:
+        """The team's accept or arrive: the step, its lateness, the next step's clock."""
+        event, late_of = _TEAM_STEPS[next_kind]
+
+        def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            clock = self._step_clock(next_kind, d.team_id or "", now)
+            return step(d, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [event(**self._common(b, a, actor), late=late_of(a.assignments[-1]))]
+
+        return await self._step(dispatch_id, operation, caller, move, payloads)
 
     async def handle(self, cmd: HandleDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "handleDispatch")
-        await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=before.id, actor=actor)
-        now = self.clock()
-        after = before.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
-        payload = DispatchHandledV1(
-            **self._common(before, after, actor),
-            result=after.result,
-            photo_ids=list(after.result_photo_ids),
-            late=after.assignments[-1].handled_late,
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=d.id, actor=actor)
+            return d.handle(result=cmd.result, photo_ids=cmd.photo_ids, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [
+                DispatchHandledV1(
+                    **self._common(b, a, actor),
+                    result=a.result,
+                    photo_ids=list(a.result_photo_ids),
+                    late=a.assignments[-1].handled_late,
+                )
+            ]
+
+        return await self._step(cmd.dispatch_id, "handleDispatch", caller, move, payloads)
 
     async def return_(self, cmd: ReturnDispatch, caller: Caller) -> dsp.Dispatch:
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "returnDispatch")
-        now = self.clock()
-        after = before.return_to_platform(
-            reason=cmd.reason,
-            next_clock=self._step_clock(dsp.DISPATCH, before.platform_id, now),
-            actor=actor,
-            at=now,
-        )
-        payload = DispatchReturnedV1(
-            **self._common(before, after, actor), reason=after.assignments[-1].return_reason
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+        def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            clock = self._step_clock(dsp.DISPATCH, d.platform_id, now)
+            return d.return_to_platform(reason=cmd.reason, next_clock=clock, actor=actor, at=now)
+
+        def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            reason = a.assignments[-1].return_reason
+            return [DispatchReturnedV1(**self._common(b, a, actor), reason=reason)]
+
+        return await self._step(cmd.dispatch_id, "returnDispatch", caller, move, payloads)
 
     async def refer(self, cmd: ReferDispatch, caller: Caller) -> dsp.Dispatch:
         """转为移送: the referral service drafts the referral from the event (R-REF-01)."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.dispatch_id, actor, "referDispatch")
-        await self._external({"receiverId": cmd.receiver_id}, DEPARTMENT_KINDS)
-        now = self.clock()
-        after = before.refer(receiver_id=cmd.receiver_id, reason=cmd.reason, actor=actor, at=now)
-        payload = DispatchReferredV1(
-            **self._common(before, after, actor),
-            receiver_id=cmd.receiver_id,
-            reason=cmd.reason.strip(),
-            found_at=after.report.found_at,
-            reporter_id=after.report.reporter_id,
-            photo_ids=list(after.report.photo_ids),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+        async def move(d: dsp.Dispatch, actor: Actor, now: datetime) -> dsp.Dispatch:
+            await self._external({"receiverId": cmd.receiver_id}, DEPARTMENT_KINDS)
+            return d.refer(receiver_id=cmd.receiver_id, reason=cmd.reason, actor=actor, at=now)
+
+        async def payloads(b: dsp.Dispatch, a: dsp.Dispatch, actor: Actor) -> list[EventPayload]:
+            return [
+                DispatchReferredV1(
+                    **self._common(b, a, actor),
+                    receiver_id=cmd.receiver_id,
+                    reason=cmd.reason.strip(),
+                    found_at=a.report.found_at,
+                    reporter_id=a.report.reporter_id,
+                    photo_ids=list(a.report.photo_ids),
+                    photos=await self._referred_photos(a),
+                )
+            ]
+
+        return await self._step(cmd.dispatch_id, "referDispatch", caller, move, payloads)
 
     async def when_referral_drafted_link_it(self, envelope: Envelope) -> None:
         """R-GRD-01: the referral service drafted the dispatch's referral; link it back

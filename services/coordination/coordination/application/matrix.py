@@ -347,6 +347,15 @@ RULES: tuple[Rule, ...] = (
         [_R.RECEIVER, _R.PARTY],
         "R-GRD-01: the platform and the teams (photos of the result)",
     ),
+    # The referral service's own identity (kernel.auth.service_principal), on the photo
+    # download route only: PARTY once the dispatch was referred, NONE before.
+    rule(
+        "coordination.referredDispatchPhoto",
+        ["referral_service"],
+        [_R.PARTY],
+        "R-GRD-01: the referral service fetches a referred dispatch's report photos as the "
+        "referral's source material (GET /dispatches/{id}/photos/{photoId})",
+    ),
 )
 
 MATRIX = Matrix("coordination", RULES)

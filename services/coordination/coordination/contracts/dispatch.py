@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
@@ -25,6 +25,7 @@ __all__ = [
     "DispatchReferredV1",
     "DispatchReturnedV1",
     "ProblemReportedV1",
+    "ReferredPhotoV1",
 ]
 
 
@@ -101,9 +102,24 @@ class DispatchReturnedV1(_DispatchEvent):
     reason: str
 
 
+class ReferredPhotoV1(BaseModel):
+    """One photo of a referred problem report, as stored by coordination: the referral
+    service fetches it (``GET /dispatches/{dispatch_id}/photos/{id}``, its service identity)
+    and keeps it only if the bytes have this SHA-256 and size."""
+
+    id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
 class DispatchReferredV1(_DispatchEvent):
     """转为移送: the problem belongs to ``receiver_id`` (a department); the referral service
-    drafts a referral from it with the report's photos as source material (R-REF-01/02)."""
+    drafts a referral from it with the report's photos as source material (R-REF-01/02).
+
+    ``photos`` (added compatibly: absent in events published before it, which name the
+    photos by ``photo_ids`` only) carries each photo's digest and size."""
 
     event_type = "dispatch.referred.v1"
 
@@ -112,6 +128,7 @@ class DispatchReferredV1(_DispatchEvent):
     found_at: datetime
     reporter_id: str
     photo_ids: list[str] = Field(default_factory=list)
+    photos: list[ReferredPhotoV1] = Field(default_factory=list)
 
 
 DISPATCH_EVENTS: list[type[EventPayload]] = [

@@ -61,6 +61,11 @@ class DeadlineV1(BaseModel):
     names one for this clock (R-GRD-01: ``dispatch.escalation``, in Huancui the district
     platform office, a coordination body). None: the district's supervising body
     (``reminders.escalation``)."""
+    escalate_to_supervisor_id: str | None = None
+    """The agency (by id) the next escalation goes to, when the producer's policy names one
+    (R-GRD-01: ``dispatch.escalation.agency_id``; in Huancui the district platform office).
+    It must be of ``escalate_to_agency_kind``; while it is not known to the consumer, the
+    first agency of that kind serves. None: the first agency of the kind."""
 
     @staticmethod
     def key_for(subject_type: str, subject_id: str, kind: str) -> str:

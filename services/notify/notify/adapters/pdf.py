@@ -42,7 +42,14 @@ from reportlab.platypus import (
 
 from kernel.adapters.official_pdf import BODY_FONT_FILES, HEADING_FONT_FILES
 from kernel.documents import FontsMissingError
-from notify.adapters.xlsx import CLOCK_ZH, DIRECTION_ZH, KIND_ZH, OUTCOME_ZH
+from notify.adapters.xlsx import (
+    CLOCK_ZH,
+    DIRECTION_ZH,
+    DISPATCH_HEADERS,
+    KIND_ZH,
+    OUTCOME_ZH,
+    dispatch_row,
+)
 from notify.domain.model import CHINA
 from notify.domain.supervision import AgencyFigures, SupervisionReport
 
@@ -369,6 +376,25 @@ def render(report: SupervisionReport) -> bytes:
                 for r in report.ratings
             ],
             [20 * mm, 42 * mm, 50 * mm, 50 * mm, 14 * mm, WIDTH - 176 * mm],
+            s["cell"],
+        )
+    )
+    story.append(para("七、网格派单（按执法队）", "heading"))
+    story.append(
+        para(
+            "派单数按接单期限到期时间归入统计期间；按时接单、按时报到为在期限内完成的件数；"
+            "退回为执法队退回平台的件数（R-GRD-01）。",
+            "body",
+        )
+    )
+    story.append(
+        _table(
+            ["机关名称", "类别", *DISPATCH_HEADERS],
+            [
+                [a.name, KIND_ZH.get(a.kind, a.kind), *map(str, dispatch_row(a))]
+                for a in report.dispatch_teams()
+            ],
+            [first, 26 * mm] + [(WIDTH - first - 26 * mm) / 5] * 5,
             s["cell"],
         )
     )

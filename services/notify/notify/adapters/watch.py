@@ -42,6 +42,7 @@ def _deadline_from_document(d: Document) -> WatchedDeadline:
         provisional=bool(d.get("provisional", False)),
         escalate_to_agency_id=d.get("escalate_to_agency_id"),
         escalate_to_agency_kind=d.get("escalate_to_agency_kind"),
+        escalate_to_supervisor_id=d.get("escalate_to_supervisor_id"),
     )
 
 

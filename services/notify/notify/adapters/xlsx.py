@@ -13,14 +13,17 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from notify.domain.model import CHINA
-from notify.domain.supervision import SupervisionReport
+from notify.domain.supervision import AgencyFigures, SupervisionReport
 
 KIND_ZH = {
     "township": "乡镇（街道）",
     "department": "部门",
     "approval_bureau": "审批部门",
     "justice_bureau": "司法局",
+    "resident_unit": "派驻机构",
 }
+#: The per-team grid-dispatch figures (R-GRD-01), in the spreadsheet and the bulletin.
+DISPATCH_HEADERS = ("派单数", "按时接单", "按时报到", "已处置", "退回")
 CLOCK_ZH = {"send": "移送", "accept": "受理", "report": "结果通报"}
 OUTCOME_ZH = {"overdue": "超期未办", "late": "超期办结"}
 DIRECTION_ZH = {
@@ -60,6 +63,12 @@ def summary_headers() -> list[str]:
         "收到评价数",
         "平均得分",
     ]
+
+
+def dispatch_row(a: AgencyFigures) -> list[int]:
+    """派单数, 按时接单, 按时报到, 已处置, 退回 of one team (DISPATCH_HEADERS' order)."""
+    f = a.dispatch
+    return [f.dispatched, f.accepted_in_time, f.arrived_in_time, f.handled, f.returned]
 
 
 def render(report: SupervisionReport) -> bytes:
@@ -152,6 +161,15 @@ def render(report: SupervisionReport) -> bytes:
                 _local(r.rated_at),
             ]
             for r in report.ratings
+        ],
+    )
+    _sheet(
+        wb,
+        "网格派单",
+        ["机关编号", "机关名称", "类别", *DISPATCH_HEADERS],
+        [
+            [a.agency_id, a.name, KIND_ZH.get(a.kind, a.kind), *dispatch_row(a)]
+            for a in report.dispatch_teams()
         ],
     )
     out = BytesIO()

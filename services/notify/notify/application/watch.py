@@ -66,6 +66,7 @@ def watched(block: DeadlineV1, envelope: Envelope) -> WatchedDeadline:
         provisional=block.provisional,
         escalate_to_agency_id=block.escalate_to_agency_id,
         escalate_to_agency_kind=block.escalate_to_agency_kind,
+        escalate_to_supervisor_id=block.escalate_to_supervisor_id,
     )
 
 
@@ -140,6 +141,16 @@ class DeadlineWatch:
             if step.to == "supervising_body" and step.agency_kind is not None:
                 return step.agency_kind
         return "justice_bureau"
+
+    async def _supervisor(self, deadline: WatchedDeadline, kind: str) -> str | None:
+        """The agency the producer's policy names (R-GRD-01: ``dispatch.escalation``) when
+        this service knows it as an agency of ``kind``; else the first agency of ``kind``."""
+        named = deadline.escalate_to_supervisor_id
+        if named is not None:
+            if await self.agencies.kind(named) == kind:
+                return named
+            log.warning("escalation target %s is not a known %s; the first one serves", named, kind)
+        return await self.agencies.first_of_kind(kind)
 
     async def reconcile(self, key: str) -> None:
         current = await self.deadlines.get(key)
@@ -282,7 +293,7 @@ class DeadlineWatch:
             # The supervising body the district names (R-SUP-02): the justice bureau, or e.g.
             # Huancui's district enforcement platform office (a coordination body).
             kind = self._supervising_kind(deadline)
-            supervisor = await self.agencies.first_of_kind(kind)
+            supervisor = await self._supervisor(deadline, kind)
             if supervisor is None:
                 log.warning("no %s known yet; escalation %s retried", kind, timer["_id"])
                 await self.timers.release(timer["_id"], owner, now + RETRY_LATER, {})

@@ -15,12 +15,16 @@ from datetime import datetime
 
 from notify.domain.watch import WatchedDeadline
 
-__all__ = ["ACCEPT", "ARRIVE", "HANDLE", "DispatchFigures", "dispatch_figures"]
+__all__ = ["ACCEPT", "ARRIVE", "HANDLE", "TEAM_KINDS", "DispatchFigures", "dispatch_figures"]
 
 ACCEPT = "dispatch.accept"
 ARRIVE = "dispatch.arrive"
 HANDLE = "dispatch.handle"
 _TEAM_CLOCKS = (ACCEPT, ARRIVE, HANDLE)
+#: Agency kinds that are enforcement teams (HC #7): a township's own centre and the resident
+#: units (派驻机构) it commands. The reports list every one of them, with zeros when none
+#: was dispatched anything.
+TEAM_KINDS = frozenset({"township", "resident_unit"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class DispatchFigures:
     arrived_in_time: int = 0
     handled: int = 0
     returned: int = 0
+
+    @property
+    def any(self) -> bool:
+        return any((self.dispatched, self.handled, self.returned))
 
 
 def _in_time(d: WatchedDeadline) -> bool:

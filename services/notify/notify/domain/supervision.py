@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from kernel.errors import Forbidden, ValidationFailed
-from notify.domain.dispatch_figures import DispatchFigures, dispatch_figures
+from notify.domain.dispatch_figures import TEAM_KINDS, DispatchFigures, dispatch_figures
 from notify.domain.model import CHINA
 from notify.domain.watch import WatchedDeadline
 
@@ -326,6 +326,11 @@ class SupervisionReport:
     refusals: list[RefusalFact]
     ratings: list[Rating] = field(default_factory=list)
     failures: list[CooperationFailure] = field(default_factory=list)
+
+    def dispatch_teams(self) -> list[AgencyFigures]:
+        """The rows of the grid-dispatch table (R-GRD-01): every team (a township's centre,
+        a resident unit), and any other agency that was dispatched something."""
+        return [a for a in self.agencies if a.kind in TEAM_KINDS or a.dispatch.any]
 
 
 def _average(values: Sequence[float]) -> float | None:

@@ -64,6 +64,8 @@ class WatchedDeadline:
     escalate_to_agency_kind: str | None = None
     """The kind of agency of the next escalation when the producer names one (R-GRD-01:
     ``dispatch.escalation``); None: the district's supervising body."""
+    escalate_to_supervisor_id: str | None = None
+    """The agency of that next escalation when the producer's policy names it (R-GRD-01)."""
 
     @property
     def hour_clock(self) -> bool:

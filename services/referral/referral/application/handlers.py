@@ -38,7 +38,7 @@ from referral.application.issuing import LetterIssuer
 from referral.application.materials import MaterialHandlers
 from referral.application.reactions import ReferralReactions
 from referral.application.referrals import ReferralCommands
-from referral.application.runner import ReferralPorts, Runner
+from referral.application.runner import DispatchPhotoSource, ReferralPorts, Runner
 from referral.domain.model import MAX_MATERIAL_BYTES
 
 __all__ = ["ReferralHandlers"]
@@ -62,6 +62,7 @@ class ReferralHandlers:
         render: DocumentRenderer | None = None,
         letters: LetterRegister | None = None,
         signing: SigningKeys | None = None,
+        dispatch_photos: DispatchPhotoSource | None = None,
     ) -> None:
         self.ports = ReferralPorts(
             referrals,
@@ -78,6 +79,7 @@ class ReferralHandlers:
             max_material_bytes,
             letters,
             signing,
+            dispatch_photos,
         )
         run = Runner(self.ports)
         ledger = ComplaintLedger(run)

@@ -3,17 +3,21 @@ agency directory and the catalogue, and a dispute's ruling applied to the referr
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import datetime
 
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope, EventPayload
 from kernel.outbox import ConcurrencyError
+from kernel.store import FileDigestMismatchError, FileTooLargeError
 from referral.application.runner import SYSTEM_ID, Runner
 from referral.contracts.consumed import (
     AgencyRegistered,
     DispatchReferred,
     DisputeOpened,
     DisputeRuled,
+    ReferredPhoto,
 )
 from referral.contracts.published import (
     ReferralDraftedFromDispatchV1,
@@ -21,7 +25,15 @@ from referral.contracts.published import (
     ReferralReceiverConfirmedV1,
     ReferralReturnedToSenderV1,
 )
-from referral.domain.model import Actor, AgencyRef, Ruling, Status, draft_referral
+from referral.domain.model import (
+    Actor,
+    AgencyRef,
+    Material,
+    MaterialKind,
+    Ruling,
+    Status,
+    draft_referral,
+)
 from referral.domain.model.rulings import apply_ruling
 
 #: The referral drafted from a dispatch has an id derived from the dispatch's: a redelivered
@@ -29,8 +41,16 @@ from referral.domain.model.rulings import apply_ruling
 _FROM_DISPATCH = uuid.UUID("5b0f6c3e-6d1a-4c53-9a57-0e7f1d2c9b41")
 
 
+log = logging.getLogger(__name__)
+
+
 def referral_id_of_dispatch(dispatch_id: str) -> str:
     return str(uuid.uuid5(_FROM_DISPATCH, f"dispatch:{dispatch_id}"))
+
+
+class DispatchPhotoRefused(Exception):
+    """A referred dispatch's photo is not what coordination's event said (digest or size):
+    nothing is drafted (the event is redelivered, then dead-lettered for an operator)."""
 
 
 class ReferralReactions:
@@ -67,16 +87,38 @@ class ReferralReactions:
     async def when_dispatch_referred_draft_referral(self, envelope: Envelope) -> None:
         """R-GRD-01 (转为移送): the township's platform turned a dispatch into a referral to a
         department; the referral is drafted in the township's name with the report's facts,
-        place and discovery time, the dispatch linked, and its photos referenced as source
-        (coordination's photo ids: the clerk uploads the source material it sends). What the
-        dispatch does not know (the matter, the party) the township's clerk completes before
-        submitting; R-REF-02/03's checks apply then as to any draft. Idempotent: one dispatch,
-        one referral (a deterministic id)."""
+        place and discovery time, the dispatch linked, and the report's photos copied in as
+        its source materials. What the dispatch does not know (the matter, the party) the
+        township's clerk completes before submitting; R-REF-02/03's checks apply then as to
+        any draft. Idempotent: one dispatch, one referral (a deterministic id).
+
+        All or nothing: every photo is fetched from coordination (retried while it is briefly
+        unavailable) and stored, its bytes checked against the event's SHA-256 and size,
+        before the draft is written with all of them; a photo that cannot be had or does not
+        match stores nothing and drafts nothing (the event is redelivered). An event from
+        before digests were published names the photos by id only (``dispatchPhotoIds``)."""
         event: DispatchReferred = envelope.payload(DispatchReferred)
         referral_id = referral_id_of_dispatch(event.dispatch_id)
         if await self.ports.referrals.get(referral_id) is not None:
             return
         now = self.run.now()
+        materials = await self._fetch_photos(event, referral_id, now)
+        try:
+            await self._draft_from_dispatch(event, referral_id, materials, now, envelope)
+        except BaseException as exc:
+            await self._forget(materials)  # the draft was not written: no unowned content
+            if isinstance(exc, ConcurrencyError):
+                return  # a concurrent redelivery drafted it first
+            raise
+
+    async def _draft_from_dispatch(
+        self,
+        event: DispatchReferred,
+        referral_id: str,
+        materials: tuple[Material, ...],
+        now: datetime,
+        envelope: Envelope,
+    ) -> None:
         system = Actor(SYSTEM_ID, "联动系统", event.platform_id, ())
         what = event.what.strip() or "网格上报问题"
         facts = f"网格上报：{what}。"
@@ -101,6 +143,7 @@ class ReferralReactions:
             township_id=event.platform_id,
             dispatch_id=event.dispatch_id,
             dispatch_photo_ids=tuple(event.photo_ids),
+            source_materials=materials,
         )
         change = self.run.change(referral, referral, system, now)
         # The system drafts on the township's behalf: the township is told (notify never
@@ -114,12 +157,68 @@ class ReferralReactions:
             township_id=referral.township_id,
             photo_ids=list(referral.dispatch_photo_ids),
         )
+        await self.ports.referrals.add(
+            referral, [self.run.event(payload, referral.id, envelope.correlationid)]
+        )
+
+    async def _fetch_photos(
+        self, event: DispatchReferred, referral_id: str, now: datetime
+    ) -> tuple[Material, ...]:
+        """Every photo of the event stored as a source material, or none (see above)."""
+        stored: list[Material] = []
         try:
-            await self.ports.referrals.add(
-                referral, [self.run.event(payload, referral.id, envelope.correlationid)]
+            for photo in event.photos:
+                stored.append(await self._fetch_photo(event.dispatch_id, photo, referral_id, now))
+        except BaseException:
+            await self._forget(stored)
+            raise
+        return tuple(stored)
+
+    async def _fetch_photo(
+        self, dispatch_id: str, photo: ReferredPhoto, referral_id: str, now: datetime
+    ) -> Material:
+        limit = self.ports.max_material_bytes
+        content = await self.ports.dispatch_photos.photo(
+            dispatch_id, photo.id, max_bytes=min(limit, photo.size)
+        )
+        what = f"photo {photo.id!r} of dispatch {dispatch_id!r}"
+        if len(content) != photo.size:
+            raise DispatchPhotoRefused(f"{what} has {len(content)} bytes, not {photo.size}")
+        try:
+            file = await self.ports.files.put(
+                content,
+                filename=photo.name.strip() or "photo",
+                media_type=photo.media_type,
+                metadata={"referral_id": referral_id, "kind": "source", "dispatch_photo": photo.id},
+                max_size=limit,
+                expected_sha256=photo.sha256.lower(),
             )
-        except ConcurrencyError:
-            return  # a concurrent redelivery drafted it first
+        except FileDigestMismatchError as exc:
+            log.error(
+                "%s: SHA-256 %s, the event says %s; not drafted", what, exc.actual, photo.sha256
+            )
+            raise DispatchPhotoRefused(
+                f"{what} has SHA-256 {exc.actual}, not {exc.declared}"
+            ) from None
+        except FileTooLargeError:
+            raise DispatchPhotoRefused(f"{what} is larger than {limit} bytes") from None
+        return Material(
+            # One photo, one material: a redelivery finds the draft and fetches nothing.
+            str(uuid.uuid5(_FROM_DISPATCH, f"{referral_id}:photo:{photo.id}")),
+            MaterialKind.SOURCE,
+            file.filename,
+            file.media_type,
+            file.size,
+            file.sha256,
+            SYSTEM_ID,
+            now,
+            file.id,
+        )
+
+    async def _forget(self, materials: list[Material] | tuple[Material, ...]) -> None:
+        for m in materials:
+            if m.file_id is not None:
+                await self.ports.files.delete(m.file_id)
 
     async def when_dispute_ruled_reassign_or_confirm(self, envelope: Envelope) -> None:
         """R-DSP-03 / R-REF-07: the ruling reassigns the declined referral to the responsible

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kernel.auth import Principal
 from kernel.calendar import WorkingCalendar
@@ -74,6 +74,14 @@ def dry_run() -> Iterator[None]:
         _DRY_RUN.reset(token)
 
 
+class DispatchPhotoSource(Protocol):
+    """Coordination's photos of a referred dispatch (R-GRD-01), fetched under this service's
+    identity and retried while coordination is briefly unavailable; raises when refused or
+    still unavailable after the last attempt."""
+
+    async def photo(self, dispatch_id: str, photo_id: str, *, max_bytes: int) -> bytes: ...
+
+
 @dataclass
 class ReferralPorts:
     """The service's repositories and settings, as bootstrap wires them. The optional ports
@@ -94,6 +102,7 @@ class ReferralPorts:
     max_material_bytes: int = MAX_MATERIAL_BYTES
     letters_port: LetterRegister | None = None
     signing_port: SigningKeys | None = None
+    dispatch_photos_port: DispatchPhotoSource | None = None
 
     def __post_init__(self) -> None:
         self.max_material_bytes = min(self.max_material_bytes, MAX_MATERIAL_BYTES)
@@ -126,6 +135,10 @@ class ReferralPorts:
     @property
     def signing(self) -> SigningKeys:
         return _wired(self.signing_port, "signing keys")
+
+    @property
+    def dispatch_photos(self) -> DispatchPhotoSource:
+        return _wired(self.dispatch_photos_port, "coordination's dispatch photos")
 
 
 P = TypeVar("P")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kernel.envelope import EventPayload
 
@@ -64,6 +64,16 @@ class DisputeRuled(EventPayload):
     ruled_at: datetime
 
 
+class ReferredPhoto(BaseModel):
+    """A photo of a referred dispatch's report as coordination stored it."""
+
+    id: str
+    name: str = "photo"
+    media_type: str
+    size: int
+    sha256: str
+
+
 class DispatchReferred(EventPayload):
     """``dispatch.referred.v1`` from coordination (R-GRD-01, 转为移送): a problem the
     township's platform found belongs to ``receiver_id`` (a department); this service drafts
@@ -81,3 +91,6 @@ class DispatchReferred(EventPayload):
     found_at: datetime
     reporter_id: str = ""
     photo_ids: list[str] = Field(default_factory=list)
+    photos: list[ReferredPhoto] = Field(default_factory=list)
+    """Each photo's digest and size (absent in events published before they were added:
+    then the photos are named by id only)."""

@@ -51,6 +51,9 @@ def _photo_json(stored: StoredFile) -> dict[str, Any]:
 def photo_routes(dispatch: DispatchHandlers, verifier: TokenVerifier, district: str) -> APIRouter:
     router = APIRouter(route_class=FileRoute)
     authenticated = Depends(CurrentPrincipal(verifier, district))
+    # The download route alone also accepts the referral service's identity (R-GRD-01: a
+    # referred dispatch's photos become the referral's source material).
+    reader = Depends(CurrentPrincipal(verifier, district, services=frozenset({"referral"})))
 
     async def upload(dispatch_id: str | None, request: Request, principal: Principal) -> Any:
         who = Caller(principal, request.headers.get("x-correlation-id"))
@@ -79,7 +82,7 @@ def photo_routes(dispatch: DispatchHandlers, verifier: TokenVerifier, district: 
         return await upload(dispatch_id, request, caller)
 
     @router.get("/dispatches/{dispatch_id}/photos/{photo_id}", response_model=None)
-    async def download(dispatch_id: str, photo_id: str, caller: Principal = authenticated) -> Any:
+    async def download(dispatch_id: str, photo_id: str, caller: Principal = reader) -> Any:
         info, chunks = await dispatch.photo(dispatch_id, photo_id, Caller(caller))
         return file_download(info, chunks)
 

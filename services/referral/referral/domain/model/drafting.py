@@ -17,8 +17,11 @@ from referral.domain.model.values import (
     AgencyRef,
     Competence,
     DeadlineInfo,
+    Material,
+    MaterialKind,
     OngoingViolation,
     Route,
+    check_material,
 )
 
 
@@ -141,8 +144,17 @@ def draft_referral(
     origin: Referral | None = None,
     dispatch_id: str | None = None,
     dispatch_photo_ids: tuple[str, ...] = (),
+    source_materials: tuple[Material, ...] = (),
 ) -> Referral:
-    """Start a referral. R-AG-02: sender and receiver are agencies, never internal units."""
+    """Start a referral. R-AG-02: sender and receiver are agencies, never internal units.
+    ``source_materials``: contents already stored that it starts with (R-GRD-01: a referred
+    dispatch's photos), each a checked record of kind ``source``."""
+    for m in source_materials:
+        check_material(m)
+        if m.kind is not MaterialKind.SOURCE or m.file_id is None:
+            raise ValidationFailed(
+                f"material {m.name!r} must be a stored source material", field="materials"
+            )
     sender, receiver, route = check_draft(
         sender=sender,
         receiver=receiver,
@@ -181,6 +193,7 @@ def draft_referral(
         forwarded_from=origin.id if origin else None,
         dispatch_id=dispatch_id,
         dispatch_photo_ids=dispatch_photo_ids,
+        materials=source_materials,
     )
     t = Transition(
         "draft", actor.person_id, actor.person_name, actor.agency_id, at, None, Status.DRAFT

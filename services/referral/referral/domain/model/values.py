@@ -37,6 +37,9 @@ ALLOWED_MEDIA_TYPES = frozenset(
         "image/jpeg",
         "image/png",
         "image/tiff",
+        # Photos taken on phones (R-GRD-01: a grid member's photos become source material).
+        "image/heic",
+        "image/webp",
         "video/mp4",
         "audio/mpeg",
         "application/msword",
