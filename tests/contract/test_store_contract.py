@@ -179,6 +179,22 @@ async def test_concurrent_inserts_each_get_their_own_answer(coll: Collection) ->
     assert await coll.find_one({"_id": "bad"}) is None
 
 
+async def test_drop_index_drops_only_the_named_index_over_the_given_keys(
+    coll: Collection,
+) -> None:
+    """Issue 21 (the migration of replaced indexes): ``drop_index`` drops an index only when
+    its name and keys are the ones given; absent, other keys, or already dropped: False."""
+    await coll.create_index([("due", 1)], name="by_due")
+    await coll.create_index([("due", 1), ("who", 1)], name="by_due_who")
+    await coll.insert_one({"_id": "a", "due": 1, "who": "x"})
+    assert await coll.drop_index("nothing", [("due", 1)]) is False
+    assert await coll.drop_index("by_due_who", [("due", 1)]) is False  # other keys
+    assert await coll.drop_index("by_due", [("due", 1)]) is True
+    assert await coll.drop_index("by_due", [("due", 1)]) is False  # idempotent
+    await coll.create_index([("due", 1)], name="by_due")  # can be built again
+    assert await coll.find({"due": 1}) == [{"_id": "a", "due": 1, "who": "x"}]
+
+
 async def test_insert_needs_a_string_id(coll: Collection) -> None:
     with pytest.raises(ValueError, match="_id"):
         await coll.insert_one({"n": 1})

@@ -86,6 +86,7 @@ __all__ = ["MongoCollection", "MongoFileStore", "MongoStore", "open_mongo_store"
 
 FILES_BUCKET: Final = "files"
 _DUPLICATE_KEY: Final = 11000
+_INDEX_NOT_FOUND: Final = 27
 #: At most this many documents of concurrent ``insert_one`` calls share one command.
 INSERT_BATCH: Final = 256
 #: Commands of grouped inserts in flight at once per collection.
@@ -397,6 +398,24 @@ class MongoCollection:
                 # promises idempotence, so an equivalent index under another name is fine.
                 if exc.code != 85 or not await self._has_index(keys, unique=unique):
                     raise
+
+    async def drop_index(self, name: str, keys: IndexKeys) -> bool:
+        """Drop ``name`` when it exists over exactly ``keys`` and is not unique."""
+        validate_sort(keys)
+        wanted = [(path, direction) for path, direction in keys]
+        with self._translated():
+            info = (await self._c.index_information()).get(name)
+            if info is None or info.get("unique"):
+                return False
+            if [tuple(k) for k in info["key"]] != wanted:
+                return False
+            try:
+                await self._c.drop_index(name)
+            except mongo_errors.OperationFailure as exc:
+                if exc.code == _INDEX_NOT_FOUND:  # another migration dropped it meanwhile
+                    return False
+                raise
+        return True
 
     async def _has_index(self, keys: IndexKeys, *, unique: bool) -> bool:
         wanted = [(path, direction) for path, direction in keys]
