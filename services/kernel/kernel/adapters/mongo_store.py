@@ -377,8 +377,15 @@ class MongoCollection:
             while True:
                 with self._translated():
                     event = await stream.try_next()
-                if event is not None:
+                if event is not None and "documentKey" in event:
                     yield str(event["documentKey"]["_id"])
+                elif event is not None or not stream.alive:
+                    # The collection or database was dropped or renamed (the stream is
+                    # invalidated): end as a broken stream does, so the caller resumes.
+                    raise StoreUnavailableError(
+                        f"change stream of {self._where} ended "
+                        f"({(event or {}).get('operationType', 'closed')})"
+                    )
 
     # -- indexes -----------------------------------------------------------------------
 

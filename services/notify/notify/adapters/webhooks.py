@@ -35,7 +35,10 @@ class WebhookRepository:
         self.subscriptions = store.collection("webhook_subscriptions")
         self.deliveries = store.collection("webhook_deliveries")
         self._monotonic = monotonic
-        self._changes = ChangeSignal(self.subscriptions, {})
+        self._changes = ChangeSignal(
+            self.subscriptions,
+            {"operationType": {"$in": ["insert", "update", "replace", "delete"]}},
+        )
         # (read at, change generation then, the documents); None: read at the next call.
         self._active: tuple[float, int, list[Document]] | None = None
 
