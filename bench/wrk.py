@@ -29,6 +29,11 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     errors: int
+    p95_ms: float = float("nan")  # from the script's done() hook (wrk prints no p95)
+
+    def p(self, q: float) -> float:
+        """The q-th percentile in ms where wrk gives it (50, 95, 99), as ``LoadResult.p``."""
+        return {50: self.p50_ms, 95: self.p95_ms, 99: self.p99_ms}[int(q)]
 
 
 def have_wrk() -> bool:
@@ -55,6 +60,12 @@ async def run_wrk(
     script = "wrk.method = 'POST'\nwrk.body = " + json.dumps(json.dumps(body)) + "\n"
     for name, value in all_headers.items():
         script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
+    # wrk's --latency table has no p95; the done() hook prints it (in microseconds).
+    script += (
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("p95_us %d\\n", latency:percentile(95)))\n'
+        "end\n"
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
         lua = Path(f.name)
@@ -83,6 +94,7 @@ async def run_wrk(
         raise RuntimeError(f"cannot read wrk's output: {out}")
     seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
     pct = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s))", out, re.M))
+    p95 = re.search(r"^p95_us (\d+)", out, re.M)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
@@ -95,4 +107,5 @@ async def run_wrk(
         p99_ms=_ms(pct["99"]) if "99" in pct else percentile([], 99),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(g) for g in socket_errors.groups()) if socket_errors else 0,
+        p95_ms=int(p95.group(1)) / 1000 if p95 else percentile([], 95),
     )

@@ -147,6 +147,54 @@ async def test_insert_many_is_ordered_and_stops_at_first_duplicate(coll: Collect
     await coll.insert_many([])  # nothing to do, no error
 
 
+async def test_concurrent_inserts_each_get_their_own_answer(coll: Collection) -> None:
+    """Issue 21 (P3): concurrent ``insert_one`` calls may share server commands (the mongo
+    adapter's group commit), yet each caller gets its own answer: a duplicate fails only its
+    own call (one already stored, and two callers racing for one new id: exactly one wins),
+    every other document is stored, and an unencodable document fails only its caller."""
+    await coll.insert_one({"_id": "taken", "n": -1})
+
+    async def insert(doc: Document) -> str:
+        try:
+            await coll.insert_one(doc)
+        except DuplicateKeyError:
+            return "duplicate"
+        except ValueError:
+            return "invalid"
+        return "ok"
+
+    docs: list[Document] = [{"_id": f"d{i:03d}", "n": i} for i in range(120)]
+    docs[7] = {"_id": "taken", "n": 7}
+    docs[50] = {"_id": "twin", "n": 50}
+    docs[51] = {"_id": "twin", "n": 51}
+    docs[90] = {"_id": "bad", "n": object()}
+    answers = await asyncio.gather(*(insert(d) for d in docs))
+    assert answers[7] == "duplicate"
+    assert sorted([answers[50], answers[51]]) == ["duplicate", "ok"]
+    assert answers[90] == "invalid"
+    others = [a for i, a in enumerate(answers) if i not in (7, 50, 51, 90)]
+    assert others == ["ok"] * 116
+    assert await coll.count({}) == 1 + 116 + 1
+    assert await coll.find_one({"_id": "taken"}) == {"_id": "taken", "n": -1}
+    assert await coll.find_one({"_id": "bad"}) is None
+
+
+async def test_drop_index_drops_only_the_named_index_over_the_given_keys(
+    coll: Collection,
+) -> None:
+    """Issue 21 (the migration of replaced indexes): ``drop_index`` drops an index only when
+    its name and keys are the ones given; absent, other keys, or already dropped: False."""
+    await coll.create_index([("due", 1)], name="by_due")
+    await coll.create_index([("due", 1), ("who", 1)], name="by_due_who")
+    await coll.insert_one({"_id": "a", "due": 1, "who": "x"})
+    assert await coll.drop_index("nothing", [("due", 1)]) is False
+    assert await coll.drop_index("by_due_who", [("due", 1)]) is False  # other keys
+    assert await coll.drop_index("by_due", [("due", 1)]) is True
+    assert await coll.drop_index("by_due", [("due", 1)]) is False  # idempotent
+    await coll.create_index([("due", 1)], name="by_due")  # can be built again
+    assert await coll.find({"due": 1}) == [{"_id": "a", "due": 1, "who": "x"}]
+
+
 async def test_insert_needs_a_string_id(coll: Collection) -> None:
     with pytest.raises(ValueError, match="_id"):
         await coll.insert_one({"n": 1})

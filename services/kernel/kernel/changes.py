@@ -31,16 +31,25 @@ class ChangeSignal:
         self._task: asyncio.Task[None] | None = None
         self.streaming = hasattr(collection, "changed_ids")
         self.opened = asyncio.Event()  # set once the server has opened the stream
+        #: How many matching changes the stream reported (and how often it broke, since
+        #: changes may have been missed meanwhile): a cache read at one generation is stale
+        #: once this moved on.
+        self.generation = 0
+
+    def follow(self) -> None:
+        """Open the stream now (where the store has one) without waiting for a change."""
+        if self.streaming and self._task is None:
+            self._task = asyncio.create_task(self._follow())
 
     async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 (a pause, not a deadline)
         """Return at the next matching change, or after ``timeout`` seconds."""
-        if self.streaming and self._task is None:
-            self._task = asyncio.create_task(self._follow())
+        self.follow()
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
     def _changed(self) -> None:
+        self.generation += 1
         event, self._event = self._event, asyncio.Event()
         event.set()
 
@@ -52,10 +61,12 @@ class ChangeSignal:
                     self._changed()
             except StoreUnavailableError as exc:
                 log.warning("change stream of %s broke (%s); resuming", self._collection.name, exc)
+                self._changed()  # what changed while it was down is unknown
                 await asyncio.sleep(1.0)
             except StoreError as exc:  # e.g. a standalone mongod: no change streams
                 log.info("no change stream on %s (%s); polling", self._collection.name, exc)
                 self.streaming = False
+                self._changed()
                 return
 
     async def close(self) -> None:

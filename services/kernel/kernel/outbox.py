@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 
 OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until")
 
+#: Batches of announced aggregates a relay publishes at once (claim, publish, confirm,
+#: clear overlap, so a batch's confirm round trip does not hold the next one back).
+RELAY_FLIGHTS = 4
 #: The pause after a sweep is at least this many times the sweep's own duration.
 SWEEP_DUTY_FACTOR = 10.0
 #: A sweep's query asks for the candidates of this many batches at once.
@@ -272,16 +275,7 @@ class OutboxRelay:
         if sweep:
             self.stats.sweeps += 1
         for coll in self._collections:
-            ids = list(self._hints.pop(coll.name, {}))
-            for start in range(0, len(ids), self._batch_size):
-                try:
-                    claimed = await self._claim_ids(coll, ids[start : start + self._batch_size])
-                    n, _ = await self._pass(coll, claimed)
-                except BaseException:
-                    # The store failed mid-way: keep the rest announced for the next pass.
-                    self._rehint(coll.name, ids[start:])
-                    raise
-                published += n
+            published += await self._drain_hints(coll)
             started = time.monotonic()
             while sweep:
                 # One query finds the candidates of several batches: on a server that scans,
@@ -304,6 +298,72 @@ class OutboxRelay:
                 self._sweep_interval, SWEEP_DUTY_FACTOR * swept
             )
         return published
+
+    async def _drain_hints(self, coll: Collection) -> int:
+        """Claim and publish the announced aggregates of ``coll``, up to ``RELAY_FLIGHTS``
+        batches at a time, taking hints that arrive meanwhile too, until none is left
+        (issue 21, P3: one batch at a time waited a whole confirm round trip per batch).
+        An aggregate is taken once per drain: one announced again while (or after) its
+        batch flies, or put back by a failed publish, stays announced for the next pass, so
+        it is never in two flights at once (its newer events follow the older ones, and its
+        own lease does not turn the claim away) and a failing broker is not retried in a
+        loop (the worker's wake or interval starts the next pass)."""
+        flying: dict[asyncio.Task[int], list[str]] = {}
+        taken: set[str] = set()
+        published = 0
+        failure: BaseException | None = None
+        try:
+            while True:
+                ids = [] if failure is not None else self._take_hints(coll.name, taken)
+                if ids:
+                    task = asyncio.create_task(self._hinted_batch(coll, ids))
+                    flying[task] = ids
+                    taken.update(ids)
+                    if len(flying) < RELAY_FLIGHTS:
+                        continue
+                if not flying:
+                    break
+                done, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    flying.pop(task)
+                    if task.cancelled():
+                        failure = failure or asyncio.CancelledError()
+                    elif task.exception() is not None:
+                        failure = failure or task.exception()
+                    else:
+                        published += task.result()
+        finally:
+            for task in flying:  # this pass was cancelled (the worker stops): so are they
+                task.cancel()
+        if failure is not None:
+            raise failure
+        return published
+
+    def _take_hints(self, collection: str, taken: set[str]) -> list[str]:
+        """Up to a batch of announced ids of ``collection`` not ``taken`` yet in this
+        drain; the others stay announced."""
+        pending = self._hints.get(collection)
+        if not pending:
+            return []
+        ids = []
+        for doc_id in pending:
+            if doc_id not in taken:
+                ids.append(doc_id)
+                if len(ids) == self._batch_size:
+                    break
+        for doc_id in ids:
+            del pending[doc_id]
+        return ids
+
+    async def _hinted_batch(self, coll: Collection, ids: list[str]) -> int:
+        try:
+            claimed = await self._claim_ids(coll, ids)
+            n, _ = await self._pass(coll, claimed)
+        except BaseException:
+            # The store failed mid-way: keep them announced for the next pass.
+            self._rehint(coll.name, ids)
+            raise
+        return n
 
     def _rehint(self, collection: str, ids: Iterable[str]) -> None:
         # No wake: the retry waits for the worker's interval, so an outage is not hammered.

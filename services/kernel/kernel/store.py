@@ -55,6 +55,7 @@ __all__ = [
     "FileTooLargeError",
     "Filter",
     "IndexKeys",
+    "ObsoleteIndex",
     "SortSpec",
     "StoreError",
     "StoreUnavailableError",
@@ -62,6 +63,7 @@ __all__ = [
     "Update",
     "content_chunks",
     "datetime",
+    "drop_obsolete_indexes",
 ]
 
 
@@ -223,6 +225,11 @@ class Collection(Protocol):
     ) -> None:
         """Create an index (idempotent)."""
 
+    async def drop_index(self, name: str, keys: IndexKeys) -> bool:
+        """Drop the index ``name`` if it exists over exactly ``keys`` (non-unique, as
+        ``create_index`` made it); True when it was dropped. Idempotent: an absent index, or
+        one of that name over other keys (a newer index reusing the name), is left alone."""
+
 
 class DocumentStore(Protocol):
     """A database: a namespace of collections owned by one service."""
@@ -238,3 +245,19 @@ class DocumentStore(Protocol):
 
     async def close(self) -> None:
         """Release connections and files."""
+
+
+#: An index a release no longer declares: (name, keys as that release created them).
+ObsoleteIndex = tuple[str, tuple[tuple[str, int], ...]]
+
+
+async def drop_obsolete_indexes(collection: Collection, obsolete: Sequence[ObsoleteIndex]) -> int:
+    """Drop the indexes an earlier release created on ``collection`` and this one no longer
+    uses (each only while it still has the keys it was created with); returns how many were
+    dropped. Idempotent: it runs with every ``ensure_indexes`` (the migration Job and each
+    service start); one that finds nothing to drop costs a look at the index list per entry."""
+    dropped = 0
+    for name, keys in obsolete:
+        if await collection.drop_index(name, list(keys)):
+            dropped += 1
+    return dropped

@@ -22,7 +22,7 @@ from coordination.domain.technical import TechnicalSupportRequest
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, ObsoleteIndex, drop_obsolete_indexes
 
 T = TypeVar("T")
 
@@ -88,6 +88,9 @@ class _Repository:
 
     name = ""
     indexes: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    #: Indexes an earlier release created here and none of today's lists uses (issue 21):
+    #: dropped by ``ensure_indexes`` (the migration), each only while it has these keys.
+    obsolete_indexes: tuple[ObsoleteIndex, ...] = ()
     #: The fields that answer a client's list (``kernel.keyset``), if the collection has one:
     #: every stored document then carries its multikey list fields (``ListShape.stamp``).
     shape: ListShape | None = None
@@ -99,6 +102,7 @@ class _Repository:
     async def ensure_indexes(self) -> None:
         for name, keys in self.indexes:
             await self._coll.create_index(list(keys), name=name)
+        await drop_obsolete_indexes(self._coll, self.obsolete_indexes)
         if self.shape is not None:
             await self.shape.backfill(self._coll)
 
@@ -213,6 +217,11 @@ class AssistanceRepository(RequestRepository[AssistanceRequest]):
         *shape.indexes(),
         ("by_refusal", (("refused", 1), ("helper_id", 1), ("_id", 1))),
     )
+    # Replaced by the list shape's indexes (issue 18).
+    obsolete_indexes = (
+        ("by_requester", (("requester_id", 1), ("_id", 1))),
+        ("by_helper", (("helper_id", 1), ("_id", 1))),
+    )
 
     @staticmethod
     def _doc(aggregate: Any) -> dict[str, Any]:
@@ -245,6 +254,10 @@ class TechnicalSupportRepository(RequestRepository[TechnicalSupportRequest]):
         "requested_at", ("township_id",), ("department_id",), reader_fields=party_fields
     )
     indexes = shape.indexes()
+    obsolete_indexes = (
+        ("by_township", (("township_id", 1), ("_id", 1))),
+        ("by_department", (("department_id", 1), ("_id", 1))),
+    )
 
 
 class InformationQueryRepository(RequestRepository[InformationQuery]):
@@ -254,6 +267,10 @@ class InformationQueryRepository(RequestRepository[InformationQuery]):
     party_fields = ("requester_id", "holder_id")
     shape = ListShape("asked_at", ("requester_id",), ("holder_id",), reader_fields=party_fields)
     indexes = shape.indexes()
+    obsolete_indexes = (
+        ("by_requester", (("requester_id", 1), ("_id", 1))),
+        ("by_holder", (("holder_id", 1), ("_id", 1))),
+    )
 
 
 class AnswerAccessLog(_Repository):

@@ -33,7 +33,7 @@ from coordination.domain.model import Agency, AgencyKind, Liaison
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, ObsoleteIndex, drop_obsolete_indexes
 
 
 def agency_to_document(agency: Agency) -> dict[str, Any]:
@@ -435,10 +435,16 @@ class DisputeRepository:
         ("by_referral", (("referral_id", 1), ("_id", 1))),
         *shape.indexes(),
     )
+    #: Replaced by the list shape's indexes (issue 18); dropped by the migration (issue 21).
+    obsolete_indexes: tuple[ObsoleteIndex, ...] = (
+        ("by_party", (("parties", 1), ("_id", 1))),
+        ("by_status", (("status", 1), ("_id", 1))),
+    )
 
     async def ensure_indexes(self) -> None:
         for name, keys in self.indexes:
             await self._coll.create_index(list(keys), name=name)
+        await drop_obsolete_indexes(self._coll, self.obsolete_indexes)
         await self.shape.backfill(self._coll)
 
     async def get(self, dispute_id: str) -> Dispute | None:

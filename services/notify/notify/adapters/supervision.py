@@ -10,7 +10,7 @@ from typing import Any
 
 from kernel.envelope import Envelope
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
+from kernel.store import Document, DocumentStore, drop_obsolete_indexes
 from notify.adapters.record import RecordRepository
 from notify.domain.record import RecordEntry
 from notify.domain.supervision import Rating
@@ -44,6 +44,8 @@ class RatingRepository:
     async def ensure_indexes(self) -> None:
         # "Ratings between" in (time, id) order without an in-memory sort (issue 21).
         await self._coll.create_index([("rated_at", 1), ("_id", 1)], name="by_time_id")
+        # What it replaced (issue 21's migration).
+        await drop_obsolete_indexes(self._coll, [("by_time", (("rated_at", 1),))])
 
     async def add(self, rating: Rating, event: Envelope) -> None:
         fields: dict[str, Any] = asdict(rating)

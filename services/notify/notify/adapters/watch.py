@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kernel.changes import ChangeSignal
-from kernel.store import Document, DocumentStore, DuplicateKeyError
+from kernel.store import Document, DocumentStore, DuplicateKeyError, drop_obsolete_indexes
 from notify.domain.watch import PlannedTimer, WatchedDeadline
 
 OPEN_TIMER_STATES = ["pending", "paused"]
@@ -67,6 +67,8 @@ class DeadlineRepository:
         # The reports' "due between" in (due, key) order (issue 21: with ``due`` alone the
         # server sorts the range in memory).
         await self._coll.create_index([("due", 1), ("_id", 1)], name="by_due_key")
+        # What it replaced (issue 21's migration).
+        await drop_obsolete_indexes(self._coll, [("by_due", (("due", 1),))])
         # The work queue: an agency's clocks in one state, soonest first, paged by (due, key).
         await self._coll.create_index(
             [("responsible_agency_id", 1), ("state", 1), ("due", 1), ("_id", 1)],

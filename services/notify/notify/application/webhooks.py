@@ -382,3 +382,4 @@ class Webhooks:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        await self.repo.stop_following()

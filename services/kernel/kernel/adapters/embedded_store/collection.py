@@ -245,15 +245,9 @@ class EmbeddedCollection:
 
         return await self._run(work)
 
-    async def create_index(
-        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
-    ) -> None:
-        """Create a SQLite expression index over ``keys`` (idempotent by name); a unique
-        one makes colliding writes raise DuplicateKeyError."""
-        if not keys:
-            raise ValueError("an index needs at least one key")
-        validate_sort(keys)
-        index_name = name or default_index_name(keys)
+    def _index_statement(self, keys: IndexKeys, *, unique: bool, index_name: str) -> str:
+        """The CREATE INDEX of ``create_index`` (SQLite keeps its text in sqlite_master,
+        which is how ``drop_index`` recognises the keys)."""
         columns = [
             f"{_value_expr(path, 'doc', 'id')} {'ASC' if direction == 1 else 'DESC'}"
             for path, direction in keys
@@ -265,10 +259,45 @@ class EmbeddedCollection:
                 for path, _ in keys
                 if path != "_id"
             ]
-        statements = [
+        return (
             f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS "
             f"{_quote_ident(f'{self.name}:{index_name}')} ON {self._table} ({', '.join(columns)})"
-        ]
+        )
+
+    async def drop_index(self, name: str, keys: IndexKeys) -> bool:
+        """Drop ``name`` when it exists as ``create_index`` made it over exactly ``keys``
+        (non-unique). The partial array indexes of its paths stay: other indexes share
+        them."""
+        if not keys:
+            raise ValueError("an index needs at least one key")
+        validate_sort(keys)
+        ident = f"{self.name}:{name}"
+        wanted = self._index_statement(keys, unique=False, index_name=name).replace(
+            " IF NOT EXISTS", ""
+        )
+
+        def work(conn: sqlite3.Connection) -> bool:
+            with _write_transaction(conn):
+                row = conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (ident,)
+                ).fetchone()
+                if row is None or str(row[0]).replace(" IF NOT EXISTS", "") != wanted:
+                    return False
+                conn.execute(f"DROP INDEX {_quote_ident(ident)}")
+                return True
+
+        return bool(await self._run(work))
+
+    async def create_index(
+        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+    ) -> None:
+        """Create a SQLite expression index over ``keys`` (idempotent by name); a unique
+        one makes colliding writes raise DuplicateKeyError."""
+        if not keys:
+            raise ValueError("an index needs at least one key")
+        validate_sort(keys)
+        index_name = name or default_index_name(keys)
+        statements = [self._index_statement(keys, unique=unique, index_name=index_name)]
         # For each path (and each of its prefixes), a partial index of the rows where it
         # holds an array: almost always empty, and what lets a filter's "array" branch be an
         # index lookup too, so SQLite can plan the whole filter as a MULTI-INDEX OR.
