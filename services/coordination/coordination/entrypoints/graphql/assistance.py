@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import assistance_actions
 from coordination.application.assistance import (
     PhoneCallInput,
     RecordAssistanceMediation,
@@ -35,7 +36,7 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
+from kernel.graphql import Connection, ListOrder, UserError, action_fields, expose_enum, page_size
 
 expose_enum(
     ast.AssistanceStatus,
@@ -130,6 +131,11 @@ class AssistanceRequest:
     @strawberry.field
     async def helper(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.helper_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: assistance_actions(info.context.assistance, i, info.context.caller()),
+        "assistance request",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> AssistanceRequest | None:

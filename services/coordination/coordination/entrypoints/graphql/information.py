@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import information_actions
 from coordination.application.information import (
     AnswerInformation,
     AskInformation,
@@ -37,6 +38,7 @@ from kernel.graphql import (
     Connection,
     ListOrder,
     UserError,
+    action_fields,
     expose_enum,
     graphql_error,
     page_size,
@@ -103,6 +105,11 @@ class InformationQuery:
     @strawberry.field
     async def holder(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.holder_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: information_actions(info.context.information, i, info.context.caller()),
+        "information query",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> InformationQuery | None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 
 from coordination.application import access
+from coordination.application.actions import meeting_actions
 from coordination.application.actors import acting
 from coordination.application.meetings import (
     AnswerMinutes,
@@ -42,6 +43,7 @@ from kernel.graphql import (
     Connection,
     ListOrder,
     UserError,
+    action_fields,
     expose_enum,
     graphql_error,
     page_size,
@@ -181,6 +183,11 @@ class Meeting:
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: meeting_actions(info.context.meetings, i, info.context.caller()),
+        "meeting",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Meeting | None:

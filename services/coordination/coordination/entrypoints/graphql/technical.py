@@ -9,6 +9,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import technical_actions
 from coordination.application.technical import (
     AnswerTechnicalSupport,
     DispatchTechnicalStaff,
@@ -31,7 +32,7 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
+from kernel.graphql import Connection, ListOrder, UserError, action_fields, expose_enum, page_size
 
 strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
 expose_enum(
@@ -101,6 +102,11 @@ class TechnicalSupportRequest:
     @strawberry.field
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: technical_actions(info.context.technical_support, i, info.context.caller()),
+        "technical-support request",
+    )
 
     @classmethod
     async def resolve_reference(

@@ -10,7 +10,6 @@ import strawberry
 
 from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import UserError
 from referral.domain.model import DeadlineInfo
 from referral.entrypoints.graphql.agency import Agency, _agency
 from referral.entrypoints.graphql.context import Info, ReferralStatus
@@ -201,12 +200,3 @@ class ReferralOngoingViolation:
     stop_ordered_at: datetime
     notice: str
     notified_at: datetime
-
-
-@strawberry.type(description="Whether you may run one mutation on a referral now.")
-class ViewerCan:
-    action: str = strawberry.field(description="the mutation's name, e.g. acceptReferral")
-    allowed: bool = strawberry.field(description="it would succeed now")
-    refusal: UserError | None = strawberry.field(
-        description="what it would answer otherwise (code, Chinese message, field)"
-    )

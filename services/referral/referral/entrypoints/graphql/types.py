@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from kernel.calendar import WorkingCalendar
-from kernel.graphql import UserError, user_error
+from kernel.graphql import UserError, action_fields
 from referral.application.access import may_read_material_content, may_read_referral_complaint
 from referral.application.actions import viewer_can
 from referral.domain.complaint import Complaint as ComplaintModel
@@ -29,7 +29,6 @@ from referral.entrypoints.graphql.parts import (
     ReferralSupervision,
     ReferralTransition,
     ReferralUpwardTransfer,
-    ViewerCan,
 )
 from referral.entrypoints.http.files import download_path, letter_path
 
@@ -103,33 +102,10 @@ class Referral:
         "material by reference, not files of this referral; upload what is sent"
     )
 
-    @strawberry.field(
-        description="What you may do to this referral now (issue 18): each mutation tried as a "
-        "dry run by its own handler (the authorization matrix and the state rules the server "
-        "enforces), with the refusal it would answer. Ask it of one referral at a time."
+    viewer_can, available_actions = action_fields(
+        lambda info, rid: viewer_can(info.context.handlers.referrals, rid, info.context.caller()),
+        "referral",
     )
-    async def viewer_can(self, info: Info) -> list[ViewerCan]:
-        checks = await viewer_can(
-            info.context.handlers.referrals, str(self.id), info.context.caller()
-        )
-        return [
-            ViewerCan(
-                action=check.action,
-                allowed=check.allowed,
-                refusal=user_error(check.refusal) if check.refusal else None,
-            )
-            for check in checks
-        ]
-
-    @strawberry.field(
-        description="The mutations of `viewerCan` you may run now, by name (e.g. "
-        "acceptReferral): offer these buttons, no others."
-    )
-    async def available_actions(self, info: Info) -> list[str]:
-        checks = await viewer_can(
-            info.context.handlers.referrals, str(self.id), info.context.caller()
-        )
-        return [check.action for check in checks if check.allowed]
 
     @strawberry.field(description="The complaint this referral was created from (R-CMP-03).")
     async def complaint(self, info: Info) -> Complaint | None:
