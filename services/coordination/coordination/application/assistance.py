@@ -117,6 +117,12 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             party_id=party_scope(actor, "assistanceRefusals"),
         )
 
+    async def refusals_count(self, *, helper_id: str | None, caller: Caller) -> int:
+        """How many refusals :meth:`refusals_visible` pages through, all pages together."""
+        return await self.requests.refusals_count(
+            helper_id=helper_id, party_id=party_scope(acting(caller), "assistanceRefusals")
+        )
+
     def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
         return self._deadlines("AssistanceRequest", r.id, r.clocks, *kinds)
 

@@ -31,10 +31,17 @@ class AgencyQuery:
     ) -> Connection[Agency]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.queries.agencies(
-            kind=kind.value if kind else None, after=after, limit=first + 1
+        of_kind = kind.value if kind else None
+        queries = info.context.queries
+        rows = await queries.agencies(kind=of_kind, after=after, limit=first + 1)
+        return connection(
+            rows,
+            first,
+            cursor=lambda a: a.id,
+            node=Agency.from_model,
+            after=after,
+            count=lambda: queries.agencies_count(kind=of_kind),
         )
-        return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model, after=after)
 
 
 @strawberry.input

@@ -193,18 +193,6 @@ class AssistanceRequest:
         )
 
 
-def _page(
-    rows: list[ast.AssistanceRequest], first: int, info: Info, after: str | None
-) -> Connection[AssistanceRequest]:
-    return connection(
-        rows,
-        first,
-        cursor=lambda r: r.id,
-        node=lambda r: AssistanceRequest.of(r, info),
-        after=after,
-    )
-
-
 AssistanceResult = Annotated[
     AssistanceRequest | UserError,
     strawberry.union(
@@ -310,13 +298,19 @@ class AssistanceQuery:
     ) -> Connection[AssistanceRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.assistance.refusals_visible(
-            helper_id=str(helper_id) if helper_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
+        helper = str(helper_id) if helper_id else None
+        handlers = info.context.assistance
+        rows = await handlers.refusals_visible(
+            helper_id=helper, after=after, limit=first + 1, caller=caller
         )
-        return _page(rows, first, info, after)
+        return connection(
+            rows,
+            first,
+            cursor=lambda r: r.id,
+            node=lambda r: AssistanceRequest.of(r, info),
+            after=after,
+            count=lambda: handlers.refusals_count(helper_id=helper, caller=caller),
+        )
 
 
 @strawberry.type

@@ -266,15 +266,20 @@ class CatalogueQuery:
     ) -> Connection[CatalogueEntry]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.queries.catalogue_entries(
-            township_id=str(township_id) if township_id else None,
-            department_id=str(department_id) if department_id else None,
-            include_withdrawn=include_withdrawn,
-            after=after,
-            limit=first + 1,
-        )
+        where: dict[str, Any] = {
+            "township_id": str(township_id) if township_id else None,
+            "department_id": str(department_id) if department_id else None,
+            "include_withdrawn": include_withdrawn,
+        }
+        queries = info.context.queries
+        rows = await queries.catalogue_entries(**where, after=after, limit=first + 1)
         return connection(
-            rows, first, cursor=lambda e: e.code, node=CatalogueEntry.from_model, after=after
+            rows,
+            first,
+            cursor=lambda e: e.code,
+            node=CatalogueEntry.from_model,
+            after=after,
+            count=lambda: queries.catalogue_entries_count(**where),
         )
 
     @strawberry.field(

@@ -54,7 +54,8 @@ async def _inbox_page(
     if not info.context.may_read_inbox_of(agency_id):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
     first = page_size(first)
-    rows = await info.context.queries.inbox(
+    queries = info.context.queries
+    rows = await queries.inbox(
         agency_id, unread_only=unread_only, before=time_id_cursor(after), limit=first + 1
     )
     connection: InboxConnection = paginate(
@@ -65,6 +66,7 @@ async def _inbox_page(
         connection=InboxConnection,
         edge=InboxEdge,
         after=after,
+        count=lambda: queries.inbox_count(agency_id, unread_only=unread_only),
     )
     return connection
 
@@ -86,7 +88,7 @@ class Agency:
     async def unread_count(self, info: Info) -> int:
         if not info.context.may_read_inbox_of(str(self.id)):
             raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
-        return await info.context.queries.unread_count(str(self.id))
+        return await info.context.queries.inbox_count(str(self.id), unread_only=True)
 
     @strawberry.field(
         description="What is due for this agency: its open clocks of every kind, soonest "

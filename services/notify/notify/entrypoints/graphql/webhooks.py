@@ -87,6 +87,7 @@ class Webhook:
             cursor=_delivery_cursor,
             node=WebhookDelivery.from_view,
             after=after,
+            count=lambda: info.context.queries.webhook_deliveries_count(str(self.id), state=state),
         )
         return connection
 

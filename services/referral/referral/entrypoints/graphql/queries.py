@@ -194,6 +194,11 @@ async def complaints(
         cursor=cursor,
         node=Complaint.from_model,
         after=after,
+        count=lambda: info.context.queries.complaints_count(
+            info.context.principal(),
+            status=status.value if status else None,
+            owner_id=str(owner_id) if owner_id else None,
+        ),
     )
     return connection
 
