@@ -20,10 +20,12 @@ from coordination.entrypoints.graphql.context import Info
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import (
     Connection,
+    ErrorCode,
     ListOrder,
     UserError,
     decode_keyset_cursor,
     expose_enum,
+    graphql_error,
     guard,
     keyset_cursor,
     paginate,
@@ -125,10 +127,18 @@ class Agency:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency | None:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency:
+        """An agency another subgraph links to; one this directory does not know is a
+        NOT_FOUND error at that link (the gateway nulls the nullable link, not the list)."""
         info.context.principal()
         model = await info.context.agency_loader.load(str(id))
-        return cls.from_model(model) if model else None
+        if model is None:
+            raise graphql_error(
+                f"agency {str(id)!r} is not registered in the directory",
+                ErrorCode.NOT_FOUND,
+                agencyId=str(id),
+            )
+        return cls.from_model(model)
 
 
 async def load_agency(info: Info, agency_id: str | None) -> Agency | None:

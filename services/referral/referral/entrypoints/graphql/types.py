@@ -48,9 +48,29 @@ class Referral:
     urgent: bool
     created_at: datetime
     sent_at: datetime | None
-    sender: Agency
-    receiver: Agency
-    previous_receivers: list[Agency]
+    sender_id: strawberry.ID = strawberry.field(
+        description="the sending agency's id, always present (`sender` may be null)"
+    )
+    receiver_id: strawberry.ID = strawberry.field(
+        description="the receiving agency's id, always present (`receiver` may be null)"
+    )
+    sender: Agency | None = strawberry.field(
+        description="the sending agency, resolved by the coordination subgraph; null (with "
+        "an error in `errors`) when coordination does not know it or does not answer, so "
+        "one missing agency never blanks a list; `senderId` stays"
+    )
+    receiver: Agency | None = strawberry.field(
+        description="the receiving agency, resolved by the coordination subgraph; null (with "
+        "an error in `errors`) when coordination does not know it or does not answer; "
+        "`receiverId` stays"
+    )
+    previous_receiver_ids: list[strawberry.ID] = strawberry.field(
+        description="the agencies the referral went to before (R-REF-08), oldest first"
+    )
+    previous_receivers: list[Agency | None] = strawberry.field(
+        description="`previousReceiverIds` resolved by coordination; an item is null when "
+        "its agency cannot be resolved"
+    )
     # The clocks are built (with their working-day explanations) only when a query asks for
     # them: eagerly they were ~9 % of a referral read's CPU (issue 21, P6 profile).
     _clocks: strawberry.Private[tuple[ReferralModel, WorkingCalendar, datetime]]
@@ -140,8 +160,11 @@ class Referral:
             urgent=r.urgent,
             created_at=r.created_at,
             sent_at=r.sent_at,
+            sender_id=strawberry.ID(r.sender_id),
+            receiver_id=strawberry.ID(r.receiver_id),
             sender=Agency(id=strawberry.ID(r.sender_id)),
             receiver=Agency(id=strawberry.ID(r.receiver_id)),
+            previous_receiver_ids=[strawberry.ID(a) for a in r.previous_receivers],
             previous_receivers=[Agency(id=strawberry.ID(a)) for a in r.previous_receivers],
             _clocks=(r, calendar, now),
             overdue=r.is_overdue(now),
