@@ -5,8 +5,11 @@ a party that may act, a party that may not, another agency, and a wrong state.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from tests.integration.coordination.test_authz_coordination import (
     COORD,
@@ -25,7 +28,9 @@ from tests.integration.coordination.test_authz_coordination import (
     dispute_input,
     err,
     graph,  # noqa: F401
+    meeting_input,
 )
+from tests.integration.coordination.test_coordination_cooperation_access import TEC_INPUT
 
 CAN = "status availableActions viewerCan { action allowed refusal { errorCode family } }"
 
@@ -51,6 +56,7 @@ async def can(g: Graph, who: Who, field: str, object_id: str) -> dict[str, Any] 
 
 
 def request(name: str, typename: str) -> str:
+    """The mutation ``name`` taking ``input: <Name>Input!``, aliased ``m``."""
     return (
         f"mutation($input: {name[0].upper()}{name[1:]}Input!) {{ m: {name}(input: $input) {{ "
         + err(f"... on {typename} {{ id status }}")
@@ -118,79 +124,78 @@ async def test_R_AST_01_R_AST_02_assistance_actions_are_the_mutations_dry_runs(
     assert requester is not None and requester["actions"] == ["reportAssistanceResult"]
 
 
-async def test_R_TEC_01_R_TEC_02_technical_support_actions_are_the_department_s(
-    graph: Graph,  # noqa: F811
-) -> None:
-    """The department may send staff and answer; the asking township may do neither; the
-    justice bureau acts on nothing; a third agency does not see it; answered, it is done."""
-    g = graph
-    tec = await g.ok(
-        TOWN_CLERK,
-        request("requestTechnicalSupport", "TechnicalSupportRequest"),
-        input={
-            "townshipId": "fy-hancong",
-            "departmentId": "fy-housing",
-            "kind": "IDENTIFICATION",
-            "question": "该建筑是否属于违法建设",
-            "documentNumber": "寒协〔2026〕9号",
-        },
-    )
-    department = await can(g, HOUSING_CLERK, "technicalSupportRequest", tec["id"])
-    assert department is not None
-    assert department["actions"] == ["dispatchTechnicalStaff", "answerTechnicalSupport"]
-    assert_only_refused(await can(g, TOWN_CLERK, "technicalSupportRequest", tec["id"]))
-    assert_only_refused(await can(g, JUSTICE, "technicalSupportRequest", tec["id"]))
-    assert await can(g, NATRES_CLERK, "technicalSupportRequest", tec["id"]) is None
-    answered = await g.ok(
+@dataclass(frozen=True)
+class Duty:
+    """A request answered by the addressed agency: how it is made, who holds it, what the
+    holder may do, and how it is answered."""
+
+    field: str  # the single read, e.g. technicalSupportRequest
+    typename: str
+    make: str  # the mutation that makes it (by the township)
+    make_input: dict[str, Any]
+    holder: Who
+    holder_actions: list[str]
+    answer: str  # the mutation that answers it (by the holder)
+    answer_input: dict[str, Any]  # without the id, which goes under ``id_field``
+    id_field: str
+
+
+DUTIES = [
+    Duty(
+        "technicalSupportRequest",
+        "TechnicalSupportRequest",
+        "requestTechnicalSupport",
+        TEC_INPUT,
         HOUSING_CLERK,
-        "mutation($input: AnswerTechnicalSupportInput!) { m: answerTechnicalSupport("
-        "input: $input) { " + err("... on TechnicalSupportRequest { id status }") + " } }",
-        input={
-            "requestId": tec["id"],
-            "answer": {"conclusion": "属于违法建设"},
-            "documentNumber": "抚住建认〔2026〕1号",
-        },
-    )
-    assert answered["status"] == "ANSWERED"
-    done = await can(g, HOUSING_CLERK, "technicalSupportRequest", tec["id"])
-    assert done is not None and done["actions"] == [], done
-    assert done["refusals"]["answerTechnicalSupport"] not in (None, "FORBIDDEN")
-
-
-async def test_R_INF_01_information_actions_are_the_holder_s(graph: Graph) -> None:  # noqa: F811
-    """The holder may answer or decline; the asking township may not; the justice bureau acts
-    on nothing; a third agency does not see it; answered, neither is offered again."""
-    g = graph
-    inf = await g.ok(
-        TOWN_CLERK,
-        request("askInformation", "InformationQuery"),
-        input={
+        ["dispatchTechnicalStaff", "answerTechnicalSupport"],
+        "answerTechnicalSupport",
+        {"answer": {"conclusion": "属于违法建设"}, "documentNumber": "抚住建认〔2026〕1号"},
+        "requestId",
+    ),
+    Duty(
+        "informationQuery",
+        "InformationQuery",
+        "askInformation",
+        {
             "requesterId": "fy-hancong",
             "holderId": "fy-market",
             "subject": "某商户营业执照登记信息",
             "purpose": "核实无照经营",
         },
-    )
-    holder = await can(g, MARKET_CLERK, "informationQuery", inf["id"])
-    assert holder is not None
-    assert holder["actions"] == ["answerInformationQuery", "declineInformationQuery"]
-    assert_only_refused(await can(g, TOWN_CLERK, "informationQuery", inf["id"]))
-    assert_only_refused(await can(g, JUSTICE, "informationQuery", inf["id"]))
-    assert await can(g, NATRES_CLERK, "informationQuery", inf["id"]) is None
-    answered = await g.ok(
         MARKET_CLERK,
-        "mutation($input: AnswerInformationQueryInput!) { m: answerInformationQuery(input: $input) "
-        "{ " + err("... on InformationQuery { id status }") + " } }",
-        input={
-            "queryId": inf["id"],
-            "content": "该商户未办理营业执照",
-            "classification": "INTERNAL",
-        },
+        ["answerInformationQuery", "declineInformationQuery"],
+        "answerInformationQuery",
+        {"content": "该商户未办理营业执照", "classification": "INTERNAL"},
+        "queryId",
+    ),
+]
+
+
+@pytest.mark.parametrize("duty", DUTIES, ids=lambda d: d.field)
+async def test_R_TEC_01_R_TEC_02_R_INF_01_the_holder_answers_nobody_else(
+    graph: Graph,  # noqa: F811
+    duty: Duty,
+) -> None:
+    """Technical support (R-TEC-01/02) and information queries (R-INF-01): the holder may act
+    (send staff / answer, or answer / decline); the asking township may do none of it; the
+    justice bureau acts on nothing; a third agency does not see the request; once answered,
+    nothing is offered and the refusal is the state's, not the matrix's."""
+    g = graph
+    made = await g.ok(TOWN_CLERK, request(duty.make, duty.typename), input=duty.make_input)
+    holder = await can(g, duty.holder, duty.field, made["id"])
+    assert holder is not None and holder["actions"] == duty.holder_actions, holder
+    assert_only_refused(await can(g, TOWN_CLERK, duty.field, made["id"]))
+    assert_only_refused(await can(g, JUSTICE, duty.field, made["id"]))
+    assert await can(g, NATRES_CLERK, duty.field, made["id"]) is None
+    answered = await g.ok(
+        duty.holder,
+        request(duty.answer, duty.typename),
+        input={duty.id_field: made["id"], **duty.answer_input},
     )
     assert answered["status"] == "ANSWERED"
-    done = await can(g, MARKET_CLERK, "informationQuery", inf["id"])
+    done = await can(g, duty.holder, duty.field, made["id"])
     assert done is not None and done["actions"] == [], done
-    assert "FORBIDDEN" not in done["refusals"].values()
+    assert "FORBIDDEN" not in done["refusals"].values() and None not in done["refusals"].values()
 
 
 async def test_R_MTG_01_meeting_actions_follow_the_convener_the_invitees_and_the_date(
@@ -201,19 +206,7 @@ async def test_R_MTG_01_meeting_actions_follow_the_convener_the_invitees_and_the
     nothing; an agency not invited does not see the meeting."""
     g = graph
     starts = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
-    mtg = await g.ok(
-        COORD,
-        SCHEDULE,
-        input={
-            "kind": "SPECIAL",
-            "title": "市场与自然资源执法协调会",
-            "convenerId": "fy-coord",
-            "startsAt": starts.isoformat(),
-            "place": "市政府三楼会议室",
-            "attendeeIds": ["fy-market", "fy-natres"],
-            "agenda": ["违法占地案件分工"],
-        },
-    )
+    mtg = await g.ok(COORD, SCHEDULE, input=meeting_input(starts))
     invited = await can(g, MARKET_CLERK, "meeting", mtg["id"])
     assert invited is not None and invited["actions"] == ["rsvpMeeting"], invited
     assert invited["refusals"]["draftMeetingMinutes"] == "FORBIDDEN"
