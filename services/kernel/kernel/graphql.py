@@ -48,6 +48,8 @@ __all__ = [
     "graphql_error",
     "guard",
     "keyset_cursor",
+    "link",
+    "link_id",
     "page_size",
     "paginate",
     "parse_datetime",
@@ -264,6 +266,21 @@ class ListOrder(Enum):
     @property
     def descending(self) -> bool:
         return self is ListOrder.NEWEST_FIRST
+
+
+def link_id(what: str) -> Any:
+    """The field of the id kept beside a link another subgraph resolves (:func:`link`)."""
+    return strawberry.field(description=f"{what}: its id, always present")
+
+
+def link(what: str, id_field: str) -> Any:
+    """A nullable link to an entity another subgraph resolves (e.g. an Agency, by
+    coordination): one it cannot resolve nulls only this field, with a NOT_FOUND error at its
+    path, never the list around it; ``id_field`` (:func:`link_id`) stays."""
+    return strawberry.field(
+        description=f"{what}, resolved by another subgraph; null (with a NOT_FOUND error at "
+        f"this path) when it cannot be resolved; `{id_field}` stays"
+    )
 
 
 def page_size(first: int) -> int:

@@ -17,6 +17,8 @@ from kernel.graphql import (
     encode_cursor,
     follow,
     graphql_error,
+    link,
+    link_id,
     page_size,
     paginate,
 )
@@ -126,9 +128,11 @@ class Viewer:
     person_name: str
     district: str
     roles: list[str] = strawberry.field(description="the token's roles, e.g. clerk, leader")
-    agency: Agency = strawberry.field(
-        description="the caller's agency (its name and kind come from coordination; its "
-        "inbox, unread count and work queue from notify)"
+    agency_id: strawberry.ID = link_id("the caller's agency")
+    agency: Agency | None = link(
+        "the caller's agency (its name and kind come from coordination; its inbox, unread "
+        "count and work queue from notify)",
+        "agencyId",
     )
 
 
@@ -140,6 +144,7 @@ def viewer(info: Info) -> Viewer:
         person_name=p.person_name,
         district=p.district,
         roles=list(p.roles),
+        agency_id=strawberry.ID(p.agency_id),
         agency=Agency(id=strawberry.ID(p.agency_id)),
     )
 

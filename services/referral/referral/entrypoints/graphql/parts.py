@@ -10,6 +10,7 @@ import strawberry
 
 from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
+from kernel.graphql import link, link_id
 from referral.domain.model import DeadlineInfo
 from referral.entrypoints.graphql.agency import Agency, _agency
 from referral.entrypoints.graphql.context import Info, ReferralStatus
@@ -107,7 +108,10 @@ class ReferralCompetence:
 class ReferralDecline:
     reasons: str
     catalogue_basis: str
-    interim_handler: Agency
+    interim_handler_id: strawberry.ID = link_id("the agency handling the case meanwhile (R-REF-07)")
+    interim_handler: Agency | None = link(
+        "the agency handling the case meanwhile (R-REF-07)", "interimHandlerId"
+    )
     by: str
     at: datetime
 
@@ -115,7 +119,12 @@ class ReferralDecline:
 @strawberry.type
 class ReferralRuling:
     dispute_id: str
-    responsible_agency: Agency
+    responsible_agency_id: strawberry.ID = link_id(
+        "the agency the ruling made responsible (R-DSP-03)"
+    )
+    responsible_agency: Agency | None = link(
+        "the agency the ruling made responsible (R-DSP-03)", "responsibleAgencyId"
+    )
     outcome_kind: str
     basis: str
     ruled_at: datetime
@@ -125,7 +134,8 @@ class ReferralRuling:
 @strawberry.type
 class ReferralSupervision:
     by: str
-    agency: Agency
+    agency_id: strawberry.ID = link_id("the supervising agency")
+    agency: Agency | None = link("the supervising agency", "agencyId")
     at: datetime
     note: str
     due: datetime | None = strawberry.field(
@@ -190,7 +200,8 @@ class ReferralSignature:
 class ReferralExtension:
     working_days: int
     reason: str
-    notified_agency: Agency
+    notified_agency_id: strawberry.ID = link_id("the agency told of the extension")
+    notified_agency: Agency | None = link("the agency told of the extension", "notifiedAgencyId")
     notified_at: datetime
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from kernel.calendar import WorkingCalendar
-from kernel.graphql import UserError, action_fields
+from kernel.graphql import UserError, action_fields, link, link_id
 from referral.application.access import may_read_material_content, may_read_referral_complaint
 from referral.application.actions import viewer_can
 from referral.domain.complaint import Complaint as ComplaintModel
@@ -48,22 +48,10 @@ class Referral:
     urgent: bool
     created_at: datetime
     sent_at: datetime | None
-    sender_id: strawberry.ID = strawberry.field(
-        description="the sending agency's id, always present (`sender` may be null)"
-    )
-    receiver_id: strawberry.ID = strawberry.field(
-        description="the receiving agency's id, always present (`receiver` may be null)"
-    )
-    sender: Agency | None = strawberry.field(
-        description="the sending agency, resolved by the coordination subgraph; null (with "
-        "an error in `errors`) when coordination does not know it or does not answer, so "
-        "one missing agency never blanks a list; `senderId` stays"
-    )
-    receiver: Agency | None = strawberry.field(
-        description="the receiving agency, resolved by the coordination subgraph; null (with "
-        "an error in `errors`) when coordination does not know it or does not answer; "
-        "`receiverId` stays"
-    )
+    sender_id: strawberry.ID = link_id("the sending agency")
+    receiver_id: strawberry.ID = link_id("the receiving agency")
+    sender: Agency | None = link("the sending agency", "senderId")
+    receiver: Agency | None = link("the receiving agency", "receiverId")
     previous_receiver_ids: list[strawberry.ID] = strawberry.field(
         description="the agencies the referral went to before (R-REF-08), oldest first"
     )
@@ -217,6 +205,7 @@ class Referral:
                 ReferralExtension(
                     working_days=r.extension.working_days,
                     reason=r.extension.reason,
+                    notified_agency_id=strawberry.ID(r.extension.notified_agency_id),
                     notified_agency=Agency(id=strawberry.ID(r.extension.notified_agency_id)),
                     notified_at=r.extension.notified_at,
                 )
@@ -240,6 +229,7 @@ class Referral:
                 ReferralDecline(
                     reasons=r.decline_info.reasons,
                     catalogue_basis=r.decline_info.catalogue_basis,
+                    interim_handler_id=strawberry.ID(r.decline_info.interim_handler_id),
                     interim_handler=Agency(id=strawberry.ID(r.decline_info.interim_handler_id)),
                     by=r.decline_info.by,
                     at=r.decline_info.at,
@@ -250,6 +240,7 @@ class Referral:
             rulings=[
                 ReferralRuling(
                     dispute_id=x.dispute_id,
+                    responsible_agency_id=strawberry.ID(x.responsible_agency_id),
                     responsible_agency=Agency(id=strawberry.ID(x.responsible_agency_id)),
                     outcome_kind=x.outcome_kind,
                     basis=x.basis,
@@ -261,6 +252,7 @@ class Referral:
             supervisions=[
                 ReferralSupervision(
                     by=s.by,
+                    agency_id=strawberry.ID(s.agency_id),
                     agency=Agency(id=strawberry.ID(s.agency_id)),
                     at=s.at,
                     note=s.note,
@@ -333,7 +325,8 @@ class ComplaintNotice:
     )
     text: str
     at: datetime
-    by_agency: Agency
+    by_agency_id: strawberry.ID = link_id("the agency that sent the notice")
+    by_agency: Agency | None = link("the agency that sent the notice", "byAgencyId")
     to_agency: Agency | None = strawberry.field(
         description="set when an agency that passed it on is told; else the complainant"
     )
@@ -354,8 +347,10 @@ class ComplaintTransition:
 class Complaint:
     id: strawberry.ID
     status: ComplaintStatus
-    first_agency: Agency = strawberry.field(description="首问: the agency that received it")
-    owner: Agency
+    first_agency_id: strawberry.ID = link_id("首问: the agency that received it")
+    first_agency: Agency | None = link("首问: the agency that received it", "firstAgencyId")
+    owner_id: strawberry.ID = link_id("the agency handling it now")
+    owner: Agency | None = link("the agency handling it now", "ownerId")
     complainant_name: str
     complainant_contact: str
     content: str
@@ -383,7 +378,9 @@ class Complaint:
         return cls(
             id=strawberry.ID(c.id),
             status=c.status,
+            first_agency_id=strawberry.ID(c.first_agency_id),
             first_agency=Agency(id=strawberry.ID(c.first_agency_id)),
+            owner_id=strawberry.ID(c.owner_agency_id),
             owner=Agency(id=strawberry.ID(c.owner_agency_id)),
             complainant_name=c.complainant_name,
             complainant_contact=c.complainant_contact,
@@ -401,6 +398,7 @@ class Complaint:
                     kind=n.kind,
                     text=n.text,
                     at=n.at,
+                    by_agency_id=strawberry.ID(n.by_agency_id),
                     by_agency=Agency(id=strawberry.ID(n.by_agency_id)),
                     to_agency=_agency(n.to_agency_id),
                 )
@@ -437,8 +435,10 @@ def referral_view(info: Info, model: ReferralModel) -> Referral:
 
 @strawberry.type(description="R-REF-12: consent to receive electronically from one agency.")
 class ElectronicConsent:
-    receiver: Agency
-    sender: Agency
+    receiver_id: strawberry.ID = link_id("the receiving agency")
+    receiver: Agency | None = link("the receiving agency", "receiverId")
+    sender_id: strawberry.ID = link_id("the sending agency")
+    sender: Agency | None = link("the sending agency", "senderId")
     consented: bool
 
 
