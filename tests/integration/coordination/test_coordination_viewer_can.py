@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kernel.calendar import SHANGHAI
 from tests.integration.coordination.test_authz_coordination import (
     COORD,
     GOV,
@@ -113,7 +114,8 @@ async def test_R_AST_01_R_AST_02_assistance_actions_are_the_mutations_dry_runs(
             "requestId": ast["id"],
             "willHelp": True,
             "replyLetterNumber": "抚住建复〔2026〕3号",
-            "agreedStartOn": datetime.now(UTC).date().isoformat(),
+            # Today where the service counts days (its calendar's zone, China).
+            "agreedStartOn": datetime.now(SHANGHAI).date().isoformat(),
         },
     )
     assert replied["status"] == "ACCEPTED"
@@ -213,7 +215,7 @@ async def test_R_MTG_01_meeting_actions_follow_the_convener_the_invitees_and_the
     assert invited["refusals"]["issueMeetingMinutes"] == "FORBIDDEN"
     convener = await can(g, COORD, "meeting", mtg["id"])
     assert convener is not None and convener["actions"] == [], convener
-    assert convener["refusals"]["draftMeetingMinutes"] == "INVALID_STATE"  # not held yet
+    assert convener["refusals"]["draftMeetingMinutes"] == "NOT_YET"  # not held yet
     assert_only_refused(await can(g, JUSTICE, "meeting", mtg["id"]))
     assert await can(g, HOUSING_CLERK, "meeting", mtg["id"]) is None
 

@@ -275,6 +275,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             "no legal office is registered to mediate; register the district's coordination "
             "body or justice bureau first",
             field="id",
+            code="DISTRICT_NOT_SET_UP",
         )
 
     async def refer_to_mediation(
@@ -305,7 +306,9 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             kind = ast.MediationOutcome(cmd.outcome)
         except ValueError:
             raise ValidationFailed(
-                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld", field="outcome"
+                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld",
+                field="outcome",
+                code="UNKNOWN_VALUE",
             ) from None
         now = self.clock()
         after = before.record_mediation(

@@ -99,7 +99,9 @@ class _DutyHandlers(_Base, Generic[A]):
     async def _one_of_kind(self, kind: AgencyKind, field: str, what: str) -> str:
         found = [a for a in await self.agencies.of_kind(kind.value) if not a.internal_unit]
         if not found:
-            raise InvalidState(f"no {what} is registered in the district", field=field)
+            raise InvalidState(
+                f"no {what} is registered in the district", field=field, code="DISTRICT_NOT_SET_UP"
+            )
         return found[0].id
 
     @staticmethod

@@ -71,7 +71,9 @@ def aware(value: datetime | None, name: str) -> UserError | None:
     if value is not None and value.tzinfo is None:
         return user_error(
             ValidationFailed(
-                f"{name} needs a time zone offset, e.g. 2026-03-02T09:00:00+08:00", field=name
+                f"{name} needs a time zone offset, e.g. 2026-03-02T09:00:00+08:00",
+                field=name,
+                code="BAD_FORMAT",
             )
         )
     return None
