@@ -61,60 +61,76 @@ AssistanceMediationOutcome = ast.MediationOutcome
 
 @strawberry.type(description="An emergency request made by phone first (who, when).")
 class AssistancePhoneCall:
-    caller: str
-    called: str
-    at: datetime
+    caller: str = strawberry.field(description="who called for the requester")
+    called: str = strawberry.field(description="who took the call at the helper")
+    at: datetime = strawberry.field(description="when the call was made")
 
 
 @strawberry.type(description="A refusal to cooperate, kept for accountability (R-AST-02).")
 class AssistanceRefusal:
-    grounds: str
-    legal_provision: str
-    letter_number: str
-    refused_by: str
-    at: datetime
+    grounds: str = strawberry.field(description="the legal grounds (法定事由)")
+    legal_provision: str = strawberry.field(description="the provision cited")
+    letter_number: str = strawberry.field(description="the reply letter's number (文号)")
+    refused_by: str = strawberry.field(description="who refused (person id)")
+    at: datetime = strawberry.field(description="when it was refused")
 
 
 @strawberry.type(description="Mediation by the legal office (R-AST-02).")
 class AssistanceMediation:
-    mediator_id: strawberry.ID
-    disagreement: str
-    requested_at: datetime
-    outcome: AssistanceMediationOutcome | None
-    basis: str
-    decided_at: datetime | None
+    mediator_id: strawberry.ID = strawberry.field(description="the mediating legal office")
+    disagreement: str = strawberry.field(description="why the requester disputes the refusal")
+    requested_at: datetime = strawberry.field(description="when mediation was asked for")
+    outcome: AssistanceMediationOutcome | None = strawberry.field(
+        description="the outcome; null while mediation runs"
+    )
+    basis: str = strawberry.field(description="the basis of the mediation's outcome")
+    decided_at: datetime | None = strawberry.field(description="when the outcome was decided")
 
 
 @strawberry.type(description="A result reported by the helper or the requester.")
 class AssistanceResultReport:
     side: str = strawberry.field(description="helper (协助执法情况) | requester (执法结果)")
-    summary: str
-    reported_by: str
-    at: datetime
+    summary: str = strawberry.field(description="what was done")
+    reported_by: str = strawberry.field(description="who reported it (person id)")
+    at: datetime = strawberry.field(description="when it was reported")
 
 
 @strawberry.federation.type(
     keys=["id"], description="A request for assistance (协助执法, R-AST-01)."
 )
 class AssistanceRequest:
-    id: strawberry.ID
-    requester_id: strawberry.ID
-    helper_id: strawberry.ID
-    matters: list[str]
-    urgent: bool
-    status: AssistanceStatus
-    requested_at: datetime
+    id: strawberry.ID = strawberry.field(description="the request's id")
+    requester_id: strawberry.ID = strawberry.field(description="the requesting agency")
+    helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
+    matters: list[str] = strawberry.field(description="what the helper is asked to do")
+    urgent: bool = strawberry.field(description="an emergency: help at once")
+    status: AssistanceStatus = strawberry.field(description="where the request stands")
+    requested_at: datetime = strawberry.field(description="when it was requested")
     letter_number: str | None = strawberry.field(description="协助执法函; null until sent")
-    letter_sent_at: datetime | None
-    phone_call: AssistancePhoneCall | None
+    letter_sent_at: datetime | None = strawberry.field(
+        description="when the request letter was sent"
+    )
+    phone_call: AssistancePhoneCall | None = strawberry.field(
+        description="the emergency phone call that came first, if any"
+    )
     reply_letter_number: str | None = strawberry.field(description="协助执法复函")
-    replied_at: datetime | None
-    agreed_start_on: date | None
-    refusal: AssistanceRefusal | None
-    mediation: AssistanceMediation | None
-    results: list[AssistanceResultReport]
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    replied_at: datetime | None = strawberry.field(description="when the helper replied")
+    agreed_start_on: date | None = strawberry.field(description="the day the helper starts helping")
+    refusal: AssistanceRefusal | None = strawberry.field(
+        description="the refusal and its grounds, if refused"
+    )
+    mediation: AssistanceMediation | None = strawberry.field(
+        description="the legal office's mediation of a refusal (R-AST-02)"
+    )
+    results: list[AssistanceResultReport] = strawberry.field(
+        description="the results reported by either side"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(
+        description="its clocks (reply, written letter)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
     @strawberry.field(description="协助执法函 PDF on the coordination service, once sent")
     def request_letter_url(self) -> str | None:
@@ -124,11 +140,11 @@ class AssistanceRequest:
     def reply_letter_url(self) -> str | None:
         return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
-    @strawberry.field
+    @strawberry.field(description="the requesting agency, resolved")
     async def requester(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.requester_id))
 
-    @strawberry.field
+    @strawberry.field(description="the agency asked to help, resolved")
     async def helper(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.helper_id))
 

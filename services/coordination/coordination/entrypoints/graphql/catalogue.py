@@ -47,10 +47,10 @@ class JurisdictionReason(StrEnum):
 
 @strawberry.type(description="A power delegated to one township (下放).")
 class CatalogueDelegation:
-    township_id: strawberry.ID
-    mode: DelegationMode
+    township_id: strawberry.ID = strawberry.field(description="the township holding the power")
+    mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
     mode_zh: str = strawberry.field(description="赋权 or 委托")
-    effective_from: date
+    effective_from: date = strawberry.field(description="the day the delegation applies from")
     expires_on: date | None = strawberry.field(description="last day of an agreement's term")
     transition_until: date | None = strawberry.field(
         description="last day of the transition period: the department stays responsible"
@@ -63,26 +63,26 @@ class CatalogueDelegation:
         description="R-CAT-05: the government approved the entrustment; in force from then",
     )
 
-    @strawberry.field
+    @strawberry.field(description="the township, resolved")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
 
 @strawberry.type(description="A binding ruling in the catalogue (R-CAT-04, R-DSP-03).")
 class CatalogueRoutingRule:
-    rule_id: str
-    responsible_agency_id: strawberry.ID
-    effective_from: date
+    rule_id: str = strawberry.field(description="the rule's id")
+    responsible_agency_id: strawberry.ID = strawberry.field(description="the agency it names")
+    effective_from: date = strawberry.field(description="the day it applies from")
     township_id: strawberry.ID | None = strawberry.field(description="None: the whole district")
-    dispute_id: strawberry.ID | None
-    basis: str
+    dispute_id: strawberry.ID | None = strawberry.field(description="the dispute that ruled it")
+    basis: str = strawberry.field(description="the ruling's basis")
     major_penalty_exception: bool = strawberry.field(
         default=False,
         description="the government decided that the agency handles even cases that may end "
         "in a major penalty (R-CAT-04 over R-CAT-03)",
     )
 
-    @strawberry.field
+    @strawberry.field(description="the agency it names, resolved")
     async def responsible_agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.responsible_agency_id))
 
@@ -93,33 +93,43 @@ class CatalogueRoutingRule:
 
 @strawberry.type(description="One version of a catalogue entry: what changed, who, when.")
 class CatalogueEntryVersion:
-    version: int
-    at: datetime
-    actor_id: str
-    actor_agency_id: strawberry.ID | None
+    version: int = strawberry.field(description="the version number")
+    at: datetime = strawberry.field(description="when")
+    actor_id: str = strawberry.field(description="who changed it (person id)")
+    actor_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency that changed it"
+    )
     change: str = strawberry.field(
         description="created | revised | withdrawn | routing_rule_added | entrustment_reviewed | "
         "entrustment_approved"
     )
-    summary_zh: str
+    summary_zh: str = strawberry.field(description="what changed, in Chinese")
 
 
 @strawberry.type(description="A matter in the catalogue (事项清单, R-CAT-01).")
 class CatalogueEntry:
-    code: str
-    name: str
+    code: str = strawberry.field(description="the matter's code (事项编码)")
+    name: str = strawberry.field(description="the matter's name")
     legal_basis: str = strawberry.field(description="实施依据")
     penalty_basis: str = strawberry.field(description="处罚依据")
     discretion_benchmark: str = strawberry.field(description="裁量基准")
-    original_department_id: strawberry.ID
-    delegations: list[CatalogueDelegation]
-    routing_rules: list[CatalogueRoutingRule]
-    withdrawn: bool
+    original_department_id: strawberry.ID = strawberry.field(
+        description="the department that held the power originally"
+    )
+    delegations: list[CatalogueDelegation] = strawberry.field(
+        description="the townships the power is delegated to"
+    )
+    routing_rules: list[CatalogueRoutingRule] = strawberry.field(
+        description="who handles it where, as rulings decided (R-DSP-03)"
+    )
+    withdrawn: bool = strawberry.field(description="the matter is withdrawn from the catalogue")
     version: int = strawberry.field(description="catalogue version of this snapshot (1 = first)")
-    latest_version: int
-    history: list[CatalogueEntryVersion]
+    latest_version: int = strawberry.field(description="the entry's current version")
+    history: list[CatalogueEntryVersion] = strawberry.field(
+        description="every version of the entry, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the department that held the power originally, resolved")
     async def original_department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.original_department_id))
 
@@ -188,21 +198,23 @@ def _version(h: EntryVersion) -> CatalogueEntryVersion:
 
 @strawberry.type(description="Who handles a matter at a township on a date, and why.")
 class Jurisdiction:
-    matter_code: str
-    township_id: strawberry.ID
-    on: date
+    matter_code: str = strawberry.field(description="the matter asked about")
+    township_id: strawberry.ID = strawberry.field(description="the township asked about")
+    on: date = strawberry.field(description="the date asked about")
     major_penalty: bool = strawberry.field(
         description="whether the case was treated as one that may end in a major penalty"
     )
     agency_id: strawberry.ID | None = strawberry.field(
         description="None: nobody owns the matter yet; the government designates (R-CAT-04)"
     )
-    reason: JurisdictionReason
-    explanation: str
-    rule_id: str | None
-    entry_version: int | None
+    reason: JurisdictionReason = strawberry.field(
+        description="why, as a code (e.g. DELEGATED, NOT_DELEGATED, ROUTING_RULE)"
+    )
+    explanation: str = strawberry.field(description="why, in Chinese")
+    rule_id: str | None = strawberry.field(description="the routing rule applied, if any")
+    entry_version: int | None = strawberry.field(description="the catalogue version answered from")
 
-    @strawberry.field
+    @strawberry.field(description="the competent agency, resolved")
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id) if self.agency_id else None)
 

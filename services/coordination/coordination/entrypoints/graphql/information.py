@@ -71,38 +71,44 @@ InformationDeclineGrounds = inf.DeclineGrounds
 
 @strawberry.type(description="Why a query was not answered (R-INF-01).")
 class InformationDecline:
-    grounds: InformationDeclineGrounds
-    reason: str
-    legal_provision: str
-    declined_by: str
-    at: datetime
+    grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not_held")
+    reason: str = strawberry.field(description="the explanation")
+    legal_provision: str = strawberry.field(description="the provision cited (secrecy)")
+    declined_by: str = strawberry.field(description="who declined (person id)")
+    at: datetime = strawberry.field(description="when it was declined")
 
 
 @strawberry.federation.type(
     keys=["id"], description="An information query between agencies (信息查询, R-INF-01)."
 )
 class InformationQuery:
-    id: strawberry.ID
-    requester_id: strawberry.ID
-    holder_id: strawberry.ID
-    subject: str
-    purpose: str
-    urgent: bool
-    status: InformationQueryStatus
-    asked_at: datetime
+    id: strawberry.ID = strawberry.field(description="the query's id")
+    requester_id: strawberry.ID = strawberry.field(description="the asking agency")
+    holder_id: strawberry.ID = strawberry.field(
+        description="the agency asked (holds the information)"
+    )
+    subject: str = strawberry.field(description="what information is asked for")
+    purpose: str = strawberry.field(description="why the information is needed")
+    urgent: bool = strawberry.field(description="urgent: the shorter limit applies")
+    status: InformationQueryStatus = strawberry.field(description="where the query stands")
+    asked_at: datetime = strawberry.field(description="when it was asked")
     classification: InformationClassification | None = strawberry.field(
         description="of the answer; read the content with readInformationAnswer (logged)"
     )
-    answered_at: datetime | None
-    decline: InformationDecline | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    answered_at: datetime | None = strawberry.field(description="when it was answered")
+    decline: InformationDecline | None = strawberry.field(
+        description="the refusal and its grounds, if declined"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its clock")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the asking agency, resolved")
     async def requester(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.requester_id))
 
-    @strawberry.field
+    @strawberry.field(description="the agency asked, resolved")
     async def holder(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.holder_id))
 
@@ -147,22 +153,26 @@ class InformationQuery:
 
 @strawberry.type(description="The content of an answer; reading it is logged.")
 class InformationAnswer:
-    query_id: strawberry.ID
-    content: str
-    classification: InformationClassification
-    answered_by: str
-    answered_at: datetime
-    late: bool
+    query_id: strawberry.ID = strawberry.field(description="the query answered")
+    content: str = strawberry.field(description="the information given")
+    classification: InformationClassification = strawberry.field(
+        description="public, internal or confidential"
+    )
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    answered_at: datetime = strawberry.field(description="when it was answered")
+    late: bool = strawberry.field(description="it came after the limit")
 
 
 @strawberry.type(description="One reading of an answer (who, when), R-INF-01.")
 class InformationAnswerAccess:
-    reader_id: str
-    reader_agency_id: strawberry.ID | None
-    classification: InformationClassification
-    at: datetime
+    reader_id: str = strawberry.field(description="who read it (person id)")
+    reader_agency_id: strawberry.ID | None = strawberry.field(description="the reader's agency")
+    classification: InformationClassification = strawberry.field(
+        description="the answer's classification then"
+    )
+    at: datetime = strawberry.field(description="when it was read")
 
-    @strawberry.field
+    @strawberry.field(description="the reader's agency, resolved")
     async def reader_agency(self, info: Info) -> Agency | None:
         return await load_agency(
             info, str(self.reader_agency_id) if self.reader_agency_id else None

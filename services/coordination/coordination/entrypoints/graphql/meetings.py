@@ -84,11 +84,11 @@ def _handlers(info: Info) -> MeetingHandlers:
 
 @strawberry.type(description="An attendee's answer to the notice (参会回执).")
 class MeetingRsvp:
-    agency_id: strawberry.ID
-    attending: bool
-    delegate: str
-    answered_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(description="the invited agency")
+    attending: bool = strawberry.field(description="it attends")
+    delegate: str = strawberry.field(description="who attends for it")
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    at: datetime = strawberry.field(description="when it answered")
     late: bool = strawberry.field(description="answered after the RSVP limit")
 
 
@@ -101,47 +101,53 @@ class MeetingTask:
         description="the task's number within its meeting (t1, t2 …), as its clock's kind "
         "`meeting.task:<number>` names it"
     )
-    description: str
-    owner_agency_id: strawberry.ID
-    deadline: date
-    done: bool
-    done_at: datetime | None
-    done_by: str | None
-    result: str
+    description: str = strawberry.field(description="what is to be done")
+    owner_agency_id: strawberry.ID = strawberry.field(description="the agency that owns it")
+    deadline: date = strawberry.field(description="the last day to complete it")
+    done: bool = strawberry.field(description="whether it is done")
+    done_at: datetime | None = strawberry.field(description="when it was reported done")
+    done_by: str | None = strawberry.field(description="who reported it (person id)")
+    result: str = strawberry.field(description="what was done")
 
-    @strawberry.field
+    @strawberry.field(description="the agency that owns it, resolved")
     async def owner(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.owner_agency_id))
 
 
 @strawberry.type(description="The minutes (会议纪要): draft, then issued after agreement.")
 class MeetingMinutes:
-    revision: int
-    decisions: str
-    tasks: list[MeetingTask]
-    drafted_by: str
-    drafted_at: datetime
-    number: str
-    issued_at: datetime | None
+    revision: int = strawberry.field(description="the draft's revision (1, 2, …)")
+    decisions: str = strawberry.field(description="what the meeting decided")
+    tasks: list[MeetingTask] = strawberry.field(
+        description="the tasks decided, each with owner and deadline"
+    )
+    drafted_by: str = strawberry.field(description="who wrote it (person id)")
+    drafted_at: datetime = strawberry.field(description="when this draft was written")
+    number: str = strawberry.field(description="the minutes' number (文号); empty before issued")
+    issued_at: datetime | None = strawberry.field(
+        description="when the minutes were issued; null before"
+    )
 
 
 @strawberry.type(description="An attending agency's agreement with, or objection to, a draft.")
 class MeetingPosition:
-    agency_id: strawberry.ID
-    revision: int
-    agrees: bool
-    comment: str
-    recorded_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(description="the attending agency")
+    revision: int = strawberry.field(description="the draft answered")
+    agrees: bool = strawberry.field(description="it agrees to the draft (false: it objects)")
+    comment: str = strawberry.field(description="what must change, when it objects")
+    recorded_by: str = strawberry.field(description="who answered (person id)")
+    at: datetime = strawberry.field(description="when it answered")
 
 
 @strawberry.type(description="Where the issued minutes were filed (备案), and when.")
 class MeetingFiling:
-    agency_id: strawberry.ID
-    filed_at: datetime
-    filed_by: str
+    agency_id: strawberry.ID = strawberry.field(
+        description="the office the minutes were filed with"
+    )
+    filed_at: datetime = strawberry.field(description="when")
+    filed_by: str = strawberry.field(description="who filed them (person id)")
 
-    @strawberry.field
+    @strawberry.field(description="the office the minutes were filed with, resolved")
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id))
 
@@ -150,27 +156,41 @@ class MeetingFiling:
     keys=["id"], description="A consultation meeting (协调会商 / 联席会议, R-MTG-01)."
 )
 class Meeting:
-    id: strawberry.ID
-    kind: MeetingKind
-    routine_name: str | None
-    title: str
-    convener_id: strawberry.ID
-    starts_at: datetime
-    place: str
-    attendee_ids: list[strawberry.ID]
-    agenda: list[str]
-    urgent: bool
-    status: MeetingStatus
-    notice_sent_at: datetime
+    id: strawberry.ID = strawberry.field(description="the meeting's id")
+    kind: MeetingKind = strawberry.field(description="routine (例行) or special (专题)")
+    routine_name: str | None = strawberry.field(
+        description="the district's routine meeting it is, if routine"
+    )
+    title: str = strawberry.field(description="its title")
+    convener_id: strawberry.ID = strawberry.field(description="the agency that convenes it")
+    starts_at: datetime = strawberry.field(description="when it starts")
+    place: str = strawberry.field(description="where it is held")
+    attendee_ids: list[strawberry.ID] = strawberry.field(description="the invited agencies")
+    agenda: list[str] = strawberry.field(description="the items to discuss")
+    urgent: bool = strawberry.field(description="called at short notice (special meetings only)")
+    status: MeetingStatus = strawberry.field(description="where the meeting stands")
+    notice_sent_at: datetime = strawberry.field(description="when the notice went out")
     notice_latest_on: date = strawberry.field(description="last day for a timely notice")
     late_notice: bool = strawberry.field(description="only an urgent special meeting may")
-    rsvps: list[MeetingRsvp]
-    minutes: MeetingMinutes | None
-    positions: list[MeetingPosition]
-    awaiting_agreement_of: list[strawberry.ID]
-    filing: MeetingFiling | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    rsvps: list[MeetingRsvp] = strawberry.field(description="the invited agencies' answers")
+    minutes: MeetingMinutes | None = strawberry.field(
+        description="the minutes (会议纪要); null before drafted"
+    )
+    positions: list[MeetingPosition] = strawberry.field(
+        description="each attending agency's agreement or objection to a draft"
+    )
+    awaiting_agreement_of: list[strawberry.ID] = strawberry.field(
+        description="the attending agencies that have not agreed to the current draft"
+    )
+    filing: MeetingFiling | None = strawberry.field(
+        description="where and when the minutes were filed; null before"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(
+        description="its clocks (answers to the notice, tasks)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on the meeting, oldest first"
+    )
     minutes_pdf_url: str | None = strawberry.field(
         description="会议纪要 PDF on the coordination service (Bearer token), once issued"
     )
@@ -179,7 +199,7 @@ class Meeting:
     async def convener(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.convener_id))
 
-    @strawberry.field
+    @strawberry.field(description="the invited agencies, resolved")
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]

@@ -50,56 +50,68 @@ TechnicalSupportStatus = tec.SupportStatus
 
 @strawberry.type(description="Staff sent on site (派员现场处置): who, when.")
 class TechnicalDispatch:
-    staff: list[str]
-    dispatched_at: datetime
-    recorded_by: str
+    staff: list[str] = strawberry.field(description="who was sent")
+    dispatched_at: datetime = strawberry.field(description="when staff were sent")
+    recorded_by: str = strawberry.field(description="who recorded it (person id)")
 
 
 @strawberry.type(description="An extension announced before the limit ran out.")
 class TechnicalExtension:
-    reason: str
-    announced_at: datetime
-    previous_due: datetime
-    new_due: datetime
-    total_working_days: int
+    reason: str = strawberry.field(description="why it was extended")
+    announced_at: datetime = strawberry.field(description="when the extension was announced")
+    previous_due: datetime = strawberry.field(description="the due time before")
+    new_due: datetime = strawberry.field(description="the new due time")
+    total_working_days: int = strawberry.field(description="the limit in all, in working days")
 
 
 @strawberry.type(description="The written answer; it states a conclusion (R-TEC-02).")
 class TechnicalAnswer:
-    conclusion: str
-    current_state_description: str
-    document_number: str
-    answered_by: str
-    answered_at: datetime
-    late: bool
+    conclusion: str = strawberry.field(description="the conclusion (认定、鉴定或咨询意见)")
+    current_state_description: str = strawberry.field(
+        description="the state found on site, where asked"
+    )
+    document_number: str = strawberry.field(description="the answer's number (文号)")
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    answered_at: datetime = strawberry.field(description="when it was answered")
+    late: bool = strawberry.field(description="it came after the limit")
 
 
 @strawberry.federation.type(
     keys=["id"], description="A request for technical support (认定/鉴定/咨询, R-TEC-01)."
 )
 class TechnicalSupportRequest:
-    id: strawberry.ID
-    township_id: strawberry.ID
-    department_id: strawberry.ID
-    kind: TechnicalSupportKind
-    question: str
-    document_number: str
-    urgent: bool
-    evidence_at_risk: bool
-    status: TechnicalSupportStatus
-    requested_at: datetime
-    reply_working_days: int
-    dispatches: list[TechnicalDispatch]
-    extensions: list[TechnicalExtension]
-    answer: TechnicalAnswer | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    id: strawberry.ID = strawberry.field(description="the request's id")
+    township_id: strawberry.ID = strawberry.field(description="the asking township")
+    department_id: strawberry.ID = strawberry.field(description="the department asked")
+    kind: TechnicalSupportKind = strawberry.field(
+        description="identification (认定), appraisal (鉴定) or consultation (咨询)"
+    )
+    question: str = strawberry.field(description="what the township asks")
+    document_number: str = strawberry.field(description="the request's number (文号)")
+    urgent: bool = strawberry.field(description="urgent: the shorter limit applies")
+    evidence_at_risk: bool = strawberry.field(
+        description="evidence may be lost: staff go on site at once"
+    )
+    status: TechnicalSupportStatus = strawberry.field(description="where the request stands")
+    requested_at: datetime = strawberry.field(description="when it was requested")
+    reply_working_days: int = strawberry.field(description="the reply limit, in working days")
+    dispatches: list[TechnicalDispatch] = strawberry.field(description="staff sent on site")
+    extensions: list[TechnicalExtension] = strawberry.field(
+        description="the extensions of the reply limit"
+    )
+    answer: TechnicalAnswer | None = strawberry.field(
+        description="the department's written answer; null before"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the asking township, resolved")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
-    @strawberry.field
+    @strawberry.field(description="the department asked, resolved")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
 

@@ -124,9 +124,9 @@ async def my_inbox(
 
 @strawberry.type(description="Who is asking: the caller's agency and roles, and their work.")
 class Viewer:
-    person_id: strawberry.ID
-    person_name: str
-    district: str
+    person_id: strawberry.ID = strawberry.field(description="the caller's person id")
+    person_name: str = strawberry.field(description="the caller's name")
+    district: str = strawberry.field(description="the district the token is for")
     roles: list[str] = strawberry.field(description="the token's roles, e.g. clerk, leader")
     agency_id: strawberry.ID = link_id("the caller's agency")
     agency: Agency | None = link(

@@ -31,18 +31,22 @@ from notify.entrypoints.graphql.types import Info, refused_as_graphql_error
 class ProcessRecordEntry:
     id: strawberry.ID = strawberry.field(description="the event id")
     seq: int = strawberry.field(description="position in the district's record, increasing")
-    type: str
-    subject: str | None
-    time: datetime
-    district: str
-    service: str
-    correlation_id: str
-    actor_id: str | None
-    actor_agency_id: strawberry.ID | None
-    state_before: JSON | None
-    state_after: JSON | None
+    type: str = strawberry.field(description="the event type, e.g. referral.sent.v1")
+    subject: str | None = strawberry.field(description="the id of the aggregate the event is about")
+    time: datetime = strawberry.field(description="when the event happened")
+    district: str = strawberry.field(description="the district the event belongs to")
+    service: str = strawberry.field(description="the service that published the event")
+    correlation_id: str = strawberry.field(
+        description="the request the event came from (ties its entries together)"
+    )
+    actor_id: str | None = strawberry.field(description="who acted (person id, or the service)")
+    actor_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency the actor acted for"
+    )
+    state_before: JSON | None = strawberry.field(description="the subject's state before it")
+    state_after: JSON | None = strawberry.field(description="the subject's state after the event")
     agency_ids: list[strawberry.ID] = strawberry.field(description="agencies the event names")
-    payload: JSON
+    payload: JSON = strawberry.field(description="the event's payload as published (JSON)")
 
     @classmethod
     def from_model(cls, e: RecordEntry) -> ProcessRecordEntry:

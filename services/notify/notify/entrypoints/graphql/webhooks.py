@@ -27,16 +27,22 @@ from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_er
 
 @strawberry.type(description="One delivery of one event to a webhook, with its attempts.")
 class WebhookDelivery:
-    id: strawberry.ID
-    event_id: strawberry.ID
-    event_type: str
+    id: strawberry.ID = strawberry.field(description="the delivery's id")
+    event_id: strawberry.ID = strawberry.field(description="the event delivered")
+    event_type: str = strawberry.field(description="its type, e.g. referral.sent.v1")
     state: str = strawberry.field(description="pending | delivering | delivered | dead")
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    attempts: int = strawberry.field(description="how many times it was posted")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="when it is posted again; null when delivered or dead"
+    )
+    last_status: int | None = strawberry.field(
+        description="the HTTP status of the last attempt, if any"
+    )
+    last_error: str | None = strawberry.field(description="the last failure, if any")
+    created_at: datetime = strawberry.field(description="when the delivery was queued")
+    delivered_at: datetime | None = strawberry.field(
+        description="when the endpoint answered 2xx; null until then"
+    )
 
     @classmethod
     def from_view(cls, d: WebhookDeliveryView) -> WebhookDelivery:
@@ -63,14 +69,20 @@ def _delivery_cursor(d: WebhookDeliveryView) -> str:
     "(signed with HMAC-SHA256; see the AsyncAPI document)."
 )
 class Webhook:
-    id: strawberry.ID
-    owner_agency_id: strawberry.ID
-    url: str
-    event_types: list[str]
-    agency_ids: list[strawberry.ID]
-    matter_codes: list[str]
-    active: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="the webhook's id")
+    owner_agency_id: strawberry.ID = strawberry.field(
+        description="the agency whose bureau system registered it"
+    )
+    url: str = strawberry.field(description="where events are posted")
+    event_types: list[str] = strawberry.field(description="the event types delivered")
+    agency_ids: list[strawberry.ID] = strawberry.field(
+        description="only events about these agencies (empty: all)"
+    )
+    matter_codes: list[str] = strawberry.field(
+        description="only events about these matters (empty: all)"
+    )
+    active: bool = strawberry.field(description="whether deliveries are made")
+    created_at: datetime = strawberry.field(description="when it was registered")
 
     @strawberry.field(description="Deliveries to this webhook, oldest first.")
     async def deliveries(
@@ -107,7 +119,7 @@ class Webhook:
 
 @strawberry.type
 class WebhookRegistration:
-    webhook: Webhook
+    webhook: Webhook = strawberry.field(description="the webhook as registered")
     secret: str = strawberry.field(
         description="the HMAC key for the signatures; shown this once, stored encrypted by "
         "notify and never shown again; store it safely"
