@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -27,10 +27,14 @@ from kernel.store import StoreUnavailableError
 
 __all__ = [
     "CHINA",
+    "INPUT",
     "MAX_PAGE_SIZE",
+    "AfterArg",
     "Connection",
     "Edge",
     "ErrorCode",
+    "FirstArg",
+    "IdArg",
     "ListOrder",
     "PageInfo",
     "RequestContext",
@@ -281,6 +285,16 @@ def link(what: str, id_field: str) -> Any:
         description=f"{what}, resolved by another subgraph; null (with a NOT_FOUND error at "
         f"this path) when it cannot be resolved; `{id_field}` stays"
     )
+
+
+#: The arguments every list and single read shares, described once.
+FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
+AfterArg = Annotated[
+    str | None, strawberry.argument(description="the cursor to continue after (endCursor)")
+]
+IdArg = Annotated[strawberry.ID, strawberry.argument(description="the object's id")]
+#: A mutation's ``input``: its fields are described on the input type.
+INPUT = strawberry.argument(description="what the mutation records (see the input type's fields)")
 
 
 def page_size(first: int) -> int:

@@ -10,13 +10,13 @@ import strawberry
 from coordination.application.handlers import RegisterAgency
 from coordination.domain.model import Liaison as LiaisonModel
 from coordination.entrypoints.graphql.types import Agency, AgencyKind, Info, as_result, connection
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, IdArg, UserError, page_size
 
 
 @strawberry.type
 class AgencyQuery:
     @strawberry.field(description="One agency by id.")
-    async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
+    async def agency(self, info: Info, id: IdArg) -> Agency | None:
         info.context.principal()
         model = await info.context.agency_loader.load(str(id))
         return Agency.from_model(model) if model else None
@@ -26,8 +26,8 @@ class AgencyQuery:
         self,
         info: Info,
         kind: AgencyKind | None = None,
-        first: int = 50,
-        after: str | None = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[Agency]:
         info.context.principal()
         first = page_size(first)
@@ -85,7 +85,9 @@ RegisterAgencyResult = Annotated[
 @strawberry.type
 class AgencyMutation:
     @strawberry.mutation(description="Register an agency or update its registration.")
-    async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
+    async def register_agency(
+        self, info: Info, input: Annotated[RegisterAgencyInput, INPUT]
+    ) -> RegisterAgencyResult:
         caller = info.context.caller()
         return await as_result(
             info.context.handlers.register_agency(

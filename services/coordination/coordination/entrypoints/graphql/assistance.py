@@ -36,7 +36,16 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, ListOrder, UserError, action_fields, expose_enum, page_size
+from kernel.graphql import (
+    INPUT,
+    Connection,
+    IdArg,
+    ListOrder,
+    UserError,
+    action_fields,
+    expose_enum,
+    page_size,
+)
 
 expose_enum(
     ast.AssistanceStatus,
@@ -263,7 +272,7 @@ class AssistanceQuery:
         description="One assistance request by id (null when absent or not yours to see: the "
         "requester, the helper, the mediating legal office and the supervising roles see it)."
     )
-    async def assistance_request(self, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
+    async def assistance_request(self, info: Info, id: IdArg) -> AssistanceRequest | None:
         caller = info.context.caller()
         r = await info.context.assistance.visible(str(id), caller)
         return AssistanceRequest.of(r, info) if r else None
@@ -309,8 +318,8 @@ class AssistanceQuery:
         self,
         info: Info,
         helper_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[AssistanceRequest]:
         caller = info.context.caller()
         first = page_size(first)
@@ -335,7 +344,7 @@ class AssistanceMutation:
         description="R-AST-01: ask for assistance with a letter, or by phone first when urgent."
     )
     async def request_assistance(
-        self, info: Info, input: RequestAssistanceInput
+        self, info: Info, input: Annotated[RequestAssistanceInput, INPUT]
     ) -> AssistanceResult:
         caller = info.context.caller()
         call = input.phone_call
@@ -369,7 +378,7 @@ class AssistanceMutation:
         "agreed date) or refuse on cited legal grounds."
     )
     async def reply_to_assistance(
-        self, info: Info, input: ReplyToAssistanceInput
+        self, info: Info, input: Annotated[ReplyToAssistanceInput, INPUT]
     ) -> AssistanceResult:
         caller = info.context.caller()
         cmd = ReplyToAssistance(

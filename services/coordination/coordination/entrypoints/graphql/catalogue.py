@@ -22,7 +22,7 @@ from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
 from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, page_size
 
 strawberry.enum(
     DomainDelegationMode,
@@ -273,8 +273,8 @@ class CatalogueQuery:
         township_id: strawberry.ID | None = None,
         department_id: strawberry.ID | None = None,
         include_withdrawn: bool = False,
-        first: int = 50,
-        after: str | None = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[CatalogueEntry]:
         info.context.principal()
         first = page_size(first)
@@ -370,7 +370,7 @@ class CatalogueMutation:
         "townships it touches)."
     )
     async def define_catalogue_entry(
-        self, info: Info, input: DefineCatalogueEntryInput
+        self, info: Info, input: Annotated[DefineCatalogueEntryInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         cmd = DefineEntry(
@@ -411,7 +411,7 @@ class CatalogueMutation:
         "that handles a matter; the ruling becomes a routing rule of the entry."
     )
     async def designate_responsible_agency(
-        self, info: Info, input: DesignateResponsibleAgencyInput
+        self, info: Info, input: Annotated[DesignateResponsibleAgencyInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         cmd = DesignateOwner(

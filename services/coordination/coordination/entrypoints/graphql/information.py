@@ -35,7 +35,9 @@ from coordination.entrypoints.graphql.types import (
 )
 from kernel.errors import DomainError
 from kernel.graphql import (
+    INPUT,
     Connection,
+    IdArg,
     ListOrder,
     UserError,
     action_fields,
@@ -238,7 +240,7 @@ class InformationQueries:
         description="One information query by id, without the answer's content (null when "
         "absent or not yours to see: the requester, the holder and the supervising roles)."
     )
-    async def information_query(self, info: Info, id: strawberry.ID) -> InformationQuery | None:
+    async def information_query(self, info: Info, id: IdArg) -> InformationQuery | None:
         caller = info.context.caller()
         q = await info.context.information.visible(str(id), caller)
         return InformationQuery.of(q, info) if q else None
@@ -300,7 +302,9 @@ class InformationQueries:
 @strawberry.type
 class InformationMutation:
     @strawberry.mutation(description="R-INF-01: ask another agency for information.")
-    async def ask_information(self, info: Info, input: AskInformationInput) -> InformationResult:
+    async def ask_information(
+        self, info: Info, input: Annotated[AskInformationInput, INPUT]
+    ) -> InformationResult:
         caller = info.context.caller()
         cmd = AskInformation(
             requester_id=str(input.requester_id),
@@ -318,7 +322,7 @@ class InformationMutation:
         description="R-INF-01: answer free of charge, recording the data's classification."
     )
     async def answer_information_query(
-        self, info: Info, input: AnswerInformationQueryInput
+        self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
         cmd = AnswerInformation(
@@ -334,7 +338,7 @@ class InformationMutation:
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(
-        self, info: Info, input: DeclineInformationQueryInput
+        self, info: Info, input: Annotated[DeclineInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
         return await as_result(

@@ -40,7 +40,9 @@ from coordination.entrypoints.graphql.types import (
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
 from kernel.graphql import (
+    INPUT,
     Connection,
+    IdArg,
     ListOrder,
     UserError,
     action_fields,
@@ -347,7 +349,7 @@ async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserErro
 @strawberry.type
 class MeetingQuery:
     @strawberry.field(description="One meeting (parties and supervising roles only).")
-    async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
+    async def meeting(self, info: Info, id: IdArg) -> Meeting | None:
         caller = info.context.caller()
         try:
             m = await _handlers(info).get(str(id), caller)
@@ -464,7 +466,9 @@ class RoutineQuery:
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="Send a meeting notice (R-MTG-01).")
-    async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingResult:
+    async def schedule_meeting(
+        self, info: Info, input: Annotated[ScheduleMeetingInput, INPUT]
+    ) -> MeetingResult:
         caller = info.context.caller()
         cmd = ScheduleMeeting(
             kind=input.kind.value,
@@ -496,7 +500,7 @@ class MeetingMutation:
 
     @strawberry.mutation(description="Draft (or revise) the minutes with the decided tasks.")
     async def draft_meeting_minutes(
-        self, info: Info, input: DraftMeetingMinutesInput
+        self, info: Info, input: Annotated[DraftMeetingMinutesInput, INPUT]
     ) -> MeetingResult:
         caller = info.context.caller()
         cmd = DraftMinutes(

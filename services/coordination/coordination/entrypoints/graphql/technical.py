@@ -32,7 +32,16 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.graphql import Connection, ListOrder, UserError, action_fields, expose_enum, page_size
+from kernel.graphql import (
+    INPUT,
+    Connection,
+    IdArg,
+    ListOrder,
+    UserError,
+    action_fields,
+    expose_enum,
+    page_size,
+)
 
 strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
 expose_enum(
@@ -228,7 +237,7 @@ class TechnicalSupportQuery:
         "see: the township, the department and the supervising roles see it)."
     )
     async def technical_support_request(
-        self, info: Info, id: strawberry.ID
+        self, info: Info, id: IdArg
     ) -> TechnicalSupportRequest | None:
         caller = info.context.caller()
         r = await info.context.technical_support.visible(str(id), caller)
@@ -271,7 +280,7 @@ class TechnicalSupportQuery:
 class TechnicalSupportMutation:
     @strawberry.mutation(description="R-TEC-01: a township's cooperation document.")
     async def request_technical_support(
-        self, info: Info, input: RequestTechnicalSupportInput
+        self, info: Info, input: Annotated[RequestTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
         caller = info.context.caller()
         cmd = RequestTechnicalSupport(
@@ -317,7 +326,7 @@ class TechnicalSupportMutation:
 
     @strawberry.mutation(description="R-TEC-02: the written answer, stating a conclusion.")
     async def answer_technical_support(
-        self, info: Info, input: AnswerTechnicalSupportInput
+        self, info: Info, input: Annotated[AnswerTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
         caller = info.context.caller()
         cmd = AnswerTechnicalSupport(

@@ -19,8 +19,10 @@ from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.entrypoints.graphql.context import Info
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import (
+    AfterArg,
     Connection,
     ErrorCode,
+    FirstArg,
     ListOrder,
     UserError,
     decode_keyset_cursor,
@@ -258,8 +260,6 @@ AgencyIdArg = Annotated[
     strawberry.ID | None,
     strawberry.argument(description="only those this agency takes part in"),
 ]
-FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
-AfterArg = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
 OrderArg = Annotated[
     ListOrder, strawberry.argument(description="by the list's time, newest first by default")
 ]

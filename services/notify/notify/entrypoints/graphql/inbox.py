@@ -10,9 +10,13 @@ from typing import Annotated
 import strawberry
 
 from kernel.graphql import (
+    INPUT,
+    AfterArg,
     Connection,
     Edge,
     ErrorCode,
+    FirstArg,
+    IdArg,
     UserError,
     encode_cursor,
     follow,
@@ -79,7 +83,7 @@ class Agency:
 
     @strawberry.field(description="This agency's inbox, newest first.")
     async def inbox(
-        self, info: Info, unread_only: bool = False, first: int = 20, after: str | None = None
+        self, info: Info, unread_only: bool = False, first: FirstArg = 20, after: AfterArg = None
     ) -> InboxConnection:
         return await _inbox_page(info, str(self.id), unread_only, first, after)
 
@@ -116,7 +120,7 @@ class Agency:
 
 @strawberry.field(description="The caller's agency's inbox.")
 async def my_inbox(
-    info: Info, unread_only: bool = False, first: int = 20, after: str | None = None
+    info: Info, unread_only: bool = False, first: FirstArg = 20, after: AfterArg = None
 ) -> InboxConnection:
     p = info.context.principal()
     return await _inbox_page(info, p.agency_id, unread_only, first, after)
@@ -244,7 +248,7 @@ AnnounceResult = Annotated[
 
 
 @strawberry.mutation(description="Sign for an inbox item (签收, R-NTF-04).")
-async def acknowledge_inbox_item(info: Info, id: strawberry.ID) -> AcknowledgeResult:
+async def acknowledge_inbox_item(info: Info, id: IdArg) -> AcknowledgeResult:
     caller = info.context.caller()
     command = AcknowledgeInboxItem(str(id))
     return await answer(info.context.handlers.acknowledge(command, caller), InboxItem.from_model)
@@ -255,7 +259,9 @@ async def acknowledge_inbox_item(info: Info, id: strawberry.ID) -> AcknowledgeRe
     "bureau; it is copied to the township at once (抄告, R-NTF-01; urgent: marked urgent). "
     "Returns the township's inbox item."
 )
-async def report_approval(info: Info, input: ReportApprovalInput) -> ReportCopyResult:
+async def report_approval(
+    info: Info, input: Annotated[ReportApprovalInput, INPUT]
+) -> ReportCopyResult:
     caller = info.context.caller()
     report = ApprovalReport(
         input.number, input.matter_code, str(input.township_id), input.summary, input.urgent
@@ -267,7 +273,7 @@ async def report_approval(info: Info, input: ReportApprovalInput) -> ReportCopyR
     description="A township reports a major safety hazard or a hot spot of violations to "
     "the competent department (R-NTF-03). Returns the department's inbox item."
 )
-async def report_hazard(info: Info, input: ReportHazardInput) -> ReportCopyResult:
+async def report_hazard(info: Info, input: Annotated[ReportHazardInput, INPUT]) -> ReportCopyResult:
     caller = info.context.caller()
     report = HazardReport(
         input.kind, input.matter_code, input.place, input.description, input.urgent

@@ -9,9 +9,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from kernel.graphql import (
+    AfterArg,
     Connection,
     Edge,
     ErrorCode,
+    FirstArg,
     ListOrder,
     decode_cursor,
     encode_cursor,
@@ -113,8 +115,8 @@ def _after_seq(after: str | None) -> int | None:
 async def process_record(
     info: Info,
     filter: ProcessRecordFilter | None = None,
-    first: int = 50,
-    after: str | None = None,
+    first: FirstArg = 50,
+    after: AfterArg = None,
     order_by: ListOrder = ListOrder.OLDEST_FIRST,
 ) -> ProcessRecordConnection:
     p = info.context.principal()

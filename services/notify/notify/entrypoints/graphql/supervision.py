@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import strawberry
 
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 from notify.application.supervision import RateAgency
 from notify.domain import supervision as sup
 from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_error
@@ -335,7 +335,9 @@ class RateTownshipInput:
     description="A township rates a department's guidance and support (反向考评, R-SUP-03), "
     "once per quarter."
 )
-async def rate_department(info: Info, input: RateDepartmentInput) -> RateAgencyResult:
+async def rate_department(
+    info: Info, input: Annotated[RateDepartmentInput, INPUT]
+) -> RateAgencyResult:
     command = RateAgency(
         "township_to_department", str(input.department_id), input.score, input.comment
     )
@@ -343,7 +345,7 @@ async def rate_department(info: Info, input: RateDepartmentInput) -> RateAgencyR
 
 
 @strawberry.mutation(description="A department rates a township (R-SUP-03), once per quarter.")
-async def rate_township(info: Info, input: RateTownshipInput) -> RateAgencyResult:
+async def rate_township(info: Info, input: Annotated[RateTownshipInput, INPUT]) -> RateAgencyResult:
     command = RateAgency(
         "department_to_township", str(input.township_id), input.score, input.comment
     )

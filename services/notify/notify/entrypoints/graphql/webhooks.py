@@ -8,7 +8,17 @@ from typing import Annotated
 
 import strawberry
 
-from kernel.graphql import Connection, UserError, encode_cursor, page_size, paginate
+from kernel.graphql import (
+    INPUT,
+    AfterArg,
+    Connection,
+    FirstArg,
+    IdArg,
+    UserError,
+    encode_cursor,
+    page_size,
+    paginate,
+)
 from kernel.store import Document
 from notify.application.queries import (
     WebhookDeliveryView,
@@ -86,7 +96,7 @@ class Webhook:
 
     @strawberry.field(description="Deliveries to this webhook, oldest first.")
     async def deliveries(
-        self, info: Info, state: str | None = None, first: int = 50, after: str | None = None
+        self, info: Info, state: str | None = None, first: FirstArg = 50, after: AfterArg = None
     ) -> Connection[WebhookDelivery]:
         last = time_id_cursor(after)
         first = page_size(first)
@@ -187,7 +197,9 @@ async def webhooks(info: Info) -> list[Webhook]:
     description="Register a webhook for a bureau system (role bureau_system); the answer "
     "carries the signing secret, once."
 )
-async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
+async def register_webhook(
+    info: Info, input: Annotated[RegisterWebhookInput, INPUT]
+) -> RegisterWebhookResult:
     caller = info.context.caller()
     command = RegisterWebhook(
         input.url,
@@ -204,7 +216,7 @@ async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterW
     description="A new signing secret for your bureau system's webhook; the old one stops "
     "working at once. The answer carries the new secret, once."
 )
-async def rotate_webhook_secret(info: Info, id: strawberry.ID) -> RotateWebhookSecretResult:
+async def rotate_webhook_secret(info: Info, id: IdArg) -> RotateWebhookSecretResult:
     caller = info.context.caller()
     return await answer(
         info.context.webhooks.rotate_secret(RotateWebhookSecret(str(id)), caller),
@@ -213,7 +225,7 @@ async def rotate_webhook_secret(info: Info, id: strawberry.ID) -> RotateWebhookS
 
 
 @strawberry.mutation(description="Deliver a dead (or delivered) delivery again.")
-async def replay_webhook_delivery(info: Info, id: strawberry.ID) -> ReplayDeliveryResult:
+async def replay_webhook_delivery(info: Info, id: IdArg) -> ReplayDeliveryResult:
     caller = info.context.caller()
     return await answer(
         info.context.webhooks.replay(ReplayDelivery(str(id)), caller),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
-from kernel.graphql import UserError, guard
+from kernel.graphql import INPUT, IdArg, UserError, guard
 from referral.application import commands as c
 from referral.entrypoints.graphql.context import Info
 from referral.entrypoints.graphql.inputs import (
@@ -16,7 +18,9 @@ from referral.entrypoints.graphql.results import complaint_result
 from referral.entrypoints.graphql.types import ComplaintResult, ReferralResult, referral_view
 
 
-async def register_complaint(info: Info, input: RegisterComplaintInput) -> ComplaintResult:
+async def register_complaint(
+    info: Info, input: Annotated[RegisterComplaintInput, INPUT]
+) -> ComplaintResult:
     cmd = c.RegisterComplaint(
         input.complainant_name,
         input.complainant_contact,
@@ -29,16 +33,14 @@ async def register_complaint(info: Info, input: RegisterComplaintInput) -> Compl
     return await complaint_result(h.register(cmd, info.context.caller()))
 
 
-async def answer_complaint(info: Info, id: strawberry.ID, answer: str) -> ComplaintResult:
+async def answer_complaint(info: Info, id: IdArg, answer: str) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.answer(c.AnswerComplaint(str(id), answer), info.context.caller())
     )
 
 
-async def open_case_from_complaint(
-    info: Info, id: strawberry.ID, case_number: str
-) -> ComplaintResult:
+async def open_case_from_complaint(info: Info, id: IdArg, case_number: str) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.open_case(c.OpenCaseFromComplaint(str(id), case_number), info.context.caller())
@@ -46,7 +48,7 @@ async def open_case_from_complaint(
 
 
 async def refer_complaint(
-    info: Info, id: strawberry.ID, input: DraftReferralInput
+    info: Info, id: IdArg, input: Annotated[DraftReferralInput, INPUT]
 ) -> ReferralResult:
     caller = info.context.caller()
     draft = draft_command(input)
@@ -60,7 +62,7 @@ async def refer_complaint(
 
 
 async def request_complaint_handover(
-    info: Info, id: strawberry.ID, to_agency_id: strawberry.ID, mode: str, reason: str
+    info: Info, id: IdArg, to_agency_id: strawberry.ID, mode: str, reason: str
 ) -> ComplaintResult:
     cmd = c.RequestComplaintHandover(str(id), str(to_agency_id), mode, reason)
     h = info.context.handlers.complaints
@@ -68,14 +70,14 @@ async def request_complaint_handover(
 
 
 async def answer_complaint_handover(
-    info: Info, id: strawberry.ID, consent: bool, note: str = ""
+    info: Info, id: IdArg, consent: bool, note: str = ""
 ) -> ComplaintResult:
     cmd = c.AnswerComplaintHandover(str(id), consent, note)
     h = info.context.handlers.complaints
     return await complaint_result(h.answer_handover(cmd, info.context.caller()))
 
 
-async def tell_complainant_result(info: Info, id: strawberry.ID, result: str) -> ComplaintResult:
+async def tell_complainant_result(info: Info, id: IdArg, result: str) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.tell_result(c.TellComplainantResult(str(id), result), info.context.caller())

@@ -10,8 +10,11 @@ import strawberry
 
 from kernel.errors import DomainError
 from kernel.graphql import (
+    AfterArg,
     Connection,
     ErrorCode,
+    FirstArg,
+    IdArg,
     decode_keyset_cursor,
     graphql_error,
     keyset_cursor,
@@ -77,7 +80,7 @@ def _refused(exc: DomainError) -> Exception:
     return graphql_error(exc.message, exc.stable_code, **extra)
 
 
-async def referral(info: Info, id: strawberry.ID) -> Referral | None:
+async def referral(info: Info, id: IdArg) -> Referral | None:
     model = await info.context.visible_referral(str(id))
     return referral_view(info, model) if model else None
 
@@ -87,8 +90,8 @@ async def referrals(
     filter: ReferralFilterInput | None = None,
     sort: ReferralSortField = ReferralSortField.CREATED_AT,
     descending: bool = False,
-    first: int = 50,
-    after: str | None = None,
+    first: FirstArg = 50,
+    after: AfterArg = None,
     status: Annotated[
         ReferralStatus | None,
         strawberry.argument(deprecation_reason=_LOOSE.format("status")),
@@ -159,7 +162,7 @@ async def referrals(
     return connection
 
 
-async def complaint(info: Info, id: strawberry.ID) -> Complaint | None:
+async def complaint(info: Info, id: IdArg) -> Complaint | None:
     model = await info.context.visible_complaint(str(id))
     return Complaint.from_model(model) if model else None
 
@@ -169,8 +172,8 @@ async def complaints(
     status: ComplaintStatus | None = None,
     owner_id: strawberry.ID | None = None,
     descending: bool = False,
-    first: int = 50,
-    after: str | None = None,
+    first: FirstArg = 50,
+    after: AfterArg = None,
 ) -> Connection[Complaint]:
     first = page_size(first)
     try:
