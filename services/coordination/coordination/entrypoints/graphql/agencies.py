@@ -46,19 +46,27 @@ class AgencyQuery:
 
 @strawberry.input
 class LiaisonInput:
-    name: str
-    phone: str
-    duty: str = "referral"
+    name: str = strawberry.field(description="the liaison's name")
+    phone: str = strawberry.field(description="the liaison's phone")
+    duty: str = strawberry.field(
+        default="referral", description="what the liaison is responsible for"
+    )
 
 
 @strawberry.input
 class RegisterAgencyInput:
-    id: strawberry.ID
-    name: str
-    kind: AgencyKind
-    internal_unit: bool = False
-    parent_id: strawberry.ID | None = None
-    liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)
+    id: strawberry.ID = strawberry.field(description="the agency's id")
+    name: str = strawberry.field(description="its name")
+    kind: AgencyKind = strawberry.field(description="what kind of agency it is")
+    internal_unit: bool = strawberry.field(
+        default=False, description="an internal unit (内设机构), which does not act in its own name"
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the agency an internal unit belongs to"
+    )
+    liaisons: list[LiaisonInput] = strawberry.field(
+        default_factory=list, description="its liaisons (联络员)"
+    )
     document_code: str = strawberry.field(
         default="", description="机关代字 heading the agency's letter numbers, e.g. 抚市监"
     )

@@ -237,20 +237,22 @@ class AssistancePhoneCallInput:
 
 @strawberry.input
 class RequestAssistanceInput:
-    requester_id: strawberry.ID
-    helper_id: strawberry.ID
-    matters: list[str]
-    urgent: bool = False
+    requester_id: strawberry.ID = strawberry.field(description="the requesting agency (yours)")
+    helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
+    matters: list[str] = strawberry.field(description="what the helper is asked to do")
+    urgent: bool = strawberry.field(default=False, description="an emergency: help at once")
     letter_number: str | None = strawberry.field(
         default=None, description="协助执法函 文号; may follow later after an emergency phone call"
     )
-    phone_call: AssistancePhoneCallInput | None = None
+    phone_call: AssistancePhoneCallInput | None = strawberry.field(
+        default=None, description="the emergency phone call made first, if any"
+    )
 
 
 @strawberry.input
 class ReplyToAssistanceInput:
-    request_id: strawberry.ID
-    will_help: bool
+    request_id: strawberry.ID = strawberry.field(description="the request replied to")
+    will_help: bool = strawberry.field(description="it helps (false: it refuses on legal grounds)")
     reply_letter_number: str = strawberry.field(description="协助执法复函 文号")
     agreed_start_on: date | None = strawberry.field(
         default=None, description="required when helping a non-urgent request"

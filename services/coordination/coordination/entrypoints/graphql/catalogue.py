@@ -328,21 +328,31 @@ class CatalogueQuery:
 
 @strawberry.input
 class CatalogueDelegationInput:
-    township_id: strawberry.ID
-    mode: DelegationMode
-    effective_from: date
-    expires_on: date | None = None
+    township_id: strawberry.ID = strawberry.field(
+        description="the township that receives the power"
+    )
+    mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
+    effective_from: date = strawberry.field(description="the first day it applies")
+    expires_on: date | None = strawberry.field(
+        default=None, description="an agreement's last day (an agreement has a term)"
+    )
 
 
 @strawberry.input(description="A catalogue entry as written; defining it again revises it.")
 class DefineCatalogueEntryInput:
-    code: str
-    name: str
-    original_department_id: strawberry.ID
-    legal_basis: str
-    penalty_basis: str = ""
-    discretion_benchmark: str = ""
-    delegations: list[CatalogueDelegationInput] = strawberry.field(default_factory=list)
+    code: str = strawberry.field(description="the matter's code (事项编码)")
+    name: str = strawberry.field(description="the matter's name")
+    original_department_id: strawberry.ID = strawberry.field(
+        description="the department that holds the power"
+    )
+    legal_basis: str = strawberry.field(description="the legal basis (实施依据)")
+    penalty_basis: str = strawberry.field(default="", description="the penalty provisions")
+    discretion_benchmark: str = strawberry.field(
+        default="", description="the discretion benchmark (裁量基准)"
+    )
+    delegations: list[CatalogueDelegationInput] = strawberry.field(
+        default_factory=list, description="the townships the power is delegated to"
+    )
     expected_version: int | None = strawberry.field(
         default=None, description="refuse the change if the entry is no longer at this version"
     )
@@ -350,12 +360,18 @@ class DefineCatalogueEntryInput:
 
 @strawberry.input(description="R-CAT-04: designate who handles a matter nobody owns.")
 class DesignateResponsibleAgencyInput:
-    matter_code: str
-    responsible_agency_id: strawberry.ID
+    matter_code: str = strawberry.field(description="the matter")
+    responsible_agency_id: strawberry.ID = strawberry.field(description="the agency designated")
     basis: str = strawberry.field(description="the decision that designates (文号)")
-    matter_name: str = ""
-    township_id: strawberry.ID | None = None
-    effective_from: date | None = None
+    matter_name: str = strawberry.field(
+        default="", description="the matter's name, for a matter not yet in the catalogue"
+    )
+    township_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only at this township (null: everywhere)"
+    )
+    effective_from: date | None = strawberry.field(
+        default=None, description="the first day it applies (default today)"
+    )
     major_penalty_exception: bool = strawberry.field(
         default=False,
         description="the government's own decision that the agency handles even cases that "

@@ -208,18 +208,20 @@ class InformationQueryFilter(RequestListFilter):
 
 @strawberry.input
 class AskInformationInput:
-    requester_id: strawberry.ID
-    holder_id: strawberry.ID
-    subject: str
-    purpose: str
-    urgent: bool = False
+    requester_id: strawberry.ID = strawberry.field(description="the asking agency (yours)")
+    holder_id: strawberry.ID = strawberry.field(description="the agency that holds the information")
+    subject: str = strawberry.field(description="what information is asked for")
+    purpose: str = strawberry.field(description="why it is needed")
+    urgent: bool = strawberry.field(default=False, description="urgent: the shorter limit applies")
 
 
 @strawberry.input
 class AnswerInformationQueryInput:
-    query_id: strawberry.ID
-    content: str
-    classification: InformationClassification
+    query_id: strawberry.ID = strawberry.field(description="the query answered")
+    content: str = strawberry.field(description="the information given")
+    classification: InformationClassification = strawberry.field(
+        description="how the information is classified (public, internal, confidential)"
+    )
     fee_yuan: Decimal | None = strawberry.field(
         default=None, description="queries are free (R-INF-01): any fee is refused"
     )
@@ -227,9 +229,9 @@ class AnswerInformationQueryInput:
 
 @strawberry.input
 class DeclineInformationQueryInput:
-    query_id: strawberry.ID
-    grounds: InformationDeclineGrounds
-    reason: str
+    query_id: strawberry.ID = strawberry.field(description="the query declined")
+    grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not held")
+    reason: str = strawberry.field(description="the explanation")
     legal_provision: str = strawberry.field(default="", description="required for secrecy")
 
 

@@ -313,13 +313,13 @@ MeetingResult = Annotated[
 
 @strawberry.input
 class ScheduleMeetingInput:
-    kind: MeetingKind
-    title: str
-    convener_id: strawberry.ID
-    starts_at: datetime
-    place: str
-    attendee_ids: list[strawberry.ID]
-    agenda: list[str]
+    kind: MeetingKind = strawberry.field(description="routine (例行) or special (专题)")
+    title: str = strawberry.field(description="the meeting's title")
+    convener_id: strawberry.ID = strawberry.field(description="the convening agency (yours)")
+    starts_at: datetime = strawberry.field(description="when it starts")
+    place: str = strawberry.field(description="where it is held")
+    attendee_ids: list[strawberry.ID] = strawberry.field(description="the agencies invited")
+    agenda: list[str] = strawberry.field(description="the items to discuss")
     urgent: bool = strawberry.field(
         default=False, description="special meetings only: a notice later than the lead time"
     )
@@ -331,15 +331,19 @@ class ScheduleMeetingInput:
 @strawberry.input
 class MeetingTaskInput:
     description: str
-    owner_agency_id: strawberry.ID
-    deadline: date
+    owner_agency_id: strawberry.ID = strawberry.field(
+        description="the agency that owns the task (the convener or an attendee)"
+    )
+    deadline: date = strawberry.field(description="the last day to complete it")
 
 
 @strawberry.input
 class DraftMeetingMinutesInput:
-    meeting_id: strawberry.ID
+    meeting_id: strawberry.ID = strawberry.field(description="the meeting")
     decisions: str = strawberry.field(description="会议议定事项")
-    tasks: list[MeetingTaskInput]
+    tasks: list[MeetingTaskInput] = strawberry.field(
+        description="the tasks decided, each with owner and deadline"
+    )
 
 
 async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:

@@ -195,13 +195,17 @@ TechnicalResult = Annotated[
 
 @strawberry.input
 class RequestTechnicalSupportInput:
-    township_id: strawberry.ID
-    department_id: strawberry.ID
-    kind: TechnicalSupportKind
-    question: str
+    township_id: strawberry.ID = strawberry.field(description="the asking township (yours)")
+    department_id: strawberry.ID = strawberry.field(description="the department asked")
+    kind: TechnicalSupportKind = strawberry.field(
+        description="identification, appraisal or consultation"
+    )
+    question: str = strawberry.field(description="what the township asks")
     document_number: str = strawberry.field(description="执法协作文书 文号")
-    urgent: bool = False
-    evidence_at_risk: bool = False
+    urgent: bool = strawberry.field(default=False, description="urgent: the shorter limit applies")
+    evidence_at_risk: bool = strawberry.field(
+        default=False, description="evidence may be lost: staff go on site at once"
+    )
 
 
 @strawberry.input(description="The structured answer: a conclusion is required (R-TEC-02).")
@@ -216,8 +220,10 @@ class TechnicalAnswerInput:
 
 @strawberry.input
 class AnswerTechnicalSupportInput:
-    request_id: strawberry.ID
-    answer: TechnicalAnswerInput
+    request_id: strawberry.ID = strawberry.field(description="the request answered")
+    answer: TechnicalAnswerInput = strawberry.field(
+        description="the conclusion or the state found on site"
+    )
     document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
 
 

@@ -193,19 +193,19 @@ ReportCopyResult = Annotated[
 @strawberry.input(description="An administrative approval (行政审批) to copy to a township.")
 class ReportApprovalInput:
     number: str = strawberry.field(description="the approval's document number")
-    matter_code: str
+    matter_code: str = strawberry.field(description="the catalogue matter approved")
     township_id: strawberry.ID = strawberry.field(description="the township of the place")
-    summary: str
-    urgent: bool = False
+    summary: str = strawberry.field(description="what was approved")
+    urgent: bool = strawberry.field(default=False, description="urgent for the township")
 
 
 @strawberry.input(description="A major safety hazard or hot spot of violations (R-NTF-03).")
 class ReportHazardInput:
     kind: str = strawberry.field(description="hazard (重大安全隐患) | hotspot (违法行为高发)")
     matter_code: str = strawberry.field(description="names the competent department")
-    place: str
+    place: str = strawberry.field(description="where the hazard is")
     description: str
-    urgent: bool = False
+    urgent: bool = strawberry.field(default=False, description="urgent for the department")
 
 
 @strawberry.input(

@@ -82,9 +82,13 @@ class ProcessRecordConnection(Connection[ProcessRecordEntry]):
 
 @strawberry.input(description="Filters of the full-process record; all optional, combined.")
 class ProcessRecordFilter:
-    subject: str | None = None
-    agency_id: strawberry.ID | None = None
-    types: list[str] | None = None
+    subject: str | None = strawberry.field(
+        default=None, description="only the entries about this aggregate id"
+    )
+    agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only the entries of this agency (yours unless you supervise)"
+    )
+    types: list[str] | None = strawberry.field(default=None, description="only these event types")
     time_from: datetime | None = strawberry.field(default=None, description="inclusive")
     time_to: datetime | None = strawberry.field(default=None, description="exclusive")
 

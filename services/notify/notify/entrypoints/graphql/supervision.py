@@ -319,16 +319,16 @@ RateAgencyResult = Annotated[
 
 @strawberry.input(description="A township's rating of a department's guidance and support.")
 class RateDepartmentInput:
-    department_id: strawberry.ID
+    department_id: strawberry.ID = strawberry.field(description="the department rated")
     score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
-    comment: str = ""
+    comment: str = strawberry.field(default="", description="what the township says")
 
 
 @strawberry.input(description="A department's rating of a township's cooperation.")
 class RateTownshipInput:
-    township_id: strawberry.ID
+    township_id: strawberry.ID = strawberry.field(description="the township rated")
     score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
-    comment: str = ""
+    comment: str = strawberry.field(default="", description="what the department says")
 
 
 @strawberry.mutation(

@@ -143,7 +143,7 @@ class WebhookRegistration:
 
 @strawberry.input
 class RegisterWebhookInput:
-    url: str
+    url: str = strawberry.field(description="where events are posted (absolute http or https URL)")
     event_types: list[str] = strawberry.field(
         default_factory=list, description="e.g. referral.sent.v1; empty: every type"
     )

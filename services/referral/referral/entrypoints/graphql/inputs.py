@@ -13,13 +13,13 @@ from referral.application.commands import DraftReferral
 
 @strawberry.input
 class DraftReferralInput:
-    sender_id: strawberry.ID
-    receiver_id: strawberry.ID
-    matter_code: str
-    title: str
+    sender_id: strawberry.ID = strawberry.field(description="the sending agency (yours)")
+    receiver_id: strawberry.ID = strawberry.field(description="the agency the case goes to")
+    matter_code: str = strawberry.field(description="the catalogue matter (事项编码)")
+    title: str = strawberry.field(description="a short title of the case")
     facts: str = strawberry.field(description="基本违法事实, in writing")
-    party: str = ""
-    place: str = ""
+    party: str = strawberry.field(default="", description="the party (当事人) the case is against")
+    place: str = strawberry.field(default="", description="where the violation happened")
     found_at: datetime = strawberry.field(description="when the violation was found")
     urgent: bool = strawberry.field(default=False, description="on the 24 h clock (R-REF-04)")
     township_id: strawberry.ID | None = strawberry.field(
@@ -29,17 +29,27 @@ class DraftReferralInput:
         default_factory=list,
         description="penalties the case may end in (revoke_licence, order_close, ...; R-CAT-03)",
     )
-    possible_fine_yuan: int | None = None
+    possible_fine_yuan: int | None = strawberry.field(
+        default=None, description="the fine the case may end in, in yuan"
+    )
     competence_reason: str = strawberry.field(
         default="",
         description="why the receiver is addressed although the catalogue names another or "
         "does not know the matter (recorded)",
     )
     ongoing: bool = strawberry.field(default=False, description="violation still going on")
-    stop_order: str = ""
-    stop_ordered_at: datetime | None = None
-    immediate_notice: str = ""
-    notified_at: datetime | None = None
+    stop_order: str = strawberry.field(
+        default="", description="the stop order of an ongoing violation (R-REF-05)"
+    )
+    stop_ordered_at: datetime | None = strawberry.field(
+        default=None, description="when the stop was ordered"
+    )
+    immediate_notice: str = strawberry.field(
+        default="", description="the immediate notice to the competent agency (R-REF-05)"
+    )
+    notified_at: datetime | None = strawberry.field(
+        default=None, description="when it was notified"
+    )
     major_or_difficult: bool = strawberry.field(
         default=False, description="a township passes a major/difficult case up (R-REF-09)"
     )
@@ -51,20 +61,26 @@ class DraftReferralInput:
 @strawberry.input
 class MaterialInput:
     kind: str = strawberry.field(description="transfer_letter | source | evidence")
-    name: str
-    media_type: str
-    size: int
+    name: str = strawberry.field(description="the file name")
+    media_type: str = strawberry.field(description="its media type, e.g. application/pdf")
+    size: int = strawberry.field(description="its size in bytes")
     sha256: str
 
 
 @strawberry.input
 class RegisterComplaintInput:
-    complainant_name: str
-    complainant_contact: str
-    content: str
-    matter_code: str = ""
-    place: str = ""
-    township_id: strawberry.ID | None = None
+    complainant_name: str = strawberry.field(
+        description="who complains (may be empty for an anonymous report)"
+    )
+    complainant_contact: str = strawberry.field(description="how to reach the complainant")
+    content: str = strawberry.field(description="what the complaint says")
+    matter_code: str = strawberry.field(
+        default="", description="the catalogue matter it concerns, if known"
+    )
+    place: str = strawberry.field(default="", description="where the reported conduct happened")
+    township_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the township where it happened, if any"
+    )
 
 
 def aware(value: datetime | None, name: str) -> UserError | None:
