@@ -61,11 +61,11 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # and enum value described). The figures may only go down: a new field comes with its
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
-    "types": 48,
+    "types": 16,
     "fields": 120,
     "arguments": 116,
     "input fields": 44,
-    "enum values": 46,
+    "enum values": 23,
 }
 
 

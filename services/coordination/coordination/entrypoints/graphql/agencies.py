@@ -44,7 +44,7 @@ class AgencyQuery:
         )
 
 
-@strawberry.input
+@strawberry.input(description="An agency's liaison (联络员).")
 class LiaisonInput:
     name: str = strawberry.field(description="the liaison's name")
     phone: str = strawberry.field(description="the liaison's phone")
@@ -53,7 +53,7 @@ class LiaisonInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="An agency to register, or its new registration (R-AG-01/02).")
 class RegisterAgencyInput:
     id: strawberry.ID = strawberry.field(description="the agency's id")
     name: str = strawberry.field(description="its name")

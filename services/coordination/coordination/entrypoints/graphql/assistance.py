@@ -59,10 +59,11 @@ expose_enum(
         "closed": "refusal upheld by mediation, or both results reported",
     },
 )
-strawberry.enum(
+expose_enum(
     ast.MediationOutcome,
-    name="AssistanceMediationOutcome",
-    description="assist (the helper must help) or refusal_upheld (R-AST-02)",
+    "AssistanceMediationOutcome",
+    "assist (the helper must help) or refusal_upheld (R-AST-02)",
+    {"assist": "the helper must help after all", "refusal_upheld": "the refusal stands"},
 )
 AssistanceStatus = ast.AssistanceStatus
 AssistanceMediationOutcome = ast.MediationOutcome
@@ -228,14 +229,14 @@ AssistanceResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(description="The emergency phone call that precedes the letter (R-AST-01).")
 class AssistancePhoneCallInput:
     caller: str = strawberry.field(description="who called, for the requester")
     called: str = strawberry.field(description="who took the call at the helper")
     at: datetime | None = strawberry.field(default=None, description="default: now")
 
 
-@strawberry.input
+@strawberry.input(description="A request for assistance (协助执法) to another agency (R-AST-01).")
 class RequestAssistanceInput:
     requester_id: strawberry.ID = strawberry.field(description="the requesting agency (yours)")
     helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
@@ -249,7 +250,9 @@ class RequestAssistanceInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The helper's reply letter (复函): help, or refuse on legal grounds (R-AST-01/02)."
+)
 class ReplyToAssistanceInput:
     request_id: strawberry.ID = strawberry.field(description="the request replied to")
     will_help: bool = strawberry.field(description="it helps (false: it refuses on legal grounds)")

@@ -22,17 +22,20 @@ from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
 from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
-from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, expose_enum, page_size
 
-strawberry.enum(
+expose_enum(
     DomainDelegationMode,
-    name="DelegationMode",
-    description="赋权 (decision: by a decision, no term) or 委托 (agreement: with a term)",
+    "DelegationMode",
+    "赋权 (decision: by a decision, no term) or 委托 (agreement: with a term)",
+    {
+        "decision": "赋权: by a government decision, without a term",
+        "agreement": "委托: by an agreement, with a term",
+    },
 )
 DelegationMode = DomainDelegationMode
 
 
-@strawberry.enum(description="Why the jurisdiction query named this agency (R-CAT-02…04).")
 class JurisdictionReason(StrEnum):
     UNKNOWN_MATTER = "unknown_matter"
     ROUTING_RULE = "routing_rule"
@@ -43,6 +46,24 @@ class JurisdictionReason(StrEnum):
     OPENED_BEFORE_DELEGATION = "opened_before_delegation"
     AGREEMENT_EXPIRED = "agreement_expired"
     ENTRUSTMENT_PENDING = "entrustment_pending"
+
+
+expose_enum(
+    JurisdictionReason,
+    "JurisdictionReason",
+    "Why the jurisdiction query named this agency (R-CAT-02…04).",
+    {
+        "unknown_matter": "the matter is not in the catalogue",
+        "routing_rule": "a dispute ruling decided it (R-DSP-03)",
+        "major_penalty": "a possible major penalty stays with the department (R-CAT-03)",
+        "not_delegated": "not delegated to the township: the original department",
+        "delegated": "delegated to the township (R-CAT-02)",
+        "transition_period": "in the transition period after a delegation",
+        "opened_before_delegation": "the case was opened before the delegation took effect",
+        "agreement_expired": "the entrustment agreement has expired",
+        "entrustment_pending": "the entrustment awaits review and approval",
+    },
+)
 
 
 @strawberry.type(description="A power delegated to one township (下放).")
@@ -326,7 +347,7 @@ class CatalogueQuery:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A power delegated to one township (下放, R-CAT-02).")
 class CatalogueDelegationInput:
     township_id: strawberry.ID = strawberry.field(
         description="the township that receives the power"

@@ -46,10 +46,15 @@ from kernel.graphql import (
     page_size,
 )
 
-strawberry.enum(
+expose_enum(
     inf.Classification,
-    name="InformationClassification",
-    description="public (公开), internal (内部), confidential: only the parties read it",
+    "InformationClassification",
+    "public (公开), internal (内部), confidential: only the parties read it",
+    {
+        "public": "公开: anyone of the district may read it",
+        "internal": "内部: the parties' staff",
+        "confidential": "confidential: only the parties read it, each reading logged",
+    },
 )
 expose_enum(
     inf.QueryStatus,
@@ -61,10 +66,14 @@ expose_enum(
         "declined": "the holder declined (secrecy with a cited provision, or not held)",
     },
 )
-strawberry.enum(
+expose_enum(
     inf.DeclineGrounds,
-    name="InformationDeclineGrounds",
-    description="secrecy (only with a cited legal provision) or not_held",
+    "InformationDeclineGrounds",
+    "secrecy (only with a cited legal provision) or not_held",
+    {
+        "secrecy": "保密: only with a cited legal provision",
+        "not_held": "the holder does not hold it",
+    },
 )
 InformationClassification = inf.Classification
 InformationQueryStatus = inf.QueryStatus
@@ -206,7 +215,9 @@ class InformationQueryFilter(RequestListFilter):
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An information query to the agency that holds the information (R-INF-01)."
+)
 class AskInformationInput:
     requester_id: strawberry.ID = strawberry.field(description="the asking agency (yours)")
     holder_id: strawberry.ID = strawberry.field(description="the agency that holds the information")
@@ -215,7 +226,7 @@ class AskInformationInput:
     urgent: bool = strawberry.field(default=False, description="urgent: the shorter limit applies")
 
 
-@strawberry.input
+@strawberry.input(description="The holder's answer to an information query (R-INF-01).")
 class AnswerInformationQueryInput:
     query_id: strawberry.ID = strawberry.field(description="the query answered")
     content: str = strawberry.field(description="the information given")
@@ -227,7 +238,9 @@ class AnswerInformationQueryInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The holder's refusal of an information query, with its grounds (R-INF-01)."
+)
 class DeclineInformationQueryInput:
     query_id: strawberry.ID = strawberry.field(description="the query declined")
     grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not held")

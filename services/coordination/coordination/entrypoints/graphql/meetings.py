@@ -51,7 +51,12 @@ from kernel.graphql import (
     page_size,
 )
 
-strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
+expose_enum(
+    mtg.MeetingKind,
+    "MeetingKind",
+    "routine (例行) or special (专题)",
+    {"routine": "例行: on the district's period", "special": "专题: called for a matter"},
+)
 expose_enum(
     mtg.MeetingStatus,
     "MeetingStatus",
@@ -311,7 +316,7 @@ MeetingResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(description="A meeting notice (会议通知) (R-MTG-01).")
 class ScheduleMeetingInput:
     kind: MeetingKind = strawberry.field(description="routine (例行) or special (专题)")
     title: str = strawberry.field(description="the meeting's title")
@@ -328,7 +333,7 @@ class ScheduleMeetingInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A task the minutes decide, with its owner and deadline.")
 class MeetingTaskInput:
     description: str
     owner_agency_id: strawberry.ID = strawberry.field(
@@ -337,7 +342,9 @@ class MeetingTaskInput:
     deadline: date = strawberry.field(description="the last day to complete it")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A draft of the minutes (会议纪要) with the tasks decided (R-MTG-01)."
+)
 class DraftMeetingMinutesInput:
     meeting_id: strawberry.ID = strawberry.field(description="the meeting")
     decisions: str = strawberry.field(description="会议议定事项")

@@ -43,7 +43,16 @@ from kernel.graphql import (
     page_size,
 )
 
-strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
+expose_enum(
+    tec.SupportKind,
+    "TechnicalSupportKind",
+    "认定 / 鉴定 / 咨询意见",
+    {
+        "identification": "认定: whether a fact is so",
+        "appraisal": "鉴定: an expert appraisal",
+        "consultation": "咨询: an opinion on a question",
+    },
+)
 expose_enum(
     tec.SupportStatus,
     "TechnicalSupportStatus",
@@ -193,7 +202,9 @@ TechnicalResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A township's request for technical support (技术支撑) to a department (R-TEC-01)."
+)
 class RequestTechnicalSupportInput:
     township_id: strawberry.ID = strawberry.field(description="the asking township (yours)")
     department_id: strawberry.ID = strawberry.field(description="the department asked")
@@ -218,7 +229,9 @@ class TechnicalAnswerInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The department's written answer to a technical-support request (R-TEC-02)."
+)
 class AnswerTechnicalSupportInput:
     request_id: strawberry.ID = strawberry.field(description="the request answered")
     answer: TechnicalAnswerInput = strawberry.field(

@@ -40,12 +40,12 @@ from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter
 FORBIDDEN_INBOX = "only staff of this agency or a supervisor may read its inbox"
 
 
-@strawberry.type
+@strawberry.type(description="One inbox item and its cursor.")
 class InboxEdge(Edge[InboxItem]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of an agency's inbox.")
 class InboxConnection(Connection[InboxItem]):
     edges: list[InboxEdge]  # type: ignore[assignment]
 

@@ -70,12 +70,12 @@ class ProcessRecordEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One process record entry and its cursor.")
 class ProcessRecordEdge(Edge[ProcessRecordEntry]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of the process record (全过程记录).")
 class ProcessRecordConnection(Connection[ProcessRecordEntry]):
     edges: list[ProcessRecordEdge]  # type: ignore[assignment]
 

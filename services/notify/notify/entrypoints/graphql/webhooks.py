@@ -127,7 +127,7 @@ class Webhook:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A registered webhook and its signing secret (shown once).")
 class WebhookRegistration:
     webhook: Webhook = strawberry.field(description="the webhook as registered")
     secret: str = strawberry.field(
@@ -141,7 +141,7 @@ class WebhookRegistration:
         return cls(webhook=Webhook.from_view(webhook_view(doc)), secret=secret)
 
 
-@strawberry.input
+@strawberry.input(description="A bureau system's subscription to the district's events.")
 class RegisterWebhookInput:
     url: str = strawberry.field(description="where events are posted (absolute http or https URL)")
     event_types: list[str] = strawberry.field(

@@ -92,7 +92,7 @@ class WorkItem:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One work-queue clock and its cursor.")
 class WorkItemEdge(Edge[WorkItem]):
     pass
 

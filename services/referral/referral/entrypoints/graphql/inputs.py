@@ -11,7 +11,7 @@ from kernel.graphql import UserError, user_error
 from referral.application.commands import DraftReferral
 
 
-@strawberry.input
+@strawberry.input(description="A new referral (案件移送) as a draft (R-REF-01…05).")
 class DraftReferralInput:
     sender_id: strawberry.ID = strawberry.field(description="the sending agency (yours)")
     receiver_id: strawberry.ID = strawberry.field(description="the agency the case goes to")
@@ -58,7 +58,7 @@ class DraftReferralInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A material's record before its content is uploaded (R-REF-02).")
 class MaterialInput:
     kind: str = strawberry.field(description="transfer_letter | source | evidence")
     name: str = strawberry.field(description="the file name")
@@ -67,7 +67,9 @@ class MaterialInput:
     sha256: str
 
 
-@strawberry.input
+@strawberry.input(
+    description="A complaint or report (举报投诉) the first agency registers (首问, R-CMP-01)."
+)
 class RegisterComplaintInput:
     complainant_name: str = strawberry.field(
         description="who complains (may be empty for an anonymous report)"

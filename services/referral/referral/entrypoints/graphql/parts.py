@@ -114,7 +114,7 @@ class ReferralCompetence:
     override_reason: str = strawberry.field(description="why the sender addressed another")
 
 
-@strawberry.type
+@strawberry.type(description="The receiver's decline of a referral (R-REF-07).")
 class ReferralDecline:
     reasons: str = strawberry.field(description="why the receiver holds it is not competent")
     catalogue_basis: str = strawberry.field(
@@ -128,7 +128,7 @@ class ReferralDecline:
     at: datetime = strawberry.field(description="when the receiver declined")
 
 
-@strawberry.type
+@strawberry.type(description="A dispute ruling that bound a referral (R-DSP-03).")
 class ReferralRuling:
     dispute_id: str = strawberry.field(description="the dispute that ruled (R-DSP-03)")
     responsible_agency_id: strawberry.ID = link_id(
@@ -147,7 +147,7 @@ class ReferralRuling:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A supervision (督办) issued on a referral (R-REF-13).")
 class ReferralSupervision:
     by: str = strawberry.field(description="who issued it (person id)")
     agency_id: strawberry.ID = link_id("the supervising agency")
@@ -216,7 +216,7 @@ class ReferralSignature:
         return SignatureVerification(valid=result.valid, reason=result.reason)
 
 
-@strawberry.type
+@strawberry.type(description="The extended send limit (R-REF-04).")
 class ReferralExtension:
     working_days: int = strawberry.field(
         description="the extended limit, in working days from discovery"

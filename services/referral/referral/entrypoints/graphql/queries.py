@@ -39,7 +39,7 @@ class ReferralSortField(Enum):
     )
 
 
-@strawberry.input
+@strawberry.input(description="What a referrals list shows; all optional, combined.")
 class ReferralFilterInput:
     status: ReferralStatus | None = strawberry.field(
         default=None, description="only referrals in this status (see `statuses` for several)"

@@ -352,7 +352,7 @@ class Referral:
         return referral_view(info, model) if model else None
 
 
-@strawberry.type
+@strawberry.type(description="A notice sent about a complaint (answer, handover, result).")
 class ComplaintNotice:
     kind: str = strawberry.field(
         description="answer | handover | referred | result | result_to_agency"
@@ -366,7 +366,7 @@ class ComplaintNotice:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One step taken on a complaint.")
 class ComplaintTransition:
     action: str = strawberry.field(description="what was done, e.g. register, answer, hand_over")
     actor_id: str = strawberry.field(description="the person who did it")
@@ -494,7 +494,7 @@ class ElectronicConsent:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A referral that stayed with its receiver when a power moved.")
 class StayedReferral:
     referral_id: strawberry.ID = strawberry.field(description="the referral that stayed")
     reason: str = strawberry.field(description="why it stayed with its receiver")
