@@ -25,7 +25,9 @@ class AgencyQuery:
     async def agencies(
         self,
         info: Info,
-        kind: AgencyKind | None = None,
+        kind: Annotated[
+            AgencyKind | None, strawberry.argument(description="only agencies of this kind")
+        ] = None,
         first: FirstArg = 50,
         after: AfterArg = None,
     ) -> Connection[Agency]:

@@ -322,7 +322,10 @@ class AssistanceQuery:
     async def assistance_refusals(
         self,
         info: Info,
-        helper_id: strawberry.ID | None = None,
+        helper_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the refusals of this agency"),
+        ] = None,
         first: FirstArg = 50,
         after: AfterArg = None,
     ) -> Connection[AssistanceRequest]:
@@ -368,7 +371,12 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="R-AST-01: the written letter after a phone request.")
     async def send_assistance_letter(
-        self, info: Info, request_id: strawberry.ID, letter_number: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        letter_number: Annotated[
+            str, strawberry.argument(description="the letter's number (文号)")
+        ],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -401,7 +409,12 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="R-AST-02: the requester disputes a refusal (legal office).")
     async def refer_assistance_to_mediation(
-        self, info: Info, request_id: strawberry.ID, disagreement: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        disagreement: Annotated[
+            str, strawberry.argument(description="why the requester disputes the refusal")
+        ],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -415,9 +428,11 @@ class AssistanceMutation:
     async def record_assistance_mediation(
         self,
         info: Info,
-        request_id: strawberry.ID,
-        outcome: AssistanceMediationOutcome,
-        basis: str,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        outcome: Annotated[
+            AssistanceMediationOutcome, strawberry.argument(description="assist or refusal_upheld")
+        ],
+        basis: Annotated[str, strawberry.argument(description="the basis of the outcome")],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -429,7 +444,10 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="Results both ways: the helper's or the requester's report.")
     async def report_assistance_result(
-        self, info: Info, request_id: strawberry.ID, summary: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        summary: Annotated[str, strawberry.argument(description="what was done")],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(

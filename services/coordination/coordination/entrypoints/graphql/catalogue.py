@@ -277,7 +277,12 @@ CatalogueEntryResult = Annotated[
 class CatalogueQuery:
     @strawberry.field(description="One catalogue entry by code; `version` for an older one.")
     async def catalogue_entry(
-        self, info: Info, code: str, version: int | None = None
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="the matter's code")],
+        version: Annotated[
+            int | None, strawberry.argument(description="this version (default: the latest)")
+        ] = None,
     ) -> CatalogueEntry | None:
         info.context.principal()
         model = await info.context.queries.catalogue_entry(code)
@@ -291,9 +296,17 @@ class CatalogueQuery:
     async def catalogue_entries(
         self,
         info: Info,
-        township_id: strawberry.ID | None = None,
-        department_id: strawberry.ID | None = None,
-        include_withdrawn: bool = False,
+        township_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the matters delegated to this township"),
+        ] = None,
+        department_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the matters of this department"),
+        ] = None,
+        include_withdrawn: Annotated[
+            bool, strawberry.argument(description="also the withdrawn matters")
+        ] = False,
         first: FirstArg = 50,
         after: AfterArg = None,
     ) -> Connection[CatalogueEntry]:
@@ -324,13 +337,29 @@ class CatalogueQuery:
     async def jurisdiction(
         self,
         info: Info,
-        matter_code: str,
-        township_id: strawberry.ID,
-        on: date | None = None,
-        major_penalty: bool = False,
-        penalty_kinds: list[str] | None = None,
-        fine_yuan: int | None = None,
-        case_opened_on: date | None = None,
+        matter_code: Annotated[str, strawberry.argument(description="the matter")],
+        township_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the township where it happened")
+        ],
+        on: Annotated[
+            date | None, strawberry.argument(description="the day asked about (default today)")
+        ] = None,
+        major_penalty: Annotated[
+            bool, strawberry.argument(description="the case may end in a major penalty")
+        ] = False,
+        penalty_kinds: Annotated[
+            list[str] | None,
+            strawberry.argument(description="the kinds of penalty the case may end in"),
+        ] = None,
+        fine_yuan: Annotated[
+            int | None, strawberry.argument(description="the fine the case may end in, in yuan")
+        ] = None,
+        case_opened_on: Annotated[
+            date | None,
+            strawberry.argument(
+                description="the day the case was opened, if it was (a case opened earlier stays)"
+            ),
+        ] = None,
     ) -> JurisdictionResult:
         info.context.principal()
         return await as_result(
@@ -435,7 +464,10 @@ class CatalogueMutation:
 
     @strawberry.mutation(description="Take a matter off the catalogue (a new version).")
     async def withdraw_catalogue_entry(
-        self, info: Info, code: str, reason: str
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="the matter's code")],
+        reason: Annotated[str, strawberry.argument(description="why it is withdrawn")],
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         return await as_result(

@@ -296,7 +296,9 @@ class InformationQueries:
         description="Who read an answer, when (R-INF-01): for the data's owner and supervisors."
     )
     async def information_answer_access_log(
-        self, info: Info, query_id: strawberry.ID
+        self,
+        info: Info,
+        query_id: Annotated[strawberry.ID, strawberry.argument(description="the query")],
     ) -> list[InformationAnswerAccess]:
         caller = info.context.caller()
         try:
@@ -371,7 +373,14 @@ class InformationMutation:
         "reading is logged (who, when)."
     )
     async def read_information_answer(
-        self, info: Info, query_id: strawberry.ID
+        self,
+        info: Info,
+        query_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the query whose answer is read (the reading is logged)"
+            ),
+        ],
     ) -> InformationAnswerResult:
         caller = info.context.caller()
 

@@ -499,7 +499,11 @@ class MeetingMutation:
 
     @strawberry.mutation(description="An attendee's answer to the notice; late ones are marked.")
     async def rsvp_meeting(
-        self, info: Info, meeting_id: strawberry.ID, attending: bool, delegate: str = ""
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        attending: Annotated[bool, strawberry.argument(description="the agency attends")],
+        delegate: Annotated[str, strawberry.argument(description="who attends for it")] = "",
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -531,10 +535,14 @@ class MeetingMutation:
     async def answer_meeting_minutes(
         self,
         info: Info,
-        meeting_id: strawberry.ID,
-        revision: int,
-        agrees: bool,
-        comment: str = "",
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        revision: Annotated[int, strawberry.argument(description="the draft answered")],
+        agrees: Annotated[
+            bool, strawberry.argument(description="the agency agrees (false: it objects)")
+        ],
+        comment: Annotated[
+            str, strawberry.argument(description="what must change, when objecting")
+        ] = "",
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -547,7 +555,10 @@ class MeetingMutation:
 
     @strawberry.mutation(description="Issue the agreed minutes; their tasks' clocks start.")
     async def issue_meeting_minutes(
-        self, info: Info, meeting_id: strawberry.ID, number: str
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        number: Annotated[str, strawberry.argument(description="the minutes' number (文号)")],
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -557,7 +568,15 @@ class MeetingMutation:
 
     @strawberry.mutation(description="File issued minutes with the government or legal office.")
     async def file_meeting_minutes(
-        self, info: Info, meeting_id: strawberry.ID, with_agency_id: strawberry.ID
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        with_agency_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the government or legal office the minutes are filed with"
+            ),
+        ],
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -569,14 +588,14 @@ class MeetingMutation:
     async def complete_meeting_task(
         self,
         info: Info,
-        meeting_id: strawberry.ID,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
         task_id: Annotated[
             strawberry.ID,
             strawberry.argument(
                 description="the task's `id` (`<meetingId>/t1`) or its `number` (`t1`)"
             ),
         ],
-        result: str,
+        result: Annotated[str, strawberry.argument(description="what was done")],
     ) -> MeetingResult:
         caller = info.context.caller()
         prefix = task_id_prefix(str(meeting_id))

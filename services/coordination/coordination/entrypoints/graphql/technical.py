@@ -318,7 +318,10 @@ class TechnicalSupportMutation:
 
     @strawberry.mutation(description="R-TEC-01: staff sent on site (who; when is now).")
     async def dispatch_technical_staff(
-        self, info: Info, request_id: strawberry.ID, staff: list[str]
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        staff: Annotated[list[str], strawberry.argument(description="who is sent on site")],
     ) -> TechnicalResult:
         caller = info.context.caller()
         return await as_result(
@@ -333,7 +336,16 @@ class TechnicalSupportMutation:
         "announced before the limit runs out, never past the district's maximum."
     )
     async def extend_technical_support(
-        self, info: Info, request_id: strawberry.ID, working_days: int, reason: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        working_days: Annotated[
+            int,
+            strawberry.argument(
+                description="the new limit in working days in all (from the request)"
+            ),
+        ],
+        reason: Annotated[str, strawberry.argument(description="why more time is needed")],
     ) -> TechnicalResult:
         caller = info.context.caller()
         return await as_result(

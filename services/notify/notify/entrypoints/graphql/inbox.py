@@ -83,7 +83,13 @@ class Agency:
 
     @strawberry.field(description="This agency's inbox, newest first.")
     async def inbox(
-        self, info: Info, unread_only: bool = False, first: FirstArg = 20, after: AfterArg = None
+        self,
+        info: Info,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="only the items nobody has signed for")
+        ] = False,
+        first: FirstArg = 20,
+        after: AfterArg = None,
     ) -> InboxConnection:
         return await _inbox_page(info, str(self.id), unread_only, first, after)
 
@@ -120,7 +126,12 @@ class Agency:
 
 @strawberry.field(description="The caller's agency's inbox.")
 async def my_inbox(
-    info: Info, unread_only: bool = False, first: FirstArg = 20, after: AfterArg = None
+    info: Info,
+    unread_only: Annotated[
+        bool, strawberry.argument(description="only the items nobody has signed for")
+    ] = False,
+    first: FirstArg = 20,
+    after: AfterArg = None,
 ) -> InboxConnection:
     p = info.context.principal()
     return await _inbox_page(info, p.agency_id, unread_only, first, after)
@@ -157,7 +168,12 @@ def viewer(info: Info) -> Viewer:
     description="Items arriving in an agency's inbox from now on (staff of the agency or "
     "a supervisor)."
 )
-async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerator[InboxItem, None]:
+async def inbox_item_added(
+    info: Info,
+    agency_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the agency whose inbox is followed")
+    ],
+) -> AsyncGenerator[InboxItem, None]:
     agency = str(agency_id)
     if not info.context.may_read_inbox_of(agency):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)

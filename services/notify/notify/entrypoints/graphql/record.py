@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -118,10 +118,14 @@ def _after_seq(after: str | None) -> int | None:
 )
 async def process_record(
     info: Info,
-    filter: ProcessRecordFilter | None = None,
+    filter: Annotated[
+        ProcessRecordFilter | None, strawberry.argument(description="subject, agency, event types")
+    ] = None,
     first: FirstArg = 50,
     after: AfterArg = None,
-    order_by: ListOrder = ListOrder.OLDEST_FIRST,
+    order_by: Annotated[
+        ListOrder, strawberry.argument(description="oldest first (default) or newest first")
+    ] = ListOrder.OLDEST_FIRST,
 ) -> ProcessRecordConnection:
     p = info.context.principal()
     where = (filter or ProcessRecordFilter()).to_filter()

@@ -293,7 +293,9 @@ async def _report(
     "per-agency figures of the clocks that fell due in it, and the clocks not met on "
     "time. Supervisors, the government and the justice bureau."
 )
-async def monthly_reminder_list(info: Info, month: str) -> SupervisionReport:
+async def monthly_reminder_list(
+    info: Info, month: Annotated[str, strawberry.argument(description="the month, e.g. 2026-03")]
+) -> SupervisionReport:
     period = _period(lambda: sup.month(month))
     return await _report(info, "monthly", period)
 
@@ -302,7 +304,11 @@ async def monthly_reminder_list(info: Info, month: str) -> SupervisionReport:
     description="The quarterly bulletin (季通报, R-SUP-02, R-SUP-03): per-agency figures, "
     "disputes, refusals to cooperate and the two-way ratings of the quarter."
 )
-async def quarterly_bulletin(info: Info, year: int, quarter: int) -> SupervisionReport:
+async def quarterly_bulletin(
+    info: Info,
+    year: Annotated[int, strawberry.argument(description="the year")],
+    quarter: Annotated[int, strawberry.argument(description="1 to 4")],
+) -> SupervisionReport:
     period = _period(lambda: sup.quarter(year, quarter))
     return await _report(info, "quarterly", period)
 

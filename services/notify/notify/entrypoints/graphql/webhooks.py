@@ -96,7 +96,16 @@ class Webhook:
 
     @strawberry.field(description="Deliveries to this webhook, oldest first.")
     async def deliveries(
-        self, info: Info, state: str | None = None, first: FirstArg = 50, after: AfterArg = None
+        self,
+        info: Info,
+        state: Annotated[
+            str | None,
+            strawberry.argument(
+                description="only deliveries in this state (pending, delivered, dead)"
+            ),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[WebhookDelivery]:
         last = time_id_cursor(after)
         first = page_size(first)

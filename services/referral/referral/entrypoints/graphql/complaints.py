@@ -33,14 +33,22 @@ async def register_complaint(
     return await complaint_result(h.register(cmd, info.context.caller()))
 
 
-async def answer_complaint(info: Info, id: IdArg, answer: str) -> ComplaintResult:
+async def answer_complaint(
+    info: Info,
+    id: IdArg,
+    answer: Annotated[str, strawberry.argument(description="the answer to the complainant")],
+) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.answer(c.AnswerComplaint(str(id), answer), info.context.caller())
     )
 
 
-async def open_case_from_complaint(info: Info, id: IdArg, case_number: str) -> ComplaintResult:
+async def open_case_from_complaint(
+    info: Info,
+    id: IdArg,
+    case_number: Annotated[str, strawberry.argument(description="the case number (立案编号)")],
+) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.open_case(c.OpenCaseFromComplaint(str(id), case_number), info.context.caller())
@@ -62,7 +70,15 @@ async def refer_complaint(
 
 
 async def request_complaint_handover(
-    info: Info, id: IdArg, to_agency_id: strawberry.ID, mode: str, reason: str
+    info: Info,
+    id: IdArg,
+    to_agency_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the agency asked to take it")
+    ],
+    mode: Annotated[str, strawberry.argument(description="guide (引导) or material (转交材料)")],
+    reason: Annotated[
+        str, strawberry.argument(description="why the complaint goes to that agency")
+    ],
 ) -> ComplaintResult:
     cmd = c.RequestComplaintHandover(str(id), str(to_agency_id), mode, reason)
     h = info.context.handlers.complaints
@@ -70,14 +86,23 @@ async def request_complaint_handover(
 
 
 async def answer_complaint_handover(
-    info: Info, id: IdArg, consent: bool, note: str = ""
+    info: Info,
+    id: IdArg,
+    consent: Annotated[
+        bool, strawberry.argument(description="the asked agency takes the complaint")
+    ],
+    note: Annotated[str, strawberry.argument(description="why, if it does not")] = "",
 ) -> ComplaintResult:
     cmd = c.AnswerComplaintHandover(str(id), consent, note)
     h = info.context.handlers.complaints
     return await complaint_result(h.answer_handover(cmd, info.context.caller()))
 
 
-async def tell_complainant_result(info: Info, id: IdArg, result: str) -> ComplaintResult:
+async def tell_complainant_result(
+    info: Info,
+    id: IdArg,
+    result: Annotated[str, strawberry.argument(description="the result told to the complainant")],
+) -> ComplaintResult:
     h = info.context.handlers.complaints
     return await complaint_result(
         h.tell_result(c.TellComplainantResult(str(id), result), info.context.caller())

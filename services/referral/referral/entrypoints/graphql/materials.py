@@ -36,7 +36,9 @@ async def generate_transfer_letter(info: Info, id: IdArg) -> ReferralResult:
 
 
 async def remove_referral_material(
-    info: Info, id: IdArg, material_id: strawberry.ID
+    info: Info,
+    id: IdArg,
+    material_id: Annotated[strawberry.ID, strawberry.argument(description="the material removed")],
 ) -> ReferralResult:
     h = info.context.handlers.materials
     return await referral_result(

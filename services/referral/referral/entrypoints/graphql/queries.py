@@ -87,9 +87,16 @@ async def referral(info: Info, id: IdArg) -> Referral | None:
 
 async def referrals(
     info: Info,
-    filter: ReferralFilterInput | None = None,
-    sort: ReferralSortField = ReferralSortField.CREATED_AT,
-    descending: bool = False,
+    filter: Annotated[
+        ReferralFilterInput | None,
+        strawberry.argument(description="statuses, sender, receiver and more"),
+    ] = None,
+    sort: Annotated[
+        ReferralSortField, strawberry.argument(description="the sort key")
+    ] = ReferralSortField.CREATED_AT,
+    descending: Annotated[
+        bool, strawberry.argument(description="latest first by the sort key")
+    ] = False,
     first: FirstArg = 50,
     after: AfterArg = None,
     status: Annotated[
@@ -169,9 +176,14 @@ async def complaint(info: Info, id: IdArg) -> Complaint | None:
 
 async def complaints(
     info: Info,
-    status: ComplaintStatus | None = None,
-    owner_id: strawberry.ID | None = None,
-    descending: bool = False,
+    status: Annotated[
+        ComplaintStatus | None, strawberry.argument(description="only complaints in this status")
+    ] = None,
+    owner_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="only this agency's (supervising roles)"),
+    ] = None,
+    descending: Annotated[bool, strawberry.argument(description="newest first")] = False,
     first: FirstArg = 50,
     after: AfterArg = None,
 ) -> Connection[Complaint]:
