@@ -62,9 +62,9 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
     "types": 16,
-    "fields": 120,
+    "fields": 117,
     "arguments": 43,
-    "input fields": 44,
+    "input fields": 41,
     "enum values": 23,
 }
 

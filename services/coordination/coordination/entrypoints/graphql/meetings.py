@@ -335,7 +335,7 @@ class ScheduleMeetingInput:
 
 @strawberry.input(description="A task the minutes decide, with its owner and deadline.")
 class MeetingTaskInput:
-    description: str
+    description: str = strawberry.field(description="what is to be done")
     owner_agency_id: strawberry.ID = strawberry.field(
         description="the agency that owns the task (the convener or an attendee)"
     )

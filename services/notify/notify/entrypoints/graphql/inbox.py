@@ -47,7 +47,9 @@ class InboxEdge(Edge[InboxItem]):
 
 @strawberry.type(description="A page of an agency's inbox.")
 class InboxConnection(Connection[InboxItem]):
-    edges: list[InboxEdge]  # type: ignore[assignment]
+    edges: list[InboxEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's items, newest first"
+    )
 
 
 def _cursor(m: InboxItemModel) -> str:
@@ -220,7 +222,7 @@ class ReportHazardInput:
     kind: str = strawberry.field(description="hazard (重大安全隐患) | hotspot (违法行为高发)")
     matter_code: str = strawberry.field(description="names the competent department")
     place: str = strawberry.field(description="where the hazard is")
-    description: str
+    description: str = strawberry.field(description="what the hazard or hot spot is")
     urgent: bool = strawberry.field(default=False, description="urgent for the department")
 
 

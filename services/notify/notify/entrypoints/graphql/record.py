@@ -77,7 +77,9 @@ class ProcessRecordEdge(Edge[ProcessRecordEntry]):
 
 @strawberry.type(description="A page of the process record (全过程记录).")
 class ProcessRecordConnection(Connection[ProcessRecordEntry]):
-    edges: list[ProcessRecordEdge]  # type: ignore[assignment]
+    edges: list[ProcessRecordEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's entries, in the order asked for"
+    )
 
 
 @strawberry.input(description="Filters of the full-process record; all optional, combined.")

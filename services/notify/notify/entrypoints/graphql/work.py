@@ -99,7 +99,9 @@ class WorkItemEdge(Edge[WorkItem]):
 
 @strawberry.type(description="A page of the work queue, with the counts of the whole filter.")
 class WorkQueueConnection(Connection[WorkItem]):
-    edges: list[WorkItemEdge]  # type: ignore[assignment]
+    edges: list[WorkItemEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's clocks, soonest due first"
+    )
     overdue: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(description="clocks the filter lists, all pages (counted when asked)")

@@ -64,7 +64,7 @@ class MaterialInput:
     name: str = strawberry.field(description="the file name")
     media_type: str = strawberry.field(description="its media type, e.g. application/pdf")
     size: int = strawberry.field(description="its size in bytes")
-    sha256: str
+    sha256: str = strawberry.field(description="the SHA-256 of the content, hexadecimal")
 
 
 @strawberry.input(
