@@ -318,11 +318,10 @@ async def test_concurrent_accept_and_decline_exactly_one_wins(
             assert len(ok) == 1 and len(failed) == 1, results
             loser = failed[0]
             assert isinstance(loser, Conflict | InvalidState), repr(loser)
-            assert isinstance(loser, DomainError) and loser.stable_code in (
-                "CONFLICT",
-                "INVALID_STATE",
-            )
-            losers[loser.code] += 1
+            # The broad code (a precise one may refine it, issue 18).
+            assert isinstance(loser, DomainError)
+            assert loser.stable_code in ("CONFLICT", "INVALID_STATE"), loser
+            losers[loser.stable_code] += 1
             raw = await svc.raw(r.id)
             winner = "accepted" if not isinstance(accepted, BaseException) else "declined"
             wins[winner] += 1

@@ -332,4 +332,6 @@ def test_R_INF_01_only_parties_read_a_confidential_answer_and_owner_or_superviso
 def test_domain_errors_carry_stable_codes() -> None:
     with pytest.raises(DomainError) as exc:
         assistance(helper_id="fy-market")
-    assert exc.value.code == "VALIDATION_FAILED" and exc.value.field == "helperId"
+    # The deprecated string keeps its value; the precise code says why (issue 18).
+    assert exc.value.stable_code == "VALIDATION_FAILED" and exc.value.field == "helperId"
+    assert exc.value.code == "SELF_ADDRESSED" and exc.value.family == "VALIDATION_FAILED"

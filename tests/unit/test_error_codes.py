@@ -46,3 +46,35 @@ def test_the_graph_answers_in_chinese_with_the_english_detail_and_every_problem(
         ("REQUIRED", "title", "必填内容为空（title must not be empty）"),
         ("VALIDATION_FAILED", "fineYuan", "罚款不能为负数"),
     ]
+
+
+_CLASSES = {
+    "ValidationFailed": "VALIDATION_FAILED",
+    "NotFound": "NOT_FOUND",
+    "Forbidden": "FORBIDDEN",
+    "InvalidState": "INVALID_STATE",
+    "Conflict": "CONFLICT",
+}
+
+
+def test_every_coded_refusal_site_names_a_registered_code_of_its_family() -> None:
+    """Issue 18: a site's ``code=`` is checked only when the refusal is raised; this reads
+    every site of the services instead (a wrong family would be a ValueError at the refusal)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "services"
+    seen = 0
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            family = _CLASSES.get(node.func.id)
+            for kw in node.keywords if family else ():
+                if kw.arg == "code" and isinstance(kw.value, ast.Constant) and kw.value.value:
+                    seen += 1
+                    code = CODES.get(kw.value.value)
+                    where = f"{path.relative_to(root)}:{node.lineno}"
+                    assert code is not None, f"{where}: {kw.value.value} is not registered"
+                    assert code.family == family, f"{where}: {code.name} is no {family} code"
+    assert seen > 250  # issue 18: most sites carry a precise code

@@ -81,6 +81,104 @@ CODES: dict[str, Code] = {
             "the photo already belongs to another report",
         ),
         Code("SIGNING_KEY_MISSING", "INVALID_STATE", "本机关尚无签章密钥", "no signing key yet"),
+        # Issue 18: the refusals of notify, referral and coordination, worded per kind.
+        Code(
+            "AGENCY_NOT_REGISTERED",
+            "VALIDATION_FAILED",
+            "所指机关未在本区登记",
+            "the named agency is not registered in the district",
+        ),
+        Code(
+            "INTERNAL_UNIT",
+            "VALIDATION_FAILED",
+            "内设机构不能以自己的名义对外执法",
+            "an internal unit does not act in its own name (R-AG-02)",
+        ),
+        Code(
+            "UNKNOWN_VALUE",
+            "VALIDATION_FAILED",
+            "取值不在允许范围内",
+            "not one of the allowed values",
+        ),
+        Code("BAD_FORMAT", "VALIDATION_FAILED", "格式不正确", "not in the expected format"),
+        Code("TOO_LONG", "VALIDATION_FAILED", "内容超过长度限制", "longer than allowed"),
+        Code(
+            "OUT_OF_RANGE", "VALIDATION_FAILED", "数值超出允许范围", "a number outside its limits"
+        ),
+        Code(
+            "IN_THE_FUTURE",
+            "VALIDATION_FAILED",
+            "时间不能晚于当前",
+            "a time that lies in the future",
+        ),
+        Code(
+            "IN_THE_PAST", "VALIDATION_FAILED", "时间不能早于当前", "a time that lies in the past"
+        ),
+        Code(
+            "SELF_ADDRESSED",
+            "VALIDATION_FAILED",
+            "不能向本机关自身发起",
+            "an agency cannot address itself",
+        ),
+        Code(
+            "LEGAL_BASIS_REQUIRED",
+            "VALIDATION_FAILED",
+            "须写明依据（法律规定、事项清单或决定文号）",
+            "cite the basis (law, catalogue entry or decision)",
+        ),
+        Code(
+            "WRONG_JURISDICTION",
+            "VALIDATION_FAILED",
+            "与事项清单确定的管辖不符",
+            "the catalogue gives the matter to another agency",
+        ),
+        Code("NOT_YET", "INVALID_STATE", "前一步骤尚未完成", "an earlier step is not done yet"),
+        Code(
+            "DISTRICT_NOT_SET_UP",
+            "INVALID_STATE",
+            "本区尚未登记相关机关或未作此项规定",
+            "the district has not registered or provided for it",
+        ),
+        Code(
+            "STALE_REVISION",
+            "INVALID_STATE",
+            "所答复的稿本已被新稿替换，请刷新",
+            "that draft was replaced by a newer one",
+        ),
+        Code("LIMIT_REACHED", "INVALID_STATE", "已达数量上限", "the allowed number is reached"),
+        Code(
+            "WRONG_ROUTE",
+            "INVALID_STATE",
+            "此移送方式不适用该操作",
+            "not an act of this referral's route",
+        ),
+        Code(
+            "AGREEMENT_PENDING",
+            "INVALID_STATE",
+            "尚待各方同意",
+            "waiting for every party's agreement",
+        ),
+        Code(
+            "MAY_NOT_REFUSE",
+            "FORBIDDEN",
+            "依规定不得拒绝或再行移送",
+            "the rules forbid refusing or passing it on",
+        ),
+        Code(
+            "AGENCY_KIND_NOT_ALLOWED",
+            "FORBIDDEN",
+            "本类机关不能办理此事项",
+            "agencies of your kind may not do this",
+        ),
+        Code(
+            "NOT_A_PARTY", "FORBIDDEN", "本机关不是该事项的当事方", "your agency is no party to it"
+        ),
+        Code(
+            "ELECTRONIC_CONSENT_MISSING",
+            "FORBIDDEN",
+            "接收机关未同意电子移送",
+            "the receiver has not consented to electronic transfer (R-REF-12)",
+        ),
         Code(
             "CRIME_ROUTE_PENDING",
             "INVALID_STATE",

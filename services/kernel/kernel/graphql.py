@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -18,6 +18,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
 from strawberry.schema.config import StrawberryConfig
 
+from kernel.actions import ActionCheck
 from kernel.auth import AuthError, Principal, TokenVerifier, accept_service_identity
 from kernel.caller import Caller
 from kernel.changes import ChangeSignal
@@ -26,16 +27,23 @@ from kernel.store import StoreUnavailableError
 
 __all__ = [
     "CHINA",
+    "INPUT",
     "MAX_PAGE_SIZE",
+    "AfterArg",
     "Connection",
     "Edge",
     "ErrorCode",
+    "FirstArg",
+    "IdArg",
     "ListOrder",
     "PageInfo",
     "RequestContext",
     "UserError",
     "UserErrorCode",
     "UserErrorProblem",
+    "ViewerCan",
+    "action_fields",
+    "allowed_actions",
     "decode_cursor",
     "decode_keyset_cursor",
     "encode_cursor",
@@ -44,6 +52,8 @@ __all__ = [
     "graphql_error",
     "guard",
     "keyset_cursor",
+    "link",
+    "link_id",
     "page_size",
     "paginate",
     "parse_datetime",
@@ -51,6 +61,7 @@ __all__ = [
     "schema_extensions",
     "serialize_datetime",
     "user_error",
+    "viewer_can_of",
 ]
 
 
@@ -261,6 +272,31 @@ class ListOrder(Enum):
         return self is ListOrder.NEWEST_FIRST
 
 
+def link_id(what: str) -> Any:
+    """The field of the id kept beside a link another subgraph resolves (:func:`link`)."""
+    return strawberry.field(description=f"{what}: its id, always present")
+
+
+def link(what: str, id_field: str) -> Any:
+    """A nullable link to an entity another subgraph resolves (e.g. an Agency, by
+    coordination): one it cannot resolve nulls only this field, with a NOT_FOUND error at its
+    path, never the list around it; ``id_field`` (:func:`link_id`) stays."""
+    return strawberry.field(
+        description=f"{what}, resolved by another subgraph; null (with a NOT_FOUND error at "
+        f"this path) when it cannot be resolved; `{id_field}` stays"
+    )
+
+
+#: The arguments every list and single read shares, described once.
+FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
+AfterArg = Annotated[
+    str | None, strawberry.argument(description="the cursor to continue after (endCursor)")
+]
+IdArg = Annotated[strawberry.ID, strawberry.argument(description="the object's id")]
+#: A mutation's ``input``: its fields are described on the input type.
+INPUT = strawberry.argument(description="what the mutation records (see the input type's fields)")
+
+
 def page_size(first: int) -> int:
     """``first`` clamped to 1 … ``MAX_PAGE_SIZE``: a list never answers with nothing because a
     client asked for 0, nor with everything because it asked for a million."""
@@ -321,6 +357,65 @@ def user_error(exc: DomainError) -> UserError:
         family=_member(exc.family),
         detail=exc.message,
         errors=problems,
+    )
+
+
+@strawberry.federation.type(
+    shareable=True, description="Whether you may run one mutation on this object now."
+)
+class ViewerCan:
+    action: str = strawberry.field(description="the mutation's name, e.g. acceptReferral")
+    allowed: bool = strawberry.field(description="it would succeed now")
+    refusal: UserError | None = strawberry.field(
+        description="what it would answer otherwise (code, Chinese message, field)"
+    )
+
+
+def viewer_can_of(checks: Sequence[ActionCheck]) -> list[ViewerCan]:
+    """The dry runs of :func:`kernel.actions.try_actions` as the graph reports them."""
+    return [
+        ViewerCan(
+            action=check.action,
+            allowed=check.allowed,
+            refusal=user_error(check.refusal) if check.refusal else None,
+        )
+        for check in checks
+    ]
+
+
+def allowed_actions(checks: Sequence[ActionCheck]) -> list[str]:
+    """The names of the mutations the dry runs let through (``availableActions``)."""
+    return [check.action for check in checks if check.allowed]
+
+
+#: The dry runs of one object's mutations for the caller: ``(info, object id) → checks``.
+ActionChecks = Callable[[Any, str], Awaitable[Sequence[ActionCheck]]]
+
+
+def action_fields(checks: ActionChecks, noun: str) -> tuple[Any, Any]:
+    """The ``viewerCan`` and ``availableActions`` fields of an object type with an ``id``,
+    from ``checks`` (e.g. ``viewer_can, available_actions = action_fields(..., "meeting")``
+    in the type's body)."""
+
+    async def viewer_can(root: Any, info: strawberry.Info) -> list[ViewerCan]:
+        return viewer_can_of(await checks(info, str(root.id)))
+
+    async def available_actions(root: Any, info: strawberry.Info) -> list[str]:
+        return allowed_actions(await checks(info, str(root.id)))
+
+    return (
+        strawberry.field(
+            resolver=viewer_can,
+            description=f"What you may do to this {noun} now (issue 18): each mutation tried "
+            "as a dry run by its own handler (the authorization matrix and the state rules "
+            "the server enforces), with the refusal it would answer. Ask it of one object at "
+            "a time.",
+        ),
+        strawberry.field(
+            resolver=available_actions,
+            description="The mutations of `viewerCan` you may run now, by name: offer these "
+            "buttons, no others.",
+        ),
     )
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kernel.actions import stop_if_dry_run
 from kernel.bus import Bus, PublishError
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
@@ -110,7 +111,9 @@ class AggregateCollection:
         return strip_outbox(doc) if doc is not None else None
 
     async def insert(self, doc: Mapping[str, Any], events: Sequence[Envelope]) -> None:
-        """Create the aggregate at version 1 together with its events."""
+        """Create the aggregate at version 1 together with its events (in a dry run, stop
+        here: :mod:`kernel.actions`)."""
+        stop_if_dry_run(str(doc.get("_id")))
         full = dict(doc)
         full["version"] = 1
         full["outbox"] = [e.to_document() for e in events]
@@ -132,7 +135,9 @@ class AggregateCollection:
         unset: Iterable[str] = (),
     ) -> int:
         """Apply ``changes`` and append ``events`` iff the stored version is
-        ``expected_version``; return the new version or raise ConcurrencyError."""
+        ``expected_version``; return the new version or raise ConcurrencyError (in a dry
+        run, stop here: :mod:`kernel.actions`)."""
+        stop_if_dry_run(aggregate_id)
         forbidden = set(changes) & {"_id", "version", *OUTBOX_FIELDS}
         if forbidden:
             raise ValueError(f"fields managed by the outbox cannot be set: {sorted(forbidden)}")

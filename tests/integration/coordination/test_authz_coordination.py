@@ -467,15 +467,11 @@ RSVP = (
     + " } }"
 )
 MEETING = f"query($id: ID!) {{ meeting(id: $id) {{ {MTG_FIELDS} }} }}"
-MEETINGS = "query($of: ID) { meetings(agencyId: $of) { edges { node { id } } } }"
 
 
-async def test_R_MTG_01_convener_schedules_invitees_answer_reads_for_parties(
-    graph: Graph,
-) -> None:
-    g = graph
-    starts = (datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0)
-    meeting = {
+def meeting_input(starts: datetime) -> dict[str, Any]:
+    """A special meeting fy-coord convenes with the market and natural-resources bureaus."""
+    return {
         "kind": "SPECIAL",
         "title": "市场与自然资源执法协调会",
         "convenerId": "fy-coord",
@@ -484,6 +480,16 @@ async def test_R_MTG_01_convener_schedules_invitees_answer_reads_for_parties(
         "attendeeIds": ["fy-market", "fy-natres"],
         "agenda": ["违法占地案件分工"],
     }
+
+
+MEETINGS = "query($of: ID) { meetings(agencyId: $of) { edges { node { id } } } }"
+
+
+async def test_R_MTG_01_convener_schedules_invitees_answer_reads_for_parties(
+    graph: Graph,
+) -> None:
+    g = graph
+    meeting = meeting_input((datetime.now(UTC) + timedelta(days=40)).replace(microsecond=0))
 
     async def coord_meetings() -> Any:
         return ids((await g.data(COORD, MEETINGS))["meetings"])

@@ -43,6 +43,14 @@ REQUEST_TEC = (
     + TEC
     + "} }"
 )
+# A township asks the housing bureau to identify an illegal building (R-TEC-01).
+TEC_INPUT = {
+    "townshipId": "fy-hancong",
+    "departmentId": "fy-housing",
+    "kind": "IDENTIFICATION",
+    "question": "该建筑是否属于违法建设",
+    "documentNumber": "寒协〔2026〕9号",
+}
 ASK = "mutation($input: AskInformationInput!) { askInformation(input: $input) {" + INF + "} }"
 READ = """
 query($a: ID!, $t: ID!, $q: ID!, $of: ID) {
@@ -133,13 +141,7 @@ async def test_R_AST_02_R_TEC_01_R_INF_01_only_parties_and_supervisors_read_requ
             "fy-hancong",
             "clerk",
             REQUEST_TEC,
-            input={
-                "townshipId": "fy-hancong",
-                "departmentId": "fy-housing",
-                "kind": "IDENTIFICATION",
-                "question": "该建筑是否属于违法建设",
-                "documentNumber": "寒协〔2026〕9号",
-            },
+            input=TEC_INPUT,
         )
     )["requestTechnicalSupport"]
     assert tec["__typename"] == "TechnicalSupportRequest", tec

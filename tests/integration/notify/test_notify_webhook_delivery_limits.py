@@ -191,7 +191,8 @@ async def test_issue_16_an_agency_registers_at_most_its_cap_of_webhooks(
     ]
     with pytest.raises(DomainError) as err:  # one over the cap
         await service.webhooks.register(RegisterWebhook("http://127.0.0.1:9/more"), market)
-    assert err.value.code == "INVALID_STATE" and err.value.field == "url"
+    assert err.value.code == "LIMIT_REACHED" and err.value.family == "INVALID_STATE"
+    assert err.value.stable_code == "INVALID_STATE" and err.value.field == "url"
     # Another agency's cap is its own.
     await service.webhooks.register(RegisterWebhook("http://127.0.0.1:9/t"), bureau("fy-hancong"))
     # Only the owner removes its webhook; then there is room again.

@@ -299,7 +299,9 @@ def _notify_calls() -> list[ListCall]:
                     ),
                 )
             )
-    calls.append(ListCall("unread count", lambda s: InboxRepository(s).unread_count(AGENCY)))
+    calls.append(
+        ListCall("unread count", lambda s: InboxRepository(s).count(AGENCY, unread_only=True))
+    )
     calls.append(
         ListCall("inbox since", lambda s: InboxRepository(s).added_since(AGENCY, AT, limit=100))
     )

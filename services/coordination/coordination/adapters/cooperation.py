@@ -136,12 +136,20 @@ class _Repository:
         party_id: str | None = None,
     ) -> list[Document]:
         """``party_id``: only documents that agency is a party to (None: no restriction)."""
-        if party_id is not None:
-            only = {"$or": [{f: party_id} for f in self.party_fields]}
-            query = {"$and": [query, only]} if query else only
+        query = self._scoped(query, party_id)
         if after:
             query = {"$and": [query, {"_id": {"$gt": after}}]} if query else {"_id": {"$gt": after}}
         return await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+
+    async def _count(self, query: dict[str, Any], party_id: str | None = None) -> int:
+        """How many documents :meth:`_find` pages through for ``query``, all pages together."""
+        return await self._coll.count(self._scoped(query, party_id))
+
+    def _scoped(self, query: dict[str, Any], party_id: str | None) -> dict[str, Any]:
+        if party_id is None:
+            return query
+        only = {"$or": [{f: party_id} for f in self.party_fields]}
+        return {"$and": [query, only]} if query else only
 
 
 def _with_id(doc: Document) -> Document:
@@ -183,10 +191,14 @@ class RequestRepository(_Repository, Generic[A]):
         limit: int,
         party_id: str | None = None,
     ) -> list[A]:
-        query: dict[str, Any] = {}
-        if agency_id:
-            query["$or"] = [{f: agency_id} for f in self.agency_fields]
-        return self._models(await self._find(query, after, limit, party_id))
+        return self._models(await self._find(self._of_agency(agency_id), after, limit, party_id))
+
+    async def count_listed(self, *, agency_id: str | None, party_id: str | None = None) -> int:
+        """How many requests :meth:`list` pages through, all pages together."""
+        return await self._count(self._of_agency(agency_id), party_id)
+
+    def _of_agency(self, agency_id: str | None) -> dict[str, Any]:
+        return {"$or": [{f: agency_id} for f in self.agency_fields]} if agency_id else {}
 
     def _list_shape(self) -> ListShape:
         if self.shape is None:
@@ -239,10 +251,19 @@ class AssistanceRepository(RequestRepository[AssistanceRequest]):
         limit: int,
         party_id: str | None = None,
     ) -> list[AssistanceRequest]:
+        query = self._refused_by(helper_id)
+        return self._models(await self._find(query, after, limit, party_id))
+
+    async def refusals_count(self, *, helper_id: str | None, party_id: str | None = None) -> int:
+        """How many refusals :meth:`refusals` pages through, all pages together."""
+        return await self._count(self._refused_by(helper_id), party_id)
+
+    @staticmethod
+    def _refused_by(helper_id: str | None) -> dict[str, Any]:
         query: dict[str, Any] = {"refused": True}
         if helper_id:
             query["helper_id"] = helper_id
-        return self._models(await self._find(query, after, limit, party_id))
+        return query
 
 
 class TechnicalSupportRepository(RequestRepository[TechnicalSupportRequest]):

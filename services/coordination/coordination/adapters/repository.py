@@ -95,13 +95,15 @@ class AgencyRepository:
         return await self.list(kind=kind, after=None, limit=500)
 
     async def list(self, *, kind: str | None, after: str | None, limit: int) -> list[Agency]:
-        query: dict[str, Any] = {}
-        if kind:
-            query["kind"] = kind
+        query: dict[str, Any] = {"kind": kind} if kind else {}
         if after:
             query["_id"] = {"$gt": after}
         docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
         return [agency_from_document(d) for d in docs]
+
+    async def count(self, *, kind: str | None) -> int:
+        """How many agencies :meth:`list` pages through, all pages together."""
+        return await self._coll.count({"kind": kind} if kind else {})
 
 
 # --------------------------------------------------------------------------- catalogue
@@ -237,6 +239,22 @@ class CatalogueRepository:
         after: str | None = None,
         limit: int | None = None,
     ) -> list[CatalogueEntry]:
+        query = self._listed(township_id, department_id, include_withdrawn)
+        if after:
+            query["_id"] = {"$gt": after}
+        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        return [entry_from_document(d) for d in docs]
+
+    async def count(
+        self, *, township_id: str | None, department_id: str | None, include_withdrawn: bool
+    ) -> int:
+        """How many entries :meth:`list` pages through, all pages together."""
+        return await self._coll.count(self._listed(township_id, department_id, include_withdrawn))
+
+    @staticmethod
+    def _listed(
+        township_id: str | None, department_id: str | None, include_withdrawn: bool
+    ) -> dict[str, Any]:
         query: dict[str, Any] = {}
         if township_id:
             query["townships"] = township_id
@@ -244,10 +262,7 @@ class CatalogueRepository:
             query["original_department_id"] = department_id
         if not include_withdrawn:
             query["withdrawn"] = False
-        if after:
-            query["_id"] = {"$gt": after}
-        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
-        return [entry_from_document(d) for d in docs]
+        return query
 
 
 # --------------------------------------------------------------------------- disputes

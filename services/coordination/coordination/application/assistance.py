@@ -117,6 +117,12 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             party_id=party_scope(actor, "assistanceRefusals"),
         )
 
+    async def refusals_count(self, *, helper_id: str | None, caller: Caller) -> int:
+        """How many refusals :meth:`refusals_visible` pages through, all pages together."""
+        return await self.requests.refusals_count(
+            helper_id=helper_id, party_id=party_scope(acting(caller), "assistanceRefusals")
+        )
+
     def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
         return self._deadlines("AssistanceRequest", r.id, r.clocks, *kinds)
 
@@ -269,6 +275,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             "no legal office is registered to mediate; register the district's coordination "
             "body or justice bureau first",
             field="id",
+            code="DISTRICT_NOT_SET_UP",
         )
 
     async def refer_to_mediation(
@@ -299,7 +306,9 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             kind = ast.MediationOutcome(cmd.outcome)
         except ValueError:
             raise ValidationFailed(
-                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld", field="outcome"
+                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld",
+                field="outcome",
+                code="UNKNOWN_VALUE",
             ) from None
         now = self.clock()
         after = before.record_mediation(

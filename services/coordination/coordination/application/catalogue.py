@@ -210,12 +210,14 @@ class CatalogueHandlers(Publishing):
             raise ValidationFailed(
                 f"agency {content.original_department_id!r} is not registered",
                 field="originalDepartmentId",
+                code="AGENCY_NOT_REGISTERED",
             )
         if dept.kind not in OWNER_KINDS or dept.internal_unit:
             raise ValidationFailed(
                 f"{dept.name} is not a department that can own a power (it is "
                 f"{'an internal unit' if dept.internal_unit else dept.kind.value}, R-AG-02)",
                 field="originalDepartmentId",
+                code="INTERNAL_UNIT",
             )
         for i, d in enumerate(cmd.delegations):
             township = known.get(d.township_id.strip())
@@ -223,12 +225,14 @@ class CatalogueHandlers(Publishing):
                 raise ValidationFailed(
                     f"agency {d.township_id!r} is not registered",
                     field=f"delegations.{i}.townshipId",
+                    code="AGENCY_NOT_REGISTERED",
                 )
             if township.kind is not AgencyKind.TOWNSHIP or township.internal_unit:
                 raise ValidationFailed(
                     f"{township.name} cannot hold a delegated power: powers go to a township "
                     "or street office in its own name, never to an internal unit (R-AG-02)",
                     field=f"delegations.{i}.townshipId",
+                    code="INTERNAL_UNIT",
                 )
         return content
 
@@ -401,17 +405,26 @@ class CatalogueHandlers(Publishing):
         if not cmd.matter_code.strip():
             raise ValidationFailed("name the matter", field="matterCode", code="REQUIRED")
         if not cmd.basis.strip():
-            raise ValidationFailed("cite the decision that designates the owner", field="basis")
+            raise ValidationFailed(
+                "cite the decision that designates the owner",
+                field="basis",
+                code="LEGAL_BASIS_REQUIRED",
+            )
         agency = await self.agencies.get(cmd.responsible_agency_id)
         if agency is None or agency.internal_unit:
             raise ValidationFailed(
                 f"{cmd.responsible_agency_id!r} is not an agency that acts externally (R-AG-02)",
                 field="responsibleAgencyId",
+                code="WRONG_AGENCY_KIND",
             )
         if cmd.township_id is not None:
             township = await self.agencies.get(cmd.township_id)
             if township is None or township.kind is not AgencyKind.TOWNSHIP:
-                raise ValidationFailed(f"{cmd.township_id!r} is not a township", field="townshipId")
+                raise ValidationFailed(
+                    f"{cmd.township_id!r} is not a township",
+                    field="townshipId",
+                    code="WRONG_AGENCY_KIND",
+                )
         if cmd.major_penalty_exception:
             await self._acting_as(
                 actor,
@@ -443,7 +456,11 @@ class CatalogueHandlers(Publishing):
         """The caller acts for an agency of ``kind`` (the agency register says so)."""
         agency = await self.agencies.get(actor.agency_id) if actor.agency_id else None
         if agency is None or agency.kind is not kind or agency.internal_unit:
-            raise Forbidden(f"{why}; the caller does not act for a {kind.value}", field=field)
+            raise Forbidden(
+                f"{why}; the caller does not act for a {kind.value}",
+                field=field,
+                code="AGENCY_KIND_NOT_ALLOWED",
+            )
 
     async def review_entrustment(self, cmd: ReviewEntrustment, caller: Caller) -> CatalogueEntry:
         """R-CAT-05, step 1: the justice bureau (司法局) reviews the entrustment."""
@@ -500,6 +517,7 @@ class CatalogueHandlers(Publishing):
             raise ValidationFailed(
                 f"{township_id!r} is not a township or street office of the district",
                 field="townshipId",
+                code="WRONG_AGENCY_KIND",
             )
         # R-CAT-03: the district's criteria (HC: penalty kinds, fines from 50,000 yuan) make a
         # case major even when the caller did not say so.

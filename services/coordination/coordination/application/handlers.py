@@ -62,12 +62,17 @@ class CoordinationHandlers:
                 continue
             found = await self.agencies.get(agency_id)
             if found is None:
-                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
+                raise ValidationFailed(
+                    f"agency {agency_id!r} is not registered",
+                    field=field,
+                    code="AGENCY_NOT_REGISTERED",
+                )
             if found.kind not in kinds or found.internal_unit:
                 raise ValidationFailed(
                     f"{found.name} is not a {'/'.join(k.value for k in kinds)} acting "
                     "externally (R-AG-02)",
                     field=field,
+                    code="WRONG_AGENCY_KIND",
                 )
 
     async def _register(self, cmd: RegisterAgency, correlation_id: str | None) -> Agency:
@@ -86,7 +91,9 @@ class CoordinationHandlers:
         await self._check_command(agency)
         if agency.parent_id and await self.agencies.get(agency.parent_id) is None:
             raise ValidationFailed(
-                f"parent agency {agency.parent_id!r} is not registered", field="parentId"
+                f"parent agency {agency.parent_id!r} is not registered",
+                field="parentId",
+                code="AGENCY_NOT_REGISTERED",
             )
         existing = await self.agencies.get(agency.id)
         if existing is not None and same_registration(existing, agency):

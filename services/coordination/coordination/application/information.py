@@ -157,6 +157,7 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
                 f"unknown classification {cmd.classification!r}; one of public, internal, "
                 "confidential",
                 field="classification",
+                code="UNKNOWN_VALUE",
             ) from None
         now = self.clock()
         after = before.answer_query(
@@ -183,7 +184,9 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             kind = inf.DeclineGrounds(cmd.grounds)
         except ValueError:
             raise ValidationFailed(
-                f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held", field="grounds"
+                f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held",
+                field="grounds",
+                code="UNKNOWN_VALUE",
             ) from None
         now = self.clock()
         after = before.decline_query(

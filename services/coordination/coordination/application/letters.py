@@ -57,6 +57,7 @@ def request_letter(r: AssistanceRequest, names: dict[str, str]) -> OfficialDocum
         raise InvalidState(
             "the request letter has not been sent yet (only the phone call exists)",
             field="letterNumber",
+            code="NOT_YET",
         )
     requester, helper = names[r.requester_id], names[r.helper_id]
     body: list[str | Heading] = []
@@ -87,7 +88,9 @@ def request_letter(r: AssistanceRequest, names: dict[str, str]) -> OfficialDocum
 def reply_letter(r: AssistanceRequest, names: dict[str, str]) -> OfficialDocument:
     """协助执法复函: help from the agreed date, or a refusal with its legal grounds."""
     if r.reply_letter_number is None or r.replied_at is None:
-        raise InvalidState("the helper has not replied yet", field="replyLetterNumber")
+        raise InvalidState(
+            "the helper has not replied yet", field="replyLetterNumber", code="NOT_YET"
+        )
     requester, helper = names[r.requester_id], names[r.helper_id]
     cited = f"（{r.letter_number}）" if r.letter_number else "（电话提请）"
     body: list[str | Heading] = [
@@ -125,7 +128,7 @@ def minutes_document(m: Meeting, names: dict[str, str]) -> MinutesDocument:
     apologies (请假); distributed (分送) to the attendees and the office it was filed with."""
     minutes = m.minutes
     if minutes is None or minutes.issued_at is None:
-        raise InvalidState("the minutes are not issued yet", field="id")
+        raise InvalidState("the minutes are not issued yet", field="id", code="NOT_YET")
     convener = names[m.convener_id]
     attending = [names[a] for a in m.attending_ids]
     body: list[str | Heading] = [

@@ -201,7 +201,9 @@ class MeetingHandlers(_Base):
             kind = mtg.MeetingKind(cmd.kind)
         except ValueError:
             raise ValidationFailed(
-                f"unknown meeting kind {cmd.kind!r}; one of routine, special", field="kind"
+                f"unknown meeting kind {cmd.kind!r}; one of routine, special",
+                field="kind",
+                code="UNKNOWN_VALUE",
             ) from None
         if cmd.starts_at.tzinfo is None:
             raise ValidationFailed(
@@ -418,7 +420,9 @@ class MeetingHandlers(_Base):
             access.authorize_on(actor, "meeting", access.oversight_relations(actor))
         if scope != access.Scope.ALL:
             if q.agency_id and q.agency_id != actor.agency_id:
-                raise Forbidden("an agency lists its own meetings", field="agencyId")
+                raise Forbidden(
+                    "an agency lists its own meetings", field="agencyId", code="NOT_YOUR_AGENCY"
+                )
             return replace(q, agency_id=actor.agency_id)
         if q.direction is not None and not q.agency_id:
             return replace(q, agency_id=actor.agency_id or "")

@@ -42,14 +42,21 @@ class Publishing:
         for field, agency_id in ids.items():
             agency = known.get(agency_id)
             if agency is None:
-                raise ValidationFailed(f"agency {agency_id!r} is not registered", field=field)
+                raise ValidationFailed(
+                    f"agency {agency_id!r} is not registered",
+                    field=field,
+                    code="AGENCY_NOT_REGISTERED",
+                )
             if agency.internal_unit:
                 raise ValidationFailed(
                     f"{agency.name} is an internal unit and cannot {acting} (R-AG-02)",
                     field=field,
+                    code="INTERNAL_UNIT",
                 )
             if kinds is not None and agency.kind not in kinds:
                 allowed = ", ".join(sorted(k.value for k in kinds))
                 raise ValidationFailed(
-                    f"{agency.name} is a {agency.kind.value}; expected {allowed}", field=field
+                    f"{agency.name} is a {agency.kind.value}; expected {allowed}",
+                    field=field,
+                    code="WRONG_AGENCY_KIND",
                 )

@@ -43,6 +43,10 @@ class CoordinationQueries:
     async def agencies(self, *, kind: str | None, after: str | None, limit: int) -> list[Agency]:
         return await self._agencies.list(kind=kind, after=after, limit=limit)
 
+    async def agencies_count(self, *, kind: str | None) -> int:
+        """How many agencies :meth:`agencies` pages through, all pages together."""
+        return await self._agencies.count(kind=kind)
+
     async def catalogue_entry(self, code: str) -> CatalogueEntry | None:
         return await self._catalogue.get(code)
 
@@ -61,6 +65,16 @@ class CoordinationQueries:
             include_withdrawn=include_withdrawn,
             after=after,
             limit=limit,
+        )
+
+    async def catalogue_entries_count(
+        self, *, township_id: str | None, department_id: str | None, include_withdrawn: bool
+    ) -> int:
+        """How many entries :meth:`catalogue_entries` pages through, all pages together."""
+        return await self._catalogue.count(
+            township_id=township_id,
+            department_id=department_id,
+            include_withdrawn=include_withdrawn,
         )
 
     async def dispute(self, dispute_id: str, caller: Caller) -> Dispute | None:

@@ -31,7 +31,7 @@ async def seed_agencies(handlers: CoordinationHandlers, path: Path) -> int:
         # A small file read once at start; not worth a thread hop.
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))  # noqa: ASYNC240
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"{path.name}: not valid YAML: {exc}") from exc
+        raise ValidationFailed(f"{path.name}: not valid YAML: {exc}", code="BAD_FORMAT") from exc
     if data.get("district") != handlers.district:
         raise ValidationFailed(
             f"{path.name} is for district {data.get('district')!r}, "
@@ -50,7 +50,9 @@ async def seed_agencies(handlers: CoordinationHandlers, path: Path) -> int:
                 document_code=str(row.get("document_code") or ""),
             )
         except (KeyError, TypeError) as exc:
-            raise ValidationFailed(f"{path.name}: agencies[{i}] is incomplete: {exc}") from exc
+            raise ValidationFailed(
+                f"{path.name}: agencies[{i}] is incomplete: {exc}", code="REQUIRED"
+            ) from exc
         await handlers.register_agency_as_system(cmd)
         count += 1
     return count

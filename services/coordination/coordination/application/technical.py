@@ -118,6 +118,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             raise ValidationFailed(
                 f"unknown kind {cmd.kind!r}; one of identification, appraisal, consultation",
                 field="kind",
+                code="UNKNOWN_VALUE",
             ) from None
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)

@@ -163,6 +163,7 @@ class AssistanceRequest:
                         "an urgent request is helped at once; the start cannot be later than "
                         f"today ({today.isoformat()})",
                         field="agreedStartOn",
+                        code="IN_THE_FUTURE",
                     )
                 start = today
             else:
@@ -174,7 +175,9 @@ class AssistanceRequest:
                     )
                 if agreed_start_on < today:
                     raise ValidationFailed(
-                        "the agreed start cannot lie in the past", field="agreedStartOn"
+                        "the agreed start cannot lie in the past",
+                        field="agreedStartOn",
+                        code="IN_THE_PAST",
                     )
                 start = agreed_start_on
             return replace(
@@ -246,7 +249,9 @@ class AssistanceRequest:
             or actor.has_role("coordinator")
             or actor.has_role("government")
         ):
-            raise Forbidden("the legal office that mediates records the outcome")
+            raise Forbidden(
+                "the legal office that mediates records the outcome", code="NOT_A_PARTY"
+            )
         text = require_text(basis, "cite the mediation record (调处意见 / 文号)", "basis")
         mediation = replace(self.mediation, outcome=outcome, basis=text, decided_at=at)
         after = (
@@ -276,7 +281,9 @@ class AssistanceRequest:
         elif actor.agency_id == self.requester_id:
             side = "requester"
         else:
-            raise Forbidden("results are reported by the requester or the helper")
+            raise Forbidden(
+                "results are reported by the requester or the helper", code="NOT_A_PARTY"
+            )
         if any(r.side == side for r in self.results):
             raise InvalidState(
                 f"the {side} has already reported", field="summary", code="ALREADY_DONE"
@@ -314,7 +321,9 @@ def request_assistance(
     first, with the letter due later (``letter_clock``)."""
     require_agency(actor, requester_id, "an agency asks for assistance in its own name")
     if requester_id == helper_id:
-        raise ValidationFailed("an agency cannot ask itself for assistance", field="helperId")
+        raise ValidationFailed(
+            "an agency cannot ask itself for assistance", field="helperId", code="SELF_ADDRESSED"
+        )
     named = tuple(dict.fromkeys(m.strip() for m in matters if m.strip()))
     if not named:
         raise ValidationFailed(
@@ -326,17 +335,21 @@ def request_assistance(
             raise ValidationFailed(
                 "the request is a letter (协助执法函): give its number (文号)",
                 field="letterNumber",
+                code="REQUIRED",
             )
     else:
         if not urgent:
             raise ValidationFailed(
                 "only an emergency may be asked by phone first; send the letter",
                 field="phoneCall",
+                code="REQUIRED",
             )
         require_text(phone_call.caller, "who made the call", "phoneCall.caller")
         require_text(phone_call.called, "who took the call", "phoneCall.called")
         if phone_call.at > at:
-            raise ValidationFailed("the call cannot lie in the future", field="phoneCall.at")
+            raise ValidationFailed(
+                "the call cannot lie in the future", field="phoneCall.at", code="IN_THE_FUTURE"
+            )
     clocks: tuple[Clock, ...] = (reply_clock,)
     if number is None and letter_clock is not None:
         clocks = put_clock(clocks, letter_clock)

@@ -218,7 +218,9 @@ class CatalogueEntry:
                 f"matter {self.code} is already withdrawn", field="code", code="ALREADY_DONE"
             )
         if not reason.strip():
-            raise ValidationFailed("say why the matter is withdrawn", field="reason")
+            raise ValidationFailed(
+                "say why the matter is withdrawn", field="reason", code="REQUIRED"
+            )
         return self._next(
             withdrawn=True,
             change="withdrawn",
@@ -266,7 +268,9 @@ class CatalogueEntry:
         )
         if delegation is None:
             raise ValidationFailed(
-                f"matter {self.code} is not delegated to {township_id}", field="townshipId"
+                f"matter {self.code} is not delegated to {township_id}",
+                field="townshipId",
+                code="UNKNOWN_VALUE",
             )
         if delegation.mode is not DelegationMode.AGREEMENT:
             raise InvalidState(
@@ -280,6 +284,7 @@ class CatalogueEntry:
                 if step == "review"
                 else "cite the government's approval (批准文号)",
                 field="opinion" if step == "review" else "basis",
+                code="LEGAL_BASIS_REQUIRED",
             )
         if step == "review":
             if delegation.review is not None:
@@ -300,6 +305,7 @@ class CatalogueEntry:
                     "the justice bureau has not reviewed this entrustment yet: the government "
                     "approves it after the review (R-CAT-05)",
                     field="townshipId",
+                    code="NOT_YET",
                 )
             if delegation.approval is not None:
                 raise InvalidState(
@@ -451,6 +457,7 @@ def new_delegation(
         raise ValidationFailed(
             f"unknown delegation mode {mode!r}; one of: decision (赋权), agreement (委托)",
             field=f"{field_prefix}.mode",
+            code="UNKNOWN_VALUE",
         ) from None
     if not township_id.strip():
         raise ValidationFailed(
@@ -463,10 +470,13 @@ def new_delegation(
             raise ValidationFailed(
                 "a delegation by agreement (委托) has a term: give its last day",
                 field=f"{field_prefix}.expiresOn",
+                code="REQUIRED",
             )
         if expires_on < effective_from:
             raise ValidationFailed(
-                "the agreement's term ends before it starts", field=f"{field_prefix}.expiresOn"
+                "the agreement's term ends before it starts",
+                field=f"{field_prefix}.expiresOn",
+                code="OUT_OF_RANGE",
             )
     elif expires_on is not None:
         raise ValidationFailed(
@@ -494,9 +504,9 @@ def new_content(
 ) -> EntryContent:
     """Validate what an official writes for one matter (R-CAT-01)."""
     if not code.strip():
-        raise ValidationFailed("the matter code must not be empty", field="code")
+        raise ValidationFailed("the matter code must not be empty", field="code", code="REQUIRED")
     if not name.strip():
-        raise ValidationFailed("the matter name must not be empty", field="name")
+        raise ValidationFailed("the matter name must not be empty", field="name", code="REQUIRED")
     if not original_department_id.strip():
         raise ValidationFailed(
             "name the original department (原业务主管部门)",
@@ -504,7 +514,9 @@ def new_content(
             code="REQUIRED",
         )
     if not legal_basis.strip():
-        raise ValidationFailed("cite the legal basis (实施依据)", field="legalBasis")
+        raise ValidationFailed(
+            "cite the legal basis (实施依据)", field="legalBasis", code="LEGAL_BASIS_REQUIRED"
+        )
     seen: set[str] = set()
     for i, d in enumerate(delegations):
         if d.township_id in seen:

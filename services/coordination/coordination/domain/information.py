@@ -118,6 +118,7 @@ class InformationQuery:
                 "information queries between agencies are free of charge (R-INF-01); no fee "
                 "may be charged",
                 field="feeYuan",
+                code="OUT_OF_RANGE",
             )
         text = require_text(content, "the answer gives the information asked for", "content")
         answer = QueryAnswer(text, classification, actor.person_id, at, at > self._due())
@@ -148,6 +149,7 @@ class InformationQuery:
                 "a query is refused for secrecy only where the law says so: cite the legal "
                 "provision (R-INF-01)",
                 field="legalProvision",
+                code="LEGAL_BASIS_REQUIRED",
             )
         decline = QueryDecline(grounds, text, provision, actor.person_id, at)
         return replace(
@@ -175,7 +177,8 @@ class InformationQuery:
             raise InvalidState("the query has no answer yet", field="status", code="WRONG_STATUS")
         if not self.may_read_answer(actor):
             raise Forbidden(
-                f"the answer is {self.answer.classification.value}; only the parties may read it"
+                f"the answer is {self.answer.classification.value}; only the parties may read it",
+                code="NOT_A_PARTY",
             )
         return self.answer
 
@@ -211,7 +214,9 @@ def ask(
     """R-INF-01: an agency asks another for information; the answer clock starts."""
     require_agency(actor, requester_id, "an agency asks in its own name")
     if requester_id == holder_id:
-        raise ValidationFailed("an agency does not query itself", field="holderId")
+        raise ValidationFailed(
+            "an agency does not query itself", field="holderId", code="SELF_ADDRESSED"
+        )
     s = require_text(subject, "say what information is asked for", "subject")
     p = require_text(purpose, "say what the information is needed for", "purpose")
     return InformationQuery(

@@ -58,6 +58,7 @@ class KnownReferral:
                 f"referral {self.referral_id} is {self.state}; a case transfer may be asked "
                 "only while the case is sent or accepted and not yet handled (R-DSP-04)",
                 field="referralId",
+                code="WRONG_STATUS",
             )
 
 

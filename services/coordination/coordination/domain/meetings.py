@@ -191,7 +191,7 @@ class Meeting:
         (the meeting still needs to know who comes)."""
         agency = actor.agency_id
         if agency is None or agency not in self.attendee_ids:
-            raise Forbidden("only an invited agency answers the notice")
+            raise Forbidden("only an invited agency answers the notice", code="NOT_A_PARTY")
         if self.status is not MeetingStatus.SCHEDULED or at >= self.starts_at:
             raise InvalidState(
                 "the meeting has already taken place", field="id", code="ALREADY_DONE"
@@ -227,12 +227,15 @@ class Meeting:
         if self.status not in (MeetingStatus.SCHEDULED, MeetingStatus.MINUTES_DRAFTED):
             raise InvalidState("the minutes were already issued", field="id", code="ALREADY_DONE")
         if at < self.starts_at:
-            raise InvalidState("minutes are drafted after the meeting has taken place", field="id")
+            raise InvalidState(
+                "minutes are drafted after the meeting has taken place", field="id", code="NOT_YET"
+            )
         text = require_text(decisions, "state what the meeting decided (议定事项)", "decisions")
         if not tasks:
             raise ValidationFailed(
                 "the minutes list the decided tasks, each with an owner and a deadline",
                 field="tasks",
+                code="REQUIRED",
             )
         built: list[MinutesTask] = []
         for i, t in enumerate(tasks):
@@ -245,7 +248,9 @@ class Meeting:
                 )
             if t.deadline <= today:
                 raise ValidationFailed(
-                    "a task's deadline lies after today", field=f"tasks.{i}.deadline"
+                    "a task's deadline lies after today",
+                    field=f"tasks.{i}.deadline",
+                    code="IN_THE_PAST",
                 )
             built.append(MinutesTask(f"t{i + 1}", desc, t.owner_agency_id, t.deadline))
         revision = self.minutes.revision + 1 if self.minutes else 1
@@ -264,19 +269,24 @@ class Meeting:
     ) -> Meeting:
         """R-MTG-01: an attending agency agrees with the draft, or objects (with reasons)."""
         if self.status is not MeetingStatus.MINUTES_DRAFTED or self.minutes is None:
-            raise InvalidState("there is no draft awaiting agreement", field="id")
+            raise InvalidState("there is no draft awaiting agreement", field="id", code="NOT_YET")
         agency = actor.agency_id
         if agency is None or agency not in self.attending_ids or agency == self.convener_id:
-            raise Forbidden("only an attending agency agrees to or objects to the minutes")
+            raise Forbidden(
+                "only an attending agency agrees to or objects to the minutes", code="NOT_A_PARTY"
+            )
         if revision != self.minutes.revision:
             raise InvalidState(
                 f"draft {revision} was replaced by draft {self.minutes.revision}; "
                 "answer the current draft",
                 field="revision",
+                code="STALE_REVISION",
             )
         note = comment.strip()
         if not agrees and not note:
-            raise ValidationFailed("an objection states what must change", field="comment")
+            raise ValidationFailed(
+                "an objection states what must change", field="comment", code="REQUIRED"
+            )
         position = Position(agency, revision, agrees, note, actor.person_id, at)
         positions = (
             *(p for p in self.positions if not (p.agency_id == agency and p.revision == revision)),
@@ -292,13 +302,14 @@ class Meeting:
         """R-MTG-01: issued only when every attending agency agrees to the current draft."""
         require_agency(actor, self.convener_id, "the convener issues the minutes")
         if self.status is not MeetingStatus.MINUTES_DRAFTED or self.minutes is None:
-            raise InvalidState("there is no draft to issue", field="id")
+            raise InvalidState("there is no draft to issue", field="id", code="NOT_YET")
         objections = [p.agency_id for p in self.current_positions() if not p.agrees]
         if objections:
             raise InvalidState(
                 f"{'、'.join(objections)} objected to draft {self.minutes.revision}; revise the "
                 "draft and obtain their agreement first",
                 field="id",
+                code="AGREEMENT_PENDING",
             )
         pending = self.pending_agreement()
         if pending:
@@ -306,6 +317,7 @@ class Meeting:
                 f"the minutes are issued after every attending agency agrees; waiting for "
                 f"{'、'.join(pending)}",
                 field="id",
+                code="AGREEMENT_PENDING",
             )
         no = require_text(number, "give the minutes their number (纪要编号)", "number")
         minutes = replace(self.minutes, number=no, issued_at=at, issued_by=actor.person_id)
@@ -335,11 +347,13 @@ class Meeting:
                 if self.status is not MeetingStatus.MINUTES_DRAFTED
                 else "the minutes are not issued yet",
                 field="id",
+                code="NOT_YET",
             )
         if with_agency_id not in allowed:
             raise ValidationFailed(
                 "minutes are filed with the government or the legal office (政府 / 法制机构)",
                 field="withAgencyId",
+                code="WRONG_AGENCY_KIND",
             )
         after = self._status_after_tasks(MeetingStatus.FILED, filed=True)
         return replace(
@@ -359,13 +373,18 @@ class Meeting:
         """R-MTG-01: the owner agency reports its task done; the meeting is completed when the
         minutes are filed and every task is done."""
         if self.status not in (MeetingStatus.MINUTES_ISSUED, MeetingStatus.FILED):
-            raise InvalidState("tasks run once the minutes are issued", field="taskId")
+            raise InvalidState(
+                "tasks run once the minutes are issued", field="taskId", code="NOT_YET"
+            )
         assert self.minutes is not None
         task = next((t for t in self.minutes.tasks if t.id == task_id), None)
         if task is None:
             raise ValidationFailed(f"the minutes have no task {task_id!r}", field="taskId")
         if actor.agency_id != task.owner_agency_id:
-            raise Forbidden(f"task {task_id} is owned by {task.owner_agency_id}; it reports it")
+            raise Forbidden(
+                f"task {task_id} is owned by {task.owner_agency_id}; it reports it",
+                code="NOT_A_PARTY",
+            )
         if task.done:
             raise InvalidState(
                 f"task {task_id} is already done", field="taskId", code="ALREADY_DONE"
@@ -410,12 +429,16 @@ def schedule_meeting(
     name = require_text(title, "give the meeting a title (会议名称)", "title")
     where = require_text(place, "state where the meeting is held", "place")
     if starts_at <= at:
-        raise ValidationFailed("the meeting lies in the future", field="startsAt")
+        raise ValidationFailed(
+            "the meeting lies in the future", field="startsAt", code="IN_THE_FUTURE"
+        )
     invited = tuple(dict.fromkeys(a.strip() for a in attendee_ids if a.strip()))
     if not invited:
         raise ValidationFailed("name the attending agencies", field="attendeeIds", code="REQUIRED")
     if convener_id in invited:
-        raise ValidationFailed("the convener is not its own attendee", field="attendeeIds")
+        raise ValidationFailed(
+            "the convener is not its own attendee", field="attendeeIds", code="SELF_ADDRESSED"
+        )
     items = tuple(a.strip() for a in agenda if a.strip())
     if not items:
         raise ValidationFailed("give the agenda (会议议题)", field="agenda", code="REQUIRED")
@@ -431,6 +454,7 @@ def schedule_meeting(
             raise ValidationFailed(
                 f"name the district's routine meeting (one of: {allowed})",
                 field="routineName",
+                code="REQUIRED",
             )
     elif routine_name:
         raise ValidationFailed("a special meeting is not a routine one", field="routineName")

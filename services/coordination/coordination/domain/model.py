@@ -82,7 +82,7 @@ def check_phone(phone: str, field: str) -> str:
     """A liaison's phone number (R-AG-03, R-JNT-03), or ValidationFailed naming ``field``."""
     text = phone.strip()
     if not _PHONE.match(text):
-        raise ValidationFailed(f"{phone!r} is not a phone number", field=field)
+        raise ValidationFailed(f"{phone!r} is not a phone number", field=field, code="BAD_FORMAT")
     return text
 
 
@@ -101,22 +101,26 @@ def new_agency(
 ) -> Agency:
     """Validate and build an agency; raise ValidationFailed naming the field."""
     if not agency_id.strip():
-        raise ValidationFailed("agency id must not be empty", field="id")
+        raise ValidationFailed("agency id must not be empty", field="id", code="REQUIRED")
     if not name.strip():
-        raise ValidationFailed("agency name must not be empty", field="name")
+        raise ValidationFailed("agency name must not be empty", field="name", code="REQUIRED")
     try:
         agency_kind = AgencyKind(kind)
     except ValueError:
         allowed = ", ".join(k.value for k in AgencyKind)
         raise ValidationFailed(
-            f"unknown agency kind {kind!r}; one of: {allowed}", field="kind"
+            f"unknown agency kind {kind!r}; one of: {allowed}", field="kind", code="UNKNOWN_VALUE"
         ) from None
     if internal_unit and not parent_id:
         raise ValidationFailed(
-            "an internal unit must name the agency it belongs to", field="parentId"
+            "an internal unit must name the agency it belongs to",
+            field="parentId",
+            code="INTERNAL_UNIT",
         )
     if parent_id == agency_id:
-        raise ValidationFailed("an agency cannot be its own parent", field="parentId")
+        raise ValidationFailed(
+            "an agency cannot be its own parent", field="parentId", code="SELF_ADDRESSED"
+        )
     if not liaisons and not internal_unit:
         # R-AG-03: every agency that acts externally names who to call for referrals and joint
         # work (FY (四)1, HL, CQ, HC #2); an internal unit acts through its agency.
@@ -128,7 +132,7 @@ def new_agency(
     for i, liaison in enumerate(liaisons):
         if not liaison.name.strip() or not liaison.phone.strip():
             raise ValidationFailed(
-                "a liaison needs a name and a phone number", field=f"liaisons.{i}"
+                "a liaison needs a name and a phone number", field=f"liaisons.{i}", code="REQUIRED"
             )
         check_phone(liaison.phone, f"liaisons.{i}.phone")
     commanded = (commanded_by_id or "").strip() or None
@@ -138,11 +142,13 @@ def new_agency(
             raise ValidationFailed(
                 "a resident unit (派驻机构) names the township that commands it (HC #7)",
                 field="commandedById",
+                code="REQUIRED",
             )
         if guided is None:
             raise ValidationFailed(
                 "a resident unit (派驻机构) names the department that guides it (HC #7)",
                 field="guidedById",
+                code="REQUIRED",
             )
     elif commanded is not None or guided is not None:
         raise ValidationFailed(
@@ -155,6 +161,7 @@ def new_agency(
             f"{document_code!r} is not a 机关代字 (1 to 12 characters, no brackets, digits or "
             "spaces), e.g. 抚市监",
             field="documentCode",
+            code="BAD_FORMAT",
         )
     return Agency(
         id=agency_id.strip(),

@@ -206,6 +206,7 @@ class OnSiteRequest:
                 "the district's policy has no report to the government for an unhandled "
                 "on-site request (HL 四(四) only)",
                 field="onSite.reportUnhandledToGovernment",
+                code="DISTRICT_NOT_SET_UP",
             )
         if self.report is not None:
             raise InvalidState(
@@ -250,7 +251,9 @@ def notify_on_site(
     """R-REF-15: the notice that starts the receiver's immediate clock."""
     require_agency(actor, notifier_id, "an agency gives notice in its own name")
     if notifier_id == receiver_id:
-        raise ValidationFailed("an agency does not notify itself", field="receiverId")
+        raise ValidationFailed(
+            "an agency does not notify itself", field="receiverId", code="SELF_ADDRESSED"
+        )
     text = require_text(description, "describe the case or hazard", "description")
     where = require_text(place, "name the place staff are to go to", "place")
     return OnSiteRequest(

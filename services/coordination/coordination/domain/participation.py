@@ -161,12 +161,15 @@ def notify_participation(
     what = require_text(subject, "state what the township is to take part in", "subject")
     where = require_text(place, "state where", "place")
     if starts_at <= at:
-        raise ValidationFailed("the time to take part lies ahead", field="startsAt")
+        raise ValidationFailed(
+            "the time to take part lies ahead", field="startsAt", code="IN_THE_PAST"
+        )
     number = (document_number or "").strip() or None
     if number is None and phone_call is None:
         raise ValidationFailed(
             "the notice is in writing (文号); only in an emergency may a phone call come first",
             field="documentNumber",
+            code="REQUIRED",
         )
     if number is not None and phone_call is not None:
         raise ValidationFailed(
@@ -180,9 +183,13 @@ def notify_participation(
         require_text(phone_call.caller, "who phoned", "phoneCall.caller")
         require_text(phone_call.called, "who took the call", "phoneCall.called")
         if phone_call.at > at:
-            raise ValidationFailed("the call cannot lie in the future", field="phoneCall.at")
+            raise ValidationFailed(
+                "the call cannot lie in the future", field="phoneCall.at", code="IN_THE_FUTURE"
+            )
         if written_clock is None:
-            raise ValidationFailed("the writing's clock is missing", field="phoneCall")
+            raise ValidationFailed(
+                "the writing's clock is missing", field="phoneCall", code="REQUIRED"
+            )
         clocks = put_clock(clocks, written_clock)
     status = ParticipationStatus.PHONED if phone_call else ParticipationStatus.NOTIFIED
     return ParticipationNotice(

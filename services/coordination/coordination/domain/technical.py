@@ -146,7 +146,11 @@ class TechnicalSupportRequest:
         require_agency(actor, self.department_id, "the requested department extends its limit")
         self._require_open("extend")
         if not extendable:
-            raise InvalidState("the district's policy allows no extension", field="workingDays")
+            raise InvalidState(
+                "the district's policy allows no extension",
+                field="workingDays",
+                code="DISTRICT_NOT_SET_UP",
+            )
         text = require_text(reason, "say why the case needs longer (情况复杂 / 鉴定周期)", "reason")
         current = self.reply_clock
         if at > current.due:
@@ -154,18 +158,21 @@ class TechnicalSupportRequest:
                 "an extension is announced before the limit runs out (需事先告知); the limit "
                 f"ran out at {current.due.isoformat()}",
                 field="workingDays",
+                code="DEADLINE_PASSED",
             )
         if total_working_days <= self.reply_working_days:
             raise ValidationFailed(
                 f"the limit is already {self.reply_working_days} working days; an extension "
                 "must add at least one",
                 field="workingDays",
+                code="OUT_OF_RANGE",
             )
         if max_working_days is not None and total_working_days > max_working_days:
             raise ValidationFailed(
                 f"the district allows at most {max_working_days} working days in all; "
                 f"{total_working_days} asked",
                 field="workingDays",
+                code="OUT_OF_RANGE",
             )
         ext = Extension(text, at, current.due, new_clock.due, total_working_days)
         return replace(

@@ -124,9 +124,13 @@ class InboxRepository:
         docs = await self._coll.find(query, sort=[("created_at", -1), ("_id", -1)], limit=limit)
         return [item_from_document(d) for d in docs]
 
-    async def unread_count(self, agency_id: str) -> int:
-        """How many of the agency's items nobody has signed for yet (served by ``by_agency``)."""
-        return await self._coll.count({"agency_id": agency_id, "read_at": None})
+    async def count(self, agency_id: str, *, unread_only: bool) -> int:
+        """How many items :meth:`for_agency` lists, all pages together; unread only: nobody
+        has signed for them yet (served by ``by_agency``)."""
+        query: dict[str, Any] = {"agency_id": agency_id}
+        if unread_only:
+            query["read_at"] = None
+        return await self._coll.count(query)
 
     async def for_subjects(self, subject_ids: Sequence[str]) -> dict[str, list[InboxItem]]:
         docs = await self._coll.find(

@@ -174,10 +174,19 @@ class WebhookRepository:
         after: tuple[datetime, str] | None,
         limit: int,
     ) -> list[Document]:
-        query: dict[str, Any] = {"subscription_id": subscription_id}
-        if state is not None:
-            query["state"] = state
+        query = self._deliveries_of(subscription_id, state)
         if after is not None:
             at, last = after
             query["$or"] = [{"created_at": {"$gt": at}}, {"created_at": at, "_id": {"$gt": last}}]
         return await self.deliveries.find(query, sort=[("created_at", 1), ("_id", 1)], limit=limit)
+
+    async def count_deliveries(self, subscription_id: str, *, state: str | None) -> int:
+        """How many deliveries :meth:`list_deliveries` lists, all pages together."""
+        return await self.deliveries.count(self._deliveries_of(subscription_id, state))
+
+    @staticmethod
+    def _deliveries_of(subscription_id: str, state: str | None) -> dict[str, Any]:
+        query: dict[str, Any] = {"subscription_id": subscription_id}
+        if state is not None:
+            query["state"] = state
+        return query

@@ -337,7 +337,8 @@ class CopyRules:
         if await self.agencies.kind(principal.agency_id) not in ANNOUNCING_KINDS:
             raise Forbidden(
                 "standards and interpretations are announced by the department that issues "
-                "them or by a supervising body, not by a township"
+                "them or by a supervising body, not by a township",
+                code="AGENCY_KIND_NOT_ALLOWED",
             )
         kinds = {t: await self.agencies.kind(t) for t in change.township_ids if t.strip()}
         valid = change.validated(township_kinds={k.strip(): v for k, v in kinds.items()})

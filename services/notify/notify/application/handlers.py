@@ -68,6 +68,6 @@ class NotifyHandlers:
         access.authorize_on(principal, "acknowledgeInboxItem", relations, field="id")
         signed = item.acknowledge(principal.person_id, principal.agency_id, self.clock())
         if not await self.inbox.mark_read(signed):
-            raise InvalidState("someone signed for this item first")
+            raise InvalidState("someone signed for this item first", code="ALREADY_DONE")
         await self.watch.notice_signed(signed)
         return signed

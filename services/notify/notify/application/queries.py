@@ -120,12 +120,6 @@ class WorkQueueFilter:
         return min(bounds) if bounds else None
 
 
-@dataclass(frozen=True)
-class WorkQueueCounts:
-    total: int
-    overdue: int
-
-
 class NotifyQueries:
     def __init__(
         self,
@@ -182,9 +176,10 @@ class NotifyQueries:
             agency_id, unread_only=unread_only, before=before, limit=limit
         )
 
-    async def unread_count(self, agency_id: str) -> int:
-        """How many items of the agency's inbox await a receipt (签收)."""
-        return await self._inbox.unread_count(agency_id)
+    async def inbox_count(self, agency_id: str, *, unread_only: bool) -> int:
+        """How many items :meth:`inbox` lists, all pages together; ``unread_only``: those
+        awaiting a receipt (签收)."""
+        return await self._inbox.count(agency_id, unread_only=unread_only)
 
     async def work_queue(
         self,
@@ -213,18 +208,21 @@ class NotifyQueries:
         the live work queue (``workQueueChanged``)."""
         return await self._deadlines.changed_since(agency_id, since, limit=limit)
 
-    async def work_queue_counts(self, agency_id: str, where: WorkQueueFilter) -> WorkQueueCounts:
-        """How many clocks the filter lists, and how many of them are past due now."""
-        state = "paused" if where.paused else "open"
+    async def work_queue_count(
+        self, agency_id: str, where: WorkQueueFilter, *, overdue: bool = False
+    ) -> int:
+        """How many clocks the filter lists, all pages together; ``overdue``: of those, the
+        ones past due now."""
         now = self.now()
-        total = await self._deadlines.queue_count(
-            agency_id, state, subject_types=where.subject_types, due_before=where.bound(now)
+        bound = where.bound(now)
+        if overdue:
+            bound = min(b for b in (bound, now) if b is not None)
+        return await self._deadlines.queue_count(
+            agency_id,
+            "paused" if where.paused else "open",
+            subject_types=where.subject_types,
+            due_before=bound,
         )
-        overdue_bound = min(b for b in (where.bound(now), now) if b is not None)
-        overdue = await self._deadlines.queue_count(
-            agency_id, state, subject_types=where.subject_types, due_before=overdue_bound
-        )
-        return WorkQueueCounts(total=total, overdue=overdue)
 
     def record_scope(self, principal: Principal, where: RecordFilter) -> RecordFilter:
         """The filter as the caller may apply it: unchanged for the supervising roles, its
@@ -309,3 +307,7 @@ class NotifyQueries:
             subscription_id, state=state, after=after, limit=limit
         )
         return [delivery_view(d) for d in rows]
+
+    async def webhook_deliveries_count(self, subscription_id: str, *, state: str | None) -> int:
+        """How many deliveries :meth:`webhook_deliveries` lists, all pages together."""
+        return await self._webhooks.count_deliveries(subscription_id, state=state)

@@ -133,6 +133,7 @@ class Webhooks:
                 f"an agency has at most {self.limits.per_agency} webhooks and yours has "
                 f"{owned}; remove one first (removeWebhook)",
                 field="url",
+                code="LIMIT_REACHED",
             )
         await self._check_destination(clean_url)
         secret = secrets.token_urlsafe(32)
@@ -211,6 +212,7 @@ class Webhooks:
             raise InvalidState(
                 f"delivery is {delivery['state']}; only dead or delivered ones are replayed",
                 field="id",
+                code="WRONG_STATUS",
             )
         replayed = await self.repo.delivery(delivery_id)
         assert replayed is not None

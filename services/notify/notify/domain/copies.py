@@ -29,7 +29,9 @@ def _required(value: str, field: str, what: str) -> str:
     if not text:
         raise ValidationFailed(f"{what} is required", field=field, code="REQUIRED")
     if len(text) > _TEXT_LIMIT:
-        raise ValidationFailed(f"{what} is longer than {_TEXT_LIMIT} characters", field=field)
+        raise ValidationFailed(
+            f"{what} is longer than {_TEXT_LIMIT} characters", field=field, code="TOO_LONG"
+        )
     return text
 
 
@@ -52,10 +54,15 @@ class ApprovalReport:
 
     def validated(self, *, reporter_kind: str | None, township_kind: str | None) -> ApprovalReport:
         if reporter_kind not in APPROVING_KINDS:
-            raise Forbidden("only a department or the approval bureau reports approvals")
+            raise Forbidden(
+                "only a department or the approval bureau reports approvals",
+                code="AGENCY_KIND_NOT_ALLOWED",
+            )
         if township_kind != "township":
             raise ValidationFailed(
-                f"{self.township_id!r} is not a known township", field="input.townshipId"
+                f"{self.township_id!r} is not a known township",
+                field="input.townshipId",
+                code="AGENCY_NOT_REGISTERED",
             )
         return ApprovalReport(
             number=_required(self.number, "input.number", "the approval number"),
@@ -161,9 +168,14 @@ class PenaltyDecisionReport:
 
     def validated(self, *, reporter_kind: str | None) -> PenaltyDecisionReport:
         if reporter_kind != "township":
-            raise Forbidden("only a township copies its own penalty decisions for the record")
+            raise Forbidden(
+                "only a township copies its own penalty decisions for the record",
+                code="AGENCY_KIND_NOT_ALLOWED",
+            )
         if self.fine_yuan is not None and self.fine_yuan < 0:
-            raise ValidationFailed("a fine cannot be negative", field="input.fineYuan")
+            raise ValidationFailed(
+                "a fine cannot be negative", field="input.fineYuan", code="OUT_OF_RANGE"
+            )
         kinds = tuple(k.strip() for k in self.kinds if k.strip())
         if not kinds:
             raise ValidationFailed(
@@ -256,10 +268,15 @@ class HazardReport:
 
     def validated(self, *, reporter_kind: str | None) -> HazardReport:
         if reporter_kind != "township":
-            raise Forbidden("only a township reports hazards and hot spots to a department")
+            raise Forbidden(
+                "only a township reports hazards and hot spots to a department",
+                code="AGENCY_KIND_NOT_ALLOWED",
+            )
         if self.kind not in HAZARD_KINDS:
             raise ValidationFailed(
-                f"kind must be one of {', '.join(HAZARD_KINDS)}", field="input.kind"
+                f"kind must be one of {', '.join(HAZARD_KINDS)}",
+                field="input.kind",
+                code="UNKNOWN_VALUE",
             )
         return HazardReport(
             kind=self.kind,
@@ -325,7 +342,9 @@ class StandardChange:
     def validated(self, *, township_kinds: dict[str, str | None]) -> StandardChange:
         if self.kind not in CHANGE_KINDS:
             raise ValidationFailed(
-                f"kind must be one of {', '.join(CHANGE_KINDS)}", field="input.kind"
+                f"kind must be one of {', '.join(CHANGE_KINDS)}",
+                field="input.kind",
+                code="UNKNOWN_VALUE",
             )
         townships = tuple(dict.fromkeys(t.strip() for t in self.township_ids if t.strip()))
         if not townships:
@@ -335,7 +354,9 @@ class StandardChange:
         for i, t in enumerate(townships):
             if township_kinds.get(t) != "township":
                 raise ValidationFailed(
-                    f"{t!r} is not a known township", field=f"input.townshipIds.{i}"
+                    f"{t!r} is not a known township",
+                    field=f"input.townshipIds.{i}",
+                    code="AGENCY_NOT_REGISTERED",
                 )
         return StandardChange(
             kind=self.kind,

@@ -41,7 +41,9 @@ class InboxItem:
     def acknowledge(self, person_id: str, agency_id: str, at: datetime) -> InboxItem:
         """签收: a person of the addressed agency confirms receipt."""
         if agency_id != self.agency_id:
-            raise Forbidden("only staff of the addressed agency can sign for this item")
+            raise Forbidden(
+                "only staff of the addressed agency can sign for this item", code="NOT_YOUR_AGENCY"
+            )
         if self.read_at is not None:
             raise InvalidState(
                 f"already signed for at {self.read_at.isoformat()}", code="ALREADY_DONE"

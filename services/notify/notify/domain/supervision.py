@@ -63,16 +63,18 @@ def _month_start(year: int, month: int) -> datetime:
 def month(label: str, field_name: str = "month") -> Period:
     m = re.fullmatch(r"(\d{4})-(\d{2})", label.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValidationFailed(f"month must look like 2026-03, not {label!r}", field=field_name)
+        raise ValidationFailed(
+            f"month must look like 2026-03, not {label!r}", field=field_name, code="BAD_FORMAT"
+        )
     year, mon = int(m.group(1)), int(m.group(2))
     return Period(label, f"{year}年{mon}月", _month_start(year, mon), _month_start(year, mon + 1))
 
 
 def quarter(year: int, number: int) -> Period:
     if not 1 <= number <= 4:
-        raise ValidationFailed("quarter must be 1, 2, 3 or 4", field="quarter")
+        raise ValidationFailed("quarter must be 1, 2, 3 or 4", field="quarter", code="OUT_OF_RANGE")
     if not 2000 <= year <= 2100:
-        raise ValidationFailed("year is out of range", field="year")
+        raise ValidationFailed("year is out of range", field="year", code="OUT_OF_RANGE")
     first = 3 * (number - 1) + 1
     return Period(
         f"{year}-Q{number}",
@@ -116,7 +118,9 @@ def quarter_label(label: str, field_name: str = "quarter") -> Period:
     """The quarter of a label such as ``2026-Q1``."""
     m = re.fullmatch(r"(\d{4})-Q(\d)", label.strip())
     if not m:
-        raise ValidationFailed(f"quarter must look like 2026-Q1, not {label!r}", field=field_name)
+        raise ValidationFailed(
+            f"quarter must look like 2026-Q1, not {label!r}", field=field_name, code="BAD_FORMAT"
+        )
     return quarter(int(m.group(1)), int(m.group(2)))
 
 
@@ -227,24 +231,35 @@ def new_rating(
     rate townships likewise; 1 to 5, once per quarter per pair."""
     if direction == "township_to_department":
         if rater_kind != "township":
-            raise Forbidden("only a township rates a department's guidance and support")
+            raise Forbidden(
+                "only a township rates a department's guidance and support",
+                code="AGENCY_KIND_NOT_ALLOWED",
+            )
         if ratee_kind not in DEPARTMENT_KINDS:
             raise ValidationFailed(
-                f"{ratee_agency_id!r} is not a known department", field="input.departmentId"
+                f"{ratee_agency_id!r} is not a known department",
+                field="input.departmentId",
+                code="AGENCY_NOT_REGISTERED",
             )
     else:
         if rater_kind not in DEPARTMENT_KINDS:
-            raise Forbidden("only a department rates a township")
+            raise Forbidden("only a department rates a township", code="AGENCY_KIND_NOT_ALLOWED")
         if ratee_kind != "township":
             raise ValidationFailed(
-                f"{ratee_agency_id!r} is not a known township", field="input.townshipId"
+                f"{ratee_agency_id!r} is not a known township",
+                field="input.townshipId",
+                code="AGENCY_NOT_REGISTERED",
             )
     if not 1 <= score <= 5:
-        raise ValidationFailed("score must be from 1 to 5", field="input.score")
+        raise ValidationFailed(
+            "score must be from 1 to 5", field="input.score", code="OUT_OF_RANGE"
+        )
     text = comment.strip()
     if len(text) > COMMENT_LIMIT:
         raise ValidationFailed(
-            f"comment is longer than {COMMENT_LIMIT} characters", field="input.comment"
+            f"comment is longer than {COMMENT_LIMIT} characters",
+            field="input.comment",
+            code="TOO_LONG",
         )
     period = quarter_of(at).label
     return Rating(

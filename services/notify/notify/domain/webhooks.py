@@ -64,7 +64,7 @@ def validate_registration(
 ) -> tuple[str, WebhookFilter]:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed("must be an absolute http(s) URL", field="url")
+        raise ValidationFailed("must be an absolute http(s) URL", field="url", code="BAD_FORMAT")
     return url.strip(), WebhookFilter(
         _clean(event_types, "eventTypes"),
         _clean(agency_ids, "agencyIds"),

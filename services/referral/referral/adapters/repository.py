@@ -252,17 +252,26 @@ class ComplaintRepository:
         after: tuple[Any, str] | None,
         limit: int,
     ) -> list[Complaint]:
-        clauses: list[dict[str, Any]] = []
-        if status:
-            clauses.append({"status": status})
-        if owner_agency_id:
-            clauses.append({"owner_agency_id": owner_agency_id})
+        clauses = self._clauses(status, owner_agency_id)
         if after is not None:
             clauses.append(after_clause("received_at", descending, after))
         docs = await self._coll.find(
             with_clauses(clauses), sort=keyset_sort("received_at", descending), limit=limit
         )
         return [complaint_from_document(d) for d in docs]
+
+    async def count(self, *, status: str | None, owner_agency_id: str | None) -> int:
+        """How many complaints :meth:`search` lists, all pages together."""
+        return await self._coll.count(with_clauses(self._clauses(status, owner_agency_id)))
+
+    @staticmethod
+    def _clauses(status: str | None, owner_agency_id: str | None) -> list[dict[str, Any]]:
+        clauses: list[dict[str, Any]] = []
+        if status:
+            clauses.append({"status": status})
+        if owner_agency_id:
+            clauses.append({"owner_agency_id": owner_agency_id})
+        return clauses
 
 
 class ElectronicConsents:

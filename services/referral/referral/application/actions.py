@@ -1,8 +1,5 @@
 """What the caller may do to a referral now (``Referral.viewerCan`` / ``availableActions``,
-issue 18), computed by the mutations themselves: each command runs as a dry run through its
-own handler (the authorization matrix, the domain's state rules, the reservation checks) and
-stops where it would write. No second copy of the rules: an action is offered exactly when
-its mutation would succeed now, and a refused one carries the refusal the mutation answers.
+issue 18), computed by the mutations themselves as dry runs (:mod:`kernel.actions`).
 
 Only the acts whose handlers write nothing but the referral are tried (the send, which draws
 a 文号, and the acts that need a client's choice, e.g. a decline's interim handler, are not)."""
@@ -10,20 +7,15 @@ a 文号, and the acts that need a client's choice, e.g. a decline's interim han
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from functools import partial
 
+from kernel.actions import TEXT_TO_WRITE as _TEXT
+from kernel.actions import ActionCheck, try_actions
 from kernel.caller import Caller
-from kernel.errors import DomainError
 from referral.application import commands as c
 from referral.application.referrals import ReferralCommands
-from referral.application.runner import DryRunReached, dry_run
 
 __all__ = ["ACTIONS", "ActionCheck", "viewer_can"]
-
-# A placeholder for a free text the client will write; the dry run checks the state and the
-# caller, not the wording (an empty text is the mutation's own VALIDATION_FAILED).
-_TEXT = "（待填写）"
-
 
 Try = Callable[[ReferralCommands, str, Caller], Awaitable[object]]
 
@@ -39,32 +31,10 @@ ACTIONS: dict[str, Try] = {
 }
 
 
-@dataclass(frozen=True)
-class ActionCheck:
-    """One mutation and whether the caller may run it now; ``refusal`` is what it would
-    answer otherwise."""
-
-    action: str
-    refusal: DomainError | None
-
-    @property
-    def allowed(self) -> bool:
-        return self.refusal is None
-
-
 async def viewer_can(
     handlers: ReferralCommands, referral_id: str, caller: Caller
 ) -> list[ActionCheck]:
     """Each of :data:`ACTIONS`, tried as a dry run by ``caller`` on the referral."""
-    found: list[ActionCheck] = []
-    with dry_run():
-        for name, attempt in ACTIONS.items():
-            try:
-                await attempt(handlers, referral_id, caller)
-            except DryRunReached:
-                found.append(ActionCheck(name, None))
-            except DomainError as exc:
-                found.append(ActionCheck(name, exc))
-            else:  # pragma: no cover - a handler that wrote without its runner's commit
-                raise RuntimeError(f"{name} returned in a dry run; it must commit by the runner")
-    return found
+    return await try_actions(
+        {name: partial(attempt, handlers, referral_id, caller) for name, attempt in ACTIONS.items()}
+    )

@@ -194,7 +194,9 @@ class ComplaintHandlers:
         try:
             how = HandoverMode(cmd.mode)
         except ValueError:
-            raise ValidationFailed("mode must be guide or material", field="mode") from None
+            raise ValidationFailed(
+                "mode must be guide or material", field="mode", code="UNKNOWN_VALUE"
+            ) from None
         now = self.run.now()
         actor = actor_of(caller.principal)
         to = await self.run.agency(cmd.to_agency_id)

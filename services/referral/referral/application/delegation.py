@@ -51,10 +51,18 @@ class DelegationHandlers:
         )
         town = await self.run.agency(cmd.township_id)
         if town is None or town.kind != "township" or town.internal_unit:
-            raise ValidationFailed(f"{cmd.township_id!r} is not a township", field="townshipId")
+            raise ValidationFailed(
+                f"{cmd.township_id!r} is not a township",
+                field="townshipId",
+                code="WRONG_AGENCY_KIND",
+            )
         basis = cmd.basis.strip()
         if not basis:
-            raise ValidationFailed("cite the delegation decision or agreement", field="basis")
+            raise ValidationFailed(
+                "cite the delegation decision or agreement",
+                field="basis",
+                code="LEGAL_BASIS_REQUIRED",
+            )
         now = self.run.now()
         moved: list[str] = []
         stayed: list[tuple[str, str]] = []

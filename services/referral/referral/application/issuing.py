@@ -93,7 +93,9 @@ class LetterIssuer:
         """The public keys of ``agency_ids`` (registered agencies only; in development their
         keys are made on first use), or of every agency with a key when none is named."""
         if len(agency_ids) > 200:
-            raise ValidationFailed("ask for at most 200 agencies", field="agencyIds")
+            raise ValidationFailed(
+                "ask for at most 200 agencies", field="agencyIds", code="OUT_OF_RANGE"
+            )
         ids = agency_ids or self.ports.signing.holders()
         keys: list[PublicKey] = []
         for agency_id in dict.fromkeys(ids):

@@ -58,7 +58,7 @@ class MaterialHandlers:
         try:
             kind = MaterialKind(cmd.kind)
         except ValueError:
-            raise ValidationFailed(_KINDS, field="kind") from None
+            raise ValidationFailed(_KINDS, field="kind", code="UNKNOWN_VALUE") from None
         now = self.run.now()
         m = Material(
             str(uuid.uuid4()),
@@ -97,21 +97,24 @@ class MaterialHandlers:
         referral = await self.run.load_for("addReferralMaterial", cmd.referral_id, principal)
         referral.check_may_add_material(actor_of(principal))
         if cmd.kind not in {k.value for k in MaterialKind}:
-            raise ValidationFailed(_KINDS, field="kind")
+            raise ValidationFailed(_KINDS, field="kind", code="UNKNOWN_VALUE")
         media = cmd.media_type.split(";")[0].strip().lower()
         if media not in ALLOWED_MEDIA_TYPES:
             raise ValidationFailed(
                 f"media type {media!r} is not accepted; one of: "
                 + ", ".join(sorted(ALLOWED_MEDIA_TYPES)),
                 field="mediaType",
+                code="UNKNOWN_VALUE",
             )
         if not cmd.name.strip():
-            raise ValidationFailed("a material needs a name", field="name")
+            raise ValidationFailed("a material needs a name", field="name", code="REQUIRED")
         declared = cmd.declared_sha256.strip().lower() if cmd.declared_sha256 else None
         if declared is not None and (
             len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared)
         ):
-            raise ValidationFailed("sha256 must be 64 hexadecimal digits", field="sha256")
+            raise ValidationFailed(
+                "sha256 must be 64 hexadecimal digits", field="sha256", code="BAD_FORMAT"
+            )
         limit = self.max_material_bytes
         try:
             stored = await self.ports.files.put(
@@ -124,7 +127,9 @@ class MaterialHandlers:
             )
         except FileTooLargeError:
             raise ValidationFailed(
-                f"the file is larger than the limit of {limit} bytes", field="file"
+                f"the file is larger than the limit of {limit} bytes",
+                field="file",
+                code="OUT_OF_RANGE",
             ) from None
         except FileDigestMismatchError as exc:
             raise ValidationFailed(
@@ -133,7 +138,7 @@ class MaterialHandlers:
             ) from None
         if stored.size == 0:
             await self.ports.files.delete(stored.id)
-            raise ValidationFailed("the file is empty", field="file")
+            raise ValidationFailed("the file is empty", field="file", code="OUT_OF_RANGE")
         return await self._record_stored(cmd.referral_id, cmd.kind, stored, caller)
 
     async def _record_stored(

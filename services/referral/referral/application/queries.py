@@ -93,10 +93,23 @@ class ReferralQueries:
         limit: int,
     ) -> list[Complaint]:
         """Complaints the caller's agency owns; oversight roles read every agency's."""
-        scope = read_scope(principal, "referral.complaint")
-        if scope == ReadScope.NOTHING:
-            raise Forbidden("your roles may not read complaints (see docs/authorization.md)")
-        owner = owner_id if scope == ReadScope.ALL else principal.agency_id
+        owner = _complaint_owner(principal, owner_id)
         return await self.complaints.search(
             status=status, owner_agency_id=owner, descending=descending, after=after, limit=limit
         )
+
+    async def complaints_count(
+        self, principal: Principal, *, status: str | None, owner_id: str | None
+    ) -> int:
+        """How many complaints :meth:`complaints_visible` lists, all pages together."""
+        owner = _complaint_owner(principal, owner_id)
+        return await self.complaints.count(status=status, owner_agency_id=owner)
+
+
+def _complaint_owner(principal: Principal, owner_id: str | None) -> str | None:
+    """The owner whose complaints the caller lists: the one asked for (None: all) when its
+    role oversees every agency, else its own agency's; a role that reads none is refused."""
+    scope = read_scope(principal, "referral.complaint")
+    if scope == ReadScope.NOTHING:
+        raise Forbidden("your roles may not read complaints (see docs/authorization.md)")
+    return owner_id if scope == ReadScope.ALL else principal.agency_id

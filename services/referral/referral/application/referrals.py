@@ -91,7 +91,11 @@ class ReferralCommands(ReceivingCommands):
                     break
         origin = await self.run.load(cmd.forwarded_from) if cmd.forwarded_from else None
         if origin is not None and origin.receiver_id != actor.agency_id:
-            raise Forbidden("only the receiver of a referral can act on it", field="forwardedFrom")
+            raise Forbidden(
+                "only the receiver of a referral can act on it",
+                field="forwardedFrom",
+                code="NOT_A_PARTY",
+            )
         ongoing = _ongoing(cmd)
         # The law's kinds (行政处罚法第九条), as codes: "吊销许可证件" is revoke_licence (R-CAT-03).
         penalty_kinds = normalize_penalty_kinds(cmd.penalty_kinds, field="penaltyKinds")
@@ -304,6 +308,7 @@ class ReferralCommands(ReceivingCommands):
                     "the receiving agency has not consented to electronic transfer from this "
                     "agency (R-REF-12); send the paper letter or ask for consent",
                     field="electronic",
+                    code="ELECTRONIC_CONSENT_MISSING",
                 )
         deadline = self.accept_deadline(now, referral.receiver_id)
         # Every check before the letter is issued (its number is drawn for good): the move
@@ -394,7 +399,11 @@ class ReferralCommands(ReceivingCommands):
         # By construction the caller's agency is the receiver that consents.
         MATRIX.authorize(principal, "referral.setElectronicTransferConsent", {Relation.RECEIVER})
         if await self.run.agency(cmd.sender_id) is None:
-            raise ValidationFailed(f"agency {cmd.sender_id!r} is not registered", field="senderId")
+            raise ValidationFailed(
+                f"agency {cmd.sender_id!r} is not registered",
+                field="senderId",
+                code="AGENCY_NOT_REGISTERED",
+            )
         now = self.run.now()
         receiver = principal.agency_id
         before, version = await self.ports.consents.get(receiver, cmd.sender_id)
@@ -429,11 +438,13 @@ def _ongoing(cmd: DraftReferral) -> OngoingViolation | None:
         raise ValidationFailed(
             "an ongoing violation needs the stop order (责令停止) and when it was given",
             field="stopOrder",
+            code="REQUIRED",
         )
     if not cmd.immediate_notice.strip() or cmd.notified_at is None:
         raise ValidationFailed(
             "an ongoing violation needs the immediate notice to the competent agency",
             field="immediateNotice",
+            code="REQUIRED",
         )
     return OngoingViolation(
         cmd.stop_order.strip(), cmd.stop_ordered_at, cmd.immediate_notice.strip(), cmd.notified_at

@@ -5,13 +5,12 @@ payload → one conditional write with the events)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from kernel.actions import stop_if_dry_run
 from kernel.auth import Principal
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
@@ -50,28 +49,6 @@ Extra = Callable[[Referral, Referral], dict[str, Any]]
 
 def actor_of(p: Principal) -> Actor:
     return Actor(p.person_id, p.person_name, p.agency_id, p.roles)
-
-
-_DRY_RUN: ContextVar[bool] = ContextVar("referral_dry_run", default=False)
-
-
-class DryRunReached(Exception):
-    """The command passed every check and reached its write: in a dry run, it stops here."""
-
-
-def in_dry_run() -> bool:
-    """True inside :func:`dry_run`: the runner raises :class:`DryRunReached` instead of
-    writing."""
-    return _DRY_RUN.get()
-
-
-@contextmanager
-def dry_run() -> Iterator[None]:
-    token = _DRY_RUN.set(True)
-    try:
-        yield
-    finally:
-        _DRY_RUN.reset(token)
 
 
 class DispatchPhotoSource(Protocol):
@@ -236,9 +213,8 @@ class Runner:
         self, moved: Referral, payloads: list[EventPayload], correlation_id: str | None
     ) -> Referral:
         """Save a transition together with its events (one conditional write); in a
-        :func:`dry_run` the command stops here, having passed every check."""
-        if in_dry_run():
-            raise DryRunReached(moved.id)
+        dry run (:mod:`kernel.actions`) the command stops here, having passed every check."""
+        stop_if_dry_run(moved.id)
         moved, payloads = self._follow_crime_route(moved, payloads)
         events = [self.event(p, moved.id, correlation_id) for p in payloads]
         version = await self.ports.referrals.save(moved, events)

@@ -99,7 +99,10 @@ class Complaint:
 
     def _require_owner(self, actor: Actor, action: str) -> None:
         if actor.agency_id != self.owner_agency_id:
-            raise Forbidden(f"only the agency that owns the complaint (首问责任) may {action} it")
+            raise Forbidden(
+                f"only the agency that owns the complaint (首问责任) may {action} it",
+                code="NOT_A_PARTY",
+            )
 
     def _notice(self, kind: str, text: str, at: datetime, by: str) -> ComplainantNotice:
         return ComplainantNotice(kind, text, at, by)
@@ -108,7 +111,9 @@ class Complaint:
         """R-CMP-03: no violation found: answer the complainant directly and register it."""
         self._require("answer", ComplaintStatus.REGISTERED)
         if not answer.strip():
-            raise ValidationFailed("the answer to the complainant is missing", field="answer")
+            raise ValidationFailed(
+                "the answer to the complainant is missing", field="answer", code="REQUIRED"
+            )
         moved = self._moved("answer", actor, at, ComplaintStatus.ANSWERED, answer.strip())
         n = self._notice("answer", answer.strip(), at, actor.agency_id)
         return replace(moved, answer=answer.strip(), notices=(*self.notices, n))
@@ -117,7 +122,9 @@ class Complaint:
         """R-CMP-03: a violation within its own powers: it opens its own case."""
         self._require("open a case on", ComplaintStatus.REGISTERED)
         if not case_number.strip():
-            raise ValidationFailed("the case number (立案编号) is missing", field="caseNumber")
+            raise ValidationFailed(
+                "the case number (立案编号) is missing", field="caseNumber", code="REQUIRED"
+            )
         moved = self._moved(
             "open_case", actor, at, ComplaintStatus.CASE_OPENED, case_number.strip()
         )
@@ -147,9 +154,12 @@ class Complaint:
             raise ValidationFailed(
                 f"{to_id!r} is not an agency that can take a complaint (R-AG-02)",
                 field="toAgencyId",
+                code="WRONG_AGENCY_KIND",
             )
         if to.id == self.owner_agency_id:
-            raise ValidationFailed("hand it to another agency", field="toAgencyId")
+            raise ValidationFailed(
+                "hand it to another agency", field="toAgencyId", code="SELF_ADDRESSED"
+            )
         if not reason.strip():
             raise ValidationFailed(
                 "state why it is not this agency's function", field="reason", code="REQUIRED"
@@ -164,7 +174,9 @@ class Complaint:
         self._require("answer the hand-over of", ComplaintStatus.HANDOVER_PENDING)
         assert self.handover is not None
         if actor.agency_id != self.handover.to_agency_id:
-            raise Forbidden("only the agency asked to take the complaint may consent")
+            raise Forbidden(
+                "only the agency asked to take the complaint may consent", code="NOT_A_PARTY"
+            )
         if not consent:
             moved = self._moved(
                 "handover_refused", actor, at, ComplaintStatus.REGISTERED, note.strip()
@@ -193,7 +205,7 @@ class Complaint:
         if self.status is ComplaintStatus.CASE_OPENED:
             self._require_owner(actor, "tell the result of")
         if not result.strip():
-            raise ValidationFailed("the result is missing", field="result")
+            raise ValidationFailed("the result is missing", field="result", code="REQUIRED")
         moved = self._moved("tell_result", actor, at, ComplaintStatus.RESULT_TOLD, result.strip())
         told = [self._notice("result", result.strip(), at, actor.agency_id)]
         passed_on = [*self.previous_owners]
@@ -221,17 +233,25 @@ def register_complaint(
 ) -> Complaint:
     """R-CMP-01: the first agency that receives a complaint registers and owns it."""
     if agency is None or agency.id != actor.agency_id:
-        raise Forbidden("a complaint is registered by staff of the agency that received it")
+        raise Forbidden(
+            "a complaint is registered by staff of the agency that received it",
+            code="NOT_YOUR_AGENCY",
+        )
     if agency.internal_unit:
         raise ValidationFailed(
             f"{agency.name} is an internal unit; register in the name of its agency (R-AG-02)",
             field="agencyId",
+            code="INTERNAL_UNIT",
         )
     if not content.strip():
-        raise ValidationFailed("the complaint's content is missing", field="content")
+        raise ValidationFailed(
+            "the complaint's content is missing", field="content", code="REQUIRED"
+        )
     if not complainant_contact.strip():
         raise ValidationFailed(
-            "a contact is needed to tell the complainant the result", field="complainantContact"
+            "a contact is needed to tell the complainant the result",
+            field="complainantContact",
+            code="REQUIRED",
         )
     c = Complaint(
         id=complaint_id,

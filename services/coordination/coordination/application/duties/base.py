@@ -68,6 +68,14 @@ class _DutyHandlers(_Base, Generic[A]):
         )
         return rows
 
+    async def count_visible(self, *, agency_id: str | None, caller: Caller) -> int:
+        """How many records :meth:`list_visible` pages through, all pages together."""
+        count: int = await self.repository.count_listed(
+            agency_id=agency_id,
+            party_id=access.own_scope(acting(caller), self.read_operation),
+        )
+        return count
+
     async def _authorized(self, aggregate_id: str, actor: Actor, operation: str) -> A:
         found: A | None = await self.repository.get(aggregate_id)
         if found is None:
@@ -91,7 +99,9 @@ class _DutyHandlers(_Base, Generic[A]):
     async def _one_of_kind(self, kind: AgencyKind, field: str, what: str) -> str:
         found = [a for a in await self.agencies.of_kind(kind.value) if not a.internal_unit]
         if not found:
-            raise InvalidState(f"no {what} is registered in the district", field=field)
+            raise InvalidState(
+                f"no {what} is registered in the district", field=field, code="DISTRICT_NOT_SET_UP"
+            )
         return found[0].id
 
     @staticmethod

@@ -85,7 +85,9 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
             finding = cor.Finding(cmd.finding)
         except ValueError:
             raise ValidationFailed(
-                f"unknown finding {cmd.finding!r}; one of error, unlawful", field="finding"
+                f"unknown finding {cmd.finding!r}; one of error, unlawful",
+                field="finding",
+                code="UNKNOWN_VALUE",
             ) from None
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})

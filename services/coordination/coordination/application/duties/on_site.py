@@ -121,6 +121,7 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             raise ValidationFailed(
                 f"unknown situation {cmd.situation!r}; one of urgent_case, hazard",
                 field="situation",
+                code="UNKNOWN_VALUE",
             ) from None
         await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
         await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)

@@ -105,6 +105,7 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
             raise ValidationFailed(
                 f"unknown purpose {cmd.purpose!r}; one of inspection, approval, confirmation",
                 field="purpose",
+                code="UNKNOWN_VALUE",
             ) from None
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})

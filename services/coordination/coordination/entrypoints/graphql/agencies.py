@@ -10,13 +10,13 @@ import strawberry
 from coordination.application.handlers import RegisterAgency
 from coordination.domain.model import Liaison as LiaisonModel
 from coordination.entrypoints.graphql.types import Agency, AgencyKind, Info, as_result, connection
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, IdArg, UserError, page_size
 
 
 @strawberry.type
 class AgencyQuery:
     @strawberry.field(description="One agency by id.")
-    async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
+    async def agency(self, info: Info, id: IdArg) -> Agency | None:
         info.context.principal()
         model = await info.context.agency_loader.load(str(id))
         return Agency.from_model(model) if model else None
@@ -25,33 +25,50 @@ class AgencyQuery:
     async def agencies(
         self,
         info: Info,
-        kind: AgencyKind | None = None,
-        first: int = 50,
-        after: str | None = None,
+        kind: Annotated[
+            AgencyKind | None, strawberry.argument(description="only agencies of this kind")
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[Agency]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.queries.agencies(
-            kind=kind.value if kind else None, after=after, limit=first + 1
+        of_kind = kind.value if kind else None
+        queries = info.context.queries
+        rows = await queries.agencies(kind=of_kind, after=after, limit=first + 1)
+        return connection(
+            rows,
+            first,
+            cursor=lambda a: a.id,
+            node=Agency.from_model,
+            after=after,
+            count=lambda: queries.agencies_count(kind=of_kind),
         )
-        return connection(rows, first, cursor=lambda a: a.id, node=Agency.from_model, after=after)
 
 
-@strawberry.input
+@strawberry.input(description="An agency's liaison (联络员).")
 class LiaisonInput:
-    name: str
-    phone: str
-    duty: str = "referral"
+    name: str = strawberry.field(description="the liaison's name")
+    phone: str = strawberry.field(description="the liaison's phone")
+    duty: str = strawberry.field(
+        default="referral", description="what the liaison is responsible for"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An agency to register, or its new registration (R-AG-01/02).")
 class RegisterAgencyInput:
-    id: strawberry.ID
-    name: str
-    kind: AgencyKind
-    internal_unit: bool = False
-    parent_id: strawberry.ID | None = None
-    liaisons: list[LiaisonInput] = strawberry.field(default_factory=list)
+    id: strawberry.ID = strawberry.field(description="the agency's id")
+    name: str = strawberry.field(description="its name")
+    kind: AgencyKind = strawberry.field(description="what kind of agency it is")
+    internal_unit: bool = strawberry.field(
+        default=False, description="an internal unit (内设机构), which does not act in its own name"
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the agency an internal unit belongs to"
+    )
+    liaisons: list[LiaisonInput] = strawberry.field(
+        default_factory=list, description="its liaisons (联络员)"
+    )
     document_code: str = strawberry.field(
         default="", description="机关代字 heading the agency's letter numbers, e.g. 抚市监"
     )
@@ -78,7 +95,9 @@ RegisterAgencyResult = Annotated[
 @strawberry.type
 class AgencyMutation:
     @strawberry.mutation(description="Register an agency or update its registration.")
-    async def register_agency(self, info: Info, input: RegisterAgencyInput) -> RegisterAgencyResult:
+    async def register_agency(
+        self, info: Info, input: Annotated[RegisterAgencyInput, INPUT]
+    ) -> RegisterAgencyResult:
         caller = info.context.caller()
         return await as_result(
             info.context.handlers.register_agency(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import assistance_actions
 from coordination.application.assistance import (
     PhoneCallInput,
     RecordAssistanceMediation,
@@ -35,7 +36,16 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
-from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
+from kernel.graphql import (
+    INPUT,
+    Connection,
+    IdArg,
+    ListOrder,
+    UserError,
+    action_fields,
+    expose_enum,
+    page_size,
+)
 
 expose_enum(
     ast.AssistanceStatus,
@@ -49,10 +59,11 @@ expose_enum(
         "closed": "refusal upheld by mediation, or both results reported",
     },
 )
-strawberry.enum(
+expose_enum(
     ast.MediationOutcome,
-    name="AssistanceMediationOutcome",
-    description="assist (the helper must help) or refusal_upheld (R-AST-02)",
+    "AssistanceMediationOutcome",
+    "assist (the helper must help) or refusal_upheld (R-AST-02)",
+    {"assist": "the helper must help after all", "refusal_upheld": "the refusal stands"},
 )
 AssistanceStatus = ast.AssistanceStatus
 AssistanceMediationOutcome = ast.MediationOutcome
@@ -60,60 +71,76 @@ AssistanceMediationOutcome = ast.MediationOutcome
 
 @strawberry.type(description="An emergency request made by phone first (who, when).")
 class AssistancePhoneCall:
-    caller: str
-    called: str
-    at: datetime
+    caller: str = strawberry.field(description="who called for the requester")
+    called: str = strawberry.field(description="who took the call at the helper")
+    at: datetime = strawberry.field(description="when the call was made")
 
 
 @strawberry.type(description="A refusal to cooperate, kept for accountability (R-AST-02).")
 class AssistanceRefusal:
-    grounds: str
-    legal_provision: str
-    letter_number: str
-    refused_by: str
-    at: datetime
+    grounds: str = strawberry.field(description="the legal grounds (法定事由)")
+    legal_provision: str = strawberry.field(description="the provision cited")
+    letter_number: str = strawberry.field(description="the reply letter's number (文号)")
+    refused_by: str = strawberry.field(description="who refused (person id)")
+    at: datetime = strawberry.field(description="when it was refused")
 
 
 @strawberry.type(description="Mediation by the legal office (R-AST-02).")
 class AssistanceMediation:
-    mediator_id: strawberry.ID
-    disagreement: str
-    requested_at: datetime
-    outcome: AssistanceMediationOutcome | None
-    basis: str
-    decided_at: datetime | None
+    mediator_id: strawberry.ID = strawberry.field(description="the mediating legal office")
+    disagreement: str = strawberry.field(description="why the requester disputes the refusal")
+    requested_at: datetime = strawberry.field(description="when mediation was asked for")
+    outcome: AssistanceMediationOutcome | None = strawberry.field(
+        description="the outcome; null while mediation runs"
+    )
+    basis: str = strawberry.field(description="the basis of the mediation's outcome")
+    decided_at: datetime | None = strawberry.field(description="when the outcome was decided")
 
 
 @strawberry.type(description="A result reported by the helper or the requester.")
 class AssistanceResultReport:
     side: str = strawberry.field(description="helper (协助执法情况) | requester (执法结果)")
-    summary: str
-    reported_by: str
-    at: datetime
+    summary: str = strawberry.field(description="what was done")
+    reported_by: str = strawberry.field(description="who reported it (person id)")
+    at: datetime = strawberry.field(description="when it was reported")
 
 
 @strawberry.federation.type(
     keys=["id"], description="A request for assistance (协助执法, R-AST-01)."
 )
 class AssistanceRequest:
-    id: strawberry.ID
-    requester_id: strawberry.ID
-    helper_id: strawberry.ID
-    matters: list[str]
-    urgent: bool
-    status: AssistanceStatus
-    requested_at: datetime
+    id: strawberry.ID = strawberry.field(description="the request's id")
+    requester_id: strawberry.ID = strawberry.field(description="the requesting agency")
+    helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
+    matters: list[str] = strawberry.field(description="what the helper is asked to do")
+    urgent: bool = strawberry.field(description="an emergency: help at once")
+    status: AssistanceStatus = strawberry.field(description="where the request stands")
+    requested_at: datetime = strawberry.field(description="when it was requested")
     letter_number: str | None = strawberry.field(description="协助执法函; null until sent")
-    letter_sent_at: datetime | None
-    phone_call: AssistancePhoneCall | None
+    letter_sent_at: datetime | None = strawberry.field(
+        description="when the request letter was sent"
+    )
+    phone_call: AssistancePhoneCall | None = strawberry.field(
+        description="the emergency phone call that came first, if any"
+    )
     reply_letter_number: str | None = strawberry.field(description="协助执法复函")
-    replied_at: datetime | None
-    agreed_start_on: date | None
-    refusal: AssistanceRefusal | None
-    mediation: AssistanceMediation | None
-    results: list[AssistanceResultReport]
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    replied_at: datetime | None = strawberry.field(description="when the helper replied")
+    agreed_start_on: date | None = strawberry.field(description="the day the helper starts helping")
+    refusal: AssistanceRefusal | None = strawberry.field(
+        description="the refusal and its grounds, if refused"
+    )
+    mediation: AssistanceMediation | None = strawberry.field(
+        description="the legal office's mediation of a refusal (R-AST-02)"
+    )
+    results: list[AssistanceResultReport] = strawberry.field(
+        description="the results reported by either side"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(
+        description="its clocks (reply, written letter)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
     @strawberry.field(description="协助执法函 PDF on the coordination service, once sent")
     def request_letter_url(self) -> str | None:
@@ -123,13 +150,18 @@ class AssistanceRequest:
     def reply_letter_url(self) -> str | None:
         return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
-    @strawberry.field
+    @strawberry.field(description="the requesting agency, resolved")
     async def requester(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.requester_id))
 
-    @strawberry.field
+    @strawberry.field(description="the agency asked to help, resolved")
     async def helper(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.helper_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: assistance_actions(info.context.assistance, i, info.context.caller()),
+        "assistance request",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
@@ -187,18 +219,6 @@ class AssistanceRequest:
         )
 
 
-def _page(
-    rows: list[ast.AssistanceRequest], first: int, info: Info, after: str | None
-) -> Connection[AssistanceRequest]:
-    return connection(
-        rows,
-        first,
-        cursor=lambda r: r.id,
-        node=lambda r: AssistanceRequest.of(r, info),
-        after=after,
-    )
-
-
 AssistanceResult = Annotated[
     AssistanceRequest | UserError,
     strawberry.union(
@@ -209,29 +229,33 @@ AssistanceResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(description="The emergency phone call that precedes the letter (R-AST-01).")
 class AssistancePhoneCallInput:
     caller: str = strawberry.field(description="who called, for the requester")
     called: str = strawberry.field(description="who took the call at the helper")
     at: datetime | None = strawberry.field(default=None, description="default: now")
 
 
-@strawberry.input
+@strawberry.input(description="A request for assistance (协助执法) to another agency (R-AST-01).")
 class RequestAssistanceInput:
-    requester_id: strawberry.ID
-    helper_id: strawberry.ID
-    matters: list[str]
-    urgent: bool = False
+    requester_id: strawberry.ID = strawberry.field(description="the requesting agency (yours)")
+    helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
+    matters: list[str] = strawberry.field(description="what the helper is asked to do")
+    urgent: bool = strawberry.field(default=False, description="an emergency: help at once")
     letter_number: str | None = strawberry.field(
         default=None, description="协助执法函 文号; may follow later after an emergency phone call"
     )
-    phone_call: AssistancePhoneCallInput | None = None
+    phone_call: AssistancePhoneCallInput | None = strawberry.field(
+        default=None, description="the emergency phone call made first, if any"
+    )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The helper's reply letter (复函): help, or refuse on legal grounds (R-AST-01/02)."
+)
 class ReplyToAssistanceInput:
-    request_id: strawberry.ID
-    will_help: bool
+    request_id: strawberry.ID = strawberry.field(description="the request replied to")
+    will_help: bool = strawberry.field(description="it helps (false: it refuses on legal grounds)")
     reply_letter_number: str = strawberry.field(description="协助执法复函 文号")
     agreed_start_on: date | None = strawberry.field(
         default=None, description="required when helping a non-urgent request"
@@ -253,7 +277,7 @@ class AssistanceQuery:
         description="One assistance request by id (null when absent or not yours to see: the "
         "requester, the helper, the mediating legal office and the supervising roles see it)."
     )
-    async def assistance_request(self, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
+    async def assistance_request(self, info: Info, id: IdArg) -> AssistanceRequest | None:
         caller = info.context.caller()
         r = await info.context.assistance.visible(str(id), caller)
         return AssistanceRequest.of(r, info) if r else None
@@ -298,19 +322,28 @@ class AssistanceQuery:
     async def assistance_refusals(
         self,
         info: Info,
-        helper_id: strawberry.ID | None = None,
-        first: int = 50,
-        after: str | None = None,
+        helper_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the refusals of this agency"),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[AssistanceRequest]:
         caller = info.context.caller()
         first = page_size(first)
-        rows = await info.context.assistance.refusals_visible(
-            helper_id=str(helper_id) if helper_id else None,
-            after=after,
-            limit=first + 1,
-            caller=caller,
+        helper = str(helper_id) if helper_id else None
+        handlers = info.context.assistance
+        rows = await handlers.refusals_visible(
+            helper_id=helper, after=after, limit=first + 1, caller=caller
         )
-        return _page(rows, first, info, after)
+        return connection(
+            rows,
+            first,
+            cursor=lambda r: r.id,
+            node=lambda r: AssistanceRequest.of(r, info),
+            after=after,
+            count=lambda: handlers.refusals_count(helper_id=helper, caller=caller),
+        )
 
 
 @strawberry.type
@@ -319,7 +352,7 @@ class AssistanceMutation:
         description="R-AST-01: ask for assistance with a letter, or by phone first when urgent."
     )
     async def request_assistance(
-        self, info: Info, input: RequestAssistanceInput
+        self, info: Info, input: Annotated[RequestAssistanceInput, INPUT]
     ) -> AssistanceResult:
         caller = info.context.caller()
         call = input.phone_call
@@ -338,7 +371,12 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="R-AST-01: the written letter after a phone request.")
     async def send_assistance_letter(
-        self, info: Info, request_id: strawberry.ID, letter_number: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        letter_number: Annotated[
+            str, strawberry.argument(description="the letter's number (文号)")
+        ],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -353,7 +391,7 @@ class AssistanceMutation:
         "agreed date) or refuse on cited legal grounds."
     )
     async def reply_to_assistance(
-        self, info: Info, input: ReplyToAssistanceInput
+        self, info: Info, input: Annotated[ReplyToAssistanceInput, INPUT]
     ) -> AssistanceResult:
         caller = info.context.caller()
         cmd = ReplyToAssistance(
@@ -371,7 +409,12 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="R-AST-02: the requester disputes a refusal (legal office).")
     async def refer_assistance_to_mediation(
-        self, info: Info, request_id: strawberry.ID, disagreement: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        disagreement: Annotated[
+            str, strawberry.argument(description="why the requester disputes the refusal")
+        ],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -385,9 +428,11 @@ class AssistanceMutation:
     async def record_assistance_mediation(
         self,
         info: Info,
-        request_id: strawberry.ID,
-        outcome: AssistanceMediationOutcome,
-        basis: str,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        outcome: Annotated[
+            AssistanceMediationOutcome, strawberry.argument(description="assist or refusal_upheld")
+        ],
+        basis: Annotated[str, strawberry.argument(description="the basis of the outcome")],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
@@ -399,7 +444,10 @@ class AssistanceMutation:
 
     @strawberry.mutation(description="Results both ways: the helper's or the requester's report.")
     async def report_assistance_result(
-        self, info: Info, request_id: strawberry.ID, summary: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        summary: Annotated[str, strawberry.argument(description="what was done")],
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(

@@ -22,17 +22,20 @@ from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
 from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, expose_enum, page_size
 
-strawberry.enum(
+expose_enum(
     DomainDelegationMode,
-    name="DelegationMode",
-    description="赋权 (decision: by a decision, no term) or 委托 (agreement: with a term)",
+    "DelegationMode",
+    "赋权 (decision: by a decision, no term) or 委托 (agreement: with a term)",
+    {
+        "decision": "赋权: by a government decision, without a term",
+        "agreement": "委托: by an agreement, with a term",
+    },
 )
 DelegationMode = DomainDelegationMode
 
 
-@strawberry.enum(description="Why the jurisdiction query named this agency (R-CAT-02…04).")
 class JurisdictionReason(StrEnum):
     UNKNOWN_MATTER = "unknown_matter"
     ROUTING_RULE = "routing_rule"
@@ -45,12 +48,30 @@ class JurisdictionReason(StrEnum):
     ENTRUSTMENT_PENDING = "entrustment_pending"
 
 
+expose_enum(
+    JurisdictionReason,
+    "JurisdictionReason",
+    "Why the jurisdiction query named this agency (R-CAT-02…04).",
+    {
+        "unknown_matter": "the matter is not in the catalogue",
+        "routing_rule": "a dispute ruling decided it (R-DSP-03)",
+        "major_penalty": "a possible major penalty stays with the department (R-CAT-03)",
+        "not_delegated": "not delegated to the township: the original department",
+        "delegated": "delegated to the township (R-CAT-02)",
+        "transition_period": "in the transition period after a delegation",
+        "opened_before_delegation": "the case was opened before the delegation took effect",
+        "agreement_expired": "the entrustment agreement has expired",
+        "entrustment_pending": "the entrustment awaits review and approval",
+    },
+)
+
+
 @strawberry.type(description="A power delegated to one township (下放).")
 class CatalogueDelegation:
-    township_id: strawberry.ID
-    mode: DelegationMode
+    township_id: strawberry.ID = strawberry.field(description="the township holding the power")
+    mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
     mode_zh: str = strawberry.field(description="赋权 or 委托")
-    effective_from: date
+    effective_from: date = strawberry.field(description="the day the delegation applies from")
     expires_on: date | None = strawberry.field(description="last day of an agreement's term")
     transition_until: date | None = strawberry.field(
         description="last day of the transition period: the department stays responsible"
@@ -63,26 +84,26 @@ class CatalogueDelegation:
         description="R-CAT-05: the government approved the entrustment; in force from then",
     )
 
-    @strawberry.field
+    @strawberry.field(description="the township, resolved")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
 
 @strawberry.type(description="A binding ruling in the catalogue (R-CAT-04, R-DSP-03).")
 class CatalogueRoutingRule:
-    rule_id: str
-    responsible_agency_id: strawberry.ID
-    effective_from: date
+    rule_id: str = strawberry.field(description="the rule's id")
+    responsible_agency_id: strawberry.ID = strawberry.field(description="the agency it names")
+    effective_from: date = strawberry.field(description="the day it applies from")
     township_id: strawberry.ID | None = strawberry.field(description="None: the whole district")
-    dispute_id: strawberry.ID | None
-    basis: str
+    dispute_id: strawberry.ID | None = strawberry.field(description="the dispute that ruled it")
+    basis: str = strawberry.field(description="the ruling's basis")
     major_penalty_exception: bool = strawberry.field(
         default=False,
         description="the government decided that the agency handles even cases that may end "
         "in a major penalty (R-CAT-04 over R-CAT-03)",
     )
 
-    @strawberry.field
+    @strawberry.field(description="the agency it names, resolved")
     async def responsible_agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.responsible_agency_id))
 
@@ -93,33 +114,43 @@ class CatalogueRoutingRule:
 
 @strawberry.type(description="One version of a catalogue entry: what changed, who, when.")
 class CatalogueEntryVersion:
-    version: int
-    at: datetime
-    actor_id: str
-    actor_agency_id: strawberry.ID | None
+    version: int = strawberry.field(description="the version number")
+    at: datetime = strawberry.field(description="when")
+    actor_id: str = strawberry.field(description="who changed it (person id)")
+    actor_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency that changed it"
+    )
     change: str = strawberry.field(
         description="created | revised | withdrawn | routing_rule_added | entrustment_reviewed | "
         "entrustment_approved"
     )
-    summary_zh: str
+    summary_zh: str = strawberry.field(description="what changed, in Chinese")
 
 
 @strawberry.type(description="A matter in the catalogue (事项清单, R-CAT-01).")
 class CatalogueEntry:
-    code: str
-    name: str
+    code: str = strawberry.field(description="the matter's code (事项编码)")
+    name: str = strawberry.field(description="the matter's name")
     legal_basis: str = strawberry.field(description="实施依据")
     penalty_basis: str = strawberry.field(description="处罚依据")
     discretion_benchmark: str = strawberry.field(description="裁量基准")
-    original_department_id: strawberry.ID
-    delegations: list[CatalogueDelegation]
-    routing_rules: list[CatalogueRoutingRule]
-    withdrawn: bool
+    original_department_id: strawberry.ID = strawberry.field(
+        description="the department that held the power originally"
+    )
+    delegations: list[CatalogueDelegation] = strawberry.field(
+        description="the townships the power is delegated to"
+    )
+    routing_rules: list[CatalogueRoutingRule] = strawberry.field(
+        description="who handles it where, as rulings decided (R-DSP-03)"
+    )
+    withdrawn: bool = strawberry.field(description="the matter is withdrawn from the catalogue")
     version: int = strawberry.field(description="catalogue version of this snapshot (1 = first)")
-    latest_version: int
-    history: list[CatalogueEntryVersion]
+    latest_version: int = strawberry.field(description="the entry's current version")
+    history: list[CatalogueEntryVersion] = strawberry.field(
+        description="every version of the entry, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the department that held the power originally, resolved")
     async def original_department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.original_department_id))
 
@@ -188,21 +219,23 @@ def _version(h: EntryVersion) -> CatalogueEntryVersion:
 
 @strawberry.type(description="Who handles a matter at a township on a date, and why.")
 class Jurisdiction:
-    matter_code: str
-    township_id: strawberry.ID
-    on: date
+    matter_code: str = strawberry.field(description="the matter asked about")
+    township_id: strawberry.ID = strawberry.field(description="the township asked about")
+    on: date = strawberry.field(description="the date asked about")
     major_penalty: bool = strawberry.field(
         description="whether the case was treated as one that may end in a major penalty"
     )
     agency_id: strawberry.ID | None = strawberry.field(
         description="None: nobody owns the matter yet; the government designates (R-CAT-04)"
     )
-    reason: JurisdictionReason
-    explanation: str
-    rule_id: str | None
-    entry_version: int | None
+    reason: JurisdictionReason = strawberry.field(
+        description="why, as a code (e.g. DELEGATED, NOT_DELEGATED, ROUTING_RULE)"
+    )
+    explanation: str = strawberry.field(description="why, in Chinese")
+    rule_id: str | None = strawberry.field(description="the routing rule applied, if any")
+    entry_version: int | None = strawberry.field(description="the catalogue version answered from")
 
-    @strawberry.field
+    @strawberry.field(description="the competent agency, resolved")
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id) if self.agency_id else None)
 
@@ -244,7 +277,12 @@ CatalogueEntryResult = Annotated[
 class CatalogueQuery:
     @strawberry.field(description="One catalogue entry by code; `version` for an older one.")
     async def catalogue_entry(
-        self, info: Info, code: str, version: int | None = None
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="the matter's code")],
+        version: Annotated[
+            int | None, strawberry.argument(description="this version (default: the latest)")
+        ] = None,
     ) -> CatalogueEntry | None:
         info.context.principal()
         model = await info.context.queries.catalogue_entry(code)
@@ -258,23 +296,36 @@ class CatalogueQuery:
     async def catalogue_entries(
         self,
         info: Info,
-        township_id: strawberry.ID | None = None,
-        department_id: strawberry.ID | None = None,
-        include_withdrawn: bool = False,
-        first: int = 50,
-        after: str | None = None,
+        township_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the matters delegated to this township"),
+        ] = None,
+        department_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only the matters of this department"),
+        ] = None,
+        include_withdrawn: Annotated[
+            bool, strawberry.argument(description="also the withdrawn matters")
+        ] = False,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[CatalogueEntry]:
         info.context.principal()
         first = page_size(first)
-        rows = await info.context.queries.catalogue_entries(
-            township_id=str(township_id) if township_id else None,
-            department_id=str(department_id) if department_id else None,
-            include_withdrawn=include_withdrawn,
-            after=after,
-            limit=first + 1,
-        )
+        where: dict[str, Any] = {
+            "township_id": str(township_id) if township_id else None,
+            "department_id": str(department_id) if department_id else None,
+            "include_withdrawn": include_withdrawn,
+        }
+        queries = info.context.queries
+        rows = await queries.catalogue_entries(**where, after=after, limit=first + 1)
         return connection(
-            rows, first, cursor=lambda e: e.code, node=CatalogueEntry.from_model, after=after
+            rows,
+            first,
+            cursor=lambda e: e.code,
+            node=CatalogueEntry.from_model,
+            after=after,
+            count=lambda: queries.catalogue_entries_count(**where),
         )
 
     @strawberry.field(
@@ -286,13 +337,29 @@ class CatalogueQuery:
     async def jurisdiction(
         self,
         info: Info,
-        matter_code: str,
-        township_id: strawberry.ID,
-        on: date | None = None,
-        major_penalty: bool = False,
-        penalty_kinds: list[str] | None = None,
-        fine_yuan: int | None = None,
-        case_opened_on: date | None = None,
+        matter_code: Annotated[str, strawberry.argument(description="the matter")],
+        township_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the township where it happened")
+        ],
+        on: Annotated[
+            date | None, strawberry.argument(description="the day asked about (default today)")
+        ] = None,
+        major_penalty: Annotated[
+            bool, strawberry.argument(description="the case may end in a major penalty")
+        ] = False,
+        penalty_kinds: Annotated[
+            list[str] | None,
+            strawberry.argument(description="the kinds of penalty the case may end in"),
+        ] = None,
+        fine_yuan: Annotated[
+            int | None, strawberry.argument(description="the fine the case may end in, in yuan")
+        ] = None,
+        case_opened_on: Annotated[
+            date | None,
+            strawberry.argument(
+                description="the day the case was opened, if it was (a case opened earlier stays)"
+            ),
+        ] = None,
     ) -> JurisdictionResult:
         info.context.principal()
         return await as_result(
@@ -309,23 +376,33 @@ class CatalogueQuery:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A power delegated to one township (下放, R-CAT-02).")
 class CatalogueDelegationInput:
-    township_id: strawberry.ID
-    mode: DelegationMode
-    effective_from: date
-    expires_on: date | None = None
+    township_id: strawberry.ID = strawberry.field(
+        description="the township that receives the power"
+    )
+    mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
+    effective_from: date = strawberry.field(description="the first day it applies")
+    expires_on: date | None = strawberry.field(
+        default=None, description="an agreement's last day (an agreement has a term)"
+    )
 
 
 @strawberry.input(description="A catalogue entry as written; defining it again revises it.")
 class DefineCatalogueEntryInput:
-    code: str
-    name: str
-    original_department_id: strawberry.ID
-    legal_basis: str
-    penalty_basis: str = ""
-    discretion_benchmark: str = ""
-    delegations: list[CatalogueDelegationInput] = strawberry.field(default_factory=list)
+    code: str = strawberry.field(description="the matter's code (事项编码)")
+    name: str = strawberry.field(description="the matter's name")
+    original_department_id: strawberry.ID = strawberry.field(
+        description="the department that holds the power"
+    )
+    legal_basis: str = strawberry.field(description="the legal basis (实施依据)")
+    penalty_basis: str = strawberry.field(default="", description="the penalty provisions")
+    discretion_benchmark: str = strawberry.field(
+        default="", description="the discretion benchmark (裁量基准)"
+    )
+    delegations: list[CatalogueDelegationInput] = strawberry.field(
+        default_factory=list, description="the townships the power is delegated to"
+    )
     expected_version: int | None = strawberry.field(
         default=None, description="refuse the change if the entry is no longer at this version"
     )
@@ -333,12 +410,18 @@ class DefineCatalogueEntryInput:
 
 @strawberry.input(description="R-CAT-04: designate who handles a matter nobody owns.")
 class DesignateResponsibleAgencyInput:
-    matter_code: str
-    responsible_agency_id: strawberry.ID
+    matter_code: str = strawberry.field(description="the matter")
+    responsible_agency_id: strawberry.ID = strawberry.field(description="the agency designated")
     basis: str = strawberry.field(description="the decision that designates (文号)")
-    matter_name: str = ""
-    township_id: strawberry.ID | None = None
-    effective_from: date | None = None
+    matter_name: str = strawberry.field(
+        default="", description="the matter's name, for a matter not yet in the catalogue"
+    )
+    township_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only at this township (null: everywhere)"
+    )
+    effective_from: date | None = strawberry.field(
+        default=None, description="the first day it applies (default today)"
+    )
     major_penalty_exception: bool = strawberry.field(
         default=False,
         description="the government's own decision that the agency handles even cases that "
@@ -353,7 +436,7 @@ class CatalogueMutation:
         "townships it touches)."
     )
     async def define_catalogue_entry(
-        self, info: Info, input: DefineCatalogueEntryInput
+        self, info: Info, input: Annotated[DefineCatalogueEntryInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         cmd = DefineEntry(
@@ -381,7 +464,10 @@ class CatalogueMutation:
 
     @strawberry.mutation(description="Take a matter off the catalogue (a new version).")
     async def withdraw_catalogue_entry(
-        self, info: Info, code: str, reason: str
+        self,
+        info: Info,
+        code: Annotated[str, strawberry.argument(description="the matter's code")],
+        reason: Annotated[str, strawberry.argument(description="why it is withdrawn")],
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         return await as_result(
@@ -394,7 +480,7 @@ class CatalogueMutation:
         "that handles a matter; the ruling becomes a routing rule of the entry."
     )
     async def designate_responsible_agency(
-        self, info: Info, input: DesignateResponsibleAgencyInput
+        self, info: Info, input: Annotated[DesignateResponsibleAgencyInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         cmd = DesignateOwner(

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import dispute_actions
 from coordination.application.disputes import (
     ConfirmDisputeAgreement,
     EscalateDispute,
@@ -37,7 +38,7 @@ from coordination.entrypoints.graphql.types import (
     time_connection,
 )
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import Connection, ListOrder, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, action_fields, page_size
 
 strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
 strawberry.enum(
@@ -274,6 +275,11 @@ class Dispute:
                 else None
             ),
         )
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: dispute_actions(info.context.dispute_handlers, i, info.context.caller()),
+        "dispute",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispute | None:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import information_actions
 from coordination.application.information import (
     AnswerInformation,
     AskInformation,
@@ -34,18 +35,26 @@ from coordination.entrypoints.graphql.types import (
 )
 from kernel.errors import DomainError
 from kernel.graphql import (
+    INPUT,
     Connection,
+    IdArg,
     ListOrder,
     UserError,
+    action_fields,
     expose_enum,
     graphql_error,
     page_size,
 )
 
-strawberry.enum(
+expose_enum(
     inf.Classification,
-    name="InformationClassification",
-    description="public (公开), internal (内部), confidential: only the parties read it",
+    "InformationClassification",
+    "public (公开), internal (内部), confidential: only the parties read it",
+    {
+        "public": "公开: anyone of the district may read it",
+        "internal": "内部: the parties' staff",
+        "confidential": "confidential: only the parties read it, each reading logged",
+    },
 )
 expose_enum(
     inf.QueryStatus,
@@ -57,10 +66,14 @@ expose_enum(
         "declined": "the holder declined (secrecy with a cited provision, or not held)",
     },
 )
-strawberry.enum(
+expose_enum(
     inf.DeclineGrounds,
-    name="InformationDeclineGrounds",
-    description="secrecy (only with a cited legal provision) or not_held",
+    "InformationDeclineGrounds",
+    "secrecy (only with a cited legal provision) or not_held",
+    {
+        "secrecy": "保密: only with a cited legal provision",
+        "not_held": "the holder does not hold it",
+    },
 )
 InformationClassification = inf.Classification
 InformationQueryStatus = inf.QueryStatus
@@ -69,40 +82,51 @@ InformationDeclineGrounds = inf.DeclineGrounds
 
 @strawberry.type(description="Why a query was not answered (R-INF-01).")
 class InformationDecline:
-    grounds: InformationDeclineGrounds
-    reason: str
-    legal_provision: str
-    declined_by: str
-    at: datetime
+    grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not_held")
+    reason: str = strawberry.field(description="the explanation")
+    legal_provision: str = strawberry.field(description="the provision cited (secrecy)")
+    declined_by: str = strawberry.field(description="who declined (person id)")
+    at: datetime = strawberry.field(description="when it was declined")
 
 
 @strawberry.federation.type(
     keys=["id"], description="An information query between agencies (信息查询, R-INF-01)."
 )
 class InformationQuery:
-    id: strawberry.ID
-    requester_id: strawberry.ID
-    holder_id: strawberry.ID
-    subject: str
-    purpose: str
-    urgent: bool
-    status: InformationQueryStatus
-    asked_at: datetime
+    id: strawberry.ID = strawberry.field(description="the query's id")
+    requester_id: strawberry.ID = strawberry.field(description="the asking agency")
+    holder_id: strawberry.ID = strawberry.field(
+        description="the agency asked (holds the information)"
+    )
+    subject: str = strawberry.field(description="what information is asked for")
+    purpose: str = strawberry.field(description="why the information is needed")
+    urgent: bool = strawberry.field(description="urgent: the shorter limit applies")
+    status: InformationQueryStatus = strawberry.field(description="where the query stands")
+    asked_at: datetime = strawberry.field(description="when it was asked")
     classification: InformationClassification | None = strawberry.field(
         description="of the answer; read the content with readInformationAnswer (logged)"
     )
-    answered_at: datetime | None
-    decline: InformationDecline | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    answered_at: datetime | None = strawberry.field(description="when it was answered")
+    decline: InformationDecline | None = strawberry.field(
+        description="the refusal and its grounds, if declined"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its clock")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the asking agency, resolved")
     async def requester(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.requester_id))
 
-    @strawberry.field
+    @strawberry.field(description="the agency asked, resolved")
     async def holder(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.holder_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: information_actions(info.context.information, i, info.context.caller()),
+        "information query",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> InformationQuery | None:
@@ -140,22 +164,26 @@ class InformationQuery:
 
 @strawberry.type(description="The content of an answer; reading it is logged.")
 class InformationAnswer:
-    query_id: strawberry.ID
-    content: str
-    classification: InformationClassification
-    answered_by: str
-    answered_at: datetime
-    late: bool
+    query_id: strawberry.ID = strawberry.field(description="the query answered")
+    content: str = strawberry.field(description="the information given")
+    classification: InformationClassification = strawberry.field(
+        description="public, internal or confidential"
+    )
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    answered_at: datetime = strawberry.field(description="when it was answered")
+    late: bool = strawberry.field(description="it came after the limit")
 
 
 @strawberry.type(description="One reading of an answer (who, when), R-INF-01.")
 class InformationAnswerAccess:
-    reader_id: str
-    reader_agency_id: strawberry.ID | None
-    classification: InformationClassification
-    at: datetime
+    reader_id: str = strawberry.field(description="who read it (person id)")
+    reader_agency_id: strawberry.ID | None = strawberry.field(description="the reader's agency")
+    classification: InformationClassification = strawberry.field(
+        description="the answer's classification then"
+    )
+    at: datetime = strawberry.field(description="when it was read")
 
-    @strawberry.field
+    @strawberry.field(description="the reader's agency, resolved")
     async def reader_agency(self, info: Info) -> Agency | None:
         return await load_agency(
             info, str(self.reader_agency_id) if self.reader_agency_id else None
@@ -187,30 +215,36 @@ class InformationQueryFilter(RequestListFilter):
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="An information query to the agency that holds the information (R-INF-01)."
+)
 class AskInformationInput:
-    requester_id: strawberry.ID
-    holder_id: strawberry.ID
-    subject: str
-    purpose: str
-    urgent: bool = False
+    requester_id: strawberry.ID = strawberry.field(description="the asking agency (yours)")
+    holder_id: strawberry.ID = strawberry.field(description="the agency that holds the information")
+    subject: str = strawberry.field(description="what information is asked for")
+    purpose: str = strawberry.field(description="why it is needed")
+    urgent: bool = strawberry.field(default=False, description="urgent: the shorter limit applies")
 
 
-@strawberry.input
+@strawberry.input(description="The holder's answer to an information query (R-INF-01).")
 class AnswerInformationQueryInput:
-    query_id: strawberry.ID
-    content: str
-    classification: InformationClassification
+    query_id: strawberry.ID = strawberry.field(description="the query answered")
+    content: str = strawberry.field(description="the information given")
+    classification: InformationClassification = strawberry.field(
+        description="how the information is classified (public, internal, confidential)"
+    )
     fee_yuan: Decimal | None = strawberry.field(
         default=None, description="queries are free (R-INF-01): any fee is refused"
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The holder's refusal of an information query, with its grounds (R-INF-01)."
+)
 class DeclineInformationQueryInput:
-    query_id: strawberry.ID
-    grounds: InformationDeclineGrounds
-    reason: str
+    query_id: strawberry.ID = strawberry.field(description="the query declined")
+    grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not held")
+    reason: str = strawberry.field(description="the explanation")
     legal_provision: str = strawberry.field(default="", description="required for secrecy")
 
 
@@ -221,7 +255,7 @@ class InformationQueries:
         description="One information query by id, without the answer's content (null when "
         "absent or not yours to see: the requester, the holder and the supervising roles)."
     )
-    async def information_query(self, info: Info, id: strawberry.ID) -> InformationQuery | None:
+    async def information_query(self, info: Info, id: IdArg) -> InformationQuery | None:
         caller = info.context.caller()
         q = await info.context.information.visible(str(id), caller)
         return InformationQuery.of(q, info) if q else None
@@ -262,7 +296,9 @@ class InformationQueries:
         description="Who read an answer, when (R-INF-01): for the data's owner and supervisors."
     )
     async def information_answer_access_log(
-        self, info: Info, query_id: strawberry.ID
+        self,
+        info: Info,
+        query_id: Annotated[strawberry.ID, strawberry.argument(description="the query")],
     ) -> list[InformationAnswerAccess]:
         caller = info.context.caller()
         try:
@@ -283,7 +319,9 @@ class InformationQueries:
 @strawberry.type
 class InformationMutation:
     @strawberry.mutation(description="R-INF-01: ask another agency for information.")
-    async def ask_information(self, info: Info, input: AskInformationInput) -> InformationResult:
+    async def ask_information(
+        self, info: Info, input: Annotated[AskInformationInput, INPUT]
+    ) -> InformationResult:
         caller = info.context.caller()
         cmd = AskInformation(
             requester_id=str(input.requester_id),
@@ -301,7 +339,7 @@ class InformationMutation:
         description="R-INF-01: answer free of charge, recording the data's classification."
     )
     async def answer_information_query(
-        self, info: Info, input: AnswerInformationQueryInput
+        self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
         cmd = AnswerInformation(
@@ -317,7 +355,7 @@ class InformationMutation:
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(
-        self, info: Info, input: DeclineInformationQueryInput
+        self, info: Info, input: Annotated[DeclineInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
         return await as_result(
@@ -335,7 +373,14 @@ class InformationMutation:
         "reading is logged (who, when)."
     )
     async def read_information_answer(
-        self, info: Info, query_id: strawberry.ID
+        self,
+        info: Info,
+        query_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the query whose answer is read (the reading is logged)"
+            ),
+        ],
     ) -> InformationAnswerResult:
         caller = info.context.caller()
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 
 from coordination.application import access
+from coordination.application.actions import meeting_actions
 from coordination.application.actors import acting
 from coordination.application.meetings import (
     AnswerMinutes,
@@ -39,15 +40,23 @@ from coordination.entrypoints.graphql.types import (
 from coordination.entrypoints.http.paths import minutes_path
 from kernel.errors import DomainError
 from kernel.graphql import (
+    INPUT,
     Connection,
+    IdArg,
     ListOrder,
     UserError,
+    action_fields,
     expose_enum,
     graphql_error,
     page_size,
 )
 
-strawberry.enum(mtg.MeetingKind, name="MeetingKind", description="routine (例行) or special (专题)")
+expose_enum(
+    mtg.MeetingKind,
+    "MeetingKind",
+    "routine (例行) or special (专题)",
+    {"routine": "例行: on the district's period", "special": "专题: called for a matter"},
+)
 expose_enum(
     mtg.MeetingStatus,
     "MeetingStatus",
@@ -82,11 +91,11 @@ def _handlers(info: Info) -> MeetingHandlers:
 
 @strawberry.type(description="An attendee's answer to the notice (参会回执).")
 class MeetingRsvp:
-    agency_id: strawberry.ID
-    attending: bool
-    delegate: str
-    answered_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(description="the invited agency")
+    attending: bool = strawberry.field(description="it attends")
+    delegate: str = strawberry.field(description="who attends for it")
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    at: datetime = strawberry.field(description="when it answered")
     late: bool = strawberry.field(description="answered after the RSVP limit")
 
 
@@ -99,47 +108,53 @@ class MeetingTask:
         description="the task's number within its meeting (t1, t2 …), as its clock's kind "
         "`meeting.task:<number>` names it"
     )
-    description: str
-    owner_agency_id: strawberry.ID
-    deadline: date
-    done: bool
-    done_at: datetime | None
-    done_by: str | None
-    result: str
+    description: str = strawberry.field(description="what is to be done")
+    owner_agency_id: strawberry.ID = strawberry.field(description="the agency that owns it")
+    deadline: date = strawberry.field(description="the last day to complete it")
+    done: bool = strawberry.field(description="whether it is done")
+    done_at: datetime | None = strawberry.field(description="when it was reported done")
+    done_by: str | None = strawberry.field(description="who reported it (person id)")
+    result: str = strawberry.field(description="what was done")
 
-    @strawberry.field
+    @strawberry.field(description="the agency that owns it, resolved")
     async def owner(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.owner_agency_id))
 
 
 @strawberry.type(description="The minutes (会议纪要): draft, then issued after agreement.")
 class MeetingMinutes:
-    revision: int
-    decisions: str
-    tasks: list[MeetingTask]
-    drafted_by: str
-    drafted_at: datetime
-    number: str
-    issued_at: datetime | None
+    revision: int = strawberry.field(description="the draft's revision (1, 2, …)")
+    decisions: str = strawberry.field(description="what the meeting decided")
+    tasks: list[MeetingTask] = strawberry.field(
+        description="the tasks decided, each with owner and deadline"
+    )
+    drafted_by: str = strawberry.field(description="who wrote it (person id)")
+    drafted_at: datetime = strawberry.field(description="when this draft was written")
+    number: str = strawberry.field(description="the minutes' number (文号); empty before issued")
+    issued_at: datetime | None = strawberry.field(
+        description="when the minutes were issued; null before"
+    )
 
 
 @strawberry.type(description="An attending agency's agreement with, or objection to, a draft.")
 class MeetingPosition:
-    agency_id: strawberry.ID
-    revision: int
-    agrees: bool
-    comment: str
-    recorded_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(description="the attending agency")
+    revision: int = strawberry.field(description="the draft answered")
+    agrees: bool = strawberry.field(description="it agrees to the draft (false: it objects)")
+    comment: str = strawberry.field(description="what must change, when it objects")
+    recorded_by: str = strawberry.field(description="who answered (person id)")
+    at: datetime = strawberry.field(description="when it answered")
 
 
 @strawberry.type(description="Where the issued minutes were filed (备案), and when.")
 class MeetingFiling:
-    agency_id: strawberry.ID
-    filed_at: datetime
-    filed_by: str
+    agency_id: strawberry.ID = strawberry.field(
+        description="the office the minutes were filed with"
+    )
+    filed_at: datetime = strawberry.field(description="when")
+    filed_by: str = strawberry.field(description="who filed them (person id)")
 
-    @strawberry.field
+    @strawberry.field(description="the office the minutes were filed with, resolved")
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id))
 
@@ -148,27 +163,41 @@ class MeetingFiling:
     keys=["id"], description="A consultation meeting (协调会商 / 联席会议, R-MTG-01)."
 )
 class Meeting:
-    id: strawberry.ID
-    kind: MeetingKind
-    routine_name: str | None
-    title: str
-    convener_id: strawberry.ID
-    starts_at: datetime
-    place: str
-    attendee_ids: list[strawberry.ID]
-    agenda: list[str]
-    urgent: bool
-    status: MeetingStatus
-    notice_sent_at: datetime
+    id: strawberry.ID = strawberry.field(description="the meeting's id")
+    kind: MeetingKind = strawberry.field(description="routine (例行) or special (专题)")
+    routine_name: str | None = strawberry.field(
+        description="the district's routine meeting it is, if routine"
+    )
+    title: str = strawberry.field(description="its title")
+    convener_id: strawberry.ID = strawberry.field(description="the agency that convenes it")
+    starts_at: datetime = strawberry.field(description="when it starts")
+    place: str = strawberry.field(description="where it is held")
+    attendee_ids: list[strawberry.ID] = strawberry.field(description="the invited agencies")
+    agenda: list[str] = strawberry.field(description="the items to discuss")
+    urgent: bool = strawberry.field(description="called at short notice (special meetings only)")
+    status: MeetingStatus = strawberry.field(description="where the meeting stands")
+    notice_sent_at: datetime = strawberry.field(description="when the notice went out")
     notice_latest_on: date = strawberry.field(description="last day for a timely notice")
     late_notice: bool = strawberry.field(description="only an urgent special meeting may")
-    rsvps: list[MeetingRsvp]
-    minutes: MeetingMinutes | None
-    positions: list[MeetingPosition]
-    awaiting_agreement_of: list[strawberry.ID]
-    filing: MeetingFiling | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    rsvps: list[MeetingRsvp] = strawberry.field(description="the invited agencies' answers")
+    minutes: MeetingMinutes | None = strawberry.field(
+        description="the minutes (会议纪要); null before drafted"
+    )
+    positions: list[MeetingPosition] = strawberry.field(
+        description="each attending agency's agreement or objection to a draft"
+    )
+    awaiting_agreement_of: list[strawberry.ID] = strawberry.field(
+        description="the attending agencies that have not agreed to the current draft"
+    )
+    filing: MeetingFiling | None = strawberry.field(
+        description="where and when the minutes were filed; null before"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(
+        description="its clocks (answers to the notice, tasks)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on the meeting, oldest first"
+    )
     minutes_pdf_url: str | None = strawberry.field(
         description="会议纪要 PDF on the coordination service (Bearer token), once issued"
     )
@@ -177,10 +206,15 @@ class Meeting:
     async def convener(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.convener_id))
 
-    @strawberry.field
+    @strawberry.field(description="the invited agencies, resolved")
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: meeting_actions(info.context.meetings, i, info.context.caller()),
+        "meeting",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Meeting | None:
@@ -282,15 +316,15 @@ MeetingResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(description="A meeting notice (会议通知) (R-MTG-01).")
 class ScheduleMeetingInput:
-    kind: MeetingKind
-    title: str
-    convener_id: strawberry.ID
-    starts_at: datetime
-    place: str
-    attendee_ids: list[strawberry.ID]
-    agenda: list[str]
+    kind: MeetingKind = strawberry.field(description="routine (例行) or special (专题)")
+    title: str = strawberry.field(description="the meeting's title")
+    convener_id: strawberry.ID = strawberry.field(description="the convening agency (yours)")
+    starts_at: datetime = strawberry.field(description="when it starts")
+    place: str = strawberry.field(description="where it is held")
+    attendee_ids: list[strawberry.ID] = strawberry.field(description="the agencies invited")
+    agenda: list[str] = strawberry.field(description="the items to discuss")
     urgent: bool = strawberry.field(
         default=False, description="special meetings only: a notice later than the lead time"
     )
@@ -299,18 +333,24 @@ class ScheduleMeetingInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A task the minutes decide, with its owner and deadline.")
 class MeetingTaskInput:
-    description: str
-    owner_agency_id: strawberry.ID
-    deadline: date
+    description: str = strawberry.field(description="what is to be done")
+    owner_agency_id: strawberry.ID = strawberry.field(
+        description="the agency that owns the task (the convener or an attendee)"
+    )
+    deadline: date = strawberry.field(description="the last day to complete it")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A draft of the minutes (会议纪要) with the tasks decided (R-MTG-01)."
+)
 class DraftMeetingMinutesInput:
-    meeting_id: strawberry.ID
+    meeting_id: strawberry.ID = strawberry.field(description="the meeting")
     decisions: str = strawberry.field(description="会议议定事项")
-    tasks: list[MeetingTaskInput]
+    tasks: list[MeetingTaskInput] = strawberry.field(
+        description="the tasks decided, each with owner and deadline"
+    )
 
 
 async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:
@@ -320,7 +360,7 @@ async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserErro
 @strawberry.type
 class MeetingQuery:
     @strawberry.field(description="One meeting (parties and supervising roles only).")
-    async def meeting(self, info: Info, id: strawberry.ID) -> Meeting | None:
+    async def meeting(self, info: Info, id: IdArg) -> Meeting | None:
         caller = info.context.caller()
         try:
             m = await _handlers(info).get(str(id), caller)
@@ -437,7 +477,9 @@ class RoutineQuery:
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="Send a meeting notice (R-MTG-01).")
-    async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingResult:
+    async def schedule_meeting(
+        self, info: Info, input: Annotated[ScheduleMeetingInput, INPUT]
+    ) -> MeetingResult:
         caller = info.context.caller()
         cmd = ScheduleMeeting(
             kind=input.kind.value,
@@ -457,7 +499,11 @@ class MeetingMutation:
 
     @strawberry.mutation(description="An attendee's answer to the notice; late ones are marked.")
     async def rsvp_meeting(
-        self, info: Info, meeting_id: strawberry.ID, attending: bool, delegate: str = ""
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        attending: Annotated[bool, strawberry.argument(description="the agency attends")],
+        delegate: Annotated[str, strawberry.argument(description="who attends for it")] = "",
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -469,7 +515,7 @@ class MeetingMutation:
 
     @strawberry.mutation(description="Draft (or revise) the minutes with the decided tasks.")
     async def draft_meeting_minutes(
-        self, info: Info, input: DraftMeetingMinutesInput
+        self, info: Info, input: Annotated[DraftMeetingMinutesInput, INPUT]
     ) -> MeetingResult:
         caller = info.context.caller()
         cmd = DraftMinutes(
@@ -489,10 +535,14 @@ class MeetingMutation:
     async def answer_meeting_minutes(
         self,
         info: Info,
-        meeting_id: strawberry.ID,
-        revision: int,
-        agrees: bool,
-        comment: str = "",
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        revision: Annotated[int, strawberry.argument(description="the draft answered")],
+        agrees: Annotated[
+            bool, strawberry.argument(description="the agency agrees (false: it objects)")
+        ],
+        comment: Annotated[
+            str, strawberry.argument(description="what must change, when objecting")
+        ] = "",
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -505,7 +555,10 @@ class MeetingMutation:
 
     @strawberry.mutation(description="Issue the agreed minutes; their tasks' clocks start.")
     async def issue_meeting_minutes(
-        self, info: Info, meeting_id: strawberry.ID, number: str
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        number: Annotated[str, strawberry.argument(description="the minutes' number (文号)")],
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -515,7 +568,15 @@ class MeetingMutation:
 
     @strawberry.mutation(description="File issued minutes with the government or legal office.")
     async def file_meeting_minutes(
-        self, info: Info, meeting_id: strawberry.ID, with_agency_id: strawberry.ID
+        self,
+        info: Info,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        with_agency_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="the government or legal office the minutes are filed with"
+            ),
+        ],
     ) -> MeetingResult:
         caller = info.context.caller()
         return await _run(
@@ -527,14 +588,14 @@ class MeetingMutation:
     async def complete_meeting_task(
         self,
         info: Info,
-        meeting_id: strawberry.ID,
+        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
         task_id: Annotated[
             strawberry.ID,
             strawberry.argument(
                 description="the task's `id` (`<meetingId>/t1`) or its `number` (`t1`)"
             ),
         ],
-        result: str,
+        result: Annotated[str, strawberry.argument(description="what was done")],
     ) -> MeetingResult:
         caller = info.context.caller()
         prefix = task_id_prefix(str(meeting_id))

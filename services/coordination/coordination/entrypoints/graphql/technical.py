@@ -9,6 +9,7 @@ from typing import Annotated
 
 import strawberry
 
+from coordination.application.actions import technical_actions
 from coordination.application.technical import (
     AnswerTechnicalSupport,
     DispatchTechnicalStaff,
@@ -31,9 +32,27 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.graphql import Connection, ListOrder, UserError, expose_enum, page_size
+from kernel.graphql import (
+    INPUT,
+    Connection,
+    IdArg,
+    ListOrder,
+    UserError,
+    action_fields,
+    expose_enum,
+    page_size,
+)
 
-strawberry.enum(tec.SupportKind, name="TechnicalSupportKind", description="认定 / 鉴定 / 咨询意见")
+expose_enum(
+    tec.SupportKind,
+    "TechnicalSupportKind",
+    "认定 / 鉴定 / 咨询意见",
+    {
+        "identification": "认定: whether a fact is so",
+        "appraisal": "鉴定: an expert appraisal",
+        "consultation": "咨询: an opinion on a question",
+    },
+)
 expose_enum(
     tec.SupportStatus,
     "TechnicalSupportStatus",
@@ -49,58 +68,75 @@ TechnicalSupportStatus = tec.SupportStatus
 
 @strawberry.type(description="Staff sent on site (派员现场处置): who, when.")
 class TechnicalDispatch:
-    staff: list[str]
-    dispatched_at: datetime
-    recorded_by: str
+    staff: list[str] = strawberry.field(description="who was sent")
+    dispatched_at: datetime = strawberry.field(description="when staff were sent")
+    recorded_by: str = strawberry.field(description="who recorded it (person id)")
 
 
 @strawberry.type(description="An extension announced before the limit ran out.")
 class TechnicalExtension:
-    reason: str
-    announced_at: datetime
-    previous_due: datetime
-    new_due: datetime
-    total_working_days: int
+    reason: str = strawberry.field(description="why it was extended")
+    announced_at: datetime = strawberry.field(description="when the extension was announced")
+    previous_due: datetime = strawberry.field(description="the due time before")
+    new_due: datetime = strawberry.field(description="the new due time")
+    total_working_days: int = strawberry.field(description="the limit in all, in working days")
 
 
 @strawberry.type(description="The written answer; it states a conclusion (R-TEC-02).")
 class TechnicalAnswer:
-    conclusion: str
-    current_state_description: str
-    document_number: str
-    answered_by: str
-    answered_at: datetime
-    late: bool
+    conclusion: str = strawberry.field(description="the conclusion (认定、鉴定或咨询意见)")
+    current_state_description: str = strawberry.field(
+        description="the state found on site, where asked"
+    )
+    document_number: str = strawberry.field(description="the answer's number (文号)")
+    answered_by: str = strawberry.field(description="who answered (person id)")
+    answered_at: datetime = strawberry.field(description="when it was answered")
+    late: bool = strawberry.field(description="it came after the limit")
 
 
 @strawberry.federation.type(
     keys=["id"], description="A request for technical support (认定/鉴定/咨询, R-TEC-01)."
 )
 class TechnicalSupportRequest:
-    id: strawberry.ID
-    township_id: strawberry.ID
-    department_id: strawberry.ID
-    kind: TechnicalSupportKind
-    question: str
-    document_number: str
-    urgent: bool
-    evidence_at_risk: bool
-    status: TechnicalSupportStatus
-    requested_at: datetime
-    reply_working_days: int
-    dispatches: list[TechnicalDispatch]
-    extensions: list[TechnicalExtension]
-    answer: TechnicalAnswer | None
-    deadlines: list[CooperationDeadline]
-    history: list[CooperationTransition]
+    id: strawberry.ID = strawberry.field(description="the request's id")
+    township_id: strawberry.ID = strawberry.field(description="the asking township")
+    department_id: strawberry.ID = strawberry.field(description="the department asked")
+    kind: TechnicalSupportKind = strawberry.field(
+        description="identification (认定), appraisal (鉴定) or consultation (咨询)"
+    )
+    question: str = strawberry.field(description="what the township asks")
+    document_number: str = strawberry.field(description="the request's number (文号)")
+    urgent: bool = strawberry.field(description="urgent: the shorter limit applies")
+    evidence_at_risk: bool = strawberry.field(
+        description="evidence may be lost: staff go on site at once"
+    )
+    status: TechnicalSupportStatus = strawberry.field(description="where the request stands")
+    requested_at: datetime = strawberry.field(description="when it was requested")
+    reply_working_days: int = strawberry.field(description="the reply limit, in working days")
+    dispatches: list[TechnicalDispatch] = strawberry.field(description="staff sent on site")
+    extensions: list[TechnicalExtension] = strawberry.field(
+        description="the extensions of the reply limit"
+    )
+    answer: TechnicalAnswer | None = strawberry.field(
+        description="the department's written answer; null before"
+    )
+    deadlines: list[CooperationDeadline] = strawberry.field(description="its clocks")
+    history: list[CooperationTransition] = strawberry.field(
+        description="every step taken on it, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the asking township, resolved")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
-    @strawberry.field
+    @strawberry.field(description="the department asked, resolved")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
+
+    viewer_can, available_actions = action_fields(
+        lambda info, i: technical_actions(info.context.technical_support, i, info.context.caller()),
+        "technical-support request",
+    )
 
     @classmethod
     async def resolve_reference(
@@ -166,15 +202,21 @@ TechnicalResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A township's request for technical support (技术支撑) to a department (R-TEC-01)."
+)
 class RequestTechnicalSupportInput:
-    township_id: strawberry.ID
-    department_id: strawberry.ID
-    kind: TechnicalSupportKind
-    question: str
+    township_id: strawberry.ID = strawberry.field(description="the asking township (yours)")
+    department_id: strawberry.ID = strawberry.field(description="the department asked")
+    kind: TechnicalSupportKind = strawberry.field(
+        description="identification, appraisal or consultation"
+    )
+    question: str = strawberry.field(description="what the township asks")
     document_number: str = strawberry.field(description="执法协作文书 文号")
-    urgent: bool = False
-    evidence_at_risk: bool = False
+    urgent: bool = strawberry.field(default=False, description="urgent: the shorter limit applies")
+    evidence_at_risk: bool = strawberry.field(
+        default=False, description="evidence may be lost: staff go on site at once"
+    )
 
 
 @strawberry.input(description="The structured answer: a conclusion is required (R-TEC-02).")
@@ -187,10 +229,14 @@ class TechnicalAnswerInput:
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The department's written answer to a technical-support request (R-TEC-02)."
+)
 class AnswerTechnicalSupportInput:
-    request_id: strawberry.ID
-    answer: TechnicalAnswerInput
+    request_id: strawberry.ID = strawberry.field(description="the request answered")
+    answer: TechnicalAnswerInput = strawberry.field(
+        description="the conclusion or the state found on site"
+    )
     document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
 
 
@@ -210,7 +256,7 @@ class TechnicalSupportQuery:
         "see: the township, the department and the supervising roles see it)."
     )
     async def technical_support_request(
-        self, info: Info, id: strawberry.ID
+        self, info: Info, id: IdArg
     ) -> TechnicalSupportRequest | None:
         caller = info.context.caller()
         r = await info.context.technical_support.visible(str(id), caller)
@@ -253,7 +299,7 @@ class TechnicalSupportQuery:
 class TechnicalSupportMutation:
     @strawberry.mutation(description="R-TEC-01: a township's cooperation document.")
     async def request_technical_support(
-        self, info: Info, input: RequestTechnicalSupportInput
+        self, info: Info, input: Annotated[RequestTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
         caller = info.context.caller()
         cmd = RequestTechnicalSupport(
@@ -272,7 +318,10 @@ class TechnicalSupportMutation:
 
     @strawberry.mutation(description="R-TEC-01: staff sent on site (who; when is now).")
     async def dispatch_technical_staff(
-        self, info: Info, request_id: strawberry.ID, staff: list[str]
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        staff: Annotated[list[str], strawberry.argument(description="who is sent on site")],
     ) -> TechnicalResult:
         caller = info.context.caller()
         return await as_result(
@@ -287,7 +336,16 @@ class TechnicalSupportMutation:
         "announced before the limit runs out, never past the district's maximum."
     )
     async def extend_technical_support(
-        self, info: Info, request_id: strawberry.ID, working_days: int, reason: str
+        self,
+        info: Info,
+        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        working_days: Annotated[
+            int,
+            strawberry.argument(
+                description="the new limit in working days in all (from the request)"
+            ),
+        ],
+        reason: Annotated[str, strawberry.argument(description="why more time is needed")],
     ) -> TechnicalResult:
         caller = info.context.caller()
         return await as_result(
@@ -299,7 +357,7 @@ class TechnicalSupportMutation:
 
     @strawberry.mutation(description="R-TEC-02: the written answer, stating a conclusion.")
     async def answer_technical_support(
-        self, info: Info, input: AnswerTechnicalSupportInput
+        self, info: Info, input: Annotated[AnswerTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
         caller = info.context.caller()
         cmd = AnswerTechnicalSupport(

@@ -19,11 +19,15 @@ from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.entrypoints.graphql.context import Info
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import (
+    AfterArg,
     Connection,
+    ErrorCode,
+    FirstArg,
     ListOrder,
     UserError,
     decode_keyset_cursor,
     expose_enum,
+    graphql_error,
     guard,
     keyset_cursor,
     paginate,
@@ -81,22 +85,24 @@ AgencyKind = DomainAgencyKind
 
 @strawberry.type(description="A liaison person (联络员) of an agency, R-AG-03.")
 class Liaison:
-    name: str
-    phone: str
-    duty: str
+    name: str = strawberry.field(description="the liaison's name")
+    phone: str = strawberry.field(description="the liaison's phone")
+    duty: str = strawberry.field(description="what the liaison is responsible for")
 
 
 @strawberry.federation.type(keys=["id"], description="An agency (执法主体 / 单位) of the district.")
 class Agency:
-    id: strawberry.ID
-    name: str
-    kind: AgencyKind
-    district: str
+    id: strawberry.ID = strawberry.field(description="the agency's id")
+    name: str = strawberry.field(description="its name")
+    kind: AgencyKind = strawberry.field(description="what kind of agency it is")
+    district: str = strawberry.field(description="the district it belongs to")
     internal_unit: bool = strawberry.field(
         description="内设机构/直属机构/派出机构: never sends or receives a referral (R-AG-02)"
     )
-    parent_id: strawberry.ID | None
-    liaisons: list[Liaison]
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="the agency an internal unit belongs to"
+    )
+    liaisons: list[Liaison] = strawberry.field(description="its liaisons (联络员)")
     document_code: str = strawberry.field(
         description="机关代字 heading the agency's letter numbers (文号), e.g. 抚市监; empty: "
         "the issuing service derives one from the name"
@@ -125,10 +131,18 @@ class Agency:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency | None:
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Agency:
+        """An agency another subgraph links to; one this directory does not know is a
+        NOT_FOUND error at that link (the gateway nulls the nullable link, not the list)."""
         info.context.principal()
         model = await info.context.agency_loader.load(str(id))
-        return cls.from_model(model) if model else None
+        if model is None:
+            raise graphql_error(
+                f"agency {str(id)!r} is not registered in the directory",
+                ErrorCode.NOT_FOUND,
+                agencyId=str(id),
+            )
+        return cls.from_model(model)
 
 
 async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
@@ -141,11 +155,13 @@ async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
 
 @strawberry.type(description="A statutory clock of a cooperation duty (reply due etc.).")
 class CooperationDeadline:
-    kind: str
-    responsible_agency_id: strawberry.ID
-    due: datetime
+    kind: str = strawberry.field(description="which clock, e.g. reply")
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the agency that must act by then"
+    )
+    due: datetime = strawberry.field(description="when the clock runs out (Asia/Shanghai)")
     state: str = strawberry.field(description="open | met | cancelled")
-    rule: str
+    rule: str = strawberry.field(description="the rule and limit that set it, in Chinese")
     explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
     provisional: bool = strawberry.field(
         description="computed across a year whose holidays are not yet officially announced"
@@ -168,13 +184,15 @@ class CooperationDeadline:
 
 @strawberry.type(description="One recorded action (who, for which agency, when, before/after).")
 class CooperationTransition:
-    action: str
-    actor_id: str
-    agency_id: strawberry.ID | None
-    at: datetime
-    before: str | None
-    after: str
-    note: str
+    action: str = strawberry.field(description="what was done")
+    actor_id: str = strawberry.field(description="the person who did it")
+    agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency the person acted for"
+    )
+    at: datetime = strawberry.field(description="when")
+    before: str | None = strawberry.field(description="the status before it")
+    after: str = strawberry.field(description="the status after it")
+    note: str = strawberry.field(description="what the person wrote with it, if anything")
 
     @classmethod
     def of(cls, t: Transition) -> CooperationTransition:
@@ -242,8 +260,6 @@ AgencyIdArg = Annotated[
     strawberry.ID | None,
     strawberry.argument(description="only those this agency takes part in"),
 ]
-FirstArg = Annotated[int, strawberry.argument(description="page size (at most 200)")]
-AfterArg = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
 OrderArg = Annotated[
     ListOrder, strawberry.argument(description="by the list's time, newest first by default")
 ]

@@ -10,13 +10,19 @@ from typing import Annotated
 import strawberry
 
 from kernel.graphql import (
+    INPUT,
+    AfterArg,
     Connection,
     Edge,
     ErrorCode,
+    FirstArg,
+    IdArg,
     UserError,
     encode_cursor,
     follow,
     graphql_error,
+    link,
+    link_id,
     page_size,
     paginate,
 )
@@ -34,14 +40,16 @@ from notify.entrypoints.graphql.work import WorkQueueConnection, WorkQueueFilter
 FORBIDDEN_INBOX = "only staff of this agency or a supervisor may read its inbox"
 
 
-@strawberry.type
+@strawberry.type(description="One inbox item and its cursor.")
 class InboxEdge(Edge[InboxItem]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of an agency's inbox.")
 class InboxConnection(Connection[InboxItem]):
-    edges: list[InboxEdge]  # type: ignore[assignment]
+    edges: list[InboxEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's items, newest first"
+    )
 
 
 def _cursor(m: InboxItemModel) -> str:
@@ -54,7 +62,8 @@ async def _inbox_page(
     if not info.context.may_read_inbox_of(agency_id):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
     first = page_size(first)
-    rows = await info.context.queries.inbox(
+    queries = info.context.queries
+    rows = await queries.inbox(
         agency_id, unread_only=unread_only, before=time_id_cursor(after), limit=first + 1
     )
     connection: InboxConnection = paginate(
@@ -65,6 +74,7 @@ async def _inbox_page(
         connection=InboxConnection,
         edge=InboxEdge,
         after=after,
+        count=lambda: queries.inbox_count(agency_id, unread_only=unread_only),
     )
     return connection
 
@@ -75,7 +85,13 @@ class Agency:
 
     @strawberry.field(description="This agency's inbox, newest first.")
     async def inbox(
-        self, info: Info, unread_only: bool = False, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="only the items nobody has signed for")
+        ] = False,
+        first: FirstArg = 20,
+        after: AfterArg = None,
     ) -> InboxConnection:
         return await _inbox_page(info, str(self.id), unread_only, first, after)
 
@@ -86,7 +102,7 @@ class Agency:
     async def unread_count(self, info: Info) -> int:
         if not info.context.may_read_inbox_of(str(self.id)):
             raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
-        return await info.context.queries.unread_count(str(self.id))
+        return await info.context.queries.inbox_count(str(self.id), unread_only=True)
 
     @strawberry.field(
         description="What is due for this agency: its open clocks of every kind, soonest "
@@ -112,7 +128,12 @@ class Agency:
 
 @strawberry.field(description="The caller's agency's inbox.")
 async def my_inbox(
-    info: Info, unread_only: bool = False, first: int = 20, after: str | None = None
+    info: Info,
+    unread_only: Annotated[
+        bool, strawberry.argument(description="only the items nobody has signed for")
+    ] = False,
+    first: FirstArg = 20,
+    after: AfterArg = None,
 ) -> InboxConnection:
     p = info.context.principal()
     return await _inbox_page(info, p.agency_id, unread_only, first, after)
@@ -120,13 +141,15 @@ async def my_inbox(
 
 @strawberry.type(description="Who is asking: the caller's agency and roles, and their work.")
 class Viewer:
-    person_id: strawberry.ID
-    person_name: str
-    district: str
+    person_id: strawberry.ID = strawberry.field(description="the caller's person id")
+    person_name: str = strawberry.field(description="the caller's name")
+    district: str = strawberry.field(description="the district the token is for")
     roles: list[str] = strawberry.field(description="the token's roles, e.g. clerk, leader")
-    agency: Agency = strawberry.field(
-        description="the caller's agency (its name and kind come from coordination; its "
-        "inbox, unread count and work queue from notify)"
+    agency_id: strawberry.ID = link_id("the caller's agency")
+    agency: Agency | None = link(
+        "the caller's agency (its name and kind come from coordination; its inbox, unread "
+        "count and work queue from notify)",
+        "agencyId",
     )
 
 
@@ -138,6 +161,7 @@ def viewer(info: Info) -> Viewer:
         person_name=p.person_name,
         district=p.district,
         roles=list(p.roles),
+        agency_id=strawberry.ID(p.agency_id),
         agency=Agency(id=strawberry.ID(p.agency_id)),
     )
 
@@ -146,7 +170,12 @@ def viewer(info: Info) -> Viewer:
     description="Items arriving in an agency's inbox from now on (staff of the agency or "
     "a supervisor)."
 )
-async def inbox_item_added(info: Info, agency_id: strawberry.ID) -> AsyncGenerator[InboxItem, None]:
+async def inbox_item_added(
+    info: Info,
+    agency_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the agency whose inbox is followed")
+    ],
+) -> AsyncGenerator[InboxItem, None]:
     agency = str(agency_id)
     if not info.context.may_read_inbox_of(agency):
         raise graphql_error(FORBIDDEN_INBOX, ErrorCode.FORBIDDEN)
@@ -182,19 +211,19 @@ ReportCopyResult = Annotated[
 @strawberry.input(description="An administrative approval (行政审批) to copy to a township.")
 class ReportApprovalInput:
     number: str = strawberry.field(description="the approval's document number")
-    matter_code: str
+    matter_code: str = strawberry.field(description="the catalogue matter approved")
     township_id: strawberry.ID = strawberry.field(description="the township of the place")
-    summary: str
-    urgent: bool = False
+    summary: str = strawberry.field(description="what was approved")
+    urgent: bool = strawberry.field(default=False, description="urgent for the township")
 
 
 @strawberry.input(description="A major safety hazard or hot spot of violations (R-NTF-03).")
 class ReportHazardInput:
     kind: str = strawberry.field(description="hazard (重大安全隐患) | hotspot (违法行为高发)")
     matter_code: str = strawberry.field(description="names the competent department")
-    place: str
-    description: str
-    urgent: bool = False
+    place: str = strawberry.field(description="where the hazard is")
+    description: str = strawberry.field(description="what the hazard or hot spot is")
+    urgent: bool = strawberry.field(default=False, description="urgent for the department")
 
 
 @strawberry.input(
@@ -237,7 +266,7 @@ AnnounceResult = Annotated[
 
 
 @strawberry.mutation(description="Sign for an inbox item (签收, R-NTF-04).")
-async def acknowledge_inbox_item(info: Info, id: strawberry.ID) -> AcknowledgeResult:
+async def acknowledge_inbox_item(info: Info, id: IdArg) -> AcknowledgeResult:
     caller = info.context.caller()
     command = AcknowledgeInboxItem(str(id))
     return await answer(info.context.handlers.acknowledge(command, caller), InboxItem.from_model)
@@ -248,7 +277,9 @@ async def acknowledge_inbox_item(info: Info, id: strawberry.ID) -> AcknowledgeRe
     "bureau; it is copied to the township at once (抄告, R-NTF-01; urgent: marked urgent). "
     "Returns the township's inbox item."
 )
-async def report_approval(info: Info, input: ReportApprovalInput) -> ReportCopyResult:
+async def report_approval(
+    info: Info, input: Annotated[ReportApprovalInput, INPUT]
+) -> ReportCopyResult:
     caller = info.context.caller()
     report = ApprovalReport(
         input.number, input.matter_code, str(input.township_id), input.summary, input.urgent
@@ -260,7 +291,7 @@ async def report_approval(info: Info, input: ReportApprovalInput) -> ReportCopyR
     description="A township reports a major safety hazard or a hot spot of violations to "
     "the competent department (R-NTF-03). Returns the department's inbox item."
 )
-async def report_hazard(info: Info, input: ReportHazardInput) -> ReportCopyResult:
+async def report_hazard(info: Info, input: Annotated[ReportHazardInput, INPUT]) -> ReportCopyResult:
     caller = info.context.caller()
     report = HazardReport(
         input.kind, input.matter_code, input.place, input.description, input.urgent

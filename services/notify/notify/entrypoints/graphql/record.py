@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from kernel.graphql import (
+    AfterArg,
     Connection,
     Edge,
     ErrorCode,
+    FirstArg,
     ListOrder,
     decode_cursor,
     encode_cursor,
@@ -31,18 +33,22 @@ from notify.entrypoints.graphql.types import Info, refused_as_graphql_error
 class ProcessRecordEntry:
     id: strawberry.ID = strawberry.field(description="the event id")
     seq: int = strawberry.field(description="position in the district's record, increasing")
-    type: str
-    subject: str | None
-    time: datetime
-    district: str
-    service: str
-    correlation_id: str
-    actor_id: str | None
-    actor_agency_id: strawberry.ID | None
-    state_before: JSON | None
-    state_after: JSON | None
+    type: str = strawberry.field(description="the event type, e.g. referral.sent.v1")
+    subject: str | None = strawberry.field(description="the id of the aggregate the event is about")
+    time: datetime = strawberry.field(description="when the event happened")
+    district: str = strawberry.field(description="the district the event belongs to")
+    service: str = strawberry.field(description="the service that published the event")
+    correlation_id: str = strawberry.field(
+        description="the request the event came from (ties its entries together)"
+    )
+    actor_id: str | None = strawberry.field(description="who acted (person id, or the service)")
+    actor_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency the actor acted for"
+    )
+    state_before: JSON | None = strawberry.field(description="the subject's state before it")
+    state_after: JSON | None = strawberry.field(description="the subject's state after the event")
     agency_ids: list[strawberry.ID] = strawberry.field(description="agencies the event names")
-    payload: JSON
+    payload: JSON = strawberry.field(description="the event's payload as published (JSON)")
 
     @classmethod
     def from_model(cls, e: RecordEntry) -> ProcessRecordEntry:
@@ -64,21 +70,27 @@ class ProcessRecordEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One process record entry and its cursor.")
 class ProcessRecordEdge(Edge[ProcessRecordEntry]):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A page of the process record (全过程记录).")
 class ProcessRecordConnection(Connection[ProcessRecordEntry]):
-    edges: list[ProcessRecordEdge]  # type: ignore[assignment]
+    edges: list[ProcessRecordEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's entries, in the order asked for"
+    )
 
 
 @strawberry.input(description="Filters of the full-process record; all optional, combined.")
 class ProcessRecordFilter:
-    subject: str | None = None
-    agency_id: strawberry.ID | None = None
-    types: list[str] | None = None
+    subject: str | None = strawberry.field(
+        default=None, description="only the entries about this aggregate id"
+    )
+    agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="only the entries of this agency (yours unless you supervise)"
+    )
+    types: list[str] | None = strawberry.field(default=None, description="only these event types")
     time_from: datetime | None = strawberry.field(default=None, description="inclusive")
     time_to: datetime | None = strawberry.field(default=None, description="exclusive")
 
@@ -108,10 +120,14 @@ def _after_seq(after: str | None) -> int | None:
 )
 async def process_record(
     info: Info,
-    filter: ProcessRecordFilter | None = None,
-    first: int = 50,
-    after: str | None = None,
-    order_by: ListOrder = ListOrder.OLDEST_FIRST,
+    filter: Annotated[
+        ProcessRecordFilter | None, strawberry.argument(description="subject, agency, event types")
+    ] = None,
+    first: FirstArg = 50,
+    after: AfterArg = None,
+    order_by: Annotated[
+        ListOrder, strawberry.argument(description="oldest first (default) or newest first")
+    ] = ListOrder.OLDEST_FIRST,
 ) -> ProcessRecordConnection:
     p = info.context.principal()
     where = (filter or ProcessRecordFilter()).to_filter()

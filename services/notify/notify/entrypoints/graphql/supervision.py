@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import strawberry
 
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 from notify.application.supervision import RateAgency
 from notify.domain import supervision as sup
 from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_error
@@ -47,22 +47,26 @@ class SupervisionDispatchFigures:
 
 @strawberry.type(description="One agency's line of a supervision report.")
 class SupervisionAgencyFigures:
-    agency_id: strawberry.ID
-    name: str
-    kind: str
+    agency_id: strawberry.ID = strawberry.field(description="the agency")
+    name: str = strawberry.field(description="its name")
+    kind: str = strawberry.field(description="its kind, lower case (township, department, …)")
     send: SupervisionClockFigures = strawberry.field(description="移送 (referral.send)")
     accept: SupervisionClockFigures = strawberry.field(description="受理 (referral.accept)")
     report: SupervisionClockFigures = strawberry.field(description="结果通报 (referral.report)")
     overdue: int = strawberry.field(description="clocks of any kind still open past due")
     late: int = strawberry.field(description="clocks of any kind met after due")
-    disputes_opened: int
-    disputes_ruled: int
+    disputes_opened: int = strawberry.field(
+        description="disputes it was a party to that opened in the period"
+    )
+    disputes_ruled: int = strawberry.field(description="of those, the ones ruled")
     dispute_days_average: float | None = strawberry.field(
         description="average days from opening to ruling of the disputes ruled in the period"
     )
     refusals: int = strawberry.field(description="refusals to cooperate (拒绝协助)")
-    ratings_received: int
-    rating_average: float | None
+    ratings_received: int = strawberry.field(description="how many ratings it received")
+    rating_average: float | None = strawberry.field(
+        description="the average score it received (null: none)"
+    )
     failures_to_cooperate: int = strawberry.field(
         default=0,
         description="R-SUP-03: every failure to cooperate (refused assistance, missed clocks, "
@@ -102,34 +106,38 @@ class SupervisionAgencyFigures:
 
 @strawberry.type(description="A clock of the period not met on time.")
 class SupervisionOverdueDeadline:
-    key: str
-    kind: str
-    subject_type: str
-    subject_id: strawberry.ID
-    responsible_agency_id: strawberry.ID
-    due: datetime
+    key: str = strawberry.field(description="the clock's stable key")
+    kind: str = strawberry.field(description="which clock, e.g. accept")
+    subject_type: str = strawberry.field(description="the type of what it is about")
+    subject_id: strawberry.ID = strawberry.field(description="the id of what it is about")
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the agency that had to act"
+    )
+    due: datetime = strawberry.field(description="when it was due")
     outcome: str = strawberry.field(description="overdue (still open) | late (met after due)")
-    days_over: float
-    rule: str
+    days_over: float = strawberry.field(description="whole days past due")
+    rule: str = strawberry.field(description="the rule that set it, in Chinese")
 
 
 @strawberry.type(description="A jurisdiction dispute opened or ruled in the period.")
 class SupervisionDispute:
-    dispute_id: strawberry.ID
-    matter_code: str
-    party_ids: list[strawberry.ID]
-    opened_at: datetime | None
-    ruled_at: datetime | None
-    days: float | None
+    dispute_id: strawberry.ID = strawberry.field(description="the dispute")
+    matter_code: str = strawberry.field(description="the matter disputed")
+    party_ids: list[strawberry.ID] = strawberry.field(description="the disputing agencies")
+    opened_at: datetime | None = strawberry.field(description="when it opened")
+    ruled_at: datetime | None = strawberry.field(description="when it was ruled; null while open")
+    days: float | None = strawberry.field(
+        description="days from opening to ruling, or to now while open"
+    )
 
 
 @strawberry.type(description="A refusal to cooperate, recorded for accountability.")
 class SupervisionRefusal:
-    event_id: strawberry.ID
-    agency_id: strawberry.ID
-    at: datetime
-    subject: str | None
-    reason: str
+    event_id: strawberry.ID = strawberry.field(description="the event that recorded the refusal")
+    agency_id: strawberry.ID = strawberry.field(description="the agency that refused")
+    at: datetime = strawberry.field(description="when")
+    subject: str | None = strawberry.field(description="the id of the request or referral refused")
+    reason: str = strawberry.field(description="the grounds it gave")
 
 
 @strawberry.type(description="R-SUP-03: a failure to cooperate, listed for accountability.")
@@ -146,16 +154,16 @@ class SupervisionFailure:
 
 @strawberry.type(description="One agency's rating of another for a quarter (R-SUP-03).")
 class AgencyRating:
-    id: strawberry.ID
-    period: str
+    id: strawberry.ID = strawberry.field(description="the rating's id")
+    period: str = strawberry.field(description="the quarter rated, e.g. 2026-Q1")
     direction: str = strawberry.field(
         description="township_to_department (反向考评) | department_to_township"
     )
-    rater_agency_id: strawberry.ID
-    ratee_agency_id: strawberry.ID
-    score: int
-    comment: str
-    rated_at: datetime
+    rater_agency_id: strawberry.ID = strawberry.field(description="the agency that rated")
+    ratee_agency_id: strawberry.ID = strawberry.field(description="the agency rated")
+    score: int = strawberry.field(description="1 (poor) to 5 (very good)")
+    comment: str = strawberry.field(description="what the rater wrote")
+    rated_at: datetime = strawberry.field(description="when it was given")
 
     @classmethod
     def from_model(cls, r: sup.Rating) -> AgencyRating:
@@ -178,15 +186,21 @@ class AgencyRating:
 class SupervisionReport:
     kind: str = strawberry.field(description="monthly | quarterly")
     period: str = strawberry.field(description="2026-03 or 2026-Q1")
-    period_zh: str
-    period_start: datetime
+    period_zh: str = strawberry.field(description="the period in Chinese, e.g. 2026年第1季度")
+    period_start: datetime = strawberry.field(description="the period's first moment")
     period_end: datetime = strawberry.field(description="exclusive")
-    generated_at: datetime
-    agencies: list[SupervisionAgencyFigures]
-    overdue: list[SupervisionOverdueDeadline]
-    disputes: list[SupervisionDispute]
-    refusals: list[SupervisionRefusal]
-    ratings: list[AgencyRating]
+    generated_at: datetime = strawberry.field(description="when the report was computed")
+    agencies: list[SupervisionAgencyFigures] = strawberry.field(
+        description="the figures per agency"
+    )
+    overdue: list[SupervisionOverdueDeadline] = strawberry.field(
+        description="the clocks that ran out in the period"
+    )
+    disputes: list[SupervisionDispute] = strawberry.field(description="the disputes of the period")
+    refusals: list[SupervisionRefusal] = strawberry.field(
+        description="the refusals to cooperate of the period"
+    )
+    ratings: list[AgencyRating] = strawberry.field(description="the ratings given in the period")
     failures: list[SupervisionFailure] = strawberry.field(
         description="R-SUP-03: every failure to cooperate in the period"
     )
@@ -279,7 +293,9 @@ async def _report(
     "per-agency figures of the clocks that fell due in it, and the clocks not met on "
     "time. Supervisors, the government and the justice bureau."
 )
-async def monthly_reminder_list(info: Info, month: str) -> SupervisionReport:
+async def monthly_reminder_list(
+    info: Info, month: Annotated[str, strawberry.argument(description="the month, e.g. 2026-03")]
+) -> SupervisionReport:
     period = _period(lambda: sup.month(month))
     return await _report(info, "monthly", period)
 
@@ -288,7 +304,11 @@ async def monthly_reminder_list(info: Info, month: str) -> SupervisionReport:
     description="The quarterly bulletin (季通报, R-SUP-02, R-SUP-03): per-agency figures, "
     "disputes, refusals to cooperate and the two-way ratings of the quarter."
 )
-async def quarterly_bulletin(info: Info, year: int, quarter: int) -> SupervisionReport:
+async def quarterly_bulletin(
+    info: Info,
+    year: Annotated[int, strawberry.argument(description="the year")],
+    quarter: Annotated[int, strawberry.argument(description="1 to 4")],
+) -> SupervisionReport:
     period = _period(lambda: sup.quarter(year, quarter))
     return await _report(info, "quarterly", period)
 
@@ -305,23 +325,25 @@ RateAgencyResult = Annotated[
 
 @strawberry.input(description="A township's rating of a department's guidance and support.")
 class RateDepartmentInput:
-    department_id: strawberry.ID
+    department_id: strawberry.ID = strawberry.field(description="the department rated")
     score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
-    comment: str = ""
+    comment: str = strawberry.field(default="", description="what the township says")
 
 
 @strawberry.input(description="A department's rating of a township's cooperation.")
 class RateTownshipInput:
-    township_id: strawberry.ID
+    township_id: strawberry.ID = strawberry.field(description="the township rated")
     score: int = strawberry.field(description="1 (poor) to 5 (excellent)")
-    comment: str = ""
+    comment: str = strawberry.field(default="", description="what the department says")
 
 
 @strawberry.mutation(
     description="A township rates a department's guidance and support (反向考评, R-SUP-03), "
     "once per quarter."
 )
-async def rate_department(info: Info, input: RateDepartmentInput) -> RateAgencyResult:
+async def rate_department(
+    info: Info, input: Annotated[RateDepartmentInput, INPUT]
+) -> RateAgencyResult:
     command = RateAgency(
         "township_to_department", str(input.department_id), input.score, input.comment
     )
@@ -329,7 +351,7 @@ async def rate_department(info: Info, input: RateDepartmentInput) -> RateAgencyR
 
 
 @strawberry.mutation(description="A department rates a township (R-SUP-03), once per quarter.")
-async def rate_township(info: Info, input: RateTownshipInput) -> RateAgencyResult:
+async def rate_township(info: Info, input: Annotated[RateTownshipInput, INPUT]) -> RateAgencyResult:
     command = RateAgency(
         "department_to_township", str(input.township_id), input.score, input.comment
     )

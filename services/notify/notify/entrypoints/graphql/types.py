@@ -100,18 +100,24 @@ def time_id_cursor(after: str | None) -> tuple[datetime, str] | None:
 
 @strawberry.type(description="An item in an agency's inbox (通知/待办), with its receipt (签收).")
 class InboxItem:
-    id: strawberry.ID
-    agency_id: strawberry.ID
-    kind: str
-    title: str
-    body: str
-    subject_type: str
-    subject_id: strawberry.ID
-    created_at: datetime
-    due_at: datetime | None
-    urgent: bool
-    read_at: datetime | None
-    read_by: str | None
+    id: strawberry.ID = strawberry.field(description="the item's id")
+    agency_id: strawberry.ID = strawberry.field(description="the agency whose inbox holds it")
+    kind: str = strawberry.field(
+        description="what kind of notice it is (see the notification matrix)"
+    )
+    title: str = strawberry.field(description="the notice's title, in Chinese")
+    body: str = strawberry.field(description="the notice's text, in Chinese")
+    subject_type: str = strawberry.field(description="the type of what it is about, e.g. Referral")
+    subject_id: strawberry.ID = strawberry.field(description="the id of what it is about")
+    created_at: datetime = strawberry.field(description="when it arrived")
+    due_at: datetime | None = strawberry.field(
+        description="when the act it asks for is due, if it asks for one"
+    )
+    urgent: bool = strawberry.field(description="the matter is urgent")
+    read_at: datetime | None = strawberry.field(
+        description="when it was signed for (签收); null while unread"
+    )
+    read_by: str | None = strawberry.field(description="who signed for it (person id)")
     audience: str = strawberry.field(
         description="agency: for its staff; leader: for its head (负责人), e.g. an escalation"
     )
@@ -120,7 +126,7 @@ class InboxItem:
         "the same Bearer token (e.g. the monthly reminder list's PDF and .xlsx)"
     )
 
-    @strawberry.field
+    @strawberry.field(description="nobody has signed for it yet")
     def unread(self) -> bool:
         return self.read_at is None
 

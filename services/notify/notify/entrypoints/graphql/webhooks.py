@@ -8,7 +8,17 @@ from typing import Annotated
 
 import strawberry
 
-from kernel.graphql import Connection, UserError, encode_cursor, page_size, paginate
+from kernel.graphql import (
+    INPUT,
+    AfterArg,
+    Connection,
+    FirstArg,
+    IdArg,
+    UserError,
+    encode_cursor,
+    page_size,
+    paginate,
+)
 from kernel.store import Document
 from notify.application.queries import (
     WebhookDeliveryView,
@@ -27,16 +37,22 @@ from notify.entrypoints.graphql.types import Info, answer, refused_as_graphql_er
 
 @strawberry.type(description="One delivery of one event to a webhook, with its attempts.")
 class WebhookDelivery:
-    id: strawberry.ID
-    event_id: strawberry.ID
-    event_type: str
+    id: strawberry.ID = strawberry.field(description="the delivery's id")
+    event_id: strawberry.ID = strawberry.field(description="the event delivered")
+    event_type: str = strawberry.field(description="its type, e.g. referral.sent.v1")
     state: str = strawberry.field(description="pending | delivering | delivered | dead")
-    attempts: int
-    next_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    attempts: int = strawberry.field(description="how many times it was posted")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="when it is posted again; null when delivered or dead"
+    )
+    last_status: int | None = strawberry.field(
+        description="the HTTP status of the last attempt, if any"
+    )
+    last_error: str | None = strawberry.field(description="the last failure, if any")
+    created_at: datetime = strawberry.field(description="when the delivery was queued")
+    delivered_at: datetime | None = strawberry.field(
+        description="when the endpoint answered 2xx; null until then"
+    )
 
     @classmethod
     def from_view(cls, d: WebhookDeliveryView) -> WebhookDelivery:
@@ -63,18 +79,33 @@ def _delivery_cursor(d: WebhookDeliveryView) -> str:
     "(signed with HMAC-SHA256; see the AsyncAPI document)."
 )
 class Webhook:
-    id: strawberry.ID
-    owner_agency_id: strawberry.ID
-    url: str
-    event_types: list[str]
-    agency_ids: list[strawberry.ID]
-    matter_codes: list[str]
-    active: bool
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="the webhook's id")
+    owner_agency_id: strawberry.ID = strawberry.field(
+        description="the agency whose bureau system registered it"
+    )
+    url: str = strawberry.field(description="where events are posted")
+    event_types: list[str] = strawberry.field(description="the event types delivered")
+    agency_ids: list[strawberry.ID] = strawberry.field(
+        description="only events about these agencies (empty: all)"
+    )
+    matter_codes: list[str] = strawberry.field(
+        description="only events about these matters (empty: all)"
+    )
+    active: bool = strawberry.field(description="whether deliveries are made")
+    created_at: datetime = strawberry.field(description="when it was registered")
 
     @strawberry.field(description="Deliveries to this webhook, oldest first.")
     async def deliveries(
-        self, info: Info, state: str | None = None, first: int = 50, after: str | None = None
+        self,
+        info: Info,
+        state: Annotated[
+            str | None,
+            strawberry.argument(
+                description="only deliveries in this state (pending, delivered, dead)"
+            ),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[WebhookDelivery]:
         last = time_id_cursor(after)
         first = page_size(first)
@@ -87,6 +118,7 @@ class Webhook:
             cursor=_delivery_cursor,
             node=WebhookDelivery.from_view,
             after=after,
+            count=lambda: info.context.queries.webhook_deliveries_count(str(self.id), state=state),
         )
         return connection
 
@@ -104,9 +136,9 @@ class Webhook:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A registered webhook and its signing secret (shown once).")
 class WebhookRegistration:
-    webhook: Webhook
+    webhook: Webhook = strawberry.field(description="the webhook as registered")
     secret: str = strawberry.field(
         description="the HMAC key for the signatures; shown this once, stored encrypted by "
         "notify and never shown again; store it safely"
@@ -118,9 +150,9 @@ class WebhookRegistration:
         return cls(webhook=Webhook.from_view(webhook_view(doc)), secret=secret)
 
 
-@strawberry.input
+@strawberry.input(description="A bureau system's subscription to the district's events.")
 class RegisterWebhookInput:
-    url: str
+    url: str = strawberry.field(description="where events are posted (absolute http or https URL)")
     event_types: list[str] = strawberry.field(
         default_factory=list, description="e.g. referral.sent.v1; empty: every type"
     )
@@ -174,7 +206,9 @@ async def webhooks(info: Info) -> list[Webhook]:
     description="Register a webhook for a bureau system (role bureau_system); the answer "
     "carries the signing secret, once."
 )
-async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterWebhookResult:
+async def register_webhook(
+    info: Info, input: Annotated[RegisterWebhookInput, INPUT]
+) -> RegisterWebhookResult:
     caller = info.context.caller()
     command = RegisterWebhook(
         input.url,
@@ -191,7 +225,7 @@ async def register_webhook(info: Info, input: RegisterWebhookInput) -> RegisterW
     description="A new signing secret for your bureau system's webhook; the old one stops "
     "working at once. The answer carries the new secret, once."
 )
-async def rotate_webhook_secret(info: Info, id: strawberry.ID) -> RotateWebhookSecretResult:
+async def rotate_webhook_secret(info: Info, id: IdArg) -> RotateWebhookSecretResult:
     caller = info.context.caller()
     return await answer(
         info.context.webhooks.rotate_secret(RotateWebhookSecret(str(id)), caller),
@@ -200,7 +234,7 @@ async def rotate_webhook_secret(info: Info, id: strawberry.ID) -> RotateWebhookS
 
 
 @strawberry.mutation(description="Deliver a dead (or delivered) delivery again.")
-async def replay_webhook_delivery(info: Info, id: strawberry.ID) -> ReplayDeliveryResult:
+async def replay_webhook_delivery(info: Info, id: IdArg) -> ReplayDeliveryResult:
     caller = info.context.caller()
     return await answer(
         info.context.webhooks.replay(ReplayDelivery(str(id)), caller),

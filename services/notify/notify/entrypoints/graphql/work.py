@@ -9,7 +9,7 @@ a federation entity, resolved by the subgraph that owns it (and read-checked the
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -92,16 +92,27 @@ class WorkItem:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One work-queue clock and its cursor.")
 class WorkItemEdge(Edge[WorkItem]):
     pass
 
 
 @strawberry.type(description="A page of the work queue, with the counts of the whole filter.")
 class WorkQueueConnection(Connection[WorkItem]):
-    edges: list[WorkItemEdge]  # type: ignore[assignment]
-    total_count: int = strawberry.field(description="clocks the filter lists, all pages")
-    overdue_count: int = strawberry.field(description="of those, the ones past due now")
+    edges: list[WorkItemEdge] = strawberry.field(  # type: ignore[assignment]
+        description="the page's clocks, soonest due first"
+    )
+    overdue: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
+
+    @strawberry.field(description="clocks the filter lists, all pages (counted when asked)")
+    async def total_count(self) -> int:
+        assert self.count is not None
+        return await self.count()
+
+    @strawberry.field(description="of those, the ones past due now (counted when asked)")
+    async def overdue_count(self) -> int:
+        assert self.overdue is not None
+        return await self.overdue()
 
 
 @strawberry.input(description="Which of the agency's clocks the work queue lists.")
@@ -149,7 +160,6 @@ async def work_queue_page(
     first = page_size(first)
     queries = info.context.queries
     rows = await queries.work_queue(agency_id, scope, after=time_id_cursor(after), limit=first + 1)
-    counts = await queries.work_queue_counts(agency_id, scope)
     now = queries.now()
     connection: WorkQueueConnection = paginate(
         rows,
@@ -159,8 +169,8 @@ async def work_queue_page(
         connection=WorkQueueConnection,
         edge=WorkItemEdge,
         after=after,
-        total_count=counts.total,
-        overdue_count=counts.overdue,
+        count=lambda: queries.work_queue_count(agency_id, scope),
+        overdue=lambda: queries.work_queue_count(agency_id, scope, overdue=True),
     )
     return connection
 

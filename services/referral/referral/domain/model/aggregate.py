@@ -239,7 +239,9 @@ class Referral:
     def remove_material(self, material_id: str, actor: Actor, at: datetime) -> Referral:
         self._require("remove materials from", Status.DRAFT)
         if not any(m.id == material_id for m in self.materials):
-            raise ValidationFailed(f"no material {material_id!r}", field="materialId")
+            raise ValidationFailed(
+                f"no material {material_id!r}", field="materialId", code="UNKNOWN_VALUE"
+            )
         moved = self._recorded("remove_material", actor, at, material_id)
         return replace(moved, materials=tuple(m for m in self.materials if m.id != material_id))
 
@@ -302,7 +304,9 @@ class Referral:
     def record_department_consent(self, actor: Actor, at: datetime, note: str) -> Referral:
         """R-REF-09: the department agrees first to take a township's major/difficult case."""
         if self.route is not Route.UPWARD:
-            raise InvalidState("only an upward transfer needs the department's consent")
+            raise InvalidState(
+                "only an upward transfer needs the department's consent", code="WRONG_ROUTE"
+            )
         self._require("record consent on", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
         up = replace(self.upward or UpwardTransfer(), consent_by=actor.person_id, consent_at=at)
         up = replace(up, consent_note=note.strip())
@@ -313,15 +317,20 @@ class Referral:
     ) -> Referral:
         """R-REF-09: the transfer is filed (备案) with the justice bureau."""
         if self.route is not Route.UPWARD:
-            raise InvalidState("only an upward transfer is filed with the justice bureau")
+            raise InvalidState(
+                "only an upward transfer is filed with the justice bureau", code="WRONG_ROUTE"
+            )
         self._require("file", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
         if self.upward is None or self.upward.consent_at is None:
             raise InvalidState(
                 "record the department's consent before filing the transfer (R-REF-09)",
                 field="consent",
+                code="NOT_YET",
             )
         if not filing_number.strip():
-            raise ValidationFailed("the filing number (备案号) is missing", field="filingNumber")
+            raise ValidationFailed(
+                "the filing number (备案号) is missing", field="filingNumber", code="REQUIRED"
+            )
         up = replace(
             self.upward,
             filing_number=filing_number.strip(),
@@ -397,7 +406,9 @@ class Referral:
             )
         if not statement.strip():
             raise ValidationFailed(
-                "the written statement of acceptance (受理情况) is missing", field="statement"
+                "the written statement of acceptance (受理情况) is missing",
+                field="statement",
+                code="REQUIRED",
             )
         moved = self._moved("accept", actor, at, Status.ACCEPTED, statement.strip())
         # A forwarded case: the first receiver's responsibility ends with this acceptance.
@@ -491,16 +502,22 @@ class Referral:
             )
         self._require("record a penalty on", Status.ACCEPTED)
         if not penalty.decision_number.strip():
-            raise ValidationFailed("the penalty decision number is missing", field="decisionNumber")
+            raise ValidationFailed(
+                "the penalty decision number is missing", field="decisionNumber", code="REQUIRED"
+            )
         if penalty.fine_yuan is not None and penalty.fine_yuan < 0:
-            raise ValidationFailed("a fine cannot be negative", field="fineYuan")
+            raise ValidationFailed(
+                "a fine cannot be negative", field="fineYuan", code="OUT_OF_RANGE"
+            )
         moved = self._recorded("record_penalty", actor, at, penalty.decision_number)
         return replace(moved, penalty=penalty)
 
     def mark_handled(self, actor: Actor, at: datetime, summary: str) -> Referral:
         self._require("mark handled", Status.ACCEPTED)
         if not summary.strip():
-            raise ValidationFailed("describe how the case was handled", field="summary")
+            raise ValidationFailed(
+                "describe how the case was handled", field="summary", code="REQUIRED"
+            )
         moved = self._moved("handle", actor, at, Status.HANDLED, summary.strip())
         return replace(moved, handling_summary=summary.strip())
 
@@ -508,7 +525,9 @@ class Referral:
         """R-REF-08: the receiver reports the handling result back (处理结果通报)."""
         self._require("report the result of", Status.HANDLED)
         if not result.strip():
-            raise ValidationFailed("the handling result is missing", field="result")
+            raise ValidationFailed(
+                "the handling result is missing", field="result", code="REQUIRED"
+            )
         moved = self._moved("report_result", actor, at, Status.RESULT_REPORTED, result.strip())
         return replace(moved._stop_clocks("met", "report"), result=result.strip())
 
@@ -542,9 +561,11 @@ class Referral:
         """R-REF-13: the receiver answers the pending 督办 in writing; its clock stops."""
         self._require("answer a 督办 on", *OPEN_AFTER_SENDING)
         if not any(s.answered_at is None for s in self.supervisions):
-            raise InvalidState("no 督办 is waiting for an answer", field="id")
+            raise InvalidState("no 督办 is waiting for an answer", field="id", code="NOT_YET")
         if not answer.strip():
-            raise ValidationFailed("the written answer to the 督办 is missing", field="answer")
+            raise ValidationFailed(
+                "the written answer to the 督办 is missing", field="answer", code="REQUIRED"
+            )
         moved = self._recorded("answer_supervision", actor, at, answer.strip())
         return moved._answer_supervisions(at, answer.strip())
 

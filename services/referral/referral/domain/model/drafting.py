@@ -47,30 +47,41 @@ def check_draft(
     from a grid dispatch (R-GRD-01) whose matter the clerk names before submitting. Returns
     the checked parties."""
     if sender is None:
-        raise ValidationFailed(f"sending agency {sender_id!r} is not registered", field="senderId")
+        raise ValidationFailed(
+            f"sending agency {sender_id!r} is not registered",
+            field="senderId",
+            code="AGENCY_NOT_REGISTERED",
+        )
     if receiver is None:
         raise ValidationFailed(
-            f"receiving agency {receiver_id!r} is not registered", field="receiverId"
+            f"receiving agency {receiver_id!r} is not registered",
+            field="receiverId",
+            code="AGENCY_NOT_REGISTERED",
         )
     if sender.internal_unit:
         raise ValidationFailed(
             f"{sender.name} is an internal unit; a referral is sent in the name of its agency "
             "(R-AG-02)",
             field="senderId",
+            code="INTERNAL_UNIT",
         )
     if receiver.internal_unit:
         raise ValidationFailed(
             f"{receiver.name} is an internal unit; address the referral to its agency (R-AG-02)",
             field="receiverId",
+            code="INTERNAL_UNIT",
         )
     if receiver.kind == "management_centre":
         raise ValidationFailed(
             f"{receiver.name} only patrols (R-AG-01, HC #13): it neither receives nor accepts "
             "referrals; address the competent agency",
             field="receiverId",
+            code="WRONG_AGENCY_KIND",
         )
     if sender.id == receiver.id:
-        raise ValidationFailed("a referral goes to another agency", field="receiverId")
+        raise ValidationFailed(
+            "a referral goes to another agency", field="receiverId", code="SELF_ADDRESSED"
+        )
     # The input's own problems are reported all at once (issue 18).
     problems = Problems()
     for name, value, zh in (
@@ -85,13 +96,19 @@ def check_draft(
     if found_at > at:
         problems.add(
             ValidationFailed(
-                "the discovery time lies in the future", field="foundAt", zh="发现时间晚于当前时间"
+                "the discovery time lies in the future",
+                field="foundAt",
+                zh="发现时间晚于当前时间",
+                code="IN_THE_FUTURE",
             )
         )
     if possible_fine_yuan is not None and possible_fine_yuan < 0:
         problems.add(
             ValidationFailed(
-                "a fine cannot be negative", field="possibleFineYuan", zh="罚款金额不能为负数"
+                "a fine cannot be negative",
+                field="possibleFineYuan",
+                zh="罚款金额不能为负数",
+                code="OUT_OF_RANGE",
             )
         )
     problems.raise_if_any()
@@ -104,6 +121,7 @@ def check_draft(
                 "passing a major or difficult case up goes from a township to a department "
                 "(R-REF-09)",
                 field="majorOrDifficult",
+                code="WRONG_AGENCY_KIND",
             )
         route = Route.UPWARD
     if origin_receiver_id == sender.id and route is not Route.CRIME:
@@ -113,6 +131,7 @@ def check_draft(
             "a received referral may not be passed on to a third agency (不得再行移送, "
             "R-REF-07); decline it and let the dispute be ruled",
             field="forwardedFrom",
+            code="MAY_NOT_REFUSE",
         )
     return sender, receiver, route
 
@@ -227,6 +246,7 @@ def check_competence(
         raise ValidationFailed(
             f"{competence.explanation}; state why this agency is addressed (competenceReason)",
             field="competenceReason",
+            code="WRONG_JURISDICTION",
         )
     if (
         competence.reason == "major_penalty"
@@ -240,6 +260,7 @@ def check_competence(
             "does not change that: address the department, or ask the government to designate "
             "another agency for such cases (R-CAT-04)",
             field="receiverId",
+            code="WRONG_JURISDICTION",
         )
     if (
         competence.resolved_agency_id is not None
@@ -251,5 +272,6 @@ def check_competence(
             f"date ({competence.explanation}); address it there or state why not "
             "(competenceReason)",
             field="receiverId",
+            code="WRONG_JURISDICTION",
         )
     return replace(competence, override_reason=reason)

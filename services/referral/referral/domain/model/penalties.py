@@ -47,6 +47,7 @@ def normalize_penalty_kinds(kinds: Iterable[str], *, field: str = "kinds") -> tu
                 f"{raw!r} is not a kind of administrative penalty (行政处罚法第九条); one of: "
                 + ", ".join(f"{c} ({zh})" for c, zh in PENALTY_KINDS.items()),
                 field=f"{field}.{i}",
+                code="UNKNOWN_VALUE",
             )
         if code not in codes:
             codes.append(code)

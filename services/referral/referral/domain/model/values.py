@@ -99,32 +99,39 @@ class Material:
 def check_material(material: Material) -> None:
     """R-REF-02: materials are records (kind, name, type, size, SHA-256)."""
     if not material.name.strip():
-        raise ValidationFailed("a material needs a name", field="name")
+        raise ValidationFailed("a material needs a name", field="name", code="REQUIRED")
     if material.media_type not in ALLOWED_MEDIA_TYPES:
         raise ValidationFailed(
             f"media type {material.media_type!r} is not accepted; one of: "
             + ", ".join(sorted(ALLOWED_MEDIA_TYPES)),
             field="mediaType",
+            code="UNKNOWN_VALUE",
         )
     if material.size <= 0 or material.size > MAX_MATERIAL_BYTES:
         raise ValidationFailed(
             f"size must be between 1 byte and {MAX_MATERIAL_BYTES} bytes, got {material.size}",
             field="size",
+            code="OUT_OF_RANGE",
         )
     if not _SHA256.match(material.sha256):
-        raise ValidationFailed("sha256 must be 64 lowercase hexadecimal digits", field="sha256")
+        raise ValidationFailed(
+            "sha256 must be 64 lowercase hexadecimal digits", field="sha256", code="BAD_FORMAT"
+        )
 
 
 def check_complete(facts: str, materials: tuple[Material, ...]) -> None:
     """R-REF-02: no sending without the letter, the written facts and a source, each
     material with its content stored."""
     if not facts.strip():
-        raise ValidationFailed("the basic facts (基本违法事实) are missing", field="facts")
+        raise ValidationFailed(
+            "the basic facts (基本违法事实) are missing", field="facts", code="REQUIRED"
+        )
     if not any(m.kind is MaterialKind.TRANSFER_LETTER for m in materials):
         raise ValidationFailed(
             "the transfer letter (移送函) is missing; add a material of kind "
             "transfer_letter (R-REF-02)",
             field="materials",
+            code="REQUIRED",
         )
     if not any(m.kind is MaterialKind.SOURCE for m in materials):
         raise ValidationFailed(
@@ -185,6 +192,7 @@ def check_extension(
         raise InvalidState(
             "an urgent referral is on the urgent clock and cannot be extended",
             field="workingDays",
+            code="WRONG_ROUTE",
         )
     if not reason.strip():
         raise ValidationFailed("state why the extension is needed", field="reason", code="REQUIRED")
@@ -192,17 +200,20 @@ def check_extension(
         raise ValidationFailed(
             "an extension needs prior notice to the receiver (应事先告知)",
             field="notifyReceiver",
+            code="REQUIRED",
         )
     if working_days <= limit_working_days:
         raise ValidationFailed(
             f"an extension must go beyond the {limit_working_days} working-day limit",
             field="workingDays",
+            code="OUT_OF_RANGE",
         )
     if working_days > max_working_days:
         raise ValidationFailed(
             f"the send limit can be extended to at most {max_working_days} working days "
             f"from discovery, asked {working_days} (R-REF-04)",
             field="workingDays",
+            code="OUT_OF_RANGE",
         )
 
 
@@ -274,11 +285,13 @@ def check_upward_ready(upward: UpwardTransfer | None) -> None:
             "a major or difficult case goes up only with the department's consent "
             "recorded first (R-REF-09)",
             field="consent",
+            code="NOT_YET",
         )
     if up.filed_at is None:
         raise InvalidState(
             "file the transfer with the justice bureau (备案) before sending (R-REF-09)",
             field="filing",
+            code="NOT_YET",
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from kernel.graphql import UserError, guard
@@ -16,10 +18,14 @@ from referral.entrypoints.graphql.types import (
 
 async def transfer_referrals_at_delegation(
     info: Info,
-    department_id: strawberry.ID,
-    matter_code: str,
-    township_id: strawberry.ID,
-    basis: str,
+    department_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the department that held the power")
+    ],
+    matter_code: Annotated[str, strawberry.argument(description="the matter delegated")],
+    township_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the township that receives it")
+    ],
+    basis: Annotated[str, strawberry.argument(description="the delegation decision or agreement")],
 ) -> DelegationTransferResult:
     cmd = c.TransferAtDelegation(str(department_id), matter_code, str(township_id), basis)
     report = await guard(info.context.handlers.delegation.transfer(cmd, info.context.caller()))

@@ -3,8 +3,11 @@ uploaded and downloaded over HTTP (entrypoints/http/files.py)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from kernel.graphql import INPUT, IdArg
 from referral.application import commands as c
 from referral.domain.model import Referral as ReferralModel
 from referral.entrypoints.graphql.context import Info
@@ -14,14 +17,14 @@ from referral.entrypoints.graphql.types import ReferralResult
 
 
 async def add_referral_material(
-    info: Info, id: strawberry.ID, input: MaterialInput
+    info: Info, id: IdArg, input: Annotated[MaterialInput, INPUT]
 ) -> ReferralResult:
     cmd = c.AddMaterial(str(id), input.kind, input.name, input.media_type, input.size, input.sha256)
     h = info.context.handlers.materials
     return await referral_result(info, h.add(cmd, info.context.caller()))
 
 
-async def generate_transfer_letter(info: Info, id: strawberry.ID) -> ReferralResult:
+async def generate_transfer_letter(info: Info, id: IdArg) -> ReferralResult:
     h = info.context.handlers.materials
     caller = info.context.caller()
 
@@ -33,7 +36,9 @@ async def generate_transfer_letter(info: Info, id: strawberry.ID) -> ReferralRes
 
 
 async def remove_referral_material(
-    info: Info, id: strawberry.ID, material_id: strawberry.ID
+    info: Info,
+    id: IdArg,
+    material_id: Annotated[strawberry.ID, strawberry.argument(description="the material removed")],
 ) -> ReferralResult:
     h = info.context.handlers.materials
     return await referral_result(

@@ -10,7 +10,7 @@ import strawberry
 
 from kernel.calendar import WorkingCalendar
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import UserError
+from kernel.graphql import link, link_id
 from referral.domain.model import DeadlineInfo
 from referral.entrypoints.graphql.agency import Agency, _agency
 from referral.entrypoints.graphql.context import Info, ReferralStatus
@@ -25,14 +25,14 @@ class ReferralDeadline:
     )
     key: str = strawberry.field(description="stable identity of the clock (as in events)")
     state: str = strawberry.field(description="open | met | cancelled")
-    rule: str
-    due: datetime
+    rule: str = strawberry.field(description="the rule and limit that set the clock, in Chinese")
+    due: datetime = strawberry.field(description="when the clock runs out (Asia/Shanghai)")
     explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
     remaining_working_days: int = strawberry.field(
         description="working days left; negative when overdue"
     )
     overdue: bool = strawberry.field(description="still open and past due")
-    responsible: Agency | None
+    responsible: Agency | None = strawberry.field(description="the agency that must act by then")
     provisional: bool = strawberry.field(
         description="computed across a year whose holidays the State Council has not yet "
         "announced: the due time may move when the official schedule is loaded (the "
@@ -63,28 +63,30 @@ class ReferralDeadline:
 
 @strawberry.type(description="One recorded act: who did what, when, from which state.")
 class ReferralTransition:
-    action: str
-    actor_id: str
-    actor_name: str
-    agency_id: str
-    at: datetime
-    before: ReferralStatus | None
-    after: ReferralStatus
-    note: str
+    action: str = strawberry.field(description="what was done, e.g. submit, accept, decline")
+    actor_id: str = strawberry.field(description="the person who did it")
+    actor_name: str = strawberry.field(description="that person's name")
+    agency_id: str = strawberry.field(description="the agency the person acted for")
+    at: datetime = strawberry.field(description="when it was done")
+    before: ReferralStatus | None = strawberry.field(
+        description="the status before it (null for the draft)"
+    )
+    after: ReferralStatus = strawberry.field(description="the status after it")
+    note: str = strawberry.field(description="what the person wrote with it, if anything")
 
 
 @strawberry.type(
     description="A material (R-REF-02): its record and, once uploaded or generated, its content."
 )
 class ReferralMaterial:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="the material's id within the referral")
     kind: str = strawberry.field(description="transfer_letter (移送函) | source | evidence")
-    name: str
-    media_type: str
-    size: int
-    sha256: str
-    added_by: str
-    added_at: datetime
+    name: str = strawberry.field(description="its file name")
+    media_type: str = strawberry.field(description="its media type, e.g. application/pdf")
+    size: int = strawberry.field(description="its size in bytes")
+    sha256: str = strawberry.field(description="the SHA-256 of its content, hexadecimal")
+    added_by: str = strawberry.field(description="who attached it (person id)")
+    added_at: datetime = strawberry.field(description="when it was attached")
     has_content: bool = strawberry.field(
         description="Whether the content is stored (uploaded, or the generated 移送函)"
     )
@@ -96,39 +98,62 @@ class ReferralMaterial:
 
 @strawberry.type(description="Who the catalogue names for this matter, place, date, severity.")
 class ReferralCompetence:
-    resolved_agency: Agency | None
-    reason: str
-    explanation: str
-    major_penalty: bool
-    checked_at: datetime
+    resolved_agency: Agency | None = strawberry.field(
+        description="the agency the catalogue names competent (null: none)"
+    )
+    reason: str = strawberry.field(
+        description="the sender's reason for addressing another agency than the catalogue's, if any"
+    )
+    explanation: str = strawberry.field(
+        description="why the catalogue names that agency (matter, place, date), in Chinese"
+    )
+    major_penalty: bool = strawberry.field(
+        description="whether the case may end in a major penalty (重大处罚)"
+    )
+    checked_at: datetime = strawberry.field(description="when the catalogue was consulted")
     override_reason: str = strawberry.field(description="why the sender addressed another")
 
 
-@strawberry.type
+@strawberry.type(description="The receiver's decline of a referral (R-REF-07).")
 class ReferralDecline:
-    reasons: str
-    catalogue_basis: str
-    interim_handler: Agency
-    by: str
-    at: datetime
+    reasons: str = strawberry.field(description="why the receiver holds it is not competent")
+    catalogue_basis: str = strawberry.field(
+        description="the catalogue entry the decline rests on (R-REF-07)"
+    )
+    interim_handler_id: strawberry.ID = link_id("the agency handling the case meanwhile (R-REF-07)")
+    interim_handler: Agency | None = link(
+        "the agency handling the case meanwhile (R-REF-07)", "interimHandlerId"
+    )
+    by: str = strawberry.field(description="who declined (person id)")
+    at: datetime = strawberry.field(description="when the receiver declined")
 
 
-@strawberry.type
+@strawberry.type(description="A dispute ruling that bound a referral (R-DSP-03).")
 class ReferralRuling:
-    dispute_id: str
-    responsible_agency: Agency
-    outcome_kind: str
-    basis: str
-    ruled_at: datetime
-    reassigned: bool
+    dispute_id: str = strawberry.field(description="the dispute that ruled (R-DSP-03)")
+    responsible_agency_id: strawberry.ID = link_id(
+        "the agency the ruling made responsible (R-DSP-03)"
+    )
+    responsible_agency: Agency | None = link(
+        "the agency the ruling made responsible (R-DSP-03)", "responsibleAgencyId"
+    )
+    outcome_kind: str = strawberry.field(description="agreement | minutes | decision")
+    basis: str = strawberry.field(
+        description="the ruling's basis (minutes number, decision 文号 or agreement)"
+    )
+    ruled_at: datetime = strawberry.field(description="when the ruling bound")
+    reassigned: bool = strawberry.field(
+        description="whether the ruling moved the referral to another receiver"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A supervision (督办) issued on a referral (R-REF-13).")
 class ReferralSupervision:
-    by: str
-    agency: Agency
-    at: datetime
-    note: str
+    by: str = strawberry.field(description="who issued it (person id)")
+    agency_id: strawberry.ID = link_id("the supervising agency")
+    agency: Agency | None = link("the supervising agency", "agencyId")
+    at: datetime = strawberry.field(description="when the supervision (督办) was issued")
+    note: str = strawberry.field(description="what the supervising body asks")
     due: datetime | None = strawberry.field(
         default=None, description="its own clock (R-REF-13): answer or act by then"
     )
@@ -140,10 +165,14 @@ class ReferralSupervision:
 
 @strawberry.type(description="R-REF-09: the department's consent and the justice filing.")
 class ReferralUpwardTransfer:
-    consent_by: str
-    consent_at: datetime | None
-    filing_number: str
-    filed_at: datetime | None
+    consent_by: str = strawberry.field(description="who consented for the department")
+    consent_at: datetime | None = strawberry.field(
+        description="when the department consented (R-REF-09)"
+    )
+    filing_number: str = strawberry.field(description="the filing number (备案号)")
+    filed_at: datetime | None = strawberry.field(
+        description="when the transfer was filed with the justice bureau (备案)"
+    )
 
 
 @strawberry.type(description="R-REF-12: whether a signed letter verifies.")
@@ -160,10 +189,10 @@ class SignatureVerification:
     "agency's public key (letterSigningKeys) can check it, e.g. `liandong letter verify`."
 )
 class ReferralSignature:
-    signer_id: str
-    signer_name: str
-    signed_at: datetime
-    letter_sha256: str
+    signer_id: str = strawberry.field(description="who signed it (person id)")
+    signer_name: str = strawberry.field(description="that person's name")
+    signed_at: datetime = strawberry.field(description="when the letter was signed")
+    letter_sha256: str = strawberry.field(description="SHA-256 of the signed letter PDF")
     agency_id: str = strawberry.field(description="the agency whose key signed")
     algorithm: str = strawberry.field(description="ECDSA-P256-SHA256; empty: recorded unsigned")
     key_id: str = strawberry.field(description="the agency key's id (letterSigningKeys)")
@@ -187,26 +216,22 @@ class ReferralSignature:
         return SignatureVerification(valid=result.valid, reason=result.reason)
 
 
-@strawberry.type
+@strawberry.type(description="The extended send limit (R-REF-04).")
 class ReferralExtension:
-    working_days: int
-    reason: str
-    notified_agency: Agency
-    notified_at: datetime
+    working_days: int = strawberry.field(
+        description="the extended limit, in working days from discovery"
+    )
+    reason: str = strawberry.field(description="why the send limit was extended")
+    notified_agency_id: strawberry.ID = link_id("the agency told of the extension")
+    notified_agency: Agency | None = link("the agency told of the extension", "notifiedAgencyId")
+    notified_at: datetime = strawberry.field(
+        description="when the receiver was told of the extension"
+    )
 
 
 @strawberry.type(description="R-REF-05: stop order and immediate notice.")
 class ReferralOngoingViolation:
-    stop_order: str
-    stop_ordered_at: datetime
-    notice: str
-    notified_at: datetime
-
-
-@strawberry.type(description="Whether you may run one mutation on a referral now.")
-class ViewerCan:
-    action: str = strawberry.field(description="the mutation's name, e.g. acceptReferral")
-    allowed: bool = strawberry.field(description="it would succeed now")
-    refusal: UserError | None = strawberry.field(
-        description="what it would answer otherwise (code, Chinese message, field)"
-    )
+    stop_order: str = strawberry.field(description="the order to stop the violation (责令停止)")
+    stop_ordered_at: datetime = strawberry.field(description="when the stop was ordered")
+    notice: str = strawberry.field(description="the immediate notice to the competent agency")
+    notified_at: datetime = strawberry.field(description="when it was notified")

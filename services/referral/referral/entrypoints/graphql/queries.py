@@ -10,8 +10,11 @@ import strawberry
 
 from kernel.errors import DomainError
 from kernel.graphql import (
+    AfterArg,
     Connection,
     ErrorCode,
+    FirstArg,
+    IdArg,
     decode_keyset_cursor,
     graphql_error,
     keyset_cursor,
@@ -36,7 +39,7 @@ class ReferralSortField(Enum):
     )
 
 
-@strawberry.input
+@strawberry.input(description="What a referrals list shows; all optional, combined.")
 class ReferralFilterInput:
     status: ReferralStatus | None = strawberry.field(
         default=None, description="only referrals in this status (see `statuses` for several)"
@@ -77,18 +80,25 @@ def _refused(exc: DomainError) -> Exception:
     return graphql_error(exc.message, exc.stable_code, **extra)
 
 
-async def referral(info: Info, id: strawberry.ID) -> Referral | None:
+async def referral(info: Info, id: IdArg) -> Referral | None:
     model = await info.context.visible_referral(str(id))
     return referral_view(info, model) if model else None
 
 
 async def referrals(
     info: Info,
-    filter: ReferralFilterInput | None = None,
-    sort: ReferralSortField = ReferralSortField.CREATED_AT,
-    descending: bool = False,
-    first: int = 50,
-    after: str | None = None,
+    filter: Annotated[
+        ReferralFilterInput | None,
+        strawberry.argument(description="statuses, sender, receiver and more"),
+    ] = None,
+    sort: Annotated[
+        ReferralSortField, strawberry.argument(description="the sort key")
+    ] = ReferralSortField.CREATED_AT,
+    descending: Annotated[
+        bool, strawberry.argument(description="latest first by the sort key")
+    ] = False,
+    first: FirstArg = 50,
+    after: AfterArg = None,
     status: Annotated[
         ReferralStatus | None,
         strawberry.argument(deprecation_reason=_LOOSE.format("status")),
@@ -159,18 +169,23 @@ async def referrals(
     return connection
 
 
-async def complaint(info: Info, id: strawberry.ID) -> Complaint | None:
+async def complaint(info: Info, id: IdArg) -> Complaint | None:
     model = await info.context.visible_complaint(str(id))
     return Complaint.from_model(model) if model else None
 
 
 async def complaints(
     info: Info,
-    status: ComplaintStatus | None = None,
-    owner_id: strawberry.ID | None = None,
-    descending: bool = False,
-    first: int = 50,
-    after: str | None = None,
+    status: Annotated[
+        ComplaintStatus | None, strawberry.argument(description="only complaints in this status")
+    ] = None,
+    owner_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="only this agency's (supervising roles)"),
+    ] = None,
+    descending: Annotated[bool, strawberry.argument(description="newest first")] = False,
+    first: FirstArg = 50,
+    after: AfterArg = None,
 ) -> Connection[Complaint]:
     first = page_size(first)
     try:
@@ -194,6 +209,11 @@ async def complaints(
         cursor=cursor,
         node=Complaint.from_model,
         after=after,
+        count=lambda: info.context.queries.complaints_count(
+            info.context.principal(),
+            status=status.value if status else None,
+            owner_id=str(owner_id) if owner_id else None,
+        ),
     )
     return connection
 

@@ -276,7 +276,9 @@ async def set_electronic_transfer_consent(
     if isinstance(result, UserError):
         return result
     return ElectronicConsent(
+        receiver_id=strawberry.ID(caller.agency_id),
         receiver=Agency(id=strawberry.ID(caller.agency_id)),
+        sender_id=sender_id,
         sender=Agency(id=sender_id),
         consented=result,
     )

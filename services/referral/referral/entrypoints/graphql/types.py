@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from kernel.calendar import WorkingCalendar
-from kernel.graphql import UserError, user_error
+from kernel.graphql import UserError, action_fields, link, link_id
 from referral.application.access import may_read_material_content, may_read_referral_complaint
 from referral.application.actions import viewer_can
 from referral.domain.complaint import Complaint as ComplaintModel
@@ -29,34 +29,45 @@ from referral.entrypoints.graphql.parts import (
     ReferralSupervision,
     ReferralTransition,
     ReferralUpwardTransfer,
-    ViewerCan,
 )
 from referral.entrypoints.http.files import download_path, letter_path
 
 
 @strawberry.federation.type(keys=["id"], description="A case transfer (案件移送).")
 class Referral:
-    id: strawberry.ID
-    status: ReferralStatus
+    id: strawberry.ID = strawberry.field(description="the referral's id")
+    status: ReferralStatus = strawberry.field(description="where the referral stands")
     route: str = strawberry.field(description="ordinary | upward (R-REF-09) | crime (R-REF-10)")
-    matter_code: str
-    title: str
-    facts: str
-    party: str
-    place: str
-    township_id: str | None
-    found_at: datetime
-    urgent: bool
-    created_at: datetime
-    sent_at: datetime | None
-    sender: Agency
-    receiver: Agency
-    previous_receivers: list[Agency]
+    matter_code: str = strawberry.field(
+        description="the catalogue matter (事项编码) the case concerns"
+    )
+    title: str = strawberry.field(description="a short title of the case")
+    facts: str = strawberry.field(description="the basic facts of the violation (基本违法事实)")
+    party: str = strawberry.field(description="the party (当事人) the case is against")
+    place: str = strawberry.field(description="where the violation happened")
+    township_id: str | None = strawberry.field(description="the township where it happened, if any")
+    found_at: datetime = strawberry.field(description="when the violation was discovered")
+    urgent: bool = strawberry.field(description="the case is urgent (shorter clocks)")
+    created_at: datetime = strawberry.field(description="when it was drafted")
+    sent_at: datetime | None = strawberry.field(description="when it was sent; null while a draft")
+    sender_id: strawberry.ID = link_id("the sending agency")
+    receiver_id: strawberry.ID = link_id("the receiving agency")
+    sender: Agency | None = link("the sending agency", "senderId")
+    receiver: Agency | None = link("the receiving agency", "receiverId")
+    previous_receiver_ids: list[strawberry.ID] = strawberry.field(
+        description="the agencies the referral went to before (R-REF-08), oldest first"
+    )
+    previous_receivers: list[Agency | None] = strawberry.field(
+        description="`previousReceiverIds` resolved by coordination; an item is null when "
+        "its agency cannot be resolved"
+    )
     # The clocks are built (with their working-day explanations) only when a query asks for
     # them: eagerly they were ~9 % of a referral read's CPU (issue 21, P6 profile).
     _clocks: strawberry.Private[tuple[ReferralModel, WorkingCalendar, datetime]]
 
-    @strawberry.field
+    @strawberry.field(
+        description="the receiver's clock to accept or decline (R-REF-06); null before sending"
+    )
     def accept_deadline(self) -> ReferralDeadline | None:
         r, calendar, now = self._clocks
         return (
@@ -65,36 +76,66 @@ class Referral:
             else None
         )
 
-    @strawberry.field
+    @strawberry.field(description="every clock of the referral, with its working-day explanation")
     def deadlines(self) -> list[ReferralDeadline]:
         r, calendar, now = self._clocks
         return [ReferralDeadline.from_info(d, calendar, now) for d in r.deadlines]
 
-    overdue: bool
-    history: list[ReferralTransition]
-    materials: list[ReferralMaterial]
+    overdue: bool = strawberry.field(description="some open clock of the referral has run out")
+    history: list[ReferralTransition] = strawberry.field(
+        description="every step taken on the referral, oldest first"
+    )
+    materials: list[ReferralMaterial] = strawberry.field(
+        description="the attached materials (letter, source, evidence)"
+    )
     transfer_letter_url: str | None = strawberry.field(
         description="Path of the stored 移送函 PDF on the referral service "
         "(GET /referrals/{id}/letter.pdf), null until generated or uploaded"
     )
-    competence: ReferralCompetence | None
-    extension: ReferralExtension | None
-    ongoing_violation: ReferralOngoingViolation | None
-    acceptance_statement: str
-    handling_summary: str
-    result: str
-    decline: ReferralDecline | None
-    rulings: list[ReferralRuling]
-    supervisions: list[ReferralSupervision]
-    upward: ReferralUpwardTransfer | None
+    competence: ReferralCompetence | None = strawberry.field(
+        description="what the catalogue said about who is competent, when drafted"
+    )
+    extension: ReferralExtension | None = strawberry.field(
+        description="the extended send limit (R-REF-04); null unless extended"
+    )
+    ongoing_violation: ReferralOngoingViolation | None = strawberry.field(
+        description="the stop order and notice of an ongoing violation (R-REF-05)"
+    )
+    acceptance_statement: str = strawberry.field(
+        description="the receiver's written acceptance (受理情况); empty before"
+    )
+    handling_summary: str = strawberry.field(
+        description="how the receiver handled the case; empty before"
+    )
+    result: str = strawberry.field(
+        description="the handling result reported back (R-REF-08); empty before"
+    )
+    decline: ReferralDecline | None = strawberry.field(
+        description="the receiver's decline (R-REF-07); null unless declined"
+    )
+    rulings: list[ReferralRuling] = strawberry.field(
+        description="the dispute rulings that bound this referral (R-DSP-03)"
+    )
+    supervisions: list[ReferralSupervision] = strawberry.field(
+        description="the supervisions (督办) issued on it (R-REF-13)"
+    )
+    upward: ReferralUpwardTransfer | None = strawberry.field(
+        description="the consent and filing of an upward transfer (R-REF-09)"
+    )
     crime: ReferralCrimeTransfer | None
-    electronic: bool
+    electronic: bool = strawberry.field(
+        description="sent electronically (R-REF-12) rather than on paper"
+    )
     letter_number: str = strawberry.field(
         description="发文字号 of the issued transfer letter (机关代字〔年〕序号号, the sending "
         "agency's sequence for the year), given at sending; empty before"
     )
-    signature: ReferralSignature | None
-    complaint_id: strawberry.ID | None
+    signature: ReferralSignature | None = strawberry.field(
+        description="the electronic signature of the letter (R-REF-12), if signed"
+    )
+    complaint_id: strawberry.ID | None = strawberry.field(
+        description="the complaint this referral was made from, if any (R-CMP-03)"
+    )
     dispatch_id: strawberry.ID | None = strawberry.field(
         description="The grid dispatch (派单) this referral was drafted from (R-GRD-01), if any"
     )
@@ -103,33 +144,10 @@ class Referral:
         "material by reference, not files of this referral; upload what is sent"
     )
 
-    @strawberry.field(
-        description="What you may do to this referral now (issue 18): each mutation tried as a "
-        "dry run by its own handler (the authorization matrix and the state rules the server "
-        "enforces), with the refusal it would answer. Ask it of one referral at a time."
+    viewer_can, available_actions = action_fields(
+        lambda info, rid: viewer_can(info.context.handlers.referrals, rid, info.context.caller()),
+        "referral",
     )
-    async def viewer_can(self, info: Info) -> list[ViewerCan]:
-        checks = await viewer_can(
-            info.context.handlers.referrals, str(self.id), info.context.caller()
-        )
-        return [
-            ViewerCan(
-                action=check.action,
-                allowed=check.allowed,
-                refusal=user_error(check.refusal) if check.refusal else None,
-            )
-            for check in checks
-        ]
-
-    @strawberry.field(
-        description="The mutations of `viewerCan` you may run now, by name (e.g. "
-        "acceptReferral): offer these buttons, no others."
-    )
-    async def available_actions(self, info: Info) -> list[str]:
-        checks = await viewer_can(
-            info.context.handlers.referrals, str(self.id), info.context.caller()
-        )
-        return [check.action for check in checks if check.allowed]
 
     @strawberry.field(description="The complaint this referral was created from (R-CMP-03).")
     async def complaint(self, info: Info) -> Complaint | None:
@@ -164,8 +182,11 @@ class Referral:
             urgent=r.urgent,
             created_at=r.created_at,
             sent_at=r.sent_at,
+            sender_id=strawberry.ID(r.sender_id),
+            receiver_id=strawberry.ID(r.receiver_id),
             sender=Agency(id=strawberry.ID(r.sender_id)),
             receiver=Agency(id=strawberry.ID(r.receiver_id)),
+            previous_receiver_ids=[strawberry.ID(a) for a in r.previous_receivers],
             previous_receivers=[Agency(id=strawberry.ID(a)) for a in r.previous_receivers],
             _clocks=(r, calendar, now),
             overdue=r.is_overdue(now),
@@ -218,6 +239,7 @@ class Referral:
                 ReferralExtension(
                     working_days=r.extension.working_days,
                     reason=r.extension.reason,
+                    notified_agency_id=strawberry.ID(r.extension.notified_agency_id),
                     notified_agency=Agency(id=strawberry.ID(r.extension.notified_agency_id)),
                     notified_at=r.extension.notified_at,
                 )
@@ -241,6 +263,7 @@ class Referral:
                 ReferralDecline(
                     reasons=r.decline_info.reasons,
                     catalogue_basis=r.decline_info.catalogue_basis,
+                    interim_handler_id=strawberry.ID(r.decline_info.interim_handler_id),
                     interim_handler=Agency(id=strawberry.ID(r.decline_info.interim_handler_id)),
                     by=r.decline_info.by,
                     at=r.decline_info.at,
@@ -251,6 +274,7 @@ class Referral:
             rulings=[
                 ReferralRuling(
                     dispute_id=x.dispute_id,
+                    responsible_agency_id=strawberry.ID(x.responsible_agency_id),
                     responsible_agency=Agency(id=strawberry.ID(x.responsible_agency_id)),
                     outcome_kind=x.outcome_kind,
                     basis=x.basis,
@@ -262,6 +286,7 @@ class Referral:
             supervisions=[
                 ReferralSupervision(
                     by=s.by,
+                    agency_id=strawberry.ID(s.agency_id),
                     agency=Agency(id=strawberry.ID(s.agency_id)),
                     at=s.at,
                     note=s.note,
@@ -327,50 +352,69 @@ class Referral:
         return referral_view(info, model) if model else None
 
 
-@strawberry.type
+@strawberry.type(description="A notice sent about a complaint (answer, handover, result).")
 class ComplaintNotice:
     kind: str = strawberry.field(
         description="answer | handover | referred | result | result_to_agency"
     )
-    text: str
-    at: datetime
-    by_agency: Agency
+    text: str = strawberry.field(description="the notice's text, in Chinese")
+    at: datetime = strawberry.field(description="when the notice was sent")
+    by_agency_id: strawberry.ID = link_id("the agency that sent the notice")
+    by_agency: Agency | None = link("the agency that sent the notice", "byAgencyId")
     to_agency: Agency | None = strawberry.field(
         description="set when an agency that passed it on is told; else the complainant"
     )
 
 
-@strawberry.type
+@strawberry.type(description="One step taken on a complaint.")
 class ComplaintTransition:
-    action: str
-    actor_id: str
-    agency_id: str
-    at: datetime
-    before: ComplaintStatus | None
-    after: ComplaintStatus
-    note: str
+    action: str = strawberry.field(description="what was done, e.g. register, answer, hand_over")
+    actor_id: str = strawberry.field(description="the person who did it")
+    agency_id: str = strawberry.field(description="the agency the person acted for")
+    at: datetime = strawberry.field(description="when it was done")
+    before: ComplaintStatus | None = strawberry.field(
+        description="the status before it (null when registered)"
+    )
+    after: ComplaintStatus = strawberry.field(description="the status after it")
+    note: str = strawberry.field(description="what the person wrote with it, if anything")
 
 
 @strawberry.federation.type(keys=["id"], description="A complaint or report (举报投诉).")
 class Complaint:
-    id: strawberry.ID
-    status: ComplaintStatus
-    first_agency: Agency = strawberry.field(description="首问: the agency that received it")
-    owner: Agency
-    complainant_name: str
-    complainant_contact: str
-    content: str
-    matter_code: str
-    place: str
-    received_at: datetime
-    handover_to: Agency | None
-    handover_mode: str | None
-    case_number: str
-    answer: str
-    result: str
-    notices: list[ComplaintNotice]
-    history: list[ComplaintTransition]
-    referral_id: strawberry.ID | None
+    id: strawberry.ID = strawberry.field(description="the complaint's id")
+    status: ComplaintStatus = strawberry.field(description="where the complaint stands")
+    first_agency_id: strawberry.ID = link_id("首问: the agency that received it")
+    first_agency: Agency | None = link("首问: the agency that received it", "firstAgencyId")
+    owner_id: strawberry.ID = link_id("the agency handling it now")
+    owner: Agency | None = link("the agency handling it now", "ownerId")
+    complainant_name: str = strawberry.field(
+        description="who complained (may be empty for an anonymous report)"
+    )
+    complainant_contact: str = strawberry.field(
+        description="how to reach the complainant (to tell the result)"
+    )
+    content: str = strawberry.field(description="what the complaint says")
+    matter_code: str = strawberry.field(description="the catalogue matter it concerns")
+    place: str = strawberry.field(description="where the reported conduct happened")
+    received_at: datetime = strawberry.field(description="when the first agency received it (首问)")
+    handover_to: Agency | None = strawberry.field(description="the agency it was handed to, if any")
+    handover_mode: str | None = strawberry.field(
+        description="how it was passed on: guide (引导) or material (转交材料); null if not"
+    )
+    case_number: str = strawberry.field(
+        description="the case number (立案编号) once a case was opened"
+    )
+    answer: str = strawberry.field(description="the answer given to the complainant, if any")
+    result: str = strawberry.field(description="the handling result told to the complainant")
+    notices: list[ComplaintNotice] = strawberry.field(
+        description="the notices sent about it (answer, handover, result)"
+    )
+    history: list[ComplaintTransition] = strawberry.field(
+        description="every step taken on the complaint, oldest first"
+    )
+    referral_id: strawberry.ID | None = strawberry.field(
+        description="the referral made from it, if any (R-CMP-03)"
+    )
 
     @strawberry.field(description="The referral created from this complaint.")
     async def referral(self, info: Info) -> Referral | None:
@@ -384,7 +428,9 @@ class Complaint:
         return cls(
             id=strawberry.ID(c.id),
             status=c.status,
+            first_agency_id=strawberry.ID(c.first_agency_id),
             first_agency=Agency(id=strawberry.ID(c.first_agency_id)),
+            owner_id=strawberry.ID(c.owner_agency_id),
             owner=Agency(id=strawberry.ID(c.owner_agency_id)),
             complainant_name=c.complainant_name,
             complainant_contact=c.complainant_contact,
@@ -402,6 +448,7 @@ class Complaint:
                     kind=n.kind,
                     text=n.text,
                     at=n.at,
+                    by_agency_id=strawberry.ID(n.by_agency_id),
                     by_agency=Agency(id=strawberry.ID(n.by_agency_id)),
                     to_agency=_agency(n.to_agency_id),
                 )
@@ -438,21 +485,29 @@ def referral_view(info: Info, model: ReferralModel) -> Referral:
 
 @strawberry.type(description="R-REF-12: consent to receive electronically from one agency.")
 class ElectronicConsent:
-    receiver: Agency
-    sender: Agency
-    consented: bool
+    receiver_id: strawberry.ID = link_id("the receiving agency")
+    receiver: Agency | None = link("the receiving agency", "receiverId")
+    sender_id: strawberry.ID = link_id("the sending agency")
+    sender: Agency | None = link("the sending agency", "senderId")
+    consented: bool = strawberry.field(
+        description="whether the receiver accepts electronic transfers from the sender (R-REF-12)"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A referral that stayed with its receiver when a power moved.")
 class StayedReferral:
-    referral_id: strawberry.ID
-    reason: str
+    referral_id: strawberry.ID = strawberry.field(description="the referral that stayed")
+    reason: str = strawberry.field(description="why it stayed with its receiver")
 
 
 @strawberry.type(description="R-REF-11: what moved to the township and what stayed.")
 class DelegationTransferReport:
-    moved: list[strawberry.ID]
-    stayed: list[StayedReferral]
+    moved: list[strawberry.ID] = strawberry.field(
+        description="the referrals moved to the new holder of the power"
+    )
+    stayed: list[StayedReferral] = strawberry.field(
+        description="the referrals left where they were, each with why"
+    )
 
 
 ReferralResult = Annotated[

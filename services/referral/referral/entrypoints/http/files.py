@@ -89,6 +89,7 @@ def file_routes(handlers: ReferralHandlers, verifier: TokenVerifier, district: s
             raise ValidationFailed(
                 "the 'kind' field is missing (transfer_letter, source or evidence)",
                 field="kind",
+                code="REQUIRED",
             )
         referral, material = await handlers.materials.upload(
             UploadMaterial(

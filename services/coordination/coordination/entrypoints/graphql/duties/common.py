@@ -151,11 +151,10 @@ class DutyNode:
     ) -> Any:
         """A page of the duty's records the caller may see (those of ``agency_id``)."""
         first = page_size(first)
-        rows = await cls.handlers(info).list_visible(
-            agency_id=str(agency_id) if agency_id else None,
-            after=after,
-            limit=first + 1,
-            caller=info.context.caller(),
+        handlers, of = cls.handlers(info), str(agency_id) if agency_id else None
+        caller = info.context.caller()
+        rows = await handlers.list_visible(
+            agency_id=of, after=after, limit=first + 1, caller=caller
         )
         return paginate(
             rows,
@@ -165,6 +164,7 @@ class DutyNode:
             connection=cls.connection_type,
             edge=cls.edge_type,
             after=after,
+            count=lambda: handlers.count_visible(agency_id=of, caller=caller),
         )
 
     @classmethod
