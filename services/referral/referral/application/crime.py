@@ -187,6 +187,7 @@ class CrimeHandlers:
                 procuratorate=procuratorate,
                 procuratorate_id=cmd.procuratorate_id,
                 reason=cmd.reason,
+                outcome_clock=self.clocks.crime,
             )
 
         def extra(before: Referral, after: Referral) -> dict[str, Any]:
