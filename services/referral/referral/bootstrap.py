@@ -24,6 +24,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.handlers import ReferralHandlers
 from referral.application.queries import ReferralQueries
@@ -79,6 +80,7 @@ def bootstrap(deps: Deps) -> ReferralService:
     complaints = ComplaintRepository(deps.store)
     consents = ElectronicConsents(deps.store)
     letters = LetterRegister(deps.store)
+    waiting = WaitingDispatches(deps.store)
     handlers = ReferralHandlers(
         referrals,
         agencies,
@@ -94,6 +96,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         letters=letters,
         # A deployment without keys in production stops here, naming the setting.
         signing=load_signing_keys(settings),
+        waiting=waiting,
     )
     reactions = handlers.reactions
     # Official holiday schedules (issue 20): kept in this service's store, followed by its
@@ -127,6 +130,7 @@ def bootstrap(deps: Deps) -> ReferralService:
             referrals.ensure_indexes,
             complaints.ensure_indexes,
             letters.ensure_indexes,
+            waiting.ensure_indexes,
             checkpoints.ensure_indexes,
             follower.start,
         ],

@@ -29,6 +29,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.calendar import ReferralCalendar
 from referral.application.complaints import ComplaintHandlers, ComplaintLedger
@@ -62,6 +63,7 @@ class ReferralHandlers:
         render: DocumentRenderer | None = None,
         letters: LetterRegister | None = None,
         signing: SigningKeys | None = None,
+        waiting: WaitingDispatches | None = None,
     ) -> None:
         self.ports = ReferralPorts(
             referrals,
@@ -78,6 +80,7 @@ class ReferralHandlers:
             max_material_bytes,
             letters,
             signing,
+            waiting,
         )
         run = Runner(self.ports)
         ledger = ComplaintLedger(run)

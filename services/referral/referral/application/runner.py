@@ -28,6 +28,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.access import authorize_referral
 from referral.application.clocks import ReferralClocks
@@ -94,6 +95,9 @@ class ReferralPorts:
     max_material_bytes: int = MAX_MATERIAL_BYTES
     letters_port: LetterRegister | None = None
     signing_port: SigningKeys | None = None
+    # Referred dispatches waiting for an agency's registration (R-GRD-01); without it a
+    # dispatch naming an unknown agency is refused (and dead-lettered by the consumer).
+    waiting_port: WaitingDispatches | None = None
 
     def __post_init__(self) -> None:
         self.max_material_bytes = min(self.max_material_bytes, MAX_MATERIAL_BYTES)
