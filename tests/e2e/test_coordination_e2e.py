@@ -65,10 +65,10 @@ async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_a
 
 
 async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """The same path across separate processes over RabbitMQ and MongoDB."""
-    await run_catalogue_dispute_path(production_gateway)
+    await run_catalogue_dispute_path(shared_production_gateway)
 
 
 async def run_catalogue_dispute_path(gw: Gateway) -> None:

@@ -223,8 +223,8 @@ async def _inability_path(gw: Gateway) -> None:
 
 
 async def test_R_AST_02_R_JNT_04_R_NTF_04_mediation_and_inability_have_an_owner_and_a_clock_production(  # noqa: E501
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
-    await _mediation_path(production_gateway)
-    await _inability_path(production_gateway)
-    await assert_no_stalls(production_gateway)
+    await _mediation_path(shared_production_gateway)
+    await _inability_path(shared_production_gateway)
+    await assert_no_stalls(shared_production_gateway)

@@ -12,8 +12,8 @@ async def test_slice_embedded_topology_through_gateway(embedded_gateway: Gateway
 
 
 async def test_slice_production_topology_through_gateway(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """The same slice with separate processes over RabbitMQ and the MongoDB wire protocol."""
-    referral = await run_slice(production_gateway)
+    referral = await run_slice(shared_production_gateway)
     assert referral["acceptDeadline"]["remainingWorkingDays"] >= 4
