@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.stalls import assert_no_stalls
 
 DEFINE = """
 mutation($input: DefineCatalogueEntryInput!) {
@@ -169,3 +170,4 @@ async def run_catalogue_dispute_path(gw: Gateway) -> None:
     )["jurisdiction"]
     assert after["agency"]["id"] == "fy-housing" and after["reason"] == "ROUTING_RULE", after
     assert after["ruleId"] == rule_id and "协调决定" in after["explanation"]
+    await assert_no_stalls(gw)  # issue 14: the ruled dispute is finished, nothing stalls

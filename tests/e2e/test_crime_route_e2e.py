@@ -70,6 +70,9 @@ query($id: ID!) {
 }"""
 MY_INBOX = """
 query { myInbox(first: 50) { edges { node { id kind subjectId title body dueAt } } } }"""
+ACK = """
+mutation($id: ID!) { acknowledgeInboxItem(id: $id) {
+  __typename ... on InboxItem { id readAt } ... on UserError { code message field } } }"""
 WORK_QUEUE = """
 query { agency(id: "fy-market") { workQueue(first: 50, filter: {subjectTypes: ["Referral"]}) {
   edges { node { kind subjectId due state } } } } }"""
@@ -259,6 +262,10 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     items = await eventually(in_procuratorate_inbox, what="the supervision request's notice")
     assert [i["kind"] for i in items] == ["referral.crime_supervision"], items
     assert "应当立案而不立案" in items[0]["body"] and "抚公复字〔2026〕1号" in items[0]["body"]
+    # Its receipt (签收, R-NTF-04): the procuratorate's observer signs for it.
+    signed = await gw.query(observer, ACK, {"id": items[0]["id"]})
+    ack = signed["data"]["acknowledgeInboxItem"]
+    assert ack["__typename"] == "InboxItem" and ack["readAt"], signed
     # The police are told the procuratorate was asked (information, no receipt).
     await _notice(gw, justice, rid, "referral.crime_supervision_copy", "fy-police")
 

@@ -49,13 +49,14 @@ class ReferralService:
     referrals: ReferralRepository
     complaints: ComplaintRepository
     schema: Schema
+    waiting: WaitingDispatches | None = None
 
     def context(self) -> ReferralContext:
         return ReferralContext(
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            ReferralQueries(self.referrals, self.complaints),
+            ReferralQueries(self.referrals, self.complaints, self.waiting),
             self.deps.calendar,
         )
 
@@ -147,4 +148,5 @@ def bootstrap(deps: Deps) -> ReferralService:
         referrals=referrals,
         complaints=complaints,
         schema=build_schema(production=settings.env == "production"),
+        waiting=waiting,
     )

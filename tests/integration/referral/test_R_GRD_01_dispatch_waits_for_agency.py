@@ -20,6 +20,7 @@ from kernel.envelope import Envelope, new_envelope
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from referral.adapters.repository import ReferralFilter
+from referral.application.queries import ReferralQueries
 from referral.application.reactions import referral_id_of_dispatch
 from referral.bootstrap import bootstrap as referral_bootstrap
 from tests.infra import Server
@@ -118,6 +119,11 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
         dead.extend(await probe.dead_letters(queue))
         assert dead == [], [d.reason for d in dead]
         assert [e.id for e in await waiting.waiting_for("fy-newdept")] == [dispatch.id]
+        # The stall check lists it meanwhile (no referral yet, so no clock; issue 14).
+        queries = ReferralQueries(service.referrals, service.complaints, service.waiting)
+        [stalled] = [s for s in await queries.stalls(None) if s.subject_type == "Dispatch"]
+        assert (stalled.subject_id, stalled.status) == ("d-wait", "waiting_for_agency")
+        assert stalled.agency_ids == ("fy-newdept", "fy-newtown") and "fy-newdept" in stalled.reason
 
         # The department registers: the dispatch is drafted as the township's referral.
         await probe.publish([registered("fy-newdept", "department")])
@@ -130,6 +136,7 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
         r = await ports.referrals.get(rid)
         assert r is not None and (r.sender_id, r.receiver_id) == ("fy-newtown", "fy-newdept")
         assert r.dispatch_id == "d-wait" and r.dispatch_photo_ids == ("photo-1",)
+        assert [s for s in await queries.stalls(None) if s.subject_type == "Dispatch"] == []
 
         # Idempotent: the dispatch and the registration delivered again draft nothing new.
         await probe.publish([dispatch, registered("fy-newdept", "department", version=2)])

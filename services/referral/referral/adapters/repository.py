@@ -379,6 +379,11 @@ class WaitingDispatches:
         doc = await self._coll.find_one({"_id": dispatch_id})
         return Envelope.from_document(doc["envelope"]) if doc else None
 
+    async def all(self, limit: int = 10_000) -> list[Document]:
+        """Every parked dispatch (for the stall check): ``_id``, ``envelope``,
+        ``waiting_for``, ``parked_at`` and, when the draft was refused, ``refused``."""
+        return await self._coll.find({}, sort=[("_id", 1)], limit=limit)
+
     async def done(self, dispatch_id: str) -> None:
         await self._coll.delete_one({"_id": dispatch_id})
 
