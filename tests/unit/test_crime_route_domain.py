@@ -109,9 +109,10 @@ def _transferred(clocks: ReferralClocks, at: datetime = MON) -> Referral:
     )
 
 
-def _not_filed(clocks: ReferralClocks, at: datetime = MON) -> Referral:
+def _not_filed(clocks: ReferralClocks, at: datetime = MON, r: Referral | None = None) -> Referral:
+    """不立案 a day after ``at``: of the case transferred at ``at``, or of ``r``."""
     return route.record_police_decision(
-        _transferred(clocks, at),
+        r or _transferred(clocks, at),
         POLICE_CLERK,
         at + timedelta(days=1),
         filed=False,
@@ -619,16 +620,7 @@ def test_R_REF_14_police_not_filed_again_keeps_the_supervision_clock_running(
     outcome, so its clock keeps running (not met, not restarted); accepting 不立案 ends it."""
     r = _supervised(clocks)
     due = _open(r, "crime_supervision_outcome").due
-    r = route.record_police_decision(
-        r,
-        POLICE_CLERK,
-        MON + timedelta(days=6),
-        filed=False,
-        note="抚公不立字〔2026〕9号",
-        reasons="维持",
-        handover_clock=clocks.crime,
-        reconsideration_clock=clocks.crime,
-    )
+    r = _not_filed(clocks, MON + timedelta(days=5), r)
     assert r.crime is not None and r.crime.stage is CrimeStage.SUPERVISION
     assert _open(r, "crime_supervision_outcome").due == due
     r = route.accept_not_filed(

@@ -8,7 +8,6 @@ the dead-letter queue)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,16 @@ from coordination.contracts.dispatch import DispatchReferredV1
 from coordination.contracts.published import AgencyRegisteredV1
 from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.envelope import Envelope, new_envelope
-from kernel.settings import Settings
 from kernel.wiring import build_deps
 from referral.adapters.repository import ReferralFilter
 from referral.application.queries import ReferralQueries
 from referral.application.reactions import referral_id_of_dispatch
 from referral.bootstrap import bootstrap as referral_bootstrap
+from tests.e2e.scenario import eventually
 from tests.infra import Server
+from tests.integration.kernel.test_district_isolation import on_rabbitmq
 
 DISTRICT = "fuyuan"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, tries: int = 300) -> None:
-    """Poll ``check`` (bounded: ``tries`` × 0.1 s) until it holds."""
-    for _ in range(tries):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened: {what}")
 
 
 def registered(agency_id: str, kind: str, version: int = 1) -> Envelope:
@@ -73,17 +64,8 @@ def referred(dispatch_id: str, receiver_id: str) -> Envelope:
 async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafted_on_registration(
     rabbitmq_server: Server, tmp_path: Path, unique_name: str
 ) -> None:
-    settings = Settings(
-        district=DISTRICT,
-        instance=unique_name,
-        data_dir=tmp_path,
-        store="embedded",
-        bus="rabbitmq",
-        amqp_url=rabbitmq_server.url,
-        exchange=unique_name,
-        # Before the fix the draft was refused on each of these deliveries, then dead-lettered.
-        consumer_max_deliveries=2,
-    )
+    # Before the fix the draft was refused on each of 2 deliveries, then dead-lettered.
+    settings = on_rabbitmq(rabbitmq_server, tmp_path, unique_name, max_deliveries=2)
     service = referral_bootstrap(await build_deps(settings, "referral"))
     await service.runtime.start()
     queue = settings.queue_name("referral")
@@ -103,7 +85,7 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
         async def township_known() -> bool:
             return await ports.agencies.get("fy-newtown") is not None
 
-        await eventually(township_known, "the township in the directory")
+        await eventually(township_known, what="the township in the directory")
 
         # The dispatch names a department not registered yet: it waits (twice delivered).
         dispatch = referred("d-wait", "fy-newdept")
@@ -113,7 +95,7 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
         async def parked() -> bool:
             return await waiting.get("d-wait") is not None
 
-        await eventually(parked, "the dispatch parked")
+        await eventually(parked, what="the dispatch parked")
         await asyncio.sleep(1.0)  # room for redeliveries, were it refused
         assert await drafts() == []
         dead.extend(await probe.dead_letters(queue))
@@ -132,7 +114,7 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
         async def drafted() -> bool:
             return await drafts() == [rid] and await waiting.get("d-wait") is None
 
-        await eventually(drafted, "the referral drafted once the department registered")
+        await eventually(drafted, what="the referral drafted once the department registered")
         r = await ports.referrals.get(rid)
         assert r is not None and (r.sender_id, r.receiver_id) == ("fy-newtown", "fy-newdept")
         assert r.dispatch_id == "d-wait" and r.dispatch_photo_ids == ("photo-1",)
@@ -146,7 +128,7 @@ async def test_R_GRD_01_a_dispatch_to_an_unregistered_agency_waits_and_is_drafte
                 await waiting.get("d-wait") is None
             )
 
-        await eventually(version_2, "the second registration handled")
+        await eventually(version_2, what="the second registration handled")
         await asyncio.sleep(1.0)
         assert await drafts() == [rid]
         dead.extend(await probe.dead_letters(queue))

@@ -280,12 +280,8 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         now = self.clock()
         mediator = await self._legal_office()
         n = policy_of(self.policy).assistance.mediation_limit_working_days
-        clock = self._clock(
-            ast.MEDIATION,
-            mediator,
-            self.calendar.add_working_days(
-                now, n, rule=f"协助执法争议调处：{n}个工作日（项目默认；CQ 三(三)未规定期限）"
-            ),
+        clock = self._default_clock(
+            ast.MEDIATION, mediator, now, n, "协助执法争议调处", "CQ 三(三)"
         )
         after = before.refer_to_mediation(
             mediator_agency_id=mediator,

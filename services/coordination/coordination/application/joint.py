@@ -375,15 +375,9 @@ class JointHandlers(_Base):
         before = await self._authorized(cmd.operation_id, actor, "stateJointTaskInability")
         now = self.clock()
         n = policy_of(self.policy).joint_enforcement.inability_decision_limit_working_days
-        decision = self._clock(
-            jnt.INABILITY_DECISION,
-            before.lead_id,
-            self.calendar.add_working_days(
-                now,
-                n,
-                rule=f"牵头单位对无法完成任务的书面说明作出认定：{n}个工作日（项目默认；"
-                "CQ 三(二)未规定期限）",
-            ),
+        what = "牵头单位对无法完成任务的书面说明作出认定"
+        decision = self._default_clock(
+            jnt.INABILITY_DECISION, before.lead_id, now, n, what, "CQ 三(二)"
         )
         after = before.state_inability(
             cmd.task_id, cmd.reasons, decision_clock=decision, actor=actor, at=now
