@@ -156,13 +156,19 @@ async def find_stalls(settings: Settings) -> list[tuple[str, str, str, str, str]
     and coordinationStalls."""
     from coordination.application.stalls import StallCheck
     from kernel.wiring import open_store
-    from referral.adapters.repository import ComplaintRepository, ReferralRepository
+    from referral.adapters.repository import (
+        ComplaintRepository,
+        ReferralRepository,
+        WaitingDispatches,
+    )
     from referral.application.queries import ReferralQueries
 
     rows: list[tuple[str, str, str, str, str]] = []
     store = await open_store(settings, "referral")
     try:
-        queries = ReferralQueries(ReferralRepository(store), ComplaintRepository(store))
+        queries = ReferralQueries(
+            ReferralRepository(store), ComplaintRepository(store), WaitingDispatches(store)
+        )
         for s in await queries.stalls(None):
             rows.append((s.subject_type, s.subject_id, s.status, ",".join(s.agency_ids), s.reason))
     finally:

@@ -20,13 +20,28 @@ three service processes and a gateway):
 
 Adopting the shared one is a change of the fixture name in the test's signature.
 
-Status (issue 14, left open): no test uses the shared fixture yet. With 15 production tests
-moved onto it, the shared Fuyuan topology served coordination-only scenarios, but the
-referral service's agency read model stayed empty for the whole session (every draft
-refused), although the same ``SharedTopologies`` started outside pytest serves a draft at
-once. Find why before adopting it; the measured gain is in the branch's report (the 15
-tests took 1,121 s with a topology each; most of it is the 40–110 s start of each).
-"""
+What a shared test must not change: **the demo catalogue**. A ruled jurisdiction dispute
+becomes a catalogue routing rule (R-DSP-03); ruled on the demo matter FY-SCJG-001 at 寒葱沟镇
+it names another agency for it, and every later draft fy-market → fy-hancong of that matter
+is refused (VALIDATION_FAILED on receiverId, "the catalogue names … for this matter"). That
+was why 11 of 15 tests failed when they were first moved here (issue 14): the referral
+service's agency read model was full; the drafts were refused by the catalogue check, after
+the dispute-settlement test had ruled on the demo matter. A test that rules a dispute on the
+demo matter keeps a topology of its own (or rules on a matter it defines itself, as
+``test_coordination_e2e`` does).
+
+Private, and why (issue 14): the clock is moved (crime route, calendar, dispute escalation,
+notify deadlines, routine meetings, the 督办 escalation, Hualong's R-REF-15); the meetings
+scenario reaches the coordination process's own routes through ``running_production`` (it
+could read ``Gateway.coordination`` instead: not yet moved); the demo catalogue is changed
+by a ruling on FY-SCJG-001 (dispute settlement, the referral decline path, the new rules'
+R-SUP-04 path); whole lists of the demo agencies are asserted (the complaint path);
+webhooks and the demo agencies' own settings outlive the test (the webhook scenario, the red
+team); another district is served by that test alone (Chongqing forwarding, Huancui
+reservations: a shared topology would only stay up longer).
+
+``LIANDONG_E2E_PRIVATE_TOPOLOGIES=1`` gives every shared test a topology of its own again
+(to compare the two, or to tell a test's failure from another's leftovers)."""
 
 from __future__ import annotations
 
@@ -265,6 +280,7 @@ class SharedTopologies:
         self.mongo_server = mongo_server
         self.rabbitmq_server = rabbitmq_server
         self._running: dict[str, tuple[ServiceProcesses, GatewayProcess, Gateway, Settings]] = {}
+        self._env: dict[str, dict[str, str]] = {}
 
     def gateway(self, district: str) -> Gateway:
         if district not in self._running:
@@ -275,7 +291,13 @@ class SharedTopologies:
                 run_dir, name, self.mongo_server, self.rabbitmq_server, district
             )
             self._running[district] = (*_start_production(env, settings, run_dir), settings)
+            self._env[district] = env
         return self._running[district][2]
+
+    def env(self, district: str) -> tuple[dict[str, str], Settings]:
+        """The started topology's environment and settings (e.g. for ``liandong audit``)."""
+        self.gateway(district)
+        return self._env[district], self._running[district][3]
 
     def close(self) -> None:
         for services, gateway, _, settings in self._running.values():
@@ -302,12 +324,34 @@ def shared_topologies(
         topologies.close()
 
 
+#: Set (to anything) to give every test of the shared fixtures a topology of its own, as
+#: before issue 14: to compare the two, or to tell a test's failure from another's leftovers.
+PRIVATE_TOPOLOGIES = "LIANDONG_E2E_PRIVATE_TOPOLOGIES"
+
+
 @pytest.fixture
 async def shared_production_gateway(
-    shared_topologies: SharedTopologies, production_district: str
-) -> Gateway:
+    request: pytest.FixtureRequest, shared_topologies: SharedTopologies, production_district: str
+) -> AsyncIterator[Gateway]:
     """The session's production topology of ``production_district`` (started on first use)."""
-    return await asyncio.to_thread(shared_topologies.gateway, production_district)
+    if os.environ.get(PRIVATE_TOPOLOGIES):
+        tmp_path: Path = request.getfixturevalue("tmp_path")
+        env: tuple[dict[str, str], Settings] = request.getfixturevalue("production_env")
+        async with running_production(tmp_path, env) as (gateway, _):
+            yield gateway
+        return
+    yield await asyncio.to_thread(shared_topologies.gateway, production_district)
+
+
+@pytest.fixture
+async def shared_production_env(
+    request: pytest.FixtureRequest, shared_topologies: SharedTopologies, production_district: str
+) -> tuple[dict[str, str], Settings]:
+    """The environment and settings of ``shared_production_gateway``'s topology."""
+    if os.environ.get(PRIVATE_TOPOLOGIES):
+        private: tuple[dict[str, str], Settings] = request.getfixturevalue("production_env")
+        return private
+    return await asyncio.to_thread(shared_topologies.env, production_district)
 
 
 @asynccontextmanager

@@ -92,10 +92,10 @@ async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gatew
 
 
 async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """The same paths across separate processes over RabbitMQ and MongoDB."""
-    await run_cooperation_path(production_gateway)
+    await run_cooperation_path(shared_production_gateway)
 
 
 async def run_cooperation_path(gw: Gateway) -> None:

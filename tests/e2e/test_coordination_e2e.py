@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.stalls import assert_no_stalls
 
 DEFINE = """
 mutation($input: DefineCatalogueEntryInput!) {
@@ -65,10 +66,10 @@ async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_a
 
 
 async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """The same path across separate processes over RabbitMQ and MongoDB."""
-    await run_catalogue_dispute_path(production_gateway)
+    await run_catalogue_dispute_path(shared_production_gateway)
 
 
 async def run_catalogue_dispute_path(gw: Gateway) -> None:
@@ -169,3 +170,4 @@ async def run_catalogue_dispute_path(gw: Gateway) -> None:
     )["jurisdiction"]
     assert after["agency"]["id"] == "fy-housing" and after["reason"] == "ROUTING_RULE", after
     assert after["ruleId"] == rule_id and "协调决定" in after["explanation"]
+    await assert_no_stalls(gw)  # issue 14: the ruled dispute is finished, nothing stalls

@@ -91,10 +91,10 @@ async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_embedded(
 
 
 async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """The same path across separate processes over RabbitMQ and MongoDB."""
-    await run_joint_path(production_gateway)
+    await run_joint_path(shared_production_gateway)
 
 
 async def run_joint_path(gw: Gateway) -> None:

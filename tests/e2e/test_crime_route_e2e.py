@@ -18,7 +18,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
 from tests.e2e.scenario import Gateway, draft_input, eventually
-from tests.e2e.stalls import stalls
+from tests.e2e.stalls import assert_no_stalls
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -70,6 +70,12 @@ query($id: ID!) {
 }"""
 MY_INBOX = """
 query { myInbox(first: 50) { edges { node { id kind subjectId title body dueAt } } } }"""
+ACK = """
+mutation($id: ID!) { acknowledgeInboxItem(id: $id) {
+  __typename ... on InboxItem { id readAt } ... on UserError { code message field } } }"""
+WORK_QUEUE = """
+query { agency(id: "fy-market") { workQueue(first: 50, filter: {subjectTypes: ["Referral"]}) {
+  edges { node { kind subjectId due state } } } } }"""
 RECORD = """
 query($f: ProcessRecordFilter) {
   processRecord(filter: $f, first: 100) { edges { node { type subject } } }
@@ -219,9 +225,28 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     assert r["crime"]["stage"] == "supervision", r
     assert r["crime"]["procuratorate"] == {"id": "fy-procuratorate"}
     assert _clock(r, "crime_supervision_request")["state"] == "met"
-    assert not [
-        d for d in r["deadlines"] if d["kind"].startswith("crime_") and d["state"] == "open"
-    ]
+    # Issue 14: the case waits with an owner and a running clock — the market bureau's
+    # outcome clock (a policy default: no law limits the procuratorate's supervision).
+    assert [
+        d["kind"] for d in r["deadlines"] if d["kind"].startswith("crime_") and d["state"] == "open"
+    ] == ["crime_supervision_outcome"]
+    outcome = _clock(r, "crime_supervision_outcome")
+    assert "项目默认" in outcome["rule"], outcome
+
+    # notify watches it like every other clock: it is in the market bureau's work queue.
+    async def in_work_queue() -> dict[str, Any] | None:
+        body = await gw.query(leader, WORK_QUEUE)
+        edges = ((body.get("data") or {}).get("agency") or {}).get("workQueue") or {}
+        found = [
+            e["node"]
+            for e in edges.get("edges") or []
+            if e["node"]["subjectId"] == rid
+            and e["node"]["kind"] == "referral.crime_supervision_outcome"
+        ]
+        return found[0] if found else None
+
+    queued = await eventually(in_work_queue, within=90, what="the outcome clock in the queue")
+    assert datetime.fromisoformat(queued["due"]) == _due(outcome), queued
 
     # In the procuratorate's own inbox (R-NTF-04), which its observer reads.
     async def in_procuratorate_inbox() -> list[dict[str, Any]]:
@@ -237,6 +262,10 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     items = await eventually(in_procuratorate_inbox, what="the supervision request's notice")
     assert [i["kind"] for i in items] == ["referral.crime_supervision"], items
     assert "应当立案而不立案" in items[0]["body"] and "抚公复字〔2026〕1号" in items[0]["body"]
+    # Its receipt (签收, R-NTF-04): the procuratorate's observer signs for it.
+    signed = await gw.query(observer, ACK, {"id": items[0]["id"]})
+    ack = signed["data"]["acknowledgeInboxItem"]
+    assert ack["__typename"] == "InboxItem" and ack["readAt"], signed
     # The police are told the procuratorate was asked (information, no receipt).
     await _notice(gw, justice, rid, "referral.crime_supervision_copy", "fy-police")
 
@@ -270,8 +299,6 @@ async def test_R_REF_14_crime_transfer_drafted_to_police_not_filed_reconsidered_
     everything = await gw.query(justice, RECORD, {"f": {"subject": rid}})
     all_types = [e["node"]["type"] for e in everything["data"]["processRecord"]["edges"]]
     assert "referral.sent.v1" in all_types  # the government's supervisor reads every entry
-    # The stall check (issue 14) finds this case: after the procuratorate is asked to
-    # supervise (R-REF-14), the referral waits in crime_pending with no running clock — the
-    # procuratorate's answer has none yet. Known open; any other stall fails.
-    found = await stalls(gw)
-    assert [(s["subjectId"], s["status"]) for s in found] == [(rid, "crime_pending")], found
+    # The stall check (issue 14) is empty: the supervision's outcome clock runs (R-REF-07:
+    # no path leaves a case with no open clock and no owner).
+    await assert_no_stalls(gw)

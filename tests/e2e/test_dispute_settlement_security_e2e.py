@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 FIELDS = """
     __typename
@@ -194,3 +195,4 @@ async def test_issue_16_one_clerk_cannot_settle_a_dispute_production(
     assert settled["status"] == "RULED" and settled["outcome"]["kind"] == "MINUTES", settled
     assert settled["outcome"]["signatories"] == ["fy-hancong", "fy-market"]
     assert "寒纪〔2026〕1号" in settled["outcome"]["basis"]
+    await assert_no_stalls(gw)  # issue 14: both disputes ruled, the meeting's task timed

@@ -29,6 +29,7 @@ from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
 from tests.e2e.conftest import ServiceProcesses, running_production
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_production_e2e import _send_referral
 
 pytestmark = pytest.mark.timeout(900)
@@ -217,6 +218,7 @@ async def test_R_SUP_02_unaccepted_referral_reminded_escalated_twice_and_listed_
     assert datetime.fromisoformat(line["due"]) == due
     [row] = [a for a in report["agencies"] if a["agencyId"] == "fy-hancong"]
     assert row["accept"]["overdue"] >= 1
+    await assert_no_stalls(gw)  # issue 14: late is not stalled (the accept clock still runs)
 
 
 async def test_R_SUP_02_notify_killed_with_pending_timers_loses_and_doubles_nothing_production(

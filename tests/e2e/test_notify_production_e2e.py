@@ -19,6 +19,7 @@ import uvicorn
 
 from liandong.gateway import free_port
 from tests.e2e.scenario import DRAFT, STEP, Gateway, draft_input, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_live_inbox import _events
 
 pytestmark = pytest.mark.timeout(420)
@@ -217,6 +218,7 @@ async def test_R_SUP_01_webhook_down_then_back_gets_each_event_once_and_live_inb
         # Everything the township's system received, the police's did not (the fan-out asks
         # the matrix, notify.webhookEvent, whatever a subscription's filter says).
         assert police.received == [], police.received
+        await assert_no_stalls(gw)  # issue 14: every referral sent has its accept clock
     finally:
         await receiver.stop()
         await police.stop()

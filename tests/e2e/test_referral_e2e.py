@@ -223,9 +223,9 @@ async def test_referral_main_path_embedded(embedded_gateway: Gateway) -> None:
     assert referral["status"] == "CLOSED"
 
 
-async def test_referral_main_path_production(production_gateway: Gateway) -> None:
+async def test_referral_main_path_production(shared_production_gateway: Gateway) -> None:
     """The main path with separate processes over RabbitMQ and MongoDB."""
-    referral = await run_main_path(production_gateway)
+    referral = await run_main_path(shared_production_gateway)
     assert referral["status"] == "CLOSED"
 
 
@@ -512,7 +512,7 @@ async def test_crime_transfer_not_filed_reopens_embedded(embedded_gateway: Gatew
 
 
 async def test_crime_transfer_not_filed_reopens_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
     """R-REF-10 across separate processes over RabbitMQ and MongoDB."""
-    await run_crime_path(production_gateway)
+    await run_crime_path(shared_production_gateway)

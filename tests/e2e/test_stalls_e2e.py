@@ -47,13 +47,13 @@ def audit_stalls(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 async def test_R_REF_07_third_agency_interim_handler_and_FY_decline_leave_no_stall_production(
-    production_gateway: Gateway, production_env: tuple[dict[str, str], Settings]
+    shared_production_gateway: Gateway, shared_production_env: tuple[dict[str, str], Settings]
 ) -> None:
     """R-REF-07 (revised) / R-DSP-01 / FY (四)1: the decline names 农桥镇 (a third agency) as
     interim handler; coordination opens the dispute at the government's decision step, the
     referral records the dispute as its owner, and nothing is stalled."""
-    gw = production_gateway
-    env, _ = production_env
+    gw = shared_production_gateway
+    env, _ = shared_production_env
     rid = await _sent_referral(gw, "无照经营（第三方临时处置）")
     town_leader = gw.mint("fy-hancong", ["leader"])
     r = await _mutate(gw, town_leader, DECLINE_THIRD, "declineReferral", id=rid)

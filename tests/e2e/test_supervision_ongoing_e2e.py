@@ -57,9 +57,9 @@ async def _item(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, A
 
 
 async def test_R_REF_13_supervision_clock_and_R_REF_05_ongoing_violation_production(
-    production_gateway: Gateway,
+    shared_production_gateway: Gateway,
 ) -> None:
-    gw = production_gateway
+    gw = shared_production_gateway
     gov = gw.mint("fy-gov", ["government"])
     town_leader = gw.mint("fy-hancong", ["leader"])
     town = gw.mint("fy-hancong", ["clerk"])

@@ -16,6 +16,8 @@ from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
+#: The legal office's mediation clock (R-AST-02; a policy default limit).
+MEDIATION_CLOCK = Clock(ast.MEDIATION, "fy-coord", NOW + timedelta(days=14), "10个工作日", {})
 MARKET = Actor("p-m", "fy-market", ("clerk",))
 HOUSING = Actor("p-h", "fy-housing", ("leader",))
 TOWNSHIP = Actor("p-t", "fy-hancong", ("clerk",))
@@ -127,12 +129,22 @@ def test_R_AST_02_disagreement_goes_to_the_legal_office_and_the_refusal_stays_on
     refused = reply(assistance(), will_help=False, grounds="g", legal_provision="l")
     with pytest.raises(Forbidden):
         refused.refer_to_mediation(
-            mediator_agency_id="fy-coord", disagreement="d", actor=HOUSING, at=NOW
+            mediator_agency_id="fy-coord",
+            disagreement="d",
+            mediation_clock=MEDIATION_CLOCK,
+            actor=HOUSING,
+            at=NOW,
         )
     m = refused.refer_to_mediation(
-        mediator_agency_id="fy-coord", disagreement="属于法定协助事项", actor=MARKET, at=NOW
+        mediator_agency_id="fy-coord",
+        disagreement="属于法定协助事项",
+        mediation_clock=MEDIATION_CLOCK,
+        actor=MARKET,
+        at=NOW,
     )
     assert m.status is ast.AssistanceStatus.IN_MEDIATION
+    # Issue 14: the legal office owns the request in mediation, on its clock.
+    assert [c for c in m.clocks if c.state == "open"] == [MEDIATION_CLOCK]
     with pytest.raises(Forbidden):
         m.record_mediation(
             outcome=ast.MediationOutcome.ASSIST, basis="b", today=TODAY, actor=MARKET, at=NOW
@@ -145,6 +157,7 @@ def test_R_AST_02_disagreement_goes_to_the_legal_office_and_the_refusal_stays_on
         at=NOW,
     )
     assert decided.status is ast.AssistanceStatus.ACCEPTED
+    assert [c.state for c in decided.clocks if c.kind == ast.MEDIATION] == ["met"]
     assert decided.refusal is not None  # accountability: the refusal is never erased
     one = decided.report_result("已派员协助现场核查", actor=HOUSING, at=NOW)
     assert one.status is ast.AssistanceStatus.ACCEPTED

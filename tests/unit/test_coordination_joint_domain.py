@@ -42,6 +42,10 @@ def clock(due: datetime = NOW + timedelta(days=10)) -> Clock:
     return Clock(jnt.TASK_REPORT, "fy-housing", due, "5个工作日", {})
 
 
+#: The lead's clock to decide on a written inability (R-JNT-04; a policy default).
+DECISION = Clock(jnt.INABILITY_DECISION, "fy-market", NOW + timedelta(days=7), "5个工作日", {})
+
+
 def initiated(**kw: object) -> jnt.JointOperation:
     args: dict[str, object] = dict(
         operation_id="op-1",
@@ -206,10 +210,14 @@ def test_R_JNT_04_report_meets_the_clock_and_a_late_report_is_marked() -> None:
 
 def test_R_JNT_04_written_inability_rejected_and_reported_to_the_government() -> None:
     with pytest.raises(ValidationFailed) as exc:
-        with_task().state_inability("t-1", "  ", actor=HOUSING, at=NOW)
+        with_task().state_inability("t-1", "  ", decision_clock=DECISION, actor=HOUSING, at=NOW)
     assert exc.value.field == "reasons"
-    op = with_task().state_inability("t-1", "无执法车辆", actor=HOUSING, at=NOW)
+    op = with_task().state_inability(
+        "t-1", "无执法车辆", decision_clock=DECISION, actor=HOUSING, at=NOW
+    )
     assert op.task("t-1").status is jnt.TaskStatus.INABILITY_STATED
+    # Issue 14: the lead owns the stated inability, on its decision clock.
+    assert op.task("t-1").decision_clock == DECISION
     with pytest.raises(Forbidden):
         op.decide_inability(
             "t-1", accept=False, reason="x", government_id=None, actor=HOUSING, at=NOW
@@ -226,6 +234,7 @@ def test_R_JNT_04_written_inability_rejected_and_reported_to_the_government() ->
     assert task.status is jnt.TaskStatus.INABILITY_REJECTED
     assert task.inability and task.inability.reported_to_government_id == "fy-gov"
     assert task.report_clock.state == "open"  # still owed
+    assert task.decision_clock is not None and task.decision_clock.state == "met"
     done = decided.report_task("t-1", "已完成", actor=HOUSING, at=NOW)
     assert done.task("t-1").status is jnt.TaskStatus.REPORTED
     accepted = op.decide_inability(
@@ -237,7 +246,9 @@ def test_R_JNT_04_written_inability_rejected_and_reported_to_the_government() ->
 def test_R_JNT_04_chongqing_must_report_a_rejected_inability_to_the_government() -> None:
     """CQ 三(二): "法定事由不成立的，应当向市政府报告": where the district says so, a rejection
     without the report is refused and changes nothing; reported, or accepted, it passes."""
-    op = with_task().state_inability("t-1", "无执法车辆", actor=HOUSING, at=NOW)
+    op = with_task().state_inability(
+        "t-1", "无执法车辆", decision_clock=DECISION, actor=HOUSING, at=NOW
+    )
 
     def decide(accept: bool, reason: str, government_id: str | None) -> jnt.JointOperation:
         return op.decide_inability(

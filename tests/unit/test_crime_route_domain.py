@@ -109,9 +109,10 @@ def _transferred(clocks: ReferralClocks, at: datetime = MON) -> Referral:
     )
 
 
-def _not_filed(clocks: ReferralClocks, at: datetime = MON) -> Referral:
+def _not_filed(clocks: ReferralClocks, at: datetime = MON, r: Referral | None = None) -> Referral:
+    """不立案 a day after ``at``: of the case transferred at ``at``, or of ``r``."""
     return route.record_police_decision(
-        _transferred(clocks, at),
+        r or _transferred(clocks, at),
         POLICE_CLERK,
         at + timedelta(days=1),
         filed=False,
@@ -119,6 +120,19 @@ def _not_filed(clocks: ReferralClocks, at: datetime = MON) -> Referral:
         reasons="犯罪事实显著轻微",
         handover_clock=clocks.crime,
         reconsideration_clock=clocks.crime,
+    )
+
+
+def _supervised(clocks: ReferralClocks, at: datetime = MON + timedelta(days=2)) -> Referral:
+    """The procuratorate asked to supervise after the 不立案 notice (Decree 310 第九条)."""
+    return route.request_supervision(
+        _not_filed(clocks),
+        TOWN_CLERK,
+        at,
+        procuratorate=PROCURATORATE,
+        procuratorate_id=PROCURATORATE.id,
+        reason="应当立案",
+        outcome_clock=clocks.crime,
     )
 
 
@@ -284,7 +298,9 @@ def test_R_REF_14_reconsideration_is_answered_within_3_days_then_supervision(
     assert window.responsible_agency_id == TOWN.id
     kw = dict(procuratorate_id="fy-police", reason="应当立案")
     with pytest.raises(ValidationFailed, match="procuratorate"):
-        route.request_supervision(r, TOWN_CLERK, at, procuratorate=POLICE, **kw)
+        route.request_supervision(
+            r, TOWN_CLERK, at, procuratorate=POLICE, outcome_clock=clocks.crime, **kw
+        )
     r = route.request_supervision(
         r,
         TOWN_CLERK,
@@ -292,22 +308,20 @@ def test_R_REF_14_reconsideration_is_answered_within_3_days_then_supervision(
         procuratorate=PROCURATORATE,
         procuratorate_id=PROCURATORATE.id,
         reason="应当立案",
+        outcome_clock=clocks.crime,
     )
     assert r.crime is not None and r.crime.stage is CrimeStage.SUPERVISION
     assert r.crime.procuratorate_id == PROCURATORATE.id
     assert r.clock("crime_supervision_request").state == "met"
-    assert not [d for d in r.open_clocks() if d.kind.startswith("crime_")]
+    # Issue 14: the case is not left without a clock while the procuratorate supervises:
+    # the transferring agency's outcome clock is the one running.
+    assert [d.kind for d in r.open_clocks() if d.kind.startswith("crime_")] == [
+        "crime_supervision_outcome"
+    ]
 
 
 def test_R_REF_14_after_supervision_the_police_may_still_file(clocks: ReferralClocks) -> None:
-    r = route.request_supervision(
-        _not_filed(clocks),
-        TOWN_CLERK,
-        MON + timedelta(days=2),
-        procuratorate=PROCURATORATE,
-        procuratorate_id=PROCURATORATE.id,
-        reason="应当立案",
-    )
+    r = _supervised(clocks)
     with pytest.raises(InvalidState):
         route.record_handover(r, TOWN_CLERK, MON, note="x")
     r = route.record_police_decision(
@@ -322,6 +336,8 @@ def test_R_REF_14_after_supervision_the_police_may_still_file(clocks: ReferralCl
     )
     assert r.crime is not None and r.crime.stage is CrimeStage.FILED
     assert _open(r, "crime_handover").responsible_agency_id == TOWN.id
+    # The police filing on the procuratorate's notice ends the supervision: its clock is met.
+    assert r.clock("crime_supervision_outcome").state == "met"
 
 
 def test_R_REF_14_filed_materials_handed_over_within_3_days_then_closed(
@@ -469,7 +485,13 @@ def test_R_REF_14_procuratorate_acts_on_nothing(clocks: ReferralClocks) -> None:
         route.accept_not_filed(nf, OBSERVER, MON, note="x", report_clock=clocks.crime)
     with pytest.raises(Forbidden):
         route.request_supervision(
-            nf, OBSERVER, MON, procuratorate=PROCURATORATE, procuratorate_id="x", reason="x"
+            nf,
+            OBSERVER,
+            MON,
+            procuratorate=PROCURATORATE,
+            procuratorate_id="x",
+            reason="x",
+            outcome_clock=clocks.crime,
         )
 
 
@@ -548,3 +570,76 @@ def test_R_REF_14_each_3_day_clock_ends_on_the_third_day_or_rolls_over_a_holiday
     assert end - timedelta(minutes=1) < holiday.due <= end
     r = replace(_draft(TOWN), deadlines=(holiday,))
     assert not r.is_overdue(holiday.due) and r.is_overdue(holiday.due + timedelta(seconds=1))
+
+
+# -- issue 14: the procuratorate's supervision has an owner and a running clock -----------
+
+
+def test_R_REF_14_supervision_outcome_clock_is_a_policy_default_in_every_district() -> None:
+    """No law gives the procuratorate's supervision (立案监督) a limit: every district's
+    policy carries the project default, labelled as such (not a seed fact)."""
+    for district in ("fuyuan", "shangri-la", "hualong", "chongqing", "huancui"):
+        c = policy_of(load_policy(district)).crime_transfer
+        assert c.supervision_outcome_days == 30
+        assert c.supervision_outcome_basis_zh.startswith("项目默认")
+
+
+def test_R_REF_14_supervision_outcome_clock_30_days_owned_by_the_agency_just_inside_outside(
+    clocks: ReferralClocks,
+) -> None:
+    """Asked on Mon 12 Oct 2026 10:00: 30 days (日) end on Wed 11 Nov, a working day, at
+    24:00; the transferring agency owns it (it alone can end the supervision in the system:
+    accept 不立案, or record the filing the police make on the procuratorate's notice)."""
+    at = datetime(2026, 10, 12, 10, 0, tzinfo=SH)
+    r = _supervised(clocks, at)
+    assert r.status is Status.CRIME_PENDING
+    outcome = _open(r, "crime_supervision_outcome")
+    assert outcome.responsible_agency_id == TOWN.id
+    assert "项目默认" in outcome.rule and "30日" in outcome.rule
+    end = datetime(2026, 11, 12, 0, 0, tzinfo=SH)
+    assert end - timedelta(minutes=1) < outcome.due <= end
+    assert not r.is_overdue(datetime(2026, 11, 11, 23, 59, tzinfo=SH))
+    assert r.is_overdue(end + timedelta(seconds=1))
+
+
+def test_R_REF_14_supervision_outcome_clock_ending_in_a_holiday_rolls_over(
+    clocks: ReferralClocks,
+) -> None:
+    """Asked on Wed 2 Sep 2026: 30 days end on Fri 2 Oct (National Day) and roll over to the
+    end of Thu 8 Oct, the next working day (DOMAIN §0)."""
+    r = _supervised(clocks, datetime(2026, 9, 2, 10, 0, tzinfo=SH))
+    outcome = _open(r, "crime_supervision_outcome")
+    assert outcome.due.astimezone(SH) > datetime(2026, 10, 8, 23, 59, tzinfo=SH)
+    assert outcome.due.astimezone(SH) <= datetime(2026, 10, 9, 0, 0, tzinfo=SH)
+
+
+def test_R_REF_14_police_not_filed_again_keeps_the_supervision_clock_running(
+    clocks: ReferralClocks,
+) -> None:
+    """The police record 不立案 again during the supervision: the case still waits on the
+    outcome, so its clock keeps running (not met, not restarted); accepting 不立案 ends it."""
+    r = _supervised(clocks)
+    due = _open(r, "crime_supervision_outcome").due
+    r = _not_filed(clocks, MON + timedelta(days=5), r)
+    assert r.crime is not None and r.crime.stage is CrimeStage.SUPERVISION
+    assert _open(r, "crime_supervision_outcome").due == due
+    r = route.accept_not_filed(
+        r, TOWN_CLERK, MON + timedelta(days=7), note="依法处罚", report_clock=clocks.crime
+    )
+    assert r.clock("crime_supervision_outcome").state == "met"
+    assert not [d for d in r.open_clocks() if d.kind.startswith("crime_")]
+
+
+def test_R_REF_07_R_REF_14_stall_check_sees_a_supervision_without_its_clock(
+    clocks: ReferralClocks,
+) -> None:
+    """The stall check reports the procuratorate-supervision state when its clock is
+    missing (as every referral before issue 14's fix), and not when it runs."""
+    from referral.domain.stalls import stall_of
+
+    r = _supervised(clocks)
+    assert stall_of(r) is None
+    bare = replace(r, deadlines=tuple(d for d in r.deadlines if d.state != "open"))
+    found = stall_of(bare)
+    assert found is not None and found.status == "crime_pending"
+    assert "no running clock" in found.reason

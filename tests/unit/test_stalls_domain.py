@@ -12,6 +12,7 @@ from referral.domain.model import DeadlineInfo, Referral, Status
 from referral.domain.stalls import stall_of
 from tests.unit.test_coordination_cooperation_domain import (
     MARKET,
+    MEDIATION_CLOCK,
     NOW,
     assistance,
     reply,
@@ -61,10 +62,36 @@ def test_R_AST_01_R_AST_02_a_request_in_mediation_without_a_clock_is_stalled() -
     refused = reply(requested, will_help=False, grounds="g", legal_provision="l")
     assert cst.assistance_stall(refused) is None
     m = refused.refer_to_mediation(
-        mediator_agency_id="fy-coord", disagreement="属于法定协助事项", actor=MARKET, at=NOW
+        mediator_agency_id="fy-coord",
+        disagreement="属于法定协助事项",
+        mediation_clock=MEDIATION_CLOCK,
+        actor=MARKET,
+        at=NOW,
     )
-    found = cst.assistance_stall(m)
+    assert cst.assistance_stall(m) is None  # issue 14: the legal office's clock runs
+    unclocked = replace(m, clocks=tuple(replace(c, state="met") for c in m.clocks))
+    found = cst.assistance_stall(unclocked)
     assert found is not None and found.agency_ids[0] == "fy-coord", found
     lost = replace(requested, clocks=tuple(replace(c, state="met") for c in requested.clocks))
     assert lost.status is ast.AssistanceStatus.REQUESTED
     assert cst.assistance_stall(lost) is not None
+
+
+def test_R_JNT_04_a_stated_inability_is_the_leads_on_its_decision_clock() -> None:
+    """Issue 14: a written inability waits on the lead's decision clock; with it stopped (as
+    every stated inability before the fix) the task is listed, the lead first."""
+    from tests.unit.test_coordination_joint_domain import DECISION, HOUSING, LEAD, with_task
+
+    op = with_task().state_inability(
+        "t-1", "无执法车辆", decision_clock=DECISION, actor=HOUSING, at=NOW
+    )
+    assert cst.joint_task_stalls(op) == []
+    task = op.task("t-1")
+    stopped = replace(task, decision_clock=replace(DECISION, state="met"))
+    bare = replace(op, tasks=(stopped,))
+    [found] = cst.joint_task_stalls(bare)
+    assert found.subject_id == "t-1" and found.agency_ids == ("fy-market", "fy-housing")
+    decided = op.decide_inability(
+        "t-1", accept=True, reason="理由成立", government_id=None, actor=LEAD, at=NOW
+    )
+    assert cst.joint_task_stalls(decided) == []  # finished

@@ -113,6 +113,11 @@ class AssistancePolicy(PolicyModel):
     letter_after_phone_working_days: PositiveInt = 2
     """Working days after a request by phone within which the written request letter
     (协助执法函) follows: CQ 三(三) allows the phone "情况特别时" and gives no limit; default 2."""
+    mediation_limit_working_days: PositiveInt = 10
+    """Working days for the legal office (政府法制机构) to settle a disputed refusal (调处,
+    R-AST-02; CQ 三(三) "提请政府法制机构协调处理" gives no limit, nor does DOMAIN.md): a
+    **project default**, to be confirmed with the district (issue 14: a request in mediation
+    has a running clock and an owner, the mediating office)."""
 
 
 class RoutineMeeting(PolicyModel):
@@ -172,6 +177,11 @@ class JointEnforcementPolicy(PolicyModel):
     rejected_inability_reported_to_government: Bool = False
     """Whether the lead must report a rejected written inability to the government (CQ 三(二):
     "法定事由不成立的，应当向市政府报告"); elsewhere it may (R-JNT-04)."""
+    inability_decision_limit_working_days: PositiveInt = 5
+    """Working days for the lead to accept or reject a written inability (R-JNT-04; CQ 三(二)
+    gives no limit, nor does DOMAIN.md): a **project default**, the 5 working days the seeds
+    give the other written answers (DOMAIN §0), to be confirmed with the district (issue 14:
+    a stated inability has a running clock and an owner, the lead)."""
 
 
 class DelegationPolicy(PolicyModel):

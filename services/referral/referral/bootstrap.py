@@ -28,6 +28,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.handlers import ReferralHandlers
 from referral.application.queries import ReferralQueries
@@ -52,13 +53,14 @@ class ReferralService:
     referrals: ReferralRepository
     complaints: ComplaintRepository
     schema: Schema
+    waiting: WaitingDispatches | None = None
 
     def context(self) -> ReferralContext:
         return ReferralContext(
             self.deps.verifier,
             self.deps.settings.district,
             self.handlers,
-            ReferralQueries(self.referrals, self.complaints),
+            ReferralQueries(self.referrals, self.complaints, self.waiting),
             self.deps.calendar,
         )
 
@@ -96,6 +98,7 @@ def bootstrap(deps: Deps) -> ReferralService:
     complaints = ComplaintRepository(deps.store)
     consents = ElectronicConsents(deps.store)
     letters = LetterRegister(deps.store)
+    waiting = WaitingDispatches(deps.store)
     handlers = ReferralHandlers(
         referrals,
         agencies,
@@ -113,6 +116,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         signing=load_signing_keys(settings),
         # R-GRD-01: a referred dispatch's photos, under this service's own identity.
         dispatch_photos=CoordinationPhotos(ServiceClient.to(settings, "coordination", NAME)),
+        waiting=waiting,
     )
     reactions = handlers.reactions
     # Official holiday schedules (issue 20): kept in this service's store, followed by its
@@ -146,6 +150,7 @@ def bootstrap(deps: Deps) -> ReferralService:
             referrals.ensure_indexes,
             complaints.ensure_indexes,
             letters.ensure_indexes,
+            waiting.ensure_indexes,
             checkpoints.ensure_indexes,
             follower.start,
         ],
@@ -162,4 +167,5 @@ def bootstrap(deps: Deps) -> ReferralService:
         referrals=referrals,
         complaints=complaints,
         schema=build_schema(production=settings.env == "production"),
+        waiting=waiting,
     )

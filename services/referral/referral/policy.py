@@ -69,6 +69,14 @@ class CrimeTransferPolicy(PolicyModel):
     of the 立案 notice."""
     basis_zh: Text = "《行政执法机关移送涉嫌犯罪案件的规定》（国务院令第310号）"
     """The source the clocks' rules cite."""
+    supervision_outcome_days: PositiveInt = 30
+    """After the procuratorate is asked to supervise (立案监督, 第九条), the transferring agency
+    records how it ended within these days (日): the police file the case on the
+    procuratorate's notice, or the agency takes 不立案 as final and the administrative case
+    reopens. Neither Decree 310 nor DOMAIN.md gives a limit: a **project default**, not law,
+    to be confirmed with the district (issue 14: no case without a running clock)."""
+    supervision_outcome_basis_zh: Text = "项目默认；立案监督无法定期限"
+    """Where ``supervision_outcome_days`` comes from, as the clock's rule cites it."""
 
 
 class SupervisionPolicy(PolicyModel):

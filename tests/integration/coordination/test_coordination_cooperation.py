@@ -486,3 +486,50 @@ async def test_R_INF_01_query_answered_free_classified_and_every_reading_logged(
         w.information.decline(DeclineInformationQuery(declined.id, "secrecy", "涉密", ""), MARKET),
     )
     assert err.field == "legalProvision"
+
+
+async def test_R_AST_02_a_request_in_mediation_runs_the_legal_offices_clock_10_working_days(
+    world: World,
+) -> None:
+    """Issue 14: a refusal sent to mediation is the legal office's (调处), on a clock of 10
+    working days, a project default in the policy (CQ 三(三) gives none). Referred on Mon 2
+    Mar 09:00, it ends at the end of Mon 16 Mar (just inside: 23:59 that day; just outside:
+    00:00 Tue 17 Mar); the stall check is empty while it runs; the outcome meets it."""
+    from coordination.application.stalls import StallCheck
+
+    w = world
+    r = await w.assistance.request(
+        RequestAssistance("fy-market", "fy-housing", ("调取档案",), letter_number="抚市监协3号"),
+        MARKET,
+    )
+    await w.assistance.reply(
+        ReplyToAssistance(
+            r.id, False, "复函3号", refusal_grounds="档案已移交", legal_provision="《档案法》"
+        ),
+        HOUSING,
+    )
+    m = await w.assistance.refer_to_mediation(
+        ReferAssistanceToMediation(r.id, "属法定协助义务"), MARKET
+    )
+    [clock] = [c for c in m.clocks if c.state == "open"]
+    assert clock.kind == "assistance.mediation" and clock.responsible_agency_id == "fy-coord"
+    end = datetime(2026, 3, 17, 0, 0, tzinfo=SHANGHAI)
+    assert end - timedelta(minutes=1) < clock.due <= end
+    assert "项目默认" in clock.rule
+    asked = (await w.outbox("assistance_requests", r.id))[-1]
+    assert asked["type"] == "assistance.mediation_requested.v1"
+    [block] = deadlines_of(asked["data"])
+    assert (block.kind, block.state, block.responsible_agency_id) == (
+        "assistance.mediation",
+        "open",
+        "fy-coord",
+    )
+    assert [s for s in await StallCheck.over(w.store).stalls(None) if s.subject_id == r.id] == []
+
+    w.now[0] = end - timedelta(minutes=1)  # the outcome just inside the limit
+    await w.assistance.record_mediation(
+        RecordAssistanceMediation(r.id, "refusal_upheld", "调处意见〔2026〕2号"), COORD
+    )
+    mediated = (await w.outbox("assistance_requests", r.id))[-1]
+    [block] = deadlines_of(mediated["data"])
+    assert (block.kind, block.state) == ("assistance.mediation", "met")

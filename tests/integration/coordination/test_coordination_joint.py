@@ -29,6 +29,7 @@ from coordination.application.joint import (
 from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
+from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -365,3 +366,47 @@ async def test_R_JNT_05_warns_before_an_inspection_is_planned(world: World) -> N
         ),
     )
     assert isinstance(err, ValidationFailed) and err.field == "target.address"
+
+
+async def test_R_JNT_04_a_stated_inability_runs_the_leads_decision_clock_5_working_days(
+    world: World,
+) -> None:
+    """Issue 14: a written inability is the lead's to decide, on a clock (5 working days, a
+    project default in the policy: no seed gives one). Stated on Mon 2 Mar 09:00, the clock
+    ends at the end of Mon 9 Mar (just inside: 23:59 that day; just outside: 00:00 Tue 10
+    Mar); the stall check is empty while it runs; the decision meets it."""
+    from coordination.application.stalls import StallCheck
+
+    w = world
+    op = await _started(w)
+    op = await w.joint.assign_task(
+        AssignJointTask(op.id, "fy-natres", "核查占地", date(2026, 3, 6)), MARKET
+    )
+    [task] = op.tasks
+    stated_op = await w.joint.state_inability(
+        StateJointTaskInability(op.id, task.id, "无测绘设备"), NATRES
+    )
+    clock = stated_op.task(task.id).decision_clock
+    assert clock is not None and clock.responsible_agency_id == "fy-market"
+    end = datetime(2026, 3, 10, 0, 0, tzinfo=SHANGHAI)
+    assert end - timedelta(minutes=1) < clock.due <= end
+    assert "项目默认" in clock.rule
+    stated = (await w.outbox(op.id))[-1]
+    assert stated["type"] == "joint.inability_stated.v1"
+    blocks = {b.kind: b for b in deadlines_of(stated["data"])}
+    assert blocks["joint.inability_decision"].state == "open"
+    assert blocks["joint.inability_decision"].responsible_agency_id == "fy-market"
+    assert blocks["joint.task_report"].state == "met"
+    assert [s for s in await StallCheck.over(w.store).stalls(None) if s.subject_id == task.id] == []
+
+    w.now[0] = end - timedelta(minutes=1)  # decided just inside the limit
+    op = await w.joint.decide_inability(
+        DecideJointTaskInability(
+            op.id, task.id, accept=True, reason="设备确无法借用", report_to_government=False
+        ),
+        MARKET,
+    )
+    decided = (await w.outbox(op.id))[-1]
+    blocks = {b.kind: b for b in deadlines_of(decided["data"])}
+    assert blocks["joint.inability_decision"].state == "met"
+    assert blocks["joint.task_report"].state == "met"  # accepted: nothing more is owed

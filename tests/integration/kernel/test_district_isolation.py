@@ -39,6 +39,23 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, tries: int
     raise AssertionError(f"never happened: {what}")
 
 
+def on_rabbitmq(
+    rabbitmq_server: Server, tmp_path: Path, unique_name: str, *, max_deliveries: int
+) -> Settings:
+    """One fuyuan service over the real RabbitMQ (its own exchange and queues, named
+    ``unique_name``) and the embedded store in ``tmp_path``."""
+    return Settings(
+        district=HOME,
+        instance=unique_name,
+        data_dir=tmp_path,
+        store="embedded",
+        bus="rabbitmq",
+        amqp_url=rabbitmq_server.url,
+        exchange=unique_name,
+        consumer_max_deliveries=max_deliveries,
+    )
+
+
 def agency_event(district: str, agency_id: str) -> Any:
     return new_envelope(
         AgencyRegisteredV1(
@@ -60,16 +77,7 @@ async def test_foreign_district_event_is_dead_lettered_with_the_reason(
     with the reason (header x-liandong-reason) and changes nothing, while a fuyuan event on the
     exchange is handled. A hualong event on the exchange never reaches fuyuan's queue at all:
     its bindings name the home district."""
-    settings = Settings(
-        district=HOME,
-        instance=unique_name,
-        data_dir=tmp_path,
-        store="embedded",
-        bus="rabbitmq",
-        amqp_url=rabbitmq_server.url,
-        exchange=unique_name,
-        consumer_max_deliveries=3,
-    )
+    settings = on_rabbitmq(rabbitmq_server, tmp_path, unique_name, max_deliveries=3)
     service = referral_bootstrap(await build_deps(settings, "referral"))
     await service.runtime.start()
     queue = settings.queue_name("referral")

@@ -286,14 +286,23 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         before = await self._authorized(cmd.request_id, actor, "referAssistanceToMediation")
         now = self.clock()
         mediator = await self._legal_office()
+        n = policy_of(self.policy).assistance.mediation_limit_working_days
+        clock = self._default_clock(
+            ast.MEDIATION, mediator, now, n, "协助执法争议调处", "CQ 三(三)"
+        )
         after = before.refer_to_mediation(
-            mediator_agency_id=mediator, disagreement=cmd.disagreement, actor=actor, at=now
+            mediator_agency_id=mediator,
+            disagreement=cmd.disagreement,
+            mediation_clock=clock,
+            actor=actor,
+            at=now,
         )
         payload = AssistanceMediationRequestedV1(
             **self._common(before, after, actor),
             mediator_agency_id=mediator,
             disagreement=cmd.disagreement.strip(),
             requested_at=now,
+            deadlines=self._deadlines_of(after, ast.MEDIATION),
         )
         return await self._save(after, [payload], caller.correlation_id)
 
@@ -321,6 +330,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             outcome=kind.value,
             basis=after.mediation.basis,
             decided_at=now,
+            deadlines=self._deadlines_of(after, ast.MEDIATION),
         )
         return await self._save(after, [payload], caller.correlation_id)
 

@@ -80,6 +80,15 @@ class _Base(Publishing):
     def _clock(kind: str, agency_id: str, deadline: Deadline) -> Clock:
         return Clock(kind, agency_id, deadline.due, deadline.rule, deadline.to_dict())
 
+    def _default_clock(
+        self, kind: str, agency_id: str, start: datetime, days: int, what: str, silent: str
+    ) -> Clock:
+        """A clock of ``days`` working days whose limit is a project default (no seed and no
+        DOMAIN.md number gives one, issue 14): its rule says so and names the ``silent``
+        seed passage."""
+        rule = f"{what}：{days}个工作日（项目默认；{silent}未规定期限）"
+        return self._clock(kind, agency_id, self.calendar.add_working_days(start, days, rule=rule))
+
     def _immediately(self, kind: str, agency_id: str, at: datetime, rule: str) -> Clock:
         # "Immediately" (立即, DOMAIN §0): the addressee is alerted now (an hour clock's
         # reminders fall due at once) and the act is due within the policy's few hours, so

@@ -171,7 +171,10 @@ class JointHandlers(_Base):
         )
 
     def _task_deadlines(self, task: jnt.JointTask) -> list[DeadlineV1]:
-        return self._deadlines("JointTask", task.id, (task.report_clock,), jnt.TASK_REPORT)
+        clocks = (task.report_clock, *([task.decision_clock] if task.decision_clock else []))
+        return self._deadlines(
+            "JointTask", task.id, clocks, jnt.TASK_REPORT, jnt.INABILITY_DECISION
+        )
 
     async def _save(
         self,
@@ -371,7 +374,14 @@ class JointHandlers(_Base):
         actor = acting(caller)
         before = await self._authorized(cmd.operation_id, actor, "stateJointTaskInability")
         now = self.clock()
-        after = before.state_inability(cmd.task_id, cmd.reasons, actor=actor, at=now)
+        n = policy_of(self.policy).joint_enforcement.inability_decision_limit_working_days
+        what = "牵头单位对无法完成任务的书面说明作出认定"
+        decision = self._default_clock(
+            jnt.INABILITY_DECISION, before.lead_id, now, n, what, "CQ 三(二)"
+        )
+        after = before.state_inability(
+            cmd.task_id, cmd.reasons, decision_clock=decision, actor=actor, at=now
+        )
         task = after.task(cmd.task_id)
         assert task.inability is not None
         payload = JointInabilityStatedV1(
@@ -423,8 +433,9 @@ class JointHandlers(_Base):
             reasons=task.inability.reasons,
             reported_to_government_id=task.inability.reported_to_government_id,
             decided_at=now,
-            # A rejected reason reopens the report clock: the task is still owed.
-            deadlines=[] if cmd.accept else self._task_deadlines(task),
+            # The lead's decision clock is met; a rejected reason reopens the report clock
+            # (the task is still owed), an accepted one leaves it met.
+            deadlines=self._task_deadlines(task),
         )
         return await self._save(after, [payload], caller.correlation_id)
 

@@ -30,6 +30,7 @@ from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
 
 REPLY = "assistance.reply"
 WRITTEN_LETTER = "assistance.written_letter"
+MEDIATION = "assistance.mediation"  # the legal office's 调处 (a policy default limit)
 
 
 class AssistanceStatus(StrEnum):
@@ -214,9 +215,16 @@ class AssistanceRequest:
         )
 
     def refer_to_mediation(
-        self, *, mediator_agency_id: str, disagreement: str, actor: Actor, at: datetime
+        self,
+        *,
+        mediator_agency_id: str,
+        disagreement: str,
+        mediation_clock: Clock,
+        actor: Actor,
+        at: datetime,
     ) -> AssistanceRequest:
-        """R-AST-02: a requester that disagrees with the refusal goes to the legal office."""
+        """R-AST-02: a requester that disagrees with the refusal goes to the legal office,
+        which owns the request until it records the outcome, on ``mediation_clock``."""
         require_agency(actor, self.requester_id, "the requester asks for mediation")
         if self.status is not AssistanceStatus.REFUSED:
             raise InvalidState(
@@ -227,6 +235,7 @@ class AssistanceRequest:
             self,
             status=AssistanceStatus.IN_MEDIATION,
             mediation=Mediation(mediator_agency_id, text, at),
+            clocks=put_clock(self.clocks, mediation_clock),
             history=self._record("refer_to_mediation", actor, at, AssistanceStatus.IN_MEDIATION),
         )
 
@@ -264,6 +273,7 @@ class AssistanceRequest:
             status=after,
             mediation=mediation,
             agreed_start_on=today if outcome is MediationOutcome.ASSIST else None,
+            clocks=meet(self.clocks, MEDIATION),
             history=self._record("mediate", actor, at, after, f"{outcome.value}: {text}"),
         )
 

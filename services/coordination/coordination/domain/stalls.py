@@ -9,11 +9,12 @@ Finished, per kind:
   a step whose time ran out stays open (notify escalates it), so it is late, not stalled.
 * assistance (R-AST-01/02): closed; or answered — accepted (the helper helps from the agreed
   date and both sides report the result, no statutory limit) or refused on legal grounds (the
-  requester's move: accept it or ask the legal office to mediate). A request in mediation has
-  no clock of its own: it is listed.
+  requester's move: accept it or ask the legal office to mediate). A request in mediation is
+  the legal office's, on its mediation clock (a policy default); without it, it is listed.
 * technical support (R-TEC-01): answered. Information query (R-INF-01): answered or declined.
 * joint task (R-JNT-04): reported, or the inability accepted. A rejected inability reopens
-  the report clock; a stated inability waits on the lead's decision with no clock: listed.
+  the report clock; a stated inability waits on the lead's decision clock (a policy
+  default); a task with neither clock running is listed.
 
 A request still awaiting its answer with no running clock is stalled whatever the reason.
 """
@@ -31,7 +32,7 @@ from coordination.domain.dispatch import Dispatch
 from coordination.domain.dispute import Dispute, DisputeStatus
 from coordination.domain.information import InformationQuery, QueryStatus
 from coordination.domain.joint import JointOperation
-from coordination.domain.joint.records import TaskStatus
+from coordination.domain.joint.records import JointTask, TaskStatus
 from coordination.domain.technical import SupportStatus, TechnicalSupportRequest
 
 __all__ = [
@@ -142,10 +143,15 @@ def dispatch_stall(d: Dispatch) -> Stall | None:
     )
 
 
+def _decision(t: JointTask) -> tuple[Clock, ...]:
+    """The lead's decision clock on a stated inability, when there is one."""
+    return (t.decision_clock,) if t.decision_clock is not None else ()
+
+
 def joint_task_stalls(op: JointOperation) -> list[Stall]:
     out: list[Stall] = []
     for t in op.tasks:
-        if t.status in TASK_FINISHED or t.report_clock.state == "open":
+        if t.status in TASK_FINISHED or _running((t.report_clock, *_decision(t))):
             continue
         owes = op.lead_id if t.status is TaskStatus.INABILITY_STATED else t.agency_id
         out.append(

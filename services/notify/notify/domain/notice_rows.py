@@ -182,6 +182,9 @@ MATRIX: tuple[NoticeRow, ...] = (
         "referral.crime_supervision_requested.v1", "R-REF-14", "referral.crime_supervision",
         "procuratorate_id", REFERRAL, "建议立案监督：{police_id_name}不予立案的涉嫌犯罪案件",
         "{agency_id_name}建议依法进行立案监督，理由：{reason}。公安机关决定：{police_note}",
+        note="the case meanwhile runs the transferring agency's outcome clock "
+        "(referral.crime_supervision_outcome; the policy's crime_transfer."
+        "supervision_outcome_days, a project default: no law limits the supervision)",
     ),
     _r(
         "referral.crime_supervision_requested.v1", "R-REF-14",
@@ -268,6 +271,8 @@ MATRIX: tuple[NoticeRow, ...] = (
         "assistance.mediation_requested.v1", "R-AST-02", "assistance.mediation_requested",
         "mediator_agency_id", ASSISTANCE, "协助执法争议协调申请",
         "{requester_id_name}与{helper_id_name}就协助执法存在分歧，请予协调。",
+        note="due by the legal office's mediation clock (assistance.mediation; the policy's "
+        "assistance.mediation_limit_working_days, a project default)",
     ),
     _r(
         "assistance.mediated.v1", "R-AST-02", "assistance.mediated",
@@ -334,6 +339,8 @@ MATRIX: tuple[NoticeRow, ...] = (
     _r(
         "joint.inability_stated.v1", "R-JNT-04", "joint.inability_stated", "lead_id", JOINT,
         "联合执法任务书面说明无法履行", "{agency_id_name}：{reasons}",
+        note="due by the lead's decision clock (joint.inability_decision; the policy's "
+        "joint_enforcement.inability_decision_limit_working_days, a project default)",
     ),
     _r(
         "joint.inability_decided.v1", "R-JNT-04", "joint.inability_decided",

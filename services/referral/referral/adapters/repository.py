@@ -354,6 +354,56 @@ class AgencyDirectory:
         return AgencyRef(doc["_id"], doc["name"], doc["kind"], False)
 
 
+class WaitingDispatches:
+    """Referred dispatches (R-GRD-01) that name an agency this service's directory does not
+    know yet: each waits here, keyed by its dispatch id, with the agencies it waits for,
+    until ``agency.registered.v1`` brings them (a dispatch is never dead-lettered for an
+    agency registered a moment later). Parking twice keeps the first; the drafting that
+    follows is itself idempotent (one dispatch, one referral)."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._coll = store.collection("waiting_dispatches")
+
+    async def ensure_indexes(self) -> None:
+        await self._coll.create_index([("waiting_for", 1), ("_id", 1)], name="by_agency")
+
+    async def park(self, dispatch_id: str, envelope: Envelope, waiting_for: list[str]) -> None:
+        await self._coll.update_one(
+            {"_id": dispatch_id},
+            {
+                "$setOnInsert": {
+                    "envelope": envelope.to_document(),
+                    "parked_at": envelope.time,
+                },
+                "$set": {"waiting_for": waiting_for},
+            },
+            upsert=True,
+        )
+
+    async def waiting_for(self, agency_id: str) -> list[Envelope]:
+        docs = await self._coll.find({"waiting_for": agency_id}, sort=[("_id", 1)], limit=1000)
+        return [Envelope.from_document(d["envelope"]) for d in docs]
+
+    async def get(self, dispatch_id: str) -> Envelope | None:
+        doc = await self._coll.find_one({"_id": dispatch_id})
+        return Envelope.from_document(doc["envelope"]) if doc else None
+
+    async def all(self, limit: int = 10_000) -> list[Document]:
+        """Every parked dispatch (for the stall check): ``_id``, ``envelope``,
+        ``waiting_for``, ``parked_at`` and, when the draft was refused, ``refused``."""
+        return await self._coll.find({}, sort=[("_id", 1)], limit=limit)
+
+    async def done(self, dispatch_id: str) -> None:
+        await self._coll.delete_one({"_id": dispatch_id})
+
+    async def refused(self, dispatch_id: str, reason: str) -> None:
+        """Kept, waiting for nobody, with the reason the draft was refused (for the
+        operator: nothing is lost)."""
+        await self._coll.update_one(
+            {"_id": dispatch_id}, {"$set": {"waiting_for": [], "refused": reason}}
+        )
+
+
 class LetterRegister:
     """发文登记: each agency's letter numbers (文号) for a year, 1, 2, 3, … with no gap and
     no number given twice, safe under concurrent sends in several replicas.

@@ -95,7 +95,15 @@ class ReferralClocks:
         if stage is CrimeStage.CLOSED_NOT_FILED:
             return self.report(start, responsible)
         c = self.sections.crime_transfer
-        if stage is CrimeStage.APPROVED:
+        if stage is CrimeStage.SUPERVISION:
+            # No law gives the procuratorate's supervision a limit: the policy's default.
+            days = c.supervision_outcome_days
+            rule = (
+                f"{days}日内记录立案监督结果：公安机关依通知立案，或接受不立案决定"
+                f"（{c.supervision_outcome_basis_zh}）"
+            )
+            d = self.calendar.add_calendar_days(start, days, rule=rule)
+        elif stage is CrimeStage.APPROVED:
             rule = f"批准移送后{c.transfer_hours}小时内向公安机关移送（{c.basis_zh}第五条）"
             d = self.calendar.add_hours(start, c.transfer_hours, rule=rule)
         else:

@@ -29,6 +29,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.calendar import ReferralCalendar
 from referral.application.complaints import ComplaintHandlers, ComplaintLedger
@@ -63,6 +64,7 @@ class ReferralHandlers:
         letters: LetterRegister | None = None,
         signing: SigningKeys | None = None,
         dispatch_photos: DispatchPhotoSource | None = None,
+        waiting: WaitingDispatches | None = None,
     ) -> None:
         self.ports = ReferralPorts(
             referrals,
@@ -80,6 +82,7 @@ class ReferralHandlers:
             letters,
             signing,
             dispatch_photos,
+            waiting,
         )
         run = Runner(self.ports)
         ledger = ComplaintLedger(run)

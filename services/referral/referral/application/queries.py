@@ -8,23 +8,34 @@ from typing import Any
 
 from kernel.auth import Principal
 from kernel.errors import Forbidden
-from referral.adapters.repository import ComplaintRepository, ReferralFilter, ReferralRepository
+from referral.adapters.repository import (
+    ComplaintRepository,
+    ReferralFilter,
+    ReferralRepository,
+    WaitingDispatches,
+)
 
 __all__ = ["After", "ReferralFilter", "ReferralQueries"]
 from referral.application.access import ReadScope, oversight_relations, read_scope
 from referral.application.matrix import MATRIX
 from referral.domain.complaint import Complaint
 from referral.domain.model import Referral
-from referral.domain.stalls import FINISHED, Stall, stall_of
+from referral.domain.stalls import FINISHED, Stall, stall_of, waiting_stall
 
 #: A keyset cursor: the sort value and the id of the last row of the previous page.
 After = tuple[Any, str] | None
 
 
 class ReferralQueries:
-    def __init__(self, referrals: ReferralRepository, complaints: ComplaintRepository) -> None:
+    def __init__(
+        self,
+        referrals: ReferralRepository,
+        complaints: ComplaintRepository,
+        waiting: WaitingDispatches | None = None,
+    ) -> None:
         self.referrals = referrals
         self.complaints = complaints
+        self.waiting = waiting
 
     async def referrals_by_id(self, ids: list[str]) -> list[Referral | None]:
         """The referrals of ``ids`` in that order (None where absent), for a batch loader:
@@ -80,7 +91,10 @@ class ReferralQueries:
         if principal is not None:
             MATRIX.authorize(principal, "referral.referralStalls", oversight_relations(principal))
         found = await self.referrals.without_clock([s.value for s in FINISHED])
-        return [s for s in (stall_of(r) for r in found) if s is not None]
+        stalled = [s for s in (stall_of(r) for r in found) if s is not None]
+        if self.waiting is not None:
+            stalled += [waiting_stall(doc) for doc in await self.waiting.all()]
+        return stalled
 
     async def complaints_visible(
         self,

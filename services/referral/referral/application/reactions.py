@@ -9,6 +9,7 @@ from datetime import datetime
 
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope, EventPayload
+from kernel.errors import DomainError
 from kernel.outbox import ConcurrencyError
 from kernel.store import FileDigestMismatchError, FileTooLargeError
 from referral.application.runner import SYSTEM_ID, Runner
@@ -36,6 +37,8 @@ from referral.domain.model import (
 )
 from referral.domain.model.rulings import apply_ruling
 
+log = logging.getLogger(__name__)
+
 #: The referral drafted from a dispatch has an id derived from the dispatch's: a redelivered
 #: ``dispatch.referred.v1`` finds it (one dispatch, one referral).
 _FROM_DISPATCH = uuid.UUID("5b0f6c3e-6d1a-4c53-9a57-0e7f1d2c9b41")
@@ -59,6 +62,8 @@ class ReferralReactions:
         self.ports = run.ports
 
     async def when_agency_registered_update_directory(self, envelope: Envelope) -> None:
+        """The directory's entry; then every referred dispatch that waited for this agency
+        is drafted (R-GRD-01), the ones still missing another agency wait on."""
         event: AgencyRegistered = envelope.payload(AgencyRegistered)
         await self.ports.agencies.put(
             AgencyRef(event.agency_id, event.name, event.kind, event.internal_unit),
@@ -66,6 +71,9 @@ class ReferralReactions:
             liaison=event.referral_liaison(),
             document_code=event.document_code,
         )
+        if self.ports.waiting_port is not None:
+            for waited in await self.ports.waiting_port.waiting_for(event.agency_id):
+                await self._draft_waiting(waited, replay=True)
 
     async def when_catalogue_entry_changed_update_read_model(self, envelope: Envelope) -> None:
         await self.ports.catalogue.put(envelope.payload(CatalogueEntryV1))
@@ -97,6 +105,48 @@ class ReferralReactions:
         before the draft is written with all of them; a photo that cannot be had or does not
         match stores nothing and drafts nothing (the event is redelivered). An event from
         before digests were published names the photos by id only (``dispatchPhotoIds``)."""
+        event: DispatchReferred = envelope.payload(DispatchReferred)
+        waiting = self.ports.waiting_port
+        if waiting is None or not await self._unknown_agencies(event):
+            await self._draft_dispatch(envelope)
+            return
+        # An agency the directory does not know yet (its registration may be a moment
+        # behind): the dispatch waits for it instead of being refused and dead-lettered.
+        await waiting.park(event.dispatch_id, envelope, await self._unknown_agencies(event))
+        # The registration may have arrived between the check and the parking: look again.
+        await self._draft_waiting(envelope, replay=False)
+
+    async def _unknown_agencies(self, event: DispatchReferred) -> list[str]:
+        ids = dict.fromkeys((event.platform_id, event.receiver_id))
+        return [i for i in ids if await self.run.agency(i) is None]
+
+    async def _draft_waiting(self, envelope: Envelope, *, replay: bool) -> None:
+        """Draft a parked dispatch once every agency it names is known, and release it.
+
+        A draft the domain refuses (e.g. an internal unit as receiver, R-AG-02): on the
+        dispatch's own delivery the error goes to the consumer (dead-lettered with its reason,
+        as before); on a replay from an agency's registration it must not fail that
+        registration, so the dispatch stays parked with the reason for the operator."""
+        waiting = self.ports.waiting_port
+        assert waiting is not None
+        event: DispatchReferred = envelope.payload(DispatchReferred)
+        missing = await self._unknown_agencies(event)
+        if missing:
+            await waiting.park(event.dispatch_id, envelope, missing)
+            return
+        try:
+            await self._draft_dispatch(envelope)
+        except DomainError as refused:
+            if not replay:
+                await waiting.done(event.dispatch_id)
+                raise
+            log.warning("dispatch %s stays parked: %s", event.dispatch_id, refused)
+            await waiting.refused(event.dispatch_id, str(refused))
+            return
+        await waiting.done(event.dispatch_id)
+
+    async def _draft_dispatch(self, envelope: Envelope) -> None:
+        """The draft of a referred dispatch whose agencies are known (see above)."""
         event: DispatchReferred = envelope.payload(DispatchReferred)
         referral_id = referral_id_of_dispatch(event.dispatch_id)
         if await self.ports.referrals.get(referral_id) is not None:

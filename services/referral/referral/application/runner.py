@@ -27,6 +27,7 @@ from referral.adapters.repository import (
     ElectronicConsents,
     LetterRegister,
     ReferralRepository,
+    WaitingDispatches,
 )
 from referral.application.access import authorize_referral
 from referral.application.clocks import ReferralClocks
@@ -80,6 +81,9 @@ class ReferralPorts:
     letters_port: LetterRegister | None = None
     signing_port: SigningKeys | None = None
     dispatch_photos_port: DispatchPhotoSource | None = None
+    # Referred dispatches waiting for an agency's registration (R-GRD-01); without it a
+    # dispatch naming an unknown agency is refused (and dead-lettered by the consumer).
+    waiting_port: WaitingDispatches | None = None
 
     def __post_init__(self) -> None:
         self.max_material_bytes = min(self.max_material_bytes, MAX_MATERIAL_BYTES)

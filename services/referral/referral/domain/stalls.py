@@ -11,12 +11,14 @@ else with no open clock is stalled: nobody is being timed to act on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from referral.domain.model import Referral, Status
 
-__all__ = ["FINISHED", "Stall", "stall_of"]
+__all__ = ["FINISHED", "Stall", "stall_of", "waiting_stall"]
 
 #: States in which nothing more is owed on the referral.
 FINISHED = (Status.CLOSED, Status.WITHDRAWN, Status.RESULT_REPORTED)
@@ -48,3 +50,25 @@ def stall_of(r: Referral) -> Stall | None:
         reason = f"{r.status.value} with no running clock"
     since = r.history[-1].at if r.history else r.created_at
     return Stall("Referral", r.id, r.status.value, (r.receiver_id, r.sender_id), since, reason)
+
+
+def waiting_stall(parked: Mapping[str, Any]) -> Stall:
+    """A referred dispatch (R-GRD-01) parked until an agency it names registers: no referral
+    exists for it yet, so no clock runs; listed until it is drafted (or, when the draft was
+    refused after all, with the reason, for the operator)."""
+    data = parked["envelope"]["data"]
+    waiting = tuple(parked.get("waiting_for") or ())
+    refused = str(parked.get("refused") or "")
+    reason = (
+        f"the draft was refused: {refused}"
+        if refused
+        else "referred to an agency not registered yet: " + ", ".join(waiting)
+    )
+    return Stall(
+        "Dispatch",
+        str(parked["_id"]),
+        "refused" if refused else "waiting_for_agency",
+        (str(data.get("receiver_id", "")), str(data.get("platform_id", ""))),
+        parked["parked_at"],
+        reason,
+    )

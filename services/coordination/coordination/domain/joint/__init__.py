@@ -34,6 +34,7 @@ from coordination.domain.joint.inspection import (
 )
 from coordination.domain.joint.operation import JointOperation, initiate
 from coordination.domain.joint.records import (
+    INABILITY_DECISION,
     INITIATOR_ROLES,
     PLAN_SECTIONS,
     TASK_REPORT,
@@ -52,6 +53,7 @@ from coordination.domain.joint.records import (
 )
 
 __all__ = [
+    "INABILITY_DECISION",
     "INITIATOR_ROLES",
     "PLAN_SECTIONS",
     "TASK_REPORT",

@@ -241,10 +241,11 @@ class JointOperation:
         )
 
     def state_inability(
-        self, task_id: str, reasons: str, *, actor: Actor, at: datetime
+        self, task_id: str, reasons: str, *, decision_clock: Clock, actor: Actor, at: datetime
     ) -> JointOperation:
         """R-JNT-04: a written statement that the task cannot be done. It answers the report
-        clock (the agency did answer in time or not) until the lead decides."""
+        clock (the agency did answer in time or not) until the lead decides, on
+        ``decision_clock`` (the lead's)."""
         task = self._own_task(task_id, actor)
         if task.status is not TaskStatus.ASSIGNED:
             raise InvalidState(f"the task is {task.status.value}", field="taskId")
@@ -255,6 +256,7 @@ class JointOperation:
             inability=Inability(text, actor.person_id, at),
             late=at > task.report_clock.due,
             report_clock=replace(task.report_clock, state="met"),
+            decision_clock=decision_clock,
         )
         return replace(
             self,
@@ -301,7 +303,12 @@ class JointOperation:
         status = TaskStatus.INABILITY_ACCEPTED if accept else TaskStatus.INABILITY_REJECTED
         # A rejected reason means the task is still owed: its report clock runs again.
         clock = task.report_clock if accept else replace(task.report_clock, state="open")
-        decided = replace(task, status=status, inability=inability, report_clock=clock)
+        decision = (
+            replace(task.decision_clock, state="met") if task.decision_clock is not None else None
+        )
+        decided = replace(
+            task, status=status, inability=inability, report_clock=clock, decision_clock=decision
+        )
         note = f"{task_id}: {'接受' if accept else '不予认可'} {text}"
         if government_id:
             note += f"；报告{government_id}"

@@ -15,6 +15,8 @@ from coordination.domain.cooperation import Clock, require_text
 from coordination.domain.model import check_phone
 
 TASK_REPORT = "joint.task_report"
+#: The lead's decision on a written inability (R-JNT-04; a policy default limit).
+INABILITY_DECISION = "joint.inability_decision"
 
 
 class InitiationBasis(StrEnum):
@@ -164,6 +166,8 @@ class JointTask:
     reported_at: datetime | None = None
     late: bool = False  # reported after the report clock ran out (kept for supervision)
     inability: Inability | None = None
+    # R-JNT-04: the lead's clock to accept or reject a stated inability (None before one).
+    decision_clock: Clock | None = None
     # R-JNT-05 before the fact: the targets the task plans to inspect, and the warning for
     # each that another agency inspected within the window (综合查一次 — warn before planning).
     targets: tuple[InspectionTarget, ...] = ()

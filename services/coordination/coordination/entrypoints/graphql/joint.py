@@ -113,6 +113,11 @@ class JointTask:
     late: bool = strawberry.field(description="answered after the report clock ran out")
     inability: JointInability | None
     report_deadline: CooperationDeadline
+    decision_deadline: CooperationDeadline | None = strawberry.field(
+        default=None,
+        description="R-JNT-04: the lead's clock to accept or reject a written inability (a "
+        "policy default limit); null before an inability is stated",
+    )
     planned_targets: list[str] = strawberry.field(
         default_factory=list,
         description="R-JNT-05: the targets the task plans to inspect (licence number, or name"
@@ -167,6 +172,9 @@ class JointTask:
             if i
             else None,
             report_deadline=CooperationDeadline.of(t.report_clock, info),
+            decision_deadline=CooperationDeadline.of(t.decision_clock, info)
+            if t.decision_clock
+            else None,
             planned_targets=[x.key().split(":", 1)[1] for x in t.targets],
             inspect_once_warnings=[JointInspectOnceWarning.of(w) for w in t.inspect_once_warnings],
         )

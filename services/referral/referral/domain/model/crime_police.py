@@ -108,16 +108,10 @@ def record_police_decision(
     )
     if not filed and crime.stage is CrimeStage.SUPERVISION:
         # The procuratorate was already asked: nothing is left but to accept it (or wait
-        # for the procuratorate's notice); the agency decides, no new window runs.
-        return _step(
-            r,
-            replace(decided, stage=CrimeStage.SUPERVISION),
-            "police_not_filed",
-            actor,
-            at,
-            Status.CRIME_PENDING,
-            f"{n}：{why}",
-        )
+        # for the procuratorate's notice); the agency decides, and its outcome clock keeps
+        # running (no new window, and not met: the supervision has not ended).
+        moved = r._recorded("police_not_filed", actor, at, f"{n}：{why}")
+        return replace(moved, crime=replace(decided, stage=CrimeStage.SUPERVISION))
     return _decided(
         r,
         decided,
@@ -197,9 +191,13 @@ def request_supervision(
     procuratorate: AgencyRef | None,
     procuratorate_id: str,
     reason: str,
+    outcome_clock: ClockFor,
 ) -> Referral:
     """建议人民检察院依法进行立案监督: after the 不立案 notice or the upheld reconsideration.
-    The procuratorate is told (an inbox notice); it reads the case and changes nothing here."""
+    The procuratorate is told (an inbox notice); it reads the case and changes nothing here.
+    The transferring agency owns the case meanwhile: its outcome clock (a policy default,
+    no law gives one) runs until the police file the case on the procuratorate's notice or
+    the agency takes 不立案 as final (issue 14: no case without a running clock)."""
     crime = _crime(r, "ask the procuratorate to supervise", CrimeStage.NOT_FILED, CrimeStage.UPHELD)
     _require_agency(crime, actor, "ask the procuratorate to supervise")
     if procuratorate is None or procuratorate.kind != "procuratorate":
@@ -214,7 +212,8 @@ def request_supervision(
         supervision_requested_at=at,
         supervision_reason=why,
     )
-    return _step(r, asked, "request_supervision", actor, at, Status.CRIME_PENDING, why)
+    clock = outcome_clock(CrimeStage.SUPERVISION, at, crime.agency_id)
+    return _step(r, asked, "request_supervision", actor, at, Status.CRIME_PENDING, why, clock)
 
 
 def accept_not_filed(

@@ -306,7 +306,7 @@ class CrimeStage(StrEnum):
     NOT_FILED = "not_filed"  # 不予立案通知: reconsideration within 3 days (第九条)
     RECONSIDERATION = "reconsideration"  # 提请复议: the police answer within 3 days (第九条)
     UPHELD = "upheld"  # 复议维持不立案: the procuratorate asked within 3 days (第九条)
-    SUPERVISION = "supervision"  # 建议人民检察院立案监督
+    SUPERVISION = "supervision"  # 建议人民检察院立案监督: the agency records the outcome (default)
     FILED = "filed"  # 立案: materials handed over within 3 days (第十二条)
     HANDED_OVER = "handed_over"  # 移交完毕: the crime route ends with the police
     CLOSED_NOT_FILED = "closed_not_filed"  # 不立案 final: the administrative case reopens
@@ -320,6 +320,7 @@ CRIME_CLOCK_OF: dict[CrimeStage, str] = {
     CrimeStage.NOT_FILED: "crime_reconsideration_request",
     CrimeStage.RECONSIDERATION: "crime_reconsideration_answer",
     CrimeStage.UPHELD: "crime_supervision_request",
+    CrimeStage.SUPERVISION: "crime_supervision_outcome",
     CrimeStage.FILED: "crime_handover",
 }
 CRIME_CLOCKS: tuple[str, ...] = tuple(CRIME_CLOCK_OF.values())

@@ -21,7 +21,7 @@ class ReferralDeadline:
     kind: str = strawberry.field(
         description="send | accept | report | crime_head_decision | crime_transfer | "
         "crime_police_decision | crime_reconsideration_request | crime_reconsideration_answer "
-        "| crime_supervision_request | crime_handover (R-REF-14)"
+        "| crime_supervision_request | crime_supervision_outcome | crime_handover (R-REF-14)"
     )
     key: str = strawberry.field(description="stable identity of the clock (as in events)")
     state: str = strawberry.field(description="open | met | cancelled")

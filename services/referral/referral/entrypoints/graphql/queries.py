@@ -256,11 +256,12 @@ async def letter_signing_keys(
 
 @strawberry.type(
     description="A referral that is not finished and that no running clock or owner answers "
-    "for (the stall check, R-REF-07)."
+    "for (the stall check, R-REF-07), or a referred dispatch still waiting for an agency's "
+    "registration before its referral can be drafted (R-GRD-01)."
 )
 class ReferralStall:
-    subject_type: str = strawberry.field(description="Referral")
-    subject_id: strawberry.ID = strawberry.field(description="the referral's id")
+    subject_type: str = strawberry.field(description="Referral | Dispatch")
+    subject_id: strawberry.ID = strawberry.field(description="the referral's (dispatch's) id")
     status: str = strawberry.field(description="its status now")
     agency_ids: list[strawberry.ID] = strawberry.field(
         description="where it sits: the receiver, then the sender"
