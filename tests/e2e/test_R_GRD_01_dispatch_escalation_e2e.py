@@ -20,6 +20,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from tests.e2e.conftest import running_production
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_new_rules_e2e import _mutate, _sign
 from tests.e2e.test_R_GRD_01_dispatch_e2e import (
     DISPATCH,
@@ -135,3 +136,6 @@ async def test_R_GRD_01_R_SUP_02_a_late_accept_escalates_to_the_platform_leader_
         office = await _until(gw, justice, sid, "deadline.escalated", "agency")
         assert "超期报告" in office["title"] and "寒葱沟市场监管所" in office["title"], office
         assert office["readAt"] is None
+
+        # The scenario left no case without an owner and a running clock (issue 14).
+        await assert_no_stalls(gw)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.e2e.scenario import Gateway, eventually, run_slice
+from tests.e2e.stalls import assert_no_stalls
 from tests.integration.suite.test_graph_guide import guide_queries
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -96,3 +97,6 @@ async def test_R_SUP_02_R_NTF_04_the_guide_screens_are_one_request_each(
     assert report["pdfPath"].endswith(".pdf") or "pdf" in report["pdfPath"], report
     assert {"agencies", "overdue"} <= report.keys()
     assert board["viewer"]["agency"]["name"] == "抚远市司法局", board
+
+    # The scenario left no case without an owner and a running clock (issue 14).
+    await assert_no_stalls(gw)

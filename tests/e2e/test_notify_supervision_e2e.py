@@ -35,6 +35,7 @@ from liandong.suite import Service, Suite, build_service
 from notify.bootstrap import bootstrap as bootstrap_notify
 from tests.e2e.conftest import start_gateway
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(300)
@@ -315,6 +316,9 @@ async def test_R_SUP_02_unaccepted_referral_reminded_escalated_and_listed(live: 
             "/reports/monthly/2026-13.pdf", headers={"Authorization": f"Bearer {justice}"}
         )
         assert bad_pdf.status_code == 400
+
+        # The scenario left no case without an owner and a running clock (issue 14).
+        await assert_no_stalls(gw)
 
 
 async def _has(kinds: Any, kind: str) -> bool:

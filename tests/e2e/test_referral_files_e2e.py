@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from liandong.cli import app
 from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
 PHOTO = b"\xff\xd8\xff\xe0 site photo " * 2000
@@ -156,6 +157,9 @@ async def test_R_REF_02_R_REF_12_upload_generate_letter_sign_and_download(suite:
             read["transferLetterUrl"], headers={"Authorization": f"Bearer {other}"}
         )
         assert denied.status_code == 403
+
+        # The scenario left no case without an owner and a running clock (issue 14).
+        await assert_no_stalls(gw)
 
 
 SEND = "mutation($id: ID!) { sendReferral(id: $id) {" + RESULT + "} }"
