@@ -25,6 +25,7 @@ from liandong.cli import mint_token
 from liandong.suite import Suite
 from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, eventually, subscription_events
+from tests.e2e.stalls import assert_no_stalls
 
 
 class ReferralSentV1(EventPayload):
@@ -128,6 +129,9 @@ async def test_R_NTF_04_subscriber_receives_new_inbox_item_through_gateway(
         denial = await asyncio.wait_for(stranger.get(), timeout=30)
         assert denial.get("data") is None, denial
         assert "only staff of this agency" in json.dumps(denial["errors"], ensure_ascii=False)
+
+        # The scenario left no case without an owner and a running clock (issue 14).
+        await assert_no_stalls(gw)
     finally:
         for task in (listening, refused):
             task.cancel()

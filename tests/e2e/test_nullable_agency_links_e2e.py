@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, run_slice
+from tests.e2e.stalls import assert_no_stalls
 
 LIST = """{ referrals(first: 20) { totalCount edges { node {
   id senderId receiverId sender { id name } receiver { id name } } } } }"""
@@ -39,3 +40,6 @@ async def test_R_REF_03_an_agency_unknown_to_coordination_nulls_only_its_link(
         errors = body.get("errors") or []
         assert errors and all(e["extensions"]["code"] == "NOT_FOUND" for e in errors), errors
         assert all("receiver" in e.get("path", []) for e in errors), errors
+
+        # The scenario left no case without an owner and a running clock (issue 14).
+        await assert_no_stalls(gw)
