@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Err
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.stalls import assert_no_stalls
 
 EXAMPLES_PER_OPERATION = 4
 LEAKS = re.compile(
@@ -104,3 +105,5 @@ async def test_fuzz_graph_through_gateway_no_5xx_and_stable_error_codes(
     )
     assert operations > 20, "introspection found almost nothing to fuzz"
     assert not problems, "\n".join(problems[:15])
+    # Whatever the fuzzer managed to create has an owner and a running clock (issue 14).
+    await assert_no_stalls(embedded_gateway)

@@ -48,6 +48,7 @@ from graphql import (
 
 from liandong.testing.drafts import draft_input
 from tests.e2e.scenario import STEP, Gateway, eventually
+from tests.e2e.stalls import assert_no_stalls
 
 VICTIM = "fy-market"
 VICTIM_TOWNSHIP = "fy-hancong"
@@ -388,3 +389,5 @@ async def red_team(gw: Gateway) -> None:
     # Requests the gateway could not even run would prove nothing: there are none.
     assert [r for r in report.rows if r[2].startswith("error")] == []
     assert report.successes() == []
+    # The victims' cases kept their owners and running clocks through it all (issue 14).
+    await assert_no_stalls(gw)
