@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import STALLS, assert_no_stalls
+from tests.e2e.test_new_rules_e2e import ACK, _notice
 from tests.e2e.test_referral_e2e import _mutate, _sent_referral
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +33,8 @@ mutation($id: ID!) {
 }"""
 DISPUTES = """
 query { disputes(agencyId: "fy-hancong") {
-  edges { node { id referralId status interimHandler { id } currentStep { number name } } } } }
+  edges { node { id referralId status interimHandler { id }
+                 currentStep { number name decidedById due } } } } }
 """
 
 
@@ -70,6 +73,19 @@ async def test_R_REF_07_third_agency_interim_handler_and_FY_decline_leave_no_sta
     d = await eventually(dispute, what="the dispute opened for the decline")
     assert d["status"] == "OPEN" and d["interimHandler"] == {"id": "fy-nongqiao"}, d
     assert d["currentStep"]["name"] == "government_decision", d  # FY: 报请市人民政府决定
+    # R-NTF-04: the government, which decides this step, has it in its inbox with the
+    # step's due time; its receipt is recorded.
+    assert d["currentStep"]["decidedById"] == "fy-gov", d
+    notice = await _notice(gw, gov, "dispute.opened", d["id"])
+    assert notice["dueAt"] is not None, notice
+    assert datetime.fromisoformat(notice["dueAt"]) == datetime.fromisoformat(
+        d["currentStep"]["due"]
+    ), (notice, d)
+    signed = await _mutate(gw, gov, ACK, "acknowledgeInboxItem", id=notice["id"])
+    assert signed["readAt"], signed
+    # The interim handler, which must act meanwhile, is told too (R-REF-07).
+    interim = await _notice(gw, gw.mint("fy-nongqiao", ["clerk"]), "dispute.opened", d["id"])
+    assert interim["readAt"] is None, interim
     await assert_no_stalls(gw)
     # Only the supervising bodies run the check.
     clerk = await gw.query(gw.mint("fy-hancong", ["clerk"]), STALLS)
