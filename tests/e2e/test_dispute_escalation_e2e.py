@@ -26,6 +26,7 @@ import kernel
 from kernel.settings import Settings
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_new_rules_e2e import ACK, _notice
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DECLINE, READ, _mutate, _sent_referral
 
@@ -142,6 +143,16 @@ async def test_R_DSP_02_step_timeout_escalates_through_the_bus_then_ruling_reass
     assert step1["endedBy"] == "escalated_deadline_missed", step1
     # The system escalated, not a party.
     assert up["history"][-1]["actorId"] == "system", up["history"]
+    # R-NTF-04: the body the dispute went up to has it in its inbox, due with the step; its
+    # receipt is recorded.
+    coord = gw.mint("fy-coord", ["clerk"])
+    notice = await _notice(gw, coord, "dispute.escalated", dispute_id)
+    assert notice["dueAt"] is not None, notice
+    assert datetime.fromisoformat(notice["dueAt"]) == datetime.fromisoformat(
+        up["currentStep"]["due"]
+    ), (notice, up["currentStep"])
+    signed = await _mutate(gw, coord, ACK, "acknowledgeInboxItem", id=notice["id"])
+    assert signed["readAt"], signed
 
     # It went through the bus: notify published deadline.missed.v1 for the dispute, once.
     body = await gw.query(supervisor, RECORD, {"f": {"subject": dispute_id}})
@@ -177,4 +188,7 @@ async def test_R_DSP_02_step_timeout_escalates_through_the_bus_then_ruling_reass
     # The new accept clock starts from the moved "now" (the ruling), not the real time.
     new_due = datetime.fromisoformat(accepts[-1]["due"])
     assert new_due > first_due, accepts
+    # The agency the ruling names is told (R-DSP-03), as well as by the referral itself.
+    ruled_notice = await _notice(gw, gw.mint("fy-nongqiao", ["clerk"]), "dispute.ruled", dispute_id)
+    assert ruled_notice["readAt"] is None, ruled_notice
     await assert_no_stalls(gw)
