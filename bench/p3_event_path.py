@@ -109,7 +109,7 @@ async def outbox_path(mode: Mode, name: str, count: int, calls: dict[str, list[f
 
         await bus.subscribe(SubscriptionSpec(f"{name}.p3", ["fuyuan.bench.#"], side_effect))
         relay = OutboxRelay([aggregates.collection], bus, owner=f"{name}-relay", batch_size=100)
-        aggregates.set_on_commit(relay.committed)
+        aggregates.set_on_commit(relay.committed, before_write=relay.writing)
         relay.start()
         events = [_event(n) for n in range(count)]
         queue: asyncio.Queue[int] = asyncio.Queue()

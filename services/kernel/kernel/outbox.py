@@ -92,15 +92,30 @@ class AggregateCollection:
 
     ``on_commit(collection_name, aggregate_id)`` is called after every successful write that
     added events (the relay's ``committed``), so events leave soon after the commit instead
-    of at the next sweep.
+    of at the next sweep. ``before_write`` (the relay's ``writing``) is called just before
+    such a write: the server's change event of the write may reach the relay before the
+    writer resumes to call ``on_commit``, and must not be taken for another replica's.
     """
 
-    def __init__(self, collection: Collection, on_commit: Callable[[str, str], None] | None = None):
+    def __init__(
+        self,
+        collection: Collection,
+        on_commit: Callable[[str, str], None] | None = None,
+        *,
+        before_write: Callable[[str, str], None] | None = None,
+    ):
         self.collection = collection
         self._on_commit = on_commit
+        self._before_write = before_write
 
-    def set_on_commit(self, on_commit: Callable[[str, str], None] | None) -> None:
+    def set_on_commit(
+        self,
+        on_commit: Callable[[str, str], None] | None,
+        *,
+        before_write: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._on_commit = on_commit
+        self._before_write = before_write
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("outbox_n", 1)], name="outbox_pending")
@@ -118,6 +133,7 @@ class AggregateCollection:
         full["version"] = 1
         full["outbox"] = [e.to_document() for e in events]
         full["outbox_n"] = len(events)
+        self._writing(full["_id"], events)
         try:
             with store_span("insert", self.collection.name):
                 await self.collection.insert_one(full)
@@ -149,6 +165,7 @@ class AggregateCollection:
         unset_fields = list(unset)
         if unset_fields:
             update["$unset"] = {f: "" for f in unset_fields}
+        self._writing(aggregate_id, events)
         with store_span("update", self.collection.name):
             matched = await self.collection.update_one(
                 {"_id": aggregate_id, "version": expected_version}, update
@@ -160,6 +177,10 @@ class AggregateCollection:
             )
         self._committed(aggregate_id, events)
         return new_version
+
+    def _writing(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
+        if events and self._before_write is not None:
+            self._before_write(self.collection.name, aggregate_id)
 
     def _committed(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
         if events and self._on_commit is not None:
@@ -220,6 +241,12 @@ class OutboxRelay:
         pass, which starts now (``AggregateCollection``'s ``on_commit``)."""
         self._own[aggregate_id] = time.monotonic()
         self._announce(collection, aggregate_id)
+
+    def writing(self, collection: str, aggregate_id: str) -> None:
+        """This process is about to commit new events of the aggregate
+        (``AggregateCollection``'s ``before_write``): the server's change event of that
+        write is this process's own, even if it arrives before :meth:`committed`."""
+        self._own[aggregate_id] = time.monotonic()
 
     def _announce(self, collection: str, aggregate_id: str) -> None:
         self._hints.setdefault(collection, {})[aggregate_id] = None

@@ -337,7 +337,10 @@ async def test_another_replicas_commit_wakes_the_relay_through_the_change_stream
             await asyncio.sleep(0.05)
         assert await effect.coll.count({}) == 1
         assert relay.stats.streamed == 1
-        own = AggregateCollection(world.store.collection("counters"), relay.committed)
+        # Wired as the runtime wires a service's aggregates (kernel.runtime).
+        own = AggregateCollection(
+            world.store.collection("counters"), relay.committed, before_write=relay.writing
+        )
         await own.insert({"_id": "here", "value": 1}, [event(1, "here")])
         while await effect.coll.count({}) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
