@@ -16,7 +16,7 @@ import pytest
 
 from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.mongo_store import open_mongo_store
-from kernel.auth import ensure_dev_keys
+from kernel.auth import TokenIssuer, ensure_dev_keys, service_principal
 from kernel.bus import SubscriptionSpec
 from kernel.caller import Caller
 from kernel.clock import system_clock
@@ -76,6 +76,13 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
 ) -> None:
     # Production settings: errors are masked there, and that is what clients would see.
     keys = ensure_dev_keys(tmp_path)
+    # Production boots only with the referral service's own token (kernel.service_identity).
+    service_token = tmp_path / "referral-service-token"
+    service_token.write_text(
+        TokenIssuer(
+            keys.private_key_file.read_bytes(), kid=keys.kid, issuer="liandong", audience="liandong"
+        ).issue(service_principal("referral", "fuyuan"))
+    )
     settings = Settings(
         data_dir=tmp_path,
         store="mongo",
@@ -89,6 +96,7 @@ async def test_database_restart_mid_writes_clean_errors_and_consistent_aggregate
         gateway_hmac_secret=GATEWAY_SECRET,
         # Production signs letters only with keys the deployment provides (kernel.signing).
         letter_signing_keys_dir=tmp_path / "letter-keys",
+        service_token_file=service_token,
     )
     SigningKeys(tmp_path / "letter-keys", generate_missing=True).private_key("fy-market")
     bus = MemoryBus()

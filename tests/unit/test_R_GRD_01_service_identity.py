@@ -5,6 +5,7 @@ GET it makes (a brief outage retried, a refusal not)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -31,6 +32,7 @@ from kernel.service_identity import (
     FetchUnavailable,
     ServiceClient,
     ServiceCredential,
+    ServiceIdentityError,
 )
 from kernel.settings import Settings
 
@@ -200,3 +202,77 @@ def test_R_GRD_01_the_graph_refuses_a_service_identity(tmp_path: Path) -> None:
     with pytest.raises(GraphQLError) as e:
         context(SERVICE).principal()
     assert e.value.extensions is not None and e.value.extensions["code"] == "FORBIDDEN"
+
+
+def _verifier(tmp_path: Path) -> TokenVerifier:
+    keys = ensure_dev_keys(tmp_path)
+    return TokenVerifier.from_file(
+        keys.jwks_file, issuer="liandong", audience="liandong", district="huancui"
+    )
+
+
+def _token_file(tmp_path: Path, principal: Principal, *, ttl: timedelta, keys_dir: Path) -> Path:
+    keys = ensure_dev_keys(keys_dir)
+    issuer = TokenIssuer(
+        keys.private_key_file.read_bytes(), kid=keys.kid, issuer="liandong", audience="liandong"
+    )
+    file = tmp_path / "service-token"
+    file.write_text(issuer.issue(principal, ttl=ttl) + "\n")
+    return file
+
+
+def test_R_GRD_01_production_without_a_service_token_file_stops_the_boot(tmp_path: Path) -> None:
+    credential = ServiceCredential(_settings(tmp_path, env="production"), "referral")
+    with pytest.raises(ServiceIdentityError, match="LIANDONG_SERVICE_TOKEN_FILE is not set"):
+        credential.check(_verifier(tmp_path))
+    # Outside production the token is minted from the development keys: nothing to check.
+    ServiceCredential(_settings(tmp_path), "referral").check(_verifier(tmp_path))
+
+
+def test_R_GRD_01_a_valid_service_token_file_passes_the_start_check(tmp_path: Path) -> None:
+    file = _token_file(
+        tmp_path,
+        service_principal("referral", "huancui"),
+        ttl=timedelta(minutes=5),
+        keys_dir=tmp_path,
+    )
+    settings = _settings(tmp_path, env="production", service_token_file=file)
+    ServiceCredential(settings, "referral").check(_verifier(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "cannot read"),
+        ("empty", "is empty"),
+        ("expired", "refused by this district's verifier"),
+        ("other keys", "refused by this district's verifier"),
+        ("other district", "refused by this district's verifier"),
+        ("a clerk", "not the referral service's own"),
+        ("another service", "not the referral service's own"),
+    ],
+)
+def test_R_GRD_01_a_service_token_file_the_suite_would_refuse_stops_the_boot(
+    tmp_path: Path, case: str, expected: str
+) -> None:
+    ok = service_principal("referral", "huancui")
+    principal, ttl, keys_dir = ok, timedelta(minutes=5), tmp_path
+    if case == "expired":
+        ttl = timedelta(minutes=-5)  # past the verifier's leeway
+    elif case == "other keys":
+        keys_dir = tmp_path / "elsewhere"
+    elif case == "other district":
+        principal = service_principal("referral", "fuyuan")
+    elif case == "a clerk":
+        principal = Principal("u1", "张三", "hc-market", "huancui", ("clerk",))
+    elif case == "another service":
+        principal = service_principal("notify", "huancui")
+    file = _token_file(tmp_path, principal, ttl=ttl, keys_dir=keys_dir)
+    if case == "missing":
+        file.unlink()
+    elif case == "empty":
+        file.write_text("\n")
+    settings = _settings(tmp_path, env="production", service_token_file=file)
+    with pytest.raises(ServiceIdentityError, match=expected) as raised:
+        ServiceCredential(settings, "referral").check(_verifier(tmp_path))
+    assert str(file) in str(raised.value)

@@ -26,10 +26,23 @@ from pathlib import Path
 
 import httpx
 
-from kernel.auth import TokenIssuer, ensure_dev_keys, service_principal
+from kernel.auth import (
+    AuthError,
+    TokenIssuer,
+    TokenVerifier,
+    ensure_dev_keys,
+    is_service,
+    service_principal,
+)
 from kernel.settings import DEFAULT_PORTS, Settings
 
-__all__ = ["FetchRefused", "FetchUnavailable", "ServiceClient", "ServiceCredential"]
+__all__ = [
+    "FetchRefused",
+    "FetchUnavailable",
+    "ServiceClient",
+    "ServiceCredential",
+    "ServiceIdentityError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +65,11 @@ class FetchUnavailable(Exception):
     """The other service stayed unavailable through every attempt."""
 
 
+class ServiceIdentityError(RuntimeError):
+    """The service's own token is missing or not one the suite accepts as this service: the
+    boot stops here, naming the setting or the file, instead of failing on first use."""
+
+
 class ServiceCredential:
     """The bearer token of ``service`` (see the module docstring)."""
 
@@ -72,6 +90,42 @@ class ServiceCredential:
         if self._minted is None or self._minted[1] - time.time() < _RENEW_BEFORE_SECONDS:
             self._minted = self._mint()
         return self._minted[0]
+
+    def check(self, verifier: TokenVerifier) -> None:
+        """At start: a token file, when set (always in production), must hold a token that
+        ``verifier`` accepts (signature, issuer, audience, expiry, district) as exactly this
+        service. Raises :class:`ServiceIdentityError` naming what is wrong; without the check
+        a deployment would start and then dead-letter its first referred dispatch."""
+        path = self._settings.service_token_file
+        if path is None:
+            if self._settings.env == "production":
+                raise ServiceIdentityError(
+                    "LIANDONG_SERVICE_TOKEN_FILE is not set: in production the identity "
+                    f"provider issues the {self._service} service's token (sub and agency "
+                    f"service:{self._service}, the one role {self._service}_service)"
+                )
+            return  # minted from the development keys at each use
+        try:
+            token = self._read(path)
+        except (OSError, RuntimeError) as exc:
+            raise ServiceIdentityError(
+                f"LIANDONG_SERVICE_TOKEN_FILE={path}: cannot read the {self._service} "
+                f"service's token: {exc}"
+            ) from exc
+        try:
+            principal = verifier.verify(token)
+        except AuthError as exc:
+            raise ServiceIdentityError(
+                f"LIANDONG_SERVICE_TOKEN_FILE={path}: the token is refused by this district's "
+                f"verifier ({exc.reason}): {exc}"
+            ) from exc
+        if not is_service(principal, self._service):
+            raise ServiceIdentityError(
+                f"LIANDONG_SERVICE_TOKEN_FILE={path}: the token is not the {self._service} "
+                f"service's own (sub {principal.person_id!r}, agency {principal.agency_id!r}, "
+                f"roles {list(principal.roles)}; expected sub and agency "
+                f"service:{self._service} with the one role {self._service}_service)"
+            )
 
     @staticmethod
     def _read(path: Path) -> str:
@@ -109,7 +163,7 @@ class ServiceClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._credential = credential
+        self.credential = credential
         self._attempts = max(1, attempts)
         self._backoff = backoff_seconds
         self._timeout = timeout_seconds
@@ -151,7 +205,7 @@ class ServiceClient:
         raise FetchUnavailable(f"GET {url} failed {self._attempts} times; last: {last}")
 
     async def _get(self, url: str, max_bytes: int) -> bytes:
-        headers = {"Authorization": f"Bearer {self._credential.token()}"}
+        headers = {"Authorization": f"Bearer {self.credential.token()}"}
         async with (
             httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client,
             client.stream("GET", url, headers=headers) as response,

@@ -99,6 +99,11 @@ def bootstrap(deps: Deps) -> ReferralService:
     consents = ElectronicConsents(deps.store)
     letters = LetterRegister(deps.store)
     waiting = WaitingDispatches(deps.store)
+    photos_client = ServiceClient.to(settings, "coordination", NAME)
+    # A production deployment without its own token (or with one the district's verifier
+    # refuses) stops here, naming the file, instead of dead-lettering its first referred
+    # dispatch with photos.
+    photos_client.credential.check(deps.verifier)
     handlers = ReferralHandlers(
         referrals,
         agencies,
@@ -115,7 +120,7 @@ def bootstrap(deps: Deps) -> ReferralService:
         # A deployment without keys in production stops here, naming the setting.
         signing=load_signing_keys(settings),
         # R-GRD-01: a referred dispatch's photos, under this service's own identity.
-        dispatch_photos=CoordinationPhotos(ServiceClient.to(settings, "coordination", NAME)),
+        dispatch_photos=CoordinationPhotos(photos_client),
         waiting=waiting,
     )
     reactions = handlers.reactions
