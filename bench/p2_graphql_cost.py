@@ -10,15 +10,14 @@ mounts one extra route on the service's
 FastAPI app (bench-only code): it verifies the token, calls the same
 ``ReferralRepository.search`` with the same filter and builds exactly the JSON the GraphQL
 query returns — checked equal before measuring. Both are served by the same uvicorn server and
-loaded by the same client process.
+loaded by the same client: ``wrk`` where installed (issue 21: the Python load generator was
+itself the limit of P1), else ``bench.loadgen``; both run outside this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import cProfile
-import pstats
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +27,9 @@ import uvicorn
 from fastapi import Header, HTTPException
 from fastapi.responses import JSONResponse
 
-from bench.common import Figure, Mode, private_name, run_load
+from bench.common import Figure, LoadResult, Mode, private_name, run_load
 from bench.template import Cloner, sent_referral_document
+from bench.wrk import WrkResult, have_wrk, run_wrk
 from liandong.gateway import free_port
 
 RECEIVER = "fy-hancong"
@@ -103,37 +103,73 @@ def _plain_page(rows: list[Any], first: int, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _profile(app: Any, body: dict[str, Any], headers: dict[str, str]) -> tuple[float, str]:
-    """One GraphQL request in process under cProfile: its wall time and where it goes —
-    the store query with decoding into domain objects (shared with the plain route), the
-    resolver's building of GraphQL objects, and the rest (strawberry's execution and
-    serialisation)."""
-    profiler = cProfile.Profile()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
+async def _load(
+    url: str,
+    body: dict[str, Any] | None,
+    headers: dict[str, str],
+    connections: int,
+    duration: float,
+    warmup: float,
+) -> LoadResult | WrkResult:
+    """Throughput and latency of ``url`` (POST ``body``, or GET without one): with ``wrk``
+    where installed (issue 21: the Python client was itself the limit of P1), else
+    ``bench.loadgen``; both run outside this process."""
+    if have_wrk():
+        await run_wrk(url, body, headers, connections=connections, duration=warmup)
+        got = await run_wrk(url, body, headers, connections=connections, duration=duration)
+        if got.non_2xx or got.errors:
+            raise RuntimeError(
+                f"{url}: {got.non_2xx} non-2xx answers, {got.errors} socket errors under wrk"
+            )
+        return got
+    return await run_load(
+        url,
+        method="POST" if body is not None else "GET",
+        body=body,
+        headers=headers,
+        workers=connections,
+        duration=duration,
+        warmup=warmup,
+    )
+
+
+async def _profile(
+    app: Any, repository: Any, body: dict[str, Any], headers: dict[str, str], runs: int = 5
+) -> tuple[float, str]:
+    """The median of ``runs`` GraphQL requests in process (no client, no socket), split into
+    the store query with decoding into domain objects (``ReferralRepository.search``, timed
+    around the call, as the plain route makes it) and the rest: the resolver's building of
+    GraphQL objects, strawberry's execution and the JSON. Timed, not profiled: cProfile
+    splits a coroutine's time at every resume and its figures do not add up."""
+    spent: list[float] = []
+    search = repository.search
+
+    async def timed_search(*args: Any, **kwargs: Any) -> Any:
         t0 = time.perf_counter()
-        profiler.enable()
-        response = await client.post("/graphql", json=body, headers=headers)
-        profiler.disable()
-        elapsed = (time.perf_counter() - t0) * 1000
-    response.raise_for_status()
-    stats: Any = pstats.Stats(profiler)
-    cumulative: dict[str, float] = {}
-    for (filename, _line, function), entry in stats.stats.items():
-        if filename.endswith("adapters/repository.py") and function in (
-            "search",
-            "referral_from_document",
-        ):
-            cumulative[function] = cumulative.get(function, 0.0) + entry[3] * 1000
-        if filename.endswith("entrypoints/graphql/schema.py") and function == "referrals":
-            cumulative["resolver"] = cumulative.get("resolver", 0.0) + entry[3] * 1000
-    search = cumulative.get("search", 0.0)
-    resolver = cumulative.get("resolver", 0.0)
+        try:
+            return await search(*args, **kwargs)
+        finally:
+            spent.append((time.perf_counter() - t0) * 1000)
+
+    transport = httpx.ASGITransport(app=app)
+    totals: list[tuple[float, float]] = []
+    repository.search = timed_search
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
+            for _ in range(runs):
+                spent.clear()
+                t0 = time.perf_counter()
+                response = await client.post("/graphql", json=body, headers=headers)
+                elapsed = (time.perf_counter() - t0) * 1000
+                response.raise_for_status()
+                totals.append((elapsed, sum(spent)))
+    finally:
+        del repository.search  # the class's method again
+    totals.sort()
+    elapsed, store = totals[len(totals) // 2]
     note = (
-        f"store query + decoding {search:.0f} ms (decoding "
-        f"{cumulative.get('referral_from_document', 0.0):.0f}), building GraphQL objects "
-        f"{resolver - search:.0f} ms, strawberry execution and the rest "
-        f"{elapsed - resolver:.0f} ms (profiler overhead included)"
+        f"median of {runs}: store query + decoding {store:.0f} ms, resolver objects, "
+        f"strawberry execution and JSON {elapsed - store:.0f} ms"
     )
     return elapsed, note
 
@@ -212,25 +248,11 @@ async def run(mode: Mode) -> list[Figure]:
         # "overdue" may flip between the two calls only if a clock expires in between.
         if via_graphql != via_plain:
             raise RuntimeError("the plain route's JSON differs from the GraphQL answer")
-        workers = 4
+        connections = 4
         duration, warmup = (15.0, 3.0) if mode.quick else (60.0, 5.0)
-        gql = await run_load(
-            graphql_url,
-            body=body,
-            headers=headers,
-            workers=workers,
-            duration=duration,
-            warmup=warmup,
-        )
-        plain_load = await run_load(
-            plain_url,
-            method="GET",
-            headers=headers,
-            workers=workers,
-            duration=duration,
-            warmup=warmup,
-        )
-        hot = await _profile(app, body, headers)
+        gql = await _load(graphql_url, body, headers, connections, duration, warmup)
+        plain_load = await _load(plain_url, None, headers, connections, duration, warmup)
+        hot = await _profile(app, repository, body, headers)
     finally:
         if server is not None and serving is not None:
             server.should_exit = True
@@ -238,6 +260,11 @@ async def run(mode: Mode) -> list[Figure]:
                 await serving
         await service.runtime.stop()  # the store's files go with the run directory
     ratio = gql.throughput / plain_load.throughput
+    load_client = (
+        f"wrk -c{connections} -t1"
+        if have_wrk()
+        else f"bench.loadgen, {connections} workers (wrk not installed)"
+    )
     return [
         Figure("P2", "page of 100 via /graphql: throughput", gql.throughput, "req/s"),
         Figure(
@@ -245,7 +272,15 @@ async def run(mode: Mode) -> list[Figure]:
         ),
         Figure("P2", "page of 100 via /graphql: p95", gql.p(95), "ms"),
         Figure("P2", "page of 100 via plain route: p95", plain_load.p(95), "ms"),
-        Figure("P2", "throughput ratio graphql / plain", ratio, "×", "≥ 0.3", ratio >= 0.3),
+        Figure(
+            "P2",
+            "throughput ratio graphql / plain",
+            ratio,
+            "×",
+            "≥ 0.3",
+            ratio >= 0.3,
+            note=f"client: {load_client}",
+        ),
         Figure(
             "P2",
             "profile: one GraphQL page of 100, in process",

@@ -47,17 +47,21 @@ def _ms(text: str) -> float:
 
 async def run_wrk(
     url: str,
-    body: dict[str, Any],
+    body: dict[str, Any] | None,
     headers: dict[str, str],
     *,
     connections: int,
     duration: float,
     threads: int = 1,
 ) -> WrkResult:
-    """POST ``body`` as JSON to ``url`` over ``connections`` keep-alive connections for
-    ``duration`` seconds."""
-    all_headers = {"Content-Type": "application/json", **headers}
-    script = "wrk.method = 'POST'\nwrk.body = " + json.dumps(json.dumps(body)) + "\n"
+    """POST ``body`` as JSON to ``url`` (GET ``url`` when ``body`` is None) over
+    ``connections`` keep-alive connections for ``duration`` seconds."""
+    if body is None:
+        all_headers = dict(headers)
+        script = "wrk.method = 'GET'\n"
+    else:
+        all_headers = {"Content-Type": "application/json", **headers}
+        script = "wrk.method = 'POST'\nwrk.body = " + json.dumps(json.dumps(body)) + "\n"
     for name, value in all_headers.items():
         script += f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
     # wrk's --latency table has no p95; the done() hook prints it (in microseconds).
