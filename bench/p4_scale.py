@@ -4,7 +4,8 @@ The referral service runs in this process over a private database of the MongoDB
 wire-protocol server, with the indexes it creates at start. The collection is filled in
 steps (quick: 1k, 5k; full: 10k, 100k, 1M) with realistic documents — clones of one referral
 sent through the real service, varied in sender, receiver, status, dates and clocks
-(bench.template) — by ``insert_many`` in batches of 1 000 in the repository's document shape.
+(bench.template) — by ``insert_many`` in batches of 1 000 (four in flight) in the repository's
+document shape.
 
 At each size two lists are read through the service's GraphQL ``referrals`` query (in
 process, no network: the figure is the service, not a socket), pages of 20 following the
@@ -20,6 +21,7 @@ is sampled, which shows where the load time goes. A load that would exceed the b
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from datetime import UTC, datetime
@@ -45,6 +47,25 @@ RECEIVER = "fy-hancong"
 PAGE = 20
 PAGES = 3
 BATCH = 1000
+
+#: insert_many calls in flight while loading: the server spends part of each call waiting for
+#: its log; measured here 1,113 docs/s with one in flight against 1,614 with four.
+LOADERS = 4
+
+
+async def _load(collection: Any, cloner: Cloner, stored: int, size: int) -> int:
+    """Insert clones ``stored`` … ``size - 1`` in batches of ``BATCH``, ``LOADERS`` batches
+    in flight; the new count."""
+    starts = iter(range(stored, size, BATCH))
+
+    async def loader() -> None:
+        for start in starts:  # shared: each batch is taken by exactly one loader
+            batch = [cloner.clone(start + i) for i in range(min(BATCH, size - start))]
+            await collection.insert_many(batch)
+
+    await asyncio.gather(*(loader() for _ in range(LOADERS)))
+    return size
+
 
 _NODE = "cursor node { id status title createdAt receiver { id } acceptDeadline { due overdue } }"
 LIST_RECEIVED = f"""
@@ -230,10 +251,7 @@ async def run(mode: Mode) -> list[Figure]:
             cpu_server, cpu_me = cpu_seconds(ferret), cpu_seconds(me)
             before = stored
             t0 = time.perf_counter()
-            while stored < size:
-                batch = [cloner.clone(stored + i) for i in range(min(BATCH, size - stored))]
-                await collection.insert_many(batch)
-                stored += len(batch)
+            stored = await _load(collection, cloner, stored, size)
             step = time.perf_counter() - t0
             load_seconds += step
             server_share = (cpu_seconds(ferret) - cpu_server) / step
