@@ -61,11 +61,11 @@ def test_committed_api_schema_is_the_composition_of_the_committed_sdl() -> None:
 # and enum value described). The figures may only go down: a new field comes with its
 # description, and documenting old ones lowers them here.
 UNDESCRIBED_AT_MOST = {
-    "types": 16,
-    "fields": 117,
-    "arguments": 43,
-    "input fields": 41,
-    "enum values": 23,
+    "types": 4,
+    "fields": 0,
+    "arguments": 0,
+    "input fields": 0,
+    "enum values": 0,
 }
 
 

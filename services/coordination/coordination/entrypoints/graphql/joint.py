@@ -38,18 +38,48 @@ from coordination.entrypoints.graphql.types import (
     connection,
     load_agency,
 )
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, expose_enum, page_size
 
 READ = "jointOperation"  # the matrix's read rule (kernel.authz)
 
-strawberry.enum(
+expose_enum(
     jnt.InitiationBasis,
-    name="JointInitiationBasis",
-    description="R-JNT-01: higher_authority (上级部署), prominent_violations (政府针对违法行为"
+    "JointInitiationBasis",
+    "R-JNT-01: higher_authority (上级部署), prominent_violations (政府针对违法行为"
     "突出领域), legal_office_request (法制机构应申请)",
+    {
+        "higher_authority": "上级机关部署: deployed by a higher authority (its leader or the "
+        "government initiates)",
+        "prominent_violations": "政府针对违法行为突出的领域: the government initiates it for a "
+        "field with prominent violations",
+        "legal_office_request": "法制机构应申请: the legal office (coordination body or justice "
+        "bureau) initiates it at an agency's request (`requestedByAgencyId`)",
+    },
 )
-strawberry.enum(jnt.OperationStatus, name="JointOperationStatus")
-strawberry.enum(jnt.TaskStatus, name="JointTaskStatus")
+expose_enum(
+    jnt.OperationStatus,
+    "JointOperationStatus",
+    "Where a joint operation (联合执法) stands: planning → commenting → in progress (R-JNT-02).",
+    {
+        "planning": "initiated; the lead (牵头单位) writes the plan",
+        "commenting": "the plan is submitted; the cooperating agencies (配合单位) comment on it",
+        "in_progress": "started; tasks are assigned and reported (R-JNT-04)",
+    },
+)
+expose_enum(
+    jnt.TaskStatus,
+    "JointTaskStatus",
+    "Where a cooperating agency's joint task stands (R-JNT-04).",
+    {
+        "assigned": "assigned with a deadline; the agency owes its report",
+        "reported": "the agency reported it (see `report`, `late`)",
+        "inability_stated": "书面说明: the agency stated in writing why it cannot do it; the "
+        "lead decides",
+        "inability_accepted": "the lead accepted the reason; nothing more is owed",
+        "inability_rejected": "the lead rejected the reason; the agency still owes the task "
+        "(the rejection may be reported to the government)",
+    },
+)
 JointInitiationBasis = jnt.InitiationBasis
 JointOperationStatus = jnt.OperationStatus
 JointTaskStatus = jnt.TaskStatus
@@ -57,62 +87,95 @@ JointTaskStatus = jnt.TaskStatus
 
 @strawberry.type(description="The lead's plan (联合执法方案), R-JNT-02.")
 class JointPlan:
-    legal_basis: str
-    goal: str
-    scope: str
-    field: str
-    division_of_duties: str
-    steps: str
-    joint_method: str
-    safeguards: str
-    version: int
-    submitted_by: str
-    submitted_at: datetime | None
+    legal_basis: str = strawberry.field(description="法律依据: the laws the operation rests on")
+    goal: str = strawberry.field(description="执法目标: what the operation is to achieve")
+    scope: str = strawberry.field(description="执法范围: the places and parties it covers")
+    field: str = strawberry.field(description="执法领域: the enforcement field")
+    division_of_duties: str = strawberry.field(
+        description="职责分工: who does what among the lead and cooperating agencies"
+    )
+    steps: str = strawberry.field(description="实施步骤: the steps and their dates")
+    joint_method: str = strawberry.field(
+        description="联合方式: how the agencies work together (joint inspection, ...)"
+    )
+    safeguards: str = strawberry.field(description="保障措施: staff, vehicles, funds and so on")
+    version: int = strawberry.field(
+        description="1, 2, …: each resubmission is a new version the agencies comment on"
+    )
+    submitted_by: str = strawberry.field(description="the person id of who submitted it")
+    submitted_at: datetime | None = strawberry.field(
+        description="when this version was submitted (+08:00)"
+    )
 
 
 @strawberry.type(description="R-JNT-03: general (牵头) or daily (配合) liaison.")
 class JointLiaison:
-    agency_id: strawberry.ID
+    agency_id: strawberry.ID = strawberry.field(description="the agency id the liaison is for")
     role: str = strawberry.field(description="general | daily")
-    name: str
-    phone: str
+    name: str = strawberry.field(description="the liaison's name (联络员)")
+    phone: str = strawberry.field(description="the liaison's phone number, as given")
 
 
 @strawberry.type(description="A cooperating agency's comment on a plan version (R-JNT-02).")
 class JointPlanComment:
-    agency_id: strawberry.ID
-    plan_version: int
-    text: str
-    commented_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(
+        description="the agency id of the cooperating agency that commented"
+    )
+    plan_version: int = strawberry.field(description="the plan version it commented on")
+    text: str = strawberry.field(description="the comment (意见)")
+    commented_by: str = strawberry.field(description="the person id of who commented")
+    at: datetime = strawberry.field(description="when (+08:00)")
 
 
 @strawberry.type(description="A written statement that a task cannot be done (R-JNT-04).")
 class JointInability:
-    reasons: str
-    stated_by: str
-    stated_at: datetime
+    reasons: str = strawberry.field(description="why the task cannot be done (书面说明)")
+    stated_by: str = strawberry.field(description="the person id of who stated it")
+    stated_at: datetime = strawberry.field(description="when it was stated (+08:00)")
     accepted: bool | None = strawberry.field(description="null while the lead has not decided")
-    decision_reason: str
-    decided_by: str | None
-    decided_at: datetime | None
-    reported_to_government_id: strawberry.ID | None
+    decision_reason: str = strawberry.field(
+        description="the lead's reason for accepting or rejecting; empty while undecided"
+    )
+    decided_by: str | None = strawberry.field(
+        description="the person id of who decided for the lead; null while undecided"
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="when the lead decided (+08:00); null while undecided"
+    )
+    reported_to_government_id: strawberry.ID | None = strawberry.field(
+        description="the government's agency id a rejection was reported to (R-JNT-04); "
+        "null when not reported"
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="A task of a cooperating agency (R-JNT-04).")
 class JointTask:
-    id: strawberry.ID
-    operation_id: strawberry.ID
-    agency_id: strawberry.ID
-    description: str
-    deadline: date
-    status: JointTaskStatus
-    assigned_at: datetime
-    report: str
-    reported_at: datetime | None
+    id: strawberry.ID = strawberry.field(
+        description="the task's id, unique across operations (an entity key)"
+    )
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    agency_id: strawberry.ID = strawberry.field(
+        description="the agency id of the cooperating agency that owes it (see `agency`)"
+    )
+    description: str = strawberry.field(description="what is to be done")
+    deadline: date = strawberry.field(
+        description="the last day to do it (a date in Asia/Shanghai); the report is due "
+        "within the district's limit of working days after it (5 in CQ, R-JNT-04)"
+    )
+    status: JointTaskStatus = strawberry.field(description="where the task stands")
+    assigned_at: datetime = strawberry.field(description="when it was assigned (+08:00)")
+    report: str = strawberry.field(description="the agency's report; empty until reported")
+    reported_at: datetime | None = strawberry.field(
+        description="when it was reported (+08:00); null until then"
+    )
     late: bool = strawberry.field(description="answered after the report clock ran out")
-    inability: JointInability | None
-    report_deadline: CooperationDeadline
+    inability: JointInability | None = strawberry.field(
+        description="the written statement that it cannot be done; null when none"
+    )
+    report_deadline: CooperationDeadline = strawberry.field(
+        description="the report clock: the district's limit of working days after the "
+        "task's deadline (5 in CQ, R-JNT-04)"
+    )
     decision_deadline: CooperationDeadline | None = strawberry.field(
         default=None,
         description="R-JNT-04: the lead's clock to accept or reject a written inability (a "
@@ -129,7 +192,9 @@ class JointTask:
         "warned before the inspection (综合查一次)",
     )
 
-    @strawberry.field
+    @strawberry.field(
+        description="the agency that owes the task; null when unknown to the directory"
+    )
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id))
 
@@ -182,28 +247,53 @@ class JointTask:
 
 @strawberry.type(description="A joint enforcement operation (联合执法), R-JNT-01…04.")
 class JointOperation:
-    id: strawberry.ID
-    title: str
-    basis: JointInitiationBasis
-    basis_reference: str
-    initiated_by: str
-    initiator_agency_id: strawberry.ID | None
-    requested_by_agency_id: strawberry.ID | None
-    lead_id: strawberry.ID
-    cooperating_ids: list[strawberry.ID]
-    status: JointOperationStatus
-    initiated_at: datetime
-    plan: JointPlan | None
-    liaisons: list[JointLiaison]
-    comments: list[JointPlanComment]
+    id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    title: str = strawberry.field(description="its title, as the initiator gave it")
+    basis: JointInitiationBasis = strawberry.field(
+        description="on what basis it was initiated (R-JNT-01)"
+    )
+    basis_reference: str = strawberry.field(
+        description="the deployment document, government decision or request (文号)"
+    )
+    initiated_by: str = strawberry.field(description="the person id of who initiated it")
+    initiator_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency id the initiator acted for; null when not acting for one"
+    )
+    requested_by_agency_id: strawberry.ID | None = strawberry.field(
+        description="LEGAL_OFFICE_REQUEST only: the agency id that asked; null otherwise"
+    )
+    lead_id: strawberry.ID = strawberry.field(
+        description="the agency id of the lead (牵头单位, see `lead`)"
+    )
+    cooperating_ids: list[strawberry.ID] = strawberry.field(
+        description="agency ids of the cooperating agencies (配合单位)"
+    )
+    status: JointOperationStatus = strawberry.field(description="where the operation stands")
+    initiated_at: datetime = strawberry.field(description="when it was initiated (+08:00)")
+    plan: JointPlan | None = strawberry.field(
+        description="the current plan (R-JNT-02); null until the lead submits one"
+    )
+    liaisons: list[JointLiaison] = strawberry.field(
+        description="the lead's general liaison and each cooperating agency's daily liaison "
+        "(R-JNT-03), as named so far"
+    )
+    comments: list[JointPlanComment] = strawberry.field(
+        description="the cooperating agencies' comments on every plan version, oldest first"
+    )
     awaiting_comments_from: list[strawberry.ID] = strawberry.field(
         description="cooperating agencies yet to comment on the current plan (R-JNT-02)"
     )
-    started_at: datetime | None
-    tasks: list[JointTask]
-    history: list[CooperationTransition]
+    started_at: datetime | None = strawberry.field(
+        description="when it started (+08:00); null before"
+    )
+    tasks: list[JointTask] = strawberry.field(
+        description="the tasks assigned to the cooperating agencies (R-JNT-04)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded transition, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the lead agency; null when unknown to the directory")
     async def lead(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.lead_id))
 
@@ -281,49 +371,75 @@ JointOperationResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(description="A joint operation to initiate (R-JNT-01).")
 class InitiateJointOperationInput:
-    title: str
-    basis: JointInitiationBasis
+    title: str = strawberry.field(description="its title; required")
+    basis: JointInitiationBasis = strawberry.field(
+        description="the basis; it decides which roles may initiate"
+    )
     basis_reference: str = strawberry.field(description="部署文件 / 政府决定 / 申请 文号")
-    lead_id: strawberry.ID
-    cooperating_ids: list[strawberry.ID]
+    lead_id: strawberry.ID = strawberry.field(description="the lead agency's id (牵头单位)")
+    cooperating_ids: list[strawberry.ID] = strawberry.field(
+        description="the cooperating agencies' ids (配合单位); at least one, not the lead"
+    )
     requested_by_agency_id: strawberry.ID | None = strawberry.field(
         default=None, description="legal_office_request only: the agency that asked"
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="The lead's plan (联合执法方案, R-JNT-02): every section is required; the "
+    "first one missing is named in the refusal."
+)
 class JointPlanInput:
-    legal_basis: str = ""
-    goal: str = ""
-    scope: str = ""
-    field: str = ""
-    division_of_duties: str = ""
-    steps: str = ""
-    joint_method: str = ""
-    safeguards: str = ""
+    legal_basis: str = strawberry.field(
+        default="", description="法律依据: the laws the operation rests on"
+    )
+    goal: str = strawberry.field(
+        default="", description="执法目标: what the operation is to achieve"
+    )
+    scope: str = strawberry.field(
+        default="", description="执法范围: the places and parties it covers"
+    )
+    field: str = strawberry.field(default="", description="执法领域: the enforcement field")
+    division_of_duties: str = strawberry.field(
+        default="", description="职责分工: who does what among the lead and cooperating agencies"
+    )
+    steps: str = strawberry.field(default="", description="实施步骤: the steps and their dates")
+    joint_method: str = strawberry.field(
+        default="", description="联合方式: how the agencies work together (joint inspection, ...)"
+    )
+    safeguards: str = strawberry.field(
+        default="", description="保障措施: staff, vehicles, funds and so on"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A liaison (联络员, R-JNT-03): name and phone.")
 class JointLiaisonInput:
-    name: str
-    phone: str
+    name: str = strawberry.field(description="the liaison's name; required")
+    phone: str = strawberry.field(description="a phone number that can be dialled; required")
 
 
-@strawberry.input
+@strawberry.input(description="The lead submits its plan and its general liaison (R-JNT-02/03).")
 class SubmitJointPlanInput:
-    operation_id: strawberry.ID
-    plan: JointPlanInput
-    general_liaison: JointLiaisonInput
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    plan: JointPlanInput = strawberry.field(description="the plan, every section filled")
+    general_liaison: JointLiaisonInput = strawberry.field(
+        description="the lead's general liaison (总联络员)"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A task for a cooperating agency (R-JNT-04).")
 class AssignJointTaskInput:
-    operation_id: strawberry.ID
-    agency_id: strawberry.ID
-    description: str
-    deadline: date
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    agency_id: strawberry.ID = strawberry.field(
+        description="the cooperating agency's id that is to do it"
+    )
+    description: str = strawberry.field(description="what is to be done; required")
+    deadline: date = strawberry.field(
+        description="the last day to do it; the report is due within the district's limit "
+        "of working days after it (R-JNT-04)"
+    )
     targets: list[JointInspectionTargetInput] = strawberry.field(
         default_factory=list,
         description="R-JNT-05: targets the task plans to inspect; warned about before it",
@@ -336,7 +452,11 @@ class JointQuery:
         description="One joint operation by id (null when absent or not yours to see: the lead, "
         "the cooperating agencies and the supervising roles see it)."
     )
-    async def joint_operation(self, info: Info, id: strawberry.ID) -> JointOperation | None:
+    async def joint_operation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="the operation's id")],
+    ) -> JointOperation | None:
         actor = acting(info.context.caller())
         o = await info.context.joint.operations.get(str(id))
         # Absent and not yours to see read the same (the matrix, coordination.jointOperation).
@@ -351,11 +471,19 @@ class JointQuery:
     async def joint_operations(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        status: JointOperationStatus | None = None,
-        basis: JointInitiationBasis | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency leads or cooperates in"),
+        ] = None,
+        status: Annotated[
+            JointOperationStatus | None, strawberry.argument(description="only in this status")
+        ] = None,
+        basis: Annotated[
+            JointInitiationBasis | None,
+            strawberry.argument(description="only those initiated on this basis"),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[JointOperation]:
         actor = acting(info.context.caller())
         first = page_size(first)
@@ -380,7 +508,14 @@ class JointQuery:
         description="Tasks assigned to an agency across the joint operations you may see."
     )
     async def joint_tasks(
-        self, info: Info, agency_id: strawberry.ID, status: JointTaskStatus | None = None
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the agency the tasks are assigned to")
+        ],
+        status: Annotated[
+            JointTaskStatus | None, strawberry.argument(description="only tasks in this status")
+        ] = None,
     ) -> list[JointTask]:
         actor = acting(info.context.caller())
         ops = await info.context.joint.operations.with_tasks_of(str(agency_id))
@@ -397,7 +532,9 @@ class JointQuery:
 class JointMutation:
     @strawberry.mutation(description="R-JNT-01: initiate a joint operation on a basis.")
     async def initiate_joint_operation(
-        self, info: Info, input: InitiateJointOperationInput
+        self,
+        info: Info,
+        input: Annotated[InitiateJointOperationInput, INPUT],
     ) -> JointOperationResult:
         caller = info.context.caller()
         cmd = InitiateJointOperation(
@@ -417,7 +554,9 @@ class JointMutation:
 
     @strawberry.mutation(description="R-JNT-02/03: the lead's plan and its general liaison.")
     async def submit_joint_plan(
-        self, info: Info, input: SubmitJointPlanInput
+        self,
+        info: Info,
+        input: Annotated[SubmitJointPlanInput, INPUT],
     ) -> JointOperationResult:
         caller = info.context.caller()
         x = input.plan
@@ -446,9 +585,16 @@ class JointMutation:
     async def comment_on_joint_plan(
         self,
         info: Info,
-        operation_id: strawberry.ID,
-        comment: str,
-        daily_liaison: JointLiaisonInput,
+        operation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the joint operation's id")
+        ],
+        comment: Annotated[
+            str, strawberry.argument(description="the agency's comment on the current plan")
+        ],
+        daily_liaison: Annotated[
+            JointLiaisonInput,
+            strawberry.argument(description="the agency's daily liaison (日常联络员, R-JNT-03)"),
+        ],
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
@@ -465,7 +611,11 @@ class JointMutation:
 
     @strawberry.mutation(description="R-JNT-02: start once every cooperating agency commented.")
     async def start_joint_operation(
-        self, info: Info, operation_id: strawberry.ID
+        self,
+        info: Info,
+        operation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the joint operation's id")
+        ],
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
@@ -475,7 +625,9 @@ class JointMutation:
 
     @strawberry.mutation(description="R-JNT-04: a task with a deadline for a cooperating agency.")
     async def assign_joint_task(
-        self, info: Info, input: AssignJointTaskInput
+        self,
+        info: Info,
+        input: Annotated[AssignJointTaskInput, INPUT],
     ) -> JointOperationResult:
         caller = info.context.caller()
         cmd = AssignJointTask(
@@ -494,7 +646,13 @@ class JointMutation:
 
     @strawberry.mutation(description="R-JNT-04: the cooperating agency reports its task.")
     async def report_joint_task(
-        self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, summary: str
+        self,
+        info: Info,
+        operation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the joint operation's id")
+        ],
+        task_id: Annotated[strawberry.ID, strawberry.argument(description="the task reported")],
+        summary: Annotated[str, strawberry.argument(description="the report; required")],
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
@@ -506,7 +664,17 @@ class JointMutation:
 
     @strawberry.mutation(description="R-JNT-04: explain in writing why a task cannot be done.")
     async def state_joint_task_inability(
-        self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, reasons: str
+        self,
+        info: Info,
+        operation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the joint operation's id")
+        ],
+        task_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the task that cannot be done")
+        ],
+        reasons: Annotated[
+            str, strawberry.argument(description="why, in writing (书面说明); required")
+        ],
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
@@ -523,11 +691,24 @@ class JointMutation:
     async def decide_joint_task_inability(
         self,
         info: Info,
-        operation_id: strawberry.ID,
-        task_id: strawberry.ID,
-        accept: bool,
-        reason: str,
-        report_to_government: bool = False,
+        operation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the joint operation's id")
+        ],
+        task_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the task whose inability is decided")
+        ],
+        accept: Annotated[
+            bool,
+            strawberry.argument(description="true: the reason stands; false: the task is owed"),
+        ],
+        reason: Annotated[str, strawberry.argument(description="the lead's reason; required")],
+        report_to_government: Annotated[
+            bool,
+            strawberry.argument(
+                description="report a rejection to the government (required where the "
+                "district's policy says so, as in CQ); refused with an acceptance"
+            ),
+        ] = False,
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
