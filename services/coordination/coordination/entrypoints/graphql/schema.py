@@ -34,13 +34,14 @@ from coordination.entrypoints.graphql.technical import (
     TechnicalSupportQuery,
 )
 from coordination.entrypoints.graphql.types import Agency
+from kernel import graphql_roots
 from kernel.graphql import UserError, schema_config, schema_extensions
 
 __all__ = ["CoordinationContext", "Info", "build_schema"]
 
 
 # The order of the bases is the order of the root fields in the SDL.
-@strawberry.type
+@strawberry.type(description=graphql_roots.QUERY)
 class Query(
     AgencyQuery,
     CatalogueQuery,
@@ -59,7 +60,7 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(description=graphql_roots.MUTATION)
 class Mutation(
     AgencyMutation,
     CatalogueMutation,
@@ -77,7 +78,7 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(description=graphql_roots.SUBSCRIPTION)
 class Subscription(DispatchSubscription):
     pass
 

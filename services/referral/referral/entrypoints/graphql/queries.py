@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from kernel import graphql_roots
 from kernel.errors import DomainError
 from kernel.graphql import (
     AfterArg,
@@ -303,7 +304,7 @@ async def referral_stalls(info: Info) -> list[ReferralStall]:
     ]
 
 
-@strawberry.type
+@strawberry.type(description=graphql_roots.QUERY)
 class Query:
     referral = strawberry.field(
         resolver=referral,
