@@ -18,14 +18,16 @@ from coordination.entrypoints.graphql.dispatch import (
     DispatchQuery,
     DispatchSubscription,
 )
-from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+from coordination.entrypoints.graphql.dispute_mutations import DisputeMutation
+from coordination.entrypoints.graphql.disputes import Dispute, DisputeQuery
 from coordination.entrypoints.graphql.duties import DutyMutation, DutyQuery
 from coordination.entrypoints.graphql.information import (
     InformationMutation,
     InformationQueries,
 )
-from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
+from coordination.entrypoints.graphql.joint import JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
+from coordination.entrypoints.graphql.joint_mutations import JointMutation
 from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery, RoutineQuery
 from coordination.entrypoints.graphql.referrals import Referral
 from coordination.entrypoints.graphql.stalls import StallQuery
