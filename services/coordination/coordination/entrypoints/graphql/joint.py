@@ -72,20 +72,30 @@ JointOperationStatus = jnt.OperationStatus
 JointTaskStatus = jnt.TaskStatus
 
 
+# R-JNT-02: each section of the plan, described once for the plan and for its input.
+_PLAN_GLOSS = {
+    "legal_basis": "the laws the operation rests on",
+    "goal": "what the operation is to achieve",
+    "scope": "the places and parties it covers",
+    "field": "the enforcement field",
+    "division_of_duties": "who does what among the lead and cooperating agencies",
+    "steps": "the steps and their dates",
+    "joint_method": "how the agencies work together (joint inspection, ...)",
+    "safeguards": "staff, vehicles, funds and so on",
+}
+PLAN_SECTION = {attr: f"{zh}: {_PLAN_GLOSS[attr]}" for attr, _, zh in jnt.PLAN_SECTIONS}
+
+
 @strawberry.type(description="The lead's plan (联合执法方案), R-JNT-02.")
 class JointPlan:
-    legal_basis: str = strawberry.field(description="法律依据: the laws the operation rests on")
-    goal: str = strawberry.field(description="执法目标: what the operation is to achieve")
-    scope: str = strawberry.field(description="执法范围: the places and parties it covers")
-    field: str = strawberry.field(description="执法领域: the enforcement field")
-    division_of_duties: str = strawberry.field(
-        description="职责分工: who does what among the lead and cooperating agencies"
-    )
-    steps: str = strawberry.field(description="实施步骤: the steps and their dates")
-    joint_method: str = strawberry.field(
-        description="联合方式: how the agencies work together (joint inspection, ...)"
-    )
-    safeguards: str = strawberry.field(description="保障措施: staff, vehicles, funds and so on")
+    legal_basis: str = strawberry.field(description=PLAN_SECTION["legal_basis"])
+    goal: str = strawberry.field(description=PLAN_SECTION["goal"])
+    scope: str = strawberry.field(description=PLAN_SECTION["scope"])
+    field: str = strawberry.field(description=PLAN_SECTION["field"])
+    division_of_duties: str = strawberry.field(description=PLAN_SECTION["division_of_duties"])
+    steps: str = strawberry.field(description=PLAN_SECTION["steps"])
+    joint_method: str = strawberry.field(description=PLAN_SECTION["joint_method"])
+    safeguards: str = strawberry.field(description=PLAN_SECTION["safeguards"])
     version: int = strawberry.field(
         description="1, 2, …: each resubmission is a new version the agencies comment on"
     )

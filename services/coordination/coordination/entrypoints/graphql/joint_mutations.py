@@ -21,7 +21,11 @@ from coordination.application.joint import (
     SubmitJointPlan,
 )
 from coordination.domain import joint as jnt
-from coordination.entrypoints.graphql.joint import JointInitiationBasis, JointOperation
+from coordination.entrypoints.graphql.joint import (
+    PLAN_SECTION,
+    JointInitiationBasis,
+    JointOperation,
+)
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionTargetInput
 from coordination.entrypoints.graphql.types import Info, as_result
 from kernel.graphql import INPUT, UserError
@@ -60,26 +64,16 @@ class InitiateJointOperationInput:
     "first one missing is named in the refusal."
 )
 class JointPlanInput:
-    legal_basis: str = strawberry.field(
-        default="", description="法律依据: the laws the operation rests on"
-    )
-    goal: str = strawberry.field(
-        default="", description="执法目标: what the operation is to achieve"
-    )
-    scope: str = strawberry.field(
-        default="", description="执法范围: the places and parties it covers"
-    )
-    field: str = strawberry.field(default="", description="执法领域: the enforcement field")
+    legal_basis: str = strawberry.field(default="", description=PLAN_SECTION["legal_basis"])
+    goal: str = strawberry.field(default="", description=PLAN_SECTION["goal"])
+    scope: str = strawberry.field(default="", description=PLAN_SECTION["scope"])
+    field: str = strawberry.field(default="", description=PLAN_SECTION["field"])
     division_of_duties: str = strawberry.field(
-        default="", description="职责分工: who does what among the lead and cooperating agencies"
+        default="", description=PLAN_SECTION["division_of_duties"]
     )
-    steps: str = strawberry.field(default="", description="实施步骤: the steps and their dates")
-    joint_method: str = strawberry.field(
-        default="", description="联合方式: how the agencies work together (joint inspection, ...)"
-    )
-    safeguards: str = strawberry.field(
-        default="", description="保障措施: staff, vehicles, funds and so on"
-    )
+    steps: str = strawberry.field(default="", description=PLAN_SECTION["steps"])
+    joint_method: str = strawberry.field(default="", description=PLAN_SECTION["joint_method"])
+    safeguards: str = strawberry.field(default="", description=PLAN_SECTION["safeguards"])
 
 
 @strawberry.input(description="A liaison (联络员, R-JNT-03): name and phone.")
