@@ -233,7 +233,9 @@ AssistanceResult = Annotated[
 class AssistancePhoneCallInput:
     caller: str = strawberry.field(description="who called, for the requester")
     called: str = strawberry.field(description="who took the call at the helper")
-    at: datetime | None = strawberry.field(default=None, description="default: now")
+    at: datetime | None = strawberry.field(
+        default=None, description="when the call was made (+08:00); default: now"
+    )
 
 
 @strawberry.input(description="A request for assistance (协助执法) to another agency (R-AST-01).")

@@ -179,7 +179,7 @@ class DisputeOutcome:
 class AgreementConfirmation:
     agency_id: strawberry.ID = strawberry.field(description="the party that confirmed")
     person_id: str = strawberry.field(description="its leader who confirmed")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when the leader confirmed (+08:00)")
 
 
 @strawberry.type(

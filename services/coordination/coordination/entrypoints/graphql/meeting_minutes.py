@@ -120,7 +120,7 @@ class MeetingFiling:
     agency_id: strawberry.ID = strawberry.field(
         description="the office the minutes were filed with"
     )
-    filed_at: datetime = strawberry.field(description="when")
+    filed_at: datetime = strawberry.field(description="when they were filed (+08:00)")
     filed_by: str = strawberry.field(description="who filed them (person id)")
 
     @strawberry.field(description="the office the minutes were filed with, resolved")

@@ -90,7 +90,7 @@ def _handlers(info: Info) -> MeetingHandlers:
 @strawberry.type(description="An attendee's answer to the notice (参会回执).")
 class MeetingRsvp:
     agency_id: strawberry.ID = strawberry.field(description="the invited agency")
-    attending: bool = strawberry.field(description="it attends")
+    attending: bool = strawberry.field(description="true: it attends; false: it sends apologies")
     delegate: str = strawberry.field(description="who attends for it")
     answered_by: str = strawberry.field(description="who answered (person id)")
     at: datetime = strawberry.field(description="when it answered")
@@ -106,7 +106,7 @@ class Meeting:
     routine_name: str | None = strawberry.field(
         description="the district's routine meeting it is, if routine"
     )
-    title: str = strawberry.field(description="its title")
+    title: str = strawberry.field(description="its title, as the notice gives it")
     convener_id: strawberry.ID = strawberry.field(description="the agency that convenes it")
     starts_at: datetime = strawberry.field(description="when it starts")
     place: str = strawberry.field(description="where it is held")
