@@ -348,6 +348,11 @@ class AssistanceQuery:
         )
 
 
+AssistanceIdArg = Annotated[
+    strawberry.ID, strawberry.argument(description="the assistance request's id (协助执法)")
+]
+
+
 @strawberry.type
 class AssistanceMutation:
     @strawberry.mutation(
@@ -375,7 +380,7 @@ class AssistanceMutation:
     async def send_assistance_letter(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         letter_number: Annotated[
             str, strawberry.argument(description="the letter's number (文号)")
         ],
@@ -413,7 +418,7 @@ class AssistanceMutation:
     async def refer_assistance_to_mediation(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         disagreement: Annotated[
             str, strawberry.argument(description="why the requester disputes the refusal")
         ],
@@ -430,7 +435,7 @@ class AssistanceMutation:
     async def record_assistance_mediation(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         outcome: Annotated[
             AssistanceMediationOutcome, strawberry.argument(description="assist or refusal_upheld")
         ],
@@ -448,7 +453,7 @@ class AssistanceMutation:
     async def report_assistance_result(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         summary: Annotated[str, strawberry.argument(description="what was done")],
     ) -> AssistanceResult:
         caller = info.context.caller()

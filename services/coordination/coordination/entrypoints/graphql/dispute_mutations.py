@@ -224,7 +224,7 @@ class DisputeMutation:
     async def confirm_dispute_agreement(
         self,
         info: Info,
-        dispute_id: Annotated[strawberry.ID, strawberry.argument(description="the dispute")],
+        dispute_id: Annotated[strawberry.ID, strawberry.argument(description="the dispute's id")],
         revision: Annotated[
             int, strawberry.argument(description="the revision the leader read and confirms")
         ],

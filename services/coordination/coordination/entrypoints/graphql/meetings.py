@@ -80,6 +80,9 @@ MeetingKind = mtg.MeetingKind
 MeetingStatus = mtg.MeetingStatus
 
 
+MeetingIdArg = Annotated[strawberry.ID, strawberry.argument(description="the meeting's id")]
+
+
 def _handlers(info: Info) -> MeetingHandlers:
     handlers = info.context.meetings
     if handlers is None:  # wired in bootstrap; only a bare context lacks it
@@ -380,7 +383,7 @@ class MeetingMutation:
     async def rsvp_meeting(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         attending: Annotated[bool, strawberry.argument(description="the agency attends")],
         delegate: Annotated[str, strawberry.argument(description="who attends for it")] = "",
     ) -> MeetingResult:
@@ -414,7 +417,7 @@ class MeetingMutation:
     async def answer_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         revision: Annotated[int, strawberry.argument(description="the draft answered")],
         agrees: Annotated[
             bool, strawberry.argument(description="the agency agrees (false: it objects)")
@@ -436,7 +439,7 @@ class MeetingMutation:
     async def issue_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         number: Annotated[str, strawberry.argument(description="the minutes' number (文号)")],
     ) -> MeetingResult:
         caller = info.context.caller()
@@ -449,7 +452,7 @@ class MeetingMutation:
     async def file_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         with_agency_id: Annotated[
             strawberry.ID,
             strawberry.argument(
@@ -467,7 +470,7 @@ class MeetingMutation:
     async def complete_meeting_task(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         task_id: Annotated[
             strawberry.ID,
             strawberry.argument(
