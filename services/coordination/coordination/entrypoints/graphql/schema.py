@@ -36,14 +36,14 @@ from coordination.entrypoints.graphql.technical import (
     TechnicalSupportQuery,
 )
 from coordination.entrypoints.graphql.types import Agency
-from kernel import graphql_roots
+from kernel import schema_docs
 from kernel.graphql import UserError, schema_config, schema_extensions
 
 __all__ = ["CoordinationContext", "Info", "build_schema"]
 
 
 # The order of the bases is the order of the root fields in the SDL.
-@strawberry.type(description=graphql_roots.QUERY)
+@strawberry.type(description=schema_docs.QUERY)
 class Query(
     AgencyQuery,
     CatalogueQuery,
@@ -62,7 +62,7 @@ class Query(
     pass
 
 
-@strawberry.type(description=graphql_roots.MUTATION)
+@strawberry.type(description=schema_docs.MUTATION)
 class Mutation(
     AgencyMutation,
     CatalogueMutation,
@@ -80,7 +80,7 @@ class Mutation(
     pass
 
 
-@strawberry.type(description=graphql_roots.SUBSCRIPTION)
+@strawberry.type(description=schema_docs.SUBSCRIPTION)
 class Subscription(DispatchSubscription):
     pass
 

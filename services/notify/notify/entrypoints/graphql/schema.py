@@ -8,7 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.federation import Schema
 
-from kernel import graphql_roots
+from kernel import schema_docs
 from kernel.graphql import UserError, schema_config, schema_extensions
 from notify.entrypoints.graphql import inbox, record, supervision, work
 from notify.entrypoints.graphql import webhooks as hooks
@@ -19,7 +19,7 @@ from notify.entrypoints.graphql.types import InboxItem, NotifyContext
 __all__ = ["NotifyContext", "build_schema"]
 
 
-@strawberry.type(description=graphql_roots.QUERY)
+@strawberry.type(description=schema_docs.QUERY)
 class Query:
     viewer = inbox.viewer
     my_inbox = inbox.my_inbox
@@ -29,13 +29,13 @@ class Query:
     quarterly_bulletin = supervision.quarterly_bulletin
 
 
-@strawberry.type(description=graphql_roots.SUBSCRIPTION)
+@strawberry.type(description=schema_docs.SUBSCRIPTION)
 class Subscription:
     inbox_item_added = inbox.inbox_item_added
     work_queue_changed = work.work_queue_changed
 
 
-@strawberry.type(description=graphql_roots.MUTATION)
+@strawberry.type(description=schema_docs.MUTATION)
 class Mutation:
     acknowledge_inbox_item = inbox.acknowledge_inbox_item
     register_webhook = hooks.register_webhook

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from kernel import graphql_roots
+from kernel import schema_docs
 from kernel.errors import DomainError
 from kernel.graphql import (
     AfterArg,
@@ -304,7 +304,7 @@ async def referral_stalls(info: Info) -> list[ReferralStall]:
     ]
 
 
-@strawberry.type(description=graphql_roots.QUERY)
+@strawberry.type(description=schema_docs.QUERY)
 class Query:
     referral = strawberry.field(
         resolver=referral,
