@@ -157,8 +157,8 @@ class DisputeOutcome:
         description="the agreement, minutes or decision the outcome rests on (its 文号 or title)"
     )
     signatories: list[strawberry.ID] = strawberry.field(
-        description="agency ids of those bound by it: the parties whose leaders confirmed the "
-        "agreement, the agencies that agreed the minutes, or the deciding body"
+        description="agency ids of those who agreed to it: the parties whose leaders confirmed "
+        "the agreement, or the agencies that agreed the minutes; empty for a decision"
     )
     responsible_agency_id: strawberry.ID = strawberry.field(
         description="the agency id made responsible for the case or duty (see `responsibleAgency`)"
