@@ -11,9 +11,22 @@ import { readFile, writeFile } from 'node:fs/promises';
 import process from 'node:process';
 
 import { getStitchedSchemaFromSupergraphSdl } from '@graphql-tools/federation';
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 
 const USAGE = 'usage: node api-schema.mjs SUPERGRAPH_FILE [--out FILE]';
+
+// Types the stitching adds for its own use that no field of the public schema reaches: the
+// argument type of its transport directive, which it does not print. Left out like the other
+// federation internals (no client can use them; codegen would make them `any` scalars).
+const INTERNAL_TYPES = new Set(['TransportOptions']);
+
+function publicSchema(schema) {
+  const config = schema.toConfig();
+  return new GraphQLSchema({
+    ...config,
+    types: config.types.filter((type) => !INTERNAL_TYPES.has(type.name)),
+  });
+}
 
 async function main(argv) {
   const args = [...argv];
@@ -35,7 +48,7 @@ async function main(argv) {
   try {
     const supergraphSdl = await readFile(args[0], 'utf8');
     const schema = getStitchedSchemaFromSupergraphSdl({ supergraphSdl });
-    text = printSchema(lexicographicSortSchema(schema)) + '\n';
+    text = printSchema(lexicographicSortSchema(publicSchema(schema))) + '\n';
   } catch (error) {
     console.error(`api-schema.mjs: ${error.message}`);
     return 1;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 18: a typed client compiles against the committed public schema. Installs this
 # folder's own packages (never gateway/node_modules), generates TypeScript from
-# gateway/api.graphql and the guide's queries (docs/graph.md) with graphql-codegen, and
-# compiles it with tsc. Fails when the schema and the guide's queries disagree.
+# gateway/api.graphql and the guide's queries (docs/graph.md) with graphql-codegen,
+# checks that no field of them is left untyped (a scalar without a type), and compiles it
+# with tsc. Fails when the schema and the guide's queries disagree.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then

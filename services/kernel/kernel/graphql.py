@@ -18,6 +18,7 @@ from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.fastapi import BaseContext
 from strawberry.schema.config import StrawberryConfig
 
+from kernel import schema_docs
 from kernel.actions import ActionCheck
 from kernel.auth import AuthError, Principal, TokenVerifier, accept_service_identity
 from kernel.caller import Caller
@@ -127,8 +128,8 @@ def expose_enum(
 
 def schema_config() -> StrawberryConfig:
     """The configuration every subgraph's schema takes: ``datetime`` is the China-time
-    ``DateTime`` above."""
-    return StrawberryConfig(scalar_map={datetime: DateTime})
+    ``DateTime`` above; ``date`` and ``Decimal`` are strawberry's, described for clients."""
+    return StrawberryConfig(scalar_map={datetime: DateTime, **schema_docs.SCALARS})
 
 
 def graphql_error(message: str, code: str, **extra: Any) -> GraphQLError:

@@ -58,7 +58,9 @@ class LiaisonInput:
 @strawberry.input(description="An agency to register, or its new registration (R-AG-01/02).")
 class RegisterAgencyInput:
     id: strawberry.ID = strawberry.field(description="the agency's id")
-    name: str = strawberry.field(description="its name")
+    name: str = strawberry.field(
+        description="its official name in Chinese, as letters and notices address it"
+    )
     kind: AgencyKind = strawberry.field(description="what kind of agency it is")
     internal_unit: bool = strawberry.field(
         default=False, description="an internal unit (内设机构), which does not act in its own name"

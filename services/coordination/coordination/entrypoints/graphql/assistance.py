@@ -233,7 +233,9 @@ AssistanceResult = Annotated[
 class AssistancePhoneCallInput:
     caller: str = strawberry.field(description="who called, for the requester")
     called: str = strawberry.field(description="who took the call at the helper")
-    at: datetime | None = strawberry.field(default=None, description="default: now")
+    at: datetime | None = strawberry.field(
+        default=None, description="when the call was made (+08:00); default: now"
+    )
 
 
 @strawberry.input(description="A request for assistance (协助执法) to another agency (R-AST-01).")
@@ -346,6 +348,11 @@ class AssistanceQuery:
         )
 
 
+AssistanceIdArg = Annotated[
+    strawberry.ID, strawberry.argument(description="the assistance request's id (协助执法)")
+]
+
+
 @strawberry.type
 class AssistanceMutation:
     @strawberry.mutation(
@@ -373,7 +380,7 @@ class AssistanceMutation:
     async def send_assistance_letter(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         letter_number: Annotated[
             str, strawberry.argument(description="the letter's number (文号)")
         ],
@@ -411,7 +418,7 @@ class AssistanceMutation:
     async def refer_assistance_to_mediation(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         disagreement: Annotated[
             str, strawberry.argument(description="why the requester disputes the refusal")
         ],
@@ -428,7 +435,7 @@ class AssistanceMutation:
     async def record_assistance_mediation(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         outcome: Annotated[
             AssistanceMediationOutcome, strawberry.argument(description="assist or refusal_upheld")
         ],
@@ -446,7 +453,7 @@ class AssistanceMutation:
     async def report_assistance_result(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: AssistanceIdArg,
         summary: Annotated[str, strawberry.argument(description="what was done")],
     ) -> AssistanceResult:
         caller = info.context.caller()

@@ -17,7 +17,7 @@ from kernel.graphql import UserError
 
 @strawberry.type(description="A day of an official holiday schedule.")
 class HolidayScheduleDay:
-    date: date = strawberry.field(description="the day")
+    date: date = strawberry.field(description="the calendar day (YYYY-MM-DD, China)")
     name: str = strawberry.field(description="the festival it belongs to, or a note")
 
 

@@ -115,7 +115,7 @@ class CatalogueRoutingRule:
 @strawberry.type(description="One version of a catalogue entry: what changed, who, when.")
 class CatalogueEntryVersion:
     version: int = strawberry.field(description="the version number")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when the change was made (+08:00)")
     actor_id: str = strawberry.field(description="who changed it (person id)")
     actor_agency_id: strawberry.ID | None = strawberry.field(
         description="the agency that changed it"
@@ -337,7 +337,9 @@ class CatalogueQuery:
     async def jurisdiction(
         self,
         info: Info,
-        matter_code: Annotated[str, strawberry.argument(description="the matter")],
+        matter_code: Annotated[
+            str, strawberry.argument(description="the matter's code in the catalogue (R-CAT-01)")
+        ],
         township_id: Annotated[
             strawberry.ID, strawberry.argument(description="the township where it happened")
         ],
@@ -410,7 +412,9 @@ class DefineCatalogueEntryInput:
 
 @strawberry.input(description="R-CAT-04: designate who handles a matter nobody owns.")
 class DesignateResponsibleAgencyInput:
-    matter_code: str = strawberry.field(description="the matter")
+    matter_code: str = strawberry.field(
+        description="the code of the matter nobody owns (a new code when it has none yet)"
+    )
     responsible_agency_id: strawberry.ID = strawberry.field(description="the agency designated")
     basis: str = strawberry.field(description="the decision that designates (文号)")
     matter_name: str = strawberry.field(

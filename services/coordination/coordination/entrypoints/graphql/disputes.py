@@ -1,9 +1,9 @@
 """Jurisdiction disputes in the graph (R-DSP-01…04): Dispute is an entity other subgraphs
-may extend (referral links its declined referrals to it)."""
+may extend (referral links its declined referrals to it), and its reads; the actions are in
+dispute_mutations.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
@@ -11,15 +11,6 @@ from typing import Annotated
 import strawberry
 
 from coordination.application.actions import dispute_actions
-from coordination.application.disputes import (
-    ConfirmDisputeAgreement,
-    EscalateDispute,
-    GiveDisputeOpinion,
-    OpenDispute,
-    ProposeDisputeAgreement,
-    RequestCaseTransfer,
-    RuleDispute,
-)
 from coordination.domain.dispute import Dispute as DisputeModel
 from coordination.domain.dispute import DisputeKind as DomainDisputeKind
 from coordination.domain.dispute import DisputeStatus as DomainDisputeStatus
@@ -32,29 +23,59 @@ from coordination.entrypoints.graphql.types import (
     FirstArg,
     Info,
     OrderArg,
-    as_result,
     list_query,
     load_agency,
     time_connection,
 )
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.graphql import Connection, ListOrder, UserError, action_fields, page_size
+from kernel.graphql import (
+    Connection,
+    ListOrder,
+    action_fields,
+    expose_enum,
+    page_size,
+)
 
-strawberry.enum(DomainDisputeStatus, name="DisputeStatus", description="open or ruled")
-strawberry.enum(
+expose_enum(
+    DomainDisputeStatus,
+    "DisputeStatus",
+    "open or ruled",
+    {
+        "open": "being settled up the ladder (R-DSP-02); the interim handler acts meanwhile",
+        "ruled": "settled by a binding outcome (R-DSP-03); see `Dispute.outcome`",
+    },
+)
+expose_enum(
     DomainDisputeKind,
-    name="DisputeKind",
-    description="jurisdiction (R-DSP-01) or a township's request to pass a case up (R-DSP-04)",
+    "DisputeKind",
+    "jurisdiction (R-DSP-01) or a township's request to pass a case up (R-DSP-04)",
+    {
+        "jurisdiction": "管辖争议: agencies dispute who handles a case or a duty (R-DSP-01)",
+        "transfer_to_department": "a township asks that a major, complex or recusal case go "
+        "to the original department (R-DSP-04); `transferReason` says why",
+    },
 )
-strawberry.enum(
+expose_enum(
     DomainOutcomeKind,
-    name="DisputeOutcomeKind",
-    description="signed agreement (协议), meeting minutes (会议纪要) or decision (决定), R-DSP-03",
+    "DisputeOutcomeKind",
+    "signed agreement (协议), meeting minutes (会议纪要) or decision (决定), R-DSP-03",
+    {
+        "agreement": "协议: an agreement each party's leader confirmed "
+        "(proposeDisputeAgreement, confirmDisputeAgreement)",
+        "minutes": "会议纪要: issued minutes of a consultation meeting every party attended and "
+        "agreed to (R-MTG-01)",
+        "decision": "决定: the decision of the step's deciding body or the government",
+    },
 )
-strawberry.enum(
+expose_enum(
     DomainTransferReason,
-    name="CaseTransferReason",
-    description="major (重大), complex (复杂) or recusal (回避), R-DSP-04",
+    "CaseTransferReason",
+    "major (重大), complex (复杂) or recusal (回避), R-DSP-04",
+    {
+        "major": "重大: a major case, beyond what the township should handle",
+        "complex": "复杂: a complex (疑难复杂) case needing the department's expertise",
+        "recusal": "需要回避: the township's officials must recuse themselves",
+    },
 )
 DisputeStatus = DomainDisputeStatus
 DisputeKind = DomainDisputeKind
@@ -64,18 +85,36 @@ CaseTransferReason = DomainTransferReason
 
 @strawberry.type(description="One step of the district's dispute ladder (R-DSP-02).")
 class DisputeStep:
-    number: int
-    name: str
-    name_zh: str
-    decided_by_id: strawberry.ID
-    started_at: datetime
-    due: datetime
+    number: int = strawberry.field(
+        description="the step's place on the district's ladder, 1 first (R-DSP-02)"
+    )
+    name: str = strawberry.field(
+        description="the step's key from the district policy, e.g. negotiation, "
+        "coordination_body, government_decision"
+    )
+    name_zh: str = strawberry.field(
+        description="the step's Chinese name from the district policy, e.g. 双方协商解决"
+    )
+    decided_by_id: strawberry.ID = strawberry.field(
+        description="the agency id of the body that decides this step (see `decidedBy`)"
+    )
+    started_at: datetime = strawberry.field(
+        description="when the dispute reached this step (+08:00)"
+    )
+    due: datetime = strawberry.field(
+        description="when the step's time limit runs out (+08:00; working days of the "
+        "district's calendar, R-DSP-02); past it a party may escalate"
+    )
     explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
-    ended_at: datetime | None
+    ended_at: datetime | None = strawberry.field(
+        description="when the step ended (+08:00); null while the dispute is at this step"
+    )
     ended_by: str | None = strawberry.field(
         description="escalated_deadline_missed | escalated_by_party | opinion_given | ruled"
     )
-    overdue: bool
+    overdue: bool = strawberry.field(
+        description="the step is still running and its due time has passed"
+    )
     advisory: bool = strawberry.field(
         description="the step's body gives an opinion for the next step; it cannot rule"
     )
@@ -111,16 +150,27 @@ class DisputeStep:
 
 @strawberry.type(description="The binding outcome of a dispute (R-DSP-03).")
 class DisputeOutcome:
-    kind: DisputeOutcomeKind
-    basis: str
-    signatories: list[strawberry.ID]
-    responsible_agency_id: strawberry.ID
-    ruled_at: datetime
+    kind: DisputeOutcomeKind = strawberry.field(
+        description="agreement (协议), minutes (会议纪要) or decision (决定)"
+    )
+    basis: str = strawberry.field(
+        description="the agreement, minutes or decision the outcome rests on (its 文号 or title)"
+    )
+    signatories: list[strawberry.ID] = strawberry.field(
+        description="agency ids of those who agreed to it: the parties whose leaders confirmed "
+        "the agreement, or the agencies that agreed the minutes; empty for a decision"
+    )
+    responsible_agency_id: strawberry.ID = strawberry.field(
+        description="the agency id made responsible for the case or duty (see `responsibleAgency`)"
+    )
+    ruled_at: datetime = strawberry.field(description="when the outcome bound (+08:00)")
     rule_id: str | None = strawberry.field(
         description="the catalogue routing rule it became (None: a one-case transfer)"
     )
 
-    @strawberry.field
+    @strawberry.field(
+        description="the agency made responsible; null when it is unknown to the directory"
+    )
     async def responsible_agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.responsible_agency_id))
 
@@ -129,7 +179,7 @@ class DisputeOutcome:
 class AgreementConfirmation:
     agency_id: strawberry.ID = strawberry.field(description="the party that confirmed")
     person_id: str = strawberry.field(description="its leader who confirmed")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when the leader confirmed (+08:00)")
 
 
 @strawberry.type(
@@ -156,51 +206,97 @@ class ProposedAgreement:
 
 @strawberry.type(description="One recorded transition of a dispute.")
 class DisputeTransition:
-    action: str
-    actor_id: str
-    agency_id: strawberry.ID | None
-    at: datetime
-    before: DisputeStatus | None
-    after: DisputeStatus
-    note: str
+    action: str = strawberry.field(
+        description="what happened: open | escalate (a step ended, by a party, a missed "
+        "deadline or an advisory opinion) | propose_agreement | confirm_agreement | rule"
+    )
+    actor_id: str = strawberry.field(
+        description="the person id of who did it (`system` when a timer or an event acted)"
+    )
+    agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency the person acted for; null when the system acted"
+    )
+    at: datetime = strawberry.field(description="when it happened (+08:00)")
+    before: DisputeStatus | None = strawberry.field(
+        description="the status before; null for the opening"
+    )
+    after: DisputeStatus = strawberry.field(description="the status after")
+    note: str = strawberry.field(
+        description="what was written with it (Chinese): the reasons, the steps passed, the "
+        "basis or the agreement's revision; may be empty"
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="A jurisdiction dispute (职责争议).")
 class Dispute:
-    id: strawberry.ID
-    kind: DisputeKind
-    status: DisputeStatus
-    matter_code: str
-    matter_name: str
-    township_id: strawberry.ID
-    party_ids: list[strawberry.ID]
+    id: strawberry.ID = strawberry.field(
+        description="the dispute's id (争议), unique in the district; a declined referral "
+        "links to its dispute as `Referral.dispute`"
+    )
+    kind: DisputeKind = strawberry.field(
+        description="a jurisdiction dispute or a township's case-transfer request"
+    )
+    status: DisputeStatus = strawberry.field(description="open or ruled")
+    matter_code: str = strawberry.field(
+        description="the disputed matter's code in the enforcement catalogue (事项清单, R-CAT-01)"
+    )
+    matter_name: str = strawberry.field(
+        description="the matter's name as given when the dispute was opened; may be empty"
+    )
+    township_id: strawberry.ID = strawberry.field(
+        description="agency id of the township (乡镇) where the case arose (see `township`)"
+    )
+    party_ids: list[strawberry.ID] = strawberry.field(
+        description="agency ids of the parties to the dispute (see `parties`)"
+    )
     interim_handler_id: strawberry.ID | None = strawberry.field(
         description="acts while the dispute is open (先予协同处置, R-DSP-01)"
     )
-    reasons: str
-    referral_id: strawberry.ID | None
-    transfer_reason: CaseTransferReason | None
-    opened_at: datetime
-    current_step: DisputeStep
-    steps: list[DisputeStep]
-    outcome: DisputeOutcome | None
-    history: list[DisputeTransition]
+    reasons: str = strawberry.field(description="why it was opened, as its opener wrote it")
+    referral_id: strawberry.ID | None = strawberry.field(
+        description="the referral (移送) whose decline or transfer request it settles; null "
+        "when it arose outside a referral"
+    )
+    transfer_reason: CaseTransferReason | None = strawberry.field(
+        description="TRANSFER_TO_DEPARTMENT only: why the township asks (R-DSP-04); null "
+        "for a jurisdiction dispute"
+    )
+    opened_at: datetime = strawberry.field(description="when it was opened (+08:00)")
+    current_step: DisputeStep = strawberry.field(
+        description="the ladder step it is at (the last one reached, once ruled)"
+    )
+    steps: list[DisputeStep] = strawberry.field(
+        description="every ladder step it reached, first to current (R-DSP-02)"
+    )
+    outcome: DisputeOutcome | None = strawberry.field(
+        description="the binding outcome (R-DSP-03); null while open"
+    )
+    history: list[DisputeTransition] = strawberry.field(
+        description="every recorded transition, oldest first"
+    )
     agreement: ProposedAgreement | None = strawberry.field(
         description="the agreement proposed and its confirmations (null: none proposed)"
     )
 
-    @strawberry.field
+    @strawberry.field(
+        description="the parties, resolved; a party unknown to the directory is left out"
+    )
     async def parties(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(p)) for p in self.party_ids]
         return [a for a in found if a is not None]
 
-    @strawberry.field
+    @strawberry.field(
+        description="the agency acting while the dispute is open (先予协同处置, R-DSP-01); "
+        "null when none was named or it is unknown"
+    )
     async def interim_handler(self, info: Info) -> Agency | None:
         return await load_agency(
             info, str(self.interim_handler_id) if self.interim_handler_id else None
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="the township where the case arose; null when unknown to the directory"
+    )
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
@@ -293,18 +389,17 @@ async def _visible_dispute(info: Info, dispute_id: str) -> Dispute | None:
     return Dispute.from_model(model, info) if model else None
 
 
-DisputeResult = Annotated[
-    Dispute | UserError,
-    strawberry.union(
-        "DisputeResult",
-        description="What the mutation answers: the Dispute as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-
-
-async def _run(info: Info, action: Awaitable[DisputeModel]) -> Dispute | UserError:
-    return await as_result(action, lambda d: Dispute.from_model(d, info))
+@strawberry.input(description="What a list of disputes shows; all optional, combined.")
+class DisputeFilter:
+    statuses: list[DisputeStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="only those opened at or after this instant"
+    )
+    until: datetime | None = strawberry.field(
+        default=None, description="only those opened before this instant (exclusive)"
+    )
 
 
 @strawberry.type
@@ -313,7 +408,11 @@ class DisputeQuery:
         description="One dispute by id (null when absent or not yours to see: the parties, the "
         "interim handler, the township, the deciding body and the supervising roles see it)."
     )
-    async def dispute(self, info: Info, id: strawberry.ID) -> Dispute | None:
+    async def dispute(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="the dispute's id")],
+    ) -> Dispute | None:
         return await _visible_dispute(info, str(id))
 
     @strawberry.field(
@@ -333,7 +432,10 @@ class DisputeQuery:
         first: FirstArg = 50,
         after: AfterArg = None,
         filter: Annotated[
-            DisputeFilter | None, strawberry.argument(description="statuses, opening time")
+            DisputeFilter | None,
+            strawberry.argument(
+                description="statuses and opening time, combined with `status` and `agencyId`"
+            ),
         ] = None,
         order_by: OrderArg = ListOrder.NEWEST_FIRST,
     ) -> Connection[Dispute]:
@@ -351,190 +453,4 @@ class DisputeQuery:
             node=lambda d: Dispute.from_model(d, info),
             after=after,
             count=lambda: queries.disputes_count(caller, q),
-        )
-
-
-@strawberry.input(description="What a list of disputes shows; all optional, combined.")
-class DisputeFilter:
-    statuses: list[DisputeStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
-    since: datetime | None = strawberry.field(
-        default=None, description="only those opened at or after this instant"
-    )
-    until: datetime | None = strawberry.field(
-        default=None, description="only those opened before this instant (exclusive)"
-    )
-
-
-@strawberry.input
-class OpenDisputeInput:
-    matter_code: str
-    township_id: strawberry.ID = strawberry.field(description="where the case arose")
-    party_ids: list[strawberry.ID]
-    reasons: str
-    interim_handler_id: strawberry.ID | None = strawberry.field(
-        default=None, description="who acts meanwhile (先予协同处置); one of the parties"
-    )
-    referral_id: strawberry.ID | None = None
-    matter_name: str = ""
-
-
-@strawberry.input
-class RuleDisputeInput:
-    dispute_id: strawberry.ID
-    outcome_kind: DisputeOutcomeKind
-    basis: str = strawberry.field(
-        default="", description="the decision (文号); minutes are cited by their own number"
-    )
-    responsible_agency_id: strawberry.ID
-    meeting_id: strawberry.ID | None = strawberry.field(
-        default=None,
-        description="MINUTES: the consultation meeting whose minutes were agreed and issued "
-        "(R-MTG-01); every party took part and agreed",
-    )
-
-
-@strawberry.input(description="An agreement a party proposes to settle a dispute.")
-class ProposeDisputeAgreementInput:
-    dispute_id: strawberry.ID = strawberry.field(description="the dispute it settles")
-    basis: str = strawberry.field(description="the agreement (文号 or title)")
-    responsible_agency_id: strawberry.ID = strawberry.field(description="one of the parties")
-
-
-@strawberry.input
-class RequestCaseTransferInput:
-    matter_code: str
-    township_id: strawberry.ID
-    reason: CaseTransferReason
-    explanation: str
-    department_id: strawberry.ID | None = strawberry.field(
-        default=None, description="default: the matter's original department in the catalogue"
-    )
-    referral_id: strawberry.ID | None = None
-    decision_basis: str = strawberry.field(
-        default="", description="the government deciding by itself cites its decision"
-    )
-
-
-@strawberry.type
-class DisputeMutation:
-    @strawberry.mutation(description="R-DSP-01: open a jurisdiction dispute.")
-    async def open_dispute(self, info: Info, input: OpenDisputeInput) -> DisputeResult:
-        caller = info.context.caller()
-        cmd = OpenDispute(
-            matter_code=input.matter_code,
-            township_id=str(input.township_id),
-            party_ids=tuple(str(x) for x in input.party_ids),
-            reasons=input.reasons,
-            interim_handler_id=str(input.interim_handler_id) if input.interim_handler_id else None,
-            referral_id=str(input.referral_id) if input.referral_id else None,
-            matter_name=input.matter_name,
-        )
-        return await _run(
-            info,
-            info.context.dispute_handlers.open(cmd, caller),
-        )
-
-    @strawberry.mutation(description="R-DSP-02: a party takes the dispute one step up.")
-    async def escalate_dispute(self, info: Info, id: strawberry.ID) -> DisputeResult:
-        caller = info.context.caller()
-        return await _run(
-            info,
-            info.context.dispute_handlers.escalate(EscalateDispute(str(id)), caller),
-        )
-
-    @strawberry.mutation(
-        description="R-DSP-02: the body of an advisory step (FY: 市委编办和市司法局) gives its "
-        "opinion (处理意见); the dispute goes to the next step, which decides with it. "
-        "Refused (INVALID_STATE) at a step that decides."
-    )
-    async def give_dispute_opinion(
-        self, info: Info, id: strawberry.ID, opinion: str
-    ) -> DisputeResult:
-        caller = info.context.caller()
-        return await _run(
-            info,
-            info.context.dispute_handlers.give_opinion(
-                GiveDisputeOpinion(str(id), opinion), caller
-            ),
-        )
-
-    @strawberry.mutation(
-        description="R-DSP-03: record the outcome (minutes of an agreed meeting, or the "
-        "deciding body's decision); it binds, becomes a catalogue routing rule and moves the "
-        "waiting referral. An AGREEMENT is refused here: propose it and have each party's "
-        "leader confirm it."
-    )
-    async def rule_dispute(self, info: Info, input: RuleDisputeInput) -> DisputeResult:
-        caller = info.context.caller()
-        cmd = RuleDispute(
-            dispute_id=str(input.dispute_id),
-            outcome_kind=input.outcome_kind.value,
-            basis=input.basis,
-            responsible_agency_id=str(input.responsible_agency_id),
-            meeting_id=str(input.meeting_id) if input.meeting_id else None,
-        )
-        return await _run(
-            info,
-            info.context.dispute_handlers.rule(cmd, caller),
-        )
-
-    @strawberry.mutation(
-        description="R-DSP-03: a party proposes the agreement (协议) that settles the dispute; "
-        "a new proposal replaces the previous one and its confirmations."
-    )
-    async def propose_dispute_agreement(
-        self,
-        info: Info,
-        input: Annotated[
-            ProposeDisputeAgreementInput, strawberry.argument(description="the agreement")
-        ],
-    ) -> DisputeResult:
-        cmd = ProposeDisputeAgreement(
-            dispute_id=str(input.dispute_id),
-            basis=input.basis,
-            responsible_agency_id=str(input.responsible_agency_id),
-        )
-        return await _run(
-            info, info.context.dispute_handlers.propose_agreement(cmd, info.context.caller())
-        )
-
-    @strawberry.mutation(
-        description="R-DSP-03: a party's leader (负责人) confirms the proposed agreement's "
-        "revision; when every party's leader has confirmed it, it binds."
-    )
-    async def confirm_dispute_agreement(
-        self,
-        info: Info,
-        dispute_id: Annotated[strawberry.ID, strawberry.argument(description="the dispute")],
-        revision: Annotated[
-            int, strawberry.argument(description="the revision the leader read and confirms")
-        ],
-    ) -> DisputeResult:
-        cmd = ConfirmDisputeAgreement(str(dispute_id), revision)
-        return await _run(
-            info, info.context.dispute_handlers.confirm_agreement(cmd, info.context.caller())
-        )
-
-    @strawberry.mutation(
-        description="R-DSP-04: a township asks that a major, complex or recusal case go to "
-        "the original department; the government may decide so by itself."
-    )
-    async def request_case_transfer(
-        self, info: Info, input: RequestCaseTransferInput
-    ) -> DisputeResult:
-        caller = info.context.caller()
-        cmd = RequestCaseTransfer(
-            matter_code=input.matter_code,
-            township_id=str(input.township_id),
-            reason=input.reason.value,
-            explanation=input.explanation,
-            department_id=str(input.department_id) if input.department_id else None,
-            referral_id=str(input.referral_id) if input.referral_id else None,
-            decision_basis=input.decision_basis,
-        )
-        return await _run(
-            info,
-            info.context.dispute_handlers.request_case_transfer(cmd, caller),
         )

@@ -83,7 +83,7 @@ InformationDeclineGrounds = inf.DeclineGrounds
 @strawberry.type(description="Why a query was not answered (R-INF-01).")
 class InformationDecline:
     grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not_held")
-    reason: str = strawberry.field(description="the explanation")
+    reason: str = strawberry.field(description="why it is not answered, in writing")
     legal_provision: str = strawberry.field(description="the provision cited (secrecy)")
     declined_by: str = strawberry.field(description="who declined (person id)")
     at: datetime = strawberry.field(description="when it was declined")
@@ -244,7 +244,7 @@ class AnswerInformationQueryInput:
 class DeclineInformationQueryInput:
     query_id: strawberry.ID = strawberry.field(description="the query declined")
     grounds: InformationDeclineGrounds = strawberry.field(description="secrecy or not held")
-    reason: str = strawberry.field(description="the explanation")
+    reason: str = strawberry.field(description="why it is not answered, in writing")
     legal_provision: str = strawberry.field(default="", description="required for secrecy")
 
 
@@ -298,7 +298,9 @@ class InformationQueries:
     async def information_answer_access_log(
         self,
         info: Info,
-        query_id: Annotated[strawberry.ID, strawberry.argument(description="the query")],
+        query_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the information query's id")
+        ],
     ) -> list[InformationAnswerAccess]:
         caller = info.context.caller()
         try:

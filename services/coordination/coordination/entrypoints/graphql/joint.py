@@ -1,6 +1,6 @@
 """Joint enforcement in the graph (联合执法, R-JNT-01…04): operations, plans, comments,
-tasks and written inability; the inspections of R-JNT-05 are in joint_inspections.py.
-Mutations return ``Result | UserError``."""
+tasks and written inability, and their reads; the actions are in joint_mutations.py, the
+inspections of R-JNT-05 in joint_inspections.py."""
 
 from __future__ import annotations
 
@@ -12,21 +12,9 @@ import strawberry
 from coordination.application import access
 from coordination.application.access import own_scope
 from coordination.application.actors import acting
-from coordination.application.joint import (
-    AssignJointTask,
-    CommentOnJointPlan,
-    DecideJointTaskInability,
-    InitiateJointOperation,
-    LiaisonInput,
-    ReportJointTask,
-    StartJointOperation,
-    StateJointTaskInability,
-    SubmitJointPlan,
-)
 from coordination.domain import joint as jnt
 from coordination.entrypoints.graphql.joint_inspections import (
     JointInspection,
-    JointInspectionTargetInput,
     JointInspectOnceWarning,
 )
 from coordination.entrypoints.graphql.types import (
@@ -34,85 +22,157 @@ from coordination.entrypoints.graphql.types import (
     CooperationDeadline,
     CooperationTransition,
     Info,
-    as_result,
     connection,
     load_agency,
 )
-from kernel.graphql import Connection, UserError, page_size
+from kernel.graphql import AfterArg, Connection, FirstArg, expose_enum, page_size
 
 READ = "jointOperation"  # the matrix's read rule (kernel.authz)
 
-strawberry.enum(
+expose_enum(
     jnt.InitiationBasis,
-    name="JointInitiationBasis",
-    description="R-JNT-01: higher_authority (上级部署), prominent_violations (政府针对违法行为"
+    "JointInitiationBasis",
+    "R-JNT-01: higher_authority (上级部署), prominent_violations (政府针对违法行为"
     "突出领域), legal_office_request (法制机构应申请)",
+    {
+        "higher_authority": "上级机关部署: deployed by a higher authority (its leader or the "
+        "government initiates)",
+        "prominent_violations": "政府针对违法行为突出的领域: the government initiates it for a "
+        "field with prominent violations",
+        "legal_office_request": "法制机构应申请: the legal office (coordination body or justice "
+        "bureau) initiates it at an agency's request (`requestedByAgencyId`)",
+    },
 )
-strawberry.enum(jnt.OperationStatus, name="JointOperationStatus")
-strawberry.enum(jnt.TaskStatus, name="JointTaskStatus")
+expose_enum(
+    jnt.OperationStatus,
+    "JointOperationStatus",
+    "Where a joint operation (联合执法) stands: planning → commenting → in progress (R-JNT-02).",
+    {
+        "planning": "initiated; the lead (牵头单位) writes the plan",
+        "commenting": "the plan is submitted; the cooperating agencies (配合单位) comment on it",
+        "in_progress": "started; tasks are assigned and reported (R-JNT-04)",
+    },
+)
+expose_enum(
+    jnt.TaskStatus,
+    "JointTaskStatus",
+    "Where a cooperating agency's joint task stands (R-JNT-04).",
+    {
+        "assigned": "assigned with a deadline; the agency owes its report",
+        "reported": "the agency reported it (see `report`, `late`)",
+        "inability_stated": "书面说明: the agency stated in writing why it cannot do it; the "
+        "lead decides",
+        "inability_accepted": "the lead accepted the reason; nothing more is owed",
+        "inability_rejected": "the lead rejected the reason; the agency still owes the task "
+        "(the rejection may be reported to the government)",
+    },
+)
 JointInitiationBasis = jnt.InitiationBasis
 JointOperationStatus = jnt.OperationStatus
 JointTaskStatus = jnt.TaskStatus
 
 
+# R-JNT-02: each section of the plan, described once for the plan and for its input.
+_PLAN_GLOSS = {
+    "legal_basis": "the laws the operation rests on",
+    "goal": "what the operation is to achieve",
+    "scope": "the places and parties it covers",
+    "field": "the enforcement field",
+    "division_of_duties": "who does what among the lead and cooperating agencies",
+    "steps": "the steps and their dates",
+    "joint_method": "how the agencies work together (joint inspection, ...)",
+    "safeguards": "staff, vehicles, funds and so on",
+}
+PLAN_SECTION = {attr: f"{zh}: {_PLAN_GLOSS[attr]}" for attr, _, zh in jnt.PLAN_SECTIONS}
+
+
 @strawberry.type(description="The lead's plan (联合执法方案), R-JNT-02.")
 class JointPlan:
-    legal_basis: str
-    goal: str
-    scope: str
-    field: str
-    division_of_duties: str
-    steps: str
-    joint_method: str
-    safeguards: str
-    version: int
-    submitted_by: str
-    submitted_at: datetime | None
+    legal_basis: str = strawberry.field(description=PLAN_SECTION["legal_basis"])
+    goal: str = strawberry.field(description=PLAN_SECTION["goal"])
+    scope: str = strawberry.field(description=PLAN_SECTION["scope"])
+    field: str = strawberry.field(description=PLAN_SECTION["field"])
+    division_of_duties: str = strawberry.field(description=PLAN_SECTION["division_of_duties"])
+    steps: str = strawberry.field(description=PLAN_SECTION["steps"])
+    joint_method: str = strawberry.field(description=PLAN_SECTION["joint_method"])
+    safeguards: str = strawberry.field(description=PLAN_SECTION["safeguards"])
+    version: int = strawberry.field(
+        description="1, 2, …: each resubmission is a new version the agencies comment on"
+    )
+    submitted_by: str = strawberry.field(description="the person id of who submitted it")
+    submitted_at: datetime | None = strawberry.field(
+        description="when this version was submitted (+08:00)"
+    )
 
 
 @strawberry.type(description="R-JNT-03: general (牵头) or daily (配合) liaison.")
 class JointLiaison:
-    agency_id: strawberry.ID
+    agency_id: strawberry.ID = strawberry.field(description="the agency id the liaison is for")
     role: str = strawberry.field(description="general | daily")
-    name: str
-    phone: str
+    name: str = strawberry.field(description="the liaison's name (联络员)")
+    phone: str = strawberry.field(description="the liaison's phone number, as given")
 
 
 @strawberry.type(description="A cooperating agency's comment on a plan version (R-JNT-02).")
 class JointPlanComment:
-    agency_id: strawberry.ID
-    plan_version: int
-    text: str
-    commented_by: str
-    at: datetime
+    agency_id: strawberry.ID = strawberry.field(
+        description="the agency id of the cooperating agency that commented"
+    )
+    plan_version: int = strawberry.field(description="the plan version it commented on")
+    text: str = strawberry.field(description="the comment (意见)")
+    commented_by: str = strawberry.field(description="the person id of who commented")
+    at: datetime = strawberry.field(description="when (+08:00)")
 
 
 @strawberry.type(description="A written statement that a task cannot be done (R-JNT-04).")
 class JointInability:
-    reasons: str
-    stated_by: str
-    stated_at: datetime
+    reasons: str = strawberry.field(description="why the task cannot be done (书面说明)")
+    stated_by: str = strawberry.field(description="the person id of who stated it")
+    stated_at: datetime = strawberry.field(description="when it was stated (+08:00)")
     accepted: bool | None = strawberry.field(description="null while the lead has not decided")
-    decision_reason: str
-    decided_by: str | None
-    decided_at: datetime | None
-    reported_to_government_id: strawberry.ID | None
+    decision_reason: str = strawberry.field(
+        description="the lead's reason for accepting or rejecting; empty while undecided"
+    )
+    decided_by: str | None = strawberry.field(
+        description="the person id of who decided for the lead; null while undecided"
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="when the lead decided (+08:00); null while undecided"
+    )
+    reported_to_government_id: strawberry.ID | None = strawberry.field(
+        description="the government's agency id a rejection was reported to (R-JNT-04); "
+        "null when not reported"
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="A task of a cooperating agency (R-JNT-04).")
 class JointTask:
-    id: strawberry.ID
-    operation_id: strawberry.ID
-    agency_id: strawberry.ID
-    description: str
-    deadline: date
-    status: JointTaskStatus
-    assigned_at: datetime
-    report: str
-    reported_at: datetime | None
+    id: strawberry.ID = strawberry.field(
+        description="the task's id, unique across operations (an entity key)"
+    )
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    agency_id: strawberry.ID = strawberry.field(
+        description="the agency id of the cooperating agency that owes it (see `agency`)"
+    )
+    description: str = strawberry.field(description="what is to be done")
+    deadline: date = strawberry.field(
+        description="the last day to do it (a date in Asia/Shanghai); the report is due "
+        "within the district's limit of working days after it (5 in CQ, R-JNT-04)"
+    )
+    status: JointTaskStatus = strawberry.field(description="where the task stands")
+    assigned_at: datetime = strawberry.field(description="when it was assigned (+08:00)")
+    report: str = strawberry.field(description="the agency's report; empty until reported")
+    reported_at: datetime | None = strawberry.field(
+        description="when it was reported (+08:00); null until then"
+    )
     late: bool = strawberry.field(description="answered after the report clock ran out")
-    inability: JointInability | None
-    report_deadline: CooperationDeadline
+    inability: JointInability | None = strawberry.field(
+        description="the written statement that it cannot be done; null when none"
+    )
+    report_deadline: CooperationDeadline = strawberry.field(
+        description="the report clock: the district's limit of working days after the "
+        "task's deadline (5 in CQ, R-JNT-04)"
+    )
     decision_deadline: CooperationDeadline | None = strawberry.field(
         default=None,
         description="R-JNT-04: the lead's clock to accept or reject a written inability (a "
@@ -129,7 +189,9 @@ class JointTask:
         "warned before the inspection (综合查一次)",
     )
 
-    @strawberry.field
+    @strawberry.field(
+        description="the agency that owes the task; null when unknown to the directory"
+    )
     async def agency(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.agency_id))
 
@@ -182,28 +244,53 @@ class JointTask:
 
 @strawberry.type(description="A joint enforcement operation (联合执法), R-JNT-01…04.")
 class JointOperation:
-    id: strawberry.ID
-    title: str
-    basis: JointInitiationBasis
-    basis_reference: str
-    initiated_by: str
-    initiator_agency_id: strawberry.ID | None
-    requested_by_agency_id: strawberry.ID | None
-    lead_id: strawberry.ID
-    cooperating_ids: list[strawberry.ID]
-    status: JointOperationStatus
-    initiated_at: datetime
-    plan: JointPlan | None
-    liaisons: list[JointLiaison]
-    comments: list[JointPlanComment]
+    id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    title: str = strawberry.field(description="its title, as the initiator gave it")
+    basis: JointInitiationBasis = strawberry.field(
+        description="on what basis it was initiated (R-JNT-01)"
+    )
+    basis_reference: str = strawberry.field(
+        description="the deployment document, government decision or request (文号)"
+    )
+    initiated_by: str = strawberry.field(description="the person id of who initiated it")
+    initiator_agency_id: strawberry.ID | None = strawberry.field(
+        description="the agency id the initiator acted for; null when not acting for one"
+    )
+    requested_by_agency_id: strawberry.ID | None = strawberry.field(
+        description="LEGAL_OFFICE_REQUEST only: the agency id that asked; null otherwise"
+    )
+    lead_id: strawberry.ID = strawberry.field(
+        description="the agency id of the lead (牵头单位, see `lead`)"
+    )
+    cooperating_ids: list[strawberry.ID] = strawberry.field(
+        description="agency ids of the cooperating agencies (配合单位)"
+    )
+    status: JointOperationStatus = strawberry.field(description="where the operation stands")
+    initiated_at: datetime = strawberry.field(description="when it was initiated (+08:00)")
+    plan: JointPlan | None = strawberry.field(
+        description="the current plan (R-JNT-02); null until the lead submits one"
+    )
+    liaisons: list[JointLiaison] = strawberry.field(
+        description="the lead's general liaison and each cooperating agency's daily liaison "
+        "(R-JNT-03), as named so far"
+    )
+    comments: list[JointPlanComment] = strawberry.field(
+        description="the cooperating agencies' comments on every plan version, oldest first"
+    )
     awaiting_comments_from: list[strawberry.ID] = strawberry.field(
         description="cooperating agencies yet to comment on the current plan (R-JNT-02)"
     )
-    started_at: datetime | None
-    tasks: list[JointTask]
-    history: list[CooperationTransition]
+    started_at: datetime | None = strawberry.field(
+        description="when it started (+08:00); null before"
+    )
+    tasks: list[JointTask] = strawberry.field(
+        description="the tasks assigned to the cooperating agencies (R-JNT-04)"
+    )
+    history: list[CooperationTransition] = strawberry.field(
+        description="every recorded transition, oldest first"
+    )
 
-    @strawberry.field
+    @strawberry.field(description="the lead agency; null when unknown to the directory")
     async def lead(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.lead_id))
 
@@ -271,72 +358,17 @@ class JointOperation:
         )
 
 
-JointOperationResult = Annotated[
-    JointOperation | UserError,
-    strawberry.union(
-        "JointOperationResult",
-        description="What the mutation answers: the JointOperation as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-
-
-@strawberry.input
-class InitiateJointOperationInput:
-    title: str
-    basis: JointInitiationBasis
-    basis_reference: str = strawberry.field(description="部署文件 / 政府决定 / 申请 文号")
-    lead_id: strawberry.ID
-    cooperating_ids: list[strawberry.ID]
-    requested_by_agency_id: strawberry.ID | None = strawberry.field(
-        default=None, description="legal_office_request only: the agency that asked"
-    )
-
-
-@strawberry.input
-class JointPlanInput:
-    legal_basis: str = ""
-    goal: str = ""
-    scope: str = ""
-    field: str = ""
-    division_of_duties: str = ""
-    steps: str = ""
-    joint_method: str = ""
-    safeguards: str = ""
-
-
-@strawberry.input
-class JointLiaisonInput:
-    name: str
-    phone: str
-
-
-@strawberry.input
-class SubmitJointPlanInput:
-    operation_id: strawberry.ID
-    plan: JointPlanInput
-    general_liaison: JointLiaisonInput
-
-
-@strawberry.input
-class AssignJointTaskInput:
-    operation_id: strawberry.ID
-    agency_id: strawberry.ID
-    description: str
-    deadline: date
-    targets: list[JointInspectionTargetInput] = strawberry.field(
-        default_factory=list,
-        description="R-JNT-05: targets the task plans to inspect; warned about before it",
-    )
-
-
 @strawberry.type
 class JointQuery:
     @strawberry.field(
         description="One joint operation by id (null when absent or not yours to see: the lead, "
         "the cooperating agencies and the supervising roles see it)."
     )
-    async def joint_operation(self, info: Info, id: strawberry.ID) -> JointOperation | None:
+    async def joint_operation(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="the operation's id")],
+    ) -> JointOperation | None:
         actor = acting(info.context.caller())
         o = await info.context.joint.operations.get(str(id))
         # Absent and not yours to see read the same (the matrix, coordination.jointOperation).
@@ -351,11 +383,19 @@ class JointQuery:
     async def joint_operations(
         self,
         info: Info,
-        agency_id: strawberry.ID | None = None,
-        status: JointOperationStatus | None = None,
-        basis: JointInitiationBasis | None = None,
-        first: int = 50,
-        after: str | None = None,
+        agency_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="only those this agency leads or cooperates in"),
+        ] = None,
+        status: Annotated[
+            JointOperationStatus | None, strawberry.argument(description="only in this status")
+        ] = None,
+        basis: Annotated[
+            JointInitiationBasis | None,
+            strawberry.argument(description="only those initiated on this basis"),
+        ] = None,
+        first: FirstArg = 50,
+        after: AfterArg = None,
     ) -> Connection[JointOperation]:
         actor = acting(info.context.caller())
         first = page_size(first)
@@ -380,7 +420,14 @@ class JointQuery:
         description="Tasks assigned to an agency across the joint operations you may see."
     )
     async def joint_tasks(
-        self, info: Info, agency_id: strawberry.ID, status: JointTaskStatus | None = None
+        self,
+        info: Info,
+        agency_id: Annotated[
+            strawberry.ID, strawberry.argument(description="the agency the tasks are assigned to")
+        ],
+        status: Annotated[
+            JointTaskStatus | None, strawberry.argument(description="only tasks in this status")
+        ] = None,
     ) -> list[JointTask]:
         actor = acting(info.context.caller())
         ops = await info.context.joint.operations.with_tasks_of(str(agency_id))
@@ -391,155 +438,3 @@ class JointQuery:
             for t in o.tasks
             if t.agency_id == str(agency_id) and (status is None or t.status is status)
         ]
-
-
-@strawberry.type
-class JointMutation:
-    @strawberry.mutation(description="R-JNT-01: initiate a joint operation on a basis.")
-    async def initiate_joint_operation(
-        self, info: Info, input: InitiateJointOperationInput
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        cmd = InitiateJointOperation(
-            title=input.title,
-            basis=input.basis.value,
-            basis_reference=input.basis_reference,
-            lead_id=str(input.lead_id),
-            cooperating_ids=tuple(str(c) for c in input.cooperating_ids),
-            requested_by_agency_id=str(input.requested_by_agency_id)
-            if input.requested_by_agency_id
-            else None,
-        )
-        return await as_result(
-            info.context.joint.initiate(cmd, caller),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(description="R-JNT-02/03: the lead's plan and its general liaison.")
-    async def submit_joint_plan(
-        self, info: Info, input: SubmitJointPlanInput
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        x = input.plan
-        cmd = SubmitJointPlan(
-            operation_id=str(input.operation_id),
-            plan=jnt.Plan(
-                legal_basis=x.legal_basis,
-                goal=x.goal,
-                scope=x.scope,
-                field=x.field,
-                division_of_duties=x.division_of_duties,
-                steps=x.steps,
-                joint_method=x.joint_method,
-                safeguards=x.safeguards,
-            ),
-            general_liaison=LiaisonInput(input.general_liaison.name, input.general_liaison.phone),
-        )
-        return await as_result(
-            info.context.joint.submit_plan(cmd, caller),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(
-        description="R-JNT-02/03: a cooperating agency comments and names its daily liaison."
-    )
-    async def comment_on_joint_plan(
-        self,
-        info: Info,
-        operation_id: strawberry.ID,
-        comment: str,
-        daily_liaison: JointLiaisonInput,
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.joint.comment(
-                CommentOnJointPlan(
-                    str(operation_id),
-                    comment,
-                    LiaisonInput(daily_liaison.name, daily_liaison.phone),
-                ),
-                caller,
-            ),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(description="R-JNT-02: start once every cooperating agency commented.")
-    async def start_joint_operation(
-        self, info: Info, operation_id: strawberry.ID
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.joint.start(StartJointOperation(str(operation_id)), caller),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(description="R-JNT-04: a task with a deadline for a cooperating agency.")
-    async def assign_joint_task(
-        self, info: Info, input: AssignJointTaskInput
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        cmd = AssignJointTask(
-            operation_id=str(input.operation_id),
-            agency_id=str(input.agency_id),
-            description=input.description,
-            deadline=input.deadline,
-            targets=tuple(
-                jnt.InspectionTarget(t.licence_number, t.name, t.address) for t in input.targets
-            ),
-        )
-        return await as_result(
-            info.context.joint.assign_task(cmd, caller),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(description="R-JNT-04: the cooperating agency reports its task.")
-    async def report_joint_task(
-        self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, summary: str
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.joint.report_task(
-                ReportJointTask(str(operation_id), str(task_id), summary), caller
-            ),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(description="R-JNT-04: explain in writing why a task cannot be done.")
-    async def state_joint_task_inability(
-        self, info: Info, operation_id: strawberry.ID, task_id: strawberry.ID, reasons: str
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.joint.state_inability(
-                StateJointTaskInability(str(operation_id), str(task_id), reasons), caller
-            ),
-            lambda o: JointOperation.of(o, info),
-        )
-
-    @strawberry.mutation(
-        description="R-JNT-04: the lead accepts or rejects the reason; a rejected one may be "
-        "reported to the government."
-    )
-    async def decide_joint_task_inability(
-        self,
-        info: Info,
-        operation_id: strawberry.ID,
-        task_id: strawberry.ID,
-        accept: bool,
-        reason: str,
-        report_to_government: bool = False,
-    ) -> JointOperationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.joint.decide_inability(
-                DecideJointTaskInability(
-                    str(operation_id),
-                    str(task_id),
-                    accept=accept,
-                    reason=reason,
-                    report_to_government=report_to_government,
-                ),
-                caller,
-            ),
-            lambda o: JointOperation.of(o, info),
-        )

@@ -12,16 +12,27 @@ import strawberry
 from coordination.application.joint import RecordJointInspection
 from coordination.domain import joint as jnt
 from coordination.entrypoints.graphql.types import Info, as_result
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 
 
 @strawberry.type(description="R-JNT-05: the target was inspected by another agency recently.")
 class JointInspectOnceWarning:
-    previous_inspection_id: strawberry.ID
-    previous_agency_id: strawberry.ID
-    previous_operation_id: strawberry.ID
-    previous_inspected_at: datetime
-    window_days: int
+    previous_inspection_id: strawberry.ID = strawberry.field(
+        description="the id of the earlier inspection of the same target"
+    )
+    previous_agency_id: strawberry.ID = strawberry.field(
+        description="the agency id of the other agency that inspected it"
+    )
+    previous_operation_id: strawberry.ID = strawberry.field(
+        description="the joint operation id the earlier inspection was done for"
+    )
+    previous_inspected_at: datetime = strawberry.field(
+        description="when the earlier inspection was done (+08:00)"
+    )
+    window_days: int = strawberry.field(
+        description="the district's inspect-once window, in calendar days (a project default "
+        "in the seeds)"
+    )
     message: str = strawberry.field(description="综合查一次 warning for officials (Chinese)")
 
     @classmethod
@@ -38,18 +49,29 @@ class JointInspectOnceWarning:
 
 @strawberry.type(description="An inspection of a target done for a joint task (R-JNT-05).")
 class JointInspection:
-    id: strawberry.ID
-    operation_id: strawberry.ID
-    task_id: strawberry.ID
-    agency_id: strawberry.ID
-    target_key: str
-    target_licence_number: str
-    target_name: str
-    target_address: str
-    findings: str
-    inspected_by: str
-    inspected_at: datetime
-    warning: JointInspectOnceWarning | None
+    id: strawberry.ID = strawberry.field(description="the inspection's id")
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    task_id: strawberry.ID = strawberry.field(
+        description="the id of the joint task it was done for"
+    )
+    agency_id: strawberry.ID = strawberry.field(description="the agency id of the inspector")
+    target_key: str = strawberry.field(
+        description="the target's identity used to find earlier inspections: "
+        "`licence:<number>` or `name:<name>@<address>` (spaces removed)"
+    )
+    target_licence_number: str = strawberry.field(
+        description="the target's licence number (统一社会信用代码 / 营业执照号); empty when "
+        "it has none"
+    )
+    target_name: str = strawberry.field(description="the target's name, if given")
+    target_address: str = strawberry.field(description="the target's address, if given")
+    findings: str = strawberry.field(description="what the inspection found")
+    inspected_by: str = strawberry.field(description="the person id of the inspector")
+    inspected_at: datetime = strawberry.field(description="when it was recorded (+08:00)")
+    warning: JointInspectOnceWarning | None = strawberry.field(
+        description="R-JNT-05: another agency inspected the same target within the window; "
+        "null when not"
+    )
 
     @classmethod
     def of(cls, i: jnt.Inspection) -> JointInspection:
@@ -80,19 +102,29 @@ JointInspectionResult = Annotated[
 ]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A target (检查对象): its licence number, or its name and address when it has none."
+)
 class JointInspectionTargetInput:
-    licence_number: str = ""
-    name: str = ""
-    address: str = ""
+    licence_number: str = strawberry.field(
+        default="", description="统一社会信用代码 / 营业执照号; spaces and case do not matter"
+    )
+    name: str = strawberry.field(
+        default="", description="the target's name; required without a licence number"
+    )
+    address: str = strawberry.field(
+        default="", description="the target's address; required without a licence number"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An inspection done for a joint task (R-JNT-05).")
 class RecordJointInspectionInput:
-    operation_id: strawberry.ID
-    task_id: strawberry.ID
-    target: JointInspectionTargetInput
-    findings: str
+    operation_id: strawberry.ID = strawberry.field(description="the joint operation's id")
+    task_id: strawberry.ID = strawberry.field(
+        description="the joint task's id; the task must be the caller's agency's"
+    )
+    target: JointInspectionTargetInput = strawberry.field(description="who was inspected")
+    findings: str = strawberry.field(description="what the inspection found")
 
 
 @strawberry.type
@@ -102,7 +134,7 @@ class JointInspectionMutation:
         "same target within the district's window (综合查一次)."
     )
     async def record_joint_inspection(
-        self, info: Info, input: RecordJointInspectionInput
+        self, info: Info, input: Annotated[RecordJointInspectionInput, INPUT]
     ) -> JointInspectionResult:
         caller = info.context.caller()
         t = input.target

@@ -23,6 +23,13 @@ from coordination.application.meetings import (
     ScheduleMeeting,
 )
 from coordination.domain import meetings as mtg
+from coordination.entrypoints.graphql.meeting_minutes import (
+    DraftMeetingMinutesInput,
+    MeetingFiling,
+    MeetingMinutes,
+    MeetingPosition,
+    task_id_prefix,
+)
 from coordination.entrypoints.graphql.types import (
     AfterArg,
     Agency,
@@ -73,13 +80,7 @@ MeetingKind = mtg.MeetingKind
 MeetingStatus = mtg.MeetingStatus
 
 
-def task_id_prefix(meeting_id: str) -> str:
-    return f"{meeting_id}/"
-
-
-def task_id(meeting_id: str, number: str) -> str:
-    """A meeting task's id, unique across meetings (the numbers t1, t2 … repeat)."""
-    return task_id_prefix(meeting_id) + number
+MeetingIdArg = Annotated[strawberry.ID, strawberry.argument(description="the meeting's id")]
 
 
 def _handlers(info: Info) -> MeetingHandlers:
@@ -92,71 +93,11 @@ def _handlers(info: Info) -> MeetingHandlers:
 @strawberry.type(description="An attendee's answer to the notice (参会回执).")
 class MeetingRsvp:
     agency_id: strawberry.ID = strawberry.field(description="the invited agency")
-    attending: bool = strawberry.field(description="it attends")
+    attending: bool = strawberry.field(description="true: it attends; false: it sends apologies")
     delegate: str = strawberry.field(description="who attends for it")
     answered_by: str = strawberry.field(description="who answered (person id)")
     at: datetime = strawberry.field(description="when it answered")
     late: bool = strawberry.field(description="answered after the RSVP limit")
-
-
-@strawberry.type(description="A task decided by the meeting: owner agency and deadline.")
-class MeetingTask:
-    id: strawberry.ID = strawberry.field(
-        description="unique across meetings: `<meetingId>/<number>` (a client cache's key)"
-    )
-    number: str = strawberry.field(
-        description="the task's number within its meeting (t1, t2 …), as its clock's kind "
-        "`meeting.task:<number>` names it"
-    )
-    description: str = strawberry.field(description="what is to be done")
-    owner_agency_id: strawberry.ID = strawberry.field(description="the agency that owns it")
-    deadline: date = strawberry.field(description="the last day to complete it")
-    done: bool = strawberry.field(description="whether it is done")
-    done_at: datetime | None = strawberry.field(description="when it was reported done")
-    done_by: str | None = strawberry.field(description="who reported it (person id)")
-    result: str = strawberry.field(description="what was done")
-
-    @strawberry.field(description="the agency that owns it, resolved")
-    async def owner(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.owner_agency_id))
-
-
-@strawberry.type(description="The minutes (会议纪要): draft, then issued after agreement.")
-class MeetingMinutes:
-    revision: int = strawberry.field(description="the draft's revision (1, 2, …)")
-    decisions: str = strawberry.field(description="what the meeting decided")
-    tasks: list[MeetingTask] = strawberry.field(
-        description="the tasks decided, each with owner and deadline"
-    )
-    drafted_by: str = strawberry.field(description="who wrote it (person id)")
-    drafted_at: datetime = strawberry.field(description="when this draft was written")
-    number: str = strawberry.field(description="the minutes' number (文号); empty before issued")
-    issued_at: datetime | None = strawberry.field(
-        description="when the minutes were issued; null before"
-    )
-
-
-@strawberry.type(description="An attending agency's agreement with, or objection to, a draft.")
-class MeetingPosition:
-    agency_id: strawberry.ID = strawberry.field(description="the attending agency")
-    revision: int = strawberry.field(description="the draft answered")
-    agrees: bool = strawberry.field(description="it agrees to the draft (false: it objects)")
-    comment: str = strawberry.field(description="what must change, when it objects")
-    recorded_by: str = strawberry.field(description="who answered (person id)")
-    at: datetime = strawberry.field(description="when it answered")
-
-
-@strawberry.type(description="Where the issued minutes were filed (备案), and when.")
-class MeetingFiling:
-    agency_id: strawberry.ID = strawberry.field(
-        description="the office the minutes were filed with"
-    )
-    filed_at: datetime = strawberry.field(description="when")
-    filed_by: str = strawberry.field(description="who filed them (person id)")
-
-    @strawberry.field(description="the office the minutes were filed with, resolved")
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.agency_id))
 
 
 @strawberry.federation.type(
@@ -168,7 +109,7 @@ class Meeting:
     routine_name: str | None = strawberry.field(
         description="the district's routine meeting it is, if routine"
     )
-    title: str = strawberry.field(description="its title")
+    title: str = strawberry.field(description="its title, as the notice gives it")
     convener_id: strawberry.ID = strawberry.field(description="the agency that convenes it")
     starts_at: datetime = strawberry.field(description="when it starts")
     place: str = strawberry.field(description="where it is held")
@@ -255,51 +196,12 @@ class Meeting:
                 )
                 for r in m.rsvps
             ],
-            minutes=MeetingMinutes(
-                revision=n.revision,
-                decisions=n.decisions,
-                tasks=[
-                    MeetingTask(
-                        id=strawberry.ID(task_id(m.id, t.id)),
-                        number=t.id,
-                        description=t.description,
-                        owner_agency_id=strawberry.ID(t.owner_agency_id),
-                        deadline=t.deadline,
-                        done=t.done,
-                        done_at=t.done_at,
-                        done_by=t.done_by,
-                        result=t.result,
-                    )
-                    for t in n.tasks
-                ],
-                drafted_by=n.drafted_by,
-                drafted_at=n.drafted_at,
-                number=n.number,
-                issued_at=n.issued_at,
-            )
-            if n
-            else None,
-            positions=[
-                MeetingPosition(
-                    agency_id=strawberry.ID(p.agency_id),
-                    revision=p.revision,
-                    agrees=p.agrees,
-                    comment=p.comment,
-                    recorded_by=p.recorded_by,
-                    at=p.at,
-                )
-                for p in m.positions
-            ],
+            minutes=MeetingMinutes.of(m.id, n) if n else None,
+            positions=[MeetingPosition.of(p) for p in m.positions],
             awaiting_agreement_of=[strawberry.ID(a) for a in m.pending_agreement()]
             if m.status is mtg.MeetingStatus.MINUTES_DRAFTED
             else [],
-            filing=MeetingFiling(
-                agency_id=strawberry.ID(m.filing.agency_id),
-                filed_at=m.filing.filed_at,
-                filed_by=m.filing.filed_by,
-            )
-            if m.filing
-            else None,
+            filing=MeetingFiling.of(m.filing) if m.filing else None,
             deadlines=[CooperationDeadline.of(c, info) for c in m.clocks],
             history=[CooperationTransition.of(t) for t in m.history],
             minutes_pdf_url=minutes_path(m.id) if n is not None and n.issued_at else None,
@@ -333,28 +235,15 @@ class ScheduleMeetingInput:
     )
 
 
-@strawberry.input(description="A task the minutes decide, with its owner and deadline.")
-class MeetingTaskInput:
-    description: str = strawberry.field(description="what is to be done")
-    owner_agency_id: strawberry.ID = strawberry.field(
-        description="the agency that owns the task (the convener or an attendee)"
-    )
-    deadline: date = strawberry.field(description="the last day to complete it")
-
-
-@strawberry.input(
-    description="A draft of the minutes (会议纪要) with the tasks decided (R-MTG-01)."
-)
-class DraftMeetingMinutesInput:
-    meeting_id: strawberry.ID = strawberry.field(description="the meeting")
-    decisions: str = strawberry.field(description="会议议定事项")
-    tasks: list[MeetingTaskInput] = strawberry.field(
-        description="the tasks decided, each with owner and deadline"
-    )
-
-
 async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:
     return await as_result(action, lambda m: Meeting.of(m, info))
+
+
+@strawberry.input(description="What a list of meetings shows; all optional, combined.")
+class MeetingFilter(RequestListFilter):
+    statuses: list[MeetingStatus] | None = strawberry.field(
+        default=None, description="only those in any of these statuses"
+    )
 
 
 @strawberry.type
@@ -403,13 +292,6 @@ class MeetingQuery:
             after=after,
             count=lambda: handlers.count(q, caller=caller),
         )
-
-
-@strawberry.input(description="What a list of meetings shows; all optional, combined.")
-class MeetingFilter(RequestListFilter):
-    statuses: list[MeetingStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
 
 
 @strawberry.type(
@@ -501,7 +383,7 @@ class MeetingMutation:
     async def rsvp_meeting(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         attending: Annotated[bool, strawberry.argument(description="the agency attends")],
         delegate: Annotated[str, strawberry.argument(description="who attends for it")] = "",
     ) -> MeetingResult:
@@ -535,7 +417,7 @@ class MeetingMutation:
     async def answer_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         revision: Annotated[int, strawberry.argument(description="the draft answered")],
         agrees: Annotated[
             bool, strawberry.argument(description="the agency agrees (false: it objects)")
@@ -557,7 +439,7 @@ class MeetingMutation:
     async def issue_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         number: Annotated[str, strawberry.argument(description="the minutes' number (文号)")],
     ) -> MeetingResult:
         caller = info.context.caller()
@@ -570,7 +452,7 @@ class MeetingMutation:
     async def file_meeting_minutes(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         with_agency_id: Annotated[
             strawberry.ID,
             strawberry.argument(
@@ -588,7 +470,7 @@ class MeetingMutation:
     async def complete_meeting_task(
         self,
         info: Info,
-        meeting_id: Annotated[strawberry.ID, strawberry.argument(description="the meeting")],
+        meeting_id: MeetingIdArg,
         task_id: Annotated[
             strawberry.ID,
             strawberry.argument(

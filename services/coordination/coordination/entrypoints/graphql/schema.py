@@ -18,14 +18,16 @@ from coordination.entrypoints.graphql.dispatch import (
     DispatchQuery,
     DispatchSubscription,
 )
-from coordination.entrypoints.graphql.disputes import Dispute, DisputeMutation, DisputeQuery
+from coordination.entrypoints.graphql.dispute_mutations import DisputeMutation
+from coordination.entrypoints.graphql.disputes import Dispute, DisputeQuery
 from coordination.entrypoints.graphql.duties import DutyMutation, DutyQuery
 from coordination.entrypoints.graphql.information import (
     InformationMutation,
     InformationQueries,
 )
-from coordination.entrypoints.graphql.joint import JointMutation, JointQuery
+from coordination.entrypoints.graphql.joint import JointQuery
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionMutation
+from coordination.entrypoints.graphql.joint_mutations import JointMutation
 from coordination.entrypoints.graphql.meetings import MeetingMutation, MeetingQuery, RoutineQuery
 from coordination.entrypoints.graphql.referrals import Referral
 from coordination.entrypoints.graphql.stalls import StallQuery
@@ -34,13 +36,14 @@ from coordination.entrypoints.graphql.technical import (
     TechnicalSupportQuery,
 )
 from coordination.entrypoints.graphql.types import Agency
+from kernel import schema_docs
 from kernel.graphql import UserError, schema_config, schema_extensions
 
 __all__ = ["CoordinationContext", "Info", "build_schema"]
 
 
 # The order of the bases is the order of the root fields in the SDL.
-@strawberry.type
+@strawberry.type(description=schema_docs.QUERY)
 class Query(
     AgencyQuery,
     CatalogueQuery,
@@ -59,7 +62,7 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.MUTATION)
 class Mutation(
     AgencyMutation,
     CatalogueMutation,
@@ -77,7 +80,7 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.SUBSCRIPTION)
 class Subscription(DispatchSubscription):
     pass
 

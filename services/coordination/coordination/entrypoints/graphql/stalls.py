@@ -24,7 +24,9 @@ class CoordinationStall:
         description="Dispute | AssistanceRequest | TechnicalSupportRequest | "
         "InformationQuery | JointTask"
     )
-    subject_id: strawberry.ID = strawberry.field(description="its id")
+    subject_id: strawberry.ID = strawberry.field(
+        description="the stalled dispute's, request's, query's or task's id (of `subjectType`)"
+    )
     status: str = strawberry.field(description="its status now")
     agency_ids: list[strawberry.ID] = strawberry.field(
         description="where it sits: the agency that owes the next act first"

@@ -295,6 +295,11 @@ class TechnicalSupportQuery:
         )
 
 
+TechnicalIdArg = Annotated[
+    strawberry.ID, strawberry.argument(description="the technical-support request's id (技术支持)")
+]
+
+
 @strawberry.type
 class TechnicalSupportMutation:
     @strawberry.mutation(description="R-TEC-01: a township's cooperation document.")
@@ -320,7 +325,7 @@ class TechnicalSupportMutation:
     async def dispatch_technical_staff(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: TechnicalIdArg,
         staff: Annotated[list[str], strawberry.argument(description="who is sent on site")],
     ) -> TechnicalResult:
         caller = info.context.caller()
@@ -338,7 +343,7 @@ class TechnicalSupportMutation:
     async def extend_technical_support(
         self,
         info: Info,
-        request_id: Annotated[strawberry.ID, strawberry.argument(description="the request")],
+        request_id: TechnicalIdArg,
         working_days: Annotated[
             int,
             strawberry.argument(

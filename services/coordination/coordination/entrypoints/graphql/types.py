@@ -93,7 +93,9 @@ class Liaison:
 @strawberry.federation.type(keys=["id"], description="An agency (执法主体 / 单位) of the district.")
 class Agency:
     id: strawberry.ID = strawberry.field(description="the agency's id")
-    name: str = strawberry.field(description="its name")
+    name: str = strawberry.field(
+        description="its official name in Chinese, as letters and notices address it"
+    )
     kind: AgencyKind = strawberry.field(description="what kind of agency it is")
     district: str = strawberry.field(description="the district it belongs to")
     internal_unit: bool = strawberry.field(
@@ -189,7 +191,7 @@ class CooperationTransition:
     agency_id: strawberry.ID | None = strawberry.field(
         description="the agency the person acted for"
     )
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when it was done (+08:00)")
     before: str | None = strawberry.field(description="the status before it")
     after: str = strawberry.field(description="the status after it")
     note: str = strawberry.field(description="what the person wrote with it, if anything")

@@ -244,7 +244,7 @@ class AnnounceStandardChangeInput:
         description="standard (标准) | interpretation (解释) | legal_basis (法律依据)"
     )
     title: str = strawberry.field(description="the standard's or interpretation's title")
-    summary: str = strawberry.field(description="what changed")
+    summary: str = strawberry.field(description="what changed, for the townships (Chinese)")
     township_ids: list[strawberry.ID] = strawberry.field(description="the townships concerned")
     matter_codes: list[str] = strawberry.field(
         default_factory=list, description="the catalogue matters it concerns, if any"
@@ -327,7 +327,7 @@ async def report_penalty_decision(
 )
 async def announce_standard_change(
     info: Info,
-    input: Annotated[AnnounceStandardChangeInput, strawberry.argument(description="the change")],
+    input: Annotated[AnnounceStandardChangeInput, INPUT],
 ) -> AnnounceResult:
     caller = info.context.caller()
     change = StandardChange(

@@ -91,8 +91,12 @@ class ProcessRecordFilter:
         default=None, description="only the entries of this agency (yours unless you supervise)"
     )
     types: list[str] | None = strawberry.field(default=None, description="only these event types")
-    time_from: datetime | None = strawberry.field(default=None, description="inclusive")
-    time_to: datetime | None = strawberry.field(default=None, description="exclusive")
+    time_from: datetime | None = strawberry.field(
+        default=None, description="only entries at or after this instant (inclusive)"
+    )
+    time_to: datetime | None = strawberry.field(
+        default=None, description="only entries before this instant (exclusive)"
+    )
 
     def to_filter(self) -> RecordFilter:
         return RecordFilter(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.federation import Schema
 
+from kernel import schema_docs
 from kernel.graphql import UserError, schema_config, schema_extensions
 from notify.entrypoints.graphql import inbox, record, supervision, work
 from notify.entrypoints.graphql import webhooks as hooks
@@ -18,7 +19,7 @@ from notify.entrypoints.graphql.types import InboxItem, NotifyContext
 __all__ = ["NotifyContext", "build_schema"]
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.QUERY)
 class Query:
     viewer = inbox.viewer
     my_inbox = inbox.my_inbox
@@ -28,13 +29,13 @@ class Query:
     quarterly_bulletin = supervision.quarterly_bulletin
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.SUBSCRIPTION)
 class Subscription:
     inbox_item_added = inbox.inbox_item_added
     work_queue_changed = work.work_queue_changed
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.MUTATION)
 class Mutation:
     acknowledge_inbox_item = inbox.acknowledge_inbox_item
     register_webhook = hooks.register_webhook

@@ -47,8 +47,8 @@ class SupervisionDispatchFigures:
 
 @strawberry.type(description="One agency's line of a supervision report.")
 class SupervisionAgencyFigures:
-    agency_id: strawberry.ID = strawberry.field(description="the agency")
-    name: str = strawberry.field(description="its name")
+    agency_id: strawberry.ID = strawberry.field(description="the agency id of this line")
+    name: str = strawberry.field(description="the agency's official name (Chinese)")
     kind: str = strawberry.field(description="its kind, lower case (township, department, …)")
     send: SupervisionClockFigures = strawberry.field(description="移送 (referral.send)")
     accept: SupervisionClockFigures = strawberry.field(description="受理 (referral.accept)")
@@ -121,7 +121,7 @@ class SupervisionOverdueDeadline:
 
 @strawberry.type(description="A jurisdiction dispute opened or ruled in the period.")
 class SupervisionDispute:
-    dispute_id: strawberry.ID = strawberry.field(description="the dispute")
+    dispute_id: strawberry.ID = strawberry.field(description="the dispute's id (`dispute(id)`)")
     matter_code: str = strawberry.field(description="the matter disputed")
     party_ids: list[strawberry.ID] = strawberry.field(description="the disputing agencies")
     opened_at: datetime | None = strawberry.field(description="when it opened")
@@ -135,7 +135,7 @@ class SupervisionDispute:
 class SupervisionRefusal:
     event_id: strawberry.ID = strawberry.field(description="the event that recorded the refusal")
     agency_id: strawberry.ID = strawberry.field(description="the agency that refused")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when it was recorded (+08:00)")
     subject: str | None = strawberry.field(description="the id of the request or referral refused")
     reason: str = strawberry.field(description="the grounds it gave")
 
@@ -147,7 +147,7 @@ class SupervisionFailure:
     )
     kind_zh: str = strawberry.field(description="the kind, in Chinese")
     agency_id: strawberry.ID = strawberry.field(description="the agency that failed")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when it was recorded (+08:00)")
     subject: str | None = strawberry.field(description="the case or request, if any")
     detail: str = strawberry.field(description="what happened (Chinese)")
 
@@ -188,7 +188,9 @@ class SupervisionReport:
     period: str = strawberry.field(description="2026-03 or 2026-Q1")
     period_zh: str = strawberry.field(description="the period in Chinese, e.g. 2026年第1季度")
     period_start: datetime = strawberry.field(description="the period's first moment")
-    period_end: datetime = strawberry.field(description="exclusive")
+    period_end: datetime = strawberry.field(
+        description="the first moment after the period (exclusive, +08:00)"
+    )
     generated_at: datetime = strawberry.field(description="when the report was computed")
     agencies: list[SupervisionAgencyFigures] = strawberry.field(
         description="the figures per agency"
@@ -306,7 +308,7 @@ async def monthly_reminder_list(
 )
 async def quarterly_bulletin(
     info: Info,
-    year: Annotated[int, strawberry.argument(description="the year")],
+    year: Annotated[int, strawberry.argument(description="the calendar year, e.g. 2026")],
     quarter: Annotated[int, strawberry.argument(description="1 to 4")],
 ) -> SupervisionReport:
     period = _period(lambda: sup.quarter(year, quarter))

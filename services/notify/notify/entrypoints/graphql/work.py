@@ -190,7 +190,9 @@ class WorkItemChange:
 )
 async def work_queue_changed(
     info: Info,
-    agency_id: Annotated[strawberry.ID, strawberry.argument(description="whose queue")],
+    agency_id: Annotated[
+        strawberry.ID, strawberry.argument(description="the agency whose work queue is followed")
+    ],
     after: Annotated[
         str | None,
         strawberry.argument(description="the cursor of the last change received, to resume"),

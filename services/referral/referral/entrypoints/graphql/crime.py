@@ -16,7 +16,15 @@ from referral.entrypoints.graphql.types import ReferralResult
 
 
 async def transfer_referral_to_police(
-    info: Info, id: strawberry.ID, police_id: strawberry.ID, reason: str
+    info: Info,
+    id: ReferralId,
+    police_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(description="the public security organ's (公安机关) agency id"),
+    ],
+    reason: Annotated[
+        str, strawberry.argument(description="why the case is suspected to be a crime; required")
+    ],
 ) -> ReferralResult:
     cmd = c.TransferToPolice(str(id), str(police_id), reason)
     return await crime_result(info, lambda h, caller: h.transfer_to_police(cmd, caller))
@@ -26,7 +34,9 @@ async def record_police_decision(
     info: Info,
     id: ReferralId,
     filed: Annotated[bool, strawberry.argument(description="true: 立案; false: 不立案")],
-    note: str,
+    note: Annotated[
+        str, strawberry.argument(description="the police's written note with the decision")
+    ],
     reasons: Annotated[
         str, strawberry.argument(description="不立案: the reasons in writing (required)")
     ] = "",

@@ -30,14 +30,18 @@ class ReferralFinePaid:
     description="R-REF-10 / R-REF-14: transfer to public security (Decree 310) and each step."
 )
 class ReferralCrimeTransfer:
-    police: Agency
-    reason: str
+    police: Agency = strawberry.field(description="the public security organ (公安机关)")
+    reason: str = strawberry.field(description="why the case is suspected to be a crime")
     transferred_at: datetime | None = strawberry.field(
         description="null while the head decides or the approved transfer is on its way"
     )
     decision: str = strawberry.field(description="empty while pending | filed | not_filed")
-    decision_note: str
-    decided_at: datetime | None
+    decision_note: str = strawberry.field(
+        description="the police's note with its decision; empty while pending"
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="when the police decided 立案 or 不立案 (+08:00); null while pending"
+    )
     stage: str = strawberry.field(
         description="reported | refused | approved | transferred | not_filed | "
         "reconsideration | upheld | supervision | filed | handed_over | closed_not_filed"

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from kernel import schema_docs
 from kernel.errors import DomainError
 from kernel.graphql import (
     AfterArg,
@@ -30,8 +31,13 @@ from referral.entrypoints.graphql.types import Complaint, Referral, referral_vie
 
 @strawberry.enum(description="Sort key of referral lists")
 class ReferralSortField(Enum):
-    CREATED_AT = "created_at"
-    FOUND_AT = "found_at"
+    CREATED_AT = strawberry.enum_value(
+        "created_at", description="when the referral was created (drafted) in Liandong"
+    )
+    FOUND_AT = strawberry.enum_value(
+        "found_at",
+        description="when the violation was discovered (发现时间), as the sender recorded it",
+    )
     OPEN_DUE = strawberry.enum_value(
         "open_due",
         description="earliest due time of a running clock; lists only referrals with a "
@@ -101,15 +107,24 @@ async def referrals(
     after: AfterArg = None,
     status: Annotated[
         ReferralStatus | None,
-        strawberry.argument(deprecation_reason=_LOOSE.format("status")),
+        strawberry.argument(
+            description="only referrals in this status (deprecated: `filter.status`)",
+            deprecation_reason=_LOOSE.format("status"),
+        ),
     ] = None,
     sender_id: Annotated[
         strawberry.ID | None,
-        strawberry.argument(deprecation_reason=_LOOSE.format("senderId")),
+        strawberry.argument(
+            description="only referrals this agency sent (deprecated: `filter.senderId`)",
+            deprecation_reason=_LOOSE.format("senderId"),
+        ),
     ] = None,
     receiver_id: Annotated[
         strawberry.ID | None,
-        strawberry.argument(deprecation_reason=_LOOSE.format("receiverId")),
+        strawberry.argument(
+            description="only referrals this agency received (deprecated: `filter.receiverId`)",
+            deprecation_reason=_LOOSE.format("receiverId"),
+        ),
     ] = None,
 ) -> Connection[Referral]:
     f = filter or ReferralFilterInput()
@@ -137,11 +152,12 @@ async def referrals(
         created_to=f.created_to,
     )
     principal = info.context.principal()
+    key = str(sort.value)  # the field sorted by (a str at run time; typed per enum_value)
     try:
         rows = await info.context.queries.referrals_visible(
             principal,
             wanted,
-            sort_field=sort.value,
+            sort_field=key,
             descending=descending,
             after=_after(after),
             limit=first + 1,
@@ -150,13 +166,13 @@ async def referrals(
         raise _refused(exc) from exc
 
     def cursor(r: ReferralModel) -> str:
-        value: datetime | None = getattr(r, sort.value)
+        value: datetime | None = getattr(r, key)
         if value is None:  # open_due sorting lists only referrals that have one
-            raise RuntimeError(f"referral {r.id} has no {sort.value} to page by")
+            raise RuntimeError(f"referral {r.id} has no {key} to page by")
         return keyset_cursor(value, r.id)
 
     async def count() -> int:
-        return await info.context.queries.referrals_count(principal, wanted, sort_field=sort.value)
+        return await info.context.queries.referrals_count(principal, wanted, sort_field=key)
 
     connection: Connection[Referral] = paginate(
         rows,
@@ -288,7 +304,7 @@ async def referral_stalls(info: Info) -> list[ReferralStall]:
     ]
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.QUERY)
 class Query:
     referral = strawberry.field(
         resolver=referral,

@@ -27,7 +27,7 @@ async def complaint_result(action: Awaitable[ComplaintModel]) -> Complaint | Use
 
 
 #: The ``id`` argument of a mutation on one referral.
-ReferralId = Annotated[strawberry.ID, strawberry.argument(description="the referral")]
+ReferralId = Annotated[strawberry.ID, strawberry.argument(description="the referral's id (移送)")]
 
 
 async def crime_result(

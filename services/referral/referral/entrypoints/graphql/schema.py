@@ -11,6 +11,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.federation import Schema
 
+from kernel import schema_docs
 from kernel.graphql import UserError, schema_config, schema_extensions
 from referral.entrypoints.graphql import complaints, crime, delegation, materials, referrals
 from referral.entrypoints.graphql.agency import Agency
@@ -21,7 +22,7 @@ from referral.entrypoints.graphql.types import Complaint, Referral
 __all__ = ["Mutation", "Query", "Referral", "ReferralContext", "build_schema"]
 
 
-@strawberry.type
+@strawberry.type(description=schema_docs.MUTATION)
 class Mutation:
     draft_referral = strawberry.mutation(
         resolver=referrals.draft_referral,

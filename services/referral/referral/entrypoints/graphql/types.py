@@ -122,7 +122,10 @@ class Referral:
     upward: ReferralUpwardTransfer | None = strawberry.field(
         description="the consent and filing of an upward transfer (R-REF-09)"
     )
-    crime: ReferralCrimeTransfer | None
+    crime: ReferralCrimeTransfer | None = strawberry.field(
+        description="the crime route (两法衔接, R-REF-10 / R-REF-14); null when the case never "
+        "took the crime route"
+    )
     electronic: bool = strawberry.field(
         description="sent electronically (R-REF-12) rather than on paper"
     )

@@ -17,8 +17,10 @@ from coordination.domain import participation as par
 from coordination.entrypoints.graphql.types import Info, as_result
 from kernel.caller import Caller
 from kernel.graphql import (
+    AfterArg,
     Connection,
     Edge,
+    FirstArg,
     PageInfo,
     UserError,
     expose_enum,
@@ -108,12 +110,14 @@ JointRulingSource = jr.FailureSource
 JointRulingStatus = jr.JointRulingStatus
 
 
-IdArgument = Annotated[strawberry.ID, strawberry.argument(description="the id")]
+IdArgument = Annotated[
+    strawberry.ID, strawberry.argument(description="the record's id (its `id` field)")
+]
 AgencyFilter = Annotated[
     strawberry.ID | None, strawberry.argument(description="only those this agency takes part in")
 ]
-PageSize = Annotated[int, strawberry.argument(description="page size")]
-AfterCursor = Annotated[str | None, strawberry.argument(description="the cursor to continue after")]
+PageSize = FirstArg
+AfterCursor = AfterArg
 
 
 class DutyNode:
@@ -221,7 +225,7 @@ def paged(node: type[DutyNode], one: str, many: str) -> type[Any]:
 
     def connection_body(ns: dict[str, Any]) -> None:
         ns["__annotations__"] = {"edges": list[edge], "page_info": PageInfo}  # type: ignore[valid-type]
-        ns["edges"] = strawberry.field(description="this page")
+        ns["edges"] = strawberry.field(description=f"the {one}s of this page, in list order")
         ns["page_info"] = strawberry.field(description="whether more follow, and from where")
 
     connection = strawberry.type(

@@ -22,7 +22,7 @@ from coordination.entrypoints.graphql.types import (
     Info,
     load_agency,
 )
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 
 
 @strawberry.type(description="The township's reply: what it corrected.")
@@ -42,9 +42,13 @@ class CorrectionResponse:
 class CorrectionOpinion(DutyNode):
     duty = "corrections"
 
-    id: strawberry.ID = strawberry.field(description="the id")
-    department_id: strawberry.ID = strawberry.field(description="the department")
-    township_id: strawberry.ID = strawberry.field(description="the township")
+    id: strawberry.ID = strawberry.field(description="the correction opinion's id")
+    department_id: strawberry.ID = strawberry.field(
+        description="the agency id of the department that issues the opinion"
+    )
+    township_id: strawberry.ID = strawberry.field(
+        description="the agency id of the township (乡镇) whose enforcement is corrected"
+    )
     justice_bureau_id: strawberry.ID = strawberry.field(
         description="the justice bureau copied (抄送司法局)"
     )
@@ -68,11 +72,11 @@ class CorrectionOpinion(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the township")
+    @strawberry.field(description="the township corrected; null when unknown")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
-    @strawberry.field(description="the department")
+    @strawberry.field(description="the department that issued it; null when unknown")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
 
@@ -120,8 +124,12 @@ CorrectionResult = Annotated[
 
 @strawberry.input(description="R-NTF-05: a correction opinion to a township")
 class IssueCorrectionOpinionInput:
-    department_id: strawberry.ID = strawberry.field(description="the department")
-    township_id: strawberry.ID = strawberry.field(description="the township")
+    department_id: strawberry.ID = strawberry.field(
+        description="the agency id of the department that issues the opinion"
+    )
+    township_id: strawberry.ID = strawberry.field(
+        description="the agency id of the township (乡镇) whose enforcement is corrected"
+    )
     finding: CorrectionFinding = strawberry.field(
         description="wrong (执法错误) or unlawful (违法执法)"
     )
@@ -149,9 +157,7 @@ class CorrectionMutation:
     async def issue_correction_opinion(
         self,
         info: Info,
-        input: Annotated[
-            IssueCorrectionOpinionInput, strawberry.argument(description="the command")
-        ],
+        input: Annotated[IssueCorrectionOpinionInput, INPUT],
     ) -> CorrectionResult:
         cmd = d.IssueCorrectionOpinion(
             department_id=str(input.department_id),

@@ -23,7 +23,7 @@ from coordination.entrypoints.graphql.types import (
     Info,
     load_agency,
 )
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 
 
 @strawberry.type(
@@ -36,7 +36,7 @@ class CluesTransfer:
     )
     clues: str = strawberry.field(description="the clues passed on (问题线索)")
     transferred_by: str = strawberry.field(description="who passed them (person)")
-    transferred_at: datetime = strawberry.field(description="when")
+    transferred_at: datetime = strawberry.field(description="when they were passed on (+08:00)")
 
     @strawberry.field(description="the agency given the clues")
     async def recipient(self, info: Info) -> Agency | None:
@@ -51,7 +51,7 @@ class CluesTransfer:
 class JointRuling(DutyNode):
     duty = "joint_rulings"
 
-    id: strawberry.ID = strawberry.field(description="the id")
+    id: strawberry.ID = strawberry.field(description="the joint ruling's id")
     platform_id: strawberry.ID = strawberry.field(
         description="the platform (coordination body) that rules"
     )
@@ -165,7 +165,7 @@ class JointRulingMutation:
     async def start_joint_ruling(
         self,
         info: Info,
-        input: Annotated[StartJointRulingInput, strawberry.argument(description="the command")],
+        input: Annotated[StartJointRulingInput, INPUT],
     ) -> JointRulingResult:
         cmd = d.StartJointRuling(
             platform_id=str(input.platform_id),

@@ -22,7 +22,7 @@ from coordination.entrypoints.graphql.types import (
     Info,
     load_agency,
 )
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 
 
 @strawberry.type(description="HL 四(四): the notifier's report to the government.")
@@ -43,7 +43,7 @@ class OnSiteGovernmentReport:
 class OnSiteRequest(DutyNode):
     duty = "on_site"
 
-    id: strawberry.ID = strawberry.field(description="the id")
+    id: strawberry.ID = strawberry.field(description="the on-site request's id")
     notifier_id: strawberry.ID = strawberry.field(
         description="the agency that gave notice (告知方)"
     )
@@ -52,7 +52,7 @@ class OnSiteRequest(DutyNode):
     )
     situation: OnSiteSituation = strawberry.field(description="urgent case or hazard")
     description: str = strawberry.field(description="what was found")
-    place: str = strawberry.field(description="where")
+    place: str = strawberry.field(description="where staff are to go (address)")
     status: OnSiteStatus = strawberry.field(description="where it stands")
     notified_at: datetime = strawberry.field(description="when the notice was given")
     referral_id: strawberry.ID | None = strawberry.field(
@@ -139,7 +139,7 @@ class NotifyOnSiteInput:
     )
     situation: OnSiteSituation = strawberry.field(description="urgent case or hazard")
     description: str = strawberry.field(description="what was found")
-    place: str = strawberry.field(description="where")
+    place: str = strawberry.field(description="where staff are to go (address)")
     referral_id: strawberry.ID | None = strawberry.field(
         default=None, description="the urgent referral this concerns, if any"
     )
@@ -164,7 +164,7 @@ class OnSiteMutation:
     async def notify_on_site(
         self,
         info: Info,
-        input: Annotated[NotifyOnSiteInput, strawberry.argument(description="the command")],
+        input: Annotated[NotifyOnSiteInput, INPUT],
     ) -> OnSiteResult:
         cmd = d.NotifyOnSite(
             notifier_id=str(input.notifier_id),

@@ -22,14 +22,14 @@ from coordination.entrypoints.graphql.types import (
     Info,
     load_agency,
 )
-from kernel.graphql import UserError
+from kernel.graphql import INPUT, UserError
 
 
 @strawberry.type(description="The emergency phone call that preceded the writing.")
 class ParticipationPhoneCall:
-    caller: str = strawberry.field(description="who phoned")
+    caller: str = strawberry.field(description="who phoned, for the department (name)")
     called: str = strawberry.field(description="who took the call")
-    at: datetime = strawberry.field(description="when")
+    at: datetime = strawberry.field(description="when the call was made (+08:00)")
 
 
 @strawberry.federation.type(
@@ -40,14 +40,18 @@ class ParticipationPhoneCall:
 class ParticipationNotice(DutyNode):
     duty = "participation"
 
-    id: strawberry.ID = strawberry.field(description="the id")
-    department_id: strawberry.ID = strawberry.field(description="the department")
-    township_id: strawberry.ID = strawberry.field(description="the township")
+    id: strawberry.ID = strawberry.field(description="the participation notice's id")
+    department_id: strawberry.ID = strawberry.field(
+        description="the agency id of the department that gives notice"
+    )
+    township_id: strawberry.ID = strawberry.field(
+        description="the agency id of the township (乡镇) asked to take part"
+    )
     purpose: ParticipationPurpose = strawberry.field(
         description="inspection, approval or confirmation"
     )
     subject: str = strawberry.field(description="what the township is to take part in")
-    place: str = strawberry.field(description="where")
+    place: str = strawberry.field(description="where the township is to take part (address)")
     starts_at: datetime = strawberry.field(description="when the township is to take part")
     status: ParticipationStatus = strawberry.field(description="where it stands")
     notified_at: datetime = strawberry.field(description="when the notice was given")
@@ -66,11 +70,11 @@ class ParticipationNotice(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the township")
+    @strawberry.field(description="the township asked to take part; null when unknown")
     async def township(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.township_id))
 
-    @strawberry.field(description="the department")
+    @strawberry.field(description="the department that gave notice; null when unknown")
     async def department(self, info: Info) -> Agency | None:
         return await load_agency(info, str(self.department_id))
 
@@ -116,20 +120,26 @@ ParticipationResult = Annotated[
 
 @strawberry.input(description="R-NTF-06: the emergency phone call that comes first")
 class ParticipationPhoneCallInput:
-    caller: str = strawberry.field(description="who phoned")
+    caller: str = strawberry.field(description="who phoned, for the department (name)")
     called: str = strawberry.field(description="who took the call")
-    at: datetime | None = strawberry.field(default=None, description="default: now")
+    at: datetime | None = strawberry.field(
+        default=None, description="when the call was made (+08:00); default: now"
+    )
 
 
 @strawberry.input(description="R-NTF-06: a notice that the township take part")
 class NotifyParticipationInput:
-    department_id: strawberry.ID = strawberry.field(description="the department")
-    township_id: strawberry.ID = strawberry.field(description="the township")
+    department_id: strawberry.ID = strawberry.field(
+        description="the agency id of the department that gives notice"
+    )
+    township_id: strawberry.ID = strawberry.field(
+        description="the agency id of the township (乡镇) asked to take part"
+    )
     purpose: ParticipationPurpose = strawberry.field(
         description="inspection, approval or confirmation"
     )
     subject: str = strawberry.field(description="what the township is to take part in")
-    place: str = strawberry.field(description="where")
+    place: str = strawberry.field(description="where the township is to take part (address)")
     starts_at: datetime = strawberry.field(description="when the township is to take part")
     document_number: str | None = strawberry.field(
         default=None, description="the written notice's 文号 (or phoneCall in an emergency)"
@@ -158,7 +168,7 @@ class ParticipationMutation:
     async def notify_participation(
         self,
         info: Info,
-        input: Annotated[NotifyParticipationInput, strawberry.argument(description="the command")],
+        input: Annotated[NotifyParticipationInput, INPUT],
     ) -> ParticipationResult:
         call = input.phone_call
         cmd = d.NotifyParticipation(
