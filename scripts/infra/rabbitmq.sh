@@ -72,7 +72,10 @@ up() {
     # Debian's postinst may start the service itself (with systemd); only start one node.
     if ! as_root rabbitmqctl -q status >/dev/null 2>&1; then
         log "starting rabbitmq-server -detached"
-        as_root rabbitmq-server -detached
+        # The open-files limit the node needs (see rabbitmq-env.conf beside this script);
+        # su keeps this variable, and RabbitMQ's start script sources the file it names.
+        RABBITMQ_CONF_ENV_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/rabbitmq-env.conf" \
+            as_root rabbitmq-server -detached
     fi
     log "waiting for startup (at most ${STARTUP_TIMEOUT}s)"
     # Right after -detached the node may not accept CLI connections yet, and then
