@@ -20,7 +20,6 @@ from coordination.adapters.duties import (
 )
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.adapters.repository import (
-    AgencyRepository,
     CatalogueRepository,
     DisputeRepository,
 )
@@ -48,7 +47,6 @@ from coordination.application.duties import (
     StartJointRuling,
     TransferClues,
 )
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.joint import (
     AssignJointTask,
     CommentOnJointPlan,
@@ -60,7 +58,6 @@ from coordination.application.joint import (
     StateJointTaskInability,
     SubmitJointPlan,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import ReferralSent
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
@@ -71,6 +68,7 @@ from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, Valida
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.coordination import ensure_indexes, seeded_agencies
 from tests.fixtures.schedules import hypothetical_schedule
 
 
@@ -117,10 +115,7 @@ class World:
 async def _world(store: DocumentStore, district: str) -> World:
     """The fuyuan demo agencies under ``district``'s policy (the HL flag is the policy's)."""
     policy = load_policy(district)
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
     kw: dict[str, Any] = {"clock": lambda: now[0]}
@@ -139,7 +134,7 @@ async def _world(store: DocumentStore, district: str) -> World:
         JointHandlers(operations, JointInspectionLog(store), *common, **kw),
         now,
     )
-    for repo in (
+    await ensure_indexes(
         w.on_site.requests,
         w.corrections.opinions,
         w.participation.notices,
@@ -147,9 +142,7 @@ async def _world(store: DocumentStore, district: str) -> World:
         disputes.disputes,
         catalogue.catalogue,
         operations,
-    ):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    )
     return w
 
 
