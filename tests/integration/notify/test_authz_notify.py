@@ -25,11 +25,11 @@ from notify.domain.webhooks import RetryPolicy
 
 from .test_notify_copies_supervision import CatalogueEntryChanged
 from .test_notify_watch import (
-    AgencyRegistered,
     ReferralSent,
     deliver,
     eventually,
     items,
+    register_agencies,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -122,16 +122,7 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     )
     service = bootstrap(await build_deps(settings, "notify"), webhook_retry=retry)
     await service.runtime.start()
-    for agency_id, name, kind in AGENCIES:
-        await deliver(
-            service,
-            new_envelope(
-                AgencyRegistered(agency_id=agency_id, name=name, kind=kind),
-                district="fuyuan",
-                service="coordination",
-                subject=agency_id,
-            ),
-        )
+    await register_agencies(service, AGENCIES)
     await deliver(
         service,
         new_envelope(

@@ -9,7 +9,7 @@ and by the side effects, which are keyed by the timer id)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -174,17 +174,27 @@ async def deliver(service: NotifyService, envelope: Envelope) -> None:
             await spec.handler(envelope)
 
 
-async def register_agencies(service: NotifyService) -> None:
-    for agency_id, name, kind in (
-        ("fy-hancong", "寒葱沟镇人民政府", "township"),
-        ("fy-market", "抚远市市场监督管理局", "department"),
-        ("fy-justice", "抚远市司法局", "justice_bureau"),
-    ):
+#: The agencies most notify tests register: (id, name, kind).
+THREE_AGENCIES = (
+    ("fy-hancong", "寒葱沟镇人民政府", "township"),
+    ("fy-market", "抚远市市场监督管理局", "department"),
+    ("fy-justice", "抚远市司法局", "justice_bureau"),
+)
+
+
+async def register_agencies(
+    service: NotifyService,
+    agencies: Sequence[tuple[str, str, str]] = THREE_AGENCIES,
+    at: datetime | None = None,
+) -> None:
+    """Each of ``agencies`` registered, as coordination announces it (at ``at``)."""
+    for agency_id, name, kind in agencies:
         env = new_envelope(
             AgencyRegistered(agency_id=agency_id, name=name, kind=kind),
             district="fuyuan",
             service="coordination",
             subject=agency_id,
+            time=at,
         )
         await deliver(service, env)
 
