@@ -32,23 +32,13 @@ from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
+from tests.fixtures.joint import PLAN
 
 GOV = caller("p-g", "fy-gov", ("government",))
 MARKET = caller("p-m", "fy-market", ("leader",))
 HOUSING = caller("p-h", "fy-housing", ("clerk",))
 NATRES = caller("p-n", "fy-natres", ("clerk",))
 OPS = "joint_operations"
-
-PLAN = jnt.Plan(
-    legal_basis="《中华人民共和国城乡规划法》第六十五条",
-    goal="清理农村违法建设",
-    scope="寒葱沟镇",
-    field="违法建设",
-    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
-    steps="摸排、检查、处置、总结",
-    joint_method="联合检查、信息共享",
-    safeguards="车辆、执法记录仪",
-)
 
 
 @dataclass

@@ -69,6 +69,7 @@ from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
 from tests.fixtures.coordination import ensure_indexes, seeded_agencies
+from tests.fixtures.joint import PLAN
 from tests.fixtures.schedules import hypothetical_schedule
 
 
@@ -682,18 +683,6 @@ async def test_R_SUP_04_clues_go_to_the_discipline_commission_and_organisation_d
     assert ruled.status.value == "ruled" and ruled.clocks[0].state == "met"
     with pytest.raises(Forbidden):
         await world.rulings.rule(RuleJointRuling(r.id, "再裁", "x"), MARKET_LEADER)
-
-
-PLAN = jnt.Plan(
-    legal_basis="《中华人民共和国城乡规划法》第六十五条",
-    goal="清理农村违法建设",
-    scope="寒葱沟镇",
-    field="违法建设",
-    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
-    steps="摸排、检查、处置、总结",
-    joint_method="联合检查、信息共享",
-    safeguards="车辆、执法记录仪",
-)
 
 
 async def test_R_SUP_04_a_joint_task_refused_or_left_unreported_past_its_clock(
