@@ -31,7 +31,7 @@ async def test_issue_18_a_write_before_the_aggregates_fails_loudly_and_nothing_i
 ) -> None:
     store = guarded(open_embedded_store(tmp_path, "guard"))
     try:
-        with pytest.raises(WriteInDryRun, match=re.escape("storing the file 'letter.pdf'")):
+        with pytest.raises(WriteInDryRun, match=re.escape("storing a file in the store's files")):
             await try_actions({"sendReferral": lambda: _handler_writing_a_file_first(store)})
         # Only the guard's store: the adapter behind it holds nothing of the dry run.
         assert await store.collection("letters").count({}) == 0
@@ -53,7 +53,7 @@ async def test_issue_18_every_kind_of_write_is_refused_in_a_dry_run(tmp_path: Pa
         ("delete from things", lambda: c.delete_many({})),
         ("index creation on things", lambda: c.create_index([("x", 1)], name="x")),
         ("index removal on things", lambda: c.drop_index("x", [("x", 1)])),
-        ("deleting the file 'f'", lambda: store.files().delete("f")),
+        ("deleting a file from the store's files", lambda: store.files().delete("f")),
     ]
     try:
         with dry_run():

@@ -54,7 +54,6 @@ from kernel.adapters.rabbit_parked import (
     ParkedMessages,
     _text,
     dead_letter_exchange,
-    persistent_copy,
 )
 from kernel.bus import BusError, PermanentError, PublishError, SubscriptionSpec
 from kernel.envelope import CONTENT_TYPE, Envelope, EnvelopeError
@@ -475,7 +474,17 @@ class RabbitBus(ParkedMessages):
         headers[ROUTING_KEY_HEADER] = (
             self._original_routing_key(message) or message.routing_key or ""
         )
-        dead = persistent_copy(message, headers)
+        dead = aio_pika.Message(
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            type=message.type,
+            timestamp=message.timestamp,
+            app_id=message.app_id,
+        )
         try:
             async with asyncio.timeout(self._confirm_timeout):
                 result = await dlx.publish(

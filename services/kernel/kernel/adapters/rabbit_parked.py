@@ -40,22 +40,6 @@ def dead_letter_exchange(queue: str) -> str:
     return f"{queue}.dlx"
 
 
-def persistent_copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
-    """``message`` to publish again, persistent, with ``headers`` instead of its own (a dead
-    letter parked with its reason, or redriven to its queue)."""
-    return aio_pika.Message(
-        message.body,
-        headers=headers,
-        content_type=message.content_type,
-        delivery_mode=DeliveryMode.PERSISTENT,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        type=message.type,
-        timestamp=message.timestamp,
-        app_id=message.app_id,
-    )
-
-
 class ParkedMessages:
     """Reading back and redriving parked messages over the bus's own connection."""
 
@@ -117,7 +101,17 @@ class ParkedMessages:
                 }
                 headers[ROUTING_KEY_HEADER] = travelled
                 await channel.default_exchange.publish(
-                    persistent_copy(message, headers),
+                    aio_pika.Message(
+                        message.body,
+                        headers=headers,
+                        content_type=message.content_type,
+                        delivery_mode=DeliveryMode.PERSISTENT,
+                        message_id=message.message_id,
+                        correlation_id=message.correlation_id,
+                        type=message.type,
+                        timestamp=message.timestamp,
+                        app_id=message.app_id,
+                    ),
                     routing_key=queue,
                     mandatory=True,
                     timeout=self._confirm_timeout,
