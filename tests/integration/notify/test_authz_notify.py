@@ -22,6 +22,7 @@ from liandong.authorization import operations, rules_for
 from liandong.cli import mint_token
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy
+from tests.fixtures.settings import embedded_settings
 
 from .test_notify_copies_supervision import CatalogueEntryChanged
 from .test_notify_watch import (
@@ -109,13 +110,7 @@ class Graph:
 
 @pytest.fixture
 async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=unique_name,
-        relay_interval_seconds=0.05,
-    )
+    settings = embedded_settings(tmp_path, unique_name)
     # Fast retries and an early dead letter, so that a delivery to a closed port dies soon.
     retry = RetryPolicy(
         base=timedelta(milliseconds=20), cap=timedelta(milliseconds=50), max_attempts=2

@@ -27,6 +27,7 @@ from kernel.settings import Settings
 from kernel.wiring import build_deps
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
+from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -135,13 +136,7 @@ async def harness(
     store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Harness]:
     if store_kind == "embedded":
-        settings = Settings(
-            store="embedded",
-            bus="memory",
-            data_dir=tmp_path,
-            instance=unique_name,
-            relay_interval_seconds=0.05,
-        )
+        settings = embedded_settings(tmp_path, unique_name)
     else:
         server: Server = request.getfixturevalue("mongo_server")
         settings = Settings(
@@ -555,14 +550,7 @@ async def huancui_service(
 ) -> NotifyService:
     """A started notify of Huancui (embedded store) that knows its township, justice bureau,
     district platform office and ``more`` agencies (id, name, kind)."""
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=instance,
-        district="huancui",
-        relay_interval_seconds=0.05,
-    )
+    settings = embedded_settings(tmp_path, instance, district="huancui")
     service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
     await service.runtime.start()
     for agency_id, name, kind in (*HUANCUI_AGENCIES, *more):
