@@ -1,5 +1,5 @@
 """P6's floor: a bare strawberry + FastAPI app answering ``{ hello }`` with the schema
-extensions the services use (``kernel.graphql.schema_extensions``: the parser and
+extensions the services use (``kernel.graphql.errors.schema_extensions``: the parser and
 validation caches, the error coding) and the uvicorn settings of ``liandong serve``
 (``liandong.serving``). Nothing else: no token, no store, no metrics, no logs of ours.
 
@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
-from kernel.graphql import schema_extensions
+from kernel.graphql.errors import schema_extensions
 from liandong.serving import server_config
 
 

@@ -54,7 +54,8 @@ query($receiver: ID!, $first: Int!) {
 
 def _plain_page(rows: list[Any], first: int, now: datetime) -> dict[str, Any]:
     """The JSON the GraphQL query above produces, built by hand from the domain objects."""
-    from kernel.graphql import encode_cursor, serialize_datetime
+    from kernel.graphql.pages import encode_cursor
+    from kernel.graphql.scalars import serialize_datetime
 
     def cursor(r: Any) -> str:
         return encode_cursor([r.created_at.astimezone(UTC).isoformat(), r.id])

@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from kernel.auth import TokenIssuer, ensure_dev_keys, service_principal
 from kernel.bus import SubscriptionSpec
 from kernel.caller import Caller
 from kernel.clock import system_clock
-from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.envelope import Envelope
 from kernel.errors import Conflict, DomainError, InvalidState
 from kernel.gateway_signature import signed_extensions
@@ -36,11 +34,11 @@ from tests.e2e.scenario import DRAFT, STEP, draft_input
 from tests.fault.conftest import PrivateSecantus, drop_database, eventually
 from tests.infra import Server
 from tests.integration.referral.test_referral_service import (
-    AGENCIES,
     MATTER,
     TOWN_CLERK,
     TOWN_LEADER,
     Service,
+    seed_directory,
 )
 
 CLIENTS = 4
@@ -48,22 +46,7 @@ GATEWAY_SECRET = "fault-test-gateway-secret"
 
 
 async def _seed(store: Any) -> None:
-    agencies = AgencyDirectory(store)
-    for agency in AGENCIES:
-        await agencies.put(agency, 1)
-    await CatalogueReadModel(store).put(
-        CatalogueEntryV1(
-            code=MATTER,
-            name="无证经营",
-            original_department_id="fy-market",
-            delegations=[
-                DelegationV1(
-                    township_id="fy-hancong", mode="decision", effective_from=date(2026, 1, 1)
-                )
-            ],
-            version=1,
-        )
-    )
+    await seed_directory(AgencyDirectory(store), CatalogueReadModel(store))
 
 
 def _errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:

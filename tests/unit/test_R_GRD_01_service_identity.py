@@ -25,7 +25,7 @@ from kernel.auth import (
     is_service,
     service_principal,
 )
-from kernel.graphql import RequestContext
+from kernel.graphql.context import RequestContext
 from kernel.http import CurrentPrincipal, JsonErrorRoute
 from kernel.service_identity import (
     FetchRefused,

@@ -12,6 +12,7 @@ from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor, Clock
 from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from liandong.policy import load_policy
+from tests.fixtures.joint import PLAN
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 GOV = Actor("p-g", "fy-gov", ("government",))
@@ -21,16 +22,6 @@ LEAD = Actor("p-m", "fy-market", ("clerk",))
 HOUSING = Actor("p-h", "fy-housing", ("clerk",))
 NATRES = Actor("p-n", "fy-natres", ("clerk",))
 
-PLAN = jnt.Plan(
-    legal_basis="《中华人民共和国城乡规划法》第六十五条",
-    goal="清理农村违法建设",
-    scope="寒葱沟镇",
-    field="违法建设",
-    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
-    steps="摸排、检查、处置、总结",
-    joint_method="联合检查、信息共享",
-    safeguards="车辆、执法记录仪",
-)
 GENERAL = jnt.JointLiaison("", "general", "王总联", "0454-1234567")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kernel.errors import CODES, Forbidden, InvalidState, Problems, ValidationFailed
-from kernel.graphql import UserErrorCode, user_error
+from kernel.graphql.errors import UserErrorCode, user_error
 from referral.domain.errors import MaterialContentMissing
 
 

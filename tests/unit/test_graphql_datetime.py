@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from kernel.graphql import CHINA, parse_datetime, serialize_datetime
+from kernel.graphql.scalars import CHINA, parse_datetime, serialize_datetime
 
 
 def test_a_stored_utc_time_and_a_fresh_china_time_read_the_same() -> None:

@@ -6,8 +6,9 @@ mutation would succeed now, and a refused one carries the refusal the mutation a
 
 The stop is the aggregate store's write (:class:`kernel.outbox.AggregateCollection` calls
 :func:`stop_if_dry_run` before it inserts or updates), so a handler needs nothing of its own
-to take part; a handler that writes something else first (a file, a number drawn from a
-register) must not be tried."""
+to take part. A handler that writes something else first (a file, a number drawn from a
+register) must not be tried: the store every service is handed refuses any write inside a dry
+run, loudly (:mod:`kernel.write_guard`), so such a handler fails instead of writing."""
 
 from __future__ import annotations
 

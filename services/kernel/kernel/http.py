@@ -24,7 +24,8 @@ from kernel import metrics
 from kernel.auth import AuthError, Principal, TokenVerifier, accept_service_identity
 from kernel.errors import DomainError
 from kernel.gateway_signature import install_gateway_signature
-from kernel.graphql import ErrorCode, RequestContext
+from kernel.graphql.context import RequestContext
+from kernel.graphql.errors import ErrorCode
 from kernel.logs import bind, configure_logging
 from kernel.runtime import ServiceRuntime
 from kernel.store import StoreUnavailableError

@@ -13,6 +13,7 @@ from kernel.clock import Clock, clock_from_settings, system_clock
 from kernel.policy import DistrictPolicy, district_policy
 from kernel.settings import Settings
 from kernel.store import DocumentStore
+from kernel.write_guard import guarded
 
 __all__ = ["Deps", "load_district_policy", "load_verifier", "open_bus", "open_store"]
 
@@ -33,13 +34,18 @@ class Deps:
 
 
 async def open_store(settings: Settings, service: str) -> DocumentStore:
+    """The service's database on the configured adapter, guarded: any write inside a dry run
+    (``viewerCan``) fails loudly (:mod:`kernel.write_guard`)."""
+    store: DocumentStore
     if settings.store == "mongo":
         from kernel.adapters.mongo_store import open_mongo_store
 
-        return await open_mongo_store(settings.mongo_url, settings.database_name(service))
-    from kernel.adapters.embedded_store import open_embedded_store
+        store = await open_mongo_store(settings.mongo_url, settings.database_name(service))
+    else:
+        from kernel.adapters.embedded_store import open_embedded_store
 
-    return open_embedded_store(settings.data_dir / "store", settings.database_name(service))
+        store = open_embedded_store(settings.data_dir / "store", settings.database_name(service))
+    return guarded(store)
 
 
 def open_bus(settings: Settings) -> Bus:

@@ -7,7 +7,6 @@ to whoever may not see the resource, and lists leave it out."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,7 @@ from coordination.bootstrap import bootstrap
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.authorization import operations, rules_for
-from liandong.cli import mint_token
-
-
-@dataclass(frozen=True)
-class Who:
-    agency: str
-    roles: tuple[str, ...]
-
+from tests.fixtures.graph import Graph, Who, err
 
 MARKET_CLERK = Who("fy-market", ("clerk",))
 MARKET_LEADER = Who("fy-market", ("leader",))
@@ -45,49 +37,6 @@ PROCURATORATE = Who("fy-procuratorate", ("judicial_observer",))
 MARKET_SYSTEM = Who("fy-market", ("bureau_system",))
 
 
-class Graph:
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
-        self.client = client
-        self.settings = settings
-
-    async def run(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        token = mint_token(self.settings, who.agency, list(who.roles))
-        got = await self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body: dict[str, Any] = got.json()
-        return body
-
-    async def data(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.run(who, query, **variables)
-        assert "errors" not in body, body
-        data: dict[str, Any] = body["data"]
-        return data
-
-    async def ok(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        """A mutation aliased ``m`` that must succeed."""
-        result: dict[str, Any] = (await self.data(who, query, **variables))["m"]
-        assert result["__typename"] != "UserError", (who, result)
-        return result
-
-    async def refused(
-        self,
-        who: Who,
-        query: str,
-        probe: Callable[[], Awaitable[Any]],
-        **variables: Any,
-    ) -> dict[str, Any]:
-        """The mutation answers FORBIDDEN and ``probe`` (the state) reads the same after."""
-        before = await probe()
-        result: dict[str, Any] = (await self.data(who, query, **variables))["m"]
-        assert result["__typename"] == "UserError", (who, result)
-        assert result["code"] == "FORBIDDEN", (who, result)
-        assert await probe() == before, (who, "changed state although refused")
-        return result
-
-
 @pytest.fixture
 async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     settings = Settings(data_dir=tmp_path, instance=unique_name, store="embedded", bus="memory")
@@ -99,10 +48,6 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
             yield Graph(client, settings)
     finally:
         await service.runtime.stop()
-
-
-def err(selection: str) -> str:
-    return f"__typename ... on UserError {{ code message field }} {selection}"
 
 
 def ids(connection: dict[str, Any]) -> list[str]:

@@ -5,7 +5,7 @@ in the outbox with their ``deadlines`` blocks; bad input changes nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,6 @@ from coordination.adapters.cooperation import (
     InformationQueryRepository,
     TechnicalSupportRepository,
 )
-from coordination.adapters.repository import AgencyRepository
 from coordination.application.assistance import (
     AssistanceHandlers,
     PhoneCallInput,
@@ -28,7 +27,6 @@ from coordination.application.assistance import (
     RequestAssistance,
     SendAssistanceLetter,
 )
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.information import (
     AnswerInformation,
     AskInformation,
@@ -36,7 +34,6 @@ from coordination.application.information import (
     InformationQueryHandlers,
     ReadInformationAnswer,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.application.technical import (
     AnswerTechnicalSupport,
     DispatchTechnicalStaff,
@@ -44,58 +41,40 @@ from coordination.application.technical import (
     RequestTechnicalSupport,
     TechnicalSupportHandlers,
 )
-from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
-from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.coordination import (
+    NOW,
+    StoredDocs,
+    caller,
+    ensure_indexes,
+    seeded_agencies,
+    unchanged,
+)
 
-
-def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
-    """A verified caller, as the entrypoints pass it to the handlers."""
-    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
-
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-MARKET = _caller("p-m", "fy-market", ("clerk",))
-HOUSING = _caller("p-h", "fy-housing", ("leader",))
-TOWNSHIP = _caller("p-t", "fy-hancong", ("clerk",))
-COORD = _caller("p-c", "fy-coord", ("coordinator",))
-SUPERVISOR = _caller("p-s", "fy-justice", ("supervisor",))
+MARKET = caller("p-m", "fy-market", ("clerk",))
+HOUSING = caller("p-h", "fy-housing", ("leader",))
+TOWNSHIP = caller("p-t", "fy-hancong", ("clerk",))
+COORD = caller("p-c", "fy-coord", ("coordinator",))
+SUPERVISOR = caller("p-s", "fy-justice", ("supervisor",))
 
 
 @dataclass
-class World:
-    store: DocumentStore
+class World(StoredDocs):
     assistance: AssistanceHandlers
     technical: TechnicalSupportHandlers
     information: InformationQueryHandlers
     now: list[datetime]
 
-    async def outbox(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
-        doc = await self.store.collection(collection).find_one({"_id": doc_id})
-        assert doc is not None
-        return list(doc.get("outbox", []))
-
-    async def types(self, collection: str, doc_id: str) -> list[str]:
-        return [e["type"] for e in await self.outbox(collection, doc_id)]
-
-    async def raw(self, collection: str, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection(collection).find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
-
 
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
     policy = load_policy("fuyuan")
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
     kw = {"clock": lambda: now[0]}
@@ -108,24 +87,15 @@ async def world(store: DocumentStore) -> World:
         ),
         now,
     )
-    for repo in (
-        w.assistance.requests,
-        w.technical.requests,
-        w.information.queries,
-        w.information.access_log,
-    ):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    await ensure_indexes(
+        w.assistance.requests, w.technical.requests, w.information.queries, w.information.access_log
+    )
     return w
 
 
 async def _unchanged(w: World, collection: str, doc_id: str, call: Any) -> DomainError:
     """``call`` fails with a DomainError and leaves the document exactly as it was."""
-    before = await w.raw(collection, doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(collection, doc_id) == before
-    return exc.value
+    return await unchanged(lambda: w.raw(collection, doc_id), call)
 
 
 async def test_R_AST_01_request_letter_reply_letter_and_results_both_ways(world: World) -> None:
@@ -224,10 +194,7 @@ async def test_R_AST_01_reply_and_letter_limits_come_from_the_district_policy(
             )
         }
     )
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     h = AssistanceHandlers(
         AssistanceRepository(store), agencies, own, calendar_for(own), "fuyuan", clock=lambda: NOW
     )
@@ -402,10 +369,7 @@ async def test_R_TEC_01_extension_past_the_districts_maximum_is_refused(
             )
         }
     )
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     h = TechnicalSupportHandlers(
         TechnicalSupportRepository(store),
         agencies,

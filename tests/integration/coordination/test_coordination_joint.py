@@ -5,14 +5,12 @@ nothing; the inspect-once check finds earlier inspections of a target through it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
-from coordination.adapters.repository import AgencyRepository
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.joint import (
     AssignJointTask,
     CommentOnJointPlan,
@@ -26,40 +24,21 @@ from coordination.application.joint import (
     StateJointTaskInability,
     SubmitJointPlan,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import joint as jnt
-from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
-from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
+from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
+from tests.fixtures.joint import PLAN
 
-
-def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
-    """A verified caller, as the entrypoints pass it to the handlers."""
-    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
-
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-GOV = _caller("p-g", "fy-gov", ("government",))
-MARKET = _caller("p-m", "fy-market", ("leader",))
-HOUSING = _caller("p-h", "fy-housing", ("clerk",))
-NATRES = _caller("p-n", "fy-natres", ("clerk",))
+GOV = caller("p-g", "fy-gov", ("government",))
+MARKET = caller("p-m", "fy-market", ("leader",))
+HOUSING = caller("p-h", "fy-housing", ("clerk",))
+NATRES = caller("p-n", "fy-natres", ("clerk",))
 OPS = "joint_operations"
-
-PLAN = jnt.Plan(
-    legal_basis="《中华人民共和国城乡规划法》第六十五条",
-    goal="清理农村违法建设",
-    scope="寒葱沟镇",
-    field="违法建设",
-    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
-    steps="摸排、检查、处置、总结",
-    joint_method="联合检查、信息共享",
-    safeguards="车辆、执法记录仪",
-)
 
 
 @dataclass
@@ -80,10 +59,7 @@ class World:
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
     policy = load_policy("fuyuan")
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     handlers = JointHandlers(
         JointOperationRepository(store),
@@ -94,9 +70,7 @@ async def world(store: DocumentStore) -> World:
         "fuyuan",
         clock=lambda: now[0],
     )
-    for repo in (handlers.operations, handlers.inspections):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    await ensure_indexes(handlers.operations, handlers.inspections)
     return World(store, handlers, now)
 
 
@@ -168,7 +142,7 @@ async def test_R_JNT_01_the_initiators_agency_kind_is_checked(world: World) -> N
         cooperating_ids=("fy-housing",),
     )
     with pytest.raises(Forbidden):
-        await world.joint.initiate(cmd, _caller("p", "fy-market", ("government",)))
+        await world.joint.initiate(cmd, caller("p", "fy-market", ("government",)))
     with pytest.raises(ValidationFailed) as exc:
         await world.joint.initiate(
             InitiateJointOperation("x", "higher_authority", "r", "fy-market", ("fy-nowhere",)), GOV

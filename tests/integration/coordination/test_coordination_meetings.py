@@ -15,13 +15,11 @@ import pytest
 
 from coordination.adapters.cooperation import AssistanceRepository
 from coordination.adapters.meetings import MeetingRepository
-from coordination.adapters.repository import AgencyRepository
 from coordination.application.assistance import (
     AssistanceHandlers,
     ReplyToAssistance,
     RequestAssistance,
 )
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.letters import LetterService
 from coordination.application.meetings import (
     AnswerMinutes,
@@ -33,31 +31,22 @@ from coordination.application.meetings import (
     RsvpMeeting,
     ScheduleMeeting,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.domain import meetings as mtg
 from kernel.adapters.official_pdf import render_pdf
-from kernel.auth import Principal
 from kernel.calendar import SHANGHAI
-from kernel.caller import Caller
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
+from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
 
-
-def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
-    """A verified caller, as the entrypoints pass it to the handlers."""
-    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
-
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
-MARKET = _caller("p-m", "fy-market", ("leader",))
-HOUSING = _caller("p-h", "fy-housing", ("leader",))
-NATRES = _caller("p-n", "fy-natres", ("leader",))
-OUTSIDER = _caller("p-w", "fy-wusu", ("clerk",))
-SUPERVISOR = _caller("p-s", "fy-justice", ("supervisor",))
+MARKET = caller("p-m", "fy-market", ("leader",))
+HOUSING = caller("p-h", "fy-housing", ("leader",))
+NATRES = caller("p-n", "fy-natres", ("leader",))
+OUTSIDER = caller("p-w", "fy-wusu", ("clerk",))
+SUPERVISOR = caller("p-s", "fy-justice", ("supervisor",))
 
 
 @dataclass
@@ -80,17 +69,12 @@ class World:
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
     policy = load_policy("fuyuan")
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
     meetings = MeetingHandlers(MeetingRepository(store), *common, clock=lambda: now[0])
     assistance = AssistanceHandlers(AssistanceRepository(store), *common, clock=lambda: now[0])
-    for repo in (meetings.meetings, assistance.requests):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    await ensure_indexes(meetings.meetings, assistance.requests)
     letters = LetterService(agencies, assistance.requests, meetings.meetings, render_pdf)
     return World(store, meetings, assistance, letters, now)
 

@@ -20,7 +20,6 @@ from coordination.adapters.duties import (
 )
 from coordination.adapters.joint import JointInspectionLog, JointOperationRepository
 from coordination.adapters.repository import (
-    AgencyRepository,
     CatalogueRepository,
     DisputeRepository,
 )
@@ -48,7 +47,6 @@ from coordination.application.duties import (
     StartJointRuling,
     TransferClues,
 )
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.joint import (
     AssignJointTask,
     CommentOnJointPlan,
@@ -60,7 +58,6 @@ from coordination.application.joint import (
     StateJointTaskInability,
     SubmitJointPlan,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import ReferralSent
 from coordination.domain import joint as jnt
 from kernel.auth import Principal
@@ -71,6 +68,8 @@ from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, Valida
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.coordination import ensure_indexes, seeded_agencies
+from tests.fixtures.joint import PLAN
 from tests.fixtures.schedules import hypothetical_schedule
 
 
@@ -117,10 +116,7 @@ class World:
 async def _world(store: DocumentStore, district: str) -> World:
     """The fuyuan demo agencies under ``district``'s policy (the HL flag is the policy's)."""
     policy = load_policy(district)
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
     kw: dict[str, Any] = {"clock": lambda: now[0]}
@@ -139,7 +135,7 @@ async def _world(store: DocumentStore, district: str) -> World:
         JointHandlers(operations, JointInspectionLog(store), *common, **kw),
         now,
     )
-    for repo in (
+    await ensure_indexes(
         w.on_site.requests,
         w.corrections.opinions,
         w.participation.notices,
@@ -147,9 +143,7 @@ async def _world(store: DocumentStore, district: str) -> World:
         disputes.disputes,
         catalogue.catalogue,
         operations,
-    ):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    )
     return w
 
 
@@ -689,18 +683,6 @@ async def test_R_SUP_04_clues_go_to_the_discipline_commission_and_organisation_d
     assert ruled.status.value == "ruled" and ruled.clocks[0].state == "met"
     with pytest.raises(Forbidden):
         await world.rulings.rule(RuleJointRuling(r.id, "再裁", "x"), MARKET_LEADER)
-
-
-PLAN = jnt.Plan(
-    legal_basis="《中华人民共和国城乡规划法》第六十五条",
-    goal="清理农村违法建设",
-    scope="寒葱沟镇",
-    field="违法建设",
-    division_of_duties="市场监管局牵头，住建局、自然资源局配合",
-    steps="摸排、检查、处置、总结",
-    joint_method="联合检查、信息共享",
-    safeguards="车辆、执法记录仪",
-)
 
 
 async def test_R_SUP_04_a_joint_task_refused_or_left_unreported_past_its_clock(

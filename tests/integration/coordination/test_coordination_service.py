@@ -14,7 +14,6 @@ import pytest
 from coordination.adapters.known_referrals import KnownReferrals
 from coordination.adapters.meetings import MeetingRepository
 from coordination.adapters.repository import (
-    AgencyRepository,
     CatalogueRepository,
     DisputeRepository,
 )
@@ -36,7 +35,6 @@ from coordination.application.disputes import (
     RuleDispute,
     dispute_id_for_referral,
 )
-from coordination.application.handlers import CoordinationHandlers
 from coordination.application.known_referrals import ReferralFollower
 from coordination.application.meetings import (
     AnswerMinutes,
@@ -46,12 +44,9 @@ from coordination.application.meetings import (
     RsvpMeeting,
     ScheduleMeeting,
 )
-from coordination.application.seeding import seed_agencies, shipped_seed
 from coordination.contracts.consumed import DeadlineMissed, ReferralDeclined
 from coordination.domain.meetings import TaskDraft
-from kernel.auth import Principal
 from kernel.calendar import parse_schedule
-from kernel.caller import Caller
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.contracts.deadlines import deadlines_of
 from kernel.envelope import Envelope, new_envelope
@@ -60,20 +55,14 @@ from kernel.keyset import ListQuery
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
+from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
 from tests.fixtures.schedules import hypothetical_schedule
 
-
-def _caller(person_id: str, agency_id: str, roles: tuple[str, ...] = ()) -> Caller:
-    """A verified caller, as the entrypoints pass it to the handlers."""
-    return Caller(Principal(person_id, person_id, agency_id, "fuyuan", roles))
-
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Shanghai
-HOUSING = _caller("p-h", "fy-housing", ("leader",))
-TOWNSHIP = _caller("p-hc", "fy-hancong", ("clerk", "leader"))
-MARKET = _caller("p-m", "fy-market", ("leader",))
-COORD = _caller("p-c", "fy-coord", ("coordinator",))
-GOV = _caller("p-g", "fy-gov", ("government",))
+HOUSING = caller("p-h", "fy-housing", ("leader",))
+TOWNSHIP = caller("p-hc", "fy-hancong", ("clerk", "leader"))
+MARKET = caller("p-m", "fy-market", ("leader",))
+COORD = caller("p-c", "fy-coord", ("coordinator",))
+GOV = caller("p-g", "fy-gov", ("government",))
 
 
 @dataclass
@@ -96,10 +85,7 @@ class World:
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
     policy = load_policy("fuyuan")
-    agencies = AgencyRepository(store)
-    seed = shipped_seed("fuyuan")
-    assert seed is not None
-    await seed_agencies(CoordinationHandlers(agencies, "fuyuan"), seed)
+    agencies = await seeded_agencies(store)
     now = [NOW]
     catalogue = CatalogueHandlers(
         CatalogueRepository(store), agencies, policy, "fuyuan", clock=lambda: now[0]
@@ -119,9 +105,7 @@ async def world(store: DocumentStore) -> World:
         meetings=meetings.meetings,
         referrals=ReferralFollower(KnownReferrals(store)),
     )
-    for repo in (catalogue.catalogue, disputes.disputes, meetings.meetings):
-        await repo.ensure_indexes()
-        await repo.aggregates.ensure_indexes()
+    await ensure_indexes(catalogue.catalogue, disputes.disputes, meetings.meetings)
     return World(store, catalogue, disputes, now, meetings)
 
 
@@ -383,7 +367,7 @@ async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_es
     # A party escalates explicitly; an outsider may not.
     with pytest.raises(Forbidden):
         await world.disputes.escalate(
-            EscalateDispute(dispute_id), _caller("x", "fy-natres", ("clerk",))
+            EscalateDispute(dispute_id), caller("x", "fy-natres", ("clerk",))
         )
     up = await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
     assert up.current_step.decided_by_agency_id == "fy-justice"
@@ -420,7 +404,7 @@ async def test_R_DSP_02_FY_the_opinion_step_advises_and_cannot_bind(world: World
         ),
         TOWNSHIP,
     )
-    justice = _caller("p-j", "fy-justice", ("leader",))
+    justice = caller("p-j", "fy-justice", ("leader",))
     with pytest.raises(DomainError) as err:  # a deciding step takes rulings, not opinions
         await world.disputes.give_opinion(GiveDisputeOpinion(d.id, "由市场监管局负责"), MARKET)
     assert err.value.code == "INVALID_STATE" and err.value.field == "step"
@@ -605,7 +589,7 @@ async def test_issue_16_an_agreement_binds_when_each_partys_leader_confirmed_it(
     last leader's confirmation rules, signed by the parties who confirmed."""
     await world.catalogue.define_entry(_market_entry(), MARKET)
     dispute_id = await _open_between_township_and_market(world)
-    clerk = _caller("p-hc-c", "fy-hancong", ("clerk",))
+    clerk = caller("p-hc-c", "fy-hancong", ("clerk",))
     with pytest.raises(ValidationFailed) as err:  # the old way: one clerk, typed signatures
         await world.disputes.rule(RuleDispute(dispute_id, "agreement", "协议", "fy-market"), clerk)
     assert err.value.field == "outcomeKind"
@@ -621,7 +605,7 @@ async def test_issue_16_an_agreement_binds_when_each_partys_leader_confirmed_it(
         await world.disputes.confirm_agreement(ConfirmDisputeAgreement(dispute_id, 1), clerk)
     with pytest.raises(Forbidden):
         await world.disputes.confirm_agreement(
-            ConfirmDisputeAgreement(dispute_id, 1), _caller("p-n", "fy-natres", ("leader",))
+            ConfirmDisputeAgreement(dispute_id, 1), caller("p-n", "fy-natres", ("leader",))
         )
     half = await world.disputes.confirm_agreement(ConfirmDisputeAgreement(dispute_id, 1), MARKET)
     assert half.status.value == "open"
@@ -630,7 +614,7 @@ async def test_issue_16_an_agreement_binds_when_each_partys_leader_confirmed_it(
     assert confirmed["data"]["agency_id"] == "fy-market"
     assert confirmed["data"]["awaiting_confirmation_of"] == ["fy-hancong"]
     ruled = await world.disputes.confirm_agreement(
-        ConfirmDisputeAgreement(dispute_id, 1), _caller("p-hc-l", "fy-hancong", ("leader",))
+        ConfirmDisputeAgreement(dispute_id, 1), caller("p-hc-l", "fy-hancong", ("leader",))
     )
     assert ruled.status.value == "ruled" and ruled.outcome is not None
     assert ruled.outcome.signatories == ("fy-hancong", "fy-market")
@@ -754,7 +738,7 @@ async def test_issue_16_R_DSP_04_a_case_transfer_names_only_a_known_open_referra
     assert unknown.value.field == "referralId"
     # Another township's clerk naming a referral between the market and 寒葱沟镇.
     await _heard(world, "referral.sent.v1", "ref-20", "sent")
-    other = _caller("p-nq", "fy-nongqiao", ("clerk", "leader"))
+    other = caller("p-nq", "fy-nongqiao", ("clerk", "leader"))
     with pytest.raises(Forbidden) as outsider:
         await world.disputes.request_case_transfer(ask("ref-20", "fy-nongqiao"), other)
     assert outsider.value.field == "referralId"

@@ -29,6 +29,7 @@ from notify.adapters.checkpoint_key import load_signer
 from notify.adapters.record import RecordRepository, _to_document
 from notify.application.checkpoints import RecordCheckpoints
 from notify.domain.record import RecordEntry, chained, record_entry
+from tests.fixtures.settings import embedded_settings
 
 DISTRICT = "fuyuan"
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -187,14 +188,8 @@ async def test_issue_16_R_SUP_01_the_running_suite_anchors_its_record(
     referral and coordination keep it, and ``audit verify`` agrees with it."""
     from liandong.suite import build_suite
 
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=unique_name,
-        district=DISTRICT,
-        audit_checkpoint_seconds=0.2,
-        relay_interval_seconds=0.05,
+    settings = embedded_settings(
+        tmp_path, unique_name, district=DISTRICT, audit_checkpoint_seconds=0.2
     )
     suite = await build_suite(settings)
     await suite.start()

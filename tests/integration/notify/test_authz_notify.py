@@ -6,8 +6,7 @@ wrong role, or the right role without the relation, gets FORBIDDEN and nothing c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,26 +18,22 @@ from kernel.envelope import EventPayload, new_envelope
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.authorization import operations, rules_for
-from liandong.cli import mint_token
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy
+from tests.fixtures import graph as graphs
+from tests.fixtures.graph import Who, err
+from tests.fixtures.settings import embedded_settings
 
 from .test_notify_copies_supervision import CatalogueEntryChanged
 from .test_notify_watch import (
-    AgencyRegistered,
     ReferralSent,
     deliver,
     eventually,
     items,
+    register_agencies,
 )
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@dataclass(frozen=True)
-class Who:
-    agency: str
-    roles: tuple[str, ...]
 
 
 TOWN_CLERK = Who("fy-hancong", ("clerk",))
@@ -65,73 +60,24 @@ AGENCIES = (
 )
 
 
-class Graph:
+class Graph(graphs.Graph):
+    """The notify endpoint, with the service behind it (to deliver events to it)."""
+
     def __init__(self, service: NotifyService, client: httpx.AsyncClient, settings: Settings):
+        super().__init__(client, settings)
         self.service = service
-        self.client = client
-        self.settings = settings
-
-    async def run(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        token = mint_token(self.settings, who.agency, list(who.roles))
-        got = await self.client.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body: dict[str, Any] = got.json()
-        return body
-
-    async def data(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.run(who, query, **variables)
-        assert "errors" not in body, (who, body)
-        data: dict[str, Any] = body["data"]
-        return data
-
-    async def forbidden_read(self, who: Who, query: str, **variables: Any) -> None:
-        body = await self.run(who, query, **variables)
-        assert body.get("errors"), (who, body)
-        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (who, body)
-
-    async def ok(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
-        result: dict[str, Any] = (await self.data(who, query, **variables))["m"]
-        assert result["__typename"] != "UserError", (who, result)
-        return result
-
-    async def refused(
-        self, who: Who, query: str, probe: Callable[[], Awaitable[Any]], **variables: Any
-    ) -> None:
-        before = await probe()
-        result: dict[str, Any] = (await self.data(who, query, **variables))["m"]
-        assert result["__typename"] == "UserError", (who, result)
-        assert result["code"] == "FORBIDDEN", (who, result)
-        assert await probe() == before, (who, "changed state although refused")
 
 
 @pytest.fixture
 async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=unique_name,
-        relay_interval_seconds=0.05,
-    )
+    settings = embedded_settings(tmp_path, unique_name)
     # Fast retries and an early dead letter, so that a delivery to a closed port dies soon.
     retry = RetryPolicy(
         base=timedelta(milliseconds=20), cap=timedelta(milliseconds=50), max_attempts=2
     )
     service = bootstrap(await build_deps(settings, "notify"), webhook_retry=retry)
     await service.runtime.start()
-    for agency_id, name, kind in AGENCIES:
-        await deliver(
-            service,
-            new_envelope(
-                AgencyRegistered(agency_id=agency_id, name=name, kind=kind),
-                district="fuyuan",
-                service="coordination",
-                subject=agency_id,
-            ),
-        )
+    await register_agencies(service, AGENCIES)
     await deliver(
         service,
         new_envelope(
@@ -149,10 +95,6 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
             yield Graph(service, client, settings)
     finally:
         await service.runtime.stop()
-
-
-def err(selection: str) -> str:
-    return f"__typename ... on UserError {{ code message field }} {selection}"
 
 
 def referral_sent(rid: str, receiver: str) -> Any:

@@ -29,7 +29,6 @@ from notify.policy import policy_of
 from .test_notify_watch import (
     DUE,
     SENT,
-    AgencyRegistered,
     Harness,
     clock_block,
     deliver,
@@ -37,6 +36,7 @@ from .test_notify_watch import (
     harness,
     items,
     local,
+    register_agencies,
     step_event,
 )
 
@@ -124,18 +124,33 @@ def event(payload: EventPayload, service: str, at: datetime, subject: str = "") 
     return new_envelope(payload, district="fuyuan", service=service, subject=subject, time=at)
 
 
+async def refuse_assistance(service: NotifyService) -> None:
+    """水务局 refuses 寒葱沟镇's assistance request a-1 on Monday 16 March (R-AST-02)."""
+    refused_at = local(2026, 3, 16, 10)
+    await deliver(
+        service,
+        event(
+            AssistanceRefused(
+                request_id="a-1",
+                requester_id="fy-hancong",
+                helper_id="fy-water",
+                grounds="不属于本部门职责",
+                legal_provision="无",
+                refused_at=refused_at,
+            ),
+            "coordination",
+            refused_at,
+            "a-1",
+        ),
+    )
+
+
 def person(agency: str, *roles: str) -> Principal:
     return Principal(f"p-{agency}", "某某", agency, "fuyuan", roles or ("clerk",))
 
 
 async def setup(service: NotifyService) -> None:
-    for agency_id, name, kind in AGENCIES:
-        await deliver(
-            service,
-            event(
-                AgencyRegistered(agency_id=agency_id, name=name, kind=kind), "coordination", SENT
-            ),
-        )
+    await register_agencies(service, AGENCIES, SENT)
     await deliver(
         service,
         event(
@@ -397,23 +412,7 @@ async def test_R_SUP_02_monthly_list_and_quarterly_bulletin_with_xlsx(harness: H
             "d-1",
         ),
     )
-    refused_at = local(2026, 3, 16, 10)
-    await deliver(
-        service,
-        event(
-            AssistanceRefused(
-                request_id="a-1",
-                requester_id="fy-hancong",
-                helper_id="fy-water",
-                grounds="不属于本部门职责",
-                legal_provision="无",
-                refused_at=refused_at,
-            ),
-            "coordination",
-            refused_at,
-            "a-1",
-        ),
-    )
+    await refuse_assistance(service)
     clock.now = local(2026, 3, 20, 10)
 
     supervisor = person("fy-gov", "supervisor")

@@ -18,10 +18,9 @@ from notify.domain.supervision import month, quarter
 from notify.policy import policy_of
 
 from .test_notify_copies_supervision import (
-    AssistanceRefused,
     deliver,
-    event,
     person,
+    refuse_assistance,
     setup,
 )
 from .test_notify_watch import (
@@ -79,23 +78,7 @@ async def facts(service: NotifyService, harness: Harness) -> None:
         service, step_event("on-time", local(2026, 3, 5), [clock_block("on-time", DUE, "met")])
     )
     await deliver(service, step_event("late", local(2026, 3, 9), [clock_block("late", DUE, "met")]))
-    refused_at = local(2026, 3, 16, 10)
-    await deliver(
-        service,
-        event(
-            AssistanceRefused(
-                request_id="a-1",
-                requester_id="fy-hancong",
-                helper_id="fy-water",
-                grounds="不属于本部门职责",
-                legal_provision="无",
-                refused_at=refused_at,
-            ),
-            "coordination",
-            refused_at,
-            "a-1",
-        ),
-    )
+    await refuse_assistance(service)
     harness.clock.now = local(2026, 3, 20, 10)
 
 

@@ -9,7 +9,7 @@ and by the side effects, which are keyed by the timer id)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from kernel.settings import Settings
 from kernel.wiring import build_deps
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
+from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -135,13 +136,7 @@ async def harness(
     store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Harness]:
     if store_kind == "embedded":
-        settings = Settings(
-            store="embedded",
-            bus="memory",
-            data_dir=tmp_path,
-            instance=unique_name,
-            relay_interval_seconds=0.05,
-        )
+        settings = embedded_settings(tmp_path, unique_name)
     else:
         server: Server = request.getfixturevalue("mongo_server")
         settings = Settings(
@@ -174,17 +169,27 @@ async def deliver(service: NotifyService, envelope: Envelope) -> None:
             await spec.handler(envelope)
 
 
-async def register_agencies(service: NotifyService) -> None:
-    for agency_id, name, kind in (
-        ("fy-hancong", "寒葱沟镇人民政府", "township"),
-        ("fy-market", "抚远市市场监督管理局", "department"),
-        ("fy-justice", "抚远市司法局", "justice_bureau"),
-    ):
+#: The agencies most notify tests register: (id, name, kind).
+THREE_AGENCIES = (
+    ("fy-hancong", "寒葱沟镇人民政府", "township"),
+    ("fy-market", "抚远市市场监督管理局", "department"),
+    ("fy-justice", "抚远市司法局", "justice_bureau"),
+)
+
+
+async def register_agencies(
+    service: NotifyService,
+    agencies: Sequence[tuple[str, str, str]] = THREE_AGENCIES,
+    at: datetime | None = None,
+) -> None:
+    """Each of ``agencies`` registered, as coordination announces it (at ``at``)."""
+    for agency_id, name, kind in agencies:
         env = new_envelope(
             AgencyRegistered(agency_id=agency_id, name=name, kind=kind),
             district="fuyuan",
             service="coordination",
             subject=agency_id,
+            time=at,
         )
         await deliver(service, env)
 
@@ -545,14 +550,7 @@ async def huancui_service(
 ) -> NotifyService:
     """A started notify of Huancui (embedded store) that knows its township, justice bureau,
     district platform office and ``more`` agencies (id, name, kind)."""
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=instance,
-        district="huancui",
-        relay_interval_seconds=0.05,
-    )
+    settings = embedded_settings(tmp_path, instance, district="huancui")
     service = bootstrap(await build_deps(settings, "notify"), clock=clock, run_workers=False)
     await service.runtime.start()
     for agency_id, name, kind in (*HUANCUI_AGENCIES, *more):

@@ -24,12 +24,12 @@ from kernel.auth import Principal
 from kernel.caller import Caller
 from kernel.envelope import Envelope, new_envelope
 from kernel.errors import DomainError, Forbidden
-from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.gateway import free_port
 from notify.application.webhooks import RegisterWebhook, RemoveWebhook
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy
+from tests.fixtures.settings import embedded_settings
 
 from .test_notify_watch import ReferralSent, deliver, eventually, register_agencies
 from .test_notify_webhooks import Receiver
@@ -94,12 +94,9 @@ class Trickler:
 
 @pytest.fixture
 async def service(tmp_path: Path, unique_name: str) -> AsyncIterator[NotifyService]:
-    settings = Settings(
-        store="embedded",
-        bus="memory",
-        data_dir=tmp_path,
-        instance=unique_name,
-        relay_interval_seconds=0.05,
+    settings = embedded_settings(
+        tmp_path,
+        unique_name,
         webhook_delivery_deadline_seconds=DEADLINE,
         webhook_concurrency_per_endpoint=PER_ENDPOINT,
         webhook_max_per_agency=PER_AGENCY,

@@ -30,6 +30,7 @@ from liandong.gateway import free_port
 from notify.application.webhooks import RegisterWebhook, ReplayDelivery
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy, verify
+from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
 from .test_notify_watch import ReferralSent, deliver, eventually
@@ -105,13 +106,7 @@ async def settings(
     store_kind: str, request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> AsyncIterator[Settings]:
     if store_kind == "embedded":
-        yield Settings(
-            store="embedded",
-            bus="memory",
-            data_dir=tmp_path,
-            instance=unique_name,
-            relay_interval_seconds=0.05,
-        )
+        yield embedded_settings(tmp_path, unique_name)
         return
     server: Server = request.getfixturevalue("mongo_server")
     s = Settings(

@@ -11,16 +11,16 @@ import pytest
 from kernel.envelope import EventPayload
 from notify.domain.supervision import month, monthly_push_text, quarter, quarterly_push_text
 
-from .test_notify_copies_supervision import AGENCIES, AssistanceRefused, event, person
+from .test_notify_copies_supervision import AGENCIES, event, person, refuse_assistance
 from .test_notify_watch import (
     DUE,
     SENT,
-    AgencyRegistered,
     Harness,
     clock_block,
     deliver,
     harness,
     local,
+    register_agencies,
     step_event,
 )
 
@@ -55,13 +55,7 @@ class Supervised(EventPayload):
 async def test_R_SUP_03_reports_list_every_failure_to_cooperate(harness: Harness) -> None:
     clock = harness.clock
     service = await harness.start(workers=False)
-    for agency_id, name, kind in AGENCIES:
-        await deliver(
-            service,
-            event(
-                AgencyRegistered(agency_id=agency_id, name=name, kind=kind), "coordination", SENT
-            ),
-        )
+    await register_agencies(service, AGENCIES, SENT)
     # Two accept clocks of 寒葱沟镇 due Friday 6 March: "lying" never met, "moved" met late.
     await deliver(service, step_event("lying", SENT, [clock_block("lying", DUE)]))
     await deliver(service, step_event("moved", SENT, [clock_block("moved", DUE)]))
@@ -76,23 +70,7 @@ async def test_R_SUP_03_reports_list_every_failure_to_cooperate(harness: Harness
     await deliver(
         service, step_event("moved", local(2026, 3, 11), [clock_block("moved", DUE, "met")])
     )
-    refused_at = local(2026, 3, 16, 10)
-    await deliver(
-        service,
-        event(
-            AssistanceRefused(
-                request_id="a-1",
-                requester_id="fy-hancong",
-                helper_id="fy-water",
-                grounds="不属于本部门职责",
-                legal_provision="无",
-                refused_at=refused_at,
-            ),
-            "coordination",
-            refused_at,
-            "a-1",
-        ),
-    )
+    await refuse_assistance(service)
     # The lead rejects 生态环境局's written reason; an accepted one is no failure.
     for task, accepted in (("t-1", False), ("t-2", True)):
         decided = local(2026, 3, 18, 15)

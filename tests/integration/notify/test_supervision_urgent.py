@@ -21,8 +21,15 @@ from kernel.wiring import calendar_for
 from notify.domain.supervision import month, monthly_push_text, quarter, quarterly_push_text
 from referral.application.clocks import ReferralClocks
 
-from .test_notify_copies_supervision import AGENCIES, event, person
-from .test_notify_watch import AgencyRegistered, Harness, deliver, harness, local, step_event
+from .test_notify_copies_supervision import AGENCIES, person
+from .test_notify_watch import (
+    Harness,
+    deliver,
+    harness,
+    local,
+    register_agencies,
+    step_event,
+)
 
 __all__ = ["harness"]  # the fixture, parametrised over both store adapters
 
@@ -62,15 +69,7 @@ async def test_R_SUP_02_urgent_requests_of_a_seeded_month_are_not_counted_late(
 ) -> None:
     clock = harness.clock
     service = await harness.start(workers=False)
-    for agency_id, name, kind in AGENCIES:
-        await deliver(
-            service,
-            event(
-                AgencyRegistered(agency_id=agency_id, name=name, kind=kind),
-                "coordination",
-                FOUND[0],
-            ),
-        )
+    await register_agencies(service, AGENCIES, FOUND[0])
     # DOMAIN §0: urgent = due 2 clock hours after discovery, never 0 (and not 24).
     first = _send_clock("u-0", FOUND[0], "open")
     assert first.due - FOUND[0] == timedelta(hours=2)

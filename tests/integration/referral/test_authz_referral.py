@@ -8,14 +8,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.authorization import operations, rules_for
@@ -23,7 +21,7 @@ from liandong.cli import mint_token
 from referral.bootstrap import ReferralService, bootstrap
 from referral.domain.model import AgencyRef
 
-from .test_referral_service import AGENCIES, FOUND, MATTER, START, Clock
+from .test_referral_service import FOUND, MATTER, START, Clock, seed_directory
 
 DISTRICT = "fuyuan"
 
@@ -150,23 +148,10 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     service = bootstrap(dataclasses.replace(deps, clock=Clock(START)))
     await service.runtime.start()
     agencies = service.handlers.ports.agencies
-    for a in AGENCIES:
-        await agencies.put(a, 1)
+    # The same agencies and catalogue as the handler-level tests (the matter is delegated to
+    # 寒葱沟镇), and the procuratorate.
+    await seed_directory(agencies, service.handlers.ports.catalogue)
     await agencies.put(AgencyRef("fy-procuratorate", "抚远市人民检察院", "procuratorate", False), 1)
-    # The same catalogue as the handler-level tests: the matter is delegated to 寒葱沟镇.
-    await service.handlers.ports.catalogue.put(
-        CatalogueEntryV1(
-            code=MATTER,
-            name="无证经营",
-            original_department_id="fy-market",
-            delegations=[
-                DelegationV1(
-                    township_id="fy-hancong", mode="decision", effective_from=date(2026, 1, 1)
-                )
-            ],
-            version=1,
-        )
-    )
     g = Graph(service, settings)
     yield g
     await g.http.aclose()

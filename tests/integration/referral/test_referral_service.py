@@ -92,6 +92,26 @@ AGENCIES = [
 ]
 
 
+async def seed_directory(agencies: AgencyDirectory, catalogue: CatalogueReadModel) -> None:
+    """The agencies above, and the catalogue: the matter is delegated to 寒葱沟镇 (decision)
+    and not to the other townships."""
+    for a in AGENCIES:
+        await agencies.put(a, 1)
+    await catalogue.put(
+        CatalogueEntryV1(
+            code=MATTER,
+            name="无证经营",
+            original_department_id="fy-market",
+            delegations=[
+                DelegationV1(
+                    township_id="fy-hancong", mode="decision", effective_from=date(2026, 1, 1)
+                )
+            ],
+            version=1,
+        )
+    )
+
+
 def person(agency: str, *roles: str, pid: str | None = None) -> Principal:
     return Principal(
         pid or f"{agency}-{'-'.join(roles)}", f"{agency}的{roles[0]}", agency, DISTRICT, roles
@@ -147,22 +167,7 @@ class Service:
     async def setup(self) -> Service:
         await self.referrals.ensure_indexes()
         await self.complaints.ensure_indexes()
-        for a in AGENCIES:
-            await self.agencies.put(a, 1)
-        # The matter is delegated to 寒葱沟镇 (decision) and not to the other townships.
-        await self.catalogue.put(
-            CatalogueEntryV1(
-                code=MATTER,
-                name="无证经营",
-                original_department_id="fy-market",
-                delegations=[
-                    DelegationV1(
-                        township_id="fy-hancong", mode="decision", effective_from=date(2026, 1, 1)
-                    )
-                ],
-                version=1,
-            )
-        )
+        await seed_directory(self.agencies, self.catalogue)
         return self
 
     async def events(self, referral_id: str, collection: str = "referrals") -> list[dict[str, Any]]:

@@ -13,17 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from coordination.adapters.cooperation import from_document, to_document
+from coordination.adapters.cooperation import _with_id, from_document, to_document
 from coordination.domain.dispatch import Dispatch
 from kernel.envelope import Envelope
 from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore, DuplicateKeyError
+from kernel.store import DocumentStore, DuplicateKeyError
 
 __all__ = ["DispatchFilter", "DispatchRepository"]
-
-
-def _with_id(doc: Document) -> Document:
-    return {**doc, "id": doc["_id"]}
 
 
 class DispatchFilter:

@@ -6,20 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from coordination.adapters.cooperation import from_document, to_document
+from coordination.adapters.cooperation import _Repository, _with_id, from_document
 from coordination.domain.meetings import Meeting
 from coordination.domain.routine import RoutineDue
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
-from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore
 
 
-def _with_id(doc: Document) -> Document:
-    return {**doc, "id": doc["_id"]}
-
-
-class MeetingRepository:
+class MeetingRepository(_Repository):
     name = "meetings"
     #: A meeting's list: by its start, convened (sent) or invited to (received).
     shape = ListShape("starts_at", ("convener_id",), ("attendee_ids",))
@@ -30,34 +24,16 @@ class MeetingRepository:
         *shape.indexes(),
     )
 
-    def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection(self.name))
-        self._coll = self.aggregates.collection
-
-    async def ensure_indexes(self) -> None:
-        for name, keys in self.indexes:
-            await self._coll.create_index(list(keys), name=name)
-        await self.shape.backfill(self._coll)
-
-    @classmethod
-    def _doc(cls, meeting: Meeting) -> dict[str, Any]:
-        doc: dict[str, Any] = to_document(meeting)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version", None)
-        return cls.shape.stamp(doc)
-
     async def get(self, meeting_id: str) -> Meeting | None:
         doc = await self.aggregates.get(meeting_id)
         return from_document(Meeting, _with_id(doc)) if doc else None
 
     async def add(self, meeting: Meeting, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(self._doc(meeting), events)
+        await self._add(meeting, events)
 
     async def save(self, meeting: Meeting, events: Sequence[Envelope]) -> int:
         """Conditional on the version read (a concurrent change raises a Conflict)."""
-        fields = self._doc(meeting)
-        fields.pop("_id")
-        return await self.aggregates.update(meeting.id, meeting.version, fields, events)
+        return await self._save(meeting, events)
 
     async def search(self, q: ListQuery, *, limit: int) -> list[Meeting]:
         """A page of the list ``q`` asks for, by start time then id."""
@@ -70,37 +46,22 @@ class MeetingRepository:
         return await self._coll.count(with_clauses(self.shape.clauses(q)))
 
 
-class RoutineDueRepository:
+class RoutineDueRepository(_Repository):
     """One document per routine meeting and convening agency (R-MTG-01), ``_id`` the
     :meth:`RoutineDue.id_for` key, so the start-up check creates each once."""
 
     name = "routine_meetings_due"
-
-    def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection(self.name))
-        self._coll = self.aggregates.collection
-
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("convener_id", 1), ("_id", 1)], name="by_convener")
-
-    @staticmethod
-    def _doc(due: RoutineDue) -> dict[str, Any]:
-        doc: dict[str, Any] = to_document(due)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version", None)
-        return doc
+    indexes = (("by_convener", (("convener_id", 1), ("_id", 1))),)
 
     async def get(self, routine_id: str) -> RoutineDue | None:
         doc = await self.aggregates.get(routine_id)
         return from_document(RoutineDue, _with_id(doc)) if doc else None
 
     async def add(self, due: RoutineDue, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(self._doc(due), events)
+        await self._add(due, events)
 
     async def save(self, due: RoutineDue, events: Sequence[Envelope]) -> int:
-        fields = self._doc(due)
-        fields.pop("_id")
-        return await self.aggregates.update(due.id, due.version, fields, events)
+        return await self._save(due, events)
 
     async def list(self, *, convener_id: str | None) -> list[RoutineDue]:
         query: dict[str, Any] = {"convener_id": convener_id} if convener_id else {}

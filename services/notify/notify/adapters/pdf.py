@@ -48,7 +48,9 @@ from notify.adapters.xlsx import (
     DISPATCH_HEADERS,
     KIND_ZH,
     OUTCOME_ZH,
+    TOTALS_HEADERS,
     dispatch_row,
+    totals_row,
 )
 from notify.domain.model import CHINA
 from notify.domain.supervision import AgencyFigures, SupervisionReport
@@ -233,29 +235,9 @@ def _figure_rows(report: SupervisionReport) -> tuple[list[str], list[list[str]]]
 
 
 def _other_rows(report: SupervisionReport) -> tuple[list[str], list[list[str]]]:
-    headers = [
-        "机关名称",
-        "超期未办合计",
-        "超期办结合计",
-        "新发争议",
-        "裁决争议",
-        "争议平均历时（天）",
-        "拒绝协助次数",
-        "收到评价数",
-        "平均得分",
-    ]
+    headers = ["机关名称", *TOTALS_HEADERS]
     rows = [
-        [
-            a.name,
-            str(a.overdue),
-            str(a.late),
-            str(a.disputes_opened),
-            str(a.disputes_ruled),
-            _number(a.dispute_days_average),
-            str(a.refusals),
-            str(a.ratings_received),
-            _number(a.rating_average),
-        ]
+        [a.name, *(str(v) if isinstance(v, int) else _number(v) for v in totals_row(a))]
         for a in report.agencies
     ]
     return headers, rows

@@ -25,6 +25,17 @@ KIND_ZH = {
 #: The per-team grid-dispatch figures (R-GRD-01), in the spreadsheet and the bulletin.
 DISPATCH_HEADERS = ("派单数", "按时接单", "按时报到", "已处置", "退回")
 CLOCK_ZH = {"send": "移送", "accept": "受理", "report": "结果通报"}
+#: An agency's totals, disputes, refusals and ratings, in the spreadsheet and the bulletin.
+TOTALS_HEADERS = (
+    "超期未办合计",
+    "超期办结合计",
+    "新发争议",
+    "裁决争议",
+    "争议平均历时（天）",
+    "拒绝协助次数",
+    "收到评价数",
+    "平均得分",
+)
 OUTCOME_ZH = {"overdue": "超期未办", "late": "超期办结"}
 DIRECTION_ZH = {
     "township_to_department": "乡镇评部门（反向考评）",
@@ -52,16 +63,20 @@ def summary_headers() -> list[str]:
     headers = ["机关编号", "机关名称", "类别"]
     for zh in CLOCK_ZH.values():
         headers += [f"{zh}按时", f"{zh}超期办结", f"{zh}超期未办", f"{zh}按时率"]
+    return [*headers, *TOTALS_HEADERS]
+
+
+def totals_row(a: AgencyFigures) -> list[int | float | None]:
+    """An agency's totals, disputes, refusals and ratings (TOTALS_HEADERS' order)."""
     return [
-        *headers,
-        "超期未办合计",
-        "超期办结合计",
-        "新发争议",
-        "裁决争议",
-        "争议平均历时（天）",
-        "拒绝协助次数",
-        "收到评价数",
-        "平均得分",
+        a.overdue,
+        a.late,
+        a.disputes_opened,
+        a.disputes_ruled,
+        a.dispute_days_average,
+        a.refusals,
+        a.ratings_received,
+        a.rating_average,
     ]
 
 
@@ -85,16 +100,7 @@ def render(report: SupervisionReport) -> bytes:
             c = a.clocks[short]
             row += [c.on_time, c.late, c.overdue, c.rate]
             rate_columns.append(len(row))
-        row += [
-            a.overdue,
-            a.late,
-            a.disputes_opened,
-            a.disputes_ruled,
-            a.dispute_days_average,
-            a.refusals,
-            a.ratings_received,
-            a.rating_average,
-        ]
+        row += totals_row(a)
         rows.append(row)
     summary = _sheet(wb, f"{title}汇总", summary_headers(), rows)
     for col in set(rate_columns):

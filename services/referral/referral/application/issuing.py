@@ -14,7 +14,6 @@ referral and the signature.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from kernel.errors import NotFound, ValidationFailed
 from kernel.signing import ALGORITHM, PublicKey, SigningKeyError, Verification, verify_digest
 from kernel.signing import load_public_key as _public
 from kernel.store import FileMissingError, StoreError
-from referral.application.letter import letter_number, transfer_letter
+from referral.application.letter import letter_number
 from referral.application.runner import Runner
 from referral.domain.errors import MaterialContentMissing, SigningKeyMissing
 from referral.domain.model import Material, MaterialKind, Referral, Signature
@@ -121,28 +120,7 @@ class LetterIssuer:
         info = await self.ports.files.info(draft.file_id)
         issued: Material | None = None
         if info.metadata.get("generated"):
-            sender = await self.run.agency(referral.sender_id)
-            receiver = await self.run.agency(referral.receiver_id)
-            document = transfer_letter(
-                referral,
-                sender.name if sender else referral.sender_id,
-                receiver.name if receiver else referral.receiver_id,
-                now,
-                liaison=await self.ports.agencies.liaison(referral.sender_id),
-                number=number,
-            )
-            pdf = await asyncio.to_thread(self.ports.render, document)
-            stored = await self.ports.files.put(
-                pdf,
-                filename="移送函.pdf",
-                media_type="application/pdf",
-                metadata={
-                    "referral_id": referral.id,
-                    "kind": MaterialKind.TRANSFER_LETTER.value,
-                    "generated": True,
-                    "letter_number": number,
-                },
-            )
+            stored = await self.run.store_letter(referral, number, now, letter_number=number)
             issued = Material(
                 str(uuid.uuid4()),
                 MaterialKind.TRANSFER_LETTER,

@@ -3,7 +3,6 @@ the generated letter and downloads for those who may read them."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,7 @@ from referral.application.commands import (
     RemoveMaterial,
     UploadMaterial,
 )
-from referral.application.letter import letter_number, transfer_letter
+from referral.application.letter import letter_number
 from referral.application.runner import Runner, actor_of
 from referral.contracts.published import ReferralMaterialChangedV1
 from referral.domain.model import ALLOWED_MEDIA_TYPES, Material, MaterialKind, Referral
@@ -165,31 +164,11 @@ class MaterialHandlers:
         principal = caller.principal
         referral = await self.run.load_for("generateTransferLetter", cmd.referral_id, principal)
         referral.check_may_add_material(actor_of(principal))
-        sender = await self.run.agency(referral.sender_id)
-        receiver = await self.run.agency(referral.receiver_id)
         now = self.run.now()
-        year = now.astimezone(SHANGHAI).year
-        document = transfer_letter(
-            referral,
-            sender.name if sender else referral.sender_id,
-            receiver.name if receiver else referral.receiver_id,
-            now,
-            liaison=await self.ports.agencies.liaison(referral.sender_id),
-            # The 文号 is drawn when the letter is issued at sending (issuing.py).
-            number=letter_number(await self.run.document_code(referral.sender_id), year, None),
-        )
-        # reportlab is CPU-bound: off the event loop.
-        pdf = await asyncio.to_thread(self.ports.render, document)
-        stored = await self.ports.files.put(
-            pdf,
-            filename="移送函.pdf",
-            media_type="application/pdf",
-            metadata={
-                "referral_id": cmd.referral_id,
-                "kind": "transfer_letter",
-                "generated": True,
-            },
-        )
+        # The 文号 is drawn when the letter is issued at sending (issuing.py).
+        code = await self.run.document_code(referral.sender_id)
+        number = letter_number(code, now.astimezone(SHANGHAI).year, None)
+        stored = await self.run.store_letter(referral, number, now)
         return await self._record_stored(
             cmd.referral_id, MaterialKind.TRANSFER_LETTER.value, stored, caller
         )

@@ -4,6 +4,7 @@ payload → one conditional write with the events)."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -19,7 +20,7 @@ from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.errors import NotFound
 from kernel.policy import DistrictPolicy
 from kernel.signing import SigningKeys
-from kernel.store import FileStore
+from kernel.store import FileStore, StoredFile
 from referral.adapters.repository import (
     AgencyDirectory,
     CatalogueReadModel,
@@ -32,8 +33,8 @@ from referral.adapters.repository import (
 from referral.application.access import authorize_referral
 from referral.application.clocks import ReferralClocks
 from referral.application.crime_follow import direct_transfer_follow_up
-from referral.application.letter import default_document_code
-from referral.domain.model import MAX_MATERIAL_BYTES, Actor, AgencyRef, Referral
+from referral.application.letter import default_document_code, transfer_letter
+from referral.domain.model import MAX_MATERIAL_BYTES, Actor, AgencyRef, MaterialKind, Referral
 
 SERVICE = "referral"
 # Acts the service performs itself on a ruling or a delegation are recorded under this
@@ -172,6 +173,35 @@ class Runner:
             return code
         agency = await self.agency(agency_id)
         return default_document_code(agency.name if agency else agency_id)
+
+    async def store_letter(
+        self, referral: Referral, number: str, at: datetime, **metadata: Any
+    ) -> StoredFile:
+        """Lay out the 移送函 of ``referral`` numbered ``number`` (a draft's number leaves the
+        serial blank), render it off the event loop (reportlab is CPU-bound) and store it as a
+        generated letter; ``metadata`` adds to the file's."""
+        sender = await self.agency(referral.sender_id)
+        receiver = await self.agency(referral.receiver_id)
+        document = transfer_letter(
+            referral,
+            sender.name if sender else referral.sender_id,
+            receiver.name if receiver else referral.receiver_id,
+            at,
+            liaison=await self.ports.agencies.liaison(referral.sender_id),
+            number=number,
+        )
+        pdf = await asyncio.to_thread(self.ports.render, document)
+        return await self.ports.files.put(
+            pdf,
+            filename="移送函.pdf",
+            media_type="application/pdf",
+            metadata={
+                "referral_id": referral.id,
+                "kind": MaterialKind.TRANSFER_LETTER.value,
+                "generated": True,
+                **metadata,
+            },
+        )
 
     def change(
         self, before: Referral, after: Referral, actor: Actor, at: datetime

@@ -2,14 +2,14 @@
 
 ``aggregate`` holds :class:`Referral` and its transitions, ``states`` its states
 (:class:`Status`) and the record of an act, ``refusals`` the checks of a decline or a
-forward;
-``values`` the records it keeps (actors, agencies, materials, clocks, competence, decline,
-ruling, ...) with the checks of a single record (a material, an extension, an upward
-transfer); ``drafting`` how a referral starts (:func:`draft_referral`: parties and route)
-and the competence check; ``crime`` the crime route (R-REF-10, R-REF-14, Decree 310;
-the acts after the transfer in ``crime_police``, their shared checks in ``crime_steps``).
-Import from ``referral.domain.model`` (the crime route's acts from
-``referral.domain.model.crime``).
+forward, ``upward`` the upward transfer's consent and filing (R-REF-09), ``supervision``
+督办 and its answer (R-REF-13); ``values`` the records it keeps (actors, agencies,
+materials, clocks, competence, decline, ruling, ...) with the checks of a single record (a
+material, an extension, an upward transfer); ``drafting`` how a referral starts
+(:func:`draft_referral`: parties and route) and the competence check; ``crime`` the crime
+route (R-REF-10, R-REF-14, Decree 310; the acts after the transfer in ``crime_police``,
+their shared checks in ``crime_steps``). Import from ``referral.domain.model`` (the crime
+route's acts from ``referral.domain.model.crime``).
 """
 
 from __future__ import annotations

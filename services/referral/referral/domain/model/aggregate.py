@@ -24,6 +24,8 @@ from referral.domain.model.states import (
     Status,
     Transition,
 )
+from referral.domain.model.supervision import answer_open_supervision, open_supervision
+from referral.domain.model.upward import record_consent, record_filing
 from referral.domain.model.values import (
     CRIME_CLOCKS,
     Actor,
@@ -303,41 +305,13 @@ class Referral:
 
     def record_department_consent(self, actor: Actor, at: datetime, note: str) -> Referral:
         """R-REF-09: the department agrees first to take a township's major/difficult case."""
-        if self.route is not Route.UPWARD:
-            raise InvalidState(
-                "only an upward transfer needs the department's consent", code="WRONG_ROUTE"
-            )
-        self._require("record consent on", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        up = replace(self.upward or UpwardTransfer(), consent_by=actor.person_id, consent_at=at)
-        up = replace(up, consent_note=note.strip())
-        return replace(self._recorded("department_consent", actor, at, note), upward=up)
+        return record_consent(self, actor, at, note)
 
     def record_justice_filing(
         self, actor: Actor, at: datetime, justice_bureau_id: str, filing_number: str
     ) -> Referral:
         """R-REF-09: the transfer is filed (备案) with the justice bureau."""
-        if self.route is not Route.UPWARD:
-            raise InvalidState(
-                "only an upward transfer is filed with the justice bureau", code="WRONG_ROUTE"
-            )
-        self._require("file", Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-        if self.upward is None or self.upward.consent_at is None:
-            raise InvalidState(
-                "record the department's consent before filing the transfer (R-REF-09)",
-                field="consent",
-                code="NOT_YET",
-            )
-        if not filing_number.strip():
-            raise ValidationFailed(
-                "the filing number (备案号) is missing", field="filingNumber", code="REQUIRED"
-            )
-        up = replace(
-            self.upward,
-            filing_number=filing_number.strip(),
-            filed_with_id=justice_bureau_id,
-            filed_at=at,
-        )
-        return replace(self._recorded("justice_filing", actor, at, filing_number), upward=up)
+        return record_filing(self, actor, at, justice_bureau_id, filing_number)
 
     def send(
         self,
@@ -539,35 +513,12 @@ class Referral:
     def supervise(
         self, actor: Actor, at: datetime, note: str, clock: DeadlineInfo | None = None
     ) -> Referral:
-        """R-REF-13: the government or its delegate supervises (督办) a lingering case (who
-        may is the authorization matrix's rule, checked before the domain is asked). The 督办
-        reaches the receiver with its own ``clock``: it answers in writing, or acts on the
-        case, by then."""
-        self._require("supervise", *OPEN_AFTER_SENDING)
-        if not note.strip():
-            raise ValidationFailed(
-                "state what is required and by when", field="note", code="REQUIRED"
-            )
-        s = Supervision(
-            actor.person_id, actor.agency_id, at, note.strip(), clock.due if clock else None
-        )
-        moved = self._recorded("supervise", actor, at, note.strip())
-        moved = replace(moved, supervisions=(*self.supervisions, s))
-        if clock is not None:
-            moved = moved._start_clock(replace(clock, responsible_agency_id=self.receiver_id))
-        return moved
+        """R-REF-13: the government or its delegate supervises (督办) a lingering case."""
+        return open_supervision(self, actor, at, note, clock)
 
     def answer_supervision(self, actor: Actor, at: datetime, answer: str) -> Referral:
         """R-REF-13: the receiver answers the pending 督办 in writing; its clock stops."""
-        self._require("answer a 督办 on", *OPEN_AFTER_SENDING)
-        if not any(s.answered_at is None for s in self.supervisions):
-            raise InvalidState("no 督办 is waiting for an answer", field="id", code="NOT_YET")
-        if not answer.strip():
-            raise ValidationFailed(
-                "the written answer to the 督办 is missing", field="answer", code="REQUIRED"
-            )
-        moved = self._recorded("answer_supervision", actor, at, answer.strip())
-        return moved._answer_supervisions(at, answer.strip())
+        return answer_open_supervision(self, actor, at, answer)
 
     def owned_by_dispute(self, dispute_id: str) -> Referral | None:
         """R-REF-07 → R-DSP-01: the dispute coordination opened for this declined referral
