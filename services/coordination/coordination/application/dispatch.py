@@ -239,7 +239,11 @@ class DispatchHandlers(DispatchPhotos):
         centre (the township itself) or a resident unit it commands; never an internal unit."""
         team = await self.agencies.get(team_id)
         if team is None:
-            raise ValidationFailed(f"agency {team_id!r} is not registered", field="teamId")
+            raise ValidationFailed(
+                f"agency {team_id!r} is not registered",
+                field="teamId",
+                code="AGENCY_NOT_REGISTERED",
+            )
         if team.id == platform_id:
             return
         if (
@@ -251,6 +255,7 @@ class DispatchHandlers(DispatchPhotos):
                 f"{team.name} is not an enforcement team under this township's command "
                 "(its own centre or a resident unit 派驻机构 it commands, HC #7)",
                 field="teamId",
+                code="TEAM_NOT_UNDER_COMMAND",
             )
 
     # -- reading --------------------------------------------------------------------------
@@ -295,10 +300,14 @@ class DispatchHandlers(DispatchPhotos):
             except ValueError:
                 allowed = ", ".join(s.value for s in dsp.DispatchState)
                 raise ValidationFailed(
-                    f"unknown state {q.state!r}; one of: {allowed}", field="state"
+                    f"unknown state {q.state!r}; one of: {allowed}",
+                    field="state",
+                    code="UNKNOWN_VALUE",
                 ) from None
         if not 1 <= q.limit <= 200:
-            raise ValidationFailed("limit must be within 1..200", field="limit")
+            raise ValidationFailed(
+                "limit must be within 1..200", field="limit", code="OUT_OF_RANGE"
+            )
         now = self.clock()
         found = await self.dispatches.search(
             DispatchFilter(
@@ -330,11 +339,14 @@ class DispatchHandlers(DispatchPhotos):
         )
         await self._external({"platformId": cmd.platform_id}, {AgencyKind.TOWNSHIP})
         if cmd.found_at.tzinfo is None:
-            raise ValidationFailed("give the time found with its offset", field="foundAt")
+            raise ValidationFailed(
+                "give the time found with its offset", field="foundAt", code="BAD_FORMAT"
+            )
         if (cmd.latitude is None) != (cmd.longitude is None):
             raise ValidationFailed(
                 "give both latitude and longitude, or neither",
                 field="latitude" if cmd.latitude is None else "longitude",
+                code="REQUIRED",
             )
         await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=None, actor=actor)
         coordinates = (

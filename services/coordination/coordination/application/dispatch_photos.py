@@ -69,6 +69,7 @@ class DispatchPhotos(_AggregateSteps[dsp.Dispatch]):
                 f"media type {media!r} is not accepted for a photo; one of: "
                 + ", ".join(limits.media_types),
                 field="mediaType",
+                code="MEDIA_TYPE_NOT_ACCEPTED",
             )
         try:
             stored = await self.files.put(
@@ -85,11 +86,13 @@ class DispatchPhotos(_AggregateSteps[dsp.Dispatch]):
             )
         except FileTooLargeError:
             raise ValidationFailed(
-                f"the file is larger than the limit of {limits.max_bytes} bytes", field="file"
+                f"the file is larger than the limit of {limits.max_bytes} bytes",
+                field="file",
+                code="FILE_TOO_LARGE",
             ) from None
         if stored.size == 0:
             await self.files.delete(stored.id)
-            raise ValidationFailed("the file is empty", field="file")
+            raise ValidationFailed("the file is empty", field="file", code="FILE_EMPTY")
         return stored
 
     async def _uploaded(
@@ -110,6 +113,7 @@ class DispatchPhotos(_AggregateSteps[dsp.Dispatch]):
                 raise ValidationFailed(
                     f"photo {photo_id!r} was not uploaded {where}; upload it first",
                     field=f"{field}.{i}",
+                    code="PHOTO_NOT_UPLOADED",
                 )
 
     async def photo(
