@@ -292,8 +292,36 @@ class DispatchHandlers(DispatchPhotos):
     async def search(self, q: ListDispatches, caller: Caller) -> list[dsp.Dispatch]:
         """The platform's list, filtered by state, team, area and overdue; a grid member
         sees only its own reports, agency staff only their agency's, oversight roles all."""
-        actor = acting(caller)
-        party, reporter = self._scope(actor)
+        where = self._listed(q, caller)
+        # A page of at most 200 and the one row more that tells whether a next page exists
+        # (the graph asks for first + 1: a client's first: 200 is within).
+        if not 1 <= q.limit <= 201:
+            raise ValidationFailed(
+                "limit must be within 1..201", field="limit", code="OUT_OF_RANGE"
+            )
+        now = self.clock()
+        where.overdue_at = now if q.overdue else None
+        found = await self.dispatches.search(where, after=q.after, limit=q.limit)
+        if q.overdue is False:
+            found = [d for d in found if not d.overdue(now)]
+        return found
+
+    async def count(self, q: ListDispatches, caller: Caller) -> int:
+        """How many dispatches :meth:`search` lists for ``q``, all pages together (the
+        overdue ones subtracted when ``q.overdue`` is False, as the list leaves them out)."""
+        where = self._listed(q, caller)
+        if q.overdue is None:
+            return await self.dispatches.count(where)
+        where.overdue_at = self.clock()
+        overdue = await self.dispatches.count(where)
+        if q.overdue:
+            return overdue
+        where.overdue_at = None
+        return await self.dispatches.count(where) - overdue
+
+    def _listed(self, q: ListDispatches, caller: Caller) -> DispatchFilter:
+        """The list's filter (overdue aside) within the caller's read scope."""
+        party, reporter = self._scope(acting(caller))
         if q.state is not None:
             try:
                 dsp.DispatchState(q.state)
@@ -304,27 +332,14 @@ class DispatchHandlers(DispatchPhotos):
                     field="state",
                     code="UNKNOWN_VALUE",
                 ) from None
-        if not 1 <= q.limit <= 200:
-            raise ValidationFailed(
-                "limit must be within 1..200", field="limit", code="OUT_OF_RANGE"
-            )
-        now = self.clock()
-        found = await self.dispatches.search(
-            DispatchFilter(
-                platform_id=q.platform_id,
-                state=q.state,
-                team_id=q.team_id,
-                area=q.area,
-                overdue_at=now if q.overdue else None,
-                reporter_id=reporter,
-                party_id=party,
-            ),
-            after=q.after,
-            limit=q.limit,
+        return DispatchFilter(
+            platform_id=q.platform_id,
+            state=q.state,
+            team_id=q.team_id,
+            area=q.area,
+            reporter_id=reporter,
+            party_id=party,
         )
-        if q.overdue is False:
-            found = [d for d in found if not d.overdue(now)]
-        return found
 
     async def open_dispatches(self) -> list[dsp.Dispatch]:
         return await self.dispatches.open_all()
