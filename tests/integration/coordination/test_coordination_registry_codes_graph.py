@@ -1,0 +1,146 @@
+"""Issue 18: codes of the registry that session 8 showed only through the registry test, now
+shown reaching a client through the coordination graph: each refusal just outside its rule
+answers the precise ``errorCode`` with its Chinese wording; the same step just inside is
+accepted. INTERNAL_UNIT and BAD_FORMAT (R-AG-02, R-AG-01: registering agencies),
+LEGAL_BASIS_REQUIRED and STALE_REVISION (R-DSP-02, R-DSP-03: ruling and agreeing on a
+dispute), IN_THE_PAST (R-JNT-04: a joint task's deadline)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.integration.coordination.test_authz_coordination import (
+    GOV,
+    MARKET_CLERK,
+    MARKET_LEADER,
+    NATRES_LEADER,
+    Graph,
+    dispute_input,
+    graph,  # noqa: F401
+)
+from tests.integration.coordination.test_coordination_workflow_error_codes import (
+    COMMENT,
+    DSP,
+    ERROR,
+    INITIATE,
+    OPEN,
+    REGISTER_UNIT,
+    RULE,
+    START,
+    SUBMIT_PLAN,
+    TOWN_LEADER,
+    answer,
+    assert_accepted,
+    assert_refused,
+)
+
+
+async def test_R_AG_02_R_AG_01_registering_names_the_internal_unit_and_format_rules(
+    graph: Graph,  # noqa: F811
+) -> None:
+    g = graph
+    office = {
+        "id": "fy-market-office",
+        "name": "抚远市市场监督管理局办公室",
+        "kind": "DEPARTMENT",
+        "internalUnit": True,
+    }
+    assert_refused(await answer(g, GOV, REGISTER_UNIT, input=office), "INTERNAL_UNIT", "parentId")
+    inside = await answer(g, GOV, REGISTER_UNIT, input={**office, "parentId": "fy-market"})
+    assert_accepted(inside, "Agency")
+
+    bureau = {
+        "id": "fy-culture",
+        "name": "抚远市文化广电和旅游局",
+        "kind": "DEPARTMENT",
+        "liaisons": [{"name": "刘科长", "phone": "0454-5430188"}],
+    }
+    bad = await answer(g, GOV, REGISTER_UNIT, input={**bureau, "documentCode": "抚文〔2026〕"})
+    assert_refused(bad, "BAD_FORMAT", "documentCode")
+    good = await answer(g, GOV, REGISTER_UNIT, input={**bureau, "documentCode": "抚文旅"})
+    assert_accepted(good, "Agency")
+
+
+PROPOSE = (
+    "mutation($input: ProposeDisputeAgreementInput!) { m: proposeDisputeAgreement(input: $input)"
+    " { " + DSP + " } }"
+)
+CONFIRM = (
+    "mutation($id: ID!, $revision: Int!) { m: confirmDisputeAgreement(disputeId: $id, "
+    "revision: $revision) { " + DSP + " } }"
+)
+
+
+async def test_R_DSP_02_R_DSP_03_a_ruling_cites_its_basis_and_a_confirmation_the_current_draft(
+    graph: Graph,  # noqa: F811
+) -> None:
+    g = graph
+    opened = await answer(g, MARKET_CLERK, OPEN, input=dispute_input())
+    assert_accepted(opened, "Dispute")
+    ruling = {
+        "disputeId": opened["id"],
+        "outcomeKind": "DECISION",
+        "basis": " ",
+        "responsibleAgencyId": "fy-market",
+    }
+    blank = await answer(g, GOV, RULE, input=ruling)
+    assert_refused(blank, "LEGAL_BASIS_REQUIRED", "basis")
+    assert_accepted(
+        await answer(g, GOV, RULE, input={**ruling, "basis": "抚政决〔2026〕2号"}), "Dispute"
+    )
+
+    other = await answer(g, MARKET_CLERK, OPEN, input=dispute_input())
+    for basis in ("协议（初稿）", "协议（第二稿）"):
+        proposal = {"disputeId": other["id"], "basis": basis, "responsibleAgencyId": "fy-market"}
+        assert_accepted(await answer(g, MARKET_CLERK, PROPOSE, input=proposal), "Dispute")
+    stale = await answer(g, MARKET_LEADER, CONFIRM, id=other["id"], revision=1)
+    assert_refused(stale, "STALE_REVISION", "revision")
+    assert_accepted(await answer(g, MARKET_LEADER, CONFIRM, id=other["id"], revision=2), "Dispute")
+
+
+ASSIGN = (
+    "mutation($input: AssignJointTaskInput!) { m: assignJointTask(input: $input) { "
+    "__typename ... on JointOperation { id } " + ERROR + " } }"
+)
+
+
+async def test_R_JNT_04_a_joint_tasks_deadline_is_today_or_later(
+    graph: Graph,  # noqa: F811
+) -> None:
+    """The service runs on the real clock here: today is the China date now."""
+    g = graph
+    operation = {
+        "title": "违法占地联合整治",
+        "basis": "HIGHER_AUTHORITY",
+        "basisReference": "黑自然资发〔2026〕5号",
+        "leadId": "fy-natres",
+        "cooperatingIds": ["fy-hancong"],
+    }
+    op = (await answer(g, NATRES_LEADER, INITIATE, input=operation))["id"]
+    plan = {
+        "operationId": op,
+        "plan": {
+            "legalBasis": "《中华人民共和国土地管理法》",
+            "goal": "整治违法占地",
+            "scope": "寒葱沟镇",
+            "field": "土地",
+            "divisionOfDuties": "自然资源局牵头，寒葱沟镇配合",
+            "steps": "摸排、核查、处置",
+            "jointMethod": "联合检查",
+            "safeguards": "车辆、执法记录仪",
+        },
+        "generalLiaison": {"name": "赵科长", "phone": "0454-5430101"},
+    }
+    assert_accepted(await answer(g, NATRES_LEADER, SUBMIT_PLAN, input=plan), "JointOperation")
+    assert_accepted(await answer(g, TOWN_LEADER, COMMENT, id=op), "JointOperation")
+    assert_accepted(await answer(g, NATRES_LEADER, START, id=op), "JointOperation")
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    task = {"operationId": op, "agencyId": "fy-hancong", "description": "核查违法占地点位"}
+    past = await answer(
+        g, NATRES_LEADER, ASSIGN, input={**task, "deadline": str(today - timedelta(days=1))}
+    )
+    assert_refused(past, "IN_THE_PAST", "deadline")
+    due_today = await answer(g, NATRES_LEADER, ASSIGN, input={**task, "deadline": str(today)})
+    assert_accepted(due_today, "JointOperation")
