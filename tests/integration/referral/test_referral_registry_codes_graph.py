@@ -2,6 +2,7 @@
 shown reaching a client through the referral graph: each refusal just outside its rule
 answers the precise ``errorCode`` with its Chinese wording; the same step just inside is
 accepted. IN_THE_FUTURE (R-REF-01: a case is not found after it is drafted),
+NOT_A_PARTY and MAY_NOT_REFUSE (R-REF-07), WRONG_ROUTE (R-REF-04), UNKNOWN_VALUE (R-REF-02),
 WRONG_JURISDICTION (R-CAT-01: the catalogue names the receiver, or the sender states why
 not), ELECTRONIC_CONSENT_MISSING (R-REF-12: electronic sending needs the receiver's
 consent). The clock is pinned to START (the fixture's)."""
@@ -12,14 +13,20 @@ from datetime import timedelta
 from typing import Any
 
 from kernel.errors import CODES
+from kernel.policy import load_policy
+from referral.policy import policy_of
 from tests.integration.referral.test_authz_referral import (
+    DISTRICT,
     MARKET_CLERK,
+    SOURCE,
+    TOWN_CLERK,
     TOWN_LEADER,
     Graph,
     Who,
     draft_input,
     drafted,
     graph,  # noqa: F401
+    sent,
 )
 from tests.integration.referral.test_referral_service import FOUND, START
 
@@ -85,3 +92,44 @@ async def test_R_REF_12_electronic_sending_needs_the_receivers_consent(
     assert given["consented"] is True, given
     sent = await call(g, MARKET_CLERK, send)
     assert sent["__typename"] == "Referral" and sent["status"] == "SENT", sent
+
+
+async def test_R_REF_07_a_received_referral_goes_on_only_to_the_police(
+    graph: Graph,  # noqa: F811
+) -> None:
+    """NOT_A_PARTY (only the receiver of a referral drafts one from it), MAY_NOT_REFUSE (不得
+    再行移送: the receiver passes it on to no third agency; the police, on the crime route,
+    it may)."""
+    g = graph
+    rid = await sent(g)
+    from_it = f', forwardedFrom: "{rid}", competenceReason: "经查属市场监管职责"'
+    by_sender = await call(g, MARKET_CLERK, draft("fy-natres", extra=from_it))
+    assert_refused(by_sender, "NOT_A_PARTY", "forwardedFrom")
+    onward = f"draftReferral(input: {draft_input('fy-market', 'fy-hancong')[:-1]}{from_it}}})"
+    assert_refused(await call(g, TOWN_CLERK, onward), "MAY_NOT_REFUSE", "forwardedFrom")
+    police = f"draftReferral(input: {draft_input('fy-police', 'fy-hancong')[:-1]}{from_it}}})"
+    to_police = await call(g, TOWN_CLERK, police)
+    assert to_police["__typename"] == "Referral", to_police
+
+
+async def test_R_REF_04_R_REF_02_an_urgent_clock_is_not_extended_and_a_material_kind_is_known(
+    graph: Graph,  # noqa: F811
+) -> None:
+    """WRONG_ROUTE (an urgent referral runs on the 24 h clock and is not extended; an
+    ordinary one is), UNKNOWN_VALUE (a material's kind is one of the known kinds)."""
+    g = graph
+    # Just over the district's send limit (counted from discovery): an extension.
+    days = policy_of(load_policy(DISTRICT)).send.limit_working_days + 1
+    extend = f'extendReferralSendDeadline(id: "%s", workingDays: {days}, reason: "现场复杂", '
+    extend += "notifyReceiver: true)"
+    urgent = await call(g, MARKET_CLERK, draft(extra=", urgent: true"))
+    assert_refused(await call(g, MARKET_CLERK, extend % urgent["id"]), "WRONG_ROUTE", "workingDays")
+    ordinary = await call(g, MARKET_CLERK, draft())
+    extended = await call(g, MARKET_CLERK, extend % ordinary["id"])
+    assert extended["__typename"] == "Referral", extended
+
+    material = SOURCE.replace('kind: "source"', 'kind: "hearsay"')
+    add = f'addReferralMaterial(id: "{ordinary["id"]}", input: %s)'
+    assert_refused(await call(g, MARKET_CLERK, add % material), "UNKNOWN_VALUE", "kind")
+    added = await call(g, MARKET_CLERK, add % SOURCE)
+    assert added["__typename"] == "Referral", added
