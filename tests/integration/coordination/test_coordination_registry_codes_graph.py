@@ -33,6 +33,8 @@ from tests.integration.coordination.test_coordination_workflow_error_codes impor
     answer,
     assert_accepted,
     assert_refused,
+    operation,
+    plan,
 )
 
 
@@ -110,29 +112,8 @@ async def test_R_JNT_04_a_joint_tasks_deadline_is_today_or_later(
 ) -> None:
     """The service runs on the real clock here: today is the China date now."""
     g = graph
-    operation = {
-        "title": "违法占地联合整治",
-        "basis": "HIGHER_AUTHORITY",
-        "basisReference": "黑自然资发〔2026〕5号",
-        "leadId": "fy-natres",
-        "cooperatingIds": ["fy-hancong"],
-    }
-    op = (await answer(g, NATRES_LEADER, INITIATE, input=operation))["id"]
-    plan = {
-        "operationId": op,
-        "plan": {
-            "legalBasis": "《中华人民共和国土地管理法》",
-            "goal": "整治违法占地",
-            "scope": "寒葱沟镇",
-            "field": "土地",
-            "divisionOfDuties": "自然资源局牵头，寒葱沟镇配合",
-            "steps": "摸排、核查、处置",
-            "jointMethod": "联合检查",
-            "safeguards": "车辆、执法记录仪",
-        },
-        "generalLiaison": {"name": "赵科长", "phone": "0454-5430101"},
-    }
-    assert_accepted(await answer(g, NATRES_LEADER, SUBMIT_PLAN, input=plan), "JointOperation")
+    op = (await answer(g, NATRES_LEADER, INITIATE, input=operation("fy-hancong")))["id"]
+    assert_accepted(await answer(g, NATRES_LEADER, SUBMIT_PLAN, input=plan(op)), "JointOperation")
     assert_accepted(await answer(g, TOWN_LEADER, COMMENT, id=op), "JointOperation")
     assert_accepted(await answer(g, NATRES_LEADER, START, id=op), "JointOperation")
 

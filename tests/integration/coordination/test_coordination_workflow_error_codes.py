@@ -165,6 +165,35 @@ COMMENT = (
 START = "mutation($id: ID!) { m: startJointOperation(operationId: $id) { " + JNT + " } }"
 
 
+def operation(*cooperating: str) -> dict[str, Any]:
+    """initiateJointOperation's input: 自然资源局 leads, on a higher authority's basis."""
+    return {
+        "title": "违法占地联合整治",
+        "basis": "HIGHER_AUTHORITY",
+        "basisReference": "黑自然资发〔2026〕5号",
+        "leadId": "fy-natres",
+        "cooperatingIds": list(cooperating),
+    }
+
+
+def plan(operation_id: str) -> dict[str, Any]:
+    """submitJointPlan's input: every part of the plan (R-JNT-02) and the general liaison."""
+    return {
+        "operationId": operation_id,
+        "plan": {
+            "legalBasis": "《中华人民共和国土地管理法》",
+            "goal": "整治违法占地",
+            "scope": "寒葱沟镇",
+            "field": "土地",
+            "divisionOfDuties": "自然资源局牵头，各配合单位按职责分工",
+            "steps": "摸排、核查、处置",
+            "jointMethod": "联合检查",
+            "safeguards": "车辆、执法记录仪",
+        },
+        "generalLiaison": {"name": "赵科长", "phone": "0454-5430101"},
+    }
+
+
 async def test_R_JNT_01_R_JNT_02_joint_codes_name_the_roles_and_the_missing_comment(
     graph: Graph,  # noqa: F811
 ) -> None:
@@ -172,34 +201,13 @@ async def test_R_JNT_01_R_JNT_02_joint_codes_name_the_roles_and_the_missing_comm
     (the lead starts only once every cooperating agency commented: one short is refused, all
     commented starts)."""
     g = graph
-    operation = {
-        "title": "违法占地联合整治",
-        "basis": "HIGHER_AUTHORITY",
-        "basisReference": "黑自然资发〔2026〕5号",
-        "leadId": "fy-natres",
-        "cooperatingIds": ["fy-market", "fy-natres"],
-    }
-    both = await answer(g, NATRES_LEADER, INITIATE, input=operation)
+    both = await answer(g, NATRES_LEADER, INITIATE, input=operation("fy-market", "fy-natres"))
     assert_refused(both, "LEAD_ALSO_COOPERATING", "cooperatingIds")
-    operation["cooperatingIds"] = ["fy-market", "fy-hancong"]
-    initiated = await answer(g, NATRES_LEADER, INITIATE, input=operation)
+    initiated = await answer(g, NATRES_LEADER, INITIATE, input=operation("fy-market", "fy-hancong"))
     assert_accepted(initiated, "JointOperation")
     op = initiated["id"]
-    plan = {
-        "operationId": op,
-        "plan": {
-            "legalBasis": "《中华人民共和国土地管理法》",
-            "goal": "整治违法占地",
-            "scope": "寒葱沟镇",
-            "field": "土地",
-            "divisionOfDuties": "自然资源局牵头，市场监管局、寒葱沟镇配合",
-            "steps": "摸排、核查、处置",
-            "jointMethod": "联合检查",
-            "safeguards": "车辆、执法记录仪",
-        },
-        "generalLiaison": {"name": "赵科长", "phone": "0454-5430101"},
-    }
-    assert_accepted(await answer(g, NATRES_LEADER, SUBMIT_PLAN, input=plan), "JointOperation")
+    submitted = await answer(g, NATRES_LEADER, SUBMIT_PLAN, input=plan(op))
+    assert_accepted(submitted, "JointOperation")
     assert_accepted(await answer(g, MARKET_LEADER, COMMENT, id=op), "JointOperation")
 
     one_short = await answer(g, NATRES_LEADER, START, id=op)
