@@ -46,9 +46,10 @@ MARKET_SYSTEM = Who("fy-market", ("bureau_system",))
 
 
 class Graph:
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, service: Any = None) -> None:
         self.client = client
         self.settings = settings
+        self.service = service  # the coordination service behind the graph
 
     async def run(self, who: Who, query: str, **variables: Any) -> dict[str, Any]:
         token = mint_token(self.settings, who.agency, list(who.roles))
@@ -96,7 +97,7 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     transport = httpx.ASGITransport(app=service.create_app(manage_lifecycle=False))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-            yield Graph(client, settings)
+            yield Graph(client, settings, service)
     finally:
         await service.runtime.stop()
 

@@ -3,7 +3,8 @@ shown reaching a client through the coordination graph: each refusal just outsid
 answers the precise ``errorCode`` with its Chinese wording; the same step just inside is
 accepted. INTERNAL_UNIT and BAD_FORMAT (R-AG-02, R-AG-01: registering agencies),
 LEGAL_BASIS_REQUIRED and STALE_REVISION (R-DSP-02, R-DSP-03: ruling and agreeing on a
-dispute), IN_THE_PAST (R-JNT-04: a joint task's deadline)."""
+dispute), DISTRICT_NOT_SET_UP (R-DSP-02: a step no registered body can decide), IN_THE_PAST
+(R-JNT-04: a joint task's deadline)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,31 @@ async def test_R_JNT_04_a_joint_tasks_deadline_is_today_or_later(
     assert_refused(past, "IN_THE_PAST", "deadline")
     due_today = await answer(g, NATRES_LEADER, ASSIGN, input={**task, "deadline": str(today)})
     assert_accepted(due_today, "JointOperation")
+
+
+ESCALATE = "mutation($id: ID!) { m: escalateDispute(id: $id) { " + DSP + " } }"
+
+
+async def test_R_DSP_02_a_step_no_registered_body_can_decide_waits_for_the_district(
+    graph: Graph,  # noqa: F811
+) -> None:
+    """The second step is decided by the coordination body, else the justice bureau, else
+    the government; with none of them registered the escalation is refused (the district is
+    not set up), and once the government is registered it goes through to it."""
+    g = graph
+    opened = await answer(g, MARKET_CLERK, OPEN, input=dispute_input())
+    assert_accepted(opened, "Dispute")
+    directory = g.service.agencies._coll
+    for body in ("fy-coord", "fy-justice", "fy-gov"):
+        assert await directory.delete_one({"_id": body}) == 1
+    unset = await answer(g, MARKET_CLERK, ESCALATE, id=opened["id"])
+    assert_refused(unset, "DISTRICT_NOT_SET_UP", "step")
+    government = {
+        "id": "fy-gov",
+        "name": "抚远市人民政府",
+        "kind": "GOVERNMENT",
+        "liaisons": [{"name": "政府办", "phone": "0454-5430000"}],
+    }
+    assert_accepted(await answer(g, GOV, REGISTER_UNIT, input=government), "Agency")
+    moved = await answer(g, MARKET_CLERK, ESCALATE, id=opened["id"])
+    assert_accepted(moved, "Dispute")
