@@ -4,10 +4,12 @@ answers the precise ``errorCode`` with its Chinese wording; the same step just i
 accepted. INTERNAL_UNIT and BAD_FORMAT (R-AG-02, R-AG-01: registering agencies),
 LEGAL_BASIS_REQUIRED and STALE_REVISION (R-DSP-02, R-DSP-03: ruling and agreeing on a
 dispute), DISTRICT_NOT_SET_UP (R-DSP-02: a step no registered body can decide), IN_THE_PAST
-(R-JNT-04: a joint task's deadline)."""
+(R-JNT-04: a joint task's deadline), AGREEMENT_PENDING (R-MTG-01: minutes are issued once every
+attendee agreed)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from tests.integration.coordination.test_authz_coordination import (
     MARKET_LEADER,
     NATRES_LEADER,
     Graph,
+    Who,
     dispute_input,
     graph,  # noqa: F401
 )
@@ -154,3 +157,66 @@ async def test_R_DSP_02_a_step_no_registered_body_can_decide_waits_for_the_distr
     assert_accepted(await answer(g, GOV, REGISTER_UNIT, input=government), "Agency")
     moved = await answer(g, MARKET_CLERK, ESCALATE, id=opened["id"])
     assert_accepted(moved, "Dispute")
+
+
+MTG = "__typename ... on Meeting { id status } " + ERROR
+MEETING_CALLS = {
+    "schedule": "mutation($input: ScheduleMeetingInput!) { m: scheduleMeeting(input: $input) {",
+    "rsvp": "mutation($id: ID!) { m: rsvpMeeting(meetingId: $id, attending: true, "
+    'delegate: "张三") {',
+    "draft": "mutation($input: DraftMeetingMinutesInput!) { m: draftMeetingMinutes("
+    "input: $input) {",
+    "agree": "mutation($id: ID!) { m: answerMeetingMinutes(meetingId: $id, revision: 1, "
+    "agrees: true) {",
+    "issue": 'mutation($id: ID!) { m: issueMeetingMinutes(meetingId: $id, number: "抚市监纪'
+    '〔2026〕3号") {',
+}
+
+
+def meeting(step: str) -> str:
+    return MEETING_CALLS[step] + MTG + " } }"
+
+
+async def test_R_MTG_01_minutes_are_issued_once_every_attendee_agreed(
+    graph: Graph,  # noqa: F811
+) -> None:
+    """AGREEMENT_PENDING: with one attending agency's agreement missing the minutes are not
+    issued; with it they are. An urgent special meeting starting in two seconds (on the
+    service's real clock), so that its minutes can follow here."""
+    g = graph
+    housing, natres = Who("fy-housing", ("leader",)), Who("fy-natres", ("leader",))
+    starts = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(seconds=2)
+    notice = {
+        "kind": "SPECIAL",
+        "urgent": True,
+        "title": "城郊违法建设查处专题协调会",
+        "convenerId": "fy-market",
+        "startsAt": starts.isoformat(),
+        "place": "抚远市政府三楼会议室",
+        "attendeeIds": ["fy-housing", "fy-natres"],
+        "agenda": ["明确城郊违法建设查处分工"],
+    }
+    scheduled = await answer(g, MARKET_LEADER, meeting("schedule"), input=notice)
+    assert_accepted(scheduled, "Meeting")
+    mid = scheduled["id"]
+    for who in (housing, natres):
+        assert_accepted(await answer(g, who, meeting("rsvp"), id=mid), "Meeting")
+    await asyncio.sleep(
+        max(0.0, (starts - datetime.now(ZoneInfo("Asia/Shanghai"))).total_seconds())
+    )
+    task = {
+        "description": "对城郊违法建设现场进行测量",
+        "ownerAgencyId": "fy-natres",
+        "deadline": str(starts.date() + timedelta(days=21)),
+    }
+    draft = {"meetingId": mid, "decisions": "由住房和城乡建设局牵头查处。", "tasks": [task]}
+    assert_accepted(await answer(g, MARKET_LEADER, meeting("draft"), input=draft), "Meeting")
+    assert_accepted(await answer(g, housing, meeting("agree"), id=mid), "Meeting")
+
+    one_missing = await answer(g, MARKET_LEADER, meeting("issue"), id=mid)
+    assert_refused(one_missing, "AGREEMENT_PENDING", "id")
+    assert "fy-natres" in one_missing["message"]
+    assert_accepted(await answer(g, natres, meeting("agree"), id=mid), "Meeting")
+    issued = await answer(g, MARKET_LEADER, meeting("issue"), id=mid)
+    assert_accepted(issued, "Meeting")
+    assert issued["status"] == "MINUTES_ISSUED"
