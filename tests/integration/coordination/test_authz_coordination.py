@@ -45,7 +45,7 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
     transport = httpx.ASGITransport(app=service.create_app(manage_lifecycle=False))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
-            yield Graph(client, settings)
+            yield Graph(client, settings, service)
     finally:
         await service.runtime.stop()
 

@@ -19,6 +19,7 @@ from coordination.application.catalogue import (
 from coordination.domain.catalogue import RoutingRule
 from coordination.domain.dispute import Actor
 from kernel.errors import Forbidden, InvalidState, ValidationFailed
+from tests.fixtures.coordination import caller
 from tests.integration.coordination.test_coordination_service import (
     COORD,
     GOV,
@@ -26,14 +27,13 @@ from tests.integration.coordination.test_coordination_service import (
     NOW,
     TOWNSHIP,
     World,
-    _caller,
     _market_entry,
     world,
 )
 
 __all__ = ["world"]  # the fixture, shared with the service's tests
 
-JUSTICE = _caller("p-j", "fy-justice", ("supervisor",))
+JUSTICE = caller("p-j", "fy-justice", ("supervisor",))
 CODE = "FY-SCJG-001"
 TERM_END = date(2027, 12, 31)
 

@@ -375,7 +375,7 @@ async def test_R_DSP_01_R_DSP_02_declined_referral_opens_once_and_missed_step_es
     assert up.current_step.decided_by_agency_id == "fy-gov"
     with pytest.raises(DomainError) as err:
         await world.disputes.escalate(EscalateDispute(dispute_id), MARKET)
-    assert err.value.code == "INVALID_STATE"
+    assert (err.value.code, err.value.family) == ("DISPUTE_AT_LAST_STEP", "INVALID_STATE")
 
 
 async def test_R_REF_07_FY_a_decline_goes_straight_to_the_government(world: World) -> None:
@@ -407,7 +407,8 @@ async def test_R_DSP_02_FY_the_opinion_step_advises_and_cannot_bind(world: World
     justice = caller("p-j", "fy-justice", ("leader",))
     with pytest.raises(DomainError) as err:  # a deciding step takes rulings, not opinions
         await world.disputes.give_opinion(GiveDisputeOpinion(d.id, "由市场监管局负责"), MARKET)
-    assert err.value.code == "INVALID_STATE" and err.value.field == "step"
+    assert err.value.code == "DISPUTE_STEP_DECIDES" and err.value.field == "step"
+    assert err.value.family == "INVALID_STATE"
     await world.disputes.escalate(EscalateDispute(d.id), MARKET)
     d = await world.disputes.escalate(EscalateDispute(d.id), MARKET)
     assert d.current_step.number == 3 and d.current_step.advisory
@@ -417,7 +418,8 @@ async def test_R_DSP_02_FY_the_opinion_step_advises_and_cannot_bind(world: World
         await world.disputes.rule(
             RuleDispute(d.id, "decision", "编办、司法局处理意见", "fy-market"), justice
         )
-    assert err.value.code == "INVALID_STATE" and err.value.field == "step"
+    assert err.value.code == "DISPUTE_STEP_ADVISES" and err.value.field == "step"
+    assert err.value.family == "INVALID_STATE"
     # …a party may not give the body's opinion…
     with pytest.raises(Forbidden):
         await world.disputes.give_opinion(GiveDisputeOpinion(d.id, "由我局负责"), MARKET)

@@ -12,12 +12,15 @@ from tests.integration.coordination.test_authz_coordination import (
     MARKET_CLERK,
     NATRES_CLERK,
     Graph,
+    Who,
     err,
     graph,  # noqa: F401
 )
 
 
-async def _listed(g: Graph, field: str, args: str = "", count: bool = True) -> dict[str, Any]:
+async def _listed(
+    g: Graph, field: str, args: str = "", count: bool = True, who: Who = MARKET_CLERK
+) -> dict[str, Any]:
     """Page one item of ``field`` and the whole list (200), with ``totalCount`` if asked."""
     total = "totalCount" if count else ""
     sep = ", " if args else ""
@@ -25,7 +28,7 @@ async def _listed(g: Graph, field: str, args: str = "", count: bool = True) -> d
         f"{{ one: {field}(first: 1{sep}{args}) {{ {total} edges {{ cursor }} }} "
         f"all: {field}(first: 200{sep}{args}) {{ edges {{ cursor }} }} }}"
     )
-    return await g.data(MARKET_CLERK, query)
+    return await g.data(who, query)
 
 
 async def test_R_CAT_01_directory_and_catalogue_count_their_filters_over_all_pages(

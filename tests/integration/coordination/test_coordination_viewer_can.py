@@ -232,10 +232,10 @@ async def test_R_DSP_02_R_DSP_03_dispute_actions_follow_the_parties_and_the_ruli
     party = await can(g, NATRES_CLERK, "dispute", dsp["id"])
     assert party is not None
     assert party["actions"] == ["escalateDispute", "proposeDisputeAgreement"], party
-    assert party["refusals"]["ruleDispute"] == "FORBIDDEN"
+    assert party["refusals"]["ruleDispute"] == "NOT_THE_DECIDING_BODY"
     assert party["refusals"]["confirmDisputeAgreement"] == "FORBIDDEN"
     leader = await can(g, NATRES_LEADER, "dispute", dsp["id"])
-    assert leader is not None and leader["refusals"]["confirmDisputeAgreement"] == "INVALID_STATE"
+    assert leader is not None and leader["refusals"]["confirmDisputeAgreement"] == "NOT_YET"
     gov = await can(g, GOV, "dispute", dsp["id"])
     assert gov is not None and gov["actions"] == ["escalateDispute", "ruleDispute"], gov
     assert_only_refused(await can(g, JUSTICE, "dispute", dsp["id"]))

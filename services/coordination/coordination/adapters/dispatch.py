@@ -135,6 +135,18 @@ class DispatchRepository:
         return await self.aggregates.update(d.id, d.version, fields, events)
 
     async def search(self, f: DispatchFilter, *, after: str | None, limit: int) -> list[Dispatch]:
+        query = self._query(f)
+        if after:
+            query["_id"] = {"$gt": after}
+        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
+        return [from_document(Dispatch, _with_id(d)) for d in docs]
+
+    async def count(self, f: DispatchFilter) -> int:
+        """How many dispatches :meth:`search` pages through for ``f``, all pages together."""
+        return await self._coll.count(self._query(f))
+
+    @staticmethod
+    def _query(f: DispatchFilter) -> dict[str, Any]:
         query: dict[str, Any] = {}
         for key, value in (
             ("platform_id", f.platform_id),
@@ -149,10 +161,7 @@ class DispatchRepository:
             query["open_due"] = {"$lt": f.overdue_at}
         if f.party_id is not None:
             query["$or"] = [{"platform_id": f.party_id}, {"team_ids": f.party_id}]
-        if after:
-            query["_id"] = {"$gt": after}
-        docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
-        return [from_document(Dispatch, _with_id(d)) for d in docs]
+        return query
 
     async def changed_since(
         self, since: datetime, f: DispatchFilter, *, limit: int

@@ -62,6 +62,24 @@ class JointOperationRepository(_Repository):
         party_id: str | None = None,
     ) -> list[JointOperation]:
         """``party_id``: only operations that agency leads or cooperates in (read access)."""
+        query = self._listed(agency_id=agency_id, status=status, basis=basis)
+        docs = await self._find(query, after, limit, party_id)
+        return [from_document(JointOperation, _with_id(d)) for d in docs]
+
+    async def count(
+        self,
+        *,
+        agency_id: str | None,
+        status: str | None,
+        basis: str | None,
+        party_id: str | None = None,
+    ) -> int:
+        """How many operations :meth:`list` pages through, all pages together."""
+        query = self._listed(agency_id=agency_id, status=status, basis=basis)
+        return await self._count(query, party_id)
+
+    @staticmethod
+    def _listed(*, agency_id: str | None, status: str | None, basis: str | None) -> dict[str, Any]:
         query: dict[str, Any] = {}
         if agency_id:
             query["participant_ids"] = agency_id
@@ -69,8 +87,7 @@ class JointOperationRepository(_Repository):
             query["status"] = status
         if basis:
             query["basis"] = basis
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(JointOperation, _with_id(d)) for d in docs]
+        return query
 
 
 class JointInspectionLog(_Repository):

@@ -8,13 +8,15 @@ Who stands how to a dispatch (the matrix's relations, docs/authorization.md): th
 reported it is ``SENDER`` (a grid member reads only its own reports), the township whose
 platform owns it is ``RECEIVER``, every team it was dispatched to is ``PARTY`` (the domain
 lets only the current team act).
+
+The photo steps (upload, check, read) are in ``dispatch_photos``; these handlers extend them.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,7 +24,8 @@ from typing import Any
 from coordination.adapters.dispatch import DispatchFilter, DispatchRepository
 from coordination.application import access
 from coordination.application.actors import acting
-from coordination.application.cooperation import DEPARTMENT_KINDS, _AggregateSteps
+from coordination.application.cooperation import DEPARTMENT_KINDS
+from coordination.application.dispatch_photos import DispatchPhotos, UploadDispatchPhoto
 from coordination.contracts.consumed import ReferralDraftedFromDispatch
 from coordination.contracts.dispatch import (
     DispatchAcceptedV1,
@@ -32,20 +35,18 @@ from coordination.contracts.dispatch import (
     DispatchReferredV1,
     DispatchReturnedV1,
     ProblemReportedV1,
-    ReferredPhotoV1,
 )
 from coordination.domain import dispatch as dsp
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
-from kernel.auth import is_service
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import Envelope, EventPayload
-from kernel.errors import NotFound, ValidationFailed
+from kernel.errors import ValidationFailed
 from kernel.policy_base import PolicyError, PolicyProblem
-from kernel.store import FileMissingError, FileStore, FileTooLargeError, StoredFile
+from kernel.store import FileStore
 
 __all__ = [
     "SUBJECT",
@@ -150,18 +151,7 @@ def dispatch_relations(actor: Actor, d: dsp.Dispatch) -> set[Relation]:
     return held
 
 
-@dataclass(frozen=True)
-class UploadDispatchPhoto:
-    """A photo's content (R-GRD-01): for the report about to be filed (``dispatch_id``
-    None: the reporter's own) or for a dispatch (its reporter, platform or teams)."""
-
-    dispatch_id: str | None
-    name: str
-    media_type: str
-    content: AsyncIterator[bytes]
-
-
-class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
+class DispatchHandlers(DispatchPhotos):
     noun = "dispatch"
 
     def __init__(
@@ -173,132 +163,6 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
 
     def _relations(self, actor: Actor, found: dsp.Dispatch) -> set[Relation]:
         return dispatch_relations(actor, found)
-
-    # -- photos (R-GRD-01: photos as materials) -------------------------------------------
-    # A photo is a file in the service's file store (GridFS); its id is the store's id. Its
-    # metadata names who uploaded it and the dispatch it was uploaded for (None: a report
-    # not yet filed); a report or a result names only photos uploaded that way.
-
-    @property
-    def max_photo_bytes(self) -> int:
-        return policy_of(self.policy).dispatch.photos.max_bytes
-
-    async def check_photo_upload(self, dispatch_id: str | None, caller: Caller) -> None:
-        """Whether the caller may upload a photo here, before any content is read."""
-        actor = acting(caller)
-        if dispatch_id is None:
-            access.authorize_on(
-                actor, "reportProblem", {Relation.SENDER} | access.oversight_relations(actor)
-            )
-        else:
-            await self._authorized(dispatch_id, actor, "uploadDispatchPhoto")
-
-    async def upload_photo(self, cmd: UploadDispatchPhoto, caller: Caller) -> StoredFile:
-        """Store a photo; a refusal (type, size, empty) stores nothing."""
-        await self.check_photo_upload(cmd.dispatch_id, caller)
-        actor = acting(caller)
-        limits = policy_of(self.policy).dispatch.photos
-        media = cmd.media_type.split(";")[0].strip().lower()
-        if media not in limits.media_types:
-            raise ValidationFailed(
-                f"media type {media!r} is not accepted for a photo; one of: "
-                + ", ".join(limits.media_types),
-                field="mediaType",
-            )
-        try:
-            stored = await self.files.put(
-                cmd.content,
-                filename=cmd.name.strip() or "photo",
-                media_type=media,
-                metadata={
-                    "dispatch_photo": True,
-                    "dispatch_id": cmd.dispatch_id,
-                    "uploaded_by": actor.person_id,
-                    "agency_id": actor.agency_id,
-                },
-                max_size=limits.max_bytes,
-            )
-        except FileTooLargeError:
-            raise ValidationFailed(
-                f"the file is larger than the limit of {limits.max_bytes} bytes", field="file"
-            ) from None
-        if stored.size == 0:
-            await self.files.delete(stored.id)
-            raise ValidationFailed("the file is empty", field="file")
-        return stored
-
-    async def _uploaded(
-        self, photo_ids: tuple[str, ...], field: str, *, dispatch_id: str | None, actor: Actor
-    ) -> None:
-        """Every photo named was uploaded here: for this dispatch, or (a new report) by this
-        reporter for no dispatch yet."""
-        for i, photo_id in enumerate(photo_ids):
-            try:
-                meta = (await self.files.info(photo_id.strip())).metadata
-            except FileMissingError:
-                meta = {}
-            ok = meta.get("dispatch_photo") is True and meta.get("dispatch_id") == dispatch_id
-            if ok and dispatch_id is None:
-                ok = meta.get("uploaded_by") == actor.person_id
-            if not ok:
-                where = "for this dispatch" if dispatch_id else "by you for a new report"
-                raise ValidationFailed(
-                    f"photo {photo_id!r} was not uploaded {where}; upload it first",
-                    field=f"{field}.{i}",
-                )
-
-    async def photo(
-        self, dispatch_id: str, photo_id: str, caller: Caller
-    ) -> tuple[StoredFile, AsyncIterator[bytes]]:
-        """A photo of the dispatch (its report's, its result's or one uploaded for it) for
-        whoever may read the dispatch; for the referral service's identity, only a report
-        photo of a dispatch that was referred (its source material, R-GRD-01)."""
-        if is_service(caller.principal, "referral"):
-            return await self._referred_photo(dispatch_id, photo_id, caller)
-        d = await self._authorized(dispatch_id, acting(caller), "dispatch")
-        named = photo_id in d.report.photo_ids or photo_id in d.result_photo_ids
-        try:
-            info = await self.files.info(photo_id)
-        except FileMissingError:
-            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}") from None
-        if not (named or info.metadata.get("dispatch_id") == dispatch_id):
-            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}")
-        return await self.files.open(photo_id)
-
-    async def _referred_photo(
-        self, dispatch_id: str, photo_id: str, caller: Caller
-    ) -> tuple[StoredFile, AsyncIterator[bytes]]:
-        """The referral service holds a relation to a dispatch only once it was referred (the
-        token is of this district: the route's verifier checked it)."""
-        d = await self._load(dispatch_id)
-        referred = d.state is dsp.DispatchState.REFERRED
-        access.authorize_on(
-            acting(caller),
-            "referredDispatchPhoto",
-            {Relation.PARTY} if referred else {Relation.NONE},
-        )
-        if photo_id not in d.report.photo_ids:
-            raise NotFound(f"dispatch {dispatch_id!r} has no report photo {photo_id!r}")
-        try:
-            return await self.files.open(photo_id)
-        except FileMissingError:
-            raise NotFound(f"dispatch {dispatch_id!r} has no photo {photo_id!r}") from None
-
-    async def _referred_photos(self, d: dsp.Dispatch) -> list[ReferredPhotoV1]:
-        """The report's photos with digest and size, for the referral service to verify."""
-        photos = []
-        for photo_id in d.report.photo_ids:
-            info = await self.files.info(photo_id)
-            photos.append(
-                ReferredPhotoV1(
-                    id=photo_id,
-                    name=info.filename,
-                    media_type=info.media_type,
-                    size=info.size,
-                    sha256=info.sha256,
-                )
-            )
-        return photos
 
     async def check_escalation_body(self) -> None:
         """The agency ``dispatch.escalation.agency_id`` names, when registered, is of the
@@ -375,7 +239,11 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
         centre (the township itself) or a resident unit it commands; never an internal unit."""
         team = await self.agencies.get(team_id)
         if team is None:
-            raise ValidationFailed(f"agency {team_id!r} is not registered", field="teamId")
+            raise ValidationFailed(
+                f"agency {team_id!r} is not registered",
+                field="teamId",
+                code="AGENCY_NOT_REGISTERED",
+            )
         if team.id == platform_id:
             return
         if (
@@ -387,6 +255,7 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
                 f"{team.name} is not an enforcement team under this township's command "
                 "(its own centre or a resident unit 派驻机构 it commands, HC #7)",
                 field="teamId",
+                code="TEAM_NOT_UNDER_COMMAND",
             )
 
     # -- reading --------------------------------------------------------------------------
@@ -423,35 +292,54 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
     async def search(self, q: ListDispatches, caller: Caller) -> list[dsp.Dispatch]:
         """The platform's list, filtered by state, team, area and overdue; a grid member
         sees only its own reports, agency staff only their agency's, oversight roles all."""
-        actor = acting(caller)
-        party, reporter = self._scope(actor)
+        where = self._listed(q, caller)
+        # A page of at most 200 and the one row more that tells whether a next page exists
+        # (the graph asks for first + 1: a client's first: 200 is within).
+        if not 1 <= q.limit <= 201:
+            raise ValidationFailed(
+                "limit must be within 1..201", field="limit", code="OUT_OF_RANGE"
+            )
+        now = self.clock()
+        where.overdue_at = now if q.overdue else None
+        found = await self.dispatches.search(where, after=q.after, limit=q.limit)
+        if q.overdue is False:
+            found = [d for d in found if not d.overdue(now)]
+        return found
+
+    async def count(self, q: ListDispatches, caller: Caller) -> int:
+        """How many dispatches :meth:`search` lists for ``q``, all pages together (the
+        overdue ones subtracted when ``q.overdue`` is False, as the list leaves them out)."""
+        where = self._listed(q, caller)
+        if q.overdue is None:
+            return await self.dispatches.count(where)
+        where.overdue_at = self.clock()
+        overdue = await self.dispatches.count(where)
+        if q.overdue:
+            return overdue
+        where.overdue_at = None
+        return await self.dispatches.count(where) - overdue
+
+    def _listed(self, q: ListDispatches, caller: Caller) -> DispatchFilter:
+        """The list's filter (overdue aside) within the caller's read scope."""
+        party, reporter = self._scope(acting(caller))
         if q.state is not None:
             try:
                 dsp.DispatchState(q.state)
             except ValueError:
                 allowed = ", ".join(s.value for s in dsp.DispatchState)
                 raise ValidationFailed(
-                    f"unknown state {q.state!r}; one of: {allowed}", field="state"
+                    f"unknown state {q.state!r}; one of: {allowed}",
+                    field="state",
+                    code="UNKNOWN_VALUE",
                 ) from None
-        if not 1 <= q.limit <= 200:
-            raise ValidationFailed("limit must be within 1..200", field="limit")
-        now = self.clock()
-        found = await self.dispatches.search(
-            DispatchFilter(
-                platform_id=q.platform_id,
-                state=q.state,
-                team_id=q.team_id,
-                area=q.area,
-                overdue_at=now if q.overdue else None,
-                reporter_id=reporter,
-                party_id=party,
-            ),
-            after=q.after,
-            limit=q.limit,
+        return DispatchFilter(
+            platform_id=q.platform_id,
+            state=q.state,
+            team_id=q.team_id,
+            area=q.area,
+            reporter_id=reporter,
+            party_id=party,
         )
-        if q.overdue is False:
-            found = [d for d in found if not d.overdue(now)]
-        return found
 
     async def open_dispatches(self) -> list[dsp.Dispatch]:
         return await self.dispatches.open_all()
@@ -466,11 +354,14 @@ class DispatchHandlers(_AggregateSteps[dsp.Dispatch]):
         )
         await self._external({"platformId": cmd.platform_id}, {AgencyKind.TOWNSHIP})
         if cmd.found_at.tzinfo is None:
-            raise ValidationFailed("give the time found with its offset", field="foundAt")
+            raise ValidationFailed(
+                "give the time found with its offset", field="foundAt", code="BAD_FORMAT"
+            )
         if (cmd.latitude is None) != (cmd.longitude is None):
             raise ValidationFailed(
                 "give both latitude and longitude, or neither",
                 field="latitude" if cmd.latitude is None else "longitude",
+                code="REQUIRED",
             )
         await self._uploaded(cmd.photo_ids, "photoIds", dispatch_id=None, actor=actor)
         coordinates = (

@@ -60,6 +60,7 @@ class DisputeLadder:
             f"no registered agency can decide step {step.step} ({step.name_zh}); register the "
             "district's coordination body and government first",
             field="step",
+            code="DISTRICT_NOT_SET_UP",
         )
 
     async def _plan(

@@ -126,6 +126,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
             raise ValidationFailed(
                 "a referral's dispute is opened by its decline (declineReferral), not by hand",
                 field="referralId",
+                code="DISPUTE_OPENED_BY_DECLINE",
             )
         return await self._open(cmd, actor=actor, correlation_id=caller.correlation_id)
 
@@ -149,7 +150,9 @@ class DisputeHandlers(DisputeLadder, Publishing):
         await self._external({f: i for f, i in fields.items() if i}, acting="be a party")
         township = await self.agencies.get(cmd.township_id)
         if township is not None and township.kind is not AgencyKind.TOWNSHIP:
-            raise ValidationFailed(f"{township.name} is not a township", field="townshipId")
+            raise ValidationFailed(
+                f"{township.name} is not a township", field="townshipId", code="WRONG_AGENCY_KIND"
+            )
         now = self.clock()
         parties = tuple(dict.fromkeys(p.strip() for p in cmd.party_ids if p.strip()))
         dispute_id = (
@@ -193,7 +196,9 @@ class DisputeHandlers(DisputeLadder, Publishing):
             await self.disputes.add(dispute, [self._event(payload, dispute.id, correlation_id)])
         except ConcurrencyError:
             raise Conflict(
-                f"a dispute about referral {cmd.referral_id} is already open", field="referralId"
+                f"a dispute about referral {cmd.referral_id} is already open",
+                field="referralId",
+                code="DISPUTE_ALREADY_OPEN",
             ) from None
         return replace(dispute, version=1)
 
@@ -240,6 +245,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
                 f"the dispute is at the last step ({dispute.current_step.name_zh}); it awaits "
                 "that body's decision",
                 field="step",
+                code="DISPUTE_AT_LAST_STEP",
             )
         now = self.clock()
         nxt = await self._plan(index, dispute.parties, dispute.opened_by_agency_id, now)
@@ -274,6 +280,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
             raise ValidationFailed(
                 f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
                 field="outcomeKind",
+                code="UNKNOWN_VALUE",
             ) from None
         if cmd.responsible_agency_id:
             await self._external(
@@ -297,13 +304,18 @@ class DisputeHandlers(DisputeLadder, Publishing):
         agreed to them and they were issued (R-MTG-01)."""
         meeting = await self.meetings.get(meeting_id) if self.meetings else None
         if meeting is None:
-            raise ValidationFailed(f"meeting {meeting_id!r} does not exist", field="meetingId")
+            raise ValidationFailed(
+                f"meeting {meeting_id!r} does not exist",
+                field="meetingId",
+                code="REFERENCE_NOT_FOUND",
+            )
         issued = (MeetingStatus.MINUTES_ISSUED, MeetingStatus.FILED, MeetingStatus.COMPLETED)
         if meeting.status not in issued or meeting.minutes is None:
             raise ValidationFailed(
                 "the meeting's minutes are not issued: they are issued after every attending "
                 "agency agreed to them (R-MTG-01)",
                 field="meetingId",
+                code="MINUTES_NOT_ISSUED",
             )
         return AgreedMinutes(
             meeting_id=meeting.id,
@@ -433,7 +445,9 @@ class DisputeHandlers(DisputeLadder, Publishing):
             reason = TransferReason(cmd.reason)
         except ValueError:
             raise ValidationFailed(
-                f"unknown reason {cmd.reason!r}; one of major, complex, recusal", field="reason"
+                f"unknown reason {cmd.reason!r}; one of major, complex, recusal",
+                field="reason",
+                code="UNKNOWN_VALUE",
             ) from None
         government = actor.has_role("government") and Relation.SUPERVISOR in relations
         department_id = cmd.department_id
@@ -443,6 +457,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
                 raise ValidationFailed(
                     f"matter {cmd.matter_code!r} is not in the catalogue; name the department",
                     field="departmentId",
+                    code="REQUIRED",
                 )
             department_id = entry.content.original_department_id
         if cmd.referral_id:  # issue 16, finding 1: a referral that exists and is theirs
@@ -452,7 +467,11 @@ class DisputeHandlers(DisputeLadder, Publishing):
                 cmd.referral_id, cmd.township_id, by_party=not government
             )
         if government and not cmd.decision_basis.strip():
-            raise ValidationFailed("cite the government's decision (文号)", field="decisionBasis")
+            raise ValidationFailed(
+                "cite the government's decision (文号)",
+                field="decisionBasis",
+                code="LEGAL_BASIS_REQUIRED",
+            )
         reason_zh = {"major": "重大案件", "complex": "复杂案件", "recusal": "需要回避"}[
             reason.value
         ]

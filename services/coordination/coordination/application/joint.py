@@ -201,13 +201,18 @@ class JointHandlers(_Base):
         try:
             basis = jnt.InitiationBasis(cmd.basis)
         except ValueError:
-            raise ValidationFailed(f"unknown basis {cmd.basis!r}", field="basis") from None
+            raise ValidationFailed(
+                f"unknown basis {cmd.basis!r}", field="basis", code="UNKNOWN_VALUE"
+            ) from None
         kinds = INITIATOR_KINDS[basis]
         if kinds is not None and actor.agency_id is not None:
             own = (await self.agencies.get_many([actor.agency_id])).get(actor.agency_id)
             if own is None or own.kind not in kinds:
                 allowed = ", ".join(k.value for k in kinds)
-                raise Forbidden(f"on basis {basis.value} the initiator's agency is a {allowed}")
+                raise Forbidden(
+                    f"on basis {basis.value} the initiator's agency is a {allowed}",
+                    code="AGENCY_KIND_NOT_ALLOWED",
+                )
         named = {"leadId": cmd.lead_id}
         named.update({f"cooperatingIds.{i}": c for i, c in enumerate(cmd.cooperating_ids)})
         if cmd.requested_by_agency_id:
@@ -401,6 +406,7 @@ class JointHandlers(_Base):
             raise InvalidState(
                 "no government is registered to report to; register the district's government",
                 field="reportToGovernment",
+                code="DISTRICT_NOT_SET_UP",
             )
         return found[0].id
 

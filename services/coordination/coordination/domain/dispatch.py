@@ -171,14 +171,17 @@ class Dispatch:
                 f"a {self.state.value} dispatch cannot be dispatched; only a reported or "
                 "returned one (R-GRD-01)",
                 field="id",
+                code="WRONG_STATUS",
             )
         team = team_id.strip()
         if not team:
-            raise ValidationFailed("name the team to dispatch to", field="teamId")
+            raise ValidationFailed("name the team to dispatch to", field="teamId", code="REQUIRED")
         previous = self.assignments[-1] if self.assignments else None
         if previous is not None and previous.team_id == team:
             raise ValidationFailed(
-                "this team returned the problem; dispatch it to another team", field="teamId"
+                "this team returned the problem; dispatch it to another team",
+                field="teamId",
+                code="TEAM_RETURNED_IT",
             )
         self._check_clock(next_clock, ACCEPT, team)
         assignment = Assignment(len(self.assignments) + 1, team, at, actor.person_id)
@@ -230,7 +233,9 @@ class Dispatch:
         current = self._team_step(actor, DispatchState.ARRIVED, "report handling")
         text = result.strip()
         if not text:
-            raise ValidationFailed("write what was done (处置结果)", field="result")
+            raise ValidationFailed(
+                "write what was done (处置结果)", field="result", code="REQUIRED"
+            )
         late = self._late(HANDLE, at)
         after = self._step(
             "handle",
@@ -255,12 +260,16 @@ class Dispatch:
             DispatchState.ARRIVED,
         ):
             raise InvalidState(
-                f"a {self.state.value} dispatch cannot be returned (R-GRD-01)", field="id"
+                f"a {self.state.value} dispatch cannot be returned (R-GRD-01)",
+                field="id",
+                code="WRONG_STATUS",
             )
         self._team_only(actor, current)
         text = reason.strip()
         if not text:
-            raise ValidationFailed("give the reason for returning it (退回理由)", field="reason")
+            raise ValidationFailed(
+                "give the reason for returning it (退回理由)", field="reason", code="REQUIRED"
+            )
         self._check_clock(next_clock, DISPATCH, self.platform_id)
         clocks = self.clocks
         for kind in (ACCEPT, ARRIVE, HANDLE):
@@ -285,15 +294,22 @@ class Dispatch:
                 f"a {self.state.value} dispatch cannot become a referral; only a reported or "
                 "returned one (R-GRD-01)",
                 field="id",
+                code="WRONG_STATUS",
             )
         receiver = receiver_id.strip()
         if not receiver:
-            raise ValidationFailed("name the department it belongs to", field="receiverId")
+            raise ValidationFailed(
+                "name the department it belongs to", field="receiverId", code="REQUIRED"
+            )
         if receiver == self.platform_id:
-            raise ValidationFailed("a referral goes to another agency", field="receiverId")
+            raise ValidationFailed(
+                "a referral goes to another agency", field="receiverId", code="SELF_ADDRESSED"
+            )
         text = reason.strip()
         if not text:
-            raise ValidationFailed("say why it belongs to the department", field="reason")
+            raise ValidationFailed(
+                "say why it belongs to the department", field="reason", code="REQUIRED"
+            )
         return self._move(
             "refer",
             actor,
@@ -308,21 +324,30 @@ class Dispatch:
         """The referral service drafted the referral: the dispatch names it (linked both
         ways). Idempotent for the same referral."""
         if self.state is not DispatchState.REFERRED:
-            raise InvalidState("only a referred dispatch links a referral", field="id")
+            raise InvalidState(
+                "only a referred dispatch links a referral", field="id", code="WRONG_STATUS"
+            )
         if self.referral_id not in (None, referral_id):
-            raise InvalidState(f"already linked to referral {self.referral_id}", field="id")
+            raise InvalidState(
+                f"already linked to referral {self.referral_id}", field="id", code="ALREADY_DONE"
+            )
         return replace(self, referral_id=referral_id)
 
     # -- internals ----------------------------------------------------------------------
 
     def _platform_only(self, actor: Actor, what: str) -> None:
         if actor.agency_id is not None and actor.agency_id != self.platform_id:
-            raise Forbidden(f"only the township's platform may {what} (R-GRD-01)")
+            raise Forbidden(
+                f"only the township's platform may {what} (R-GRD-01)", code="PLATFORM_ONLY"
+            )
 
     @staticmethod
     def _team_only(actor: Actor, current: Assignment) -> None:
         if actor.agency_id is not None and actor.agency_id != current.team_id:
-            raise Forbidden("this dispatch was sent to another team (R-GRD-01)")
+            raise Forbidden(
+                "this dispatch was sent to another team (R-GRD-01)",
+                code="DISPATCHED_TO_ANOTHER_TEAM",
+            )
 
     def _team_step(self, actor: Actor, expected: DispatchState, what: str) -> Assignment:
         current = self.current
@@ -331,6 +356,7 @@ class Dispatch:
                 f"cannot {what}: the dispatch is {self.state.value}, the step needs it "
                 f"{expected.value} (R-GRD-01)",
                 field="id",
+                code="WRONG_STATUS",
             )
         self._team_only(actor, current)
         return current
@@ -388,9 +414,11 @@ def _photos(photo_ids: tuple[str, ...], field: str) -> tuple[str, ...]:
     cleaned = tuple(p.strip() for p in photo_ids)
     for i, p in enumerate(cleaned):
         if not p:
-            raise ValidationFailed("a photo reference is empty", field=f"{field}.{i}")
+            raise ValidationFailed(
+                "a photo reference is empty", field=f"{field}.{i}", code="REQUIRED"
+            )
     if len(set(cleaned)) != len(cleaned):
-        raise ValidationFailed("the same photo is listed twice", field=field)
+        raise ValidationFailed("the same photo is listed twice", field=field, code="LISTED_TWICE")
     return cleaned
 
 
@@ -415,23 +443,29 @@ def report_problem(
     except ValueError:
         allowed = ", ".join(s.value for s in ReportSource)
         raise ValidationFailed(
-            f"unknown source {source!r}; one of: {allowed}", field="source"
+            f"unknown source {source!r}; one of: {allowed}", field="source", code="UNKNOWN_VALUE"
         ) from None
     text = what.strip()
     if not text:
-        raise ValidationFailed("say what was found", field="what")
+        raise ValidationFailed("say what was found", field="what", code="REQUIRED")
     where = place.strip()
     if not where:
-        raise ValidationFailed("say where it was found (地点)", field="place")
+        raise ValidationFailed("say where it was found (地点)", field="place", code="REQUIRED")
     if found_at > at:
-        raise ValidationFailed("a problem cannot be found after it is reported", field="foundAt")
+        raise ValidationFailed(
+            "a problem cannot be found after it is reported", field="foundAt", code="IN_THE_FUTURE"
+        )
     point = None
     if coordinates is not None:
         lat, lon = coordinates
         if not -90 <= lat <= 90:
-            raise ValidationFailed(f"latitude {lat} is not within -90..90", field="latitude")
+            raise ValidationFailed(
+                f"latitude {lat} is not within -90..90", field="latitude", code="OUT_OF_RANGE"
+            )
         if not -180 <= lon <= 180:
-            raise ValidationFailed(f"longitude {lon} is not within -180..180", field="longitude")
+            raise ValidationFailed(
+                f"longitude {lon} is not within -180..180", field="longitude", code="OUT_OF_RANGE"
+            )
         point = Coordinates(lat, lon)
     Dispatch._check_clock(dispatch_clock, DISPATCH, platform_id)
     report = ProblemReport(

@@ -188,12 +188,15 @@ class Dispute:
         advisory step's body gave its opinion (``opinion``)."""
         self._require_open("escalate")
         if cause == "escalated_by_party" and not self._may_act_for(actor):
-            raise Forbidden("only a party or the deciding body may escalate this dispute")
+            raise Forbidden(
+                "only a party or the deciding body may escalate this dispute", code="NOT_A_PARTY"
+            )
         if next_step.number != self.current_step.number + 1:
             raise InvalidState(
                 f"the dispute is at step {self.current_step.number}; it can only go to step "
                 f"{self.current_step.number + 1}",
                 field="step",
+                code="DISPUTE_STEP_SKIPPED",
             )
         ended = replace(self.steps[-1], ended_at=at, ended_by=cause, opinion=opinion)
         t = DisputeTransition(
@@ -222,9 +225,13 @@ class Dispute:
             raise InvalidState(
                 f"step {step.number} ({step.name_zh}) decides; record its ruling instead",
                 field="step",
+                code="DISPUTE_STEP_DECIDES",
             )
         if actor.agency_id != step.decided_by_agency_id:
-            raise Forbidden(f"the opinion at step {step.number} comes from {step.name_zh}")
+            raise Forbidden(
+                f"the opinion at step {step.number} comes from {step.name_zh}",
+                code="NOT_THE_DECIDING_BODY",
+            )
         if not opinion.strip():
             raise ValidationFailed("state the opinion (处理意见)", field="opinion", code="REQUIRED")
         return self.escalate(
@@ -256,6 +263,7 @@ class Dispute:
                 "(proposeDisputeAgreement), then each party's leader confirms it "
                 "(confirmDisputeAgreement)",
                 field="outcomeKind",
+                code="AGREEMENT_BY_CONFIRMATION",
             )
         if kind is OutcomeKind.MINUTES:
             if minutes is None:
@@ -263,6 +271,7 @@ class Dispute:
                     "minutes come from a consultation meeting whose minutes were agreed and "
                     "issued (R-MTG-01); name the meeting",
                     field="meetingId",
+                    code="REQUIRED",
                 )
             absent = [p for p in self.parties if p not in minutes.agreed_by]
             if absent:
@@ -270,18 +279,22 @@ class Dispute:
                     f"every party takes part in the meeting and agrees to its minutes; not "
                     f"among them: {', '.join(absent)}",
                     field="meetingId",
+                    code="NOT_EVERY_PARTY_AGREED",
                 )
             if minutes.held_at < self.opened_at:
                 raise ValidationFailed(
                     "the meeting was held before the dispute was opened; its minutes do not "
                     "settle it",
                     field="meetingId",
+                    code="MEETING_BEFORE_DISPUTE",
                 )
             basis = f"{minutes.title}（{minutes.number}）"
             signatories = minutes.agreed_by
         if not basis.strip():
             raise ValidationFailed(
-                "cite the agreement, minutes or decision (文号 or title)", field="basis"
+                "cite the agreement, minutes or decision (文号 or title)",
+                field="basis",
+                code="LEGAL_BASIS_REQUIRED",
             )
         self._check_responsible(responsible_agency_id, actor)
         step = self.current_step
@@ -291,6 +304,7 @@ class Dispute:
                 f"step {step.number} ({step.name_zh}) only gives an opinion (处理意见) for the "
                 "next step; it cannot rule (R-DSP-02)",
                 field="step",
+                code="DISPUTE_STEP_ADVISES",
             )
         # At the negotiation step the "body" is a party: one party cannot decide alone.
         decider = (
@@ -303,7 +317,8 @@ class Dispute:
         if not decider:
             raise Forbidden(
                 f"at step {step.number} ({step.name_zh}) the {kind.value} comes from the "
-                "deciding body"
+                "deciding body",
+                code="NOT_THE_DECIDING_BODY",
             )
         return self._ruled(kind, basis, signatories, responsible_agency_id, actor, at)
 
@@ -320,6 +335,7 @@ class Dispute:
                 + ", ".join(self.parties)
                 + "); only the government names another",
                 field="responsibleAgencyId",
+                code="RESPONSIBLE_NOT_A_PARTY",
             )
 
     def _ruled(
@@ -365,14 +381,17 @@ class Dispute:
         proposal replaces the previous one and the confirmations given to it."""
         self._require_open("propose an agreement on")
         if actor.agency_id not in self.parties:
-            raise Forbidden("an agreement is proposed by one of the parties")
+            raise Forbidden("an agreement is proposed by one of the parties", code="NOT_A_PARTY")
         text = basis.strip()
         if not text:
-            raise ValidationFailed("cite the agreement (文号 or title)", field="basis")
+            raise ValidationFailed(
+                "cite the agreement (文号 or title)", field="basis", code="LEGAL_BASIS_REQUIRED"
+            )
         if responsible_agency_id.strip() not in self.parties:
             raise ValidationFailed(
                 "an agreement names one of the parties (" + ", ".join(self.parties) + ")",
                 field="responsibleAgencyId",
+                code="RESPONSIBLE_NOT_A_PARTY",
             )
         assert actor.agency_id is not None
         proposal = ProposedAgreement(
@@ -400,7 +419,7 @@ class Dispute:
         self._require_open("confirm an agreement on")
         proposal = self.agreement
         if proposal is None:
-            raise InvalidState("no agreement has been proposed", field="revision")
+            raise InvalidState("no agreement has been proposed", field="revision", code="NOT_YET")
         agency = actor.agency_id
         if agency is None or agency not in self.parties:
             raise Forbidden(
@@ -415,6 +434,7 @@ class Dispute:
                 f"draft {revision} was replaced by draft {proposal.revision}; confirm the "
                 "current one",
                 field="revision",
+                code="STALE_REVISION",
             )
         if proposal.confirmed_by(agency):
             raise InvalidState(
@@ -473,7 +493,9 @@ def open_dispute(
     (R-REF-07)."""
     unique = tuple(dict.fromkeys(p for p in parties if p))
     if len(unique) < 2:
-        raise ValidationFailed("a dispute has at least two parties", field="partyIds")
+        raise ValidationFailed(
+            "a dispute has at least two parties", field="partyIds", code="TOO_FEW_PARTIES"
+        )
     if not matter_code.strip():
         raise ValidationFailed("name the matter in dispute", field="matterCode", code="REQUIRED")
     if not township_id.strip():
@@ -497,7 +519,7 @@ def open_dispute(
         and actor.agency_id not in unique
         and not (actor.has_role("coordinator") or actor.has_role("government"))
     ):
-        raise Forbidden("a dispute is opened by one of the parties")
+        raise Forbidden("a dispute is opened by one of the parties", code="NOT_A_PARTY")
     t = DisputeTransition(
         "open", actor.person_id, actor.agency_id, at, None, DisputeStatus.OPEN, reasons.strip()
     )

@@ -131,7 +131,11 @@ def start_joint_ruling(
 ) -> JointRuling:
     require_agency(actor, platform_id, "the platform starts a joint ruling in its own name")
     if responsible_agency_id == platform_id:
-        raise ValidationFailed("the platform does not rule on itself", field="responsibleAgencyId")
+        raise ValidationFailed(
+            "the platform does not rule on itself",
+            field="responsibleAgencyId",
+            code="SELF_ADDRESSED",
+        )
     text = require_text(failure, "state what was not carried out (落实不力或拒不落实)", "failure")
     participants = tuple(
         dict.fromkeys(

@@ -116,7 +116,10 @@ def record_inspection(
         )
     task = operation.task(task_id)
     if actor.agency_id is not None and actor.agency_id != task.agency_id:
-        raise Forbidden("only the agency the task was assigned to records its inspections")
+        raise Forbidden(
+            "only the agency the task was assigned to records its inspections",
+            code="NOT_ASSIGNED_AGENCY",
+        )
     key = target.key()
     text = require_text(findings, "record what the inspection found", "findings")
     warning = inspect_once_warning(key, task.agency_id, earlier, at=at, window_days=window_days)

@@ -59,7 +59,7 @@ class JointOperation:
 
     def _lead_only(self, actor: Actor, what: str) -> None:
         if actor.agency_id is not None and actor.agency_id != self.lead_id:
-            raise Forbidden(f"only the lead agency (牵头单位) {what}")
+            raise Forbidden(f"only the lead agency (牵头单位) {what}", code="LEAD_AGENCY_ONLY")
 
     def task(self, task_id: str) -> JointTask:
         for t in self.tasks:
@@ -113,7 +113,10 @@ class JointOperation:
         its daily liaison."""
         agency = actor.agency_id
         if agency not in self.cooperating_ids:
-            raise Forbidden("only a cooperating agency (配合单位) comments on the plan")
+            raise Forbidden(
+                "only a cooperating agency (配合单位) comments on the plan",
+                code="COOPERATING_AGENCY_ONLY",
+            )
         if self.status is not OperationStatus.COMMENTING or self.plan is None:
             raise InvalidState(
                 "there is no plan open for comments", field="status", code="WRONG_STATUS"
@@ -151,10 +154,15 @@ class JointOperation:
                 "the plan cannot start before every cooperating agency has commented; "
                 f"waiting for: {', '.join(missing)}",
                 field="comments",
+                code="COMMENTS_PENDING",
             )
         no_liaison = self.missing_liaisons()
         if no_liaison:
-            raise InvalidState(f"liaisons missing for: {', '.join(no_liaison)}", field="liaisons")
+            raise InvalidState(
+                f"liaisons missing for: {', '.join(no_liaison)}",
+                field="liaisons",
+                code="LIAISONS_MISSING",
+            )
         return replace(
             self,
             status=OperationStatus.IN_PROGRESS,
@@ -189,11 +197,15 @@ class JointOperation:
             )
         if agency_id not in self.cooperating_ids:
             raise ValidationFailed(
-                f"{agency_id!r} is not a cooperating agency of this operation", field="agencyId"
+                f"{agency_id!r} is not a cooperating agency of this operation",
+                field="agencyId",
+                code="NOT_COOPERATING",
             )
         text = require_text(description, "describe the task", "description")
         if deadline < today:
-            raise ValidationFailed("the task's deadline cannot lie in the past", field="deadline")
+            raise ValidationFailed(
+                "the task's deadline cannot lie in the past", field="deadline", code="IN_THE_PAST"
+            )
         task = JointTask(
             task_id,
             agency_id,
@@ -214,7 +226,10 @@ class JointOperation:
     def _own_task(self, task_id: str, actor: Actor) -> JointTask:
         task = self.task(task_id)
         if actor.agency_id is not None and actor.agency_id != task.agency_id:
-            raise Forbidden("only the agency the task was assigned to answers for it")
+            raise Forbidden(
+                "only the agency the task was assigned to answers for it",
+                code="NOT_ASSIGNED_AGENCY",
+            )
         return task
 
     def report_task(
@@ -223,7 +238,9 @@ class JointOperation:
         """R-JNT-04: the cooperating agency reports the task (late reports are kept, marked)."""
         task = self._own_task(task_id, actor)
         if task.status not in (TaskStatus.ASSIGNED, TaskStatus.INABILITY_REJECTED):
-            raise InvalidState(f"the task is {task.status.value}", field="taskId")
+            raise InvalidState(
+                f"the task is {task.status.value}", field="taskId", code="WRONG_STATUS"
+            )
         text = require_text(summary, "describe what was done", "summary")
         done = replace(
             task,
@@ -248,7 +265,9 @@ class JointOperation:
         ``decision_clock`` (the lead's)."""
         task = self._own_task(task_id, actor)
         if task.status is not TaskStatus.ASSIGNED:
-            raise InvalidState(f"the task is {task.status.value}", field="taskId")
+            raise InvalidState(
+                f"the task is {task.status.value}", field="taskId", code="WRONG_STATUS"
+            )
         text = require_text(reasons, "explain in writing why the task cannot be done", "reasons")
         stated = replace(
             task,
@@ -280,17 +299,22 @@ class JointOperation:
         self._lead_only(actor, "decides on a written inability")
         task = self.task(task_id)
         if task.status is not TaskStatus.INABILITY_STATED or task.inability is None:
-            raise InvalidState("no written inability awaits a decision", field="taskId")
+            raise InvalidState(
+                "no written inability awaits a decision", field="taskId", code="WRONG_STATUS"
+            )
         text = require_text(reason, "state why the reason is accepted or rejected", "reason")
         if accept and government_id is not None:
             raise ValidationFailed(
-                "only a rejected reason is reported to the government", field="reportToGovernment"
+                "only a rejected reason is reported to the government",
+                field="reportToGovernment",
+                code="REPORT_ONLY_WHEN_REJECTED",
             )
         if not accept and government_id is None and rejection_must_be_reported:
             raise ValidationFailed(
                 "this district requires a rejected reason to be reported to the government "
                 "(CQ 三(二): 应当向市政府报告)",
                 field="reportToGovernment",
+                code="GOVERNMENT_REPORT_REQUIRED",
             )
         inability = replace(
             task.inability,
@@ -335,7 +359,8 @@ def initiate(
     allowed = INITIATOR_ROLES[basis]
     if not any(actor.has_role(r) for r in allowed):
         raise Forbidden(
-            f"a joint operation on basis {basis.value} is initiated by: {', '.join(allowed)}"
+            f"a joint operation on basis {basis.value} is initiated by: {', '.join(allowed)}",
+            code="AGENCY_KIND_NOT_ALLOWED",
         )
     name = require_text(title, "give the operation a title", "title")
     reference = require_text(
@@ -348,11 +373,13 @@ def initiate(
         raise ValidationFailed(
             "the legal office initiates on request: name the requesting agency",
             field="requestedByAgencyId",
+            code="REQUIRED",
         )
     if basis is not InitiationBasis.LEGAL_OFFICE_REQUEST and requester is not None:
         raise ValidationFailed(
             "only an initiation on request names a requesting agency",
             field="requestedByAgencyId",
+            code="NOT_APPLICABLE",
         )
     cooperating = tuple(dict.fromkeys(c.strip() for c in cooperating_ids if c.strip()))
     if not cooperating:
@@ -361,7 +388,9 @@ def initiate(
         )
     if lead_id in cooperating:
         raise ValidationFailed(
-            "the lead agency cannot also be a cooperating agency", field="cooperatingIds"
+            "the lead agency cannot also be a cooperating agency",
+            field="cooperatingIds",
+            code="LEAD_ALSO_COOPERATING",
         )
     return JointOperation(
         id=operation_id,

@@ -256,23 +256,27 @@ class DispatchQuery:
         after: Annotated[str | None, _id("the cursor to continue after")] = None,
     ) -> Connection[Dispatch]:
         first = page_size(first)
+        handlers, caller = _handlers(info), info.context.caller()
+        q = ListDispatches(
+            platform_id=str(platform_id) if platform_id else None,
+            state=str(state.value) if state else None,
+            team_id=str(team_id) if team_id else None,
+            area=area,
+            overdue=overdue,
+            after=after,
+            limit=first + 1,
+        )
         try:
-            rows = await _handlers(info).search(
-                ListDispatches(
-                    platform_id=str(platform_id) if platform_id else None,
-                    state=str(state.value) if state else None,
-                    team_id=str(team_id) if team_id else None,
-                    area=area,
-                    overdue=overdue,
-                    after=after,
-                    limit=first + 1,
-                ),
-                info.context.caller(),
-            )
+            rows = await handlers.search(q, caller)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.code, field=exc.field) from exc
         return connection(
-            rows, first, cursor=lambda d: d.id, node=lambda d: Dispatch.of(d, info), after=after
+            rows,
+            first,
+            cursor=lambda d: d.id,
+            node=lambda d: Dispatch.of(d, info),
+            after=after,
+            count=lambda: handlers.count(q, caller),
         )
 
 

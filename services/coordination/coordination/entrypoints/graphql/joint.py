@@ -399,21 +399,21 @@ class JointQuery:
     ) -> Connection[JointOperation]:
         actor = acting(info.context.caller())
         first = page_size(first)
-        party = own_scope(actor, READ)
-        rows = await info.context.joint.operations.list(
-            party_id=party,
-            agency_id=str(agency_id) if agency_id else None,
-            status=status.value if status else None,
-            basis=basis.value if basis else None,
-            after=after,
-            limit=first + 1,
-        )
+        operations = info.context.joint.operations
+        where = {
+            "party_id": own_scope(actor, READ),
+            "agency_id": str(agency_id) if agency_id else None,
+            "status": status.value if status else None,
+            "basis": basis.value if basis else None,
+        }
+        rows = await operations.list(**where, after=after, limit=first + 1)
         return connection(
             rows,
             first,
             cursor=lambda o: o.id,
             node=lambda o: JointOperation.of(o, info),
             after=after,
+            count=lambda: operations.count(**where),
         )
 
     @strawberry.field(

@@ -224,6 +224,7 @@ def transfer_to_police(
             raise ValidationFailed(
                 f"the head approved the transfer to {approved.police_id!r}, not {police.id!r}",
                 field="policeId",
+                code="NOT_THE_APPROVED_POLICE",
             )
         why = reason.strip() or approved.reason
         crime = replace(approved, stage=CrimeStage.TRANSFERRED, transferred_at=at, reason=why)

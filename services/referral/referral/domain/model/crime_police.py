@@ -77,6 +77,7 @@ def _decision_texts(filed: bool, note: str, reasons: str) -> tuple[str, str]:
         raise ValidationFailed(
             "a decision not to file a case states its reasons (说明理由, Decree 310 第八条)",
             field="reasons",
+            code="REQUIRED",
         )
     return n, why
 
@@ -202,7 +203,9 @@ def request_supervision(
     _require_agency(crime, actor, "ask the procuratorate to supervise")
     if procuratorate is None or procuratorate.kind != "procuratorate":
         raise ValidationFailed(
-            f"{procuratorate_id!r} is not a procuratorate (人民检察院)", field="procuratorateId"
+            f"{procuratorate_id!r} is not a procuratorate (人民检察院)",
+            field="procuratorateId",
+            code="WRONG_AGENCY_KIND",
         )
     why = _text(reason, "state why the case should be filed (立案监督理由)", "reason")
     asked = replace(
@@ -280,15 +283,20 @@ def record_fine_paid(
     _require_agency(crime, actor, "record the fine paid")
     number = _text(decision_number, "the penalty decision number is missing", "decisionNumber")
     if amount_yuan <= 0:
-        raise ValidationFailed("the amount paid must be positive", field="amountYuan")
+        raise ValidationFailed(
+            "the amount paid must be positive", field="amountYuan", code="OUT_OF_RANGE"
+        )
     if paid_at > at:
-        raise ValidationFailed("the payment date lies in the future", field="paidAt")
+        raise ValidationFailed(
+            "the payment date lies in the future", field="paidAt", code="IN_THE_FUTURE"
+        )
     if r.penalty is not None and r.penalty.decision_number == number:
         fine = r.penalty.fine_yuan or 0
         if amount_yuan > fine:
             raise ValidationFailed(
                 f"the decision {number} fined {fine} yuan; {amount_yuan} cannot have been paid",
                 field="amountYuan",
+                code="PAID_MORE_THAN_FINED",
             )
     paid = FinePaid(number, amount_yuan, paid_at, receipt.strip(), actor.person_id, at)
     standing = crime.penalties_standing

@@ -29,13 +29,17 @@ ClockFor = Callable[[CrimeStage, datetime, str], DeadlineInfo]
 
 def _police(police: AgencyRef | None, police_id: str) -> AgencyRef:
     if police is None or police.kind != "public_security":
-        raise ValidationFailed(f"{police_id!r} is not a public security agency", field="policeId")
+        raise ValidationFailed(
+            f"{police_id!r} is not a public security agency",
+            field="policeId",
+            code="WRONG_AGENCY_KIND",
+        )
     return police
 
 
 def _text(value: str, what: str, field: str) -> str:
     if not value.strip():
-        raise ValidationFailed(what, field=field)
+        raise ValidationFailed(what, field=field, code="REQUIRED")
     return value.strip()
 
 
@@ -59,12 +63,18 @@ def _agency_of(r: Referral) -> str:
 
 def _require_agency(crime: CrimeTransfer, actor: Actor, action: str) -> None:
     if actor.agency_id != crime.agency_id:
-        raise Forbidden(f"only the agency that transferred the case may {action} (R-REF-14)")
+        raise Forbidden(
+            f"only the agency that transferred the case may {action} (R-REF-14)",
+            code="TRANSFERRING_AGENCY_ONLY",
+        )
 
 
 def _require_police(crime: CrimeTransfer, actor: Actor) -> None:
     if actor.agency_id != crime.police_id:
-        raise Forbidden("only the public security agency it went to records its decision")
+        raise Forbidden(
+            "only the public security agency it went to records its decision",
+            code="RECEIVING_POLICE_ONLY",
+        )
 
 
 def _require_leader(actor: Actor, action: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from kernel.graphql import link, link_id
 from referral.domain.model import CrimeTransfer as CrimeTransferModel
 from referral.entrypoints.graphql.agency import Agency
 
@@ -30,7 +31,10 @@ class ReferralFinePaid:
     description="R-REF-10 / R-REF-14: transfer to public security (Decree 310) and each step."
 )
 class ReferralCrimeTransfer:
-    police: Agency = strawberry.field(description="the public security organ (公安机关)")
+    police_id: strawberry.ID = link_id("the public security agency (公安机关) the case goes to")
+    police: Agency | None = link(
+        "the public security agency (公安机关) the case goes to", "policeId"
+    )
     reason: str = strawberry.field(description="why the case is suspected to be a crime")
     transferred_at: datetime | None = strawberry.field(
         description="null while the head decides or the approved transfer is on its way"

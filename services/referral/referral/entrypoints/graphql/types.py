@@ -311,6 +311,7 @@ class Referral:
             ),
             crime=(
                 ReferralCrimeTransfer(
+                    police_id=strawberry.ID(r.crime.police_id),
                     police=Agency(id=strawberry.ID(r.crime.police_id)),
                     reason=r.crime.reason,
                     transferred_at=r.crime.transferred_at,
