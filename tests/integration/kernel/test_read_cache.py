@@ -159,3 +159,25 @@ async def test_R_REF_06_a_read_that_overlaps_an_own_write_is_not_kept(
         assert await cache.many(["r1"], loads) == {"r1": "accepted"}
     finally:
         await cache.signal.close()
+
+
+async def test_R_REF_06_the_cache_holds_at_most_its_size_dropping_the_oldest(
+    mongo_store: DocumentStore,
+) -> None:
+    coll = mongo_store.collection("referrals")
+    cache: ReadCache[str] = ReadCache(ChangeSignal(coll, WRITES), ttl=3600, size=2)
+    for key in ("r1", "r2", "r3"):
+        await coll.insert_one({"_id": key, "status": "sent"})
+    loads = Loads(coll)
+    try:
+        await cache.many(["r1"], loads)
+        await asyncio.wait_for(cache.signal.opened.wait(), 10)
+        for key in ("r1", "r2", "r3"):  # r3 pushes r1, the oldest, out
+            await cache.many([key], loads)
+        before = loads.count
+        await cache.many(["r2", "r3"], loads)
+        assert loads.count == before  # both from memory
+        await cache.many(["r1"], loads)
+        assert loads.count == before + 1
+    finally:
+        await cache.signal.close()

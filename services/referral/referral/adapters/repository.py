@@ -88,8 +88,9 @@ class ReferralRepository:
         self.aggregates = AggregateCollection(store.collection("referrals"))
         self._coll = self.aggregates.collection
         # The graph's by-id reads (issue 21, P6), current while the change stream is live
-        # (kernel.changes.ReadCache); the handlers read the store itself.
-        self._reads: ReadCache[Referral] = ReadCache(ChangeSignal(self._coll, _WRITES))
+        # (kernel.changes.ReadCache); the handlers read the store itself. 256 referrals of
+        # ~9.5 KB stored each: a few MB at most, for the ones being looked at right now.
+        self._reads: ReadCache[Referral] = ReadCache(ChangeSignal(self._coll, _WRITES), size=256)
 
     async def stop_following(self) -> None:
         """Close the by-id read cache's change stream (the process stops)."""
