@@ -56,7 +56,7 @@
 // a handful of aliases, a few hundred tokens); tighten them per district if need be. In
 // production, besides: no GraphiQL, no landing page, no introspection, no field suggestions
 // ("did you mean ...?" would reveal the schema), and unexpected errors are masked.
-import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
+import { createHmac, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import process from 'node:process';
@@ -146,8 +146,10 @@ const audience = setting('LIANDONG_JWT_AUDIENCE') ?? 'liandong';
 const leeway = integer('LIANDONG_JWT_LEEWAY_SECONDS', 30, 0, 300);
 const district = setting('LIANDONG_DISTRICT');
 
-/** Returns the PEM public key for a `kid`, or throws a coded error. */
-type KeyLookup = (kid: string) => Promise<string>;
+/** Returns the public key for a `kid`, or throws a coded error. A parsed KeyObject, not a
+ * PEM: jsonwebtoken parses a PEM again on every verification (`createPublicKey`, the largest
+ * single cost of a gateway request in the issue 21 profile), a KeyObject it takes as is. */
+type KeyLookup = (kid: string) => Promise<KeyObject>;
 
 interface Jwk {
   kty?: string;
@@ -167,7 +169,7 @@ function fileKeys(path: string): KeyLookup {
   } catch (error) {
     throw new Error(`cannot read the JWKS ${path}: ${String(error)}`);
   }
-  const keys = new Map<string, string>();
+  const keys = new Map<string, KeyObject>();
   for (const jwk of jwks.keys ?? []) {
     if (jwk.kty !== 'EC' || jwk.d !== undefined || jwk.crv !== 'P-256') {
       throw new Error(`JWKS key ${JSON.stringify(jwk.kid)} in ${path} must be a public P-256 key`);
@@ -175,18 +177,15 @@ function fileKeys(path: string): KeyLookup {
     if (!jwk.kid || (jwk.alg !== undefined && jwk.alg !== ALGORITHM)) {
       throw new Error(`JWKS key ${JSON.stringify(jwk.kid)} in ${path} needs a kid and alg ES256`);
     }
-    const pem = createPublicKey({ key: jwk as object, format: 'jwk' })
-      .export({ type: 'spki', format: 'pem' })
-      .toString();
-    keys.set(jwk.kid, pem);
+    keys.set(jwk.kid, createPublicKey({ key: jwk as object, format: 'jwk' }));
   }
   if (keys.size === 0) throw new Error(`the JWKS ${path} has no keys`);
   return async (kid) => {
-    const pem = keys.get(kid);
-    if (pem === undefined) {
+    const key = keys.get(kid);
+    if (key === undefined) {
       throw unauthenticated('TOKEN_UNKNOWN_KEY', `token signed by unknown key ${JSON.stringify(kid)}`);
     }
-    return pem;
+    return key;
   };
 }
 
@@ -203,10 +202,20 @@ function remoteKeys(url: string): KeyLookup {
     jwksRequestsPerMinute: integer('LIANDONG_GATEWAY_JWKS_REFRESHES_PER_MINUTE', 2, 1, 600),
     timeout: 5000,
   });
+  // Each PEM the provider answers is parsed once (see KeyLookup); a key set holds a handful.
+  const parsed = new Map<string, KeyObject>();
   return async (kid) => {
     try {
       const pem = await provider(kid);
-      if (pem) return pem;
+      if (pem) {
+        let key = parsed.get(pem);
+        if (key === undefined) {
+          if (parsed.size >= 64) parsed.clear();
+          key = createPublicKey(pem);
+          parsed.set(pem, key);
+        }
+        return key;
+      }
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name !== 'SigningKeyNotFoundError') {
@@ -345,7 +354,9 @@ function authentication(): GatewayPlugin[] {
   if (keys === undefined) return [];
   return [
     useJWT({
-      signingKeyProviders: [(kid) => keys(kid ?? '')],
+      // A KeyObject where the plugin's type says string: it hands the key to jsonwebtoken,
+      // which takes either (see KeyLookup).
+      signingKeyProviders: [(kid) => keys(kid ?? '') as unknown as Promise<string>],
       tokenLookupLocations: [tokenLookup(keys)],
       tokenVerification: {
         algorithms: [ALGORITHM],
@@ -655,7 +666,9 @@ if (production && hmacSecret === undefined) {
 // refuses a stale time or a nonce seen before. Must match its `_timed_content`.
 const SIGNED_AT_EXTENSION = 'liandong-signed-at';
 const NONCE_EXTENSION = 'liandong-nonce';
-const nonce = () => randomBytes(16).toString('base64url');
+// randomUUID (122 random bits) draws from a buffered CSPRNG pool; randomBytes(16) filled a
+// fresh buffer through OpenSSL on every subgraph request (issue 21's gateway profile).
+const nonce = () => randomUUID();
 const signedAt = () => Math.floor(Date.now() / 1000);
 
 function timedSerializer(
@@ -684,12 +697,36 @@ function websocketKey(secret: string): string {
   return `v2.${at}.${once}.${mac}`;
 }
 
-// Puts a fresh WebSocket key in every request's context, where the subscription transport's
-// header interpolation (`{context.liandongGatewayKey}`) takes it.
+// Puts a fresh WebSocket key in every subscription's context, where the subscription
+// transport's header interpolation (`{context.liandongGatewayKey}`) takes it. Only
+// subscriptions open a WebSocket to a subgraph: queries and mutations no longer pay for an
+// HMAC and a nonce they never send (issue 21's gateway profile).
 function websocketKeys(): GatewayPlugin {
   return {
-    onContextBuilding({ extendContext }) {
-      if (hmacSecret !== undefined) extendContext({ liandongGatewayKey: websocketKey(hmacSecret) });
+    onSubscribe({ args }) {
+      if (hmacSecret === undefined) return;
+      (args.contextValue as { liandongGatewayKey?: string }).liandongGatewayKey =
+        websocketKey(hmacSecret);
+    },
+  };
+}
+
+// Every subgraph request carries `extensions["hmac-signature"]`: the base64 HMAC-SHA256 of
+// timedSerializer's content, as Hive Gateway's `hmacSignature` option
+// (@graphql-mesh/hmac-upstream-signature) computes it; kernel.gateway_signature verifies it.
+// Computed here with node:crypto's synchronous HMAC: the option signs through WebCrypto
+// (`crypto.subtle.sign`), a job and a promise per request that took ~10 % of the gateway's
+// CPU in issue 21's profile, for a few microseconds of hashing.
+const SIGNATURE_EXTENSION = 'hmac-signature';
+
+function signedSubgraphRequests(secret: string): GatewayPlugin {
+  return {
+    onSubgraphExecute({ executionRequest }) {
+      const content = timedSerializer(executionRequest);
+      executionRequest.extensions = {
+        ...executionRequest.extensions,
+        [SIGNATURE_EXTENSION]: createHmac('sha256', secret).update(content).digest('base64'),
+      };
     },
   };
 }
@@ -764,7 +801,13 @@ export const gatewayConfig = defineConfig({
   // debug, so `info` keeps the log modest.
   logging: logLevel(),
 
-  plugins: () => [stableCodes(), ...authentication(), ...abuseLimits(), websocketKeys()],
+  plugins: () => [
+    stableCodes(),
+    ...authentication(),
+    ...abuseLimits(),
+    websocketKeys(),
+    ...(hmacSecret === undefined ? [] : [signedSubgraphRequests(hmacSecret)]),
+  ],
 
   // Queries and mutations (HTTP to the subgraphs).
   propagateHeaders: {
@@ -778,12 +821,7 @@ export const gatewayConfig = defineConfig({
     },
   },
 
-  // Every subgraph request carries `extensions.hmac-signature`: HMAC-SHA256 over the stable
-  // JSON of {query, variables}; kernel.gateway_signature verifies it.
-  hmacSignature:
-    hmacSecret === undefined
-      ? undefined
-      : { secret: hmacSecret, serializeExecutionRequest: timedSerializer },
+  // Signed subgraph requests: signedSubgraphRequests() above, not the `hmacSignature` option.
 
   // Subscriptions: the subgraphs (strawberry) serve graphql-transport-ws on their GraphQL path,
   // so the subgraph endpoint itself is used for the WebSocket (http:// becomes ws://).
@@ -825,7 +863,13 @@ export const gatewayConfig = defineConfig({
   // phases, subgraph call durations and errors) at /metrics on the metrics port only.
   openTelemetry:
     otlpEndpoint === undefined ? undefined : { traces: true, propagateContext: true },
+  // Every metric but the request-time summary: it repeats the request-duration histogram
+  // with a costlier sliding quantile estimate (issue 21's gateway profile).
   prometheus: metricsOn
-    ? { endpoint: false, metrics: true, registry: metricsRegistry }
+    ? {
+        endpoint: false,
+        metrics: { graphql_envelop_request_time_summary: false },
+        registry: metricsRegistry,
+      }
     : undefined,
 });

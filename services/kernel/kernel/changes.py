@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from kernel.store import Collection, StoreError, StoreUnavailableError
 
-__all__ = ["ChangeSignal"]
+__all__ = ["ChangeSignal", "ReadCache"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ChangeSignal:
@@ -31,6 +34,9 @@ class ChangeSignal:
         self._task: asyncio.Task[None] | None = None
         self.streaming = hasattr(collection, "changed_ids")
         self.opened = asyncio.Event()  # set once the server has opened the stream
+        #: Whether the stream is open now (cleared while it is broken or closed): only then
+        #: does a missing change mean nothing changed.
+        self.live = False
         #: How many matching changes the stream reported (and how often it broke, since
         #: changes may have been missed meanwhile): a cache read at one generation is stale
         #: once this moved on.
@@ -57,21 +63,95 @@ class ChangeSignal:
         changed_ids = getattr(self._collection, "changed_ids")  # noqa: B009 (MongoDB only)
         while True:
             try:
-                async for _ in changed_ids(self._match, self.opened.set):
+                async for _ in changed_ids(self._match, self._opened):
                     self._changed()
             except StoreUnavailableError as exc:
+                self.live = False
                 log.warning("change stream of %s broke (%s); resuming", self._collection.name, exc)
                 self._changed()  # what changed while it was down is unknown
                 await asyncio.sleep(1.0)
             except StoreError as exc:  # e.g. a standalone mongod: no change streams
                 log.info("no change stream on %s (%s); polling", self._collection.name, exc)
+                self.live = False
                 self.streaming = False
                 self._changed()
                 return
 
+    def _opened(self) -> None:
+        self.live = True
+        self.opened.set()
+
     async def close(self) -> None:
+        self.live = False
+        self.generation += 1
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class ReadCache(Generic[T]):
+    """By-id reads of one collection kept in memory while its change stream is live (issue
+    21, P6: the store read was the largest part of a ``referral(id)``).
+
+    An entry is served only while all of these hold: the stream was live when it was read
+    and still is, no change of the collection was reported since (any change drops every
+    entry: the generation), this process has not written the collection since
+    (:meth:`forget`, called around its own writes), and it is younger than ``ttl`` seconds.
+    Where no stream runs (the embedded store, a standalone server, a broken stream) every
+    read goes to the store. Another replica's write is seen here within the stream's lag
+    (milliseconds; a read racing that write could return the old state anyway), this
+    process's own writes at once. Values must be immutable (they are shared between
+    requests); the caller's authorisation check runs on every read, cached or not."""
+
+    def __init__(
+        self,
+        signal: ChangeSignal,
+        *,
+        ttl: float = 2.0,
+        size: int = 1024,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.signal = signal
+        self.ttl = ttl
+        self.size = size
+        self._monotonic = monotonic
+        self._generation = -1
+        self._entries: dict[str, tuple[float, T]] = {}
+
+    def forget(self) -> None:
+        """This process writes the collection: nothing read before (or during) stays."""
+        self._entries.clear()
+        self.signal.generation += 1
+
+    async def many(
+        self, ids: Sequence[str], load: Callable[[list[str]], Awaitable[dict[str, T]]]
+    ) -> dict[str, T]:
+        """The values of ``ids`` that exist, from memory where current, the rest from
+        ``load`` (the store)."""
+        signal = self.signal
+        signal.follow()
+        live, generation, now = signal.live, signal.generation, self._monotonic()
+        if generation != self._generation or not live:
+            self._entries.clear()
+            self._generation = generation
+        found: dict[str, T] = {}
+        missing: list[str] = []
+        for key in ids:
+            entry = self._entries.get(key)
+            if entry is not None and now - entry[0] < self.ttl:
+                found[key] = entry[1]
+            else:
+                missing.append(key)
+        if not missing:
+            return found
+        loaded = await load(missing)
+        found.update(loaded)
+        # Kept only when nothing changed while reading, and the stream was live throughout.
+        if live and signal.live and signal.generation == generation == self._generation:
+            for key, value in loaded.items():
+                if len(self._entries) >= self.size:
+                    del self._entries[next(iter(self._entries))]
+                self._entries[key] = (now, value)
+        return found

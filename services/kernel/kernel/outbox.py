@@ -443,7 +443,9 @@ class OutboxRelay:
             return []
         # The lease's owner and expiry (unique to this claim: a relay's earlier lease on one
         # of them would have made it not free) pick out what this claim won.
-        claimed = await coll.find({"_id": {"$in": list(ids)}, **lease})
+        # Only the events: the aggregate itself (a referral is ~9.5 KB) is not the relay's
+        # to decode (issue 21).
+        claimed = await coll.find({"_id": {"$in": list(ids)}, **lease}, projection=["outbox"])
         order = {doc_id: i for i, doc_id in enumerate(ids)}
         return sorted(claimed, key=lambda d: order[d["_id"]])
 

@@ -75,6 +75,8 @@ class ServiceRuntime:
     aggregates: list[AggregateCollection] = field(default_factory=list)
     subscriptions: list[SubscriptionSpec] = field(default_factory=list)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    #: Run at ``quiesce`` after the workers, before the store closes (e.g. change streams).
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     owns_bus: bool = True
     run_relay: bool = True
     run_consumers: bool = True
@@ -201,6 +203,8 @@ class ServiceRuntime:
         if self.run_workers:
             for worker in self.workers:
                 await worker.stop()
+        for hook in self.shutdown:
+            await hook()
         await self.metrics.stop()
         if self.run_relay:
             await self.relay.stop()

@@ -159,6 +159,7 @@ def bootstrap(deps: Deps) -> ReferralService:
             checkpoints.ensure_indexes,
             follower.start,
         ],
+        shutdown=[referrals.stop_following],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[

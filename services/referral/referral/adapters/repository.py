@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from kernel.changes import ChangeSignal, ReadCache
 from kernel.consumer import upsert_versioned
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope
@@ -19,6 +20,9 @@ from kernel.store import Document, DocumentStore, DuplicateKeyError
 from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
+
+#: The change events that make a cached read stale: every write.
+_WRITES = {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}
 
 SORT_FIELDS = {"created_at", "found_at", "open_due"}
 
@@ -83,6 +87,14 @@ class ReferralRepository:
     def __init__(self, store: DocumentStore) -> None:
         self.aggregates = AggregateCollection(store.collection("referrals"))
         self._coll = self.aggregates.collection
+        # The graph's by-id reads (issue 21, P6), current while the change stream is live
+        # (kernel.changes.ReadCache); the handlers read the store itself. 256 referrals of
+        # ~9.5 KB stored each: a few MB at most, for the ones being looked at right now.
+        self._reads: ReadCache[Referral] = ReadCache(ChangeSignal(self._coll, _WRITES), size=256)
+
+    async def stop_following(self) -> None:
+        """Close the by-id read cache's change stream (the process stops)."""
+        await self._reads.signal.close()
 
     async def ensure_indexes(self) -> None:
         for name, keys in INDEXES:
@@ -100,16 +112,29 @@ class ReferralRepository:
         return referral_from_document(doc) if doc else None
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Referral]:
-        docs = await self._coll.find({"_id": {"$in": list(ids)}})
+        """The referrals of ``ids`` that exist, for the graph's reads: from memory while
+        current (``ReadCache``); callers check the read rule on each one."""
+        return await self._reads.many(ids, self._load_many)
+
+    async def _load_many(self, ids: list[str]) -> dict[str, Referral]:
+        docs = await self._coll.find({"_id": {"$in": ids}})
         return {d["_id"]: referral_from_document(d) for d in docs}
 
     async def add(self, referral: Referral, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(referral_to_document(referral), events)
+        self._reads.forget()
+        try:
+            await self.aggregates.insert(referral_to_document(referral), events)
+        finally:
+            self._reads.forget()
 
     async def save(self, referral: Referral, events: Sequence[Envelope]) -> int:
         fields = referral_to_document(referral)
         fields.pop("_id")
-        return await self.aggregates.update(referral.id, referral.version, fields, events)
+        self._reads.forget()
+        try:
+            return await self.aggregates.update(referral.id, referral.version, fields, events)
+        finally:
+            self._reads.forget()
 
     async def search(
         self,
