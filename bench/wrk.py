@@ -15,9 +15,9 @@ from typing import Any
 
 from bench.common import percentile
 
-__all__ = ["WrkResult", "have_wrk", "run_wrk"]
+__all__ = ["WrkResult", "have_wrk", "parse_output", "run_wrk"]
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 @dataclass
@@ -41,7 +41,7 @@ def have_wrk() -> bool:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()  # type: ignore[union-attr]
     return float(value) * _UNITS[unit]
 
 
@@ -92,12 +92,18 @@ async def run_wrk(
     out = out_b.decode()
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {err.decode()[-500:]} {out[-500:]}")
-    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out)
+    return parse_output(out)
+
+
+def parse_output(out: str) -> WrkResult:
+    """wrk's report (with the script's ``p95_us`` line) as figures."""
+    # wrk spells the run's length in its own unit: "10.01s", but "1.00m" from a minute on.
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h)\b", out)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if not done or not rate:
         raise RuntimeError(f"cannot read wrk's output: {out}")
-    seconds = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
-    pct = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s))", out, re.M))
+    seconds = float(done.group(2)) * _UNITS[done.group(3)] / 1000
+    pct = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s|m|h))\b", out, re.M))
     p95 = re.search(r"^p95_us (\d+)", out, re.M)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(
