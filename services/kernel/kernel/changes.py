@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from kernel.store import Collection, StoreError, StoreUnavailableError
+from kernel.tasks import cancel_and_wait
 
 __all__ = ["ChangeSignal", "ReadCache"]
 
@@ -41,10 +42,17 @@ class ChangeSignal:
         #: changes may have been missed meanwhile): a cache read at one generation is stale
         #: once this moved on.
         self.generation = 0
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """Closed for good: the stream is not followed (again)."""
+        return self._closed
 
     def follow(self) -> None:
-        """Open the stream now (where the store has one) without waiting for a change."""
-        if self.streaming and self._task is None:
+        """Open the stream now (where the store has one) without waiting for a change;
+        never again once closed."""
+        if self.streaming and self._task is None and not self._closed:
             self._task = asyncio.create_task(self._follow())
 
     async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 (a pause, not a deadline)
@@ -67,6 +75,8 @@ class ChangeSignal:
                     self._changed()
             except StoreUnavailableError as exc:
                 self.live = False
+                if self._closed:
+                    return
                 log.warning("change stream of %s broke (%s); resuming", self._collection.name, exc)
                 self._changed()  # what changed while it was down is unknown
                 await asyncio.sleep(1.0)
@@ -82,13 +92,13 @@ class ChangeSignal:
         self.opened.set()
 
     async def close(self) -> None:
+        """Stop following for good (the process stops): waits stay plain pauses."""
+        self._closed = True
         self.live = False
         self.generation += 1
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_and_wait([task])
 
 
 class ReadCache(Generic[T]):

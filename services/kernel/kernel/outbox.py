@@ -29,7 +29,6 @@ pending, indexed so the relay finds work without scanning), ``outbox_lease_owner
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -49,6 +48,7 @@ from kernel.store import (
     StoreError,
     StoreUnavailableError,
 )
+from kernel.tasks import cancel_and_wait
 from kernel.telemetry import store_span
 from kernel.workers import PollingWorker
 
@@ -524,10 +524,6 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         """Finish the current batch, then stop."""
-        for task in self._followers:
-            task.cancel()
-        for task in self._followers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._followers)
         self._followers.clear()
         await self._worker.stop()

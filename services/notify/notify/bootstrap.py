@@ -364,6 +364,8 @@ def bootstrap(
             report_push.ensure_scheduled,
             follower.start,
         ],
+        # The streams live subscriptions follow end with the process (kernel.tasks).
+        shutdown=[inbox.changes.close, deadlines.changes.close],
         owns_bus=deps.owns_bus,
         run_workers=run_workers,
         workers=[

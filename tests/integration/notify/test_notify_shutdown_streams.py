@@ -1,0 +1,43 @@
+"""A stopping notify closes the change streams its live subscriptions follow (the inbox's
+and the deadlines'): left open, their tasks outlive the store they read, and at the
+process's end asyncio cancels them once, which a getMore may swallow (kernel.tasks)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kernel.settings import Settings
+from kernel.wiring import build_deps
+from notify.bootstrap import bootstrap
+from tests.infra import Server
+
+
+async def test_stopping_notify_closes_the_inbox_and_deadline_streams(
+    mongo_server: Server, tmp_path: Path, unique_name: str
+) -> None:
+    settings = Settings(
+        store="mongo",
+        bus="memory",
+        mongo_url=mongo_server.url,
+        data_dir=tmp_path,
+        instance=unique_name,
+    )
+    service = bootstrap(await build_deps(settings, "notify"), run_workers=False)
+    await service.runtime.start()
+    signals = (service.inbox.changes, service.deadlines.changes)
+    try:
+        for signal in signals:
+            signal.follow()  # as a live subscription does
+            await asyncio.wait_for(signal.opened.wait(), 30)
+            assert signal.live
+    finally:
+        await service.runtime.stop()
+        from pymongo import AsyncMongoClient
+
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
+        await client.drop_database(settings.database_name("notify"))
+        await client.close()
+    for signal in signals:
+        assert signal.closed
+        assert not signal.live
