@@ -233,17 +233,27 @@ async def test_R_SUP_02_official_schedule_moves_crossing_clocks_with_notice_and_
         assert item.due_at == MOVED_DUE and NOTICE in item.body
 
     # notify's copy of each moved clock, and its timers, follow.
+    lagging: dict[str, Any] = {}  # what notify held at the last look, for a failure's message
+
     async def timers_moved() -> bool:
+        lagging.clear()
         for key in (keys["referral"], keys["assistance"], keys["dispute"]):
             watched = await n.deadlines.get(key)
             timer = await n.timers.get(f"{key}:missed")
-            if watched.due != MOVED_DUE or timer is None:
-                return False
-            if timer["fire_at"] != MOVED_DUE + timedelta(seconds=1):
-                return False
-        return True
+            due = watched.due if watched is not None else None
+            fire_at = timer["fire_at"] if timer is not None else None
+            if due != MOVED_DUE or fire_at != MOVED_DUE + timedelta(seconds=1):
+                lagging[key] = {
+                    "due": due,
+                    "event_time": watched.event_time if watched is not None else None,
+                    "timer": timer,
+                }
+        return not lagging
 
-    await eventually(timers_moved, within=60, what="the missed timers at the new due time")
+    try:
+        await eventually(timers_moved, within=60, what="the missed timers at the new due time")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; notify held {lagging}") from exc
 
     # After the forecast's due time, none of the moved clocks is missed (the technical
     # reply, due 4 February and never answered, is); the referral is accepted on time
