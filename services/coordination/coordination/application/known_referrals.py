@@ -9,6 +9,7 @@ from coordination.adapters.known_referrals import KnownReferrals
 from coordination.contracts.consumed import ReferralChange
 from coordination.domain.known_referrals import KnownReferral, unknown_referral
 from kernel.envelope import Envelope
+from kernel.errors import Conflict
 
 #: The referral events that change who holds a referral or its state (each carries the
 #: referral, its sender and receiver and ``state_after``).
@@ -28,31 +29,47 @@ FOLLOWED_EVENTS = (
 )
 
 
+#: Reads and merges of one change before it is left to the bus's redelivery: each failed
+#: attempt means another change of the same referral was stored in between.
+MERGE_ATTEMPTS = 16
+
+
 class ReferralFollower:
     def __init__(self, known: KnownReferrals) -> None:
         self.known = known
 
     async def when_referral_changed_remember_it(self, envelope: Envelope) -> None:
-        """Any followed change, in any order and any number of times (idempotent)."""
+        """Any followed change, in any order and any number of times (idempotent), also
+        several of one referral at once (a consumer handles messages concurrently): the
+        record is read, merged (``KnownReferral.heard``) and written only if no other change
+        wrote it meanwhile; otherwise read and merged again."""
         change = ReferralChange.model_validate(envelope.data)
         at = change.at or envelope.time
-        existing = await self.known.get(change.referral_id)
-        found = existing or KnownReferral(
-            referral_id=change.referral_id,
-            sender_id=change.sender_id,
-            receiver_id=change.receiver_id,
-            state=change.state_after or "sent",
-            at=at,
-            parties=(change.sender_id,),
+        for _ in range(MERGE_ATTEMPTS):
+            existing, version = await self.known.get_versioned(change.referral_id)
+            found = existing or KnownReferral(
+                referral_id=change.referral_id,
+                sender_id=change.sender_id,
+                receiver_id=change.receiver_id,
+                state=change.state_after or "sent",
+                at=at,
+                parties=(change.sender_id,),
+            )
+            heard = found.heard(
+                receiver_id=change.receiver_id,
+                state=change.state_after,
+                at=at,
+                others=(change.previous_receiver_id, change.first_receiver_id),
+            )
+            if existing is not None and heard == existing:
+                return
+            if await self.known.put(heard, read_version=version):
+                return
+        # Redelivered by the bus, it is merged again then.
+        raise Conflict(
+            f"referral {change.referral_id}: coordination's record changed under "
+            f"{MERGE_ATTEMPTS} merges in a row"
         )
-        heard = found.heard(
-            receiver_id=change.receiver_id,
-            state=change.state_after,
-            at=at,
-            others=(change.previous_receiver_id, change.first_receiver_id),
-        )
-        if existing is None or heard != existing:
-            await self.known.put(heard)
 
     async def check_case_transfer(
         self, referral_id: str, township_id: str, *, by_party: bool
