@@ -33,7 +33,7 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.errors import DomainError
+from kernel.errors import DomainError, ValidationFailed
 from kernel.graphql import (
     INPUT,
     Connection,
@@ -44,6 +44,7 @@ from kernel.graphql import (
     expose_enum,
     graphql_error,
     page_size,
+    replaced_by,
 )
 
 expose_enum(
@@ -234,8 +235,34 @@ class AnswerInformationQueryInput:
         description="how the information is classified (public, internal, confidential)"
     )
     fee_yuan: Decimal | None = strawberry.field(
-        default=None, description="queries are free (R-INF-01): any fee is refused"
+        default=None,
+        description="queries are free (R-INF-01): any fee is refused",
+        deprecation_reason=replaced_by("feeFen", "integer fen, 分"),
     )
+    fee_fen: int | None = strawberry.field(
+        default=None,
+        description="the fee in fen (分): queries are free (R-INF-01), so anything but 0 is "
+        "refused",
+    )
+
+    def fee(self) -> Decimal | None:
+        """The fee in yuan as the command takes it, from `feeFen` or the deprecated
+        `feeYuan` (both only when equal); a negative `feeFen` is bad input."""
+        if self.fee_fen is None:
+            return self.fee_yuan
+        if self.fee_fen < 0:
+            raise ValidationFailed(
+                "a fee cannot be negative", field="input.feeFen", code="OUT_OF_RANGE"
+            )
+        yuan = Decimal(self.fee_fen) / 100
+        if self.fee_yuan is not None and self.fee_yuan != yuan:
+            raise ValidationFailed(
+                f"feeFen ({self.fee_fen}) and the deprecated feeYuan ({self.fee_yuan}) differ; "
+                "give feeFen only",
+                field="input.feeFen",
+                code="INPUTS_DISAGREE",
+            )
+        return yuan
 
 
 @strawberry.input(
@@ -344,16 +371,22 @@ class InformationMutation:
         self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
-        cmd = AnswerInformation(
-            query_id=str(input.query_id),
-            content=input.content,
-            classification=input.classification.value,
-            fee_yuan=input.fee_yuan,
-        )
-        return await as_result(
-            info.context.information.answer(cmd, caller),
-            lambda q: InformationQuery.of(q, info),
-        )
+
+        async def answer() -> inf.InformationQuery:
+            cmd = AnswerInformation(
+                query_id=str(input.query_id),
+                content=input.content,
+                classification=input.classification.value,
+                fee_yuan=input.fee(),
+            )
+            try:
+                return await info.context.information.answer(cmd, caller)
+            except DomainError as exc:
+                if exc.field == "feeYuan" and input.fee_fen is not None:
+                    exc.field = "input.feeFen"  # the fee was given in fen: name that input
+                raise
+
+        return await as_result(answer(), lambda q: InformationQuery.of(q, info))
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(
