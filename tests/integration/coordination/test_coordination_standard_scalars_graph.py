@@ -8,6 +8,7 @@ leaving nothing written. A fee is integer fen: queries are free (R-INF-01)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from tests.fixtures.schedules import graphql_input, hypothetical_schedule
@@ -15,11 +16,10 @@ from tests.integration.coordination.test_authz_coordination import (
     COORD,
     GOV,
     MARKET_CLERK,
-    MARKET_LEADER,
     MARKET_REVIEWER,
     NATRES_LEADER,
     TOWN_CLERK,
-    Who,
+    meeting_input,
 )
 from tests.integration.coordination.test_coordination_registry_codes_graph import (
     Clocked,
@@ -40,15 +40,23 @@ from tests.integration.coordination.test_coordination_workflow_error_codes impor
     plan,
 )
 
+
+def mutation(field: str, answers: str, input_type: str = "") -> str:
+    """``field(input: $input)`` aliased ``m``: ``answers`` (``Type { selection }``) or the
+    UserError; the input type is named after the field unless given."""
+    input_type = input_type or field[0].upper() + field[1:] + "Input"
+    return (
+        f"mutation($input: {input_type}!) {{ m: {field}(input: $input) {{ "
+        f"__typename ... on {answers} {ERROR} }} }}"
+    )
+
+
 MALFORMED = ("2026-02-30", "2026-3-9", "2026-03-09T00:00", "2026/03/09", "")
 
 # -- joint tasks (R-JNT-04) ----------------------------------------------------------------------
 
-ASSIGN = (
-    "mutation($input: AssignJointTaskInput!) { m: assignJointTask(input: $input) { "
-    "__typename ... on JointOperation { id tasks { description deadline deadlineDate } } "
-    + ERROR
-    + " } }"
+ASSIGN = mutation(
+    "assignJointTask", "JointOperation { id tasks { description deadline deadlineDate } }"
 )
 OPERATION = "query($id: ID!) { jointOperation(id: $id) { tasks { description } } }"
 
@@ -114,71 +122,58 @@ MEETING = (
 
 async def test_R_MTG_01_minutes_tasks_deadlines_as_string_days(clocked: Clocked) -> None:  # noqa: F811
     g = clocked
-    housing, natres = Who("fy-housing", ("leader",)), Who("fy-natres", ("leader",))
-    starts = g.now.replace(hour=10)
-    notice = {
-        "kind": "SPECIAL",
-        "urgent": True,
-        "title": "城郊违法建设查处专题协调会",
-        "convenerId": "fy-market",
-        "startsAt": starts.isoformat(),
-        "place": "抚远市政府三楼会议室",
-        "attendeeIds": ["fy-housing", "fy-natres"],
-        "agenda": ["明确城郊违法建设查处分工"],
-    }
-    scheduled = await answer(g, MARKET_LEADER, meeting("schedule"), input=notice)
+    starts = g.now + timedelta(days=40)  # fy-coord convenes the market and natres bureaus
+    scheduled = await answer(g, COORD, meeting("schedule"), input=meeting_input(starts))
     assert_accepted(scheduled, "Meeting")
     mid = scheduled["id"]
-    for who in (housing, natres):
+    for who in (MARKET_CLERK, NATRES_LEADER):
         assert_accepted(await answer(g, who, meeting("rsvp"), id=mid), "Meeting")
-    g.move_to(starts.replace(hour=12))
+    g.move_to(starts + timedelta(hours=2))
 
     measure = {
         "description": "现场测量",
         "ownerAgencyId": "fy-natres",
-        "deadlineDate": "2026-03-23",
+        "deadlineDate": "2026-04-30",
     }
-    demolish = {"description": "限期拆除", "ownerAgencyId": "fy-housing", "deadline": "2026-03-30"}
+    demolish = {"description": "责令拆除", "ownerAgencyId": "fy-market", "deadline": "2026-05-08"}
 
     def draft(*tasks: dict[str, Any]) -> dict[str, Any]:
-        return {"meetingId": mid, "decisions": "由住房和城乡建设局牵头查处。", "tasks": list(tasks)}
+        return {
+            "meetingId": mid,
+            "decisions": "由自然资源局牵头查处违法占地。",
+            "tasks": list(tasks),
+        }
 
     # The second task's field is named by its place in the list.
     bad = await answer(
         g,
-        MARKET_LEADER,
+        COORD,
         meeting("draft"),
-        input=draft(measure, {**demolish, "deadlineDate": "2026-3-30"}),
+        input=draft(measure, {**demolish, "deadlineDate": "2026-5-8"}),
     )
     assert_refused(bad, "INVALID_DATE", "input.tasks.1.deadlineDate")
     neither = {k: v for k, v in demolish.items() if k != "deadline"}
-    missing = await answer(g, MARKET_LEADER, meeting("draft"), input=draft(measure, neither))
+    missing = await answer(g, COORD, meeting("draft"), input=draft(measure, neither))
     assert_refused(missing, "REQUIRED", "input.tasks.1.deadlineDate")
-    differ = {**demolish, "deadlineDate": "2026-03-31"}
-    both = await answer(g, MARKET_LEADER, meeting("draft"), input=draft(measure, differ))
+    differ = {**demolish, "deadlineDate": "2026-05-09"}
+    both = await answer(g, COORD, meeting("draft"), input=draft(measure, differ))
     assert_refused(both, "INPUTS_DISAGREE", "input.tasks.1.deadlineDate")
-    assert (await g.data(MARKET_LEADER, MEETING, id=mid))["meeting"]["minutes"] is None
+    assert (await g.data(COORD, MEETING, id=mid))["meeting"]["minutes"] is None
 
-    drafted = await answer(g, MARKET_LEADER, meeting("draft"), input=draft(measure, demolish))
+    drafted = await answer(g, COORD, meeting("draft"), input=draft(measure, demolish))
     assert_accepted(drafted, "Meeting")
-    read = (await g.data(MARKET_LEADER, MEETING, id=mid))["meeting"]
+    read = (await g.data(COORD, MEETING, id=mid))["meeting"]
     assert read["noticeLatestDate"] == read["noticeLatestOn"]
     assert [(t["deadlineDate"], t["deadline"]) for t in read["minutes"]["tasks"]] == [
-        ("2026-03-23", "2026-03-23"),
-        ("2026-03-30", "2026-03-30"),
+        ("2026-04-30", "2026-04-30"),
+        ("2026-05-08", "2026-05-08"),
     ]
 
 
 # -- information queries: a fee in fen (R-INF-01) ------------------------------------------------
 
-ASK = (
-    "mutation($input: AskInformationInput!) { m: askInformation(input: $input) { "
-    "__typename ... on InformationQuery { id status } " + ERROR + " } }"
-)
-ANSWER = (
-    "mutation($input: AnswerInformationQueryInput!) { m: answerInformationQuery(input: $input) "
-    "{ __typename ... on InformationQuery { id status } " + ERROR + " } }"
-)
+ASK = mutation("askInformation", "InformationQuery { id status }")
+ANSWER = mutation("answerInformationQuery", "InformationQuery { id status }")
 
 
 async def test_R_INF_01_a_fee_in_fen_zero_is_free_one_fen_is_refused(clocked: Clocked) -> None:  # noqa: F811
@@ -241,16 +236,14 @@ async def test_R_CAT_02_jurisdiction_on_a_string_day_answers_as_on_a_date(clocke
     assert_refused(differ, "INPUTS_DISAGREE", "onDate")
 
 
-DEFINE = (
-    "mutation($input: DefineCatalogueEntryInput!) { m: defineCatalogueEntry(input: $input) { "
-    "__typename ... on CatalogueEntry { code delegations { effectiveFrom effectiveFromDate "
-    "expiresOn expiryDate transitionUntil transitionEndDate reviewedOn reviewedDate approvedOn "
-    "approvedDate } routingRules { effectiveFrom effectiveFromDate } } " + ERROR + " } }"
+DEFINE = mutation(
+    "defineCatalogueEntry",
+    "CatalogueEntry { code delegations { effectiveFrom effectiveFromDate expiresOn expiryDate "
+    "transitionUntil transitionEndDate reviewedOn reviewedDate approvedOn approvedDate } }",
 )
-DESIGNATE = (
-    "mutation($input: DesignateResponsibleAgencyInput!) { m: designateResponsibleAgency("
-    "input: $input) { __typename ... on CatalogueEntry { code routingRules { effectiveFrom "
-    "effectiveFromDate } } " + ERROR + " } }"
+DESIGNATE = mutation(
+    "designateResponsibleAgency",
+    "CatalogueEntry { code routingRules { effectiveFrom effectiveFromDate } }",
 )
 ENTRY = "query($code: String!) { catalogueEntry(code: $code) { code } }"
 
@@ -311,14 +304,8 @@ async def test_R_CAT_02_R_CAT_04_catalogue_days_as_strings(clocked: Clocked) -> 
 
 # -- assistance (R-AST-01) and the holiday schedule --------------------------------------------
 
-REQUEST = (
-    "mutation($input: RequestAssistanceInput!) { m: requestAssistance(input: $input) { "
-    "__typename ... on AssistanceRequest { id } " + ERROR + " } }"
-)
-REPLY = (
-    "mutation($input: ReplyToAssistanceInput!) { m: replyToAssistance(input: $input) { "
-    "__typename ... on AssistanceRequest { status agreedStartOn agreedStartDate } " + ERROR + " } }"
-)
+REQUEST = mutation("requestAssistance", "AssistanceRequest { id }")
+REPLY = mutation("replyToAssistance", "AssistanceRequest { status agreedStartOn agreedStartDate }")
 
 
 async def test_R_AST_01_the_agreed_start_as_a_string_day(clocked: Clocked) -> None:  # noqa: F811
@@ -343,10 +330,10 @@ async def test_R_AST_01_the_agreed_start_as_a_string_day(clocked: Clocked) -> No
     )
 
 
-IMPORT = (
-    "mutation($input: HolidayScheduleInput!) { m: importHolidaySchedule(input: $input) { "
-    "__typename ... on HolidayScheduleImport { schedule { daysOff { date day } "
-    "workingDays { date day } } } " + ERROR + " } }"
+IMPORT = mutation(
+    "importHolidaySchedule",
+    "HolidayScheduleImport { schedule { daysOff { date day } workingDays { date day } } }",
+    "HolidayScheduleInput",
 )
 
 
