@@ -86,7 +86,7 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
     assert (bad["__typename"], bad["errorCode"], bad["field"]) == (
         "UserError",
         "INVALID_DATE",
-        "input.deadlineDate",
+        "deadlineDate",
     ), bad
     assigned = await call(
         market, ASSIGN, {"input": {**task, "deadlineDate": day}}, "assignJointTask"

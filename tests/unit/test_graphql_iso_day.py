@@ -10,7 +10,15 @@ from types import SimpleNamespace
 import pytest
 
 from kernel.errors import ValidationFailed
-from kernel.graphql import day_input, iso_day, json_text, parse_day, replaced_by
+from kernel.graphql import (
+    day_input,
+    iso_day,
+    json_text,
+    moved,
+    parse_day,
+    refusals_at,
+    replaced_by,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +32,7 @@ from kernel.graphql import day_input, iso_day, json_text, parse_day, replaced_by
     ],
 )
 def test_a_real_day_written_yyyy_mm_dd_is_read(text: str, day: date) -> None:
-    assert parse_day(text, "input.deadlineDate") == day
+    assert parse_day(text, "deadlineDate") == day
 
 
 @pytest.mark.parametrize(
@@ -51,19 +59,17 @@ def test_a_real_day_written_yyyy_mm_dd_is_read(text: str, day: date) -> None:
 )
 def test_anything_else_is_refused_with_invalid_date_naming_the_field(text: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        parse_day(text, "input.tasks.0.deadlineDate")
+        parse_day(text, "tasks.0.deadlineDate")
     assert refused.value.code == "INVALID_DATE"
     assert refused.value.family == "VALIDATION_FAILED"
-    assert refused.value.field == "input.tasks.0.deadlineDate"
+    assert refused.value.field == "tasks.0.deadlineDate"
     assert "YYYY-MM-DD" in refused.value.message_zh
 
 
 def _day(old: date | None, new: str | None, *, required: bool = False) -> date | None:
     if required:
-        return day_input(
-            old, new, field="input.deadlineDate", old_field="input.deadline", required=True
-        )
-    return day_input(old, new, field="input.deadlineDate", old_field="input.deadline")
+        return day_input(old, new, field="deadlineDate", old_field="deadline", required=True)
+    return day_input(old, new, field="deadlineDate", old_field="deadline")
 
 
 def test_the_replacement_or_the_deprecated_input_gives_the_day() -> None:
@@ -76,19 +82,19 @@ def test_the_replacement_or_the_deprecated_input_gives_the_day() -> None:
 def test_a_required_day_given_by_neither_is_refused_naming_the_replacement() -> None:
     with pytest.raises(ValidationFailed) as refused:
         _day(None, None, required=True)
-    assert (refused.value.code, refused.value.field) == ("REQUIRED", "input.deadlineDate")
+    assert (refused.value.code, refused.value.field) == ("REQUIRED", "deadlineDate")
 
 
 def test_both_given_and_one_day_apart_is_refused() -> None:
     with pytest.raises(ValidationFailed) as refused:
         _day(date(2026, 3, 9), "2026-03-10")
-    assert (refused.value.code, refused.value.field) == ("INPUTS_DISAGREE", "input.deadlineDate")
+    assert (refused.value.code, refused.value.field) == ("INPUTS_DISAGREE", "deadlineDate")
 
 
 def test_a_malformed_replacement_is_refused_even_beside_a_valid_deprecated_input() -> None:
     with pytest.raises(ValidationFailed) as refused:
         _day(date(2026, 3, 9), "2026-3-9", required=True)
-    assert (refused.value.code, refused.value.field) == ("INVALID_DATE", "input.deadlineDate")
+    assert (refused.value.code, refused.value.field) == ("INVALID_DATE", "deadlineDate")
 
 
 def test_the_deprecation_names_the_replacement_and_the_removal_date() -> None:
@@ -105,3 +111,31 @@ def test_the_output_replacements_answer_the_same_value_as_standard_types() -> No
     assert json_field.base_resolver(row) == '{"a": [1, "二"], "b": null}'
     assert day_field.base_resolver(empty) is None
     assert json_field.base_resolver(empty) is None
+
+
+async def test_a_domain_refusal_names_the_input_the_client_sent() -> None:
+    """The domain names the deprecated input (``deadline``); a client that sent the
+    replacement, or neither, reads the replacement's name; one that sent the deprecated input
+    reads that. Other fields and the other problems found at once keep theirs."""
+
+    async def refuse() -> None:
+        raise ValidationFailed(
+            "the task's deadline cannot lie in the past",
+            field="deadline",
+            code="IN_THE_PAST",
+            problems=[
+                ValidationFailed("describe it", field="description", code="REQUIRED"),
+                ValidationFailed("in the past", field="deadline", code="IN_THE_PAST"),
+            ],
+        )
+
+    for sent, field in ((None, "deadlineDate"), (date(2026, 3, 1), "deadline")):
+        with pytest.raises(ValidationFailed) as refused:
+            await refusals_at(refuse(), moved(sent, "deadline", "deadlineDate"))
+        fields = [refused.value.field, *(p.field for p in refused.value.problems)]
+        assert fields == [field, "description", field]
+    assert await refusals_at(_ok(), {"deadline": "deadlineDate"}) == "done"
+
+
+async def _ok() -> str:
+    return "done"

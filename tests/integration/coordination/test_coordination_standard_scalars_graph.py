@@ -84,17 +84,17 @@ async def test_R_JNT_04_a_joint_tasks_deadline_as_a_string_day(clocked: Clocked)
         return [t["description"] for t in got["tasks"]]
 
     # Refused, naming the field, nothing written.
-    assert_refused(await assign("缺期限"), "REQUIRED", "input.deadlineDate")
+    assert_refused(await assign("缺期限"), "REQUIRED", "deadlineDate")
     differ = await assign("两个期限", deadline="2026-03-09", deadlineDate="2026-03-10")
-    assert_refused(differ, "INPUTS_DISAGREE", "input.deadlineDate")
+    assert_refused(differ, "INPUTS_DISAGREE", "deadlineDate")
     for bad in MALFORMED:
-        assert_refused(
-            await assign("坏期限", deadlineDate=bad), "INVALID_DATE", "input.deadlineDate"
-        )
+        assert_refused(await assign("坏期限", deadlineDate=bad), "INVALID_DATE", "deadlineDate")
     assert await tasks() == []
 
-    # R-JNT-04's boundary through the new input: yesterday refused, today accepted.
-    assert_refused(await assign("昨日", deadlineDate="2026-03-01"), "IN_THE_PAST")
+    # R-JNT-04's boundary through the new input: yesterday refused (the domain's refusal
+    # names the input the client sent), today accepted.
+    assert_refused(await assign("昨日", deadlineDate="2026-03-01"), "IN_THE_PAST", "deadlineDate")
+    assert_refused(await assign("昨日", deadline="2026-03-01"), "IN_THE_PAST", "deadline")
     today = await assign("今日", deadlineDate="2026-03-02")
     assert_accepted(today, "JointOperation")
     assert [(t["deadlineDate"], t["deadline"]) for t in today["tasks"]] == [
@@ -151,13 +151,18 @@ async def test_R_MTG_01_minutes_tasks_deadlines_as_string_days(clocked: Clocked)
         meeting("draft"),
         input=draft(measure, {**demolish, "deadlineDate": "2026-5-8"}),
     )
-    assert_refused(bad, "INVALID_DATE", "input.tasks.1.deadlineDate")
+    assert_refused(bad, "INVALID_DATE", "tasks.1.deadlineDate")
     neither = {k: v for k, v in demolish.items() if k != "deadline"}
     missing = await answer(g, COORD, meeting("draft"), input=draft(measure, neither))
-    assert_refused(missing, "REQUIRED", "input.tasks.1.deadlineDate")
+    assert_refused(missing, "REQUIRED", "tasks.1.deadlineDate")
     differ = {**demolish, "deadlineDate": "2026-05-09"}
     both = await answer(g, COORD, meeting("draft"), input=draft(measure, differ))
-    assert_refused(both, "INPUTS_DISAGREE", "input.tasks.1.deadlineDate")
+    assert_refused(both, "INPUTS_DISAGREE", "tasks.1.deadlineDate")
+    # R-MTG-01: a task's deadline lies after the meeting's day; the domain's refusal names the
+    # input each task used.
+    today = {**measure, "deadlineDate": (starts + timedelta(hours=2)).date().isoformat()}
+    past = await answer(g, COORD, meeting("draft"), input=draft(today, demolish))
+    assert_refused(past, "IN_THE_PAST", "tasks.0.deadlineDate")
     assert (await g.data(COORD, MEETING, id=mid))["meeting"]["minutes"] is None
 
     drafted = await answer(g, COORD, meeting("draft"), input=draft(measure, demolish))
@@ -189,12 +194,12 @@ async def test_R_INF_01_a_fee_in_fen_zero_is_free_one_fen_is_refused(clocked: Cl
     reply = {"queryId": asked["id"], "content": "登记信息……", "classification": "INTERNAL"}
 
     one_fen = await answer(g, MARKET_CLERK, ANSWER, input={**reply, "feeFen": 1})
-    assert_refused(one_fen, "OUT_OF_RANGE", "input.feeFen")  # as feeYuan: R-INF-01, no fee
+    assert_refused(one_fen, "OUT_OF_RANGE", "feeFen")  # as feeYuan: R-INF-01, no fee
     assert "R-INF-01" in one_fen["message"]
     negative = await answer(g, MARKET_CLERK, ANSWER, input={**reply, "feeFen": -1})
-    assert_refused(negative, "OUT_OF_RANGE", "input.feeFen")
+    assert_refused(negative, "OUT_OF_RANGE", "feeFen")
     differ = await answer(g, MARKET_CLERK, ANSWER, input={**reply, "feeFen": 0, "feeYuan": "0.01"})
-    assert_refused(differ, "INPUTS_DISAGREE", "input.feeFen")
+    assert_refused(differ, "INPUTS_DISAGREE", "feeFen")
     old = await answer(g, MARKET_CLERK, ANSWER, input={**reply, "feeYuan": "0.01"})
     assert_refused(old, "OUT_OF_RANGE", "feeYuan")  # the deprecated input, as before
 
@@ -264,10 +269,15 @@ async def test_R_CAT_02_R_CAT_04_catalogue_days_as_strings(clocked: Clocked) -> 
         )
 
     bad = await define(agreement | {"expiryDate": "2027-02-29"})
-    assert_refused(bad, "INVALID_DATE", "input.delegations.0.expiryDate")
+    assert_refused(bad, "INVALID_DATE", "delegations.0.expiryDate")
     neither = {k: v for k, v in agreement.items() if k != "effectiveFromDate"}
     missing = await define(neither | {"expiryDate": "2027-03-31"})
-    assert_refused(missing, "REQUIRED", "input.delegations.0.effectiveFromDate")
+    assert_refused(missing, "REQUIRED", "delegations.0.effectiveFromDate")
+    # R-CAT-02: an agreement (委托) has a term; the domain's refusal names the replacement.
+    no_term = await define(agreement)
+    assert_refused(no_term, "REQUIRED", "delegations.0.expiryDate")
+    before = await define(agreement | {"expiryDate": "2026-03-31"})
+    assert_refused(before, "OUT_OF_RANGE", "delegations.0.expiryDate")
     assert (await g.data(GOV, ENTRY, code="FY-SCJG-900"))["catalogueEntry"] is None
 
     defined = await define(agreement | {"expiryDate": "2027-03-31"})
@@ -292,7 +302,7 @@ async def test_R_CAT_02_R_CAT_04_catalogue_days_as_strings(clocked: Clocked) -> 
     bad_day = await answer(
         g, GOV, DESIGNATE, input={**designation, "effectiveFromDate": "2026-4-1"}
     )
-    assert_refused(bad_day, "INVALID_DATE", "input.effectiveFromDate")
+    assert_refused(bad_day, "INVALID_DATE", "effectiveFromDate")
     designated = await answer(
         g, GOV, DESIGNATE, input={**designation, "effectiveFromDate": "2026-04-01"}
     )
@@ -319,8 +329,16 @@ async def test_R_AST_01_the_agreed_start_as_a_string_day(clocked: Clocked) -> No
     asked = await answer(g, TOWN_CLERK, REQUEST, input=request)
     assert_accepted(asked, "AssistanceRequest")
     reply = {"requestId": asked["id"], "willHelp": True, "replyLetterNumber": "市监复〔2026〕1号"}
+    # R-AST-01: a non-urgent request is helped from an agreed day, not one in the past; the
+    # domain's refusals name the replacement unless the deprecated input was sent.
+    none = await answer(g, MARKET_CLERK, REPLY, input=reply)
+    assert_refused(none, "REQUIRED", "agreedStartDate")
+    past = await answer(g, MARKET_CLERK, REPLY, input={**reply, "agreedStartDate": "2026-03-01"})
+    assert_refused(past, "IN_THE_PAST", "agreedStartDate")
+    old = await answer(g, MARKET_CLERK, REPLY, input={**reply, "agreedStartOn": "2026-03-01"})
+    assert_refused(old, "IN_THE_PAST", "agreedStartOn")
     bad = await answer(g, MARKET_CLERK, REPLY, input={**reply, "agreedStartDate": "2026-03-32"})
-    assert_refused(bad, "INVALID_DATE", "input.agreedStartDate")
+    assert_refused(bad, "INVALID_DATE", "agreedStartDate")
     helped = await answer(g, MARKET_CLERK, REPLY, input={**reply, "agreedStartDate": "2026-03-05"})
     assert_accepted(helped, "AssistanceRequest")
     assert (helped["status"], helped["agreedStartDate"], helped["agreedStartOn"]) == (

@@ -49,7 +49,9 @@ from kernel.graphql.standard import (
     day_input,
     iso_day,
     json_text,
+    moved,
     parse_day,
+    refusals_at,
     replaced_by,
 )
 
@@ -86,10 +88,12 @@ __all__ = [
     "keyset_cursor",
     "link",
     "link_id",
+    "moved",
     "page_size",
     "paginate",
     "parse_datetime",
     "parse_day",
+    "refusals_at",
     "replaced_by",
     "schema_config",
     "schema_extensions",

@@ -7,21 +7,33 @@ is integer fen (分). The old ``Date``/``Decimal``/``JSON`` elements stay, depre
 replacement and :data:`REMOVAL_DATE` (:func:`replaced_by`). An output replacement is a field
 derived from the old one (:func:`iso_day`, :func:`json_text`); an input replacement is read
 with :func:`day_input`, which parses strictly (:func:`parse_day`) and reconciles it with the
-deprecated input it replaces."""
+deprecated input it replaces; a refusal the domain reports at the deprecated input's name
+names the replacement the client gave (:func:`refusals_at`)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import strawberry
 
-from kernel.errors import ValidationFailed
+from kernel.errors import DomainError, ValidationFailed
 
-__all__ = ["REMOVAL_DATE", "day_input", "iso_day", "json_text", "parse_day", "replaced_by"]
+__all__ = [
+    "REMOVAL_DATE",
+    "day_input",
+    "iso_day",
+    "json_text",
+    "moved",
+    "parse_day",
+    "refusals_at",
+    "replaced_by",
+]
+
+T = TypeVar("T")
 
 #: The first day a deprecated element may be removed from the public schema.
 REMOVAL_DATE = "2027-06-30"
@@ -90,6 +102,26 @@ def day_input(
     if day is None and required:
         raise ValidationFailed(f"{field} is required", field=field, code="REQUIRED")
     return day
+
+
+def moved(old: object, old_field: str, new_field: str) -> dict[str, str]:
+    """``{old_field: new_field}`` unless the client gave the deprecated input (its value
+    ``old``): a refusal names the input the client used, or the replacement when it gave
+    neither (for :func:`refusals_at`)."""
+    return {} if old is not None else {old_field: new_field}
+
+
+async def refusals_at(action: Awaitable[T], fields: Mapping[str, str]) -> T:
+    """Await ``action`` (a command); a refusal the domain reports at a deprecated input's
+    field (a key of ``fields``, see :func:`moved`) names its replacement instead, so the
+    ``field`` of a ``UserError`` never names a deprecated input the client did not send."""
+    try:
+        return await action
+    except DomainError as exc:
+        for refusal in (exc, *exc.problems):
+            if refusal.field is not None:
+                refusal.field = fields.get(refusal.field, refusal.field)
+        raise
 
 
 def _derived(source: str, convert: Callable[[Any], str], description: str) -> Any:

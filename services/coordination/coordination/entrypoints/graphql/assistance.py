@@ -46,7 +46,9 @@ from kernel.graphql import (
     day_input,
     expose_enum,
     iso_day,
+    moved,
     page_size,
+    refusals_at,
     replaced_by,
 )
 
@@ -416,21 +418,24 @@ class AssistanceMutation:
     ) -> AssistanceResult:
         caller = info.context.caller()
         return await as_result(
-            lambda: info.context.assistance.reply(
-                ReplyToAssistance(
-                    request_id=str(input.request_id),
-                    will_help=input.will_help,
-                    reply_letter_number=input.reply_letter_number,
-                    agreed_start_on=day_input(
-                        input.agreed_start_on,
-                        input.agreed_start_date,
-                        field="input.agreedStartDate",
-                        old_field="input.agreedStartOn",
+            lambda: refusals_at(
+                info.context.assistance.reply(
+                    ReplyToAssistance(
+                        request_id=str(input.request_id),
+                        will_help=input.will_help,
+                        reply_letter_number=input.reply_letter_number,
+                        agreed_start_on=day_input(
+                            input.agreed_start_on,
+                            input.agreed_start_date,
+                            field="agreedStartDate",
+                            old_field="agreedStartOn",
+                        ),
+                        refusal_grounds=input.refusal_grounds,
+                        legal_provision=input.legal_provision,
                     ),
-                    refusal_grounds=input.refusal_grounds,
-                    legal_provision=input.legal_provision,
+                    caller,
                 ),
-                caller,
+                moved(input.agreed_start_on, "agreedStartOn", "agreedStartDate"),
             ),
             lambda r: AssistanceRequest.of(r, info),
         )

@@ -31,7 +31,9 @@ from kernel.graphql import (
     day_input,
     expose_enum,
     iso_day,
+    moved,
     page_size,
+    refusals_at,
     replaced_by,
 )
 
@@ -489,6 +491,13 @@ class CatalogueDelegationInput:
             ),
         )
 
+    def moved_fields(self, at: str) -> dict[str, str]:
+        """The deprecated fields not given, each with its replacement (for ``refusals_at``)."""
+        return {
+            **moved(self.effective_from, f"{at}.effectiveFrom", f"{at}.effectiveFromDate"),
+            **moved(self.expires_on, f"{at}.expiresOn", f"{at}.expiryDate"),
+        }
+
 
 @strawberry.input(description="A catalogue entry as written; defining it again revises it.")
 class DefineCatalogueEntryInput:
@@ -549,21 +558,28 @@ class CatalogueMutation:
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
         return await as_result(
-            lambda: info.context.catalogue_handlers.define_entry(
-                DefineEntry(
-                    code=input.code,
-                    name=input.name,
-                    original_department_id=str(input.original_department_id),
-                    legal_basis=input.legal_basis,
-                    penalty_basis=input.penalty_basis,
-                    discretion_benchmark=input.discretion_benchmark,
-                    delegations=tuple(
-                        d.delegation(f"input.delegations.{i}")
-                        for i, d in enumerate(input.delegations)
+            lambda: refusals_at(
+                info.context.catalogue_handlers.define_entry(
+                    DefineEntry(
+                        code=input.code,
+                        name=input.name,
+                        original_department_id=str(input.original_department_id),
+                        legal_basis=input.legal_basis,
+                        penalty_basis=input.penalty_basis,
+                        discretion_benchmark=input.discretion_benchmark,
+                        delegations=tuple(
+                            d.delegation(f"delegations.{i}")
+                            for i, d in enumerate(input.delegations)
+                        ),
+                        expected_version=input.expected_version,
                     ),
-                    expected_version=input.expected_version,
+                    caller,
                 ),
-                caller,
+                {
+                    old: new
+                    for i, d in enumerate(input.delegations)
+                    for old, new in d.moved_fields(f"delegations.{i}").items()
+                },
             ),
             lambda defined: CatalogueEntry.from_model(defined[0]),
         )
@@ -600,8 +616,8 @@ class CatalogueMutation:
                     effective_from=day_input(
                         input.effective_from,
                         input.effective_from_date,
-                        field="input.effectiveFromDate",
-                        old_field="input.effectiveFrom",
+                        field="effectiveFromDate",
+                        old_field="effectiveFrom",
                     ),
                     major_penalty_exception=input.major_penalty_exception,
                 ),

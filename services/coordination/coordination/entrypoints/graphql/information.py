@@ -43,7 +43,9 @@ from kernel.graphql import (
     action_fields,
     expose_enum,
     graphql_error,
+    moved,
     page_size,
+    refusals_at,
     replaced_by,
 )
 
@@ -251,15 +253,13 @@ class AnswerInformationQueryInput:
         if self.fee_fen is None:
             return self.fee_yuan
         if self.fee_fen < 0:
-            raise ValidationFailed(
-                "a fee cannot be negative", field="input.feeFen", code="OUT_OF_RANGE"
-            )
+            raise ValidationFailed("a fee cannot be negative", field="feeFen", code="OUT_OF_RANGE")
         yuan = Decimal(self.fee_fen) / 100
         if self.fee_yuan is not None and self.fee_yuan != yuan:
             raise ValidationFailed(
                 f"feeFen ({self.fee_fen}) and the deprecated feeYuan ({self.fee_yuan}) differ; "
                 "give feeFen only",
-                field="input.feeFen",
+                field="feeFen",
                 code="INPUTS_DISAGREE",
             )
         return yuan
@@ -371,22 +371,21 @@ class InformationMutation:
         self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
-
-        async def answer() -> inf.InformationQuery:
-            cmd = AnswerInformation(
-                query_id=str(input.query_id),
-                content=input.content,
-                classification=input.classification.value,
-                fee_yuan=input.fee(),
-            )
-            try:
-                return await info.context.information.answer(cmd, caller)
-            except DomainError as exc:
-                if exc.field == "feeYuan" and input.fee_fen is not None:
-                    exc.field = "input.feeFen"  # the fee was given in fen: name that input
-                raise
-
-        return await as_result(answer(), lambda q: InformationQuery.of(q, info))
+        return await as_result(
+            lambda: refusals_at(
+                info.context.information.answer(
+                    AnswerInformation(
+                        query_id=str(input.query_id),
+                        content=input.content,
+                        classification=input.classification.value,
+                        fee_yuan=input.fee(),
+                    ),
+                    caller,
+                ),
+                moved(input.fee_yuan, "feeYuan", "feeFen"),
+            ),
+            lambda q: InformationQuery.of(q, info),
+        )
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(

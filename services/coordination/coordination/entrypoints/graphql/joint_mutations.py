@@ -28,7 +28,7 @@ from coordination.entrypoints.graphql.joint import (
 )
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionTargetInput
 from coordination.entrypoints.graphql.types import Info, as_result
-from kernel.graphql import INPUT, UserError, day_input, replaced_by
+from kernel.graphql import INPUT, UserError, day_input, moved, refusals_at, replaced_by
 
 __all__ = ["JointMutation"]
 
@@ -219,24 +219,27 @@ class JointMutation:
     ) -> JointOperationResult:
         caller = info.context.caller()
         return await as_result(
-            lambda: info.context.joint.assign_task(
-                AssignJointTask(
-                    operation_id=str(input.operation_id),
-                    agency_id=str(input.agency_id),
-                    description=input.description,
-                    deadline=day_input(
-                        input.deadline,
-                        input.deadline_date,
-                        field="input.deadlineDate",
-                        old_field="input.deadline",
-                        required=True,
+            lambda: refusals_at(
+                info.context.joint.assign_task(
+                    AssignJointTask(
+                        operation_id=str(input.operation_id),
+                        agency_id=str(input.agency_id),
+                        description=input.description,
+                        deadline=day_input(
+                            input.deadline,
+                            input.deadline_date,
+                            field="deadlineDate",
+                            old_field="deadline",
+                            required=True,
+                        ),
+                        targets=tuple(
+                            jnt.InspectionTarget(t.licence_number, t.name, t.address)
+                            for t in input.targets
+                        ),
                     ),
-                    targets=tuple(
-                        jnt.InspectionTarget(t.licence_number, t.name, t.address)
-                        for t in input.targets
-                    ),
+                    caller,
                 ),
-                caller,
+                moved(input.deadline, "deadline", "deadlineDate"),
             ),
             lambda o: JointOperation.of(o, info),
         )

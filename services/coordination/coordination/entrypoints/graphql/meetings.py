@@ -56,7 +56,9 @@ from kernel.graphql import (
     expose_enum,
     graphql_error,
     iso_day,
+    moved,
     page_size,
+    refusals_at,
     replaced_by,
 )
 
@@ -410,13 +412,22 @@ class MeetingMutation:
         caller = info.context.caller()
         return await _run(
             info,
-            lambda: _handlers(info).draft_minutes(
-                DraftMinutes(
-                    meeting_id=str(input.meeting_id),
-                    decisions=input.decisions,
-                    tasks=tuple(t.draft(f"input.tasks.{i}") for i, t in enumerate(input.tasks)),
+            lambda: refusals_at(
+                _handlers(info).draft_minutes(
+                    DraftMinutes(
+                        meeting_id=str(input.meeting_id),
+                        decisions=input.decisions,
+                        tasks=tuple(t.draft(f"tasks.{i}") for i, t in enumerate(input.tasks)),
+                    ),
+                    caller,
                 ),
-                caller,
+                {
+                    old: new
+                    for i, t in enumerate(input.tasks)
+                    for old, new in moved(
+                        t.deadline, f"tasks.{i}.deadline", f"tasks.{i}.deadlineDate"
+                    ).items()
+                },
             ),
         )
 
