@@ -101,6 +101,18 @@ CODES: dict[str, Code] = {
             "not one of the allowed values",
         ),
         Code("BAD_FORMAT", "VALIDATION_FAILED", "格式不正确", "not in the expected format"),
+        Code(
+            "INVALID_DATE",
+            "VALIDATION_FAILED",
+            "日期应为YYYY-MM-DD格式的真实日期",
+            "not a calendar day written YYYY-MM-DD",
+        ),
+        Code(
+            "INPUTS_DISAGREE",
+            "VALIDATION_FAILED",
+            "新字段与其替代的旧字段取值不一致",
+            "a field and the deprecated field it replaces disagree",
+        ),
         Code("TOO_LONG", "VALIDATION_FAILED", "内容超过长度限制", "longer than allowed"),
         Code(
             "OUT_OF_RANGE", "VALIDATION_FAILED", "数值超出允许范围", "a number outside its limits"

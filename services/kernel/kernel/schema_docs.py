@@ -39,11 +39,13 @@ SCALARS: dict[object, ScalarDefinition] = {
     date: replace(
         DateDefinition,
         description="A calendar day in ISO 8601, YYYY-MM-DD (e.g. 2026-03-02): a day of the "
-        "China calendar (Asia/Shanghai), with no time and no offset.",
+        "China calendar (Asia/Shanghai), with no time and no offset. Only deprecated elements "
+        "use it: each has a String replacement holding the same YYYY-MM-DD (issue 18).",
     ),
     Decimal: replace(
         DecimalDefinition,
         description='An exact decimal number, answered as a string (e.g. "12.50") so no '
-        "digit is lost; an input may be a string or a number.",
+        "digit is lost; an input may be a string or a number. Only deprecated elements use it "
+        "(money is integer fen, 分, on their replacements).",
     ),
 }

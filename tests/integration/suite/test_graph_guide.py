@@ -37,3 +37,17 @@ def test_every_guide_query_is_valid_against_the_public_schema() -> None:
 def test_an_invalid_query_would_be_caught() -> None:
     schema = build_schema(API_SCHEMA_PATH.read_text(encoding="utf-8"))
     assert validate(schema, parse("query { viewer { noSuchField } }"))
+
+
+def test_the_guide_uses_no_deprecated_element() -> None:
+    """Issue 18: the guide shows what a frontend written today should use: the String days
+    (`deadlineDate`, …) rather than the deprecated `Date` fields, and no other deprecated
+    field, argument or input field (the changelog lists them with their replacements)."""
+    from graphql import NoDeprecatedCustomRule
+
+    schema = build_schema(API_SCHEMA_PATH.read_text(encoding="utf-8"))
+    for name, query in guide_queries().items():
+        errors = validate(schema, parse(query), [NoDeprecatedCustomRule])
+        assert not errors, f"{name}: {[e.message for e in errors]}"
+    old = parse('{ jointOperation(id: "j") { tasks { deadline } } }')
+    assert validate(schema, old, [NoDeprecatedCustomRule]), "a deprecated field is caught"

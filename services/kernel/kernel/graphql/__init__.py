@@ -1,8 +1,9 @@
 """GraphQL plumbing shared by the subgraphs, one module per concern: errors and the typed
-user error (:mod:`.errors`), the ``DateTime`` scalar and shared fields (:mod:`.scalars`), lists
-and cursors (:mod:`.pages`), ``viewerCan`` (:mod:`.actions`), the request context with the
-verified principal (:mod:`.context`) and live reads (:mod:`.live`). The names are re-exported
-here: the subgraphs import them from ``kernel.graphql``."""
+user error (:mod:`.errors`), the ``DateTime`` scalar and shared fields (:mod:`.scalars`),
+standard-typed replacements of custom scalars (:mod:`.standard`), lists and cursors
+(:mod:`.pages`), ``viewerCan`` (:mod:`.actions`), the request context with the verified
+principal (:mod:`.context`) and live reads (:mod:`.live`). The names are re-exported here: the
+subgraphs import them from ``kernel.graphql``."""
 
 from kernel.graphql.actions import ViewerCan, action_fields, allowed_actions, viewer_can_of
 from kernel.graphql.context import RequestContext
@@ -43,11 +44,22 @@ from kernel.graphql.scalars import (
     schema_config,
     serialize_datetime,
 )
+from kernel.graphql.standard import (
+    REMOVAL_DATE,
+    day_input,
+    iso_day,
+    json_text,
+    moved,
+    parse_day,
+    refusals_at,
+    replaced_by,
+)
 
 __all__ = [
     "CHINA",
     "INPUT",
     "MAX_PAGE_SIZE",
+    "REMOVAL_DATE",
     "AfterArg",
     "Connection",
     "Edge",
@@ -63,6 +75,7 @@ __all__ = [
     "ViewerCan",
     "action_fields",
     "allowed_actions",
+    "day_input",
     "decode_cursor",
     "decode_keyset_cursor",
     "encode_cursor",
@@ -70,12 +83,18 @@ __all__ = [
     "follow",
     "graphql_error",
     "guard",
+    "iso_day",
+    "json_text",
     "keyset_cursor",
     "link",
     "link_id",
+    "moved",
     "page_size",
     "paginate",
     "parse_datetime",
+    "parse_day",
+    "refusals_at",
+    "replaced_by",
     "schema_config",
     "schema_extensions",
     "serialize_datetime",

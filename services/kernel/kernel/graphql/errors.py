@@ -4,7 +4,7 @@ production masks) whatever else goes wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -132,10 +132,12 @@ def user_error(exc: DomainError) -> UserError:
     )
 
 
-async def guard(action: Awaitable[T]) -> T | UserError:
-    """Await a command; a ``DomainError`` becomes a ``UserError`` (nothing was changed)."""
+async def guard(action: Awaitable[T] | Callable[[], Awaitable[T]]) -> T | UserError:
+    """Await a command; a ``DomainError`` becomes a ``UserError`` (nothing was changed).
+    ``action`` may also be a function that builds the command and returns it to await, so a
+    refusal while reading the input (e.g. a malformed day) is a ``UserError`` too."""
     try:
-        return await action
+        return await (action() if callable(action) else action)
     except DomainError as exc:
         return user_error(exc)
 

@@ -43,8 +43,13 @@ from kernel.graphql import (
     ListOrder,
     UserError,
     action_fields,
+    day_input,
     expose_enum,
+    iso_day,
+    moved,
     page_size,
+    refusals_at,
+    replaced_by,
 )
 
 expose_enum(
@@ -125,7 +130,11 @@ class AssistanceRequest:
     )
     reply_letter_number: str | None = strawberry.field(description="协助执法复函")
     replied_at: datetime | None = strawberry.field(description="when the helper replied")
-    agreed_start_on: date | None = strawberry.field(description="the day the helper starts helping")
+    agreed_start_on: date | None = strawberry.field(
+        description="the day the helper starts helping",
+        deprecation_reason=replaced_by("agreedStartDate"),
+    )
+    agreed_start_date: str | None = iso_day("agreed_start_on", "the day the helper starts helping")
     refusal: AssistanceRefusal | None = strawberry.field(
         description="the refusal and its grounds, if refused"
     )
@@ -260,7 +269,14 @@ class ReplyToAssistanceInput:
     will_help: bool = strawberry.field(description="it helps (false: it refuses on legal grounds)")
     reply_letter_number: str = strawberry.field(description="协助执法复函 文号")
     agreed_start_on: date | None = strawberry.field(
-        default=None, description="required when helping a non-urgent request"
+        default=None,
+        description="required when helping a non-urgent request",
+        deprecation_reason=replaced_by("agreedStartDate"),
+    )
+    agreed_start_date: str | None = strawberry.field(
+        default=None,
+        description="the day the helper starts helping, YYYY-MM-DD; required when helping a "
+        "non-urgent request",
     )
     refusal_grounds: str = strawberry.field(default="", description="法定事由 (refusal only)")
     legal_provision: str = strawberry.field(default="", description="cited law (refusal only)")
@@ -401,16 +417,26 @@ class AssistanceMutation:
         self, info: Info, input: Annotated[ReplyToAssistanceInput, INPUT]
     ) -> AssistanceResult:
         caller = info.context.caller()
-        cmd = ReplyToAssistance(
-            request_id=str(input.request_id),
-            will_help=input.will_help,
-            reply_letter_number=input.reply_letter_number,
-            agreed_start_on=input.agreed_start_on,
-            refusal_grounds=input.refusal_grounds,
-            legal_provision=input.legal_provision,
-        )
         return await as_result(
-            info.context.assistance.reply(cmd, caller),
+            lambda: refusals_at(
+                info.context.assistance.reply(
+                    ReplyToAssistance(
+                        request_id=str(input.request_id),
+                        will_help=input.will_help,
+                        reply_letter_number=input.reply_letter_number,
+                        agreed_start_on=day_input(
+                            input.agreed_start_on,
+                            input.agreed_start_date,
+                            field="agreedStartDate",
+                            old_field="agreedStartOn",
+                        ),
+                        refusal_grounds=input.refusal_grounds,
+                        legal_provision=input.legal_provision,
+                    ),
+                    caller,
+                ),
+                moved(input.agreed_start_on, "agreedStartOn", "agreedStartDate"),
+            ),
             lambda r: AssistanceRequest.of(r, info),
         )
 

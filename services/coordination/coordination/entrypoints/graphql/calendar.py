@@ -12,12 +12,15 @@ from coordination.application.calendar import ImportHolidaySchedule, ScheduleImp
 from coordination.entrypoints.graphql.types import Info, as_result
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.errors import Forbidden
-from kernel.graphql import UserError
+from kernel.graphql import UserError, iso_day, replaced_by
 
 
 @strawberry.type(description="A day of an official holiday schedule.")
 class HolidayScheduleDay:
-    date: date = strawberry.field(description="the calendar day (YYYY-MM-DD, China)")
+    date: date = strawberry.field(
+        description="the calendar day (YYYY-MM-DD, China)", deprecation_reason=replaced_by("day")
+    )
+    day: str = iso_day("date", "the calendar day")
     name: str = strawberry.field(description="the festival it belongs to, or a note")
 
 

@@ -22,7 +22,20 @@ from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
 from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
-from kernel.graphql import INPUT, AfterArg, Connection, FirstArg, UserError, expose_enum, page_size
+from kernel.graphql import (
+    INPUT,
+    AfterArg,
+    Connection,
+    FirstArg,
+    UserError,
+    day_input,
+    expose_enum,
+    iso_day,
+    moved,
+    page_size,
+    refusals_at,
+    replaced_by,
+)
 
 expose_enum(
     DomainDelegationMode,
@@ -71,17 +84,44 @@ class CatalogueDelegation:
     township_id: strawberry.ID = strawberry.field(description="the township holding the power")
     mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
     mode_zh: str = strawberry.field(description="赋权 or 委托")
-    effective_from: date = strawberry.field(description="the day the delegation applies from")
-    expires_on: date | None = strawberry.field(description="last day of an agreement's term")
+    effective_from: date = strawberry.field(
+        description="the day the delegation applies from",
+        deprecation_reason=replaced_by("effectiveFromDate"),
+    )
+    expires_on: date | None = strawberry.field(
+        description="last day of an agreement's term", deprecation_reason=replaced_by("expiryDate")
+    )
     transition_until: date | None = strawberry.field(
-        description="last day of the transition period: the department stays responsible"
+        description="last day of the transition period: the department stays responsible",
+        deprecation_reason=replaced_by("transitionEndDate"),
     )
     reviewed_on: date | None = strawberry.field(
-        default=None, description="R-CAT-05: the justice bureau reviewed the entrustment (委托)"
+        default=None,
+        description="R-CAT-05: the justice bureau reviewed the entrustment (委托)",
+        deprecation_reason=replaced_by("reviewedDate"),
     )
     approved_on: date | None = strawberry.field(
         default=None,
         description="R-CAT-05: the government approved the entrustment; in force from then",
+        deprecation_reason=replaced_by("approvedDate"),
+    )
+    effective_from_date: str = iso_day("effective_from", "the day the delegation applies from")
+    expiry_date: str | None = iso_day(
+        "expires_on", "the last day of an agreement's term (null: no term)"
+    )
+    transition_end_date: str | None = iso_day(
+        "transition_until",
+        "the last day of the transition period, in which the department stays responsible "
+        "(null: none)",
+    )
+    reviewed_date: str | None = iso_day(
+        "reviewed_on",
+        "R-CAT-05: the day the justice bureau reviewed the entrustment (委托); null: not yet",
+    )
+    approved_date: str | None = iso_day(
+        "approved_on",
+        "R-CAT-05: the day the government approved the entrustment, in force from then; "
+        "null: not yet",
     )
 
     @strawberry.field(description="the township, resolved")
@@ -93,7 +133,10 @@ class CatalogueDelegation:
 class CatalogueRoutingRule:
     rule_id: str = strawberry.field(description="the rule's id")
     responsible_agency_id: strawberry.ID = strawberry.field(description="the agency it names")
-    effective_from: date = strawberry.field(description="the day it applies from")
+    effective_from: date = strawberry.field(
+        description="the day it applies from", deprecation_reason=replaced_by("effectiveFromDate")
+    )
+    effective_from_date: str = iso_day("effective_from", "the day it applies from")
     township_id: strawberry.ID | None = strawberry.field(description="None: the whole district")
     dispute_id: strawberry.ID | None = strawberry.field(description="the dispute that ruled it")
     basis: str = strawberry.field(description="the ruling's basis")
@@ -221,7 +264,10 @@ def _version(h: EntryVersion) -> CatalogueEntryVersion:
 class Jurisdiction:
     matter_code: str = strawberry.field(description="the matter asked about")
     township_id: strawberry.ID = strawberry.field(description="the township asked about")
-    on: date = strawberry.field(description="the date asked about")
+    on: date = strawberry.field(
+        description="the date asked about", deprecation_reason=replaced_by("onDate")
+    )
+    on_date: str = iso_day("on", "the day asked about")
     major_penalty: bool = strawberry.field(
         description="whether the case was treated as one that may end in a major penalty"
     )
@@ -344,7 +390,15 @@ class CatalogueQuery:
             strawberry.ID, strawberry.argument(description="the township where it happened")
         ],
         on: Annotated[
-            date | None, strawberry.argument(description="the day asked about (default today)")
+            date | None,
+            strawberry.argument(
+                description="the day asked about (default today)",
+                deprecation_reason=replaced_by("onDate"),
+            ),
+        ] = None,
+        on_date: Annotated[
+            str | None,
+            strawberry.argument(description="the day asked about, YYYY-MM-DD (default today)"),
         ] = None,
         major_penalty: Annotated[
             bool, strawberry.argument(description="the case may end in a major penalty")
@@ -359,20 +413,33 @@ class CatalogueQuery:
         case_opened_on: Annotated[
             date | None,
             strawberry.argument(
-                description="the day the case was opened, if it was (a case opened earlier stays)"
+                description="the day the case was opened, if it was (a case opened earlier stays)",
+                deprecation_reason=replaced_by("caseOpenedDate"),
+            ),
+        ] = None,
+        case_opened_date: Annotated[
+            str | None,
+            strawberry.argument(
+                description="the day the case was opened, YYYY-MM-DD, if it was (a case opened "
+                "earlier stays)"
             ),
         ] = None,
     ) -> JurisdictionResult:
         info.context.principal()
         return await as_result(
-            info.context.catalogue_handlers.jurisdiction(
+            lambda: info.context.catalogue_handlers.jurisdiction(
                 matter_code=matter_code,
                 township_id=str(township_id),
-                on=on,
+                on=day_input(on, on_date, field="onDate", old_field="on"),
                 major_penalty=major_penalty,
                 penalty_kinds=penalty_kinds or [],
                 fine_yuan=fine_yuan,
-                case_opened_on=case_opened_on,
+                case_opened_on=day_input(
+                    case_opened_on,
+                    case_opened_date,
+                    field="caseOpenedDate",
+                    old_field="caseOpenedOn",
+                ),
             ),
             Jurisdiction.from_answer,
         )
@@ -384,10 +451,52 @@ class CatalogueDelegationInput:
         description="the township that receives the power"
     )
     mode: DelegationMode = strawberry.field(description="decision (赋权) or agreement (委托)")
-    effective_from: date = strawberry.field(description="the first day it applies")
-    expires_on: date | None = strawberry.field(
-        default=None, description="an agreement's last day (an agreement has a term)"
+    effective_from: date | None = strawberry.field(
+        default=None,
+        description="the first day it applies (required unless `effectiveFromDate` is given)",
+        deprecation_reason=replaced_by("effectiveFromDate"),
     )
+    effective_from_date: str | None = strawberry.field(
+        default=None,
+        description="the first day it applies, YYYY-MM-DD; required (or the deprecated "
+        "`effectiveFrom`)",
+    )
+    expires_on: date | None = strawberry.field(
+        default=None,
+        description="an agreement's last day (an agreement has a term)",
+        deprecation_reason=replaced_by("expiryDate"),
+    )
+    expiry_date: str | None = strawberry.field(
+        default=None,
+        description="an agreement's last day, YYYY-MM-DD (an agreement has a term)",
+    )
+
+    def delegation(self, at: str) -> DelegationInput:
+        """The delegation as the command takes it; ``at`` is this input's dotted path."""
+        return DelegationInput(
+            township_id=str(self.township_id),
+            mode=self.mode.value,
+            effective_from=day_input(
+                self.effective_from,
+                self.effective_from_date,
+                field=f"{at}.effectiveFromDate",
+                old_field=f"{at}.effectiveFrom",
+                required=True,
+            ),
+            expires_on=day_input(
+                self.expires_on,
+                self.expiry_date,
+                field=f"{at}.expiryDate",
+                old_field=f"{at}.expiresOn",
+            ),
+        )
+
+    def moved_fields(self, at: str) -> dict[str, str]:
+        """The deprecated fields not given, each with its replacement (for ``refusals_at``)."""
+        return {
+            **moved(self.effective_from, f"{at}.effectiveFrom", f"{at}.effectiveFromDate"),
+            **moved(self.expires_on, f"{at}.expiresOn", f"{at}.expiryDate"),
+        }
 
 
 @strawberry.input(description="A catalogue entry as written; defining it again revises it.")
@@ -424,7 +533,12 @@ class DesignateResponsibleAgencyInput:
         default=None, description="only at this township (null: everywhere)"
     )
     effective_from: date | None = strawberry.field(
-        default=None, description="the first day it applies (default today)"
+        default=None,
+        description="the first day it applies (default today)",
+        deprecation_reason=replaced_by("effectiveFromDate"),
+    )
+    effective_from_date: str | None = strawberry.field(
+        default=None, description="the first day it applies, YYYY-MM-DD (default today)"
     )
     major_penalty_exception: bool = strawberry.field(
         default=False,
@@ -443,26 +557,30 @@ class CatalogueMutation:
         self, info: Info, input: Annotated[DefineCatalogueEntryInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
-        cmd = DefineEntry(
-            code=input.code,
-            name=input.name,
-            original_department_id=str(input.original_department_id),
-            legal_basis=input.legal_basis,
-            penalty_basis=input.penalty_basis,
-            discretion_benchmark=input.discretion_benchmark,
-            delegations=tuple(
-                DelegationInput(
-                    township_id=str(d.township_id),
-                    mode=d.mode.value,
-                    effective_from=d.effective_from,
-                    expires_on=d.expires_on,
-                )
-                for d in input.delegations
-            ),
-            expected_version=input.expected_version,
-        )
         return await as_result(
-            info.context.catalogue_handlers.define_entry(cmd, caller),
+            lambda: refusals_at(
+                info.context.catalogue_handlers.define_entry(
+                    DefineEntry(
+                        code=input.code,
+                        name=input.name,
+                        original_department_id=str(input.original_department_id),
+                        legal_basis=input.legal_basis,
+                        penalty_basis=input.penalty_basis,
+                        discretion_benchmark=input.discretion_benchmark,
+                        delegations=tuple(
+                            d.delegation(f"delegations.{i}")
+                            for i, d in enumerate(input.delegations)
+                        ),
+                        expected_version=input.expected_version,
+                    ),
+                    caller,
+                ),
+                {
+                    old: new
+                    for i, d in enumerate(input.delegations)
+                    for old, new in d.moved_fields(f"delegations.{i}").items()
+                },
+            ),
             lambda defined: CatalogueEntry.from_model(defined[0]),
         )
 
@@ -487,17 +605,24 @@ class CatalogueMutation:
         self, info: Info, input: Annotated[DesignateResponsibleAgencyInput, INPUT]
     ) -> CatalogueEntryResult:
         caller = info.context.caller()
-        cmd = DesignateOwner(
-            matter_code=input.matter_code,
-            responsible_agency_id=str(input.responsible_agency_id),
-            basis=input.basis,
-            matter_name=input.matter_name,
-            township_id=str(input.township_id) if input.township_id else None,
-            effective_from=input.effective_from,
-            major_penalty_exception=input.major_penalty_exception,
-        )
         return await as_result(
-            info.context.catalogue_handlers.designate_owner(cmd, caller),
+            lambda: info.context.catalogue_handlers.designate_owner(
+                DesignateOwner(
+                    matter_code=input.matter_code,
+                    responsible_agency_id=str(input.responsible_agency_id),
+                    basis=input.basis,
+                    matter_name=input.matter_name,
+                    township_id=str(input.township_id) if input.township_id else None,
+                    effective_from=day_input(
+                        input.effective_from,
+                        input.effective_from_date,
+                        field="effectiveFromDate",
+                        old_field="effectiveFrom",
+                    ),
+                    major_penalty_exception=input.major_penalty_exception,
+                ),
+                caller,
+            ),
             CatalogueEntry.from_model,
         )
 

@@ -33,7 +33,7 @@ from coordination.entrypoints.graphql.types import (
     load_agency,
     time_connection,
 )
-from kernel.errors import DomainError
+from kernel.errors import DomainError, ValidationFailed
 from kernel.graphql import (
     INPUT,
     Connection,
@@ -43,7 +43,10 @@ from kernel.graphql import (
     action_fields,
     expose_enum,
     graphql_error,
+    moved,
     page_size,
+    refusals_at,
+    replaced_by,
 )
 
 expose_enum(
@@ -234,8 +237,32 @@ class AnswerInformationQueryInput:
         description="how the information is classified (public, internal, confidential)"
     )
     fee_yuan: Decimal | None = strawberry.field(
-        default=None, description="queries are free (R-INF-01): any fee is refused"
+        default=None,
+        description="queries are free (R-INF-01): any fee is refused",
+        deprecation_reason=replaced_by("feeFen", "integer fen, 分"),
     )
+    fee_fen: int | None = strawberry.field(
+        default=None,
+        description="the fee in fen (分): queries are free (R-INF-01), so anything but 0 is "
+        "refused",
+    )
+
+    def fee(self) -> Decimal | None:
+        """The fee in yuan as the command takes it, from `feeFen` or the deprecated
+        `feeYuan` (both only when equal); a negative `feeFen` is bad input."""
+        if self.fee_fen is None:
+            return self.fee_yuan
+        if self.fee_fen < 0:
+            raise ValidationFailed("a fee cannot be negative", field="feeFen", code="OUT_OF_RANGE")
+        yuan = Decimal(self.fee_fen) / 100
+        if self.fee_yuan is not None and self.fee_yuan != yuan:
+            raise ValidationFailed(
+                f"feeFen ({self.fee_fen}) and the deprecated feeYuan ({self.fee_yuan}) differ; "
+                "give feeFen only",
+                field="feeFen",
+                code="INPUTS_DISAGREE",
+            )
+        return yuan
 
 
 @strawberry.input(
@@ -344,14 +371,19 @@ class InformationMutation:
         self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
         caller = info.context.caller()
-        cmd = AnswerInformation(
-            query_id=str(input.query_id),
-            content=input.content,
-            classification=input.classification.value,
-            fee_yuan=input.fee_yuan,
-        )
         return await as_result(
-            info.context.information.answer(cmd, caller),
+            lambda: refusals_at(
+                info.context.information.answer(
+                    AnswerInformation(
+                        query_id=str(input.query_id),
+                        content=input.content,
+                        classification=input.classification.value,
+                        fee_yuan=input.fee(),
+                    ),
+                    caller,
+                ),
+                moved(input.fee_yuan, "feeYuan", "feeFen"),
+            ),
             lambda q: InformationQuery.of(q, info),
         )
 

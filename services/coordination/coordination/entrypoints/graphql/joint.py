@@ -25,7 +25,15 @@ from coordination.entrypoints.graphql.types import (
     connection,
     load_agency,
 )
-from kernel.graphql import AfterArg, Connection, FirstArg, expose_enum, page_size
+from kernel.graphql import (
+    AfterArg,
+    Connection,
+    FirstArg,
+    expose_enum,
+    iso_day,
+    page_size,
+    replaced_by,
+)
 
 READ = "jointOperation"  # the matrix's read rule (kernel.authz)
 
@@ -157,7 +165,13 @@ class JointTask:
     description: str = strawberry.field(description="what is to be done")
     deadline: date = strawberry.field(
         description="the last day to do it (a date in Asia/Shanghai); the report is due "
-        "within the district's limit of working days after it (5 in CQ, R-JNT-04)"
+        "within the district's limit of working days after it (5 in CQ, R-JNT-04)",
+        deprecation_reason=replaced_by("deadlineDate"),
+    )
+    deadline_date: str = iso_day(
+        "deadline",
+        "the last day to do it; the report is due within the district's limit of working days "
+        "after it (5 in CQ, R-JNT-04)",
     )
     status: JointTaskStatus = strawberry.field(description="where the task stands")
     assigned_at: datetime = strawberry.field(description="when it was assigned (+08:00)")

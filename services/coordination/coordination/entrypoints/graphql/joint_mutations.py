@@ -28,7 +28,7 @@ from coordination.entrypoints.graphql.joint import (
 )
 from coordination.entrypoints.graphql.joint_inspections import JointInspectionTargetInput
 from coordination.entrypoints.graphql.types import Info, as_result
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, day_input, moved, refusals_at, replaced_by
 
 __all__ = ["JointMutation"]
 
@@ -98,9 +98,17 @@ class AssignJointTaskInput:
         description="the cooperating agency's id that is to do it"
     )
     description: str = strawberry.field(description="what is to be done; required")
-    deadline: date = strawberry.field(
+    deadline: date | None = strawberry.field(
+        default=None,
         description="the last day to do it; the report is due within the district's limit "
-        "of working days after it (R-JNT-04)"
+        "of working days after it (R-JNT-04); required unless `deadlineDate` is given",
+        deprecation_reason=replaced_by("deadlineDate"),
+    )
+    deadline_date: str | None = strawberry.field(
+        default=None,
+        description="the last day to do it, YYYY-MM-DD; the report is due within the "
+        "district's limit of working days after it (R-JNT-04); required (or the deprecated "
+        "`deadline`)",
     )
     targets: list[JointInspectionTargetInput] = strawberry.field(
         default_factory=list,
@@ -210,17 +218,29 @@ class JointMutation:
         input: Annotated[AssignJointTaskInput, INPUT],
     ) -> JointOperationResult:
         caller = info.context.caller()
-        cmd = AssignJointTask(
-            operation_id=str(input.operation_id),
-            agency_id=str(input.agency_id),
-            description=input.description,
-            deadline=input.deadline,
-            targets=tuple(
-                jnt.InspectionTarget(t.licence_number, t.name, t.address) for t in input.targets
-            ),
-        )
         return await as_result(
-            info.context.joint.assign_task(cmd, caller),
+            lambda: refusals_at(
+                info.context.joint.assign_task(
+                    AssignJointTask(
+                        operation_id=str(input.operation_id),
+                        agency_id=str(input.agency_id),
+                        description=input.description,
+                        deadline=day_input(
+                            input.deadline,
+                            input.deadline_date,
+                            field="deadlineDate",
+                            old_field="deadline",
+                            required=True,
+                        ),
+                        targets=tuple(
+                            jnt.InspectionTarget(t.licence_number, t.name, t.address)
+                            for t in input.targets
+                        ),
+                    ),
+                    caller,
+                ),
+                moved(input.deadline, "deadline", "deadlineDate"),
+            ),
             lambda o: JointOperation.of(o, info),
         )
 

@@ -10,6 +10,7 @@ import strawberry
 
 from coordination.domain import meetings as mtg
 from coordination.entrypoints.graphql.types import Agency, Info, load_agency
+from kernel.graphql import day_input, iso_day, replaced_by
 
 __all__ = [
     "DraftMeetingMinutesInput",
@@ -42,7 +43,10 @@ class MeetingTask:
     )
     description: str = strawberry.field(description="what is to be done")
     owner_agency_id: strawberry.ID = strawberry.field(description="the agency that owns it")
-    deadline: date = strawberry.field(description="the last day to complete it")
+    deadline: date = strawberry.field(
+        description="the last day to complete it", deprecation_reason=replaced_by("deadlineDate")
+    )
+    deadline_date: str = iso_day("deadline", "the last day to complete it")
     done: bool = strawberry.field(description="whether it is done")
     done_at: datetime | None = strawberry.field(description="when it was reported done")
     done_by: str | None = strawberry.field(description="who reported it (person id)")
@@ -138,7 +142,27 @@ class MeetingTaskInput:
     owner_agency_id: strawberry.ID = strawberry.field(
         description="the agency that owns the task (the convener or an attendee)"
     )
-    deadline: date = strawberry.field(description="the last day to complete it")
+    deadline: date | None = strawberry.field(
+        default=None,
+        description="the last day to complete it (required unless `deadlineDate` is given)",
+        deprecation_reason=replaced_by("deadlineDate"),
+    )
+    deadline_date: str | None = strawberry.field(
+        default=None,
+        description="the last day to complete it, YYYY-MM-DD; required (or the deprecated "
+        "`deadline`)",
+    )
+
+    def draft(self, at: str) -> mtg.TaskDraft:
+        """The task as the minutes' command takes it; ``at`` is this input's dotted path."""
+        deadline = day_input(
+            self.deadline,
+            self.deadline_date,
+            field=f"{at}.deadlineDate",
+            old_field=f"{at}.deadline",
+            required=True,
+        )
+        return mtg.TaskDraft(self.description, str(self.owner_agency_id), deadline)
 
 
 @strawberry.input(

@@ -3,7 +3,7 @@ agreement, issue, filing and task completion. Mutations return ``Result | UserEr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -55,7 +55,11 @@ from kernel.graphql import (
     action_fields,
     expose_enum,
     graphql_error,
+    iso_day,
+    moved,
     page_size,
+    refusals_at,
+    replaced_by,
 )
 
 expose_enum(
@@ -118,7 +122,11 @@ class Meeting:
     urgent: bool = strawberry.field(description="called at short notice (special meetings only)")
     status: MeetingStatus = strawberry.field(description="where the meeting stands")
     notice_sent_at: datetime = strawberry.field(description="when the notice went out")
-    notice_latest_on: date = strawberry.field(description="last day for a timely notice")
+    notice_latest_on: date = strawberry.field(
+        description="last day for a timely notice",
+        deprecation_reason=replaced_by("noticeLatestDate"),
+    )
+    notice_latest_date: str = iso_day("notice_latest_on", "the last day for a timely notice")
     late_notice: bool = strawberry.field(description="only an urgent special meeting may")
     rsvps: list[MeetingRsvp] = strawberry.field(description="the invited agencies' answers")
     minutes: MeetingMinutes | None = strawberry.field(
@@ -235,7 +243,9 @@ class ScheduleMeetingInput:
     )
 
 
-async def _run(info: Info, action: Awaitable[mtg.Meeting]) -> Meeting | UserError:
+async def _run(
+    info: Info, action: Awaitable[mtg.Meeting] | Callable[[], Awaitable[mtg.Meeting]]
+) -> Meeting | UserError:
     return await as_result(action, lambda m: Meeting.of(m, info))
 
 
@@ -400,17 +410,25 @@ class MeetingMutation:
         self, info: Info, input: Annotated[DraftMeetingMinutesInput, INPUT]
     ) -> MeetingResult:
         caller = info.context.caller()
-        cmd = DraftMinutes(
-            meeting_id=str(input.meeting_id),
-            decisions=input.decisions,
-            tasks=tuple(
-                mtg.TaskDraft(t.description, str(t.owner_agency_id), t.deadline)
-                for t in input.tasks
-            ),
-        )
         return await _run(
             info,
-            _handlers(info).draft_minutes(cmd, caller),
+            lambda: refusals_at(
+                _handlers(info).draft_minutes(
+                    DraftMinutes(
+                        meeting_id=str(input.meeting_id),
+                        decisions=input.decisions,
+                        tasks=tuple(t.draft(f"tasks.{i}") for i, t in enumerate(input.tasks)),
+                    ),
+                    caller,
+                ),
+                {
+                    old: new
+                    for i, t in enumerate(input.tasks)
+                    for old, new in moved(
+                        t.deadline, f"tasks.{i}.deadline", f"tasks.{i}.deadlineDate"
+                    ).items()
+                },
+            ),
         )
 
     @strawberry.mutation(description="Agree to a draft, or object (agrees: false, comment).")

@@ -209,9 +209,12 @@ class CooperationTransition:
         )
 
 
-async def as_result(action: Awaitable[M], convert: Callable[[M], T]) -> T | UserError:
+async def as_result(
+    action: Awaitable[M] | Callable[[], Awaitable[M]], convert: Callable[[M], T]
+) -> T | UserError:
     """A mutation's answer: the command's result as its graph type, or the ``UserError`` a
-    refused command (a ``DomainError``) becomes; nothing was changed then."""
+    refused command (a ``DomainError``) becomes; nothing was changed then. ``action`` may be
+    a function building the command (see ``kernel.graphql.guard``)."""
     result = await guard(action)
     return result if isinstance(result, UserError) else convert(result)
 

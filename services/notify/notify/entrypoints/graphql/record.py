@@ -18,8 +18,10 @@ from kernel.graphql import (
     decode_cursor,
     encode_cursor,
     graphql_error,
+    json_text,
     page_size,
     paginate,
+    replaced_by,
 )
 from notify.application.queries import RecordFilter
 from notify.domain.record import RecordEntry
@@ -45,10 +47,26 @@ class ProcessRecordEntry:
     actor_agency_id: strawberry.ID | None = strawberry.field(
         description="the agency the actor acted for"
     )
-    state_before: JSON | None = strawberry.field(description="the subject's state before it")
-    state_after: JSON | None = strawberry.field(description="the subject's state after the event")
+    state_before: JSON | None = strawberry.field(
+        description="the subject's state before it",
+        deprecation_reason=replaced_by("stateBeforeJson"),
+    )
+    state_after: JSON | None = strawberry.field(
+        description="the subject's state after the event",
+        deprecation_reason=replaced_by("stateAfterJson"),
+    )
     agency_ids: list[strawberry.ID] = strawberry.field(description="agencies the event names")
-    payload: JSON = strawberry.field(description="the event's payload as published (JSON)")
+    payload: JSON = strawberry.field(
+        description="the event's payload as published (JSON)",
+        deprecation_reason=replaced_by("payloadJson"),
+    )
+    state_before_json: str | None = json_text(
+        "state_before", "the subject's state before the event (null: none recorded)"
+    )
+    state_after_json: str | None = json_text(
+        "state_after", "the subject's state after the event (null: none recorded)"
+    )
+    payload_json: str = json_text("payload", "the event's payload as published")
 
     @classmethod
     def from_model(cls, e: RecordEntry) -> ProcessRecordEntry:
