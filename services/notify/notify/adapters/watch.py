@@ -200,8 +200,19 @@ class TimerRepository:
         await self._coll.create_index([("state", 1), ("fire_at", 1)], name="due")
         await self._coll.create_index([("deadline_key", 1)], name="by_deadline")
 
-    async def schedule(self, timer: PlannedTimer, *, state: str, fields: dict[str, Any]) -> None:
-        """Create the timer, or move it if it has not fired yet (fired ones stay fired)."""
+    async def schedule(
+        self,
+        timer: PlannedTimer,
+        *,
+        state: str,
+        fields: dict[str, Any],
+        planned_from: datetime | None = None,
+    ) -> None:
+        """Create the timer, or move it if it has not fired yet (fired ones stay fired).
+
+        ``planned_from``: the event time of the clock state the timer was planned from. A
+        timer planned from a newer state is not moved back by a plan of an older one (two
+        plans of one clock may run at once, R-SUP-02); the same state may plan again."""
         doc = {
             "_id": timer.id,
             "kind": timer.kind,
@@ -212,13 +223,21 @@ class TimerRepository:
             "attempts": 0,
             **fields,
         }
+        if planned_from is not None:
+            doc["planned_from"] = planned_from
         try:
             await self._coll.insert_one(doc)
         except DuplicateKeyError:
-            await self._coll.update_one(
-                {"_id": timer.id, "state": {"$in": OPEN_TIMER_STATES}},
-                {"$set": {"fire_at": timer.fire_at, "state": state, **fields}},
-            )
+            moved: dict[str, Any] = {"fire_at": timer.fire_at, "state": state, **fields}
+            where: dict[str, Any] = {"_id": timer.id, "state": {"$in": OPEN_TIMER_STATES}}
+            if planned_from is not None:
+                moved["planned_from"] = planned_from
+                where["$or"] = [
+                    {"planned_from": {"$lte": planned_from}},
+                    {"planned_from": {"$exists": False}},  # stored before plans were stamped
+                ]
+            if not await self._coll.update_one(where, {"$set": moved}):
+                return  # fired, cancelled, or planned from a newer state
         if self.on_schedule is not None:
             self.on_schedule(timer.fire_at)
 

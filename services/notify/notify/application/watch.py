@@ -171,6 +171,7 @@ class DeadlineWatch:
                     "due": current.due,
                     "agency_id": current.responsible_agency_id,
                 },
+                planned_from=current.event_time,
             )
 
     async def replan_year(self, year: int | None) -> int:
