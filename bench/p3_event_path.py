@@ -77,8 +77,17 @@ def _event(n: int) -> Envelope:
     )
 
 
-async def outbox_path(mode: Mode, name: str, count: int, calls: dict[str, list[float]]) -> float:
-    """Events/s through the outbox path; returns the rate and fills ``calls`` (ms per call)."""
+async def outbox_path(
+    mode: Mode,
+    name: str,
+    count: int,
+    calls: dict[str, list[float]],
+    cpu: list[float] | None = None,
+) -> float:
+    """Events/s through the outbox path; returns the rate and fills ``calls`` (ms per call).
+    ``cpu``, when given, receives this process's CPU seconds (``time.process_time``) from
+    the first commit to the last side effect: the per-event cost without imports, connection
+    set-up and declarations (issue 21, session 10)."""
     from kernel.adapters.mongo_store import open_mongo_store
     from kernel.adapters.rabbit_bus import RabbitBus
     from kernel.bus import SubscriptionSpec
@@ -121,10 +130,12 @@ async def outbox_path(mode: Mode, name: str, count: int, calls: dict[str, list[f
                 n = queue.get_nowait()
                 await aggregates.insert({"_id": f"agg-{n:07d}", "value": n}, [events[n]])
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(committer() for _ in range(COMMITTERS)))
         await asyncio.wait_for(done.wait(), timeout=1800)
         elapsed = time.perf_counter() - started
+        if cpu is not None:
+            cpu.append(time.process_time() - cpu_started)
         return count / elapsed
     finally:
         if relay is not None:
@@ -133,8 +144,9 @@ async def outbox_path(mode: Mode, name: str, count: int, calls: dict[str, list[f
         await store.close()
 
 
-async def raw_path(mode: Mode, name: str, count: int) -> float:
-    """Events/s of raw aio-pika publish-with-confirms plus consume."""
+async def raw_path(mode: Mode, name: str, count: int, cpu: list[float] | None = None) -> float:
+    """Events/s of raw aio-pika publish-with-confirms plus consume (``cpu`` as for
+    :func:`outbox_path`: from the first publish to the last ack)."""
     bodies = [_event(n).to_json_bytes() for n in range(count)]
     connection = await aio_pika.connect(mode.amqp_url)
     async with connection:
@@ -169,10 +181,12 @@ async def raw_path(mode: Mode, name: str, count: int) -> float:
                     mandatory=True,
                 )
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(publish(b) for b in bodies))
         await asyncio.wait_for(done.wait(), timeout=600)
         elapsed = time.perf_counter() - started
+        if cpu is not None:
+            cpu.append(time.process_time() - cpu_started)
         await queue.cancel(tag)
         await publish_channel.exchange_delete(f"{name}.raw")
         await publish_channel.queue_delete(f"{name}.raw")

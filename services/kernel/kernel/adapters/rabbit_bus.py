@@ -272,11 +272,10 @@ class RabbitBus(ParkedMessages):
         async def publish_one(message_id: str, routing_key: str, message: aio_pika.Message) -> str:
             async with window:
                 try:
-                    # One bound covers waiting for a reconnecting channel and the confirm.
+                    # One bound covers waiting for a reconnecting channel and the confirm
+                    # (no second timer inside aiormq: issue 21, P3).
                     async with asyncio.timeout(self._confirm_timeout):
-                        result = await exchange.publish(
-                            message, routing_key, mandatory=True, timeout=self._confirm_timeout
-                        )
+                        result = await exchange.publish(message, routing_key, mandatory=True)
                 except _GONE_OR_TIMED_OUT as exc:
                     return f"{message_id}: {type(exc).__name__}: {exc}"
                 if not isinstance(result, aiormq.spec.Basic.Ack):
