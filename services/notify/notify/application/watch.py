@@ -220,6 +220,12 @@ class DeadlineWatch:
         if outcome == "released":
             return outcome
         await self.timers.finish(timer["_id"], owner, outcome, now)
+        if outcome == "paused":
+            # A resumption handled while this timer fired passed it by (a firing timer is not
+            # planned): once it is paused, the clock's current state plans it again.
+            current = await self.deadlines.get(timer["deadline_key"])
+            if current is not None and current.state != "paused":
+                await self.reconcile(current.key)
         return outcome
 
     async def _fire_receipt(self, timer: Document) -> str:

@@ -1,0 +1,113 @@
+"""R-SUP-02: a clock paused and resumed while one of its timers fires keeps its timers running.
+
+A timer that fires while its clock is paused ends ``paused``, and the clock's resumption
+plans it again (``paused`` → ``pending``). A timer being fired is ``firing``: a plan written
+meanwhile does not touch it. When the pause and the resumption were both handled while the
+timer fired (notify's consumer handles messages concurrently with the timer scheduler), the
+fire, having read the pause, ended the timer ``paused`` after the resumption's plan had passed
+it by: the running clock's reminder stayed paused for good, and nobody was reminded."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kernel.contracts.deadlines import DeadlineV1
+from tests.integration.notify.test_notify_watch import (  # noqa: F401 (fixtures)
+    DUE,
+    SENT,
+    Harness,
+    clock_block,
+    deliver,
+    harness,
+    local,
+    register_agencies,
+    step_event,
+)
+
+KEY = DeadlineV1.key_for("Referral", "r-1", "referral.accept")
+RESUMED_DUE = local(2026, 3, 13, 23, 59, 59)
+
+
+class HeldFireRead:
+    """The watch's deadlines, whose next read of ``KEY`` waits for ``go`` before it reads
+    and for ``release`` before it answers: a fire that claimed its timer, then read the clock."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.armed = False
+        self.reached = asyncio.Event()
+        self.go = asyncio.Event()
+        self.read = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get(self, key: str) -> Any:
+        if not (self.armed and key == KEY):
+            return await self._inner.get(key)
+        self.armed = False
+        self.reached.set()
+        await self.go.wait()
+        found = await self._inner.get(key)
+        self.read.set()
+        await self.release.wait()
+        return found
+
+
+async def test_R_SUP_02_a_clock_resumed_while_its_timer_fired_is_not_left_paused(
+    harness: Harness,  # noqa: F811
+) -> None:
+    service = await harness.start(workers=False)
+    await register_agencies(service)
+    await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
+    harness.clock.set(2026, 3, 5, 9, 0)  # the reminder, a working day before the due day
+
+    held = HeldFireRead(service.watch.deadlines)
+    service.watch.deadlines = held  # type: ignore[assignment]
+    held.armed = True
+    firing = asyncio.create_task(service.scheduler.run_once())
+    await asyncio.wait_for(held.reached.wait(), 10)  # the reminder claimed, being fired
+    paused = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", DUE, "paused")])
+    await deliver(service, paused)
+    held.go.set()
+    await asyncio.wait_for(held.read.wait(), 10)  # the fire read the pause
+    resumed = step_event("r-1", local(2026, 3, 5, 8, 45), [clock_block("r-1", RESUMED_DUE)])
+    await deliver(service, resumed)
+    held.release.set()
+    await asyncio.wait_for(firing, 10)
+
+    clock = await service.deadlines.get(KEY)
+    assert clock is not None and (clock.state, clock.due) == ("open", RESUMED_DUE)
+    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+    assert {(t["step"], t["state"]) for t in timers if t["state"] != "pending"} == set()
+    reminder = next(t for t in timers if t["kind"] == "deadline.remind" and t["step"] != "alert")
+    assert reminder["due"] == RESUMED_DUE
+
+
+async def test_R_SUP_02_a_timer_fired_during_a_pause_stays_paused_until_the_clock_resumes(
+    harness: Harness,  # noqa: F811
+) -> None:
+    """Just inside: a clock still paused when its timer fires keeps the timer paused (the
+    resumption, handled later, moves it back to pending)."""
+    service = await harness.start(workers=False)
+    await register_agencies(service)
+    await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
+    harness.clock.set(2026, 3, 5, 9, 0)
+    held = HeldFireRead(service.watch.deadlines)
+    service.watch.deadlines = held  # type: ignore[assignment]
+    held.armed = True
+    firing = asyncio.create_task(service.scheduler.run_once())
+    await asyncio.wait_for(held.reached.wait(), 10)
+    paused = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", DUE, "paused")])
+    await deliver(service, paused)
+    held.go.set()
+    held.release.set()
+    await asyncio.wait_for(firing, 10)
+    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+    assert {t["state"] for t in timers} == {"paused"}
+    resumed = step_event("r-1", local(2026, 3, 5, 10), [clock_block("r-1", RESUMED_DUE)])
+    await deliver(service, resumed)
+    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+    assert {t["state"] for t in timers} == {"pending"}
