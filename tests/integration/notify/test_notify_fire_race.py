@@ -111,3 +111,36 @@ async def test_R_SUP_02_a_timer_fired_during_a_pause_stays_paused_until_the_cloc
     await deliver(service, resumed)
     timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
     assert {t["state"] for t in timers} == {"pending"}
+
+
+async def test_R_SUP_02_a_clock_moved_twice_while_its_timer_fired_reminds_by_the_last_move(
+    harness: Harness,  # noqa: F811
+) -> None:
+    """The same with two moves: the fire read the first (a later due time) and put its timer
+    back at that time; the second move (an earlier one) had passed the firing timer by, so the
+    reminder came after the clock's due time (and was then skipped as too late)."""
+    service = await harness.start(workers=False)
+    await register_agencies(service)
+    await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
+    harness.clock.set(2026, 3, 5, 9, 0)
+
+    held = HeldFireRead(service.watch.deadlines)
+    service.watch.deadlines = held  # type: ignore[assignment]
+    held.armed = True
+    firing = asyncio.create_task(service.scheduler.run_once())
+    await asyncio.wait_for(held.reached.wait(), 10)
+    later = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", RESUMED_DUE)])
+    await deliver(service, later)
+    held.go.set()
+    await asyncio.wait_for(held.read.wait(), 10)  # the fire read the first move
+    monday = local(2026, 3, 9, 23, 59, 59)
+    await deliver(
+        service, step_event("r-1", local(2026, 3, 5, 8, 45), [clock_block("r-1", monday)])
+    )
+    held.release.set()
+    await asyncio.wait_for(firing, 10)
+
+    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+    reminder = next(t for t in timers if t["step"] == "remind-1wd")
+    assert (reminder["state"], reminder["due"]) == ("pending", monday)
+    assert reminder["fire_at"] == local(2026, 3, 6, 9, 0)  # a working day before Monday
