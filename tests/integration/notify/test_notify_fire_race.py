@@ -13,6 +13,7 @@ import asyncio
 from typing import Any
 
 from kernel.contracts.deadlines import DeadlineV1
+from notify.bootstrap import NotifyService
 from tests.integration.notify.test_notify_watch import (  # noqa: F401 (fixtures)
     DUE,
     SENT,
@@ -56,33 +57,47 @@ class HeldFireRead:
         return found
 
 
-async def test_R_SUP_02_a_clock_resumed_while_its_timer_fired_is_not_left_paused(
+async def fire_between(
     harness: Harness,  # noqa: F811
-) -> None:
+    before_read: DeadlineV1,
+    after_read: DeadlineV1 | None,
+) -> NotifyService:
+    """The clock opened on Monday; its reminder fires on Thursday 09:00 while the clock's
+    ``before_read`` state (stored at 08:30) is handled before the fire reads the clock and
+    ``after_read`` (08:45) after that read, before the fire puts the timer back."""
     service = await harness.start(workers=False)
     await register_agencies(service)
     await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
     harness.clock.set(2026, 3, 5, 9, 0)  # the reminder, a working day before the due day
-
     held = HeldFireRead(service.watch.deadlines)
     service.watch.deadlines = held  # type: ignore[assignment]
     held.armed = True
     firing = asyncio.create_task(service.scheduler.run_once())
     await asyncio.wait_for(held.reached.wait(), 10)  # the reminder claimed, being fired
-    paused = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", DUE, "paused")])
-    await deliver(service, paused)
+    await deliver(service, step_event("r-1", local(2026, 3, 5, 8, 30), [before_read]))
     held.go.set()
-    await asyncio.wait_for(held.read.wait(), 10)  # the fire read the pause
-    resumed = step_event("r-1", local(2026, 3, 5, 8, 45), [clock_block("r-1", RESUMED_DUE)])
-    await deliver(service, resumed)
+    await asyncio.wait_for(held.read.wait(), 10)
+    if after_read is not None:
+        await deliver(service, step_event("r-1", local(2026, 3, 5, 8, 45), [after_read]))
     held.release.set()
     await asyncio.wait_for(firing, 10)
+    return service
 
+
+async def timers_of_the_clock(service: NotifyService) -> list[Any]:
+    return [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+
+
+async def test_R_SUP_02_a_clock_resumed_while_its_timer_fired_is_not_left_paused(
+    harness: Harness,  # noqa: F811
+) -> None:
+    paused, resumed = clock_block("r-1", DUE, "paused"), clock_block("r-1", RESUMED_DUE)
+    service = await fire_between(harness, paused, resumed)
     clock = await service.deadlines.get(KEY)
     assert clock is not None and (clock.state, clock.due) == ("open", RESUMED_DUE)
-    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
+    timers = await timers_of_the_clock(service)
     assert {(t["step"], t["state"]) for t in timers if t["state"] != "pending"} == set()
-    reminder = next(t for t in timers if t["kind"] == "deadline.remind" and t["step"] != "alert")
+    reminder = next(t for t in timers if t["step"] == "remind-1wd")
     assert reminder["due"] == RESUMED_DUE
 
 
@@ -91,26 +106,11 @@ async def test_R_SUP_02_a_timer_fired_during_a_pause_stays_paused_until_the_cloc
 ) -> None:
     """Just inside: a clock still paused when its timer fires keeps the timer paused (the
     resumption, handled later, moves it back to pending)."""
-    service = await harness.start(workers=False)
-    await register_agencies(service)
-    await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
-    harness.clock.set(2026, 3, 5, 9, 0)
-    held = HeldFireRead(service.watch.deadlines)
-    service.watch.deadlines = held  # type: ignore[assignment]
-    held.armed = True
-    firing = asyncio.create_task(service.scheduler.run_once())
-    await asyncio.wait_for(held.reached.wait(), 10)
-    paused = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", DUE, "paused")])
-    await deliver(service, paused)
-    held.go.set()
-    held.release.set()
-    await asyncio.wait_for(firing, 10)
-    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
-    assert {t["state"] for t in timers} == {"paused"}
+    service = await fire_between(harness, clock_block("r-1", DUE, "paused"), None)
+    assert {t["state"] for t in await timers_of_the_clock(service)} == {"paused"}
     resumed = step_event("r-1", local(2026, 3, 5, 10), [clock_block("r-1", RESUMED_DUE)])
     await deliver(service, resumed)
-    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
-    assert {t["state"] for t in timers} == {"pending"}
+    assert {t["state"] for t in await timers_of_the_clock(service)} == {"pending"}
 
 
 async def test_R_SUP_02_a_clock_moved_twice_while_its_timer_fired_reminds_by_the_last_move(
@@ -119,28 +119,10 @@ async def test_R_SUP_02_a_clock_moved_twice_while_its_timer_fired_reminds_by_the
     """The same with two moves: the fire read the first (a later due time) and put its timer
     back at that time; the second move (an earlier one) had passed the firing timer by, so the
     reminder came after the clock's due time (and was then skipped as too late)."""
-    service = await harness.start(workers=False)
-    await register_agencies(service)
-    await deliver(service, step_event("r-1", SENT, [clock_block("r-1", DUE)]))
-    harness.clock.set(2026, 3, 5, 9, 0)
-
-    held = HeldFireRead(service.watch.deadlines)
-    service.watch.deadlines = held  # type: ignore[assignment]
-    held.armed = True
-    firing = asyncio.create_task(service.scheduler.run_once())
-    await asyncio.wait_for(held.reached.wait(), 10)
-    later = step_event("r-1", local(2026, 3, 5, 8, 30), [clock_block("r-1", RESUMED_DUE)])
-    await deliver(service, later)
-    held.go.set()
-    await asyncio.wait_for(held.read.wait(), 10)  # the fire read the first move
     monday = local(2026, 3, 9, 23, 59, 59)
-    await deliver(
-        service, step_event("r-1", local(2026, 3, 5, 8, 45), [clock_block("r-1", monday)])
+    service = await fire_between(
+        harness, clock_block("r-1", RESUMED_DUE), clock_block("r-1", monday)
     )
-    held.release.set()
-    await asyncio.wait_for(firing, 10)
-
-    timers = [t for t in await service.timers.all() if t.get("deadline_key") == KEY]
-    reminder = next(t for t in timers if t["step"] == "remind-1wd")
+    reminder = next(t for t in await timers_of_the_clock(service) if t["step"] == "remind-1wd")
     assert (reminder["state"], reminder["due"]) == ("pending", monday)
     assert reminder["fire_at"] == local(2026, 3, 6, 9, 0)  # a working day before Monday
