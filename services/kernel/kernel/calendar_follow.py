@@ -64,11 +64,14 @@ class CalendarFollower:
         self.schedules = ScheduleReadModel(store)
         self.calendar = calendar
         self.rechecks = list(rechecks)
+        #: The revision installed per year: a handler that read an older one (before a newer
+        #: one was stored, while the consumer handled both at once) installs nothing.
+        self.installed: dict[int, int] = {}
 
     async def start(self) -> None:
         """Install the stored schedules, then recheck clocks whose years changed status."""
         for event in await self.schedules.all():
-            self.calendar.schedules.install(event.schedule())
+            self._install(event)
         await self._recheck(None)
 
     async def when_schedule_published_recheck_clocks(self, envelope: Envelope) -> None:
@@ -76,8 +79,18 @@ class CalendarFollower:
         await self.schedules.put(event)
         # The newest stored version wins, whatever order the events arrive in.
         newest = await self.schedules.get(event.year) or event
-        self.calendar.schedules.install(newest.schedule())
+        if not self._install(newest):
+            return  # a newer revision is installed; its own handler rechecks the clocks
         await self._recheck(event.year)
+
+    def _install(self, event: HolidayScheduleV1) -> bool:
+        """Install ``event``'s schedule unless a newer revision of its year is installed
+        (R-SUP-02: clocks are never computed again on a superseded notice)."""
+        if event.revision < self.installed.get(event.year, 0):
+            return False
+        self.installed[event.year] = event.revision
+        self.calendar.schedules.install(event.schedule())
+        return True
 
     async def _recheck(self, year: int | None) -> None:
         for recheck in self.rechecks:

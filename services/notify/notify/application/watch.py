@@ -220,7 +220,19 @@ class DeadlineWatch:
         if outcome == "released":
             return outcome
         await self.timers.finish(timer["_id"], owner, outcome, now)
+        if outcome == "paused":
+            await self._plan_again_unless(timer["deadline_key"], lambda c: c.state == "paused")
         return outcome
+
+    async def _plan_again_unless(
+        self, key: str, as_read: Callable[[WatchedDeadline], bool]
+    ) -> None:
+        """A timer being fired is not planned (a plan written meanwhile passes it by): once
+        the fire has put it back, a clock no longer ``as_read`` by the fire plans its timers
+        again from its current state (R-SUP-02)."""
+        current = await self.deadlines.get(key)
+        if current is not None and not as_read(current):
+            await self.reconcile(key)
 
     async def _fire_receipt(self, timer: Document) -> str:
         item = await self.inbox.get(timer["item_id"])
@@ -260,6 +272,7 @@ class DeadlineWatch:
                 return "cancelled"
             if fire_at > now:
                 await self.timers.release(timer["_id"], owner, fire_at, {"due": deadline.due})
+                await self._plan_again_unless(deadline.key, lambda c: c == deadline)
                 return "released"
         kind = timer["kind"]
         agency = deadline.responsible_agency_id

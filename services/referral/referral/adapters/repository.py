@@ -405,6 +405,11 @@ class WaitingDispatches:
             upsert=True,
         )
 
+    async def still_waiting(self, dispatch_id: str, waiting_for: list[str]) -> None:
+        """A parked dispatch waits for ``waiting_for`` now; nothing when it was released
+        meanwhile (drafted by another agency's registration: never parked anew)."""
+        await self._coll.update_one({"_id": dispatch_id}, {"$set": {"waiting_for": waiting_for}})
+
     async def waiting_for(self, agency_id: str) -> list[Envelope]:
         docs = await self._coll.find({"waiting_for": agency_id}, sort=[("_id", 1)], limit=1000)
         return [Envelope.from_document(d["envelope"]) for d in docs]

@@ -132,7 +132,9 @@ class ReferralReactions:
         event: DispatchReferred = envelope.payload(DispatchReferred)
         missing = await self._unknown_agencies(event)
         if missing:
-            await waiting.park(event.dispatch_id, envelope, missing)
+            # Parked already; when another registration drafted and released it meanwhile,
+            # parking it anew would list a drafted dispatch as stalled for ever.
+            await waiting.still_waiting(event.dispatch_id, missing)
             return
         try:
             await self._draft_dispatch(envelope)
