@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -26,7 +24,6 @@ from typing import Any, Final
 import httpx
 import pytest
 import strawberry
-import uvicorn
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
@@ -39,8 +36,8 @@ from liandong.gateway import (
     GatewayError,
     GatewayProcess,
     compose_supergraph,
-    free_port,
 )
+from liandong.testing.serving import ThreadServer
 
 # Each test, its fixtures' setup included, stays well under a minute.
 pytestmark = pytest.mark.timeout(60)
@@ -155,30 +152,14 @@ clash_schema = strawberry.federation.Schema(query=ClashQuery, federation_version
 # --- running the subgraphs ----------------------------------------------------------------
 
 
-class Subgraph:
+class Subgraph(ThreadServer):
     """A strawberry schema served by uvicorn in a thread of the test process."""
 
     def __init__(self, schema: strawberry.federation.Schema, path: str) -> None:
         app = FastAPI()
         app.include_router(GraphQLRouter(schema), prefix=path)
+        super().__init__(app, path=path, what="subgraph")
         self.schema = schema
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{path}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"subgraph at {self.url} did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def export_sdl(self, path: Path) -> Path:
         path.write_text(self.schema.as_str() + "\n", encoding="utf-8")

@@ -32,7 +32,6 @@ import httpx
 import jwt
 import pytest
 import strawberry
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -58,8 +57,8 @@ from liandong.gateway import (
     GatewayError,
     GatewayProcess,
     compose_supergraph,
-    free_port,
 )
+from liandong.testing.serving import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -167,7 +166,7 @@ schema = strawberry.federation.Schema(
 )
 
 
-class GuardedSubgraph:
+class GuardedSubgraph(ThreadServer):
     """The subgraph behind kernel's signature middleware (required), under uvicorn."""
 
     def __init__(self) -> None:
@@ -179,23 +178,7 @@ class GuardedSubgraph:
             return {"status": "ok"}
 
         app.add_middleware(GatewaySignatureMiddleware, secret=SECRET, required=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/graphql"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"subgraph at {self.url} did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().__init__(app, path="/graphql", what="subgraph")
 
 
 # --- fixtures ------------------------------------------------------------------------------
