@@ -65,6 +65,7 @@ from liandong.suite import build_suite, sdl_path
 from liandong.testing.processes import ServiceProcesses
 from liandong.testing.serving import LoopServer
 from tests.e2e.scenario import Gateway
+from tests.fixtures.settings import server_settings
 from tests.infra import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,15 +205,12 @@ def _production_env(
         # One movable clock for every process (kernel.clock); no file yet means the real time.
         "LIANDONG_TEST_CLOCK_FILE": str(tmp_path / "clock-offset"),
     }
-    settings = Settings(
+    settings = server_settings(
+        tmp_path,
+        unique_name,
+        mongo_server,
+        rabbitmq_server,
         district=production_district,
-        instance=unique_name,
-        exchange=f"{unique_name}.events",
-        data_dir=tmp_path,
-        store="mongo",
-        bus="rabbitmq",
-        mongo_url=mongo_server.url,
-        amqp_url=rabbitmq_server.url,
         test_clock_file=tmp_path / "clock-offset",
     )
     return env, settings

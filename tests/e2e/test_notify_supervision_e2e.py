@@ -25,7 +25,7 @@ from pydantic import Field
 
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload, new_envelope
-from kernel.settings import SERVICES, Settings
+from kernel.settings import SERVICES
 from kernel.wiring import build_deps, open_bus
 from liandong.cli import mint_token
 from liandong.suite import Service, Suite, build_service
@@ -33,6 +33,7 @@ from notify.bootstrap import bootstrap as bootstrap_notify
 from tests.e2e.conftest import serving_behind_gateway
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.fixtures.settings import embedded_settings
 
 CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(300)
@@ -85,13 +86,8 @@ class Live:
 
 @pytest.fixture
 async def live(tmp_path: Path, unique_name: str) -> AsyncIterator[Live]:
-    settings = Settings(
-        data_dir=tmp_path,
-        store="embedded",
-        bus="memory",
-        instance=unique_name,
-        district="fuyuan",
-        relay_interval_seconds=0.1,
+    settings = embedded_settings(
+        tmp_path, unique_name, district="fuyuan", relay_interval_seconds=0.1
     )
     clock = MovableClock(SENT)
     bus = open_bus(settings)
