@@ -117,6 +117,14 @@ mutation($id: ID!) {
   }
 }"""
 
+#: Acknowledge (签收) an inbox item.
+ACK = """
+mutation($id: ID!) {
+  acknowledgeInboxItem(id: $id) {
+    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
+  }
+}"""
+
 MATERIAL = """
 mutation($id: ID!, $input: MaterialInput!) {
   addReferralMaterial(id: $id, input: $input) {

@@ -17,7 +17,7 @@ import pytest
 from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
 
 pytestmark = pytest.mark.timeout(900)
@@ -70,9 +70,6 @@ query($id: ID!) {
 }"""
 MY_INBOX = """
 query { myInbox(first: 50) { edges { node { id kind subjectId title body dueAt } } } }"""
-ACK = """
-mutation($id: ID!) { acknowledgeInboxItem(id: $id) {
-  __typename ... on InboxItem { id readAt } ... on UserError { code message field } } }"""
 WORK_QUEUE = """
 query { agency(id: "fy-market") { workQueue(first: 50, filter: {subjectTypes: ["Referral"]}) {
   edges { node { kind subjectId due state } } } } }"""

@@ -30,19 +30,13 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
 from tests.e2e.conftest import _drop_everything, running_production
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import ACK, Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
 
 INBOX = """
 query { myInbox(first: 100) {
   edges { node { id kind title body subjectId dueAt urgent readAt audience } }
 } }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 DEADLINES = "deadlines { kind responsibleAgencyId due state }"
 ERROR = "... on UserError { code message field }"
 NOTIFY_ON_SITE = (

@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
@@ -242,12 +242,6 @@ DISPUTE_STEP = """
 query($id: ID!) { dispute(id: $id) { currentStep { number due decidedBy { id } } } }"""
 INBOX = """
 query { myInbox(first: 100) { edges { node { id kind title subjectId dueAt readAt } } } }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 
 
 async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any] | None:

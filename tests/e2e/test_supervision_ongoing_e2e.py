@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DRAFT, _mutate, _notice, _sent_referral
@@ -32,12 +32,6 @@ mutation($id: ID!, $answer: String!) {
     __typename
     ... on Referral { id deadlines { kind state due } supervisions { due answer answeredAt } }
     ... on UserError { code message field }
-  }
-}"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
   }
 }"""
 ITEM = """
