@@ -24,6 +24,7 @@ from coordination.domain.cooperation import (
     meet,
     put_clock,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
@@ -330,10 +331,7 @@ def request_assistance(
     """R-AST-01: a request letter naming the matters — or, in an emergency, a phone call
     first, with the letter due later (``letter_clock``)."""
     require_agency(actor, requester_id, "an agency asks for assistance in its own name")
-    if requester_id == helper_id:
-        raise ValidationFailed(
-            "an agency cannot ask itself for assistance", field="helperId", code="SELF_ADDRESSED"
-        )
+    require_other(requester_id, helper_id, "an agency cannot ask itself for assistance", "helperId")
     named = tuple(dict.fromkeys(m.strip() for m in matters if m.strip()))
     if not named:
         raise ValidationFailed(

@@ -15,7 +15,16 @@ from typing import Any
 from coordination.domain.dispute import Actor
 from coordination.domain.errors import Forbidden, ValidationFailed
 
-__all__ = ["Actor", "Clock", "Transition", "meet", "put_clock", "require_text"]
+__all__ = [
+    "Actor",
+    "Clock",
+    "Transition",
+    "meet",
+    "put_clock",
+    "require_agency",
+    "require_other",
+    "require_text",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,13 @@ def require_text(value: str | None, message: str, field: str) -> str:
     if not text:
         raise ValidationFailed(message, field=field, code="REQUIRED")
     return text
+
+
+def require_other(agency_id: str, other_id: str, message: str, field: str) -> None:
+    """An act an agency addresses to another: to itself it is ValidationFailed naming
+    ``field`` (SELF_ADDRESSED)."""
+    if agency_id == other_id:
+        raise ValidationFailed(message, field=field, code="SELF_ADDRESSED")
 
 
 def require_agency(actor: Actor, agency_id: str, message: str) -> None:

@@ -22,6 +22,7 @@ from coordination.domain.cooperation import (
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
@@ -213,10 +214,7 @@ def ask(
 ) -> InformationQuery:
     """R-INF-01: an agency asks another for information; the answer clock starts."""
     require_agency(actor, requester_id, "an agency asks in its own name")
-    if requester_id == holder_id:
-        raise ValidationFailed(
-            "an agency does not query itself", field="holderId", code="SELF_ADDRESSED"
-        )
+    require_other(requester_id, holder_id, "an agency does not query itself", "holderId")
     s = require_text(subject, "say what information is asked for", "subject")
     p = require_text(purpose, "say what the information is needed for", "purpose")
     return InformationQuery(

@@ -23,9 +23,10 @@ from coordination.domain.cooperation import (
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
-from coordination.domain.errors import InvalidState, ValidationFailed
+from coordination.domain.errors import InvalidState
 
 DECIDE = "joint_ruling.decide"
 
@@ -130,12 +131,12 @@ def start_joint_ruling(
     at: datetime,
 ) -> JointRuling:
     require_agency(actor, platform_id, "the platform starts a joint ruling in its own name")
-    if responsible_agency_id == platform_id:
-        raise ValidationFailed(
-            "the platform does not rule on itself",
-            field="responsibleAgencyId",
-            code="SELF_ADDRESSED",
-        )
+    require_other(
+        platform_id,
+        responsible_agency_id,
+        "the platform does not rule on itself",
+        "responsibleAgencyId",
+    )
     text = require_text(failure, "state what was not carried out (落实不力或拒不落实)", "failure")
     participants = tuple(
         dict.fromkeys(

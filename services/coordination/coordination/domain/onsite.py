@@ -27,6 +27,7 @@ from coordination.domain.cooperation import (
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import InvalidState, ValidationFailed
@@ -250,10 +251,7 @@ def notify_on_site(
 ) -> OnSiteRequest:
     """R-REF-15: the notice that starts the receiver's immediate clock."""
     require_agency(actor, notifier_id, "an agency gives notice in its own name")
-    if notifier_id == receiver_id:
-        raise ValidationFailed(
-            "an agency does not notify itself", field="receiverId", code="SELF_ADDRESSED"
-        )
+    require_other(notifier_id, receiver_id, "an agency does not notify itself", "receiverId")
     text = require_text(description, "describe the case or hazard", "description")
     where = require_text(place, "name the place staff are to go to", "place")
     return OnSiteRequest(
