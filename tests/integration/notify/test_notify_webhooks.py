@@ -32,7 +32,7 @@ from notify.domain.webhooks import RetryPolicy, verify
 from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
-from .test_notify_watch import ReferralSent, deliver, eventually
+from .test_notify_watch import ReferralSent, deliver, eventually, referral_sent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -124,14 +124,7 @@ async def start_notify(settings: Settings, retry: RetryPolicy) -> NotifyService:
 
 
 def sent(rid: str, receiver: str, matter: str = "330217001") -> Envelope:
-    payload = ReferralSent(
-        referral_id=rid,
-        sender_id="fy-market",
-        receiver_id=receiver,
-        title=f"案件{rid}",
-        sent_at=datetime.now(UTC),
-    )
-    env = new_envelope(payload, district="fuyuan", service="referral", subject=rid)
+    env = referral_sent(rid, receiver)
     # matter_code is part of the real referral.sent.v1; the test payload adds it to the data.
     return env.model_copy(update={"data": {**env.data, "matter_code": matter}})
 
