@@ -136,13 +136,20 @@ class Clock:
 
 
 class Service:
-    """The referral service's handlers on a store, with a clock the test moves."""
+    """The referral service's handlers on a store, with a clock the test moves (from
+    ``start``) in ``district``."""
 
     def __init__(
-        self, store: DocumentStore, policy: DistrictPolicy, keys_dir: Path | None = None
+        self,
+        store: DocumentStore,
+        policy: DistrictPolicy,
+        keys_dir: Path | None = None,
+        *,
+        district: str = DISTRICT,
+        start: datetime = START,
     ) -> None:
         self.store = store
-        self.clock = Clock(START)
+        self.clock = Clock(start)
         self.referrals = ReferralRepository(store)
         self.complaints = ComplaintRepository(store)
         self.agencies = AgencyDirectory(store)
@@ -152,7 +159,7 @@ class Service:
             self.agencies,
             policy,
             policy.working_calendar(),
-            DISTRICT,
+            district,
             self.clock,
             catalogue=self.catalogue,
             complaints=self.complaints,
