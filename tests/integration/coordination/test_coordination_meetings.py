@@ -39,7 +39,14 @@ from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
+from tests.fixtures.coordination import (
+    NOW,
+    StoredDocs,
+    caller,
+    ensure_indexes,
+    seeded_agencies,
+    unchanged,
+)
 
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
 MARKET = caller("p-m", "fy-market", ("leader",))
@@ -58,12 +65,10 @@ class World:
     now: list[datetime]
 
     async def raw(self, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection("meetings").find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
+        return await StoredDocs(self.store).raw("meetings", doc_id)
 
     async def events(self, doc_id: str) -> list[dict[str, Any]]:
-        return list((await self.raw(doc_id)).get("outbox", []))
+        return await StoredDocs(self.store).outbox("meetings", doc_id)
 
 
 @pytest.fixture
@@ -81,11 +86,7 @@ async def world(store: DocumentStore) -> World:
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
     """``call`` fails with a DomainError and leaves the meeting exactly as it was."""
-    before = await w.raw(doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(doc_id) == before
-    return exc.value
+    return await unchanged(lambda: w.raw(doc_id), call)
 
 
 def _notice(**over: Any) -> ScheduleMeeting:
