@@ -79,7 +79,8 @@ async def test_R_GRD_01_dispatch_codes_name_the_team_rule_that_refused(
     (the team that returned it is not sent it again; the township's own centre is),
     DISPATCHED_TO_ANOTHER_TEAM (a former team no longer acts on it; the current team does)."""
     g = graph
-    assert_accepted(await answer(g, GOV, REGISTER_UNIT, input=RESIDENT_UNIT_INPUT), "Agency")
+    unit = RESIDENT_UNIT_INPUT
+    assert_accepted(await answer(g, GOV, REGISTER_UNIT, input=unit), "Agency")
     report = {
         "platformId": "fy-hancong",
         "source": "GRID_MEMBER",
