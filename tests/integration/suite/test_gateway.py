@@ -38,19 +38,13 @@ from liandong.gateway import (
     compose_supergraph,
 )
 from liandong.testing.serving import ThreadServer
+from tests.fixtures.gateway import request_header
 
 # Each test, its fixtures' setup included, stays well under a minute.
 pytestmark = pytest.mark.timeout(60)
 
 # Strawberry's default federation version (2.11) is newer than the composer accepts.
 FEDERATION_VERSION: Final = "2.9"
-
-
-def _header(info: Info, name: str) -> str | None:
-    # Over HTTP the context's request is a Starlette Request; over WebSocket it is the
-    # WebSocket, whose headers are those of the upgrade request. Both have `.headers`.
-    value = info.context["request"].headers.get(name)
-    return None if value is None else str(value)
 
 
 # --- subgraph "things": owns Thing, streams a subscription -----------------------------
@@ -84,7 +78,7 @@ class ThingsSubscription:
     @strawberry.subscription
     async def caller(self, info: Info) -> AsyncGenerator[str, None]:
         # What the subgraph saw on the gateway's WebSocket to it.
-        yield f"{_header(info, 'authorization')}|{_header(info, 'x-correlation-id')}"
+        yield f"{request_header(info, 'authorization')}|{request_header(info, 'x-correlation-id')}"
 
 
 things_schema = strawberry.federation.Schema(
@@ -103,11 +97,11 @@ class EchoThing:
 
     @strawberry.field
     def authorization(self, info: Info) -> str | None:
-        return _header(info, "authorization")
+        return request_header(info, "authorization")
 
     @strawberry.field
     def correlation_id(self, info: Info) -> str | None:
-        return _header(info, "x-correlation-id")
+        return request_header(info, "x-correlation-id")
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> EchoThing:

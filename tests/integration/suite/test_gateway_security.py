@@ -59,6 +59,7 @@ from liandong.gateway import (
     compose_supergraph,
 )
 from liandong.testing.serving import ThreadServer
+from tests.fixtures.gateway import request_header
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -79,11 +80,6 @@ LIMITS: Final = {
 
 
 # --- the subgraph --------------------------------------------------------------------------
-
-
-def _header(info: Info, name: str) -> str | None:
-    value = info.context["request"].headers.get(name)
-    return None if value is None else str(value)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -126,7 +122,7 @@ class Query:
 
     @strawberry.field
     def caller(self, info: Info) -> str | None:
-        return _header(info, "authorization")
+        return request_header(info, "authorization")
 
     @strawberry.field
     def echo(self, text: str, number: float, count: int, filter: Filter | None = None) -> str:
