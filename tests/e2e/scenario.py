@@ -86,6 +86,13 @@ class Gateway:
         return body
 
 
+def data_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` of a GraphQL answer that has no errors."""
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
 async def eventually(
     check: Callable[[], Awaitable[Any]], *, within: float = 30, what: str = "condition"
 ) -> Any:
