@@ -20,6 +20,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     put_clock,
@@ -86,7 +87,7 @@ class ResultReport:
 
 
 @dataclass(frozen=True)
-class AssistanceRequest:
+class AssistanceRequest(RecordsTransitions):
     id: str
     requester_id: str
     helper_id: str
@@ -106,14 +107,6 @@ class AssistanceRequest:
     clocks: tuple[Clock, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: AssistanceStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def send_letter(self, letter_number: str, *, actor: Actor, at: datetime) -> AssistanceRequest:
         """R-AST-01: the written letter that follows an emergency phone request."""

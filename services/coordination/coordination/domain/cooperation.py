@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from coordination.domain.dispute import Actor
@@ -18,6 +19,7 @@ from coordination.domain.errors import Forbidden, ValidationFailed
 __all__ = [
     "Actor",
     "Clock",
+    "RecordsTransitions",
     "Transition",
     "meet",
     "put_clock",
@@ -53,6 +55,22 @@ class Transition:
     before: str | None
     after: str
     note: str = ""
+
+
+class RecordsTransitions:
+    """What an aggregate with a ``status`` and an append-only ``history`` of transitions
+    shares: the history with one more transition, from the current status to ``after``."""
+
+    status: StrEnum
+    history: tuple[Transition, ...]
+
+    def _record(
+        self, action: str, actor: Actor, at: datetime, after: StrEnum, note: str = ""
+    ) -> tuple[Transition, ...]:
+        t = Transition(
+            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
+        )
+        return (*self.history, t)
 
 
 def put_clock(clocks: tuple[Clock, ...], clock: Clock) -> tuple[Clock, ...]:

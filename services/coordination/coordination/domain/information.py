@@ -19,6 +19,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
@@ -66,7 +67,7 @@ class QueryDecline:
 
 
 @dataclass(frozen=True)
-class InformationQuery:
+class InformationQuery(RecordsTransitions):
     id: str
     requester_id: str
     holder_id: str
@@ -84,14 +85,6 @@ class InformationQuery:
     @property
     def parties(self) -> tuple[str, str]:
         return (self.requester_id, self.holder_id)
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: QueryStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def _require_asked(self) -> None:
         if self.status is not QueryStatus.ASKED:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
@@ -52,7 +53,7 @@ class CluesTransfer:
 
 
 @dataclass(frozen=True)
-class JointRuling:
+class JointRuling(RecordsTransitions):
     id: str
     platform_id: str
     responsible_agency_id: str
@@ -70,14 +71,6 @@ class JointRuling:
     clocks: tuple[Clock, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: JointRulingStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def rule(self, *, decision: str, basis: str, actor: Actor, at: datetime) -> JointRuling:
         require_agency(actor, self.platform_id, "the platform that started it rules")

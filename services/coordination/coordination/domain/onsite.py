@@ -24,6 +24,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
@@ -69,7 +70,7 @@ class GovernmentReport:
 
 
 @dataclass(frozen=True)
-class OnSiteRequest:
+class OnSiteRequest(RecordsTransitions):
     id: str
     notifier_id: str
     receiver_id: str
@@ -106,14 +107,6 @@ class OnSiteRequest:
         the open clock says that)."""
         acted = self.acted_at
         return acted is not None and acted > self.dispatch_clock.due
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: OnSiteStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def dispatch_staff(
         self, staff: tuple[str, ...], *, actor: Actor, at: datetime
