@@ -19,10 +19,13 @@ from kernel.clock import Clock, system_clock
 from liandong.testing.drafts import draft_input, upload_material
 
 __all__ = [
+    "ACK",
     "DRAFT",
     "MATERIAL",
     "STEP",
     "Gateway",
+    "answer_of",
+    "data_of",
     "draft_input",
     "eventually",
     "run_slice",
@@ -91,6 +94,12 @@ def data_of(body: dict[str, Any]) -> dict[str, Any]:
     assert "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
+
+
+async def answer_of(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
+    """Run ``query`` as ``token``'s holder and return the root ``field`` of its data (the
+    answer must have no errors)."""
+    return data_of(await gw.query(token, query, variables))[field]
 
 
 async def eventually(

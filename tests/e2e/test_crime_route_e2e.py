@@ -18,6 +18,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
 from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
+from tests.e2e.scenario import answer_of as _do
 from tests.e2e.stalls import assert_no_stalls
 
 pytestmark = pytest.mark.timeout(900)
@@ -77,12 +78,6 @@ RECORD = """
 query($f: ProcessRecordFilter) {
   processRecord(filter: $f, first: 100) { edges { node { type subject } } }
 }"""
-
-
-async def _do(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 def _clock(r: dict[str, Any], kind: str) -> dict[str, Any]:

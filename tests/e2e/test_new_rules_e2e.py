@@ -31,6 +31,7 @@ from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
 from tests.e2e.conftest import _drop_everything, running_production
 from tests.e2e.scenario import ACK, Gateway, eventually
+from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
 INBOX = """
@@ -160,12 +161,6 @@ async def _urgent_referral(gw: Gateway) -> str:
         body = await gw.query(token, STEP % step, {"id": rid})
         assert body["data"][step]["__typename"] == "Referral", body
     return rid
-
-
-async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][field]
 
 
 async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
+from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
@@ -80,12 +81,6 @@ def _material(kind: str, name: str, media: str) -> dict[str, Any]:
         "size": 4096,
         "sha256": hashlib.sha256(name.encode()).hexdigest(),
     }
-
-
-async def _mutate(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 async def _status(gw: Gateway, token: str, rid: str) -> str:
