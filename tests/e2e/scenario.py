@@ -28,6 +28,7 @@ __all__ = [
     "data_of",
     "draft_input",
     "eventually",
+    "inbox_item",
     "run_slice",
     "subscription_events",
 ]
@@ -100,6 +101,18 @@ async def answer_of(gw: Gateway, token: str, query: str, field: str, **variables
     """Run ``query`` as ``token``'s holder and return the root ``field`` of its data (the
     answer must have no errors)."""
     return data_of(await gw.query(token, query, variables))[field]
+
+
+async def inbox_item(
+    gw: Gateway, token: str, query: str, kind: str, subject: str
+) -> dict[str, Any] | None:
+    """The caller's agency's inbox item of ``kind`` about ``subject`` in the answer to
+    ``query`` (a ``myInbox`` query), or None while it is not there."""
+    body = await gw.query(token, query)
+    for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
+        if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
+            return dict(edge["node"])
+    return None
 
 
 async def eventually(

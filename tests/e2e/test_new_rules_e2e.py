@@ -30,7 +30,7 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
 from tests.e2e.conftest import _drop_everything, running_production
-from tests.e2e.scenario import ACK, Gateway, eventually
+from tests.e2e.scenario import ACK, Gateway, eventually, inbox_item
 from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
@@ -167,11 +167,7 @@ async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str,
     """The caller's agency's inbox item of ``kind`` about ``subject``, once notify filed it."""
 
     async def find() -> dict[str, Any] | None:
-        body = await gw.query(token, INBOX)
-        for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-            if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
-                return dict(edge["node"])
-        return None
+        return await inbox_item(gw, token, INBOX, kind, subject)
 
     found: dict[str, Any] = await eventually(find, what=f"{kind} in the inbox")
     return found

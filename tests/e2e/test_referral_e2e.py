@@ -8,7 +8,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually, inbox_item
 from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
@@ -241,11 +241,7 @@ query { myInbox(first: 100) { edges { node { id kind title subjectId dueAt readA
 
 async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any] | None:
     """The caller's agency's inbox item of ``kind`` about ``subject``, once it is there."""
-    body = await gw.query(token, INBOX)
-    for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-        if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
-            return dict(edge["node"])
-    return None
+    return await inbox_item(gw, token, INBOX, kind, subject)
 
 
 REFERRAL_DISPUTES = "query($id: ID!) { referral(id: $id) { id disputes { id status } } }"
