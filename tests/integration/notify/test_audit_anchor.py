@@ -28,6 +28,7 @@ from notify.adapters.checkpoint_key import load_signer
 from notify.adapters.record import RecordRepository, _to_document
 from notify.application.checkpoints import RecordCheckpoints
 from notify.domain.record import RecordEntry, chained
+from tests.fixtures.clock import MovableClock
 from tests.fixtures.records import numbered_entry
 from tests.fixtures.settings import embedded_settings
 
@@ -40,12 +41,9 @@ def _entry(n: int) -> RecordEntry:
     return numbered_entry(n, start=T0, district=DISTRICT, data=data)
 
 
-class Clock:
+class Clock(MovableClock):
     def __init__(self) -> None:
-        self.now = T0 + timedelta(hours=1)
-
-    def __call__(self) -> datetime:
-        return self.now
+        super().__init__(T0 + timedelta(hours=1))
 
 
 async def _district(settings: Settings, entries: int) -> list[RecordEntry]:

@@ -27,6 +27,7 @@ from kernel.settings import Settings
 from kernel.wiring import build_deps
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
+from tests.fixtures.clock import MovableClock
 from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
@@ -34,15 +35,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(120)
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=CHINA)  # type: ignore[misc]
+FakeClock = MovableClock
 
 
 class ReferralStep(EventPayload):

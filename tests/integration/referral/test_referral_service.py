@@ -72,6 +72,7 @@ from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
 from referral.domain.errors import MaterialContentMissing
 from referral.domain.model import AgencyRef, CrimeStage, Material, Referral, Status
+from tests.fixtures.clock import MovableClock
 
 DISTRICT = "fuyuan"
 MATTER = "330217001"  # 无证经营 (illustrative code)
@@ -127,12 +128,7 @@ GOV = person("fy-gov", "government")
 POLICE = person("fy-police", "clerk")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+Clock = MovableClock
 
 
 class Service:
