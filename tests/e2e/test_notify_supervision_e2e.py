@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from pydantic import Field
 
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload, new_envelope
+from kernel.envelope import new_envelope
 from kernel.settings import SERVICES
 from kernel.wiring import build_deps, open_bus
 from liandong.cli import mint_token
@@ -33,6 +33,7 @@ from notify.bootstrap import bootstrap as bootstrap_notify
 from tests.e2e.conftest import serving_behind_gateway
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_notify_live_inbox import ReferralSentV1 as SentV1
 from tests.fixtures.settings import embedded_settings
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -56,19 +57,9 @@ class MovableClock:
         return self.now.astimezone(UTC)
 
 
-class ReferralSentV1(EventPayload):
+class ReferralSentV1(SentV1):
     """The fields of the referral service's contract that notify reads, with its clocks."""
 
-    event_type = "referral.sent.v1"
-    referral_id: str
-    sender_id: str
-    receiver_id: str
-    matter_code: str
-    title: str
-    urgent: bool
-    sent_at: datetime
-    accept_due: datetime | None = None
-    actor_id: str
     actor_agency_id: str
     state_before: str = "APPROVED"
     state_after: str = "SENT"
