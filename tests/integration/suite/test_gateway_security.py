@@ -23,16 +23,13 @@ import json
 import threading
 import time
 from collections.abc import AsyncGenerator, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
-import jwt
 import pytest
 import strawberry
-from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from pydantic import SecretStr
 from strawberry.fastapi import GraphQLRouter
@@ -60,6 +57,9 @@ from liandong.gateway import (
 )
 from liandong.testing.serving import ThreadServer
 from tests.fixtures.gateway import request_header
+from tests.fixtures.tokens import b64url as _b64
+from tests.fixtures.tokens import sign_es256 as _sign_token
+from tests.fixtures.tokens import valid_claims
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -243,31 +243,11 @@ def production(
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _b64(data: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
 def _claims(**overrides: object) -> dict[str, object]:
-    now = int(datetime.now(UTC).timestamp())
-    claims: dict[str, object] = {
-        **P.claims(),
-        "iss": "liandong",
-        "aud": "liandong",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    for name, value in overrides.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return claims
-
-
-def _sign_token(keys: DevKeys, claims: dict[str, object], **header: object) -> str:
-    key = serialization.load_pem_private_key(keys.private_key_file.read_bytes(), password=None)
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": keys.kid, **header})  # type: ignore[arg-type]
+    """A valid token's claims for P; an override of None leaves that claim out."""
+    drop = [name for name, value in overrides.items() if value is None]
+    kept = {name: value for name, value in overrides.items() if value is not None}
+    return valid_claims(P, drop=drop, **kept)
 
 
 def _post(url: str, body: object, token: str | None = None, **headers: str) -> tuple[int, Any]:
