@@ -47,6 +47,7 @@ from tests.fixtures.coordination import (
     seeded_agencies,
     unchanged,
 )
+from tests.fixtures.pdf import pdftotext
 
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
 MARKET = caller("p-m", "fy-market", ("leader",))
@@ -108,10 +109,7 @@ def _pdf_text(tmp_path: Path, name: str, pdf: bytes) -> str:
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
     assert "(A4)" in info.stdout
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return "".join(text.split())
+    return "".join(pdftotext(path).split())
 
 
 async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(
