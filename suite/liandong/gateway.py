@@ -127,17 +127,7 @@ def compose_supergraph(
         if not sdl_path.is_file():
             raise FileNotFoundError(f"SDL file of subgraph {name} not found: {sdl_path}")
         args += ["--subgraph", f"{name}={sdl_path.resolve()}", "--url", f"{name}={url}"]
-    try:
-        completed = subprocess.run(
-            args,
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GatewayError(f"composition did not finish within {timeout:.0f}s") from exc
+    completed = _run_node(args, directory, timeout, "composition")
     report = completed.stderr.strip()
     if completed.returncode == 1:
         errors = [line[4:] for line in report.splitlines() if line.startswith("  - ")]
@@ -148,22 +138,26 @@ def compose_supergraph(
     return out
 
 
+def _run_node(
+    args: list[str], directory: Path, timeout: float, what: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a node script of the gateway package in ``directory``, its output captured; over
+    ``timeout`` seconds is a GatewayError naming ``what``."""
+    try:
+        return subprocess.run(
+            args, cwd=directory, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise GatewayError(f"{what} did not finish within {timeout:.0f}s") from exc
+
+
 def api_schema(supergraph: Path, *, timeout: float = 120.0) -> str:
     """The public API schema the gateway serves from ``supergraph`` (no federation
     internals, sorted): what ``gateway/api.graphql`` commits for client code generation."""
     directory = gateway_dir()
     ensure_gateway_installed(directory)
-    try:
-        completed = subprocess.run(
-            [_node(), str(directory / "api-schema.mjs"), str(supergraph.resolve())],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise GatewayError(f"api-schema.mjs did not finish within {timeout:.0f}s") from exc
+    args = [_node(), str(directory / "api-schema.mjs"), str(supergraph.resolve())]
+    completed = _run_node(args, directory, timeout, "api-schema.mjs")
     if completed.returncode != 0:
         raise GatewayError(
             f"api-schema.mjs failed (exit {completed.returncode}): {completed.stderr.strip()}"

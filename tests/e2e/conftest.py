@@ -55,7 +55,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from kernel.auth import ensure_dev_keys
 from kernel.clock import clock_from_settings
@@ -64,7 +63,9 @@ from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
 from liandong.suite import build_suite, sdl_path
 from liandong.testing.processes import ServiceProcesses
+from liandong.testing.serving import LoopServer
 from tests.e2e.scenario import Gateway
+from tests.fixtures.settings import server_settings
 from tests.infra import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +92,21 @@ def start_gateway(
         "LIANDONG_GATEWAY_HMAC_SECRET": E2E_GATEWAY_HMAC_SECRET,
     }
     return GatewayProcess(supergraph=supergraph, log_dir=run_dir, env=env).start()
+
+
+@asynccontextmanager
+async def serving_behind_gateway(
+    app: Any, run_dir: Path
+) -> AsyncIterator[tuple[str, GatewayProcess]]:
+    """The suite's ``app`` served in this event loop on a free port, and the gateway started
+    in front of its subgraphs; yields the app's base URL and the gateway, both stopped after."""
+    async with LoopServer(app, what="the suite") as server:
+        urls: dict[str, str] = {name: f"{server.url}/{name}/graphql" for name in SERVICES}
+        gateway = await asyncio.to_thread(start_gateway, urls, run_dir)
+        try:
+            yield server.url, gateway
+        finally:
+            await asyncio.to_thread(gateway.stop)
 
 
 @dataclass
@@ -121,22 +137,8 @@ async def serving_embedded_suite(
         **more_settings,
     )
     built = await build_suite(settings, seed_demo=True)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(built.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
-    urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in SERVICES}
-    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-    try:
-        yield EmbeddedSuite(settings, built, f"http://127.0.0.1:{port}", gateway.url)
-    finally:
-        await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
+    async with serving_behind_gateway(built.create_app(), tmp_path / "run") as (base, gateway):
+        yield EmbeddedSuite(settings, built, base, gateway.url)
 
 
 @pytest.fixture
@@ -203,15 +205,12 @@ def _production_env(
         # One movable clock for every process (kernel.clock); no file yet means the real time.
         "LIANDONG_TEST_CLOCK_FILE": str(tmp_path / "clock-offset"),
     }
-    settings = Settings(
+    settings = server_settings(
+        tmp_path,
+        unique_name,
+        mongo_server,
+        rabbitmq_server,
         district=production_district,
-        instance=unique_name,
-        exchange=f"{unique_name}.events",
-        data_dir=tmp_path,
-        store="mongo",
-        bus="rabbitmq",
-        mongo_url=mongo_server.url,
-        amqp_url=rabbitmq_server.url,
         test_clock_file=tmp_path / "clock-offset",
     )
     return env, settings

@@ -19,12 +19,16 @@ from kernel.clock import Clock, system_clock
 from liandong.testing.drafts import draft_input, upload_material
 
 __all__ = [
+    "ACK",
     "DRAFT",
     "MATERIAL",
     "STEP",
     "Gateway",
+    "answer_of",
+    "data_of",
     "draft_input",
     "eventually",
+    "inbox_item",
     "run_slice",
     "subscription_events",
 ]
@@ -86,6 +90,31 @@ class Gateway:
         return body
 
 
+def data_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``data`` of a GraphQL answer that has no errors."""
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def answer_of(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
+    """Run ``query`` as ``token``'s holder and return the root ``field`` of its data (the
+    answer must have no errors)."""
+    return data_of(await gw.query(token, query, variables))[field]
+
+
+async def inbox_item(
+    gw: Gateway, token: str, query: str, kind: str, subject: str
+) -> dict[str, Any] | None:
+    """The caller's agency's inbox item of ``kind`` about ``subject`` in the answer to
+    ``query`` (a ``myInbox`` query), or None while it is not there."""
+    body = await gw.query(token, query)
+    for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
+        if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
+            return dict(edge["node"])
+    return None
+
+
 async def eventually(
     check: Callable[[], Awaitable[Any]], *, within: float = 30, what: str = "condition"
 ) -> Any:
@@ -114,6 +143,14 @@ mutation($id: ID!) {
     __typename
     ... on Referral { id status }
     ... on UserError { code message field }
+  }
+}"""
+
+#: Acknowledge (签收) an inbox item.
+ACK = """
+mutation($id: ID!) {
+  acknowledgeInboxItem(id: $id) {
+    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
   }
 }"""
 

@@ -31,6 +31,7 @@ from tests.e2e.scenario import STEP as REFERRAL_STEP
 from tests.e2e.scenario import Gateway, eventually, subscription_events
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_new_rules_e2e import _mutate, _notice, _sign
+from tests.fixtures.coordination import RESIDENT_UNIT, RESIDENT_UNIT_INPUT
 
 ERROR = "... on UserError { code message field }"
 FIELDS = (
@@ -92,7 +93,7 @@ COMPLETE = (
 )
 LIVE = 'subscription { dispatchChanged(platformId: "fy-hancong") { id state teamId } }'
 
-UNIT = "fy-hancong-market"
+UNIT = RESIDENT_UNIT
 PHOTO = b"\xff\xd8\xff\xe0" + b"JFIF photo of the scene " * 400
 
 
@@ -101,20 +102,7 @@ async def register_unit(gw: Gateway, government: str) -> None:
     (once coordination has seeded both)."""
 
     async def registered() -> dict[str, Any] | None:
-        body = await gw.query(
-            government,
-            REGISTER,
-            {
-                "input": {
-                    "id": UNIT,
-                    "name": "寒葱沟市场监管所",
-                    "kind": "RESIDENT_UNIT",
-                    "commandedById": "fy-hancong",
-                    "guidedById": "fy-market",
-                    "liaisons": [{"name": "王所长", "phone": "0454-5430199"}],
-                }
-            },
-        )
+        body = await gw.query(government, REGISTER, {"input": RESIDENT_UNIT_INPUT})
         got = (body.get("data") or {}).get("registerAgency") or {}
         return got if got.get("__typename") == "Agency" else None
 

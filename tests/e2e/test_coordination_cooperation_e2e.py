@@ -6,9 +6,8 @@ access logged (R-INF-01: a fee refused)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.e2e.scenario import Gateway
+from tests.e2e.scenario import data_of as _data
 from tests.e2e.stalls import assert_no_stalls
 
 AST = """
@@ -77,12 +76,6 @@ query($a: ID!, $t: ID!, $q: ID!) {
 REFUSALS = """
 query { assistanceRefusals(helperId: "fy-housing") { edges { node { id } } } }
 """
-
-
-def _data(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_R_AST_01_R_TEC_01_R_TEC_02_R_INF_01_cooperation_through_the_gateway_embedded(

@@ -5,9 +5,8 @@ routing rule and the jurisdiction query now answers by the rule (R-CAT-01…04, 
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.e2e.scenario import Gateway
+from tests.e2e.scenario import data_of as _data
 from tests.e2e.stalls import assert_no_stalls
 
 DEFINE = """
@@ -51,12 +50,6 @@ query($code: String!) {
   }
   catalogueEntries(first: 50) { edges { node { code } } }
 }"""
-
-
-def _data(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_R_CAT_01_R_DSP_03_entry_dispute_ruling_changes_the_jurisdiction_answer_embedded(

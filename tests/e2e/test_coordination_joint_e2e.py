@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.e2e.scenario import Gateway
+from tests.e2e.scenario import data_of as _data
 from tests.e2e.stalls import assert_no_stalls
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -76,12 +77,6 @@ PLAN = {  # every section but "steps"
     "jointMethod": "联合检查、信息共享",
     "safeguards": "车辆、执法记录仪",
 }
-
-
-def _data(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_R_JNT_01_to_05_joint_operation_through_the_gateway_embedded(

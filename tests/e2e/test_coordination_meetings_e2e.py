@@ -22,6 +22,7 @@ import pytest
 from kernel.settings import Settings
 from tests.e2e.conftest import running_production, serving_embedded_suite
 from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import answer_of as _call
 from tests.e2e.stalls import assert_no_stalls
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -100,12 +101,6 @@ async def production_suite(
 ) -> AsyncIterator[Suite]:
     async with production_meetings_suite(tmp_path, production_env) as suite:
         yield suite
-
-
-async def _call(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 def in_weeks(gw: Gateway, n: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_referral_e2e import (
     ACCEPT,
@@ -30,12 +30,6 @@ mutation($id: ID!, $to: ID!, $reasons: String!) {
     __typename
     ... on Referral { id status receiver { id } deadlines { kind state due } }
     ... on UserError { code message field }
-  }
-}"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
   }
 }"""
 JUSTICE = "cq-justice"

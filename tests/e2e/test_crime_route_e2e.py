@@ -17,7 +17,8 @@ import pytest
 from kernel.clock import write_offset
 from kernel.settings import Settings
 from kernel.wiring import calendar_for, load_district_policy
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually
+from tests.e2e.scenario import answer_of as _do
 from tests.e2e.stalls import assert_no_stalls
 
 pytestmark = pytest.mark.timeout(900)
@@ -70,9 +71,6 @@ query($id: ID!) {
 }"""
 MY_INBOX = """
 query { myInbox(first: 50) { edges { node { id kind subjectId title body dueAt } } } }"""
-ACK = """
-mutation($id: ID!) { acknowledgeInboxItem(id: $id) {
-  __typename ... on InboxItem { id readAt } ... on UserError { code message field } } }"""
 WORK_QUEUE = """
 query { agency(id: "fy-market") { workQueue(first: 50, filter: {subjectTypes: ["Referral"]}) {
   edges { node { kind subjectId due state } } } } }"""
@@ -80,12 +78,6 @@ RECORD = """
 query($f: ProcessRecordFilter) {
   processRecord(filter: $f, first: 100) { edges { node { type subject } } }
 }"""
-
-
-async def _do(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 def _clock(r: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.e2e.scenario import Gateway, eventually, run_slice
+from tests.e2e.scenario import data_of as _data
 from tests.e2e.stalls import assert_no_stalls
 from tests.integration.suite.test_graph_guide import guide_queries
 
@@ -16,12 +17,6 @@ REQUEST_TEC = """
 mutation($input: RequestTechnicalSupportInput!) { requestTechnicalSupport(input: $input) {
   __typename ... on TechnicalSupportRequest { id } ... on UserError { code message field }
 } }"""
-
-
-def _data(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_R_SUP_02_R_NTF_04_the_guide_screens_are_one_request_each(

@@ -30,19 +30,14 @@ from kernel.clock import write_offset
 from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
 from tests.e2e.conftest import _drop_everything, running_production
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import ACK, Gateway, eventually, inbox_item
+from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
 INBOX = """
 query { myInbox(first: 100) {
   edges { node { id kind title body subjectId dueAt urgent readAt audience } }
 } }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 DEADLINES = "deadlines { kind responsibleAgencyId due state }"
 ERROR = "... on UserError { code message field }"
 NOTIFY_ON_SITE = (
@@ -168,21 +163,11 @@ async def _urgent_referral(gw: Gateway) -> str:
     return rid
 
 
-async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][field]
-
-
 async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any]:
     """The caller's agency's inbox item of ``kind`` about ``subject``, once notify filed it."""
 
     async def find() -> dict[str, Any] | None:
-        body = await gw.query(token, INBOX)
-        for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-            if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
-                return dict(edge["node"])
-        return None
+        return await inbox_item(gw, token, INBOX, kind, subject)
 
     found: dict[str, Any] = await eventually(find, what=f"{kind} in the inbox")
     return found

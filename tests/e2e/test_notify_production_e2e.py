@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import uvicorn
 
 from liandong.gateway import free_port
+from liandong.testing.serving import LoopServer
 from tests.e2e.scenario import DRAFT, STEP, Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_live_inbox import _events
@@ -45,8 +45,7 @@ class Receiver:
     def __init__(self, port: int) -> None:
         self.port = port
         self.received: list[tuple[str, str]] = []  # (event id, CloudEvent type)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._serving: LoopServer | None = None
 
     async def __call__(
         self,
@@ -73,18 +72,12 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def start(self) -> None:
-        self._server = uvicorn.Server(
-            uvicorn.Config(self, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            assert not self._task.done(), "the receiver did not start"
-            await asyncio.sleep(0.05)
+        self._serving = LoopServer(self, port=self.port, what="the receiver")
+        await self._serving.start()
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._serving is not None:
+            await self._serving.stop()
 
 
 async def _mutate(gw: Gateway, token: str, query: str, field: str, **variables: Any) -> Any:

@@ -9,7 +9,6 @@ keeps the suite's bus to publish ``referral.sent.v1`` exactly as the referral re
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,21 +20,21 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from pydantic import Field
 
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload, new_envelope
-from kernel.settings import SERVICES, Settings
+from kernel.envelope import new_envelope
+from kernel.settings import SERVICES
 from kernel.wiring import build_deps, open_bus
 from liandong.cli import mint_token
-from liandong.gateway import free_port
 from liandong.suite import Service, Suite, build_service
 from notify.bootstrap import bootstrap as bootstrap_notify
-from tests.e2e.conftest import start_gateway
+from tests.e2e.conftest import serving_behind_gateway
 from tests.e2e.scenario import Gateway, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.e2e.test_notify_live_inbox import ReferralSentV1 as SentV1
+from tests.fixtures.settings import embedded_settings
 
 CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(300)
@@ -58,19 +57,9 @@ class MovableClock:
         return self.now.astimezone(UTC)
 
 
-class ReferralSentV1(EventPayload):
+class ReferralSentV1(SentV1):
     """The fields of the referral service's contract that notify reads, with its clocks."""
 
-    event_type = "referral.sent.v1"
-    referral_id: str
-    sender_id: str
-    receiver_id: str
-    matter_code: str
-    title: str
-    urgent: bool
-    sent_at: datetime
-    accept_due: datetime | None = None
-    actor_id: str
     actor_agency_id: str
     state_before: str = "APPROVED"
     state_after: str = "SENT"
@@ -88,13 +77,8 @@ class Live:
 
 @pytest.fixture
 async def live(tmp_path: Path, unique_name: str) -> AsyncIterator[Live]:
-    settings = Settings(
-        data_dir=tmp_path,
-        store="embedded",
-        bus="memory",
-        instance=unique_name,
-        district="fuyuan",
-        relay_interval_seconds=0.1,
+    settings = embedded_settings(
+        tmp_path, unique_name, district="fuyuan", relay_interval_seconds=0.1
     )
     clock = MovableClock(SENT)
     bus = open_bus(settings)
@@ -106,18 +90,7 @@ async def live(tmp_path: Path, unique_name: str) -> AsyncIterator[Live]:
         else:
             services[name] = await build_service(name, settings, bus=bus, seed_demo=True)
     suite = Suite(bus=bus, services=services)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(suite.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    urls: dict[str, str] = {name: f"{base}/{name}/graphql" for name in SERVICES}
-    gateway = await asyncio.to_thread(start_gateway, urls, tmp_path / "run")
-    try:
+    async with serving_behind_gateway(suite.create_app(), tmp_path / "run") as (base, gateway):
         yield Live(
             Gateway(gateway.url, lambda a, r: mint_token(settings, a, r)),
             suite,
@@ -125,10 +98,6 @@ async def live(tmp_path: Path, unique_name: str) -> AsyncIterator[Live]:
             base,
             tmp_path,
         )
-    finally:
-        await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
 
 
 def _pdf_text(data: bytes, tmp: Path) -> str:

@@ -8,7 +8,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually, inbox_item
+from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
@@ -80,12 +81,6 @@ def _material(kind: str, name: str, media: str) -> dict[str, Any]:
         "size": 4096,
         "sha256": hashlib.sha256(name.encode()).hexdigest(),
     }
-
-
-async def _mutate(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 async def _status(gw: Gateway, token: str, rid: str) -> str:
@@ -242,21 +237,11 @@ DISPUTE_STEP = """
 query($id: ID!) { dispute(id: $id) { currentStep { number due decidedBy { id } } } }"""
 INBOX = """
 query { myInbox(first: 100) { edges { node { id kind title subjectId dueAt readAt } } } }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 
 
 async def _notice(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any] | None:
     """The caller's agency's inbox item of ``kind`` about ``subject``, once it is there."""
-    body = await gw.query(token, INBOX)
-    for edge in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-        if edge["node"]["kind"] == kind and edge["node"]["subjectId"] == subject:
-            return dict(edge["node"])
-    return None
+    return await inbox_item(gw, token, INBOX, kind, subject)
 
 
 REFERRAL_DISPUTES = "query($id: ID!) { referral(id: $id) { id disputes { id status } } }"

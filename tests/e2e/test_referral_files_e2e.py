@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from liandong.cli import app
 from tests.e2e.conftest import serving_embedded_suite
 from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
 
 MATTER = "FY-SCJG-001"  # 无照经营, delegated to 寒葱沟镇 in the demo catalogue
@@ -58,12 +59,6 @@ async def suite(tmp_path: Path, unique_name: str) -> AsyncIterator[Suite]:
             f"{served.base_url}/referral",
             served.built.services["referral"],
         )
-
-
-async def _mutate(gw: Gateway, token: str, query: str, name: str, **variables: Any) -> Any:
-    body = await gw.query(token, query, variables)
-    assert "errors" not in body, body
-    return body["data"][name]
 
 
 async def test_R_REF_02_R_REF_12_upload_generate_letter_sign_and_download(suite: Suite) -> None:

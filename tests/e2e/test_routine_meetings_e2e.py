@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.scenario import eventually
+from tests.e2e.scenario import ACK, eventually
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 
@@ -36,12 +36,6 @@ mutation($input: ScheduleMeetingInput!) {
 }"""
 INBOX = """
 query { myInbox(first: 100) { edges { node { id kind subjectId title dueAt readAt } } } }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 
 
 async def _due(t: Topology, token: str, convener: str | None = None) -> list[dict[str, Any]]:

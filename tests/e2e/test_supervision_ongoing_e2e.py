@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.e2e.scenario import Gateway, draft_input, eventually
+from tests.e2e.scenario import ACK, Gateway, draft_input, eventually, inbox_item
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_notify_deadline_production_e2e import Topology, topology
 from tests.e2e.test_referral_e2e import DRAFT, _mutate, _notice, _sent_referral
@@ -34,12 +34,6 @@ mutation($id: ID!, $answer: String!) {
     ... on UserError { code message field }
   }
 }"""
-ACK = """
-mutation($id: ID!) {
-  acknowledgeInboxItem(id: $id) {
-    __typename ... on InboxItem { id readAt } ... on UserError { code message field }
-  }
-}"""
 ITEM = """
 query { myInbox(first: 100) { edges { node { id kind title body subjectId dueAt urgent } } } }"""
 __all__ = ["topology"]  # the production fixture with the shared clock
@@ -49,11 +43,7 @@ query($id: ID!) { referral(id: $id) { urgent deadlines { kind state due rule } }
 
 
 async def _item(gw: Gateway, token: str, kind: str, subject: str) -> dict[str, Any] | None:
-    body = await gw.query(token, ITEM)
-    for e in (body.get("data") or {}).get("myInbox", {}).get("edges", []):
-        if e["node"]["kind"] == kind and e["node"]["subjectId"] == subject:
-            return dict(e["node"])
-    return None
+    return await inbox_item(gw, token, ITEM, kind, subject)
 
 
 async def test_R_REF_13_supervision_clock_and_R_REF_05_ongoing_violation_production(

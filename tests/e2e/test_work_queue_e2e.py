@@ -9,6 +9,7 @@ import asyncio
 from typing import Any
 
 from tests.e2e.scenario import Gateway, eventually, subscription_events
+from tests.e2e.scenario import data_of as _data
 from tests.e2e.stalls import assert_no_stalls
 
 REQUEST_TEC = """
@@ -46,12 +47,6 @@ AGENCY_QUEUE = (
     '["TechnicalSupportRequest", "InformationQuery"]}) { ' + QUEUE_FIELDS + " } } }"
 )
 AGENCY_UNREAD = 'query { agency(id: "fy-housing") { id unreadCount } }'
-
-
-def _data(body: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
 
 
 async def test_R_SUP_02_work_queue_lists_every_kind_of_clock_with_counts_and_subjects(

@@ -28,7 +28,7 @@ from kernel.signing import SigningKeys
 from kernel.wiring import build_deps
 from liandong.cli import mint_token
 from referral.adapters.repository import AgencyDirectory, CatalogueReadModel
-from referral.application.commands import AcceptReferral, DeclineReferral
+from referral.application.commands import AcceptReferral
 from referral.bootstrap import bootstrap
 from tests.e2e.scenario import DRAFT, STEP, draft_input
 from tests.fault.conftest import PrivateSecantus, drop_database, eventually
@@ -36,10 +36,10 @@ from tests.infra import Server
 from tests.integration.referral.test_referral_service import (
     MATTER,
     TOWN_CLERK,
-    TOWN_LEADER,
     Service,
     seed_directory,
 )
+from tests.integration.referral.test_referral_service import decline as town_declines
 
 CLIENTS = 4
 GATEWAY_SECRET = "fault-test-gateway-secret"
@@ -289,15 +289,7 @@ async def test_concurrent_accept_and_decline_exactly_one_wins(
             accept = svc.h.referrals.accept(
                 AcceptReferral(r.id, "经审查，本案属于本镇管辖，决定受理。"), Caller(TOWN_CLERK)
             )
-            decline = svc.h.referrals.decline(
-                DeclineReferral(
-                    r.id,
-                    "该事项尚未下放至本镇",
-                    "事项清单第12项（330217001）由市场监管局承办",
-                    "fy-hancong",
-                ),
-                Caller(TOWN_LEADER),
-            )
+            decline = town_declines(svc, r)
             # Alternate who starts first, so both orders of the race are exercised.
             pair = (accept, decline) if n % 2 == 0 else (decline, accept)
             results = list(await asyncio.gather(*pair, return_exceptions=True))

@@ -30,6 +30,9 @@ from kernel.auth import (
     TokenVerifier,
     ensure_dev_keys,
 )
+from tests.fixtures.tokens import b64url as _b64
+from tests.fixtures.tokens import sign_es256 as _sign
+from tests.fixtures.tokens import valid_claims
 
 P = Principal("p1", "郑晓东", "fy-hancong", "fuyuan", ("clerk", "leader"))
 
@@ -42,10 +45,6 @@ def keys(tmp_path: Path):
     )
     verifier = TokenVerifier.from_file(dev.jwks_file, issuer="liandong", audience="liandong")
     return dev, issuer, verifier
-
-
-def _b64(data: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def test_valid_token_carries_person_agency_district_roles(keys) -> None:
@@ -158,29 +157,13 @@ def _now() -> int:
 
 
 def _claims(**overrides: object) -> dict[str, object]:
-    now = _now()
-    claims: dict[str, object] = {
-        **P.claims(),
-        "iss": "liandong",
-        "aud": "liandong",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    for name, value in overrides.items():
-        if value is _DROP:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return claims
+    """A valid token's claims for P; an override of ``_DROP`` leaves that claim out."""
+    drop = [name for name, value in overrides.items() if value is _DROP]
+    kept = {name: value for name, value in overrides.items() if value is not _DROP}
+    return valid_claims(P, drop=drop, **kept)
 
 
 _DROP = object()
-
-
-def _sign(dev, claims: dict[str, object], **header: object) -> str:
-    key = serialization.load_pem_private_key(dev.private_key_file.read_bytes(), password=None)
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": dev.kid, **header})  # type: ignore[arg-type]
 
 
 def _refused(verifier: TokenVerifier, token: str, reason: str, code: str = "UNAUTHENTICATED"):

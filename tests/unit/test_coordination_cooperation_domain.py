@@ -62,6 +62,19 @@ def reply(r: ast.AssistanceRequest, **kw: object) -> ast.AssistanceRequest:
     return r.reply(**args)  # type: ignore[arg-type]
 
 
+def refer(r: ast.AssistanceRequest, **kw: object) -> ast.AssistanceRequest:
+    """The requester sends a refusal to the legal office for mediation (R-AST-02)."""
+    args: dict[str, object] = dict(
+        mediator_agency_id="fy-coord",
+        disagreement="属于法定协助事项",
+        mediation_clock=MEDIATION_CLOCK,
+        actor=MARKET,
+        at=NOW,
+    )
+    args.update(kw)
+    return r.refer_to_mediation(**args)  # type: ignore[arg-type]
+
+
 def test_R_AST_01_request_letter_names_matters_and_reply_letter_agrees_a_start_date() -> None:
     r = assistance()
     assert r.status is ast.AssistanceStatus.REQUESTED and r.letter_number
@@ -135,13 +148,7 @@ def test_R_AST_02_disagreement_goes_to_the_legal_office_and_the_refusal_stays_on
             actor=HOUSING,
             at=NOW,
         )
-    m = refused.refer_to_mediation(
-        mediator_agency_id="fy-coord",
-        disagreement="属于法定协助事项",
-        mediation_clock=MEDIATION_CLOCK,
-        actor=MARKET,
-        at=NOW,
-    )
+    m = refer(refused)
     assert m.status is ast.AssistanceStatus.IN_MEDIATION
     # Issue 14: the legal office owns the request in mediation, on its clock.
     assert [c for c in m.clocks if c.state == "open"] == [MEDIATION_CLOCK]

@@ -12,6 +12,7 @@ import pytest
 from kernel.adapters import official_pdf as documents
 from kernel.adapters.official_pdf import render_pdf
 from kernel.documents import FontsMissingError, Heading, OfficialDocument, chinese_date
+from tests.fixtures.pdf import pdftotext
 
 
 def _letter(**over: object) -> OfficialDocument:
@@ -54,9 +55,7 @@ def test_a_letter_renders_as_a4_pdf_with_its_text(tmp_path: Path) -> None:
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
     assert "(A4)" in info.stdout
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    text = pdftotext(path)
     flat = "".join(text.split())
     for part in (
         "寒葱沟镇人民政府",
@@ -103,9 +102,7 @@ def _text(pdf: bytes, tmp_path: Path, *pages: int) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(pdf)
     select = ["-f", str(pages[0]), "-l", str(pages[-1])] if pages else []
-    return subprocess.run(
-        ["pdftotext", *select, str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    return pdftotext(path, *select)
 
 
 def _pages(pdf: bytes, tmp_path: Path) -> int:
@@ -188,9 +185,7 @@ def test_R_MTG_01_minutes_in_the_gbt_9704_minutes_form(tmp_path: Path) -> None:
     assert lines[0] == "城郊违法建设查处专题协调会会议纪要", lines  # one line, first
     assert lines[1] == "抚市监纪〔2026〕3号"
     path = tmp_path / "minutes.pdf"
-    layout = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    layout = pdftotext(path, "-layout")
     # The issuing body at the left and the date at the right of one line.
     sides = next(line for line in layout.splitlines() if "二〇二六年三月十六日" in line)
     assert sides.split() == ["抚远市市场监督管理局", "二〇二六年三月十六日"], sides
@@ -220,9 +215,7 @@ def test_R_MTG_01_minutes_attendance_wraps_under_the_first_name(tmp_path: Path) 
     pdf = render_pdf(_minutes(present=many, absent=(), observers=(), mark=mark))
     path = tmp_path / "att.pdf"
     path.write_bytes(pdf)
-    layout = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout.splitlines()
+    layout = pdftotext(path, "-layout").splitlines()
     assert any(line.strip() == mark for line in layout), layout[:3]
     first = next(i for i, line in enumerate(layout) if "出席：" in line)
     head, cont = layout[first], layout[first + 1]

@@ -8,7 +8,6 @@ notices, R-SUP-04 joint ruling and clue transfer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from kernel.policy import PolicyError
 from liandong.authorization import permits
 from liandong.policy import load_policy, parse_policy
 from notify.domain.notices import build_items, rows_for
+from tests.fixtures.policy import shipped_text
 
 AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -407,13 +407,9 @@ def test_R_SUP_04_the_unit_participants_and_clue_recipients_are_told() -> None:
 DISTRICTS = ("chongqing", "fuyuan", "hualong", "huancui", "shangri-la")
 
 
-def _shipped(district: str) -> str:
-    return resources.files("kernel").joinpath("policies", f"{district}.yaml").read_text("utf-8")
-
-
 def test_R_NTF_05_R_NTF_06_R_SUP_04_every_district_states_its_limits_labelled_as_defaults() -> None:
     for district in DISTRICTS:
-        text = _shipped(district)
+        text = shipped_text(district)
         for section in ("on_site", "correction", "participation", "joint_ruling"):
             assert f"\n{section}:" in text, (district, section)
         assert "response_limit_working_days: 5    # default" in text, district
@@ -424,7 +420,7 @@ def test_R_NTF_05_R_NTF_06_R_SUP_04_every_district_states_its_limits_labelled_as
 
 
 def test_R_NTF_05_a_bad_limit_names_the_file_and_the_field_and_a_missing_section_defaults() -> None:
-    text = _shipped("fuyuan")
+    text = shipped_text("fuyuan")
     old = "  response_limit_working_days: 5 "
     assert old in text
     with pytest.raises(PolicyError) as err:

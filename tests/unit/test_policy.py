@@ -21,20 +21,14 @@ from kernel.calendar import DayCategory
 from kernel.policy import DistrictPolicy, PolicyError, available_districts
 from liandong.policy import load_policy, load_policy_file, parse_policy
 from referral.policy import SendPolicy
+from tests.fixtures.policy import edited, shipped_text
 
 SH = ZoneInfo("Asia/Shanghai")
 DISTRICTS = ["chongqing", "fuyuan", "hualong", "huancui", "shangri-la"]
 
 
 def fuyuan_text() -> str:
-    return resources.files("kernel").joinpath("policies", "fuyuan.yaml").read_text("utf-8")
-
-
-def edited(old: str, new: str) -> str:
-    """The shipped Fuyuan YAML with one exact edit (which must apply)."""
-    text = fuyuan_text()
-    assert old in text, f"test edit does not apply: {old!r}"
-    return text.replace(old, new, 1)
+    return shipped_text("fuyuan")
 
 
 def error_of(text: str, name: str = "fuyuan.yaml") -> PolicyError:

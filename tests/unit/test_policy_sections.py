@@ -5,7 +5,6 @@ the whole file and refuses a section no one owns."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,7 @@ import notify.policy as notify_policy
 import referral.policy as referral_policy
 from kernel.policy import DistrictPolicy, PolicyError
 from liandong.policy import SECTION_OWNERS, SuitePolicy, load_policy, parse_policy
-
-
-def fuyuan_text() -> str:
-    return resources.files("kernel").joinpath("policies", "fuyuan.yaml").read_text("utf-8")
-
-
-def edited(old: str, new: str) -> str:
-    text = fuyuan_text()
-    assert old in text, f"test edit does not apply: {old!r}"
-    return text.replace(old, new, 1)
+from tests.fixtures.policy import edited, shipped_text
 
 
 def kernel_only(text: str) -> DistrictPolicy:
@@ -128,7 +118,7 @@ def test_a_service_ignores_the_other_services_sections() -> None:
 
 
 def test_a_section_no_one_owns_is_refused_by_the_whole_file(tmp_path: Path) -> None:
-    text = fuyuan_text() + "sned: {}\n"
+    text = shipped_text() + "sned: {}\n"
     with pytest.raises(PolicyError, match=r"fuyuan\.yaml: sned: unknown field"):
         parse_policy(text, "fuyuan.yaml")
     assert kernel_only(text).district == "fuyuan"  # the kernel alone cannot tell

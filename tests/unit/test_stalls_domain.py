@@ -11,10 +11,9 @@ from coordination.domain import stalls as cst
 from referral.domain.model import DeadlineInfo, Referral, Status
 from referral.domain.stalls import stall_of
 from tests.unit.test_coordination_cooperation_domain import (
-    MARKET,
-    MEDIATION_CLOCK,
     NOW,
     assistance,
+    refer,
     reply,
 )
 from tests.unit.test_referral_domain import draft
@@ -61,13 +60,7 @@ def test_R_AST_01_R_AST_02_a_request_in_mediation_without_a_clock_is_stalled() -
     assert cst.assistance_stall(requested) is None  # the reply clock runs
     refused = reply(requested, will_help=False, grounds="g", legal_provision="l")
     assert cst.assistance_stall(refused) is None
-    m = refused.refer_to_mediation(
-        mediator_agency_id="fy-coord",
-        disagreement="属于法定协助事项",
-        mediation_clock=MEDIATION_CLOCK,
-        actor=MARKET,
-        at=NOW,
-    )
+    m = refer(refused)
     assert cst.assistance_stall(m) is None  # issue 14: the legal office's clock runs
     unclocked = replace(m, clocks=tuple(replace(c, state="met") for c in m.clocks))
     found = cst.assistance_stall(unclocked)

@@ -40,6 +40,7 @@ from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from referral.contracts.published import ReferralDraftedFromDispatchV1
+from tests.fixtures.coordination import StoredDocs, unchanged
 
 POLICY = load_policy("huancui")
 LIMITS = policy_of(POLICY).dispatch
@@ -85,12 +86,10 @@ class World:
     now: list[datetime]
 
     async def raw(self, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection("dispatches").find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
+        return await StoredDocs(self.store).raw("dispatches", doc_id)
 
     async def events(self, doc_id: str) -> list[dict[str, Any]]:
-        return list((await self.raw(doc_id)).get("outbox", []))
+        return await StoredDocs(self.store).outbox("dispatches", doc_id)
 
 
 @pytest.fixture
@@ -144,11 +143,8 @@ async def _photo(h: DispatchHandlers, who: Caller, dispatch_id: str | None = Non
 
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
-    before = await w.raw(doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(doc_id) == before
-    return exc.value
+    """``call`` fails with a DomainError and leaves the dispatch exactly as it was."""
+    return await unchanged(lambda: w.raw(doc_id), call)
 
 
 async def test_R_GRD_01_report_dispatch_accept_arrive_handle_on_time(world: World) -> None:

@@ -31,7 +31,14 @@ from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, Valida
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
+from tests.fixtures.coordination import (
+    NOW,
+    StoredDocs,
+    caller,
+    ensure_indexes,
+    seeded_agencies,
+    unchanged,
+)
 from tests.fixtures.joint import PLAN
 
 GOV = caller("p-g", "fy-gov", ("government",))
@@ -48,12 +55,10 @@ class World:
     now: list[datetime]
 
     async def raw(self, collection: str, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection(collection).find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
+        return await StoredDocs(self.store).raw(collection, doc_id)
 
     async def outbox(self, doc_id: str, collection: str = OPS) -> list[dict[str, Any]]:
-        return list((await self.raw(collection, doc_id)).get("outbox", []))
+        return await StoredDocs(self.store).outbox(collection, doc_id)
 
 
 @pytest.fixture
@@ -76,11 +81,7 @@ async def world(store: DocumentStore) -> World:
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
     """``call`` fails with a DomainError and leaves the operation exactly as it was."""
-    before = await w.raw(OPS, doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(OPS, doc_id) == before
-    return exc.value
+    return await unchanged(lambda: w.raw(OPS, doc_id), call)
 
 
 async def _started(w: World) -> jnt.JointOperation:

@@ -39,7 +39,15 @@ from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
 from kernel.policy import load_policy
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
-from tests.fixtures.coordination import NOW, caller, ensure_indexes, seeded_agencies
+from tests.fixtures.coordination import (
+    NOW,
+    StoredDocs,
+    caller,
+    ensure_indexes,
+    seeded_agencies,
+    unchanged,
+)
+from tests.fixtures.pdf import pdftotext
 
 STARTS = datetime(2026, 3, 16, 1, 0, tzinfo=UTC)  # two weeks later, Monday 09:00
 MARKET = caller("p-m", "fy-market", ("leader",))
@@ -58,12 +66,10 @@ class World:
     now: list[datetime]
 
     async def raw(self, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection("meetings").find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
+        return await StoredDocs(self.store).raw("meetings", doc_id)
 
     async def events(self, doc_id: str) -> list[dict[str, Any]]:
-        return list((await self.raw(doc_id)).get("outbox", []))
+        return await StoredDocs(self.store).outbox("meetings", doc_id)
 
 
 @pytest.fixture
@@ -81,11 +87,7 @@ async def world(store: DocumentStore) -> World:
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
     """``call`` fails with a DomainError and leaves the meeting exactly as it was."""
-    before = await w.raw(doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(doc_id) == before
-    return exc.value
+    return await unchanged(lambda: w.raw(doc_id), call)
 
 
 def _notice(**over: Any) -> ScheduleMeeting:
@@ -107,10 +109,7 @@ def _pdf_text(tmp_path: Path, name: str, pdf: bytes) -> str:
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
     assert "(A4)" in info.stdout
-    text = subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return "".join(text.split())
+    return "".join(pdftotext(path).split())
 
 
 async def test_R_MTG_01_notice_rsvp_minutes_agreement_issue_filing_and_tasks(

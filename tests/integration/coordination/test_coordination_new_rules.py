@@ -68,7 +68,7 @@ from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, Valida
 from kernel.store import DocumentStore
 from kernel.wiring import calendar_for
 from liandong.policy import load_policy
-from tests.fixtures.coordination import ensure_indexes, seeded_agencies
+from tests.fixtures.coordination import StoredDocs, ensure_indexes, seeded_agencies, unchanged
 from tests.fixtures.joint import PLAN
 from tests.fixtures.schedules import hypothetical_schedule
 
@@ -105,12 +105,10 @@ class World:
         self.now[0] = when
 
     async def raw(self, collection: str, doc_id: str) -> dict[str, Any]:
-        doc = await self.store.collection(collection).find_one({"_id": doc_id})
-        assert doc is not None
-        return doc
+        return await StoredDocs(self.store).raw(collection, doc_id)
 
     async def events(self, collection: str, doc_id: str) -> list[dict[str, Any]]:
-        return list((await self.raw(collection, doc_id)).get("outbox", []))
+        return await StoredDocs(self.store).outbox(collection, doc_id)
 
 
 async def _world(store: DocumentStore, district: str) -> World:
@@ -159,11 +157,7 @@ async def hualong(store: DocumentStore) -> World:
 
 async def _unchanged(w: World, collection: str, doc_id: str, call: Any) -> DomainError:
     """``call`` fails with a DomainError and leaves the document exactly as it was."""
-    before = await w.raw(collection, doc_id)
-    with pytest.raises(DomainError) as exc:
-        await call
-    assert await w.raw(collection, doc_id) == before
-    return exc.value
+    return await unchanged(lambda: w.raw(collection, doc_id), call)
 
 
 # ------------------------------------------------------------------ R-REF-15 on-site dispatch

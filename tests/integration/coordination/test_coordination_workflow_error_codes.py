@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.errors import CODES
+from tests.fixtures.coordination import RESIDENT_UNIT, RESIDENT_UNIT_INPUT
 from tests.integration.coordination.test_authz_coordination import (
     GOV,
     MARKET_CLERK,
@@ -23,7 +24,7 @@ from tests.integration.coordination.test_authz_coordination import (
 
 ERROR = "... on UserError { code errorCode family message field }"
 GRID = Who("fy-hancong", ("grid_member",))
-UNIT = "fy-hancong-market"
+UNIT = RESIDENT_UNIT
 UNIT_CLERK = Who(UNIT, ("clerk",))
 TOWN_LEADER = Who("fy-hancong", ("leader",))
 
@@ -78,14 +79,7 @@ async def test_R_GRD_01_dispatch_codes_name_the_team_rule_that_refused(
     (the team that returned it is not sent it again; the township's own centre is),
     DISPATCHED_TO_ANOTHER_TEAM (a former team no longer acts on it; the current team does)."""
     g = graph
-    unit = {
-        "id": UNIT,
-        "name": "寒葱沟市场监管所",
-        "kind": "RESIDENT_UNIT",
-        "commandedById": "fy-hancong",
-        "guidedById": "fy-market",
-        "liaisons": [{"name": "王所长", "phone": "0454-5430199"}],
-    }
+    unit = RESIDENT_UNIT_INPUT
     assert_accepted(await answer(g, GOV, REGISTER_UNIT, input=unit), "Agency")
     report = {
         "platformId": "fy-hancong",

@@ -23,6 +23,7 @@ from kernel.envelope import EventPayload, new_envelope
 from kernel.settings import Settings
 from liandong.gateway import free_port
 from tests import ROOT
+from tests.fixtures.settings import server_settings
 from tests.infra import Server
 
 EVENTS = 400
@@ -77,15 +78,8 @@ async def queue_depth(settings: Settings) -> int:
 async def test_sigterm_mid_stream_drains_acks_and_loses_nothing(
     tmp_path: Path, unique_name: str, mongo_server: Server, rabbitmq_server: Server
 ) -> None:
-    settings = Settings(
-        district="fuyuan",
-        instance=unique_name,
-        exchange=f"{unique_name}.events",
-        store="mongo",
-        bus="rabbitmq",
-        mongo_url=mongo_server.url,
-        amqp_url=rabbitmq_server.url,
-        data_dir=tmp_path,
+    settings = server_settings(
+        tmp_path, unique_name, mongo_server, rabbitmq_server, district="fuyuan"
     )
     env = {
         **os.environ,

@@ -9,7 +9,6 @@ Against the checkpoint both are named, and so is a forged checkpoint copy."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,9 @@ from liandong.cli import app
 from notify.adapters.checkpoint_key import load_signer
 from notify.adapters.record import RecordRepository, _to_document
 from notify.application.checkpoints import RecordCheckpoints
-from notify.domain.record import RecordEntry, chained, record_entry
+from notify.domain.record import RecordEntry, chained
+from tests.fixtures.clock import MovableClock
+from tests.fixtures.records import numbered_entry
 from tests.fixtures.settings import embedded_settings
 
 DISTRICT = "fuyuan"
@@ -36,25 +37,13 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def _entry(n: int) -> RecordEntry:
-    return record_entry(
-        event_id=str(uuid.uuid4()),
-        seq=0,
-        type="referral.accepted.v1",
-        subject=f"referral-{n}",
-        time=T0 + timedelta(minutes=n),
-        district=DISTRICT,
-        service="referral",
-        correlation_id=f"c-{n}",
-        data={"referral_id": f"referral-{n}", "actor_id": f"p-{n}", "fine_yuan": 5000 + n},
-    )
+    data = {"referral_id": f"referral-{n}", "actor_id": f"p-{n}", "fine_yuan": 5000 + n}
+    return numbered_entry(n, start=T0, district=DISTRICT, data=data)
 
 
-class Clock:
+class Clock(MovableClock):
     def __init__(self) -> None:
-        self.now = T0 + timedelta(hours=1)
-
-    def __call__(self) -> datetime:
-        return self.now
+        super().__init__(T0 + timedelta(hours=1))
 
 
 async def _district(settings: Settings, entries: int) -> list[RecordEntry]:

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import json
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,8 @@ from kernel.settings import Settings
 from kernel.store import DocumentStore
 from liandong.cli import app
 from notify.adapters.record import RecordRepository
-from notify.domain.record import GENESIS_HASH, RecordEntry, entry_hash, record_entry
+from notify.domain.record import GENESIS_HASH, RecordEntry, entry_hash
+from tests.fixtures.records import numbered_entry
 from tests.fixtures.stores import fresh_store
 from tests.infra import Server
 
@@ -35,15 +35,11 @@ T0 = datetime(2026, 11, 30, 9, 0, 0, 123456, tzinfo=UTC)
 
 
 def entry(n: int, district: str = DISTRICT, event_id: str | None = None) -> RecordEntry:
-    return record_entry(
-        event_id=event_id or str(uuid.uuid4()),
-        seq=0,
-        type="referral.accepted.v1",
-        subject=f"referral-{n}",
-        time=T0 + timedelta(minutes=n),
+    return numbered_entry(
+        n,
+        start=T0,
         district=district,
-        service="referral",
-        correlation_id=f"c-{n}",
+        event_id=event_id,
         data={
             "referral_id": f"referral-{n}",
             "sender_id": "fy-market",

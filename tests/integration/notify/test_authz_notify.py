@@ -26,10 +26,10 @@ from tests.fixtures.settings import embedded_settings
 
 from .test_notify_copies_supervision import CatalogueEntryChanged
 from .test_notify_watch import (
-    ReferralSent,
     deliver,
     eventually,
     items,
+    referral_sent,
     register_agencies,
 )
 
@@ -95,17 +95,6 @@ async def graph(tmp_path: Path, unique_name: str) -> AsyncIterator[Graph]:
             yield Graph(service, client, settings)
     finally:
         await service.runtime.stop()
-
-
-def referral_sent(rid: str, receiver: str) -> Any:
-    payload = ReferralSent(
-        referral_id=rid,
-        sender_id="fy-market",
-        receiver_id=receiver,
-        title=f"案件{rid}",
-        sent_at=datetime.now(UTC),
-    )
-    return new_envelope(payload, district="fuyuan", service="referral", subject=rid)
 
 
 INBOX = "{ myInbox { edges { node { id readAt } } } }"

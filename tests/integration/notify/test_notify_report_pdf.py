@@ -16,6 +16,7 @@ from notify.application.supervision import RateAgency
 from notify.bootstrap import NotifyService
 from notify.domain.supervision import month, quarter
 from notify.policy import policy_of
+from tests.fixtures.pdf import pdftotext
 
 from .test_notify_copies_supervision import (
     deliver,
@@ -43,10 +44,7 @@ pytestmark = pytest.mark.timeout(120)
 def pdf_text(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "report.pdf"
     path.write_bytes(data)
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-    )
-    return done.stdout
+    return pdftotext(path, "-layout")
 
 
 def page_one_png(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from kernel.settings import Settings
 from kernel.wiring import build_deps
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
+from tests.fixtures.clock import MovableClock
 from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
@@ -34,15 +35,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.timeout(120)
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, *args: int) -> None:
-        self.now = datetime(*args, tzinfo=CHINA)  # type: ignore[misc]
+FakeClock = MovableClock
 
 
 class ReferralStep(EventPayload):
@@ -76,6 +69,23 @@ class ReferralSent(EventPayload):
     urgent: bool = False
     sent_at: datetime
     accept_due: datetime | None = None
+
+
+def referral_sent(
+    rid: str, receiver: str = "fy-hancong", *, urgent: bool = False, at: datetime | None = None
+) -> Envelope:
+    """referral.sent.v1 of a referral ``rid`` from the market bureau to ``receiver``, sent
+    ``at`` (the envelope's time too), or now."""
+    payload = ReferralSent(
+        referral_id=rid,
+        sender_id="fy-market",
+        receiver_id=receiver,
+        title=f"案件{rid}",
+        urgent=urgent,
+        sent_at=at or datetime.now(UTC),
+    )
+    when = {"time": at} if at is not None else {}
+    return new_envelope(payload, district="fuyuan", service="referral", subject=rid, **when)
 
 
 def clock_block(
@@ -433,20 +443,7 @@ async def test_R_NTF_04_unread_notice_past_its_limit_is_escalated_signed_one_is_
     await register_agencies(service)
 
     def sent(rid: str, urgent: bool) -> Envelope:
-        return new_envelope(
-            ReferralSent(
-                referral_id=rid,
-                sender_id="fy-market",
-                receiver_id="fy-hancong",
-                title=f"案件{rid}",
-                urgent=urgent,
-                sent_at=SENT,
-            ),
-            district="fuyuan",
-            service="referral",
-            subject=rid,
-            time=SENT,
-        )
+        return referral_sent(rid, urgent=urgent, at=SENT)
 
     for env in (sent("unread", False), sent("signed", False), sent("urgent", True)):
         await deliver(service, env)

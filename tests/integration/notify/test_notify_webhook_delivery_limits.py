@@ -15,14 +15,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from kernel.auth import Principal
 from kernel.caller import Caller
-from kernel.envelope import Envelope, new_envelope
 from kernel.errors import DomainError, Forbidden
 from kernel.wiring import build_deps
 from liandong.gateway import free_port
@@ -31,7 +30,7 @@ from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy
 from tests.fixtures.settings import embedded_settings
 
-from .test_notify_watch import ReferralSent, deliver, eventually, register_agencies
+from .test_notify_watch import deliver, eventually, referral_sent, register_agencies
 from .test_notify_webhooks import Receiver
 
 pytestmark = pytest.mark.timeout(120)
@@ -111,18 +110,6 @@ async def service(tmp_path: Path, unique_name: str) -> AsyncIterator[NotifyServi
         await notify.runtime.stop()
 
 
-def sent(rid: str) -> Envelope:
-    """A referral from the market to the township: both bureaus are named in it."""
-    payload = ReferralSent(
-        referral_id=rid,
-        sender_id="fy-market",
-        receiver_id="fy-hancong",
-        title=f"案件{rid}",
-        sent_at=datetime.now(UTC),
-    )
-    return new_envelope(payload, district="fuyuan", service="referral", subject=rid)
-
-
 async def test_issue_16_a_trickling_receiver_stalls_nobody_else(service: NotifyService) -> None:
     slow = Trickler(free_port())
     prompt = Receiver(free_port())
@@ -135,7 +122,8 @@ async def test_issue_16_a_trickling_receiver_stalls_nobody_else(service: NotifyS
         prompt_hook, prompt.secret = await service.webhooks.register(
             RegisterWebhook(prompt.url, ("referral.sent.v1",)), bureau("fy-hancong")
         )
-        events = [sent(f"r-{i}") for i in range(6)]
+        # Referrals from the market to the township: both bureaus are named in them.
+        events = [referral_sent(f"r-{i}") for i in range(6)]
         for env in events:
             await deliver(service, env)
 

@@ -5,7 +5,6 @@ after the limit, and replay."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,13 +25,14 @@ from kernel.errors import Forbidden, NotFound, ValidationFailed
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.gateway import free_port
+from liandong.testing.serving import LoopServer
 from notify.application.webhooks import RegisterWebhook, ReplayDelivery
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy, verify
 from tests.fixtures.settings import embedded_settings
 from tests.infra import Server
 
-from .test_notify_watch import ReferralSent, deliver, eventually
+from .test_notify_watch import ReferralSent, deliver, eventually, referral_sent
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -58,8 +57,7 @@ class Receiver:
     received: list[str] = field(default_factory=list)
     bodies: dict[str, dict[str, Any]] = field(default_factory=dict)
     bad_signatures: int = 0
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _serving: LoopServer | None = None
 
     @property
     def url(self) -> str:
@@ -87,18 +85,12 @@ class Receiver:
 
     async def start(self) -> None:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-        self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            assert not self._task.done(), "receiver did not start"
-            await asyncio.sleep(0.02)
+        self._serving = LoopServer(app, port=self.port, what="receiver")
+        await self._serving.start()
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._serving is not None:
+            await self._serving.stop()
 
 
 @pytest.fixture
@@ -132,14 +124,7 @@ async def start_notify(settings: Settings, retry: RetryPolicy) -> NotifyService:
 
 
 def sent(rid: str, receiver: str, matter: str = "330217001") -> Envelope:
-    payload = ReferralSent(
-        referral_id=rid,
-        sender_id="fy-market",
-        receiver_id=receiver,
-        title=f"案件{rid}",
-        sent_at=datetime.now(UTC),
-    )
-    env = new_envelope(payload, district="fuyuan", service="referral", subject=rid)
+    env = referral_sent(rid, receiver)
     # matter_code is part of the real referral.sent.v1; the test payload adds it to the data.
     return env.model_copy(update={"data": {**env.data, "matter_code": matter}})
 

@@ -72,6 +72,7 @@ from referral.contracts.consumed import DisputeRuled
 from referral.domain.complaint import ComplaintStatus
 from referral.domain.errors import MaterialContentMissing
 from referral.domain.model import AgencyRef, CrimeStage, Material, Referral, Status
+from tests.fixtures.clock import MovableClock
 
 DISTRICT = "fuyuan"
 MATTER = "330217001"  # 无证经营 (illustrative code)
@@ -127,22 +128,24 @@ GOV = person("fy-gov", "government")
 POLICE = person("fy-police", "clerk")
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+Clock = MovableClock
 
 
 class Service:
-    """The referral service's handlers on a store, with a clock the test moves."""
+    """The referral service's handlers on a store, with a clock the test moves (from
+    ``start``) in ``district``."""
 
     def __init__(
-        self, store: DocumentStore, policy: DistrictPolicy, keys_dir: Path | None = None
+        self,
+        store: DocumentStore,
+        policy: DistrictPolicy,
+        keys_dir: Path | None = None,
+        *,
+        district: str = DISTRICT,
+        start: datetime = START,
     ) -> None:
         self.store = store
-        self.clock = Clock(START)
+        self.clock = Clock(start)
         self.referrals = ReferralRepository(store)
         self.complaints = ComplaintRepository(store)
         self.agencies = AgencyDirectory(store)
@@ -152,7 +155,7 @@ class Service:
             self.agencies,
             policy,
             policy.working_calendar(),
-            DISTRICT,
+            district,
             self.clock,
             catalogue=self.catalogue,
             complaints=self.complaints,

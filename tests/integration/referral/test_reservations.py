@@ -6,10 +6,8 @@ with the department, judged from the referral's own found date (R-CAT-02, HC #12
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,16 +18,7 @@ from kernel.caller import Caller
 from kernel.contracts.catalogue import CatalogueEntryV1, DelegationV1, RoutingRuleV1
 from kernel.errors import Forbidden, ValidationFailed
 from kernel.policy import load_policy
-from kernel.signing import SigningKeys
 from kernel.store import DocumentStore
-from referral.adapters.repository import (
-    AgencyDirectory,
-    CatalogueReadModel,
-    ComplaintRepository,
-    ElectronicConsents,
-    LetterRegister,
-    ReferralRepository,
-)
 from referral.application.commands import (
     AcceptReferral,
     ApproveReferral,
@@ -40,12 +29,11 @@ from referral.application.commands import (
     TransferAtDelegation,
     UploadMaterial,
 )
-from referral.application.handlers import ReferralHandlers
 from referral.domain.model import AgencyRef, Referral, Status
 from tests.integration.referral.test_referral_service import (
     LETTER_PDF,
     PHOTO_JPEG,
-    Clock,
+    Service,
     chunks,
 )
 
@@ -114,29 +102,11 @@ GOVERNMENT_EXCEPTION = RoutingRuleV1(
 )
 
 
-class HC:
+class HC(Service):
+    """The referral service's handlers in huancui, with its agencies and one catalogue entry."""
+
     def __init__(self, store: DocumentStore) -> None:
-        policy = load_policy(DISTRICT)
-        self.clock = Clock(START)
-        self.referrals = ReferralRepository(store)
-        self.agencies = AgencyDirectory(store)
-        self.catalogue = CatalogueReadModel(store)
-        self.h = ReferralHandlers(
-            self.referrals,
-            self.agencies,
-            policy,
-            policy.working_calendar(),
-            DISTRICT,
-            self.clock,
-            catalogue=self.catalogue,
-            complaints=ComplaintRepository(store),
-            consents=ElectronicConsents(store),
-            files=store.files(),
-            letters=LetterRegister(store),
-            signing=SigningKeys(
-                Path(tempfile.mkdtemp(prefix="letter-keys-")), generate_missing=True
-            ),
-        )
+        super().__init__(store, load_policy(DISTRICT), district=DISTRICT, start=START)
 
     async def setup(self) -> HC:
         await self.referrals.ensure_indexes()

@@ -10,7 +10,6 @@ wire-protocol server. Production's CronJob runs ``mongodump --oplog`` with the s
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from liandong.backup_cli import SERVICES, dump, restore
 from notify.adapters.checkpoint_key import load_signer
 from notify.adapters.record import RecordRepository
 from notify.application.checkpoints import RecordCheckpoints
-from notify.domain.record import record_entry
+from tests.fixtures.records import numbered_entry
 from tests.infra import Server
 
 pytestmark = [pytest.mark.infra, pytest.mark.timeout(120)]
@@ -81,16 +80,8 @@ async def test_issue_19_backup_wipe_restore_verify(
         await records.ensure_indexes()
         for n in range(1, 31):
             await records.append(
-                record_entry(
-                    event_id=str(uuid.uuid4()),
-                    seq=0,
-                    type="referral.sent.v1",
-                    subject=f"r-{n % 5}",
-                    time=T0 + timedelta(minutes=n),
-                    district=DISTRICT,
-                    service="referral",
-                    correlation_id=f"c-{n}",
-                    data={"referral_id": f"r-{n % 5}", "actor_id": f"p-{n}"},
+                numbered_entry(
+                    n, start=T0, district=DISTRICT, type="referral.sent.v1", subject=f"r-{n % 5}"
                 )
             )
         outbox = AggregateCollection(notify.collection("record_checkpoints"))

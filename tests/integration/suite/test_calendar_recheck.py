@@ -39,6 +39,7 @@ from referral.application.commands import AcceptReferral
 from tests.e2e.conftest import _drop_everything
 from tests.e2e.scenario import eventually
 from tests.fixtures.schedules import schedule_2027_data
+from tests.fixtures.settings import server_settings
 from tests.infra import Server
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -81,15 +82,12 @@ async def running(
 ) -> AsyncIterator[Running]:
     clock_file = tmp_path / "clock-offset"
     write_offset(clock_file, START - datetime.now(UTC))
-    settings = Settings(
+    settings = server_settings(
+        tmp_path,
+        unique_name,
+        mongo_server,
+        rabbitmq_server,
         district="fuyuan",
-        instance=unique_name,
-        exchange=f"{unique_name}.events",
-        data_dir=tmp_path,
-        store="mongo",
-        bus="rabbitmq",
-        mongo_url=mongo_server.url,
-        amqp_url=rabbitmq_server.url,
         test_clock_file=clock_file,
     )
     suite = await build_suite(settings, seed_demo=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -26,7 +24,6 @@ from typing import Any, Final
 import httpx
 import pytest
 import strawberry
-import uvicorn
 from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import Info
@@ -39,21 +36,15 @@ from liandong.gateway import (
     GatewayError,
     GatewayProcess,
     compose_supergraph,
-    free_port,
 )
+from liandong.testing.serving import ThreadServer
+from tests.fixtures.gateway import request_header
 
 # Each test, its fixtures' setup included, stays well under a minute.
 pytestmark = pytest.mark.timeout(60)
 
 # Strawberry's default federation version (2.11) is newer than the composer accepts.
 FEDERATION_VERSION: Final = "2.9"
-
-
-def _header(info: Info, name: str) -> str | None:
-    # Over HTTP the context's request is a Starlette Request; over WebSocket it is the
-    # WebSocket, whose headers are those of the upgrade request. Both have `.headers`.
-    value = info.context["request"].headers.get(name)
-    return None if value is None else str(value)
 
 
 # --- subgraph "things": owns Thing, streams a subscription -----------------------------
@@ -87,7 +78,7 @@ class ThingsSubscription:
     @strawberry.subscription
     async def caller(self, info: Info) -> AsyncGenerator[str, None]:
         # What the subgraph saw on the gateway's WebSocket to it.
-        yield f"{_header(info, 'authorization')}|{_header(info, 'x-correlation-id')}"
+        yield f"{request_header(info, 'authorization')}|{request_header(info, 'x-correlation-id')}"
 
 
 things_schema = strawberry.federation.Schema(
@@ -106,11 +97,11 @@ class EchoThing:
 
     @strawberry.field
     def authorization(self, info: Info) -> str | None:
-        return _header(info, "authorization")
+        return request_header(info, "authorization")
 
     @strawberry.field
     def correlation_id(self, info: Info) -> str | None:
-        return _header(info, "x-correlation-id")
+        return request_header(info, "x-correlation-id")
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> EchoThing:
@@ -155,30 +146,14 @@ clash_schema = strawberry.federation.Schema(query=ClashQuery, federation_version
 # --- running the subgraphs ----------------------------------------------------------------
 
 
-class Subgraph:
+class Subgraph(ThreadServer):
     """A strawberry schema served by uvicorn in a thread of the test process."""
 
     def __init__(self, schema: strawberry.federation.Schema, path: str) -> None:
         app = FastAPI()
         app.include_router(GraphQLRouter(schema), prefix=path)
+        super().__init__(app, path=path, what="subgraph")
         self.schema = schema
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{path}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"subgraph at {self.url} did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
     def export_sdl(self, path: Path) -> Path:
         path.write_text(self.schema.as_str() + "\n", encoding="utf-8")

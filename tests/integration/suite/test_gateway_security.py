@@ -23,17 +23,13 @@ import json
 import threading
 import time
 from collections.abc import AsyncGenerator, Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
-import jwt
 import pytest
 import strawberry
-import uvicorn
-from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 from pydantic import SecretStr
 from strawberry.fastapi import GraphQLRouter
@@ -58,8 +54,12 @@ from liandong.gateway import (
     GatewayError,
     GatewayProcess,
     compose_supergraph,
-    free_port,
 )
+from liandong.testing.serving import ThreadServer
+from tests.fixtures.gateway import request_header
+from tests.fixtures.tokens import b64url as _b64
+from tests.fixtures.tokens import sign_es256 as _sign_token
+from tests.fixtures.tokens import valid_claims
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -80,11 +80,6 @@ LIMITS: Final = {
 
 
 # --- the subgraph --------------------------------------------------------------------------
-
-
-def _header(info: Info, name: str) -> str | None:
-    value = info.context["request"].headers.get(name)
-    return None if value is None else str(value)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -127,7 +122,7 @@ class Query:
 
     @strawberry.field
     def caller(self, info: Info) -> str | None:
-        return _header(info, "authorization")
+        return request_header(info, "authorization")
 
     @strawberry.field
     def echo(self, text: str, number: float, count: int, filter: Filter | None = None) -> str:
@@ -167,7 +162,7 @@ schema = strawberry.federation.Schema(
 )
 
 
-class GuardedSubgraph:
+class GuardedSubgraph(ThreadServer):
     """The subgraph behind kernel's signature middleware (required), under uvicorn."""
 
     def __init__(self) -> None:
@@ -179,23 +174,7 @@ class GuardedSubgraph:
             return {"status": "ok"}
 
         app.add_middleware(GatewaySignatureMiddleware, secret=SECRET, required=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/graphql"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"subgraph at {self.url} did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        super().__init__(app, path="/graphql", what="subgraph")
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -264,31 +243,11 @@ def production(
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _b64(data: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
 def _claims(**overrides: object) -> dict[str, object]:
-    now = int(datetime.now(UTC).timestamp())
-    claims: dict[str, object] = {
-        **P.claims(),
-        "iss": "liandong",
-        "aud": "liandong",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    for name, value in overrides.items():
-        if value is None:
-            claims.pop(name, None)
-        else:
-            claims[name] = value
-    return claims
-
-
-def _sign_token(keys: DevKeys, claims: dict[str, object], **header: object) -> str:
-    key = serialization.load_pem_private_key(keys.private_key_file.read_bytes(), password=None)
-    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": keys.kid, **header})  # type: ignore[arg-type]
+    """A valid token's claims for P; an override of None leaves that claim out."""
+    drop = [name for name, value in overrides.items() if value is None]
+    kept = {name: value for name, value in overrides.items() if value is not None}
+    return valid_claims(P, drop=drop, **kept)
 
 
 def _post(url: str, body: object, token: str | None = None, **headers: str) -> tuple[int, Any]:

@@ -33,6 +33,7 @@ from kernel.logs import ContextFilter, bind, configure_logging
 from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.suite import Suite, build_suite
+from tests.fixtures.settings import server_settings
 from tests.infra import Server
 
 _exporter: InMemorySpanExporter | None = None
@@ -384,14 +385,11 @@ async def test_one_trace_and_dead_letter_depth_over_rabbitmq(
     tmp_path: Path, unique_name: str, mongo_server: Server, rabbitmq_server: Server
 ) -> None:
     span_exporter()
-    settings = Settings(
-        data_dir=tmp_path,
-        store="mongo",
-        bus="rabbitmq",
-        mongo_url=mongo_server.url,
-        amqp_url=rabbitmq_server.url,
-        instance=unique_name,
-        exchange=f"{unique_name}.events",
+    settings = server_settings(
+        tmp_path,
+        unique_name,
+        mongo_server,
+        rabbitmq_server,
         tracing=True,
         metrics_interval_seconds=0.2,
     )

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
@@ -25,6 +24,7 @@ from kernel.settings import SERVICES, Settings
 from liandong.cli import mint_token
 from liandong.gateway import GatewayProcess, compose_supergraph, free_port
 from liandong.suite import build_suite, sdl_path
+from liandong.testing.serving import LoopServer
 
 from .test_observability import span_exporter
 
@@ -135,17 +135,11 @@ async def test_gateway_traces_reach_the_collector_and_continue_in_the_subgraph(
         data_dir=tmp_path, store="embedded", bus="memory", instance=unique_name, tracing=True
     )
     suite = await build_suite(settings, seed_demo=True)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(suite.create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the suite did not start"
-        await asyncio.sleep(0.05)
+    server = LoopServer(suite.create_app(), what="the suite")
+    await server.start()
     run = tmp_path / "run"
     supergraph = compose_supergraph(
-        {n: (f"http://127.0.0.1:{port}/{n}/graphql", sdl_path(n)) for n in SERVICES},
+        {n: (f"{server.url}/{n}/graphql", sdl_path(n)) for n in SERVICES},
         run / "supergraph.graphql",
     )
     metrics_port = free_port()
@@ -204,5 +198,4 @@ async def test_gateway_traces_reach_the_collector_and_continue_in_the_subgraph(
             assert 'operationName="GatewayTraced"' in metrics.text
     finally:
         await asyncio.to_thread(gateway.stop)
-        server.should_exit = True
-        await serving
+        await server.stop()

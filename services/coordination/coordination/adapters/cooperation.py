@@ -159,12 +159,11 @@ def _with_id(doc: Document) -> Document:
 A = TypeVar("A")
 
 
-class RequestRepository(_Repository, Generic[A]):
-    """Reads and writes aggregates of type ``model``; ``agency_fields`` are the fields an
-    ``agency_id`` filter of :meth:`list` matches (either side of the request)."""
+class _ModelRepository(_Repository, Generic[A]):
+    """Reads and writes aggregates of type ``model``: by id, added, and saved conditionally
+    on the version read (a concurrent change raises a Conflict)."""
 
     model: type[A]
-    agency_fields: tuple[str, ...] = ()
 
     def _models(self, docs: Sequence[Document]) -> list[A]:
         return [from_document(self.model, _with_id(d)) for d in docs]
@@ -178,6 +177,13 @@ class RequestRepository(_Repository, Generic[A]):
 
     async def save(self, aggregate: A, events: Sequence[Envelope]) -> int:
         return await self._save(aggregate, events)
+
+
+class RequestRepository(_ModelRepository[A]):
+    """A request's aggregates; ``agency_fields`` are the fields an ``agency_id`` filter of
+    :meth:`list` matches (either side of the request)."""
+
+    agency_fields: tuple[str, ...] = ()
 
     async def unfinished(self, finished: Sequence[str], *, limit: int = 10_000) -> list[A]:
         """Every request whose status is not one of ``finished`` (the stall check's scan)."""

@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from coordination.adapters.cooperation import _with_id, from_document, to_document
+from coordination.adapters.cooperation import _ModelRepository, _Repository
 from coordination.domain.dispatch import Dispatch
-from kernel.envelope import Envelope
-from kernel.outbox import AggregateCollection
 from kernel.store import DocumentStore, DuplicateKeyError
 
 __all__ = ["DispatchFilter", "DispatchRepository"]
@@ -49,12 +47,21 @@ class DispatchFilter:
 _CLAIMS_BACKFILLED = "~filed-reports-claimed-v1"
 
 
-class DispatchRepository:
+class DispatchRepository(_ModelRepository[Dispatch]):
     name = "dispatches"
+    model = Dispatch
+    indexes = (
+        ("by_state", (("platform_id", 1), ("state", 1), ("_id", 1))),
+        ("by_team", (("team_id", 1), ("state", 1), ("_id", 1))),
+        ("by_area", (("platform_id", 1), ("area", 1), ("_id", 1))),
+        ("by_open_due", (("open_due", 1),)),
+        ("by_reporter", (("reporter_id", 1), ("_id", 1))),
+        ("by_party", (("team_ids", 1), ("_id", 1))),
+        ("by_changed_at", (("changed_at", 1),)),
+    )
 
     def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection(self.name))
-        self._coll = self.aggregates.collection
+        super().__init__(store)
         # One document per photo a report names, keyed by the photo's id: the store's unique
         # _id makes a second report naming it fail, however close together the two come.
         self._photo_claims = store.collection("dispatch_photo_claims")
@@ -96,21 +103,9 @@ class DispatchRepository:
         for photo_id in photo_ids:
             await self._photo_claims.delete_one({"_id": photo_id})
 
-    async def ensure_indexes(self) -> None:
-        c = self._coll
-        await c.create_index([("platform_id", 1), ("state", 1), ("_id", 1)], name="by_state")
-        await c.create_index([("team_id", 1), ("state", 1), ("_id", 1)], name="by_team")
-        await c.create_index([("platform_id", 1), ("area", 1), ("_id", 1)], name="by_area")
-        await c.create_index([("open_due", 1)], name="by_open_due")
-        await c.create_index([("reporter_id", 1), ("_id", 1)], name="by_reporter")
-        await c.create_index([("team_ids", 1), ("_id", 1)], name="by_party")
-        await c.create_index([("changed_at", 1)], name="by_changed_at")
-
     @staticmethod
     def _doc(d: Dispatch) -> dict[str, Any]:
-        doc: dict[str, Any] = to_document(d)
-        doc["_id"] = doc.pop("id")
-        doc.pop("version", None)
+        doc = _Repository._doc(d)
         clock = d.open_clock
         doc["team_id"] = d.team_id
         doc["team_ids"] = sorted({a.team_id for a in d.assignments})
@@ -121,25 +116,12 @@ class DispatchRepository:
         doc["step"] = len(d.history)
         return doc
 
-    async def get(self, dispatch_id: str) -> Dispatch | None:
-        doc = await self.aggregates.get(dispatch_id)
-        return from_document(Dispatch, _with_id(doc)) if doc else None
-
-    async def add(self, d: Dispatch, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(self._doc(d), events)
-
-    async def save(self, d: Dispatch, events: Sequence[Envelope]) -> int:
-        """Conditional on the version read (a concurrent change raises a Conflict)."""
-        fields = self._doc(d)
-        fields.pop("_id")
-        return await self.aggregates.update(d.id, d.version, fields, events)
-
     async def search(self, f: DispatchFilter, *, after: str | None, limit: int) -> list[Dispatch]:
         query = self._query(f)
         if after:
             query["_id"] = {"$gt": after}
         docs = await self._coll.find(query, sort=[("_id", 1)], limit=limit)
-        return [from_document(Dispatch, _with_id(d)) for d in docs]
+        return self._models(docs)
 
     async def count(self, f: DispatchFilter) -> int:
         """How many dispatches :meth:`search` pages through for ``f``, all pages together."""
@@ -176,11 +158,11 @@ class DispatchRepository:
         if f.party_id is not None:
             query["$or"] = [{"platform_id": f.party_id}, {"team_ids": f.party_id}]
         docs = await self._coll.find(query, sort=[("changed_at", 1)], limit=limit)
-        return [from_document(Dispatch, _with_id(d)) for d in docs]
+        return self._models(docs)
 
     async def open_all(self) -> list[Dispatch]:
         """Dispatches not yet handled or referred (the stall check reads them)."""
         docs = await self._coll.find(
             {"state": {"$nin": ["handled", "referred"]}}, sort=[("_id", 1)], limit=10_000
         )
-        return [from_document(Dispatch, _with_id(d)) for d in docs]
+        return self._models(docs)

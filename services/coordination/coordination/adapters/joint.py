@@ -9,13 +9,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from coordination.adapters.cooperation import _Repository, _with_id, from_document
+from coordination.adapters.cooperation import (
+    _ModelRepository,
+    _Repository,
+    _with_id,
+    from_document,
+)
 from coordination.domain.joint import Inspection, JointOperation
 from kernel.envelope import Envelope
 
 
-class JointOperationRepository(_Repository):
+class JointOperationRepository(_ModelRepository[JointOperation]):
     name = "joint_operations"
+    model = JointOperation
     party_fields = ("participant_ids",)
     indexes = (
         ("by_lead", (("lead_id", 1), ("_id", 1))),
@@ -32,24 +38,13 @@ class JointOperationRepository(_Repository):
         doc["task_agency_ids"] = sorted({t.agency_id for t in aggregate.tasks})
         return doc
 
-    async def get(self, operation_id: str) -> JointOperation | None:
-        doc = await self.aggregates.get(operation_id)
-        return from_document(JointOperation, _with_id(doc)) if doc else None
-
-    async def add(self, operation: JointOperation, events: Sequence[Envelope]) -> None:
-        await self._add(operation, events)
-
-    async def save(self, operation: JointOperation, events: Sequence[Envelope]) -> int:
-        return await self._save(operation, events)
-
     async def with_tasks_of(self, agency_id: str, *, limit: int = 500) -> list[JointOperation]:
-        docs = await self._find({"task_agency_ids": agency_id}, None, limit)
-        return [from_document(JointOperation, _with_id(d)) for d in docs]
+        return self._models(await self._find({"task_agency_ids": agency_id}, None, limit))
 
     async def with_task(self, task_id: str) -> JointOperation | None:
         """The operation a task belongs to (task ids are unique across operations)."""
-        docs = await self._find({"tasks.id": task_id}, None, 1)
-        return from_document(JointOperation, _with_id(docs[0])) if docs else None
+        found = self._models(await self._find({"tasks.id": task_id}, None, 1))
+        return found[0] if found else None
 
     async def list(
         self,
@@ -63,8 +58,7 @@ class JointOperationRepository(_Repository):
     ) -> list[JointOperation]:
         """``party_id``: only operations that agency leads or cooperates in (read access)."""
         query = self._listed(agency_id=agency_id, status=status, basis=basis)
-        docs = await self._find(query, after, limit, party_id)
-        return [from_document(JointOperation, _with_id(d)) for d in docs]
+        return self._models(await self._find(query, after, limit, party_id))
 
     async def count(
         self,

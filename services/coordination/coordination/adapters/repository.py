@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from coordination.adapters.cooperation import _Repository
 from coordination.domain.catalogue import (
     CatalogueEntry,
     Delegation,
@@ -32,8 +33,9 @@ from coordination.domain.dispute import (
 from coordination.domain.model import Agency, AgencyKind, Liaison
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
-from kernel.outbox import AggregateCollection
-from kernel.store import Document, DocumentStore, ObsoleteIndex, drop_obsolete_indexes
+from kernel.store import Document, ObsoleteIndex
+
+T = TypeVar("T")
 
 
 def agency_to_document(agency: Agency) -> dict[str, Any]:
@@ -67,29 +69,38 @@ def agency_from_document(doc: Document) -> Agency:
     )
 
 
-class AgencyRepository:
-    def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection("agencies"))
-        self._coll = self.aggregates.collection
+class _MappedRepository(_Repository, Generic[T]):
+    """An aggregate collection whose documents this module maps by hand: ``_doc`` writes
+    one, ``_model`` reads one back."""
 
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("kind", 1), ("_id", 1)], name="by_kind")
+    def _model(self, doc: Document) -> T:
+        raise NotImplementedError
 
-    async def get(self, agency_id: str) -> Agency | None:
-        doc = await self.aggregates.get(agency_id)
-        return agency_from_document(doc) if doc else None
+    async def get(self, key: str) -> T | None:
+        doc = await self.aggregates.get(key)
+        return self._model(doc) if doc else None
 
-    async def get_many(self, ids: Sequence[str]) -> dict[str, Agency]:
-        docs = await self._coll.find({"_id": {"$in": list(ids)}})
-        return {d["_id"]: agency_from_document(d) for d in docs}
+    async def get_many(self, keys: Sequence[str]) -> dict[str, T]:
+        docs = await self._coll.find({"_id": {"$in": list(keys)}})
+        return {d["_id"]: self._model(d) for d in docs}
+
+
+class AgencyRepository(_MappedRepository[Agency]):
+    name = "agencies"
+    indexes = (("by_kind", (("kind", 1), ("_id", 1))),)
+
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        return agency_to_document(aggregate)
+
+    def _model(self, doc: Document) -> Agency:
+        return agency_from_document(doc)
 
     async def add(self, agency: Agency, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(agency_to_document(agency), events)
+        await self._add(agency, events)
 
     async def replace(self, agency: Agency, events: Sequence[Envelope]) -> int:
-        fields = agency_to_document(agency)
-        fields.pop("_id")
-        return await self.aggregates.update(agency.id, agency.version, fields, events)
+        return await self._save(agency, events)
 
     async def of_kind(self, kind: str) -> list[Agency]:
         return await self.list(kind=kind, after=None, limit=500)
@@ -199,31 +210,26 @@ def entry_from_document(doc: Document) -> CatalogueEntry:
     )
 
 
-class CatalogueRepository:
+class CatalogueRepository(_MappedRepository[CatalogueEntry]):
     """Catalogue entries, one document per matter code with its whole version history (an
     entry changes a few times a year, so the history stays small and every change — state,
     history record and events — is one conditional write)."""
 
-    def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection("catalogue"))
-        self._coll = self.aggregates.collection
+    name = "catalogue"
+    indexes = (
+        ("by_township", (("townships", 1), ("_id", 1))),
+        ("by_department", (("original_department_id", 1), ("_id", 1))),
+    )
 
-    async def ensure_indexes(self) -> None:
-        await self._coll.create_index([("townships", 1), ("_id", 1)], name="by_township")
-        await self._coll.create_index(
-            [("original_department_id", 1), ("_id", 1)], name="by_department"
-        )
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        return entry_to_document(aggregate)
 
-    async def get(self, code: str) -> CatalogueEntry | None:
-        doc = await self.aggregates.get(code)
-        return entry_from_document(doc) if doc else None
-
-    async def get_many(self, codes: Sequence[str]) -> dict[str, CatalogueEntry]:
-        docs = await self._coll.find({"_id": {"$in": list(codes)}})
-        return {d["_id"]: entry_from_document(d) for d in docs}
+    def _model(self, doc: Document) -> CatalogueEntry:
+        return entry_from_document(doc)
 
     async def add(self, entry: CatalogueEntry, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(entry_to_document(entry), events)
+        await self._add(entry, events)
 
     async def save(self, entry: CatalogueEntry, events: Sequence[Envelope]) -> int:
         fields = entry_to_document(entry)
@@ -433,10 +439,8 @@ def dispute_from_document(doc: Document) -> Dispute:
     )
 
 
-class DisputeRepository:
-    def __init__(self, store: DocumentStore) -> None:
-        self.aggregates = AggregateCollection(store.collection("disputes"))
-        self._coll = self.aggregates.collection
+class DisputeRepository(_MappedRepository[Dispute]):
+    name = "disputes"
 
     #: A dispute's list: by the time it was opened, per party (no sides: every party is
     #: one); the read scope adds the interim handler and the township.
@@ -456,32 +460,23 @@ class DisputeRepository:
         ("by_status", (("status", 1), ("_id", 1))),
     )
 
-    async def ensure_indexes(self) -> None:
-        for name, keys in self.indexes:
-            await self._coll.create_index(list(keys), name=name)
-        await drop_obsolete_indexes(self._coll, self.obsolete_indexes)
-        await self.shape.backfill(self._coll)
+    @staticmethod
+    def _doc(aggregate: Any) -> dict[str, Any]:
+        return dispute_to_document(aggregate)
 
-    async def get(self, dispute_id: str) -> Dispute | None:
-        doc = await self.aggregates.get(dispute_id)
-        return dispute_from_document(doc) if doc else None
+    def _model(self, doc: Document) -> Dispute:
+        return dispute_from_document(doc)
 
     async def of_referral(self, referral_id: str, *, limit: int = 20) -> list[Dispute]:
         """The disputes about one referral (its decline's, a case-transfer request's)."""
         docs = await self._coll.find({"referral_id": referral_id}, sort=[("_id", 1)], limit=limit)
         return [dispute_from_document(d) for d in docs]
 
-    async def get_many(self, ids: Sequence[str]) -> dict[str, Dispute]:
-        docs = await self._coll.find({"_id": {"$in": list(ids)}})
-        return {d["_id"]: dispute_from_document(d) for d in docs}
-
     async def add(self, dispute: Dispute, events: Sequence[Envelope]) -> None:
-        await self.aggregates.insert(self.shape.stamp(dispute_to_document(dispute)), events)
+        await self._add(dispute, events)
 
     async def save(self, dispute: Dispute, events: Sequence[Envelope]) -> int:
-        fields = self.shape.stamp(dispute_to_document(dispute))
-        fields.pop("_id")
-        return await self.aggregates.update(dispute.id, dispute.version, fields, events)
+        return await self._save(dispute, events)
 
     async def search(
         self, q: ListQuery, *, limit: int, party_id: str | None = None

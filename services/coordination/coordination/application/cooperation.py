@@ -23,6 +23,8 @@ from coordination.application.publishing import Publishing
 from coordination.domain import assistance as ast
 from coordination.domain import dispatch as dsp
 from coordination.domain import information as inf
+from coordination.domain import joint as jnt
+from coordination.domain import meetings as mtg
 from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
@@ -132,9 +134,16 @@ def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
 
 
 R = TypeVar("R", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery)
-#: An aggregate a command steps: a request, or a grid dispatch (R-GRD-01, dispatch.py).
+#: An aggregate a command steps: a request, a grid dispatch (R-GRD-01, dispatch.py), a joint
+#: operation (joint.py) or a meeting (meetings.py).
 A = TypeVar(
-    "A", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery, dsp.Dispatch
+    "A",
+    ast.AssistanceRequest,
+    tec.TechnicalSupportRequest,
+    inf.InformationQuery,
+    dsp.Dispatch,
+    jnt.JointOperation,
+    mtg.Meeting,
 )
 T = TypeVar("T")
 
@@ -164,6 +173,8 @@ class _AggregateSteps(_Base, Generic[A]):
 
     #: The noun in "… does not exist".
     noun: str
+    #: The field a missing aggregate's NotFound names.
+    id_field: str = "id"
     #: The aggregates' repository (the subclass's constructor sets it).
     _repository: AggregateStore[A]
 
@@ -173,7 +184,7 @@ class _AggregateSteps(_Base, Generic[A]):
     async def _load(self, aggregate_id: str) -> A:
         found = await self._repository.get(aggregate_id)
         if found is None:
-            raise NotFound(f"{self.noun} {aggregate_id!r} does not exist", field="id")
+            raise NotFound(f"{self.noun} {aggregate_id!r} does not exist", field=self.id_field)
         return found
 
     async def _authorized(self, aggregate_id: str, actor: Actor, operation: str) -> A:

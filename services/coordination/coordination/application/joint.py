@@ -14,7 +14,7 @@ from coordination.adapters.joint import JointInspectionLog, JointOperationReposi
 from coordination.application import access
 from coordination.application.actors import acting
 from coordination.application.catalogue import CHINA, local_date
-from coordination.application.cooperation import _Base
+from coordination.application.cooperation import _AggregateSteps
 from coordination.contracts.published import (
     JointInabilityDecidedV1,
     JointInabilityStatedV1,
@@ -32,10 +32,10 @@ from coordination.domain import joint as jnt
 from coordination.domain.cooperation import Actor
 from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
+from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload
-from kernel.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from kernel.errors import Forbidden, InvalidState, ValidationFailed
 
 # Who may initiate for which basis, by the kind of the initiator's agency (R-JNT-01); the
 # roles are checked by the domain.
@@ -131,7 +131,10 @@ class DecideJointTaskInability:
     report_to_government: bool
 
 
-class JointHandlers(_Base):
+class JointHandlers(_AggregateSteps[jnt.JointOperation]):
+    noun = "joint operation"
+    id_field = "operationId"
+
     def __init__(
         self,
         operations: JointOperationRepository,
@@ -141,21 +144,11 @@ class JointHandlers(_Base):
     ) -> None:
         super().__init__(*args, **kw)
         self.operations = operations
+        self._repository = operations
         self.inspections = inspections
 
-    async def _load(self, operation_id: str) -> jnt.JointOperation:
-        found = await self.operations.get(operation_id)
-        if found is None:
-            raise NotFound(f"joint operation {operation_id!r} does not exist", field="operationId")
-        return found
-
-    async def _authorized(
-        self, operation_id: str, actor: Actor, operation: str
-    ) -> jnt.JointOperation:
-        """The operation, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(operation_id)
-        access.authorize_on(actor, operation, access.joint_relations(actor, found))
-        return found
+    def _relations(self, actor: Actor, found: jnt.JointOperation) -> set[Relation]:
+        return access.joint_relations(actor, found)
 
     def _common(
         self, before: jnt.JointOperation | None, after: jnt.JointOperation, actor: Actor
@@ -175,17 +168,6 @@ class JointHandlers(_Base):
         return self._deadlines(
             "JointTask", task.id, clocks, jnt.TASK_REPORT, jnt.INABILITY_DECISION
         )
-
-    async def _save(
-        self,
-        after: jnt.JointOperation,
-        payloads: list[EventPayload],
-        correlation_id: str | None,
-    ) -> jnt.JointOperation:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        # A concurrent change raises ConcurrencyError (a Conflict): the caller reloads.
-        version = await self.operations.save(after, events)
-        return replace(after, version=version)
 
     @staticmethod
     def _liaison(x: jnt.JointLiaison) -> JointLiaisonV1:

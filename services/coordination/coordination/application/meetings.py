@@ -13,7 +13,7 @@ from coordination.adapters.meetings import MeetingRepository
 from coordination.application import access
 from coordination.application.actors import acting
 from coordination.application.catalogue import local_date
-from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _Base
+from coordination.application.cooperation import LEGAL_OFFICE_KINDS, _AggregateSteps
 from coordination.application.routine import RoutineMeetings
 from coordination.contracts.meetings import (
     MeetingMinutesAgreedV1,
@@ -28,11 +28,11 @@ from coordination.contracts.meetings import (
 from coordination.domain import meetings as mtg
 from coordination.domain.cooperation import Actor, Clock
 from coordination.policy import policy_of
+from kernel.authz import Relation
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.envelope import EventPayload
-from kernel.errors import Forbidden, NotFound, ValidationFailed
+from kernel.errors import Forbidden, ValidationFailed
 from kernel.keyset import ListQuery
 
 SUBJECT = "Meeting"
@@ -101,20 +101,17 @@ def may_read(meeting: mtg.Meeting, actor: Actor) -> bool:
     return access.may(actor, "meeting", access.meeting_relations(actor, meeting))
 
 
-class MeetingHandlers(_Base):
+class MeetingHandlers(_AggregateSteps[mtg.Meeting]):
+    noun = "meeting"
+
     def __init__(self, meetings: MeetingRepository, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.meetings = meetings
+        self._repository = meetings
         # Routine meetings due (R-MTG-01): wired by the bootstrap; None in bare handlers.
         self.routine: RoutineMeetings | None = None
 
     # -- helpers --------------------------------------------------------------------------
-
-    async def _load(self, meeting_id: str) -> mtg.Meeting:
-        found = await self.meetings.get(meeting_id)
-        if found is None:
-            raise NotFound(f"meeting {meeting_id!r} does not exist", field="id")
-        return found
 
     async def get(self, meeting_id: str, caller: Caller) -> mtg.Meeting | None:
         actor = acting(caller)
@@ -123,11 +120,8 @@ class MeetingHandlers(_Base):
             access.authorize_on(actor, "meeting", access.meeting_relations(actor, found))
         return found
 
-    async def _authorized(self, meeting_id: str, actor: Actor, operation: str) -> mtg.Meeting:
-        """The meeting, when the matrix lets ``actor`` do ``operation`` on it."""
-        found = await self._load(meeting_id)
-        access.authorize_on(actor, operation, access.meeting_relations(actor, found))
-        return found
+    def _relations(self, actor: Actor, found: mtg.Meeting) -> set[Relation]:
+        return access.meeting_relations(actor, found)
 
     def _deadlines_of(self, m: mtg.Meeting, kinds: list[str]) -> list[DeadlineV1]:
         return self._deadlines(SUBJECT, m.id, m.clocks, *kinds)
@@ -143,13 +137,6 @@ class MeetingHandlers(_Base):
             state_before=before.status.value if before else None,
             state_after=after.status.value,
         )
-
-    async def _save(
-        self, after: mtg.Meeting, payloads: list[EventPayload], correlation_id: str | None
-    ) -> mtg.Meeting:
-        events = [self._event(p, after.id, correlation_id) for p in payloads]
-        version = await self.meetings.save(after, events)
-        return replace(after, version=version)
 
     @staticmethod
     def _tasks(m: mtg.Meeting) -> list[MeetingTaskV1]:

@@ -20,10 +20,12 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     put_clock,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
@@ -85,7 +87,7 @@ class ResultReport:
 
 
 @dataclass(frozen=True)
-class AssistanceRequest:
+class AssistanceRequest(RecordsTransitions):
     id: str
     requester_id: str
     helper_id: str
@@ -105,14 +107,6 @@ class AssistanceRequest:
     clocks: tuple[Clock, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: AssistanceStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def send_letter(self, letter_number: str, *, actor: Actor, at: datetime) -> AssistanceRequest:
         """R-AST-01: the written letter that follows an emergency phone request."""
@@ -330,10 +324,7 @@ def request_assistance(
     """R-AST-01: a request letter naming the matters — or, in an emergency, a phone call
     first, with the letter due later (``letter_clock``)."""
     require_agency(actor, requester_id, "an agency asks for assistance in its own name")
-    if requester_id == helper_id:
-        raise ValidationFailed(
-            "an agency cannot ask itself for assistance", field="helperId", code="SELF_ADDRESSED"
-        )
+    require_other(requester_id, helper_id, "an agency cannot ask itself for assistance", "helperId")
     named = tuple(dict.fromkeys(m.strip() for m in matters if m.strip()))
     if not named:
         raise ValidationFailed(

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from coordination.domain.dispute import Actor
 from coordination.domain.errors import Forbidden, ValidationFailed
 
-__all__ = ["Actor", "Clock", "Transition", "meet", "put_clock", "require_text"]
+__all__ = [
+    "Actor",
+    "Clock",
+    "RecordsTransitions",
+    "Transition",
+    "meet",
+    "put_clock",
+    "require_agency",
+    "require_other",
+    "require_text",
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,22 @@ class Transition:
     note: str = ""
 
 
+class RecordsTransitions:
+    """What an aggregate with a ``status`` and an append-only ``history`` of transitions
+    shares: the history with one more transition, from the current status to ``after``."""
+
+    status: StrEnum
+    history: tuple[Transition, ...]
+
+    def _record(
+        self, action: str, actor: Actor, at: datetime, after: StrEnum, note: str = ""
+    ) -> tuple[Transition, ...]:
+        t = Transition(
+            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
+        )
+        return (*self.history, t)
+
+
 def put_clock(clocks: tuple[Clock, ...], clock: Clock) -> tuple[Clock, ...]:
     """Add ``clock``, replacing an earlier clock of the same kind (a moved deadline)."""
     return (*(c for c in clocks if c.kind != clock.kind), clock)
@@ -64,6 +91,13 @@ def require_text(value: str | None, message: str, field: str) -> str:
     if not text:
         raise ValidationFailed(message, field=field, code="REQUIRED")
     return text
+
+
+def require_other(agency_id: str, other_id: str, message: str, field: str) -> None:
+    """An act an agency addresses to another: to itself it is ValidationFailed naming
+    ``field`` (SELF_ADDRESSED)."""
+    if agency_id == other_id:
+        raise ValidationFailed(message, field=field, code="SELF_ADDRESSED")
 
 
 def require_agency(actor: Actor, agency_id: str, message: str) -> None:

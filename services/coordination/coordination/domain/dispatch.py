@@ -25,7 +25,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from coordination.domain.cooperation import Actor, Clock, Transition, meet, put_clock
+from coordination.domain.cooperation import (
+    Actor,
+    Clock,
+    Transition,
+    meet,
+    put_clock,
+    require_other,
+)
 from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
 
 __all__ = [
@@ -301,10 +308,7 @@ class Dispatch:
             raise ValidationFailed(
                 "name the department it belongs to", field="receiverId", code="REQUIRED"
             )
-        if receiver == self.platform_id:
-            raise ValidationFailed(
-                "a referral goes to another agency", field="receiverId", code="SELF_ADDRESSED"
-            )
+        require_other(self.platform_id, receiver, "a referral goes to another agency", "receiverId")
         text = reason.strip()
         if not text:
             raise ValidationFailed(

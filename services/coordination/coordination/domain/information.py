@@ -19,9 +19,11 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import Forbidden, InvalidState, ValidationFailed
@@ -65,7 +67,7 @@ class QueryDecline:
 
 
 @dataclass(frozen=True)
-class InformationQuery:
+class InformationQuery(RecordsTransitions):
     id: str
     requester_id: str
     holder_id: str
@@ -83,14 +85,6 @@ class InformationQuery:
     @property
     def parties(self) -> tuple[str, str]:
         return (self.requester_id, self.holder_id)
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: QueryStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def _require_asked(self) -> None:
         if self.status is not QueryStatus.ASKED:
@@ -213,10 +207,7 @@ def ask(
 ) -> InformationQuery:
     """R-INF-01: an agency asks another for information; the answer clock starts."""
     require_agency(actor, requester_id, "an agency asks in its own name")
-    if requester_id == holder_id:
-        raise ValidationFailed(
-            "an agency does not query itself", field="holderId", code="SELF_ADDRESSED"
-        )
+    require_other(requester_id, holder_id, "an agency does not query itself", "holderId")
     s = require_text(subject, "say what information is asked for", "subject")
     p = require_text(purpose, "say what the information is needed for", "purpose")
     return InformationQuery(

@@ -20,12 +20,14 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
-from coordination.domain.errors import InvalidState, ValidationFailed
+from coordination.domain.errors import InvalidState
 
 DECIDE = "joint_ruling.decide"
 
@@ -51,7 +53,7 @@ class CluesTransfer:
 
 
 @dataclass(frozen=True)
-class JointRuling:
+class JointRuling(RecordsTransitions):
     id: str
     platform_id: str
     responsible_agency_id: str
@@ -69,14 +71,6 @@ class JointRuling:
     clocks: tuple[Clock, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: JointRulingStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def rule(self, *, decision: str, basis: str, actor: Actor, at: datetime) -> JointRuling:
         require_agency(actor, self.platform_id, "the platform that started it rules")
@@ -130,12 +124,12 @@ def start_joint_ruling(
     at: datetime,
 ) -> JointRuling:
     require_agency(actor, platform_id, "the platform starts a joint ruling in its own name")
-    if responsible_agency_id == platform_id:
-        raise ValidationFailed(
-            "the platform does not rule on itself",
-            field="responsibleAgencyId",
-            code="SELF_ADDRESSED",
-        )
+    require_other(
+        platform_id,
+        responsible_agency_id,
+        "the platform does not rule on itself",
+        "responsibleAgencyId",
+    )
     text = require_text(failure, "state what was not carried out (落实不力或拒不落实)", "failure")
     participants = tuple(
         dict.fromkeys(

@@ -25,6 +25,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     put_clock,
@@ -128,7 +129,7 @@ class Filing:
 
 
 @dataclass(frozen=True)
-class Meeting:
+class Meeting(RecordsTransitions):
     id: str
     kind: MeetingKind
     title: str
@@ -173,14 +174,6 @@ class Meeting:
         """Attending agencies that have not agreed to the current draft (objections count)."""
         agreed = {p.agency_id for p in self.current_positions() if p.agrees}
         return tuple(a for a in self.attending_ids if a != self.convener_id and a not in agreed)
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: MeetingStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     # -- commands -----------------------------------------------------------------------
 

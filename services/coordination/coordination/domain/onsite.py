@@ -24,9 +24,11 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     require_agency,
+    require_other,
     require_text,
 )
 from coordination.domain.errors import InvalidState, ValidationFailed
@@ -68,7 +70,7 @@ class GovernmentReport:
 
 
 @dataclass(frozen=True)
-class OnSiteRequest:
+class OnSiteRequest(RecordsTransitions):
     id: str
     notifier_id: str
     receiver_id: str
@@ -105,14 +107,6 @@ class OnSiteRequest:
         the open clock says that)."""
         acted = self.acted_at
         return acted is not None and acted > self.dispatch_clock.due
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: OnSiteStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def dispatch_staff(
         self, staff: tuple[str, ...], *, actor: Actor, at: datetime
@@ -250,10 +244,7 @@ def notify_on_site(
 ) -> OnSiteRequest:
     """R-REF-15: the notice that starts the receiver's immediate clock."""
     require_agency(actor, notifier_id, "an agency gives notice in its own name")
-    if notifier_id == receiver_id:
-        raise ValidationFailed(
-            "an agency does not notify itself", field="receiverId", code="SELF_ADDRESSED"
-        )
+    require_other(notifier_id, receiver_id, "an agency does not notify itself", "receiverId")
     text = require_text(description, "describe the case or hazard", "description")
     where = require_text(place, "name the place staff are to go to", "place")
     return OnSiteRequest(

@@ -18,6 +18,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     put_clock,
@@ -59,7 +60,7 @@ class PhoneNotice:
 
 
 @dataclass(frozen=True)
-class ParticipationNotice:
+class ParticipationNotice(RecordsTransitions):
     id: str
     department_id: str
     township_id: str
@@ -78,14 +79,6 @@ class ParticipationNotice:
     clocks: tuple[Clock, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: ParticipationStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def send_written(
         self, document_number: str, *, actor: Actor, at: datetime

@@ -18,6 +18,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
     meet,
     put_clock,
@@ -74,7 +75,7 @@ class SupportAnswer:
 
 
 @dataclass(frozen=True)
-class TechnicalSupportRequest:
+class TechnicalSupportRequest(RecordsTransitions):
     id: str
     township_id: str
     department_id: str
@@ -97,14 +98,6 @@ class TechnicalSupportRequest:
     @property
     def reply_clock(self) -> Clock:
         return next(c for c in self.clocks if c.kind == REPLY)
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: SupportStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def _require_open(self, action: str) -> None:
         if self.status is not SupportStatus.REQUESTED:

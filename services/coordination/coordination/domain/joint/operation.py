@@ -8,7 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from coordination.domain.cooperation import Actor, Clock, Transition, require_text
+from coordination.domain.cooperation import (
+    Actor,
+    Clock,
+    RecordsTransitions,
+    Transition,
+    require_text,
+)
 from coordination.domain.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from coordination.domain.joint.records import (
     INITIATOR_ROLES,
@@ -28,7 +34,7 @@ from coordination.domain.joint.records import (
 
 
 @dataclass(frozen=True)
-class JointOperation:
+class JointOperation(RecordsTransitions):
     id: str
     title: str
     basis: InitiationBasis
@@ -48,14 +54,6 @@ class JointOperation:
     tasks: tuple[JointTask, ...] = ()
     history: tuple[Transition, ...] = ()
     version: int = 0
-
-    def _record(
-        self, action: str, actor: Actor, at: datetime, after: OperationStatus, note: str = ""
-    ) -> tuple[Transition, ...]:
-        t = Transition(
-            action, actor.person_id, actor.agency_id, at, self.status.value, after.value, note
-        )
-        return (*self.history, t)
 
     def _lead_only(self, actor: Actor, what: str) -> None:
         if actor.agency_id is not None and actor.agency_id != self.lead_id:

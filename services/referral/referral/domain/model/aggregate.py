@@ -266,31 +266,9 @@ class Referral:
         """R-REF-02: no sending without the letter, the written facts and a source."""
         check_complete(self.facts, self.materials)
 
-    def extend_send_deadline(
-        self,
-        actor: Actor,
-        at: datetime,
-        *,
-        working_days: int,
-        max_working_days: int,
-        limit_working_days: int,
-        reason: str,
-        notify_receiver: bool,
-        new_clock: DeadlineInfo,
-    ) -> Referral:
-        """R-REF-04: an extension is announced to the receiver first and never passes the
-        district maximum (counted from discovery)."""
-        return extend_send_clock(
-            self,
-            actor,
-            at,
-            working_days=working_days,
-            max_working_days=max_working_days,
-            limit_working_days=limit_working_days,
-            reason=reason,
-            notify_receiver=notify_receiver,
-            new_clock=new_clock,
-        )
+    #: R-REF-04: an extension is announced to the receiver first and never passes the
+    #: district maximum (counted from discovery).
+    extend_send_deadline = extend_send_clock
 
     def submit_for_approval(self, actor: Actor, at: datetime) -> Referral:
         self._require("submit", Status.DRAFT)

@@ -1,6 +1,6 @@
 """R-REF-04: extending a referral's send clock. The extension is announced to the receiver
 first and never passes the district maximum (counted from discovery). Pure Python; the
-aggregate (:meth:`Referral.extend_send_deadline`) delegates here."""
+aggregate's :meth:`Referral.extend_send_deadline` is this function."""
 
 from __future__ import annotations
 
