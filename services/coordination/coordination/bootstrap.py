@@ -334,6 +334,8 @@ def bootstrap(
             dispatch.check_escalation_body,  # after the seed: the body may be seeded
             follower.start,
         ],
+        # Schedules another replica stored (kernel.calendar_follow).
+        workers=[follower.worker(settings.calendar_sync_seconds)],
         owns_bus=deps.owns_bus,
     )
     return CoordinationService(

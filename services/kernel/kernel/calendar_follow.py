@@ -12,6 +12,12 @@ clocks computed across a year that has been confirmed since — by a schedule lo
 the service was down, or by a ``holidays`` upgrade that encodes the notice — are computed
 again. Rechecking is idempotent (:meth:`~kernel.calendar.WorkingCalendar.recheck` returns
 nothing when nothing would change), so a redelivered event or a restart changes nothing.
+
+Replicas of a service share one queue, so the event reaches one of them: that one stores the
+schedule, installs it and rechecks the (shared) clocks. Every replica also reads the stored
+schedules every ``calendar_sync_seconds`` (:meth:`CalendarFollower.sync`, a worker) and
+installs a newer revision it finds, so the others stop computing on the superseded notice
+within that interval, not at their next restart.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from kernel.consumer import upsert_versioned
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.envelope import Envelope
 from kernel.store import DocumentStore
+from kernel.workers import PollingWorker
 
 __all__ = ["CalendarFollower", "Recheck", "ScheduleReadModel"]
 
@@ -73,6 +80,24 @@ class CalendarFollower:
         for event in await self.schedules.all():
             self._install(event)
         await self._recheck(None)
+
+    async def sync(self) -> int:
+        """Install the stored revisions newer than those installed here (stored by the
+        replica the event reached); the clocks were rechecked there. Returns how many."""
+        installed = 0
+        for event in await self.schedules.all():
+            if event.revision > self.installed.get(event.year, 0) and self._install(event):
+                log.info(
+                    "calendar: revision %d of %d installed from the store",
+                    event.revision,
+                    event.year,
+                )
+                installed += 1
+        return installed
+
+    def worker(self, interval: float) -> PollingWorker:
+        """The replica's :meth:`sync` every ``interval`` seconds."""
+        return PollingWorker("calendar-sync", self.sync, interval)
 
     async def when_schedule_published_recheck_clocks(self, envelope: Envelope) -> None:
         event = envelope.payload(HolidayScheduleV1)

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="refuse GraphQL not signed by the gateway (default: only in production)",
     )
     relay_interval_seconds: float = Field(0.5, description="outbox relay polling interval")
+    calendar_sync_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="how often each replica installs official holiday schedules another "
+        "replica stored (the schedule's event reaches one replica of a service)",
+    )
     relay_lease_seconds: float = Field(30.0, description="how long a relay owns claimed work")
     relay_sweep_seconds: float = Field(
         5.0,

@@ -369,6 +369,7 @@ def bootstrap(
         owns_bus=deps.owns_bus,
         run_workers=run_workers,
         workers=[
+            follower.worker(settings.calendar_sync_seconds),  # kernel.calendar_follow
             PollingWorker(
                 f"timer-scheduler-{scheduler.owner}",
                 scheduler.tick,

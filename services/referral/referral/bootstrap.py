@@ -160,6 +160,8 @@ def bootstrap(deps: Deps) -> ReferralService:
             follower.start,
         ],
         shutdown=[referrals.stop_following],
+        # Schedules another replica stored (kernel.calendar_follow).
+        workers=[follower.worker(settings.calendar_sync_seconds)],
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[
