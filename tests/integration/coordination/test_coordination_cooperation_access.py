@@ -18,6 +18,7 @@ from coordination.bootstrap import bootstrap
 from kernel.settings import Settings
 from kernel.wiring import build_deps
 from liandong.cli import mint_token
+from tests.fixtures.settings import mongo_settings
 from tests.infra import Server
 
 AST = """
@@ -90,13 +91,7 @@ async def graph(
         settings = Settings(data_dir=tmp_path, instance=unique_name, store="embedded", bus="memory")
     else:
         server: Server = request.getfixturevalue("mongo_server")
-        settings = Settings(
-            data_dir=tmp_path,
-            instance=unique_name,
-            store="mongo",
-            bus="memory",
-            mongo_url=server.url,
-        )
+        settings = mongo_settings(tmp_path, unique_name, server)
     service = bootstrap(await build_deps(settings, "coordination"), seed_demo=True)
     await service.runtime.start()
     app = service.create_app(manage_lifecycle=False)

@@ -27,6 +27,17 @@ YEAR = H.year
 AT = datetime(YEAR - 1, 12, 29, 2, 0, tzinfo=UTC)
 
 
+class Rechecks:
+    """A recheck of the clocks that records the years it was asked for (changes nothing)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int | None] = []
+
+    async def __call__(self, year: int | None) -> int:
+        self.calls.append(year)
+        return 0
+
+
 def published(revision: int, **changes: object) -> HolidayScheduleV1:
     data = {**H.data, **changes}
     return HolidayScheduleV1.of(
@@ -43,12 +54,8 @@ async def test_R_SUP_02_a_service_installs_stored_schedules_at_start_and_recheck
 ) -> None:
     """A schedule stored while the service was down (or a ``holidays`` upgrade): at start it
     is installed before anything is computed, and the clocks are checked without a year."""
-    calls: list[int | None] = []
-
-    async def recheck(year: int | None) -> int:
-        calls.append(year)
-        return 0
-
+    recheck = Rechecks()
+    calls = recheck.calls
     first = CalendarFollower(store, WorkingCalendar())
     await first.schedules.put(published(1))
     cal = WorkingCalendar()
@@ -60,12 +67,8 @@ async def test_R_SUP_02_a_service_installs_stored_schedules_at_start_and_recheck
 async def test_R_SUP_02_the_newest_revision_wins_whatever_order_events_arrive_in(
     store: DocumentStore,
 ) -> None:
-    calls: list[int | None] = []
-
-    async def recheck(year: int | None) -> int:
-        calls.append(year)
-        return 0
-
+    recheck = Rechecks()
+    calls = recheck.calls
     cal = WorkingCalendar()
     follower = CalendarFollower(store, cal, [recheck])
     newer = published(2, document_number=f"国办发明电〔{YEAR - 1}〕100号")

@@ -16,7 +16,7 @@ from kernel.calendar_follow import CalendarFollower, ScheduleReadModel
 from kernel.contracts.calendar import HolidayScheduleV1
 from kernel.envelope import new_envelope
 from kernel.store import DocumentStore
-from tests.integration.kernel.test_calendar_follow import YEAR, published
+from tests.integration.kernel.test_calendar_follow import YEAR, Rechecks, published
 
 NEWER_NUMBER = f"国办发明电〔{YEAR - 1}〕100号"
 
@@ -78,12 +78,8 @@ async def test_R_SUP_02_the_same_revision_read_again_is_still_installed_and_rech
 ) -> None:
     """Just inside the guard: the revision installed already (a redelivery, or the start's
     install) installs and rechecks again; the next revision replaces it."""
-    calls: list[int | None] = []
-
-    async def recheck(year: int | None) -> int:
-        calls.append(year)
-        return 0
-
+    recheck = Rechecks()
+    calls = recheck.calls
     cal = WorkingCalendar()
     follower = CalendarFollower(store, cal, [recheck])
     newer = published(2, document_number=NEWER_NUMBER)

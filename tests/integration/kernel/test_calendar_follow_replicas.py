@@ -17,18 +17,14 @@ from kernel.envelope import new_envelope
 from kernel.store import DocumentStore
 from liandong.suite import build_service
 from tests.fixtures.settings import embedded_settings
-from tests.integration.kernel.test_calendar_follow import YEAR, H, published
+from tests.integration.kernel.test_calendar_follow import YEAR, H, Rechecks, published
 
 
 async def test_R_SUP_02_a_replica_the_event_did_not_reach_installs_the_stored_schedule(
     store: DocumentStore,
 ) -> None:
-    rechecked: list[int | None] = []
-
-    async def recheck(year: int | None) -> int:
-        rechecked.append(year)
-        return 0
-
+    recheck = Rechecks()
+    rechecked = recheck.calls
     reached, other = WorkingCalendar(), WorkingCalendar()
     a = CalendarFollower(store, reached, [recheck])
     b = CalendarFollower(store, other, [recheck])

@@ -7,22 +7,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from kernel.settings import Settings
 from kernel.wiring import build_deps
 from notify.bootstrap import bootstrap
+from tests.fixtures.settings import mongo_settings
 from tests.infra import Server
 
 
 async def test_stopping_notify_closes_the_inbox_and_deadline_streams(
     mongo_server: Server, tmp_path: Path, unique_name: str
 ) -> None:
-    settings = Settings(
-        store="mongo",
-        bus="memory",
-        mongo_url=mongo_server.url,
-        data_dir=tmp_path,
-        instance=unique_name,
-    )
+    settings = mongo_settings(tmp_path, unique_name, mongo_server)
     service = bootstrap(await build_deps(settings, "notify"), run_workers=False)
     await service.runtime.start()
     signals = (service.inbox.changes, service.deadlines.changes)

@@ -28,7 +28,7 @@ from kernel.wiring import build_deps
 from notify.application.handlers import AcknowledgeInboxItem
 from notify.bootstrap import NotifyService, bootstrap
 from tests.fixtures.clock import MovableClock
-from tests.fixtures.settings import embedded_settings
+from tests.fixtures.settings import embedded_settings, mongo_settings
 from tests.infra import Server
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -149,14 +149,7 @@ async def harness(
         settings = embedded_settings(tmp_path, unique_name)
     else:
         server: Server = request.getfixturevalue("mongo_server")
-        settings = Settings(
-            store="mongo",
-            bus="memory",
-            mongo_url=server.url,
-            data_dir=tmp_path,
-            instance=unique_name,
-            relay_interval_seconds=0.05,
-        )
+        settings = mongo_settings(tmp_path, unique_name, server)
     h = Harness(settings, FakeClock(SENT), [])
     yield h
     for service in list(h.services):

@@ -29,7 +29,7 @@ from liandong.testing.serving import LoopServer
 from notify.application.webhooks import RegisterWebhook, ReplayDelivery
 from notify.bootstrap import NotifyService, bootstrap
 from notify.domain.webhooks import RetryPolicy, verify
-from tests.fixtures.settings import embedded_settings
+from tests.fixtures.settings import embedded_settings, mongo_settings
 from tests.infra import Server
 
 from .test_notify_watch import ReferralSent, deliver, eventually, referral_sent
@@ -101,14 +101,7 @@ async def settings(
         yield embedded_settings(tmp_path, unique_name)
         return
     server: Server = request.getfixturevalue("mongo_server")
-    s = Settings(
-        store="mongo",
-        bus="memory",
-        mongo_url=server.url,
-        data_dir=tmp_path,
-        instance=unique_name,
-        relay_interval_seconds=0.05,
-    )
+    s = mongo_settings(tmp_path, unique_name, server)
     yield s
     from pymongo import AsyncMongoClient
 
