@@ -52,6 +52,7 @@ from tests.fixtures.coordination import (
     StoredDocs,
     caller,
     ensure_indexes,
+    fuyuan,
     seeded_agencies,
     unchanged,
 )
@@ -73,11 +74,8 @@ class World(StoredDocs):
 
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
-    policy = load_policy("fuyuan")
-    agencies = await seeded_agencies(store)
-    now = [NOW]
-    common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
-    kw = {"clock": lambda: now[0]}
+    f = await fuyuan(store)
+    common, kw = f.common, {"clock": f.clock}
     w = World(
         store,
         AssistanceHandlers(AssistanceRepository(store), *common, **kw),
@@ -85,7 +83,7 @@ async def world(store: DocumentStore) -> World:
         InformationQueryHandlers(
             InformationQueryRepository(store), AnswerAccessLog(store), *common, **kw
         ),
-        now,
+        f.now,
     )
     await ensure_indexes(
         w.assistance.requests, w.technical.requests, w.information.queries, w.information.access_log

@@ -28,15 +28,13 @@ from coordination.domain import joint as jnt
 from kernel.calendar import SHANGHAI
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
-from kernel.policy import load_policy
 from kernel.store import DocumentStore
-from kernel.wiring import calendar_for
 from tests.fixtures.coordination import (
     NOW,
     StoredDocs,
     caller,
     ensure_indexes,
-    seeded_agencies,
+    fuyuan,
     unchanged,
 )
 from tests.fixtures.joint import PLAN
@@ -63,20 +61,12 @@ class World:
 
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
-    policy = load_policy("fuyuan")
-    agencies = await seeded_agencies(store)
-    now = [NOW]
+    f = await fuyuan(store)
     handlers = JointHandlers(
-        JointOperationRepository(store),
-        JointInspectionLog(store),
-        agencies,
-        policy,
-        calendar_for(policy),
-        "fuyuan",
-        clock=lambda: now[0],
+        JointOperationRepository(store), JointInspectionLog(store), *f.common, clock=f.clock
     )
     await ensure_indexes(handlers.operations, handlers.inspections)
-    return World(store, handlers, now)
+    return World(store, handlers, f.now)
 
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:

@@ -36,15 +36,13 @@ from kernel.adapters.official_pdf import render_pdf
 from kernel.calendar import SHANGHAI
 from kernel.contracts.deadlines import deadlines_of
 from kernel.errors import DomainError, Forbidden, InvalidState, ValidationFailed
-from kernel.policy import load_policy
 from kernel.store import DocumentStore
-from kernel.wiring import calendar_for
 from tests.fixtures.coordination import (
     NOW,
     StoredDocs,
     caller,
     ensure_indexes,
-    seeded_agencies,
+    fuyuan,
     unchanged,
 )
 from tests.fixtures.pdf import pdftotext
@@ -74,15 +72,12 @@ class World:
 
 @pytest.fixture
 async def world(store: DocumentStore) -> World:
-    policy = load_policy("fuyuan")
-    agencies = await seeded_agencies(store)
-    now = [NOW]
-    common: tuple[Any, ...] = (agencies, policy, calendar_for(policy), "fuyuan")
-    meetings = MeetingHandlers(MeetingRepository(store), *common, clock=lambda: now[0])
-    assistance = AssistanceHandlers(AssistanceRepository(store), *common, clock=lambda: now[0])
+    f = await fuyuan(store)
+    meetings = MeetingHandlers(MeetingRepository(store), *f.common, clock=f.clock)
+    assistance = AssistanceHandlers(AssistanceRepository(store), *f.common, clock=f.clock)
     await ensure_indexes(meetings.meetings, assistance.requests)
-    letters = LetterService(agencies, assistance.requests, meetings.meetings, render_pdf)
-    return World(store, meetings, assistance, letters, now)
+    letters = LetterService(f.agencies, assistance.requests, meetings.meetings, render_pdf)
+    return World(store, meetings, assistance, letters, f.now)
 
 
 async def _unchanged(w: World, doc_id: str, call: Any) -> DomainError:
