@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.e2e.scenario import Gateway, eventually
+from tests.e2e.scenario import Gateway, answer_of, data_of, eventually
 from tests.e2e.stalls import assert_no_stalls
 from tests.e2e.test_coordination_joint_e2e import (
     COMMENT,
@@ -21,7 +21,6 @@ from tests.e2e.test_coordination_joint_e2e import (
     PLAN,
     START,
     SUBMIT,
-    _data,
 )
 from tests.integration.suite.test_graph_guide import guide_queries
 
@@ -55,9 +54,6 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
     town_clerk = gw.mint("fy-hancong", ["clerk"])
     justice = gw.mint("fy-justice", ["supervisor"])
 
-    async def call(token: str, query: str, variables: dict[str, Any], name: str) -> Any:
-        return _data(await gw.query(token, query, variables))[name]
-
     initiated = {
         "title": "集贸市场无照经营联合整治",
         "basis": "PROMINENT_VIOLATIONS",
@@ -65,31 +61,31 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
         "leadId": "fy-market",
         "cooperatingIds": ["fy-hancong"],
     }
-    op = (await call(gov, INITIATE, {"input": initiated}, "initiateJointOperation"))["id"]
+    op = (await answer_of(gw, gov, INITIATE, "initiateJointOperation", input=initiated))["id"]
     plan = {**PLAN, "steps": "摸排、检查、处置、总结"}
     liaison = {"name": "王总联", "phone": "0454-1234567"}
     submit = {"operationId": op, "plan": plan, "generalLiaison": liaison}
-    assert (await call(market, SUBMIT, {"input": submit}, "submitJointPlan"))["status"] == (
+    assert (await answer_of(gw, market, SUBMIT, "submitJointPlan", input=submit))["status"] == (
         "COMMENTING"
     )
     daily = {"name": "李联络", "phone": "13800000003"}
-    await call(town_leader, COMMENT, {"id": op, "c": "同意", "l": daily}, "commentOnJointPlan")
-    started = await call(market, START, {"id": op}, "startJointOperation")
+    await answer_of(gw, town_leader, COMMENT, "commentOnJointPlan", id=op, c="同意", l=daily)
+    started = await answer_of(gw, market, START, "startJointOperation", id=op)
     assert started["status"] == "IN_PROGRESS", started
 
     # R-JNT-04: the deadline as a String day; a malformed one is refused, naming the field.
     day = (gw.now().astimezone(CHINA).date() + timedelta(days=10)).isoformat()
     task = {"operationId": op, "agencyId": "fy-hancong", "description": "排查无照经营户"}
-    bad = await call(
-        market, ASSIGN, {"input": {**task, "deadlineDate": day[:8] + "32"}}, "assignJointTask"
+    bad = await answer_of(
+        gw, market, ASSIGN, "assignJointTask", input={**task, "deadlineDate": day[:8] + "32"}
     )
     assert (bad["__typename"], bad["errorCode"], bad["field"]) == (
         "UserError",
         "INVALID_DATE",
         "deadlineDate",
     ), bad
-    assigned = await call(
-        market, ASSIGN, {"input": {**task, "deadlineDate": day}}, "assignJointTask"
+    assigned = await answer_of(
+        gw, market, ASSIGN, "assignJointTask", input={**task, "deadlineDate": day}
     )
     [t] = assigned["tasks"]
     assert (t["deadlineDate"], t["deadline"]) == (day, day), t
@@ -99,7 +95,7 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
         after: str | None = None
         while True:
             variables = {"first": 200, "after": after}
-            agency = _data(await gw.query(town_clerk, guide_queries()["ClerkQueue"], variables))
+            agency = data_of(await gw.query(town_clerk, guide_queries()["ClerkQueue"], variables))
             queue = agency["viewer"]["agency"]["workQueue"]
             for edge in queue["edges"]:
                 subject = edge["node"]["subject"] or {}
@@ -114,7 +110,7 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
 
     # R-SUP-01: the operation's events in the record, as JSON text equal to the JSON payload.
     async def recorded() -> list[dict[str, Any]] | None:
-        edges = _data(await gw.query(justice, RECORD, {"subject": op}))["processRecord"]["edges"]
+        edges = data_of(await gw.query(justice, RECORD, {"subject": op}))["processRecord"]["edges"]
         nodes = [e["node"] for e in edges]
         return nodes if any(n["type"] == "joint.task_assigned.v1" for n in nodes) else None
 
@@ -126,8 +122,8 @@ async def test_R_JNT_04_R_SUP_01_R_CAT_02_string_days_and_json_text_through_the_
             assert (None if text is None else json.loads(text)) == entry[state], entry
 
     # R-CAT-02: who handles the demo matter on that day, asked by a String day or a Date.
-    by_string = await call(town_clerk, JURISDICTION, {"onDate": day}, "jurisdiction")
-    by_date = await call(town_clerk, JURISDICTION, {"on": day}, "jurisdiction")
+    by_string = await answer_of(gw, town_clerk, JURISDICTION, "jurisdiction", onDate=day)
+    by_date = await answer_of(gw, town_clerk, JURISDICTION, "jurisdiction", on=day)
     assert by_string["__typename"] == "Jurisdiction" and by_string == by_date, by_string
     assert by_string["onDate"] == by_string["on"] == day
 
