@@ -118,7 +118,7 @@ async def outbox_path(
 
         await bus.subscribe(SubscriptionSpec(f"{name}.p3", ["fuyuan.bench.#"], side_effect))
         relay = OutboxRelay([aggregates.collection], bus, owner=f"{name}-relay", batch_size=100)
-        aggregates.set_on_commit(relay.committed, before_write=relay.writing)
+        relay.attach(aggregates)
         relay.start()
         events = [_event(n) for n in range(count)]
         queue: asyncio.Queue[int] = asyncio.Queue()

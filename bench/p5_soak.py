@@ -28,6 +28,7 @@ import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import psutil
 
@@ -35,11 +36,14 @@ from bench.common import (
     ROOT,
     Figure,
     Mode,
+    cpu_seconds,
     drop_instance,
+    finite,
     percentile,
     private_name,
     production_env,
     request_delta,
+    server_process,
     server_requests,
 )
 from bench.template import RECEIVERS, Cloner, sent_referral_document
@@ -86,6 +90,9 @@ async def run(mode: Mode) -> list[Figure]:
         await asyncio.to_thread(services.wait_ready, "coordination")
         watched = {name: psutil.Process(services.pid(name)) for name in ("notify", "coordination")}
         watched["bench process (referral runtime + driver)"] = psutil.Process()
+        # CPU per event is measured for these and the two servers: what the whole pipeline
+        # costs per event, process by process, whatever else shares the machine's cores.
+        burners = {**watched, **_servers(mode)}
 
         aggregates = referral.referrals.aggregates
         if mode.p5_elsewhere:
@@ -131,9 +138,12 @@ async def run(mode: Mode) -> list[Figure]:
         await asyncio.sleep(3.0)  # the demo seed's events settle first
         databases = [settings.database_name(s) for s in ("referral", "notify", "coordination")]
         idle_before = await server_requests(client, databases)
+        idle_cpu_before = _cpu(burners)
         await asyncio.sleep(idle_seconds)
         idle = request_delta(idle_before, await server_requests(client, databases))
+        idle_cpu = _delta(idle_cpu_before, _cpu(burners))
         commands_before = await server_requests(client, databases)
+        cpu_before = _cpu(burners)
         commands_started = time.perf_counter()
 
         tasks: set[asyncio.Task[None]] = set()
@@ -168,6 +178,7 @@ async def run(mode: Mode) -> list[Figure]:
                 break
             await asyncio.sleep(0.5)
         commands = request_delta(commands_before, await server_requests(client, databases))
+        cpu = _delta(cpu_before, _cpu(burners))
         commands_seconds = time.perf_counter() - commands_started
         drained = "notify.inbox_items commands"  # the drain's count_documents
         commands[drained] = commands.get(drained, 0) - drain_counts
@@ -215,6 +226,7 @@ async def run(mode: Mode) -> list[Figure]:
             note=f"scheduler at most {late * 1000:.0f} ms behind",
         ),
         _requests_per_event(commands, polling, len(committed)),
+        *_cpu_per_event(cpu, idle_cpu, idle_share, len(committed), commands_seconds),
         Figure("P5", "commit-to-inbox p50", percentile(latencies, 50), "ms"),
         Figure("P5", "commit-to-inbox p95", p95, "ms", "≤ 250 ms", p95 <= 250),
         Figure("P5", "commit-to-inbox max", max(latencies) if latencies else float("nan"), "ms"),
@@ -245,6 +257,63 @@ async def run(mode: Mode) -> list[Figure]:
                 note=f"{baseline[name] / 2**20:.0f} → {final[name] / 2**20:.0f} MiB",
             )
         )
+    return figures
+
+
+def _servers(mode: Mode) -> dict[str, psutil.Process]:
+    """The store server and RabbitMQ, where they run on this machine (their CPU is shared
+    with whatever else uses them: exact on a private store server, approximate for RabbitMQ
+    when other runs use it)."""
+    found = {}
+    for name, url, default in (
+        ("store server", mode.mongo_url, 27017),
+        ("RabbitMQ", mode.amqp_url, 5672),
+    ):
+        proc = server_process(urlparse(url).port or default)
+        if proc is not None:
+            found[name] = proc
+    return found
+
+
+def _cpu(procs: dict[str, psutil.Process]) -> dict[str, float]:
+    return {name: cpu_seconds(proc) for name, proc in procs.items()}
+
+
+def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after[name] - before[name] for name in before}
+
+
+def _cpu_per_event(
+    cpu: dict[str, float], idle: dict[str, float], idle_share: float, events: int, seconds: float
+) -> list[Figure]:
+    """CPU milliseconds per event of each process from the first commit to the end of the
+    drain, less what it burns idle over as long (its polling), and the cores the pipeline
+    needs at the planned rate: the figure that says whether two cores can carry it."""
+    net = {
+        name: max(0.0, used - idle.get(name, 0.0) * idle_share) / max(events, 1) * 1000
+        for name, used in cpu.items()
+        if finite(used)
+    }
+    total = sum(net.values())
+    figures = [
+        Figure(
+            "P5",
+            f"CPU per event: {name}",
+            ms,
+            "ms",
+            note=f"{cpu[name]:.1f} s over {seconds:.0f} s, idle polling subtracted",
+        )
+        for name, ms in net.items()
+    ]
+    figures.append(
+        Figure(
+            "P5",
+            "CPU per event: all processes",
+            total,
+            "ms",
+            note=f"{total * 200 / 1000:.2f} cores at 200 events/s",
+        )
+    )
     return figures
 
 

@@ -16,6 +16,17 @@ relay ran, a lease that ran out, a hint lost to a claim race between replicas. O
 that use indexes the sweep is cheap; on a server that reads every document for such a
 filter it grows with the collection, so the per-commit path avoids it.
 
+Handing events over at the commit (``OutboxRelay.attach``): a commit that finds the
+aggregate with no pending events (``outbox_n`` 0; an aggregate with none has no lease:
+every bookkeeping that takes the last event away releases the lease in the same write) takes
+the lease for its own process's relay in the same write, and gives the relay the events it
+wrote. The relay publishes them at once and does its bookkeeping: two writes per commit,
+instead of the commit, a claim, a read of the claimed events and the bookkeeping (issue 21,
+P3 and P5). A commit that finds events pending, or another replica's lease, commits as
+before and announces the aggregate for a claim. If the process dies before publishing, the
+lease runs out (``relay_lease_seconds``) and any relay's sweep takes the events then; a
+relay that stops releases the leases of what it was handed and did not publish.
+
 Several relay replicas may run: each claims documents with a lease (an atomic conditional
 update on ``outbox_lease_until``); a crashed relay's lease simply runs out. Delivery is at
 least once (a relay may die after the confirm and before its bookkeeping), so consumers are
@@ -35,7 +46,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from kernel.actions import stop_if_dry_run
 from kernel.bus import Bus, PublishError
@@ -83,6 +94,15 @@ PENDING_CHANGE: dict[str, Any] = {
 }
 
 
+class OnCommit(Protocol):
+    """Told of a commit that added events; ``outbox`` is given when the commit took the
+    lease for the relay and hands those events over (the aggregate's whole outbox)."""
+
+    def __call__(
+        self, collection: str, aggregate_id: str, *, outbox: list[Document] | None = None
+    ) -> None: ...
+
+
 class ConcurrencyError(Conflict):
     """The aggregate changed since it was read (version mismatch) or already exists."""
 
@@ -100,22 +120,28 @@ class AggregateCollection:
     def __init__(
         self,
         collection: Collection,
-        on_commit: Callable[[str, str], None] | None = None,
+        on_commit: OnCommit | None = None,
         *,
         before_write: Callable[[str, str], None] | None = None,
     ):
         self.collection = collection
         self._on_commit = on_commit
         self._before_write = before_write
+        self._lease: Callable[[], dict[str, Any]] | None = None
 
     def set_on_commit(
         self,
-        on_commit: Callable[[str, str], None] | None,
+        on_commit: OnCommit | None,
         *,
         before_write: Callable[[str, str], None] | None = None,
+        lease: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        """Who hears of commits. With ``lease`` (the relay's lease fields for a commit, see
+        :meth:`OutboxRelay.attach`), a commit that finds no event pending takes the lease in
+        the same write and hands its events to ``on_commit`` (``outbox=``)."""
         self._on_commit = on_commit
         self._before_write = before_write
+        self._lease = lease
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("outbox_n", 1)], name="outbox_pending")
@@ -133,13 +159,17 @@ class AggregateCollection:
         full["version"] = 1
         full["outbox"] = [e.to_document() for e in events]
         full["outbox_n"] = len(events)
+        # A new aggregate has nothing pending and no lease: its events are handed over.
+        lease = self._lease() if events and self._lease is not None else None
+        if lease is not None:
+            full.update(lease)
         self._writing(full["_id"], events)
         try:
             with store_span("insert", self.collection.name):
                 await self.collection.insert_one(full)
         except DuplicateKeyError as exc:
             raise ConcurrencyError(f"{self.collection.name} {full['_id']} already exists") from exc
-        self._committed(full["_id"], events)
+        self._committed(full["_id"], events, full["outbox"] if lease is not None else None)
 
     async def update(
         self,
@@ -166,25 +196,41 @@ class AggregateCollection:
         if unset_fields:
             update["$unset"] = {f: "" for f in unset_fields}
         self._writing(aggregate_id, events)
+        current = {"_id": aggregate_id, "version": expected_version}
+        handed: list[Document] | None = None
         with store_span("update", self.collection.name):
-            matched = await self.collection.update_one(
-                {"_id": aggregate_id, "version": expected_version}, update
-            )
+            matched = 0
+            lease = self._lease() if events and self._lease is not None else None
+            if lease is not None:
+                # Nothing pending (so no lease either): take the lease with the events, which
+                # are then the whole outbox.
+                taking = {**update, "$set": {**update["$set"], **lease}}
+                matched = await self.collection.update_one({**current, "outbox_n": 0}, taking)
+                if matched:
+                    handed = update["$push"]["outbox"]["$each"]
+            if not matched:
+                matched = await self.collection.update_one(current, update)
         if matched == 0:
             raise ConcurrencyError(
                 f"{self.collection.name} {aggregate_id} was changed by someone else "
                 f"(expected version {expected_version}); reload and try again"
             )
-        self._committed(aggregate_id, events)
+        self._committed(aggregate_id, events, handed)
         return new_version
 
     def _writing(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
         if events and self._before_write is not None:
             self._before_write(self.collection.name, aggregate_id)
 
-    def _committed(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
-        if events and self._on_commit is not None:
+    def _committed(
+        self, aggregate_id: str, events: Sequence[Envelope], handed: list[Document] | None
+    ) -> None:
+        if not events or self._on_commit is None:
+            return
+        if handed is None:
             self._on_commit(self.collection.name, aggregate_id)
+        else:
+            self._on_commit(self.collection.name, aggregate_id, outbox=handed)
 
 
 def strip_outbox(doc: Document) -> Document:
@@ -199,6 +245,7 @@ class RelayStats:
     lost_leases: int = 0
     sweeps: int = 0
     streamed: int = 0  # aggregates announced by the server's change stream
+    handed: int = 0  # aggregates whose commit took the lease and handed the events over
     streams_opened: int = 0  # change streams the server opened (reopened after a break)
 
 
@@ -229,6 +276,8 @@ class OutboxRelay:
         self._worker = PollingWorker(f"outbox-relay-{self.owner}", self._tick, interval)
         self.stats = RelayStats()
         self._own: dict[str, float] = {}  # aggregate id → when this process committed it
+        # Aggregates whose commit took this relay's lease, per collection: id → their outbox.
+        self._handed: dict[str, dict[str, list[Document]]] = {}
         self._followers: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
@@ -236,11 +285,30 @@ class OutboxRelay:
         self._next_sweep = 0.0
         self._worker.wake()
 
-    def committed(self, collection: str, aggregate_id: str) -> None:
-        """An aggregate of ``collection`` has new events: claim it by ``_id`` in the next
-        pass, which starts now (``AggregateCollection``'s ``on_commit``)."""
+    def attach(self, aggregates: AggregateCollection) -> None:
+        """Hear of ``aggregates``' commits, and let a commit that finds nothing pending take
+        this relay's lease and hand its events over (published without a claim)."""
+        aggregates.set_on_commit(self.committed, before_write=self.writing, lease=self.commit_lease)
+
+    def commit_lease(self) -> dict[str, Any]:
+        """The lease fields a commit sets to hand its events to this relay."""
+        until = datetime.now(UTC) + self._lease
+        return {"outbox_lease_owner": self.owner, "outbox_lease_until": until}
+
+    def committed(
+        self, collection: str, aggregate_id: str, *, outbox: list[Document] | None = None
+    ) -> None:
+        """An aggregate of ``collection`` has new events (``AggregateCollection``'s
+        ``on_commit``): publish them in the next pass, which starts now. With ``outbox``,
+        the commit took this relay's lease and those are its events; otherwise the pass
+        claims the aggregate by ``_id``."""
         self._own[aggregate_id] = time.monotonic()
-        self._announce(collection, aggregate_id)
+        if outbox is None:
+            self._announce(collection, aggregate_id)
+            return
+        self.stats.handed += 1
+        self._handed.setdefault(collection, {})[aggregate_id] = outbox
+        self._worker.wake()
 
     def writing(self, collection: str, aggregate_id: str) -> None:
         """This process is about to commit new events of the aggregate
@@ -346,9 +414,8 @@ class OutboxRelay:
         failure: BaseException | None = None
         try:
             while True:
-                ids = [] if failure is not None else self._take_hints(coll.name, taken)
-                if ids:
-                    task = asyncio.create_task(self._hinted_batch(coll, ids))
+                task, ids = (None, []) if failure is not None else self._next_batch(coll, taken)
+                if task is not None:
                     flying[task] = ids
                     taken.update(ids)
                     if len(flying) < RELAY_FLIGHTS:
@@ -370,6 +437,32 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return published
+
+    def _next_batch(
+        self, coll: Collection, taken: set[str]
+    ) -> tuple[asyncio.Task[int] | None, list[str]]:
+        """The next batch's task and its ids: events handed over first (no claim needed),
+        then announced aggregates to claim."""
+        pending = self._handed.get(coll.name)
+        if pending:
+            ids = [doc_id for doc_id in pending if doc_id not in taken][: self._batch_size]
+            if ids:
+                docs: list[Document] = [{"_id": i, "outbox": pending.pop(i)} for i in ids]
+                return asyncio.create_task(self._handed_batch(coll, docs)), ids
+        ids = self._take_hints(coll.name, taken)
+        if not ids:
+            return None, []
+        return asyncio.create_task(self._hinted_batch(coll, ids)), ids
+
+    async def _handed_batch(self, coll: Collection, docs: list[Document]) -> int:
+        try:
+            n, _ = await self._pass(coll, docs)
+        except BaseException:
+            # The store failed in the bookkeeping: the lease is still this relay's until it
+            # runs out, then a claim (announced here) or any relay's sweep takes the events.
+            self._rehint(coll.name, [doc["_id"] for doc in docs])
+            raise
+        return n
 
     def _take_hints(self, collection: str, taken: set[str]) -> list[str]:
         """Up to a batch of announced ids of ``collection`` not ``taken`` yet in this
@@ -523,7 +616,30 @@ class OutboxRelay:
                 self._followers.append(asyncio.create_task(self._follow_changes(coll)))
 
     async def stop(self) -> None:
-        """Finish the current batch, then stop."""
+        """Finish the current batch, then stop; release the leases of events handed over
+        and not published, so another relay's sweep takes them at once."""
         await cancel_and_wait(self._followers)
         self._followers.clear()
         await self._worker.stop()
+        await self._release_handed()
+
+    async def _release_handed(self) -> None:
+        handed, self._handed = self._handed, {}
+        by_name = {coll.name: coll for coll in self._collections}
+        for name, pending in handed.items():
+            coll = by_name.get(name)
+            if coll is None or not pending:
+                continue
+            try:
+                await coll.update_many(
+                    {"_id": {"$in": list(pending)}, "outbox_lease_owner": self.owner},
+                    {"$unset": {"outbox_lease_owner": "", "outbox_lease_until": ""}},
+                )
+            except StoreError as exc:
+                log.warning(
+                    "outbox relay: could not release %d lease(s) of %s at stop (%s); they "
+                    "run out by themselves",
+                    len(pending),
+                    name,
+                    exc,
+                )

@@ -106,7 +106,7 @@ class ServiceRuntime:
             sweep_interval=self.settings.relay_sweep_seconds,
         )
         for aggregate in self.aggregates:
-            aggregate.set_on_commit(self.relay.committed, before_write=self.relay.writing)
+            self.relay.attach(aggregate)
         self.metrics = MetricsSampler(
             self.name,
             outboxes=[a.collection for a in self.aggregates],

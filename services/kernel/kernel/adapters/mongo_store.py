@@ -49,6 +49,7 @@ from pymongo import errors as mongo_errors
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kernel.adapters.mongo_changes import ChangeFeed
 from kernel.adapters.mongo_writes import GroupedInserts as _GroupedInserts
 from kernel.adapters.mongo_writes import translated as _translated
 from kernel.store import (
@@ -61,7 +62,6 @@ from kernel.store import (
     IndexKeys,
     SortSpec,
     StoredFile,
-    StoreUnavailableError,
     Update,
     content_chunks,
 )
@@ -214,38 +214,19 @@ class MongoCollection:
 
     # -- change streams (MongoDB only; the embedded store has none) ----------------------
 
-    async def changed_ids(
+    def changed_ids(
         self, match: Mapping[str, Any], on_open: Callable[[], None] | None = None
     ) -> AsyncIterator[str]:
         """The ``_id`` of every document of this collection written from now on whose
         change event matches ``match`` (a ``$match`` on MongoDB's change events, e.g.
-        ``{"operationType": "insert"}``), as the server reports them. Ends with
-        ``StoreUnavailableError`` when the stream breaks (the caller resumes by calling
-        again; what happened meanwhile is for its polling to find: change streams only
-        wake, they are never the only way to find work). ``on_open`` is called once the
-        server has opened the stream: changes from then on are reported."""
-        with self._translated():
-            # Only the key travels back: an insert's change event would otherwise carry the
-            # whole document, decoded for nothing (issue 21, P3).
-            stream = await self._c.watch(
-                [{"$match": dict(match)}, {"$project": {"documentKey": 1}}],
-                max_await_time_ms=1000,
-            )
-        if on_open is not None:
-            on_open()
-        async with stream:
-            while True:
-                with self._translated():
-                    event = await stream.try_next()
-                if event is not None and "documentKey" in event:
-                    yield str(event["documentKey"]["_id"])
-                elif event is not None or not stream.alive:
-                    # The collection or database was dropped or renamed (the stream is
-                    # invalidated): end as a broken stream does, so the caller resumes.
-                    raise StoreUnavailableError(
-                        f"change stream of {self._where} ended "
-                        f"({(event or {}).get('operationType', 'closed')})"
-                    )
+        ``{"operationType": "insert"}``), as the server reports them, through the
+        database's one shared stream (:class:`~kernel.adapters.mongo_changes.ChangeFeed`).
+        Ends with ``StoreUnavailableError`` when the stream breaks (the caller resumes by
+        calling again; what happened meanwhile is for its polling to find: change streams
+        only wake, they are never the only way to find work). ``on_open`` is called once the
+        server has opened a stream covering this: changes from then on are reported. An
+        event may be reported twice (while the shared stream is replaced)."""
+        return self._store.changes.follow(self.name, match, on_open)
 
     # -- indexes -----------------------------------------------------------------------
 
@@ -428,6 +409,8 @@ class MongoStore:
         self.where = where
         self._collections: dict[str, MongoCollection] = {}
         self._files: MongoFileStore | None = None
+        #: The database's one change stream, shared by every follower of its collections.
+        self.changes = ChangeFeed(self.database, f"{where}/{database}")
 
     def files(self) -> MongoFileStore:
         """The database's GridFS bucket ``files``."""
@@ -455,7 +438,8 @@ class MongoStore:
             await self.client.drop_database(self.database.name)
 
     async def close(self) -> None:
-        """Close the client's connections."""
+        """Stop the change stream, then close the client's connections."""
+        await self.changes.close()
         await self.client.close()
 
 
