@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from kernel.adapters.mongo_store import MongoStore
-from kernel.store import DocumentStore, StoreUnavailableError
+from kernel.store import DocumentStore, StoreError, StoreUnavailableError
 
 WAIT = 30.0  # a bound, not a timing
 
@@ -30,7 +30,7 @@ class Follower:
         try:
             async for doc_id in changes:
                 self.ids.append(doc_id)
-        except StoreUnavailableError as exc:
+        except StoreError as exc:
             self.error = exc
 
     async def open(self) -> Follower:
@@ -166,12 +166,16 @@ async def test_a_broken_stream_ends_every_follower_which_resumes_by_following_ag
         await again.stop()
 
 
-async def test_closing_the_store_ends_its_followers(mongo_store: DocumentStore) -> None:
+async def test_closing_the_store_ends_its_followers_for_good(mongo_store: DocumentStore) -> None:
+    """A closed store's followers end with ``StoreError`` (they stop following), not with
+    ``StoreUnavailableError`` (they would resume from it every second, for ever)."""
     follower = await Follower(mongo_store, "a", INSERTS).open()
     await feed(mongo_store).close()
     await asyncio.wait_for(asyncio.gather(follower.task, return_exceptions=True), WAIT)
-    assert isinstance(follower.error, StoreUnavailableError)
+    assert isinstance(follower.error, StoreError)
+    assert not isinstance(follower.error, StoreUnavailableError)
     refused = Follower(mongo_store, "a", INSERTS)
     await asyncio.wait_for(asyncio.gather(refused.task, return_exceptions=True), WAIT)
-    assert isinstance(refused.error, StoreUnavailableError)
+    assert isinstance(refused.error, StoreError)
+    assert not isinstance(refused.error, StoreUnavailableError)
     assert not refused.opened.is_set()

@@ -20,7 +20,7 @@ what to do (the relay claims by id, a signal wakes its waiters).
 
 When the stream breaks, every follower's iterator ends with ``StoreUnavailableError`` (each
 resumes by following again); where the server has no change streams (a standalone mongod)
-with the ``StoreError`` the server gave.
+with the ``StoreError`` the server gave, and so once the store is closed.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class ChangeFeed:
         """The ``_id`` of every document of ``collection`` written from now on whose change
         event meets ``match``; ``on_open`` is called once a stream covering it is open."""
         if self._closed:
-            raise StoreUnavailableError(f"change feed of {self._where} is closed")
+            raise StoreError(f"change feed of {self._where} is closed")
         follower = _Follower(collection, dict(match), on_open)
         self._followers.add(follower)
         self._want()
@@ -128,7 +128,9 @@ class ChangeFeed:
                 self._want()  # nobody follows: the stream is retired
 
     async def close(self) -> None:
-        """Stop every stream; the followers' iterators end with ``StoreUnavailableError``."""
+        """Stop every stream for good (the store is closing): the followers' iterators end
+        with ``StoreError``, as on a server without change streams, so they stop following
+        instead of resuming."""
         self._closed = True
         tasks = [s.reader for s in self._streams if s.reader is not None]
         if self._manager is not None:
@@ -136,7 +138,7 @@ class ChangeFeed:
         await cancel_and_wait(tasks)
         for stream in list(self._streams):
             await self._close_cursor(stream)
-        self._fail(StoreUnavailableError(f"change feed of {self._where} is closed"))
+        self._fail(StoreError(f"change feed of {self._where} is closed"))
 
     # -- the manager: one stream covering every follower ---------------------------------
 
