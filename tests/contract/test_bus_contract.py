@@ -1,7 +1,8 @@
 """The contract of the bus port, run against both adapters.
 
 ``rabbitmq`` runs on a real broker (fixture ``rabbitmq_server``; locally started with
-``scripts/infra/rabbitmq.sh up``), each test on its own exchange and queues, deleted after.
+``scripts/infra/rabbitmq.sh up``), each test on its own exchange and queues, named under its
+``unique_name`` and deleted after (``tests/fixtures/bus.py``).
 ``memory`` runs the in-process adapter of the embedded topology. A few RabbitMQ-only tests at
 the end cover what only a broker can do (mandatory returns, losing the connection).
 """
@@ -136,18 +137,16 @@ class Recorder:
 
 @dataclass
 class Harness:
-    """Makes buses of one adapter kind on a fresh namespace and cleans up after the test."""
+    """Makes buses of one adapter kind on a fresh namespace and closes them after the test
+    (``unique_name`` deletes what they declared on the broker)."""
 
     kind: str
     name: str
     url: str = ""
     buses: list[ContractBus] = field(default_factory=list)
-    queues: list[str] = field(default_factory=list)
 
     def queue(self, suffix: str) -> str:
-        name = f"{self.name}.{suffix}"
-        self.queues.append(name)
-        return name
+        return f"{self.name}.{suffix}"
 
     async def bus(self, **kwargs: Any) -> ContractBus:
         bus: ContractBus
@@ -177,18 +176,6 @@ class Harness:
     async def aclose(self) -> None:
         for bus in self.buses:
             await bus.close()
-        if self.kind == "rabbitmq":
-            await delete_rabbit_topology(self.url, self.name, self.queues)
-
-
-async def delete_rabbit_topology(url: str, exchange: str, queues: Sequence[str]) -> None:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in [*queues, *(f"{q}.dlq" for q in queues), f"{exchange}.unrouted"]:
-            await channel.queue_delete(queue)
-        for name in (exchange, f"{exchange}.unrouted", *(f"{q}.dlx" for q in queues)):
-            await channel.exchange_delete(name)
 
 
 @pytest.fixture(params=ADAPTERS)
