@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import SubscriptionSpec
 from kernel.envelope import Envelope
-from tests import ROOT
+from tests import run_module
 from tests.fixtures.bus import BrokerNames, delete_names, delete_under, names_under
 from tests.infra import Server
 
@@ -65,29 +63,18 @@ async def test_issue_13_nothing_a_test_declared_under_its_name_outlives_it(
     """A test run with the suite's fixtures (in a pytest of its own, so this one can look
     after it ended) declares an exchange and a subscription under its ``unique_name``; once
     it ended, no queue or exchange under that name is left."""
-    (tmp_path / "test_inner.py").write_text(INNER_TEST, encoding="utf-8")
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "LIANDONG_TEST_AMQP_URL": rabbitmq_server.url,
-    }
-    args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, *args, "test_inner.py"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
-    )
-    name = (tmp_path / "name.txt").read_text(encoding="utf-8")
+    inner = tmp_path / "test_inner.py"
+    inner.write_text(INNER_TEST, encoding="utf-8")
+    args = ["pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest", str(inner)]
+    env = {"LIANDONG_TEST_AMQP_URL": rabbitmq_server.url}
+    written = tmp_path / "name.txt"  # the inner test's unique_name
     try:
-        assert done.returncode == 0, done.stdout + done.stderr
+        await asyncio.to_thread(run_module, args, timeout=150, env=env)
+        name = written.read_text(encoding="utf-8")
         assert await names_under(rabbitmq_server, name) == BrokerNames()
     finally:
-        await delete_under(rabbitmq_server, name)
+        if written.exists():
+            await delete_under(rabbitmq_server, written.read_text(encoding="utf-8"))
 
 
 async def test_issue_13_clearing_a_prefix_leaves_other_names_alone(
