@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -28,6 +27,7 @@ from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import Bus, DeadLetter, PermanentError, PublishError, SubscriptionSpec
 from kernel.envelope import Envelope
+from tests.infra import rabbitmqctl
 
 # Every test is designed to finish well under 30 s; this only stops a hang.
 pytestmark = pytest.mark.timeout(60)
@@ -509,26 +509,8 @@ async def test_rabbitmq_returned_message_is_a_publish_error(rabbit: Harness) -> 
     await eventually(lambda: recorder.ids == [routed.id], "the routed event")
 
 
-def _rabbitmqctl(*args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["rabbitmqctl", *args], capture_output=True, text=True, timeout=30, check=False
-        )
-    except FileNotFoundError:
-        pytest.fail(
-            "rabbitmqctl not found: the reconnect test needs the local broker started by "
-            "`scripts/infra/rabbitmq.sh up`",
-            pytrace=False,
-        )
-    if done.returncode != 0:
-        pytest.fail(
-            f"rabbitmqctl {' '.join(args)} failed: {done.stderr or done.stdout}", pytrace=False
-        )
-    return done.stdout
-
-
 async def _rabbitmqctl_async(*args: str) -> str:
-    return await asyncio.to_thread(_rabbitmqctl, *args)
+    return await asyncio.to_thread(rabbitmqctl, *args)
 
 
 @pytest.fixture
