@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.bus import clear_under
 from tests.infra import Server, find_server, stop_started
 
 pytest_plugins = ["tests.fixtures.gateway", "tests.fixtures.stores"]
@@ -32,9 +33,16 @@ def rabbitmq_server() -> Iterator[Server]:
 
 
 @pytest.fixture
-def unique_name() -> str:
-    """A fresh name for a database, queue or exchange, so tests never share state."""
-    return "t" + uuid.uuid4().hex[:12]
+def unique_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh name for a database, queue or exchange, so tests never share state.
+
+    On RabbitMQ nothing stays under it: when the test used ``rabbitmq_server``, every queue
+    and exchange named ``<name>`` or ``<name>.…`` is deleted at its end, after the fixtures
+    that used the name were torn down (``tests/fixtures/bus.py``)."""
+    name = "t" + uuid.uuid4().hex[:12]
+    yield name
+    if "rabbitmq_server" in request.fixturenames:
+        clear_under(request.getfixturevalue("rabbitmq_server"), name)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import subprocess
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -108,6 +110,31 @@ def find_server(kind: str) -> Server:
         f"`{PROVIDE}`",
         pytrace=False,
     )
+
+
+#: Where Debian's rabbitmq-server package puts ``rabbitmqctl`` (not on every user's PATH).
+RABBIT_SBIN = ("/usr/sbin", "/usr/lib/rabbitmq/bin")
+
+
+def rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    """What ``rabbitmqctl -q <args>`` printed, run against the local broker (the one
+    ``scripts/infra/rabbitmq.sh up`` starts); fail the test naming the command when
+    ``rabbitmqctl`` is missing or the command fails."""
+    path = os.pathsep.join([os.environ.get("PATH", ""), *RABBIT_SBIN])
+    ctl = shutil.which("rabbitmqctl", path=path)
+    if ctl is None:
+        pytest.fail(
+            f"rabbitmqctl is not installed: it comes with the local broker `{PROVIDE}` starts",
+            pytrace=False,
+        )
+    done = subprocess.run(
+        [ctl, "-q", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"rabbitmqctl {' '.join(args)} failed: {done.stderr or done.stdout}", pytrace=False
+        )
+    return done.stdout
 
 
 def stop_started() -> None:

@@ -1,7 +1,8 @@
 """The contract of the bus port, run against both adapters.
 
 ``rabbitmq`` runs on a real broker (fixture ``rabbitmq_server``; locally started with
-``scripts/infra/rabbitmq.sh up``), each test on its own exchange and queues, deleted after.
+``scripts/infra/rabbitmq.sh up``), each test on its own exchange and queues, named under its
+``unique_name`` and deleted after (``tests/fixtures/bus.py``).
 ``memory`` runs the in-process adapter of the embedded topology. A few RabbitMQ-only tests at
 the end cover what only a broker can do (mandatory returns, losing the connection).
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -27,6 +27,7 @@ from kernel.adapters.memory_bus import MemoryBus
 from kernel.adapters.rabbit_bus import RabbitBus
 from kernel.bus import Bus, DeadLetter, PermanentError, PublishError, SubscriptionSpec
 from kernel.envelope import Envelope
+from tests.infra import rabbitmqctl
 
 # Every test is designed to finish well under 30 s; this only stops a hang.
 pytestmark = pytest.mark.timeout(60)
@@ -136,18 +137,16 @@ class Recorder:
 
 @dataclass
 class Harness:
-    """Makes buses of one adapter kind on a fresh namespace and cleans up after the test."""
+    """Makes buses of one adapter kind on a fresh namespace and closes them after the test
+    (``unique_name`` deletes what they declared on the broker)."""
 
     kind: str
     name: str
     url: str = ""
     buses: list[ContractBus] = field(default_factory=list)
-    queues: list[str] = field(default_factory=list)
 
     def queue(self, suffix: str) -> str:
-        name = f"{self.name}.{suffix}"
-        self.queues.append(name)
-        return name
+        return f"{self.name}.{suffix}"
 
     async def bus(self, **kwargs: Any) -> ContractBus:
         bus: ContractBus
@@ -177,18 +176,6 @@ class Harness:
     async def aclose(self) -> None:
         for bus in self.buses:
             await bus.close()
-        if self.kind == "rabbitmq":
-            await delete_rabbit_topology(self.url, self.name, self.queues)
-
-
-async def delete_rabbit_topology(url: str, exchange: str, queues: Sequence[str]) -> None:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in [*queues, *(f"{q}.dlq" for q in queues), f"{exchange}.unrouted"]:
-            await channel.queue_delete(queue)
-        for name in (exchange, f"{exchange}.unrouted", *(f"{q}.dlx" for q in queues)):
-            await channel.exchange_delete(name)
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -522,26 +509,8 @@ async def test_rabbitmq_returned_message_is_a_publish_error(rabbit: Harness) -> 
     await eventually(lambda: recorder.ids == [routed.id], "the routed event")
 
 
-def _rabbitmqctl(*args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["rabbitmqctl", *args], capture_output=True, text=True, timeout=30, check=False
-        )
-    except FileNotFoundError:
-        pytest.fail(
-            "rabbitmqctl not found: the reconnect test needs the local broker started by "
-            "`scripts/infra/rabbitmq.sh up`",
-            pytrace=False,
-        )
-    if done.returncode != 0:
-        pytest.fail(
-            f"rabbitmqctl {' '.join(args)} failed: {done.stderr or done.stdout}", pytrace=False
-        )
-    return done.stdout
-
-
 async def _rabbitmqctl_async(*args: str) -> str:
-    return await asyncio.to_thread(_rabbitmqctl, *args)
+    return await asyncio.to_thread(rabbitmqctl, *args)
 
 
 @pytest.fixture

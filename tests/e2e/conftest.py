@@ -65,7 +65,8 @@ from liandong.suite import build_suite, sdl_path
 from liandong.testing.processes import ServiceProcesses
 from liandong.testing.serving import LoopServer
 from tests.e2e.scenario import Gateway
-from tests.fixtures.settings import server_settings
+from tests.fixtures.bus import clear_under
+from tests.fixtures.settings import drop_databases, server_settings
 from tests.infra import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,33 +148,6 @@ async def embedded_gateway(tmp_path: Path, unique_name: str) -> AsyncIterator[Ga
         yield Gateway(served.gateway_url, served.token, files=f"{served.base_url}/referral")
 
 
-async def _drop_everything(mongo_url: str, amqp_url: str, settings: Settings) -> None:
-    import aio_pika
-    from pymongo import AsyncMongoClient
-
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_url)
-    try:
-        for name in SERVICES:
-            await client.drop_database(settings.database_name(name))
-    finally:
-        await client.close()
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in SERVICES:
-            for suffix in ("", ".record", ".webhooks"):
-                queue = settings.queue_name(name) + suffix
-                for q in (queue, queue + ".dlq"):
-                    await channel.queue_delete(q)
-                await channel.exchange_delete(queue + ".dlx")
-        for exchange in (
-            settings.exchange,
-            f"{settings.exchange}.unrouted",
-        ):
-            await channel.exchange_delete(exchange)
-        await channel.queue_delete(f"{settings.exchange}.unrouted")
-
-
 @pytest.fixture
 def production_district() -> str:
     """The district the production topology serves; a test that needs another one says
@@ -228,7 +202,7 @@ def production_env(
         tmp_path, unique_name, mongo_server, rabbitmq_server, production_district
     )
     yield env, settings
-    asyncio.run(_drop_everything(mongo_server.url, rabbitmq_server.url, settings))
+    asyncio.run(drop_databases(settings))
 
 
 @pytest.fixture
@@ -304,9 +278,8 @@ class SharedTopologies:
                 gateway.stop()
             finally:
                 services.stop()
-                asyncio.run(
-                    _drop_everything(self.mongo_server.url, self.rabbitmq_server.url, settings)
-                )
+                asyncio.run(drop_databases(settings))
+                clear_under(self.rabbitmq_server, settings.instance)
         self._running.clear()
 
 

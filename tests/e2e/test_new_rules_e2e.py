@@ -29,10 +29,11 @@ import pytest
 from kernel.clock import write_offset
 from kernel.settings import Settings
 from liandong.testing.drafts import DRAFT, STEP, draft_input
-from tests.e2e.conftest import _drop_everything, running_production
+from tests.e2e.conftest import running_production
 from tests.e2e.scenario import ACK, Gateway, eventually, inbox_item
 from tests.e2e.scenario import answer_of as _mutate
 from tests.e2e.stalls import assert_no_stalls
+from tests.fixtures.settings import drop_databases
 
 INBOX = """
 query { myInbox(first: 100) {
@@ -427,7 +428,7 @@ def hualong_env(
     env, settings = production_env
     hualong = settings.model_copy(update={"district": "hualong"})
     yield {**env, "LIANDONG_DISTRICT": "hualong"}, hualong
-    asyncio.run(_drop_everything(settings.mongo_url, settings.amqp_url, hualong))
+    asyncio.run(drop_databases(hualong))
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from kernel.settings import Settings
-from tests.e2e.conftest import _drop_everything
 from tests.e2e.scenario import Gateway, draft_input, eventually
 from tests.e2e.stalls import assert_no_stalls
+from tests.fixtures.settings import drop_databases
 
 DISTRICT = "huancui"
 MATTER = "HC-SCJG-001"
@@ -32,7 +32,7 @@ def production_env(
     hc = settings.model_copy(update={"district": DISTRICT})
     yield {**env, "LIANDONG_DISTRICT": DISTRICT}, hc
     assert hc.mongo_url is not None and hc.amqp_url is not None
-    asyncio.run(_drop_everything(hc.mongo_url, hc.amqp_url, hc))
+    asyncio.run(drop_databases(hc))
 
 
 AGENCIES = [

@@ -31,10 +31,9 @@ from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.outbox import AggregateCollection
 from kernel.store import DocumentStore, DuplicateKeyError
 from liandong.gateway import free_port
-from tests.infra import server_env
+from tests.infra import RABBIT_SBIN, server_env
 
 ROOT = Path(__file__).resolve().parents[2]
-RABBIT_SBIN = ("/usr/sbin", "/usr/lib/rabbitmq/bin")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -389,28 +388,7 @@ def private_secantus() -> Iterator[PrivateSecantus]:
 
 
 # -- clean-up of what a test declared on the shared servers -------------------------------
-
-
-async def drop_rabbit_topology(url: str, exchange: str, queues: list[str]) -> None:
-    """Delete a test's queues (and their dead-letter queues) and exchanges."""
-    import aio_pika
-
-    connection = await aio_pika.connect(url)
-    try:
-        for name in queues + [f"{q}.dlq" for q in queues] + [f"{exchange}.unrouted"]:
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.queue_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-        for name in (exchange, f"{exchange}.unrouted", *(f"{q}.dlx" for q in queues)):
-            channel = await connection.channel()
-            with contextlib.suppress(Exception):
-                await channel.exchange_delete(name)
-            with contextlib.suppress(Exception):
-                await channel.close()
-    finally:
-        await connection.close()
+# (its queues and exchanges go with its ``unique_name``: tests/fixtures/bus.py)
 
 
 async def drop_database(url: str, name: str) -> None:

@@ -19,7 +19,6 @@ from tests.fault.conftest import (
     Numbered,
     PrivateRabbit,
     RecordingEffect,
-    drop_rabbit_topology,
     eventually,
     numbered,
     produce,
@@ -163,4 +162,3 @@ async def test_poison_message_dead_lettered_while_traffic_flows(
     finally:
         await relay.stop()
         await bus.close()
-        await drop_rabbit_topology(rabbitmq_server.url, exchange, [queue])

@@ -25,7 +25,6 @@ from tests.fault.conftest import (
     ROOT,
     Figures,
     RecordingEffect,
-    drop_rabbit_topology,
     eventually,
     numbered,
     produce,
@@ -144,7 +143,6 @@ async def test_consumer_killed_with_unacked_messages_no_duplicate_side_effects(
         await relay.stop()
         await bus.close()
         await store.close()
-        await drop_rabbit_topology(rabbitmq_server.url, exchange, [queue])
 
 
 RELAY_EVENTS = 200
@@ -237,4 +235,3 @@ async def test_relay_killed_between_confirm_and_bookkeeping_no_duplicate_side_ef
             await relay.stop()
         await bus.close()
         await store.close()
-        await drop_rabbit_topology(rabbitmq_server.url, exchange, [queue])

@@ -26,7 +26,6 @@ from tests.fault.conftest import (
     Figures,
     PrivateSecantus,
     RecordingEffect,
-    drop_rabbit_topology,
     eventually,
     numbered,
     produce,
@@ -123,7 +122,6 @@ async def test_bus_connection_cuts_and_slowdowns_every_event_once(
         await relay_bus.close()
         await consumer_bus.close()
         await proxy.close()
-        await drop_rabbit_topology(rabbitmq_server.url, exchange, [queue])
 
 
 async def _count_at_least(store: DocumentStore, n: int) -> bool:

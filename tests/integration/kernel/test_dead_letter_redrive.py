@@ -41,24 +41,6 @@ async def bus(rabbitmq_server: Any, unique_name: str) -> AsyncIterator[RabbitBus
     made = RabbitBus(rabbitmq_server.url, exchange=unique_name, confirm_timeout=5.0)
     yield made
     await made.close()
-    connection = await aio_pika.connect(rabbitmq_server.url)
-    async with connection:
-        channel = await connection.channel()
-        for q in (
-            f"{unique_name}.a",
-            f"{unique_name}.a.dlq",
-            f"{unique_name}.b",
-            f"{unique_name}.b.dlq",
-            f"{unique_name}.unrouted",
-        ):
-            await channel.queue_delete(q)
-        for x in (
-            unique_name,
-            f"{unique_name}.a.dlx",
-            f"{unique_name}.b.dlx",
-            f"{unique_name}.unrouted",
-        ):
-            await channel.exchange_delete(x)
 
 
 async def test_issue_19_dead_letters_are_redriven_to_their_queue_only(

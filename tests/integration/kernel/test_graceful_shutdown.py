@@ -163,18 +163,3 @@ async def test_sigterm_mid_stream_drains_acks_and_loses_nothing(
         await bus.close()
         await mongo.drop_database(settings.database_name("referral"))
         await mongo.close()
-        connection = await aio_pika.connect(settings.amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            for queue in (
-                settings.queue_name("referral"),
-                settings.queue_name("referral") + ".dlq",
-                f"{settings.exchange}.unrouted",
-            ):
-                await channel.queue_delete(queue)
-            for exchange in (
-                settings.exchange,
-                settings.queue_name("referral") + ".dlx",
-                f"{settings.exchange}.unrouted",
-            ):
-                await channel.exchange_delete(exchange)

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests import ROOT
+from tests import ROOT, run_module
 from tests.infra import Server
 
 # The figures each benchmark must print (names as the command prints them; the sizes in P3's
@@ -73,7 +70,7 @@ def test_quick_run_prints_every_figure_finite(
     out = tmp_path / "figures.json"
     docs = ROOT / "docs" / "benchmarks.md"
     results_before = _results_block(docs)
-    report = _run_module(
+    report = run_module(
         ["bench", "--quick", "--no-write", "--json", str(out)],
         timeout=2300,
         env={
@@ -98,22 +95,6 @@ def test_quick_run_prints_every_figure_finite(
     assert _results_block(docs) == results_before
 
 
-def _run_module(args: list[str], *, timeout: float, env: dict[str, str] | None = None) -> str:
-    """``python -m <args>`` from the repository root; its output, after checking it exited 0."""
-    completed = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    report = completed.stdout + completed.stderr
-    assert completed.returncode == 0, report[-6000:]
-    return report
-
-
 def _results_block(docs: Path) -> str:
     text = docs.read_text(encoding="utf-8")
     start = text.index("<!-- bench:results:start")
@@ -125,7 +106,7 @@ def test_backends_bench_measures_every_operation(tmp_path: Path, mongo_server: S
     """``python -m bench.backends`` (FerretDB's backends side by side) at a tiny size against
     the one server there is: every operation measured, every latency finite."""
     out = tmp_path / "backends.json"
-    report = _run_module(
+    report = run_module(
         [
             "bench.backends",
             "--sizes",

@@ -36,10 +36,9 @@ from liandong.suite import Suite, build_suite
 from liandong.testing.drafts import send_one
 from notify.domain.supervision import month
 from referral.application.commands import AcceptReferral
-from tests.e2e.conftest import _drop_everything
 from tests.e2e.scenario import eventually
 from tests.fixtures.schedules import schedule_2027_data
-from tests.fixtures.settings import server_settings
+from tests.fixtures.settings import drop_databases, server_settings
 from tests.infra import Server
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -96,7 +95,7 @@ async def running(
         yield Running(suite, settings)
     finally:
         await suite.stop()
-        await _drop_everything(mongo_server.url, rabbitmq_server.url, settings)
+        await drop_databases(settings)
 
 
 def _clock(explanation: dict[str, Any]) -> dict[str, Any]:

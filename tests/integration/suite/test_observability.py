@@ -30,10 +30,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kernel.envelope import Envelope, EventPayload, new_envelope
 from kernel.logs import ContextFilter, bind, configure_logging
-from kernel.settings import SERVICES, Settings
+from kernel.settings import Settings
 from liandong.cli import mint_token
 from liandong.suite import Suite, build_suite
-from tests.fixtures.settings import server_settings
+from tests.fixtures.settings import drop_databases, server_settings
 from tests.infra import Server
 
 _exporter: InMemorySpanExporter | None = None
@@ -351,35 +351,6 @@ async def test_metrics_expose_traffic_backlog_and_overdue(tmp_path: Path, unique
 # -- production topology: RabbitMQ and MongoDB ---------------------
 
 
-async def _drop(settings: Settings) -> None:
-    import aio_pika
-    from pymongo import AsyncMongoClient
-
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(settings.mongo_url)
-    try:
-        for name in SERVICES:
-            await client.drop_database(settings.database_name(name))
-    finally:
-        await client.close()
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for name in SERVICES:
-            for suffix in ("", ".record", ".webhooks"):
-                for q in (
-                    settings.queue_name(name) + suffix,
-                    settings.queue_name(name) + suffix + ".dlq",
-                ):
-                    await channel.queue_delete(q)
-                await channel.exchange_delete(settings.queue_name(name) + suffix + ".dlx")
-        await channel.queue_delete(f"{settings.exchange}.unrouted")
-        for exchange in (
-            settings.exchange,
-            f"{settings.exchange}.unrouted",
-        ):
-            await channel.exchange_delete(exchange)
-
-
 @pytest.mark.infra
 async def test_one_trace_and_dead_letter_depth_over_rabbitmq(
     tmp_path: Path, unique_name: str, mongo_server: Server, rabbitmq_server: Server
@@ -428,7 +399,7 @@ async def test_one_trace_and_dead_letter_depth_over_rabbitmq(
             await eventually(dead_lettered)
             assert suite.services["referral"].runtime.started
     finally:
-        await _drop(settings)
+        await drop_databases(settings)
 
 
 # -- logs -----------------------------------------------------------------------------------
