@@ -75,7 +75,9 @@ class Settings(BaseSettings):
         description="how often each replica installs official holiday schedules another "
         "replica stored (the schedule's event reaches one replica of a service)",
     )
-    relay_lease_seconds: float = Field(30.0, description="how long a relay owns claimed work")
+    relay_lease_seconds: float = Field(
+        30.0, description="how long a relay owns claimed work or the events a commit handed it"
+    )
     relay_sweep_seconds: float = Field(
         5.0,
         description="how often the outbox relay scans for events no commit announced "
