@@ -4,9 +4,10 @@ because it writes the access log (who, when). Mutations return ``Result | UserEr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -15,36 +16,32 @@ from coordination.application.information import (
     AnswerInformation,
     AskInformation,
     DeclineInformationQuery,
+    InformationQueryHandlers,
     ReadInformationAnswer,
 )
 from coordination.domain import information as inf
+from coordination.entrypoints.graphql.request_kinds import (
+    RequestNode,
+    request_filter,
+    request_result,
+)
 from coordination.entrypoints.graphql.types import (
-    AfterArg,
     Agency,
-    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
-    FirstArg,
     Info,
-    OrderArg,
-    RequestListFilter,
     as_result,
-    list_query,
     load_agency,
-    time_connection,
 )
+from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.graphql import (
     INPUT,
-    Connection,
-    IdArg,
-    ListOrder,
     UserError,
     action_fields,
     expose_enum,
     graphql_error,
     moved,
-    page_size,
     refusals_at,
     replaced_by,
 )
@@ -95,7 +92,10 @@ class InformationDecline:
 @strawberry.federation.type(
     keys=["id"], description="An information query between agencies (信息查询, R-INF-01)."
 )
-class InformationQuery:
+class InformationQuery(RequestNode):
+    handlers_of = "information"
+    listed_by = "asked_at"
+
     id: strawberry.ID = strawberry.field(description="the query's id")
     requester_id: strawberry.ID = strawberry.field(description="the asking agency")
     holder_id: strawberry.ID = strawberry.field(
@@ -130,12 +130,6 @@ class InformationQuery:
         lambda info, i: information_actions(info.context.information, i, info.context.caller()),
         "information query",
     )
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> InformationQuery | None:
-        """A reference from another subgraph, read-checked as ``informationQuery(id)``."""
-        q = await info.context.information.visible(str(id), info.context.caller())
-        return cls.of(q, info) if q else None
 
     @classmethod
     def of(cls, q: inf.InformationQuery, info: Info) -> InformationQuery:
@@ -193,29 +187,13 @@ class InformationAnswerAccess:
         )
 
 
-InformationResult = Annotated[
-    InformationQuery | UserError,
-    strawberry.union(
-        "InformationQueryResult",
-        description="What the mutation answers: the InformationQuery as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-InformationAnswerResult = Annotated[
-    InformationAnswer | UserError,
-    strawberry.union(
-        "InformationAnswerResult",
-        description="What the mutation answers: the InformationAnswer as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-
-
-@strawberry.input(description="What a list of InformationQuerys shows; all optional, combined.")
-class InformationQueryFilter(RequestListFilter):
-    statuses: list[inf.QueryStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
+if TYPE_CHECKING:
+    InformationResult = InformationQuery | UserError
+    InformationAnswerResult = InformationAnswer | UserError
+else:
+    InformationResult = request_result(InformationQuery)
+    InformationAnswerResult = request_result(InformationAnswer)
+InformationQueryFilter = request_filter(InformationQuery, inf.QueryStatus)
 
 
 @strawberry.input(
@@ -278,46 +256,15 @@ class DeclineInformationQueryInput:
 # The root fields (the object type InformationQuery is the query itself).
 @strawberry.type
 class InformationQueries:
-    @strawberry.field(
-        description="One information query by id, without the answer's content (null when "
-        "absent or not yours to see: the requester, the holder and the supervising roles)."
+    information_query = InformationQuery.read_field(
+        "One information query by id, without the answer's content (null when absent or not "
+        "yours to see: the requester, the holder and the supervising roles)."
     )
-    async def information_query(self, info: Info, id: IdArg) -> InformationQuery | None:
-        caller = info.context.caller()
-        q = await info.context.information.visible(str(id), caller)
-        return InformationQuery.of(q, info) if q else None
-
-    @strawberry.field(
-        description=(
-            "Information queries (信息查询) an agency asked or holds, newest first by the time "
-            "they were asked; only those you are a party to unless your role supervises."
-        )
+    information_queries = InformationQuery.list_field(
+        "Information queries (信息查询) an agency asked or holds, newest first by the time "
+        "they were asked; only those you are a party to unless your role supervises.",
+        InformationQueryFilter,
     )
-    async def information_queries(
-        self,
-        info: Info,
-        agency_id: AgencyIdArg = None,
-        first: FirstArg = 50,
-        after: AfterArg = None,
-        filter: Annotated[
-            InformationQueryFilter | None,
-            strawberry.argument(description="statuses, sent or received, time range"),
-        ] = None,
-        order_by: OrderArg = ListOrder.NEWEST_FIRST,
-    ) -> Connection[InformationQuery]:
-        caller = info.context.caller()
-        first = page_size(first)
-        q = list_query(agency_id, filter, order_by, after)
-        handlers = info.context.information
-        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
-        return time_connection(
-            rows,
-            first,
-            at=lambda q: q.asked_at,
-            node=lambda q: InformationQuery.of(q, info),
-            after=after,
-            count=lambda: handlers.count_visible(q, caller=caller),
-        )
 
     @strawberry.field(
         description="Who read an answer, when (R-INF-01): for the data's owner and supervisors."
@@ -351,7 +298,6 @@ class InformationMutation:
     async def ask_information(
         self, info: Info, input: Annotated[AskInformationInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
         cmd = AskInformation(
             requester_id=str(input.requester_id),
             holder_id=str(input.holder_id),
@@ -359,10 +305,7 @@ class InformationMutation:
             purpose=input.purpose,
             urgent=input.urgent,
         )
-        return await as_result(
-            info.context.information.ask(cmd, caller),
-            lambda q: InformationQuery.of(q, info),
-        )
+        return await InformationQuery.result_of(info, lambda h, caller: h.ask(cmd, caller))
 
     @strawberry.mutation(
         description="R-INF-01: answer free of charge, recording the data's classification."
@@ -370,37 +313,25 @@ class InformationMutation:
     async def answer_information_query(
         self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
-        return await as_result(
-            lambda: refusals_at(
-                info.context.information.answer(
-                    AnswerInformation(
-                        query_id=str(input.query_id),
-                        content=input.content,
-                        classification=input.classification.value,
-                        fee_yuan=input.fee(),
-                    ),
-                    caller,
-                ),
-                moved(input.fee_yuan, "feeYuan", "feeFen"),
-            ),
-            lambda q: InformationQuery.of(q, info),
-        )
+        def answer(h: InformationQueryHandlers, caller: Caller) -> Awaitable[inf.InformationQuery]:
+            cmd = AnswerInformation(
+                query_id=str(input.query_id),
+                content=input.content,
+                classification=input.classification.value,
+                fee_yuan=input.fee(),
+            )
+            return refusals_at(h.answer(cmd, caller), moved(input.fee_yuan, "feeYuan", "feeFen"))
+
+        return await InformationQuery.result_of(info, answer)
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(
         self, info: Info, input: Annotated[DeclineInformationQueryInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.information.decline(
-                DeclineInformationQuery(
-                    str(input.query_id), input.grounds.value, input.reason, input.legal_provision
-                ),
-                caller,
-            ),
-            lambda q: InformationQuery.of(q, info),
+        cmd = DeclineInformationQuery(
+            str(input.query_id), input.grounds.value, input.reason, input.legal_provision
         )
+        return await InformationQuery.result_of(info, lambda h, caller: h.decline(cmd, caller))
 
     @strawberry.mutation(
         description="R-INF-01: read an answer's content (classification permitting); the "
