@@ -28,13 +28,14 @@ from coordination.entrypoints.graphql.request_kinds import (
 )
 from coordination.entrypoints.graphql.types import (
     AfterArg,
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     FirstArg,
     Info,
+    actions_of,
+    agency_field,
+    clocks_and_history,
     connection,
-    load_agency,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
 from kernel.caller import Caller
@@ -42,7 +43,6 @@ from kernel.graphql import (
     INPUT,
     Connection,
     UserError,
-    action_fields,
     day_input,
     expose_enum,
     iso_day,
@@ -161,17 +161,12 @@ class AssistanceRequest(RequestNode):
     def reply_letter_url(self) -> str | None:
         return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
-    @strawberry.field(description="the requesting agency, resolved")
-    async def requester(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.requester_id))
+    requester = agency_field("requester_id", "the requesting agency, resolved")
 
-    @strawberry.field(description="the agency asked to help, resolved")
-    async def helper(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.helper_id))
+    helper = agency_field("helper_id", "the agency asked to help, resolved")
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: assistance_actions(info.context.assistance, i, info.context.caller()),
-        "assistance request",
+    viewer_can, available_actions = actions_of(
+        assistance_actions, "assistance", "assistance request"
     )
 
     @classmethod
@@ -218,8 +213,7 @@ class AssistanceRequest(RequestNode):
                 )
                 for x in r.results
             ],
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            **clocks_and_history(r, info),
         )
 
 

@@ -25,13 +25,13 @@ from coordination.application.dispatch import (
 )
 from coordination.domain import dispatch as dsp
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
+    agency_field,
     as_result,
+    clocks_and_history,
     connection,
-    load_agency,
 )
 from kernel.errors import DomainError
 from kernel.graphql import Connection, UserError, follow, graphql_error, page_size
@@ -100,9 +100,7 @@ class DispatchAssignment:
     returned_at: datetime | None = strawberry.field(description="退回, when the team returned it")
     return_reason: str = strawberry.field(description="the team's reason for returning it")
 
-    @strawberry.field(description="the team (its own centre or a resident unit 派驻机构)")
-    async def team(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.team_id))
+    team = agency_field("team_id", "the team (its own centre or a resident unit 派驻机构)")
 
 
 @strawberry.federation.type(
@@ -130,9 +128,7 @@ class Dispatch:
     deadlines: list[CooperationDeadline] = strawberry.field(description="the step clocks")
     history: list[CooperationTransition] = strawberry.field(description="who did what, when")
 
-    @strawberry.field(description="the township whose platform owns the problem")
-    async def platform(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.platform_id))
+    platform = agency_field("platform_id", "the township whose platform owns the problem")
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispatch | None:
@@ -185,8 +181,7 @@ class Dispatch:
             if d.referral_receiver_id
             else None,
             overdue=d.overdue(_handlers(info).clock()),
-            deadlines=[CooperationDeadline.of(c, info) for c in d.clocks],
-            history=[CooperationTransition.of(t) for t in d.history],
+            **clocks_and_history(d, info),
         )
 
 

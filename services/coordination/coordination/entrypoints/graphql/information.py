@@ -26,19 +26,19 @@ from coordination.entrypoints.graphql.request_kinds import (
     request_result,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
+    actions_of,
+    agency_field,
     as_result,
-    load_agency,
+    clocks_and_history,
 )
 from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.graphql import (
     INPUT,
     UserError,
-    action_fields,
     expose_enum,
     graphql_error,
     moved,
@@ -118,17 +118,12 @@ class InformationQuery(RequestNode):
         description="every step taken on it, oldest first"
     )
 
-    @strawberry.field(description="the asking agency, resolved")
-    async def requester(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.requester_id))
+    requester = agency_field("requester_id", "the asking agency, resolved")
 
-    @strawberry.field(description="the agency asked, resolved")
-    async def holder(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.holder_id))
+    holder = agency_field("holder_id", "the agency asked, resolved")
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: information_actions(info.context.information, i, info.context.caller()),
-        "information query",
+    viewer_can, available_actions = actions_of(
+        information_actions, "information", "information query"
     )
 
     @classmethod
@@ -154,8 +149,7 @@ class InformationQuery(RequestNode):
             )
             if d
             else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in q.clocks],
-            history=[CooperationTransition.of(t) for t in q.history],
+            **clocks_and_history(q, info),
         )
 
 
@@ -180,11 +174,7 @@ class InformationAnswerAccess:
     )
     at: datetime = strawberry.field(description="when it was read")
 
-    @strawberry.field(description="the reader's agency, resolved")
-    async def reader_agency(self, info: Info) -> Agency | None:
-        return await load_agency(
-            info, str(self.reader_agency_id) if self.reader_agency_id else None
-        )
+    reader_agency = agency_field("reader_agency_id", "the reader's agency, resolved")
 
 
 if TYPE_CHECKING:

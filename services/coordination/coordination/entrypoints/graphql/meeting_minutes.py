@@ -9,7 +9,7 @@ from datetime import date, datetime
 import strawberry
 
 from coordination.domain import meetings as mtg
-from coordination.entrypoints.graphql.types import Agency, Info, load_agency
+from coordination.entrypoints.graphql.types import agency_field
 from kernel.graphql import day_input, iso_day, replaced_by
 
 __all__ = [
@@ -52,9 +52,7 @@ class MeetingTask:
     done_by: str | None = strawberry.field(description="who reported it (person id)")
     result: str = strawberry.field(description="what was done")
 
-    @strawberry.field(description="the agency that owns it, resolved")
-    async def owner(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.owner_agency_id))
+    owner = agency_field("owner_agency_id", "the agency that owns it, resolved")
 
     @classmethod
     def of(cls, meeting_id: str, t: mtg.MinutesTask) -> MeetingTask:
@@ -127,9 +125,7 @@ class MeetingFiling:
     filed_at: datetime = strawberry.field(description="when they were filed (+08:00)")
     filed_by: str = strawberry.field(description="who filed them (person id)")
 
-    @strawberry.field(description="the office the minutes were filed with, resolved")
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.agency_id))
+    agency = agency_field("agency_id", "the office the minutes were filed with, resolved")
 
     @classmethod
     def of(cls, f: mtg.Filing) -> MeetingFiling:

@@ -39,7 +39,10 @@ from coordination.entrypoints.graphql.types import (
     Info,
     OrderArg,
     RequestListFilter,
+    actions_of,
+    agency_field,
     as_result,
+    clocks_and_history,
     list_query,
     load_agency,
     time_connection,
@@ -52,7 +55,6 @@ from kernel.graphql import (
     IdArg,
     ListOrder,
     UserError,
-    action_fields,
     expose_enum,
     graphql_error,
     iso_day,
@@ -151,19 +153,14 @@ class Meeting:
         description="会议纪要 PDF on the coordination service (Bearer token), once issued"
     )
 
-    @strawberry.field(description="the convening agency")
-    async def convener(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.convener_id))
+    convener = agency_field("convener_id", "the convening agency")
 
     @strawberry.field(description="the invited agencies, resolved")
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: meeting_actions(info.context.meetings, i, info.context.caller()),
-        "meeting",
-    )
+    viewer_can, available_actions = actions_of(meeting_actions, "meetings", "meeting")
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Meeting | None:
@@ -210,8 +207,7 @@ class Meeting:
             if m.status is mtg.MeetingStatus.MINUTES_DRAFTED
             else [],
             filing=MeetingFiling.of(m.filing) if m.filing else None,
-            deadlines=[CooperationDeadline.of(c, info) for c in m.clocks],
-            history=[CooperationTransition.of(t) for t in m.history],
+            **clocks_and_history(m, info),
             minutes_pdf_url=minutes_path(m.id) if n is not None and n.issued_at else None,
         )
 
@@ -319,9 +315,7 @@ class RoutineMeetingDue:
         description="the routine meeting that met the previous period's clock"
     )
 
-    @strawberry.field(description="the convening agency")
-    async def convener(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.convener_id))
+    convener = agency_field("convener_id", "the convening agency")
 
 
 @strawberry.type

@@ -1,17 +1,17 @@
 """What the graph of the three kinds of cooperation request shares: assistance (协助执法,
 assistance.py), technical support (技术支撑, technical.py) and information queries (信息查询,
 information.py). :class:`RequestNode` reads one request by id, pages a list of them, resolves
-a reference from another subgraph and makes a mutation's result, each kind naming its handlers (in
-``info.context``), the time its list is ordered by and how a domain request becomes its
-node. :func:`request_filter` and :func:`request_result` make a kind's list filter and its
-mutations' ``Result`` union, described as every kind describes them."""
+a reference from another subgraph and makes a mutation's result (the last three as every
+:class:`types.HandledNode` does), each kind naming its handlers (in ``info.context``), the
+time its list is ordered by and how a domain request becomes its node. :func:`request_filter`
+and :func:`request_result` make a kind's list filter and its mutations' ``Result`` union,
+described as every kind describes them."""
 
 from __future__ import annotations
 
 import types
-from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Annotated, Any, ClassVar, Self, cast
+from typing import Annotated, Any, ClassVar, cast
 
 import strawberry
 
@@ -19,54 +19,28 @@ from coordination.entrypoints.graphql.types import (
     AfterArg,
     AgencyIdArg,
     FirstArg,
+    HandledNode,
     Info,
     OrderArg,
     RequestListFilter,
-    as_result,
     list_query,
     time_connection,
 )
-from kernel.caller import Caller
-from kernel.graphql import Connection, IdArg, ListOrder, UserError, page_size
+from kernel.graphql import Connection, ListOrder, UserError, page_size
 
 
-class RequestNode:
+class RequestNode(HandledNode):
     """A kind of request in the graph. ``handlers_of`` names its handlers in
     ``info.context`` (each has ``visible``, ``list_visible`` and ``count_visible``, see
     ``application.cooperation._RequestHandlers``), ``listed_by`` the time its list is
-    ordered by, and ``of`` makes the node of a domain request."""
+    ordered by."""
 
     handlers_of: ClassVar[str]
     listed_by: ClassVar[str] = "requested_at"
 
     @classmethod
-    def of(cls, found: Any, info: Info) -> Self:
-        raise NotImplementedError
-
-    @classmethod
     def handlers(cls, info: Info) -> Any:
         return getattr(info.context, cls.handlers_of)
-
-    @classmethod
-    async def visible(cls, info: Info, id: strawberry.ID) -> Self | None:
-        """The node, read-checked: None when absent or not the caller's to see."""
-        found = await cls.handlers(info).visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        """A reference from another subgraph (e.g. notify's work queue), read-checked as the
-        single read is: null when absent or not the caller's to see."""
-        return await cls.visible(info, id)
-
-    @classmethod
-    def read_field(cls, description: str) -> Any:
-        """The root field reading one request by id (read-checked, null when not visible)."""
-
-        async def read(info: Info, id: IdArg) -> Any:
-            return await cls.visible(info, id)
-
-        return strawberry.field(resolver=read, description=description, graphql_type=cls | None)
 
     @classmethod
     def list_field(cls, description: str, wanted: type[RequestListFilter]) -> Any:
@@ -104,17 +78,6 @@ class RequestNode:
             description=description,
             graphql_type=Connection[cls],  # type: ignore[valid-type]
         )
-
-    @classmethod
-    async def result_of(
-        cls, info: Info, act: Callable[[Any, Caller], Awaitable[Any]]
-    ) -> Self | UserError:
-        """A mutation's answer: ``act`` (given the kind's handlers and the caller; it may
-        build the command, so a refusal while reading the input is a ``UserError`` too) as
-        the node, or the ``UserError`` a refused command becomes."""
-        caller = info.context.caller()
-        handlers = cls.handlers(info)
-        return await as_result(lambda: act(handlers, caller), lambda found: cls.of(found, info))
 
 
 def request_filter(node: type[RequestNode], statuses: type[Enum]) -> type[RequestListFilter]:

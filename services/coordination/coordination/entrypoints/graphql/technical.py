@@ -23,13 +23,14 @@ from coordination.entrypoints.graphql.request_kinds import (
     request_result,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    actions_of,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError, action_fields, expose_enum
+from kernel.graphql import INPUT, UserError, expose_enum
 
 expose_enum(
     tec.SupportKind,
@@ -115,17 +116,12 @@ class TechnicalSupportRequest(RequestNode):
         description="every step taken on it, oldest first"
     )
 
-    @strawberry.field(description="the asking township, resolved")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
+    township = agency_field("township_id", "the asking township, resolved")
 
-    @strawberry.field(description="the department asked, resolved")
-    async def department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.department_id))
+    department = agency_field("department_id", "the department asked, resolved")
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: technical_actions(info.context.technical_support, i, info.context.caller()),
-        "technical-support request",
+    viewer_can, available_actions = actions_of(
+        technical_actions, "technical_support", "technical-support request"
     )
 
     @classmethod
@@ -169,8 +165,7 @@ class TechnicalSupportRequest(RequestNode):
             )
             if a
             else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            **clocks_and_history(r, info),
         )
 
 

@@ -16,11 +16,11 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
 from kernel.graphql import INPUT, UserError
 
@@ -72,13 +72,9 @@ class CorrectionOpinion(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the township corrected; null when unknown")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
+    township = agency_field("township_id", "the township corrected; null when unknown")
 
-    @strawberry.field(description="the department that issued it; null when unknown")
-    async def department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.department_id))
+    department = agency_field("department_id", "the department that issued it; null when unknown")
 
     @classmethod
     def of(cls, o: cor.CorrectionOpinion, info: Info) -> Self:
@@ -105,8 +101,7 @@ class CorrectionOpinion(DutyNode):
             )
             if r
             else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in o.clocks],
-            history=[CooperationTransition.of(t) for t in o.history],
+            **clocks_and_history(o, info),
         )
 
 
@@ -168,7 +163,7 @@ class CorrectionMutation:
             opinion=input.opinion,
             document_number=input.document_number,
         )
-        return await CorrectionOpinion.answer(info, lambda h, caller: h.issue(cmd, caller))
+        return await CorrectionOpinion.result_of(info, lambda h, caller: h.issue(cmd, caller))
 
     @strawberry.mutation(description="R-NTF-05: the township's reply: what it corrected.")
     async def respond_to_correction_opinion(
@@ -183,4 +178,4 @@ class CorrectionMutation:
         ],
     ) -> CorrectionResult:
         cmd = d.RespondToCorrectionOpinion(str(opinion_id), corrected, document_number)
-        return await CorrectionOpinion.answer(info, lambda h, caller: h.respond(cmd, caller))
+        return await CorrectionOpinion.result_of(info, lambda h, caller: h.respond(cmd, caller))

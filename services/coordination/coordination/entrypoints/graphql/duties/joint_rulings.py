@@ -17,11 +17,11 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
 from kernel.graphql import INPUT, UserError
 
@@ -38,9 +38,7 @@ class CluesTransfer:
     transferred_by: str = strawberry.field(description="who passed them (person)")
     transferred_at: datetime = strawberry.field(description="when they were passed on (+08:00)")
 
-    @strawberry.field(description="the agency given the clues")
-    async def recipient(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.recipient_id))
+    recipient = agency_field("recipient_id", "the agency given the clues")
 
 
 @strawberry.federation.type(
@@ -82,9 +80,7 @@ class JointRuling(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the unit that failed or refused")
-    async def responsible_agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.responsible_agency_id))
+    responsible_agency = agency_field("responsible_agency_id", "the unit that failed or refused")
 
     @classmethod
     def of(cls, r: jr.JointRuling, info: Info) -> Self:
@@ -111,8 +107,7 @@ class JointRuling(DutyNode):
                 )
                 for t in r.transfers
             ],
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            **clocks_and_history(r, info),
         )
 
 
@@ -176,7 +171,7 @@ class JointRulingMutation:
             task_id=str(input.task_id) if input.task_id else None,
             participant_ids=tuple(str(p) for p in input.participant_ids),
         )
-        return await JointRuling.answer(info, lambda h, caller: h.start(cmd, caller))
+        return await JointRuling.result_of(info, lambda h, caller: h.start(cmd, caller))
 
     @strawberry.mutation(description="R-SUP-04: the joint ruling's decision.")
     async def rule_joint_ruling(
@@ -188,7 +183,7 @@ class JointRulingMutation:
             str, strawberry.argument(description="the ruling's document or minutes (文号)")
         ],
     ) -> JointRulingResult:
-        return await JointRuling.answer(
+        return await JointRuling.result_of(
             info,
             lambda h, caller: h.rule(d.RuleJointRuling(str(ruling_id), decision, basis), caller),
         )
@@ -207,7 +202,7 @@ class JointRulingMutation:
         ],
         clues: Annotated[str, strawberry.argument(description="the clues passed on (问题线索)")],
     ) -> JointRulingResult:
-        return await JointRuling.answer(
+        return await JointRuling.result_of(
             info,
             lambda h, caller: h.transfer_clues(
                 d.TransferClues(str(ruling_id), str(recipient_id), clues), caller

@@ -16,11 +16,11 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
 from kernel.graphql import INPUT, UserError
 
@@ -76,13 +76,9 @@ class OnSiteRequest(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the agency that gave notice")
-    async def notifier(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.notifier_id))
+    notifier = agency_field("notifier_id", "the agency that gave notice")
 
-    @strawberry.field(description="the agency told to send staff")
-    async def receiver(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.receiver_id))
+    receiver = agency_field("receiver_id", "the agency told to send staff")
 
     @classmethod
     def of(cls, r: ons.OnSiteRequest, info: Info) -> Self:
@@ -113,8 +109,7 @@ class OnSiteRequest(DutyNode):
             )
             if rep
             else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            **clocks_and_history(r, info),
         )
 
 
@@ -174,7 +169,7 @@ class OnSiteMutation:
             place=input.place,
             referral_id=str(input.referral_id) if input.referral_id else None,
         )
-        return await OnSiteRequest.answer(info, lambda h, caller: h.notify(cmd, caller))
+        return await OnSiteRequest.result_of(info, lambda h, caller: h.notify(cmd, caller))
 
     @strawberry.mutation(description="R-REF-15: staff sent on site (who; when is now).")
     async def dispatch_on_site_staff(
@@ -187,7 +182,7 @@ class OnSiteMutation:
             list[str], strawberry.argument(description="the staff sent on site (names)")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.dispatch(
                 d.DispatchOnSiteStaff(str(request_id), tuple(staff)), caller
@@ -202,7 +197,7 @@ class OnSiteMutation:
             strawberry.ID, strawberry.argument(description="the on-site request")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info, lambda h, caller: h.arrive(d.RecordOnSiteArrival(str(request_id)), caller)
         )
 
@@ -217,7 +212,7 @@ class OnSiteMutation:
             str, strawberry.argument(description="what was done on site (处置情况)")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.handle(d.RecordOnSiteHandling(str(request_id), handling), caller),
         )
@@ -231,7 +226,7 @@ class OnSiteMutation:
         ],
         reason: Annotated[str, strawberry.argument(description="why no staff are sent (说明理由)")],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info, lambda h, caller: h.explain(d.ExplainOnSite(str(request_id), reason), caller)
         )
 
@@ -247,7 +242,7 @@ class OnSiteMutation:
         ],
         text: Annotated[str, strawberry.argument(description="what the report says")],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.report_to_government(
                 d.ReportOnSiteToGovernment(str(request_id), text), caller
