@@ -38,7 +38,7 @@ from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
-from kernel.errors import InvalidState, ValidationFailed
+from kernel.errors import InvalidState, one_of
 
 
 @dataclass(frozen=True)
@@ -311,14 +311,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
     ) -> ast.AssistanceRequest:
         actor = acting(caller)
         before = await self._authorized(cmd.request_id, actor, "recordAssistanceMediation")
-        try:
-            kind = ast.MediationOutcome(cmd.outcome)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld",
-                field="outcome",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(ast.MediationOutcome, cmd.outcome, field="outcome", what="outcome")
         now = self.clock()
         after = before.record_mediation(
             outcome=kind, basis=cmd.basis, today=local_date(now), actor=actor, at=now

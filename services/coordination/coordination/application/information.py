@@ -32,7 +32,7 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.errors import ValidationFailed
+from kernel.errors import one_of
 
 
 @dataclass(frozen=True)
@@ -150,15 +150,9 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
         """R-INF-01: free of charge (a fee is refused), the classification recorded."""
         actor = acting(caller)
         before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
-        try:
-            classification = inf.Classification(cmd.classification)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown classification {cmd.classification!r}; one of public, internal, "
-                "confidential",
-                field="classification",
-                code="UNKNOWN_VALUE",
-            ) from None
+        classification = one_of(
+            inf.Classification, cmd.classification, field="classification", what="classification"
+        )
         now = self.clock()
         after = before.answer_query(
             content=cmd.content,
@@ -180,14 +174,7 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
     async def decline(self, cmd: DeclineInformationQuery, caller: Caller) -> inf.InformationQuery:
         actor = acting(caller)
         before = await self._authorized(cmd.query_id, actor, "declineInformationQuery")
-        try:
-            kind = inf.DeclineGrounds(cmd.grounds)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held",
-                field="grounds",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(inf.DeclineGrounds, cmd.grounds, field="grounds", what="grounds")
         now = self.clock()
         after = before.decline_query(
             grounds=kind,

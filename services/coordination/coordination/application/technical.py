@@ -32,7 +32,7 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.errors import ValidationFailed
+from kernel.errors import ValidationFailed, one_of
 
 
 @dataclass(frozen=True)
@@ -112,14 +112,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.township_id])
         access.authorize_on(actor, "requestTechnicalSupport", relations, field="townshipId")
-        try:
-            kind = tec.SupportKind(cmd.kind)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown kind {cmd.kind!r}; one of identification, appraisal, consultation",
-                field="kind",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(tec.SupportKind, cmd.kind, field="kind", what="kind")
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         now = self.clock()

@@ -25,7 +25,7 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.errors import ValidationFailed
+from kernel.errors import one_of
 
 # ------------------------------------------------------------ R-NTF-05 correction opinions
 
@@ -81,14 +81,7 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.department_id])
         access.authorize_on(actor, "issueCorrectionOpinion", relations, field="departmentId")
-        try:
-            finding = cor.Finding(cmd.finding)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown finding {cmd.finding!r}; one of error, unlawful",
-                field="finding",
-                code="UNKNOWN_VALUE",
-            ) from None
+        finding = one_of(cor.Finding, cmd.finding, field="finding", what="finding")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         justice = await self._one_of_kind(

@@ -33,7 +33,7 @@ from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
 from kernel.envelope import Envelope
-from kernel.errors import Conflict, InvalidState, ValidationFailed
+from kernel.errors import Conflict, InvalidState, one_of
 
 # ------------------------------------------------------------------ R-REF-15 on-site dispatch
 
@@ -115,14 +115,7 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.notifier_id])
         access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
-        try:
-            situation = ons.OnSiteSituation(cmd.situation)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown situation {cmd.situation!r}; one of urgent_case, hazard",
-                field="situation",
-                code="UNKNOWN_VALUE",
-            ) from None
+        situation = one_of(ons.OnSiteSituation, cmd.situation, field="situation", what="situation")
         await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
         await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)
         referral_id = (cmd.referral_id or "").strip() or None

@@ -28,7 +28,7 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.errors import ValidationFailed
+from kernel.errors import ValidationFailed, one_of
 
 # ------------------------------------------------------- R-NTF-06 participation notices
 
@@ -99,14 +99,7 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.department_id])
         access.authorize_on(actor, "notifyParticipation", relations, field="departmentId")
-        try:
-            purpose = par.ParticipationPurpose(cmd.purpose)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown purpose {cmd.purpose!r}; one of inspection, approval, confirmation",
-                field="purpose",
-                code="UNKNOWN_VALUE",
-            ) from None
+        purpose = one_of(par.ParticipationPurpose, cmd.purpose, field="purpose", what="purpose")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         now = self.clock()
