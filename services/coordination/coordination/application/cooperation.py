@@ -146,6 +146,9 @@ A = TypeVar(
     mtg.Meeting,
 )
 T = TypeVar("T")
+#: The events of a step on a request, from the request after it, what every event of its
+#: kind carries (``_RequestHandlers._common``) and when the step was taken.
+RequestEvents = Callable[[R, dict[str, Any], datetime], list[EventPayload]]
 
 
 class AggregateStore(Protocol[T]):
@@ -206,10 +209,12 @@ class _AggregateSteps(_Base, Generic[A]):
         caller: Caller,
         move: Move[A],
         payloads: Payloads[A],
+        at: datetime | None = None,
     ) -> A:
+        """The step, taken ``at`` (default: now)."""
         actor = acting(caller)
         before = await self._authorized(aggregate_id, actor, operation)
-        after = await _settled(move(before, actor, self.clock()))
+        after = await _settled(move(before, actor, at or self.clock()))
         events = await _settled(payloads(before, after, actor))
         return await self._save(after, events, caller.correlation_id)
 
@@ -220,6 +225,12 @@ class _RequestHandlers(_AggregateSteps[R], Generic[R]):
 
     #: The matrix's read operation.
     read_operation: str
+    #: The aggregate's name in its deadlines (``DeadlineV1.subject_type``).
+    subject_type: str
+    #: The id field of the kind's events, and the party fields every event of it carries
+    #: (named as the request names them).
+    event_id: str = "request_id"
+    event_parties: tuple[str, str]
 
     def __init__(self, repository: RequestRepository[R], *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -252,3 +263,40 @@ class _RequestHandlers(_AggregateSteps[R], Generic[R]):
         return await self._requests.count(
             own_side(q, actor), party_id=party_scope(actor, self.read_operation)
         )
+
+    def _deadlines_of(self, r: R, *kinds: str) -> list[DeadlineV1]:
+        """The request's clocks of ``kinds`` as its events carry them."""
+        return self._deadlines(self.subject_type, r.id, r.clocks, *kinds)
+
+    def _common(self, before: R | None, after: R, actor: Actor) -> dict[str, Any]:
+        """What every event of the kind carries: the request, its two parties, who acted
+        and the state before (none for the request itself) and after."""
+        return {
+            self.event_id: after.id,
+            **{party: getattr(after, party) for party in self.event_parties},
+            "actor_id": actor.person_id,
+            "actor_agency_id": actor.agency_id,
+            "state_before": before.status.value if before else None,
+            "state_after": after.status.value,
+        }
+
+    async def _request_step(
+        self,
+        request_id: str,
+        operation: str,
+        caller: Caller,
+        move: Move[R],
+        events: RequestEvents[R],
+    ) -> R:
+        """:meth:`_step` on a request: ``events`` makes the step's events."""
+        at = self.clock()
+
+        def payloads(before: R, after: R, actor: Actor) -> list[EventPayload]:
+            return events(after, self._common(before, after, actor), at)
+
+        return await self._step(request_id, operation, caller, move, payloads, at=at)
+
+    async def _added(self, request: R, payload: EventPayload, caller: Caller) -> R:
+        """A new request, written with its first event (version 1)."""
+        await self._requests.add(request, [self._event(payload, request.id, caller.correlation_id)])
+        return replace(request, version=1)
