@@ -22,6 +22,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -367,15 +368,5 @@ def request_assistance(
         letter_sent_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=(
-            Transition(
-                "request",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                AssistanceStatus.REQUESTED.value,
-                note,
-            ),
-        ),
+        history=first_transition("request", actor, at, AssistanceStatus.REQUESTED, note),
     )

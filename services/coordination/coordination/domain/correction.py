@@ -17,7 +17,9 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
+    RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     require_agency,
     require_text,
@@ -47,7 +49,7 @@ class CorrectionResponse:
 
 
 @dataclass(frozen=True)
-class CorrectionOpinion:
+class CorrectionOpinion(RecordsTransitions):
     id: str
     department_id: str
     township_id: str
@@ -90,18 +92,7 @@ class CorrectionOpinion:
             status=CorrectionStatus.RESPONDED,
             response=response,
             clocks=meet(self.clocks, RESPONSE),
-            history=(
-                *self.history,
-                Transition(
-                    "respond",
-                    actor.person_id,
-                    actor.agency_id,
-                    at,
-                    self.status.value,
-                    CorrectionStatus.RESPONDED.value,
-                    number,
-                ),
-            ),
+            history=self._record("respond", actor, at, CorrectionStatus.RESPONDED, number),
         )
 
 
@@ -141,15 +132,7 @@ def issue_correction_opinion(
         issued_at=at,
         response_working_days=response_working_days,
         clocks=(response_clock,),
-        history=(
-            Transition(
-                "issue",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                CorrectionStatus.ISSUED.value,
-                document_number.strip(),
-            ),
+        history=first_transition(
+            "issue", actor, at, CorrectionStatus.ISSUED, document_number.strip()
         ),
     )

@@ -21,6 +21,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     require_agency,
     require_other,
@@ -220,9 +221,5 @@ def ask(
         status=QueryStatus.ASKED,
         asked_at=at,
         clocks=(answer_clock,),
-        history=(
-            Transition(
-                "ask", actor.person_id, actor.agency_id, at, None, QueryStatus.ASKED.value, s
-            ),
-        ),
+        history=first_transition("ask", actor, at, QueryStatus.ASKED, s),
     )

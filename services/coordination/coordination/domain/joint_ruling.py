@@ -22,6 +22,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     require_agency,
     require_other,
@@ -148,15 +149,7 @@ def start_joint_ruling(
         status=JointRulingStatus.STARTED,
         started_at=at,
         clocks=(decide_clock,),
-        history=(
-            Transition(
-                "start",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                JointRulingStatus.STARTED.value,
-                f"{source.value}:{source_id}",
-            ),
+        history=first_transition(
+            "start", actor, at, JointRulingStatus.STARTED, f"{source.value}:{source_id}"
         ),
     )

@@ -27,6 +27,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -476,15 +477,5 @@ def schedule_meeting(
         late_notice=late,
         routine_name=routine_name or None,
         clocks=tuple(c for c in rsvp_clocks if c.responsible_agency_id in invited),
-        history=(
-            Transition(
-                "schedule",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                MeetingStatus.SCHEDULED.value,
-                note,
-            ),
-        ),
+        history=first_transition("schedule", actor, at, MeetingStatus.SCHEDULED, note),
     )

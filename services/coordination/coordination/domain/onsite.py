@@ -26,6 +26,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     require_agency,
     require_other,
@@ -258,9 +259,5 @@ def notify_on_site(
         notified_at=at,
         referral_id=(referral_id or "").strip() or None,
         clocks=(dispatch_clock,),
-        history=(
-            Transition(
-                "notify", actor.person_id, actor.agency_id, at, None, OnSiteStatus.NOTIFIED.value
-            ),
-        ),
+        history=first_transition("notify", actor, at, OnSiteStatus.NOTIFIED),
     )

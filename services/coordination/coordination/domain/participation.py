@@ -20,6 +20,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -199,15 +200,5 @@ def notify_participation(
         written_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=(
-            Transition(
-                "notify",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                status.value,
-                number or "电话通知",
-            ),
-        ),
+        history=first_transition("notify", actor, at, status, number or "电话通知"),
     )

@@ -20,6 +20,7 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
+    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -261,15 +262,5 @@ def request_technical_support(
         requested_at=at,
         reply_working_days=reply_working_days,
         clocks=clocks,
-        history=(
-            Transition(
-                "request",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                SupportStatus.REQUESTED.value,
-                number,
-            ),
-        ),
+        history=first_transition("request", actor, at, SupportStatus.REQUESTED, number),
     )
