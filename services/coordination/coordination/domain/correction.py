@@ -17,9 +17,7 @@ from enum import StrEnum
 from coordination.domain.cooperation import (
     Actor,
     Clock,
-    RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     require_agency,
     require_text,
@@ -49,7 +47,7 @@ class CorrectionResponse:
 
 
 @dataclass(frozen=True)
-class CorrectionOpinion(RecordsTransitions):
+class CorrectionOpinion:
     id: str
     department_id: str
     township_id: str
@@ -92,7 +90,18 @@ class CorrectionOpinion(RecordsTransitions):
             status=CorrectionStatus.RESPONDED,
             response=response,
             clocks=meet(self.clocks, RESPONSE),
-            history=self._record("respond", actor, at, CorrectionStatus.RESPONDED, number),
+            history=(
+                *self.history,
+                Transition(
+                    "respond",
+                    actor.person_id,
+                    actor.agency_id,
+                    at,
+                    self.status.value,
+                    CorrectionStatus.RESPONDED.value,
+                    number,
+                ),
+            ),
         )
 
 
@@ -132,7 +141,15 @@ def issue_correction_opinion(
         issued_at=at,
         response_working_days=response_working_days,
         clocks=(response_clock,),
-        history=first_transition(
-            "issue", actor, at, CorrectionStatus.ISSUED, document_number.strip()
+        history=(
+            Transition(
+                "issue",
+                actor.person_id,
+                actor.agency_id,
+                at,
+                None,
+                CorrectionStatus.ISSUED.value,
+                document_number.strip(),
+            ),
         ),
     )

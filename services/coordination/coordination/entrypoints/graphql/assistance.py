@@ -46,6 +46,7 @@ from kernel.graphql import (
     day_input,
     expose_enum,
     iso_day,
+    mirrored,
     moved,
     page_size,
     refusals_at,
@@ -171,48 +172,16 @@ class AssistanceRequest(RequestNode):
 
     @classmethod
     def of(cls, r: ast.AssistanceRequest, info: Info) -> AssistanceRequest:
-        m, f, c = r.mediation, r.refusal, r.phone_call
-        return cls(
-            id=strawberry.ID(r.id),
-            requester_id=strawberry.ID(r.requester_id),
-            helper_id=strawberry.ID(r.helper_id),
-            matters=list(r.matters),
-            urgent=r.urgent,
-            status=r.status,
-            requested_at=r.requested_at,
-            letter_number=r.letter_number,
-            letter_sent_at=r.letter_sent_at,
-            phone_call=AssistancePhoneCall(caller=c.caller, called=c.called, at=c.at)
-            if c
-            else None,
-            reply_letter_number=r.reply_letter_number,
-            replied_at=r.replied_at,
-            agreed_start_on=r.agreed_start_on,
-            refusal=AssistanceRefusal(
-                grounds=f.grounds,
-                legal_provision=f.legal_provision,
-                letter_number=f.letter_number,
-                refused_by=f.refused_by,
-                at=f.at,
-            )
-            if f
-            else None,
-            mediation=AssistanceMediation(
-                mediator_id=strawberry.ID(m.mediator_agency_id),
-                disagreement=m.disagreement,
-                requested_at=m.requested_at,
-                outcome=m.outcome,
-                basis=m.basis,
-                decided_at=m.decided_at,
-            )
+        m = r.mediation
+        return mirrored(
+            cls,
+            r,
+            phone_call=mirrored(AssistancePhoneCall, r.phone_call) if r.phone_call else None,
+            refusal=mirrored(AssistanceRefusal, r.refusal) if r.refusal else None,
+            mediation=mirrored(AssistanceMediation, m, mediator_id=m.mediator_agency_id)
             if m
             else None,
-            results=[
-                AssistanceResultReport(
-                    side=x.side, summary=x.summary, reported_by=x.reported_by, at=x.at
-                )
-                for x in r.results
-            ],
+            results=[mirrored(AssistanceResultReport, x) for x in r.results],
             **clocks_and_history(r, info),
         )
 

@@ -41,6 +41,7 @@ from kernel.graphql import (
     UserError,
     expose_enum,
     graphql_error,
+    mirrored,
     moved,
     refusals_at,
     replaced_by,
@@ -128,27 +129,13 @@ class InformationQuery(RequestNode):
 
     @classmethod
     def of(cls, q: inf.InformationQuery, info: Info) -> InformationQuery:
-        d = q.decline
-        return cls(
-            id=strawberry.ID(q.id),
-            requester_id=strawberry.ID(q.requester_id),
-            holder_id=strawberry.ID(q.holder_id),
-            subject=q.subject,
-            purpose=q.purpose,
-            urgent=q.urgent,
-            status=q.status,
-            asked_at=q.asked_at,
-            classification=q.answer.classification if q.answer else None,
-            answered_at=q.answer.answered_at if q.answer else None,
-            decline=InformationDecline(
-                grounds=d.grounds,
-                reason=d.reason,
-                legal_provision=d.legal_provision,
-                declined_by=d.declined_by,
-                at=d.at,
-            )
-            if d
-            else None,
+        a = q.answer
+        return mirrored(
+            cls,
+            q,
+            classification=a.classification if a else None,
+            answered_at=a.answered_at if a else None,
+            decline=mirrored(InformationDecline, q.decline) if q.decline else None,
             **clocks_and_history(q, info),
         )
 
@@ -271,15 +258,7 @@ class InformationQueries:
             rows = await info.context.information.access_log_of(str(query_id), caller)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
-        return [
-            InformationAnswerAccess(
-                reader_id=a.reader_id,
-                reader_agency_id=strawberry.ID(a.reader_agency_id) if a.reader_agency_id else None,
-                classification=a.classification,
-                at=a.at,
-            )
-            for a in rows
-        ]
+        return [mirrored(InformationAnswerAccess, a) for a in rows]
 
 
 @strawberry.type
@@ -338,18 +317,7 @@ class InformationMutation:
         ],
     ) -> InformationAnswerResult:
         caller = info.context.caller()
-
-        def convert(a: inf.QueryAnswer) -> InformationAnswer:
-            return InformationAnswer(
-                query_id=query_id,
-                content=a.content,
-                classification=a.classification,
-                answered_by=a.answered_by,
-                answered_at=a.answered_at,
-                late=a.late,
-            )
-
         return await as_result(
             info.context.information.read_answer(ReadInformationAnswer(str(query_id)), caller),
-            convert,
+            lambda a: mirrored(InformationAnswer, a, query_id=query_id),
         )

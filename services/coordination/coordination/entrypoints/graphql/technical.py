@@ -30,7 +30,7 @@ from coordination.entrypoints.graphql.types import (
     agency_field,
     clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError, expose_enum
+from kernel.graphql import INPUT, UserError, expose_enum, mirrored
 
 expose_enum(
     tec.SupportKind,
@@ -126,45 +126,12 @@ class TechnicalSupportRequest(RequestNode):
 
     @classmethod
     def of(cls, r: tec.TechnicalSupportRequest, info: Info) -> TechnicalSupportRequest:
-        a = r.answer
-        return cls(
-            id=strawberry.ID(r.id),
-            township_id=strawberry.ID(r.township_id),
-            department_id=strawberry.ID(r.department_id),
-            kind=r.kind,
-            question=r.question,
-            document_number=r.document_number,
-            urgent=r.urgent,
-            evidence_at_risk=r.evidence_at_risk,
-            status=r.status,
-            requested_at=r.requested_at,
-            reply_working_days=r.reply_working_days,
-            dispatches=[
-                TechnicalDispatch(
-                    staff=list(d.staff), dispatched_at=d.dispatched_at, recorded_by=d.recorded_by
-                )
-                for d in r.dispatches
-            ],
-            extensions=[
-                TechnicalExtension(
-                    reason=e.reason,
-                    announced_at=e.announced_at,
-                    previous_due=e.previous_due,
-                    new_due=e.new_due,
-                    total_working_days=e.total_working_days,
-                )
-                for e in r.extensions
-            ],
-            answer=TechnicalAnswer(
-                conclusion=a.conclusion,
-                current_state_description=a.current_state_description,
-                document_number=a.document_number,
-                answered_by=a.answered_by,
-                answered_at=a.answered_at,
-                late=a.late,
-            )
-            if a
-            else None,
+        return mirrored(
+            cls,
+            r,
+            dispatches=[mirrored(TechnicalDispatch, d) for d in r.dispatches],
+            extensions=[mirrored(TechnicalExtension, e) for e in r.extensions],
+            answer=mirrored(TechnicalAnswer, r.answer) if r.answer else None,
             **clocks_and_history(r, info),
         )
 
