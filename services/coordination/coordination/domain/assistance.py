@@ -22,7 +22,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -368,5 +367,5 @@ def request_assistance(
         letter_sent_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=first_transition("request", actor, at, AssistanceStatus.REQUESTED, note),
+        history=AssistanceRequest._opened("request", actor, at, AssistanceStatus.REQUESTED, note),
     )

@@ -72,12 +72,12 @@ class RecordsTransitions:
         )
         return (*self.history, t)
 
-
-def first_transition(
-    action: str, actor: Actor, at: datetime, after: StrEnum, note: str = ""
-) -> tuple[Transition, ...]:
-    """The history of a new aggregate: its first transition, from no status to ``after``."""
-    return (Transition(action, actor.person_id, actor.agency_id, at, None, after.value, note),)
+    @staticmethod
+    def _opened(
+        action: str, actor: Actor, at: datetime, after: StrEnum, note: str = ""
+    ) -> tuple[Transition, ...]:
+        """The history of a new aggregate: its first transition, from no status to ``after``."""
+        return (Transition(action, actor.person_id, actor.agency_id, at, None, after.value, note),)
 
 
 def put_clock(clocks: tuple[Clock, ...], clock: Clock) -> tuple[Clock, ...]:

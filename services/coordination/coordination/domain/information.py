@@ -21,7 +21,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     require_agency,
     require_other,
@@ -221,5 +220,5 @@ def ask(
         status=QueryStatus.ASKED,
         asked_at=at,
         clocks=(answer_clock,),
-        history=first_transition("ask", actor, at, QueryStatus.ASKED, s),
+        history=InformationQuery._opened("ask", actor, at, QueryStatus.ASKED, s),
     )

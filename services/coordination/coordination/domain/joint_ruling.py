@@ -22,7 +22,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     require_agency,
     require_other,
@@ -149,7 +148,7 @@ def start_joint_ruling(
         status=JointRulingStatus.STARTED,
         started_at=at,
         clocks=(decide_clock,),
-        history=first_transition(
+        history=JointRuling._opened(
             "start", actor, at, JointRulingStatus.STARTED, f"{source.value}:{source_id}"
         ),
     )

@@ -27,7 +27,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -477,5 +476,5 @@ def schedule_meeting(
         late_notice=late,
         routine_name=routine_name or None,
         clocks=tuple(c for c in rsvp_clocks if c.responsible_agency_id in invited),
-        history=first_transition("schedule", actor, at, MeetingStatus.SCHEDULED, note),
+        history=Meeting._opened("schedule", actor, at, MeetingStatus.SCHEDULED, note),
     )

@@ -26,7 +26,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     require_agency,
     require_other,
@@ -259,5 +258,5 @@ def notify_on_site(
         notified_at=at,
         referral_id=(referral_id or "").strip() or None,
         clocks=(dispatch_clock,),
-        history=first_transition("notify", actor, at, OnSiteStatus.NOTIFIED),
+        history=OnSiteRequest._opened("notify", actor, at, OnSiteStatus.NOTIFIED),
     )

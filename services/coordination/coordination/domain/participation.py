@@ -20,7 +20,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -200,5 +199,5 @@ def notify_participation(
         written_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=first_transition("notify", actor, at, status, number or "电话通知"),
+        history=ParticipationNotice._opened("notify", actor, at, status, number or "电话通知"),
     )

@@ -20,7 +20,6 @@ from coordination.domain.cooperation import (
     Clock,
     RecordsTransitions,
     Transition,
-    first_transition,
     meet,
     put_clock,
     require_agency,
@@ -262,5 +261,7 @@ def request_technical_support(
         requested_at=at,
         reply_working_days=reply_working_days,
         clocks=clocks,
-        history=first_transition("request", actor, at, SupportStatus.REQUESTED, number),
+        history=TechnicalSupportRequest._opened(
+            "request", actor, at, SupportStatus.REQUESTED, number
+        ),
     )
