@@ -188,11 +188,11 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             requested_at=request.requested_at,
             deadlines=self._deadlines_of(request, ast.REPLY, ast.WRITTEN_LETTER),
         )
-        return await self._added(request, payload, caller)
+        return await self._added(request, payload, caller.correlation_id)
 
     async def send_letter(self, cmd: SendAssistanceLetter, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01: the written letter after an emergency phone request."""
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id,
             "sendAssistanceLetter",
             caller,
@@ -233,7 +233,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             )
             return [replied, refused]
 
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id,
             "replyToAssistance",
             caller,
@@ -297,7 +297,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
                 )
             ]
 
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id, "referAssistanceToMediation", caller, move, events
         )
 
@@ -326,14 +326,14 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
                 )
             ]
 
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id, "recordAssistanceMediation", caller, move, events
         )
 
     async def report_result(
         self, cmd: ReportAssistanceResult, caller: Caller
     ) -> ast.AssistanceRequest:
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id,
             "reportAssistanceResult",
             caller,

@@ -129,11 +129,11 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             asked_at=now,
             deadlines=self._deadlines_of(query, inf.ANSWER),
         )
-        return await self._added(query, payload, caller)
+        return await self._added(query, payload, caller.correlation_id)
 
     async def answer(self, cmd: AnswerInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: free of charge (a fee is refused), the classification recorded."""
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.query_id,
             "answerInformationQuery",
             caller,
@@ -167,7 +167,7 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
         ]
 
     async def decline(self, cmd: DeclineInformationQuery, caller: Caller) -> inf.InformationQuery:
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.query_id,
             "declineInformationQuery",
             caller,

@@ -136,12 +136,12 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             requested_at=now,
             deadlines=self._deadlines_of(request, tec.REPLY, tec.ON_SITE),
         )
-        return await self._added(request, payload, caller)
+        return await self._added(request, payload, caller.correlation_id)
 
     async def dispatch_on_site(
         self, cmd: DispatchTechnicalStaff, caller: Caller
     ) -> tec.TechnicalSupportRequest:
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id,
             "dispatchTechnicalStaff",
             caller,
@@ -207,7 +207,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
                 )
             ]
 
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id, "extendTechnicalSupport", caller, move, events
         )
 
@@ -232,7 +232,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
                 )
             ]
 
-        return await self._request_step(
+        return await self._recorded_step(
             cmd.request_id,
             "answerTechnicalSupport",
             caller,
