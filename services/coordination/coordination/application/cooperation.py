@@ -189,6 +189,8 @@ class RecordStore(AggregateStore[T], Protocol[T]):
 Move = Callable[[A, Actor, datetime], A | Awaitable[A]]
 #: The events of a move, from the aggregate before and after it and who acted.
 Payloads = Callable[[A, A, Actor], list[EventPayload] | Awaitable[list[EventPayload]]]
+#: The events of a move, from the aggregate before and after it, who acted and when.
+TimedPayloads = Callable[[A, A, Actor, datetime], list[EventPayload]]
 
 
 async def _settled(value: T | Awaitable[T]) -> T:
@@ -243,6 +245,25 @@ class _AggregateSteps(_Base, Generic[A]):
         events = await _settled(payloads(before, after, actor))
         return await self._save(after, events, caller.correlation_id)
 
+    async def _timed_step(
+        self,
+        aggregate_id: str,
+        operation: str,
+        caller: Caller,
+        move: Move[A],
+        payloads: TimedPayloads[A],
+    ) -> A:
+        """:meth:`_step` whose events also say when the step was taken."""
+        at = self.clock()
+        return await self._step(
+            aggregate_id,
+            operation,
+            caller,
+            move,
+            lambda before, after, actor: payloads(before, after, actor, at),
+            at=at,
+        )
+
 
 class _RecordSteps(_AggregateSteps[K], Generic[K]):
     """What the kinds of request and the duties share: reading one under the matrix's read
@@ -293,13 +314,15 @@ class _RecordSteps(_AggregateSteps[K], Generic[K]):
         move: Move[K],
         events: RecordEvents[K],
     ) -> K:
-        """:meth:`_step` on a record: ``events`` makes the step's events."""
-        at = self.clock()
-
-        def payloads(before: K, after: K, actor: Actor) -> list[EventPayload]:
-            return events(after, self._common(before, after, actor), at)
-
-        return await self._step(record_id, operation, caller, move, payloads, at=at)
+        """:meth:`_timed_step` on a record: ``events`` makes the step's events from the
+        record after it, :meth:`_common` and the step's time."""
+        return await self._timed_step(
+            record_id,
+            operation,
+            caller,
+            move,
+            lambda before, after, actor, at: events(after, self._common(before, after, actor), at),
+        )
 
     async def _added(self, record: K, payload: EventPayload, correlation_id: str | None) -> K:
         """A new record, written with its first event (version 1)."""
