@@ -163,7 +163,6 @@ class AssistanceRequest(RequestNode):
         return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
     requester = agency_field("requester_id", "the requesting agency, resolved")
-
     helper = agency_field("helper_id", "the agency asked to help, resolved")
 
     viewer_can, available_actions = actions_of(

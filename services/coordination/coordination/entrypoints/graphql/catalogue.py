@@ -150,7 +150,6 @@ class CatalogueRoutingRule:
     )
 
     responsible_agency = agency_field("responsible_agency_id", "the agency it names, resolved")
-
     township = agency_field("township_id", "the place it applies to; null: the whole district")
 
 

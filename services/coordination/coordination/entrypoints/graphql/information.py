@@ -120,7 +120,6 @@ class InformationQuery(RequestNode):
     )
 
     requester = agency_field("requester_id", "the asking agency, resolved")
-
     holder = agency_field("holder_id", "the agency asked, resolved")
 
     viewer_can, available_actions = actions_of(

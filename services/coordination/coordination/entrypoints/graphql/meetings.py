@@ -58,6 +58,7 @@ from kernel.graphql import (
     expose_enum,
     graphql_error,
     iso_day,
+    mirrored,
     moved,
     page_size,
     refusals_at,
@@ -175,35 +176,13 @@ class Meeting:
     @classmethod
     def of(cls, m: mtg.Meeting, info: Info) -> Meeting:
         n = m.minutes
-        return cls(
-            id=strawberry.ID(m.id),
-            kind=m.kind,
-            routine_name=m.routine_name,
-            title=m.title,
-            convener_id=strawberry.ID(m.convener_id),
-            starts_at=m.starts_at,
-            place=m.place,
-            attendee_ids=[strawberry.ID(a) for a in m.attendee_ids],
-            agenda=list(m.agenda),
-            urgent=m.urgent,
-            status=m.status,
-            notice_sent_at=m.notice_sent_at,
-            notice_latest_on=m.notice_latest_on,
-            late_notice=m.late_notice,
-            rsvps=[
-                MeetingRsvp(
-                    agency_id=strawberry.ID(r.agency_id),
-                    attending=r.attending,
-                    delegate=r.delegate,
-                    answered_by=r.answered_by,
-                    at=r.at,
-                    late=r.late,
-                )
-                for r in m.rsvps
-            ],
+        return mirrored(
+            cls,
+            m,
+            rsvps=[mirrored(MeetingRsvp, r) for r in m.rsvps],
             minutes=MeetingMinutes.of(m.id, n) if n else None,
             positions=[MeetingPosition.of(p) for p in m.positions],
-            awaiting_agreement_of=[strawberry.ID(a) for a in m.pending_agreement()]
+            awaiting_agreement_of=list(m.pending_agreement())
             if m.status is mtg.MeetingStatus.MINUTES_DRAFTED
             else [],
             filing=MeetingFiling.of(m.filing) if m.filing else None,

@@ -117,7 +117,6 @@ class TechnicalSupportRequest(RequestNode):
     )
 
     township = agency_field("township_id", "the asking township, resolved")
-
     department = agency_field("department_id", "the department asked, resolved")
 
     viewer_can, available_actions = actions_of(

@@ -33,6 +33,7 @@ from kernel.graphql import (
     graphql_error,
     guard,
     keyset_cursor,
+    mirrored,
     paginate,
 )
 from kernel.keyset import Direction, ListQuery
@@ -216,15 +217,7 @@ class CooperationTransition:
 
     @classmethod
     def of(cls, t: Transition) -> CooperationTransition:
-        return cls(
-            action=t.action,
-            actor_id=t.actor_id,
-            agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
-            at=t.at,
-            before=t.before,
-            after=t.after,
-            note=t.note,
-        )
+        return mirrored(cls, t)
 
 
 def clocks_and_history(found: Any, info: Info) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from coordination.entrypoints.graphql.types import (
     agency_field,
     clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="The township's reply: what it corrected.")
@@ -73,34 +73,14 @@ class CorrectionOpinion(DutyNode):
     )
 
     township = agency_field("township_id", "the township corrected; null when unknown")
-
     department = agency_field("department_id", "the department that issued it; null when unknown")
 
     @classmethod
     def of(cls, o: cor.CorrectionOpinion, info: Info) -> Self:
-        r = o.response
-        return cls(
-            id=strawberry.ID(o.id),
-            department_id=strawberry.ID(o.department_id),
-            township_id=strawberry.ID(o.township_id),
-            justice_bureau_id=strawberry.ID(o.justice_bureau_id),
-            finding=o.finding,
-            case_reference=o.case_reference,
-            problems=o.problems,
-            opinion=o.opinion,
-            document_number=o.document_number,
-            status=o.status,
-            issued_at=o.issued_at,
-            response_working_days=o.response_working_days,
-            response=CorrectionResponse(
-                corrected=r.corrected,
-                document_number=r.document_number,
-                responded_by=r.responded_by,
-                responded_at=r.responded_at,
-                late=r.late,
-            )
-            if r
-            else None,
+        return mirrored(
+            cls,
+            o,
+            response=mirrored(CorrectionResponse, o.response) if o.response else None,
             **clocks_and_history(o, info),
         )
 

@@ -23,7 +23,7 @@ from coordination.entrypoints.graphql.types import (
     agency_field,
     clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(
@@ -84,29 +84,10 @@ class JointRuling(DutyNode):
 
     @classmethod
     def of(cls, r: jr.JointRuling, info: Info) -> Self:
-        return cls(
-            id=strawberry.ID(r.id),
-            platform_id=strawberry.ID(r.platform_id),
-            responsible_agency_id=strawberry.ID(r.responsible_agency_id),
-            source=r.source,
-            source_id=strawberry.ID(r.source_id),
-            task_id=strawberry.ID(r.task_id) if r.task_id else None,
-            failure=r.failure,
-            participant_ids=[strawberry.ID(p) for p in r.participant_ids],
-            status=r.status,
-            started_at=r.started_at,
-            decision=r.decision,
-            basis=r.basis,
-            ruled_at=r.ruled_at,
-            transfers=[
-                CluesTransfer(
-                    recipient_id=strawberry.ID(t.recipient_id),
-                    clues=t.clues,
-                    transferred_by=t.transferred_by,
-                    transferred_at=t.transferred_at,
-                )
-                for t in r.transfers
-            ],
+        return mirrored(
+            cls,
+            r,
+            transfers=[mirrored(CluesTransfer, t) for t in r.transfers],
             **clocks_and_history(r, info),
         )
 

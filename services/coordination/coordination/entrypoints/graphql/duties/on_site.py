@@ -22,7 +22,7 @@ from coordination.entrypoints.graphql.types import (
     agency_field,
     clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="HL 四(四): the notifier's report to the government.")
@@ -77,38 +77,16 @@ class OnSiteRequest(DutyNode):
     )
 
     notifier = agency_field("notifier_id", "the agency that gave notice")
-
     receiver = agency_field("receiver_id", "the agency told to send staff")
 
     @classmethod
     def of(cls, r: ons.OnSiteRequest, info: Info) -> Self:
-        rep = r.report
-        return cls(
-            id=strawberry.ID(r.id),
-            notifier_id=strawberry.ID(r.notifier_id),
-            receiver_id=strawberry.ID(r.receiver_id),
-            situation=r.situation,
-            description=r.description,
-            place=r.place,
-            status=r.status,
-            notified_at=r.notified_at,
-            referral_id=strawberry.ID(r.referral_id) if r.referral_id else None,
+        return mirrored(
+            cls,
+            r,
             staff=list(r.dispatch.staff) if r.dispatch else [],
             dispatched_at=r.dispatch.dispatched_at if r.dispatch else None,
-            arrived_at=r.arrived_at,
-            handling=r.handling,
-            handled_at=r.handled_at,
-            explanation=r.explanation,
-            explained_at=r.explained_at,
-            late=r.late,
-            report=OnSiteGovernmentReport(
-                government_id=strawberry.ID(rep.government_id),
-                text=rep.text,
-                reported_by=rep.reported_by,
-                reported_at=rep.reported_at,
-            )
-            if rep
-            else None,
+            report=mirrored(OnSiteGovernmentReport, r.report) if r.report else None,
             **clocks_and_history(r, info),
         )
 

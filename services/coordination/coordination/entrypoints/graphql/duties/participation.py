@@ -22,7 +22,7 @@ from coordination.entrypoints.graphql.types import (
     agency_field,
     clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="The emergency phone call that preceded the writing.")
@@ -71,30 +71,15 @@ class ParticipationNotice(DutyNode):
     )
 
     township = agency_field("township_id", "the township asked to take part; null when unknown")
-
     department = agency_field("department_id", "the department that gave notice; null when unknown")
 
     @classmethod
     def of(cls, n: par.ParticipationNotice, info: Info) -> Self:
         call = n.phone_call
-        return cls(
-            id=strawberry.ID(n.id),
-            department_id=strawberry.ID(n.department_id),
-            township_id=strawberry.ID(n.township_id),
-            purpose=n.purpose,
-            subject=n.subject,
-            place=n.place,
-            starts_at=n.starts_at,
-            status=n.status,
-            notified_at=n.notified_at,
-            document_number=n.document_number,
-            written_at=n.written_at,
-            written_late=n.written_late,
-            phone_call=ParticipationPhoneCall(caller=call.caller, called=call.called, at=call.at)
-            if call
-            else None,
-            participants=list(n.participants),
-            confirmed_at=n.confirmed_at,
+        return mirrored(
+            cls,
+            n,
+            phone_call=mirrored(ParticipationPhoneCall, call) if call else None,
             **clocks_and_history(n, info),
         )
 
