@@ -34,7 +34,7 @@ from coordination.entrypoints.graphql.types import (
     connection,
 )
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, follow, graphql_error, page_size
+from kernel.graphql import Connection, UserError, follow, graphql_error, mirrored, page_size
 
 
 @strawberry.enum(
@@ -158,22 +158,7 @@ class Dispatch:
             ),
             reported_at=d.reported_at,
             team_id=strawberry.ID(d.team_id) if d.team_id else None,
-            assignments=[
-                DispatchAssignment(
-                    round=a.round,
-                    team_id=strawberry.ID(a.team_id),
-                    dispatched_at=a.dispatched_at,
-                    accepted_at=a.accepted_at,
-                    accepted_late=a.accepted_late,
-                    arrived_at=a.arrived_at,
-                    arrived_late=a.arrived_late,
-                    handled_at=a.handled_at,
-                    handled_late=a.handled_late,
-                    returned_at=a.returned_at,
-                    return_reason=a.return_reason,
-                )
-                for a in d.assignments
-            ],
+            assignments=[mirrored(DispatchAssignment, a) for a in d.assignments],
             result=d.result,
             result_photo_ids=[strawberry.ID(p) for p in d.result_photo_ids],
             referral_id=strawberry.ID(d.referral_id) if d.referral_id else None,

@@ -34,6 +34,7 @@ from kernel.graphql import (
     Connection,
     ListOrder,
     expose_enum,
+    mirrored,
     page_size,
 )
 
@@ -319,30 +320,8 @@ class Dispute:
             opened_at=d.opened_at,
             current_step=steps[-1],
             steps=steps,
-            outcome=(
-                DisputeOutcome(
-                    kind=o.kind,
-                    basis=o.basis,
-                    signatories=[strawberry.ID(s) for s in o.signatories],
-                    responsible_agency_id=strawberry.ID(o.responsible_agency_id),
-                    ruled_at=o.ruled_at,
-                    rule_id=o.rule_id,
-                )
-                if o
-                else None
-            ),
-            history=[
-                DisputeTransition(
-                    action=t.action,
-                    actor_id=t.actor_id,
-                    agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
-                    at=t.at,
-                    before=t.before,
-                    after=t.after,
-                    note=t.note,
-                )
-                for t in d.history
-            ],
+            outcome=mirrored(DisputeOutcome, o) if o else None,
+            history=[mirrored(DisputeTransition, t) for t in d.history],
             agreement=(
                 ProposedAgreement(
                     revision=d.agreement.revision,
@@ -351,10 +330,7 @@ class Dispute:
                     proposed_by_agency_id=strawberry.ID(d.agreement.proposed_by_agency_id),
                     proposed_at=d.agreement.proposed_at,
                     confirmations=[
-                        AgreementConfirmation(
-                            agency_id=strawberry.ID(c.agency_id), person_id=c.person_id, at=c.at
-                        )
-                        for c in d.agreement.confirmations
+                        mirrored(AgreementConfirmation, c) for c in d.agreement.confirmations
                     ],
                     awaiting_confirmation_of=[
                         strawberry.ID(p) for p in d.parties if not d.agreement.confirmed_by(p)
