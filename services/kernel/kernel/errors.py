@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
 
 __all__ = [
     "CODES",
@@ -474,6 +476,21 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     code = "VALIDATION_FAILED"
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def one_of(kind: type[E], value: str, *, field: str, what: str) -> E:
+    """``value`` as a member of the enum ``kind``, or ``ValidationFailed``
+    (``UNKNOWN_VALUE``) naming ``what`` was given and the values allowed, in order."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in kind)
+        raise ValidationFailed(
+            f"unknown {what} {value!r}; one of {allowed}", field=field, code="UNKNOWN_VALUE"
+        ) from None
 
 
 class NotFound(DomainError):

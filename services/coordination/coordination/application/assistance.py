@@ -5,7 +5,7 @@ and the results reported both ways."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -36,9 +36,8 @@ from coordination.domain.cooperation import Actor
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.contracts.deadlines import DeadlineV1
 from kernel.envelope import EventPayload
-from kernel.errors import InvalidState, ValidationFailed
+from kernel.errors import InvalidState, one_of
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,8 @@ class ReportAssistanceResult:
 class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
     read_operation = ASSISTANCE_READ
     noun = "assistance request"
+    subject_type = "AssistanceRequest"
+    event_parties = ("requester_id", "helper_id")
 
     def __init__(self, requests: AssistanceRepository, *args: Any, **kw: Any) -> None:
         super().__init__(requests, *args, **kw)
@@ -121,22 +122,6 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         """How many refusals :meth:`refusals_visible` pages through, all pages together."""
         return await self.requests.refusals_count(
             helper_id=helper_id, party_id=party_scope(acting(caller), "assistanceRefusals")
-        )
-
-    def _deadlines_of(self, r: ast.AssistanceRequest, *kinds: str) -> list[DeadlineV1]:
-        return self._deadlines("AssistanceRequest", r.id, r.clocks, *kinds)
-
-    def _common(
-        self, before: ast.AssistanceRequest, after: ast.AssistanceRequest, actor: Actor
-    ) -> dict[str, Any]:
-        return dict(
-            request_id=after.id,
-            requester_id=after.requester_id,
-            helper_id=after.helper_id,
-            actor_id=actor.person_id,
-            actor_agency_id=actor.agency_id,
-            state_before=before.status.value,
-            state_after=after.status.value,
         )
 
     async def request(self, cmd: RequestAssistance, caller: Caller) -> ast.AssistanceRequest:
@@ -193,9 +178,7 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             at=now,
         )
         payload = AssistanceRequestedV1(
-            request_id=request.id,
-            requester_id=request.requester_id,
-            helper_id=request.helper_id,
+            **self._common(None, request, actor),
             matters=list(request.matters),
             urgent=request.urgent,
             letter_number=request.letter_number,
@@ -203,68 +186,69 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
             if call
             else None,
             requested_at=request.requested_at,
-            actor_id=actor.person_id,
-            actor_agency_id=actor.agency_id,
-            state_after=request.status.value,
             deadlines=self._deadlines_of(request, ast.REPLY, ast.WRITTEN_LETTER),
         )
-        await self.requests.add(request, [self._event(payload, request.id, caller.correlation_id)])
-        return replace(request, version=1)
+        return await self._added(request, payload, caller.correlation_id)
 
     async def send_letter(self, cmd: SendAssistanceLetter, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01: the written letter after an emergency phone request."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "sendAssistanceLetter")
-        now = self.clock()
-        after = before.send_letter(cmd.letter_number, actor=actor, at=now)
-        payload = AssistanceLetterSentV1(
-            **self._common(before, after, actor),
-            letter_number=after.letter_number or "",
-            sent_at=now,
-            deadlines=self._deadlines_of(after, ast.WRITTEN_LETTER),
+        return await self._recorded_step(
+            cmd.request_id,
+            "sendAssistanceLetter",
+            caller,
+            lambda r, actor, at: r.send_letter(cmd.letter_number, actor=actor, at=at),
+            lambda r, common, at: [
+                AssistanceLetterSentV1(
+                    **common,
+                    letter_number=r.letter_number or "",
+                    sent_at=at,
+                    deadlines=self._deadlines_of(r, ast.WRITTEN_LETTER),
+                )
+            ],
         )
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def reply(self, cmd: ReplyToAssistance, caller: Caller) -> ast.AssistanceRequest:
         """R-AST-01 / R-AST-02: the reply letter; a refusal is also published on its own for
         accountability (FY (五)4)."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "replyToAssistance")
-        now = self.clock()
-        after = before.reply(
-            will_help=cmd.will_help,
-            reply_letter_number=cmd.reply_letter_number,
-            agreed_start_on=cmd.agreed_start_on,
-            today=local_date(now),
-            grounds=cmd.refusal_grounds,
-            legal_provision=cmd.legal_provision,
-            actor=actor,
-            at=now,
-        )
-        common = self._common(before, after, actor)
-        payloads: list[EventPayload] = [
-            AssistanceRepliedV1(
+
+        def events(
+            r: ast.AssistanceRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            replied = AssistanceRepliedV1(
                 **common,
                 will_help=cmd.will_help,
-                reply_letter_number=after.reply_letter_number or "",
-                agreed_start_on=after.agreed_start_on.isoformat()
-                if after.agreed_start_on
-                else None,
-                replied_at=now,
-                deadlines=self._deadlines_of(after, ast.REPLY),
+                reply_letter_number=r.reply_letter_number or "",
+                agreed_start_on=r.agreed_start_on.isoformat() if r.agreed_start_on else None,
+                replied_at=at,
+                deadlines=self._deadlines_of(r, ast.REPLY),
             )
-        ]
-        if after.refusal is not None:
-            payloads.append(
-                AssistanceRefusedV1(
-                    **common,
-                    grounds=after.refusal.grounds,
-                    legal_provision=after.refusal.legal_provision,
-                    reply_letter_number=after.refusal.letter_number,
-                    refused_at=now,
-                )
+            if r.refusal is None:
+                return [replied]
+            refused = AssistanceRefusedV1(
+                **common,
+                grounds=r.refusal.grounds,
+                legal_provision=r.refusal.legal_provision,
+                reply_letter_number=r.refusal.letter_number,
+                refused_at=at,
             )
-        return await self._save(after, payloads, caller.correlation_id)
+            return [replied, refused]
+
+        return await self._recorded_step(
+            cmd.request_id,
+            "replyToAssistance",
+            caller,
+            lambda r, actor, at: r.reply(
+                will_help=cmd.will_help,
+                reply_letter_number=cmd.reply_letter_number,
+                agreed_start_on=cmd.agreed_start_on,
+                today=local_date(at),
+                grounds=cmd.refusal_grounds,
+                legal_provision=cmd.legal_provision,
+                actor=actor,
+                at=at,
+            ),
+            events,
+        )
 
     async def _legal_office(self) -> str:
         for kind in LEGAL_OFFICE_KINDS:
@@ -282,70 +266,84 @@ class AssistanceHandlers(_RequestHandlers[ast.AssistanceRequest]):
         self, cmd: ReferAssistanceToMediation, caller: Caller
     ) -> ast.AssistanceRequest:
         """R-AST-02: the requester disputes the refusal before the legal office."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "referAssistanceToMediation")
-        now = self.clock()
-        mediator = await self._legal_office()
-        n = policy_of(self.policy).assistance.mediation_limit_working_days
-        clock = self._default_clock(
-            ast.MEDIATION, mediator, now, n, "协助执法争议调处", "CQ 三(三)"
+
+        async def move(
+            r: ast.AssistanceRequest, actor: Actor, at: datetime
+        ) -> ast.AssistanceRequest:
+            mediator = await self._legal_office()
+            n = policy_of(self.policy).assistance.mediation_limit_working_days
+            clock = self._default_clock(
+                ast.MEDIATION, mediator, at, n, "协助执法争议调处", "CQ 三(三)"
+            )
+            return r.refer_to_mediation(
+                mediator_agency_id=mediator,
+                disagreement=cmd.disagreement,
+                mediation_clock=clock,
+                actor=actor,
+                at=at,
+            )
+
+        def events(
+            r: ast.AssistanceRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.mediation is not None
+            return [
+                AssistanceMediationRequestedV1(
+                    **common,
+                    mediator_agency_id=r.mediation.mediator_agency_id,
+                    disagreement=cmd.disagreement.strip(),
+                    requested_at=at,
+                    deadlines=self._deadlines_of(r, ast.MEDIATION),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id, "referAssistanceToMediation", caller, move, events
         )
-        after = before.refer_to_mediation(
-            mediator_agency_id=mediator,
-            disagreement=cmd.disagreement,
-            mediation_clock=clock,
-            actor=actor,
-            at=now,
-        )
-        payload = AssistanceMediationRequestedV1(
-            **self._common(before, after, actor),
-            mediator_agency_id=mediator,
-            disagreement=cmd.disagreement.strip(),
-            requested_at=now,
-            deadlines=self._deadlines_of(after, ast.MEDIATION),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def record_mediation(
         self, cmd: RecordAssistanceMediation, caller: Caller
     ) -> ast.AssistanceRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "recordAssistanceMediation")
-        try:
-            kind = ast.MediationOutcome(cmd.outcome)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown outcome {cmd.outcome!r}; one of assist, refusal_upheld",
-                field="outcome",
-                code="UNKNOWN_VALUE",
-            ) from None
-        now = self.clock()
-        after = before.record_mediation(
-            outcome=kind, basis=cmd.basis, today=local_date(now), actor=actor, at=now
+        def move(r: ast.AssistanceRequest, actor: Actor, at: datetime) -> ast.AssistanceRequest:
+            outcome = one_of(ast.MediationOutcome, cmd.outcome, field="outcome", what="outcome")
+            return r.record_mediation(
+                outcome=outcome, basis=cmd.basis, today=local_date(at), actor=actor, at=at
+            )
+
+        def events(
+            r: ast.AssistanceRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            m = r.mediation
+            assert m is not None and m.outcome is not None
+            return [
+                AssistanceMediatedV1(
+                    **common,
+                    mediator_agency_id=m.mediator_agency_id,
+                    outcome=m.outcome.value,
+                    basis=m.basis,
+                    decided_at=at,
+                    deadlines=self._deadlines_of(r, ast.MEDIATION),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id, "recordAssistanceMediation", caller, move, events
         )
-        assert after.mediation is not None
-        payload = AssistanceMediatedV1(
-            **self._common(before, after, actor),
-            mediator_agency_id=after.mediation.mediator_agency_id,
-            outcome=kind.value,
-            basis=after.mediation.basis,
-            decided_at=now,
-            deadlines=self._deadlines_of(after, ast.MEDIATION),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def report_result(
         self, cmd: ReportAssistanceResult, caller: Caller
     ) -> ast.AssistanceRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "reportAssistanceResult")
-        now = self.clock()
-        after = before.report_result(cmd.summary, actor=actor, at=now)
-        last = after.results[-1]
-        payload = AssistanceResultReportedV1(
-            **self._common(before, after, actor),
-            side=last.side,
-            summary=last.summary,
-            reported_at=now,
+        return await self._recorded_step(
+            cmd.request_id,
+            "reportAssistanceResult",
+            caller,
+            lambda r, actor, at: r.report_result(cmd.summary, actor=actor, at=at),
+            lambda r, common, at: [
+                AssistanceResultReportedV1(
+                    **common,
+                    side=r.results[-1].side,
+                    summary=r.results[-1].summary,
+                    reported_at=at,
+                )
+            ],
         )
-        return await self._save(after, [payload], caller.correlation_id)

@@ -21,10 +21,14 @@ from coordination.application.actors import acting
 from coordination.application.dispute_ladder import STEP_BODY_KINDS
 from coordination.application.publishing import Publishing
 from coordination.domain import assistance as ast
+from coordination.domain import correction as cor
 from coordination.domain import dispatch as dsp
 from coordination.domain import information as inf
 from coordination.domain import joint as jnt
+from coordination.domain import joint_ruling as jr
 from coordination.domain import meetings as mtg
+from coordination.domain import onsite as ons
+from coordination.domain import participation as par
 from coordination.domain import technical as tec
 from coordination.domain.cooperation import Actor, Clock
 from coordination.domain.model import AgencyKind
@@ -134,18 +138,36 @@ def assistance_parties(r: ast.AssistanceRequest) -> tuple[str, ...]:
 
 
 R = TypeVar("R", ast.AssistanceRequest, tec.TechnicalSupportRequest, inf.InformationQuery)
-#: An aggregate a command steps: a request, a grid dispatch (R-GRD-01, dispatch.py), a joint
-#: operation (joint.py) or a meeting (meetings.py).
+#: A record with a status, its clocks and its history: a request or a duty (duties/).
+K = TypeVar(
+    "K",
+    ast.AssistanceRequest,
+    tec.TechnicalSupportRequest,
+    inf.InformationQuery,
+    ons.OnSiteRequest,
+    cor.CorrectionOpinion,
+    par.ParticipationNotice,
+    jr.JointRuling,
+)
+#: An aggregate a command steps: a request, a duty, a grid dispatch (R-GRD-01, dispatch.py),
+#: a joint operation (joint.py) or a meeting (meetings.py).
 A = TypeVar(
     "A",
     ast.AssistanceRequest,
     tec.TechnicalSupportRequest,
     inf.InformationQuery,
+    ons.OnSiteRequest,
+    cor.CorrectionOpinion,
+    par.ParticipationNotice,
+    jr.JointRuling,
     dsp.Dispatch,
     jnt.JointOperation,
     mtg.Meeting,
 )
 T = TypeVar("T")
+#: The events of a step on a record, from the record after it, what every event of its
+#: kind carries (``_RecordSteps._common``) and when the step was taken.
+RecordEvents = Callable[[K, dict[str, Any], datetime], list[EventPayload]]
 
 
 class AggregateStore(Protocol[T]):
@@ -156,11 +178,19 @@ class AggregateStore(Protocol[T]):
     async def save(self, aggregate: T, events: Sequence[Envelope]) -> int: ...
 
 
+class RecordStore(AggregateStore[T], Protocol[T]):
+    """An :class:`AggregateStore` that also writes a new aggregate."""
+
+    async def add(self, aggregate: T, events: Sequence[Envelope]) -> None: ...
+
+
 #: A move in the domain: the aggregate loaded, who acts and when → the aggregate after it (a
 #: coroutine where the move checks something in the stores first).
 Move = Callable[[A, Actor, datetime], A | Awaitable[A]]
 #: The events of a move, from the aggregate before and after it and who acted.
 Payloads = Callable[[A, A, Actor], list[EventPayload] | Awaitable[list[EventPayload]]]
+#: The events of a move, from the aggregate before and after it, who acted and when.
+TimedPayloads = Callable[[A, A, Actor, datetime], list[EventPayload]]
 
 
 async def _settled(value: T | Awaitable[T]) -> T:
@@ -206,36 +236,119 @@ class _AggregateSteps(_Base, Generic[A]):
         caller: Caller,
         move: Move[A],
         payloads: Payloads[A],
+        at: datetime | None = None,
     ) -> A:
+        """The step, taken ``at`` (default: now)."""
         actor = acting(caller)
         before = await self._authorized(aggregate_id, actor, operation)
-        after = await _settled(move(before, actor, self.clock()))
+        after = await _settled(move(before, actor, at or self.clock()))
         events = await _settled(payloads(before, after, actor))
         return await self._save(after, events, caller.correlation_id)
 
+    async def _timed_step(
+        self,
+        aggregate_id: str,
+        operation: str,
+        caller: Caller,
+        move: Move[A],
+        payloads: TimedPayloads[A],
+    ) -> A:
+        """:meth:`_step` whose events also say when the step was taken."""
+        at = self.clock()
+        return await self._step(
+            aggregate_id,
+            operation,
+            caller,
+            move,
+            lambda before, after, actor: payloads(before, after, actor, at),
+            at=at,
+        )
 
-class _RequestHandlers(_AggregateSteps[R], Generic[R]):
-    """What the three kinds of request share: reading under the matrix's read rule, and the
-    command path of :class:`_AggregateSteps`."""
+
+class _RecordSteps(_AggregateSteps[K], Generic[K]):
+    """What the kinds of request and the duties share: reading one under the matrix's read
+    rule, the command path of :class:`_AggregateSteps` with the fields every event of the
+    kind carries, and writing a new one."""
 
     #: The matrix's read operation.
     read_operation: str
+    #: The aggregate's name in its deadlines (``DeadlineV1.subject_type``).
+    subject_type: str
+    _repository: RecordStore[K]
+
+    def _fields(self, record: K) -> dict[str, Any]:
+        """What every event of the kind says of the record (its id, its parties...)."""
+        raise NotImplementedError
+
+    async def visible(self, record_id: str, caller: Caller) -> K | None:
+        """The record when the caller may read it; None when absent or not its to see (the
+        same answer, so a non-party cannot learn that it exists)."""
+        actor = acting(caller)
+        found = await self._repository.get(record_id)
+        if found is None:
+            return None
+        return (
+            found if access.may(actor, self.read_operation, self._relations(actor, found)) else None
+        )
+
+    def _deadlines_of(self, r: K, *kinds: str) -> list[DeadlineV1]:
+        """The record's clocks of ``kinds`` as its events carry them."""
+        return self._deadlines(self.subject_type, r.id, r.clocks, *kinds)
+
+    def _common(self, before: K | None, after: K, actor: Actor) -> dict[str, Any]:
+        """What every event of the kind carries: :meth:`_fields`, who acted and the state
+        before (none for a new record) and after."""
+        return {
+            **self._fields(after),
+            "actor_id": actor.person_id,
+            "actor_agency_id": actor.agency_id,
+            "state_before": before.status.value if before else None,
+            "state_after": after.status.value,
+        }
+
+    async def _recorded_step(
+        self,
+        record_id: str,
+        operation: str,
+        caller: Caller,
+        move: Move[K],
+        events: RecordEvents[K],
+    ) -> K:
+        """:meth:`_timed_step` on a record: ``events`` makes the step's events from the
+        record after it, :meth:`_common` and the step's time."""
+        return await self._timed_step(
+            record_id,
+            operation,
+            caller,
+            move,
+            lambda before, after, actor, at: events(after, self._common(before, after, actor), at),
+        )
+
+    async def _added(self, record: K, payload: EventPayload, correlation_id: str | None) -> K:
+        """A new record, written with its first event (version 1)."""
+        await self._repository.add(record, [self._event(payload, record.id, correlation_id)])
+        return replace(record, version=1)
+
+
+class _RequestHandlers(_RecordSteps[R], Generic[R]):
+    """What the three kinds of request share: :class:`_RecordSteps`, their lists, and the
+    fields their events carry (the request and its two parties)."""
+
+    #: The id field of the kind's events, and the party fields every event of it carries
+    #: (named as the request names them).
+    event_id: str = "request_id"
+    event_parties: tuple[str, str]
 
     def __init__(self, repository: RequestRepository[R], *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._repository = repository
         self._requests: RequestRepository[R] = repository
 
-    async def visible(self, request_id: str, caller: Caller) -> R | None:
-        """The request when the caller may read it; None when absent or not its to see (the
-        same answer, so a non-party cannot learn that a request exists)."""
-        actor = acting(caller)
-        found = await self._requests.get(request_id)
-        if found is None:
-            return None
-        return (
-            found if access.may(actor, self.read_operation, self._relations(actor, found)) else None
-        )
+    def _fields(self, record: R) -> dict[str, Any]:
+        return {
+            self.event_id: record.id,
+            **{party: getattr(record, party) for party in self.event_parties},
+        }
 
     async def list_visible(self, q: ListQuery, *, limit: int, caller: Caller) -> Sequence[R]:
         """A page of the requests ``q`` asks for, among those the caller may read (its own

@@ -54,7 +54,7 @@ from kernel.authz import Relation
 from kernel.calendar import WorkingCalendar
 from kernel.caller import Caller
 from kernel.envelope import Envelope
-from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from kernel.errors import Conflict, InvalidState, NotFound, ValidationFailed, one_of
 from kernel.outbox import ConcurrencyError
 from kernel.policy import DistrictPolicy
 
@@ -274,14 +274,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
         version of the entry) and is published so the waiting referral moves."""
         actor = acting(caller)
         dispute = await self._authorized(cmd.dispute_id, actor, "ruleDispute")
-        try:
-            kind = OutcomeKind(cmd.outcome_kind)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown outcome {cmd.outcome_kind!r}; one of agreement, minutes, decision",
-                field="outcomeKind",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(OutcomeKind, cmd.outcome_kind, field="outcomeKind", what="outcome")
         if cmd.responsible_agency_id:
             await self._external(
                 {"responsibleAgencyId": cmd.responsible_agency_id}, acting="be a party"
@@ -441,14 +434,7 @@ class DisputeHandlers(DisputeLadder, Publishing):
         # The township asking is the sender; the government decides by itself (supervisor).
         relations = access.relations_to(actor, sender=[cmd.township_id])
         access.authorize_on(actor, "requestCaseTransfer", relations, field="townshipId")
-        try:
-            reason = TransferReason(cmd.reason)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown reason {cmd.reason!r}; one of major, complex, recusal",
-                field="reason",
-                code="UNKNOWN_VALUE",
-            ) from None
+        reason = one_of(TransferReason, cmd.reason, field="reason", what="reason")
         government = actor.has_role("government") and Relation.SUPERVISOR in relations
         department_id = cmd.department_id
         if not department_id:

@@ -5,7 +5,7 @@ answering free of charge with the data's classification, declining, and reading 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,8 @@ from coordination.domain.cooperation import Actor, Clock
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.contracts.deadlines import DeadlineV1
-from kernel.errors import ValidationFailed
+from kernel.envelope import EventPayload
+from kernel.errors import one_of
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class ReadInformationAnswer:
 class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
     read_operation = INFORMATION_READ
     noun = "information query"
+    subject_type = "InformationQuery"
+    event_id = "query_id"
+    event_parties = ("requester_id", "holder_id")
 
     def __init__(
         self,
@@ -84,23 +87,6 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
 
     def _relations(self, actor: Actor, found: inf.InformationQuery) -> set[Relation]:
         return access.information_relations(actor, found)
-
-    def _deadlines_of(self, q: inf.InformationQuery) -> list[DeadlineV1]:
-        return self._deadlines("InformationQuery", q.id, q.clocks, inf.ANSWER)
-
-    @staticmethod
-    def _common(
-        before: inf.InformationQuery | None, after: inf.InformationQuery, actor: Actor
-    ) -> dict[str, Any]:
-        return dict(
-            query_id=after.id,
-            requester_id=after.requester_id,
-            holder_id=after.holder_id,
-            actor_id=actor.person_id,
-            actor_agency_id=actor.agency_id,
-            state_before=before.status.value if before else None,
-            state_after=after.status.value,
-        )
 
     def _answer_clock(self, holder_id: str, at: datetime, urgent: bool) -> Clock:
         iq = policy_of(self.policy).information_query
@@ -141,71 +127,74 @@ class InformationQueryHandlers(_RequestHandlers[inf.InformationQuery]):
             subject=query.subject,
             urgent=query.urgent,
             asked_at=now,
-            deadlines=self._deadlines_of(query),
+            deadlines=self._deadlines_of(query, inf.ANSWER),
         )
-        await self.queries.add(query, [self._event(payload, query.id, caller.correlation_id)])
-        return replace(query, version=1)
+        return await self._added(query, payload, caller.correlation_id)
 
     async def answer(self, cmd: AnswerInformation, caller: Caller) -> inf.InformationQuery:
         """R-INF-01: free of charge (a fee is refused), the classification recorded."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.query_id, actor, "answerInformationQuery")
-        try:
-            classification = inf.Classification(cmd.classification)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown classification {cmd.classification!r}; one of public, internal, "
-                "confidential",
-                field="classification",
-                code="UNKNOWN_VALUE",
-            ) from None
-        now = self.clock()
-        after = before.answer_query(
-            content=cmd.content,
-            classification=classification,
-            fee_yuan=cmd.fee_yuan,
-            actor=actor,
-            at=now,
+        return await self._recorded_step(
+            cmd.query_id,
+            "answerInformationQuery",
+            caller,
+            lambda q, actor, at: q.answer_query(
+                content=cmd.content,
+                classification=one_of(
+                    inf.Classification,
+                    cmd.classification,
+                    field="classification",
+                    what="classification",
+                ),
+                fee_yuan=cmd.fee_yuan,
+                actor=actor,
+                at=at,
+            ),
+            self._answered,
         )
-        assert after.answer is not None
-        payload = InformationQueryAnsweredV1(
-            **self._common(before, after, actor),
-            classification=classification.value,
-            late=after.answer.late,
-            answered_at=now,
-            deadlines=self._deadlines_of(after),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+    def _answered(
+        self, q: inf.InformationQuery, common: dict[str, Any], at: datetime
+    ) -> list[EventPayload]:
+        assert q.answer is not None
+        return [
+            InformationQueryAnsweredV1(
+                **common,
+                classification=q.answer.classification.value,
+                late=q.answer.late,
+                answered_at=at,
+                deadlines=self._deadlines_of(q, inf.ANSWER),
+            )
+        ]
 
     async def decline(self, cmd: DeclineInformationQuery, caller: Caller) -> inf.InformationQuery:
-        actor = acting(caller)
-        before = await self._authorized(cmd.query_id, actor, "declineInformationQuery")
-        try:
-            kind = inf.DeclineGrounds(cmd.grounds)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown grounds {cmd.grounds!r}; one of secrecy, not_held",
-                field="grounds",
-                code="UNKNOWN_VALUE",
-            ) from None
-        now = self.clock()
-        after = before.decline_query(
-            grounds=kind,
-            reason=cmd.reason,
-            legal_provision=cmd.legal_provision,
-            actor=actor,
-            at=now,
+        return await self._recorded_step(
+            cmd.query_id,
+            "declineInformationQuery",
+            caller,
+            lambda q, actor, at: q.decline_query(
+                grounds=one_of(inf.DeclineGrounds, cmd.grounds, field="grounds", what="grounds"),
+                reason=cmd.reason,
+                legal_provision=cmd.legal_provision,
+                actor=actor,
+                at=at,
+            ),
+            self._declined,
         )
-        assert after.decline is not None
-        payload = InformationQueryDeclinedV1(
-            **self._common(before, after, actor),
-            grounds=kind.value,
-            reason=after.decline.reason,
-            legal_provision=after.decline.legal_provision,
-            declined_at=now,
-            deadlines=self._deadlines_of(after),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
+
+    def _declined(
+        self, q: inf.InformationQuery, common: dict[str, Any], at: datetime
+    ) -> list[EventPayload]:
+        assert q.decline is not None
+        return [
+            InformationQueryDeclinedV1(
+                **common,
+                grounds=q.decline.grounds.value,
+                reason=q.decline.reason,
+                legal_provision=q.decline.legal_provision,
+                declined_at=at,
+                deadlines=self._deadlines_of(q, inf.ANSWER),
+            )
+        ]
 
     async def read_answer(self, cmd: ReadInformationAnswer, caller: Caller) -> inf.QueryAnswer:
         """R-INF-01: the answer, if ``actor`` may read its classification; the reading is

@@ -32,7 +32,7 @@ from kernel.authz import Relation
 from kernel.calendar import SHANGHAI
 from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
-from kernel.errors import Forbidden, ValidationFailed
+from kernel.errors import Forbidden, ValidationFailed, one_of
 from kernel.keyset import ListQuery
 
 SUBJECT = "Meeting"
@@ -184,14 +184,7 @@ class MeetingHandlers(_AggregateSteps[mtg.Meeting]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.convener_id])
         access.authorize_on(actor, "scheduleMeeting", relations, field="convenerId")
-        try:
-            kind = mtg.MeetingKind(cmd.kind)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown meeting kind {cmd.kind!r}; one of routine, special",
-                field="kind",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(mtg.MeetingKind, cmd.kind, field="kind", what="meeting kind")
         if cmd.starts_at.tzinfo is None:
             raise ValidationFailed(
                 "give the start time with its offset", field="startsAt", code="REQUIRED"

@@ -5,7 +5,7 @@ conclusion."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +31,8 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.contracts.deadlines import DeadlineV1
-from kernel.errors import ValidationFailed
+from kernel.envelope import EventPayload
+from kernel.errors import ValidationFailed, one_of
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class ExtendTechnicalSupport:
 class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
     read_operation = TECHNICAL_READ
     noun = "technical-support request"
+    subject_type = "TechnicalSupportRequest"
+    event_parties = ("township_id", "department_id")
 
     def __init__(self, requests: TechnicalSupportRepository, *args: Any, **kw: Any) -> None:
         super().__init__(requests, *args, **kw)
@@ -79,25 +81,6 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
 
     def _relations(self, actor: Actor, found: tec.TechnicalSupportRequest) -> set[Relation]:
         return access.technical_relations(actor, found)
-
-    def _deadlines_of(self, r: tec.TechnicalSupportRequest, *kinds: str) -> list[DeadlineV1]:
-        return self._deadlines("TechnicalSupportRequest", r.id, r.clocks, *kinds)
-
-    @staticmethod
-    def _common(
-        before: tec.TechnicalSupportRequest | None,
-        after: tec.TechnicalSupportRequest,
-        actor: Actor,
-    ) -> dict[str, Any]:
-        return dict(
-            request_id=after.id,
-            township_id=after.township_id,
-            department_id=after.department_id,
-            actor_id=actor.person_id,
-            actor_agency_id=actor.agency_id,
-            state_before=before.status.value if before else None,
-            state_after=after.status.value,
-        )
 
     def _reply_clock(self, department_id: str, start: datetime, n: int, note: str) -> Clock:
         rule = f"书面反馈认定、鉴定或咨询意见：{n}个工作日（{note}）"
@@ -112,14 +95,7 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.township_id])
         access.authorize_on(actor, "requestTechnicalSupport", relations, field="townshipId")
-        try:
-            kind = tec.SupportKind(cmd.kind)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown kind {cmd.kind!r}; one of identification, appraisal, consultation",
-                field="kind",
-                code="UNKNOWN_VALUE",
-            ) from None
+        kind = one_of(tec.SupportKind, cmd.kind, field="kind", what="kind")
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         now = self.clock()
@@ -160,91 +136,112 @@ class TechnicalSupportHandlers(_RequestHandlers[tec.TechnicalSupportRequest]):
             requested_at=now,
             deadlines=self._deadlines_of(request, tec.REPLY, tec.ON_SITE),
         )
-        await self.requests.add(request, [self._event(payload, request.id, caller.correlation_id)])
-        return replace(request, version=1)
+        return await self._added(request, payload, caller.correlation_id)
 
     async def dispatch_on_site(
         self, cmd: DispatchTechnicalStaff, caller: Caller
     ) -> tec.TechnicalSupportRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "dispatchTechnicalStaff")
-        now = self.clock()
-        after = before.dispatch_on_site(cmd.staff, actor=actor, at=now)
-        payload = TechnicalSupportDispatchedV1(
-            **self._common(before, after, actor),
-            staff=list(after.dispatches[-1].staff),
-            dispatched_at=now,
-            deadlines=self._deadlines_of(after, tec.ON_SITE),
+        return await self._recorded_step(
+            cmd.request_id,
+            "dispatchTechnicalStaff",
+            caller,
+            lambda r, actor, at: r.dispatch_on_site(cmd.staff, actor=actor, at=at),
+            lambda r, common, at: [
+                TechnicalSupportDispatchedV1(
+                    **common,
+                    staff=list(r.dispatches[-1].staff),
+                    dispatched_at=at,
+                    deadlines=self._deadlines_of(r, tec.ON_SITE),
+                )
+            ],
         )
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def extend(
         self, cmd: ExtendTechnicalSupport, caller: Caller
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-01: extend the limit to ``working_days`` in all (counted from the request),
         announced before the current limit runs out."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "extendTechnicalSupport")
-        if cmd.working_days < 1:
-            raise ValidationFailed(
-                "give the new limit in working days", field="workingDays", code="REQUIRED"
-            )
-        now = self.clock()
         ts = policy_of(self.policy).technical_support
-        cap = (
-            f"最长{ts.extension_max_working_days}个工作日"
-            if ts.extension_max_working_days
-            else ("由业务主管部门告知")
+
+        def move(
+            r: tec.TechnicalSupportRequest, actor: Actor, at: datetime
+        ) -> tec.TechnicalSupportRequest:
+            if cmd.working_days < 1:
+                raise ValidationFailed(
+                    "give the new limit in working days", field="workingDays", code="REQUIRED"
+                )
+            cap = (
+                f"最长{ts.extension_max_working_days}个工作日"
+                if ts.extension_max_working_days
+                else ("由业务主管部门告知")
+            )
+            clock = self._reply_clock(
+                r.department_id,
+                r.requested_at,
+                cmd.working_days,
+                f"情况复杂，事先告知后延长；{cap}（{self.policy.source.code}）",
+            )
+            return r.extend(
+                reason=cmd.reason,
+                new_clock=clock,
+                total_working_days=cmd.working_days,
+                max_working_days=ts.extension_max_working_days,
+                extendable=ts.extendable,
+                actor=actor,
+                at=at,
+            )
+
+        def events(
+            r: tec.TechnicalSupportRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            ext = r.extensions[-1]
+            return [
+                TechnicalSupportExtendedV1(
+                    **common,
+                    reason=ext.reason,
+                    previous_due=ext.previous_due,
+                    new_due=ext.new_due,
+                    total_working_days=cmd.working_days,
+                    announced_at=at,
+                    deadlines=self._deadlines_of(r, tec.REPLY),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id, "extendTechnicalSupport", caller, move, events
         )
-        clock = self._reply_clock(
-            before.department_id,
-            before.requested_at,
-            cmd.working_days,
-            f"情况复杂，事先告知后延长；{cap}（{self.policy.source.code}）",
-        )
-        after = before.extend(
-            reason=cmd.reason,
-            new_clock=clock,
-            total_working_days=cmd.working_days,
-            max_working_days=ts.extension_max_working_days,
-            extendable=ts.extendable,
-            actor=actor,
-            at=now,
-        )
-        ext = after.extensions[-1]
-        payload = TechnicalSupportExtendedV1(
-            **self._common(before, after, actor),
-            reason=ext.reason,
-            previous_due=ext.previous_due,
-            new_due=ext.new_due,
-            total_working_days=cmd.working_days,
-            announced_at=now,
-            deadlines=self._deadlines_of(after, tec.REPLY),
-        )
-        return await self._save(after, [payload], caller.correlation_id)
 
     async def answer(
         self, cmd: AnswerTechnicalSupport, caller: Caller
     ) -> tec.TechnicalSupportRequest:
         """R-TEC-02: the written answer, with its conclusion."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "answerTechnicalSupport")
-        now = self.clock()
-        after = before.answer_in_writing(
-            conclusion=cmd.conclusion,
-            current_state_description=cmd.current_state_description,
-            document_number=cmd.document_number,
-            actor=actor,
-            at=now,
+
+        def events(
+            r: tec.TechnicalSupportRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.answer is not None
+            return [
+                TechnicalSupportAnsweredV1(
+                    **common,
+                    conclusion=r.answer.conclusion,
+                    current_state_description=r.answer.current_state_description,
+                    document_number=r.answer.document_number,
+                    late=r.answer.late,
+                    answered_at=at,
+                    deadlines=self._deadlines_of(r, tec.REPLY),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id,
+            "answerTechnicalSupport",
+            caller,
+            lambda r, actor, at: r.answer_in_writing(
+                conclusion=cmd.conclusion,
+                current_state_description=cmd.current_state_description,
+                document_number=cmd.document_number,
+                actor=actor,
+                at=at,
+            ),
+            events,
         )
-        assert after.answer is not None
-        payload = TechnicalSupportAnsweredV1(
-            **self._common(before, after, actor),
-            conclusion=after.answer.conclusion,
-            current_state_description=after.answer.current_state_description,
-            document_number=after.answer.document_number,
-            late=after.answer.late,
-            answered_at=now,
-            deadlines=self._deadlines_of(after, tec.REPLY),
-        )
-        return await self._save(after, [payload], caller.correlation_id)

@@ -367,15 +367,5 @@ def request_assistance(
         letter_sent_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=(
-            Transition(
-                "request",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                AssistanceStatus.REQUESTED.value,
-                note,
-            ),
-        ),
+        history=AssistanceRequest._opened("request", actor, at, AssistanceStatus.REQUESTED, note),
     )

@@ -72,6 +72,13 @@ class RecordsTransitions:
         )
         return (*self.history, t)
 
+    @staticmethod
+    def _opened(
+        action: str, actor: Actor, at: datetime, after: StrEnum, note: str = ""
+    ) -> tuple[Transition, ...]:
+        """The history of a new aggregate: its first transition, from no status to ``after``."""
+        return (Transition(action, actor.person_id, actor.agency_id, at, None, after.value, note),)
+
 
 def put_clock(clocks: tuple[Clock, ...], clock: Clock) -> tuple[Clock, ...]:
     """Add ``clock``, replacing an earlier clock of the same kind (a moved deadline)."""

@@ -220,9 +220,5 @@ def ask(
         status=QueryStatus.ASKED,
         asked_at=at,
         clocks=(answer_clock,),
-        history=(
-            Transition(
-                "ask", actor.person_id, actor.agency_id, at, None, QueryStatus.ASKED.value, s
-            ),
-        ),
+        history=InformationQuery._opened("ask", actor, at, QueryStatus.ASKED, s),
     )

@@ -148,15 +148,7 @@ def start_joint_ruling(
         status=JointRulingStatus.STARTED,
         started_at=at,
         clocks=(decide_clock,),
-        history=(
-            Transition(
-                "start",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                JointRulingStatus.STARTED.value,
-                f"{source.value}:{source_id}",
-            ),
+        history=JointRuling._opened(
+            "start", actor, at, JointRulingStatus.STARTED, f"{source.value}:{source_id}"
         ),
     )

@@ -476,15 +476,5 @@ def schedule_meeting(
         late_notice=late,
         routine_name=routine_name or None,
         clocks=tuple(c for c in rsvp_clocks if c.responsible_agency_id in invited),
-        history=(
-            Transition(
-                "schedule",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                MeetingStatus.SCHEDULED.value,
-                note,
-            ),
-        ),
+        history=Meeting._opened("schedule", actor, at, MeetingStatus.SCHEDULED, note),
     )

@@ -258,9 +258,5 @@ def notify_on_site(
         notified_at=at,
         referral_id=(referral_id or "").strip() or None,
         clocks=(dispatch_clock,),
-        history=(
-            Transition(
-                "notify", actor.person_id, actor.agency_id, at, None, OnSiteStatus.NOTIFIED.value
-            ),
-        ),
+        history=OnSiteRequest._opened("notify", actor, at, OnSiteStatus.NOTIFIED),
     )

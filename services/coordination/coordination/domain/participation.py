@@ -199,15 +199,5 @@ def notify_participation(
         written_at=at if number else None,
         phone_call=phone_call,
         clocks=clocks,
-        history=(
-            Transition(
-                "notify",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                status.value,
-                number or "电话通知",
-            ),
-        ),
+        history=ParticipationNotice._opened("notify", actor, at, status, number or "电话通知"),
     )

@@ -261,15 +261,7 @@ def request_technical_support(
         requested_at=at,
         reply_working_days=reply_working_days,
         clocks=clocks,
-        history=(
-            Transition(
-                "request",
-                actor.person_id,
-                actor.agency_id,
-                at,
-                None,
-                SupportStatus.REQUESTED.value,
-                number,
-            ),
+        history=TechnicalSupportRequest._opened(
+            "request", actor, at, SupportStatus.REQUESTED, number
         ),
     )

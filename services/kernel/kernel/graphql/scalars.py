@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.base import get_object_definition
 
 from kernel import schema_docs
 
@@ -83,3 +84,14 @@ def link(what: str, id_field: str) -> Any:
 IdArg = Annotated[strawberry.ID, strawberry.argument(description="the object's id")]
 #: A mutation's ``input``: its fields are described on the input type.
 INPUT = strawberry.argument(description="what the mutation records (see the input type's fields)")
+
+
+T = TypeVar("T")
+
+
+def mirrored(cls: type[T], record: Any, **given: Any) -> T:
+    """An object of the strawberry type ``cls`` whose stored fields (those without a
+    resolver) take the values of ``record``'s attributes of the same names; ``given`` sets
+    the fields whose value is not the record's attribute as it is."""
+    stored = (f.python_name for f in get_object_definition(cls, strict=True).fields if f.init)
+    return cls(**{name: getattr(record, name) for name in stored if name not in given}, **given)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from coordination.adapters.duties import (
@@ -25,7 +26,8 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.errors import ValidationFailed
+from kernel.envelope import EventPayload
+from kernel.errors import one_of
 
 # ------------------------------------------------------------ R-NTF-05 correction opinions
 
@@ -65,15 +67,12 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
             party=[found.justice_bureau_id],
         )
 
-    def _common(
-        self, before: cor.CorrectionOpinion | None, after: cor.CorrectionOpinion, actor: Actor
-    ) -> dict[str, Any]:
+    def _fields(self, record: cor.CorrectionOpinion) -> dict[str, Any]:
         return dict(
-            opinion_id=after.id,
-            department_id=after.department_id,
-            township_id=after.township_id,
-            justice_bureau_id=after.justice_bureau_id,
-            **self._actor_fields(actor, before, after),
+            opinion_id=record.id,
+            department_id=record.department_id,
+            township_id=record.township_id,
+            justice_bureau_id=record.justice_bureau_id,
         )
 
     async def issue(self, cmd: IssueCorrectionOpinion, caller: Caller) -> cor.CorrectionOpinion:
@@ -81,14 +80,7 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.department_id])
         access.authorize_on(actor, "issueCorrectionOpinion", relations, field="departmentId")
-        try:
-            finding = cor.Finding(cmd.finding)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown finding {cmd.finding!r}; one of error, unlawful",
-                field="finding",
-                code="UNKNOWN_VALUE",
-            ) from None
+        finding = one_of(cor.Finding, cmd.finding, field="finding", what="finding")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         justice = await self._one_of_kind(
@@ -128,25 +120,33 @@ class CorrectionHandlers(_DutyHandlers[cor.CorrectionOpinion]):
             issued_at=now,
             deadlines=self._deadlines_of(opinion, cor.RESPONSE),
         )
-        return await self._add(opinion, payload, caller.correlation_id)
+        return await self._added(opinion, payload, caller.correlation_id)
 
     async def respond(
         self, cmd: RespondToCorrectionOpinion, caller: Caller
     ) -> cor.CorrectionOpinion:
-        actor = acting(caller)
-        before = await self._authorized(cmd.opinion_id, actor, "respondToCorrectionOpinion")
-        now = self.clock()
-        after = before.respond(
-            corrected=cmd.corrected, document_number=cmd.document_number, actor=actor, at=now
+        def events(
+            r: cor.CorrectionOpinion, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.response is not None
+            return [
+                CorrectionOpinionRespondedV1(
+                    **common,
+                    document_number=r.response.document_number,
+                    opinion_document_number=r.document_number,
+                    corrected=r.response.corrected,
+                    late=r.response.late,
+                    responded_at=at,
+                    deadlines=self._deadlines_of(r, cor.RESPONSE),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.opinion_id,
+            "respondToCorrectionOpinion",
+            caller,
+            lambda r, actor, at: r.respond(
+                corrected=cmd.corrected, document_number=cmd.document_number, actor=actor, at=at
+            ),
+            events,
         )
-        assert after.response is not None
-        payload = CorrectionOpinionRespondedV1(
-            **self._common(before, after, actor),
-            document_number=after.response.document_number,
-            opinion_document_number=after.document_number,
-            corrected=after.response.corrected,
-            late=after.response.late,
-            responded_at=now,
-            deadlines=self._deadlines_of(after, cor.RESPONSE),
-        )
-        return await self._save(after, payload, caller.correlation_id)

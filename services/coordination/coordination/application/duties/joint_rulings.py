@@ -88,17 +88,14 @@ class JointRulingHandlers(_DutyHandlers[jr.JointRuling]):
             party=[*found.participant_ids, *(t.recipient_id for t in found.transfers)],
         )
 
-    def _common(
-        self, before: jr.JointRuling | None, after: jr.JointRuling, actor: Actor
-    ) -> dict[str, Any]:
+    def _fields(self, record: jr.JointRuling) -> dict[str, Any]:
         return dict(
-            ruling_id=after.id,
-            platform_id=after.platform_id,
-            responsible_agency_id=after.responsible_agency_id,
-            participant_ids=list(after.participant_ids),
-            source=after.source.value,
-            source_id=after.source_id,
-            **self._actor_fields(actor, before, after),
+            ruling_id=record.id,
+            platform_id=record.platform_id,
+            responsible_agency_id=record.responsible_agency_id,
+            participant_ids=list(record.participant_ids),
+            source=record.source.value,
+            source_id=record.source_id,
         )
 
     async def _check_failure(
@@ -190,34 +187,44 @@ class JointRulingHandlers(_DutyHandlers[jr.JointRuling]):
             started_at=now,
             deadlines=self._deadlines_of(ruling, jr.DECIDE),
         )
-        return await self._add(ruling, payload, caller.correlation_id)
+        return await self._added(ruling, payload, caller.correlation_id)
 
     async def rule(self, cmd: RuleJointRuling, caller: Caller) -> jr.JointRuling:
-        actor = acting(caller)
-        before = await self._authorized(cmd.ruling_id, actor, "ruleJointRuling")
-        now = self.clock()
-        after = before.rule(decision=cmd.decision, basis=cmd.basis, actor=actor, at=now)
-        payload = JointRulingRuledV1(
-            **self._common(before, after, actor),
-            decision=after.decision,
-            basis=after.basis,
-            ruled_at=now,
-            deadlines=self._deadlines_of(after, jr.DECIDE),
+        return await self._recorded_step(
+            cmd.ruling_id,
+            "ruleJointRuling",
+            caller,
+            lambda r, actor, at: r.rule(decision=cmd.decision, basis=cmd.basis, actor=actor, at=at),
+            lambda r, common, at: [
+                JointRulingRuledV1(
+                    **common,
+                    decision=r.decision,
+                    basis=r.basis,
+                    ruled_at=at,
+                    deadlines=self._deadlines_of(r, jr.DECIDE),
+                )
+            ],
         )
-        return await self._save(after, payload, caller.correlation_id)
 
     async def transfer_clues(self, cmd: TransferClues, caller: Caller) -> jr.JointRuling:
         """R-SUP-04: to the discipline commission or the organisation department only."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.ruling_id, actor, "transferClues")
-        await self._external({"recipientId": cmd.recipient_id}, CLUE_RECIPIENT_KINDS)
-        now = self.clock()
-        after = before.transfer_clues(cmd.recipient_id, cmd.clues, actor=actor, at=now)
-        payload = CluesTransferredV1(
-            **self._common(before, after, actor),
-            recipient_id=cmd.recipient_id,
-            clues=after.transfers[-1].clues,
-            failure=after.failure,
-            transferred_at=now,
+
+        async def move(r: jr.JointRuling, actor: Actor, at: datetime) -> jr.JointRuling:
+            await self._external({"recipientId": cmd.recipient_id}, CLUE_RECIPIENT_KINDS)
+            return r.transfer_clues(cmd.recipient_id, cmd.clues, actor=actor, at=at)
+
+        return await self._recorded_step(
+            cmd.ruling_id,
+            "transferClues",
+            caller,
+            move,
+            lambda r, common, at: [
+                CluesTransferredV1(
+                    **common,
+                    recipient_id=cmd.recipient_id,
+                    clues=r.transfers[-1].clues,
+                    failure=r.failure,
+                    transferred_at=at,
+                )
+            ],
         )
-        return await self._save(after, payload, caller.correlation_id)

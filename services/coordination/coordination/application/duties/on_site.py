@@ -32,8 +32,8 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.envelope import Envelope
-from kernel.errors import Conflict, InvalidState, ValidationFailed
+from kernel.envelope import Envelope, EventPayload
+from kernel.errors import Conflict, InvalidState, one_of
 
 # ------------------------------------------------------------------ R-REF-15 on-site dispatch
 
@@ -98,16 +98,13 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             actor, sender=[found.notifier_id], receiver=[found.receiver_id], party=government
         )
 
-    def _common(
-        self, before: ons.OnSiteRequest | None, after: ons.OnSiteRequest, actor: Actor
-    ) -> dict[str, Any]:
+    def _fields(self, record: ons.OnSiteRequest) -> dict[str, Any]:
         return dict(
-            request_id=after.id,
-            notifier_id=after.notifier_id,
-            receiver_id=after.receiver_id,
-            situation=after.situation.value,
-            place=after.place,
-            **self._actor_fields(actor, before, after),
+            request_id=record.id,
+            notifier_id=record.notifier_id,
+            receiver_id=record.receiver_id,
+            situation=record.situation.value,
+            place=record.place,
         )
 
     async def notify(self, cmd: NotifyOnSite, caller: Caller) -> ons.OnSiteRequest:
@@ -115,14 +112,7 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.notifier_id])
         access.authorize_on(actor, "notifyOnSite", relations, field="notifierId")
-        try:
-            situation = ons.OnSiteSituation(cmd.situation)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown situation {cmd.situation!r}; one of urgent_case, hazard",
-                field="situation",
-                code="UNKNOWN_VALUE",
-            ) from None
+        situation = one_of(ons.OnSiteSituation, cmd.situation, field="situation", what="situation")
         await self._external({"notifierId": cmd.notifier_id}, NOTIFIER_KINDS)
         await self._external({"receiverId": cmd.receiver_id}, ON_SITE_RECEIVER_KINDS)
         referral_id = (cmd.referral_id or "").strip() or None
@@ -178,7 +168,7 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             notified_at=now,
             deadlines=self._deadlines_of(request, ons.DISPATCH),
         )
-        return await self._add(request, payload, correlation_id)
+        return await self._added(request, payload, correlation_id)
 
     async def when_urgent_referral_sent_request_on_site(self, envelope: Envelope) -> None:
         """R-REF-15 (SL 三(四)): an urgent referral's receiver sends staff on site at once, so
@@ -221,74 +211,97 @@ class OnSiteHandlers(_DutyHandlers[ons.OnSiteRequest]):
             return  # opened concurrently by another delivery
 
     async def dispatch(self, cmd: DispatchOnSiteStaff, caller: Caller) -> ons.OnSiteRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "dispatchOnSiteStaff")
-        now = self.clock()
-        after = before.dispatch_staff(cmd.staff, actor=actor, at=now)
-        assert after.dispatch is not None
-        payload = OnSiteDispatchedV1(
-            **self._common(before, after, actor),
-            staff=list(after.dispatch.staff),
-            late=after.late,
-            dispatched_at=now,
-            deadlines=self._deadlines_of(after, ons.DISPATCH),
+        def events(
+            r: ons.OnSiteRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.dispatch is not None
+            return [
+                OnSiteDispatchedV1(
+                    **common,
+                    staff=list(r.dispatch.staff),
+                    late=r.late,
+                    dispatched_at=at,
+                    deadlines=self._deadlines_of(r, ons.DISPATCH),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id,
+            "dispatchOnSiteStaff",
+            caller,
+            lambda r, actor, at: r.dispatch_staff(cmd.staff, actor=actor, at=at),
+            events,
         )
-        return await self._save(after, payload, caller.correlation_id)
 
     async def arrive(self, cmd: RecordOnSiteArrival, caller: Caller) -> ons.OnSiteRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "recordOnSiteArrival")
-        now = self.clock()
-        after = before.record_arrival(actor=actor, at=now)
-        payload = OnSiteArrivedV1(**self._common(before, after, actor), arrived_at=now)
-        return await self._save(after, payload, caller.correlation_id)
+        return await self._recorded_step(
+            cmd.request_id,
+            "recordOnSiteArrival",
+            caller,
+            lambda r, actor, at: r.record_arrival(actor=actor, at=at),
+            lambda r, common, at: [OnSiteArrivedV1(**common, arrived_at=at)],
+        )
 
     async def handle(self, cmd: RecordOnSiteHandling, caller: Caller) -> ons.OnSiteRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "recordOnSiteHandling")
-        now = self.clock()
-        after = before.record_handling(cmd.handling, actor=actor, at=now)
-        payload = OnSiteHandledV1(
-            **self._common(before, after, actor), handling=after.handling, handled_at=now
+        return await self._recorded_step(
+            cmd.request_id,
+            "recordOnSiteHandling",
+            caller,
+            lambda r, actor, at: r.record_handling(cmd.handling, actor=actor, at=at),
+            lambda r, common, at: [OnSiteHandledV1(**common, handling=r.handling, handled_at=at)],
         )
-        return await self._save(after, payload, caller.correlation_id)
 
     async def explain(self, cmd: ExplainOnSite, caller: Caller) -> ons.OnSiteRequest:
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "explainOnSite")
-        now = self.clock()
-        after = before.explain(cmd.reason, actor=actor, at=now)
-        payload = OnSiteExplainedV1(
-            **self._common(before, after, actor),
-            reason=after.explanation,
-            late=after.late,
-            explained_at=now,
-            deadlines=self._deadlines_of(after, ons.DISPATCH),
+        return await self._recorded_step(
+            cmd.request_id,
+            "explainOnSite",
+            caller,
+            lambda r, actor, at: r.explain(cmd.reason, actor=actor, at=at),
+            lambda r, common, at: [
+                OnSiteExplainedV1(
+                    **common,
+                    reason=r.explanation,
+                    late=r.late,
+                    explained_at=at,
+                    deadlines=self._deadlines_of(r, ons.DISPATCH),
+                )
+            ],
         )
-        return await self._save(after, payload, caller.correlation_id)
 
     async def report_to_government(
         self, cmd: ReportOnSiteToGovernment, caller: Caller
     ) -> ons.OnSiteRequest:
         """HL 四(四): the notifier reports the receiver that neither acted nor explained."""
-        actor = acting(caller)
-        before = await self._authorized(cmd.request_id, actor, "reportOnSiteToGovernment")
         allowed = policy_of(self.policy).on_site.report_unhandled_to_government
-        government = (
-            await self._one_of_kind(AgencyKind.GOVERNMENT, "governmentId", "government")
-            if allowed
-            else ""
+
+        async def move(r: ons.OnSiteRequest, actor: Actor, at: datetime) -> ons.OnSiteRequest:
+            government = (
+                await self._one_of_kind(AgencyKind.GOVERNMENT, "governmentId", "government")
+                if allowed
+                else ""
+            )
+            return r.report_to_government(
+                government_id=government,
+                text=cmd.text,
+                allowed_by_policy=allowed,
+                actor=actor,
+                at=at,
+            )
+
+        def events(
+            r: ons.OnSiteRequest, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.report is not None
+            return [
+                OnSiteReportedToGovernmentV1(
+                    **common,
+                    government_id=r.report.government_id,
+                    text=r.report.text,
+                    due=r.dispatch_clock.due,
+                    reported_at=at,
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.request_id, "reportOnSiteToGovernment", caller, move, events
         )
-        now = self.clock()
-        after = before.report_to_government(
-            government_id=government, text=cmd.text, allowed_by_policy=allowed, actor=actor, at=now
-        )
-        assert after.report is not None
-        payload = OnSiteReportedToGovernmentV1(
-            **self._common(before, after, actor),
-            government_id=government,
-            text=after.report.text,
-            due=after.dispatch_clock.due,
-            reported_at=now,
-        )
-        return await self._save(after, payload, caller.correlation_id)

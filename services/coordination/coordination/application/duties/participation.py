@@ -28,7 +28,8 @@ from coordination.domain.model import AgencyKind
 from coordination.policy import policy_of
 from kernel.authz import Relation
 from kernel.caller import Caller
-from kernel.errors import ValidationFailed
+from kernel.envelope import EventPayload
+from kernel.errors import ValidationFailed, one_of
 
 # ------------------------------------------------------- R-NTF-06 participation notices
 
@@ -78,20 +79,14 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
             actor, sender=[found.department_id], receiver=[found.township_id]
         )
 
-    def _common(
-        self,
-        before: par.ParticipationNotice | None,
-        after: par.ParticipationNotice,
-        actor: Actor,
-    ) -> dict[str, Any]:
+    def _fields(self, record: par.ParticipationNotice) -> dict[str, Any]:
         return dict(
-            notice_id=after.id,
-            department_id=after.department_id,
-            township_id=after.township_id,
-            purpose=after.purpose.value,
-            subject=after.subject,
-            starts_at=after.starts_at,
-            **self._actor_fields(actor, before, after),
+            notice_id=record.id,
+            department_id=record.department_id,
+            township_id=record.township_id,
+            purpose=record.purpose.value,
+            subject=record.subject,
+            starts_at=record.starts_at,
         )
 
     async def notify(self, cmd: NotifyParticipation, caller: Caller) -> par.ParticipationNotice:
@@ -99,14 +94,7 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
         actor = acting(caller)
         relations = access.relations_to(actor, sender=[cmd.department_id])
         access.authorize_on(actor, "notifyParticipation", relations, field="departmentId")
-        try:
-            purpose = par.ParticipationPurpose(cmd.purpose)
-        except ValueError:
-            raise ValidationFailed(
-                f"unknown purpose {cmd.purpose!r}; one of inspection, approval, confirmation",
-                field="purpose",
-                code="UNKNOWN_VALUE",
-            ) from None
+        purpose = one_of(par.ParticipationPurpose, cmd.purpose, field="purpose", what="purpose")
         await self._external({"departmentId": cmd.department_id}, DEPARTMENT_KINDS)
         await self._external({"townshipId": cmd.township_id}, {AgencyKind.TOWNSHIP})
         now = self.clock()
@@ -171,34 +159,45 @@ class ParticipationHandlers(_DutyHandlers[par.ParticipationNotice]):
             notified_at=now,
             deadlines=self._deadlines_of(notice, par.ATTEND, par.WRITTEN_NOTICE),
         )
-        return await self._add(notice, payload, caller.correlation_id)
+        return await self._added(notice, payload, caller.correlation_id)
 
     async def send_written(
         self, cmd: SendParticipationWrittenNotice, caller: Caller
     ) -> par.ParticipationNotice:
-        actor = acting(caller)
-        before = await self._authorized(cmd.notice_id, actor, "sendParticipationWrittenNotice")
-        now = self.clock()
-        after = before.send_written(cmd.document_number, actor=actor, at=now)
-        assert after.document_number is not None
-        payload = ParticipationWrittenNoticeSentV1(
-            **self._common(before, after, actor),
-            document_number=after.document_number,
-            late=after.written_late,
-            sent_at=now,
-            deadlines=self._deadlines_of(after, par.WRITTEN_NOTICE),
+        def events(
+            r: par.ParticipationNotice, common: dict[str, Any], at: datetime
+        ) -> list[EventPayload]:
+            assert r.document_number is not None
+            return [
+                ParticipationWrittenNoticeSentV1(
+                    **common,
+                    document_number=r.document_number,
+                    late=r.written_late,
+                    sent_at=at,
+                    deadlines=self._deadlines_of(r, par.WRITTEN_NOTICE),
+                )
+            ]
+
+        return await self._recorded_step(
+            cmd.notice_id,
+            "sendParticipationWrittenNotice",
+            caller,
+            lambda r, actor, at: r.send_written(cmd.document_number, actor=actor, at=at),
+            events,
         )
-        return await self._save(after, payload, caller.correlation_id)
 
     async def confirm(self, cmd: ConfirmParticipation, caller: Caller) -> par.ParticipationNotice:
-        actor = acting(caller)
-        before = await self._authorized(cmd.notice_id, actor, "confirmParticipation")
-        now = self.clock()
-        after = before.confirm(cmd.participants, actor=actor, at=now)
-        payload = ParticipationConfirmedV1(
-            **self._common(before, after, actor),
-            participants=list(after.participants),
-            confirmed_at=now,
-            deadlines=self._deadlines_of(after, par.ATTEND),
+        return await self._recorded_step(
+            cmd.notice_id,
+            "confirmParticipation",
+            caller,
+            lambda r, actor, at: r.confirm(cmd.participants, actor=actor, at=at),
+            lambda r, common, at: [
+                ParticipationConfirmedV1(
+                    **common,
+                    participants=list(r.participants),
+                    confirmed_at=at,
+                    deadlines=self._deadlines_of(r, par.ATTEND),
+                )
+            ],
         )
-        return await self._save(after, payload, caller.correlation_id)

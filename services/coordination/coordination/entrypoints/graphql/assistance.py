@@ -3,13 +3,15 @@ mediation and results. Mutations return ``Result | UserError``."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from coordination.application.actions import assistance_actions
 from coordination.application.assistance import (
+    AssistanceHandlers,
     PhoneCallInput,
     RecordAssistanceMediation,
     ReferAssistanceToMediation,
@@ -19,33 +21,32 @@ from coordination.application.assistance import (
     SendAssistanceLetter,
 )
 from coordination.domain import assistance as ast
+from coordination.entrypoints.graphql.request_kinds import (
+    RequestNode,
+    request_filter,
+    request_result,
+)
 from coordination.entrypoints.graphql.types import (
     AfterArg,
-    Agency,
-    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
     FirstArg,
     Info,
-    OrderArg,
-    RequestListFilter,
-    as_result,
+    actions_of,
+    agency_field,
+    clocks_and_history,
     connection,
-    list_query,
-    load_agency,
-    time_connection,
 )
 from coordination.entrypoints.http.paths import reply_letter_path, request_letter_path
+from kernel.caller import Caller
 from kernel.graphql import (
     INPUT,
     Connection,
-    IdArg,
-    ListOrder,
     UserError,
-    action_fields,
     day_input,
     expose_enum,
     iso_day,
+    mirrored,
     moved,
     page_size,
     refusals_at,
@@ -113,7 +114,9 @@ class AssistanceResultReport:
 @strawberry.federation.type(
     keys=["id"], description="A request for assistance (协助执法, R-AST-01)."
 )
-class AssistanceRequest:
+class AssistanceRequest(RequestNode):
+    handlers_of = "assistance"
+
     id: strawberry.ID = strawberry.field(description="the request's id")
     requester_id: strawberry.ID = strawberry.field(description="the requesting agency")
     helper_id: strawberry.ID = strawberry.field(description="the agency asked to help")
@@ -159,83 +162,33 @@ class AssistanceRequest:
     def reply_letter_url(self) -> str | None:
         return reply_letter_path(str(self.id)) if self.reply_letter_number else None
 
-    @strawberry.field(description="the requesting agency, resolved")
-    async def requester(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.requester_id))
+    requester = agency_field("requester_id", "the requesting agency, resolved")
+    helper = agency_field("helper_id", "the agency asked to help, resolved")
 
-    @strawberry.field(description="the agency asked to help, resolved")
-    async def helper(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.helper_id))
-
-    viewer_can, available_actions = action_fields(
-        lambda info, i: assistance_actions(info.context.assistance, i, info.context.caller()),
-        "assistance request",
+    viewer_can, available_actions = actions_of(
+        assistance_actions, "assistance", "assistance request"
     )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> AssistanceRequest | None:
-        """A reference from another subgraph (e.g. notify's work queue), read-checked as
-        ``assistanceRequest(id)`` is: null when absent or not the caller's to see."""
-        r = await info.context.assistance.visible(str(id), info.context.caller())
-        return cls.of(r, info) if r else None
-
-    @classmethod
     def of(cls, r: ast.AssistanceRequest, info: Info) -> AssistanceRequest:
-        m, f, c = r.mediation, r.refusal, r.phone_call
-        return cls(
-            id=strawberry.ID(r.id),
-            requester_id=strawberry.ID(r.requester_id),
-            helper_id=strawberry.ID(r.helper_id),
-            matters=list(r.matters),
-            urgent=r.urgent,
-            status=r.status,
-            requested_at=r.requested_at,
-            letter_number=r.letter_number,
-            letter_sent_at=r.letter_sent_at,
-            phone_call=AssistancePhoneCall(caller=c.caller, called=c.called, at=c.at)
-            if c
-            else None,
-            reply_letter_number=r.reply_letter_number,
-            replied_at=r.replied_at,
-            agreed_start_on=r.agreed_start_on,
-            refusal=AssistanceRefusal(
-                grounds=f.grounds,
-                legal_provision=f.legal_provision,
-                letter_number=f.letter_number,
-                refused_by=f.refused_by,
-                at=f.at,
-            )
-            if f
-            else None,
-            mediation=AssistanceMediation(
-                mediator_id=strawberry.ID(m.mediator_agency_id),
-                disagreement=m.disagreement,
-                requested_at=m.requested_at,
-                outcome=m.outcome,
-                basis=m.basis,
-                decided_at=m.decided_at,
-            )
+        m = r.mediation
+        return mirrored(
+            cls,
+            r,
+            phone_call=mirrored(AssistancePhoneCall, r.phone_call) if r.phone_call else None,
+            refusal=mirrored(AssistanceRefusal, r.refusal) if r.refusal else None,
+            mediation=mirrored(AssistanceMediation, m, mediator_id=m.mediator_agency_id)
             if m
             else None,
-            results=[
-                AssistanceResultReport(
-                    side=x.side, summary=x.summary, reported_by=x.reported_by, at=x.at
-                )
-                for x in r.results
-            ],
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            results=[mirrored(AssistanceResultReport, x) for x in r.results],
+            **clocks_and_history(r, info),
         )
 
 
-AssistanceResult = Annotated[
-    AssistanceRequest | UserError,
-    strawberry.union(
-        "AssistanceRequestResult",
-        description="What the mutation answers: the AssistanceRequest as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
+if TYPE_CHECKING:
+    AssistanceResult = AssistanceRequest | UserError
+else:
+    AssistanceResult = request_result(AssistanceRequest)
 
 
 @strawberry.input(description="The emergency phone call that precedes the letter (R-AST-01).")
@@ -282,55 +235,20 @@ class ReplyToAssistanceInput:
     legal_provision: str = strawberry.field(default="", description="cited law (refusal only)")
 
 
-@strawberry.input(description="What a list of AssistanceRequests shows; all optional, combined.")
-class AssistanceRequestFilter(RequestListFilter):
-    statuses: list[AssistanceStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
+AssistanceRequestFilter = request_filter(AssistanceRequest, AssistanceStatus)
 
 
 @strawberry.type
 class AssistanceQuery:
-    @strawberry.field(
-        description="One assistance request by id (null when absent or not yours to see: the "
-        "requester, the helper, the mediating legal office and the supervising roles see it)."
+    assistance_request = AssistanceRequest.read_field(
+        "One assistance request by id (null when absent or not yours to see: the requester, "
+        "the helper, the mediating legal office and the supervising roles see it)."
     )
-    async def assistance_request(self, info: Info, id: IdArg) -> AssistanceRequest | None:
-        caller = info.context.caller()
-        r = await info.context.assistance.visible(str(id), caller)
-        return AssistanceRequest.of(r, info) if r else None
-
-    @strawberry.field(
-        description=(
-            "Assistance requests (协助执法) an agency sent or received, newest first by the time "
-            "they were requested; only those you are a party to unless your role supervises."
-        )
+    assistance_requests = AssistanceRequest.list_field(
+        "Assistance requests (协助执法) an agency sent or received, newest first by the time "
+        "they were requested; only those you are a party to unless your role supervises.",
+        AssistanceRequestFilter,
     )
-    async def assistance_requests(
-        self,
-        info: Info,
-        agency_id: AgencyIdArg = None,
-        first: FirstArg = 50,
-        after: AfterArg = None,
-        filter: Annotated[
-            AssistanceRequestFilter | None,
-            strawberry.argument(description="statuses, sent or received, time range"),
-        ] = None,
-        order_by: OrderArg = ListOrder.NEWEST_FIRST,
-    ) -> Connection[AssistanceRequest]:
-        caller = info.context.caller()
-        first = page_size(first)
-        q = list_query(agency_id, filter, order_by, after)
-        handlers = info.context.assistance
-        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
-        return time_connection(
-            rows,
-            first,
-            at=lambda r: r.requested_at,
-            node=lambda r: AssistanceRequest.of(r, info),
-            after=after,
-            count=lambda: handlers.count_visible(q, caller=caller),
-        )
 
     @strawberry.field(
         description="Refusals to cooperate, per refusing agency (FY (五)4, R-AST-02): kept "
@@ -377,7 +295,6 @@ class AssistanceMutation:
     async def request_assistance(
         self, info: Info, input: Annotated[RequestAssistanceInput, INPUT]
     ) -> AssistanceResult:
-        caller = info.context.caller()
         call = input.phone_call
         cmd = RequestAssistance(
             requester_id=str(input.requester_id),
@@ -387,10 +304,7 @@ class AssistanceMutation:
             letter_number=input.letter_number,
             phone_call=PhoneCallInput(call.caller, call.called, call.at) if call else None,
         )
-        return await as_result(
-            info.context.assistance.request(cmd, caller),
-            lambda r: AssistanceRequest.of(r, info),
-        )
+        return await AssistanceRequest.result_of(info, lambda h, caller: h.request(cmd, caller))
 
     @strawberry.mutation(description="R-AST-01: the written letter after a phone request.")
     async def send_assistance_letter(
@@ -401,13 +315,8 @@ class AssistanceMutation:
             str, strawberry.argument(description="the letter's number (文号)")
         ],
     ) -> AssistanceResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.assistance.send_letter(
-                SendAssistanceLetter(str(request_id), letter_number), caller
-            ),
-            lambda r: AssistanceRequest.of(r, info),
-        )
+        cmd = SendAssistanceLetter(str(request_id), letter_number)
+        return await AssistanceRequest.result_of(info, lambda h, caller: h.send_letter(cmd, caller))
 
     @strawberry.mutation(
         description="R-AST-01/02: the reply letter: help (urgent: at once; otherwise from the "
@@ -416,29 +325,24 @@ class AssistanceMutation:
     async def reply_to_assistance(
         self, info: Info, input: Annotated[ReplyToAssistanceInput, INPUT]
     ) -> AssistanceResult:
-        caller = info.context.caller()
-        return await as_result(
-            lambda: refusals_at(
-                info.context.assistance.reply(
-                    ReplyToAssistance(
-                        request_id=str(input.request_id),
-                        will_help=input.will_help,
-                        reply_letter_number=input.reply_letter_number,
-                        agreed_start_on=day_input(
-                            input.agreed_start_on,
-                            input.agreed_start_date,
-                            field="agreedStartDate",
-                            old_field="agreedStartOn",
-                        ),
-                        refusal_grounds=input.refusal_grounds,
-                        legal_provision=input.legal_provision,
-                    ),
-                    caller,
+        def reply(h: AssistanceHandlers, caller: Caller) -> Awaitable[ast.AssistanceRequest]:
+            cmd = ReplyToAssistance(
+                request_id=str(input.request_id),
+                will_help=input.will_help,
+                reply_letter_number=input.reply_letter_number,
+                agreed_start_on=day_input(
+                    input.agreed_start_on,
+                    input.agreed_start_date,
+                    field="agreedStartDate",
+                    old_field="agreedStartOn",
                 ),
-                moved(input.agreed_start_on, "agreedStartOn", "agreedStartDate"),
-            ),
-            lambda r: AssistanceRequest.of(r, info),
-        )
+                refusal_grounds=input.refusal_grounds,
+                legal_provision=input.legal_provision,
+            )
+            old = moved(input.agreed_start_on, "agreedStartOn", "agreedStartDate")
+            return refusals_at(h.reply(cmd, caller), old)
+
+        return await AssistanceRequest.result_of(info, reply)
 
     @strawberry.mutation(description="R-AST-02: the requester disputes a refusal (legal office).")
     async def refer_assistance_to_mediation(
@@ -449,12 +353,9 @@ class AssistanceMutation:
             str, strawberry.argument(description="why the requester disputes the refusal")
         ],
     ) -> AssistanceResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.assistance.refer_to_mediation(
-                ReferAssistanceToMediation(str(request_id), disagreement), caller
-            ),
-            lambda r: AssistanceRequest.of(r, info),
+        cmd = ReferAssistanceToMediation(str(request_id), disagreement)
+        return await AssistanceRequest.result_of(
+            info, lambda h, caller: h.refer_to_mediation(cmd, caller)
         )
 
     @strawberry.mutation(description="R-AST-02: the legal office records the mediation outcome.")
@@ -467,12 +368,9 @@ class AssistanceMutation:
         ],
         basis: Annotated[str, strawberry.argument(description="the basis of the outcome")],
     ) -> AssistanceResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.assistance.record_mediation(
-                RecordAssistanceMediation(str(request_id), outcome.value, basis), caller
-            ),
-            lambda r: AssistanceRequest.of(r, info),
+        cmd = RecordAssistanceMediation(str(request_id), outcome.value, basis)
+        return await AssistanceRequest.result_of(
+            info, lambda h, caller: h.record_mediation(cmd, caller)
         )
 
     @strawberry.mutation(description="Results both ways: the helper's or the requester's report.")
@@ -482,10 +380,7 @@ class AssistanceMutation:
         request_id: AssistanceIdArg,
         summary: Annotated[str, strawberry.argument(description="what was done")],
     ) -> AssistanceResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.assistance.report_result(
-                ReportAssistanceResult(str(request_id), summary), caller
-            ),
-            lambda r: AssistanceRequest.of(r, info),
+        cmd = ReportAssistanceResult(str(request_id), summary)
+        return await AssistanceRequest.result_of(
+            info, lambda h, caller: h.report_result(cmd, caller)
         )

@@ -21,7 +21,12 @@ from coordination.application.catalogue import (
 from coordination.domain.catalogue import MODE_ZH, EntryVersion
 from coordination.domain.catalogue import CatalogueEntry as EntryModel
 from coordination.domain.catalogue import DelegationMode as DomainDelegationMode
-from coordination.entrypoints.graphql.types import Agency, Info, as_result, connection, load_agency
+from coordination.entrypoints.graphql.types import (
+    Info,
+    agency_field,
+    as_result,
+    connection,
+)
 from kernel.graphql import (
     INPUT,
     AfterArg,
@@ -124,9 +129,7 @@ class CatalogueDelegation:
         "null: not yet",
     )
 
-    @strawberry.field(description="the township, resolved")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
+    township = agency_field("township_id", "the township, resolved")
 
 
 @strawberry.type(description="A binding ruling in the catalogue (R-CAT-04, R-DSP-03).")
@@ -146,13 +149,8 @@ class CatalogueRoutingRule:
         "in a major penalty (R-CAT-04 over R-CAT-03)",
     )
 
-    @strawberry.field(description="the agency it names, resolved")
-    async def responsible_agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.responsible_agency_id))
-
-    @strawberry.field(description="the place it applies to; null: the whole district")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id) if self.township_id else None)
+    responsible_agency = agency_field("responsible_agency_id", "the agency it names, resolved")
+    township = agency_field("township_id", "the place it applies to; null: the whole district")
 
 
 @strawberry.type(description="One version of a catalogue entry: what changed, who, when.")
@@ -193,9 +191,9 @@ class CatalogueEntry:
         description="every version of the entry, oldest first"
     )
 
-    @strawberry.field(description="the department that held the power originally, resolved")
-    async def original_department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.original_department_id))
+    original_department = agency_field(
+        "original_department_id", "the department that held the power originally, resolved"
+    )
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any], version: int, model: EntryModel) -> CatalogueEntry:
@@ -281,9 +279,7 @@ class Jurisdiction:
     rule_id: str | None = strawberry.field(description="the routing rule applied, if any")
     entry_version: int | None = strawberry.field(description="the catalogue version answered from")
 
-    @strawberry.field(description="the competent agency, resolved")
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.agency_id) if self.agency_id else None)
+    agency = agency_field("agency_id", "the competent agency, resolved")
 
     @classmethod
     def from_answer(cls, a: JurisdictionAnswer) -> Jurisdiction:

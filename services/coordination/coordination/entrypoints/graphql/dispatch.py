@@ -25,16 +25,16 @@ from coordination.application.dispatch import (
 )
 from coordination.domain import dispatch as dsp
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
+    agency_field,
     as_result,
+    clocks_and_history,
     connection,
-    load_agency,
 )
 from kernel.errors import DomainError
-from kernel.graphql import Connection, UserError, follow, graphql_error, page_size
+from kernel.graphql import Connection, UserError, follow, graphql_error, mirrored, page_size
 
 
 @strawberry.enum(
@@ -100,9 +100,7 @@ class DispatchAssignment:
     returned_at: datetime | None = strawberry.field(description="退回, when the team returned it")
     return_reason: str = strawberry.field(description="the team's reason for returning it")
 
-    @strawberry.field(description="the team (its own centre or a resident unit 派驻机构)")
-    async def team(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.team_id))
+    team = agency_field("team_id", "the team (its own centre or a resident unit 派驻机构)")
 
 
 @strawberry.federation.type(
@@ -130,9 +128,7 @@ class Dispatch:
     deadlines: list[CooperationDeadline] = strawberry.field(description="the step clocks")
     history: list[CooperationTransition] = strawberry.field(description="who did what, when")
 
-    @strawberry.field(description="the township whose platform owns the problem")
-    async def platform(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.platform_id))
+    platform = agency_field("platform_id", "the township whose platform owns the problem")
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispatch | None:
@@ -162,22 +158,7 @@ class Dispatch:
             ),
             reported_at=d.reported_at,
             team_id=strawberry.ID(d.team_id) if d.team_id else None,
-            assignments=[
-                DispatchAssignment(
-                    round=a.round,
-                    team_id=strawberry.ID(a.team_id),
-                    dispatched_at=a.dispatched_at,
-                    accepted_at=a.accepted_at,
-                    accepted_late=a.accepted_late,
-                    arrived_at=a.arrived_at,
-                    arrived_late=a.arrived_late,
-                    handled_at=a.handled_at,
-                    handled_late=a.handled_late,
-                    returned_at=a.returned_at,
-                    return_reason=a.return_reason,
-                )
-                for a in d.assignments
-            ],
+            assignments=[mirrored(DispatchAssignment, a) for a in d.assignments],
             result=d.result,
             result_photo_ids=[strawberry.ID(p) for p in d.result_photo_ids],
             referral_id=strawberry.ID(d.referral_id) if d.referral_id else None,
@@ -185,8 +166,7 @@ class Dispatch:
             if d.referral_receiver_id
             else None,
             overdue=d.overdue(_handlers(info).clock()),
-            deadlines=[CooperationDeadline.of(c, info) for c in d.clocks],
-            history=[CooperationTransition.of(t) for t in d.history],
+            **clocks_and_history(d, info),
         )
 
 

@@ -23,6 +23,8 @@ from coordination.entrypoints.graphql.types import (
     FirstArg,
     Info,
     OrderArg,
+    actions_of,
+    agency_field,
     list_query,
     load_agency,
     time_connection,
@@ -31,8 +33,8 @@ from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import (
     Connection,
     ListOrder,
-    action_fields,
     expose_enum,
+    mirrored,
     page_size,
 )
 
@@ -124,9 +126,7 @@ class DisputeStep:
         "officially announced"
     )
 
-    @strawberry.field(description="the body that decides this step")
-    async def decided_by(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.decided_by_id))
+    decided_by = agency_field("decided_by_id", "the body that decides this step")
 
     @classmethod
     def from_record(cls, s: StepRecord, explanation: str, now: datetime) -> DisputeStep:
@@ -168,11 +168,10 @@ class DisputeOutcome:
         description="the catalogue routing rule it became (None: a one-case transfer)"
     )
 
-    @strawberry.field(
-        description="the agency made responsible; null when it is unknown to the directory"
+    responsible_agency = agency_field(
+        "responsible_agency_id",
+        "the agency made responsible; null when it is unknown to the directory",
     )
-    async def responsible_agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.responsible_agency_id))
 
 
 @strawberry.type(description="A party's leader confirmed the proposed agreement.")
@@ -285,20 +284,15 @@ class Dispute:
         found = [await load_agency(info, str(p)) for p in self.party_ids]
         return [a for a in found if a is not None]
 
-    @strawberry.field(
-        description="the agency acting while the dispute is open (先予协同处置, R-DSP-01); "
-        "null when none was named or it is unknown"
+    interim_handler = agency_field(
+        "interim_handler_id",
+        "the agency acting while the dispute is open (先予协同处置, R-DSP-01); "
+        "null when none was named or it is unknown",
     )
-    async def interim_handler(self, info: Info) -> Agency | None:
-        return await load_agency(
-            info, str(self.interim_handler_id) if self.interim_handler_id else None
-        )
 
-    @strawberry.field(
-        description="the township where the case arose; null when unknown to the directory"
+    township = agency_field(
+        "township_id", "the township where the case arose; null when unknown to the directory"
     )
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
 
     @classmethod
     def from_model(cls, d: DisputeModel, info: Info) -> Dispute:
@@ -326,30 +320,8 @@ class Dispute:
             opened_at=d.opened_at,
             current_step=steps[-1],
             steps=steps,
-            outcome=(
-                DisputeOutcome(
-                    kind=o.kind,
-                    basis=o.basis,
-                    signatories=[strawberry.ID(s) for s in o.signatories],
-                    responsible_agency_id=strawberry.ID(o.responsible_agency_id),
-                    ruled_at=o.ruled_at,
-                    rule_id=o.rule_id,
-                )
-                if o
-                else None
-            ),
-            history=[
-                DisputeTransition(
-                    action=t.action,
-                    actor_id=t.actor_id,
-                    agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
-                    at=t.at,
-                    before=t.before,
-                    after=t.after,
-                    note=t.note,
-                )
-                for t in d.history
-            ],
+            outcome=mirrored(DisputeOutcome, o) if o else None,
+            history=[mirrored(DisputeTransition, t) for t in d.history],
             agreement=(
                 ProposedAgreement(
                     revision=d.agreement.revision,
@@ -358,10 +330,7 @@ class Dispute:
                     proposed_by_agency_id=strawberry.ID(d.agreement.proposed_by_agency_id),
                     proposed_at=d.agreement.proposed_at,
                     confirmations=[
-                        AgreementConfirmation(
-                            agency_id=strawberry.ID(c.agency_id), person_id=c.person_id, at=c.at
-                        )
-                        for c in d.agreement.confirmations
+                        mirrored(AgreementConfirmation, c) for c in d.agreement.confirmations
                     ],
                     awaiting_confirmation_of=[
                         strawberry.ID(p) for p in d.parties if not d.agreement.confirmed_by(p)
@@ -372,10 +341,7 @@ class Dispute:
             ),
         )
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: dispute_actions(info.context.dispute_handlers, i, info.context.caller()),
-        "dispute",
-    )
+    viewer_can, available_actions = actions_of(dispute_actions, "dispute_handlers", "dispute")
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Dispute | None:

@@ -4,9 +4,10 @@ because it writes the access log (who, when). Mutations return ``Result | UserEr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -15,36 +16,33 @@ from coordination.application.information import (
     AnswerInformation,
     AskInformation,
     DeclineInformationQuery,
+    InformationQueryHandlers,
     ReadInformationAnswer,
 )
 from coordination.domain import information as inf
+from coordination.entrypoints.graphql.request_kinds import (
+    RequestNode,
+    request_filter,
+    request_result,
+)
 from coordination.entrypoints.graphql.types import (
-    AfterArg,
-    Agency,
-    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
-    FirstArg,
     Info,
-    OrderArg,
-    RequestListFilter,
+    actions_of,
+    agency_field,
     as_result,
-    list_query,
-    load_agency,
-    time_connection,
+    clocks_and_history,
 )
+from kernel.caller import Caller
 from kernel.errors import DomainError, ValidationFailed
 from kernel.graphql import (
     INPUT,
-    Connection,
-    IdArg,
-    ListOrder,
     UserError,
-    action_fields,
     expose_enum,
     graphql_error,
+    mirrored,
     moved,
-    page_size,
     refusals_at,
     replaced_by,
 )
@@ -95,7 +93,10 @@ class InformationDecline:
 @strawberry.federation.type(
     keys=["id"], description="An information query between agencies (信息查询, R-INF-01)."
 )
-class InformationQuery:
+class InformationQuery(RequestNode):
+    handlers_of = "information"
+    listed_by = "asked_at"
+
     id: strawberry.ID = strawberry.field(description="the query's id")
     requester_id: strawberry.ID = strawberry.field(description="the asking agency")
     holder_id: strawberry.ID = strawberry.field(
@@ -118,50 +119,23 @@ class InformationQuery:
         description="every step taken on it, oldest first"
     )
 
-    @strawberry.field(description="the asking agency, resolved")
-    async def requester(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.requester_id))
+    requester = agency_field("requester_id", "the asking agency, resolved")
+    holder = agency_field("holder_id", "the agency asked, resolved")
 
-    @strawberry.field(description="the agency asked, resolved")
-    async def holder(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.holder_id))
-
-    viewer_can, available_actions = action_fields(
-        lambda info, i: information_actions(info.context.information, i, info.context.caller()),
-        "information query",
+    viewer_can, available_actions = actions_of(
+        information_actions, "information", "information query"
     )
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> InformationQuery | None:
-        """A reference from another subgraph, read-checked as ``informationQuery(id)``."""
-        q = await info.context.information.visible(str(id), info.context.caller())
-        return cls.of(q, info) if q else None
-
-    @classmethod
     def of(cls, q: inf.InformationQuery, info: Info) -> InformationQuery:
-        d = q.decline
-        return cls(
-            id=strawberry.ID(q.id),
-            requester_id=strawberry.ID(q.requester_id),
-            holder_id=strawberry.ID(q.holder_id),
-            subject=q.subject,
-            purpose=q.purpose,
-            urgent=q.urgent,
-            status=q.status,
-            asked_at=q.asked_at,
-            classification=q.answer.classification if q.answer else None,
-            answered_at=q.answer.answered_at if q.answer else None,
-            decline=InformationDecline(
-                grounds=d.grounds,
-                reason=d.reason,
-                legal_provision=d.legal_provision,
-                declined_by=d.declined_by,
-                at=d.at,
-            )
-            if d
-            else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in q.clocks],
-            history=[CooperationTransition.of(t) for t in q.history],
+        a = q.answer
+        return mirrored(
+            cls,
+            q,
+            classification=a.classification if a else None,
+            answered_at=a.answered_at if a else None,
+            decline=mirrored(InformationDecline, q.decline) if q.decline else None,
+            **clocks_and_history(q, info),
         )
 
 
@@ -186,36 +160,16 @@ class InformationAnswerAccess:
     )
     at: datetime = strawberry.field(description="when it was read")
 
-    @strawberry.field(description="the reader's agency, resolved")
-    async def reader_agency(self, info: Info) -> Agency | None:
-        return await load_agency(
-            info, str(self.reader_agency_id) if self.reader_agency_id else None
-        )
+    reader_agency = agency_field("reader_agency_id", "the reader's agency, resolved")
 
 
-InformationResult = Annotated[
-    InformationQuery | UserError,
-    strawberry.union(
-        "InformationQueryResult",
-        description="What the mutation answers: the InformationQuery as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-InformationAnswerResult = Annotated[
-    InformationAnswer | UserError,
-    strawberry.union(
-        "InformationAnswerResult",
-        description="What the mutation answers: the InformationAnswer as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
-
-
-@strawberry.input(description="What a list of InformationQuerys shows; all optional, combined.")
-class InformationQueryFilter(RequestListFilter):
-    statuses: list[inf.QueryStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
+if TYPE_CHECKING:
+    InformationResult = InformationQuery | UserError
+    InformationAnswerResult = InformationAnswer | UserError
+else:
+    InformationResult = request_result(InformationQuery)
+    InformationAnswerResult = request_result(InformationAnswer)
+InformationQueryFilter = request_filter(InformationQuery, inf.QueryStatus)
 
 
 @strawberry.input(
@@ -278,46 +232,15 @@ class DeclineInformationQueryInput:
 # The root fields (the object type InformationQuery is the query itself).
 @strawberry.type
 class InformationQueries:
-    @strawberry.field(
-        description="One information query by id, without the answer's content (null when "
-        "absent or not yours to see: the requester, the holder and the supervising roles)."
+    information_query = InformationQuery.read_field(
+        "One information query by id, without the answer's content (null when absent or not "
+        "yours to see: the requester, the holder and the supervising roles)."
     )
-    async def information_query(self, info: Info, id: IdArg) -> InformationQuery | None:
-        caller = info.context.caller()
-        q = await info.context.information.visible(str(id), caller)
-        return InformationQuery.of(q, info) if q else None
-
-    @strawberry.field(
-        description=(
-            "Information queries (信息查询) an agency asked or holds, newest first by the time "
-            "they were asked; only those you are a party to unless your role supervises."
-        )
+    information_queries = InformationQuery.list_field(
+        "Information queries (信息查询) an agency asked or holds, newest first by the time "
+        "they were asked; only those you are a party to unless your role supervises.",
+        InformationQueryFilter,
     )
-    async def information_queries(
-        self,
-        info: Info,
-        agency_id: AgencyIdArg = None,
-        first: FirstArg = 50,
-        after: AfterArg = None,
-        filter: Annotated[
-            InformationQueryFilter | None,
-            strawberry.argument(description="statuses, sent or received, time range"),
-        ] = None,
-        order_by: OrderArg = ListOrder.NEWEST_FIRST,
-    ) -> Connection[InformationQuery]:
-        caller = info.context.caller()
-        first = page_size(first)
-        q = list_query(agency_id, filter, order_by, after)
-        handlers = info.context.information
-        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
-        return time_connection(
-            rows,
-            first,
-            at=lambda q: q.asked_at,
-            node=lambda q: InformationQuery.of(q, info),
-            after=after,
-            count=lambda: handlers.count_visible(q, caller=caller),
-        )
 
     @strawberry.field(
         description="Who read an answer, when (R-INF-01): for the data's owner and supervisors."
@@ -334,15 +257,7 @@ class InformationQueries:
             rows = await info.context.information.access_log_of(str(query_id), caller)
         except DomainError as exc:
             raise graphql_error(exc.message, exc.stable_code, field=exc.field) from exc
-        return [
-            InformationAnswerAccess(
-                reader_id=a.reader_id,
-                reader_agency_id=strawberry.ID(a.reader_agency_id) if a.reader_agency_id else None,
-                classification=a.classification,
-                at=a.at,
-            )
-            for a in rows
-        ]
+        return [mirrored(InformationAnswerAccess, a) for a in rows]
 
 
 @strawberry.type
@@ -351,7 +266,6 @@ class InformationMutation:
     async def ask_information(
         self, info: Info, input: Annotated[AskInformationInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
         cmd = AskInformation(
             requester_id=str(input.requester_id),
             holder_id=str(input.holder_id),
@@ -359,10 +273,7 @@ class InformationMutation:
             purpose=input.purpose,
             urgent=input.urgent,
         )
-        return await as_result(
-            info.context.information.ask(cmd, caller),
-            lambda q: InformationQuery.of(q, info),
-        )
+        return await InformationQuery.result_of(info, lambda h, caller: h.ask(cmd, caller))
 
     @strawberry.mutation(
         description="R-INF-01: answer free of charge, recording the data's classification."
@@ -370,37 +281,25 @@ class InformationMutation:
     async def answer_information_query(
         self, info: Info, input: Annotated[AnswerInformationQueryInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
-        return await as_result(
-            lambda: refusals_at(
-                info.context.information.answer(
-                    AnswerInformation(
-                        query_id=str(input.query_id),
-                        content=input.content,
-                        classification=input.classification.value,
-                        fee_yuan=input.fee(),
-                    ),
-                    caller,
-                ),
-                moved(input.fee_yuan, "feeYuan", "feeFen"),
-            ),
-            lambda q: InformationQuery.of(q, info),
-        )
+        def answer(h: InformationQueryHandlers, caller: Caller) -> Awaitable[inf.InformationQuery]:
+            cmd = AnswerInformation(
+                query_id=str(input.query_id),
+                content=input.content,
+                classification=input.classification.value,
+                fee_yuan=input.fee(),
+            )
+            return refusals_at(h.answer(cmd, caller), moved(input.fee_yuan, "feeYuan", "feeFen"))
+
+        return await InformationQuery.result_of(info, answer)
 
     @strawberry.mutation(description="R-INF-01: decline (secrecy only with a cited law).")
     async def decline_information_query(
         self, info: Info, input: Annotated[DeclineInformationQueryInput, INPUT]
     ) -> InformationResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.information.decline(
-                DeclineInformationQuery(
-                    str(input.query_id), input.grounds.value, input.reason, input.legal_provision
-                ),
-                caller,
-            ),
-            lambda q: InformationQuery.of(q, info),
+        cmd = DeclineInformationQuery(
+            str(input.query_id), input.grounds.value, input.reason, input.legal_provision
         )
+        return await InformationQuery.result_of(info, lambda h, caller: h.decline(cmd, caller))
 
     @strawberry.mutation(
         description="R-INF-01: read an answer's content (classification permitting); the "
@@ -417,18 +316,7 @@ class InformationMutation:
         ],
     ) -> InformationAnswerResult:
         caller = info.context.caller()
-
-        def convert(a: inf.QueryAnswer) -> InformationAnswer:
-            return InformationAnswer(
-                query_id=query_id,
-                content=a.content,
-                classification=a.classification,
-                answered_by=a.answered_by,
-                answered_at=a.answered_at,
-                late=a.late,
-            )
-
         return await as_result(
             info.context.information.read_answer(ReadInformationAnswer(str(query_id)), caller),
-            convert,
+            lambda a: mirrored(InformationAnswer, a, query_id=query_id),
         )

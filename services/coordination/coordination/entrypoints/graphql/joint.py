@@ -18,12 +18,11 @@ from coordination.entrypoints.graphql.joint_inspections import (
     JointInspectOnceWarning,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
+    agency_field,
     connection,
-    load_agency,
 )
 from kernel.graphql import (
     AfterArg,
@@ -203,11 +202,9 @@ class JointTask:
         "warned before the inspection (综合查一次)",
     )
 
-    @strawberry.field(
-        description="the agency that owes the task; null when unknown to the directory"
+    agency = agency_field(
+        "agency_id", "the agency that owes the task; null when unknown to the directory"
     )
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.agency_id))
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> JointTask | None:
@@ -304,9 +301,7 @@ class JointOperation:
         description="every recorded transition, oldest first"
     )
 
-    @strawberry.field(description="the lead agency; null when unknown to the directory")
-    async def lead(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.lead_id))
+    lead = agency_field("lead_id", "the lead agency; null when unknown to the directory")
 
     @strawberry.field(description="Inspections recorded for this operation's tasks (R-JNT-05).")
     async def inspections(self, info: Info) -> list[JointInspection]:

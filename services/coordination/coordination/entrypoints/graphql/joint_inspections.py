@@ -12,7 +12,7 @@ import strawberry
 from coordination.application.joint import RecordJointInspection
 from coordination.domain import joint as jnt
 from coordination.entrypoints.graphql.types import Info, as_result
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="R-JNT-05: the target was inspected by another agency recently.")
@@ -37,14 +37,7 @@ class JointInspectOnceWarning:
 
     @classmethod
     def of(cls, w: jnt.InspectOnceWarning) -> JointInspectOnceWarning:
-        return cls(
-            previous_inspection_id=strawberry.ID(w.previous_inspection_id),
-            previous_agency_id=strawberry.ID(w.previous_agency_id),
-            previous_operation_id=strawberry.ID(w.previous_operation_id),
-            previous_inspected_at=w.previous_inspected_at,
-            window_days=w.window_days,
-            message=w.message_zh,
-        )
+        return mirrored(cls, w, message=w.message_zh)
 
 
 @strawberry.type(description="An inspection of a target done for a joint task (R-JNT-05).")
@@ -75,20 +68,13 @@ class JointInspection:
 
     @classmethod
     def of(cls, i: jnt.Inspection) -> JointInspection:
-        w = i.warning
-        return cls(
-            id=strawberry.ID(i.id),
-            operation_id=strawberry.ID(i.operation_id),
-            task_id=strawberry.ID(i.task_id),
-            agency_id=strawberry.ID(i.agency_id),
-            target_key=i.target_key,
+        return mirrored(
+            cls,
+            i,
             target_licence_number=i.target.licence_number,
             target_name=i.target.name,
             target_address=i.target.address,
-            findings=i.findings,
-            inspected_by=i.inspected_by,
-            inspected_at=i.inspected_at,
-            warning=JointInspectOnceWarning.of(w) if w else None,
+            warning=JointInspectOnceWarning.of(i.warning) if i.warning else None,
         )
 
 

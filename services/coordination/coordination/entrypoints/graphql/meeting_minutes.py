@@ -9,8 +9,8 @@ from datetime import date, datetime
 import strawberry
 
 from coordination.domain import meetings as mtg
-from coordination.entrypoints.graphql.types import Agency, Info, load_agency
-from kernel.graphql import day_input, iso_day, replaced_by
+from coordination.entrypoints.graphql.types import agency_field
+from kernel.graphql import day_input, iso_day, mirrored, replaced_by
 
 __all__ = [
     "DraftMeetingMinutesInput",
@@ -52,23 +52,11 @@ class MeetingTask:
     done_by: str | None = strawberry.field(description="who reported it (person id)")
     result: str = strawberry.field(description="what was done")
 
-    @strawberry.field(description="the agency that owns it, resolved")
-    async def owner(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.owner_agency_id))
+    owner = agency_field("owner_agency_id", "the agency that owns it, resolved")
 
     @classmethod
     def of(cls, meeting_id: str, t: mtg.MinutesTask) -> MeetingTask:
-        return cls(
-            id=strawberry.ID(task_id(meeting_id, t.id)),
-            number=t.id,
-            description=t.description,
-            owner_agency_id=strawberry.ID(t.owner_agency_id),
-            deadline=t.deadline,
-            done=t.done,
-            done_at=t.done_at,
-            done_by=t.done_by,
-            result=t.result,
-        )
+        return mirrored(cls, t, id=task_id(meeting_id, t.id), number=t.id)
 
 
 @strawberry.type(description="The minutes (会议纪要): draft, then issued after agreement.")
@@ -87,15 +75,7 @@ class MeetingMinutes:
 
     @classmethod
     def of(cls, meeting_id: str, n: mtg.Minutes) -> MeetingMinutes:
-        return cls(
-            revision=n.revision,
-            decisions=n.decisions,
-            tasks=[MeetingTask.of(meeting_id, t) for t in n.tasks],
-            drafted_by=n.drafted_by,
-            drafted_at=n.drafted_at,
-            number=n.number,
-            issued_at=n.issued_at,
-        )
+        return mirrored(cls, n, tasks=[MeetingTask.of(meeting_id, t) for t in n.tasks])
 
 
 @strawberry.type(description="An attending agency's agreement with, or objection to, a draft.")
@@ -109,14 +89,7 @@ class MeetingPosition:
 
     @classmethod
     def of(cls, p: mtg.Position) -> MeetingPosition:
-        return cls(
-            agency_id=strawberry.ID(p.agency_id),
-            revision=p.revision,
-            agrees=p.agrees,
-            comment=p.comment,
-            recorded_by=p.recorded_by,
-            at=p.at,
-        )
+        return mirrored(cls, p)
 
 
 @strawberry.type(description="Where the issued minutes were filed (备案), and when.")
@@ -127,13 +100,11 @@ class MeetingFiling:
     filed_at: datetime = strawberry.field(description="when they were filed (+08:00)")
     filed_by: str = strawberry.field(description="who filed them (person id)")
 
-    @strawberry.field(description="the office the minutes were filed with, resolved")
-    async def agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.agency_id))
+    agency = agency_field("agency_id", "the office the minutes were filed with, resolved")
 
     @classmethod
     def of(cls, f: mtg.Filing) -> MeetingFiling:
-        return cls(agency_id=strawberry.ID(f.agency_id), filed_at=f.filed_at, filed_by=f.filed_by)
+        return mirrored(cls, f)
 
 
 @strawberry.input(description="A task the minutes decide, with its owner and deadline.")

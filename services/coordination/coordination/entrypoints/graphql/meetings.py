@@ -39,7 +39,10 @@ from coordination.entrypoints.graphql.types import (
     Info,
     OrderArg,
     RequestListFilter,
+    actions_of,
+    agency_field,
     as_result,
+    clocks_and_history,
     list_query,
     load_agency,
     time_connection,
@@ -52,10 +55,10 @@ from kernel.graphql import (
     IdArg,
     ListOrder,
     UserError,
-    action_fields,
     expose_enum,
     graphql_error,
     iso_day,
+    mirrored,
     moved,
     page_size,
     refusals_at,
@@ -151,19 +154,14 @@ class Meeting:
         description="会议纪要 PDF on the coordination service (Bearer token), once issued"
     )
 
-    @strawberry.field(description="the convening agency")
-    async def convener(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.convener_id))
+    convener = agency_field("convener_id", "the convening agency")
 
     @strawberry.field(description="the invited agencies, resolved")
     async def attendees(self, info: Info) -> list[Agency]:
         found = [await load_agency(info, str(a)) for a in self.attendee_ids]
         return [a for a in found if a is not None]
 
-    viewer_can, available_actions = action_fields(
-        lambda info, i: meeting_actions(info.context.meetings, i, info.context.caller()),
-        "meeting",
-    )
+    viewer_can, available_actions = actions_of(meeting_actions, "meetings", "meeting")
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Meeting | None:
@@ -178,40 +176,17 @@ class Meeting:
     @classmethod
     def of(cls, m: mtg.Meeting, info: Info) -> Meeting:
         n = m.minutes
-        return cls(
-            id=strawberry.ID(m.id),
-            kind=m.kind,
-            routine_name=m.routine_name,
-            title=m.title,
-            convener_id=strawberry.ID(m.convener_id),
-            starts_at=m.starts_at,
-            place=m.place,
-            attendee_ids=[strawberry.ID(a) for a in m.attendee_ids],
-            agenda=list(m.agenda),
-            urgent=m.urgent,
-            status=m.status,
-            notice_sent_at=m.notice_sent_at,
-            notice_latest_on=m.notice_latest_on,
-            late_notice=m.late_notice,
-            rsvps=[
-                MeetingRsvp(
-                    agency_id=strawberry.ID(r.agency_id),
-                    attending=r.attending,
-                    delegate=r.delegate,
-                    answered_by=r.answered_by,
-                    at=r.at,
-                    late=r.late,
-                )
-                for r in m.rsvps
-            ],
+        return mirrored(
+            cls,
+            m,
+            rsvps=[mirrored(MeetingRsvp, r) for r in m.rsvps],
             minutes=MeetingMinutes.of(m.id, n) if n else None,
             positions=[MeetingPosition.of(p) for p in m.positions],
-            awaiting_agreement_of=[strawberry.ID(a) for a in m.pending_agreement()]
+            awaiting_agreement_of=list(m.pending_agreement())
             if m.status is mtg.MeetingStatus.MINUTES_DRAFTED
             else [],
             filing=MeetingFiling.of(m.filing) if m.filing else None,
-            deadlines=[CooperationDeadline.of(c, info) for c in m.clocks],
-            history=[CooperationTransition.of(t) for t in m.history],
+            **clocks_and_history(m, info),
             minutes_pdf_url=minutes_path(m.id) if n is not None and n.issued_at else None,
         )
 
@@ -319,9 +294,7 @@ class RoutineMeetingDue:
         description="the routine meeting that met the previous period's clock"
     )
 
-    @strawberry.field(description="the convening agency")
-    async def convener(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.convener_id))
+    convener = agency_field("convener_id", "the convening agency")
 
 
 @strawberry.type

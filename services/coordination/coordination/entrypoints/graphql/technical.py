@@ -5,7 +5,7 @@ return ``Result | UserError``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -17,31 +17,20 @@ from coordination.application.technical import (
     RequestTechnicalSupport,
 )
 from coordination.domain import technical as tec
+from coordination.entrypoints.graphql.request_kinds import (
+    RequestNode,
+    request_filter,
+    request_result,
+)
 from coordination.entrypoints.graphql.types import (
-    AfterArg,
-    Agency,
-    AgencyIdArg,
     CooperationDeadline,
     CooperationTransition,
-    FirstArg,
     Info,
-    OrderArg,
-    RequestListFilter,
-    as_result,
-    list_query,
-    load_agency,
-    time_connection,
+    actions_of,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import (
-    INPUT,
-    Connection,
-    IdArg,
-    ListOrder,
-    UserError,
-    action_fields,
-    expose_enum,
-    page_size,
-)
+from kernel.graphql import INPUT, UserError, expose_enum, mirrored
 
 expose_enum(
     tec.SupportKind,
@@ -97,7 +86,9 @@ class TechnicalAnswer:
 @strawberry.federation.type(
     keys=["id"], description="A request for technical support (认定/鉴定/咨询, R-TEC-01)."
 )
-class TechnicalSupportRequest:
+class TechnicalSupportRequest(RequestNode):
+    handlers_of = "technical_support"
+
     id: strawberry.ID = strawberry.field(description="the request's id")
     township_id: strawberry.ID = strawberry.field(description="the asking township")
     department_id: strawberry.ID = strawberry.field(description="the department asked")
@@ -125,81 +116,29 @@ class TechnicalSupportRequest:
         description="every step taken on it, oldest first"
     )
 
-    @strawberry.field(description="the asking township, resolved")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
+    township = agency_field("township_id", "the asking township, resolved")
+    department = agency_field("department_id", "the department asked, resolved")
 
-    @strawberry.field(description="the department asked, resolved")
-    async def department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.department_id))
-
-    viewer_can, available_actions = action_fields(
-        lambda info, i: technical_actions(info.context.technical_support, i, info.context.caller()),
-        "technical-support request",
+    viewer_can, available_actions = actions_of(
+        technical_actions, "technical_support", "technical-support request"
     )
 
     @classmethod
-    async def resolve_reference(
-        cls, info: Info, id: strawberry.ID
-    ) -> TechnicalSupportRequest | None:
-        """A reference from another subgraph, read-checked as ``technicalSupportRequest``."""
-        r = await info.context.technical_support.visible(str(id), info.context.caller())
-        return cls.of(r, info) if r else None
-
-    @classmethod
     def of(cls, r: tec.TechnicalSupportRequest, info: Info) -> TechnicalSupportRequest:
-        a = r.answer
-        return cls(
-            id=strawberry.ID(r.id),
-            township_id=strawberry.ID(r.township_id),
-            department_id=strawberry.ID(r.department_id),
-            kind=r.kind,
-            question=r.question,
-            document_number=r.document_number,
-            urgent=r.urgent,
-            evidence_at_risk=r.evidence_at_risk,
-            status=r.status,
-            requested_at=r.requested_at,
-            reply_working_days=r.reply_working_days,
-            dispatches=[
-                TechnicalDispatch(
-                    staff=list(d.staff), dispatched_at=d.dispatched_at, recorded_by=d.recorded_by
-                )
-                for d in r.dispatches
-            ],
-            extensions=[
-                TechnicalExtension(
-                    reason=e.reason,
-                    announced_at=e.announced_at,
-                    previous_due=e.previous_due,
-                    new_due=e.new_due,
-                    total_working_days=e.total_working_days,
-                )
-                for e in r.extensions
-            ],
-            answer=TechnicalAnswer(
-                conclusion=a.conclusion,
-                current_state_description=a.current_state_description,
-                document_number=a.document_number,
-                answered_by=a.answered_by,
-                answered_at=a.answered_at,
-                late=a.late,
-            )
-            if a
-            else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+        return mirrored(
+            cls,
+            r,
+            dispatches=[mirrored(TechnicalDispatch, d) for d in r.dispatches],
+            extensions=[mirrored(TechnicalExtension, e) for e in r.extensions],
+            answer=mirrored(TechnicalAnswer, r.answer) if r.answer else None,
+            **clocks_and_history(r, info),
         )
 
 
-TechnicalResult = Annotated[
-    TechnicalSupportRequest | UserError,
-    strawberry.union(
-        "TechnicalSupportRequestResult",
-        description="What the mutation answers: the TechnicalSupportRequest as it is now, or the "
-        "UserError that refused it (nothing was changed).",
-    ),
-]
+if TYPE_CHECKING:
+    TechnicalResult = TechnicalSupportRequest | UserError
+else:
+    TechnicalResult = request_result(TechnicalSupportRequest)
 
 
 @strawberry.input(
@@ -240,59 +179,20 @@ class AnswerTechnicalSupportInput:
     document_number: str = strawberry.field(description="书面意见 / 鉴定结论 文号")
 
 
-@strawberry.input(
-    description="What a list of TechnicalSupportRequests shows; all optional, combined."
-)
-class TechnicalSupportRequestFilter(RequestListFilter):
-    statuses: list[tec.SupportStatus] | None = strawberry.field(
-        default=None, description="only those in any of these statuses"
-    )
+TechnicalSupportRequestFilter = request_filter(TechnicalSupportRequest, tec.SupportStatus)
 
 
 @strawberry.type
 class TechnicalSupportQuery:
-    @strawberry.field(
-        description="One technical-support request by id (null when absent or not yours to "
-        "see: the township, the department and the supervising roles see it)."
+    technical_support_request = TechnicalSupportRequest.read_field(
+        "One technical-support request by id (null when absent or not yours to see: the "
+        "township, the department and the supervising roles see it)."
     )
-    async def technical_support_request(
-        self, info: Info, id: IdArg
-    ) -> TechnicalSupportRequest | None:
-        caller = info.context.caller()
-        r = await info.context.technical_support.visible(str(id), caller)
-        return TechnicalSupportRequest.of(r, info) if r else None
-
-    @strawberry.field(
-        description=(
-            "Technical-support requests (技术支撑) of an agency, newest first by the time "
-            "they were requested; only those you are a party to unless your role supervises."
-        )
+    technical_support_requests = TechnicalSupportRequest.list_field(
+        "Technical-support requests (技术支撑) of an agency, newest first by the time they "
+        "were requested; only those you are a party to unless your role supervises.",
+        TechnicalSupportRequestFilter,
     )
-    async def technical_support_requests(
-        self,
-        info: Info,
-        agency_id: AgencyIdArg = None,
-        first: FirstArg = 50,
-        after: AfterArg = None,
-        filter: Annotated[
-            TechnicalSupportRequestFilter | None,
-            strawberry.argument(description="statuses, sent or received, time range"),
-        ] = None,
-        order_by: OrderArg = ListOrder.NEWEST_FIRST,
-    ) -> Connection[TechnicalSupportRequest]:
-        caller = info.context.caller()
-        first = page_size(first)
-        q = list_query(agency_id, filter, order_by, after)
-        handlers = info.context.technical_support
-        rows = await handlers.list_visible(q, limit=first + 1, caller=caller)
-        return time_connection(
-            rows,
-            first,
-            at=lambda r: r.requested_at,
-            node=lambda r: TechnicalSupportRequest.of(r, info),
-            after=after,
-            count=lambda: handlers.count_visible(q, caller=caller),
-        )
 
 
 TechnicalIdArg = Annotated[
@@ -306,7 +206,6 @@ class TechnicalSupportMutation:
     async def request_technical_support(
         self, info: Info, input: Annotated[RequestTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
-        caller = info.context.caller()
         cmd = RequestTechnicalSupport(
             township_id=str(input.township_id),
             department_id=str(input.department_id),
@@ -316,9 +215,8 @@ class TechnicalSupportMutation:
             urgent=input.urgent,
             evidence_at_risk=input.evidence_at_risk,
         )
-        return await as_result(
-            info.context.technical_support.request(cmd, caller),
-            lambda r: TechnicalSupportRequest.of(r, info),
+        return await TechnicalSupportRequest.result_of(
+            info, lambda h, caller: h.request(cmd, caller)
         )
 
     @strawberry.mutation(description="R-TEC-01: staff sent on site (who; when is now).")
@@ -328,12 +226,9 @@ class TechnicalSupportMutation:
         request_id: TechnicalIdArg,
         staff: Annotated[list[str], strawberry.argument(description="who is sent on site")],
     ) -> TechnicalResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.technical_support.dispatch_on_site(
-                DispatchTechnicalStaff(str(request_id), tuple(staff)), caller
-            ),
-            lambda r: TechnicalSupportRequest.of(r, info),
+        cmd = DispatchTechnicalStaff(str(request_id), tuple(staff))
+        return await TechnicalSupportRequest.result_of(
+            info, lambda h, caller: h.dispatch_on_site(cmd, caller)
         )
 
     @strawberry.mutation(
@@ -352,26 +247,21 @@ class TechnicalSupportMutation:
         ],
         reason: Annotated[str, strawberry.argument(description="why more time is needed")],
     ) -> TechnicalResult:
-        caller = info.context.caller()
-        return await as_result(
-            info.context.technical_support.extend(
-                ExtendTechnicalSupport(str(request_id), working_days, reason), caller
-            ),
-            lambda r: TechnicalSupportRequest.of(r, info),
+        cmd = ExtendTechnicalSupport(str(request_id), working_days, reason)
+        return await TechnicalSupportRequest.result_of(
+            info, lambda h, caller: h.extend(cmd, caller)
         )
 
     @strawberry.mutation(description="R-TEC-02: the written answer, stating a conclusion.")
     async def answer_technical_support(
         self, info: Info, input: Annotated[AnswerTechnicalSupportInput, INPUT]
     ) -> TechnicalResult:
-        caller = info.context.caller()
         cmd = AnswerTechnicalSupport(
             request_id=str(input.request_id),
             conclusion=input.answer.conclusion or "",
             current_state_description=input.answer.current_state_description or "",
             document_number=input.document_number,
         )
-        return await as_result(
-            info.context.technical_support.answer(cmd, caller),
-            lambda r: TechnicalSupportRequest.of(r, info),
+        return await TechnicalSupportRequest.result_of(
+            info, lambda h, caller: h.answer(cmd, caller)
         )

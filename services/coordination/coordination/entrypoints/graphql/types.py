@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Self, TypeVar, cast
 
 import strawberry
 
@@ -17,19 +17,23 @@ from coordination.domain.cooperation import Clock, Transition
 from coordination.domain.model import Agency as AgencyModel
 from coordination.domain.model import AgencyKind as DomainAgencyKind
 from coordination.entrypoints.graphql.context import Info
+from kernel.caller import Caller
 from kernel.contracts.deadlines import DeadlineV1
 from kernel.graphql import (
     AfterArg,
     Connection,
     ErrorCode,
     FirstArg,
+    IdArg,
     ListOrder,
     UserError,
+    action_fields,
     decode_keyset_cursor,
     expose_enum,
     graphql_error,
     guard,
     keyset_cursor,
+    mirrored,
     paginate,
 )
 from kernel.keyset import Direction, ListQuery
@@ -42,12 +46,16 @@ __all__ = [
     "CooperationDeadline",
     "CooperationTransition",
     "FirstArg",
+    "HandledNode",
     "Info",
     "Liaison",
     "OrderArg",
     "RequestDirection",
     "RequestListFilter",
+    "actions_of",
+    "agency_field",
     "as_result",
+    "clocks_and_history",
     "connection",
     "list_query",
     "load_agency",
@@ -155,6 +163,17 @@ async def load_agency(info: Info, agency_id: str | None) -> Agency | None:
     return Agency.from_model(model) if model else None
 
 
+def agency_field(id_field: str, description: str) -> Any:
+    """A node's field resolving the agency whose id it keeps in ``id_field`` (batched per
+    request; null when the id is unset or not in the directory)."""
+
+    async def resolve(root: Any, info: Info) -> Agency | None:
+        agency_id = getattr(root, id_field)
+        return await load_agency(info, str(agency_id) if agency_id else None)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.type(description="A statutory clock of a cooperation duty (reply due etc.).")
 class CooperationDeadline:
     kind: str = strawberry.field(description="which clock, e.g. reply")
@@ -198,15 +217,28 @@ class CooperationTransition:
 
     @classmethod
     def of(cls, t: Transition) -> CooperationTransition:
-        return cls(
-            action=t.action,
-            actor_id=t.actor_id,
-            agency_id=strawberry.ID(t.agency_id) if t.agency_id else None,
-            at=t.at,
-            before=t.before,
-            after=t.after,
-            note=t.note,
-        )
+        return mirrored(cls, t)
+
+
+def clocks_and_history(found: Any, info: Info) -> dict[str, Any]:
+    """The ``deadlines`` and ``history`` fields of a node whose record keeps its statutory
+    clocks (``clocks``) and its recorded transitions (``history``)."""
+    return dict(
+        deadlines=[CooperationDeadline.of(c, info) for c in found.clocks],
+        history=[CooperationTransition.of(t) for t in found.history],
+    )
+
+
+def actions_of(
+    checks: Callable[[Any, str, Caller], Awaitable[Any]], handlers_of: str, noun: str
+) -> tuple[Any, Any]:
+    """The ``viewerCan`` and ``availableActions`` fields (``kernel.graphql.action_fields``)
+    of a node: ``checks`` dry-runs its mutations with the handlers ``info.context`` keeps
+    as ``handlers_of``."""
+    return action_fields(
+        lambda info, i: checks(getattr(info.context, handlers_of), i, info.context.caller()),
+        noun,
+    )
 
 
 async def as_result(
@@ -310,3 +342,55 @@ def time_connection(
         after=after,
         count=count,
     )
+
+
+class HandledNode:
+    """A node read and changed through handlers in ``info.context`` (see
+    :meth:`handlers`; each has ``visible``): ``of`` makes the node of a domain record. It
+    reads one by id, resolves a reference from another subgraph and makes a mutation's
+    result the same way for every such node (the request kinds, request_kinds.py; the
+    duties, duties/common.py)."""
+
+    #: The id argument of the single read.
+    id_argument: ClassVar[Any] = IdArg
+
+    @classmethod
+    def of(cls, found: Any, info: Info) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def handlers(cls, info: Info) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    async def visible(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """The node, read-checked: None when absent or not the caller's to see."""
+        found = await cls.handlers(info).visible(str(id), info.context.caller())
+        return cls.of(found, info) if found else None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        """A reference from another subgraph (e.g. a clock in notify's work queue),
+        read-checked as the single read is: null when absent or not the caller's to see."""
+        return await cls.visible(info, id)
+
+    @classmethod
+    def read_field(cls, description: str) -> Any:
+        """The root field reading one by id (read-checked, null when not visible)."""
+
+        async def read(info: Info, id: Any) -> Any:
+            return await cls.visible(info, id)
+
+        read.__annotations__["id"] = cls.id_argument
+        return strawberry.field(resolver=read, description=description, graphql_type=cls | None)
+
+    @classmethod
+    async def result_of(
+        cls, info: Info, act: Callable[[Any, Caller], Awaitable[Any]]
+    ) -> Self | UserError:
+        """A mutation's answer: ``act`` (given the node's handlers and the caller; it may
+        build the command, so a refusal while reading the input is a ``UserError`` too) as
+        the node, or the ``UserError`` a refused command becomes (nothing was changed)."""
+        caller = info.context.caller()
+        handlers = cls.handlers(info)
+        return await as_result(lambda: act(handlers, caller), lambda found: cls.of(found, info))

@@ -5,8 +5,7 @@ duty's node (each duty names its handlers and how a record becomes its node)."""
 from __future__ import annotations
 
 import types
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
@@ -14,15 +13,13 @@ from coordination.domain import correction as cor
 from coordination.domain import joint_ruling as jr
 from coordination.domain import onsite as ons
 from coordination.domain import participation as par
-from coordination.entrypoints.graphql.types import Info, as_result
-from kernel.caller import Caller
+from coordination.entrypoints.graphql.types import HandledNode, Info
 from kernel.graphql import (
     AfterArg,
     Connection,
     Edge,
     FirstArg,
     PageInfo,
-    UserError,
     expose_enum,
     page_size,
     paginate,
@@ -120,34 +117,19 @@ PageSize = FirstArg
 AfterCursor = AfterArg
 
 
-class DutyNode:
-    """A duty's node in the graph: ``duty`` names its handlers in ``info.context.duties``
-    (each has ``visible`` and ``list_visible``), ``of`` makes the node of a domain record,
-    and :func:`paged` gives it its edge and connection."""
+class DutyNode(HandledNode):
+    """A duty's node in the graph (:class:`HandledNode`): ``duty`` names its handlers in
+    ``info.context.duties`` (each has ``visible`` and ``list_visible``), and :func:`paged`
+    gives it its edge and connection."""
 
     duty: ClassVar[str]
     edge_type: ClassVar[type[Any]]
     connection_type: ClassVar[type[Any]]
-
-    @classmethod
-    def of(cls, found: Any, info: Info) -> Self:
-        raise NotImplementedError
+    id_argument = IdArgument
 
     @classmethod
     def handlers(cls, info: Info) -> Any:
         return getattr(info.context.duties, cls.duty)
-
-    @classmethod
-    async def visible(cls, info: Info, id: strawberry.ID) -> Self | None:
-        """The node, read-checked: None when absent or not the caller's to see."""
-        found = await cls.handlers(info).visible(str(id), info.context.caller())
-        return cls.of(found, info) if found else None
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
-        """A reference from another subgraph (a clock in notify's work queue), read-checked
-        as the single read is: null when absent or not the caller's to see."""
-        return await cls.visible(info, id)
 
     @classmethod
     async def page(
@@ -172,15 +154,6 @@ class DutyNode:
         )
 
     @classmethod
-    def read_field(cls, description: str) -> Any:
-        """The root field reading one record by id (read-checked, null when not visible)."""
-
-        async def read(info: Info, id: IdArgument) -> Any:
-            return await cls.visible(info, id)
-
-        return strawberry.field(resolver=read, description=description, graphql_type=cls | None)
-
-    @classmethod
     def list_field(cls, description: str) -> Any:
         """The root field listing the records the caller may see, a page at a time."""
 
@@ -194,16 +167,6 @@ class DutyNode:
 
         return strawberry.field(
             resolver=page, description=description, graphql_type=cls.connection_type
-        )
-
-    @classmethod
-    async def answer(
-        cls, info: Info, act: Callable[[Any, Caller], Awaitable[Any]]
-    ) -> Self | UserError:
-        """A mutation's answer: ``act`` (given the duty's handlers and the caller) as the
-        node, or the ``UserError`` a refused command becomes."""
-        return await as_result(
-            act(cls.handlers(info), info.context.caller()), lambda found: cls.of(found, info)
         )
 
 

@@ -16,13 +16,13 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="The township's reply: what it corrected.")
@@ -72,41 +72,16 @@ class CorrectionOpinion(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the township corrected; null when unknown")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
-
-    @strawberry.field(description="the department that issued it; null when unknown")
-    async def department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.department_id))
+    township = agency_field("township_id", "the township corrected; null when unknown")
+    department = agency_field("department_id", "the department that issued it; null when unknown")
 
     @classmethod
     def of(cls, o: cor.CorrectionOpinion, info: Info) -> Self:
-        r = o.response
-        return cls(
-            id=strawberry.ID(o.id),
-            department_id=strawberry.ID(o.department_id),
-            township_id=strawberry.ID(o.township_id),
-            justice_bureau_id=strawberry.ID(o.justice_bureau_id),
-            finding=o.finding,
-            case_reference=o.case_reference,
-            problems=o.problems,
-            opinion=o.opinion,
-            document_number=o.document_number,
-            status=o.status,
-            issued_at=o.issued_at,
-            response_working_days=o.response_working_days,
-            response=CorrectionResponse(
-                corrected=r.corrected,
-                document_number=r.document_number,
-                responded_by=r.responded_by,
-                responded_at=r.responded_at,
-                late=r.late,
-            )
-            if r
-            else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in o.clocks],
-            history=[CooperationTransition.of(t) for t in o.history],
+        return mirrored(
+            cls,
+            o,
+            response=mirrored(CorrectionResponse, o.response) if o.response else None,
+            **clocks_and_history(o, info),
         )
 
 
@@ -168,7 +143,7 @@ class CorrectionMutation:
             opinion=input.opinion,
             document_number=input.document_number,
         )
-        return await CorrectionOpinion.answer(info, lambda h, caller: h.issue(cmd, caller))
+        return await CorrectionOpinion.result_of(info, lambda h, caller: h.issue(cmd, caller))
 
     @strawberry.mutation(description="R-NTF-05: the township's reply: what it corrected.")
     async def respond_to_correction_opinion(
@@ -183,4 +158,4 @@ class CorrectionMutation:
         ],
     ) -> CorrectionResult:
         cmd = d.RespondToCorrectionOpinion(str(opinion_id), corrected, document_number)
-        return await CorrectionOpinion.answer(info, lambda h, caller: h.respond(cmd, caller))
+        return await CorrectionOpinion.result_of(info, lambda h, caller: h.respond(cmd, caller))

@@ -17,13 +17,13 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(
@@ -38,9 +38,7 @@ class CluesTransfer:
     transferred_by: str = strawberry.field(description="who passed them (person)")
     transferred_at: datetime = strawberry.field(description="when they were passed on (+08:00)")
 
-    @strawberry.field(description="the agency given the clues")
-    async def recipient(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.recipient_id))
+    recipient = agency_field("recipient_id", "the agency given the clues")
 
 
 @strawberry.federation.type(
@@ -82,37 +80,15 @@ class JointRuling(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the unit that failed or refused")
-    async def responsible_agency(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.responsible_agency_id))
+    responsible_agency = agency_field("responsible_agency_id", "the unit that failed or refused")
 
     @classmethod
     def of(cls, r: jr.JointRuling, info: Info) -> Self:
-        return cls(
-            id=strawberry.ID(r.id),
-            platform_id=strawberry.ID(r.platform_id),
-            responsible_agency_id=strawberry.ID(r.responsible_agency_id),
-            source=r.source,
-            source_id=strawberry.ID(r.source_id),
-            task_id=strawberry.ID(r.task_id) if r.task_id else None,
-            failure=r.failure,
-            participant_ids=[strawberry.ID(p) for p in r.participant_ids],
-            status=r.status,
-            started_at=r.started_at,
-            decision=r.decision,
-            basis=r.basis,
-            ruled_at=r.ruled_at,
-            transfers=[
-                CluesTransfer(
-                    recipient_id=strawberry.ID(t.recipient_id),
-                    clues=t.clues,
-                    transferred_by=t.transferred_by,
-                    transferred_at=t.transferred_at,
-                )
-                for t in r.transfers
-            ],
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+        return mirrored(
+            cls,
+            r,
+            transfers=[mirrored(CluesTransfer, t) for t in r.transfers],
+            **clocks_and_history(r, info),
         )
 
 
@@ -176,7 +152,7 @@ class JointRulingMutation:
             task_id=str(input.task_id) if input.task_id else None,
             participant_ids=tuple(str(p) for p in input.participant_ids),
         )
-        return await JointRuling.answer(info, lambda h, caller: h.start(cmd, caller))
+        return await JointRuling.result_of(info, lambda h, caller: h.start(cmd, caller))
 
     @strawberry.mutation(description="R-SUP-04: the joint ruling's decision.")
     async def rule_joint_ruling(
@@ -188,7 +164,7 @@ class JointRulingMutation:
             str, strawberry.argument(description="the ruling's document or minutes (文号)")
         ],
     ) -> JointRulingResult:
-        return await JointRuling.answer(
+        return await JointRuling.result_of(
             info,
             lambda h, caller: h.rule(d.RuleJointRuling(str(ruling_id), decision, basis), caller),
         )
@@ -207,7 +183,7 @@ class JointRulingMutation:
         ],
         clues: Annotated[str, strawberry.argument(description="the clues passed on (问题线索)")],
     ) -> JointRulingResult:
-        return await JointRuling.answer(
+        return await JointRuling.result_of(
             info,
             lambda h, caller: h.transfer_clues(
                 d.TransferClues(str(ruling_id), str(recipient_id), clues), caller

@@ -16,13 +16,13 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="HL 四(四): the notifier's report to the government.")
@@ -76,45 +76,18 @@ class OnSiteRequest(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the agency that gave notice")
-    async def notifier(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.notifier_id))
-
-    @strawberry.field(description="the agency told to send staff")
-    async def receiver(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.receiver_id))
+    notifier = agency_field("notifier_id", "the agency that gave notice")
+    receiver = agency_field("receiver_id", "the agency told to send staff")
 
     @classmethod
     def of(cls, r: ons.OnSiteRequest, info: Info) -> Self:
-        rep = r.report
-        return cls(
-            id=strawberry.ID(r.id),
-            notifier_id=strawberry.ID(r.notifier_id),
-            receiver_id=strawberry.ID(r.receiver_id),
-            situation=r.situation,
-            description=r.description,
-            place=r.place,
-            status=r.status,
-            notified_at=r.notified_at,
-            referral_id=strawberry.ID(r.referral_id) if r.referral_id else None,
+        return mirrored(
+            cls,
+            r,
             staff=list(r.dispatch.staff) if r.dispatch else [],
             dispatched_at=r.dispatch.dispatched_at if r.dispatch else None,
-            arrived_at=r.arrived_at,
-            handling=r.handling,
-            handled_at=r.handled_at,
-            explanation=r.explanation,
-            explained_at=r.explained_at,
-            late=r.late,
-            report=OnSiteGovernmentReport(
-                government_id=strawberry.ID(rep.government_id),
-                text=rep.text,
-                reported_by=rep.reported_by,
-                reported_at=rep.reported_at,
-            )
-            if rep
-            else None,
-            deadlines=[CooperationDeadline.of(k, info) for k in r.clocks],
-            history=[CooperationTransition.of(t) for t in r.history],
+            report=mirrored(OnSiteGovernmentReport, r.report) if r.report else None,
+            **clocks_and_history(r, info),
         )
 
 
@@ -174,7 +147,7 @@ class OnSiteMutation:
             place=input.place,
             referral_id=str(input.referral_id) if input.referral_id else None,
         )
-        return await OnSiteRequest.answer(info, lambda h, caller: h.notify(cmd, caller))
+        return await OnSiteRequest.result_of(info, lambda h, caller: h.notify(cmd, caller))
 
     @strawberry.mutation(description="R-REF-15: staff sent on site (who; when is now).")
     async def dispatch_on_site_staff(
@@ -187,7 +160,7 @@ class OnSiteMutation:
             list[str], strawberry.argument(description="the staff sent on site (names)")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.dispatch(
                 d.DispatchOnSiteStaff(str(request_id), tuple(staff)), caller
@@ -202,7 +175,7 @@ class OnSiteMutation:
             strawberry.ID, strawberry.argument(description="the on-site request")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info, lambda h, caller: h.arrive(d.RecordOnSiteArrival(str(request_id)), caller)
         )
 
@@ -217,7 +190,7 @@ class OnSiteMutation:
             str, strawberry.argument(description="what was done on site (处置情况)")
         ],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.handle(d.RecordOnSiteHandling(str(request_id), handling), caller),
         )
@@ -231,7 +204,7 @@ class OnSiteMutation:
         ],
         reason: Annotated[str, strawberry.argument(description="why no staff are sent (说明理由)")],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info, lambda h, caller: h.explain(d.ExplainOnSite(str(request_id), reason), caller)
         )
 
@@ -247,7 +220,7 @@ class OnSiteMutation:
         ],
         text: Annotated[str, strawberry.argument(description="what the report says")],
     ) -> OnSiteResult:
-        return await OnSiteRequest.answer(
+        return await OnSiteRequest.result_of(
             info,
             lambda h, caller: h.report_to_government(
                 d.ReportOnSiteToGovernment(str(request_id), text), caller

@@ -16,13 +16,13 @@ from coordination.entrypoints.graphql.duties.common import (
     paged,
 )
 from coordination.entrypoints.graphql.types import (
-    Agency,
     CooperationDeadline,
     CooperationTransition,
     Info,
-    load_agency,
+    agency_field,
+    clocks_and_history,
 )
-from kernel.graphql import INPUT, UserError
+from kernel.graphql import INPUT, UserError, mirrored
 
 
 @strawberry.type(description="The emergency phone call that preceded the writing.")
@@ -70,37 +70,17 @@ class ParticipationNotice(DutyNode):
         description="every recorded action (R-SUP-01)"
     )
 
-    @strawberry.field(description="the township asked to take part; null when unknown")
-    async def township(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.township_id))
-
-    @strawberry.field(description="the department that gave notice; null when unknown")
-    async def department(self, info: Info) -> Agency | None:
-        return await load_agency(info, str(self.department_id))
+    township = agency_field("township_id", "the township asked to take part; null when unknown")
+    department = agency_field("department_id", "the department that gave notice; null when unknown")
 
     @classmethod
     def of(cls, n: par.ParticipationNotice, info: Info) -> Self:
         call = n.phone_call
-        return cls(
-            id=strawberry.ID(n.id),
-            department_id=strawberry.ID(n.department_id),
-            township_id=strawberry.ID(n.township_id),
-            purpose=n.purpose,
-            subject=n.subject,
-            place=n.place,
-            starts_at=n.starts_at,
-            status=n.status,
-            notified_at=n.notified_at,
-            document_number=n.document_number,
-            written_at=n.written_at,
-            written_late=n.written_late,
-            phone_call=ParticipationPhoneCall(caller=call.caller, called=call.called, at=call.at)
-            if call
-            else None,
-            participants=list(n.participants),
-            confirmed_at=n.confirmed_at,
-            deadlines=[CooperationDeadline.of(k, info) for k in n.clocks],
-            history=[CooperationTransition.of(t) for t in n.history],
+        return mirrored(
+            cls,
+            n,
+            phone_call=mirrored(ParticipationPhoneCall, call) if call else None,
+            **clocks_and_history(n, info),
         )
 
 
@@ -181,7 +161,7 @@ class ParticipationMutation:
             document_number=input.document_number,
             phone_call=d.PhoneNoticeInput(call.caller, call.called, call.at) if call else None,
         )
-        return await ParticipationNotice.answer(info, lambda h, caller: h.notify(cmd, caller))
+        return await ParticipationNotice.result_of(info, lambda h, caller: h.notify(cmd, caller))
 
     @strawberry.mutation(description="R-NTF-06: the writing that follows a phone notice.")
     async def send_participation_written_notice(
@@ -194,7 +174,7 @@ class ParticipationMutation:
             str, strawberry.argument(description="the document's number (文号)")
         ],
     ) -> ParticipationResult:
-        return await ParticipationNotice.answer(
+        return await ParticipationNotice.result_of(
             info,
             lambda h, caller: h.send_written(
                 d.SendParticipationWrittenNotice(str(notice_id), document_number), caller
@@ -212,7 +192,7 @@ class ParticipationMutation:
             list[str], strawberry.argument(description="who takes part for the township")
         ],
     ) -> ParticipationResult:
-        return await ParticipationNotice.answer(
+        return await ParticipationNotice.result_of(
             info,
             lambda h, caller: h.confirm(
                 d.ConfirmParticipation(str(notice_id), tuple(participants)), caller
