@@ -10,7 +10,8 @@ from strawberry.federation import Schema
 from coordination.entrypoints.graphql.agencies import AgencyMutation, AgencyQuery
 from coordination.entrypoints.graphql.assistance import AssistanceMutation, AssistanceQuery
 from coordination.entrypoints.graphql.calendar import CalendarMutation, CalendarQuery
-from coordination.entrypoints.graphql.catalogue import CatalogueMutation, CatalogueQuery
+from coordination.entrypoints.graphql.catalogue import CatalogueQuery
+from coordination.entrypoints.graphql.catalogue_mutations import CatalogueMutation
 from coordination.entrypoints.graphql.context import CoordinationContext, Info
 from coordination.entrypoints.graphql.dispatch import (
     Dispatch,
