@@ -1,6 +1,7 @@
-"""A stopping notify closes the change streams its live subscriptions follow (the inbox's
-and the deadlines'): left open, their tasks outlive the store they read, and at the
-process's end asyncio cancels them once, which a getMore may swallow (kernel.tasks)."""
+"""A stopping notify closes the change streams it follows (the inbox's and the deadlines'
+for live subscriptions, the webhook subscriptions' for the fan-out's cache): left open, their
+tasks outlive the store they read, and at the process's end asyncio cancels them once,
+which a getMore may swallow (kernel.tasks)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from tests.fixtures.settings import mongo_settings
 from tests.infra import Server
 
 
-async def test_stopping_notify_closes_the_inbox_and_deadline_streams(
+async def test_stopping_notify_closes_the_inbox_deadline_and_webhook_streams(
     mongo_server: Server, tmp_path: Path, unique_name: str
 ) -> None:
     settings = mongo_settings(tmp_path, unique_name, mongo_server)
     service = bootstrap(await build_deps(settings, "notify"), run_workers=False)
     await service.runtime.start()
-    signals = (service.inbox.changes, service.deadlines.changes)
+    # The webhook fan-out's stream too, although no delivery worker ran (run_workers=False):
+    # left open, it outlived its store and logged a broken stream every second.
+    signals = (service.inbox.changes, service.deadlines.changes, service.webhooks.repo.changes)
     try:
         for signal in signals:
             signal.follow()  # as a live subscription does

@@ -47,6 +47,11 @@ class WebhookRepository:
         # A read that started before this write must not be kept as current either.
         self._changes.generation += 1
 
+    @property
+    def changes(self) -> ChangeSignal:
+        """The change stream the active-subscriptions cache follows."""
+        return self._changes
+
     async def stop_following(self) -> None:
         """Close the change stream (the process stops)."""
         await self._changes.close()
