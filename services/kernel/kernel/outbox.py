@@ -84,11 +84,21 @@ SWEEP_BATCHES = 10
 #: A change event of an aggregate this process committed within this many seconds is its
 #: own commit, announced already.
 OWN_COMMIT_WINDOW = 5.0
-#: The change events that mean "this aggregate has events to publish".
+#: The change events that mean "this aggregate has events to publish, and no relay has them
+#: yet": a commit that handed its events to its relay set the lease in the same write, and
+#: that relay publishes them (another relay's claim would only be refused by the lease).
 PENDING_CHANGE: dict[str, Any] = {
     "$or": [
-        {"operationType": "insert", "fullDocument.outbox_n": {"$gt": 0}},
-        {"operationType": "update", "updateDescription.updatedFields.outbox_n": {"$gt": 0}},
+        {
+            "operationType": "insert",
+            "fullDocument.outbox_n": {"$gt": 0},
+            "fullDocument.outbox_lease_owner": None,
+        },
+        {
+            "operationType": "update",
+            "updateDescription.updatedFields.outbox_n": {"$gt": 0},
+            "updateDescription.updatedFields.outbox_lease_owner": {"$exists": False},
+        },
     ]
 }
 

@@ -198,3 +198,45 @@ def _recording(bus: MemoryBus, into: list[int]) -> Any:
         await real(envelopes)
 
     return publish
+
+
+@pytest.mark.parametrize("store_kind", ["mongo"], indirect=True)
+async def test_the_change_stream_leaves_out_commits_that_handed_their_events_over(
+    setup: Setup,
+) -> None:
+    """Another replica's commit that took its relay's lease is that relay's to publish:
+    this relay's change stream does not announce it (a claim would only be refused by the
+    lease), while a commit that handed nothing over is announced at once, as before."""
+    # Neither the interval nor the sweep comes round during the test: only the stream wakes it.
+    watching = OutboxRelay(
+        [setup.agg.collection], setup.bus, owner="watching", interval=3600, sweep_interval=3600
+    )
+    watching.start()
+    try:
+
+        async def until(check: Any) -> None:
+            async def poll() -> None:
+                while not await check():
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(poll(), 60)  # a bound, not a timing
+
+        async def stream_open() -> bool:
+            return watching.stats.sweeps >= 1 and watching.stats.streams_opened >= 1
+
+        await until(stream_open)
+        # Handed over to "here" (the setup's attached relay, which does not run its worker).
+        await setup.agg.insert({"_id": "handed", "value": 0}, [event(0, "handed")])
+        # Committed with no relay attached: nothing handed over, the lease is free.
+        setup.agg.set_on_commit(None)
+        await setup.agg.insert({"_id": "free", "value": 0}, [event(0, "free")])
+
+        async def free_published() -> bool:
+            return await setup.subjects() == ["free"]
+
+        await until(free_published)
+        await asyncio.sleep(0.3)  # a report of "handed" would have come by now
+        assert watching.stats.streamed == 1  # "free" only
+        assert (await setup.doc("handed"))["outbox_lease_owner"] == "here"
+    finally:
+        await watching.stop()
