@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from coordination.adapters.known_referrals import KnownReferrals
 from coordination.application.known_referrals import ReferralFollower
+from coordination.domain.known_referrals import KnownReferral
 from kernel.store import DocumentStore
 from tests.integration.coordination.test_coordination_service import NOW, _referral_event
 
@@ -99,3 +100,45 @@ async def test_R_DSP_04_a_record_stored_before_versions_is_merged_into(
     record, version = await KnownReferrals(store).get_versioned("ref-3")
     assert record is not None and record.state == "accepted"
     assert version == 2
+
+
+class _CountingReads(KnownReferrals):
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store)
+        self.reads = 0
+
+    async def get_versioned(self, referral_id: str) -> tuple[KnownReferral | None, int]:
+        self.reads += 1
+        return await super().get_versioned(referral_id)
+
+
+async def test_R_DSP_04_a_referrals_first_sending_is_recorded_without_a_read(
+    store: DocumentStore,
+) -> None:
+    """Issue 21 (P5: coordination read its record before every change, one store request
+    per ``referral.sent.v1`` that finds nothing): the first sending creates the record at
+    once; a second sending of the same referral (redelivered, or sent again after its
+    return) finds it stored, reads it and merges as before; any other change reads first."""
+    known = _CountingReads(store)
+    follower = ReferralFollower(known)
+    sent = _referral_event("referral.sent.v1", "ref-4", "sent")
+    await follower.when_referral_changed_remember_it(sent)
+    assert known.reads == 0
+    record = await known.get("ref-4")
+    assert record is not None and (record.state, record.receiver_id) == ("sent", "fy-hancong")
+    known.reads = 0
+    await follower.when_referral_changed_remember_it(sent)  # redelivered: nothing changes
+    assert known.reads == 1
+    assert await known.get_versioned("ref-4") == (record, 1)
+    again = _referral_event(
+        "referral.sent.v1", "ref-4", "sent", at=NOW + timedelta(days=1), receiver_id="fy-nongqiao"
+    )
+    await follower.when_referral_changed_remember_it(again)
+    merged = await known.get("ref-4")
+    assert merged is not None and merged.receiver_id == "fy-nongqiao"
+    assert set(merged.parties) == {"fy-market", "fy-hancong", "fy-nongqiao"}
+    known.reads = 0
+    await follower.when_referral_changed_remember_it(
+        _referral_event("referral.accepted.v1", "ref-5", "accepted")
+    )
+    assert known.reads == 1
