@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["cancel_and_wait"]
+__all__ = ["cancel_and_wait", "copy_exception"]
 
 log = logging.getLogger(__name__)
 
@@ -42,3 +42,14 @@ async def cancel_and_wait(
             task.cancel()
         _, pending = await asyncio.wait(pending, timeout=min(every, left))
     return pending
+
+
+def copy_exception(exc: BaseException) -> BaseException:
+    """A fresh exception like ``exc`` for one more waiter of a shared operation (one object
+    raised in several tasks would collect all their tracebacks)."""
+    try:
+        copy = type(exc)(*exc.args)
+    except Exception:
+        return exc
+    copy.__cause__ = exc.__cause__
+    return copy

@@ -5,7 +5,10 @@ process record appends an event without reading first, a redelivery still record
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import pytest
 
 from kernel.store import DocumentStore
 from notify.adapters.record import RecordRepository
@@ -80,3 +83,63 @@ async def test_the_record_appends_without_reading_and_records_a_redelivery_once(
     assert third is not None and third.seq == 3
     report = await records.verify("fuyuan")
     assert report.ok, report
+
+
+async def test_R_SUP_01_concurrent_appends_of_one_process_share_one_insert(
+    store: DocumentStore,
+) -> None:
+    """Issue 21 (P5: the record took one insert per event, one at a time, so at 200 events/s
+    its appends queued behind each other's round trips): appends waiting for their turn are
+    linked in order and written together, a redelivered event among them is recognised by
+    its id, and the chain stays gapless."""
+    counted = Counted(store)
+    records = RecordRepository(counted)  # type: ignore[arg-type]
+    await records.ensure_indexes()
+    assert (await records.append(entry(1))) is not None
+    counted.requests.clear()
+    results = await asyncio.gather(*(records.append(entry(n)) for n in range(2, 22)))
+    assert [r.seq for r in results if r is not None] == list(range(2, 22))
+    # The first waiter goes alone (nothing was queued yet); the other 19 share one insert.
+    assert counted.requests == ["insert_one", "insert_many"]
+    counted.requests.clear()
+    again = await asyncio.gather(
+        records.append(entry(22)), records.append(entry(5)), records.append(entry(23))
+    )
+    assert again[1] is None  # entry 5 was recorded already
+    assert [e.seq for e in again if e is not None] == [22, 23]
+    report = await records.verify("fuyuan")
+    assert report.ok and report.count == 23, report
+
+
+async def test_R_SUP_01_an_append_cancelled_while_writing_leaves_the_others_queued(
+    store: DocumentStore,
+) -> None:
+    """The append whose turn it is writes the others' entries too: cancelled in the middle
+    (the consumer stops), it puts the entries not written back, and the next append writes
+    them; nothing waits for ever and the chain stays gapless."""
+    records = RecordRepository(store)
+    await records.ensure_indexes()
+    assert (await records.append(entry(1))) is not None
+    coll: Any = records._coll  # hold the first write
+    writing = asyncio.Event()
+    release = asyncio.Event()
+    real = coll.insert_one
+
+    async def held(doc: Any) -> None:
+        writing.set()
+        await release.wait()
+        await real(doc)
+
+    coll.insert_one = held
+    holder = asyncio.create_task(records.append(entry(2)))
+    await writing.wait()
+    waiters = [asyncio.create_task(records.append(entry(n))) for n in (3, 4)]
+    await asyncio.sleep(0)
+    holder.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await holder
+    coll.insert_one = real
+    done = await asyncio.wait_for(asyncio.gather(*waiters), timeout=10)
+    assert [e.seq for e in done if e is not None] == [2, 3]
+    report = await records.verify("fuyuan")
+    assert report.ok and report.count == 3, report

@@ -35,6 +35,7 @@ from pymongo import errors as mongo_errors
 from pymongo.asynchronous.collection import AsyncCollection
 
 from kernel.store import Document, DuplicateKeyError, StoreError, StoreUnavailableError
+from kernel.tasks import copy_exception
 
 __all__ = ["DUPLICATE_KEY", "INSERT_BATCH", "INSERT_LINGER", "GroupedInserts", "translated"]
 
@@ -76,17 +77,6 @@ def translated(where: str) -> Iterator[None]:
         raise ValueError(f"cannot encode document for MongoDB: {exc}") from exc
     except mongo_errors.PyMongoError as exc:
         raise StoreError(f"MongoDB ({where}): {exc}") from exc
-
-
-def _copy_exception(exc: BaseException) -> BaseException:
-    """A fresh exception like ``exc`` for one more waiter (one object raised in several
-    tasks would collect all their tracebacks)."""
-    try:
-        copy = type(exc)(*exc.args)
-    except Exception:
-        return exc
-    copy.__cause__ = exc.__cause__
-    return copy
 
 
 class GroupedInserts:
@@ -152,7 +142,7 @@ class GroupedInserts:
                 future.cancel()
             raise
         except Exception as exc:  # every waiter gets the failure
-            outcome = [_copy_exception(exc) for _ in batch]
+            outcome = [copy_exception(exc) for _ in batch]
         for (_, future), failure in zip(batch, outcome, strict=True):
             if future.done():
                 continue
