@@ -95,17 +95,18 @@ async def test_R_SUP_01_concurrent_appends_of_one_process_share_one_insert(
     counted = Counted(store)
     records = RecordRepository(counted)  # type: ignore[arg-type]
     await records.ensure_indexes()
-    assert (await records.append(entry(1))) is not None
+    entries = {n: entry(n) for n in range(1, 24)}
+    assert (await records.append(entries[1])) is not None
     counted.requests.clear()
-    results = await asyncio.gather(*(records.append(entry(n)) for n in range(2, 22)))
+    results = await asyncio.gather(*(records.append(entries[n]) for n in range(2, 22)))
     assert [r.seq for r in results if r is not None] == list(range(2, 22))
     # The first waiter goes alone (nothing was queued yet); the other 19 share one insert.
     assert counted.requests == ["insert_one", "insert_many"]
     counted.requests.clear()
     again = await asyncio.gather(
-        records.append(entry(22)), records.append(entry(5)), records.append(entry(23))
+        records.append(entries[22]), records.append(entries[5]), records.append(entries[23])
     )
-    assert again[1] is None  # entry 5 was recorded already
+    assert again[1] is None  # entry 5 was recorded already: a redelivery
     assert [e.seq for e in again if e is not None] == [22, 23]
     report = await records.verify("fuyuan")
     assert report.ok and report.count == 23, report
