@@ -15,8 +15,10 @@ collide (``seq`` is gapless and unique), and a collision reads the real tip from
 Appends of one process take turns (a lock per district), so the consumer's concurrent
 deliveries do not collide with one another: only other replicas cause collisions. The
 appends that queue while one is written go together at the next turn: linked one after
-another and inserted in one ordered request (issue 21, P5: one insert per event, one at a
-time, made the record the slowest consumer at 200 events/s). When that insert collides, the
+another and inserted in one ordered request. Issue 21, P5: appends went one insert at a
+time, and each was a new caller of the collection's group commit, which holds a new caller's
+document for ``INSERT_LINGER`` (``kernel.adapters.mongo_writes``): at most ~90 appends/s, so
+at 200 events/s the record queue grew by ~135 events a second. When that insert collides, the
 entries already stored are told apart by their ids (this batch's own, at the ``seq`` it
 gave them, or a redelivered event's, recorded before) and the rest are linked again.
 """
