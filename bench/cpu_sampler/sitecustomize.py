@@ -13,8 +13,8 @@ which counts a task preempted inside ``send`` as time in ``send``) and rewrites
 
 Read the shares, not absolute times: a signal that arrives while another is pending (during
 one long C call) is merged with it, so the counts fall short of the CPU seconds (about a
-quarter of them in P5's services). Without ``CPUPROF_OUT`` this module does nothing. A development tool: never on the
-production path.
+quarter of them in P5's services). Without ``CPUPROF_OUT`` this module does nothing. A
+development tool: never on the production path.
 """
 
 from __future__ import annotations
