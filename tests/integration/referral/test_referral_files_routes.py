@@ -30,6 +30,7 @@ from referral.application.commands import (
     SubmitReferral,
 )
 from referral.entrypoints.graphql.schema import Referral as ReferralType
+from referral.entrypoints.graphql.types import referral_materials
 from referral.entrypoints.http.files import file_routes
 
 from .test_referral_service import (
@@ -141,11 +142,12 @@ async def test_R_REF_02_uploaded_content_is_recorded_and_read_only_by_parties(
     event = (await files.svc.events(rid))[-1]["data"]
     assert event["has_content"] is True and event["sha256"] == digest
     cal, now = files.svc.h.ports.calendar, files.svc.h.clock()
-    graph = ReferralType.from_model(referral, cal, now, content_visible=True)
-    assert graph.materials[-1].download_url == body["downloadUrl"]
-    assert graph.materials[-1].has_content is True
+    graph = referral_materials(ReferralType.from_model(referral, cal, now, content_visible=True))
+    assert graph[-1].download_url == body["downloadUrl"]
+    assert graph[-1].has_content is True
     hidden = ReferralType.from_model(referral, cal, now, content_visible=False)
-    assert hidden.materials[-1].download_url is None and hidden.materials[-1].has_content
+    assert referral_materials(hidden)[-1].download_url is None
+    assert referral_materials(hidden)[-1].has_content
 
     for reader in (MARKET_CLERK, TOWN_CLERK, GOV):  # sender, receiver, government
         got = await files.get(body["downloadUrl"], reader)

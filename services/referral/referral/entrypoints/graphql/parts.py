@@ -16,6 +16,24 @@ from referral.entrypoints.graphql.agency import Agency, _agency
 from referral.entrypoints.graphql.context import Info, ReferralStatus
 
 
+def _explanation(root: ReferralDeadline) -> str:
+    d = root._info
+    return root._calendar.explain_dict(d.explanation, lang="zh") if d.explanation else ""
+
+
+def _remaining_working_days(root: ReferralDeadline) -> int:
+    return root._calendar.working_days_between(root._now, root._info.due)
+
+
+def _provisional(root: ReferralDeadline) -> bool:
+    return bool(DeadlineV1.calendar_fields(root._info.explanation).get("provisional"))
+
+
+def _mode(root: ReferralDeadline) -> str | None:
+    mode = DeadlineV1.calendar_fields(root._info.explanation).get("mode")
+    return None if mode is None else str(mode)
+
+
 @strawberry.type(description="A statutory clock and how its due time was computed.")
 class ReferralDeadline:
     kind: str = strawberry.field(
@@ -27,20 +45,29 @@ class ReferralDeadline:
     state: str = strawberry.field(description="open | met | cancelled")
     rule: str = strawberry.field(description="the rule and limit that set the clock, in Chinese")
     due: datetime = strawberry.field(description="when the clock runs out (Asia/Shanghai)")
-    explanation: str = strawberry.field(description="how the due time was computed (Chinese)")
+    # The explanation, the working days left and the calendar fields are computed only when
+    # a query asks for them: rendering the Chinese explanation and counting working days for
+    # every row was about a fifth of a list page's CPU (issue 21, P4 profile, session 13).
+    explanation: str = strawberry.field(
+        resolver=_explanation, description="how the due time was computed (Chinese)"
+    )
     remaining_working_days: int = strawberry.field(
-        description="working days left; negative when overdue"
+        resolver=_remaining_working_days, description="working days left; negative when overdue"
     )
     overdue: bool = strawberry.field(description="still open and past due")
     responsible: Agency | None = strawberry.field(description="the agency that must act by then")
     provisional: bool = strawberry.field(
+        resolver=_provisional,
         description="computed across a year whose holidays the State Council has not yet "
         "announced: the due time may move when the official schedule is loaded (the "
-        "explanation says which year)"
+        "explanation says which year)",
     )
     mode: str | None = strawberry.field(
-        description="working_days | clock | calendar_days: how the clock counts"
+        resolver=_mode, description="working_days | clock | calendar_days: how the clock counts"
     )
+    _info: strawberry.Private[DeadlineInfo]
+    _calendar: strawberry.Private[WorkingCalendar]
+    _now: strawberry.Private[datetime]
 
     @classmethod
     def from_info(
@@ -52,12 +79,11 @@ class ReferralDeadline:
             state=d.state,
             rule=d.rule,
             due=d.due,
-            explanation=calendar.explain_dict(d.explanation, lang="zh") if d.explanation else "",
-            remaining_working_days=calendar.working_days_between(now, d.due),
             overdue=d.state == "open" and now > d.due,
             responsible=_agency(d.responsible_agency_id),
-            provisional=bool(DeadlineV1.calendar_fields(d.explanation).get("provisional")),
-            mode=DeadlineV1.calendar_fields(d.explanation).get("mode"),
+            _info=d,
+            _calendar=calendar,
+            _now=now,
         )
 
 

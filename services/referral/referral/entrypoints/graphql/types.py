@@ -33,6 +33,74 @@ from referral.entrypoints.graphql.parts import (
 from referral.entrypoints.http.files import download_path, letter_path
 
 
+def referral_history(root: Referral) -> list[ReferralTransition]:
+    return [
+        ReferralTransition(
+            action=t.action,
+            actor_id=t.actor_id,
+            actor_name=t.actor_name,
+            agency_id=t.agency_id,
+            at=t.at,
+            before=t.before,
+            after=t.after,
+            note=t.note,
+        )
+        for t in root._clocks[0].history
+    ]
+
+
+def referral_materials(root: Referral) -> list[ReferralMaterial]:
+    r = root._clocks[0]
+    return [
+        ReferralMaterial(
+            id=strawberry.ID(m.id),
+            kind=m.kind.value,
+            name=m.name,
+            media_type=m.media_type,
+            size=m.size,
+            sha256=m.sha256,
+            added_by=m.added_by,
+            added_at=m.added_at,
+            has_content=m.file_id is not None,
+            download_url=(
+                download_path(r.id, m.id) if m.file_id and root._content_visible else None
+            ),
+        )
+        for m in r.materials
+    ]
+
+
+def referral_rulings(root: Referral) -> list[ReferralRuling]:
+    return [
+        ReferralRuling(
+            dispute_id=x.dispute_id,
+            responsible_agency_id=strawberry.ID(x.responsible_agency_id),
+            responsible_agency=Agency(id=strawberry.ID(x.responsible_agency_id)),
+            outcome_kind=x.outcome_kind,
+            basis=x.basis,
+            ruled_at=x.ruled_at,
+            reassigned=x.reassigned,
+        )
+        for x in root._clocks[0].rulings
+    ]
+
+
+def referral_supervisions(root: Referral) -> list[ReferralSupervision]:
+    return [
+        ReferralSupervision(
+            by=s.by,
+            agency_id=strawberry.ID(s.agency_id),
+            agency=Agency(id=strawberry.ID(s.agency_id)),
+            at=s.at,
+            note=s.note,
+            due=s.due,
+            answer=s.answer,
+            answered_at=s.answered_at,
+        )
+        for s in root._clocks[0].supervisions
+    ]
+
+
 @strawberry.federation.type(keys=["id"], description="A case transfer (案件移送).")
 class Referral:
     id: strawberry.ID = strawberry.field(description="the referral's id")
@@ -62,8 +130,11 @@ class Referral:
         "its agency cannot be resolved"
     )
     # The clocks are built (with their working-day explanations) only when a query asks for
-    # them: eagerly they were ~9 % of a referral read's CPU (issue 21, P6 profile).
+    # them: eagerly they were ~9 % of a referral read's CPU (issue 21, P6 profile). So are
+    # the lists (history, materials, rulings, supervisions): a list page rarely asks for them
+    # (issue 21, P4 profile, session 13).
     _clocks: strawberry.Private[tuple[ReferralModel, WorkingCalendar, datetime]]
+    _content_visible: strawberry.Private[bool]
 
     @strawberry.field(
         description="the receiver's clock to accept or decline (R-REF-06); null before sending"
@@ -83,10 +154,10 @@ class Referral:
 
     overdue: bool = strawberry.field(description="some open clock of the referral has run out")
     history: list[ReferralTransition] = strawberry.field(
-        description="every step taken on the referral, oldest first"
+        resolver=referral_history, description="every step taken on the referral, oldest first"
     )
     materials: list[ReferralMaterial] = strawberry.field(
-        description="the attached materials (letter, source, evidence)"
+        resolver=referral_materials, description="the attached materials (letter, source, evidence)"
     )
     transfer_letter_url: str | None = strawberry.field(
         description="Path of the stored 移送函 PDF on the referral service "
@@ -114,10 +185,12 @@ class Referral:
         description="the receiver's decline (R-REF-07); null unless declined"
     )
     rulings: list[ReferralRuling] = strawberry.field(
-        description="the dispute rulings that bound this referral (R-DSP-03)"
+        resolver=referral_rulings,
+        description="the dispute rulings that bound this referral (R-DSP-03)",
     )
     supervisions: list[ReferralSupervision] = strawberry.field(
-        description="the supervisions (督办) issued on it (R-REF-13)"
+        resolver=referral_supervisions,
+        description="the supervisions (督办) issued on it (R-REF-13)",
     )
     upward: ReferralUpwardTransfer | None = strawberry.field(
         description="the consent and filing of an upward transfer (R-REF-09)"
@@ -192,37 +265,8 @@ class Referral:
             previous_receiver_ids=[strawberry.ID(a) for a in r.previous_receivers],
             previous_receivers=[Agency(id=strawberry.ID(a)) for a in r.previous_receivers],
             _clocks=(r, calendar, now),
+            _content_visible=content_visible,
             overdue=r.is_overdue(now),
-            history=[
-                ReferralTransition(
-                    action=t.action,
-                    actor_id=t.actor_id,
-                    actor_name=t.actor_name,
-                    agency_id=t.agency_id,
-                    at=t.at,
-                    before=t.before,
-                    after=t.after,
-                    note=t.note,
-                )
-                for t in r.history
-            ],
-            materials=[
-                ReferralMaterial(
-                    id=strawberry.ID(m.id),
-                    kind=m.kind.value,
-                    name=m.name,
-                    media_type=m.media_type,
-                    size=m.size,
-                    sha256=m.sha256,
-                    added_by=m.added_by,
-                    added_at=m.added_at,
-                    has_content=m.file_id is not None,
-                    download_url=(
-                        download_path(r.id, m.id) if m.file_id and content_visible else None
-                    ),
-                )
-                for m in r.materials
-            ],
             transfer_letter_url=(
                 letter_path(r.id) if r.latest_letter_file() and content_visible else None
             ),
@@ -274,31 +318,6 @@ class Referral:
                 if r.decline_info
                 else None
             ),
-            rulings=[
-                ReferralRuling(
-                    dispute_id=x.dispute_id,
-                    responsible_agency_id=strawberry.ID(x.responsible_agency_id),
-                    responsible_agency=Agency(id=strawberry.ID(x.responsible_agency_id)),
-                    outcome_kind=x.outcome_kind,
-                    basis=x.basis,
-                    ruled_at=x.ruled_at,
-                    reassigned=x.reassigned,
-                )
-                for x in r.rulings
-            ],
-            supervisions=[
-                ReferralSupervision(
-                    by=s.by,
-                    agency_id=strawberry.ID(s.agency_id),
-                    agency=Agency(id=strawberry.ID(s.agency_id)),
-                    at=s.at,
-                    note=s.note,
-                    due=s.due,
-                    answer=s.answer,
-                    answered_at=s.answered_at,
-                )
-                for s in r.supervisions
-            ],
             upward=(
                 ReferralUpwardTransfer(
                     consent_by=r.upward.consent_by,
