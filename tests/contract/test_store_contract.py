@@ -195,6 +195,41 @@ async def test_drop_index_drops_only_the_named_index_over_the_given_keys(
     assert await coll.find({"due": 1}) == [{"_id": "a", "due": 1, "who": "x"}]
 
 
+async def test_a_partial_index_changes_speed_never_results(coll: Collection) -> None:
+    """Issue 21 (the outbox's pending index): an index over the documents that match
+    ``partial`` only. A query that implies the filter and one that does not both give every
+    match, documents outside the filter included; updates move documents in and out."""
+    await coll.create_index([("n", 1)], name="pending_only", partial={"n": {"$gt": 0}})
+    await coll.create_index([("n", 1)], name="pending_only", partial={"n": {"$gt": 0}})  # again
+    await coll.insert_many([{"_id": "a", "n": 0}, {"_id": "b", "n": 2}, {"_id": "c"}])
+    assert ids(await coll.find({"n": {"$gt": 0}})) == ["b"]
+    assert sorted(ids(await coll.find({"n": {"$gte": 0}}))) == ["a", "b"]
+    assert ids(await coll.find({"n": 0})) == ["a"]
+    assert await coll.update_one({"_id": "a"}, {"$inc": {"n": 1}}) == 1
+    assert await coll.update_one({"_id": "b"}, {"$set": {"n": 0}}) == 1
+    assert ids(await coll.find({"n": {"$gt": 0}})) == ["a"]
+    assert await coll.count({"n": {"$gt": 0}}) == 1
+    assert await coll.drop_index("pending_only", [("n", 1)]) is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param(
+            {"unique": True, "partial": {"n": {"$gt": 0}}}, "cannot be unique", id="unique"
+        ),
+        pytest.param({"partial": {}}, "field conditions", id="empty"),
+        pytest.param({"partial": {"$or": [{"n": 1}]}}, "field conditions", id="top-level-or"),
+        pytest.param({"partial": {"n": {"$regex": "x"}}}, "regex", id="unknown-operator"),
+    ],
+)
+async def test_a_partial_index_request_that_stores_would_not_agree_on_is_refused(
+    coll: Collection, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        await coll.create_index([("n", 1)], name="bad", **kwargs)
+
+
 async def test_insert_needs_a_string_id(coll: Collection) -> None:
     with pytest.raises(ValueError, match="_id"):
         await coll.insert_one({"n": 1})
@@ -301,6 +336,19 @@ FILTER_CASES: list[tuple[str, Filter, list[str]]] = [
         ["a", "c"],
     ),
     ("field and or together", {"tags": "y", "$or": [{"n": 1}, {"n": 2}]}, ["a", "b"]),
+    # The mongo adapter sends a top-level $or beside other conditions inside the $and
+    # (issue 21, session 13): the answers stay the same.
+    (
+        "field, and, or together",
+        {
+            "tags": {"$exists": True},
+            "$and": [{"n": {"$gte": 2}}],
+            "$or": [{"s": "banana"}, {"s": "cherry"}, {"s": "date"}],
+        },
+        ["b", "c"],
+    ),
+    ("id and or", {"_id": "a", "$or": [{"n": 2}, {"s": "apple"}]}, ["a"]),
+    ("id and or, no branch holds", {"_id": "b", "$or": [{"n": 1}, {"s": "apple"}]}, []),
     ("id eq", {"_id": "c"}, ["c"]),
     ("id in", {"_id": {"$in": ["a", "e", "zz"]}}, ["a", "e"]),
     ("id gt", {"_id": {"$gt": "c"}}, ["d", "e"]),

@@ -10,11 +10,19 @@ from typing import Any, Protocol
 from kernel.actions import stop_if_dry_run
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
-from kernel.store import Collection, Document, DuplicateKeyError
+from kernel.store import (
+    Collection,
+    Document,
+    DuplicateKeyError,
+    ObsoleteIndex,
+    drop_obsolete_indexes,
+)
 from kernel.telemetry import store_span
 
 __all__ = [
     "OUTBOX_FIELDS",
+    "PENDING",
+    "PENDING_INDEX",
     "AggregateCollection",
     "ConcurrencyError",
     "OnCommit",
@@ -22,6 +30,12 @@ __all__ = [
 ]
 
 OUTBOX_FIELDS = ("outbox", "outbox_n", "outbox_lease_owner", "outbox_lease_until")
+#: The aggregates with events pending: every query of the outbox's work starts with this
+#: condition, which is also the partial filter of the index that serves them.
+PENDING: dict[str, Any] = {"outbox_n": {"$gt": 0}}
+PENDING_INDEX = "outbox_pending_only"
+#: The full index over ``outbox_n`` that releases before issue 21's session 13 created.
+OBSOLETE_INDEXES: tuple[ObsoleteIndex, ...] = (("outbox_pending", (("outbox_n", 1),)),)
 
 
 class OnCommit(Protocol):
@@ -74,7 +88,14 @@ class AggregateCollection:
         self._lease = lease
 
     async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("outbox_n", 1)], name="outbox_pending")
+        # Only the aggregates with events pending are indexed: the relay's sweep, its
+        # backlog and the outbox metrics ask for those, a handful among every aggregate of
+        # the service. The full index of earlier releases held an entry per aggregate, and a
+        # server that walks an index range (SecantusDB) took a walk of all of them for each
+        # sweep: 60 ms at 60,000 aggregates against 0.4 ms (issue 21, P5, session 13). The old
+        # index goes first, since a server may refuse a second index over the same keys.
+        await drop_obsolete_indexes(self.collection, OBSOLETE_INDEXES)
+        await self.collection.create_index([("outbox_n", 1)], name=PENDING_INDEX, partial=PENDING)
 
     async def get(self, aggregate_id: str) -> Document | None:
         """The aggregate's document without the outbox bookkeeping fields."""

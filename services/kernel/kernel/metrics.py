@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from kernel.aggregates import PENDING
 from kernel.store import Collection, Filter, StoreError
 from kernel.workers import PollingWorker
 
@@ -279,7 +280,7 @@ class MetricsSampler:
     async def _sample_backlog(self) -> None:
         pending = 0
         for coll in self._outboxes:
-            docs = await coll.find({"outbox_n": {"$gt": 0}}, projection=["outbox_n"])
+            docs = await coll.find(PENDING, projection=["outbox_n"])
             pending += sum(int(d.get("outbox_n") or 0) for d in docs)
         OUTBOX_BACKLOG.labels(self.service).set(pending)
 

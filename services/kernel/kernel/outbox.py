@@ -50,6 +50,7 @@ from typing import Any
 
 from kernel.aggregates import (
     OUTBOX_FIELDS,
+    PENDING,
     AggregateCollection,
     ConcurrencyError,
 )
@@ -223,7 +224,7 @@ class OutboxRelay:
         """How many aggregates have events waiting."""
         total = 0
         for coll in self._collections:
-            total += await coll.count({"outbox_n": {"$gt": 0}})
+            total += await coll.count(PENDING)
         return total
 
     async def run_once(self) -> int:
@@ -364,7 +365,7 @@ class OutboxRelay:
 
     def _free(self, now: datetime) -> dict[str, Any]:
         return {
-            "outbox_n": {"$gt": 0},
+            **PENDING,
             "$or": [
                 {"outbox_lease_until": {"$exists": False}},
                 {"outbox_lease_until": None},

@@ -221,9 +221,22 @@ class Collection(Protocol):
         """Delete every match; return how many were deleted."""
 
     async def create_index(
-        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+        self,
+        keys: IndexKeys,
+        *,
+        unique: bool = False,
+        name: str | None = None,
+        partial: Filter | None = None,
     ) -> None:
-        """Create an index (idempotent)."""
+        """Create an index (idempotent).
+
+        ``partial``: index only the documents that match this filter (MongoDB's partial
+        index). A query uses such an index only when its own filter implies ``partial``
+        (the same condition on the same field), so it serves a query for a small part of a
+        large collection, e.g. the aggregates with events pending, without holding an entry
+        for every other document. A store may index more than ``partial`` asks (the embedded
+        store indexes every document): it is a matter of speed, never of results, so it
+        cannot be combined with ``unique``."""
 
     async def drop_index(self, name: str, keys: IndexKeys) -> bool:
         """Drop the index ``name`` if it exists over exactly ``keys`` (non-unique, as

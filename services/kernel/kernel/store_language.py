@@ -185,6 +185,28 @@ def default_index_name(keys: IndexKeys) -> str:
     return "_".join(f"{path}_{direction}" for path, direction in keys)
 
 
+def index_request(
+    keys: IndexKeys, *, unique: bool, name: str | None, partial: Filter | None
+) -> str:
+    """Check a ``create_index`` request as every store does; returns the index's name."""
+    if not keys:
+        raise ValueError("an index needs at least one key")
+    validate_sort(keys)
+    if partial is not None:
+        if unique:
+            raise ValueError(
+                "a partial index cannot be unique: a store may index more than the partial "
+                "filter asks, and uniqueness would then differ between stores"
+            )
+        if not partial or any(str(key).startswith("$") for key in partial):
+            raise ValueError(
+                "a partial index needs field conditions (e.g. {'n': {'$gt': 0}}), "
+                f"got {partial!r}"
+            )
+        validate_filter(partial)
+    return name or default_index_name(keys)
+
+
 def path_candidates(node: Any, segments: Sequence[str]) -> Iterator[Any]:
     """The values a dotted path reaches, MongoDB-style (``MISSING`` where it ends).
 

@@ -20,7 +20,7 @@ from kernel.adapters.embedded_store.sql import (
 from kernel.store import Document, Filter, IndexKeys, SortSpec, Update
 from kernel.store_language import (
     apply_update,
-    default_index_name,
+    index_request,
     project,
     split_path,
     upsert_document,
@@ -289,14 +289,19 @@ class EmbeddedCollection:
         return bool(await self._run(work))
 
     async def create_index(
-        self, keys: IndexKeys, *, unique: bool = False, name: str | None = None
+        self,
+        keys: IndexKeys,
+        *,
+        unique: bool = False,
+        name: str | None = None,
+        partial: Filter | None = None,
     ) -> None:
         """Create a SQLite expression index over ``keys`` (idempotent by name); a unique
-        one makes colliding writes raise DuplicateKeyError."""
-        if not keys:
-            raise ValueError("an index needs at least one key")
-        validate_sort(keys)
-        index_name = name or default_index_name(keys)
+        one makes colliding writes raise DuplicateKeyError. A ``partial`` index holds every
+        document here (the port allows a store to index more than ``partial`` asks): an
+        embedded district's collections are small, and a full index answers the same
+        queries."""
+        index_name = index_request(keys, unique=unique, name=name, partial=partial)
         statements = [self._index_statement(keys, unique=unique, index_name=index_name)]
         # For each path (and each of its prefixes), a partial index of the rows where it
         # holds an array: almost always empty, and what lets a filter's "array" branch be an
