@@ -16,6 +16,7 @@ class FakeTimers:
         self.pending: dict[str, datetime] = {}
         self.claims = 0
         self.asked_next = 0
+        self.horizons: list[datetime] = []
 
     async def claim(self, now: datetime, owner: str, lease: timedelta) -> dict[str, Any] | None:
         self.claims += 1
@@ -26,9 +27,11 @@ class FakeTimers:
         del self.pending[tid]
         return {"_id": tid}
 
-    async def next_fire_at(self) -> datetime | None:
+    async def next_fire_at(self, before: datetime) -> datetime | None:
         self.asked_next += 1
-        return min(self.pending.values()) if self.pending else None
+        self.horizons.append(before)
+        due = [at for at in self.pending.values() if at <= before]
+        return min(due) if due else None
 
 
 class Fires:
@@ -95,3 +98,34 @@ async def test_run_once_always_asks_the_store() -> None:
     await s.tick()
     timers.pending["x"] = T0
     assert await s.run_once() == 1
+
+
+async def test_R_SUP_02_the_store_is_asked_for_the_next_timer_only_up_to_the_recheck() -> None:
+    """Issue 21, session 13: pending timers are many, so the next one is looked for only
+    within ``recheck``; at that horizon the store is asked again (not a tick before)."""
+    timers = FakeTimers()
+    timers.pending = {"in-three-days": T0 + timedelta(days=3)}
+    now = [T0]
+    s, fires = scheduler(timers, now, recheck=timedelta(hours=1))
+    await s.tick()
+    assert timers.horizons == [T0 + timedelta(hours=1)]
+    now[0] = T0 + timedelta(hours=1) - timedelta(microseconds=1)
+    assert await s.tick() == 0
+    assert (timers.claims, timers.asked_next) == (1, 1)  # just before the horizon: quiet
+    now[0] = T0 + timedelta(hours=1)
+    assert await s.tick() == 0  # at the horizon: asked again, nothing due yet
+    assert (timers.claims, timers.asked_next) == (2, 2)
+    assert timers.horizons[-1] == T0 + timedelta(hours=2)
+    assert fires.fired == []
+
+
+async def test_R_SUP_02_a_timer_beyond_the_horizon_fires_once_the_clock_passes_it() -> None:
+    """The suite's movable clock jumps days at once: the timer fires at the next tick."""
+    timers = FakeTimers()
+    timers.pending = {"in-three-days": T0 + timedelta(days=3)}
+    now = [T0]
+    s, fires = scheduler(timers, now, recheck=timedelta(hours=1))
+    await s.tick()
+    now[0] = T0 + timedelta(days=3)
+    assert await s.tick() == 1
+    assert fires.fired == ["in-three-days"]

@@ -294,8 +294,17 @@ class TimerRepository:
     async def all(self) -> list[Document]:
         return await self._coll.find({}, sort=[("fire_at", 1), ("_id", 1)])
 
-    async def next_fire_at(self) -> datetime | None:
+    async def next_fire_at(self, before: datetime) -> datetime | None:
+        """The earliest ``fire_at`` of a pending timer, when it is at or before ``before``.
+
+        Bounded, because pending timers are many (every open clock has some) and a server
+        that walks an index range before applying the limit (SecantusDB) read all of them
+        for this one answer: 110 ms at 60,000 timers, 0.4 ms for those of the next 30 s
+        (issue 21, P5, session 13). The scheduler asks again after ``recheck`` anyway."""
         docs = await self._coll.find(
-            {"state": "pending"}, sort=[("fire_at", 1)], limit=1, projection=["fire_at"]
+            {"state": "pending", "fire_at": {"$lte": before}},
+            sort=[("fire_at", 1)],
+            limit=1,
+            projection=["fire_at"],
         )
         return docs[0]["fire_at"] if docs else None

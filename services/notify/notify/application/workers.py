@@ -27,7 +27,8 @@ class TimerScheduler:
     the lease, and the side effects, keyed by the timer id, are not repeated.
 
     The background loop calls ``tick``, which asks the store only when something may be
-    due: after each pass the scheduler remembers the earliest pending ``fire_at``, lowers
+    due: after each pass the scheduler remembers the earliest pending ``fire_at`` up to
+    ``recheck`` ahead (that horizon itself when none is due before it), lowers
     it when this process schedules an earlier timer (``scheduled``, the repository's
     ``on_schedule``), and asks the store again when the clock reaches it or ``recheck``
     has passed (timers of other replicas, leases of crashed ones). Claiming is a filtered,
@@ -53,7 +54,8 @@ class TimerScheduler:
         self.recheck = recheck
         self.fired = 0
         self.passes = 0
-        self._next: datetime | None = None  # earliest pending fire_at at the last pass
+        # The earliest pending fire_at at the last pass, or that pass's horizon.
+        self._next: datetime | None = None
         self._noted: datetime | None = None  # earliest scheduled here since that pass
         self._trusted_until = 0.0  # monotonic time until which _next needs no recheck
 
@@ -80,7 +82,10 @@ class TimerScheduler:
                 # Timers scheduled from here on are noted afresh; the store answers for the
                 # ones before (including those scheduled while it is being asked).
                 self._noted = None
-                self._next = await self.timers.next_fire_at()
+                # Asked only as far as the recheck: past that horizon (the clock moved on,
+                # or nothing was due before it) the store is asked again.
+                horizon = self.clock() + self.recheck
+                self._next = await self.timers.next_fire_at(horizon) or horizon
                 self._trusted_until = time.monotonic() + self.recheck.total_seconds()
                 return handled
             outcome = await self.watch.fire(timer, self.owner)
