@@ -274,3 +274,24 @@ def test_R_SUP_01_hash_covers_what_every_store_returns() -> None:
     assert entry_hash(replace(e, time=e.time + timedelta(milliseconds=1)), GENESIS_HASH) != h
     assert entry_hash(e, "1" * 64) != h
     assert entry_hash(replace(e, agency_ids=("fy-market",)), GENESIS_HASH) != h
+
+
+async def test_R_SUP_01_the_tip_read_from_a_known_seq_on_still_sees_another_replicas_appends(
+    deployment: Deployment,
+) -> None:
+    """Issue 21, session 13: a replica looks for the chain's last entry from the seq it
+    knows to be stored on, not over the whole record; entries another replica appended after
+    it are still found, and its next append links to them."""
+    first, second = deployment.repo(), deployment.repo()
+    for i in range(3):
+        assert await first.append(entry(i)) is not None
+    assert (await first.tip(DISTRICT) or (0, ""))[0] == 3
+    for i in range(3, 5):
+        assert await second.append(entry(i)) is not None  # another replica, after it
+    tip = await first.tip(DISTRICT)
+    assert tip is not None and tip[0] == 5
+    assert tip[1] == await second.hash_at(DISTRICT, 5)
+    appended = await first.append(entry(5))  # its cached tip (3) collides: it relinks
+    assert appended is not None and appended.seq == 6
+    report = await deployment.repo().verify(DISTRICT)
+    assert report.ok and report.count == 6
