@@ -10,7 +10,9 @@ referral service's P4 lists, and times pages of 20 (limit 21, as the service ask
 * the same range in other shapes: without ``$ne``, bounded on both sides, with a ``hint``,
   and a range that matches nothing (``$lt`` below every key);
 * ``receiver``: ``{receiver_id: R, status: S}`` sorted by ``(created_at, _id)``, point
-  bounds on the compound index ``{receiver_id, status, created_at, _id}`` (1 % match).
+  bounds on the compound index ``{receiver_id, status, created_at, _id}`` (1 % match);
+* one document by ``_id`` beside a top-level ``$or``, and the same ``$or`` inside ``$and``
+  (issue 21, session 13: the first shape is a collection scan on SecantusDB).
 
 Beside each latency it prints what ``explain`` (``executionStats``) says the server examined.
 
@@ -65,6 +67,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1]
 
 
+#: Two conditions either of which the document of a by-_id shape meets.
+EITHER: list[dict[str, Any]] = [{"status": "sent"}, {"status": {"$ne": "sent"}}]
+
+
 def shapes() -> dict[str, dict[str, Any]]:
     middle = EPOCH + timedelta(days=182)
     return {
@@ -103,6 +109,10 @@ def shapes() -> dict[str, dict[str, Any]]:
             "filter": {"receiver_id": "agency-07", "status": "sent"},
             "sort": [("created_at", ASCENDING), ("_id", ASCENDING)],
         },
+        # One document by _id beside a top-level $or (an outbox claim's "no live lease"),
+        # then the same condition inside $and: the first reads the whole collection.
+        "by _id beside a top-level $or": {"filter": {"_id": "r00000007", "$or": EITHER}},
+        "by _id, the $or inside $and": {"filter": {"_id": "r00000007", "$and": [{"$or": EITHER}]}},
     }
 
 
