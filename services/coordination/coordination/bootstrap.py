@@ -336,6 +336,7 @@ def bootstrap(
         ],
         # Schedules another replica stored (kernel.calendar_follow).
         workers=[follower.worker(settings.calendar_sync_seconds)],
+        shutdown=[agencies.stop_following],
         owns_bus=deps.owns_bus,
     )
     return CoordinationService(

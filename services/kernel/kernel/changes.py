@@ -17,9 +17,12 @@ from typing import Any, Generic, TypeVar
 from kernel.store import Collection, StoreError, StoreUnavailableError
 from kernel.tasks import cancel_and_wait
 
-__all__ = ["ChangeSignal", "ReadCache"]
+__all__ = ["WRITES", "ChangeSignal", "ReadCache"]
 
 log = logging.getLogger(__name__)
+
+#: The change events of every write to a collection (what a ``ReadCache`` follows).
+WRITES: dict[str, Any] = {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}
 
 T = TypeVar("T")
 

@@ -13,13 +13,11 @@ from typing import Any
 import pytest
 
 from kernel.adapters.mongo_store import open_mongo_store
-from kernel.changes import ChangeSignal, ReadCache
+from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.store import Collection, DocumentStore
 from tests.infra import Server
 
 pytestmark = pytest.mark.timeout(60)
-
-WRITES = {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}
 
 
 class Loads:

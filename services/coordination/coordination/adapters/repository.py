@@ -31,9 +31,10 @@ from coordination.domain.dispute import (
     TransferReason,
 )
 from coordination.domain.model import Agency, AgencyKind, Liaison
+from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
-from kernel.store import Document, ObsoleteIndex
+from kernel.store import Document, DocumentStore, ObsoleteIndex
 
 T = TypeVar("T")
 
@@ -89,6 +90,18 @@ class AgencyRepository(_MappedRepository[Agency]):
     name = "agencies"
     indexes = (("by_kind", (("kind", 1), ("_id", 1))),)
 
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__(store)
+        # The graph resolves the agencies of nearly everything it returns (a referral's
+        # sender and receiver, an inbox's owner): from memory while current
+        # (kernel.changes.ReadCache; issue 21, P1: the read was a fifth of coordination's
+        # CPU per three-subgraph query). Agencies change rarely; the handlers read the store.
+        self._reads: ReadCache[Agency] = ReadCache(ChangeSignal(self._coll, WRITES), size=1024)
+
+    async def stop_following(self) -> None:
+        """Close the read cache's change stream (the process stops)."""
+        await self._reads.signal.close()
+
     @staticmethod
     def _doc(aggregate: Any) -> dict[str, Any]:
         return agency_to_document(aggregate)
@@ -96,11 +109,23 @@ class AgencyRepository(_MappedRepository[Agency]):
     def _model(self, doc: Document) -> Agency:
         return agency_from_document(doc)
 
+    async def read_many(self, ids: Sequence[str]) -> dict[str, Agency]:
+        """The agencies of ``ids`` that exist, for the graph's reads (``ReadCache``)."""
+        return await self._reads.many(ids, self.get_many)
+
     async def add(self, agency: Agency, events: Sequence[Envelope]) -> None:
-        await self._add(agency, events)
+        self._reads.forget()
+        try:
+            await self._add(agency, events)
+        finally:
+            self._reads.forget()
 
     async def replace(self, agency: Agency, events: Sequence[Envelope]) -> int:
-        return await self._save(agency, events)
+        self._reads.forget()
+        try:
+            return await self._save(agency, events)
+        finally:
+            self._reads.forget()
 
     async def of_kind(self, kind: str) -> list[Agency]:
         return await self.list(kind=kind, after=None, limit=500)

@@ -37,7 +37,7 @@ class CoordinationQueries:
 
     async def agencies_by_id(self, ids: list[str]) -> list[Agency | None]:
         """The agencies of ``ids`` in that order (None where unknown), for a batch loader."""
-        found = await self._agencies.get_many(ids)
+        found = await self._agencies.read_many(ids)
         return [found.get(i) for i in ids]
 
     async def agencies(self, *, kind: str | None, after: str | None, limit: int) -> list[Agency]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from kernel.changes import ChangeSignal, ReadCache
+from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.consumer import upsert_versioned
 from kernel.contracts.catalogue import CatalogueEntryV1
 from kernel.envelope import Envelope
@@ -22,7 +22,6 @@ from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
 
 #: The change events that make a cached read stale: every write.
-_WRITES = {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}
 
 SORT_FIELDS = {"created_at", "found_at", "open_due"}
 
@@ -90,7 +89,7 @@ class ReferralRepository:
         # The graph's by-id reads (issue 21, P6), current while the change stream is live
         # (kernel.changes.ReadCache); the handlers read the store itself. 256 referrals of
         # ~9.5 KB stored each: a few MB at most, for the ones being looked at right now.
-        self._reads: ReadCache[Referral] = ReadCache(ChangeSignal(self._coll, _WRITES), size=256)
+        self._reads: ReadCache[Referral] = ReadCache(ChangeSignal(self._coll, WRITES), size=256)
 
     async def stop_following(self) -> None:
         """Close the by-id read cache's change stream (the process stops)."""
