@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from coordination.adapters.repository import AgencyRepository
 from coordination.domain.model import Agency, AgencyKind
 from kernel.adapters.mongo_store import open_mongo_store
+from tests.fixtures.waiting import until
 from tests.infra import Server
 
 pytestmark = pytest.mark.timeout(60)
@@ -21,13 +21,6 @@ pytestmark = pytest.mark.timeout(60)
 MARKET = Agency(
     id="fy-market", name="抚远市市场监督管理局", kind=AgencyKind.DEPARTMENT, district="fuyuan"
 )
-
-
-async def until(seconds: float, check: Any) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within {seconds} s"
-        await asyncio.sleep(0.02)
 
 
 async def test_R_AG_01_the_graphs_agency_reads_follow_every_replicas_changes(

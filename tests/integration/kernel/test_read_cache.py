@@ -8,13 +8,13 @@ Two stores on one database stand for two replicas (each its own client, as two p
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.store import Collection, DocumentStore
+from tests.fixtures.waiting import until
 from tests.infra import Server
 
 pytestmark = pytest.mark.timeout(60)
@@ -31,13 +31,6 @@ class Loads:
         self.count += 1
         docs = await self.coll.find({"_id": {"$in": ids}})
         return {str(d["_id"]): str(d["status"]) for d in docs}
-
-
-async def until(seconds: float, check: Any) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within {seconds} s"
-        await asyncio.sleep(0.02)
 
 
 async def test_R_REF_06_another_replicas_write_shows_through_the_stream_well_inside_the_ttl(

@@ -9,7 +9,6 @@ holds, shown with a movable monotonic clock. Each repository's own writes show a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from kernel.adapters.mongo_store import open_mongo_store
 from kernel.store import DocumentStore
 from notify.adapters.webhooks import WebhookRepository
+from tests.fixtures.waiting import until as within
 from tests.infra import Server
 
 pytestmark = pytest.mark.timeout(60)
@@ -52,13 +52,6 @@ class Reads:
 
 async def active_ids(repo: WebhookRepository) -> list[str]:
     return [str(d["_id"]) for d in await repo.active_subscriptions()]
-
-
-async def within(seconds: float, check: Callable[[], Any]) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"not within {seconds} s"
-        await asyncio.sleep(0.02)
 
 
 async def test_R_NTF_04_mongo_another_replicas_added_and_removed_subscription_show_within_the_bound(
