@@ -88,7 +88,7 @@ def sent_filter(filter: Filter) -> Filter:
     the tests and benchmarks run on, answers the first with a scan of the whole collection
     and the second with the index of the other conditions: a claim of one outbox by ``_id``
     beside its "no live lease" ``$or`` took 66 ms at 60,000 aggregates, and 0.3 ms so
-    (issue 21, session 13; tests/integration/suite/test_query_plans.py)."""
+    (issue 21, session 13; tests/unit/test_mongo_filter_shape.py, bench/repro_index_walk.py)."""
     validate_filter(filter)
     if "$or" not in filter or len(filter) == 1:
         return filter
