@@ -368,6 +368,58 @@ async def test_filter(coll: Collection, filter: Filter, expected: list[str]) -> 
     assert await coll.count(filter) == len(expected)
 
 
+async def test_count_by_counts_matches_per_value_in_one_request(coll: Collection) -> None:
+    await coll.insert_many(
+        [
+            {"_id": "a1", "agency": "fy-hancong", "due": T0, "meta": {"unit": "z1"}},
+            {"_id": "a2", "agency": "fy-hancong", "due": T0 + timedelta(days=1)},
+            {"_id": "a3", "agency": "x:1", "due": T0, "meta": {"unit": "z1"}},
+            {"_id": "a4", "agency": "\x01looks-tagged", "due": T0},
+            {"_id": "a5", "agency": None, "due": T0},
+            {"_id": "a6", "due": T0},
+            {"_id": "a7", "agency": "fy-hancong", "due": None},
+        ]
+    )
+    due = {"due": {"$ne": None, "$lt": T0 + timedelta(days=1)}}
+    # Just inside the bound (a1, at T0) counted; at it (a2) and without a clock (a7) not.
+    assert await coll.count_by(due, "agency") == {
+        "fy-hancong": 1,
+        "x:1": 1,
+        "\x01looks-tagged": 1,
+        None: 2,  # null and missing alike
+    }
+    assert await coll.count_by({}, "meta.unit") == {"z1": 2, None: 5}
+    assert await coll.count_by({"_id": {"$in": ["a1", "a2"]}}, "_id") == {"a1": 1, "a2": 1}
+    assert await coll.count_by({"agency": "nobody"}, "agency") == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (3, "int"),
+        (2.5, "float"),
+        (True, "bool"),
+        (T0, "datetime"),
+        (["a"], "list"),
+        ({"a": 1}, "dict"),
+    ],
+)
+async def test_count_by_refuses_a_field_that_is_not_a_string(
+    coll: Collection, value: Any, kind: str
+) -> None:
+    await coll.insert_many([{"_id": "s", "agency": "ok"}, {"_id": "x", "agency": value}])
+    with pytest.raises(ValueError, match=f"'agency' holds a non-string value \\({kind}:"):
+        await coll.count_by({}, "agency")
+    # Only matching documents are grouped: without the odd one, the count is given.
+    assert await coll.count_by({"_id": "s"}, "agency") == {"ok": 1}
+
+
+@pytest.mark.parametrize("path", ["", "$agency", "a..b"])
+async def test_count_by_refuses_an_invalid_field_path(coll: Collection, path: str) -> None:
+    with pytest.raises(ValueError, match="field path"):
+        await coll.count_by({}, path)
+
+
 def test_python_evaluation_agrees_with_the_filter_table() -> None:
     # The pure-Python matcher evaluates the embedded adapter's $pull conditions: it must read
     # the language exactly as the SQL translation (and MongoDB) does.

@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from graphql import FieldNode, OperationType, get_operation_ast
@@ -25,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from kernel.aggregates import PENDING
+from kernel.clock import Clock, system_clock
 from kernel.store import Collection, Filter, StoreError
 from kernel.workers import PollingWorker
 
@@ -200,25 +200,27 @@ class QueueDepths(Protocol):
 @dataclass
 class OverdueCount:
     """Overdue items of one kind per responsible agency: documents of ``collection`` whose
-    ``due_field`` is set and in the past, counted by ``agency_field``.
+    ``due_field`` is set and before ``clock()`` (the domain's now, kernel.clock), counted
+    by ``agency_field``.
 
     ``due_field`` must be cleared (None) when the item no longer runs a clock — referral's
-    ``open_due`` is. One query per refresh, projecting the agency field only.
+    ``open_due`` is. The store counts (``Collection.count_by``): one request per refresh,
+    and only the counts come back, however many items are overdue.
     """
 
     kind: str
     collection: Collection
     agency_field: str
     due_field: str
+    clock: Clock = system_clock
     extra_filter: Filter = field(default_factory=dict)
 
-    async def counts(self, now: datetime) -> dict[str, int]:
-        query: Filter = {self.due_field: {"$ne": None, "$lt": now}, **self.extra_filter}
-        docs = await self.collection.find(query, projection=[self.agency_field])
+    async def counts(self) -> dict[str, int]:
+        query: Filter = {self.due_field: {"$ne": None, "$lt": self.clock()}, **self.extra_filter}
         counts: dict[str, int] = {}
-        for doc in docs:
-            agency = str(doc.get(self.agency_field) or "unknown")
-            counts[agency] = counts.get(agency, 0) + 1
+        for agency, n in (await self.collection.count_by(query, self.agency_field)).items():
+            key = agency or "unknown"
+            counts[key] = counts.get(key, 0) + n
         return counts
 
 
@@ -297,10 +299,9 @@ class MetricsSampler:
                 DEAD_LETTER_DEPTH.labels(self.service, queue).set(depth)
 
     async def _sample_overdue(self) -> None:
-        now = datetime.now(UTC)
         for item in self._overdue:
             try:
-                counts = await item.counts(now)
+                counts = await item.counts()
             except StoreError as exc:
                 log.info("overdue counts of %s unavailable: %s", item.kind, exc)
                 continue

@@ -193,6 +193,16 @@ class Collection(Protocol):
     async def count(self, filter: Filter) -> int:
         """How many documents match ``filter``."""
 
+    async def count_by(self, filter: Filter, field: str) -> dict[str | None, int]:
+        """How many documents match ``filter``, per value of ``field``, counted by the store
+        (one request, no documents sent back).
+
+        ``field`` is a path to a string (not through an array); documents where it is
+        missing or None count under None. A matching document whose ``field`` holds
+        anything but a string or None is a ``ValueError`` (naming the field and the value's
+        type), since stores group other values differently. A value no document matches is
+        absent from the result (never 0)."""
+
     async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
         """Apply ``update`` to the first match; return how many matched (0 or 1).
 

@@ -180,6 +180,19 @@ def validate_projection(projection: Sequence[str] | None) -> None:
         split_path(path)
 
 
+def count_by_key(field: str, value: Any) -> str | None:
+    """The key under which ``count_by`` counts a document whose ``field`` holds ``value``
+    (None when missing); ``ValueError`` for anything but a string or None."""
+    if value is None or value is MISSING:
+        return None
+    if isinstance(value, str):
+        return value
+    raise ValueError(
+        f"count_by groups by a string field: {field!r} holds a non-string value "
+        f"({type(value).__name__}: {value!r}) in a matching document"
+    )
+
+
 def default_index_name(keys: IndexKeys) -> str:
     """MongoDB's default index name for ``keys``, e.g. ``status_1_due_at_-1``."""
     return "_".join(f"{path}_{direction}" for path, direction in keys)

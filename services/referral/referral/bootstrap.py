@@ -165,7 +165,13 @@ def bootstrap(deps: Deps) -> ReferralService:
         owns_bus=deps.owns_bus,
         # Overdue referrals per receiving agency, as the liandong_overdue gauge (kernel.metrics).
         overdue=[
-            OverdueCount("referral", referrals.aggregates.collection, "receiver_id", "open_due")
+            OverdueCount(
+                "referral",
+                referrals.aggregates.collection,
+                "receiver_id",
+                "open_due",
+                clock=deps.clock,
+            )
         ],
     )
     return ReferralService(

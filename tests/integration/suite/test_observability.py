@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,7 @@ async def test_metrics_expose_traffic_backlog_and_overdue(tmp_path: Path, unique
         # Overdue referrals per receiver come from the store: two past due at fy-market, one
         # at fy-ecology, one not yet due and one without a running clock (not counted).
         referrals = suite.services["referral"].runtime.store.collection("referrals")
-        now = datetime.now(UTC)
+        now = suite.services["referral"].runtime.overdue[0].clock()  # the domain's clock
         for doc_id, receiver, due in (
             ("obs-1", "fy-market", now - timedelta(days=2)),
             ("obs-2", "fy-market", now - timedelta(hours=1)),

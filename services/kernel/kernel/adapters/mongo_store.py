@@ -66,7 +66,9 @@ from kernel.store import (
     content_chunks,
 )
 from kernel.store_language import (
+    count_by_key,
     index_request,
+    split_path,
     upsert_document,
     validate_filter,
     validate_projection,
@@ -156,6 +158,23 @@ class MongoCollection:
         sent = sent_filter(filter)
         with self._translated():
             return await self._c.count_documents(sent)
+
+    async def count_by(self, filter: Filter, field: str) -> dict[str | None, int]:
+        """How many documents match ``filter`` per string value of ``field``: one
+        ``aggregate`` (``$match``, ``$group``), so only the counts leave the server."""
+        sent = sent_filter(filter)
+        split_path(field)
+        pipeline: list[Document] = [
+            {"$match": sent},
+            {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+        ]
+        counts: dict[str | None, int] = {}
+        with self._translated():
+            cursor = await self._c.aggregate(pipeline)
+            async for row in cursor:
+                key = count_by_key(field, row["_id"])
+                counts[key] = counts.get(key, 0) + int(row["n"])
+        return counts
 
     # -- inserts -----------------------------------------------------------------------
 

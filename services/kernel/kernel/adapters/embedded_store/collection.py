@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kernel.adapters.embedded_store.codec import _join_doc, _split_doc
+from kernel.adapters.embedded_store.codec import _decode, _join_doc, _split_doc
 from kernel.adapters.embedded_store.connection import T, _SqliteDatabase, _write_transaction
 from kernel.adapters.embedded_store.sql import (
     _json_path,
@@ -20,6 +21,7 @@ from kernel.adapters.embedded_store.sql import (
 from kernel.store import Document, Filter, IndexKeys, SortSpec, Update
 from kernel.store_language import (
     apply_update,
+    count_by_key,
     index_request,
     project,
     split_path,
@@ -136,6 +138,37 @@ class EmbeddedCollection:
             return int(row[0])
 
         return await self._run(work)
+
+    async def count_by(self, filter: Filter, field: str) -> dict[str | None, int]:
+        """How many documents match ``filter`` per string value of ``field`` (grouped in
+        SQL; a missing field and JSON null both count under None)."""
+        validate_filter(filter)
+        value = _value_expr(field)  # validates the path
+        kind = "'text'" if field == "_id" else f"json_type(d.doc, {_json_path(split_path(field))})"
+
+        def work(conn: sqlite3.Connection) -> list[Any]:
+            sql = _SqlFilter()
+            where = sql.where(filter)
+            return conn.execute(
+                f"SELECT {kind}, {value}, count(*) FROM {self._table} AS d "
+                f"WHERE {where} GROUP BY 1, 2",
+                sql.params,
+            ).fetchall()
+
+        counts: dict[str | None, int] = {}
+        for stored_kind, stored, n in await self._run(work):
+            # Arrays and sub-documents come back as JSON text: decoded, the check below
+            # refuses them as it refuses a number or a date. JSON true and false come back
+            # as 1 and 0.
+            if stored_kind in ("array", "object"):
+                decoded = _decode(json.loads(stored))
+            elif stored_kind in ("true", "false"):
+                decoded = stored_kind == "true"
+            else:
+                decoded = _decode(stored)
+            key = count_by_key(field, decoded)
+            counts[key] = counts.get(key, 0) + int(n)
+        return counts
 
     async def update_one(self, filter: Filter, update: Update, *, upsert: bool = False) -> int:
         """Update the first match atomically; with ``upsert`` insert when none matches."""
