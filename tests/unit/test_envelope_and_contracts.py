@@ -4,7 +4,7 @@ readers (old consumers keep reading new payloads)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -108,3 +108,123 @@ def test_old_consumer_reads_a_newer_payload_with_extra_fields() -> None:
         service="referral",
     )
     assert env.payload(NotifyReferralSent).urgent is False
+
+
+# -- the wire form without the SDK's event object (issue 21, P3) ------------------------------
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _envelopes() -> list[Envelope]:
+    base = new_envelope(
+        _sent(), district="fuyuan", service="referral", subject="r1", correlation_id="c-1"
+    )
+    return [
+        base,
+        base.model_copy(update={"subject": None}),
+        base.model_copy(
+            update={
+                "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                "tracestate": "congo=t61rcWkgMzE",
+            }
+        ),
+        base.model_copy(update={"time": datetime(2026, 2, 13, 9, 0, tzinfo=BEIJING)}),
+        base.model_copy(update={"time": datetime(2026, 2, 13, 1, 0, 0, 1, tzinfo=UTC)}),
+        base.model_copy(
+            update={
+                "data": {
+                    "title": '无证经营 "引号" \\ \u2028',
+                    "nested": {"list": [1, 2.5, None, True, "街道"]},
+                    "at": datetime(2026, 2, 13, 1, 0, tzinfo=UTC),
+                }
+            }
+        ),
+        base.model_copy(update={"data": {}}),
+    ]
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_the_wire_form_is_byte_for_byte_what_the_cloudevents_sdk_writes(index: int) -> None:
+    envelope = _envelopes()[index]
+    assert envelope.to_json_bytes() == envelope.to_json_bytes_by_sdk()
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_our_own_bodies_are_read_without_the_sdk_and_alike(
+    index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envelope = _envelopes()[index]
+    body = envelope.to_json_bytes()
+    by_sdk = Envelope.from_json_bytes_by_sdk(body)
+
+    def no_sdk(cls: type[Envelope], body: bytes) -> Envelope:
+        raise AssertionError("the SDK path was taken for a body of our own shape")
+
+    monkeypatch.setattr(Envelope, "from_json_bytes_by_sdk", classmethod(no_sdk))
+    fast = Envelope.from_json_bytes(body)
+    assert fast == by_sdk
+    # Not only equal: the same instant in the same offset, the same payload.
+    assert fast.time.utcoffset() == by_sdk.time.utcoffset()
+    assert fast.model_dump() == by_sdk.model_dump()
+
+
+def _body(**changes: object) -> dict[str, object]:
+    body: dict[str, object] = json.loads(_envelopes()[0].to_json_bytes())
+    for key, value in changes.items():
+        if value is _DROP:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+_DROP = object()
+
+# Bodies of another shape: each is read by the SDK, and the result (an envelope or an
+# EnvelopeError) is the same as the SDK path's own.
+OTHER_BODIES = {
+    "another producer's extension": _body(priority="high"),
+    "no correlationid": _body(correlationid=_DROP),
+    "empty correlationid": _body(correlationid=""),
+    "no service": _body(service=_DROP),
+    "no datacontenttype": _body(datacontenttype=_DROP),
+    "text datacontenttype": _body(datacontenttype="text/plain"),
+    "data_base64": _body(data=_DROP, data_base64="eyJhIjogMX0="),
+    "no data": _body(data=_DROP),
+    "data is a list": _body(data=[1, 2]),
+    "null subject": _body(subject=None),
+    "empty subject": _body(subject=""),
+    "null traceparent": _body(traceparent=None),
+    "empty id": _body(id=""),
+    "numeric id": _body(id=7),
+    "no district": _body(district=_DROP),
+    "specversion 0.3": _body(specversion="0.3"),
+    "naive time": _body(time="2026-02-13T01:00:00"),
+    "numeric time": _body(time=1770944400),
+    "time with a space": _body(time="2026-02-13 01:00:00Z"),
+    "dataschema": _body(dataschema="https://example.org/schema"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_BODIES))
+def test_bodies_of_another_shape_read_as_the_sdk_reads_them(name: str) -> None:
+    raw = json.dumps(OTHER_BODIES[name]).encode()
+    try:
+        expected: Envelope | str = Envelope.from_json_bytes_by_sdk(raw)
+    except EnvelopeError as exc:
+        expected = f"EnvelopeError: {exc}"
+    try:
+        got: Envelope | str = Envelope.from_json_bytes(raw)
+    except EnvelopeError as exc:
+        got = f"EnvelopeError: {exc}"
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b"\xff\xfe", b"[]", b"null", b'"text"', b""], ids=repr
+)
+def test_malformed_bodies_are_envelope_errors_on_both_paths(raw: bytes) -> None:
+    with pytest.raises(EnvelopeError):
+        Envelope.from_json_bytes_by_sdk(raw)
+    with pytest.raises(EnvelopeError):
+        Envelope.from_json_bytes(raw)
