@@ -215,6 +215,16 @@ async def run(mode: Mode) -> list[Figure]:
     await service.runtime.start()  # the service creates its indexes here
     figures: list[Figure] = []
     measured: dict[int, tuple[float, float]] = {}
+    printed = 0
+
+    def progress() -> None:
+        # The figures added since the last call, printed at once: a run stopped later (the
+        # server out of memory at 1M, a budget) still shows every size it measured.
+        nonlocal printed
+        for f in figures[printed:]:
+            print(f"[bench] P4 {f.name}: {f.value:,.4g} {f.unit} {f.note}".rstrip(), flush=True)
+        printed = len(figures)
+
     try:
         collection = service.referrals.aggregates.collection
         repository = service.referrals
@@ -281,6 +291,7 @@ async def run(mode: Mode) -> list[Figure]:
                     ),
                 )
             )
+            progress()
             received: list[float] = []
             overdue: list[float] = []
             store_received: list[float] = []
@@ -401,6 +412,7 @@ async def run(mode: Mode) -> list[Figure]:
                         "(the same find requests, PyMongo alone)",
                     )
                 )
+            progress()
         explain = await _explain(mode, database)
         mode.notes.append(f"P4: the server's explain of the two list queries: {explain}")
         if len(measured) >= 2:
