@@ -181,7 +181,7 @@ def store_span(operation: str, collection: str) -> AbstractContextManager[Span]:
     """A client span around one store operation (whatever the store adapter).
 
     With tracing off in this process nothing is started: OpenTelemetry's no-op span still
-    cost ~6 µs per commit (making it current and restoring the context), ~1 % of the outbox
+    cost ~6 µs per commit (making it current and restoring the context), ~2 % of the outbox
     path's CPU (issue 21, P3)."""
     if not _mongo_spans:
         return _NO_SPAN
