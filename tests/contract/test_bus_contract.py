@@ -509,6 +509,44 @@ async def test_rabbitmq_returned_message_is_a_publish_error(rabbit: Harness) -> 
     await eventually(lambda: recorder.ids == [routed.id], "the routed event")
 
 
+@pytest.mark.infra
+async def test_rabbitmq_message_carries_the_envelope_in_its_amqp_properties(
+    rabbit: Harness,
+) -> None:
+    """What another bureau's plain AMQP consumer sees: the structured CloudEvent as the body,
+    and the envelope's attributes in the message's properties (persistent, its id, type,
+    source, correlation id and the event's own time)."""
+    bus = await rabbit.bus()
+    connection = await aio_pika.connect(rabbit.url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(rabbit.name, routing_key="fuyuan.#")
+        envelope = make_envelope(
+            "fuyuan",
+            subject="案件/r-1",
+            time=datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC),
+            correlationid="corr-7",
+        )
+        await bus.publish([envelope])
+        message = await queue.get(timeout=10, fail=True)
+        assert message is not None
+        await message.ack()
+    assert message.body == envelope.to_json_bytes()
+    assert message.routing_key == envelope.routing_key == "fuyuan.referral.referral.sent.v1"
+    assert message.content_type == "application/cloudevents+json"
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.message_id == envelope.id
+    assert message.correlation_id == "corr-7"
+    assert message.type == "referral.sent.v1"
+    assert message.app_id == "/liandong/fuyuan/referral"
+    # AMQP timestamps have whole seconds.
+    assert message.timestamp == datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC)
+    assert message.headers == {}
+    assert (message.content_encoding, message.expiration, message.priority) == (None, None, 0)
+    assert (message.reply_to, message.user_id) == (None, None)
+
+
 async def _rabbitmqctl_async(*args: str) -> str:
     return await asyncio.to_thread(rabbitmqctl, *args)
 
