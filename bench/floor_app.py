@@ -1,14 +1,14 @@
 """P6's floor: a bare strawberry + FastAPI app answering ``{ hello }`` with the schema
 extensions the services use (``kernel.graphql.errors.schema_extensions``: the parser and
-validation caches, the error coding) and the uvicorn settings of ``liandong serve``
-(``liandong.serving``). Nothing else: no token, no store, no metrics, no logs of ours.
+validation caches, the error coding), the uvicorn settings and the event loop of
+``liandong serve`` (``liandong.serving``). Nothing else: no token, no store, no metrics, no
+logs of ours.
 
     python -m bench.floor_app PORT
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import strawberry
@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
 from kernel.graphql.errors import schema_extensions
-from liandong.serving import server_config
+from liandong.serving import run, server_config
 
 
 @strawberry.type
@@ -41,7 +41,7 @@ def create_app() -> FastAPI:
 
 def main() -> None:
     port = int(sys.argv[1])
-    asyncio.run(uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port)).serve())
+    run(uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port)).serve())
 
 
 if __name__ == "__main__":

@@ -255,11 +255,10 @@ def serve(
     ] = False,
 ) -> None:
     """Run one service for production, with the store and bus from settings."""
-    import asyncio
-
     import uvicorn
 
     from kernel.settings import SERVICES, Settings
+    from liandong.serving import run as run_on_service_loop
     from liandong.serving import server_config
 
     if service not in SERVICES:
@@ -274,7 +273,7 @@ def serve(
         )
         await uvicorn.Server(config).serve()
 
-    asyncio.run(main())
+    run_on_service_loop(main())
 
 
 @app.command()
@@ -297,6 +296,7 @@ def up(
     settings = _settings(store="embedded", bus="memory", data_dir=data_dir)
     gport = gateway_port or settings.gateway_port
     from liandong.gateway import GatewayProcess, compose_supergraph, ensure_gateway_installed
+    from liandong.serving import run as run_on_service_loop
     from liandong.suite import build_suite, sdl_path
 
     ensure_gateway_installed()
@@ -351,7 +351,7 @@ def up(
         server.should_exit = True
         await serving
 
-    asyncio.run(main())
+    run_on_service_loop(main())
 
 
 def main() -> None:  # pragma: no cover - console entry
