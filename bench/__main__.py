@@ -9,7 +9,6 @@ is printed and shown in the table); a target that is not met is a figure, not a 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak, p6_floor
 from bench.common import Figure, Mode, server_urls
 from bench.report import machine, print_table, write_docs, write_json
+from liandong.serving import run as run_on_service_loop
 
 BENCHES: dict[str, Callable[[Mode], Awaitable[list[Figure]]]] = {
     "P1": p1_gateway.run,
@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         p5_seconds=args.p5_seconds,
         p5_elsewhere=args.p5_elsewhere,
     )
-    figures, ok = asyncio.run(run_all(args.chosen, mode))
+    # On the service processes' event loop: P3's outbox side and P5's referral runtime run
+    # in this process as they do in a service.
+    figures, ok = run_on_service_loop(run_all(args.chosen, mode))
     if ok:
         shutil.rmtree(run_dir, ignore_errors=True)
     else:

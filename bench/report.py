@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import ROOT, Figure
+from liandong.serving import loop_factory
 
 DOCS = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench:results:start (written by `uv run python -m bench`; do not edit) -->"
@@ -81,7 +82,19 @@ def machine() -> dict[str, str]:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit or "unknown",
         "load": " ".join(load[:3]) if load else "unknown",
+        "loop": event_loop_name(),
     }
+
+
+def event_loop_name() -> str:
+    """The event loop the bench process and the service processes run on
+    (``liandong.serving``, ``LIANDONG_EVENT_LOOP``)."""
+    factory = loop_factory()
+    if factory.__module__.split(".")[0] == "uvloop":
+        from importlib.metadata import version
+
+        return f"uvloop {version('uvloop')}"
+    return "asyncio"
 
 
 def _value(f: Figure) -> str:
@@ -116,7 +129,8 @@ def print_table(
     console.print(table)
     console.print(
         f"machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM; Python "
-        f"{info['python']}, Node {info['node']}; {info['date']}; commit {info['commit']}; "
+        f"{info['python']} ({info['loop']}), Node {info['node']}; {info['date']}; "
+        f"commit {info['commit']}; "
         f"load average at the end {info['load']}"
     )
     for note in notes:
@@ -134,7 +148,8 @@ def markdown(
         f"Run of {info['date']}, mode **{mode}**, commit `{info['commit']}`.",
         "",
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM; Python "
-        f"{info['python']}; Node {info['node']}; load average at the end of the run "
+        f"{info['python']} on {info['loop']}; Node {info['node']}; load average at the end "
+        "of the run "
         f"{info['load']}.",
     ]
     if runs and len(set(runs.values())) > 1:
