@@ -1,0 +1,199 @@
+"""Where the MongoDB wire-protocol server spends its CPU on a list page (issue 21, P4): the
+server's own stacks, sampled by Linux ``perf`` while one query shape runs in a loop.
+
+P4's lists grow with the collection on SecantusDB although ``explain`` reports an index scan
+(docs/benchmarks.md). This loads ``--size`` documents shaped as in
+``bench.repro_index_walk`` (the two list indexes of the referral service, ``--pad`` bytes of
+padding so that a document is about a referral's size), then for each query shape:
+
+* counts the documents its filter matches (what a server that applies the limit after
+  fetching and sorting has to read: all of them),
+* runs pages of 21 for ``--seconds`` while ``perf record --call-graph dwarf`` samples the
+  server process, and prints the page's p50, its time per matched document, and the
+  server functions with the largest inclusive share of the samples.
+
+Raw PyMongo only, nothing of Liandong's code. It needs ``perf`` (Debian: ``linux-perf``)
+and the right to trace the server (root, or ``kernel.perf_event_paranoid`` ≤ 1), a server
+binary with symbols (``secantusd-rs`` as ``cargo install`` builds it) and a private server,
+since it loads up to hundreds of megabytes and drops its database at the end::
+
+    LIANDONG_MONGO_PORT=27019 scripts/infra/mongo.sh up
+    uv run python -m bench.server_profile --url mongodb://127.0.0.1:27019/ --size 100000
+
+A development tool: never on the production path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pymongo import ASCENDING, MongoClient
+
+from bench.common import server_process
+from bench.repro_index_walk import PAGE, documents, percentile, shapes
+
+#: The shapes profiled by default: the service's two P4 lists and a narrow window of the
+#: overdue index, which shows that the cost follows the matches, not the collection.
+DEFAULT_SHAPES = (
+    "overdue: $ne null + $lt (the service's)",
+    "receiver: point bounds, sort created_at",
+    "narrow window: 2 days of keys (~0.5 %)",
+)
+#: Frames every sample passes through (the server's accept loop, the dispatch, the unknown
+#: caller of a thread's first frame): no information, left out of the list.
+_GENERIC = re.compile(
+    r"^(0x[0-9a-f]+|secantus_server::|secantus_commands::(dispatch|run_handler|session::run)"
+    r"|tokio::|std::|core::ops::function|<tokio|start_thread|clone3?|__clone)"
+)
+_REPORT_LINE = re.compile(r"^\s+([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.*\S)\s*$")
+
+
+def perf_report(data: Path) -> list[tuple[float, float, str]]:
+    """(inclusive %, own %, symbol) of user-space frames, largest inclusive share first."""
+    out = subprocess.run(
+        ["perf", "report", "-i", str(data), "--stdio", "--children", "--sort", "sym"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        m = _REPORT_LINE.match(line)
+        if m and m.group(3) == ".":
+            rows.append((float(m.group(1)), float(m.group(2)), m.group(4)))
+    return sorted(rows, reverse=True)
+
+
+def run_pages(coll: Any, shape: dict[str, Any], seconds: float) -> list[float]:
+    laps = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        cursor = coll.find(shape["filter"], limit=shape.get("limit", PAGE))
+        if "sort" in shape:
+            cursor = cursor.sort(shape["sort"])
+        started = time.perf_counter()
+        got = list(cursor)
+        laps.append((time.perf_counter() - started) * 1000)
+        assert len(got) <= PAGE
+    return laps
+
+
+def profile_shape(
+    coll: Any, pid: int, label: str, shape: dict[str, Any], seconds: float, top: int
+) -> None:
+    matched = coll.count_documents(shape["filter"])
+    run_pages(coll, shape, min(2.0, seconds))  # warm the cache, as the lists are
+    with tempfile.TemporaryDirectory(prefix="liandong-perf-") as tmp:
+        data = Path(tmp) / "perf.data"
+        recorder = subprocess.Popen(
+            [
+                "perf",
+                "record",
+                "-F",
+                "299",
+                "--call-graph",
+                "dwarf,16384",
+                "-p",
+                str(pid),
+                "-o",
+                str(data),
+                "--",
+                "sleep",
+                str(seconds),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        laps = run_pages(coll, shape, seconds)
+        _, err = recorder.communicate(timeout=seconds + 120)
+        if recorder.returncode != 0:
+            raise SystemExit(f"perf record failed ({recorder.returncode}): {err.strip()}")
+        rows = perf_report(data)
+    p50 = percentile(laps, 50)
+    per_match = p50 * 1000 / matched if matched else float("nan")
+    print(
+        f"\n== {label}\n   {matched:,} documents match; {len(laps)} pages of {PAGE}; "
+        f"p50 {p50:.1f} ms, p95 {percentile(laps, 95):.1f} ms; "
+        f"{per_match:.1f} µs per matched document"
+    )
+    print(f"   {'incl %':>7} {'own %':>6}  server function (perf, {len(rows)} frames)")
+    shown = 0
+    for inclusive, own, symbol in rows:
+        if _GENERIC.match(symbol):
+            continue
+        print(f"   {inclusive:7.1f} {own:6.1f}  {symbol[:110]}")
+        shown += 1
+        if shown == top:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--url", default=os.environ.get("LIANDONG_TEST_MONGO_URL", "mongodb://127.0.0.1:27017")
+    )
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--pad", type=int, default=8000, help="bytes of padding per document")
+    parser.add_argument("--seconds", type=float, default=8.0, help="sampled per shape")
+    parser.add_argument("--top", type=int, default=16, help="functions listed per shape")
+    parser.add_argument(
+        "--shape",
+        action="append",
+        help="a shape of bench.repro_index_walk by the start of its label (repeatable)",
+    )
+    args = parser.parse_args()
+    if shutil.which("perf") is None:
+        raise SystemExit("perf is not installed (Debian: apt-get install linux-perf)")
+    parts = urlsplit(args.url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"{args.url}: only a server on this machine can be sampled")
+    proc = server_process(parts.port or 27017)
+    if proc is None:
+        raise SystemExit(f"no process visible listening on port {parts.port or 27017}")
+    all_shapes = shapes()
+    chosen: list[tuple[str, dict[str, Any]]] = []
+    for prefix in args.shape or DEFAULT_SHAPES:
+        found = [(k, v) for k, v in all_shapes.items() if k.startswith(prefix)]
+        if not found:
+            raise SystemExit(f"--shape {prefix!r}: none of {sorted(all_shapes)}")
+        chosen.append(found[0])
+    client: MongoClient[dict[str, Any]] = MongoClient(args.url)
+    name = f"server_profile_{uuid.uuid4().hex[:8]}"
+    coll = client[name]["docs"]
+    try:
+        coll.create_index([("open_due", ASCENDING), ("_id", ASCENDING)], name="by_open_due")
+        coll.create_index(
+            [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)],
+            name="by_receiver",
+        )
+        started = time.perf_counter()
+        pad = "x" * args.pad
+        for start in range(0, args.size, 2000):
+            coll.insert_many(documents(start, min(2000, args.size - start), pad), ordered=False)
+        print(
+            f"server {args.url} (pid {proc.pid}, {proc.name()}), version "
+            f"{client.server_info().get('version', '?')}; {args.size:,} documents of "
+            f"~{args.pad / 1000:.0f} KB loaded in {time.perf_counter() - started:.0f} s"
+        )
+        for label, shape in chosen:
+            profile_shape(coll, proc.pid, label, shape, args.seconds, args.top)
+    finally:
+        client.drop_database(name)
+        client.close()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
