@@ -20,6 +20,7 @@ from pathlib import Path
 from bench import p1_gateway, p2_graphql_cost, p3_event_path, p4_scale, p5_soak, p6_floor
 from bench.common import Figure, Mode, server_urls
 from bench.report import machine, print_table, write_docs, write_json
+from kernel.settings import Settings
 from liandong.serving import run as run_on_service_loop
 
 BENCHES: dict[str, Callable[[Mode], Awaitable[list[Figure]]]] = {
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # On the service processes' event loop: P3's outbox side and P5's referral runtime run
     # in this process as they do in a service.
-    figures, ok = run_on_service_loop(run_all(args.chosen, mode))
+    figures, ok = run_on_service_loop(run_all(args.chosen, mode), loop=Settings().event_loop)
     if ok:
         shutil.rmtree(run_dir, ignore_errors=True)
     else:

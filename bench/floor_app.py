@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from strawberry.fastapi import GraphQLRouter
 
 from kernel.graphql.errors import schema_extensions
+from kernel.settings import Settings
 from liandong.serving import run, server_config
 
 
@@ -41,7 +42,8 @@ def create_app() -> FastAPI:
 
 def main() -> None:
     port = int(sys.argv[1])
-    run(uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port)).serve())
+    server = uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port))
+    run(server.serve(), loop=Settings().event_loop)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.common import ROOT, Figure
+from kernel.settings import Settings
 from liandong.serving import loop_factory
 
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -89,7 +90,7 @@ def machine() -> dict[str, str]:
 def event_loop_name() -> str:
     """The event loop the bench process and the service processes run on
     (``liandong.serving``, ``LIANDONG_EVENT_LOOP``)."""
-    factory = loop_factory()
+    factory = loop_factory(Settings().event_loop)
     if factory.__module__.split(".")[0] == "uvloop":
         from importlib.metadata import version
 

@@ -273,7 +273,7 @@ def serve(
         )
         await uvicorn.Server(config).serve()
 
-    run_on_service_loop(main())
+    run_on_service_loop(main(), loop=settings.event_loop)
 
 
 @app.command()
@@ -351,7 +351,7 @@ def up(
         server.should_exit = True
         await serving
 
-    run_on_service_loop(main())
+    run_on_service_loop(main(), loop=settings.event_loop)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -5,9 +5,8 @@ same."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import uvicorn
 
@@ -25,23 +24,21 @@ def server_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
     )
 
 
-#: Names the event loop of the service processes (:func:`loop_factory`).
-EVENT_LOOP_VARIABLE = "LIANDONG_EVENT_LOOP"
+EventLoop = Literal["uvloop", "asyncio"]
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """The event loop of a service process: uvloop (libuv), as uvicorn itself picks it where
-    it is installed (``loop="auto"``), or asyncio's own loop with
-    ``LIANDONG_EVENT_LOOP=asyncio`` (an operator's way back, and the benchmarks' comparison).
+def loop_factory(name: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop of a service process (``LIANDONG_EVENT_LOOP``, ``Settings.event_loop``):
+    uvloop (libuv), as uvicorn itself picks it where it is installed (``loop="auto"``), or
+    asyncio's own loop (an operator's way back, and the benchmarks' comparison).
 
     A service process runs ``uvicorn.Server.serve()`` inside its own ``main()`` (the store
     and the bus are opened first), so uvicorn's choice never applied: until issue 21's
     session 15 every service ran on asyncio's selector loop."""
-    chosen = os.environ.get(EVENT_LOOP_VARIABLE, "uvloop").strip().lower() or "uvloop"
-    if chosen == "asyncio":
+    if name == "asyncio":
         return asyncio.new_event_loop
-    if chosen != "uvloop":
-        raise ValueError(f"{EVENT_LOOP_VARIABLE} is {chosen!r}: expected 'uvloop' or 'asyncio'")
+    if name != "uvloop":
+        raise ValueError(f"event loop {name!r}: expected 'uvloop' or 'asyncio'")
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop has no wheel for this platform
@@ -49,11 +46,11 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     return uvloop.new_event_loop
 
 
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` to completion on a new loop of :func:`loop_factory` (what
+def run(main: Coroutine[Any, Any, T], *, loop: EventLoop) -> T:
+    """Run ``main`` to completion on a new event loop of the kind ``loop`` names (what
     ``asyncio.run`` does, on the service processes' loop)."""
     try:
-        factory = loop_factory()
+        factory = loop_factory(loop)
     except BaseException:
         main.close()  # never started: no "coroutine was never awaited" warning
         raise

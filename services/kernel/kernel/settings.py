@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         ge=0,
         description="on SIGTERM, report not-ready this long before closing the listener",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="event loop of a service process: uvloop (uvicorn's own choice) or "
+        "asyncio's (liandong.serving)",
+    )
 
     @property
     def tracing_enabled(self) -> bool:
