@@ -182,8 +182,12 @@ class ReferralRepository:
         ):
             if value:
                 clauses.append({name: value})
-        if f.party_agency_id:
-            clauses.append({"parties": f.party_agency_id})  # sender or receiver
+        if f.party_agency_id and f.party_agency_id not in (f.sender_id, f.receiver_id):
+            # Sender or receiver. Left out when the filter already names the agency as one of
+            # them (a clerk's received or sent list), which implies it: with the redundant
+            # clause SecantusDB answered the receiver list on the same index in 2.5 times
+            # the time (76 against 30 ms at 200,000 referrals; issue 21, P4, session 15).
+            clauses.append({"parties": f.party_agency_id})
         if f.crime_only:
             clauses.append({"$or": [{"route": "crime"}, {"crime": {"$ne": None}}]})
         if f.overdue_at is not None:
