@@ -2,9 +2,12 @@
 server's own stacks, sampled by Linux ``perf`` while one query shape runs in a loop.
 
 P4's lists grow with the collection on SecantusDB although ``explain`` reports an index scan
-(docs/benchmarks.md). This loads ``--size`` documents shaped as in
+(docs/benchmarks.md). This loads ``--size`` documents, either shaped as in
 ``bench.repro_index_walk`` (the two list indexes of the referral service, ``--pad`` bytes of
-padding so that a document is about a referral's size), then for each query shape:
+padding so that a document is about a referral's size) or, with ``--referrals``, P4's own:
+clones of a referral sent through the real service (``bench.template``) with every index of
+the referral repository, queried with the filters the repository builds for a clerk's
+received list and a coordinator's overdue list. Then for each query shape:
 
 * counts the documents its filter matches (what a server that applies the limit after
   fetching and sorting has to read: all of them),
@@ -26,6 +29,7 @@ A development tool: never on the production path.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import shutil
@@ -34,6 +38,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +49,7 @@ from pymongo import ASCENDING, MongoClient
 
 from bench.common import server_process
 from bench.repro_index_walk import PAGE, documents, percentile, shapes
+from bench.template import Cloner, sent_referral_document
 
 #: The shapes profiled by default: the service's two P4 lists and a narrow window of the
 #: overdue index, which shows that the cost follows the matches, not the collection.
@@ -57,6 +65,51 @@ _GENERIC = re.compile(
     r"|tokio::|std::|core::ops::function|<tokio|start_thread|clone3?|__clone)"
 )
 _REPORT_LINE = re.compile(r"^\s+([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.*\S)\s*$")
+
+
+def referral_shapes() -> dict[str, dict[str, Any]]:
+    """P4's two lists as the referral repository asks for them, and the received list with
+    the scope clause the repository sent before session 15 (``parties``)."""
+    from kernel.keyset import after_clause, keyset_sort, with_clauses
+    from referral.adapters.repository import ReferralFilter, ReferralRepository
+
+    receiver = "fy-hancong"  # bench.p4_scale.RECEIVER
+    received = ReferralFilter(receiver_id=receiver, statuses=("sent",), party_agency_id=receiver)
+    clauses = ReferralRepository._clauses(received, "created_at")
+    overdue = ReferralFilter(overdue_at=datetime.now(UTC))
+    # A cursor before every referral: the shape of a second page, matching as the first.
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    return {
+        "referrals: receiver + status (a clerk's received list)": {
+            "filter": with_clauses(clauses),
+            "sort": keyset_sort("created_at", False),
+        },
+        "referrals: receiver + status + parties (the same list before session 15)": {
+            "filter": with_clauses([*clauses, {"parties": receiver}]),
+            "sort": keyset_sort("created_at", False),
+        },
+        "referrals: receiver + status, a page after a cursor": {
+            "filter": with_clauses([*clauses, after_clause("created_at", False, (long_ago, ""))]),
+            "sort": keyset_sort("created_at", False),
+        },
+        "referrals: overdue (a coordinator's list)": {
+            "filter": with_clauses(ReferralRepository._clauses(overdue, "open_due")),
+            "sort": keyset_sort("open_due", False),
+        },
+    }
+
+
+def referral_batches(size: int) -> Iterator[list[dict[str, Any]]]:
+    """Clones of P4's template referral, in batches of 1,000."""
+    cloner = Cloner(asyncio.run(sent_referral_document()), seed=4)
+    for start in range(0, size, 1000):
+        yield [cloner.clone(n) for n in range(start, min(size, start + 1000))]
+
+
+def synthetic_batches(size: int, pad: int) -> Iterator[list[dict[str, Any]]]:
+    text = "x" * pad
+    for start in range(0, size, 2000):
+        yield documents(start, min(2000, size - start), text)
 
 
 def perf_report(data: Path) -> list[tuple[float, float, str]]:
@@ -149,9 +202,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="sampled per shape")
     parser.add_argument("--top", type=int, default=16, help="functions listed per shape")
     parser.add_argument(
+        "--referrals",
+        action="store_true",
+        help="P4's referral documents, indexes and list filters instead of the synthetic ones",
+    )
+    parser.add_argument(
         "--shape",
         action="append",
-        help="a shape of bench.repro_index_walk by the start of its label (repeatable)",
+        help="a shape by the start of its label (repeatable)",
     )
     args = parser.parse_args()
     if shutil.which("perf") is None:
@@ -162,9 +220,9 @@ def main() -> None:
     proc = server_process(parts.port or 27017)
     if proc is None:
         raise SystemExit(f"no process visible listening on port {parts.port or 27017}")
-    all_shapes = shapes()
+    all_shapes = referral_shapes() if args.referrals else shapes()
     chosen: list[tuple[str, dict[str, Any]]] = []
-    for prefix in args.shape or DEFAULT_SHAPES:
+    for prefix in args.shape or (list(all_shapes) if args.referrals else DEFAULT_SHAPES):
         found = [(k, v) for k, v in all_shapes.items() if k.startswith(prefix)]
         if not found:
             raise SystemExit(f"--shape {prefix!r}: none of {sorted(all_shapes)}")
@@ -172,20 +230,29 @@ def main() -> None:
     client: MongoClient[dict[str, Any]] = MongoClient(args.url)
     name = f"server_profile_{uuid.uuid4().hex[:8]}"
     coll = client[name]["docs"]
+    batches: Callable[[], Iterator[list[dict[str, Any]]]]
+    if args.referrals:
+        from referral.adapters.repository import INDEXES
+
+        indexes = list(INDEXES)
+        batches, kind = partial(referral_batches, args.size), "P4's referral clones"
+    else:
+        indexes = [
+            ("by_open_due", [("open_due", ASCENDING), ("_id", ASCENDING)]),
+            ("by_receiver", [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)]),
+        ]
+        batches = partial(synthetic_batches, args.size, args.pad)
+        kind = f"synthetic documents of ~{args.pad / 1000:.0f} KB"
     try:
-        coll.create_index([("open_due", ASCENDING), ("_id", ASCENDING)], name="by_open_due")
-        coll.create_index(
-            [("receiver_id", 1), ("status", 1), ("created_at", 1), ("_id", 1)],
-            name="by_receiver",
-        )
+        for index_name, keys in indexes:
+            coll.create_index(keys, name=index_name)
         started = time.perf_counter()
-        pad = "x" * args.pad
-        for start in range(0, args.size, 2000):
-            coll.insert_many(documents(start, min(2000, args.size - start), pad), ordered=False)
+        for batch in batches():
+            coll.insert_many(batch, ordered=False)
         print(
             f"server {args.url} (pid {proc.pid}, {proc.name()}), version "
-            f"{client.server_info().get('version', '?')}; {args.size:,} documents of "
-            f"~{args.pad / 1000:.0f} KB loaded in {time.perf_counter() - started:.0f} s"
+            f"{client.server_info().get('version', '?')}; {args.size:,} {kind} loaded in "
+            f"{time.perf_counter() - started:.0f} s"
         )
         for label, shape in chosen:
             profile_shape(coll, proc.pid, label, shape, args.seconds, args.top)

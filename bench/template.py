@@ -3,8 +3,8 @@
 One referral is taken through the real service (embedded suite, GraphQL: draft, transfer
 letter and source material, submit, leader's approval, send), and its stored document —
 history, clocks, materials, competence, exactly as the repository writes it — is the
-template. :func:`clone` then varies what the lists filter and sort on (ids, sender, receiver,
-status, created_at, the open clock), so bulk loads go through ``insert_many`` in the
+template. :func:`clone` then varies what the lists filter and sort on (ids, sender, receiver and
+so the parties, status, created_at, the open clock), so bulk loads go through ``insert_many`` in the
 repository's document shape without driving a million referrals through GraphQL.
 """
 
@@ -124,6 +124,9 @@ class Cloner:
         doc["status"] = st
         doc["sender_id"] = rnd.choice(SENDERS)
         doc["receiver_id"] = receiver or rnd.choice(RECEIVERS)
+        # As the repository writes it (a staff member's list reads it): the template's own
+        # parties on every clone put each referral under the same two agencies (session 15).
+        doc["parties"] = sorted({doc["sender_id"], doc["receiver_id"]})
         doc["created_at"] = created
         doc["found_at"] = created - timedelta(days=rnd.randrange(0, 5))
         doc["sent_at"] = created + timedelta(hours=2) if st != "draft" else None
