@@ -140,18 +140,22 @@ def examined(coll: Any, shape: dict[str, Any]) -> str:
     )
 
 
+def fetch_page(coll: Any, shape: dict[str, Any]) -> float:
+    """One page of ``shape`` (its filter, sort, hint and limit); returns milliseconds."""
+    cursor = coll.find(shape["filter"], limit=shape.get("limit", PAGE))
+    if "sort" in shape:
+        cursor = cursor.sort(shape["sort"])
+    if "hint" in shape:
+        cursor = cursor.hint(shape["hint"])
+    started = time.perf_counter()
+    got = list(cursor)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert len(got) <= PAGE
+    return elapsed
+
+
 def time_shape(coll: Any, shape: dict[str, Any]) -> tuple[float, float]:
-    laps = []
-    for _ in range(REPEATS + 3):
-        cursor = coll.find(shape["filter"], limit=shape.get("limit", PAGE))
-        if "sort" in shape:
-            cursor = cursor.sort(shape["sort"])
-        if "hint" in shape:
-            cursor = cursor.hint(shape["hint"])
-        started = time.perf_counter()
-        got = list(cursor)
-        laps.append((time.perf_counter() - started) * 1000)
-        assert len(got) <= PAGE
+    laps = [fetch_page(coll, shape) for _ in range(REPEATS + 3)]
     laps = laps[3:]  # warm-up
     return percentile(laps, 50), percentile(laps, 95)
 

@@ -48,7 +48,7 @@ from urllib.parse import urlsplit
 from pymongo import ASCENDING, MongoClient
 
 from bench.common import server_process
-from bench.repro_index_walk import PAGE, documents, percentile, shapes
+from bench.repro_index_walk import PAGE, documents, fetch_page, percentile, shapes
 from bench.template import Cloner, sent_referral_document
 
 #: The shapes profiled by default: the service's two P4 lists and a narrow window of the
@@ -62,7 +62,7 @@ DEFAULT_SHAPES = (
 #: caller of a thread's first frame): no information, left out of the list.
 _GENERIC = re.compile(
     r"^(0x[0-9a-f]+|secantus_server::|secantus_commands::(dispatch|run_handler|session::run)"
-    r"|tokio::|std::|core::ops::function|<tokio|start_thread|clone3?|__clone)"
+    r"|tokio::|std::|<std::|core::ops::function|<tokio|start_thread|clone3?|__clone)"
 )
 _REPORT_LINE = re.compile(r"^\s+([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.*\S)\s*$")
 
@@ -132,13 +132,7 @@ def run_pages(coll: Any, shape: dict[str, Any], seconds: float) -> list[float]:
     laps = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        cursor = coll.find(shape["filter"], limit=shape.get("limit", PAGE))
-        if "sort" in shape:
-            cursor = cursor.sort(shape["sort"])
-        started = time.perf_counter()
-        got = list(cursor)
-        laps.append((time.perf_counter() - started) * 1000)
-        assert len(got) <= PAGE
+        laps.append(fetch_page(coll, shape))
     return laps
 
 

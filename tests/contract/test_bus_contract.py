@@ -522,12 +522,9 @@ async def test_rabbitmq_message_carries_the_envelope_in_its_amqp_properties(
         channel = await connection.channel()
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(rabbit.name, routing_key="fuyuan.#")
-        envelope = make_envelope(
-            "fuyuan",
-            subject="案件/r-1",
-            time=datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=UTC),
-            correlationid="corr-7",
-        )
+        # The event's own time, with microseconds that AMQP's whole seconds drop.
+        at = datetime.now(UTC).replace(microsecond=456789) - timedelta(days=3)
+        envelope = make_envelope("fuyuan", subject="案件/r-1", time=at, correlationid="corr-7")
         await bus.publish([envelope])
         message = await queue.get(timeout=10, fail=True)
         assert message is not None
@@ -541,7 +538,7 @@ async def test_rabbitmq_message_carries_the_envelope_in_its_amqp_properties(
     assert message.type == "referral.sent.v1"
     assert message.app_id == "/liandong/fuyuan/referral"
     # AMQP timestamps have whole seconds.
-    assert message.timestamp == datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC)
+    assert message.timestamp == at.replace(microsecond=0)
     assert message.headers == {}
     assert (message.content_encoding, message.expiration, message.priority) == (None, None, 0)
     assert (message.reply_to, message.user_id) == (None, None)
