@@ -10,7 +10,9 @@ the referral repository, queried with the filters the repository builds for a cl
 received list and a coordinator's overdue list. Then for each query shape:
 
 * counts the documents its filter matches (what a server that applies the limit after
-  fetching and sorting has to read: all of them),
+  fetching and sorting has to read: all of them) and the point reads a page makes in the
+  storage engine (WiredTiger's ``cursor search calls``: on SecantusDB one per document
+  fetched, so a page that reads more than its filter matches shows here),
 * runs pages of 21 for ``--seconds`` while ``perf record --call-graph dwarf`` samples the
   server process, and prints the page's p50, its time per matched document, and the
   server functions with the largest inclusive share of the samples.
@@ -79,6 +81,7 @@ def referral_shapes() -> dict[str, dict[str, Any]]:
     overdue = ReferralFilter(overdue_at=datetime.now(UTC))
     # A cursor before every referral: the shape of a second page, matching as the first.
     long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    after = after_clause("created_at", False, (long_ago, ""))
     return {
         "referrals: receiver + status (a clerk's received list)": {
             "filter": with_clauses(clauses),
@@ -89,7 +92,12 @@ def referral_shapes() -> dict[str, dict[str, Any]]:
             "sort": keyset_sort("created_at", False),
         },
         "referrals: receiver + status, a page after a cursor": {
-            "filter": with_clauses([*clauses, after_clause("created_at", False, (long_ago, ""))]),
+            "filter": with_clauses([*clauses, after]),
+            "sort": keyset_sort("created_at", False),
+        },
+        "referrals: receiver + status, a page after a cursor, separate conjuncts (before "
+        "session 16)": {
+            "filter": {"$and": [*clauses, after]},
             "sort": keyset_sort("created_at", False),
         },
         "referrals: overdue (a coordinator's list)": {
@@ -136,11 +144,36 @@ def run_pages(coll: Any, shape: dict[str, Any], seconds: float) -> list[float]:
     return laps
 
 
+def _point_reads(client: Any) -> int:
+    """WiredTiger's count of cursor searches (point reads of one key) so far, from the
+    server's ``serverStatus``."""
+    status = client.admin.command("serverStatus")
+    return int(status["wiredTiger"]["cursor"]["cursor search calls"])
+
+
+def reads_per_page(coll: Any, shape: dict[str, Any], pages: int = 5) -> float | None:
+    """The storage engine's point reads per page of ``shape``: on SecantusDB one per
+    document fetched by record id, so what a page reads, whatever ``explain`` says; on
+    MongoDB about the page's own documents. None where the server reports no WiredTiger
+    counters. Nothing else may use the server meanwhile."""
+    client = coll.database.client
+    try:
+        start = _point_reads(client)
+    except (KeyError, TypeError):
+        return None
+    before = _point_reads(client)
+    own = before - start  # what asking for the counter reads itself
+    for _ in range(pages):
+        fetch_page(coll, shape)
+    return (_point_reads(client) - before - own) / pages
+
+
 def profile_shape(
     coll: Any, pid: int, label: str, shape: dict[str, Any], seconds: float, top: int
 ) -> None:
     matched = coll.count_documents(shape["filter"])
     run_pages(coll, shape, min(2.0, seconds))  # warm the cache, as the lists are
+    reads = reads_per_page(coll, shape)
     with tempfile.TemporaryDirectory(prefix="liandong-perf-") as tmp:
         data = Path(tmp) / "perf.data"
         recorder = subprocess.Popen(
@@ -173,7 +206,8 @@ def profile_shape(
     print(
         f"\n== {label}\n   {matched:,} documents match; {len(laps)} pages of {PAGE}; "
         f"p50 {p50:.1f} ms, p95 {percentile(laps, 95):.1f} ms; "
-        f"{per_match:.1f} µs per matched document"
+        f"{per_match:.1f} µs per matched document; "
+        + (f"{reads:,.0f} point reads per page" if reads is not None else "point reads unknown")
     )
     print(f"   {'incl %':>7} {'own %':>6}  server function (perf, {len(rows)} frames)")
     shown = 0

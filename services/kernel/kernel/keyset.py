@@ -52,10 +52,57 @@ def after_clause(field: str, descending: bool, after: tuple[Any, str]) -> dict[s
 
 
 def with_clauses(clauses: list[dict[str, Any]]) -> dict[str, Any]:
-    """The conjunction of ``clauses`` as one store filter (``{}`` for none)."""
-    if not clauses:
+    """The conjunction of ``clauses`` as one store filter (``{}`` for none), in the shape
+    every planner reads best: nested ``$and`` flattened, the conditions on fields gathered
+    into one leading document (two operator documents on one field with different
+    operators joined, as the two ends of a range), and only what cannot join it (an
+    ``$or``, a second condition with the same operator or an equality on a field already
+    named) after it in ``$and``.
+
+    The same documents match either way: a field's operators hold independently, also on
+    a list. It matters to a server that routes a conjunction through the first conjunct an
+    index serves: SecantusDB read every referral of the status for a clerk's page after a
+    cursor when status, receiver and the cursor's bound came as separate conjuncts, and
+    only the receiver's range once they came as one (issue 21, session 16); MongoDB
+    normalises both to this shape itself."""
+    fields: dict[str, Any] = {}
+    rest: list[dict[str, Any]] = []
+    for key, condition in _conjuncts(clauses):
+        if key.startswith("$"):
+            rest.append({key: condition})
+        elif key not in fields:
+            fields[key] = condition
+        elif (
+            _operators(fields[key])
+            and _operators(condition)
+            and not fields[key].keys() & condition.keys()
+        ):
+            fields[key] = {**fields[key], **condition}
+        else:
+            rest.append({key: condition})
+    parts = [fields, *rest] if fields else rest
+    if not parts:
         return {}
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _conjuncts(clauses: list[dict[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Each ``(key, condition)`` that ``clauses`` AND together, nested ``$and`` opened."""
+    for clause in clauses:
+        for key, condition in clause.items():
+            if key == "$and":
+                yield from _conjuncts(condition)
+            else:
+                yield key, condition
+
+
+def _operators(condition: Any) -> bool:
+    """Whether ``condition`` is an operator document (``{"$lt": …}``), not a value."""
+    return (
+        isinstance(condition, Mapping)
+        and bool(condition)
+        and all(isinstance(k, str) and k.startswith("$") for k in condition)
+    )
 
 
 def field_values(doc: Mapping[str, Any], path: str) -> Iterator[Any]:
