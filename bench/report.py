@@ -108,7 +108,8 @@ def _value(f: Figure) -> str:
 
 def _met(f: Figure) -> str:
     if f.met is None:
-        return ""
+        # A target not judged in this run (its note says why), or no target at all.
+        return "n/a" if f.target else ""
     return "met" if f.met else "NOT met"
 
 

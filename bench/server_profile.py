@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 from pymongo import ASCENDING, MongoClient
 
-from bench.common import server_process
+from bench.common import point_reads, server_process
 from bench.repro_index_walk import PAGE, documents, fetch_page, percentile, shapes
 from bench.template import Cloner, sent_referral_document
 
@@ -144,28 +144,22 @@ def run_pages(coll: Any, shape: dict[str, Any], seconds: float) -> list[float]:
     return laps
 
 
-def _point_reads(client: Any) -> int:
-    """WiredTiger's count of cursor searches (point reads of one key) so far, from the
-    server's ``serverStatus``."""
-    status = client.admin.command("serverStatus")
-    return int(status["wiredTiger"]["cursor"]["cursor search calls"])
-
-
 def reads_per_page(coll: Any, shape: dict[str, Any], pages: int = 5) -> float | None:
     """The storage engine's point reads per page of ``shape``: on SecantusDB one per
     document fetched by record id, so what a page reads, whatever ``explain`` says; on
     MongoDB about the page's own documents. None where the server reports no WiredTiger
     counters. Nothing else may use the server meanwhile."""
-    client = coll.database.client
-    try:
-        start = _point_reads(client)
-    except (KeyError, TypeError):
+
+    def count() -> int | None:
+        return point_reads(coll.database.client.admin.command("serverStatus"))
+
+    start, before = count(), count()
+    if start is None or before is None:
         return None
-    before = _point_reads(client)
     own = before - start  # what asking for the counter reads itself
     for _ in range(pages):
         fetch_page(coll, shape)
-    return (_point_reads(client) - before - own) / pages
+    return ((count() or 0) - before - own) / pages
 
 
 def profile_shape(
