@@ -185,9 +185,10 @@ class ReferralRepository:
         if f.party_agency_id and f.party_agency_id not in (f.sender_id, f.receiver_id):
             # Sender or receiver. Left out when the filter already names the agency as one of
             # them (a clerk's received or sent list), which implies it: with the redundant
-            # clause SecantusDB read every referral the agency is party to for the receiver
-            # list (10,181 point reads a page for 2,610 matches at 100,000 referrals; 2.5
-            # times the time) while its explain named by_receiver (issue 21, sessions 15-16).
+            # clause no compound index covered the filter, and SecantusDB read every
+            # referral of the status for the receiver list (10,181 point reads a page for
+            # 2,610 matches at 100,000 referrals; 2.5 times the time) while its explain
+            # named by_receiver (issue 21, sessions 15-16).
             clauses.append({"parties": f.party_agency_id})
         if f.crime_only:
             clauses.append({"$or": [{"route": "crime"}, {"crime": {"$ne": None}}]})
