@@ -1,6 +1,6 @@
 """P4's verdict on the 50 ms and growth targets (issue 21, session 16): judged where the
 server streams index ranges, "n/a" with the reason where a page reads every match (the
-documents the server reads per page, from its own counters, tell which)."""
+server's point reads per page, from its own counters, tell which)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_a_page_reading_about_its_own_documents_is_judged() -> None:
 
 def test_a_page_reading_more_than_twice_its_documents_is_not_judged() -> None:
     why = _not_streaming(STREAMING_READS + 1)
-    assert why.startswith("not judged: this server read 43 documents for a page of 21")
+    assert why.startswith("not judged: this server fetched 43 documents by record id for a page")
     assert "ours ≤ 2 × the floor everywhere" in why
 
 

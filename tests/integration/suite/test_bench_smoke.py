@@ -46,8 +46,8 @@ EXPECTED = {
         "overdue: p95 growth 50 → 100",
         "100: receiver + status, raw-driver floor p95",
         "100: overdue, raw-driver floor p95",
-        "100: receiver + status, documents the server reads per page",
-        "100: overdue, documents the server reads per page",
+        "100: receiver + status, the server's point reads per page",
+        "100: overdue, the server's point reads per page",
     ],
     "P5": [
         "events committed",
