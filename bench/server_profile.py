@@ -159,7 +159,8 @@ def reads_per_page(coll: Any, shape: dict[str, Any], pages: int = 5) -> float | 
     own = before - start  # what asking for the counter reads itself
     for _ in range(pages):
         fetch_page(coll, shape)
-    return ((count() or 0) - before - own) / pages
+    after = count()
+    return None if after is None else (after - before - own) / pages
 
 
 def profile_shape(
