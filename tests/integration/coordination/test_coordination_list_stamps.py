@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from coordination.adapters.cooperation import InformationQueryRepository, to_document
+from coordination.adapters.cooperation import InformationQueryRepository
 from coordination.adapters.meetings import MeetingRepository
 from coordination.domain.information import InformationQuery, QueryStatus
 from coordination.domain.meetings import Meeting, MeetingKind, MeetingStatus
+from kernel.dataclass_codec import to_document
 from kernel.keyset import Direction, ListQuery
 from kernel.store import DocumentStore
 

@@ -1,86 +1,27 @@
 """Assistance requests, technical-support requests, information queries and the log of who
 read an answer, in the document store.
 
-The aggregates are frozen dataclasses of plain values, so one generic mapping serves them all:
-enums as their values, dates as ISO strings (the store port keeps datetimes only), tuples as
-lists; reading rebuilds each field from its annotation.
+The aggregates are frozen dataclasses of plain values, so the kernel's one mapping
+(``kernel.dataclass_codec``) serves them all: enums as their values, dates as ISO strings (the
+store port keeps datetimes only), tuples as lists; reading rebuilds each field from its
+annotation.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
-from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, TypeVar
 
 from coordination.domain.assistance import AssistanceRequest
 from coordination.domain.information import AnswerAccess, InformationQuery
 from coordination.domain.technical import TechnicalSupportRequest
+from kernel.dataclass_codec import from_document, to_document
 from kernel.envelope import Envelope
 from kernel.keyset import ListQuery, ListShape, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore, ObsoleteIndex, drop_obsolete_indexes
 
 T = TypeVar("T")
-
-
-def to_document(value: Any) -> Any:
-    """A dataclass (or a value inside one) as a store value."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_document(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, tuple | list):
-        return [to_document(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_document(v) for k, v in value.items()}
-    return value
-
-
-def _read(annotation: Any, raw: Any) -> Any:
-    if raw is None:
-        return None
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        inner = [a for a in get_args(annotation) if a is not type(None)]
-        return _read(inner[0], raw)
-    if origin is tuple:
-        (item, *_) = get_args(annotation)
-        return tuple(_read(item, v) for v in raw)
-    if origin is dict or annotation is Any:
-        return raw
-    if isinstance(annotation, type):
-        if dataclasses.is_dataclass(annotation):
-            return from_document(annotation, raw)
-        if issubclass(annotation, Enum):
-            return annotation(raw)
-        if annotation is datetime:
-            return raw
-        if annotation is date:
-            return date.fromisoformat(raw)
-        if annotation is Decimal:
-            return Decimal(raw)
-    return raw
-
-
-def from_document(cls: type[T], doc: Document) -> T:
-    """Rebuild dataclass ``cls`` from :func:`to_document` output (unknown keys ignored)."""
-    hints = get_type_hints(cls)
-    kwargs = {
-        f.name: _read(hints[f.name], doc[f.name])
-        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        if f.name in doc
-    }
-    return cls(**kwargs)
 
 
 class _Repository:

@@ -13,9 +13,9 @@ from coordination.adapters.cooperation import (
     _ModelRepository,
     _Repository,
     _with_id,
-    from_document,
 )
 from coordination.domain.joint import Inspection, JointOperation
+from kernel.dataclass_codec import from_document
 from kernel.envelope import Envelope
 
 

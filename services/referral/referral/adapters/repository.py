@@ -12,12 +12,12 @@ from typing import Any
 from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.consumer import upsert_versioned
 from kernel.contracts.catalogue import CatalogueEntryV1
+from kernel.dataclass_codec import from_document, to_document
 from kernel.envelope import Envelope
 from kernel.errors import Conflict
 from kernel.keyset import after_clause, keyset_sort, with_clauses
 from kernel.outbox import AggregateCollection
 from kernel.store import Document, DocumentStore, DuplicateKeyError
-from referral.adapters.documents import from_document, to_document
 from referral.domain.complaint import Complaint
 from referral.domain.model import AgencyRef, Referral, Status
 
