@@ -8,8 +8,9 @@ sent through the real service, varied in sender, receiver, status, dates and clo
 document shape.
 
 At each size two lists are read through the service's GraphQL ``referrals`` query (in
-process, no network: the figure is the service, not a socket), pages of 20 following the
-cursor for three pages, and through ``ReferralRepository.search`` alone (the store's share):
+process, no network, no HTTP client: ``bench.asgi`` hands the app its ASGI messages, so the
+figure is the service, not a socket or a client), pages of 20 following the cursor for three
+pages, and through ``ReferralRepository.search`` alone (the store's share):
 
 - a township clerk's received referrals with status SENT (receiver + status);
 - a coordinator's overdue list (a running clock past due), the whole district.
@@ -29,11 +30,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import psutil
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from bench.asgi import AsgiCaller
 from bench.common import (
     Figure,
     Mode,
@@ -88,7 +89,7 @@ query($after: String) {{
 
 
 async def _pages(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], headers: dict[str, str]
+    client: AsgiCaller, query: str, variables: dict[str, Any], headers: dict[str, str]
 ) -> list[float]:
     """Latencies (ms) of up to PAGES pages of one list, following the cursor."""
     latencies: list[float] = []
@@ -97,7 +98,7 @@ async def _pages(
         t0 = time.perf_counter()
         response = await client.post(
             "/graphql",
-            json={"query": query, "variables": {**variables, "after": after}},
+            json_body={"query": query, "variables": {**variables, "after": after}},
             headers=headers,
         )
         latencies.append((time.perf_counter() - t0) * 1000)
@@ -350,40 +351,37 @@ async def run(mode: Mode) -> list[Figure]:
             sent_o: list[tuple[Any, Any, Any]] = []
             budget_end = time.monotonic() + query_budget
             cpu_before = cpu_seconds(ferret)
-            transport = httpx.ASGITransport(app=app)
+            client = AsgiCaller(app, host="referral")
             try:
-                async with httpx.AsyncClient(
-                    transport=transport, base_url="http://referral", timeout=None
-                ) as client:
-                    for i in range(rounds + 1):
-                        got_r = await _pages(client, LIST_RECEIVED, {"receiver": RECEIVER}, clerk)
-                        got_o = await _pages(client, LIST_OVERDUE, {}, coordinator)
-                        sent_r, sent_o = [], []  # this round's requests, replayed raw
-                        got_sr = await _store_pages(
-                            repository,
-                            lambda: ReferralFilter(
-                                receiver_id=RECEIVER, statuses=("sent",), party_agency_id=RECEIVER
-                            ),
-                            sent=sent_r,
-                        )
-                        got_so = await _store_pages(
-                            repository,
-                            lambda: ReferralFilter(overdue_at=datetime.now(UTC)),
-                            "open_due",
-                            sent=sent_o,
-                        )
-                        got_rr = await _raw_pages(raw, sent_r)
-                        got_ro = await _raw_pages(raw, sent_o)
-                        if i == 0 and rounds > 1:
-                            continue  # the warm-up round
-                        received += got_r
-                        overdue += got_o
-                        store_received += got_sr
-                        store_overdue += got_so
-                        raw_received += got_rr
-                        raw_overdue += got_ro
-                        if time.monotonic() > budget_end:
-                            break
+                for i in range(rounds + 1):
+                    got_r = await _pages(client, LIST_RECEIVED, {"receiver": RECEIVER}, clerk)
+                    got_o = await _pages(client, LIST_OVERDUE, {}, coordinator)
+                    sent_r, sent_o = [], []  # this round's requests, replayed raw
+                    got_sr = await _store_pages(
+                        repository,
+                        lambda: ReferralFilter(
+                            receiver_id=RECEIVER, statuses=("sent",), party_agency_id=RECEIVER
+                        ),
+                        sent=sent_r,
+                    )
+                    got_so = await _store_pages(
+                        repository,
+                        lambda: ReferralFilter(overdue_at=datetime.now(UTC)),
+                        "open_due",
+                        sent=sent_o,
+                    )
+                    got_rr = await _raw_pages(raw, sent_r)
+                    got_ro = await _raw_pages(raw, sent_o)
+                    if i == 0 and rounds > 1:
+                        continue  # the warm-up round
+                    received += got_r
+                    overdue += got_o
+                    store_received += got_sr
+                    store_overdue += got_so
+                    raw_received += got_rr
+                    raw_overdue += got_ro
+                    if time.monotonic() > budget_end:
+                        break
             except (StoreError, RuntimeError) as exc:
                 timed_out = f"{exc}"[:200]
             if timed_out and not received:
