@@ -131,3 +131,25 @@ def test_backends_bench_measures_every_operation(tmp_path: Path, mongo_server: S
     for name, op in column["ops"].items():
         assert op["reps"] >= 1 and math.isfinite(op["mean_ms"]), (name, op)
     assert "find_one({_id})" in report
+
+
+@pytest.mark.timeout(600)
+def test_p4_layers_splits_a_page_into_segments_that_add_up(mongo_server: Server) -> None:
+    """``python -m bench.p4_layers`` at a tiny size: every segment of the page and the floor
+    printed, finite, and the segments add up to the page (they are consecutive marks inside
+    one request; only the caller's own microseconds are outside them)."""
+    from bench.p4_layers import SEGMENTS
+
+    report = run_module(
+        ["bench.p4_layers", "--url", mongo_server.url, "--size", "60", "--rounds", "3"],
+        timeout=540,
+    )
+    means: dict[str, float] = {}
+    for line in report.splitlines():
+        for name in [s[0] for s in SEGMENTS] + ["our page", "raw-driver floor"]:
+            if line.startswith(name.ljust(34)):  # the report's name column
+                means[name] = float(line[34:].split()[0])
+    assert set(means) == {s[0] for s in SEGMENTS} | {"our page", "raw-driver floor"}, report
+    assert all(math.isfinite(v) and v >= 0 for v in means.values()), means
+    segments = sum(means[s[0]] for s in SEGMENTS)
+    assert segments <= means["our page"] <= segments + 1.0, means
