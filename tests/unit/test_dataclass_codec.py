@@ -225,7 +225,6 @@ def test_any_instance_reads_back_equal(node: Node) -> None:
 
 def test_a_sent_referral_with_history_materials_and_clocks_reads_back_equal() -> None:
     from referral.adapters.repository import referral_from_document, referral_to_document
-
     from tests.unit.test_referral_domain import sent
 
     referral = sent()
@@ -235,7 +234,6 @@ def test_a_sent_referral_with_history_materials_and_clocks_reads_back_equal() ->
 
 def test_a_coordination_assistance_request_reads_back_equal() -> None:
     from coordination.domain.assistance import AssistanceRequest
-
     from tests.unit.test_coordination_cooperation_domain import assistance, reply
 
     request = reply(assistance(), agreed_start_on=date(2026, 3, 9))  # a date field, and clocks
