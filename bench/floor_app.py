@@ -18,7 +18,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from kernel.graphql.errors import schema_extensions
 from kernel.settings import Settings
-from liandong.serving import run, server_config
+from liandong.serving import run, serve, server_config
 
 
 @strawberry.type
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
 def main() -> None:
     port = int(sys.argv[1])
     server = uvicorn.Server(server_config(create_app(), host="127.0.0.1", port=port))
-    run(server.serve(), loop=Settings().event_loop)
+    run(serve(server, what="the floor app"), loop=Settings().event_loop)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from bench.common import Figure, LoadResult, Mode, private_name, run_load
 from bench.template import Cloner, sent_referral_document
 from bench.wrk import WrkResult, have_wrk, run_wrk
 from liandong.gateway import free_port
+from liandong.serving import until_started
 
 RECEIVER = "fy-hancong"
 PAGE = 100
@@ -232,10 +233,8 @@ async def run(mode: Mode) -> list[Figure]:
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
         )
         serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                raise RuntimeError("the P2 server did not start")
-            await asyncio.sleep(0.05)
+        if not await until_started(server, serving, what="the P2 server"):
+            raise RuntimeError("the P2 server did not start")
         token = mint_token(settings, RECEIVER, ["clerk"])
         headers = {"Authorization": f"Bearer {token}"}
         graphql_url = f"http://127.0.0.1:{port}/graphql"

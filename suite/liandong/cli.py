@@ -259,6 +259,7 @@ def serve(
 
     from kernel.settings import SERVICES, Settings
     from liandong.serving import run as run_on_service_loop
+    from liandong.serving import serve as serve_until_shutdown
     from liandong.serving import server_config
 
     if service not in SERVICES:
@@ -271,7 +272,7 @@ def serve(
         config = server_config(
             svc.create_app(), host=settings.http_host, port=settings.port_for(service)
         )
-        await uvicorn.Server(config).serve()
+        await serve_until_shutdown(uvicorn.Server(config), what=f"the {service} service")
 
     run_on_service_loop(main(), loop=settings.event_loop)
 
@@ -296,6 +297,7 @@ def up(
     settings = _settings(store="embedded", bus="memory", data_dir=data_dir)
     gport = gateway_port or settings.gateway_port
     from liandong.gateway import GatewayProcess, compose_supergraph, ensure_gateway_installed
+    from liandong.serving import freeze_startup_heap, until_started
     from liandong.serving import run as run_on_service_loop
     from liandong.suite import build_suite, sdl_path
 
@@ -308,11 +310,9 @@ def up(
         )
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                serving.result()
-                return
-            await asyncio.sleep(0.05)
+        if not await until_started(server, serving, what="the suite"):
+            return
+        freeze_startup_heap()
         run_dir = settings.data_dir / "run"
         run_dir.mkdir(parents=True, exist_ok=True)
         supergraph = compose_supergraph(

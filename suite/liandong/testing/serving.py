@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from liandong.gateway import free_port
+from liandong.serving import until_started
 
 __all__ = ["LoopServer", "ThreadServer"]
 
@@ -36,10 +37,8 @@ class LoopServer:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                raise RuntimeError(f"{self.what} did not start")
-            await asyncio.sleep(0.02)
+        if not await until_started(self._server, self._task, what=self.what):
+            raise RuntimeError(f"{self.what} did not start")
 
     async def stop(self) -> None:
         if self._task is not None:
