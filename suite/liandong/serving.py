@@ -66,9 +66,10 @@ async def until_started(
     server: uvicorn.Server, serving: asyncio.Task[None], *, what: str = "the server"
 ) -> bool:
     """Wait until uvicorn says ``server`` has started (its lifespan's start-up done, its socket
-    bound). What ``serving`` (the task running ``server.serve()``) raised before that is
-    raised here: uvicorn logs a start-up that failed or a port in use, then exits with
-    ``SystemExit(3)``. False when it ended quietly before starting."""
+    bound). A start-up that fails, or a port in use, uvicorn logs and ends with
+    ``SystemExit(3)``, which leaves the event loop at once (the process exits with 3); any
+    other exception of ``serving`` (the task running ``server.serve()``) is raised here.
+    False when it ended quietly before starting."""
     while not server.started:
         if serving.done():
             serving.result()
@@ -88,9 +89,9 @@ def freeze_startup_heap() -> int:
     of them. Measured on P1's topology under load (issue 21, session 18): such a collection
     paused a service 100-240 ms, several times a minute, and a request that needs three
     services waits for any of them. Frozen, those objects are skipped by every collection;
-    what start-up built and later drops is still freed by reference counting (only a cycle
-    among frozen objects would stay, which start-up does not leave behind: it is collected
-    first)."""
+    what start-up built and later drops is still freed by reference counting; only a cycle
+    of frozen objects that becomes garbage later would stay (start-up's own garbage is
+    collected before the freeze)."""
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
