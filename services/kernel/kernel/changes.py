@@ -105,8 +105,9 @@ class ChangeSignal:
 
 
 class ReadCache(Generic[T]):
-    """By-id reads of one collection kept in memory while its change stream is live (issue
-    21, P6: the store read was the largest part of a ``referral(id)``).
+    """Reads of one collection by key kept in memory while its change stream is live (issue
+    21, P6: the store read was the largest part of a ``referral(id)``): documents by id
+    (referrals, agencies), or one answer per key (an agency's first inbox page and counts).
 
     An entry is served only while all of these hold: the stream was live when it was read
     and still is, no change of the collection was reported since (any change drops every

@@ -367,7 +367,7 @@ def bootstrap(
         # The streams live subscriptions and the webhook fan-out's cache follow end with the
         # process (kernel.tasks), whether or not its workers ran (the delivery worker's stop
         # closes the webhook one too; closing twice is fine).
-        shutdown=[inbox.changes.close, deadlines.changes.close, webhook_repo.stop_following],
+        shutdown=[inbox.stop_following, deadlines.changes.close, webhook_repo.stop_following],
         owns_bus=deps.owns_bus,
         run_workers=run_workers,
         workers=[

@@ -1,5 +1,6 @@
 """A stopping notify closes the change streams it follows (the inbox's and the deadlines'
-for live subscriptions, the webhook subscriptions' for the fan-out's cache): left open, their
+for live subscriptions, the inbox's for its first-page cache, the webhook subscriptions' for
+the fan-out's cache): left open, their
 tasks outlive the store they read, and at the process's end asyncio cancels them once,
 which a getMore may swallow (kernel.tasks)."""
 
@@ -22,7 +23,12 @@ async def test_stopping_notify_closes_the_inbox_deadline_and_webhook_streams(
     await service.runtime.start()
     # The webhook fan-out's stream too, although no delivery worker ran (run_workers=False):
     # left open, it outlived its store and logged a broken stream every second.
-    signals = (service.inbox.changes, service.deadlines.changes, service.webhooks.repo.changes)
+    signals = (
+        service.inbox.changes,
+        service.inbox.page_changes,
+        service.deadlines.changes,
+        service.webhooks.repo.changes,
+    )
     try:
         for signal in signals:
             signal.follow()  # as a live subscription does

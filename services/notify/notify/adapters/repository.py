@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from kernel.changes import ChangeSignal
+from kernel.changes import WRITES, ChangeSignal, ReadCache
 from kernel.consumer import upsert_versioned
 from kernel.store import Document, DocumentStore, DuplicateKeyError
 from notify.domain.model import InboxItem
@@ -56,6 +56,25 @@ class InboxRepository:
         self._clock = clock
         # Wakes live inbox subscriptions at each new item where the store streams changes.
         self.changes = ChangeSignal(self._coll, {"operationType": "insert"})
+        # An agency's first page and its counts, the inbox reads every staff member's screen
+        # repeats (issue 21, P1: the store read was a fifth of notify's CPU in the
+        # three-subgraph query), current while the change stream is live: any write to the
+        # inbox, here or in another replica, drops them all (kernel.changes.ReadCache).
+        # Pages after a cursor always read the store.
+        self.page_changes = ChangeSignal(self._coll, WRITES)
+        self._first_pages: ReadCache[tuple[InboxItem, ...]] = ReadCache(self.page_changes, size=256)
+        self._counts: ReadCache[int] = ReadCache(self.page_changes, size=512)
+
+    async def stop_following(self) -> None:
+        """Close the change streams this repository follows (the process stops)."""
+        await self.changes.close()
+        await self.page_changes.close()
+
+    def _forget(self) -> None:
+        # One signal serves both caches: forgetting through one moves the generation both
+        # check.
+        self._first_pages.forget()
+        self._counts.forget()
 
     async def ensure_indexes(self) -> None:
         await self._coll.create_index(
@@ -72,10 +91,13 @@ class InboxRepository:
         ``added_at`` is when it was stored (``created_at`` is when the fact happened, which
         may be earlier): live subscribers follow ``added_at``.
         """
+        self._forget()
         try:
             await self._coll.insert_one({**item_to_document(item), "added_at": self._clock()})
         except DuplicateKeyError:
             return False
+        finally:
+            self._forget()
         return True
 
     def now(self) -> datetime:
@@ -98,13 +120,37 @@ class InboxRepository:
 
     async def mark_read(self, item: InboxItem) -> bool:
         """Record the receipt unless someone signed first; True when this call recorded it."""
-        matched = await self._coll.update_one(
-            {"_id": item.id, "read_at": None},
-            {"$set": {"read_at": item.read_at, "read_by": item.read_by}},
-        )
+        self._forget()
+        try:
+            matched = await self._coll.update_one(
+                {"_id": item.id, "read_at": None},
+                {"$set": {"read_at": item.read_at, "read_by": item.read_by}},
+            )
+        finally:
+            self._forget()
         return matched == 1
 
     async def for_agency(
+        self,
+        agency_id: str,
+        *,
+        unread_only: bool,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[InboxItem]:
+        """The agency's items, newest first, before the cursor ``(created_at, id)``; the
+        first page (no cursor) from memory while current."""
+        if before is not None:
+            return await self._page(agency_id, unread_only=unread_only, before=before, limit=limit)
+        key = f"{agency_id}\0{int(unread_only)}\0{limit}"
+
+        async def first_page(_: list[str]) -> dict[str, tuple[InboxItem, ...]]:
+            page = await self._page(agency_id, unread_only=unread_only, before=None, limit=limit)
+            return {key: tuple(page)}
+
+        return list((await self._first_pages.many([key], first_page))[key])
+
+    async def _page(
         self,
         agency_id: str,
         *,
@@ -126,11 +172,16 @@ class InboxRepository:
 
     async def count(self, agency_id: str, *, unread_only: bool) -> int:
         """How many items :meth:`for_agency` lists, all pages together; unread only: nobody
-        has signed for them yet (served by ``by_agency``)."""
+        has signed for them yet (served by ``by_agency``); from memory while current."""
         query: dict[str, Any] = {"agency_id": agency_id}
         if unread_only:
             query["read_at"] = None
-        return await self._coll.count(query)
+        key = f"{agency_id}\0{int(unread_only)}"
+
+        async def counted(_: list[str]) -> dict[str, int]:
+            return {key: await self._coll.count(query)}
+
+        return (await self._counts.many([key], counted))[key]
 
     async def for_subjects(self, subject_ids: Sequence[str]) -> dict[str, list[InboxItem]]:
         docs = await self._coll.find(
